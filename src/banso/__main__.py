@@ -1,0 +1,3 @@
+from banso.cli import main
+
+main()

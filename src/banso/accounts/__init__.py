@@ -1,0 +1,1 @@
+"""Accounts: organisations, people, roles, passwords, second factor, sessions and API tokens."""

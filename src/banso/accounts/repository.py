@@ -1,0 +1,93 @@
+"""Every query of the accounts domain."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from banso.accounts.models import ApiToken, LoginThrottle, Organization, RecoveryCode, User, WebSession
+
+
+def user_by_email(session: Session, email: str) -> User | None:
+    """Return the user with this (normalised) e-mail."""
+    return session.scalar(select(User).where(User.email == email))
+
+
+def user_by_id(session: Session, user_id: int) -> User | None:
+    """Return the user with this id."""
+    return session.get(User, user_id)
+
+
+def list_users(session: Session) -> list[User]:
+    """Return every user, by organisation then name."""
+    return list(session.scalars(select(User).order_by(User.organization_id, User.id)))
+
+
+def org_by_name(session: Session, name_ja: str) -> Organization | None:
+    """Return the organisation with this Japanese name."""
+    return session.scalar(select(Organization).where(Organization.name_ja == name_ja))
+
+
+def org_by_id(session: Session, org_id: int) -> Organization | None:
+    """Return the organisation with this id."""
+    return session.get(Organization, org_id)
+
+
+def list_orgs(session: Session) -> list[Organization]:
+    """Return every organisation."""
+    return list(session.scalars(select(Organization).order_by(Organization.id)))
+
+
+def count_users(session: Session) -> int:
+    """Return how many users exist."""
+    return int(session.scalar(select(func.count()).select_from(User)) or 0)
+
+
+def session_by_hash(session: Session, token_hash: str) -> WebSession | None:
+    """Return the web session whose cookie hashes to ``token_hash``."""
+    return session.scalar(select(WebSession).where(WebSession.token_hash == token_hash))
+
+
+def token_by_prefix(session: Session, prefix: str) -> ApiToken | None:
+    """Return the API token with this public prefix."""
+    return session.scalar(select(ApiToken).where(ApiToken.prefix == prefix))
+
+
+def token_by_id(session: Session, token_id: int) -> ApiToken | None:
+    """Return the API token with this id."""
+    return session.get(ApiToken, token_id)
+
+
+def tokens_of(session: Session, user_id: int) -> list[ApiToken]:
+    """Return a user's tokens, newest first."""
+    return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id.desc())))
+
+
+def unused_recovery_codes(session: Session, user_id: int) -> list[RecoveryCode]:
+    """Return a user's recovery codes that have not been used."""
+    return list(
+        session.scalars(
+            select(RecoveryCode).where(RecoveryCode.user_id == user_id, RecoveryCode.used_at.is_(None))
+        )
+    )
+
+
+def delete_recovery_codes(session: Session, user_id: int) -> None:
+    """Remove all of a user's recovery codes (before issuing a new set)."""
+    for code in session.scalars(select(RecoveryCode).where(RecoveryCode.user_id == user_id)):
+        session.delete(code)
+
+
+def throttle_for(session: Session, key: str, *, lock: bool = False) -> LoginThrottle | None:
+    """Return the throttle row for ``key`` (locked for update when asked)."""
+    stmt = select(LoginThrottle).where(LoginThrottle.key == key)
+    if lock:
+        stmt = stmt.with_for_update()
+    return session.scalar(stmt)
+
+
+def active_sessions_of(session: Session, user_id: int) -> list[WebSession]:
+    """Return a user's sessions that are not revoked."""
+    return list(
+        session.scalars(select(WebSession).where(WebSession.user_id == user_id, WebSession.revoked_at.is_(None)))
+    )

@@ -1,0 +1,268 @@
+"""RFC 6962 / RFC 9162 §2.1 Merkle tree hashing, proofs and verifiers over bytes (A1, A3).
+
+Pure functions: no database, no clock. ``leaves`` are raw entries (they get leaf-hashed);
+the ``*_from_hashes`` variants take leaf hashes, which is what the log stores.
+
+Proof generators raise ``ValueError`` on impossible arguments; verifiers never raise and
+answer ``False`` for any malformed input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from hashlib import sha256
+
+HASH_SIZE = 32
+LEAF_PREFIX = b"\x00"
+NODE_PREFIX = b"\x01"
+EMPTY_ROOT = sha256(b"").digest()
+
+
+def leaf_hash(entry: bytes) -> bytes:
+    """Return SHA-256(0x00 ‖ entry), the hash of one log entry (A1)."""
+    return sha256(LEAF_PREFIX + entry).digest()
+
+
+def node_hash(left: bytes, right: bytes) -> bytes:
+    """Return SHA-256(0x01 ‖ left ‖ right), the hash of an interior node (A1)."""
+    return sha256(NODE_PREFIX + left + right).digest()
+
+
+def _largest_power_of_two_below(n: int) -> int:
+    """Return the largest power of two strictly smaller than ``n`` (n > 1)."""
+    return 1 << ((n - 1).bit_length() - 1)
+
+
+def _mth(hashes: Sequence[bytes], lo: int, hi: int) -> bytes:
+    """Return the Merkle tree hash of leaf hashes ``hashes[lo:hi]``, bottom-up in O(hi - lo)."""
+    if hi <= lo:
+        return EMPTY_ROOT
+    level = list(hashes[lo:hi])
+    # Pairing level by level and carrying an odd last node up unchanged builds exactly the
+    # RFC 6962 tree (split at the largest power of two), without recursion.
+    while len(level) > 1:
+        it = iter(level)
+        nxt = [sha256(NODE_PREFIX + a + b).digest() for a, b in zip(it, it)]
+        if len(level) & 1:
+            nxt.append(level[-1])
+        level = nxt
+    return level[0]
+
+
+def root_from_hashes(hashes: Sequence[bytes]) -> bytes:
+    """Return the tree head of a log given its leaf hashes."""
+    return _mth(hashes, 0, len(hashes))
+
+
+def root_hash(leaves: Sequence[bytes]) -> bytes:
+    """Return the tree head of a log given its raw entries."""
+    return root_from_hashes([leaf_hash(e) for e in leaves])
+
+
+def _path(m: int, hashes: Sequence[bytes], lo: int, hi: int, out: list[bytes]) -> None:
+    """Append PATH(m, D[lo:hi]) (RFC 9162 §2.1.3.1) to ``out``, leaf to root."""
+    n = hi - lo
+    if n <= 1:
+        return
+    k = _largest_power_of_two_below(n)
+    if m < k:
+        _path(m, hashes, lo, lo + k, out)
+        out.append(_mth(hashes, lo + k, hi))
+    else:
+        _path(m - k, hashes, lo + k, hi, out)
+        out.append(_mth(hashes, lo, lo + k))
+
+
+def inclusion_proof_from_hashes(index: int, hashes: Sequence[bytes]) -> list[bytes]:
+    """Return the audit path of leaf ``index`` in the tree of ``hashes`` (A3)."""
+    if not 0 <= index < len(hashes):
+        raise ValueError(f"index {index} outside a tree of size {len(hashes)}")
+    out: list[bytes] = []
+    _path(index, hashes, 0, len(hashes), out)
+    return out
+
+
+def inclusion_proof(index: int, leaves: Sequence[bytes]) -> list[bytes]:
+    """Return the audit path of entry ``index`` in the tree of raw ``leaves`` (A3)."""
+    return inclusion_proof_from_hashes(index, [leaf_hash(e) for e in leaves])
+
+
+def _subproof(m: int, hashes: Sequence[bytes], lo: int, hi: int, whole: bool, out: list[bytes]) -> None:
+    """Append SUBPROOF(m, D[lo:hi], b) (RFC 9162 §2.1.4.1) to ``out``."""
+    n = hi - lo
+    if m == n:
+        if not whole:
+            out.append(_mth(hashes, lo, hi))
+        return
+    k = _largest_power_of_two_below(n)
+    if m <= k:
+        _subproof(m, hashes, lo, lo + k, whole, out)
+        out.append(_mth(hashes, lo + k, hi))
+    else:
+        _subproof(m - k, hashes, lo + k, hi, False, out)
+        out.append(_mth(hashes, lo, lo + k))
+
+
+def consistency_proof_from_hashes(old_size: int, hashes: Sequence[bytes]) -> list[bytes]:
+    """Return the proof that the tree of ``old_size`` is a prefix of the tree of ``hashes`` (A3)."""
+    if not 0 <= old_size <= len(hashes):
+        raise ValueError(f"old size {old_size} outside 0..{len(hashes)}")
+    out: list[bytes] = []
+    if 0 < old_size < len(hashes):
+        _subproof(old_size, hashes, 0, len(hashes), True, out)
+    return out
+
+
+def consistency_proof(old_size: int, leaves: Sequence[bytes]) -> list[bytes]:
+    """Return the consistency proof between ``old_size`` and the tree of raw ``leaves`` (A3)."""
+    return consistency_proof_from_hashes(old_size, [leaf_hash(e) for e in leaves])
+
+
+def _is_hash(value: object) -> bool:
+    return isinstance(value, bytes) and len(value) == HASH_SIZE
+
+
+def _is_size(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _hash_list(proof: object) -> list[bytes] | None:
+    """Return ``proof`` as a list of 32-byte hashes, or None when it is not one."""
+    if isinstance(proof, (bytes, str)) or not isinstance(proof, Sequence):
+        return None
+    items = list(proof)
+    return items if all(_is_hash(p) for p in items) else None
+
+
+def verify_inclusion_hash(leaf_hash: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes) -> bool:
+    """Return True when ``proof`` shows leaf hash ``leaf_hash`` at ``index`` under ``root`` (RFC 9162 §2.1.3.2)."""
+    path = _hash_list(proof)
+    if path is None or not (_is_hash(leaf_hash) and _is_hash(root) and _is_size(index) and _is_size(size)):
+        return False
+    if index >= size:
+        return False
+    fn, sn, r = index, size - 1, leaf_hash
+    for p in path:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            r = node_hash(p, r)
+            while not fn & 1 and fn != 0:
+                fn >>= 1
+                sn >>= 1
+        else:
+            r = node_hash(r, p)
+        fn >>= 1
+        sn >>= 1
+    return sn == 0 and r == root
+
+
+def verify_inclusion(leaf: bytes, index: int, tree_size: int, proof: Sequence[bytes], root: bytes) -> bool:
+    """Return True when ``proof`` shows raw entry ``leaf`` at ``index`` in the tree with head ``root``."""
+    if not isinstance(leaf, bytes):
+        return False
+    return verify_inclusion_hash(leaf_hash(leaf), index, tree_size, proof, root)
+
+
+def verify_consistency(
+    old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]
+) -> bool:
+    """Return True when ``proof`` shows the old tree is a prefix of the new one (RFC 9162 §2.1.4.2)."""
+    path = _hash_list(proof)
+    if path is None or not (_is_size(old_size) and _is_size(new_size) and _is_hash(old_root) and _is_hash(new_root)):
+        return False
+    if old_size > new_size:
+        return False
+    if old_size == new_size:
+        return not path and old_root == new_root
+    if old_size == 0:
+        # The empty tree is a prefix of every tree; nothing to prove, but the old head must be the empty one.
+        return not path and old_root == EMPTY_ROOT
+    if not path:
+        return False
+    if old_size & (old_size - 1) == 0:  # a power of two: the old root is itself a node of the new tree
+        path = [old_root, *path]
+    fn, sn = old_size - 1, new_size - 1
+    while fn & 1:
+        fn >>= 1
+        sn >>= 1
+    fr = sr = path[0]
+    for c in path[1:]:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            fr = node_hash(c, fr)
+            sr = node_hash(c, sr)
+            while not fn & 1 and fn != 0:
+                fn >>= 1
+                sn >>= 1
+        else:
+            sr = node_hash(sr, c)
+        fn >>= 1
+        sn >>= 1
+    return sn == 0 and fr == old_root and sr == new_root
+
+
+class CompactRange:
+    """The frontier of an append-only tree: one perfect-subtree hash per set bit of ``size``.
+
+    Appending is O(log n) and the root needs no leaves, so the log keeps only this in its
+    head row and still knows its root after every append (A1).
+    """
+
+    __slots__ = ("_size", "_hashes")
+
+    def __init__(self, size: int = 0, hashes: Iterable[bytes] = ()) -> None:
+        nodes = list(hashes)
+        if not _is_size(size):
+            raise ValueError("size must be a non-negative int")
+        if len(nodes) != bin(size).count("1") or not all(_is_hash(h) for h in nodes):
+            raise ValueError(f"a frontier of size {size} needs {bin(size).count('1')} 32-byte hashes")
+        self._size = size
+        self._hashes = nodes  # largest (leftmost) subtree first
+
+    @property
+    def size(self) -> int:
+        """Return the number of leaves appended so far."""
+        return self._size
+
+    @property
+    def hashes(self) -> list[bytes]:
+        """Return a copy of the frontier, largest subtree first."""
+        return list(self._hashes)
+
+    def append(self, leaf_hash: bytes) -> None:
+        """Append one leaf hash, merging completed subtrees."""
+        if not _is_hash(leaf_hash):
+            raise ValueError("leaf hash must be 32 bytes")
+        nodes = self._hashes
+        nodes.append(leaf_hash)
+        n = self._size
+        while n & 1:
+            right = nodes.pop()
+            nodes[-1] = sha256(NODE_PREFIX + nodes[-1] + right).digest()
+            n >>= 1
+        self._size += 1
+
+    def root(self) -> bytes:
+        """Return the tree head of the leaves appended so far."""
+        nodes = self._hashes
+        if not nodes:
+            return EMPTY_ROOT
+        r = nodes[-1]
+        for h in reversed(nodes[:-1]):
+            r = sha256(NODE_PREFIX + h + r).digest()
+        return r
+
+    def to_hex(self) -> list[str]:
+        """Return the frontier as hex strings, for storage in the head row."""
+        return [h.hex() for h in self._hashes]
+
+    @classmethod
+    def from_hex(cls, size: int, hexes: Iterable[str]) -> "CompactRange":
+        """Rebuild a frontier stored with :meth:`to_hex`."""
+        return cls(size, (bytes.fromhex(h) for h in hexes))
+
+    def copy(self) -> "CompactRange":
+        """Return an independent copy."""
+        return CompactRange(self._size, self._hashes)

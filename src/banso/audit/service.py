@@ -1,0 +1,203 @@
+"""The audit log service (A1, A3): append in the caller's transaction, read entries, serve proofs.
+
+Services never commit: an entry commits or rolls back together with the action it records,
+so there is no action without its entry and no entry without its action (A1).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, SessionTransaction
+
+from banso.audit import merkle
+from banso.audit.models import AuditCheckpoint, AuditEntry, AuditHead
+from banso.audit.rules import MAX_TAG_LENGTH, canonical_entry, normalise_data
+from banso.kit.clock import as_utc
+from banso.kit.errors import BansoError, NotFound, ValidationFailed
+
+HEAD_ID = 1
+_HEAD_KEY = "banso.audit.locked_head"
+# Column widths (models.py): longer values are cut before hashing so that an attacker-chosen
+# login name can never make the append fail on PostgreSQL and lose the entry (A1).
+_LIMITS = {"actor_label": 254, "subject": 200, "ip": 64}
+
+
+class AuditLogDamaged(BansoError):
+    """The stored log is not what it must be (missing rows); run ``banso audit verify``."""
+
+    status_code = 500
+    code = "audit_log_damaged"
+
+
+def _current_tx(session: Session) -> SessionTransaction | None:
+    return session.get_nested_transaction() or session.get_transaction()
+
+
+def _lock_head(session: Session) -> AuditHead:
+    """Return the head row, locked for this transaction (created on first use)."""
+    cached = session.info.get(_HEAD_KEY)
+    if cached is not None:
+        locked_in, head = cached
+        # Reuse the lock while the (sub)transaction that took it is still open: a rolled-back
+        # savepoint releases row locks on PostgreSQL, so then we lock again.
+        if locked_in.is_active and head in session:
+            return head  # type: ignore[no-any-return]
+    stmt = (
+        select(AuditHead)
+        .where(AuditHead.id == HEAD_ID)
+        .with_for_update()
+        # The session may hold a head loaded by an earlier transaction (expire_on_commit=False):
+        # overwrite it with the row we just locked, or we would append to a stale frontier.
+        .execution_options(populate_existing=True)
+    )
+    head = session.execute(stmt).scalar_one_or_none()
+    if head is None:
+        try:
+            with session.begin_nested():
+                session.add(AuditHead(id=HEAD_ID, size=0, frontier="[]"))
+        except IntegrityError:
+            pass  # another transaction created it first; the SELECT below waits for its lock
+        head = session.execute(stmt).scalar_one()
+    tx = _current_tx(session)
+    if tx is not None:
+        session.info[_HEAD_KEY] = (tx, head)
+    return head
+
+
+def _cut(value: str | None, field: str) -> str | None:
+    if value is None:
+        return None
+    value = str(value)
+    limit = _LIMITS[field]
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def record(
+    session: Session,
+    *,
+    tag: str,
+    now: datetime,
+    actor_id: int | None = None,
+    actor_label: str | None = None,
+    subject: str | None = None,
+    ip: str | None = None,
+    data: Mapping[str, Any] | None = None,
+) -> AuditEntry:
+    """Append one entry to the log inside the caller's transaction and return it (A1)."""
+    tag_value = str(tag)
+    if not tag_value or len(tag_value) > MAX_TAG_LENGTH:
+        raise ValidationFailed(f"audit tag must be 1..{MAX_TAG_LENGTH} characters", field="tag")
+    if now.tzinfo is None:
+        raise ValidationFailed("audit time must be timezone-aware", field="now")
+    created_at = as_utc(now)
+    payload = normalise_data(data)
+    label, subj, addr = _cut(actor_label, "actor_label"), _cut(subject, "subject"), _cut(ip, "ip")
+
+    # Serialise appends: the head row lock (SELECT ... FOR UPDATE on PostgreSQL; SQLite's
+    # BEGIN IMMEDIATE already holds the write lock) makes seq and frontier updates atomic.
+    head = _lock_head(session)
+    frontier = merkle.CompactRange.from_hex(head.size, json.loads(head.frontier))
+    seq = head.size
+    leaf = canonical_entry(seq=seq, created_at=created_at, tag=tag_value, actor_id=actor_id,
+                           actor_label=label, subject=subj, ip=addr, data=payload)
+    lh = merkle.leaf_hash(leaf)
+    frontier.append(lh)
+    entry = AuditEntry(seq=seq, created_at=created_at, tag=tag_value, actor_id=actor_id, actor_label=label,
+                       subject=subj, ip=addr, data=payload, leaf=leaf, leaf_hash=lh, root=frontier.root())
+    session.add(entry)
+    head.size = seq + 1
+    head.frontier = json.dumps(frontier.to_hex())
+    return entry
+
+
+def tree_size(session: Session) -> int:
+    """Return the number of entries in the log."""
+    size = session.scalar(select(AuditHead.size).where(AuditHead.id == HEAD_ID))
+    return int(size or 0)
+
+
+_log_size = tree_size  # for functions whose parameter is called ``tree_size``
+
+
+def current_root(session: Session) -> bytes:
+    """Return the tree head of the whole log, from the stored frontier."""
+    head = session.get(AuditHead, HEAD_ID)
+    if head is None:
+        return merkle.EMPTY_ROOT
+    return merkle.CompactRange.from_hex(head.size, json.loads(head.frontier)).root()
+
+
+def get_entry(session: Session, seq: int) -> AuditEntry | None:
+    """Return entry ``seq``, or None."""
+    return session.get(AuditEntry, seq)
+
+
+def list_entries(
+    session: Session, *, actor_id: int | None = None, before: int | None = None, limit: int = 50
+) -> list[AuditEntry]:
+    """List entries newest first, optionally only one actor's and only those before ``before``."""
+    stmt = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(limit)
+    if actor_id is not None:
+        stmt = stmt.where(AuditEntry.actor_id == actor_id)
+    if before is not None:
+        stmt = stmt.where(AuditEntry.seq < before)
+    return list(session.scalars(stmt))
+
+
+def latest_checkpoint(session: Session) -> AuditCheckpoint | None:
+    """Return the checkpoint with the largest tree size (newest among equals)."""
+    stmt = select(AuditCheckpoint).order_by(AuditCheckpoint.tree_size.desc(), AuditCheckpoint.id.desc()).limit(1)
+    return session.scalars(stmt).first()
+
+
+def list_checkpoints(session: Session, *, after_size: int = 0, limit: int = 100) -> list[AuditCheckpoint]:
+    """List checkpoints whose tree size is at least ``after_size``, oldest first (A2)."""
+    stmt = (
+        select(AuditCheckpoint)
+        .where(AuditCheckpoint.tree_size >= after_size)
+        .order_by(AuditCheckpoint.tree_size, AuditCheckpoint.id)
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))
+
+
+def root_at(session: Session, size: int) -> bytes:
+    """Return the tree head at ``size`` (stored with entry ``size - 1``)."""
+    if size == 0:
+        return merkle.EMPTY_ROOT
+    root = session.scalar(select(AuditEntry.root).where(AuditEntry.seq == size - 1))
+    if root is None:
+        raise NotFound(f"the log has no tree of size {size}")
+    return root
+
+
+def _leaf_hashes(session: Session, size: int) -> Sequence[bytes]:
+    """Return the stored leaf hashes of entries 0..size-1."""
+    hashes = list(session.scalars(
+        select(AuditEntry.leaf_hash).where(AuditEntry.seq < size).order_by(AuditEntry.seq)
+    ))
+    if len(hashes) != size:
+        raise AuditLogDamaged(f"the log should hold {size} entries below that size but holds {len(hashes)}")
+    return hashes
+
+
+def inclusion_proof_for(session: Session, seq: int, tree_size: int) -> list[bytes]:
+    """Return the inclusion proof of entry ``seq`` in the tree of ``tree_size`` (A3)."""
+    size = _log_size(session)
+    if not 0 <= seq < tree_size <= size:
+        raise ValidationFailed(f"need 0 <= seq < tree_size <= {size}", field="tree_size")
+    return merkle.inclusion_proof_from_hashes(seq, _leaf_hashes(session, tree_size))
+
+
+def consistency_proof_for(session: Session, first: int, second: int) -> list[bytes]:
+    """Return the consistency proof between tree sizes ``first`` and ``second`` (A3)."""
+    size = tree_size(session)
+    if not 0 <= first <= second <= size:
+        raise ValidationFailed(f"need 0 <= first <= second <= {size}", field="second")
+    return merkle.consistency_proof_from_hashes(first, _leaf_hashes(session, second))

@@ -1,0 +1,1 @@
+"""Resource-level policies, one module per domain."""

@@ -1,0 +1,34 @@
+"""The ``banso`` command: one Typer app that mounts each domain's thin commands."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="banso",
+    help="banso (伴走) — public–private critical-technology cooperation platform.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+
+
+def _mount() -> None:
+    # Imported here so `banso --help` stays quick and each domain owns its commands.
+    from banso.accounts.cli import tokens_app, users_app
+    from banso.analytics.cli import app as analyze_app
+    from banso.audit.cli import app as audit_app
+    from banso.db.cli import app as db_app
+    from banso.web.cli import register as register_web
+
+    app.add_typer(db_app, name="db", help="Database migrations.")
+    app.add_typer(users_app, name="users", help="People and organisations.")
+    app.add_typer(tokens_app, name="tokens", help="API tokens for scripts.")
+    app.add_typer(audit_app, name="audit", help="The tamper-evident audit log (A1–A3).")
+    app.add_typer(analyze_app, name="analyze", help="Technology-intelligence analytics (T1–T7).")
+    register_web(app)  # serve, demo
+
+
+def main() -> None:
+    """Run the banso command line."""
+    _mount()
+    app()

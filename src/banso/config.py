@@ -1,0 +1,103 @@
+"""Settings: the one place that reads the environment (prefix ``BANSO_``).
+
+Every other module receives a :class:`Settings` instance (or values taken from it);
+nothing else reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Values that ship in the repository. Outside demo/development mode they are refused,
+# so a production deployment cannot start with a secret anyone can read on GitHub.
+DEFAULT_SECRET_KEY = "banso-insecure-development-secret-key-change-me"
+
+
+class Mode(StrEnum):
+    """Where banso runs; only ``production`` enforces real secrets."""
+
+    DEMO = "demo"
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class InsecureSettingsError(ValueError):
+    """Raised when production settings keep a default secret."""
+
+
+class Settings(BaseSettings):
+    """banso configuration, read from ``BANSO_*`` environment variables (or a ``.env`` file)."""
+
+    model_config = SettingsConfigDict(env_prefix="BANSO_", env_file=".env", extra="ignore")
+
+    mode: Mode = Mode.DEVELOPMENT
+    data_dir: Path = Field(default=Path("banso-data"), description="Folder for the database, keys and files.")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default: SQLite (WAL) in data_dir/banso.db."
+    )
+    secret_key: str = Field(default=DEFAULT_SECRET_KEY, min_length=32)
+    base_url: str = "http://127.0.0.1:8000"
+    default_locale: str = "ja"
+    timezone: str = "Asia/Tokyo"
+
+    # Sessions and login throttling
+    session_max_age_seconds: int = 8 * 3600
+    session_idle_seconds: int = 2 * 3600
+    cookie_secure: bool | None = Field(default=None, description="Secure cookies; default on in production.")
+    login_max_failures: int = 5
+    login_lockout_seconds: int = 15 * 60
+    max_body_bytes: int = 2 * 1024 * 1024
+
+    # Audit (A2): how often the running server signs a new checkpoint when the log has grown
+    checkpoint_interval_seconds: int = 60
+    audit_key_path: Path | None = Field(
+        default=None, description="Ed25519 signing key (PEM); default data_dir/keys/audit-ed25519.pem."
+    )
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets(self) -> "Settings":
+        if self.mode is Mode.PRODUCTION:
+            if self.secret_key == DEFAULT_SECRET_KEY:
+                raise InsecureSettingsError(
+                    "BANSO_SECRET_KEY still has its development default; set a random value "
+                    "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)."
+                )
+            if self.database_url is None:
+                raise InsecureSettingsError("BANSO_DATABASE_URL must be set in production mode.")
+        return self
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """Return the database URL, defaulting to the embedded SQLite file."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'banso.db').resolve()}"
+
+    @property
+    def signing_key_path(self) -> Path:
+        """Return where the audit checkpoint key lives (outside the database, A2)."""
+        return self.audit_key_path or self.data_dir / "keys" / "audit-ed25519.pem"
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Return whether cookies carry the Secure flag."""
+        if self.cookie_secure is not None:
+            return self.cookie_secure
+        return self.mode is Mode.PRODUCTION
+
+    @property
+    def is_demo(self) -> bool:
+        """Return True in demo mode (demo TOTP secrets may be printed)."""
+        return self.mode is Mode.DEMO
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Return the process-wide settings (read once)."""
+    return Settings()

@@ -1,0 +1,15 @@
+"""Import every domain's models so ``Base.metadata`` knows all tables (Alembic, tests)."""
+
+from __future__ import annotations
+
+from sqlalchemy import MetaData
+
+from banso.db.base import Base
+
+
+def load_all_models() -> MetaData:
+    """Import all model modules and return the metadata."""
+    import banso.accounts.models  # noqa: F401
+    import banso.audit.models  # noqa: F401
+
+    return Base.metadata

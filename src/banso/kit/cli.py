@@ -1,0 +1,37 @@
+"""Helpers shared by the thin CLI modules: context, unit of work, error reporting."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer
+from rich.console import Console
+from sqlalchemy.orm import Session
+
+from banso.config import get_settings
+from banso.kit.errors import BansoError
+
+err_console = Console(stderr=True)
+
+
+def app_context():  # type: ignore[no-untyped-def]
+    """Return the wired AppContext for a command (imported lazily to keep `--help` fast)."""
+    from banso.web.context import build_context
+
+    return build_context(get_settings())
+
+
+@contextmanager
+def unit_of_work(ctx) -> Iterator[Session]:  # type: ignore[no-untyped-def]
+    """Yield a session that commits on success; domain errors exit 1 with their message."""
+    session = ctx.sessions()
+    try:
+        yield session
+        session.commit()
+    except BansoError as exc:
+        session.rollback()
+        err_console.print(f"[red]error:[/red] {exc.message}")
+        raise typer.Exit(1) from None
+    finally:
+        session.close()

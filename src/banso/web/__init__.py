@@ -1,0 +1,1 @@
+"""The web application: FastAPI app, HTML views, JSON API under /api/v1."""

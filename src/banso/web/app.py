@@ -1,0 +1,80 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from banso import __version__
+from banso.web.context import AppContext
+from banso.web.errors import install_error_handlers
+from banso.web.middleware import BodySizeLimit, SecurityHeaders
+
+log = logging.getLogger("banso.web")
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+def create_app(ctx: AppContext, *, background_jobs: bool = True) -> FastAPI:
+    """Build the app around ``ctx``; ``background_jobs`` runs the periodic checkpoint signer."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.create_task(_job_loop(ctx)) if background_jobs else None
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    app = FastAPI(
+        title="banso API",
+        version=__version__,
+        description="banso (伴走) — public–private critical-technology cooperation platform. JSON API v1.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.ctx = ctx
+    install_error_handlers(app)
+
+    from banso.accounts.endpoints import router as accounts_api
+    from banso.accounts.views import router as accounts_pages
+    from banso.audit.endpoints import router as audit_api
+    from banso.audit.views import router as audit_pages
+    from banso.web.views import router as shell_pages
+
+    app.include_router(accounts_api, prefix="/api/v1")
+    app.include_router(audit_api, prefix="/api/v1")
+    app.include_router(shell_pages)
+    app.include_router(accounts_pages)
+    app.include_router(audit_pages)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodySizeLimit, max_bytes=ctx.settings.max_body_bytes)
+    return app
+
+
+async def _job_loop(ctx: AppContext) -> None:
+    """Run scheduled jobs inside the server (A2: sign a checkpoint when the log has grown)."""
+    from banso.jobs import run_due
+
+    while True:
+        await asyncio.sleep(ctx.settings.checkpoint_interval_seconds)
+        try:
+            await asyncio.to_thread(run_due, ctx)
+        except Exception:  # a failed job must not stop the server; it is retried next tick
+            log.exception("scheduled jobs failed")

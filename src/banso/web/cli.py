@@ -1,0 +1,96 @@
+"""``banso serve``, ``banso demo`` and ``banso jobs``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from banso.config import Mode, Settings, get_settings
+
+console = Console()
+jobs_app = typer.Typer(no_args_is_help=True)
+
+
+def _run_server(settings: Settings, host: str, port: int) -> None:
+    import uvicorn
+
+    from banso.web.app import create_app
+    from banso.web.context import build_context
+
+    app = create_app(build_context(settings))
+    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+) -> None:
+    """Serve the web UI and API with the configured settings (BANSO_*)."""
+    from banso.db import migrate
+    from banso.db.engine import make_engine
+
+    settings = get_settings()
+    engine = make_engine(settings.sqlalchemy_url)
+    if migrate.current_revision(engine) != migrate.head_revision():
+        console.print("[red]error:[/red] the database is not migrated; run `banso db upgrade` first")
+        raise typer.Exit(1)
+    engine.dispose()
+    _run_server(settings, host, port)
+
+
+def demo(
+    port: int = typer.Option(8000, help="Port on 127.0.0.1."),
+    data: Path = typer.Option(Path("banso-data"), help="Data folder (created if missing, reused if present)."),
+    no_serve: bool = typer.Option(False, "--no-serve", help="Prepare and print the logins, then exit."),
+) -> None:
+    """Create (or reuse) a seeded demo on an embedded database and serve it on 127.0.0.1."""
+    import pyotp
+
+    from banso.audit import checkpoints
+    from banso.db import migrate
+    from banso.demo import seed
+    from banso.web.context import build_context
+
+    settings = Settings(mode=Mode.DEMO, data_dir=data.resolve(), database_url=None)
+    ctx = build_context(settings)
+    with console.status("データベースを準備しています / preparing the database…"):
+        migrate.upgrade(ctx.engine)
+        with ctx.sessions() as db:
+            created = seed.seed(db, box=ctx.box, now=ctx.clock.now())
+            checkpoints.sign_checkpoint(db, key=ctx.signing_key, now=ctx.clock.now())
+            db.commit()
+    console.print(f"[bold]banso demo[/bold] — data: {settings.data_dir} ({'new' if created else 'reused'})")
+    table = Table("氏名 / name", "組織 / organisation", "役割 / roles", "e-mail", "TOTP secret", "code now")
+    org_names = {o.key: o.short_name for o in seed.ORGS}
+    for persona in seed.PERSONAS:
+        table.add_row(persona.name_ja, org_names[persona.org], ", ".join(persona.roles), persona.email,
+                      persona.totp_secret, pyotp.TOTP(persona.totp_secret).now())
+    console.print(table)
+    console.print(f"password for every persona: [bold]{seed.DEMO_PASSWORD}[/bold]  "
+                  "(add the TOTP secret to an authenticator app, or run `python -c \"import pyotp;"
+                  "print(pyotp.TOTP('SECRET').now())\"`)")
+    if no_serve:
+        return
+    console.print(f"serving on [link]http://127.0.0.1:{port}/[/link]  (Ctrl-C to stop)")
+    ctx.engine.dispose()
+    _run_server(settings, "127.0.0.1", port)
+
+
+@jobs_app.command("run-due")
+def run_due_command() -> None:
+    """Run the scheduled jobs that are due (for cron when not using `banso serve`)."""
+    from banso.jobs import run_due
+    from banso.web.context import build_context
+
+    done = run_due(build_context(get_settings()))
+    console.print(f"ran: {', '.join(done) if done else 'nothing due'}")
+
+
+def register(app: typer.Typer) -> None:
+    """Mount serve, demo and jobs on the root command."""
+    app.command("serve")(serve)
+    app.command("demo")(demo)
+    app.add_typer(jobs_app, name="jobs", help="Scheduled jobs.")

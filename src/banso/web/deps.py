@@ -1,0 +1,125 @@
+"""FastAPI dependencies: the context, a database session per request, who is asking."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from banso.accounts import service as accounts
+from banso.accounts.models import User, WebSession
+from banso.authz.principal import AuthMethod, Principal
+from banso.kit.errors import AuthenticationRequired
+from banso.web.context import AppContext
+from banso.web.i18n import Translator, normalise_locale
+
+SESSION_COOKIE = "banso_session"
+LANG_COOKIE = "banso_lang"
+PRELOGIN_CSRF_COOKIE = "banso_csrf"
+
+
+def get_ctx(request: Request) -> AppContext:
+    """Return the application context."""
+    ctx: AppContext = request.app.state.ctx
+    return ctx
+
+
+Ctx = Annotated[AppContext, Depends(get_ctx)]
+
+
+def get_db(ctx: Ctx) -> Iterator[Session]:
+    """Yield a session; whatever the handler did not commit is rolled back."""
+    session = ctx.sessions()
+    try:
+        yield session
+    finally:
+        session.rollback()
+        session.close()
+
+
+Db = Annotated[Session, Depends(get_db)]
+
+
+def client_ip(request: Request) -> str | None:
+    """Return the client address (the server listens on loopback or behind a trusted proxy)."""
+    return request.client.host if request.client else None
+
+
+def now(ctx: Ctx) -> datetime:
+    """Return the current time from the context clock."""
+    return ctx.clock.now()
+
+
+@dataclass
+class AuthState:
+    """What the request proved about its caller."""
+
+    principal: Principal | None = None  # fully authenticated (second factor done, or a token)
+    user: User | None = None
+    web_session: WebSession | None = None
+    pending_mfa: bool = False  # password ok, TOTP code still due
+    needs_enrolment: bool = False  # logged in, but no second factor set up yet
+
+
+def get_auth(request: Request, ctx: Ctx, db: Db) -> AuthState:
+    """Resolve a Bearer token or the session cookie into an AuthState (cached on the request)."""
+    cached: AuthState | None = getattr(request.state, "auth", None)
+    if cached is not None:
+        return cached
+    state = AuthState()
+    moment = ctx.clock.now()
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        try:
+            token, user = accounts.authenticate_token(db, raw=header[7:], now=moment, ip=client_ip(request))
+        except AuthenticationRequired:
+            db.commit()  # keep the audit entry of the rejection (A1)
+            raise
+        state.user = user
+        state.principal = accounts.principal_for(user, method=AuthMethod.TOKEN, mfa=user.totp_enabled, token=token)
+        db.commit()
+    else:
+        resolved = accounts.resolve_session(
+            db, cookie=request.cookies.get(SESSION_COOKIE), now=moment, settings=ctx.settings
+        )
+        if resolved is not None:
+            web_session, user = resolved
+            state.user, state.web_session = user, web_session
+            if user.totp_enabled and web_session.mfa_verified_at is None:
+                state.pending_mfa = True
+            elif not user.totp_enabled:
+                state.needs_enrolment = True
+            else:
+                state.principal = accounts.principal_for(
+                    user, method=AuthMethod.SESSION, mfa=True, session_id=web_session.id
+                )
+            db.commit()  # last_seen_at
+    request.state.auth = state
+    return state
+
+
+Auth = Annotated[AuthState, Depends(get_auth)]
+
+
+def api_principal(auth: Auth) -> Principal:
+    """Return the API caller or raise 401."""
+    if auth.principal is None:
+        if auth.pending_mfa or auth.needs_enrolment:
+            raise AuthenticationRequired("二段階認証が必要です / A second factor is required")
+        raise AuthenticationRequired("認証が必要です / Authentication required")
+    return auth.principal
+
+
+ApiUser = Annotated[Principal, Depends(api_principal)]
+
+
+def get_translator(request: Request, ctx: Ctx) -> Translator:
+    """Return the translator for the request's language (cookie, else Japanese)."""
+    return Translator(normalise_locale(request.cookies.get(LANG_COOKIE) or ctx.settings.default_locale))
+
+
+T = Annotated[Translator, Depends(get_translator)]
