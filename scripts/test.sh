@@ -37,6 +37,10 @@ bash scripts/bootstrap.sh
 # pass 2, and a Java runtime for PySpark.
 pkgs=()
 [[ -x /usr/bin/chromium ]] || pkgs+=(chromium fonts-noto-cjk)
+if [[ -x /usr/bin/chromium ]] && command -v dpkg-query >/dev/null 2>&1 \
+        && ! dpkg-query -W -f='${Status}' fonts-noto-cjk 2>/dev/null | grep -q 'ok installed'; then
+    if is_root; then pkgs+=(fonts-noto-cjk); else say "WARNING: fonts-noto-cjk missing: Japanese text renders as boxes in screenshots"; fi
+fi
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || pkgs+=(postgresql)
 command -v java >/dev/null 2>&1 || pkgs+=(default-jre-headless)
 if ((${#pkgs[@]})); then
@@ -46,7 +50,7 @@ if ((${#pkgs[@]})); then
     fi
     say "installing Debian packages: ${pkgs[*]}"
     aptlog="$(mktemp "${TMPDIR:-/tmp}/banso-apt.XXXXXX.log")"
-    if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${pkgs[@]}"; } \
+    if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${pkgs[@]}"; } \
             >"$aptlog" 2>&1; then
         cat "$aptlog" >&2
         die "apt-get install ${pkgs[*]} failed (log above)"
@@ -69,16 +73,21 @@ as_pg() {
     if [[ -n "$PG_USER" ]]; then (cd / && runuser -u "$PG_USER" -- "$@"); else "$@"; fi
 }
 
-cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM
+stop_postgres() {
     if ((PG_STARTED)); then
         as_pg "$PGBIN/pg_ctl" -D "$PGTMP/data" -m fast -w -t 30 stop >/dev/null 2>&1 \
             || as_pg "$PGBIN/pg_ctl" -D "$PGTMP/data" -m immediate -w -t 10 stop >/dev/null 2>&1 \
-            || true
+            || say "WARNING: could not stop PostgreSQL (data dir $PGTMP)"
+        PG_STARTED=0
         say "PostgreSQL stopped"
     fi
-    [[ -n "$PGTMP" ]] && rm -rf "$PGTMP"
+    if [[ -n "$PGTMP" ]]; then rm -rf "$PGTMP"; PGTMP=""; fi
+}
+
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    stop_postgres
     [[ -n "$RESULTS" ]] && rm -rf "$RESULTS"
     exit "$rc"
 }
@@ -119,7 +128,7 @@ start_postgres() {
     PG_STARTED=1
     "$PGBIN/createdb" -h 127.0.0.1 -p "$PGPORT" -U banso banso_test \
         || { cat "$PGTMP/server.log" >&2; return 1; }
-    say "PostgreSQL $("$PGBIN/postgres" --version | awk '{print $NF}') running on 127.0.0.1:$PGPORT (data in $PGTMP, removed on exit)"
+    say "PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}') running on 127.0.0.1:$PGPORT (data in $PGTMP, removed on exit)"
 }
 
 # ---------------------------------------------------------------- 4. pytest, twice
@@ -151,6 +160,10 @@ else
     BANSO_TEST_DATABASE_URL="postgresql+psycopg://banso@127.0.0.1:$PGPORT/banso_test" \
         "$PY" -m pytest -q -m "not browser and not spark" --junit-xml="$RESULTS/postgresql.xml" "$@" \
         || rc_pg=$?
+    ntables="$("$PGBIN/psql" -h 127.0.0.1 -p "$PGPORT" -U banso -d banso_test -Atc \
+        "select count(*) from information_schema.tables where table_schema = 'public'" 2>/dev/null || echo '?')"
+    say "banso_test on PostgreSQL holds $ntables tables after pass 2"
+    stop_postgres
 fi
 
 # ---------------------------------------------------------------- 5. verdict

@@ -13,8 +13,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from sqlalchemy.orm import Session
 
 from banso.audit import checkpoints, service
-from banso.audit.export import ExportFormatError, ExportReader, UnreadableEntry, checkpoint_records, export_log
-from banso.audit.export import iter_entry_records, stored_upper_bound
+from banso.audit.export import (
+    ExportFormatError,
+    ExportReader,
+    UnreadableEntry,
+    checkpoint_records,
+    export_log,
+    iter_entry_records,
+    stored_upper_bound,
+)
 from banso.audit.tags import AuditTag
 from banso.audit.verify import VerifyReport, verify_log
 from banso.config import get_settings
@@ -78,7 +85,11 @@ def export_cmd(
         now = SystemClock().now()
         # A1: an export is itself a security-relevant event; it commits only if the file was written.
         service.record(session, tag=AuditTag.LOG_EXPORT, now=now, actor_label="cli", data={"file": out.name})
-        summary = export_log(session, out, public_key=public, now=now)
+        try:
+            summary = export_log(session, out, public_key=public, now=now)
+        except (UnreadableEntry, OSError) as exc:
+            session.rollback()
+            raise _fail(f"export failed, nothing written: {exc}") from None
         session.commit()
     if public is None:
         err_console.print(f"[yellow]warning: no signing key at {key_path}; the export carries no public key[/yellow]")

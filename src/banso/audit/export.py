@@ -39,9 +39,9 @@ class ExportFormatError(ValueError):
 class UnreadableEntry(RuntimeError):
     """A stored row could not be read at all (e.g. a column overwritten with garbage)."""
 
-    def __init__(self, after_seq: int, error: Exception) -> None:
-        super().__init__(f"could not read the entry after seq {after_seq}: {error}")
-        self.after_seq = after_seq
+    def __init__(self, seq: int, error: Exception) -> None:
+        super().__init__(f"entry seq {seq} is unreadable (a column was overwritten?): {error}")
+        self.seq = seq
 
 
 def _b64(value: bytes) -> str:
@@ -72,11 +72,11 @@ def iter_entry_records(session: Session, *, upto: int, batch: int = BATCH) -> It
     last = -1
     while True:
         # Keyset pages: each page is a short query, so no server-side cursor is left open.
-        stmt = select(*cols).where(t.seq > last, t.seq < upto).order_by(t.seq).limit(batch)
+        page = select(*cols).where(t.seq > last, t.seq < upto).order_by(t.seq).limit(batch)
         try:
-            rows = session.execute(stmt).all()
-        except (ValueError, TypeError) as exc:
-            raise UnreadableEntry(last, exc) from exc
+            rows = list(session.execute(page).all())
+        except (ValueError, TypeError):
+            rows = _read_one_by_one(session, cols, last, upto, batch)
         if not rows:
             return
         for r in rows:
@@ -84,6 +84,21 @@ def iter_entry_records(session: Session, *, upto: int, batch: int = BATCH) -> It
                               ip=r[6], data=_parse_data(r[7]), leaf=bytes(r[8]), leaf_hash=bytes(r[9]),
                               root=bytes(r[10]))
         last = rows[-1][0]
+
+
+def _read_one_by_one(session: Session, cols: list[Any], last: int, upto: int, batch: int) -> list[Any]:
+    """Re-read a page row by row to name the first unreadable entry (raised after the good ones)."""
+    t = AuditEntry.__table__.c
+    seqs = session.scalars(select(t.seq).where(t.seq > last, t.seq < upto).order_by(t.seq).limit(batch)).all()
+    rows: list[Any] = []
+    for seq in seqs:
+        try:
+            rows.append(session.execute(select(*cols).where(t.seq == seq)).one())
+        except (ValueError, TypeError) as exc:
+            if rows:
+                return rows  # the caller yields these, then the next page starts at the bad row
+            raise UnreadableEntry(seq, exc) from exc
+    return rows
 
 
 def stored_upper_bound(session: Session) -> int:
@@ -149,22 +164,25 @@ def export_log(
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".partial")
     # Written beside the target and renamed at the end: nothing is half-written.
-    with tmp.open("w", encoding="utf-8") as fh:
-        fh.write(_dump(header))
-        for c in cps:
-            fh.write(_dump(_checkpoint_line(c)))
-        for e in iter_entry_records(session, upto=size):
-            fh.write(_dump(_entry_line(e)))
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with tmp.open("w", encoding="utf-8") as fh:
+            fh.write(_dump(header))
+            for c in cps:
+                fh.write(_dump(_checkpoint_line(c)))
+            for e in iter_entry_records(session, upto=size):
+                fh.write(_dump(_entry_line(e)))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return ExportSummary(path=path, tree_size=size, checkpoints=len(cps))
 
 
 def _parse_time(value: Any) -> datetime:
     if not isinstance(value, str):
         raise ExportFormatError("expected a timestamp string")
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return datetime.fromisoformat(value)
 
 
 def _entry_from(obj: dict[str, Any]) -> EntryRecord:

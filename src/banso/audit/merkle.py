@@ -210,14 +210,14 @@ class CompactRange:
     head row and still knows its root after every append (A1).
     """
 
-    __slots__ = ("_size", "_hashes")
+    __slots__ = ("_hashes", "_size")
 
     def __init__(self, size: int = 0, hashes: Iterable[bytes] = ()) -> None:
         nodes = list(hashes)
         if not _is_size(size):
             raise ValueError("size must be a non-negative int")
-        if len(nodes) != bin(size).count("1") or not all(_is_hash(h) for h in nodes):
-            raise ValueError(f"a frontier of size {size} needs {bin(size).count('1')} 32-byte hashes")
+        if len(nodes) != size.bit_count() or not all(_is_hash(h) for h in nodes):
+            raise ValueError(f"a frontier of size {size} needs {size.bit_count()} 32-byte hashes")
         self._size = size
         self._hashes = nodes  # largest (leftmost) subtree first
 
@@ -259,10 +259,10 @@ class CompactRange:
         return [h.hex() for h in self._hashes]
 
     @classmethod
-    def from_hex(cls, size: int, hexes: Iterable[str]) -> "CompactRange":
+    def from_hex(cls, size: int, hexes: Iterable[str]) -> CompactRange:
         """Rebuild a frontier stored with :meth:`to_hex`."""
         return cls(size, (bytes.fromhex(h) for h in hexes))
 
-    def copy(self) -> "CompactRange":
+    def copy(self) -> CompactRange:
         """Return an independent copy."""
         return CompactRange(self._size, self._hashes)

@@ -63,10 +63,12 @@ def demo(
             checkpoints.sign_checkpoint(db, key=ctx.signing_key, now=ctx.clock.now())
             db.commit()
     console.print(f"[bold]banso demo[/bold] — data: {settings.data_dir} ({'new' if created else 'reused'})")
-    table = Table("氏名 / name", "組織 / organisation", "役割 / roles", "e-mail", "TOTP secret", "code now")
+    table = Table("氏名 / name (組織)", "役割 / roles", "e-mail", "TOTP secret", "code now")
+    table.columns[2].overflow = table.columns[3].overflow = "fold"
+    table.columns[2].min_width, table.columns[3].min_width = 22, 16
     org_names = {o.key: o.short_name for o in seed.ORGS}
     for persona in seed.PERSONAS:
-        table.add_row(persona.name_ja, org_names[persona.org], ", ".join(persona.roles), persona.email,
+        table.add_row(f"{persona.name_ja} ({org_names[persona.org]})", ", ".join(persona.roles), persona.email,
                       persona.totp_secret, pyotp.TOTP(persona.totp_secret).now())
     console.print(table)
     console.print(f"password for every persona: [bold]{seed.DEMO_PASSWORD}[/bold]  "

@@ -32,12 +32,13 @@ Ctx = Annotated[AppContext, Depends(get_ctx)]
 
 
 def get_db(ctx: Ctx) -> Iterator[Session]:
-    """Yield a session; whatever the handler did not commit is rolled back."""
+    """Yield a session; whatever the handler did not commit is discarded when it closes."""
     session = ctx.sessions()
     try:
         yield session
     finally:
-        session.rollback()
+        # close() alone rolls back uncommitted work but, unlike rollback(), does not expire the
+        # loaded rows, so error pages can still show who is signed in.
         session.close()
 
 

@@ -15,6 +15,7 @@ from banso.web.i18n import LOCALES
 from banso.web.pages import PageUser, safe_next
 from banso.web.templating import render
 
+
 router = APIRouter(include_in_schema=False)
 
 LANG_COOKIE_MAX_AGE = 365 * 24 * 3600

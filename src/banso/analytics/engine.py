@@ -1,0 +1,178 @@
+"""Bind the store to an engine (DuckDB embedded, or PySpark local/cluster) and write the indicator tables (T6, T7)."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import ibis
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from banso.analytics import expressions as ex
+from banso.analytics.errors import AnalyticsError
+from banso.analytics.ingest import store_works_path
+from banso.analytics.technologies import TechnologySet
+
+ENGINES = ("duckdb", "spark")
+_SPARK: Any = None
+
+
+def spark_session() -> Any:
+    """Return the process-wide local Spark session (started once; slow to start)."""
+    global _SPARK
+    if _SPARK is None:
+        try:
+            from pyspark.sql import SparkSession
+        except ImportError:
+            raise AnalyticsError("--engine spark needs PySpark: pip install 'banso[spark]'") from None
+        _SPARK = (
+            SparkSession.builder.master(os.environ.get("BANSO_SPARK_MASTER", "local[2]"))
+            .appName("banso-analytics")
+            .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.sql.shuffle.partitions", "4")
+            .config("spark.ui.enabled", "false")
+            .config("spark.driver.memory", "2g")
+            .getOrCreate()
+        )
+        _SPARK.sparkContext.setLogLevel("ERROR")
+    return _SPARK
+
+
+def connect(engine: str) -> Any:
+    """Return an Ibis backend for ``engine`` (``duckdb`` or ``spark``)."""
+    if engine == "duckdb":
+        con = ibis.duckdb.connect()
+        con.raw_sql("SET enable_progress_bar = false")
+        return con
+    if engine == "spark":
+        return ibis.pyspark.connect(spark_session())
+    raise AnalyticsError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
+
+
+def open_works(con: Any, store: Path) -> Any:
+    """Return the store's works as an Ibis table on ``con``."""
+    return con.read_parquet(str(store_works_path(store)))
+
+
+@dataclass
+class IndicatorRun:
+    """What :func:`compute` produced."""
+
+    indicators: pa.Table
+    technologies: pa.Table
+    window_works: int
+    unbinned_works: int
+    store_works: int
+    seconds: float
+    warnings: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        """Return a JSON-serialisable summary (written as summary.json)."""
+        d = {k: v for k, v in asdict(self).items() if k not in ("indicators", "technologies")}
+        d["indicator_rows"] = self.indicators.num_rows
+        d["technology_rows"] = self.technologies.num_rows
+        return d
+
+
+def _to_arrow(expr: Any) -> pa.Table:
+    t: pa.Table = expr.to_pyarrow()
+    return t
+
+
+def _normalise(table: pa.Table, sort: list[str]) -> pa.Table:
+    # Engines differ in integer widths and row order; fix both so outputs are comparable.
+    cols = []
+    for f in table.schema:
+        col = table[f.name]
+        if pa.types.is_integer(f.type):
+            col = col.cast(pa.int64())
+        elif pa.types.is_floating(f.type):
+            col = col.cast(pa.float64())
+        cols.append(col)
+    t = pa.table(cols, names=table.column_names)
+    return t.sort_by([(c, "ascending") for c in sort]) if sort else t
+
+
+def compute(
+    store: Path,
+    technologies: TechnologySet,
+    window: ex.Window,
+    *,
+    engine: str = "duckdb",
+    top10: str = "leiden",
+    thresholds: ex.MonopolyThresholds = ex.MonopolyThresholds(),
+    focus_country: str = "JP",
+) -> IndicatorRun:
+    """Compute both tables from the store on ``engine``; raise a clear error for an empty window."""
+    if top10 not in ex.TOP10_METHODS:
+        raise AnalyticsError(f"unknown --top10 method {top10!r}; use one of {', '.join(ex.TOP10_METHODS)}")
+    t0 = time.perf_counter()
+    con = connect(engine)
+    works = open_works(con, store)
+    stats = _to_arrow(
+        works.aggregate(
+            store_works=works.count(),
+            window_works=works.publication_year.between(window.start, window.end).ifelse(1, 0).sum(),
+            unbinned=(works.subfield_id.isnull() | works.publication_year.isnull()).ifelse(1, 0).sum(),
+        )
+    ).to_pylist()[0]
+    if not stats["window_works"]:
+        years = _to_arrow(works.aggregate(lo=works.publication_year.min(), hi=works.publication_year.max()))
+        lo, hi = years["lo"][0].as_py(), years["hi"][0].as_py()
+        raise AnalyticsError(
+            f"no works published in the window {window.start}:{window.end} "
+            f"(the store has {stats['store_works']} works, years {lo}–{hi})"
+        )
+    ind_expr = ex.indicators(works, technologies, window, top10=top10)
+    ind = _normalise(_to_arrow(ind_expr), ["technology", "rank_top10_fractional", "country"])
+    if engine == "duckdb":
+        # Reuse the computed indicators rather than recomputing them inside the second query.
+        ind_tbl = ibis.memtable(ind)
+    else:
+        ind_tbl = ind_expr
+    tech_expr = ex.technologies_table(
+        works, technologies, window, top10=top10, thresholds=thresholds, focus_country=focus_country,
+        indicators_table=ind_tbl,
+    )
+    tech = _normalise(_to_arrow(tech_expr), [])
+    order = {t: i for i, t in enumerate(technologies.ids)}
+    tech = tech.take(sorted(range(tech.num_rows), key=lambda i: order[tech["technology"][i].as_py()]))
+    warnings = []
+    if stats["unbinned"]:
+        warnings.append(
+            f"{stats['unbinned']} work(s) have no primary-topic subfield or no publication year: "
+            f"their top-10% weight is 0"
+        )
+    empty = [r["technology"] for r in tech.select(["technology", "papers"]).to_pylist() if not r["papers"]]
+    if empty:
+        warnings.append(f"{len(empty)} technology(ies) have no works in the window: {', '.join(empty[:10])}")
+    return IndicatorRun(ind, tech, int(stats["window_works"]), int(stats["unbinned"]),
+                        int(stats["store_works"]), time.perf_counter() - t0, warnings)
+
+
+def write_outputs(run: IndicatorRun, out: Path) -> list[Path]:
+    """Write indicators/technologies as Parquet and CSV plus summary.json, each atomically."""
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, table in (("indicators", run.indicators), ("technologies", run.technologies)):
+        for ext in ("parquet", "csv"):
+            path = out / f"{name}.{ext}"
+            tmp = path.with_name(path.name + ".tmp")
+            if ext == "parquet":
+                pq.write_table(table, tmp)
+            else:
+                pacsv.write_csv(table, tmp)
+            os.replace(tmp, path)
+            written.append(path)
+    path = out / "summary.json"
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(run.summary(), indent=1, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, path)
+    written.append(path)
+    return written

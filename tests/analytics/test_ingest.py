@@ -1,0 +1,179 @@
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from pathlib import Path
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from banso.analytics import ingest as ingest_mod
+from banso.analytics.cli import app
+from banso.analytics.errors import SnapshotError, StoreError
+from banso.analytics.ingest import ingest, read_manifest, store_works_path
+
+from .conftest import work, write_part
+
+runner = CliRunner()
+
+
+def _rows(store: Path) -> list[tuple]:
+    return duckdb.sql(
+        f"SELECT work_id, cited_by_count, partition_date FROM '{store_works_path(store)}' ORDER BY work_id"
+    ).fetchall()
+
+
+def test_synthetic_snapshot_ingests_completely(synth_store: Path) -> None:
+    m = read_manifest(synth_store)
+    assert m["state"] == "complete" and m["works"] == 1500
+    assert sum(f["malformed"] for f in m["files"].values()) == 0
+    for rec in m["files"].values():
+        assert len(rec["sha256"]) == 64 and rec["size"] > 0 and rec["rows"] == 500
+    cols = duckdb.sql(f"DESCRIBE SELECT * FROM '{store_works_path(synth_store)}'").fetchall()
+    names = {c[0] for c in cols}
+    assert {"work_id", "publication_year", "cited_by_count", "subfield_id", "topic_ids", "countries",
+            "institutions", "oa_top10", "text"} <= names
+
+
+def test_fields_extracted_exactly(tmp_path: Path) -> None:
+    snap = tmp_path / "snap"
+    write_part(snap, "2025-01-01", "part_000.gz", [
+        work(11, year=2021, cited=7, countries=[["JP", "US"], ["jp"], []], topics=["T5", "T6"], subfield=2208,
+             title="Quantum KEY", abstract="we study qubit arrays"),
+    ])
+    ingest(snap, tmp_path / "store")
+    row = duckdb.sql(f"SELECT * FROM '{tmp_path / 'store' / 'works.parquet'}'").fetchall()[0]
+    d = dict(zip([c[0] for c in duckdb.sql(f"DESCRIBE SELECT * FROM '{tmp_path / 'store' / 'works.parquet'}'").fetchall()], row))
+    assert d["work_id"] == 11 and d["publication_year"] == 2021 and d["cited_by_count"] == 7
+    assert d["subfield_id"] == 2208 and sorted(d["topic_ids"]) == [5, 6]
+    assert d["countries"] == ["JP", "US"]
+    assert d["text"] == "quantum key\nwe study qubit arrays"
+
+
+def test_incremental_reads_only_new_partitions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    snap, store = tmp_path / "snap", tmp_path / "store"
+    write_part(snap, "2025-01-01", "part_000.gz", [work(1), work(2)])
+    r1 = ingest(snap, store)
+    assert (r1.files_read, r1.works_in_store) == (1, 2)
+    write_part(snap, "2025-02-01", "part_000.gz", [work(3)])
+    seen: list[str] = []
+    real = ingest_mod._Reader.read
+
+    def spy(self, f, seq, out):  # type: ignore[no-untyped-def]
+        seen.append(f.rel)
+        return real(self, f, seq, out)
+
+    monkeypatch.setattr(ingest_mod._Reader, "read", spy)
+    r2 = ingest(snap, store)
+    assert seen == ["works/updated_date=2025-02-01/part_000.gz"]
+    assert (r2.files_read, r2.files_skipped, r2.works_in_store) == (1, 1, 3)
+    r3 = ingest(snap, store)
+    assert r3.files_read == 0 and len(seen) == 1
+
+
+def test_later_updated_date_replaces_older_version(tmp_path: Path) -> None:
+    snap, store = tmp_path / "snap", tmp_path / "store"
+    write_part(snap, "2025-03-01", "part_000.gz", [work(1, cited=50, updated="2025-03-01T00:00:00")])
+    write_part(snap, "2025-01-01", "part_000.gz", [work(1, cited=5), work(2, cited=9)])
+    ingest(snap, store)
+    assert _rows(store) == [(1, 50, "2025-03-01"), (2, 9, "2025-01-01")]
+
+
+def test_malformed_lines_are_counted_with_file_and_line(tmp_path: Path) -> None:
+    snap, store = tmp_path / "snap", tmp_path / "store"
+    write_part(snap, "2025-01-01", "part_000.gz", [work(1), work(2)],
+               raw_lines=["{not json", "[1, 2]", json.dumps(work(3))])
+    r = ingest(snap, store)
+    assert r.malformed == 2 and r.rows_read == 3
+    lines = sorted((m.file, m.line) for m in r.malformed_examples)
+    assert lines == [("works/updated_date=2025-01-01/part_000.gz", 3), ("works/updated_date=2025-01-01/part_000.gz", 4)]
+    assert read_manifest(store)["files"]["works/updated_date=2025-01-01/part_000.gz"]["malformed"] == 2
+    res = runner.invoke(app, ["ingest", str(snap), "--store", str(tmp_path / "store2")])
+    assert res.exit_code == 0, res.output
+    assert "part_000.gz:3" in res.output and "2 malformed" in res.output
+
+
+def test_truncated_gzip_keeps_what_was_read(tmp_path: Path) -> None:
+    snap, store = tmp_path / "snap", tmp_path / "store"
+    p = write_part(snap, "2025-01-01", "part_000.gz", [work(i, abstract="word " * 400) for i in range(1, 200)])
+    data = p.read_bytes()
+    p.write_bytes(data[: len(data) * 2 // 3])
+    r = ingest(snap, store)
+    assert len(r.truncated_files) == 1 and "part_000.gz" in r.truncated_files[0]
+    assert 0 < r.rows_read < 199
+    assert read_manifest(store)["files"]["works/updated_date=2025-01-01/part_000.gz"]["truncated"] is True
+    assert read_manifest(store)["state"] == "complete"
+
+
+def test_nothing_readable_exits_non_zero_and_store_not_complete(tmp_path: Path) -> None:
+    snap = tmp_path / "snap"
+    p = snap / "works" / "updated_date=2025-01-01" / "part_000.gz"
+    p.parent.mkdir(parents=True)
+    p.write_bytes(gzip.compress(b"garbage line\nmore garbage\n"))
+    res = runner.invoke(app, ["ingest", str(snap), "--store", str(tmp_path / "store")])
+    assert res.exit_code == 2
+    assert "nothing could be read" in res.output
+    with pytest.raises(StoreError, match="incomplete"):
+        store_works_path(tmp_path / "store")
+
+
+def test_missing_and_empty_folder_give_clear_errors(tmp_path: Path) -> None:
+    with pytest.raises(SnapshotError, match="not found"):
+        ingest(tmp_path / "nope", tmp_path / "store")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(SnapshotError, match="no snapshot files"):
+        ingest(tmp_path / "empty", tmp_path / "store")
+    res = runner.invoke(app, ["ingest", str(tmp_path / "nope"), "--store", str(tmp_path / "s")])
+    assert res.exit_code == 2 and "snapshot folder not found" in res.output
+    assert not (tmp_path / "store" / "works.parquet").exists()
+
+
+def test_killed_run_never_looks_complete_and_resumes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    snap, store = tmp_path / "snap", tmp_path / "store"
+    for k in range(3):
+        write_part(snap, "2025-01-01", f"part_00{k}.gz", [work(10 * k + 1), work(10 * k + 2)])
+    real = ingest_mod._Reader.read
+    calls = {"n": 0}
+
+    def dies_on_third(self, f, seq, out):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt  # a kill in the middle of the third file
+        return real(self, f, seq, out)
+
+    monkeypatch.setattr(ingest_mod._Reader, "read", dies_on_third)
+    with pytest.raises(KeyboardInterrupt):
+        ingest(snap, store, threads=1)
+    m = read_manifest(store)
+    assert m["state"] == "in_progress" and len(m["files"]) == 2
+    with pytest.raises(StoreError, match="incomplete"):
+        store_works_path(store)
+    monkeypatch.setattr(ingest_mod._Reader, "read", real)
+    r = ingest(snap, store, threads=1)
+    assert (r.files_read, r.files_skipped, r.works_in_store) == (1, 2, 6)
+    assert read_manifest(store)["state"] == "complete"
+
+
+def test_plain_jsonl_is_read(tmp_path: Path) -> None:
+    (tmp_path / "snap").mkdir()
+    (tmp_path / "snap" / "works.jsonl").write_text(json.dumps(work(1)) + "\n" + json.dumps(work(2)) + "\n")
+    r = ingest(tmp_path / "snap", tmp_path / "store")
+    assert r.works_in_store == 2
+
+
+def test_changed_file_is_read_again(tmp_path: Path) -> None:
+    snap, store = tmp_path / "snap", tmp_path / "store"
+    p = write_part(snap, "2025-01-01", "part_000.gz", [work(1)])
+    ingest(snap, store)
+    write_part(snap, "2025-01-01", "part_000.gz", [work(1), work(2), work(3)])
+    os.utime(p, (1e9, 1e9))
+    r = ingest(snap, store)
+    assert r.files_read == 1 and r.works_in_store == 3
+
+
+def test_real_records_ingest_with_zero_malformed(real_data: Path, tmp_path: Path) -> None:
+    r = ingest(real_data, tmp_path / "store")
+    assert r.malformed == 0 and not r.truncated_files
+    assert r.rows_read == r.works_in_store == 2643

@@ -1,0 +1,68 @@
+"""The `banso` command from the outside: a real process, a real data folder."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def banso(args: list[str], data: Path, *, input_text: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BANSO_")}
+    env.update({"BANSO_DATA_DIR": str(data), "BANSO_MODE": "development", "COLUMNS": "200"})
+    return subprocess.run([sys.executable, "-m", "banso", *args], env=env, capture_output=True, text=True,
+                          input=input_text, timeout=180)
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("cli")
+    result = banso(["db", "upgrade"], folder)
+    assert result.returncode == 0, result.stderr
+    return folder
+
+
+def test_db_check_after_upgrade(data: Path) -> None:
+    result = banso(["db", "check"], data)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "agree" in result.stdout
+
+
+def test_bootstrap_admin_and_token(data: Path) -> None:
+    created = banso(["users", "create", "--email", "root@cao.example.jp", "--name-ja", "管理 太郎",
+                     "--org", "内閣府", "--org-kind", "ministry", "--role", "admin",
+                     "--password", "a very long admin password", "--with-totp"], data)
+    assert created.returncode == 0, created.stderr
+    assert "TOTP secret" in created.stdout and "otpauth://totp/" in created.stdout
+    token = banso(["tokens", "issue", "root@cao.example.jp", "--name", "ci"], data)
+    assert token.returncode == 0, token.stderr
+    raw = token.stdout.strip()
+    assert raw.startswith("bns_") and len(raw) > 40
+    listed = banso(["tokens", "list", "root@cao.example.jp"], data)
+    assert raw.split("_")[1] in listed.stdout  # the prefix is shown, the secret never
+    assert raw.split("_", 2)[2] not in listed.stdout
+
+
+def test_bad_input_exits_non_zero_with_message(data: Path) -> None:
+    weak = banso(["users", "create", "--email", "weak@x.example.jp", "--name-ja", "弱", "--org", "内閣府",
+                  "--password", "short"], data)
+    assert weak.returncode == 1 and "at least" in weak.stderr
+    no_org = banso(["users", "create", "--email", "a@x.example.jp", "--name-ja", "甲", "--org", "存在しない",
+                    "--password", "a very long password"], data)
+    assert no_org.returncode == 1 and "does not exist" in no_org.stderr
+    bad_kind = banso(["users", "create", "--email", "b@x.example.jp", "--name-ja", "乙", "--org", "新組織",
+                      "--org-kind", "castle", "--password", "a very long password"], data)
+    assert bad_kind.returncode == 1 and "unknown organisation kind" in bad_kind.stderr
+    unknown = banso(["tokens", "issue", "nobody@x.example.jp"], data)
+    assert unknown.returncode == 1 and "no user" in unknown.stderr
+    no_password = banso(["users", "create", "--email", "c@x.example.jp", "--name-ja", "丙", "--org", "内閣府"], data,
+                        input_text="")
+    assert no_password.returncode == 2 and "--password" in no_password.stderr
+
+
+def test_serve_refuses_unmigrated_database(tmp_path: Path) -> None:
+    result = banso(["serve", "--port", "1"], tmp_path)
+    assert result.returncode == 1 and "banso db upgrade" in result.stdout
