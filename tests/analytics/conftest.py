@@ -71,6 +71,15 @@ def write_part(root: Path, date: str, name: str, records: list[Any], *, raw_line
     return path
 
 
+def read_records(root: Path) -> list[dict[str, Any]]:
+    """Return every record of a snapshot folder, read with plain gzip + json."""
+    out = []
+    for f in sorted(root.glob("works/updated_date=*/part_*.gz")):
+        with gzip.open(f, "rt", encoding="utf-8") as fh:
+            out.extend(json.loads(line) for line in fh)
+    return out
+
+
 @pytest.fixture(scope="session")
 def synth_snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("synth")

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import gzip
 import json
 from collections import defaultdict
 from pathlib import Path
@@ -17,7 +16,7 @@ from banso.analytics.errors import AnalyticsError, StoreError, TechnologyFileErr
 from banso.analytics.ingest import ingest
 from banso.analytics.technologies import load_technologies, parse_technologies
 
-from .conftest import work, write_part
+from .conftest import read_records, work, write_part
 
 runner = CliRunner()
 TECHS = parse_technologies({"technologies": [
@@ -167,7 +166,7 @@ def _leiden(works: list[dict]) -> dict[str, float]:
 
 def test_real_records_match_independent_computation(real_data: Path, tmp_path: Path) -> None:
     ingest(real_data, tmp_path / "store")
-    raw = [json.loads(line) for f in sorted(real_data.glob("works/*/part_*.gz")) for line in gzip.open(f, "rt")]
+    raw = read_records(real_data)
     techs = parse_technologies({"technologies": [
         {"id": "seis", "name_ja": "地震探査", "name_en": "Seismic imaging", "topics": ["T10271"],
          "keywords": ["seismic inversion"]}]})
@@ -223,8 +222,8 @@ def test_incomplete_store_is_refused(tmp_path: Path) -> None:
         ("technologies:\n  - {id: a, name_ja: あ, name_en: A, topics: [quantum]}", "not an OpenAlex topic id"),
         ("technologies:\n  - {id: a, name_en: A, topics: [T1]}", "'name_ja' is required"),
         ("technologies:\n  - {id: a, name_ja: あ, name_en: A}", "at least one topic id or keyword"),
-        ("technologies:\n  - {id: a, name_ja: あ, name_en: A, keywords: [x]}\n"
-         "  - {id: a, name_ja: あ, name_en: A, keywords: [y]}", "duplicate technology id"),
+        (("technologies:\n  - {id: a, name_ja: あ, name_en: A, keywords: [x]}\n"
+          "  - {id: a, name_ja: あ, name_en: A, keywords: [y]}"), "duplicate technology id"),
     ],
 )
 def test_malformed_technology_file(tmp_path: Path, content: str, message: str) -> None:

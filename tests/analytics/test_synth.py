@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-import gzip
 import json
 from pathlib import Path
 
 from banso.analytics.synth import write_synthetic_snapshot
+
+from .conftest import read_records
 
 
 def test_deterministic_and_independent_of_process_count(tmp_path: Path) -> None:
@@ -23,7 +24,7 @@ def test_deterministic_and_independent_of_process_count(tmp_path: Path) -> None:
 def test_records_are_snapshot_shaped_and_realistic(synth_snapshot: Path) -> None:
     files = sorted(synth_snapshot.glob("works/updated_date=*/part_*.gz"))
     assert len(files) == 3
-    recs = [json.loads(line) for f in files for line in gzip.open(f, "rt")]
+    recs = read_records(synth_snapshot)
     assert len(recs) == 1500
     sizes = [len(json.dumps(r, separators=(",", ":"), ensure_ascii=False)) for r in recs]
     assert 10_000 <= sum(sizes) / len(sizes) <= 20_000

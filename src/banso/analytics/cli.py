@@ -13,8 +13,8 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from banso.analytics.errors import AnalyticsError
 
 app = typer.Typer(no_args_is_help=True, help="Technology-intelligence analytics (T1–T7).")
-err = Console(stderr=True)
-out = Console()
+err = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True)
 
 
 def _fail(exc: Exception) -> typer.Exit:

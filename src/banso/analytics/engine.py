@@ -106,7 +106,7 @@ def compute(
     *,
     engine: str = "duckdb",
     top10: str = "leiden",
-    thresholds: ex.MonopolyThresholds = ex.MonopolyThresholds(),
+    thresholds: ex.MonopolyThresholds | None = None,
     focus_country: str = "JP",
 ) -> IndicatorRun:
     """Compute both tables from the store on ``engine``; raise a clear error for an empty window."""
@@ -137,7 +137,7 @@ def compute(
     else:
         ind_tbl = ind_expr
     tech_expr = ex.technologies_table(
-        works, technologies, window, top10=top10, thresholds=thresholds, focus_country=focus_country,
+        works, technologies, window, top10=top10, thresholds=thresholds or ex.MonopolyThresholds(), focus_country=focus_country,
         indicators_table=ind_tbl,
     )
     tech = _normalise(_to_arrow(tech_expr), [])

@@ -274,7 +274,7 @@ class _Reader:
                 try:
                     obj = json.loads(line)
                     if not isinstance(obj, dict):
-                        raise ValueError(f"expected a JSON object, got {type(obj).__name__}")
+                        raise ValueError(f"expected a JSON object, got {type(obj).__name__}")  # noqa: TRY004 (caught below)
                     if not isinstance(obj.get("id"), str) or not _ID_RE.match(obj["id"]):
                         raise ValueError("missing or invalid work 'id'")
                 except ValueError as exc:
@@ -348,8 +348,8 @@ def ingest(
     todo: list[tuple[int, SnapshotFile]] = []
     report = IngestReport(files_total=len(files))
     for seq, f in enumerate(files):
-        rec = recorded.get(f.rel)
-        part_ok = rec is not None and (store / rec["part"]).exists()
+        rec: dict[str, Any] = recorded.get(f.rel) or {}
+        part_ok = bool(rec) and (store / rec["part"]).exists()
         if part_ok and rec["size"] == f.size and rec["mtime"] == f.mtime:
             continue
         if part_ok and rec["size"] == f.size and verify_hash and rec.get("sha256") == _sha256(f.path):

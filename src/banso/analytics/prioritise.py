@@ -180,11 +180,12 @@ def run_prioritise(
     res = prioritise(tech, ind, weights=weights, needs=needs, samples=samples, spread=spread, band=band,
                      seed=seed, focus_country=focus_country)
     out.mkdir(parents=True, exist_ok=True)
-    for name, writer in (("ranking.parquet", lambda p: res.ranking.to_parquet(p, index=False)),
-                         ("ranking.csv", lambda p: res.ranking.to_csv(p, index=False))):
-        tmp = out / (name + ".tmp")
-        writer(tmp)
-        os.replace(tmp, out / name)
+    tmp = out / "ranking.parquet.tmp"
+    res.ranking.to_parquet(tmp, index=False)
+    os.replace(tmp, out / "ranking.parquet")
+    tmp = out / "ranking.csv.tmp"
+    res.ranking.to_csv(tmp, index=False)
+    os.replace(tmp, out / "ranking.csv")
     meta: dict[str, Any] = {"weights": res.weights, "samples": samples, "spread": spread, "band": band, "seed": seed,
                             "directions": {k: "benefit" if v[1] else "cost" for k, v in CRITERIA.items()}}
     (out / "weights.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")

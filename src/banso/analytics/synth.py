@@ -112,10 +112,10 @@ def _world(seed: int, tech_file: str | None) -> _World:
     while len(vocab) < 2500:
         vocab.append("".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(2, 4))))
     topic_json = []
-    for t in topics:
-        sf = t.subfield
+    for tp in topics:
+        sf = tp.subfield
         topic_json.append({
-            "id": f"https://openalex.org/T{t.id}", "display_name": t.name, "score": 0.99,
+            "id": f"https://openalex.org/T{tp.id}", "display_name": tp.name, "score": 0.99,
             "subfield": {"id": f"https://openalex.org/subfields/{sf[0]}", "display_name": sf[1]},
             "field": {"id": f"https://openalex.org/fields/{sf[2]}", "display_name": sf[3]},
             "domain": {"id": "https://openalex.org/domains/3", "display_name": "Physical Sciences"},
@@ -174,7 +174,7 @@ def _work(rng: random.Random, w: _World, n: int, updated: str) -> dict[str, Any]
             if c not in work_countries:
                 work_countries.append(c)
     n_auth = 1 + min(int(rng.expovariate(1 / 4.0)), 30)
-    authorships = []
+    authorships: list[dict[str, Any]] = []
     insts_seen: dict[str, dict[str, Any]] = {}
     for a in range(n_auth):
         c = c0 if a == 0 else work_countries[a % len(work_countries)]

@@ -39,7 +39,8 @@ def create_app(ctx: AppContext, *, background_jobs: bool = True) -> FastAPI:
         version=__version__,
         description="banso (伴走) — public–private critical-technology cooperation platform. JSON API v1.",
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        # No Swagger UI: it loads scripts from a CDN, which our CSP (and closed networks) refuse.
+        docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
     )
