@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -12,10 +13,13 @@ from sqlalchemy.orm import Session
 from banso.config import get_settings
 from banso.kit.errors import BansoError
 
+if TYPE_CHECKING:
+    from banso.web.context import AppContext
+
 err_console = Console(stderr=True)
 
 
-def app_context():  # type: ignore[no-untyped-def]
+def app_context() -> "AppContext":
     """Return the wired AppContext for a command (imported lazily to keep `--help` fast)."""
     from banso.web.context import build_context
 
@@ -23,7 +27,7 @@ def app_context():  # type: ignore[no-untyped-def]
 
 
 @contextmanager
-def unit_of_work(ctx) -> Iterator[Session]:  # type: ignore[no-untyped-def]
+def unit_of_work(ctx: "AppContext") -> Iterator[Session]:
     """Yield a session that commits on success; domain errors exit 1 with their message."""
     session = ctx.sessions()
     try:
