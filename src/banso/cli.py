@@ -17,6 +17,7 @@ def _mount() -> None:
     from banso.accounts.cli import tokens_app, users_app
     from banso.analytics.cli import app as analyze_app
     from banso.audit.cli import app as audit_app
+    from banso.councils.cli import app as councils_app
     from banso.db.cli import app as db_app
     from banso.web.cli import register as register_web
 
@@ -25,6 +26,7 @@ def _mount() -> None:
     app.add_typer(tokens_app, name="tokens", help="API tokens for scripts.")
     app.add_typer(audit_app, name="audit", help="The tamper-evident audit log (A1–A3).")
     app.add_typer(analyze_app, name="analyze", help="Technology-intelligence analytics (T1–T7).")
+    app.add_typer(councils_app, name="councils", help="Councils (協議会): list, show, evaluate (C1).")
     register_web(app)  # serve, demo
 
 

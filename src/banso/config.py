@@ -10,7 +10,7 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Values that ship in the repository. Outside demo/development mode they are refused,
@@ -59,6 +59,15 @@ class Settings(BaseSettings):
     audit_key_path: Path | None = Field(
         default=None, description="Ed25519 signing key (PEM); default data_dir/keys/audit-ed25519.pem."
     )
+
+    # Outgoing e-mail (notifications). Without a host, e-mails are written to data_dir/outbox as .eml files.
+    smtp_host: str | None = Field(default=None, description="SMTP server; unset: write .eml files to data_dir/outbox.")
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    smtp_timeout_seconds: float = 10.0
+    mail_from: str = "banso <noreply@localhost>"
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> "Settings":

@@ -1,4 +1,8 @@
-"""Scheduled jobs: run inside `banso serve`/`banso demo` and as `banso jobs run-due` for cron."""
+"""Scheduled jobs: run inside `banso serve`/`banso demo` and as `banso jobs run-due` for cron.
+
+Order matters: domain jobs first (they append audit entries and create notifications), then a
+checkpoint is signed over everything they wrote (A2), then e-mail goes out.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +10,59 @@ from typing import TYPE_CHECKING
 
 from banso.audit import checkpoints
 from banso.audit import service as audit
+from banso.councils import service as councils
+from banso.councils.models import Council
+from banso.kit.clock import to_jst
+from banso.notifications import service as notifications
+from banso.notifications import tasks as notification_tasks
 
 if TYPE_CHECKING:
     from banso.web.context import AppContext
 
 
-def run_due(ctx: "AppContext") -> list[str]:
-    """Run every job that is due now and return what was done (each job owns its transaction)."""
-    done: list[str] = []
+def _council_job(ctx: "AppContext") -> list[str]:
+    """Lapse or establish councils at their consent deadline and remind pending founders (C1)."""
+    now = ctx.clock.now()
+    with ctx.sessions() as session:
+        report = councils.run_due_councils(session, now=now)
+        for reminder in report.reminders:
+            council = session.get(Council, reminder.council_id)
+            if council is None:
+                continue
+            deadline = to_jst(reminder.deadline).strftime("%Y-%m-%d %H:%M")
+            # The recipient is an invited founder or newcomer: they may know the council's title.
+            notifications.notify(
+                session, recipient_ids=[reminder.user_id], kind="council.consent_requested",
+                title_ja=f"協議会「{council.title_ja}」への同意のお願い（期限 {deadline}）",
+                title_en=f"Please answer the invitation to council “{council.title_en}” (deadline {deadline} JST)",
+                body_ja="協議会の設立には全ての構成員の同意が必要です。期限までに同意又は不同意を回答してください。",
+                body_en="A council is established only when every founding participant consents. "
+                        "Please consent or decline before the deadline.",
+                link=f"/councils/{council.id}", subject=f"council:{council.id}", now=now, email_now=True,
+            )
+        session.commit()
+    done = []
+    if report.established or report.lapsed or report.reminders or report.expired_invitations:
+        done.append(f"councils:due established={len(report.established)} lapsed={len(report.lapsed)} "
+                    f"reminders={len(report.reminders)} expired={len(report.expired_invitations)}")
+    return done
+
+
+def _checkpoint_job(ctx: "AppContext") -> list[str]:
+    """Sign a checkpoint when the log has grown since the last one (A2)."""
     with ctx.sessions() as session:
         latest = audit.latest_checkpoint(session)
         size = audit.tree_size(session)
         if size > 0 and (latest is None or latest.tree_size < size):
             checkpoints.sign_checkpoint(session, key=ctx.signing_key, now=ctx.clock.now())
             session.commit()
-            done.append("audit:checkpoint:sign")
+            return ["audit:checkpoint:sign"]
+    return []
+
+
+def run_due(ctx: "AppContext") -> list[str]:
+    """Run every job that is due now and return what was done (each job owns its transaction)."""
+    done = _council_job(ctx)
+    done += _checkpoint_job(ctx)
+    done += notification_tasks.run_due(ctx)
     return done

@@ -177,3 +177,23 @@ def test_real_records_ingest_with_zero_malformed(real_data: Path, tmp_path: Path
     r = ingest(real_data, tmp_path / "store")
     assert r.malformed == 0 and not r.truncated_files
     assert r.rows_read == r.works_in_store == 2643
+
+
+def test_wrong_field_types_are_malformed_with_line(tmp_path: Path) -> None:
+    snap = tmp_path / "snap"
+    bad = work(2)
+    bad["publication_year"] = "twenty twenty"
+    write_part(snap, "2025-01-01", "part_000.gz", [work(1), bad, work(3)])
+    r = ingest(snap, tmp_path / "store")
+    assert (r.rows_read, r.malformed, r.works_in_store) == (2, 1, 2)
+    assert [(m.line, m.error) for m in r.malformed_examples] == [(2, "a field has the wrong type")]
+
+
+def test_cli_synth_writes_snapshot(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["synth", "--works", "40", "--out", str(tmp_path / "s"), "--seed", "3",
+                              "--part-size", "25", "--processes", "1"])
+    assert res.exit_code == 0, res.output
+    assert len(list((tmp_path / "s").glob("works/updated_date=*/part_*.gz"))) == 2
+    assert "wrote 40 works" in res.output
+    res = runner.invoke(app, ["synth", "--works", "0", "--out", str(tmp_path / "t")])
+    assert res.exit_code == 2

@@ -15,7 +15,7 @@ from banso.web.i18n import Translator
 
 SRC = Path(banso.__file__).resolve().parent
 TEMPLATES = SRC / "web" / "templates"
-VIEWS = [SRC / "web" / "views.py", SRC / "accounts" / "views.py", SRC / "audit" / "views.py"]
+VIEWS = sorted(SRC.glob("*/views.py"))
 LOCALE = SRC / "locale"
 JINJA_OPTIONS = {"trim_blocks": "true", "lstrip_blocks": "true"}
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -100,7 +100,7 @@ def _hard_coded_text(source: str) -> list[str]:
     return parser.problems
 
 
-@pytest.mark.parametrize("template", sorted(p.name for p in TEMPLATES.glob("**/*.html")))
+@pytest.mark.parametrize("template", sorted(p.relative_to(TEMPLATES).as_posix() for p in TEMPLATES.glob("**/*.html")))
 def test_templates_have_no_text_outside_gettext(template: str) -> None:
     problems = _hard_coded_text((TEMPLATES / template).read_text(encoding="utf-8"))
     assert not problems, f"{template}: visible text outside _(): {problems}"

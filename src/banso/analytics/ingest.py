@@ -73,12 +73,15 @@ SELECT
                      'country': nullif(upper(i.country_code), '')}))),
       lambda x: x.institution_id IS NOT NULL)), []) AS institutions,
   citation_normalized_percentile.is_in_top_10_percent AS oa_top10,
+  -- Abstract rebuilt from the inverted index: sort (position << 20 | word index) codes, look the words up.
   lower(coalesce(title, '')) || chr(10) || lower(coalesce(array_to_string(list_transform(list_sort(flatten(
-      list_transform(map_entries(abstract_inverted_index),
-                     lambda e: list_transform(e.value, lambda p: {'p': p, 'w': e.key})))), lambda x: x.w), ' '), ''))
-      AS text
-FROM read_json($files, format = 'newline_delimited', columns = $columns, compression = $compression,
-               maximum_object_size = 67108864)
+      list_transform(_vs, lambda v, i: list_transform(v, lambda q: q::BIGINT * 1048576 + i)))),
+      lambda c: _ks[c % 1048576]), ' '), '')) AS text
+FROM (
+  SELECT *, map_keys(abstract_inverted_index) AS _ks, map_values(abstract_inverted_index) AS _vs
+  FROM read_json($files, format = 'newline_delimited', columns = $columns, compression = $compression,
+                 maximum_object_size = 67108864)
+)
 """
 
 
@@ -260,7 +263,7 @@ class _Reader:
     def _salvage(self, f: SnapshotFile, seq: int, out: Path, tmp: Path) -> FileResult:
         clean = self.tmpdir / f"{f.key}.clean.jsonl"
         result = FileResult(f.rel, 0, 0, 0, False)
-        good = 0
+        good: list[tuple[int, int]] = []  # (line, work number) of each line passed to the typed reader
         with open(clean, "wb") as fh:
             for n, line, err in _iter_lines(f.path):
                 if line is None:
@@ -283,18 +286,24 @@ class _Reader:
                         result.examples.append(Malformed(f.rel, n, str(exc)[:200]))
                     continue
                 fh.write(line if line.endswith(b"\n") else line + b"\n")
-                good += 1
+                good.append((n, int(obj["id"].rsplit("W", 1)[-1])))
+        rows = 0
         try:
-            rows = self._copy(clean, tmp, f, seq, ignore_errors=True) if good else 0
             if good:
+                rows = self._copy(clean, tmp, f, seq, ignore_errors=True)
+                if rows < len(good):
+                    # Valid JSON whose field types the typed reader rejected (e.g. a string year):
+                    # find their lines by the work ids that did not come through.
+                    seen = {r[0] for r in self._con().execute(
+                        f"SELECT DISTINCT work_id FROM read_parquet('{_sql_str(tmp)}')").fetchall()}
+                    for n, wid in good:
+                        if wid not in seen:
+                            result.malformed += 1
+                            if len(result.examples) < self.max_examples:
+                                result.examples.append(Malformed(f.rel, n, "a field has the wrong type"))
                 os.replace(tmp, out)
         finally:
             clean.unlink(missing_ok=True)
-        if rows < good:
-            # Valid JSON whose field types the typed reader rejected (e.g. a string year).
-            result.malformed += good - rows
-            result.note = (result.note + "; " if result.note else "") + (
-                f"{good - rows} line(s) had fields of the wrong type")
         result.rows = rows
         return result
 

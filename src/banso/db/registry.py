@@ -11,5 +11,8 @@ def load_all_models() -> MetaData:
     """Import all model modules and return the metadata."""
     import banso.accounts.models  # noqa: F401
     import banso.audit.models  # noqa: F401
+    import banso.notifications.models  # noqa: F401
+    import banso.councils.models  # noqa: F401
+    import banso.programme.models  # noqa: F401
 
     return Base.metadata

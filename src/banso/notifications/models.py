@@ -21,7 +21,7 @@ class Notification(Base):
     __tablename__ = "notifications"
     __table_args__ = (
         # The inbox and the unread count: one recipient's visible rows, newest first.
-        Index("ix_notifications_inbox", "recipient_id", "hidden_at", "read_at", "id"),
+        Index("ix_notifications_inbox", "recipient_id", "hidden", "read_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -34,9 +34,10 @@ class Notification(Base):
     link: Mapped[str | None] = mapped_column(String(500))  # a local path, e.g. /councils/12
     # What the text is about, e.g. "council:12" or "council:12:meeting:3" (see hide_for_subject).
     subject: Mapped[str | None] = mapped_column(String(200), index=True)
-    created_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(index=True)  # the digest scans the last day
     read_at: Mapped[datetime | None]
-    # I7: set when the recipient lost access to the subject; the row stays, its text is never served.
+    # I7: the recipient lost access to the subject; the row stays, its text is never served again.
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
     hidden_at: Mapped[datetime | None]
     # True: e-mail it on its own as soon as the mail job runs; False: only in the daily digest.
     email_now: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -51,13 +51,25 @@ def create_app(ctx: AppContext, *, background_jobs: bool = True) -> FastAPI:
     from banso.accounts.views import router as accounts_pages
     from banso.audit.endpoints import router as audit_api
     from banso.audit.views import router as audit_pages
+    from banso.councils.endpoints import router as councils_api
     from banso.web.views import router as shell_pages
 
     app.include_router(accounts_api, prefix="/api/v1")
     app.include_router(audit_api, prefix="/api/v1")
+    app.include_router(councils_api, prefix="/api/v1")
     app.include_router(shell_pages)
     app.include_router(accounts_pages)
     app.include_router(audit_pages)
+
+    from banso.notifications.endpoints import router as notifications_api
+    from banso.notifications.views import router as notifications_pages
+
+    app.include_router(notifications_api, prefix="/api/v1")
+    app.include_router(notifications_pages)
+
+    from banso.programme.endpoints import router as programme_api
+
+    app.include_router(programme_api, prefix="/api/v1")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/healthz", include_in_schema=False)

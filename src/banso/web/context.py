@@ -14,6 +14,7 @@ from banso.audit.checkpoints import load_or_create_signing_key
 from banso.config import Settings
 from banso.db.engine import make_engine, make_session_factory
 from banso.kit.clock import Clock, SystemClock
+from banso.notifications.mailer import Mailer, OutboxMailer, SMTPMailer
 
 
 @dataclass
@@ -26,6 +27,12 @@ class AppContext:
     clock: Clock
     box: SecretBox
     signing_key: Ed25519PrivateKey
+    # Outgoing e-mail; left out (tests), it writes .eml files to data_dir/outbox.
+    mailer: Mailer = None  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.mailer is None:
+            self.mailer = OutboxMailer(self.settings.data_dir / "outbox")
 
     @property
     def data_dir(self) -> Path:
@@ -44,4 +51,16 @@ def build_context(settings: Settings, *, clock: Clock | None = None, engine: Eng
         clock=clock or SystemClock(),
         box=SecretBox(settings.secret_key),
         signing_key=load_or_create_signing_key(settings.signing_key_path),
+        mailer=_mailer(settings),
     )
+
+
+def _mailer(settings: Settings) -> Mailer:
+    """Return the SMTP mailer when a server is configured, else the outbox folder (demo: no server needed)."""
+    if settings.smtp_host:
+        return SMTPMailer(
+            host=settings.smtp_host, port=settings.smtp_port, user=settings.smtp_user,
+            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+            starttls=settings.smtp_starttls, timeout=settings.smtp_timeout_seconds,
+        )
+    return OutboxMailer(settings.data_dir / "outbox")

@@ -8,6 +8,7 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from banso.kit.errors import AuthenticationRequired, BansoError
@@ -74,6 +75,15 @@ def install_error_handlers(app: FastAPI) -> None:
             return JSONResponse({"error": code, "message": str(exc.detail)}, status_code=exc.status_code,
                                 headers=getattr(exc, "headers", None))
         return _html_error(request, exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(DataError)
+    @app.exception_handler(OverflowError)
+    async def _out_of_range(request: Request, exc: Exception) -> Response:
+        # A number the database cannot hold (e.g. an id past 2^31 on PostgreSQL) is bad input.
+        if _is_api(request):
+            return JSONResponse({"error": "validation_failed", "message": "a value is out of range"},
+                                status_code=422)
+        return _html_error(request, 400, "validation_failed", "a value is out of range")
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

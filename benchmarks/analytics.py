@@ -1,0 +1,190 @@
+"""Analytics benchmark (issue 6): snapshot → store → indicators, against a bare DuckDB scan and pandas.
+
+One run measures, each step in a fresh process (so peak RSS is the step's own):
+
+1. ``bare_auto``   ``SELECT count(*) FROM read_json_auto(files)``  (DuckDB's plain scan of the files)
+2. ``bare_cols``   ``read_json`` with the same explicit columns the ingest reads, every column consumed
+3. ``ingest``      ``banso analyze ingest`` into a fresh store (works/s)
+4. ``indicators``  ``banso analyze indicators`` from the store (run twice: cold, then a re-run)
+5. ``pandas``      benchmarks/baseline_pandas.py end to end (json.loads per line + pandas)
+
+    python benchmarks/analytics.py --works 1000000 --workdir /tmp/bench [--snapshot DIR] [--skip-pandas]
+
+Prints a JSON summary and a Markdown table for benchmarks/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _files(snapshot: Path) -> list[str]:
+    return sorted(glob.glob(str(snapshot / "works" / "updated_date=*" / "part_*.gz")))
+
+
+def step(name: str, a: argparse.Namespace) -> dict[str, Any]:
+    """Run one step in this process and return its timing and peak RSS."""
+    import duckdb
+
+    t0 = time.perf_counter()
+    out: dict[str, Any] = {}
+    if name in ("bare_auto", "bare_cols"):
+        from banso.analytics.ingest import READ_COLUMNS
+
+        con = duckdb.connect()
+        con.execute("SET enable_progress_bar = false")
+        files = _files(a.snapshot)
+        if name == "bare_auto":
+            rows = con.execute("SELECT count(*) FROM read_json_auto($f, format = 'newline_delimited')",
+                               {"f": files}).fetchall()[0][0]
+        else:
+            cols = ", ".join(f"count({c})" for c in READ_COLUMNS)
+            rows = con.execute(
+                f"SELECT count(*), {cols} FROM read_json($f, format = 'newline_delimited', columns = $c)",
+                {"f": files, "c": READ_COLUMNS},
+            ).fetchall()[0][0]
+        out["rows"] = rows
+    elif name == "ingest":
+        from banso.analytics.ingest import ingest
+
+        shutil.rmtree(a.store, ignore_errors=True)
+        r = ingest(a.snapshot, a.store)
+        out.update(rows=r.rows_read, works=r.works_in_store, malformed=r.malformed,
+                   store_mb=sum(p.stat().st_size for p in a.store.rglob("*.parquet")) / 1e6,
+                   works_parquet_mb=(a.store / "works.parquet").stat().st_size / 1e6)
+    elif name == "indicators":
+        from banso.analytics.engine import compute, write_outputs
+        from banso.analytics.expressions import Window
+        from banso.analytics.technologies import load_technologies
+
+        techs = load_technologies()
+        times = []
+        for _ in range(2):
+            t = time.perf_counter()
+            run = compute(a.store, techs, Window.parse(a.window), engine=a.engine)
+            write_outputs(run, a.workdir / "indicators")
+            times.append(time.perf_counter() - t)
+        out.update(cold_s=times[0], rerun_s=times[1], rows=run.indicators.num_rows, window_works=run.window_works)
+    elif name == "pandas":
+        import runpy
+
+        sys.argv = ["baseline_pandas.py", str(a.snapshot), "--window", a.window, "--out", str(a.workdir / "pandas")]
+        runpy.run_path(str(ROOT / "benchmarks" / "baseline_pandas.py"), run_name="__main__")
+    out["seconds"] = time.perf_counter() - t0
+    out["peak_rss_mb"] = _rss_mb()
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--works", type=int, default=1_000_000)
+    ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--workdir", type=Path, default=Path("/tmp/banso-bench"))
+    ap.add_argument("--snapshot", type=Path, help="reuse an existing synthetic snapshot")
+    ap.add_argument("--window", default="2019:2023")
+    ap.add_argument("--engine", default="duckdb")
+    ap.add_argument("--skip-pandas", action="store_true")
+    ap.add_argument("--step", help=argparse.SUPPRESS)
+    ap.add_argument("--store", type=Path, help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    a.workdir.mkdir(parents=True, exist_ok=True)
+    a.store = a.store or a.workdir / "store"
+    if a.step:
+        print("RESULT " + json.dumps(step(a.step, a)))
+        return
+    summary: dict[str, Any] = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                                           "platform": platform.platform()}}
+    if a.snapshot is None:
+        from banso.analytics.synth import write_synthetic_snapshot
+
+        a.snapshot = a.workdir / f"snapshot-{a.works}"
+        if not _files(a.snapshot):
+            t = time.perf_counter()
+            r = write_synthetic_snapshot(a.snapshot, works=a.works, seed=a.seed, part_size=20_000, dates=4)
+            summary["synth"] = {"seconds": time.perf_counter() - t, "works": r.works,
+                                "mean_record_bytes": r.mean_record_bytes, "gz_mb": r.gz_bytes / 1e6}
+    files = _files(a.snapshot)
+    if "synth" not in summary:
+        import gzip
+
+        with gzip.open(files[0], "rb") as fh:
+            sizes = [len(line) for line in fh]
+        summary["synth"] = {"mean_record_bytes": sum(sizes) / len(sizes), "sampled_file": files[0]}
+    summary["snapshot"] = {"path": str(a.snapshot), "files": len(files),
+                           "gz_mb": sum(os.path.getsize(f) for f in files) / 1e6}
+    steps = ["bare_auto", "bare_cols", "ingest", "indicators"] + ([] if a.skip_pandas else ["pandas"])
+    for s in steps:
+        cmd = [sys.executable, __file__, "--step", s, "--snapshot", str(a.snapshot), "--workdir", str(a.workdir),
+               "--store", str(a.store), "--window", a.window, "--engine", a.engine]
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        line = next((x for x in proc.stdout.splitlines() if x.startswith("RESULT ")), None)
+        if proc.returncode or line is None:
+            print(proc.stdout[-2000:], proc.stderr[-4000:], file=sys.stderr)
+            raise SystemExit(f"step {s} failed")
+        summary[s] = json.loads(line[7:])
+        if s == "pandas":
+            summary[s].update(json.loads(next(x for x in proc.stdout.splitlines() if x.startswith("{"))))
+        print(s, json.dumps(summary[s]), file=sys.stderr)
+    works = summary["ingest"]["works"]
+    ing, ind = summary["ingest"]["seconds"], summary["indicators"]
+    summary["derived"] = {
+        "works": works,
+        "ingest_works_per_s": works / ing,
+        "ingest_vs_bare_auto": ing / summary["bare_auto"]["seconds"],
+        "ingest_vs_bare_cols": ing / summary["bare_cols"]["seconds"],
+        "end_to_end_s": ing + ind["cold_s"],
+    }
+    if "pandas" in summary:
+        p = summary["pandas"]["seconds"]
+        summary["derived"].update(
+            pandas_end_to_end_s=p,
+            speedup_end_to_end_vs_pandas=p / (ing + ind["cold_s"]),
+            speedup_rerun_indicators_vs_pandas=p / ind["rerun_s"],
+        )
+    print(json.dumps(summary, indent=1))
+    d = summary["derived"]
+    rows = [
+        ("works", f"{works:,}"),
+        ("mean record size", f"{summary.get('synth', {}).get('mean_record_bytes', float('nan')) / 1024:.1f} KB"),
+        ("snapshot (gzip)", f"{summary['snapshot']['gz_mb']:.0f} MB in {summary['snapshot']['files']} files"),
+        ("bare DuckDB read_json_auto count(*)", f"{summary['bare_auto']['seconds']:.1f} s"),
+        ("bare DuckDB read_json, same columns", f"{summary['bare_cols']['seconds']:.1f} s"),
+        ("ingest", f"{ing:.1f} s = {d['ingest_works_per_s']:,.0f} works/s, peak RSS "
+                   f"{summary['ingest']['peak_rss_mb']:.0f} MB"),
+        ("ingest / bare auto scan", f"{d['ingest_vs_bare_auto']:.2f}×"),
+        ("ingest / bare same-columns scan", f"{d['ingest_vs_bare_cols']:.2f}×"),
+        ("indicators (cold / re-run)", f"{ind['cold_s']:.2f} s / {ind['rerun_s']:.2f} s, peak RSS "
+                                       f"{ind['peak_rss_mb']:.0f} MB"),
+    ]
+    if "pandas" in summary:
+        rows += [
+            ("pandas + json baseline, end to end", f"{d['pandas_end_to_end_s']:.1f} s, peak RSS "
+                                                   f"{summary['pandas']['peak_rss_mb']:.0f} MB"),
+            ("end-to-end speed-up vs pandas", f"{d['speedup_end_to_end_vs_pandas']:.1f}×"),
+            ("indicator re-run speed-up vs pandas", f"{d['speedup_rerun_indicators_vs_pandas']:.0f}×"),
+        ]
+    print("\n| measure | value |\n|---|---|")
+    for k, v in rows:
+        print(f"| {k} | {v} |")
+
+
+if __name__ == "__main__":
+    main()

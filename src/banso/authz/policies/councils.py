@@ -1,0 +1,122 @@
+"""Who may see and do what in a council (C1–C6, I7) — the only place that decides it.
+
+Levels, from the outside in:
+
+* **Outsider** — no current membership and no pending invitation: every council resource
+  answers 404 and the council never appears in lists. A member who *left* is an outsider
+  again at once (C3); their pledge record stays.
+* **Public page** — a current member (any role, pledged or not) or a person with a pending
+  founding/join consent sees the council's public page: title, purpose, linked technology and
+  project, state, deadline, the members list (names, organisations, roles — a participant must
+  know with whom they would share before pledging) and the bylaws (they consent to and pledge
+  on them). Nothing else.
+* **Content** — meetings, agendas, minutes, decisions, action items, material requests and
+  their files: a current member with a pledge for the duty version in force, a second factor
+  for this session, and the council established or active. Observers count as members here
+  (they sign the same pledge). Anyone short of that gets 404, like an outsider.
+* **Manage** — content access and the role chair or secretariat (事務局): meetings, minutes,
+  decisions, action items, material requests, invitations, roles, activation, dissolution.
+* **Propose** — ministry officers (``Permission.COUNCIL_PROPOSE``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Select, exists, or_, select
+
+from banso.authz.permissions import Permission
+from banso.authz.principal import Principal
+from banso.councils.models import ConsentDecision, Consent, Council, CouncilRole, CouncilState, Membership
+
+MANAGER_ROLES = frozenset({CouncilRole.CHAIR, CouncilRole.SECRETARIAT})
+OPERATING = frozenset({CouncilState.ESTABLISHED, CouncilState.ACTIVE})
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What one person is to one council: the facts the policy decides on."""
+
+    council_state: str
+    role: str | None  # role of the current membership; None when not a current member
+    pending_consent: bool  # an unanswered founding or join consent
+    pledge_current: bool  # a pledge for the council's duty version in force
+
+    @property
+    def is_member(self) -> bool:
+        """Return True for a current member (not left)."""
+        return self.role is not None
+
+
+def can_propose(actor: Principal) -> bool:
+    """Ministry officers propose councils (C1)."""
+    return actor.has(Permission.COUNCIL_PROPOSE)
+
+
+def can_see_council(actor: Principal, standing: Standing) -> bool:
+    """Current members and invited people see the public page; everyone else gets 404."""
+    if not actor.has(Permission.COUNCIL_PARTICIPATE):
+        return False
+    return standing.is_member or standing.pending_consent
+
+
+def content_block_reason(actor: Principal, standing: Standing) -> str | None:
+    """Return why non-public content is closed to ``actor`` (None when it is open)."""
+    if not can_see_council(actor, standing) or not standing.is_member:
+        return "not_a_member"
+    if standing.council_state not in OPERATING:
+        return "council_not_operating"
+    if not standing.pledge_current:
+        return "pledge_required"  # C3
+    if not actor.mfa:
+        return "second_factor_required"  # I7
+    return None
+
+
+def can_read_content(actor: Principal, standing: Standing) -> bool:
+    """Non-public content needs membership, a current pledge, a second factor and an operating council."""
+    return content_block_reason(actor, standing) is None
+
+
+def can_manage(actor: Principal, standing: Standing) -> bool:
+    """Chair and secretariat run the council day to day (with content access)."""
+    return can_read_content(actor, standing) and standing.role in MANAGER_ROLES
+
+
+def can_manage_lifecycle(actor: Principal, standing: Standing) -> bool:
+    """Activation and dissolution: a chair or secretariat member with a second factor (pledge not needed)."""
+    return standing.role in MANAGER_ROLES and actor.mfa and can_see_council(actor, standing)
+
+
+def can_amend_bylaws(actor: Principal, standing: Standing) -> bool:
+    """Bylaws are amended by chair or secretariat (also while proposed, before anyone pledged)."""
+    return can_manage_lifecycle(actor, standing)
+
+
+def can_act_on_item(actor: Principal, standing: Standing, *, assignee_id: int) -> bool:
+    """An action item is completed by its assignee or a manager."""
+    return can_read_content(actor, standing) and (actor.user_id == assignee_id or can_manage(actor, standing))
+
+
+def can_answer_request(actor: Principal, standing: Standing, *, addressee_id: int) -> bool:
+    """A material request is answered by its addressee or a manager (C6)."""
+    return can_read_content(actor, standing) and (actor.user_id == addressee_id or can_manage(actor, standing))
+
+
+def restrict_visible(stmt: Select[tuple[Council]], actor: Principal) -> Select[tuple[Council]]:
+    """Restrict a council query to the councils ``actor`` may know exist (lists, counts, search)."""
+    if not actor.has(Permission.COUNCIL_PARTICIPATE):
+        return stmt.where(Council.id.is_(None))
+    member = exists().where(
+        Membership.council_id == Council.id, Membership.user_id == actor.user_id, Membership.left_at.is_(None)
+    )
+    invited = exists().where(
+        Consent.council_id == Council.id, Consent.user_id == actor.user_id,
+        Consent.decision == ConsentDecision.PENDING.value,
+    )
+    return stmt.where(or_(member, invited))
+
+
+def visible_councils(actor: Principal) -> Select[tuple[Council]]:
+    """Return the query of every council ``actor`` may see, newest first."""
+    return restrict_visible(select(Council), actor).order_by(Council.id.desc())

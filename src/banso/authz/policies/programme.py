@@ -1,0 +1,172 @@
+"""Who may see and do what in the K Program (F1–F5, C2) — the only place that decides it.
+
+* **Registry** (技術リスト): every signed-in person reads it; agency staff and ministry officers edit it.
+* **Calls** (公募): published calls are public to every signed-in person; drafts only to the staff of
+  the call's agency. Staff of the agency manage the call, its panel, decisions and the ledger.
+  Staff of an agency are people with ``PROGRAMME_MANAGE`` in the agency's organisation (any
+  such person when the agency has no organisation on record).
+* **Proposals** (提案) are not public. They are seen by the proposer and team members with an
+  account, by the call's agency staff, and by a panel reviewer who has declared no conflict of
+  interest (利益相反なし) for that proposal and who is not from the proposer's or a team member's
+  organisation. Everyone else — including a conflicted reviewer, a reviewer from the proposer's
+  organisation and a reviewer who has not declared yet — gets 404 (I7), and the proposal never
+  appears in their lists.
+* **Review queue**: a panel reviewer sees title and organisation of the proposals they may
+  declare on (not same-organisation, not their own) so they can declare conflicts.
+* **Projects** (採択課題) are seen by their team, the call's officer and the agency's staff.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Select, and_, exists, false, or_, select
+
+from banso.authz.permissions import Permission
+from banso.authz.principal import Principal
+from banso.programme.models import (
+    Agency,
+    Call,
+    CallState,
+    ConflictDeclaration,
+    PanelMember,
+    Project,
+    Proposal,
+    ProposalMember,
+)
+
+
+@dataclass(frozen=True)
+class ProposalStanding:
+    """The facts about one person and one proposal that the policy decides on."""
+
+    proposer_id: int
+    proposer_org_id: int
+    team_user_ids: frozenset[int]
+    team_org_ids: frozenset[int]
+    agency_org_id: int | None
+    on_panel: bool
+    conflict: bool | None  # the person's own declaration: None = not declared yet
+
+
+def can_edit_registry(actor: Principal) -> bool:
+    """Agency staff and ministry officers maintain the technology registry (F1)."""
+    return actor.has(Permission.PROGRAMME_MANAGE) or actor.has(Permission.COUNCIL_PROPOSE)
+
+
+def is_agency_staff(actor: Principal, agency_org_id: int | None) -> bool:
+    """Return True for programme managers of the agency's organisation."""
+    if not actor.has(Permission.PROGRAMME_MANAGE):
+        return False
+    return agency_org_id is None or actor.organization_id == agency_org_id
+
+
+def can_see_call(actor: Principal, *, state: str, agency_org_id: int | None) -> bool:
+    """Published calls are public to participants; drafts belong to the agency."""
+    return state == CallState.PUBLISHED or is_agency_staff(actor, agency_org_id)
+
+
+def is_applicant(actor: Principal, standing: ProposalStanding) -> bool:
+    """Return True for the proposer and team members with an account."""
+    return actor.user_id == standing.proposer_id or actor.user_id in standing.team_user_ids
+
+
+def same_organisation(actor: Principal, standing: ProposalStanding) -> bool:
+    """Return True when the reviewer belongs to the proposer's or a team member's organisation."""
+    return actor.organization_id == standing.proposer_org_id or actor.organization_id in standing.team_org_ids
+
+
+def can_declare_conflict(actor: Principal, standing: ProposalStanding) -> bool:
+    """Panel reviewers outside the applicants' organisations declare conflicts (they may see the title)."""
+    return (actor.has(Permission.PROGRAMME_REVIEW) and standing.on_panel and not is_applicant(actor, standing)
+            and not same_organisation(actor, standing))
+
+
+def can_review(actor: Principal, standing: ProposalStanding) -> bool:
+    """A reviewer sees and scores a proposal only after declaring no conflict of interest."""
+    return can_declare_conflict(actor, standing) and standing.conflict is False
+
+
+def can_see_proposal(actor: Principal, standing: ProposalStanding) -> bool:
+    """Applicants, the agency's staff and unconflicted panel reviewers; everyone else gets 404."""
+    return (is_applicant(actor, standing) or is_agency_staff(actor, standing.agency_org_id)
+            or can_review(actor, standing))
+
+
+def can_manage_call(actor: Principal, agency_org_id: int | None) -> bool:
+    """The agency's staff run a call: panel, decisions, adoption."""
+    return is_agency_staff(actor, agency_org_id)
+
+
+def can_see_project(actor: Principal, *, team_user_ids: frozenset[int], officer_id: int,
+                    agency_org_id: int | None) -> bool:
+    """A project is seen by its team, the call's officer and the agency's staff."""
+    return (actor.user_id in team_user_ids or actor.user_id == officer_id
+            or is_agency_staff(actor, agency_org_id))
+
+
+def _agency_staff_clause(actor: Principal, agency_id_col: object) -> object:
+    if not actor.has(Permission.PROGRAMME_MANAGE):
+        return false()
+    return exists().where(Agency.id == agency_id_col,
+                          or_(Agency.organization_id.is_(None), Agency.organization_id == actor.organization_id))
+
+
+def restrict_calls(stmt: Select[tuple[Call]], actor: Principal) -> Select[tuple[Call]]:
+    """Restrict a call query to the calls ``actor`` may see."""
+    return stmt.where(or_(Call.state == CallState.PUBLISHED.value,
+                          _agency_staff_clause(actor, Call.agency_id)))  # type: ignore[arg-type]
+
+
+def _applicant_clause(actor: Principal) -> object:
+    team = exists().where(ProposalMember.proposal_id == Proposal.id, ProposalMember.user_id == actor.user_id)
+    return or_(Proposal.proposer_id == actor.user_id, team)
+
+
+def _not_same_org_clause(actor: Principal) -> object:
+    same_org_team = exists().where(ProposalMember.proposal_id == Proposal.id,
+                                   ProposalMember.organization_id == actor.organization_id)
+    return and_(Proposal.organization_id != actor.organization_id, ~same_org_team)
+
+
+def _on_panel_clause(actor: Principal) -> object:
+    return exists().where(PanelMember.call_id == Proposal.call_id, PanelMember.user_id == actor.user_id)
+
+
+def restrict_proposals(stmt: Select[tuple[Proposal]], actor: Principal) -> Select[tuple[Proposal]]:
+    """Restrict a proposal query to the proposals ``actor`` may see (lists, counts, exports)."""
+    clauses: list[object] = [_applicant_clause(actor)]
+    if actor.has(Permission.PROGRAMME_MANAGE):
+        staff = exists().where(Call.id == Proposal.call_id, _agency_staff_clause(actor, Call.agency_id))  # type: ignore[arg-type]
+        clauses.append(staff)
+    if actor.has(Permission.PROGRAMME_REVIEW):
+        declared_clear = exists().where(ConflictDeclaration.proposal_id == Proposal.id,
+                                        ConflictDeclaration.reviewer_id == actor.user_id,
+                                        ConflictDeclaration.has_conflict.is_(False))
+        clauses.append(and_(_on_panel_clause(actor), _not_same_org_clause(actor),  # type: ignore[arg-type]
+                            ~_applicant_clause(actor), declared_clear))  # type: ignore[operator]
+    return stmt.where(or_(*clauses))  # type: ignore[arg-type]
+
+
+def restrict_declarable(stmt: Select[tuple[Proposal]], actor: Principal) -> Select[tuple[Proposal]]:
+    """Restrict to the proposals a panel reviewer may declare conflicts on (the review queue)."""
+    if not actor.has(Permission.PROGRAMME_REVIEW):
+        return stmt.where(false())
+    return stmt.where(_on_panel_clause(actor), _not_same_org_clause(actor),  # type: ignore[arg-type]
+                      ~_applicant_clause(actor))  # type: ignore[operator]
+
+
+def restrict_projects(stmt: Select[tuple[Project]], actor: Principal) -> Select[tuple[Project]]:
+    """Restrict a project query to the projects ``actor`` may see."""
+    team = exists().where(ProposalMember.proposal_id == Project.proposal_id, ProposalMember.user_id == actor.user_id)
+    officer = exists().where(Call.id == Project.call_id, Call.officer_id == actor.user_id)
+    return stmt.where(or_(Project.lead_id == actor.user_id, team, officer,
+                          _agency_staff_clause(actor, Project.agency_id)))  # type: ignore[arg-type]
+
+
+def visible_proposals(actor: Principal, *, call_id: int | None = None) -> Select[tuple[Proposal]]:
+    """Return the query of the proposals ``actor`` may see, oldest first."""
+    stmt = select(Proposal).order_by(Proposal.id)
+    if call_id is not None:
+        stmt = stmt.where(Proposal.call_id == call_id)
+    return restrict_proposals(stmt, actor)

@@ -1,0 +1,473 @@
+"""JSON API of the councils domain (``/api/v1/councils``): parse → one service call → commit → shape."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile, status
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from banso.councils import rules, service
+from banso.councils.files import LocalFileStore
+from banso.councils.models import ActionItem
+from banso.councils.schemas import (
+    ActionClose,
+    ActionCreate,
+    ActionRead,
+    AgendaIn,
+    AgendaRead,
+    AttendanceIn,
+    AttendanceRead,
+    BylawsAmend,
+    BylawsDiff,
+    BylawsRead,
+    ConsentIn,
+    ConsentRead,
+    CouncilCreate,
+    CouncilPage,
+    CouncilRead,
+    DecisionCreate,
+    DecisionRead,
+    DissolveIn,
+    FileRead,
+    InviteIn,
+    MeetingCreate,
+    MeetingDetail,
+    MeetingRead,
+    MemberRead,
+    MembershipRead,
+    MinutesIn,
+    MyStanding,
+    PledgePreviewRead,
+    PledgeRead,
+    PledgeSign,
+    RequestCreate,
+    RequestDetail,
+    RequestRead,
+    RoleIn,
+)
+from banso.kit.errors import BansoError
+from banso.web.csrf import verify_csrf
+from banso.web.context import AppContext
+from banso.web.deps import ApiUser, Ctx, Db
+
+router = APIRouter(prefix="/councils", tags=["councils"], dependencies=[Depends(verify_csrf)])
+
+
+@contextmanager
+def _unit(db: Session) -> Iterator[None]:
+    """Commit the unit of work; a refusal that wrote its audit entry commits that entry alone (A1)."""
+    try:
+        yield
+        db.commit()
+    except BansoError as exc:
+        if service.was_audited(exc):
+            db.commit()
+        raise
+
+
+def file_store(ctx: AppContext) -> LocalFileStore:
+    """Return the store of material-request files under the data dir."""
+    return LocalFileStore(ctx.data_dir / "councils" / "files")
+
+
+def _page(view: service.CouncilView) -> CouncilPage:
+    s = view.standing
+    return CouncilPage(
+        council=CouncilRead.model_validate(view.council),
+        me=MyStanding(role=s.role, pending_consent=s.pending_consent, pledge_current=s.pledge_current,
+                      content_access=view.content_block is None, content_block=view.content_block,
+                      can_manage=view.can_manage),
+        members=[MemberRead(user_id=m.user.id, name_ja=m.user.name_ja, name_en=m.user.name_en,
+                            organization_id=m.membership.organization_id,
+                            organization_name_ja=m.user.organization.name_ja, role=m.membership.role,
+                            founding=m.membership.founding, joined_at=m.membership.joined_at,
+                            pledge_current=m.pledge_current) for m in view.members],
+        consents=[ConsentRead.model_validate(c) for c in view.consents],
+        bylaws_version=view.bylaws.version,
+        bylaws_text=view.bylaws.text,
+    )
+
+
+def _action(item: ActionItem, ctx: AppContext) -> ActionRead:
+    read = ActionRead.model_validate(item)
+    read.overdue = rules.is_overdue(status=item.status, due_at=item.due_at, now=ctx.clock.now())
+    return read
+
+
+# --- councils and lifecycle (C1) -------------------------------------------------------------
+
+
+@router.get("", response_model=list[CouncilRead])
+def list_councils(principal: ApiUser, db: Db) -> list[CouncilRead]:
+    """List the councils the caller may know exist."""
+    return [CouncilRead.model_validate(c) for c in service.list_councils(db, actor=principal)]
+
+
+@router.post("", response_model=CouncilRead, status_code=status.HTTP_201_CREATED)
+def propose(body: CouncilCreate, principal: ApiUser, db: Db, ctx: Ctx) -> CouncilRead:
+    """Propose a council (ministry officers)."""
+    data = body.model_dump(exclude={"founders"})
+    founders = [service.FounderSpec(user_id=f.user_id, role=f.role) for f in body.founders]
+    with _unit(db):
+        council = service.propose(db, actor=principal, now=ctx.clock.now(), founders=founders, **data)
+    return CouncilRead.model_validate(council)
+
+
+@router.get("/actions/mine", response_model=list[ActionRead])
+def my_actions(principal: ApiUser, db: Db, ctx: Ctx, overdue: bool = False) -> list[ActionRead]:
+    """List the caller's action items across their councils (``overdue=true``: only overdue)."""
+    items = service.my_action_items(db, actor=principal, now=ctx.clock.now(), overdue_only=overdue)
+    return [_action(i, ctx) for i in items]
+
+
+@router.get("/{council_id}", response_model=CouncilPage)
+def get_council(council_id: int, principal: ApiUser, db: Db) -> CouncilPage:
+    """Return the council's public page (members; 404 for everyone else)."""
+    return _page(service.get_council(db, council_id=council_id, actor=principal))
+
+
+@router.post("/{council_id}/consent", response_model=ConsentRead)
+def consent(council_id: int, body: ConsentIn, principal: ApiUser, db: Db, ctx: Ctx) -> ConsentRead:
+    """Consent or decline (founding or joining)."""
+    with _unit(db):
+        row = service.consent(db, council_id=council_id, actor=principal, now=ctx.clock.now(),
+                              decision=body.decision, reason=body.reason)
+    return ConsentRead.model_validate(row)
+
+
+@router.post("/{council_id}/evaluate", response_model=CouncilRead)
+def evaluate(council_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> CouncilRead:
+    """Establish or lapse a proposed council according to its consents."""
+    with _unit(db):
+        council = service.evaluate(db, council_id=council_id, actor=principal, now=ctx.clock.now())
+    return CouncilRead.model_validate(council)
+
+
+@router.post("/{council_id}/activate", response_model=CouncilRead)
+def activate(council_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> CouncilRead:
+    """Start the council's work (established → active)."""
+    with _unit(db):
+        council = service.activate(db, council_id=council_id, actor=principal, now=ctx.clock.now())
+    return CouncilRead.model_validate(council)
+
+
+@router.post("/{council_id}/dissolve", response_model=CouncilRead)
+def dissolve(council_id: int, body: DissolveIn, principal: ApiUser, db: Db, ctx: Ctx) -> CouncilRead:
+    """Dissolve the council."""
+    with _unit(db):
+        council = service.dissolve(db, council_id=council_id, actor=principal, now=ctx.clock.now(),
+                                   reason=body.reason)
+    return CouncilRead.model_validate(council)
+
+
+# --- bylaws ----------------------------------------------------------------------------------
+
+
+@router.get("/{council_id}/bylaws", response_model=list[BylawsRead])
+def list_bylaws(council_id: int, principal: ApiUser, db: Db) -> list[BylawsRead]:
+    """List every bylaws version."""
+    return [BylawsRead.model_validate(b) for b in service.list_bylaws(db, council_id=council_id, actor=principal)]
+
+
+@router.post("/{council_id}/bylaws", response_model=BylawsRead, status_code=status.HTTP_201_CREATED)
+def amend_bylaws(council_id: int, body: BylawsAmend, principal: ApiUser, db: Db, ctx: Ctx) -> BylawsRead:
+    """Amend the bylaws (new version)."""
+    with _unit(db):
+        row = service.amend_bylaws(db, council_id=council_id, actor=principal, now=ctx.clock.now(),
+                                   **body.model_dump())
+    return BylawsRead.model_validate(row)
+
+
+@router.get("/{council_id}/bylaws/diff", response_model=BylawsDiff)
+def diff_bylaws(council_id: int, principal: ApiUser, db: Db, old: Annotated[int, Query(alias="from")],
+                new: Annotated[int, Query(alias="to")],
+                format: Annotated[str, Query(pattern="^(unified|html)$")] = "unified") -> BylawsDiff:
+    """Return a readable diff between two versions (``format=unified|html``)."""
+    text = service.diff_bylaws(db, council_id=council_id, old=old, new=new, actor=principal,
+                               html=format == "html")
+    return BylawsDiff(old=old, new=new, format=format, diff=text)
+
+
+@router.get("/{council_id}/bylaws/{version}", response_model=BylawsRead)
+def get_bylaws(council_id: int, version: int, principal: ApiUser, db: Db) -> BylawsRead:
+    """Return one bylaws version."""
+    return BylawsRead.model_validate(service.get_bylaws(db, council_id=council_id, version=version,
+                                                       actor=principal))
+
+
+# --- membership ------------------------------------------------------------------------------
+
+
+@router.post("/{council_id}/invitations", response_model=ConsentRead, status_code=status.HTTP_201_CREATED)
+def invite(council_id: int, body: InviteIn, principal: ApiUser, db: Db, ctx: Ctx) -> ConsentRead:
+    """Invite a newcomer (they join by consenting)."""
+    with _unit(db):
+        row = service.invite(db, council_id=council_id, actor=principal, now=ctx.clock.now(), **body.model_dump())
+    return ConsentRead.model_validate(row)
+
+
+@router.post("/{council_id}/leave", response_model=MembershipRead)
+def leave(council_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> MembershipRead:
+    """Leave the council (access ends at once)."""
+    with _unit(db):
+        row = service.leave(db, council_id=council_id, actor=principal, now=ctx.clock.now())
+    return MembershipRead.model_validate(row)
+
+
+@router.put("/{council_id}/members/{user_id}/role", response_model=MembershipRead)
+def set_role(council_id: int, user_id: int, body: RoleIn, principal: ApiUser, db: Db, ctx: Ctx) -> MembershipRead:
+    """Change a member's council role."""
+    with _unit(db):
+        row = service.set_role(db, council_id=council_id, actor=principal, now=ctx.clock.now(), user_id=user_id,
+                               role=body.role)
+    return MembershipRead.model_validate(row)
+
+
+@router.get("/{council_id}/memberships", response_model=list[MembershipRead])
+def member_history(council_id: int, principal: ApiUser, db: Db) -> list[MembershipRead]:
+    """Every membership including ended ones (chair, secretariat)."""
+    return [MembershipRead.model_validate(m) for m in service.member_history(db, council_id=council_id,
+                                                                             actor=principal)]
+
+
+# --- pledges (C3) ----------------------------------------------------------------------------
+
+
+@router.get("/{council_id}/pledge", response_model=PledgePreviewRead)
+def pledge_preview(council_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> PledgePreviewRead:
+    """The pledge text to sign now and the caller's pledges."""
+    p = service.pledge_preview(db, council_id=council_id, actor=principal, now=ctx.clock.now())
+    return PledgePreviewRead(text=p.text, bylaws_version=p.bylaws_version, duty_version=p.duty_version,
+                             current=PledgeRead.model_validate(p.current) if p.current else None,
+                             history=[PledgeRead.model_validate(x) for x in p.history])
+
+
+@router.post("/{council_id}/pledges", response_model=PledgeRead, status_code=status.HTTP_201_CREATED)
+def sign_pledge(council_id: int, body: PledgeSign, principal: ApiUser, db: Db, ctx: Ctx) -> PledgeRead:
+    """Sign the pledge for the bylaws version in force (second factor required)."""
+    with _unit(db):
+        row = service.sign_pledge(db, council_id=council_id, actor=principal, now=ctx.clock.now(),
+                                  bylaws_version=body.bylaws_version)
+    return PledgeRead.model_validate(row)
+
+
+@router.get("/{council_id}/pledges", response_model=list[PledgeRead])
+def list_pledges(council_id: int, principal: ApiUser, db: Db) -> list[PledgeRead]:
+    """Every pledge of the council (chair, secretariat)."""
+    return [PledgeRead.model_validate(p) for p in service.list_pledges(db, council_id=council_id, actor=principal)]
+
+
+@router.get("/{council_id}/pledges/{pledge_id}/pdf", response_class=Response)
+def pledge_pdf(council_id: int, pledge_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> Response:
+    """Download a signed pledge as PDF (its signer or a manager)."""
+    with _unit(db):
+        pledge, data = service.pledge_pdf(db, council_id=council_id, pledge_id=pledge_id, actor=principal,
+                                          now=ctx.clock.now())
+    return Response(data, media_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="pledge-{pledge.council_id}-{pledge.id}.pdf"'})
+
+
+# --- meetings (C5) ---------------------------------------------------------------------------
+
+
+@router.get("/{council_id}/meetings", response_model=list[MeetingRead])
+def list_meetings(council_id: int, principal: ApiUser, db: Db) -> list[MeetingRead]:
+    """List the council's meetings (pledged members)."""
+    return [MeetingRead.model_validate(m) for m in service.list_meetings(db, council_id=council_id, actor=principal)]
+
+
+@router.post("/{council_id}/meetings", response_model=MeetingRead, status_code=status.HTTP_201_CREATED)
+def schedule_meeting(council_id: int, body: MeetingCreate, principal: ApiUser, db: Db, ctx: Ctx) -> MeetingRead:
+    """Schedule a meeting with an agenda."""
+    agenda = [service.AgendaInput(title=a.title, matter=a.matter.value, note=a.note) for a in body.agenda]
+    with _unit(db):
+        row = service.schedule_meeting(db, council_id=council_id, actor=principal, now=ctx.clock.now(),
+                                       title=body.title, starts_at=body.starts_at, location=body.location,
+                                       agenda=agenda)
+    return MeetingRead.model_validate(row)
+
+
+def _meeting_detail(view: service.MeetingView) -> MeetingDetail:
+    return MeetingDetail(meeting=MeetingRead.model_validate(view.meeting),
+                         agenda=[AgendaRead.model_validate(a) for a in view.agenda],
+                         attendance=[AttendanceRead.model_validate(a) for a in view.attendance],
+                         decisions=[DecisionRead.model_validate(d) for d in view.decisions])
+
+
+@router.get("/{council_id}/meetings/{meeting_id}", response_model=MeetingDetail)
+def get_meeting(council_id: int, meeting_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> MeetingDetail:
+    """Return a meeting with agenda, attendance and decisions (audited read)."""
+    with _unit(db):
+        view = service.get_meeting(db, council_id=council_id, meeting_id=meeting_id, actor=principal,
+                                   now=ctx.clock.now())
+    return _meeting_detail(view)
+
+
+@router.post("/{council_id}/meetings/{meeting_id}/agenda", response_model=AgendaRead,
+             status_code=status.HTTP_201_CREATED)
+def add_agenda_item(council_id: int, meeting_id: int, body: AgendaIn, principal: ApiUser, db: Db,
+                    ctx: Ctx) -> AgendaRead:
+    """Add an agenda item."""
+    with _unit(db):
+        row = service.add_agenda_item(db, council_id=council_id, meeting_id=meeting_id, actor=principal,
+                                      now=ctx.clock.now(), title=body.title, matter=body.matter.value, note=body.note)
+    return AgendaRead.model_validate(row)
+
+
+@router.put("/{council_id}/meetings/{meeting_id}/attendance", response_model=AttendanceRead)
+def record_attendance(council_id: int, meeting_id: int, body: AttendanceIn, principal: ApiUser, db: Db,
+                      ctx: Ctx) -> AttendanceRead:
+    """Record a member's attendance."""
+    with _unit(db):
+        row = service.record_attendance(db, council_id=council_id, meeting_id=meeting_id, actor=principal,
+                                        now=ctx.clock.now(), user_id=body.user_id, status=body.status)
+    return AttendanceRead.model_validate(row)
+
+
+@router.put("/{council_id}/meetings/{meeting_id}/minutes", response_model=MeetingRead)
+def draft_minutes(council_id: int, meeting_id: int, body: MinutesIn, principal: ApiUser, db: Db,
+                  ctx: Ctx) -> MeetingRead:
+    """Write the draft minutes."""
+    with _unit(db):
+        row = service.draft_minutes(db, council_id=council_id, meeting_id=meeting_id, actor=principal,
+                                    now=ctx.clock.now(), text=body.text)
+    return MeetingRead.model_validate(row)
+
+
+@router.post("/{council_id}/meetings/{meeting_id}/minutes/approve", response_model=MeetingRead)
+def approve_minutes(council_id: int, meeting_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> MeetingRead:
+    """Approve the draft minutes."""
+    with _unit(db):
+        row = service.approve_minutes(db, council_id=council_id, meeting_id=meeting_id, actor=principal,
+                                      now=ctx.clock.now())
+    return MeetingRead.model_validate(row)
+
+
+# --- decisions and action items (C5) ----------------------------------------------------------
+
+
+@router.get("/{council_id}/decisions", response_model=list[DecisionRead])
+def list_decisions(council_id: int, principal: ApiUser, db: Db) -> list[DecisionRead]:
+    """List decisions (pledged members)."""
+    return [DecisionRead.model_validate(d) for d in service.list_decisions(db, council_id=council_id,
+                                                                           actor=principal)]
+
+
+@router.post("/{council_id}/decisions", response_model=DecisionRead, status_code=status.HTTP_201_CREATED)
+def record_decision(council_id: int, body: DecisionCreate, principal: ApiUser, db: Db, ctx: Ctx) -> DecisionRead:
+    """Record a decision."""
+    with _unit(db):
+        row = service.record_decision(db, council_id=council_id, actor=principal, now=ctx.clock.now(),
+                                      text=body.text, matter=body.matter.value, adoption=body.adoption,
+                                      meeting_id=body.meeting_id)
+    return DecisionRead.model_validate(row)
+
+
+@router.get("/{council_id}/actions", response_model=list[ActionRead])
+def list_actions(council_id: int, principal: ApiUser, db: Db, ctx: Ctx, overdue: bool = False) -> list[ActionRead]:
+    """List action items (``overdue=true``: only overdue ones)."""
+    items = service.list_action_items(db, council_id=council_id, actor=principal, now=ctx.clock.now(),
+                                      overdue_only=overdue)
+    return [_action(i, ctx) for i in items]
+
+
+@router.post("/{council_id}/actions", response_model=ActionRead, status_code=status.HTTP_201_CREATED)
+def create_action(council_id: int, body: ActionCreate, principal: ApiUser, db: Db, ctx: Ctx) -> ActionRead:
+    """Create an action item for a current member."""
+    with _unit(db):
+        item = service.create_action_item(db, council_id=council_id, actor=principal, now=ctx.clock.now(),
+                                          **body.model_dump())
+    return _action(item, ctx)
+
+
+@router.post("/{council_id}/actions/{item_id}/complete", response_model=ActionRead)
+def complete_action(council_id: int, item_id: int, body: ActionClose, principal: ApiUser, db: Db,
+                    ctx: Ctx) -> ActionRead:
+    """Mark an action item done."""
+    with _unit(db):
+        item = service.complete_action_item(db, council_id=council_id, item_id=item_id, actor=principal,
+                                            now=ctx.clock.now(), note=body.note)
+    return _action(item, ctx)
+
+
+@router.post("/{council_id}/actions/{item_id}/cancel", response_model=ActionRead)
+def cancel_action(council_id: int, item_id: int, body: ActionClose, principal: ApiUser, db: Db,
+                  ctx: Ctx) -> ActionRead:
+    """Cancel an action item."""
+    with _unit(db):
+        item = service.cancel_action_item(db, council_id=council_id, item_id=item_id, actor=principal,
+                                          now=ctx.clock.now(), note=body.note)
+    return _action(item, ctx)
+
+
+# --- material requests (C6) -------------------------------------------------------------------
+
+
+@router.get("/{council_id}/requests", response_model=list[RequestRead])
+def list_requests(council_id: int, principal: ApiUser, db: Db) -> list[RequestRead]:
+    """List material requests (pledged members)."""
+    return [RequestRead.model_validate(r) for r in service.list_requests(db, council_id=council_id,
+                                                                         actor=principal)]
+
+
+@router.post("/{council_id}/requests", response_model=RequestRead, status_code=status.HTTP_201_CREATED)
+def create_request(council_id: int, body: RequestCreate, principal: ApiUser, db: Db, ctx: Ctx) -> RequestRead:
+    """Request materials from the think tank or a participant."""
+    data = body.model_dump()
+    data["matter"] = body.matter.value
+    with _unit(db):
+        row = service.create_request(db, council_id=council_id, actor=principal, now=ctx.clock.now(), **data)
+    return RequestRead.model_validate(row)
+
+
+def _request_detail(view: service.RequestView) -> RequestDetail:
+    return RequestDetail(request=RequestRead.model_validate(view.request),
+                         files=[FileRead.model_validate(f) for f in view.files])
+
+
+@router.get("/{council_id}/requests/{request_id}", response_model=RequestDetail)
+def get_request(council_id: int, request_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> RequestDetail:
+    """Return a material request with its answer files (audited read)."""
+    with _unit(db):
+        view = service.get_request(db, council_id=council_id, request_id=request_id, actor=principal,
+                                   now=ctx.clock.now())
+    return _request_detail(view)
+
+
+@router.post("/{council_id}/requests/{request_id}/answer", response_model=RequestDetail)
+def answer_request(council_id: int, request_id: int, principal: ApiUser, db: Db, ctx: Ctx,
+                   text: Annotated[str, Form(min_length=1, max_length=50_000)],
+                   files: Annotated[list[UploadFile] | None, File()] = None) -> RequestDetail:
+    """Answer a material request (multipart: ``text`` and ``files``)."""
+    uploads = [service.UploadedFile(filename=f.filename or "", content_type=f.content_type or "",
+                                    data=f.file.read()) for f in (files or [])]
+    with _unit(db):
+        view = service.answer_request(db, council_id=council_id, request_id=request_id, actor=principal,
+                                      now=ctx.clock.now(), text=text, files=uploads, store=file_store(ctx))
+    return _request_detail(view)
+
+
+@router.post("/{council_id}/requests/{request_id}/close", response_model=RequestRead)
+def close_request(council_id: int, request_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> RequestRead:
+    """Close a material request."""
+    with _unit(db):
+        row = service.close_request(db, council_id=council_id, request_id=request_id, actor=principal,
+                                    now=ctx.clock.now())
+    return RequestRead.model_validate(row)
+
+
+@router.get("/{council_id}/requests/{request_id}/files/{file_id}", response_class=Response)
+def download_file(council_id: int, request_id: int, file_id: int, principal: ApiUser, db: Db,
+                  ctx: Ctx) -> Response:
+    """Download an answer file (pledged members; audited)."""
+    with _unit(db):
+        row, data = service.read_file(db, council_id=council_id, request_id=request_id, file_id=file_id,
+                                      actor=principal, now=ctx.clock.now(), store=file_store(ctx))
+    return Response(data, media_type=row.content_type, headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(row.filename)}",
+        "X-Content-Type-Options": "nosniff"})

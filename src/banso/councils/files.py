@@ -1,0 +1,85 @@
+"""File store for material-request answers (C6): a Protocol, the local-disk store and a fake."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Protocol
+
+
+class FileStore(Protocol):
+    """Stores bytes by their SHA-256 and gives them back."""
+
+    def put(self, data: bytes) -> str:
+        """Store ``data`` and return its SHA-256 hex digest."""
+        ...
+
+    def get(self, digest: str) -> bytes:
+        """Return the bytes stored under ``digest`` (FileNotFoundError if missing)."""
+        ...
+
+
+def _check_digest(digest: str) -> str:
+    if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        raise ValueError("not a SHA-256 hex digest")
+    return digest
+
+
+class LocalFileStore:
+    """Content-addressed files under a folder of the data dir (``<root>/ab/abcdef…``).
+
+    Content addressing makes a write idempotent, so a rolled-back transaction leaves at most
+    an unreferenced file, never a wrong one.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def _path(self, digest: str) -> Path:
+        digest = _check_digest(digest)
+        return self.root / digest[:2] / digest
+
+    def put(self, data: bytes) -> str:
+        """Store ``data`` atomically and return its digest."""
+        digest = hashlib.sha256(data).hexdigest()
+        path = self._path(digest)
+        if path.exists():
+            return digest
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return digest
+
+    def get(self, digest: str) -> bytes:
+        """Return the stored bytes."""
+        return self._path(digest).read_bytes()
+
+
+class FakeFileStore:
+    """An in-memory store for tests."""
+
+    def __init__(self) -> None:
+        self.blobs: dict[str, bytes] = {}
+
+    def put(self, data: bytes) -> str:
+        """Store ``data`` and return its digest."""
+        digest = hashlib.sha256(data).hexdigest()
+        self.blobs[digest] = data
+        return digest
+
+    def get(self, digest: str) -> bytes:
+        """Return the stored bytes."""
+        try:
+            return self.blobs[_check_digest(digest)]
+        except KeyError:
+            raise FileNotFoundError(digest) from None

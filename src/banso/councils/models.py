@@ -1,0 +1,324 @@
+"""ORM tables of the councils domain (協議会, DESIGN C1–C6)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, event
+from sqlalchemy.orm import Mapped, mapped_column
+
+from banso.db.base import Base
+
+
+class CouncilState(StrEnum):
+    """Lifecycle of a council (C1): proposed → established → active → dissolved, or lapsed."""
+
+    PROPOSED = "proposed"  # 設置提案（同意収集中）
+    ESTABLISHED = "established"  # 設置（全員同意）
+    ACTIVE = "active"  # 活動中
+    DISSOLVED = "dissolved"  # 解散
+    LAPSED = "lapsed"  # 不成立
+
+
+class CouncilRole(StrEnum):
+    """A person's role in one council."""
+
+    CHAIR = "chair"  # 会長
+    SECRETARIAT = "secretariat"  # 事務局
+    MEMBER = "member"  # 構成員
+    OBSERVER = "observer"  # オブザーバー
+
+
+class Matter(StrEnum):
+    """The four matters (協議事項, C4; seed 2(2)③(a))."""
+
+    USEFUL_INFORMATION = "useful_information"  # ① 研究開発に有用な情報の収集等
+    EFFECTIVE_PROMOTION = "effective_promotion"  # ② 研究開発の効果的な促進方策
+    RD_CONTENT_AND_RESULTS = "rd_content_and_results"  # ③ 研究開発の内容及び成果の取扱い
+    INFORMATION_MANAGEMENT = "information_management"  # ④ 研究開発に関する情報の適正な管理
+
+
+class ConsentKind(StrEnum):
+    """Why a consent is asked: founding the council (C1) or joining it later."""
+
+    FOUNDING = "founding"
+    JOIN = "join"
+
+
+class ConsentDecision(StrEnum):
+    """A participant's answer."""
+
+    PENDING = "pending"
+    CONSENTED = "consented"
+    DECLINED = "declined"
+    EXPIRED = "expired"  # no answer before the deadline
+
+
+class MinutesState(StrEnum):
+    """Minutes (議事録) of a meeting."""
+
+    NONE = "none"
+    DRAFT = "draft"
+    APPROVED = "approved"
+
+
+class Adoption(StrEnum):
+    """How a decision was adopted."""
+
+    UNANIMOUS = "unanimous"  # 全会一致
+    CONSENSUS = "consensus"  # 合意（異議なし）
+    MAJORITY = "majority"  # 多数決
+    WRITTEN = "written"  # 書面決議
+
+
+class ActionStatus(StrEnum):
+    """Status of an action item (C5)."""
+
+    OPEN = "open"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class RequestStatus(StrEnum):
+    """Status of a material request (資料提供の求め, C6)."""
+
+    OPEN = "open"
+    ANSWERED = "answered"
+    CLOSED = "closed"
+
+
+class AddresseeKind(StrEnum):
+    """Whom a material request goes to (C6)."""
+
+    THINK_TANK = "think_tank"
+    PARTICIPANT = "participant"
+
+
+class Attendance(StrEnum):
+    """Attendance of one person at one meeting."""
+
+    PRESENT = "present"
+    ABSENT = "absent"
+    EXCUSED = "excused"
+
+
+class Council(Base):
+    """A council (協議会) for a technology and/or a project."""
+
+    __tablename__ = "councils"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title_ja: Mapped[str] = mapped_column(String(200))
+    title_en: Mapped[str] = mapped_column(String(200))
+    purpose: Mapped[str] = mapped_column(Text)
+    technology: Mapped[str | None] = mapped_column(String(300))  # linked technology (free text for now)
+    project_ref: Mapped[str | None] = mapped_column(String(100))  # linked project (programme domain comes later)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    consent_deadline: Mapped[datetime]
+    proposer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    # Current bylaws version and the version whose duty (Art. 62(7)) is in force: a pledge
+    # is current only for this duty version (C3).
+    bylaws_version: Mapped[int] = mapped_column(Integer, default=1)
+    duty_version: Mapped[int] = mapped_column(Integer, default=1)
+    required_person_ids: Mapped[list[int]] = mapped_column(JSON, default=list)  # project researchers (C1)
+    established_at: Mapped[datetime | None]
+    activated_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]  # dissolved or lapsed
+    end_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class BylawsVersion(Base):
+    """One version of a council's bylaws (規約), started from the model bylaws (モデル規約)."""
+
+    __tablename__ = "council_bylaws"
+    __table_args__ = (UniqueConstraint("council_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    council_id: Mapped[int] = mapped_column(ForeignKey("councils.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    designation_max_years: Mapped[int] = mapped_column(Integer)  # I3 default 5
+    nondisclosure_decision_days: Mapped[int] = mapped_column(Integer)  # I6 default 30
+    changes_duty: Mapped[bool] = mapped_column(Boolean, default=False)
+    duty_version: Mapped[int] = mapped_column(Integer)
+    summary: Mapped[str] = mapped_column(String(500))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime]
+
+
+class Consent(Base):
+    """A participant's consent to found or to join a council (同意), with deadline and reminders."""
+
+    __tablename__ = "council_consents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    council_id: Mapped[int] = mapped_column(ForeignKey("councils.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    role: Mapped[str] = mapped_column(String(16))  # role the person takes on consenting
+    decision: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    deadline: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+    last_reminded_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class Membership(Base):
+    """A person's membership (person-level, with their organisation); history is kept on leaving."""
+
+    __tablename__ = "council_memberships"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    council_id: Mapped[int] = mapped_column(ForeignKey("councils.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    role: Mapped[str] = mapped_column(String(16))
+    founding: Mapped[bool] = mapped_column(Boolean, default=False)
+    joined_at: Mapped[datetime]
+    left_at: Mapped[datetime | None]
+
+
+class Pledge(Base):
+    """A signed confidentiality pledge (守秘義務誓約, C3); immutable once written."""
+
+    __tablename__ = "council_pledges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    council_id: Mapped[int] = mapped_column(ForeignKey("councils.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    bylaws_version: Mapped[int] = mapped_column(Integer)
+    duty_version: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    text_sha256: Mapped[str] = mapped_column(String(64))
+    signed_at: Mapped[datetime]
+
+
+@event.listens_for(Pledge, "before_update")
+def _pledge_is_immutable(_mapper: Any, _conn: Any, target: Pledge) -> None:
+    # C3: a signed pledge is a record of what was promised; it is never edited.
+    raise ValueError(f"pledge {target.id} is immutable")
+
+
+@event.listens_for(Pledge, "before_delete")
+def _pledge_is_kept(_mapper: Any, _conn: Any, target: Pledge) -> None:
+    raise ValueError(f"pledge {target.id} is kept for the record")
+
+
+class Meeting(Base):
+    """A council meeting (会合) with agenda, attendance and minutes (C5)."""
+
+    __tablename__ = "council_meetings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    council_id: Mapped[int] = mapped_column(ForeignKey("councils.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    starts_at: Mapped[datetime]
+    location: Mapped[str | None] = mapped_column(String(200))
+    minutes_state: Mapped[str] = mapped_column(String(16), default=MinutesState.NONE.value)
+    minutes_text: Mapped[str | None] = mapped_column(Text)
+    minutes_approved_at: Mapped[datetime | None]
+    minutes_approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime]
+
+
+class AgendaItem(Base):
+    """One agenda item (議題), tagged with one of the four matters (C4)."""
+
+    __tablename__ = "council_agenda_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("council_meetings.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    matter: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class MeetingAttendance(Base):
+    """Whether a person attended a meeting."""
+
+    __tablename__ = "council_attendance"
+    __table_args__ = (UniqueConstraint("meeting_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("council_meetings.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[str] = mapped_column(String(16))
+
+
+class Decision(Base):
+    """A decision (協議結果) of the council, tagged with a matter (C4, C5)."""
+
+    __tablename__ = "council_decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    council_id: Mapped[int] = mapped_column(ForeignKey("councils.id"), index=True)
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("council_meetings.id"))
+    text: Mapped[str] = mapped_column(Text)
+    matter: Mapped[str] = mapped_column(String(32))
+    adoption: Mapped[str] = mapped_column(String(16))
+    decided_at: Mapped[datetime]
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+
+class ActionItem(Base):
+    """An action item (取組) from a decision, assigned to a current member (C5)."""
+
+    __tablename__ = "council_action_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    council_id: Mapped[int] = mapped_column(ForeignKey("councils.id"), index=True)
+    decision_id: Mapped[int | None] = mapped_column(ForeignKey("council_decisions.id"))
+    title: Mapped[str] = mapped_column(String(300))
+    assignee_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    due_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    note: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+
+
+class MaterialRequest(Base):
+    """A material request (資料提供の求め, C6) to the think tank or a participant."""
+
+    __tablename__ = "council_material_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    council_id: Mapped[int] = mapped_column(ForeignKey("councils.id"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    matter: Mapped[str] = mapped_column(String(32))
+    addressee_kind: Mapped[str] = mapped_column(String(16))
+    addressee_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    due_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16))
+    answer_text: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime | None]
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+
+
+class MaterialFile(Base):
+    """A file of a material request's answer, stored on local disk by content hash."""
+
+    __tablename__ = "council_material_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("council_material_requests.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime]

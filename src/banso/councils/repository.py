@@ -1,0 +1,226 @@
+"""Every query of the councils domain."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from banso.councils.models import (
+    ActionItem,
+    ActionStatus,
+    AgendaItem,
+    BylawsVersion,
+    Consent,
+    ConsentDecision,
+    Council,
+    CouncilState,
+    Decision,
+    MaterialFile,
+    MaterialRequest,
+    Meeting,
+    MeetingAttendance,
+    Membership,
+    Pledge,
+)
+
+
+def council_by_id(session: Session, council_id: int) -> Council | None:
+    """Return the council with this id."""
+    return session.get(Council, council_id)
+
+
+def council_for_update(session: Session, council_id: int) -> Council | None:
+    """Return the council locked for this transaction (serialises consents and evaluation)."""
+    return session.scalar(
+        select(Council).where(Council.id == council_id).with_for_update().execution_options(populate_existing=True)
+    )
+
+
+def list_councils(session: Session, stmt: Select[tuple[Council]]) -> list[Council]:
+    """Run a (policy-restricted) council query."""
+    return list(session.scalars(stmt))
+
+
+def all_councils(session: Session) -> list[Council]:
+    """Return every council (operators' CLI only)."""
+    return list(session.scalars(select(Council).order_by(Council.id)))
+
+
+def council_by_title(session: Session, title_ja: str) -> Council | None:
+    """Return the council with this Japanese title (demo seeding)."""
+    return session.scalar(select(Council).where(Council.title_ja == title_ja))
+
+
+def proposed_councils(session: Session) -> list[Council]:
+    """Return councils still collecting consents."""
+    return list(session.scalars(select(Council).where(Council.state == CouncilState.PROPOSED.value)
+                                .order_by(Council.id)))
+
+
+def bylaws(session: Session, council_id: int, version: int) -> BylawsVersion | None:
+    """Return one bylaws version."""
+    return session.scalar(select(BylawsVersion).where(BylawsVersion.council_id == council_id,
+                                                      BylawsVersion.version == version))
+
+
+def bylaws_versions(session: Session, council_id: int) -> list[BylawsVersion]:
+    """Return every bylaws version, oldest first."""
+    return list(session.scalars(select(BylawsVersion).where(BylawsVersion.council_id == council_id)
+                                .order_by(BylawsVersion.version)))
+
+
+def consents(session: Session, council_id: int, *, kind: str | None = None) -> list[Consent]:
+    """Return a council's consents (optionally of one kind)."""
+    stmt = select(Consent).where(Consent.council_id == council_id).order_by(Consent.id)
+    if kind is not None:
+        stmt = stmt.where(Consent.kind == kind)
+    return list(session.scalars(stmt))
+
+
+def pending_consent(session: Session, council_id: int, user_id: int) -> Consent | None:
+    """Return the person's unanswered consent for this council, if any."""
+    return session.scalar(select(Consent).where(Consent.council_id == council_id, Consent.user_id == user_id,
+                                                Consent.decision == ConsentDecision.PENDING.value))
+
+
+def latest_consent(session: Session, council_id: int, user_id: int) -> Consent | None:
+    """Return the person's most recent consent record for this council."""
+    return session.scalar(select(Consent).where(Consent.council_id == council_id, Consent.user_id == user_id)
+                          .order_by(Consent.id.desc()).limit(1))
+
+
+def current_membership(session: Session, council_id: int, user_id: int) -> Membership | None:
+    """Return the person's current (not left) membership."""
+    return session.scalar(select(Membership).where(Membership.council_id == council_id,
+                                                   Membership.user_id == user_id, Membership.left_at.is_(None)))
+
+
+def current_members(session: Session, council_id: int) -> list[Membership]:
+    """Return the current memberships of a council."""
+    return list(session.scalars(select(Membership).where(Membership.council_id == council_id,
+                                                         Membership.left_at.is_(None)).order_by(Membership.id)))
+
+
+def memberships(session: Session, council_id: int) -> list[Membership]:
+    """Return every membership, including those that ended."""
+    return list(session.scalars(select(Membership).where(Membership.council_id == council_id)
+                                .order_by(Membership.id)))
+
+
+def pledge_for_duty(session: Session, council_id: int, user_id: int, duty_version: int) -> Pledge | None:
+    """Return the person's pledge for this duty version."""
+    return session.scalar(select(Pledge).where(Pledge.council_id == council_id, Pledge.user_id == user_id,
+                                               Pledge.duty_version == duty_version).order_by(Pledge.id.desc())
+                          .limit(1))
+
+
+def pledges_of(session: Session, council_id: int, user_id: int) -> list[Pledge]:
+    """Return a person's pledges for a council, newest first."""
+    return list(session.scalars(select(Pledge).where(Pledge.council_id == council_id, Pledge.user_id == user_id)
+                                .order_by(Pledge.id.desc())))
+
+
+def pledges(session: Session, council_id: int) -> list[Pledge]:
+    """Return every pledge of a council."""
+    return list(session.scalars(select(Pledge).where(Pledge.council_id == council_id).order_by(Pledge.id)))
+
+
+def pledge_by_id(session: Session, pledge_id: int) -> Pledge | None:
+    """Return one pledge."""
+    return session.get(Pledge, pledge_id)
+
+
+def meetings(session: Session, council_id: int) -> list[Meeting]:
+    """Return a council's meetings by start time."""
+    return list(session.scalars(select(Meeting).where(Meeting.council_id == council_id)
+                                .order_by(Meeting.starts_at, Meeting.id)))
+
+
+def meeting(session: Session, council_id: int, meeting_id: int) -> Meeting | None:
+    """Return one meeting of this council."""
+    return session.scalar(select(Meeting).where(Meeting.id == meeting_id, Meeting.council_id == council_id))
+
+
+def agenda(session: Session, meeting_id: int) -> list[AgendaItem]:
+    """Return a meeting's agenda in order."""
+    return list(session.scalars(select(AgendaItem).where(AgendaItem.meeting_id == meeting_id)
+                                .order_by(AgendaItem.position)))
+
+
+def next_agenda_position(session: Session, meeting_id: int) -> int:
+    """Return the position for a new agenda item."""
+    top = session.scalar(select(func.max(AgendaItem.position)).where(AgendaItem.meeting_id == meeting_id))
+    return int(top or 0) + 1
+
+
+def attendance(session: Session, meeting_id: int) -> list[MeetingAttendance]:
+    """Return a meeting's attendance records."""
+    return list(session.scalars(select(MeetingAttendance).where(MeetingAttendance.meeting_id == meeting_id)
+                                .order_by(MeetingAttendance.user_id)))
+
+
+def attendance_of(session: Session, meeting_id: int, user_id: int) -> MeetingAttendance | None:
+    """Return one person's attendance record."""
+    return session.scalar(select(MeetingAttendance).where(MeetingAttendance.meeting_id == meeting_id,
+                                                          MeetingAttendance.user_id == user_id))
+
+
+def decisions(session: Session, council_id: int) -> list[Decision]:
+    """Return a council's decisions, newest first."""
+    return list(session.scalars(select(Decision).where(Decision.council_id == council_id)
+                                .order_by(Decision.decided_at.desc(), Decision.id.desc())))
+
+
+def decision(session: Session, council_id: int, decision_id: int) -> Decision | None:
+    """Return one decision of this council."""
+    return session.scalar(select(Decision).where(Decision.id == decision_id, Decision.council_id == council_id))
+
+
+def action_items(session: Session, council_id: int, *, overdue_at: datetime | None = None) -> list[ActionItem]:
+    """Return a council's action items (only overdue ones when ``overdue_at`` is given)."""
+    stmt = select(ActionItem).where(ActionItem.council_id == council_id)
+    if overdue_at is not None:
+        stmt = stmt.where(ActionItem.status == ActionStatus.OPEN.value, ActionItem.due_at < overdue_at)
+    return list(session.scalars(stmt.order_by(ActionItem.due_at, ActionItem.id)))
+
+
+def action_item(session: Session, council_id: int, item_id: int) -> ActionItem | None:
+    """Return one action item of this council."""
+    return session.scalar(select(ActionItem).where(ActionItem.id == item_id, ActionItem.council_id == council_id))
+
+
+def action_items_of(session: Session, user_id: int, council_ids: list[int], *,
+                    overdue_at: datetime | None = None) -> list[ActionItem]:
+    """Return a person's action items in the given councils (overdue only when ``overdue_at`` is given)."""
+    if not council_ids:
+        return []
+    stmt = select(ActionItem).where(ActionItem.assignee_id == user_id, ActionItem.council_id.in_(council_ids))
+    if overdue_at is not None:
+        stmt = stmt.where(ActionItem.status == ActionStatus.OPEN.value, ActionItem.due_at < overdue_at)
+    return list(session.scalars(stmt.order_by(ActionItem.due_at, ActionItem.id)))
+
+
+def requests(session: Session, council_id: int) -> list[MaterialRequest]:
+    """Return a council's material requests, newest first."""
+    return list(session.scalars(select(MaterialRequest).where(MaterialRequest.council_id == council_id)
+                                .order_by(MaterialRequest.id.desc())))
+
+
+def request(session: Session, council_id: int, request_id: int) -> MaterialRequest | None:
+    """Return one material request of this council."""
+    return session.scalar(select(MaterialRequest).where(MaterialRequest.id == request_id,
+                                                        MaterialRequest.council_id == council_id))
+
+
+def files_of(session: Session, request_id: int) -> list[MaterialFile]:
+    """Return the files of a request's answer."""
+    return list(session.scalars(select(MaterialFile).where(MaterialFile.request_id == request_id)
+                                .order_by(MaterialFile.id)))
+
+
+def file(session: Session, request_id: int, file_id: int) -> MaterialFile | None:
+    """Return one file of this request."""
+    return session.scalar(select(MaterialFile).where(MaterialFile.id == file_id,
+                                                     MaterialFile.request_id == request_id))

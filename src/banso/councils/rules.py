@@ -1,0 +1,228 @@
+"""Pure council rules (C1–C6): no session, no HTTP, no clock — times are passed in."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from importlib import resources
+from string import Template
+
+from banso.councils.models import ActionStatus, ConsentDecision, CouncilState, Matter
+from banso.kit.errors import Conflict, ValidationFailed
+
+DEFAULT_DESIGNATION_MAX_YEARS = 5  # I3
+DEFAULT_NONDISCLOSURE_DAYS = 30  # I6
+# Reminders go out this long before a consent deadline (and once per window).
+REMINDER_OFFSETS = (timedelta(days=7), timedelta(days=1))
+PENALTY_JA = "1年以下の拘禁刑又は50万円以下の罰金"
+PENALTY_EN = "imprisonment of up to 1 year or a fine of up to ¥500,000"
+
+MATTER_LABELS_JA = {
+    Matter.USEFUL_INFORMATION: "① 研究開発に有用な情報の収集等に関する事項",
+    Matter.EFFECTIVE_PROMOTION: "② 研究開発の効果的な促進方策に関する事項",
+    Matter.RD_CONTENT_AND_RESULTS: "③ 研究開発の内容及び成果の取扱いに関する事項",
+    Matter.INFORMATION_MANAGEMENT: "④ 研究開発に関する情報の適正な管理に関する事項",
+}
+
+# C1: the lifecycle's only moves.
+TRANSITIONS: dict[CouncilState, frozenset[CouncilState]] = {
+    CouncilState.PROPOSED: frozenset({CouncilState.ESTABLISHED, CouncilState.LAPSED}),
+    CouncilState.ESTABLISHED: frozenset({CouncilState.ACTIVE, CouncilState.DISSOLVED}),
+    CouncilState.ACTIVE: frozenset({CouncilState.DISSOLVED}),
+    CouncilState.DISSOLVED: frozenset(),
+    CouncilState.LAPSED: frozenset(),
+}
+OPERATING_STATES = frozenset({CouncilState.ESTABLISHED, CouncilState.ACTIVE})
+
+
+class Outcome(StrEnum):
+    """What evaluating a proposed council's consents leads to."""
+
+    WAIT = "wait"
+    ESTABLISH = "establish"
+    LAPSE = "lapse"
+
+
+@dataclass(frozen=True)
+class ConsentFact:
+    """A founding participant's answer as the rules see it."""
+
+    user_id: int
+    decision: str
+    decided_at: datetime | None
+
+
+def require_text(value: str | None, field: str, *, max_length: int | None = None) -> str:
+    """Return ``value`` stripped, or refuse it when it is missing or too long."""
+    text = (value or "").strip()
+    if not text:
+        raise ValidationFailed(f"{field} is required / {field} を入力してください", field=field)
+    if max_length is not None and len(text) > max_length:
+        raise ValidationFailed(f"{field} must be at most {max_length} characters", field=field)
+    return text
+
+
+def require_future(when: datetime, now: datetime, field: str) -> None:
+    """Refuse a date that is not after ``now`` (dates in the past are refused)."""
+    if when.tzinfo is None:
+        raise ValidationFailed(f"{field} must carry a time zone", field=field)
+    if when <= now:
+        raise ValidationFailed(f"{field} must be in the future / {field} は未来の日時を指定してください", field=field)
+
+
+def parse_matter(value: str) -> Matter:
+    """Return the matter (C4) or refuse an unknown one."""
+    try:
+        return Matter(value)
+    except ValueError:
+        allowed = ", ".join(m.value for m in Matter)
+        raise ValidationFailed(f"unknown matter {value!r}; use one of {allowed}", field="matter") from None
+
+
+def require_transition(current: str, target: CouncilState) -> None:
+    """Refuse a lifecycle move that C1 does not allow."""
+    if target not in TRANSITIONS[CouncilState(current)]:
+        raise Conflict(f"a {current} council cannot become {target.value}", field="state")
+
+
+def missing_required(founder_ids: Iterable[int], required_ids: Iterable[int]) -> list[int]:
+    """Return the linked project's researchers who are not among the founders (C1)."""
+    founders = set(founder_ids)
+    return sorted(set(required_ids) - founders)
+
+
+def establishment_outcome(consents: Sequence[ConsentFact], *, deadline: datetime, now: datetime) -> Outcome:
+    """Decide a proposed council (C1): all consented in time → establish; a decline or a gap at the deadline → lapse."""
+    if not consents:
+        return Outcome.LAPSE if now >= deadline else Outcome.WAIT
+    if any(c.decision == ConsentDecision.DECLINED for c in consents):
+        return Outcome.LAPSE
+    in_time = [
+        c for c in consents
+        if c.decision == ConsentDecision.CONSENTED and c.decided_at is not None and c.decided_at < deadline
+    ]
+    if len(in_time) == len(consents):
+        return Outcome.ESTABLISH
+    if now >= deadline:
+        return Outcome.LAPSE
+    return Outcome.WAIT
+
+
+def check_can_answer(*, decision: str, deadline: datetime, now: datetime) -> None:
+    """Refuse a second answer or an answer at/after the deadline."""
+    if decision != ConsentDecision.PENDING:
+        raise Conflict("既に回答済みです / You have already answered", field="decision")
+    if now >= deadline:
+        raise Conflict("回答期限を過ぎています / The consent deadline has passed", field="decision")
+
+
+def reminder_due(*, deadline: datetime, last_reminded_at: datetime | None, now: datetime,
+                 offsets: Sequence[timedelta] = REMINDER_OFFSETS) -> bool:
+    """Return True when a pending consent should be reminded now (once per reminder window)."""
+    if now >= deadline:
+        return False
+    windows = [deadline - off for off in offsets if deadline - off <= now]
+    if not windows:
+        return False
+    opened = max(windows)
+    return last_reminded_at is None or last_reminded_at < opened
+
+
+def next_duty_version(*, current_duty_version: int, new_version: int, changes_duty: bool) -> int:
+    """Return the duty version after an amendment: a duty change starts a new one (C3 re-signing)."""
+    return new_version if changes_duty else current_duty_version
+
+
+def pledge_is_current(pledge_duty_version: int | None, council_duty_version: int) -> bool:
+    """A pledge is current only for the duty version in force (C3)."""
+    return pledge_duty_version is not None and pledge_duty_version == council_duty_version
+
+
+def check_pledge_version(*, offered_version: int, current_version: int) -> None:
+    """Refuse signing any bylaws version but the one in force (C3)."""
+    if offered_version != current_version:
+        raise Conflict(
+            f"規約第{offered_version}版は現行版ではありません。第{current_version}版で署名してください / "
+            f"bylaws version {offered_version} is not in force; sign version {current_version}",
+            field="bylaws_version",
+        )
+
+
+def check_parameters(*, designation_max_years: int, nondisclosure_days: int) -> None:
+    """Refuse bylaws parameters outside sensible bounds (I3: no indefinite designation)."""
+    if not 1 <= designation_max_years <= 5:
+        raise ValidationFailed("designation maximum period must be 1..5 years", field="designation_max_years")
+    if not 1 <= nondisclosure_days <= 180:
+        raise ValidationFailed("non-disclosure decision deadline must be 1..180 days", field="nondisclosure_days")
+
+
+def model_bylaws_template() -> str:
+    """Return the model bylaws (モデル規約) text with its placeholders."""
+    return resources.files("banso.councils").joinpath("data/model_bylaws_ja.md").read_text(encoding="utf-8")
+
+
+def render_model_bylaws(*, council_title: str, designation_max_years: int = DEFAULT_DESIGNATION_MAX_YEARS,
+                        nondisclosure_days: int = DEFAULT_NONDISCLOSURE_DAYS) -> str:
+    """Fill the model bylaws for one council."""
+    return Template(model_bylaws_template()).safe_substitute(
+        council_title=council_title, designation_max_years=designation_max_years,
+        nondisclosure_days=nondisclosure_days,
+    )
+
+
+def bylaws_diff(old: str, new: str, *, old_version: int, new_version: int) -> str:
+    """Return a readable unified diff between two bylaws versions."""
+    lines = difflib.unified_diff(
+        old.splitlines(), new.splitlines(), fromfile=f"規約 第{old_version}版", tofile=f"規約 第{new_version}版",
+        lineterm="",
+    )
+    return "\n".join(lines)
+
+
+def bylaws_diff_html(old: str, new: str, *, old_version: int, new_version: int) -> str:
+    """Return a side-by-side HTML table of the changes (difflib.HtmlDiff, context only)."""
+    return difflib.HtmlDiff(wrapcolumn=60).make_table(
+        old.splitlines(), new.splitlines(), f"第{old_version}版", f"第{new_version}版", context=True, numlines=2
+    )
+
+
+def pledge_text(*, council_title: str, bylaws_version: int, signer_name: str, organization_name: str,
+                signed_on: str) -> str:
+    """Generate the pledge (守秘義務誓約書) for one bylaws version, stating the Art. 62(7) duty and its penalty."""
+    return (
+        f"守秘義務誓約書\n\n"
+        f"{council_title} 御中\n\n"
+        f"私は、{council_title}（以下「協議会」という。）の参加者として、協議会規約 第{bylaws_version}版 "
+        f"第6条に基づき、次のとおり誓約します。\n\n"
+        f"1. 協議会の事務に関して知り得た秘密を漏らし、又は盗用しません。協議会の参加者でなくなった後も同様とします"
+        f"（経済施策を一体的に講ずることによる安全保障の確保の推進に関する法律 第62条第7項）。\n"
+        f"2. この義務が、国家公務員に求められる守秘義務と同等のものであることを理解しています。\n"
+        f"3. この義務に違反したときは、{PENALTY_JA}に処せられることがあることを理解しています。\n"
+        f"4. 協議会で共有される情報は、規約及び指定の範囲・期間・取扱いに従って管理します。\n\n"
+        f"署名日: {signed_on}\n"
+        f"所属: {organization_name}\n"
+        f"氏名: {signer_name}\n\n"
+        f"(English summary) I pledge not to disclose or misuse secrets learned in the council's affairs, "
+        f"also after leaving it (Economic Security Promotion Act Art. 62(7)); this duty equals a national public "
+        f"servant's; a breach may be punished by {PENALTY_EN}.\n"
+    )
+
+
+def sha256_text(text: str) -> str:
+    """Return the SHA-256 of a text (UTF-8) in hex."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def is_overdue(*, status: str, due_at: datetime, now: datetime) -> bool:
+    """An open action item past its due date is overdue."""
+    return status == ActionStatus.OPEN and due_at < now
+
+
+def check_open(status: str, what: str = "action item") -> None:
+    """Refuse to complete or cancel an item that is no longer open."""
+    if status != ActionStatus.OPEN:
+        raise Conflict(f"{what} is already {status}", field="status")

@@ -1,0 +1,390 @@
+"""API shapes of the councils domain."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from banso.councils.models import Matter
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class FounderIn(_In):
+    """A founding participant."""
+
+    user_id: int
+    role: str = "member"
+
+
+class CouncilCreate(_In):
+    """Input to propose a council (C1)."""
+
+    title_ja: str = Field(min_length=1, max_length=200)
+    title_en: str = Field(default="", max_length=200)
+    purpose: str = Field(min_length=1, max_length=5000)
+    technology: str | None = Field(default=None, max_length=300)
+    project_ref: str | None = Field(default=None, max_length=100)
+    consent_deadline: datetime
+    founders: list[FounderIn] = Field(min_length=1, max_length=200)
+    required_person_ids: list[int] = Field(default_factory=list, max_length=200)
+    bylaws_text: str | None = Field(default=None, max_length=100_000)
+    designation_max_years: int = 5
+    nondisclosure_days: int = 30
+
+
+class CouncilRead(_Out):
+    """A council's public facts."""
+
+    id: int
+    title_ja: str
+    title_en: str
+    purpose: str
+    technology: str | None
+    project_ref: str | None
+    state: str
+    consent_deadline: datetime
+    proposer_id: int
+    bylaws_version: int
+    duty_version: int
+    established_at: datetime | None
+    activated_at: datetime | None
+    ended_at: datetime | None
+    end_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class MemberRead(BaseModel):
+    """A current member as listed on the public page."""
+
+    user_id: int
+    name_ja: str
+    name_en: str
+    organization_id: int
+    organization_name_ja: str
+    role: str
+    founding: bool
+    joined_at: datetime
+    pledge_current: bool
+
+
+class ConsentRead(_Out):
+    """A consent record."""
+
+    id: int
+    user_id: int
+    organization_id: int
+    kind: str
+    role: str
+    decision: str
+    reason: str | None
+    deadline: datetime
+    decided_at: datetime | None
+
+
+class MyStanding(BaseModel):
+    """The caller's standing in the council."""
+
+    role: str | None
+    pending_consent: bool
+    pledge_current: bool
+    content_access: bool
+    content_block: str | None  # not_a_member, council_not_operating, pledge_required, second_factor_required
+    can_manage: bool
+
+
+class CouncilPage(BaseModel):
+    """The council's public page (what a member without a pledge sees)."""
+
+    council: CouncilRead
+    me: MyStanding
+    members: list[MemberRead]
+    consents: list[ConsentRead]
+    bylaws_version: int
+    bylaws_text: str
+
+
+class ConsentIn(_In):
+    """A consent answer."""
+
+    decision: Literal["consent", "decline"]
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class DissolveIn(_In):
+    """Why the council is dissolved."""
+
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class BylawsRead(_Out):
+    """A bylaws version."""
+
+    id: int
+    version: int
+    text: str
+    designation_max_years: int
+    nondisclosure_decision_days: int
+    changes_duty: bool
+    duty_version: int
+    summary: str
+    created_by_id: int
+    created_at: datetime
+
+
+class BylawsAmend(_In):
+    """Input to amend the bylaws."""
+
+    text: str = Field(min_length=1, max_length=100_000)
+    summary: str = Field(min_length=1, max_length=500)
+    changes_duty: bool
+    designation_max_years: int | None = None
+    nondisclosure_days: int | None = None
+
+
+class BylawsDiff(BaseModel):
+    """A diff between two bylaws versions."""
+
+    old: int
+    new: int
+    format: str
+    diff: str
+
+
+class InviteIn(_In):
+    """Invite a newcomer."""
+
+    user_id: int
+    role: str = "member"
+    deadline: datetime
+
+
+class RoleIn(_In):
+    """A new council role."""
+
+    role: str
+
+
+class MembershipRead(_Out):
+    """A membership record."""
+
+    id: int
+    user_id: int
+    organization_id: int
+    role: str
+    founding: bool
+    joined_at: datetime
+    left_at: datetime | None
+
+
+class PledgeRead(_Out):
+    """A signed pledge."""
+
+    id: int
+    user_id: int
+    organization_id: int
+    bylaws_version: int
+    duty_version: int
+    text: str
+    text_sha256: str
+    signed_at: datetime
+
+
+class PledgePreviewRead(BaseModel):
+    """The pledge to sign now and the caller's pledges."""
+
+    text: str
+    bylaws_version: int
+    duty_version: int
+    current: PledgeRead | None
+    history: list[PledgeRead]
+
+
+class PledgeSign(_In):
+    """Sign the pledge for this bylaws version (must be the one in force)."""
+
+    bylaws_version: int
+
+
+class AgendaIn(_In):
+    """An agenda item (C4: with its matter)."""
+
+    title: str = Field(min_length=1, max_length=300)
+    matter: Matter
+    note: str | None = Field(default=None, max_length=5000)
+
+
+class AgendaRead(_Out):
+    """An agenda item."""
+
+    id: int
+    position: int
+    title: str
+    matter: str
+    note: str | None
+
+
+class MeetingCreate(_In):
+    """Schedule a meeting."""
+
+    title: str = Field(min_length=1, max_length=200)
+    starts_at: datetime
+    location: str | None = Field(default=None, max_length=200)
+    agenda: list[AgendaIn] = Field(default_factory=list, max_length=100)
+
+
+class MeetingRead(_Out):
+    """A meeting."""
+
+    id: int
+    council_id: int
+    title: str
+    starts_at: datetime
+    location: str | None
+    minutes_state: str
+    minutes_text: str | None
+    minutes_approved_at: datetime | None
+    minutes_approved_by_id: int | None
+    created_at: datetime
+
+
+class AttendanceIn(_In):
+    """Record a member's attendance."""
+
+    user_id: int
+    status: Literal["present", "absent", "excused"]
+
+
+class AttendanceRead(_Out):
+    """An attendance record."""
+
+    user_id: int
+    status: str
+
+
+class MinutesIn(_In):
+    """Draft minutes."""
+
+    text: str = Field(min_length=1, max_length=100_000)
+
+
+class DecisionCreate(_In):
+    """Record a decision."""
+
+    text: str = Field(min_length=1, max_length=20_000)
+    matter: Matter
+    adoption: Literal["unanimous", "consensus", "majority", "written"]
+    meeting_id: int | None = None
+
+
+class DecisionRead(_Out):
+    """A decision."""
+
+    id: int
+    council_id: int
+    meeting_id: int | None
+    text: str
+    matter: str
+    adoption: str
+    decided_at: datetime
+    created_by_id: int
+
+
+class MeetingDetail(BaseModel):
+    """A meeting with agenda, attendance and decisions."""
+
+    meeting: MeetingRead
+    agenda: list[AgendaRead]
+    attendance: list[AttendanceRead]
+    decisions: list[DecisionRead]
+
+
+class ActionCreate(_In):
+    """Create an action item."""
+
+    title: str = Field(min_length=1, max_length=300)
+    assignee_id: int
+    due_at: datetime
+    decision_id: int | None = None
+    note: str | None = Field(default=None, max_length=5000)
+
+
+class ActionClose(_In):
+    """Complete or cancel an action item."""
+
+    note: str | None = Field(default=None, max_length=5000)
+
+
+class ActionRead(_Out):
+    """An action item."""
+
+    id: int
+    council_id: int
+    decision_id: int | None
+    title: str
+    assignee_id: int
+    due_at: datetime
+    status: str
+    note: str | None
+    created_at: datetime
+    closed_at: datetime | None
+    overdue: bool = False
+
+
+class RequestCreate(_In):
+    """Create a material request (C6)."""
+
+    title: str = Field(min_length=1, max_length=300)
+    body: str = Field(min_length=1, max_length=20_000)
+    matter: Matter
+    addressee_kind: Literal["think_tank", "participant"]
+    addressee_id: int
+    due_at: datetime
+
+
+class FileRead(_Out):
+    """An answer file's metadata."""
+
+    id: int
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_by_id: int
+    uploaded_at: datetime
+
+
+class RequestRead(_Out):
+    """A material request."""
+
+    id: int
+    council_id: int
+    title: str
+    body: str
+    matter: str
+    addressee_kind: str
+    addressee_id: int
+    due_at: datetime
+    status: str
+    answer_text: str | None
+    answered_at: datetime | None
+    answered_by_id: int | None
+    created_by_id: int
+    created_at: datetime
+    closed_at: datetime | None
+
+
+class RequestDetail(BaseModel):
+    """A material request with its files."""
+
+    request: RequestRead
+    files: list[FileRead]

@@ -1,0 +1,1061 @@
+"""Council services (C1–C6): orchestration of repository, rules, policy and audit; never commits.
+
+Every state change writes an audit entry tagged ``council:*`` in the caller's transaction (A1).
+Refusals that are security events (a second or late consent, a stale or second-factor-less
+pledge, an action assigned to a non-member) are audited *before* raising and the exception is
+marked :func:`was_audited`: the caller commits the entry, and nothing else has changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, NoReturn
+
+from sqlalchemy.orm import Session
+
+from banso.accounts import repository as accounts_repo
+from banso.accounts.models import OrgKind, User
+from banso.audit import service as audit
+from banso.audit.tags import AuditTag
+from banso.authz.guard import require, require_visible
+from banso.authz.permissions import Permission
+from banso.authz.policies import councils as policy
+from banso.authz.policies.councils import Standing
+from banso.authz.principal import Principal
+from banso.councils import repository as repo
+from banso.councils import rules
+from banso.councils.files import FileStore
+from banso.councils.models import (
+    ActionItem,
+    ActionStatus,
+    AddresseeKind,
+    Adoption,
+    AgendaItem,
+    Attendance,
+    BylawsVersion,
+    Consent,
+    ConsentDecision,
+    ConsentKind,
+    Council,
+    CouncilRole,
+    CouncilState,
+    Decision,
+    MaterialFile,
+    MaterialRequest,
+    Meeting,
+    MeetingAttendance,
+    Membership,
+    MinutesState,
+    Pledge,
+    RequestStatus,
+)
+from banso.councils.pdf import render_pledge_pdf
+from banso.kit.clock import to_jst
+from banso.kit.errors import BansoError, Conflict, Forbidden, NotFound, ValidationFailed
+
+_AUDITED = "_banso_audited"
+MAX_FILE_BYTES = 20 * 1024 * 1024
+
+
+def was_audited(exc: BaseException) -> bool:
+    """Return True when a refusal already wrote its audit entry (the caller should commit it)."""
+    return bool(getattr(exc, _AUDITED, False))
+
+
+def _who(actor: Principal | None) -> dict[str, Any]:
+    if actor is None:
+        return {"actor_id": None, "actor_label": "system"}
+    return {"actor_id": actor.user_id, "actor_label": actor.label}
+
+
+def _audit(session: Session, tag: AuditTag, *, now: datetime, actor: Principal | None, subject: str,
+           data: dict[str, Any] | None = None) -> None:
+    audit.record(session, tag=tag, now=now, subject=subject, data=data, **_who(actor))
+
+
+def _refuse(session: Session, exc: BansoError, tag: AuditTag, *, now: datetime, actor: Principal | None,
+            subject: str, data: dict[str, Any] | None = None) -> NoReturn:
+    """Audit a refused security-relevant action, then raise (nothing else was changed)."""
+    _audit(session, tag, now=now, actor=actor, subject=subject, data={**(data or {}), "reason": exc.message})
+    setattr(exc, _AUDITED, True)
+    raise exc
+
+
+def _subject(council: Council) -> str:
+    return f"council:{council.id}"
+
+
+def _parse_role(value: str) -> CouncilRole:
+    try:
+        return CouncilRole(value)
+    except ValueError:
+        allowed = ", ".join(r.value for r in CouncilRole)
+        raise ValidationFailed(f"unknown council role {value!r}; use one of {allowed}", field="role") from None
+
+
+def _active_user(session: Session, user_id: int, field_name: str) -> User:
+    user = accounts_repo.user_by_id(session, user_id)
+    if user is None or not user.is_active:
+        raise ValidationFailed(f"person {user_id} does not exist or is disabled", field=field_name)
+    return user
+
+
+# ---------------------------------------------------------------------------------------------
+# Standing and access
+
+
+def standing_of(session: Session, council: Council, user_id: int) -> Standing:
+    """Return the facts the policy needs about ``user_id`` in ``council``."""
+    membership = repo.current_membership(session, council.id, user_id)
+    pending = repo.pending_consent(session, council.id, user_id) is not None
+    pledge = repo.pledge_for_duty(session, council.id, user_id, council.duty_version) if membership else None
+    return Standing(council_state=council.state, role=membership.role if membership else None,
+                    pending_consent=pending, pledge_current=pledge is not None)
+
+
+def _visible(session: Session, council_id: int, actor: Principal) -> tuple[Council, Standing]:
+    council = repo.council_by_id(session, council_id)
+    if council is None:
+        raise NotFound("council not found")
+    standing = standing_of(session, council, actor.user_id)
+    require_visible(policy.can_see_council(actor, standing), "council")
+    return council, standing
+
+
+def _content(session: Session, council_id: int, actor: Principal) -> tuple[Council, Standing]:
+    council, standing = _visible(session, council_id, actor)
+    # C3/I7: no pledge, no second factor, or not operating: indistinguishable from missing
+    require_visible(policy.can_read_content(actor, standing), "council content")
+    return council, standing
+
+
+def _manage(session: Session, council_id: int, actor: Principal) -> tuple[Council, Standing]:
+    council, standing = _content(session, council_id, actor)
+    if not policy.can_manage(actor, standing):
+        raise Forbidden("議長又は事務局のみが行えます / Only the chair or the secretariat may do this")
+    return council, standing
+
+
+def can_read_content(session: Session, *, council_id: int, actor: Principal) -> bool:
+    """Return True when ``actor`` may read the council's non-public content right now."""
+    council = repo.council_by_id(session, council_id)
+    if council is None:
+        return False
+    return policy.can_read_content(actor, standing_of(session, council, actor.user_id))
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading the public page
+
+
+@dataclass(frozen=True)
+class MemberView:
+    """A current member as the public page lists them."""
+
+    membership: Membership
+    user: User
+    pledge_current: bool
+
+
+@dataclass(frozen=True)
+class CouncilView:
+    """The council's public page for one viewer."""
+
+    council: Council
+    standing: Standing
+    content_block: str | None  # why content is closed to the viewer (None: open)
+    bylaws: BylawsVersion
+    members: list[MemberView]
+    consents: list[Consent]
+    can_manage: bool
+
+
+def list_councils(session: Session, *, actor: Principal) -> list[Council]:
+    """Return the councils ``actor`` may know exist (policy-restricted query)."""
+    return repo.list_councils(session, policy.visible_councils(actor))
+
+
+def get_council(session: Session, *, council_id: int, actor: Principal) -> CouncilView:
+    """Return the public page of a council (404 for outsiders and people who left)."""
+    council, standing = _visible(session, council_id, actor)
+    members = []
+    for m in repo.current_members(session, council.id):
+        user = accounts_repo.user_by_id(session, m.user_id)
+        assert user is not None
+        pledged = repo.pledge_for_duty(session, council.id, m.user_id, council.duty_version) is not None
+        members.append(MemberView(membership=m, user=user, pledge_current=pledged))
+    bylaws = repo.bylaws(session, council.id, council.bylaws_version)
+    assert bylaws is not None
+    return CouncilView(council=council, standing=standing, content_block=policy.content_block_reason(actor, standing),
+                       bylaws=bylaws, members=members, consents=repo.consents(session, council.id),
+                       can_manage=policy.can_manage(actor, standing))
+
+
+def list_bylaws(session: Session, *, council_id: int, actor: Principal) -> list[BylawsVersion]:
+    """Return every bylaws version (members read the bylaws they consent and pledge to)."""
+    council, _ = _visible(session, council_id, actor)
+    return repo.bylaws_versions(session, council.id)
+
+
+def get_bylaws(session: Session, *, council_id: int, version: int, actor: Principal) -> BylawsVersion:
+    """Return one bylaws version."""
+    council, _ = _visible(session, council_id, actor)
+    found = repo.bylaws(session, council.id, version)
+    if found is None:
+        raise NotFound("bylaws version not found")
+    return found
+
+
+def diff_bylaws(session: Session, *, council_id: int, old: int, new: int, actor: Principal,
+                html: bool = False) -> str:
+    """Return a readable diff between two bylaws versions (unified text, or an HTML table)."""
+    a = get_bylaws(session, council_id=council_id, version=old, actor=actor)
+    b = get_bylaws(session, council_id=council_id, version=new, actor=actor)
+    fn = rules.bylaws_diff_html if html else rules.bylaws_diff
+    return fn(a.text, b.text, old_version=a.version, new_version=b.version)
+
+
+# ---------------------------------------------------------------------------------------------
+# Lifecycle (C1)
+
+
+@dataclass(frozen=True)
+class FounderSpec:
+    """A founding participant and the role they take."""
+
+    user_id: int
+    role: str = CouncilRole.MEMBER.value
+
+
+def propose(
+    session: Session,
+    *,
+    actor: Principal,
+    now: datetime,
+    title_ja: str,
+    title_en: str,
+    purpose: str,
+    consent_deadline: datetime,
+    founders: Sequence[FounderSpec],
+    technology: str | None = None,
+    project_ref: str | None = None,
+    required_person_ids: Sequence[int] = (),
+    bylaws_text: str | None = None,
+    designation_max_years: int = rules.DEFAULT_DESIGNATION_MAX_YEARS,
+    nondisclosure_days: int = rules.DEFAULT_NONDISCLOSURE_DAYS,
+) -> Council:
+    """Propose a council (C1); the proposer joins as secretariat and has consented by proposing."""
+    require(actor, Permission.COUNCIL_PROPOSE)
+    title = rules.require_text(title_ja, "title_ja", max_length=200)
+    title_e = (title_en or "").strip() or title
+    if len(title_e) > 200:
+        raise ValidationFailed("title_en must be at most 200 characters", field="title_en")
+    purpose_t = rules.require_text(purpose, "purpose", max_length=5000)
+    tech = (technology or "").strip() or None
+    project = (project_ref or "").strip() or None
+    if tech is None and project is None:
+        raise ValidationFailed("link a technology and/or a project / 技術又はプロジェクトを指定してください",
+                               field="technology")
+    rules.require_future(consent_deadline, now, "consent_deadline")
+    rules.check_parameters(designation_max_years=designation_max_years, nondisclosure_days=nondisclosure_days)
+    roles: dict[int, CouncilRole] = {}
+    for spec in founders:
+        if spec.user_id in roles:
+            raise ValidationFailed(f"person {spec.user_id} is listed twice", field="founders")
+        roles[spec.user_id] = _parse_role(spec.role)
+    if not set(roles) - {actor.user_id}:
+        raise ValidationFailed("name at least one founding participant besides the proposer", field="founders")
+    roles.setdefault(actor.user_id, CouncilRole.SECRETARIAT)
+    users = {uid: _active_user(session, uid, "founders") for uid in roles}
+    for uid in required_person_ids:
+        _active_user(session, uid, "required_person_ids")
+    missing = rules.missing_required(roles, required_person_ids)
+    if missing:
+        raise ValidationFailed(
+            f"the linked project's researchers must be founders (missing: {missing}) / "
+            "研究者を設立参加者に含めてください", field="founders")
+    text = (bylaws_text or "").strip() or rules.render_model_bylaws(
+        council_title=title, designation_max_years=designation_max_years,
+        nondisclosure_days=nondisclosure_days).strip()
+    council = Council(
+        title_ja=title, title_en=title_e, purpose=purpose_t, technology=tech, project_ref=project,
+        state=CouncilState.PROPOSED.value, consent_deadline=consent_deadline, proposer_id=actor.user_id,
+        bylaws_version=1, duty_version=1, required_person_ids=sorted(set(required_person_ids)),
+        created_at=now, updated_at=now,
+    )
+    session.add(council)
+    session.flush()
+    session.add(BylawsVersion(
+        council_id=council.id, version=1, text=text, designation_max_years=designation_max_years,
+        nondisclosure_decision_days=nondisclosure_days, changes_duty=True, duty_version=1,
+        summary="初版（モデル規約に基づく）", created_by_id=actor.user_id, created_at=now,
+    ))
+    for uid, role in roles.items():
+        user = users[uid]
+        by_proposer = uid == actor.user_id
+        session.add(Consent(
+            council_id=council.id, user_id=uid, organization_id=user.organization_id, kind=ConsentKind.FOUNDING.value,
+            role=role.value, decision=(ConsentDecision.CONSENTED if by_proposer else ConsentDecision.PENDING).value,
+            reason=None, deadline=consent_deadline, decided_at=now if by_proposer else None,
+            last_reminded_at=None, created_at=now,
+        ))
+        session.add(Membership(council_id=council.id, user_id=uid, organization_id=user.organization_id,
+                               role=role.value, founding=True, joined_at=now, left_at=None))
+    session.flush()
+    _audit(session, AuditTag.COUNCIL_PROPOSE, now=now, actor=actor, subject=_subject(council),
+           data={"title_ja": title, "founders": sorted(roles), "deadline": consent_deadline.isoformat(),
+                 "technology": tech, "project_ref": project})
+    return council
+
+
+def consent(session: Session, *, council_id: int, actor: Principal, now: datetime, decision: str,
+            reason: str | None = None) -> Consent:
+    """Answer one's founding or join consent: ``decision`` is ``consent`` or ``decline`` (with a reason)."""
+    council, _ = _visible(session, council_id, actor)
+    locked = repo.council_for_update(session, council.id)
+    assert locked is not None
+    if decision not in ("consent", "decline"):
+        raise ValidationFailed("decision must be 'consent' or 'decline'", field="decision")
+    reason_t = (reason or "").strip() or None
+    if decision == "decline" and reason_t is None:
+        raise ValidationFailed("a decline needs a reason / 不同意の理由を入力してください", field="reason")
+    row = repo.pending_consent(session, council.id, actor.user_id) or repo.latest_consent(session, council.id,
+                                                                                          actor.user_id)
+    if row is None:
+        raise NotFound("no consent is asked of you for this council")
+    try:
+        rules.check_can_answer(decision=row.decision, deadline=row.deadline, now=now)
+        if row.kind == ConsentKind.FOUNDING and council.state != CouncilState.PROPOSED:
+            raise Conflict(f"the council is {council.state}; consents are closed", field="decision")
+        if row.kind == ConsentKind.JOIN and council.state not in rules.OPERATING_STATES:
+            raise Conflict(f"the council is {council.state}; it cannot be joined", field="decision")
+    except BansoError as exc:
+        _refuse(session, exc, AuditTag.COUNCIL_CONSENT_REFUSED, now=now, actor=actor, subject=_subject(council),
+                data={"kind": row.kind, "decision": decision})
+    row.decision = (ConsentDecision.CONSENTED if decision == "consent" else ConsentDecision.DECLINED).value
+    row.reason = reason_t
+    row.decided_at = now
+    tag = AuditTag.COUNCIL_CONSENT_GIVE if decision == "consent" else AuditTag.COUNCIL_CONSENT_DECLINE
+    _audit(session, tag, now=now, actor=actor, subject=_subject(council),
+           data={"kind": row.kind, "reason": reason_t})
+    if row.kind == ConsentKind.FOUNDING:
+        session.flush()
+        _evaluate(session, council, now=now, actor=actor)
+    elif decision == "consent":
+        session.add(Membership(council_id=council.id, user_id=actor.user_id, organization_id=row.organization_id,
+                               role=row.role, founding=False, joined_at=now, left_at=None))
+        _audit(session, AuditTag.COUNCIL_MEMBER_JOIN, now=now, actor=actor, subject=_subject(council),
+               data={"user_id": actor.user_id, "role": row.role})
+    council.updated_at = now
+    return row
+
+
+def _evaluate(session: Session, council: Council, *, now: datetime, actor: Principal | None) -> rules.Outcome:
+    if council.state != CouncilState.PROPOSED:
+        return rules.Outcome.WAIT
+    founding = repo.consents(session, council.id, kind=ConsentKind.FOUNDING.value)
+    facts = [rules.ConsentFact(c.user_id, c.decision, c.decided_at) for c in founding]
+    outcome = rules.establishment_outcome(facts, deadline=council.consent_deadline, now=now)
+    if outcome is rules.Outcome.ESTABLISH:
+        council.state = CouncilState.ESTABLISHED.value
+        council.established_at = now
+        council.updated_at = now
+        _audit(session, AuditTag.COUNCIL_ESTABLISH, now=now, actor=actor, subject=_subject(council),
+               data={"founders": sorted(c.user_id for c in founding)})
+    elif outcome is rules.Outcome.LAPSE:
+        declined = sorted(c.user_id for c in founding if c.decision == ConsentDecision.DECLINED)
+        missing = sorted(c.user_id for c in founding if c.decision == ConsentDecision.PENDING)
+        for c in founding:
+            if c.decision == ConsentDecision.PENDING:
+                c.decision = ConsentDecision.EXPIRED.value
+        council.state = CouncilState.LAPSED.value
+        council.ended_at = now
+        council.end_reason = ("declined by " + ", ".join(map(str, declined))) if declined else \
+            ("no consent by the deadline from " + ", ".join(map(str, missing)))
+        council.updated_at = now
+        _audit(session, AuditTag.COUNCIL_LAPSE, now=now, actor=actor, subject=_subject(council),
+               data={"declined": declined, "missing": missing})
+    return outcome
+
+
+def evaluate(session: Session, *, council_id: int, now: datetime, actor: Principal | None) -> Council:
+    """Establish or lapse a proposed council according to its consents (C1); ``actor`` None: operator/job."""
+    if actor is not None:
+        council, _ = _visible(session, council_id, actor)
+    else:
+        found = repo.council_by_id(session, council_id)
+        if found is None:
+            raise NotFound("council not found")
+        council = found
+    repo.council_for_update(session, council.id)
+    _evaluate(session, council, now=now, actor=actor)
+    return council
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """A consent reminder that is due (the notification layer sends it)."""
+
+    council_id: int
+    user_id: int
+    kind: str
+    deadline: datetime
+
+
+@dataclass
+class DueReport:
+    """What the council job did."""
+
+    established: list[int] = field(default_factory=list)
+    lapsed: list[int] = field(default_factory=list)
+    expired_invitations: list[int] = field(default_factory=list)
+    reminders: list[Reminder] = field(default_factory=list)
+
+
+def run_due_councils(session: Session, *, now: datetime) -> DueReport:
+    """Job: lapse proposed councils past their deadline, expire stale invitations, return reminders due."""
+    report = DueReport()
+    for council in repo.all_councils(session):
+        if council.state == CouncilState.PROPOSED:
+            outcome = _evaluate(session, council, now=now, actor=None)
+            if outcome is rules.Outcome.ESTABLISH:
+                report.established.append(council.id)
+            elif outcome is rules.Outcome.LAPSE:
+                report.lapsed.append(council.id)
+        for c in repo.consents(session, council.id):
+            if c.decision != ConsentDecision.PENDING:
+                continue
+            if now >= c.deadline:
+                c.decision = ConsentDecision.EXPIRED.value
+                report.expired_invitations.append(c.id)
+                _audit(session, AuditTag.COUNCIL_CONSENT_EXPIRE, now=now, actor=None, subject=_subject(council),
+                       data={"user_id": c.user_id, "kind": c.kind})
+            elif rules.reminder_due(deadline=c.deadline, last_reminded_at=c.last_reminded_at, now=now):
+                c.last_reminded_at = now
+                report.reminders.append(Reminder(council.id, c.user_id, c.kind, c.deadline))
+                _audit(session, AuditTag.COUNCIL_CONSENT_REMIND, now=now, actor=None, subject=_subject(council),
+                       data={"user_id": c.user_id, "kind": c.kind, "deadline": c.deadline.isoformat()})
+    return report
+
+
+def _lifecycle(session: Session, council_id: int, actor: Principal) -> Council:
+    council, standing = _visible(session, council_id, actor)
+    if not policy.can_manage_lifecycle(actor, standing):
+        raise Forbidden("議長又は事務局のみが行えます（二段階認証が必要） / Only the chair or secretariat "
+                        "(with a second factor) may do this")
+    return council
+
+
+def activate(session: Session, *, council_id: int, actor: Principal, now: datetime) -> Council:
+    """Start the established council's work (established → active)."""
+    council = _lifecycle(session, council_id, actor)
+    rules.require_transition(council.state, CouncilState.ACTIVE)
+    council.state = CouncilState.ACTIVE.value
+    council.activated_at = now
+    council.updated_at = now
+    _audit(session, AuditTag.COUNCIL_ACTIVATE, now=now, actor=actor, subject=_subject(council))
+    return council
+
+
+def dissolve(session: Session, *, council_id: int, actor: Principal, now: datetime, reason: str) -> Council:
+    """Dissolve the council (解散); records and the duty remain."""
+    council = _lifecycle(session, council_id, actor)
+    reason_t = rules.require_text(reason, "reason", max_length=2000)
+    rules.require_transition(council.state, CouncilState.DISSOLVED)
+    council.state = CouncilState.DISSOLVED.value
+    council.ended_at = now
+    council.end_reason = reason_t
+    council.updated_at = now
+    _audit(session, AuditTag.COUNCIL_DISSOLVE, now=now, actor=actor, subject=_subject(council),
+           data={"reason": reason_t})
+    return council
+
+
+def amend_bylaws(
+    session: Session,
+    *,
+    council_id: int,
+    actor: Principal,
+    now: datetime,
+    text: str,
+    summary: str,
+    changes_duty: bool,
+    designation_max_years: int | None = None,
+    nondisclosure_days: int | None = None,
+) -> BylawsVersion:
+    """Record a new bylaws version; a change to the duty (``changes_duty``) requires everyone to re-sign (C3)."""
+    council, standing = _visible(session, council_id, actor)
+    if not policy.can_amend_bylaws(actor, standing):
+        raise Forbidden("議長又は事務局のみが規約を変更できます / Only the chair or secretariat may amend the bylaws")
+    if council.state not in rules.OPERATING_STATES:
+        raise Conflict(f"the bylaws of a {council.state} council cannot be amended", field="state")
+    body = rules.require_text(text, "text", max_length=100_000)
+    summary_t = rules.require_text(summary, "summary", max_length=500)
+    current = repo.bylaws(session, council.id, council.bylaws_version)
+    assert current is not None
+    years = designation_max_years if designation_max_years is not None else current.designation_max_years
+    days = nondisclosure_days if nondisclosure_days is not None else current.nondisclosure_decision_days
+    rules.check_parameters(designation_max_years=years, nondisclosure_days=days)
+    if body == current.text and years == current.designation_max_years and \
+            days == current.nondisclosure_decision_days:
+        raise ValidationFailed("the amendment changes nothing", field="text")
+    version = council.bylaws_version + 1
+    duty = rules.next_duty_version(current_duty_version=council.duty_version, new_version=version,
+                                   changes_duty=changes_duty)
+    row = BylawsVersion(council_id=council.id, version=version, text=body, designation_max_years=years,
+                        nondisclosure_decision_days=days, changes_duty=changes_duty, duty_version=duty,
+                        summary=summary_t, created_by_id=actor.user_id, created_at=now)
+    session.add(row)
+    council.bylaws_version = version
+    council.duty_version = duty
+    council.updated_at = now
+    session.flush()
+    _audit(session, AuditTag.COUNCIL_BYLAWS_AMEND, now=now, actor=actor, subject=_subject(council),
+           data={"version": version, "changes_duty": changes_duty, "duty_version": duty, "summary": summary_t,
+                 "sha256": rules.sha256_text(body)})
+    return row
+
+
+# ---------------------------------------------------------------------------------------------
+# Membership
+
+
+def invite(session: Session, *, council_id: int, actor: Principal, now: datetime, user_id: int, role: str,
+           deadline: datetime) -> Consent:
+    """Invite a newcomer; they join when they consent before ``deadline``."""
+    council, _ = _manage(session, council_id, actor)
+    role_v = _parse_role(role)
+    rules.require_future(deadline, now, "deadline")
+    user = _active_user(session, user_id, "user_id")
+    if repo.current_membership(session, council.id, user_id) is not None:
+        raise Conflict("this person is already a member", field="user_id")
+    if repo.pending_consent(session, council.id, user_id) is not None:
+        raise Conflict("this person already has a pending invitation", field="user_id")
+    row = Consent(council_id=council.id, user_id=user_id, organization_id=user.organization_id,
+                  kind=ConsentKind.JOIN.value, role=role_v.value, decision=ConsentDecision.PENDING.value, reason=None,
+                  deadline=deadline, decided_at=None, last_reminded_at=None, created_at=now)
+    session.add(row)
+    session.flush()
+    _audit(session, AuditTag.COUNCIL_MEMBER_INVITE, now=now, actor=actor, subject=_subject(council),
+           data={"user_id": user_id, "role": role_v.value, "deadline": deadline.isoformat()})
+    return row
+
+
+def leave(session: Session, *, council_id: int, actor: Principal, now: datetime) -> Membership:
+    """Leave the council: access ends at once (C3); the pledge record and the duty remain."""
+    council, standing = _visible(session, council_id, actor)
+    membership = repo.current_membership(session, council.id, actor.user_id)
+    if membership is None:
+        raise Conflict("you are not a member of this council")
+    membership.left_at = now
+    _audit(session, AuditTag.COUNCIL_MEMBER_LEAVE, now=now, actor=actor, subject=_subject(council),
+           data={"user_id": actor.user_id, "role": membership.role})
+    return membership
+
+
+def set_role(session: Session, *, council_id: int, actor: Principal, now: datetime, user_id: int,
+             role: str) -> Membership:
+    """Change a current member's council role (chair, secretariat, member, observer)."""
+    council, _ = _manage(session, council_id, actor)
+    role_v = _parse_role(role)
+    membership = repo.current_membership(session, council.id, user_id)
+    if membership is None:
+        raise ValidationFailed(f"person {user_id} is not a current member", field="user_id")
+    old = membership.role
+    if old == role_v.value:
+        return membership
+    membership.role = role_v.value
+    _audit(session, AuditTag.COUNCIL_MEMBER_ROLE, now=now, actor=actor, subject=_subject(council),
+           data={"user_id": user_id, "from": old, "to": role_v.value})
+    return membership
+
+
+def member_history(session: Session, *, council_id: int, actor: Principal) -> list[Membership]:
+    """Return every membership including those that ended (managers)."""
+    council, _ = _manage(session, council_id, actor)
+    return repo.memberships(session, council.id)
+
+
+# ---------------------------------------------------------------------------------------------
+# Pledges (C3)
+
+
+@dataclass(frozen=True)
+class PledgePreview:
+    """The pledge a member would sign now, and whether they hold a current one."""
+
+    text: str
+    bylaws_version: int
+    duty_version: int
+    current: Pledge | None
+    history: list[Pledge]
+
+
+def _pledge_text(session: Session, council: Council, user: User, now: datetime) -> str:
+    return rules.pledge_text(council_title=council.title_ja, bylaws_version=council.bylaws_version,
+                             signer_name=user.name_ja, organization_name=user.organization.name_ja,
+                             signed_on=to_jst(now).date().isoformat())
+
+
+def pledge_preview(session: Session, *, council_id: int, actor: Principal, now: datetime) -> PledgePreview:
+    """Return the text to sign for the bylaws version in force and the caller's pledges."""
+    council, _ = _visible(session, council_id, actor)
+    user = accounts_repo.user_by_id(session, actor.user_id)
+    assert user is not None
+    return PledgePreview(text=_pledge_text(session, council, user, now), bylaws_version=council.bylaws_version,
+                         duty_version=council.duty_version,
+                         current=repo.pledge_for_duty(session, council.id, actor.user_id, council.duty_version),
+                         history=repo.pledges_of(session, council.id, actor.user_id))
+
+
+def sign_pledge(session: Session, *, council_id: int, actor: Principal, now: datetime,
+                bylaws_version: int) -> Pledge:
+    """Sign the confidentiality pledge for the bylaws version in force (needs a second factor)."""
+    council, standing = _visible(session, council_id, actor)
+    membership = repo.current_membership(session, council.id, actor.user_id)
+    if membership is None:
+        raise Conflict("only current members sign the pledge; consent first", field="bylaws_version")
+    subject = _subject(council)
+    try:
+        if not actor.mfa:
+            raise Forbidden("二段階認証が必要です / A second factor is required to sign")
+        if council.state not in (CouncilState.PROPOSED, CouncilState.ESTABLISHED, CouncilState.ACTIVE):
+            raise Conflict(f"the council is {council.state}", field="bylaws_version")
+        rules.check_pledge_version(offered_version=bylaws_version, current_version=council.bylaws_version)
+    except BansoError as exc:
+        _refuse(session, exc, AuditTag.COUNCIL_PLEDGE_REFUSED, now=now, actor=actor, subject=subject,
+                data={"offered_version": bylaws_version, "current_version": council.bylaws_version})
+    if standing.pledge_current:
+        raise Conflict("you already hold a pledge for the duty in force", field="bylaws_version")
+    user = accounts_repo.user_by_id(session, actor.user_id)
+    assert user is not None
+    text = _pledge_text(session, council, user, now)
+    pledge = Pledge(council_id=council.id, user_id=user.id, organization_id=user.organization_id,
+                    bylaws_version=council.bylaws_version, duty_version=council.duty_version, text=text,
+                    text_sha256=rules.sha256_text(text), signed_at=now)
+    session.add(pledge)
+    session.flush()
+    _audit(session, AuditTag.COUNCIL_PLEDGE_SIGN, now=now, actor=actor, subject=subject,
+           data={"pledge_id": pledge.id, "bylaws_version": pledge.bylaws_version,
+                 "duty_version": pledge.duty_version, "sha256": pledge.text_sha256})
+    return pledge
+
+
+def list_pledges(session: Session, *, council_id: int, actor: Principal) -> list[Pledge]:
+    """Return every pledge of the council (chair and secretariat)."""
+    council, _ = _manage(session, council_id, actor)
+    return repo.pledges(session, council.id)
+
+
+def pledge_pdf(session: Session, *, council_id: int, pledge_id: int, actor: Principal,
+               now: datetime) -> tuple[Pledge, bytes]:
+    """Return a pledge as PDF: its signer (while a member) or a manager; the download is audited."""
+    council, standing = _visible(session, council_id, actor)
+    pledge = repo.pledge_by_id(session, pledge_id)
+    allowed = pledge is not None and pledge.council_id == council.id and (
+        (pledge.user_id == actor.user_id and standing.is_member) or policy.can_manage(actor, standing))
+    require_visible(allowed, "pledge")
+    assert pledge is not None
+    footer = (f"banso 誓約記録 #{pledge.id} / 規約第{pledge.bylaws_version}版 / 署名 "
+              f"{to_jst(pledge.signed_at).isoformat(timespec='seconds')} / SHA-256 {pledge.text_sha256}")
+    data = render_pledge_pdf(text=pledge.text, footer=footer)
+    _audit(session, AuditTag.COUNCIL_PLEDGE_DOWNLOAD, now=now, actor=actor, subject=_subject(council),
+           data={"pledge_id": pledge.id})
+    return pledge, data
+
+
+# ---------------------------------------------------------------------------------------------
+# Meetings (C5)
+
+
+@dataclass(frozen=True)
+class AgendaInput:
+    """An agenda item to add (C4: tagged with a matter)."""
+
+    title: str
+    matter: str
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class MeetingView:
+    """A meeting with its agenda and attendance."""
+
+    meeting: Meeting
+    agenda: list[AgendaItem]
+    attendance: list[MeetingAttendance]
+    decisions: list[Decision]
+
+
+def _meeting(session: Session, council: Council, meeting_id: int) -> Meeting:
+    found = repo.meeting(session, council.id, meeting_id)
+    if found is None:
+        raise NotFound("meeting not found")
+    return found
+
+
+def _add_agenda(session: Session, meeting: Meeting, item: AgendaInput) -> AgendaItem:
+    title = rules.require_text(item.title, "title", max_length=300)
+    matter = rules.parse_matter(item.matter)
+    row = AgendaItem(meeting_id=meeting.id, position=repo.next_agenda_position(session, meeting.id), title=title,
+                     matter=matter.value, note=(item.note or "").strip() or None)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def schedule_meeting(session: Session, *, council_id: int, actor: Principal, now: datetime, title: str,
+                     starts_at: datetime, location: str | None = None,
+                     agenda: Sequence[AgendaInput] = ()) -> Meeting:
+    """Schedule a meeting with an agenda by matter (chair, secretariat)."""
+    council, _ = _manage(session, council_id, actor)
+    title_t = rules.require_text(title, "title", max_length=200)
+    rules.require_future(starts_at, now, "starts_at")
+    for item in agenda:  # validate everything before writing anything
+        rules.require_text(item.title, "title", max_length=300)
+        rules.parse_matter(item.matter)
+    meeting = Meeting(council_id=council.id, title=title_t, starts_at=starts_at,
+                      location=(location or "").strip() or None, minutes_state=MinutesState.NONE.value,
+                      minutes_text=None, created_by_id=actor.user_id, created_at=now)
+    session.add(meeting)
+    session.flush()
+    for item in agenda:
+        _add_agenda(session, meeting, item)
+    _audit(session, AuditTag.COUNCIL_MEETING_SCHEDULE, now=now, actor=actor, subject=_subject(council),
+           data={"meeting_id": meeting.id, "starts_at": starts_at.isoformat(), "agenda": len(agenda)})
+    return meeting
+
+
+def add_agenda_item(session: Session, *, council_id: int, meeting_id: int, actor: Principal, now: datetime,
+                    title: str, matter: str, note: str | None = None) -> AgendaItem:
+    """Add an agenda item tagged with a matter (C4)."""
+    council, _ = _manage(session, council_id, actor)
+    meeting = _meeting(session, council, meeting_id)
+    if meeting.minutes_state == MinutesState.APPROVED:
+        raise Conflict("the minutes are approved; the agenda is closed")
+    row = _add_agenda(session, meeting, AgendaInput(title=title, matter=matter, note=note))
+    _audit(session, AuditTag.COUNCIL_AGENDA_ADD, now=now, actor=actor, subject=_subject(council),
+           data={"meeting_id": meeting.id, "agenda_item_id": row.id, "matter": row.matter})
+    return row
+
+
+def record_attendance(session: Session, *, council_id: int, meeting_id: int, actor: Principal, now: datetime,
+                      user_id: int, status: str) -> MeetingAttendance:
+    """Record whether a member attended (present, absent, excused)."""
+    council, _ = _manage(session, council_id, actor)
+    meeting = _meeting(session, council, meeting_id)
+    try:
+        status_v = Attendance(status)
+    except ValueError:
+        raise ValidationFailed("status must be present, absent or excused", field="status") from None
+    if repo.current_membership(session, council.id, user_id) is None:
+        raise ValidationFailed(f"person {user_id} is not a current member", field="user_id")
+    row = repo.attendance_of(session, meeting.id, user_id)
+    if row is None:
+        row = MeetingAttendance(meeting_id=meeting.id, user_id=user_id, status=status_v.value)
+        session.add(row)
+    else:
+        row.status = status_v.value
+    _audit(session, AuditTag.COUNCIL_ATTENDANCE_RECORD, now=now, actor=actor, subject=_subject(council),
+           data={"meeting_id": meeting.id, "user_id": user_id, "status": status_v.value})
+    return row
+
+
+def draft_minutes(session: Session, *, council_id: int, meeting_id: int, actor: Principal, now: datetime,
+                  text: str) -> Meeting:
+    """Write or replace the draft minutes (議事録案)."""
+    council, _ = _manage(session, council_id, actor)
+    meeting = _meeting(session, council, meeting_id)
+    body = rules.require_text(text, "text", max_length=100_000)
+    if meeting.minutes_state == MinutesState.APPROVED:
+        raise Conflict("the minutes are already approved")
+    meeting.minutes_text = body
+    meeting.minutes_state = MinutesState.DRAFT.value
+    _audit(session, AuditTag.COUNCIL_MINUTES_DRAFT, now=now, actor=actor, subject=_subject(council),
+           data={"meeting_id": meeting.id, "sha256": rules.sha256_text(body)})
+    return meeting
+
+
+def approve_minutes(session: Session, *, council_id: int, meeting_id: int, actor: Principal,
+                    now: datetime) -> Meeting:
+    """Approve the draft minutes (draft → approved); approved minutes are final."""
+    council, _ = _manage(session, council_id, actor)
+    meeting = _meeting(session, council, meeting_id)
+    if meeting.minutes_state != MinutesState.DRAFT:
+        raise Conflict(f"minutes are {meeting.minutes_state}; only a draft can be approved")
+    if meeting.starts_at > now:
+        raise Conflict("the meeting has not taken place yet")
+    meeting.minutes_state = MinutesState.APPROVED.value
+    meeting.minutes_approved_at = now
+    meeting.minutes_approved_by_id = actor.user_id
+    _audit(session, AuditTag.COUNCIL_MINUTES_APPROVE, now=now, actor=actor, subject=_subject(council),
+           data={"meeting_id": meeting.id, "sha256": rules.sha256_text(meeting.minutes_text or "")})
+    return meeting
+
+
+def list_meetings(session: Session, *, council_id: int, actor: Principal) -> list[Meeting]:
+    """Return the council's meetings (pledged members)."""
+    council, _ = _content(session, council_id, actor)
+    return repo.meetings(session, council.id)
+
+
+def get_meeting(session: Session, *, council_id: int, meeting_id: int, actor: Principal,
+                now: datetime) -> MeetingView:
+    """Return one meeting with agenda, attendance and decisions; the read is audited (I8)."""
+    council, _ = _content(session, council_id, actor)
+    meeting = _meeting(session, council, meeting_id)
+    _audit(session, AuditTag.COUNCIL_MEETING_READ, now=now, actor=actor, subject=_subject(council),
+           data={"meeting_id": meeting.id})
+    return MeetingView(meeting=meeting, agenda=repo.agenda(session, meeting.id),
+                       attendance=repo.attendance(session, meeting.id),
+                       decisions=[d for d in repo.decisions(session, council.id) if d.meeting_id == meeting.id])
+
+
+# ---------------------------------------------------------------------------------------------
+# Decisions and action items (C5)
+
+
+def record_decision(session: Session, *, council_id: int, actor: Principal, now: datetime, text: str,
+                    matter: str, adoption: str, meeting_id: int | None = None) -> Decision:
+    """Record a decision (協議結果) with its matter and how it was adopted."""
+    council, _ = _manage(session, council_id, actor)
+    body = rules.require_text(text, "text", max_length=20_000)
+    matter_v = rules.parse_matter(matter)
+    try:
+        adoption_v = Adoption(adoption)
+    except ValueError:
+        allowed = ", ".join(a.value for a in Adoption)
+        raise ValidationFailed(f"unknown adoption {adoption!r}; use one of {allowed}", field="adoption") from None
+    if meeting_id is not None:
+        _meeting(session, council, meeting_id)
+    row = Decision(council_id=council.id, meeting_id=meeting_id, text=body, matter=matter_v.value,
+                   adoption=adoption_v.value, decided_at=now, created_by_id=actor.user_id)
+    session.add(row)
+    session.flush()
+    _audit(session, AuditTag.COUNCIL_DECISION_RECORD, now=now, actor=actor, subject=_subject(council),
+           data={"decision_id": row.id, "matter": row.matter, "adoption": row.adoption, "meeting_id": meeting_id})
+    return row
+
+
+def list_decisions(session: Session, *, council_id: int, actor: Principal) -> list[Decision]:
+    """Return the council's decisions (pledged members)."""
+    council, _ = _content(session, council_id, actor)
+    return repo.decisions(session, council.id)
+
+
+def create_action_item(session: Session, *, council_id: int, actor: Principal, now: datetime, title: str,
+                       assignee_id: int, due_at: datetime, decision_id: int | None = None,
+                       note: str | None = None) -> ActionItem:
+    """Create an action item for a current member with a due date (C5)."""
+    council, _ = _manage(session, council_id, actor)
+    title_t = rules.require_text(title, "title", max_length=300)
+    rules.require_future(due_at, now, "due_at")
+    if decision_id is not None and repo.decision(session, council.id, decision_id) is None:
+        raise ValidationFailed(f"decision {decision_id} does not exist in this council", field="decision_id")
+    if repo.current_membership(session, council.id, assignee_id) is None:
+        _refuse(session, ValidationFailed(
+            f"person {assignee_id} is not a current member; actions go to participants / "
+            "担当者は協議会の参加者である必要があります", field="assignee_id"),
+            AuditTag.COUNCIL_ACTION_REFUSED, now=now, actor=actor, subject=_subject(council),
+            data={"assignee_id": assignee_id})
+    row = ActionItem(council_id=council.id, decision_id=decision_id, title=title_t, assignee_id=assignee_id,
+                     due_at=due_at, status=ActionStatus.OPEN.value, note=(note or "").strip() or None,
+                     created_by_id=actor.user_id, created_at=now, closed_at=None)
+    session.add(row)
+    session.flush()
+    _audit(session, AuditTag.COUNCIL_ACTION_CREATE, now=now, actor=actor, subject=_subject(council),
+           data={"action_item_id": row.id, "assignee_id": assignee_id, "due_at": due_at.isoformat(),
+                 "decision_id": decision_id})
+    return row
+
+
+def _close_item(session: Session, *, council_id: int, item_id: int, actor: Principal, now: datetime,
+                status: ActionStatus, note: str | None) -> ActionItem:
+    council, standing = _content(session, council_id, actor)
+    item = repo.action_item(session, council.id, item_id)
+    if item is None:
+        raise NotFound("action item not found")
+    if status is ActionStatus.DONE:
+        allowed = policy.can_act_on_item(actor, standing, assignee_id=item.assignee_id)
+    else:
+        allowed = policy.can_manage(actor, standing)
+    if not allowed:
+        raise Forbidden("担当者又は事務局のみが行えます / Only the assignee or the secretariat may do this")
+    rules.check_open(item.status)
+    item.status = status.value
+    item.closed_at = now
+    if note and note.strip():
+        item.note = ((item.note + "\n") if item.note else "") + note.strip()
+    tag = AuditTag.COUNCIL_ACTION_COMPLETE if status is ActionStatus.DONE else AuditTag.COUNCIL_ACTION_CANCEL
+    _audit(session, tag, now=now, actor=actor, subject=_subject(council), data={"action_item_id": item.id})
+    return item
+
+
+def complete_action_item(session: Session, *, council_id: int, item_id: int, actor: Principal, now: datetime,
+                         note: str | None = None) -> ActionItem:
+    """Mark an action item done (its assignee, or chair/secretariat)."""
+    return _close_item(session, council_id=council_id, item_id=item_id, actor=actor, now=now,
+                       status=ActionStatus.DONE, note=note)
+
+
+def cancel_action_item(session: Session, *, council_id: int, item_id: int, actor: Principal, now: datetime,
+                       note: str | None = None) -> ActionItem:
+    """Cancel an action item (chair/secretariat)."""
+    return _close_item(session, council_id=council_id, item_id=item_id, actor=actor, now=now,
+                       status=ActionStatus.CANCELLED, note=note)
+
+
+def list_action_items(session: Session, *, council_id: int, actor: Principal, now: datetime,
+                      overdue_only: bool = False) -> list[ActionItem]:
+    """Return the council's action items, or only the overdue ones (open and past due)."""
+    council, _ = _content(session, council_id, actor)
+    return repo.action_items(session, council.id, overdue_at=now if overdue_only else None)
+
+
+def my_action_items(session: Session, *, actor: Principal, now: datetime,
+                    overdue_only: bool = False) -> list[ActionItem]:
+    """Return the caller's action items across the councils whose content they may read now."""
+    readable = [c.id for c in list_councils(session, actor=actor)
+                if policy.can_read_content(actor, standing_of(session, c, actor.user_id))]
+    return repo.action_items_of(session, actor.user_id, readable, overdue_at=now if overdue_only else None)
+
+
+# ---------------------------------------------------------------------------------------------
+# Material requests (C6)
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    """A file given with an answer."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class RequestView:
+    """A material request with its answer files."""
+
+    request: MaterialRequest
+    files: list[MaterialFile]
+
+
+def _request(session: Session, council: Council, request_id: int) -> MaterialRequest:
+    found = repo.request(session, council.id, request_id)
+    if found is None:
+        raise NotFound("material request not found")
+    return found
+
+
+def create_request(session: Session, *, council_id: int, actor: Principal, now: datetime, title: str, body: str,
+                   matter: str, addressee_kind: str, addressee_id: int, due_at: datetime) -> MaterialRequest:
+    """Request materials (資料提供の求め) from the think tank or a participant, with a due date (C6)."""
+    council, _ = _manage(session, council_id, actor)
+    title_t = rules.require_text(title, "title", max_length=300)
+    body_t = rules.require_text(body, "body", max_length=20_000)
+    matter_v = rules.parse_matter(matter)
+    try:
+        kind = AddresseeKind(addressee_kind)
+    except ValueError:
+        raise ValidationFailed("addressee_kind must be think_tank or participant", field="addressee_kind") from None
+    rules.require_future(due_at, now, "due_at")
+    if repo.current_membership(session, council.id, addressee_id) is None:
+        raise ValidationFailed(f"person {addressee_id} is not a current member", field="addressee_id")
+    addressee = _active_user(session, addressee_id, "addressee_id")
+    if kind is AddresseeKind.THINK_TANK and addressee.organization.kind != OrgKind.THINK_TANK:
+        raise ValidationFailed("the addressee does not belong to a think tank", field="addressee_id")
+    row = MaterialRequest(council_id=council.id, title=title_t, body=body_t, matter=matter_v.value,
+                          addressee_kind=kind.value, addressee_id=addressee_id, due_at=due_at,
+                          status=RequestStatus.OPEN.value, created_by_id=actor.user_id, created_at=now)
+    session.add(row)
+    session.flush()
+    _audit(session, AuditTag.COUNCIL_REQUEST_CREATE, now=now, actor=actor, subject=_subject(council),
+           data={"request_id": row.id, "addressee_id": addressee_id, "kind": kind.value,
+                 "due_at": due_at.isoformat(), "matter": matter_v.value})
+    return row
+
+
+def answer_request(session: Session, *, council_id: int, request_id: int, actor: Principal, now: datetime,
+                   text: str, files: Sequence[UploadedFile], store: FileStore) -> RequestView:
+    """Answer a material request with text and files (addressee or chair/secretariat)."""
+    council, standing = _content(session, council_id, actor)
+    req = _request(session, council, request_id)
+    if not policy.can_answer_request(actor, standing, addressee_id=req.addressee_id):
+        raise Forbidden("宛先の参加者又は事務局のみが回答できます / Only the addressee or the secretariat may answer")
+    if req.status != RequestStatus.OPEN:
+        raise Conflict(f"the request is {req.status}")
+    body = rules.require_text(text, "text", max_length=50_000)
+    for f in files:
+        name = f.filename.replace("\\", "/").rsplit("/", 1)[-1].strip()
+        if not name or len(name) > 255:
+            raise ValidationFailed("every file needs a name (at most 255 characters)", field="files")
+        if not f.data:
+            raise ValidationFailed(f"file {name!r} is empty", field="files")
+        if len(f.data) > MAX_FILE_BYTES:
+            raise ValidationFailed(f"file {name!r} is larger than {MAX_FILE_BYTES} bytes", field="files")
+    stored = []
+    for f in files:
+        digest = store.put(f.data)
+        row = MaterialFile(request_id=req.id, filename=f.filename.replace("\\", "/").rsplit("/", 1)[-1].strip(),
+                           content_type=(f.content_type or "application/octet-stream")[:100], size=len(f.data),
+                           sha256=digest, uploaded_by_id=actor.user_id, uploaded_at=now)
+        session.add(row)
+        stored.append({"filename": row.filename, "sha256": digest, "size": row.size})
+    req.answer_text = body
+    req.answered_at = now
+    req.answered_by_id = actor.user_id
+    req.status = RequestStatus.ANSWERED.value
+    session.flush()
+    _audit(session, AuditTag.COUNCIL_REQUEST_ANSWER, now=now, actor=actor, subject=_subject(council),
+           data={"request_id": req.id, "files": stored, "late": now > req.due_at})
+    return RequestView(request=req, files=repo.files_of(session, req.id))
+
+
+def close_request(session: Session, *, council_id: int, request_id: int, actor: Principal,
+                  now: datetime) -> MaterialRequest:
+    """Close a material request (chair/secretariat)."""
+    council, _ = _manage(session, council_id, actor)
+    req = _request(session, council, request_id)
+    if req.status == RequestStatus.CLOSED:
+        raise Conflict("the request is already closed")
+    req.status = RequestStatus.CLOSED.value
+    req.closed_at = now
+    _audit(session, AuditTag.COUNCIL_REQUEST_CLOSE, now=now, actor=actor, subject=_subject(council),
+           data={"request_id": req.id})
+    return req
+
+
+def list_requests(session: Session, *, council_id: int, actor: Principal) -> list[MaterialRequest]:
+    """Return the council's material requests (pledged members)."""
+    council, _ = _content(session, council_id, actor)
+    return repo.requests(session, council.id)
+
+
+def get_request(session: Session, *, council_id: int, request_id: int, actor: Principal,
+                now: datetime) -> RequestView:
+    """Return one material request and its answer files; the read is audited (I8)."""
+    council, _ = _content(session, council_id, actor)
+    req = _request(session, council, request_id)
+    _audit(session, AuditTag.COUNCIL_REQUEST_READ, now=now, actor=actor, subject=_subject(council),
+           data={"request_id": req.id})
+    return RequestView(request=req, files=repo.files_of(session, req.id))
+
+
+def read_file(session: Session, *, council_id: int, request_id: int, file_id: int, actor: Principal,
+              now: datetime, store: FileStore) -> tuple[MaterialFile, bytes]:
+    """Return an answer file's bytes (pledged members); the download is audited (I8)."""
+    council, _ = _content(session, council_id, actor)
+    req = _request(session, council, request_id)
+    row = repo.file(session, req.id, file_id)
+    if row is None:
+        raise NotFound("file not found")
+    try:
+        data = store.get(row.sha256)
+    except FileNotFoundError:
+        raise NotFound("file content is missing from the store") from None
+    _audit(session, AuditTag.COUNCIL_FILE_DOWNLOAD, now=now, actor=actor, subject=_subject(council),
+           data={"request_id": req.id, "file_id": row.id, "sha256": row.sha256})
+    return row, data

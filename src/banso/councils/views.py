@@ -1,0 +1,787 @@
+"""HTML pages of the councils domain (協議会, C1–C6): what a council secretariat runs its council on.
+
+Every view parses the form, calls the council service, commits only after the service succeeded
+and shapes the page. Domain refusals come back as a form error with their 4xx status and nothing
+changed (a refusal the service already audited commits that audit entry alone, A1). ``NotFound``
+is never shown as a form error: it propagates to the 404 page (I7: outsiders cannot tell).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from string import Template
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from banso.accounts import repository as accounts_repo
+from banso.accounts.models import User
+from banso.authz.permissions import Permission
+from banso.authz.policies import councils as policy
+from banso.authz.principal import Principal
+from banso.councils import rules, service
+from banso.councils.endpoints import file_store
+from banso.councils.models import (
+    ActionItem,
+    ActionStatus,
+    Adoption,
+    Attendance,
+    CouncilRole,
+    CouncilState,
+    Matter,
+    RequestStatus,
+)
+from banso.kit.clock import JST, as_utc, to_jst
+from banso.kit.errors import BansoError, Forbidden, NotFound, ValidationFailed
+from banso.web.csrf import verify_csrf
+from banso.web.deps import Ctx, Db
+from banso.web.pages import PageUser
+from banso.web.templating import render, translator_for
+from banso.web.views import localised
+
+router = APIRouter(include_in_schema=False)
+Csrf = Depends(verify_csrf)
+NO_STORE = {"Cache-Control": "no-store"}
+
+# Notices a redirect may ask the next page to show (anything else is ignored).
+NOTICES = frozenset({
+    "proposed", "consented", "declined", "pledged", "activated", "dissolved", "amended", "left",
+    "meeting", "agenda", "attendance", "minutes", "approved", "decision", "action", "completed", "cancelled",
+    "request", "answered", "closed",
+})
+Text = Annotated[str, Form(max_length=20_000)]
+Short = Annotated[str, Form(max_length=300)]
+LongText = Annotated[str, Form(max_length=100_000)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers
+
+
+def _message(request: Request, exc: BansoError) -> str:
+    return localised(exc.message, translator_for(request).locale)
+
+
+def _settle(db: Session, exc: BansoError) -> None:
+    """After a refusal: keep the audit entry the service wrote (A1), drop everything else; 404 propagates."""
+    if isinstance(exc, NotFound):
+        raise exc
+    if service.was_audited(exc):
+        db.commit()
+    else:
+        db.rollback()
+
+
+def parse_when(value: str | None, field: str, *, end_of_day: bool = False) -> datetime:
+    """Return a form date (``YYYY-MM-DD``) or date-time (``YYYY-MM-DDTHH:MM``) read as JST, in UTC."""
+    text = (value or "").strip()
+    if not text:
+        raise ValidationFailed(f"{field} を入力してください / {field} is required", field=field)
+    try:
+        if "T" in text or " " in text:
+            moment = datetime.fromisoformat(text.replace(" ", "T"))
+        else:
+            day = datetime.fromisoformat(text).date()
+            moment = datetime.combine(day, time(23, 59) if end_of_day else time(0, 0))
+    except ValueError:
+        raise ValidationFailed(f"{field} の日付が正しくありません / {field} is not a valid date",
+                               field=field) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=JST)
+    return as_utc(moment)
+
+
+def _int_or_none(value: str | None, field: str) -> int | None:
+    text = (value or "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or len(text) > 12:
+        raise ValidationFailed(f"{field} が正しくありません / {field} is not valid", field=field)
+    return int(text)
+
+
+def _require_int(value: str | None, field: str) -> int:
+    found = _int_or_none(value, field)
+    if found is None:
+        raise ValidationFailed(f"{field} を選択してください / choose {field}", field=field)
+    return found
+
+
+def _people(db: Session, ids: set[int]) -> dict[int, User]:
+    """Return the people named on a page (names and organisations only)."""
+    found = {}
+    for uid in ids:
+        user = accounts_repo.user_by_id(db, uid)
+        if user is not None:
+            found[uid] = user
+    return found
+
+
+def _local_input(moment: datetime | None) -> str:
+    """Return a time as the value of a datetime-local input (JST)."""
+    return to_jst(moment).strftime("%Y-%m-%dT%H:%M") if moment else ""
+
+
+def _date_input(moment: datetime | None) -> str:
+    """Return a time as the value of a date input (JST)."""
+    return to_jst(moment).strftime("%Y-%m-%d") if moment else ""
+
+
+def _common(ctx: Ctx) -> dict[str, Any]:
+    now = ctx.clock.now()
+    return {
+        "now": now,
+        "matters": [m.value for m in Matter],
+        "adoptions": [a.value for a in Adoption],
+        "roles": [r.value for r in CouncilRole],
+        "attendance_values": [a.value for a in Attendance],
+        "default_due": _date_input(now + timedelta(days=14)),
+        "default_meeting": _local_input((now + timedelta(days=7)).astimezone(JST).replace(hour=14, minute=0)),
+    }
+
+
+def _redirect(url: str, done: str | None = None, anchor: str | None = None) -> RedirectResponse:
+    target = url + (f"?done={done}" if done else "") + (f"#{anchor}" if anchor else "")
+    return RedirectResponse(target, status_code=303)
+
+
+def _notice(done: str | None) -> str | None:
+    return done if done in NOTICES else None
+
+
+# ---------------------------------------------------------------------------------------------
+# The list of councils (C1)
+
+
+@dataclass(frozen=True)
+class CouncilRow:
+    """A council as the list shows it to one person."""
+
+    council: Any
+    standing: policy.Standing
+
+    @property
+    def needs_pledge(self) -> bool:
+        """Return True when the person is a member without a pledge for the duty in force (C3)."""
+        s = self.standing
+        return s.is_member and not s.pledge_current and s.council_state in (
+            CouncilState.PROPOSED, CouncilState.ESTABLISHED, CouncilState.ACTIVE)
+
+
+@router.get("/councils", response_class=HTMLResponse)
+def councils(request: Request, principal: PageUser, db: Db, ctx: Ctx) -> HTMLResponse:
+    """List the councils the person may see, with state, role and what awaits them."""
+    rows = [CouncilRow(c, service.standing_of(db, c, principal.user_id))
+            for c in service.list_councils(db, actor=principal)]
+    return render(request, "councils/list.html", {
+        "rows": rows,
+        "may_propose": policy.can_propose(principal),
+        "pending": [r for r in rows if r.standing.pending_consent],
+        "to_pledge": [r for r in rows if r.needs_pledge],
+        **_common(ctx),
+    })
+
+
+# ---------------------------------------------------------------------------------------------
+# Proposing a council (C1)
+
+
+def _directory(db: Session, principal: Principal) -> list[User]:
+    """Return the people an officer may name as founders (the directory; USER_READ)."""
+    if not principal.has(Permission.USER_READ):
+        return []
+    return [u for u in accounts_repo.list_users(db) if u.is_active and u.id != principal.user_id]
+
+
+def _propose_page(request: Request, principal: Principal, db: Session, ctx: Ctx, *, form: dict[str, Any] | None,
+                  error: str | None = None, status: int = 200) -> HTMLResponse:
+    if not policy.can_propose(principal):
+        raise Forbidden("協議会の設置を提案できるのは所管省庁の担当官です / Only ministry officers propose councils")
+    now = ctx.clock.now()
+    values = form or {
+        "title_ja": "", "title_en": "", "purpose": "", "technology": "", "project_ref": "",
+        "consent_deadline": _date_input(now + timedelta(days=14)), "founders": {}, "required": set(),
+        "bylaws_text": rules.model_bylaws_template().strip(), "designation_max_years": "5",
+        "nondisclosure_days": str(rules.DEFAULT_NONDISCLOSURE_DAYS),
+    }
+    return render(request, "councils/new.html", {
+        "form": values, "people": _directory(db, principal), "error": error, **_common(ctx),
+    }, status=status)
+
+
+@router.get("/councils/new", response_class=HTMLResponse)
+def propose_form(request: Request, principal: PageUser, db: Db, ctx: Ctx) -> HTMLResponse:
+    """Show the proposal form: purpose, linked technology/project, founders, deadline, bylaws."""
+    return _propose_page(request, principal, db, ctx, form=None)
+
+
+@router.post("/councils", response_class=HTMLResponse, dependencies=[Csrf])
+def propose(
+    request: Request,
+    principal: PageUser,
+    db: Db,
+    ctx: Ctx,
+    title_ja: Annotated[str, Form(max_length=200)] = "",
+    title_en: Annotated[str, Form(max_length=200)] = "",
+    purpose: Annotated[str, Form(max_length=5000)] = "",
+    technology: Short = "",
+    project_ref: Annotated[str, Form(max_length=100)] = "",
+    consent_deadline: Annotated[str, Form(max_length=40)] = "",
+    founders: Annotated[list[str] | None, Form()] = None,
+    required: Annotated[list[str] | None, Form()] = None,
+    bylaws_text: LongText = "",
+    designation_max_years: Annotated[str, Form(max_length=4)] = "5",
+    nondisclosure_days: Annotated[str, Form(max_length=4)] = "30",
+) -> Response:
+    """Propose a council; founders are ``"<user id>:<role>"`` choices (an empty choice: not a founder)."""
+    picked: dict[int, str] = {}
+    for choice in founders or []:
+        uid, _, role = choice.partition(":")
+        if uid.isdigit() and role:
+            picked[int(uid)] = role
+    required_ids = {int(x) for x in (required or []) if x.isdigit()}
+    form = {"title_ja": title_ja, "title_en": title_en, "purpose": purpose, "technology": technology,
+            "project_ref": project_ref, "consent_deadline": consent_deadline, "founders": picked,
+            "required": required_ids, "bylaws_text": bylaws_text,
+            "designation_max_years": designation_max_years, "nondisclosure_days": nondisclosure_days}
+    try:
+        years = _require_int(designation_max_years, "designation_max_years")
+        days = _require_int(nondisclosure_days, "nondisclosure_days")
+        deadline = parse_when(consent_deadline, "consent_deadline", end_of_day=True)
+        text = bylaws_text.strip()
+        if not text or text == rules.model_bylaws_template().strip():
+            text_arg = None  # the model bylaws unchanged: the service fills them in
+        else:
+            # Local amendments keep the model's placeholders; fill them for this council.
+            text_arg = Template(text.replace("\r\n", "\n")).safe_substitute(
+                council_title=title_ja.strip(), designation_max_years=years, nondisclosure_days=days)
+        council = service.propose(
+            db, actor=principal, now=ctx.clock.now(), title_ja=title_ja, title_en=title_en, purpose=purpose,
+            consent_deadline=deadline,
+            founders=[service.FounderSpec(user_id=uid, role=role) for uid, role in picked.items()],
+            technology=technology, project_ref=project_ref, required_person_ids=sorted(required_ids),
+            bylaws_text=text_arg, designation_max_years=years, nondisclosure_days=days,
+        )
+    except BansoError as exc:
+        _settle(db, exc)
+        return _propose_page(request, principal, db, ctx, form=form, error=_message(request, exc),
+                             status=exc.status_code)
+    db.commit()
+    return _redirect(f"/councils/{council.id}", "proposed")
+
+
+# ---------------------------------------------------------------------------------------------
+# My action items across councils (C5)
+
+
+@router.get("/councils/actions", response_class=HTMLResponse)
+def my_actions(request: Request, principal: PageUser, db: Db, ctx: Ctx, overdue: int = 0) -> HTMLResponse:
+    """List the person's action items across the councils they may read, or only the overdue ones."""
+    now = ctx.clock.now()
+    items = service.my_action_items(db, actor=principal, now=now, overdue_only=bool(overdue))
+    titles = {c.id: c for c in service.list_councils(db, actor=principal)}
+    return render(request, "councils/actions.html", {
+        "items": items, "councils": titles, "overdue_only": bool(overdue),
+        "overdue_ids": {i.id for i in items if _overdue(i, now)}, **_common(ctx),
+    })
+
+
+def _overdue(item: ActionItem, now: datetime) -> bool:
+    return rules.is_overdue(status=item.status, due_at=item.due_at, now=now)
+
+
+# ---------------------------------------------------------------------------------------------
+# The council page
+
+
+def _council_page(request: Request, principal: Principal, db: Session, ctx: Ctx, council_id: int, *,
+                  error: str | None = None, error_at: str | None = None, notice: str | None = None,
+                  status: int = 200, form: dict[str, Any] | None = None) -> HTMLResponse:
+    now = ctx.clock.now()
+    view = service.get_council(db, council_id=council_id, actor=principal)
+    standing = view.standing
+    preview = service.pledge_preview(db, council_id=council_id, actor=principal, now=now) \
+        if standing.is_member else None
+    versions = service.list_bylaws(db, council_id=council_id, actor=principal)
+    content = view.content_block is None
+    meetings = service.list_meetings(db, council_id=council_id, actor=principal) if content else []
+    decisions = service.list_decisions(db, council_id=council_id, actor=principal) if content else []
+    actions = service.list_action_items(db, council_id=council_id, actor=principal, now=now) if content else []
+    requests = service.list_requests(db, council_id=council_id, actor=principal) if content else []
+    ids = {c.user_id for c in view.consents} | {a.assignee_id for a in actions} | \
+        {r.addressee_id for r in requests} | {view.council.proposer_id}
+    people = _people(db, ids)
+    for mv in view.members:
+        people[mv.user.id] = mv.user
+    my_consent = next((c for c in view.consents if c.user_id == principal.user_id and c.decision == "pending"),
+                      None)
+    founding = [c for c in view.consents if c.kind == "founding"]
+    return render(request, "councils/detail.html", {
+        "view": view, "council": view.council, "standing": standing, "preview": preview,
+        "versions": versions, "content": content, "meetings": meetings, "decisions": decisions,
+        "actions": actions, "requests": requests, "people": people, "my_consent": my_consent,
+        "founding": founding, "joins": [c for c in view.consents if c.kind == "join"],
+        "consented": sum(1 for c in founding if c.decision == "consented"),
+        "overdue_ids": {a.id for a in actions if _overdue(a, now)},
+        "open_actions": [a for a in actions if a.status == ActionStatus.OPEN],
+        "closed_actions": [a for a in actions if a.status != ActionStatus.OPEN],
+        "decision_by_id": {d.id: d for d in decisions},
+        "meeting_by_id": {mt.id: mt for mt in meetings},
+        "upcoming": [mt for mt in meetings if as_utc(mt.starts_at) >= now],
+        "may_lifecycle": policy.can_manage_lifecycle(principal, standing),
+        "error": error, "error_at": error_at, "notice": notice, "form": form or {},
+        "think_tank_member_ids": {mv.user.id for mv in view.members if mv.user.organization.kind == "think_tank"},
+        **_common(ctx),
+    }, status=status)
+
+
+@router.get("/councils/{council_id}", response_class=HTMLResponse)
+def council_page(council_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+                 done: str | None = None) -> HTMLResponse:
+    """Show the council: public facts for every member, the content for pledged members (C3, I7)."""
+    return _council_page(request, principal, db, ctx, council_id, notice=_notice(done))
+
+
+def _council_error(request: Request, principal: Principal, db: Session, ctx: Ctx, council_id: int,
+                   exc: BansoError, where: str, form: dict[str, Any] | None = None) -> HTMLResponse:
+    _settle(db, exc)
+    return _council_page(request, principal, db, ctx, council_id, error=_message(request, exc), error_at=where,
+                         status=exc.status_code, form=form)
+
+
+@router.post("/councils/{council_id}/consent", response_class=HTMLResponse, dependencies=[Csrf])
+def consent(council_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+            decision: Annotated[str, Form(max_length=16)] = "",
+            reason: Annotated[str, Form(max_length=2000)] = "") -> Response:
+    """Consent to found or join the council, or decline with a reason (C1)."""
+    try:
+        service.consent(db, council_id=council_id, actor=principal, now=ctx.clock.now(), decision=decision,
+                        reason=reason)
+    except BansoError as exc:
+        return _council_error(request, principal, db, ctx, council_id, exc, "consent", {"reason": reason})
+    db.commit()
+    return _redirect(f"/councils/{council_id}", "consented" if decision == "consent" else "declined")
+
+
+@router.post("/councils/{council_id}/pledge", response_class=HTMLResponse, dependencies=[Csrf])
+def sign_pledge(council_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+                bylaws_version: Annotated[str, Form(max_length=12)] = "",
+                agree: Annotated[str, Form(max_length=8)] = "") -> Response:
+    """Sign the confidentiality pledge for the bylaws version shown (C3; needs the session's second factor)."""
+    try:
+        if agree != "yes":
+            raise ValidationFailed("誓約内容を確認し、チェックを入れてください / Tick the box to confirm you have "
+                                   "read the pledge", field="agree")
+        service.sign_pledge(db, council_id=council_id, actor=principal, now=ctx.clock.now(),
+                            bylaws_version=_require_int(bylaws_version, "bylaws_version"))
+    except BansoError as exc:
+        return _council_error(request, principal, db, ctx, council_id, exc, "pledge")
+    db.commit()
+    return _redirect(f"/councils/{council_id}", "pledged")
+
+
+@router.get("/councils/{council_id}/pledges/{pledge_id}.pdf")
+def pledge_pdf(council_id: int, pledge_id: int, principal: PageUser, db: Db, ctx: Ctx) -> Response:
+    """Download a signed pledge as PDF (its signer or a manager; audited)."""
+    pledge, data = service.pledge_pdf(db, council_id=council_id, pledge_id=pledge_id, actor=principal,
+                                      now=ctx.clock.now())
+    db.commit()
+    return Response(data, media_type="application/pdf", headers={
+        **NO_STORE, "Content-Disposition": f'attachment; filename="pledge-{pledge.council_id}-{pledge.id}.pdf"'})
+
+
+@router.post("/councils/{council_id}/activate", response_class=HTMLResponse, dependencies=[Csrf])
+def activate(council_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx) -> Response:
+    """Start the established council's work (established → active)."""
+    try:
+        service.activate(db, council_id=council_id, actor=principal, now=ctx.clock.now())
+    except BansoError as exc:
+        return _council_error(request, principal, db, ctx, council_id, exc, "lifecycle")
+    db.commit()
+    return _redirect(f"/councils/{council_id}", "activated")
+
+
+@router.post("/councils/{council_id}/dissolve", response_class=HTMLResponse, dependencies=[Csrf])
+def dissolve(council_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+             reason: Annotated[str, Form(max_length=2000)] = "") -> Response:
+    """Dissolve the council; records and the duty remain."""
+    try:
+        service.dissolve(db, council_id=council_id, actor=principal, now=ctx.clock.now(), reason=reason)
+    except BansoError as exc:
+        return _council_error(request, principal, db, ctx, council_id, exc, "lifecycle")
+    db.commit()
+    return _redirect(f"/councils/{council_id}", "dissolved")
+
+
+@router.post("/councils/{council_id}/leave", response_class=HTMLResponse, dependencies=[Csrf])
+def leave(council_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx) -> Response:
+    """Leave the council: access ends at once, the pledge record stays (C3)."""
+    try:
+        service.leave(db, council_id=council_id, actor=principal, now=ctx.clock.now())
+    except BansoError as exc:
+        return _council_error(request, principal, db, ctx, council_id, exc, "lifecycle")
+    db.commit()
+    return _redirect("/councils", "left")
+
+
+# ---------------------------------------------------------------------------------------------
+# Bylaws (規約): versions and the readable diff
+
+
+@router.get("/councils/{council_id}/bylaws/{version}", response_class=HTMLResponse)
+def bylaws_page(council_id: int, version: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+                compare: int | None = Query(None, ge=1)) -> HTMLResponse:
+    """Show one bylaws version and its changes against an earlier one (default: the previous version)."""
+    view = service.get_council(db, council_id=council_id, actor=principal)
+    current = service.get_bylaws(db, council_id=council_id, version=version, actor=principal)
+    versions = service.list_bylaws(db, council_id=council_id, actor=principal)
+    base = compare if compare is not None else (version - 1 if version > 1 else None)
+    diff_lines: list[tuple[str, str]] = []
+    if base is not None and base != version:
+        text = service.diff_bylaws(db, council_id=council_id, old=base, new=version, actor=principal)
+        for line in text.splitlines():
+            kind = "meta" if line.startswith(("---", "+++")) else "hunk" if line.startswith("@@") else \
+                "add" if line.startswith("+") else "del" if line.startswith("-") else "same"
+            diff_lines.append((kind, line))
+    return render(request, "councils/bylaws.html", {
+        "council": view.council, "standing": view.standing, "bylaws": current, "versions": versions,
+        "base": base, "diff_lines": diff_lines, "may_amend": policy.can_amend_bylaws(principal, view.standing),
+        "people": _people(db, {b.created_by_id for b in versions}), **_common(ctx),
+    })
+
+
+@router.post("/councils/{council_id}/bylaws", response_class=HTMLResponse, dependencies=[Csrf])
+def amend_bylaws(council_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+                 text: LongText = "", summary: Annotated[str, Form(max_length=500)] = "",
+                 changes_duty: Annotated[str, Form(max_length=8)] = "") -> Response:
+    """Record a new bylaws version; a change to the duty requires everyone to sign again (C3)."""
+    try:
+        row = service.amend_bylaws(db, council_id=council_id, actor=principal, now=ctx.clock.now(),
+                                   text=text.replace("\r\n", "\n"), summary=summary,
+                                   changes_duty=changes_duty == "yes")
+    except BansoError as exc:
+        return _council_error(request, principal, db, ctx, council_id, exc, "bylaws",
+                              {"bylaws_text": text, "bylaws_summary": summary})
+    db.commit()
+    return _redirect(f"/councils/{council_id}/bylaws/{row.version}", "amended")
+
+
+# ---------------------------------------------------------------------------------------------
+# Meetings (C5)
+
+
+@router.post("/councils/{council_id}/meetings", response_class=HTMLResponse, dependencies=[Csrf])
+def schedule_meeting(
+    council_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+    title: Annotated[str, Form(max_length=200)] = "",
+    starts_at: Annotated[str, Form(max_length=40)] = "",
+    location: Annotated[str, Form(max_length=200)] = "",
+    agenda_title: Annotated[list[str] | None, Form()] = None,
+    agenda_matter: Annotated[list[str] | None, Form()] = None,
+) -> Response:
+    """Schedule a meeting with its agenda by matter ①–④ (C4); empty agenda rows are skipped."""
+    titles = agenda_title or []
+    matters = agenda_matter or []
+    agenda = [service.AgendaInput(title=t, matter=matters[i] if i < len(matters) else "")
+              for i, t in enumerate(titles) if t.strip()]
+    form = {"meeting_title": title, "meeting_starts_at": starts_at, "meeting_location": location,
+            "agenda": list(zip(titles, matters, strict=False))}
+    try:
+        when = parse_when(starts_at, "starts_at")
+        meeting = service.schedule_meeting(db, council_id=council_id, actor=principal, now=ctx.clock.now(),
+                                           title=title, starts_at=when, location=location, agenda=agenda)
+    except BansoError as exc:
+        return _council_error(request, principal, db, ctx, council_id, exc, "meeting", form)
+    db.commit()
+    return _redirect(f"/councils/{council_id}/meetings/{meeting.id}", "meeting")
+
+
+def _meeting_page(request: Request, principal: Principal, db: Session, ctx: Ctx, council_id: int,
+                  meeting_id: int, *, error: str | None = None, error_at: str | None = None,
+                  notice: str | None = None, status: int = 200, form: dict[str, Any] | None = None) -> HTMLResponse:
+    now = ctx.clock.now()
+    view = service.get_council(db, council_id=council_id, actor=principal)
+    mv = service.get_meeting(db, council_id=council_id, meeting_id=meeting_id, actor=principal, now=now)
+    # The read is audited (I8); keep that entry even when the page shows a refused form.
+    db.commit()
+    actions = service.list_action_items(db, council_id=council_id, actor=principal, now=now)
+    decision_ids = {d.id for d in mv.decisions}
+    attendance = {a.user_id: a.status for a in mv.attendance}
+    people = {m.user.id: m.user for m in view.members}
+    people.update(_people(db, {a.assignee_id for a in actions} - set(people)))
+    return render(request, "councils/meeting.html", {
+        "council": view.council, "standing": view.standing, "can_manage": view.can_manage,
+        "members": view.members, "meeting": mv.meeting, "agenda": mv.agenda, "attendance": attendance,
+        "decisions": mv.decisions, "actions_by_decision": {
+            d: [a for a in actions if a.decision_id == d] for d in decision_ids},
+        "overdue_ids": {a.id for a in actions if _overdue(a, now)},
+        "held": as_utc(mv.meeting.starts_at) <= now, "people": people,
+        "error": error, "error_at": error_at, "notice": notice, "form": form or {}, **_common(ctx),
+    }, status=status)
+
+
+@router.get("/councils/{council_id}/meetings/{meeting_id}", response_class=HTMLResponse)
+def meeting_page(council_id: int, meeting_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+                 done: str | None = None) -> HTMLResponse:
+    """Show a meeting: agenda by matter, attendance, minutes, decisions and their action items."""
+    return _meeting_page(request, principal, db, ctx, council_id, meeting_id, notice=_notice(done))
+
+
+def _meeting_error(request: Request, principal: Principal, db: Session, ctx: Ctx, council_id: int,
+                   meeting_id: int, exc: BansoError, where: str,
+                   form: dict[str, Any] | None = None) -> HTMLResponse:
+    _settle(db, exc)
+    return _meeting_page(request, principal, db, ctx, council_id, meeting_id, error=_message(request, exc),
+                         error_at=where, status=exc.status_code, form=form)
+
+
+@router.post("/councils/{council_id}/meetings/{meeting_id}/agenda", response_class=HTMLResponse,
+             dependencies=[Csrf])
+def add_agenda_item(council_id: int, meeting_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+                    title: Short = "", matter: Annotated[str, Form(max_length=40)] = "",
+                    note: Annotated[str, Form(max_length=5000)] = "") -> Response:
+    """Add an agenda item tagged with one of the four matters (C4)."""
+    try:
+        service.add_agenda_item(db, council_id=council_id, meeting_id=meeting_id, actor=principal,
+                                now=ctx.clock.now(), title=title, matter=matter, note=note)
+    except BansoError as exc:
+        return _meeting_error(request, principal, db, ctx, council_id, meeting_id, exc, "agenda",
+                              {"agenda_title": title, "agenda_matter": matter, "agenda_note": note})
+    db.commit()
+    return _redirect(f"/councils/{council_id}/meetings/{meeting_id}", "agenda", "agenda")
+
+
+@router.post("/councils/{council_id}/meetings/{meeting_id}/attendance", response_class=HTMLResponse,
+             dependencies=[Csrf])
+def record_attendance(council_id: int, meeting_id: int, request: Request, principal: PageUser, db: Db,
+                      ctx: Ctx, user_id: Annotated[str, Form(max_length=12)] = "",
+                      status: Annotated[str, Form(max_length=16)] = "") -> Response:
+    """Record whether a member attended."""
+    try:
+        service.record_attendance(db, council_id=council_id, meeting_id=meeting_id, actor=principal,
+                                  now=ctx.clock.now(), user_id=_require_int(user_id, "user_id"), status=status)
+    except BansoError as exc:
+        return _meeting_error(request, principal, db, ctx, council_id, meeting_id, exc, "attendance")
+    db.commit()
+    return _redirect(f"/councils/{council_id}/meetings/{meeting_id}", "attendance", "attendance")
+
+
+@router.post("/councils/{council_id}/meetings/{meeting_id}/minutes", response_class=HTMLResponse,
+             dependencies=[Csrf])
+def draft_minutes(council_id: int, meeting_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+                  text: LongText = "") -> Response:
+    """Write or replace the draft minutes (議事録案)."""
+    try:
+        service.draft_minutes(db, council_id=council_id, meeting_id=meeting_id, actor=principal,
+                              now=ctx.clock.now(), text=text.replace("\r\n", "\n"))
+    except BansoError as exc:
+        return _meeting_error(request, principal, db, ctx, council_id, meeting_id, exc, "minutes",
+                              {"minutes_text": text})
+    db.commit()
+    return _redirect(f"/councils/{council_id}/meetings/{meeting_id}", "minutes", "minutes")
+
+
+@router.post("/councils/{council_id}/meetings/{meeting_id}/minutes/approve", response_class=HTMLResponse,
+             dependencies=[Csrf])
+def approve_minutes(council_id: int, meeting_id: int, request: Request, principal: PageUser, db: Db,
+                    ctx: Ctx) -> Response:
+    """Approve the draft minutes; approved minutes are final."""
+    try:
+        service.approve_minutes(db, council_id=council_id, meeting_id=meeting_id, actor=principal,
+                                now=ctx.clock.now())
+    except BansoError as exc:
+        return _meeting_error(request, principal, db, ctx, council_id, meeting_id, exc, "minutes")
+    db.commit()
+    return _redirect(f"/councils/{council_id}/meetings/{meeting_id}", "approved", "minutes")
+
+
+# ---------------------------------------------------------------------------------------------
+# Decisions and action items (C5)
+
+
+def _back(council_id: int, meeting_id: int | None) -> str:
+    return f"/councils/{council_id}/meetings/{meeting_id}" if meeting_id else f"/councils/{council_id}"
+
+
+@router.post("/councils/{council_id}/decisions", response_class=HTMLResponse, dependencies=[Csrf])
+def record_decision(council_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+                    text: Text = "", matter: Annotated[str, Form(max_length=40)] = "",
+                    adoption: Annotated[str, Form(max_length=16)] = "",
+                    meeting_id: Annotated[str, Form(max_length=12)] = "") -> Response:
+    """Record a decision (協議結果) with its matter and how it was adopted."""
+    form = {"decision_text": text, "decision_matter": matter, "decision_adoption": adoption}
+    mid: int | None = None
+    try:
+        mid = _int_or_none(meeting_id, "meeting_id")
+        service.record_decision(db, council_id=council_id, actor=principal, now=ctx.clock.now(), text=text,
+                                matter=matter, adoption=adoption, meeting_id=mid)
+    except BansoError as exc:
+        if mid is not None and not isinstance(exc, NotFound):
+            return _meeting_error(request, principal, db, ctx, council_id, mid, exc, "decision", form)
+        return _council_error(request, principal, db, ctx, council_id, exc, "decision", form)
+    db.commit()
+    return _redirect(_back(council_id, mid), "decision", "decisions")
+
+
+@router.post("/councils/{council_id}/actions", response_class=HTMLResponse, dependencies=[Csrf])
+def create_action(council_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+                  title: Short = "", assignee_id: Annotated[str, Form(max_length=12)] = "",
+                  due_at: Annotated[str, Form(max_length=40)] = "",
+                  decision_id: Annotated[str, Form(max_length=12)] = "",
+                  note: Annotated[str, Form(max_length=5000)] = "",
+                  meeting_id: Annotated[str, Form(max_length=12)] = "") -> Response:
+    """Create an action item from a decision for a current member, with a due date (C5)."""
+    form = {"action_title": title, "action_assignee": assignee_id, "action_due": due_at,
+            "action_decision": decision_id, "action_note": note}
+    mid: int | None = None
+    try:
+        mid = _int_or_none(meeting_id, "meeting_id")
+        service.create_action_item(db, council_id=council_id, actor=principal, now=ctx.clock.now(), title=title,
+                                   assignee_id=_require_int(assignee_id, "assignee_id"),
+                                   due_at=parse_when(due_at, "due_at", end_of_day=True),
+                                   decision_id=_int_or_none(decision_id, "decision_id"), note=note)
+    except BansoError as exc:
+        if mid is not None and not isinstance(exc, NotFound):
+            return _meeting_error(request, principal, db, ctx, council_id, mid, exc, f"action-{decision_id}", form)
+        return _council_error(request, principal, db, ctx, council_id, exc, "action", form)
+    db.commit()
+    return _redirect(_back(council_id, mid), "action", "actions")
+
+
+def _close_action(request: Request, principal: Principal, db: Session, ctx: Ctx, council_id: int, item_id: int,
+                  note: str, back: str, *, cancel: bool) -> Response:
+    fn = service.cancel_action_item if cancel else service.complete_action_item
+    try:
+        fn(db, council_id=council_id, item_id=item_id, actor=principal, now=ctx.clock.now(), note=note)
+    except BansoError as exc:
+        return _council_error(request, principal, db, ctx, council_id, exc, "actions")
+    db.commit()
+    target = back if back in ("mine", "council") else "council"
+    done = "cancelled" if cancel else "completed"
+    if target == "mine":
+        return _redirect("/councils/actions", done)
+    return _redirect(f"/councils/{council_id}", done, "actions")
+
+
+@router.post("/councils/{council_id}/actions/{item_id}/complete", response_class=HTMLResponse,
+             dependencies=[Csrf])
+def complete_action(council_id: int, item_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+                    note: Annotated[str, Form(max_length=5000)] = "",
+                    back: Annotated[str, Form(max_length=16)] = "council") -> Response:
+    """Mark an action item done (its assignee, or chair/secretariat)."""
+    return _close_action(request, principal, db, ctx, council_id, item_id, note, back, cancel=False)
+
+
+@router.post("/councils/{council_id}/actions/{item_id}/cancel", response_class=HTMLResponse,
+             dependencies=[Csrf])
+def cancel_action(council_id: int, item_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+                  note: Annotated[str, Form(max_length=5000)] = "",
+                  back: Annotated[str, Form(max_length=16)] = "council") -> Response:
+    """Cancel an action item (chair/secretariat)."""
+    return _close_action(request, principal, db, ctx, council_id, item_id, note, back, cancel=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Material requests (C6)
+
+
+@router.post("/councils/{council_id}/requests", response_class=HTMLResponse, dependencies=[Csrf])
+def create_request(council_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+                   title: Short = "", body: Text = "", matter: Annotated[str, Form(max_length=40)] = "",
+                   addressee_id: Annotated[str, Form(max_length=12)] = "",
+                   due_at: Annotated[str, Form(max_length=40)] = "") -> Response:
+    """Request materials (資料提供の求め) from the think tank or a participant, with a due date."""
+    form = {"request_title": title, "request_body": body, "request_matter": matter,
+            "request_addressee": addressee_id, "request_due": due_at}
+    try:
+        addressee = _require_int(addressee_id, "addressee_id")
+        # The addressee's organisation tells whether this goes to the think tank (C6).
+        person = accounts_repo.user_by_id(db, addressee)
+        kind = "think_tank" if person is not None and person.organization.kind == "think_tank" else "participant"
+        row = service.create_request(db, council_id=council_id, actor=principal, now=ctx.clock.now(), title=title,
+                                     body=body, matter=matter, addressee_kind=kind, addressee_id=addressee,
+                                     due_at=parse_when(due_at, "due_at", end_of_day=True))
+    except BansoError as exc:
+        return _council_error(request, principal, db, ctx, council_id, exc, "request", form)
+    db.commit()
+    return _redirect(f"/councils/{council_id}/requests/{row.id}", "request")
+
+
+def _request_page(request: Request, principal: Principal, db: Session, ctx: Ctx, council_id: int,
+                  request_id: int, *, error: str | None = None, notice: str | None = None, status: int = 200,
+                  form: dict[str, Any] | None = None) -> HTMLResponse:
+    view = service.get_council(db, council_id=council_id, actor=principal)
+    rv = service.get_request(db, council_id=council_id, request_id=request_id, actor=principal,
+                             now=ctx.clock.now())
+    db.commit()  # I8: the read is audited
+    req = rv.request
+    people = _people(db, {req.addressee_id, req.created_by_id} | {f.uploaded_by_id for f in rv.files}
+                     | ({req.answered_by_id} if req.answered_by_id else set()))
+    may_answer = req.status == RequestStatus.OPEN and policy.can_answer_request(
+        principal, view.standing, addressee_id=req.addressee_id)
+    return render(request, "councils/request.html", {
+        "council": view.council, "standing": view.standing, "can_manage": view.can_manage, "req": req,
+        "files": rv.files, "people": people, "may_answer": may_answer,
+        "overdue": req.status == RequestStatus.OPEN and as_utc(req.due_at) < ctx.clock.now(),
+        "max_mb": service.MAX_FILE_BYTES // (1024 * 1024),
+        "error": error, "notice": notice, "form": form or {}, **_common(ctx),
+    }, status=status)
+
+
+@router.get("/councils/{council_id}/requests/{request_id}", response_class=HTMLResponse)
+def request_page(council_id: int, request_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+                 done: str | None = None) -> HTMLResponse:
+    """Show a material request, its answer and files; the addressee answers here."""
+    return _request_page(request, principal, db, ctx, council_id, request_id, notice=_notice(done))
+
+
+@router.post("/councils/{council_id}/requests/{request_id}/answer", response_class=HTMLResponse,
+             dependencies=[Csrf])
+def answer_request(council_id: int, request_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+                   text: Annotated[str, Form(max_length=50_000)] = "",
+                   files: Annotated[list[UploadFile] | None, File()] = None) -> Response:
+    """Answer with text and files (multipart; the app limits the body size)."""
+    uploads = [service.UploadedFile(filename=f.filename or "", content_type=f.content_type or "",
+                                    data=f.file.read()) for f in (files or []) if f.filename]
+    try:
+        service.answer_request(db, council_id=council_id, request_id=request_id, actor=principal,
+                               now=ctx.clock.now(), text=text.replace("\r\n", "\n"), files=uploads,
+                               store=file_store(ctx))
+    except BansoError as exc:
+        _settle(db, exc)
+        return _request_page(request, principal, db, ctx, council_id, request_id, error=_message(request, exc),
+                             status=exc.status_code, form={"answer_text": text})
+    db.commit()
+    return _redirect(f"/councils/{council_id}/requests/{request_id}", "answered")
+
+
+@router.post("/councils/{council_id}/requests/{request_id}/close", response_class=HTMLResponse,
+             dependencies=[Csrf])
+def close_request(council_id: int, request_id: int, request: Request, principal: PageUser, db: Db,
+                  ctx: Ctx) -> Response:
+    """Close a material request (chair/secretariat)."""
+    try:
+        service.close_request(db, council_id=council_id, request_id=request_id, actor=principal,
+                              now=ctx.clock.now())
+    except BansoError as exc:
+        _settle(db, exc)
+        return _request_page(request, principal, db, ctx, council_id, request_id, error=_message(request, exc),
+                             status=exc.status_code)
+    db.commit()
+    return _redirect(f"/councils/{council_id}/requests/{request_id}", "closed")
+
+
+@router.get("/councils/{council_id}/requests/{request_id}/files/{file_id}")
+def download_file(council_id: int, request_id: int, file_id: int, principal: PageUser, db: Db,
+                  ctx: Ctx) -> Response:
+    """Download an answer file (pledged members; audited, I8)."""
+    row, data = service.read_file(db, council_id=council_id, request_id=request_id, file_id=file_id,
+                                  actor=principal, now=ctx.clock.now(), store=file_store(ctx))
+    db.commit()
+    return Response(data, media_type=row.content_type, headers={
+        **NO_STORE, "Content-Disposition": f"attachment; filename*=UTF-8''{quote(row.filename)}",
+        "X-Content-Type-Options": "nosniff"})

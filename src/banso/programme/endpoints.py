@@ -1,0 +1,389 @@
+"""JSON API of the programme domain (``/api/v1/programme``): parse, call one service, shape."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, status
+from fastapi.responses import PlainTextResponse, Response
+
+from banso.programme import registry_io, service
+from banso.programme.council_link import default_gateway
+from banso.programme.interfaces import CouncilGateway
+from banso.programme.models import Proposal
+from banso.programme.schemas import (
+    AgencyRead,
+    AreaRead,
+    BudgetLineRead,
+    CallCreate,
+    CallRead,
+    CommitmentCreate,
+    ConflictIn,
+    ConflictRead,
+    DecisionIn,
+    DecisionRead,
+    DeclarationReviewIn,
+    DeclarationReviewRead,
+    DocumentRead,
+    MilestoneIn,
+    MilestoneRead,
+    MilestoneUpdate,
+    MoneyMove,
+    PanelAdd,
+    ProjectRead,
+    ProjectSummary,
+    ProposalCreate,
+    ProposalRead,
+    ProposalSummary,
+    QueueItem,
+    ReconciliationRead,
+    RegistryImport,
+    RegistryImportRead,
+    ScoreIn,
+    ScoreRead,
+    TeamMemberRead,
+    TechnologyRead,
+    TrancheCreate,
+    TransactionRead,
+)
+from banso.web.csrf import verify_csrf
+from banso.web.deps import ApiUser, Ctx, Db
+
+router = APIRouter(prefix="/programme", tags=["programme"], dependencies=[Depends(verify_csrf)])
+
+
+def get_councils() -> CouncilGateway:
+    """Return the council gateway (C2); tests may override this dependency."""
+    return default_gateway()
+
+
+Councils = Annotated[CouncilGateway, Depends(get_councils)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Registry (F1)
+
+
+@router.get("/areas", response_model=list[AreaRead])
+def list_areas(principal: ApiUser, db: Db) -> list[AreaRead]:
+    """List the basic guideline's technology areas."""
+    return [AreaRead.model_validate(a) for a in service.list_areas(db)]
+
+
+@router.get("/technologies", response_model=list[TechnologyRead])
+def list_technologies(principal: ApiUser, db: Db, vision_round: int | None = Query(default=None, alias="round")
+                      ) -> list[TechnologyRead]:
+    """List the K Program vision technologies (of one round when given)."""
+    return [TechnologyRead.model_validate(t) for t in service.list_technologies(db, vision_round=vision_round)]
+
+
+@router.get("/registry/export", response_class=PlainTextResponse)
+def export_registry(principal: ApiUser, db: Db, fmt: str = Query(default="yaml", alias="format",
+                                                                  pattern="^(yaml|csv)$")) -> PlainTextResponse:
+    """Export the registry as YAML or CSV."""
+    data = service.export_registry(db)
+    if fmt == "csv":
+        return PlainTextResponse(registry_io.to_csv(data), media_type="text/csv; charset=utf-8")
+    return PlainTextResponse(registry_io.to_yaml(data), media_type="application/yaml; charset=utf-8")
+
+
+@router.post("/registry/import", response_model=RegistryImportRead)
+def import_registry(body: RegistryImport, principal: ApiUser, db: Db, ctx: Ctx) -> RegistryImportRead:
+    """Import (upsert) a registry file; all or nothing."""
+    data = registry_io.parse(body.content, fmt=body.format)
+    result = service.import_registry(db, data=data, now=ctx.clock.now(), actor=principal)
+    db.commit()
+    return RegistryImportRead(**result.__dict__)
+
+
+# ---------------------------------------------------------------------------------------------
+# Fund ledger (F3)
+
+
+@router.get("/agencies", response_model=list[AgencyRead])
+def list_agencies(principal: ApiUser, db: Db) -> list[AgencyRead]:
+    """List the funding agencies."""
+    from banso.programme import repository as repo
+
+    return [AgencyRead.model_validate(a) for a in repo.agencies(db)]
+
+
+@router.post("/agencies/{code}/tranches", response_model=TransactionRead, status_code=status.HTTP_201_CREATED)
+def add_tranche(code: str, body: TrancheCreate, principal: ApiUser, db: Db, ctx: Ctx) -> TransactionRead:
+    """Record a budget tranche for a fiscal year (the agency's staff)."""
+    tx = service.add_tranche(db, agency_code=code, fiscal_year=body.fiscal_year, amount=body.amount,
+                             value_date=body.value_date, memo=body.memo, now=ctx.clock.now(), actor=principal)
+    db.commit()
+    return TransactionRead.model_validate(tx)
+
+
+@router.get("/agencies/{code}/transactions", response_model=list[TransactionRead])
+def list_transactions(code: str, principal: ApiUser, db: Db,
+                      fiscal_year: int | None = None) -> list[TransactionRead]:
+    """List an agency's ledger transactions (its staff)."""
+    rows = service.list_transactions(db, agency_code=code, actor=principal, fiscal_year=fiscal_year)
+    return [TransactionRead.model_validate(t) for t in rows]
+
+
+@router.get("/ledger/reconciliation", response_model=ReconciliationRead)
+def reconciliation(principal: ApiUser, db: Db, agency: str | None = None) -> ReconciliationRead:
+    """Reconcile the ledgers the caller may read: balances against postings, double entry, fund identity."""
+    report = service.reconcile(db, actor=principal, agency_code=agency)
+    return ReconciliationRead(
+        ok=report.ok, unbalanced_transactions=[list(t) for t in report.unbalanced_transactions],
+        agencies=[{"agency": a.agency, "received": a.received, "available": a.available,  # type: ignore[misc]
+                   "committed": a.committed, "disbursed": a.disbursed, "sums_to_zero": a.sums_to_zero,
+                   "identity_holds": a.identity_holds,
+                   "accounts": [{**line.__dict__, "ok": line.ok} for line in a.accounts],
+                   "years": [y.__dict__ for y in a.years]} for a in report.agencies],
+    )
+
+
+@router.get("/agencies/{code}/ledger.xlsx")
+def ledger_workbook(code: str, principal: ApiUser, db: Db, ctx: Ctx) -> Response:
+    """Download the agency's ledger as an Excel workbook (audited export)."""
+    from banso.programme import exports
+
+    content = exports.ledger_workbook(db, agency_code=code, actor=principal, now=ctx.clock.now())
+    db.commit()
+    return Response(content, media_type=exports.XLSX_MEDIA_TYPE,
+                    headers={"Content-Disposition": f'attachment; filename="ledger-{code.upper()}.xlsx"'})
+
+
+# ---------------------------------------------------------------------------------------------
+# Calls (F3)
+
+
+@router.get("/calls", response_model=list[CallRead])
+def list_calls(principal: ApiUser, db: Db) -> list[CallRead]:
+    """List the calls the caller may see."""
+    return [CallRead.model_validate(c) for c in service.list_calls(db, actor=principal)]
+
+
+@router.post("/calls", response_model=CallRead, status_code=status.HTTP_201_CREATED)
+def create_call(body: CallCreate, principal: ApiUser, db: Db, ctx: Ctx) -> CallRead:
+    """Create a draft call (the agency's staff)."""
+    data = body.model_dump(exclude={"documents"})
+    docs = [service.DocumentInput(**d.model_dump()) for d in body.documents]
+    call = service.create_call(db, **data, documents=docs, now=ctx.clock.now(), actor=principal)
+    db.commit()
+    return CallRead.model_validate(call)
+
+
+@router.get("/calls/{call_id}", response_model=CallRead)
+def get_call(call_id: int, principal: ApiUser, db: Db) -> CallRead:
+    """Return one call."""
+    return CallRead.model_validate(service.get_call(db, call_id=call_id, actor=principal))
+
+
+@router.get("/calls/{call_id}/documents", response_model=list[DocumentRead])
+def call_documents(call_id: int, principal: ApiUser, db: Db) -> list[DocumentRead]:
+    """Return a call's documents."""
+    return [DocumentRead.model_validate(d) for d in service.call_documents(db, call_id=call_id, actor=principal)]
+
+
+@router.post("/calls/{call_id}/publish", response_model=CallRead)
+def publish_call(call_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> CallRead:
+    """Publish a draft call."""
+    call = service.publish_call(db, call_id=call_id, now=ctx.clock.now(), actor=principal)
+    db.commit()
+    return CallRead.model_validate(call)
+
+
+@router.post("/calls/{call_id}/panel", status_code=status.HTTP_204_NO_CONTENT)
+def add_panel_member(call_id: int, body: PanelAdd, principal: ApiUser, db: Db, ctx: Ctx) -> None:
+    """Put a reviewer on the call's panel."""
+    service.add_panel_member(db, call_id=call_id, user_id=body.user_id, now=ctx.clock.now(), actor=principal)
+    db.commit()
+
+
+@router.post("/calls/{call_id}/proposals", response_model=ProposalSummary, status_code=status.HTTP_201_CREATED)
+def submit_proposal(call_id: int, body: ProposalCreate, principal: ApiUser, db: Db, ctx: Ctx) -> ProposalSummary:
+    """Submit a proposal to an open call."""
+    proposal = service.submit_proposal(
+        db, call_id=call_id, title=body.title, summary=body.summary, budget=body.budget,
+        team=[service.TeamMemberInput(**m.model_dump()) for m in body.team],
+        documents=[service.DocumentInput(**d.model_dump()) for d in body.documents],
+        core_technologies=body.core_technologies, leak_prevention=body.leak_prevention,
+        now=ctx.clock.now(), actor=principal)
+    db.commit()
+    return ProposalSummary.model_validate(proposal)
+
+
+# ---------------------------------------------------------------------------------------------
+# Proposals and review
+
+
+@router.get("/proposals", response_model=list[ProposalSummary])
+def list_proposals(principal: ApiUser, db: Db, call_id: int | None = None) -> list[ProposalSummary]:
+    """List the proposals the caller may see."""
+    return [ProposalSummary.model_validate(p) for p in service.list_proposals(db, actor=principal, call_id=call_id)]
+
+
+@router.get("/review-queue", response_model=list[QueueItem])
+def review_queue(principal: ApiUser, db: Db, call_id: int | None = None) -> list[QueueItem]:
+    """List what a panel reviewer may declare conflicts on (title and organisation only)."""
+    from banso.programme import repository as repo
+
+    items: list[QueueItem] = []
+    for p in service.review_queue(db, actor=principal, call_id=call_id):
+        declaration = repo.conflict(db, p.id, principal.user_id)
+        items.append(QueueItem(id=p.id, call_id=p.call_id, title=p.title, organization_id=p.organization_id,
+                               declared=None if declaration is None else declaration.has_conflict))
+    return items
+
+
+def _proposal_read(view: service.ProposalView) -> ProposalRead:
+    p: Proposal = view.proposal
+    return ProposalRead(
+        **ProposalSummary.model_validate(p).model_dump(), summary=p.summary, proposer_id=p.proposer_id,
+        core_technologies=p.core_technologies, leak_prevention=p.leak_prevention,
+        declaration_required=view.declaration_required,
+        team=[TeamMemberRead.model_validate(m) for m in view.team], budget=[BudgetLineRead.model_validate(b) for b in view.budget],
+        documents=[DocumentRead.model_validate(d) for d in view.documents],
+        scores=[ScoreRead.model_validate(s) for s in view.scores],
+        decision=DecisionRead.model_validate(view.decision) if view.decision else None,
+    )
+
+
+@router.get("/proposals/{proposal_id}", response_model=ProposalRead)
+def get_proposal(proposal_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> ProposalRead:
+    """Return a proposal; hidden from conflicted or same-organisation reviewers (404)."""
+    view = service.get_proposal(db, proposal_id=proposal_id, actor=principal, now=ctx.clock.now())
+    result = _proposal_read(view)
+    db.commit()  # the read is audited (I8)
+    return result
+
+
+@router.post("/proposals/{proposal_id}/withdraw", response_model=ProposalSummary)
+def withdraw_proposal(proposal_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> ProposalSummary:
+    """Withdraw one's own proposal."""
+    proposal = service.withdraw_proposal(db, proposal_id=proposal_id, now=ctx.clock.now(), actor=principal)
+    db.commit()
+    return ProposalSummary.model_validate(proposal)
+
+
+@router.post("/proposals/{proposal_id}/conflict", response_model=ConflictRead, status_code=status.HTTP_201_CREATED)
+def declare_conflict(proposal_id: int, body: ConflictIn, principal: ApiUser, db: Db, ctx: Ctx) -> ConflictRead:
+    """Declare whether one has a conflict of interest with a proposal."""
+    row = service.declare_conflict(db, proposal_id=proposal_id, has_conflict=body.has_conflict, reason=body.reason,
+                                   now=ctx.clock.now(), actor=principal)
+    db.commit()
+    return ConflictRead.model_validate(row)
+
+
+@router.put("/proposals/{proposal_id}/score", response_model=ScoreRead)
+def score_proposal(proposal_id: int, body: ScoreIn, principal: ApiUser, db: Db, ctx: Ctx) -> ScoreRead:
+    """Score a proposal against the call's rubric."""
+    row = service.score_proposal(db, proposal_id=proposal_id, scores=body.scores, comment=body.comment,
+                                 now=ctx.clock.now(), actor=principal)
+    db.commit()
+    return ScoreRead.model_validate(row)
+
+
+@router.post("/proposals/{proposal_id}/decision", response_model=DecisionRead, status_code=status.HTTP_201_CREATED)
+def decide(proposal_id: int, body: DecisionIn, principal: ApiUser, db: Db, ctx: Ctx,
+           councils: Councils) -> DecisionRead:
+    """Record the panel decision; adoption creates the project and opens its council (C2)."""
+    row = service.decide(db, proposal_id=proposal_id, outcome=body.outcome, reason=body.reason,
+                         now=ctx.clock.now(), actor=principal, councils=councils)
+    db.commit()
+    return DecisionRead.model_validate(row)
+
+
+# ---------------------------------------------------------------------------------------------
+# Projects (C2)
+
+
+@router.get("/projects", response_model=list[ProjectSummary])
+def list_projects(principal: ApiUser, db: Db) -> list[ProjectSummary]:
+    """List the projects the caller may see."""
+    return [ProjectSummary.model_validate(p) for p in service.list_projects(db, actor=principal)]
+
+
+def _project_read(view: service.ProjectView) -> ProjectRead:
+    p = view.project
+    return ProjectRead(
+        **ProjectSummary.model_validate(p).model_dump(), plan=view.plan, committed=view.committed,
+        disbursed=view.disbursed, council_established=view.council_established,
+        declaration_required=p.declaration_required, declaration_review_due=p.declaration_review_due,
+        milestones=[MilestoneRead.model_validate(m) for m in view.milestones],
+        declaration_reviews=[DeclarationReviewRead.model_validate(r) for r in view.declaration_reviews],
+    )
+
+
+@router.get("/projects/{project_id}", response_model=ProjectRead)
+def get_project(project_id: int, principal: ApiUser, db: Db, councils: Councils) -> ProjectRead:
+    """Return a project with its plan, money, milestones and council state."""
+    return _project_read(service.get_project(db, project_id=project_id, actor=principal, councils=councils))
+
+
+@router.post("/projects/{project_id}/commitments", response_model=TransactionRead,
+             status_code=status.HTTP_201_CREATED)
+def commit_funds(project_id: int, body: CommitmentCreate, principal: ApiUser, db: Db, ctx: Ctx) -> TransactionRead:
+    """Commit part of the project's plan for a fiscal year."""
+    tx = service.commit_funds(db, project_id=project_id, fiscal_year=body.fiscal_year, amount=body.amount,
+                              memo=body.memo, now=ctx.clock.now(), actor=principal)
+    db.commit()
+    return TransactionRead.model_validate(tx)
+
+
+@router.post("/projects/{project_id}/disbursements", response_model=TransactionRead,
+             status_code=status.HTTP_201_CREATED)
+def disburse(project_id: int, body: MoneyMove, principal: ApiUser, db: Db, ctx: Ctx,
+             councils: Councils) -> TransactionRead:
+    """Pay from the project's commitment; refused (409) until its council is established (C2)."""
+    tx = service.disburse(db, project_id=project_id, amount=body.amount, memo=body.memo, now=ctx.clock.now(),
+                          actor=principal, councils=councils)
+    db.commit()
+    return TransactionRead.model_validate(tx)
+
+
+@router.post("/projects/{project_id}/returns", response_model=TransactionRead, status_code=status.HTTP_201_CREATED)
+def record_return(project_id: int, body: MoneyMove, principal: ApiUser, db: Db, ctx: Ctx) -> TransactionRead:
+    """Record money returned by the project."""
+    tx = service.record_return(db, project_id=project_id, amount=body.amount, memo=body.memo, now=ctx.clock.now(),
+                               actor=principal)
+    db.commit()
+    return TransactionRead.model_validate(tx)
+
+
+@router.post("/projects/{project_id}/milestones", response_model=MilestoneRead, status_code=status.HTTP_201_CREATED)
+def add_milestone(project_id: int, body: MilestoneIn, principal: ApiUser, db: Db, ctx: Ctx) -> MilestoneRead:
+    """Add a milestone."""
+    row = service.add_milestone(db, project_id=project_id, title=body.title, due_on=body.due_on,
+                                now=ctx.clock.now(), actor=principal)
+    db.commit()
+    return MilestoneRead.model_validate(row)
+
+
+@router.put("/projects/{project_id}/milestones/{milestone_id}", response_model=MilestoneRead)
+def set_milestone_status(project_id: int, milestone_id: int, body: MilestoneUpdate, principal: ApiUser, db: Db,
+                         ctx: Ctx) -> MilestoneRead:
+    """Record a stage-gate result for a milestone."""
+    row = service.set_milestone_status(db, project_id=project_id, milestone_id=milestone_id, status=body.status,
+                                       note=body.note, now=ctx.clock.now(), actor=principal)
+    db.commit()
+    return MilestoneRead.model_validate(row)
+
+
+@router.post("/projects/{project_id}/declaration-reviews", response_model=DeclarationReviewRead,
+             status_code=status.HTTP_201_CREATED)
+def review_declaration(project_id: int, body: DeclarationReviewIn, principal: ApiUser, db: Db,
+                       ctx: Ctx) -> DeclarationReviewRead:
+    """Record the periodic review of the project's core-technology and leak-prevention declaration (F4)."""
+    row = service.review_declaration(db, project_id=project_id, outcome=body.outcome, note=body.note,
+                                     now=ctx.clock.now(), actor=principal)
+    db.commit()
+    return DeclarationReviewRead.model_validate(row)
+
+
+@router.get("/calls.xlsx")
+def call_statistics(principal: ApiUser, db: Db, ctx: Ctx) -> Response:
+    """Download statistics of the calls the caller may see (proposals only as far as visible to them)."""
+    from banso.programme import exports
+
+    content = exports.call_statistics_workbook(db, actor=principal, now=ctx.clock.now())
+    db.commit()
+    return Response(content, media_type=exports.XLSX_MEDIA_TYPE,
+                    headers={"Content-Disposition": 'attachment; filename="calls.xlsx"'})

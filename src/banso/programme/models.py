@@ -1,0 +1,389 @@
+"""ORM tables of the programme domain (指針・資金支援, DESIGN F1–F5, C2).
+
+Money is integer yen in BIGINT columns (the fund is ¥500bn; 32-bit integers overflow).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from banso.db.base import Base
+
+
+# ---------------------------------------------------------------------------------------------
+# Vocabulary
+
+
+class ProjectType(StrEnum):
+    """Project type of a call (研究開発の類型)."""
+
+    PROJECT = "project"  # プロジェクト型
+    INDIVIDUAL = "individual"  # 個別研究型
+
+
+class CallState(StrEnum):
+    """Lifecycle of a call (公募)."""
+
+    DRAFT = "draft"  # 準備中
+    PUBLISHED = "published"  # 公開（受付期間は opens_at..closes_at）
+    CANCELLED = "cancelled"  # 中止
+
+
+class ProposalState(StrEnum):
+    """Lifecycle of a proposal (提案)."""
+
+    SUBMITTED = "submitted"  # 提出済
+    WITHDRAWN = "withdrawn"  # 取下げ
+    ADOPTED = "adopted"  # 採択
+    REJECTED = "rejected"  # 不採択
+
+
+class Outcome(StrEnum):
+    """A panel decision (審査結果)."""
+
+    ADOPT = "adopt"
+    REJECT = "reject"
+
+
+class AccountKind(StrEnum):
+    """Ledger accounts of one agency's part of the designated fund (指定基金)."""
+
+    SOURCE = "source"  # 政府からの資金（貸方残高：受け入れた予算の累計）
+    AVAILABLE = "available"  # 未配分残高
+    COMMITTED = "committed"  # 配分決定済・未払（プロジェクト毎）
+    DISBURSED = "disbursed"  # 支払済（プロジェクト毎）
+
+
+class TransactionKind(StrEnum):
+    """Ledger transactions; each is balanced double-entry (postings sum to zero)."""
+
+    TRANCHE = "tranche"  # 予算措置（年度毎）: available ← source
+    COMMITMENT = "commitment"  # 配分決定: committed[P] ← available
+    RELEASE = "release"  # 配分取消: available ← committed[P]
+    DISBURSEMENT = "disbursement"  # 支払: disbursed[P] ← committed[P]
+    RETURN = "return"  # 返還: available ← disbursed[P]
+
+
+class ProjectState(StrEnum):
+    """Lifecycle of an adopted project."""
+
+    ACTIVE = "active"  # 実施中
+    COMPLETED = "completed"  # 終了
+    TERMINATED = "terminated"  # 中止
+
+
+class MilestoneStatus(StrEnum):
+    """Status of a milestone (マイルストーン)."""
+
+    PLANNED = "planned"
+    ACHIEVED = "achieved"
+    MISSED = "missed"
+
+
+# ---------------------------------------------------------------------------------------------
+# Registry (F1)
+
+
+class GuidelineArea(Base):
+    """A technology area of the basic guideline (基本指針 別紙, 2022-09-30; about 20 areas)."""
+
+    __tablename__ = "programme_guideline_areas"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name_ja: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class VisionRound(Base):
+    """A round of the K Program research and development vision (研究開発ビジョン 第一次・第二次)."""
+
+    __tablename__ = "programme_vision_rounds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round: Mapped[int] = mapped_column(Integer, unique=True)
+    title_ja: Mapped[str] = mapped_column(String(200))
+    decided_on: Mapped[date]
+    source: Mapped[str | None] = mapped_column(Text)
+
+
+class VisionTechnology(Base):
+    """A technology of a vision round (支援対象とする重要技術), linked to guideline areas."""
+
+    __tablename__ = "programme_technologies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(30), unique=True)
+    vision_round: Mapped[int] = mapped_column(Integer, index=True)
+    domain: Mapped[str] = mapped_column(String(40))
+    name_ja: Mapped[str] = mapped_column(String(300))
+    name_en: Mapped[str] = mapped_column(String(300))
+    area_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    certainty: Mapped[str] = mapped_column(String(16), default="confirmed")  # or "unsure": wording to verify
+    note: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime]
+
+
+# ---------------------------------------------------------------------------------------------
+# Fund ledger (F3)
+
+
+class Agency(Base):
+    """A funding agency (資金配分機関) holding part of the designated fund: JST, NEDO."""
+
+    __tablename__ = "programme_agencies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    name_ja: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
+    created_at: Mapped[datetime]
+
+
+class LedgerAccount(Base):
+    """One account of an agency's ledger; ``balance`` caches the sum of its postings (reconciled)."""
+
+    __tablename__ = "programme_ledger_accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(80), unique=True)  # "<agency>:<kind>:<project or ->"
+    agency_id: Mapped[int] = mapped_column(ForeignKey("programme_agencies.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("programme_projects.id"), index=True)
+    balance: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class LedgerTransaction(Base):
+    """A balanced ledger transaction (仕訳)."""
+
+    __tablename__ = "programme_ledger_transactions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("programme_agencies.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    fiscal_year: Mapped[int] = mapped_column(Integer, index=True)  # 年度 (April–March)
+    value_date: Mapped[date]
+    amount: Mapped[int] = mapped_column(BigInteger)
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("programme_projects.id"), index=True)
+    memo: Mapped[str | None] = mapped_column(Text)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime]
+
+
+class Posting(Base):
+    """One leg of a transaction: positive debits, negative credits an account."""
+
+    __tablename__ = "programme_postings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("programme_ledger_transactions.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("programme_ledger_accounts.id"), index=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+
+
+# ---------------------------------------------------------------------------------------------
+# Calls, proposals and review (F3, F4)
+
+
+class Call(Base):
+    """A call for proposals (公募) tied to vision technologies."""
+
+    __tablename__ = "programme_calls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("programme_agencies.id"), index=True)
+    title_ja: Mapped[str] = mapped_column(String(300))
+    title_en: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    project_type: Mapped[str] = mapped_column(String(16))
+    technology_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    cap_yen: Mapped[int] = mapped_column(BigInteger)  # 上限額 (total over the plan)
+    first_fiscal_year: Mapped[int] = mapped_column(Integer)
+    period_years: Mapped[int] = mapped_column(Integer)  # 研究開発期間（年度数）
+    opens_at: Mapped[datetime]
+    closes_at: Mapped[datetime]
+    rubric: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # 所管省庁の担当官: proposes the project council on adoption (C2).
+    officer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    state: Mapped[str] = mapped_column(String(16), default=CallState.DRAFT.value)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Document(Base):
+    """A document attached to a call, proposal, project or commission (metadata and digest)."""
+
+    __tablename__ = "programme_documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_kind: Mapped[str] = mapped_column(String(16), index=True)
+    owner_id: Mapped[int] = mapped_column(Integer, index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    filename: Mapped[str | None] = mapped_column(String(300))
+    url: Mapped[str | None] = mapped_column(String(1000))
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+
+class Proposal(Base):
+    """A proposal (提案) to a call."""
+
+    __tablename__ = "programme_proposals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("programme_calls.id"), index=True)
+    proposer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    total_yen: Mapped[int] = mapped_column(BigInteger)
+    # F4: required when the plan reaches ¥1bn in any fiscal year.
+    core_technologies: Mapped[str | None] = mapped_column(Text)  # 重要な技術（コア技術）
+    leak_prevention: Mapped[str | None] = mapped_column(Text)  # 技術流出防止措置
+    submitted_at: Mapped[datetime]
+    withdrawn_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+
+
+class ProposalMember(Base):
+    """A member of a proposal's team (研究体制); researchers carry an e-Rad number."""
+
+    __tablename__ = "programme_proposal_members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("programme_proposals.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(40))  # lead / member / collaborator
+    researcher_number: Mapped[str | None] = mapped_column(String(20))  # e-Rad 研究者番号
+
+
+class BudgetLine(Base):
+    """The budget a proposal plans for one fiscal year (年度別経費計画)."""
+
+    __tablename__ = "programme_budget_lines"
+    __table_args__ = (UniqueConstraint("proposal_id", "fiscal_year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("programme_proposals.id"), index=True)
+    fiscal_year: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[int] = mapped_column(BigInteger)
+
+
+class PanelMember(Base):
+    """A reviewer (審査委員) on a call's panel."""
+
+    __tablename__ = "programme_panel_members"
+    __table_args__ = (UniqueConstraint("call_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("programme_calls.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    added_at: Mapped[datetime]
+
+
+class ConflictDeclaration(Base):
+    """A reviewer's conflict-of-interest declaration (利益相反申告) for one proposal."""
+
+    __tablename__ = "programme_conflicts"
+    __table_args__ = (UniqueConstraint("proposal_id", "reviewer_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("programme_proposals.id"), index=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    has_conflict: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str | None] = mapped_column(Text)
+    declared_at: Mapped[datetime]
+
+
+class Score(Base):
+    """A reviewer's rubric scores (評点) for one proposal."""
+
+    __tablename__ = "programme_scores"
+    __table_args__ = (UniqueConstraint("proposal_id", "reviewer_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("programme_proposals.id"), index=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    scores: Mapped[dict[str, int]] = mapped_column(JSON)
+    total: Mapped[float] = mapped_column(Float)
+    comment: Mapped[str | None] = mapped_column(Text)
+    submitted_at: Mapped[datetime]
+
+
+class PanelDecision(Base):
+    """The panel's decision (採否) on a proposal."""
+
+    __tablename__ = "programme_decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("programme_proposals.id"), unique=True)
+    outcome: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+    mean_score: Mapped[float | None] = mapped_column(Float)
+    decided_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime]
+
+
+# ---------------------------------------------------------------------------------------------
+# Projects (C2)
+
+
+class Project(Base):
+    """An adopted project (採択プロジェクト); its council must be established before any disbursement (C2)."""
+
+    __tablename__ = "programme_projects"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("programme_proposals.id"), unique=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("programme_calls.id"), index=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("programme_agencies.id"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    lead_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    council_id: Mapped[int | None] = mapped_column(Integer, index=True)  # councils.id (via CouncilGateway)
+    state: Mapped[str] = mapped_column(String(16))
+    declaration_required: Mapped[bool] = mapped_column(Boolean, default=False)  # F4
+    declaration_review_due: Mapped[date | None]  # next periodic review of the F4 declaration
+    adopted_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Milestone(Base):
+    """A project milestone (マイルストーン) due on a date."""
+
+    __tablename__ = "programme_milestones"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("programme_projects.id"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    due_on: Mapped[date]
+    status: Mapped[str] = mapped_column(String(16), default=MilestoneStatus.PLANNED.value)
+    note: Mapped[str | None] = mapped_column(Text)
+    achieved_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class DeclarationReview(Base):
+    """A periodic review (定期確認) of a project's core-technology and leak-prevention declaration (F4)."""
+
+    __tablename__ = "programme_declaration_reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("programme_projects.id"), index=True)
+    outcome: Mapped[str] = mapped_column(String(16))  # adequate / needs_action
+    note: Mapped[str] = mapped_column(Text)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reviewed_at: Mapped[datetime]
+    next_due: Mapped[date]

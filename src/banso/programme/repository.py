@@ -1,0 +1,294 @@
+"""Every query of the programme domain."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from banso.programme.models import (
+    Agency,
+    BudgetLine,
+    Call,
+    ConflictDeclaration,
+    DeclarationReview,
+    Document,
+    GuidelineArea,
+    LedgerAccount,
+    LedgerTransaction,
+    Milestone,
+    PanelDecision,
+    PanelMember,
+    Posting,
+    Project,
+    Proposal,
+    ProposalMember,
+    Score,
+    VisionRound,
+    VisionTechnology,
+)
+
+# ---------------------------------------------------------------------------------------------
+# Registry
+
+
+def areas(session: Session) -> list[GuidelineArea]:
+    """Return every guideline area in order."""
+    return list(session.scalars(select(GuidelineArea).order_by(GuidelineArea.position, GuidelineArea.code)))
+
+
+def area_by_code(session: Session, code: str) -> GuidelineArea | None:
+    """Return the guideline area with this code."""
+    return session.scalar(select(GuidelineArea).where(GuidelineArea.code == code))
+
+
+def rounds(session: Session) -> list[VisionRound]:
+    """Return every vision round."""
+    return list(session.scalars(select(VisionRound).order_by(VisionRound.round)))
+
+
+def round_by_number(session: Session, number: int) -> VisionRound | None:
+    """Return the vision round with this number."""
+    return session.scalar(select(VisionRound).where(VisionRound.round == number))
+
+
+def technologies(session: Session, *, vision_round: int | None = None) -> list[VisionTechnology]:
+    """Return vision technologies (of one round when given), by code."""
+    stmt = select(VisionTechnology).order_by(VisionTechnology.vision_round, VisionTechnology.code)
+    if vision_round is not None:
+        stmt = stmt.where(VisionTechnology.vision_round == vision_round)
+    return list(session.scalars(stmt))
+
+
+def technology_by_code(session: Session, code: str) -> VisionTechnology | None:
+    """Return the technology with this code."""
+    return session.scalar(select(VisionTechnology).where(VisionTechnology.code == code))
+
+
+# ---------------------------------------------------------------------------------------------
+# Ledger
+
+
+def agency_by_code(session: Session, code: str) -> Agency | None:
+    """Return the agency with this code (JST, NEDO)."""
+    return session.scalar(select(Agency).where(Agency.code == code))
+
+
+def agency_by_id(session: Session, agency_id: int) -> Agency | None:
+    """Return the agency with this id."""
+    return session.get(Agency, agency_id)
+
+
+def agencies(session: Session) -> list[Agency]:
+    """Return every agency."""
+    return list(session.scalars(select(Agency).order_by(Agency.code)))
+
+
+def account_by_key(session: Session, key: str) -> LedgerAccount | None:
+    """Return the ledger account with this key."""
+    return session.scalar(select(LedgerAccount).where(LedgerAccount.key == key))
+
+
+def lock_accounts(session: Session, keys: list[str]) -> dict[str, LedgerAccount]:
+    """Lock the accounts ``keys`` for update, in key order (no deadlock), and return them fresh."""
+    stmt = (select(LedgerAccount).where(LedgerAccount.key.in_(sorted(keys))).order_by(LedgerAccount.key)
+            .with_for_update().execution_options(populate_existing=True))
+    return {a.key: a for a in session.scalars(stmt)}
+
+
+def accounts_of(session: Session, agency_id: int) -> list[LedgerAccount]:
+    """Return an agency's accounts."""
+    return list(session.scalars(select(LedgerAccount).where(LedgerAccount.agency_id == agency_id)
+                                .order_by(LedgerAccount.key)))
+
+
+def all_accounts(session: Session) -> list[LedgerAccount]:
+    """Return every ledger account."""
+    return list(session.scalars(select(LedgerAccount).order_by(LedgerAccount.key)))
+
+
+def posting_sums_by_account(session: Session) -> dict[int, int]:
+    """Return the sum of postings per account id."""
+    rows = session.execute(select(Posting.account_id, func.coalesce(func.sum(Posting.amount), 0))
+                           .group_by(Posting.account_id))
+    return {int(a): int(s) for a, s in rows}
+
+
+def unbalanced_transactions(session: Session) -> list[tuple[int, int]]:
+    """Return (transaction id, sum) of every transaction whose postings do not sum to zero."""
+    sums = (select(Posting.transaction_id, func.sum(Posting.amount).label("s"))
+            .group_by(Posting.transaction_id).subquery())
+    missing = select(LedgerTransaction.id).where(~LedgerTransaction.id.in_(select(Posting.transaction_id)))
+    bad = [(int(t), int(s)) for t, s in session.execute(select(sums.c.transaction_id, sums.c.s).where(sums.c.s != 0))]
+    bad += [(int(t), 0) for t in session.scalars(missing)]
+    return bad
+
+
+def transactions(session: Session, *, agency_id: int | None = None, project_id: int | None = None,
+                 fiscal_year: int | None = None) -> list[LedgerTransaction]:
+    """Return ledger transactions, oldest first."""
+    stmt = select(LedgerTransaction).order_by(LedgerTransaction.id)
+    if agency_id is not None:
+        stmt = stmt.where(LedgerTransaction.agency_id == agency_id)
+    if project_id is not None:
+        stmt = stmt.where(LedgerTransaction.project_id == project_id)
+    if fiscal_year is not None:
+        stmt = stmt.where(LedgerTransaction.fiscal_year == fiscal_year)
+    return list(session.scalars(stmt))
+
+
+def postings_of(session: Session, transaction_id: int) -> list[Posting]:
+    """Return a transaction's postings."""
+    return list(session.scalars(select(Posting).where(Posting.transaction_id == transaction_id)
+                                .order_by(Posting.id)))
+
+
+def totals_by_year(session: Session, agency_id: int) -> list[tuple[int, str, int]]:
+    """Return (fiscal year, kind, total) of an agency's transactions."""
+    rows = session.execute(
+        select(LedgerTransaction.fiscal_year, LedgerTransaction.kind, func.sum(LedgerTransaction.amount))
+        .where(LedgerTransaction.agency_id == agency_id)
+        .group_by(LedgerTransaction.fiscal_year, LedgerTransaction.kind)
+        .order_by(LedgerTransaction.fiscal_year, LedgerTransaction.kind))
+    return [(int(fy), str(k), int(s)) for fy, k, s in rows]
+
+
+def committed_in_year(session: Session, project_id: int, fiscal_year: int) -> int:
+    """Return the net amount committed to a project for one fiscal year (commitments − releases)."""
+    rows = session.execute(
+        select(LedgerTransaction.kind, func.coalesce(func.sum(LedgerTransaction.amount), 0))
+        .where(LedgerTransaction.project_id == project_id, LedgerTransaction.fiscal_year == fiscal_year,
+               LedgerTransaction.kind.in_(("commitment", "release")))
+        .group_by(LedgerTransaction.kind))
+    sums = {str(k): int(s) for k, s in rows}
+    return sums.get("commitment", 0) - sums.get("release", 0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Calls, proposals, review
+
+
+def call_by_id(session: Session, call_id: int) -> Call | None:
+    """Return the call with this id."""
+    return session.get(Call, call_id)
+
+
+def call_by_code(session: Session, code: str) -> Call | None:
+    """Return the call with this code."""
+    return session.scalar(select(Call).where(Call.code == code))
+
+
+def calls(session: Session, stmt: Select[tuple[Call]] | None = None) -> list[Call]:
+    """Return calls (of ``stmt`` when given), newest first."""
+    return list(session.scalars(stmt if stmt is not None else select(Call).order_by(Call.id.desc())))
+
+
+def documents(session: Session, owner_kind: str, owner_id: int) -> list[Document]:
+    """Return the documents of one owner."""
+    return list(session.scalars(select(Document).where(Document.owner_kind == owner_kind,
+                                                       Document.owner_id == owner_id).order_by(Document.id)))
+
+
+def proposal_by_id(session: Session, proposal_id: int) -> Proposal | None:
+    """Return the proposal with this id."""
+    return session.get(Proposal, proposal_id)
+
+
+def proposal_for_update(session: Session, proposal_id: int) -> Proposal | None:
+    """Return the proposal locked for update."""
+    return session.scalar(select(Proposal).where(Proposal.id == proposal_id).with_for_update()
+                          .execution_options(populate_existing=True))
+
+
+def live_proposal_of(session: Session, call_id: int, proposer_id: int) -> Proposal | None:
+    """Return the proposer's submitted (not withdrawn) proposal to a call."""
+    return session.scalar(select(Proposal).where(Proposal.call_id == call_id, Proposal.proposer_id == proposer_id,
+                                                 Proposal.state != "withdrawn"))
+
+
+def proposals(session: Session, stmt: Select[tuple[Proposal]]) -> list[Proposal]:
+    """Return the proposals of ``stmt``."""
+    return list(session.scalars(stmt))
+
+
+def proposals_of_call(session: Session, call_id: int) -> list[Proposal]:
+    """Return every proposal to a call."""
+    return list(session.scalars(select(Proposal).where(Proposal.call_id == call_id).order_by(Proposal.id)))
+
+
+def members(session: Session, proposal_id: int) -> list[ProposalMember]:
+    """Return a proposal's team."""
+    return list(session.scalars(select(ProposalMember).where(ProposalMember.proposal_id == proposal_id)
+                                .order_by(ProposalMember.id)))
+
+
+def budget(session: Session, proposal_id: int) -> list[BudgetLine]:
+    """Return a proposal's budget plan by fiscal year."""
+    return list(session.scalars(select(BudgetLine).where(BudgetLine.proposal_id == proposal_id)
+                                .order_by(BudgetLine.fiscal_year)))
+
+
+def panel(session: Session, call_id: int) -> list[PanelMember]:
+    """Return a call's panel."""
+    return list(session.scalars(select(PanelMember).where(PanelMember.call_id == call_id).order_by(PanelMember.id)))
+
+
+def panel_member(session: Session, call_id: int, user_id: int) -> PanelMember | None:
+    """Return the panel membership of a person, if any."""
+    return session.scalar(select(PanelMember).where(PanelMember.call_id == call_id, PanelMember.user_id == user_id))
+
+
+def conflict(session: Session, proposal_id: int, reviewer_id: int) -> ConflictDeclaration | None:
+    """Return a reviewer's conflict declaration for a proposal."""
+    return session.scalar(select(ConflictDeclaration).where(ConflictDeclaration.proposal_id == proposal_id,
+                                                            ConflictDeclaration.reviewer_id == reviewer_id))
+
+
+def score(session: Session, proposal_id: int, reviewer_id: int) -> Score | None:
+    """Return a reviewer's score for a proposal."""
+    return session.scalar(select(Score).where(Score.proposal_id == proposal_id, Score.reviewer_id == reviewer_id))
+
+
+def scores(session: Session, proposal_id: int) -> list[Score]:
+    """Return every score of a proposal."""
+    return list(session.scalars(select(Score).where(Score.proposal_id == proposal_id).order_by(Score.id)))
+
+
+def decision(session: Session, proposal_id: int) -> PanelDecision | None:
+    """Return the panel decision on a proposal."""
+    return session.scalar(select(PanelDecision).where(PanelDecision.proposal_id == proposal_id))
+
+
+# ---------------------------------------------------------------------------------------------
+# Projects
+
+
+def project_by_id(session: Session, project_id: int) -> Project | None:
+    """Return the project with this id."""
+    return session.get(Project, project_id)
+
+
+def project_of_proposal(session: Session, proposal_id: int) -> Project | None:
+    """Return the project created from a proposal."""
+    return session.scalar(select(Project).where(Project.proposal_id == proposal_id))
+
+
+def projects(session: Session, stmt: Select[tuple[Project]] | None = None) -> list[Project]:
+    """Return projects (of ``stmt`` when given)."""
+    return list(session.scalars(stmt if stmt is not None else select(Project).order_by(Project.id)))
+
+
+def milestones(session: Session, project_id: int) -> list[Milestone]:
+    """Return a project's milestones by due date."""
+    return list(session.scalars(select(Milestone).where(Milestone.project_id == project_id)
+                                .order_by(Milestone.due_on, Milestone.id)))
+
+
+def milestone(session: Session, project_id: int, milestone_id: int) -> Milestone | None:
+    """Return one milestone of a project."""
+    return session.scalar(select(Milestone).where(Milestone.project_id == project_id, Milestone.id == milestone_id))
+
+
+def declaration_reviews(session: Session, project_id: int) -> list[DeclarationReview]:
+    """Return a project's declaration reviews, oldest first."""
+    return list(session.scalars(select(DeclarationReview).where(DeclarationReview.project_id == project_id)
+                                .order_by(DeclarationReview.id)))

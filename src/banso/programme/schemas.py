@@ -1,0 +1,455 @@
+"""API shapes of the programme domain."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
+
+# Amounts arrive as JSON integers or text ("¥1,000,000"); floats are let through to the service,
+# which refuses them with a clear message (amounts are whole yen).
+Yen = StrictInt | StrictStr | StrictFloat
+
+
+class AreaRead(BaseModel):
+    """A guideline area."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str
+    name_ja: str
+    name_en: str
+
+
+class TechnologyRead(BaseModel):
+    """A vision technology."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str
+    vision_round: int
+    domain: str
+    name_ja: str
+    name_en: str
+    area_codes: list[str]
+    certainty: str
+    note: str | None
+
+
+class RegistryImport(BaseModel):
+    """A registry file to import."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    format: str = Field(pattern="^(yaml|csv)$")
+    content: str = Field(max_length=2_000_000)
+
+
+class RegistryImportRead(BaseModel):
+    """What an import changed."""
+
+    areas: int
+    rounds: int
+    technologies_created: int
+    technologies_updated: int
+
+
+class AgencyRead(BaseModel):
+    """A funding agency."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    code: str
+    name_ja: str
+    name_en: str
+    organization_id: int | None
+
+
+class TrancheCreate(BaseModel):
+    """A budget tranche for a fiscal year."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    fiscal_year: int
+    amount: Yen
+    value_date: date | None = None
+    memo: str | None = Field(default=None, max_length=1000)
+
+
+class MoneyMove(BaseModel):
+    """An amount for a disbursement or a return."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    amount: Yen
+    memo: str | None = Field(default=None, max_length=1000)
+
+
+class CommitmentCreate(MoneyMove):
+    """A commitment of part of a project's plan for one fiscal year."""
+
+    fiscal_year: int
+
+
+class TransactionRead(BaseModel):
+    """A ledger transaction."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: str
+    fiscal_year: int
+    value_date: date
+    amount: int
+    project_id: int | None
+    memo: str | None
+    created_at: datetime
+
+
+class AccountLineRead(BaseModel):
+    """An account in the reconciliation."""
+
+    key: str
+    kind: str
+    project_id: int | None
+    balance: int
+    postings_sum: int
+    ok: bool
+
+
+class YearLineRead(BaseModel):
+    """One fiscal year's totals."""
+
+    fiscal_year: int
+    tranche: int
+    commitment: int
+    release: int
+    disbursement: int
+    returned: int
+
+
+class AgencyReconciliationRead(BaseModel):
+    """One agency's reconciliation."""
+
+    agency: str
+    received: int
+    available: int
+    committed: int
+    disbursed: int
+    sums_to_zero: bool
+    identity_holds: bool
+    accounts: list[AccountLineRead]
+    years: list[YearLineRead]
+
+
+class ReconciliationRead(BaseModel):
+    """The reconciliation report."""
+
+    ok: bool
+    unbalanced_transactions: list[list[int]]
+    agencies: list[AgencyReconciliationRead]
+
+
+class DocumentIn(BaseModel):
+    """A document reference."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=300)
+    filename: str | None = Field(default=None, max_length=300)
+    url: str | None = Field(default=None, max_length=1000)
+    sha256: str | None = Field(default=None, max_length=64)
+
+
+class DocumentRead(BaseModel):
+    """A document as the API shows it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    title: str
+    filename: str | None
+    url: str | None
+    sha256: str | None
+
+
+class CallCreate(BaseModel):
+    """Input to create a call."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    agency_code: str = Field(max_length=16)
+    code: str = Field(max_length=40)
+    title_ja: str = Field(min_length=1, max_length=300)
+    title_en: str = Field(default="", max_length=300)
+    description: str = Field(default="", max_length=20000)
+    project_type: str
+    technology_codes: list[str] = Field(min_length=1, max_length=50)
+    cap_yen: Yen
+    first_fiscal_year: int
+    period_years: int
+    opens_at: datetime
+    closes_at: datetime
+    officer_id: int
+    rubric: list[dict[str, Any]] | None = None
+    documents: list[DocumentIn] = Field(default_factory=list, max_length=50)
+
+
+class CallRead(BaseModel):
+    """A call as the API shows it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    code: str
+    agency_id: int
+    title_ja: str
+    title_en: str
+    description: str
+    project_type: str
+    technology_codes: list[str]
+    cap_yen: int
+    first_fiscal_year: int
+    period_years: int
+    opens_at: datetime
+    closes_at: datetime
+    rubric: list[dict[str, Any]]
+    officer_id: int
+    state: str
+
+
+class PanelAdd(BaseModel):
+    """A reviewer to put on the panel."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    user_id: int
+
+
+class TeamMemberIn(BaseModel):
+    """A team member."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    user_id: int | None = None
+    name: str | None = Field(default=None, max_length=200)
+    organization_id: int | None = None
+    role: str = "member"
+    researcher_number: str | None = Field(default=None, max_length=20)
+
+
+class ProposalCreate(BaseModel):
+    """Input to submit a proposal."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=300)
+    summary: str = Field(default="", max_length=20000)
+    budget: dict[str, Yen] = Field(max_length=20)
+    team: list[TeamMemberIn] = Field(default_factory=list, max_length=100)
+    documents: list[DocumentIn] = Field(default_factory=list, max_length=50)
+    core_technologies: str | None = Field(default=None, max_length=20000)
+    leak_prevention: str | None = Field(default=None, max_length=20000)
+
+
+class ProposalSummary(BaseModel):
+    """A proposal in lists."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    call_id: int
+    title: str
+    organization_id: int
+    state: str
+    total_yen: int
+    submitted_at: datetime
+
+
+class QueueItem(BaseModel):
+    """What a panel reviewer sees before declaring: title and organisations only."""
+
+    id: int
+    call_id: int
+    title: str
+    organization_id: int
+    declared: bool | None  # None: not yet; True: conflict; False: no conflict
+
+
+class TeamMemberRead(BaseModel):
+    """A team member as the API shows it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    user_id: int | None
+    organization_id: int | None
+    name: str
+    role: str
+    researcher_number: str | None
+
+
+class BudgetLineRead(BaseModel):
+    """One fiscal year of the plan."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    fiscal_year: int
+    amount: int
+
+
+class ScoreRead(BaseModel):
+    """A reviewer's score."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    reviewer_id: int
+    scores: dict[str, int]
+    total: float
+    comment: str | None
+    submitted_at: datetime
+
+
+class DecisionRead(BaseModel):
+    """A panel decision."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    proposal_id: int
+    outcome: str
+    reason: str
+    mean_score: float | None
+    decided_at: datetime
+
+
+class ProposalRead(ProposalSummary):
+    """A proposal with everything the caller may see."""
+
+    summary: str
+    proposer_id: int
+    core_technologies: str | None
+    leak_prevention: str | None
+    declaration_required: bool
+    team: list[TeamMemberRead]
+    budget: list[BudgetLineRead]
+    documents: list[DocumentRead]
+    scores: list[ScoreRead]
+    decision: DecisionRead | None
+
+
+class ConflictIn(BaseModel):
+    """A conflict-of-interest declaration."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    has_conflict: bool
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class ConflictRead(BaseModel):
+    """A declaration as recorded."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    proposal_id: int
+    reviewer_id: int
+    has_conflict: bool
+    declared_at: datetime
+
+
+class ScoreIn(BaseModel):
+    """Rubric scores (integers 1–5 per criterion)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    scores: dict[str, StrictInt]
+    comment: str | None = Field(default=None, max_length=5000)
+
+
+class DecisionIn(BaseModel):
+    """A panel decision."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: str
+    reason: str = Field(min_length=1, max_length=5000)
+
+
+class MilestoneIn(BaseModel):
+    """A milestone to add."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=300)
+    due_on: date
+
+
+class MilestoneUpdate(BaseModel):
+    """A milestone status change."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: str
+    note: str | None = Field(default=None, max_length=5000)
+
+
+class MilestoneRead(BaseModel):
+    """A milestone."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    title: str
+    due_on: date
+    status: str
+    note: str | None
+    achieved_at: datetime | None
+
+
+class DeclarationReviewIn(BaseModel):
+    """A periodic review of the F4 declaration."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: str
+    note: str = Field(min_length=1, max_length=5000)
+
+
+class DeclarationReviewRead(BaseModel):
+    """A recorded declaration review."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    outcome: str
+    note: str
+    reviewed_at: datetime
+    next_due: date
+
+
+class ProjectSummary(BaseModel):
+    """A project in lists."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    proposal_id: int
+    call_id: int
+    title: str
+    lead_id: int
+    council_id: int | None
+    state: str
+    adopted_at: datetime
+
+
+class ProjectRead(ProjectSummary):
+    """A project with its plan, money and milestones."""
+
+    plan: dict[int, int]
+    committed: int
+    disbursed: int
+    council_established: bool
+    declaration_required: bool
+    declaration_review_due: date | None
+    milestones: list[MilestoneRead]
+    declaration_reviews: list[DeclarationReviewRead]

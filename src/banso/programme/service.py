@@ -1,0 +1,1027 @@
+"""Programme services (F1–F5, C2): registry, fund ledger, calls, proposals, review, projects.
+
+Services never commit: the request or command that owns the unit of work does, so each
+action and its audit entry (A1) commit together or not at all. A refused action raises
+before anything is written, so bad input changes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from banso.accounts import repository as accounts_repo
+from banso.audit import service as audit
+from banso.audit.tags import AuditTag
+from banso.authz.guard import require_principal, require_visible
+from banso.authz.permissions import Permission, Role
+from banso.authz.policies import programme as policy
+from banso.authz.principal import Principal
+from banso.kit.clock import to_jst
+from banso.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from banso.programme import registry_io
+from banso.programme import repository as repo
+from banso.programme import rules
+from banso.programme.interfaces import CouncilGateway
+from banso.programme.models import (
+    AccountKind,
+    Agency,
+    BudgetLine,
+    Call,
+    CallState,
+    ConflictDeclaration,
+    DeclarationReview,
+    Document,
+    GuidelineArea,
+    LedgerAccount,
+    LedgerTransaction,
+    Milestone,
+    MilestoneStatus,
+    Outcome,
+    PanelDecision,
+    PanelMember,
+    Posting,
+    Project,
+    ProjectState,
+    ProjectType,
+    Proposal,
+    ProposalMember,
+    ProposalState,
+    Score,
+    TransactionKind,
+    VisionRound,
+    VisionTechnology,
+)
+
+_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
+_SHA_RE = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _audit(session: Session, tag: AuditTag, *, now: datetime, actor: Principal | None, subject: str,
+           data: Mapping[str, Any] | None = None) -> None:
+    audit.record(session, tag=tag, now=now, actor_id=actor.user_id if actor else None,
+                 actor_label=actor.label if actor else "system", subject=subject, data=data)
+
+
+def _text(value: str | None, field_name: str, *, max_length: int, required: bool = True) -> str:
+    text = (value or "").strip()
+    if required and not text:
+        raise ValidationFailed(f"{field_name} must not be empty / 入力してください", field=field_name)
+    if len(text) > max_length:
+        raise ValidationFailed(f"{field_name} must be at most {max_length} characters", field=field_name)
+    return text
+
+
+def _aware(moment: datetime, field_name: str) -> datetime:
+    if moment.tzinfo is None:
+        raise ValidationFailed(f"{field_name} needs a time zone (e.g. +09:00)", field=field_name)
+    return moment
+
+
+# ---------------------------------------------------------------------------------------------
+# Technology registry (F1)
+
+
+@dataclass(frozen=True)
+class RegistryImportResult:
+    """What an import changed."""
+
+    areas: int
+    rounds: int
+    technologies_created: int
+    technologies_updated: int
+
+
+def import_registry(session: Session, *, data: registry_io.RegistryData, now: datetime,
+                    actor: Principal | None) -> RegistryImportResult:
+    """Upsert areas, rounds and technologies by code (all or nothing); ``actor`` None: the operator CLI."""
+    if actor is not None and not policy.can_edit_registry(actor):
+        raise Forbidden("この操作の権限がありません / You may not edit the technology registry")
+    registry_io.check_consistency(
+        data, known_areas={a.code for a in repo.areas(session)}, known_rounds={r.round for r in repo.rounds(session)})
+    for a in data.areas:
+        row = repo.area_by_code(session, a.code)
+        if row is None:
+            session.add(GuidelineArea(code=a.code, name_ja=a.name_ja, name_en=a.name_en, position=a.position))
+        else:
+            row.name_ja, row.name_en, row.position = a.name_ja, a.name_en, a.position
+    for r in data.rounds:
+        existing = repo.round_by_number(session, r.round)
+        if existing is None:
+            session.add(VisionRound(round=r.round, title_ja=r.title_ja, decided_on=r.decided_on, source=r.source))
+        else:
+            existing.title_ja, existing.decided_on, existing.source = r.title_ja, r.decided_on, r.source
+    created = updated = 0
+    for t in data.technologies:
+        tech = repo.technology_by_code(session, t.code)
+        if tech is None:
+            tech = VisionTechnology(code=t.code, updated_at=now)
+            session.add(tech)
+            created += 1
+        else:
+            updated += 1
+        tech.vision_round, tech.domain, tech.name_ja, tech.name_en = t.round, t.domain, t.name_ja, t.name_en
+        tech.area_codes, tech.certainty, tech.note, tech.updated_at = list(t.areas), t.certainty, t.note, now
+    session.flush()
+    result = RegistryImportResult(len(data.areas), len(data.rounds), created, updated)
+    _audit(session, AuditTag.PROGRAMME_REGISTRY_IMPORT, now=now, actor=actor, subject="programme:registry",
+           data={"areas": result.areas, "rounds": result.rounds, "created": created, "updated": updated})
+    return result
+
+
+def export_registry(session: Session) -> registry_io.RegistryData:
+    """Return the whole registry as records (for YAML or CSV export)."""
+    return registry_io.RegistryData(
+        areas=[registry_io.AreaRecord(a.code, a.name_ja, a.name_en, a.position) for a in repo.areas(session)],
+        rounds=[registry_io.RoundRecord(r.round, r.title_ja, r.decided_on, r.source) for r in repo.rounds(session)],
+        technologies=[registry_io.TechnologyRecord(t.code, t.vision_round, t.domain, t.name_ja, t.name_en,
+                                                   tuple(t.area_codes), t.certainty, t.note)
+                      for t in repo.technologies(session)],
+    )
+
+
+def list_technologies(session: Session, *, vision_round: int | None = None) -> list[VisionTechnology]:
+    """Return the vision technologies (of one round when given)."""
+    return repo.technologies(session, vision_round=vision_round)
+
+
+def list_areas(session: Session) -> list[GuidelineArea]:
+    """Return the guideline areas."""
+    return repo.areas(session)
+
+
+# ---------------------------------------------------------------------------------------------
+# Fund ledger (F3)
+
+
+def create_agency(session: Session, *, code: str, name_ja: str, name_en: str, organization_id: int | None,
+                  now: datetime, actor: Principal | None) -> Agency:
+    """Register a funding agency and open its ledger (source and available accounts); idempotent by code."""
+    if actor is not None and not actor.has(Permission.ORG_MANAGE):
+        raise Forbidden("この操作の権限がありません / Only administrators register funding agencies")
+    code_v = _text(code, "code", max_length=16).upper()
+    existing = repo.agency_by_code(session, code_v)
+    if existing is not None:
+        return existing
+    if organization_id is not None and accounts_repo.org_by_id(session, organization_id) is None:
+        raise ValidationFailed(f"organisation {organization_id} does not exist", field="organization_id")
+    agency = Agency(code=code_v, name_ja=_text(name_ja, "name_ja", max_length=200),
+                    name_en=_text(name_en, "name_en", max_length=200), organization_id=organization_id,
+                    created_at=now)
+    session.add(agency)
+    session.flush()
+    for kind in (AccountKind.SOURCE, AccountKind.AVAILABLE):
+        _ensure_account(session, agency, kind.value, None)
+    _audit(session, AuditTag.PROGRAMME_AGENCY_CREATE, now=now, actor=actor, subject=f"agency:{agency.code}",
+           data={"name_ja": agency.name_ja, "organization_id": organization_id})
+    return agency
+
+
+def _agency(session: Session, code: str) -> Agency:
+    agency = repo.agency_by_code(session, code.strip().upper())
+    if agency is None:
+        raise NotFound(f"funding agency {code!r} not found")
+    return agency
+
+
+def _require_staff(actor: Principal | None, agency: Agency) -> Principal:
+    who = require_principal(actor)
+    if not policy.is_agency_staff(who, agency.organization_id):
+        raise Forbidden(f"{agency.code} の担当者のみ操作できます / Only {agency.code} staff may do this")
+    return who
+
+
+def _ensure_account(session: Session, agency: Agency, kind: str, project_id: int | None) -> LedgerAccount:
+    key = rules.account_key(agency.code, kind, project_id)
+    account = repo.account_by_key(session, key)
+    if account is not None:
+        return account
+    try:
+        with session.begin_nested():
+            account = LedgerAccount(key=key, agency_id=agency.id, kind=kind, project_id=project_id, balance=0)
+            session.add(account)
+    except IntegrityError:  # created by a concurrent transaction first
+        account = repo.account_by_key(session, key)
+        assert account is not None
+    return account
+
+
+_POST_TAGS = {
+    TransactionKind.TRANCHE: AuditTag.PROGRAMME_LEDGER_TRANCHE,
+    TransactionKind.COMMITMENT: AuditTag.PROGRAMME_LEDGER_COMMITMENT,
+    TransactionKind.RELEASE: AuditTag.PROGRAMME_LEDGER_RELEASE,
+    TransactionKind.DISBURSEMENT: AuditTag.PROGRAMME_LEDGER_DISBURSEMENT,
+    TransactionKind.RETURN: AuditTag.PROGRAMME_LEDGER_RETURN,
+}
+
+
+def _post(session: Session, *, agency: Agency, kind: TransactionKind, amount: int, fiscal_year: int,
+          value_date: date, project_id: int | None, memo: str | None, now: datetime,
+          actor: Principal | None) -> LedgerTransaction:
+    """Write one balanced transaction; the credited account may never go below zero (except the source).
+
+    Lock order, the same for every writer: the audit head first (every write appends to the
+    log), then the two accounts in key order. The credited balance is re-read under the lock,
+    so concurrent requests cannot both spend the same yen.
+    """
+    debit, credit = rules.legs_for(kind.value, agency=agency.code, amount=amount, project_id=project_id)
+    for leg in (debit, credit):
+        _ensure_account(session, agency, leg.account.split(":")[1], project_id
+                        if leg.account.split(":")[2] != "-" else None)
+    tx = LedgerTransaction(agency_id=agency.id, kind=kind.value, fiscal_year=fiscal_year, value_date=value_date,
+                           amount=amount, project_id=project_id, memo=memo, actor_id=actor.user_id if actor else None,
+                           created_at=now)
+    session.add(tx)
+    session.flush()
+    _audit(session, _POST_TAGS[kind], now=now, actor=actor, subject=f"ledger:{agency.code}:{tx.id}",
+           data={"amount": amount, "fiscal_year": fiscal_year, "project_id": project_id,
+                 "debit": debit.account, "credit": credit.account})
+    locked = repo.lock_accounts(session, [debit.account, credit.account])
+    credited = locked[credit.account]
+    rules.check_not_overdrawn(credit.account, credited.balance, credit.amount)
+    for leg in (debit, credit):
+        account = locked[leg.account]
+        session.add(Posting(transaction_id=tx.id, account_id=account.id, amount=leg.amount))
+        account.balance = account.balance + leg.amount
+    session.flush()
+    return tx
+
+
+def _today(now: datetime) -> date:
+    return to_jst(now).date()
+
+
+def add_tranche(session: Session, *, agency_code: str, fiscal_year: int, amount: object, now: datetime,
+                actor: Principal | None, value_date: date | None = None, memo: str | None = None) -> LedgerTransaction:
+    """Record a budget tranche (予算措置) for a fiscal year into the agency's available balance."""
+    agency = _agency(session, agency_code)
+    if actor is not None:
+        _require_staff(actor, agency)
+    fy = rules.check_fiscal_year(fiscal_year)
+    yen = rules.parse_yen(amount)
+    when = value_date or (_today(now) if rules.fiscal_year_of(_today(now)) == fy else rules.fiscal_year_bounds(fy)[0])
+    rules.check_date_in_fiscal_year(when, fy)
+    return _post(session, agency=agency, kind=TransactionKind.TRANCHE, amount=yen, fiscal_year=fy, value_date=when,
+                 project_id=None, memo=_text(memo, "memo", max_length=1000, required=False) or None, now=now,
+                 actor=actor)
+
+
+def _project_for_ledger(session: Session, project_id: int, actor: Principal | None) -> tuple[Project, Agency]:
+    project = repo.project_by_id(session, project_id)
+    if project is None:
+        raise NotFound("project not found")
+    agency = repo.agency_by_id(session, project.agency_id)
+    assert agency is not None
+    if actor is not None:
+        if not policy.is_agency_staff(actor, agency.organization_id):
+            _visible_project(session, project, actor)  # 404 for people who may not know it
+            raise Forbidden(f"{agency.code} の担当者のみ操作できます / Only {agency.code} staff may do this")
+    return project, agency
+
+
+def commit_funds(session: Session, *, project_id: int, fiscal_year: int, amount: object, now: datetime,
+                 actor: Principal | None, memo: str | None = None) -> LedgerTransaction:
+    """Commit (配分決定) part of a project's plan for a fiscal year from the agency's available balance."""
+    project, agency = _project_for_ledger(session, project_id, actor)
+    if project.state != ProjectState.ACTIVE:
+        raise Conflict(f"the project is {project.state}", field="project_id")
+    fy = rules.check_fiscal_year(fiscal_year)
+    yen = rules.parse_yen(amount)
+    plan = {b.fiscal_year: b.amount for b in repo.budget(session, project.proposal_id)}
+    if fy not in plan:
+        raise ValidationFailed(f"FY{fy} is not in the project's budget plan ({', '.join(f'FY{y}' for y in plan)})",
+                               field="fiscal_year")
+    already = repo.committed_in_year(session, project.id, fy)
+    if already + yen > plan[fy]:
+        raise Conflict(f"commitment for FY{fy} would reach {rules.format_yen(already + yen)}, above the plan's "
+                       f"{rules.format_yen(plan[fy])} / 計画額を超えます", field="amount")
+    today = _today(now)
+    when = today if rules.fiscal_year_of(today) == fy else rules.fiscal_year_bounds(fy)[0]
+    return _post(session, agency=agency, kind=TransactionKind.COMMITMENT, amount=yen, fiscal_year=fy,
+                 value_date=when, project_id=project.id, memo=memo, now=now, actor=actor)
+
+
+def release_commitment(session: Session, *, project_id: int, fiscal_year: int, amount: object, now: datetime,
+                       actor: Principal | None, memo: str | None = None) -> LedgerTransaction:
+    """Give back an unpaid commitment (配分取消) to the agency's available balance."""
+    project, agency = _project_for_ledger(session, project_id, actor)
+    fy = rules.check_fiscal_year(fiscal_year)
+    yen = rules.parse_yen(amount)
+    if yen > repo.committed_in_year(session, project.id, fy):
+        raise Conflict(f"only {rules.format_yen(repo.committed_in_year(session, project.id, fy))} is committed "
+                       f"for FY{fy}", field="amount")
+    return _post(session, agency=agency, kind=TransactionKind.RELEASE, amount=yen, fiscal_year=fy,
+                 value_date=_today(now), project_id=project.id, memo=memo, now=now, actor=actor)
+
+
+def disburse(session: Session, *, project_id: int, amount: object, now: datetime, actor: Principal | None,
+             councils: CouncilGateway, memo: str | None = None) -> LedgerTransaction:
+    """Pay (支払) from the project's commitment; refused until the project's council is established (C2)."""
+    project, agency = _project_for_ledger(session, project_id, actor)
+    if project.state != ProjectState.ACTIVE:
+        raise Conflict(f"the project is {project.state}", field="project_id")
+    yen = rules.parse_yen(amount)
+    # C2: no disbursement before the council is established.
+    if project.council_id is None or not councils.is_established(session, project.council_id):
+        raise Conflict("the project's council is not established yet; no disbursement before it is (C2) "
+                       "/ 協議会の設置前は支払できません", field="project_id")
+    return _post(session, agency=agency, kind=TransactionKind.DISBURSEMENT, amount=yen,
+                 fiscal_year=rules.fiscal_year_at(now), value_date=_today(now), project_id=project.id, memo=memo,
+                 now=now, actor=actor)
+
+
+def record_return(session: Session, *, project_id: int, amount: object, now: datetime, actor: Principal | None,
+                  memo: str | None = None) -> LedgerTransaction:
+    """Record money returned (返還) by a project; it goes back to the agency's available balance."""
+    _, agency = _project_for_ledger(session, project_id, actor)
+    yen = rules.parse_yen(amount)
+    return _post(session, agency=agency, kind=TransactionKind.RETURN, amount=yen,
+                 fiscal_year=rules.fiscal_year_at(now), value_date=_today(now), project_id=project_id, memo=memo,
+                 now=now, actor=actor)
+
+
+@dataclass(frozen=True)
+class AccountLine:
+    """One account in the reconciliation: cached balance and the sum of its postings."""
+
+    key: str
+    kind: str
+    project_id: int | None
+    balance: int
+    postings_sum: int
+
+    @property
+    def ok(self) -> bool:
+        """Return True when the cached balance equals the postings and is not overdrawn."""
+        non_negative = self.kind == AccountKind.SOURCE or self.balance >= 0
+        return self.balance == self.postings_sum and non_negative
+
+
+@dataclass(frozen=True)
+class YearLine:
+    """Totals of one agency and fiscal year by transaction kind."""
+
+    fiscal_year: int
+    tranche: int = 0
+    commitment: int = 0
+    release: int = 0
+    disbursement: int = 0
+    returned: int = 0
+
+
+@dataclass
+class AgencyReconciliation:
+    """One agency's ledger reconciliation (照合)."""
+
+    agency: str
+    accounts: list[AccountLine]
+    years: list[YearLine]
+    received: int  # tranches received (= − source balance)
+    available: int
+    committed: int
+    disbursed: int
+
+    @property
+    def sums_to_zero(self) -> bool:
+        """Return True when all the agency's account balances sum to zero (double entry)."""
+        return sum(a.balance for a in self.accounts) == 0
+
+    @property
+    def identity_holds(self) -> bool:
+        """Return True when received = available + committed + disbursed."""
+        return self.received == self.available + self.committed + self.disbursed
+
+
+@dataclass
+class Reconciliation:
+    """The whole fund's reconciliation report."""
+
+    agencies: list[AgencyReconciliation]
+    unbalanced_transactions: list[tuple[int, int]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Return True when every check passes."""
+        return not self.unbalanced_transactions and all(
+            a.sums_to_zero and a.identity_holds and all(line.ok for line in a.accounts) for a in self.agencies)
+
+
+def reconcile(session: Session, *, actor: Principal | None, agency_code: str | None = None) -> Reconciliation:
+    """Recompute every balance from the postings and check double entry and the fund identity."""
+    sums = repo.posting_sums_by_account(session)
+    agencies = [_agency(session, agency_code)] if agency_code else repo.agencies(session)
+    if actor is not None:
+        agencies = [a for a in agencies if policy.is_agency_staff(actor, a.organization_id)]
+        if agency_code and not agencies:
+            raise Forbidden("この台帳の閲覧権限がありません / You may not read this ledger")
+    result: list[AgencyReconciliation] = []
+    for agency in agencies:
+        lines = [AccountLine(a.key, a.kind, a.project_id, a.balance, sums.get(a.id, 0))
+                 for a in repo.accounts_of(session, agency.id)]
+        by_year: dict[int, dict[str, int]] = {}
+        for fy, kind, total in repo.totals_by_year(session, agency.id):
+            by_year.setdefault(fy, {})[kind] = total
+        years = [YearLine(fy, t.get("tranche", 0), t.get("commitment", 0), t.get("release", 0),
+                          t.get("disbursement", 0), t.get("return", 0)) for fy, t in sorted(by_year.items())]
+
+        def total(kind: str, lines: list[AccountLine] = lines) -> int:
+            return sum(a.balance for a in lines if a.kind == kind)
+
+        result.append(AgencyReconciliation(
+            agency=agency.code, accounts=lines, years=years, received=-total("source"),
+            available=total("available"), committed=total("committed"), disbursed=total("disbursed")))
+    return Reconciliation(agencies=result, unbalanced_transactions=repo.unbalanced_transactions(session))
+
+
+def list_transactions(session: Session, *, agency_code: str, actor: Principal,
+                      fiscal_year: int | None = None) -> list[LedgerTransaction]:
+    """Return an agency's ledger transactions (its staff only)."""
+    agency = _agency(session, agency_code)
+    _require_staff(actor, agency)
+    return repo.transactions(session, agency_id=agency.id, fiscal_year=fiscal_year)
+
+
+# ---------------------------------------------------------------------------------------------
+# Calls (F3)
+
+
+@dataclass(frozen=True)
+class DocumentInput:
+    """A document reference: a title and a file name or URL, optionally its SHA-256."""
+
+    title: str
+    filename: str | None = None
+    url: str | None = None
+    sha256: str | None = None
+
+
+def _add_documents(session: Session, owner_kind: str, owner_id: int, docs: Sequence[DocumentInput],
+                   now: datetime) -> None:
+    for i, doc in enumerate(docs):
+        title = _text(doc.title, f"documents[{i}].title", max_length=300)
+        if not (doc.filename or doc.url):
+            raise ValidationFailed(f"documents[{i}]: give a file name or a URL", field="documents")
+        if doc.url and not doc.url.startswith(("https://", "http://")):
+            raise ValidationFailed(f"documents[{i}]: URL must start with http(s)://", field="documents")
+        if doc.sha256 and not _SHA_RE.match(doc.sha256):
+            raise ValidationFailed(f"documents[{i}]: sha256 must be 64 lower-case hex digits", field="documents")
+        session.add(Document(owner_kind=owner_kind, owner_id=owner_id, title=title, filename=doc.filename,
+                             url=doc.url, sha256=doc.sha256, created_at=now))
+
+
+def create_call(
+    session: Session,
+    *,
+    agency_code: str,
+    code: str,
+    title_ja: str,
+    title_en: str,
+    project_type: str,
+    technology_codes: Sequence[str],
+    cap_yen: object,
+    first_fiscal_year: int,
+    period_years: int,
+    opens_at: datetime,
+    closes_at: datetime,
+    officer_id: int,
+    now: datetime,
+    actor: Principal | None,
+    description: str = "",
+    rubric: Sequence[Mapping[str, Any]] | None = None,
+    documents: Sequence[DocumentInput] = (),
+) -> Call:
+    """Create a call (公募) in draft; the agency's staff publish it."""
+    agency = _agency(session, agency_code)
+    if actor is not None:
+        _require_staff(actor, agency)
+    code_v = (code or "").strip()
+    if not _CODE_RE.match(code_v):
+        raise ValidationFailed("code: 1–40 letters, digits, '.', '_' or '-'", field="code")
+    if repo.call_by_code(session, code_v) is not None:
+        raise Conflict(f"a call with code {code_v!r} already exists", field="code")
+    try:
+        ptype = ProjectType(project_type)
+    except ValueError:
+        raise ValidationFailed(f"project_type must be one of {', '.join(p.value for p in ProjectType)} "
+                               "(project = プロジェクト型, individual = 個別研究型)", field="project_type") from None
+    techs = [c.strip() for c in technology_codes if c.strip()]
+    if not techs:
+        raise ValidationFailed("a call names at least one vision technology", field="technology_codes")
+    unknown = [c for c in techs if repo.technology_by_code(session, c) is None]
+    if unknown:
+        raise ValidationFailed(f"unknown technology code(s): {', '.join(unknown)}", field="technology_codes")
+    cap = rules.parse_yen(cap_yen, field="cap_yen")
+    fy = rules.check_fiscal_year(first_fiscal_year, field="first_fiscal_year")
+    if isinstance(period_years, bool) or not isinstance(period_years, int) or not 1 <= period_years <= 10:
+        raise ValidationFailed("period_years must be 1–10", field="period_years")
+    rules.check_call_window(_aware(opens_at, "opens_at"), _aware(closes_at, "closes_at"))
+    officer = accounts_repo.user_by_id(session, officer_id)
+    if officer is None or not officer.is_active or Role.OFFICER.value not in officer.roles:
+        raise ValidationFailed("officer_id must be an active ministry officer (所管省庁の担当官)", field="officer_id")
+    call = Call(
+        code=code_v, agency_id=agency.id, title_ja=_text(title_ja, "title_ja", max_length=300),
+        title_en=_text(title_en, "title_en", max_length=300, required=False) or title_ja.strip(),
+        description=_text(description, "description", max_length=20000, required=False), project_type=ptype.value,
+        technology_codes=techs, cap_yen=cap, first_fiscal_year=fy, period_years=period_years, opens_at=opens_at,
+        closes_at=closes_at, rubric=rules.check_rubric(rubric or rules.DEFAULT_RUBRIC), officer_id=officer.id,
+        state=CallState.DRAFT.value, created_by_id=actor.user_id if actor else None, created_at=now, updated_at=now,
+    )
+    session.add(call)
+    session.flush()
+    _add_documents(session, "call", call.id, documents, now)
+    session.flush()
+    _audit(session, AuditTag.PROGRAMME_CALL_CREATE, now=now, actor=actor, subject=f"call:{call.id}",
+           data={"code": call.code, "agency": agency.code, "cap_yen": cap, "project_type": ptype.value,
+                 "technologies": techs})
+    return call
+
+
+def _call_for_staff(session: Session, call_id: int, actor: Principal | None) -> tuple[Call, Agency]:
+    call = repo.call_by_id(session, call_id)
+    if call is None:
+        raise NotFound("call not found")
+    agency = repo.agency_by_id(session, call.agency_id)
+    assert agency is not None
+    if actor is not None:
+        require_visible(policy.can_see_call(actor, state=call.state, agency_org_id=agency.organization_id), "call")
+        _require_staff(actor, agency)
+    return call, agency
+
+
+def publish_call(session: Session, *, call_id: int, now: datetime, actor: Principal | None) -> Call:
+    """Publish a draft call; proposals are accepted between its open and close times."""
+    call, _ = _call_for_staff(session, call_id, actor)
+    if call.state != CallState.DRAFT:
+        raise Conflict(f"the call is already {call.state}", field="state")
+    call.state = CallState.PUBLISHED.value
+    call.updated_at = now
+    _audit(session, AuditTag.PROGRAMME_CALL_PUBLISH, now=now, actor=actor, subject=f"call:{call.id}")
+    return call
+
+
+def get_call(session: Session, *, call_id: int, actor: Principal) -> Call:
+    """Return a call the actor may see (404 otherwise)."""
+    call = repo.call_by_id(session, call_id)
+    agency = repo.agency_by_id(session, call.agency_id) if call else None
+    require_visible(call is not None and agency is not None and policy.can_see_call(
+        actor, state=call.state, agency_org_id=agency.organization_id), "call")
+    assert call is not None
+    return call
+
+
+def list_calls(session: Session, *, actor: Principal) -> list[Call]:
+    """Return the calls the actor may see, newest first."""
+    return repo.calls(session, policy.restrict_calls(select(Call).order_by(Call.id.desc()), actor))
+
+
+def call_documents(session: Session, *, call_id: int, actor: Principal) -> list[Document]:
+    """Return a visible call's documents."""
+    get_call(session, call_id=call_id, actor=actor)
+    return repo.documents(session, "call", call_id)
+
+
+def add_panel_member(session: Session, *, call_id: int, user_id: int, now: datetime,
+                     actor: Principal | None) -> PanelMember:
+    """Put a reviewer (審査委員) on a call's panel."""
+    call, _ = _call_for_staff(session, call_id, actor)
+    user = accounts_repo.user_by_id(session, user_id)
+    if user is None or not user.is_active or Role.REVIEWER.value not in user.roles:
+        raise ValidationFailed("panel members must be active users with the reviewer role", field="user_id")
+    if repo.panel_member(session, call.id, user.id) is not None:
+        raise Conflict("already on the panel", field="user_id")
+    row = PanelMember(call_id=call.id, user_id=user.id, added_at=now)
+    session.add(row)
+    session.flush()
+    _audit(session, AuditTag.PROGRAMME_PANEL_ADD, now=now, actor=actor, subject=f"call:{call.id}",
+           data={"user_id": user.id})
+    return row
+
+
+# ---------------------------------------------------------------------------------------------
+# Proposals (F3, F4)
+
+
+@dataclass(frozen=True)
+class TeamMemberInput:
+    """A team member: a platform user, or a name and organisation; researchers give an e-Rad number."""
+
+    name: str | None = None
+    user_id: int | None = None
+    organization_id: int | None = None
+    role: str = "member"
+    researcher_number: str | None = None
+
+
+_ERAD_RE = re.compile(r"^\d{8}$")
+
+
+def _standing(session: Session, proposal: Proposal, actor: Principal) -> policy.ProposalStanding:
+    call = repo.call_by_id(session, proposal.call_id)
+    assert call is not None
+    agency = repo.agency_by_id(session, call.agency_id)
+    assert agency is not None
+    team = repo.members(session, proposal.id)
+    declaration = repo.conflict(session, proposal.id, actor.user_id)
+    return policy.ProposalStanding(
+        proposer_id=proposal.proposer_id, proposer_org_id=proposal.organization_id,
+        team_user_ids=frozenset(m.user_id for m in team if m.user_id is not None),
+        team_org_ids=frozenset(m.organization_id for m in team if m.organization_id is not None),
+        agency_org_id=agency.organization_id,
+        on_panel=repo.panel_member(session, call.id, actor.user_id) is not None,
+        conflict=None if declaration is None else declaration.has_conflict,
+    )
+
+
+def submit_proposal(
+    session: Session,
+    *,
+    call_id: int,
+    title: str,
+    budget: Mapping[Any, Any],
+    now: datetime,
+    actor: Principal,
+    summary: str = "",
+    team: Sequence[TeamMemberInput] = (),
+    documents: Sequence[DocumentInput] = (),
+    core_technologies: str | None = None,
+    leak_prevention: str | None = None,
+) -> Proposal:
+    """Submit a proposal to an open call; every rule is checked before anything is written."""
+    if not actor.has(Permission.PROGRAMME_PROPOSE):
+        raise Forbidden("提案の権限がありません / You may not submit proposals")
+    call = get_call(session, call_id=call_id, actor=actor)
+    if call.state != CallState.PUBLISHED:
+        raise Conflict("the call is not accepting proposals", field="call_id")
+    rules.check_submission_time(opens_at=call.opens_at, closes_at=call.closes_at, now=now)
+    if repo.live_proposal_of(session, call.id, actor.user_id) is not None:
+        raise Conflict("you already submitted a proposal to this call; withdraw it first to submit again "
+                       "/ この公募には提出済みです", field="call_id")
+    title_v = _text(title, "title", max_length=300)
+    plan = rules.parse_budget_plan(budget)
+    total = rules.check_budget_plan(plan, first_fiscal_year=call.first_fiscal_year, period_years=call.period_years,
+                                    cap_yen=call.cap_yen)
+    rules.check_declaration(plan, core_technologies, leak_prevention)
+    members: list[ProposalMember] = []
+    seen_users: set[int] = {actor.user_id}
+    proposer = accounts_repo.user_by_id(session, actor.user_id)
+    assert proposer is not None
+    members.append(ProposalMember(user_id=proposer.id, organization_id=proposer.organization_id,
+                                  name=proposer.name_ja, role="lead", researcher_number=proposer.researcher_number))
+    for i, m in enumerate(team):
+        where = f"team[{i}]"
+        if m.role not in ("member", "collaborator"):
+            raise ValidationFailed(f"{where}: role must be member or collaborator", field="team")
+        if m.researcher_number and not _ERAD_RE.match(m.researcher_number):
+            raise ValidationFailed(f"{where}: e-Rad researcher number must be 8 digits", field="team")
+        if m.user_id is not None:
+            user = accounts_repo.user_by_id(session, m.user_id)
+            if user is None or not user.is_active:
+                raise ValidationFailed(f"{where}: user {m.user_id} does not exist", field="team")
+            if user.id in seen_users:
+                raise ValidationFailed(f"{where}: {user.name_ja} is listed twice", field="team")
+            seen_users.add(user.id)
+            members.append(ProposalMember(user_id=user.id, organization_id=user.organization_id, name=user.name_ja,
+                                          role=m.role, researcher_number=m.researcher_number or user.researcher_number))
+        else:
+            name = _text(m.name, f"{where}.name", max_length=200)
+            if m.organization_id is not None and accounts_repo.org_by_id(session, m.organization_id) is None:
+                raise ValidationFailed(f"{where}: organisation {m.organization_id} does not exist", field="team")
+            members.append(ProposalMember(user_id=None, organization_id=m.organization_id, name=name, role=m.role,
+                                          researcher_number=m.researcher_number))
+    proposal = Proposal(
+        call_id=call.id, proposer_id=actor.user_id, organization_id=actor.organization_id, title=title_v,
+        summary=_text(summary, "summary", max_length=20000, required=False), state=ProposalState.SUBMITTED.value,
+        total_yen=total, core_technologies=(core_technologies or "").strip() or None,
+        leak_prevention=(leak_prevention or "").strip() or None, submitted_at=now, withdrawn_at=None,
+        updated_at=now,
+    )
+    session.add(proposal)
+    session.flush()
+    for member in members:
+        member.proposal_id = proposal.id
+        session.add(member)
+    for fy, amount in sorted(plan.items()):
+        session.add(BudgetLine(proposal_id=proposal.id, fiscal_year=fy, amount=amount))
+    _add_documents(session, "proposal", proposal.id, documents, now)
+    session.flush()
+    _audit(session, AuditTag.PROGRAMME_PROPOSAL_SUBMIT, now=now, actor=actor, subject=f"proposal:{proposal.id}",
+           data={"call_id": call.id, "total_yen": total, "budget": {str(k): v for k, v in sorted(plan.items())},
+                 "declaration": rules.declaration_required(plan), "team": len(members)})
+    return proposal
+
+
+def _visible_proposal(session: Session, proposal_id: int, actor: Principal) -> tuple[Proposal,
+                                                                                     policy.ProposalStanding]:
+    proposal = repo.proposal_by_id(session, proposal_id)
+    if proposal is None:
+        raise NotFound("proposal not found")
+    standing = _standing(session, proposal, actor)
+    require_visible(policy.can_see_proposal(actor, standing), "proposal")
+    return proposal, standing
+
+
+def withdraw_proposal(session: Session, *, proposal_id: int, now: datetime, actor: Principal) -> Proposal:
+    """Withdraw one's own proposal before the panel decides."""
+    proposal, _ = _visible_proposal(session, proposal_id, actor)
+    if proposal.proposer_id != actor.user_id:
+        raise Forbidden("only the proposer may withdraw a proposal")
+    if proposal.state != ProposalState.SUBMITTED:
+        raise Conflict(f"the proposal is {proposal.state}", field="state")
+    proposal.state = ProposalState.WITHDRAWN.value
+    proposal.withdrawn_at = now
+    proposal.updated_at = now
+    _audit(session, AuditTag.PROGRAMME_PROPOSAL_WITHDRAW, now=now, actor=actor, subject=f"proposal:{proposal.id}")
+    return proposal
+
+
+@dataclass
+class ProposalView:
+    """A proposal with its team, budget plan, documents and (for staff) scores."""
+
+    proposal: Proposal
+    call: Call
+    team: list[ProposalMember]
+    budget: list[BudgetLine]
+    documents: list[Document]
+    declaration_required: bool
+    scores: list[Score] = field(default_factory=list)
+    decision: PanelDecision | None = None
+
+
+def get_proposal(session: Session, *, proposal_id: int, actor: Principal, now: datetime) -> ProposalView:
+    """Return a proposal the actor may see (404 otherwise); reviewers' reads are audited (I8)."""
+    proposal, standing = _visible_proposal(session, proposal_id, actor)
+    call = repo.call_by_id(session, proposal.call_id)
+    assert call is not None
+    lines = repo.budget(session, proposal.id)
+    view = ProposalView(proposal=proposal, call=call, team=repo.members(session, proposal.id), budget=lines,
+                        documents=repo.documents(session, "proposal", proposal.id),
+                        declaration_required=rules.declaration_required({b.fiscal_year: b.amount for b in lines}),
+                        decision=repo.decision(session, proposal.id))
+    if policy.is_agency_staff(actor, standing.agency_org_id):
+        view.scores = repo.scores(session, proposal.id)
+    elif policy.can_review(actor, standing):
+        own = repo.score(session, proposal.id, actor.user_id)
+        view.scores = [own] if own else []
+    if not policy.is_applicant(actor, standing):
+        _audit(session, AuditTag.PROGRAMME_PROPOSAL_READ, now=now, actor=actor, subject=f"proposal:{proposal.id}")
+    return view
+
+
+def list_proposals(session: Session, *, actor: Principal, call_id: int | None = None) -> list[Proposal]:
+    """Return the proposals the actor may see (applicants: their own; staff: their agency's; reviewers: cleared)."""
+    return repo.proposals(session, policy.visible_proposals(actor, call_id=call_id))
+
+
+def review_queue(session: Session, *, actor: Principal, call_id: int | None = None) -> list[Proposal]:
+    """Return the proposals a panel reviewer may declare conflicts on (title and organisation only)."""
+    stmt = select(Proposal).where(Proposal.state != ProposalState.WITHDRAWN.value).order_by(Proposal.id)
+    if call_id is not None:
+        stmt = stmt.where(Proposal.call_id == call_id)
+    return repo.proposals(session, policy.restrict_declarable(stmt, actor))
+
+
+# ---------------------------------------------------------------------------------------------
+# Review
+
+
+def declare_conflict(session: Session, *, proposal_id: int, has_conflict: bool, now: datetime, actor: Principal,
+                     reason: str | None = None) -> ConflictDeclaration:
+    """Declare (利益相反申告) whether one has a conflict of interest with a proposal; final once made."""
+    proposal = repo.proposal_by_id(session, proposal_id)
+    if proposal is None:
+        raise NotFound("proposal not found")
+    standing = _standing(session, proposal, actor)
+    require_visible(policy.can_declare_conflict(actor, standing), "proposal")
+    if standing.conflict is not None:
+        raise Conflict("you have already declared for this proposal", field="has_conflict")
+    reason_v = _text(reason, "reason", max_length=2000, required=has_conflict) or None
+    row = ConflictDeclaration(proposal_id=proposal.id, reviewer_id=actor.user_id, has_conflict=has_conflict,
+                              reason=reason_v, declared_at=now)
+    session.add(row)
+    session.flush()
+    _audit(session, AuditTag.PROGRAMME_CONFLICT_DECLARE, now=now, actor=actor, subject=f"proposal:{proposal.id}",
+           data={"has_conflict": has_conflict})
+    return row
+
+
+def score_proposal(session: Session, *, proposal_id: int, scores: Mapping[str, object], now: datetime,
+                   actor: Principal, comment: str | None = None) -> Score:
+    """Score a proposal against the call's rubric (an unconflicted panel reviewer; replaces an earlier score)."""
+    proposal = repo.proposal_by_id(session, proposal_id)
+    if proposal is None:
+        raise NotFound("proposal not found")
+    standing = _standing(session, proposal, actor)
+    require_visible(policy.can_review(actor, standing) or policy.can_see_proposal(actor, standing), "proposal")
+    if not policy.can_review(actor, standing):
+        raise Forbidden("only panel reviewers without a conflict of interest may score")
+    if proposal.state != ProposalState.SUBMITTED:
+        raise Conflict(f"the proposal is {proposal.state}; scoring is closed", field="state")
+    call = repo.call_by_id(session, proposal.call_id)
+    assert call is not None
+    total = rules.weighted_score(call.rubric, scores)
+    row = repo.score(session, proposal.id, actor.user_id)
+    if row is None:
+        row = Score(proposal_id=proposal.id, reviewer_id=actor.user_id, scores={}, total=0.0, submitted_at=now)
+        session.add(row)
+    row.scores = {str(k): int(v) for k, v in scores.items()}  # type: ignore[call-overload]
+    row.total = total
+    row.comment = _text(comment, "comment", max_length=5000, required=False) or None
+    row.submitted_at = now
+    session.flush()
+    _audit(session, AuditTag.PROGRAMME_PROPOSAL_SCORE, now=now, actor=actor, subject=f"proposal:{proposal.id}",
+           data={"total": total})
+    return row
+
+
+def decide(session: Session, *, proposal_id: int, outcome: str, reason: str, now: datetime, actor: Principal,
+           councils: CouncilGateway) -> PanelDecision:
+    """Record the panel decision; adoption (採択) creates the project and opens its council (C2)."""
+    proposal = repo.proposal_for_update(session, proposal_id)
+    if proposal is None:
+        raise NotFound("proposal not found")
+    standing = _standing(session, proposal, actor)
+    require_visible(policy.can_see_proposal(actor, standing), "proposal")
+    if not policy.can_manage_call(actor, standing.agency_org_id):
+        raise Forbidden("only the agency's staff record panel decisions")
+    try:
+        result = Outcome(outcome)
+    except ValueError:
+        raise ValidationFailed("outcome must be adopt or reject", field="outcome") from None
+    if proposal.state != ProposalState.SUBMITTED:
+        raise Conflict(f"the proposal is {proposal.state}", field="state")
+    call = repo.call_by_id(session, proposal.call_id)
+    assert call is not None
+    if now <= call.closes_at:
+        raise Conflict("decisions are made after the call closes / 締切後に審査結果を登録してください", field="state")
+    reason_v = _text(reason, "reason", max_length=5000)
+    all_scores = repo.scores(session, proposal.id)
+    if result is Outcome.ADOPT and not all_scores:
+        raise Conflict("a proposal is adopted only after at least one review score", field="outcome")
+    mean = round(sum(s.total for s in all_scores) / len(all_scores), 3) if all_scores else None
+    row = PanelDecision(proposal_id=proposal.id, outcome=result.value, reason=reason_v, mean_score=mean,
+                        decided_by_id=actor.user_id, decided_at=now)
+    session.add(row)
+    proposal.state = (ProposalState.ADOPTED if result is Outcome.ADOPT else ProposalState.REJECTED).value
+    proposal.updated_at = now
+    session.flush()
+    _audit(session, AuditTag.PROGRAMME_DECISION_RECORD, now=now, actor=actor, subject=f"proposal:{proposal.id}",
+           data={"outcome": result.value, "mean_score": mean})
+    if result is Outcome.ADOPT:
+        _create_project(session, proposal=proposal, call=call, now=now, actor=actor, councils=councils)
+    return row
+
+
+# ---------------------------------------------------------------------------------------------
+# Projects (C2)
+
+
+def _create_project(session: Session, *, proposal: Proposal, call: Call, now: datetime, actor: Principal,
+                    councils: CouncilGateway) -> Project:
+    plan = {b.fiscal_year: b.amount for b in repo.budget(session, proposal.id)}
+    required = rules.declaration_required(plan)
+    project = Project(
+        proposal_id=proposal.id, call_id=call.id, agency_id=call.agency_id, title=proposal.title,
+        lead_id=proposal.proposer_id, organization_id=proposal.organization_id, council_id=None,
+        state=ProjectState.ACTIVE.value, declaration_required=required,
+        declaration_review_due=rules.add_months(_today(now), rules.DECLARATION_REVIEW_MONTHS) if required else None,
+        adopted_at=now, updated_at=now,
+    )
+    session.add(project)
+    session.flush()
+    _audit(session, AuditTag.PROGRAMME_PROJECT_CREATE, now=now, actor=actor, subject=f"project:{project.id}",
+           data={"proposal_id": proposal.id, "call_id": call.id, "declaration_required": required})
+    researchers = sorted({m.user_id for m in repo.members(session, proposal.id) if m.user_id is not None})
+    # C2: adoption opens the council proposal automatically (必置).
+    council_id = councils.open_for_project(
+        session, project_id=project.id, title=project.title,
+        purpose=f"K Program 研究開発プロジェクト「{project.title}」の伴走支援（経済安全保障推進法第62条）",
+        technology=", ".join(call.technology_codes) or None, founders=researchers, proposer_id=call.officer_id,
+        now=now, actor=actor)
+    project.council_id = council_id
+    _audit(session, AuditTag.PROGRAMME_PROJECT_COUNCIL_OPEN, now=now, actor=actor, subject=f"project:{project.id}",
+           data={"council_id": council_id, "proposer_id": call.officer_id, "founders": researchers})
+    return project
+
+
+def _project_team(session: Session, project: Project) -> frozenset[int]:
+    return frozenset(m.user_id for m in repo.members(session, project.proposal_id) if m.user_id is not None)
+
+
+def _visible_project(session: Session, project: Project | None, actor: Principal) -> Project:
+    if project is None:
+        raise NotFound("project not found")
+    call = repo.call_by_id(session, project.call_id)
+    agency = repo.agency_by_id(session, project.agency_id)
+    assert call is not None and agency is not None
+    require_visible(policy.can_see_project(actor, team_user_ids=_project_team(session, project) | {project.lead_id},
+                                           officer_id=call.officer_id, agency_org_id=agency.organization_id),
+                    "project")
+    return project
+
+
+@dataclass
+class ProjectView:
+    """A project with its milestones, ledger position and council state."""
+
+    project: Project
+    milestones: list[Milestone]
+    plan: dict[int, int]
+    committed: int
+    disbursed: int
+    council_established: bool
+    declaration_reviews: list[DeclarationReview]
+
+
+def get_project(session: Session, *, project_id: int, actor: Principal, councils: CouncilGateway) -> ProjectView:
+    """Return a project the actor may see (404 otherwise)."""
+    project = _visible_project(session, repo.project_by_id(session, project_id), actor)
+    agency = repo.agency_by_id(session, project.agency_id)
+    assert agency is not None
+    committed = repo.account_by_key(session, rules.account_key(agency.code, "committed", project.id))
+    disbursed = repo.account_by_key(session, rules.account_key(agency.code, "disbursed", project.id))
+    return ProjectView(
+        project=project, milestones=repo.milestones(session, project.id),
+        plan={b.fiscal_year: b.amount for b in repo.budget(session, project.proposal_id)},
+        committed=committed.balance if committed else 0, disbursed=disbursed.balance if disbursed else 0,
+        council_established=project.council_id is not None and councils.is_established(session, project.council_id),
+        declaration_reviews=repo.declaration_reviews(session, project.id),
+    )
+
+
+def list_projects(session: Session, *, actor: Principal) -> list[Project]:
+    """Return the projects the actor may see."""
+    return repo.projects(session, policy.restrict_projects(select(Project).order_by(Project.id), actor))
+
+
+def _staff_project(session: Session, project_id: int, actor: Principal) -> Project:
+    project = _visible_project(session, repo.project_by_id(session, project_id), actor)
+    agency = repo.agency_by_id(session, project.agency_id)
+    assert agency is not None
+    _require_staff(actor, agency)
+    return project
+
+
+def add_milestone(session: Session, *, project_id: int, title: str, due_on: date, now: datetime,
+                  actor: Principal) -> Milestone:
+    """Add a milestone (the agency's staff); it must fall within the project's plan period."""
+    project = _staff_project(session, project_id, actor)
+    plan = sorted(b.fiscal_year for b in repo.budget(session, project.proposal_id))
+    first, last = rules.fiscal_year_bounds(plan[0])[0], rules.fiscal_year_bounds(plan[-1])[1]
+    if not first <= due_on <= last:
+        raise ValidationFailed(f"due_on {due_on.isoformat()} is outside the project period "
+                               f"{first.isoformat()}..{last.isoformat()}", field="due_on")
+    row = Milestone(project_id=project.id, title=_text(title, "title", max_length=300), due_on=due_on,
+                    status=MilestoneStatus.PLANNED.value, created_at=now)
+    session.add(row)
+    session.flush()
+    _audit(session, AuditTag.PROGRAMME_MILESTONE_ADD, now=now, actor=actor, subject=f"project:{project.id}",
+           data={"milestone_id": row.id, "due_on": due_on.isoformat()})
+    return row
+
+
+def set_milestone_status(session: Session, *, project_id: int, milestone_id: int, status: str, now: datetime,
+                         actor: Principal, note: str | None = None) -> Milestone:
+    """Mark a milestone achieved or missed (stage-gate evaluation by the agency's staff)."""
+    project = _staff_project(session, project_id, actor)
+    row = repo.milestone(session, project.id, milestone_id)
+    require_visible(row is not None, "milestone")
+    assert row is not None
+    try:
+        value = MilestoneStatus(status)
+    except ValueError:
+        raise ValidationFailed("status must be planned, achieved or missed", field="status") from None
+    row.status = value.value
+    row.note = _text(note, "note", max_length=5000, required=False) or None
+    row.achieved_at = now if value is MilestoneStatus.ACHIEVED else None
+    _audit(session, AuditTag.PROGRAMME_MILESTONE_UPDATE, now=now, actor=actor, subject=f"project:{project.id}",
+           data={"milestone_id": row.id, "status": value.value})
+    return row
+
+
+def review_declaration(session: Session, *, project_id: int, outcome: str, note: str, now: datetime,
+                       actor: Principal) -> DeclarationReview:
+    """Record the periodic review of a project's F4 declaration and set the next due date."""
+    project = _staff_project(session, project_id, actor)
+    if not project.declaration_required:
+        raise Conflict("this project's plan stays below ¥1bn a year; it has no declaration to review",
+                       field="project_id")
+    if outcome not in ("adequate", "needs_action"):
+        raise ValidationFailed("outcome must be adequate or needs_action", field="outcome")
+    next_due = rules.add_months(_today(now), rules.DECLARATION_REVIEW_MONTHS)
+    row = DeclarationReview(project_id=project.id, outcome=outcome, note=_text(note, "note", max_length=5000),
+                            reviewer_id=actor.user_id, reviewed_at=now, next_due=next_due)
+    session.add(row)
+    project.declaration_review_due = next_due
+    project.updated_at = now
+    session.flush()
+    _audit(session, AuditTag.PROGRAMME_DECLARATION_REVIEW, now=now, actor=actor, subject=f"project:{project.id}",
+           data={"outcome": outcome, "next_due": next_due.isoformat()})
+    return row

@@ -1,0 +1,238 @@
+"""Model-based test of membership, consent and pledge transitions (C1, C3, I7).
+
+After every step the access invariant must hold for every person:
+
+    a person reads non-public council content  ⇔  current member
+        ∧ pledge for the duty version in force ∧ second factor ∧ council established or active
+
+and the council's public page is visible exactly to current members and people with a pending
+consent. Each example builds a fresh council inside a savepoint that is rolled back afterwards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
+from sqlalchemy.orm import Session
+
+from banso.accounts import service as accounts
+from banso.authz.principal import AuthMethod, Principal
+from banso.councils import service
+from banso.kit.clock import FakeClock
+from banso.kit.errors import BansoError, NotFound
+from tests.conftest import Factory, Person
+
+OPERATING = {"established", "active"}
+POOL = ("p0", "p1", "p2", "p3")  # p0 chair and p1 member found the council; p2, p3 may be invited
+
+
+@dataclass
+class Model:
+    """What the council should look like."""
+
+    state: str = "proposed"
+    deadline: datetime | None = None
+    founding: dict[str, str] = field(default_factory=dict)  # name -> pending/consented/declined/expired
+    member: dict[str, bool] = field(default_factory=dict)
+    invites: dict[str, datetime] = field(default_factory=dict)  # pending join consents
+    pledges: dict[str, set[int]] = field(default_factory=dict)  # duty versions signed
+    mfa: dict[str, bool] = field(default_factory=dict)
+    bylaws_version: int = 1
+    duty_version: int = 1
+
+    def readable(self, name: str) -> bool:
+        return (self.member.get(name, False) and self.duty_version in self.pledges.get(name, set())
+                and self.mfa.get(name, False) and self.state in OPERATING)
+
+    def visible(self, name: str) -> bool:
+        pending_founding = self.founding.get(name) == "pending"
+        return self.member.get(name, False) or name in self.invites or pending_founding
+
+
+def test_access_invariant_holds_after_every_step(db: Session, factory: Factory, clock: FakeClock) -> None:
+    people: dict[str, Person] = {"officer": factory.person(roles=("officer",)), "outsider": factory.person()}
+    for name in POOL:
+        people[name] = factory.person()
+    db.flush()
+    start = clock.now()
+
+    class CouncilMachine(RuleBasedStateMachine):
+        def __init__(self) -> None:
+            super().__init__()
+            self.savepoint = db.begin_nested()
+            self.clock = FakeClock(start)
+            self.m = Model(mfa={n: True for n in people})
+            self.m.deadline = start + timedelta(days=10)
+            council = service.propose(
+                db, actor=self.who("officer"), now=self.clock.now(), title_ja="状態機械 協議会", title_en="SM",
+                purpose="検証", technology="検証技術", consent_deadline=self.m.deadline,
+                founders=[service.FounderSpec(people["p0"].user.id, "chair"),
+                          service.FounderSpec(people["p1"].user.id, "member")],
+                required_person_ids=[people["p0"].user.id])
+            self.cid = council.id
+            self.m.founding = {"officer": "consented", "p0": "pending", "p1": "pending"}
+            self.m.member = {"officer": True, "p0": True, "p1": True}
+
+        def teardown(self) -> None:
+            self.savepoint.rollback()
+            # ids are reused after a rollback: forget this example's objects so the next starts clean
+            db.expunge_all()
+
+        # -- helpers ------------------------------------------------------------------------
+
+        def who(self, name: str) -> Principal:
+            mfa = self.m.mfa[name] if hasattr(self, "m") else True
+            return accounts.principal_for(people[name].user, method=AuthMethod.SESSION, mfa=mfa)
+
+        def attempt(self, fn, expect_ok: bool, **kwargs) -> bool:  # type: ignore[no-untyped-def]
+            """Run a service call in a savepoint; its success must match the model's prediction."""
+            try:
+                with db.begin_nested():
+                    fn(db, now=self.clock.now(), **kwargs)
+            except BansoError as exc:
+                assert not expect_ok, f"{fn.__name__} refused unexpectedly: {exc.message}"
+                return False
+            assert expect_ok, f"{fn.__name__} succeeded but the model expected a refusal"
+            return True
+
+        def _establish_or_lapse(self) -> None:
+            if self.m.state != "proposed":
+                return
+            if "declined" in self.m.founding.values():
+                self._lapse()
+            elif all(v == "consented" for v in self.m.founding.values()):
+                self.m.state = "established"
+
+        def _lapse(self) -> None:
+            self.m.state = "lapsed"
+            for k, v in self.m.founding.items():
+                if v == "pending":
+                    self.m.founding[k] = "expired"
+
+        def _officer_pledged(self) -> None:
+            if self.m.state in OPERATING and self.m.duty_version not in self.m.pledges.get("officer", set()):
+                self.attempt(service.sign_pledge, True, council_id=self.cid, actor=self.who("officer"),
+                             bylaws_version=self.m.bylaws_version)
+                self.m.pledges.setdefault("officer", set()).add(self.m.duty_version)
+
+        # -- rules --------------------------------------------------------------------------
+
+        @rule(name=st.sampled_from(POOL), agree=st.booleans())
+        def answer(self, name: str, agree: bool) -> None:
+            now = self.clock.now()
+            founding = self.m.founding.get(name) == "pending"
+            invited = name in self.m.invites
+            if founding:
+                ok = now < self.m.deadline and self.m.state == "proposed"  # type: ignore[operator]
+            elif invited:
+                ok = now < self.m.invites[name] and self.m.state in OPERATING
+            else:
+                ok = False
+            self.attempt(service.consent, ok, council_id=self.cid, actor=self.who(name),
+                         decision="consent" if agree else "decline", reason=None if agree else "都合により")
+            if not ok:
+                return
+            if founding:
+                self.m.founding[name] = "consented" if agree else "declined"
+                self._establish_or_lapse()
+            else:
+                del self.m.invites[name]
+                if agree:
+                    self.m.member[name] = True
+
+        @rule(name=st.sampled_from(POOL))
+        def invite(self, name: str) -> None:
+            self._officer_pledged()
+            ok = self.m.state in OPERATING and not self.m.member.get(name) and name not in self.m.invites
+            deadline = self.clock.now() + timedelta(days=5)
+            if self.attempt(service.invite, ok, council_id=self.cid, actor=self.who("officer"),
+                            user_id=people[name].user.id, role="member", deadline=deadline):
+                self.m.invites[name] = deadline
+
+        @rule(name=st.sampled_from(POOL))
+        def leave(self, name: str) -> None:
+            ok = self.m.member.get(name, False)
+            if self.attempt(service.leave, ok, council_id=self.cid, actor=self.who(name)):
+                self.m.member[name] = False
+
+        @rule(name=st.sampled_from(POOL), stale=st.booleans())
+        def sign(self, name: str, stale: bool) -> None:
+            offered = self.m.bylaws_version - (1 if stale else 0)
+            ok = (self.m.member.get(name, False) and self.m.mfa[name]
+                  and self.m.state in {"proposed", "established", "active"}
+                  and not stale and self.m.duty_version not in self.m.pledges.get(name, set()))
+            if self.attempt(service.sign_pledge, ok, council_id=self.cid, actor=self.who(name),
+                            bylaws_version=offered):
+                self.m.pledges.setdefault(name, set()).add(self.m.duty_version)
+
+        @rule(changes_duty=st.booleans())
+        def amend(self, changes_duty: bool) -> None:
+            ok = self.m.state in OPERATING
+            current = self.m.bylaws_version
+            text = f"規約 第{current + 1}版\n第6条 守秘義務（改正{current + 1}）"
+            if self.attempt(service.amend_bylaws, ok, council_id=self.cid, actor=self.who("officer"), text=text,
+                            summary=f"改正{current + 1}", changes_duty=changes_duty):
+                self.m.bylaws_version += 1
+                if changes_duty:
+                    self.m.duty_version = self.m.bylaws_version
+
+        @rule()
+        def activate(self) -> None:
+            if self.attempt(service.activate, self.m.state == "established", council_id=self.cid,
+                            actor=self.who("officer")):
+                self.m.state = "active"
+
+        @precondition(lambda self: self.m.state in OPERATING)
+        @rule(data=st.data())
+        def dissolve(self, data: st.DataObject) -> None:
+            if data.draw(st.integers(0, 3)) == 0:  # rarely: it ends the interesting part
+                self.attempt(service.dissolve, True, council_id=self.cid, actor=self.who("officer"), reason="終了")
+                self.m.state = "dissolved"
+
+        @rule(name=st.sampled_from(POOL))
+        def toggle_second_factor(self, name: str) -> None:
+            self.m.mfa[name] = not self.m.mfa[name]
+
+        @rule(days=st.integers(1, 6))
+        def advance_clock_and_run_job(self, days: int) -> None:
+            now = self.clock.advance(days=days)
+            with db.begin_nested():
+                service.run_due_councils(db, now=now)
+            if self.m.state == "proposed" and now >= self.m.deadline:  # type: ignore[operator]
+                self._lapse()
+            for name, deadline in list(self.m.invites.items()):
+                if now >= deadline:
+                    del self.m.invites[name]
+
+        # -- the invariant --------------------------------------------------------------------
+
+        @invariant()
+        def access_matches_the_model(self) -> None:
+            for name in people:
+                actor = self.who(name)
+                expected = self.m.readable(name)
+                assert service.can_read_content(db, council_id=self.cid, actor=actor) == expected, (name, self.m)
+                try:
+                    service.list_decisions(db, council_id=self.cid, actor=actor)
+                    reads = True
+                except NotFound:
+                    reads = False
+                assert reads == expected, (name, self.m)
+                try:
+                    service.get_council(db, council_id=self.cid, actor=actor)
+                    sees = True
+                except NotFound:
+                    sees = False
+                assert sees == self.m.visible(name), (name, "public page", self.m)
+                listed = self.cid in [c.id for c in service.list_councils(db, actor=actor)]
+                assert listed == sees, (name, "list", self.m)
+
+    run_state_machine_as_test(
+        CouncilMachine,
+        settings=settings(max_examples=20, stateful_step_count=20, deadline=None, derandomize=True,
+                          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]),
+    )
