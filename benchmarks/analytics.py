@@ -90,6 +90,7 @@ def step(name: str, a: argparse.Namespace) -> dict[str, Any]:
         runpy.run_path(str(ROOT / "benchmarks" / "baseline_pandas.py"), run_name="__main__")
     out["seconds"] = time.perf_counter() - t0
     out["peak_rss_mb"] = _rss_mb()
+    out["loadavg_1m_at_end"] = os.getloadavg()[0]  # the machine is shared: other load skews timings
     return out
 
 

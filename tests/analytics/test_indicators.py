@@ -114,7 +114,10 @@ def test_invariants_on_synthetic_store(synth_store: Path, tmp_path: Path) -> Non
     ind = run.indicators.to_pylist()
     assert ind
     path = synth_store / "works.parquet"
-    member = ex.membership(ex.in_window(ibis.duckdb.connect().read_parquet(str(path)), win), techs).to_pyarrow()
+    con = ibis.duckdb.connect()
+    texts = con.read_parquet(str(synth_store / "parts" / "*.parquet"))
+    member = ex.membership(ex.in_window(con.read_parquet(str(path)), win), techs,
+                           texts=ex.in_window(texts, win)).to_pyarrow()
     known = dict(duckdb.sql(f"SELECT work_id, len(countries) > 0 FROM '{path}'").fetchall())
     per_tech_known: dict[str, int] = defaultdict(int)
     for r in member.to_pylist():
@@ -273,3 +276,20 @@ def test_regex_literal_escapes_metacharacters() -> None:
     t = ibis.memtable({"text": ["uses c++ (v2) here", "uses cxx v2"]})
     pat = ex.regex_literal("c++ (v2)")
     assert t.filter(t.text.re_search(pat)).count().execute() == 1
+
+
+def test_membership_cache_is_reused_and_invalidated(hand_store: Path) -> None:
+    import shutil
+
+    shutil.rmtree(hand_store / "cache", ignore_errors=True)
+    first = compute(hand_store, TECHS, ex.Window(2019, 2020))
+    again = compute(hand_store, TECHS, ex.Window(2019, 2020))
+    assert (first.membership_cached, again.membership_cached) == (False, True)
+    assert first.indicators.equals(again.indicators)
+    other = parse_technologies({"technologies": [
+        {"id": "q", "name_ja": "量子", "name_en": "Quantum", "topics": ["T100"]}]})  # no keyword now
+    run = compute(hand_store, other, ex.Window(2019, 2020))
+    assert not run.membership_cached
+    # Without the keyword "qubit", W4 (CN, US) no longer belongs to q.
+    assert _by(run.indicators, "technology", "country")[("q", "CN")]["papers_whole"] == 1
+    assert not compute(hand_store, TECHS, ex.Window(2019, 2020), use_cache=False).membership_cached

@@ -27,7 +27,7 @@ from tests.authz.access import AccessTestSet, Arranged
 from tests.conftest import Factory
 from tests.councils.conftest import establish
 
-PUBLIC = {**AccessTestSet.expected, "member_without_pledge": 200}
+PUBLIC: dict[str, int | None] = {**AccessTestSet.expected, "member_without_pledge": 200}
 
 
 class CouncilAccess(AccessTestSet):
@@ -176,7 +176,7 @@ class TestPledgePdf(CouncilAccess):
 
     path = "/api/v1/councils/{council_id}/pledges/{pledge_id}/pdf"
     # the signer is member_in_scope; everybody else must not learn the pledge exists
-    expected = {**AccessTestSet.expected}
+    expected: ClassVar[dict[str, int | None]] = {**AccessTestSet.expected}
 
     def check(self, response: httpx.Response, arranged: Arranged) -> None:
         assert response.headers["content-type"] == "application/pdf"

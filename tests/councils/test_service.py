@@ -15,7 +15,7 @@ from banso.councils.files import FakeFileStore
 from banso.kit.clock import FakeClock
 from banso.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from tests.conftest import Factory
-from tests.councils.conftest import Cast, audit_count, establish, propose
+from tests.councils.conftest import audit_count, establish, propose
 
 TABLES = (m.Council, m.BylawsVersion, m.Consent, m.Membership, m.Pledge, m.Meeting, m.AgendaItem,
           m.MeetingAttendance, m.Decision, m.ActionItem, m.MaterialRequest, m.MaterialFile)
@@ -52,9 +52,10 @@ def test_propose_creates_council_bylaws_consents_and_audit(factory: Factory, db:
 
 
 def _propose_kwargs(cast_people: dict[str, Any], clock: FakeClock, **over: Any) -> dict[str, Any]:
-    base = dict(title_ja="試験協議会", title_en="Test", purpose="目的", technology="技術",
-                consent_deadline=clock.now() + timedelta(days=7),
-                founders=[service.FounderSpec(cast_people["r"].user.id, "member")])
+    base: dict[str, Any] = {
+        "title_ja": "試験協議会", "title_en": "Test", "purpose": "目的", "technology": "技術",
+        "consent_deadline": clock.now() + timedelta(days=7),
+        "founders": [service.FounderSpec(cast_people["r"].user.id, "member")]}
     base.update(over)
     return base
 
@@ -468,7 +469,7 @@ def test_material_request_answer_with_files(factory: Factory, db: Session, clock
                                   files=[service.UploadedFile("../動向.csv", "text/csv", "国,論文数\nJP,10\n".encode())],
                                   store=store)
     assert view.request.status == "answered" and [f.filename for f in view.files] == ["動向.csv"]
-    row, data = service.read_file(db, council_id=cid, request_id=req.id, file_id=view.files[0].id,
+    _row, data = service.read_file(db, council_id=cid, request_id=req.id, file_id=view.files[0].id,
                                   actor=cast.company.principal(), now=clock.now(), store=store)
     assert data.decode().startswith("国,論文数")
     assert audit_count(db, "council:file:download") == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -16,10 +17,11 @@ import pyarrow.parquet as pq
 
 from banso.analytics import expressions as ex
 from banso.analytics.errors import AnalyticsError
-from banso.analytics.ingest import store_works_path
+from banso.analytics.ingest import StorePaths, store_paths
 from banso.analytics.technologies import TechnologySet
 
 ENGINES = ("duckdb", "spark")
+MEMBERSHIP_VERSION = 1
 _SPARK: Any = None
 
 
@@ -56,8 +58,53 @@ def connect(engine: str) -> Any:
 
 
 def open_works(con: Any, store: Path) -> Any:
-    """Return the store's works as an Ibis table on ``con``."""
-    return con.read_parquet(str(store_works_path(store)))
+    """Return the store's works (without texts) as an Ibis table on ``con``."""
+    return con.read_parquet(str(store_paths(store).works))
+
+
+def open_texts(con: Any, engine: str, paths: StorePaths) -> Any:
+    """Return the store's texts (``work_id``, version keys, ``publication_year``, ``text``)."""
+    src = paths.parts_glob if engine == "duckdb" else str(paths.parts_dir)
+    t = con.read_parquet(src)
+    return t.select("work_id", "partition_date", "part_seq", "publication_year", "text")
+
+
+def _membership_key(technologies: TechnologySet, window: ex.Window, paths: StorePaths) -> str:
+    spec = [(t.id, t.topics, t.keywords) for t in technologies.technologies]
+    raw = json.dumps([spec, window.start, window.end, paths.stamp, MEMBERSHIP_VERSION])
+    return hashlib.sha256(raw.encode()).hexdigest()[:24]
+
+
+def membership_table(
+    con: Any, engine: str, store: Path, works: Any, technologies: TechnologySet, window: ex.Window,
+    *, use_cache: bool = True,
+) -> tuple[Any, bool]:
+    """Return the window's (work_id, technology) table, from the store's cache when it is there.
+
+    Keyword matching reads every text of the window, so its result is cached in
+    ``STORE/cache/membership-<key>.parquet``; the key covers the technology definitions, the window
+    and the store's contents, so any change computes it afresh.
+    """
+    paths = store_paths(store)
+    cache = store / "cache" / f"membership-{_membership_key(technologies, window, paths)}.parquet"
+    if use_cache and cache.is_file():
+        return con.read_parquet(str(cache)), True
+    ww = ex.in_window(works, window)
+    texts = ex.in_window(open_texts(con, engine, paths), window)
+    # Keep only the text of the version the store kept (a work may sit in several parts).
+    texts = texts.semi_join(ww, ["work_id", "partition_date", "part_seq"])
+    member = _to_arrow(ex.membership(ww, technologies, texts=texts))
+    try:
+        cache.parent.mkdir(exist_ok=True)
+        tmp = cache.with_name("." + cache.name + ".tmp")
+        pq.write_table(member, tmp)
+        os.replace(tmp, cache)
+        for old in cache.parent.glob("membership-*.parquet"):
+            if old != cache and old.stat().st_mtime < time.time() - 7 * 86400:
+                old.unlink()  # a week-old entry for another key
+    except OSError:
+        return ibis.memtable(member), False  # read-only store: no cache
+    return con.read_parquet(str(cache)), False
 
 
 @dataclass
@@ -71,6 +118,7 @@ class IndicatorRun:
     store_works: int
     seconds: float
     warnings: list[str] = field(default_factory=list)
+    membership_cached: bool = False
 
     def summary(self) -> dict[str, Any]:
         """Return a JSON-serialisable summary (written as summary.json)."""
@@ -108,6 +156,7 @@ def compute(
     top10: str = "leiden",
     thresholds: ex.MonopolyThresholds | None = None,
     focus_country: str = "JP",
+    use_cache: bool = True,
 ) -> IndicatorRun:
     """Compute both tables from the store on ``engine``; raise a clear error for an empty window."""
     if top10 not in ex.TOP10_METHODS:
@@ -129,17 +178,15 @@ def compute(
             f"no works published in the window {window.start}:{window.end} "
             f"(the store has {stats['store_works']} works, years {lo}–{hi})"
         )
-    ind_expr = ex.indicators(works, technologies, window, top10=top10)
-    ind = _normalise(_to_arrow(ind_expr), ["technology", "rank_top10_fractional", "country"])
-    if engine == "duckdb":
-        # Reuse the computed indicators rather than recomputing them inside the second query.
-        ind_tbl = ibis.memtable(ind)
-    else:
-        ind_tbl = ind_expr
-    tech_expr = ex.technologies_table(
-        works, technologies, window, top10=top10, thresholds=thresholds or ex.MonopolyThresholds(), focus_country=focus_country,
-        indicators_table=ind_tbl,
-    )
+    member, cached = membership_table(con, engine, store, works, technologies, window, use_cache=use_cache)
+    # Materialised once for both tables: Arrow in memory (DuckDB), a cached DataFrame (Spark).
+    tw = ex.tech_works(works, technologies, window, top10=top10, member=member)
+    tw = ibis.memtable(_to_arrow(tw)) if engine == "duckdb" else tw.cache()
+    ind = _normalise(_to_arrow(ex.indicators_from(tw, works, window)),
+                     ["technology", "rank_top10_fractional", "country"])
+    ind_tbl = ibis.memtable(ind) if engine == "duckdb" else ex.indicators_from(tw, works, window)
+    tech_expr = ex.technologies_from(tw, ind_tbl, technologies, window,
+                                     thresholds=thresholds or ex.MonopolyThresholds(), focus_country=focus_country)
     tech = _normalise(_to_arrow(tech_expr), [])
     order = {t: i for i, t in enumerate(technologies.ids)}
     tech = tech.take(sorted(range(tech.num_rows), key=lambda i: order[tech["technology"][i].as_py()]))
@@ -153,7 +200,7 @@ def compute(
     if empty:
         warnings.append(f"{len(empty)} technology(ies) have no works in the window: {', '.join(empty[:10])}")
     return IndicatorRun(ind, tech, int(stats["window_works"]), int(stats["unbinned"]),
-                        int(stats["store_works"]), time.perf_counter() - t0, warnings)
+                        int(stats["store_works"]), time.perf_counter() - t0, warnings, membership_cached=cached)
 
 
 def write_outputs(run: IndicatorRun, out: Path) -> list[Path]:

@@ -96,8 +96,8 @@ def top10_weights(works: ir.Table, method: str = "leiden") -> ir.Table:
     --------
     >>> t = ibis.memtable({"subfield_id": [1] * 10, "publication_year": [2020] * 10,
     ...                    "cited_by_count": [9, 5, 5, 1, 1, 1, 0, 0, 0, 0], "oa_top10": [False] * 10})
-    >>> top10_weights(t).w.sum().execute()
-    np.float64(1.0)
+    >>> float(top10_weights(t).w.sum().execute())
+    1.0
     """
     if method == "openalex":
         return works.mutate(w=works.oa_top10.fill_null(False).ifelse(1, 0).cast("float64"))
@@ -118,11 +118,22 @@ def in_window(works: ir.Table, window: Window) -> ir.Table:
     return works.filter(works.publication_year.between(window.start, window.end))
 
 
-def membership(works: ir.Table, technologies: TechnologySet) -> ir.Table:
+def membership(works: ir.Table, technologies: TechnologySet, texts: ir.Table | None = None) -> ir.Table:
     """Return distinct (``work_id``, ``technology``) pairs (T1).
 
     A work belongs to a technology when any of its ``topic_ids`` is listed for it, or any of its
     keyword phrases occurs (case-insensitively, as a substring) in the title or the abstract.
+    ``texts`` (``work_id``, ``text``) defaults to ``works`` itself; pass the same rows.
+
+    Examples
+    --------
+    >>> from banso.analytics.technologies import parse_technologies
+    >>> techs = parse_technologies({"technologies": [
+    ...     {"id": "q", "name_ja": "量子", "name_en": "Quantum", "topics": ["T7"], "keywords": ["qubit"]}]})
+    >>> w = ibis.memtable({"work_id": [1, 2, 3], "topic_ids": [[7], [8], [8]],
+    ...                    "text": ["x", "a qubit array", "none"]})
+    >>> sorted(membership(w, techs).work_id.to_pyarrow().to_pylist())
+    [1, 2]
     """
     pieces: list[ir.Table] = []
     topic_rows = [(t.id, topic) for t in technologies.technologies for topic in t.topics]
@@ -138,7 +149,8 @@ def membership(works: ir.Table, technologies: TechnologySet) -> ir.Table:
         patterns = {t.id: "|".join(regex_literal(k) for k in t.keywords) for t in with_kw}
         everything = "|".join(patterns.values())
         # One pass over all texts finds the candidates; only those are tested per technology.
-        cand = works.filter(works.text.re_search(everything)).select("work_id", "text")
+        src = works if texts is None else texts
+        cand = src.filter(src.text.re_search(everything)).select("work_id", "text")
         hits = ibis.array(
             [cand.text.re_search(p).ifelse(ibis.literal(tid), ibis.null("string")) for tid, p in patterns.items()]
         )
@@ -152,10 +164,25 @@ def membership(works: ir.Table, technologies: TechnologySet) -> ir.Table:
     return out.distinct()
 
 
-def _tech_works(works_w: ir.Table, member: ir.Table) -> ir.Table:
-    cols = works_w.select(
+def tech_works(
+    works: ir.Table,
+    technologies: TechnologySet,
+    window: Window,
+    *,
+    top10: str = "leiden",
+    member: ir.Table | None = None,
+) -> ir.Table:
+    """Return one row per (technology, work in the window) with ``w``, ``nc`` and the work's fields.
+
+    The top-10% weights are computed over the whole store before the window is applied (T3).
+    ``member`` is a precomputed :func:`membership` of the window's works (computed when None).
+    """
+    weighted = in_window(top10_weights(works, top10), window)
+    if member is None:
+        member = membership(in_window(works, window), technologies)
+    cols = weighted.select(
         "work_id", "publication_year", "cited_by_count", "countries", "institutions", "w",
-        nc=works_w.countries.length(),
+        nc=weighted.countries.length(),
     )
     return member.join(cols, "work_id")
 
@@ -166,12 +193,14 @@ def indicators(
     window: Window,
     *,
     top10: str = "leiden",
+    member: ir.Table | None = None,
 ) -> ir.Table:
     """Return the ``indicators`` table: one row per technology × country × window (T4).
 
     Columns: technology, country, window_start, window_end, papers_whole, papers_fractional,
     top10_whole, top10_fractional, top10_share_whole, top10_share_fractional, rank_top10_fractional,
-    rca, cagr, h_index, intl_collab_share.
+    rca, cagr, h_index, intl_collab_share. ``member`` is a precomputed :func:`membership` of the
+    window's works (computed when None).
 
     Examples
     --------
@@ -187,17 +216,12 @@ def indicators(
     >>> df.set_index("country").papers_fractional.to_dict()
     {'JP': 1.5, 'US': 0.5}
     """
-    tw, _ = _base(works, technologies, window, top10)
-    return _indicators_from(tw, works, window, top10)
+    tw = tech_works(works, technologies, window, top10=top10, member=member)
+    return indicators_from(tw, works, window)
 
 
-def _base(works: ir.Table, technologies: TechnologySet, window: Window, top10: str) -> tuple[ir.Table, ir.Table]:
-    weighted = in_window(top10_weights(works, top10), window)
-    member = membership(in_window(works, window), technologies)
-    return _tech_works(weighted, member), weighted
-
-
-def _indicators_from(tw: ir.Table, works: ir.Table, window: Window, top10: str) -> ir.Table:
+def indicators_from(tw: ir.Table, works: ir.Table, window: Window) -> ir.Table:
+    """Return the ``indicators`` table from :func:`tech_works` output (``works``: the whole store)."""
     twc = tw.mutate(country=tw.countries.unnest())
     twc = twc.mutate(
         frac=_f(1.0) / twc.nc.cast("float64"),
@@ -266,7 +290,7 @@ def technologies_table(
     top10: str = "leiden",
     thresholds: MonopolyThresholds = MonopolyThresholds(),
     focus_country: str = "JP",
-    indicators_table: ir.Table | None = None,
+    member: ir.Table | None = None,
 ) -> ir.Table:
     """Return the ``technologies`` table: one row per technology × window (T4).
 
@@ -274,8 +298,21 @@ def technologies_table(
     leader_top10_institutions, monopoly_risk, hhi, japan_rank, japan_top10_share,
     japan_gap_to_leader, unknown_country_share. "Japan" is ``focus_country`` (default JP).
     """
-    tw, _ = _base(works, technologies, window, top10)
-    ind = indicators_table if indicators_table is not None else _indicators_from(tw, works, window, top10)
+    tw = tech_works(works, technologies, window, top10=top10, member=member)
+    return technologies_from(tw, indicators_from(tw, works, window), technologies, window,
+                             thresholds=thresholds, focus_country=focus_country)
+
+
+def technologies_from(
+    tw: ir.Table,
+    ind: ir.Table,
+    technologies: TechnologySet,
+    window: Window,
+    *,
+    thresholds: MonopolyThresholds = MonopolyThresholds(),
+    focus_country: str = "JP",
+) -> ir.Table:
+    """Return the ``technologies`` table from :func:`tech_works` and :func:`indicators_from` outputs."""
     techs = ibis.memtable(
         {"technology": [t.id for t in technologies.technologies],
          "order": list(range(len(technologies.technologies)))},

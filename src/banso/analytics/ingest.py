@@ -34,6 +34,7 @@ from banso.analytics.errors import SnapshotError, StoreError
 MANIFEST = "manifest.json"
 WORKS = "works.parquet"
 FORMAT_VERSION = 1
+PART_ROW_GROUP = 4096
 _DATE_RE = re.compile(r"updated_date=(\d{4}-\d{2}-\d{2})")
 _ID_RE = re.compile(r"^(?:https?://openalex\.org/)?W\d+$", re.IGNORECASE)
 
@@ -246,12 +247,14 @@ class _Reader:
             "compression": "gzip" if _is_gzip(src) else "none",
         }
         con = self._con()
-        rel_sql = f"COPY ({sql}) TO '{_sql_str(out)}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)"
+        # Sorted by year in small row groups: a window's reader skips the other years' texts.
+        rel_sql = (f"COPY ({sql} ORDER BY publication_year) TO '{_sql_str(out)}' "
+                   f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {PART_ROW_GROUP})")
         res = con.execute(rel_sql, params).fetchone()
         return int(res[0]) if res else 0
 
     def read(self, f: SnapshotFile, seq: int, out: Path) -> FileResult:
-        tmp = out.with_name(out.name + ".tmp")
+        tmp = out.with_name("." + out.name + ".tmp")  # hidden: Spark and globs never read it
         try:
             rows = self._copy(f.path, tmp, f, seq)
             os.replace(tmp, out)
@@ -416,6 +419,10 @@ def ingest(
         with ThreadPoolExecutor(n_threads) as ex:
             list(ex.map(work, todo))
     parts = [store / rec["part"] for rec in recorded.values() if rec.get("rows")]
+    keep = {p.name for p in parts}
+    for stale in (store / "parts").glob("*.parquet"):
+        if stale.name not in keep:
+            stale.unlink()  # a part whose snapshot file no longer yields rows
     if not parts:
         raise SnapshotError(
             f"nothing could be read from {snapshot}: {report.malformed} malformed line(s)"
@@ -435,9 +442,13 @@ def ingest(
 
 
 def compact(store: Path, parts: list[Path]) -> int:
-    """Write ``works.parquet``: one row per work, the version with the latest updated_date."""
+    """Write ``works.parquet``: one row per work, the version with the latest updated_date.
+
+    The texts stay in the parts (read only for keyword matching); ``works.parquet`` keeps every other
+    column plus ``partition_date``/``part_seq``, which identify the kept version's text.
+    """
     out = store / WORKS
-    tmp = out.with_name(out.name + ".tmp")
+    tmp = out.with_name("." + out.name + ".tmp")
     con = duckdb.connect()
     try:
         con.execute("SET preserve_insertion_order = false")
@@ -446,10 +457,11 @@ def compact(store: Path, parts: list[Path]) -> int:
         dupes = con.execute(f"SELECT count(*) - count(DISTINCT work_id) FROM {src}").fetchone()
         if dupes and dupes[0]:
             # Later partition date wins, then the record's own updated_date, then the later file.
-            sql = (f"SELECT * EXCLUDE (rn) FROM (SELECT *, row_number() OVER (PARTITION BY work_id ORDER BY "
-                   f"partition_date DESC, record_updated DESC NULLS LAST, part_seq DESC) AS rn FROM {src}) WHERE rn = 1")
+            sql = (f"SELECT * EXCLUDE (rn) FROM (SELECT * EXCLUDE (text), row_number() OVER (PARTITION BY work_id "
+                   f"ORDER BY partition_date DESC, record_updated DESC NULLS LAST, part_seq DESC) AS rn FROM {src}) "
+                   f"WHERE rn = 1")
         else:
-            sql = f"SELECT * FROM {src}"
+            sql = f"SELECT * EXCLUDE (text) FROM {src}"
         res = con.execute(
             f"COPY ({sql}) TO '{_sql_str(tmp)}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)"
         ).fetchone()
@@ -457,6 +469,31 @@ def compact(store: Path, parts: list[Path]) -> int:
         return int(res[0]) if res else 0
     finally:
         con.close()
+
+
+@dataclass(frozen=True)
+class StorePaths:
+    """Where a complete store's tables are."""
+
+    works: Path
+    parts_dir: Path
+    parts: tuple[Path, ...]
+    stamp: str
+
+    @property
+    def parts_glob(self) -> str:
+        """Return the glob of the part files (they hold the texts)."""
+        return str(self.parts_dir / "*.parquet")
+
+
+def store_paths(store: Path) -> StorePaths:
+    """Return the tables of a complete store, or raise a clear error."""
+    works = store_works_path(store)
+    manifest = read_manifest(store)
+    parts = tuple(store / r["part"] for r in manifest["files"].values() if r.get("rows"))
+    files = {k: [v.get("sha256"), v.get("size"), v.get("rows")] for k, v in manifest["files"].items()}
+    stamp = hashlib.sha256(json.dumps([files, manifest.get("works")], sort_keys=True).encode()).hexdigest()
+    return StorePaths(works, store / "parts", parts, stamp)
 
 
 def store_works_path(store: Path) -> Path:

@@ -51,8 +51,8 @@ from banso.councils.schemas import (
     RoleIn,
 )
 from banso.kit.errors import BansoError
-from banso.web.csrf import verify_csrf
 from banso.web.context import AppContext
+from banso.web.csrf import verify_csrf
 from banso.web.deps import ApiUser, Ctx, Db
 
 router = APIRouter(prefix="/councils", tags=["councils"], dependencies=[Depends(verify_csrf)])

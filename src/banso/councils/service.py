@@ -545,7 +545,7 @@ def invite(session: Session, *, council_id: int, actor: Principal, now: datetime
 
 def leave(session: Session, *, council_id: int, actor: Principal, now: datetime) -> Membership:
     """Leave the council: access ends at once (C3); the pledge record and the duty remain."""
-    council, standing = _visible(session, council_id, actor)
+    council, _ = _visible(session, council_id, actor)
     membership = repo.current_membership(session, council.id, actor.user_id)
     if membership is None:
         raise Conflict("you are not a member of this council")
@@ -979,8 +979,10 @@ def create_request(session: Session, *, council_id: int, actor: Principal, now: 
 
 
 def answer_request(session: Session, *, council_id: int, request_id: int, actor: Principal, now: datetime,
-                   text: str, files: Sequence[UploadedFile], store: FileStore) -> RequestView:
+                   text: str, files: Sequence[UploadedFile] = (), store: FileStore | None = None) -> RequestView:
     """Answer a material request with text and files (addressee or chair/secretariat)."""
+    if files and store is None:
+        raise ValueError("a file store is needed to keep answer files")
     council, standing = _content(session, council_id, actor)
     req = _request(session, council, request_id)
     if not policy.can_answer_request(actor, standing, addressee_id=req.addressee_id):
@@ -998,6 +1000,7 @@ def answer_request(session: Session, *, council_id: int, request_id: int, actor:
             raise ValidationFailed(f"file {name!r} is larger than {MAX_FILE_BYTES} bytes", field="files")
     stored = []
     for f in files:
+        assert store is not None
         digest = store.put(f.data)
         row = MaterialFile(request_id=req.id, filename=f.filename.replace("\\", "/").rsplit("/", 1)[-1].strip(),
                            content_type=(f.content_type or "application/octet-stream")[:100], size=len(f.data),

@@ -8,6 +8,7 @@ is never shown as a form error: it propagates to the 404 page (I7: outsiders can
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from string import Template
@@ -62,8 +63,34 @@ LongText = Annotated[str, Form(max_length=100_000)]
 # Helpers
 
 
+_CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+
+
+# Form fields named in service messages, shown with the label the form uses (msgids of the templates).
+FIELD_LABELS = {
+    "title_ja": "Title (Japanese)", "title_en": "Title (English, optional)", "purpose": "Purpose",
+    "consent_deadline": "Consent deadline", "starts_at": "Date and time", "due_at": "Due date", "title": "Title",
+    "reason": "Reason", "body": "What is requested", "assignee_id": "Assignee", "addressee_id": "Addressed to",
+    "summary": "Summary of the change", "bylaws_version": "Version", "decision_id": "From decision",
+}
+
+
 def _message(request: Request, exc: BansoError) -> str:
-    return localised(exc.message, translator_for(request).locale)
+    """Return the reader's half of a bilingual service message, with form labels for field names."""
+    text = exc.message
+    if " / " in text:
+        first, second = text.split(" / ", 1)
+        if _CJK.search(second) and not _CJK.search(first):  # some messages put English first
+            text = f"{second} / {first}"
+    translator = translator_for(request)
+    text = localised(text, translator.locale)
+    if exc.field in FIELD_LABELS:
+        label = translator.gettext(FIELD_LABELS[exc.field])
+        if translator.locale == "ja":
+            text = re.sub(rf"\b{re.escape(exc.field)}\b ?", f"「{label}」", text)
+        else:
+            text = re.sub(rf"\b{re.escape(exc.field)}\b", label, text)
+    return text
 
 
 def _settle(db: Session, exc: BansoError) -> None:
@@ -181,7 +208,7 @@ def councils(request: Request, principal: PageUser, db: Db, ctx: Ctx) -> HTMLRes
         "rows": rows,
         "may_propose": policy.can_propose(principal),
         "pending": [r for r in rows if r.standing.pending_consent],
-        "to_pledge": [r for r in rows if r.needs_pledge],
+        "to_pledge": [r for r in rows if r.needs_pledge and not r.standing.pending_consent],
         **_common(ctx),
     })
 
@@ -514,8 +541,8 @@ def _meeting_page(request: Request, principal: Principal, db: Session, ctx: Ctx,
     people = {m.user.id: m.user for m in view.members}
     people.update(_people(db, {a.assignee_id for a in actions} - set(people)))
     return render(request, "councils/meeting.html", {
-        "council": view.council, "standing": view.standing, "can_manage": view.can_manage,
-        "members": view.members, "meeting": mv.meeting, "agenda": mv.agenda, "attendance": attendance,
+        "view": view, "council": view.council, "standing": view.standing, "meeting": mv.meeting,
+        "agenda": mv.agenda, "attendance": attendance,
         "decisions": mv.decisions, "actions_by_decision": {
             d: [a for a in actions if a.decision_id == d] for d in decision_ids},
         "overdue_ids": {a.id for a in actions if _overdue(a, now)},

@@ -14,7 +14,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from banso.db.base import Base
 
-
 # ---------------------------------------------------------------------------------------------
 # Vocabulary
 

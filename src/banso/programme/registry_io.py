@@ -235,7 +235,8 @@ def to_yaml(data: RegistryData, *, header: str = "") -> str:
             for t in data.technologies
         ],
     }
-    return header + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=120)
+    dumped: str = yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=120)
+    return header + dumped
 
 
 def to_csv(data: RegistryData) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
@@ -177,7 +179,7 @@ def call_by_code(session: Session, code: str) -> Call | None:
     return session.scalar(select(Call).where(Call.code == code))
 
 
-def calls(session: Session, stmt: Select[tuple[Call]] | None = None) -> list[Call]:
+def calls(session: Session, stmt: Select[Any] | None = None) -> list[Call]:
     """Return calls (of ``stmt`` when given), newest first."""
     return list(session.scalars(stmt if stmt is not None else select(Call).order_by(Call.id.desc())))
 
@@ -205,7 +207,7 @@ def live_proposal_of(session: Session, call_id: int, proposer_id: int) -> Propos
                                                  Proposal.state != "withdrawn"))
 
 
-def proposals(session: Session, stmt: Select[tuple[Proposal]]) -> list[Proposal]:
+def proposals(session: Session, stmt: Select[Any]) -> list[Proposal]:
     """Return the proposals of ``stmt``."""
     return list(session.scalars(stmt))
 
@@ -272,7 +274,7 @@ def project_of_proposal(session: Session, proposal_id: int) -> Project | None:
     return session.scalar(select(Project).where(Project.proposal_id == proposal_id))
 
 
-def projects(session: Session, stmt: Select[tuple[Project]] | None = None) -> list[Project]:
+def projects(session: Session, stmt: Select[Any] | None = None) -> list[Project]:
     """Return projects (of ``stmt`` when given)."""
     return list(session.scalars(stmt if stmt is not None else select(Project).order_by(Project.id)))
 

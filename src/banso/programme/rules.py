@@ -56,7 +56,7 @@ def parse_yen(value: object, *, field: str = "amount", allow_zero: bool = False)
                                field=field)
     elif isinstance(value, str):
         text = value.strip().replace("，", ",")
-        if text.startswith("-") or text.startswith("−"):
+        if text.startswith(("-", "−")):
             raise ValidationFailed(f"{field}: amount must not be negative: {value!r} / 負の金額は使えません",
                                    field=field)
         match = _YEN_TEXT.match(text)

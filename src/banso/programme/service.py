@@ -26,9 +26,8 @@ from banso.authz.policies import programme as policy
 from banso.authz.principal import Principal
 from banso.kit.clock import to_jst
 from banso.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from banso.programme import registry_io
+from banso.programme import registry_io, rules
 from banso.programme import repository as repo
-from banso.programme import rules
 from banso.programme.interfaces import CouncilGateway
 from banso.programme.models import (
     AccountKind,
@@ -235,22 +234,24 @@ def _post(session: Session, *, agency: Agency, kind: TransactionKind, amount: in
     for leg in (debit, credit):
         _ensure_account(session, agency, leg.account.split(":")[1], project_id
                         if leg.account.split(":")[2] != "-" else None)
-    tx = LedgerTransaction(agency_id=agency.id, kind=kind.value, fiscal_year=fiscal_year, value_date=value_date,
-                           amount=amount, project_id=project_id, memo=memo, actor_id=actor.user_id if actor else None,
-                           created_at=now)
-    session.add(tx)
-    session.flush()
-    _audit(session, _POST_TAGS[kind], now=now, actor=actor, subject=f"ledger:{agency.code}:{tx.id}",
-           data={"amount": amount, "fiscal_year": fiscal_year, "project_id": project_id,
-                 "debit": debit.account, "credit": credit.account})
-    locked = repo.lock_accounts(session, [debit.account, credit.account])
-    credited = locked[credit.account]
-    rules.check_not_overdrawn(credit.account, credited.balance, credit.amount)
-    for leg in (debit, credit):
-        account = locked[leg.account]
-        session.add(Posting(transaction_id=tx.id, account_id=account.id, amount=leg.amount))
-        account.balance = account.balance + leg.amount
-    session.flush()
+    # A savepoint: a refusal under the lock leaves no transaction row and no audit entry behind.
+    with session.begin_nested():
+        tx = LedgerTransaction(agency_id=agency.id, kind=kind.value, fiscal_year=fiscal_year, value_date=value_date,
+                               amount=amount, project_id=project_id, memo=memo, actor_id=actor.user_id if actor else None,
+                               created_at=now)
+        session.add(tx)
+        session.flush()
+        _audit(session, _POST_TAGS[kind], now=now, actor=actor, subject=f"ledger:{agency.code}:{tx.id}",
+               data={"amount": amount, "fiscal_year": fiscal_year, "project_id": project_id,
+                     "debit": debit.account, "credit": credit.account})
+        locked = repo.lock_accounts(session, [debit.account, credit.account])
+        credited = locked[credit.account]
+        rules.check_not_overdrawn(credit.account, credited.balance, credit.amount)
+        for leg in (debit, credit):
+            account = locked[leg.account]
+            session.add(Posting(transaction_id=tx.id, account_id=account.id, amount=leg.amount))
+            account.balance = account.balance + leg.amount
+        session.flush()
     return tx
 
 
@@ -279,10 +280,9 @@ def _project_for_ledger(session: Session, project_id: int, actor: Principal | No
         raise NotFound("project not found")
     agency = repo.agency_by_id(session, project.agency_id)
     assert agency is not None
-    if actor is not None:
-        if not policy.is_agency_staff(actor, agency.organization_id):
-            _visible_project(session, project, actor)  # 404 for people who may not know it
-            raise Forbidden(f"{agency.code} の担当者のみ操作できます / Only {agency.code} staff may do this")
+    if actor is not None and not policy.is_agency_staff(actor, agency.organization_id):
+        _visible_project(session, project, actor)  # 404 for people who may not know it
+        raise Forbidden(f"{agency.code} の担当者のみ操作できます / Only {agency.code} staff may do this")
     return project, agency
 
 
@@ -426,17 +426,17 @@ def reconcile(session: Session, *, actor: Principal | None, agency_code: str | N
         lines = [AccountLine(a.key, a.kind, a.project_id, a.balance, sums.get(a.id, 0))
                  for a in repo.accounts_of(session, agency.id)]
         by_year: dict[int, dict[str, int]] = {}
-        for fy, kind, total in repo.totals_by_year(session, agency.id):
-            by_year.setdefault(fy, {})[kind] = total
+        for fy, kind, amount in repo.totals_by_year(session, agency.id):
+            by_year.setdefault(fy, {})[kind] = amount
         years = [YearLine(fy, t.get("tranche", 0), t.get("commitment", 0), t.get("release", 0),
                           t.get("disbursement", 0), t.get("return", 0)) for fy, t in sorted(by_year.items())]
 
-        def total(kind: str, lines: list[AccountLine] = lines) -> int:
+        def _sum(kind: str, lines: list[AccountLine] = lines) -> int:
             return sum(a.balance for a in lines if a.kind == kind)
 
         result.append(AgencyReconciliation(
-            agency=agency.code, accounts=lines, years=years, received=-total("source"),
-            available=total("available"), committed=total("committed"), disbursed=total("disbursed")))
+            agency=agency.code, accounts=lines, years=years, received=-_sum("source"),
+            available=_sum("available"), committed=_sum("committed"), disbursed=_sum("disbursed")))
     return Reconciliation(agencies=result, unbalanced_transactions=repo.unbalanced_transactions(session))
 
 

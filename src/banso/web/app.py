@@ -52,6 +52,7 @@ def create_app(ctx: AppContext, *, background_jobs: bool = True) -> FastAPI:
     from banso.audit.endpoints import router as audit_api
     from banso.audit.views import router as audit_pages
     from banso.councils.endpoints import router as councils_api
+    from banso.councils.views import router as councils_pages
     from banso.web.views import router as shell_pages
 
     app.include_router(accounts_api, prefix="/api/v1")
@@ -60,6 +61,7 @@ def create_app(ctx: AppContext, *, background_jobs: bool = True) -> FastAPI:
     app.include_router(shell_pages)
     app.include_router(accounts_pages)
     app.include_router(audit_pages)
+    app.include_router(councils_pages)
 
     from banso.notifications.endpoints import router as notifications_api
     from banso.notifications.views import router as notifications_pages

@@ -27,7 +27,7 @@ from sqlalchemy import Select, exists, or_, select
 
 from banso.authz.permissions import Permission
 from banso.authz.principal import Principal
-from banso.councils.models import ConsentDecision, Consent, Council, CouncilRole, CouncilState, Membership
+from banso.councils.models import Consent, ConsentDecision, Council, CouncilRole, CouncilState, Membership
 
 MANAGER_ROLES = frozenset({CouncilRole.CHAIR, CouncilRole.SECRETARIAT})
 OPERATING = frozenset({CouncilState.ESTABLISHED, CouncilState.ACTIVE})

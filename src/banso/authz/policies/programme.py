@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Select, and_, exists, false, or_, select
 
@@ -112,7 +113,7 @@ def _agency_staff_clause(actor: Principal, agency_id_col: object) -> object:
                           or_(Agency.organization_id.is_(None), Agency.organization_id == actor.organization_id))
 
 
-def restrict_calls(stmt: Select[tuple[Call]], actor: Principal) -> Select[tuple[Call]]:
+def restrict_calls(stmt: Select[Any], actor: Principal) -> Select[Any]:
     """Restrict a call query to the calls ``actor`` may see."""
     return stmt.where(or_(Call.state == CallState.PUBLISHED.value,
                           _agency_staff_clause(actor, Call.agency_id)))  # type: ignore[arg-type]
@@ -133,7 +134,7 @@ def _on_panel_clause(actor: Principal) -> object:
     return exists().where(PanelMember.call_id == Proposal.call_id, PanelMember.user_id == actor.user_id)
 
 
-def restrict_proposals(stmt: Select[tuple[Proposal]], actor: Principal) -> Select[tuple[Proposal]]:
+def restrict_proposals(stmt: Select[Any], actor: Principal) -> Select[Any]:
     """Restrict a proposal query to the proposals ``actor`` may see (lists, counts, exports)."""
     clauses: list[object] = [_applicant_clause(actor)]
     if actor.has(Permission.PROGRAMME_MANAGE):
@@ -148,7 +149,7 @@ def restrict_proposals(stmt: Select[tuple[Proposal]], actor: Principal) -> Selec
     return stmt.where(or_(*clauses))  # type: ignore[arg-type]
 
 
-def restrict_declarable(stmt: Select[tuple[Proposal]], actor: Principal) -> Select[tuple[Proposal]]:
+def restrict_declarable(stmt: Select[Any], actor: Principal) -> Select[Any]:
     """Restrict to the proposals a panel reviewer may declare conflicts on (the review queue)."""
     if not actor.has(Permission.PROGRAMME_REVIEW):
         return stmt.where(false())
@@ -156,7 +157,7 @@ def restrict_declarable(stmt: Select[tuple[Proposal]], actor: Principal) -> Sele
                       ~_applicant_clause(actor))  # type: ignore[operator]
 
 
-def restrict_projects(stmt: Select[tuple[Project]], actor: Principal) -> Select[tuple[Project]]:
+def restrict_projects(stmt: Select[Any], actor: Principal) -> Select[Any]:
     """Restrict a project query to the projects ``actor`` may see."""
     team = exists().where(ProposalMember.proposal_id == Project.proposal_id, ProposalMember.user_id == actor.user_id)
     officer = exists().where(Call.id == Project.call_id, Call.officer_id == actor.user_id)
@@ -164,7 +165,7 @@ def restrict_projects(stmt: Select[tuple[Project]], actor: Principal) -> Select[
                           _agency_staff_clause(actor, Project.agency_id)))  # type: ignore[arg-type]
 
 
-def visible_proposals(actor: Principal, *, call_id: int | None = None) -> Select[tuple[Proposal]]:
+def visible_proposals(actor: Principal, *, call_id: int | None = None) -> Select[Any]:
     """Return the query of the proposals ``actor`` may see, oldest first."""
     stmt = select(Proposal).order_by(Proposal.id)
     if call_id is not None:

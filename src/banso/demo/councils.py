@@ -1,0 +1,192 @@
+"""Seed three demo councils in Japanese (issue 3): consent pending, active with meetings, dissolved.
+
+Built through the real services at past times, so every step is in the audit log as it would be
+in real use. Idempotent: a council whose title already exists is left alone. Never commits.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from banso.accounts import repository as accounts_repo
+from banso.accounts import service as accounts
+from banso.accounts.security import SecretBox
+from banso.authz.principal import AuthMethod, Principal
+from banso.councils import repository as repo
+from banso.councils import service
+from banso.councils.service import AgendaInput, FounderSpec
+
+OCEAN = "海洋無人機技術 協議会"
+SPACE = "次世代宇宙輸送・衛星コンステレーション技術 協議会"
+QUANTUM = "量子暗号通信 協議会"
+
+
+def _who(session: Session, email: str) -> Principal:
+    user = accounts_repo.user_by_email(session, email)
+    if user is None:
+        raise LookupError(f"demo persona {email} is missing; seed the people first")
+    return accounts.principal_for(user, method=AuthMethod.SESSION, mfa=True)
+
+
+def seed_councils(session: Session, *, now: datetime, box: SecretBox | None = None) -> int:
+    """Create the three demo councils if missing; return how many were created (never commits)."""
+    del box  # demo personas already carry their second factor; kept for a uniform seeding signature
+    created = 0
+    for title, build in ((OCEAN, _ocean), (SPACE, _space), (QUANTUM, _quantum)):
+        if repo.council_by_title(session, title) is None:
+            build(session, now)
+            created += 1
+    session.flush()
+    return created
+
+
+def _ocean(session: Session, now: datetime) -> None:
+    """Consent pending: two of four founders have answered."""
+    sato = _who(session, "sato.kenichi@cao.example.jp")
+    yoshida = _who(session, "yoshida.emi@kaiyo-robotics.example.co.jp")
+    yamamoto = _who(session, "yamamoto.aya@tohoku.example.jp")
+    kobayashi = _who(session, "kobayashi.mari@estt.example.or.jp")
+    start = now - timedelta(days=5)
+    council = service.propose(
+        session, actor=sato, now=start, title_ja=OCEAN, title_en="Council on Unmanned Maritime Vehicle Technology",
+        purpose=("自律型無人探査機（AUV）の長距離航行・海中通信・省電力化に関する研究開発について、"
+                 "社会実装の担い手となる関係省庁・企業が伴走し、海洋状況把握（MDA）への活用を見据えた"
+                 "情報共有と研究成果の取扱いを協議する。"),
+        technology="自律型無人探査機（AUV）の無人化・省人化技術（K Program 第1次ビジョン 海洋領域）",
+        project_ref="JPMJKP-2301", consent_deadline=now + timedelta(days=9),
+        founders=[FounderSpec(yamamoto.user_id, "chair"), FounderSpec(yoshida.user_id, "member"),
+                  FounderSpec(kobayashi.user_id, "observer")],
+        required_person_ids=[yamamoto.user_id],
+    )
+    service.consent(session, council_id=council.id, actor=yoshida, now=start + timedelta(days=2), decision="consent")
+
+
+def _space(session: Session, now: datetime) -> None:
+    """Established and active: pledges, two meetings, decisions and action items (one overdue)."""
+    takahashi = _who(session, "takahashi.naoki@mext.example.jp")
+    watanabe = _who(session, "watanabe.shota@utokyo.example.jp")
+    kato = _who(session, "kato.takeshi@mirai-space.example.co.jp")
+    tanaka = _who(session, "tanaka.yuki@jst.example.jp")
+    kobayashi = _who(session, "kobayashi.mari@estt.example.or.jp")
+    t0 = now - timedelta(days=90)
+    council = service.propose(
+        session, actor=takahashi, now=t0, title_ja=SPACE,
+        title_en="Council on Next-Generation Space Transportation and Satellite Constellation Technology",
+        purpose=("小型衛星コンステレーションによる高頻度観測と、再使用型宇宙輸送システムの研究開発について、"
+                 "研究者・企業・関係省庁が社会実装のイメージと研究開発の進め方を共有し、"
+                 "何が機微でありオープン・クローズをどうするかを参加者が納得して決める。"),
+        technology="衛星コンステレーションによる高分解能・高頻度な光学／SAR衛星観測技術",
+        project_ref="JPMJKP-2205", consent_deadline=t0 + timedelta(days=14),
+        founders=[FounderSpec(watanabe.user_id, "chair"), FounderSpec(kato.user_id, "member"),
+                  FounderSpec(tanaka.user_id, "member"), FounderSpec(kobayashi.user_id, "observer")],
+        required_person_ids=[watanabe.user_id],
+    )
+    cid = council.id
+    for i, who in enumerate((watanabe, kato, tanaka, kobayashi)):
+        service.consent(session, council_id=cid, actor=who, now=t0 + timedelta(days=1 + i), decision="consent")
+    t1 = t0 + timedelta(days=6)
+    for who in (takahashi, watanabe, kato, tanaka, kobayashi):
+        service.sign_pledge(session, council_id=cid, actor=who, now=t1, bylaws_version=1)
+    service.activate(session, council_id=cid, actor=takahashi, now=t1 + timedelta(hours=1))
+
+    m1 = service.schedule_meeting(
+        session, council_id=cid, actor=takahashi, now=t1 + timedelta(days=1), title="第1回会合",
+        starts_at=t1 + timedelta(days=14), location="文部科学省 第2会議室（オンライン併用）",
+        agenda=[AgendaInput("衛星データの社会実装イメージ（防災・海洋監視）の共有", "useful_information"),
+                AgendaInput("地上局・試験設備の共用と規制面の課題", "effective_promotion"),
+                AgendaInput("研究成果の公開方針と論文発表の手順", "rd_content_and_results"),
+                AgendaInput("協議会における情報管理の方法（共有範囲・保存・持出し）", "information_management")])
+    meeting_day = t1 + timedelta(days=14)
+    for who in (takahashi, watanabe, kato, tanaka, kobayashi):
+        service.record_attendance(session, council_id=cid, meeting_id=m1.id, actor=takahashi, now=meeting_day,
+                                  user_id=who.user_id, status="present" if who is not tanaka else "excused")
+    d1 = service.record_decision(
+        session, council_id=cid, actor=takahashi, now=meeting_day, meeting_id=m1.id, matter="effective_promotion",
+        adoption="consensus",
+        text="JAXA相模原の試験設備の共用について、事務局が関係機関と調整を開始する。")
+    d2 = service.record_decision(
+        session, council_id=cid, actor=takahashi, now=meeting_day, meeting_id=m1.id, matter="rd_content_and_results",
+        adoption="unanimous",
+        text="研究成果は公開を基本とし、論文投稿の2週間前に協議会へ概要を共有する。")
+    service.record_decision(
+        session, council_id=cid, actor=takahashi, now=meeting_day, meeting_id=m1.id,
+        matter="information_management", adoption="consensus",
+        text="協議会で共有する資料は本システム上でのみ閲覧し、参加者の端末への保存は行わない。")
+    service.draft_minutes(
+        session, council_id=cid, meeting_id=m1.id, actor=takahashi, now=meeting_day + timedelta(days=2),
+        text=("第1回会合 議事録\n出席: 高橋（事務局）、渡辺（会長）、加藤、小林（オブザーバー）／欠席: 田中\n"
+              "1. 社会実装イメージ: 防災・海洋監視での高頻度観測ニーズを共有した。\n"
+              "2. 試験設備: 共用に向けて事務局が調整する。\n"
+              "3. 成果の公開: 公開を基本とすることを全員一致で確認した。\n"
+              "4. 情報管理: 本システム上での閲覧に限ることとした。"))
+    service.approve_minutes(session, council_id=cid, meeting_id=m1.id, actor=takahashi,
+                            now=meeting_day + timedelta(days=7))
+    a_done = service.create_action_item(
+        session, council_id=cid, actor=takahashi, now=meeting_day, decision_id=d1.id, assignee_id=takahashi.user_id,
+        title="試験設備の共用について関係機関へ照会する", due_at=meeting_day + timedelta(days=21))
+    service.complete_action_item(session, council_id=cid, item_id=a_done.id, actor=takahashi,
+                                 now=meeting_day + timedelta(days=18), note="照会済み。回答を第2回で報告。")
+    service.create_action_item(
+        session, council_id=cid, actor=takahashi, now=meeting_day, decision_id=d2.id, assignee_id=watanabe.user_id,
+        title="論文投稿予定（2件）の概要を協議会へ共有する", due_at=now - timedelta(days=10))  # overdue
+    service.create_action_item(
+        session, council_id=cid, actor=takahashi, now=meeting_day, decision_id=d1.id, assignee_id=kato.user_id,
+        title="地上局の運用計画（案）を作成する", due_at=now - timedelta(days=3))  # overdue
+    service.create_action_item(
+        session, council_id=cid, actor=takahashi, now=now - timedelta(days=2), assignee_id=kobayashi.user_id,
+        title="第2回会合に向けた諸外国動向の要約を提出する", due_at=now + timedelta(days=12))
+
+    req = service.create_request(
+        session, council_id=cid, actor=takahashi, now=meeting_day + timedelta(days=1),
+        title="主要国における光学・SAR小型衛星コンステレーションの研究開発動向",
+        body="論文・特許の動向と主要機関を整理し、我が国の位置付けと差を示してください。",
+        matter="useful_information", addressee_kind="think_tank", addressee_id=kobayashi.user_id,
+        due_at=meeting_day + timedelta(days=30))
+    service.answer_request(
+        session, council_id=cid, request_id=req.id, actor=kobayashi, now=meeting_day + timedelta(days=25),
+        text=("論文数では米国・中国が先行し、SAR分野の上位10%論文シェアは我が国が第4位。"
+              "主要機関の整理表は第2回会合で説明予定。"))
+    first = service.get_bylaws(session, council_id=cid, version=1, actor=takahashi)
+    service.amend_bylaws(
+        session, council_id=cid, actor=takahashi, now=now - timedelta(days=20),
+        text=first.text + "\n\n## 附則\nこの規約の第9条に基づく資料の提供期限は、原則として依頼の日から30日とする。",
+        summary="附則（資料提供期限の目安）を追加", changes_duty=False)
+    m2 = service.schedule_meeting(
+        session, council_id=cid, actor=takahashi, now=now - timedelta(days=5), title="第2回会合",
+        starts_at=now + timedelta(days=10), location="文部科学省 第2会議室（オンライン併用）",
+        agenda=[AgendaInput("シンクタンクによる諸外国動向の報告", "useful_information"),
+                AgendaInput("試験設備の共用調整の結果", "effective_promotion")])
+    del m2
+
+
+def _quantum(session: Session, now: datetime) -> None:
+    """Dissolved after the project ended; records and the duty remain."""
+    suzuki = _who(session, "suzuki.misaki@meti.example.jp")
+    matsumoto = _who(session, "matsumoto.ken@quantumlink.example.co.jp")
+    yamamoto = _who(session, "yamamoto.aya@tohoku.example.jp")
+    t0 = now - timedelta(days=420)
+    council = service.propose(
+        session, actor=suzuki, now=t0, title_ja=QUANTUM, title_en="Council on Quantum Cryptographic Communication",
+        purpose="量子鍵配送（QKD）網の実証に関する研究開発について、通信事業者・研究者と伴走支援を行う。",
+        technology="量子暗号通信（量子鍵配送）技術", project_ref="JPMJKP-2108", consent_deadline=t0 + timedelta(days=14),
+        founders=[FounderSpec(matsumoto.user_id, "chair"), FounderSpec(yamamoto.user_id, "member")],
+        required_person_ids=[yamamoto.user_id],
+    )
+    cid = council.id
+    for i, who in enumerate((matsumoto, yamamoto)):
+        service.consent(session, council_id=cid, actor=who, now=t0 + timedelta(days=2 + i), decision="consent")
+    t1 = t0 + timedelta(days=5)
+    for who in (suzuki, matsumoto, yamamoto):
+        service.sign_pledge(session, council_id=cid, actor=who, now=t1, bylaws_version=1)
+    service.activate(session, council_id=cid, actor=suzuki, now=t1)
+    m = service.schedule_meeting(
+        session, council_id=cid, actor=suzuki, now=t1, title="第1回会合", starts_at=t1 + timedelta(days=20),
+        location="経済産業省 別館会議室",
+        agenda=[AgendaInput("都市間QKD網実証の進め方", "effective_promotion")])
+    service.record_decision(session, council_id=cid, actor=suzuki, now=t1 + timedelta(days=20), meeting_id=m.id,
+                            text="実証結果は原則公開とし、鍵管理装置の実装詳細は協議のうえ取り扱う。",
+                            matter="rd_content_and_results", adoption="consensus")
+    service.dissolve(session, council_id=cid, actor=suzuki, now=now - timedelta(days=30),
+                     reason="研究開発プロジェクトの終了に伴い解散（記録は保存、守秘義務は存続）")

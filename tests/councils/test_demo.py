@@ -1,0 +1,34 @@
+"""The demo councils: three states, in Japanese, idempotent."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from banso.accounts.security import SecretBox
+from banso.councils import repository as repo
+from banso.councils import service
+from banso.demo import seed
+from banso.demo.councils import OCEAN, QUANTUM, SPACE, _who, seed_councils
+from banso.kit.clock import FakeClock
+
+
+def test_demo_councils(db: Session, clock: FakeClock, box: SecretBox) -> None:
+    seed.seed(db, box=box, now=clock.now())
+    assert seed_councils(db, now=clock.now(), box=box) == 3
+    assert seed_councils(db, now=clock.now(), box=box) == 0
+    ocean, space, quantum = (repo.council_by_title(db, t) for t in (OCEAN, SPACE, QUANTUM))
+    assert ocean is not None and space is not None and quantum is not None
+    assert (ocean.state, space.state, quantum.state) == ("proposed", "active", "dissolved")
+    assert len(repo.meetings(db, space.id)) == 2 and len(repo.decisions(db, space.id)) == 3
+    assert len(repo.action_items(db, space.id, overdue_at=clock.now())) == 2
+    assert space.bylaws_version == 2 and space.duty_version == 1
+    # the chair reads everything; the researcher of the pending council sees only its public page
+    chair = _who(db, "watanabe.shota@utokyo.example.jp")
+    assert service.can_read_content(db, council_id=space.id, actor=chair)
+    overdue = service.my_action_items(db, actor=chair, now=clock.now(), overdue_only=True)
+    assert len(overdue) == 1
+    pending = _who(db, "yamamoto.aya@tohoku.example.jp")
+    page = service.get_council(db, council_id=ocean.id, actor=pending)
+    assert page.standing.pending_consent and page.content_block == "council_not_operating"
+    outsider = _who(db, "inoue.hiroshi@cao.example.jp")
+    assert service.list_councils(db, actor=outsider) == []
