@@ -1,0 +1,40 @@
+"""``banso councils list|show|evaluate`` as an operator runs them: a real process on a seeded database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from banso.accounts.security import SecretBox
+from banso.config import DEFAULT_SECRET_KEY
+from banso.db.engine import make_engine
+from banso.demo import seed
+from banso.demo.councils import seed_councils
+from tests.test_cli import banso
+
+
+def test_list_show_evaluate(tmp_path: Path) -> None:
+    assert banso(["db", "upgrade"], tmp_path).returncode == 0
+    engine = make_engine(f"sqlite:///{tmp_path / 'banso.db'}")
+    now = datetime.now(UTC)
+    with Session(engine) as db:
+        seed.seed(db, box=SecretBox(DEFAULT_SECRET_KEY), now=now)
+        assert seed_councils(db, now=now) == 3
+        db.commit()
+    engine.dispose()
+
+    listed = banso(["councils", "list"], tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    for word in ("proposed", "active", "dissolved", "海洋無人機技術"):
+        assert word in listed.stdout
+    shown = banso(["councils", "show", "1"], tmp_path)
+    assert shown.returncode == 0 and "consents" in shown.stdout and "pending" in shown.stdout
+    missing = banso(["councils", "show", "999"], tmp_path)
+    assert missing.returncode == 1 and "not found" in missing.stderr
+    evaluated = banso(["councils", "evaluate"], tmp_path)
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert "reminders due" in evaluated.stdout
+    one = banso(["councils", "evaluate", "1"], tmp_path)
+    assert one.returncode == 0 and "council 1: proposed" in one.stdout
