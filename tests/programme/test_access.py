@@ -18,9 +18,10 @@ def _world(factory: Factory, db: Session, clock: FakeClock) -> World:
 
 
 class TestProposalAccess(AccessTestSet):
-    """A proposal: outsider = reviewer off the panel; without pledge = panel reviewer who has not declared;
-    out of scope = a conflicted reviewer *and* (separately below) a reviewer from the proposer's organisation;
-    in scope = a reviewer who declared no conflict."""
+    """A proposal: outsider = reviewer off the panel; "without pledge" = a panel reviewer who has not declared
+    (no declaration, no access — the declaration plays the pledge's part); out of scope = a conflicted reviewer
+    (and, in the subclass below, a reviewer from the proposer's organisation); in scope = a reviewer who
+    declared no conflict."""
 
     def arrange(self, factory: Factory, db: Session, clock: FakeClock) -> Arranged:
         w = _world(factory, db, clock)
@@ -29,7 +30,10 @@ class TestProposalAccess(AccessTestSet):
                                  actor=w.reviewer_conflicted.principal())
         service.declare_conflict(db, proposal_id=p.id, has_conflict=False, now=clock.now(),
                                  actor=w.reviewer.principal())
-        return Arranged(parts={"outsider": w.reviewer_off_panel, "member_without_pledge": None,
+        undeclared = factory.person(roles=("reviewer",))  # on the panel, has not declared yet
+        service.add_panel_member(db, call_id=w.call.id, user_id=undeclared.user.id, now=clock.now(),
+                                 actor=w.staff.principal())
+        return Arranged(parts={"outsider": w.reviewer_off_panel, "member_without_pledge": undeclared,
                                "member_out_of_scope": w.reviewer_conflicted, "member_in_scope": w.reviewer},
                         values={"id": p.id, "w": w})
 
@@ -39,19 +43,6 @@ class TestProposalAccess(AccessTestSet):
     def check(self, response: httpx.Response, arranged: Arranged) -> None:
         body = response.json()
         assert body["id"] == arranged.values["id"] and len(body["budget"]) == 2
-
-
-class TestProposalAccessUndeclared(TestProposalAccess):
-    """The 'member without pledge' part: a panel reviewer who has not declared yet gets 404."""
-
-    def arrange(self, factory: Factory, db: Session, clock: FakeClock) -> Arranged:
-        arranged = super().arrange(factory, db, clock)
-        w: World = arranged.values["w"]
-        fresh = factory.person(roles=("reviewer",))
-        service.add_panel_member(db, call_id=w.call.id, user_id=fresh.user.id, now=clock.now(),
-                                 actor=w.staff.principal())
-        arranged.parts["member_without_pledge"] = fresh
-        return arranged
 
 
 class TestProposalAccessSameOrganisation(TestProposalAccess):

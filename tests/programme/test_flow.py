@@ -219,6 +219,14 @@ def test_ledger_refusals_change_nothing(db: Session, world: World, clock: FakeCl
     service.record_return(db, project_id=project.id, amount=50_000_000, now=clock.now(), actor=w.staff.principal())
     after = service.reconcile(db, actor=None)
     assert after.ok and before.ok
+    # refusals rolled back their savepoint (transaction row and audit entry): the log still verifies (A3)
+    from banso.audit import service as audit
+    from banso.audit.export import checkpoint_records, iter_entry_records
+    from banso.audit.verify import verify_log
+
+    db.flush()
+    size = audit.tree_size(db)
+    assert verify_log(iter_entry_records(db, upto=size), checkpoint_records(db), None, expected_size=size).ok
     jst = next(a for a in after.agencies if a.agency == "JST")
     assert (jst.available, jst.committed, jst.disbursed) == (250_000_000, 0, 250_000_000)
 

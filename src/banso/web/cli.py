@@ -52,6 +52,7 @@ def demo(
     from banso.audit import checkpoints
     from banso.db import migrate
     from banso.demo import seed
+    from banso.demo.councils import seed_councils
     from banso.web.context import build_context
 
     settings = Settings(mode=Mode.DEMO, data_dir=data.resolve(), database_url=None)
@@ -60,6 +61,7 @@ def demo(
         migrate.upgrade(ctx.engine)
         with ctx.sessions() as db:
             created = seed.seed(db, box=ctx.box, now=ctx.clock.now())
+            seed_councils(db, now=ctx.clock.now(), box=ctx.box)
             checkpoints.sign_checkpoint(db, key=ctx.signing_key, now=ctx.clock.now())
             db.commit()
     console.print(f"[bold]banso demo[/bold] — data: {settings.data_dir} ({'new' if created else 'reused'})")
