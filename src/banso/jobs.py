@@ -10,10 +10,9 @@ from typing import TYPE_CHECKING
 
 from banso.audit import checkpoints
 from banso.audit import service as audit
+from banso.councils import notices
 from banso.councils import service as councils
 from banso.councils.models import Council
-from banso.kit.clock import to_jst
-from banso.notifications import service as notifications
 from banso.notifications import tasks as notification_tasks
 
 if TYPE_CHECKING:
@@ -27,19 +26,9 @@ def _council_job(ctx: "AppContext") -> list[str]:
         report = councils.run_due_councils(session, now=now)
         for reminder in report.reminders:
             council = session.get(Council, reminder.council_id)
-            if council is None:
-                continue
-            deadline = to_jst(reminder.deadline).strftime("%Y-%m-%d %H:%M")
-            # The recipient is an invited founder or newcomer: they may know the council's title.
-            notifications.notify(
-                session, recipient_ids=[reminder.user_id], kind="council.consent_requested",
-                title_ja=f"協議会「{council.title_ja}」への同意のお願い（期限 {deadline}）",
-                title_en=f"Please answer the invitation to council “{council.title_en}” (deadline {deadline} JST)",
-                body_ja="協議会の設立には全ての構成員の同意が必要です。期限までに同意又は不同意を回答してください。",
-                body_en="A council is established only when every founding participant consents. "
-                        "Please consent or decline before the deadline.",
-                link=f"/councils/{council.id}", subject=f"council:{council.id}", now=now, email_now=True,
-            )
+            if council is not None:
+                notices.consent_requested(session, council, [reminder.user_id], deadline=reminder.deadline,
+                                          now=now, reminder=True)
         session.commit()
     done = []
     if report.established or report.lapsed or report.reminders or report.expired_invitations:

@@ -24,6 +24,7 @@ from banso.authz.permissions import Permission
 from banso.authz.policies import councils as policy
 from banso.authz.policies.councils import Standing
 from banso.authz.principal import Principal
+from banso.councils import notices
 from banso.councils import repository as repo
 from banso.councils import rules
 from banso.councils.files import FileStore
@@ -307,6 +308,8 @@ def propose(
     _audit(session, AuditTag.COUNCIL_PROPOSE, now=now, actor=actor, subject=_subject(council),
            data={"title_ja": title, "founders": sorted(roles), "deadline": consent_deadline.isoformat(),
                  "technology": tech, "project_ref": project})
+    notices.consent_requested(session, council, [uid for uid in roles if uid != actor.user_id],
+                              deadline=consent_deadline, now=now)
     return council
 
 
@@ -470,6 +473,8 @@ def dissolve(session: Session, *, council_id: int, actor: Principal, now: dateti
     council.updated_at = now
     _audit(session, AuditTag.COUNCIL_DISSOLVE, now=now, actor=actor, subject=_subject(council),
            data={"reason": reason_t})
+    for membership in repo.memberships(session, council.id):
+        notices.access_lost(session, council, membership.user_id, now=now)  # content is closed to all now
     return council
 
 
@@ -540,6 +545,7 @@ def invite(session: Session, *, council_id: int, actor: Principal, now: datetime
     session.flush()
     _audit(session, AuditTag.COUNCIL_MEMBER_INVITE, now=now, actor=actor, subject=_subject(council),
            data={"user_id": user_id, "role": role_v.value, "deadline": deadline.isoformat()})
+    notices.consent_requested(session, council, [user_id], deadline=deadline, now=now)
     return row
 
 
@@ -552,6 +558,7 @@ def leave(session: Session, *, council_id: int, actor: Principal, now: datetime)
     membership.left_at = now
     _audit(session, AuditTag.COUNCIL_MEMBER_LEAVE, now=now, actor=actor, subject=_subject(council),
            data={"user_id": actor.user_id, "role": membership.role})
+    notices.access_lost(session, council, actor.user_id, now=now)
     return membership
 
 
@@ -725,6 +732,8 @@ def schedule_meeting(session: Session, *, council_id: int, actor: Principal, now
         _add_agenda(session, meeting, item)
     _audit(session, AuditTag.COUNCIL_MEETING_SCHEDULE, now=now, actor=actor, subject=_subject(council),
            data={"meeting_id": meeting.id, "starts_at": starts_at.isoformat(), "agenda": len(agenda)})
+    notices.meeting_scheduled(session, council, meeting_id=meeting.id, title=title_t, starts_at=starts_at,
+                              actor_id=actor.user_id, now=now)
     return meeting
 
 
@@ -868,6 +877,8 @@ def create_action_item(session: Session, *, council_id: int, actor: Principal, n
     _audit(session, AuditTag.COUNCIL_ACTION_CREATE, now=now, actor=actor, subject=_subject(council),
            data={"action_item_id": row.id, "assignee_id": assignee_id, "due_at": due_at.isoformat(),
                  "decision_id": decision_id})
+    notices.action_assigned(session, council, item_id=row.id, title=title_t, assignee_id=assignee_id,
+                            due_at=due_at, now=now)
     return row
 
 
@@ -975,6 +986,8 @@ def create_request(session: Session, *, council_id: int, actor: Principal, now: 
     _audit(session, AuditTag.COUNCIL_REQUEST_CREATE, now=now, actor=actor, subject=_subject(council),
            data={"request_id": row.id, "addressee_id": addressee_id, "kind": kind.value,
                  "due_at": due_at.isoformat(), "matter": matter_v.value})
+    notices.material_requested(session, council, request_id=row.id, title=title_t, addressee_id=addressee_id,
+                               due_at=due_at, now=now)
     return row
 
 

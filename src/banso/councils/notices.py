@@ -1,0 +1,123 @@
+"""What council events tell people: in-app notifications and e-mail (through notifications.service).
+
+The notification contract (notifications/service.py) puts the burden on the caller: a text may
+say only what its recipient may know. So every notice here decides per recipient, through the
+council policy, whether the text may name council content (a meeting's title, an action's
+title) or only that something happened in a council whose public page they can see (I7).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from banso.accounts import repository as accounts_repo
+from banso.accounts import service as accounts
+from banso.authz.policies import councils as policy
+from banso.authz.principal import AuthMethod
+from banso.councils import repository as repo
+from banso.councils.models import Council
+from banso.kit.clock import to_jst
+from banso.notifications import service as notifications
+
+
+def _subject(council: Council) -> str:
+    return f"council:{council.id}"
+
+
+def _when(value: datetime) -> str:
+    return to_jst(value).strftime("%Y-%m-%d %H:%M")
+
+
+def may_read_content(session: Session, council: Council, user_id: int) -> bool:
+    """Return True if ``user_id`` could read the council's content when signed in with 2FA."""
+    from banso.councils.service import standing_of
+
+    user = accounts_repo.user_by_id(session, user_id)
+    if user is None or not user.is_active:
+        return False
+    principal = accounts.principal_for(user, method=AuthMethod.SESSION, mfa=user.totp_enabled)
+    return policy.can_read_content(principal, standing_of(session, council, user_id))
+
+
+def _send(session: Session, council: Council, recipients: Iterable[int], *, kind: str, title_ja: str,
+          title_en: str, body_ja: str, body_en: str, link: str, now: datetime, email_now: bool = True) -> None:
+    ids = sorted(set(recipients))
+    if ids:
+        notifications.notify(session, recipient_ids=ids, kind=kind, title_ja=title_ja, title_en=title_en,
+                             body_ja=body_ja, body_en=body_en, link=link, subject=_subject(council), now=now,
+                             email_now=email_now)
+
+
+def consent_requested(session: Session, council: Council, user_ids: Iterable[int], *, deadline: datetime,
+                      now: datetime, reminder: bool = False) -> None:
+    """Ask founders or newcomers to consent (C1); invitees may see the council's public page."""
+    prefix_ja, prefix_en = ("【再送】", "Reminder: ") if reminder else ("", "")
+    _send(session, council, user_ids, kind="council.consent_requested",
+          title_ja=f"{prefix_ja}協議会「{council.title_ja}」への参加同意のお願い（期限 {_when(deadline)}）",
+          title_en=f"{prefix_en}please answer the invitation to council “{council.title_en}” "
+                   f"(deadline {_when(deadline)} JST)",
+          body_ja="協議会は全ての参加者の同意により設立されます。規約を確認のうえ、期限までに同意又は不同意を回答してください。",
+          body_en="A council is established only when every participant consents. Please read the bylaws and "
+                  "consent or decline before the deadline.",
+          link=f"/councils/{council.id}", now=now)
+
+
+def meeting_scheduled(session: Session, council: Council, *, meeting_id: int, title: str, starts_at: datetime,
+                      actor_id: int, now: datetime) -> None:
+    """Tell current members about a new meeting; only readers learn its title."""
+    readers: list[int] = []
+    others: list[int] = []
+    for membership in repo.current_members(session, council.id):
+        if membership.user_id == actor_id:
+            continue
+        (readers if may_read_content(session, council, membership.user_id) else others).append(membership.user_id)
+    link = f"/councils/{council.id}/meetings/{meeting_id}"
+    _send(session, council, readers, kind="council.meeting_scheduled",
+          title_ja=f"会議「{title}」が {_when(starts_at)} に予定されました",
+          title_en=f"Meeting “{title}” scheduled for {_when(starts_at)} JST",
+          body_ja=f"協議会「{council.title_ja}」の会議です。議題と資料を確認してください。",
+          body_en=f"A meeting of council “{council.title_en}”. Please review the agenda.", link=link, now=now)
+    _send(session, council, others, kind="council.meeting_scheduled",
+          title_ja=f"協議会「{council.title_ja}」で会議が予定されました",
+          title_en=f"A meeting was scheduled in council “{council.title_en}”",
+          body_ja="内容を見るには守秘義務の誓約が必要です。", body_en="Sign the confidentiality pledge to see the details.",
+          link=f"/councils/{council.id}", now=now)
+
+
+def action_assigned(session: Session, council: Council, *, item_id: int, title: str, assignee_id: int,
+                    due_at: datetime, now: datetime) -> None:
+    """Tell the assignee about an action item (C5)."""
+    if may_read_content(session, council, assignee_id):
+        _send(session, council, [assignee_id], kind="council.action_item_assigned",
+              title_ja=f"対応事項「{title}」が割り当てられました（期限 {_when(due_at)}）",
+              title_en=f"Action item “{title}” assigned to you (due {_when(due_at)} JST)",
+              body_ja=f"協議会「{council.title_ja}」の協議結果に基づく取組です。",
+              body_en=f"Follow-up of a decision of council “{council.title_en}”.",
+              link=f"/councils/{council.id}", now=now)
+    else:
+        _send(session, council, [assignee_id], kind="council.action_item_assigned",
+              title_ja=f"協議会「{council.title_ja}」で対応事項が割り当てられました",
+              title_en=f"An action item was assigned to you in council “{council.title_en}”",
+              body_ja="内容を見るには守秘義務の誓約が必要です。", body_en="Sign the confidentiality pledge to see it.",
+              link=f"/councils/{council.id}", now=now)
+
+
+def material_requested(session: Session, council: Council, *, request_id: int, title: str, addressee_id: int,
+                       due_at: datetime, now: datetime) -> None:
+    """Tell the addressee of a material request (C6)."""
+    readable = may_read_content(session, council, addressee_id)
+    _send(session, council, [addressee_id], kind="council.material_requested",
+          title_ja=(f"資料提供の求め「{title}」（期限 {_when(due_at)}）" if readable
+                    else f"協議会「{council.title_ja}」から資料提供の求めがあります"),
+          title_en=(f"Request for materials “{title}” (due {_when(due_at)} JST)" if readable
+                    else f"Council “{council.title_en}” requests materials from you"),
+          body_ja="期限までに回答してください。", body_en="Please answer before the due date.",
+          link=f"/councils/{council.id}/requests/{request_id}" if readable else f"/councils/{council.id}", now=now)
+
+
+def access_lost(session: Session, council: Council, user_id: int, *, now: datetime) -> None:
+    """Hide a former member's notifications about the council (I7: no text after access ends)."""
+    notifications.hide_for_subject(session, user_id=user_id, subject=_subject(council), now=now)

@@ -1,0 +1,67 @@
+"""Council events reach people as notifications that say no more than each recipient may know (I7)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy.orm import Session
+
+from banso.councils import service
+from banso.jobs import run_due
+from banso.kit.clock import FakeClock
+from banso.notifications import service as notifications
+from banso.web.context import AppContext
+from tests.conftest import Factory
+from tests.councils.conftest import establish, propose
+
+
+def titles(db: Session, user_id: int) -> list[str]:
+    return [n.title_ja for n in notifications.inbox(db, user_id=user_id)]
+
+
+def test_founders_are_asked_to_consent(db: Session, factory: Factory, clock: FakeClock) -> None:
+    cast = propose(factory, db, clock)
+    for founder in (cast.researcher, cast.company):
+        assert any("参加同意のお願い" in t and cast.council.title_ja in t for t in titles(db, founder.user.id))
+    assert titles(db, cast.officer.user.id) == []  # the proposer consented by proposing
+    assert titles(db, cast.outsider.user.id) == []
+
+
+def test_meeting_title_only_for_pledged_members(db: Session, factory: Factory, clock: FakeClock) -> None:
+    cast = establish(factory, db, clock, pledge=False)
+    service.sign_pledge(db, council_id=cast.council.id, actor=cast.officer.principal(), now=clock.now(),
+                        bylaws_version=cast.council.bylaws_version)
+    service.sign_pledge(db, council_id=cast.council.id, actor=cast.researcher.principal(), now=clock.now(),
+                        bylaws_version=cast.council.bylaws_version)
+    service.schedule_meeting(db, council_id=cast.council.id, actor=cast.officer.principal(), now=clock.now(),
+                             title="第3回 秘密の議題", starts_at=clock.now() + timedelta(days=7))
+    db.flush()
+    pledged = titles(db, cast.researcher.user.id)
+    unpledged = titles(db, cast.company.user.id)
+    assert any("第3回 秘密の議題" in t for t in pledged)
+    assert any("会議が予定されました" in t for t in unpledged)
+    assert not any("秘密" in t for t in unpledged)  # the title is council content: no pledge, no title
+
+
+def test_assignee_is_told_and_leaving_hides_the_notices(db: Session, factory: Factory, clock: FakeClock) -> None:
+    cast = establish(factory, db, clock)
+    service.create_action_item(db, council_id=cast.council.id, actor=cast.officer.principal(), now=clock.now(),
+                               title="試験計画の提出", assignee_id=cast.company.user.id,
+                               due_at=clock.now() + timedelta(days=10))
+    db.flush()
+    assert any("試験計画の提出" in t for t in titles(db, cast.company.user.id))
+    service.leave(db, council_id=cast.council.id, actor=cast.company.principal(), now=clock.now())
+    db.flush()
+    assert titles(db, cast.company.user.id) == []
+    assert notifications.unread_count(db, user_id=cast.company.user.id) == 0
+
+
+def test_job_reminds_pending_founders(db: Session, factory: Factory, clock: FakeClock, ctx: AppContext) -> None:
+    cast = propose(factory, db, clock, days=14)
+    db.commit()
+    before = len(titles(db, cast.company.user.id))
+    clock.advance(days=12)  # close to the deadline: a reminder is due
+    done = run_due(ctx)
+    assert any(d.startswith("councils:due") for d in done), done
+    assert len(titles(db, cast.company.user.id)) == before + 1
+    assert any(t.startswith("【再送】") for t in titles(db, cast.company.user.id))
