@@ -53,6 +53,7 @@ def demo(
     from banso.db import migrate
     from banso.demo import seed
     from banso.demo.councils import seed_councils
+    from banso.demo.programme import seed_programme
     from banso.web.context import build_context
 
     settings = Settings(mode=Mode.DEMO, data_dir=data.resolve(), database_url=None)
@@ -62,6 +63,7 @@ def demo(
         with ctx.sessions() as db:
             created = seed.seed(db, box=ctx.box, now=ctx.clock.now())
             seed_councils(db, now=ctx.clock.now(), box=ctx.box)
+            seed_programme(db, now=ctx.clock.now())
             checkpoints.sign_checkpoint(db, key=ctx.signing_key, now=ctx.clock.now())
             db.commit()
     console.print(f"[bold]banso demo[/bold] — data: {settings.data_dir} ({'new' if created else 'reused'})")
