@@ -38,6 +38,22 @@ def _reset_postgres(engine: Engine) -> None:
         conn.execute(text("CREATE SCHEMA public"))
 
 
+_HASHES: dict[str, str] = {}
+
+
+@pytest.fixture(autouse=True)
+def quick_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hash each test password once per run: tests create many people, and argon2 is slow on purpose."""
+    from banso.accounts import security
+
+    def cached(password: str) -> str:
+        if password not in _HASHES:
+            _HASHES[password] = security.hash_password(password)
+        return _HASHES[password]
+
+    monkeypatch.setattr(accounts, "hash_password", cached)
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """Return the test database URL: PostgreSQL when BANSO_TEST_DATABASE_URL is set, else a SQLite file."""

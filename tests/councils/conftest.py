@@ -69,23 +69,6 @@ def establish(factory: Factory, db: Session, clock: FakeClock, *, pledge: bool =
     return cast
 
 
-_HASHES: dict[str, str] = {}
-
-
-@pytest.fixture(autouse=True)
-def quick_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Hash each test password once per run: council tests create many people, and argon2 is slow on purpose."""
-    from banso.accounts import security
-    from banso.accounts import service as accounts
-
-    def cached(password: str) -> str:
-        if password not in _HASHES:
-            _HASHES[password] = security.hash_password(password)
-        return _HASHES[password]
-
-    monkeypatch.setattr(accounts, "hash_password", cached)
-
-
 @pytest.fixture
 def store() -> FakeFileStore:
     """Return an in-memory file store."""
