@@ -8,15 +8,25 @@ import pyotp
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.orm import Session
 
 from banso.accounts import repository as repo
 from banso.accounts import service
-from banso.accounts.models import OrgKind
+from banso.accounts.models import OrgKind, User
 from banso.kit.cli import app_context, err_console, unit_of_work
 
 users_app = typer.Typer(no_args_is_help=True)
 tokens_app = typer.Typer(no_args_is_help=True)
 console = Console()
+
+
+def _user_or_exit(db: Session, email: str) -> User:
+    """Return the person with this e-mail, or exit 1 with a message."""
+    user = repo.user_by_email(db, email.strip().lower())
+    if user is None:
+        err_console.print(f"[red]error:[/red] no user {email}")
+        raise typer.Exit(1)
+    return user
 
 
 @users_app.command("create")
@@ -84,10 +94,7 @@ def reset_2fa(email: str = typer.Argument(..., help="The person's e-mail.")) -> 
     """Remove a person's second factor after an identity check; they enrol again at next login."""
     ctx = app_context()
     with unit_of_work(ctx) as db:
-        user = repo.user_by_email(db, email.strip().lower())
-        if user is None:
-            err_console.print(f"[red]error:[/red] no user {email}")
-            raise typer.Exit(1)
+        user = _user_or_exit(db, email)
         service.reset_second_factor(db, user_id=user.id, actor=None, now=ctx.clock.now())
     console.print(f"second factor of {email} removed; all their sessions ended")
 
@@ -97,10 +104,7 @@ def disable(email: str = typer.Argument(..., help="The person's e-mail.")) -> No
     """Disable a person: sessions end and tokens stop working."""
     ctx = app_context()
     with unit_of_work(ctx) as db:
-        user = repo.user_by_email(db, email.strip().lower())
-        if user is None:
-            err_console.print(f"[red]error:[/red] no user {email}")
-            raise typer.Exit(1)
+        user = _user_or_exit(db, email)
         service.disable_user(db, user_id=user.id, actor=None, now=ctx.clock.now())
     console.print(f"{email} disabled")
 
@@ -115,10 +119,7 @@ def issue(
     """Issue an API token and print it (the only time it is shown)."""
     ctx = app_context()
     with unit_of_work(ctx) as db:
-        user = repo.user_by_email(db, email.strip().lower())
-        if user is None:
-            err_console.print(f"[red]error:[/red] no user {email}")
-            raise typer.Exit(1)
+        user = _user_or_exit(db, email)
         issued = service.issue_token(db, user=user, name=name, scopes=scope or None,
                                      expires_in_days=expires_in_days, now=ctx.clock.now(), actor=None)
     print(issued.raw)
@@ -139,10 +140,7 @@ def list_tokens(email: str = typer.Argument(..., help="Whose tokens.")) -> None:
     """List a person's tokens."""
     ctx = app_context()
     with unit_of_work(ctx) as db:
-        user = repo.user_by_email(db, email.strip().lower())
-        if user is None:
-            err_console.print(f"[red]error:[/red] no user {email}")
-            raise typer.Exit(1)
+        user = _user_or_exit(db, email)
         table = Table("id", "name", "prefix", "scopes", "expires", "revoked")
         for t in repo.tokens_of(db, user.id):
             table.add_row(str(t.id), t.name, t.prefix, ", ".join(t.scopes) if t.scopes else "(all)",

@@ -70,8 +70,10 @@ def create_app(ctx: AppContext, *, background_jobs: bool = True) -> FastAPI:
     app.include_router(notifications_pages)
 
     from banso.programme.endpoints import router as programme_api
+    from banso.programme.views import router as programme_pages
 
     app.include_router(programme_api, prefix="/api/v1")
+    app.include_router(programme_pages)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/healthz", include_in_schema=False)

@@ -1,0 +1,641 @@
+"""HTML pages of the K Program (経済安全保障重要技術育成プログラム, F1–F5, C2).
+
+Thin views, as in ``banso.councils.views``: parse the form, call one programme service, commit
+only after it succeeded, shape the page. Domain refusals come back as a form error with their
+4xx status and nothing changed (the programme services write nothing before they refuse, so the
+view rolls back). ``NotFound`` is never shown as a form error: it propagates to the 404 page (I7).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, time, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from banso.accounts import repository as accounts_repo
+from banso.accounts.models import User
+from banso.authz.permissions import Permission, Role
+from banso.authz.policies import programme as policy
+from banso.authz.principal import Principal
+from banso.kit.clock import JST, as_utc, to_jst
+from banso.kit.errors import BansoError, NotFound, ValidationFailed
+from banso.programme import exports, rules, service
+from banso.programme import repository as repo
+from banso.programme.endpoints import Councils
+from banso.programme.models import Agency, Call, CallState, ProjectType, ProposalState
+from banso.web.csrf import verify_csrf
+from banso.web.deps import Ctx, Db
+from banso.web.pages import PageUser
+from banso.web.templating import render, translator_for
+
+router = APIRouter(include_in_schema=False)
+Csrf = Depends(verify_csrf)
+NO_STORE = {"Cache-Control": "no-store"}
+
+NOTICES = frozenset({
+    "created", "published", "panel", "submitted", "withdrawn", "declared", "scored", "decided", "committed",
+    "disbursed", "milestone", "milestone_status", "tranche",
+})
+Short = Annotated[str, Form(max_length=300)]
+Small = Annotated[str, Form(max_length=40)]
+Text = Annotated[str, Form(max_length=20_000)]
+
+# Form fields named in service messages, shown with the label the form uses (msgids of the templates).
+FIELD_LABELS = {
+    "code": "Call code", "title_ja": "Title (Japanese)", "title_en": "Title (English, optional)",
+    "project_type": "Project type", "technology_codes": "Vision technologies", "cap_yen": "Cap (yen, whole period)",
+    "first_fiscal_year": "First fiscal year", "period_years": "Period (fiscal years)", "opens_at": "Opens",
+    "closes_at": "Closes", "officer_id": "Ministry officer", "title": "Title", "budget": "Budget plan by fiscal year",
+    "core_technologies": "Core technologies", "leak_prevention": "Leak-prevention measures", "reason": "Reason",
+    "amount": "Amount (yen)", "fiscal_year": "Fiscal year", "due_on": "Due date", "user_id": "Reviewer",
+    "team": "Team members", "scores": "Your score", "outcome": "Decision",
+}
+_CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers
+
+
+def _message(request: Request, exc: BansoError) -> str:
+    """Return the reader's half of a bilingual service message, with form labels for field names."""
+    translator = translator_for(request)
+    text = exc.message
+    if " / " in text:
+        first, second = text.split(" / ", 1)
+        ja, en = (second, first) if _CJK.search(second) and not _CJK.search(first) else (first, second)
+        text = ja if translator.locale == "ja" else en
+    if exc.field in FIELD_LABELS and exc.field:
+        label = translator.gettext(FIELD_LABELS[exc.field])
+        pattern = rf"\b{re.escape(exc.field)}\b"
+        text = re.sub(pattern + " ?", f"「{label}」", text) if translator.locale == "ja" else re.sub(pattern, label, text)
+        if label not in text:  # a terse half without the field: say which field it is
+            text = f"「{label}」：{text}" if translator.locale == "ja" else f"{label}: {text}"
+    return text
+
+
+def _settle(db: Session, exc: BansoError) -> None:
+    """After a refusal: drop everything the request wrote; 404 propagates (I7)."""
+    if isinstance(exc, NotFound):
+        raise exc
+    db.rollback()
+
+
+def _redirect(url: str, done: str | None = None, anchor: str | None = None) -> RedirectResponse:
+    return RedirectResponse(url + (f"?done={done}" if done else "") + (f"#{anchor}" if anchor else ""),
+                            status_code=303)
+
+
+def _notice(done: str | None) -> str | None:
+    return done if done in NOTICES else None
+
+
+def _int(value: str | None, field: str) -> int:
+    text = (value or "").strip()
+    if not text.isdigit() or len(text) > 12:
+        raise ValidationFailed(f"{field} が正しくありません / {field} is not valid", field=field)
+    return int(text)
+
+
+def _moment(value: str | None, field: str) -> datetime:
+    """Return a datetime-local (or date) input, read as JST, in UTC."""
+    text = (value or "").strip()
+    if not text:
+        raise ValidationFailed(f"{field} を入力してください / {field} is required", field=field)
+    try:
+        moment = datetime.fromisoformat(text) if "T" in text else datetime.combine(
+            datetime.fromisoformat(text).date(), time(0, 0))
+    except ValueError:
+        raise ValidationFailed(f"{field} の日時が正しくありません / {field} is not a valid date",
+                               field=field) from None
+    return as_utc(moment.replace(tzinfo=JST) if moment.tzinfo is None else moment)
+
+
+def _local_input(moment: datetime | None) -> str:
+    return to_jst(moment).strftime("%Y-%m-%dT%H:%M") if moment else ""
+
+
+def _people(db: Session, ids: set[int]) -> dict[int, User]:
+    found = {}
+    for uid in ids:
+        user = accounts_repo.user_by_id(db, uid)
+        if user is not None:
+            found[uid] = user
+    return found
+
+
+def _agencies(db: Session) -> dict[int, Agency]:
+    return {a.id: a for a in repo.agencies(db)}
+
+
+def _staff_agencies(db: Session, principal: Principal) -> list[Agency]:
+    return [a for a in repo.agencies(db) if policy.is_agency_staff(principal, a.organization_id)]
+
+
+def _common(ctx: Ctx) -> dict[str, Any]:
+    now = ctx.clock.now()
+    return {"now": now, "current_fy": rules.fiscal_year_at(now), "yen": rules.format_yen,
+            "threshold": rules.DECLARATION_THRESHOLD_YEN}
+
+
+def _window(call: Call, now: datetime) -> str:
+    """Return where ``now`` lies in the call's window: draft, upcoming, open or closed."""
+    if call.state != CallState.PUBLISHED:
+        return call.state
+    if now < as_utc(call.opens_at):
+        return "upcoming"
+    return "open" if now <= as_utc(call.closes_at) else "closed"
+
+
+# ---------------------------------------------------------------------------------------------
+# Overview (F1, F3)
+
+
+@router.get("/programme", response_class=HTMLResponse)
+def overview(request: Request, principal: PageUser, db: Db, ctx: Ctx, done: str | None = None) -> HTMLResponse:
+    """Show the technology registry, the ledgers the person may read and the way to the calls."""
+    return _overview_page(request, principal, db, ctx, notice=_notice(done))
+
+
+def _overview_page(request: Request, principal: Principal, db: Session, ctx: Ctx, *, notice: str | None = None,
+                   error: str | None = None, status: int = 200, form: dict[str, Any] | None = None) -> HTMLResponse:
+    techs = service.list_technologies(db)
+    by_area: dict[str, dict[int, list[Any]]] = {}
+    for t in techs:
+        for code in t.area_codes or ["—"]:
+            by_area.setdefault(code, {}).setdefault(t.vision_round, []).append(t)
+    report = service.reconcile(db, actor=principal)
+    calls = service.list_calls(db, actor=principal)
+    now = ctx.clock.now()
+    return render(request, "programme/overview.html", {
+        "areas": service.list_areas(db), "by_area": by_area, "rounds": repo.rounds(db),
+        "technologies": techs, "report": report, "agencies": _agencies(db),
+        "staff_agencies": _staff_agencies(db, principal), "open_calls": [c for c in calls if _window(c, now) == "open"],
+        "call_count": len(calls), "my_proposals": service.list_proposals(db, actor=principal),
+        "calls_by_id": {c.id: c for c in calls}, "notice": notice, "error": error, "form": form or {}, **_common(ctx),
+    }, status=status)
+
+
+@router.post("/programme/agencies/{code}/tranches", response_class=HTMLResponse, dependencies=[Csrf])
+def add_tranche(code: str, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+                fiscal_year: Small = "", amount: Small = "", memo: Short = "") -> Response:
+    """Record a budget tranche for a fiscal year (the agency's staff)."""
+    try:
+        service.add_tranche(db, agency_code=code, fiscal_year=_int(fiscal_year, "fiscal_year"), amount=amount,
+                            memo=memo, now=ctx.clock.now(), actor=principal)
+    except BansoError as exc:
+        _settle(db, exc)
+        return _overview_page(request, principal, db, ctx, error=_message(request, exc), status=exc.status_code,
+                              form={"agency": code, "fiscal_year": fiscal_year, "amount": amount, "memo": memo})
+    db.commit()
+    return _redirect("/programme", "tranche", "ledger")
+
+
+@router.get("/programme/ledger/{code}.xlsx")
+def ledger_workbook(code: str, principal: PageUser, db: Db, ctx: Ctx) -> Response:
+    """Download the agency's ledger as an Excel workbook (its staff; audited export)."""
+    content = exports.ledger_workbook(db, agency_code=code, actor=principal, now=ctx.clock.now())
+    db.commit()
+    return Response(content, media_type=exports.XLSX_MEDIA_TYPE, headers={
+        **NO_STORE, "Content-Disposition": f'attachment; filename="ledger-{code.upper()}.xlsx"'})
+
+
+@router.get("/programme/calls.xlsx")
+def calls_workbook(principal: PageUser, db: Db, ctx: Ctx) -> Response:
+    """Download statistics of the calls the person may see (audited export)."""
+    content = exports.call_statistics_workbook(db, actor=principal, now=ctx.clock.now())
+    db.commit()
+    return Response(content, media_type=exports.XLSX_MEDIA_TYPE, headers={
+        **NO_STORE, "Content-Disposition": 'attachment; filename="calls.xlsx"'})
+
+
+# ---------------------------------------------------------------------------------------------
+# Calls (F3)
+
+
+@router.get("/programme/calls", response_class=HTMLResponse)
+def calls(request: Request, principal: PageUser, db: Db, ctx: Ctx) -> HTMLResponse:
+    """List the calls the person may see (published ones, and drafts of their own agency)."""
+    now = ctx.clock.now()
+    rows = service.list_calls(db, actor=principal)
+    return render(request, "programme/calls.html", {
+        "calls": rows, "agencies": _agencies(db), "windows": {c.id: _window(c, now) for c in rows},
+        "may_create": bool(_staff_agencies(db, principal)), **_common(ctx),
+    })
+
+
+def _new_call_page(request: Request, principal: Principal, db: Session, ctx: Ctx, *, form: dict[str, Any] | None,
+                   error: str | None = None, status: int = 200) -> HTMLResponse:
+    agencies = _staff_agencies(db, principal)
+    if not agencies:
+        raise NotFound("page not found")
+    now = ctx.clock.now()
+    values = form or {
+        "agency_code": agencies[0].code, "code": "", "title_ja": "", "title_en": "", "project_type": "project",
+        "technology_codes": [], "cap_yen": "", "first_fiscal_year": str(rules.fiscal_year_at(now)),
+        "period_years": "3", "opens_at": _local_input(now), "closes_at": _local_input(now + timedelta(days=60)),
+        "officer_id": "", "description": "",
+    }
+    officers = [u for u in accounts_repo.list_users(db) if u.is_active and Role.OFFICER.value in u.roles]
+    return render(request, "programme/call_new.html", {
+        "form": values, "agencies": agencies, "officers": officers, "technologies": service.list_technologies(db),
+        "project_types": [p.value for p in ProjectType], "error": error, **_common(ctx),
+    }, status=status)
+
+
+@router.get("/programme/calls/new", response_class=HTMLResponse)
+def new_call(request: Request, principal: PageUser, db: Db, ctx: Ctx) -> HTMLResponse:
+    """Show the call form (the agency's staff)."""
+    return _new_call_page(request, principal, db, ctx, form=None)
+
+
+@router.post("/programme/calls", response_class=HTMLResponse, dependencies=[Csrf])
+def create_call(request: Request, principal: PageUser, db: Db, ctx: Ctx, agency_code: Small = "",
+                code: Small = "", title_ja: Short = "", title_en: Short = "", project_type: Small = "",
+                technology_codes: Annotated[list[str] | None, Form()] = None, cap_yen: Small = "",
+                first_fiscal_year: Small = "", period_years: Small = "", opens_at: Small = "",
+                closes_at: Small = "", officer_id: Small = "", description: Text = "") -> Response:
+    """Create a draft call; it is published from its page."""
+    techs = [t for t in (technology_codes or []) if t]
+    form = {"agency_code": agency_code, "code": code, "title_ja": title_ja, "title_en": title_en,
+            "project_type": project_type, "technology_codes": techs, "cap_yen": cap_yen,
+            "first_fiscal_year": first_fiscal_year, "period_years": period_years, "opens_at": opens_at,
+            "closes_at": closes_at, "officer_id": officer_id, "description": description}
+    try:
+        call = service.create_call(
+            db, agency_code=agency_code or "-", code=code, title_ja=title_ja, title_en=title_en,
+            project_type=project_type, technology_codes=techs, cap_yen=cap_yen,
+            first_fiscal_year=_int(first_fiscal_year, "first_fiscal_year"),
+            period_years=_int(period_years, "period_years"), opens_at=_moment(opens_at, "opens_at"),
+            closes_at=_moment(closes_at, "closes_at"), officer_id=_int(officer_id, "officer_id"),
+            description=description, now=ctx.clock.now(), actor=principal)
+    except BansoError as exc:
+        _settle(db, exc)
+        return _new_call_page(request, principal, db, ctx, form=form, error=_message(request, exc),
+                              status=exc.status_code)
+    db.commit()
+    return _redirect(f"/programme/calls/{call.id}", "created")
+
+
+def _call_page(request: Request, principal: Principal, db: Session, ctx: Ctx, call_id: int, *,
+               notice: str | None = None, error: str | None = None, error_at: str | None = None,
+               status: int = 200, form: dict[str, Any] | None = None) -> HTMLResponse:
+    call = service.get_call(db, call_id=call_id, actor=principal)
+    agency = repo.agency_by_id(db, call.agency_id)
+    assert agency is not None
+    staff = policy.is_agency_staff(principal, agency.organization_id)
+    techs = {t.code: t for t in service.list_technologies(db)}
+    panel = repo.panel(db, call.id) if staff else []
+    reviewers = [u for u in accounts_repo.list_users(db) if u.is_active and Role.REVIEWER.value in u.roles
+                 and u.id not in {p.user_id for p in panel}] if staff else []
+    proposals = service.list_proposals(db, actor=principal, call_id=call.id)
+    mine = repo.live_proposal_of(db, call.id, principal.user_id)
+    window = _window(call, ctx.clock.now())
+    return render(request, "programme/call.html", {
+        "call": call, "agency": agency, "staff": staff, "techs": techs, "window": window,
+        "documents": service.call_documents(db, call_id=call.id, actor=principal),
+        "panel": panel, "reviewers": reviewers, "proposals": proposals, "mine": mine,
+        "may_propose": principal.has(Permission.PROGRAMME_PROPOSE) and window == "open" and mine is None,
+        "people": _people(db, {call.officer_id} | {p.user_id for p in panel} | {p.proposer_id for p in proposals}),
+        "notice": notice, "error": error, "error_at": error_at, "form": form or {}, **_common(ctx),
+    }, status=status)
+
+
+@router.get("/programme/calls/{call_id}", response_class=HTMLResponse)
+def call_page(call_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+              done: str | None = None) -> HTMLResponse:
+    """Show a call: agency, technologies, type, cap, window, state; staff manage it here."""
+    return _call_page(request, principal, db, ctx, call_id, notice=_notice(done))
+
+
+@router.post("/programme/calls/{call_id}/publish", response_class=HTMLResponse, dependencies=[Csrf])
+def publish_call(call_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx) -> Response:
+    """Publish a draft call."""
+    try:
+        service.publish_call(db, call_id=call_id, now=ctx.clock.now(), actor=principal)
+    except BansoError as exc:
+        _settle(db, exc)
+        return _call_page(request, principal, db, ctx, call_id, error=_message(request, exc), error_at="publish",
+                          status=exc.status_code)
+    db.commit()
+    return _redirect(f"/programme/calls/{call_id}", "published")
+
+
+@router.post("/programme/calls/{call_id}/panel", response_class=HTMLResponse, dependencies=[Csrf])
+def add_panel_member(call_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+                     user_id: Small = "") -> Response:
+    """Put a reviewer on the call's panel."""
+    try:
+        service.add_panel_member(db, call_id=call_id, user_id=_int(user_id, "user_id"), now=ctx.clock.now(),
+                                 actor=principal)
+    except BansoError as exc:
+        _settle(db, exc)
+        return _call_page(request, principal, db, ctx, call_id, error=_message(request, exc), error_at="panel",
+                          status=exc.status_code)
+    db.commit()
+    return _redirect(f"/programme/calls/{call_id}", "panel", "panel")
+
+
+# ---------------------------------------------------------------------------------------------
+# Proposals (F3, F4)
+
+
+def _propose_page(request: Request, principal: Principal, db: Session, ctx: Ctx, call_id: int, *,
+                  form: dict[str, Any] | None, error: str | None = None, error_field: str | None = None,
+                  status: int = 200) -> HTMLResponse:
+    call = service.get_call(db, call_id=call_id, actor=principal)
+    if not principal.has(Permission.PROGRAMME_PROPOSE):
+        raise NotFound("page not found")
+    years = list(rules.plan_years(call.first_fiscal_year, call.period_years))
+    values = form or {"title": "", "summary": "", "budget": {}, "team": "", "core_technologies": "",
+                      "leak_prevention": ""}
+    return render(request, "programme/propose.html", {
+        "call": call, "agency": repo.agency_by_id(db, call.agency_id), "years": years, "form": values,
+        "window": _window(call, ctx.clock.now()), "error": error, "error_field": error_field, **_common(ctx),
+    }, status=status)
+
+
+@router.get("/programme/calls/{call_id}/propose", response_class=HTMLResponse)
+def propose_form(call_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx) -> HTMLResponse:
+    """Show the proposal form: title, summary, team, budget per fiscal year, F4 declaration."""
+    return _propose_page(request, principal, db, ctx, call_id, form=None)
+
+
+def _team(db: Session, text: str) -> list[service.TeamMemberInput]:
+    """Return team members given as e-mail addresses (one a line) of platform users."""
+    team: list[service.TeamMemberInput] = []
+    for line in text.splitlines():
+        email = line.strip()
+        if not email:
+            continue
+        user = accounts_repo.user_by_email(db, email)
+        if user is None or not user.is_active:
+            raise ValidationFailed(f"{email} は登録された利用者ではありません / {email} is not a registered user",
+                                   field="team")
+        team.append(service.TeamMemberInput(user_id=user.id))
+    return team
+
+
+@router.post("/programme/calls/{call_id}/proposals", response_class=HTMLResponse, dependencies=[Csrf])
+def submit_proposal(call_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+                    title: Short = "", summary: Text = "", team: Annotated[str, Form(max_length=5000)] = "",
+                    budget_fy: Annotated[list[str] | None, Form()] = None,
+                    budget: Annotated[list[str] | None, Form()] = None,
+                    core_technologies: Text = "", leak_prevention: Text = "") -> Response:
+    """Submit a proposal; every rule (window, cap, period, F4 declaration) is checked by the service."""
+    plan = {fy: amount.strip() for fy, amount in zip(budget_fy or [], budget or [], strict=False)
+            if amount.strip()}
+    form = {"title": title, "summary": summary, "team": team, "budget": plan,
+            "core_technologies": core_technologies, "leak_prevention": leak_prevention}
+    try:
+        proposal = service.submit_proposal(
+            db, call_id=call_id, title=title, summary=summary, budget=plan, team=_team(db, team),
+            core_technologies=core_technologies, leak_prevention=leak_prevention, now=ctx.clock.now(),
+            actor=principal)
+    except BansoError as exc:
+        _settle(db, exc)
+        return _propose_page(request, principal, db, ctx, call_id, form=form, error=_message(request, exc),
+                             error_field=exc.field, status=exc.status_code)
+    db.commit()
+    return _redirect(f"/programme/proposals/{proposal.id}", "submitted")
+
+
+def _proposal_page(request: Request, principal: Principal, db: Session, ctx: Ctx, proposal_id: int, *,
+                   councils: Any, notice: str | None = None, error: str | None = None, error_at: str | None = None,
+                   status: int = 200, form: dict[str, Any] | None = None) -> HTMLResponse:
+    view = service.get_proposal(db, proposal_id=proposal_id, actor=principal, now=ctx.clock.now())
+    db.commit()  # I8: a reviewer's read is audited
+    p, call = view.proposal, view.call
+    agency = repo.agency_by_id(db, call.agency_id)
+    assert agency is not None
+    staff = policy.is_agency_staff(principal, agency.organization_id)
+    own_score = next((s for s in view.scores if s.reviewer_id == principal.user_id), None)
+    reviewer = not staff and p.proposer_id != principal.user_id and \
+        principal.user_id not in {m.user_id for m in view.team} and principal.has(Permission.PROGRAMME_REVIEW)
+    project = repo.project_of_proposal(db, p.id)
+    return render(request, "programme/proposal.html", {
+        "view": view, "p": p, "call": call, "agency": agency, "staff": staff, "reviewer": reviewer,
+        "own_score": own_score, "project": project,
+        "may_decide": staff and p.state == ProposalState.SUBMITTED and ctx.clock.now() > as_utc(call.closes_at),
+        "after_close": ctx.clock.now() > as_utc(call.closes_at),
+        "people": _people(db, {s.reviewer_id for s in view.scores} | {p.proposer_id}
+                          | ({view.decision.decided_by_id} if view.decision else set())),
+        "orgs": {p.organization_id: accounts_repo.org_by_id(db, p.organization_id)},
+        "notice": notice, "error": error, "error_at": error_at, "form": form or {}, **_common(ctx),
+    }, status=status)
+
+
+@router.get("/programme/proposals/{proposal_id}", response_class=HTMLResponse)
+def proposal_page(proposal_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx, councils: Councils,
+                  done: str | None = None) -> HTMLResponse:
+    """Show a proposal to its team, the agency's staff and cleared reviewers; everyone else gets 404."""
+    return _proposal_page(request, principal, db, ctx, proposal_id, councils=councils, notice=_notice(done))
+
+
+@router.post("/programme/proposals/{proposal_id}/withdraw", response_class=HTMLResponse, dependencies=[Csrf])
+def withdraw(proposal_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+             councils: Councils) -> Response:
+    """Withdraw one's own proposal before the decision."""
+    try:
+        service.withdraw_proposal(db, proposal_id=proposal_id, now=ctx.clock.now(), actor=principal)
+    except BansoError as exc:
+        _settle(db, exc)
+        return _proposal_page(request, principal, db, ctx, proposal_id, councils=councils,
+                              error=_message(request, exc), error_at="withdraw", status=exc.status_code)
+    db.commit()
+    return _redirect(f"/programme/proposals/{proposal_id}", "withdrawn")
+
+
+# ---------------------------------------------------------------------------------------------
+# Review
+
+
+def _queue_page(request: Request, principal: Principal, db: Session, ctx: Ctx, *, notice: str | None = None,
+                error: str | None = None, error_at: int | None = None, status: int = 200,
+                form: dict[str, Any] | None = None) -> HTMLResponse:
+    items = service.review_queue(db, actor=principal)
+    declared = {p.id: repo.conflict(db, p.id, principal.user_id) for p in items}
+    calls_by_id: dict[int, Call] = {}
+    for p in items:
+        if p.call_id not in calls_by_id:
+            found = repo.call_by_id(db, p.call_id)
+            if found is not None:
+                calls_by_id[p.call_id] = found
+    return render(request, "programme/review.html", {
+        "items": items, "declared": declared, "calls": calls_by_id,
+        "orgs": {p.organization_id: accounts_repo.org_by_id(db, p.organization_id) for p in items},
+        "scored": {p.id for p in items if repo.score(db, p.id, principal.user_id) is not None},
+        "is_reviewer": principal.has(Permission.PROGRAMME_REVIEW),
+        "notice": notice, "error": error, "error_at": error_at, "form": form or {}, **_common(ctx),
+    }, status=status)
+
+
+@router.get("/programme/review", response_class=HTMLResponse)
+def review_queue(request: Request, principal: PageUser, db: Db, ctx: Ctx, done: str | None = None) -> HTMLResponse:
+    """List the proposals a panel reviewer may declare conflicts on (title and organisation only)."""
+    return _queue_page(request, principal, db, ctx, notice=_notice(done))
+
+
+@router.post("/programme/proposals/{proposal_id}/conflict", response_class=HTMLResponse, dependencies=[Csrf])
+def declare_conflict(proposal_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+                     has_conflict: Small = "", reason: Annotated[str, Form(max_length=2000)] = "") -> Response:
+    """Declare a conflict of interest (hidden for good) or none (then read and score)."""
+    try:
+        if has_conflict not in ("yes", "no"):
+            raise ValidationFailed("利益相反の有無を選んでください / Choose whether you have a conflict of interest",
+                                   field="has_conflict")
+        service.declare_conflict(db, proposal_id=proposal_id, has_conflict=has_conflict == "yes", reason=reason,
+                                 now=ctx.clock.now(), actor=principal)
+    except BansoError as exc:
+        _settle(db, exc)
+        return _queue_page(request, principal, db, ctx, error=_message(request, exc), error_at=proposal_id,
+                           status=exc.status_code, form={"reason": reason, "has_conflict": has_conflict})
+    db.commit()
+    if has_conflict == "yes":
+        return _redirect("/programme/review", "declared")
+    return _redirect(f"/programme/proposals/{proposal_id}", "declared", "score")
+
+
+@router.post("/programme/proposals/{proposal_id}/score", response_class=HTMLResponse, dependencies=[Csrf])
+def score(proposal_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx, councils: Councils,
+          criterion: Annotated[list[str] | None, Form()] = None, value: Annotated[list[str] | None, Form()] = None,
+          comment: Annotated[str, Form(max_length=5000)] = "") -> Response:
+    """Score against the call's rubric: one ``criterion``/``value`` pair per criterion (1–5)."""
+    values: dict[str, object] = {}
+    for key, text in zip(criterion or [], value or [], strict=False):
+        text = text.strip()
+        values[key[:60]] = int(text) if text.isdigit() and len(text) < 3 else text
+    try:
+        service.score_proposal(db, proposal_id=proposal_id, scores=values, comment=comment, now=ctx.clock.now(),
+                               actor=principal)
+    except BansoError as exc:
+        _settle(db, exc)
+        return _proposal_page(request, principal, db, ctx, proposal_id, councils=councils,
+                              error=_message(request, exc), error_at="score", status=exc.status_code,
+                              form={"scores": values, "comment": comment})
+    db.commit()
+    return _redirect(f"/programme/proposals/{proposal_id}", "scored", "score")
+
+
+@router.post("/programme/proposals/{proposal_id}/decision", response_class=HTMLResponse, dependencies=[Csrf])
+def decide(proposal_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx, councils: Councils,
+           outcome: Small = "", reason: Annotated[str, Form(max_length=5000)] = "") -> Response:
+    """Record the panel decision; adoption creates the project and opens its council (C2)."""
+    try:
+        service.decide(db, proposal_id=proposal_id, outcome=outcome, reason=reason, now=ctx.clock.now(),
+                       actor=principal, councils=councils)
+    except BansoError as exc:
+        _settle(db, exc)
+        return _proposal_page(request, principal, db, ctx, proposal_id, councils=councils,
+                              error=_message(request, exc), error_at="decision", status=exc.status_code,
+                              form={"outcome": outcome, "reason": reason})
+    db.commit()
+    return _redirect(f"/programme/proposals/{proposal_id}", "decided", "decision")
+
+
+# ---------------------------------------------------------------------------------------------
+# Projects (C2)
+
+
+@router.get("/programme/projects", response_class=HTMLResponse)
+def projects(request: Request, principal: PageUser, db: Db, ctx: Ctx) -> HTMLResponse:
+    """List the projects the person may see."""
+    rows = service.list_projects(db, actor=principal)
+    return render(request, "programme/projects.html", {
+        "projects": rows, "agencies": _agencies(db), **_common(ctx)})
+
+
+def _project_page(request: Request, principal: Principal, db: Session, ctx: Ctx, project_id: int, *,
+                  councils: Any, notice: str | None = None, error: str | None = None, error_at: str | None = None,
+                  status: int = 200, form: dict[str, Any] | None = None) -> HTMLResponse:
+    view = service.get_project(db, project_id=project_id, actor=principal, councils=councils)
+    project = view.project
+    agency = repo.agency_by_id(db, project.agency_id)
+    call = repo.call_by_id(db, project.call_id)
+    assert agency is not None and call is not None
+    committed_by_year = {fy: repo.committed_in_year(db, project.id, fy) for fy in view.plan}
+    return render(request, "programme/project.html", {
+        "view": view, "project": project, "agency": agency, "call": call,
+        "staff": policy.is_agency_staff(principal, agency.organization_id), "committed_by_year": committed_by_year,
+        "transactions": repo.transactions(db, project_id=project.id), "lead": accounts_repo.user_by_id(db, project.lead_id),
+        "notice": notice, "error": error, "error_at": error_at, "form": form or {}, **_common(ctx),
+    }, status=status)
+
+
+@router.get("/programme/projects/{project_id}", response_class=HTMLResponse)
+def project_page(project_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx, councils: Councils,
+                 done: str | None = None) -> HTMLResponse:
+    """Show a project: plan, commitments, disbursements, milestones and its council (C2)."""
+    return _project_page(request, principal, db, ctx, project_id, councils=councils, notice=_notice(done))
+
+
+def _project_error(request: Request, principal: Principal, db: Session, ctx: Ctx, project_id: int, councils: Any,
+                   exc: BansoError, where: str, form: dict[str, Any]) -> HTMLResponse:
+    _settle(db, exc)
+    return _project_page(request, principal, db, ctx, project_id, councils=councils, error=_message(request, exc),
+                         error_at=where, status=exc.status_code, form=form)
+
+
+@router.post("/programme/projects/{project_id}/commitments", response_class=HTMLResponse, dependencies=[Csrf])
+def commit_funds(project_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx, councils: Councils,
+                 fiscal_year: Small = "", amount: Small = "", memo: Short = "") -> Response:
+    """Commit (配分決定) part of the plan for a fiscal year."""
+    try:
+        service.commit_funds(db, project_id=project_id, fiscal_year=_int(fiscal_year, "fiscal_year"), amount=amount,
+                             memo=memo or None, now=ctx.clock.now(), actor=principal)
+    except BansoError as exc:
+        return _project_error(request, principal, db, ctx, project_id, councils, exc, "commit",
+                              {"commit_fy": fiscal_year, "commit_amount": amount, "commit_memo": memo})
+    db.commit()
+    return _redirect(f"/programme/projects/{project_id}", "committed", "money")
+
+
+@router.post("/programme/projects/{project_id}/disbursements", response_class=HTMLResponse, dependencies=[Csrf])
+def disburse(project_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx, councils: Councils,
+             amount: Small = "", memo: Short = "") -> Response:
+    """Pay from the commitment; refused (409) until the project's council is established (C2)."""
+    try:
+        service.disburse(db, project_id=project_id, amount=amount, memo=memo or None, now=ctx.clock.now(),
+                         actor=principal, councils=councils)
+    except BansoError as exc:
+        return _project_error(request, principal, db, ctx, project_id, councils, exc, "disburse",
+                              {"pay_amount": amount, "pay_memo": memo})
+    db.commit()
+    return _redirect(f"/programme/projects/{project_id}", "disbursed", "money")
+
+
+@router.post("/programme/projects/{project_id}/milestones", response_class=HTMLResponse, dependencies=[Csrf])
+def add_milestone(project_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx, councils: Councils,
+                  title: Short = "", due_on: Small = "") -> Response:
+    """Add a milestone within the project period."""
+    try:
+        try:
+            due = datetime.fromisoformat(due_on.strip()).date()
+        except ValueError:
+            raise ValidationFailed("期日が正しくありません / due_on is not a valid date", field="due_on") from None
+        service.add_milestone(db, project_id=project_id, title=title, due_on=due, now=ctx.clock.now(),
+                              actor=principal)
+    except BansoError as exc:
+        return _project_error(request, principal, db, ctx, project_id, councils, exc, "milestone",
+                              {"ms_title": title, "ms_due": due_on})
+    db.commit()
+    return _redirect(f"/programme/projects/{project_id}", "milestone", "milestones")
+
+
+@router.post("/programme/projects/{project_id}/milestones/{milestone_id}", response_class=HTMLResponse,
+             dependencies=[Csrf])
+def set_milestone(project_id: int, milestone_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+                  councils: Councils, status: Small = "", note: Annotated[str, Form(max_length=5000)] = "") -> Response:
+    """Record a stage-gate result (achieved / missed) for a milestone."""
+    try:
+        service.set_milestone_status(db, project_id=project_id, milestone_id=milestone_id, status=status, note=note,
+                                     now=ctx.clock.now(), actor=principal)
+    except BansoError as exc:
+        return _project_error(request, principal, db, ctx, project_id, councils, exc, "milestones", {})
+    db.commit()
+    return _redirect(f"/programme/projects/{project_id}", "milestone_status", "milestones")
+
