@@ -164,21 +164,21 @@ def main() -> None:
     d = summary["derived"]
     rows = [
         ("works", f"{works:,}"),
-        ("mean record size", f"{summary.get('synth', {}).get('mean_record_bytes', float('nan')) / 1024:.1f} KB"),
+        ("mean record size", f"{summary.get('synth', {}).get('mean_record_bytes', float('nan')):,.0f} bytes"),
         ("snapshot (gzip)", f"{summary['snapshot']['gz_mb']:.0f} MB in {summary['snapshot']['files']} files"),
         ("bare DuckDB read_json_auto count(*)", f"{summary['bare_auto']['seconds']:.1f} s"),
         ("bare DuckDB read_json, same columns", f"{summary['bare_cols']['seconds']:.1f} s"),
-        ("ingest", f"{ing:.1f} s = {d['ingest_works_per_s']:,.0f} works/s, peak RSS "
-                   f"{summary['ingest']['peak_rss_mb']:.0f} MB"),
+        ("ingest", f"{ing:.1f} s = {d['ingest_works_per_s']:,.0f} works/s, "
+                   + f"peak RSS {summary['ingest']['peak_rss_mb']:.0f} MB"),
         ("ingest / bare auto scan", f"{d['ingest_vs_bare_auto']:.2f}×"),
         ("ingest / bare same-columns scan", f"{d['ingest_vs_bare_cols']:.2f}×"),
-        ("indicators (cold / re-run)", f"{ind['cold_s']:.2f} s / {ind['rerun_s']:.2f} s, peak RSS "
-                                       f"{ind['peak_rss_mb']:.0f} MB"),
+        ("indicators (cold / re-run)", f"{ind['cold_s']:.2f} s / {ind['rerun_s']:.2f} s, "
+                                       + f"peak RSS {ind['peak_rss_mb']:.0f} MB"),
     ]
     if "pandas" in summary:
         rows += [
-            ("pandas + json baseline, end to end", f"{d['pandas_end_to_end_s']:.1f} s, peak RSS "
-                                                   f"{summary['pandas']['peak_rss_mb']:.0f} MB"),
+            ("pandas + json baseline, end to end", f"{d['pandas_end_to_end_s']:.1f} s, "
+                                                   + f"peak RSS {summary['pandas']['peak_rss_mb']:.0f} MB"),
             ("end-to-end speed-up vs pandas", f"{d['speedup_end_to_end_vs_pandas']:.1f}×"),
             ("indicator re-run speed-up vs pandas", f"{d['speedup_rerun_indicators_vs_pandas']:.0f}×"),
         ]

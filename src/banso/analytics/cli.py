@@ -128,7 +128,8 @@ def indicators(
     for w in run.warnings:
         err.print(f"[yellow]warning:[/] {w}")
     out.print(f"{run.indicators.num_rows} indicator rows, {run.technologies.num_rows} technologies, "
-              f"{run.window_works} works in {win.start}:{win.end} ({run.seconds:.2f} s, {engine}) → {out_dir}")
+              f"{run.window_works} works in {win.start}:{win.end} ({run.seconds:.2f} s, {engine}"
+              f"{', membership from cache' if run.membership_cached else ''}) → {out_dir}")
 
 
 @app.command()

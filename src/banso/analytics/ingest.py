@@ -225,6 +225,7 @@ class _Reader:
         self.tmpdir = tmpdir
         self.max_examples = max_examples
         self._local = threading.local()
+        self._all: list[duckdb.DuckDBPyConnection] = []
 
     def _con(self) -> duckdb.DuckDBPyConnection:
         con: duckdb.DuckDBPyConnection | None = getattr(self._local, "con", None)
@@ -233,7 +234,14 @@ class _Reader:
             con.execute("SET preserve_insertion_order = false")
             con.execute("SET enable_progress_bar = false")
             self._local.con = con
+            self._all.append(con)
         return con
+
+    def close(self) -> None:
+        """Close the per-thread connections."""
+        for con in self._all:
+            con.close()
+        self._all.clear()
 
     def _copy(self, src: Path, out: Path, f: SnapshotFile, seq: int, *, ignore_errors: bool = False) -> int:
         sql = _PROJECTION
@@ -412,12 +420,15 @@ def ingest(
             on_file(res, f.size)
 
     n_threads = max(1, min(threads or os.cpu_count() or 1, len(todo)))
-    if n_threads == 1:
-        for item in todo:
-            work(item)
-    else:
-        with ThreadPoolExecutor(n_threads) as ex:
-            list(ex.map(work, todo))
+    try:
+        if n_threads == 1:
+            for item in todo:
+                work(item)
+        else:
+            with ThreadPoolExecutor(n_threads) as ex:
+                list(ex.map(work, todo))
+    finally:
+        reader.close()
     parts = [store / rec["part"] for rec in recorded.values() if rec.get("rows")]
     keep = {p.name for p in parts}
     for stale in (store / "parts").glob("*.parquet"):

@@ -52,7 +52,7 @@ FIELD_LABELS = {
     "closes_at": "Closes", "officer_id": "Ministry officer", "title": "Title", "budget": "Budget plan by fiscal year",
     "core_technologies": "Core technologies", "leak_prevention": "Leak-prevention measures", "reason": "Reason",
     "amount": "Amount (yen)", "fiscal_year": "Fiscal year", "due_on": "Due date", "user_id": "Reviewer",
-    "team": "Team members", "scores": "Your score", "outcome": "Decision",
+    "team": "Team members", "scores": "Your score", "outcome": "Panel outcome",
 }
 _CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 
