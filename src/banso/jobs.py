@@ -29,8 +29,9 @@ def _council_job(ctx: "AppContext") -> list[str]:
             if council is not None:
                 notices.consent_requested(session, council, [reminder.user_id], deadline=reminder.deadline,
                                           now=now, reminder=True)
+        reminded = councils.remind_action_items(session, now=now)
         session.commit()
-    done = []
+    done = [f"councils:action:remind sent={reminded}"] if reminded else []
     if report.established or report.lapsed or report.reminders or report.expired_invitations:
         done.append(f"councils:due established={len(report.established)} lapsed={len(report.lapsed)} "
                     f"reminders={len(report.reminders)} expired={len(report.expired_invitations)}")

@@ -65,3 +65,41 @@ def test_job_reminds_pending_founders(db: Session, factory: Factory, clock: Fake
     assert any(d.startswith("councils:due") for d in done), done
     assert len(titles(db, cast.company.user.id)) == before + 1
     assert any(t.startswith("【再送】") for t in titles(db, cast.company.user.id))
+
+
+def test_action_reminder_stages() -> None:
+    from datetime import UTC, datetime
+
+    from banso.councils import rules
+
+    due = datetime(2026, 5, 10, tzinfo=UTC)
+    stage = rules.action_reminder_stage
+    assert stage(due_at=due, now=due - timedelta(days=5), is_open=True, sent=None) is None
+    assert stage(due_at=due, now=due - timedelta(days=1), is_open=True, sent=None) == "due_soon"
+    assert stage(due_at=due, now=due - timedelta(hours=1), is_open=True, sent="due_soon") is None
+    assert stage(due_at=due, now=due + timedelta(hours=1), is_open=True, sent="due_soon") == "overdue"
+    assert stage(due_at=due, now=due + timedelta(days=3), is_open=True, sent="overdue") is None
+    assert stage(due_at=due, now=due + timedelta(days=3), is_open=False, sent=None) is None
+
+
+def test_job_reminds_assignees_once_per_stage(db: Session, factory: Factory, clock: FakeClock,
+                                              ctx: AppContext) -> None:
+    cast = establish(factory, db, clock)
+    service.create_action_item(db, council_id=cast.council.id, actor=cast.officer.principal(), now=clock.now(),
+                               title="安全審査資料の作成", assignee_id=cast.company.user.id,
+                               due_at=clock.now() + timedelta(days=5))
+    db.commit()
+
+    def reminders() -> list[str]:
+        return [t for t in titles(db, cast.company.user.id) if "期限" in t and "安全審査資料の作成" in t
+                and ("近づいて" in t or "過ぎて" in t)]
+
+    run_due(ctx)
+    assert reminders() == []  # not yet due soon
+    clock.advance(days=4)
+    run_due(ctx)
+    run_due(ctx)  # a second run in the same stage sends nothing more
+    assert len(reminders()) == 1 and "近づいて" in reminders()[0]
+    clock.advance(days=2)
+    run_due(ctx)
+    assert len(reminders()) == 2 and any("過ぎて" in t for t in reminders())

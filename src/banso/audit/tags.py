@@ -71,6 +71,7 @@ class AuditTag(StrEnum):
     COUNCIL_ACTION_REFUSED = "council:action:refused"
     COUNCIL_ACTION_COMPLETE = "council:action:complete"
     COUNCIL_ACTION_CANCEL = "council:action:cancel"
+    COUNCIL_ACTION_REMIND = "council:action:remind"
     COUNCIL_REQUEST_CREATE = "council:request:create"
     COUNCIL_REQUEST_ANSWER = "council:request:answer"
     COUNCIL_REQUEST_CLOSE = "council:request:close"

@@ -285,6 +285,7 @@ class ActionItem(Base):
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
+    reminder_sent: Mapped[str | None] = mapped_column(String(16))  # last reminder: due_soon / overdue
 
 
 class MaterialRequest(Base):

@@ -105,6 +105,25 @@ def action_assigned(session: Session, council: Council, *, item_id: int, title: 
               link=f"/councils/{council.id}", now=now)
 
 
+def action_reminder(session: Session, council: Council, *, item_id: int, title: str, assignee_id: int,
+                    due_at: datetime, overdue: bool, now: datetime) -> None:
+    """Remind the assignee that an action item is due soon or overdue (C5)."""
+    readable = may_read_content(session, council, assignee_id)
+    label_ja = f"「{title}」" if readable else ""
+    label_en = f" “{title}”" if readable else ""
+    if overdue:
+        title_ja = f"対応事項{label_ja}の期限（{_when(due_at)}）を過ぎています"
+        title_en = f"Action item{label_en} is overdue (due {_when(due_at)} JST)"
+    else:
+        title_ja = f"対応事項{label_ja}の期限（{_when(due_at)}）が近づいています"
+        title_en = f"Action item{label_en} is due soon ({_when(due_at)} JST)"
+    _send(session, council, [assignee_id], kind="council.action_item_overdue" if overdue else "council.action_item_due",
+          title_ja=title_ja, title_en=title_en,
+          body_ja=f"協議会「{council.title_ja}」の対応事項です。完了したら協議会のページで完了にしてください。",
+          body_en=f"An action item of council “{council.title_en}”. Mark it done on the council page when finished.",
+          link=f"/councils/{council.id}", now=now)
+
+
 def material_requested(session: Session, council: Council, *, request_id: int, title: str, addressee_id: int,
                        due_at: datetime, now: datetime) -> None:
     """Tell the addressee of a material request (C6)."""

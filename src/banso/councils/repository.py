@@ -186,6 +186,12 @@ def action_items(session: Session, council_id: int, *, overdue_at: datetime | No
     return list(session.scalars(stmt.order_by(ActionItem.due_at, ActionItem.id)))
 
 
+def open_action_items_due_by(session: Session, when: datetime) -> list[ActionItem]:
+    """Return open action items of every council due before ``when`` (for the reminder job)."""
+    stmt = select(ActionItem).where(ActionItem.status == ActionStatus.OPEN.value, ActionItem.due_at < when)
+    return list(session.scalars(stmt.order_by(ActionItem.due_at, ActionItem.id)))
+
+
 def action_item(session: Session, council_id: int, item_id: int) -> ActionItem | None:
     """Return one action item of this council."""
     return session.scalar(select(ActionItem).where(ActionItem.id == item_id, ActionItem.council_id == council_id))

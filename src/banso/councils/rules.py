@@ -132,6 +132,20 @@ def reminder_due(*, deadline: datetime, last_reminded_at: datetime | None, now: 
     return last_reminded_at is None or last_reminded_at < opened
 
 
+ACTION_DUE_SOON = timedelta(days=2)
+
+
+def action_reminder_stage(*, due_at: datetime, now: datetime, is_open: bool, sent: str | None) -> str | None:
+    """Return which action-item reminder is due now (C5): ``due_soon``, then ``overdue``, each once."""
+    if not is_open:
+        return None
+    if now >= due_at:
+        return "overdue" if sent != "overdue" else None
+    if due_at - now <= ACTION_DUE_SOON and sent is None:
+        return "due_soon"
+    return None
+
+
 def next_duty_version(*, current_duty_version: int, new_version: int, changes_duty: bool) -> int:
     """Return the duty version after an amendment: a duty change starts a new one (C3 re-signing)."""
     return new_version if changes_duty else current_duty_version

@@ -443,6 +443,23 @@ def run_due_councils(session: Session, *, now: datetime) -> DueReport:
     return report
 
 
+def remind_action_items(session: Session, *, now: datetime) -> int:
+    """Job: remind assignees once when an action item is due soon and once when overdue (C5)."""
+    sent = 0
+    for item in repo.open_action_items_due_by(session, now + rules.ACTION_DUE_SOON):
+        stage = rules.action_reminder_stage(due_at=item.due_at, now=now, is_open=True, sent=item.reminder_sent)
+        council = repo.council_by_id(session, item.council_id)
+        if stage is None or council is None or council.state not in rules.OPERATING_STATES:
+            continue
+        item.reminder_sent = stage
+        _audit(session, AuditTag.COUNCIL_ACTION_REMIND, now=now, actor=None, subject=_subject(council),
+               data={"action_item_id": item.id, "assignee_id": item.assignee_id, "stage": stage})
+        notices.action_reminder(session, council, item_id=item.id, title=item.title, assignee_id=item.assignee_id,
+                                due_at=item.due_at, overdue=stage == "overdue", now=now)
+        sent += 1
+    return sent
+
+
 def _lifecycle(session: Session, council_id: int, actor: Principal) -> Council:
     council, standing = _visible(session, council_id, actor)
     if not policy.can_manage_lifecycle(actor, standing):
