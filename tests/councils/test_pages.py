@@ -502,3 +502,51 @@ def test_bylaws_amendment_shows_a_readable_diff_and_asks_for_new_pledges(
     assert 'id="pledge-text"' in council_page.text  # C3: a duty change requires signing again
     same = client.post(f"/councils/{cid}/bylaws", data={"csrf_token": token, "text": new_text, "summary": "x"})
     assert same.status_code == 422 and "changes nothing" in alert_text(same.text)
+
+
+def test_secretariat_invites_a_newcomer_and_changes_a_role(client: TestClient, db: Session, factory: Factory,
+                                                           clock: FakeClock, ctx: AppContext) -> None:
+    est = establish(factory, db, clock)
+    newcomer = factory.person(roles=("industry",))
+    db.commit()
+    csrf = sign_in(client, db, est.officer, ctx)
+    page = client.get(f"/councils/{est.council.id}")
+    assert 'id="invite-form"' in page.text and f'value="{newcomer.user.id}"' in page.text
+    assert 'id="member-orgs"' in page.text
+    before = snapshot(db)
+    past = client.post(f"/councils/{est.council.id}/invitations",
+                       data={"csrf_token": csrf, "user_id": newcomer.user.id, "role": "member",
+                             "deadline": day(clock, -1)})
+    assert past.status_code == 422 and alert_text(past.text)
+    assert snapshot(db) == before
+    ok = client.post(f"/councils/{est.council.id}/invitations", follow_redirects=False,
+                     data={"csrf_token": csrf, "user_id": newcomer.user.id, "role": "member",
+                           "deadline": day(clock, 7)})
+    assert ok.status_code == 303
+    pending = db.scalars(select(m.Consent).where(m.Consent.council_id == est.council.id,
+                                                 m.Consent.user_id == newcomer.user.id)).one()
+    assert pending.kind == "join" and pending.decision == "pending"
+    again = client.post(f"/councils/{est.council.id}/invitations",
+                        data={"csrf_token": csrf, "user_id": newcomer.user.id, "role": "member",
+                              "deadline": day(clock, 7)})
+    assert again.status_code == 409
+    role = client.post(f"/councils/{est.council.id}/roles", follow_redirects=False,
+                       data={"csrf_token": csrf, "user_id": est.company.user.id, "role": "observer"})
+    assert role.status_code == 303
+    membership = db.scalars(select(m.Membership).where(m.Membership.council_id == est.council.id,
+                                                       m.Membership.user_id == est.company.user.id,
+                                                       m.Membership.left_at.is_(None))).one()
+    assert membership.role == "observer"
+
+
+def test_plain_members_cannot_invite(client: TestClient, db: Session, factory: Factory, clock: FakeClock,
+                                     ctx: AppContext) -> None:
+    est = establish(factory, db, clock)
+    newcomer = factory.person()
+    db.commit()
+    csrf = sign_in(client, db, est.company, ctx)
+    assert 'id="invite-form"' not in client.get(f"/councils/{est.council.id}").text
+    refused = client.post(f"/councils/{est.council.id}/invitations",
+                          data={"csrf_token": csrf, "user_id": newcomer.user.id, "role": "member",
+                                "deadline": day(clock, 7)})
+    assert refused.status_code == 403

@@ -20,3 +20,21 @@ def test_seed_programme_is_idempotent(db: Session, clock: FakeClock, box: Secret
     assert len(repo.calls(db)) == 2
     report = service.reconcile(db, actor=None)
     assert report.ok and sum(a.received for a in report.agencies) == 500_000_000_000
+
+
+def test_demo_reviewer_sits_on_every_seeded_panel_and_may_declare(db: Session, clock: FakeClock,
+                                                                   box: SecretBox) -> None:
+    from banso.accounts import repository as accounts_repo
+    from banso.accounts import service as accounts
+    from banso.authz.principal import AuthMethod
+    from banso.demo.programme import REVIEWER_EMAIL
+
+    seed.seed(db, box=box, now=clock.now())
+    seed_programme(db, now=clock.now())
+    reviewer = accounts_repo.user_by_email(db, REVIEWER_EMAIL)
+    assert reviewer is not None and "reviewer" in reviewer.roles
+    for call in repo.calls(db):
+        assert {p.user_id for p in repo.panel(db, call.id)} == {reviewer.id}
+    who = accounts.principal_for(reviewer, method=AuthMethod.SESSION, mfa=True)
+    queue = service.review_queue(db, actor=who)
+    assert len(queue) == 2  # no demo proposal comes from the reviewer's university

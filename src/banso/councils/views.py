@@ -52,7 +52,7 @@ NO_STORE = {"Cache-Control": "no-store"}
 NOTICES = frozenset({
     "proposed", "consented", "declined", "pledged", "activated", "dissolved", "amended", "left",
     "meeting", "agenda", "attendance", "minutes", "approved", "decision", "action", "completed", "cancelled",
-    "request", "answered", "closed",
+    "request", "answered", "closed", "invited", "role",
 })
 Text = Annotated[str, Form(max_length=20_000)]
 Short = Annotated[str, Form(max_length=300)]
@@ -71,7 +71,7 @@ FIELD_LABELS = {
     "title_ja": "Title (Japanese)", "title_en": "Title (English, optional)", "purpose": "Purpose",
     "consent_deadline": "Consent deadline", "starts_at": "Date and time", "due_at": "Due date", "title": "Title",
     "reason": "Reason", "body": "What is requested", "assignee_id": "Assignee", "addressee_id": "Addressed to",
-    "summary": "Summary of the change", "bylaws_version": "Version", "decision_id": "From decision",
+    "summary": "Summary of the change", "bylaws_version": "Version", "decision_id": "From decision", "user_id": "Person", "deadline": "Answer by (JST)", "role": "Role",
 }
 
 
@@ -362,8 +362,25 @@ def _council_page(request: Request, principal: Principal, db: Session, ctx: Ctx,
         "may_lifecycle": policy.can_manage_lifecycle(principal, standing),
         "error": error, "error_at": error_at, "notice": notice, "form": form or {},
         "think_tank_member_ids": {mv.user.id for mv in view.members if mv.user.organization.kind == "think_tank"},
+        "member_orgs": _member_orgs(view.members),
+        "invitees": _invitees(db, principal, view) if view.can_manage else [],
         **_common(ctx),
     }, status=status)
+
+
+def _member_orgs(members: list[service.MemberView]) -> list[tuple[Any, int]]:
+    """Return the organisations taking part, with how many of their people are members."""
+    counts: dict[int, tuple[Any, int]] = {}
+    for mv in members:
+        org = mv.user.organization
+        counts[org.id] = (org, counts.get(org.id, (org, 0))[1] + 1)
+    return sorted(counts.values(), key=lambda pair: pair[0].id)
+
+
+def _invitees(db: Session, principal: Principal, view: service.CouncilView) -> list[User]:
+    """Return the people a manager may invite: active people who are neither members nor invited."""
+    taken = {mv.user.id for mv in view.members} | {c.user_id for c in view.consents if c.decision == "pending"}
+    return [u for u in accounts_repo.list_users(db) if u.is_active and u.id not in taken]
 
 
 @router.get("/councils/{council_id}", response_class=HTMLResponse)
@@ -453,6 +470,37 @@ def leave(council_id: int, request: Request, principal: PageUser, db: Db, ctx: C
         return _council_error(request, principal, db, ctx, council_id, exc, "lifecycle")
     db.commit()
     return _redirect("/councils", "left")
+
+
+@router.post("/councils/{council_id}/invitations", response_class=HTMLResponse, dependencies=[Csrf])
+def invite(council_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+           user_id: Annotated[str, Form(max_length=12)] = "",
+           role: Annotated[str, Form(max_length=16)] = "member",
+           deadline: Annotated[str, Form(max_length=40)] = "") -> Response:
+    """Invite a newcomer (chair, secretariat); they join on consenting before the deadline (C1)."""
+    form = {"invite_user": user_id, "invite_role": role, "invite_deadline": deadline}
+    try:
+        service.invite(db, council_id=council_id, actor=principal, now=ctx.clock.now(),
+                       user_id=_require_int(user_id, "user_id"), role=role,
+                       deadline=parse_when(deadline, "deadline", end_of_day=True))
+    except BansoError as exc:
+        return _council_error(request, principal, db, ctx, council_id, exc, "invite", form)
+    db.commit()
+    return _redirect(f"/councils/{council_id}", "invited", "members")
+
+
+@router.post("/councils/{council_id}/roles", response_class=HTMLResponse, dependencies=[Csrf])
+def set_role(council_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+             user_id: Annotated[str, Form(max_length=12)] = "",
+             role: Annotated[str, Form(max_length=16)] = "") -> Response:
+    """Change a current member's council role (chair, secretariat)."""
+    try:
+        service.set_role(db, council_id=council_id, actor=principal, now=ctx.clock.now(),
+                         user_id=_require_int(user_id, "user_id"), role=role)
+    except BansoError as exc:
+        return _council_error(request, principal, db, ctx, council_id, exc, "role")
+    db.commit()
+    return _redirect(f"/councils/{council_id}", "role", "members")
 
 
 # ---------------------------------------------------------------------------------------------

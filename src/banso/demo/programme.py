@@ -1,7 +1,8 @@
 """Seed the demo's K Program: registry, JST/NEDO ledgers, two open calls and two proposals (idempotent).
 
-Uses the personas of ``banso.demo.seed`` (run that first). There is no reviewer persona in the cast,
-so the demo stops before review; add a person with the ``reviewer`` role to walk review and adoption.
+Uses the personas of ``banso.demo.seed`` (run that first). The reviewer 木村 遥 (京都大学, a university
+that submits no proposal here) sits on both panels, so review (conflict declaration, scores) and, after
+a call closes, adoption can be walked through in the demo. The basic guideline (F2) is seeded too.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from banso.programme import repository as repo
 
 REGISTRY_FILE = Path(__file__).resolve().parent.parent / "programme" / "data" / "registry.yaml"
 BN = 1_000_000_000
+REVIEWER_EMAIL = "kimura.haruka@kyoto-u.example.jp"
 
 
 def _principal(user: User) -> Principal:
@@ -72,6 +74,10 @@ def seed_programme(session: Session, *, now: datetime) -> bool:
             actor=_principal(staff), description="経済安全保障重要技術育成プログラム（デモ公募）",
             documents=[service.DocumentInput(title="公募要領（デモ）", filename=f"{code}-koubo.pdf")])
         service.publish_call(session, call_id=call.id, now=now, actor=_principal(staff))
+        reviewer = accounts_repo.user_by_email(session, REVIEWER_EMAIL)
+        if reviewer is not None:
+            service.add_panel_member(session, call_id=call.id, user_id=reviewer.id, now=now,
+                                     actor=_principal(staff))
         created[code] = call
     watanabe = _user(session, "watanabe.shota@utokyo.example.jp")
     yamamoto = _user(session, "yamamoto.aya@tohoku.example.jp")

@@ -62,6 +62,7 @@ ORGS: tuple[DemoOrg, ...] = (
             "New Energy and Industrial Technology Development Organization", "funding_agency", "NEDO"),
     DemoOrg("utokyo", "東京大学", "The University of Tokyo", "university", "東大"),
     DemoOrg("tohoku", "東北大学", "Tohoku University", "university", "東北大"),
+    DemoOrg("kyoto", "京都大学", "Kyoto University", "university", "京大"),
     DemoOrg("mirai", "みらい宇宙システムズ株式会社", "Mirai Space Systems Co., Ltd.", "company", "みらい宇宙"),
     DemoOrg("kaiyo", "日本海洋ロボティクス株式会社", "Japan Ocean Robotics Corporation", "company", "海洋ロボ"),
     DemoOrg("qlink", "株式会社クオンタムリンク", "QuantumLink Inc.", "startup", "QuantumLink"),
@@ -88,6 +89,8 @@ PERSONAS: tuple[Persona, ...] = (
     Persona("kobayashi.mari@estt.example.or.jp", "小林 真理", "Mari Kobayashi", "estt", ("analyst",),
             "主席研究員"),
     Persona("inoue.hiroshi@cao.example.jp", "井上 浩", "Hiroshi Inoue", "cao", ("auditor",), "監査担当"),
+    # 審査委員: Kyoto University submits no proposal in the demo, so she may review every demo proposal.
+    Persona("kimura.haruka@kyoto-u.example.jp", "木村 遥", "Haruka Kimura", "kyoto", ("reviewer",), "教授"),
 )
 
 
