@@ -7,7 +7,7 @@ a call closes, adoption can be walked through in the demo. The basic guideline (
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -17,7 +17,7 @@ from banso.accounts import service as accounts
 from banso.accounts.models import User
 from banso.authz.principal import AuthMethod, Principal
 from banso.demo.seed import ORGS
-from banso.programme import registry_io, rules, service
+from banso.programme import guideline, registry_io, rules, service
 from banso.programme import repository as repo
 
 REGISTRY_FILE = Path(__file__).resolve().parent.parent / "programme" / "data" / "registry.yaml"
@@ -36,13 +36,89 @@ def _user(session: Session, email: str) -> User:
     return user
 
 
+# ---------------------------------------------------------------------------------------------
+# The basic guideline (F2), summarised from public knowledge — NOT the official text.
+#
+# Source: 「特定重要技術の研究開発の促進及びその成果の適切な活用に関する基本指針」閣議決定 2022-09-30
+# (経済安全保障推進法 第60条), 内閣府. What is certain: the title, the date, that it rests on Part 4 of
+# the Act (特定重要技術の開発支援) — information for researchers and the councils (Art. 61–62), the
+# designated fund (Art. 63) and commissioned research (the think tank, Art. 64) — and that its annex
+# lists 20 technology areas. What is NOT certain (``certainty: unsure``): the wording of each measure,
+# how the guideline itself words talent (人材) measures, and the fund amounts quoted in the body.
+# Technology links are banso's editorial mapping: the guideline names areas, the K Program visions
+# name the technologies that carry each measure.
+
+GUIDELINE_CODE = "KIHON-SHISHIN"
+GUIDELINE_SOURCE = ("「特定重要技術の研究開発の促進及びその成果の適切な活用に関する基本指針」閣議決定 2022-09-30, "
+                    "内閣府（経済安全保障推進法 第60条）")
+GUIDELINE_BODY = (
+    "経済安全保障推進法第4章（特定重要技術の開発支援）に基づき、特定重要技術の研究開発の促進とその成果の適切な"
+    "活用に関する基本的な方向を定める。国は、先端的な重要技術について、研究者への情報提供、官民の協議会による"
+    "伴走支援、指定基金による資金支援、調査研究の委託（シンクタンク機能）を一体的に進め、研究成果の適切な活用と"
+    "技術流出の防止を図る。別紙に20の技術領域を掲げる。\n"
+    "（banso デモ用の要約。原文ではありません。金額・文言は原典で確認してください。）"
+)
+_V1_CONFIRMED = ["V1-OC-02", "V1-OC-03", "V1-SA-01", "V1-SA-02", "V1-SA-07", "V1-SA-08", "V1-CY-01", "V1-CY-02",
+                 "V1-CY-03", "V1-CY-04", "V1-CY-05", "V1-BI-01", "V1-BI-02", "V1-BI-03"]
+GUIDELINE_MEASURES: tuple[guideline.MeasureInput, ...] = (
+    guideline.MeasureInput(
+        kind="information", title_ja="研究者への必要な情報の提供（法第61条）",
+        title_en="Providing researchers with the information they need (Art. 61)",
+        body="国が保有する国内外の技術動向・懸念情報等を、特定重要技術の研究開発を行う者に提供する。",
+        area_codes=["G03", "G09", "G14", "G15", "G16"], certainty="unsure",
+        note="wording summarised; area links are banso's mapping"),
+    guideline.MeasureInput(
+        kind="information", title_ja="官民パートナーシップ（協議会）による伴走支援と情報共有（法第62条）",
+        title_en="Public-private councils for hands-on support and information sharing (Art. 62)",
+        body="研究代表者の同意を得て協議会を組織し、守秘義務の下で有用な情報の共有、研究開発の方向性の議論、"
+             "成果の活用に向けた調整を行う。指定基金の採択課題には協議会を設置する。",
+        technology_codes=_V1_CONFIRMED, certainty="confirmed"),
+    guideline.MeasureInput(
+        kind="information", title_ja="調査研究の委託（シンクタンク機能, 法第64条）",
+        title_en="Commissioned research: the think-tank function (Art. 64)",
+        body="特定重要技術の調査研究を、必要な能力を有する機関に委託する。受託者は守秘義務を負う。",
+        area_codes=[f"G{i:02d}" for i in range(1, 21)], certainty="confirmed"),
+    guideline.MeasureInput(
+        kind="funding", title_ja="指定基金による研究開発の支援（経済安全保障重要技術育成プログラム, 法第63条）",
+        title_en="Funding through the designated fund: the K Program (Art. 63)",
+        body="指定基金（JST・NEDO）により、研究開発ビジョンに掲げる重要技術の研究開発を支援する。"
+             "基金規模は当初約2,500億円、その後の補正予算を合わせて約5,000億円とされる（要確認）。",
+        technology_codes=_V1_CONFIRMED, certainty="unsure", note="fund amounts from memory: verify"),
+    guideline.MeasureInput(
+        kind="funding", title_ja="成果の適切な活用と技術流出防止",
+        title_en="Appropriate use of results and prevention of technology leakage",
+        body="重要な技術の特定と流出防止措置を研究開発計画に位置付け、定期的に確認する。",
+        technology_codes=["V1-OC-02", "V1-SA-01", "V1-CY-03"], certainty="unsure",
+        note="banso's reading; technology links are examples"),
+    guideline.MeasureInput(
+        kind="talent", title_ja="研究開発を担う人材の育成・確保",
+        title_en="Developing and securing the researchers who carry the work",
+        body="特定重要技術の研究開発を担う研究者・技術者の育成と確保、処遇と研究環境の整備に努める。",
+        area_codes=["G03", "G05", "G09", "G14"], certainty="unsure",
+        note="how the guideline words talent measures is not certain: verify"),
+)
+
+
+def seed_guideline(session: Session, *, now: datetime) -> bool:
+    """Record the 2022-09-30 basic guideline once (needs the registry); return True when created."""
+    if guideline.latest_version(session, GUIDELINE_CODE) is not None:
+        return False
+    guideline.adopt_guideline(
+        session, code=GUIDELINE_CODE, title_ja="特定重要技術の研究開発の促進及びその成果の適切な活用に関する基本指針",
+        title_en="Basic guideline on promoting R&D of specified critical technologies and the appropriate use of results",
+        adopted_on=date(2022, 9, 30), body=GUIDELINE_BODY, source=GUIDELINE_SOURCE, certainty="unsure",
+        measures=GUIDELINE_MEASURES, now=now, actor=None)
+    return True
+
+
 def seed_programme(session: Session, *, now: datetime) -> bool:
     """Create the demo programme if missing; return True when something was created (never commits)."""
-    if repo.call_by_code(session, "DEMO-JST-OC-02") is not None:
-        return False
     if not repo.technologies(session):
         service.import_registry(session, data=registry_io.parse(REGISTRY_FILE.read_text("utf-8"), fmt="yaml"),
                                 now=now, actor=None)
+    seed_guideline(session, now=now)
+    if repo.call_by_code(session, "DEMO-JST-OC-02") is not None:
+        return False
     names = {o.key: o.name_ja for o in ORGS}
     for code, key, name_en in (("JST", "jst", "Japan Science and Technology Agency"),
                                ("NEDO", "nedo", "New Energy and Industrial Technology Development Organization")):

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, status
 from fastapi.responses import PlainTextResponse, Response
 
-from banso.programme import registry_io, service
+from banso.programme import guideline, registry_io, service
 from banso.programme.council_link import default_gateway
 from banso.programme.interfaces import CouncilGateway
 from banso.programme.models import Proposal
@@ -25,6 +25,10 @@ from banso.programme.schemas import (
     DeclarationReviewIn,
     DeclarationReviewRead,
     DocumentRead,
+    GuidelineCreate,
+    GuidelineRead,
+    GuidelineSummary,
+    MeasureRead,
     MilestoneIn,
     MilestoneRead,
     MilestoneUpdate,
@@ -94,6 +98,45 @@ def import_registry(body: RegistryImport, principal: ApiUser, db: Db, ctx: Ctx) 
     result = service.import_registry(db, data=data, now=ctx.clock.now(), actor=principal)
     db.commit()
     return RegistryImportRead(**result.__dict__)
+
+
+# ---------------------------------------------------------------------------------------------
+# Basic guideline (F2)
+
+
+def _guideline_read(view: guideline.GuidelineView) -> GuidelineRead:
+    return GuidelineRead(**GuidelineSummary.model_validate(view.guideline).model_dump(), body=view.guideline.body,
+                         measures=[MeasureRead.model_validate(m) for m in view.measures])
+
+
+@router.get("/guidelines", response_model=list[GuidelineSummary])
+def list_guidelines(principal: ApiUser, db: Db, current: bool = False) -> list[GuidelineSummary]:
+    """List the basic guideline's versions, newest first (only the current ones with ``current=true``)."""
+    return [GuidelineSummary.model_validate(g) for g in guideline.list_guidelines(db, current_only=current)]
+
+
+@router.get("/guidelines/{guideline_id}", response_model=GuidelineRead)
+def get_guideline(guideline_id: int, principal: ApiUser, db: Db) -> GuidelineRead:
+    """Return one guideline version with its measures."""
+    return _guideline_read(guideline.get_guideline(db, guideline_id=guideline_id))
+
+
+@router.post("/guidelines", response_model=GuidelineRead, status_code=status.HTTP_201_CREATED)
+def adopt_guideline(body: GuidelineCreate, principal: ApiUser, db: Db, ctx: Ctx) -> GuidelineRead:
+    """Record a new version of a guideline with its measures (agency staff and ministry officers)."""
+    row = guideline.adopt_guideline(
+        db, code=body.code, title_ja=body.title_ja, title_en=body.title_en, adopted_on=body.adopted_on,
+        body=body.body, source=body.source, certainty=body.certainty,
+        measures=[guideline.MeasureInput(**m.model_dump()) for m in body.measures], now=ctx.clock.now(),
+        actor=principal)
+    db.commit()
+    return _guideline_read(guideline.get_guideline(db, guideline_id=row.id))
+
+
+@router.get("/technologies/{code}/measures", response_model=list[MeasureRead])
+def technology_measures(code: str, principal: ApiUser, db: Db) -> list[MeasureRead]:
+    """List the current guideline measures that name a vision technology."""
+    return [MeasureRead.model_validate(m) for m in guideline.measures_for_technology(db, technology_code=code)]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -9,7 +9,18 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from banso.db.base import Base
@@ -386,3 +397,148 @@ class DeclarationReview(Base):
     reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     reviewed_at: Mapped[datetime]
     next_due: Mapped[date]
+
+
+# ---------------------------------------------------------------------------------------------
+# Basic guideline (F2)
+
+
+class MeasureKind(StrEnum):
+    """The three kinds of measure of the basic guideline (基本指針に基づく施策)."""
+
+    INFORMATION = "information"  # 研究者への情報提供
+    FUNDING = "funding"  # 資金支援
+    TALENT = "talent"  # 人材育成・確保
+
+
+class Guideline(Base):
+    """One version of the basic guideline (特定重要技術の研究開発の促進及びその成果の適切な活用に関する基本指針)."""
+
+    __tablename__ = "programme_guidelines"
+    __table_args__ = (UniqueConstraint("code", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), index=True)  # the document; versions share it
+    version: Mapped[int] = mapped_column(Integer)
+    title_ja: Mapped[str] = mapped_column(String(300))
+    title_en: Mapped[str] = mapped_column(String(300))
+    adopted_on: Mapped[date]  # 閣議決定日
+    body: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str | None] = mapped_column(Text)
+    certainty: Mapped[str] = mapped_column(String(16), default="confirmed")  # or "unsure": wording to verify
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime]
+
+
+class GuidelineMeasure(Base):
+    """A measure (施策) of a guideline version, linked to the registry technologies it names."""
+
+    __tablename__ = "programme_guideline_measures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    guideline_id: Mapped[int] = mapped_column(ForeignKey("programme_guidelines.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    title_ja: Mapped[str] = mapped_column(String(300))
+    title_en: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text, default="")
+    technology_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    area_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    certainty: Mapped[str] = mapped_column(String(16), default="confirmed")
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+# ---------------------------------------------------------------------------------------------
+# Think-tank commissions (F5)
+
+
+class CommissionState(StrEnum):
+    """Lifecycle of a commission (委託)."""
+
+    ACTIVE = "active"  # 実施中
+    COMPLETED = "completed"  # 完了
+    CANCELLED = "cancelled"  # 中止
+
+
+class TaskStatus(StrEnum):
+    """Status of a commission task."""
+
+    OPEN = "open"
+    DONE = "done"
+
+
+class CapabilityAssessment(Base):
+    """An assessment of an institution's think-tank capability (調査分析・情報集約・人材, 1–5 each)."""
+
+    __tablename__ = "programme_capability_assessments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    assessed_on: Mapped[date]
+    analysis_score: Mapped[int] = mapped_column(Integer)  # 調査分析能力
+    analysis_note: Mapped[str] = mapped_column(Text, default="")
+    hub_score: Mapped[int] = mapped_column(Integer)  # 情報集約（ハブ）機能
+    hub_note: Mapped[str] = mapped_column(Text, default="")
+    talent_score: Mapped[int] = mapped_column(Integer)  # 人材の確保・育成
+    talent_note: Mapped[str] = mapped_column(Text, default="")
+    assessor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime]
+
+
+class Commission(Base):
+    """A commission (委託) to an assessed institution, bound by a confidentiality duty (守秘義務)."""
+
+    __tablename__ = "programme_commissions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    purpose: Mapped[str] = mapped_column(Text, default="")
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)  # the institution
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("programme_capability_assessments.id"))
+    commissioned_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    commissioner_org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    confidentiality_terms: Mapped[str] = mapped_column(Text)
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    acknowledged_at: Mapped[datetime | None]
+    starts_on: Mapped[date]
+    due_on: Mapped[date]
+    state: Mapped[str] = mapped_column(String(16), default=CommissionState.ACTIVE.value)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class CommissionTask(Base):
+    """A task (調査項目) of a commission with its due date."""
+
+    __tablename__ = "programme_commission_tasks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commission_id: Mapped[int] = mapped_column(ForeignKey("programme_commissions.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    title: Mapped[str] = mapped_column(String(300))
+    due_on: Mapped[date]
+    status: Mapped[str] = mapped_column(String(16), default=TaskStatus.OPEN.value)
+    completed_at: Mapped[datetime | None]
+
+
+class CommissionDeliverable(Base):
+    """A deliverable (成果物) uploaded for a commission; the file is stored here.
+
+    DESIGN F5 files deliverables as information items; that domain does not exist yet, so the
+    bytes live with the commission until it does.
+    """
+
+    __tablename__ = "programme_commission_deliverables"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commission_id: Mapped[int] = mapped_column(ForeignKey("programme_commissions.id"), index=True)
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("programme_commission_tasks.id"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    filename: Mapped[str] = mapped_column(String(300))
+    content_type: Mapped[str] = mapped_column(String(120))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime]

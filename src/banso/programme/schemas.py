@@ -453,3 +453,72 @@ class ProjectRead(ProjectSummary):
     declaration_review_due: date | None
     milestones: list[MilestoneRead]
     declaration_reviews: list[DeclarationReviewRead]
+
+
+# ---------------------------------------------------------------------------------------------
+# Basic guideline (F2)
+
+
+class MeasureIn(BaseModel):
+    """A measure of a guideline version."""
+
+    kind: StrictStr
+    title_ja: StrictStr
+    title_en: StrictStr = ""
+    body: StrictStr = ""
+    technology_codes: list[StrictStr] = Field(default_factory=list)
+    area_codes: list[StrictStr] = Field(default_factory=list)
+    certainty: StrictStr = "confirmed"
+    note: StrictStr | None = None
+
+
+class GuidelineCreate(BaseModel):
+    """A new version of a guideline (the version number is assigned)."""
+
+    code: StrictStr
+    title_ja: StrictStr
+    title_en: StrictStr = ""
+    adopted_on: date
+    body: StrictStr = ""
+    source: StrictStr | None = None
+    certainty: StrictStr = "confirmed"
+    measures: list[MeasureIn]
+
+
+class MeasureRead(BaseModel):
+    """A measure of a guideline version."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: str
+    position: int
+    title_ja: str
+    title_en: str
+    body: str
+    technology_codes: list[str]
+    area_codes: list[str]
+    certainty: str
+    note: str | None
+
+
+class GuidelineSummary(BaseModel):
+    """A guideline version without its measures."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    code: str
+    version: int
+    title_ja: str
+    title_en: str
+    adopted_on: date
+    certainty: str
+    source: str | None
+
+
+class GuidelineRead(GuidelineSummary):
+    """A guideline version with its body and measures."""
+
+    body: str
+    measures: list[MeasureRead]

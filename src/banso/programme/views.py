@@ -23,7 +23,7 @@ from banso.authz.policies import programme as policy
 from banso.authz.principal import Principal
 from banso.kit.clock import JST, as_utc, to_jst
 from banso.kit.errors import BansoError, NotFound, ValidationFailed
-from banso.programme import exports, rules, service
+from banso.programme import exports, guideline, rules, service
 from banso.programme import repository as repo
 from banso.programme.endpoints import Councils
 from banso.programme.models import Agency, Call, CallState, ProjectType, ProposalState
@@ -176,8 +176,19 @@ def _overview_page(request: Request, principal: Principal, db: Session, ctx: Ctx
         "technologies": techs, "report": report, "agencies": _agencies(db),
         "staff_agencies": _staff_agencies(db, principal), "open_calls": [c for c in calls if _window(c, now) == "open"],
         "call_count": len(calls), "my_proposals": service.list_proposals(db, actor=principal),
-        "calls_by_id": {c.id: c for c in calls}, "notice": notice, "error": error, "form": form or {}, **_common(ctx),
+        "calls_by_id": {c.id: c for c in calls}, "notice": notice, "error": error, "form": form or {},
+        "guideline": guideline.current_view(db), **_common(ctx),
     }, status=status)
+
+
+@router.get("/programme/guidelines/{guideline_id}", response_class=HTMLResponse)
+def guideline_page(guideline_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx) -> HTMLResponse:
+    """Show one version of the basic guideline with its measures and the technologies they name (F2)."""
+    view = guideline.get_guideline(db, guideline_id=guideline_id)
+    return render(request, "programme/guideline.html", {
+        "view": view, "techs": {t.code: t for t in service.list_technologies(db)},
+        "areas": {a.code: a for a in service.list_areas(db)}, **_common(ctx),
+    })
 
 
 @router.post("/programme/agencies/{code}/tranches", response_class=HTMLResponse, dependencies=[Csrf])

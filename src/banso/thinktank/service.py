@@ -15,6 +15,7 @@ import io
 import json
 import math
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,16 @@ MAX_WEIGHT = 1000.0
 def analytics_dir(data_dir: Path) -> Path:
     """Return the folder the pages read the analysis from."""
     return Path(data_dir) / "analytics"
+
+
+def setup_commands(root: Path | str) -> list[str]:
+    """Return the ``banso analyze`` commands that produce the analysis the pages read from ``root``."""
+    return [
+        "banso analyze synth --works 100000 --out snap",
+        f"banso analyze ingest snap --store {root}/store",
+        f"banso analyze indicators --store {root}/store --window 2019:2023 --out {root}/indicators",
+        f"banso analyze prioritise --indicators {root}/indicators --out {root}/priorities",
+    ]
 
 
 def outputs_exist(root: Path) -> bool:
@@ -85,7 +96,7 @@ class Analysis:
 
 def _clean(row: dict[str, Any]) -> dict[str, Any]:
     """Return the row with NaN/NA as None and numpy scalars as Python values."""
-    out = {}
+    out: dict[str, Any] = {}
     for k, v in row.items():
         if v is None or (not isinstance(v, str) and not hasattr(v, "__len__") and pd.isna(v)):
             out[k] = None
@@ -145,7 +156,7 @@ def criteria() -> list[str]:
     return list(CRITERIA)
 
 
-def parse_weights(values: dict[str, str | None]) -> dict[str, float]:
+def parse_weights(values: Mapping[str, str | None]) -> dict[str, float]:
     """Return the weights from form values (``w_<criterion>``); refuse non-numeric, negative or all zero."""
     out: dict[str, float] = {}
     for name in criteria():

@@ -74,6 +74,10 @@ def create_app(ctx: AppContext, *, background_jobs: bool = True) -> FastAPI:
 
     app.include_router(programme_api, prefix="/api/v1")
     app.include_router(programme_pages)
+
+    from banso.thinktank.views import router as thinktank_pages
+
+    app.include_router(thinktank_pages)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/healthz", include_in_schema=False)

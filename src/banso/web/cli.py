@@ -54,6 +54,7 @@ def demo(
     from banso.demo import seed
     from banso.demo.councils import seed_councils
     from banso.demo.programme import seed_programme
+    from banso.thinktank.demo import prepare_demo_analytics
     from banso.web.context import build_context
 
     settings = Settings(mode=Mode.DEMO, data_dir=data.resolve(), database_url=None)
@@ -66,6 +67,9 @@ def demo(
             seed_programme(db, now=ctx.clock.now())
             checkpoints.sign_checkpoint(db, key=ctx.signing_key, now=ctx.clock.now())
             db.commit()
+    with console.status("技術分析のデモデータを作成しています / preparing the think-tank analysis…"):
+        # Synthetic works (generated here, deterministic) so the think-tank pages have data (T6).
+        prepare_demo_analytics(settings.data_dir, works=12_000)
     console.print(f"[bold]banso demo[/bold] — data: {settings.data_dir} ({'new' if created else 'reused'})")
     table = Table("氏名 / name (組織)", "役割 / roles", "e-mail", "TOTP secret", "code now")
     table.columns[2].overflow = table.columns[3].overflow = "fold"

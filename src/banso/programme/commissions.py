@@ -1,0 +1,386 @@
+"""Think-tank commissions (委託, DESIGN F5): capability assessments, commissions, tasks, deliverables.
+
+* **Who commissions.** Ministry officers (``COUNCIL_PROPOSE``: 所管省庁の担当官) assess institutions and
+  commission them. An institution is commissioned only after it has been assessed for analysis
+  (調査分析), information hub (情報集約) and talent (人材) capability, each scored 1–5 with notes;
+  the latest assessment must score at least ``MIN_SCORE`` on every axis.
+* **Confidentiality.** Each commission carries its confidentiality duty (守秘義務). A person of the
+  commissioned institution acknowledges it before anyone there may file a deliverable.
+* **Who sees a commission.** The commissioning officer, officers of the commissioning organisation
+  and the people of the commissioned institution. Everyone else gets 404 (I7).
+* **Deliverables.** DESIGN F5 files deliverables as information items; that domain does not exist
+  yet, so the uploaded bytes are stored with the commission (``CommissionDeliverable``) with their
+  SHA-256. Every download is audited.
+
+Every state change is audited; every rule is checked before anything is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from banso.accounts import repository as accounts_repo
+from banso.audit.tags import AuditTag
+from banso.authz.guard import require_principal, require_visible
+from banso.authz.permissions import Permission
+from banso.authz.principal import Principal
+from banso.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from banso.programme.models import (
+    CapabilityAssessment,
+    Commission,
+    CommissionDeliverable,
+    CommissionState,
+    CommissionTask,
+    TaskStatus,
+)
+from banso.programme.service import _audit
+
+SCORE_MIN, SCORE_MAX = 1, 5
+MIN_SCORE = 2  # the latest assessment must reach this on every axis to be commissioned
+MAX_DELIVERABLE_BYTES = 20 * 1024 * 1024
+DEFAULT_CONFIDENTIALITY = (
+    "受託者は、本委託により知り得た情報（政府から提供された情報及び成果物を含む）を、委託者の書面による承諾なく"
+    "第三者に開示し、又は本委託の目的以外に利用してはならない。この義務は委託終了後も存続する。"
+)
+_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
+_FILENAME_BAD = re.compile(r"[\x00-\x1f/\\:*?\"<>|]")
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers
+
+
+def _text(value: str | None, name: str, *, max_length: int, required: bool = True) -> str:
+    text = (value or "").strip()
+    if required and not text:
+        raise ValidationFailed(f"{name} is required / {name} を入力してください", field=name)
+    if len(text) > max_length:
+        raise ValidationFailed(f"{name}: at most {max_length} characters", field=name)
+    return text
+
+
+def _score(value: object, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not SCORE_MIN <= value <= SCORE_MAX:
+        raise ValidationFailed(f"{name} must be a whole number from {SCORE_MIN} to {SCORE_MAX} / "
+                               f"{SCORE_MIN}〜{SCORE_MAX} の整数で評価してください", field=name)
+    return value
+
+
+def _date(value: object, name: str) -> date:
+    if not isinstance(value, date) or isinstance(value, datetime):
+        raise ValidationFailed(f"{name} must be a date", field=name)
+    return value
+
+
+def is_commissioner(actor: Principal) -> bool:
+    """Ministry officers assess institutions and commission them."""
+    return actor.has(Permission.COUNCIL_PROPOSE)
+
+
+def _require_commissioner(actor: Principal | None) -> Principal:
+    who = require_principal(actor)
+    if not is_commissioner(who):
+        raise Forbidden("only ministry officers commission the think tank / 委託の権限がありません")
+    return who
+
+
+def is_contractor(actor: Principal, commission: Commission) -> bool:
+    """Return True for people of the commissioned institution."""
+    return actor.organization_id == commission.organization_id
+
+
+def is_owner(actor: Principal, commission: Commission) -> bool:
+    """Return True for the commissioning officer and officers of the commissioning organisation."""
+    return actor.user_id == commission.commissioned_by_id or (
+        is_commissioner(actor) and actor.organization_id == commission.commissioner_org_id)
+
+
+def can_see(actor: Principal, commission: Commission) -> bool:
+    """The commissioning side and the commissioned institution; everyone else gets 404."""
+    return is_owner(actor, commission) or is_contractor(actor, commission)
+
+
+# ---------------------------------------------------------------------------------------------
+# Capability assessments
+
+
+def assess_institution(session: Session, *, organization_id: int, assessed_on: date, analysis_score: object,
+                       hub_score: object, talent_score: object, now: datetime, actor: Principal,
+                       analysis_note: str = "", hub_note: str = "", talent_note: str = "") -> CapabilityAssessment:
+    """Record an assessment of an institution's analysis, information-hub and talent capability (1–5 each)."""
+    who = _require_commissioner(actor)
+    org = accounts_repo.org_by_id(session, organization_id)
+    if org is None:
+        raise ValidationFailed(f"organisation {organization_id} does not exist", field="organization_id")
+    row = CapabilityAssessment(
+        organization_id=org.id, assessed_on=_date(assessed_on, "assessed_on"),
+        analysis_score=_score(analysis_score, "analysis_score"),
+        analysis_note=_text(analysis_note, "analysis_note", max_length=5000, required=False),
+        hub_score=_score(hub_score, "hub_score"), hub_note=_text(hub_note, "hub_note", max_length=5000, required=False),
+        talent_score=_score(talent_score, "talent_score"),
+        talent_note=_text(talent_note, "talent_note", max_length=5000, required=False),
+        assessor_id=who.user_id, created_at=now)
+    session.add(row)
+    session.flush()
+    _audit(session, AuditTag.PROGRAMME_ASSESSMENT_RECORD, now=now, actor=who, subject=f"organization:{org.id}",
+           data={"assessment_id": row.id, "analysis": row.analysis_score, "hub": row.hub_score,
+                 "talent": row.talent_score})
+    return row
+
+
+def latest_assessment(session: Session, organization_id: int) -> CapabilityAssessment | None:
+    """Return the newest assessment of an institution."""
+    return session.scalars(select(CapabilityAssessment).where(CapabilityAssessment.organization_id == organization_id)
+                           .order_by(CapabilityAssessment.assessed_on.desc(), CapabilityAssessment.id.desc())
+                           .limit(1)).first()
+
+
+def list_assessments(session: Session, *, actor: Principal) -> list[CapabilityAssessment]:
+    """Return every assessment, newest first (ministry officers only)."""
+    _require_commissioner(actor)
+    return list(session.scalars(select(CapabilityAssessment)
+                                .order_by(CapabilityAssessment.assessed_on.desc(), CapabilityAssessment.id.desc())))
+
+
+# ---------------------------------------------------------------------------------------------
+# Commissions
+
+
+@dataclass(frozen=True)
+class TaskInput:
+    """A task of a new commission."""
+
+    title: str
+    due_on: date
+
+
+def create_commission(session: Session, *, code: str, title: str, organization_id: int, starts_on: date,
+                      due_on: date, tasks: Sequence[TaskInput], now: datetime, actor: Principal, purpose: str = "",
+                      confidentiality_terms: str | None = None) -> Commission:
+    """Commission an assessed institution with tasks and due dates under a confidentiality duty."""
+    who = _require_commissioner(actor)
+    code_v = (code or "").strip()
+    if not _CODE_RE.match(code_v):
+        raise ValidationFailed("code: 1–40 letters, digits, '.', '_' or '-'", field="code")
+    if session.scalars(select(Commission).where(Commission.code == code_v)).first() is not None:
+        raise Conflict(f"a commission with code {code_v!r} already exists", field="code")
+    title_v = _text(title, "title", max_length=300)
+    org = accounts_repo.org_by_id(session, organization_id)
+    if org is None:
+        raise ValidationFailed(f"organisation {organization_id} does not exist", field="organization_id")
+    if org.id == who.organization_id:
+        raise ValidationFailed("an organisation does not commission itself", field="organization_id")
+    assessment = latest_assessment(session, org.id)
+    if assessment is None:
+        raise Conflict("the institution has not been assessed; assess its analysis, hub and talent capability "
+                       "first / 能力評価が未実施です", field="organization_id")
+    weak = [axis for axis, s in (("analysis", assessment.analysis_score), ("hub", assessment.hub_score),
+                                 ("talent", assessment.talent_score)) if s < MIN_SCORE]
+    if weak:
+        raise Conflict(f"the latest assessment scores below {MIN_SCORE} on {', '.join(weak)}; the institution "
+                       "cannot be commissioned / 能力評価が基準未満です", field="organization_id")
+    start, due = _date(starts_on, "starts_on"), _date(due_on, "due_on")
+    if due < start:
+        raise ValidationFailed("due_on must not be before starts_on / 期限は開始日以降にしてください", field="due_on")
+    if not tasks:
+        raise ValidationFailed("a commission has at least one task", field="tasks")
+    rows: list[CommissionTask] = []
+    for i, t in enumerate(tasks):
+        t_due = _date(t.due_on, f"tasks[{i}].due_on")
+        if not start <= t_due <= due:
+            raise ValidationFailed(f"tasks[{i}]: due {t_due.isoformat()} is outside the commission "
+                                   f"({start.isoformat()}–{due.isoformat()}) / 委託期間外の期限です", field="tasks")
+        rows.append(CommissionTask(position=i, title=_text(t.title, f"tasks[{i}].title", max_length=300),
+                                   due_on=t_due, status=TaskStatus.OPEN.value))
+    terms = _text(confidentiality_terms if confidentiality_terms is not None else DEFAULT_CONFIDENTIALITY,
+                  "confidentiality_terms", max_length=20000)
+    commission = Commission(
+        code=code_v, title=title_v, purpose=_text(purpose, "purpose", max_length=20000, required=False),
+        organization_id=org.id, assessment_id=assessment.id, commissioned_by_id=who.user_id,
+        commissioner_org_id=who.organization_id, confidentiality_terms=terms, starts_on=start, due_on=due,
+        state=CommissionState.ACTIVE.value, created_at=now, updated_at=now)
+    session.add(commission)
+    session.flush()
+    for row in rows:
+        row.commission_id = commission.id
+        session.add(row)
+    session.flush()
+    _audit(session, AuditTag.PROGRAMME_COMMISSION_CREATE, now=now, actor=who, subject=f"commission:{commission.id}",
+           data={"organization_id": org.id, "assessment_id": assessment.id, "tasks": len(rows),
+                 "due_on": due.isoformat()})
+    return commission
+
+
+def _visible(session: Session, commission_id: int, actor: Principal) -> Commission:
+    commission = session.get(Commission, commission_id)
+    if commission is None:
+        raise NotFound("commission not found")
+    require_visible(can_see(actor, commission), "commission")
+    return commission
+
+
+def _for_update(session: Session, commission_id: int, actor: Principal) -> Commission:
+    commission = session.scalars(select(Commission).where(Commission.id == commission_id).with_for_update()).first()
+    if commission is None:
+        raise NotFound("commission not found")
+    require_visible(can_see(actor, commission), "commission")
+    return commission
+
+
+def list_commissions(session: Session, *, actor: Principal) -> list[Commission]:
+    """Return the commissions the actor may see, newest first."""
+    rows = session.scalars(select(Commission).order_by(Commission.id.desc()))
+    return [c for c in rows if can_see(actor, c)]
+
+
+@dataclass
+class CommissionView:
+    """A commission with its tasks, deliverables (without bytes) and the assessment it rests on."""
+
+    commission: Commission
+    tasks: list[CommissionTask]
+    deliverables: list[CommissionDeliverable]
+    assessment: CapabilityAssessment | None
+    owner: bool
+    contractor: bool
+
+
+def get_commission(session: Session, *, commission_id: int, actor: Principal) -> CommissionView:
+    """Return a commission the actor may see (404 otherwise)."""
+    commission = _visible(session, commission_id, actor)
+    return CommissionView(
+        commission=commission, tasks=tasks(session, commission.id), deliverables=deliverables(session, commission.id),
+        assessment=session.get(CapabilityAssessment, commission.assessment_id), owner=is_owner(actor, commission),
+        contractor=is_contractor(actor, commission))
+
+
+def tasks(session: Session, commission_id: int) -> list[CommissionTask]:
+    """Return a commission's tasks in order."""
+    return list(session.scalars(select(CommissionTask).where(CommissionTask.commission_id == commission_id)
+                                .order_by(CommissionTask.position, CommissionTask.id)))
+
+
+def deliverables(session: Session, commission_id: int) -> list[CommissionDeliverable]:
+    """Return a commission's deliverables, oldest first."""
+    return list(session.scalars(select(CommissionDeliverable)
+                                .where(CommissionDeliverable.commission_id == commission_id)
+                                .order_by(CommissionDeliverable.id)))
+
+
+def acknowledge_confidentiality(session: Session, *, commission_id: int, now: datetime,
+                                actor: Principal) -> Commission:
+    """The institution acknowledges the commission's confidentiality duty (守秘義務の確認), once."""
+    commission = _for_update(session, commission_id, actor)
+    if not is_contractor(actor, commission):
+        raise Forbidden("the commissioned institution acknowledges the confidentiality duty")
+    if commission.acknowledged_at is not None:
+        raise Conflict("the confidentiality duty was already acknowledged", field="acknowledged")
+    commission.acknowledged_by_id = actor.user_id
+    commission.acknowledged_at = now
+    commission.updated_at = now
+    session.flush()
+    _audit(session, AuditTag.PROGRAMME_COMMISSION_ACKNOWLEDGE, now=now, actor=actor,
+           subject=f"commission:{commission.id}")
+    return commission
+
+
+def _active(commission: Commission) -> None:
+    if commission.state != CommissionState.ACTIVE:
+        raise Conflict(f"the commission is {commission.state}", field="state")
+
+
+def complete_task(session: Session, *, commission_id: int, task_id: int, now: datetime,
+                  actor: Principal) -> CommissionTask:
+    """Mark a task done (the institution, after acknowledging confidentiality)."""
+    commission = _for_update(session, commission_id, actor)
+    if not is_contractor(actor, commission):
+        raise Forbidden("the commissioned institution completes its tasks")
+    _active(commission)
+    task = session.get(CommissionTask, task_id)
+    if task is None or task.commission_id != commission.id:
+        raise NotFound("task not found")
+    if commission.acknowledged_at is None:
+        raise Conflict("acknowledge the confidentiality duty first / 先に守秘義務を確認してください", field="acknowledged")
+    if task.status == TaskStatus.DONE:
+        raise Conflict("the task is already done", field="status")
+    task.status = TaskStatus.DONE.value
+    task.completed_at = now
+    commission.updated_at = now
+    session.flush()
+    _audit(session, AuditTag.PROGRAMME_COMMISSION_TASK, now=now, actor=actor, subject=f"commission:{commission.id}",
+           data={"task_id": task.id, "status": task.status})
+    return task
+
+
+def upload_deliverable(session: Session, *, commission_id: int, title: str, filename: str, content: bytes,
+                       now: datetime, actor: Principal, content_type: str = "application/octet-stream",
+                       task_id: int | None = None) -> CommissionDeliverable:
+    """File a deliverable (成果物) for a commission; stored with the commission until information items exist."""
+    commission = _for_update(session, commission_id, actor)
+    if not is_contractor(actor, commission):
+        raise Forbidden("the commissioned institution files deliverables")
+    _active(commission)
+    if commission.acknowledged_at is None:
+        raise Conflict("acknowledge the confidentiality duty first / 先に守秘義務を確認してください", field="acknowledged")
+    if task_id is not None:
+        task = session.get(CommissionTask, task_id)
+        if task is None or task.commission_id != commission.id:
+            raise ValidationFailed(f"task {task_id} is not a task of this commission", field="task_id")
+    name = (filename or "").strip().rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
+    if not name or _FILENAME_BAD.search(name) or len(name) > 300:
+        raise ValidationFailed("a file name of 1–300 characters without control characters or path separators",
+                               field="file")
+    if not content:
+        raise ValidationFailed("the file is empty / ファイルが空です", field="file")
+    if len(content) > MAX_DELIVERABLE_BYTES:
+        raise ValidationFailed(f"the file is larger than {MAX_DELIVERABLE_BYTES // (1024 * 1024)} MB", field="file")
+    ctype = (content_type or "application/octet-stream").strip()[:120] or "application/octet-stream"
+    row = CommissionDeliverable(
+        commission_id=commission.id, task_id=task_id, title=_text(title, "title", max_length=300), filename=name,
+        content_type=ctype, size=len(content), sha256=hashlib.sha256(content).hexdigest(), content=content,
+        uploaded_by_id=actor.user_id, uploaded_at=now)
+    session.add(row)
+    commission.updated_at = now
+    session.flush()
+    _audit(session, AuditTag.PROGRAMME_COMMISSION_DELIVERABLE, now=now, actor=actor,
+           subject=f"commission:{commission.id}",
+           data={"deliverable_id": row.id, "sha256": row.sha256, "size": row.size, "task_id": task_id})
+    return row
+
+
+def download_deliverable(session: Session, *, commission_id: int, deliverable_id: int, now: datetime,
+                         actor: Principal) -> CommissionDeliverable:
+    """Return a deliverable with its bytes (audited)."""
+    commission = _visible(session, commission_id, actor)
+    row = session.get(CommissionDeliverable, deliverable_id)
+    if row is None or row.commission_id != commission.id:
+        raise NotFound("deliverable not found")
+    _audit(session, AuditTag.PROGRAMME_COMMISSION_DOWNLOAD, now=now, actor=actor,
+           subject=f"commission:{commission.id}", data={"deliverable_id": row.id, "sha256": row.sha256})
+    return row
+
+
+def complete_commission(session: Session, *, commission_id: int, now: datetime, actor: Principal) -> Commission:
+    """Close a commission as completed: every task done and at least one deliverable filed."""
+    commission = _for_update(session, commission_id, actor)
+    if not is_owner(actor, commission):
+        raise Forbidden("the commissioning officer closes the commission")
+    _active(commission)
+    open_tasks = [t.title for t in tasks(session, commission.id) if t.status != TaskStatus.DONE]
+    if open_tasks:
+        raise Conflict(f"{len(open_tasks)} task(s) are still open / 未完了の作業があります", field="state")
+    if not deliverables(session, commission.id):
+        raise Conflict("no deliverable has been filed / 成果物が未提出です", field="state")
+    commission.state = CommissionState.COMPLETED.value
+    commission.updated_at = now
+    session.flush()
+    _audit(session, AuditTag.PROGRAMME_COMMISSION_STATE, now=now, actor=actor, subject=f"commission:{commission.id}",
+           data={"state": commission.state})
+    return commission

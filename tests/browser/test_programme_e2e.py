@@ -1,0 +1,200 @@
+"""End-to-end: a K Program call from publication to the first disbursement, in headless chromium (issue 5).
+
+NEDO staff create and publish a call, seat the demo reviewer on its panel; a company proposes with a
+think-tank analyst on the team; the reviewer declares no conflict of interest and scores; after the
+call closes the staff adopt the proposal, which creates the project and proposes its council; a
+disbursement is refused until both founders have consented (each in their own browser), then accepted.
+
+Personas here are used by no other browser test (one login per persona per 30-second TOTP step).
+The call closes one to two minutes after it is created, so the test waits for the close (decisions
+are recorded only after a call closes).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pyotp
+import pytest
+
+from banso.demo.seed import PERSONAS
+
+pytestmark = pytest.mark.browser
+
+JST = ZoneInfo("Asia/Tokyo")
+STAFF = "ito.daisuke@nedo.example.jp"  # NEDO, runs the call
+OFFICER = "suzuki.misaki@meti.example.jp"  # METI, proposes the project council
+PROPOSER = "kato.takeshi@mirai-space.example.co.jp"
+TEAM_MEMBER = "kobayashi.mari@estt.example.or.jp"
+REVIEWER = "kimura.haruka@kyoto-u.example.jp"  # 京都大学: no proposal comes from there
+CODE = "E2E-NEDO-01"
+TITLE = "小型衛星コンステレーション向け光通信端末（E2E）"
+
+
+def persona(email: str) -> Any:
+    """Return the demo persona with this e-mail."""
+    return next(p for p in PERSONAS if p.email == email)
+
+
+def log_in(page: Any, url: str, who: Any) -> None:
+    """Sign in with password and the persona's current TOTP code."""
+    page.goto(f"{url}/login")
+    page.fill("#email", who.email)
+    page.fill("#password", who.password)
+    page.click("form[action='/login'] button[type=submit]")
+    page.wait_for_url(re.compile(r"/login/2fa"))
+    page.fill("#code", pyotp.TOTP(who.totp_secret).now())
+    page.click("form[action='/login/2fa'] button[type=submit]")
+    page.wait_for_url(re.compile(r"/dashboard$"))
+
+
+def new_page(browser: Any) -> Any:
+    """Open a page in a fresh context of its own (its own cookies: another person's browser)."""
+    ctx = browser.new_context(locale="ja-JP", timezone_id="Asia/Tokyo", viewport={"width": 1280, "height": 900})
+    ctx.set_default_timeout(15_000)
+    return ctx.new_page()
+
+
+def option_value(page: Any, select: str, text: str) -> str:
+    """Return the value of the option of ``select`` whose label contains ``text``."""
+    value = page.locator(f"{select} option", has_text=text).first.get_attribute("value")
+    assert value, f"no option {text!r} in {select}"
+    return str(value)
+
+
+def fiscal_year(moment: datetime) -> int:
+    """Return the Japanese fiscal year (April–March) of a JST moment."""
+    return moment.year if moment.month >= 4 else moment.year - 1
+
+
+def test_call_to_disbursement_after_the_council_is_established(live_server: Any, browser: Any, page: Any) -> None:
+    url = live_server.url
+    opened: list[Any] = []
+    now = datetime.now(JST)
+    fy = fiscal_year(now)
+    closes = now.replace(second=0, microsecond=0) + timedelta(minutes=2)  # 60–120 s from now
+    try:
+        # 1. NEDO staff create the call (draft), publish it and seat the reviewer on its panel.
+        log_in(page, url, persona(STAFF))
+        page.goto(f"{url}/programme/calls/new")
+        page.select_option("#agency_code", "NEDO")
+        page.fill("#code", CODE)
+        page.fill("#title_ja", TITLE)
+        page.select_option("#project_type", "project")
+        page.fill("#cap_yen", "1,000,000,000")
+        page.fill("#first_fiscal_year", str(fy))
+        page.fill("#period_years", "2")
+        page.fill("#opens_at", (now - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"))
+        page.fill("#closes_at", closes.strftime("%Y-%m-%dT%H:%M"))
+        page.select_option("#officer_id", option_value(page, "#officer_id", persona(OFFICER).name_ja))
+        page.check("input[name=technology_codes][value='V1-SA-01']")
+        page.click("#call-form button[type=submit]")
+        page.wait_for_url(re.compile(r"/programme/calls/\d+\?done=created"))
+        call_url = page.url.split("?")[0]
+        page.click("#publish-form button[type=submit]")
+        page.wait_for_url(re.compile(r"done=published"))
+        page.select_option("#panel-user", option_value(page, "#panel-user", persona(REVIEWER).name_ja))
+        page.click("#panel-form button[type=submit]")
+        page.wait_for_url(re.compile(r"done=panel"))
+        assert persona(REVIEWER).name_ja in page.locator("#panel-list").inner_text()
+
+        # 2. The company proposes, with the analyst on the team (both become council founders).
+        proposer = new_page(browser)
+        opened.append(proposer.context)
+        log_in(proposer, url, persona(PROPOSER))
+        proposer.goto(call_url)
+        proposer.click("#propose")
+        proposer.fill("#title", "光通信端末の小型・高速化と実証")
+        proposer.fill("#summary", "低軌道衛星間で10Gbps級の光リンクを実証する。")
+        proposer.fill("#team", TEAM_MEMBER)
+        proposer.fill(f"#budget-{fy}", "300,000,000")
+        proposer.fill(f"#budget-{fy + 1}", "400,000,000")
+        proposer.click("#proposal-form button[type=submit]")
+        proposer.wait_for_url(re.compile(r"/programme/proposals/\d+"))
+        proposal_url = proposer.url.split("?")[0]
+        proposal_id = proposal_url.rsplit("/", 1)[1]
+        assert proposer.locator("h1").inner_text() == "光通信端末の小型・高速化と実証"
+
+        # 3. The reviewer does not see the proposal before declaring; declares no conflict, then scores.
+        reviewer = new_page(browser)
+        opened.append(reviewer.context)
+        log_in(reviewer, url, persona(REVIEWER))
+        response = reviewer.goto(proposal_url)
+        assert response is not None and response.status == 404
+        reviewer.goto(f"{url}/programme/review")
+        row = reviewer.locator(f"#queue-table tr[data-proposal-id='{proposal_id}']")
+        row.locator("input[name=has_conflict][value=no]").check()
+        row.locator("button[type=submit]").click()
+        reviewer.wait_for_url(re.compile(rf"/programme/proposals/{proposal_id}\?done=declared"))
+        for select in reviewer.locator("#score-form select[name=value]").all():
+            select.select_option("4")
+        reviewer.fill("#comment", "実証計画が具体的で、経済安全保障上の意義が大きい。")
+        reviewer.click("#score-form button[type=submit]")
+        reviewer.wait_for_url(re.compile(r"done="))
+        assert "4.0" in reviewer.locator("#score").inner_text()
+
+        # 4. After the call closes, the staff adopt: the project and its council proposal appear.
+        wait = (closes - datetime.now(JST)).total_seconds() + 2
+        if wait > 0:
+            time.sleep(wait)
+        page.goto(proposal_url)
+        assert "4.0" in page.locator("#scores-table").inner_text()
+        page.check("#decision-form input[name=outcome][value=adopt]")
+        page.fill("#decision-reason", "審査の結果、採択とする。")
+        page.click("#decision-form button[type=submit]")
+        page.wait_for_url(re.compile(r"done=decided"))
+        assert page.locator("#to-council").count() == 1
+        page.click("#to-project")
+        page.wait_for_url(re.compile(r"/programme/projects/\d+"))
+        project_url = page.url.split("?")[0]
+        council_url = url + page.locator("#council-link").get_attribute("href")
+        assert "badge-warn" in (page.locator("#council-state").get_attribute("class") or "")
+
+        # The council proposal exists, proposed by the call's officer, awaiting the founders.
+        proposer.goto(council_url)
+        assert "光通信端末の小型・高速化と実証" in proposer.locator("#council-title").inner_text()
+        assert proposer.locator(".council-state").first.inner_text() == "提案中"
+        assert proposer.locator("#consent-count").inner_text() == "1 / 3"
+
+        # 5. Commit part of the plan; the disbursement is refused while the council is not established.
+        page.select_option("#commit-fy", str(fy))
+        page.fill("#commit-amount", "100,000,000")
+        page.click("#commit-form button[type=submit]")
+        page.wait_for_url(re.compile(r"done=committed"))
+        assert page.locator("#committed").inner_text() == "¥100,000,000"
+        page.fill("#pay-amount", "50,000,000")
+        with page.expect_response(re.compile(r"/disbursements$")) as refused:
+            page.click("#disburse-form button[type=submit]")
+        assert refused.value.status == 409
+        assert "協議会" in page.locator("#money").inner_text()
+        page.goto(project_url)
+        assert page.locator("#disbursed").inner_text() == "¥0"
+
+        # 6. Both founders consent, each in their own browser; the council is established.
+        proposer.goto(council_url)
+        proposer.click("#consent-button")
+        proposer.wait_for_url(re.compile(r"done=consented"))
+        assert proposer.locator(".council-state").first.inner_text() == "提案中"
+        member = new_page(browser)
+        opened.append(member.context)
+        log_in(member, url, persona(TEAM_MEMBER))
+        member.goto(council_url)
+        member.click("#consent-button")
+        member.wait_for_url(re.compile(r"done=consented"))
+        assert member.locator(".council-state").first.inner_text() == "設立済"
+        assert member.locator("#consent-count").inner_text() == "3 / 3"
+
+        # 7. The disbursement is now accepted.
+        page.goto(project_url)
+        page.fill("#pay-amount", "50,000,000")
+        page.click("#disburse-form button[type=submit]")
+        page.wait_for_url(re.compile(r"done=disbursed"))
+        assert page.locator("#disbursed").inner_text() == "¥50,000,000"
+        assert page.locator("#committed").inner_text() == "¥50,000,000"
+    finally:
+        for ctx in opened:
+            ctx.close()
