@@ -38,3 +38,20 @@ def test_demo_reviewer_sits_on_every_seeded_panel_and_may_declare(db: Session, c
     who = accounts.principal_for(reviewer, method=AuthMethod.SESSION, mfa=True)
     queue = service.review_queue(db, actor=who)
     assert len(queue) == 2  # no demo proposal comes from the reviewer's university
+
+
+def test_demo_commissions_the_think_tank(db: Session, clock: FakeClock, box: SecretBox) -> None:
+    from banso.accounts import repository as accounts_repo
+    from banso.accounts import service as accounts
+    from banso.authz.principal import AuthMethod
+    from banso.programme import commissions
+
+    seed.seed(db, box=box, now=clock.now())
+    seed_programme(db, now=clock.now())
+    seed_programme(db, now=clock.now())
+    analyst = accounts_repo.user_by_email(db, "kobayashi.mari@estt.example.or.jp")
+    assert analyst is not None
+    who = accounts.principal_for(analyst, method=AuthMethod.SESSION, mfa=True)
+    [commission] = commissions.list_commissions(db, actor=who)
+    view = commissions.get_commission(db, commission_id=commission.id, actor=who)
+    assert view.contractor and len(view.tasks) == 2 and view.assessment is not None

@@ -33,7 +33,7 @@ def _adopt(db: Session, w: World, clock: FakeClock, **kw: object) -> Guideline:
                                "body": "本文", "measures": _measures(), "now": clock.now(),
                                "actor": w.officer.principal()}
     args.update(kw)
-    return guideline.adopt_guideline(db, **args)  # type: ignore[arg-type]
+    return guideline.adopt_guideline(db, **args)
 
 
 def test_versions_measures_and_technology_links(db: Session, factory: Factory, clock: FakeClock) -> None:
@@ -48,7 +48,7 @@ def test_versions_measures_and_technology_links(db: Session, factory: Factory, c
     assert [g.version for g in guideline.list_guidelines(db, current_only=True)] == [2]
     assert len(guideline.list_guidelines(db)) == 2
     assert [m.title_ja for m in guideline.measures_for_technology(db, technology_code="V1-SA-01")] == ["指定基金による支援"]
-    assert guideline.current_view(db).guideline.id == v2.id  # type: ignore[union-attr]
+    assert guideline.current_view(db).guideline.id == v2.id
     tags = db.scalars(select(AuditEntry.tag).where(AuditEntry.tag == "programme:guideline:adopt")).all()
     assert len(tags) == 2
 

@@ -2,7 +2,8 @@
 
 Uses the personas of ``banso.demo.seed`` (run that first). The reviewer 木村 遥 (京都大学, a university
 that submits no proposal here) sits on both panels, so review (conflict declaration, scores) and, after
-a call closes, adoption can be walked through in the demo. The basic guideline (F2) is seeded too.
+a call closes, adoption can be walked through in the demo. The basic guideline (F2) and one
+think-tank commission to ESTT (F5; 佐藤 commissions, 小林 acknowledges and delivers) are seeded too.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from banso.accounts import repository as accounts_repo
@@ -17,8 +19,10 @@ from banso.accounts import service as accounts
 from banso.accounts.models import User
 from banso.authz.principal import AuthMethod, Principal
 from banso.demo.seed import ORGS
-from banso.programme import guideline, registry_io, rules, service
+from banso.kit.clock import to_jst
+from banso.programme import commissions, guideline, registry_io, rules, service
 from banso.programme import repository as repo
+from banso.programme.models import Commission
 
 REGISTRY_FILE = Path(__file__).resolve().parent.parent / "programme" / "data" / "registry.yaml"
 BN = 1_000_000_000
@@ -111,12 +115,37 @@ def seed_guideline(session: Session, *, now: datetime) -> bool:
     return True
 
 
+def seed_commission(session: Session, *, now: datetime) -> bool:
+    """Assess the demo think tank (ESTT) and commission it once; return True when created."""
+    if session.scalars(select(Commission).where(Commission.code == "DEMO-TT-2026-01")).first() is not None:
+        return False
+    names = {o.key: o.name_ja for o in ORGS}
+    estt = accounts_repo.org_by_name(session, names["estt"])
+    if estt is None:
+        return False
+    officer = _principal(_user(session, "sato.kenichi@cao.example.jp"))
+    today = to_jst(now).date()
+    commissions.assess_institution(
+        session, organization_id=estt.id, assessed_on=today, analysis_score=4, hub_score=3, talent_score=4,
+        analysis_note="論文・特許の計量分析の実績（デモ）", hub_note="国内外の研究機関との情報網を構築中（デモ）",
+        talent_note="博士号取得の分析人材を継続採用（デモ）", now=now, actor=officer)
+    commissions.create_commission(
+        session, code="DEMO-TT-2026-01", title="量子・宇宙分野の国際研究開発動向調査（デモ）",
+        organization_id=estt.id, starts_on=today, due_on=today + timedelta(days=120),
+        purpose="重要技術の研究開発ビジョン改定に向けた主要国の動向把握。",
+        tasks=[commissions.TaskInput("主要国の研究開発動向の整理", today + timedelta(days=60)),
+               commissions.TaskInput("最終報告書の提出", today + timedelta(days=120))],
+        now=now, actor=officer)
+    return True
+
+
 def seed_programme(session: Session, *, now: datetime) -> bool:
     """Create the demo programme if missing; return True when something was created (never commits)."""
     if not repo.technologies(session):
         service.import_registry(session, data=registry_io.parse(REGISTRY_FILE.read_text("utf-8"), fmt="yaml"),
                                 now=now, actor=None)
     seed_guideline(session, now=now)
+    seed_commission(session, now=now)
     if repo.call_by_code(session, "DEMO-JST-OC-02") is not None:
         return False
     names = {o.key: o.name_ja for o in ORGS}

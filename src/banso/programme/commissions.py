@@ -46,7 +46,7 @@ SCORE_MIN, SCORE_MAX = 1, 5
 MIN_SCORE = 2  # the latest assessment must reach this on every axis to be commissioned
 MAX_DELIVERABLE_BYTES = 20 * 1024 * 1024
 DEFAULT_CONFIDENTIALITY = (
-    "受託者は、本委託により知り得た情報（政府から提供された情報及び成果物を含む）を、委託者の書面による承諾なく"
+    "（守秘義務）受託者は、本委託により知り得た情報（政府から提供された情報及び成果物を含む）を、委託者の書面による承諾なく"
     "第三者に開示し、又は本委託の目的以外に利用してはならない。この義務は委託終了後も存続する。"
 )
 _CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")

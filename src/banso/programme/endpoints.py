@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile, status
 from fastapi.responses import PlainTextResponse, Response
 
-from banso.programme import guideline, registry_io, service
+from banso.programme import commissions, guideline, registry_io, service
 from banso.programme.council_link import default_gateway
 from banso.programme.interfaces import CouncilGateway
 from banso.programme.models import Proposal
 from banso.programme.schemas import (
     AgencyRead,
     AreaRead,
+    AssessmentIn,
+    AssessmentRead,
     BudgetLineRead,
     CallCreate,
     CallRead,
+    CommissionCreate,
+    CommissionRead,
+    CommissionSummary,
     CommitmentCreate,
     ConflictIn,
     ConflictRead,
@@ -24,6 +30,7 @@ from banso.programme.schemas import (
     DecisionRead,
     DeclarationReviewIn,
     DeclarationReviewRead,
+    DeliverableRead,
     DocumentRead,
     GuidelineCreate,
     GuidelineRead,
@@ -45,6 +52,7 @@ from banso.programme.schemas import (
     RegistryImportRead,
     ScoreIn,
     ScoreRead,
+    TaskRead,
     TeamMemberRead,
     TechnologyRead,
     TrancheCreate,
@@ -430,3 +438,106 @@ def call_statistics(principal: ApiUser, db: Db, ctx: Ctx) -> Response:
     db.commit()
     return Response(content, media_type=exports.XLSX_MEDIA_TYPE,
                     headers={"Content-Disposition": 'attachment; filename="calls.xlsx"'})
+
+
+# ---------------------------------------------------------------------------------------------
+# Think-tank commissions (F5)
+
+
+def _commission_read(view: commissions.CommissionView) -> CommissionRead:
+    c = view.commission
+    return CommissionRead(
+        **CommissionSummary.model_validate(c).model_dump(), purpose=c.purpose,
+        confidentiality_terms=c.confidentiality_terms,
+        assessment=AssessmentRead.model_validate(view.assessment) if view.assessment else None,
+        tasks=[TaskRead.model_validate(t) for t in view.tasks],
+        deliverables=[DeliverableRead.model_validate(d) for d in view.deliverables])
+
+
+@router.get("/assessments", response_model=list[AssessmentRead])
+def list_assessments(principal: ApiUser, db: Db) -> list[AssessmentRead]:
+    """List capability assessments of institutions (ministry officers)."""
+    return [AssessmentRead.model_validate(a) for a in commissions.list_assessments(db, actor=principal)]
+
+
+@router.post("/assessments", response_model=AssessmentRead, status_code=status.HTTP_201_CREATED)
+def assess(body: AssessmentIn, principal: ApiUser, db: Db, ctx: Ctx) -> AssessmentRead:
+    """Record an institution's analysis, information-hub and talent capability (1–5 with notes)."""
+    row = commissions.assess_institution(db, **body.model_dump(), now=ctx.clock.now(), actor=principal)
+    db.commit()
+    return AssessmentRead.model_validate(row)
+
+
+@router.get("/commissions", response_model=list[CommissionSummary])
+def list_commissions(principal: ApiUser, db: Db) -> list[CommissionSummary]:
+    """List the commissions the caller may see."""
+    return [CommissionSummary.model_validate(c) for c in commissions.list_commissions(db, actor=principal)]
+
+
+@router.post("/commissions", response_model=CommissionRead, status_code=status.HTTP_201_CREATED)
+def create_commission(body: CommissionCreate, principal: ApiUser, db: Db, ctx: Ctx) -> CommissionRead:
+    """Commission an assessed institution with tasks and due dates under a confidentiality duty."""
+    data = body.model_dump(exclude={"tasks"})
+    row = commissions.create_commission(
+        db, **data, tasks=[commissions.TaskInput(title=t.title, due_on=t.due_on) for t in body.tasks],
+        now=ctx.clock.now(), actor=principal)
+    db.commit()
+    return _commission_read(commissions.get_commission(db, commission_id=row.id, actor=principal))
+
+
+@router.get("/commissions/{commission_id}", response_model=CommissionRead)
+def get_commission(commission_id: int, principal: ApiUser, db: Db) -> CommissionRead:
+    """Return a commission (404 unless the caller is on either side of it)."""
+    return _commission_read(commissions.get_commission(db, commission_id=commission_id, actor=principal))
+
+
+@router.post("/commissions/{commission_id}/acknowledge", response_model=CommissionSummary)
+def acknowledge(commission_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> CommissionSummary:
+    """Acknowledge the confidentiality duty (the commissioned institution)."""
+    row = commissions.acknowledge_confidentiality(db, commission_id=commission_id, now=ctx.clock.now(),
+                                                  actor=principal)
+    db.commit()
+    return CommissionSummary.model_validate(row)
+
+
+@router.post("/commissions/{commission_id}/tasks/{task_id}/done", response_model=TaskRead)
+def complete_task(commission_id: int, task_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> TaskRead:
+    """Mark a task done."""
+    row = commissions.complete_task(db, commission_id=commission_id, task_id=task_id, now=ctx.clock.now(),
+                                    actor=principal)
+    db.commit()
+    return TaskRead.model_validate(row)
+
+
+@router.post("/commissions/{commission_id}/deliverables", response_model=DeliverableRead,
+             status_code=status.HTTP_201_CREATED)
+async def upload_deliverable(commission_id: int, principal: ApiUser, db: Db, ctx: Ctx,
+                             file: Annotated[UploadFile, File()], title: Annotated[str, Form(max_length=300)],
+                             task_id: Annotated[int | None, Form()] = None) -> DeliverableRead:
+    """Upload a deliverable file (multipart: ``file``, ``title``, optional ``task_id``)."""
+    content = await file.read(commissions.MAX_DELIVERABLE_BYTES + 1)
+    row = commissions.upload_deliverable(
+        db, commission_id=commission_id, title=title, filename=file.filename or "", content=content,
+        content_type=file.content_type or "application/octet-stream", task_id=task_id, now=ctx.clock.now(),
+        actor=principal)
+    db.commit()
+    return DeliverableRead.model_validate(row)
+
+
+@router.get("/commissions/{commission_id}/deliverables/{deliverable_id}")
+def download_deliverable(commission_id: int, deliverable_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> Response:
+    """Download a deliverable (audited)."""
+    row = commissions.download_deliverable(db, commission_id=commission_id, deliverable_id=deliverable_id,
+                                           now=ctx.clock.now(), actor=principal)
+    db.commit()
+    return Response(content=row.content, media_type="application/octet-stream", headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(row.filename)}",
+        "Cache-Control": "no-store", "X-Content-SHA256": row.sha256})
+
+
+@router.post("/commissions/{commission_id}/complete", response_model=CommissionSummary)
+def complete_commission(commission_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> CommissionSummary:
+    """Close a commission as completed (the commissioning officer)."""
+    row = commissions.complete_commission(db, commission_id=commission_id, now=ctx.clock.now(), actor=principal)
+    db.commit()
+    return CommissionSummary.model_validate(row)

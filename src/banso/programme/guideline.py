@@ -21,8 +21,8 @@ from banso.authz.policies import programme as policy
 from banso.authz.principal import Principal
 from banso.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from banso.programme import repository as repo
+from banso.programme.models import Guideline, GuidelineArea, GuidelineMeasure, MeasureKind
 from banso.programme.service import _audit
-from banso.programme.models import GuidelineArea, Guideline, GuidelineMeasure, MeasureKind
 
 CERTAINTIES = ("confirmed", "unsure")
 

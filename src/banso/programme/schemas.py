@@ -522,3 +522,110 @@ class GuidelineRead(GuidelineSummary):
 
     body: str
     measures: list[MeasureRead]
+
+
+# ---------------------------------------------------------------------------------------------
+# Think-tank commissions (F5)
+
+
+class AssessmentIn(BaseModel):
+    """A capability assessment of an institution (scores 1–5)."""
+
+    organization_id: StrictInt
+    assessed_on: date
+    analysis_score: StrictInt
+    hub_score: StrictInt
+    talent_score: StrictInt
+    analysis_note: StrictStr = ""
+    hub_note: StrictStr = ""
+    talent_note: StrictStr = ""
+
+
+class AssessmentRead(BaseModel):
+    """A capability assessment."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    organization_id: int
+    assessed_on: date
+    analysis_score: int
+    analysis_note: str
+    hub_score: int
+    hub_note: str
+    talent_score: int
+    talent_note: str
+    assessor_id: int
+
+
+class TaskIn(BaseModel):
+    """A task of a new commission."""
+
+    title: StrictStr
+    due_on: date
+
+
+class CommissionCreate(BaseModel):
+    """A new commission."""
+
+    code: StrictStr
+    title: StrictStr
+    organization_id: StrictInt
+    starts_on: date
+    due_on: date
+    purpose: StrictStr = ""
+    confidentiality_terms: StrictStr | None = None
+    tasks: list[TaskIn]
+
+
+class TaskRead(BaseModel):
+    """A commission task."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    title: str
+    due_on: date
+    status: str
+    completed_at: datetime | None
+
+
+class DeliverableRead(BaseModel):
+    """A deliverable's metadata (the bytes are downloaded separately)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    task_id: int | None
+    title: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_by_id: int
+    uploaded_at: datetime
+
+
+class CommissionSummary(BaseModel):
+    """A commission without tasks and deliverables."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    code: str
+    title: str
+    organization_id: int
+    state: str
+    starts_on: date
+    due_on: date
+    acknowledged_at: datetime | None
+
+
+class CommissionRead(CommissionSummary):
+    """A commission with its duty, tasks, deliverables and assessment."""
+
+    purpose: str
+    confidentiality_terms: str
+    assessment: AssessmentRead | None
+    tasks: list[TaskRead]
+    deliverables: list[DeliverableRead]

@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from datetime import datetime, time, timedelta
 from typing import Annotated, Any
+from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -23,7 +24,7 @@ from banso.authz.policies import programme as policy
 from banso.authz.principal import Principal
 from banso.kit.clock import JST, as_utc, to_jst
 from banso.kit.errors import BansoError, NotFound, ValidationFailed
-from banso.programme import exports, guideline, rules, service
+from banso.programme import commissions, exports, guideline, rules, service
 from banso.programme import repository as repo
 from banso.programme.endpoints import Councils
 from banso.programme.models import Agency, Call, CallState, ProjectType, ProposalState
@@ -38,7 +39,8 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 NOTICES = frozenset({
     "created", "published", "panel", "submitted", "withdrawn", "declared", "scored", "decided", "committed",
-    "disbursed", "milestone", "milestone_status", "tranche",
+    "disbursed", "milestone", "milestone_status", "tranche", "assessed", "commissioned", "acknowledged",
+    "task_done", "delivered", "completed",
 })
 Short = Annotated[str, Form(max_length=300)]
 Small = Annotated[str, Form(max_length=40)]
@@ -53,6 +55,10 @@ FIELD_LABELS = {
     "core_technologies": "Core technologies", "leak_prevention": "Leak-prevention measures", "reason": "Reason",
     "amount": "Amount (yen)", "fiscal_year": "Fiscal year", "due_on": "Due date", "user_id": "Reviewer",
     "team": "Team members", "scores": "Your score", "outcome": "Panel outcome",
+    "organization_id": "Institution", "starts_on": "Start date", "tasks": "Tasks (one a line: YYYY-MM-DD title)",
+    "file": "File", "assessed_on": "Assessment date", "analysis_score": "Analysis capability",
+    "hub_score": "Information hub capability", "talent_score": "Talent capability",
+    "confidentiality_terms": "Confidentiality duty",
 }
 _CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 
@@ -650,3 +656,180 @@ def set_milestone(project_id: int, milestone_id: int, request: Request, principa
     db.commit()
     return _redirect(f"/programme/projects/{project_id}", "milestone_status", "milestones")
 
+
+
+# ---------------------------------------------------------------------------------------------
+# Think-tank commissions (F5)
+
+
+def _date_input(value: str | None, field: str) -> Any:
+    text = (value or "").strip()
+    try:
+        return datetime.fromisoformat(text).date() if text else None
+    except ValueError:
+        raise ValidationFailed(f"{field} の日付が正しくありません / {field} is not a valid date", field=field) from None
+
+
+def _score_input(value: str | None, field: str) -> object:
+    text = (value or "").strip()
+    return int(text) if text.isdigit() and len(text) < 3 else text
+
+
+def _commissions_page(request: Request, principal: Principal, db: Session, ctx: Ctx, *, notice: str | None = None,
+                      error: str | None = None, error_at: str | None = None, status: int = 200,
+                      form: dict[str, Any] | None = None) -> HTMLResponse:
+    officer = commissions.is_commissioner(principal)
+    assessments = commissions.list_assessments(db, actor=principal) if officer else []
+    orgs = {o.id: o for o in accounts_repo.list_orgs(db)}
+    latest: dict[int, Any] = {}
+    for a in assessments:
+        latest.setdefault(a.organization_id, a)
+    return render(request, "programme/commissions.html", {
+        "items": commissions.list_commissions(db, actor=principal), "officer": officer,
+        "assessments": list(latest.values()), "orgs": orgs,
+        "institutions": [o for o in orgs.values() if o.id != principal.organization_id],
+        "notice": notice, "error": error, "error_at": error_at, "form": form or {}, **_common(ctx),
+    }, status=status)
+
+
+@router.get("/programme/commissions", response_class=HTMLResponse)
+def commissions_page(request: Request, principal: PageUser, db: Db, ctx: Ctx, done: str | None = None
+                     ) -> HTMLResponse:
+    """List the commissions the person may see; officers assess institutions and commission them here."""
+    return _commissions_page(request, principal, db, ctx, notice=_notice(done))
+
+
+@router.post("/programme/assessments", response_class=HTMLResponse, dependencies=[Csrf])
+def assess(request: Request, principal: PageUser, db: Db, ctx: Ctx, organization_id: Small = "",
+           assessed_on: Small = "", analysis_score: Small = "", hub_score: Small = "", talent_score: Small = "",
+           analysis_note: Text = "", hub_note: Text = "", talent_note: Text = "") -> Response:
+    """Record an institution's capability assessment."""
+    form = {"organization_id": organization_id, "assessed_on": assessed_on, "analysis_score": analysis_score,
+            "hub_score": hub_score, "talent_score": talent_score, "analysis_note": analysis_note,
+            "hub_note": hub_note, "talent_note": talent_note}
+    try:
+        commissions.assess_institution(
+            db, organization_id=_int(organization_id, "organization_id"),
+            assessed_on=_date_input(assessed_on, "assessed_on"),
+            analysis_score=_score_input(analysis_score, "analysis_score"),
+            hub_score=_score_input(hub_score, "hub_score"), talent_score=_score_input(talent_score, "talent_score"),
+            analysis_note=analysis_note, hub_note=hub_note, talent_note=talent_note, now=ctx.clock.now(),
+            actor=principal)
+    except BansoError as exc:
+        _settle(db, exc)
+        return _commissions_page(request, principal, db, ctx, error=_message(request, exc), error_at="assess",
+                                 status=exc.status_code, form=form)
+    db.commit()
+    return _redirect("/programme/commissions", "assessed", "assessments")
+
+
+def _tasks(text: str) -> list[commissions.TaskInput]:
+    out: list[commissions.TaskInput] = []
+    for n, line in enumerate((text or "").splitlines(), start=1):
+        line = line.strip()
+        if not line:
+            continue
+        head, _, title = line.partition(" ")
+        due = _date_input(head, "tasks")
+        if due is None or not title.strip():
+            raise ValidationFailed(f"tasks: line {n} must read YYYY-MM-DD title / {n}行目は「YYYY-MM-DD 作業名」",
+                                   field="tasks")
+        out.append(commissions.TaskInput(title=title.strip(), due_on=due))
+    return out
+
+
+@router.post("/programme/commissions", response_class=HTMLResponse, dependencies=[Csrf])
+def create_commission(request: Request, principal: PageUser, db: Db, ctx: Ctx, code: Small = "", title: Short = "",
+                      organization_id: Small = "", starts_on: Small = "", due_on: Small = "", tasks: Text = "",
+                      purpose: Text = "", confidentiality_terms: Text = "") -> Response:
+    """Commission an assessed institution."""
+    form = {"code": code, "title": title, "organization_id": organization_id, "starts_on": starts_on,
+            "due_on": due_on, "tasks": tasks, "purpose": purpose, "confidentiality_terms": confidentiality_terms}
+    try:
+        row = commissions.create_commission(
+            db, code=code, title=title, organization_id=_int(organization_id, "organization_id"),
+            starts_on=_date_input(starts_on, "starts_on"), due_on=_date_input(due_on, "due_on"),
+            tasks=_tasks(tasks), purpose=purpose, confidentiality_terms=confidentiality_terms or None,
+            now=ctx.clock.now(), actor=principal)
+    except BansoError as exc:
+        _settle(db, exc)
+        return _commissions_page(request, principal, db, ctx, error=_message(request, exc), error_at="commission",
+                                 status=exc.status_code, form=form)
+    db.commit()
+    return _redirect(f"/programme/commissions/{row.id}", "commissioned")
+
+
+def _commission_page(request: Request, principal: Principal, db: Session, ctx: Ctx, commission_id: int, *,
+                     notice: str | None = None, error: str | None = None, status: int = 200) -> HTMLResponse:
+    view = commissions.get_commission(db, commission_id=commission_id, actor=principal)
+    c = view.commission
+    ids = {c.commissioned_by_id} | {d.uploaded_by_id for d in view.deliverables}
+    if c.acknowledged_by_id:
+        ids.add(c.acknowledged_by_id)
+    return render(request, "programme/commission.html", {
+        "view": view, "c": c, "org": accounts_repo.org_by_id(db, c.organization_id), "people": _people(db, ids),
+        "tasks_by_id": {t.id: t for t in view.tasks}, "notice": notice, "error": error, **_common(ctx),
+    }, status=status)
+
+
+@router.get("/programme/commissions/{commission_id}", response_class=HTMLResponse)
+def commission_page(commission_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+                    done: str | None = None) -> HTMLResponse:
+    """Show a commission: institution, duty, tasks, deliverables (404 for everyone else)."""
+    return _commission_page(request, principal, db, ctx, commission_id, notice=_notice(done))
+
+
+def _commission_action(request: Request, principal: Principal, db: Session, ctx: Ctx, commission_id: int,
+                       action: Any, done: str) -> Response:
+    try:
+        action()
+    except BansoError as exc:
+        _settle(db, exc)
+        return _commission_page(request, principal, db, ctx, commission_id, error=_message(request, exc),
+                                status=exc.status_code)
+    db.commit()
+    return _redirect(f"/programme/commissions/{commission_id}", done)
+
+
+@router.post("/programme/commissions/{commission_id}/acknowledge", response_class=HTMLResponse, dependencies=[Csrf])
+def acknowledge(commission_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx) -> Response:
+    """Acknowledge the confidentiality duty."""
+    return _commission_action(request, principal, db, ctx, commission_id, lambda: commissions.acknowledge_confidentiality(
+        db, commission_id=commission_id, now=ctx.clock.now(), actor=principal), "acknowledged")
+
+
+@router.post("/programme/commissions/{commission_id}/tasks/{task_id}/done", response_class=HTMLResponse,
+             dependencies=[Csrf])
+def task_done(commission_id: int, task_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx) -> Response:
+    """Mark a task done."""
+    return _commission_action(request, principal, db, ctx, commission_id, lambda: commissions.complete_task(
+        db, commission_id=commission_id, task_id=task_id, now=ctx.clock.now(), actor=principal), "task_done")
+
+
+@router.post("/programme/commissions/{commission_id}/deliverables", response_class=HTMLResponse, dependencies=[Csrf])
+async def deliver(commission_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+                  file: Annotated[UploadFile, File()], title: Short = "", task_id: Small = "") -> Response:
+    """Upload a deliverable file."""
+    content = await file.read(commissions.MAX_DELIVERABLE_BYTES + 1)
+    return _commission_action(request, principal, db, ctx, commission_id, lambda: commissions.upload_deliverable(
+        db, commission_id=commission_id, title=title, filename=file.filename or "", content=content,
+        content_type=file.content_type or "application/octet-stream",
+        task_id=_int(task_id, "task_id") if task_id.strip() else None, now=ctx.clock.now(), actor=principal),
+        "delivered")
+
+
+@router.post("/programme/commissions/{commission_id}/complete", response_class=HTMLResponse, dependencies=[Csrf])
+def complete(commission_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx) -> Response:
+    """Close the commission as completed."""
+    return _commission_action(request, principal, db, ctx, commission_id, lambda: commissions.complete_commission(
+        db, commission_id=commission_id, now=ctx.clock.now(), actor=principal), "completed")
+
+
+@router.get("/programme/commissions/{commission_id}/deliverables/{deliverable_id}")
+def download(commission_id: int, deliverable_id: int, principal: PageUser, db: Db, ctx: Ctx) -> Response:
+    """Download a deliverable (audited)."""
+    row = commissions.download_deliverable(db, commission_id=commission_id, deliverable_id=deliverable_id,
+                                           now=ctx.clock.now(), actor=principal)
+    db.commit()
+    return Response(content=row.content, media_type="application/octet-stream", headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(row.filename)}", **NO_STORE})
