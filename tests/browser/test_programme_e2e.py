@@ -18,10 +18,9 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pyotp
 import pytest
 
-from banso.demo.seed import PERSONAS
+from tests.browser.helpers import log_in, new_page, persona
 
 pytestmark = pytest.mark.browser
 
@@ -33,30 +32,6 @@ TEAM_MEMBER = "kobayashi.mari@estt.example.or.jp"
 REVIEWER = "kimura.haruka@kyoto-u.example.jp"  # 京都大学: no proposal comes from there
 CODE = "E2E-NEDO-01"
 TITLE = "小型衛星コンステレーション向け光通信端末（E2E）"
-
-
-def persona(email: str) -> Any:
-    """Return the demo persona with this e-mail."""
-    return next(p for p in PERSONAS if p.email == email)
-
-
-def log_in(page: Any, url: str, who: Any) -> None:
-    """Sign in with password and the persona's current TOTP code."""
-    page.goto(f"{url}/login")
-    page.fill("#email", who.email)
-    page.fill("#password", who.password)
-    page.click("form[action='/login'] button[type=submit]")
-    page.wait_for_url(re.compile(r"/login/2fa"))
-    page.fill("#code", pyotp.TOTP(who.totp_secret).now())
-    page.click("form[action='/login/2fa'] button[type=submit]")
-    page.wait_for_url(re.compile(r"/dashboard$"))
-
-
-def new_page(browser: Any) -> Any:
-    """Open a page in a fresh context of its own (its own cookies: another person's browser)."""
-    ctx = browser.new_context(locale="ja-JP", timezone_id="Asia/Tokyo", viewport={"width": 1280, "height": 900})
-    ctx.set_default_timeout(15_000)
-    return ctx.new_page()
 
 
 def option_value(page: Any, select: str, text: str) -> str:

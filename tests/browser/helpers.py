@@ -1,0 +1,34 @@
+"""Helpers shared by the end-to-end browser tests: personas, signing in, separate browsers."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pyotp
+
+from banso.demo.seed import PERSONAS
+
+
+def persona(email: str) -> Any:
+    """Return the demo persona with this e-mail."""
+    return next(p for p in PERSONAS if p.email == email)
+
+
+def log_in(page: Any, url: str, who: Any) -> None:
+    """Sign in with password and the persona's current TOTP code."""
+    page.goto(f"{url}/login")
+    page.fill("#email", who.email)
+    page.fill("#password", who.password)
+    page.click("form[action='/login'] button[type=submit]")
+    page.wait_for_url(re.compile(r"/login/2fa"))
+    page.fill("#code", pyotp.TOTP(who.totp_secret).now())
+    page.click("form[action='/login/2fa'] button[type=submit]")
+    page.wait_for_url(re.compile(r"/dashboard$"))
+
+
+def new_page(browser: Any) -> Any:
+    """Open a page in a fresh context of its own (its own cookies: another person's browser)."""
+    ctx = browser.new_context(locale="ja-JP", timezone_id="Asia/Tokyo", viewport={"width": 1280, "height": 900})
+    ctx.set_default_timeout(15_000)
+    return ctx.new_page()
