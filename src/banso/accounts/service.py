@@ -15,7 +15,15 @@ from sqlalchemy.orm import Session
 
 from banso.accounts import repository as repo
 from banso.accounts import rules
-from banso.accounts.models import ApiToken, Organization, OrgKind, RecoveryCode, User, WebSession
+from banso.accounts.models import (
+    ApiToken,
+    LoginThrottle,
+    Organization,
+    OrgKind,
+    RecoveryCode,
+    User,
+    WebSession,
+)
 from banso.accounts.security import (
     DUMMY_PASSWORD_HASH,
     SecretBox,
@@ -232,8 +240,6 @@ def _register_failure(session: Session, *, key: str, now: datetime, settings: Se
     """Count a failed login against ``key``; return True if this failure locked it."""
     row = repo.throttle_for(session, key, lock=True)
     if row is None:
-        from banso.accounts.models import LoginThrottle
-
         row = LoginThrottle(key=key, failures=0)
         session.add(row)
     decision = rules.after_failure(
@@ -527,6 +533,12 @@ def issue_token(
     actor: Principal | None,
 ) -> IssuedToken:
     """Issue an API token for ``user``; scopes must be a subset of the user's permissions."""
+    if actor is not None and actor.token_scopes is not None:
+        # A token may mint tokens only within its own rights: default to them, refuse more.
+        scopes = scopes or sorted(p.value for p in actor.permissions)
+        extra = sorted(set(scopes) - {p.value for p in actor.permissions})
+        if extra:
+            raise ValidationFailed(f"this token does not hold: {', '.join(extra)}", field="scopes")
     if actor is not None:
         allowed = policy.can_issue_token_for(actor, user.id)
         require_visible(allowed, "user")

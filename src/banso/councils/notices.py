@@ -33,7 +33,7 @@ def _when(value: datetime) -> str:
 
 def may_read_content(session: Session, council: Council, user_id: int) -> bool:
     """Return True if ``user_id`` could read the council's content when signed in with 2FA."""
-    from banso.councils.service import standing_of
+    from banso.councils.service import standing_of  # service imports this module: import late
 
     user = accounts_repo.user_by_id(session, user_id)
     if user is None or not user.is_active:

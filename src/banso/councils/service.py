@@ -446,9 +446,12 @@ def run_due_councils(session: Session, *, now: datetime) -> DueReport:
 def remind_action_items(session: Session, *, now: datetime) -> int:
     """Job: remind assignees once when an action item is due soon and once when overdue (C5)."""
     sent = 0
+    councils: dict[int, Council | None] = {}
     for item in repo.open_action_items_due_by(session, now + rules.ACTION_DUE_SOON):
         stage = rules.action_reminder_stage(due_at=item.due_at, now=now, is_open=True, sent=item.reminder_sent)
-        council = repo.council_by_id(session, item.council_id)
+        if item.council_id not in councils:  # one lookup per council, not per item
+            councils[item.council_id] = repo.council_by_id(session, item.council_id)
+        council = councils[item.council_id]
         if stage is None or council is None or council.state not in rules.OPERATING_STATES:
             continue
         item.reminder_sent = stage
