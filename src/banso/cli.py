@@ -19,6 +19,7 @@ def _mount() -> None:
     from banso.audit.cli import app as audit_app
     from banso.councils.cli import app as councils_app
     from banso.db.cli import app as db_app
+    from banso.information.cli import info_app, leak_app
     from banso.programme.cli import app as programme_app
     from banso.web.cli import register as register_web
 
@@ -29,6 +30,8 @@ def _mount() -> None:
     app.add_typer(analyze_app, name="analyze", help="Technology-intelligence analytics (T1–T7).")
     app.add_typer(councils_app, name="councils", help="Councils (協議会): list, show, evaluate (C1).")
     app.add_typer(programme_app, name="programme", help="K Program: technology registry and fund ledger (F1–F5).")
+    app.add_typer(info_app, name="information", help="Controlled information (I1–I11): list, run-due.")
+    app.add_typer(leak_app, name="leak", help="Leak attribution (I8, I9): attribute FILE.")
     register_web(app)  # serve, demo
 
 

@@ -38,6 +38,19 @@ def _council_job(ctx: "AppContext") -> list[str]:
     return done
 
 
+def _information_job(ctx: "AppContext") -> list[str]:
+    """Settle ballots at their deadline, lapse ended designations, publish due results, remind (I4–I6)."""
+    from banso.information import service as information
+
+    with ctx.sessions() as session:
+        report = information.run_due_information(session, now=ctx.clock.now())
+        session.commit()
+    if report.settled or report.lapsed or report.published or report.reminders:
+        return [f"information:due settled={report.settled} lapsed={report.lapsed} "
+                f"published={report.published} reminders={report.reminders}"]
+    return []
+
+
 def _checkpoint_job(ctx: "AppContext") -> list[str]:
     """Sign a checkpoint when the log has grown since the last one (A2)."""
     with ctx.sessions() as session:
@@ -53,6 +66,7 @@ def _checkpoint_job(ctx: "AppContext") -> list[str]:
 def run_due(ctx: "AppContext") -> list[str]:
     """Run every job that is due now and return what was done (each job owns its transaction)."""
     done = _council_job(ctx)
+    done += _information_job(ctx)
     done += _checkpoint_job(ctx)
     done += notification_tasks.run_due(ctx)
     return done

@@ -14,5 +14,7 @@ def load_all_models() -> MetaData:
     import banso.notifications.models  # noqa: F401
     import banso.councils.models  # noqa: F401
     import banso.programme.models  # noqa: F401
+    import banso.information.models  # noqa: F401
+    import banso.information.search_models  # noqa: F401
 
     return Base.metadata

@@ -1,0 +1,170 @@
+"""Who may know of, read and act on an information item (I2–I7) — the only place that decides it.
+
+Two forms of the same rule live here side by side, and the model-based test checks they agree:
+:func:`can_read_item` decides for one item already loaded (pages, files, API, notifications) and
+:func:`restrict_items` turns the rule into SQL for everything that lists (lists, search, counts,
+exports). There is no third path.
+
+* **public** — anyone, signed in or not (I6: results are public by default).
+* **council / scheduled / withheld** — council content access: a current member with a pledge for
+  the duty in force, a second factor this session, the council operating (C3, I7).
+* **held** (a designation proposal is open) — content access *and* being the provider or a
+  member of the council's secretariat (I4: only they hold the content until the decision).
+* **designated** — content access *and* (the provider, or in the designation's scope: every
+  participant, the named organisations, or the named people) (I3, I7).
+
+Out of scope is indistinguishable from missing: callers raise 404 (``require_visible``).
+Voters see a *proposal* (title, summary, reason, scope, period) through :func:`can_see_ballot`,
+never the content.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, and_, exists, false, or_, select
+
+from banso.authz.permissions import Permission
+from banso.authz.policies import councils as council_policy
+from banso.authz.policies.councils import MANAGER_ROLES, OPERATING, Standing
+from banso.authz.principal import Principal
+from banso.councils.models import Council, CouncilRole, Membership, Pledge
+from banso.information.models import Ballot, Item, ItemState, ScopeEntry, ScopeKind, Vote
+
+COUNCIL_WIDE = frozenset({ItemState.COUNCIL, ItemState.SCHEDULED, ItemState.WITHHELD})
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The scope of the designation in force on an item."""
+
+    kind: str
+    user_ids: frozenset[int]
+    organization_ids: frozenset[int]
+
+
+@dataclass(frozen=True)
+class ItemFacts:
+    """The facts about one item the policy decides on."""
+
+    state: str
+    provider_id: int
+    scope: Scope | None  # the designation in force (state designated), else None
+
+
+def in_scope(actor: Principal, scope: Scope | None) -> bool:
+    """Return True when ``actor`` falls inside a designation's scope (I3)."""
+    if scope is None:
+        return False
+    if scope.kind == ScopeKind.ALL:
+        return True
+    if scope.kind == ScopeKind.ORGANISATIONS:
+        return actor.organization_id in scope.organization_ids or actor.user_id in scope.user_ids
+    return actor.user_id in scope.user_ids
+
+
+def can_read_item(actor: Principal | None, standing: Standing | None, item: ItemFacts) -> bool:
+    """Return True when ``actor`` may read the item's content (and so know that it exists)."""
+    if item.state == ItemState.PUBLIC:
+        return True
+    if actor is None or standing is None or not council_policy.can_read_content(actor, standing):
+        return False  # I7: session + second factor + current pledge + operating council
+    if item.state in COUNCIL_WIDE:
+        return True
+    if item.provider_id == actor.user_id:
+        return True
+    if item.state == ItemState.HELD:
+        return standing.role == CouncilRole.SECRETARIAT  # I4: provider and secretariat only (not the chair)
+    if item.state == ItemState.DESIGNATED:
+        return in_scope(actor, item.scope)
+    return False
+
+
+def can_manage_item(actor: Principal, standing: Standing, item: ItemFacts) -> bool:
+    """Provider, chair or secretariat may edit, propose designations and publish (with read access)."""
+    return can_read_item(actor, standing, item) and (
+        item.provider_id == actor.user_id or standing.role in MANAGER_ROLES
+    )
+
+
+def can_contribute(actor: Principal, standing: Standing) -> bool:
+    """Any participant with content access may provide an item to the council."""
+    return council_policy.can_read_content(actor, standing)
+
+
+def can_request_nondisclosure(actor: Principal, standing: Standing) -> bool:
+    """A government officer in the council files non-disclosure requests (I6)."""
+    return actor.has(Permission.COUNCIL_PROPOSE) and council_policy.can_read_content(actor, standing)
+
+
+def can_see_ballot(actor: Principal, standing: Standing, *, is_voter: bool, item: ItemFacts) -> bool:
+    """Voters, the proposer's side (readers of the item) and managers see a proposal — never the content."""
+    if not council_policy.can_see_council(actor, standing) or not standing.is_member:
+        return False
+    return is_voter or can_read_item(actor, standing, item) or standing.role in MANAGER_ROLES
+
+
+def can_vote(actor: Principal, standing: Standing) -> bool:
+    """A voter must still be a current member of an operating council with a second factor."""
+    return (standing.is_member and standing.council_state in OPERATING and actor.mfa
+            and actor.has(Permission.COUNCIL_PARTICIPATE))
+
+
+def can_manage_incidents(actor: Principal, standing: Standing | None) -> bool:
+    """The council's secretariat/chair works incidents (I9); an auditor may read them."""
+    return standing is not None and council_policy.can_manage(actor, standing)
+
+
+# ---------------------------------------------------------------------------------------------
+# The same rule in SQL (lists, search, counts, exports)
+
+
+def restrict_items(stmt: Select[Any], actor: Principal | None) -> Select[Any]:
+    """Restrict a query that selects from ``Item`` to the items ``actor`` may read.
+
+    Mirrors :func:`can_read_item` exactly; ``tests/information/test_stateful.py`` checks that both
+    give the same answer after every step of a random designation lifecycle.
+    """
+    public = Item.state == ItemState.PUBLIC.value
+    if actor is None or not actor.mfa or not actor.has(Permission.COUNCIL_PARTICIPATE):
+        return stmt.where(public)
+    member = exists().where(Membership.council_id == Item.council_id, Membership.user_id == actor.user_id,
+                            Membership.left_at.is_(None))
+    secretariat = exists().where(Membership.council_id == Item.council_id, Membership.user_id == actor.user_id,
+                                 Membership.left_at.is_(None), Membership.role == CouncilRole.SECRETARIAT.value)
+    pledged = exists().where(Pledge.council_id == Item.council_id, Pledge.user_id == actor.user_id,
+                             Pledge.duty_version == Council.duty_version, Council.id == Item.council_id)
+    operating = exists().where(Council.id == Item.council_id,
+                               Council.state.in_([s.value for s in OPERATING]))
+    scoped = exists().where(
+        Ballot.id == Item.current_designation_id,
+        or_(Ballot.scope_kind == ScopeKind.ALL.value,
+            exists().where(ScopeEntry.ballot_id == Ballot.id,
+                           or_(ScopeEntry.user_id == actor.user_id,
+                               and_(Ballot.scope_kind == ScopeKind.ORGANISATIONS.value,
+                                    ScopeEntry.organization_id == actor.organization_id)))),
+    )
+    content = and_(member, pledged, operating)
+    by_state = or_(
+        Item.state.in_([s.value for s in COUNCIL_WIDE]),
+        Item.provider_id == actor.user_id,
+        and_(Item.state == ItemState.HELD.value, secretariat),
+        and_(Item.state == ItemState.DESIGNATED.value, scoped),
+    )
+    return stmt.where(or_(public, and_(content, by_state)))
+
+
+def readable_items(actor: Principal | None) -> Select[Any]:
+    """Return the query of every item ``actor`` may read, newest first."""
+    return restrict_items(select(Item), actor).order_by(Item.id.desc())
+
+
+def restrict_ballots_to_voter(stmt: Select[Any], actor: Principal) -> Select[Any]:
+    """Restrict a ballot query to the ballots ``actor`` votes on (the 'to vote' list)."""
+    return stmt.where(exists().where(Vote.ballot_id == Ballot.id, Vote.user_id == actor.user_id))
+
+
+def nothing(stmt: Select[Any]) -> Select[Any]:
+    """Return ``stmt`` restricted to no rows."""
+    return stmt.where(false())

@@ -1,0 +1,110 @@
+"""Seed controlled information in the active demo council (issue 4): every state an item can be in.
+
+Council-shared material with files, a designation in force (ending in 25 days, so the 30-day
+reminder has gone out), a proposal still being voted on, a published research result on the
+public portal, a result scheduled for publication, and an AMBER MISP event imported as a
+designation proposal. Built through the real services at past times. Idempotent; never commits.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from importlib import resources
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from banso.councils import repository as council_repo
+from banso.demo.councils import SPACE, _who
+from banso.information import interchange, service
+from banso.information.deps import InformationDeps
+from banso.information.models import Ballot, Item
+from banso.leak.pdf import make_sample_pdf
+
+SCENARIO = "衛星データの防災分野における社会実装シナリオ"
+
+
+def _csv(rows: int) -> bytes:
+    lines = ["試験番号,燃焼時間_s,燃焼室圧力_MPa,推力_kN,混合比"]
+    for i in range(1, rows + 1):
+        lines.append(f"T-{i:03d},{20 + i % 7 * 5},{6.5 + (i % 5) * 0.1:.1f},{98 + i % 11},{3.4 + (i % 3) * 0.05:.2f}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def seed_information(session: Session, deps: InformationDeps, *, now: datetime) -> int:
+    """Create the demo items if missing; return how many were created (never commits)."""
+    council = council_repo.council_by_title(session, SPACE)
+    if council is None or session.scalar(select(Item.id).where(Item.title == SCENARIO)) is not None:
+        return 0
+    cid = council.id
+    takahashi = _who(session, "takahashi.naoki@mext.example.jp")
+    watanabe = _who(session, "watanabe.shota@utokyo.example.jp")
+    kato = _who(session, "kato.takeshi@mirai-space.example.co.jp")
+    tanaka = _who(session, "tanaka.yuki@jst.example.jp")
+    t0 = now - timedelta(days=40)
+
+    scenario_pdf = make_sample_pdf(SCENARIO, [
+        "本資料は、小型SAR衛星コンステレーションによる高頻度観測データを、洪水・土砂災害の初動対応に"
+        "活用するための社会実装シナリオを整理したものである。",
+        "想定ユーザーは国・自治体の災害対策本部であり、発災後3時間以内に浸水域の推定図を提供することを目標とする。",
+        "課題は、夜間・悪天候時の観測機会の確保、地上局の冗長化、及び解析結果の品質保証である。",
+    ])
+    service.create_item(
+        session, deps, council_id=cid, actor=takahashi, now=t0, title=SCENARIO,
+        summary="防災分野での衛星データ活用の社会実装イメージ（ニーズ省庁ヒアリング結果を含む）。",
+        body="発災後3時間以内に浸水域推定図を提供するための観測計画・データ配信・解析体制を整理した。",
+        matter="useful_information", category="implementation_scenario", provenance="government",
+        files=[service.Upload("社会実装シナリオ.pdf", "application/pdf", scenario_pdf)])
+
+    designated = service.create_item(
+        session, deps, council_id=cid, actor=kato, now=t0 + timedelta(days=1),
+        title="再使用型ロケットエンジン燃焼試験データ（第3期）",
+        summary="燃焼試験30回分の計測データ。輸出管理上の該非判定が未了のため、範囲を限定して共有する。",
+        body="燃焼室圧力・推力・混合比の計測値。再着火試験の条件設定に用いる。",
+        matter="rd_content_and_results", category="sampling_data", provenance="participant",
+        files=[service.Upload("燃焼試験データ.csv", "text/csv", _csv(30))],
+        designation=service.DesignationInput(
+            reason="外為法上の該非判定が未了であり、判定までの間、共同研究者に限定する必要がある。",
+            scope_kind="named", user_ids=[watanabe.user_id, kato.user_id], ends_at=now + timedelta(days=25),
+            deadline=t0 + timedelta(days=8), handling=["watermark"],
+            range_note="添付CSVの全体"))
+    ballot = session.scalar(select(Ballot).where(Ballot.item_id == designated.id))
+    assert ballot is not None
+    for who in (watanabe, takahashi, tanaka):
+        service.vote(session, ballot_id=ballot.id, actor=who, now=t0 + timedelta(days=2), decision="accept")
+    service.run_due_information(session, now=now - timedelta(days=1))  # the 30-day reminder has gone out
+
+    service.create_item(
+        session, deps, council_id=cid, actor=kato, now=now - timedelta(days=2),
+        title="SAR衛星の軌道制御アルゴリズム（詳細設計）",
+        summary="編隊飛行時の相対軌道制御の詳細設計。指定を提案中（投票受付中）。",
+        body="相対位置誤差 10 m 以下を維持する制御則の設計パラメータ。",
+        matter="rd_content_and_results", category="research_result", provenance="participant",
+        designation=service.DesignationInput(
+            reason="特許出願前であり、出願までの間、参加企業と大学に限定したい。", scope_kind="organisations",
+            organization_ids=[kato.organization_id, watanabe.organization_id], ends_at=now + timedelta(days=365),
+            deadline=now + timedelta(days=12), handling=["watermark", "no_download"]))
+
+    paper = make_sample_pdf("高頻度SAR観測による洪水域推定手法", [
+        "本研究では、小型SAR衛星の高頻度観測データから洪水域を推定する手法を提案する。",
+        "2019年台風第19号の事例で検証し、既存手法に比べて推定精度（F値）が0.08向上した。",
+    ])
+    service.create_item(
+        session, deps, council_id=cid, actor=watanabe, now=now - timedelta(days=20),
+        title="高頻度SAR観測による洪水域推定手法（論文）",
+        summary="研究者自らが生み出した成果。公開を基本とし、協議会での共有を経て公開した。",
+        body="査読付き論文として投稿済み。データ及びコードは論文の公開と同時に公開する。",
+        matter="rd_content_and_results", category="research_result", provenance="researcher_generated",
+        files=[service.Upload("洪水域推定手法.pdf", "application/pdf", paper)])
+
+    service.create_item(
+        session, deps, council_id=cid, actor=watanabe, now=now - timedelta(days=3),
+        title="衛星間光通信の捕捉追尾試験結果（速報）", summary="公開予定の研究成果（2週間後に公開）。",
+        body="捕捉時間 2.1 秒、追尾誤差 3 μrad。", matter="rd_content_and_results", category="research_result",
+        provenance="researcher_generated", publish_at=now + timedelta(days=11))
+
+    event = resources.files("banso.demo").joinpath("data/misp_event_amber.json").read_bytes()
+    interchange.import_interchange(session, deps, council_id=cid, actor=takahashi, now=now - timedelta(days=1),
+                                   data=event, filename="misp_event_amber.json")
+    session.flush()
+    return 6

@@ -1,0 +1,170 @@
+"""Handing out copies (I8): policy check, key release, per-recipient stamping, a distribution record
+and an audit entry — and the reverse, attributing a leaked copy to the recipient it was issued to.
+
+Each copy of non-public content gets a fresh 64-bit fingerprint derived with HMAC from the item,
+file, recipient and a counter, recorded in ``info_distributions``. PDFs get a visible footer
+(name, organisation, JST time, item id) and invisible marks (``banso.leak.pdf``); text and CSV
+get zero-width marks in every paragraph/row (``banso.leak.text``; method and limits in
+docs/leak-attribution.md). Other kinds (Office, images) are handed out unchanged but still
+recorded and audited — attribution then rests on the audit log alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from banso.accounts import repository as accounts_repo
+from banso.audit.tags import AuditTag
+from banso.authz.principal import Principal
+from banso.information import service
+from banso.information.deps import InformationDeps
+from banso.information.models import Ballot, Distribution, Handling, Item, ItemFile, ItemState
+from banso.kit.clock import to_jst
+from banso.kit.errors import Forbidden, NotFound
+from banso.leak import attribute as leak_attribute
+from banso.leak.pdf import stamp_pdf
+from banso.leak.text import stamp_csv, stamp_text
+
+NO_DOWNLOAD = frozenset({Handling.VIEW_ONLY.value, Handling.NO_DOWNLOAD.value})
+
+
+@dataclass(frozen=True)
+class Copy:
+    """A file as handed to one recipient."""
+
+    filename: str
+    content_type: str
+    data: bytes
+    distribution_id: int | None  # None for public content (no stamp, no record)
+
+
+def _fingerprint(deps: InformationDeps, *, item_id: int, file_id: int | None, user_id: int) -> bytes:
+    nonce = secrets.token_bytes(8)  # every copy differs, so two downloads by one person are told apart
+    message = f"{item_id}:{file_id}:{user_id}:".encode() + nonce
+    return hmac.new(deps.fingerprint_key, message, hashlib.sha256).digest()[:8]
+
+
+def _footer(session: Session, actor: Principal, item: Item, now: datetime) -> str:
+    user = accounts_repo.user_by_id(session, actor.user_id)
+    name = user.name_ja if user else actor.email
+    org = user.organization.name_ja if user and user.organization else ""
+    return (f"{name}（{org}）に交付 {to_jst(now).strftime('%Y-%m-%d %H:%M')} JST 情報 #{item.id} "
+            "— 守秘義務対象 / confidential, issued to this recipient")
+
+
+def _handling(session: Session, item: Item) -> list[str]:
+    if item.state != ItemState.DESIGNATED or item.current_designation_id is None:
+        return []
+    ballot = session.get(Ballot, item.current_designation_id)
+    return list(ballot.handling) if ballot else []
+
+
+def _record(session: Session, deps: InformationDeps, *, item: Item, file_id: int | None, actor: Principal,
+            channel: str, now: datetime) -> tuple[Distribution, bytes]:
+    code = _fingerprint(deps, item_id=item.id, file_id=file_id, user_id=actor.user_id)
+    row = Distribution(item_id=item.id, file_id=file_id, user_id=actor.user_id,
+                       organization_id=actor.organization_id, fingerprint=code.hex(), channel=channel,
+                       created_at=now)
+    session.add(row)
+    session.flush()
+    return row, code
+
+
+def download_file(session: Session, deps: InformationDeps, *, item_id: int, file_id: int,
+                  actor: Principal | None, now: datetime) -> Copy:
+    """Return a file for ``actor``: public files as stored; non-public ones stamped, recorded, audited."""
+    item, _ = service.readable(session, item_id, actor)
+    row = session.get(ItemFile, file_id)
+    if row is None or row.item_id != item.id:
+        raise NotFound("file not found")
+    if item.state == ItemState.PUBLIC:
+        return Copy(row.filename, row.content_type, service.file_bytes(session, deps, item, row, actor=actor,
+                                                                      now=now), None)
+    assert actor is not None  # non-public content was readable, so someone is signed in
+    handling = _handling(session, item)
+    if NO_DOWNLOAD & set(handling) and item.provider_id != actor.user_id:
+        service.refuse(session, Forbidden("この指定は閲覧のみでダウンロードできません / This designation is view-only: "
+                                          "files cannot be downloaded"), AuditTag.INFO_FILE_REFUSED, now=now,
+                       actor=actor, subject=service.subject_of(item), data={"file_id": row.id, "handling": handling})
+    data = service.file_bytes(session, deps, item, row, actor=actor, now=now)
+    channel = {"pdf": "pdf", "csv": "csv", "text": "text"}.get(row.kind, "plain")
+    dist, code = _record(session, deps, item=item, file_id=row.id, actor=actor, channel=channel, now=now)
+    if row.kind == "pdf":
+        data = stamp_pdf(data, footer=_footer(session, actor, item, now), code=code)
+    elif row.kind == "csv":
+        data = stamp_csv(data.decode("utf-8-sig"), code=code).encode()
+    elif row.kind == "text":
+        data = stamp_text(data.decode("utf-8-sig"), code=code).encode()
+    service._audit(session, AuditTag.INFO_FILE_DOWNLOAD, now=now, actor=actor, subject=service.subject_of(item),
+                   data={"file_id": row.id, "distribution_id": dist.id, "channel": channel,
+                         "sha256": row.sha256, "state": item.state})
+    return Copy(row.filename, row.content_type, data, dist.id)
+
+
+def download_body(session: Session, deps: InformationDeps, *, item_id: int, actor: Principal | None,
+                  now: datetime) -> Copy:
+    """Return the current body as a UTF-8 text file, fingerprinted for non-public items (I8)."""
+    item, _ = service.readable(session, item_id, actor)
+    text = service.body_of(session, deps, item, actor=actor, now=now)
+    name = f"item-{item.id}-v{item.current_version}.txt"
+    if item.state == ItemState.PUBLIC:
+        return Copy(name, "text/plain; charset=utf-8", text.encode(), None)
+    assert actor is not None
+    if NO_DOWNLOAD & set(_handling(session, item)) and item.provider_id != actor.user_id:
+        service.refuse(session, Forbidden("この指定は閲覧のみでダウンロードできません / This designation is view-only"),
+                       AuditTag.INFO_FILE_REFUSED, now=now, actor=actor, subject=service.subject_of(item),
+                       data={"file_id": None})
+    dist, code = _record(session, deps, item=item, file_id=None, actor=actor, channel="body", now=now)
+    service._audit(session, AuditTag.INFO_FILE_DOWNLOAD, now=now, actor=actor, subject=service.subject_of(item),
+                   data={"file_id": None, "distribution_id": dist.id, "channel": "body", "state": item.state})
+    return Copy(name, "text/plain; charset=utf-8", stamp_text(text, code=code).encode(), dist.id)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """The answer of an attribution: the most likely recipient, with a confidence and the evidence."""
+
+    distribution: Distribution | None
+    user_id: int | None
+    user_label: str | None
+    organization_label: str | None
+    confidence: float
+    explanation: str
+    ranked: list[tuple[int, float]]  # (distribution id, score)
+    evidence: list[str]
+
+
+def attribute(session: Session, *, data: bytes, filename: str | None = None, item_id: int | None = None,
+              actor_label: str = "system", actor_id: int | None = None, now: datetime) -> Finding:
+    """Trace a leaked copy or excerpt back to the recipient it was issued to (I8, I9); audited."""
+    stmt = select(Distribution)
+    if item_id is not None:
+        stmt = stmt.where(Distribution.item_id == item_id)
+    rows = {str(d.id): d for d in session.scalars(stmt)}
+    candidates = {key: bytes.fromhex(d.fingerprint) for key, d in rows.items()}
+    result = leak_attribute.attribute(data, candidates, filename=filename)
+    best = rows.get(result.best) if result.best is not None else None
+    user = accounts_repo.user_by_id(session, best.user_id) if best else None
+    finding = Finding(
+        distribution=best, user_id=best.user_id if best else None,
+        user_label=f"{user.name_ja} <{user.email}>" if user else None,
+        organization_label=user.organization.name_ja if user and user.organization else None,
+        confidence=float(result.confidence), explanation=result.explanation,
+        ranked=[(int(key), float(score)) for key, score in result.ranked[:5]],
+        evidence=[f"{e.channel}: {e.code.hex() if e.code else '-'} ×{e.occurrences}"
+                  f"{' (checksum ok)' if e.verified else ''}" for e in result.evidence],
+    )
+    from banso.audit import service as audit
+
+    audit.record(session, tag=AuditTag.INFO_LEAK_ATTRIBUTE, now=now, actor_id=actor_id, actor_label=actor_label,
+                 subject=f"item:{best.item_id}" if best else "leak:unattributed",
+                 data={"sha256": hashlib.sha256(data).hexdigest(), "distribution_id": best.id if best else None,
+                       "user_id": finding.user_id, "confidence": round(finding.confidence, 6)})
+    return finding

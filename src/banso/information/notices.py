@@ -1,0 +1,78 @@
+"""What information events tell people (I4–I7). A text names an item only to people who may know
+of it: voters see the proposal's title anyway (I4); other notices go to current readers only."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from banso.information.models import Ballot, BallotKind, Item, Vote
+from banso.kit.clock import to_jst
+from banso.notifications import service as notifications
+
+_KIND_JA = {BallotKind.DESIGNATION: "指定提案", BallotKind.RENEWAL: "指定延長提案",
+            BallotKind.NONDISCLOSURE: "非公開要請"}
+_KIND_EN = {BallotKind.DESIGNATION: "designation proposal", BallotKind.RENEWAL: "renewal proposal",
+            BallotKind.NONDISCLOSURE: "non-disclosure request"}
+
+
+def _when(value: datetime) -> str:
+    return to_jst(value).strftime("%Y-%m-%d %H:%M")
+
+
+def _send(session: Session, recipients: Iterable[int], *, kind: str, title_ja: str, title_en: str, body_ja: str,
+          body_en: str, link: str, subject: str, now: datetime) -> None:
+    ids = sorted(set(recipients))
+    if ids:
+        notifications.notify(session, recipient_ids=ids, kind=kind, title_ja=title_ja, title_en=title_en,
+                             body_ja=body_ja, body_en=body_en, link=link, subject=subject, now=now, email_now=True)
+
+
+def ballot_opened(session: Session, *, ballot: Ballot, item: Item, voter_ids: Iterable[int], now: datetime) -> None:
+    """Ask the voters to answer a proposal before its deadline (the proposal only, never the content)."""
+    kind = BallotKind(ballot.kind)
+    _send(session, voter_ids, kind=f"information.{kind.value}_opened",
+          title_ja=f"{_KIND_JA[kind]}「{item.title}」への回答のお願い（期限 {_when(ballot.deadline)}）",
+          title_en=f"Please answer the {_KIND_EN[kind]} on “{item.title}” by {_when(ballot.deadline)} JST",
+          body_ja="全員の同意がなければ成立しません。提案の内容（理由・範囲・期間）を確認して回答してください。",
+          body_en="It takes effect only if every participant accepts. Review the reason, scope and period.",
+          link=f"/information/ballots/{ballot.id}", subject=f"ballot:{ballot.id}", now=now)
+
+
+def ballot_decided(session: Session, *, ballot: Ballot, item: Item, now: datetime) -> None:
+    """Tell the voters and the provider how a proposal ended."""
+    kind = BallotKind(ballot.kind)
+    voters = session.scalars(select(Vote.user_id).where(Vote.ballot_id == ballot.id)).all()
+    outcome_ja = {"accepted": "成立", "rejected": "不成立"}.get(ballot.state, ballot.state)
+    _send(session, [*voters, item.provider_id], kind=f"information.{kind.value}_decided",
+          title_ja=f"{_KIND_JA[kind]}「{item.title}」は{outcome_ja}しました",
+          title_en=f"The {_KIND_EN[kind]} on “{item.title}” was {ballot.state}",
+          body_ja="詳細は提案のページをご覧ください。", body_en="See the proposal page for details.",
+          link=f"/information/ballots/{ballot.id}", subject=f"ballot:{ballot.id}", now=now)
+
+
+def designation_ending(session: Session, *, item: Item, ballot: Ballot, days: int, recipient_ids: Iterable[int],
+                       now: datetime) -> None:
+    """Remind the readers 30 and 7 days before a designation ends (I5)."""
+    assert ballot.ends_at is not None
+    _send(session, recipient_ids, kind="information.designation_ending",
+          title_ja=f"指定「{item.title}」はあと{days}日で終了します（{_when(ballot.ends_at)}）",
+          title_en=f"The designation of “{item.title}” ends in {days} days ({_when(ballot.ends_at)} JST)",
+          body_ja="延長が必要な場合は、終了前に全員一致の延長提案が必要です。",
+          body_en="A renewal needs a unanimous vote before the end.",
+          link=f"/information/items/{item.id}", subject=f"item:{item.id}", now=now)
+
+
+def designation_lapsed(session: Session, *, item: Item, ballot: Ballot, now: datetime) -> None:
+    """Tell the current readers that a designation ended by itself (I5)."""
+    from banso.information.service import _readers
+
+    where_ja = "公開されました" if item.state == "public" else "協議会内共有になりました"
+    where_en = "is now public" if item.state == "public" else "is now shared with the whole council"
+    _send(session, _readers(session, item), kind="information.designation_lapsed",
+          title_ja=f"指定期間が終了し「{item.title}」は{where_ja}", title_en=f"The designation ended: “{item.title}” {where_en}",
+          body_ja="指定期間の満了により自動的に解除されました。", body_en="The period ended; the designation lapsed by itself.",
+          link=f"/information/items/{item.id}", subject=f"item:{item.id}", now=now)

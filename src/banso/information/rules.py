@@ -1,0 +1,160 @@
+"""Pure rules of controlled information (I3–I6): proposal validation, unanimity, lapse and reminders."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import TypeVar
+
+from banso.information.models import (
+    BallotState,
+    Category,
+    Handling,
+    Provenance,
+    ReasonCode,
+    ScopeKind,
+    VoteDecision,
+)
+from banso.kit.errors import ValidationFailed
+
+DEFAULT_VOTE_DAYS = 14
+REMINDER_DAYS = (30, 7)  # I5: reminders 30 and 7 days before the end
+MIN_VOTE_WINDOW = timedelta(hours=1)
+MAX_VOTE_WINDOW = timedelta(days=90)
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def parse_enum(enum: type[E], value: str, field: str) -> E:
+    """Parse ``value`` into ``enum`` or raise a 422 naming the allowed values."""
+    try:
+        return enum(value)
+    except ValueError:
+        allowed = ", ".join(m.value for m in enum)
+        raise ValidationFailed(f"unknown {field} {value!r}; use one of {allowed}", field=field) from None
+
+
+def default_state_is_public(provenance: Provenance, is_result: bool) -> bool:
+    """I1/I6: results researchers generate themselves fall outside the duty and are public by default."""
+    return is_result or provenance == Provenance.RESEARCHER_GENERATED
+
+
+def check_item_fields(*, title: str, summary: str, category: str, provenance: str) -> tuple[Category, Provenance]:
+    """Validate an item's metadata (raises 422 naming the field)."""
+    if not title.strip() or len(title) > 300:
+        raise ValidationFailed("title must be 1–300 characters", field="title")
+    if len(summary) > 5000:
+        raise ValidationFailed("summary must be at most 5000 characters", field="summary")
+    return parse_enum(Category, category, "category"), parse_enum(Provenance, provenance, "provenance")
+
+
+@dataclass(frozen=True)
+class DesignationSpec:
+    """A validated designation (or renewal) proposal (I3)."""
+
+    reason: str
+    scope_kind: ScopeKind
+    user_ids: tuple[int, ...]
+    organization_ids: tuple[int, ...]
+    handling: tuple[Handling, ...]
+    ends_at: datetime
+    deadline: datetime
+    range_note: str
+    file_ids: tuple[int, ...]
+
+
+def add_years(moment: datetime, years: int) -> datetime:
+    """Return ``moment`` plus whole calendar years (29 February → 28 February)."""
+    try:
+        return moment.replace(year=moment.year + years)
+    except ValueError:
+        return moment.replace(year=moment.year + years, day=28)
+
+
+def check_designation(
+    *,
+    now: datetime,
+    reason: str,
+    scope_kind: str,
+    user_ids: Sequence[int],
+    organization_ids: Sequence[int],
+    handling: Sequence[str],
+    ends_at: datetime,
+    deadline: datetime | None,
+    max_years: int,
+    range_note: str = "",
+    file_ids: Sequence[int] = (),
+    period_from: datetime | None = None,
+) -> DesignationSpec:
+    """Validate a proposal: reason, least-privilege scope, a fixed end within the bylaws' maximum (I3).
+
+    ``period_from`` is when the period is counted from: now for a new designation, the current end
+    for a renewal (a renewal extends by at most the maximum again).
+    """
+    if not reason.strip():
+        raise ValidationFailed("a designation needs a reason", field="reason")
+    kind = parse_enum(ScopeKind, scope_kind, "scope_kind")
+    users = tuple(dict.fromkeys(int(u) for u in user_ids))
+    orgs = tuple(dict.fromkeys(int(o) for o in organization_ids))
+    if kind == ScopeKind.NAMED and not users:
+        raise ValidationFailed("a named scope must name at least one person", field="user_ids")
+    if kind == ScopeKind.ORGANISATIONS and not orgs:
+        raise ValidationFailed("an organisation scope must name at least one organisation",
+                               field="organization_ids")
+    if kind == ScopeKind.ALL and (users or orgs):
+        raise ValidationFailed("scope 'all' takes no names", field="scope_kind")
+    parsed_handling = tuple(dict.fromkeys(parse_enum(Handling, h, "handling") for h in handling))
+    if ends_at.tzinfo is None:
+        raise ValidationFailed("ends_at needs a time zone", field="ends_at")
+    start = period_from or now
+    if ends_at <= now:
+        raise ValidationFailed("the designation must end in the future", field="ends_at")
+    limit = add_years(start, max_years)
+    if ends_at > limit:
+        raise ValidationFailed(
+            f"the period may not exceed {max_years} years (latest end {limit.date().isoformat()}); "
+            "no indefinite designation (I3)", field="ends_at")
+    vote_deadline = deadline or now + timedelta(days=DEFAULT_VOTE_DAYS)
+    if vote_deadline.tzinfo is None:
+        raise ValidationFailed("deadline needs a time zone", field="deadline")
+    if not now + MIN_VOTE_WINDOW <= vote_deadline <= now + MAX_VOTE_WINDOW:
+        raise ValidationFailed("the voting deadline must be between 1 hour and 90 days ahead", field="deadline")
+    if vote_deadline >= ends_at:
+        raise ValidationFailed("the voting deadline must come before the end of the period", field="deadline")
+    return DesignationSpec(reason=reason.strip(), scope_kind=kind, user_ids=users, organization_ids=orgs,
+                           handling=parsed_handling, ends_at=ends_at, deadline=vote_deadline,
+                           range_note=range_note.strip(), file_ids=tuple(int(f) for f in file_ids))
+
+
+def check_nondisclosure(*, now: datetime, reason: str, reason_code: str, decision_days: int) -> tuple[ReasonCode, datetime]:
+    """Validate a non-disclosure request (I6) and return its reason code and decision deadline."""
+    code = parse_enum(ReasonCode, reason_code, "reason_code")
+    if not reason.strip():
+        raise ValidationFailed("a non-disclosure request needs a reason", field="reason")
+    return code, now + timedelta(days=decision_days)
+
+
+def tally(decisions: Sequence[str], *, now: datetime, deadline: datetime) -> BallotState:
+    """Unanimity (I4, I6): one objection rejects; all accepted before the deadline accepts;
+    a missing answer at the deadline rejects; otherwise the ballot stays open."""
+    if any(d == VoteDecision.OBJECT for d in decisions):
+        return BallotState.REJECTED
+    if decisions and all(d == VoteDecision.ACCEPT for d in decisions):
+        return BallotState.ACCEPTED
+    if now >= deadline:
+        return BallotState.REJECTED
+    return BallotState.OPEN
+
+
+def reminder_due(*, now: datetime, ends_at: datetime, reminded_30: bool, reminded_7: bool) -> int | None:
+    """Return 30 or 7 when that reminder before the end is due and not yet sent (I5), else None."""
+    left = ends_at - now
+    if left <= timedelta(0):
+        return None
+    if left <= timedelta(days=7) and not reminded_7:
+        return 7
+    if left <= timedelta(days=30) and not reminded_30 and left > timedelta(days=7):
+        return 30
+    return None

@@ -1,0 +1,840 @@
+"""Controlled-information services (I1–I7, I11): items, versions, designations, votes, non-disclosure
+requests and the lapse job. Orchestrates repository, rules, policy, crypto and audit; never commits.
+
+Every state change and every read of non-public content writes an audit entry tagged
+``information:*`` in the caller's transaction (A1, I8). Security refusals (late or foreign votes,
+a refused download, a tampered ciphertext, a lying upload) are audited before raising and marked
+:func:`banso.councils.service.was_audited`, so the caller commits the entry and nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, NoReturn
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from banso.audit import service as audit
+from banso.audit.tags import AuditTag
+from banso.authz.guard import require_visible
+from banso.authz.policies import information as policy
+from banso.authz.policies.councils import MANAGER_ROLES, Standing
+from banso.authz.principal import Principal
+from banso.councils import repository as council_repo
+from banso.councils.models import Council, CouncilRole, Matter, Membership
+from banso.councils.service import standing_of
+from banso.information import crypto, rules
+from banso.information.deps import InformationDeps
+from banso.information.models import (
+    Ballot,
+    BallotKind,
+    BallotState,
+    Item,
+    ItemFile,
+    ItemState,
+    ItemVersion,
+    Provenance,
+    ScopeEntry,
+    ScopeKind,
+    Vote,
+    VoteDecision,
+)
+from banso.information.uploads import UploadRejected, sniff
+from banso.kit.errors import BansoError, Conflict, Forbidden, NotFound, ValidationFailed
+from banso.notifications import service as notifications
+
+_AUDITED = "_banso_audited"  # same marker as councils.service.was_audited
+
+
+# ---------------------------------------------------------------------------------------------
+# Plumbing
+
+
+def _who(actor: Principal | None) -> dict[str, Any]:
+    if actor is None:
+        return {"actor_id": None, "actor_label": "system"}
+    return {"actor_id": actor.user_id, "actor_label": actor.label}
+
+
+def _audit(session: Session, tag: AuditTag, *, now: datetime, actor: Principal | None, subject: str,
+           data: dict[str, Any] | None = None) -> None:
+    audit.record(session, tag=tag, now=now, subject=subject, data=data, **_who(actor))
+
+
+def refuse(session: Session, exc: BansoError, tag: AuditTag, *, now: datetime, actor: Principal | None,
+           subject: str, data: dict[str, Any] | None = None) -> NoReturn:
+    """Audit a refused security-relevant action, then raise (nothing else was changed)."""
+    _audit(session, tag, now=now, actor=actor, subject=subject, data={**(data or {}), "reason": exc.message})
+    setattr(exc, _AUDITED, True)
+    raise exc
+
+
+def subject_of(item: Item) -> str:
+    """Return the audit subject of an item."""
+    return f"item:{item.id}"
+
+
+def _aad_body(item_id: int, version: int) -> bytes:
+    return f"banso:item:{item_id}:version:{version}".encode()
+
+
+def _aad_file(item_id: int, sha256: str) -> bytes:
+    return f"banso:item:{item_id}:file:{sha256}".encode()
+
+
+def scope_of(session: Session, item: Item) -> policy.Scope | None:
+    """Return the scope of the designation in force on ``item`` (None unless designated)."""
+    if item.state != ItemState.DESIGNATED or item.current_designation_id is None:
+        return None
+    ballot = session.get(Ballot, item.current_designation_id)
+    if ballot is None:
+        return None
+    entries = session.scalars(select(ScopeEntry).where(ScopeEntry.ballot_id == ballot.id)).all()
+    return policy.Scope(kind=ballot.scope_kind or ScopeKind.NAMED.value,
+                        user_ids=frozenset(e.user_id for e in entries if e.user_id is not None),
+                        organization_ids=frozenset(e.organization_id for e in entries
+                                                   if e.organization_id is not None))
+
+
+def facts_of(session: Session, item: Item) -> policy.ItemFacts:
+    """Return the facts the policy decides on."""
+    return policy.ItemFacts(state=item.state, provider_id=item.provider_id, scope=scope_of(session, item))
+
+
+def _standing(session: Session, council_id: int, actor: Principal | None) -> Standing | None:
+    if actor is None:
+        return None
+    council = council_repo.council_by_id(session, council_id)
+    return None if council is None else standing_of(session, council, actor.user_id)
+
+
+def may_read(session: Session, item: Item, actor: Principal | None) -> bool:
+    """Return True when ``actor`` may read ``item`` (the single decision, from ``authz.policies``)."""
+    return policy.can_read_item(actor, _standing(session, item.council_id, actor), facts_of(session, item))
+
+
+def readable(session: Session, item_id: int, actor: Principal | None) -> tuple[Item, Standing | None]:
+    """Return the item and the actor's standing, or raise 404 when missing or out of scope (I7)."""
+    item = session.get(Item, item_id)
+    if item is None:
+        raise NotFound("information item not found")
+    standing = _standing(session, item.council_id, actor)
+    require_visible(policy.can_read_item(actor, standing, facts_of(session, item)), "information item")
+    return item, standing
+
+
+def _manageable(session: Session, item_id: int, actor: Principal) -> tuple[Item, Standing]:
+    item, standing = readable(session, item_id, actor)
+    if standing is None or not policy.can_manage_item(actor, standing, facts_of(session, item)):
+        raise Forbidden("提供者、議長又は事務局のみが行えます / Only the provider, chair or secretariat may do this")
+    return item, standing
+
+
+def _council_for_contribution(session: Session, council_id: int, actor: Principal) -> tuple[Council, Standing]:
+    council = council_repo.council_by_id(session, council_id)
+    if council is None:
+        raise NotFound("council not found")
+    standing = standing_of(session, council, actor.user_id)
+    require_visible(policy.can_contribute(actor, standing), "council content")
+    return council, standing
+
+
+def _max_years(session: Session, council: Council) -> int:
+    bylaws = council_repo.bylaws(session, council.id, council.bylaws_version)
+    return bylaws.designation_max_years if bylaws else 5
+
+
+def _nondisclosure_days(session: Session, council: Council) -> int:
+    bylaws = council_repo.bylaws(session, council.id, council.bylaws_version)
+    return bylaws.nondisclosure_decision_days if bylaws else 30
+
+
+# ---------------------------------------------------------------------------------------------
+# Items and versions
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file handed to the service (bytes already read; the web layer caps the size)."""
+
+    filename: str
+    content_type: str | None
+    data: bytes
+
+
+@dataclass(frozen=True)
+class DesignationInput:
+    """A designation proposal as the caller gives it (validated by :func:`rules.check_designation`)."""
+
+    reason: str
+    scope_kind: str
+    ends_at: datetime
+    user_ids: Sequence[int] = ()
+    organization_ids: Sequence[int] = ()
+    handling: Sequence[str] = ("watermark",)
+    deadline: datetime | None = None
+    range_note: str = ""
+
+
+def _default_state(item: Item, now: datetime) -> ItemState:
+    """Where an item rests when no designation or request holds it (I2, I6)."""
+    if item.is_result or item.provenance == Provenance.RESEARCHER_GENERATED:
+        if item.publish_at is not None and item.publish_at > now:
+            return ItemState.SCHEDULED
+        return ItemState.PUBLIC
+    return ItemState.COUNCIL
+
+
+def _check_uploads(session: Session, uploads: Sequence[Upload], *, now: datetime, actor: Principal,
+                   subject: str, max_bytes: int) -> list[tuple[Upload, Any]]:
+    checked = []
+    for upload in uploads:
+        try:
+            kind = sniff(upload.data, upload.filename, upload.content_type, max_bytes=max_bytes)
+        except UploadRejected as exc:
+            refuse(session, exc, AuditTag.INFO_UPLOAD_REJECTED, now=now, actor=actor, subject=subject,
+                   data={"filename": upload.filename[:255], "size": len(upload.data)})
+        checked.append((upload, kind))
+    return checked
+
+
+def _store_files(session: Session, deps: InformationDeps, item: Item, version: int, data_key: bytes,
+                 checked: Sequence[tuple[Upload, Any]], *, actor: Principal, now: datetime) -> list[ItemFile]:
+    import hashlib
+
+    from banso.information.uploads import safe_filename
+
+    stored = []
+    for upload, kind in checked:
+        digest = hashlib.sha256(upload.data).hexdigest()
+        sealed = crypto.seal(upload.data, data_key=data_key, aad=_aad_file(item.id, digest))
+        blob = deps.store.put(sealed)
+        row = ItemFile(item_id=item.id, version=version, filename=safe_filename(upload.filename), kind=kind.kind,
+                       content_type=kind.content_type, size=len(upload.data), sha256=digest, blob=blob,
+                       uploaded_by_id=actor.user_id, uploaded_at=now)
+        session.add(row)
+        stored.append(row)
+    session.flush()
+    for row in stored:
+        _audit(session, AuditTag.INFO_FILE_UPLOAD, now=now, actor=actor, subject=subject_of(item),
+               data={"file_id": row.id, "filename": row.filename, "kind": row.kind, "size": row.size,
+                     "sha256": row.sha256})
+    return stored
+
+
+def create_item(
+    session: Session,
+    deps: InformationDeps,
+    *,
+    council_id: int,
+    actor: Principal,
+    now: datetime,
+    title: str,
+    summary: str,
+    body: str,
+    matter: str,
+    category: str,
+    provenance: str,
+    is_result: bool = False,
+    publish_at: datetime | None = None,
+    files: Sequence[Upload] = (),
+    designation: DesignationInput | None = None,
+    origin: str | None = None,
+    tlp_labels: Sequence[str] = (),
+    source_format: str | None = None,
+    source_id: str | None = None,
+    indicators: Sequence[dict[str, str]] = (),
+    public: bool = False,
+) -> Item:
+    """Provide an item to a council (I1). With ``designation`` the item is *held* — only the provider
+    and the secretariat have it — while the participants vote on the proposal (I3, I4)."""
+    council, standing = _council_for_contribution(session, council_id, actor)
+    cat, prov = rules.check_item_fields(title=title, summary=summary, category=category, provenance=provenance)
+    rules.parse_enum(Matter, matter, "matter")
+    if len(body) > 1_000_000:
+        raise ValidationFailed("body must be at most 1,000,000 characters", field="body")
+    if publish_at is not None and publish_at.tzinfo is None:
+        raise ValidationFailed("publish_at needs a time zone", field="publish_at")
+    spec = None
+    if designation is not None:
+        spec = _designation_spec(session, council, designation, now=now, period_from=None)
+    checked = _check_uploads(session, files, now=now, actor=actor, subject=f"council:{council.id}",
+                             max_bytes=deps.max_file_bytes)
+    data_key = crypto.new_data_key()
+    item = Item(
+        council_id=council.id, title=title.strip(), summary=summary.strip(), matter=matter, category=cat.value,
+        provenance=prov.value, is_result=is_result or prov == Provenance.RESEARCHER_GENERATED,
+        state=ItemState.COUNCIL.value, provider_id=actor.user_id, provider_org_id=actor.organization_id,
+        current_version=1, wrapped_key=deps.keys.wrap(council.id, data_key), current_designation_id=None,
+        publish_at=publish_at, published_at=None, tlp_labels=list(tlp_labels), indicators=[dict(i) for i in indicators], source_format=source_format,
+        source_id=source_id, origin=origin, created_at=now, updated_at=now,
+    )
+    session.add(item)
+    session.flush()
+    session.add(ItemVersion(item_id=item.id, version=1, note="initial",
+                            body_sealed=crypto.seal(body.encode(), data_key=data_key, aad=_aad_body(item.id, 1)),
+                            created_by_id=actor.user_id, created_at=now))
+    _store_files(session, deps, item, 1, data_key, checked, actor=actor, now=now)
+    if spec is not None:
+        state = ItemState.HELD
+    else:
+        # The provider may publish what they provide (TLP:CLEAR imports, public documents).
+        state = ItemState.PUBLIC if public else _default_state(item, now)
+    item.state = state.value
+    if state == ItemState.PUBLIC:
+        item.published_at = now
+    _audit(session, AuditTag.INFO_ITEM_CREATE, now=now, actor=actor, subject=subject_of(item),
+           data={"council_id": council.id, "category": item.category, "provenance": item.provenance,
+                 "is_result": item.is_result, "state": item.state, "files": len(checked), "origin": origin})
+    if spec is not None:
+        _open_ballot(session, item, council, spec, kind=BallotKind.DESIGNATION, actor=actor, now=now)
+    session.flush()
+    return item
+
+
+def add_version(session: Session, deps: InformationDeps, *, item_id: int, actor: Principal, now: datetime,
+                body: str, note: str, files: Sequence[Upload] = ()) -> Item:
+    """Add a new version (body and files) of an item; earlier versions stay readable."""
+    item, _ = _manageable(session, item_id, actor)
+    if len(body) > 1_000_000:
+        raise ValidationFailed("body must be at most 1,000,000 characters", field="body")
+    checked = _check_uploads(session, files, now=now, actor=actor, subject=subject_of(item),
+                             max_bytes=deps.max_file_bytes)
+    data_key = _data_key(session, deps, item, actor=actor, now=now)
+    version = item.current_version + 1
+    session.add(ItemVersion(item_id=item.id, version=version, note=note.strip()[:500] or f"version {version}",
+                            body_sealed=crypto.seal(body.encode(), data_key=data_key,
+                                                    aad=_aad_body(item.id, version)),
+                            created_by_id=actor.user_id, created_at=now))
+    _store_files(session, deps, item, version, data_key, checked, actor=actor, now=now)
+    item.current_version = version
+    item.updated_at = now
+    _audit(session, AuditTag.INFO_ITEM_VERSION, now=now, actor=actor, subject=subject_of(item),
+           data={"version": version, "files": len(checked)})
+    session.flush()
+    return item
+
+
+def _data_key(session: Session, deps: InformationDeps, item: Item, *, actor: Principal | None,
+              now: datetime) -> bytes:
+    # I11: the key is released only after the policy said yes (callers check first).
+    try:
+        return deps.keys.unwrap(item.council_id, item.wrapped_key)
+    except crypto.KeyUnavailable as exc:
+        refuse(session, exc, AuditTag.INFO_INTEGRITY_FAILED, now=now, actor=actor, subject=subject_of(item),
+               data={"what": "data key"})
+
+
+def _open(session: Session, item: Item, blob: bytes, *, key: bytes, aad: bytes, actor: Principal | None,
+          now: datetime, what: str) -> bytes:
+    try:
+        return crypto.open_sealed(blob, data_key=key, aad=aad)
+    except crypto.TamperedCiphertext as exc:
+        refuse(session, exc, AuditTag.INFO_INTEGRITY_FAILED, now=now, actor=actor, subject=subject_of(item),
+               data={"what": what})
+
+
+def body_of(session: Session, deps: InformationDeps, item: Item, *, version: int | None = None,
+            actor: Principal | None, now: datetime) -> str:
+    """Decrypt one version's body (callers have checked the policy)."""
+    number = version or item.current_version
+    row = session.scalar(select(ItemVersion).where(ItemVersion.item_id == item.id,
+                                                   ItemVersion.version == number))
+    if row is None:
+        raise NotFound("version not found")
+    key = _data_key(session, deps, item, actor=actor, now=now)
+    return _open(session, item, row.body_sealed, key=key, aad=_aad_body(item.id, number), actor=actor, now=now,
+                 what=f"body v{number}").decode()
+
+
+def file_bytes(session: Session, deps: InformationDeps, item: Item, row: ItemFile, *, actor: Principal | None,
+               now: datetime) -> bytes:
+    """Decrypt a file (callers have checked the policy)."""
+    key = _data_key(session, deps, item, actor=actor, now=now)
+    try:
+        sealed = deps.store.get(row.blob)
+    except FileNotFoundError:
+        refuse(session, crypto.TamperedCiphertext("the stored file is missing"), AuditTag.INFO_INTEGRITY_FAILED,
+               now=now, actor=actor, subject=subject_of(item), data={"file_id": row.id})
+    return _open(session, item, sealed, key=key, aad=_aad_file(item.id, row.sha256), actor=actor, now=now,
+                 what=f"file {row.id}")
+
+
+@dataclass
+class ItemView:
+    """What the item page and the API show of one item the caller may read."""
+
+    item: Item
+    body: str
+    files: list[ItemFile]
+    versions: list[ItemVersion]
+    ballots: list[Ballot]
+    can_manage: bool
+    designation: Ballot | None
+    scope: policy.Scope | None
+    handling: list[str] = field(default_factory=list)
+
+
+def read_item(session: Session, deps: InformationDeps, *, item_id: int, actor: Principal | None, now: datetime,
+              version: int | None = None) -> ItemView:
+    """Return an item the caller may read; reads of non-public content are audited (I8)."""
+    item, standing = readable(session, item_id, actor)
+    body = body_of(session, deps, item, version=version, actor=actor, now=now)
+    if item.state != ItemState.PUBLIC:
+        _audit(session, AuditTag.INFO_ITEM_READ, now=now, actor=actor, subject=subject_of(item),
+               data={"version": version or item.current_version, "state": item.state})
+    facts = facts_of(session, item)
+    designation = session.get(Ballot, item.current_designation_id) if item.current_designation_id else None
+    files = list(session.scalars(select(ItemFile).where(ItemFile.item_id == item.id)
+                                 .order_by(ItemFile.version.desc(), ItemFile.id)))
+    versions = list(session.scalars(select(ItemVersion).where(ItemVersion.item_id == item.id)
+                                    .order_by(ItemVersion.version.desc())))
+    ballots = list(session.scalars(select(Ballot).where(Ballot.item_id == item.id).order_by(Ballot.id.desc())))
+    manage = actor is not None and standing is not None and policy.can_manage_item(actor, standing, facts)
+    return ItemView(item=item, body=body, files=files, versions=versions, ballots=ballots if actor else [],
+                    can_manage=manage, designation=designation if item.state == ItemState.DESIGNATED else None,
+                    scope=facts.scope,
+                    handling=list(designation.handling) if designation and item.state == ItemState.DESIGNATED
+                    else [])
+
+
+def list_items(session: Session, *, actor: Principal | None, council_id: int | None = None,
+               state: str | None = None, limit: int = 200, offset: int = 0) -> list[Item]:
+    """Return the items ``actor`` may read (I7: out-of-scope items never appear)."""
+    stmt = policy.readable_items(actor)
+    if council_id is not None:
+        stmt = stmt.where(Item.council_id == council_id)
+    if state is not None:
+        stmt = stmt.where(Item.state == rules.parse_enum(ItemState, state, "state").value)
+    return list(session.scalars(stmt.limit(limit).offset(offset)))
+
+
+def count_items(session: Session, *, actor: Principal | None, council_id: int | None = None) -> int:
+    """Count the items ``actor`` may read (the same policy as the list)."""
+    stmt = policy.restrict_items(select(func.count()).select_from(Item), actor)
+    if council_id is not None:
+        stmt = stmt.where(Item.council_id == council_id)
+    return int(session.scalar(stmt) or 0)
+
+
+def public_items(session: Session, *, limit: int = 200, offset: int = 0) -> list[Item]:
+    """Return published items for the public portal (no login, I6)."""
+    return list(session.scalars(select(Item).where(Item.state == ItemState.PUBLIC.value)
+                                .order_by(Item.published_at.desc(), Item.id.desc()).limit(limit).offset(offset)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Ballots: designation, renewal, non-disclosure (I3–I6)
+
+
+def _designation_spec(session: Session, council: Council, given: DesignationInput, *, now: datetime,
+                      period_from: datetime | None) -> rules.DesignationSpec:
+    spec = rules.check_designation(
+        now=now, reason=given.reason, scope_kind=given.scope_kind, user_ids=given.user_ids,
+        organization_ids=given.organization_ids, handling=given.handling, ends_at=given.ends_at,
+        deadline=given.deadline, max_years=_max_years(session, council), range_note=given.range_note,
+        period_from=period_from,
+    )
+    members = {m.user_id: m for m in _current_members(session, council.id)}
+    unknown_users = [u for u in spec.user_ids if u not in members]
+    if unknown_users:
+        raise ValidationFailed(f"people {unknown_users} are not current members of this council", field="user_ids")
+    member_orgs = {m.organization_id for m in members.values()}
+    unknown_orgs = [o for o in spec.organization_ids if o not in member_orgs]
+    if unknown_orgs:
+        raise ValidationFailed(f"organisations {unknown_orgs} do not take part in this council",
+                               field="organization_ids")
+    return spec
+
+
+def _current_members(session: Session, council_id: int) -> list[Membership]:
+    return list(session.scalars(select(Membership).where(Membership.council_id == council_id,
+                                                         Membership.left_at.is_(None)).order_by(Membership.id)))
+
+
+def _voters(session: Session, council_id: int) -> list[Membership]:
+    # Every participant decides (I4); observers take part without a vote.
+    return [m for m in _current_members(session, council_id) if m.role != CouncilRole.OBSERVER]
+
+
+def _open_ballot(session: Session, item: Item, council: Council, spec: rules.DesignationSpec | None, *,
+                 kind: BallotKind, actor: Principal, now: datetime, reason: str = "", reason_code: str | None = None,
+                 deadline: datetime | None = None, renews: Ballot | None = None) -> Ballot:
+    ballot = Ballot(
+        item_id=item.id, council_id=council.id, kind=kind.value, state=BallotState.OPEN.value,
+        reason=spec.reason if spec else reason, reason_code=reason_code,
+        scope_kind=spec.scope_kind.value if spec else None, range_note=spec.range_note if spec else None,
+        file_ids=list(spec.file_ids) if spec else [], handling=[h.value for h in spec.handling] if spec else [],
+        ends_at=spec.ends_at if spec else None, deadline=spec.deadline if spec else deadline or now,
+        renews_id=renews.id if renews else None, proposed_by_id=actor.user_id, created_at=now, decided_at=None,
+        lapsed_at=None, reminded_30=False, reminded_7=False,
+    )
+    session.add(ballot)
+    session.flush()
+    if spec is not None:
+        for user_id in spec.user_ids:
+            session.add(ScopeEntry(ballot_id=ballot.id, user_id=user_id, organization_id=None))
+        for org_id in spec.organization_ids:
+            session.add(ScopeEntry(ballot_id=ballot.id, user_id=None, organization_id=org_id))
+    voters = _voters(session, council.id)
+    for member in voters:
+        # The proposer's own proposal counts as their acceptance.
+        mine = member.user_id == actor.user_id
+        session.add(Vote(ballot_id=ballot.id, user_id=member.user_id, organization_id=member.organization_id,
+                         decision=(VoteDecision.ACCEPT if mine else VoteDecision.PENDING).value,
+                         reason=None, decided_at=now if mine else None))
+    session.flush()
+    tag = {BallotKind.DESIGNATION: AuditTag.INFO_DESIGNATION_PROPOSE, BallotKind.RENEWAL:
+           AuditTag.INFO_DESIGNATION_PROPOSE, BallotKind.NONDISCLOSURE: AuditTag.INFO_NONDISCLOSURE_REQUEST}[kind]
+    _audit(session, tag, now=now, actor=actor, subject=subject_of(item),
+           data={"ballot_id": ballot.id, "kind": kind.value, "scope_kind": ballot.scope_kind,
+                 "ends_at": ballot.ends_at.isoformat() if ballot.ends_at else None,
+                 "deadline": ballot.deadline.isoformat(), "voters": len(voters), "reason_code": reason_code})
+    from banso.information import notices
+
+    notices.ballot_opened(session, ballot=ballot, item=item,
+                          voter_ids=[m.user_id for m in voters if m.user_id != actor.user_id], now=now)
+    _settle(session, ballot, now=now, actor=actor)  # a council of one accepts at once
+    return ballot
+
+
+def propose_designation(session: Session, *, item_id: int, actor: Principal, now: datetime,
+                        designation: DesignationInput) -> Ballot:
+    """Propose designating an item (I3). The item is held (provider and secretariat only) until decided."""
+    item, _ = _manageable(session, item_id, actor)
+    if item.state not in (ItemState.COUNCIL, ItemState.SCHEDULED):
+        raise Conflict(f"an item in state {item.state!r} cannot be proposed for designation "
+                       "(public items are already public; one proposal at a time)")
+    council = _council(session, item)
+    spec = _designation_spec(session, council, designation, now=now, period_from=None)
+    item.state = ItemState.HELD.value
+    item.updated_at = now
+    return _open_ballot(session, item, council, spec, kind=BallotKind.DESIGNATION, actor=actor, now=now)
+
+
+def propose_renewal(session: Session, *, item_id: int, actor: Principal, now: datetime, ends_at: datetime,
+                    reason: str, deadline: datetime | None = None) -> Ballot:
+    """Propose renewing the designation in force (I5): same scope, a new fixed end; unanimity again."""
+    item, _ = _manageable(session, item_id, actor)
+    current = session.get(Ballot, item.current_designation_id) if item.current_designation_id else None
+    if item.state != ItemState.DESIGNATED or current is None or current.ends_at is None:
+        raise Conflict("only a designated item can be renewed")
+    if session.scalar(select(Ballot.id).where(Ballot.item_id == item.id, Ballot.state == BallotState.OPEN.value)):
+        raise Conflict("a vote on this item is already open")
+    council = _council(session, item)
+    scope = scope_of(session, item)
+    given = DesignationInput(
+        reason=reason, scope_kind=current.scope_kind or ScopeKind.NAMED.value, ends_at=ends_at,
+        user_ids=sorted(scope.user_ids) if scope else [], organization_ids=sorted(scope.organization_ids)
+        if scope else [], handling=current.handling, deadline=deadline, range_note=current.range_note or "",
+    )
+    if ends_at <= current.ends_at:
+        raise ValidationFailed("a renewal must end after the current end", field="ends_at")
+    spec = _designation_spec(session, council, given, now=now, period_from=current.ends_at)
+    if spec.deadline > current.ends_at:
+        raise ValidationFailed("the renewal vote must close before the current period ends (I5)", field="deadline")
+    return _open_ballot(session, item, council, spec, kind=BallotKind.RENEWAL, actor=actor, now=now,
+                        renews=current)
+
+
+def request_nondisclosure(session: Session, *, item_id: int, actor: Principal, now: datetime, reason_code: str,
+                          reason: str) -> Ballot:
+    """A government officer asks to withhold a research result (非公開要請, I6)."""
+    item, standing = readable(session, item_id, actor)
+    if standing is None or not policy.can_request_nondisclosure(actor, standing):
+        raise Forbidden("所管省庁の担当官のみが非公開要請を行えます / Only a ministry officer may request non-disclosure")
+    if not item.is_result or item.state != ItemState.SCHEDULED:
+        raise Conflict("non-disclosure can be requested only for a research result not yet published")
+    if session.scalar(select(Ballot.id).where(Ballot.item_id == item.id, Ballot.state == BallotState.OPEN.value)):
+        raise Conflict("a vote on this item is already open")
+    council = _council(session, item)
+    code, deadline = rules.check_nondisclosure(now=now, reason=reason, reason_code=reason_code,
+                                               decision_days=_nondisclosure_days(session, council))
+    return _open_ballot(session, item, council, None, kind=BallotKind.NONDISCLOSURE, actor=actor, now=now,
+                        reason=reason.strip(), reason_code=code.value, deadline=deadline)
+
+
+def _council(session: Session, item: Item) -> Council:
+    council = council_repo.council_by_id(session, item.council_id)
+    if council is None:  # pragma: no cover - foreign key
+        raise NotFound("council not found")
+    return council
+
+
+@dataclass
+class BallotView:
+    """A proposal as voters see it: never the content (I4)."""
+
+    ballot: Ballot
+    item_title: str
+    item_summary: str
+    item_category: str
+    votes: list[Vote]
+    scope: policy.Scope | None
+    my_vote: Vote | None
+    can_read_item: bool
+
+
+def _ballot_scope(session: Session, ballot: Ballot) -> policy.Scope | None:
+    if ballot.scope_kind is None:
+        return None
+    entries = session.scalars(select(ScopeEntry).where(ScopeEntry.ballot_id == ballot.id)).all()
+    return policy.Scope(kind=ballot.scope_kind,
+                        user_ids=frozenset(e.user_id for e in entries if e.user_id is not None),
+                        organization_ids=frozenset(e.organization_id for e in entries if e.organization_id is not None))
+
+
+def get_ballot(session: Session, *, ballot_id: int, actor: Principal) -> BallotView:
+    """Return a proposal for a voter or a reader of the item (404 otherwise)."""
+    ballot = session.get(Ballot, ballot_id)
+    if ballot is None:
+        raise NotFound("proposal not found")
+    item = session.get(Item, ballot.item_id)
+    assert item is not None
+    standing = _standing(session, ballot.council_id, actor)
+    votes = list(session.scalars(select(Vote).where(Vote.ballot_id == ballot.id).order_by(Vote.id)))
+    mine = next((v for v in votes if v.user_id == actor.user_id), None)
+    facts = facts_of(session, item)
+    require_visible(standing is not None and policy.can_see_ballot(actor, standing, is_voter=mine is not None,
+                                                                   item=facts), "proposal")
+    assert standing is not None
+    return BallotView(ballot=ballot, item_title=item.title, item_summary=item.summary, item_category=item.category,
+                      votes=votes, scope=_ballot_scope(session, ballot), my_vote=mine,
+                      can_read_item=policy.can_read_item(actor, standing, facts))
+
+
+def my_open_ballots(session: Session, *, actor: Principal) -> list[Ballot]:
+    """Return the open ballots awaiting ``actor``'s answer."""
+    stmt = (select(Ballot).join(Vote, Vote.ballot_id == Ballot.id)
+            .where(Vote.user_id == actor.user_id, Vote.decision == VoteDecision.PENDING.value,
+                   Ballot.state == BallotState.OPEN.value).order_by(Ballot.deadline))
+    return list(session.scalars(stmt))
+
+
+def list_ballots(session: Session, *, council_id: int, actor: Principal) -> list[Ballot]:
+    """Return the council's ballots the caller votes on or whose item the caller may read."""
+    council = council_repo.council_by_id(session, council_id)
+    if council is None:
+        raise NotFound("council not found")
+    standing = standing_of(session, council, actor.user_id)
+    result = []
+    for ballot in session.scalars(select(Ballot).where(Ballot.council_id == council_id).order_by(Ballot.id.desc())):
+        item = session.get(Item, ballot.item_id)
+        assert item is not None
+        is_voter = session.scalar(select(Vote.id).where(Vote.ballot_id == ballot.id,
+                                                        Vote.user_id == actor.user_id)) is not None
+        if policy.can_see_ballot(actor, standing, is_voter=is_voter, item=facts_of(session, item)):
+            result.append(ballot)
+    return result
+
+
+def vote(session: Session, *, ballot_id: int, actor: Principal, now: datetime, decision: str,
+         reason: str | None = None) -> Ballot:
+    """Cast a vote (I4, I6). Late votes and votes by non-voters are refused and audited."""
+    ballot = session.get(Ballot, ballot_id)
+    if ballot is None:
+        raise NotFound("proposal not found")
+    choice = rules.parse_enum(VoteDecision, decision, "decision")
+    if choice == VoteDecision.PENDING:
+        raise ValidationFailed("decision must be accept or object", field="decision")
+    subject = f"ballot:{ballot.id}"
+    row = session.scalar(select(Vote).where(Vote.ballot_id == ballot.id, Vote.user_id == actor.user_id)
+                         .with_for_update())
+    standing = _standing(session, ballot.council_id, actor)
+    if row is None or standing is None or not standing.is_member:
+        refuse(session, NotFound("proposal not found"), AuditTag.INFO_VOTE_REFUSED, now=now, actor=actor,
+               subject=subject, data={"why": "not a voter"})
+    if not policy.can_vote(actor, standing):
+        refuse(session, Forbidden("a vote needs a current membership, an operating council and a second factor"),
+               AuditTag.INFO_VOTE_REFUSED, now=now, actor=actor, subject=subject, data={"why": "standing"})
+    if ballot.state != BallotState.OPEN or now >= ballot.deadline:
+        refuse(session, Conflict("voting on this proposal has closed"), AuditTag.INFO_VOTE_REFUSED, now=now,
+               actor=actor, subject=subject, data={"why": "closed", "state": ballot.state})
+    if row.decision != VoteDecision.PENDING:
+        refuse(session, Conflict("you have already voted on this proposal"), AuditTag.INFO_VOTE_REFUSED, now=now,
+               actor=actor, subject=subject, data={"why": "already voted"})
+    if choice == VoteDecision.OBJECT and not (reason or "").strip():
+        raise ValidationFailed("an objection needs a reason", field="reason")
+    row.decision = choice.value
+    row.reason = (reason or "").strip() or None
+    row.decided_at = now
+    _audit(session, AuditTag.INFO_VOTE_CAST, now=now, actor=actor, subject=subject,
+           data={"decision": choice.value, "item_id": ballot.item_id, "kind": ballot.kind})
+    session.flush()
+    _settle(session, ballot, now=now, actor=actor)
+    return ballot
+
+
+def _live_decisions(session: Session, ballot: Ballot) -> list[str]:
+    # A voter who has left the council no longer takes part (C3: leaving ends participation).
+    current = {m.user_id for m in _voters(session, ballot.council_id)}
+    votes = session.scalars(select(Vote).where(Vote.ballot_id == ballot.id)).all()
+    return [v.decision for v in votes if v.user_id in current]
+
+
+def _settle(session: Session, ballot: Ballot, *, now: datetime, actor: Principal | None) -> None:
+    """Apply a ballot's outcome when unanimity or rejection is reached (I4–I6)."""
+    if ballot.state != BallotState.OPEN:
+        return
+    outcome = rules.tally(_live_decisions(session, ballot), now=now, deadline=ballot.deadline)
+    if outcome == BallotState.OPEN:
+        return
+    item = session.get(Item, ballot.item_id)
+    assert item is not None
+    ballot.state = outcome.value
+    ballot.decided_at = now
+    item.updated_at = now
+    kind = BallotKind(ballot.kind)
+    accepted = outcome == BallotState.ACCEPTED
+    if kind == BallotKind.DESIGNATION:
+        if accepted:
+            item.state = ItemState.DESIGNATED.value
+            item.current_designation_id = ballot.id
+        else:
+            _release(item, now)
+        tag = AuditTag.INFO_DESIGNATION_ACCEPT if accepted else AuditTag.INFO_DESIGNATION_REJECT
+    elif kind == BallotKind.RENEWAL:
+        if accepted:
+            previous = session.get(Ballot, ballot.renews_id) if ballot.renews_id else None
+            if previous is not None:
+                previous.state = BallotState.LAPSED.value
+                previous.lapsed_at = now
+            item.current_designation_id = ballot.id
+        tag = AuditTag.INFO_DESIGNATION_ACCEPT if accepted else AuditTag.INFO_DESIGNATION_REJECT
+    else:
+        if accepted:
+            item.state = ItemState.WITHHELD.value
+        elif item.publish_at is not None and item.publish_at <= now and item.state == ItemState.SCHEDULED:
+            _publish(session, item, now=now)
+        tag = AuditTag.INFO_NONDISCLOSURE_ACCEPT if accepted else AuditTag.INFO_NONDISCLOSURE_REJECT
+    _audit(session, tag, now=now, actor=actor, subject=subject_of(item),
+           data={"ballot_id": ballot.id, "kind": ballot.kind, "outcome": outcome.value, "item_state": item.state})
+    from banso.information import notices
+
+    notices.ballot_decided(session, ballot=ballot, item=item, now=now)
+    session.flush()
+
+
+def _release(item: Item, now: datetime) -> None:
+    """Return an item to its default openness after a rejected proposal or a lapse (I2, I5, I6)."""
+    item.current_designation_id = None
+    state = _default_state(item, now)
+    item.state = state.value
+    if state == ItemState.PUBLIC and item.published_at is None:
+        item.published_at = now
+
+
+def _publish(session: Session, item: Item, *, now: datetime) -> None:
+    item.state = ItemState.PUBLIC.value
+    item.published_at = now
+    _audit(session, AuditTag.INFO_ITEM_PUBLISH, now=now, actor=None, subject=subject_of(item),
+           data={"provenance": item.provenance})
+
+
+def publish_now(session: Session, *, item_id: int, actor: Principal, now: datetime) -> Item:
+    """The provider (or secretariat) publishes a scheduled result early, unless a request is open."""
+    item, _ = _manageable(session, item_id, actor)
+    if item.state not in (ItemState.SCHEDULED, ItemState.COUNCIL):
+        raise Conflict(f"an item in state {item.state!r} cannot be published now")
+    if session.scalar(select(Ballot.id).where(Ballot.item_id == item.id, Ballot.state == BallotState.OPEN.value)):
+        raise Conflict("a vote on this item is open; publication waits for the decision (I6)")
+    item.state = ItemState.PUBLIC.value
+    item.published_at = now
+    item.updated_at = now
+    _audit(session, AuditTag.INFO_ITEM_PUBLISH, now=now, actor=actor, subject=subject_of(item),
+           data={"early": True})
+    return item
+
+
+# ---------------------------------------------------------------------------------------------
+# The scheduled job (I5, I6): runs in `banso serve`/`banso demo` and as `banso jobs run-due`
+
+
+@dataclass
+class DueReport:
+    """What one run did."""
+
+    settled: int = 0
+    lapsed: int = 0
+    published: int = 0
+    reminders: int = 0
+
+
+def run_due_information(session: Session, *, now: datetime) -> DueReport:
+    """Settle ballots past their deadline, lapse ended designations, publish due results, remind."""
+    from banso.information import notices
+
+    report = DueReport()
+    for ballot in session.scalars(select(Ballot).where(Ballot.state == BallotState.OPEN.value,
+                                                       Ballot.deadline <= now).order_by(Ballot.id)).all():
+        _settle(session, ballot, now=now, actor=None)
+        report.settled += 1
+    designated = session.scalars(select(Item).where(Item.state == ItemState.DESIGNATED.value)
+                                 .order_by(Item.id)).all()
+    for item in designated:
+        ballot = session.get(Ballot, item.current_designation_id) if item.current_designation_id else None
+        if ballot is None or ballot.ends_at is None:
+            continue
+        if ballot.ends_at <= now:
+            ballot.state = BallotState.LAPSED.value
+            ballot.lapsed_at = now
+            for other in session.scalars(select(Ballot).where(Ballot.item_id == item.id,
+                                                              Ballot.state == BallotState.OPEN.value)).all():
+                other.state = BallotState.REJECTED.value  # a renewal not decided before the end is moot
+                other.decided_at = now
+            _release(item, now)
+            item.updated_at = now
+            _audit(session, AuditTag.INFO_DESIGNATION_LAPSE, now=now, actor=None, subject=subject_of(item),
+                   data={"ballot_id": ballot.id, "new_state": item.state})
+            notices.designation_lapsed(session, item=item, ballot=ballot, now=now)
+            report.lapsed += 1
+            continue
+        days = rules.reminder_due(now=now, ends_at=ballot.ends_at, reminded_30=ballot.reminded_30,
+                                  reminded_7=ballot.reminded_7)
+        if days is not None:
+            if days == 7:
+                ballot.reminded_7 = True
+                ballot.reminded_30 = True
+            else:
+                ballot.reminded_30 = True
+            notices.designation_ending(session, item=item, ballot=ballot, days=days,
+                                       recipient_ids=_readers(session, item), now=now)
+            _audit(session, AuditTag.INFO_DESIGNATION_REMIND, now=now, actor=None, subject=subject_of(item),
+                   data={"ballot_id": ballot.id, "days": days})
+            report.reminders += 1
+    scheduled = session.scalars(select(Item).where(Item.state == ItemState.SCHEDULED.value,
+                                                   Item.publish_at <= now).order_by(Item.id)).all()
+    for item in scheduled:
+        if session.scalar(select(Ballot.id).where(Ballot.item_id == item.id, Ballot.state == BallotState.OPEN.value)):
+            continue  # I6: publication waits for the non-disclosure decision
+        _publish(session, item, now=now)
+        report.published += 1
+    session.flush()
+    return report
+
+
+def _readers(session: Session, item: Item) -> list[int]:
+    """Return the current members who may read ``item`` when signed in with a second factor."""
+    from banso.accounts import repository as accounts_repo
+    from banso.accounts import service as accounts
+    from banso.authz.principal import AuthMethod
+
+    result = []
+    facts = facts_of(session, item)
+    council = _council(session, item)
+    for member in _current_members(session, item.council_id):
+        user = accounts_repo.user_by_id(session, member.user_id)
+        if user is None or not user.is_active:
+            continue
+        who = accounts.principal_for(user, method=AuthMethod.SESSION, mfa=user.totp_enabled)
+        if policy.can_read_item(who, standing_of(session, council, member.user_id), facts):
+            result.append(member.user_id)
+    return result
+
+
+def managers_of(session: Session, council_id: int) -> list[int]:
+    """Return the chair and secretariat of a council."""
+    return [m.user_id for m in _current_members(session, council_id) if m.role in MANAGER_ROLES]

@@ -1,0 +1,400 @@
+"""Upload validation for information-item files (I11 stores them; this decides what may be stored).
+
+Pure: bytes in, a verdict out. A file is judged by its content (magic bytes, and for Office Open XML
+the package's ``[Content_Types].xml``), then its name and the browser's declared type must agree with
+what the content is. Empty, oversized, damaged and mislabelled files are refused with a message that
+says what is wrong ("bad input"): a file whose type lies about itself never reaches the store, the
+watermarker (I8) or a reader's screen.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import struct
+import unicodedata
+import zipfile
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from types import MappingProxyType
+
+from banso.kit.errors import BansoError
+
+MIB = 1024 * 1024
+DEFAULT_MAX_BYTES = 20 * MIB
+MAX_FILENAME_LENGTH = 255
+
+
+class UploadRejected(BansoError):
+    """An upload is empty, malformed, not an accepted type, or lies about its type."""
+
+    status_code = 422
+    code = "upload_rejected"
+
+
+class UploadTooLarge(UploadRejected):
+    """An upload is larger than the limit."""
+
+    status_code = 413
+    code = "upload_too_large"
+
+
+@dataclass(frozen=True)
+class FileKind:
+    """What an accepted file is: ``kind`` (``pdf``, ``docx`` …), canonical MIME type and extension."""
+
+    kind: str
+    content_type: str
+    extension: str  # with the dot, e.g. ".pdf"
+
+
+@dataclass(frozen=True)
+class AllowedKind:
+    """One accepted file type."""
+
+    content_type: str
+    extensions: tuple[str, ...]  # the first is canonical
+    label: str  # what a name or a declared type claims: "PDF"
+    description: str  # what content is: "a PDF document"
+    also_declared: tuple[str, ...] = ()  # other MIME types browsers send for it
+
+
+_OOXML_CONTAINERS = ("application/zip", "application/x-zip-compressed")
+
+ALLOWED: Mapping[str, AllowedKind] = MappingProxyType({
+    "pdf": AllowedKind("application/pdf", (".pdf",), "PDF", "a PDF document", ("application/x-pdf",)),
+    "docx": AllowedKind(
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document", (".docx",),
+        "a Word document (.docx)", "a Word document (.docx)", _OOXML_CONTAINERS,
+    ),
+    "xlsx": AllowedKind(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", (".xlsx",),
+        "an Excel workbook (.xlsx)", "an Excel workbook (.xlsx)", _OOXML_CONTAINERS,
+    ),
+    "pptx": AllowedKind(
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation", (".pptx",),
+        "a PowerPoint presentation (.pptx)", "a PowerPoint presentation (.pptx)", _OOXML_CONTAINERS,
+    ),
+    # Windows browsers declare .csv as Excel's type; CSV is text, so text/plain is no lie either.
+    "csv": AllowedKind(
+        "text/csv", (".csv",), "CSV", "CSV text",
+        ("application/csv", "text/x-csv", "text/comma-separated-values", "application/vnd.ms-excel", "text/plain"),
+    ),
+    "text": AllowedKind("text/plain", (".txt", ".md"), "plain text", "plain text",
+                        ("text/markdown", "text/x-markdown")),
+    "png": AllowedKind("image/png", (".png",), "a PNG image", "a PNG image"),
+    "jpeg": AllowedKind("image/jpeg", (".jpg", ".jpeg"), "a JPEG image", "a JPEG image",
+                        ("image/jpg", "image/pjpeg")),
+    "gif": AllowedKind("image/gif", (".gif",), "a GIF image", "a GIF image"),
+    "webp": AllowedKind("image/webp", (".webp",), "a WebP image", "a WebP image"),
+})
+
+_TEXT_KINDS = frozenset({"text", "csv"})
+_EXTENSIONS = {ext: kind for kind, spec in ALLOWED.items() for ext in spec.extensions}
+# Declared types that claim nothing: a browser that does not know the type sends these.
+_UNCLAIMED_TYPES = frozenset({"", "application/octet-stream", "binary/octet-stream", "application/unknown"})
+
+
+# ---------------------------------------------------------------------------------------------
+# File names
+# ---------------------------------------------------------------------------------------------
+
+# Bidirectional overrides let "report\u202Efdp.exe" display as "reportexe.pdf".
+_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_WINDOWS_RESERVED = re.compile(r'[<>:"|?*]')
+
+
+def safe_filename(name: str) -> str:
+    """Return the bare file name to keep: no directories, NFC, Japanese kept; refuse control characters."""
+    # NFC: macOS sends decomposed kana (か + ゛), which would not match the same name typed elsewhere.
+    name = unicodedata.normalize("NFC", name)
+    if any(unicodedata.category(ch) in ("Cc", "Zl", "Zp") or ch in _BIDI_CONTROLS for ch in name):
+        raise UploadRejected("file name contains control characters", field="file")
+    base = re.split(r"[\\/]", name)[-1]  # Windows browsers may send the whole "C:\Users\…" path
+    # Leading dots make hidden files (".htaccess") or traversal (".."); Windows drops trailing ones.
+    base = base.strip().lstrip(".").strip().rstrip(". ")
+    base = _WINDOWS_RESERVED.sub("_", base)
+    if not base:
+        raise UploadRejected("file name is empty", field="file")
+    if len(base) > MAX_FILENAME_LENGTH:
+        raise UploadRejected(
+            f"file name is {len(base)} characters long; the limit is {MAX_FILENAME_LENGTH}", field="file"
+        )
+    return base
+
+
+# ---------------------------------------------------------------------------------------------
+# Content detection
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Detected:
+    kind: str | None  # an ALLOWED key, or None when the content is of a type banso refuses
+    description: str  # what the content is, for messages
+    text_problem: str | None = None  # set when the content is text but not acceptable text
+
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_OTHER_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "a legacy or password-protected Microsoft Office document"),
+    (b"\x7fELF", "an ELF executable"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+    (b"Rar!\x1a\x07", "a RAR archive"),
+    (b"\xca\xfe\xba\xbe", "a Mach-O or Java class file"),
+    (b"\xcf\xfa\xed\xfe", "a Mach-O executable"),
+    (b"II*\x00", "a TIFF image"),
+    (b"MM\x00*", "a TIFF image"),
+)
+_OOXML_MAIN = {
+    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml", "word/"),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml", "xl/"),
+    "pptx": ("application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml", "ppt/"),
+}
+_OOXML_MACRO = re.compile(r"application/vnd\.ms-[a-z]+\.[a-z]+\.macroEnabled", re.IGNORECASE)
+_MAX_ZIP_ENTRIES = 10_000
+_MAX_ZIP_EXPANDED = 1024 * MIB
+
+
+def _damaged(name: str, what: str, detail: str) -> UploadRejected:
+    return UploadRejected(f"file '{name}' is {what} but it is damaged: {detail}", field="file")
+
+
+def _check_pdf(data: bytes, name: str) -> None:
+    # Every complete PDF (incremental updates too) ends with %%EOF; an upload cut short does not.
+    if b"%%EOF" not in data[-2048:]:
+        raise _damaged(name, "a PDF document", "it is truncated (no %%EOF marker)")
+
+
+def _check_png(data: bytes, name: str) -> None:
+    pos = len(_PNG_SIGNATURE)
+    first = True
+    while True:
+        if pos + 12 > len(data):
+            raise _damaged(name, "a PNG image", "it is truncated (no IEND chunk)")
+        length, chunk = struct.unpack(">I4s", data[pos:pos + 8])
+        end = pos + 12 + length
+        if end > len(data):
+            raise _damaged(name, "a PNG image", f"chunk {chunk!r} runs past the end of the file")
+        if first and chunk != b"IHDR":
+            raise _damaged(name, "a PNG image", "it does not start with an IHDR chunk")
+        (crc,) = struct.unpack(">I", data[end - 4:end])
+        if zlib.crc32(data[pos + 4:end - 4]) != crc:
+            raise _damaged(name, "a PNG image", f"chunk {chunk!r} fails its CRC check")
+        if chunk == b"IEND":
+            return
+        pos, first = end, False
+
+
+def _check_jpeg(data: bytes, name: str) -> None:
+    if data.rfind(b"\xff\xd9") < 3:
+        raise _damaged(name, "a JPEG image", "it is truncated (no end-of-image marker)")
+
+
+def _check_gif(data: bytes, name: str) -> None:
+    if len(data) < 14:
+        raise _damaged(name, "a GIF image", "it is truncated")
+    width, height = struct.unpack("<HH", data[6:10])
+    if not width or not height:
+        raise _damaged(name, "a GIF image", "it has no size")
+
+
+def _check_webp(data: bytes, name: str) -> None:
+    (riff_size,) = struct.unpack("<I", data[4:8])
+    if len(data) < 20 or riff_size + 8 > len(data):
+        raise _damaged(name, "a WebP image", "it is truncated")
+    if data[12:16] not in (b"VP8 ", b"VP8L", b"VP8X"):
+        raise _damaged(name, "a WebP image", "it has no VP8 image data")
+
+
+def _detect_zip(data: bytes, name: str) -> _Detected:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = archive.infolist()
+        names = [info.filename for info in infos]
+        if len(infos) > _MAX_ZIP_ENTRIES or sum(info.file_size for info in infos) > _MAX_ZIP_EXPANDED:
+            # A zip bomb would exhaust whoever indexes or previews it later.
+            return _Detected(None, "a ZIP archive that expands far beyond its size")
+        if "[Content_Types].xml" not in names:
+            return _Detected(None, "a ZIP archive (not an Office Open XML document)")
+        if archive.getinfo("[Content_Types].xml").file_size > MIB:
+            raise _damaged(name, "an Office Open XML package", "[Content_Types].xml is implausibly large")
+        # No XML parser on untrusted input: the content types we need are fixed strings.
+        content_types = archive.read("[Content_Types].xml").decode("utf-8", errors="replace")
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, NotImplementedError, RuntimeError) as exc:
+        raise _damaged(name, "a ZIP-based file", f"the archive cannot be read ({exc})") from exc
+    for kind, (main, folder) in _OOXML_MAIN.items():
+        if main in content_types:
+            if not any(entry.startswith(folder) for entry in names):
+                raise _damaged(name, ALLOWED[kind].description, f"the package has no {folder} part")
+            return _Detected(kind, ALLOWED[kind].description)
+    if _OOXML_MACRO.search(content_types):
+        return _Detected(None, "a macro-enabled Office document")
+    return _Detected(None, "an Office Open XML package of a kind banso does not accept")
+
+
+def _detect_text(data: bytes) -> _Detected:
+    if b"\x00" in data:
+        return _Detected(None, "binary data")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        hint = ""
+        try:
+            if re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", data.decode("cp932")):
+                hint = " (it looks like Shift_JIS)"
+        except UnicodeDecodeError:
+            pass
+        problem = (f"is not UTF-8 text{hint}: invalid byte 0x{data[exc.start]:02x} at offset {exc.start}; "
+                   "save it as UTF-8 (in Excel: “CSV UTF-8”)")
+        return _Detected(None, "text that is not UTF-8", problem)
+    text = text.removeprefix("\ufeff")
+    if re.search(r"[\x01-\x08\x0b\x0e-\x1f]", text):
+        return _Detected(None, "binary data")
+    return _Detected("text", "plain text")
+
+
+def _detect(data: bytes, name: str) -> _Detected:
+    if data.startswith(b"%PDF-"):
+        _check_pdf(data, name)
+        return _Detected("pdf", ALLOWED["pdf"].description)
+    if data.startswith(_PNG_SIGNATURE):
+        _check_png(data, name)
+        return _Detected("png", ALLOWED["png"].description)
+    if data.startswith(b"\xff\xd8\xff"):
+        _check_jpeg(data, name)
+        return _Detected("jpeg", ALLOWED["jpeg"].description)
+    if data.startswith((b"GIF87a", b"GIF89a")):
+        _check_gif(data, name)
+        return _Detected("gif", ALLOWED["gif"].description)
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        _check_webp(data, name)
+        return _Detected("webp", ALLOWED["webp"].description)
+    if data.startswith(b"PK\x03\x04"):
+        return _detect_zip(data, name)
+    if data.startswith(b"PK\x05\x06"):
+        return _Detected(None, "an empty ZIP archive")
+    for magic, description in _OTHER_MAGIC:
+        if data.startswith(magic):
+            return _Detected(None, description)
+    detected = _detect_text(data)
+    if detected.kind is None and detected.text_problem is None and data.startswith(b"MZ"):
+        return _Detected(None, "a Windows executable")
+    return detected
+
+
+def _check_csv(data: bytes, name: str) -> None:
+    text = data.decode("utf-8").removeprefix("\ufeff")
+    sample = text[: 16 * 1024]
+    if len(text) > len(sample) and "\n" in sample:
+        sample = sample[: sample.rindex("\n")]  # a cut row would confuse the sniffer
+    try:
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
+    except csv.Error:
+        dialect = csv.excel  # a single column has no delimiter to sniff
+    header: int | None = None
+    rows = 0
+    try:
+        reader = csv.reader(io.StringIO(text), dialect, strict=True)
+        for row in reader:
+            if not row:
+                continue
+            if header is None:
+                header = len(row)
+            elif len(row) != header:
+                raise UploadRejected(
+                    f"file '{name}' is not well-formed CSV: line {reader.line_num} has {len(row)} fields, "
+                    f"the first row has {header}",
+                    field="file",
+                )
+            rows += 1
+            if rows >= 50:
+                break
+    except csv.Error as exc:
+        raise UploadRejected(f"file '{name}' is not well-formed CSV: {exc}", field="file") from exc
+    if header is None:
+        raise UploadRejected(f"file '{name}' is not well-formed CSV: it has no rows", field="file")
+
+
+# ---------------------------------------------------------------------------------------------
+# The verdict
+# ---------------------------------------------------------------------------------------------
+
+
+def _declared_kinds(declared: str) -> frozenset[str]:
+    return frozenset(
+        kind for kind, spec in ALLOWED.items() if declared == spec.content_type or declared in spec.also_declared
+    )
+
+
+def _compatible(claimed: str, kind: str) -> bool:
+    return claimed == kind or (claimed in _TEXT_KINDS and kind in _TEXT_KINDS)
+
+
+def _allowed_list() -> str:
+    return ", ".join(dict.fromkeys(spec.label for spec in ALLOWED.values()))
+
+
+def _size(n: int) -> str:
+    return f"{n / MIB:.1f} MiB" if n >= MIB else f"{n} bytes"
+
+
+def sniff(
+    data: bytes, filename: str, declared_type: str | None, *, max_bytes: int = DEFAULT_MAX_BYTES
+) -> FileKind:
+    """Return what an upload is, judged by its content; refuse it when empty, too large, damaged or mislabelled."""
+    name = safe_filename(filename)
+    if not data:
+        raise UploadRejected(f"file '{name}' is empty", field="file")
+    if len(data) > max_bytes:
+        raise UploadTooLarge(f"file '{name}' is {_size(len(data))}; the limit is {_size(max_bytes)}", field="file")
+
+    suffix = PurePosixPath(name).suffix.lower()
+    claimed = _EXTENSIONS.get(suffix) if suffix else None
+    declared = (declared_type or "").split(";", 1)[0].strip().lower()
+    declared_kinds = None if declared in _UNCLAIMED_TYPES else _declared_kinds(declared)
+
+    detected = _detect(data, name)
+    if detected.kind is None:
+        if detected.text_problem is not None and (claimed in _TEXT_KINDS or claimed is None):
+            raise UploadRejected(f"file '{name}' {detected.text_problem}", field="file")
+        if claimed is not None:
+            raise UploadRejected(
+                f"file '{name}' claims to be {ALLOWED[claimed].label} but its content is {detected.description}",
+                field="file",
+            )
+        raise UploadRejected(
+            f"file '{name}' is {detected.description}, which banso does not accept (accepted: {_allowed_list()})",
+            field="file",
+        )
+
+    kind = detected.kind
+    if suffix and claimed is None:
+        raise UploadRejected(
+            f"file '{name}' has the extension {suffix}, which banso does not accept; "
+            f"its content is {detected.description}",
+            field="file",
+        )
+    if claimed is not None and not _compatible(claimed, kind):
+        raise UploadRejected(
+            f"file '{name}' claims to be {ALLOWED[claimed].label} but its content is {detected.description}",
+            field="file",
+        )
+    if declared_kinds is not None and not any(_compatible(k, kind) for k in declared_kinds):
+        raise UploadRejected(
+            f"file '{name}' is declared as {declared} but its content is {detected.description}", field="file"
+        )
+
+    if kind in _TEXT_KINDS:
+        # Text is CSV when its name (or, nameless, its declared type) says so; then it must parse as CSV.
+        wants_csv = claimed == "csv" or (claimed is None and declared_kinds is not None
+                                         and "csv" in declared_kinds and "text" not in declared_kinds)
+        kind = "csv" if wants_csv else "text"
+        if kind == "csv":
+            _check_csv(data, name)
+    spec = ALLOWED[kind]
+    return FileKind(kind, spec.content_type, suffix if suffix in spec.extensions else spec.extensions[0])

@@ -1,0 +1,177 @@
+"""Per-recipient PDF watermarks (I8): a visible footer and an invisible fingerprint on every page.
+
+Channels written by :func:`stamp_pdf`, each carrying the 64-bit code with its checksum:
+
+* ``pdf-footer`` — a visible line at the foot of every page: the caller's footer text (recipient
+  name, organisation, JST time, item id) followed by the short code ``BNS xxxx-xxxx-xxxx-xxxx-cccc``.
+  It deters, survives print-and-scan and photographs (read it by eye or OCR), and appears in text
+  extraction. It can be cut off or painted over by a determined leaker.
+* ``pdf-invisible-text`` — the marker ``BNSFP:<16 hex>:<4 hex>`` drawn twice per page (top and
+  bottom margin) in text render mode 3 (neither filled nor stroked: invisible on screen and paper,
+  but part of the page's text). It survives extracting pages into a new PDF, "print to PDF" of
+  the text layer, and text extraction or copy-all (the marker then rides along in the text).
+* ``pdf-page-metadata`` — the marker under the key ``/BansoFP`` in every page dictionary; survives
+  page extraction with common PDF libraries, not re-rendering.
+* ``pdf-metadata`` — the marker in the document information dictionary (``/BansoFP``); lost when
+  pages are copied into a new document, kept when the whole file is forwarded.
+
+Limits: printing and scanning (or screenshots) destroy every invisible channel; only the visible
+footer remains on paper. Re-rendering to images, "redact"/"sanitise" tools and rewriting the text
+layer remove the invisible text. Two recipients comparing copies see which bytes differ.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from datetime import datetime, timedelta, timezone
+from typing import Final
+
+from pypdf import PageObject, PdfReader, PdfWriter
+from pypdf.generic import NameObject, TextStringObject
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfgen import canvas
+from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer
+from reportlab.platypus.flowables import Flowable
+
+from banso.kit.errors import BansoError
+from banso.leak.fingerprint import check_code, footer_code, marker
+
+GOTHIC: Final = "HeiseiKakuGo-W5"
+MINCHO: Final = "HeiseiMin-W3"
+MARKER_FONT: Final = "Helvetica"
+METADATA_KEY: Final = "/BansoFP"
+JST: Final = timezone(timedelta(hours=9), "JST")
+_FOOTER_SIZE: Final = 7.0
+_FOOTER_MIN_SIZE: Final = 4.0
+_MARGIN: Final = 18.0
+_fonts_lock = threading.Lock()
+_fonts_ready = False
+
+
+class NotAPdf(BansoError):
+    """The bytes are not a PDF that can be read and stamped (I8)."""
+
+    status_code = 422
+    code = "not_a_pdf"
+
+
+def _register_fonts() -> None:
+    """Register the Japanese CID fonts once per process."""
+    global _fonts_ready
+    with _fonts_lock:
+        if not _fonts_ready:
+            # CID fonts are not embedded: every PDF viewer in Japan ships them (or a substitute),
+            # and output stays small and extractable as Unicode text.
+            pdfmetrics.registerFont(UnicodeCIDFont(GOTHIC))
+            pdfmetrics.registerFont(UnicodeCIDFont(MINCHO))
+            _fonts_ready = True
+
+
+def format_footer(*, recipient: str, organisation: str, issued_at: datetime, item_id: int | str) -> str:
+    """Return the visible footer text: recipient, organisation, JST time and item id (I8)."""
+    if issued_at.tzinfo is None:
+        raise ValueError("issued_at must be timezone-aware")
+    when = issued_at.astimezone(JST).strftime("%Y-%m-%d %H:%M JST")
+    return f"配布先 {recipient}（{organisation}） {when} 項目 #{item_id} 複製・転送禁止"
+
+
+def _overlay(width: float, height: float, footer: str, code: bytes) -> PageObject:
+    """Return a one-page overlay of the given size with the footer and the invisible markers."""
+    _register_fonts()
+    buf = io.BytesIO()
+    # invariant=1: no creation date or random document id, so equal inputs give equal output.
+    c = canvas.Canvas(buf, pagesize=(width, height), invariant=1)
+    line = f"{footer}  {footer_code(code)}"
+    size = _FOOTER_SIZE
+    available = width - 2 * _MARGIN
+    while size > _FOOTER_MIN_SIZE and pdfmetrics.stringWidth(line, GOTHIC, size) > available:
+        size -= 0.5
+    c.setFillGray(0.35)
+    c.setFont(GOTHIC, size)
+    c.drawString(_MARGIN, 10, line)
+    text = marker(code)
+    # I8: render mode 3 = invisible; two places so cropping one margin away does not remove both.
+    for x, y in ((_MARGIN, height - 8), (_MARGIN, 10 + size + 2)):
+        obj = c.beginText(x, y)
+        obj.setTextRenderMode(3)
+        obj.setFont(MARKER_FONT, 4)
+        obj.textOut(text)
+        c.drawText(obj)
+    c.showPage()
+    c.save()
+    return PdfReader(io.BytesIO(buf.getvalue())).pages[0]
+
+
+def _open(pdf: bytes) -> PdfReader:
+    """Parse ``pdf`` or raise NotAPdf."""
+    if not isinstance(pdf, bytes | bytearray) or b"%PDF-" not in bytes(pdf[:1024]):
+        raise NotAPdf("The file is not a PDF document.")
+    try:
+        reader = PdfReader(io.BytesIO(pdf))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise NotAPdf("The PDF is password-protected and cannot be watermarked.")
+        if len(reader.pages) == 0:
+            raise NotAPdf("The PDF has no pages.")
+    except NotAPdf:
+        raise
+    except Exception as exc:
+        # pypdf raises assorted errors (PdfReadError, ValueError, KeyError, ...) on damaged files.
+        raise NotAPdf("The PDF document is damaged and cannot be read.") from exc
+    return reader
+
+
+def stamp_pdf(pdf: bytes, *, footer: str, code: bytes) -> bytes:
+    """Return ``pdf`` with a visible footer and an invisible fingerprint on every page (I8)."""
+    check_code(code)
+    reader = _open(pdf)
+    try:
+        writer = PdfWriter(clone_from=reader)
+    except Exception as exc:
+        raise NotAPdf("The PDF document is damaged and cannot be read.") from exc
+    text = TextStringObject(marker(code))
+    overlays: dict[tuple[float, float], PageObject] = {}
+    for page in writer.pages:
+        # Fold /Rotate into the content so "bottom" is the bottom the reader sees.
+        if page.rotation:
+            page.transfer_rotation_to_content()
+        box = page.cropbox
+        width, height = float(box.width), float(box.height)
+        key = (round(width, 2), round(height, 2))
+        if key not in overlays:
+            overlays[key] = _overlay(width, height, footer, code)
+        page.merge_translated_page(overlays[key], float(box.left), float(box.bottom))
+        page[NameObject(METADATA_KEY)] = text
+        page.compress_content_streams()
+    # clone_from kept the original information dictionary; add the marker to it.
+    writer.add_metadata({METADATA_KEY: str(text)})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def make_sample_pdf(title: str, paragraphs: list[str], *, paragraphs_per_page: int | None = None) -> bytes:
+    """Return an A4 PDF with a title and Japanese-capable paragraphs (for tests and the demo)."""
+    _register_fonts()
+    title_style = ParagraphStyle("title", fontName=GOTHIC, fontSize=16, leading=22, spaceAfter=12,
+                                 wordWrap="CJK")
+    body_style = ParagraphStyle("body", fontName=MINCHO, fontSize=10.5, leading=17, spaceAfter=8,
+                                wordWrap="CJK")
+    story: list[Flowable] = [Paragraph(_escape(title), title_style), Spacer(1, 6)]
+    for i, text in enumerate(paragraphs):
+        if paragraphs_per_page and i and i % paragraphs_per_page == 0:
+            story.append(PageBreak())
+        story.append(Paragraph(_escape(text), body_style))
+    buf = io.BytesIO()
+    doc = SimpleDocTemplate(buf, pagesize=A4, title=title, invariant=1,
+                            leftMargin=56, rightMargin=56, topMargin=56, bottomMargin=56)
+    doc.build(story)
+    return buf.getvalue()
+
+
+def _escape(text: str) -> str:
+    # reportlab Paragraph parses a small XML dialect; user text must not be read as markup.
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

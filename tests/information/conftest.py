@@ -1,0 +1,25 @@
+"""Information fixtures: an active council whose founders pledged, and in-memory stores."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.orm import Session
+
+from banso.councils.files import FakeFileStore
+from banso.information.crypto import FakeKeyStore
+from banso.information.deps import InformationDeps
+from banso.kit.clock import FakeClock
+from tests.conftest import Factory
+from tests.councils.conftest import Cast, establish
+
+
+@pytest.fixture
+def deps() -> InformationDeps:
+    """Return information collaborators backed by memory."""
+    return InformationDeps(store=FakeFileStore(), keys=FakeKeyStore(), fingerprint_key=b"k" * 32)
+
+
+@pytest.fixture
+def cast(factory: Factory, db: Session, clock: FakeClock) -> Cast:
+    """An active council: officer (secretariat), researcher (chair), company (member), all pledged."""
+    return establish(factory, db, clock)
