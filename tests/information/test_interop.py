@@ -75,7 +75,7 @@ def misp_event(*tags: str, **extra: Any) -> dict[str, Any]:
 
 
 def stix_bundle(*objects: dict[str, Any], refs: list[str] | None = None) -> dict[str, Any]:
-    indicator = {
+    indicator: dict[str, Any] = {
         "type": "indicator", "spec_version": "2.1",
         "id": "indicator--11111111-2222-4333-8444-555555555555",
         "created": "2026-03-01T00:00:00.000Z", "modified": "2026-03-01T00:00:00.000Z",

@@ -59,7 +59,7 @@ def test_visible_footer_on_every_page(sample: bytes) -> None:
         assert footer_for(1) in text
         assert footer_code(code) in text
         assert "第" in text  # the original content is still there
-    assert stamped.metadata is not None and stamped.metadata["/Title"] == "協議会資料　第3回会合（指定情報）"
+    assert stamped.metadata is not None and str(stamped.metadata["/Title"]) == "協議会資料　第3回会合（指定情報）"
 
 
 def test_invisible_marker_on_every_page(sample: bytes) -> None:
@@ -68,8 +68,8 @@ def test_invisible_marker_on_every_page(sample: bytes) -> None:
     reader = PdfReader(io.BytesIO(stamped))
     for page in reader.pages:
         assert page.extract_text().count(marker(code)) == 2
-        assert page["/BansoFP"] == marker(code)
-    assert reader.metadata is not None and reader.metadata["/BansoFP"] == marker(code)
+        assert str(page["/BansoFP"]) == marker(code)
+    assert reader.metadata is not None and str(reader.metadata["/BansoFP"]) == marker(code)
     channels = {e.channel: e for e in extract_codes(stamped)}
     assert set(channels) == {"pdf-invisible-text", "pdf-page-metadata", "pdf-metadata", "pdf-footer"}
     assert all(e.code == code and e.verified for e in channels.values())

@@ -28,12 +28,18 @@ from .conftest import RECIPIENTS, issue_code
 
 PARAGRAPHS = [
     "経済安全保障推進法第62条に基づき、協議会の構成員は守秘義務を負います。本資料は協議会限りとします。",
-    "The council discussed the navigation accuracy of the autonomous underwater vehicle (AUV) and agreed "
-    "to share the evaluation data among pledged participants only.",
-    "水中航法アルゴリズムの評価結果：平均誤差は 0.3% 以下であり、従来手法に比べて大幅に改善した。"
-    "ただし、長時間運用時のドリフトについては追加の検証が必要である。",
-    "Action items: (1) the think tank prepares a comparison with foreign programmes by 30 June; "
-    "(2) the secretariat circulates the revised bylaws; (3) participants review the draft designation.",
+    (
+        "The council discussed the navigation accuracy of the autonomous underwater vehicle (AUV) and agreed "
+        "to share the evaluation data among pledged participants only."
+    ),
+    (
+        "水中航法アルゴリズムの評価結果：平均誤差は 0.3% 以下であり、従来手法に比べて大幅に改善した。"
+        "ただし、長時間運用時のドリフトについては追加の検証が必要である。"
+    ),
+    (
+        "Action items: (1) the think tank prepares a comparison with foreign programmes by 30 June; "
+        "(2) the secretariat circulates the revised bylaws; (3) participants review the draft designation."
+    ),
     "次回会合では、指定の期間（最長5年）と範囲について審議する。Minutes approved without objection.",
     "本資料の無断複製・転送を禁ずる。Unauthorised copying or forwarding is prohibited.",
 ]

@@ -30,7 +30,7 @@ from banso.kit.clock import to_jst
 from banso.kit.errors import Forbidden, NotFound
 from banso.leak import attribute as leak_attribute
 from banso.leak.pdf import stamp_pdf
-from banso.leak.text import stamp_csv, stamp_text
+from banso.leak.text import CannotFingerprint, stamp_csv, stamp_text
 
 NO_DOWNLOAD = frozenset({Handling.VIEW_ONLY.value, Handling.NO_DOWNLOAD.value})
 
@@ -98,10 +98,8 @@ def download_file(session: Session, deps: InformationDeps, *, item_id: int, file
     dist, code = _record(session, deps, item=item, file_id=row.id, actor=actor, channel=channel, now=now)
     if row.kind == "pdf":
         data = stamp_pdf(data, footer=_footer(session, actor, item, now), code=code)
-    elif row.kind == "csv":
-        data = stamp_csv(data.decode("utf-8-sig"), code=code).encode()
-    elif row.kind == "text":
-        data = stamp_text(data.decode("utf-8-sig"), code=code).encode()
+    elif row.kind in ("csv", "text"):
+        data = _stamp_plain(data.decode("utf-8-sig"), code=code, csv=row.kind == "csv").encode()
     service._audit(session, AuditTag.INFO_FILE_DOWNLOAD, now=now, actor=actor, subject=service.subject_of(item),
                    data={"file_id": row.id, "distribution_id": dist.id, "channel": channel,
                          "sha256": row.sha256, "state": item.state})
@@ -124,7 +122,16 @@ def download_body(session: Session, deps: InformationDeps, *, item_id: int, acto
     dist, code = _record(session, deps, item=item, file_id=None, actor=actor, channel="body", now=now)
     service._audit(session, AuditTag.INFO_FILE_DOWNLOAD, now=now, actor=actor, subject=service.subject_of(item),
                    data={"file_id": None, "distribution_id": dist.id, "channel": "body", "state": item.state})
-    return Copy(name, "text/plain; charset=utf-8", stamp_text(text, code=code).encode(), dist.id)
+    return Copy(name, "text/plain; charset=utf-8", _stamp_plain(text, code=code, csv=False).encode(), dist.id)
+
+
+def _stamp_plain(text: str, *, code: bytes, csv: bool) -> str:
+    # A text with no place for a mark (empty, only numbers) carries nothing worth attributing;
+    # the copy is still recorded and audited.
+    try:
+        return stamp_csv(text, code=code) if csv else stamp_text(text, code=code)
+    except CannotFingerprint:
+        return text
 
 
 @dataclass(frozen=True)

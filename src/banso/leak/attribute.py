@@ -207,7 +207,7 @@ def _fmt_p(p: float) -> str:
 def _summary(evidence: list[Evidence]) -> str:
     parts = []
     for e in evidence:
-        state = "checksum verified" if e.verified else "checksum FAILED (damaged)"
+        state = "checksum verified" if e.verified else "checksum failed: damaged"
         parts.append(f"{e.channel} ×{e.occurrences} code {e.code_hex} ({state})")
     return "Evidence: " + "; ".join(parts) + "."
 

@@ -145,7 +145,10 @@ def _neutral(s: str, i: int, seen_visible: bool) -> bool:
     if not _may_follow(cur):
         return False
     if prev == " " and seen_visible:
-        return True
+        # UAX #14 forbids a break before closing punctuation even after a space ("word ."), so
+        # only a word or an opening bracket or quote may follow.
+        category = unicodedata.category(cur)
+        return category[0] in "LN" or category in ("Ps", "Pi")
     return _is_ideographic(prev) and _is_ideographic(cur)
 
 

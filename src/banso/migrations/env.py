@@ -6,26 +6,10 @@ from alembic import context
 from sqlalchemy import Engine
 
 from banso.db.registry import load_all_models
+from banso.information.search_models import include_name
 
 config = context.config
 target_metadata = load_all_models()
-
-# Full-text index objects written by hand in migration 0008 (banso.information.search): the SQLite
-# FTS5 table with its shadow tables, and the PostgreSQL trigram index. No model declares them, so
-# autogenerate must not offer to drop them.
-HAND_WRITTEN_TABLE_PREFIXES = ("info_search_fts",)
-HAND_WRITTEN_INDEXES = frozenset({"ix_info_search_docs_doc_trgm"})
-
-
-def include_name(name: str | None, type_: str, parent_names: object) -> bool:
-    """Leave the hand-written full-text index objects out of autogenerate."""
-    if name is None:
-        return True
-    if type_ == "table":
-        return not name.startswith(HAND_WRITTEN_TABLE_PREFIXES)
-    if type_ == "index":
-        return name not in HAND_WRITTEN_INDEXES
-    return True
 
 
 def run_migrations_offline() -> None:

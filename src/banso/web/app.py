@@ -75,6 +75,13 @@ def create_app(ctx: AppContext, *, background_jobs: bool = True) -> FastAPI:
     app.include_router(programme_api, prefix="/api/v1")
     app.include_router(programme_pages)
 
+    from banso.information.endpoints import router as information_api
+    from banso.information.endpoints import upload_limits
+    from banso.information.views import router as information_pages
+
+    app.include_router(information_api, prefix="/api/v1")
+    app.include_router(information_pages)
+
     from banso.thinktank.views import router as thinktank_pages
 
     app.include_router(thinktank_pages)
@@ -85,7 +92,7 @@ def create_app(ctx: AppContext, *, background_jobs: bool = True) -> FastAPI:
         return {"status": "ok", "version": __version__}
 
     app.add_middleware(SecurityHeaders)
-    app.add_middleware(BodySizeLimit, max_bytes=ctx.settings.max_body_bytes)
+    app.add_middleware(BodySizeLimit, max_bytes=ctx.settings.max_body_bytes, larger=[upload_limits()])
     return app
 
 

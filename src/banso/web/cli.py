@@ -53,9 +53,10 @@ def demo(
     from banso.db import migrate
     from banso.demo import seed
     from banso.demo.councils import seed_councils
+    from banso.demo.information import seed_information
     from banso.demo.programme import seed_programme
     from banso.thinktank.demo import prepare_demo_analytics
-    from banso.web.context import build_context
+    from banso.web.context import build_context, information_deps
 
     settings = Settings(mode=Mode.DEMO, data_dir=data.resolve(), database_url=None)
     ctx = build_context(settings)
@@ -65,6 +66,7 @@ def demo(
             created = seed.seed(db, box=ctx.box, now=ctx.clock.now())
             seed_councils(db, now=ctx.clock.now(), box=ctx.box)
             seed_programme(db, now=ctx.clock.now())
+            seed_information(db, information_deps(ctx), now=ctx.clock.now())
             checkpoints.sign_checkpoint(db, key=ctx.signing_key, now=ctx.clock.now())
             db.commit()
     with console.status("技術分析のデモデータを作成しています / preparing the think-tank analysis…"):

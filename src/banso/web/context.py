@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine
@@ -15,6 +16,9 @@ from banso.config import Settings
 from banso.db.engine import make_engine, make_session_factory
 from banso.kit.clock import Clock, SystemClock
 from banso.notifications.mailer import Mailer, OutboxMailer, SMTPMailer
+
+if TYPE_CHECKING:
+    from banso.information.deps import InformationDeps
 
 
 @dataclass
@@ -64,3 +68,10 @@ def _mailer(settings: Settings) -> Mailer:
             starttls=settings.smtp_starttls, timeout=settings.smtp_timeout_seconds,
         )
     return OutboxMailer(settings.data_dir / "outbox")
+
+
+def information_deps(ctx: AppContext) -> "InformationDeps":
+    """Return the information collaborators for this context (files and council keys under data_dir)."""
+    from banso.information.deps import local_deps
+
+    return local_deps(ctx.data_dir, ctx.settings.secret_key)

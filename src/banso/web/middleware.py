@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Sequence
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -17,14 +19,27 @@ class BodyTooLarge(Exception):
 class BodySizeLimit:
     """Refuse request bodies over ``max_bytes`` with 413, whether or not Content-Length is sent."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_bytes: int,
+                 larger: Sequence[tuple[re.Pattern[str], int]] = ()) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        # (path pattern, limit): POST routes that take files may allow more than the default
+        self.larger = tuple(larger)
+
+    def limit_for(self, scope: Scope) -> int:
+        """Return the body limit of this request (a file-upload route's own, else the default)."""
+        if scope.get("method") == "POST":
+            path = scope.get("path", "")
+            for pattern, limit in self.larger:
+                if pattern.match(path):
+                    return max(limit, self.max_bytes)
+        return self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self.limit_for(scope)
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:
@@ -32,8 +47,8 @@ class BodySizeLimit:
                 except ValueError:
                     await _json_error(send, 400, "bad_request", "invalid Content-Length")
                     return
-                if declared > self.max_bytes:
-                    await _json_error(send, 413, "payload_too_large", f"body exceeds {self.max_bytes} bytes")
+                if declared > max_bytes:
+                    await _json_error(send, 413, "payload_too_large", f"body exceeds {max_bytes} bytes")
                     return
         received = 0
         response_started = False
@@ -43,7 +58,7 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > max_bytes:
                     raise BodyTooLarge()
             return message
 
@@ -57,7 +72,7 @@ class BodySizeLimit:
             await self.app(scope, limited_receive, tracking_send)
         except BodyTooLarge:
             if not response_started:
-                await _json_error(send, 413, "payload_too_large", f"body exceeds {self.max_bytes} bytes")
+                await _json_error(send, 413, "payload_too_large", f"body exceeds {max_bytes} bytes")
 
 
 async def _json_error(send: Send, status: int, code: str, message: str) -> None:

@@ -21,22 +21,21 @@ from alembic import op
 
 import banso.db.base
 
-
 revision: str = '0008'
 down_revision: str | None = '0007'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 _SQLITE_UP = (
-    "CREATE VIRTUAL TABLE info_search_fts USING fts5("
-    "doc, content='info_search_docs', content_rowid='item_id', tokenize='trigram')",
-    "CREATE TRIGGER info_search_docs_ai AFTER INSERT ON info_search_docs BEGIN "
-    "INSERT INTO info_search_fts(rowid, doc) VALUES (new.item_id, new.doc); END",
-    "CREATE TRIGGER info_search_docs_ad AFTER DELETE ON info_search_docs BEGIN "
-    "INSERT INTO info_search_fts(info_search_fts, rowid, doc) VALUES ('delete', old.item_id, old.doc); END",
-    "CREATE TRIGGER info_search_docs_au AFTER UPDATE ON info_search_docs BEGIN "
-    "INSERT INTO info_search_fts(info_search_fts, rowid, doc) VALUES ('delete', old.item_id, old.doc); "
-    "INSERT INTO info_search_fts(rowid, doc) VALUES (new.item_id, new.doc); END",
+    ("CREATE VIRTUAL TABLE info_search_fts USING fts5("
+     "doc, content='info_search_docs', content_rowid='item_id', tokenize='trigram')"),
+    ("CREATE TRIGGER info_search_docs_ai AFTER INSERT ON info_search_docs BEGIN "
+     "INSERT INTO info_search_fts(rowid, doc) VALUES (new.item_id, new.doc); END"),
+    ("CREATE TRIGGER info_search_docs_ad AFTER DELETE ON info_search_docs BEGIN "
+     "INSERT INTO info_search_fts(info_search_fts, rowid, doc) VALUES ('delete', old.item_id, old.doc); END"),
+    ("CREATE TRIGGER info_search_docs_au AFTER UPDATE ON info_search_docs BEGIN "
+     "INSERT INTO info_search_fts(info_search_fts, rowid, doc) VALUES ('delete', old.item_id, old.doc); "
+     "INSERT INTO info_search_fts(rowid, doc) VALUES (new.item_id, new.doc); END"),
 )
 _SQLITE_DOWN = (
     "DROP TRIGGER IF EXISTS info_search_docs_au",

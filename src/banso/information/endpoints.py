@@ -1,0 +1,485 @@
+"""JSON API of controlled information (``/api/v1/information``): parse → one service call → commit → shape.
+
+Access is decided by ``banso.authz.policies.information`` inside the services; an item the caller
+may not read answers 404 everywhere (I7). The public portal routes take no login: they read as
+nobody, so they only ever show published content (I6).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile, status
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.orm import Session
+
+from banso.authz.guard import require
+from banso.authz.permissions import Permission
+from banso.councils.service import was_audited
+from banso.information import distribution, incidents, interchange, minimality, search, service
+from banso.information.deps import MAX_FILE_BYTES, InformationDeps
+from banso.information.models import Ballot, Incident, Item, Vote
+from banso.information.schemas import (
+    BallotDetail,
+    BallotRead,
+    CloseIn,
+    DesignationIn,
+    FileRead,
+    FindingRead,
+    IncidentCreate,
+    IncidentDetail,
+    IncidentRead,
+    IncidentStepRead,
+    ItemCount,
+    ItemDetail,
+    ItemRead,
+    MinimalityRead,
+    NondisclosureIn,
+    PlatformMinimality,
+    PublicFileRead,
+    PublicItemDetail,
+    PublicItemRead,
+    RenewalIn,
+    ScopeRead,
+    SearchHitRead,
+    Tally,
+    TriageIn,
+    VersionRead,
+    VoteIn,
+    VoteRead,
+)
+from banso.kit.errors import BansoError, ValidationFailed
+from banso.web.context import information_deps as build_deps
+from banso.web.csrf import verify_csrf
+from banso.web.deps import ApiUser, Ctx, Db
+
+router = APIRouter(prefix="/information", tags=["information"], dependencies=[Depends(verify_csrf)])
+
+# Multipart routes that carry files may be as large as one file at the service's cap plus the
+# form's other fields; every other route keeps the app-wide body limit (BodySizeLimit).
+UPLOAD_BODY_BYTES = MAX_FILE_BYTES + 2 * 1024 * 1024
+UPLOAD_ROUTES = re.compile(
+    r"^(?:/api/v1/information/(?:items|items/import|items/\d{1,18}/versions|incidents/\d{1,18}/attribute"
+    r"|leak/attribute)"
+    r"|/councils/\d{1,18}/information|/information/items/\d{1,18}/versions|/information/incidents/\d{1,18}/attribute"
+    r"|/information/leak)$"
+)
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+@contextmanager
+def _unit(db: Session) -> Iterator[None]:
+    """Commit the unit of work; a refusal that wrote its audit entry commits that entry alone (A1)."""
+    try:
+        yield
+        db.commit()
+    except BansoError as exc:
+        if was_audited(exc):
+            db.commit()
+        raise
+
+
+def information_deps(request: Request, ctx: Ctx) -> InformationDeps:
+    """Return the information collaborators, built once per app from the context (files, keys, secret)."""
+    deps: InformationDeps | None = getattr(request.app.state, "information_deps", None)
+    if deps is None:
+        deps = build_deps(ctx)
+        request.app.state.information_deps = deps
+    return deps
+
+
+InfoDeps = Annotated[InformationDeps, Depends(information_deps)]
+
+
+def uploads(files: Sequence[UploadFile] | None) -> list[service.Upload]:
+    """Return the uploaded files as the service takes them (an empty file input sends no file)."""
+    return [service.Upload(filename=f.filename or "", content_type=f.content_type or None, data=f.file.read())
+            for f in (files or []) if f.filename]
+
+
+def attachment(filename: str, content_type: str, data: bytes) -> Response:
+    """Return bytes as a download (RFC 5987 ``filename*``; never cached, never sniffed)."""
+    return Response(data, media_type=content_type, headers={
+        **NO_STORE, "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}",
+        "X-Content-Type-Options": "nosniff"})
+
+
+def scope_read(scope: Any) -> ScopeRead | None:
+    """Return a policy scope as the API shows it."""
+    if scope is None:
+        return None
+    return ScopeRead(kind=scope.kind, user_ids=sorted(scope.user_ids), organization_ids=sorted(scope.organization_ids))
+
+
+def item_detail(view: service.ItemView) -> ItemDetail:
+    """Shape an item view."""
+    return ItemDetail(
+        item=ItemRead.model_validate(view.item), body=view.body,
+        files=[FileRead.model_validate(f) for f in view.files],
+        versions=[VersionRead.model_validate(v) for v in view.versions],
+        ballots=[BallotRead.model_validate(b) for b in view.ballots],
+        designation=BallotRead.model_validate(view.designation) if view.designation else None,
+        scope=scope_read(view.scope), handling=view.handling, can_manage=view.can_manage)
+
+
+def tally(votes: Sequence[Vote]) -> Tally:
+    """Count the answers of a ballot."""
+    decisions = [v.decision for v in votes]
+    return Tally(accept=decisions.count("accept"), object=decisions.count("object"),
+                 pending=decisions.count("pending"))
+
+
+def ballot_detail(view: service.BallotView) -> BallotDetail:
+    """Shape a proposal as voters see it (never the content, I4)."""
+    return BallotDetail(
+        ballot=BallotRead.model_validate(view.ballot), item_title=view.item_title, item_summary=view.item_summary,
+        item_category=view.item_category, scope=scope_read(view.scope),
+        votes=[VoteRead.model_validate(v) for v in view.votes], tally=tally(view.votes),
+        my_vote=VoteRead.model_validate(view.my_vote) if view.my_vote else None, can_read_item=view.can_read_item)
+
+
+def finding_read(finding: distribution.Finding) -> FindingRead:
+    """Shape an attribution finding."""
+    dist = finding.distribution
+    return FindingRead(
+        distribution_id=dist.id if dist else None, item_id=dist.item_id if dist else None,
+        recipient_user_id=finding.user_id, recipient=finding.user_label, organisation=finding.organization_label,
+        confidence=finding.confidence, explanation=finding.explanation, evidence=finding.evidence,
+        ranked=finding.ranked)
+
+
+def incident_detail(view: incidents.IncidentView) -> IncidentDetail:
+    """Shape an incident with its steps."""
+    return IncidentDetail(incident=IncidentRead.model_validate(view.incident),
+                          steps=[IncidentStepRead.model_validate(s) for s in view.steps], can_manage=view.can_manage)
+
+
+def minimality_read(report: minimality.MinimalityReport) -> MinimalityRead:
+    """Shape a minimality report (I10)."""
+    return MinimalityRead.model_validate(report)
+
+
+def designation_input(body: DesignationIn) -> service.DesignationInput:
+    """Return a JSON designation proposal as the service takes it."""
+    return service.DesignationInput(reason=body.reason, scope_kind=body.scope_kind, ends_at=body.ends_at,
+                                    user_ids=body.user_ids, organization_ids=body.organization_ids,
+                                    handling=list(body.handling), deadline=body.deadline,
+                                    range_note=body.range_note)
+
+
+# --- items (I1, I2, I7) ----------------------------------------------------------------------
+
+
+@router.get("/items", response_model=list[ItemRead])
+def list_items(principal: ApiUser, db: Db, council_id: int | None = None,
+               state: Annotated[str | None, Query(max_length=16)] = None,
+               limit: Annotated[int, Query(ge=1, le=500)] = 200,
+               offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> list[ItemRead]:
+    """List the items the caller may read (out-of-scope items never appear, I7)."""
+    rows = service.list_items(db, actor=principal, council_id=council_id, state=state, limit=limit, offset=offset)
+    return [ItemRead.model_validate(i) for i in rows]
+
+
+@router.get("/items/count", response_model=ItemCount)
+def count_items(principal: ApiUser, db: Db, council_id: int | None = None) -> ItemCount:
+    """Count the items the caller may read (the same policy as the list)."""
+    return ItemCount(count=service.count_items(db, actor=principal, council_id=council_id))
+
+
+@router.post("/items", response_model=ItemRead, status_code=status.HTTP_201_CREATED)
+def create_item(
+    principal: ApiUser, db: Db, ctx: Ctx, deps: InfoDeps,
+    council_id: Annotated[int, Form()],
+    title: Annotated[str, Form(min_length=1, max_length=300)],
+    matter: Annotated[Literal["useful_information", "effective_promotion", "rd_content_and_results",
+                              "information_management"], Form()],
+    category: Annotated[Literal["implementation_scenario", "government_research", "sampling_data", "cyber_incident",
+                                "contract", "government_posture", "research_result", "other"], Form()],
+    provenance: Annotated[Literal["government", "participant", "think_tank", "researcher_generated"], Form()],
+    summary: Annotated[str, Form(max_length=5000)] = "",
+    body: Annotated[str, Form(max_length=1_000_000)] = "",
+    is_result: Annotated[bool, Form()] = False,
+    publish_at: Annotated[datetime | None, Form()] = None,
+    files: Annotated[list[UploadFile] | None, File()] = None,
+    designate: Annotated[bool, Form()] = False,
+    reason: Annotated[str, Form(max_length=5000)] = "",
+    scope_kind: Annotated[Literal["all", "organisations", "named"] | None, Form()] = None,
+    user_ids: Annotated[list[int] | None, Form()] = None,
+    organization_ids: Annotated[list[int] | None, Form()] = None,
+    ends_at: Annotated[datetime | None, Form()] = None,
+    deadline: Annotated[datetime | None, Form()] = None,
+    handling: Annotated[list[Literal["view_only", "no_download", "watermark"]] | None, Form()] = None,
+    range_note: Annotated[str, Form(max_length=5000)] = "",
+) -> ItemRead:
+    """Provide an item (multipart), optionally with a designation proposal (``designate=true``, I3)."""
+    proposal = None
+    if designate:
+        if ends_at is None:
+            raise ValidationFailed("a designation needs an end date (ends_at)", field="ends_at")
+        proposal = service.DesignationInput(
+            reason=reason, scope_kind=scope_kind or "", ends_at=ends_at, user_ids=user_ids or [],
+            organization_ids=organization_ids or [], handling=list(handling or ["watermark"]), deadline=deadline,
+            range_note=range_note)
+    with _unit(db):
+        item = service.create_item(db, deps, council_id=council_id, actor=principal, now=ctx.clock.now(),
+                                   title=title, summary=summary, body=body, matter=matter, category=category,
+                                   provenance=provenance, is_result=is_result, publish_at=publish_at,
+                                   files=uploads(files), designation=proposal)
+    return ItemRead.model_validate(item)
+
+
+@router.post("/items/import", response_model=ItemRead, status_code=status.HTTP_201_CREATED)
+def import_item(principal: ApiUser, db: Db, ctx: Ctx, deps: InfoDeps, council_id: Annotated[int, Form()],
+                file: Annotated[UploadFile, File()]) -> ItemRead:
+    """Import a MISP event or a STIX 2.1 bundle as an item; its TLP label decides the openness."""
+    data = file.file.read()
+    with _unit(db):
+        item = interchange.import_interchange(db, deps, council_id=council_id, actor=principal, now=ctx.clock.now(),
+                                              data=data, filename=file.filename or "")
+    return ItemRead.model_validate(item)
+
+
+@router.get("/items/{item_id}", response_model=ItemDetail)
+def get_item(item_id: int, principal: ApiUser, db: Db, ctx: Ctx, deps: InfoDeps,
+             version: Annotated[int | None, Query(ge=1, le=1_000_000)] = None) -> ItemDetail:
+    """Return an item the caller may read (audited read of non-public content, I8)."""
+    with _unit(db):
+        view = service.read_item(db, deps, item_id=item_id, actor=principal, now=ctx.clock.now(), version=version)
+    return item_detail(view)
+
+
+@router.post("/items/{item_id}/versions", response_model=ItemRead, status_code=status.HTTP_201_CREATED)
+def add_version(item_id: int, principal: ApiUser, db: Db, ctx: Ctx, deps: InfoDeps,
+                body: Annotated[str, Form(max_length=1_000_000)],
+                note: Annotated[str, Form(max_length=500)] = "",
+                files: Annotated[list[UploadFile] | None, File()] = None) -> ItemRead:
+    """Add a version (multipart: ``body``, ``note``, ``files``); earlier versions stay readable."""
+    with _unit(db):
+        item = service.add_version(db, deps, item_id=item_id, actor=principal, now=ctx.clock.now(), body=body,
+                                   note=note, files=uploads(files))
+    return ItemRead.model_validate(item)
+
+
+@router.get("/items/{item_id}/files/{file_id}", response_class=Response)
+def download_file(item_id: int, file_id: int, principal: ApiUser, db: Db, ctx: Ctx, deps: InfoDeps) -> Response:
+    """Download a file: non-public copies are stamped for the recipient, recorded and audited (I8)."""
+    with _unit(db):
+        copy = distribution.download_file(db, deps, item_id=item_id, file_id=file_id, actor=principal,
+                                          now=ctx.clock.now())
+    return attachment(copy.filename, copy.content_type, copy.data)
+
+
+@router.get("/items/{item_id}/body.txt", response_class=Response)
+def download_body(item_id: int, principal: ApiUser, db: Db, ctx: Ctx, deps: InfoDeps) -> Response:
+    """Download the current body as text, fingerprinted for the recipient when non-public (I8)."""
+    with _unit(db):
+        copy = distribution.download_body(db, deps, item_id=item_id, actor=principal, now=ctx.clock.now())
+    return attachment(copy.filename, copy.content_type, copy.data)
+
+
+@router.post("/items/{item_id}/designation", response_model=BallotRead, status_code=status.HTTP_201_CREATED)
+def propose_designation(item_id: int, body: DesignationIn, principal: ApiUser, db: Db, ctx: Ctx) -> BallotRead:
+    """Propose designating the item (I3); it is held until every participant has answered (I4)."""
+    with _unit(db):
+        ballot = service.propose_designation(db, item_id=item_id, actor=principal, now=ctx.clock.now(),
+                                             designation=designation_input(body))
+    return BallotRead.model_validate(ballot)
+
+
+@router.post("/items/{item_id}/renewal", response_model=BallotRead, status_code=status.HTTP_201_CREATED)
+def propose_renewal(item_id: int, body: RenewalIn, principal: ApiUser, db: Db, ctx: Ctx) -> BallotRead:
+    """Propose renewing the designation in force with a new fixed end (I5)."""
+    with _unit(db):
+        ballot = service.propose_renewal(db, item_id=item_id, actor=principal, now=ctx.clock.now(),
+                                         ends_at=body.ends_at, reason=body.reason, deadline=body.deadline)
+    return BallotRead.model_validate(ballot)
+
+
+@router.post("/items/{item_id}/nondisclosure", response_model=BallotRead, status_code=status.HTTP_201_CREATED)
+def request_nondisclosure(item_id: int, body: NondisclosureIn, principal: ApiUser, db: Db, ctx: Ctx) -> BallotRead:
+    """Ask to withhold a research result (非公開要請, ministry officers, I6)."""
+    with _unit(db):
+        ballot = service.request_nondisclosure(db, item_id=item_id, actor=principal, now=ctx.clock.now(),
+                                               reason_code=body.reason_code, reason=body.reason)
+    return BallotRead.model_validate(ballot)
+
+
+@router.post("/items/{item_id}/publish", response_model=ItemRead)
+def publish_now(item_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> ItemRead:
+    """Publish a result now (provider or secretariat; not while a vote is open)."""
+    with _unit(db):
+        item = service.publish_now(db, item_id=item_id, actor=principal, now=ctx.clock.now())
+    return ItemRead.model_validate(item)
+
+
+@router.get("/items/{item_id}/export", response_model=dict[str, Any])
+def export_item(item_id: int, principal: ApiUser, db: Db, ctx: Ctx, deps: InfoDeps,
+                format: Annotated[Literal["misp", "stix"], Query()] = "misp") -> JSONResponse:
+    """Export the item as a MISP event or a STIX 2.1 bundle (audited when non-public)."""
+    with _unit(db):
+        document = interchange.export_interchange(db, deps, item_id=item_id, actor=principal, now=ctx.clock.now(),
+                                                  fmt=format)
+    return JSONResponse(document, headers={
+        **NO_STORE, "Content-Disposition": f'attachment; filename="item-{item_id}-{format}.json"'})
+
+
+# --- ballots (I4–I6) -------------------------------------------------------------------------
+
+
+@router.get("/ballots", response_model=list[BallotRead])
+def my_open_ballots(principal: ApiUser, db: Db) -> list[BallotRead]:
+    """List the open proposals awaiting the caller's answer."""
+    return [BallotRead.model_validate(b) for b in service.my_open_ballots(db, actor=principal)]
+
+
+@router.get("/ballots/{ballot_id}", response_model=BallotDetail)
+def get_ballot(ballot_id: int, principal: ApiUser, db: Db) -> BallotDetail:
+    """Return a proposal: title, summary, reason, scope, period and votes — never the content (I4)."""
+    return ballot_detail(service.get_ballot(db, ballot_id=ballot_id, actor=principal))
+
+
+@router.post("/ballots/{ballot_id}/vote", response_model=BallotRead)
+def vote(ballot_id: int, body: VoteIn, principal: ApiUser, db: Db, ctx: Ctx) -> BallotRead:
+    """Accept or object before the deadline; one objection rejects (I4)."""
+    with _unit(db):
+        ballot: Ballot = service.vote(db, ballot_id=ballot_id, actor=principal, now=ctx.clock.now(),
+                                      decision=body.decision, reason=body.reason)
+    return BallotRead.model_validate(ballot)
+
+
+# --- search ----------------------------------------------------------------------------------
+
+
+@router.get("/search", response_model=list[SearchHitRead])
+def search_items(principal: ApiUser, db: Db, ctx: Ctx, q: Annotated[str, Query(min_length=1, max_length=200)],
+                 council_id: int | None = None,
+                 limit: Annotated[int, Query(ge=1, le=200)] = 50) -> list[SearchHitRead]:
+    """Search the items the caller may read (out-of-scope items never match, I7)."""
+    with _unit(db):
+        hits = search.search_items(db, actor=principal, query=q, council_id=council_id, limit=limit,
+                                   now=ctx.clock.now())
+    return [SearchHitRead(item=ItemRead.model_validate(h.item), snippet=h.snippet) for h in hits]
+
+
+# --- public portal (I6): no login ------------------------------------------------------------
+
+
+def _public(item: Item) -> PublicItemRead:
+    return PublicItemRead.model_validate(item)
+
+
+@router.get("/public/items", response_model=list[PublicItemRead])
+def public_items(db: Db, limit: Annotated[int, Query(ge=1, le=500)] = 200,
+                 offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> list[PublicItemRead]:
+    """List published results (anyone, no login)."""
+    return [_public(i) for i in service.public_items(db, limit=limit, offset=offset)]
+
+
+@router.get("/public/items/{item_id}", response_model=PublicItemDetail)
+def public_item(item_id: int, db: Db, ctx: Ctx, deps: InfoDeps) -> PublicItemDetail:
+    """Return a published item (anyone; anything not published is 404)."""
+    # Read as nobody: the portal shows published content only, whoever asks.
+    view = service.read_item(db, deps, item_id=item_id, actor=None, now=ctx.clock.now())
+    return PublicItemDetail(item=_public(view.item), body=view.body,
+                            files=[PublicFileRead.model_validate(f) for f in view.files])
+
+
+@router.get("/public/items/{item_id}/files/{file_id}", response_class=Response)
+def public_file(item_id: int, file_id: int, db: Db, ctx: Ctx, deps: InfoDeps) -> Response:
+    """Download a published file (anyone)."""
+    copy = distribution.download_file(db, deps, item_id=item_id, file_id=file_id, actor=None, now=ctx.clock.now())
+    return attachment(copy.filename, copy.content_type, copy.data)
+
+
+# --- incidents (I9) and attribution (I8) -----------------------------------------------------
+
+
+@router.get("/incidents", response_model=list[IncidentRead])
+def list_incidents(principal: ApiUser, db: Db) -> list[IncidentRead]:
+    """List the incidents the caller reported or works on."""
+    return [IncidentRead.model_validate(i) for i in incidents.list_incidents(db, actor=principal)]
+
+
+@router.post("/incidents", response_model=IncidentRead, status_code=status.HTTP_201_CREATED)
+def report_incident(body: IncidentCreate, principal: ApiUser, db: Db, ctx: Ctx) -> IncidentRead:
+    """Report a suspected leak (anyone signed in, I9)."""
+    with _unit(db):
+        row: Incident = incidents.report_incident(db, actor=principal, now=ctx.clock.now(), title=body.title,
+                                                  description=body.description, council_id=body.council_id,
+                                                  item_id=body.item_id)
+    return IncidentRead.model_validate(row)
+
+
+@router.get("/incidents/{incident_id}", response_model=IncidentDetail)
+def get_incident(incident_id: int, principal: ApiUser, db: Db) -> IncidentDetail:
+    """Return an incident with its recorded steps."""
+    return incident_detail(incidents.get_incident(db, incident_id=incident_id, actor=principal))
+
+
+@router.post("/incidents/{incident_id}/triage", response_model=IncidentRead)
+def triage_incident(incident_id: int, body: TriageIn, principal: ApiUser, db: Db, ctx: Ctx) -> IncidentRead:
+    """Record the triage (secretariat)."""
+    with _unit(db):
+        row = incidents.triage_incident(db, incident_id=incident_id, actor=principal, now=ctx.clock.now(),
+                                        note=body.note)
+    return IncidentRead.model_validate(row)
+
+
+@router.post("/incidents/{incident_id}/attribute", response_model=IncidentRead)
+def attribute_incident(incident_id: int, principal: ApiUser, db: Db, ctx: Ctx,
+                       file: Annotated[UploadFile, File()]) -> IncidentRead:
+    """Attribute the leaked copy (multipart ``file``) to the recipient it was issued to (I8, I9)."""
+    data = file.file.read()
+    with _unit(db):
+        row = incidents.attribute_incident(db, incident_id=incident_id, actor=principal, now=ctx.clock.now(),
+                                           data=data, filename=file.filename or "")
+    return IncidentRead.model_validate(row)
+
+
+@router.post("/incidents/{incident_id}/close", response_model=IncidentRead)
+def close_incident(incident_id: int, body: CloseIn, principal: ApiUser, db: Db, ctx: Ctx) -> IncidentRead:
+    """Close the incident with its outcome and the penalty provision that applies."""
+    with _unit(db):
+        row = incidents.close_incident(db, incident_id=incident_id, actor=principal, now=ctx.clock.now(),
+                                       outcome=body.outcome, penalty_provision=body.penalty_provision)
+    return IncidentRead.model_validate(row)
+
+
+@router.post("/leak/attribute", response_model=FindingRead)
+def attribute_leak(principal: ApiUser, db: Db, ctx: Ctx, file: Annotated[UploadFile, File()],
+                   item_id: Annotated[int | None, Form()] = None) -> FindingRead:
+    """Trace a leaked copy or excerpt to its most likely recipient (auditors; audited, I8)."""
+    require(principal, Permission.AUDIT_LOG_READ)
+    data = file.file.read()
+    with _unit(db):
+        finding = distribution.attribute(db, data=data, filename=file.filename, item_id=item_id,
+                                         actor_label=principal.label, actor_id=principal.user_id,
+                                         now=ctx.clock.now())
+    return finding_read(finding)
+
+
+# --- minimality (I10) ------------------------------------------------------------------------
+
+
+@router.get("/minimality", response_model=PlatformMinimality)
+def platform_minimality(principal: ApiUser, db: Db, ctx: Ctx) -> PlatformMinimality:
+    """Return the minimality figures over the councils the caller may see, and per council."""
+    totals, per_council = minimality.platform_minimality(db, actor=principal, now=ctx.clock.now())
+    return PlatformMinimality(totals=minimality_read(totals), councils=[minimality_read(r) for r in per_council])
+
+
+@router.get("/councils/{council_id}/minimality", response_model=MinimalityRead)
+def council_minimality(council_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> MinimalityRead:
+    """Return one council's minimality figures (I10)."""
+    return minimality_read(minimality.council_minimality(db, council_id=council_id, actor=principal,
+                                                         now=ctx.clock.now()))
+
+
+def upload_limits() -> tuple[re.Pattern[str], int]:
+    """Return the routes that take item files and the body size they may have (for BodySizeLimit)."""
+    return UPLOAD_ROUTES, UPLOAD_BODY_BYTES

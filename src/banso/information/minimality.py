@@ -1,0 +1,176 @@
+"""The minimality view (I10): is designation (指定) kept the exception it must be (I2)?
+
+Per council: how many items there are and in which state, the share designated, how long the
+accepted designation periods are, how many designations end within 30 and 90 days, how renewals,
+designation proposals and non-disclosure requests (非公開要請) were decided.
+
+Who sees it, and why that is safe: a council's report is shown to its current members with
+content access (membership, a current pledge, a second factor, an operating council — the same
+test as any council content), and to holders of ``Permission.AUDIT_LOG_READ``, who can read every
+designation event in the audit log anyway. Everyone else gets 404. The report holds aggregates
+only — counts and period lengths, never a title, an item id, a scope or a person. Every
+participant votes on every designation proposal, renewal and non-disclosure request of the
+council (I4, I6: unanimity), so the counts reveal nothing members do not already know from the
+ballots; what stays hidden from an out-of-scope member is *which* item is designated and what it
+holds (I7), and the report names none. (Observers, who do not vote, and members who joined after
+a vote learn only these numbers — the view I10 asks for.)
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from banso.authz.permissions import Permission
+from banso.authz.policies import councils as council_policy
+from banso.authz.principal import Principal
+from banso.councils import repository as council_repo
+from banso.councils.models import Council, Membership
+from banso.councils.service import standing_of
+from banso.information.models import Ballot, BallotKind, BallotState, Item, ItemState
+from banso.kit.errors import NotFound
+
+SOON = (timedelta(days=30), timedelta(days=90))
+_AGREED = (BallotState.ACCEPTED.value, BallotState.LAPSED.value)  # a lapsed ballot had been accepted
+
+
+@dataclass
+class MinimalityReport:
+    """Aggregates of one council (or, with ``council_id`` None, of several)."""
+
+    council_id: int | None
+    council_title: str
+    items: int = 0
+    by_state: dict[str, int] = field(default_factory=lambda: {s.value: 0 for s in ItemState})
+    designated_share: float = 0.0
+    designation_days: list[int] = field(default_factory=list)
+    median_days: float | None = None
+    max_days: int | None = None
+    expiring_30: int = 0
+    expiring_90: int = 0
+    renewals_accepted: int = 0
+    renewals_rejected: int = 0
+    proposals_accepted: int = 0
+    proposals_rejected: int = 0
+    nondisclosure_requested: int = 0
+    nondisclosure_accepted: int = 0
+    nondisclosure_rejected: int = 0
+    nondisclosure_open: int = 0
+
+
+def _may_see(session: Session, council: Council, actor: Principal) -> bool:
+    if actor.has(Permission.AUDIT_LOG_READ):
+        return True
+    return council_policy.can_read_content(actor, standing_of(session, council, actor.user_id))
+
+
+def _finish(report: MinimalityReport) -> MinimalityReport:
+    days = sorted(report.designation_days)
+    report.designation_days = days
+    report.designated_share = report.by_state[ItemState.DESIGNATED.value] / report.items if report.items else 0.0
+    report.median_days = float(statistics.median(days)) if days else None
+    report.max_days = days[-1] if days else None
+    return report
+
+
+def _period_days(ballots: list[Ballot]) -> list[int]:
+    """Return each accepted designation's period in days, from its decision to its effective end.
+
+    An accepted renewal (I5) extends the period of the designation it renews, so a designation
+    renewed twice counts once, from the first decision to the last agreed end.
+    """
+    by_id = {b.id: b for b in ballots}
+    end: dict[int, datetime] = {}
+    for ballot in ballots:
+        if ballot.kind == BallotKind.DESIGNATION and ballot.state in _AGREED and ballot.ends_at is not None:
+            end[ballot.id] = ballot.ends_at
+    for ballot in sorted(ballots, key=lambda b: b.id):
+        if ballot.kind != BallotKind.RENEWAL or ballot.state not in _AGREED or ballot.ends_at is None:
+            continue
+        root = ballot
+        seen = set()
+        while root.kind == BallotKind.RENEWAL and root.renews_id in by_id and root.id not in seen:
+            seen.add(root.id)
+            root = by_id[root.renews_id]
+        if root.id in end:
+            end[root.id] = max(end[root.id], ballot.ends_at)
+    days = []
+    for ballot_id, ends_at in end.items():
+        decided = by_id[ballot_id].decided_at
+        if decided is not None:
+            days.append(max(0, round((ends_at - decided).total_seconds() / 86400)))
+    return days
+
+
+def _report(session: Session, council: Council, *, now: datetime) -> MinimalityReport:
+    report = MinimalityReport(council_id=council.id, council_title=council.title_ja)
+    for state, count in session.execute(select(Item.state, func.count()).where(Item.council_id == council.id)
+                                        .group_by(Item.state)).all():
+        report.by_state[str(state)] = int(count)
+        report.items += int(count)
+    ballots = list(session.scalars(select(Ballot).where(Ballot.council_id == council.id)))
+    tally = Counter((b.kind, b.state) for b in ballots)
+    for kind in (BallotKind.DESIGNATION, BallotKind.RENEWAL):
+        accepted = sum(tally[(kind.value, s)] for s in _AGREED)
+        rejected = tally[(kind.value, BallotState.REJECTED.value)]
+        if kind == BallotKind.DESIGNATION:
+            report.proposals_accepted, report.proposals_rejected = accepted, rejected
+        else:
+            report.renewals_accepted, report.renewals_rejected = accepted, rejected
+    nd = BallotKind.NONDISCLOSURE.value
+    report.nondisclosure_requested = sum(n for (kind, _), n in tally.items() if kind == nd)
+    report.nondisclosure_accepted = tally[(nd, BallotState.ACCEPTED.value)]
+    report.nondisclosure_rejected = tally[(nd, BallotState.REJECTED.value)]
+    report.nondisclosure_open = tally[(nd, BallotState.OPEN.value)]
+    report.designation_days = _period_days(ballots)
+    # Designations in force now, by the end of the designation currently in force (I5).
+    in_force = session.scalars(select(Ballot.ends_at).join(Item, Item.current_designation_id == Ballot.id)
+                               .where(Item.council_id == council.id, Item.state == ItemState.DESIGNATED.value))
+    for ends_at in in_force:
+        if ends_at is None or ends_at <= now:
+            continue
+        report.expiring_30 += int(ends_at <= now + SOON[0])
+        report.expiring_90 += int(ends_at <= now + SOON[1])
+    return _finish(report)
+
+
+def council_minimality(session: Session, *, council_id: int, actor: Principal, now: datetime) -> MinimalityReport:
+    """Return one council's minimality report (404 unless a member with content access, or an auditor)."""
+    council = council_repo.council_by_id(session, council_id)
+    if council is None or not _may_see(session, council, actor):
+        raise NotFound("council not found")
+    return _report(session, council, now=now)
+
+
+def _total(reports: list[MinimalityReport]) -> MinimalityReport:
+    total = MinimalityReport(council_id=None, council_title="合計 / all councils")
+    for r in reports:
+        total.items += r.items
+        for state, count in r.by_state.items():
+            total.by_state[state] = total.by_state.get(state, 0) + count
+        total.designation_days.extend(r.designation_days)
+        for name in ("expiring_30", "expiring_90", "renewals_accepted", "renewals_rejected", "proposals_accepted",
+                     "proposals_rejected", "nondisclosure_requested", "nondisclosure_accepted",
+                     "nondisclosure_rejected", "nondisclosure_open"):
+            setattr(total, name, getattr(total, name) + getattr(r, name))
+    return _finish(total)
+
+
+def platform_minimality(session: Session, *, actor: Principal,
+                        now: datetime) -> tuple[MinimalityReport, list[MinimalityReport]]:
+    """Return the totals and per-council reports over every council ``actor`` may see the report of."""
+    if actor.has(Permission.AUDIT_LOG_READ):
+        councils = list(session.scalars(select(Council).order_by(Council.id)))
+    else:
+        ids = session.scalars(select(Membership.council_id).where(Membership.user_id == actor.user_id,
+                                                                  Membership.left_at.is_(None))
+                              .order_by(Membership.council_id)).all()
+        councils = [c for c in (council_repo.council_by_id(session, cid) for cid in dict.fromkeys(ids))
+                    if c is not None and _may_see(session, c, actor)]
+    reports = [_report(session, council, now=now) for council in councils]
+    return _total(reports), reports

@@ -1,0 +1,355 @@
+"""API shapes of controlled information (情報, I1–I11): items, ballots, incidents, attribution, minimality."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+HandlingValue = Literal["view_only", "no_download", "watermark"]
+
+
+def _watermark() -> list[HandlingValue]:
+    return ["watermark"]  # every non-public download is stamped anyway (I8)
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+# --- items (I1, I2) --------------------------------------------------------------------------
+
+
+class ItemRead(_Out):
+    """An item's metadata (never its content)."""
+
+    id: int
+    council_id: int
+    title: str
+    summary: str
+    matter: str
+    category: str
+    provenance: str
+    is_result: bool
+    state: str
+    provider_id: int
+    provider_org_id: int
+    current_version: int
+    current_designation_id: int | None
+    publish_at: datetime | None
+    published_at: datetime | None
+    tlp_labels: list[str]
+    source_format: str | None
+    source_id: str | None
+    origin: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ItemCount(BaseModel):
+    """How many items the caller may read."""
+
+    count: int
+
+
+class FileRead(_Out):
+    """A file of an item version (metadata only)."""
+
+    id: int
+    item_id: int
+    version: int
+    filename: str
+    kind: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_by_id: int
+    uploaded_at: datetime
+
+
+class VersionRead(_Out):
+    """One version of an item (the body is read through the item)."""
+
+    version: int
+    note: str
+    created_by_id: int
+    created_at: datetime
+
+
+class ScopeRead(BaseModel):
+    """Whom a designation lets read (I3)."""
+
+    kind: str
+    user_ids: list[int]
+    organization_ids: list[int]
+
+
+class BallotRead(_Out):
+    """A designation/renewal proposal or a non-disclosure request (never the content, I4)."""
+
+    id: int
+    item_id: int
+    council_id: int
+    kind: str
+    state: str
+    reason: str
+    reason_code: str | None
+    scope_kind: str | None
+    range_note: str | None
+    handling: list[str]
+    ends_at: datetime | None
+    deadline: datetime
+    renews_id: int | None
+    proposed_by_id: int
+    created_at: datetime
+    decided_at: datetime | None
+    lapsed_at: datetime | None
+
+
+class ItemDetail(BaseModel):
+    """An item the caller may read: metadata, body, versions, files, ballots and designation."""
+
+    item: ItemRead
+    body: str
+    files: list[FileRead]
+    versions: list[VersionRead]
+    ballots: list[BallotRead]
+    designation: BallotRead | None
+    scope: ScopeRead | None
+    handling: list[str]
+    can_manage: bool
+
+
+class DesignationIn(_In):
+    """A designation proposal (I3): reason, least-privilege scope, a fixed end, handling."""
+
+    reason: str = Field(min_length=1, max_length=5000)
+    scope_kind: Literal["all", "organisations", "named"]
+    user_ids: list[int] = Field(default_factory=list, max_length=500)
+    organization_ids: list[int] = Field(default_factory=list, max_length=500)
+    ends_at: datetime
+    deadline: datetime | None = None
+    handling: list[HandlingValue] = Field(default_factory=_watermark, max_length=3)
+    range_note: str = Field(default="", max_length=5000)
+
+
+class RenewalIn(_In):
+    """A renewal proposal (I5): a new fixed end and a reason; the scope stays."""
+
+    ends_at: datetime
+    reason: str = Field(min_length=1, max_length=5000)
+    deadline: datetime | None = None
+
+
+class NondisclosureIn(_In):
+    """A government non-disclosure request (非公開要請, I6)."""
+
+    reason_code: Literal["wmd_diversion", "conventional_weapons", "critical_infrastructure", "national_security",
+                         "other"]
+    reason: str = Field(min_length=1, max_length=5000)
+
+
+# --- ballots (I4) ----------------------------------------------------------------------------
+
+
+class VoteRead(_Out):
+    """One participant's answer."""
+
+    user_id: int
+    organization_id: int
+    decision: str
+    reason: str | None
+    decided_at: datetime | None
+
+
+class Tally(BaseModel):
+    """How the answers stand."""
+
+    accept: int
+    object: int
+    pending: int
+
+
+class BallotDetail(BaseModel):
+    """A proposal as voters see it: title, summary, reason, scope, period and votes — never the body (I4)."""
+
+    ballot: BallotRead
+    item_title: str
+    item_summary: str
+    item_category: str
+    scope: ScopeRead | None
+    votes: list[VoteRead]
+    tally: Tally
+    my_vote: VoteRead | None
+    can_read_item: bool
+
+
+class VoteIn(_In):
+    """Accept or object (an objection needs a reason)."""
+
+    decision: Literal["accept", "object"]
+    reason: str | None = Field(default=None, max_length=5000)
+
+
+# --- search ----------------------------------------------------------------------------------
+
+
+class SearchHitRead(BaseModel):
+    """One search result: the item's metadata and a snippet it is safe to show."""
+
+    item: ItemRead
+    snippet: str
+
+
+# --- public portal (I6) ----------------------------------------------------------------------
+
+
+class PublicItemRead(_Out):
+    """A published item as anyone may see it."""
+
+    id: int
+    council_id: int
+    title: str
+    summary: str
+    matter: str
+    category: str
+    provenance: str
+    is_result: bool
+    current_version: int
+    published_at: datetime | None
+
+
+class PublicFileRead(_Out):
+    """A published file (metadata only)."""
+
+    id: int
+    version: int
+    filename: str
+    kind: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+class PublicItemDetail(BaseModel):
+    """A published item with its body and files."""
+
+    item: PublicItemRead
+    body: str
+    files: list[PublicFileRead]
+
+
+# --- incidents (I9) and attribution (I8) -----------------------------------------------------
+
+
+class IncidentCreate(_In):
+    """Report a suspected leak (anyone signed in)."""
+
+    title: str = Field(min_length=1, max_length=300)
+    description: str = Field(min_length=1, max_length=20_000)
+    council_id: int | None = None
+    item_id: int | None = None
+
+
+class IncidentRead(_Out):
+    """An incident and where it stands."""
+
+    id: int
+    council_id: int | None
+    item_id: int | None
+    title: str
+    description: str
+    state: str
+    reported_by_id: int
+    evidence_sha256: str | None
+    attributed_user_id: int | None
+    attributed_distribution_id: int | None
+    confidence: float | None
+    penalty_provision: str | None
+    outcome: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class IncidentStepRead(_Out):
+    """One recorded step of an incident."""
+
+    id: int
+    state: str
+    note: str
+    actor_id: int
+    created_at: datetime
+
+
+class IncidentDetail(BaseModel):
+    """An incident with its steps."""
+
+    incident: IncidentRead
+    steps: list[IncidentStepRead]
+    can_manage: bool
+
+
+class TriageIn(_In):
+    """The secretariat's triage note."""
+
+    note: str = Field(min_length=1, max_length=20_000)
+
+
+class CloseIn(_In):
+    """How an incident ended and the penalty provision that applies."""
+
+    outcome: str = Field(min_length=1, max_length=20_000)
+    penalty_provision: str | None = Field(default=None, max_length=2000)
+
+
+class FindingRead(BaseModel):
+    """The most likely recipient of a leaked copy, with the evidence (I8)."""
+
+    distribution_id: int | None
+    item_id: int | None
+    recipient_user_id: int | None
+    recipient: str | None
+    organisation: str | None
+    confidence: float
+    explanation: str
+    evidence: list[str]
+    ranked: list[tuple[int, float]]
+
+
+# --- minimality (I10) ------------------------------------------------------------------------
+
+
+class MinimalityRead(_Out):
+    """How minimal a council's designations are (I10): aggregates only, never an item or a person."""
+
+    council_id: int | None
+    council_title: str
+    items: int
+    by_state: dict[str, int]
+    designated_share: float
+    designation_days: list[int]
+    median_days: float | None
+    max_days: int | None
+    expiring_30: int
+    expiring_90: int
+    renewals_accepted: int
+    renewals_rejected: int
+    proposals_accepted: int
+    proposals_rejected: int
+    nondisclosure_requested: int
+    nondisclosure_accepted: int
+    nondisclosure_rejected: int
+    nondisclosure_open: int
+
+
+class PlatformMinimality(BaseModel):
+    """Totals over every council the caller may see, and each council."""
+
+    totals: MinimalityRead
+    councils: list[MinimalityRead]

@@ -1,0 +1,744 @@
+"""HTML pages of controlled information (情報, I1–I11): items, designation votes, incidents, leak
+attribution, the minimality view and the public portal.
+
+Every view parses the form, calls the information service, commits only after the service
+succeeded and shapes the page. Domain refusals come back as a form error with their 4xx status and
+nothing changed (a refusal the service already audited commits that audit entry alone, A1).
+``NotFound`` is never shown as a form error: it propagates to the 404 page (I7: out of scope is
+indistinguishable from missing). Who may see what is decided by ``authz.policies.information``
+inside the services; these pages only ask it what to offer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from banso.accounts import repository as accounts_repo
+from banso.accounts.models import Organization, User
+from banso.authz.guard import require, require_visible
+from banso.authz.permissions import Permission
+from banso.authz.policies import information as policy
+from banso.authz.principal import Principal
+from banso.councils import service as councils
+from banso.councils.models import Matter
+from banso.councils.service import was_audited
+from banso.councils.views import parse_when
+from banso.information import distribution, incidents, interchange, minimality, search, service
+from banso.information.deps import InformationDeps
+from banso.information.endpoints import InfoDeps, attachment, tally, uploads
+from banso.information.models import (
+    BallotState,
+    Category,
+    Handling,
+    ItemState,
+    Provenance,
+    ReasonCode,
+    ScopeKind,
+)
+from banso.kit.clock import JST, as_utc, to_jst
+from banso.kit.errors import BansoError, NotFound, ValidationFailed
+from banso.web.csrf import verify_csrf
+from banso.web.deps import Auth, Ctx, Db
+from banso.web.pages import PageUser
+from banso.web.templating import render, translator_for
+from banso.web.views import localised
+
+router = APIRouter(include_in_schema=False)
+Csrf = Depends(verify_csrf)
+
+# Notices a redirect may ask the next page to show (anything else is ignored).
+NOTICES = frozenset({
+    "created", "held", "version", "proposed", "renewal", "published", "nondisclosure", "voted", "reported",
+    "triaged", "attributed", "closed",
+})
+Short = Annotated[str, Form(max_length=300)]
+Text = Annotated[str, Form(max_length=20_000)]
+Body = Annotated[str, Form(max_length=1_000_000)]
+Choice = Annotated[str, Form(max_length=40)]
+Choices = Annotated[list[str] | None, Form()]
+When = Annotated[str, Form(max_length=40)]
+
+# Form fields named in service messages, shown with the label the form uses (msgids of the templates).
+FIELD_LABELS = {
+    "title": "Title", "summary": "Summary", "body": "Body", "matter": "Matter", "category": "Category",
+    "provenance": "Provenance", "publish_at": "Publication date (JST)", "reason": "Reason",
+    "scope_kind": "Who may read it", "user_ids": "People in scope", "organization_ids": "Organisations in scope",
+    "ends_at": "End of the designation (JST)", "deadline": "Vote deadline (JST)", "handling": "Handling",
+    "files": "Files", "file": "File", "decision": "Your answer", "reason_code": "Reason code", "note": "Note",
+    "outcome": "Outcome", "penalty_provision": "Penalty provision", "description": "What happened",
+    "query": "Search", "data": "File",
+}
+_CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers
+
+
+def _message(request: Request, exc: BansoError) -> str:
+    """Return the reader's half of a bilingual service message, with form labels for field names."""
+    text = exc.message
+    if " / " in text:
+        first, second = text.split(" / ", 1)
+        if _CJK.search(second) and not _CJK.search(first):  # some messages put English first
+            text = f"{second} / {first}"
+    translator = translator_for(request)
+    text = localised(text, translator.locale)
+    if exc.field in FIELD_LABELS:
+        label = translator.gettext(FIELD_LABELS[exc.field])
+        if translator.locale == "ja":
+            text = re.sub(rf"\b{re.escape(exc.field)}\b ?", f"「{label}」", text)
+        else:
+            text = re.sub(rf"\b{re.escape(exc.field)}\b", label, text)
+    return text
+
+
+def _settle(db: Session, exc: BansoError) -> None:
+    """After a refusal: keep the audit entry the service wrote (A1), drop everything else; 404 propagates."""
+    if isinstance(exc, NotFound):
+        raise exc
+    if was_audited(exc):
+        db.commit()
+    else:
+        db.rollback()
+
+
+@contextmanager
+def _unit(db: Session) -> Iterator[None]:
+    """Commit a read the service audited (I8); an audited refusal commits its entry, then propagates."""
+    try:
+        yield
+        db.commit()
+    except BansoError as exc:
+        if was_audited(exc):
+            db.commit()
+        raise
+
+
+def _redirect(url: str, done: str | None = None, anchor: str | None = None) -> RedirectResponse:
+    target = url + (f"?done={done}" if done else "") + (f"#{anchor}" if anchor else "")
+    return RedirectResponse(target, status_code=303)
+
+
+def _notice(done: str | None) -> str | None:
+    return done if done in NOTICES else None
+
+
+def _int_or_none(value: str | None, field: str) -> int | None:
+    text = (value or "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or len(text) > 12:
+        raise ValidationFailed(f"{field} が正しくありません / {field} is not valid", field=field)
+    return int(text)
+
+
+def _ids(values: Sequence[str] | None, field: str) -> list[int]:
+    return [n for n in (_int_or_none(v, field) for v in values or []) if n is not None]
+
+
+def _when_or_none(value: str, field: str, *, end_of_day: bool = False) -> datetime | None:
+    return parse_when(value, field, end_of_day=end_of_day) if value.strip() else None
+
+
+def _people(db: Session, ids: set[int]) -> dict[int, User]:
+    """Return the people named on a page (names and organisations only)."""
+    found = {}
+    for uid in ids:
+        user = accounts_repo.user_by_id(db, uid)
+        if user is not None:
+            found[uid] = user
+    return found
+
+
+def _orgs(db: Session, ids: set[int]) -> dict[int, Organization]:
+    """Return the organisations named on a page."""
+    found = {}
+    for oid in ids:
+        org = accounts_repo.org_by_id(db, oid)
+        if org is not None:
+            found[oid] = org
+    return found
+
+
+def _council_view(db: Session, council_id: int, principal: Principal) -> councils.CouncilView | None:
+    """Return the council's page for a member, else None (a public item's reader need not be one)."""
+    try:
+        return councils.get_council(db, council_id=council_id, actor=principal)
+    except NotFound:
+        return None
+
+
+def _local_input(moment: datetime | None) -> str:
+    """Return a time as the value of a datetime-local input (JST)."""
+    return to_jst(moment).strftime("%Y-%m-%dT%H:%M") if moment else ""
+
+
+def _date_input(moment: datetime | None) -> str:
+    """Return a time as the value of a date input (JST)."""
+    return to_jst(moment).strftime("%Y-%m-%d") if moment else ""
+
+
+def _common(ctx: Ctx) -> dict[str, Any]:
+    now = ctx.clock.now()
+    return {
+        "now": now,
+        "matters": [m.value for m in Matter],
+        "categories": [c.value for c in Category],
+        "provenances": [p.value for p in Provenance],
+        "states": [s.value for s in ItemState],
+        "scope_kinds": [k.value for k in ScopeKind],
+        "handlings": [h.value for h in Handling],
+        "reason_codes": [r.value for r in ReasonCode],
+        "default_ends": _date_input(now + timedelta(days=365)),
+        "default_deadline": _local_input((now + timedelta(days=14)).astimezone(JST).replace(hour=17, minute=0)),
+    }
+
+
+def _designation(*, reason: str, scope_kind: str, user_ids: Sequence[str] | None,
+                 organization_ids: Sequence[str] | None, ends_at: str, deadline: str,
+                 handling: Sequence[str] | None, range_note: str) -> service.DesignationInput:
+    """Return a designation proposal from the form; only the names the chosen scope uses are sent (I3)."""
+    users = _ids(user_ids, "user_ids") if scope_kind == ScopeKind.NAMED else []
+    orgs = _ids(organization_ids, "organization_ids") if scope_kind == ScopeKind.ORGANISATIONS else []
+    return service.DesignationInput(
+        reason=reason, scope_kind=scope_kind, ends_at=parse_when(ends_at, "ends_at", end_of_day=True),
+        user_ids=users, organization_ids=orgs, handling=list(handling or []),
+        deadline=_when_or_none(deadline, "deadline"), range_note=range_note)
+
+
+def _designation_form(prefix: str, *, reason: str, scope_kind: str, user_ids: Sequence[str] | None,
+                      organization_ids: Sequence[str] | None, ends_at: str, deadline: str,
+                      handling: Sequence[str] | None, range_note: str) -> dict[str, Any]:
+    return {f"{prefix}reason": reason, f"{prefix}scope_kind": scope_kind, f"{prefix}user_ids": set(user_ids or []),
+            f"{prefix}organization_ids": set(organization_ids or []), f"{prefix}ends_at": ends_at,
+            f"{prefix}deadline": deadline, f"{prefix}handling": set(handling or []), f"{prefix}range_note": range_note}
+
+
+def _member_orgs(members: Sequence[councils.MemberView]) -> list[Organization]:
+    """Return the organisations taking part in a council (for a scope of organisations)."""
+    seen: dict[int, Organization] = {}
+    for mv in members:
+        seen.setdefault(mv.user.organization.id, mv.user.organization)
+    return sorted(seen.values(), key=lambda o: o.id)
+
+
+# ---------------------------------------------------------------------------------------------
+# The list of items, with what awaits the person's vote
+
+
+@router.get("/information", response_class=HTMLResponse)
+def information_home(request: Request, principal: PageUser, db: Db, ctx: Ctx,
+                     council_id: Annotated[int | None, Query(ge=1, le=2**31)] = None,
+                     state: Annotated[str | None, Query(max_length=16)] = None,
+                     done: str | None = None) -> HTMLResponse:
+    """List the items the person may read (I7), with filters, a search box and the proposals to answer."""
+    chosen = state if state in {s.value for s in ItemState} else None
+    items = service.list_items(db, actor=principal, council_id=council_id, state=chosen)
+    total = service.count_items(db, actor=principal, council_id=council_id)
+    to_vote = [service.get_ballot(db, ballot_id=b.id, actor=principal)
+               for b in service.my_open_ballots(db, actor=principal)]
+    council_list = councils.list_councils(db, actor=principal)
+    return render(request, "information/list.html", {
+        "items": items, "total": total, "to_vote": to_vote, "councils": council_list,
+        "council_by_id": {c.id: c for c in council_list}, "council_id": council_id, "state": chosen,
+        "notice": _notice(done), **_common(ctx),
+    })
+
+
+@router.get("/information/search", response_class=HTMLResponse)
+def search_page(request: Request, principal: PageUser, db: Db, ctx: Ctx,
+                q: Annotated[str, Query(max_length=200)] = "",
+                council_id: Annotated[int | None, Query(ge=1, le=2**31)] = None) -> HTMLResponse:
+    """Search the items the person may read; out-of-scope items never match (I7)."""
+    hits: list[search.SearchHit] = []
+    error = None
+    status = 200
+    if q.strip():
+        try:
+            with _unit(db):
+                hits = search.search_items(db, actor=principal, query=q, council_id=council_id,
+                                           now=ctx.clock.now())
+        except BansoError as exc:
+            _settle(db, exc)
+            error, status = _message(request, exc), exc.status_code
+    council_list = councils.list_councils(db, actor=principal)
+    return render(request, "information/search.html", {
+        "q": q, "hits": hits, "error": error, "councils": council_list, "council_id": council_id,
+        "council_by_id": {c.id: c for c in council_list}, **_common(ctx),
+    }, status=status)
+
+
+# ---------------------------------------------------------------------------------------------
+# Providing an item (I1), optionally with a designation proposal (I3)
+
+
+def _new_page(request: Request, principal: Principal, db: Session, ctx: Ctx, council_id: int, *,
+              form: dict[str, Any] | None = None, error: str | None = None, status: int = 200) -> HTMLResponse:
+    view = councils.get_council(db, council_id=council_id, actor=principal)
+    require_visible(policy.can_contribute(principal, view.standing), "council content")
+    values = form or {"title": "", "summary": "", "body": "", "matter": "", "category": "", "provenance": "",
+                      "is_result": False, "publish_at": "", "designate": False,
+                      **_designation_form("", reason="", scope_kind="named", user_ids=[], organization_ids=[],
+                                          ends_at="", deadline="", handling=["watermark"], range_note="")}
+    return render(request, "information/new.html", {
+        "council": view.council, "members": view.members, "member_orgs": _member_orgs(view.members),
+        "form": values, "error": error, "max_mb": service_max_mb(), **_common(ctx),
+    }, status=status)
+
+
+def service_max_mb() -> int:
+    """Return the per-file upload cap in MB (shown next to file inputs)."""
+    from banso.information.deps import MAX_FILE_BYTES
+
+    return MAX_FILE_BYTES // (1024 * 1024)
+
+
+@router.get("/councils/{council_id}/information/new", response_class=HTMLResponse)
+def new_item_form(council_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx) -> HTMLResponse:
+    """Show the form to provide an item to the council, with an optional designation proposal."""
+    return _new_page(request, principal, db, ctx, council_id)
+
+
+@router.post("/councils/{council_id}/information", response_class=HTMLResponse, dependencies=[Csrf])
+def create_item(
+    council_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx, deps: InfoDeps,
+    title: Short = "", summary: Annotated[str, Form(max_length=5000)] = "", body: Body = "",
+    matter: Choice = "", category: Choice = "", provenance: Choice = "",
+    is_result: Annotated[str, Form(max_length=8)] = "", publish_at: When = "",
+    files: Annotated[list[UploadFile] | None, File()] = None,
+    designate: Annotated[str, Form(max_length=8)] = "", reason: Annotated[str, Form(max_length=5000)] = "",
+    scope_kind: Choice = "", user_ids: Choices = None, organization_ids: Choices = None,
+    ends_at: When = "", deadline: When = "", handling: Choices = None,
+    range_note: Annotated[str, Form(max_length=5000)] = "",
+) -> Response:
+    """Provide an item (multipart). With a designation proposal it is held until everyone answers (I4)."""
+    form = {"title": title, "summary": summary, "body": body, "matter": matter, "category": category,
+            "provenance": provenance, "is_result": is_result == "yes", "publish_at": publish_at,
+            "designate": designate == "yes",
+            **_designation_form("", reason=reason, scope_kind=scope_kind, user_ids=user_ids,
+                                organization_ids=organization_ids, ends_at=ends_at, deadline=deadline,
+                                handling=handling, range_note=range_note)}
+    try:
+        proposal = _designation(reason=reason, scope_kind=scope_kind, user_ids=user_ids,
+                                organization_ids=organization_ids, ends_at=ends_at, deadline=deadline,
+                                handling=handling, range_note=range_note) if designate == "yes" else None
+        item = service.create_item(
+            db, deps, council_id=council_id, actor=principal, now=ctx.clock.now(), title=title,
+            summary=summary.replace("\r\n", "\n"), body=body.replace("\r\n", "\n"), matter=matter,
+            category=category, provenance=provenance, is_result=is_result == "yes",
+            publish_at=_when_or_none(publish_at, "publish_at"), files=uploads(files), designation=proposal)
+    except BansoError as exc:
+        _settle(db, exc)
+        return _new_page(request, principal, db, ctx, council_id, form=form, error=_message(request, exc),
+                         status=exc.status_code)
+    db.commit()
+    return _redirect(f"/information/items/{item.id}", "held" if item.state == ItemState.HELD else "created")
+
+
+# ---------------------------------------------------------------------------------------------
+# The item page
+
+
+def _item_page(request: Request, principal: Principal, db: Session, ctx: Ctx, deps: InformationDeps,
+               item_id: int, *, version: int | None = None, error: str | None = None, error_at: str | None = None,
+               notice: str | None = None, status: int = 200, form: dict[str, Any] | None = None) -> HTMLResponse:
+    now = ctx.clock.now()
+    with _unit(db):  # I8: the read is audited, even when the page shows a refused form
+        view = service.read_item(db, deps, item_id=item_id, actor=principal, now=now, version=version)
+    item = view.item
+    council_view = _council_view(db, item.council_id, principal)
+    members = council_view.members if council_view is not None and view.can_manage else []
+    scope_users = set(view.scope.user_ids) if view.scope else set()
+    scope_orgs = set(view.scope.organization_ids) if view.scope else set()
+    people = _people(db, {item.provider_id} | {v.created_by_id for v in view.versions}
+                     | {f.uploaded_by_id for f in view.files} | {b.proposed_by_id for b in view.ballots} | scope_users)
+    open_ballot = next((b for b in view.ballots if b.state == BallotState.OPEN), None)
+    no_download = bool(distribution.NO_DOWNLOAD & set(view.handling)) and item.provider_id != principal.user_id
+    may_change = view.can_manage and open_ballot is None
+    may_nondisclose = (council_view is not None and open_ballot is None and item.is_result
+                       and item.state == ItemState.SCHEDULED
+                       and policy.can_request_nondisclosure(principal, council_view.standing))
+    shown = version or item.current_version
+    return render(request, "information/item.html", {
+        "view": view, "item": item, "council": council_view.council if council_view else None,
+        "people": people, "orgs": _orgs(db, scope_orgs | {item.provider_org_id}), "members": members,
+        "member_orgs": _member_orgs(members), "open_ballot": open_ballot, "no_download": no_download,
+        "shown_version": shown, "files_shown": [f for f in view.files if f.version == shown],
+        "older_files": [f for f in view.files if f.version != shown],
+        "may_propose": may_change and item.state in (ItemState.COUNCIL, ItemState.SCHEDULED),
+        "may_renew": may_change and item.state == ItemState.DESIGNATED,
+        "may_publish": may_change and item.state in (ItemState.COUNCIL, ItemState.SCHEDULED),
+        "may_nondisclose": may_nondisclose, "max_mb": service_max_mb(),
+        "error": error, "error_at": error_at, "notice": notice, "form": form or {}, **_common(ctx),
+    }, status=status)
+
+
+def _item_error(request: Request, principal: Principal, db: Session, ctx: Ctx, deps: InformationDeps, item_id: int,
+                exc: BansoError, where: str, form: dict[str, Any] | None = None) -> HTMLResponse:
+    _settle(db, exc)
+    return _item_page(request, principal, db, ctx, deps, item_id, error=_message(request, exc), error_at=where,
+                      status=exc.status_code, form=form)
+
+
+@router.get("/information/items/{item_id}", response_class=HTMLResponse)
+def item_page(item_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx, deps: InfoDeps,
+              version: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
+              done: str | None = None) -> HTMLResponse:
+    """Show an item the person may read: metadata, provenance, designation, body, versions and files."""
+    return _item_page(request, principal, db, ctx, deps, item_id, version=version, notice=_notice(done))
+
+
+@router.get("/information/items/{item_id}/files/{file_id}")
+def download_file(item_id: int, file_id: int, principal: PageUser, db: Db, ctx: Ctx, deps: InfoDeps) -> Response:
+    """Download a file; a non-public copy is stamped for the person, recorded and audited (I8)."""
+    with _unit(db):
+        copy = distribution.download_file(db, deps, item_id=item_id, file_id=file_id, actor=principal,
+                                          now=ctx.clock.now())
+    return attachment(copy.filename, copy.content_type, copy.data)
+
+
+@router.get("/information/items/{item_id}/body.txt")
+def download_body(item_id: int, principal: PageUser, db: Db, ctx: Ctx, deps: InfoDeps) -> Response:
+    """Download the body as text, fingerprinted for the person when non-public (I8)."""
+    with _unit(db):
+        copy = distribution.download_body(db, deps, item_id=item_id, actor=principal, now=ctx.clock.now())
+    return attachment(copy.filename, copy.content_type, copy.data)
+
+
+@router.get("/information/items/{item_id}/export")
+def export_item(item_id: int, principal: PageUser, db: Db, ctx: Ctx, deps: InfoDeps,
+                format: Annotated[str, Query(pattern="^(misp|stix)$")] = "misp") -> Response:
+    """Download the item as a MISP event or a STIX 2.1 bundle (audited when non-public)."""
+    import json
+
+    with _unit(db):
+        document = interchange.export_interchange(db, deps, item_id=item_id, actor=principal, now=ctx.clock.now(),
+                                                  fmt=format)
+    data = json.dumps(document, ensure_ascii=False, indent=2).encode()
+    return attachment(f"item-{item_id}-{format}.json", "application/json", data)
+
+
+@router.post("/information/items/{item_id}/versions", response_class=HTMLResponse, dependencies=[Csrf])
+def add_version(item_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx, deps: InfoDeps,
+                body: Body = "", note: Annotated[str, Form(max_length=500)] = "",
+                files: Annotated[list[UploadFile] | None, File()] = None) -> Response:
+    """Add a new version (body and files); earlier versions stay readable."""
+    try:
+        service.add_version(db, deps, item_id=item_id, actor=principal, now=ctx.clock.now(),
+                            body=body.replace("\r\n", "\n"), note=note, files=uploads(files))
+    except BansoError as exc:
+        return _item_error(request, principal, db, ctx, deps, item_id, exc, "version",
+                           {"version_body": body, "version_note": note})
+    db.commit()
+    return _redirect(f"/information/items/{item_id}", "version")
+
+
+@router.post("/information/items/{item_id}/designation", response_class=HTMLResponse, dependencies=[Csrf])
+def propose_designation(
+    item_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx, deps: InfoDeps,
+    reason: Annotated[str, Form(max_length=5000)] = "", scope_kind: Choice = "", user_ids: Choices = None,
+    organization_ids: Choices = None, ends_at: When = "", deadline: When = "", handling: Choices = None,
+    range_note: Annotated[str, Form(max_length=5000)] = "",
+) -> Response:
+    """Propose designating the item (I3): reason, scope, a fixed end, handling, a vote deadline."""
+    fields: dict[str, Any] = {"reason": reason, "scope_kind": scope_kind, "user_ids": user_ids,
+                              "organization_ids": organization_ids, "ends_at": ends_at, "deadline": deadline,
+                              "handling": handling, "range_note": range_note}
+    try:
+        ballot = service.propose_designation(db, item_id=item_id, actor=principal, now=ctx.clock.now(),
+                                             designation=_designation(**fields))
+    except BansoError as exc:
+        return _item_error(request, principal, db, ctx, deps, item_id, exc, "designation",
+                           _designation_form("d_", **fields))
+    db.commit()
+    return _redirect(f"/information/ballots/{ballot.id}", "proposed")
+
+
+@router.post("/information/items/{item_id}/renewal", response_class=HTMLResponse, dependencies=[Csrf])
+def propose_renewal(item_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx, deps: InfoDeps,
+                    ends_at: When = "", reason: Annotated[str, Form(max_length=5000)] = "",
+                    deadline: When = "") -> Response:
+    """Propose renewing the designation with a new fixed end; unanimity again (I5)."""
+    try:
+        ballot = service.propose_renewal(db, item_id=item_id, actor=principal, now=ctx.clock.now(),
+                                         ends_at=parse_when(ends_at, "ends_at", end_of_day=True), reason=reason,
+                                         deadline=_when_or_none(deadline, "deadline"))
+    except BansoError as exc:
+        return _item_error(request, principal, db, ctx, deps, item_id, exc, "renewal",
+                           {"r_ends_at": ends_at, "r_reason": reason, "r_deadline": deadline})
+    db.commit()
+    return _redirect(f"/information/ballots/{ballot.id}", "renewal")
+
+
+@router.post("/information/items/{item_id}/publish", response_class=HTMLResponse, dependencies=[Csrf])
+def publish_now(item_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx, deps: InfoDeps) -> Response:
+    """Publish the item now (provider or secretariat; not while a vote is open, I6)."""
+    try:
+        service.publish_now(db, item_id=item_id, actor=principal, now=ctx.clock.now())
+    except BansoError as exc:
+        return _item_error(request, principal, db, ctx, deps, item_id, exc, "publish")
+    db.commit()
+    return _redirect(f"/information/items/{item_id}", "published")
+
+
+@router.post("/information/items/{item_id}/nondisclosure", response_class=HTMLResponse, dependencies=[Csrf])
+def request_nondisclosure(item_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx, deps: InfoDeps,
+                          reason_code: Choice = "",
+                          reason: Annotated[str, Form(max_length=5000)] = "") -> Response:
+    """Ask to withhold a research result (非公開要請, ministry officers; decided unanimously, I6)."""
+    try:
+        ballot = service.request_nondisclosure(db, item_id=item_id, actor=principal, now=ctx.clock.now(),
+                                               reason_code=reason_code, reason=reason)
+    except BansoError as exc:
+        return _item_error(request, principal, db, ctx, deps, item_id, exc, "nondisclosure",
+                           {"n_reason_code": reason_code, "n_reason": reason})
+    db.commit()
+    return _redirect(f"/information/ballots/{ballot.id}", "nondisclosure")
+
+
+# ---------------------------------------------------------------------------------------------
+# A proposal and its vote (I4)
+
+
+def _ballot_page(request: Request, principal: Principal, db: Session, ctx: Ctx, ballot_id: int, *,
+                 error: str | None = None, notice: str | None = None, status: int = 200,
+                 form: dict[str, Any] | None = None) -> HTMLResponse:
+    now = ctx.clock.now()
+    view = service.get_ballot(db, ballot_id=ballot_id, actor=principal)
+    ballot = view.ballot
+    council_view = _council_view(db, ballot.council_id, principal)
+    scope_users = set(view.scope.user_ids) if view.scope else set()
+    scope_orgs = set(view.scope.organization_ids) if view.scope else set()
+    people = _people(db, {v.user_id for v in view.votes} | {ballot.proposed_by_id} | scope_users)
+    open_now = ballot.state == BallotState.OPEN and now < as_utc(ballot.deadline)
+    return render(request, "information/ballot.html", {
+        "view": view, "ballot": ballot, "council": council_view.council if council_view else None,
+        "people": people, "orgs": _orgs(db, scope_orgs), "tally": tally(view.votes), "open_now": open_now,
+        "may_vote": open_now and view.my_vote is not None and view.my_vote.decision == "pending",
+        "error": error, "notice": notice, "form": form or {}, **_common(ctx),
+    }, status=status)
+
+
+@router.get("/information/ballots/{ballot_id}", response_class=HTMLResponse)
+def ballot_page(ballot_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+                done: str | None = None) -> HTMLResponse:
+    """Show a proposal (title, summary, reason, scope, period, handling, votes) — never the content (I4)."""
+    return _ballot_page(request, principal, db, ctx, ballot_id, notice=_notice(done))
+
+
+@router.post("/information/ballots/{ballot_id}/vote", response_class=HTMLResponse, dependencies=[Csrf])
+def vote(ballot_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx, decision: Choice = "",
+         reason: Annotated[str, Form(max_length=5000)] = "") -> Response:
+    """Accept, or object with a reason; one objection rejects, a late answer is refused (I4)."""
+    try:
+        service.vote(db, ballot_id=ballot_id, actor=principal, now=ctx.clock.now(), decision=decision,
+                     reason=reason)
+    except BansoError as exc:
+        _settle(db, exc)
+        return _ballot_page(request, principal, db, ctx, ballot_id, error=_message(request, exc),
+                            status=exc.status_code, form={"decision": decision, "reason": reason})
+    db.commit()
+    return _redirect(f"/information/ballots/{ballot_id}", "voted")
+
+
+# ---------------------------------------------------------------------------------------------
+# Incidents (I9)
+
+
+def _incidents_page(request: Request, principal: Principal, db: Session, ctx: Ctx, *,
+                    error: str | None = None, status: int = 200, form: dict[str, Any] | None = None) -> HTMLResponse:
+    rows = incidents.list_incidents(db, actor=principal)
+    council_list = councils.list_councils(db, actor=principal)
+    return render(request, "information/incidents.html", {
+        "incidents": rows, "councils": council_list, "council_by_id": {c.id: c for c in council_list},
+        "people": _people(db, {i.reported_by_id for i in rows}), "error": error, "form": form or {},
+        **_common(ctx),
+    }, status=status)
+
+
+@router.get("/information/incidents", response_class=HTMLResponse)
+def incidents_page(request: Request, principal: PageUser, db: Db, ctx: Ctx) -> HTMLResponse:
+    """List the incidents the person reported or works on, with the form to report one."""
+    return _incidents_page(request, principal, db, ctx)
+
+
+@router.post("/information/incidents", response_class=HTMLResponse, dependencies=[Csrf])
+def report_incident(request: Request, principal: PageUser, db: Db, ctx: Ctx, title: Short = "",
+                    description: Text = "", council_id: Annotated[str, Form(max_length=12)] = "",
+                    item_id: Annotated[str, Form(max_length=12)] = "") -> Response:
+    """Report a suspected leak (anyone signed in, I9)."""
+    form = {"title": title, "description": description, "council_id": council_id, "item_id": item_id}
+    try:
+        row = incidents.report_incident(db, actor=principal, now=ctx.clock.now(), title=title,
+                                        description=description.replace("\r\n", "\n"),
+                                        council_id=_int_or_none(council_id, "council_id"),
+                                        item_id=_int_or_none(item_id, "item_id"))
+    except BansoError as exc:
+        _settle(db, exc)
+        return _incidents_page(request, principal, db, ctx, error=_message(request, exc), status=exc.status_code,
+                               form=form)
+    db.commit()
+    return _redirect(f"/information/incidents/{row.id}", "reported")
+
+
+def _incident_page(request: Request, principal: Principal, db: Session, ctx: Ctx, incident_id: int, *,
+                   error: str | None = None, error_at: str | None = None, notice: str | None = None,
+                   status: int = 200, form: dict[str, Any] | None = None) -> HTMLResponse:
+    view = incidents.get_incident(db, incident_id=incident_id, actor=principal)
+    row = view.incident
+    ids = {row.reported_by_id} | {s.actor_id for s in view.steps}
+    if row.attributed_user_id is not None:
+        ids.add(row.attributed_user_id)
+    council_view = _council_view(db, row.council_id, principal) if row.council_id else None
+    return render(request, "information/incident.html", {
+        "view": view, "incident": row, "people": _people(db, ids),
+        "council": council_view.council if council_view else None, "default_penalty": incidents.DEFAULT_PENALTY,
+        "error": error, "error_at": error_at, "notice": notice, "form": form or {}, "max_mb": service_max_mb(),
+        **_common(ctx),
+    }, status=status)
+
+
+def _incident_error(request: Request, principal: Principal, db: Session, ctx: Ctx, incident_id: int,
+                    exc: BansoError, where: str, form: dict[str, Any] | None = None) -> HTMLResponse:
+    _settle(db, exc)
+    return _incident_page(request, principal, db, ctx, incident_id, error=_message(request, exc), error_at=where,
+                          status=exc.status_code, form=form)
+
+
+@router.get("/information/incidents/{incident_id}", response_class=HTMLResponse)
+def incident_page(incident_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+                  done: str | None = None) -> HTMLResponse:
+    """Show an incident and its steps; the secretariat triages, attributes and closes it here."""
+    return _incident_page(request, principal, db, ctx, incident_id, notice=_notice(done))
+
+
+@router.post("/information/incidents/{incident_id}/triage", response_class=HTMLResponse, dependencies=[Csrf])
+def triage_incident(incident_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+                    note: Text = "") -> Response:
+    """Record the triage of a reported incident."""
+    try:
+        incidents.triage_incident(db, incident_id=incident_id, actor=principal, now=ctx.clock.now(),
+                                  note=note.replace("\r\n", "\n"))
+    except BansoError as exc:
+        return _incident_error(request, principal, db, ctx, incident_id, exc, "triage", {"note": note})
+    db.commit()
+    return _redirect(f"/information/incidents/{incident_id}", "triaged")
+
+
+@router.post("/information/incidents/{incident_id}/attribute", response_class=HTMLResponse, dependencies=[Csrf])
+def attribute_incident(incident_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+                       file: Annotated[UploadFile | None, File()] = None) -> Response:
+    """Attribute the leaked copy to the recipient it was issued to (I8, I9)."""
+    try:
+        incidents.attribute_incident(db, incident_id=incident_id, actor=principal, now=ctx.clock.now(),
+                                     data=file.file.read() if file is not None else b"",
+                                     filename=file.filename if file is not None else None)
+    except BansoError as exc:
+        return _incident_error(request, principal, db, ctx, incident_id, exc, "attribute")
+    db.commit()
+    return _redirect(f"/information/incidents/{incident_id}", "attributed")
+
+
+@router.post("/information/incidents/{incident_id}/close", response_class=HTMLResponse, dependencies=[Csrf])
+def close_incident(incident_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+                   outcome: Text = "", penalty_provision: Annotated[str, Form(max_length=2000)] = "") -> Response:
+    """Close the incident with its outcome and the penalty provision (default: Art. 62(7) duty)."""
+    try:
+        incidents.close_incident(db, incident_id=incident_id, actor=principal, now=ctx.clock.now(),
+                                 outcome=outcome.replace("\r\n", "\n"), penalty_provision=penalty_provision or None)
+    except BansoError as exc:
+        return _incident_error(request, principal, db, ctx, incident_id, exc, "close",
+                               {"outcome": outcome, "penalty_provision": penalty_provision})
+    db.commit()
+    return _redirect(f"/information/incidents/{incident_id}", "closed")
+
+
+# ---------------------------------------------------------------------------------------------
+# Leak attribution (I8)
+
+
+@router.get("/information/leak", response_class=HTMLResponse)
+def leak_page(request: Request, principal: PageUser, ctx: Ctx) -> HTMLResponse:
+    """Show the form to attribute a leaked copy (auditors)."""
+    require(principal, Permission.AUDIT_LOG_READ)
+    return render(request, "information/leak.html", {"finding": None, "error": None, "form": {},
+                                                      "max_mb": service_max_mb(), **_common(ctx)})
+
+
+@router.post("/information/leak", response_class=HTMLResponse, dependencies=[Csrf])
+def attribute_leak(request: Request, principal: PageUser, db: Db, ctx: Ctx,
+                   file: Annotated[UploadFile | None, File()] = None,
+                   item_id: Annotated[str, Form(max_length=12)] = "") -> HTMLResponse:
+    """Trace a leaked copy or excerpt to its most likely recipient, with a confidence (audited)."""
+    require(principal, Permission.AUDIT_LOG_READ)
+    data = file.file.read() if file is not None else b""
+    finding = None
+    people: dict[int, User] = {}
+    try:
+        if not data:
+            raise ValidationFailed("ファイルを選択してください / choose the leaked file", field="file")
+        finding = distribution.attribute(db, data=data, filename=file.filename if file else None,
+                                         item_id=_int_or_none(item_id, "item_id"), actor_label=principal.label,
+                                         actor_id=principal.user_id, now=ctx.clock.now())
+    except BansoError as exc:
+        _settle(db, exc)
+        return render(request, "information/leak.html", {
+            "finding": None, "error": _message(request, exc), "form": {"item_id": item_id},
+            "max_mb": service_max_mb(), **_common(ctx)}, status=exc.status_code)
+    db.commit()
+    if finding.user_id is not None:
+        people = _people(db, {finding.user_id})
+    return render(request, "information/leak.html", {
+        "finding": finding, "people": people, "filename": file.filename if file else "", "error": None,
+        "form": {"item_id": item_id}, "max_mb": service_max_mb(), **_common(ctx)})
+
+
+# ---------------------------------------------------------------------------------------------
+# The minimality view (I10)
+
+
+@router.get("/information/minimality", response_class=HTMLResponse)
+def minimality_page(request: Request, principal: PageUser, db: Db, ctx: Ctx) -> HTMLResponse:
+    """Show per council how minimal designation is: share designated, periods, expiring, decisions."""
+    totals, reports = minimality.platform_minimality(db, actor=principal, now=ctx.clock.now())
+    return render(request, "information/minimality.html", {
+        "totals": totals, "reports": reports, **_common(ctx),
+    })
+
+
+# ---------------------------------------------------------------------------------------------
+# The public portal (I6): no login
+
+
+@router.get("/public", response_class=HTMLResponse)
+def public_portal(request: Request, auth: Auth, db: Db, ctx: Ctx) -> HTMLResponse:
+    """List the published results (anyone, no login)."""
+    return render(request, "information/public_list.html", {"items": service.public_items(db), **_common(ctx)})
+
+
+@router.get("/public/items/{item_id}", response_class=HTMLResponse)
+def public_item(item_id: int, request: Request, auth: Auth, db: Db, ctx: Ctx, deps: InfoDeps) -> HTMLResponse:
+    """Show a published result with its files (anyone; anything unpublished is 404)."""
+    # Read as nobody: the portal shows published content only, whoever asks.
+    view = service.read_item(db, deps, item_id=item_id, actor=None, now=ctx.clock.now())
+    return render(request, "information/public_item.html", {
+        "view": view, "item": view.item, "people": _people(db, {view.item.provider_id}),
+        "orgs": _orgs(db, {view.item.provider_org_id}), **_common(ctx),
+    })
+
+
+@router.get("/public/items/{item_id}/files/{file_id}")
+def public_file(item_id: int, file_id: int, db: Db, ctx: Ctx, deps: InfoDeps) -> Response:
+    """Download a published file (anyone)."""
+    copy = distribution.download_file(db, deps, item_id=item_id, file_id=file_id, actor=None, now=ctx.clock.now())
+    return attachment(copy.filename, copy.content_type, copy.data)
+

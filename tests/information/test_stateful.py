@@ -1,0 +1,304 @@
+"""Model-based test of the designation lifecycle with a controllable clock (I2–I7).
+
+A small independent model tracks what every item *should* be (council-shared, held, designated,
+public) and who should read it. After every step, for every item and every person (the four
+voters, an outsider, a member without a second factor, and an anonymous visitor), every read path
+— item page service, body download, file download, list, count, search, MISP/STIX export — must
+give exactly the model's answer. So no out-of-scope person reaches content through any path, and
+designations lapse by themselves when the clock passes their end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from banso.authz.principal import Principal
+from banso.councils import service as councils
+from banso.information import distribution, interchange, service
+from banso.information.deps import InformationDeps
+from banso.information.models import Ballot, Item, ItemFile
+from banso.kit.clock import FakeClock
+from banso.kit.errors import BansoError, Conflict, NotFound
+from banso.leak.pdf import make_sample_pdf
+from tests.conftest import Factory, Person
+
+VOTERS = ("officer", "p0", "p1", "p2")  # officer = secretariat, p0 = chair, p1/p2 members
+VIEWERS = (*VOTERS, "outsider", "p1-no-2fa", "anonymous")
+PDF = make_sample_pdf("検証資料", ["第一段落", "第二段落"])
+
+
+@dataclass
+class Open:
+    """An open ballot in the model."""
+
+    ballot_id: int
+    kind: str  # designation / renewal
+    deadline: datetime
+    votes: dict[str, str]  # voter -> pending/accept/object
+    scope: tuple[str, frozenset[str]]  # (kind, names or org keys)
+    ends_at: datetime
+
+
+@dataclass
+class ModelItem:
+    """What one item should be."""
+
+    item_id: int
+    provider: str
+    is_result: bool
+    state: str
+    scope: tuple[str, frozenset[str]] | None = None  # in force
+    ends_at: datetime | None = None
+    ballot: Open | None = None
+    readers_seen: set[str] = field(default_factory=set)
+
+    def rest_state(self) -> str:
+        return "public" if self.is_result else "council"
+
+
+def test_no_out_of_scope_read_path_after_any_step(db: Session, factory: Factory, clock: FakeClock,
+                                                  deps: InformationDeps) -> None:
+    from tests.councils.conftest import establish
+
+    cast = establish(factory, db, clock)
+    extra = factory.person(roles=("industry",))
+    councils.invite(db, council_id=cast.council.id, actor=cast.officer.principal(), now=clock.now(),
+                    user_id=extra.user.id, role="member", deadline=clock.now() + timedelta(days=7))
+    councils.consent(db, council_id=cast.council.id, actor=extra.principal(), now=clock.now(), decision="consent")
+    councils.sign_pledge(db, council_id=cast.council.id, actor=extra.principal(), now=clock.now(),
+                         bylaws_version=cast.council.bylaws_version)
+    people: dict[str, Person] = {"officer": cast.officer, "p0": cast.researcher, "p1": cast.company, "p2": extra,
+                                 "outsider": cast.outsider}
+    orgs = {name: people[name].user.organization_id for name in VOTERS}
+    db.flush()
+    start = clock.now()
+
+    def principal(name: str) -> Principal | None:
+        if name == "anonymous":
+            return None
+        if name == "p1-no-2fa":
+            return people["p1"].principal(mfa=False)
+        return people[name].principal()
+
+    class DesignationMachine(RuleBasedStateMachine):
+        items = Bundle("items")
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.savepoint = db.begin_nested()
+            self.clock = FakeClock(start)
+            self.model: dict[int, ModelItem] = {}
+
+        def teardown(self) -> None:
+            self.savepoint.rollback()
+
+        # --- the model's access rule, written from DESIGN I2–I7, not from the policy module ---
+        def expected_readers(self, m: ModelItem) -> set[str]:
+            if m.state == "public":
+                return set(VIEWERS)
+            members = set(VOTERS)  # all pledged, with 2FA
+            if m.state in ("council", "scheduled", "withheld"):
+                return members
+            if m.state == "held":
+                return {m.provider, "officer"}
+            assert m.state == "designated" and m.scope is not None
+            kind, names = m.scope
+            if kind == "all":
+                return members
+            if kind == "named":
+                return names | {m.provider}
+            return {n for n in VOTERS if orgs[n] in {orgs[o] for o in names}} | {m.provider}
+
+        # --- rules ---
+        @initialize()
+        def nothing(self) -> None:
+            pass
+
+        @rule(target=items, provider=st.sampled_from(VOTERS), is_result=st.booleans(),
+              designate=st.booleans(), scope=st.sampled_from(["all", "named", "organisations"]),
+              names=st.sets(st.sampled_from(VOTERS), min_size=1, max_size=2), days=st.integers(3, 400))
+        def create(self, provider: str, is_result: bool, designate: bool, scope: str, names: set[str],
+                   days: int) -> int:
+            now = self.clock.now()
+            spec = self._spec(scope, names, now + timedelta(days=days), now + timedelta(days=2)) if designate else None
+            item = service.create_item(
+                db, deps, council_id=cast.council.id, actor=people[provider].principal(), now=now,
+                title=f"項目 {len(self.model)}", summary="概要", body=f"本文 {len(self.model)}",
+                matter="useful_information", category="research_result" if is_result else "other",
+                provenance="participant", is_result=is_result, designation=spec,
+                files=[service.Upload("a.pdf", "application/pdf", PDF)])
+            m = ModelItem(item_id=item.id, provider=provider, is_result=is_result, state="held" if designate
+                          else ("public" if is_result else "council"))
+            if spec is not None:
+                self._open(m, "designation", scope, names, spec)
+            self.model[item.id] = m
+            return item.id
+
+        def _spec(self, scope: str, names: set[str], ends_at: datetime,
+                  deadline: datetime) -> service.DesignationInput:
+            return service.DesignationInput(
+                reason="理由", scope_kind=scope, ends_at=ends_at, deadline=deadline,
+                user_ids=[people[n].user.id for n in sorted(names)] if scope == "named" else [],
+                organization_ids=sorted({orgs[n] for n in names}) if scope == "organisations" else [])
+
+        def _open(self, m: ModelItem, kind: str, scope: str, names: set[str],
+                  spec: service.DesignationInput) -> None:
+            ballot = db.scalar(select(Ballot).where(Ballot.item_id == m.item_id, Ballot.state == "open"))
+            assert ballot is not None
+            votes = {v: "pending" for v in VOTERS}
+            votes[m.provider] = "accept"
+            assert spec.deadline is not None
+            m.ballot = Open(ballot.id, kind, spec.deadline, votes, (scope, frozenset(names) if scope != "all"
+                                                                     else frozenset()), spec.ends_at)
+
+        @rule(item_id=items, voter=st.sampled_from(VOTERS), accept=st.booleans())
+        def vote(self, item_id: int, voter: str, accept: bool) -> None:
+            m = self.model[item_id]
+            if m.ballot is None:
+                return
+            b = m.ballot
+            now = self.clock.now()
+            try:
+                service.vote(db, ballot_id=b.ballot_id, actor=people[voter].principal(), now=now,
+                             decision="accept" if accept else "object", reason=None if accept else "反対")
+            except Conflict:
+                assert now >= b.deadline or b.votes[voter] != "pending"
+                return
+            assert now < b.deadline and b.votes[voter] == "pending"
+            b.votes[voter] = "accept" if accept else "object"
+            if not accept:
+                self._reject(m)
+            elif all(v == "accept" for v in b.votes.values()):
+                self._accept(m)
+
+        @rule(item_id=items)
+        def everyone_accepts(self, item_id: int) -> None:
+            m = self.model[item_id]
+            if m.ballot is None:
+                return
+            for voter, decision in list(m.ballot.votes.items()):
+                if decision == "pending" and m.ballot is not None:
+                    self.vote(item_id, voter, True)
+
+        def _accept(self, m: ModelItem) -> None:
+            assert m.ballot is not None
+            m.state, m.scope, m.ends_at = "designated", m.ballot.scope, m.ballot.ends_at
+            m.ballot = None
+
+        def _reject(self, m: ModelItem) -> None:
+            assert m.ballot is not None
+            if m.ballot.kind == "designation":
+                m.state = m.rest_state()
+            m.ballot = None
+
+        @rule(days=st.integers(1, 200), hours=st.integers(0, 23))
+        def advance(self, days: int, hours: int) -> None:
+            self.clock.advance(days=days, hours=hours)
+
+        @rule()
+        def run_job(self) -> None:
+            now = self.clock.now()
+            service.run_due_information(db, now=now)
+            for m in self.model.values():
+                if m.ballot is not None and now >= m.ballot.deadline:
+                    self._reject(m)  # a missing answer at the deadline rejects (I4)
+                if m.state == "designated" and m.ends_at is not None and m.ends_at <= now:
+                    m.state, m.scope, m.ends_at = m.rest_state(), None, None  # lapse (I5)
+                    m.ballot = None
+
+        @rule(item_id=items, scope=st.sampled_from(["all", "named", "organisations"]),
+              names=st.sets(st.sampled_from(VOTERS), min_size=1, max_size=2), days=st.integers(3, 400))
+        def propose(self, item_id: int, scope: str, names: set[str], days: int) -> None:
+            m = self.model[item_id]
+            if m.state != "council" or m.ballot is not None:
+                return
+            now = self.clock.now()
+            spec = self._spec(scope, names, now + timedelta(days=days), now + timedelta(days=2))
+            service.propose_designation(db, item_id=item_id, actor=people[m.provider].principal(), now=now,
+                                        designation=spec)
+            m.state = "held"
+            self._open(m, "designation", scope, names, spec)
+
+        @rule(item_id=items, days=st.integers(1, 300))
+        def renew(self, item_id: int, days: int) -> None:
+            m = self.model[item_id]
+            now = self.clock.now()
+            if m.state != "designated" or m.ballot is not None or m.ends_at is None:
+                return
+            if m.ends_at - now < timedelta(hours=3):
+                return
+            deadline = now + min(timedelta(days=2), (m.ends_at - now) / 2)
+            if deadline < now + timedelta(hours=1):
+                return
+            ends_at = m.ends_at + timedelta(days=days)
+            service.propose_renewal(db, item_id=item_id, actor=people[m.provider].principal(), now=now,
+                                    ends_at=ends_at, reason="延長", deadline=deadline)
+            ballot = db.scalar(select(Ballot).where(Ballot.item_id == item_id, Ballot.state == "open"))
+            assert ballot is not None and m.scope is not None
+            votes = {v: "pending" for v in VOTERS}
+            votes[m.provider] = "accept"
+            m.ballot = Open(ballot.id, "renewal", deadline, votes, m.scope, ends_at)
+
+        # --- the invariant: every path agrees with the model for every person ---
+        @invariant()
+        def every_path_agrees(self) -> None:
+            now = self.clock.now()
+            for viewer in VIEWERS:
+                who = principal(viewer)
+                listed = {i.id for i in service.list_items(db, actor=who, council_id=cast.council.id, limit=10_000)}
+                count = service.count_items(db, actor=who, council_id=cast.council.id)
+                expected_ids = {i for i, m in self.model.items() if viewer in self.expected_readers(m)}
+                assert listed == expected_ids, (viewer, listed, expected_ids)
+                assert count == len(expected_ids)
+                for item_id, m in self.model.items():
+                    assert db.get(Item, item_id).state == m.state, (item_id, m)  # type: ignore[union-attr]
+                    allowed = viewer in self.expected_readers(m)
+                    for path in (self._page, self._body, self._file, self._export):
+                        assert path(item_id, who, now) == allowed, (path.__name__, viewer, m)
+
+        def _page(self, item_id: int, who: Principal | None, now: datetime) -> bool:
+            return _reaches(lambda: service.read_item(db, deps, item_id=item_id, actor=who, now=now))
+
+        def _body(self, item_id: int, who: Principal | None, now: datetime) -> bool:
+            return _reaches(lambda: distribution.download_body(db, deps, item_id=item_id, actor=who, now=now))
+
+        def _file(self, item_id: int, who: Principal | None, now: datetime) -> bool:
+            file_id = db.scalar(select(ItemFile.id).where(ItemFile.item_id == item_id))
+            assert file_id is not None
+            return _reaches(lambda: distribution.download_file(db, deps, item_id=item_id, file_id=file_id,
+                                                               actor=who, now=now))
+
+        def _export(self, item_id: int, who: Principal | None, now: datetime) -> bool:
+            return _reaches(lambda: interchange.export_interchange(db, deps, item_id=item_id, actor=who, now=now,
+                                                                   fmt="stix"))
+
+    run_state_machine_as_test(
+        DesignationMachine,
+        settings=settings(max_examples=12, stateful_step_count=14, deadline=None,
+                          suppress_health_check=list(HealthCheck)),
+    )
+
+
+def _reaches(read: object) -> bool:
+    try:
+        read()  # type: ignore[operator]
+    except NotFound:
+        return False
+    except BansoError as exc:  # pragma: no cover - any other refusal is a test failure with its reason
+        raise AssertionError(f"unexpected refusal: {exc.message}") from exc
+    return True
