@@ -114,3 +114,38 @@ def test_prioritise_bad_inputs(indicators_dir: Path, tmp_path: Path) -> None:
     assert res.exit_code == 2 and "unknown criterion 'speed'" in res.output
     res = runner.invoke(app, ["prioritise", "--indicators", str(tmp_path / "none"), "--out", str(tmp_path / "o")])
     assert res.exit_code == 2 and "not found" in res.output
+
+
+def test_report_is_filed_into_a_council(indicators_dir: Path, tmp_path: Path) -> None:
+    """T6: `analyze report --file-into COUNCIL --as EMAIL` files the outputs as a think-tank item."""
+    from sqlalchemy import select
+
+    from banso.config import Mode, Settings
+    from banso.db import migrate
+    from banso.demo import seed
+    from banso.demo.councils import SPACE, seed_councils
+    from banso.councils.models import Council
+    from banso.information.models import Item, ItemFile
+    from banso.web.context import build_context
+    from tests.test_cli import banso
+
+    data = tmp_path / "data"
+    ctx = build_context(Settings(mode=Mode.DEVELOPMENT, data_dir=data, database_url=None))
+    migrate.upgrade(ctx.engine)
+    with ctx.sessions() as db:
+        seed.seed(db, box=ctx.box, now=ctx.clock.now())
+        seed_councils(db, now=ctx.clock.now())
+        db.commit()
+        council_id = db.scalar(select(Council.id).where(Council.title_ja == SPACE))
+    args = ["analyze", "report", "--indicators", str(indicators_dir), "--out", str(tmp_path / "rep"),
+            "--file-into", str(council_id), "--as"]
+    refused = banso([*args, "yamamoto.aya@tohoku.example.jp"], data)  # not a member of that council
+    assert refused.returncode != 0 and "not found" in (refused.stdout + refused.stderr)
+    filed = banso([*args, "kobayashi.mari@estt.example.or.jp"], data)  # the think tank's observer
+    assert filed.returncode == 0, filed.stderr
+    with ctx.sessions() as db:
+        item = db.scalar(select(Item).where(Item.council_id == council_id, Item.provenance == "think_tank"))
+        assert item is not None and item.state == "council"
+        names = set(db.scalars(select(ItemFile.filename).where(ItemFile.item_id == item.id)))
+    assert {"report.xlsx", "technologies.csv", "indicators.csv"} <= names
+    ctx.engine.dispose()

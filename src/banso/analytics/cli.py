@@ -166,13 +166,47 @@ def report(
     priorities: Annotated[Path | None, typer.Option(help="Folder written by `prioritise`.")] = None,
     lang: Annotated[str, typer.Option(help="ja or en.")] = "ja",
     technologies: Annotated[Path | None, typer.Option("--technologies", help="Technology YAML (names).")] = None,
+    file_into: Annotated[int | None, typer.Option("--file-into", help="File the outputs into this council "
+                                                   "as a think-tank information item (T6).")] = None,
+    as_email: Annotated[str | None, typer.Option("--as", help="E-mail of the member who files it.")] = None,
 ) -> None:
-    """Write the HTML report (ja/en) with charts and the Excel workbook (T6)."""
+    """Write the HTML report (ja/en) with charts and the Excel workbook (T6); optionally file it."""
     from banso.analytics.report import write_report
 
+    if file_into is not None and not as_email:
+        raise _fail(ValueError("--file-into needs --as EMAIL (the council member who files the report)"))
     try:
         paths = write_report(indicators_dir, out_dir, priorities_dir=priorities, lang=lang,
                              technology_file=technologies)
     except (AnalyticsError, ValueError) as exc:
         raise _fail(exc) from None
-    out.print(json.dumps({k: str(v) for k, v in paths.items()}, ensure_ascii=False))
+    result = {k: str(v) for k, v in paths.items()}
+    if file_into is not None and as_email:
+        result["item_id"] = str(_file_report(file_into, as_email, indicators_dir, paths))
+    out.print(json.dumps(result, ensure_ascii=False))
+
+
+def _file_report(council_id: int, email: str, indicators_dir: Path, paths: dict[str, Path]) -> int:
+    """File the workbook and the indicator tables into a council as one item (T6)."""
+    from banso.accounts import repository as accounts_repo
+    from banso.accounts import service as accounts
+    from banso.authz.principal import AuthMethod
+    from banso.information import filing
+    from banso.kit.cli import app_context, unit_of_work
+    from banso.web.context import information_deps
+
+    ctx = app_context()
+    with unit_of_work(ctx) as db:
+        user = accounts_repo.user_by_email(db, email)
+        if user is None or not user.is_active:
+            raise _fail(ValueError(f"no active person with e-mail {email}"))
+        # The operator acts for a person who holds a second factor; the policy still checks membership,
+        # pledge and council state (I7).
+        actor = accounts.principal_for(user, method=AuthMethod.SESSION, mfa=user.totp_enabled)
+        files = [p for p in paths.values() if p.suffix in (".xlsx", ".csv", ".pdf", ".png")]
+        files += [p for p in (indicators_dir / "technologies.csv", indicators_dir / "indicators.csv") if p.is_file()]
+        item = filing.file_report(db, information_deps(ctx), council_id=council_id, actor=actor,
+                                  now=ctx.clock.now(), title=f"技術動向分析レポート（{indicators_dir.name}）",
+                                  summary="シンクタンクの技術動向分析（国別指標・優先度）。HTML版は分析環境に保存。",
+                                  paths=files)
+        return item.id

@@ -8,9 +8,9 @@
   commissioned institution acknowledges it before anyone there may file a deliverable.
 * **Who sees a commission.** The commissioning officer, officers of the commissioning organisation
   and the people of the commissioned institution. Everyone else gets 404 (I7).
-* **Deliverables.** DESIGN F5 files deliverables as information items; that domain does not exist
-  yet, so the uploaded bytes are stored with the commission (``CommissionDeliverable``) with their
-  SHA-256. Every download is audited.
+* **Deliverables.** Uploaded bytes are kept with the commission (``CommissionDeliverable``) with
+  their SHA-256; every download is audited. DESIGN F5 files a deliverable as an information item:
+  ``banso.information.filing.file_deliverable`` files it into a council (encrypted, fingerprinted).
 
 Every state change is audited; every rule is checked before anything is written.
 """
@@ -322,7 +322,7 @@ def complete_task(session: Session, *, commission_id: int, task_id: int, now: da
 def upload_deliverable(session: Session, *, commission_id: int, title: str, filename: str, content: bytes,
                        now: datetime, actor: Principal, content_type: str = "application/octet-stream",
                        task_id: int | None = None) -> CommissionDeliverable:
-    """File a deliverable (成果物) for a commission; stored with the commission until information items exist."""
+    """File a deliverable (成果物) for a commission (``information.filing`` files it into a council as an item)."""
     commission = _for_update(session, commission_id, actor)
     if not is_contractor(actor, commission):
         raise Forbidden("the commissioned institution files deliverables")

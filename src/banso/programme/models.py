@@ -525,8 +525,8 @@ class CommissionTask(Base):
 class CommissionDeliverable(Base):
     """A deliverable (成果物) uploaded for a commission; the file is stored here.
 
-    DESIGN F5 files deliverables as information items; that domain does not exist yet, so the
-    bytes live with the commission until it does.
+    The commission keeps the original; ``banso.information.filing.file_deliverable`` files it into a
+    council as an information item (DESIGN F5).
     """
 
     __tablename__ = "programme_commission_deliverables"

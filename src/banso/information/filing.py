@@ -1,0 +1,99 @@
+"""Filing material from other domains into a council as information items (C6, F5, T6).
+
+* A material request's answer (資料提供の求め, C6) arrives as an item: provenance think tank or
+  participant, the answer text as body, the answer files attached.
+* A think-tank commission's deliverable (F5) is filed into a council by someone who may read it
+  (the commissioning officer or the institution) and who takes part in that council.
+* An analytics report (T6: the Excel workbook and the indicator tables) is filed from
+  `banso analyze report --file-into`.
+
+Each filing is an ordinary :func:`service.create_item` call, so encryption, the default openness,
+an optional designation proposal and the audit entry come from one place. Filing the same source
+into the same council twice is refused (``origin`` records the source).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from banso.authz.principal import Principal
+from banso.authz.policies import councils as council_policy
+from banso.councils import repository as council_repo
+from banso.councils import service as councils
+from banso.councils.files import FileStore
+from banso.councils.models import AddresseeKind, RequestStatus
+from banso.information import service
+from banso.information.deps import InformationDeps
+from banso.information.models import Item
+from banso.kit.errors import Conflict, ValidationFailed
+
+
+def _not_filed(session: Session, council_id: int, origin: str) -> None:
+    existing = session.scalar(select(Item.id).where(Item.council_id == council_id, Item.origin == origin))
+    if existing is not None:
+        raise Conflict(f"already filed in this council as item {existing}")
+
+
+def file_request_answer(session: Session, deps: InformationDeps, *, council_id: int, request_id: int,
+                        actor: Principal, now: datetime, material_store: FileStore,
+                        designation: service.DesignationInput | None = None) -> Item:
+    """File an answered material request as an item of its council (C6)."""
+    view = councils.get_request(session, council_id=council_id, request_id=request_id, actor=actor, now=now)
+    req = view.request
+    if req.status == RequestStatus.OPEN or not req.answer_text:
+        raise Conflict("the request has not been answered yet")
+    council = council_repo.council_by_id(session, council_id)
+    assert council is not None  # get_request found it
+    manager = council_policy.can_manage(actor, councils.standing_of(session, council, actor.user_id))
+    if actor.user_id not in (req.addressee_id, req.answered_by_id) and not manager:
+        raise ValidationFailed("only the addressee or the secretariat files the answer", field="request_id")
+    origin = f"material_request:{req.id}"
+    _not_filed(session, council_id, origin)
+    uploads = [service.Upload(f.filename, f.content_type, material_store.get(f.sha256)) for f in view.files]
+    provenance = "think_tank" if req.addressee_kind == AddresseeKind.THINK_TANK else "participant"
+    return service.create_item(
+        session, deps, council_id=council_id, actor=actor, now=now, title=f"回答: {req.title}"[:300],
+        summary=f"資料提供の求め #{req.id} への回答", body=req.answer_text, matter=req.matter,
+        category="government_research" if provenance == "think_tank" else "other", provenance=provenance,
+        files=uploads, designation=designation, origin=origin)
+
+
+def file_deliverable(session: Session, deps: InformationDeps, *, commission_id: int, deliverable_id: int,
+                     council_id: int, actor: Principal, now: datetime,
+                     designation: service.DesignationInput | None = None) -> Item:
+    """File a commission deliverable into a council as a think-tank item (F5)."""
+    from banso.programme import commissions
+
+    row = commissions.download_deliverable(session, commission_id=commission_id, deliverable_id=deliverable_id,
+                                           now=now, actor=actor)
+    commission = commissions.get_commission(session, commission_id=commission_id, actor=actor).commission
+    origin = f"commission:{commission_id}:deliverable:{deliverable_id}"
+    _not_filed(session, council_id, origin)
+    return service.create_item(
+        session, deps, council_id=council_id, actor=actor, now=now, title=row.title[:300],
+        summary=f"委託調査「{commission.title}」（{commission.code}）の成果物", body=commission.purpose or row.title,
+        matter="useful_information", category="government_research", provenance="think_tank",
+        files=[service.Upload(row.filename, row.content_type, row.content)], designation=designation, origin=origin)
+
+
+def file_report(session: Session, deps: InformationDeps, *, council_id: int, actor: Principal, now: datetime,
+                title: str, summary: str, paths: Sequence[Path]) -> Item:
+    """File an analytics report's outputs (workbook, CSV tables) into a council (T6)."""
+    uploads = []
+    for path in paths:
+        if not path.is_file():
+            raise ValidationFailed(f"{path} is not a file", field="paths")
+        content_type = {".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        ".csv": "text/csv", ".pdf": "application/pdf", ".png": "image/png"}.get(path.suffix)
+        uploads.append(service.Upload(path.name, content_type, path.read_bytes()))
+    if not uploads:
+        raise ValidationFailed("nothing to file", field="paths")
+    return service.create_item(
+        session, deps, council_id=council_id, actor=actor, now=now, title=title, summary=summary,
+        body=summary, matter="useful_information", category="government_research", provenance="think_tank",
+        files=uploads, origin=f"analytics:{now.isoformat(timespec='seconds')}")
