@@ -69,6 +69,10 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: float = 10.0
     mail_from: str = "banso <noreply@localhost>"
 
+    # Demo and end-to-end tests only: a file holding seconds to add to the real clock, so a running
+    # server can be moved past a designation's end (I5) without waiting. Refused in production.
+    clock_offset_file: Path | None = None
+
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> "Settings":
         if self.mode is Mode.PRODUCTION:
@@ -79,6 +83,8 @@ class Settings(BaseSettings):
                 )
             if self.database_url is None:
                 raise InsecureSettingsError("BANSO_DATABASE_URL must be set in production mode.")
+            if self.clock_offset_file is not None:
+                raise InsecureSettingsError("BANSO_CLOCK_OFFSET_FILE is for demos and tests; unset it in production.")
         return self
 
     @property

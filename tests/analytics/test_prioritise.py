@@ -121,10 +121,10 @@ def test_report_is_filed_into_a_council(indicators_dir: Path, tmp_path: Path) ->
     from sqlalchemy import select
 
     from banso.config import Mode, Settings
+    from banso.councils.models import Council
     from banso.db import migrate
     from banso.demo import seed
     from banso.demo.councils import SPACE, seed_councils
-    from banso.councils.models import Council
     from banso.information.models import Item, ItemFile
     from banso.web.context import build_context
     from tests.test_cli import banso

@@ -61,7 +61,7 @@ def test_council_item_is_read_by_pledged_members_only(db: Session, deps: Informa
 def test_body_is_encrypted_at_rest(db: Session, deps: InformationDeps, cast: Cast, clock: FakeClock) -> None:
     item = _item(db, deps, cast, clock, body="秘密の数値 4242")
     sealed = db.scalar(select(ItemVersion.body_sealed).where(ItemVersion.item_id == item.id))
-    assert sealed is not None and "4242".encode() not in sealed and "秘密".encode() not in sealed
+    assert sealed is not None and b"4242" not in sealed and "秘密".encode() not in sealed
 
 
 def test_unanimous_designation_restricts_to_scope(db: Session, deps: InformationDeps, cast: Cast,

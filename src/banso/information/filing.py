@@ -21,8 +21,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from banso.authz.principal import Principal
 from banso.authz.policies import councils as council_policy
+from banso.authz.principal import Principal
 from banso.councils import repository as council_repo
 from banso.councils import service as councils
 from banso.councils.files import FileStore

@@ -7,7 +7,6 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-
 HandlingValue = Literal["view_only", "no_download", "watermark"]
 
 

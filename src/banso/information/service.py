@@ -44,7 +44,6 @@ from banso.information.models import (
 )
 from banso.information.uploads import UploadRejected, sniff
 from banso.kit.errors import BansoError, Conflict, Forbidden, NotFound, ValidationFailed
-from banso.notifications import service as notifications
 
 _AUDITED = "_banso_audited"  # same marker as councils.service.was_audited
 
@@ -251,7 +250,7 @@ def create_item(
 ) -> Item:
     """Provide an item to a council (I1). With ``designation`` the item is *held* — only the provider
     and the secretariat have it — while the participants vote on the proposal (I3, I4)."""
-    council, standing = _council_for_contribution(session, council_id, actor)
+    council, _ = _council_for_contribution(session, council_id, actor)
     cat, prov = rules.check_item_fields(title=title, summary=summary, category=category, provenance=provenance)
     rules.parse_enum(Matter, matter, "matter")
     if len(body) > 1_000_000:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -41,6 +42,32 @@ class FakeClock:
     def set(self, when: datetime) -> None:
         """Jump to ``when``."""
         self._now = when
+
+
+class OffsetClock:
+    """The real clock plus an offset in seconds read from a file (demo and end-to-end tests only).
+
+    The file is re-read when it changes, so a test can move a running server forward in time; a
+    missing or empty file means no offset. Production refuses this (``Settings``).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._stamp: float | None = None
+        self._offset = timedelta(0)
+
+    def now(self) -> datetime:
+        """Return the real UTC time plus the current offset."""
+        try:
+            stamp = self.path.stat().st_mtime_ns
+        except FileNotFoundError:
+            self._stamp, self._offset = None, timedelta(0)
+        else:
+            if stamp != self._stamp:
+                text = self.path.read_text(encoding="utf-8").strip()
+                self._offset = timedelta(seconds=float(text or 0))
+                self._stamp = stamp
+        return datetime.now(UTC) + self._offset
 
 
 def as_utc(value: datetime) -> datetime:

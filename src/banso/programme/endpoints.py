@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile, status
 from fastapi.responses import PlainTextResponse, Response
+from pydantic import BaseModel, Field
 
 from banso.programme import commissions, guideline, registry_io, service
 from banso.programme.council_link import default_gateway
@@ -533,6 +534,34 @@ def download_deliverable(commission_id: int, deliverable_id: int, principal: Api
     return Response(content=row.content, media_type="application/octet-stream", headers={
         "Content-Disposition": f"attachment; filename*=UTF-8''{quote(row.filename)}",
         "Cache-Control": "no-store", "X-Content-SHA256": row.sha256})
+
+
+class FileInto(BaseModel):
+    """Where to file a deliverable: a council the caller takes part in."""
+
+    council_id: int = Field(ge=1, le=2**31 - 1)
+
+
+class FiledItem(BaseModel):
+    """The information item a filing created."""
+
+    item_id: int
+    state: str
+
+
+@router.post("/commissions/{commission_id}/deliverables/{deliverable_id}/file", response_model=FiledItem,
+             status_code=status.HTTP_201_CREATED)
+def file_deliverable(commission_id: int, deliverable_id: int, body: FileInto, principal: ApiUser, db: Db,
+                     ctx: Ctx) -> FiledItem:
+    """File a deliverable into a council as a think-tank information item (F5)."""
+    from banso.information import filing
+    from banso.web.context import information_deps
+
+    item = filing.file_deliverable(db, information_deps(ctx), commission_id=commission_id,
+                                   deliverable_id=deliverable_id, council_id=body.council_id, actor=principal,
+                                   now=ctx.clock.now())
+    db.commit()
+    return FiledItem(item_id=item.id, state=item.state)
 
 
 @router.post("/commissions/{commission_id}/complete", response_model=CommissionSummary)

@@ -14,7 +14,7 @@ from banso.accounts.security import SecretBox
 from banso.audit.checkpoints import load_or_create_signing_key
 from banso.config import Settings
 from banso.db.engine import make_engine, make_session_factory
-from banso.kit.clock import Clock, SystemClock
+from banso.kit.clock import Clock, OffsetClock, SystemClock
 from banso.notifications.mailer import Mailer, OutboxMailer, SMTPMailer
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ def build_context(settings: Settings, *, clock: Clock | None = None, engine: Eng
         settings=settings,
         engine=engine,
         sessions=make_session_factory(engine),
-        clock=clock or SystemClock(),
+        clock=clock or (OffsetClock(settings.clock_offset_file) if settings.clock_offset_file else SystemClock()),
         box=SecretBox(settings.secret_key),
         signing_key=load_or_create_signing_key(settings.signing_key_path),
         mailer=_mailer(settings),
