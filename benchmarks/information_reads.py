@@ -58,9 +58,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
-from rich.console import Console  # noqa: E402
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: E402
-from rich.table import Table  # noqa: E402
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 console = Console(width=None if sys.stdout.isatty() else 200)  # full table when redirected to a file
 
@@ -591,8 +591,8 @@ def profile_download(workdir: Path, repeats: int) -> None:
         console.print("[yellow]pyinstrument is not installed: .venv/bin/python -m pip install pyinstrument[/yellow]")
         return
     from banso.accounts import repository as accounts_repo
-    from banso.authz.principal import AuthMethod
     from banso.accounts import service as accounts
+    from banso.authz.principal import AuthMethod
     from banso.information import distribution
     from banso.information import service as info
     from banso.web.context import build_context, information_deps

@@ -40,3 +40,25 @@ def test_demo_may_keep_defaults(tmp_path) -> None:  # type: ignore[no-untyped-de
 def test_short_secret_refused() -> None:
     with pytest.raises(ValueError):
         Settings(secret_key="too-short")
+
+
+def test_production_refuses_a_clock_offset(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ValueError, match="CLOCK_OFFSET"):
+        Settings(mode=Mode.PRODUCTION, secret_key="x" * 40, database_url="sqlite:///x.db",
+                 clock_offset_file=tmp_path / "offset")
+
+
+def test_offset_clock_follows_its_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+    from datetime import UTC, datetime, timedelta
+
+    from banso.kit.clock import OffsetClock
+
+    path = tmp_path / "offset"
+    clock = OffsetClock(path)
+    assert abs(clock.now() - datetime.now(UTC)) < timedelta(seconds=5)  # no file: no offset
+    path.write_text(str(400 * 86400))
+    assert clock.now() - datetime.now(UTC) > timedelta(days=399)
+    path.write_text("0")
+    os.utime(path, ns=(1, 1))  # a new mtime, even within the same clock tick
+    assert abs(clock.now() - datetime.now(UTC)) < timedelta(seconds=5)
