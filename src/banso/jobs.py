@@ -41,9 +41,10 @@ def _council_job(ctx: "AppContext") -> list[str]:
 def _information_job(ctx: "AppContext") -> list[str]:
     """Settle ballots at their deadline, lapse ended designations, publish due results, remind (I4–I6)."""
     from banso.information import service as information
+    from banso.web.context import information_deps
 
     with ctx.sessions() as session:
-        report = information.run_due_information(session, now=ctx.clock.now())
+        report = information.run_due_information(session, now=ctx.clock.now(), deps=information_deps(ctx))
         session.commit()
     if report.settled or report.lapsed or report.published or report.reminders:
         return [f"information:due settled={report.settled} lapsed={report.lapsed} "

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from banso.authz.principal import Principal
 from banso.councils import service as councils
-from banso.information import distribution, interchange, service
+from banso.information import distribution, interchange, search, service
 from banso.information.deps import InformationDeps
 from banso.information.models import Ballot, Item, ItemFile
 from banso.kit.clock import FakeClock
@@ -102,6 +102,7 @@ def test_no_out_of_scope_read_path_after_any_step(db: Session, factory: Factory,
             self.savepoint = db.begin_nested()
             self.clock = FakeClock(start)
             self.model: dict[int, ModelItem] = {}
+            self.first_id = 0
 
         def teardown(self) -> None:
             self.savepoint.rollback()
@@ -137,10 +138,12 @@ def test_no_out_of_scope_read_path_after_any_step(db: Session, factory: Factory,
             spec = self._spec(scope, names, now + timedelta(days=days), now + timedelta(days=2)) if designate else None
             item = service.create_item(
                 db, deps, council_id=cast.council.id, actor=people[provider].principal(), now=now,
-                title=f"項目 {len(self.model)}", summary="概要", body=f"本文 {len(self.model)}",
+                title=f"検証項目{len(self.model):03d}", summary="概要", body=f"本文 {len(self.model)}",
                 matter="useful_information", category="research_result" if is_result else "other",
                 provenance="participant", is_result=is_result, designation=spec,
                 files=[service.Upload("a.pdf", "application/pdf", PDF)])
+            if not self.model:
+                self.first_id = item.id
             m = ModelItem(item_id=item.id, provider=provider, is_result=is_result, state="held" if designate
                           else ("public" if is_result else "council"))
             if spec is not None:
@@ -267,7 +270,7 @@ def test_no_out_of_scope_read_path_after_any_step(db: Session, factory: Factory,
                 for item_id, m in self.model.items():
                     assert db.get(Item, item_id).state == m.state, (item_id, m)  # type: ignore[union-attr]
                     allowed = viewer in self.expected_readers(m)
-                    for path in (self._page, self._body, self._file, self._export):
+                    for path in (self._page, self._body, self._file, self._export, self._search):
                         assert path(item_id, who, now) == allowed, (path.__name__, viewer, m)
 
         def _page(self, item_id: int, who: Principal | None, now: datetime) -> bool:
@@ -281,6 +284,10 @@ def test_no_out_of_scope_read_path_after_any_step(db: Session, factory: Factory,
             assert file_id is not None
             return _reaches(lambda: distribution.download_file(db, deps, item_id=item_id, file_id=file_id,
                                                                actor=who, now=now))
+
+        def _search(self, item_id: int, who: Principal | None, now: datetime) -> bool:
+            hits = search.search_items(db, actor=who, query=f"検証項目{item_id - self.first_id:03d}", now=now)
+            return item_id in {h.item.id for h in hits}
 
         def _export(self, item_id: int, who: Principal | None, now: datetime) -> bool:
             return _reaches(lambda: interchange.export_interchange(db, deps, item_id=item_id, actor=who, now=now,

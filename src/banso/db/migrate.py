@@ -55,5 +55,8 @@ def model_drift(engine: Engine) -> list[object]:
     """Return the differences between the models and the migrated database (empty when they agree)."""
     metadata = load_all_models()
     with engine.connect() as conn:
-        ctx = MigrationContext.configure(conn, opts={"compare_type": True, "render_as_batch": True})
+        from banso.information.search_models import include_name  # hand-written full-text objects
+
+        ctx = MigrationContext.configure(conn, opts={"compare_type": True, "render_as_batch": True,
+                                                     "include_name": include_name})
         return list(compare_metadata(ctx, metadata))

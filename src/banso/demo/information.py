@@ -71,8 +71,9 @@ def seed_information(session: Session, deps: InformationDeps, *, now: datetime) 
     ballot = session.scalar(select(Ballot).where(Ballot.item_id == designated.id))
     assert ballot is not None
     for who in (watanabe, takahashi, tanaka):
-        service.vote(session, ballot_id=ballot.id, actor=who, now=t0 + timedelta(days=2), decision="accept")
-    service.run_due_information(session, now=now - timedelta(days=1))  # the 30-day reminder has gone out
+        service.vote(session, ballot_id=ballot.id, actor=who, now=t0 + timedelta(days=2), decision="accept",
+                     deps=deps)
+    service.run_due_information(session, now=now - timedelta(days=1), deps=deps)  # the 30-day reminder has gone out
 
     service.create_item(
         session, deps, council_id=cid, actor=kato, now=now - timedelta(days=2),

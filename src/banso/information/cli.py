@@ -72,9 +72,10 @@ def list_items(council_id: int | None = typer.Option(None, "--council", help="On
 def run_due() -> None:
     """Settle ballots at their deadline, lapse ended designations, publish due results (I4–I6)."""
     from banso.information import service
+    from banso.web.context import information_deps
 
     ctx = app_context()
     with unit_of_work(ctx) as db:
-        report = service.run_due_information(db, now=ctx.clock.now())
+        report = service.run_due_information(db, now=ctx.clock.now(), deps=information_deps(ctx))
     console.print(f"settled={report.settled} lapsed={report.lapsed} published={report.published} "
                   f"reminders={report.reminders}")

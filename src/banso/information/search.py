@@ -86,10 +86,17 @@ def _document(parts: Sequence[str]) -> str:
     return normalise(" ".join(p for p in parts if p))
 
 
-def refresh(session: Session, deps: InformationDeps, item: Item, *, now: datetime | None = None) -> None:
-    """Rebuild ``item``'s search document from its current title, summary, files and (if allowed) body."""
+def refresh(session: Session, deps: InformationDeps | None, item: Item, *, now: datetime | None = None) -> None:
+    """Rebuild ``item``'s search document from its current title, summary, files and (if allowed) body.
+
+    Without ``deps`` (no key store at hand) only the safe direction is taken: a document is rebuilt
+    without the body when the item became held or designated; otherwise it is left for the next
+    refresh with keys.
+    """
+    if deps is None and item.state in BODY_INDEXED and session.get(SearchDoc, item.id) is not None:
+        return
     parts = [item.title, item.summary]
-    if item.state in BODY_INDEXED:
+    if item.state in BODY_INDEXED and deps is not None:
         try:
             parts.append(service.body_of(session, deps, item, actor=None, now=now or item.updated_at))
         except (KeyUnavailable, TamperedCiphertext):

@@ -141,6 +141,13 @@ def _council_for_contribution(session: Session, council_id: int, actor: Principa
     return council, standing
 
 
+def _index(session: Session, deps: InformationDeps | None, item: Item, now: datetime) -> None:
+    """Keep the item's search document in step with its content and openness."""
+    from banso.information import search  # search reads bodies through this module
+
+    search.refresh(session, deps, item, now=now)
+
+
 def _max_years(session: Session, council: Council) -> int:
     bylaws = council_repo.bylaws(session, council.id, council.bylaws_version)
     return bylaws.designation_max_years if bylaws else 5
@@ -289,7 +296,8 @@ def create_item(
            data={"council_id": council.id, "category": item.category, "provenance": item.provenance,
                  "is_result": item.is_result, "state": item.state, "files": len(checked), "origin": origin})
     if spec is not None:
-        _open_ballot(session, item, council, spec, kind=BallotKind.DESIGNATION, actor=actor, now=now)
+        _open_ballot(session, item, council, spec, kind=BallotKind.DESIGNATION, actor=actor, now=now, deps=deps)
+    _index(session, deps, item, now)
     session.flush()
     return item
 
@@ -313,6 +321,7 @@ def add_version(session: Session, deps: InformationDeps, *, item_id: int, actor:
     item.updated_at = now
     _audit(session, AuditTag.INFO_ITEM_VERSION, now=now, actor=actor, subject=subject_of(item),
            data={"version": version, "files": len(checked)})
+    _index(session, deps, item, now)
     session.flush()
     return item
 
@@ -461,7 +470,8 @@ def _voters(session: Session, council_id: int) -> list[Membership]:
 
 def _open_ballot(session: Session, item: Item, council: Council, spec: rules.DesignationSpec | None, *,
                  kind: BallotKind, actor: Principal, now: datetime, reason: str = "", reason_code: str | None = None,
-                 deadline: datetime | None = None, renews: Ballot | None = None) -> Ballot:
+                 deadline: datetime | None = None, renews: Ballot | None = None,
+                 deps: InformationDeps | None = None) -> Ballot:
     ballot = Ballot(
         item_id=item.id, council_id=council.id, kind=kind.value, state=BallotState.OPEN.value,
         reason=spec.reason if spec else reason, reason_code=reason_code,
@@ -496,12 +506,13 @@ def _open_ballot(session: Session, item: Item, council: Council, spec: rules.Des
 
     notices.ballot_opened(session, ballot=ballot, item=item,
                           voter_ids=[m.user_id for m in voters if m.user_id != actor.user_id], now=now)
-    _settle(session, ballot, now=now, actor=actor)  # a council of one accepts at once
+    _index(session, deps, item, now)  # held: the body leaves the index (I4)
+    _settle(session, ballot, now=now, actor=actor, deps=deps)  # a council of one accepts at once
     return ballot
 
 
 def propose_designation(session: Session, *, item_id: int, actor: Principal, now: datetime,
-                        designation: DesignationInput) -> Ballot:
+                        designation: DesignationInput, deps: InformationDeps | None = None) -> Ballot:
     """Propose designating an item (I3). The item is held (provider and secretariat only) until decided."""
     item, _ = _manageable(session, item_id, actor)
     if item.state not in (ItemState.COUNCIL, ItemState.SCHEDULED):
@@ -511,7 +522,7 @@ def propose_designation(session: Session, *, item_id: int, actor: Principal, now
     spec = _designation_spec(session, council, designation, now=now, period_from=None)
     item.state = ItemState.HELD.value
     item.updated_at = now
-    return _open_ballot(session, item, council, spec, kind=BallotKind.DESIGNATION, actor=actor, now=now)
+    return _open_ballot(session, item, council, spec, kind=BallotKind.DESIGNATION, actor=actor, now=now, deps=deps)
 
 
 def propose_renewal(session: Session, *, item_id: int, actor: Principal, now: datetime, ends_at: datetime,
@@ -631,7 +642,7 @@ def list_ballots(session: Session, *, council_id: int, actor: Principal) -> list
 
 
 def vote(session: Session, *, ballot_id: int, actor: Principal, now: datetime, decision: str,
-         reason: str | None = None) -> Ballot:
+         reason: str | None = None, deps: InformationDeps | None = None) -> Ballot:
     """Cast a vote (I4, I6). Late votes and votes by non-voters are refused and audited."""
     ballot = session.get(Ballot, ballot_id)
     if ballot is None:
@@ -663,7 +674,7 @@ def vote(session: Session, *, ballot_id: int, actor: Principal, now: datetime, d
     _audit(session, AuditTag.INFO_VOTE_CAST, now=now, actor=actor, subject=subject,
            data={"decision": choice.value, "item_id": ballot.item_id, "kind": ballot.kind})
     session.flush()
-    _settle(session, ballot, now=now, actor=actor)
+    _settle(session, ballot, now=now, actor=actor, deps=deps)
     return ballot
 
 
@@ -674,7 +685,8 @@ def _live_decisions(session: Session, ballot: Ballot) -> list[str]:
     return [v.decision for v in votes if v.user_id in current]
 
 
-def _settle(session: Session, ballot: Ballot, *, now: datetime, actor: Principal | None) -> None:
+def _settle(session: Session, ballot: Ballot, *, now: datetime, actor: Principal | None,
+            deps: InformationDeps | None = None) -> None:
     """Apply a ballot's outcome when unanimity or rejection is reached (I4–I6)."""
     if ballot.state != BallotState.OPEN:
         return
@@ -714,6 +726,7 @@ def _settle(session: Session, ballot: Ballot, *, now: datetime, actor: Principal
     from banso.information import notices
 
     notices.ballot_decided(session, ballot=ballot, item=item, now=now)
+    _index(session, deps, item, now)
     session.flush()
 
 
@@ -762,14 +775,14 @@ class DueReport:
     reminders: int = 0
 
 
-def run_due_information(session: Session, *, now: datetime) -> DueReport:
+def run_due_information(session: Session, *, now: datetime, deps: InformationDeps | None = None) -> DueReport:
     """Settle ballots past their deadline, lapse ended designations, publish due results, remind."""
     from banso.information import notices
 
     report = DueReport()
     for ballot in session.scalars(select(Ballot).where(Ballot.state == BallotState.OPEN.value,
                                                        Ballot.deadline <= now).order_by(Ballot.id)).all():
-        _settle(session, ballot, now=now, actor=None)
+        _settle(session, ballot, now=now, actor=None, deps=deps)
         report.settled += 1
     designated = session.scalars(select(Item).where(Item.state == ItemState.DESIGNATED.value)
                                  .order_by(Item.id)).all()
@@ -789,6 +802,7 @@ def run_due_information(session: Session, *, now: datetime) -> DueReport:
             _audit(session, AuditTag.INFO_DESIGNATION_LAPSE, now=now, actor=None, subject=subject_of(item),
                    data={"ballot_id": ballot.id, "new_state": item.state})
             notices.designation_lapsed(session, item=item, ballot=ballot, now=now)
+            _index(session, deps, item, now)  # council-shared again: the body becomes searchable
             report.lapsed += 1
             continue
         days = rules.reminder_due(now=now, ends_at=ballot.ends_at, reminded_30=ballot.reminded_30,
@@ -810,6 +824,7 @@ def run_due_information(session: Session, *, now: datetime) -> DueReport:
         if session.scalar(select(Ballot.id).where(Ballot.item_id == item.id, Ballot.state == BallotState.OPEN.value)):
             continue  # I6: publication waits for the non-disclosure decision
         _publish(session, item, now=now)
+        _index(session, deps, item, now)
         report.published += 1
     session.flush()
     return report
