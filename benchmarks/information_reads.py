@@ -39,6 +39,7 @@ import asyncio
 import contextlib
 import glob
 import json
+import math
 import os
 import platform
 import shutil
@@ -121,10 +122,10 @@ def throwaway_postgres(*, durable: bool = False) -> Iterator[tuple[str, str]]:
     pgbin = Path(bins[-1])
     pg_user: str | None = None
     if os.geteuid() == 0:  # initdb refuses to run as root
-        if subprocess.run(["id", "-u", "postgres"], capture_output=True).returncode == 0:
+        if subprocess.run(["id", "-u", "postgres"], check=False, capture_output=True).returncode == 0:
             pg_user = "postgres"
         else:
-            if subprocess.run(["id", "-u", "banso-test"], capture_output=True).returncode != 0:
+            if subprocess.run(["id", "-u", "banso-test"], check=False, capture_output=True).returncode != 0:
                 subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
                                 "banso-test"], check=True)
             pg_user = "banso-test"
@@ -133,7 +134,7 @@ def throwaway_postgres(*, durable: bool = False) -> Iterator[tuple[str, str]]:
         argv = [str(c) for c in cmd]
         if pg_user:
             argv = ["runuser", "-u", pg_user, "--", *argv]
-        return subprocess.run(argv, cwd="/", text=True, capture_output=True, **kw)
+        return subprocess.run(argv, check=False, cwd="/", text=True, capture_output=True, **kw)
 
     tmp = Path(tempfile.mkdtemp(prefix="banso-pg-bench."))
     started = False
@@ -159,18 +160,18 @@ def throwaway_postgres(*, durable: bool = False) -> Iterator[tuple[str, str]]:
             raise SystemExit(f"pg_ctl start failed:\n{(tmp / 'server.log').read_text()}")
         started = True
         r = subprocess.run([str(pgbin / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "banso",
-                            "banso_bench"], text=True, capture_output=True)
+                            "banso_bench"], check=False, text=True, capture_output=True)
         if r.returncode:
             raise SystemExit(f"createdb failed: {r.stderr}\n{(tmp / 'server.log').read_text()}")
-        version = subprocess.run([str(pgbin / "postgres"), "--version"], text=True,
-                                 capture_output=True).stdout.split()[-1]
-        console.print(f"PostgreSQL {version} on 127.0.0.1:{port} (data in {tmp}, removed on exit; "
-                      f"{'durable: fsync on' if durable else 'fsync=off, synchronous_commit=off as in scripts/test.sh'})")
+        # "postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)"
+        version = subprocess.run([str(pgbin / "postgres"), "--version"], check=False, text=True,
+                                 capture_output=True).stdout.split()[2]
+        mode = "durable: fsync on" if durable else "fsync=off, synchronous_commit=off as in scripts/test.sh"
+        console.print(f"PostgreSQL {version} on 127.0.0.1:{port} (data in {tmp}, removed on exit; {mode})")
         yield f"postgresql+psycopg://banso@127.0.0.1:{port}/banso_bench", version
     finally:
-        if started:
-            if as_pg(pgbin / "pg_ctl", "-D", tmp / "data", "-m", "fast", "-w", "-t", "30", "stop").returncode:
-                as_pg(pgbin / "pg_ctl", "-D", tmp / "data", "-m", "immediate", "-w", "-t", "10", "stop")
+        if started and as_pg(pgbin / "pg_ctl", "-D", tmp / "data", "-m", "fast", "-w", "-t", "30", "stop").returncode:
+            as_pg(pgbin / "pg_ctl", "-D", tmp / "data", "-m", "immediate", "-w", "-t", "10", "stop")
         shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -274,7 +275,7 @@ def count_rows(data_dir: Path, database_url: str | None) -> dict[str, int]:
     try:
         with make_session_factory(engine)() as db:
             tags = dict(db.execute(select(AuditEntry.tag, func.count()).where(AuditEntry.tag.in_(
-                [READ_TAG, DOWNLOAD_TAG])).group_by(AuditEntry.tag)).tuples().all())
+                [READ_TAG, DOWNLOAD_TAG])).group_by(AuditEntry.tag)).all())
             out = {READ_TAG: tags.get(READ_TAG, 0), DOWNLOAD_TAG: tags.get(DOWNLOAD_TAG, 0),
                    "entries": db.scalar(select(func.count()).select_from(AuditEntry)) or 0,
                    "distributions": db.scalar(select(func.count()).select_from(Distribution)) or 0}
@@ -335,9 +336,8 @@ def bare_payload(size: int) -> bytes:
     return head + b"x" * max(0, size - len(head) - len(tail)) + tail
 
 
-def serve(data_dir: Path, database_url: str | None, port: int, bare_bytes: int) -> None:
-    """Serve the real app plus ``GET /bench/bare`` on 127.0.0.1:port (one worker; blocks)."""
-    import uvicorn
+def build_app(data_dir: Path, database_url: str | None, bare_bytes: int) -> Any:
+    """Return the real app (``create_app``) with the extra ``GET /bench/bare`` route."""
     from fastapi import Response
 
     from banso.web.app import create_app
@@ -350,6 +350,14 @@ def serve(data_dir: Path, database_url: str | None, port: int, bare_bytes: int) 
     def bare() -> Response:  # sync, like the information endpoints: same thread-pool dispatch
         return Response(payload, media_type="application/json")
 
+    return app
+
+
+def serve(data_dir: Path, database_url: str | None, port: int, bare_bytes: int) -> None:
+    """Serve the real app plus ``GET /bench/bare`` on 127.0.0.1:port (one worker; blocks)."""
+    import uvicorn
+
+    app = build_app(data_dir, database_url, bare_bytes)
     # `banso serve` runs uvicorn.run(app, host, port, log_level="info", proxy_headers=False); the access
     # log is left out here (it would cost every scenario alike and flood the terminal).
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, proxy_headers=False)
@@ -401,6 +409,7 @@ class Scenario:
     name: str
     path: str
     auth: bool = True
+    clients: int | None = None  # default: --clients
 
 
 @dataclass
@@ -411,7 +420,9 @@ class Outcome:
     backend: str
     seconds: float
     latencies: list[float] = field(default_factory=list)  # recorded window, 200 only, seconds
-    errors: Counter[str] = field(default_factory=Counter)  # recorded window
+    errors: Counter[str] = field(default_factory=Counter)  # recorded window, by status (0: transport)
+    errors_outside: Counter[str] = field(default_factory=Counter)  # warm-up and tail
+    tail_s: float = 0.0  # waiting for the requests in flight at the end of the window
     ok_total: int = 0  # every 200, warm-up and tail included (for the audit check)
     err_total: int = 0
     error_samples: list[str] = field(default_factory=list)
@@ -439,34 +450,104 @@ class Outcome:
         return (data[lo] + (data[hi] - data[lo]) * (k - lo)) * 1000
 
 
+class RawHttp:
+    """A minimal HTTP/1.1 keep-alive client on asyncio streams: one connection per worker.
+
+    httpx.AsyncClient costs 2–8 ms of client CPU per request here (more with one shared pool of 50
+    connections), so on 2 vCPUs it, not the server, would set the pace of the bare endpoint. This
+    client costs ≈ 0.05 ms, which leaves the CPU to the server under test.
+    """
+
+    def __init__(self, host: str, port: int, timeout: float) -> None:
+        self.host, self.port, self.timeout = host, port, timeout
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    def request_bytes(self, path: str, headers: dict[str, str]) -> bytes:
+        lines = [f"GET {path} HTTP/1.1", f"Host: {self.host}:{self.port}", "Accept: */*",
+                 *(f"{k}: {v}" for k, v in headers.items())]
+        return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+    async def get(self, request: bytes) -> tuple[int, bytes]:
+        """Send one request and return (status, body); 0 and the error text on a transport error."""
+        try:
+            async with asyncio.timeout(self.timeout):
+                if self.writer is None:
+                    self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+                assert self.reader is not None
+                self.writer.write(request)
+                head = await self.reader.readuntil(b"\r\n\r\n")
+                lines = head.split(b"\r\n")
+                status = int(lines[0].split(b" ", 2)[1])
+                length, chunked, close = None, False, False
+                for line in lines[1:]:
+                    name, _, value = line.partition(b":")
+                    name = name.strip().lower()
+                    if name == b"content-length":
+                        length = int(value)
+                    elif name == b"transfer-encoding" and b"chunked" in value.lower():
+                        chunked = True
+                    elif name == b"connection" and b"close" in value.lower():
+                        close = True
+                if chunked:
+                    parts = []
+                    while (size := int((await self.reader.readuntil(b"\r\n")).split(b";")[0], 16)):
+                        parts.append(await self.reader.readexactly(size + 2))
+                    await self.reader.readuntil(b"\r\n")
+                    body = b"".join(p[:-2] for p in parts)
+                else:
+                    body = await self.reader.readexactly(length or 0)
+                if close:
+                    self.close()
+                return status, body
+        except (OSError, EOFError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError,
+                ValueError, IndexError) as exc:
+            self.close()
+            return 0, f"{type(exc).__name__}: {exc}".encode()
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+
 async def run_scenario(base: str, sc: Scenario, fx: Fixture, *, backend: str, clients: int, warmup: float,
-                       seconds: float, server_pid: int, progress: Progress) -> Outcome:
+                       seconds: float, server_pid: int, progress: Progress, client_kind: str) -> Outcome:
     import httpx
 
     out = Outcome(scenario=sc.name, backend=backend, seconds=seconds)
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     nbytes = 0
     task = progress.add_task(f"{backend}: {sc.name}", total=warmup + seconds, info="warm-up")
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=httpx.Timeout(120.0)) as client:
-        loop = asyncio.get_running_loop()
-        t_start = loop.time()
-        t_rec, t_end = t_start + warmup, t_start + warmup + seconds
-        cpu = {}
+    host, port = base.removeprefix("http://").split(":")
+    clock = time.perf_counter  # not loop.time(): uvloop's is libuv's cached millisecond clock
+    t_start = clock()
+    t_rec, t_end = t_start + warmup, t_start + warmup + seconds
+    cpu: dict[str, tuple[float, float]] = {}
+    timeout = 120.0  # above the 30 s SQLite busy and pool timeouts, so a stall shows as latency or a 500
 
-        async def worker(i: int) -> None:
-            nonlocal nbytes
-            raw, user_id, _ = fx.tokens[i % len(fx.tokens)]
-            headers = {"Authorization": f"Bearer {raw}"} if sc.auth else {}
+    async def worker(i: int) -> None:
+        nonlocal nbytes
+        _, user_id, _ = fx.tokens[i % len(fx.tokens)]
+        headers = {"Authorization": f"Bearer {fx.tokens[i % len(fx.tokens)][0]}"} if sc.auth else {}
+        if client_kind == "httpx":
+            hx = httpx.AsyncClient(base_url=base, timeout=timeout)
+        else:
+            raw = RawHttp(host, int(port), timeout)
+            request = raw.request_bytes(sc.path, headers)
+        try:
             while True:
-                t0 = loop.time()
+                t0 = clock()
                 if t0 >= t_end:
                     return
-                try:
-                    r = await client.get(sc.path, headers=headers)
-                    status, body = r.status_code, r.content
-                except httpx.HTTPError as exc:
-                    status, body = 0, repr(exc).encode()
-                t1 = loop.time()
+                if client_kind == "httpx":
+                    try:
+                        r = await hx.get(sc.path, headers=headers)
+                        status, body = r.status_code, r.content
+                    except httpx.HTTPError as exc:
+                        status, body = 0, repr(exc).encode()
+                else:
+                    status, body = await raw.get(request)
+                t1 = clock()
                 recorded = t_rec <= t0 and t1 <= t_end
                 if status == 200:
                     out.ok_total += 1
@@ -478,26 +559,45 @@ async def run_scenario(base: str, sc: Scenario, fx: Fixture, *, backend: str, cl
                 else:
                     out.err_total += 1
                     if recorded:
-                        out.errors[str(status or body.decode(errors="replace")[:60])] += 1
-                    if len(out.error_samples) < 5:
-                        out.error_samples.append(f"{status}: {body[:500].decode(errors='replace')}")
+                        out.errors[str(status)] += 1
+                    else:
+                        out.errors_outside[str(status)] += 1
+                    if len(out.error_samples) < 3:
+                        out.error_samples.append(f"{status} after {t1 - t0:.1f} s: "
+                                                 f"{body[:300].decode(errors='replace')}")
+        finally:
+            if client_kind == "httpx":
+                await hx.aclose()
+            else:
+                raw.close()
 
-        async def ticker() -> None:
-            while (now := loop.time()) < t_end:
-                if now >= t_rec and "start" not in cpu:
-                    cpu["start"] = (proc_cpu_seconds(server_pid), time.process_time())
-                progress.update(task, completed=now - t_start,
-                                info="warm-up" if now < t_rec else f"{len(out.latencies):,} requests")
-                await asyncio.sleep(min(0.25, max(0.0, (t_rec if now < t_rec else t_end) - now)))
-            cpu["end"] = (proc_cpu_seconds(server_pid), time.process_time())
+    async def ticker() -> None:
+        while (now := clock()) < t_end:
+            if now >= t_rec and "start" not in cpu:
+                cpu["start"] = (proc_cpu_seconds(server_pid), time.process_time())
+            progress.update(task, completed=now - t_start,
+                            info="warm-up" if now < t_rec else f"{len(out.latencies):,} requests")
+            await asyncio.sleep(min(0.25, max(0.0, (t_rec if now < t_rec else t_end) - now)))
+        cpu["end"] = (proc_cpu_seconds(server_pid), time.process_time())
+        progress.update(task, completed=warmup + seconds, info="waiting for requests in flight")
 
-        await asyncio.gather(ticker(), *(worker(i) for i in range(clients)))
+    await asyncio.gather(ticker(), *(worker(i) for i in range(clients)))
+    out.tail_s = clock() - t_end
     progress.remove_task(task)
     if "start" in cpu and "end" in cpu:
         out.server_cpu_s = cpu["end"][0] - cpu["start"][0]
         out.client_cpu_s = cpu["end"][1] - cpu["start"][1]
     out.bytes_per_response = nbytes / max(1, out.requests)
     return out
+
+
+def run_async(coro: Any) -> Any:
+    """Run on uvloop when installed (cheaper for the load generator), else asyncio."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coro)
+    return uvloop.run(coro)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -524,22 +624,26 @@ def run_backend(backend: str, database_url: str | None, args: argparse.Namespace
         Scenario("file download", f"/api/v1/information/items/{fx.item_id}/files/{fx.file_id}"),
     ]
     if fx.public_item_id is not None and not args.no_public:
-        scenarios.append(Scenario("public item", f"/api/v1/information/public/items/{fx.public_item_id}",
-                                  auth=False))
+        public = f"/api/v1/information/public/items/{fx.public_item_id}"
+        scenarios.append(Scenario("public item", public, auth=False))
+        if args.public_clients and args.public_clients != args.clients:
+            scenarios.append(Scenario(f"public item ({args.public_clients} clients)", public, auth=False,
+                                      clients=args.public_clients))
     scenarios.append(Scenario("bare (after)", "/bench/bare"))
     before = count_rows(data_dir, database_url)
     outcomes: list[Outcome] = []
     notes = [f"load average before: {loadavg()}"]
     with server_process(fx, workdir / f"server-{backend}.log") as (base, proc), _progress() as progress:
         for sc in scenarios:
-            outcomes.append(asyncio.run(run_scenario(base, sc, fx, backend=backend, clients=args.clients,
-                                                     warmup=args.warmup, seconds=args.seconds,
-                                                     server_pid=proc.pid, progress=progress)))
-            o = outcomes[-1]
-            console.print(f"  {backend} {o.scenario:<14} {o.requests:>7,} req  {o.rps:8.1f} req/s  "
+            o = run_async(run_scenario(base, sc, fx, backend=backend, clients=sc.clients or args.clients,
+                                       warmup=args.warmup, seconds=args.seconds, server_pid=proc.pid,
+                                       progress=progress, client_kind=args.client))
+            outcomes.append(o)
+            errors = ", ".join(f"{k}×{v}" for k, v in (o.errors + o.errors_outside).items()) or "0"
+            console.print(f"  {backend} {o.scenario:<24} {o.requests:>7,} req {o.rps:8.1f} req/s  "
                           f"p50 {o.pct(.5):7.1f}  p95 {o.pct(.95):7.1f}  p99 {o.pct(.99):7.1f} ms  "
-                          f"errors {sum(o.errors.values())}  server CPU {o.server_cpu_s / o.seconds:.0%}  "
-                          f"client CPU {o.client_cpu_s / o.seconds:.0%}  load {loadavg()}")
+                          f"errors {errors}  server CPU {o.server_cpu_s / o.seconds:.0%}  "
+                          f"client CPU {o.client_cpu_s / o.seconds:.0%}  tail {o.tail_s:.1f} s  load {loadavg()}")
     server_log = (workdir / f"server-{backend}.log").read_text(errors="replace")
     after = count_rows(data_dir, database_url)
     by = {o.scenario: o for o in outcomes}
@@ -572,9 +676,18 @@ def run_backend(backend: str, database_url: str | None, args: argparse.Namespace
     checks.append(("audit log verifies (banso audit verify)", ok, f"{summary[:90]} ({verify_s:.1f} s)"))
     for o in outcomes:
         if o.err_total:
-            notes.append(f"{o.scenario}: {o.err_total} non-200 responses; samples: " + " | ".join(o.error_samples))
+            notes.append(f"{o.scenario}: {o.err_total} non-200 responses (recorded window: {dict(o.errors)}, "
+                         f"warm-up and tail: {dict(o.errors_outside)}); samples: " + " | ".join(o.error_samples))
     if "Traceback" in server_log or "ERROR" in server_log:
-        notes.append(f"server log ({workdir / f'server-{backend}.log'}):\n{server_log[-6000:]}")
+        kinds = Counter(line for line in server_log.splitlines()
+                        if line and not line.startswith((" ", "Traceback", "The above", "During handling"))
+                        and ("Error" in line or "error" in line))
+        notes.append(f"server log ({workdir / f'server-{backend}.log'}): {server_log.count('Traceback')} tracebacks; "
+                     + "; ".join(f"{n}× {k[:160]}" for k, n in kinds.most_common(6)))
+        first = server_log.find("Traceback")
+        notes.append("first server traceback (application frames):\n" + "\n".join(
+            line for line in server_log[first:first + 20000].split("ERROR:", 1)[0].splitlines()
+            if "site-packages" not in line and not line.strip().startswith(("^", "await", "raise", "return")))[:4000])
     notes.append(f"load average after: {loadavg()}")
     return BackendRun(backend=backend, outcomes=outcomes, checks=checks, notes=notes)
 
@@ -583,8 +696,8 @@ def run_backend(backend: str, database_url: str | None, args: argparse.Namespace
 # profile of one download (pyinstrument), in process
 
 
-def profile_download(workdir: Path, repeats: int) -> None:
-    """Profile ``repeats`` downloads through the service in one process (SQLite) and print the tree."""
+def profile_download(workdir: Path, repeats: int, database_url: str | None, backend: str) -> None:
+    """Profile ``repeats`` downloads and reads through the services in one thread, then time whole requests."""
     try:
         from pyinstrument import Profiler
     except ImportError:
@@ -597,9 +710,9 @@ def profile_download(workdir: Path, repeats: int) -> None:
     from banso.information import service as info
     from banso.web.context import build_context, information_deps
 
-    data_dir = workdir / "data-profile"
-    fx = build_fixture(data_dir, None, 1)
-    ctx = build_context(settings_for(data_dir, None))
+    data_dir = workdir / f"data-profile-{backend}"
+    fx = build_fixture(data_dir, database_url, 1)
+    ctx = build_context(settings_for(data_dir, database_url))
     deps = information_deps(ctx)
     with ctx.sessions() as db:
         user = accounts_repo.user_by_email(db, MEMBERS[0])
@@ -622,45 +735,86 @@ def profile_download(workdir: Path, repeats: int) -> None:
     for kind in ("download", "read"):
         for _ in range(5):
             one(kind)  # warm caches (fonts, compiled statements)
-        profiler = Profiler(interval=0.0005)
+        profiler = Profiler(interval=0.001)
         start = time.perf_counter()
         profiler.start()
         for _ in range(repeats):
             one(kind)
         profiler.stop()
         per = (time.perf_counter() - start) / repeats * 1000
-        console.rule(f"pyinstrument: {repeats} × {kind} in one thread (SQLite) — {per:.1f} ms each")
-        console.print(profiler.output_text(unicode=True, color=False, show_all=False, short_mode=False))
+        print(f"\n==== pyinstrument: {repeats} × {kind} through the services in one thread ({backend}): "
+              f"{per:.1f} ms each ====")
+        print(profiler.output_text(unicode=True, color=False, show_all=False, short_mode=False))
     ctx.engine.dispose()
+
+    # The whole request, one at a time, in process (TestClient: no network, no concurrency).
+    from fastapi.testclient import TestClient
+
+    app = build_app(data_dir, database_url, fx.item_json_bytes)
+    headers = {"Authorization": f"Bearer {fx.tokens[0][0]}"}
+    paths = {"bare": "/bench/bare", "item read": f"/api/v1/information/items/{fx.item_id}",
+             "file download": f"/api/v1/information/items/{fx.item_id}/files/{fx.file_id}"}
+    if fx.public_item_id is not None:
+        paths["public item"] = f"/api/v1/information/public/items/{fx.public_item_id}"
+    print(f"\n==== whole requests through the app, one at a time (TestClient, {backend}) ====")
+    from sqlalchemy import event
+
+    statements: list[str] = []
+    event.listen(app.state.ctx.engine, "before_cursor_execute",
+                 lambda _c, _cur, sql, *_: statements.append(sql.split(None, 1)[0].upper()))
+    with TestClient(app) as client:
+        for name, path in paths.items():
+            for _ in range(5):
+                assert client.get(path, headers=headers).status_code == 200
+            times = []
+            statements.clear()
+            for _ in range(repeats * 2):
+                start = time.perf_counter()
+                r = client.get(path, headers=headers)
+                times.append(time.perf_counter() - start)
+                assert r.status_code == 200, r.text
+            kinds = Counter(statements)
+            per = ", ".join(f"{k} {v / len(times):.1f}" for k, v in kinds.most_common())
+            print(f"{name:<14} median {statistics.median(times) * 1000:6.2f} ms  "
+                  f"mean {statistics.mean(times) * 1000:6.2f} ms  over {len(times)} requests; "
+                  f"SQL statements per request: {len(statements) / len(times):.1f} ({per or 'none'})")
 
 
 # ---------------------------------------------------------------------------------------------
 # report
 
 
+def ms(value: float) -> str:
+    return "—" if math.isnan(value) else f"{value:.1f}"  # NaN: no successful request in the window
+
+
 def report(runs: list[BackendRun], args: argparse.Namespace) -> None:
     headers = ["scenario", "backend", "requests", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors",
                "p95 ÷ bare", "req/s ÷ bare", "server CPU ms/req"]
-    table = Table(*headers, title=f"{args.clients} clients, {args.seconds:g} s per scenario after {args.warmup:g} s warm-up")
+    title = f"{args.clients} clients, {args.seconds:g} s per scenario after {args.warmup:g} s warm-up"
+    table = Table(*headers, title=title)
     md = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     for run in runs:
         bares = [o for o in run.outcomes if o.scenario.startswith("bare")]
         base_p95 = statistics.mean(o.pct(.95) for o in bares)
         base_rps = statistics.mean(o.rps for o in bares)
         for o in run.outcomes:
-            errors = sum(o.errors.values())
+            errors = o.err_total  # any phase: a stalled request may end after the window
             if o.scenario.startswith("bare"):
                 ratio_p95, ratio_rps = f"{o.pct(.95) / base_p95:.2f}", f"{o.rps / base_rps:.2f}"
             else:
                 ratio_p95, ratio_rps = f"**{o.pct(.95) / base_p95:.1f}×**", f"**{o.rps / base_rps:.3f}**"
-            cpu = f"{o.server_cpu_s / max(1, o.requests) * 1000:.2f}"
-            row = [o.scenario, run.backend, f"{o.requests:,}", f"{o.rps:,.1f}", f"{o.pct(.5):.1f}", f"{o.pct(.95):.1f}",
-                   f"{o.pct(.99):.1f}", f"{errors}", ratio_p95, ratio_rps, cpu]
+            cpu = f"{o.server_cpu_s / o.requests * 1000:.2f}" if o.requests else "—"
+            if not o.requests:
+                ratio_p95, ratio_rps = "—", "**0**"
+            row = [o.scenario, run.backend, f"{o.requests:,}", f"{o.rps:,.1f}", ms(o.pct(.5)), ms(o.pct(.95)),
+                   ms(o.pct(.99)), f"{errors}", ratio_p95, ratio_rps, cpu]
             table.add_row(*[c.replace("**", "") for c in row])
             md.append("| " + " | ".join(row) + " |")
-        md.append(f"| bare baseline (mean of the two) | {run.backend} | | {base_rps:,.1f} | | {base_p95:.1f} | | | 1 | 1 | |")
-        table.add_row("bare baseline (mean)", run.backend, "", f"{base_rps:,.1f}", "", f"{base_p95:.1f}", "", "", "1", "1",
-                      "", end_section=True)
+        md.append(f"| bare baseline (mean of the two) | {run.backend} | | {base_rps:,.1f} | | {base_p95:.1f} "
+                  "| | | 1 | 1 | |")
+        table.add_row("bare baseline (mean)", run.backend, "", f"{base_rps:,.1f}", "", f"{base_p95:.1f}", "", "",
+                      "1", "1", "", end_section=True)
     console.print(table)
     for run in runs:
         console.rule(f"{run.backend}: checks")
@@ -686,6 +840,10 @@ def main() -> None:
     parser.add_argument("--pg-durable", action="store_true",
                         help="PostgreSQL with fsync on (default: fsync=off, synchronous_commit=off as scripts/test.sh)")
     parser.add_argument("--no-public", action="store_true", help="skip the anonymous public-item scenario")
+    parser.add_argument("--public-clients", type=int, default=0, metavar="N",
+                        help="also run the public-item scenario with N clients (e.g. 32: below the thread pool's 40)")
+    parser.add_argument("--client", choices=("raw", "httpx"), default="raw",
+                        help="load generator: raw asyncio HTTP/1.1 (default) or httpx.AsyncClient per worker")
     parser.add_argument("--profile", type=int, default=0, metavar="N",
                         help="instead of the load: profile N downloads and N reads in process with pyinstrument")
     parser.add_argument("--workdir", type=Path, default=None, help="folder for data and logs (default: a temp dir)")
@@ -705,7 +863,11 @@ def main() -> None:
         workdir = args.workdir or Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
         if args.profile:
-            profile_download(workdir, args.profile)
+            if args.sqlite:
+                profile_download(workdir, args.profile, None, "SQLite")
+            if args.postgres:
+                with throwaway_postgres(durable=args.pg_durable) as (url, version):
+                    profile_download(workdir, args.profile, url, f"PostgreSQL {version.split('.')[0]}")
             return
         console.print(f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs, "
                       f"load {loadavg()}, workdir {workdir}")

@@ -34,17 +34,15 @@ def active(factory: Factory, db: Session, clock: FakeClock) -> Cast:
     return cast
 
 
-def _designated(db: Session, ctx: AppContext, cast: Cast, clock: FakeClock, **changes: object) -> Item:
+def _designated(db: Session, ctx: AppContext, cast: Cast, clock: FakeClock) -> Item:
     """Create an item designated to the researcher alone, accepted by everyone (through the services)."""
-    fields: dict[str, object] = dict(
+    item = service.create_item(
+        db, information_deps(ctx), council_id=cast.council.id, actor=cast.company.principal(), now=clock.now(),
         title="AUV 航法評価", summary="評価の概要", body=BODY, matter="useful_information", category="sampling_data",
         provenance="participant", files=[service.Upload("評価報告.pdf", "application/pdf", PDF)],
         designation=service.DesignationInput(reason="輸出管理上の懸念", scope_kind="named",
                                              user_ids=[cast.researcher.user.id],
                                              ends_at=clock.now() + timedelta(days=365)))
-    fields.update(changes)
-    item = service.create_item(db, information_deps(ctx), council_id=cast.council.id,
-                               actor=cast.company.principal(), now=clock.now(), **fields)  # type: ignore[arg-type]
     ballot = db.scalar(select(Ballot).where(Ballot.item_id == item.id))
     assert ballot is not None
     for person in (cast.officer, cast.researcher, *cast.extra.values()):
@@ -118,6 +116,9 @@ def test_provide_with_designation_vote_and_read_in_scope(client: TestClient, db:
     assert client.get(f"/information/items/{item_id}/files/1").status_code == 404
     assert f'href="/information/items/{item_id}"' not in client.get("/information").text
     assert "AUV" not in client.get("/information/search", params={"q": "AUV"}).text.split('id="hits-title"')[1]
+    sign_in(client, db, active.researcher, ctx)
+    found = client.get("/information/search", params={"q": "AUV"})
+    assert f'href="/information/items/{item_id}"' in found.text
 
 
 def test_stamped_pdf_download_from_the_page_is_audited(client: TestClient, db: Session, active: Cast,

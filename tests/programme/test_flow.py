@@ -37,9 +37,15 @@ def test_end_to_end_disbursement_waits_for_the_council(db: Session, world: World
     assert council.proposer_id == w.officer.user.id
     service.commit_funds(db, project_id=project.id, fiscal_year=2026, amount=300_000_000, now=clock.now(),
                          actor=w.staff.principal())
-    with pytest.raises(Conflict, match="council"):
+    with pytest.raises(Conflict, match="council") as refused:
         service.disburse(db, project_id=project.id, amount=100_000_000, now=clock.now(), actor=w.staff.principal(),
                          councils=w.councils)
+    from banso.audit.models import AuditEntry
+    from banso.councils.service import was_audited
+
+    assert was_audited(refused.value)  # A1: the refusal is in the log (the caller commits it)
+    assert db.scalar(select(AuditEntry.subject).where(
+        AuditEntry.tag == "programme:ledger:disbursement_refused")) == f"project:{project.id}"
     establish_council(db, w, clock, project)
     assert w.councils.is_established(db, project.council_id or 0)
     tx = service.disburse(db, project_id=project.id, amount=100_000_000, now=clock.now(),

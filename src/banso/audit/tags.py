@@ -84,6 +84,7 @@ class AuditTag(StrEnum):
     PROGRAMME_LEDGER_COMMITMENT = "programme:ledger:commitment"
     PROGRAMME_LEDGER_RELEASE = "programme:ledger:release"
     PROGRAMME_LEDGER_DISBURSEMENT = "programme:ledger:disbursement"
+    PROGRAMME_DISBURSEMENT_REFUSED = "programme:ledger:disbursement_refused"
     PROGRAMME_LEDGER_RETURN = "programme:ledger:return"
     PROGRAMME_LEDGER_EXPORT = "programme:ledger:export"
     PROGRAMME_CALL_CREATE = "programme:call:create"

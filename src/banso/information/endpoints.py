@@ -283,11 +283,12 @@ def download_body(item_id: int, principal: ApiUser, db: Db, ctx: Ctx, deps: Info
 
 
 @router.post("/items/{item_id}/designation", response_model=BallotRead, status_code=status.HTTP_201_CREATED)
-def propose_designation(item_id: int, body: DesignationIn, principal: ApiUser, db: Db, ctx: Ctx) -> BallotRead:
+def propose_designation(item_id: int, body: DesignationIn, principal: ApiUser, db: Db, ctx: Ctx,
+                        deps: InfoDeps) -> BallotRead:
     """Propose designating the item (I3); it is held until every participant has answered (I4)."""
     with _unit(db):
         ballot = service.propose_designation(db, item_id=item_id, actor=principal, now=ctx.clock.now(),
-                                             designation=designation_input(body))
+                                             designation=designation_input(body), deps=deps)
     return BallotRead.model_validate(ballot)
 
 
@@ -344,11 +345,11 @@ def get_ballot(ballot_id: int, principal: ApiUser, db: Db) -> BallotDetail:
 
 
 @router.post("/ballots/{ballot_id}/vote", response_model=BallotRead)
-def vote(ballot_id: int, body: VoteIn, principal: ApiUser, db: Db, ctx: Ctx) -> BallotRead:
+def vote(ballot_id: int, body: VoteIn, principal: ApiUser, db: Db, ctx: Ctx, deps: InfoDeps) -> BallotRead:
     """Accept or object before the deadline; one objection rejects (I4)."""
     with _unit(db):
         ballot: Ballot = service.vote(db, ballot_id=ballot_id, actor=principal, now=ctx.clock.now(),
-                                      decision=body.decision, reason=body.reason)
+                                      decision=body.decision, reason=body.reason, deps=deps)
     return BallotRead.model_validate(ballot)
 
 

@@ -32,7 +32,7 @@ from banso.councils.models import Matter
 from banso.councils.service import was_audited
 from banso.councils.views import parse_when
 from banso.information import distribution, incidents, interchange, minimality, search, service
-from banso.information.deps import InformationDeps
+from banso.information.deps import MAX_FILE_BYTES, InformationDeps
 from banso.information.endpoints import InfoDeps, attachment, tally, uploads
 from banso.information.models import (
     BallotState,
@@ -65,6 +65,7 @@ Body = Annotated[str, Form(max_length=1_000_000)]
 Choice = Annotated[str, Form(max_length=40)]
 Choices = Annotated[list[str] | None, Form()]
 When = Annotated[str, Form(max_length=40)]
+MAX_MB = MAX_FILE_BYTES // (1024 * 1024)  # the per-file cap, shown next to file inputs
 
 # Form fields named in service messages, shown with the label the form uses (msgids of the templates).
 FIELD_LABELS = {
@@ -291,15 +292,8 @@ def _new_page(request: Request, principal: Principal, db: Session, ctx: Ctx, cou
                                           ends_at="", deadline="", handling=["watermark"], range_note="")}
     return render(request, "information/new.html", {
         "council": view.council, "members": view.members, "member_orgs": _member_orgs(view.members),
-        "form": values, "error": error, "max_mb": service_max_mb(), **_common(ctx),
+        "form": values, "error": error, "max_mb": MAX_MB, **_common(ctx),
     }, status=status)
-
-
-def service_max_mb() -> int:
-    """Return the per-file upload cap in MB (shown next to file inputs)."""
-    from banso.information.deps import MAX_FILE_BYTES
-
-    return MAX_FILE_BYTES // (1024 * 1024)
 
 
 @router.get("/councils/{council_id}/information/new", response_class=HTMLResponse)
@@ -377,7 +371,7 @@ def _item_page(request: Request, principal: Principal, db: Session, ctx: Ctx, de
         "may_propose": may_change and item.state in (ItemState.COUNCIL, ItemState.SCHEDULED),
         "may_renew": may_change and item.state == ItemState.DESIGNATED,
         "may_publish": may_change and item.state in (ItemState.COUNCIL, ItemState.SCHEDULED),
-        "may_nondisclose": may_nondisclose, "max_mb": service_max_mb(),
+        "may_nondisclose": may_nondisclose, "max_mb": MAX_MB,
         "error": error, "error_at": error_at, "notice": notice, "form": form or {}, **_common(ctx),
     }, status=status)
 
@@ -455,7 +449,7 @@ def propose_designation(
                               "handling": handling, "range_note": range_note}
     try:
         ballot = service.propose_designation(db, item_id=item_id, actor=principal, now=ctx.clock.now(),
-                                             designation=_designation(**fields))
+                                             designation=_designation(**fields), deps=deps)
     except BansoError as exc:
         return _item_error(request, principal, db, ctx, deps, item_id, exc, "designation",
                            _designation_form("d_", **fields))
@@ -536,12 +530,12 @@ def ballot_page(ballot_id: int, request: Request, principal: PageUser, db: Db, c
 
 
 @router.post("/information/ballots/{ballot_id}/vote", response_class=HTMLResponse, dependencies=[Csrf])
-def vote(ballot_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx, decision: Choice = "",
-         reason: Annotated[str, Form(max_length=5000)] = "") -> Response:
+def vote(ballot_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx, deps: InfoDeps,
+         decision: Choice = "", reason: Annotated[str, Form(max_length=5000)] = "") -> Response:
     """Accept, or object with a reason; one objection rejects, a late answer is refused (I4)."""
     try:
         service.vote(db, ballot_id=ballot_id, actor=principal, now=ctx.clock.now(), decision=decision,
-                     reason=reason)
+                     reason=reason, deps=deps)
     except BansoError as exc:
         _settle(db, exc)
         return _ballot_page(request, principal, db, ctx, ballot_id, error=_message(request, exc),
@@ -602,7 +596,7 @@ def _incident_page(request: Request, principal: Principal, db: Session, ctx: Ctx
     return render(request, "information/incident.html", {
         "view": view, "incident": row, "people": _people(db, ids),
         "council": council_view.council if council_view else None, "default_penalty": incidents.DEFAULT_PENALTY,
-        "error": error, "error_at": error_at, "notice": notice, "form": form or {}, "max_mb": service_max_mb(),
+        "error": error, "error_at": error_at, "notice": notice, "form": form or {}, "max_mb": MAX_MB,
         **_common(ctx),
     }, status=status)
 
@@ -671,7 +665,7 @@ def leak_page(request: Request, principal: PageUser, ctx: Ctx) -> HTMLResponse:
     """Show the form to attribute a leaked copy (auditors)."""
     require(principal, Permission.AUDIT_LOG_READ)
     return render(request, "information/leak.html", {"finding": None, "error": None, "form": {},
-                                                      "max_mb": service_max_mb(), **_common(ctx)})
+                                                      "max_mb": MAX_MB, **_common(ctx)})
 
 
 @router.post("/information/leak", response_class=HTMLResponse, dependencies=[Csrf])
@@ -693,13 +687,13 @@ def attribute_leak(request: Request, principal: PageUser, db: Db, ctx: Ctx,
         _settle(db, exc)
         return render(request, "information/leak.html", {
             "finding": None, "error": _message(request, exc), "form": {"item_id": item_id},
-            "max_mb": service_max_mb(), **_common(ctx)}, status=exc.status_code)
+            "max_mb": MAX_MB, **_common(ctx)}, status=exc.status_code)
     db.commit()
     if finding.user_id is not None:
         people = _people(db, {finding.user_id})
     return render(request, "information/leak.html", {
         "finding": finding, "people": people, "filename": file.filename if file else "", "error": None,
-        "form": {"item_id": item_id}, "max_mb": service_max_mb(), **_common(ctx)})
+        "form": {"item_id": item_id}, "max_mb": MAX_MB, **_common(ctx)})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -722,6 +716,7 @@ def minimality_page(request: Request, principal: PageUser, db: Db, ctx: Ctx) -> 
 @router.get("/public", response_class=HTMLResponse)
 def public_portal(request: Request, auth: Auth, db: Db, ctx: Ctx) -> HTMLResponse:
     """List the published results (anyone, no login)."""
+    # ``auth`` is resolved only so the header shows a signed-in person; the portal never uses it.
     return render(request, "information/public_list.html", {"items": service.public_items(db), **_common(ctx)})
 
 

@@ -385,8 +385,16 @@ def commit_funds(project_id: int, body: CommitmentCreate, principal: ApiUser, db
 def disburse(project_id: int, body: MoneyMove, principal: ApiUser, db: Db, ctx: Ctx,
              councils: Councils) -> TransactionRead:
     """Pay from the project's commitment; refused (409) until its council is established (C2)."""
-    tx = service.disburse(db, project_id=project_id, amount=body.amount, memo=body.memo, now=ctx.clock.now(),
-                          actor=principal, councils=councils)
+    from banso.councils.service import was_audited
+    from banso.kit.errors import BansoError
+
+    try:
+        tx = service.disburse(db, project_id=project_id, amount=body.amount, memo=body.memo, now=ctx.clock.now(),
+                              actor=principal, councils=councils)
+    except BansoError as exc:
+        if was_audited(exc):
+            db.commit()  # the refusal's audit entry, nothing else
+        raise
     db.commit()
     return TransactionRead.model_validate(tx)
 

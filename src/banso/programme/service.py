@@ -330,8 +330,14 @@ def disburse(session: Session, *, project_id: int, amount: object, now: datetime
     yen = rules.parse_yen(amount)
     # C2: no disbursement before the council is established.
     if project.council_id is None or not councils.is_established(session, project.council_id):
-        raise Conflict("the project's council is not established yet; no disbursement before it is (C2) "
-                       "/ 協議会の設置前は支払できません", field="project_id")
+        refused = Conflict("the project's council is not established yet; no disbursement before it is (C2) "
+                           "/ 協議会の設置前は支払できません", field="project_id")
+        # A refused payment is a security-relevant event (A1): audited, then raised; the caller commits
+        # the entry alone (councils.service.was_audited).
+        _audit(session, AuditTag.PROGRAMME_DISBURSEMENT_REFUSED, now=now, actor=actor, subject=f"project:{project.id}",
+               data={"amount": yen, "council_id": project.council_id, "reason": "council not established (C2)"})
+        setattr(refused, "_banso_audited", True)
+        raise refused
     return _post(session, agency=agency, kind=TransactionKind.DISBURSEMENT, amount=yen,
                  fiscal_year=rules.fiscal_year_at(now), value_date=_today(now), project_id=project.id, memo=memo,
                  now=now, actor=actor)

@@ -619,6 +619,10 @@ def disburse(project_id: int, request: Request, principal: PageUser, db: Db, ctx
         service.disburse(db, project_id=project_id, amount=amount, memo=memo or None, now=ctx.clock.now(),
                          actor=principal, councils=councils)
     except BansoError as exc:
+        from banso.councils.service import was_audited
+
+        if was_audited(exc):
+            db.commit()  # the refusal's audit entry (A1), nothing else
         return _project_error(request, principal, db, ctx, project_id, councils, exc, "disburse",
                               {"pay_amount": amount, "pay_memo": memo})
     db.commit()
