@@ -21,6 +21,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -80,14 +81,14 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(timeout=15)
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """Start the real app (``banso demo``) on a free loopback port; stop it after the session."""
+@contextmanager
+def launch_demo(base: Path, extra_env: dict[str, str] | None = None) -> Iterator[LiveServer]:
+    """Run ``banso demo`` with its data under ``base`` on a free loopback port until the block ends."""
     port = _free_port()
-    base = tmp_path_factory.mktemp("live-server")
     data_dir = base / "data"
     log_path = base / "server.log"
-    env = {**os.environ, "BANSO_MODE": "demo", "PYTHONUNBUFFERED": "1", "NO_COLOR": "1", "TERM": "dumb"}
+    env = {**os.environ, "BANSO_MODE": "demo", "PYTHONUNBUFFERED": "1", "NO_COLOR": "1", "TERM": "dumb",
+           **(extra_env or {})}
     env.pop("BANSO_TEST_DATABASE_URL", None)
     cmd = [sys.executable, "-m", "banso", "demo", "--port", str(port), "--data", str(data_dir)]
     server = LiveServer(url=f"http://127.0.0.1:{port}", data_dir=data_dir, log_path=log_path)
@@ -108,6 +109,13 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         yield server
     finally:
         _stop(proc)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """Start the real app (``banso demo``) on a free loopback port; stop it after the session."""
+    with launch_demo(tmp_path_factory.mktemp("live-server")) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

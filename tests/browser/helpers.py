@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 import pyotp
@@ -15,14 +16,14 @@ def persona(email: str) -> Any:
     return next(p for p in PERSONAS if p.email == email)
 
 
-def log_in(page: Any, url: str, who: Any) -> None:
-    """Sign in with password and the persona's current TOTP code."""
+def log_in(page: Any, url: str, who: Any, *, offset_seconds: float = 0) -> None:
+    """Sign in with password and the persona's TOTP code (at the server's time when its clock is offset)."""
     page.goto(f"{url}/login")
     page.fill("#email", who.email)
     page.fill("#password", who.password)
     page.click("form[action='/login'] button[type=submit]")
     page.wait_for_url(re.compile(r"/login/2fa"))
-    page.fill("#code", pyotp.TOTP(who.totp_secret).now())
+    page.fill("#code", pyotp.TOTP(who.totp_secret).at(time.time() + offset_seconds))
     page.click("form[action='/login/2fa'] button[type=submit]")
     page.wait_for_url(re.compile(r"/dashboard$"))
 
