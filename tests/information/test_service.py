@@ -165,8 +165,10 @@ def test_renewal_extends_the_period(db: Session, deps: InformationDeps, cast: Ca
 
 def test_period_past_the_maximum_is_refused(db: Session, deps: InformationDeps, cast: Cast,
                                            clock: FakeClock) -> None:
-    with pytest.raises(ValidationFailed, match="5 years"):
+    with pytest.raises(ValidationFailed, match="5 years") as caught:
         _item(db, deps, cast, clock, designation=_designate(cast, clock, ends_at=clock.now() + 6 * YEAR))
+    assert councils.was_audited(caught.value) and audit_count(db, "information:designation:refused") == 1
+    assert service.count_items(db, actor=cast.company.principal()) == 0  # nothing half-written
 
 
 def test_nondisclosure_request_withholds_only_if_unanimous(db: Session, deps: InformationDeps, cast: Cast,

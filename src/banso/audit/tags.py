@@ -124,6 +124,7 @@ class AuditTag(StrEnum):
     INFO_DESIGNATION_PROPOSE = "information:designation:propose"
     INFO_DESIGNATION_ACCEPT = "information:designation:accept"
     INFO_DESIGNATION_REJECT = "information:designation:reject"
+    INFO_DESIGNATION_REFUSED = "information:designation:refused"
     INFO_DESIGNATION_LAPSE = "information:designation:lapse"
     INFO_DESIGNATION_REMIND = "information:designation:remind"
     INFO_NONDISCLOSURE_REQUEST = "information:nondisclosure:request"

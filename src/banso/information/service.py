@@ -266,7 +266,7 @@ def create_item(
         raise ValidationFailed("publish_at needs a time zone", field="publish_at")
     spec = None
     if designation is not None:
-        spec = _designation_spec(session, council, designation, now=now, period_from=None)
+        spec = _designation_spec(session, council, designation, now=now, period_from=None, actor=actor)
     checked = _check_uploads(session, files, now=now, actor=actor, subject=f"council:{council.id}",
                              max_bytes=deps.max_file_bytes)
     data_key = crypto.new_data_key()
@@ -439,7 +439,18 @@ def public_items(session: Session, *, limit: int = 200, offset: int = 0) -> list
 
 
 def _designation_spec(session: Session, council: Council, given: DesignationInput, *, now: datetime,
-                      period_from: datetime | None) -> rules.DesignationSpec:
+                      period_from: datetime | None, actor: Principal | None = None) -> rules.DesignationSpec:
+    try:
+        return _checked_spec(session, council, given, now=now, period_from=period_from)
+    except ValidationFailed as exc:
+        # A proposal outside the rules (period past the maximum, a scope naming outsiders) is a
+        # designation-policy event worth keeping (I3): audited, then raised; nothing else was written.
+        refuse(session, exc, AuditTag.INFO_DESIGNATION_REFUSED, now=now, actor=actor, subject=f"council:{council.id}",
+               data={"field": exc.field, "scope_kind": given.scope_kind, "ends_at": given.ends_at.isoformat()})
+
+
+def _checked_spec(session: Session, council: Council, given: DesignationInput, *, now: datetime,
+                  period_from: datetime | None) -> rules.DesignationSpec:
     spec = rules.check_designation(
         now=now, reason=given.reason, scope_kind=given.scope_kind, user_ids=given.user_ids,
         organization_ids=given.organization_ids, handling=given.handling, ends_at=given.ends_at,
@@ -519,7 +530,7 @@ def propose_designation(session: Session, *, item_id: int, actor: Principal, now
         raise Conflict(f"an item in state {item.state!r} cannot be proposed for designation "
                        "(public items are already public; one proposal at a time)")
     council = _council(session, item)
-    spec = _designation_spec(session, council, designation, now=now, period_from=None)
+    spec = _designation_spec(session, council, designation, now=now, period_from=None, actor=actor)
     item.state = ItemState.HELD.value
     item.updated_at = now
     return _open_ballot(session, item, council, spec, kind=BallotKind.DESIGNATION, actor=actor, now=now, deps=deps)
@@ -543,7 +554,7 @@ def propose_renewal(session: Session, *, item_id: int, actor: Principal, now: da
     )
     if ends_at <= current.ends_at:
         raise ValidationFailed("a renewal must end after the current end", field="ends_at")
-    spec = _designation_spec(session, council, given, now=now, period_from=current.ends_at)
+    spec = _designation_spec(session, council, given, now=now, period_from=current.ends_at, actor=actor)
     if spec.deadline > current.ends_at:
         raise ValidationFailed("the renewal vote must close before the current period ends (I5)", field="deadline")
     return _open_ballot(session, item, council, spec, kind=BallotKind.RENEWAL, actor=actor, now=now,
@@ -780,9 +791,9 @@ def run_due_information(session: Session, *, now: datetime, deps: InformationDep
     from banso.information import notices
 
     report = DueReport()
-    for ballot in session.scalars(select(Ballot).where(Ballot.state == BallotState.OPEN.value,
-                                                       Ballot.deadline <= now).order_by(Ballot.id)).all():
-        _settle(session, ballot, now=now, actor=None, deps=deps)
+    for due in session.scalars(select(Ballot).where(Ballot.state == BallotState.OPEN.value,
+                                                    Ballot.deadline <= now).order_by(Ballot.id)).all():
+        _settle(session, due, now=now, actor=None, deps=deps)
         report.settled += 1
     designated = session.scalars(select(Item).where(Item.state == ItemState.DESIGNATED.value)
                                  .order_by(Item.id)).all()
