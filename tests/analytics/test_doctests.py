@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-MODULES = ["expressions", "technologies", "topsis", "synth", "ingest"]
+MODULES = ["expressions", "technologies", "topsis", "synth", "ingest", "keywords"]
 
 
 @pytest.mark.parametrize("name", MODULES)

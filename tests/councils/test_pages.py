@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 
 from banso.councils import models as m
 from banso.councils import service
+from banso.councils.endpoints import file_store
+from banso.information.models import Item
 from banso.kit.clock import FakeClock, to_jst
 from banso.web.context import AppContext
 from banso.web.deps import LANG_COOKIE
@@ -45,7 +47,7 @@ def moment(clock: FakeClock, days: int) -> str:
 
 def alert_text(html: str) -> str:
     """Return the text of the page's error alert."""
-    found = re.search(r'<div class="alert alert-error"[^>]*>.*?<div class="alert-body">(.*?)</div>', html, re.S)
+    found = re.search(r'<div class="alert alert-error"[^>]*>.*?<div class="alert-body">(.*?)</div>', html, re.DOTALL)
     assert found, "page shows no error"
     return found.group(1).strip()
 
@@ -254,7 +256,7 @@ def _urls(cast: Cast, db: Session, clock: FakeClock) -> tuple[list[str], list[st
     posts = [f"{base}/consent", f"{base}/pledge", f"{base}/meetings", f"{base}/decisions", f"{base}/actions",
              f"{base}/actions/{item.id}/complete", f"{base}/actions/{item.id}/cancel",
              f"{base}/meetings/{meeting.id}/minutes", f"{base}/requests", f"{base}/requests/{req.id}/answer",
-             f"{base}/leave", f"{base}/dissolve"]
+             f"{base}/requests/{req.id}/file", f"{base}/leave", f"{base}/dissolve"]
     return gets, posts
 
 
@@ -478,6 +480,63 @@ def test_material_request_answered_with_a_file_and_downloaded(client: TestClient
 
     token = sign_in(client, db, active.outsider, ctx)
     assert client.get(link.group(1)).status_code == 404
+
+
+def test_an_answer_is_filed_as_an_information_item_once(client: TestClient, db: Session, active: Cast,
+                                                       ctx: AppContext, clock: FakeClock) -> None:
+    cid = active.council.id
+    req = service.create_request(db, council_id=cid, actor=active.officer.principal(), now=clock.now(),
+                                 title="量産技術の動向", body="資料を提供願います。", matter="useful_information",
+                                 addressee_kind="participant", addressee_id=active.company.user.id,
+                                 due_at=clock.now() + timedelta(days=10))
+    db.commit()
+    req_url = f"/councils/{cid}/requests/{req.id}"
+    token = sign_in(client, db, active.company, ctx)
+    assert 'id="file-answer-form"' not in client.get(req_url).text  # nothing to file before the answer
+    early = client.post(f"{req_url}/file", data={"csrf_token": token})
+    assert early.status_code == 409 and 'id="form-error"' in early.text
+    service.answer_request(db, council_id=cid, request_id=req.id, actor=active.company.principal(), now=clock.now(),
+                           text="別添のとおりです。", store=file_store(ctx),
+                           files=[service.UploadedFile("動向.txt", "text/plain", "国別の動向".encode())])
+    db.commit()
+    assert 'id="file-answer-form"' in client.get(req_url).text
+    filed = client.post(f"{req_url}/file", data={"csrf_token": token}, follow_redirects=False)
+    assert filed.status_code == 303, filed.text
+    found = re.match(r"^/information/items/(\d+)\?done=created$", filed.headers["location"])
+    assert found, filed.headers["location"]
+    item = db.get(Item, int(found.group(1)))
+    assert item is not None and item.council_id == cid and item.origin == f"material_request:{req.id}"
+
+    # Another pledged member reads the item; the chair may file too, but only once.
+    token = sign_in(client, db, active.researcher, ctx)
+    shown = client.get(f"/information/items/{item.id}")
+    assert shown.status_code == 200 and "別添のとおりです。" in shown.text and "動向.txt" in shown.text
+    assert 'id="file-answer-form"' in client.get(req_url).text
+    again = client.post(f"{req_url}/file", data={"csrf_token": token})
+    assert again.status_code == 409 and str(item.id) in alert_text(again.text) and "量産技術の動向" in again.text
+    assert len(db.scalars(select(Item).where(Item.origin == item.origin)).all()) == 1
+
+    token = sign_in(client, db, active.outsider, ctx)
+    assert client.post(f"{req_url}/file", data={"csrf_token": token}).status_code == 404
+
+
+def test_plain_members_do_not_file_someone_elses_answer(client: TestClient, db: Session, active: Cast,
+                                                        ctx: AppContext, clock: FakeClock) -> None:
+    cid = active.council.id
+    req = service.create_request(db, council_id=cid, actor=active.officer.principal(), now=clock.now(),
+                                 title="試験設備の状況", body="状況を教えてください。", matter="effective_promotion",
+                                 addressee_kind="participant", addressee_id=active.researcher.user.id,
+                                 due_at=clock.now() + timedelta(days=10))
+    service.answer_request(db, council_id=cid, request_id=req.id, actor=active.researcher.principal(),
+                           now=clock.now(), text="稼働中です。", store=file_store(ctx), files=[])
+    db.commit()
+    req_url = f"/councils/{cid}/requests/{req.id}"
+    token = sign_in(client, db, active.company, ctx)  # a member, neither addressee nor chair/secretariat
+    page = client.get(req_url)
+    assert page.status_code == 200 and 'id="file-answer-form"' not in page.text
+    refused = client.post(f"{req_url}/file", data={"csrf_token": token})
+    assert refused.status_code == 422 and 'id="form-error"' in refused.text
+    assert db.scalars(select(Item)).all() == []
 
 
 # --- bylaws ----------------------------------------------------------------------------------

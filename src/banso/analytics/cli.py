@@ -51,10 +51,20 @@ def ingest(
     snapshot: Annotated[Path, typer.Argument(help="Snapshot folder (works/updated_date=*/part_*.gz or *.jsonl).")],
     store: Annotated[Path, typer.Option("--store", help="Parquet store folder.")],
     threads: Annotated[int, typer.Option(help="Files read at once (0 = CPU count).")] = 0,
+    technologies: Annotated[Path | None, typer.Option(
+        "--technologies", help="Technology YAML whose keywords are matched now (default: shipped).")] = None,
+    match_keywords: Annotated[bool, typer.Option(
+        "--match-keywords/--no-match-keywords", help="Match the technology keywords during ingest.")] = True,
 ) -> None:
     """Read new snapshot partitions into the Parquet store (incremental, resumable)."""
     from banso.analytics.ingest import FileResult
     from banso.analytics.ingest import ingest as run_ingest
+    from banso.analytics.technologies import load_technologies
+
+    try:
+        techs = load_technologies(technologies) if match_keywords else None
+    except AnalyticsError as exc:
+        raise _fail(exc) from None
 
     with Progress(TextColumn("ingest"), BarColumn(), DownloadColumn(), TextColumn("{task.fields[files]}"),
                   TimeRemainingColumn(), console=err, transient=True) as progress:
@@ -70,7 +80,8 @@ def ingest(
             progress.update(task, done=done, files=f"{done}/{getattr(progress, 'n_files', '?')} files")
 
         try:
-            report = run_ingest(snapshot, store, threads=threads or None, on_start=on_start, on_file=on_file)
+            report = run_ingest(snapshot, store, threads=threads or None, on_start=on_start, on_file=on_file,
+                                technologies=techs)
         except AnalyticsError as exc:
             raise _fail(exc) from None
     out.print(

@@ -16,12 +16,13 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from banso.analytics import expressions as ex
+from banso.analytics import keywords as kw
 from banso.analytics.errors import AnalyticsError
 from banso.analytics.ingest import StorePaths, store_paths
 from banso.analytics.technologies import TechnologySet
 
 ENGINES = ("duckdb", "spark")
-MEMBERSHIP_VERSION = 1
+MEMBERSHIP_VERSION = 2
 _SPARK: Any = None
 
 
@@ -81,7 +82,7 @@ def membership_table(
 ) -> tuple[Any, bool]:
     """Return the window's (work_id, technology) table, from the store's cache when it is there.
 
-    Keyword matching reads every text of the window, so its result is cached in
+    Keyword hits come from :mod:`banso.analytics.keywords` (kept per store part); the whole result is cached in
     ``STORE/cache/membership-<key>.parquet``; the key covers the technology definitions, the window
     and the store's contents, so any change computes it afresh.
     """
@@ -90,10 +91,14 @@ def membership_table(
     if use_cache and cache.is_file():
         return con.read_parquet(str(cache)), True
     ww = ex.in_window(works, window)
-    texts = ex.in_window(open_texts(con, engine, paths), window)
-    # Keep only the text of the version the store kept (a work may sit in several parts).
-    texts = texts.semi_join(ww, ["work_id", "partition_date", "part_seq"])
-    member = _to_arrow(ex.membership(ww, technologies, texts=texts))
+    hits = None
+    if any(t.keywords for t in technologies.technologies):
+        # Keyword hits per stored part (matched at ingest, or now for the parts still missing);
+        # keep the window's works, in the version the store kept (a work may sit in several parts).
+        table, _ = kw.store_hits(store, paths.parts, technologies)
+        hits = ibis.memtable(table).semi_join(ww, ["work_id", "partition_date", "part_seq"])
+        hits = hits.select("work_id", "technology")
+    member = _to_arrow(ex.membership(ww, technologies, keyword_hits=hits))
     try:
         cache.parent.mkdir(exist_ok=True)
         tmp = cache.with_name("." + cache.name + ".tmp")

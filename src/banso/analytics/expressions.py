@@ -118,12 +118,17 @@ def in_window(works: ir.Table, window: Window) -> ir.Table:
     return works.filter(works.publication_year.between(window.start, window.end))
 
 
-def membership(works: ir.Table, technologies: TechnologySet, texts: ir.Table | None = None) -> ir.Table:
+def membership(
+    works: ir.Table, technologies: TechnologySet, texts: ir.Table | None = None, *, keyword_hits: ir.Table | None = None,
+) -> ir.Table:
     """Return distinct (``work_id``, ``technology``) pairs (T1).
 
     A work belongs to a technology when any of its ``topic_ids`` is listed for it, or any of its
     keyword phrases occurs (case-insensitively, as a substring) in the title or the abstract.
     ``texts`` (``work_id``, ``text``) defaults to ``works`` itself; pass the same rows.
+    ``keyword_hits`` (``work_id``, ``technology``), when given, are the keyword matches already made
+    for these works (by :class:`banso.analytics.keywords.KeywordMatcher`, the same test) and are used
+    instead of the regular expressions below.
 
     Examples
     --------
@@ -145,7 +150,9 @@ def membership(works: ir.Table, technologies: TechnologySet, texts: ir.Table | N
         wt = works.select("work_id", topic_id=works.topic_ids.unnest().cast("int32"))
         pieces.append(wt.join(tt, "topic_id").select("work_id", "technology"))
     with_kw = [t for t in technologies.technologies if t.keywords]
-    if with_kw:
+    if with_kw and keyword_hits is not None:
+        pieces.append(keyword_hits.select("work_id", "technology"))
+    elif with_kw:
         patterns = {t.id: "|".join(regex_literal(k) for k in t.keywords) for t in with_kw}
         everything = "|".join(patterns.values())
         # One pass over all texts finds the candidates; only those are tested per technology.

@@ -30,6 +30,7 @@ from typing import Any
 import duckdb
 
 from banso.analytics.errors import SnapshotError, StoreError
+from banso.analytics.technologies import TechnologySet
 
 MANIFEST = "manifest.json"
 WORKS = "works.parquet"
@@ -331,6 +332,7 @@ def ingest(
     on_start: Callable[[int, int], None] | None = None,
     on_file: Callable[[FileResult, int], None] | None = None,
     verify_hash: bool = True,
+    technologies: TechnologySet | None = None,
 ) -> IngestReport:
     """Read new or changed snapshot files into the store, then compact it; resumable and incremental.
 
@@ -346,6 +348,10 @@ def ingest(
         Progress hooks: ``on_start(n_files, total_bytes)`` and ``on_file(result, bytes)``.
     verify_hash : bool
         Record a SHA-256 of each file read (used to spot files whose mtime changed but not content).
+    technologies : TechnologySet, optional
+        Match this technology file's keyword phrases against every stored work now and keep the hits
+        in the store (:mod:`banso.analytics.keywords`), so ``indicators`` with the same keywords
+        need not read the texts. Parts already matched for these keywords are not matched again.
 
     Examples
     --------
@@ -378,6 +384,9 @@ def ingest(
         todo.append((seq, f))
     report.files_skipped = len(files) - len(todo)
     if not todo and manifest.get("state") == "complete":
+        if technologies is not None:
+            _match_keywords(store, [store / r["part"] for r in recorded.values() if r.get("rows")],
+                            technologies, threads)
         report.works_in_store = int(manifest.get("works", 0))
         report.seconds = time.perf_counter() - t0
         return report
@@ -440,6 +449,8 @@ def ingest(
             + (f", truncated: {'; '.join(report.truncated_files)}" if report.truncated_files else "")
         )
     report.works_in_store = compact(store, parts)
+    if technologies is not None:
+        _match_keywords(store, parts, technologies, threads)
     manifest["state"] = "complete"
     manifest["works"] = report.works_in_store
     manifest["completed_at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
@@ -450,6 +461,14 @@ def ingest(
         pass
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def _match_keywords(store: Path, parts: list[Path], technologies: TechnologySet, threads: int | None) -> None:
+    from banso.analytics import keywords
+
+    if any(t.keywords for t in technologies.technologies):
+        keywords.store_hits(store, parts, technologies, threads=threads)
+        keywords.prune(store, technologies, parts)
 
 
 def compact(store: Path, parts: list[Path]) -> int:

@@ -36,6 +36,9 @@ from banso.councils.models import (
     Matter,
     RequestStatus,
 )
+from banso.information import filing
+from banso.information.endpoints import InfoDeps
+from banso.information.models import ItemState
 from banso.kit.clock import JST, as_utc, to_jst
 from banso.kit.errors import BansoError, Forbidden, NotFound, ValidationFailed
 from banso.web.csrf import verify_csrf
@@ -798,9 +801,12 @@ def _request_page(request: Request, principal: Principal, db: Session, ctx: Ctx,
                      | ({req.answered_by_id} if req.answered_by_id else set()))
     may_answer = req.status == RequestStatus.OPEN and policy.can_answer_request(
         principal, view.standing, addressee_id=req.addressee_id)
+    # C6: the answer arrives as an information item, filed by the addressee or the chair/secretariat.
+    may_file = bool(req.answer_text) and (
+        principal.user_id in (req.addressee_id, req.answered_by_id) or view.can_manage)
     return render(request, "councils/request.html", {
         "council": view.council, "standing": view.standing, "can_manage": view.can_manage, "req": req,
-        "files": rv.files, "people": people, "may_answer": may_answer,
+        "files": rv.files, "people": people, "may_answer": may_answer, "may_file": may_file,
         "overdue": req.status == RequestStatus.OPEN and as_utc(req.due_at) < ctx.clock.now(),
         "max_mb": service.MAX_FILE_BYTES // (1024 * 1024),
         "error": error, "notice": notice, "form": form or {}, **_common(ctx),
@@ -848,6 +854,22 @@ def close_request(council_id: int, request_id: int, request: Request, principal:
                              status=exc.status_code)
     db.commit()
     return _redirect(f"/councils/{council_id}/requests/{request_id}", "closed")
+
+
+@router.post("/councils/{council_id}/requests/{request_id}/file", response_class=HTMLResponse,
+             dependencies=[Csrf])
+def file_answer(council_id: int, request_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+                deps: InfoDeps) -> Response:
+    """File the answer as an information item of the council (C6: the addressee or chair/secretariat)."""
+    try:
+        item = filing.file_request_answer(db, deps, council_id=council_id, request_id=request_id,
+                                          actor=principal, now=ctx.clock.now(), material_store=file_store(ctx))
+    except BansoError as exc:
+        _settle(db, exc)
+        return _request_page(request, principal, db, ctx, council_id, request_id, error=_message(request, exc),
+                             status=exc.status_code)
+    db.commit()
+    return _redirect(f"/information/items/{item.id}", "held" if item.state == ItemState.HELD else "created")
 
 
 @router.get("/councils/{council_id}/requests/{request_id}/files/{file_id}")

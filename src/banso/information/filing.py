@@ -36,7 +36,7 @@ from banso.kit.errors import Conflict, ValidationFailed
 def _not_filed(session: Session, council_id: int, origin: str) -> None:
     existing = session.scalar(select(Item.id).where(Item.council_id == council_id, Item.origin == origin))
     if existing is not None:
-        raise Conflict(f"already filed in this council as item {existing}")
+        raise Conflict(f"この協議会には既に情報 #{existing} として登録済みです / already filed in this council as item {existing}")
 
 
 def file_request_answer(session: Session, deps: InformationDeps, *, council_id: int, request_id: int,

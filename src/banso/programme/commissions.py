@@ -384,3 +384,20 @@ def complete_commission(session: Session, *, commission_id: int, now: datetime, 
     _audit(session, AuditTag.PROGRAMME_COMMISSION_STATE, now=now, actor=actor, subject=f"commission:{commission.id}",
            data={"state": commission.state})
     return commission
+
+
+def cancel_commission(session: Session, *, commission_id: int, now: datetime, actor: Principal,
+                      reason: str) -> Commission:
+    """Cancel an active commission (委託の中止) with a reason (the commissioning side)."""
+    commission = _for_update(session, commission_id, actor)
+    if not is_owner(actor, commission):
+        raise Forbidden("the commissioning officer cancels the commission / 委託を中止する権限がありません")
+    _active(commission)
+    reason_v = _text(reason, "reason", max_length=2000)
+    commission.state = CommissionState.CANCELLED.value
+    commission.updated_at = now
+    session.flush()
+    # The model keeps no reason column: the audit entry is the record of why (A1).
+    _audit(session, AuditTag.PROGRAMME_COMMISSION_STATE, now=now, actor=actor, subject=f"commission:{commission.id}",
+           data={"state": commission.state, "reason": reason_v})
+    return commission

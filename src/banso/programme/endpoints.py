@@ -578,3 +578,18 @@ def complete_commission(commission_id: int, principal: ApiUser, db: Db, ctx: Ctx
     row = commissions.complete_commission(db, commission_id=commission_id, now=ctx.clock.now(), actor=principal)
     db.commit()
     return CommissionSummary.model_validate(row)
+
+
+class CancelIn(BaseModel):
+    """Why the commission is cancelled."""
+
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+@router.post("/commissions/{commission_id}/cancel", response_model=CommissionSummary)
+def cancel_commission(commission_id: int, body: CancelIn, principal: ApiUser, db: Db, ctx: Ctx) -> CommissionSummary:
+    """Cancel an active commission with a reason (the commissioning side)."""
+    row = commissions.cancel_commission(db, commission_id=commission_id, now=ctx.clock.now(), actor=principal,
+                                        reason=body.reason)
+    db.commit()
+    return CommissionSummary.model_validate(row)

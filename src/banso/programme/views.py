@@ -13,7 +13,7 @@ from datetime import datetime, time, timedelta
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -22,12 +22,16 @@ from banso.accounts.models import User
 from banso.authz.permissions import Permission, Role
 from banso.authz.policies import programme as policy
 from banso.authz.principal import Principal
+from banso.councils import service as councils_service
+from banso.information import filing
+from banso.information.endpoints import InfoDeps
+from banso.information.models import ItemState
 from banso.kit.clock import JST, as_utc, to_jst
-from banso.kit.errors import BansoError, NotFound, ValidationFailed
+from banso.kit.errors import BansoError, Forbidden, NotFound, ValidationFailed
 from banso.programme import commissions, exports, guideline, rules, service
 from banso.programme import repository as repo
 from banso.programme.endpoints import Councils
-from banso.programme.models import Agency, Call, CallState, ProjectType, ProposalState
+from banso.programme.models import Agency, Call, CallState, MeasureKind, ProjectType, ProposalState
 from banso.web.csrf import verify_csrf
 from banso.web.deps import Ctx, Db
 from banso.web.pages import PageUser
@@ -40,7 +44,7 @@ NO_STORE = {"Cache-Control": "no-store"}
 NOTICES = frozenset({
     "created", "published", "panel", "submitted", "withdrawn", "declared", "scored", "decided", "committed",
     "disbursed", "milestone", "milestone_status", "tranche", "assessed", "commissioned", "acknowledged",
-    "task_done", "delivered", "completed",
+    "task_done", "delivered", "completed", "cancelled", "adopted",
 })
 Short = Annotated[str, Form(max_length=300)]
 Small = Annotated[str, Form(max_length=40)]
@@ -58,7 +62,7 @@ FIELD_LABELS = {
     "organization_id": "Institution", "starts_on": "Start date", "tasks": "Tasks (one a line: YYYY-MM-DD title)",
     "file": "File", "assessed_on": "Assessment date", "analysis_score": "Analysis capability",
     "hub_score": "Information hub capability", "talent_score": "Talent capability",
-    "confidentiality_terms": "Confidentiality duty",
+    "confidentiality_terms": "Confidentiality duty", "council_id": "Council",
 }
 _CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 
@@ -67,16 +71,17 @@ _CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 # Helpers
 
 
-def _message(request: Request, exc: BansoError) -> str:
+def _message(request: Request, exc: BansoError, labels: dict[str, str] | None = None) -> str:
     """Return the reader's half of a bilingual service message, with form labels for field names."""
+    labels = labels or FIELD_LABELS
     translator = translator_for(request)
     text = exc.message
     if " / " in text:
         first, second = text.split(" / ", 1)
         ja, en = (second, first) if _CJK.search(second) and not _CJK.search(first) else (first, second)
         text = ja if translator.locale == "ja" else en
-    if exc.field in FIELD_LABELS and exc.field:
-        label = translator.gettext(FIELD_LABELS[exc.field])
+    if exc.field in labels and exc.field:
+        label = translator.gettext(labels[exc.field])
         pattern = rf"\b{re.escape(exc.field)}\b"
         text = re.sub(pattern + " ?", f"「{label}」", text) if translator.locale == "ja" else re.sub(pattern, label, text)
         if label not in text:  # a terse half without the field: say which field it is
@@ -187,13 +192,139 @@ def _overview_page(request: Request, principal: Principal, db: Session, ctx: Ctx
     }, status=status)
 
 
+# ---------------------------------------------------------------------------------------------
+# Basic guideline (F2)
+
+MEASURE_ROWS = 5  # empty measure rows the adoption form offers below the prefilled ones
+MAX_MEASURE_ROWS = 100
+# Form fields of the adoption form named in service messages (msgids of guideline_new.html).
+GUIDELINE_LABELS = {
+    "code": "Guideline code", "title_ja": "Title (Japanese)", "title_en": "Title (English, optional)",
+    "adopted_on": "Adoption date", "body": "Text of the guideline", "measures": "Measures",
+}
+_MEASURE_REF = re.compile(r"measures\[(\d+)\](?:\.(\w+))?( ?)")
+_CODE_SPLIT = re.compile(r"[\s,、，]+")
+
+
+def _guideline_message(request: Request, exc: BansoError) -> str:
+    """Return a guideline service message with ``measures[i].field`` named as the form's row and label."""
+    translator = translator_for(request)
+    refers_to_row = bool(_MEASURE_REF.search(exc.message))
+    field = exc.field if exc.field in GUIDELINE_LABELS and not refers_to_row else None
+    text = _message(request, type(exc)(exc.message, field=field), labels=GUIDELINE_LABELS)
+
+    def row(found: re.Match[str]) -> str:
+        number = int(found.group(1)) + 1
+        part = {"title_ja": "Title", "title_en": "Title", "body": "Description"}.get(found.group(2) or "")
+        label = (translator.gettext("{field} of measure {number}", field=translator.gettext(part), number=number)
+                 if part else translator.gettext("Measure {number}", number=number))
+        return f"「{label}」" if translator.locale == "ja" else label + found.group(3)
+
+    return _MEASURE_REF.sub(row, text)
+
+
+def _blank_measure() -> dict[str, str]:
+    return {"kind": "", "title": "", "body": "", "techs": "", "areas": ""}
+
+
+def _guideline_form_page(request: Request, principal: Principal, db: Session, ctx: Ctx, *,
+                         form: dict[str, Any] | None, base: guideline.GuidelineView | None = None,
+                         error: str | None = None, status: int = 200) -> HTMLResponse:
+    if not policy.can_edit_registry(principal):
+        raise NotFound("page not found")
+    if form is None:
+        g = base.guideline if base else None
+        measures = [{"kind": ms.kind, "title": ms.title_ja, "body": ms.body,
+                     "techs": ", ".join(ms.technology_codes or []), "areas": ", ".join(ms.area_codes or [])}
+                    for ms in (base.measures if base else [])]
+        form = {"code": g.code if g else "", "title_ja": g.title_ja if g else "", "title_en": g.title_en if g else "",
+                "adopted_on": to_jst(ctx.clock.now()).date().isoformat(), "body": g.body if g else "",
+                "measures": measures}
+    rows = list(form["measures"]) + [_blank_measure() for _ in range(MEASURE_ROWS)]
+    form = {**form, "measures": rows[:max(len(form["measures"]) + 1, MEASURE_ROWS)]}
+    return render(request, "programme/guideline_new.html", {
+        "form": form, "base": base, "kinds": [k.value for k in MeasureKind],
+        "technologies": service.list_technologies(db), "areas": service.list_areas(db), "error": error,
+        **_common(ctx),
+    }, status=status)
+
+
+@router.get("/programme/guidelines", response_class=HTMLResponse)
+def guidelines_page(request: Request, principal: PageUser, db: Db, ctx: Ctx) -> HTMLResponse:
+    """List every version of the basic guideline, newest first (F2)."""
+    return render(request, "programme/guidelines.html", {
+        "guidelines": guideline.list_guidelines(db), "may_adopt": policy.can_edit_registry(principal), **_common(ctx),
+    })
+
+
+@router.get("/programme/guidelines/new", response_class=HTMLResponse)
+def new_guideline(request: Request, principal: PageUser, db: Db, ctx: Ctx,
+                  base: Annotated[int | None, Query(alias="from")] = None) -> HTMLResponse:
+    """Show the form adopting a new version of a guideline, prefilled from ``from`` (agency staff, officers)."""
+    if not policy.can_edit_registry(principal):
+        raise NotFound("page not found")
+    view = guideline.get_guideline(db, guideline_id=base) if base else guideline.current_view(db)
+    return _guideline_form_page(request, principal, db, ctx, form=None, base=view)
+
+
+def _measures(kinds: list[str], titles: list[str], bodies: list[str], techs: list[str],
+              areas: list[str]) -> tuple[list[dict[str, str]], list[guideline.MeasureInput]]:
+    """Return the typed measure rows (for re-rendering) and the non-empty ones as service input."""
+    count = max(len(kinds), len(titles), len(bodies), len(techs), len(areas))
+    if count > MAX_MEASURE_ROWS:
+        raise ValidationFailed(f"measures: at most {MAX_MEASURE_ROWS} rows / 施策は{MAX_MEASURE_ROWS}件までです",
+                               field="measures")
+
+    def at(values: list[str], i: int) -> str:
+        return values[i] if i < len(values) else ""
+
+    rows = [{"kind": at(kinds, i).strip(), "title": at(titles, i), "body": at(bodies, i).replace("\r\n", "\n"),
+             "techs": at(techs, i), "areas": at(areas, i)} for i in range(count)]
+    typed = [r for r in rows if any(r[k].strip() for k in ("title", "body", "techs", "areas"))]
+    return typed, [guideline.MeasureInput(kind=r["kind"], title_ja=r["title"], body=r["body"],
+                                          technology_codes=[c for c in _CODE_SPLIT.split(r["techs"]) if c],
+                                          area_codes=[c for c in _CODE_SPLIT.split(r["areas"]) if c])
+                   for r in typed]
+
+
+@router.post("/programme/guidelines", response_class=HTMLResponse, dependencies=[Csrf])
+def adopt_guideline(request: Request, principal: PageUser, db: Db, ctx: Ctx, code: Small = "",
+                    title_ja: Short = "", title_en: Short = "", adopted_on: Small = "",
+                    body: Annotated[str, Form(max_length=100_000)] = "",
+                    measure_kind: Annotated[list[str] | None, Form()] = None,
+                    measure_title: Annotated[list[str] | None, Form()] = None,
+                    measure_body: Annotated[list[str] | None, Form()] = None,
+                    measure_techs: Annotated[list[str] | None, Form()] = None,
+                    measure_areas: Annotated[list[str] | None, Form()] = None) -> Response:
+    """Adopt a new version of a guideline with its measures (the same permission as the API)."""
+    form: dict[str, Any] = {"code": code, "title_ja": title_ja, "title_en": title_en, "adopted_on": adopted_on,
+                            "body": body, "measures": []}
+    try:
+        rows, measures = _measures(measure_kind or [], measure_title or [], measure_body or [], measure_techs or [],
+                                   measure_areas or [])
+        form["measures"] = rows
+        row = guideline.adopt_guideline(
+            db, code=code, title_ja=title_ja, title_en=title_en, adopted_on=_date_input(adopted_on, "adopted_on"),
+            body=body.replace("\r\n", "\n"), measures=measures, now=ctx.clock.now(), actor=principal)
+    except BansoError as exc:
+        _settle(db, exc)
+        if isinstance(exc, Forbidden):
+            raise
+        return _guideline_form_page(request, principal, db, ctx, form=form, error=_guideline_message(request, exc),
+                                    status=exc.status_code)
+    db.commit()
+    return _redirect(f"/programme/guidelines/{row.id}", "adopted")
+
+
 @router.get("/programme/guidelines/{guideline_id}", response_class=HTMLResponse)
-def guideline_page(guideline_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx) -> HTMLResponse:
+def guideline_page(guideline_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+                   done: str | None = None) -> HTMLResponse:
     """Show one version of the basic guideline with its measures and the technologies they name (F2)."""
     view = guideline.get_guideline(db, guideline_id=guideline_id)
     return render(request, "programme/guideline.html", {
         "view": view, "techs": {t.code: t for t in service.list_technologies(db)},
-        "areas": {a.code: a for a in service.list_areas(db)}, **_common(ctx),
+        "areas": {a.code: a for a in service.list_areas(db)}, "may_adopt": policy.can_edit_registry(principal),
+        "notice": _notice(done), **_common(ctx),
     })
 
 
@@ -763,8 +894,15 @@ def create_commission(request: Request, principal: PageUser, db: Db, ctx: Ctx, c
     return _redirect(f"/programme/commissions/{row.id}", "commissioned")
 
 
+def _filing_councils(db: Session, principal: Principal) -> list[Any]:
+    """Return the councils the person takes part in with access to their content (where a deliverable may go)."""
+    return [c for c in councils_service.list_councils(db, actor=principal)
+            if councils_service.can_read_content(db, council_id=c.id, actor=principal)]
+
+
 def _commission_page(request: Request, principal: Principal, db: Session, ctx: Ctx, commission_id: int, *,
-                     notice: str | None = None, error: str | None = None, status: int = 200) -> HTMLResponse:
+                     notice: str | None = None, error: str | None = None, error_at: str | None = None,
+                     status: int = 200, form: dict[str, Any] | None = None) -> HTMLResponse:
     view = commissions.get_commission(db, commission_id=commission_id, actor=principal)
     c = view.commission
     ids = {c.commissioned_by_id} | {d.uploaded_by_id for d in view.deliverables}
@@ -772,7 +910,9 @@ def _commission_page(request: Request, principal: Principal, db: Session, ctx: C
         ids.add(c.acknowledged_by_id)
     return render(request, "programme/commission.html", {
         "view": view, "c": c, "org": accounts_repo.org_by_id(db, c.organization_id), "people": _people(db, ids),
-        "tasks_by_id": {t.id: t for t in view.tasks}, "notice": notice, "error": error, **_common(ctx),
+        "tasks_by_id": {t.id: t for t in view.tasks}, "notice": notice, "error": error, "error_at": error_at,
+        "form": form or {}, "councils": _filing_councils(db, principal) if view.deliverables else [],
+        **_common(ctx),
     }, status=status)
 
 
@@ -827,6 +967,39 @@ def complete(commission_id: int, request: Request, principal: PageUser, db: Db, 
     """Close the commission as completed."""
     return _commission_action(request, principal, db, ctx, commission_id, lambda: commissions.complete_commission(
         db, commission_id=commission_id, now=ctx.clock.now(), actor=principal), "completed")
+
+
+@router.post("/programme/commissions/{commission_id}/cancel", response_class=HTMLResponse, dependencies=[Csrf])
+def cancel(commission_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+           reason: Annotated[str, Form(max_length=5000)] = "") -> Response:
+    """Cancel the commission with a reason (the commissioning side)."""
+    try:
+        commissions.cancel_commission(db, commission_id=commission_id, now=ctx.clock.now(), actor=principal,
+                                      reason=reason.replace("\r\n", "\n"))
+    except BansoError as exc:
+        _settle(db, exc)
+        return _commission_page(request, principal, db, ctx, commission_id, error=_message(request, exc),
+                                error_at="cancel", status=exc.status_code, form={"reason": reason})
+    db.commit()
+    return _redirect(f"/programme/commissions/{commission_id}", "cancelled")
+
+
+@router.post("/programme/commissions/{commission_id}/deliverables/{deliverable_id}/file",
+             response_class=HTMLResponse, dependencies=[Csrf])
+def file_deliverable(commission_id: int, deliverable_id: int, request: Request, principal: PageUser, db: Db,
+                     ctx: Ctx, deps: InfoDeps, council_id: Small = "") -> Response:
+    """File a deliverable into a council the person takes part in, as a think-tank information item (F5)."""
+    try:
+        item = filing.file_deliverable(db, deps, commission_id=commission_id,
+                                       deliverable_id=deliverable_id, council_id=_int(council_id, "council_id"),
+                                       actor=principal, now=ctx.clock.now())
+    except BansoError as exc:
+        _settle(db, exc)
+        return _commission_page(request, principal, db, ctx, commission_id, error=_message(request, exc),
+                                error_at=f"file-{deliverable_id}", status=exc.status_code,
+                                form={"council_id": council_id, "deliverable_id": deliverable_id})
+    db.commit()
+    return _redirect(f"/information/items/{item.id}", "held" if item.state == ItemState.HELD else "created")
 
 
 @router.get("/programme/commissions/{commission_id}/deliverables/{deliverable_id}")
