@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     login_max_failures: int = 5
     login_lockout_seconds: int = 15 * 60
     max_body_bytes: int = 2 * 1024 * 1024
+    # Requests served at once; keep it below AnyIO's 40 worker threads (see web.middleware.ConcurrencyLimit).
+    max_concurrent_requests: int = Field(default=24, ge=1, le=39)
 
     # Audit (A2): how often the running server signs a new checkpoint when the log has grown
     checkpoint_interval_seconds: int = 60

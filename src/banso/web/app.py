@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from banso import __version__
 from banso.web.context import AppContext
 from banso.web.errors import install_error_handlers
-from banso.web.middleware import BodySizeLimit, SecurityHeaders
+from banso.web.middleware import BodySizeLimit, ConcurrencyLimit, SecurityHeaders
 
 log = logging.getLogger("banso.web")
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -93,6 +93,8 @@ def create_app(ctx: AppContext, *, background_jobs: bool = True) -> FastAPI:
 
     app.add_middleware(SecurityHeaders)
     app.add_middleware(BodySizeLimit, max_bytes=ctx.settings.max_body_bytes, larger=[upload_limits()])
+    # Outermost: admission below the worker-thread count, so a lock holder can always finish.
+    app.add_middleware(ConcurrencyLimit, limit=ctx.settings.max_concurrent_requests)
     return app
 
 

@@ -119,3 +119,32 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, add_headers)
+
+
+class ConcurrencyLimit:
+    """Admit at most ``limit`` HTTP requests at a time; the rest wait on the event loop.
+
+    Why: sync endpoints run in AnyIO's worker threads (40 by default). A request that holds the
+    SQLite write lock (``BEGIN IMMEDIATE``) or a pooled connection still needs a worker thread to
+    validate its response and close its session. If every thread is taken by requests *waiting*
+    for that lock or connection, the holder can never finish: all of them stall until the 30 s
+    timeouts and answer 500 (found by benchmarks/information_reads.py at 41+ concurrent clients).
+    Keeping the number of admitted requests below the thread count means a holder always finds a
+    thread. Waiting here costs no thread and no connection.
+    """
+
+    def __init__(self, app: ASGIApp, *, limit: int) -> None:
+        import anyio
+
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        self.app = app
+        self.limit = limit
+        self._slots = anyio.Semaphore(limit)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        async with self._slots:
+            await self.app(scope, receive, send)
