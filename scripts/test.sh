@@ -14,8 +14,8 @@
 # one pass as long as the other one ran tests and passed; 5 in both is a failure.
 #
 # Environment:
-#   BANSO_TEST_WORKERS=N   run pass 1 with pytest-xdist `-n N` (default: no xdist; pass 2 never
-#                          uses xdist because all its workers would share one database)
+#   BANSO_TEST_WORKERS=N   run pass 1 with pytest-xdist `-n N` (default 2, one per core; 0 = no xdist;
+#                          pass 2 never uses xdist because all its workers would share one database)
 #   BANSO_TEST_SKIP_PG=1   skip pass 2 (reported as postgresql=skipped; never do this in CI)
 set -Eeuo pipefail
 
@@ -139,7 +139,8 @@ PY=.venv/bin/python
 RESULTS="$(mktemp -d "${TMPDIR:-/tmp}/banso-results.XXXXXX")"
 
 xdist=()
-if [[ -n "${BANSO_TEST_WORKERS:-}" && "${BANSO_TEST_WORKERS}" != "0" ]]; then
+BANSO_TEST_WORKERS="${BANSO_TEST_WORKERS:-2}"
+if [[ "${BANSO_TEST_WORKERS}" != "0" ]]; then
     xdist=(-n "$BANSO_TEST_WORKERS")
 fi
 
