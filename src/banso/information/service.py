@@ -280,7 +280,7 @@ def create_item(
     )
     session.add(item)
     session.flush()
-    session.add(ItemVersion(item_id=item.id, version=1, note="initial",
+    session.add(ItemVersion(item_id=item.id, version=1, note="初版",
                             body_sealed=crypto.seal(body.encode(), data_key=data_key, aad=_aad_body(item.id, 1)),
                             created_by_id=actor.user_id, created_at=now))
     _store_files(session, deps, item, 1, data_key, checked, actor=actor, now=now)
