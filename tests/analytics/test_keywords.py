@@ -137,3 +137,23 @@ def test_read_only_store_still_matches(synth_store: Path, tmp_path: Path, monkey
     monkeypatch.setattr(kw.pq, "write_table", fail)
     table, matched = kw.store_hits(synth_store, store_paths(synth_store).parts, techs)
     assert matched == len(store_paths(synth_store).parts) and table.num_rows == 0
+
+
+def test_cli_ingest_matches_the_given_technology_file(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from banso.analytics.cli import app
+
+    tech_file = tmp_path / "t.yaml"
+    tech_file.write_text("technologies:\n  - {id: q, name_ja: 量子, name_en: Quantum, keywords: [qubit]}\n",
+                         encoding="utf-8")
+    write_part(tmp_path / "snap", "2025-01-01", "part_000.gz", [work(1, title="a qubit"), work(2)])
+    args = ["ingest", str(tmp_path / "snap"), "--store", str(tmp_path / "store")]
+    res = CliRunner().invoke(app, [*args, "--technologies", str(tech_file)])
+    assert res.exit_code == 0, res.output
+    techs = parse_technologies({"technologies": [
+        {"id": "q", "name_ja": "量子", "name_en": "Quantum", "keywords": ["qubit"]}]})
+    kept = tmp_path / "store" / "cache" / f"keywords-{kw.keyword_spec(techs)}"
+    assert len(list(kept.glob("*.parquet"))) == 1
+    bad = CliRunner().invoke(app, [*args, "--technologies", str(tmp_path / "missing.yaml")])
+    assert bad.exit_code == 2 and "technology file not found" in bad.output

@@ -18,7 +18,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import threading
 import time
 import zlib
@@ -30,11 +29,6 @@ from typing import Any
 
 import duckdb
 
-try:  # ISA-L's gunzip is about twice as fast as zlib's and DuckDB's own (see _Reader.gunzip)
-    from isal import igzip as _igzip
-except ImportError:  # pragma: no cover - isal is a dependency; without it DuckDB reads the gzip itself
-    _igzip = None  # type: ignore[assignment]
-
 from banso.analytics.errors import SnapshotError, StoreError
 from banso.analytics.technologies import TechnologySet
 
@@ -43,7 +37,6 @@ WORKS = "works.parquet"
 FORMAT_VERSION = 1
 PART_ROW_GROUP = 4096
 _DATE_RE = re.compile(r"updated_date=(\d{4}-\d{2}-\d{2})")
-SHM = Path("/dev/shm")
 _ID_RE = re.compile(r"^(?:https?://openalex\.org/)?W\d+$", re.IGNORECASE)
 
 # Only the fields the indicators need are read (explicit columns: the JSON reader skips the rest).
@@ -269,43 +262,14 @@ class _Reader:
         res = con.execute(rel_sql, params).fetchone()
         return int(res[0]) if res else 0
 
-    def gunzip(self, f: SnapshotFile) -> Path | None:
-        """Decompress a gzip file with ISA-L into memory (``/dev/shm``) and return the plain file.
-
-        Measured on the synthetic 15 KB records (2026-11-27): ISA-L gunzip + DuckDB reading the plain
-        file is ≈10 % faster than DuckDB reading the gzip itself. Returns None (DuckDB then reads the
-        gzip, and a damaged file goes to the line-by-line pass) when ISA-L or /dev/shm is missing, the
-        stream is damaged, or the plain text would take more than a quarter of the free memory space.
-        """
-        if _igzip is None or not SHM.is_dir() or not os.access(SHM, os.W_OK) or not _is_gzip(f.path):
-            return None
-        budget = shutil.disk_usage(SHM).free // 4
-        plain = SHM / f"banso-ingest-{os.getpid()}-{threading.get_ident()}-{f.key}.jsonl"
-        try:
-            with _igzip.open(f.path, "rb") as src, open(plain, "wb") as dst:  # type: ignore[no-untyped-call]
-                written = 0
-                while chunk := src.read(1 << 22):
-                    dst.write(chunk)
-                    written += len(chunk)
-                    if written > budget:
-                        raise OSError("not enough memory space")
-            return plain
-        except (OSError, EOFError, ValueError):
-            plain.unlink(missing_ok=True)
-            return None
-
     def read(self, f: SnapshotFile, seq: int, out: Path) -> FileResult:
         tmp = out.with_name("." + out.name + ".tmp")  # hidden: Spark and globs never read it
-        plain = self.gunzip(f)
         try:
-            rows = self._copy(plain or f.path, tmp, f, seq)
+            rows = self._copy(f.path, tmp, f, seq)
             os.replace(tmp, out)
             return FileResult(f.rel, rows, rows, 0, False)
         except duckdb.Error:
             pass  # damaged file: fall back to a line-by-line pass that names each bad line
-        finally:
-            if plain is not None:
-                plain.unlink(missing_ok=True)
         return self._salvage(f, seq, out, tmp)
 
     def _salvage(self, f: SnapshotFile, seq: int, out: Path, tmp: Path) -> FileResult:
