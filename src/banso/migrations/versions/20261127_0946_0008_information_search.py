@@ -43,10 +43,12 @@ _SQLITE_DOWN = (
     "DROP TRIGGER IF EXISTS info_search_docs_ai",
     "DROP TABLE IF EXISTS info_search_fts",
 )
-_PG_UP = (
-    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
-    "CREATE INDEX ix_info_search_docs_doc_trgm ON info_search_docs USING gin (doc gin_trgm_ops)",
-)
+_PG_EXTENSION = "CREATE EXTENSION IF NOT EXISTS pg_trgm"
+# The operator class is qualified with the extension's schema: the extension may live in another
+# schema than the one being migrated (a schema-per-tenant or per-test search_path).
+_PG_INDEX = "CREATE INDEX ix_info_search_docs_doc_trgm ON info_search_docs USING gin (doc {schema}.gin_trgm_ops)"
+_PG_EXTENSION_SCHEMA = ("SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+                        "WHERE e.extname = 'pg_trgm'")
 # The extension stays: other schemas may use it, and dropping it needs more rights than creating.
 _PG_DOWN = ("DROP INDEX IF EXISTS ix_info_search_docs_doc_trgm",)
 
@@ -71,7 +73,9 @@ def upgrade() -> None:
     if dialect == "sqlite":
         _run(_SQLITE_UP)
     elif dialect == "postgresql":
-        _run(_PG_UP)
+        _run((_PG_EXTENSION,))
+        schema = op.get_bind().execute(sa.text(_PG_EXTENSION_SCHEMA)).scalar_one()
+        _run((_PG_INDEX.format(schema='"' + schema.replace('"', '""') + '"'),))
 
 
 def downgrade() -> None:
