@@ -257,3 +257,33 @@ def test_lying_upload_is_rejected_and_nothing_is_written(db: Session, deps: Info
     assert caught.value.status_code == 422 and "PNG" in caught.value.message
     assert service.count_items(db, actor=cast.company.principal()) == before
     assert audit_count(db, "information:upload:rejected") == 1
+
+
+def test_office_and_image_downloads_are_stamped_and_attributed(db: Session, deps: InformationDeps, cast: Cast,
+                                                               clock: FakeClock) -> None:
+    from io import BytesIO
+
+    from openpyxl import Workbook, load_workbook
+    from PIL import Image
+
+    book = Workbook()
+    book.active.append(["試験番号", "推力_kN"])  # type: ignore[union-attr]
+    book.active.append(["T-001", 98])  # type: ignore[union-attr]
+    xlsx = BytesIO()
+    book.save(xlsx)
+    png = BytesIO()
+    Image.new("RGB", (320, 200), "white").save(png, format="PNG")
+    item = _item(db, deps, cast, clock, files=[
+        service.Upload("data.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                       xlsx.getvalue()),
+        service.Upload("figure.png", "image/png", png.getvalue())])
+    files = {f.kind: f.id for f in service.read_item(db, deps, item_id=item.id, actor=cast.company.principal(),
+                                                       now=clock.now()).files}
+    for kind in ("xlsx", "png"):
+        copy = distribution.download_file(db, deps, item_id=item.id, file_id=files[kind],
+                                          actor=cast.researcher.principal(), now=clock.now())
+        finding = distribution.attribute(db, data=copy.data, filename=copy.filename, now=clock.now())
+        assert finding.user_id == cast.researcher.user.id and finding.confidence > 0.99, kind
+    sheet = load_workbook(BytesIO(distribution.download_file(
+        db, deps, item_id=item.id, file_id=files["xlsx"], actor=cast.officer.principal(), now=clock.now()).data)).active
+    assert sheet is not None and "BNS" in (sheet.oddFooter.left.text or "")  # the visible footer

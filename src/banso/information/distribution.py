@@ -2,11 +2,11 @@
 and an audit entry — and the reverse, attributing a leaked copy to the recipient it was issued to.
 
 Each copy of non-public content gets a fresh 64-bit fingerprint derived with HMAC from the item,
-file, recipient and a counter, recorded in ``info_distributions``. PDFs get a visible footer
-(name, organisation, JST time, item id) and invisible marks (``banso.leak.pdf``); text and CSV
-get zero-width marks in every paragraph/row (``banso.leak.text``; method and limits in
-docs/leak-attribution.md). Other kinds (Office, images) are handed out unchanged but still
-recorded and audited — attribution then rests on the audit log alone.
+file, recipient and a random nonce, recorded in ``info_distributions``. PDFs get a visible footer
+(name, organisation, JST time, item id) and invisible marks (``banso.leak.pdf``); Office files a
+hidden custom property and, for xlsx and docx, a footer (``banso.leak.office``); images a visible
+strip and metadata (``banso.leak.image``); text and CSV zero-width marks in every paragraph/row
+(``banso.leak.text``). Method and limits: docs/leak-attribution.md.
 """
 
 from __future__ import annotations
@@ -29,10 +29,14 @@ from banso.information.models import Ballot, Distribution, Handling, Item, ItemF
 from banso.kit.clock import to_jst
 from banso.kit.errors import Forbidden, NotFound
 from banso.leak import attribute as leak_attribute
+from banso.leak.image import stamp_image
+from banso.leak.office import stamp_office
 from banso.leak.pdf import stamp_pdf
 from banso.leak.text import CannotFingerprint, stamp_csv, stamp_text
 
 NO_DOWNLOAD = frozenset({Handling.VIEW_ONLY.value, Handling.NO_DOWNLOAD.value})
+OFFICE = frozenset({"docx", "xlsx", "pptx"})
+IMAGES = frozenset({"png", "jpeg", "gif", "webp"})
 
 
 @dataclass(frozen=True)
@@ -94,10 +98,14 @@ def download_file(session: Session, deps: InformationDeps, *, item_id: int, file
                                           "files cannot be downloaded"), AuditTag.INFO_FILE_REFUSED, now=now,
                        actor=actor, subject=service.subject_of(item), data={"file_id": row.id, "handling": handling})
     data = service.file_bytes(session, deps, item, row, actor=actor, now=now)
-    channel = {"pdf": "pdf", "csv": "csv", "text": "text"}.get(row.kind, "plain")
+    channel = {"pdf": "pdf", "csv": "csv", "text": "text"}.get(row.kind, "office" if row.kind in OFFICE else "image")
     dist, code = _record(session, deps, item=item, file_id=row.id, actor=actor, channel=channel, now=now)
     if row.kind == "pdf":
         data = stamp_pdf(data, footer=_footer(session, actor, item, now), code=code)
+    elif row.kind in OFFICE:
+        data = stamp_office(data, kind=row.kind, footer=_footer(session, actor, item, now), code=code)
+    elif row.kind in IMAGES:
+        data = stamp_image(data, kind=row.kind, footer=_footer(session, actor, item, now), code=code)
     elif row.kind in ("csv", "text"):
         data = _stamp_plain(data.decode("utf-8-sig"), code=code, csv=row.kind == "csv").encode()
     service._audit(session, AuditTag.INFO_FILE_DOWNLOAD, now=now, actor=actor, subject=service.subject_of(item),

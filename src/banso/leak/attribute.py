@@ -44,10 +44,15 @@ from banso.leak.fingerprint import (
     hamming,
     parse_marker,
 )
+from banso.leak.office import read_office_text
 from banso.leak.pdf import METADATA_KEY
 from banso.leak.text import find_marks
 
-CHANNELS: Final = ("pdf-invisible-text", "pdf-page-metadata", "pdf-metadata", "pdf-footer", "text-zero-width")
+CHANNELS: Final = (
+    "pdf-invisible-text", "pdf-page-metadata", "pdf-metadata", "pdf-footer", "text-zero-width",
+    "office-custom-property", "office-footer", "image-metadata",
+)
+_IMAGE_MAGIC: Final = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a")
 MIN_CONFIDENCE: Final = 0.5
 _CHECKSUM_FALSE_PASS: Final = 2.0**-CHECK_BITS
 log = logging.getLogger("banso.leak")
@@ -142,10 +147,40 @@ def _scan_pdf(data: bytes, found: Counter[tuple[str, bytes, bool]]) -> bool:
     return True
 
 
+def _is_image(data: bytes) -> bool:
+    return data.startswith(_IMAGE_MAGIC) or (data[:4] == b"RIFF" and data[8:12] == b"WEBP")
+
+
+def _scan_markers(text: str, channel: str, found: Counter[tuple[str, bytes, bool]]) -> None:
+    for m in MARKER_RE.finditer(text):
+        code, ok = parse_marker(m.group(1), m.group(2))
+        found[channel, code, ok] += 1
+
+
+def _scan_office(data: bytes, found: Counter[tuple[str, bytes, bool]]) -> bool:
+    """Collect Office evidence into ``found``; return False if ``data`` is no readable Office package."""
+    office = read_office_text(data)
+    if office is None:
+        return False
+    for xml in office.custom_properties:
+        _scan_markers(xml, "office-custom-property", found)
+    for text in office.visible_text:
+        for m in FOOTER_CODE_RE.finditer(text):
+            digits = "".join(m.groups())
+            code, ok = parse_marker(digits[:16], digits[16:])
+            found["office-footer", code, ok] += 1
+    return True
+
+
 def extract_codes(data: bytes, *, filename: str | None = None) -> list[Evidence]:
-    """Return the fingerprints found in a PDF, text or CSV file, grouped by channel and code."""
+    """Return the fingerprints found in a PDF, Office, image, text or CSV file, by channel and code."""
     found: Counter[tuple[str, bytes, bool]] = Counter()
-    if not (_is_pdf(data, filename) and _scan_pdf(data, found)):
+    if _is_image(data):
+        # PNG tEXt, JPEG COM and XMP, WebP XMP and GIF comments store the marker uncompressed.
+        _scan_markers(data.decode("latin-1"), "image-metadata", found)
+    elif data.startswith(b"PK\x03\x04") and _scan_office(data, found):
+        pass
+    elif not (_is_pdf(data, filename) and _scan_pdf(data, found)):
         # Text, CSV, or a PDF too damaged to parse (uncompressed marker text may still be there).
         _scan_text(_decode_text(data), found)
     order = {name: i for i, name in enumerate(CHANNELS)}
