@@ -287,3 +287,44 @@ def test_office_and_image_downloads_are_stamped_and_attributed(db: Session, deps
     sheet = load_workbook(BytesIO(distribution.download_file(
         db, deps, item_id=item.id, file_id=files["xlsx"], actor=cast.officer.principal(), now=clock.now()).data)).active
     assert sheet is not None and "BNS" in (sheet.oddFooter.left.text or "")  # the visible footer
+
+
+def test_a_designation_may_cover_only_some_files(db: Session, deps: InformationDeps, cast: Cast,
+                                                 clock: FakeClock) -> None:
+    """I3 range / I2 minimal: only the sensitive attachment is designated; the rest stays shared."""
+    pdf = make_sample_pdf("概要", ["共有してよい概要"])
+    item = _item(db, deps, cast, clock, files=[service.Upload("overview.pdf", "application/pdf", pdf),
+                                              service.Upload("秘密データ.csv", "text/csv", "a,b\n1,2\n".encode())])
+    ids = {f.filename: f.id for f in service.read_item(db, deps, item_id=item.id, actor=cast.company.principal(),
+                                                       now=clock.now()).files}
+    secret = ids["秘密データ.csv"]
+    with pytest.raises(ValidationFailed):  # a file of another item
+        service.propose_designation(db, item_id=item.id, actor=cast.company.principal(), now=clock.now(),
+                                    designation=_designate(cast, clock, file_ids=[secret + 999]))
+    ballot = service.propose_designation(db, item_id=item.id, actor=cast.company.principal(), now=clock.now(),
+                                         designation=_designate(cast, clock, file_ids=[secret]))
+    assert item.state == "council"  # the item itself stays shared
+
+    def names(who):  # type: ignore[no-untyped-def]
+        return {f.filename for f in service.read_item(db, deps, item_id=item.id, actor=who, now=clock.now()).files}
+
+    # While the vote is open only the provider and the secretariat hold the designated file (I4).
+    assert names(cast.researcher.principal()) == {"overview.pdf"}
+    assert names(cast.officer.principal()) == names(cast.company.principal()) == {"overview.pdf", "秘密データ.csv"}
+    with pytest.raises(NotFound):
+        distribution.download_file(db, deps, item_id=item.id, file_id=secret, actor=cast.researcher.principal(),
+                                   now=clock.now())
+    _vote_all(db, ballot, cast, clock)
+    assert ballot.state == "accepted" and item.state == "council" and item.current_designation_id == ballot.id
+    assert names(cast.researcher.principal()) == {"overview.pdf", "秘密データ.csv"}  # named in the scope
+    assert names(cast.officer.principal()) == {"overview.pdf"}  # out of scope: the file looks missing
+    with pytest.raises(NotFound):
+        distribution.download_file(db, deps, item_id=item.id, file_id=secret, actor=cast.officer.principal(),
+                                   now=clock.now())
+    copy = distribution.download_file(db, deps, item_id=item.id, file_id=secret, actor=cast.researcher.principal(),
+                                      now=clock.now())
+    assert copy.distribution_id is not None
+    clock.advance(seconds=(YEAR + timedelta(days=1)).total_seconds())
+    assert service.run_due_information(db, now=clock.now(), deps=deps).lapsed == 1
+    assert item.current_designation_id is None and item.state == "council"
+    assert names(cast.officer.principal()) == {"overview.pdf", "秘密データ.csv"}

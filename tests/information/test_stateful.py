@@ -51,6 +51,7 @@ class Open:
     votes: dict[str, str]  # voter -> pending/accept/object
     scope: tuple[str, frozenset[str]]  # (kind, names or org keys)
     ends_at: datetime
+    partial: bool = False  # covers only the item's file (I3 range)
 
 
 @dataclass
@@ -65,6 +66,9 @@ class ModelItem:
     ends_at: datetime | None = None
     ballot: Open | None = None
     readers_seen: set[str] = field(default_factory=set)
+    file_held: bool = False  # a partial designation of the file is being voted on
+    file_scope: tuple[str, frozenset[str]] | None = None  # partial designation in force
+    file_ends: datetime | None = None
 
     def rest_state(self) -> str:
         return "public" if self.is_result else "council"
@@ -124,18 +128,38 @@ def test_no_out_of_scope_read_path_after_any_step(db: Session, factory: Factory,
                 return names | {m.provider}
             return {n for n in VOTERS if orgs[n] in {orgs[o] for o in names}} | {m.provider}
 
+        def expected_file_readers(self, m: ModelItem) -> set[str]:
+            readers = self.expected_readers(m)
+            if m.file_held:
+                return readers & set(VOTERS) & {m.provider, "officer"}
+            if m.file_scope is not None:
+                kind, names = m.file_scope
+                if kind == "all":
+                    scoped = set(VOTERS)
+                elif kind == "named":
+                    scoped = set(names)
+                else:
+                    scoped = {n for n in VOTERS if orgs[n] in {orgs[o] for o in names}}
+                return readers & set(VOTERS) & (scoped | {m.provider})
+            return readers
+
         # --- rules ---
         @initialize()
         def nothing(self) -> None:
             pass
 
         @rule(target=items, provider=st.sampled_from(VOTERS), is_result=st.booleans(),
-              designate=st.booleans(), scope=st.sampled_from(["all", "named", "organisations"]),
-              names=st.sets(st.sampled_from(VOTERS), min_size=1, max_size=2), days=st.integers(3, 400))
-        def create(self, provider: str, is_result: bool, designate: bool, scope: str, names: set[str],
-                   days: int) -> int:
+              designate=st.sampled_from(["no", "item", "file"]),
+              scope=st.sampled_from(["all", "named", "organisations"]),
+              names=st.sets(st.sampled_from(VOTERS), min_size=1, max_size=2), days=st.integers(3, 400),
+              accept_now=st.booleans())
+        def create(self, provider: str, is_result: bool, designate: str, scope: str, names: set[str],
+                   days: int, accept_now: bool) -> int:
             now = self.clock.now()
-            spec = self._spec(scope, names, now + timedelta(days=days), now + timedelta(days=2)) if designate else None
+            if designate == "file":
+                is_result = False  # a partial designation is proposed on a council-shared item
+            spec = (self._spec(scope, names, now + timedelta(days=days), now + timedelta(days=2))
+                    if designate == "item" else None)
             item = service.create_item(
                 db, deps, council_id=cast.council.id, actor=people[provider].principal(), now=now,
                 title=f"検証項目{len(self.model):03d}", summary="概要", body=f"本文 {len(self.model)}",
@@ -144,29 +168,33 @@ def test_no_out_of_scope_read_path_after_any_step(db: Session, factory: Factory,
                 files=[service.Upload("a.pdf", "application/pdf", PDF)])
             if not self.model:
                 self.first_id = item.id
-            m = ModelItem(item_id=item.id, provider=provider, is_result=is_result, state="held" if designate
+            m = ModelItem(item_id=item.id, provider=provider, is_result=is_result, state="held" if spec
                           else ("public" if is_result else "council"))
+            self.model[item.id] = m
             if spec is not None:
                 self._open(m, "designation", scope, names, spec)
-            self.model[item.id] = m
+            if designate == "file":
+                self.propose_file(item.id, scope, names, days)
+            if accept_now:
+                self.everyone_accepts(item.id)  # the common path: everyone agrees at once
             return item.id
 
         def _spec(self, scope: str, names: set[str], ends_at: datetime,
-                  deadline: datetime) -> service.DesignationInput:
+                  deadline: datetime, file_ids: tuple[int, ...] = ()) -> service.DesignationInput:
             return service.DesignationInput(
-                reason="理由", scope_kind=scope, ends_at=ends_at, deadline=deadline,
+                reason="理由", scope_kind=scope, ends_at=ends_at, deadline=deadline, file_ids=file_ids,
                 user_ids=[people[n].user.id for n in sorted(names)] if scope == "named" else [],
                 organization_ids=sorted({orgs[n] for n in names}) if scope == "organisations" else [])
 
         def _open(self, m: ModelItem, kind: str, scope: str, names: set[str],
-                  spec: service.DesignationInput) -> None:
+                  spec: service.DesignationInput, partial: bool = False) -> None:
             ballot = db.scalar(select(Ballot).where(Ballot.item_id == m.item_id, Ballot.state == "open"))
             assert ballot is not None
             votes = {v: "pending" for v in VOTERS}
             votes[m.provider] = "accept"
             assert spec.deadline is not None
             m.ballot = Open(ballot.id, kind, spec.deadline, votes, (scope, frozenset(names) if scope != "all"
-                                                                     else frozenset()), spec.ends_at)
+                                                                     else frozenset()), spec.ends_at, partial)
 
         @rule(item_id=items, voter=st.sampled_from(VOTERS), accept=st.booleans())
         def vote(self, item_id: int, voter: str, accept: bool) -> None:
@@ -199,12 +227,17 @@ def test_no_out_of_scope_read_path_after_any_step(db: Session, factory: Factory,
 
         def _accept(self, m: ModelItem) -> None:
             assert m.ballot is not None
-            m.state, m.scope, m.ends_at = "designated", m.ballot.scope, m.ballot.ends_at
+            if m.ballot.partial:
+                m.file_held, m.file_scope, m.file_ends = False, m.ballot.scope, m.ballot.ends_at
+            else:
+                m.state, m.scope, m.ends_at = "designated", m.ballot.scope, m.ballot.ends_at
             m.ballot = None
 
         def _reject(self, m: ModelItem) -> None:
             assert m.ballot is not None
-            if m.ballot.kind == "designation":
+            if m.ballot.partial:
+                m.file_held = False
+            elif m.ballot.kind == "designation":
                 m.state = m.rest_state()
             m.ballot = None
 
@@ -222,12 +255,15 @@ def test_no_out_of_scope_read_path_after_any_step(db: Session, factory: Factory,
                 if m.state == "designated" and m.ends_at is not None and m.ends_at <= now:
                     m.state, m.scope, m.ends_at = m.rest_state(), None, None  # lapse (I5)
                     m.ballot = None
+                if m.file_scope is not None and m.file_ends is not None and m.file_ends <= now:
+                    m.file_scope, m.file_ends = None, None  # the file follows the item again
+                    m.ballot = None
 
         @rule(item_id=items, scope=st.sampled_from(["all", "named", "organisations"]),
               names=st.sets(st.sampled_from(VOTERS), min_size=1, max_size=2), days=st.integers(3, 400))
         def propose(self, item_id: int, scope: str, names: set[str], days: int) -> None:
             m = self.model[item_id]
-            if m.state != "council" or m.ballot is not None:
+            if m.state != "council" or m.ballot is not None or m.file_scope is not None:
                 return
             now = self.clock.now()
             spec = self._spec(scope, names, now + timedelta(days=days), now + timedelta(days=2))
@@ -236,25 +272,44 @@ def test_no_out_of_scope_read_path_after_any_step(db: Session, factory: Factory,
             m.state = "held"
             self._open(m, "designation", scope, names, spec)
 
+        @rule(item_id=items, scope=st.sampled_from(["all", "named", "organisations"]),
+              names=st.sets(st.sampled_from(VOTERS), min_size=1, max_size=2), days=st.integers(3, 400))
+        def propose_file(self, item_id: int, scope: str, names: set[str], days: int) -> None:
+            """Designate only the item's file (I3 range); the item keeps its openness."""
+            m = self.model[item_id]
+            if m.state != "council" or m.ballot is not None or m.file_scope is not None:
+                return
+            now = self.clock.now()
+            file_id = db.scalar(select(ItemFile.id).where(ItemFile.item_id == item_id))
+            assert file_id is not None
+            spec = self._spec(scope, names, now + timedelta(days=days), now + timedelta(days=2), (file_id,))
+            service.propose_designation(db, item_id=item_id, actor=people[m.provider].principal(), now=now,
+                                        designation=spec)
+            m.file_held = True
+            self._open(m, "designation", scope, names, spec, partial=True)
+
         @rule(item_id=items, days=st.integers(1, 300))
         def renew(self, item_id: int, days: int) -> None:
             m = self.model[item_id]
             now = self.clock.now()
-            if m.state != "designated" or m.ballot is not None or m.ends_at is None:
+            partial = m.file_scope is not None
+            current_end = m.file_ends if partial else m.ends_at
+            if not (m.state == "designated" or partial) or m.ballot is not None or current_end is None:
                 return
-            if m.ends_at - now < timedelta(hours=3):
+            if current_end - now < timedelta(hours=3):
                 return
-            deadline = now + min(timedelta(days=2), (m.ends_at - now) / 2)
+            deadline = now + min(timedelta(days=2), (current_end - now) / 2)
             if deadline < now + timedelta(hours=1):
                 return
-            ends_at = m.ends_at + timedelta(days=days)
+            ends_at = current_end + timedelta(days=days)
             service.propose_renewal(db, item_id=item_id, actor=people[m.provider].principal(), now=now,
                                     ends_at=ends_at, reason="延長", deadline=deadline)
             ballot = db.scalar(select(Ballot).where(Ballot.item_id == item_id, Ballot.state == "open"))
-            assert ballot is not None and m.scope is not None
+            scope = m.file_scope if partial else m.scope
+            assert ballot is not None and scope is not None
             votes = {v: "pending" for v in VOTERS}
             votes[m.provider] = "accept"
-            m.ballot = Open(ballot.id, "renewal", deadline, votes, m.scope, ends_at)
+            m.ballot = Open(ballot.id, "renewal", deadline, votes, scope, ends_at, partial)
 
         # --- the invariant: every path agrees with the model for every person ---
         @invariant()
@@ -270,8 +325,9 @@ def test_no_out_of_scope_read_path_after_any_step(db: Session, factory: Factory,
                 for item_id, m in self.model.items():
                     assert db.get(Item, item_id).state == m.state, (item_id, m)  # type: ignore[union-attr]
                     allowed = viewer in self.expected_readers(m)
-                    for path in (self._page, self._body, self._file, self._export, self._search):
+                    for path in (self._page, self._body, self._export, self._search):
                         assert path(item_id, who, now) == allowed, (path.__name__, viewer, m)
+                    assert self._file(item_id, who, now) == (viewer in self.expected_file_readers(m)), (viewer, m)
 
         def _page(self, item_id: int, who: Principal | None, now: datetime) -> bool:
             return _reaches(lambda: service.read_item(db, deps, item_id=item_id, actor=who, now=now))
@@ -295,7 +351,7 @@ def test_no_out_of_scope_read_path_after_any_step(db: Session, factory: Factory,
 
     run_state_machine_as_test(
         DesignationMachine,
-        settings=settings(max_examples=12, stateful_step_count=14, deadline=None,
+        settings=settings(max_examples=30, stateful_step_count=16, deadline=None,
                           suppress_health_check=list(HealthCheck)),
     )
 

@@ -63,8 +63,8 @@ def _footer(session: Session, actor: Principal, item: Item, now: datetime) -> st
             "— 守秘義務対象 / confidential, issued to this recipient")
 
 
-def _handling(session: Session, item: Item) -> list[str]:
-    if item.state != ItemState.DESIGNATED or item.current_designation_id is None:
+def _handling(session: Session, item: Item, *, file_id: int | None = None) -> list[str]:
+    if item.current_designation_id is None or (item.state != ItemState.DESIGNATED and file_id is None):
         return []
     ballot = session.get(Ballot, item.current_designation_id)
     return list(ballot.handling) if ballot else []
@@ -84,15 +84,17 @@ def _record(session: Session, deps: InformationDeps, *, item: Item, file_id: int
 def download_file(session: Session, deps: InformationDeps, *, item_id: int, file_id: int,
                   actor: Principal | None, now: datetime) -> Copy:
     """Return a file for ``actor``: public files as stored; non-public ones stamped, recorded, audited."""
-    item, _ = service.readable(session, item_id, actor)
+    item, standing = service.readable(session, item_id, actor)
     row = session.get(ItemFile, file_id)
-    if row is None or row.item_id != item.id:
-        raise NotFound("file not found")
-    if item.state == ItemState.PUBLIC:
+    if row is None or row.item_id != item.id or not service.may_read_file(session, item, row.id, actor, standing):
+        raise NotFound("file not found")  # I7: a designated file out of scope looks missing
+    file_range = service.file_range_of(session, item)
+    restricted = file_range is not None and row.id in file_range.file_ids
+    if item.state == ItemState.PUBLIC and not restricted:
         return Copy(row.filename, row.content_type, service.file_bytes(session, deps, item, row, actor=actor,
                                                                       now=now), None)
     assert actor is not None  # non-public content was readable, so someone is signed in
-    handling = _handling(session, item)
+    handling = _handling(session, item, file_id=row.id if restricted else None)
     if NO_DOWNLOAD & set(handling) and item.provider_id != actor.user_id:
         service.refuse(session, Forbidden("この指定は閲覧のみでダウンロードできません / This designation is view-only: "
                                           "files cannot be downloaded"), AuditTag.INFO_FILE_REFUSED, now=now,

@@ -101,9 +101,12 @@ def refresh(session: Session, deps: InformationDeps | None, item: Item, *, now: 
             parts.append(service.body_of(session, deps, item, actor=None, now=now or item.updated_at))
         except (KeyUnavailable, TamperedCiphertext):
             pass  # already audited by the service; index what can be read rather than block the change
-    names = session.scalars(select(ItemFile.filename).where(ItemFile.item_id == item.id)
-                            .order_by(ItemFile.id)).all()
-    parts.extend(dict.fromkeys(names))
+    file_range = service.file_range_of(session, item)
+    hidden = file_range.file_ids if file_range is not None else frozenset()
+    rows = session.execute(select(ItemFile.id, ItemFile.filename).where(ItemFile.item_id == item.id)
+                           .order_by(ItemFile.id)).all()
+    # Names of files under a partial designation stay out: the item is found by people outside its scope.
+    parts.extend(dict.fromkeys(name for file_id, name in rows if file_id not in hidden))
     doc = _document(parts)
     when = now or item.updated_at
     row = session.get(SearchDoc, item.id)

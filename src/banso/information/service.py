@@ -103,6 +103,28 @@ def facts_of(session: Session, item: Item) -> policy.ItemFacts:
     return policy.ItemFacts(state=item.state, provider_id=item.provider_id, scope=scope_of(session, item))
 
 
+def file_range_of(session: Session, item: Item) -> policy.FileRange | None:
+    """Return the partial designation (open or in force) covering some of ``item``'s files, if any."""
+    if item.current_designation_id is not None:
+        current = session.get(Ballot, item.current_designation_id)
+        if current is not None and current.file_ids:
+            return policy.FileRange(file_ids=frozenset(current.file_ids), held=False,
+                                    scope=_ballot_scope(session, current))
+        return None
+    pending = session.scalar(select(Ballot).where(
+        Ballot.item_id == item.id, Ballot.state == BallotState.OPEN.value,
+        Ballot.kind == BallotKind.DESIGNATION.value))
+    if pending is not None and pending.file_ids:
+        return policy.FileRange(file_ids=frozenset(pending.file_ids), held=True, scope=None)
+    return None
+
+
+def may_read_file(session: Session, item: Item, file_id: int, actor: Principal | None,
+                  standing: Standing | None) -> bool:
+    """Return True when ``actor`` may read this file of ``item`` (the item itself already readable)."""
+    return policy.can_read_file(actor, standing, facts_of(session, item), file_id, file_range_of(session, item))
+
+
 def _standing(session: Session, council_id: int, actor: Principal | None) -> Standing | None:
     if actor is None:
         return None
@@ -183,6 +205,7 @@ class DesignationInput:
     handling: Sequence[str] = ("watermark",)
     deadline: datetime | None = None
     range_note: str = ""
+    file_ids: Sequence[int] = ()  # only these files (I3 range); empty = the whole item
 
 
 def _default_state(item: Item, now: datetime) -> ItemState:
@@ -384,6 +407,8 @@ class ItemView:
     designation: Ballot | None
     scope: policy.Scope | None
     handling: list[str] = field(default_factory=list)
+    file_range: policy.FileRange | None = None  # files under a partial designation (open or in force)
+    partial_designation: Ballot | None = None  # the partial designation in force, if any
 
 
 def read_item(session: Session, deps: InformationDeps, *, item_id: int, actor: Principal | None, now: datetime,
@@ -396,8 +421,10 @@ def read_item(session: Session, deps: InformationDeps, *, item_id: int, actor: P
                data={"version": version or item.current_version, "state": item.state})
     facts = facts_of(session, item)
     designation = session.get(Ballot, item.current_designation_id) if item.current_designation_id else None
-    files = list(session.scalars(select(ItemFile).where(ItemFile.item_id == item.id)
-                                 .order_by(ItemFile.version.desc(), ItemFile.id)))
+    file_range = file_range_of(session, item)
+    files = [f for f in session.scalars(select(ItemFile).where(ItemFile.item_id == item.id)
+                                        .order_by(ItemFile.version.desc(), ItemFile.id))
+             if policy.can_read_file(actor, standing, facts, f.id, file_range)]
     versions = list(session.scalars(select(ItemVersion).where(ItemVersion.item_id == item.id)
                                     .order_by(ItemVersion.version.desc())))
     ballots = list(session.scalars(select(Ballot).where(Ballot.item_id == item.id).order_by(Ballot.id.desc())))
@@ -406,7 +433,8 @@ def read_item(session: Session, deps: InformationDeps, *, item_id: int, actor: P
                     can_manage=manage, designation=designation if item.state == ItemState.DESIGNATED else None,
                     scope=facts.scope,
                     handling=list(designation.handling) if designation and item.state == ItemState.DESIGNATED
-                    else [])
+                    else [], file_range=file_range,
+                    partial_designation=designation if designation is not None and designation.file_ids else None)
 
 
 def list_items(session: Session, *, actor: Principal | None, council_id: int | None = None,
@@ -455,7 +483,7 @@ def _checked_spec(session: Session, council: Council, given: DesignationInput, *
         now=now, reason=given.reason, scope_kind=given.scope_kind, user_ids=given.user_ids,
         organization_ids=given.organization_ids, handling=given.handling, ends_at=given.ends_at,
         deadline=given.deadline, max_years=_max_years(session, council), range_note=given.range_note,
-        period_from=period_from,
+        period_from=period_from, file_ids=given.file_ids,
     )
     members = {m.user_id: m for m in _current_members(session, council.id)}
     unknown_users = [u for u in spec.user_ids if u not in members]
@@ -524,14 +552,26 @@ def _open_ballot(session: Session, item: Item, council: Council, spec: rules.Des
 
 def propose_designation(session: Session, *, item_id: int, actor: Principal, now: datetime,
                         designation: DesignationInput, deps: InformationDeps | None = None) -> Ballot:
-    """Propose designating an item (I3). The item is held (provider and secretariat only) until decided."""
+    """Propose designating an item (I3) — the whole item, or only some of its files (the range).
+
+    The whole item is held (provider and secretariat only) until decided; with ``file_ids`` only
+    those files are held and the rest of the item stays as it is (I2: designation kept minimal).
+    """
     item, _ = _manageable(session, item_id, actor)
     if item.state not in (ItemState.COUNCIL, ItemState.SCHEDULED):
         raise Conflict(f"an item in state {item.state!r} cannot be proposed for designation "
                        "(public items are already public; one proposal at a time)")
+    if item.current_designation_id is not None or session.scalar(
+            select(Ballot.id).where(Ballot.item_id == item.id, Ballot.state == BallotState.OPEN.value)):
+        raise Conflict("a designation of this item is open or in force; propose a renewal instead")
+    own_files = set(session.scalars(select(ItemFile.id).where(ItemFile.item_id == item.id)))
+    foreign = sorted(set(designation.file_ids) - own_files)
+    if foreign:
+        raise ValidationFailed(f"files {foreign} are not files of this item", field="file_ids")
     council = _council(session, item)
     spec = _designation_spec(session, council, designation, now=now, period_from=None, actor=actor)
-    item.state = ItemState.HELD.value
+    if not spec.file_ids:
+        item.state = ItemState.HELD.value
     item.updated_at = now
     return _open_ballot(session, item, council, spec, kind=BallotKind.DESIGNATION, actor=actor, now=now, deps=deps)
 
@@ -541,16 +581,17 @@ def propose_renewal(session: Session, *, item_id: int, actor: Principal, now: da
     """Propose renewing the designation in force (I5): same scope, a new fixed end; unanimity again."""
     item, _ = _manageable(session, item_id, actor)
     current = session.get(Ballot, item.current_designation_id) if item.current_designation_id else None
-    if item.state != ItemState.DESIGNATED or current is None or current.ends_at is None:
+    if current is None or current.ends_at is None:
         raise Conflict("only a designated item can be renewed")
     if session.scalar(select(Ballot.id).where(Ballot.item_id == item.id, Ballot.state == BallotState.OPEN.value)):
         raise Conflict("a vote on this item is already open")
     council = _council(session, item)
-    scope = scope_of(session, item)
+    scope = _ballot_scope(session, current)
     given = DesignationInput(
         reason=reason, scope_kind=current.scope_kind or ScopeKind.NAMED.value, ends_at=ends_at,
         user_ids=sorted(scope.user_ids) if scope else [], organization_ids=sorted(scope.organization_ids)
         if scope else [], handling=current.handling, deadline=deadline, range_note=current.range_note or "",
+        file_ids=list(current.file_ids or []),
     )
     if ends_at <= current.ends_at:
         raise ValidationFailed("a renewal must end after the current end", field="ends_at")
@@ -713,9 +754,10 @@ def _settle(session: Session, ballot: Ballot, *, now: datetime, actor: Principal
     accepted = outcome == BallotState.ACCEPTED
     if kind == BallotKind.DESIGNATION:
         if accepted:
-            item.state = ItemState.DESIGNATED.value
+            if not ballot.file_ids:  # a partial designation leaves the item's own openness alone
+                item.state = ItemState.DESIGNATED.value
             item.current_designation_id = ballot.id
-        else:
+        elif not ballot.file_ids:
             _release(item, now)
         tag = AuditTag.INFO_DESIGNATION_ACCEPT if accepted else AuditTag.INFO_DESIGNATION_REJECT
     elif kind == BallotKind.RENEWAL:
@@ -795,7 +837,7 @@ def run_due_information(session: Session, *, now: datetime, deps: InformationDep
                                                     Ballot.deadline <= now).order_by(Ballot.id)).all():
         _settle(session, due, now=now, actor=None, deps=deps)
         report.settled += 1
-    designated = session.scalars(select(Item).where(Item.state == ItemState.DESIGNATED.value)
+    designated = session.scalars(select(Item).where(Item.current_designation_id.is_not(None))
                                  .order_by(Item.id)).all()
     for item in designated:
         ballot = session.get(Ballot, item.current_designation_id) if item.current_designation_id else None
@@ -808,7 +850,10 @@ def run_due_information(session: Session, *, now: datetime, deps: InformationDep
                                                               Ballot.state == BallotState.OPEN.value)).all():
                 other.state = BallotState.REJECTED.value  # a renewal not decided before the end is moot
                 other.decided_at = now
-            _release(item, now)
+            if ballot.file_ids:
+                item.current_designation_id = None  # the files follow the item again
+            else:
+                _release(item, now)
             item.updated_at = now
             _audit(session, AuditTag.INFO_DESIGNATION_LAPSE, now=now, actor=None, subject=subject_of(item),
                    data={"ballot_id": ballot.id, "new_state": item.state})

@@ -81,6 +81,36 @@ def can_read_item(actor: Principal | None, standing: Standing | None, item: Item
     return False
 
 
+@dataclass(frozen=True)
+class FileRange:
+    """A designation that covers only some files of an item (I3: range), open or in force."""
+
+    file_ids: frozenset[int]
+    held: bool  # the vote is open: only provider and secretariat hold these files (I4)
+    scope: Scope | None  # the scope in force once accepted
+
+
+def can_read_file(actor: Principal | None, standing: Standing | None, item: ItemFacts, file_id: int,
+                  file_range: FileRange | None) -> bool:
+    """Return True when ``actor`` may read one file of an item.
+
+    A file outside any partial designation follows the item. A file inside one needs council
+    content access whatever the item's state (even a published result's designated attachment) and
+    then the provider, the secretariat while the vote is open, or the scope once accepted.
+    """
+    if not can_read_item(actor, standing, item):
+        return False
+    if file_range is None or file_id not in file_range.file_ids:
+        return True
+    if actor is None or standing is None or not council_policy.can_read_content(actor, standing):
+        return False
+    if item.provider_id == actor.user_id:
+        return True
+    if file_range.held:
+        return standing.role == CouncilRole.SECRETARIAT
+    return in_scope(actor, file_range.scope)
+
+
 def can_manage_item(actor: Principal, standing: Standing, item: ItemFacts) -> bool:
     """Provider, chair or secretariat may edit, propose designations and publish (with read access)."""
     return can_read_item(actor, standing, item) and (
