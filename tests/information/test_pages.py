@@ -386,3 +386,32 @@ def test_search_page(client: TestClient, db: Session, active: Cast, ctx: AppCont
     page = client.get("/information/search", params={"q": "航法"})
     assert page.status_code == 200 and 'id="hit-count"' in page.text
     assert client.get("/information/search").status_code == 200
+
+
+def test_designating_one_file_through_the_page(client: TestClient, db: Session, active: Cast, ctx: AppContext,
+                                               clock: FakeClock) -> None:
+    """I3 range: tick one file; the item stays shared and only that file is held, then scoped."""
+    deps = information_deps(ctx)
+    item = service.create_item(db, deps, council_id=active.council.id, actor=active.company.principal(),
+                               now=clock.now(), title="試験報告", summary="", body=BODY, matter="useful_information",
+                               category="other", provenance="participant",
+                               files=[service.Upload("overview.pdf", "application/pdf", PDF),
+                                      service.Upload("raw-data.csv", "text/csv", "a,b\n1,2\n".encode())])
+    db.commit()
+    files = {f.filename: f.id for f in service.read_item(db, deps, item_id=item.id,
+                                                       actor=active.company.principal(), now=clock.now()).files}
+    token = sign_in(client, db, active.company, ctx)
+    page = client.get(f"/information/items/{item.id}")
+    assert 'id="d-files"' in page.text and "raw-data.csv" in page.text
+    proposed = client.post(f"/information/items/{item.id}/designation", data={
+        "csrf_token": token, "reason": "生データは共同研究者のみ", "scope_kind": "named",
+        "user_ids": [str(active.researcher.user.id)], "file_ids": [str(files["raw-data.csv"])],
+        "ends_at": day(clock, 60), "deadline": moment(clock, 7)}, follow_redirects=False)
+    assert proposed.status_code == 303
+    db.expire_all()
+    assert db.get(Item, item.id).state == "council"  # type: ignore[union-attr]
+    assert "採決中につき保留" in client.get(f"/information/items/{item.id}").text  # the provider sees the mark
+    sign_in(client, db, active.extra["bystander"], ctx)
+    seen = client.get(f"/information/items/{item.id}")
+    assert seen.status_code == 200 and "overview.pdf" in seen.text and "raw-data.csv" not in seen.text
+    assert client.get(f"/information/items/{item.id}/files/{files['raw-data.csv']}").status_code == 404

@@ -169,7 +169,7 @@ def designation_input(body: DesignationIn) -> service.DesignationInput:
     return service.DesignationInput(reason=body.reason, scope_kind=body.scope_kind, ends_at=body.ends_at,
                                     user_ids=body.user_ids, organization_ids=body.organization_ids,
                                     handling=list(body.handling), deadline=body.deadline,
-                                    range_note=body.range_note)
+                                    range_note=body.range_note, file_ids=body.file_ids)
 
 
 # --- items (I1, I2, I7) ----------------------------------------------------------------------

@@ -136,6 +136,8 @@ class DesignationIn(_In):
     deadline: datetime | None = None
     handling: list[HandlingValue] = Field(default_factory=_watermark, max_length=3)
     range_note: str = Field(default="", max_length=5000)
+    file_ids: list[int] = Field(default_factory=list, max_length=200,
+                                description="Designate only these files of the item (I3 range); empty = the whole item.")
 
 
 class RenewalIn(_In):

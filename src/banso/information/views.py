@@ -11,6 +11,8 @@ inside the services; these pages only ask it what to offer.
 
 from __future__ import annotations
 
+import dataclasses
+
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -441,15 +443,16 @@ def propose_designation(
     item_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx, deps: InfoDeps,
     reason: Annotated[str, Form(max_length=5000)] = "", scope_kind: Choice = "", user_ids: Choices = None,
     organization_ids: Choices = None, ends_at: When = "", deadline: When = "", handling: Choices = None,
-    range_note: Annotated[str, Form(max_length=5000)] = "",
+    range_note: Annotated[str, Form(max_length=5000)] = "", file_ids: Choices = None,
 ) -> Response:
-    """Propose designating the item (I3): reason, scope, a fixed end, handling, a vote deadline."""
+    """Propose designating the item (I3): reason, scope, range (all or some files), a fixed end, handling."""
     fields: dict[str, Any] = {"reason": reason, "scope_kind": scope_kind, "user_ids": user_ids,
                               "organization_ids": organization_ids, "ends_at": ends_at, "deadline": deadline,
                               "handling": handling, "range_note": range_note}
     try:
+        proposal = dataclasses.replace(_designation(**fields), file_ids=_ids(file_ids, "file_ids"))
         ballot = service.propose_designation(db, item_id=item_id, actor=principal, now=ctx.clock.now(),
-                                             designation=_designation(**fields), deps=deps)
+                                             designation=proposal, deps=deps)
     except BansoError as exc:
         return _item_error(request, principal, db, ctx, deps, item_id, exc, "designation",
                            _designation_form("d_", **fields))
