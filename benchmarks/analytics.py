@@ -71,7 +71,7 @@ def step(name: str, a: argparse.Namespace) -> dict[str, Any]:
         shutil.rmtree(a.store, ignore_errors=True)
         # What `banso analyze ingest` does (with the shipped technology file), timed in two pieces:
         # reading the snapshot into the store, then matching the keywords of every stored work.
-        r = ingest(a.snapshot, a.store)
+        r = ingest(a.snapshot, a.store, decoder=a.decoder)
         out["read_s"] = time.perf_counter() - t0
         t1 = time.perf_counter()
         keywords.store_hits(a.store, store_paths(a.store).parts, load_technologies())
@@ -99,6 +99,7 @@ def step(name: str, a: argparse.Namespace) -> dict[str, Any]:
         runpy.run_path(str(ROOT / "benchmarks" / "baseline_pandas.py"), run_name="__main__")
     out["seconds"] = time.perf_counter() - t0
     out["peak_rss_mb"] = _rss_mb()
+    out["peak_rss_children_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # worker processes
     out["loadavg_1m_at_end"] = os.getloadavg()[0]  # the machine is shared: other load skews timings
     return out
 
@@ -112,6 +113,8 @@ def main() -> None:
     ap.add_argument("--window", default="2019:2023")
     ap.add_argument("--engine", default="duckdb")
     ap.add_argument("--skip-pandas", action="store_true")
+    ap.add_argument("--decoder", default="duckdb", help="ingest decoder: duckdb, msgspec or both (both: "
+                    "ingest runs once per decoder, the later steps use the last store)")
     ap.add_argument("--step", help=argparse.SUPPRESS)
     ap.add_argument("--store", type=Path, help=argparse.SUPPRESS)
     a = ap.parse_args()
@@ -140,16 +143,21 @@ def main() -> None:
         summary["synth"] = {"mean_record_bytes": sum(sizes) / len(sizes), "sampled_file": files[0]}
     summary["snapshot"] = {"path": str(a.snapshot), "files": len(files),
                            "gz_mb": sum(os.path.getsize(f) for f in files) / 1e6}
-    steps = ["bare_auto", "bare_cols", "ingest", "indicators"] + ([] if a.skip_pandas else ["pandas"])
+    decoders = ["duckdb", "msgspec"] if a.decoder == "both" else [a.decoder]
+    steps = (["bare_auto", "bare_cols"] + [f"ingest:{d}" for d in decoders] + ["indicators"]
+             + ([] if a.skip_pandas else ["pandas"]))
     for s in steps:
-        cmd = [sys.executable, __file__, "--step", s, "--snapshot", str(a.snapshot), "--workdir", str(a.workdir),
-               "--store", str(a.store), "--window", a.window, "--engine", a.engine]
+        name, _, dec = s.partition(":")
+        cmd = [sys.executable, __file__, "--step", name, "--snapshot", str(a.snapshot), "--workdir", str(a.workdir),
+               "--store", str(a.store), "--window", a.window, "--engine", a.engine, "--decoder", dec or "duckdb"]
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         line = next((x for x in proc.stdout.splitlines() if x.startswith("RESULT ")), None)
         if proc.returncode or line is None:
             print(proc.stdout[-2000:], proc.stderr[-4000:], file=sys.stderr)
             raise SystemExit(f"step {s} failed")
         summary[s] = json.loads(line[7:])
+        if name == "ingest":
+            summary["ingest"] = summary[s]
         if s == "pandas":
             summary[s].update(json.loads(next(x for x in proc.stdout.splitlines() if x.startswith("{"))))
         print(s, json.dumps(summary[s]), file=sys.stderr)
@@ -162,6 +170,14 @@ def main() -> None:
         "ingest_vs_bare_cols": ing / summary["bare_cols"]["seconds"],
         "end_to_end_s": ing + ind["cold_s"],
     }
+    for dec in decoders:
+        i = summary[f"ingest:{dec}"]
+        summary["derived"][f"ingest_{dec}_s"] = i["seconds"]
+        summary["derived"][f"ingest_{dec}_vs_bare_cols"] = i["seconds"] / summary["bare_cols"]["seconds"]
+        summary["derived"][f"ingest_{dec}_read_only_vs_bare_cols"] = i["read_s"] / summary["bare_cols"]["seconds"]
+        if "pandas" in summary:
+            summary["derived"][f"end_to_end_{dec}_vs_pandas"] = (
+                summary["pandas"]["seconds"] / (i["seconds"] + ind["cold_s"]))
     if "pandas" in summary:
         p = summary["pandas"]["seconds"]
         summary["derived"].update(
@@ -194,6 +210,13 @@ def main() -> None:
             ("end-to-end speed-up vs pandas", f"{d['speedup_end_to_end_vs_pandas']:.1f}×"),
             ("indicator re-run speed-up vs pandas", f"{d['speedup_rerun_indicators_vs_pandas']:.0f}×"),
         ]
+    for dec in decoders:
+        i = summary[f"ingest:{dec}"]
+        rows.append((f"ingest --decoder {dec}: total (read only) / bare same-columns scan",
+                     f"{i['seconds']:.1f} s ({i['read_s']:.1f} s) = "
+                     f"{d[f'ingest_{dec}_vs_bare_cols']:.2f}× ({d[f'ingest_{dec}_read_only_vs_bare_cols']:.2f}×), "
+                     f"peak RSS {i['peak_rss_mb']:.0f} MB"
+                     + (f"; end to end vs pandas {d[f'end_to_end_{dec}_vs_pandas']:.1f}×" if "pandas" in summary else "")))
     print("\n| measure | value |\n|---|---|")
     for k, v in rows:
         print(f"| {k} | {v} |")

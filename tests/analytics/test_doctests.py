@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-MODULES = ["expressions", "technologies", "topsis", "synth", "ingest", "keywords"]
+MODULES = ["expressions", "technologies", "topsis", "synth", "ingest", "keywords", "fastread"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -55,6 +55,9 @@ def ingest(
         "--technologies", help="Technology YAML whose keywords are matched now (default: shipped).")] = None,
     match_keywords: Annotated[bool, typer.Option(
         "--match-keywords/--no-match-keywords", help="Match the technology keywords during ingest.")] = True,
+    decoder: Annotated[str, typer.Option(
+        help="Per-file decoder: duckdb (read_json) or msgspec (typed decoding in worker processes; "
+             "--threads processes, default 2).")] = "duckdb",
 ) -> None:
     """Read new snapshot partitions into the Parquet store (incremental, resumable)."""
     from banso.analytics.ingest import FileResult
@@ -81,8 +84,8 @@ def ingest(
 
         try:
             report = run_ingest(snapshot, store, threads=threads or None, on_start=on_start, on_file=on_file,
-                                technologies=techs)
-        except AnalyticsError as exc:
+                                technologies=techs, decoder=decoder)
+        except (AnalyticsError, ValueError) as exc:
             raise _fail(exc) from None
     out.print(
         f"read {report.files_read} file(s) ({report.files_skipped} unchanged, skipped): "

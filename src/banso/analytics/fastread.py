@@ -1,0 +1,275 @@
+"""Alternative per-part decoder for the ingest (``--decoder msgspec``): msgspec typed decoding in worker processes.
+
+Only the decoding of one snapshot file differs from the DuckDB ``read_json`` path of
+:mod:`banso.analytics.ingest`; the manifest, incremental/resumable bookkeeping, compaction (latest
+``updated_date`` wins) and keyword matching are the same code.
+
+How one file is read:
+
+1. gunzip with ISA-L (``isal``) when installed, else :mod:`gzip`; split into lines;
+2. decode each line with ``msgspec.json.Decoder(type=_Work)``: only the fields the store needs are
+   declared, everything else is skipped without building Python objects; types are strict (and integers
+   range-checked) so anything the DuckDB reader might read differently is rejected;
+3. rebuild the abstract from ``abstract_inverted_index`` (words ordered by position, ties by the
+   index's word order, joined by spaces — the same order as the DuckDB projection);
+4. hand DuckDB an Arrow table of the raw values and let it run the same projection expressions as the
+   DuckDB path (id parsing, distinct/sorted countries, institutions, ``lower()`` …) and write the part
+   with the same Parquet settings — so every derived value is computed by the same SQL.
+
+Any line the fast path cannot take exactly (invalid JSON, not an object, a field of an unexpected type,
+a blank line, a truncated stream, a projection error), and any file outside an ``updated_date=`` folder,
+makes the whole file go through the DuckDB reader instead, so malformed-line reporting (file and line,
+counted, never dropped) is the DuckDB path's own.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Any
+
+import duckdb
+import msgspec
+import pyarrow as pa
+
+from banso.analytics.ingest import PART_ROW_GROUP, FileResult, SnapshotFile, _is_gzip, _Reader, _sql_str
+
+try:  # ISA-L gunzips ≈2× faster than zlib
+    from isal import igzip as _gzip
+except ImportError:  # pragma: no cover - isal is optional
+    import gzip as _gzip  # type: ignore[no-redef]
+
+Int32 = Annotated[int, msgspec.Meta(ge=-(2**31), le=2**31 - 1)]
+Pos = Annotated[int, msgspec.Meta(ge=0, le=2**31 - 1)]
+
+
+class _Institution(msgspec.Struct, gc=False):
+    id: str | None = None
+    country_code: str | None = None
+
+
+class _Authorship(msgspec.Struct, gc=False):
+    institutions: list[_Institution] | None = None
+
+
+class _Ref(msgspec.Struct, gc=False):
+    id: str | None = None
+
+
+class _PrimaryTopic(msgspec.Struct, gc=False):
+    id: str | None = None
+    subfield: _Ref | None = None
+
+
+class _Percentile(msgspec.Struct, gc=False):
+    is_in_top_10_percent: bool | None = None
+
+
+class _Work(msgspec.Struct, gc=False):
+    """The fields of ``ingest.READ_COLUMNS``, nothing else."""
+
+    id: str
+    title: str | None = None
+    publication_year: Int32 | None = None
+    cited_by_count: Int32 | None = None
+    updated_date: str | None = None
+    primary_topic: _PrimaryTopic | None = None
+    topics: list[_Ref] | None = None
+    authorships: list[_Authorship] | None = None
+    citation_normalized_percentile: _Percentile | None = None
+    abstract_inverted_index: dict[str, list[Pos]] | None = None
+
+
+_DECODER = msgspec.json.Decoder(_Work)
+
+RAW_SCHEMA = pa.schema([
+    ("id", pa.string()),
+    ("title", pa.string()),
+    ("publication_year", pa.int32()),
+    ("cited_by_count", pa.int32()),
+    ("updated_date", pa.string()),
+    ("primary_topic_id", pa.string()),
+    ("subfield_id", pa.string()),
+    ("topics", pa.list_(pa.string())),
+    ("insts", pa.list_(pa.struct([("id", pa.string()), ("country_code", pa.string())]))),
+    ("oa_top10", pa.bool_()),
+    ("raw_text", pa.string()),
+])
+
+# The DuckDB path's projection (ingest._PROJECTION), over the raw Arrow columns; authorships arrive
+# already flattened to their institutions, in order, and the text as title + newline + abstract.
+# ``updated_date``: in DuckDB's ``read_json`` the Hive partition folder ``updated_date=YYYY-MM-DD`` of the
+# file's path overrides the record's own field (hive partitioning is detected automatically), as a DATE.
+# Files outside such a folder (plain ``.jsonl``) go to the DuckDB reader: there the record's own strings
+# are read as DATE or VARCHAR depending on DuckDB's date-format detection, not worth imitating.
+_PROJECTION = r"""
+SELECT
+  CAST(regexp_extract(id, 'W(\d+)$', 1) AS BIGINT) AS work_id,
+  CAST($partition_date AS VARCHAR) AS partition_date,
+  CAST($seq AS INTEGER) AS part_seq,
+  CAST($hive_date AS DATE) AS record_updated,
+  CAST(publication_year AS SMALLINT) AS publication_year,
+  CAST(coalesce(cited_by_count, 0) AS INTEGER) AS cited_by_count,
+  CAST(regexp_extract(subfield_id, '(\d+)$', 1) AS INTEGER) AS subfield_id,
+  CAST(regexp_extract(primary_topic_id, 'T(\d+)$', 1) AS INTEGER) AS primary_topic_id,
+  coalesce(list_distinct(list_filter(
+      list_transform(topics, lambda t: TRY_CAST(regexp_extract(t, 'T(\d+)$', 1) AS INTEGER)),
+      lambda x: x IS NOT NULL)), []) AS topic_ids,
+  coalesce(list_sort(list_distinct(list_filter(
+      list_transform(insts, lambda i: upper(i.country_code)),
+      lambda x: x IS NOT NULL AND x <> ''))), []) AS countries,
+  coalesce(list_distinct(list_filter(
+      list_transform(insts,
+          lambda i: {'institution_id': TRY_CAST(regexp_extract(i.id, 'I(\d+)$', 1) AS BIGINT),
+                     'country': nullif(upper(i.country_code), '')}),
+      lambda x: x.institution_id IS NOT NULL)), []) AS institutions,
+  oa_top10,
+  lower(raw_text) AS text
+FROM raw
+"""
+
+
+_HIVE_RE = re.compile(r"/updated_date=([^/]*)(?=/)")
+_ISO_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class _Fallback(Exception):
+    """The fast path cannot read this file exactly: use the DuckDB reader."""
+
+
+def abstract_text(index: dict[str, list[int]] | None) -> str:
+    """Rebuild an abstract from its inverted index, in the DuckDB projection's order.
+
+    Words sorted by position; words sharing a position keep the index's order; gaps vanish.
+
+    >>> abstract_text({"b": [1], "a": [0, 2]})
+    'a b a'
+    >>> abstract_text({"x": [3], "y": [3]}), abstract_text(None), abstract_text({})
+    ('x y', '', '')
+    """
+    if not index:
+        return ""
+    n = 0
+    for ps in index.values():
+        n += len(ps)
+    slots: list[str | None] = [None] * n
+    for w, ps in index.items():
+        for p in ps:
+            if p >= n or slots[p] is not None:
+                return _abstract_sorted(index)
+            slots[p] = w
+    if None in slots:  # cannot happen with n distinct positions < n, kept for safety
+        return _abstract_sorted(index)
+    return " ".join(slots)  # type: ignore[arg-type]
+
+
+def _abstract_sorted(index: dict[str, list[int]]) -> str:
+    pairs = [(p, w) for w, ps in index.items() for p in ps]
+    pairs.sort(key=lambda x: x[0])  # stable: ties keep the index's word order
+    return " ".join(w for _, w in pairs)
+
+
+def decode_file(path: Path) -> pa.Table:
+    """Decode one snapshot file into the raw Arrow table, or raise :class:`_Fallback`."""
+    ids: list[str] = []
+    titles: list[str | None] = []
+    years: list[int | None] = []
+    cited: list[int | None] = []
+    updated: list[str | None] = []
+    pt_ids: list[str | None] = []
+    sub_ids: list[str | None] = []
+    topics: list[list[str | None] | None] = []
+    insts: list[list[tuple[str | None, str | None]] | None] = []
+    top10: list[bool | None] = []
+    texts: list[str] = []
+    decode = _DECODER.decode
+    opener: Any = _gzip.open if _is_gzip(path) else open
+    gc_was_on = gc.isenabled()
+    gc.disable()  # millions of small acyclic objects: the cyclic collector only costs time here
+    try:
+        with opener(path, "rb") as fh:
+            for line in fh:
+                if not line.strip():
+                    raise _Fallback("blank line")
+                w = decode(line)
+                ids.append(w.id)
+                titles.append(w.title)
+                years.append(w.publication_year)
+                cited.append(w.cited_by_count)
+                updated.append(w.updated_date)
+                pt = w.primary_topic
+                if pt is None:
+                    pt_ids.append(None)
+                    sub_ids.append(None)
+                else:
+                    pt_ids.append(pt.id)
+                    sub_ids.append(pt.subfield.id if pt.subfield is not None else None)
+                topics.append(None if w.topics is None else [t.id for t in w.topics])
+                if w.authorships is None:
+                    insts.append(None)
+                else:
+                    insts.append([(i.id, i.country_code) for a in w.authorships if a.institutions is not None
+                                  for i in a.institutions])
+                cnp = w.citation_normalized_percentile
+                top10.append(None if cnp is None else cnp.is_in_top_10_percent)
+                texts.append((w.title or "") + "\n" + abstract_text(w.abstract_inverted_index))
+    except (msgspec.DecodeError, msgspec.ValidationError, EOFError, OSError, ValueError) as exc:
+        raise _Fallback(str(exc)) from None
+    finally:
+        if gc_was_on:
+            gc.enable()
+    if not ids:
+        raise _Fallback("no rows")
+    return pa.table([
+        pa.array(ids, pa.string()), pa.array(titles, pa.string()), pa.array(years, pa.int32()),
+        pa.array(cited, pa.int32()), pa.array(updated, pa.string()), pa.array(pt_ids, pa.string()),
+        pa.array(sub_ids, pa.string()), pa.array(topics, RAW_SCHEMA.field("topics").type),
+        pa.array([None if x is None else [{"id": a, "country_code": b} for a, b in x] for x in insts],
+                 RAW_SCHEMA.field("insts").type),
+        pa.array(top10, pa.bool_()), pa.array(texts, pa.string()),
+    ], schema=RAW_SCHEMA)
+
+
+def _hive_date(path: Path) -> str | None:
+    """Return the ``updated_date=`` folder value DuckDB's hive partitioning would read from the path."""
+    found = _HIVE_RE.findall("/" + str(path.parent) + "/")  # the path as DuckDB is given it
+    if not found:
+        return None
+    if len(found) > 1 or not _ISO_DATE_RE.match(found[0]):
+        raise _Fallback(f"hive partition value DuckDB may read differently: {found}")
+    return str(found[0])
+
+
+def read_part(f: SnapshotFile, seq: int, out: Path, tmpdir: Path, duckdb_threads: int = 1) -> FileResult:
+    """Read one snapshot file into its store part (run in a worker process); DuckDB reader on any doubt."""
+    tmp = out.with_name("." + out.name + ".tmp")
+    try:
+        hive_date = _hive_date(f.path)
+        if hive_date is None:
+            raise _Fallback("not in an updated_date= folder")
+        raw = decode_file(f.path)
+        con = duckdb.connect()
+        try:
+            con.execute(f"SET threads = {int(duckdb_threads)}")
+            con.execute("SET preserve_insertion_order = false")
+            con.execute("SET enable_progress_bar = false")
+            con.register("raw", raw)
+            res = con.execute(
+                f"COPY ({_PROJECTION} ORDER BY publication_year) TO '{_sql_str(tmp)}' "
+                f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {PART_ROW_GROUP})",
+                {"partition_date": f.updated_date, "seq": seq, "hive_date": hive_date},
+            ).fetchone()
+        finally:
+            con.close()
+        os.replace(tmp, out)
+        rows = int(res[0]) if res else 0
+        return FileResult(f.rel, rows, rows, 0, False)
+    except (_Fallback, duckdb.Error):
+        tmp.unlink(missing_ok=True)
+    reader = _Reader(tmpdir)
+    try:
+        return reader.read(f, seq, out)
+    finally:
+        reader.close()
