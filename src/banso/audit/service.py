@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +20,11 @@ from banso.audit.models import AuditCheckpoint, AuditEntry, AuditHead
 from banso.audit.rules import MAX_TAG_LENGTH, canonical_entry, normalise_data
 from banso.kit.clock import as_utc
 from banso.kit.errors import BansoError, NotFound, ValidationFailed
+
+if TYPE_CHECKING:
+    from banso.authz.principal import Principal
+
+_AUDITED = "_banso_audited"
 
 HEAD_ID = 1
 _HEAD_KEY = "banso.audit.locked_head"
@@ -114,6 +119,32 @@ def record(
     head.size = seq + 1
     head.frontier = json.dumps(frontier.to_hex())
     return entry
+
+
+def record_for(session: Session, tag: str, *, now: datetime, actor: Principal | None, subject: str,
+               data: Mapping[str, Any] | None = None) -> AuditEntry:
+    """Append an entry on behalf of ``actor`` (``None``: the system, e.g. a scheduled job)."""
+    if actor is None:
+        return record(session, tag=tag, now=now, actor_id=None, actor_label="system", subject=subject, data=data)
+    return record(session, tag=tag, now=now, actor_id=actor.user_id, actor_label=actor.label, subject=subject,
+                  data=data)
+
+
+def refuse(session: Session, exc: BansoError, tag: str, *, now: datetime, actor: Principal | None, subject: str,
+           data: Mapping[str, Any] | None = None) -> NoReturn:
+    """Audit a refused security-relevant action, then raise ``exc`` marked as audited (A1).
+
+    Nothing else may have been changed before the call: the caller commits the entry alone
+    (see :func:`was_audited`), so the refusal is on record and the refused action is not.
+    """
+    record_for(session, tag, now=now, actor=actor, subject=subject, data={**(data or {}), "reason": exc.message})
+    setattr(exc, _AUDITED, True)
+    raise exc
+
+
+def was_audited(exc: BaseException) -> bool:
+    """Return True when a refusal already wrote its audit entry (the caller should commit it)."""
+    return bool(getattr(exc, _AUDITED, False))
 
 
 def tree_size(session: Session) -> int:

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NoReturn
 
 from sqlalchemy.orm import Session
 
@@ -24,9 +23,8 @@ from banso.authz.permissions import Permission
 from banso.authz.policies import councils as policy
 from banso.authz.policies.councils import Standing
 from banso.authz.principal import Principal
-from banso.councils import notices
+from banso.councils import notices, rules
 from banso.councils import repository as repo
-from banso.councils import rules
 from banso.councils.files import FileStore
 from banso.councils.models import (
     ActionItem,
@@ -56,32 +54,10 @@ from banso.councils.pdf import render_pledge_pdf
 from banso.kit.clock import to_jst
 from banso.kit.errors import BansoError, Conflict, Forbidden, NotFound, ValidationFailed
 
-_AUDITED = "_banso_audited"
 MAX_FILE_BYTES = 20 * 1024 * 1024
-
-
-def was_audited(exc: BaseException) -> bool:
-    """Return True when a refusal already wrote its audit entry (the caller should commit it)."""
-    return bool(getattr(exc, _AUDITED, False))
-
-
-def _who(actor: Principal | None) -> dict[str, Any]:
-    if actor is None:
-        return {"actor_id": None, "actor_label": "system"}
-    return {"actor_id": actor.user_id, "actor_label": actor.label}
-
-
-def _audit(session: Session, tag: AuditTag, *, now: datetime, actor: Principal | None, subject: str,
-           data: dict[str, Any] | None = None) -> None:
-    audit.record(session, tag=tag, now=now, subject=subject, data=data, **_who(actor))
-
-
-def _refuse(session: Session, exc: BansoError, tag: AuditTag, *, now: datetime, actor: Principal | None,
-            subject: str, data: dict[str, Any] | None = None) -> NoReturn:
-    """Audit a refused security-relevant action, then raise (nothing else was changed)."""
-    _audit(session, tag, now=now, actor=actor, subject=subject, data={**(data or {}), "reason": exc.message})
-    setattr(exc, _AUDITED, True)
-    raise exc
+was_audited = audit.was_audited  # kept here: the councils web layer and older callers import it from this module
+_audit = audit.record_for
+_refuse = audit.refuse
 
 
 def _subject(council: Council) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from string import Template
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -39,10 +39,11 @@ from banso.councils.models import (
 from banso.information import filing
 from banso.information.endpoints import InfoDeps
 from banso.information.models import ItemState
-from banso.kit.clock import JST, as_utc, to_jst
+from banso.kit.clock import JST, as_utc
 from banso.kit.errors import BansoError, Forbidden, NotFound, ValidationFailed
 from banso.web.csrf import verify_csrf
 from banso.web.deps import Ctx, Db
+from banso.web.forms import date_input, local_input, parse_when
 from banso.web.pages import PageUser
 from banso.web.templating import render, translator_for
 from banso.web.views import localised
@@ -106,25 +107,6 @@ def _settle(db: Session, exc: BansoError) -> None:
         db.rollback()
 
 
-def parse_when(value: str | None, field: str, *, end_of_day: bool = False) -> datetime:
-    """Return a form date (``YYYY-MM-DD``) or date-time (``YYYY-MM-DDTHH:MM``) read as JST, in UTC."""
-    text = (value or "").strip()
-    if not text:
-        raise ValidationFailed(f"{field} を入力してください / {field} is required", field=field)
-    try:
-        if "T" in text or " " in text:
-            moment = datetime.fromisoformat(text.replace(" ", "T"))
-        else:
-            day = datetime.fromisoformat(text).date()
-            moment = datetime.combine(day, time(23, 59) if end_of_day else time(0, 0))
-    except ValueError:
-        raise ValidationFailed(f"{field} の日付が正しくありません / {field} is not a valid date",
-                               field=field) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=JST)
-    return as_utc(moment)
-
-
 def _int_or_none(value: str | None, field: str) -> int | None:
     text = (value or "").strip()
     if not text:
@@ -151,16 +133,6 @@ def _people(db: Session, ids: set[int]) -> dict[int, User]:
     return found
 
 
-def _local_input(moment: datetime | None) -> str:
-    """Return a time as the value of a datetime-local input (JST)."""
-    return to_jst(moment).strftime("%Y-%m-%dT%H:%M") if moment else ""
-
-
-def _date_input(moment: datetime | None) -> str:
-    """Return a time as the value of a date input (JST)."""
-    return to_jst(moment).strftime("%Y-%m-%d") if moment else ""
-
-
 def _common(ctx: Ctx) -> dict[str, Any]:
     now = ctx.clock.now()
     return {
@@ -169,8 +141,8 @@ def _common(ctx: Ctx) -> dict[str, Any]:
         "adoptions": [a.value for a in Adoption],
         "roles": [r.value for r in CouncilRole],
         "attendance_values": [a.value for a in Attendance],
-        "default_due": _date_input(now + timedelta(days=14)),
-        "default_meeting": _local_input((now + timedelta(days=7)).astimezone(JST).replace(hour=14, minute=0)),
+        "default_due": date_input(now + timedelta(days=14)),
+        "default_meeting": local_input((now + timedelta(days=7)).astimezone(JST).replace(hour=14, minute=0)),
     }
 
 
@@ -234,7 +206,7 @@ def _propose_page(request: Request, principal: Principal, db: Session, ctx: Ctx,
     now = ctx.clock.now()
     values = form or {
         "title_ja": "", "title_en": "", "purpose": "", "technology": "", "project_ref": "",
-        "consent_deadline": _date_input(now + timedelta(days=14)), "founders": {}, "required": set(),
+        "consent_deadline": date_input(now + timedelta(days=14)), "founders": {}, "required": set(),
         "bylaws_text": rules.model_bylaws_template().strip(), "designation_max_years": "5",
         "nondisclosure_days": str(rules.DEFAULT_NONDISCLOSURE_DAYS),
     }

@@ -21,11 +21,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from banso.accounts import repository as accounts_repo
+from banso.audit import service as audit
 from banso.audit.tags import AuditTag
+from banso.authz.policies import information as policy
 from banso.authz.principal import Principal
 from banso.information import service
 from banso.information.deps import InformationDeps
-from banso.information.models import Ballot, Distribution, Handling, Item, ItemFile, ItemState
+from banso.information.models import Ballot, Distribution, Item, ItemFile, ItemState
 from banso.kit.clock import to_jst
 from banso.kit.errors import Forbidden, NotFound
 from banso.leak import attribute as leak_attribute
@@ -34,7 +36,6 @@ from banso.leak.office import stamp_office
 from banso.leak.pdf import stamp_pdf
 from banso.leak.text import CannotFingerprint, stamp_csv, stamp_text
 
-NO_DOWNLOAD = frozenset({Handling.VIEW_ONLY.value, Handling.NO_DOWNLOAD.value})
 OFFICE = frozenset({"docx", "xlsx", "pptx"})
 IMAGES = frozenset({"png", "jpeg", "gif", "webp"})
 
@@ -95,8 +96,8 @@ def download_file(session: Session, deps: InformationDeps, *, item_id: int, file
                                                                       now=now), None)
     assert actor is not None  # non-public content was readable, so someone is signed in
     handling = _handling(session, item, file_id=row.id if restricted else None)
-    if NO_DOWNLOAD & set(handling) and item.provider_id != actor.user_id:
-        service.refuse(session, Forbidden("この指定は閲覧のみでダウンロードできません / This designation is view-only: "
+    if not policy.can_download(actor, service.facts_of(session, item), handling):
+        audit.refuse(session, Forbidden("この指定は閲覧のみでダウンロードできません / This designation is view-only: "
                                           "files cannot be downloaded"), AuditTag.INFO_FILE_REFUSED, now=now,
                        actor=actor, subject=service.subject_of(item), data={"file_id": row.id, "handling": handling})
     data = service.file_bytes(session, deps, item, row, actor=actor, now=now)
@@ -110,7 +111,7 @@ def download_file(session: Session, deps: InformationDeps, *, item_id: int, file
         data = stamp_image(data, kind=row.kind, footer=_footer(session, actor, item, now), code=code)
     elif row.kind in ("csv", "text"):
         data = _stamp_plain(data.decode("utf-8-sig"), code=code, csv=row.kind == "csv").encode()
-    service._audit(session, AuditTag.INFO_FILE_DOWNLOAD, now=now, actor=actor, subject=service.subject_of(item),
+    audit.record_for(session, AuditTag.INFO_FILE_DOWNLOAD, now=now, actor=actor, subject=service.subject_of(item),
                    data={"file_id": row.id, "distribution_id": dist.id, "channel": channel,
                          "sha256": row.sha256, "state": item.state})
     return Copy(row.filename, row.content_type, data, dist.id)
@@ -125,12 +126,12 @@ def download_body(session: Session, deps: InformationDeps, *, item_id: int, acto
     if item.state == ItemState.PUBLIC:
         return Copy(name, "text/plain; charset=utf-8", text.encode(), None)
     assert actor is not None
-    if NO_DOWNLOAD & set(_handling(session, item)) and item.provider_id != actor.user_id:
-        service.refuse(session, Forbidden("この指定は閲覧のみでダウンロードできません / This designation is view-only"),
+    if not policy.can_download(actor, service.facts_of(session, item), _handling(session, item)):
+        audit.refuse(session, Forbidden("この指定は閲覧のみでダウンロードできません / This designation is view-only"),
                        AuditTag.INFO_FILE_REFUSED, now=now, actor=actor, subject=service.subject_of(item),
                        data={"file_id": None})
     dist, code = _record(session, deps, item=item, file_id=None, actor=actor, channel="body", now=now)
-    service._audit(session, AuditTag.INFO_FILE_DOWNLOAD, now=now, actor=actor, subject=service.subject_of(item),
+    audit.record_for(session, AuditTag.INFO_FILE_DOWNLOAD, now=now, actor=actor, subject=service.subject_of(item),
                    data={"file_id": None, "distribution_id": dist.id, "channel": "body", "state": item.state})
     return Copy(name, "text/plain; charset=utf-8", _stamp_plain(text, code=code, csv=False).encode(), dist.id)
 
@@ -178,8 +179,6 @@ def attribute(session: Session, *, data: bytes, filename: str | None = None, ite
         evidence=[f"{e.channel}: {e.code.hex() if e.code else '-'} ×{e.occurrences}"
                   f"{' (checksum ok)' if e.verified else ''}" for e in result.evidence],
     )
-    from banso.audit import service as audit
-
     audit.record(session, tag=AuditTag.INFO_LEAK_ATTRIBUTE, now=now, actor_id=actor_id, actor_label=actor_label,
                  subject=f"item:{best.item_id}" if best else "leak:unattributed",
                  data={"sha256": hashlib.sha256(data).hexdigest(), "distribution_id": best.id if best else None,

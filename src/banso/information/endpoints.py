@@ -18,9 +18,9 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile, 
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 
+from banso.audit.service import was_audited
 from banso.authz.guard import require
 from banso.authz.permissions import Permission
-from banso.councils.service import was_audited
 from banso.information import distribution, incidents, interchange, minimality, search, service
 from banso.information.deps import MAX_FILE_BYTES, InformationDeps
 from banso.information.models import Ballot, Incident, Item, Vote

@@ -49,8 +49,9 @@ def file_request_answer(session: Session, deps: InformationDeps, *, council_id: 
         raise Conflict("the request has not been answered yet")
     council = council_repo.council_by_id(session, council_id)
     assert council is not None  # get_request found it
-    manager = council_policy.can_manage(actor, councils.standing_of(session, council, actor.user_id))
-    if actor.user_id not in (req.addressee_id, req.answered_by_id) and not manager:
+    # Who may file the answer is who may give it (C6): the addressee or the chair/secretariat.
+    if not council_policy.can_answer_request(actor, councils.standing_of(session, council, actor.user_id),
+                                             addressee_id=req.addressee_id):
         raise ValidationFailed("only the addressee or the secretariat files the answer", field="request_id")
     origin = f"material_request:{req.id}"
     _not_filed(session, council_id, origin)

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from banso.audit import service as audit
 from banso.audit.tags import AuditTag
 from banso.authz.principal import Principal
 from banso.information import interop, service
@@ -53,7 +54,7 @@ def import_interchange(session: Session, deps: InformationDeps, *, council_id: i
         source_format=doc.source_format, source_id=doc.source_id[:200], indicators=indicators,
         public=doc.openness == interop.Openness.PUBLIC,
     )
-    service._audit(session, AuditTag.INFO_ITEM_IMPORT, now=now, actor=actor, subject=service.subject_of(item),
+    audit.record_for(session, AuditTag.INFO_ITEM_IMPORT, now=now, actor=actor, subject=service.subject_of(item),
                    data={"format": doc.source_format, "source_id": doc.source_id, "tlp": list(doc.tlp_labels),
                          "indicators": len(indicators), "state": item.state})
     return item
@@ -100,6 +101,6 @@ def export_interchange(session: Session, deps: InformationDeps, *, item_id: int,
                                            comment=i.get("comment", "")) for i in item.indicators or ()),
     )
     if item.state != ItemState.PUBLIC:
-        service._audit(session, AuditTag.INFO_ITEM_EXPORT, now=now, actor=actor, subject=service.subject_of(item),
+        audit.record_for(session, AuditTag.INFO_ITEM_EXPORT, now=now, actor=actor, subject=service.subject_of(item),
                        data={"format": fmt, "state": item.state})
     return interop.to_misp(export) if fmt == "misp" else interop.to_stix(export)

@@ -4,15 +4,16 @@ requests and the lapse job. Orchestrates repository, rules, policy, crypto and a
 Every state change and every read of non-public content writes an audit entry tagged
 ``information:*`` in the caller's transaction (A1, I8). Security refusals (late or foreign votes,
 a refused download, a tampered ciphertext, a lying upload) are audited before raising and marked
-:func:`banso.councils.service.was_audited`, so the caller commits the entry and nothing else.
+:func:`banso.audit.service.was_audited`, so the caller commits the entry and nothing else.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NoReturn
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -42,33 +43,12 @@ from banso.information.models import (
     Vote,
     VoteDecision,
 )
-from banso.information.uploads import UploadRejected, sniff
-from banso.kit.errors import BansoError, Conflict, Forbidden, NotFound, ValidationFailed
+from banso.information.uploads import UploadRejected, safe_filename, sniff
+from banso.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
-_AUDITED = "_banso_audited"  # same marker as councils.service.was_audited
-
-
-# ---------------------------------------------------------------------------------------------
-# Plumbing
-
-
-def _who(actor: Principal | None) -> dict[str, Any]:
-    if actor is None:
-        return {"actor_id": None, "actor_label": "system"}
-    return {"actor_id": actor.user_id, "actor_label": actor.label}
-
-
-def _audit(session: Session, tag: AuditTag, *, now: datetime, actor: Principal | None, subject: str,
-           data: dict[str, Any] | None = None) -> None:
-    audit.record(session, tag=tag, now=now, subject=subject, data=data, **_who(actor))
-
-
-def refuse(session: Session, exc: BansoError, tag: AuditTag, *, now: datetime, actor: Principal | None,
-           subject: str, data: dict[str, Any] | None = None) -> NoReturn:
-    """Audit a refused security-relevant action, then raise (nothing else was changed)."""
-    _audit(session, tag, now=now, actor=actor, subject=subject, data={**(data or {}), "reason": exc.message})
-    setattr(exc, _AUDITED, True)
-    raise exc
+# Audit plumbing lives in banso.audit.service (record_for, refuse, was_audited).
+_audit = audit.record_for
+refuse = audit.refuse
 
 
 def subject_of(item: Item) -> str:
@@ -130,11 +110,6 @@ def _standing(session: Session, council_id: int, actor: Principal | None) -> Sta
         return None
     council = council_repo.council_by_id(session, council_id)
     return None if council is None else standing_of(session, council, actor.user_id)
-
-
-def may_read(session: Session, item: Item, actor: Principal | None) -> bool:
-    """Return True when ``actor`` may read ``item`` (the single decision, from ``authz.policies``)."""
-    return policy.can_read_item(actor, _standing(session, item.council_id, actor), facts_of(session, item))
 
 
 def readable(session: Session, item_id: int, actor: Principal | None) -> tuple[Item, Standing | None]:
@@ -232,10 +207,6 @@ def _check_uploads(session: Session, uploads: Sequence[Upload], *, now: datetime
 
 def _store_files(session: Session, deps: InformationDeps, item: Item, version: int, data_key: bytes,
                  checked: Sequence[tuple[Upload, Any]], *, actor: Principal, now: datetime) -> list[ItemFile]:
-    import hashlib
-
-    from banso.information.uploads import safe_filename
-
     stored = []
     for upload, kind in checked:
         digest = hashlib.sha256(upload.data).hexdigest()

@@ -12,7 +12,6 @@ inside the services; these pages only ask it what to offer.
 from __future__ import annotations
 
 import dataclasses
-
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -25,14 +24,13 @@ from sqlalchemy.orm import Session
 
 from banso.accounts import repository as accounts_repo
 from banso.accounts.models import Organization, User
+from banso.audit.service import was_audited
 from banso.authz.guard import require, require_visible
 from banso.authz.permissions import Permission
 from banso.authz.policies import information as policy
 from banso.authz.principal import Principal
 from banso.councils import service as councils
 from banso.councils.models import Matter
-from banso.councils.service import was_audited
-from banso.councils.views import parse_when
 from banso.information import distribution, incidents, interchange, minimality, search, service
 from banso.information.deps import MAX_FILE_BYTES, InformationDeps
 from banso.information.endpoints import InfoDeps, attachment, tally, uploads
@@ -45,10 +43,11 @@ from banso.information.models import (
     ReasonCode,
     ScopeKind,
 )
-from banso.kit.clock import JST, as_utc, to_jst
+from banso.kit.clock import JST, as_utc
 from banso.kit.errors import BansoError, NotFound, ValidationFailed
 from banso.web.csrf import verify_csrf
 from banso.web.deps import Auth, Ctx, Db
+from banso.web.forms import date_input, local_input, parse_when
 from banso.web.pages import PageUser
 from banso.web.templating import render, translator_for
 from banso.web.views import localised
@@ -180,16 +179,6 @@ def _council_view(db: Session, council_id: int, principal: Principal) -> council
         return None
 
 
-def _local_input(moment: datetime | None) -> str:
-    """Return a time as the value of a datetime-local input (JST)."""
-    return to_jst(moment).strftime("%Y-%m-%dT%H:%M") if moment else ""
-
-
-def _date_input(moment: datetime | None) -> str:
-    """Return a time as the value of a date input (JST)."""
-    return to_jst(moment).strftime("%Y-%m-%d") if moment else ""
-
-
 def _common(ctx: Ctx) -> dict[str, Any]:
     now = ctx.clock.now()
     return {
@@ -201,8 +190,8 @@ def _common(ctx: Ctx) -> dict[str, Any]:
         "scope_kinds": [k.value for k in ScopeKind],
         "handlings": [h.value for h in Handling],
         "reason_codes": [r.value for r in ReasonCode],
-        "default_ends": _date_input(now + timedelta(days=365)),
-        "default_deadline": _local_input((now + timedelta(days=14)).astimezone(JST).replace(hour=17, minute=0)),
+        "default_ends": date_input(now + timedelta(days=365)),
+        "default_deadline": local_input((now + timedelta(days=14)).astimezone(JST).replace(hour=17, minute=0)),
     }
 
 
@@ -358,7 +347,7 @@ def _item_page(request: Request, principal: Principal, db: Session, ctx: Ctx, de
     people = _people(db, {item.provider_id} | {v.created_by_id for v in view.versions}
                      | {f.uploaded_by_id for f in view.files} | {b.proposed_by_id for b in view.ballots} | scope_users)
     open_ballot = next((b for b in view.ballots if b.state == BallotState.OPEN), None)
-    no_download = bool(distribution.NO_DOWNLOAD & set(view.handling)) and item.provider_id != principal.user_id
+    no_download = not policy.can_download(principal, service.facts_of(db, item), view.handling)
     may_change = view.can_manage and open_ballot is None
     may_nondisclose = (council_view is not None and open_ballot is None and item.is_result
                        and item.state == ItemState.SCHEDULED

@@ -385,7 +385,7 @@ def commit_funds(project_id: int, body: CommitmentCreate, principal: ApiUser, db
 def disburse(project_id: int, body: MoneyMove, principal: ApiUser, db: Db, ctx: Ctx,
              councils: Councils) -> TransactionRead:
     """Pay from the project's commitment; refused (409) until its council is established (C2)."""
-    from banso.councils.service import was_audited
+    from banso.audit.service import was_audited
     from banso.kit.errors import BansoError
 
     try:

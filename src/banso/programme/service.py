@@ -63,10 +63,7 @@ _CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
 _SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 
 
-def _audit(session: Session, tag: AuditTag, *, now: datetime, actor: Principal | None, subject: str,
-           data: Mapping[str, Any] | None = None) -> None:
-    audit.record(session, tag=tag, now=now, actor_id=actor.user_id if actor else None,
-                 actor_label=actor.label if actor else "system", subject=subject, data=data)
+_audit = audit.record_for
 
 
 def _text(value: str | None, field_name: str, *, max_length: int, required: bool = True) -> str:
@@ -333,11 +330,9 @@ def disburse(session: Session, *, project_id: int, amount: object, now: datetime
         refused = Conflict("the project's council is not established yet; no disbursement before it is (C2) "
                            "/ 協議会の設置前は支払できません", field="project_id")
         # A refused payment is a security-relevant event (A1): audited, then raised; the caller commits
-        # the entry alone (councils.service.was_audited).
-        _audit(session, AuditTag.PROGRAMME_DISBURSEMENT_REFUSED, now=now, actor=actor, subject=f"project:{project.id}",
-               data={"amount": yen, "council_id": project.council_id, "reason": "council not established (C2)"})
-        setattr(refused, "_banso_audited", True)
-        raise refused
+        # the entry alone (audit.was_audited).
+        audit.refuse(session, refused, AuditTag.PROGRAMME_DISBURSEMENT_REFUSED, now=now, actor=actor,
+                     subject=f"project:{project.id}", data={"amount": yen, "council_id": project.council_id})
     return _post(session, agency=agency, kind=TransactionKind.DISBURSEMENT, amount=yen,
                  fiscal_year=rules.fiscal_year_at(now), value_date=_today(now), project_id=project.id, memo=memo,
                  now=now, actor=actor)

@@ -9,7 +9,7 @@ view rolls back). ``NotFound`` is never shown as a form error: it propagates to 
 from __future__ import annotations
 
 import re
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -26,7 +26,7 @@ from banso.councils import service as councils_service
 from banso.information import filing
 from banso.information.endpoints import InfoDeps
 from banso.information.models import ItemState
-from banso.kit.clock import JST, as_utc, to_jst
+from banso.kit.clock import as_utc, to_jst
 from banso.kit.errors import BansoError, Forbidden, NotFound, ValidationFailed
 from banso.programme import commissions, exports, guideline, rules, service
 from banso.programme import repository as repo
@@ -34,6 +34,7 @@ from banso.programme.endpoints import Councils
 from banso.programme.models import Agency, Call, CallState, MeasureKind, ProjectType, ProposalState
 from banso.web.csrf import verify_csrf
 from banso.web.deps import Ctx, Db
+from banso.web.forms import local_input, parse_when
 from banso.web.pages import PageUser
 from banso.web.templating import render, translator_for
 
@@ -111,23 +112,6 @@ def _int(value: str | None, field: str) -> int:
         raise ValidationFailed(f"{field} が正しくありません / {field} is not valid", field=field)
     return int(text)
 
-
-def _moment(value: str | None, field: str) -> datetime:
-    """Return a datetime-local (or date) input, read as JST, in UTC."""
-    text = (value or "").strip()
-    if not text:
-        raise ValidationFailed(f"{field} を入力してください / {field} is required", field=field)
-    try:
-        moment = datetime.fromisoformat(text) if "T" in text else datetime.combine(
-            datetime.fromisoformat(text).date(), time(0, 0))
-    except ValueError:
-        raise ValidationFailed(f"{field} の日時が正しくありません / {field} is not a valid date",
-                               field=field) from None
-    return as_utc(moment.replace(tzinfo=JST) if moment.tzinfo is None else moment)
-
-
-def _local_input(moment: datetime | None) -> str:
-    return to_jst(moment).strftime("%Y-%m-%dT%H:%M") if moment else ""
 
 
 def _people(db: Session, ids: set[int]) -> dict[int, User]:
@@ -385,7 +369,7 @@ def _new_call_page(request: Request, principal: Principal, db: Session, ctx: Ctx
     values = form or {
         "agency_code": agencies[0].code, "code": "", "title_ja": "", "title_en": "", "project_type": "project",
         "technology_codes": [], "cap_yen": "", "first_fiscal_year": str(rules.fiscal_year_at(now)),
-        "period_years": "3", "opens_at": _local_input(now), "closes_at": _local_input(now + timedelta(days=60)),
+        "period_years": "3", "opens_at": local_input(now), "closes_at": local_input(now + timedelta(days=60)),
         "officer_id": "", "description": "",
     }
     officers = [u for u in accounts_repo.list_users(db) if u.is_active and Role.OFFICER.value in u.roles]
@@ -418,8 +402,8 @@ def create_call(request: Request, principal: PageUser, db: Db, ctx: Ctx, agency_
             db, agency_code=agency_code or "-", code=code, title_ja=title_ja, title_en=title_en,
             project_type=project_type, technology_codes=techs, cap_yen=cap_yen,
             first_fiscal_year=_int(first_fiscal_year, "first_fiscal_year"),
-            period_years=_int(period_years, "period_years"), opens_at=_moment(opens_at, "opens_at"),
-            closes_at=_moment(closes_at, "closes_at"), officer_id=_int(officer_id, "officer_id"),
+            period_years=_int(period_years, "period_years"), opens_at=parse_when(opens_at, "opens_at"),
+            closes_at=parse_when(closes_at, "closes_at"), officer_id=_int(officer_id, "officer_id"),
             description=description, now=ctx.clock.now(), actor=principal)
     except BansoError as exc:
         _settle(db, exc)
@@ -750,7 +734,7 @@ def disburse(project_id: int, request: Request, principal: PageUser, db: Db, ctx
         service.disburse(db, project_id=project_id, amount=amount, memo=memo or None, now=ctx.clock.now(),
                          actor=principal, councils=councils)
     except BansoError as exc:
-        from banso.councils.service import was_audited
+        from banso.audit.service import was_audited
 
         if was_audited(exc):
             db.commit()  # the refusal's audit entry (A1), nothing else

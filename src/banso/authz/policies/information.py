@@ -20,17 +20,18 @@ never the content.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, false, or_, select
+from sqlalchemy import Select, and_, exists, or_, select
 
 from banso.authz.permissions import Permission
 from banso.authz.policies import councils as council_policy
 from banso.authz.policies.councils import MANAGER_ROLES, OPERATING, Standing
 from banso.authz.principal import Principal
 from banso.councils.models import Council, CouncilRole, Membership, Pledge
-from banso.information.models import Ballot, Item, ItemState, ScopeEntry, ScopeKind, Vote
+from banso.information.models import Ballot, Handling, Item, ItemState, ScopeEntry, ScopeKind
 
 COUNCIL_WIDE = frozenset({ItemState.COUNCIL, ItemState.SCHEDULED, ItemState.WITHHELD})
 
@@ -111,6 +112,14 @@ def can_read_file(actor: Principal | None, standing: Standing | None, item: Item
     return in_scope(actor, file_range.scope)
 
 
+NO_DOWNLOAD = frozenset({Handling.VIEW_ONLY.value, Handling.NO_DOWNLOAD.value})  # forbid taking a copy (I3)
+
+
+def can_download(actor: Principal, item: ItemFacts, handling: Sequence[str]) -> bool:
+    """A reader may take a copy unless the designation's handling forbids it; the provider always may."""
+    return item.provider_id == actor.user_id or not NO_DOWNLOAD & set(handling)
+
+
 def can_manage_item(actor: Principal, standing: Standing, item: ItemFacts) -> bool:
     """Provider, chair or secretariat may edit, propose designations and publish (with read access)."""
     return can_read_item(actor, standing, item) and (
@@ -188,13 +197,3 @@ def restrict_items(stmt: Select[Any], actor: Principal | None) -> Select[Any]:
 def readable_items(actor: Principal | None) -> Select[Any]:
     """Return the query of every item ``actor`` may read, newest first."""
     return restrict_items(select(Item), actor).order_by(Item.id.desc())
-
-
-def restrict_ballots_to_voter(stmt: Select[Any], actor: Principal) -> Select[Any]:
-    """Restrict a ballot query to the ballots ``actor`` votes on (the 'to vote' list)."""
-    return stmt.where(exists().where(Vote.ballot_id == Ballot.id, Vote.user_id == actor.user_id))
-
-
-def nothing(stmt: Select[Any]) -> Select[Any]:
-    """Return ``stmt`` restricted to no rows."""
-    return stmt.where(false())
