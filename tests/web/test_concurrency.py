@@ -12,6 +12,7 @@ import asyncio
 import socket
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -58,7 +59,10 @@ def test_fifty_concurrent_readers_on_sqlite(tmp_path: Path) -> None:
                 results = await asyncio.gather(*(one() for _ in range(50)))
             return [code for codes in results for code in codes]
 
-        codes = asyncio.run(load())  # a stalled server raises httpx.ReadTimeout here
+        # Its own thread and loop: a session-wide Playwright fixture on the same xdist worker keeps
+        # an event loop running in the main thread, where asyncio.run() refuses to start.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            codes = pool.submit(asyncio.run, load()).result()  # a stalled server raises httpx.ReadTimeout
     finally:
         server.should_exit = True
         thread.join(timeout=10)
