@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-MODULES = ["expressions", "technologies", "topsis", "synth", "ingest", "keywords", "fastread"]
+MODULES = ["expressions", "technologies", "topsis", "synth", "ingest", "keywords", "texts"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -11,9 +11,9 @@ from typer.testing import CliRunner
 
 from banso.analytics import expressions as ex
 from banso.analytics.cli import app
-from banso.analytics.engine import compute, write_outputs
+from banso.analytics.engine import compute, open_texts, write_outputs
 from banso.analytics.errors import AnalyticsError, StoreError, TechnologyFileError
-from banso.analytics.ingest import ingest
+from banso.analytics.ingest import FORMAT_VERSION, ingest, store_paths
 from banso.analytics.technologies import load_technologies, parse_technologies
 
 from .conftest import read_records, work, write_part
@@ -115,7 +115,7 @@ def test_invariants_on_synthetic_store(synth_store: Path, tmp_path: Path) -> Non
     assert ind
     path = synth_store / "works.parquet"
     con = ibis.duckdb.connect()
-    texts = con.read_parquet(str(synth_store / "parts" / "*.parquet"))
+    texts = open_texts(store_paths(synth_store))
     member = ex.membership(ex.in_window(con.read_parquet(str(path)), win), techs,
                            texts=ex.in_window(texts, win)).to_pyarrow()
     known = dict(duckdb.sql(f"SELECT work_id, len(countries) > 0 FROM '{path}'").fetchall())
@@ -211,8 +211,12 @@ def test_incomplete_store_is_refused(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="not found"):
         compute(tmp_path / "nostore", TECHS, ex.Window(2019, 2020))
     (tmp_path / "s").mkdir()
-    (tmp_path / "s" / "manifest.json").write_text(json.dumps({"format": 1, "state": "in_progress", "files": {}}))
+    (tmp_path / "s" / "manifest.json").write_text(json.dumps({"format": FORMAT_VERSION, "state": "in_progress", "files": {}}))
     with pytest.raises(StoreError, match="incomplete"):
+        compute(tmp_path / "s", TECHS, ex.Window(2019, 2020))
+    # A store written by an earlier banso (format 1 kept rebuilt texts) is named as such, not misread.
+    (tmp_path / "s" / "manifest.json").write_text(json.dumps({"format": 1, "state": "complete", "files": {}}))
+    with pytest.raises(StoreError, match="written in format 1"):
         compute(tmp_path / "s", TECHS, ex.Window(2019, 2020))
 
 

@@ -13,8 +13,9 @@ from banso.analytics import ingest as ingest_mod
 from banso.analytics.cli import app
 from banso.analytics.errors import SnapshotError, StoreError
 from banso.analytics.ingest import ingest, read_manifest, store_works_path
+from banso.analytics.texts import work_text
 
-from .conftest import work, write_part
+from .conftest import read_records, work, write_part
 
 runner = CliRunner()
 
@@ -25,7 +26,7 @@ def _rows(store: Path) -> list[tuple]:
     ).fetchall()
 
 
-def test_synthetic_snapshot_ingests_completely(synth_store: Path) -> None:
+def test_synthetic_snapshot_ingests_completely(synth_snapshot: Path, synth_store: Path) -> None:
     m = read_manifest(synth_store)
     assert m["state"] == "complete" and m["works"] == 1500
     assert sum(f["malformed"] for f in m["files"].values()) == 0
@@ -35,9 +36,12 @@ def test_synthetic_snapshot_ingests_completely(synth_store: Path) -> None:
     names = {c[0] for c in cols}
     assert {"work_id", "publication_year", "cited_by_count", "subfield_id", "topic_ids", "countries",
             "institutions", "oa_top10", "partition_date", "part_seq"} <= names
-    assert "text" not in names  # texts stay in the parts, read only for keyword matching
-    parts = duckdb.sql(f"SELECT count(*), count(text) FROM '{synth_store / 'parts'}/*.parquet'").fetchall()[0]
-    assert parts == (1500, 1500)
+    assert not names & {"title", "abstract_index"}  # they stay in the parts, read only for keyword matching
+    parts = duckdb.sql(f"SELECT count(*), count(title), count(abstract_index) "
+                       f"FROM '{synth_store / 'parts'}/*.parquet'").fetchall()[0]
+    with_abstract = sum(1 for r in read_records(synth_snapshot) if r.get("abstract_inverted_index") is not None)
+    assert 0 < with_abstract < 1500  # the synthetic snapshot has works without an abstract, as real ones do
+    assert parts == (1500, 1500, with_abstract)
 
 
 def test_fields_extracted_exactly(tmp_path: Path) -> None:
@@ -53,7 +57,9 @@ def test_fields_extracted_exactly(tmp_path: Path) -> None:
     assert d["work_id"] == 11 and d["publication_year"] == 2021 and d["cited_by_count"] == 7
     assert d["subfield_id"] == 2208 and sorted(d["topic_ids"]) == [5, 6]
     assert d["countries"] == ["JP", "US"]
-    assert d["text"] == "quantum key\nwe study qubit arrays"
+    assert d["title"] == "Quantum KEY"
+    assert json.loads(d["abstract_index"]) == {"we": [0], "study": [1], "qubit": [2], "arrays": [3]}
+    assert work_text(d["title"], d["abstract_index"]) == "quantum key\nwe study qubit arrays"
 
 
 def test_incremental_reads_only_new_partitions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

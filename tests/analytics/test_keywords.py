@@ -10,7 +10,7 @@ import pytest
 
 from banso.analytics import expressions as ex
 from banso.analytics import keywords as kw
-from banso.analytics.engine import compute
+from banso.analytics.engine import compute, open_texts
 from banso.analytics.ingest import ingest, store_paths
 from banso.analytics.technologies import TechnologySet, load_technologies, parse_technologies
 
@@ -24,7 +24,7 @@ def _regex_pairs(store: Path, techs: TechnologySet) -> set[tuple[int, str]]:
     con = ibis.duckdb.connect()
     paths = store_paths(store)
     works = ex.in_window(con.read_parquet(str(paths.works)), WINDOW)
-    texts = con.read_parquet(paths.parts_glob).select("work_id", "partition_date", "part_seq", "text")
+    texts = open_texts(paths).select("work_id", "partition_date", "part_seq", "text")
     texts = texts.semi_join(works, ["work_id", "partition_date", "part_seq"])
     kw_only = parse_technologies({"technologies": [
         {"id": t.id, "name_ja": t.name_ja, "name_en": t.name_en, "keywords": list(t.keywords)}

@@ -17,9 +17,10 @@ import pyarrow.parquet as pq
 
 from banso.analytics import expressions as ex
 from banso.analytics import keywords as kw
-from banso.analytics.errors import AnalyticsError
+from banso.analytics.errors import AnalyticsError, StoreError
 from banso.analytics.ingest import StorePaths, store_paths
 from banso.analytics.technologies import TechnologySet
+from banso.analytics.texts import work_text
 
 ENGINES = ("duckdb", "spark")
 MEMBERSHIP_VERSION = 2
@@ -63,11 +64,19 @@ def open_works(con: Any, store: Path) -> Any:
     return con.read_parquet(str(store_paths(store).works))
 
 
-def open_texts(con: Any, engine: str, paths: StorePaths) -> Any:
-    """Return the store's texts (``work_id``, version keys, ``publication_year``, ``text``)."""
-    src = paths.parts_glob if engine == "duckdb" else str(paths.parts_dir)
-    t = con.read_parquet(src)
-    return t.select("work_id", "partition_date", "part_seq", "publication_year", "text")
+def open_texts(paths: StorePaths) -> Any:
+    """Return the store's texts (``work_id``, version keys, ``publication_year``, ``text``) as an Ibis table.
+
+    The text (``texts.work_text``) is rebuilt in Python for every stored version, so this is for checks
+    and small stores; membership uses the keyword hits kept per part instead.
+    """
+    cols = ["work_id", "partition_date", "part_seq", "publication_year", "title", "abstract_index"]
+    t = pa.concat_tables([pq.read_table(p, columns=cols) for p in paths.parts]) if paths.parts else None
+    if t is None:
+        raise StoreError("the store has no parts")
+    text = pa.array([work_text(a, b) for a, b in zip(t["title"].to_pylist(), t["abstract_index"].to_pylist(),
+                                                      strict=True)], pa.string())
+    return ibis.memtable(t.drop_columns(["title", "abstract_index"]).append_column("text", text))
 
 
 def _membership_key(technologies: TechnologySet, window: ex.Window, paths: StorePaths) -> str:

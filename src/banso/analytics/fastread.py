@@ -10,11 +10,11 @@ How one file is read:
 2. decode each line with ``msgspec.json.Decoder(type=_Work)``: only the fields the store needs are
    declared, everything else is skipped without building Python objects; types are strict (and integers
    range-checked) so anything the DuckDB reader might read differently is rejected;
-3. rebuild the abstract from ``abstract_inverted_index`` (words ordered by position, ties by the
-   index's word order, joined by spaces — the same order as the DuckDB projection);
+3. keep ``abstract_inverted_index`` as its raw JSON bytes (``msgspec.Raw``: checked as JSON, not decoded);
 4. hand DuckDB an Arrow table of the raw values and let it run the same projection expressions as the
-   DuckDB path (id parsing, distinct/sorted countries, institutions, ``lower()`` …) and write the part
-   with the same Parquet settings — so every derived value is computed by the same SQL.
+   DuckDB path (id parsing, distinct/sorted countries, institutions, the abstract index made compact by
+   ``json()`` and checked against ``texts.INDEX_SHAPE`` …) and write the part with the same Parquet
+   settings — so every derived value is computed by the same SQL.
 
 Any line the fast path cannot take exactly (invalid JSON, not an object, a field of an unexpected type,
 a blank line, a truncated stream, a projection error), and any file outside an ``updated_date=`` folder,
@@ -35,6 +35,7 @@ import msgspec
 import pyarrow as pa
 
 from banso.analytics.ingest import PART_ROW_GROUP, FileResult, SnapshotFile, _is_gzip, _Reader, _sql_str
+from banso.analytics.texts import INDEX_SHAPE
 
 try:  # ISA-L gunzips ≈2× faster than zlib
     from isal import igzip as _gzip
@@ -42,7 +43,6 @@ except ImportError:  # pragma: no cover - isal is optional
     import gzip as _gzip  # type: ignore[no-redef]
 
 Int32 = Annotated[int, msgspec.Meta(ge=-(2**31), le=2**31 - 1)]
-Pos = Annotated[int, msgspec.Meta(ge=0, le=2**31 - 1)]
 
 
 class _Institution(msgspec.Struct, gc=False):
@@ -79,7 +79,7 @@ class _Work(msgspec.Struct, gc=False):
     topics: list[_Ref] | None = None
     authorships: list[_Authorship] | None = None
     citation_normalized_percentile: _Percentile | None = None
-    abstract_inverted_index: dict[str, list[Pos]] | None = None
+    abstract_inverted_index: msgspec.Raw = msgspec.Raw()  # empty when absent, b"null" when null
 
 
 _DECODER = msgspec.json.Decoder(_Work)
@@ -95,11 +95,11 @@ RAW_SCHEMA = pa.schema([
     ("topics", pa.list_(pa.string())),
     ("insts", pa.list_(pa.struct([("id", pa.string()), ("country_code", pa.string())]))),
     ("oa_top10", pa.bool_()),
-    ("raw_text", pa.string()),
+    ("raw_index", pa.string()),
 ])
 
 # The DuckDB path's projection (ingest._PROJECTION), over the raw Arrow columns; authorships arrive
-# already flattened to their institutions, in order, and the text as title + newline + abstract.
+# already flattened to their institutions, in order, and the abstract index as the record's JSON text.
 # ``updated_date``: in DuckDB's ``read_json`` the Hive partition folder ``updated_date=YYYY-MM-DD`` of the
 # file's path overrides the record's own field (hive partitioning is detected automatically), as a DATE.
 # Files outside such a folder (plain ``.jsonl``) go to the DuckDB reader: there the record's own strings
@@ -126,7 +126,9 @@ SELECT
                      'country': nullif(upper(i.country_code), '')}),
       lambda x: x.institution_id IS NOT NULL)), []) AS institutions,
   oa_top10,
-  lower(raw_text) AS text
+  title,
+  CASE WHEN regexp_full_match(json(raw_index), $index_shape) THEN CAST(json(raw_index) AS VARCHAR) END
+    AS abstract_index
 FROM raw
 """
 
@@ -137,38 +139,6 @@ _ISO_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 class _Fallback(Exception):
     """The fast path cannot read this file exactly: use the DuckDB reader."""
-
-
-def abstract_text(index: dict[str, list[int]] | None) -> str:
-    """Rebuild an abstract from its inverted index, in the DuckDB projection's order.
-
-    Words sorted by position; words sharing a position keep the index's order; gaps vanish.
-
-    >>> abstract_text({"b": [1], "a": [0, 2]})
-    'a b a'
-    >>> abstract_text({"x": [3], "y": [3]}), abstract_text(None), abstract_text({})
-    ('x y', '', '')
-    """
-    if not index:
-        return ""
-    n = 0
-    for ps in index.values():
-        n += len(ps)
-    slots: list[str | None] = [None] * n
-    for w, ps in index.items():
-        for p in ps:
-            if p >= n or slots[p] is not None:
-                return _abstract_sorted(index)
-            slots[p] = w
-    if None in slots:  # cannot happen with n distinct positions < n, kept for safety
-        return _abstract_sorted(index)
-    return " ".join(slots)  # type: ignore[arg-type]
-
-
-def _abstract_sorted(index: dict[str, list[int]]) -> str:
-    pairs = [(p, w) for w, ps in index.items() for p in ps]
-    pairs.sort(key=lambda x: x[0])  # stable: ties keep the index's word order
-    return " ".join(w for _, w in pairs)
 
 
 def decode_file(path: Path) -> pa.Table:
@@ -183,7 +153,7 @@ def decode_file(path: Path) -> pa.Table:
     topics: list[list[str | None] | None] = []
     insts: list[list[tuple[str | None, str | None]] | None] = []
     top10: list[bool | None] = []
-    texts: list[str] = []
+    indexes: list[str | None] = []
     decode = _DECODER.decode
     opener: Any = _gzip.open if _is_gzip(path) else open
     gc_was_on = gc.isenabled()
@@ -214,7 +184,8 @@ def decode_file(path: Path) -> pa.Table:
                                   for i in a.institutions])
                 cnp = w.citation_normalized_percentile
                 top10.append(None if cnp is None else cnp.is_in_top_10_percent)
-                texts.append((w.title or "") + "\n" + abstract_text(w.abstract_inverted_index))
+                ai = bytes(w.abstract_inverted_index)
+                indexes.append(None if not ai or ai == b"null" else ai.decode())
     except (msgspec.DecodeError, msgspec.ValidationError, EOFError, OSError, ValueError) as exc:
         raise _Fallback(str(exc)) from None
     finally:
@@ -228,7 +199,7 @@ def decode_file(path: Path) -> pa.Table:
         pa.array(sub_ids, pa.string()), pa.array(topics, RAW_SCHEMA.field("topics").type),
         pa.array([None if x is None else [{"id": a, "country_code": b} for a, b in x] for x in insts],
                  RAW_SCHEMA.field("insts").type),
-        pa.array(top10, pa.bool_()), pa.array(texts, pa.string()),
+        pa.array(top10, pa.bool_()), pa.array(indexes, pa.string()),
     ], schema=RAW_SCHEMA)
 
 
@@ -259,7 +230,7 @@ def read_part(f: SnapshotFile, seq: int, out: Path, tmpdir: Path, duckdb_threads
             res = con.execute(
                 f"COPY ({_PROJECTION} ORDER BY publication_year) TO '{_sql_str(tmp)}' "
                 f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {PART_ROW_GROUP})",
-                {"partition_date": f.updated_date, "seq": seq, "hive_date": hive_date},
+                {"partition_date": f.updated_date, "seq": seq, "hive_date": hive_date, "index_shape": INDEX_SHAPE},
             ).fetchone()
         finally:
             con.close()

@@ -3,7 +3,8 @@
 Store layout::
 
     STORE/manifest.json          which snapshot files were read (size, mtime, sha256, rows, malformed)
-    STORE/parts/<key>.parquet    one file per snapshot file (the incremental cache)
+    STORE/parts/<key>.parquet    one file per snapshot file (the incremental cache), with each work's
+                                 title and abstract index (JSON text) for keyword matching
     STORE/works.parquet          the compacted store: one row per work, latest updated_date wins
 
 Each part and ``works.parquet`` is written to a temporary file and renamed; the manifest is written
@@ -32,16 +33,19 @@ import duckdb
 
 from banso.analytics.errors import SnapshotError, StoreError
 from banso.analytics.technologies import TechnologySet
+from banso.analytics.texts import INDEX_SHAPE
 
 MANIFEST = "manifest.json"
 WORKS = "works.parquet"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: parts keep title + abstract_index (JSON) instead of the rebuilt text
 PART_ROW_GROUP = 4096
 DECODERS = ("duckdb", "msgspec")
 _DATE_RE = re.compile(r"updated_date=(\d{4}-\d{2}-\d{2})")
 _ID_RE = re.compile(r"^(?:https?://openalex\.org/)?W\d+$", re.IGNORECASE)
 
 # Only the fields the indicators need are read (explicit columns: the JSON reader skips the rest).
+# The abstract's inverted index is read as JSON text, not as a MAP: building a MAP per record and
+# rebuilding the abstract from it was half of the ingest's time (banso.analytics.texts).
 READ_COLUMNS: dict[str, str] = {
     "id": "VARCHAR",
     "title": "VARCHAR",
@@ -52,7 +56,7 @@ READ_COLUMNS: dict[str, str] = {
     "topics": "STRUCT(id VARCHAR)[]",
     "authorships": "STRUCT(institutions STRUCT(id VARCHAR, country_code VARCHAR)[])[]",
     "citation_normalized_percentile": "STRUCT(is_in_top_10_percent BOOLEAN)",
-    "abstract_inverted_index": "MAP(VARCHAR, INTEGER[])",
+    "abstract_inverted_index": "JSON",
 }
 
 _PROJECTION = r"""
@@ -77,15 +81,13 @@ SELECT
                      'country': nullif(upper(i.country_code), '')}))),
       lambda x: x.institution_id IS NOT NULL)), []) AS institutions,
   citation_normalized_percentile.is_in_top_10_percent AS oa_top10,
-  -- Abstract rebuilt from the inverted index: sort (position << 20 | word index) codes, look the words up.
-  lower(coalesce(title, '')) || chr(10) || lower(coalesce(array_to_string(list_transform(list_sort(flatten(
-      list_transform(_vs, lambda v, i: list_transform(v, lambda q: q::BIGINT * 1048576 + i)))),
-      lambda c: _ks[c % 1048576]), ' '), '')) AS text
-FROM (
-  SELECT *, map_keys(abstract_inverted_index) AS _ks, map_values(abstract_inverted_index) AS _vs
-  FROM read_json($files, format = 'newline_delimited', columns = $columns, compression = $compression,
-                 maximum_object_size = 67108864)
-)
+  title,
+  -- Kept as DuckDB writes JSON (compact). Another shape is read as missing, like any field of the wrong
+  -- type (docs/analytics.md), so every stored index decodes (texts.decode_index).
+  CASE WHEN regexp_full_match(abstract_inverted_index, $index_shape)
+       THEN CAST(abstract_inverted_index AS VARCHAR) END AS abstract_index
+FROM read_json($files, format = 'newline_delimited', columns = $columns, compression = $compression,
+               maximum_object_size = 67108864)
 """
 
 
@@ -209,6 +211,14 @@ def read_manifest(store: Path) -> dict[str, Any]:
     return data
 
 
+def _check_format(store: Path, manifest: dict[str, Any]) -> None:
+    if manifest.get("format", FORMAT_VERSION) != FORMAT_VERSION:
+        raise StoreError(
+            f"store {store} was written in format {manifest.get('format')} (this banso writes {FORMAT_VERSION}); "
+            f"ingest the snapshot into a new store folder, or delete this one first"
+        )
+
+
 def _iter_lines(path: Path) -> Iterator[tuple[int, bytes | None, str]]:
     """Yield (line number, raw line, "") and finally (n, None, error) if the stream breaks off."""
     opener: Callable[..., Any] = gzip.open if _is_gzip(path) else open
@@ -256,6 +266,7 @@ class _Reader:
             "seq": seq,
             "columns": READ_COLUMNS,
             "compression": "gzip" if _is_gzip(src) else "none",
+            "index_shape": INDEX_SHAPE,
         }
         con = self._con()
         # Sorted by year in small row groups: a window's reader skips the other years' texts.
@@ -377,8 +388,7 @@ def ingest(
     store.mkdir(parents=True, exist_ok=True)
     (store / "parts").mkdir(exist_ok=True)
     manifest = read_manifest(store)
-    if manifest.get("format", FORMAT_VERSION) != FORMAT_VERSION:
-        raise StoreError(f"store {store} has format {manifest.get('format')}, expected {FORMAT_VERSION}")
+    _check_format(store, manifest)
     recorded: dict[str, Any] = manifest.setdefault("files", {})
     todo: list[tuple[int, SnapshotFile]] = []
     report = IngestReport(files_total=len(files))
@@ -495,7 +505,7 @@ def _match_keywords(store: Path, parts: list[Path], technologies: TechnologySet,
 def compact(store: Path, parts: list[Path]) -> int:
     """Write ``works.parquet``: one row per work, the version with the latest updated_date.
 
-    The texts stay in the parts (read only for keyword matching); ``works.parquet`` keeps every other
+    Titles and abstract indexes stay in the parts (read only for keyword matching); ``works.parquet`` keeps every other
     column plus ``partition_date``/``part_seq``, which identify the kept version's text.
     """
     out = store / WORKS
@@ -509,11 +519,11 @@ def compact(store: Path, parts: list[Path]) -> int:
         dupes = con.execute(f"SELECT count(*) - count(DISTINCT work_id) FROM {src}").fetchone()
         if dupes and dupes[0]:
             # Later partition date wins, then the record's own updated_date, then the later file.
-            sql = (f"SELECT * EXCLUDE (rn) FROM (SELECT * EXCLUDE (text), row_number() OVER (PARTITION BY work_id "
+            sql = (f"SELECT * EXCLUDE (rn) FROM (SELECT * EXCLUDE (title, abstract_index), row_number() OVER (PARTITION BY work_id "
                    f"ORDER BY partition_date DESC, record_updated DESC NULLS LAST, part_seq DESC) AS rn FROM {src}) "
                    f"WHERE rn = 1")
         else:
-            sql = f"SELECT * EXCLUDE (text) FROM {src}"
+            sql = f"SELECT * EXCLUDE (title, abstract_index) FROM {src}"
         res = con.execute(
             f"COPY ({sql}) TO '{_sql_str(tmp)}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)"
         ).fetchone()
@@ -553,6 +563,7 @@ def store_works_path(store: Path) -> Path:
     if not store.exists():
         raise StoreError(f"store not found: {store} (run `banso analyze ingest SNAPSHOT --store {store}` first)")
     manifest = read_manifest(store)
+    _check_format(store, manifest)
     state = manifest.get("state")
     if state != "complete" or not (store / WORKS).exists():
         raise StoreError(

@@ -1,8 +1,10 @@
 """Keyword membership (T1), matched once per store part and kept in the store.
 
 A work belongs to a technology when one of its keyword phrases occurs, case-insensitively, as a
-substring of the work's ``text`` (lower-cased title, newline, lower-cased abstract; keywords are
-lower-cased when the technology file is read). :func:`banso.analytics.expressions.membership`
+substring of the work's text (lower-cased title, newline, lower-cased abstract —
+:func:`banso.analytics.texts.work_text`; keywords are lower-cased when the technology file is read).
+The store keeps the abstract as its index (JSON text); most works are ruled out from the title and
+that JSON by the phrases' tokens (:meth:`KeywordMatcher.match_works`), and only the rest are rebuilt. :func:`banso.analytics.expressions.membership`
 states this as regular expressions of escaped literals; here the same test runs as one
 Aho–Corasick automaton (``ahocorasick-rs``, DFA, overlapping matches, so every phrase occurring in
 a text is seen even where phrases overlap), which is several times faster than one regular
@@ -28,9 +30,11 @@ import ahocorasick_rs
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from banso.analytics.errors import StoreError
 from banso.analytics.technologies import TechnologySet
+from banso.analytics.texts import work_text
 
-KEYWORDS_VERSION = 1
+KEYWORDS_VERSION = 2  # 2: texts rebuilt from title + abstract_index (store format 2)
 HIT_SCHEMA = pa.schema([
     ("work_id", pa.int64()),
     ("partition_date", pa.string()),
@@ -66,7 +70,10 @@ class KeywordMatcher:
     >>> ts = parse_technologies({"technologies": [
     ...     {"id": "ai", "name_ja": "AI", "name_en": "AI", "keywords": ["neural network"]},
     ...     {"id": "net", "name_ja": "網", "name_en": "Net", "keywords": ["network"]}]})
-    >>> KeywordMatcher(ts).match(["graph neural networks", None, "none here"])
+    >>> m = KeywordMatcher(ts)
+    >>> m.match(["graph neural networks", None, "none here"])
+    [(0, 'ai'), (0, 'net')]
+    >>> m.match_works(["Graph", "Neural", None], ['{"neural":[0],"networks":[1]}', None, '{"nets":[0]}'])
     [(0, 'ai'), (0, 'net')]
     """
 
@@ -82,29 +89,77 @@ class KeywordMatcher:
         self._order = {t.id: i for i, t in enumerate(technologies.technologies)}
         self._ac = (ahocorasick_rs.AhoCorasick(self.phrases, implementation=ahocorasick_rs.Implementation.DFA)
                     if self.phrases else None)
+        # The screen of match_works: a phrase can only occur in a work's text when each of its
+        # space-separated tokens occurs in the lower-cased title or the lower-cased index JSON (a token
+        # holds no space, so it lies inside one word of the rebuilt abstract, and a word is a key of the
+        # index, written verbatim when the JSON holds no backslash; JSON with escapes is never screened).
+        tokens: dict[str, int] = {}
+        self._screenable = True
+        self._single: set[int] = set()
+        self._multi: dict[int, list[frozenset[int]]] = {}
+        for phrase in self.phrases:
+            toks = [x for x in phrase.split(" ") if x]
+            if not toks:
+                self._screenable = False
+                continue
+            ids = frozenset(tokens.setdefault(x, len(tokens)) for x in toks)
+            if len(ids) == 1:
+                self._single |= ids
+            else:
+                for i in ids:
+                    self._multi.setdefault(i, []).append(ids)
+        self._tokens = (ahocorasick_rs.AhoCorasick(list(tokens), implementation=ahocorasick_rs.Implementation.DFA)
+                        if tokens else None)
 
     def match(self, texts: Iterable[str | None]) -> list[tuple[int, str]]:
         """Return (row index, technology id) for every text that contains a phrase of the technology."""
         out: list[tuple[int, str]] = []
         if self._ac is None:
             return out
-        find = self._ac.find_matches_as_indexes
-        owners = self._owners
         for i, text in enumerate(texts):
-            if not text:
-                continue
-            found = find(text, overlapping=True)
-            if not found:
-                continue
-            techs = {t for k, _, _ in found for t in owners[k]}
-            out.extend((i, t) for t in sorted(techs, key=self._order.__getitem__))
+            if text:
+                out.extend((i, t) for t in self._technologies(text))
         return out
+
+    def match_works(self, titles: Sequence[str | None], indexes: Sequence[str | None]) -> list[tuple[int, str]]:
+        """Like :meth:`match` on ``texts.work_text(title, index)``, rebuilding only the texts that may match."""
+        out: list[tuple[int, str]] = []
+        if self._ac is None:
+            return out
+        for i, (title, index) in enumerate(zip(titles, indexes, strict=True)):
+            if self._screenable and (index is None or "\\" not in index) and not self._may_match(title, index):
+                continue
+            out.extend((i, t) for t in self._technologies(work_text(title, index)))
+        return out
+
+    def _may_match(self, title: str | None, index: str | None) -> bool:
+        if self._tokens is None:
+            return False
+        hay = (title or "").lower() + "\n" + (index or "").lower()
+        found = {k for k, _, _ in self._tokens.find_matches_as_indexes(hay, overlapping=True)}
+        if not found:
+            return False
+        if not found.isdisjoint(self._single):
+            return True
+        return any(ids <= found for i in found for ids in self._multi.get(i, ()))
+
+    def _technologies(self, text: str) -> list[str]:
+        assert self._ac is not None
+        found = self._ac.find_matches_as_indexes(text, overlapping=True)
+        if not found:
+            return []
+        owners = self._owners
+        techs = {t for k, _, _ in found for t in owners[k]}
+        return sorted(techs, key=self._order.__getitem__)
 
 
 def match_part(part: Path, matcher: KeywordMatcher) -> pa.Table:
     """Return the keyword hits (``HIT_SCHEMA``) of every row of one store part."""
-    t = pq.read_table(part, columns=["work_id", "partition_date", "part_seq", "text"])
-    hits = matcher.match(t["text"].to_pylist())
+    t = pq.read_table(part, columns=["work_id", "partition_date", "part_seq", "title", "abstract_index"])
+    try:
+        hits = matcher.match_works(t["title"].to_pylist(), t["abstract_index"].to_pylist())
+    except ValueError as exc:  # the ingest checked every index: this part was changed since
+        raise StoreError(f"store part {part} holds an unreadable abstract index ({exc}); re-ingest") from None
     rows = pa.array([i for i, _ in hits], pa.int64())
     return pa.table({
         "work_id": t["work_id"].take(rows).cast(pa.int64()),
