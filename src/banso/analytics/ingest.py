@@ -419,6 +419,9 @@ def ingest(
     tmpdir.mkdir(exist_ok=True)
     reader = _Reader(tmpdir)
     lock = threading.Lock()
+    # Keyword matching runs per part as soon as it is written: its Python work overlaps the next
+    # files' DuckDB reads, which release the GIL (matching all parts afterwards left a core idle).
+    matcher = _part_matcher(technologies)
     pool: ProcessPoolExecutor | None = None
     if decoder == "msgspec":
         n_threads = max(1, min(threads or 2, len(todo)))
@@ -435,6 +438,10 @@ def ingest(
             res = pool.submit(fastread.read_part, f, seq, store / part_rel, tmpdir).result()
         else:
             res = reader.read(f, seq, store / part_rel)
+        if matcher is not None and res.rows:
+            from banso.analytics import keywords
+
+            keywords.ensure_part_hits(store, store / part_rel, *matcher)
         digest = _sha256(f.path) if verify_hash else ""
         with lock:
             report.files_read += 1
@@ -492,6 +499,15 @@ def ingest(
         pass
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def _part_matcher(technologies: TechnologySet | None) -> tuple[Any, str] | None:
+    """Return (matcher, keyword spec) for matching parts during the ingest, or None when nothing to match."""
+    if technologies is None or not any(t.keywords for t in technologies.technologies):
+        return None
+    from banso.analytics import keywords
+
+    return keywords.KeywordMatcher(technologies), keywords.keyword_spec(technologies)
 
 
 def _match_keywords(store: Path, parts: list[Path], technologies: TechnologySet, threads: int | None) -> None:

@@ -93,21 +93,26 @@ class KeywordMatcher:
         # space-separated tokens occurs in the lower-cased title or the lower-cased index JSON (a token
         # holds no space, so it lies inside one word of the rebuilt abstract, and a word is a key of the
         # index, written verbatim when the JSON holds no backslash; JSON with escapes is never screened).
+        # A one-token phrase whose token cannot match the JSON's own punctuation or position lists is
+        # settled by that find alone; any other phrase whose tokens are all found needs the rebuilt text.
         tokens: dict[str, int] = {}
         self._screenable = True
-        self._single: set[int] = set()
-        self._multi: dict[int, list[frozenset[int]]] = {}
-        for phrase in self.phrases:
+        self._settled: dict[int, frozenset[str]] = {}  # token → technologies its one-token phrases give
+        self._checks: list[tuple[frozenset[int], frozenset[str]]] = []  # (tokens, technologies) to rebuild for
+        self._checks_of: dict[int, list[int]] = {}  # token → its entries in _checks
+        for phrase, techs in zip(self.phrases, self._owners, strict=True):
             toks = [x for x in phrase.split(" ") if x]
-            if not toks:
+            if not toks or "\n" in phrase:  # a newline could span the title and the abstract
                 self._screenable = False
                 continue
             ids = frozenset(tokens.setdefault(x, len(tokens)) for x in toks)
-            if len(ids) == 1:
-                self._single |= ids
+            if len(toks) == 1 and _inside_words(toks[0]):
+                (k,) = ids
+                self._settled[k] = self._settled.get(k, frozenset()) | frozenset(techs)
             else:
-                for i in ids:
-                    self._multi.setdefault(i, []).append(ids)
+                for k in ids:
+                    self._checks_of.setdefault(k, []).append(len(self._checks))
+                self._checks.append((ids, frozenset(techs)))
         self._tokens = (ahocorasick_rs.AhoCorasick(list(tokens), implementation=ahocorasick_rs.Implementation.DFA)
                         if tokens else None)
 
@@ -122,26 +127,34 @@ class KeywordMatcher:
         return out
 
     def match_works(self, titles: Sequence[str | None], indexes: Sequence[str | None]) -> list[tuple[int, str]]:
-        """Like :meth:`match` on ``texts.work_text(title, index)``, rebuilding only the texts that may match."""
+        """Like :meth:`match` on ``texts.work_text(title, index)``, rebuilding only the texts that need it."""
         out: list[tuple[int, str]] = []
         if self._ac is None:
             return out
         for i, (title, index) in enumerate(zip(titles, indexes, strict=True)):
-            if self._screenable and (index is None or "\\" not in index) and not self._may_match(title, index):
-                continue
+            if self._screenable and (index is None or "\\" not in index):
+                settled = self._screen(title, index)
+                if settled is not None:
+                    out.extend((i, t) for t in sorted(settled, key=self._order.__getitem__))
+                    continue
             out.extend((i, t) for t in self._technologies(work_text(title, index)))
         return out
 
-    def _may_match(self, title: str | None, index: str | None) -> bool:
+    def _screen(self, title: str | None, index: str | None) -> set[str] | None:
+        """Return the work's technologies when the tokens found settle them, None when the text is needed."""
         if self._tokens is None:
-            return False
+            return None
         hay = (title or "").lower() + "\n" + (index or "").lower()
         found = {k for k, _, _ in self._tokens.find_matches_as_indexes(hay, overlapping=True)}
-        if not found:
-            return False
-        if not found.isdisjoint(self._single):
-            return True
-        return any(ids <= found for i in found for ids in self._multi.get(i, ()))
+        techs: set[str] = set()
+        for k in found:
+            techs.update(self._settled.get(k, ()))
+        for k in found:
+            for j in self._checks_of.get(k, ()):
+                ids, owners = self._checks[j]
+                if not owners <= techs and ids <= found:
+                    return None
+        return techs
 
     def _technologies(self, text: str) -> list[str]:
         assert self._ac is not None
@@ -151,6 +164,10 @@ class KeywordMatcher:
         owners = self._owners
         techs = {t for k, _, _ in found for t in owners[k]}
         return sorted(techs, key=self._order.__getitem__)
+
+
+def _inside_words(token: str) -> bool:
+    return any(c not in "0123456789" for c in token) and not any(c in '":[]{},' for c in token)
 
 
 def match_part(part: Path, matcher: KeywordMatcher) -> pa.Table:
