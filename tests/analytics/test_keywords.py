@@ -11,7 +11,7 @@ import pytest
 from banso.analytics import expressions as ex
 from banso.analytics import keywords as kw
 from banso.analytics.engine import compute, open_texts
-from banso.analytics.ingest import ingest, store_paths
+from banso.analytics.ingest import ingest, read_manifest, store_paths
 from banso.analytics.technologies import TechnologySet, load_technologies, parse_technologies
 
 from .conftest import work, write_part
@@ -157,3 +157,40 @@ def test_cli_ingest_matches_the_given_technology_file(tmp_path: Path) -> None:
     assert len(list(kept.glob("*.parquet"))) == 1
     bad = CliRunner().invoke(app, [*args, "--technologies", str(tmp_path / "missing.yaml")])
     assert bad.exit_code == 2 and "technology file not found" in bad.output
+
+
+def test_worker_processes_give_the_same_hits(synth_snapshot: Path, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    # Large jobs are matched in worker processes (while the ingest reads on, and in store_hits);
+    # here every job counts as large, and the hits must equal those matched inline.
+    techs = load_technologies()
+    inline = tmp_path / "inline"
+    ingest(synth_snapshot, inline, technologies=techs)
+    expected = _ac_pairs(inline, techs)
+    monkeypatch.setattr(kw, "PROCESS_MIN_BYTES", 0)
+    background = tmp_path / "background"
+    ingest(synth_snapshot, background, technologies=techs)
+    parts = store_paths(background).parts
+    assert len(parts) > 1
+    _, matched = kw.store_hits(background, parts, techs)
+    assert matched == 0  # every part was matched during the ingest
+    assert _ac_pairs(background, techs) == expected
+    shutil.rmtree(background / "cache")
+    table, matched = kw.store_hits(background, parts, techs, threads=2)  # matched by two workers
+    assert matched == len(parts)
+    assert {(w, t) for w, t in zip(table["work_id"].to_pylist(), table["technology"].to_pylist())} >= expected
+    assert _ac_pairs(background, techs) == expected
+
+
+def test_worker_failure_fails_the_ingest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A part the worker cannot match (here: unreadable) stops the ingest; the store stays incomplete.
+    techs = parse_technologies({"technologies": [
+        {"id": "q", "name_ja": "量子", "name_en": "Quantum", "keywords": ["qubit"]}]})
+    write_part(tmp_path / "snap", "2025-01-01", "part_000.gz", [work(1, title="a qubit")])
+    write_part(tmp_path / "snap", "2025-01-02", "part_000.gz", [work(2, title="b qubit")])
+    monkeypatch.setattr(kw, "PROCESS_MIN_BYTES", 0)
+    monkeypatch.setattr(kw.PartMatcher, "submit", lambda self, part: self._futures.append(
+        self._pool.submit(kw._match_in_worker, self.store, part.with_name("missing.parquet"), self.technologies)))
+    with pytest.raises(FileNotFoundError):
+        ingest(tmp_path / "snap", tmp_path / "store", technologies=techs)
+    assert read_manifest(tmp_path / "store")["state"] == "in_progress"

@@ -419,9 +419,9 @@ def ingest(
     tmpdir.mkdir(exist_ok=True)
     reader = _Reader(tmpdir)
     lock = threading.Lock()
-    # Keyword matching runs per part as soon as it is written: its Python work overlaps the next
-    # files' DuckDB reads, which release the GIL (matching all parts afterwards left a core idle).
-    matcher = _part_matcher(technologies)
+    # Keyword matching runs per part as soon as it is written, in a worker process for a large job,
+    # so that it overlaps the next files' reads instead of following them (keywords.PartMatcher).
+    matcher = _part_matcher(store, technologies, sum(f.size for _, f in todo))
     pool: ProcessPoolExecutor | None = None
     if decoder == "msgspec":
         n_threads = max(1, min(threads or 2, len(todo)))
@@ -439,9 +439,7 @@ def ingest(
         else:
             res = reader.read(f, seq, store / part_rel)
         if matcher is not None and res.rows:
-            from banso.analytics import keywords
-
-            keywords.ensure_part_hits(store, store / part_rel, *matcher)
+            matcher.submit(store / part_rel)
         digest = _sha256(f.path) if verify_hash else ""
         with lock:
             report.files_read += 1
@@ -466,27 +464,33 @@ def ingest(
             on_file(res, f.size)
 
     try:
-        if n_threads == 1:
-            for item in todo:
-                work(item)
-        else:
-            with ThreadPoolExecutor(n_threads) as ex:
-                list(ex.map(work, todo))
+        try:
+            if n_threads == 1:
+                for item in todo:
+                    work(item)
+            else:
+                with ThreadPoolExecutor(n_threads) as ex:
+                    list(ex.map(work, todo))
+        finally:
+            reader.close()
+            if pool is not None:
+                pool.shutdown(cancel_futures=True)
+        parts = [store / rec["part"] for rec in recorded.values() if rec.get("rows")]
+        keep = {p.name for p in parts}
+        for stale in (store / "parts").glob("*.parquet"):
+            if stale.name not in keep:
+                stale.unlink()  # a part whose snapshot file no longer yields rows
+        if not parts:
+            raise SnapshotError(
+                f"nothing could be read from {snapshot}: {report.malformed} malformed line(s)"
+                + (f", truncated: {'; '.join(report.truncated_files)}" if report.truncated_files else "")
+            )
+        report.works_in_store = compact(store, parts)
+        if matcher is not None:
+            matcher.finish()  # matched while reading and compacting
     finally:
-        reader.close()
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
-    parts = [store / rec["part"] for rec in recorded.values() if rec.get("rows")]
-    keep = {p.name for p in parts}
-    for stale in (store / "parts").glob("*.parquet"):
-        if stale.name not in keep:
-            stale.unlink()  # a part whose snapshot file no longer yields rows
-    if not parts:
-        raise SnapshotError(
-            f"nothing could be read from {snapshot}: {report.malformed} malformed line(s)"
-            + (f", truncated: {'; '.join(report.truncated_files)}" if report.truncated_files else "")
-        )
-    report.works_in_store = compact(store, parts)
+        if matcher is not None:
+            matcher.close()
     if technologies is not None:
         _match_keywords(store, parts, technologies, threads)
     manifest["state"] = "complete"
@@ -501,13 +505,13 @@ def ingest(
     return report
 
 
-def _part_matcher(technologies: TechnologySet | None) -> tuple[Any, str] | None:
-    """Return (matcher, keyword spec) for matching parts during the ingest, or None when nothing to match."""
+def _part_matcher(store: Path, technologies: TechnologySet | None, todo_bytes: int) -> Any:
+    """Return a ``keywords.PartMatcher`` for this ingest, or None when there is nothing to match."""
     if technologies is None or not any(t.keywords for t in technologies.technologies):
         return None
     from banso.analytics import keywords
 
-    return keywords.KeywordMatcher(technologies), keywords.keyword_spec(technologies)
+    return keywords.PartMatcher(store, technologies, background=todo_bytes >= keywords.PROCESS_MIN_BYTES)
 
 
 def _match_keywords(store: Path, parts: list[Path], technologies: TechnologySet, threads: int | None) -> None:
