@@ -91,6 +91,23 @@ def test_later_updated_date_replaces_older_version(tmp_path: Path) -> None:
     assert _rows(store) == [(1, 50, "2025-03-01"), (2, 9, "2025-01-01")]
 
 
+@pytest.mark.parametrize("decoder", ["duckdb", "msgspec"])
+def test_records_own_updated_date_decides(tmp_path: Path, decoder: str) -> None:
+    # The record's updated_date decides, not its folder or file order (the folder's date stands in only
+    # for a record without one): W1 is newer in the earlier file of the same folder, W2 newer in the
+    # older folder, W3 has no date of its own in the later folder.
+    snap, store = tmp_path / "snap", tmp_path / "store"
+    w3 = work(3, cited=33)
+    del w3["updated_date"]
+    write_part(snap, "2025-02-01", "part_000.gz", [work(1, cited=11, updated="2025-02-01T09:00:00"),
+                                                    work(2, cited=2, updated="2025-01-20T00:00:00"), w3])
+    write_part(snap, "2025-02-01", "part_001.gz", [work(1, cited=1, updated="2025-02-01T08:00:00")])
+    write_part(snap, "2025-01-01", "part_000.gz", [work(2, cited=22, updated="2025-03-05T00:00:00"),
+                                                    work(3, cited=3, updated="2025-01-01T00:00:00")])
+    ingest(snap, store, decoder=decoder)
+    assert [(w, c) for w, c, _ in _rows(store)] == [(1, 11), (2, 22), (3, 33)]
+
+
 def test_malformed_lines_are_counted_with_file_and_line(tmp_path: Path) -> None:
     snap, store = tmp_path / "snap", tmp_path / "store"
     write_part(snap, "2025-01-01", "part_000.gz", [work(1), work(2)],

@@ -17,8 +17,8 @@ How one file is read:
    settings — so every derived value is computed by the same SQL.
 
 Any line the fast path cannot take exactly (invalid JSON, not an object, a field of an unexpected type,
-a blank line, a truncated stream, a projection error), and any file outside an ``updated_date=`` folder,
-makes the whole file go through the DuckDB reader instead, so malformed-line reporting (file and line,
+a blank line, a truncated stream, a projection error) makes the whole file go through the DuckDB reader
+instead, so malformed-line reporting (file and line,
 counted, never dropped) is the DuckDB path's own.
 """
 
@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import gc
 import os
-import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -100,16 +99,12 @@ RAW_SCHEMA = pa.schema([
 
 # The DuckDB path's projection (ingest._PROJECTION), over the raw Arrow columns; authorships arrive
 # already flattened to their institutions, in order, and the abstract index as the record's JSON text.
-# ``updated_date``: in DuckDB's ``read_json`` the Hive partition folder ``updated_date=YYYY-MM-DD`` of the
-# file's path overrides the record's own field (hive partitioning is detected automatically), as a DATE.
-# Files outside such a folder (plain ``.jsonl``) go to the DuckDB reader: there the record's own strings
-# are read as DATE or VARCHAR depending on DuckDB's date-format detection, not worth imitating.
 _PROJECTION = r"""
 SELECT
   CAST(regexp_extract(id, 'W(\d+)$', 1) AS BIGINT) AS work_id,
   CAST($partition_date AS VARCHAR) AS partition_date,
   CAST($seq AS INTEGER) AS part_seq,
-  CAST($hive_date AS DATE) AS record_updated,
+  updated_date AS record_updated,
   CAST(publication_year AS SMALLINT) AS publication_year,
   CAST(coalesce(cited_by_count, 0) AS INTEGER) AS cited_by_count,
   CAST(regexp_extract(subfield_id, '(\d+)$', 1) AS INTEGER) AS subfield_id,
@@ -133,8 +128,6 @@ FROM raw
 """
 
 
-_HIVE_RE = re.compile(r"/updated_date=([^/]*)(?=/)")
-_ISO_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 class _Fallback(Exception):
@@ -203,23 +196,10 @@ def decode_file(path: Path) -> pa.Table:
     ], schema=RAW_SCHEMA)
 
 
-def _hive_date(path: Path) -> str | None:
-    """Return the ``updated_date=`` folder value DuckDB's hive partitioning would read from the path."""
-    found = _HIVE_RE.findall("/" + str(path.parent) + "/")  # the path as DuckDB is given it
-    if not found:
-        return None
-    if len(found) > 1 or not _ISO_DATE_RE.match(found[0]):
-        raise _Fallback(f"hive partition value DuckDB may read differently: {found}")
-    return str(found[0])
-
-
 def read_part(f: SnapshotFile, seq: int, out: Path, tmpdir: Path, duckdb_threads: int = 1) -> FileResult:
     """Read one snapshot file into its store part (run in a worker process); DuckDB reader on any doubt."""
     tmp = out.with_name("." + out.name + ".tmp")
     try:
-        hive_date = _hive_date(f.path)
-        if hive_date is None:
-            raise _Fallback("not in an updated_date= folder")
         raw = decode_file(f.path)
         con = duckdb.connect()
         try:
@@ -230,7 +210,7 @@ def read_part(f: SnapshotFile, seq: int, out: Path, tmpdir: Path, duckdb_threads
             res = con.execute(
                 f"COPY ({_PROJECTION} ORDER BY publication_year) TO '{_sql_str(tmp)}' "
                 f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {PART_ROW_GROUP})",
-                {"partition_date": f.updated_date, "seq": seq, "hive_date": hive_date, "index_shape": INDEX_SHAPE},
+                {"partition_date": f.updated_date, "seq": seq, "index_shape": INDEX_SHAPE},
             ).fetchone()
         finally:
             con.close()

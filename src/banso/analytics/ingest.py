@@ -64,7 +64,7 @@ SELECT
   CAST(regexp_extract(id, 'W(\d+)$', 1) AS BIGINT) AS work_id,
   CAST($partition_date AS VARCHAR) AS partition_date,
   CAST($seq AS INTEGER) AS part_seq,
-  updated_date AS record_updated,
+  updated_date AS record_updated,  -- the record's own (hive_partitioning off: not the folder's)
   CAST(publication_year AS SMALLINT) AS publication_year,
   CAST(coalesce(cited_by_count, 0) AS INTEGER) AS cited_by_count,
   CAST(regexp_extract(primary_topic.subfield.id, '(\d+)$', 1) AS INTEGER) AS subfield_id,
@@ -87,7 +87,7 @@ SELECT
   CASE WHEN regexp_full_match(abstract_inverted_index, $index_shape)
        THEN CAST(abstract_inverted_index AS VARCHAR) END AS abstract_index
 FROM read_json($files, format = 'newline_delimited', columns = $columns, compression = $compression,
-               maximum_object_size = 67108864)
+               hive_partitioning = false, maximum_object_size = 67108864)
 """
 
 
@@ -538,10 +538,11 @@ def compact(store: Path, parts: list[Path]) -> int:
         src = f"read_parquet({sorted(str(p) for p in parts)!r})"
         dupes = con.execute(f"SELECT count(*) - count(DISTINCT work_id) FROM {src}").fetchone()
         if dupes and dupes[0]:
-            # Later partition date wins, then the record's own updated_date, then the later file.
-            sql = (f"SELECT * EXCLUDE (rn) FROM (SELECT * EXCLUDE (title, abstract_index), row_number() OVER (PARTITION BY work_id "
-                   f"ORDER BY partition_date DESC, record_updated DESC NULLS LAST, part_seq DESC) AS rn FROM {src}) "
-                   f"WHERE rn = 1")
+            # The later updated_date wins: the record's own (the folder's when the record has none),
+            # then the later folder, then the later file.
+            sql = (f"SELECT * EXCLUDE (rn) FROM (SELECT * EXCLUDE (title, abstract_index), row_number() OVER ("
+                   f"PARTITION BY work_id ORDER BY coalesce(record_updated, partition_date) DESC, "
+                   f"partition_date DESC, part_seq DESC) AS rn FROM {src}) WHERE rn = 1")
         else:
             sql = f"SELECT * EXCLUDE (title, abstract_index) FROM {src}"
         res = con.execute(
