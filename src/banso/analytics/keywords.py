@@ -108,11 +108,11 @@ class KeywordMatcher:
                 continue
             ids = frozenset(tokens.setdefault(x, len(tokens)) for x in toks)
             if len(toks) == 1 and _inside_words(toks[0]):
-                (k,) = ids
-                self._settled[k] = self._settled.get(k, frozenset()) | frozenset(techs)
+                (tok,) = ids
+                self._settled[tok] = self._settled.get(tok, frozenset()) | frozenset(techs)
             else:
-                for k in ids:
-                    self._checks_of.setdefault(k, []).append(len(self._checks))
+                for tok in ids:
+                    self._checks_of.setdefault(tok, []).append(len(self._checks))
                 self._checks.append((ids, frozenset(techs)))
         self._tokens = (ahocorasick_rs.AhoCorasick(list(tokens), implementation=ahocorasick_rs.Implementation.DFA)
                         if tokens else None)
