@@ -61,19 +61,38 @@ def test_screen_never_loses_a_match(case: tuple[list[str | None], list[str | Non
     assert m.match_works(titles, indexes) == expected
 
 
-def test_screen_rebuilds_only_candidates() -> None:
-    # The point of the screen: works whose index lacks a phrase's token are not rebuilt at all.
-    techs = parse_technologies({"technologies": [
-        {"id": "q", "name_ja": "量子", "name_en": "Q", "keywords": ["quantum computing", "qubit"]}]})
-    m = KeywordMatcher(techs)
-    assert m._screen("A study", _index_json({"ocean": [0], "floor": [1]})) == set()
-    assert m._screen("A study", _index_json({"computing": [1], "Quantum": [0]})) is None  # rebuilt
-    assert m._screen("QUBIT arrays", None) == {"q"}  # settled by the one-token phrase, no rebuild
-    assert m._screen("A study", _index_json({"qubits": [0], "computing": [1], "quantum": [5]})) == {"q"}
-    assert m._screen("quantum", _index_json({"annealing": [0]})) == set()  # one of two tokens only
-    digits = parse_technologies({"technologies": [
-        {"id": "n", "name_ja": "n", "name_en": "N", "keywords": ["1,2"]}]})
-    assert KeywordMatcher(digits)._screen("A", _index_json({"x": [1, 2]})) is None  # found in positions only
+def _screened(techs: list[dict[str, object]], title: str | None, index: str | None) -> set[str] | None:
+    """The technologies the screen settles for one work, or None when it asks for the rebuilt text."""
+    ts = parse_technologies({"technologies": techs})
+    m = KeywordMatcher(ts)
+    settled, rebuild = m._screen.screen([title], [index])
+    if rebuild[0]:
+        return None
+    return {t.id for t, hit in zip(ts.technologies, settled[0], strict=True) if hit}
+
+
+def test_screen_rebuilds_only_what_it_cannot_settle() -> None:
+    q = [{"id": "q", "name_ja": "量子", "name_en": "Q", "keywords": ["quantum computing", "qubit"]}]
+    assert _screened(q, "A study", _index_json({"ocean": [0], "floor": [1]})) == set()
+    assert _screened(q, "A study", _index_json({"computing": [1], "Quantum": [0]})) is None  # rebuilt
+    assert _screened(q, "QUBIT arrays", None) == {"q"}  # settled by the one-token phrase, no rebuild
+    assert _screened(q, "A study", _index_json({"qubits": [0], "computing": [1], "quantum": [5]})) == {"q"}
+    assert _screened(q, "quantum", _index_json({"annealing": [0]})) == set()  # one of two tokens only
+    # Both words present, but "quantum" only inside a longer word's start and "computing" only at a
+    # word's end: the phrase cannot occur in the abstract, so no rebuild.
+    assert _screened(q, "A", _index_json({"quantumness": [0], "precomputing": [1]})) == set()
+    assert _screened(q, "Quantum computing", None) is None  # both tokens in the title: rebuilt
+    # A key may hold spaces (the phrase then sits inside one word, or spans words at an inner space).
+    assert _screened(q, "A", _index_json({"big quantum computing": [0]})) is None
+    assert _screened(q, "A", _index_json({"x quantum": [0], "computing y": [1]})) is None
+    m = KeywordMatcher(parse_technologies({"technologies": [
+        {"id": "s", "name_ja": "s", "name_en": "S", "keywords": ["deep sea floor"]}]}))
+    assert m.match_works(["A", "B", "C"], [_index_json({"the deep sea": [0], "floor": [1]}),
+                                           _index_json({"deep": [0], "sea floor": [1]}),
+                                           _index_json({"deep": [0], "floor": [2], "sea": [1]})]) == \
+        [(0, "s"), (1, "s"), (2, "s")]
+    n = [{"id": "n", "name_ja": "n", "name_en": "N", "keywords": ["1,2"]}]
+    assert _screened(n, "A", _index_json({"x": [1, 2]})) is None  # found in positions only: not settled
 
 
 def test_stored_index_is_the_records_index(real_data: Path, tmp_path: Path) -> None:

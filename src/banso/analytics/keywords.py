@@ -3,8 +3,8 @@
 A work belongs to a technology when one of its keyword phrases occurs, case-insensitively, as a
 substring of the work's text (lower-cased title, newline, lower-cased abstract —
 :func:`banso.analytics.texts.work_text`; keywords are lower-cased when the technology file is read).
-The store keeps the abstract as its index (JSON text); most works are ruled out from the title and
-that JSON by the phrases' tokens (:meth:`KeywordMatcher.match_works`), and only the rest are rebuilt. :func:`banso.analytics.expressions.membership`
+The store keeps the abstract as its index (JSON text); most works are settled from the title and that
+JSON by the phrases' tokens (:mod:`banso.analytics.screen`), and only the rest are rebuilt. :func:`banso.analytics.expressions.membership`
 states this as regular expressions of escaped literals; here the same test runs as one
 Aho–Corasick automaton (``ahocorasick-rs``, DFA, overlapping matches, so every phrase occurring in
 a text is seen even where phrases overlap), which is several times faster than one regular
@@ -28,10 +28,12 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
 import ahocorasick_rs
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from banso.analytics.errors import StoreError
+from banso.analytics.screen import KeywordScreen
 from banso.analytics.technologies import TechnologySet
 from banso.analytics.texts import work_text
 
@@ -90,32 +92,10 @@ class KeywordMatcher:
         self._order = {t.id: i for i, t in enumerate(technologies.technologies)}
         self._ac = (ahocorasick_rs.AhoCorasick(self.phrases, implementation=ahocorasick_rs.Implementation.DFA)
                     if self.phrases else None)
-        # The screen of match_works: a phrase can only occur in a work's text when each of its
-        # space-separated tokens occurs in the lower-cased title or the lower-cased index JSON (a token
-        # holds no space, so it lies inside one word of the rebuilt abstract, and a word is a key of the
-        # index, written verbatim when the JSON holds no backslash; JSON with escapes is never screened).
-        # A one-token phrase whose token cannot match the JSON's own punctuation or position lists is
-        # settled by that find alone; any other phrase whose tokens are all found needs the rebuilt text.
-        tokens: dict[str, int] = {}
-        self._screenable = True
-        self._settled: dict[int, frozenset[str]] = {}  # token → technologies its one-token phrases give
-        self._checks: list[tuple[frozenset[int], frozenset[str]]] = []  # (tokens, technologies) to rebuild for
-        self._checks_of: dict[int, list[int]] = {}  # token → its entries in _checks
-        for phrase, techs in zip(self.phrases, self._owners, strict=True):
-            toks = [x for x in phrase.split(" ") if x]
-            if not toks or "\n" in phrase:  # a newline could span the title and the abstract
-                self._screenable = False
-                continue
-            ids = frozenset(tokens.setdefault(x, len(tokens)) for x in toks)
-            if len(toks) == 1 and _inside_words(toks[0]):
-                (tok,) = ids
-                self._settled[tok] = self._settled.get(tok, frozenset()) | frozenset(techs)
-            else:
-                for tok in ids:
-                    self._checks_of.setdefault(tok, []).append(len(self._checks))
-                self._checks.append((ids, frozenset(techs)))
-        self._tokens = (ahocorasick_rs.AhoCorasick(list(tokens), implementation=ahocorasick_rs.Implementation.DFA)
-                        if tokens else None)
+        # match_works rebuilds only the texts the screen cannot settle (banso.analytics.screen).
+        self._tech_ids = [t.id for t in technologies.technologies]
+        self._screen = KeywordScreen(self.phrases, [[self._order[t] for t in o] for o in self._owners],
+                                     len(self._tech_ids))
 
     def match(self, texts: Iterable[str | None]) -> list[tuple[int, str]]:
         """Return (row index, technology id) for every text that contains a phrase of the technology."""
@@ -129,33 +109,16 @@ class KeywordMatcher:
 
     def match_works(self, titles: Sequence[str | None], indexes: Sequence[str | None]) -> list[tuple[int, str]]:
         """Like :meth:`match` on ``texts.work_text(title, index)``, rebuilding only the texts that need it."""
-        out: list[tuple[int, str]] = []
         if self._ac is None:
-            return out
-        for i, (title, index) in enumerate(zip(titles, indexes, strict=True)):
-            if self._screenable and (index is None or "\\" not in index):
-                settled = self._screen(title, index)
-                if settled is not None:
-                    out.extend((i, t) for t in sorted(settled, key=self._order.__getitem__))
-                    continue
-            out.extend((i, t) for t in self._technologies(work_text(title, index)))
-        return out
-
-    def _screen(self, title: str | None, index: str | None) -> set[str] | None:
-        """Return the work's technologies when the tokens found settle them, None when the text is needed."""
-        if self._tokens is None:
-            return None
-        hay = (title or "").lower() + "\n" + (index or "").lower()
-        found = {k for k, _, _ in self._tokens.find_matches_as_indexes(hay, overlapping=True)}
-        techs: set[str] = set()
-        for k in found:
-            techs.update(self._settled.get(k, ()))
-        for k in found:
-            for j in self._checks_of.get(k, ()):
-                ids, owners = self._checks[j]
-                if not owners <= techs and ids <= found:
-                    return None
-        return techs
+            return []
+        settled, rebuild = self._screen.screen(titles, indexes)
+        settled[rebuild] = False
+        rows, cols = np.nonzero(settled)  # row-major: by work, then in technology order
+        pairs = list(zip(rows.tolist(), cols.tolist(), strict=True))
+        for i in np.flatnonzero(rebuild).tolist():
+            pairs.extend((i, self._order[t]) for t in self._technologies(work_text(titles[i], indexes[i])))
+        pairs.sort()
+        return [(i, self._tech_ids[c]) for i, c in pairs]
 
     def _technologies(self, text: str) -> list[str]:
         assert self._ac is not None
@@ -165,10 +128,6 @@ class KeywordMatcher:
         owners = self._owners
         techs = {t for k, _, _ in found for t in owners[k]}
         return sorted(techs, key=self._order.__getitem__)
-
-
-def _inside_words(token: str) -> bool:
-    return any(c not in "0123456789" for c in token) and not any(c in '":[]{},' for c in token)
 
 
 def match_part(part: Path, matcher: KeywordMatcher) -> pa.Table:
