@@ -194,3 +194,15 @@ def test_worker_failure_fails_the_ingest(tmp_path: Path, monkeypatch: pytest.Mon
     with pytest.raises(FileNotFoundError):
         ingest(tmp_path / "snap", tmp_path / "store", technologies=techs)
     assert read_manifest(tmp_path / "store")["state"] == "in_progress"
+
+
+def test_parts_are_matched_a_batch_at_a_time(synth_store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Small batches (a worker's memory stays bounded) give the same hits as one batch per part.
+    techs = load_technologies()
+    matcher = kw.KeywordMatcher(techs)
+    part = store_paths(synth_store).parts[0]
+    whole = kw.match_part(part, matcher)
+    monkeypatch.setattr(kw, "MATCH_BATCH_ROWS", 7)
+    batched = kw.match_part(part, matcher)
+    assert whole.num_rows > 20
+    assert sorted(batched.to_pylist(), key=str) == sorted(whole.to_pylist(), key=str)

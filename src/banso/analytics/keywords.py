@@ -130,20 +130,26 @@ class KeywordMatcher:
         return sorted(techs, key=self._order.__getitem__)
 
 
+MATCH_BATCH_ROWS = 4096  # one row group of a part: bounds a worker's memory, whatever the part's size
+
+
 def match_part(part: Path, matcher: KeywordMatcher) -> pa.Table:
-    """Return the keyword hits (``HIT_SCHEMA``) of every row of one store part."""
-    t = pq.read_table(part, columns=["work_id", "partition_date", "part_seq", "title", "abstract_index"])
-    try:
-        hits = matcher.match_works(t["title"].to_pylist(), t["abstract_index"].to_pylist())
-    except ValueError as exc:  # the ingest checked every index: this part was changed since
-        raise StoreError(f"store part {part} holds an unreadable abstract index ({exc}); re-ingest") from None
-    rows = pa.array([i for i, _ in hits], pa.int64())
-    return pa.table({
-        "work_id": t["work_id"].take(rows).cast(pa.int64()),
-        "partition_date": t["partition_date"].take(rows).cast(pa.string()),
-        "part_seq": t["part_seq"].take(rows).cast(pa.int32()),
-        "technology": pa.array([tech for _, tech in hits], pa.string()),
-    }, schema=HIT_SCHEMA)
+    """Return the keyword hits (``HIT_SCHEMA``) of every row of one store part, read a row group at a time."""
+    tables = []
+    columns = ["work_id", "partition_date", "part_seq", "title", "abstract_index"]
+    for batch in pq.ParquetFile(part).iter_batches(batch_size=MATCH_BATCH_ROWS, columns=columns):
+        try:
+            hits = matcher.match_works(batch["title"].to_pylist(), batch["abstract_index"].to_pylist())
+        except ValueError as exc:  # the ingest checked every index: this part was changed since
+            raise StoreError(f"store part {part} holds an unreadable abstract index ({exc}); re-ingest") from None
+        rows = pa.array([i for i, _ in hits], pa.int64())
+        tables.append(pa.table({
+            "work_id": batch["work_id"].take(rows).cast(pa.int64()),
+            "partition_date": batch["partition_date"].take(rows).cast(pa.string()),
+            "part_seq": batch["part_seq"].take(rows).cast(pa.int32()),
+            "technology": pa.array([tech for _, tech in hits], pa.string()),
+        }, schema=HIT_SCHEMA))
+    return pa.concat_tables(tables) if tables else HIT_SCHEMA.empty_table()
 
 
 def _hits_dir(store: Path, spec: str) -> Path:
