@@ -5,6 +5,7 @@ a session rolled back after each test, the app wired to it, and factories with t
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -221,6 +222,13 @@ def bearer(db: Session, person: Person, clock: FakeClock, scopes: list[str] | No
                                   now=clock.now(), actor=None)
     db.commit()
     return {"Authorization": f"Bearer {issued.raw}"}
+
+
+def alert_text(html: str) -> str:
+    """Return the text of the page's error alert."""
+    found = re.search(r'<div class="alert alert-error"[^>]*>.*?<div class="alert-body">(.*?)</div>', html, re.DOTALL)
+    assert found, "page shows no error"
+    return found.group(1).strip()
 
 
 def sign_in(client: TestClient, db: Session, person: Person, ctx: AppContext) -> str:

@@ -18,7 +18,7 @@ from banso.information.models import Item
 from banso.kit.clock import FakeClock, to_jst
 from banso.web.context import AppContext
 from banso.web.deps import LANG_COOKIE
-from tests.conftest import Factory, sign_in
+from tests.conftest import Factory, alert_text, sign_in
 from tests.councils.conftest import Cast, audit_count, establish, propose
 
 TABLES = (m.Council, m.BylawsVersion, m.Consent, m.Membership, m.Pledge, m.Meeting, m.AgendaItem,
@@ -43,13 +43,6 @@ def day(clock: FakeClock, days: int) -> str:
 def moment(clock: FakeClock, days: int) -> str:
     """Return a datetime-local input value (JST) ``days`` from now."""
     return (to_jst(clock.now()) + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M")
-
-
-def alert_text(html: str) -> str:
-    """Return the text of the page's error alert."""
-    found = re.search(r'<div class="alert alert-error"[^>]*>.*?<div class="alert-body">(.*?)</div>', html, re.DOTALL)
-    assert found, "page shows no error"
-    return found.group(1).strip()
 
 
 @pytest.fixture

@@ -17,15 +17,8 @@ from banso.programme import commissions as cm
 from banso.programme.models import Commission
 from banso.web.context import AppContext
 from banso.web.deps import LANG_COOKIE
-from tests.conftest import Factory, Person, bearer, sign_in
+from tests.conftest import Factory, Person, alert_text, bearer, sign_in
 from tests.councils.conftest import Cast, establish
-
-
-def alert_text(html: str) -> str:
-    """Return the text of the page's error alert."""
-    found = re.search(r'<div class="alert alert-error"[^>]*>.*?<div class="alert-body">(.*?)</div>', html, re.DOTALL)
-    assert found, "page shows no error"
-    return found.group(1).strip()
 
 
 class Scene:

@@ -40,8 +40,7 @@ def test_end_to_end_disbursement_waits_for_the_council(db: Session, world: World
     with pytest.raises(Conflict, match="council") as refused:
         service.disburse(db, project_id=project.id, amount=100_000_000, now=clock.now(), actor=w.staff.principal(),
                          councils=w.councils)
-    from banso.audit.models import AuditEntry
-    from banso.councils.service import was_audited
+    from banso.audit.service import was_audited
 
     assert was_audited(refused.value)  # A1: the refusal is in the log (the caller commits it)
     assert db.scalar(select(AuditEntry.subject).where(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
 import pytest
@@ -16,15 +15,8 @@ from banso.programme import guideline
 from banso.programme.models import Guideline, GuidelineMeasure
 from banso.web.context import AppContext
 from banso.web.deps import LANG_COOKIE
-from tests.conftest import Factory, sign_in
+from tests.conftest import Factory, alert_text, sign_in
 from tests.programme.conftest import World, build_world
-
-
-def alert_text(html: str) -> str:
-    """Return the text of the page's error alert."""
-    found = re.search(r'<div class="alert alert-error"[^>]*>.*?<div class="alert-body">(.*?)</div>', html, re.DOTALL)
-    assert found, "page shows no error"
-    return found.group(1).strip()
 
 
 @pytest.fixture

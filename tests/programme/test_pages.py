@@ -17,7 +17,7 @@ from banso.programme import models as pm
 from banso.programme import repository as repo
 from banso.web.context import AppContext
 from banso.web.deps import LANG_COOKIE
-from tests.conftest import Factory, sign_in
+from tests.conftest import Factory, alert_text, sign_in
 from tests.programme.conftest import World, adopt, build_world, establish_council, fund, submit
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -32,13 +32,6 @@ def snapshot(db: Session) -> dict[str, Any]:
     counts["balances"] = [(a.key, a.balance) for a in db.scalars(select(pm.LedgerAccount).order_by(pm.LedgerAccount.id))]
     counts["states"] = [(p.id, p.state) for p in db.scalars(select(pm.Proposal).order_by(pm.Proposal.id))]
     return counts
-
-
-def alert_text(html: str) -> str:
-    """Return the text of the page's first error alert."""
-    found = re.search(r'<div class="alert alert-error"[^>]*>.*?<div class="alert-body">(.*?)</div>', html, re.DOTALL)
-    assert found, "page shows no error"
-    return found.group(1).strip()
 
 
 @pytest.fixture

@@ -518,7 +518,7 @@ def _match_keywords(store: Path, parts: list[Path], technologies: TechnologySet,
     from banso.analytics import keywords
 
     if any(t.keywords for t in technologies.technologies):
-        keywords.store_hits(store, parts, technologies, threads=threads)
+        keywords.match_missing(store, parts, technologies, threads=threads)  # e.g. parts kept from earlier runs
         keywords.prune(store, technologies, parts)
 
 

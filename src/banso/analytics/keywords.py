@@ -162,14 +162,11 @@ def _hits_path(store: Path, spec: str, part: Path) -> Path:
     return _hits_dir(store, spec) / f"{part.stem}--{stamp}.parquet"
 
 
-def ensure_part_hits(store: Path, part: Path, matcher: KeywordMatcher, spec: str) -> Path | None:
-    """Return the cached hits file of ``part``, matching the part first when it is missing.
-
-    Returns None when the store cannot be written (the caller then matches in memory).
-    """
+def part_hits(store: Path, part: Path, matcher: KeywordMatcher, spec: str) -> pa.Table:
+    """Return the hits of ``part``: the kept ones, or matched now and kept (in memory only when the store is read-only)."""
     path = _hits_path(store, spec, part)
     if path.is_file():
-        return path
+        return pq.read_table(path, schema=HIT_SCHEMA)
     table = match_part(part, matcher)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -180,8 +177,8 @@ def ensure_part_hits(store: Path, part: Path, matcher: KeywordMatcher, spec: str
             if old != path:
                 old.unlink(missing_ok=True)  # hits of an earlier version of this part
     except OSError:
-        return None
-    return path
+        pass  # read-only store: the caller still gets the hits
+    return table
 
 
 # Matching is Python work that holds the GIL. In a thread beside DuckDB's readers it stalls them (the
@@ -198,7 +195,7 @@ def _match_in_worker(store: Path, part: Path, technologies: TechnologySet) -> No
     spec = keyword_spec(technologies)
     if _WORKER is None or _WORKER[0] != spec:
         _WORKER = (spec, KeywordMatcher(technologies))
-    ensure_part_hits(store, part, _WORKER[1], spec)  # None (store not writable): store_hits matches in memory
+    part_hits(store, part, _WORKER[1], spec)
 
 
 def _pool(processes: int) -> ProcessPoolExecutor:
@@ -226,7 +223,7 @@ class PartMatcher:
             self._futures.append(self._pool.submit(_match_in_worker, self.store, part, self.technologies))
         else:
             assert self._matcher is not None
-            ensure_part_hits(self.store, part, self._matcher, self.spec)
+            part_hits(self.store, part, self._matcher, self.spec)
 
     def finish(self) -> None:
         """Wait for every queued part."""
@@ -241,24 +238,45 @@ class PartMatcher:
             self._pool = None
 
 
+def _missing(store: Path, spec: str, parts: Sequence[Path]) -> list[Path]:
+    return [p for p in parts if not _hits_path(store, spec, p).is_file()]
+
+
+def _matched_by_workers(store: Path, missing: list[Path], technologies: TechnologySet, threads: int | None) -> bool:
+    """Match a large job's parts in worker processes (``threads`` of them, default the CPU count); False when small."""
+    n = max(1, min(threads or os.cpu_count() or 1, len(missing)))
+    if n < 2 or sum(p.stat().st_size for p in missing) < PROCESS_MIN_BYTES:
+        return False
+    pool = _pool(n)
+    try:
+        for f in [pool.submit(_match_in_worker, store, p, technologies) for p in missing]:
+            f.result()
+    finally:
+        pool.shutdown(cancel_futures=True)
+    return True
+
+
+def match_missing(store: Path, parts: Sequence[Path], technologies: TechnologySet, *,
+                  threads: int | None = None) -> list[Path]:
+    """Match and keep the hits of the parts that have none for these keywords yet; return those parts."""
+    spec = keyword_spec(technologies)
+    missing = _missing(store, spec, parts)
+    if missing and not _matched_by_workers(store, missing, technologies, threads):
+        matcher = KeywordMatcher(technologies)
+        for part in missing:
+            part_hits(store, part, matcher, spec)
+    return missing
+
+
 def store_hits(store: Path, parts: Sequence[Path], technologies: TechnologySet, *,
                threads: int | None = None) -> tuple[pa.Table, int]:
     """Return the keyword hits of every part (all years, every stored version) and how many parts were matched now."""
     spec = keyword_spec(technologies)
-    missing = [p for p in parts if not _hits_path(store, spec, p).is_file()]
-    n = max(1, min(threads or os.cpu_count() or 1, len(missing)))
-    if n > 1 and sum(p.stat().st_size for p in missing) >= PROCESS_MIN_BYTES:
-        pool = _pool(n)
-        try:
-            for f in [pool.submit(_match_in_worker, store, p, technologies) for p in missing]:
-                f.result()
-        finally:
-            pool.shutdown(cancel_futures=True)
+    missing = _missing(store, spec, parts)
+    if missing:
+        _matched_by_workers(store, missing, technologies, threads)  # else matched below, one by one
     matcher = KeywordMatcher(technologies)
-    tables = []
-    for part in parts:
-        path = ensure_part_hits(store, part, matcher, spec)
-        tables.append(pq.read_table(path, schema=HIT_SCHEMA) if path else match_part(part, matcher))
+    tables = [part_hits(store, p, matcher, spec) for p in parts]
     table = pa.concat_tables(tables) if tables else HIT_SCHEMA.empty_table()
     return table, len(missing)
 
