@@ -134,6 +134,32 @@ def test_truncated_gzip_keeps_what_was_read(tmp_path: Path) -> None:
     assert read_manifest(store)["state"] == "complete"
 
 
+def test_multi_member_gzip_is_read_whole(tmp_path: Path) -> None:
+    # gzip allows concatenated members (e.g. files appended to with `cat`); the ISA-L step must read on.
+    snap, store = tmp_path / "snap", tmp_path / "store"
+    p = write_part(snap, "2025-01-01", "part_000.gz", [work(1), work(2)])
+    p.write_bytes(p.read_bytes() + gzip.compress((json.dumps(work(3)) + "\n").encode()))
+    r = ingest(snap, store)
+    assert (r.rows_read, r.malformed, r.truncated_files) == (3, 0, [])
+    assert [row[0] for row in _rows(store)] == [1, 2, 3]
+
+
+def test_corrupt_gzip_keeps_what_was_read_and_leaves_no_temporary_files(tmp_path: Path) -> None:
+    snap, store = tmp_path / "snap", tmp_path / "store"
+    p = write_part(snap, "2025-01-01", "part_000.gz",
+                   [work(i, abstract=f"word{i} " * 300) for i in range(1, 400)])
+    data = bytearray(p.read_bytes())
+    mid = len(data) * 2 // 3
+    data[mid:mid + 64] = bytes(64)  # damaged deflate data, not just a short file
+    p.write_bytes(bytes(data))
+    r = ingest(snap, store)
+    assert len(r.truncated_files) == 1 and "part_000.gz" in r.truncated_files[0]
+    assert 0 < r.rows_read < 399
+    assert read_manifest(store)["state"] == "complete"
+    # The decompressed copy the reader parses is removed on success and on failure alike.
+    assert not (store / "tmp").exists()
+
+
 def test_nothing_readable_exits_non_zero_and_store_not_complete(tmp_path: Path) -> None:
     snap = tmp_path / "snap"
     p = snap / "works" / "updated_date=2025-01-01" / "part_000.gz"
