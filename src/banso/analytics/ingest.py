@@ -253,10 +253,12 @@ def _iter_lines(path: Path) -> Iterator[tuple[int, bytes | None, str]]:
 class _Reader:
     """Run the DuckDB projection for one file, with a line-by-line fallback for damaged files."""
 
-    def __init__(self, tmpdir: Path, max_examples: int = 20, duckdb_threads: int = 0) -> None:
+    def __init__(self, tmpdir: Path, max_examples: int = 20, *, files: int = 1, parallel: int = 1) -> None:
         self.tmpdir = tmpdir
         self.max_examples = max_examples
-        self.duckdb_threads = duckdb_threads
+        self._unstarted = files
+        self._parallel = max(1, parallel)
+        self._count_lock = threading.Lock()
         self._local = threading.local()
         self._all: list[duckdb.DuckDBPyConnection] = []
 
@@ -266,8 +268,6 @@ class _Reader:
             con = duckdb.connect()
             con.execute("SET preserve_insertion_order = false")
             con.execute("SET enable_progress_bar = false")
-            if self.duckdb_threads:
-                con.execute(f"SET threads = {int(self.duckdb_threads)}")
             self._local.con = con
             self._all.append(con)
         return con
@@ -277,6 +277,19 @@ class _Reader:
         for con in self._all:
             con.close()
         self._all.clear()
+
+    def _threads_for_next_file(self) -> int:
+        """DuckDB threads for the file about to be read.
+
+        Files read in parallel share the CPUs: more DuckDB threads than one core's share per file only
+        contend (1M works on 2 cores: 44.9 s instead of 49.8 s with DuckDB's default, one per core).
+        The last file to start gets every core, so the run does not end on one thread.
+        """
+        cpus = os.cpu_count() or 1
+        with self._count_lock:
+            self._unstarted = max(0, self._unstarted - 1)
+            last = self._unstarted == 0
+        return cpus if last else max(1, cpus // self._parallel)
 
     def _copy(self, src: Path, out: Path, f: SnapshotFile, seq: int, *, ignore_errors: bool = False) -> int:
         sql = _PROJECTION
@@ -291,6 +304,7 @@ class _Reader:
             "index_shape": INDEX_SHAPE,
         }
         con = self._con()
+        con.execute(f"SET threads = {getattr(self._local, 'threads', os.cpu_count() or 1)}")
         # Sorted by year in small row groups: a window's reader skips the other years' texts.
         rel_sql = (f"COPY ({sql} ORDER BY publication_year) TO '{_sql_str(out)}' "
                    f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {PART_ROW_GROUP})")
@@ -299,6 +313,7 @@ class _Reader:
 
     def read(self, f: SnapshotFile, seq: int, out: Path) -> FileResult:
         tmp = out.with_name("." + out.name + ".tmp")  # hidden: Spark and globs never read it
+        self._local.threads = self._threads_for_next_file()
         plain: Path | None = None
         try:
             src = f.path
@@ -458,9 +473,7 @@ def ingest(
         pool = ProcessPoolExecutor(n_threads, mp_context=multiprocessing.get_context("spawn"))
     else:
         n_threads = max(1, min(threads or os.cpu_count() or 1, len(todo)))
-    # Files in parallel share the CPUs: DuckDB threads beyond one core per file only contend
-    # (1M works on 2 cores: 44.9 s instead of 49.8 s with DuckDB's default of one thread per core).
-    reader = _Reader(tmpdir, duckdb_threads=max(1, (os.cpu_count() or 1) // n_threads))
+    reader = _Reader(tmpdir, files=len(todo), parallel=n_threads)
 
     def work(item: tuple[int, SnapshotFile]) -> None:
         seq, f = item
