@@ -155,3 +155,20 @@ def test_phrase_across_title_and_abstract() -> None:
     if "ocean\nfloor" not in m.phrases:
         pytest.skip("the technology file reader normalises newlines in phrases")
     assert m.match_works(["Deep ocean"], [_index_json({"floor": [0], "maps": [1]})]) == [(0, "s")]
+
+
+def test_finds_running_into_the_next_work_do_not_count() -> None:
+    # The screen runs over a whole row group's strings at once: "quan" + "tum" must not make a
+    # "quantum" in either work, in titles or in index texts.
+    q = parse_technologies({"technologies": [
+        {"id": "q", "name_ja": "量子", "name_en": "Q", "keywords": ["quantum"]},
+        {"id": "c", "name_ja": "計算", "name_en": "C", "keywords": ["quantum computing"]}]})
+    m = KeywordMatcher(q)
+    assert m.match_works(["x quan", "tum y", "quantum"], [None, None, None]) == [(2, "q")]
+    # '{"a":[0],"quan' ends one index text only in a broken JSON; use keys at the ends instead:
+    # the first text ends with ']}' and the next starts with '{"', so a phrase holding '}{' is the test.
+    b = KeywordMatcher(parse_technologies({"technologies": [
+        {"id": "b", "name_ja": "b", "name_en": "B", "keywords": ["]}{"]}]}))
+    assert b.match_works([None, None], [_index_json({"a": [0]}), _index_json({"b": [0]})]) == []
+    assert b.match_works([None], [_index_json({"x]}{y": [0]})]) == [(0, "b")]
+
