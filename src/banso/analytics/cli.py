@@ -54,7 +54,9 @@ def ingest(
     technologies: Annotated[Path | None, typer.Option(
         "--technologies", help="Technology YAML whose keywords are matched now (default: shipped).")] = None,
     match_keywords: Annotated[bool, typer.Option(
-        "--match-keywords/--no-match-keywords", help="Match the technology keywords during ingest.")] = True,
+        "--match-keywords/--no-match-keywords",
+        help="Match the technology keywords during ingest (without: the store alone; the first "
+             "indicators run matches them instead).")] = True,
     decoder: Annotated[str, typer.Option(
         help="Per-file decoder: duckdb (read_json) or msgspec (typed decoding in worker processes; "
              "--threads processes, default 2).")] = "duckdb",
