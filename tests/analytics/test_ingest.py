@@ -254,3 +254,25 @@ def test_cli_synth_writes_snapshot(tmp_path: Path) -> None:
     assert "wrote 40 works" in res.output
     res = runner.invoke(app, ["synth", "--works", "0", "--out", str(tmp_path / "t")])
     assert res.exit_code == 2
+
+
+def test_full_disk_for_the_decompressed_copy_stops_with_a_clear_error(tmp_path: Path) -> None:
+    # The gzip file is decompressed into STORE/tmp for DuckDB; a full disk there must stop the ingest
+    # with a message (exit 2), not pass the file off as damaged, and the store must not look complete.
+    if not Path("/dev/full").exists():
+        pytest.skip("needs /dev/full")
+    snap, store = tmp_path / "snap", tmp_path / "store"
+    write_part(snap, "2025-01-01", "part_000.gz", [work(1), work(2)])
+    (store / "tmp").mkdir(parents=True)
+    key = "works__updated_date=2025-01-01__part_000.gz"
+    (store / "tmp" / f"{key}.jsonl").symlink_to("/dev/full")  # every write: ENOSPC
+    res = runner.invoke(app, ["ingest", str(snap), "--store", str(store)])
+    assert res.exit_code == 2, res.output
+    assert "cannot write" in res.output and "No space left on device" in res.output
+    assert read_manifest(store)["state"] == "in_progress"
+    with pytest.raises(StoreError, match="incomplete"):
+        store_works_path(store)
+    # With room again, the same command completes the store.
+    res = runner.invoke(app, ["ingest", str(snap), "--store", str(store)])
+    assert res.exit_code == 0, res.output
+    assert [row[0] for row in _rows(store)] == [1, 2]

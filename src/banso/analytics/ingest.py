@@ -20,7 +20,6 @@ import json
 import multiprocessing
 import os
 import re
-import shutil
 import threading
 import time
 import zlib
@@ -199,9 +198,29 @@ def _gunzip(src: Path, dst: Path) -> None:
     (≈ 0.8 of 1.3 CPU-s for a 300 MB file); ISA-L in 256 KB steps takes ≈ 0.3 s, and writing the
     plain file for DuckDB to parse costs less than the difference (benchmarks/RESULTS.md, session 4).
     The decompressor releases the GIL, so two files decompress in parallel threads.
+
+    A damaged stream raises one of ``_READ_ERRORS`` (the caller then reads the file line by line);
+    failing to write the copy (a full disk) raises :class:`StoreError`, which stops the ingest.
     """
-    with _igzip.open(src, "rb") as fh, open(dst, "wb") as out:  # type: ignore[no-untyped-call]
-        shutil.copyfileobj(fh, out, _GUNZIP_CHUNK)
+    def cannot_write(exc: OSError) -> StoreError:
+        return StoreError(
+            f"cannot write {dst} (the decompressed copy of {src.name} that DuckDB reads; it needs free "
+            f"disk of about the file's uncompressed size per file read at once): {exc.strerror}")
+
+    out = open(dst, "wb")  # noqa: SIM115 (closed below, where a failed flush is a write error too)
+    try:
+        with _igzip.open(src, "rb") as fh:  # type: ignore[no-untyped-call]
+            while chunk := fh.read(_GUNZIP_CHUNK):
+                try:
+                    out.write(chunk)
+                except OSError as exc:
+                    raise cannot_write(exc) from None
+        try:
+            out.close()
+        except OSError as exc:
+            raise cannot_write(exc) from None
+    finally:
+        out.close()
 
 
 def _is_gzip(path: Path) -> bool:
