@@ -19,6 +19,10 @@ _TOPIC_RE = re.compile(r"^(?:https?://openalex\.org/)?T(\d+)$", re.IGNORECASE)
 class Technology:
     """One technology: an id, its names and the topic ids / keyword phrases that select its works.
 
+    ``group`` is a free label (the shipped file: ``guideline``, ``vision1``, ``vision2``); ``registry`` is
+    the code of the matching vision technology in the programme registry
+    (``banso/programme/data/registry.yaml``, e.g. ``V1-OC-01``), empty when there is none.
+
     Examples
     --------
     >>> Technology("q", "量子", "Quantum", (10682,), ("qubit",)).topics
@@ -31,6 +35,7 @@ class Technology:
     topics: tuple[int, ...] = ()
     keywords: tuple[str, ...] = ()
     group: str = ""
+    registry: str = ""
 
 
 @dataclass(frozen=True)
@@ -84,9 +89,10 @@ def parse_technologies(data: object, *, source: str = "<memory>") -> TechnologyS
     Examples
     --------
     >>> ts = parse_technologies({"technologies": [
-    ...     {"id": "q", "name_ja": "量子", "name_en": "Quantum", "topics": ["T10682"], "keywords": ["Qubit"]}]})
-    >>> ts.technologies[0].keywords
-    ('qubit',)
+    ...     {"id": "q", "name_ja": "量子", "name_en": "Quantum", "topics": ["T10682"],
+    ...      "keywords": ["Qubit"], "registry": "V2-99"}]})
+    >>> ts.technologies[0].keywords, ts.technologies[0].registry
+    (('qubit',), 'V2-99')
     """
 
     def fail(msg: str) -> TechnologyFileError:
@@ -98,6 +104,7 @@ def parse_technologies(data: object, *, source: str = "<memory>") -> TechnologyS
     if not isinstance(items, list) or not items:
         raise fail("'technologies' must be a non-empty list")
     seen: set[str] = set()
+    registry_codes: dict[str, str] = {}  # registry code -> id of the technology that has it
     techs: list[Technology] = []
     for i, item in enumerate(items):
         where = f"technologies[{i}]"
@@ -129,6 +136,17 @@ def parse_technologies(data: object, *, source: str = "<memory>") -> TechnologyS
             keywords.append(str(k).strip().lower())
         if not topics and not keywords:
             raise fail(f"{where} ({tid}): give at least one topic id or keyword phrase")
+        code_raw = item.get("registry")
+        code = ""
+        if code_raw is not None:
+            if not isinstance(code_raw, str) or not code_raw.strip():
+                raise fail(f"{where} ({tid}): 'registry' must be a non-empty string "
+                           "(a registry code, e.g. V1-OC-01)")
+            code = code_raw.strip()
+            if code in registry_codes:
+                raise fail(f"{where} ({tid}): duplicate registry code '{code}' "
+                           f"(already given to technology '{registry_codes[code]}')")
+            registry_codes[code] = tid
         techs.append(
             Technology(
                 id=tid,
@@ -137,6 +155,7 @@ def parse_technologies(data: object, *, source: str = "<memory>") -> TechnologyS
                 topics=tuple(dict.fromkeys(topics)),
                 keywords=tuple(dict.fromkeys(keywords)),
                 group=str(item.get("group", "")),
+                registry=code,
             )
         )
     return TechnologySet(tuple(techs), source, str(data.get("version", "")))
