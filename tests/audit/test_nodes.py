@@ -10,7 +10,6 @@ import math
 import random
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -241,9 +240,9 @@ def test_a_missing_node_is_reported_not_recomputed(
             service.inclusion_proof_for(db, 11, 12)
 
 
-def test_migration_0009_backfills_an_existing_log(tmp_path: Path, audit_clock: FakeClock) -> None:
+def test_migration_0009_backfills_an_existing_log(audit_url: str, audit_clock: FakeClock) -> None:
     """A log written before 0009 (here: nodes dropped by the downgrade) gets its nodes on upgrade."""
-    engine = make_engine(f"sqlite:///{tmp_path / 'migrated.db'}")
+    engine = make_engine(audit_url)
     try:
         migrate.upgrade(engine)
         sessions = make_session_factory(engine)
