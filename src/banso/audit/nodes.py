@@ -10,7 +10,7 @@ keeps working whatever later happens to the models.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
 from typing import Any
 
 import sqlalchemy as sa
@@ -87,3 +87,54 @@ def backfill_nodes(conn: Connection) -> int:
     if pending:
         conn.execute(sa.insert(_nodes), pending)
     return frontier.size
+
+
+def _level_stream(conn: Connection | Session, level: int, count: int) -> Iterator[tuple[int, bytes]]:
+    """Yield (index, hash) of the first ``count`` hashes of ``level`` (0: leaf hashes) in order, a page at a time."""
+    start = 0
+    while start < count:
+        if level == 0:
+            q = (sa.select(_entries.c.seq, _entries.c.leaf_hash)
+                 .where(_entries.c.seq >= start, _entries.c.seq < count).order_by(_entries.c.seq))
+        else:
+            q = (sa.select(_nodes.c.idx, _nodes.c.hash)
+                 .where(_nodes.c.level == level, _nodes.c.idx >= start, _nodes.c.idx < count).order_by(_nodes.c.idx))
+        rows = conn.execute(q.limit(_BATCH)).all()
+        if not rows:
+            return
+        for k, h in rows:
+            yield int(k), bytes(h)
+        start = int(rows[-1][0]) + 1
+
+
+def check_nodes(conn: Connection | Session, size: int) -> str | None:
+    """Return what is wrong with the stored nodes of a log of ``size`` verified entries, or None (A3).
+
+    Level by level, each stored node must be the hash of its two children (level 0: the leaf hashes,
+    which the caller has verified); every complete subtree must be stored, and nothing beyond them.
+    Memory stays at one page per level: the levels are streamed in index order.
+    """
+    level = 1
+    while size >> level:
+        want = size >> level
+        children = _level_stream(conn, level - 1, 2 * want)
+        expect = 0
+        for idx, h in _level_stream(conn, level, want):
+            if idx != expect:
+                return f"subtree node (level {level}, index {expect}) is missing"
+            left, right = next(children, None), next(children, None)
+            if left is None or right is None or (left[0], right[0]) != (2 * idx, 2 * idx + 1):
+                return f"subtree node (level {level}, index {idx}) has no children to check it against"
+            if merkle.node_hash(left[1], right[1]) != h:
+                return f"subtree node (level {level}, index {idx}) does not match its children (changed?)"
+            expect += 1
+        if expect != want:
+            return f"subtree node (level {level}, index {expect}) is missing"
+        level += 1
+    # Nothing beyond the complete subtrees (a node past the log, or of a level the log does not reach).
+    for lvl, top, n in conn.execute(
+        sa.select(_nodes.c.level, sa.func.max(_nodes.c.idx), sa.func.count()).group_by(_nodes.c.level)
+    ).all():
+        if lvl < 1 or int(top) >= size >> int(lvl) or int(n) != size >> int(lvl):
+            return f"subtree nodes of level {lvl} do not fit a log of {size} entries (added?)"
+    return None
