@@ -17,12 +17,12 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from banso.audit.models import AuditCheckpoint, AuditEntry, AuditHead
+from banso.audit.models import AuditCheckpoint, AuditEntry, AuditHead, AuditNode
 from banso.config import get_settings
 from banso.db.engine import make_engine, make_session_factory
 from banso.kit.clock import FakeClock
 
-AUDIT_TABLES = [AuditEntry.__table__, AuditHead.__table__, AuditCheckpoint.__table__]
+AUDIT_TABLES = [AuditEntry.__table__, AuditNode.__table__, AuditHead.__table__, AuditCheckpoint.__table__]
 
 
 @pytest.fixture

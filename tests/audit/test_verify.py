@@ -248,3 +248,29 @@ def test_an_unreadable_row_is_named(populated: Ed25519PrivateKey, audit_engine: 
         conn.execute(text("UPDATE audit_entries SET created_at = 'garbage' WHERE seq = 7"))
     result = _verify_db(audit_url)
     assert result.exit_code == 1 and "entry seq 7 is unreadable" in result.output
+
+
+def test_changed_missing_or_added_subtree_node_is_detected(populated: Ed25519PrivateKey, audit_url: str,
+                                                          audit_engine: Engine) -> None:
+    # Proofs are served from audit_nodes (A3); `verify` checks every stored node against the leaves.
+    from banso.audit.models import AuditNode
+
+    assert _verify_db(audit_url).exit_code == 0
+    nodes_t = AuditNode.__table__
+    with audit_engine.begin() as conn:
+        original = conn.execute(select(nodes_t.c.hash).where(nodes_t.c.level == 2, nodes_t.c.idx == 1)).scalar_one()
+        conn.execute(update(nodes_t).where(nodes_t.c.level == 2, nodes_t.c.idx == 1).values(hash=b"\x00" * 32))
+    result = _verify_db(audit_url)
+    assert result.exit_code != 0 and "level 2, index 1" in result.output and "does not match" in result.output
+    with audit_engine.begin() as conn:
+        conn.execute(delete(nodes_t).where(nodes_t.c.level == 2, nodes_t.c.idx == 1))
+    result = _verify_db(audit_url)
+    assert result.exit_code != 0 and "level 2, index 1" in result.output and "missing" in result.output
+    with audit_engine.begin() as conn:
+        conn.execute(nodes_t.insert().values(level=2, idx=1, hash=original))
+        conn.execute(nodes_t.insert().values(level=3, idx=7, hash=original))  # beyond 20 entries
+    result = _verify_db(audit_url)
+    assert result.exit_code != 0 and "level 3" in result.output and "added?" in result.output
+    with audit_engine.begin() as conn:
+        conn.execute(delete(nodes_t).where(nodes_t.c.level == 3, nodes_t.c.idx == 7))
+    assert _verify_db(audit_url).exit_code == 0

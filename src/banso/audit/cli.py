@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from sqlalchemy.orm import Session
 
-from banso.audit import checkpoints, service
+from banso.audit import checkpoints, nodes, service
 from banso.audit.export import (
     ExportFormatError,
     ExportReader,
@@ -23,7 +23,7 @@ from banso.audit.export import (
     stored_upper_bound,
 )
 from banso.audit.tags import AuditTag
-from banso.audit.verify import VerifyReport, verify_log
+from banso.audit.verify import Problem, VerifyReport, verify_log
 from banso.config import get_settings
 from banso.db.engine import make_engine, make_session_factory
 from banso.kit.clock import SystemClock
@@ -155,6 +155,11 @@ def _verify_database(database_url: str | None, pinned: Ed25519PublicKey | None) 
                 task = progress.add_task("verify", total=size)
                 report = verify_log(iter_entry_records(session, upto=max(size, stored_upper_bound(session))), cps, key,
                                     expected_size=size, progress=_advance(progress, task))
+            if report.ok:
+                # The proofs are served from stored subtree nodes: they must match the verified leaves.
+                problem = nodes.check_nodes(session, report.entries)
+                if problem is not None:
+                    report.problem = Problem(kind="node", message=problem)
         except UnreadableEntry as exc:
             raise _fail(f"FAILED: {exc}") from None
         finally:

@@ -1,7 +1,10 @@
 """RFC 6962 / RFC 9162 §2.1 Merkle tree hashing, proofs and verifiers over bytes (A1, A3).
 
 Pure functions: no database, no clock. ``leaves`` are raw entries (they get leaf-hashed);
-the ``*_from_hashes`` variants take leaf hashes, which is what the log stores.
+the ``*_from_hashes`` variants take leaf hashes, which is what the log stores. The
+``*_from_nodes`` variants take a lookup of complete, aligned subtree hashes (``NodeKey``:
+level and index, level 0 being the leaf hashes), so a stored log can serve proofs with
+O(log² n) small lookups instead of reading every leaf (A3); ``*_nodes_needed`` say which.
 
 Proof generators raise ``ValueError`` on impossible arguments; verifiers never raise and
 answer ``False`` for any malformed input.
@@ -9,13 +12,18 @@ answer ``False`` for any malformed input.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from hashlib import sha256
 
 HASH_SIZE = 32
 LEAF_PREFIX = b"\x00"
 NODE_PREFIX = b"\x01"
 EMPTY_ROOT = sha256(b"").digest()
+
+NodeKey = tuple[int, int]
+"""(level, index): the complete subtree over leaves [index·2^level, (index+1)·2^level)."""
+
+_RangeHash = Callable[[int, int], bytes]  # MTH(D[lo:hi]) for the proof recursions
 
 
 def leaf_hash(entry: bytes) -> bytes:
@@ -59,27 +67,31 @@ def root_hash(leaves: Sequence[bytes]) -> bytes:
     return root_from_hashes([leaf_hash(e) for e in leaves])
 
 
-def _path(m: int, hashes: Sequence[bytes], lo: int, hi: int, out: list[bytes]) -> None:
+def _path(m: int, mth: _RangeHash, lo: int, hi: int, out: list[bytes]) -> None:
     """Append PATH(m, D[lo:hi]) (RFC 9162 §2.1.3.1) to ``out``, leaf to root."""
     n = hi - lo
     if n <= 1:
         return
     k = _largest_power_of_two_below(n)
     if m < k:
-        _path(m, hashes, lo, lo + k, out)
-        out.append(_mth(hashes, lo + k, hi))
+        _path(m, mth, lo, lo + k, out)
+        out.append(mth(lo + k, hi))
     else:
-        _path(m - k, hashes, lo + k, hi, out)
-        out.append(_mth(hashes, lo, lo + k))
+        _path(m - k, mth, lo + k, hi, out)
+        out.append(mth(lo, lo + k))
+
+
+def _inclusion(index: int, size: int, mth: _RangeHash) -> list[bytes]:
+    if not 0 <= index < size:
+        raise ValueError(f"index {index} outside a tree of size {size}")
+    out: list[bytes] = []
+    _path(index, mth, 0, size, out)
+    return out
 
 
 def inclusion_proof_from_hashes(index: int, hashes: Sequence[bytes]) -> list[bytes]:
     """Return the audit path of leaf ``index`` in the tree of ``hashes`` (A3)."""
-    if not 0 <= index < len(hashes):
-        raise ValueError(f"index {index} outside a tree of size {len(hashes)}")
-    out: list[bytes] = []
-    _path(index, hashes, 0, len(hashes), out)
-    return out
+    return _inclusion(index, len(hashes), lambda lo, hi: _mth(hashes, lo, hi))
 
 
 def inclusion_proof(index: int, leaves: Sequence[bytes]) -> list[bytes]:
@@ -87,35 +99,107 @@ def inclusion_proof(index: int, leaves: Sequence[bytes]) -> list[bytes]:
     return inclusion_proof_from_hashes(index, [leaf_hash(e) for e in leaves])
 
 
-def _subproof(m: int, hashes: Sequence[bytes], lo: int, hi: int, whole: bool, out: list[bytes]) -> None:
+def _subproof(m: int, mth: _RangeHash, lo: int, hi: int, whole: bool, out: list[bytes]) -> None:
     """Append SUBPROOF(m, D[lo:hi], b) (RFC 9162 §2.1.4.1) to ``out``."""
     n = hi - lo
     if m == n:
         if not whole:
-            out.append(_mth(hashes, lo, hi))
+            out.append(mth(lo, hi))
         return
     k = _largest_power_of_two_below(n)
     if m <= k:
-        _subproof(m, hashes, lo, lo + k, whole, out)
-        out.append(_mth(hashes, lo + k, hi))
+        _subproof(m, mth, lo, lo + k, whole, out)
+        out.append(mth(lo + k, hi))
     else:
-        _subproof(m - k, hashes, lo + k, hi, False, out)
-        out.append(_mth(hashes, lo, lo + k))
+        _subproof(m - k, mth, lo + k, hi, False, out)
+        out.append(mth(lo, lo + k))
+
+
+def _consistency(old_size: int, size: int, mth: _RangeHash) -> list[bytes]:
+    if not 0 <= old_size <= size:
+        raise ValueError(f"old size {old_size} outside 0..{size}")
+    out: list[bytes] = []
+    if 0 < old_size < size:
+        _subproof(old_size, mth, 0, size, True, out)
+    return out
 
 
 def consistency_proof_from_hashes(old_size: int, hashes: Sequence[bytes]) -> list[bytes]:
     """Return the proof that the tree of ``old_size`` is a prefix of the tree of ``hashes`` (A3)."""
-    if not 0 <= old_size <= len(hashes):
-        raise ValueError(f"old size {old_size} outside 0..{len(hashes)}")
-    out: list[bytes] = []
-    if 0 < old_size < len(hashes):
-        _subproof(old_size, hashes, 0, len(hashes), True, out)
-    return out
+    return _consistency(old_size, len(hashes), lambda lo, hi: _mth(hashes, lo, hi))
 
 
 def consistency_proof(old_size: int, leaves: Sequence[bytes]) -> list[bytes]:
     """Return the consistency proof between ``old_size`` and the tree of raw ``leaves`` (A3)."""
     return consistency_proof_from_hashes(old_size, [leaf_hash(e) for e in leaves])
+
+
+def _mth_from_nodes(lo: int, hi: int, get: Callable[[int, int], bytes]) -> bytes:
+    """Return MTH(D[lo:hi]) from subtree hashes: one lookup per aligned power-of-two piece.
+
+    RFC 9162 §2.1.1: a range that is not one complete aligned subtree splits at the largest
+    power of two below its size, so a range of n leaves needs at most about log2(n) lookups.
+    """
+    n = hi - lo
+    if n <= 0:
+        return EMPTY_ROOT
+    if n & (n - 1) == 0 and lo % n == 0:
+        return get(n.bit_length() - 1, lo // n)
+    k = _largest_power_of_two_below(n)
+    return node_hash(_mth_from_nodes(lo, lo + k, get), _mth_from_nodes(lo + k, hi, get))
+
+
+def _lookup(nodes: Mapping[NodeKey, bytes]) -> _RangeHash:
+    def get(level: int, index: int) -> bytes:
+        try:
+            return nodes[(level, index)]
+        except KeyError:
+            raise LookupError(f"subtree node (level {level}, index {index}) is missing") from None
+
+    return lambda lo, hi: _mth_from_nodes(lo, hi, get)
+
+
+def _recorder(keys: list[NodeKey]) -> _RangeHash:
+    """Return a range hash that only records the nodes it would read (answers are placeholders)."""
+    seen: set[NodeKey] = set()
+
+    def get(level: int, index: int) -> bytes:
+        if (level, index) not in seen:
+            seen.add((level, index))
+            keys.append((level, index))
+        return EMPTY_ROOT
+
+    return lambda lo, hi: _mth_from_nodes(lo, hi, get)
+
+
+def inclusion_proof_nodes_needed(index: int, size: int) -> list[NodeKey]:
+    """Return the subtree nodes :func:`inclusion_proof_from_nodes` reads (``ValueError`` on a bad index)."""
+    keys: list[NodeKey] = []
+    _inclusion(index, size, _recorder(keys))
+    return keys
+
+
+def inclusion_proof_from_nodes(index: int, size: int, nodes: Mapping[NodeKey, bytes]) -> list[bytes]:
+    """Return the audit path of leaf ``index`` in a tree of ``size`` from stored subtree hashes (A3).
+
+    Raises ``LookupError`` when a needed node is not in ``nodes``.
+    """
+    return _inclusion(index, size, _lookup(nodes))
+
+
+def consistency_proof_nodes_needed(old_size: int, size: int) -> list[NodeKey]:
+    """Return the subtree nodes :func:`consistency_proof_from_nodes` reads (``ValueError`` on bad sizes)."""
+    keys: list[NodeKey] = []
+    _consistency(old_size, size, _recorder(keys))
+    return keys
+
+
+def consistency_proof_from_nodes(old_size: int, size: int, nodes: Mapping[NodeKey, bytes]) -> list[bytes]:
+    """Return the consistency proof between ``old_size`` and ``size`` from stored subtree hashes (A3).
+
+    Raises ``LookupError`` when a needed node is not in ``nodes``.
+    """
+    return _consistency(old_size, size, _lookup(nodes))
 
 
 def _is_hash(value: object) -> bool:
@@ -231,18 +315,28 @@ class CompactRange:
         """Return a copy of the frontier, largest subtree first."""
         return list(self._hashes)
 
-    def append(self, leaf_hash: bytes) -> None:
-        """Append one leaf hash, merging completed subtrees."""
+    def append(self, leaf_hash: bytes) -> list[tuple[NodeKey, bytes]]:
+        """Append one leaf hash, merging completed subtrees; return the subtrees it completed.
+
+        Appending leaf ``seq`` completes, for each level L >= 1 while (seq + 1) is divisible
+        by 2^L, the aligned subtree (L, (seq + 1) / 2^L - 1); the log stores these so proofs
+        need no leaf scan (A3). They come lowest level first.
+        """
         if not _is_hash(leaf_hash):
             raise ValueError("leaf hash must be 32 bytes")
         nodes = self._hashes
         nodes.append(leaf_hash)
         n = self._size
+        done: list[tuple[NodeKey, bytes]] = []
+        level = 0
         while n & 1:
             right = nodes.pop()
             nodes[-1] = sha256(NODE_PREFIX + nodes[-1] + right).digest()
             n >>= 1
+            level += 1
+            done.append(((level, ((self._size + 1) >> level) - 1), nodes[-1]))
         self._size += 1
+        return done
 
     def root(self) -> bytes:
         """Return the tree head of the leaves appended so far."""

@@ -1,11 +1,11 @@
-"""ORM tables of the audit log (A1, A2): entries, the single head row, signed checkpoints."""
+"""ORM tables of the audit log (A1, A2, A3): entries, subtree nodes, the single head row, signed checkpoints."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from banso.db.base import Base
@@ -31,6 +31,22 @@ class AuditEntry(Base):
     leaf: Mapped[bytes] = mapped_column(LargeBinary)
     leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     root: Mapped[bytes] = mapped_column(LargeBinary(32))  # tree head at size seq + 1
+
+
+class AuditNode(Base):
+    """A complete, aligned subtree of the log: leaves [idx·2^level, (idx+1)·2^level) (A3).
+
+    Written by the append that completes it and never changed after, so proofs read
+    O(log² n) of these instead of every leaf hash. Level 0 is ``AuditEntry.leaf_hash``.
+    """
+
+    __tablename__ = "audit_nodes"
+    __table_args__ = (CheckConstraint("level >= 1", name="level"),)
+
+    level: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    idx: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+                                     autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
 
 
 class AuditHead(Base):

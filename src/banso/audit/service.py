@@ -7,16 +7,17 @@ so there is no action without its entry and no entry without its action (A1).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, SessionTransaction
 
 from banso.audit import merkle
-from banso.audit.models import AuditCheckpoint, AuditEntry, AuditHead
+from banso.audit.models import AuditCheckpoint, AuditEntry, AuditHead, AuditNode
+from banso.audit.nodes import fetch_nodes, node_rows
 from banso.audit.rules import MAX_TAG_LENGTH, canonical_entry, normalise_data
 from banso.kit.clock import as_utc
 from banso.kit.errors import BansoError, NotFound, ValidationFailed
@@ -112,10 +113,13 @@ def record(
     leaf = canonical_entry(seq=seq, created_at=created_at, tag=tag_value, actor_id=actor_id,
                            actor_label=label, subject=subj, ip=addr, data=payload)
     lh = merkle.leaf_hash(leaf)
-    frontier.append(lh)
+    completed = frontier.append(lh)
     entry = AuditEntry(seq=seq, created_at=created_at, tag=tag_value, actor_id=actor_id, actor_label=label,
                        subject=subj, ip=addr, data=payload, leaf=leaf, leaf_hash=lh, root=frontier.root())
     session.add(entry)
+    if completed:
+        # The subtrees this leaf completes never change again: store them for the proofs (A3).
+        session.execute(insert(AuditNode), node_rows(completed))
     head.size = seq + 1
     head.frontier = json.dumps(frontier.to_hex())
     return entry
@@ -208,27 +212,36 @@ def root_at(session: Session, size: int) -> bytes:
     return root
 
 
-def _leaf_hashes(session: Session, size: int) -> Sequence[bytes]:
-    """Return the stored leaf hashes of entries 0..size-1."""
-    hashes = list(session.scalars(
-        select(AuditEntry.leaf_hash).where(AuditEntry.seq < size).order_by(AuditEntry.seq)
-    ))
-    if len(hashes) != size:
-        raise AuditLogDamaged(f"the log should hold {size} entries below that size but holds {len(hashes)}")
-    return hashes
+def _proof_nodes(session: Session, keys: list[merkle.NodeKey]) -> dict[merkle.NodeKey, bytes]:
+    """Return the stored subtree hashes ``keys``; a missing one means the log is damaged (A3)."""
+    nodes = fetch_nodes(session, keys)
+    missing = [k for k in keys if k not in nodes]
+    if missing:
+        level, idx = missing[0]
+        what = f"entry {idx}" if level == 0 else f"subtree node (level {level}, index {idx})"
+        raise AuditLogDamaged(f"the log is missing {what} (and {len(missing) - 1} more) needed for this proof")
+    return nodes
 
 
 def inclusion_proof_for(session: Session, seq: int, tree_size: int) -> list[bytes]:
-    """Return the inclusion proof of entry ``seq`` in the tree of ``tree_size`` (A3)."""
+    """Return the inclusion proof of entry ``seq`` in the tree of ``tree_size`` (A3).
+
+    Reads only the O(log² n) stored subtree hashes the proof needs (``audit_nodes``), not the log.
+    """
     size = _log_size(session)
     if not 0 <= seq < tree_size <= size:
         raise ValidationFailed(f"need 0 <= seq < tree_size <= {size}", field="tree_size")
-    return merkle.inclusion_proof_from_hashes(seq, _leaf_hashes(session, tree_size))
+    nodes = _proof_nodes(session, merkle.inclusion_proof_nodes_needed(seq, tree_size))
+    return merkle.inclusion_proof_from_nodes(seq, tree_size, nodes)
 
 
 def consistency_proof_for(session: Session, first: int, second: int) -> list[bytes]:
-    """Return the consistency proof between tree sizes ``first`` and ``second`` (A3)."""
+    """Return the consistency proof between tree sizes ``first`` and ``second`` (A3).
+
+    Reads only the O(log² n) stored subtree hashes the proof needs (``audit_nodes``), not the log.
+    """
     size = tree_size(session)
     if not 0 <= first <= second <= size:
         raise ValidationFailed(f"need 0 <= first <= second <= {size}", field="second")
-    return merkle.consistency_proof_from_hashes(first, _leaf_hashes(session, second))
+    nodes = _proof_nodes(session, merkle.consistency_proof_nodes_needed(first, second))
+    return merkle.consistency_proof_from_nodes(first, second, nodes)

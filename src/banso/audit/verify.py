@@ -80,7 +80,7 @@ class CheckpointRecord:
 class Problem:
     """The first thing that does not match."""
 
-    kind: str  # "entry", "gap", "checkpoint", "missing"
+    kind: str  # "entry", "gap", "checkpoint", "missing", "node" (stored subtree nodes, database only)
     message: str
     seq: int | None = None
     tag: str | None = None
