@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from banso.audit import checkpoints, merkle, service
 from banso.audit.export import ExportReader, export_log
-from banso.audit.models import AuditCheckpoint, AuditEntry, AuditHead
+from banso.audit.models import AuditCheckpoint, AuditEntry, AuditHead, AuditNode
 from banso.audit.tags import AuditTag
 from banso.audit.verify import verify_log
 from banso.db.base import Base
@@ -47,7 +47,7 @@ def _progress() -> Progress:
 
 def _sessions(path: Path) -> sessionmaker[Session]:
     engine = make_engine(f"sqlite:///{path}")
-    tables = [Base.metadata.tables[m.__tablename__] for m in (AuditEntry, AuditHead, AuditCheckpoint)]
+    tables = [Base.metadata.tables[m.__tablename__] for m in (AuditEntry, AuditHead, AuditCheckpoint, AuditNode)]
     Base.metadata.create_all(engine, tables=tables)
     return make_session_factory(engine)
 
