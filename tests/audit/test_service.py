@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from banso.audit import merkle, service
-from banso.audit.models import AuditEntry, AuditHead
+from banso.audit.models import AuditEntry, AuditHead, AuditNode
 from banso.audit.rules import canonical_entry
 from banso.audit.tags import AuditTag
 from banso.kit.clock import FakeClock
@@ -74,6 +74,8 @@ def test_rollback_of_the_callers_transaction_leaves_no_entry_and_no_head_change(
         head = db.get(AuditHead, 1)
         assert head is not None and (head.size, head.frontier) == head_before
         assert db.scalar(select(func.count()).select_from(AuditEntry)) == 3
+        # the subtree nodes the rolled-back appends completed went with them: a 3-leaf tree has one
+        assert db.execute(select(AuditNode.level, AuditNode.idx)).all() == [(1, 0)]
         # the next append continues without a gap
         assert service.record(db, tag=AuditTag.LOGOUT, now=audit_clock.now()).seq == 3
         db.commit()

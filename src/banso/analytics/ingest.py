@@ -310,7 +310,8 @@ class _Reader:
             last = self._unstarted == 0
         return cpus if last else max(1, cpus // self._parallel)
 
-    def _copy(self, src: Path, out: Path, f: SnapshotFile, seq: int, *, ignore_errors: bool = False) -> int:
+    def _copy(self, src: Path, out: Path, f: SnapshotFile, seq: int, *, threads: int,
+              ignore_errors: bool = False) -> int:
         sql = _PROJECTION
         if ignore_errors:
             sql = sql.replace("maximum_object_size = 67108864", "maximum_object_size = 67108864, ignore_errors = true")
@@ -323,7 +324,7 @@ class _Reader:
             "index_shape": INDEX_SHAPE,
         }
         con = self._con()
-        con.execute(f"SET threads = {getattr(self._local, 'threads', os.cpu_count() or 1)}")
+        con.execute(f"SET threads = {int(threads)}")
         # Sorted by year in small row groups: a window's reader skips the other years' texts.
         rel_sql = (f"COPY ({sql} ORDER BY publication_year) TO '{_sql_str(out)}' "
                    f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {PART_ROW_GROUP})")
@@ -332,7 +333,7 @@ class _Reader:
 
     def read(self, f: SnapshotFile, seq: int, out: Path) -> FileResult:
         tmp = out.with_name("." + out.name + ".tmp")  # hidden: Spark and globs never read it
-        self._local.threads = self._threads_for_next_file()
+        threads = self._threads_for_next_file()
         plain: Path | None = None
         try:
             src = f.path
@@ -340,7 +341,7 @@ class _Reader:
                 plain = self.tmpdir / f"{f.key}.jsonl"
                 _gunzip(src, plain)
                 src = plain
-            rows = self._copy(src, tmp, f, seq)
+            rows = self._copy(src, tmp, f, seq, threads=threads)
             os.replace(tmp, out)
             return FileResult(f.rel, rows, rows, 0, False)
         except _READ_ERRORS:
@@ -348,9 +349,9 @@ class _Reader:
         finally:
             if plain is not None:
                 plain.unlink(missing_ok=True)
-        return self._salvage(f, seq, out, tmp)
+        return self._salvage(f, seq, out, tmp, threads)
 
-    def _salvage(self, f: SnapshotFile, seq: int, out: Path, tmp: Path) -> FileResult:
+    def _salvage(self, f: SnapshotFile, seq: int, out: Path, tmp: Path, threads: int) -> FileResult:
         clean = self.tmpdir / f"{f.key}.clean.jsonl"
         result = FileResult(f.rel, 0, 0, 0, False)
         good: list[tuple[int, int]] = []  # (line, work number) of each line passed to the typed reader
@@ -380,7 +381,7 @@ class _Reader:
         rows = 0
         try:
             if good:
-                rows = self._copy(clean, tmp, f, seq, ignore_errors=True)
+                rows = self._copy(clean, tmp, f, seq, threads=threads, ignore_errors=True)
                 if rows < len(good):
                     # Valid JSON whose field types the typed reader rejected (e.g. a string year):
                     # find their lines by the work ids that did not come through.
