@@ -58,7 +58,8 @@ class DesignatedItemAccess(AccessTestSet):
                 reason="輸出管理上の懸念", scope_kind="named",
                 user_ids=[cast.researcher.user.id, unpledged.user.id], ends_at=clock.now() + timedelta(days=365)))
         ballot = service.my_open_ballots(db, actor=cast.researcher.principal())[0]
-        for person in (cast.officer, cast.researcher, unpledged, bystander):
+        # The unpledged member is not a voter: the voter list is the pledged participants (C3, I4, I12).
+        for person in (cast.officer, cast.researcher, bystander):
             service.vote(db, ballot_id=ballot.id, actor=person.principal(), now=clock.now(), decision="accept")
         assert item.state == "designated"
         file_id = service.read_item(db, deps, item_id=item.id, actor=cast.company.principal(),

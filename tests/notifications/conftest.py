@@ -108,7 +108,7 @@ def fake_mailer() -> FakeMailer:
     return FakeMailer()
 
 
-def send(db: Session, recipients: list[int], now: datetime, *, subject: str = "council:12", kind: str =
+def send(db: Session, recipients: list[int], now: datetime, *, subject: str = "call:12", kind: str =
          "council.meeting_scheduled", email_now: bool = False, title: str = "第3回会議の開催予定",
          title_en: str = "3rd meeting scheduled", link: str | None = "/councils/12/meetings/3") -> list[Notification]:
     """Create notifications with sensible bilingual text."""

@@ -45,7 +45,7 @@ def test_mark_read_open_and_mark_all_through_the_page(
     client: TestClient, db: Session, factory: Factory, ctx: AppContext
 ) -> None:
     me = factory.person()
-    first, second, third = (send(db, [me.user.id], ctx.clock.now(), subject=f"council:{i}")[0] for i in (1, 2, 3))
+    first, second, third = (send(db, [me.user.id], ctx.clock.now(), subject=f"call:{i}")[0] for i in (1, 2, 3))
     db.commit()
     csrf = sign_in(client, db, me, ctx)
     done = client.post(f"/inbox/{first.id}/read", data={"csrf_token": csrf}, follow_redirects=False)
@@ -93,13 +93,13 @@ def test_someone_elses_notification_is_404_on_pages_and_api(
 
 def test_api_lists_and_marks_read(client: TestClient, db: Session, factory: Factory, clock: FakeClock) -> None:
     me = factory.person()
-    older = send(db, [me.user.id], clock.now(), subject="council:1")[0]
+    older = send(db, [me.user.id], clock.now(), subject="call:1")[0]
     clock.advance(minutes=5)
-    newer = send(db, [me.user.id], clock.now(), subject="council:2")[0]
+    newer = send(db, [me.user.id], clock.now(), subject="call:2")[0]
     headers = bearer(db, me, clock)
     listed = client.get("/api/v1/notifications", headers=headers).json()
     assert [i["id"] for i in listed["items"]] == [newer.id, older.id] and listed["unread_count"] == 2
-    assert listed["items"][0]["title_ja"] == "第3回会議の開催予定" and listed["items"][0]["subject"] == "council:2"
+    assert listed["items"][0]["title_ja"] == "第3回会議の開催予定" and listed["items"][0]["subject"] == "call:2"
     marked = client.post(f"/api/v1/notifications/{older.id}/read", headers=headers)
     assert marked.status_code == 200 and marked.json()["read_at"] is not None
     unread = client.get("/api/v1/notifications?unread_only=true", headers=headers).json()
@@ -112,8 +112,8 @@ def test_hidden_notifications_are_gone_from_page_api_and_badge(
     client: TestClient, db: Session, factory: Factory, ctx: AppContext, clock: FakeClock
 ) -> None:
     me = factory.person()
-    secret = send(db, [me.user.id], clock.now(), subject="council:7", title="退会前の協議会の通知")[0]
-    service.hide_for_subject(db, user_id=me.user.id, subject="council:7", now=clock.now())
+    secret = send(db, [me.user.id], clock.now(), subject="call:7", title="退会前の協議会の通知")[0]
+    service.hide_for_subject(db, user_id=me.user.id, subject="call:7", now=clock.now())
     db.commit()
     csrf = sign_in(client, db, me, ctx)
     page = client.get("/inbox").text
@@ -127,7 +127,7 @@ def test_hidden_notifications_are_gone_from_page_api_and_badge(
 def test_nav_badge_shows_on_other_pages(client: TestClient, db: Session, factory: Factory, ctx: AppContext) -> None:
     me = factory.person()
     send(db, [me.user.id, me.user.id], ctx.clock.now())
-    send(db, [me.user.id], ctx.clock.now(), subject="council:13")
+    send(db, [me.user.id], ctx.clock.now(), subject="call:13")
     db.commit()
     sign_in(client, db, me, ctx)
     dashboard = client.get("/dashboard").text

@@ -23,7 +23,7 @@ def test_notify_stores_one_per_recipient_once(db: Session, factory: Factory, clo
     a, b = factory.person(), factory.person()
     created = send(db, [a.user.id, b.user.id, a.user.id], clock.now())
     assert [n.recipient_id for n in created] == [a.user.id, b.user.id]
-    assert all(n.subject == "council:12" and n.read_at is None and not n.hidden for n in created)
+    assert all(n.subject == "call:12" and n.read_at is None and not n.hidden for n in created)
     assert service.unread_count(db, user_id=a.user.id) == 1
 
 
@@ -90,10 +90,10 @@ def test_hidden_notifications_vanish_from_inbox_count_and_lookups(
     db: Session, factory: Factory, clock: FakeClock
 ) -> None:
     a, b = factory.person(), factory.person()
-    whole = send(db, [a.user.id, b.user.id], clock.now(), subject="council:12")[0]
-    narrow = send(db, [a.user.id], clock.now(), subject="council:12:meeting:3")[0]
-    other = send(db, [a.user.id], clock.now(), subject="council:123")[0]
-    assert service.hide_for_subject(db, user_id=a.user.id, subject="council:12", now=clock.now()) == 2
+    whole = send(db, [a.user.id, b.user.id], clock.now(), subject="call:12")[0]
+    narrow = send(db, [a.user.id], clock.now(), subject="call:12:meeting:3")[0]
+    other = send(db, [a.user.id], clock.now(), subject="call:123")[0]
+    assert service.hide_for_subject(db, user_id=a.user.id, subject="call:12", now=clock.now()) == 2
     assert [n.id for n in service.inbox(db, user_id=a.user.id)] == [other.id]
     assert service.unread_count(db, user_id=a.user.id) == 1
     for hidden in (whole, narrow):
@@ -134,9 +134,9 @@ def test_pending_email_goes_out_once(db: Session, factory: Factory, clock: FakeC
 
 def test_pending_email_skips_hidden_and_read(db: Session, factory: Factory, clock: FakeClock) -> None:
     a = factory.person()
-    hidden = send(db, [a.user.id], clock.now(), email_now=True, subject="council:1")[0]
-    read = send(db, [a.user.id], clock.now(), email_now=True, subject="council:2")[0]
-    service.hide_for_subject(db, user_id=a.user.id, subject="council:1", now=clock.now())
+    hidden = send(db, [a.user.id], clock.now(), email_now=True, subject="call:1")[0]
+    read = send(db, [a.user.id], clock.now(), email_now=True, subject="call:2")[0]
+    service.hide_for_subject(db, user_id=a.user.id, subject="call:1", now=clock.now())
     service.mark_read(db, user_id=a.user.id, notification_id=read.id, now=clock.now())
     mailer = FakeMailer()
     assert service.send_pending_email(db, mailer=mailer, now=clock.now()).sent == 0
@@ -220,10 +220,10 @@ def test_digest_leaves_out_read_hidden_and_old(db: Session, factory: Factory, cl
     clock.set(JST_0900)
     send(db, [a.user.id], clock.now(), title="古い通知")
     clock.advance(days=1, hours=1)
-    send(db, [a.user.id], clock.now(), title="秘匿された通知", subject="council:99")
-    read = send(db, [a.user.id], clock.now(), title="既読の通知", subject="council:5")[0]
-    send(db, [a.user.id], clock.now(), title="残る通知", subject="council:6")
-    service.hide_for_subject(db, user_id=a.user.id, subject="council:99", now=clock.now())
+    send(db, [a.user.id], clock.now(), title="秘匿された通知", subject="call:99")
+    read = send(db, [a.user.id], clock.now(), title="既読の通知", subject="call:5")[0]
+    send(db, [a.user.id], clock.now(), title="残る通知", subject="call:6")
+    service.hide_for_subject(db, user_id=a.user.id, subject="call:99", now=clock.now())
     service.mark_read(db, user_id=a.user.id, notification_id=read.id, now=clock.now())
     mailer = FakeMailer()
     assert service.send_daily_digest(db, mailer=mailer, now=clock.now()).sent == 1
@@ -236,8 +236,8 @@ def test_digest_leaves_out_read_hidden_and_old(db: Session, factory: Factory, cl
 def test_digest_is_not_sent_when_only_hidden_remain(db: Session, factory: Factory, clock: FakeClock) -> None:
     a = factory.person()
     clock.set(JST_0900)
-    send(db, [a.user.id], clock.now(), subject="council:99")
-    service.hide_for_subject(db, user_id=a.user.id, subject="council:99", now=clock.now())
+    send(db, [a.user.id], clock.now(), subject="call:99")
+    service.hide_for_subject(db, user_id=a.user.id, subject="call:99", now=clock.now())
     mailer = FakeMailer()
     assert service.send_daily_digest(db, mailer=mailer, now=clock.now()).sent == 0 and mailer.sent == []
 
@@ -261,7 +261,7 @@ def test_digest_in_the_readers_language_over_a_real_smtp_server(
     send(db, [ja_reader.user.id, en_reader.user.id], clock.now(), kind="council.material_requested",
          title="資料提供の求め：試験データ", title_en="Material requested: test data")
     send(db, [ja_reader.user.id], clock.now(), kind="council.action_item_overdue",
-         title="取組事項の期限超過", title_en="Action item overdue", subject="council:12:action:4")
+         title="取組事項の期限超過", title_en="Action item overdue", subject="call:12:action:4")
     mailer = SMTPMailer(host=smtp_server.host, port=smtp_server.port, timeout=5)
     run = service.send_daily_digest(db, mailer=mailer, now=clock.now(), sender="banso <noreply@banso.example.jp>")
     assert run.sent == 2, run.errors

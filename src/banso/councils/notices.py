@@ -14,9 +14,8 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from banso.accounts import repository as accounts_repo
-from banso.accounts import service as accounts
+from banso.authz import gate
 from banso.authz.policies import councils as policy
-from banso.authz.principal import AuthMethod
 from banso.councils import repository as repo
 from banso.councils.models import Council
 from banso.kit.clock import to_jst
@@ -33,21 +32,24 @@ def _when(value: datetime) -> str:
 
 def may_read_content(session: Session, council: Council, user_id: int) -> bool:
     """Return True if ``user_id`` could read the council's content when signed in with 2FA."""
-    from banso.councils.service import standing_of  # service imports this module: import late
-
     user = accounts_repo.user_by_id(session, user_id)
     if user is None or not user.is_active:
         return False
-    principal = accounts.principal_for(user, method=AuthMethod.SESSION, mfa=user.totp_enabled)
-    return policy.can_read_content(principal, standing_of(session, council, user_id))
+    where = gate.standing(session, council.id, user_id)
+    return where is not None and policy.can_read_content(gate.recipient(user), where)
 
 
 def _send(session: Session, council: Council, recipients: Iterable[int], *, kind: str, title_ja: str,
-          title_en: str, body_ja: str, body_en: str, link: str, now: datetime, email_now: bool = True) -> None:
+          title_en: str, body_ja: str, body_en: str, link: str, now: datetime, email_now: bool = True,
+          names: str | None = None) -> None:
+    """Notify ``recipients``. ``names`` ("meeting:3") marks a text that names council content: its subject is
+    then ``council:N:meeting:3``, which the gate shows only to readers of the council's content at every later
+    read and e-mail (I7, I12); a plain ``council:N`` text says only what the public page says."""
     ids = sorted(set(recipients))
     if ids:
+        subject = f"{_subject(council)}:{names}" if names else _subject(council)
         notifications.notify(session, recipient_ids=ids, kind=kind, title_ja=title_ja, title_en=title_en,
-                             body_ja=body_ja, body_en=body_en, link=link, subject=_subject(council), now=now,
+                             body_ja=body_ja, body_en=body_en, link=link, subject=subject, now=now,
                              email_now=email_now)
 
 
@@ -79,7 +81,8 @@ def meeting_scheduled(session: Session, council: Council, *, meeting_id: int, ti
           title_ja=f"会議「{title}」が {_when(starts_at)} に予定されました",
           title_en=f"Meeting “{title}” scheduled for {_when(starts_at)} JST",
           body_ja=f"協議会「{council.title_ja}」の会議です。議題と資料を確認してください。",
-          body_en=f"A meeting of council “{council.title_en}”. Please review the agenda.", link=link, now=now)
+          body_en=f"A meeting of council “{council.title_en}”. Please review the agenda.", link=link, now=now,
+          names=f"meeting:{meeting_id}")
     _send(session, council, others, kind="council.meeting_scheduled",
           title_ja=f"協議会「{council.title_ja}」で会議が予定されました",
           title_en=f"A meeting was scheduled in council “{council.title_en}”",
@@ -96,7 +99,7 @@ def action_assigned(session: Session, council: Council, *, item_id: int, title: 
               title_en=f"Action item “{title}” assigned to you (due {_when(due_at)} JST)",
               body_ja=f"協議会「{council.title_ja}」の協議結果に基づく取組です。",
               body_en=f"Follow-up of a decision of council “{council.title_en}”.",
-              link=f"/councils/{council.id}", now=now)
+              link=f"/councils/{council.id}", now=now, names=f"action:{item_id}")
     else:
         _send(session, council, [assignee_id], kind="council.action_item_assigned",
               title_ja=f"協議会「{council.title_ja}」で対応事項が割り当てられました",
@@ -121,7 +124,7 @@ def action_reminder(session: Session, council: Council, *, item_id: int, title: 
           title_ja=title_ja, title_en=title_en,
           body_ja=f"協議会「{council.title_ja}」の対応事項です。完了したら協議会のページで完了にしてください。",
           body_en=f"An action item of council “{council.title_en}”. Mark it done on the council page when finished.",
-          link=f"/councils/{council.id}", now=now)
+          link=f"/councils/{council.id}", now=now, names=f"action:{item_id}" if readable else None)
 
 
 def material_requested(session: Session, council: Council, *, request_id: int, title: str, addressee_id: int,
@@ -134,7 +137,8 @@ def material_requested(session: Session, council: Council, *, request_id: int, t
           title_en=(f"Request for materials “{title}” (due {_when(due_at)} JST)" if readable
                     else f"Council “{council.title_en}” requests materials from you"),
           body_ja="期限までに回答してください。", body_en="Please answer before the due date.",
-          link=f"/councils/{council.id}/requests/{request_id}" if readable else f"/councils/{council.id}", now=now)
+          link=f"/councils/{council.id}/requests/{request_id}" if readable else f"/councils/{council.id}", now=now,
+          names=f"request:{request_id}" if readable else None)
 
 
 def access_lost(session: Session, council: Council, user_id: int, *, now: datetime) -> None:

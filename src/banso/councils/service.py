@@ -18,6 +18,7 @@ from banso.accounts import repository as accounts_repo
 from banso.accounts.models import OrgKind, User
 from banso.audit import service as audit
 from banso.audit.tags import AuditTag
+from banso.authz import gate
 from banso.authz.guard import require, require_visible
 from banso.authz.permissions import Permission
 from banso.authz.policies import councils as policy
@@ -84,12 +85,10 @@ def _active_user(session: Session, user_id: int, field_name: str) -> User:
 
 
 def standing_of(session: Session, council: Council, user_id: int) -> Standing:
-    """Return the facts the policy needs about ``user_id`` in ``council``."""
-    membership = repo.current_membership(session, council.id, user_id)
-    pending = repo.pending_consent(session, council.id, user_id) is not None
-    pledge = repo.pledge_for_duty(session, council.id, user_id, council.duty_version) if membership else None
-    return Standing(council_state=council.state, role=membership.role if membership else None,
-                    pending_consent=pending, pledge_current=pledge is not None)
+    """Return the facts the policy needs about ``user_id`` in ``council`` (one statement, through the gate)."""
+    found = gate.standing(session, council.id, user_id)
+    assert found is not None  # the council is in hand
+    return found
 
 
 def _visible(session: Session, council_id: int, actor: Principal) -> tuple[Council, Standing]:

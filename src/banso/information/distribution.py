@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from banso.accounts import repository as accounts_repo
 from banso.audit import service as audit
 from banso.audit.tags import AuditTag
-from banso.authz.policies import information as policy
+from banso.authz.egress import Egress
 from banso.authz.principal import Principal
 from banso.information import service
 from banso.information.deps import InformationDeps
@@ -64,13 +64,6 @@ def _footer(session: Session, actor: Principal, item: Item, now: datetime) -> st
             "— 守秘義務対象 / confidential, issued to this recipient")
 
 
-def _handling(session: Session, item: Item, *, file_id: int | None = None) -> list[str]:
-    if item.current_designation_id is None or (item.state != ItemState.DESIGNATED and file_id is None):
-        return []
-    ballot = session.get(Ballot, item.current_designation_id)
-    return list(ballot.handling) if ballot else []
-
-
 def _record(session: Session, deps: InformationDeps, *, item: Item, file_id: int | None, actor: Principal,
             channel: str, now: datetime) -> tuple[Distribution, bytes]:
     code = _fingerprint(deps, item_id=item.id, file_id=file_id, user_id=actor.user_id)
@@ -84,23 +77,20 @@ def _record(session: Session, deps: InformationDeps, *, item: Item, file_id: int
 
 def download_file(session: Session, deps: InformationDeps, *, item_id: int, file_id: int,
                   actor: Principal | None, now: datetime) -> Copy:
-    """Return a file for ``actor``: public files as stored; non-public ones stamped, recorded, audited."""
-    item, standing = service.readable(session, item_id, actor)
+    """Return a file for ``actor``: public files as stored; non-public ones stamped, recorded, audited.
+
+    The gate decides (I12): out of scope is 404, a view-only file is 403 (it can be viewed, not copied).
+    """
+    access = service.open_item(session, item_id, actor, now=now)
+    item = access.item
     row = session.get(ItemFile, file_id)
-    if row is None or row.item_id != item.id or not service.may_read_file(session, item, row.id, actor, standing):
-        raise NotFound("file not found")  # I7: a designated file out of scope looks missing
-    file_range = service.file_range_of(session, item)
-    restricted = file_range is not None and row.id in file_range.file_ids
-    if item.state == ItemState.PUBLIC and not restricted:
-        return Copy(row.filename, row.content_type, service.file_bytes(session, deps, item, row, actor=actor,
-                                                                      now=now), None)
-    assert actor is not None  # non-public content was readable, so someone is signed in
-    handling = _handling(session, item, file_id=row.id if restricted else None)
-    if not policy.can_download(actor, service.facts_of(session, item), handling):
-        audit.refuse(session, Forbidden("この指定は閲覧のみでダウンロードできません / This designation is view-only: "
-                                          "files cannot be downloaded"), AuditTag.INFO_FILE_REFUSED, now=now,
-                       actor=actor, subject=service.subject_of(item), data={"file_id": row.id, "handling": handling})
+    if row is None or row.item_id != item.id:
+        raise NotFound("file not found")
+    decision = service.require(session, access, Egress.FILE, now=now, file_id=row.id)
     data = service.file_bytes(session, deps, item, row, actor=actor, now=now)
+    if not decision.copy:
+        return Copy(row.filename, row.content_type, data, None)
+    assert actor is not None  # a copy of non-public content goes to someone signed in
     channel = {"pdf": "pdf", "csv": "csv", "text": "text"}.get(row.kind, "office" if row.kind in OFFICE else "image")
     dist, code = _record(session, deps, item=item, file_id=row.id, actor=actor, channel=channel, now=now)
     if row.kind == "pdf":
@@ -112,27 +102,25 @@ def download_file(session: Session, deps: InformationDeps, *, item_id: int, file
     elif row.kind in ("csv", "text"):
         data = _stamp_plain(data.decode("utf-8-sig"), code=code, csv=row.kind == "csv").encode()
     audit.record_for(session, AuditTag.INFO_FILE_DOWNLOAD, now=now, actor=actor, subject=service.subject_of(item),
-                   data={"file_id": row.id, "distribution_id": dist.id, "channel": channel,
-                         "sha256": row.sha256, "state": item.state})
+                     data={"file_id": row.id, "distribution_id": dist.id, "channel": channel,
+                           "sha256": row.sha256, "state": item.state})
     return Copy(row.filename, row.content_type, data, dist.id)
 
 
 def download_body(session: Session, deps: InformationDeps, *, item_id: int, actor: Principal | None,
                   now: datetime) -> Copy:
     """Return the current body as a UTF-8 text file, fingerprinted for non-public items (I8)."""
-    item, _ = service.readable(session, item_id, actor)
+    access = service.open_item(session, item_id, actor, now=now)
+    item = access.item
+    decision = service.require(session, access, Egress.BODY, now=now)
     text = service.body_of(session, deps, item, actor=actor, now=now)
     name = f"item-{item.id}-v{item.current_version}.txt"
-    if item.state == ItemState.PUBLIC:
+    if not decision.copy:
         return Copy(name, "text/plain; charset=utf-8", text.encode(), None)
     assert actor is not None
-    if not policy.can_download(actor, service.facts_of(session, item), _handling(session, item)):
-        audit.refuse(session, Forbidden("この指定は閲覧のみでダウンロードできません / This designation is view-only"),
-                       AuditTag.INFO_FILE_REFUSED, now=now, actor=actor, subject=service.subject_of(item),
-                       data={"file_id": None})
     dist, code = _record(session, deps, item=item, file_id=None, actor=actor, channel="body", now=now)
     audit.record_for(session, AuditTag.INFO_FILE_DOWNLOAD, now=now, actor=actor, subject=service.subject_of(item),
-                   data={"file_id": None, "distribution_id": dist.id, "channel": "body", "state": item.state})
+                     data={"file_id": None, "distribution_id": dist.id, "channel": "body", "state": item.state})
     return Copy(name, "text/plain; charset=utf-8", _stamp_plain(text, code=code, csv=False).encode(), dist.id)
 
 

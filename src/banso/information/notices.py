@@ -1,5 +1,7 @@
-"""What information events tell people (I4–I7). A text names an item only to people who may know
-of it: voters see the proposal's title anyway (I4); other notices go to current readers only."""
+"""What information events tell people (I4–I7, I12). A text names an item only to people the gate lets know
+of it: a proposal's title only to those who may see the proposal (voters with content access, I4); other
+notices only to the item's current readers. The inbox and the e-mail job ask the gate again when the notice
+is read or sent (``banso.authz.gate.knowable_subjects``): access may have ended in between."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from banso.authz import gate
 from banso.information.models import Ballot, BallotKind, Item, Vote
 from banso.kit.clock import to_jst
 from banso.notifications import service as notifications
@@ -32,22 +35,35 @@ def _send(session: Session, recipients: Iterable[int], *, kind: str, title_ja: s
 
 
 def ballot_opened(session: Session, *, ballot: Ballot, item: Item, voter_ids: Iterable[int], now: datetime) -> None:
-    """Ask the voters to answer a proposal before its deadline (the proposal only, never the content)."""
+    """Ask the voters to answer a proposal before its deadline (the proposal only, never the content).
+
+    A voter who may not see the proposal yet (no pledge for the duty in force, no second factor) is told only
+    that a vote awaits them in the council and what they need to take part — never its title (C3, I4, I12).
+    """
     kind = BallotKind(ballot.kind)
-    _send(session, voter_ids, kind=f"information.{kind.value}_opened",
+    told, untold = gate.ballot_recipients(session, ballot, voter_ids)
+    _send(session, told, kind=f"information.{kind.value}_opened",
           title_ja=f"{_KIND_JA[kind]}「{item.title}」への回答のお願い（期限 {_when(ballot.deadline)}）",
           title_en=f"Please answer the {_KIND_EN[kind]} on “{item.title}” by {_when(ballot.deadline)} JST",
           body_ja="全員の同意がなければ成立しません。提案の内容（理由・範囲・期間）を確認して回答してください。",
           body_en="It takes effect only if every participant accepts. Review the reason, scope and period.",
           link=f"/information/ballots/{ballot.id}", subject=f"ballot:{ballot.id}", now=now)
+    _send(session, untold, kind=f"information.{kind.value}_opened",
+          title_ja=f"協議会で回答を求める提案があります（期限 {_when(ballot.deadline)}）",
+          title_en=f"A proposal in one of your councils awaits your answer (by {_when(ballot.deadline)} JST)",
+          body_ja="提案を見て回答するには、現行の規約に基づく守秘義務の誓約と二要素認証が必要です。",
+          body_en="To see and answer it, sign the confidentiality pledge for the bylaws in force and sign in "
+                  "with your second factor.",
+          link=f"/councils/{ballot.council_id}", subject=f"council:{ballot.council_id}", now=now)
 
 
 def ballot_decided(session: Session, *, ballot: Ballot, item: Item, now: datetime) -> None:
-    """Tell the voters and the provider how a proposal ended."""
+    """Tell the voters and the provider who may see the proposal how it ended."""
     kind = BallotKind(ballot.kind)
     voters = session.scalars(select(Vote.user_id).where(Vote.ballot_id == ballot.id)).all()
+    told, _ = gate.ballot_recipients(session, ballot, [*voters, item.provider_id])
     outcome_ja = {"accepted": "成立", "rejected": "不成立"}.get(ballot.state, ballot.state)
-    _send(session, [*voters, item.provider_id], kind=f"information.{kind.value}_decided",
+    _send(session, told, kind=f"information.{kind.value}_decided",
           title_ja=f"{_KIND_JA[kind]}「{item.title}」は{outcome_ja}しました",
           title_en=f"The {_KIND_EN[kind]} on “{item.title}” was {ballot.state}",
           body_ja="詳細は提案のページをご覧ください。", body_en="See the proposal page for details.",
@@ -68,11 +84,9 @@ def designation_ending(session: Session, *, item: Item, ballot: Ballot, days: in
 
 def designation_lapsed(session: Session, *, item: Item, ballot: Ballot, now: datetime) -> None:
     """Tell the current readers that a designation ended by itself (I5)."""
-    from banso.information.service import _readers
-
     where_ja = "公開されました" if item.state == "public" else "協議会内共有になりました"
     where_en = "is now public" if item.state == "public" else "is now shared with the whole council"
-    _send(session, _readers(session, item), kind="information.designation_lapsed",
+    _send(session, gate.readers(session, gate.access_for(session, None, item)), kind="information.designation_lapsed",
           title_ja=f"指定期間が終了し「{item.title}」は{where_ja}", title_en=f"The designation ended: “{item.title}” {where_en}",
           body_ja="指定期間の満了により自動的に解除されました。", body_en="The period ended; the designation lapsed by itself.",
           link=f"/information/items/{item.id}", subject=f"item:{item.id}", now=now)

@@ -13,20 +13,22 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from banso.audit import service as audit
 from banso.audit.tags import AuditTag
+from banso.authz import gate
+from banso.authz.egress import BallotFacts, Decision, Egress, ballot_history_visible, decide_ballot
+from banso.authz.gate import ItemAccess
 from banso.authz.guard import require_visible
 from banso.authz.policies import information as policy
 from banso.authz.policies.councils import MANAGER_ROLES, Standing
 from banso.authz.principal import Principal
 from banso.councils import repository as council_repo
 from banso.councils.models import Council, CouncilRole, Matter, Membership
-from banso.councils.service import standing_of
 from banso.information import crypto, rules
 from banso.information.deps import InformationDeps
 from banso.information.models import (
@@ -44,7 +46,7 @@ from banso.information.models import (
     VoteDecision,
 )
 from banso.information.uploads import UploadRejected, safe_filename, sniff
-from banso.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from banso.kit.errors import BansoError, Conflict, Forbidden, NotFound, ValidationFailed
 
 # Audit plumbing lives in banso.audit.service (record_for, refuse, was_audited).
 _audit = audit.record_for
@@ -66,65 +68,76 @@ def _aad_file(item_id: int, sha256: str) -> bytes:
 
 def scope_of(session: Session, item: Item) -> policy.Scope | None:
     """Return the scope of the designation in force on ``item`` (None unless designated)."""
-    if item.state != ItemState.DESIGNATED or item.current_designation_id is None:
-        return None
-    ballot = session.get(Ballot, item.current_designation_id)
-    if ballot is None:
-        return None
-    entries = session.scalars(select(ScopeEntry).where(ScopeEntry.ballot_id == ballot.id)).all()
-    return policy.Scope(kind=ballot.scope_kind or ScopeKind.NAMED.value,
-                        user_ids=frozenset(e.user_id for e in entries if e.user_id is not None),
-                        organization_ids=frozenset(e.organization_id for e in entries
-                                                   if e.organization_id is not None))
+    return gate.access_for(session, None, item).scope
 
 
 def facts_of(session: Session, item: Item) -> policy.ItemFacts:
-    """Return the facts the policy decides on."""
-    return policy.ItemFacts(state=item.state, provider_id=item.provider_id, scope=scope_of(session, item))
+    """Return the facts the policy decides on (loaded by the gate)."""
+    return gate.access_for(session, None, item).facts.item
 
 
 def file_range_of(session: Session, item: Item) -> policy.FileRange | None:
     """Return the partial designation (open or in force) covering some of ``item``'s files, if any."""
-    if item.current_designation_id is not None:
-        current = session.get(Ballot, item.current_designation_id)
-        if current is not None and current.file_ids:
-            return policy.FileRange(file_ids=frozenset(current.file_ids), held=False,
-                                    scope=_ballot_scope(session, current))
-        return None
-    pending = session.scalar(select(Ballot).where(
-        Ballot.item_id == item.id, Ballot.state == BallotState.OPEN.value,
-        Ballot.kind == BallotKind.DESIGNATION.value))
-    if pending is not None and pending.file_ids:
-        return policy.FileRange(file_ids=frozenset(pending.file_ids), held=True, scope=None)
-    return None
+    return gate.access_for(session, None, item).file_range
+
+
+def open_item(session: Session, item_id: int, actor: Principal | None, *, now: datetime | None = None) -> ItemAccess:
+    """Load the item's access facts once (I12) or raise 404 when it is missing or out of scope (I7).
+
+    A refused read by a signed-in person is audited (A1: who probed what is itself security-relevant);
+    anonymous probes are not, so that nobody can fill the log from outside.
+    """
+    access = gate.item_access(session, actor, item_id)
+    if access is None:
+        raise NotFound("information item not found")
+    if not access.readable:
+        _refuse_read(session, access, now=now, why="out_of_scope")
+    return access
+
+
+def _refuse_read(session: Session, access: ItemAccess, *, now: datetime | None, why: str,
+                 status: int = 404, **data: Any) -> NoReturn:
+    """Refuse a read: 404 when the person may not know of the item, else 403 — audited for signed-in people."""
+    error: BansoError = (NotFound("information item not found") if status == 404 else
+                         Forbidden("この指定は閲覧のみで、写しを取ることはできません / This designation is view-only: "
+                                   "no copy can be taken"))
+    if access.actor is None or now is None:
+        raise error
+    tag = AuditTag.INFO_READ_REFUSED if status == 404 else AuditTag.INFO_FILE_REFUSED
+    if status != 404:
+        data["handling"] = access.handling(data.get("file_id"))
+    refuse(session, error, tag, now=now, actor=access.actor, subject=subject_of(access.item),
+           data={"why": why, **data})
+
+
+def require(session: Session, access: ItemAccess, way: Egress, *, now: datetime, file_id: int | None = None,
+            version: int | None = None) -> Decision:
+    """Return the gate's decision for ``way`` or raise its refusal (404 unknown, 403 known; audited)."""
+    decision = access.decide(way, file_id=file_id, version=version)
+    if not decision.allowed:
+        _refuse_read(session, access, now=now, why=decision.reason or way.value, status=decision.status,
+                     way=way.value, file_id=file_id, version=version)
+    return decision
 
 
 def may_read_file(session: Session, item: Item, file_id: int, actor: Principal | None,
                   standing: Standing | None) -> bool:
     """Return True when ``actor`` may read this file of ``item`` (the item itself already readable)."""
-    return policy.can_read_file(actor, standing, facts_of(session, item), file_id, file_range_of(session, item))
+    access = gate.access_for(session, None, item).for_actor(actor, standing)
+    return access.decide(Egress.VIEW, file_id=file_id).allowed
 
 
-def _standing(session: Session, council_id: int, actor: Principal | None) -> Standing | None:
-    if actor is None:
-        return None
-    council = council_repo.council_by_id(session, council_id)
-    return None if council is None else standing_of(session, council, actor.user_id)
-
-
-def readable(session: Session, item_id: int, actor: Principal | None) -> tuple[Item, Standing | None]:
+def readable(session: Session, item_id: int, actor: Principal | None,
+             now: datetime | None = None) -> tuple[Item, Standing | None]:
     """Return the item and the actor's standing, or raise 404 when missing or out of scope (I7)."""
-    item = session.get(Item, item_id)
-    if item is None:
-        raise NotFound("information item not found")
-    standing = _standing(session, item.council_id, actor)
-    require_visible(policy.can_read_item(actor, standing, facts_of(session, item)), "information item")
-    return item, standing
+    access = open_item(session, item_id, actor, now=now)
+    return access.item, access.standing
 
 
 def _manageable(session: Session, item_id: int, actor: Principal) -> tuple[Item, Standing]:
-    item, standing = readable(session, item_id, actor)
-    if standing is None or not policy.can_manage_item(actor, standing, facts_of(session, item)):
+    access = open_item(session, item_id, actor)
+    item, standing = access.item, access.standing
+    if standing is None or not policy.can_manage_item(actor, standing, access.facts.item):
         raise Forbidden("提供者、議長又は事務局のみが行えます / Only the provider, chair or secretariat may do this")
     return item, standing
 
@@ -133,7 +146,8 @@ def _council_for_contribution(session: Session, council_id: int, actor: Principa
     council = council_repo.council_by_id(session, council_id)
     if council is None:
         raise NotFound("council not found")
-    standing = standing_of(session, council, actor.user_id)
+    standing = gate.standing(session, council.id, actor.user_id)
+    assert standing is not None  # the council was just loaded
     require_visible(policy.can_contribute(actor, standing), "council content")
     return council, standing
 
@@ -367,7 +381,11 @@ def file_bytes(session: Session, deps: InformationDeps, item: Item, row: ItemFil
 
 @dataclass
 class ItemView:
-    """What the item page and the API show of one item the caller may read."""
+    """What the item page and the API show of one item the caller may read.
+
+    Every capability flag comes from the gate's decision for this person (I12): pages and the API show the
+    same, and neither decides on its own.
+    """
 
     item: Item
     body: str
@@ -380,32 +398,41 @@ class ItemView:
     handling: list[str] = field(default_factory=list)
     file_range: policy.FileRange | None = None  # files under a partial designation (open or in force)
     partial_designation: Ballot | None = None  # the partial designation in force, if any
+    may_take_copy: bool = True  # body.txt and exports (I3 handling, I12)
+    downloadable: frozenset[int] = frozenset()  # files this person may download
+    viewable: frozenset[int] = frozenset()  # files this person may view in the browser (watermarked)
 
 
 def read_item(session: Session, deps: InformationDeps, *, item_id: int, actor: Principal | None, now: datetime,
               version: int | None = None) -> ItemView:
     """Return an item the caller may read; reads of non-public content are audited (I8)."""
-    item, standing = readable(session, item_id, actor)
+    access = open_item(session, item_id, actor, now=now)
+    item = access.item
+    decision = require(session, access, Egress.VERSION if version is not None else Egress.PAGE, now=now,
+                       version=version)
     body = body_of(session, deps, item, version=version, actor=actor, now=now)
-    if item.state != ItemState.PUBLIC:
+    if decision.audited:
         _audit(session, AuditTag.INFO_ITEM_READ, now=now, actor=actor, subject=subject_of(item),
                data={"version": version or item.current_version, "state": item.state})
-    facts = facts_of(session, item)
-    designation = session.get(Ballot, item.current_designation_id) if item.current_designation_id else None
-    file_range = file_range_of(session, item)
-    files = [f for f in session.scalars(select(ItemFile).where(ItemFile.item_id == item.id)
-                                        .order_by(ItemFile.version.desc(), ItemFile.id))
-             if policy.can_read_file(actor, standing, facts, f.id, file_range)]
+    all_files = list(session.scalars(select(ItemFile).where(ItemFile.item_id == item.id)
+                                     .order_by(ItemFile.version.desc(), ItemFile.id)))
+    files = [f for f in all_files if access.decide(Egress.VIEW, file_id=f.id).allowed]
     versions = list(session.scalars(select(ItemVersion).where(ItemVersion.item_id == item.id)
                                     .order_by(ItemVersion.version.desc())))
-    ballots = list(session.scalars(select(Ballot).where(Ballot.item_id == item.id).order_by(Ballot.id.desc())))
-    manage = actor is not None and standing is not None and policy.can_manage_item(actor, standing, facts)
-    return ItemView(item=item, body=body, files=files, versions=versions, ballots=ballots if actor else [],
+    versions = [v for v in versions if access.decide(Egress.VERSION, version=v.version).allowed]
+    # Ballots (reasons, reason codes, range notes) are council metadata even on a published item (I6, I7).
+    ballots = (list(session.scalars(select(Ballot).where(Ballot.item_id == item.id).order_by(Ballot.id.desc())))
+               if ballot_history_visible(actor, access.standing) else [])
+    manage = actor is not None and access.standing is not None and policy.can_manage_item(
+        actor, access.standing, access.facts.item)
+    designation = access.designation
+    return ItemView(item=item, body=body, files=files, versions=versions, ballots=ballots,
                     can_manage=manage, designation=designation if item.state == ItemState.DESIGNATED else None,
-                    scope=facts.scope,
-                    handling=list(designation.handling) if designation and item.state == ItemState.DESIGNATED
-                    else [], file_range=file_range,
-                    partial_designation=designation if designation is not None and designation.file_ids else None)
+                    scope=access.scope, handling=access.handling(), file_range=access.file_range,
+                    partial_designation=designation if designation is not None and designation.file_ids else None,
+                    may_take_copy=access.decide(Egress.BODY).allowed,
+                    downloadable=frozenset(f.id for f in files if access.decide(Egress.FILE, file_id=f.id).allowed),
+                    viewable=frozenset(f.id for f in files))
 
 
 def list_items(session: Session, *, actor: Principal | None, council_id: int | None = None,
@@ -478,6 +505,16 @@ def _voters(session: Session, council_id: int) -> list[Membership]:
     return [m for m in _current_members(session, council_id) if m.role != CouncilRole.OBSERVER]
 
 
+def _voters_at_opening(session: Session, council_id: int) -> list[Membership]:
+    """The voter list fixed when a ballot opens: every participant in the council's information sharing —
+    a current member other than an observer who holds the pledge for the duty in force (C3, I4). A member who
+    has not pledged sees no proposal (I12), so cannot be asked to decide on one; once on the list, a voter
+    counts until they leave (a pledge that lapses mid-vote must be renewed to answer)."""
+    members = _voters(session, council_id)
+    where = gate.standings(session, council_id, [m.user_id for m in members])
+    return [m for m in members if where[m.user_id].pledge_current]
+
+
 def _open_ballot(session: Session, item: Item, council: Council, spec: rules.DesignationSpec | None, *,
                  kind: BallotKind, actor: Principal, now: datetime, reason: str = "", reason_code: str | None = None,
                  deadline: datetime | None = None, renews: Ballot | None = None,
@@ -498,7 +535,7 @@ def _open_ballot(session: Session, item: Item, council: Council, spec: rules.Des
             session.add(ScopeEntry(ballot_id=ballot.id, user_id=user_id, organization_id=None))
         for org_id in spec.organization_ids:
             session.add(ScopeEntry(ballot_id=ballot.id, user_id=None, organization_id=org_id))
-    voters = _voters(session, council.id)
+    voters = _voters_at_opening(session, council.id)
     for member in voters:
         # The proposer's own proposal counts as their acceptance.
         mine = member.user_id == actor.user_id
@@ -620,31 +657,50 @@ def _ballot_scope(session: Session, ballot: Ballot) -> policy.Scope | None:
                         organization_ids=frozenset(e.organization_id for e in entries if e.organization_id is not None))
 
 
-def get_ballot(session: Session, *, ballot_id: int, actor: Principal) -> BallotView:
-    """Return a proposal for a voter or a reader of the item (404 otherwise)."""
+def get_ballot(session: Session, *, ballot_id: int, actor: Principal, now: datetime | None = None) -> BallotView:
+    """Return a proposal for a voter, a reader of the item or a manager — with content access (404 otherwise)."""
     ballot = session.get(Ballot, ballot_id)
     if ballot is None:
         raise NotFound("proposal not found")
-    item = session.get(Item, ballot.item_id)
-    assert item is not None
-    standing = _standing(session, ballot.council_id, actor)
+    access = gate.ballot_access(session, actor, ballot)
+    if not access.decide().allowed:
+        error = NotFound("proposal not found")
+        if now is None:
+            raise error
+        refuse(session, error, AuditTag.INFO_READ_REFUSED, now=now, actor=actor, subject=f"ballot:{ballot.id}",
+               data={"why": "ballot"})
+    item = access.item.item
     votes = list(session.scalars(select(Vote).where(Vote.ballot_id == ballot.id).order_by(Vote.id)))
     mine = next((v for v in votes if v.user_id == actor.user_id), None)
-    facts = facts_of(session, item)
-    require_visible(standing is not None and policy.can_see_ballot(actor, standing, is_voter=mine is not None,
-                                                                   item=facts), "proposal")
-    assert standing is not None
     return BallotView(ballot=ballot, item_title=item.title, item_summary=item.summary, item_category=item.category,
                       votes=votes, scope=_ballot_scope(session, ballot), my_vote=mine,
-                      can_read_item=policy.can_read_item(actor, standing, facts))
+                      can_read_item=access.item.readable)
+
+
+def _seen(session: Session, actor: Principal, ballots: Sequence[Ballot]) -> list[Ballot]:
+    """Keep the ballots the gate lets ``actor`` see (content access in each council, C3, I4, I7)."""
+    by_council: dict[int, Standing | None] = {}
+    items = {i.id: i for i in session.scalars(select(Item).where(Item.id.in_({b.item_id for b in ballots})))} \
+        if ballots else {}
+    mine = set(session.scalars(select(Vote.ballot_id).where(Vote.user_id == actor.user_id,
+                                                            Vote.ballot_id.in_([b.id for b in ballots])))) \
+        if ballots else set()
+    result = []
+    for ballot in ballots:
+        if ballot.council_id not in by_council:
+            by_council[ballot.council_id] = gate.standing(session, ballot.council_id, actor.user_id)
+        access = gate.access_for(session, None, items[ballot.item_id]).for_actor(actor, by_council[ballot.council_id])
+        if decide_ballot(actor, BallotFacts(item=access.facts, is_voter=ballot.id in mine)).allowed:
+            result.append(ballot)
+    return result
 
 
 def my_open_ballots(session: Session, *, actor: Principal) -> list[Ballot]:
-    """Return the open ballots awaiting ``actor``'s answer."""
+    """Return the open ballots awaiting ``actor``'s answer that ``actor`` may see now."""
     stmt = (select(Ballot).join(Vote, Vote.ballot_id == Ballot.id)
             .where(Vote.user_id == actor.user_id, Vote.decision == VoteDecision.PENDING.value,
                    Ballot.state == BallotState.OPEN.value).order_by(Ballot.deadline))
-    return list(session.scalars(stmt))
+    return _seen(session, actor, list(session.scalars(stmt)))
 
 
 def list_ballots(session: Session, *, council_id: int, actor: Principal) -> list[Ballot]:
@@ -652,16 +708,8 @@ def list_ballots(session: Session, *, council_id: int, actor: Principal) -> list
     council = council_repo.council_by_id(session, council_id)
     if council is None:
         raise NotFound("council not found")
-    standing = standing_of(session, council, actor.user_id)
-    result = []
-    for ballot in session.scalars(select(Ballot).where(Ballot.council_id == council_id).order_by(Ballot.id.desc())):
-        item = session.get(Item, ballot.item_id)
-        assert item is not None
-        is_voter = session.scalar(select(Vote.id).where(Vote.ballot_id == ballot.id,
-                                                        Vote.user_id == actor.user_id)) is not None
-        if policy.can_see_ballot(actor, standing, is_voter=is_voter, item=facts_of(session, item)):
-            result.append(ballot)
-    return result
+    ballots = list(session.scalars(select(Ballot).where(Ballot.council_id == council_id).order_by(Ballot.id.desc())))
+    return _seen(session, actor, ballots)
 
 
 def vote(session: Session, *, ballot_id: int, actor: Principal, now: datetime, decision: str,
@@ -676,11 +724,13 @@ def vote(session: Session, *, ballot_id: int, actor: Principal, now: datetime, d
     subject = f"ballot:{ballot.id}"
     row = session.scalar(select(Vote).where(Vote.ballot_id == ballot.id, Vote.user_id == actor.user_id)
                          .with_for_update())
-    standing = _standing(session, ballot.council_id, actor)
-    if row is None or standing is None or not standing.is_member:
+    access = gate.ballot_access(session, actor, ballot)
+    if row is None or not access.decide().allowed:
+        # Not a voter, or a voter without content access (no pledge for the duty in force, no second factor,
+        # left the council): the proposal does not exist for them (C3, I4, I7).
         refuse(session, NotFound("proposal not found"), AuditTag.INFO_VOTE_REFUSED, now=now, actor=actor,
-               subject=subject, data={"why": "not a voter"})
-    if not policy.can_vote(actor, standing):
+               subject=subject, data={"why": "not a voter" if row is None else "no content access"})
+    if not access.may_vote():
         refuse(session, Forbidden("a vote needs a current membership, an operating council and a second factor"),
                AuditTag.INFO_VOTE_REFUSED, now=now, actor=actor, subject=subject, data={"why": "standing"})
     if ballot.state != BallotState.OPEN or now >= ballot.deadline:
@@ -841,7 +891,7 @@ def run_due_information(session: Session, *, now: datetime, deps: InformationDep
             else:
                 ballot.reminded_30 = True
             notices.designation_ending(session, item=item, ballot=ballot, days=days,
-                                       recipient_ids=_readers(session, item), now=now)
+                                       recipient_ids=_readers(session, item, file_ids=ballot.file_ids), now=now)
             _audit(session, AuditTag.INFO_DESIGNATION_REMIND, now=now, actor=None, subject=subject_of(item),
                    data={"ballot_id": ballot.id, "days": days})
             report.reminders += 1
@@ -857,23 +907,11 @@ def run_due_information(session: Session, *, now: datetime, deps: InformationDep
     return report
 
 
-def _readers(session: Session, item: Item) -> list[int]:
-    """Return the current members who may read ``item`` when signed in with a second factor."""
-    from banso.accounts import repository as accounts_repo
-    from banso.accounts import service as accounts
-    from banso.authz.principal import AuthMethod
-
-    result = []
-    facts = facts_of(session, item)
-    council = _council(session, item)
-    for member in _current_members(session, item.council_id):
-        user = accounts_repo.user_by_id(session, member.user_id)
-        if user is None or not user.is_active:
-            continue
-        who = accounts.principal_for(user, method=AuthMethod.SESSION, mfa=user.totp_enabled)
-        if policy.can_read_item(who, standing_of(session, council, member.user_id), facts):
-            result.append(member.user_id)
-    return result
+def _readers(session: Session, item: Item, *, file_ids: Sequence[int] = ()) -> list[int]:
+    """Return the current members a notice about ``item`` (or, with ``file_ids``, about those files under a
+    partial designation, which share one scope) may name — through the gate (I7, I12)."""
+    access = gate.access_for(session, None, item)
+    return gate.readers(session, access, file_id=min(file_ids) if file_ids else None)
 
 
 def managers_of(session: Session, council_id: int) -> list[int]:

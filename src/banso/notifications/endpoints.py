@@ -21,9 +21,10 @@ def list_notifications(
     before_id: int | None = Query(None, ge=1, le=service.ID_MAX),
 ) -> InboxRead:
     """List the caller's notifications, newest first, with the unread count."""
-    rows = service.inbox(db, user_id=principal.user_id, unread_only=unread_only, limit=limit, before_id=before_id)
+    rows = service.inbox(db, user_id=principal.user_id, unread_only=unread_only, limit=limit, before_id=before_id,
+                         actor=principal)
     return InboxRead(items=[NotificationRead.model_validate(n) for n in rows],
-                     unread_count=service.unread_count(db, user_id=principal.user_id))
+                     unread_count=service.unread_count(db, user_id=principal.user_id, actor=principal))
 
 
 @router.post("/read-all", response_model=MarkedRead)
@@ -39,6 +40,7 @@ def mark_read(
     principal: ApiUser, db: Db, ctx: Ctx, notification_id: int = Path(ge=1, le=service.ID_MAX)
 ) -> NotificationRead:
     """Mark one of the caller's notifications read; anyone else's answers 404."""
-    note = service.mark_read(db, user_id=principal.user_id, notification_id=notification_id, now=ctx.clock.now())
+    note = service.mark_read(db, user_id=principal.user_id, notification_id=notification_id, now=ctx.clock.now(),
+                             actor=principal)
     db.commit()
     return NotificationRead.model_validate(note)

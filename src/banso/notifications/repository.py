@@ -32,6 +32,11 @@ def list_for(
     return list(session.scalars(stmt.order_by(Notification.id.desc()).limit(limit)))
 
 
+def unread(session: Session, *, user_id: int) -> list[Notification]:
+    """Return a person's visible unread notifications (the gate then keeps those still knowable)."""
+    return list(session.scalars(_visible_to(user_id).where(Notification.read_at.is_(None))))
+
+
 def count_unread(session: Session, *, user_id: int) -> int:
     """Return how many visible notifications a person has not read."""
     stmt = (

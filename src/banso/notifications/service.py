@@ -36,6 +36,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from banso.accounts.models import User
+from banso.authz import gate
+from banso.authz.principal import Principal
 from banso.kit.errors import NotFound, ValidationFailed
 from banso.notifications import repository as repo
 from banso.notifications import rules
@@ -109,34 +111,61 @@ def notify(
 # The inbox (only ever the caller's own, visible notifications)
 
 
+def _knowable(session: Session, user_id: int, actor: Principal | None,
+              notes: Iterable[Notification]) -> list[Notification]:
+    """Keep the notices whose subject the reader may still be told about (I7, I12: the gate decides again at
+    every read, because access can end after a notice was written: leaving, a second-factor reset, a token
+    without council scope, a bylaws change awaiting a new pledge)."""
+    notes = list(notes)
+    if not notes:
+        return notes
+    who = actor if actor is not None else _as_recipient(session, user_id)
+    if who is None:
+        return []
+    allowed = gate.knowable_subjects(session, who, (n.subject for n in notes))
+    return [n for n in notes if n.subject in allowed]
+
+
+def _as_recipient(session: Session, user_id: int) -> Principal | None:
+    user = session.get(User, user_id)
+    return gate.recipient(user) if user is not None and user.is_active else None
+
+
 def inbox(
-    session: Session, *, user_id: int, unread_only: bool = False, limit: int = 50, before_id: int | None = None
+    session: Session, *, user_id: int, unread_only: bool = False, limit: int = 50, before_id: int | None = None,
+    actor: Principal | None = None,
 ) -> list[Notification]:
-    """Return a person's visible notifications, newest first (``before_id`` pages to older ones)."""
+    """Return a person's visible notifications, newest first (``before_id`` pages to older ones).
+
+    ``actor`` is the reader as authenticated now (token scopes, second factor); without it the person is judged
+    as signed in with their own second factor.
+    """
     if before_id is not None and not 0 < before_id <= ID_MAX:
         before_id = None
-    return repo.list_for(session, user_id=user_id, unread_only=unread_only,
+    rows = repo.list_for(session, user_id=user_id, unread_only=unread_only,
                          limit=max(1, min(limit, INBOX_MAX)), before_id=before_id)
+    return _knowable(session, user_id, actor, rows)
 
 
-def unread_count(session: Session, *, user_id: int) -> int:
-    """Return how many visible notifications a person has not read."""
-    return repo.count_unread(session, user_id=user_id)
+def unread_count(session: Session, *, user_id: int, actor: Principal | None = None) -> int:
+    """Return how many visible notifications a person has not read (the same gate as the inbox)."""
+    return len(_knowable(session, user_id, actor, repo.unread(session, user_id=user_id)))
 
 
-def get(session: Session, *, user_id: int, notification_id: int) -> Notification:
+def get(session: Session, *, user_id: int, notification_id: int, actor: Principal | None = None) -> Notification:
     """Return one of a person's visible notifications; anyone else's, or a hidden one, is 404 (I7)."""
     note = None
     if 0 < notification_id <= ID_MAX:
         note = repo.get_for(session, user_id=user_id, notification_id=notification_id)
-    if note is None:
+    if note is None or not _knowable(session, user_id, actor, [note]):
         raise NotFound("notification not found")
     return note
 
 
-def mark_read(session: Session, *, user_id: int, notification_id: int, now: datetime) -> Notification:
+def mark_read(session: Session, *, user_id: int, notification_id: int, now: datetime,
+              actor: Principal | None = None) -> Notification:
     """Mark one of a person's notifications read (again is harmless: the first time is kept)."""
-    note = get(session, user_id=user_id, notification_id=notification_id)
+    note = get(session, user_id=user_id, notification_id=notification_id, actor=actor)
     if note.read_at is None:
         note.read_at = now
         session.flush()
@@ -186,6 +215,11 @@ def send_pending_email(
     """
     run = MailRun()
     for note, user in repo.pending_email(session, max_attempts=rules.MAX_EMAIL_ATTEMPTS, limit=EMAIL_BATCH):
+        if not _knowable(session, user.id, gate.recipient(user), [note]):
+            # I7, I12: access ended after the notice was written; the e-mail is withheld for good.
+            note.email_attempts = rules.MAX_EMAIL_ATTEMPTS
+            note.email_error = "withheld: the recipient may no longer know of its subject"
+            continue
         message = rules.notification_email(letter=_letter(note), to=_recipient(user), sender=sender,
                                            base_url=base_url, now=now)
         try:
@@ -227,6 +261,12 @@ def send_daily_digest(
     by_user: dict[int, tuple[User, list[Notification]]] = {}
     for note, user in rows:
         by_user.setdefault(user.id, (user, []))[1].append(note)
+    for user_id, (user, notes) in list(by_user.items()):
+        kept = _knowable(session, user_id, gate.recipient(user), notes)  # I7, I12: decided again when sent
+        if kept:
+            by_user[user_id] = (user, kept)
+        else:
+            del by_user[user_id]
     already = repo.digest_sent_on(session, user_ids=list(by_user), day=day)
     for user_id, (user, notes) in by_user.items():
         if user_id in already:

@@ -30,7 +30,7 @@ def unread_for_nav(auth: Any) -> int:
     if principal is None or session is None:
         return 0  # anonymous, or an error page rendered after the request's session closed
     try:
-        return service.unread_count(session, user_id=principal.user_id)
+        return service.unread_count(session, user_id=principal.user_id, actor=principal)
     except SQLAlchemyError:  # a failed transaction must not turn every page into an error page
         log.warning("unread count for the nav failed", exc_info=True)
         return 0
@@ -50,13 +50,13 @@ def inbox_page(
 ) -> HTMLResponse:
     """Show the person's own notifications, newest first."""
     rows = service.inbox(db, user_id=principal.user_id, unread_only=bool(unread), limit=PAGE_SIZE + 1,
-                         before_id=before)
+                         before_id=before, actor=principal)
     return render(request, "notifications/inbox.html", {
         "items": rows[:PAGE_SIZE],
         "older": rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None,
         "before": before,
         "unread_only": bool(unread),
-        "unread_count": service.unread_count(db, user_id=principal.user_id),
+        "unread_count": service.unread_count(db, user_id=principal.user_id, actor=principal),
         "notice": done if done in ("all", "read") else None,
     })
 
@@ -72,7 +72,8 @@ def inbox_mark_all_read(principal: PageUser, ctx: Ctx, db: Db) -> RedirectRespon
 @router.post("/inbox/{notification_id}/read", dependencies=[Csrf])
 def inbox_mark_read(notification_id: int, principal: PageUser, ctx: Ctx, db: Db) -> RedirectResponse:
     """Mark one notification read; someone else's answers 404."""
-    service.mark_read(db, user_id=principal.user_id, notification_id=notification_id, now=ctx.clock.now())
+    service.mark_read(db, user_id=principal.user_id, notification_id=notification_id, now=ctx.clock.now(),
+                             actor=principal)
     db.commit()
     return RedirectResponse("/inbox?done=read", status_code=303)
 
@@ -80,6 +81,7 @@ def inbox_mark_read(notification_id: int, principal: PageUser, ctx: Ctx, db: Db)
 @router.post("/inbox/{notification_id}/open", dependencies=[Csrf])
 def inbox_open(notification_id: int, principal: PageUser, ctx: Ctx, db: Db) -> RedirectResponse:
     """Mark one notification read and go to what it is about (the target page checks access itself)."""
-    note = service.mark_read(db, user_id=principal.user_id, notification_id=notification_id, now=ctx.clock.now())
+    note = service.mark_read(db, user_id=principal.user_id, notification_id=notification_id, now=ctx.clock.now(),
+                             actor=principal)
     db.commit()
     return RedirectResponse(safe_next(note.link, "/inbox"), status_code=303)
