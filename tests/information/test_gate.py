@@ -170,3 +170,15 @@ def test_a_refused_read_by_a_signed_in_person_is_audited(
     with pytest.raises(NotFound):  # anonymous probes are refused without filling the log
         service.read_item(db, deps, item_id=item.id, actor=None, now=clock.now())
     assert db.scalars(select(AuditEntry).where(AuditEntry.tag == "information:read:refused")).all() == [entry]
+
+
+def test_audit_entries_name_no_file_of_non_public_content(
+        db: Session, deps: InformationDeps, cast: Cast, clock: FakeClock) -> None:
+    secret_name = "極秘_ZX7_設計図.csv"
+    item = service.create_item(
+        db, deps, council_id=cast.council.id, actor=cast.company.principal(), now=clock.now(), title=TITLE,
+        summary="概要", body="本文", matter="useful_information", category="sampling_data", provenance="participant",
+        files=[service.Upload(secret_name, "text/csv", "a,b\n1,2\n".encode())])
+    entries = db.scalars(select(AuditEntry).where(AuditEntry.subject == f"item:{item.id}")).all()
+    assert any(e.tag == "information:file:upload" for e in entries)
+    assert not any("ZX7" in str(e.data) for e in entries)

@@ -10,6 +10,7 @@ a refused download, a tampered ciphertext, a lying upload) are audited before ra
 from __future__ import annotations
 
 import hashlib
+from pathlib import PurePosixPath
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -214,7 +215,7 @@ def _check_uploads(session: Session, uploads: Sequence[Upload], *, now: datetime
             kind = sniff(upload.data, upload.filename, upload.content_type, max_bytes=max_bytes)
         except UploadRejected as exc:
             refuse(session, exc, AuditTag.INFO_UPLOAD_REJECTED, now=now, actor=actor, subject=subject,
-                   data={"filename": upload.filename[:255], "size": len(upload.data)})
+                   data={"extension": PurePosixPath(upload.filename).suffix.lower()[:16], "size": len(upload.data)})
         checked.append((upload, kind))
     return checked
 
@@ -233,8 +234,9 @@ def _store_files(session: Session, deps: InformationDeps, item: Item, version: i
         stored.append(row)
     session.flush()
     for row in stored:
+        # Ids and digests only: an auditor must not learn a designated file's name from the log (I12).
         _audit(session, AuditTag.INFO_FILE_UPLOAD, now=now, actor=actor, subject=subject_of(item),
-               data={"file_id": row.id, "filename": row.filename, "kind": row.kind, "size": row.size,
+               data={"file_id": row.id, "kind": row.kind, "size": row.size,
                      "sha256": row.sha256})
     return stored
 
