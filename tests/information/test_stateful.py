@@ -2,9 +2,11 @@
 
 A small independent model tracks what every item *should* be (council-shared, held, designated,
 public) and who should read it. After every step, for every item and every person (the four
-voters, an outsider, a member without a second factor, and an anonymous visitor), every read path
-— item page service, body download, file download, list, count, search, MISP/STIX export — must
-give exactly the model's answer. So no out-of-scope person reaches content through any path, and
+voters, an outsider, a member without a second factor, a member who never pledged, a member who
+left, and an anonymous visitor), every read path — item page service, body download, file download,
+list, count, search, MISP/STIX export — must give exactly the model's answer; every open proposal is
+seen (page, list, "my open ballots") by exactly the voters; and every inbox names only what its reader
+may know now (I12). So no out-of-scope person reaches content or its metadata through any path, and
 designations lapse by themselves when the clock passes their end.
 """
 
@@ -34,10 +36,11 @@ from banso.information.models import Ballot, Item, ItemFile
 from banso.kit.clock import FakeClock
 from banso.kit.errors import BansoError, Conflict, NotFound
 from banso.leak.pdf import make_sample_pdf
+from banso.notifications import service as notifications
 from tests.conftest import Factory, Person
 
 VOTERS = ("officer", "p0", "p1", "p2")  # officer = secretariat, p0 = chair, p1/p2 members
-VIEWERS = (*VOTERS, "outsider", "p1-no-2fa", "anonymous")
+VIEWERS = (*VOTERS, "outsider", "p1-no-2fa", "unpledged", "ex-member", "anonymous")
 PDF = make_sample_pdf("検証資料", ["第一段落", "第二段落"])
 
 
@@ -85,8 +88,16 @@ def test_no_out_of_scope_read_path_after_any_step(db: Session, factory: Factory,
     councils.consent(db, council_id=cast.council.id, actor=extra.principal(), now=clock.now(), decision="consent")
     councils.sign_pledge(db, council_id=cast.council.id, actor=extra.principal(), now=clock.now(),
                          bylaws_version=cast.council.bylaws_version)
+    unpledged, leaver = factory.person(), factory.person()
+    for person in (unpledged, leaver):
+        councils.invite(db, council_id=cast.council.id, actor=cast.officer.principal(), now=clock.now(),
+                        user_id=person.user.id, role="member", deadline=clock.now() + timedelta(days=7))
+        councils.consent(db, council_id=cast.council.id, actor=person.principal(), now=clock.now(), decision="consent")
+    councils.sign_pledge(db, council_id=cast.council.id, actor=leaver.principal(), now=clock.now(),
+                         bylaws_version=cast.council.bylaws_version)
+    councils.leave(db, council_id=cast.council.id, actor=leaver.principal(), now=clock.now())
     people: dict[str, Person] = {"officer": cast.officer, "p0": cast.researcher, "p1": cast.company, "p2": extra,
-                                 "outsider": cast.outsider}
+                                 "outsider": cast.outsider, "unpledged": unpledged, "ex-member": leaver}
     orgs = {name: people[name].user.organization_id for name in VOTERS}
     db.flush()
     start = clock.now()
@@ -328,6 +339,33 @@ def test_no_out_of_scope_read_path_after_any_step(db: Session, factory: Factory,
                     for path in (self._page, self._body, self._export, self._search):
                         assert path(item_id, who, now) == allowed, (path.__name__, viewer, m)
                     assert self._file(item_id, who, now) == (viewer in self.expected_file_readers(m)), (viewer, m)
+                if who is not None:
+                    self._ballots_agree(viewer, who)
+                    self._inbox_agrees(viewer, who)
+
+        def _ballots_agree(self, viewer: str, who: Principal) -> None:
+            """Every open proposal is seen by exactly its voters: pledged members with a second factor (C3, I4)."""
+            open_ids = {m.ballot.ballot_id for m in self.model.values() if m.ballot is not None}
+            mine = {b.id for b in service.my_open_ballots(db, actor=who)}
+            listed = {b.id for b in service.list_ballots(db, council_id=cast.council.id, actor=who)} & open_ids
+            pending = {m.ballot.ballot_id for m in self.model.values()
+                       if m.ballot is not None and m.ballot.votes.get(viewer) == "pending"}
+            assert mine == (pending if viewer in VOTERS else set()), (viewer, mine, pending)
+            assert listed == (open_ids if viewer in VOTERS else set()), (viewer, listed, open_ids)
+            for ballot_id in open_ids:
+                assert _reaches(lambda: service.get_ballot(db, ballot_id=ballot_id, actor=who)) == (viewer in VOTERS)
+
+        def _inbox_agrees(self, viewer: str, who: Principal) -> None:
+            """An inbox names an item only to its current readers, a proposal only to its voters (I7, I12)."""
+            for note in notifications.inbox(db, user_id=who.user_id, actor=who, limit=500):
+                kind, _, number = note.subject.partition(":")
+                if kind == "item":
+                    assert viewer in self.expected_readers(self.model[int(number)]), (viewer, note.title_ja)
+                elif kind == "ballot":
+                    assert viewer in VOTERS, (viewer, note.title_ja)
+                for item_id, m in self.model.items():
+                    if viewer not in VOTERS and m.state != "public":
+                        assert f"検証項目{item_id - self.first_id:03d}" not in note.title_ja, (viewer, note.title_ja)
 
         def _page(self, item_id: int, who: Principal | None, now: datetime) -> bool:
             return _reaches(lambda: service.read_item(db, deps, item_id=item_id, actor=who, now=now))
