@@ -91,7 +91,8 @@ def download_file(session: Session, deps: InformationDeps, *, item_id: int, file
         raise NotFound("file not found")  # I7: a designated file out of scope looks missing
     file_range = service.file_range_of(session, item)
     restricted = file_range is not None and row.id in file_range.file_ids
-    if item.state == ItemState.PUBLIC and not restricted:
+    earlier = row.version != item.current_version  # I13: an earlier version of a public item is council-only
+    if item.state == ItemState.PUBLIC and not restricted and not earlier:
         return Copy(row.filename, row.content_type, service.file_bytes(session, deps, item, row, actor=actor,
                                                                       now=now), None)
     assert actor is not None  # non-public content was readable, so someone is signed in
