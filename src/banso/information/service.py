@@ -455,7 +455,9 @@ def read_item(session: Session, deps: InformationDeps, *, item_id: int, actor: P
                 if policy.can_read_version(actor, standing, facts, current=v.version == item.current_version)]
     ballots = list(session.scalars(select(Ballot).where(Ballot.item_id == item.id).order_by(Ballot.id.desc())))
     manage = actor is not None and standing is not None and policy.can_manage_item(actor, standing, facts)
-    at_rest = not any(b.state == BallotState.OPEN for b in ballots)
+    # I13: nothing to offer while a vote is open or a result's prior notice runs
+    at_rest = not any(b.state == BallotState.OPEN for b in ballots) and (not item.is_result or now >= rules.notice_ends(
+        filed_at=item.created_at, notice_days=_notice_days(session, _council(session, item))))
     return ItemView(item=item, body=body, files=files, versions=versions, ballots=ballots if actor else [],
                     can_manage=manage, designation=designation if item.state == ItemState.DESIGNATED else None,
                     scope=facts.scope,
