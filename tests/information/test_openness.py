@@ -46,7 +46,7 @@ def _item(db: Session, deps: InformationDeps, cast: Cast, clock: FakeClock, *, p
                                  "provenance": "participant"}
     fields.update(changes)
     return service.create_item(db, deps, council_id=cast.council.id, actor=(provider or cast.company).principal(),
-                               now=clock.now(), **fields)  # type: ignore[arg-type]
+                               now=clock.now(), **fields)
 
 
 def _result(db: Session, deps: InformationDeps, cast: Cast, clock: FakeClock, **changes: object) -> Item:
