@@ -164,16 +164,7 @@ def reminder_due(*, now: datetime, ends_at: datetime, reminded_30: bool, reminde
 # ---------------------------------------------------------------------------------------------
 # Openness by agreement (I13)
 
-DEFAULT_NOTICE_DAYS = 30  # I13: prior notice before a result becomes public (bylaws setting)
-MAX_NOTICE_DAYS = 365
-
-
-def check_notice_days(days: int) -> int:
-    """Validate the bylaws' prior-notice window (I13): at least one day, at most a year."""
-    if not 1 <= days <= MAX_NOTICE_DAYS:
-        raise ValidationFailed(f"the prior-notice window must be 1–{MAX_NOTICE_DAYS} days",
-                               field="publication_notice_days")
-    return days
+DEFAULT_NOTICE_DAYS = 30  # I13: prior notice before a result becomes public (bylaws setting, 1..365 days)
 
 
 def notice_ends(*, filed_at: datetime, notice_days: int) -> datetime:
