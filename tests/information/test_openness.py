@@ -315,6 +315,17 @@ def test_provider_publish_now_cannot_cut_the_window_short(db: Session, deps: Inf
                                now=clock.now()).state == "public"
 
 
+def test_the_date_coming_first_withdraws_an_early_publication_vote(db: Session, deps: InformationDeps, cast: Cast,
+                                                                    clock: FakeClock) -> None:
+    result = _result(db, deps, cast, clock, publish_at=clock.now() + 45 * DAY)
+    clock.advance(days=30)  # the notice is over; the provider's own date is still 15 days away
+    ballot = service.propose_publication(db, item_id=result.id, actor=cast.officer.principal(), now=clock.now(),
+                                         reason="前倒し", deadline=clock.now() + 20 * DAY)
+    clock.advance(days=15)
+    assert service.run_due_information(db, now=clock.now()).published == 1
+    assert result.state == "public" and ballot.state == "withdrawn"
+
+
 # ---------------------------------------------------------------------------------------------
 # Earlier versions of a published result stay council-only
 

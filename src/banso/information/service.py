@@ -456,8 +456,7 @@ def read_item(session: Session, deps: InformationDeps, *, item_id: int, actor: P
     ballots = list(session.scalars(select(Ballot).where(Ballot.item_id == item.id).order_by(Ballot.id.desc())))
     manage = actor is not None and standing is not None and policy.can_manage_item(actor, standing, facts)
     # I13: nothing to offer while a vote is open or a result's prior notice runs
-    at_rest = not any(b.state == BallotState.OPEN for b in ballots) and (not item.is_result or now >= rules.notice_ends(
-        filed_at=item.created_at, notice_days=_notice_days(session, _council(session, item))))
+    at_rest = not any(b.state == BallotState.OPEN for b in ballots) and _notice_running(session, item, now) is None
     return ItemView(item=item, body=body, files=files, versions=versions, ballots=ballots if actor else [],
                     can_manage=manage, designation=designation if item.state == ItemState.DESIGNATED else None,
                     scope=facts.scope,
@@ -865,13 +864,20 @@ def _publishable(session: Session, item: Item, *, now: datetime) -> None:
     if session.scalar(select(Ballot.id).where(Ballot.item_id == item.id, Ballot.state == BallotState.OPEN.value)):
         raise Conflict("この項目の投票が進行中です。決定を待ってください / a vote on this item is open; "
                        "publication waits for the decision (I6)")
-    if item.is_result:
-        ends = rules.notice_ends(filed_at=item.created_at, notice_days=_notice_days(session, _council(session, item)))
-        if now < ends:
-            when = to_jst(ends).strftime("%Y-%m-%d %H:%M")
-            raise Conflict(f"研究成果は事前告知期間（{when} JST まで）が終わるまで公開できません（非公開要請のための期間）"
-                           f" / a result cannot be published before its prior-notice window ends ({when} JST), "
-                           "which leaves time for non-disclosure requests (I13)", field="publish_at")
+    ends = _notice_running(session, item, now)
+    if ends is not None:
+        when = to_jst(ends).strftime("%Y-%m-%d %H:%M")
+        raise Conflict(f"研究成果は事前告知期間（{when} JST まで）が終わるまで公開できません（非公開要請のための期間）"
+                       f" / a result cannot be published before its prior-notice window ends ({when} JST), "
+                       "which leaves time for non-disclosure requests (I13)", field="publish_at")
+
+
+def _notice_running(session: Session, item: Item, now: datetime) -> datetime | None:
+    """Return when a result's prior-notice window ends while it still runs, else None (I13)."""
+    if not item.is_result:
+        return None
+    ends = rules.notice_ends(filed_at=item.created_at, notice_days=_notice_days(session, _council(session, item)))
+    return ends if now < ends else None
 
 
 def publish_now(session: Session, *, item_id: int, actor: Principal, now: datetime,
