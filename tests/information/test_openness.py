@@ -21,7 +21,7 @@ from banso.authz.policies.councils import Standing
 from banso.councils import repository as council_repo
 from banso.councils import service as councils
 from banso.councils.models import BylawsVersion
-from banso.information import distribution, rules, service
+from banso.information import distribution, rules, search, service
 from banso.information.deps import InformationDeps
 from banso.information.models import Ballot, BallotState, Item, ItemFile, ItemState
 from banso.kit.clock import FakeClock
@@ -355,6 +355,9 @@ def test_earlier_version_of_a_public_result_is_council_only(db: Session, deps: I
             distribution.download_file(db, deps, item_id=result.id, file_id=old_file.id, actor=who, now=clock.now())
         assert distribution.download_file(db, deps, item_id=result.id, file_id=new_file.id, actor=who,
                                           now=clock.now()).distribution_id is None  # public: as stored
+    # nor is the earlier file's name found by search (the current one is)
+    assert [h.item.id for h in search.search_items(db, actor=None, query="改訂版.pdf")] == [result.id]
+    assert search.search_items(db, actor=None, query="初版.pdf") == []
     reads = audit_count(db, "information:item:read")
     member = cast.company.principal()
     earlier = service.read_item(db, deps, item_id=result.id, actor=member, now=clock.now(), version=1)
