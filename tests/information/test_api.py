@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from banso.councils import service as councils
+from banso.information import service
 from banso.information.endpoints import UPLOAD_BODY_BYTES
 from banso.information.models import Distribution, Item, ItemVersion
 from banso.kit.clock import FakeClock
@@ -156,9 +157,13 @@ def test_public_portal_serves_published_results_to_anonymous_callers(client: Tes
     result = _provide(client, h_res, item_form(cast, clock, title="成果報告", provenance="researcher_generated",
                                                category="research_result", is_result="true"),
                       [("files", ("成果.pdf", PDF, "application/pdf"))])
-    assert result.status_code == 201 and result.json()["state"] == "public"  # I1, I6: public by default
+    # I1, I6: public by default — after the prior-notice window (I13), not at once
+    assert result.status_code == 201 and result.json()["state"] == "scheduled"
     council_only = _provide(client, h_res, item_form(cast, clock))
     assert council_only.json()["state"] == "council"
+    clock.advance(days=30)
+    assert service.run_due_information(db, now=clock.now()).published == 1
+    db.commit()
     client.cookies.clear()
     listed = client.get(f"{API}/public/items")
     assert listed.status_code == 200
@@ -308,7 +313,8 @@ def test_renewal_export_publish_and_nondisclosure(client: TestClient, db: Sessio
     objected = client.post(f"{API}/ballots/{request.json()['id']}/vote", headers=h_res,
                            json={"decision": "object", "reason": "成果は公開すべき"})
     assert objected.json()["state"] == "rejected"
-    published = client.post(f"{API}/items/{rid}/publish", headers=h_res)
+    clock.advance(days=30)  # I13: not before the prior-notice window ends (the token is renewed too)
+    published = client.post(f"{API}/items/{rid}/publish", headers=bearer(db, cast.researcher, clock))
     assert published.status_code == 200 and published.json()["state"] == "public"
 
 

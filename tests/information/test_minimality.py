@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from banso.councils import service as councils
+from banso.councils.models import BylawsVersion
 from banso.information import minimality, service
 from banso.information.deps import InformationDeps
 from banso.information.models import Ballot, Item
@@ -63,6 +64,10 @@ def _request(db: Session, item: Item, cast: Cast, clock: FakeClock) -> Ballot:
 def known(db: Session, deps: InformationDeps, cast: Cast, clock: FakeClock) -> Cast:
     """Eight items: 1 council, 3 designated (365+renewal to 730, 60, 20 days), 1 rejected, 3 requested results."""
     t0 = clock.now()
+    # I13: these bylaws give 5 days' prior notice, so the results keep the dates they ask for
+    bylaws = db.scalar(select(BylawsVersion).where(BylawsVersion.council_id == cast.council.id))
+    assert bylaws is not None
+    bylaws.publication_notice_days = 5
     _item(db, deps, cast, clock)  # A: council-shared
     long = _designated(db, deps, cast, clock, 365)  # B, renewed to 730 days
     renewal = service.propose_renewal(db, item_id=long.id, actor=cast.company.principal(), now=t0,

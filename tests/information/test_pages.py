@@ -273,6 +273,8 @@ def test_public_portal_works_without_login(client: TestClient, db: Session, acti
                                  actor=active.company.principal(), now=clock.now(), title="協議会内の資料",
                                  summary="", body=BODY, matter="useful_information", category="sampling_data",
                                  provenance="participant")
+    clock.advance(days=30)  # I13: a result is public after its prior-notice window
+    service.run_due_information(db, now=clock.now())
     db.commit()
     portal = client.get("/public")
     assert portal.status_code == 200

@@ -124,6 +124,8 @@ def test_public_item_is_found_anonymously_and_council_items_are_not(db: Session,
     public = _item(db, deps, cast, clock, provider=cast.researcher, provenance="researcher_generated",
                    category="research_result", title="公開成果：海洋観測ブイ", body="ブイの設計図を公開する。")
     council = _item(db, deps, cast, clock, title="協議会限り：海洋観測ブイの改良", body="改良案。")
+    clock.advance(days=30)  # I13: the result is public once its prior-notice window ends
+    service.run_due_information(db, now=clock.now(), deps=deps)
     assert public.state == "public" and council.state == "council"
     assert _ids(search.search_items(db, actor=None, query="観測ブイ")) == [public.id]
     assert _ids(search.search_items(db, actor=None, query="設計図")) == [public.id]

@@ -72,9 +72,13 @@ class ModelItem:
     file_held: bool = False  # a partial designation of the file is being voted on
     file_scope: tuple[str, frozenset[str]] | None = None  # partial designation in force
     file_ends: datetime | None = None
+    publish_at: datetime | None = None  # results: the end of the prior-notice window (I13)
 
-    def rest_state(self) -> str:
-        return "public" if self.is_result else "council"
+    def rest_state(self, now: datetime) -> str:
+        if not self.is_result:
+            return "council"
+        assert self.publish_at is not None
+        return "public" if self.publish_at <= now else "scheduled"
 
 
 def test_no_out_of_scope_read_path_after_any_step(db: Session, factory: Factory, clock: FakeClock,
@@ -180,7 +184,8 @@ def test_no_out_of_scope_read_path_after_any_step(db: Session, factory: Factory,
             if not self.model:
                 self.first_id = item.id
             m = ModelItem(item_id=item.id, provider=provider, is_result=is_result, state="held" if spec
-                          else ("public" if is_result else "council"))
+                          else ("scheduled" if is_result else "council"),
+                          publish_at=now + timedelta(days=30) if is_result else None)  # I13: 30 days' notice
             self.model[item.id] = m
             if spec is not None:
                 self._open(m, "designation", scope, names, spec)
@@ -249,7 +254,7 @@ def test_no_out_of_scope_read_path_after_any_step(db: Session, factory: Factory,
             if m.ballot.partial:
                 m.file_held = False
             elif m.ballot.kind == "designation":
-                m.state = m.rest_state()
+                m.state = m.rest_state(self.clock.now())
             m.ballot = None
 
         @rule(days=st.integers(1, 200), hours=st.integers(0, 23))
@@ -264,8 +269,10 @@ def test_no_out_of_scope_read_path_after_any_step(db: Session, factory: Factory,
                 if m.ballot is not None and now >= m.ballot.deadline:
                     self._reject(m)  # a missing answer at the deadline rejects (I4)
                 if m.state == "designated" and m.ends_at is not None and m.ends_at <= now:
-                    m.state, m.scope, m.ends_at = m.rest_state(), None, None  # lapse (I5)
+                    m.state, m.scope, m.ends_at = m.rest_state(now), None, None  # lapse (I5)
                     m.ballot = None
+                if m.state == "scheduled" and m.ballot is None and m.rest_state(now) == "public":
+                    m.state = "public"  # the notice ended with no request open (I6, I13)
                 if m.file_scope is not None and m.file_ends is not None and m.file_ends <= now:
                     m.file_scope, m.file_ends = None, None  # the file follows the item again
                     m.ballot = None

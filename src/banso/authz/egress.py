@@ -86,7 +86,10 @@ def _handling_for(facts: ItemFacts, file_id: int | None) -> tuple[str, ...]:
 
 def decide(actor: Principal | None, facts: ItemFacts, egress: Egress, *, file_id: int | None = None,
            version: int | None = None) -> Decision:
-    """Decide whether ``actor`` may take ``egress`` for one item (I2–I8, I12, I13)."""
+    """Decide whether ``actor`` may take ``egress`` for one item (I2–I8, I12, I13).
+
+    ``version`` is the version asked for (``VERSION``) or the version the file belongs to (``FILE``, ``VIEW``).
+    """
     item = facts.item
     readable = policy.can_read_item(actor, facts.standing, item)
     if not readable:
@@ -99,8 +102,11 @@ def decide(actor: Principal | None, facts: ItemFacts, egress: Egress, *, file_id
     if egress in (Egress.FILE, Egress.VIEW):
         if file_id is None or not policy.can_read_file(actor, facts.standing, item, file_id, facts.file_range):
             return NOT_FOUND  # a designated file out of scope looks missing (I7)
+        earlier = version is not None and version != facts.current_version
+        if earlier and not policy.can_read_version(actor, facts.standing, item, current=False):
+            return NOT_FOUND  # a file of an earlier version of a public item is council-only (I13)
         restricted = facts.file_range is not None and file_id in facts.file_range.file_ids
-        public = public and not restricted
+        public = public and not restricted and not earlier
     if egress == Egress.VIEW:
         # View-only means viewable (I12): whoever may read the file may view it, watermarked per viewer.
         return Decision(allowed=True, known=True, copy=not public, audited=not public)
@@ -115,13 +121,10 @@ def decide(actor: Principal | None, facts: ItemFacts, egress: Egress, *, file_id
 
 def _version(actor: Principal | None, facts: ItemFacts, version: int | None) -> Decision:
     """An earlier version of a published result stays council-only (I13); the current one follows the item."""
-    item = facts.item
-    if version is None or version == facts.current_version or item.state != ItemState.PUBLIC:
-        return Decision(allowed=True, known=True, audited=item.state != ItemState.PUBLIC)
-    council_only = policy.ItemFacts(state=ItemState.COUNCIL.value, provider_id=item.provider_id, scope=None)
-    if policy.can_read_item(actor, facts.standing, council_only):
-        return Decision(allowed=True, known=True, audited=True)
-    return Decision(allowed=False, known=False, reason="earlier_version")
+    current = version is None or version == facts.current_version
+    if not policy.can_read_version(actor, facts.standing, facts.item, current=current):
+        return Decision(allowed=False, known=False, reason="earlier_version")
+    return Decision(allowed=True, known=True, audited=facts.item.state != ItemState.PUBLIC or not current)
 
 
 @dataclass(frozen=True)

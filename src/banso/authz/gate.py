@@ -28,7 +28,16 @@ from banso.authz.policies import information as policy
 from banso.authz.policies.councils import Standing
 from banso.authz.principal import AuthMethod, Principal
 from banso.councils.models import Consent, ConsentDecision, Council, Membership, Pledge
-from banso.information.models import Ballot, BallotKind, BallotState, Item, ItemState, ScopeEntry, ScopeKind, Vote
+from banso.information.models import (
+    Ballot,
+    BallotKind,
+    BallotState,
+    Item,
+    ItemState,
+    ScopeEntry,
+    ScopeKind,
+    Vote,
+)
 
 # ---------------------------------------------------------------------------------------------
 # Standing: what one person is to one council

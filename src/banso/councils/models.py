@@ -143,6 +143,8 @@ class BylawsVersion(Base):
     text: Mapped[str] = mapped_column(Text)
     designation_max_years: Mapped[int] = mapped_column(Integer)  # I3 default 5
     nondisclosure_decision_days: Mapped[int] = mapped_column(Integer)  # I6 default 30
+    # I13: prior notice before a result becomes public, for non-disclosure requests (default 30)
+    publication_notice_days: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
     changes_duty: Mapped[bool] = mapped_column(Boolean, default=False)
     duty_version: Mapped[int] = mapped_column(Integer)
     summary: Mapped[str] = mapped_column(String(500))

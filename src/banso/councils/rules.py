@@ -166,8 +166,10 @@ def check_pledge_version(*, offered_version: int, current_version: int) -> None:
         )
 
 
-def check_parameters(*, designation_max_years: int, nondisclosure_days: int) -> None:
-    """Refuse bylaws parameters outside sensible bounds (I3: no indefinite designation)."""
+def check_parameters(*, designation_max_years: int, nondisclosure_days: int, publication_notice_days: int = 30) -> None:
+    """Refuse bylaws parameters outside sensible bounds (I3: no indefinite designation; I13: some notice)."""
+    if not 1 <= publication_notice_days <= 365:
+        raise ValidationFailed("prior notice before publication must be 1..365 days", field="publication_notice_days")
     if not 1 <= designation_max_years <= 5:
         raise ValidationFailed("designation maximum period must be 1..5 years", field="designation_max_years")
     if not 1 <= nondisclosure_days <= 180:

@@ -134,6 +134,7 @@ class BylawsRead(_Out):
     text: str
     designation_max_years: int
     nondisclosure_decision_days: int
+    publication_notice_days: int
     changes_duty: bool
     duty_version: int
     summary: str
@@ -149,6 +150,7 @@ class BylawsAmend(_In):
     changes_duty: bool
     designation_max_years: int | None = None
     nondisclosure_days: int | None = None
+    publication_notice_days: int | None = None  # I13: prior notice before a result is public
 
 
 class BylawsDiff(BaseModel):

@@ -91,7 +91,7 @@ def seed_information(session: Session, deps: InformationDeps, *, now: datetime) 
         "2019年台風第19号の事例で検証し、既存手法に比べて推定精度（F値）が0.08向上した。",
     ])
     service.create_item(
-        session, deps, council_id=cid, actor=watanabe, now=now - timedelta(days=20),
+        session, deps, council_id=cid, actor=watanabe, now=t0,  # I13: published after 30 days' prior notice
         title="高頻度SAR観測による洪水域推定手法（論文）",
         summary="研究者自らが生み出した成果。公開を基本とし、協議会での共有を経て公開した。",
         body="査読付き論文として投稿済み。データ及びコードは論文の公開と同時に公開する。",
@@ -99,7 +99,7 @@ def seed_information(session: Session, deps: InformationDeps, *, now: datetime) 
         files=[service.Upload("洪水域推定手法.pdf", "application/pdf", paper)])
 
     service.create_item(
-        session, deps, council_id=cid, actor=watanabe, now=now - timedelta(days=3),
+        session, deps, council_id=cid, actor=watanabe, now=now - timedelta(days=19),  # notice ends in 11 days
         title="衛星間光通信の捕捉追尾試験結果（速報）", summary="公開予定の研究成果（2週間後に公開）。",
         body="捕捉時間 2.1 秒、追尾誤差 3 μrad。", matter="rd_content_and_results", category="research_result",
         provenance="researcher_generated", publish_at=now + timedelta(days=11))
@@ -107,5 +107,6 @@ def seed_information(session: Session, deps: InformationDeps, *, now: datetime) 
     event = resources.files("banso.demo").joinpath("data/misp_event_amber.json").read_bytes()
     interchange.import_interchange(session, deps, council_id=cid, actor=takahashi, now=now - timedelta(days=1),
                                    data=event, filename="misp_event_amber.json")
+    service.run_due_information(session, now=now, deps=deps)  # the paper's notice has ended: it is public
     session.flush()
     return 6

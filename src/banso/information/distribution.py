@@ -27,9 +27,9 @@ from banso.authz.egress import Egress
 from banso.authz.principal import Principal
 from banso.information import service
 from banso.information.deps import InformationDeps
-from banso.information.models import Ballot, Distribution, Item, ItemFile, ItemState
+from banso.information.models import Distribution, Item, ItemFile
 from banso.kit.clock import to_jst
-from banso.kit.errors import Forbidden, NotFound
+from banso.kit.errors import NotFound
 from banso.leak import attribute as leak_attribute
 from banso.leak.image import stamp_image
 from banso.leak.office import stamp_office
@@ -86,7 +86,7 @@ def download_file(session: Session, deps: InformationDeps, *, item_id: int, file
     row = session.get(ItemFile, file_id)
     if row is None or row.item_id != item.id:
         raise NotFound("file not found")
-    decision = service.require(session, access, Egress.FILE, now=now, file_id=row.id)
+    decision = service.require(session, access, Egress.FILE, now=now, file_id=row.id, version=row.version)
     data = service.file_bytes(session, deps, item, row, actor=actor, now=now)
     if not decision.copy:
         return Copy(row.filename, row.content_type, data, None)

@@ -41,6 +41,7 @@ from banso.information.schemas import (
     MinimalityRead,
     NondisclosureIn,
     PlatformMinimality,
+    PublicationIn,
     PublicFileRead,
     PublicItemDetail,
     PublicItemRead,
@@ -311,11 +312,21 @@ def request_nondisclosure(item_id: int, body: NondisclosureIn, principal: ApiUse
 
 
 @router.post("/items/{item_id}/publish", response_model=ItemRead)
-def publish_now(item_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> ItemRead:
-    """Publish a result now (provider or secretariat; not while a vote is open)."""
+def publish_now(item_id: int, principal: ApiUser, db: Db, ctx: Ctx, deps: InfoDeps) -> ItemRead:
+    """Publish your own item now (the provider only; a result not before its prior notice ends, I13)."""
     with _unit(db):
-        item = service.publish_now(db, item_id=item_id, actor=principal, now=ctx.clock.now())
+        item = service.publish_now(db, item_id=item_id, actor=principal, now=ctx.clock.now(), deps=deps)
     return ItemRead.model_validate(item)
+
+
+@router.post("/items/{item_id}/publication", response_model=BallotRead, status_code=status.HTTP_201_CREATED)
+def propose_publication(item_id: int, body: PublicationIn, principal: ApiUser, db: Db, ctx: Ctx,
+                        deps: InfoDeps) -> BallotRead:
+    """Propose publishing another's item early (chair or secretariat): unanimous, the provider included (I13)."""
+    with _unit(db):
+        ballot = service.propose_publication(db, item_id=item_id, actor=principal, now=ctx.clock.now(),
+                                             reason=body.reason, deadline=body.deadline, deps=deps)
+    return BallotRead.model_validate(ballot)
 
 
 @router.get("/items/{item_id}/export", response_model=dict[str, Any])

@@ -67,6 +67,7 @@ class BallotKind(StrEnum):
     DESIGNATION = "designation"
     RENEWAL = "renewal"
     NONDISCLOSURE = "nondisclosure"
+    PUBLICATION = "publication"  # early publication proposed by the chair/secretariat (I13)
 
 
 class BallotState(StrEnum):

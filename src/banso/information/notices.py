@@ -90,3 +90,21 @@ def designation_lapsed(session: Session, *, item: Item, ballot: Ballot, now: dat
           title_ja=f"指定期間が終了し「{item.title}」は{where_ja}", title_en=f"The designation ended: “{item.title}” {where_en}",
           body_ja="指定期間の満了により自動的に解除されました。", body_en="The period ended; the designation lapsed by itself.",
           link=f"/information/items/{item.id}", subject=f"item:{item.id}", now=now)
+
+
+# Openness by agreement (I13): an early-publication vote is a ballot like the others.
+_KIND_JA[BallotKind.PUBLICATION] = "早期公開提案"
+_KIND_EN[BallotKind.PUBLICATION] = "early publication proposal"
+
+
+def publication_scheduled(session: Session, *, item: Item, recipient_ids: Iterable[int], now: datetime) -> None:
+    """Give the council's readers prior notice of a result's publication (I13), so that a
+    non-disclosure request (I6) can be filed before it becomes public."""
+    assert item.publish_at is not None
+    when = _when(item.publish_at)
+    _send(session, recipient_ids, kind="information.publication_scheduled",
+          title_ja=f"研究成果「{item.title}」は {when} に公開されます（事前告知）",
+          title_en=f"Prior notice: the result “{item.title}” becomes public on {when} JST",
+          body_ja="公開までの間に、所管省庁は非公開要請を行うことができます。要請は全員一致で成立します。",
+          body_en="Until then a ministry may file a non-disclosure request; it takes effect only if everyone accepts.",
+          link=f"/information/items/{item.id}", subject=f"item:{item.id}", now=now)

@@ -12,6 +12,7 @@ from banso.information.models import (
     BallotState,
     Category,
     Handling,
+    ItemState,
     Provenance,
     ReasonCode,
     ScopeKind,
@@ -158,3 +159,61 @@ def reminder_due(*, now: datetime, ends_at: datetime, reminded_30: bool, reminde
     if left <= timedelta(days=30) and not reminded_30 and left > timedelta(days=7):
         return 30
     return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Openness by agreement (I13)
+
+DEFAULT_NOTICE_DAYS = 30  # I13: prior notice before a result becomes public (bylaws setting, 1..365 days)
+
+
+def notice_ends(*, filed_at: datetime, notice_days: int) -> datetime:
+    """Return when the prior-notice window of a result filed at ``filed_at`` ends (I13)."""
+    return filed_at + timedelta(days=notice_days)
+
+
+def publication_date(*, now: datetime, given: datetime | None, notice_days: int) -> datetime:
+    """Return when a result filed now becomes public: the given date, never before the notice ends (I13).
+
+    A result filed without a date, or with one inside the window, is scheduled at the window's end,
+    so every result can meet a non-disclosure request (I6) before anyone outside the council sees it.
+    """
+    earliest = notice_ends(filed_at=now, notice_days=notice_days)
+    return earliest if given is None or given < earliest else given
+
+
+def resting_state(*, is_result: bool, publish_at: datetime | None, now: datetime) -> ItemState:
+    """Where an item rests when no designation or request holds it (I2, I6, I13).
+
+    Results are public once their publication date has passed and scheduled (council-shared)
+    before; everything else is council-shared.
+    """
+    if not is_result:
+        return ItemState.COUNCIL
+    if publish_at is not None and publish_at > now:
+        return ItemState.SCHEDULED
+    return ItemState.PUBLIC
+
+
+def check_publication_proposal(*, now: datetime, reason: str, deadline: datetime | None) -> tuple[str, datetime]:
+    """Validate a proposal to publish an item early (I13) and return its reason and voting deadline."""
+    if not reason.strip():
+        raise ValidationFailed("早期公開の提案には理由が必要です / an early-publication proposal needs a reason",
+                               field="reason")
+    vote_deadline = deadline or now + timedelta(days=DEFAULT_VOTE_DAYS)
+    if vote_deadline.tzinfo is None:
+        raise ValidationFailed("deadline needs a time zone", field="deadline")
+    if not now + MIN_VOTE_WINDOW <= vote_deadline <= now + MAX_VOTE_WINDOW:
+        raise ValidationFailed("the voting deadline must be between 1 hour and 90 days ahead", field="deadline")
+    return reason.strip(), vote_deadline
+
+
+def with_provider_consent(outcome: BallotState, provider_decision: str | None) -> BallotState:
+    """I13: an early publication needs the provider's own acceptance, not only everyone else's.
+
+    ``provider_decision`` is the provider's answer, or None when they no longer take part (left
+    the council): then nobody can consent for them and the proposal is rejected.
+    """
+    if provider_decision is None or provider_decision == VoteDecision.OBJECT:
+        return BallotState.REJECTED
+    return outcome  # the provider is a live voter, so unanimity already includes their acceptance

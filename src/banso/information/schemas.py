@@ -148,6 +148,13 @@ class RenewalIn(_In):
     deadline: datetime | None = None
 
 
+class PublicationIn(_In):
+    """A proposal to publish another's item early (I13): decided unanimously, the provider included."""
+
+    reason: str = Field(min_length=1, max_length=5000)
+    deadline: datetime | None = None
+
+
 class NondisclosureIn(_In):
     """A government non-disclosure request (非公開要請, I6)."""
 

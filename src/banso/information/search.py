@@ -103,8 +103,10 @@ def refresh(session: Session, deps: InformationDeps | None, item: Item, *, now: 
             pass  # already audited by the service; index what can be read rather than block the change
     file_range = service.file_range_of(session, item)
     hidden = file_range.file_ids if file_range is not None else frozenset()
-    rows = session.execute(select(ItemFile.id, ItemFile.filename).where(ItemFile.item_id == item.id)
-                           .order_by(ItemFile.id)).all()
+    stmt = select(ItemFile.id, ItemFile.filename).where(ItemFile.item_id == item.id)
+    if item.state == ItemState.PUBLIC:  # I13: an earlier version of a public item stays council-only
+        stmt = stmt.where(ItemFile.version == item.current_version)
+    rows = session.execute(stmt.order_by(ItemFile.id)).all()
     # Names of files under a partial designation stay out: the item is found by people outside its scope.
     parts.extend(dict.fromkeys(name for file_id, name in rows if file_id not in hidden))
     doc = _document(parts)

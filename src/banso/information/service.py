@@ -10,10 +10,10 @@ a refused download, a tampered ciphertext, a lying upload) are audited before ra
 from __future__ import annotations
 
 import hashlib
-from pathlib import PurePosixPath
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import PurePosixPath
 from typing import Any, NoReturn
 
 from sqlalchemy import func, select
@@ -47,7 +47,9 @@ from banso.information.models import (
     VoteDecision,
 )
 from banso.information.uploads import UploadRejected, safe_filename, sniff
+from banso.kit.clock import to_jst
 from banso.kit.errors import BansoError, Conflict, Forbidden, NotFound, ValidationFailed
+from banso.programme.models import Project, ProposalMember
 
 # Audit plumbing lives in banso.audit.service (record_for, refuse, was_audited).
 _audit = audit.record_for
@@ -124,8 +126,9 @@ def require(session: Session, access: ItemAccess, way: Egress, *, now: datetime,
 def may_read_file(session: Session, item: Item, file_id: int, actor: Principal | None,
                   standing: Standing | None) -> bool:
     """Return True when ``actor`` may read this file of ``item`` (the item itself already readable)."""
+    row = session.get(ItemFile, file_id)
     access = gate.access_for(session, None, item).for_actor(actor, standing)
-    return access.decide(Egress.VIEW, file_id=file_id).allowed
+    return access.decide(Egress.VIEW, file_id=file_id, version=row.version if row is not None else None).allowed
 
 
 def readable(session: Session, item_id: int, actor: Principal | None,
@@ -170,6 +173,37 @@ def _nondisclosure_days(session: Session, council: Council) -> int:
     return bylaws.nondisclosure_decision_days if bylaws else 30
 
 
+def _notice_days(session: Session, council: Council) -> int:
+    bylaws = council_repo.bylaws(session, council.id, council.bylaws_version)
+    return bylaws.publication_notice_days if bylaws else rules.DEFAULT_NOTICE_DAYS
+
+
+def project_researchers(session: Session, council: Council) -> frozenset[int]:
+    """Return the researchers of the project linked to ``council`` (C1, I1).
+
+    The council's required founders are the project's researchers (C1); a K Program project
+    linked to the council adds its lead and its team (研究体制) as recorded in the proposal.
+    """
+    team = session.scalars(select(ProposalMember.user_id)
+                           .join(Project, Project.proposal_id == ProposalMember.proposal_id)
+                           .where(Project.council_id == council.id, ProposalMember.user_id.is_not(None))).all()
+    leads = session.scalars(select(Project.lead_id).where(Project.council_id == council.id)).all()
+    return frozenset(council.required_person_ids or ()) | {u for u in team if u is not None} | set(leads)
+
+
+def _check_provenance(session: Session, council: Council, provenance: Provenance, *, actor: Principal,
+                      now: datetime) -> None:
+    # I13: a self-declared "researcher-generated" would make anyone's item public by default.
+    if provenance != Provenance.RESEARCHER_GENERATED or policy.may_declare_researcher_generated(
+            actor, researcher_ids=project_researchers(session, council)):
+        return
+    refuse(session, Forbidden(
+        "研究者自らが生み出した成果として登録できるのは、協議会に紐づくプロジェクトの研究者のみです"
+        " / Only the researchers of the council's project may file an item as researcher-generated (I13)",
+        field="provenance"), AuditTag.INFO_PROVENANCE_REFUSED, now=now, actor=actor,
+        subject=f"council:{council.id}", data={"provenance": provenance.value})
+
+
 # ---------------------------------------------------------------------------------------------
 # Items and versions
 
@@ -199,12 +233,9 @@ class DesignationInput:
 
 
 def _default_state(item: Item, now: datetime) -> ItemState:
-    """Where an item rests when no designation or request holds it (I2, I6)."""
-    if item.is_result or item.provenance == Provenance.RESEARCHER_GENERATED:
-        if item.publish_at is not None and item.publish_at > now:
-            return ItemState.SCHEDULED
-        return ItemState.PUBLIC
-    return ItemState.COUNCIL
+    """Where an item rests when no designation or request holds it (I2, I6, I13)."""
+    return rules.resting_state(is_result=rules.default_state_is_public(Provenance(item.provenance), item.is_result),
+                               publish_at=item.publish_at, now=now)
 
 
 def _check_uploads(session: Session, uploads: Sequence[Upload], *, now: datetime, actor: Principal,
@@ -266,7 +297,11 @@ def create_item(
     public: bool = False,
 ) -> Item:
     """Provide an item to a council (I1). With ``designation`` the item is *held* — only the provider
-    and the secretariat have it — while the participants vote on the proposal (I3, I4)."""
+    and the secretariat have it — while the participants vote on the proposal (I3, I4).
+
+    A result is announced to the council's readers and becomes public no sooner than the end of
+    the bylaws' prior-notice window, whatever ``publish_at`` or ``public`` say (I13).
+    """
     council, _ = _council_for_contribution(session, council_id, actor)
     cat, prov = rules.check_item_fields(title=title, summary=summary, category=category, provenance=provenance)
     rules.parse_enum(Matter, matter, "matter")
@@ -274,6 +309,10 @@ def create_item(
         raise ValidationFailed("body must be at most 1,000,000 characters", field="body")
     if publish_at is not None and publish_at.tzinfo is None:
         raise ValidationFailed("publish_at needs a time zone", field="publish_at")
+    _check_provenance(session, council, prov, actor=actor, now=now)
+    result = rules.default_state_is_public(prov, is_result)
+    if result:
+        publish_at = rules.publication_date(now=now, given=publish_at, notice_days=_notice_days(session, council))
     spec = None
     if designation is not None:
         spec = _designation_spec(session, council, designation, now=now, period_from=None, actor=actor)
@@ -282,7 +321,7 @@ def create_item(
     data_key = crypto.new_data_key()
     item = Item(
         council_id=council.id, title=title.strip(), summary=summary.strip(), matter=matter, category=cat.value,
-        provenance=prov.value, is_result=is_result or prov == Provenance.RESEARCHER_GENERATED,
+        provenance=prov.value, is_result=result,
         state=ItemState.COUNCIL.value, provider_id=actor.user_id, provider_org_id=actor.organization_id,
         current_version=1, wrapped_key=deps.keys.wrap(council.id, data_key), current_designation_id=None,
         publish_at=publish_at, published_at=None, tlp_labels=list(tlp_labels), indicators=[dict(i) for i in indicators], source_format=source_format,
@@ -297,14 +336,20 @@ def create_item(
     if spec is not None:
         state = ItemState.HELD
     else:
-        # The provider may publish what they provide (TLP:CLEAR imports, public documents).
-        state = ItemState.PUBLIC if public else _default_state(item, now)
+        # The provider may publish what they provide (TLP:CLEAR imports, public documents);
+        # a result still waits for its prior-notice window (I13).
+        state = ItemState.PUBLIC if public and not result else _default_state(item, now)
     item.state = state.value
     if state == ItemState.PUBLIC:
         item.published_at = now
     _audit(session, AuditTag.INFO_ITEM_CREATE, now=now, actor=actor, subject=subject_of(item),
            data={"council_id": council.id, "category": item.category, "provenance": item.provenance,
-                 "is_result": item.is_result, "state": item.state, "files": len(checked), "origin": origin})
+                 "is_result": item.is_result, "state": item.state, "files": len(checked), "origin": origin,
+                 "publish_at": item.publish_at.isoformat() if item.publish_at else None})
+    if result:
+        from banso.information import notices
+
+        notices.publication_scheduled(session, item=item, recipient_ids=_readers(session, item), now=now)
     if spec is not None:
         _open_ballot(session, item, council, spec, kind=BallotKind.DESIGNATION, actor=actor, now=now, deps=deps)
     _index(session, deps, item, now)
@@ -403,6 +448,8 @@ class ItemView:
     may_take_copy: bool = True  # body.txt and exports (I3 handling, I12)
     downloadable: frozenset[int] = frozenset()  # files this person may download
     viewable: frozenset[int] = frozenset()  # files this person may view in the browser (watermarked)
+    can_publish: bool = False  # the provider may publish it now (I13)
+    can_propose_publication: bool = False  # the chair/secretariat may propose early publication (I13)
 
 
 def read_item(session: Session, deps: InformationDeps, *, item_id: int, actor: Principal | None, now: datetime,
@@ -418,23 +465,38 @@ def read_item(session: Session, deps: InformationDeps, *, item_id: int, actor: P
                data={"version": version or item.current_version, "state": item.state})
     all_files = list(session.scalars(select(ItemFile).where(ItemFile.item_id == item.id)
                                      .order_by(ItemFile.version.desc(), ItemFile.id)))
-    files = [f for f in all_files if access.decide(Egress.VIEW, file_id=f.id).allowed]
+    files = [f for f in all_files if access.decide(Egress.VIEW, file_id=f.id, version=f.version).allowed]
     versions = list(session.scalars(select(ItemVersion).where(ItemVersion.item_id == item.id)
                                     .order_by(ItemVersion.version.desc())))
     versions = [v for v in versions if access.decide(Egress.VERSION, version=v.version).allowed]
+    all_ballots = list(session.scalars(select(Ballot).where(Ballot.item_id == item.id).order_by(Ballot.id.desc())))
     # Ballots (reasons, reason codes, range notes) are council metadata even on a published item (I6, I7).
-    ballots = (list(session.scalars(select(Ballot).where(Ballot.item_id == item.id).order_by(Ballot.id.desc())))
-               if ballot_history_visible(actor, access.standing) else [])
-    manage = actor is not None and access.standing is not None and policy.can_manage_item(
-        actor, access.standing, access.facts.item)
+    ballots = all_ballots if ballot_history_visible(actor, access.standing) else []
+    standing, facts = access.standing, access.facts.item
+    manage = actor is not None and standing is not None and policy.can_manage_item(actor, standing, facts)
+    # I13: nothing to offer while a vote is open or a result's prior notice runs
+    at_rest = (not any(b.state == BallotState.OPEN for b in all_ballots)
+               and _notice_running(session, item, now) is None)
     designation = access.designation
     return ItemView(item=item, body=body, files=files, versions=versions, ballots=ballots,
                     can_manage=manage, designation=designation if item.state == ItemState.DESIGNATED else None,
                     scope=access.scope, handling=access.handling(), file_range=access.file_range,
                     partial_designation=designation if designation is not None and designation.file_ids else None,
                     may_take_copy=access.decide(Egress.BODY).allowed,
-                    downloadable=frozenset(f.id for f in files if access.decide(Egress.FILE, file_id=f.id).allowed),
-                    viewable=frozenset(f.id for f in files))
+                    downloadable=frozenset(f.id for f in files
+                                           if access.decide(Egress.FILE, file_id=f.id, version=f.version).allowed),
+                    viewable=frozenset(f.id for f in files),
+                    **_publication_flags(actor, standing, facts, at_rest=at_rest))
+
+
+def _publication_flags(actor: Principal | None, standing: Standing | None, facts: policy.ItemFacts, *,
+                       at_rest: bool) -> dict[str, bool]:
+    """Return whether the page offers "publish now" or "propose early publication" (I13)."""
+    if actor is None or standing is None or not at_rest or facts.state not in (ItemState.COUNCIL,
+                                                                              ItemState.SCHEDULED):
+        return {"can_publish": False, "can_propose_publication": False}
+    return {"can_publish": policy.can_publish_early(actor, standing, facts),
+            "can_propose_publication": policy.can_propose_publication(actor, standing, facts)}
 
 
 def list_items(session: Session, *, actor: Principal | None, council_id: int | None = None,
@@ -546,7 +608,8 @@ def _open_ballot(session: Session, item: Item, council: Council, spec: rules.Des
                          reason=None, decided_at=now if mine else None))
     session.flush()
     tag = {BallotKind.DESIGNATION: AuditTag.INFO_DESIGNATION_PROPOSE, BallotKind.RENEWAL:
-           AuditTag.INFO_DESIGNATION_PROPOSE, BallotKind.NONDISCLOSURE: AuditTag.INFO_NONDISCLOSURE_REQUEST}[kind]
+           AuditTag.INFO_DESIGNATION_PROPOSE, BallotKind.NONDISCLOSURE: AuditTag.INFO_NONDISCLOSURE_REQUEST,
+           BallotKind.PUBLICATION: AuditTag.INFO_PUBLICATION_PROPOSE}[kind]
     _audit(session, tag, now=now, actor=actor, subject=subject_of(item),
            data={"ballot_id": ballot.id, "kind": kind.value, "scope_kind": ballot.scope_kind,
                  "ends_at": ballot.ends_at.isoformat() if ballot.ends_at else None,
@@ -753,6 +816,14 @@ def vote(session: Session, *, ballot_id: int, actor: Principal, now: datetime, d
     return ballot
 
 
+def _provider_decision(session: Session, ballot: Ballot, item: Item) -> str | None:
+    """Return the provider's answer on ``ballot``, or None when they no longer take part (I13)."""
+    if item.provider_id not in {m.user_id for m in _voters(session, ballot.council_id)}:
+        return None
+    return session.scalar(select(Vote.decision).where(Vote.ballot_id == ballot.id,
+                                                      Vote.user_id == item.provider_id))
+
+
 def _live_decisions(session: Session, ballot: Ballot) -> list[str]:
     # A voter who has left the council no longer takes part (C3: leaving ends participation).
     current = {m.user_id for m in _voters(session, ballot.council_id)}
@@ -766,10 +837,12 @@ def _settle(session: Session, ballot: Ballot, *, now: datetime, actor: Principal
     if ballot.state != BallotState.OPEN:
         return
     outcome = rules.tally(_live_decisions(session, ballot), now=now, deadline=ballot.deadline)
-    if outcome == BallotState.OPEN:
-        return
     item = session.get(Item, ballot.item_id)
     assert item is not None
+    if ballot.kind == BallotKind.PUBLICATION:
+        outcome = rules.with_provider_consent(outcome, _provider_decision(session, ballot, item))
+    if outcome == BallotState.OPEN:
+        return
     ballot.state = outcome.value
     ballot.decided_at = now
     item.updated_at = now
@@ -791,6 +864,10 @@ def _settle(session: Session, ballot: Ballot, *, now: datetime, actor: Principal
                 previous.lapsed_at = now
             item.current_designation_id = ballot.id
         tag = AuditTag.INFO_DESIGNATION_ACCEPT if accepted else AuditTag.INFO_DESIGNATION_REJECT
+    elif kind == BallotKind.PUBLICATION:
+        if accepted and item.state in (ItemState.COUNCIL, ItemState.SCHEDULED):
+            _publish(session, item, now=now, actor=actor, how="vote")
+        tag = AuditTag.INFO_PUBLICATION_ACCEPT if accepted else AuditTag.INFO_PUBLICATION_REJECT
     else:
         if accepted:
             item.state = ItemState.WITHHELD.value
@@ -815,26 +892,84 @@ def _release(item: Item, now: datetime) -> None:
         item.published_at = now
 
 
-def _publish(session: Session, item: Item, *, now: datetime) -> None:
-    item.state = ItemState.PUBLIC.value
-    item.published_at = now
-    _audit(session, AuditTag.INFO_ITEM_PUBLISH, now=now, actor=None, subject=subject_of(item),
-           data={"provenance": item.provenance})
-
-
-def publish_now(session: Session, *, item_id: int, actor: Principal, now: datetime) -> Item:
-    """The provider (or secretariat) publishes a scheduled result early, unless a request is open."""
-    item, _ = _manageable(session, item_id, actor)
-    if item.state not in (ItemState.SCHEDULED, ItemState.COUNCIL):
-        raise Conflict(f"an item in state {item.state!r} cannot be published now")
-    if session.scalar(select(Ballot.id).where(Ballot.item_id == item.id, Ballot.state == BallotState.OPEN.value)):
-        raise Conflict("a vote on this item is open; publication waits for the decision (I6)")
+def _publish(session: Session, item: Item, *, now: datetime, actor: Principal | None = None,
+             how: str = "scheduled") -> None:
+    """Make an item public and audit how it came to be (the schedule, the provider, a vote)."""
     item.state = ItemState.PUBLIC.value
     item.published_at = now
     item.updated_at = now
     _audit(session, AuditTag.INFO_ITEM_PUBLISH, now=now, actor=actor, subject=subject_of(item),
-           data={"early": True})
+           data={"provenance": item.provenance, "how": how, "early": how != "scheduled"})
+
+
+def _publishable(session: Session, item: Item, *, now: datetime) -> None:
+    """Raise 409 unless ``item`` may become public now: at rest, no open vote, its notice over (I6, I13)."""
+    if item.state not in (ItemState.SCHEDULED, ItemState.COUNCIL):
+        raise Conflict(f"状態 {item.state!r} の項目は公開できません / an item in state {item.state!r} cannot be "
+                       "published now")
+    if session.scalar(select(Ballot.id).where(Ballot.item_id == item.id, Ballot.state == BallotState.OPEN.value)):
+        raise Conflict("この項目の投票が進行中です。決定を待ってください / a vote on this item is open; "
+                       "publication waits for the decision (I6)")
+    ends = _notice_running(session, item, now)
+    if ends is not None:
+        when = to_jst(ends).strftime("%Y-%m-%d %H:%M")
+        raise Conflict(f"研究成果は事前告知期間（{when} JST まで）が終わるまで公開できません（非公開要請のための期間）"
+                       f" / a result cannot be published before its prior-notice window ends ({when} JST), "
+                       "which leaves time for non-disclosure requests (I13)", field="publish_at")
+
+
+def _notice_running(session: Session, item: Item, now: datetime) -> datetime | None:
+    """Return when a result's prior-notice window ends while it still runs, else None (I13)."""
+    if not item.is_result:
+        return None
+    ends = rules.notice_ends(filed_at=item.created_at, notice_days=_notice_days(session, _council(session, item)))
+    return ends if now < ends else None
+
+
+def publish_now(session: Session, *, item_id: int, actor: Principal, now: datetime,
+                deps: InformationDeps | None = None) -> Item:
+    """The provider publishes their own item early (I13); a result not before its notice ends (I6).
+
+    The chair or secretariat cannot publish another's item: they propose it to a unanimous vote
+    that includes the provider (:func:`propose_publication`); their attempt here is refused and audited.
+    """
+    item, standing = _manageable(session, item_id, actor)
+    if not policy.can_publish_early(actor, standing, facts_of(session, item)):
+        refuse(session, Forbidden("提供者の同意なく公開することはできません。議長・事務局は早期公開を提案できます（全員一致）"
+                                  " / Only the provider may publish their item; the chair or secretariat may propose "
+                                  "early publication to a unanimous vote (I13)"),
+               AuditTag.INFO_PUBLICATION_REFUSED, now=now, actor=actor, subject=subject_of(item),
+               data={"state": item.state, "provider_id": item.provider_id})
+    _publishable(session, item, now=now)
+    _publish(session, item, now=now, actor=actor, how="provider")
+    _index(session, deps, item, now)
+    session.flush()
     return item
+
+
+def propose_publication(session: Session, *, item_id: int, actor: Principal, now: datetime, reason: str,
+                        deadline: datetime | None = None, deps: InformationDeps | None = None) -> Ballot:
+    """The chair or secretariat proposes publishing another's item early (I13).
+
+    Decided like a designation: every voter of the council, one objection rejects, a missing
+    answer at the deadline rejects — and the provider must be among the voters and accept.
+    """
+    item, standing = _manageable(session, item_id, actor)
+    facts = facts_of(session, item)
+    if policy.can_publish_early(actor, standing, facts):
+        raise Conflict("提供者は投票なしで公開できます / the provider may publish their own item without a vote")
+    if not policy.can_propose_publication(actor, standing, facts):
+        raise Forbidden("議長又は事務局のみが早期公開を提案できます / Only the chair or secretariat may propose "
+                        "early publication")
+    _publishable(session, item, now=now)
+    council = _council(session, item)
+    if item.provider_id not in {m.user_id for m in _voters(session, council.id)}:
+        raise Conflict("提供者が協議会の投票権を持つ参加者ではないため、その同意を得られません / the provider no longer "
+                       "votes in this council, so their consent cannot be given (I13)")
+    text, vote_deadline = rules.check_publication_proposal(now=now, reason=reason, deadline=deadline)
+    item.updated_at = now
+    return _open_ballot(session, item, council, None, kind=BallotKind.PUBLICATION, actor=actor, now=now,
+                        reason=text, deadline=vote_deadline, deps=deps)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -900,8 +1035,13 @@ def run_due_information(session: Session, *, now: datetime, deps: InformationDep
     scheduled = session.scalars(select(Item).where(Item.state == ItemState.SCHEDULED.value,
                                                    Item.publish_at <= now).order_by(Item.id)).all()
     for item in scheduled:
-        if session.scalar(select(Ballot.id).where(Ballot.item_id == item.id, Ballot.state == BallotState.OPEN.value)):
+        pending = session.scalars(select(Ballot).where(Ballot.item_id == item.id,
+                                                       Ballot.state == BallotState.OPEN.value)).all()
+        if any(b.kind != BallotKind.PUBLICATION for b in pending):
             continue  # I6: publication waits for the non-disclosure decision
+        for moot in pending:  # I13: the date came first; an early-publication vote has nothing left to decide
+            moot.state = BallotState.WITHDRAWN.value
+            moot.decided_at = now
         _publish(session, item, now=now)
         _index(session, deps, item, now)
         report.published += 1

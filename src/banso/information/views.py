@@ -361,7 +361,7 @@ def _item_page(request: Request, principal: Principal, db: Session, ctx: Ctx, de
         "older_files": [f for f in view.files if f.version != shown],
         "may_propose": may_change and item.state in (ItemState.COUNCIL, ItemState.SCHEDULED),
         "may_renew": may_change and item.state == ItemState.DESIGNATED,
-        "may_publish": may_change and item.state in (ItemState.COUNCIL, ItemState.SCHEDULED),
+        "may_publish": view.can_publish, "may_propose_publication": view.can_propose_publication,
         "may_nondisclose": may_nondisclose, "max_mb": MAX_MB,
         "error": error, "error_at": error_at, "notice": notice, "form": form or {}, **_common(ctx),
     }, status=status)
@@ -467,13 +467,27 @@ def propose_renewal(item_id: int, request: Request, principal: PageUser, db: Db,
 
 @router.post("/information/items/{item_id}/publish", response_class=HTMLResponse, dependencies=[Csrf])
 def publish_now(item_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx, deps: InfoDeps) -> Response:
-    """Publish the item now (provider or secretariat; not while a vote is open, I6)."""
+    """Publish your own item now (the provider only; a result not before its prior notice ends, I13)."""
     try:
-        service.publish_now(db, item_id=item_id, actor=principal, now=ctx.clock.now())
+        service.publish_now(db, item_id=item_id, actor=principal, now=ctx.clock.now(), deps=deps)
     except BansoError as exc:
         return _item_error(request, principal, db, ctx, deps, item_id, exc, "publish")
     db.commit()
     return _redirect(f"/information/items/{item_id}", "published")
+
+
+@router.post("/information/items/{item_id}/publication", response_class=HTMLResponse, dependencies=[Csrf])
+def propose_publication(item_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx, deps: InfoDeps,
+                        reason: Annotated[str, Form(max_length=5000)] = "", deadline: When = "") -> Response:
+    """Propose publishing another's item early (chair or secretariat; unanimous, the provider included, I13)."""
+    try:
+        ballot = service.propose_publication(db, item_id=item_id, actor=principal, now=ctx.clock.now(),
+                                             reason=reason, deadline=_when_or_none(deadline, "deadline"), deps=deps)
+    except BansoError as exc:
+        return _item_error(request, principal, db, ctx, deps, item_id, exc, "publication",
+                           {"p_reason": reason, "p_deadline": deadline})
+    db.commit()
+    return _redirect(f"/information/ballots/{ballot.id}", "proposed")
 
 
 @router.post("/information/items/{item_id}/nondisclosure", response_class=HTMLResponse, dependencies=[Csrf])

@@ -197,3 +197,38 @@ def restrict_items(stmt: Select[Any], actor: Principal | None) -> Select[Any]:
 def readable_items(actor: Principal | None) -> Select[Any]:
     """Return the query of every item ``actor`` may read, newest first."""
     return restrict_items(select(Item), actor).order_by(Item.id.desc())
+
+
+# ---------------------------------------------------------------------------------------------
+# Openness by agreement (I13): nobody opens what another provided
+
+
+def can_publish_early(actor: Principal, standing: Standing, item: ItemFacts) -> bool:
+    """Only the provider may publish their own item before its time (I13: the provider's consent).
+
+    A result still waits for the end of its prior-notice window; the service checks the date.
+    """
+    return can_read_item(actor, standing, item) and item.provider_id == actor.user_id
+
+
+def can_propose_publication(actor: Principal, standing: Standing, item: ItemFacts) -> bool:
+    """The chair or secretariat may propose publishing another's item early, to a unanimous vote (I13)."""
+    return (can_read_item(actor, standing, item) and item.provider_id != actor.user_id
+            and standing.role in MANAGER_ROLES)
+
+
+def can_read_version(actor: Principal | None, standing: Standing | None, item: ItemFacts, *, current: bool) -> bool:
+    """Return True when ``actor`` may read one version (body or files) of an item (I13).
+
+    Only the current version of a public item is public: an earlier one was never published, so
+    it needs the same council content access as a council-shared item.
+    """
+    if current or item.state != ItemState.PUBLIC:
+        return can_read_item(actor, standing, item)
+    council_shared = ItemFacts(state=ItemState.COUNCIL.value, provider_id=item.provider_id, scope=None)
+    return can_read_item(actor, standing, council_shared)
+
+
+def may_declare_researcher_generated(actor: Principal, *, researcher_ids: frozenset[int]) -> bool:
+    """Only the researchers of the council's project file results as researcher-generated (I1, I13)."""
+    return actor.user_id in researcher_ids
