@@ -27,14 +27,14 @@ SAFE = {"GET", "HEAD", "OPTIONS"}
 def _cookie(client: TestClient) -> str:
     value = client.cookies.get(SESSION_COOKIE)
     assert value
-    return value
+    return str(value)
 
 
 def _me_with(app: FastAPI, cookie: str) -> int:
     """Return the status of GET /api/v1/me made with only this session cookie (a fresh client)."""
     with TestClient(app, base_url="http://testserver") as other:
         other.cookies.set(SESSION_COOKIE, cookie)
-        return other.get("/api/v1/me").status_code
+        return int(other.get("/api/v1/me").status_code)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -149,7 +149,7 @@ def test_signing_a_checkpoint_needs_the_csrf_token_but_a_bearer_token_does_not(
 
 
 def _no_store(response: Any) -> bool:
-    return response.headers.get("cache-control") == "no-store" and response.headers.get("pragma") == "no-cache"
+    return bool(response.headers.get("cache-control") == "no-store" and response.headers.get("pragma") == "no-cache")
 
 
 def test_authenticated_pages_json_and_errors_are_not_stored(
