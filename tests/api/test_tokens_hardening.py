@@ -237,3 +237,13 @@ def test_narrow_token_that_may_issue_cannot_mint_a_wider_one(
     assert wider.status_code == 422 and wider.json()["field"] == "scopes"
     same = client.post("/api/v1/tokens", json={"name": "same"}, headers=narrow)
     assert same.status_code == 201 and same.json()["scopes"] == ["accounts:token:issue_own"]
+
+
+def test_api_tokens_do_not_open_pages(client: TestClient, db: Session, factory: Factory, clock: FakeClock) -> None:
+    person = factory.person()
+    for scopes in (["audit:checkpoint:read"], None):
+        headers = bearer(db, person, clock, scopes=scopes)
+        for path in ("/inbox", "/dashboard", "/account/tokens"):
+            refused = client.get(path, headers=headers, follow_redirects=False)
+            assert refused.status_code == 403, (scopes, path, refused.status_code)
+            assert "/api/v1" in refused.text
