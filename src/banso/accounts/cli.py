@@ -174,9 +174,10 @@ def list_tokens(email: str = typer.Argument(..., help="Whose tokens.")) -> None:
     ctx = app_context()
     with unit_of_work(ctx) as db:
         user = _user_or_exit(db, email)
-        table = Table("id", "name", "prefix", "scopes", "expires", "revoked")
+        table = Table("id", "name", "prefix", "scopes", "2FA", "expires", "revoked")
         for t in repo.tokens_of(db, user.id):
             table.add_row(str(t.id), t.name, t.prefix, ", ".join(t.scopes) if t.scopes else "(all)",
+                          "✓" if t.second_factor else "—",
                           t.expires_at.isoformat() if t.expires_at else "—",
                           t.revoked_at.isoformat() if t.revoked_at else "—")
     console.print(table)
