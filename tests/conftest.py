@@ -217,9 +217,13 @@ def factory(db: Session, clock: FakeClock, box: SecretBox) -> Factory:
 
 
 def bearer(db: Session, person: Person, clock: FakeClock, scopes: list[str] | None = None) -> dict[str, str]:
-    """Issue an API token for ``person`` and return the Authorization header."""
+    """Issue an API token for ``person`` and return the Authorization header.
+
+    As an operator would for a verified person: the token counts as a second factor when the person
+    has one enrolled (``banso tokens issue --second-factor``).
+    """
     issued = accounts.issue_token(db, user=person.user, name="test", scopes=scopes, expires_in_days=30,
-                                  now=clock.now(), actor=None)
+                                  now=clock.now(), actor=None, second_factor=person.totp_secret is not None)
     db.commit()
     return {"Authorization": f"Bearer {issued.raw}"}
 

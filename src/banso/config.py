@@ -16,6 +16,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # Values that ship in the repository. Outside demo/development mode they are refused,
 # so a production deployment cannot start with a secret anyone can read on GitHub.
 DEFAULT_SECRET_KEY = "banso-insecure-development-secret-key-change-me"
+# API tokens live at most this many days; a token issued without an expiry gets exactly this.
+DEFAULT_TOKEN_MAX_LIFETIME_DAYS = 90
 
 
 class Mode(StrEnum):
@@ -52,6 +54,10 @@ class Settings(BaseSettings):
     cookie_secure: bool | None = Field(default=None, description="Secure cookies; default on in production.")
     login_max_failures: int = 5
     login_lockout_seconds: int = 15 * 60
+    token_max_lifetime_days: int = Field(
+        default=DEFAULT_TOKEN_MAX_LIFETIME_DAYS, ge=1, le=366,
+        description="Longest life of an API token; a blank expiry means this, never 'never'.",
+    )
     max_body_bytes: int = 2 * 1024 * 1024
     # Requests served at once; keep it below AnyIO's 40 worker threads (see web.middleware.ConcurrencyLimit).
     max_concurrent_requests: int = Field(default=24, ge=1, le=39)

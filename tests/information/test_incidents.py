@@ -18,6 +18,7 @@ from banso.leak.pdf import make_sample_pdf
 from banso.notifications.models import Notification
 from tests.conftest import Factory
 from tests.councils.conftest import Cast, audit_count
+from tests.information.test_api import join
 
 
 def _item(db: Session, deps: InformationDeps, cast: Cast, clock: FakeClock, **kw) -> Item:  # type: ignore[no-untyped-def]
@@ -151,6 +152,11 @@ def test_visibility_reporter_manager_outsider_auditor(db: Session, deps: Informa
                                                       clock: FakeClock, factory: Factory) -> None:
     item, copies = _leaked_pdf(db, deps, cast, clock)
     reported = _report(db, cast, clock, item)  # by the company (a plain member)
+    with pytest.raises(NotFound):  # I7: naming a council one is not in answers like a missing council
+        incidents.report_incident(db, actor=cast.outsider.principal(), now=clock.now(), title="掲示板で見つけた",
+                                  description="協議会名入りの資料", council_id=cast.council.id)
+    # the outsider's council-named report, made once they joined (a plain member who is not the company)
+    join(cast, db, clock, cast.outsider, pledge=False)
     by_outsider = incidents.report_incident(db, actor=cast.outsider.principal(), now=clock.now(),
                                             title="掲示板で見つけた", description="協議会名入りの資料",
                                             council_id=cast.council.id)

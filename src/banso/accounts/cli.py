@@ -29,6 +29,18 @@ def _user_or_exit(db: Session, email: str) -> User:
     return user
 
 
+def _ask_password() -> str:
+    """Ask for a password twice on a terminal, or exit 2 with a message."""
+    if not typer.get_text_stream("stdin").isatty():
+        err_console.print("[red]error:[/red] give --password or run interactively")
+        raise typer.Exit(2)
+    password = getpass.getpass("Password: ")
+    if getpass.getpass("Repeat: ") != password:
+        err_console.print("[red]error:[/red] passwords differ")
+        raise typer.Exit(2)
+    return password
+
+
 @users_app.command("create")
 def create_user(
     email: str = typer.Option(..., help="E-mail address (login name)."),
@@ -43,13 +55,7 @@ def create_user(
 ) -> None:
     """Create a person (and their organisation) — the bootstrap for the first administrator."""
     if password is None:
-        if not typer.get_text_stream("stdin").isatty():
-            err_console.print("[red]error:[/red] give --password or run interactively")
-            raise typer.Exit(2)
-        password = getpass.getpass("Password: ")
-        if getpass.getpass("Repeat: ") != password:
-            err_console.print("[red]error:[/red] passwords differ")
-            raise typer.Exit(2)
+        password = _ask_password()
     ctx = app_context()
     now = ctx.clock.now()
     with unit_of_work(ctx) as db:
@@ -96,7 +102,22 @@ def reset_2fa(email: str = typer.Argument(..., help="The person's e-mail.")) -> 
     with unit_of_work(ctx) as db:
         user = _user_or_exit(db, email)
         service.reset_second_factor(db, user_id=user.id, actor=None, now=ctx.clock.now())
-    console.print(f"second factor of {email} removed; all their sessions ended")
+    console.print(f"second factor of {email} removed; all their sessions ended and API tokens revoked")
+
+
+@users_app.command("reset-password")
+def reset_password(
+    email: str = typer.Argument(..., help="The person's e-mail."),
+    password: str | None = typer.Option(None, help="New password; asked for when omitted (preferred)."),
+) -> None:
+    """Set a new password after an identity check: their sessions end and all their API tokens are revoked."""
+    if password is None:
+        password = _ask_password()
+    ctx = app_context()
+    with unit_of_work(ctx) as db:
+        user = _user_or_exit(db, email)
+        service.reset_password(db, user_id=user.id, password=password, actor=None, now=ctx.clock.now())
+    console.print(f"password of {email} reset; all their sessions ended and API tokens revoked")
 
 
 @users_app.command("disable")
@@ -114,16 +135,28 @@ def issue(
     email: str = typer.Argument(..., help="Whose token."),
     name: str = typer.Option("cli", help="A name to recognise the token by."),
     scope: list[str] = typer.Option([], help="Permission to grant (repeatable); default: all of the user's."),
-    expires_in_days: int | None = typer.Option(90, help="Days until it expires (1–366)."),
+    expires_in_days: int | None = typer.Option(
+        None, help="Days until it expires; default and upper bound: BANSO_TOKEN_MAX_LIFETIME_DAYS (90)."
+    ),
+    second_factor: bool = typer.Option(
+        False, "--second-factor",
+        help="Let the token count as a second factor (I7): only for a user with TOTP enrolled, and only "
+             "after you checked their identity as for a second-factor login. Without it the token cannot "
+             "read non-public council content.",
+    ),
 ) -> None:
     """Issue an API token and print it (the only time it is shown)."""
     ctx = app_context()
     with unit_of_work(ctx) as db:
         user = _user_or_exit(db, email)
         issued = service.issue_token(db, user=user, name=name, scopes=scope or None,
-                                     expires_in_days=expires_in_days, now=ctx.clock.now(), actor=None)
+                                     expires_in_days=expires_in_days, now=ctx.clock.now(), actor=None,
+                                     max_days=ctx.settings.token_max_lifetime_days, second_factor=second_factor)
     print(issued.raw)
-    err_console.print(f"token {issued.record.prefix} (id {issued.record.id}) for {email}; keep it secret")
+    kind = "counts as a second factor" if issued.record.second_factor else "does not count as a second factor"
+    expires = issued.record.expires_at.isoformat() if issued.record.expires_at else "—"
+    err_console.print(f"token {issued.record.prefix} (id {issued.record.id}) for {email}, expires {expires}, "
+                      f"{kind}; keep it secret")
 
 
 @tokens_app.command("revoke")
@@ -141,9 +174,10 @@ def list_tokens(email: str = typer.Argument(..., help="Whose tokens.")) -> None:
     ctx = app_context()
     with unit_of_work(ctx) as db:
         user = _user_or_exit(db, email)
-        table = Table("id", "name", "prefix", "scopes", "expires", "revoked")
+        table = Table("id", "name", "prefix", "scopes", "2FA", "expires", "revoked")
         for t in repo.tokens_of(db, user.id):
             table.add_row(str(t.id), t.name, t.prefix, ", ".join(t.scopes) if t.scopes else "(all)",
+                          "✓" if t.second_factor else "—",
                           t.expires_at.isoformat() if t.expires_at else "—",
                           t.revoked_at.isoformat() if t.revoked_at else "—")
     console.print(table)

@@ -1,4 +1,4 @@
-"""JSON API of the accounts domain (``/api/v1``)."""
+"""JSON API of the accounts domain (``/api/v1``); every route declares its permission (``requires``)."""
 
 from __future__ import annotations
 
@@ -22,12 +22,12 @@ from banso.authz.permissions import Permission
 from banso.authz.policies import accounts as policy
 from banso.kit.errors import NotFound
 from banso.web.csrf import verify_csrf
-from banso.web.deps import ApiUser, Ctx, Db
+from banso.web.deps import ApiUser, Ctx, Db, requires
 
 router = APIRouter(tags=["accounts"], dependencies=[Depends(verify_csrf)])
 
 
-@router.get("/me", response_model=MeRead)
+@router.get("/me", response_model=MeRead, dependencies=[requires(Permission.DASHBOARD_VIEW)])
 def me(principal: ApiUser, db: Db) -> MeRead:
     """Return the caller and their permissions in force."""
     user = repo.user_by_id(db, principal.user_id)
@@ -41,13 +41,14 @@ def me(principal: ApiUser, db: Db) -> MeRead:
     )
 
 
-@router.get("/organizations", response_model=list[OrganizationRead])
+@router.get("/organizations", response_model=list[OrganizationRead], dependencies=[requires(Permission.DASHBOARD_VIEW)])
 def list_organizations(principal: ApiUser, db: Db) -> list[OrganizationRead]:
     """List organisations (every signed-in participant may see who takes part)."""
     return [OrganizationRead.model_validate(o) for o in repo.list_orgs(db)]
 
 
-@router.post("/organizations", response_model=OrganizationRead, status_code=status.HTTP_201_CREATED)
+@router.post("/organizations", response_model=OrganizationRead, status_code=status.HTTP_201_CREATED,
+             dependencies=[requires(Permission.ORG_MANAGE)])
 def create_organization(body: OrganizationCreate, principal: ApiUser, db: Db, ctx: Ctx) -> OrganizationRead:
     """Create an organisation (admin)."""
     org = service.create_organization(db, **body.model_dump(), now=ctx.clock.now(), actor=principal)
@@ -55,14 +56,14 @@ def create_organization(body: OrganizationCreate, principal: ApiUser, db: Db, ct
     return OrganizationRead.model_validate(org)
 
 
-@router.get("/users", response_model=list[UserRead])
+@router.get("/users", response_model=list[UserRead], dependencies=[requires(Permission.USER_READ)])
 def list_users(principal: ApiUser, db: Db) -> list[UserRead]:
     """List people (directory readers only)."""
     require(principal, Permission.USER_READ)
     return [UserRead.model_validate(u) for u in repo.list_users(db)]
 
 
-@router.get("/users/{user_id}", response_model=UserRead)
+@router.get("/users/{user_id}", response_model=UserRead, dependencies=[requires(Permission.DASHBOARD_VIEW)])
 def get_user(user_id: int, principal: ApiUser, db: Db) -> UserRead:
     """Return one person; people outside the caller's view answer 404."""
     user = repo.user_by_id(db, user_id)
@@ -70,7 +71,8 @@ def get_user(user_id: int, principal: ApiUser, db: Db) -> UserRead:
     return UserRead.model_validate(user)
 
 
-@router.post("/users", response_model=UserRead, status_code=status.HTTP_201_CREATED)
+@router.post("/users", response_model=UserRead, status_code=status.HTTP_201_CREATED,
+             dependencies=[requires(Permission.USER_MANAGE)])
 def create_user(body: UserCreate, principal: ApiUser, db: Db, ctx: Ctx) -> UserRead:
     """Create a person (admin)."""
     user = service.create_user(db, **body.model_dump(), now=ctx.clock.now(), actor=principal)
@@ -78,7 +80,7 @@ def create_user(body: UserCreate, principal: ApiUser, db: Db, ctx: Ctx) -> UserR
     return UserRead.model_validate(user)
 
 
-@router.put("/users/{user_id}/roles", response_model=UserRead)
+@router.put("/users/{user_id}/roles", response_model=UserRead, dependencies=[requires(Permission.ROLE_MANAGE)])
 def set_roles(user_id: int, body: RolesUpdate, principal: ApiUser, db: Db, ctx: Ctx) -> UserRead:
     """Replace a person's platform roles (admin)."""
     user = service.set_roles(db, user_id=user_id, roles=body.roles, actor=principal, now=ctx.clock.now())
@@ -86,13 +88,14 @@ def set_roles(user_id: int, body: RolesUpdate, principal: ApiUser, db: Db, ctx: 
     return UserRead.model_validate(user)
 
 
-@router.get("/tokens", response_model=list[TokenRead])
+@router.get("/tokens", response_model=list[TokenRead], dependencies=[requires(Permission.TOKEN_ISSUE_OWN)])
 def list_tokens(principal: ApiUser, db: Db) -> list[TokenRead]:
     """List the caller's API tokens."""
     return [TokenRead.model_validate(t) for t in service.list_tokens(db, actor=principal)]
 
 
-@router.post("/tokens", response_model=TokenIssued, status_code=status.HTTP_201_CREATED)
+@router.post("/tokens", response_model=TokenIssued, status_code=status.HTTP_201_CREATED,
+             dependencies=[requires(Permission.TOKEN_ISSUE_OWN)])
 def issue_token(body: TokenCreate, principal: ApiUser, db: Db, ctx: Ctx, request: Request) -> TokenIssued:
     """Issue an API token for the caller; scopes may only narrow the caller's rights."""
     user = repo.user_by_id(db, principal.user_id)
@@ -100,13 +103,14 @@ def issue_token(body: TokenCreate, principal: ApiUser, db: Db, ctx: Ctx, request
         raise NotFound("user not found")
     issued = service.issue_token(
         db, user=user, name=body.name, scopes=body.scopes, expires_in_days=body.expires_in_days,
-        now=ctx.clock.now(), actor=principal,
+        now=ctx.clock.now(), actor=principal, max_days=ctx.settings.token_max_lifetime_days,
     )
     db.commit()
     return TokenIssued(token=issued.raw, **TokenRead.model_validate(issued.record).model_dump())
 
 
-@router.delete("/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT,
+               dependencies=[requires(Permission.TOKEN_ISSUE_OWN, Permission.TOKEN_MANAGE_ANY)])
 def revoke_token(token_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> None:
     """Revoke one of the caller's tokens (admins: any token)."""
     service.revoke_token(db, token_id=token_id, actor=principal, now=ctx.clock.now())

@@ -113,3 +113,29 @@ def session_expired(
 ) -> bool:
     """Return True if a session is past its absolute or idle limit."""
     return now - created_at > max_age or now - last_seen_at > idle
+
+
+def token_expiry(*, now: datetime, expires_in_days: int | None, max_days: int) -> datetime:
+    """Return when a new token expires: ``expires_in_days`` from now, or the maximum when none is given.
+
+    Raises ValueError with a reason when the asked lifetime is below one day or above the maximum:
+    a token never lives forever, and a blank expiry means the maximum, never "never".
+    """
+    days = max_days if expires_in_days is None else expires_in_days
+    if not 1 <= days <= max_days:
+        raise ValueError(
+            f"有効期間は1日から{max_days}日までです / expiry must be between 1 and {max_days} days"
+        )
+    return now + timedelta(days=days)
+
+
+def token_expired(
+    *, created_at: datetime, expires_at: datetime | None, now: datetime, max_lifetime: timedelta | None
+) -> bool:
+    """Return True if a token is past its own expiry or past ``created_at`` + the maximum lifetime.
+
+    The cap also ends tokens issued before there was a maximum (no expiry) or under a longer one.
+    """
+    if expires_at is not None and now >= expires_at:
+        return True
+    return max_lifetime is not None and now >= created_at + max_lifetime

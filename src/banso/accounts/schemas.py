@@ -84,7 +84,8 @@ class TokenCreate(BaseModel):
 
     name: str = Field(default="api", min_length=1, max_length=100)
     scopes: list[str] | None = None
-    expires_in_days: int | None = Field(default=90, ge=1, le=366)
+    # None (or absent): the platform's maximum lifetime; more than the maximum is refused with a reason.
+    expires_in_days: int | None = Field(default=None, ge=1)
 
 
 class TokenRead(BaseModel):
@@ -96,6 +97,7 @@ class TokenRead(BaseModel):
     name: str
     prefix: str
     scopes: list[str] | None
+    second_factor: bool  # I7: whether requests made with it count as second-factor authenticated
     created_at: datetime
     expires_at: datetime | None
     revoked_at: datetime | None

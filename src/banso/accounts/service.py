@@ -40,7 +40,7 @@ from banso.authz.guard import require, require_visible
 from banso.authz.permissions import Permission, Role, parse_permissions, permissions_for
 from banso.authz.policies import accounts as policy
 from banso.authz.principal import AuthMethod, Principal
-from banso.config import Settings
+from banso.config import DEFAULT_TOKEN_MAX_LIFETIME_DAYS, Settings
 from banso.kit.errors import AuthenticationRequired, Conflict, NotFound, TooManyRequests, ValidationFailed
 
 ISSUER = "banso"
@@ -183,11 +183,40 @@ def disable_user(session: Session, *, user_id: int, actor: Principal | None, now
         raise NotFound("user not found")
     user.is_active = False
     user.updated_at = now
-    for web_session in repo.active_sessions_of(session, user.id):
-        web_session.revoked_at = now
+    _end_sessions(session, user_id=user.id, now=now)
     audit.record(session, tag=AuditTag.USER_DISABLE, now=now, actor_id=actor.user_id if actor else None,
                  actor_label=actor.label if actor else "system", subject=f"user:{user.id}")
+    # Revoked, not just refused while disabled: re-enabling the person must not revive old tokens.
+    revoke_tokens_of(session, user_id=user.id, actor=actor, now=now, reason="user_disabled")
     return user
+
+
+def reset_password(
+    session: Session, *, user_id: int, password: str, actor: Principal | None, now: datetime
+) -> User:
+    """Set a new password (admin or operator action): sessions end and every API token is revoked."""
+    if actor is not None:
+        require(actor, Permission.USER_MANAGE)
+    user = repo.user_by_id(session, user_id)
+    if user is None:
+        raise NotFound("user not found")
+    problems = rules.password_problems(password, email=user.email)
+    if problems:
+        raise ValidationFailed("; ".join(problems), field="password")
+    user.password_hash = hash_password(password)
+    user.updated_at = now
+    _end_sessions(session, user_id=user.id, now=now)
+    audit.record(session, tag=AuditTag.USER_UPDATE, now=now, actor_id=actor.user_id if actor else None,
+                 actor_label=actor.label if actor else "system", subject=f"user:{user.id}",
+                 data={"change": "password_reset"})
+    revoke_tokens_of(session, user_id=user.id, actor=actor, now=now, reason="password_reset")
+    return user
+
+
+def _end_sessions(session: Session, *, user_id: int, now: datetime) -> None:
+    """Revoke every live web session of a person."""
+    for web_session in repo.active_sessions_of(session, user_id):
+        web_session.revoked_at = now
 
 
 def principal_for(
@@ -214,6 +243,15 @@ def principal_for(
         session_id=session_id,
         token_id=token.id if token else None,
     )
+
+
+def token_principal(token: ApiToken, user: User) -> Principal:
+    """Build the principal of a request authenticated by ``token``.
+
+    I7: the token stands for a second factor only if it was recorded as issued behind one, and
+    only while the user still has one enrolled.
+    """
+    return principal_for(user, method=AuthMethod.TOKEN, mfa=token.second_factor and user.totp_enabled, token=token)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -274,9 +312,12 @@ def login_with_password(
     user_agent: str | None,
     now: datetime,
     settings: Settings,
+    replaces: str | None = None,
 ) -> NewSession:
     """Check e-mail and password and start a session (second factor still pending if enrolled).
 
+    ``replaces`` is the session cookie the browser sent, if any: on success that session ends,
+    so a privilege step never keeps an old session id alive (no session fixation).
     Raises AuthenticationRequired on a wrong e-mail or password and TooManyRequests while
     locked out. Failures are audited and counted; the caller must commit even on failure.
     """
@@ -304,22 +345,64 @@ def login_with_password(
     row = repo.throttle_for(session, f"email:{email_n}")
     if row is not None:
         session.delete(row)
-    raw = secrets.token_urlsafe(32)
-    record = WebSession(
-        token_hash=sha256_hex(raw),
-        user_id=user.id,
-        csrf_token=secrets.token_urlsafe(32),
-        created_at=now,
-        last_seen_at=now,
-        expires_at=now + timedelta(seconds=settings.session_max_age_seconds),
-        mfa_verified_at=None,
-        ip=ip,
-        user_agent=(user_agent or "")[:300] or None,
+    _end_session_of_cookie(session, replaces, now=now)
+    raw, record = _new_session_record(
+        user_id=user.id, created_at=now, now=now, settings=settings, ip=ip, user_agent=user_agent
     )
     session.add(record)
     session.flush()
     audit.record(session, tag=AuditTag.LOGIN, now=now, actor_id=user.id, actor_label=user.email, ip=ip,
                  subject=f"session:{record.id}", data={"second_factor": "pending" if user.totp_enabled else "not_enrolled"})
+    return NewSession(cookie=raw, record=record, user=user)
+
+
+def _new_session_record(
+    *, user_id: int, created_at: datetime, now: datetime, settings: Settings, ip: str | None,
+    user_agent: str | None,
+) -> tuple[str, WebSession]:
+    """Return a fresh random cookie value and its (unsaved) session row with a fresh CSRF token."""
+    raw = secrets.token_urlsafe(32)
+    record = WebSession(
+        token_hash=sha256_hex(raw),
+        user_id=user_id,
+        csrf_token=secrets.token_urlsafe(32),
+        created_at=created_at,
+        last_seen_at=now,
+        expires_at=created_at + timedelta(seconds=settings.session_max_age_seconds),
+        mfa_verified_at=None,
+        ip=ip,
+        user_agent=(user_agent or "")[:300] or None,
+    )
+    return raw, record
+
+
+def _end_session_of_cookie(session: Session, cookie: str | None, *, now: datetime) -> None:
+    """Revoke the live session a cookie value names, if any."""
+    if not cookie or len(cookie) > 200:
+        return
+    record = repo.session_by_hash(session, sha256_hex(cookie))
+    if record is not None and record.revoked_at is None:
+        record.revoked_at = now
+
+
+def rotate_session(session: Session, *, web_session: WebSession, now: datetime, settings: Settings) -> NewSession:
+    """Replace a session by a new id and CSRF token with the same standing; the old id stops working.
+
+    Called at each privilege step (second factor passed, enrolment confirmed) so that a session id
+    seen before the step (e.g. planted, or logged) is worth nothing after it. The new session keeps
+    the old one's start time, so rotation never extends the absolute session lifetime.
+    """
+    user = repo.user_by_id(session, web_session.user_id)
+    if user is None:
+        raise NotFound("user not found")
+    raw, record = _new_session_record(
+        user_id=web_session.user_id, created_at=web_session.created_at, now=now, settings=settings,
+        ip=web_session.ip, user_agent=web_session.user_agent,
+    )
+    record.mfa_verified_at = web_session.mfa_verified_at
+    web_session.revoked_at = now
+    session.add(record)
+    session.flush()
     return NewSession(cookie=raw, record=record, user=user)
 
 
@@ -503,10 +586,11 @@ def reset_second_factor(session: Session, *, user_id: int, actor: Principal | No
     user.totp_secret_enc = None
     user.totp_last_step = None
     repo.delete_recovery_codes(session, user.id)
-    for web_session in repo.active_sessions_of(session, user.id):
-        web_session.revoked_at = now
+    _end_sessions(session, user_id=user.id, now=now)
     audit.record(session, tag=AuditTag.MFA_RESET, now=now, actor_id=actor.user_id if actor else None,
                  actor_label=actor.label if actor else "system", subject=f"user:{user.id}")
+    # I7: a token must not outlive the second factor it stood for.
+    revoke_tokens_of(session, user_id=user.id, actor=actor, now=now, reason="second_factor_reset")
     return user
 
 
@@ -531,8 +615,16 @@ def issue_token(
     expires_in_days: int | None,
     now: datetime,
     actor: Principal | None,
+    max_days: int = DEFAULT_TOKEN_MAX_LIFETIME_DAYS,
+    second_factor: bool = False,
 ) -> IssuedToken:
-    """Issue an API token for ``user``; scopes must be a subset of the user's permissions."""
+    """Issue an API token for ``user``; scopes must be a subset of the user's permissions.
+
+    ``expires_in_days`` None means the maximum ``max_days`` (never "no expiry"). The token counts
+    as a second factor (I7) only if ``actor`` had passed one; with no actor (an operator at the
+    server, ``banso tokens issue``) only if the operator says so with ``second_factor`` and the
+    user has TOTP enrolled.
+    """
     if actor is not None and actor.token_scopes is not None:
         # A token may mint tokens only within its own rights: default to them, refuse more.
         scopes = scopes or sorted(p.value for p in actor.permissions)
@@ -547,8 +639,11 @@ def issue_token(
     name = name.strip() or "api"
     if len(name) > 100:
         raise ValidationFailed("token name is too long", field="name")
-    if expires_in_days is not None and not 1 <= expires_in_days <= 366:
-        raise ValidationFailed("expiry must be between 1 and 366 days", field="expires_in_days")
+    try:
+        expires_at = rules.token_expiry(now=now, expires_in_days=expires_in_days, max_days=max_days)
+    except ValueError as exc:
+        raise ValidationFailed(str(exc), field="expires_in_days") from None
+    counts_as_mfa = _token_second_factor(user, actor=actor, operator_vouches=second_factor)
     scope_values: list[str] | None = None
     if scopes:
         try:
@@ -570,16 +665,32 @@ def issue_token(
         prefix=prefix,
         token_hash=sha256_hex(raw),
         scopes=scope_values,
+        second_factor=counts_as_mfa,
         created_at=now,
-        expires_at=now + timedelta(days=expires_in_days) if expires_in_days else None,
+        expires_at=expires_at,
     )
     session.add(record)
     session.flush()
     audit.record(session, tag=AuditTag.TOKEN_ISSUE, now=now, actor_id=actor.user_id if actor else None,
                  actor_label=actor.label if actor else "system", subject=f"token:{record.id}",
                  data={"user": user.email, "prefix": prefix, "scopes": scope_values,
-                       "expires_at": record.expires_at.isoformat() if record.expires_at else None})
+                       "expires_at": expires_at.isoformat(), "second_factor": counts_as_mfa})
     return IssuedToken(raw=raw, record=record)
+
+
+def _token_second_factor(user: User, *, actor: Principal | None, operator_vouches: bool) -> bool:
+    """Decide whether a new token counts as a second factor (I7); refuse an impossible operator claim."""
+    if actor is not None:
+        # Issued over HTTP: a session principal exists only after the second factor, and a token
+        # minting a token passes on exactly what it had.
+        return actor.mfa and user.totp_enabled
+    if operator_vouches and not user.totp_enabled:
+        raise ValidationFailed(
+            "二段階認証が未設定の利用者のトークンは二段階認証済みにできません / "
+            "the user has no second factor enrolled, so the token cannot count as one",
+            field="second_factor",
+        )
+    return operator_vouches
 
 
 def revoke_token(session: Session, *, token_id: int, actor: Principal | None, now: datetime) -> ApiToken:
@@ -598,15 +709,31 @@ def revoke_token(session: Session, *, token_id: int, actor: Principal | None, no
     return token
 
 
+def revoke_tokens_of(
+    session: Session, *, user_id: int, actor: Principal | None, now: datetime, reason: str
+) -> list[ApiToken]:
+    """Revoke every unrevoked API token of a person, auditing each with ``reason`` (A1)."""
+    revoked = [t for t in repo.tokens_of(session, user_id) if t.revoked_at is None]
+    for token in revoked:
+        token.revoked_at = now
+        audit.record(session, tag=AuditTag.TOKEN_REVOKE, now=now, actor_id=actor.user_id if actor else None,
+                     actor_label=actor.label if actor else "system", subject=f"token:{token.id}",
+                     data={"prefix": token.prefix, "reason": reason})
+    return revoked
+
+
 def list_tokens(session: Session, *, actor: Principal) -> list[ApiToken]:
     """Return the caller's own tokens."""
     return repo.tokens_of(session, actor.user_id)
 
 
 def authenticate_token(
-    session: Session, *, raw: str, now: datetime, ip: str | None
+    session: Session, *, raw: str, now: datetime, ip: str | None, max_lifetime: timedelta | None = None
 ) -> tuple[ApiToken, User]:
-    """Return the token and its user, or raise AuthenticationRequired (and audit the rejection)."""
+    """Return the token and its user, or raise AuthenticationRequired (and audit the rejection).
+
+    ``max_lifetime`` caps every token at its creation time plus the maximum, whatever its own expiry.
+    """
     parsed = rules.parse_token(raw)
     token = repo.token_by_prefix(session, parsed[0]) if parsed else None
     reason = None
@@ -614,7 +741,8 @@ def authenticate_token(
         reason = "unknown"
     elif token.revoked_at is not None:
         reason = "revoked"
-    elif token.expires_at is not None and now >= token.expires_at:
+    elif rules.token_expired(created_at=token.created_at, expires_at=token.expires_at, now=now,
+                             max_lifetime=max_lifetime):
         reason = "expired"
     elif not token.user.is_active:
         reason = "user_disabled"

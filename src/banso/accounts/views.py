@@ -18,7 +18,7 @@ from banso.accounts.models import OrgKind
 from banso.authz.guard import require
 from banso.authz.permissions import Permission, Role
 from banso.kit.clock import as_utc
-from banso.kit.errors import BansoError
+from banso.kit.errors import BansoError, ValidationFailed
 from banso.web.csrf import new_prelogin_token, verify_csrf, verify_prelogin_csrf
 from banso.web.deps import PRELOGIN_CSRF_COOKIE, SESSION_COOKIE, Auth, Ctx, Db, client_ip
 from banso.web.pages import PageUser, safe_next
@@ -86,6 +86,7 @@ def login(
         new = service.login_with_password(
             db, email=email, password=password, ip=client_ip(request),
             user_agent=request.headers.get("user-agent"), now=ctx.clock.now(), settings=ctx.settings,
+            replaces=request.cookies.get(SESSION_COOKIE),
         )
     except BansoError as exc:
         db.commit()  # A1: the failed attempt and the throttle counter persist
@@ -141,8 +142,17 @@ def second_factor(
         db.commit()  # A1: failures and refused replays are audited and counted
         return render(request, "login_2fa.html", {"next": next_url, "error": _error_text(request, exc)},
                       status=exc.status_code)
+    response = RedirectResponse(next_url, status_code=303)
+    _rotate(response, auth, ctx, db)
+    return response
+
+
+def _rotate(response: Response, auth: Auth, ctx: Ctx, db: Db) -> None:
+    """Give the session a new id after a privilege step (the old id stops working) and commit."""
+    assert auth.web_session is not None
+    new = service.rotate_session(db, web_session=auth.web_session, now=ctx.clock.now(), settings=ctx.settings)
     db.commit()
-    return RedirectResponse(next_url, status_code=303)
+    _set_session_cookie(response, new.cookie, ctx)
 
 
 @router.post("/logout", dependencies=[Csrf])
@@ -205,9 +215,9 @@ def enrol(
     except BansoError as exc:
         db.commit()  # A1: the failed confirmation is audited
         return _enrolment_page(request, auth, ctx, db, error=_error_text(request, exc), status=exc.status_code)
-    db.commit()
     response = render(request, "recovery_codes.html", {"codes": codes})
     response.headers.update(NO_STORE)
+    _rotate(response, auth, ctx, db)
     return response
 
 
@@ -226,6 +236,7 @@ def _tokens_page(request: Request, principal: PageUser, ctx: Ctx, db: Db, *, iss
         "error": error,
         "notice": notice,
         "expired_ids": expired,
+        "max_days": ctx.settings.token_max_lifetime_days,
         "permissions": sorted(p.value for p in principal.permissions),
     }, status=status)
     if issued is not None:
@@ -247,20 +258,35 @@ def issue_token(
     ctx: Ctx,
     db: Db,
     name: Annotated[str, Form(max_length=200)] = "",
-    expires_in_days: Annotated[str, Form(max_length=4)] = "90",
+    expires_in_days: Annotated[str, Form(max_length=6)] = "",
     scopes: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
-    """Issue a token for the caller; the raw value is shown on this response only."""
+    """Issue a token for the caller; the raw value is shown on this response only.
+
+    A blank expiry means the platform's maximum lifetime, never "no expiry".
+    """
     assert auth.user is not None
-    days = int(expires_in_days) if expires_in_days.strip().isdigit() else None
     try:
+        days = _form_days(expires_in_days)
         issued = service.issue_token(db, user=auth.user, name=name, scopes=scopes or None, expires_in_days=days,
-                                     now=ctx.clock.now(), actor=principal)
+                                     now=ctx.clock.now(), actor=principal,
+                                     max_days=ctx.settings.token_max_lifetime_days)
     except BansoError as exc:
         db.rollback()
         return _tokens_page(request, principal, ctx, db, error=_error_text(request, exc), status=exc.status_code)
     db.commit()
     return _tokens_page(request, principal, ctx, db, issued=issued, status=201)
+
+
+def _form_days(value: str) -> int | None:
+    """Return the expiry typed in the token form (blank: None, the maximum); refuse anything else."""
+    cleaned = value.strip()
+    if not cleaned:
+        return None
+    if not cleaned.isdigit():
+        raise ValidationFailed("有効期間は日数（整数）で入力してください / expiry must be a whole number of days",
+                               field="expires_in_days")
+    return int(cleaned)
 
 
 @router.post("/account/tokens/{token_id}/revoke", dependencies=[Csrf])

@@ -6,19 +6,24 @@ import base64
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from banso.audit import checkpoints
 from banso.audit import service as audit
 from banso.audit.models import AuditCheckpoint, AuditEntry
-from banso.authz.guard import require, require_visible
+from banso.authz.guard import require_visible
 from banso.authz.permissions import Permission
 from banso.authz.policies import accounts as policy
 from banso.kit.errors import NotFound, ValidationFailed
-from banso.web.deps import ApiUser, Ctx, Db
+from banso.web.csrf import verify_csrf
+from banso.web.deps import ApiUser, Ctx, Db, requires
 
-router = APIRouter(prefix="/audit", tags=["audit"])
+# Every route declares its permission (a narrowed token must carry it); signing a checkpoint is a
+# state change, so cookie sessions need the CSRF token like every other write.
+router = APIRouter(prefix="/audit", tags=["audit"], dependencies=[Depends(verify_csrf)])
+READ_CHECKPOINTS = requires(Permission.AUDIT_CHECKPOINT_READ)
+READ_ENTRIES = requires(Permission.AUDIT_OWN_READ, Permission.AUDIT_LOG_READ)
 
 
 def _b64(value: bytes) -> str:
@@ -91,43 +96,40 @@ class ConsistencyProofRead(BaseModel):
     proof: list[str]
 
 
-@router.get("/public-key", response_model=PublicKeyRead)
+@router.get("/public-key", response_model=PublicKeyRead, dependencies=[READ_CHECKPOINTS])
 def public_key(principal: ApiUser, ctx: Ctx) -> PublicKeyRead:
     """Return the checkpoint signing key (A2)."""
-    require(principal, Permission.AUDIT_CHECKPOINT_READ)
     pub = ctx.signing_key.public_key()
     return PublicKeyRead(key_id=checkpoints.key_id(pub), public_key_pem=checkpoints.public_key_pem(ctx.signing_key))
 
 
-@router.get("/checkpoints/latest", response_model=CheckpointRead)
+@router.get("/checkpoints/latest", response_model=CheckpointRead, dependencies=[READ_CHECKPOINTS])
 def latest_checkpoint(principal: ApiUser, db: Db) -> CheckpointRead:
     """Return the newest signed checkpoint."""
-    require(principal, Permission.AUDIT_CHECKPOINT_READ)
     cp = audit.latest_checkpoint(db)
     if cp is None:
         raise NotFound("no checkpoint has been signed yet")
     return CheckpointRead.of(cp)
 
 
-@router.get("/checkpoints", response_model=list[CheckpointRead])
+@router.get("/checkpoints", response_model=list[CheckpointRead], dependencies=[READ_CHECKPOINTS])
 def list_checkpoints(
     principal: ApiUser, db: Db, after_size: int = Query(0, ge=0), limit: int = Query(100, ge=1, le=1000)
 ) -> list[CheckpointRead]:
     """List signed checkpoints by tree size (witnesses fetch and keep them)."""
-    require(principal, Permission.AUDIT_CHECKPOINT_READ)
     return [CheckpointRead.of(cp) for cp in audit.list_checkpoints(db, after_size=after_size, limit=limit)]
 
 
-@router.post("/checkpoints", response_model=CheckpointRead, status_code=201)
+@router.post("/checkpoints", response_model=CheckpointRead, status_code=201,
+             dependencies=[requires(Permission.AUDIT_CHECKPOINT_SIGN)])
 def sign_checkpoint(principal: ApiUser, db: Db, ctx: Ctx) -> CheckpointRead:
     """Sign a checkpoint of the current log now (admin)."""
-    require(principal, Permission.AUDIT_CHECKPOINT_SIGN)
     cp = checkpoints.sign_checkpoint(db, key=ctx.signing_key, now=ctx.clock.now())
     db.commit()
     return CheckpointRead.of(cp)
 
 
-@router.get("/entries", response_model=list[EntryRead])
+@router.get("/entries", response_model=list[EntryRead], dependencies=[READ_ENTRIES])
 def list_entries(
     principal: ApiUser, db: Db, before: int | None = Query(None, ge=0), limit: int = Query(50, ge=1, le=500)
 ) -> list[EntryRead]:
@@ -143,13 +145,13 @@ def _visible_entry(db: Db, principal: ApiUser, seq: int) -> AuditEntry:
     return entry
 
 
-@router.get("/entries/{seq}", response_model=EntryRead)
+@router.get("/entries/{seq}", response_model=EntryRead, dependencies=[READ_ENTRIES])
 def get_entry(seq: int, principal: ApiUser, db: Db) -> EntryRead:
     """Return one entry (404 when it is not the caller's to see)."""
     return EntryRead.of(_visible_entry(db, principal, seq))
 
 
-@router.get("/entries/{seq}/proof", response_model=InclusionProofRead)
+@router.get("/entries/{seq}/proof", response_model=InclusionProofRead, dependencies=[READ_ENTRIES])
 def inclusion_proof(
     seq: int, principal: ApiUser, db: Db, ctx: Ctx, tree_size: int | None = Query(None, ge=1)
 ) -> InclusionProofRead:
@@ -166,12 +168,11 @@ def inclusion_proof(
                               proof=[h.hex() for h in proof])
 
 
-@router.get("/consistency", response_model=ConsistencyProofRead)
+@router.get("/consistency", response_model=ConsistencyProofRead, dependencies=[READ_CHECKPOINTS])
 def consistency_proof(
     principal: ApiUser, db: Db, first: int = Query(ge=1), second: int = Query(ge=1)
 ) -> ConsistencyProofRead:
     """Return the consistency proof between two tree sizes (A3)."""
-    require(principal, Permission.AUDIT_CHECKPOINT_READ)
     size = audit.tree_size(db)
     if not first <= second <= size:
         raise ValidationFailed(f"need 1 <= first <= second <= {size}", field="second")

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from banso.audit import service as audit
 from banso.audit.tags import AuditTag
 from banso.authz.permissions import Permission
+from banso.authz.policies import councils as council_policy
 from banso.authz.policies import information as policy
 from banso.authz.policies.councils import MANAGER_ROLES
 from banso.authz.principal import Principal
@@ -76,6 +77,14 @@ def _manages_council(session: Session, council_id: int, actor: Principal) -> boo
     if council is None:
         return False
     return policy.can_manage_incidents(actor, standing_of(session, council, actor.user_id))
+
+
+def _is_member(session: Session, council_id: int, actor: Principal) -> bool:
+    council = council_repo.council_by_id(session, council_id)
+    if council is None:
+        return False
+    standing = standing_of(session, council, actor.user_id)
+    return council_policy.can_see_council(actor, standing) and standing.is_member
 
 
 def _can_manage(session: Session, incident: Incident, actor: Principal) -> bool:
@@ -162,7 +171,9 @@ def report_incident(session: Session, *, actor: Principal, now: datetime, title:
         if council_id is not None and council_id != item.council_id:
             raise ValidationFailed("the item belongs to another council", field="council_id")
         council_id = item.council_id
-    elif council_id is not None and council_repo.council_by_id(session, council_id) is None:
+    elif council_id is not None and not _is_member(session, council_id, actor):
+        # I7: a council one is not in answers like a missing one, or the report would confirm that
+        # it exists and let anyone message its chair.
         raise NotFound("council not found")
     incident = Incident(council_id=council_id, item_id=item_id, title=clean_title, description=clean_description,
                         state=IncidentState.REPORTED.value, reported_by_id=actor.user_id, evidence_sha256=None,

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Path, Query
 
+from banso.authz.permissions import Permission
 from banso.notifications import service
 from banso.notifications.schemas import InboxRead, MarkedRead, NotificationRead
 from banso.web.csrf import verify_csrf
-from banso.web.deps import ApiUser, Ctx, Db
+from banso.web.deps import ApiUser, Ctx, Db, requires
 
-router = APIRouter(prefix="/notifications", tags=["notifications"], dependencies=[Depends(verify_csrf)])
+# The inbox is part of the dashboard: a token narrowed to other scopes does not read it.
+router = APIRouter(prefix="/notifications", tags=["notifications"],
+                   dependencies=[Depends(verify_csrf), requires(Permission.DASHBOARD_VIEW)])
 
 
 @router.get("", response_model=InboxRead)

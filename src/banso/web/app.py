@@ -12,9 +12,11 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from banso import __version__
+from banso.authz.permissions import Permission
 from banso.web.context import AppContext
+from banso.web.deps import SESSION_COOKIE, requires
 from banso.web.errors import install_error_handlers
-from banso.web.middleware import BodySizeLimit, ConcurrencyLimit, SecurityHeaders
+from banso.web.middleware import BodySizeLimit, ConcurrencyLimit, NoStoreWhenAuthenticated, SecurityHeaders
 
 log = logging.getLogger("banso.web")
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -55,9 +57,12 @@ def create_app(ctx: AppContext, *, background_jobs: bool = True) -> FastAPI:
     from banso.councils.views import router as councils_pages
     from banso.web.views import router as shell_pages
 
+    # Every /api/v1 route declares the permission a narrowed token must carry: accounts and audit
+    # per route (their routes differ), the others per router here; tests/api/test_route_permissions.py
+    # fails on any API route without one.
     app.include_router(accounts_api, prefix="/api/v1")
     app.include_router(audit_api, prefix="/api/v1")
-    app.include_router(councils_api, prefix="/api/v1")
+    app.include_router(councils_api, prefix="/api/v1", dependencies=[requires(Permission.COUNCIL_PARTICIPATE)])
     app.include_router(shell_pages)
     app.include_router(accounts_pages)
     app.include_router(audit_pages)
@@ -66,20 +71,22 @@ def create_app(ctx: AppContext, *, background_jobs: bool = True) -> FastAPI:
     from banso.notifications.endpoints import router as notifications_api
     from banso.notifications.views import router as notifications_pages
 
-    app.include_router(notifications_api, prefix="/api/v1")
+    app.include_router(notifications_api, prefix="/api/v1")  # declares its permission on the router
     app.include_router(notifications_pages)
 
     from banso.programme.endpoints import router as programme_api
     from banso.programme.views import router as programme_pages
 
-    app.include_router(programme_api, prefix="/api/v1")
+    # platform:dashboard:view is the "use the shared platform" permission every role holds; the
+    # programme services check programme:* on top of it.
+    app.include_router(programme_api, prefix="/api/v1", dependencies=[requires(Permission.DASHBOARD_VIEW)])
     app.include_router(programme_pages)
 
     from banso.information.endpoints import router as information_api
     from banso.information.endpoints import upload_limits
     from banso.information.views import router as information_pages
 
-    app.include_router(information_api, prefix="/api/v1")
+    app.include_router(information_api, prefix="/api/v1", dependencies=[requires(Permission.COUNCIL_PARTICIPATE)])
     app.include_router(information_pages)
 
     from banso.thinktank.views import router as thinktank_pages
@@ -92,6 +99,7 @@ def create_app(ctx: AppContext, *, background_jobs: bool = True) -> FastAPI:
         return {"status": "ok", "version": __version__}
 
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(NoStoreWhenAuthenticated, session_cookie=SESSION_COOKIE)
     app.add_middleware(BodySizeLimit, max_bytes=ctx.settings.max_body_bytes, larger=[upload_limits()])
     # Outermost: admission below the worker-thread count, so a lock holder can always finish.
     app.add_middleware(ConcurrencyLimit, limit=ctx.settings.max_concurrent_requests)

@@ -7,6 +7,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
@@ -116,6 +117,53 @@ class SecurityHeaders:
                 present = {name for name, _ in headers}
                 headers.extend(h for h in SECURITY_HEADERS if h[0] not in present)
                 message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, add_headers)
+
+
+NO_STORE_HEADERS: list[tuple[bytes, bytes]] = [(b"cache-control", b"no-store"), (b"pragma", b"no-cache")]
+
+
+class NoStoreWhenAuthenticated:
+    """Mark every response to an authenticated request ``Cache-Control: no-store`` and ``Pragma: no-cache``.
+
+    Why here and not per route: a confidential page, JSON answer or file download must never stay in
+    a shared or browser cache, and a route that forgets the header would leak silently. A request
+    counts as authenticated when it carries an ``Authorization`` header or the session cookie, or
+    when the response starts a session; anonymous requests (the public portal) keep their caching.
+    Static assets are exempt: they are the same for everyone.
+    """
+
+    def __init__(self, app: ASGIApp, *, session_cookie: str) -> None:
+        self.app = app
+        self.session_cookie = session_cookie
+
+    def _carries_credentials(self, scope: Scope) -> bool:
+        for name, value in scope.get("headers", []):
+            if name == b"authorization":
+                return True
+            if name == b"cookie" and self.session_cookie in cookie_parser(value.decode("latin-1")):
+                return True
+        return False
+
+    def _starts_session(self, headers: list[Any]) -> bool:
+        marker = f"{self.session_cookie}=".encode()
+        return any(name.lower() == b"set-cookie" and value.startswith(marker) for name, value in headers)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("path", "").startswith("/static/"):
+            await self.app(scope, receive, send)
+            return
+        authenticated = self._carries_credentials(scope)
+
+        async def add_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers: list[Any] = list(message.get("headers", []))
+                if authenticated or self._starts_session(headers):
+                    headers = [h for h in headers if h[0].lower() not in {b"cache-control", b"pragma", b"expires"}]
+                    headers.extend(NO_STORE_HEADERS)
+                    message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, add_headers)

@@ -7,7 +7,8 @@ from urllib.parse import quote
 
 from fastapi import Depends, Request
 
-from banso.authz.principal import Principal
+from banso.authz.principal import AuthMethod, Principal
+from banso.kit.errors import Forbidden
 from banso.web.deps import Auth
 from banso.web.errors import RedirectTo
 
@@ -20,7 +21,14 @@ def safe_next(value: str | None, default: str = "/") -> str:
 
 
 def page_principal(request: Request, auth: Auth) -> Principal:
-    """Return the fully signed-in person, or redirect to login / second factor / enrolment."""
+    """Return the fully signed-in person, or redirect to login / second factor / enrolment.
+
+    Pages are for browser sessions only: an API token (whose scopes are held on ``/api/v1``) does
+    not open them, so a narrowed token cannot read through the HTML what its scopes refuse.
+    """
+    if auth.principal is not None and auth.principal.method is AuthMethod.TOKEN:
+        raise Forbidden("APIトークンでは画面を開けません。/api/v1 を使ってください / "
+                        "API tokens do not open pages; use /api/v1")
     if auth.principal is not None:
         return auth.principal
     if auth.pending_mfa:
