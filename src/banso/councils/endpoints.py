@@ -12,7 +12,6 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from banso.councils import rules, service
-from banso.councils.files import LocalFileStore
 from banso.councils.models import ActionItem
 from banso.councils.schemas import (
     ActionClose,
@@ -50,6 +49,8 @@ from banso.councils.schemas import (
     RequestRead,
     RoleIn,
 )
+from banso.information import sealed
+from banso.information.sealed import SealedDeps
 from banso.kit.errors import BansoError
 from banso.web.context import AppContext
 from banso.web.csrf import verify_csrf
@@ -70,9 +71,9 @@ def _unit(db: Session) -> Iterator[None]:
         raise
 
 
-def file_store(ctx: AppContext) -> LocalFileStore:
-    """Return the store of material-request files under the data dir."""
-    return LocalFileStore(ctx.data_dir / "councils" / "files")
+def file_store(ctx: AppContext) -> SealedDeps:
+    """Return the sealed store of council content (answer files) under the data dir (I11)."""
+    return sealed.local_deps(ctx.data_dir, ctx.settings.secret_key)
 
 
 def _page(view: service.CouncilView) -> CouncilPage:
@@ -408,11 +409,16 @@ def cancel_action(council_id: int, item_id: int, body: ActionClose, principal: A
 # --- material requests (C6) -------------------------------------------------------------------
 
 
+def _request_read(view: service.RequestView) -> RequestRead:
+    read = RequestRead.model_validate(view.request)
+    read.answer_text = view.answer_text  # C6: the answer only for its parties
+    return read
+
+
 @router.get("/{council_id}/requests", response_model=list[RequestRead])
 def list_requests(council_id: int, principal: ApiUser, db: Db) -> list[RequestRead]:
-    """List material requests (pledged members)."""
-    return [RequestRead.model_validate(r) for r in service.list_requests(db, council_id=council_id,
-                                                                         actor=principal)]
+    """List material requests (pledged members; answers only for their parties)."""
+    return [_request_read(v) for v in service.list_request_views(db, council_id=council_id, actor=principal)]
 
 
 @router.post("/{council_id}/requests", response_model=RequestRead, status_code=status.HTTP_201_CREATED)
@@ -426,7 +432,7 @@ def create_request(council_id: int, body: RequestCreate, principal: ApiUser, db:
 
 
 def _request_detail(view: service.RequestView) -> RequestDetail:
-    return RequestDetail(request=RequestRead.model_validate(view.request),
+    return RequestDetail(request=_request_read(view),
                          files=[FileRead.model_validate(f) for f in view.files])
 
 
@@ -476,10 +482,10 @@ def close_request(council_id: int, request_id: int, principal: ApiUser, db: Db, 
 @router.get("/{council_id}/requests/{request_id}/files/{file_id}", response_class=Response)
 def download_file(council_id: int, request_id: int, file_id: int, principal: ApiUser, db: Db,
                   ctx: Ctx) -> Response:
-    """Download an answer file (pledged members; audited)."""
+    """Download an answer file stamped for the caller (the answer's parties; recorded and audited, I8)."""
     with _unit(db):
-        row, data = service.read_file(db, council_id=council_id, request_id=request_id, file_id=file_id,
-                                      actor=principal, now=ctx.clock.now(), store=file_store(ctx))
-    return Response(data, media_type=row.content_type, headers={
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(row.filename)}",
+        copy = service.read_file(db, council_id=council_id, request_id=request_id, file_id=file_id,
+                                 actor=principal, now=ctx.clock.now(), store=file_store(ctx))
+    return Response(copy.data, media_type=copy.content_type, headers={
+        "Cache-Control": "no-store", "Content-Disposition": f"attachment; filename*=UTF-8''{quote(copy.filename)}",
         "X-Content-Type-Options": "nosniff"})

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, event
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from banso.db.base import Base
@@ -311,7 +311,12 @@ class MaterialRequest(Base):
 
 
 class MaterialFile(Base):
-    """A file of a material request's answer, stored on local disk by content hash."""
+    """A file of a material request's answer, sealed at rest under the council's key (I11, I12).
+
+    ``sha256`` is of the plaintext; ``blob`` is the file-store digest of the ciphertext and
+    ``wrapped_key`` the file's data key wrapped by the council key (``banso.information.sealed``).
+    Both are NULL only for a legacy plaintext row that migration 0011 has not sealed yet.
+    """
 
     __tablename__ = "council_material_files"
 
@@ -321,5 +326,7 @@ class MaterialFile(Base):
     content_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
+    blob: Mapped[str | None] = mapped_column(String(64))
+    wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary)
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     uploaded_at: Mapped[datetime]

@@ -774,11 +774,11 @@ def _request_page(request: Request, principal: Principal, db: Session, ctx: Ctx,
     may_answer = req.status == RequestStatus.OPEN and policy.can_answer_request(
         principal, view.standing, addressee_id=req.addressee_id)
     # C6: the answer arrives as an information item, filed by the addressee or the chair/secretariat.
-    may_file = bool(req.answer_text) and (
+    may_file = bool(rv.answer_text) and (
         principal.user_id in (req.addressee_id, req.answered_by_id) or view.can_manage)
     return render(request, "councils/request.html", {
         "council": view.council, "standing": view.standing, "can_manage": view.can_manage, "req": req,
-        "files": rv.files, "people": people, "may_answer": may_answer, "may_file": may_file,
+        "answer_text": rv.answer_text, "files": rv.files, "people": people, "may_answer": may_answer, "may_file": may_file,
         "overdue": req.status == RequestStatus.OPEN and as_utc(req.due_at) < ctx.clock.now(),
         "max_mb": service.MAX_FILE_BYTES // (1024 * 1024),
         "error": error, "notice": notice, "form": form or {}, **_common(ctx),
@@ -847,10 +847,14 @@ def file_answer(council_id: int, request_id: int, request: Request, principal: P
 @router.get("/councils/{council_id}/requests/{request_id}/files/{file_id}")
 def download_file(council_id: int, request_id: int, file_id: int, principal: PageUser, db: Db,
                   ctx: Ctx) -> Response:
-    """Download an answer file (pledged members; audited, I8)."""
-    row, data = service.read_file(db, council_id=council_id, request_id=request_id, file_id=file_id,
-                                  actor=principal, now=ctx.clock.now(), store=file_store(ctx))
+    """Download an answer file stamped for the viewer (the answer's parties; recorded and audited, I8)."""
+    try:
+        copy = service.read_file(db, council_id=council_id, request_id=request_id, file_id=file_id,
+                                 actor=principal, now=ctx.clock.now(), store=file_store(ctx))
+    except BansoError as exc:
+        _settle(db, exc)  # a refused opening (I11) keeps its audit entry
+        raise
     db.commit()
-    return Response(data, media_type=row.content_type, headers={
-        **NO_STORE, "Content-Disposition": f"attachment; filename*=UTF-8''{quote(row.filename)}",
+    return Response(copy.data, media_type=copy.content_type, headers={
+        **NO_STORE, "Content-Disposition": f"attachment; filename*=UTF-8''{quote(copy.filename)}",
         "X-Content-Type-Options": "nosniff"})
