@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from banso.councils import rules, service
-from banso.councils.models import ActionItem
+from banso.councils.models import ActionItem, Meeting
 from banso.councils.schemas import (
     ActionClose,
     ActionCreate,
@@ -293,8 +293,14 @@ def schedule_meeting(council_id: int, body: MeetingCreate, principal: ApiUser, d
     return MeetingRead.model_validate(row)
 
 
+def _meeting_read(meeting: Meeting, minutes_text: str | None) -> MeetingRead:
+    read = MeetingRead.model_validate(meeting)
+    read.minutes_text = minutes_text
+    return read
+
+
 def _meeting_detail(view: service.MeetingView) -> MeetingDetail:
-    return MeetingDetail(meeting=MeetingRead.model_validate(view.meeting),
+    return MeetingDetail(meeting=_meeting_read(view.meeting, view.minutes_text),
                          agenda=[AgendaRead.model_validate(a) for a in view.agenda],
                          attendance=[AttendanceRead.model_validate(a) for a in view.attendance],
                          decisions=[DecisionRead.model_validate(d) for d in view.decisions])
@@ -305,7 +311,7 @@ def get_meeting(council_id: int, meeting_id: int, principal: ApiUser, db: Db, ct
     """Return a meeting with agenda, attendance and decisions (audited read)."""
     with _unit(db):
         view = service.get_meeting(db, council_id=council_id, meeting_id=meeting_id, actor=principal,
-                                   now=ctx.clock.now())
+                                   now=ctx.clock.now(), store=file_store(ctx))
     return _meeting_detail(view)
 
 
@@ -336,8 +342,8 @@ def draft_minutes(council_id: int, meeting_id: int, body: MinutesIn, principal: 
     """Write the draft minutes."""
     with _unit(db):
         row = service.draft_minutes(db, council_id=council_id, meeting_id=meeting_id, actor=principal,
-                                    now=ctx.clock.now(), text=body.text)
-    return MeetingRead.model_validate(row)
+                                    now=ctx.clock.now(), text=body.text, store=file_store(ctx))
+    return _meeting_read(row, body.text)  # the writer's own text, echoed
 
 
 @router.post("/{council_id}/meetings/{meeting_id}/minutes/approve", response_model=MeetingRead)
@@ -353,10 +359,12 @@ def approve_minutes(council_id: int, meeting_id: int, principal: ApiUser, db: Db
 
 
 @router.get("/{council_id}/decisions", response_model=list[DecisionRead])
-def list_decisions(council_id: int, principal: ApiUser, db: Db) -> list[DecisionRead]:
-    """List decisions (pledged members)."""
-    return [DecisionRead.model_validate(d) for d in service.list_decisions(db, council_id=council_id,
-                                                                           actor=principal)]
+def list_decisions(council_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> list[DecisionRead]:
+    """List decisions (pledged members; the read is audited, I8)."""
+    with _unit(db):
+        views = service.list_decisions(db, council_id=council_id, actor=principal, now=ctx.clock.now(),
+                                       store=file_store(ctx))
+    return [DecisionRead.model_validate(d) for d in views]
 
 
 @router.post("/{council_id}/decisions", response_model=DecisionRead, status_code=status.HTTP_201_CREATED)
@@ -365,8 +373,10 @@ def record_decision(council_id: int, body: DecisionCreate, principal: ApiUser, d
     with _unit(db):
         row = service.record_decision(db, council_id=council_id, actor=principal, now=ctx.clock.now(),
                                       text=body.text, matter=body.matter.value, adoption=body.adoption,
-                                      meeting_id=body.meeting_id)
-    return DecisionRead.model_validate(row)
+                                      meeting_id=body.meeting_id, store=file_store(ctx))
+    return DecisionRead(id=row.id, council_id=row.council_id, meeting_id=row.meeting_id, text=body.text.strip(),
+                        matter=row.matter, adoption=row.adoption, decided_at=row.decided_at,
+                        created_by_id=row.created_by_id)
 
 
 @router.get("/{council_id}/actions", response_model=list[ActionRead])

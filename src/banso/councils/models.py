@@ -222,7 +222,10 @@ class Meeting(Base):
     starts_at: Mapped[datetime]
     location: Mapped[str | None] = mapped_column(String(200))
     minutes_state: Mapped[str] = mapped_column(String(16), default=MinutesState.NONE.value)
-    minutes_text: Mapped[str | None] = mapped_column(Text)
+    # I11, I12: the minutes are sealed under the council's key (banso.information.sealed.seal_text);
+    # the hash of the plaintext is what the approval's audit entry records.
+    minutes_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    minutes_sha256: Mapped[str | None] = mapped_column(String(64))
     minutes_approved_at: Mapped[datetime | None]
     minutes_approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
@@ -262,7 +265,8 @@ class Decision(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     council_id: Mapped[int] = mapped_column(ForeignKey("councils.id"), index=True)
     meeting_id: Mapped[int | None] = mapped_column(ForeignKey("council_meetings.id"))
-    text: Mapped[str] = mapped_column(Text)
+    # I11, I12: sealed under the council's key; NULL only for a legacy row migration 0011 has not sealed
+    text_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     matter: Mapped[str] = mapped_column(String(32))
     adoption: Mapped[str] = mapped_column(String(16))
     decided_at: Mapped[datetime]

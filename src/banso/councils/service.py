@@ -688,13 +688,59 @@ class AgendaInput:
 
 
 @dataclass(frozen=True)
+class DecisionView:
+    """A decision with its text opened for one reader (the text is sealed at rest, I11, I12)."""
+
+    id: int
+    council_id: int
+    meeting_id: int | None
+    text: str
+    matter: str
+    adoption: str
+    decided_at: datetime
+    created_by_id: int
+
+
+@dataclass(frozen=True)
 class MeetingView:
-    """A meeting with its agenda and attendance."""
+    """A meeting with its agenda, attendance, opened minutes and decisions."""
 
     meeting: Meeting
     agenda: list[AgendaItem]
     attendance: list[MeetingAttendance]
-    decisions: list[Decision]
+    decisions: list[DecisionView]
+    minutes_text: str | None = None
+
+
+def _minutes_label(meeting_id: int) -> str:
+    return f"minutes:meeting:{meeting_id}"
+
+
+def _decision_label(decision_id: int) -> str:
+    return f"decision:{decision_id}"
+
+
+def _text_refusal(council: Council, data: dict[str, int]) -> sealed.Refusal:
+    return sealed.Refusal(tag=AuditTag.COUNCIL_INTEGRITY_FAILED, subject=_subject(council), data=data)
+
+
+def _open_minutes(session: Session, store: SealedDeps, council: Council, meeting: Meeting, *, actor: Principal,
+                  now: datetime) -> str | None:
+    if meeting.minutes_sealed is None:
+        return None
+    return sealed.open_text(session, store, sealed.council_scope(council.id), meeting.minutes_sealed,
+                            label=_minutes_label(meeting.id), actor=actor, now=now,
+                            refusal=_text_refusal(council, {"meeting_id": meeting.id}))
+
+
+def _open_decision(session: Session, store: SealedDeps, council: Council, row: Decision, *, actor: Principal,
+                   now: datetime) -> DecisionView:
+    text = sealed.open_text(session, store, sealed.council_scope(council.id), row.text_sealed,
+                            label=_decision_label(row.id), actor=actor, now=now,
+                            refusal=_text_refusal(council, {"decision_id": row.id}))
+    return DecisionView(id=row.id, council_id=row.council_id, meeting_id=row.meeting_id, text=text,
+                        matter=row.matter, adoption=row.adoption, decided_at=row.decided_at,
+                        created_by_id=row.created_by_id)
 
 
 def _meeting(session: Session, council: Council, meeting_id: int) -> Meeting:
@@ -726,7 +772,7 @@ def schedule_meeting(session: Session, *, council_id: int, actor: Principal, now
         rules.parse_matter(item.matter)
     meeting = Meeting(council_id=council.id, title=title_t, starts_at=starts_at,
                       location=(location or "").strip() or None, minutes_state=MinutesState.NONE.value,
-                      minutes_text=None, created_by_id=actor.user_id, created_at=now)
+                      minutes_sealed=None, created_by_id=actor.user_id, created_at=now)
     session.add(meeting)
     session.flush()
     for item in agenda:
@@ -774,14 +820,16 @@ def record_attendance(session: Session, *, council_id: int, meeting_id: int, act
 
 
 def draft_minutes(session: Session, *, council_id: int, meeting_id: int, actor: Principal, now: datetime,
-                  text: str) -> Meeting:
-    """Write or replace the draft minutes (議事録案)."""
+                  text: str, store: SealedDeps) -> Meeting:
+    """Write or replace the draft minutes (議事録案), sealed under the council's key (I11, I12)."""
     council, _ = _manage(session, council_id, actor)
     meeting = _meeting(session, council, meeting_id)
     body = rules.require_text(text, "text", max_length=100_000)
     if meeting.minutes_state == MinutesState.APPROVED:
         raise Conflict("the minutes are already approved")
-    meeting.minutes_text = body
+    meeting.minutes_sealed = sealed.seal_text(store, sealed.council_scope(council.id), body,
+                                              label=_minutes_label(meeting.id))
+    meeting.minutes_sha256 = rules.sha256_text(body)
     meeting.minutes_state = MinutesState.DRAFT.value
     _audit(session, AuditTag.COUNCIL_MINUTES_DRAFT, now=now, actor=actor, subject=_subject(council),
            data={"meeting_id": meeting.id, "sha256": rules.sha256_text(body)})
@@ -801,7 +849,7 @@ def approve_minutes(session: Session, *, council_id: int, meeting_id: int, actor
     meeting.minutes_approved_at = now
     meeting.minutes_approved_by_id = actor.user_id
     _audit(session, AuditTag.COUNCIL_MINUTES_APPROVE, now=now, actor=actor, subject=_subject(council),
-           data={"meeting_id": meeting.id, "sha256": rules.sha256_text(meeting.minutes_text or "")})
+           data={"meeting_id": meeting.id, "sha256": meeting.minutes_sha256})
     return meeting
 
 
@@ -812,15 +860,19 @@ def list_meetings(session: Session, *, council_id: int, actor: Principal) -> lis
 
 
 def get_meeting(session: Session, *, council_id: int, meeting_id: int, actor: Principal,
-                now: datetime) -> MeetingView:
-    """Return one meeting with agenda, attendance and decisions; the read is audited (I8)."""
-    council, _ = _content(session, council_id, actor)
+                now: datetime, store: SealedDeps) -> MeetingView:
+    """Return one meeting with agenda, attendance, minutes and decisions opened; the read is audited (I8)."""
+    council, standing = _content(session, council_id, actor)
+    require_visible(content_policy.can_read_council_text(actor, standing), "meeting")
     meeting = _meeting(session, council, meeting_id)
+    rows = [d for d in repo.decisions(session, council.id) if d.meeting_id == meeting.id]
     _audit(session, AuditTag.COUNCIL_MEETING_READ, now=now, actor=actor, subject=_subject(council),
-           data={"meeting_id": meeting.id})
+           data={"meeting_id": meeting.id, "minutes": meeting.minutes_sealed is not None,
+                 "decision_ids": [d.id for d in rows]})
     return MeetingView(meeting=meeting, agenda=repo.agenda(session, meeting.id),
                        attendance=repo.attendance(session, meeting.id),
-                       decisions=[d for d in repo.decisions(session, council.id) if d.meeting_id == meeting.id])
+                       decisions=[_open_decision(session, store, council, d, actor=actor, now=now) for d in rows],
+                       minutes_text=_open_minutes(session, store, council, meeting, actor=actor, now=now))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -828,8 +880,8 @@ def get_meeting(session: Session, *, council_id: int, meeting_id: int, actor: Pr
 
 
 def record_decision(session: Session, *, council_id: int, actor: Principal, now: datetime, text: str,
-                    matter: str, adoption: str, meeting_id: int | None = None) -> Decision:
-    """Record a decision (協議結果) with its matter and how it was adopted."""
+                    matter: str, adoption: str, store: SealedDeps, meeting_id: int | None = None) -> Decision:
+    """Record a decision (協議結果) with its matter and how it was adopted; the text is sealed (I11, I12)."""
     council, _ = _manage(session, council_id, actor)
     body = rules.require_text(text, "text", max_length=20_000)
     matter_v = rules.parse_matter(matter)
@@ -840,19 +892,29 @@ def record_decision(session: Session, *, council_id: int, actor: Principal, now:
         raise ValidationFailed(f"unknown adoption {adoption!r}; use one of {allowed}", field="adoption") from None
     if meeting_id is not None:
         _meeting(session, council, meeting_id)
-    row = Decision(council_id=council.id, meeting_id=meeting_id, text=body, matter=matter_v.value,
+    row = Decision(council_id=council.id, meeting_id=meeting_id, text_sealed=b"", matter=matter_v.value,
                    adoption=adoption_v.value, decided_at=now, created_by_id=actor.user_id)
     session.add(row)
+    session.flush()
+    # The associated data names the decision id, so the text is sealed once the row has one.
+    row.text_sealed = sealed.seal_text(store, sealed.council_scope(council.id), body,
+                                       label=_decision_label(row.id))
     session.flush()
     _audit(session, AuditTag.COUNCIL_DECISION_RECORD, now=now, actor=actor, subject=_subject(council),
            data={"decision_id": row.id, "matter": row.matter, "adoption": row.adoption, "meeting_id": meeting_id})
     return row
 
 
-def list_decisions(session: Session, *, council_id: int, actor: Principal) -> list[Decision]:
-    """Return the council's decisions (pledged members)."""
-    council, _ = _content(session, council_id, actor)
-    return repo.decisions(session, council.id)
+def list_decisions(session: Session, *, council_id: int, actor: Principal, now: datetime,
+                   store: SealedDeps) -> list[DecisionView]:
+    """Return the council's decisions with their texts opened (pledged members); the read is audited (I8)."""
+    council, standing = _content(session, council_id, actor)
+    require_visible(content_policy.can_read_council_text(actor, standing), "decisions")
+    rows = repo.decisions(session, council.id)
+    if rows:
+        _audit(session, AuditTag.COUNCIL_DECISION_READ, now=now, actor=actor, subject=_subject(council),
+               data={"decision_ids": [d.id for d in rows]})
+    return [_open_decision(session, store, council, d, actor=actor, now=now) for d in rows]
 
 
 def create_action_item(session: Session, *, council_id: int, actor: Principal, now: datetime, title: str,

@@ -311,7 +311,9 @@ def _council_page(request: Request, principal: Principal, db: Session, ctx: Ctx,
     versions = service.list_bylaws(db, council_id=council_id, actor=principal)
     content = view.content_block is None
     meetings = service.list_meetings(db, council_id=council_id, actor=principal) if content else []
-    decisions = service.list_decisions(db, council_id=council_id, actor=principal) if content else []
+    decisions = service.list_decisions(db, council_id=council_id, actor=principal, now=now,
+                                       store=file_store(ctx)) if content else []
+    db.commit()  # I8: the read of the decisions is audited
     actions = service.list_action_items(db, council_id=council_id, actor=principal, now=now) if content else []
     requests = service.list_requests(db, council_id=council_id, actor=principal) if content else []
     ids = {c.user_id for c in view.consents} | {a.assignee_id for a in actions} | \
@@ -555,7 +557,8 @@ def _meeting_page(request: Request, principal: Principal, db: Session, ctx: Ctx,
                   notice: str | None = None, status: int = 200, form: dict[str, Any] | None = None) -> HTMLResponse:
     now = ctx.clock.now()
     view = service.get_council(db, council_id=council_id, actor=principal)
-    mv = service.get_meeting(db, council_id=council_id, meeting_id=meeting_id, actor=principal, now=now)
+    mv = service.get_meeting(db, council_id=council_id, meeting_id=meeting_id, actor=principal, now=now,
+                             store=file_store(ctx))
     # The read is audited (I8); keep that entry even when the page shows a refused form.
     db.commit()
     actions = service.list_action_items(db, council_id=council_id, actor=principal, now=now)
@@ -565,7 +568,7 @@ def _meeting_page(request: Request, principal: Principal, db: Session, ctx: Ctx,
     people.update(_people(db, {a.assignee_id for a in actions} - set(people)))
     return render(request, "councils/meeting.html", {
         "view": view, "council": view.council, "standing": view.standing, "meeting": mv.meeting,
-        "agenda": mv.agenda, "attendance": attendance,
+        "minutes_text": mv.minutes_text, "agenda": mv.agenda, "attendance": attendance,
         "decisions": mv.decisions, "actions_by_decision": {
             d: [a for a in actions if a.decision_id == d] for d in decision_ids},
         "overdue_ids": {a.id for a in actions if _overdue(a, now)},
@@ -627,7 +630,7 @@ def draft_minutes(council_id: int, meeting_id: int, request: Request, principal:
     """Write or replace the draft minutes (議事録案)."""
     try:
         service.draft_minutes(db, council_id=council_id, meeting_id=meeting_id, actor=principal,
-                              now=ctx.clock.now(), text=text.replace("\r\n", "\n"))
+                              now=ctx.clock.now(), text=text.replace("\r\n", "\n"), store=file_store(ctx))
     except BansoError as exc:
         return _meeting_error(request, principal, db, ctx, council_id, meeting_id, exc, "minutes",
                               {"minutes_text": text})
@@ -668,7 +671,7 @@ def record_decision(council_id: int, request: Request, principal: PageUser, db: 
     try:
         mid = _int_or_none(meeting_id, "meeting_id")
         service.record_decision(db, council_id=council_id, actor=principal, now=ctx.clock.now(), text=text,
-                                matter=matter, adoption=adoption, meeting_id=mid)
+                                matter=matter, adoption=adoption, meeting_id=mid, store=file_store(ctx))
     except BansoError as exc:
         if mid is not None and not isinstance(exc, NotFound):
             return _meeting_error(request, principal, db, ctx, council_id, mid, exc, "decision", form)

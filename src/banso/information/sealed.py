@@ -37,7 +37,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, NoReturn
 
 from sqlalchemy.orm import Session
 
@@ -148,7 +148,7 @@ def seal_file(deps: SealedDeps, scope: Scope, data: bytes, *, label: str) -> Env
 
 
 def _refuse(session: Session, exc: crypto.TamperedCiphertext | crypto.KeyUnavailable, refusal: Refusal, *,
-            actor: Principal | None, now: datetime) -> None:
+            actor: Principal | None, now: datetime) -> NoReturn:
     audit.refuse(session, exc, refusal.tag, now=now, actor=actor, subject=refusal.subject,
                  data={**refusal.data, "what": "sealed content"})
 
@@ -160,7 +160,6 @@ def _open(session: Session, deps: SealedDeps, scope: Scope, wrapped: bytes, seal
         return crypto.open_sealed(sealed, data_key=data_key, aad=_aad(scope, label))
     except (crypto.TamperedCiphertext, crypto.KeyUnavailable) as exc:
         _refuse(session, exc, refusal, actor=actor, now=now)
-        raise  # pragma: no cover - _refuse always raises
 
 
 def open_file(session: Session, deps: SealedDeps, scope: Scope, envelope: Envelope, *, label: str,
@@ -171,7 +170,6 @@ def open_file(session: Session, deps: SealedDeps, scope: Scope, envelope: Envelo
     except FileNotFoundError:
         _refuse(session, crypto.TamperedCiphertext("暗号化ファイルが見つかりません / the stored file is missing"),
                 refusal, actor=actor, now=now)
-        raise  # pragma: no cover - _refuse always raises
     return _open(session, deps, scope, envelope.wrapped_key, sealed, label=label, actor=actor, now=now,
                  refusal=refusal)
 
@@ -184,10 +182,10 @@ def seal_text(deps: SealedDeps, scope: Scope, text: str, *, label: str) -> bytes
     return _TEXT_MAGIC + struct.pack(">H", len(wrapped)) + wrapped + body
 
 
-def open_text(session: Session, deps: SealedDeps, scope: Scope, value: bytes, *, label: str,
+def open_text(session: Session, deps: SealedDeps, scope: Scope, value: bytes | None, *, label: str,
               actor: Principal | None, now: datetime, refusal: Refusal) -> str:
     """Decrypt a text made by :func:`seal_text` (callers have made the access decision)."""
-    if len(value) < 6 or not value.startswith(_TEXT_MAGIC):
+    if value is None or len(value) < 6 or not value.startswith(_TEXT_MAGIC):
         _refuse(session, crypto.TamperedCiphertext("暗号化テキストが壊れています / the sealed text is damaged"),
                 refusal, actor=actor, now=now)
     (size,) = struct.unpack(">H", value[4:6])

@@ -55,6 +55,7 @@ def demo(
     from banso.demo.councils import seed_councils
     from banso.demo.information import seed_information
     from banso.demo.programme import seed_programme
+    from banso.information import sealed
     from banso.thinktank.demo import prepare_demo_analytics
     from banso.web.context import build_context, information_deps
 
@@ -64,7 +65,8 @@ def demo(
         migrate.upgrade(ctx.engine)
         with ctx.sessions() as db:
             created = seed.seed(db, box=ctx.box, now=ctx.clock.now())
-            seed_councils(db, now=ctx.clock.now(), box=ctx.box)
+            seed_councils(db, now=ctx.clock.now(), box=ctx.box,
+                          store=sealed.local_deps(settings.data_dir, settings.secret_key))
             seed_programme(db, now=ctx.clock.now())
             seed_information(db, information_deps(ctx), now=ctx.clock.now())
             checkpoints.sign_checkpoint(db, key=ctx.signing_key, now=ctx.clock.now())
