@@ -54,7 +54,8 @@ class CouncilAccess(AccessTestSet):
             db, council_id=cid, actor=officer, now=clock.now(), title="第1回会合",
             starts_at=clock.now() + timedelta(days=1), agenda=[service.AgendaInput("議題", "useful_information")])
         decision = service.record_decision(db, council_id=cid, actor=officer, now=clock.now(), text="決定",
-                                           matter="effective_promotion", adoption="consensus")
+                                           matter="effective_promotion", adoption="consensus",
+                                           store=file_store(self.ctx))
         item = service.create_action_item(db, council_id=cid, actor=officer, now=clock.now(), title="取組",
                                           assignee_id=cast.company.user.id, due_at=clock.now() + timedelta(days=3),
                                           decision_id=decision.id)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from banso.councils import models as m
 from banso.councils import service
 from banso.councils.endpoints import file_store
+from banso.information import sealed
 from banso.information.models import Item
 from banso.kit.clock import FakeClock, to_jst
 from banso.web.context import AppContext
@@ -233,7 +234,8 @@ def _urls(cast: Cast, db: Session, clock: FakeClock) -> tuple[list[str], list[st
     meeting = service.schedule_meeting(db, council_id=cid, actor=officer, now=clock.now(), title="第1回",
                                        starts_at=clock.now() + timedelta(days=3))
     decision = service.record_decision(db, council_id=cid, actor=officer, now=clock.now(), text="方針を確認した。",
-                                       matter="useful_information", adoption="consensus", meeting_id=meeting.id)
+                                       matter="useful_information", adoption="consensus", meeting_id=meeting.id,
+                                       store=sealed.fake_deps())
     item = service.create_action_item(db, council_id=cid, actor=officer, now=clock.now(), title="資料作成",
                                       assignee_id=cast.company.user.id, due_at=clock.now() + timedelta(days=5),
                                       decision_id=decision.id)
