@@ -76,7 +76,7 @@ def local_deps(data_dir: Path, secret: str) -> SealedDeps:
     """Return the embedded defaults: the items' blob store and council keys, plus commission keys."""
     info = information_local_deps(data_dir, secret)
     return SealedDeps(store=info.store, council_keys=info.keys,
-                      commission_keys=LocalKeyFileStore(data_dir / "keys" / "commissions"),
+                      commission_keys=LocalKeyFileStore(data_dir / "keys" / "commissions", prefix="commission"),
                       fingerprint_key=info.fingerprint_key)
 
 
