@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
@@ -112,10 +111,8 @@ def legacy(tmp_path: Path) -> Legacy:
 
 
 def _upgrade(legacy: Legacy, plaintext: LocalFileStore | None = None) -> None:
-    cfg = migrate.alembic_config(legacy.engine.url.render_as_string(hide_password=False), legacy.engine)
-    cfg.attributes["sealed_deps"] = legacy.deps
-    cfg.attributes["plaintext_store"] = plaintext or legacy.plaintext
-    command.upgrade(cfg, "0011")
+    migrate.upgrade(legacy.engine, "0011", attributes={"sealed_deps": legacy.deps,
+                                                       "plaintext_store": plaintext or legacy.plaintext})
 
 
 def _row(legacy: Legacy, sql: str, **params: object) -> sa.Row[Any]:

@@ -39,7 +39,9 @@ def attribute(
         if d is None:
             console.print("[yellow]no recipient found[/yellow]: " + finding.explanation)
         else:
-            what = f"item #{finding.distribution.item_id}" if finding.distribution else d.subject  # type: ignore[union-attr]
+            # An item copy names its item; a sealed copy its kind and row (e.g. material_file:7, I12).
+            item_copy, sealed_copy = finding.distribution, finding.sealed
+            what = f"item #{item_copy.item_id}" if item_copy else sealed_copy.subject if sealed_copy else ""
             console.print(f"[bold]most likely recipient:[/bold] {finding.user_label} ({finding.organization_label})")
             console.print(f"{what}, copy #{d.id} ({d.channel}), issued "
                           f"{to_jst(d.created_at).strftime('%Y-%m-%d %H:%M')} JST")

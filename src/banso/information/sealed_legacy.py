@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -32,6 +33,12 @@ _meetings = sa.table("council_meetings", sa.column("id"), sa.column("council_id"
                      sa.column("minutes_sealed"), sa.column("minutes_sha256"))
 _decisions = sa.table("council_decisions", sa.column("id"), sa.column("council_id"), sa.column("text"),
                       sa.column("text_sealed"))
+
+
+def migration_attributes(data_dir: Path, secret: str) -> dict[str, object]:
+    """Return what migration 0011 needs from a data folder: its sealed store and its old plaintext folder."""
+    return {"sealed_deps": sealed.local_deps(data_dir, secret),
+            "plaintext_store": LocalFileStore(data_dir / "councils" / "files")}
 
 
 @dataclass

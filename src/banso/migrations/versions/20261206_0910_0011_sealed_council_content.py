@@ -14,7 +14,8 @@ Data: :func:`banso.information.sealed_legacy.seal_legacy` seals every plaintext 
 sealing is committed and only then are the plaintext answer files under
 ``data_dir/councils/files`` deleted. Every step skips what is already done, so an interrupted
 upgrade is simply run again. The keys and the data folder come from ``config.attributes``
-(``sealed_deps``, ``plaintext_store``; tests) or from the settings (``banso db upgrade``).
+(``sealed_deps``, ``plaintext_store``: ``banso db upgrade``, ``banso demo``, tests; see
+``sealed_legacy.migration_attributes``), else from the settings.
 
 Downgrade is one-way once anything is sealed: unsealing would write plaintext back to disk, so it
 refuses and asks for a restore from backup (O2); on a database with no sealed content it undoes
@@ -84,17 +85,15 @@ def _schema() -> None:
 
 
 def _deps_and_plaintext() -> tuple[object, object]:
-    from banso.councils.files import LocalFileStore
-    from banso.information import sealed
+    from banso.information.sealed_legacy import migration_attributes
 
     attributes = context.config.attributes
-    if "sealed_deps" in attributes:
-        return attributes["sealed_deps"], attributes["plaintext_store"]
-    from banso.config import get_settings
+    if "sealed_deps" not in attributes:  # e.g. plain `alembic upgrade`: the configured data folder
+        from banso.config import get_settings
 
-    settings = get_settings()
-    return (sealed.local_deps(settings.data_dir, settings.secret_key),
-            LocalFileStore(settings.data_dir / "councils" / "files"))
+        settings = get_settings()
+        attributes.update(migration_attributes(settings.data_dir, settings.secret_key))
+    return attributes["sealed_deps"], attributes["plaintext_store"]
 
 
 def _has_rows(table: str) -> bool:
