@@ -866,13 +866,13 @@ def get_meeting(session: Session, *, council_id: int, meeting_id: int, actor: Pr
     require_visible(content_policy.can_read_council_text(actor, standing), "meeting")
     meeting = _meeting(session, council, meeting_id)
     rows = [d for d in repo.decisions(session, council.id) if d.meeting_id == meeting.id]
+    # Open first: a refused opening is audited alone (A1), then the read is recorded.
+    decisions = [_open_decision(session, store, council, d, actor=actor, now=now) for d in rows]
+    minutes = _open_minutes(session, store, council, meeting, actor=actor, now=now)
     _audit(session, AuditTag.COUNCIL_MEETING_READ, now=now, actor=actor, subject=_subject(council),
-           data={"meeting_id": meeting.id, "minutes": meeting.minutes_sealed is not None,
-                 "decision_ids": [d.id for d in rows]})
+           data={"meeting_id": meeting.id, "minutes": minutes is not None, "decision_ids": [d.id for d in rows]})
     return MeetingView(meeting=meeting, agenda=repo.agenda(session, meeting.id),
-                       attendance=repo.attendance(session, meeting.id),
-                       decisions=[_open_decision(session, store, council, d, actor=actor, now=now) for d in rows],
-                       minutes_text=_open_minutes(session, store, council, meeting, actor=actor, now=now))
+                       attendance=repo.attendance(session, meeting.id), decisions=decisions, minutes_text=minutes)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -911,10 +911,11 @@ def list_decisions(session: Session, *, council_id: int, actor: Principal, now: 
     council, standing = _content(session, council_id, actor)
     require_visible(content_policy.can_read_council_text(actor, standing), "decisions")
     rows = repo.decisions(session, council.id)
+    opened = [_open_decision(session, store, council, d, actor=actor, now=now) for d in rows]
     if rows:
         _audit(session, AuditTag.COUNCIL_DECISION_READ, now=now, actor=actor, subject=_subject(council),
                data={"decision_ids": [d.id for d in rows]})
-    return [_open_decision(session, store, council, d, actor=actor, now=now) for d in rows]
+    return opened
 
 
 def create_action_item(session: Session, *, council_id: int, actor: Principal, now: datetime, title: str,
@@ -1080,7 +1081,8 @@ def answer_request(session: Session, *, council_id: int, request_id: int, actor:
             raise ValidationFailed(f"file {name!r} is empty", field="files")
         if len(f.data) > MAX_FILE_BYTES:
             raise ValidationFailed(f"file {name!r} is larger than {MAX_FILE_BYTES} bytes", field="files")
-    rows = [_seal_answer_file(session, store, council, req, f, actor=actor, now=now) for f in files if store]
+    rows = [_seal_answer_file(session, store, council, req, f, actor=actor, now=now)
+            for f in files] if store is not None else []
     req.answer_text = body
     req.answered_at = now
     req.answered_by_id = actor.user_id
