@@ -125,6 +125,7 @@ def test_report_is_filed_into_a_council(indicators_dir: Path, tmp_path: Path) ->
     from banso.db import migrate
     from banso.demo import seed
     from banso.demo.councils import SPACE, seed_councils
+    from banso.information import sealed
     from banso.information.models import Item, ItemFile
     from banso.web.context import build_context
     from tests.test_cli import banso
@@ -134,7 +135,7 @@ def test_report_is_filed_into_a_council(indicators_dir: Path, tmp_path: Path) ->
     migrate.upgrade(ctx.engine)
     with ctx.sessions() as db:
         seed.seed(db, box=ctx.box, now=ctx.clock.now())
-        seed_councils(db, now=ctx.clock.now())
+        seed_councils(db, now=ctx.clock.now(), store=sealed.local_deps(ctx.data_dir, ctx.settings.secret_key))
         db.commit()
         council_id = db.scalar(select(Council.id).where(Council.title_ja == SPACE))
     args = ["analyze", "report", "--indicators", str(indicators_dir), "--out", str(tmp_path / "rep"),

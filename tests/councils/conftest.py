@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 
 from banso.audit.models import AuditEntry
 from banso.councils import service
-from banso.councils.files import FakeFileStore
 from banso.councils.models import Council
+from banso.information import sealed
+from banso.information.sealed import SealedDeps
 from banso.kit.clock import FakeClock
 from tests.conftest import Factory, Person
 
@@ -70,6 +71,6 @@ def establish(factory: Factory, db: Session, clock: FakeClock, *, pledge: bool =
 
 
 @pytest.fixture
-def store() -> FakeFileStore:
-    """Return an in-memory file store."""
-    return FakeFileStore()
+def store() -> SealedDeps:
+    """Return an in-memory sealed store (blobs and council/commission keys)."""
+    return sealed.fake_deps()

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from banso.councils import service
 from banso.councils.endpoints import file_store
 from banso.kit.clock import FakeClock
+from banso.leak.text import strip_marks
 from banso.web.context import AppContext
 from tests.authz.access import AccessTestSet, Arranged
 from tests.conftest import Factory
@@ -54,7 +55,8 @@ class CouncilAccess(AccessTestSet):
             db, council_id=cid, actor=officer, now=clock.now(), title="第1回会合",
             starts_at=clock.now() + timedelta(days=1), agenda=[service.AgendaInput("議題", "useful_information")])
         decision = service.record_decision(db, council_id=cid, actor=officer, now=clock.now(), text="決定",
-                                           matter="effective_promotion", adoption="consensus")
+                                           matter="effective_promotion", adoption="consensus",
+                                           store=file_store(self.ctx))
         item = service.create_action_item(db, council_id=cid, actor=officer, now=clock.now(), title="取組",
                                           assignee_id=cast.company.user.id, due_at=clock.now() + timedelta(days=3),
                                           decision_id=decision.id)
@@ -168,7 +170,8 @@ class TestMaterialFile(CouncilAccess):
     path = "/api/v1/councils/{council_id}/requests/{request_id}/files/{file_id}"
 
     def check(self, response: httpx.Response, arranged: Arranged) -> None:
-        assert response.content.decode() == "機微な内容"
+        # Issue 11 (I8): the addressee gets a copy stamped for them, not the stored bytes.
+        assert response.content.decode() != "機微な内容" and strip_marks(response.content.decode()) == "機微な内容"
 
 
 class TestPledgePdf(CouncilAccess):

@@ -14,6 +14,7 @@ from banso.db import migrate
 from banso.db.engine import make_engine
 from banso.demo import seed
 from banso.demo.councils import seed_councils
+from banso.information import sealed
 from tests.test_cli import banso
 
 
@@ -24,7 +25,7 @@ def test_list_show_evaluate(tmp_path: Path) -> None:
     now = datetime.now(UTC)
     with Session(engine) as db:
         seed.seed(db, box=SecretBox(DEFAULT_SECRET_KEY), now=now)
-        assert seed_councils(db, now=now) == 3
+        assert seed_councils(db, now=now, store=sealed.fake_deps()) == 3
         db.commit()
     engine.dispose()
 

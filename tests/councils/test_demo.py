@@ -9,13 +9,14 @@ from banso.councils import repository as repo
 from banso.councils import service
 from banso.demo import seed
 from banso.demo.councils import OCEAN, QUANTUM, SPACE, _who, seed_councils
+from banso.information import sealed
 from banso.kit.clock import FakeClock
 
 
 def test_demo_councils(db: Session, clock: FakeClock, box: SecretBox) -> None:
     seed.seed(db, box=box, now=clock.now())
-    assert seed_councils(db, now=clock.now(), box=box) == 3
-    assert seed_councils(db, now=clock.now(), box=box) == 0
+    assert seed_councils(db, now=clock.now(), box=box, store=sealed.fake_deps()) == 3
+    assert seed_councils(db, now=clock.now(), box=box, store=sealed.fake_deps()) == 0
     ocean, space, quantum = (repo.council_by_title(db, t) for t in (OCEAN, SPACE, QUANTUM))
     assert ocean is not None and space is not None and quantum is not None
     assert (ocean.state, space.state, quantum.state) == ("proposed", "active", "dissolved")

@@ -14,8 +14,10 @@ from sqlalchemy.orm import Session
 from banso.councils import models as m
 from banso.councils import service
 from banso.councils.endpoints import file_store
+from banso.information import sealed
 from banso.information.models import Item
 from banso.kit.clock import FakeClock, to_jst
+from banso.leak.text import strip_marks
 from banso.web.context import AppContext
 from banso.web.deps import LANG_COOKIE
 from tests.conftest import Factory, alert_text, sign_in
@@ -233,7 +235,8 @@ def _urls(cast: Cast, db: Session, clock: FakeClock) -> tuple[list[str], list[st
     meeting = service.schedule_meeting(db, council_id=cid, actor=officer, now=clock.now(), title="第1回",
                                        starts_at=clock.now() + timedelta(days=3))
     decision = service.record_decision(db, council_id=cid, actor=officer, now=clock.now(), text="方針を確認した。",
-                                       matter="useful_information", adoption="consensus", meeting_id=meeting.id)
+                                       matter="useful_information", adoption="consensus", meeting_id=meeting.id,
+                                       store=sealed.fake_deps())
     item = service.create_action_item(db, council_id=cid, actor=officer, now=clock.now(), title="資料作成",
                                       assignee_id=cast.company.user.id, due_at=clock.now() + timedelta(days=5),
                                       decision_id=decision.id)
@@ -467,7 +470,8 @@ def test_material_request_answered_with_a_file_and_downloaded(client: TestClient
     assert link is not None
     downloads = audit_count(db, "council:file:download")
     file = client.get(link.group(1))
-    assert file.status_code == 200 and file.content == body
+    # Issue 11 (I8): a copy stamped for the downloader, not the stored bytes.
+    assert file.status_code == 200 and file.content != body and strip_marks(file.content.decode()) == body.decode()
     assert "attachment" in file.headers["content-disposition"]
     assert audit_count(db, "council:file:download") == downloads + 1
 

@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 
 from banso.councils import models as m
 from banso.councils import service
-from banso.councils.files import FakeFileStore
+from banso.information.sealed import SealedDeps
 from banso.kit.clock import FakeClock
 from banso.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from banso.leak.text import strip_marks
 from tests.conftest import Factory
 from tests.councils.conftest import audit_count, establish, propose
 
@@ -333,7 +334,8 @@ def test_join_with_consent_and_roles(factory: Factory, db: Session, clock: FakeC
 # --- meetings, decisions, action items (C5) -------------------------------------------------
 
 
-def test_meeting_agenda_attendance_minutes(factory: Factory, db: Session, clock: FakeClock) -> None:
+def test_meeting_agenda_attendance_minutes(factory: Factory, db: Session, clock: FakeClock,
+                                           store: SealedDeps) -> None:
     cast = establish(factory, db, clock)
     cid = cast.council.id
     officer = cast.officer.principal()
@@ -363,34 +365,35 @@ def test_meeting_agenda_attendance_minutes(factory: Factory, db: Session, clock:
     with pytest.raises(ValidationFailed):
         service.record_attendance(db, council_id=cid, meeting_id=meeting.id, actor=officer, now=clock.now(),
                                   user_id=cast.outsider.user.id, status="present")
-    service.draft_minutes(db, council_id=cid, meeting_id=meeting.id, actor=officer, now=clock.now(), text="議事録案")
+    service.draft_minutes(db, council_id=cid, meeting_id=meeting.id, actor=officer, now=clock.now(), text="議事録案", store=store)
     with pytest.raises(Conflict, match="not taken place"):
         service.approve_minutes(db, council_id=cid, meeting_id=meeting.id, actor=officer, now=clock.now())
     clock.advance(days=2)
     service.approve_minutes(db, council_id=cid, meeting_id=meeting.id, actor=officer, now=clock.now())
     with pytest.raises(Conflict):
-        service.draft_minutes(db, council_id=cid, meeting_id=meeting.id, actor=officer, now=clock.now(), text="x")
+        service.draft_minutes(db, council_id=cid, meeting_id=meeting.id, actor=officer, now=clock.now(), text="x",
+                              store=store)
     view = service.get_meeting(db, council_id=cid, meeting_id=meeting.id, actor=cast.company.principal(),
-                               now=clock.now())
+                               now=clock.now(), store=store)
     assert [a.matter for a in view.agenda] == ["useful_information", "information_management"]
     assert [(a.user_id, a.status) for a in view.attendance] == [(cast.company.user.id, "excused")]
     assert view.meeting.minutes_state == "approved"
     assert audit_count(db, "council:minutes:approve") == 1 and audit_count(db, "council:meeting:read") == 1
 
 
-def test_decisions_and_action_items(factory: Factory, db: Session, clock: FakeClock) -> None:
+def test_decisions_and_action_items(factory: Factory, db: Session, clock: FakeClock, store: SealedDeps) -> None:
     cast = establish(factory, db, clock)
     cid = cast.council.id
     officer = cast.officer.principal()
     with pytest.raises(ValidationFailed):
         service.record_decision(db, council_id=cid, actor=officer, now=clock.now(), text="x", matter="x",
-                                adoption="consensus")
+                                adoption="consensus", store=store)
     with pytest.raises(ValidationFailed):
         service.record_decision(db, council_id=cid, actor=officer, now=clock.now(), text="x",
-                                matter="effective_promotion", adoption="coin_toss")
+                                matter="effective_promotion", adoption="coin_toss", store=store)
     decision = service.record_decision(db, council_id=cid, actor=officer, now=clock.now(),
                                        text="試験海域の利用調整を進める", matter="effective_promotion",
-                                       adoption="consensus")
+                                       adoption="consensus", store=store)
     before = snapshot(db)
     with pytest.raises(ValidationFailed) as err:
         service.create_action_item(db, council_id=cid, actor=officer, now=clock.now(), title="調整",
@@ -437,7 +440,7 @@ def test_decisions_and_action_items(factory: Factory, db: Session, clock: FakeCl
 
 
 def test_material_request_answer_with_files(factory: Factory, db: Session, clock: FakeClock,
-                                            store: FakeFileStore) -> None:
+                                            store: SealedDeps) -> None:
     cast = establish(factory, db, clock)
     cid = cast.council.id
     officer = cast.officer.principal()
@@ -469,9 +472,13 @@ def test_material_request_answer_with_files(factory: Factory, db: Session, clock
                                   files=[service.UploadedFile("../動向.csv", "text/csv", "国,論文数\nJP,10\n".encode())],
                                   store=store)
     assert view.request.status == "answered" and [f.filename for f in view.files] == ["動向.csv"]
-    _row, data = service.read_file(db, council_id=cid, request_id=req.id, file_id=view.files[0].id,
-                                  actor=cast.company.principal(), now=clock.now(), store=store)
-    assert data.decode().startswith("国,論文数")
+    # C6 (issue 11): a pledged member who is neither requester, addressee nor manager no longer gets the file.
+    with pytest.raises(NotFound):
+        service.read_file(db, council_id=cid, request_id=req.id, file_id=view.files[0].id,
+                          actor=cast.company.principal(), now=clock.now(), store=store)
+    copy = service.read_file(db, council_id=cid, request_id=req.id, file_id=view.files[0].id,
+                             actor=officer, now=clock.now(), store=store)
+    assert strip_marks(copy.data.decode()).startswith("国,論文数")
     assert audit_count(db, "council:file:download") == 1
     with pytest.raises(Conflict):
         service.answer_request(db, council_id=cid, request_id=req.id, actor=analyst.principal(), now=clock.now(),

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from banso.accounts import service as accounts
 from banso.authz.principal import AuthMethod, Principal
 from banso.councils import service
+from banso.information import sealed
 from banso.kit.clock import FakeClock
 from banso.kit.errors import BansoError, NotFound
 from tests.conftest import Factory, Person
@@ -235,7 +236,8 @@ def test_access_invariant_holds_after_every_step(db: Session, factory: Factory, 
                 expected = self.m.readable(name)
                 assert service.can_read_content(db, council_id=self.cid, actor=actor) == expected, (name, self.m)
                 try:
-                    service.list_decisions(db, council_id=self.cid, actor=actor)
+                    service.list_decisions(db, council_id=self.cid, actor=actor, now=clock.now(),
+                                           store=sealed.fake_deps())
                     reads = True
                 except NotFound:
                     reads = False

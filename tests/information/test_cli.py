@@ -15,7 +15,7 @@ from banso.db import migrate
 from banso.demo import seed
 from banso.demo.councils import seed_councils
 from banso.demo.information import SCENARIO, seed_information
-from banso.information import distribution
+from banso.information import distribution, sealed
 from banso.information.models import Item, ItemFile
 from banso.leak.pdf import make_sample_pdf
 from banso.web.context import build_context, information_deps
@@ -30,7 +30,7 @@ def leaked(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     migrate.upgrade(ctx.engine)
     with ctx.sessions() as db:
         seed.seed(db, box=ctx.box, now=ctx.clock.now())
-        seed_councils(db, now=ctx.clock.now())
+        seed_councils(db, now=ctx.clock.now(), store=sealed.local_deps(ctx.data_dir, ctx.settings.secret_key))
         seed_information(db, information_deps(ctx), now=ctx.clock.now())
         db.commit()
         item = db.scalar(select(Item).where(Item.title == SCENARIO))

@@ -10,8 +10,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from banso.councils import service as councils
-from banso.councils.files import FakeFileStore
-from banso.information import distribution, filing, service
+from banso.information import distribution, filing, sealed, service
 from banso.information.deps import InformationDeps
 from banso.kit.clock import FakeClock
 from banso.kit.errors import Conflict, NotFound
@@ -35,7 +34,7 @@ def test_material_request_answer_becomes_a_think_tank_item(db: Session, deps: In
     cid = cast.council.id
     analyst = factory.person(roles=("analyst",), org=factory.org(kind="think_tank"))
     _join(db, cast, clock, analyst)
-    material = FakeFileStore()
+    material = sealed.fake_deps()
     req = councils.create_request(db, council_id=cid, actor=cast.officer.principal(), now=clock.now(),
                                   title="諸外国の研究開発動向", body="主要国の論文動向", matter="useful_information",
                                   addressee_kind="think_tank", addressee_id=analyst.user.id,
@@ -73,13 +72,16 @@ def test_commission_deliverable_is_filed_into_a_council(db: Session, deps: Infor
                                       tasks=[cm.TaskInput("報告書", date(2027, 3, 1))], now=clock.now(), actor=officer)
     cm.acknowledge_confidentiality(db, commission_id=commission.id, now=clock.now(), actor=analyst.principal())
     pdf = make_sample_pdf("最終報告書", ["各国の動向"])
+    material = sealed.fake_deps()
     row = cm.upload_deliverable(db, commission_id=commission.id, title="最終報告書", filename="report.pdf",
-                                content=pdf, now=clock.now(), actor=analyst.principal(), content_type="application/pdf")
+                                content=pdf, now=clock.now(), actor=analyst.principal(), content_type="application/pdf",
+                                store=material)
     with pytest.raises(NotFound):  # someone who cannot see the commission cannot file it
         filing.file_deliverable(db, deps, commission_id=commission.id, deliverable_id=row.id,
-                                council_id=cast.council.id, actor=cast.company.principal(), now=clock.now())
+                                council_id=cast.council.id, actor=cast.company.principal(), now=clock.now(),
+                                store=material)
     item = filing.file_deliverable(db, deps, commission_id=commission.id, deliverable_id=row.id,
-                                   council_id=cast.council.id, actor=officer, now=clock.now())
+                                   council_id=cast.council.id, actor=officer, now=clock.now(), store=material)
     assert item.provenance == "think_tank" and item.origin == f"commission:{commission.id}:deliverable:{row.id}"
     view = service.read_item(db, deps, item_id=item.id, actor=cast.researcher.principal(), now=clock.now())
     assert view.files[0].kind == "pdf"

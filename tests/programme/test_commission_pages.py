@@ -14,6 +14,7 @@ from banso.audit.models import AuditEntry
 from banso.information.models import Item
 from banso.kit.clock import FakeClock
 from banso.programme import commissions as cm
+from banso.programme.endpoints import deliverable_store
 from banso.programme.models import Commission
 from banso.web.context import AppContext
 from banso.web.deps import LANG_COOKIE
@@ -24,7 +25,7 @@ from tests.councils.conftest import Cast, establish
 class Scene:
     """An active council whose secretariat officer commissioned a think tank that filed a deliverable."""
 
-    def __init__(self, db: Session, factory: Factory, clock: FakeClock) -> None:
+    def __init__(self, db: Session, factory: Factory, clock: FakeClock, ctx: AppContext) -> None:
         self.council: Cast = establish(factory, db, clock)
         self.officer: Person = self.council.officer  # commissioning officer, pledged council secretariat
         tank = factory.org(kind="think_tank")
@@ -42,7 +43,7 @@ class Scene:
         self.deliverable = cm.upload_deliverable(
             db, commission_id=self.commission.id, title="中間報告書", filename="interim.txt",
             content="各国の動向（中間）".encode(), content_type="text/plain", now=clock.now(),
-            actor=self.analyst.principal())
+            actor=self.analyst.principal(), store=deliverable_store(ctx))
         db.commit()
 
     @property
@@ -52,9 +53,9 @@ class Scene:
 
 
 @pytest.fixture
-def scene(db: Session, factory: Factory, clock: FakeClock) -> Scene:
+def scene(db: Session, factory: Factory, clock: FakeClock, ctx: AppContext) -> Scene:
     """Return the committed scene."""
-    return Scene(db, factory, clock)
+    return Scene(db, factory, clock, ctx)
 
 
 def _state(db: Session, scene: Scene) -> str:

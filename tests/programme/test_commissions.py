@@ -12,14 +12,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from banso.audit.models import AuditEntry
+from banso.information import sealed
 from banso.kit.clock import FakeClock
 from banso.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from banso.leak.text import strip_marks
 from banso.programme import commissions as cm
 from banso.programme.models import Commission, CommissionDeliverable, CommissionTask
 from banso.web.context import AppContext
 from tests.conftest import Factory, Person, bearer, sign_in
 
 T = cm.TaskInput
+STORE = sealed.fake_deps()  # in-memory blobs and commission keys shared by the service-level tests
 
 
 class Cast:
@@ -64,7 +67,7 @@ def test_commission_lifecycle(db: Session, factory: Factory, clock: FakeClock) -
     # Nothing is filed before the confidentiality duty is acknowledged.
     with pytest.raises(Conflict):
         cm.upload_deliverable(db, commission_id=commission.id, title="中間", filename="a.pdf", content=b"x",
-                              now=clock.now(), actor=c.analyst.principal())
+                              now=clock.now(), actor=c.analyst.principal(), store=STORE)
     with pytest.raises(Forbidden):
         cm.acknowledge_confidentiality(db, commission_id=commission.id, now=clock.now(), actor=c.officer.principal())
     cm.acknowledge_confidentiality(db, commission_id=commission.id, now=clock.now(), actor=c.analyst.principal())
@@ -73,7 +76,7 @@ def test_commission_lifecycle(db: Session, factory: Factory, clock: FakeClock) -
     data = "報告書".encode()
     d = cm.upload_deliverable(db, commission_id=commission.id, title="最終報告書", filename="../report.pdf",
                               content=data, content_type="application/pdf", task_id=view.tasks[1].id,
-                              now=clock.now(), actor=c.analyst.principal())
+                              now=clock.now(), actor=c.analyst.principal(), store=STORE)
     assert d.filename == "report.pdf" and d.sha256 == hashlib.sha256(data).hexdigest() and d.size == len(data)
     with pytest.raises(Conflict):  # tasks still open
         cm.complete_commission(db, commission_id=commission.id, now=clock.now(), actor=c.officer.principal())
@@ -84,8 +87,9 @@ def test_commission_lifecycle(db: Session, factory: Factory, clock: FakeClock) -
     done = cm.complete_commission(db, commission_id=commission.id, now=clock.now(), actor=c.colleague.principal())
     assert done.state == "completed"
     got = cm.download_deliverable(db, commission_id=commission.id, deliverable_id=d.id, now=clock.now(),
-                                  actor=c.officer.principal())
-    assert got.content == data
+                                  actor=c.officer.principal(), store=STORE)
+    # Issue 11 (I8): a stamped copy, no longer the stored bytes themselves.
+    assert got.data != data and strip_marks(got.data.decode()) == data.decode()
     tags = set(db.scalars(select(AuditEntry.tag).where(AuditEntry.tag.like("programme:%"))))
     assert {"programme:assessment:record", "programme:commission:create", "programme:commission:acknowledge",
             "programme:commission:deliverable", "programme:commission:task", "programme:commission:state",
@@ -101,7 +105,7 @@ def test_outsiders_get_404_and_see_nothing(db: Session, factory: Factory, clock:
             cm.get_commission(db, commission_id=commission.id, actor=who.principal())
         with pytest.raises(NotFound):
             cm.upload_deliverable(db, commission_id=commission.id, title="x", filename="x.txt", content=b"x",
-                                  now=clock.now(), actor=who.principal())
+                                  now=clock.now(), actor=who.principal(), store=STORE)
         assert cm.list_commissions(db, actor=who.principal()) == []
     assert [x.id for x in cm.list_commissions(db, actor=c.analyst.principal())] == [commission.id]
 
@@ -150,7 +154,7 @@ def test_assessment_gate_and_permissions(db: Session, factory: Factory, clock: F
         args.update(bad)
         with pytest.raises(ValidationFailed):
             cm.upload_deliverable(db, commission_id=commission.id, now=clock.now(), actor=c.analyst.principal(),
-                                  **args)
+                                  store=STORE, **args)
     assert db.scalar(select(func.count()).select_from(CommissionDeliverable)) == 0
 
 
@@ -184,7 +188,9 @@ def test_commission_api(client: TestClient, db: Session, factory: Factory, clock
     did = r.json()["id"]
     assert client.post(f"{base}/commissions/{cid}/tasks/{task_id}/done", headers=analyst).status_code == 200
     got = client.get(f"{base}/commissions/{cid}/deliverables/{did}", headers=officer)
-    assert got.status_code == 200 and got.content == b"final report"
+    # Issue 11 (I8): a stamped copy, no longer the stored bytes themselves.
+    assert got.status_code == 200 and got.content != b"final report"
+    assert strip_marks(got.content.decode()) == "final report"
     assert client.get(f"{base}/commissions/{cid}/deliverables/{did}", headers=outsider).status_code == 404
     assert client.post(f"{base}/commissions/{cid}/complete", headers=officer).json()["state"] == "completed"
     assert [x["id"] for x in client.get(f"{base}/commissions", headers=analyst).json()] == [cid]
@@ -224,7 +230,7 @@ def test_commission_pages(client: TestClient, db: Session, factory: Factory, clo
     page = client.get(url)
     assert "report.txt" in page.text and 'id="acknowledged"' in page.text
     link = re.search(r'href="(/programme/commissions/\d+/deliverables/\d+)"', page.text)
-    assert link and client.get(link.group(1)).content == b"final"
+    assert link and strip_marks(client.get(link.group(1)).content.decode()) == "final"  # stamped copy (I8)
 
     sign_in(client, db, c.outsider, ctx)
     assert client.get(url).status_code == 404

@@ -77,6 +77,10 @@ class AuditTag(StrEnum):
     COUNCIL_REQUEST_CLOSE = "council:request:close"
     COUNCIL_REQUEST_READ = "council:request:read"
     COUNCIL_FILE_DOWNLOAD = "council:file:download"
+    COUNCIL_FILE_READ = "council:file:read"
+    COUNCIL_INTEGRITY_FAILED = "council:integrity:failed"
+    COUNCIL_MINUTES_READ = "council:minutes:read"
+    COUNCIL_DECISION_READ = "council:decision:read"
     # programme (指針・資金支援, F1–F5, C2)
     PROGRAMME_REGISTRY_IMPORT = "programme:registry:import"
     PROGRAMME_AGENCY_CREATE = "programme:agency:create"
@@ -108,6 +112,8 @@ class AuditTag(StrEnum):
     PROGRAMME_COMMISSION_TASK = "programme:commission:task"
     PROGRAMME_COMMISSION_DELIVERABLE = "programme:commission:deliverable"
     PROGRAMME_COMMISSION_DOWNLOAD = "programme:commission:download"
+    PROGRAMME_COMMISSION_READ = "programme:commission:read"
+    PROGRAMME_INTEGRITY_FAILED = "programme:integrity:failed"
     PROGRAMME_COMMISSION_STATE = "programme:commission:state"
     # controlled information (I1–I11)
     INFO_ITEM_CREATE = "information:item:create"

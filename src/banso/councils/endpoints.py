@@ -12,8 +12,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from banso.councils import rules, service
-from banso.councils.files import LocalFileStore
-from banso.councils.models import ActionItem
+from banso.councils.models import ActionItem, Meeting
 from banso.councils.schemas import (
     ActionClose,
     ActionCreate,
@@ -50,6 +49,8 @@ from banso.councils.schemas import (
     RequestRead,
     RoleIn,
 )
+from banso.information import sealed
+from banso.information.sealed import SealedDeps
 from banso.kit.errors import BansoError
 from banso.web.context import AppContext
 from banso.web.csrf import verify_csrf
@@ -70,9 +71,9 @@ def _unit(db: Session) -> Iterator[None]:
         raise
 
 
-def file_store(ctx: AppContext) -> LocalFileStore:
-    """Return the store of material-request files under the data dir."""
-    return LocalFileStore(ctx.data_dir / "councils" / "files")
+def file_store(ctx: AppContext) -> SealedDeps:
+    """Return the sealed store of council content (answer files) under the data dir (I11)."""
+    return sealed.local_deps(ctx.data_dir, ctx.settings.secret_key)
 
 
 def _page(view: service.CouncilView) -> CouncilPage:
@@ -292,8 +293,14 @@ def schedule_meeting(council_id: int, body: MeetingCreate, principal: ApiUser, d
     return MeetingRead.model_validate(row)
 
 
+def _meeting_read(meeting: Meeting, minutes_text: str | None) -> MeetingRead:
+    read = MeetingRead.model_validate(meeting)
+    read.minutes_text = minutes_text
+    return read
+
+
 def _meeting_detail(view: service.MeetingView) -> MeetingDetail:
-    return MeetingDetail(meeting=MeetingRead.model_validate(view.meeting),
+    return MeetingDetail(meeting=_meeting_read(view.meeting, view.minutes_text),
                          agenda=[AgendaRead.model_validate(a) for a in view.agenda],
                          attendance=[AttendanceRead.model_validate(a) for a in view.attendance],
                          decisions=[DecisionRead.model_validate(d) for d in view.decisions])
@@ -304,7 +311,7 @@ def get_meeting(council_id: int, meeting_id: int, principal: ApiUser, db: Db, ct
     """Return a meeting with agenda, attendance and decisions (audited read)."""
     with _unit(db):
         view = service.get_meeting(db, council_id=council_id, meeting_id=meeting_id, actor=principal,
-                                   now=ctx.clock.now())
+                                   now=ctx.clock.now(), store=file_store(ctx))
     return _meeting_detail(view)
 
 
@@ -335,8 +342,8 @@ def draft_minutes(council_id: int, meeting_id: int, body: MinutesIn, principal: 
     """Write the draft minutes."""
     with _unit(db):
         row = service.draft_minutes(db, council_id=council_id, meeting_id=meeting_id, actor=principal,
-                                    now=ctx.clock.now(), text=body.text)
-    return MeetingRead.model_validate(row)
+                                    now=ctx.clock.now(), text=body.text, store=file_store(ctx))
+    return _meeting_read(row, body.text)  # the writer's own text, echoed
 
 
 @router.post("/{council_id}/meetings/{meeting_id}/minutes/approve", response_model=MeetingRead)
@@ -352,10 +359,12 @@ def approve_minutes(council_id: int, meeting_id: int, principal: ApiUser, db: Db
 
 
 @router.get("/{council_id}/decisions", response_model=list[DecisionRead])
-def list_decisions(council_id: int, principal: ApiUser, db: Db) -> list[DecisionRead]:
-    """List decisions (pledged members)."""
-    return [DecisionRead.model_validate(d) for d in service.list_decisions(db, council_id=council_id,
-                                                                           actor=principal)]
+def list_decisions(council_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> list[DecisionRead]:
+    """List decisions (pledged members; the read is audited, I8)."""
+    with _unit(db):
+        views = service.list_decisions(db, council_id=council_id, actor=principal, now=ctx.clock.now(),
+                                       store=file_store(ctx))
+    return [DecisionRead.model_validate(d) for d in views]
 
 
 @router.post("/{council_id}/decisions", response_model=DecisionRead, status_code=status.HTTP_201_CREATED)
@@ -364,8 +373,10 @@ def record_decision(council_id: int, body: DecisionCreate, principal: ApiUser, d
     with _unit(db):
         row = service.record_decision(db, council_id=council_id, actor=principal, now=ctx.clock.now(),
                                       text=body.text, matter=body.matter.value, adoption=body.adoption,
-                                      meeting_id=body.meeting_id)
-    return DecisionRead.model_validate(row)
+                                      meeting_id=body.meeting_id, store=file_store(ctx))
+    return DecisionRead(id=row.id, council_id=row.council_id, meeting_id=row.meeting_id, text=body.text.strip(),
+                        matter=row.matter, adoption=row.adoption, decided_at=row.decided_at,
+                        created_by_id=row.created_by_id)
 
 
 @router.get("/{council_id}/actions", response_model=list[ActionRead])
@@ -408,11 +419,16 @@ def cancel_action(council_id: int, item_id: int, body: ActionClose, principal: A
 # --- material requests (C6) -------------------------------------------------------------------
 
 
+def _request_read(view: service.RequestView) -> RequestRead:
+    read = RequestRead.model_validate(view.request)
+    read.answer_text = view.answer_text  # C6: the answer only for its parties
+    return read
+
+
 @router.get("/{council_id}/requests", response_model=list[RequestRead])
 def list_requests(council_id: int, principal: ApiUser, db: Db) -> list[RequestRead]:
-    """List material requests (pledged members)."""
-    return [RequestRead.model_validate(r) for r in service.list_requests(db, council_id=council_id,
-                                                                         actor=principal)]
+    """List material requests (pledged members; answers only for their parties)."""
+    return [_request_read(v) for v in service.list_request_views(db, council_id=council_id, actor=principal)]
 
 
 @router.post("/{council_id}/requests", response_model=RequestRead, status_code=status.HTTP_201_CREATED)
@@ -426,7 +442,7 @@ def create_request(council_id: int, body: RequestCreate, principal: ApiUser, db:
 
 
 def _request_detail(view: service.RequestView) -> RequestDetail:
-    return RequestDetail(request=RequestRead.model_validate(view.request),
+    return RequestDetail(request=_request_read(view),
                          files=[FileRead.model_validate(f) for f in view.files])
 
 
@@ -476,10 +492,10 @@ def close_request(council_id: int, request_id: int, principal: ApiUser, db: Db, 
 @router.get("/{council_id}/requests/{request_id}/files/{file_id}", response_class=Response)
 def download_file(council_id: int, request_id: int, file_id: int, principal: ApiUser, db: Db,
                   ctx: Ctx) -> Response:
-    """Download an answer file (pledged members; audited)."""
+    """Download an answer file stamped for the caller (the answer's parties; recorded and audited, I8)."""
     with _unit(db):
-        row, data = service.read_file(db, council_id=council_id, request_id=request_id, file_id=file_id,
-                                      actor=principal, now=ctx.clock.now(), store=file_store(ctx))
-    return Response(data, media_type=row.content_type, headers={
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(row.filename)}",
+        copy = service.read_file(db, council_id=council_id, request_id=request_id, file_id=file_id,
+                                 actor=principal, now=ctx.clock.now(), store=file_store(ctx))
+    return Response(copy.data, media_type=copy.content_type, headers={
+        "Cache-Control": "no-store", "Content-Disposition": f"attachment; filename*=UTF-8''{quote(copy.filename)}",
         "X-Content-Type-Options": "nosniff"})

@@ -1,4 +1,9 @@
-"""File store for material-request answers (C6): a Protocol, the local-disk store and a fake."""
+"""Content-addressed blob store: a Protocol, the local-disk store and a fake.
+
+Since migration 0011 it holds only ciphertext (sealed items and sealed council content, I11); the
+old plaintext folder of material-request answers (``data_dir/councils/files``) is read once by that
+migration and emptied with :meth:`LocalFileStore.discard`.
+"""
 
 from __future__ import annotations
 
@@ -63,6 +68,14 @@ class LocalFileStore:
     def get(self, digest: str) -> bytes:
         """Return the stored bytes."""
         return self._path(digest).read_bytes()
+
+    def discard(self, digest: str) -> bool:
+        """Delete the bytes stored under ``digest``; return True if a file was removed."""
+        try:
+            self._path(digest).unlink()
+        except FileNotFoundError:
+            return False
+        return True
 
 
 class FakeFileStore:

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, event
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from banso.db.base import Base
@@ -224,7 +224,10 @@ class Meeting(Base):
     starts_at: Mapped[datetime]
     location: Mapped[str | None] = mapped_column(String(200))
     minutes_state: Mapped[str] = mapped_column(String(16), default=MinutesState.NONE.value)
-    minutes_text: Mapped[str | None] = mapped_column(Text)
+    # I11, I12: the minutes are sealed under the council's key (banso.information.sealed.seal_text);
+    # the hash of the plaintext is what the approval's audit entry records.
+    minutes_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    minutes_sha256: Mapped[str | None] = mapped_column(String(64))
     minutes_approved_at: Mapped[datetime | None]
     minutes_approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
@@ -264,7 +267,8 @@ class Decision(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     council_id: Mapped[int] = mapped_column(ForeignKey("councils.id"), index=True)
     meeting_id: Mapped[int | None] = mapped_column(ForeignKey("council_meetings.id"))
-    text: Mapped[str] = mapped_column(Text)
+    # I11, I12: sealed under the council's key; NULL only for a legacy row migration 0011 has not sealed
+    text_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     matter: Mapped[str] = mapped_column(String(32))
     adoption: Mapped[str] = mapped_column(String(16))
     decided_at: Mapped[datetime]
@@ -313,7 +317,12 @@ class MaterialRequest(Base):
 
 
 class MaterialFile(Base):
-    """A file of a material request's answer, stored on local disk by content hash."""
+    """A file of a material request's answer, sealed at rest under the council's key (I11, I12).
+
+    ``sha256`` is of the plaintext; ``blob`` is the file-store digest of the ciphertext and
+    ``wrapped_key`` the file's data key wrapped by the council key (``banso.information.sealed``).
+    Both are NULL only for a legacy plaintext row that migration 0011 has not sealed yet.
+    """
 
     __tablename__ = "council_material_files"
 
@@ -323,5 +332,7 @@ class MaterialFile(Base):
     content_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
+    blob: Mapped[str | None] = mapped_column(String(64))
+    wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary)
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     uploaded_at: Mapped[datetime]

@@ -253,7 +253,7 @@ class MeetingRead(_Out):
     starts_at: datetime
     location: str | None
     minutes_state: str
-    minutes_text: str | None
+    minutes_text: str | None = None  # sealed at rest (I11): filled only where the minutes were opened
     minutes_approved_at: datetime | None
     minutes_approved_by_id: int | None
     created_at: datetime

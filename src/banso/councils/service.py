@@ -8,6 +8,7 @@ marked :func:`was_audited`: the caller commits the entry, and nothing else has c
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,12 +22,12 @@ from banso.audit.tags import AuditTag
 from banso.authz import gate
 from banso.authz.guard import require, require_visible
 from banso.authz.permissions import Permission
+from banso.authz.policies import content as content_policy
 from banso.authz.policies import councils as policy
 from banso.authz.policies.councils import Standing
 from banso.authz.principal import Principal
 from banso.councils import notices, rules
 from banso.councils import repository as repo
-from banso.councils.files import FileStore
 from banso.councils.models import (
     ActionItem,
     ActionStatus,
@@ -52,6 +53,10 @@ from banso.councils.models import (
     RequestStatus,
 )
 from banso.councils.pdf import render_pledge_pdf
+from banso.information import sealed
+from banso.information.crypto import TamperedCiphertext
+from banso.information.sealed import SealedDeps
+from banso.information.sealed_models import SealedKind
 from banso.kit.clock import to_jst
 from banso.kit.errors import BansoError, Conflict, Forbidden, NotFound, ValidationFailed
 
@@ -686,13 +691,59 @@ class AgendaInput:
 
 
 @dataclass(frozen=True)
+class DecisionView:
+    """A decision with its text opened for one reader (the text is sealed at rest, I11, I12)."""
+
+    id: int
+    council_id: int
+    meeting_id: int | None
+    text: str
+    matter: str
+    adoption: str
+    decided_at: datetime
+    created_by_id: int
+
+
+@dataclass(frozen=True)
 class MeetingView:
-    """A meeting with its agenda and attendance."""
+    """A meeting with its agenda, attendance, opened minutes and decisions."""
 
     meeting: Meeting
     agenda: list[AgendaItem]
     attendance: list[MeetingAttendance]
-    decisions: list[Decision]
+    decisions: list[DecisionView]
+    minutes_text: str | None = None
+
+
+def _minutes_label(meeting_id: int) -> str:
+    return f"minutes:meeting:{meeting_id}"
+
+
+def _decision_label(decision_id: int) -> str:
+    return f"decision:{decision_id}"
+
+
+def _text_refusal(council: Council, data: dict[str, int]) -> sealed.Refusal:
+    return sealed.Refusal(tag=AuditTag.COUNCIL_INTEGRITY_FAILED, subject=_subject(council), data=data)
+
+
+def _open_minutes(session: Session, store: SealedDeps, council: Council, meeting: Meeting, *, actor: Principal,
+                  now: datetime) -> str | None:
+    if meeting.minutes_sealed is None:
+        return None
+    return sealed.open_text(session, store, sealed.council_scope(council.id), meeting.minutes_sealed,
+                            label=_minutes_label(meeting.id), actor=actor, now=now,
+                            refusal=_text_refusal(council, {"meeting_id": meeting.id}))
+
+
+def _open_decision(session: Session, store: SealedDeps, council: Council, row: Decision, *, actor: Principal,
+                   now: datetime) -> DecisionView:
+    text = sealed.open_text(session, store, sealed.council_scope(council.id), row.text_sealed,
+                            label=_decision_label(row.id), actor=actor, now=now,
+                            refusal=_text_refusal(council, {"decision_id": row.id}))
+    return DecisionView(id=row.id, council_id=row.council_id, meeting_id=row.meeting_id, text=text,
+                        matter=row.matter, adoption=row.adoption, decided_at=row.decided_at,
+                        created_by_id=row.created_by_id)
 
 
 def _meeting(session: Session, council: Council, meeting_id: int) -> Meeting:
@@ -724,7 +775,7 @@ def schedule_meeting(session: Session, *, council_id: int, actor: Principal, now
         rules.parse_matter(item.matter)
     meeting = Meeting(council_id=council.id, title=title_t, starts_at=starts_at,
                       location=(location or "").strip() or None, minutes_state=MinutesState.NONE.value,
-                      minutes_text=None, created_by_id=actor.user_id, created_at=now)
+                      minutes_sealed=None, created_by_id=actor.user_id, created_at=now)
     session.add(meeting)
     session.flush()
     for item in agenda:
@@ -772,14 +823,16 @@ def record_attendance(session: Session, *, council_id: int, meeting_id: int, act
 
 
 def draft_minutes(session: Session, *, council_id: int, meeting_id: int, actor: Principal, now: datetime,
-                  text: str) -> Meeting:
-    """Write or replace the draft minutes (議事録案)."""
+                  text: str, store: SealedDeps) -> Meeting:
+    """Write or replace the draft minutes (議事録案), sealed under the council's key (I11, I12)."""
     council, _ = _manage(session, council_id, actor)
     meeting = _meeting(session, council, meeting_id)
     body = rules.require_text(text, "text", max_length=100_000)
     if meeting.minutes_state == MinutesState.APPROVED:
         raise Conflict("the minutes are already approved")
-    meeting.minutes_text = body
+    meeting.minutes_sealed = sealed.seal_text(store, sealed.council_scope(council.id), body,
+                                              label=_minutes_label(meeting.id))
+    meeting.minutes_sha256 = rules.sha256_text(body)
     meeting.minutes_state = MinutesState.DRAFT.value
     _audit(session, AuditTag.COUNCIL_MINUTES_DRAFT, now=now, actor=actor, subject=_subject(council),
            data={"meeting_id": meeting.id, "sha256": rules.sha256_text(body)})
@@ -799,7 +852,7 @@ def approve_minutes(session: Session, *, council_id: int, meeting_id: int, actor
     meeting.minutes_approved_at = now
     meeting.minutes_approved_by_id = actor.user_id
     _audit(session, AuditTag.COUNCIL_MINUTES_APPROVE, now=now, actor=actor, subject=_subject(council),
-           data={"meeting_id": meeting.id, "sha256": rules.sha256_text(meeting.minutes_text or "")})
+           data={"meeting_id": meeting.id, "sha256": meeting.minutes_sha256})
     return meeting
 
 
@@ -810,15 +863,19 @@ def list_meetings(session: Session, *, council_id: int, actor: Principal) -> lis
 
 
 def get_meeting(session: Session, *, council_id: int, meeting_id: int, actor: Principal,
-                now: datetime) -> MeetingView:
-    """Return one meeting with agenda, attendance and decisions; the read is audited (I8)."""
-    council, _ = _content(session, council_id, actor)
+                now: datetime, store: SealedDeps) -> MeetingView:
+    """Return one meeting with agenda, attendance, minutes and decisions opened; the read is audited (I8)."""
+    council, standing = _content(session, council_id, actor)
+    require_visible(content_policy.can_read_council_text(actor, standing), "meeting")
     meeting = _meeting(session, council, meeting_id)
+    rows = [d for d in repo.decisions(session, council.id) if d.meeting_id == meeting.id]
+    # Open first: a refused opening is audited alone (A1), then the read is recorded.
+    decisions = [_open_decision(session, store, council, d, actor=actor, now=now) for d in rows]
+    minutes = _open_minutes(session, store, council, meeting, actor=actor, now=now)
     _audit(session, AuditTag.COUNCIL_MEETING_READ, now=now, actor=actor, subject=_subject(council),
-           data={"meeting_id": meeting.id})
+           data={"meeting_id": meeting.id, "minutes": minutes is not None, "decision_ids": [d.id for d in rows]})
     return MeetingView(meeting=meeting, agenda=repo.agenda(session, meeting.id),
-                       attendance=repo.attendance(session, meeting.id),
-                       decisions=[d for d in repo.decisions(session, council.id) if d.meeting_id == meeting.id])
+                       attendance=repo.attendance(session, meeting.id), decisions=decisions, minutes_text=minutes)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -826,8 +883,8 @@ def get_meeting(session: Session, *, council_id: int, meeting_id: int, actor: Pr
 
 
 def record_decision(session: Session, *, council_id: int, actor: Principal, now: datetime, text: str,
-                    matter: str, adoption: str, meeting_id: int | None = None) -> Decision:
-    """Record a decision (協議結果) with its matter and how it was adopted."""
+                    matter: str, adoption: str, store: SealedDeps, meeting_id: int | None = None) -> Decision:
+    """Record a decision (協議結果) with its matter and how it was adopted; the text is sealed (I11, I12)."""
     council, _ = _manage(session, council_id, actor)
     body = rules.require_text(text, "text", max_length=20_000)
     matter_v = rules.parse_matter(matter)
@@ -838,19 +895,30 @@ def record_decision(session: Session, *, council_id: int, actor: Principal, now:
         raise ValidationFailed(f"unknown adoption {adoption!r}; use one of {allowed}", field="adoption") from None
     if meeting_id is not None:
         _meeting(session, council, meeting_id)
-    row = Decision(council_id=council.id, meeting_id=meeting_id, text=body, matter=matter_v.value,
+    row = Decision(council_id=council.id, meeting_id=meeting_id, text_sealed=b"", matter=matter_v.value,
                    adoption=adoption_v.value, decided_at=now, created_by_id=actor.user_id)
     session.add(row)
+    session.flush()
+    # The associated data names the decision id, so the text is sealed once the row has one.
+    row.text_sealed = sealed.seal_text(store, sealed.council_scope(council.id), body,
+                                       label=_decision_label(row.id))
     session.flush()
     _audit(session, AuditTag.COUNCIL_DECISION_RECORD, now=now, actor=actor, subject=_subject(council),
            data={"decision_id": row.id, "matter": row.matter, "adoption": row.adoption, "meeting_id": meeting_id})
     return row
 
 
-def list_decisions(session: Session, *, council_id: int, actor: Principal) -> list[Decision]:
-    """Return the council's decisions (pledged members)."""
-    council, _ = _content(session, council_id, actor)
-    return repo.decisions(session, council.id)
+def list_decisions(session: Session, *, council_id: int, actor: Principal, now: datetime,
+                   store: SealedDeps) -> list[DecisionView]:
+    """Return the council's decisions with their texts opened (pledged members); the read is audited (I8)."""
+    council, standing = _content(session, council_id, actor)
+    require_visible(content_policy.can_read_council_text(actor, standing), "decisions")
+    rows = repo.decisions(session, council.id)
+    opened = [_open_decision(session, store, council, d, actor=actor, now=now) for d in rows]
+    if rows:
+        _audit(session, AuditTag.COUNCIL_DECISION_READ, now=now, actor=actor, subject=_subject(council),
+               data={"decision_ids": [d.id for d in rows]})
+    return opened
 
 
 def create_action_item(session: Session, *, council_id: int, actor: Principal, now: datetime, title: str,
@@ -947,10 +1015,16 @@ class UploadedFile:
 
 @dataclass(frozen=True)
 class RequestView:
-    """A material request with its answer files."""
+    """A material request as one reader sees it: the answer and its files only for its parties (C6)."""
 
     request: MaterialRequest
     files: list[MaterialFile]
+    answer_visible: bool = True
+
+    @property
+    def answer_text(self) -> str | None:
+        """Return the answer text, or None when the reader is not one of the answer's parties."""
+        return self.request.answer_text if self.answer_visible else None
 
 
 def _request(session: Session, council: Council, request_id: int) -> MaterialRequest:
@@ -991,10 +1065,10 @@ def create_request(session: Session, *, council_id: int, actor: Principal, now: 
 
 
 def answer_request(session: Session, *, council_id: int, request_id: int, actor: Principal, now: datetime,
-                   text: str, files: Sequence[UploadedFile] = (), store: FileStore | None = None) -> RequestView:
-    """Answer a material request with text and files (addressee or chair/secretariat)."""
+                   text: str, files: Sequence[UploadedFile] = (), store: SealedDeps | None = None) -> RequestView:
+    """Answer a material request with text and files sealed under the council's key (addressee or manager)."""
     if files and store is None:
-        raise ValueError("a file store is needed to keep answer files")
+        raise ValueError("a sealed store is needed to keep answer files")
     council, standing = _content(session, council_id, actor)
     req = _request(session, council, request_id)
     if not policy.can_answer_request(actor, standing, addressee_id=req.addressee_id):
@@ -1010,23 +1084,33 @@ def answer_request(session: Session, *, council_id: int, request_id: int, actor:
             raise ValidationFailed(f"file {name!r} is empty", field="files")
         if len(f.data) > MAX_FILE_BYTES:
             raise ValidationFailed(f"file {name!r} is larger than {MAX_FILE_BYTES} bytes", field="files")
-    stored = []
-    for f in files:
-        assert store is not None
-        digest = store.put(f.data)
-        row = MaterialFile(request_id=req.id, filename=f.filename.replace("\\", "/").rsplit("/", 1)[-1].strip(),
-                           content_type=(f.content_type or "application/octet-stream")[:100], size=len(f.data),
-                           sha256=digest, uploaded_by_id=actor.user_id, uploaded_at=now)
-        session.add(row)
-        stored.append({"filename": row.filename, "sha256": digest, "size": row.size})
+    rows = [_seal_answer_file(session, store, council, req, f, actor=actor, now=now)
+            for f in files] if store is not None else []
     req.answer_text = body
     req.answered_at = now
     req.answered_by_id = actor.user_id
     req.status = RequestStatus.ANSWERED.value
     session.flush()
+    # A1 with ids and hashes only: file names of non-public content stay out of the log.
     _audit(session, AuditTag.COUNCIL_REQUEST_ANSWER, now=now, actor=actor, subject=_subject(council),
-           data={"request_id": req.id, "files": stored, "late": now > req.due_at})
+           data={"request_id": req.id, "late": now > req.due_at,
+                 "files": [{"file_id": r.id, "sha256": r.sha256, "size": r.size} for r in rows]})
     return RequestView(request=req, files=repo.files_of(session, req.id))
+
+
+def _seal_answer_file(session: Session, store: SealedDeps, council: Council, req: MaterialRequest,
+                      f: UploadedFile, *, actor: Principal, now: datetime) -> MaterialFile:
+    digest = hashlib.sha256(f.data).hexdigest()
+    # I11: sealed under the council's key before anything is written; the plaintext never reaches disk.
+    envelope = sealed.seal_file(store, sealed.council_scope(council.id), f.data,
+                                label=sealed.file_label(SealedKind.MATERIAL_FILE, digest))
+    row = MaterialFile(request_id=req.id, filename=f.filename.replace("\\", "/").rsplit("/", 1)[-1].strip(),
+                       content_type=(f.content_type or "application/octet-stream")[:100], size=len(f.data),
+                       sha256=digest, blob=envelope.blob, wrapped_key=envelope.wrapped_key,
+                       uploaded_by_id=actor.user_id, uploaded_at=now)
+    session.add(row)
+    session.flush()
+    return row
 
 
 def close_request(session: Session, *, council_id: int, request_id: int, actor: Principal,
@@ -1044,33 +1128,86 @@ def close_request(session: Session, *, council_id: int, request_id: int, actor: 
 
 
 def list_requests(session: Session, *, council_id: int, actor: Principal) -> list[MaterialRequest]:
-    """Return the council's material requests (pledged members)."""
+    """Return the council's material requests (pledged members; titles only, never the answers)."""
     council, _ = _content(session, council_id, actor)
     return repo.requests(session, council.id)
 
 
+def _parties(req: MaterialRequest) -> content_policy.AnswerParties:
+    return content_policy.AnswerParties(requester_id=req.created_by_id, addressee_id=req.addressee_id,
+                                        answered_by_id=req.answered_by_id)
+
+
+def list_request_views(session: Session, *, council_id: int, actor: Principal) -> list[RequestView]:
+    """Return the council's material requests, each with its answer only for the answer's parties (C6)."""
+    council, standing = _content(session, council_id, actor)
+    return [RequestView(request=r, files=[], answer_visible=content_policy.can_read_answer(actor, standing,
+                                                                                          _parties(r)))
+            for r in repo.requests(session, council.id)]
+
+
 def get_request(session: Session, *, council_id: int, request_id: int, actor: Principal,
                 now: datetime) -> RequestView:
-    """Return one material request and its answer files; the read is audited (I8)."""
-    council, _ = _content(session, council_id, actor)
+    """Return one material request; its answer and files only for the answer's parties; audited (I8)."""
+    council, standing = _content(session, council_id, actor)
     req = _request(session, council, request_id)
+    visible = content_policy.can_read_answer(actor, standing, _parties(req))
     _audit(session, AuditTag.COUNCIL_REQUEST_READ, now=now, actor=actor, subject=_subject(council),
-           data={"request_id": req.id})
-    return RequestView(request=req, files=repo.files_of(session, req.id))
+           data={"request_id": req.id, "answer": visible and req.answer_text is not None})
+    return RequestView(request=req, files=repo.files_of(session, req.id) if visible else [], answer_visible=visible)
+
+
+def _answer_file(session: Session, council_id: int, request_id: int, file_id: int,
+                 actor: Principal) -> tuple[Council, MaterialFile]:
+    council, standing = _content(session, council_id, actor)
+    req = _request(session, council, request_id)
+    row = repo.file(session, req.id, file_id)
+    # C6, I7: outside the answer's parties a file looks missing, as an unknown id does.
+    if row is None or not content_policy.can_read_answer(actor, standing, _parties(req)):
+        raise NotFound("file not found")
+    return council, row
+
+
+def _open_answer_file(session: Session, store: SealedDeps, council: Council, row: MaterialFile, *,
+                      actor: Principal, now: datetime) -> bytes:
+    refusal = sealed.Refusal(tag=AuditTag.COUNCIL_INTEGRITY_FAILED, subject=_subject(council),
+                             data={"request_id": row.request_id, "file_id": row.id})
+    if row.blob is None or row.wrapped_key is None:
+        # A legacy plaintext row that migration 0011 has not sealed: never served unsealed.
+        audit.refuse(session, TamperedCiphertext("このファイルは未暗号化のため提供できません / the file is not sealed; "
+                                                 "run `banso db upgrade`"), refusal.tag, now=now, actor=actor,
+                     subject=refusal.subject, data=refusal.data)
+    return sealed.open_file(session, store, sealed.council_scope(council.id),
+                            sealed.Envelope(wrapped_key=row.wrapped_key, blob=row.blob),
+                            label=sealed.file_label(SealedKind.MATERIAL_FILE, row.sha256), actor=actor, now=now,
+                            refusal=refusal)
+
+
+def answer_files(session: Session, *, council_id: int, request_id: int, actor: Principal, now: datetime,
+                 store: SealedDeps) -> list[tuple[MaterialFile, bytes]]:
+    """Return the answer's files in plaintext to be filed as an item (parties only; audited, C6)."""
+    council, standing = _content(session, council_id, actor)
+    req = _request(session, council, request_id)
+    if not content_policy.can_read_answer(actor, standing, _parties(req)):
+        raise NotFound("material request not found")
+    out = [(row, _open_answer_file(session, store, council, row, actor=actor, now=now))
+           for row in repo.files_of(session, req.id)]
+    if out:
+        _audit(session, AuditTag.COUNCIL_FILE_READ, now=now, actor=actor, subject=_subject(council),
+               data={"request_id": req.id, "file_ids": [r.id for r, _ in out], "purpose": "filing"})
+    return out
 
 
 def read_file(session: Session, *, council_id: int, request_id: int, file_id: int, actor: Principal,
-              now: datetime, store: FileStore) -> tuple[MaterialFile, bytes]:
-    """Return an answer file's bytes (pledged members); the download is audited (I8)."""
-    council, _ = _content(session, council_id, actor)
-    req = _request(session, council, request_id)
-    row = repo.file(session, req.id, file_id)
-    if row is None:
-        raise NotFound("file not found")
-    try:
-        data = store.get(row.sha256)
-    except FileNotFoundError:
-        raise NotFound("file content is missing from the store") from None
+              now: datetime, store: SealedDeps) -> sealed.Copy:
+    """Return an answer file stamped for ``actor`` (answer's parties only); recorded and audited (I8)."""
+    council, row = _answer_file(session, council_id, request_id, file_id, actor)
+    data = _open_answer_file(session, store, council, row, actor=actor, now=now)
+    original = sealed.Original(kind=SealedKind.MATERIAL_FILE, object_id=row.id,
+                               scope=sealed.council_scope(council.id), filename=row.filename,
+                               content_type=row.content_type, data=data, label=f"資料提供ファイル #{row.id}")
+    copy, dist = sealed.issue_copy(session, store, original, actor=actor, now=now)
     _audit(session, AuditTag.COUNCIL_FILE_DOWNLOAD, now=now, actor=actor, subject=_subject(council),
-           data={"request_id": req.id, "file_id": row.id, "sha256": row.sha256})
-    return row, data
+           data={"request_id": row.request_id, "file_id": row.id, "sha256": row.sha256,
+                 "distribution_id": dist.id, "channel": dist.channel})
+    return copy

@@ -311,7 +311,9 @@ def _council_page(request: Request, principal: Principal, db: Session, ctx: Ctx,
     versions = service.list_bylaws(db, council_id=council_id, actor=principal)
     content = view.content_block is None
     meetings = service.list_meetings(db, council_id=council_id, actor=principal) if content else []
-    decisions = service.list_decisions(db, council_id=council_id, actor=principal) if content else []
+    decisions = service.list_decisions(db, council_id=council_id, actor=principal, now=now,
+                                       store=file_store(ctx)) if content else []
+    db.commit()  # I8: the read of the decisions is audited
     actions = service.list_action_items(db, council_id=council_id, actor=principal, now=now) if content else []
     requests = service.list_requests(db, council_id=council_id, actor=principal) if content else []
     ids = {c.user_id for c in view.consents} | {a.assignee_id for a in actions} | \
@@ -555,7 +557,8 @@ def _meeting_page(request: Request, principal: Principal, db: Session, ctx: Ctx,
                   notice: str | None = None, status: int = 200, form: dict[str, Any] | None = None) -> HTMLResponse:
     now = ctx.clock.now()
     view = service.get_council(db, council_id=council_id, actor=principal)
-    mv = service.get_meeting(db, council_id=council_id, meeting_id=meeting_id, actor=principal, now=now)
+    mv = service.get_meeting(db, council_id=council_id, meeting_id=meeting_id, actor=principal, now=now,
+                             store=file_store(ctx))
     # The read is audited (I8); keep that entry even when the page shows a refused form.
     db.commit()
     actions = service.list_action_items(db, council_id=council_id, actor=principal, now=now)
@@ -565,7 +568,7 @@ def _meeting_page(request: Request, principal: Principal, db: Session, ctx: Ctx,
     people.update(_people(db, {a.assignee_id for a in actions} - set(people)))
     return render(request, "councils/meeting.html", {
         "view": view, "council": view.council, "standing": view.standing, "meeting": mv.meeting,
-        "agenda": mv.agenda, "attendance": attendance,
+        "minutes_text": mv.minutes_text, "agenda": mv.agenda, "attendance": attendance,
         "decisions": mv.decisions, "actions_by_decision": {
             d: [a for a in actions if a.decision_id == d] for d in decision_ids},
         "overdue_ids": {a.id for a in actions if _overdue(a, now)},
@@ -627,7 +630,7 @@ def draft_minutes(council_id: int, meeting_id: int, request: Request, principal:
     """Write or replace the draft minutes (議事録案)."""
     try:
         service.draft_minutes(db, council_id=council_id, meeting_id=meeting_id, actor=principal,
-                              now=ctx.clock.now(), text=text.replace("\r\n", "\n"))
+                              now=ctx.clock.now(), text=text.replace("\r\n", "\n"), store=file_store(ctx))
     except BansoError as exc:
         return _meeting_error(request, principal, db, ctx, council_id, meeting_id, exc, "minutes",
                               {"minutes_text": text})
@@ -668,7 +671,7 @@ def record_decision(council_id: int, request: Request, principal: PageUser, db: 
     try:
         mid = _int_or_none(meeting_id, "meeting_id")
         service.record_decision(db, council_id=council_id, actor=principal, now=ctx.clock.now(), text=text,
-                                matter=matter, adoption=adoption, meeting_id=mid)
+                                matter=matter, adoption=adoption, meeting_id=mid, store=file_store(ctx))
     except BansoError as exc:
         if mid is not None and not isinstance(exc, NotFound):
             return _meeting_error(request, principal, db, ctx, council_id, mid, exc, "decision", form)
@@ -774,11 +777,11 @@ def _request_page(request: Request, principal: Principal, db: Session, ctx: Ctx,
     may_answer = req.status == RequestStatus.OPEN and policy.can_answer_request(
         principal, view.standing, addressee_id=req.addressee_id)
     # C6: the answer arrives as an information item, filed by the addressee or the chair/secretariat.
-    may_file = bool(req.answer_text) and (
+    may_file = bool(rv.answer_text) and (
         principal.user_id in (req.addressee_id, req.answered_by_id) or view.can_manage)
     return render(request, "councils/request.html", {
         "council": view.council, "standing": view.standing, "can_manage": view.can_manage, "req": req,
-        "files": rv.files, "people": people, "may_answer": may_answer, "may_file": may_file,
+        "answer_text": rv.answer_text, "files": rv.files, "people": people, "may_answer": may_answer, "may_file": may_file,
         "overdue": req.status == RequestStatus.OPEN and as_utc(req.due_at) < ctx.clock.now(),
         "max_mb": service.MAX_FILE_BYTES // (1024 * 1024),
         "error": error, "notice": notice, "form": form or {}, **_common(ctx),
@@ -847,10 +850,14 @@ def file_answer(council_id: int, request_id: int, request: Request, principal: P
 @router.get("/councils/{council_id}/requests/{request_id}/files/{file_id}")
 def download_file(council_id: int, request_id: int, file_id: int, principal: PageUser, db: Db,
                   ctx: Ctx) -> Response:
-    """Download an answer file (pledged members; audited, I8)."""
-    row, data = service.read_file(db, council_id=council_id, request_id=request_id, file_id=file_id,
-                                  actor=principal, now=ctx.clock.now(), store=file_store(ctx))
+    """Download an answer file stamped for the viewer (the answer's parties; recorded and audited, I8)."""
+    try:
+        copy = service.read_file(db, council_id=council_id, request_id=request_id, file_id=file_id,
+                                 actor=principal, now=ctx.clock.now(), store=file_store(ctx))
+    except BansoError as exc:
+        _settle(db, exc)  # a refused opening (I11) keeps its audit entry
+        raise
     db.commit()
-    return Response(data, media_type=row.content_type, headers={
-        **NO_STORE, "Content-Disposition": f"attachment; filename*=UTF-8''{quote(row.filename)}",
+    return Response(copy.data, media_type=copy.content_type, headers={
+        **NO_STORE, "Content-Disposition": f"attachment; filename*=UTF-8''{quote(copy.filename)}",
         "X-Content-Type-Options": "nosniff"})

@@ -19,7 +19,9 @@ def upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> 
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.sqlalchemy_url)
-    migrate.upgrade(engine, revision)
+    from banso.information.sealed_legacy import migration_attributes
+
+    migrate.upgrade(engine, revision, attributes=migration_attributes(settings.data_dir, settings.secret_key))
     console.print(f"[green]database at revision {migrate.current_revision(engine)}[/green]")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from alembic import command
@@ -29,9 +30,11 @@ def alembic_config(url: str, engine: Engine | None = None) -> Config:
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Migrate the database of ``engine`` up to ``revision``."""
-    command.upgrade(alembic_config(engine.url.render_as_string(hide_password=False), engine), revision)
+def upgrade(engine: Engine, revision: str = "head", *, attributes: Mapping[str, object] | None = None) -> None:
+    """Migrate the database of ``engine`` up to ``revision``; ``attributes`` reach data migrations (e.g. 0011)."""
+    cfg = alembic_config(engine.url.render_as_string(hide_password=False), engine)
+    cfg.attributes.update(attributes or {})
+    command.upgrade(cfg, revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:

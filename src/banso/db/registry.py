@@ -16,5 +16,6 @@ def load_all_models() -> MetaData:
     import banso.programme.models  # noqa: F401
     import banso.information.models  # noqa: F401
     import banso.information.search_models  # noqa: F401
+    import banso.information.sealed_models  # noqa: F401
 
     return Base.metadata

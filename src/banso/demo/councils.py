@@ -17,6 +17,7 @@ from banso.authz.principal import AuthMethod, Principal
 from banso.councils import repository as repo
 from banso.councils import service
 from banso.councils.service import AgendaInput, FounderSpec
+from banso.information.sealed import SealedDeps
 
 OCEAN = "海洋無人機技術 協議会"
 SPACE = "次世代宇宙輸送・衛星コンステレーション技術 協議会"
@@ -30,19 +31,19 @@ def _who(session: Session, email: str) -> Principal:
     return accounts.principal_for(user, method=AuthMethod.SESSION, mfa=True)
 
 
-def seed_councils(session: Session, *, now: datetime, box: SecretBox | None = None) -> int:
-    """Create the three demo councils if missing; return how many were created (never commits)."""
+def seed_councils(session: Session, *, now: datetime, store: SealedDeps, box: SecretBox | None = None) -> int:
+    """Create the three demo councils if missing, minutes and decisions sealed in ``store``; never commits."""
     del box  # demo personas already carry their second factor; kept for a uniform seeding signature
     created = 0
     for title, build in ((OCEAN, _ocean), (SPACE, _space), (QUANTUM, _quantum)):
         if repo.council_by_title(session, title) is None:
-            build(session, now)
+            build(session, now, store)
             created += 1
     session.flush()
     return created
 
 
-def _ocean(session: Session, now: datetime) -> None:
+def _ocean(session: Session, now: datetime, store: SealedDeps) -> None:
     """Consent pending: two of four founders have answered."""
     sato = _who(session, "sato.kenichi@cao.example.jp")
     yoshida = _who(session, "yoshida.emi@kaiyo-robotics.example.co.jp")
@@ -63,7 +64,7 @@ def _ocean(session: Session, now: datetime) -> None:
     service.consent(session, council_id=council.id, actor=yoshida, now=start + timedelta(days=2), decision="consent")
 
 
-def _space(session: Session, now: datetime) -> None:
+def _space(session: Session, now: datetime, store: SealedDeps) -> None:
     """Established and active: pledges, two meetings, decisions and action items (one overdue)."""
     takahashi = _who(session, "takahashi.naoki@mext.example.jp")
     watanabe = _who(session, "watanabe.shota@utokyo.example.jp")
@@ -104,18 +105,18 @@ def _space(session: Session, now: datetime) -> None:
                                   user_id=who.user_id, status="present" if who is not tanaka else "excused")
     d1 = service.record_decision(
         session, council_id=cid, actor=takahashi, now=meeting_day, meeting_id=m1.id, matter="effective_promotion",
-        adoption="consensus",
+        adoption="consensus", store=store,
         text="JAXA相模原の試験設備の共用について、事務局が関係機関と調整を開始する。")
     d2 = service.record_decision(
         session, council_id=cid, actor=takahashi, now=meeting_day, meeting_id=m1.id, matter="rd_content_and_results",
-        adoption="unanimous",
+        adoption="unanimous", store=store,
         text="研究成果は公開を基本とし、論文投稿の2週間前に協議会へ概要を共有する。")
     service.record_decision(
         session, council_id=cid, actor=takahashi, now=meeting_day, meeting_id=m1.id,
-        matter="information_management", adoption="consensus",
+        matter="information_management", adoption="consensus", store=store,
         text="協議会で共有する資料は本システム上でのみ閲覧し、参加者の端末への保存は行わない。")
     service.draft_minutes(
-        session, council_id=cid, meeting_id=m1.id, actor=takahashi, now=meeting_day + timedelta(days=2),
+        session, council_id=cid, meeting_id=m1.id, actor=takahashi, now=meeting_day + timedelta(days=2), store=store,
         text=("第1回会合 議事録\n出席: 高橋（事務局）、渡辺（会長）、加藤、小林（オブザーバー）／欠席: 田中\n"
               "1. 社会実装イメージ: 防災・海洋監視での高頻度観測ニーズを共有した。\n"
               "2. 試験設備: 共用に向けて事務局が調整する。\n"
@@ -161,7 +162,7 @@ def _space(session: Session, now: datetime) -> None:
     del m2
 
 
-def _quantum(session: Session, now: datetime) -> None:
+def _quantum(session: Session, now: datetime, store: SealedDeps) -> None:
     """Dissolved after the project ended; records and the duty remain."""
     suzuki = _who(session, "suzuki.misaki@meti.example.jp")
     matsumoto = _who(session, "matsumoto.ken@quantumlink.example.co.jp")
@@ -187,6 +188,6 @@ def _quantum(session: Session, now: datetime) -> None:
         agenda=[AgendaInput("都市間QKD網実証の進め方", "effective_promotion")])
     service.record_decision(session, council_id=cid, actor=suzuki, now=t1 + timedelta(days=20), meeting_id=m.id,
                             text="実証結果は原則公開とし、鍵管理装置の実装詳細は協議のうえ取り扱う。",
-                            matter="rd_content_and_results", adoption="consensus")
+                            matter="rd_content_and_results", adoption="consensus", store=store)
     service.dissolve(session, council_id=cid, actor=suzuki, now=now - timedelta(days=30),
                      reason="研究開発プロジェクトの終了に伴い解散（記録は保存、守秘義務は存続）")

@@ -35,18 +35,21 @@ def attribute(
     with unit_of_work(ctx) as db:
         finding = distribution.attribute(db, data=data, filename=file.name, item_id=item_id,
                                          actor_label="cli", now=ctx.clock.now())
-        if finding.distribution is None:
+        d = finding.distribution or finding.sealed
+        if d is None:
             console.print("[yellow]no recipient found[/yellow]: " + finding.explanation)
         else:
-            d = finding.distribution
+            # An item copy names its item; a sealed copy its kind and row (e.g. material_file:7, I12).
+            item_copy, sealed_copy = finding.distribution, finding.sealed
+            what = f"item #{item_copy.item_id}" if item_copy else sealed_copy.subject if sealed_copy else ""
             console.print(f"[bold]most likely recipient:[/bold] {finding.user_label} ({finding.organization_label})")
-            console.print(f"item #{d.item_id}, copy #{d.id} ({d.channel}), issued "
+            console.print(f"{what}, copy #{d.id} ({d.channel}), issued "
                           f"{to_jst(d.created_at).strftime('%Y-%m-%d %H:%M')} JST")
             console.print(f"[bold]confidence:[/bold] {finding.confidence:.6f}")
             console.print(finding.explanation)
         for line in finding.evidence:
             console.print(f"  evidence: {line}")
-    if finding.distribution is None:
+    if finding.distribution is None and finding.sealed is None:
         raise typer.Exit(1)
 
 

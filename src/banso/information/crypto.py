@@ -186,8 +186,9 @@ class LocalKeyFileStore:
     into a confusing integrity failure for old files).
     """
 
-    def __init__(self, root: str | os.PathLike[str]) -> None:
+    def __init__(self, root: str | os.PathLike[str], *, prefix: str = "council") -> None:
         self.root = Path(root)
+        self.prefix = prefix  # "commission" for the store of commission keys (banso.information.sealed)
         self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
         # mkdir's mode is filtered by the umask and ignored for an existing directory; keys must
         # not be listable or readable by other local users.
@@ -196,10 +197,10 @@ class LocalKeyFileStore:
 
     def key_path(self, council_id: int) -> Path:
         """Return the path of the council's key file."""
-        return self.root / f"council-{_council_id(council_id)}.key"
+        return self.root / f"{self.prefix}-{_council_id(council_id)}.key"
 
     def _tombstone(self, council_id: int) -> Path:
-        return self.root / f"council-{council_id}.revoked"
+        return self.root / f"{self.prefix}-{council_id}.revoked"
 
     def _read(self, council_id: int) -> bytes | None:
         # Tombstone first: a revocation interrupted before the unlink must still count.

@@ -28,26 +28,11 @@ from banso.authz.principal import Principal
 from banso.information import service
 from banso.information.deps import InformationDeps
 from banso.information.models import Distribution, Item, ItemFile
+from banso.information.sealed import OFFICE, Copy, stamp_kind, stamp_plain
+from banso.information.sealed_models import SealedDistribution
 from banso.kit.clock import to_jst
 from banso.kit.errors import NotFound
 from banso.leak import attribute as leak_attribute
-from banso.leak.image import stamp_image
-from banso.leak.office import stamp_office
-from banso.leak.pdf import stamp_pdf
-from banso.leak.text import CannotFingerprint, stamp_csv, stamp_text
-
-OFFICE = frozenset({"docx", "xlsx", "pptx"})
-IMAGES = frozenset({"png", "jpeg", "gif", "webp"})
-
-
-@dataclass(frozen=True)
-class Copy:
-    """A file as handed to one recipient."""
-
-    filename: str
-    content_type: str
-    data: bytes
-    distribution_id: int | None  # None for public content (no stamp, no record)
 
 
 def _fingerprint(deps: InformationDeps, *, item_id: int, file_id: int | None, user_id: int) -> bytes:
@@ -93,14 +78,7 @@ def download_file(session: Session, deps: InformationDeps, *, item_id: int, file
     assert actor is not None  # a copy of non-public content goes to someone signed in
     channel = {"pdf": "pdf", "csv": "csv", "text": "text"}.get(row.kind, "office" if row.kind in OFFICE else "image")
     dist, code = _record(session, deps, item=item, file_id=row.id, actor=actor, channel=channel, now=now)
-    if row.kind == "pdf":
-        data = stamp_pdf(data, footer=_footer(session, actor, item, now), code=code)
-    elif row.kind in OFFICE:
-        data = stamp_office(data, kind=row.kind, footer=_footer(session, actor, item, now), code=code)
-    elif row.kind in IMAGES:
-        data = stamp_image(data, kind=row.kind, footer=_footer(session, actor, item, now), code=code)
-    elif row.kind in ("csv", "text"):
-        data = _stamp_plain(data.decode("utf-8-sig"), code=code, csv=row.kind == "csv").encode()
+    data = stamp_kind(data, kind=row.kind, footer=_footer(session, actor, item, now), code=code)
     audit.record_for(session, AuditTag.INFO_FILE_DOWNLOAD, now=now, actor=actor, subject=service.subject_of(item),
                      data={"file_id": row.id, "distribution_id": dist.id, "channel": channel,
                            "sha256": row.sha256, "state": item.state})
@@ -121,16 +99,7 @@ def download_body(session: Session, deps: InformationDeps, *, item_id: int, acto
     dist, code = _record(session, deps, item=item, file_id=None, actor=actor, channel="body", now=now)
     audit.record_for(session, AuditTag.INFO_FILE_DOWNLOAD, now=now, actor=actor, subject=service.subject_of(item),
                      data={"file_id": None, "distribution_id": dist.id, "channel": "body", "state": item.state})
-    return Copy(name, "text/plain; charset=utf-8", _stamp_plain(text, code=code, csv=False).encode(), dist.id)
-
-
-def _stamp_plain(text: str, *, code: bytes, csv: bool) -> str:
-    # A text with no place for a mark (empty, only numbers) carries nothing worth attributing;
-    # the copy is still recorded and audited.
-    try:
-        return stamp_csv(text, code=code) if csv else stamp_text(text, code=code)
-    except CannotFingerprint:
-        return text
+    return Copy(name, "text/plain; charset=utf-8", stamp_plain(text, code=code, csv=False).encode(), dist.id)
 
 
 @dataclass(frozen=True)
@@ -145,6 +114,8 @@ class Finding:
     explanation: str
     ranked: list[tuple[int, float]]  # (distribution id, score)
     evidence: list[str]
+    # A copy of sealed council content other than an item (answer file, deliverable, I12).
+    sealed: SealedDistribution | None = None
 
 
 def attribute(session: Session, *, data: bytes, filename: str | None = None, item_id: int | None = None,
@@ -154,21 +125,28 @@ def attribute(session: Session, *, data: bytes, filename: str | None = None, ite
     if item_id is not None:
         stmt = stmt.where(Distribution.item_id == item_id)
     rows = {str(d.id): d for d in session.scalars(stmt)}
-    candidates = {key: bytes.fromhex(d.fingerprint) for key, d in rows.items()}
+    # I12: copies of sealed answer files and deliverables are candidates too (keys "s<id>"), unless
+    # the search is narrowed to one item.
+    others = {} if item_id is not None else {f"s{d.id}": d for d in session.scalars(select(SealedDistribution))}
+    candidates = {key: bytes.fromhex(d.fingerprint) for key, d in (rows | others).items()}
     result = leak_attribute.attribute(data, candidates, filename=filename)
     best = rows.get(result.best) if result.best is not None else None
-    user = accounts_repo.user_by_id(session, best.user_id) if best else None
+    other = others.get(result.best) if result.best is not None else None
+    user_id = best.user_id if best else other.user_id if other else None
+    user = accounts_repo.user_by_id(session, user_id) if user_id is not None else None
     finding = Finding(
-        distribution=best, user_id=best.user_id if best else None,
+        distribution=best, user_id=user_id, sealed=other,
         user_label=f"{user.name_ja} <{user.email}>" if user else None,
         organization_label=user.organization.name_ja if user and user.organization else None,
         confidence=float(result.confidence), explanation=result.explanation,
-        ranked=[(int(key), float(score)) for key, score in result.ranked[:5]],
+        ranked=[(int(key.lstrip("s")), float(score)) for key, score in result.ranked[:5]],
         evidence=[f"{e.channel}: {e.code.hex() if e.code else '-'} ×{e.occurrences}"
                   f"{' (checksum ok)' if e.verified else ''}" for e in result.evidence],
     )
+    subject = f"item:{best.item_id}" if best else other.subject if other else "leak:unattributed"
     audit.record(session, tag=AuditTag.INFO_LEAK_ATTRIBUTE, now=now, actor_id=actor_id, actor_label=actor_label,
-                 subject=f"item:{best.item_id}" if best else "leak:unattributed",
-                 data={"sha256": hashlib.sha256(data).hexdigest(), "distribution_id": best.id if best else None,
-                       "user_id": finding.user_id, "confidence": round(finding.confidence, 6)})
+                 subject=subject, data={"sha256": hashlib.sha256(data).hexdigest(),
+                                        "distribution_id": best.id if best else None,
+                                        "sealed_distribution_id": other.id if other else None,
+                                        "user_id": finding.user_id, "confidence": round(finding.confidence, 6)})
     return finding

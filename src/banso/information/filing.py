@@ -25,11 +25,11 @@ from banso.authz.policies import councils as council_policy
 from banso.authz.principal import Principal
 from banso.councils import repository as council_repo
 from banso.councils import service as councils
-from banso.councils.files import FileStore
 from banso.councils.models import AddresseeKind, RequestStatus
 from banso.information import service
 from banso.information.deps import InformationDeps
 from banso.information.models import Item
+from banso.information.sealed import SealedDeps
 from banso.kit.errors import Conflict, ValidationFailed
 
 
@@ -40,7 +40,7 @@ def _not_filed(session: Session, council_id: int, origin: str) -> None:
 
 
 def file_request_answer(session: Session, deps: InformationDeps, *, council_id: int, request_id: int,
-                        actor: Principal, now: datetime, material_store: FileStore,
+                        actor: Principal, now: datetime, material_store: SealedDeps,
                         designation: service.DesignationInput | None = None) -> Item:
     """File an answered material request as an item of its council (C6)."""
     view = councils.get_request(session, council_id=council_id, request_id=request_id, actor=actor, now=now)
@@ -55,7 +55,9 @@ def file_request_answer(session: Session, deps: InformationDeps, *, council_id: 
         raise ValidationFailed("only the addressee or the secretariat files the answer", field="request_id")
     origin = f"material_request:{req.id}"
     _not_filed(session, council_id, origin)
-    uploads = [service.Upload(f.filename, f.content_type, material_store.get(f.sha256)) for f in view.files]
+    opened = councils.answer_files(session, council_id=council_id, request_id=req.id, actor=actor, now=now,
+                                   store=material_store)
+    uploads = [service.Upload(f.filename, f.content_type, data) for f, data in opened]
     provenance = "think_tank" if req.addressee_kind == AddresseeKind.THINK_TANK else "participant"
     return service.create_item(
         session, deps, council_id=council_id, actor=actor, now=now, title=f"回答: {req.title}"[:300],
@@ -65,13 +67,13 @@ def file_request_answer(session: Session, deps: InformationDeps, *, council_id: 
 
 
 def file_deliverable(session: Session, deps: InformationDeps, *, commission_id: int, deliverable_id: int,
-                     council_id: int, actor: Principal, now: datetime,
+                     council_id: int, actor: Principal, now: datetime, store: SealedDeps,
                      designation: service.DesignationInput | None = None) -> Item:
     """File a commission deliverable into a council as a think-tank item (F5)."""
     from banso.programme import commissions
 
-    row = commissions.download_deliverable(session, commission_id=commission_id, deliverable_id=deliverable_id,
-                                           now=now, actor=actor)
+    row, data = commissions.open_deliverable(session, commission_id=commission_id, deliverable_id=deliverable_id,
+                                             now=now, actor=actor, store=store)
     commission = commissions.get_commission(session, commission_id=commission_id, actor=actor).commission
     origin = f"commission:{commission_id}:deliverable:{deliverable_id}"
     _not_filed(session, council_id, origin)
@@ -79,7 +81,7 @@ def file_deliverable(session: Session, deps: InformationDeps, *, commission_id: 
         session, deps, council_id=council_id, actor=actor, now=now, title=row.title[:300],
         summary=f"委託調査「{commission.title}」（{commission.code}）の成果物", body=commission.purpose or row.title,
         matter="useful_information", category="government_research", provenance="think_tank",
-        files=[service.Upload(row.filename, row.content_type, row.content)], designation=designation, origin=origin)
+        files=[service.Upload(row.filename, row.content_type, data)], designation=designation, origin=origin)
 
 
 def file_report(session: Session, deps: InformationDeps, *, council_id: int, actor: Principal, now: datetime,

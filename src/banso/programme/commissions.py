@@ -8,9 +8,12 @@
   commissioned institution acknowledges it before anyone there may file a deliverable.
 * **Who sees a commission.** The commissioning officer, officers of the commissioning organisation
   and the people of the commissioned institution. Everyone else gets 404 (I7).
-* **Deliverables.** Uploaded bytes are kept with the commission (``CommissionDeliverable``) with
-  their SHA-256; every download is audited. DESIGN F5 files a deliverable as an information item:
-  ``banso.information.filing.file_deliverable`` files it into a council (encrypted, fingerprinted).
+* **Deliverables.** Uploaded bytes are sealed at rest under the commission's own key
+  (``banso.information.sealed``, I11, I12; a commission has no council, so its key lives in the
+  commission key store). Only the commission's owner side and the institution read them
+  (``authz.policies.content.can_read_deliverable``); every download is a per-recipient stamped copy
+  with a distribution record and an audit entry (I8). DESIGN F5 files a deliverable as an
+  information item: ``banso.information.filing.file_deliverable`` files it into a council.
 
 Every state change is audited; every rule is checked before anything is written.
 """
@@ -27,10 +30,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from banso.accounts import repository as accounts_repo
+from banso.audit import service as audit
 from banso.audit.tags import AuditTag
 from banso.authz.guard import require_principal, require_visible
 from banso.authz.permissions import Permission
+from banso.authz.policies import content as content_policy
 from banso.authz.principal import Principal
+from banso.information import sealed
+from banso.information.crypto import TamperedCiphertext
+from banso.information.sealed import SealedDeps
+from banso.information.sealed_models import SealedKind
 from banso.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from banso.programme.models import (
     CapabilityAssessment,
@@ -320,9 +329,10 @@ def complete_task(session: Session, *, commission_id: int, task_id: int, now: da
 
 
 def upload_deliverable(session: Session, *, commission_id: int, title: str, filename: str, content: bytes,
-                       now: datetime, actor: Principal, content_type: str = "application/octet-stream",
+                       now: datetime, actor: Principal, store: SealedDeps,
+                       content_type: str = "application/octet-stream",
                        task_id: int | None = None) -> CommissionDeliverable:
-    """File a deliverable (成果物) for a commission (``information.filing`` files it into a council as an item)."""
+    """File a deliverable (成果物), sealed under the commission's key (I11; filing makes it an item)."""
     commission = _for_update(session, commission_id, actor)
     if not is_contractor(actor, commission):
         raise Forbidden("the commissioned institution files deliverables")
@@ -342,9 +352,13 @@ def upload_deliverable(session: Session, *, commission_id: int, title: str, file
     if len(content) > MAX_DELIVERABLE_BYTES:
         raise ValidationFailed(f"the file is larger than {MAX_DELIVERABLE_BYTES // (1024 * 1024)} MB", field="file")
     ctype = (content_type or "application/octet-stream").strip()[:120] or "application/octet-stream"
+    title_v = _text(title, "title", max_length=300)
+    digest = hashlib.sha256(content).hexdigest()
+    envelope = sealed.seal_file(store, sealed.commission_scope(commission.id), content,
+                                label=sealed.file_label(SealedKind.DELIVERABLE, digest))
     row = CommissionDeliverable(
-        commission_id=commission.id, task_id=task_id, title=_text(title, "title", max_length=300), filename=name,
-        content_type=ctype, size=len(content), sha256=hashlib.sha256(content).hexdigest(), content=content,
+        commission_id=commission.id, task_id=task_id, title=title_v, filename=name, content_type=ctype,
+        size=len(content), sha256=digest, content=None, blob=envelope.blob, wrapped_key=envelope.wrapped_key,
         uploaded_by_id=actor.user_id, uploaded_at=now)
     session.add(row)
     commission.updated_at = now
@@ -355,16 +369,55 @@ def upload_deliverable(session: Session, *, commission_id: int, title: str, file
     return row
 
 
-def download_deliverable(session: Session, *, commission_id: int, deliverable_id: int, now: datetime,
-                         actor: Principal) -> CommissionDeliverable:
-    """Return a deliverable with its bytes (audited)."""
+def _deliverable(session: Session, commission_id: int, deliverable_id: int,
+                 actor: Principal) -> tuple[Commission, CommissionDeliverable]:
     commission = _visible(session, commission_id, actor)
     row = session.get(CommissionDeliverable, deliverable_id)
-    if row is None or row.commission_id != commission.id:
+    # F5, I7: a deliverable out of reach looks missing, as an unknown id does.
+    if row is None or row.commission_id != commission.id or not content_policy.can_read_deliverable(
+            is_owner=is_owner(actor, commission), is_contractor=is_contractor(actor, commission)):
         raise NotFound("deliverable not found")
+    return commission, row
+
+
+def open_deliverable(session: Session, *, commission_id: int, deliverable_id: int, now: datetime,
+                     actor: Principal, store: SealedDeps) -> tuple[CommissionDeliverable, bytes]:
+    """Return a deliverable and its plaintext after the access decision (filing; the read is audited)."""
+    commission, row = _deliverable(session, commission_id, deliverable_id, actor)
+    data = _unseal(session, store, commission, row, actor=actor, now=now)
+    _audit(session, AuditTag.PROGRAMME_COMMISSION_READ, now=now, actor=actor, subject=f"commission:{commission.id}",
+           data={"deliverable_id": row.id, "sha256": row.sha256})
+    return row, data
+
+
+def _unseal(session: Session, store: SealedDeps, commission: Commission, row: CommissionDeliverable, *,
+            actor: Principal, now: datetime) -> bytes:
+    refusal = sealed.Refusal(tag=AuditTag.PROGRAMME_INTEGRITY_FAILED, subject=f"commission:{commission.id}",
+                             data={"deliverable_id": row.id})
+    if row.blob is None or row.wrapped_key is None:
+        # A legacy plaintext row that migration 0011 has not sealed: never served unsealed.
+        audit.refuse(session, TamperedCiphertext("この成果物は未暗号化のため提供できません / the deliverable is not "
+                                                 "sealed; run `banso db upgrade`"), refusal.tag, now=now,
+                     actor=actor, subject=refusal.subject, data=refusal.data)
+    return sealed.open_file(session, store, sealed.commission_scope(commission.id),
+                            sealed.Envelope(wrapped_key=row.wrapped_key, blob=row.blob),
+                            label=sealed.file_label(SealedKind.DELIVERABLE, row.sha256), actor=actor, now=now,
+                            refusal=refusal)
+
+
+def download_deliverable(session: Session, *, commission_id: int, deliverable_id: int, now: datetime,
+                         actor: Principal, store: SealedDeps) -> sealed.Copy:
+    """Return a deliverable stamped for ``actor`` (owner side or institution); recorded and audited (I8)."""
+    commission, row = _deliverable(session, commission_id, deliverable_id, actor)
+    data = _unseal(session, store, commission, row, actor=actor, now=now)
+    original = sealed.Original(kind=SealedKind.DELIVERABLE, object_id=row.id,
+                               scope=sealed.commission_scope(commission.id), filename=row.filename,
+                               content_type=row.content_type, data=data, label=f"委託成果物 #{row.id}")
+    copy, dist = sealed.issue_copy(session, store, original, actor=actor, now=now)
     _audit(session, AuditTag.PROGRAMME_COMMISSION_DOWNLOAD, now=now, actor=actor,
-           subject=f"commission:{commission.id}", data={"deliverable_id": row.id, "sha256": row.sha256})
-    return row
+           subject=f"commission:{commission.id}", data={"deliverable_id": row.id, "sha256": row.sha256,
+                                                        "distribution_id": dist.id, "channel": dist.channel})
+    return copy
 
 
 def complete_commission(session: Session, *, commission_id: int, now: datetime, actor: Principal) -> Commission:

@@ -9,6 +9,10 @@ from fastapi import APIRouter, Depends, File, Form, Query, UploadFile, status
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
+from banso.audit.service import was_audited
+from banso.information import sealed
+from banso.information.sealed import SealedDeps
+from banso.kit.errors import BansoError
 from banso.programme import commissions, guideline, registry_io, service
 from banso.programme.council_link import default_gateway
 from banso.programme.interfaces import CouncilGateway
@@ -59,6 +63,7 @@ from banso.programme.schemas import (
     TrancheCreate,
     TransactionRead,
 )
+from banso.web.context import AppContext
 from banso.web.csrf import verify_csrf
 from banso.web.deps import ApiUser, Ctx, Db
 
@@ -528,20 +533,30 @@ async def upload_deliverable(commission_id: int, principal: ApiUser, db: Db, ctx
     row = commissions.upload_deliverable(
         db, commission_id=commission_id, title=title, filename=file.filename or "", content=content,
         content_type=file.content_type or "application/octet-stream", task_id=task_id, now=ctx.clock.now(),
-        actor=principal)
+        actor=principal, store=deliverable_store(ctx))
     db.commit()
     return DeliverableRead.model_validate(row)
 
 
 @router.get("/commissions/{commission_id}/deliverables/{deliverable_id}")
 def download_deliverable(commission_id: int, deliverable_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> Response:
-    """Download a deliverable (audited)."""
-    row = commissions.download_deliverable(db, commission_id=commission_id, deliverable_id=deliverable_id,
-                                           now=ctx.clock.now(), actor=principal)
+    """Download a deliverable stamped for the caller (recorded and audited, I8)."""
+    try:
+        copy = commissions.download_deliverable(db, commission_id=commission_id, deliverable_id=deliverable_id,
+                                                now=ctx.clock.now(), actor=principal, store=deliverable_store(ctx))
+    except BansoError as exc:
+        if was_audited(exc):  # a refused opening (I11) keeps its audit entry (A1)
+            db.commit()
+        raise
     db.commit()
-    return Response(content=row.content, media_type="application/octet-stream", headers={
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(row.filename)}",
-        "Cache-Control": "no-store", "X-Content-SHA256": row.sha256})
+    return Response(content=copy.data, media_type="application/octet-stream", headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(copy.filename)}",
+        "Cache-Control": "no-store", "X-Banso-Distribution": str(copy.distribution_id)})
+
+
+def deliverable_store(ctx: AppContext) -> SealedDeps:
+    """Return the sealed store of commission deliverables under the data dir (I11)."""
+    return sealed.local_deps(ctx.data_dir, ctx.settings.secret_key)
 
 
 class FileInto(BaseModel):
@@ -567,7 +582,7 @@ def file_deliverable(commission_id: int, deliverable_id: int, body: FileInto, pr
 
     item = filing.file_deliverable(db, information_deps(ctx), commission_id=commission_id,
                                    deliverable_id=deliverable_id, council_id=body.council_id, actor=principal,
-                                   now=ctx.clock.now())
+                                   now=ctx.clock.now(), store=deliverable_store(ctx))
     db.commit()
     return FiledItem(item_id=item.id, state=item.state)
 

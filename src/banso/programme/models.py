@@ -523,10 +523,12 @@ class CommissionTask(Base):
 
 
 class CommissionDeliverable(Base):
-    """A deliverable (成果物) uploaded for a commission; the file is stored here.
+    """A deliverable (成果物) uploaded for a commission, sealed under the commission's own key (I11, I12).
 
-    The commission keeps the original; ``banso.information.filing.file_deliverable`` files it into a
-    council as an information item (DESIGN F5).
+    ``blob`` is the file-store digest of the ciphertext and ``wrapped_key`` the data key wrapped by
+    the commission key (``banso.information.sealed``); ``content`` is NULL once sealed and holds
+    bytes only for a legacy plaintext row that migration 0011 has not sealed yet.
+    ``banso.information.filing.file_deliverable`` files it into a council as an information item (F5).
     """
 
     __tablename__ = "programme_commission_deliverables"
@@ -539,6 +541,8 @@ class CommissionDeliverable(Base):
     content_type: Mapped[str] = mapped_column(String(120))
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
-    content: Mapped[bytes] = mapped_column(LargeBinary)
+    content: Mapped[bytes | None] = mapped_column(LargeBinary)
+    blob: Mapped[str | None] = mapped_column(String(64))
+    wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary)
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     uploaded_at: Mapped[datetime]

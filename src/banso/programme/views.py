@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from banso.accounts import repository as accounts_repo
 from banso.accounts.models import User
+from banso.audit.service import was_audited
 from banso.authz.permissions import Permission, Role
 from banso.authz.policies import programme as policy
 from banso.authz.principal import Principal
@@ -30,7 +31,7 @@ from banso.kit.clock import as_utc, to_jst
 from banso.kit.errors import BansoError, Forbidden, NotFound, ValidationFailed
 from banso.programme import commissions, exports, guideline, rules, service
 from banso.programme import repository as repo
-from banso.programme.endpoints import Councils
+from banso.programme.endpoints import Councils, deliverable_store
 from banso.programme.models import Agency, Call, CallState, MeasureKind, ProjectType, ProposalState
 from banso.web.csrf import verify_csrf
 from banso.web.deps import Ctx, Db
@@ -942,7 +943,8 @@ async def deliver(commission_id: int, request: Request, principal: PageUser, db:
     return _commission_action(request, principal, db, ctx, commission_id, lambda: commissions.upload_deliverable(
         db, commission_id=commission_id, title=title, filename=file.filename or "", content=content,
         content_type=file.content_type or "application/octet-stream",
-        task_id=_int(task_id, "task_id") if task_id.strip() else None, now=ctx.clock.now(), actor=principal),
+        task_id=_int(task_id, "task_id") if task_id.strip() else None, now=ctx.clock.now(), actor=principal,
+        store=deliverable_store(ctx)),
         "delivered")
 
 
@@ -976,7 +978,7 @@ def file_deliverable(commission_id: int, deliverable_id: int, request: Request, 
     try:
         item = filing.file_deliverable(db, deps, commission_id=commission_id,
                                        deliverable_id=deliverable_id, council_id=_int(council_id, "council_id"),
-                                       actor=principal, now=ctx.clock.now())
+                                       actor=principal, now=ctx.clock.now(), store=deliverable_store(ctx))
     except BansoError as exc:
         _settle(db, exc)
         return _commission_page(request, principal, db, ctx, commission_id, error=_message(request, exc),
@@ -988,9 +990,14 @@ def file_deliverable(commission_id: int, deliverable_id: int, request: Request, 
 
 @router.get("/programme/commissions/{commission_id}/deliverables/{deliverable_id}")
 def download(commission_id: int, deliverable_id: int, principal: PageUser, db: Db, ctx: Ctx) -> Response:
-    """Download a deliverable (audited)."""
-    row = commissions.download_deliverable(db, commission_id=commission_id, deliverable_id=deliverable_id,
-                                           now=ctx.clock.now(), actor=principal)
+    """Download a deliverable stamped for the viewer (recorded and audited, I8)."""
+    try:
+        copy = commissions.download_deliverable(db, commission_id=commission_id, deliverable_id=deliverable_id,
+                                                now=ctx.clock.now(), actor=principal, store=deliverable_store(ctx))
+    except BansoError as exc:
+        if was_audited(exc):  # a refused opening (I11) keeps its audit entry (A1)
+            db.commit()
+        raise
     db.commit()
-    return Response(content=row.content, media_type="application/octet-stream", headers={
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(row.filename)}", **NO_STORE})
+    return Response(content=copy.data, media_type="application/octet-stream", headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(copy.filename)}", **NO_STORE})

@@ -55,16 +55,20 @@ def demo(
     from banso.demo.councils import seed_councils
     from banso.demo.information import seed_information
     from banso.demo.programme import seed_programme
+    from banso.information import sealed
+    from banso.information.sealed_legacy import migration_attributes
     from banso.thinktank.demo import prepare_demo_analytics
     from banso.web.context import build_context, information_deps
 
     settings = Settings(mode=Mode.DEMO, data_dir=data.resolve(), database_url=None)
     ctx = build_context(settings)
     with console.status("データベースを準備しています / preparing the database…"):
-        migrate.upgrade(ctx.engine)
+        # 0011 seals a reused folder's plaintext with this folder's keys, not the environment's.
+        migrate.upgrade(ctx.engine, attributes=migration_attributes(settings.data_dir, settings.secret_key))
         with ctx.sessions() as db:
             created = seed.seed(db, box=ctx.box, now=ctx.clock.now())
-            seed_councils(db, now=ctx.clock.now(), box=ctx.box)
+            seed_councils(db, now=ctx.clock.now(), box=ctx.box,
+                          store=sealed.local_deps(settings.data_dir, settings.secret_key))
             seed_programme(db, now=ctx.clock.now())
             seed_information(db, information_deps(ctx), now=ctx.clock.now())
             checkpoints.sign_checkpoint(db, key=ctx.signing_key, now=ctx.clock.now())

@@ -18,7 +18,7 @@ from alembic import op
 
 revision: str = '0012'
 # Chained after 0010/0011 (created in parallel); tested locally on 0009 until the lead merges them.
-down_revision: str | None = '0010'
+down_revision: str | None = '0011'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
