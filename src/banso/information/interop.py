@@ -420,7 +420,7 @@ def _misp_created(event: Mapping[str, Any]) -> datetime | None:
     return None
 
 
-_MISP_DISTRIBUTION_NAMES = {"0": "your organisation only", "1": "this community only",
+MISP_DISTRIBUTION_NAMES = {"0": "your organisation only", "1": "this community only",
                             "2": "connected communities", "3": "all communities", "4": "sharing group"}
 # MISP distributions narrower than a council: never council-wide (I3: least privilege).
 _MISP_RESTRICTED = {"0": Scope.PROVIDER_ORGANISATION, "1": Scope.PROVIDER_ORGANISATION,
@@ -433,7 +433,7 @@ def _misp_distribution(event: Mapping[str, Any]) -> tuple[str | None, str | None
     if raw is None or raw == "":
         return None, None, ()
     code = str(raw).strip()
-    if code not in _MISP_DISTRIBUTION_NAMES:
+    if code not in MISP_DISTRIBUTION_NAMES:
         raise InterchangeError(f"MISP event distribution {raw!r} is not 0–4")
     if code != "4":
         return code, None, ()
@@ -469,10 +469,14 @@ def _restricted(handling: Handling, narrower: Scope | None) -> tuple[Openness, S
     return Openness.DESIGNATE, narrower
 
 
-def neutral_summary(source_format: str, source_id: str, indicators: int, labels: Sequence[str]) -> str:
-    """Return the summary voters see for confidential sources: format, id and counts, never the text (I4)."""
+def neutral_summary(source_format: str, indicators: int, labels: Sequence[str]) -> str:
+    """Return the summary voters see for confidential sources: format, label and counts, never the text (I4).
+
+    The source id is kept on the item (``source_id``); leaving it out keeps the summary the same
+    through an export and re-import.
+    """
     tlp = ", ".join(_dedupe(normalise_tlp(label) or label for label in labels)) or "no TLP"
-    return (f"{source_format} {source_id} ({tlp}): {indicators} indicators. 本文は指定の範囲内でのみ閲覧できます / "
+    return (f"{source_format} ({tlp}): {indicators} indicators. 本文は指定の範囲内でのみ閲覧できます / "
             "the text is kept in the sealed body.")
 
 
@@ -517,7 +521,7 @@ def parse_misp(doc: Mapping[str, Any] | bytes | str) -> Interchange:
 
     if openness is Openness.DESIGNATE:
         # I4: voters see the summary before the vote; the report text stays in the sealed body.
-        summary = neutral_summary("MISP event", source_id, len(kept), labels)
+        summary = neutral_summary("MISP event", len(kept), labels)
         body = "\n\n".join([*reports, render_body(kept)]).strip()
     else:
         summary = reports[0] if reports else _misp_fallback_summary(event, created, len(kept))
@@ -917,7 +921,7 @@ def parse_stix(doc: Mapping[str, Any] | bytes | str) -> Interchange:
     created = _parse_stamp(first["created"], f"{first['id']} created") if "created" in first else None
     if openness is Openness.DESIGNATE:
         # I4: voters see the summary before the vote; the report text stays in the sealed body.
-        summary = neutral_summary("STIX 2.1 bundle", bundle_id, len(kept), tlp_labels)
+        summary = neutral_summary("STIX 2.1 bundle", len(kept), tlp_labels)
         body = "\n\n".join(part for part in (description, render_body(kept), *notes) if part)
     else:
         summary = description or f"STIX 2.1 bundle {bundle_id}: {len(kept)} indicators."
@@ -936,6 +940,12 @@ def parse_stix(doc: Mapping[str, Any] | bytes | str) -> Interchange:
         raw=data,
         indicators=kept,
     )
+
+
+def parse_document(doc: Mapping[str, Any] | bytes | str) -> Interchange:
+    """Read a MISP event or a STIX 2.1 bundle, whichever ``doc`` is, within the size budgets."""
+    data = _load(doc, "the document")
+    return parse_stix(data) if data.get("type") == "bundle" else parse_misp(data)
 
 
 # ---------------------------------------------------------------------------------------------
