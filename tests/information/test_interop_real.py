@@ -67,7 +67,7 @@ def assert_pymisp_loads(document: dict[str, Any]) -> MISPEvent:
     (0, Openness.DESIGNATE, Scope.PROVIDER_ORGANISATION),  # numbers as PyMISP writes them
 ])
 def test_misp_distribution_without_tlp_decides_the_scope(distribution: Any, openness: Openness,
-                                                         scope: Scope) -> None:
+                                                         scope: str) -> None:
     doc = with_event("misp_event_sharing_group.json", distribution=distribution)
     del doc["Event"]["SharingGroup"]
     result = parse_misp(doc)
@@ -77,7 +77,7 @@ def test_misp_distribution_without_tlp_decides_the_scope(distribution: Any, open
 
 def test_sharing_group_is_kept_with_its_organisations() -> None:
     result = parse_misp(load("misp_event_sharing_group.json"))
-    assert (result.openness, result.scope) == (Openness.DESIGNATE, Scope.NAMED_ORGANISATIONS)
+    assert (result.openness, result.scope) == (Openness.DESIGNATE, "named_organisations")
     assert result.distribution == "4"
     assert result.sharing_group == "Maritime tech ISAC"
     assert result.sharing_group_orgs == ("NISC-JP", "Ocean Robotics KK", "Harbour Sensors Ltd")
@@ -90,18 +90,18 @@ def test_sharing_group_without_details_is_still_named() -> None:
     del doc["Event"]["SharingGroup"]
     result = parse_misp(doc)
     assert result.sharing_group == "sharing group #7"
-    assert result.scope is Scope.NAMED_ORGANISATIONS
+    assert result.scope == "named_organisations"
 
 
 @pytest.mark.parametrize(("tag", "distribution", "scope"), [
     ("tlp:clear", "0", Scope.PROVIDER_ORGANISATION),  # the distribution is stricter than the label
     ("tlp:amber", "1", Scope.PROVIDER_ORGANISATION),
-    ("tlp:amber", "4", Scope.NAMED_ORGANISATIONS),
+    ("tlp:amber", "4", "named_organisations"),
     ("tlp:amber+strict", "4", Scope.PROVIDER_ORGANISATION),  # the label is stricter than the group
     ("tlp:red", "4", Scope.NAMED),
     ("tlp:red", "3", Scope.NAMED),
 ])
-def test_the_stricter_of_label_and_distribution_wins(tag: str, distribution: str, scope: Scope) -> None:
+def test_the_stricter_of_label_and_distribution_wins(tag: str, distribution: str, scope: str) -> None:
     result = parse_misp(with_event("misp_event_sharing_group.json", distribution=distribution,
                                    Tag=[{"name": tag}]))
     assert (result.openness, result.scope) == (Openness.DESIGNATE, scope)
@@ -123,12 +123,9 @@ def test_red_report_text_goes_to_the_sealed_body_not_the_summary() -> None:
     assert result.summary == interop.neutral_summary("MISP event", 5, ("tlp:red",))
     assert result.body.startswith("The KUROSHIO-LOADER second stage")
     assert "- filename|sha256: 設計変更通知.docm|" in result.body
-
-
-@pytest.mark.parametrize("tag", ["tlp:clear", "tlp:green"])
-def test_open_report_text_still_summarises(tag: str) -> None:
-    result = parse_misp(with_event("misp_event_red_report.json", Tag=[{"name": tag}]))
-    assert result.summary.startswith("The KUROSHIO-LOADER second stage")
+    for tag in ("tlp:clear", "tlp:green"):  # open sources keep their report as the summary
+        opened = parse_misp(with_event("misp_event_red_report.json", Tag=[{"name": tag}]))
+        assert opened.summary.startswith("The KUROSHIO-LOADER second stage")
 
 
 def test_stix_oasis_style_bundle_with_tlp1_and_tlp2_markings_and_matches() -> None:
@@ -143,13 +140,10 @@ def test_stix_oasis_style_bundle_with_tlp1_and_tlp2_markings_and_matches() -> No
         Indicator("sha256", "9f2c4e6a8b0d1f3e5a7c9b1d3f5e7a9c0b2d4f6e8a1c3e5b7d9f0a2c4e6b8d0f"),
         Indicator("filename", "Final Report Q3.exe"),  # from the observed-data's file object
     }
-
-
-def test_stix_green_bundle_keeps_its_description_as_summary() -> None:
-    bundle = load("stix_bundle_matches.json")
-    for obj in bundle["objects"]:
+    unmarked = load("stix_bundle_matches.json")
+    for obj in unmarked["objects"]:
         obj.pop("object_marking_refs", None)
-    assert parse_stix(bundle).summary.startswith("Three engineers opened droppers")
+    assert parse_stix(unmarked).summary.startswith("Three engineers opened droppers")  # council: as written
 
 
 # --- exports: valid MISP, never looser than banso ------------------------------------------------
