@@ -19,6 +19,19 @@ none               council       — (I2: council-shared is the default)
 Several labels: the most restrictive wins. Labels are kept verbatim as found, so an export can
 carry them back out unchanged. A "designate" result is only a *suggestion*: the designation itself
 still needs its proposal and unanimous vote (I3, I4).
+
+A MISP event's own distribution narrows this further, never widens it: "your organisation only" (0)
+and "this community only" (1) suggest the provider's organisation, a sharing group (4) the
+organisations it names (``named_organisations``); the stricter of label and distribution wins, and
+the sharing group's name is kept. A source that becomes a proposal gets a neutral summary (format,
+label, counts): its text goes to the sealed body only, because voters see the summary (I4).
+
+Exports are never looser than what banso enforces: public → CLEAR, council-shared → AMBER (the
+Art. 62(7) duty rules out GREEN), held → RED, designated for all participants → AMBER, for named
+organisations → AMBER+STRICT, for named people or with view-only/no-download handling → RED.
+
+Patterns are read with the STIX 2.1 grammar (``stix2-patterns``), never a backtracking regular
+expression, within the size budgets below.
 """
 
 from __future__ import annotations
