@@ -76,7 +76,8 @@ def _reason(doc: interop.Interchange, scoped: _Scoped | None) -> tuple[str, str]
     note = ""
     if doc.sharing_group is not None:
         parts.append(f"sharing group 「{doc.sharing_group}」")
-        note = f"MISP sharing group 「{doc.sharing_group}」: {', '.join(doc.sharing_group_orgs) or '(no organisations listed)'}"
+        listed = ", ".join(doc.sharing_group_orgs) or "(no organisations listed)"
+        note = f"MISP sharing group 「{doc.sharing_group}」: {listed}"
         if scoped is not None and scoped.unmatched:
             note += (f". 協議会の参加組織と対応づけられなかった組織 / not matched to a council organisation: "
                      f"{', '.join(scoped.unmatched)}")

@@ -307,7 +307,7 @@ def _check_shape(data: object, what: str) -> None:
     while stack:
         value, depth = stack.pop()
         if depth > MAX_DEPTH:
-            raise InterchangeError(f"{what} is nested too deeply (more than {MAX_DEPTH} levels)")
+            raise InterchangeError(f"入れ子が深すぎます / {what} is nested too deeply (more than {MAX_DEPTH} levels)")
         children = value.values() if isinstance(value, Mapping) else value if isinstance(value, list) else ()
         stack.extend((child, depth + 1) for child in children if isinstance(child, (Mapping, list)))
 
@@ -315,7 +315,7 @@ def _check_shape(data: object, what: str) -> None:
 def _load(doc: Mapping[str, Any] | bytes | str, what: str) -> dict[str, Any]:
     data: object = doc
     if isinstance(data, (bytes, bytearray, str)) and len(data) > MAX_DOCUMENT_BYTES:
-        raise InterchangeError(f"{what} is larger than {MAX_DOCUMENT_BYTES // (1024 * 1024)} MiB")
+        raise InterchangeError(f"文書が大きすぎます / {what} is larger than {MAX_DOCUMENT_BYTES // (1024 * 1024)} MiB")
     if isinstance(data, (bytes, bytearray)):
         try:
             data = bytes(data).decode("utf-8-sig")
@@ -450,7 +450,7 @@ def _misp_distribution(event: Mapping[str, Any]) -> tuple[str | None, str | None
         return None, None, ()
     code = str(raw).strip()
     if code not in MISP_DISTRIBUTION_NAMES:
-        raise InterchangeError(f"MISP event distribution {raw!r} is not 0–4")
+        raise InterchangeError(f"MISP の配布範囲が不正です / MISP event distribution {raw!r} is not 0–4")
     if code != "4":
         return code, None, ()
     group = event.get("SharingGroup")
@@ -470,7 +470,8 @@ def _misp_count(event: Mapping[str, Any]) -> None:
     for obj in _list(event, "Object", "Event"):
         count += len(_list(obj, "Attribute", "Event.Object")) if isinstance(obj, dict) else 0
     if count > MAX_OBJECTS:
-        raise InterchangeError(f"MISP event has {count} attributes and objects; at most {MAX_OBJECTS} are accepted")
+        raise InterchangeError(f"属性が多すぎます / MISP event has {count} attributes and objects; "
+                               f"at most {MAX_OBJECTS} are accepted")
 
 
 def _misp_reports(event: Mapping[str, Any]) -> list[str]:
@@ -677,6 +678,7 @@ _HASH_NAMES = {"MD5": "MD5", "SHA1": "SHA-1", "SHA-1": "SHA-1", "SHA256": "SHA-2
                "SHA512": "SHA-512", "SHA-512": "SHA-512"}
 _MISP_LABEL = re.compile(r'^misp:type="([^"]+)"$')
 
+
 def _quote(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
@@ -753,18 +755,20 @@ def _pattern_comparisons(pattern: str, where: str = "pattern") -> list[tuple[str
     made to run for hours (issue 11).
     """
     if len(pattern) > MAX_PATTERN_CHARS:
-        raise InterchangeError(f"{where} has a pattern of {len(pattern)} characters; at most {MAX_PATTERN_CHARS}")
+        raise InterchangeError(f"パターンが長すぎます / {where} has a pattern of {len(pattern)} characters; "
+                               f"at most {MAX_PATTERN_CHARS}")
     try:
         inspected = Pattern(pattern).inspect()
     except ParseException as exc:
-        raise InterchangeError(f"{where} has an invalid STIX 2.1 pattern: {exc}") from None
+        raise InterchangeError(f"STIX パターンの構文が不正です / {where} has an invalid STIX 2.1 pattern: {exc}") from None
     except RecursionError:
-        raise InterchangeError(f"{where} has a pattern nested too deeply") from None
+        raise InterchangeError(f"パターンの入れ子が深すぎます / {where} has a pattern nested too deeply") from None
     comparisons = [(object_type, steps, op, value) for object_type, found in inspected.comparisons.items()
                    for steps, op, value in found]
     if len(comparisons) > MAX_PATTERN_COMPARISONS:
         raise InterchangeError(
-            f"{where} has a pattern with {len(comparisons)} comparisons; at most {MAX_PATTERN_COMPARISONS}")
+            f"比較が多すぎます / {where} has a pattern with {len(comparisons)} comparisons; "
+            f"at most {MAX_PATTERN_COMPARISONS}")
     return [(_path_text(object_type, steps), op, _literal(value)) for object_type, steps, op, value in comparisons]
 
 
@@ -863,7 +867,8 @@ def _check_pattern_budget(objects: Sequence[Mapping[str, Any]]) -> None:
                 if obj["type"] == "indicator" and isinstance(obj.get("pattern"), str))
     if total > MAX_PATTERN_TOTAL_CHARS:
         raise InterchangeError(
-            f"STIX bundle has {total} characters of patterns; at most {MAX_PATTERN_TOTAL_CHARS} are accepted")
+            f"パターンの合計が長すぎます / STIX bundle has {total} characters of patterns; "
+            f"at most {MAX_PATTERN_TOTAL_CHARS} are accepted")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -888,7 +893,8 @@ def parse_stix(doc: Mapping[str, Any] | bytes | str) -> Interchange:
     if not isinstance(raw_objects, list) or not raw_objects:
         raise InterchangeError("STIX bundle has no objects")
     if len(raw_objects) > MAX_OBJECTS:
-        raise InterchangeError(f"STIX bundle has {len(raw_objects)} objects; at most {MAX_OBJECTS} are accepted")
+        raise InterchangeError(f"オブジェクトが多すぎます / STIX bundle has {len(raw_objects)} objects; "
+                               f"at most {MAX_OBJECTS} are accepted")
     objects = [_check_stix_object(obj, i) for i, obj in enumerate(raw_objects)]
     _check_pattern_budget(objects)
     by_id = {obj["id"]: obj for obj in objects}
@@ -923,7 +929,8 @@ def parse_stix(doc: Mapping[str, Any] | bytes | str) -> Interchange:
             indicators.extend(found)
             comparisons += count
             if comparisons > MAX_COMPARISONS:
-                raise InterchangeError(f"STIX bundle has more than {MAX_COMPARISONS} indicator comparisons")
+                raise InterchangeError(f"比較が多すぎます / STIX bundle has more than {MAX_COMPARISONS} "
+                                       "indicator comparisons")
         elif kind == "vulnerability" and _text(obj.get("name")):
             indicators.append(Indicator("vulnerability", _text(obj.get("name")), _text(obj.get("description"))))
         elif kind == "note" and _text(obj.get("content")):
