@@ -242,7 +242,8 @@ def test_misp_fixture() -> None:
     assert ("domain", "legit-carrier.example") not in values  # soft-deleted
     assert len(result.indicators) == 8
     assert "- ip-dst: 203.0.113.47 — Credential harvester hosting" in result.body
-    assert "CIRCL" in result.summary
+    # Issue 11: TLP:AMBER text never reaches the summary voters see; the summary is neutral.
+    assert result.summary == interop.neutral_summary("MISP event", 8, ("tlp:amber",))
     assert result.raw["Event"]["uuid"] == result.source_id
 
 
@@ -260,7 +261,9 @@ def test_stix_red_fixture() -> None:
     assert result.source_format == "stix-2.1"
     assert result.source_id == "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d"
     assert result.title.startswith("Exploitation of a firewall")
-    assert result.summary.startswith("An unauthenticated command injection")
+    # Issue 11: the TLP:RED report text stays in the sealed body, never in the summary voters see.
+    assert "command injection" not in result.summary
+    assert result.body.startswith("An unauthenticated command injection")
     assert result.tlp_labels == ("TLP:RED",)
     assert (result.openness, result.scope) == (Openness.DESIGNATE, Scope.NAMED)
     assert result.created == datetime(2024, 4, 16, 3, 21, tzinfo=UTC)
@@ -434,7 +437,8 @@ def test_stix_export_is_a_valid_bundle() -> None:
     types = [obj["type"] for obj in bundle["objects"]]
     assert types.count("indicator") == 8 and types.count("vulnerability") == 1 and types.count("note") == 1
     by_type = {obj["type"]: obj for obj in bundle["objects"]}
-    assert by_type["marking-definition"]["extensions"][interop.TLP2_EXTENSION_ID]["tlp_2_0"] == "green"
+    # Council-shared content is under the confidentiality duty: at least AMBER, never GREEN (issue 11).
+    assert by_type["marking-definition"]["extensions"][interop.TLP2_EXTENSION_ID]["tlp_2_0"] == "amber"
     report = by_type["report"]
     assert report["name"] == "Leaked VPN credentials"
     assert report["description"] == "VPN accounts seen for sale."
@@ -442,7 +446,7 @@ def test_stix_export_is_a_valid_bundle() -> None:
     assert report["modified"] == "2026-04-02T10:00:00.123Z"
     for obj in bundle["objects"]:
         if obj["type"] not in ("identity", "marking-definition"):
-            assert obj["object_marking_refs"] == [TLP2["green"]]
+            assert obj["object_marking_refs"] == [TLP2["amber"]]
 
 
 def test_stix_export_builds_patterns() -> None:
@@ -467,7 +471,7 @@ def test_stix_export_ids_are_deterministic() -> None:
     assert first == second
     other = to_stix(export_item(id=43))
     assert {o["id"] for o in first["objects"]} & {o["id"] for o in other["objects"]} == {
-        interop._IDENTITY_ID, TLP2["green"]}
+        interop._IDENTITY_ID, TLP2["amber"]}
     report_id = next(o["id"] for o in first["objects"] if o["type"] == "report")
     assert report_id == f"report--{uuid.uuid5(interop.BANSO_NAMESPACE, 'item:42')}"
 
@@ -487,9 +491,12 @@ def test_naive_datetimes_are_taken_as_utc() -> None:
 
 @pytest.mark.parametrize(("openness", "scope", "expected"), [
     ("public", None, TlpLevel.CLEAR),
-    ("council", None, TlpLevel.GREEN),
+    ("council", None, TlpLevel.AMBER),  # issue 11: council-shared is under the duty, never GREEN
+    ("scheduled", None, TlpLevel.AMBER),
+    ("withheld", None, TlpLevel.AMBER),
+    ("held", None, TlpLevel.RED),  # issue 11: I4, only provider and secretariat hold it
     ("designated", "all", TlpLevel.AMBER),
-    ("designated", "organisations", TlpLevel.AMBER),
+    ("designated", "organisations", TlpLevel.AMBER_STRICT),  # issue 11: named organisations only
     ("designated", None, TlpLevel.AMBER),
     ("designated", "provider_organisation", TlpLevel.AMBER_STRICT),
     ("designated", "named", TlpLevel.RED),
@@ -532,7 +539,7 @@ def test_misp_export_shape() -> None:
     uuid.UUID(event["uuid"])
     assert event["info"] == "Leaked VPN credentials"
     assert event["date"] == "2026-04-01"
-    assert event["distribution"] == "1"
+    assert event["distribution"] == "0"  # AMBER: your organisation only (issue 11; was "1", this community)
     attrs = {(a["type"], a["value"]): a for a in event["Attribute"]}
     assert len(attrs) == 10
     assert attrs[("ip-dst", "203.0.113.9")]["to_ids"] is True
@@ -572,7 +579,8 @@ def test_round_trip_stix_to_misp_to_stix() -> None:
                                                                                      Scope.NAMED)
     assert _canonical_labels(again.tlp_labels) == _canonical_labels(original.tlp_labels) == {"TLP:RED"}
     assert again.indicators == original.indicators
-    assert again.summary == original.summary
+    assert again.summary == interop.neutral_summary("MISP event", 4, again.tlp_labels)  # issue 11
+    assert "An unauthenticated command injection" in again.body
     stix = to_stix(as_export_item(again, item_id=8, created=CREATED, modified=MODIFIED))
     assert_valid_stix_bundle(stix)
     assert parse_stix(stix).indicators == original.indicators

@@ -238,7 +238,7 @@ def create_item(
 def import_item(principal: ApiUser, db: Db, ctx: Ctx, deps: InfoDeps, council_id: Annotated[int, Form()],
                 file: Annotated[UploadFile, File()]) -> ItemRead:
     """Import a MISP event or a STIX 2.1 bundle as an item; its TLP label decides the openness."""
-    data = file.file.read()
+    data = file.file.read(interchange.MAX_DOCUMENT_BYTES + 1)  # O4: never buffer more than the budget
     with _unit(db):
         item = interchange.import_interchange(db, deps, council_id=council_id, actor=principal, now=ctx.clock.now(),
                                               data=data, filename=file.filename or "")

@@ -19,6 +19,19 @@ none               council       — (I2: council-shared is the default)
 Several labels: the most restrictive wins. Labels are kept verbatim as found, so an export can
 carry them back out unchanged. A "designate" result is only a *suggestion*: the designation itself
 still needs its proposal and unanimous vote (I3, I4).
+
+A MISP event's own distribution narrows this further, never widens it: "your organisation only" (0)
+and "this community only" (1) suggest the provider's organisation, a sharing group (4) the
+organisations it names (``named_organisations``); the stricter of label and distribution wins, and
+the sharing group's name is kept. A source that becomes a proposal gets a neutral summary (format,
+label, counts): its text goes to the sealed body only, because voters see the summary (I4).
+
+Exports are never looser than what banso enforces: public → CLEAR, council-shared → AMBER (the
+Art. 62(7) duty rules out GREEN), held → RED, designated for all participants → AMBER, for named
+organisations → AMBER+STRICT, for named people or with view-only/no-download handling → RED.
+
+Patterns are read with the STIX 2.1 grammar (``stix2-patterns``), never a backtracking regular
+expression, within the size budgets below.
 """
 
 from __future__ import annotations
@@ -27,11 +40,15 @@ import ipaddress
 import json
 import re
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import IntEnum, StrEnum
 from typing import Any
+
+from stix2patterns.exceptions import ParseException
+from stix2patterns.inspector import INDEX_STAR
+from stix2patterns.v21.pattern import Pattern
 
 from banso.kit.errors import BansoError
 
@@ -47,6 +64,20 @@ class InterchangeError(BansoError):
     code = "interchange_invalid"
 
 
+# Budgets: every import is linear in its size, and its size is bounded, so no document can hold a
+# worker (O4). Worst cases measured for issue 11: one 4,000-character pattern costs at most about
+# 0.05 s of CPU (an IN set of 1,300 members, REPEATS qualifiers); a bundle at the pattern budget about
+# 0.7 s of CPU (1.3 s wall on the shared 2-core test machine at load 8); a 5 MiB MISP event with
+# 10,000 attributes 0.4 s. The OASIS examples take milliseconds.
+MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
+MAX_DEPTH = 32  # JSON nesting; a MISP event with objects needs 8, a STIX bundle with extensions about 6
+MAX_OBJECTS = 10_000  # STIX objects, or MISP attributes plus objects
+MAX_PATTERN_CHARS = 4_096  # one STIX pattern
+MAX_PATTERN_TOTAL_CHARS = 65_536  # all patterns of one bundle (about 1,000 typical indicators)
+MAX_PATTERN_COMPARISONS = 256  # one STIX pattern
+MAX_COMPARISONS = 2_048  # all patterns of one bundle
+
+
 class Openness(StrEnum):
     """Openness an imported item starts with (I2)."""
 
@@ -59,9 +90,15 @@ class Scope(StrEnum):
     """Suggested designation scope (I3); ``all`` when nothing is designated."""
 
     ALL = "all"
-    ORGANISATIONS = "organisations"
+    ORGANISATIONS = "organisations"  # every organisation of the council (TLP:AMBER)
+    NAMED_ORGANISATIONS = "named_organisations"  # the organisations a MISP sharing group names
     PROVIDER_ORGANISATION = "provider_organisation"
     NAMED = "named"
+
+    @property
+    def strictness(self) -> int:
+        """Return the rank of the scope, from all participants (0) to named people (4)."""
+        return list(Scope).index(self)
 
 
 class TlpLevel(IntEnum):
@@ -181,6 +218,9 @@ class Interchange:
     created: datetime | None
     raw: dict[str, Any] = field(repr=False, compare=False, hash=False)
     indicators: tuple[Indicator, ...]
+    distribution: str | None = None  # MISP distribution as found ("0" … "4"), None for STIX
+    sharing_group: str | None = None  # MISP sharing group name, never dropped (I3: scope stated)
+    sharing_group_orgs: tuple[str, ...] = ()  # the organisation names the sharing group lists
 
 
 @dataclass(frozen=True)
@@ -198,6 +238,13 @@ class ExportItem:
     created: datetime
     modified: datetime
     indicators: tuple[Indicator, ...]
+    handling: tuple[str, ...] = ()  # the designation's handling (view_only, no_download, watermark)
+    recipient: str = ""  # who this copy is issued to (I8); empty for public content
+
+
+# Interchange scope → the designation scope a banso item would carry (AMBER: every organisation).
+_DESIGNATION_SCOPES = {Scope.ALL: "all", Scope.ORGANISATIONS: "all", Scope.NAMED_ORGANISATIONS: "organisations",
+                       Scope.PROVIDER_ORGANISATION: "provider_organisation", Scope.NAMED: "named"}
 
 
 def as_export_item(
@@ -216,7 +263,7 @@ def as_export_item(
         body=interchange.body,
         category=interchange.category,
         openness=openness,
-        designation_scope=str(interchange.scope) if interchange.openness is Openness.DESIGNATE else None,
+        designation_scope=_DESIGNATION_SCOPES[interchange.scope] if interchange.openness is Openness.DESIGNATE else None,
         tlp_labels=interchange.tlp_labels,
         created=created,
         modified=modified,
@@ -254,8 +301,21 @@ def _json_kind(value: object) -> str:
     return "null"
 
 
+def _check_shape(data: object, what: str) -> None:
+    """Refuse JSON nested deeper than ``MAX_DEPTH``; iterative, so hostile nesting costs no stack."""
+    stack: list[tuple[object, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise InterchangeError(f"入れ子が深すぎます / {what} is nested too deeply (more than {MAX_DEPTH} levels)")
+        children = value.values() if isinstance(value, Mapping) else value if isinstance(value, list) else ()
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (Mapping, list)))
+
+
 def _load(doc: Mapping[str, Any] | bytes | str, what: str) -> dict[str, Any]:
     data: object = doc
+    if isinstance(data, (bytes, bytearray, str)) and len(data) > MAX_DOCUMENT_BYTES:
+        raise InterchangeError(f"文書が大きすぎます / {what} is larger than {MAX_DOCUMENT_BYTES // (1024 * 1024)} MiB")
     if isinstance(data, (bytes, bytearray)):
         try:
             data = bytes(data).decode("utf-8-sig")
@@ -273,6 +333,7 @@ def _load(doc: Mapping[str, Any] | bytes | str, what: str) -> dict[str, Any]:
         except RecursionError as exc:  # hostile nesting must not become a 500
             raise InterchangeError(f"{what} is nested too deeply") from exc
     if isinstance(data, Mapping):
+        _check_shape(data, what)
         return dict(data)
     raise InterchangeError(f"{what} must be a JSON object, not {_json_kind(data)}")
 
@@ -375,6 +436,67 @@ def _misp_created(event: Mapping[str, Any]) -> datetime | None:
     return None
 
 
+MISP_DISTRIBUTION_NAMES = {"0": "your organisation only", "1": "this community only",
+                            "2": "connected communities", "3": "all communities", "4": "sharing group"}
+# MISP distributions narrower than a council: never council-wide (I3: least privilege).
+_MISP_RESTRICTED = {"0": Scope.PROVIDER_ORGANISATION, "1": Scope.PROVIDER_ORGANISATION,
+                    "4": Scope.NAMED_ORGANISATIONS}
+
+
+def _misp_distribution(event: Mapping[str, Any]) -> tuple[str | None, str | None, tuple[str, ...]]:
+    """Return the event's distribution code, its sharing group name and the organisations it names."""
+    raw = event.get("distribution")
+    if raw is None or raw == "":
+        return None, None, ()
+    code = str(raw).strip()
+    if code not in MISP_DISTRIBUTION_NAMES:
+        raise InterchangeError(f"MISP の配布範囲が不正です / MISP event distribution {raw!r} is not 0–4")
+    if code != "4":
+        return code, None, ()
+    group = event.get("SharingGroup")
+    group = group if isinstance(group, dict) else {}
+    name = _text(group.get("name")) or f"sharing group #{_text(str(event.get('sharing_group_id', ''))) or '?'}"
+    orgs: list[str] = []
+    owner = group.get("Organisation")
+    for entry in [{"Organisation": owner}, *_list(group, "SharingGroupOrg", "Event.SharingGroup")]:
+        org = entry.get("Organisation") if isinstance(entry, dict) else None
+        if isinstance(org, dict) and _text(org.get("name")):
+            orgs.append(_text(org.get("name")))
+    return code, name, _dedupe(orgs)
+
+
+def _misp_count(event: Mapping[str, Any]) -> None:
+    count = len(_list(event, "Attribute", "Event")) + len(_list(event, "Object", "Event"))
+    for obj in _list(event, "Object", "Event"):
+        count += len(_list(obj, "Attribute", "Event.Object")) if isinstance(obj, dict) else 0
+    if count > MAX_OBJECTS:
+        raise InterchangeError(f"属性が多すぎます / MISP event has {count} attributes and objects; "
+                               f"at most {MAX_OBJECTS} are accepted")
+
+
+def _misp_reports(event: Mapping[str, Any]) -> list[str]:
+    return [_text(report.get("content")) for report in _list(event, "EventReport", "Event")
+            if isinstance(report, dict) and _text(report.get("content")) and not report.get("deleted")]
+
+
+def _restricted(handling: Handling, narrower: Scope | None) -> tuple[Openness, Scope]:
+    """Combine a TLP handling with a source's own narrower distribution: the stricter scope wins."""
+    if narrower is None or handling.scope.strictness >= narrower.strictness:
+        return handling.openness, handling.scope
+    return Openness.DESIGNATE, narrower
+
+
+def neutral_summary(source_format: str, indicators: int, labels: Sequence[str]) -> str:
+    """Return the summary voters see for confidential sources: format, label and counts, never the text (I4).
+
+    The source id is kept on the item (``source_id``); leaving it out keeps the summary the same
+    through an export and re-import.
+    """
+    tlp = ", ".join(_dedupe(normalise_tlp(label) or label for label in labels)) or "no TLP"
+    return (f"{source_format} ({tlp}): {indicators} indicators. 本文は指定の範囲内でのみ閲覧できます / "
+            "the text is kept in the sealed body.")
+
+
 def parse_misp(doc: Mapping[str, Any] | bytes | str) -> Interchange:
     """Read a MISP event (``{"Event": {...}}`` or a bare event) into an ``Interchange``."""
     data = _load(doc, "MISP document")
@@ -395,6 +517,7 @@ def parse_misp(doc: Mapping[str, Any] | bytes | str) -> Interchange:
         uuid.UUID(source_id)
     except ValueError as exc:
         raise InterchangeError("MISP event has no valid 'uuid'") from exc
+    _misp_count(event)
 
     tags = _misp_tags(event, "Event")
     indicators, attr_tags = _misp_attributes(event, "Event")
@@ -407,35 +530,44 @@ def parse_misp(doc: Mapping[str, Any] | bytes | str) -> Interchange:
         tags.extend(obj_tags)
 
     labels = _dedupe(tag for tag in tags if tlp_level(tag) is not None)
-    handling = handling_for(labels)
+    distribution, group, group_orgs = _misp_distribution(event)
+    openness, scope = _restricted(handling_for(labels), _MISP_RESTRICTED.get(distribution or ""))
     created = _misp_created(event)
     kept = _dedupe_indicators(indicators)
+    reports = _misp_reports(event)
 
-    summary = ""
-    for report in _list(event, "EventReport", "Event"):
-        if isinstance(report, dict) and _text(report.get("content")) and not report.get("deleted"):
-            summary = _text(report.get("content"))
-            break
-    if not summary:
-        orgc = event.get("Orgc")
-        org = _text(orgc.get("name")) if isinstance(orgc, dict) else ""
-        threat = _MISP_THREAT_LEVELS.get(str(event.get("threat_level_id", "")), "undefined")
-        day = created.date().isoformat() if created else "undated"
-        summary = f"MISP event of {day}{f' by {org}' if org else ''}, threat level {threat}: {len(kept)} indicators."
+    if openness is Openness.DESIGNATE:
+        # I4: voters see the summary before the vote; the report text stays in the sealed body.
+        summary = neutral_summary("MISP event", len(kept), labels)
+        body = "\n\n".join([*reports, render_body(kept)]).strip()
+    else:
+        summary = reports[0] if reports else _misp_fallback_summary(event, created, len(kept))
+        body = render_body(kept)
 
     return Interchange(
         title=title,
         summary=summary,
-        body=render_body(kept),
+        body=body,
         tlp_labels=labels,
-        openness=handling.openness,
-        scope=handling.scope,
+        openness=openness,
+        scope=scope,
         source_format="misp",
         source_id=source_id,
         created=created,
         raw=data,
         indicators=kept,
+        distribution=distribution,
+        sharing_group=group,
+        sharing_group_orgs=group_orgs,
     )
+
+
+def _misp_fallback_summary(event: Mapping[str, Any], created: datetime | None, count: int) -> str:
+    orgc = event.get("Orgc")
+    org = _text(orgc.get("name")) if isinstance(orgc, dict) else ""
+    threat = _MISP_THREAT_LEVELS.get(str(event.get("threat_level_id", "")), "undefined")
+    day = created.date().isoformat() if created else "undated"
+    return f"MISP event of {day}{f' by {org}' if org else ''}, threat level {threat}: {count} indicators."
 
 
 # ---------------------------------------------------------------------------------------------
@@ -546,11 +678,6 @@ _HASH_NAMES = {"MD5": "MD5", "SHA1": "SHA-1", "SHA-1": "SHA-1", "SHA256": "SHA-2
                "SHA512": "SHA-512", "SHA-512": "SHA-512"}
 _MISP_LABEL = re.compile(r'^misp:type="([^"]+)"$')
 
-_COMPARISON = re.compile(
-    r"(?P<obj>[a-z0-9][a-z0-9-]*):(?P<path>(?:[A-Za-z0-9_\[\]*-]+|'[^']*'|\.)+)"
-    r"\s*=\s*(?P<value>'(?:[^'\\]|\\.)*'|-?\d+)"
-)
-
 
 def _quote(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
@@ -566,6 +693,12 @@ def _ip_object(value: str) -> str | None:
 
 def stix_pattern(kind: str, value: str) -> str | None:
     """Build a STIX 2.1 pattern for a MISP-typed indicator, or None when STIX has no observable for it."""
+    if kind == "stix2-pattern":  # a pattern MISP has no type for, kept whole at import: valid or nothing
+        try:
+            _pattern_comparisons(value)
+        except InterchangeError:
+            return None
+        return value
     parts = kind.split("|")
     values = value.split("|") if len(parts) > 1 else [value]
     if len(parts) != len(values) or len(parts) > 2:
@@ -590,18 +723,53 @@ def stix_pattern(kind: str, value: str) -> str | None:
     return None
 
 
-def _pattern_comparisons(pattern: str) -> list[tuple[str, str]]:
-    """Return ``(object path, value)`` for every equality comparison in a STIX pattern."""
-    found = []
-    for match in _COMPARISON.finditer(pattern):
-        path = f"{match['obj']}:{match['path'].replace(chr(39), '')}"
-        if path.startswith("file:hashes."):
-            name = path.removeprefix("file:hashes.").upper()
-            path = f"file:hashes.{_HASH_NAMES.get(name, name)}"
-        raw = match["value"]
-        value = re.sub(r"\\(.)", r"\1", raw[1:-1]) if raw.startswith("'") else raw
-        found.append((path, value))
-    return found
+def _path_text(object_type: str, steps: Sequence[object]) -> str:
+    """Spell an inspected object path as banso keys it: ``file:hashes.SHA-256``, ``x:refs[*].value``."""
+    text = ""
+    for step in steps:
+        if step is INDEX_STAR:
+            text += "[*]"
+        elif isinstance(step, int):
+            text += f"[{step}]"
+        else:
+            text += f".{step}" if text else str(step)
+    path = f"{object_type}:{text}"
+    if path.startswith("file:hashes."):
+        name = path.removeprefix("file:hashes.").upper()
+        path = f"file:hashes.{_HASH_NAMES.get(name, name)}"
+    return path
+
+
+def _literal(token: str) -> str:
+    # A string literal keeps its quotes in the parse tree; numbers, booleans, b'', h'', t'' stay as written.
+    if len(token) >= 2 and token[0] == token[-1] == "'":
+        return re.sub(r"\\(.)", r"\1", token[1:-1])
+    return token
+
+
+def _pattern_comparisons(pattern: str, where: str = "pattern") -> list[tuple[str, str, str]]:
+    """Return ``(object path, operator, value)`` for every comparison in a STIX 2.1 pattern.
+
+    The pattern is parsed with the STIX 2.1 grammar (ANTLR, ``stix2-patterns``), linear in its length,
+    which ``MAX_PATTERN_CHARS`` bounds; a backtracking regular expression over untrusted text could be
+    made to run for hours (issue 11).
+    """
+    if len(pattern) > MAX_PATTERN_CHARS:
+        raise InterchangeError(f"パターンが長すぎます / {where} has a pattern of {len(pattern)} characters; "
+                               f"at most {MAX_PATTERN_CHARS}")
+    try:
+        inspected = Pattern(pattern).inspect()
+    except ParseException as exc:
+        raise InterchangeError(f"STIX パターンの構文が不正です / {where} has an invalid STIX 2.1 pattern: {exc}") from None
+    except RecursionError:
+        raise InterchangeError(f"パターンの入れ子が深すぎます / {where} has a pattern nested too deeply") from None
+    comparisons = [(object_type, steps, op, value) for object_type, found in inspected.comparisons.items()
+                   for steps, op, value in found]
+    if len(comparisons) > MAX_PATTERN_COMPARISONS:
+        raise InterchangeError(
+            f"比較が多すぎます / {where} has a pattern with {len(comparisons)} comparisons; "
+            f"at most {MAX_PATTERN_COMPARISONS}")
+    return [(_path_text(object_type, steps), op, _literal(value)) for object_type, steps, op, value in comparisons]
 
 
 def _misp_type_label(obj: Mapping[str, Any]) -> str | None:
@@ -613,21 +781,31 @@ def _misp_type_label(obj: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _stix_indicator(obj: Mapping[str, Any], where: str) -> list[Indicator]:
+_RULE_TYPES = {"yara": "yara", "sigma": "sigma", "snort": "snort", "suricata": "suricata", "zeek": "zeek"}
+
+
+def _stix_indicator(obj: Mapping[str, Any], where: str) -> tuple[list[Indicator], int]:
+    """Return the indicators a STIX indicator object carries and how many comparisons its pattern has."""
     pattern = obj.get("pattern")
     if not isinstance(pattern, str) or not pattern.strip():
         raise InterchangeError(f"{where} has no pattern")
     comment = _text(obj.get("description"))
-    if _text(obj.get("pattern_type")).lower() not in ("", "stix"):
+    pattern_type = _text(obj.get("pattern_type")).lower()
+    if pattern_type not in ("", "stix"):
         # Sigma, YARA, Snort …: not an observable, but the analyst still needs to see it.
-        return [Indicator(f"{_text(obj.get('pattern_type')).lower()}-rule", pattern.strip(), comment)]
-    comparisons = _pattern_comparisons(pattern)
+        if pattern_type in _RULE_TYPES:
+            return [Indicator(_RULE_TYPES[pattern_type], pattern.strip(), comment)], 0
+        return [Indicator("text", pattern.strip(), f"{pattern_type} rule{f' — {comment}' if comment else ''}")], 0
+    found = _pattern_comparisons(pattern, where)
+    comparisons = [(path, value) for path, op, value in found if op == "="]
     misp_type = _misp_type_label(obj)
-    if misp_type and comparisons and len(misp_type.split("|")) == len(comparisons):
-        return [Indicator(misp_type, "|".join(value for _, value in comparisons), comment)]
-    if not comparisons:
-        return [Indicator("stix-pattern", pattern.strip(), comment)]
-    return [Indicator(_PATH_TYPES.get(path, f"stix:{path}"), value, comment) for path, value in comparisons]
+    if misp_type and comparisons and len(misp_type.split("|")) == len(comparisons) == len(found):
+        return [Indicator(misp_type, "|".join(value for _, value in comparisons), comment)], len(found)
+    typed = [Indicator(_PATH_TYPES[path], value, comment) for path, value in comparisons if path in _PATH_TYPES]
+    if len(typed) < len(found) or not found:
+        # Something MISP has no type for (another operator, an unmapped path): keep the whole pattern.
+        typed.append(Indicator("stix2-pattern", pattern.strip(), comment))
+    return typed, len(found)
 
 
 def _stix_observable(obj: Mapping[str, Any]) -> list[Indicator]:
@@ -683,6 +861,16 @@ def _marking_refs(obj: Mapping[str, Any], where: str) -> list[str]:
     return refs
 
 
+def _check_pattern_budget(objects: Sequence[Mapping[str, Any]]) -> None:
+    """Bound the grammar work of one bundle before any pattern is parsed (O4: no import holds a worker)."""
+    total = sum(len(obj["pattern"]) for obj in objects
+                if obj["type"] == "indicator" and isinstance(obj.get("pattern"), str))
+    if total > MAX_PATTERN_TOTAL_CHARS:
+        raise InterchangeError(
+            f"パターンの合計が長すぎます / STIX bundle has {total} characters of patterns; "
+            f"at most {MAX_PATTERN_TOTAL_CHARS} are accepted")
+
+
 # ---------------------------------------------------------------------------------------------
 # STIX 2.1 import
 # ---------------------------------------------------------------------------------------------
@@ -704,7 +892,11 @@ def parse_stix(doc: Mapping[str, Any] | bytes | str) -> Interchange:
     raw_objects = data.get("objects")
     if not isinstance(raw_objects, list) or not raw_objects:
         raise InterchangeError("STIX bundle has no objects")
+    if len(raw_objects) > MAX_OBJECTS:
+        raise InterchangeError(f"オブジェクトが多すぎます / STIX bundle has {len(raw_objects)} objects; "
+                               f"at most {MAX_OBJECTS} are accepted")
     objects = [_check_stix_object(obj, i) for i, obj in enumerate(raw_objects)]
+    _check_pattern_budget(objects)
     by_id = {obj["id"]: obj for obj in objects}
 
     # Only referenced markings count: bundles often carry the whole TLP set as a library.
@@ -728,11 +920,17 @@ def parse_stix(doc: Mapping[str, Any] | bytes | str) -> Interchange:
 
     indicators: list[Indicator] = []
     notes: list[str] = []
+    comparisons = 0
     reports = [obj for obj in objects if obj["type"] == "report"]
     for i, obj in enumerate(objects):
         kind = obj["type"]
         if kind == "indicator":
-            indicators.extend(_stix_indicator(obj, f"objects[{i}] ({obj['id']})"))
+            found, count = _stix_indicator(obj, f"objects[{i}] ({obj['id']})")
+            indicators.extend(found)
+            comparisons += count
+            if comparisons > MAX_COMPARISONS:
+                raise InterchangeError(f"比較が多すぎます / STIX bundle has more than {MAX_COMPARISONS} "
+                                       "indicator comparisons")
         elif kind == "vulnerability" and _text(obj.get("name")):
             indicators.append(Indicator("vulnerability", _text(obj.get("name")), _text(obj.get("description"))))
         elif kind == "note" and _text(obj.get("content")):
@@ -752,11 +950,15 @@ def parse_stix(doc: Mapping[str, Any] | bytes | str) -> Interchange:
     title = _text(first.get("name")) or _text(first.get("pattern"))
     if not title:
         raise InterchangeError(f"STIX {first['type']} {first['id']} has no name")
-    summary = _text(first.get("description")) or (
-        f"STIX 2.1 bundle {bundle_id}: {len(kept)} indicators."
-    )
+    description = _text(first.get("description"))
     created = _parse_stamp(first["created"], f"{first['id']} created") if "created" in first else None
-    body = "\n\n".join(part for part in (render_body(kept), *notes) if part)
+    if openness is Openness.DESIGNATE:
+        # I4: voters see the summary before the vote; the report text stays in the sealed body.
+        summary = neutral_summary("STIX 2.1 bundle", len(kept), tlp_labels)
+        body = "\n\n".join(part for part in (description, render_body(kept), *notes) if part)
+    else:
+        summary = description or f"STIX 2.1 bundle {bundle_id}: {len(kept)} indicators."
+        body = "\n\n".join(part for part in (render_body(kept), *notes) if part)
 
     return Interchange(
         title=title,
@@ -773,6 +975,12 @@ def parse_stix(doc: Mapping[str, Any] | bytes | str) -> Interchange:
     )
 
 
+def parse_document(doc: Mapping[str, Any] | bytes | str) -> Interchange:
+    """Read a MISP event or a STIX 2.1 bundle, whichever ``doc`` is, within the size budgets."""
+    data = _load(doc, "the document")
+    return parse_stix(data) if data.get("type") == "bundle" else parse_misp(data)
+
+
 # ---------------------------------------------------------------------------------------------
 # Export
 # ---------------------------------------------------------------------------------------------
@@ -783,19 +991,23 @@ _IDENTITY_ID = f"identity--{uuid.uuid5(BANSO_NAMESPACE, 'identity:banso')}"
 _IDENTITY_CREATED = "2022-01-19T00:00:00.000Z"  # the expert council's proposal (seed)
 
 
-def _openness_level(openness: str, scope: str | None) -> TlpLevel:
+_STRICT_HANDLING = frozenset({"view_only", "no_download"})
+
+
+def _openness_level(openness: str, scope: str | None, handling: Sequence[str] = ()) -> TlpLevel:
+    """The loosest TLP level that is still no looser than what banso enforces for the item."""
     if openness == "public":
         return TlpLevel.CLEAR
     if openness in ("council", "scheduled", "withheld"):
-        # Scheduled results and withheld results are council-shared, not public (I6).
-        return TlpLevel.GREEN
+        # Council-shared content is under the Art. 62(7) duty (C3): never GREEN (community-wide).
+        return TlpLevel.AMBER
     if openness == "held":
         return TlpLevel.RED  # I4: only provider and secretariat hold it until the vote
     if openness == "designated":
-        if scope == Scope.NAMED:
+        if scope == Scope.NAMED or _STRICT_HANDLING & set(handling):
             return TlpLevel.RED
-        if scope == Scope.PROVIDER_ORGANISATION:
-            return TlpLevel.AMBER_STRICT
+        if scope in ("organisations", Scope.NAMED_ORGANISATIONS, Scope.PROVIDER_ORGANISATION):
+            return TlpLevel.AMBER_STRICT  # named organisations only: AMBER would reach their clients
         return TlpLevel.AMBER
     raise ValueError(f"unknown openness {openness!r}")
 
@@ -806,7 +1018,7 @@ def export_tlp(item: ExportItem) -> tuple[TlpLevel, tuple[str, ...]]:
     Verbatim labels from the import are kept, unless banso's own openness is stricter (a council may
     have designated an item imported as CLEAR, I3): an export never loosens what banso enforces.
     """
-    floor = _openness_level(item.openness, item.designation_scope)
+    floor = _openness_level(item.openness, item.designation_scope, item.handling)
     verbatim = [label for label in item.tlp_labels if tlp_level(label) is not None]
     if verbatim:
         level = max(lv for lv in (tlp_level(label) for label in verbatim) if lv is not None)
@@ -816,11 +1028,16 @@ def export_tlp(item: ExportItem) -> tuple[TlpLevel, tuple[str, ...]]:
 
 
 def _export_text(item: ExportItem) -> str:
-    # An imported body is just the indicators rendered; repeating it would grow on every round trip.
+    """Return summary, narrative and recipient line; the rendered indicators are left out, as they go
+    out as attributes/indicators and repeating them would grow the text on every round trip."""
     body = item.body.strip()
-    if not body or body == render_body(item.indicators).strip():
-        return item.summary
-    return f"{item.summary}\n\n{body}" if item.summary else body
+    rendered = render_body(item.indicators).strip()
+    if rendered:
+        body = body.replace(rendered, "", 1).strip()
+    parts = [item.summary.strip(), body]
+    if item.recipient:
+        parts.append(f"交付先 / Issued to: {item.recipient}")
+    return "\n\n".join(part for part in parts if part)
 
 
 def _misp_tag(label: str) -> str:
@@ -839,26 +1056,71 @@ _MISP_CATEGORIES = {
     "vulnerability": "External analysis", "link": "External analysis",
     "mutex": "Artifacts dropped", "regkey": "Persistence mechanism",
 }
+# PyMISP describeTypes (MISP 2.4/2.5): an export carries only these attribute types.
+MISP_TYPES = frozenset({
+    'AS', 'aba-rtn', 'anonymised', 'attachment', 'authentihash', 'azure-application-id',
+    'bank-account-nr', 'bic', 'bin', 'boolean', 'bro', 'btc', 'campaign-id', 'campaign-name', 'cc-number',
+    'cdhash', 'chrome-extension-id', 'comment', 'community-id', 'cookie', 'cortex', 'counter',
+    'country-of-residence', 'cpe', 'dash', 'date-of-birth', 'datetime', 'dkim', 'dkim-signature',
+    'dns-soa-email', 'dom-hash', 'domain', 'domain|ip', 'edge-extension-id', 'email', 'email-attachment',
+    'email-body', 'email-dst', 'email-dst-display-name', 'email-header', 'email-message-id',
+    'email-mime-boundary', 'email-reply-to', 'email-src', 'email-src-display-name', 'email-subject',
+    'email-thread-index', 'email-x-mailer', 'eppn', 'favicon-mmh3', 'filename', 'filename-pattern',
+    'filename|authentihash', 'filename|impfuzzy', 'filename|imphash', 'filename|md5', 'filename|pehash',
+    'filename|sha1', 'filename|sha224', 'filename|sha256', 'filename|sha3-224', 'filename|sha3-256',
+    'filename|sha3-384', 'filename|sha3-512', 'filename|sha384', 'filename|sha512', 'filename|sha512/224',
+    'filename|sha512/256', 'filename|ssdeep', 'filename|tlsh', 'filename|vhash', 'first-name', 'float',
+    'frequent-flyer-number', 'full-name', 'gender', 'gene', 'git-commit-id', 'github-organisation',
+    'github-repository', 'github-username', 'hassh-md5', 'hasshserver-md5', 'hex', 'hostname',
+    'hostname|port', 'http-method', 'iban', 'identity-card-number', 'impfuzzy', 'imphash', 'integer',
+    'ip-dst', 'ip-dst|port', 'ip-src', 'ip-src|port', 'issue-date-of-the-visa', 'ja3-fingerprint-md5',
+    'jabber-id', 'jarm-fingerprint', 'kusto-query', 'last-name', 'link', 'mac-address', 'mac-eui-64',
+    'malware-sample', 'malware-type', 'md5', 'middle-name', 'mime-type', 'mobile-application-id', 'mutex',
+    'named pipe', 'nationality', 'onion-address', 'other', 'passenger-name-record-locator-number',
+    'passport-country', 'passport-expiration', 'passport-number', 'pattern-in-file', 'pattern-in-memory',
+    'pattern-in-traffic', 'payment-details', 'pdb', 'pehash', 'pgp-private-key', 'pgp-public-key',
+    'phone-number', 'place-of-birth', 'place-port-of-clearance',
+    'place-port-of-onward-foreign-destination', 'place-port-of-original-embarkation', 'port',
+    'primary-residence', 'process-state', 'prtn', 'redress-number', 'regkey', 'regkey|value', 'sha1',
+    'sha224', 'sha256', 'sha3-224', 'sha3-256', 'sha3-384', 'sha3-512', 'sha384', 'sha512', 'sha512/224',
+    'sha512/256', 'sigma', 'size-in-bytes', 'snort', 'special-service-request', 'ssdeep',
+    'ssh-fingerprint', 'stix2-pattern', 'suricata', 'target-email', 'target-external', 'target-location',
+    'target-machine', 'target-org', 'target-user', 'telfhash', 'text', 'threat-actor', 'tlsh',
+    'travel-details', 'twitter-id', 'uri', 'url', 'user-agent', 'uuid', 'vhash', 'visa-number',
+    'vulnerability', 'weakness', 'whois-creation-date', 'whois-registrant-email', 'whois-registrant-name',
+    'whois-registrant-org', 'whois-registrant-phone', 'whois-registrar', 'windows-scheduled-task',
+    'windows-service-displayname', 'windows-service-name', 'x509-fingerprint-md5',
+    'x509-fingerprint-sha1', 'x509-fingerprint-sha256', 'xmr', 'yara', 'zeek'
+})
 # MISP distribution: 0 your organisation only, 1 this community, 3 all communities.
 _MISP_DISTRIBUTION = {TlpLevel.CLEAR: "3", TlpLevel.GREEN: "1"}
 
 
-def to_misp(item: ExportItem) -> dict[str, Any]:
-    """Export an item as a MISP event (``{"Event": {...}}``) with its TLP tags."""
+def _misp_attribute(item: ExportItem, ind: Indicator, stamp: str) -> dict[str, Any]:
+    kind, comment = ind.type, ind.comment
+    if kind not in MISP_TYPES:  # e.g. a type from an older import; MISP refuses unknown types
+        kind, comment = "text", f"{ind.type}{f' — {comment}' if comment else ''}"
+    attribute: dict[str, Any] = {
+        "uuid": str(uuid.uuid5(BANSO_NAMESPACE, f"item:{item.id}:attribute:{ind.type}:{ind.value}")),
+        "type": kind,
+        "value": ind.value,
+        "comment": comment,
+        "to_ids": stix_pattern(ind.type, ind.value) is not None,
+        "distribution": "5",  # inherit the event's
+        "timestamp": stamp,
+    }
+    if kind in _MISP_CATEGORIES:  # otherwise MISP picks the type's default category
+        attribute["category"] = _MISP_CATEGORIES[kind]
+    return attribute
+
+
+def to_misp(item: ExportItem, *, mark: Callable[[str], str] | None = None) -> dict[str, Any]:
+    """Export an item as a MISP event (``{"Event": {...}}``) with its TLP tags.
+
+    ``mark`` stamps the free text for its recipient (I8); the indicator values are left as they are.
+    """
     level, labels = export_tlp(item)
     stamp = str(int(_utc(item.modified).timestamp()))
-    attributes = []
-    for ind in _dedupe_indicators(item.indicators):
-        attributes.append({
-            "uuid": str(uuid.uuid5(BANSO_NAMESPACE, f"item:{item.id}:attribute:{ind.type}:{ind.value}")),
-            "type": ind.type,
-            "category": _MISP_CATEGORIES.get(ind.type, "Other"),
-            "value": ind.value,
-            "comment": ind.comment,
-            "to_ids": stix_pattern(ind.type, ind.value) is not None,
-            "distribution": "5",  # inherit the event's
-            "timestamp": stamp,
-        })
     event: dict[str, Any] = {
         "uuid": str(uuid.uuid5(BANSO_NAMESPACE, f"item:{item.id}")),
         "info": item.title,
@@ -869,21 +1131,24 @@ def to_misp(item: ExportItem) -> dict[str, Any]:
         "analysis": "2",  # completed: an item is exported as it stands
         "distribution": _MISP_DISTRIBUTION.get(level, "0"),
         "Tag": [{"name": name} for name in _dedupe(_misp_tag(label) for label in labels)],
-        "Attribute": attributes,
+        "Attribute": [_misp_attribute(item, ind, stamp) for ind in _dedupe_indicators(item.indicators)],
     }
     text = _export_text(item)
     if text:
         event["EventReport"] = [{
             "uuid": str(uuid.uuid5(BANSO_NAMESPACE, f"item:{item.id}:event-report")),
             "name": item.title,
-            "content": text,
+            "content": mark(text) if mark else text,
             "distribution": "5",
         }]
     return {"Event": event}
 
 
-def to_stix(item: ExportItem) -> dict[str, Any]:
-    """Export an item as a STIX 2.1 bundle: identity, TLP 2.0 marking, report, indicators, notes."""
+def to_stix(item: ExportItem, *, mark: Callable[[str], str] | None = None) -> dict[str, Any]:
+    """Export an item as a STIX 2.1 bundle: identity, TLP 2.0 marking, report, indicators, notes.
+
+    ``mark`` stamps the report text for its recipient (I8), who is also named in ``x_banso_recipient``.
+    """
     level, _ = export_tlp(item)
     marking = tlp2_marking_definition(level)
     created = _stamp(item.created)
@@ -937,7 +1202,9 @@ def to_stix(item: ExportItem) -> dict[str, Any]:
     )
     text = _export_text(item)
     if text:
-        report["description"] = text
+        report["description"] = mark(text) if mark else text
+    if item.recipient:
+        report["x_banso_recipient"] = item.recipient
     identity = {
         "type": "identity",
         "spec_version": "2.1",
