@@ -155,11 +155,8 @@ def attribute(session: Session, *, data: bytes, filename: str | None = None, ite
 
 def issue_export(session: Session, deps: InformationDeps, *, item: Item, actor: Principal, channel: str,
                  now: datetime) -> tuple[Distribution, Callable[[str], str], str]:
-    """Hand out a MISP/STIX export of non-public ``item`` like a download (I8, I12): refused for view-only
-    handling exactly as the body is, else recorded; returns the record, its text stamper and recipient line."""
-    if not policy.can_download(actor, service.facts_of(session, item), _handling(session, item)):
-        audit.refuse(session, Forbidden("この指定は閲覧のみでエクスポートできません / This designation is view-only: "
-                                          "it cannot be exported"), AuditTag.INFO_FILE_REFUSED, now=now,
-                     actor=actor, subject=service.subject_of(item), data={"file_id": None, "channel": channel})
+    """Hand out a MISP/STIX export of non-public ``item`` like a download (I8): the gate has already allowed a
+    copy (view-only handling refuses it exactly as the body); returns the record, its text stamper and the
+    recipient line."""
     dist, code = _record(session, deps, item=item, file_id=None, actor=actor, channel=channel, now=now)
-    return dist, lambda text: _stamp_plain(text, code=code, csv=False), _footer(session, actor, item, now)
+    return dist, lambda text: stamp_plain(text, code=code, csv=False), _footer(session, actor, item, now)

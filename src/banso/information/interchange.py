@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from banso.accounts.models import Organization
 from banso.audit import service as audit
 from banso.audit.tags import AuditTag
+from banso.authz.egress import Egress
 from banso.authz.principal import Principal
 from banso.information import distribution, interop, service
 from banso.information.deps import InformationDeps
@@ -163,12 +164,14 @@ def export_interchange(session: Session, deps: InformationDeps, *, item_id: int,
     if fmt not in ("misp", "stix"):
         raise ValidationFailed("format must be misp or stix", field="format")
     render = interop.to_misp if fmt == "misp" else interop.to_stix
-    item, _ = service.readable(session, item_id, actor)
-    if item.state == ItemState.PUBLIC:
-        return render(_export_item(session, item, service.body_of(session, deps, item, actor=actor, now=now)))
-    assert actor is not None  # non-public content was readable, so someone is signed in
-    copy, mark, recipient = distribution.issue_export(session, deps, item=item, actor=actor, channel=fmt, now=now)
+    access = service.open_item(session, item_id, actor, now=now)
+    item = access.item
+    decision = service.require(session, access, Egress.EXPORT, now=now)  # the one gate (I12)
     body = service.body_of(session, deps, item, actor=actor, now=now)
+    if not decision.copy:
+        return render(_export_item(session, item, body))
+    assert actor is not None  # a copy of non-public content goes to someone signed in
+    copy, mark, recipient = distribution.issue_export(session, deps, item=item, actor=actor, channel=fmt, now=now)
     export = replace(_export_item(session, item, body), recipient=recipient)
     document = render(export, mark=mark)
     level, _ = interop.export_tlp(export)
