@@ -119,6 +119,7 @@ class AuditTag(StrEnum):
     INFO_FILE_UPLOAD = "information:file:upload"
     INFO_FILE_DOWNLOAD = "information:file:download"
     INFO_FILE_REFUSED = "information:file:refused"
+    INFO_FILE_VIEW = "information:file:view"  # a view-only file shown on screen, stamped per viewer (I12)
     INFO_UPLOAD_REJECTED = "information:upload:rejected"
     INFO_INTEGRITY_FAILED = "information:integrity:failed"
     INFO_DESIGNATION_PROPOSE = "information:designation:propose"

@@ -56,10 +56,16 @@ def _fingerprint(deps: InformationDeps, *, item_id: int, file_id: int | None, us
     return hmac.new(deps.fingerprint_key, message, hashlib.sha256).digest()[:8]
 
 
-def _footer(session: Session, actor: Principal, item: Item, now: datetime) -> str:
+def recipient(session: Session, actor: Principal) -> tuple[str, str]:
+    """Return the name and organisation a watermark shows for ``actor``."""
     user = accounts_repo.user_by_id(session, actor.user_id)
     name = user.name_ja if user else actor.email
     org = user.organization.name_ja if user and user.organization else ""
+    return name, org
+
+
+def _footer(session: Session, actor: Principal, item: Item, now: datetime) -> str:
+    name, org = recipient(session, actor)
     return (f"{name}（{org}）に交付 {to_jst(now).strftime('%Y-%m-%d %H:%M')} JST 情報 #{item.id} "
             "— 守秘義務対象 / confidential, issued to this recipient")
 
@@ -69,6 +75,23 @@ def _handling(session: Session, item: Item, *, file_id: int | None = None) -> li
         return []
     ballot = session.get(Ballot, item.current_designation_id)
     return list(ballot.handling) if ballot else []
+
+
+def file_handling(session: Session, item: Item, file_id: int) -> list[str]:
+    """Return the handling (I3) that governs one file: its partial designation's, else the item's."""
+    file_range = service.file_range_of(session, item)
+    restricted = file_range is not None and file_id in file_range.file_ids
+    return _handling(session, item, file_id=file_id if restricted else None)
+
+
+def may_download_file(session: Session, actor: Principal, item: Item, file_id: int) -> bool:
+    """Return True unless the handling of this file forbids ``actor`` a copy (view-only, no download)."""
+    return policy.can_download(actor, service.facts_of(session, item), file_handling(session, item, file_id))
+
+
+def may_download_body(session: Session, actor: Principal, item: Item) -> bool:
+    """Return True unless the item's designation forbids ``actor`` a copy of the body."""
+    return policy.can_download(actor, service.facts_of(session, item), _handling(session, item))
 
 
 def _record(session: Session, deps: InformationDeps, *, item: Item, file_id: int | None, actor: Principal,
@@ -95,8 +118,8 @@ def download_file(session: Session, deps: InformationDeps, *, item_id: int, file
         return Copy(row.filename, row.content_type, service.file_bytes(session, deps, item, row, actor=actor,
                                                                       now=now), None)
     assert actor is not None  # non-public content was readable, so someone is signed in
-    handling = _handling(session, item, file_id=row.id if restricted else None)
-    if not policy.can_download(actor, service.facts_of(session, item), handling):
+    if not may_download_file(session, actor, item, row.id):
+        handling = file_handling(session, item, row.id)
         audit.refuse(session, Forbidden("この指定は閲覧のみでダウンロードできません / This designation is view-only: "
                                           "files cannot be downloaded"), AuditTag.INFO_FILE_REFUSED, now=now,
                        actor=actor, subject=service.subject_of(item), data={"file_id": row.id, "handling": handling})
@@ -110,7 +133,7 @@ def download_file(session: Session, deps: InformationDeps, *, item_id: int, file
     elif row.kind in IMAGES:
         data = stamp_image(data, kind=row.kind, footer=_footer(session, actor, item, now), code=code)
     elif row.kind in ("csv", "text"):
-        data = _stamp_plain(data.decode("utf-8-sig"), code=code, csv=row.kind == "csv").encode()
+        data = stamp_plain(data.decode("utf-8-sig"), code=code, csv=row.kind == "csv").encode()
     audit.record_for(session, AuditTag.INFO_FILE_DOWNLOAD, now=now, actor=actor, subject=service.subject_of(item),
                    data={"file_id": row.id, "distribution_id": dist.id, "channel": channel,
                          "sha256": row.sha256, "state": item.state})
@@ -126,17 +149,28 @@ def download_body(session: Session, deps: InformationDeps, *, item_id: int, acto
     if item.state == ItemState.PUBLIC:
         return Copy(name, "text/plain; charset=utf-8", text.encode(), None)
     assert actor is not None
-    if not policy.can_download(actor, service.facts_of(session, item), _handling(session, item)):
+    if not may_download_body(session, actor, item):
         audit.refuse(session, Forbidden("この指定は閲覧のみでダウンロードできません / This designation is view-only"),
                        AuditTag.INFO_FILE_REFUSED, now=now, actor=actor, subject=service.subject_of(item),
                        data={"file_id": None})
     dist, code = _record(session, deps, item=item, file_id=None, actor=actor, channel="body", now=now)
     audit.record_for(session, AuditTag.INFO_FILE_DOWNLOAD, now=now, actor=actor, subject=service.subject_of(item),
                    data={"file_id": None, "distribution_id": dist.id, "channel": "body", "state": item.state})
-    return Copy(name, "text/plain; charset=utf-8", _stamp_plain(text, code=code, csv=False).encode(), dist.id)
+    return Copy(name, "text/plain; charset=utf-8", stamp_plain(text, code=code, csv=False).encode(), dist.id)
 
 
-def _stamp_plain(text: str, *, code: bytes, csv: bool) -> str:
+def record_view(session: Session, deps: InformationDeps, *, item: Item, row: ItemFile, actor: Principal,
+                channel: str, now: datetime, page: int | None = None) -> tuple[Distribution, bytes]:
+    """Record one on-screen view of a file like a copy (I8, I12): a fresh fingerprint, a row, an audit entry."""
+    dist, code = _record(session, deps, item=item, file_id=row.id, actor=actor, channel=channel, now=now)
+    audit.record_for(session, AuditTag.INFO_FILE_VIEW, now=now, actor=actor, subject=service.subject_of(item),
+                     data={"file_id": row.id, "distribution_id": dist.id, "channel": channel, "page": page,
+                           "sha256": row.sha256, "state": item.state})
+    return dist, code
+
+
+def stamp_plain(text: str, *, code: bytes, csv: bool) -> str:
+    """Return text or CSV with zero-width marks of ``code`` (unchanged when it has no place for one)."""
     # A text with no place for a mark (empty, only numbers) carries nothing worth attributing;
     # the copy is still recorded and audited.
     try:
