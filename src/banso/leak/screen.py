@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 TILE: Final = (8, 10)  # rows × columns of the repeated bit tile (8 · 10 = 80 = code + checksum bits)
 MAX_PIXELS: Final = 4_000_000  # of an image handed out, and of one read back
+MIN_SIDE: Final = 480  # a smaller image is enlarged to this longer side before stamping
 _ANGLE: Final = 30
 _ALPHA: Final = 72  # of 255: readable on light and dark pages without hiding the content
 _MIN_SAMPLES: Final = 16  # pixels per bit position before a majority means anything
@@ -86,14 +87,17 @@ def _embed_bits(image: PILImage.Image, code: bytes) -> PILImage.Image:
 
 
 def fit(image: PILImage.Image, max_pixels: int = MAX_PIXELS) -> PILImage.Image:
-    """Return ``image`` scaled down (keeping its aspect) to at most ``max_pixels`` pixels."""
+    """Return ``image`` scaled to at most ``max_pixels`` pixels, and up to ``MIN_SIDE`` when tiny (aspect kept)."""
     from PIL import Image
 
     width, height = image.size
-    if width * height <= max_pixels:
-        return image
-    ratio = math.sqrt(max_pixels / (width * height))
-    return image.resize((max(1, int(width * ratio)), max(1, int(height * ratio))), Image.Resampling.LANCZOS)
+    if width * height > max_pixels:
+        ratio = math.sqrt(max_pixels / (width * height))
+        return image.resize((max(1, int(width * ratio)), max(1, int(height * ratio))), Image.Resampling.LANCZOS)
+    if max(width, height) < MIN_SIDE:  # room for a legible line and enough pixels for the mark
+        ratio = min(MIN_SIDE / max(width, height), math.sqrt(max_pixels / (width * height)))
+        return image.resize((max(1, round(width * ratio)), max(1, round(height * ratio))), Image.Resampling.NEAREST)
+    return image
 
 
 def stamp_view(image: PILImage.Image, *, footer: str, code: bytes) -> bytes:
