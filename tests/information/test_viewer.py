@@ -102,6 +102,9 @@ def test_in_scope_reader_views_a_view_only_pdf_stamped_for_them(client: TestClie
     assert f'href="{_url(item, row)}"' in page.text and 'class="file-link"' not in page.text
     assert "/body.txt" not in page.text
     assert client.get(f"/information/items/{item.id}/files/{row.id}").status_code == 403  # still no copy
+    # I12: nor an export — the researcher chairs the council, so the old page offered MISP/STIX of the body
+    assert 'id="export-links"' not in page.text
+    assert client.get(f"/information/items/{item.id}/export?format=misp").status_code == 403
 
     shown = client.get(_url(item, row))
     assert shown.status_code == 200 and shown.headers["cache-control"] == "no-store"

@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 from banso.audit import service as audit
 from banso.audit.tags import AuditTag
 from banso.authz.principal import Principal
-from banso.information import interop, service
+from banso.information import distribution, interop, service
 from banso.information.deps import InformationDeps
 from banso.information.models import Ballot, Item, ItemState, ScopeKind
-from banso.kit.errors import ValidationFailed
+from banso.kit.errors import Forbidden, ValidationFailed
 
 DEFAULT_PERIOD = timedelta(days=365)
 MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
@@ -83,6 +83,10 @@ def export_interchange(session: Session, deps: InformationDeps, *, item_id: int,
     if fmt not in ("misp", "stix"):
         raise ValidationFailed("format must be misp or stix", field="format")
     item, _ = service.readable(session, item_id, actor)
+    if actor is not None and not distribution.may_download_body(session, actor, item):  # I12: view-only: no export
+        audit.refuse(session, Forbidden("この指定は閲覧のみでエクスポートできません / This designation is view-only: "
+                                        "it cannot be exported"), AuditTag.INFO_FILE_REFUSED, now=now, actor=actor,
+                     subject=service.subject_of(item), data={"export": fmt})
     body = service.body_of(session, deps, item, actor=actor, now=now)
     scope = None
     if item.state == ItemState.DESIGNATED and item.current_designation_id:
