@@ -199,6 +199,13 @@ def test_who_may_view_while_held_and_once_designated(client: TestClient, db: Ses
         sign_in(client, db, person, ctx)
         assert client.get(_url(item, row)).status_code == status, person.user.email
         assert client.get(page_url).status_code == status, person.user.email
+    # I3: the proposed handling binds the holders during the vote: the secretariat views, takes no copy
+    sign_in(client, db, active.officer, ctx)
+    page = client.get(f"/information/items/{item.id}")
+    assert f'href="{_url(item, row)}"' in page.text and 'class="file-link"' not in page.text
+    assert "/body.txt" not in page.text and 'id="export-links"' not in page.text
+    assert client.get(f"/information/items/{item.id}/files/{row.id}").status_code == 403
+    assert client.get(f"/information/items/{item.id}/body.txt").status_code == 403
     _vote_all(db, active, item, clock)
     # designated to the researcher: provider and scope view; the secretariat no longer holds it (I7: 404)
     for person, status in ((active.company, 200), (active.researcher, 200), (active.officer, 404),

@@ -27,7 +27,7 @@ from banso.authz.policies import information as policy
 from banso.authz.principal import Principal
 from banso.information import service
 from banso.information.deps import InformationDeps
-from banso.information.models import Ballot, Distribution, Item, ItemFile, ItemState
+from banso.information.models import Ballot, BallotKind, BallotState, Distribution, Item, ItemFile, ItemState
 from banso.kit.clock import to_jst
 from banso.kit.errors import Forbidden, NotFound
 from banso.leak import attribute as leak_attribute
@@ -70,18 +70,27 @@ def _footer(session: Session, actor: Principal, item: Item, now: datetime) -> st
             "— 守秘義務対象 / confidential, issued to this recipient")
 
 
-def _handling(session: Session, item: Item, *, file_id: int | None = None) -> list[str]:
-    if item.current_designation_id is None or (item.state != ItemState.DESIGNATED and file_id is None):
+def _designation(session: Session, item: Item) -> Ballot | None:
+    """Return the designation in force on ``item``, else the one being voted on."""
+    if item.current_designation_id is not None:
+        return session.get(Ballot, item.current_designation_id)
+    return session.scalar(select(Ballot).where(Ballot.item_id == item.id, Ballot.state == BallotState.OPEN.value,
+                                               Ballot.kind == BallotKind.DESIGNATION.value))
+
+
+def file_handling(session: Session, item: Item, file_id: int | None) -> list[str]:
+    """Return the handling (I3) that governs one file, or the body (``None``).
+
+    A partial designation governs its own files only; a whole-item one everything, from the moment
+    it is proposed: the handling is fixed before the content is shared (I3), so the provider and the
+    secretariat holding it during the vote (I4) are bound by it too.
+    """
+    ballot = _designation(session, item)
+    if ballot is None:
         return []
-    ballot = session.get(Ballot, item.current_designation_id)
-    return list(ballot.handling) if ballot else []
-
-
-def file_handling(session: Session, item: Item, file_id: int) -> list[str]:
-    """Return the handling (I3) that governs one file: its partial designation's, else the item's."""
-    file_range = service.file_range_of(session, item)
-    restricted = file_range is not None and file_id in file_range.file_ids
-    return _handling(session, item, file_id=file_id if restricted else None)
+    if ballot.file_ids:
+        return list(ballot.handling) if file_id in ballot.file_ids else []
+    return list(ballot.handling) if item.state in (ItemState.DESIGNATED, ItemState.HELD) else []
 
 
 def may_download_file(session: Session, actor: Principal, item: Item, file_id: int) -> bool:
@@ -90,8 +99,8 @@ def may_download_file(session: Session, actor: Principal, item: Item, file_id: i
 
 
 def may_download_body(session: Session, actor: Principal, item: Item) -> bool:
-    """Return True unless the item's designation forbids ``actor`` a copy of the body."""
-    return policy.can_download(actor, service.facts_of(session, item), _handling(session, item))
+    """Return True unless the item's designation forbids ``actor`` a copy of the body (or an export)."""
+    return policy.can_download(actor, service.facts_of(session, item), file_handling(session, item, None))
 
 
 def _record(session: Session, deps: InformationDeps, *, item: Item, file_id: int | None, actor: Principal,

@@ -347,7 +347,7 @@ def _item_page(request: Request, principal: Principal, db: Session, ctx: Ctx, de
     people = _people(db, {item.provider_id} | {v.created_by_id for v in view.versions}
                      | {f.uploaded_by_id for f in view.files} | {b.proposed_by_id for b in view.ballots} | scope_users)
     open_ballot = next((b for b in view.ballots if b.state == BallotState.OPEN), None)
-    no_download = not policy.can_download(principal, service.facts_of(db, item), view.handling)
+    no_download = not distribution.may_download_body(db, principal, item)  # the rule downloads obey (I3)
     may_change = view.can_manage and open_ballot is None
     may_nondisclose = (council_view is not None and open_ballot is None and item.is_result
                        and item.state == ItemState.SCHEDULED
