@@ -7,6 +7,10 @@ file, recipient and a random nonce, recorded in ``info_distributions``. PDFs get
 hidden custom property and, for xlsx and docx, a footer (``banso.leak.office``); images a visible
 strip and metadata (``banso.leak.image``); text and CSV zero-width marks in every paragraph/row
 (``banso.leak.text``). Method and limits: docs/leak-attribution.md.
+
+A designation's handling (view-only, no download) refuses copies to everyone but the provider
+(:func:`may_download_file`, :func:`may_download_body`); such files are read on screen instead
+(``banso.information.viewer``), and every view is recorded like a copy (:func:`record_view`).
 """
 
 from __future__ import annotations
