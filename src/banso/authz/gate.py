@@ -170,8 +170,12 @@ def _item_facts(session: Session, item: Item) -> tuple[policy.ItemFacts, policy.
                                           scope=scopes.get(current.id))
     elif pending is not None and pending.file_ids:
         file_range = policy.FileRange(file_ids=frozenset(pending.file_ids), held=True, scope=None)
-    handling = tuple(current.handling) if current is not None and item.state == ItemState.DESIGNATED else ()
-    range_handling = tuple(current.handling) if current is not None and current.file_ids else ()
+    # The handling is fixed before the content is shared (I3): a proposal's handling binds the provider's
+    # holders (the secretariat, I4) from the moment it is proposed, not only once it is accepted.
+    whole = current if item.state == ItemState.DESIGNATED else (pending if item.state == ItemState.HELD else None)
+    handling = tuple(whole.handling) if whole is not None and not whole.file_ids else ()
+    in_range = current if current is not None else pending
+    range_handling = tuple(in_range.handling) if in_range is not None and in_range.file_ids else ()
     facts = policy.ItemFacts(state=item.state, provider_id=item.provider_id, scope=whole_scope)
     return facts, file_range, handling, range_handling, current, pending
 

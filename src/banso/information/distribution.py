@@ -7,6 +7,10 @@ file, recipient and a random nonce, recorded in ``info_distributions``. PDFs get
 hidden custom property and, for xlsx and docx, a footer (``banso.leak.office``); images a visible
 strip and metadata (``banso.leak.image``); text and CSV zero-width marks in every paragraph/row
 (``banso.leak.text``). Method and limits: docs/leak-attribution.md.
+
+A designation's handling (view-only, no download) refuses copies to everyone but the provider
+(:func:`may_download_file`, :func:`may_download_body`); such files are read on screen instead
+(``banso.information.viewer``), and every view is recorded like a copy (:func:`record_view`).
 """
 
 from __future__ import annotations
@@ -42,10 +46,16 @@ def _fingerprint(deps: InformationDeps, *, item_id: int, file_id: int | None, us
     return hmac.new(deps.fingerprint_key, message, hashlib.sha256).digest()[:8]
 
 
-def _footer(session: Session, actor: Principal, item: Item, now: datetime) -> str:
+def recipient(session: Session, actor: Principal) -> tuple[str, str]:
+    """Return the name and organisation a watermark shows for ``actor``."""
     user = accounts_repo.user_by_id(session, actor.user_id)
     name = user.name_ja if user else actor.email
     org = user.organization.name_ja if user and user.organization else ""
+    return name, org
+
+
+def _footer(session: Session, actor: Principal, item: Item, now: datetime) -> str:
+    name, org = recipient(session, actor)
     return (f"{name}（{org}）に交付 {to_jst(now).strftime('%Y-%m-%d %H:%M')} JST 情報 #{item.id} "
             "— 守秘義務対象 / confidential, issued to this recipient")
 
@@ -101,6 +111,16 @@ def download_body(session: Session, deps: InformationDeps, *, item_id: int, acto
     audit.record_for(session, AuditTag.INFO_FILE_DOWNLOAD, now=now, actor=actor, subject=service.subject_of(item),
                      data={"file_id": None, "distribution_id": dist.id, "channel": "body", "state": item.state})
     return Copy(name, "text/plain; charset=utf-8", stamp_plain(text, code=code, csv=False).encode(), dist.id)
+
+
+def record_view(session: Session, deps: InformationDeps, *, item: Item, row: ItemFile, actor: Principal,
+                channel: str, now: datetime, page: int | None = None) -> tuple[Distribution, bytes]:
+    """Record one on-screen view of a file like a copy (I8, I12): a fresh fingerprint, a row, an audit entry."""
+    dist, code = _record(session, deps, item=item, file_id=row.id, actor=actor, channel=channel, now=now)
+    audit.record_for(session, AuditTag.INFO_FILE_VIEW, now=now, actor=actor, subject=service.subject_of(item),
+                     data={"file_id": row.id, "distribution_id": dist.id, "channel": channel, "page": page,
+                           "sha256": row.sha256, "state": item.state})
+    return dist, code
 
 
 @dataclass(frozen=True)

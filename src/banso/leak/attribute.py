@@ -46,11 +46,12 @@ from banso.leak.fingerprint import (
 )
 from banso.leak.office import read_office_text
 from banso.leak.pdf import METADATA_KEY
+from banso.leak.screen import read_pixel_mark_bytes
 from banso.leak.text import find_marks
 
 CHANNELS: Final = (
     "pdf-invisible-text", "pdf-page-metadata", "pdf-metadata", "pdf-footer", "text-zero-width",
-    "office-custom-property", "office-footer", "image-metadata",
+    "office-custom-property", "office-footer", "image-metadata", "image-pixels",
 )
 _IMAGE_MAGIC: Final = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a")
 MIN_CONFIDENCE: Final = 0.5
@@ -178,6 +179,9 @@ def extract_codes(data: bytes, *, filename: str | None = None) -> list[Evidence]
     if _is_image(data):
         # PNG tEXt, JPEG COM and XMP, WebP XMP and GIF comments store the marker uncompressed.
         _scan_markers(data.decode("latin-1"), "image-metadata", found)
+        pixels = read_pixel_mark_bytes(data)  # a viewed page's mark, kept by lossless screenshots
+        if pixels is not None:
+            found["image-pixels", pixels[0], pixels[1]] += 1
     elif data.startswith(b"PK\x03\x04") and _scan_office(data, found):
         pass
     elif not (_is_pdf(data, filename) and _scan_pdf(data, found)):

@@ -149,7 +149,8 @@ def _xmp(existing: bytes | str | None, value: str) -> bytes:
             '<?xpacket end="w"?>').encode()
 
 
-def _open(data: bytes, kind: str) -> PILImage.Image:
+def open_image(data: bytes, kind: str) -> PILImage.Image:
+    """Open and decode ``data`` as an image of ``kind``, or raise NotAnImage (decompression bombs too)."""
     from PIL import Image, UnidentifiedImageError
 
     if kind not in KINDS:
@@ -176,7 +177,7 @@ def stamp_image(data: bytes, *, kind: str, footer: str, code: bytes) -> bytes:
     from PIL import PngImagePlugin
 
     check_code(code)
-    image = _open(data, kind)
+    image = open_image(data, kind)
     fmt = KINDS[kind]
     value = marker(code)
     info = dict(image.info)

@@ -84,10 +84,12 @@ def create_app(ctx: AppContext, *, background_jobs: bool = True) -> FastAPI:
 
     from banso.information.endpoints import router as information_api
     from banso.information.endpoints import upload_limits
+    from banso.information.viewer_routes import router as information_viewer
     from banso.information.views import router as information_pages
 
     app.include_router(information_api, prefix="/api/v1", dependencies=[requires(Permission.COUNCIL_PARTICIPATE)])
     app.include_router(information_pages)
+    app.include_router(information_viewer)
 
     from banso.thinktank.views import router as thinktank_pages
 

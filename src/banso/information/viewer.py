@@ -1,0 +1,190 @@
+"""Viewing view-only files in the browser (閲覧のみ, I3, I8, I12).
+
+A designation whose handling is view-only or no-download forbids taking a copy, yet the people in
+scope must still be able to read the file. They read it here: PDF pages and images as
+server-rendered PNGs, one page per request, each stamped for the viewer with tiled visible text
+and invisible marks (:mod:`banso.leak.screen`) and recorded like a copy (a distribution row with
+a fresh fingerprint, an ``information:file:view`` audit entry). Text and CSV are shown in the page
+with a banner and zero-width marks. Office files are not rendered (no converter on the server):
+the page says that they can be seen at the provider's office or on request.
+
+Who may view is decided in one place, :func:`decide`, from the information policy; out of scope
+is 404 (I7). There is no download link, no export and no body.txt on these pages.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Final
+
+from sqlalchemy.orm import Session
+
+from banso.authz.egress import Egress
+from banso.authz.principal import Principal
+from banso.information import distribution, service
+from banso.information.deps import InformationDeps
+from banso.information.models import Item, ItemFile
+from banso.information.sealed import IMAGES, stamp_plain
+from banso.kit.clock import to_jst
+from banso.kit.errors import BansoError, NotFound
+from banso.leak.image import NotAnImage, open_image
+from banso.leak.screen import stamp_view, visible_line
+
+if TYPE_CHECKING:
+    from PIL import Image as PILImage
+
+MAX_PAGES: Final = 100  # PDF pages offered per file (one image per request)
+MAX_PAGE_PIXELS: Final = 2_500_000  # per rendered page image
+SCALE: Final = 1.5  # PDF points to pixels (108 dpi) unless the pixel budget asks for less
+MAX_TEXT_CHARS: Final = 500_000  # of a text or CSV file shown in the page
+_PDFIUM = threading.Lock()  # PDFium is not thread-safe: one document at a time per process
+
+
+class Mode(StrEnum):
+    """How a file is shown on screen."""
+
+    PAGES = "pages"  # PDF pages or an image, as stamped PNGs
+    TEXT = "text"  # text or CSV in the page, with zero-width marks
+    NOTICE = "notice"  # metadata only (Office files: no converter on the server)
+
+
+class Unviewable(BansoError):
+    """The stored file cannot be rendered for viewing."""
+
+    status_code = 422
+    code = "unviewable"
+
+
+@dataclass(frozen=True)
+class Viewable:
+    """A file ``actor`` may view, with its item."""
+
+    item: Item
+    file: ItemFile
+    mode: Mode
+
+
+@dataclass(frozen=True)
+class ViewPage:
+    """What the viewer page shows."""
+
+    item: Item
+    file: ItemFile
+    mode: Mode
+    pages: int  # page images offered (PDF: at most MAX_PAGES; an image: 1)
+    total_pages: int
+    text: str | None  # text mode: the stamped text
+    truncated: bool
+    banner: str  # the viewer's visible line (text mode: with the code of this view)
+    distribution_id: int | None
+
+
+def mode_of(kind: str) -> Mode:
+    """Return how a file of ``kind`` is shown."""
+    if kind == "pdf" or kind in IMAGES:
+        return Mode.PAGES
+    if kind in ("text", "csv"):
+        return Mode.TEXT
+    return Mode.NOTICE
+
+
+def decide(session: Session, *, item_id: int, file_id: int, actor: Principal | None,
+           now: datetime | None = None) -> Viewable:
+    """Return the file when ``actor`` may view it on screen, else raise 404 (I7, I12).
+
+    The gate decides (``Egress.VIEW``): whoever may read the file (the provider, the secretariat while
+    the vote runs, the scope once designated) may view it, whatever the handling; the handling only
+    decides whether a copy may be taken.
+    """
+    access = service.open_item(session, item_id, actor, now=now)
+    row = session.get(ItemFile, file_id)
+    if row is None or row.item_id != access.item.id:
+        raise NotFound("file not found")  # I7: a file out of scope looks missing
+    if now is not None:
+        service.require(session, access, Egress.VIEW, now=now, file_id=row.id, version=row.version)
+    elif not access.decide(Egress.VIEW, file_id=row.id, version=row.version).allowed:
+        raise NotFound("file not found")
+    return Viewable(item=access.item, file=row, mode=mode_of(row.kind))
+
+
+def _line(session: Session, actor: Principal, item: Item, now: datetime) -> str:
+    name, org = distribution.recipient(session, actor)
+    return f"{name}（{org}） {actor.email} 閲覧 {to_jst(now).strftime('%Y-%m-%d %H:%M')} JST 情報 #{item.id}"
+
+
+def _pdf_call(data: bytes, page: int | None) -> tuple[int, PILImage.Image | None]:
+    """Return the page count of a PDF and, when ``page`` is given, that page rendered within the pixel budget."""
+    import pypdfium2 as pdfium
+
+    with _PDFIUM:
+        try:
+            pdf = pdfium.PdfDocument(data)
+        except pdfium.PdfiumError as exc:
+            raise Unviewable("このPDFは表示できません / This PDF cannot be displayed") from exc
+        try:
+            count = len(pdf)
+            if page is None:
+                return count, None
+            if not 1 <= page <= min(count, MAX_PAGES):
+                raise NotFound(f"page {page} not found")
+            sheet = pdf[page - 1]
+            width, height = sheet.get_size()
+            if width <= 0 or height <= 0:
+                raise Unviewable("このページは表示できません / This page cannot be displayed")
+            scale = min(SCALE, math.sqrt(MAX_PAGE_PIXELS / (width * height)))
+            return count, sheet.render(scale=scale).to_pil()
+        finally:
+            pdf.close()
+
+
+def _source(session: Session, deps: InformationDeps, view: Viewable, page: int, actor: Principal,
+            now: datetime) -> PILImage.Image:
+    data = service.file_bytes(session, deps, view.item, view.file, actor=actor, now=now)
+    if view.file.kind == "pdf":
+        _, image = _pdf_call(data, page)
+        assert image is not None
+        return image
+    if page != 1:
+        raise NotFound(f"page {page} not found")
+    try:
+        return open_image(data, view.file.kind)
+    except NotAnImage as exc:
+        raise Unviewable("この画像は表示できません / This image cannot be displayed") from exc
+
+
+def page_image(session: Session, deps: InformationDeps, *, item_id: int, file_id: int, page: int,
+               actor: Principal, now: datetime) -> bytes:
+    """Return one page of a file as a PNG stamped for ``actor``; the view is recorded and audited (I8)."""
+    view = decide(session, item_id=item_id, file_id=file_id, actor=actor, now=now)
+    if view.mode != Mode.PAGES:
+        raise NotFound("this file is not shown as page images")
+    image = _source(session, deps, view, page, actor, now)
+    channel = "view-pdf" if view.file.kind == "pdf" else "view-image"
+    _, code = distribution.record_view(session, deps, item=view.item, row=view.file, actor=actor,
+                                       channel=channel, now=now, page=page)
+    return stamp_view(image, footer=_line(session, actor, view.item, now), code=code)
+
+
+def open_view(session: Session, deps: InformationDeps, *, item_id: int, file_id: int, actor: Principal,
+              now: datetime) -> ViewPage:
+    """Return the viewer page of a file; text shown in the page is stamped, recorded and audited (I8)."""
+    view = decide(session, item_id=item_id, file_id=file_id, actor=actor, now=now)
+    line = _line(session, actor, view.item, now)
+    page = ViewPage(item=view.item, file=view.file, mode=view.mode, pages=0, total_pages=0, text=None,
+                    truncated=False, banner=line, distribution_id=None)
+    if view.mode == Mode.NOTICE:
+        return page
+    data = service.file_bytes(session, deps, view.item, view.file, actor=actor, now=now)
+    if view.mode == Mode.PAGES:
+        total = _pdf_call(data, None)[0] if view.file.kind == "pdf" else 1
+        return replace(page, pages=min(total, MAX_PAGES), total_pages=total)
+    text = data.decode("utf-8-sig", errors="replace")
+    shown = text[:MAX_TEXT_CHARS]  # cut before stamping, so every shown paragraph keeps its marks
+    dist, code = distribution.record_view(session, deps, item=view.item, row=view.file, actor=actor,
+                                          channel="view-text", now=now)
+    return replace(page, text=stamp_plain(shown, code=code, csv=view.file.kind == "csv"),
+                   truncated=len(text) > len(shown), banner=visible_line(line, code), distribution_id=dist.id)
