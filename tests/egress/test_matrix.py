@@ -1,0 +1,276 @@
+"""The egress matrix (DESIGN I12): content kind × egress path × principal, one table, one answer per cell.
+
+The expected answer of every cell is derived below from the rules — I2 (council-shared by default),
+I3/I4 (held: provider and secretariat only; voters see the proposal, never the content), I5–I7
+(designated: the provider and the scope; second factor and current pledge; out of scope is 404 and
+missing from lists, search, counts and exports), I8 (non-public reads audited, copies stamped), I12
+(one gate for every path; view-only is viewable, never downloadable or exportable), I13 (only the
+current version of a result is public), C3 (no pledge or left: nothing non-public), C6 (an answer
+to a material request goes to the requester, the addressee and the managers), F5 (only the people
+engaged see a commission) — never from what the code does today.
+
+A cell is one of:
+
+* ``KNOW``   — may know: 200/201 and the content's marker in what came back;
+* ``HIDE``   — must not know: 404 (401 / a login redirect for a caller who is not signed in, 403
+  only for a token whose scope is narrowed), or absent from the list/search/count/inbox/mail/audit;
+* ``REFUSE`` — knows of it but may not take a copy (view-only): the marker never leaves.
+
+Every observation is also checked against the opposite answer, so each cell can fail (a flipped
+expectation fails: the test asserts the observation does not satisfy it).
+
+Cells that fail today are listed in ``KNOWN_GAPS`` and run as strict xfails: when a fix lands its
+entries must be deleted (a fixed gap XPASSes and fails the run).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from tests.egress.world import ITEM_KINDS, KINDS, Creds, World, marker, open_world
+
+KNOW, HIDE, REFUSE = "know", "hide", "refuse"
+
+PRINCIPALS = ("anonymous", "outsider", "unpledged", "no2fa_session", "reset_token", "narrowed_token",
+              "out_of_scope", "ex_member", "observer", "auditor", "provider", "secretariat", "in_scope", "pledged")
+# C3, I7: a current member with a current pledge and a second factor in this session or token.
+CONTENT = frozenset({"provider", "secretariat", "in_scope", "pledged", "out_of_scope", "observer"})
+VOTERS = CONTENT - {"observer"}  # I4: every participant but observers decides
+HALF_CREDENTIALS = frozenset({"no2fa_session", "reset_token", "narrowed_token"})
+
+READERS: dict[str, frozenset[str]] = {
+    "council": CONTENT, "scheduled": CONTENT, "partial": CONTENT,  # I2, I6 (scheduled/withheld: council-wide)
+    "held": frozenset({"provider", "secretariat"}),  # I4
+    "designated": frozenset({"provider", "in_scope"}),  # I3, I7: the provider and the named scope
+    "view_only": frozenset({"provider", "in_scope"}),
+    "public": frozenset(PRINCIPALS),
+    "ballot": VOTERS,  # I4: voters (with a pledge and a second factor, C3/I7) see the proposal
+    "answer": frozenset({"provider", "secretariat"}),  # C6: the addressee and the requester (secretariat)
+    "deliverable": frozenset({"provider", "secretariat"}),  # F5: the contractor and the commissioning officer
+    "minutes": CONTENT, "decision": CONTENT,  # I12: council content, sealed like items
+}
+RANGE_READERS = frozenset({"provider", "in_scope"})  # the partially designated file (I3 range)
+
+ITEM_PATHS = ("page", "api_body", "file", "body_txt", "export_misp", "export_stix", "search", "list", "count",
+              "audit", "incident")
+NOTICE_PATHS = ("inbox_api", "inbox_page", "email")
+PATHS: dict[str, tuple[str, ...]] = {
+    **{kind: ITEM_PATHS for kind in ITEM_KINDS},
+    "council": (*ITEM_PATHS, "version"),
+    "public": (*ITEM_PATHS, "version"),
+    "designated": (*ITEM_PATHS, *NOTICE_PATHS),
+    "view_only": (*ITEM_PATHS, *NOTICE_PATHS, "viewer"),
+    "partial": (*ITEM_PATHS, *NOTICE_PATHS),
+    "ballot": ("ballot_page", "ballot_api", "my_ballots", *NOTICE_PATHS, "audit"),
+    "answer": ("page", "api_body", "file", "audit"),
+    "minutes": ("page", "api_body", "audit"),
+    "decision": ("page", "list", "audit"),
+    "deliverable": ("page", "api_body", "file", "list", "audit"),
+}
+COPY_PATHS = frozenset({"api_body", "file", "body_txt", "export_misp", "export_stix"})  # I12: a copy leaves
+PORTAL_PATHS = frozenset({"page", "api_body", "file", "list"})  # the public portal serves these without login
+
+
+def expected(kind: str, path: str, who: str) -> str | None:
+    """Return the answer the rules give for one cell (None: the cell has no meaning)."""
+    if path == "audit":  # A1/I12: the auditor reads entries, never titles or file names of non-public content
+        return HIDE if who == "auditor" and kind != "public" else None
+    if path == "email" and who in {"anonymous", *HALF_CREDENTIALS}:
+        return None  # mail goes to a person, not to a session or a token
+    if kind == "public":
+        if path == "version":
+            return KNOW if who in CONTENT else HIDE  # I13: an earlier version stays council-only
+        if who in HALF_CREDENTIALS or (who == "anonymous" and path not in PORTAL_PATHS):
+            return None  # public anyway; those credentials are tested on non-public content
+        return KNOW
+    if path in NOTICE_PATHS:
+        if who in VOTERS:
+            return KNOW  # voters are told of the proposal (I4): title, never content
+        return None if who in READERS[kind] else HIDE  # a reader who is no voter need not be told
+    if (path == "my_ballots" and who == "provider") or (path == "incident" and who == "anonymous"):
+        return None  # the proposer has no pending vote; reporting needs a sign-in
+    readers = RANGE_READERS if kind == "partial" and path in ("page", "file") else READERS[kind]
+    if who not in readers:
+        return HIDE
+    if kind == "view_only" and path in COPY_PATHS and who != "provider":
+        return REFUSE  # I12: viewable, never downloadable or exportable (the provider holds the original)
+    return KNOW
+
+
+# ---------------------------------------------------------------------------------------------
+# Cells that fail today: (kind, path, principal) -> the hole. Delete an entry when its fix lands.
+
+KNOWN_GAPS: dict[tuple[str, str, str], str] = {}
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading one cell
+
+
+def _mark(kind: str, path: str) -> str:
+    """Return the marker whose presence means "knows" on this path."""
+    if kind == "ballot" or path in (*NOTICE_PATHS, "search", "list") and kind in ITEM_KINDS:
+        return marker("held" if kind == "ballot" else kind, "TTL")
+    if path == "page":
+        return {"partial": marker(kind, "FNM"), "answer": marker(kind, "BDY"), "minutes": marker(kind, "BDY"),
+                "decision": marker(kind, "BDY")}.get(kind, marker(kind, "TTL"))
+    if path == "file":
+        return marker(kind, "FIL")
+    if path == "version":
+        return marker(kind, "OLD")
+    if kind == "deliverable":
+        return marker(kind, "TTL")
+    return marker(kind, "BDY")
+
+
+def _url(world: World, kind: str, path: str, who: str) -> tuple[str, bool]:
+    """Return the URL a path reads for ``who`` and whether it is a page (cookie) rather than the API."""
+    ids = world.ids[kind]
+    anonymous = who == "anonymous"
+    info = "/api/v1/information"
+    if kind in ITEM_KINDS:
+        item = ids["item"]
+        urls = {
+            "page": (f"/public/items/{item}" if anonymous else f"/information/items/{item}", True),
+            "api_body": (f"{info}/public/items/{item}" if anonymous else f"{info}/items/{item}", False),
+            "file": (f"{info}/public/items/{item}/files/{ids['file']}" if anonymous
+                     else f"{info}/items/{item}/files/{ids['file']}", False),
+            "body_txt": (f"{info}/items/{item}/body.txt", False),
+            "version": (f"{info}/items/{item}?version=1", False),
+            "export_misp": (f"{info}/items/{item}/export?format=misp", False),
+            "export_stix": (f"{info}/items/{item}/export?format=stix", False),
+            "search": (f"{info}/search?q={marker(kind, 'TTL')}", False),
+            "list": (f"{info}/public/items" if anonymous else f"{info}/items?council_id={ids['council']}", False),
+            "count": (f"{info}/items/count?council_id={ids['council']}", False),
+            "viewer": (f"/information/items/{item}/files/{ids['file']}/view", True),
+        }
+    else:
+        council = ids.get("council")
+        urls = {
+            "ballot": {"ballot_page": (f"/information/ballots/{ids.get('ballot')}", True),
+                       "ballot_api": (f"{info}/ballots/{ids.get('ballot')}", False),
+                       "my_ballots": (f"{info}/ballots", False)},
+            "answer": {"page": (f"/councils/{council}/requests/{ids.get('request')}", True),
+                       "api_body": (f"/api/v1/councils/{council}/requests/{ids.get('request')}", False),
+                       "file": (f"/api/v1/councils/{council}/requests/{ids.get('request')}/files/{ids.get('file')}",
+                                False)},
+            "minutes": {"page": (f"/councils/{council}/meetings/{ids.get('meeting')}", True),
+                        "api_body": (f"/api/v1/councils/{council}/meetings/{ids.get('meeting')}", False)},
+            "decision": {"page": (f"/councils/{council}/meetings/{ids.get('meeting')}", True),
+                         "list": (f"/api/v1/councils/{council}/decisions", False)},
+            "deliverable": {"page": (f"/programme/commissions/{ids.get('commission')}", True),
+                            "api_body": (f"/api/v1/programme/commissions/{ids.get('commission')}", False),
+                            "file": (f"/api/v1/programme/commissions/{ids.get('commission')}/deliverables/"
+                                     f"{ids.get('file')}", False),
+                            "list": ("/api/v1/programme/commissions", False)},
+        }[kind]
+    urls.update({"inbox_api": ("/api/v1/notifications", False), "inbox_page": ("/inbox", True)})
+    return urls[path]
+
+
+def _audit_text(world: World, creds: Creds) -> str:
+    """Return every audit entry the caller can list, page by page, as one text."""
+    texts, before = [], ""
+    while True:
+        status, text = world.fetch(f"/api/v1/audit/entries?limit=500{before}", creds, page=False)
+        assert status == 200, text[:300]
+        entries = json.loads(text)
+        texts.append(text)
+        if len(entries) < 500:
+            return "\n".join(texts)
+        before = f"&before={min(e['seq'] for e in entries)}"
+
+
+HIDE_STATUSES = frozenset({200, 302, 303, 307, 401, 404})
+
+
+def _satisfies(answer: str, kind: str, path: str, who: str, status: int, text: str) -> bool:
+    """Return True when an observation (status, visible text) is the answer ``answer``."""
+    if path == "incident":
+        return status == 201 if answer == KNOW else status in {401, 404} | ({403} if who == "narrowed_token" else set())
+    hidden_statuses = HIDE_STATUSES | ({403} if who == "narrowed_token" else set())
+    if path == "count":
+        count = json.loads(text)["count"] if status == 200 else 0
+        return (status == 200 and count == 1) if answer == KNOW else (status in hidden_statuses and count == 0)
+    if path == "my_ballots":
+        found = status == 200 and world_ballot_id(kind) in [b["id"] for b in json.loads(text)]
+        return found if answer == KNOW else (status in hidden_statuses and not found)
+    if path == "audit":
+        present = any(marker(_home_kind(kind), part) in text for part in ("TTL", "FNM", "BDY", "FIL"))
+        return present if answer == KNOW else not present
+    if path == "viewer" and answer == KNOW:
+        return status == 200
+    present = _mark(kind, path) in text
+    if answer == KNOW:
+        # I4: a proposal never carries the content
+        return status in (200, 201) and present and not (kind == "ballot" and marker("held", "BDY") in text)
+    if answer == REFUSE:
+        return not present and status < 500
+    return not present and status in hidden_statuses
+
+
+_BALLOT: dict[str, int] = {}
+
+
+def world_ballot_id(kind: str) -> int:
+    """Return the id of the open proposal the ballot kind reads."""
+    return _BALLOT[kind]
+
+
+def _home_kind(kind: str) -> str:
+    return "held" if kind == "ballot" else kind
+
+
+def observe(world: World, kind: str, path: str, who: str) -> tuple[int, str]:
+    """Make the cell's request over HTTP and return status and visible text."""
+    creds = world.creds(kind, who)
+    if path == "incident":
+        return world.report_incident(creds, world.ids[kind]["item"]), ""
+    if path == "audit":
+        return 200, _audit_text(world, creds)
+    if path == "email":
+        return 200, world.mail.get(creds.email or "", "")
+    url, page = _url(world, kind, path, who)
+    return world.fetch(url, creds, page=page)
+
+
+# ---------------------------------------------------------------------------------------------
+# The table
+
+
+def _cells() -> Iterator[object]:
+    for kind in KINDS:
+        for path in PATHS[kind]:
+            for who in PRINCIPALS:
+                answer = expected(kind, path, who)
+                if answer is None:
+                    continue
+                gap = KNOWN_GAPS.get((kind, path, who))
+                marks = [pytest.mark.xfail(strict=True, reason=gap)] if gap else []
+                yield pytest.param(kind, path, who, answer, id=f"{kind}-{path}-{who}", marks=marks)
+
+
+@pytest.fixture(scope="module")
+def world(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """Build the world once for the whole matrix (rolled back at the end of the module)."""
+    folder: Path = tmp_path_factory.mktemp("egress")
+    for built in open_world(engine, folder):
+        _BALLOT["ballot"] = built.ids["ballot"]["ballot"]
+        yield built
+
+
+OPPOSITE = {KNOW: HIDE, HIDE: KNOW, REFUSE: KNOW}
+
+
+@pytest.mark.parametrize(("kind", "path", "who", "answer"), list(_cells()))
+def test_egress(world: World, kind: str, path: str, who: str, answer: str) -> None:
+    status, text = observe(world, kind, path, who)
+    assert _satisfies(answer, kind, path, who, status, text), (
+        f"{kind} via {path} as {who}: expected {answer}, got {status}: {text[:200]}")
+    # the cell can fail: the same observation does not pass for the opposite answer
+    assert not _satisfies(OPPOSITE[answer], kind, path, who, status, text)
