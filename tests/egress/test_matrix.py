@@ -32,7 +32,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from tests.egress.world import ITEM_KINDS, KINDS, Creds, World, marker, open_world
+from tests.egress.world import ITEM_KINDS, KINDS, Creds, Seen, World, marker, open_world
 
 KNOW, HIDE, REFUSE = "know", "hide", "refuse"
 
@@ -61,7 +61,7 @@ ITEM_PATHS = ("page", "api_body", "file", "body_txt", "export_misp", "export_sti
 NOTICE_PATHS = ("inbox_api", "inbox_page", "email")
 PATHS: dict[str, tuple[str, ...]] = {
     **{kind: ITEM_PATHS for kind in ITEM_KINDS},
-    "council": (*ITEM_PATHS, "version"),
+    "council": (*ITEM_PATHS, "version", "incident_council"),
     "public": (*ITEM_PATHS, "version"),
     "designated": (*ITEM_PATHS, *NOTICE_PATHS),
     "view_only": (*ITEM_PATHS, *NOTICE_PATHS, "viewer"),
@@ -73,6 +73,7 @@ PATHS: dict[str, tuple[str, ...]] = {
     "deliverable": ("page", "api_body", "file", "list", "audit"),
 }
 COPY_PATHS = frozenset({"api_body", "file", "body_txt", "export_misp", "export_stix"})  # I12: a copy leaves
+STAMPED_PATHS = COPY_PATHS - {"api_body"}  # I8: a downloaded copy of non-public content carries the recipient's mark
 PORTAL_PATHS = frozenset({"page", "api_body", "file", "list"})  # the public portal serves these without login
 
 
@@ -80,6 +81,10 @@ def expected(kind: str, path: str, who: str) -> str | None:
     """Return the answer the rules give for one cell (None: the cell has no meaning)."""
     if path == "audit":  # A1/I12: the auditor reads entries, never titles or file names of non-public content
         return HIDE if who == "auditor" and kind != "public" else None
+    if path == "incident_council":  # I9 + I7: reporting to a council tells whether it exists
+        if who in ("anonymous", "reset_token"):
+            return None
+        return KNOW if who in CONTENT | {"unpledged"} else HIDE
     if path == "email" and who in {"anonymous", *HALF_CREDENTIALS}:
         return None  # mail goes to a person, not to a session or a token
     if kind == "public":
@@ -89,6 +94,8 @@ def expected(kind: str, path: str, who: str) -> str | None:
             return None  # public anyway; those credentials are tested on non-public content
         return KNOW
     if path in NOTICE_PATHS:
+        if kind == "ballot" and who == "provider":
+            return None  # the proposer is not told of their own proposal
         if who in VOTERS:
             return KNOW  # voters are told of the proposal (I4): title, never content
         return None if who in READERS[kind] else HIDE  # a reader who is no voter need not be told
@@ -105,7 +112,166 @@ def expected(kind: str, path: str, who: str) -> str | None:
 # ---------------------------------------------------------------------------------------------
 # Cells that fail today: (kind, path, principal) -> the hole. Delete an entry when its fix lands.
 
-KNOWN_GAPS: dict[tuple[str, str, str], str] = {}
+AUDIT_NAMES = "A1/I12: audit data names a non-public file (information:file:upload, council:request:answer)"
+UNPLEDGED_VOTER = "C3: an unpledged member is a voter and is shown the proposal (ballot routes, inbox, e-mail)"
+TOKEN_2FA = "I7: an API token counts as a second factor and survives a 2FA reset (ballots, inbox)"
+TOKEN_SCOPE = "token scope: a token without council scope lists open ballots and reads the inbox"
+LEFT = "C3: leaving does not end it: inbox keeps the notices, pending e-mail is still sent, open ballots listed"
+INCIDENT_ORACLE = "I9/I7: reporting an incident to a council one is not in answers 201 (existence oracle)"
+UNSTAMPED_EXPORT = "I8: a MISP/STIX export of non-public content carries no recipient mark"
+UNSTAMPED_FILE = "I8/I12: answer files and deliverables are served byte-identical, unstamped (not sealed)"
+ANSWER_REACH = "C6: a material-request answer reaches every pledged member, not only requester/addressee/managers"
+VIEW_ONLY_COPY = "I12: a view-only body leaves in the API JSON and the MISP/STIX export"
+NO_VIEWER = "I12: view-only is not viewable: no viewer route yet (viewer helper)"
+OLD_VERSION = "I13: an earlier version of a published result is readable by anyone signed in"
+
+KNOWN_GAPS: dict[tuple[str, str, str], str] = {
+    # --- Audit data (A1, I12): 8 cells
+    ("council", "audit", "auditor"): AUDIT_NAMES,
+    ("held", "audit", "auditor"): AUDIT_NAMES,
+    ("designated", "audit", "auditor"): AUDIT_NAMES,
+    ("view_only", "audit", "auditor"): AUDIT_NAMES,
+    ("partial", "audit", "auditor"): AUDIT_NAMES,
+    ("scheduled", "audit", "auditor"): AUDIT_NAMES,
+    ("ballot", "audit", "auditor"): AUDIT_NAMES,
+    ("answer", "audit", "auditor"): AUDIT_NAMES,
+    # --- No pledge (C3): 15 cells
+    ("designated", "inbox_api", "unpledged"): UNPLEDGED_VOTER,
+    ("designated", "inbox_page", "unpledged"): UNPLEDGED_VOTER,
+    ("designated", "email", "unpledged"): UNPLEDGED_VOTER,
+    ("view_only", "inbox_api", "unpledged"): UNPLEDGED_VOTER,
+    ("view_only", "inbox_page", "unpledged"): UNPLEDGED_VOTER,
+    ("view_only", "email", "unpledged"): UNPLEDGED_VOTER,
+    ("partial", "inbox_api", "unpledged"): UNPLEDGED_VOTER,
+    ("partial", "inbox_page", "unpledged"): UNPLEDGED_VOTER,
+    ("partial", "email", "unpledged"): UNPLEDGED_VOTER,
+    ("ballot", "ballot_page", "unpledged"): UNPLEDGED_VOTER,
+    ("ballot", "ballot_api", "unpledged"): UNPLEDGED_VOTER,
+    ("ballot", "my_ballots", "unpledged"): UNPLEDGED_VOTER,
+    ("ballot", "inbox_api", "unpledged"): UNPLEDGED_VOTER,
+    ("ballot", "inbox_page", "unpledged"): UNPLEDGED_VOTER,
+    ("ballot", "email", "unpledged"): UNPLEDGED_VOTER,
+    # --- Second factor (I7): 11 cells
+    ("designated", "inbox_api", "reset_token"): TOKEN_2FA,
+    ("designated", "inbox_page", "reset_token"): TOKEN_2FA,
+    ("view_only", "inbox_api", "reset_token"): TOKEN_2FA,
+    ("view_only", "inbox_page", "reset_token"): TOKEN_2FA,
+    ("partial", "inbox_api", "reset_token"): TOKEN_2FA,
+    ("partial", "inbox_page", "reset_token"): TOKEN_2FA,
+    ("ballot", "ballot_page", "reset_token"): TOKEN_2FA,
+    ("ballot", "ballot_api", "reset_token"): TOKEN_2FA,
+    ("ballot", "my_ballots", "reset_token"): TOKEN_2FA,
+    ("ballot", "inbox_api", "reset_token"): TOKEN_2FA,
+    ("ballot", "inbox_page", "reset_token"): TOKEN_2FA,
+    # --- Token scope: 9 cells
+    ("designated", "inbox_api", "narrowed_token"): TOKEN_SCOPE,
+    ("designated", "inbox_page", "narrowed_token"): TOKEN_SCOPE,
+    ("view_only", "inbox_api", "narrowed_token"): TOKEN_SCOPE,
+    ("view_only", "inbox_page", "narrowed_token"): TOKEN_SCOPE,
+    ("partial", "inbox_api", "narrowed_token"): TOKEN_SCOPE,
+    ("partial", "inbox_page", "narrowed_token"): TOKEN_SCOPE,
+    ("ballot", "my_ballots", "narrowed_token"): TOKEN_SCOPE,
+    ("ballot", "inbox_api", "narrowed_token"): TOKEN_SCOPE,
+    ("ballot", "inbox_page", "narrowed_token"): TOKEN_SCOPE,
+    # --- Leaving (C3): 13 cells
+    ("designated", "inbox_api", "ex_member"): LEFT,
+    ("designated", "inbox_page", "ex_member"): LEFT,
+    ("designated", "email", "ex_member"): LEFT,
+    ("view_only", "inbox_api", "ex_member"): LEFT,
+    ("view_only", "inbox_page", "ex_member"): LEFT,
+    ("view_only", "email", "ex_member"): LEFT,
+    ("partial", "inbox_api", "ex_member"): LEFT,
+    ("partial", "inbox_page", "ex_member"): LEFT,
+    ("partial", "email", "ex_member"): LEFT,
+    ("ballot", "my_ballots", "ex_member"): LEFT,
+    ("ballot", "inbox_api", "ex_member"): LEFT,
+    ("ballot", "inbox_page", "ex_member"): LEFT,
+    ("ballot", "email", "ex_member"): LEFT,
+    # --- Incident reports (I9, I7): 4 cells
+    ("council", "incident_council", "outsider"): INCIDENT_ORACLE,
+    ("council", "incident_council", "narrowed_token"): INCIDENT_ORACLE,
+    ("council", "incident_council", "ex_member"): INCIDENT_ORACLE,
+    ("council", "incident_council", "auditor"): INCIDENT_ORACLE,
+    # --- Unstamped copies (I8): 46 cells
+    ("council", "export_misp", "out_of_scope"): UNSTAMPED_EXPORT,
+    ("council", "export_misp", "observer"): UNSTAMPED_EXPORT,
+    ("council", "export_misp", "provider"): UNSTAMPED_EXPORT,
+    ("council", "export_misp", "secretariat"): UNSTAMPED_EXPORT,
+    ("council", "export_misp", "in_scope"): UNSTAMPED_EXPORT,
+    ("council", "export_misp", "pledged"): UNSTAMPED_EXPORT,
+    ("council", "export_stix", "out_of_scope"): UNSTAMPED_EXPORT,
+    ("council", "export_stix", "observer"): UNSTAMPED_EXPORT,
+    ("council", "export_stix", "provider"): UNSTAMPED_EXPORT,
+    ("council", "export_stix", "secretariat"): UNSTAMPED_EXPORT,
+    ("council", "export_stix", "in_scope"): UNSTAMPED_EXPORT,
+    ("council", "export_stix", "pledged"): UNSTAMPED_EXPORT,
+    ("held", "export_misp", "provider"): UNSTAMPED_EXPORT,
+    ("held", "export_misp", "secretariat"): UNSTAMPED_EXPORT,
+    ("held", "export_stix", "provider"): UNSTAMPED_EXPORT,
+    ("held", "export_stix", "secretariat"): UNSTAMPED_EXPORT,
+    ("designated", "export_misp", "provider"): UNSTAMPED_EXPORT,
+    ("designated", "export_misp", "in_scope"): UNSTAMPED_EXPORT,
+    ("designated", "export_stix", "provider"): UNSTAMPED_EXPORT,
+    ("designated", "export_stix", "in_scope"): UNSTAMPED_EXPORT,
+    ("view_only", "export_misp", "provider"): UNSTAMPED_EXPORT,
+    ("view_only", "export_stix", "provider"): UNSTAMPED_EXPORT,
+    ("partial", "export_misp", "out_of_scope"): UNSTAMPED_EXPORT,
+    ("partial", "export_misp", "observer"): UNSTAMPED_EXPORT,
+    ("partial", "export_misp", "provider"): UNSTAMPED_EXPORT,
+    ("partial", "export_misp", "secretariat"): UNSTAMPED_EXPORT,
+    ("partial", "export_misp", "in_scope"): UNSTAMPED_EXPORT,
+    ("partial", "export_misp", "pledged"): UNSTAMPED_EXPORT,
+    ("partial", "export_stix", "out_of_scope"): UNSTAMPED_EXPORT,
+    ("partial", "export_stix", "observer"): UNSTAMPED_EXPORT,
+    ("partial", "export_stix", "provider"): UNSTAMPED_EXPORT,
+    ("partial", "export_stix", "secretariat"): UNSTAMPED_EXPORT,
+    ("partial", "export_stix", "in_scope"): UNSTAMPED_EXPORT,
+    ("partial", "export_stix", "pledged"): UNSTAMPED_EXPORT,
+    ("scheduled", "export_misp", "out_of_scope"): UNSTAMPED_EXPORT,
+    ("scheduled", "export_misp", "observer"): UNSTAMPED_EXPORT,
+    ("scheduled", "export_misp", "provider"): UNSTAMPED_EXPORT,
+    ("scheduled", "export_misp", "secretariat"): UNSTAMPED_EXPORT,
+    ("scheduled", "export_misp", "in_scope"): UNSTAMPED_EXPORT,
+    ("scheduled", "export_misp", "pledged"): UNSTAMPED_EXPORT,
+    ("scheduled", "export_stix", "out_of_scope"): UNSTAMPED_EXPORT,
+    ("scheduled", "export_stix", "observer"): UNSTAMPED_EXPORT,
+    ("scheduled", "export_stix", "provider"): UNSTAMPED_EXPORT,
+    ("scheduled", "export_stix", "secretariat"): UNSTAMPED_EXPORT,
+    ("scheduled", "export_stix", "in_scope"): UNSTAMPED_EXPORT,
+    ("scheduled", "export_stix", "pledged"): UNSTAMPED_EXPORT,
+    # --- Unstamped copies (I8): 4 cells
+    ("answer", "file", "provider"): UNSTAMPED_FILE,
+    ("answer", "file", "secretariat"): UNSTAMPED_FILE,
+    ("deliverable", "file", "provider"): UNSTAMPED_FILE,
+    ("deliverable", "file", "secretariat"): UNSTAMPED_FILE,
+    # --- Material-request answers (C6): 12 cells
+    ("answer", "page", "out_of_scope"): ANSWER_REACH,
+    ("answer", "page", "observer"): ANSWER_REACH,
+    ("answer", "page", "in_scope"): ANSWER_REACH,
+    ("answer", "page", "pledged"): ANSWER_REACH,
+    ("answer", "api_body", "out_of_scope"): ANSWER_REACH,
+    ("answer", "api_body", "observer"): ANSWER_REACH,
+    ("answer", "api_body", "in_scope"): ANSWER_REACH,
+    ("answer", "api_body", "pledged"): ANSWER_REACH,
+    ("answer", "file", "out_of_scope"): ANSWER_REACH,
+    ("answer", "file", "observer"): ANSWER_REACH,
+    ("answer", "file", "in_scope"): ANSWER_REACH,
+    ("answer", "file", "pledged"): ANSWER_REACH,
+    # --- View-only (I12): 3 cells
+    ("view_only", "api_body", "in_scope"): VIEW_ONLY_COPY,
+    ("view_only", "export_misp", "in_scope"): VIEW_ONLY_COPY,
+    ("view_only", "export_stix", "in_scope"): VIEW_ONLY_COPY,
+    # --- View-only (I12): 2 cells
+    ("view_only", "viewer", "provider"): NO_VIEWER,
+    ("view_only", "viewer", "in_scope"): NO_VIEWER,
+    # --- Earlier versions (I13): 6 cells
+    ("public", "version", "outsider"): OLD_VERSION,
+    ("public", "version", "unpledged"): OLD_VERSION,
+    ("public", "version", "reset_token"): OLD_VERSION,
+    ("public", "version", "narrowed_token"): OLD_VERSION,
+    ("public", "version", "ex_member"): OLD_VERSION,
+    ("public", "version", "auditor"): OLD_VERSION,
+}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -177,10 +343,10 @@ def _audit_text(world: World, creds: Creds) -> str:
     """Return every audit entry the caller can list, page by page, as one text."""
     texts, before = [], ""
     while True:
-        status, text = world.fetch(f"/api/v1/audit/entries?limit=500{before}", creds, page=False)
-        assert status == 200, text[:300]
-        entries = json.loads(text)
-        texts.append(text)
+        seen = world.fetch(f"/api/v1/audit/entries?limit=500{before}", creds, page=False)
+        assert seen.status == 200, seen.text[:300]
+        entries = json.loads(seen.text)
+        texts.append(seen.text)
         if len(entries) < 500:
             return "\n".join(texts)
         before = f"&before={min(e['seq'] for e in entries)}"
@@ -189,9 +355,10 @@ def _audit_text(world: World, creds: Creds) -> str:
 HIDE_STATUSES = frozenset({200, 302, 303, 307, 401, 404})
 
 
-def _satisfies(answer: str, kind: str, path: str, who: str, status: int, text: str) -> bool:
-    """Return True when an observation (status, visible text) is the answer ``answer``."""
-    if path == "incident":
+def _satisfies(answer: str, kind: str, path: str, who: str, seen: Seen) -> bool:
+    """Return True when an observation is the answer ``answer``."""
+    status, text = seen.status, seen.text
+    if path in ("incident", "incident_council"):
         return status == 201 if answer == KNOW else status in {401, 404} | ({403} if who == "narrowed_token" else set())
     hidden_statuses = HIDE_STATUSES | ({403} if who == "narrowed_token" else set())
     if path == "count":
@@ -207,8 +374,11 @@ def _satisfies(answer: str, kind: str, path: str, who: str, status: int, text: s
         return status == 200
     present = _mark(kind, path) in text
     if answer == KNOW:
-        # I4: a proposal never carries the content
-        return status in (200, 201) and present and not (kind == "ballot" and marker("held", "BDY") in text)
+        if kind == "ballot" and marker("held", "BDY") in text:
+            return False  # I4: a proposal never carries the content
+        if path in STAMPED_PATHS and kind != "public" and not seen.marked:
+            return False  # I8: an unstamped copy of non-public content cannot be attributed
+        return status in (200, 201) and present
     if answer == REFUSE:
         return not present and status < 500
     return not present and status in hidden_statuses
@@ -226,15 +396,17 @@ def _home_kind(kind: str) -> str:
     return "held" if kind == "ballot" else kind
 
 
-def observe(world: World, kind: str, path: str, who: str) -> tuple[int, str]:
-    """Make the cell's request over HTTP and return status and visible text."""
+def observe(world: World, kind: str, path: str, who: str) -> Seen:
+    """Make the cell's request over HTTP and return what it showed."""
     creds = world.creds(kind, who)
     if path == "incident":
-        return world.report_incident(creds, world.ids[kind]["item"]), ""
+        return Seen(world.report_incident(creds, item_id=world.ids[kind]["item"]), "")
+    if path == "incident_council":
+        return Seen(world.report_incident(creds, council_id=world.ids[kind]["council"]), "")
     if path == "audit":
-        return 200, _audit_text(world, creds)
+        return Seen(200, _audit_text(world, creds))
     if path == "email":
-        return 200, world.mail.get(creds.email or "", "")
+        return Seen(200, world.mail.get(creds.email or "", ""))
     url, page = _url(world, kind, path, who)
     return world.fetch(url, creds, page=page)
 
@@ -269,8 +441,8 @@ OPPOSITE = {KNOW: HIDE, HIDE: KNOW, REFUSE: KNOW}
 
 @pytest.mark.parametrize(("kind", "path", "who", "answer"), list(_cells()))
 def test_egress(world: World, kind: str, path: str, who: str, answer: str) -> None:
-    status, text = observe(world, kind, path, who)
-    assert _satisfies(answer, kind, path, who, status, text), (
-        f"{kind} via {path} as {who}: expected {answer}, got {status}: {text[:200]}")
+    seen = observe(world, kind, path, who)
+    assert _satisfies(answer, kind, path, who, seen), (
+        f"{kind} via {path} as {who}: expected {answer}, got {seen.status} (marked={seen.marked}): {seen.text[:200]}")
     # the cell can fail: the same observation does not pass for the opposite answer
-    assert not _satisfies(OPPOSITE[answer], kind, path, who, status, text)
+    assert not _satisfies(OPPOSITE[answer], kind, path, who, seen)

@@ -76,6 +76,15 @@ class Creds:
     email: str | None = None
 
 
+@dataclass(frozen=True)
+class Seen:
+    """What one request showed: status, the visible text, and whether the raw text carried invisible marks."""
+
+    status: int
+    text: str
+    marked: bool = False
+
+
 @dataclass
 class World:
     """Everything the matrix reads: ids per kind, credentials per (kind, principal), mail and audit."""
@@ -86,7 +95,7 @@ class World:
     shared: dict[str, Creds] = field(default_factory=dict)  # principal -> creds (same in every kind)
     own: dict[tuple[str, str], Creds] = field(default_factory=dict)  # (kind, provider|secretariat) -> creds
     mail: dict[str, str] = field(default_factory=dict)  # e-mail address -> all text sent to it
-    cache: dict[tuple[str, str, str], tuple[int, str]] = field(default_factory=dict)
+    cache: dict[tuple[str, str, str], Seen] = field(default_factory=dict)
 
     def creds(self, kind: str, principal: str) -> Creds:
         """Return the credentials ``principal`` uses for content of ``kind``."""
@@ -94,8 +103,8 @@ class World:
             return self.own[(kind, principal)]
         return self.shared[principal]
 
-    def fetch(self, url: str, creds: Creds, *, page: bool) -> tuple[int, str]:
-        """GET ``url`` as ``creds`` (a page prefers the cookie, the API the token); return status and visible text."""
+    def fetch(self, url: str, creds: Creds, *, page: bool) -> Seen:
+        """GET ``url`` as ``creds`` (a page prefers the cookie, the API the token); return what it showed."""
         key = (url, creds.label, "page" if page else "api")
         if key not in self.cache:
             headers: dict[str, str] = {}
@@ -106,18 +115,20 @@ class World:
                 headers = dict(creds.headers)
             response = self.client.get(url, headers=headers, follow_redirects=False)
             self.client.cookies.clear()
-            self.cache[key] = (response.status_code, strip_invisible(response.text))  # zero-width marks out (I8)
+            visible = strip_invisible(response.text)  # the per-recipient zero-width marks out (I8)
+            self.cache[key] = Seen(response.status_code, visible, marked=visible != response.text)
         return self.cache[key]
 
-    def report_incident(self, creds: Creds, item_id: int) -> int:
-        """Report a suspected leak of ``item_id`` as ``creds`` (I9); return the status."""
+    def report_incident(self, creds: Creds, *, item_id: int | None = None, council_id: int | None = None) -> int:
+        """Report a suspected leak (of an item, or to a council) as ``creds`` (I9); return the status."""
         headers = dict(creds.headers)
         self.client.cookies.clear()
         if not headers and creds.cookie is not None:
             self.client.cookies.set(SESSION_COOKIE, creds.cookie)
             headers["x-csrf-token"] = creds.csrf or ""
         response = self.client.post("/api/v1/information/incidents", headers=headers, json={
-            "title": "漏えいの疑い", "description": "外部で同じ文書を見た", "item_id": item_id})
+            "title": "漏えいの疑い", "description": "外部で同じ文書を見た", "item_id": item_id,
+            "council_id": council_id})
         self.client.cookies.clear()
         return response.status_code
 
@@ -126,16 +137,26 @@ class World:
 # Module-scoped plumbing: the per-test fixtures of tests/conftest.py, once for the whole matrix
 
 
+_VERIFIED: dict[tuple[str, str], bool] = {}
+
+
 @contextmanager
 def _quick_hashes() -> Iterator[None]:
-    """Hash each test password once (the same cache as tests/conftest.py): argon2 is slow on purpose."""
+    """Hash and check each test password once (the cache of tests/conftest.py): argon2 is slow on purpose,
+    and the world signs in some twenty people."""
     def cached(password: str) -> str:
         if password not in _HASHES:
             _HASHES[password] = security.hash_password(password)
         return _HASHES[password]
 
+    def checked(hashed: str, password: str) -> bool:
+        if (hashed, password) not in _VERIFIED:
+            _VERIFIED[(hashed, password)] = security.verify_password(hashed, password)
+        return _VERIFIED[(hashed, password)]
+
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(accounts, "hash_password", cached)
+        patch.setattr(accounts, "verify_password", checked)
         yield
 
 
@@ -205,7 +226,6 @@ class _Builder:
         self._leave_and_reset()
         self.db.commit()
         self._mail()
-        self._searches()
 
     # --- people and councils ---
 
@@ -431,14 +451,6 @@ class _Builder:
             councils.leave(self.db, council_id=cast.council.id, actor=ex.principal(), now=self.clock.now())
         accounts.reset_second_factor(self.db, user_id=self.people["reset_token"].user.id, actor=None,
                                      now=self.clock.now())
-
-    def _searches(self) -> None:
-        """Search every item title once before any cell runs, so what the audit log holds does not depend
-        on the order the cells run in (a search is audited with its query, A1)."""
-        for kind in ITEM_KINDS:
-            found = self.w.client.get(f"/api/v1/information/search?q={marker(kind, 'TTL')}",
-                                      headers=self.w.shared["pledged"].headers)
-            assert found.status_code == 200, found.text
 
     def _mail(self) -> None:
         """Send the pending e-mail through the real job into the outbox folder and read it back."""
