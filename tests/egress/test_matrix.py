@@ -331,8 +331,8 @@ def _url(world: World, kind: str, path: str, who: str) -> tuple[str, bool]:
                          "list": (f"/api/v1/councils/{council}/decisions", False)},
             "deliverable": {"page": (f"/programme/commissions/{ids.get('commission')}", True),
                             "api_body": (f"/api/v1/programme/commissions/{ids.get('commission')}", False),
-                            "file": (f"/api/v1/programme/commissions/{ids.get('commission')}/deliverables/"
-                                     f"{ids.get('file')}", False),
+                            "file": ((f"/api/v1/programme/commissions/{ids.get('commission')}/deliverables/"
+                                      f"{ids.get('file')}"), False),
                             "list": ("/api/v1/programme/commissions", False)},
         }[kind]
     urls.update({"inbox_api": ("/api/v1/notifications", False), "inbox_page": ("/inbox", True)})

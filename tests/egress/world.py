@@ -130,7 +130,7 @@ class World:
             "title": "漏えいの疑い", "description": "外部で同じ文書を見た", "item_id": item_id,
             "council_id": council_id})
         self.client.cookies.clear()
-        return response.status_code
+        return int(response.status_code)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -167,7 +167,7 @@ def open_world(engine: Engine, folder: Path) -> Iterator[World]:
     connection = engine.connect()
     outer = connection.begin()
     try:
-        sessions = sessionmaker(bind=connection, join_transaction_mode="create_savepoint",  # type: ignore[call-overload]
+        sessions = sessionmaker(bind=connection, join_transaction_mode="create_savepoint",
                                 expire_on_commit=False)
         settings = Settings(mode=Mode.TEST, data_dir=folder / "data", secret_key=TEST_SECRET,
                             database_url="sqlite://")
@@ -195,7 +195,8 @@ class _Builder:
 
     def __init__(self, world: World, db: Session) -> None:
         self.w, self.db, self.ctx = world, db, world.ctx
-        self.clock: FakeClock = world.ctx.clock  # type: ignore[assignment]
+        assert isinstance(world.ctx.clock, FakeClock)
+        self.clock = world.ctx.clock
         self.factory = Factory(db, self.clock, world.ctx.box)
         self.deps = information_deps(world.ctx)
         self.people: dict[str, Person] = {}
@@ -301,7 +302,7 @@ class _Builder:
                                                      Ballot.state == "open"))
         assert ballot is not None
         self.w.ids[kind]["ballot"] = ballot.id
-        return ballot.id
+        return int(ballot.id)
 
     def _everyone_accepts(self, kind: str) -> None:
         ballot_id = self._open_ballot(kind)
@@ -369,7 +370,7 @@ class _Builder:
                                       now=self.clock.now(), title="諸外国の研究開発動向", body="論文動向をまとめてください",
                                       matter="useful_information", addressee_kind="participant",
                                       addressee_id=cast.company.user.id, due_at=self.clock.now() + timedelta(days=14))
-        return row.id
+        return int(row.id)
 
     # --- credentials ---
 
@@ -458,6 +459,6 @@ class _Builder:
         for path in sorted((self.ctx.data_dir / "outbox").glob("*.eml")):
             message = email.message_from_bytes(path.read_bytes(), policy=default_policy)
             text = str(message["Subject"]) + "\n" + "\n".join(
-                part.get_content() for part in message.walk() if part.get_content_maintype() == "text")  # type: ignore[attr-defined]
-            for address in message["To"].addresses:  # type: ignore[union-attr]
+                part.get_content() for part in message.walk() if part.get_content_maintype() == "text")
+            for address in message["To"].addresses:
                 self.w.mail[address.addr_spec] = self.w.mail.get(address.addr_spec, "") + text
