@@ -442,7 +442,10 @@ OPPOSITE = {KNOW: HIDE, HIDE: KNOW, REFUSE: KNOW}
 @pytest.mark.parametrize(("kind", "path", "who", "answer"), list(_cells()))
 def test_egress(world: World, kind: str, path: str, who: str, answer: str) -> None:
     seen = observe(world, kind, path, who)
-    assert _satisfies(answer, kind, path, who, seen), (
-        f"{kind} via {path} as {who}: expected {answer}, got {seen.status} (marked={seen.marked}): {seen.text[:200]}")
-    # the cell can fail: the same observation does not pass for the opposite answer
-    assert not _satisfies(OPPOSITE[answer], kind, path, who, seen)
+    got = f"got {seen.status} (marked={seen.marked}): {seen.text[:200]}"
+    # pytrace=False: a failing (or known-gap) cell reports its one line without a costly traceback
+    if not _satisfies(answer, kind, path, who, seen):
+        pytest.fail(f"{kind} via {path} as {who}: expected {answer}, {got}", pytrace=False)
+    if _satisfies(OPPOSITE[answer], kind, path, who, seen):  # the cell can fail: the opposite answer does not pass
+        pytest.fail(f"{kind} via {path} as {who}: the observation passes for {OPPOSITE[answer]} too, {got}",
+                    pytrace=False)
