@@ -56,13 +56,13 @@ READERS: dict[str, frozenset[str]] = {
 }
 RANGE_READERS = frozenset({"provider", "in_scope"})  # the partially designated file (I3 range)
 
-ITEM_PATHS = ("page", "api_body", "file", "body_txt", "export_misp", "export_stix", "search", "list", "count",
-              "audit", "incident")
+ITEM_PATHS = ("page", "api_body", "file", "body_txt", "export_misp", "export_stix", "search", "search_page", "list",
+              "list_page", "count", "audit", "incident")
 NOTICE_PATHS = ("inbox_api", "inbox_page", "email")
 PATHS: dict[str, tuple[str, ...]] = {
     **{kind: ITEM_PATHS for kind in ITEM_KINDS},
-    "council": (*ITEM_PATHS, "version", "incident_council"),
-    "public": (*ITEM_PATHS, "version"),
+    "council": (*ITEM_PATHS, "version", "version_page", "incident_council"),
+    "public": (*ITEM_PATHS, "version", "version_page"),
     "designated": (*ITEM_PATHS, *NOTICE_PATHS),
     "view_only": (*ITEM_PATHS, *NOTICE_PATHS, "viewer"),
     "partial": (*ITEM_PATHS, *NOTICE_PATHS),
@@ -74,7 +74,7 @@ PATHS: dict[str, tuple[str, ...]] = {
 }
 COPY_PATHS = frozenset({"api_body", "file", "body_txt", "export_misp", "export_stix"})  # I12: a copy leaves
 STAMPED_PATHS = COPY_PATHS - {"api_body"}  # I8: a downloaded copy of non-public content carries the recipient's mark
-PORTAL_PATHS = frozenset({"page", "api_body", "file", "list"})  # the public portal serves these without login
+PORTAL_PATHS = frozenset({"page", "api_body", "file", "list", "list_page"})  # the public portal serves these without login
 
 
 def expected(kind: str, path: str, who: str) -> str | None:
@@ -88,7 +88,7 @@ def expected(kind: str, path: str, who: str) -> str | None:
     if path == "email" and who in {"anonymous", *HALF_CREDENTIALS}:
         return None  # mail goes to a person, not to a session or a token
     if kind == "public":
-        if path == "version":
+        if path in ("version", "version_page"):
             return KNOW if who in CONTENT else HIDE  # I13: an earlier version stays council-only
         if who in HALF_CREDENTIALS or (who == "anonymous" and path not in PORTAL_PATHS):
             return None  # public anyway; those credentials are tested on non-public content
@@ -101,6 +101,8 @@ def expected(kind: str, path: str, who: str) -> str | None:
         return None if who in READERS[kind] else HIDE  # a reader who is no voter need not be told
     if (path == "my_ballots" and who == "provider") or (path == "incident" and who == "anonymous"):
         return None  # the proposer has no pending vote; reporting needs a sign-in
+    if kind == "held" and path == "list_page" and who in VOTERS:
+        return None  # the list page also shows the proposals awaiting the voter's answer (I4)
     readers = RANGE_READERS if kind == "partial" and path in ("page", "file") else READERS[kind]
     if who not in readers:
         return HIDE
@@ -117,6 +119,7 @@ UNPLEDGED_VOTER = "C3: an unpledged member is a voter and is shown the proposal 
 TOKEN_2FA = "I7: an API token counts as a second factor and survives a 2FA reset (ballots, inbox)"
 TOKEN_SCOPE = "token scope: a token without council scope lists open ballots and reads the inbox"
 LEFT = "C3: leaving does not end it: inbox keeps the notices, pending e-mail is still sent, open ballots listed"
+LEFT_PAGE = "C3: an ex-member's open ballot is still listed, so their /information page answers 404"
 INCIDENT_ORACLE = "I9/I7: reporting an incident to a council one is not in answers 201 (existence oracle)"
 UNSTAMPED_EXPORT = "I8: a MISP/STIX export of non-public content carries no recipient mark"
 UNSTAMPED_FILE = "I8/I12: answer files and deliverables are served byte-identical, unstamped (not sealed)"
@@ -135,7 +138,7 @@ KNOWN_GAPS: dict[tuple[str, str, str], str] = {
     ("scheduled", "audit", "auditor"): AUDIT_NAMES,
     ("ballot", "audit", "auditor"): AUDIT_NAMES,
     ("answer", "audit", "auditor"): AUDIT_NAMES,
-    # --- No pledge (C3): 15 cells
+    # --- No pledge (C3): 16 cells
     ("designated", "inbox_api", "unpledged"): UNPLEDGED_VOTER,
     ("designated", "inbox_page", "unpledged"): UNPLEDGED_VOTER,
     ("designated", "email", "unpledged"): UNPLEDGED_VOTER,
@@ -151,7 +154,8 @@ KNOWN_GAPS: dict[tuple[str, str, str], str] = {
     ("ballot", "inbox_api", "unpledged"): UNPLEDGED_VOTER,
     ("ballot", "inbox_page", "unpledged"): UNPLEDGED_VOTER,
     ("ballot", "email", "unpledged"): UNPLEDGED_VOTER,
-    # --- Second factor (I7): 11 cells
+    ("held", "list_page", "unpledged"): UNPLEDGED_VOTER,
+    # --- Second factor (I7): 12 cells
     ("designated", "inbox_api", "reset_token"): TOKEN_2FA,
     ("designated", "inbox_page", "reset_token"): TOKEN_2FA,
     ("view_only", "inbox_api", "reset_token"): TOKEN_2FA,
@@ -163,6 +167,7 @@ KNOWN_GAPS: dict[tuple[str, str, str], str] = {
     ("ballot", "my_ballots", "reset_token"): TOKEN_2FA,
     ("ballot", "inbox_api", "reset_token"): TOKEN_2FA,
     ("ballot", "inbox_page", "reset_token"): TOKEN_2FA,
+    ("held", "list_page", "reset_token"): TOKEN_2FA,
     # --- Token scope: 9 cells
     ("designated", "inbox_api", "narrowed_token"): TOKEN_SCOPE,
     ("designated", "inbox_page", "narrowed_token"): TOKEN_SCOPE,
@@ -187,12 +192,14 @@ KNOWN_GAPS: dict[tuple[str, str, str], str] = {
     ("ballot", "inbox_api", "ex_member"): LEFT,
     ("ballot", "inbox_page", "ex_member"): LEFT,
     ("ballot", "email", "ex_member"): LEFT,
+    # --- Leaving (C3): 1 cells
+    ("public", "list_page", "ex_member"): LEFT_PAGE,
     # --- Incident reports (I9, I7): 4 cells
     ("council", "incident_council", "outsider"): INCIDENT_ORACLE,
     ("council", "incident_council", "narrowed_token"): INCIDENT_ORACLE,
     ("council", "incident_council", "ex_member"): INCIDENT_ORACLE,
     ("council", "incident_council", "auditor"): INCIDENT_ORACLE,
-    # --- Unstamped copies (I8): 46 cells
+    # --- Unstamped exports (I8): 46 cells
     ("council", "export_misp", "out_of_scope"): UNSTAMPED_EXPORT,
     ("council", "export_misp", "observer"): UNSTAMPED_EXPORT,
     ("council", "export_misp", "provider"): UNSTAMPED_EXPORT,
@@ -239,7 +246,7 @@ KNOWN_GAPS: dict[tuple[str, str, str], str] = {
     ("scheduled", "export_stix", "secretariat"): UNSTAMPED_EXPORT,
     ("scheduled", "export_stix", "in_scope"): UNSTAMPED_EXPORT,
     ("scheduled", "export_stix", "pledged"): UNSTAMPED_EXPORT,
-    # --- Unstamped copies (I8): 4 cells
+    # --- Unstamped answer files and deliverables (I8, I12): 4 cells
     ("answer", "file", "provider"): UNSTAMPED_FILE,
     ("answer", "file", "secretariat"): UNSTAMPED_FILE,
     ("deliverable", "file", "provider"): UNSTAMPED_FILE,
@@ -257,20 +264,26 @@ KNOWN_GAPS: dict[tuple[str, str, str], str] = {
     ("answer", "file", "observer"): ANSWER_REACH,
     ("answer", "file", "in_scope"): ANSWER_REACH,
     ("answer", "file", "pledged"): ANSWER_REACH,
-    # --- View-only (I12): 3 cells
+    # --- View-only copies (I12): 3 cells
     ("view_only", "api_body", "in_scope"): VIEW_ONLY_COPY,
     ("view_only", "export_misp", "in_scope"): VIEW_ONLY_COPY,
     ("view_only", "export_stix", "in_scope"): VIEW_ONLY_COPY,
-    # --- View-only (I12): 2 cells
+    # --- View-only viewer (I12): 2 cells
     ("view_only", "viewer", "provider"): NO_VIEWER,
     ("view_only", "viewer", "in_scope"): NO_VIEWER,
-    # --- Earlier versions (I13): 6 cells
+    # --- Earlier versions (I13): 12 cells
     ("public", "version", "outsider"): OLD_VERSION,
     ("public", "version", "unpledged"): OLD_VERSION,
     ("public", "version", "reset_token"): OLD_VERSION,
     ("public", "version", "narrowed_token"): OLD_VERSION,
     ("public", "version", "ex_member"): OLD_VERSION,
     ("public", "version", "auditor"): OLD_VERSION,
+    ("public", "version_page", "outsider"): OLD_VERSION,
+    ("public", "version_page", "unpledged"): OLD_VERSION,
+    ("public", "version_page", "reset_token"): OLD_VERSION,
+    ("public", "version_page", "narrowed_token"): OLD_VERSION,
+    ("public", "version_page", "ex_member"): OLD_VERSION,
+    ("public", "version_page", "auditor"): OLD_VERSION,
 }
 
 
@@ -280,14 +293,14 @@ KNOWN_GAPS: dict[tuple[str, str, str], str] = {
 
 def _mark(kind: str, path: str) -> str:
     """Return the marker whose presence means "knows" on this path."""
-    if kind == "ballot" or path in (*NOTICE_PATHS, "search", "list") and kind in ITEM_KINDS:
+    if kind == "ballot" or path in (*NOTICE_PATHS, "search", "search_page", "list", "list_page") and kind in ITEM_KINDS:
         return marker("held" if kind == "ballot" else kind, "TTL")
     if path == "page":
         return {"partial": marker(kind, "FNM"), "answer": marker(kind, "BDY"), "minutes": marker(kind, "BDY"),
                 "decision": marker(kind, "BDY")}.get(kind, marker(kind, "TTL"))
     if path == "file":
         return marker(kind, "FIL")
-    if path == "version":
+    if path in ("version", "version_page"):
         return marker(kind, "OLD")
     if kind == "deliverable":
         return marker(kind, "TTL")
@@ -301,6 +314,7 @@ def _url(world: World, kind: str, path: str, who: str) -> tuple[str, bool]:
     info = "/api/v1/information"
     if kind in ITEM_KINDS:
         item = ids["item"]
+        query = marker(kind, "TTL").removeprefix("QX")  # part of the title: a page that echoes it shows no marker
         urls = {
             "page": (f"/public/items/{item}" if anonymous else f"/information/items/{item}", True),
             "api_body": (f"{info}/public/items/{item}" if anonymous else f"{info}/items/{item}", False),
@@ -308,9 +322,12 @@ def _url(world: World, kind: str, path: str, who: str) -> tuple[str, bool]:
                      else f"{info}/items/{item}/files/{ids['file']}", False),
             "body_txt": (f"{info}/items/{item}/body.txt", False),
             "version": (f"{info}/items/{item}?version=1", False),
+            "version_page": (f"/information/items/{item}?version=1", True),
             "export_misp": (f"{info}/items/{item}/export?format=misp", False),
             "export_stix": (f"{info}/items/{item}/export?format=stix", False),
-            "search": (f"{info}/search?q={marker(kind, 'TTL')}", False),
+            "search": (f"{info}/search?q={query}", False),
+            "search_page": (f"/information/search?q={query}", True),
+            "list_page": ("/public" if anonymous else f"/information?council_id={ids['council']}", True),
             "list": (f"{info}/public/items" if anonymous else f"{info}/items?council_id={ids['council']}", False),
             "count": (f"{info}/items/count?council_id={ids['council']}", False),
             "viewer": (f"/information/items/{item}/files/{ids['file']}/view", True),
