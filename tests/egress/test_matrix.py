@@ -11,7 +11,8 @@ engaged see a commission) — never from what the code does today.
 
 A cell is one of:
 
-* ``KNOW``   — may know: 200/201 and the content's marker in what came back;
+* ``KNOW``   — may know: 200/201 and the content's marker in what came back (a downloaded copy of
+  non-public content stamped for the recipient, a read of it audited: I8);
 * ``HIDE``   — must not know: 404 (401 / a login redirect for a caller who is not signed in, 403
   only for a token whose scope is narrowed), or absent from the list/search/count/inbox/mail/audit;
 * ``REFUSE`` — knows of it but may not take a copy (view-only): the marker never leaves.
@@ -74,6 +75,8 @@ PATHS: dict[str, tuple[str, ...]] = {
 }
 COPY_PATHS = frozenset({"api_body", "file", "body_txt", "export_misp", "export_stix"})  # I12: a copy leaves
 STAMPED_PATHS = COPY_PATHS - {"api_body"}  # I8: a downloaded copy of non-public content carries the recipient's mark
+# I8, I12: every read of non-public content is audited (a page, a body, a copy, a version, a list of decisions)
+AUDITED_PATHS = COPY_PATHS | {"page", "version", "version_page"}
 PORTAL_PATHS = frozenset({"page", "api_body", "file", "list", "list_page"})  # the public portal serves these without login
 
 
@@ -126,6 +129,7 @@ UNSTAMPED_FILE = "I8/I12: answer files and deliverables are served byte-identica
 ANSWER_REACH = "C6: a material-request answer reaches every pledged member, not only requester/addressee/managers"
 VIEW_ONLY_COPY = "I12: a view-only body leaves in the API JSON and the MISP/STIX export"
 NO_VIEWER = "I12: view-only is not viewable: no viewer route yet (viewer helper)"
+UNAUDITED_READ = "I8/A1: a read of non-public content leaves no audit entry (earlier version, commission, decisions)"
 OLD_VERSION = "I13: an earlier version of a published result is readable by anyone signed in"
 
 KNOWN_GAPS: dict[tuple[str, str, str], str] = {
@@ -284,6 +288,29 @@ KNOWN_GAPS: dict[tuple[str, str, str], str] = {
     ("public", "version_page", "narrowed_token"): OLD_VERSION,
     ("public", "version_page", "ex_member"): OLD_VERSION,
     ("public", "version_page", "auditor"): OLD_VERSION,
+    # --- Reads not audited (I8, A1): 22 cells
+    ("public", "version", "out_of_scope"): UNAUDITED_READ,
+    ("public", "version", "observer"): UNAUDITED_READ,
+    ("public", "version", "provider"): UNAUDITED_READ,
+    ("public", "version", "secretariat"): UNAUDITED_READ,
+    ("public", "version", "in_scope"): UNAUDITED_READ,
+    ("public", "version", "pledged"): UNAUDITED_READ,
+    ("public", "version_page", "out_of_scope"): UNAUDITED_READ,
+    ("public", "version_page", "observer"): UNAUDITED_READ,
+    ("public", "version_page", "provider"): UNAUDITED_READ,
+    ("public", "version_page", "secretariat"): UNAUDITED_READ,
+    ("public", "version_page", "in_scope"): UNAUDITED_READ,
+    ("public", "version_page", "pledged"): UNAUDITED_READ,
+    ("deliverable", "page", "provider"): UNAUDITED_READ,
+    ("deliverable", "page", "secretariat"): UNAUDITED_READ,
+    ("deliverable", "api_body", "provider"): UNAUDITED_READ,
+    ("deliverable", "api_body", "secretariat"): UNAUDITED_READ,
+    ("decision", "list", "out_of_scope"): UNAUDITED_READ,
+    ("decision", "list", "observer"): UNAUDITED_READ,
+    ("decision", "list", "provider"): UNAUDITED_READ,
+    ("decision", "list", "secretariat"): UNAUDITED_READ,
+    ("decision", "list", "in_scope"): UNAUDITED_READ,
+    ("decision", "list", "pledged"): UNAUDITED_READ,
 }
 
 
@@ -395,10 +422,19 @@ def _satisfies(answer: str, kind: str, path: str, who: str, seen: Seen) -> bool:
             return False  # I4: a proposal never carries the content
         if path in STAMPED_PATHS and kind != "public" and not seen.marked:
             return False  # I8: an unstamped copy of non-public content cannot be attributed
+        if _non_public_read(kind, path) and not seen.audited:
+            return False  # I8: a read of non-public content leaves an audit entry
         return status in (200, 201) and present
     if answer == REFUSE:
         return not present and status < 500
     return not present and status in hidden_statuses
+
+
+def _non_public_read(kind: str, path: str) -> bool:
+    """Return True when the path reads non-public content of the kind (so the read must be audited)."""
+    if kind == "public":
+        return path in ("version", "version_page")  # the earlier version is council content
+    return path in AUDITED_PATHS or (kind, path) == ("decision", "list")
 
 
 _BALLOT: dict[str, int] = {}
@@ -459,7 +495,7 @@ OPPOSITE = {KNOW: HIDE, HIDE: KNOW, REFUSE: KNOW}
 @pytest.mark.parametrize(("kind", "path", "who", "answer"), list(_cells()))
 def test_egress(world: World, kind: str, path: str, who: str, answer: str) -> None:
     seen = observe(world, kind, path, who)
-    got = f"got {seen.status} (marked={seen.marked}): {seen.text[:200]}"
+    got = f"got {seen.status} (marked={seen.marked}, audited={seen.audited}): {seen.text[:200]}"
     # pytrace=False: a failing (or known-gap) cell reports its one line without a costly traceback
     if not _satisfies(answer, kind, path, who, seen):
         pytest.fail(f"{kind} via {path} as {who}: expected {answer}, {got}", pytrace=False)

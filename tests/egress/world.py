@@ -24,13 +24,14 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from banso.accounts import security
 from banso.accounts import service as accounts
 from banso.accounts.security import SecretBox
 from banso.audit.checkpoints import load_or_create_signing_key
+from banso.audit.models import AuditEntry
 from banso.config import Mode, Settings
 from banso.councils import service as councils
 from banso.information import service as information
@@ -74,6 +75,7 @@ class Creds:
     headers: dict[str, str] = field(default_factory=dict)
     csrf: str | None = None
     email: str | None = None
+    user_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,7 @@ class Seen:
     status: int
     text: str
     marked: bool = False
+    audited: bool = False  # the request appended an audit entry naming the caller (I8, A1)
 
 
 @dataclass
@@ -113,11 +116,21 @@ class World:
                 self.client.cookies.set(SESSION_COOKIE, creds.cookie)
             else:
                 headers = dict(creds.headers)
+            before = self.audit_entries_of(creds)
             response = self.client.get(url, headers=headers, follow_redirects=False)
             self.client.cookies.clear()
             visible = strip_invisible(response.text)  # the per-recipient zero-width marks out (I8)
-            self.cache[key] = Seen(response.status_code, visible, marked=visible != response.text)
+            self.cache[key] = Seen(response.status_code, visible, marked=visible != response.text,
+                                   audited=self.audit_entries_of(creds) > before)
         return self.cache[key]
+
+    def audit_entries_of(self, creds: Creds) -> int:
+        """Count the audit entries whose actor is the caller."""
+        if creds.user_id is None:
+            return 0
+        with self.ctx.sessions() as session:
+            return int(session.scalar(select(func.count()).select_from(AuditEntry)
+                                      .where(AuditEntry.actor_id == creds.user_id)) or 0)
 
     def report_incident(self, creds: Creds, *, item_id: int | None = None, council_id: int | None = None) -> int:
         """Report a suspected leak (of an item, or to a council) as ``creds`` (I9); return the status."""
@@ -379,7 +392,7 @@ class _Builder:
         cookie = self.w.client.cookies.get(SESSION_COOKIE)
         self.w.client.cookies.clear()
         return Creds(label=label, cookie=cookie, csrf=csrf, headers=bearer(self.db, person, self.clock),
-                     email=person.email)
+                     email=person.email, user_id=person.user.id)
 
     def _credentials(self) -> None:
         for name in ("in_scope", "pledged", "out_of_scope", "unpledged", "ex_member", "observer", "outsider",
@@ -391,10 +404,11 @@ class _Builder:
         self.db.commit()
         self.w.shared["no2fa_session"] = Creds(label="no2fa_session", cookie=half.cookie,
                                                csrf=half.record.csrf_token,
-                                               email=self.people["no2fa_session"].email)
+                                               email=self.people["no2fa_session"].email,
+                                               user_id=self.people["no2fa_session"].user.id)
         for name, scopes in (("reset_token", None), ("narrowed_token", NARROW_SCOPES)):
             self.w.shared[name] = Creds(label=name, headers=bearer(self.db, self.people[name], self.clock, scopes),
-                                        email=self.people[name].email)
+                                        email=self.people[name].email, user_id=self.people[name].user.id)
         self.w.shared["anonymous"] = Creds(label="anonymous")
         made: dict[int, Creds] = {}
         for kind in KINDS:
