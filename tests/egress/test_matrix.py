@@ -399,6 +399,22 @@ def _audit_text(world: World, creds: Creds) -> str:
 HIDE_STATUSES = frozenset({200, 302, 303, 307, 401, 404})
 
 
+PARTS = ("TTL", "SUM", "RSN", "BDY", "OLD", "FIL", "FNM")
+CONTENT_PARTS = ("BDY", "OLD", "FIL")  # what a proposal or a refused copy never carries (I4, I12)
+
+
+def _secrets(kind: str, path: str, parts: tuple[str, ...] = PARTS) -> list[str]:
+    """Return the markers a caller who must not know may not see on this path (a partial designation
+    hides only its file: the item itself is council-shared)."""
+    if kind == "partial" and path in ("page", "file"):
+        parts = tuple(p for p in parts if p in ("FIL", "FNM"))
+    return [marker(_home_kind(kind), part) for part in parts]
+
+
+def _shows(text: str, markers: list[str]) -> bool:
+    return any(m in text for m in markers)
+
+
 def _satisfies(answer: str, kind: str, path: str, who: str, seen: Seen) -> bool:
     """Return True when an observation is the answer ``answer``."""
     status, text = seen.status, seen.text
@@ -412,13 +428,13 @@ def _satisfies(answer: str, kind: str, path: str, who: str, seen: Seen) -> bool:
         found = status == 200 and world_ballot_id(kind) in [b["id"] for b in json.loads(text)]
         return found if answer == KNOW else (status in hidden_statuses and not found)
     if path == "audit":
-        present = any(marker(_home_kind(kind), part) in text for part in ("TTL", "FNM", "BDY", "FIL"))
+        present = _shows(text, _secrets(kind, path))
         return present if answer == KNOW else not present
     if path == "viewer" and answer == KNOW:
         return status == 200
     present = _mark(kind, path) in text
     if answer == KNOW:
-        if kind == "ballot" and marker("held", "BDY") in text:
+        if kind == "ballot" and _shows(text, _secrets(kind, path, CONTENT_PARTS)):
             return False  # I4: a proposal never carries the content
         if path in STAMPED_PATHS and kind != "public" and not seen.marked:
             return False  # I8: an unstamped copy of non-public content cannot be attributed
@@ -426,8 +442,8 @@ def _satisfies(answer: str, kind: str, path: str, who: str, seen: Seen) -> bool:
             return False  # I8: a read of non-public content leaves an audit entry
         return status in (200, 201) and present
     if answer == REFUSE:
-        return not present and status < 500
-    return not present and status in hidden_statuses
+        return not _shows(text, _secrets(kind, path, CONTENT_PARTS)) and status < 500
+    return not _shows(text, _secrets(kind, path)) and status in hidden_statuses
 
 
 def _non_public_read(kind: str, path: str) -> bool:

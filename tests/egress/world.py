@@ -62,7 +62,8 @@ NARROW_SCOPES = ["platform:dashboard:view", "accounts:profile:manage"]  # covers
 
 
 def marker(kind: str, part: str) -> str:
-    """Return the unique ASCII marker of one part (TTL title, BDY body, FIL file text, FNM file name) of a kind."""
+    """Return the unique ASCII marker of one part of a kind: TTL title, SUM summary, RSN designation reason,
+    BDY body, OLD earlier body, FIL file text, FNM file name."""
     return f"QX{kind.replace('_', '')}{part}"
 
 
@@ -283,7 +284,8 @@ class _Builder:
         cast = self.casts[kind]
         item = information.create_item(
             self.db, self.deps, council_id=cast.council.id, actor=cast.company.principal(), now=self.clock.now(),
-            title=f"評価資料 {marker(kind, 'TTL')}", summary="概要", body=body or f"本文 {marker(kind, 'BDY')}",
+            title=f"評価資料 {marker(kind, 'TTL')}", summary=f"概要 {marker(kind, 'SUM')}",
+            body=body or f"本文 {marker(kind, 'BDY')}",
             matter="useful_information", category="research_result" if is_result else "sampling_data",
             provenance="participant", is_result=is_result, publish_at=publish_at,
             files=[self._file(kind)] if files is None else files, designation=designation)
@@ -304,10 +306,10 @@ class _Builder:
                                 files=[self._file(kind)])
         self._note_files(kind)
 
-    def _spec(self, *, handling: tuple[str, ...] = ("watermark",),
+    def _spec(self, kind: str, *, handling: tuple[str, ...] = ("watermark",),
               file_ids: tuple[int, ...] = ()) -> information.DesignationInput:
         return information.DesignationInput(
-            reason="輸出管理上の懸念", scope_kind="named", user_ids=[self.people[n].user.id for n in NAMED],
+            reason=f"輸出管理上の懸念 {marker(kind, 'RSN')}", scope_kind="named", user_ids=[self.people[n].user.id for n in NAMED],
             ends_at=self.clock.now() + timedelta(days=365), handling=handling, file_ids=file_ids)
 
     def _open_ballot(self, kind: str) -> int:
@@ -340,7 +342,7 @@ class _Builder:
         assert self._item_row("scheduled").state == "scheduled"
 
     def _designated(self, kind: str, *, handling: tuple[str, ...]) -> None:
-        self._create(kind, designation=self._spec(handling=handling))
+        self._create(kind, designation=self._spec(kind, handling=handling))
         self._everyone_accepts(kind)
         assert self._item_row(kind).state == "designated"
 
@@ -349,13 +351,13 @@ class _Builder:
         self._create("partial", files=[plain, self._file("partial")])
         information.propose_designation(self.db, item_id=self.w.ids["partial"]["item"],
                                         actor=self.casts["partial"].company.principal(), now=self.clock.now(),
-                                        designation=self._spec(file_ids=(self.w.ids["partial"]["file"],)),
+                                        designation=self._spec("partial", file_ids=(self.w.ids["partial"]["file"],)),
                                         deps=self.deps)
         self._everyone_accepts("partial")
         assert self._item_row("partial").state == "council"
 
     def _held(self) -> None:
-        self._create("held", designation=self._spec())
+        self._create("held", designation=self._spec("held"))
         assert self._item_row("held").state == "held"
         self.w.ids["ballot"] = {"council": self.w.ids["held"]["council"], "ballot": self._open_ballot("held"),
                                 "item": self.w.ids["held"]["item"]}
