@@ -241,6 +241,7 @@ class _Builder:
         self._leave_and_reset()
         self.db.commit()
         self._mail()
+        self._check_credentials()
 
     # --- people and councils ---
 
@@ -468,6 +469,17 @@ class _Builder:
             councils.leave(self.db, council_id=cast.council.id, actor=ex.principal(), now=self.clock.now())
         accounts.reset_second_factor(self.db, user_id=self.people["reset_token"].user.id, actor=None,
                                      now=self.clock.now())
+
+    def _check_credentials(self) -> None:
+        """Make sure each half credential is what it claims (else its cells would pass as anonymous)."""
+        me = "/api/v1/me"
+        for name in ("reset_token", "narrowed_token", "pledged"):
+            seen = self.w.fetch(me, self.w.shared[name], page=False)
+            assert seen.status == 200, (name, seen)  # a live token
+        half = self.w.fetch(me, self.w.shared["no2fa_session"], page=False)
+        assert half.status == 401 and "二段階認証" in half.text, half.text  # signed in, second factor due
+        assert self.w.fetch("/information", self.w.shared["pledged"], page=True).status == 200  # a live cookie
+        self.w.cache.clear()
 
     def _mail(self) -> None:
         """Send the pending e-mail through the real job into the outbox folder and read it back."""
