@@ -1,0 +1,512 @@
+"""The egress matrix (DESIGN I12): content kind × egress path × principal, one table, one answer per cell.
+
+The expected answer of every cell is derived below from the rules — I2 (council-shared by default),
+I3/I4 (held: provider and secretariat only; voters see the proposal, never the content), I5–I7
+(designated: the provider and the scope; second factor and current pledge; out of scope is 404 and
+missing from lists, search, counts and exports), I8 (non-public reads audited, copies stamped), I12
+(one gate for every path; view-only is viewable, never downloadable or exportable), I13 (only the
+current version of a result is public), C3 (no pledge or left: nothing non-public), C6 (an answer
+to a material request goes to the requester, the addressee and the managers), F5 (only the people
+engaged see a commission) — never from what the code does today.
+
+A cell is one of:
+
+* ``KNOW``   — may know: 200/201 and the content's marker in what came back (a downloaded copy of
+  non-public content stamped for the recipient, a read of it audited: I8);
+* ``HIDE``   — must not know: 404 (401 / a login redirect for a caller who is not signed in, 403
+  only for a token whose scope is narrowed), or absent from the list/search/count/inbox/mail/audit;
+* ``REFUSE`` — knows of it but may not take a copy (view-only): the marker never leaves.
+
+Every observation is also checked against the opposite answer, so each cell can fail (a flipped
+expectation fails: the test asserts the observation does not satisfy it).
+
+Cells that fail today are listed in ``KNOWN_GAPS`` and run as strict xfails: when a fix lands its
+entries must be deleted (a fixed gap XPASSes and fails the run).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from tests.egress.world import ITEM_KINDS, KINDS, Creds, Seen, World, marker, open_world
+
+KNOW, HIDE, REFUSE = "know", "hide", "refuse"
+
+PRINCIPALS = ("anonymous", "outsider", "unpledged", "no2fa_session", "reset_token", "narrowed_token",
+              "out_of_scope", "ex_member", "observer", "auditor", "provider", "secretariat", "in_scope", "pledged")
+# C3, I7: a current member with a current pledge and a second factor in this session or token.
+CONTENT = frozenset({"provider", "secretariat", "in_scope", "pledged", "out_of_scope", "observer"})
+VOTERS = CONTENT - {"observer"}  # I4: every participant but observers decides
+HALF_CREDENTIALS = frozenset({"no2fa_session", "reset_token", "narrowed_token"})
+
+READERS: dict[str, frozenset[str]] = {
+    "council": CONTENT, "scheduled": CONTENT, "partial": CONTENT,  # I2, I6 (scheduled/withheld: council-wide)
+    "held": frozenset({"provider", "secretariat"}),  # I4
+    "designated": frozenset({"provider", "in_scope"}),  # I3, I7: the provider and the named scope
+    "view_only": frozenset({"provider", "in_scope"}),
+    "public": frozenset(PRINCIPALS),
+    "ballot": VOTERS,  # I4: voters (with a pledge and a second factor, C3/I7) see the proposal
+    "answer": frozenset({"provider", "secretariat"}),  # C6: the addressee and the requester (secretariat)
+    "deliverable": frozenset({"provider", "secretariat"}),  # F5: the contractor and the commissioning officer
+    "minutes": CONTENT, "decision": CONTENT,  # I12: council content, sealed like items
+}
+RANGE_READERS = frozenset({"provider", "in_scope"})  # the partially designated file (I3 range)
+
+ITEM_PATHS = ("page", "api_body", "file", "body_txt", "export_misp", "export_stix", "search", "search_page", "list",
+              "list_page", "count", "audit", "incident")
+NOTICE_PATHS = ("inbox_api", "inbox_page", "email")
+PATHS: dict[str, tuple[str, ...]] = {
+    **{kind: ITEM_PATHS for kind in ITEM_KINDS},
+    "council": (*ITEM_PATHS, "version", "version_page", "incident_council"),
+    "public": (*ITEM_PATHS, "version", "version_page"),
+    "designated": (*ITEM_PATHS, *NOTICE_PATHS),
+    "view_only": (*ITEM_PATHS, *NOTICE_PATHS, "viewer"),
+    "partial": (*ITEM_PATHS, *NOTICE_PATHS),
+    "ballot": ("ballot_page", "ballot_api", "my_ballots", *NOTICE_PATHS, "audit"),
+    "answer": ("page", "api_body", "file", "audit"),
+    "minutes": ("page", "api_body", "audit"),
+    "decision": ("page", "list", "audit"),
+    "deliverable": ("page", "api_body", "file", "list", "audit"),
+}
+COPY_PATHS = frozenset({"api_body", "file", "body_txt", "export_misp", "export_stix"})  # I12: a copy leaves
+STAMPED_PATHS = COPY_PATHS - {"api_body"}  # I8: a downloaded copy of non-public content carries the recipient's mark
+# I8, I12: every read of non-public content is audited (a page, a body, a copy, a version, a list of decisions)
+AUDITED_PATHS = COPY_PATHS | {"page", "version", "version_page"}
+PORTAL_PATHS = frozenset({"page", "api_body", "file", "list", "list_page"})  # the public portal serves these without login
+
+
+def expected(kind: str, path: str, who: str) -> str | None:
+    """Return the answer the rules give for one cell (None: the cell has no meaning)."""
+    if path == "audit":  # A1/I12: the auditor reads entries, never titles or file names of non-public content
+        return HIDE if who == "auditor" and kind != "public" else None
+    if path == "incident_council":  # I9 + I7: reporting to a council tells whether it exists
+        if who in ("anonymous", "reset_token"):
+            return None
+        return KNOW if who in CONTENT | {"unpledged"} else HIDE
+    if path == "email" and who in {"anonymous", *HALF_CREDENTIALS}:
+        return None  # mail goes to a person, not to a session or a token
+    if kind == "public":
+        if path in ("version", "version_page"):
+            return KNOW if who in CONTENT else HIDE  # I13: an earlier version stays council-only
+        if who in HALF_CREDENTIALS or (who == "anonymous" and path not in PORTAL_PATHS):
+            return None  # public anyway; those credentials are tested on non-public content
+        return KNOW
+    if path in NOTICE_PATHS:
+        if kind == "ballot" and who == "provider":
+            return None  # the proposer is not told of their own proposal
+        if who in VOTERS:
+            return KNOW  # voters are told of the proposal (I4): title, never content
+        return None if who in READERS[kind] else HIDE  # a reader who is no voter need not be told
+    if (path == "my_ballots" and who == "provider") or (path == "incident" and who == "anonymous"):
+        return None  # the proposer has no pending vote; reporting needs a sign-in
+    if kind == "held" and path == "list_page" and who in VOTERS:
+        return None  # the list page also shows the proposals awaiting the voter's answer (I4)
+    readers = RANGE_READERS if kind == "partial" and path in ("page", "file") else READERS[kind]
+    if who not in readers:
+        return HIDE
+    if kind == "view_only" and path in COPY_PATHS and who != "provider":
+        return REFUSE  # I12: viewable, never downloadable or exportable (the provider holds the original)
+    return KNOW
+
+
+# ---------------------------------------------------------------------------------------------
+# Cells that fail today: (kind, path, principal) -> the hole. Delete an entry when its fix lands.
+
+AUDIT_NAMES = "A1/I12: audit data names a non-public file (information:file:upload, council:request:answer)"
+UNPLEDGED_VOTER = "C3: an unpledged member is a voter and is shown the proposal (ballot routes, inbox, e-mail)"
+TOKEN_2FA = "I7: an API token counts as a second factor and survives a 2FA reset (ballots, inbox)"
+TOKEN_SCOPE = "token scope: a token without council scope lists open ballots and reads the inbox"
+LEFT = "C3: leaving does not end it: inbox keeps the notices, pending e-mail is still sent, open ballots listed"
+LEFT_PAGE = "C3: an ex-member's open ballot is still listed, so their /information page answers 404"
+INCIDENT_ORACLE = "I9/I7: reporting an incident to a council one is not in answers 201 (existence oracle)"
+UNSTAMPED_EXPORT = "I8: a MISP/STIX export of non-public content carries no recipient mark"
+UNSTAMPED_FILE = "I8/I12: answer files and deliverables are served byte-identical, unstamped (not sealed)"
+ANSWER_REACH = "C6: a material-request answer reaches every pledged member, not only requester/addressee/managers"
+VIEW_ONLY_COPY = "I12: a view-only body leaves in the API JSON and the MISP/STIX export"
+NO_VIEWER = "I12: view-only is not viewable: no viewer route yet (viewer helper)"
+UNAUDITED_READ = "I8/A1: a read of non-public content leaves no audit entry (earlier version, commission, decisions)"
+OLD_VERSION = "I13: an earlier version of a published result is readable by anyone signed in"
+
+KNOWN_GAPS: dict[tuple[str, str, str], str] = {
+    # --- Audit data (A1, I12): 8 cells
+    ("council", "audit", "auditor"): AUDIT_NAMES,
+    ("held", "audit", "auditor"): AUDIT_NAMES,
+    ("designated", "audit", "auditor"): AUDIT_NAMES,
+    ("view_only", "audit", "auditor"): AUDIT_NAMES,
+    ("partial", "audit", "auditor"): AUDIT_NAMES,
+    ("scheduled", "audit", "auditor"): AUDIT_NAMES,
+    ("ballot", "audit", "auditor"): AUDIT_NAMES,
+    ("answer", "audit", "auditor"): AUDIT_NAMES,
+    # --- No pledge (C3): 16 cells
+    ("designated", "inbox_api", "unpledged"): UNPLEDGED_VOTER,
+    ("designated", "inbox_page", "unpledged"): UNPLEDGED_VOTER,
+    ("designated", "email", "unpledged"): UNPLEDGED_VOTER,
+    ("view_only", "inbox_api", "unpledged"): UNPLEDGED_VOTER,
+    ("view_only", "inbox_page", "unpledged"): UNPLEDGED_VOTER,
+    ("view_only", "email", "unpledged"): UNPLEDGED_VOTER,
+    ("partial", "inbox_api", "unpledged"): UNPLEDGED_VOTER,
+    ("partial", "inbox_page", "unpledged"): UNPLEDGED_VOTER,
+    ("partial", "email", "unpledged"): UNPLEDGED_VOTER,
+    ("ballot", "ballot_page", "unpledged"): UNPLEDGED_VOTER,
+    ("ballot", "ballot_api", "unpledged"): UNPLEDGED_VOTER,
+    ("ballot", "my_ballots", "unpledged"): UNPLEDGED_VOTER,
+    ("ballot", "inbox_api", "unpledged"): UNPLEDGED_VOTER,
+    ("ballot", "inbox_page", "unpledged"): UNPLEDGED_VOTER,
+    ("ballot", "email", "unpledged"): UNPLEDGED_VOTER,
+    ("held", "list_page", "unpledged"): UNPLEDGED_VOTER,
+    # --- Second factor (I7): 12 cells
+    ("designated", "inbox_api", "reset_token"): TOKEN_2FA,
+    ("designated", "inbox_page", "reset_token"): TOKEN_2FA,
+    ("view_only", "inbox_api", "reset_token"): TOKEN_2FA,
+    ("view_only", "inbox_page", "reset_token"): TOKEN_2FA,
+    ("partial", "inbox_api", "reset_token"): TOKEN_2FA,
+    ("partial", "inbox_page", "reset_token"): TOKEN_2FA,
+    ("ballot", "ballot_page", "reset_token"): TOKEN_2FA,
+    ("ballot", "ballot_api", "reset_token"): TOKEN_2FA,
+    ("ballot", "my_ballots", "reset_token"): TOKEN_2FA,
+    ("ballot", "inbox_api", "reset_token"): TOKEN_2FA,
+    ("ballot", "inbox_page", "reset_token"): TOKEN_2FA,
+    ("held", "list_page", "reset_token"): TOKEN_2FA,
+    # --- Token scope: 9 cells
+    ("designated", "inbox_api", "narrowed_token"): TOKEN_SCOPE,
+    ("designated", "inbox_page", "narrowed_token"): TOKEN_SCOPE,
+    ("view_only", "inbox_api", "narrowed_token"): TOKEN_SCOPE,
+    ("view_only", "inbox_page", "narrowed_token"): TOKEN_SCOPE,
+    ("partial", "inbox_api", "narrowed_token"): TOKEN_SCOPE,
+    ("partial", "inbox_page", "narrowed_token"): TOKEN_SCOPE,
+    ("ballot", "my_ballots", "narrowed_token"): TOKEN_SCOPE,
+    ("ballot", "inbox_api", "narrowed_token"): TOKEN_SCOPE,
+    ("ballot", "inbox_page", "narrowed_token"): TOKEN_SCOPE,
+    # --- Leaving (C3): 13 cells
+    ("designated", "inbox_api", "ex_member"): LEFT,
+    ("designated", "inbox_page", "ex_member"): LEFT,
+    ("designated", "email", "ex_member"): LEFT,
+    ("view_only", "inbox_api", "ex_member"): LEFT,
+    ("view_only", "inbox_page", "ex_member"): LEFT,
+    ("view_only", "email", "ex_member"): LEFT,
+    ("partial", "inbox_api", "ex_member"): LEFT,
+    ("partial", "inbox_page", "ex_member"): LEFT,
+    ("partial", "email", "ex_member"): LEFT,
+    ("ballot", "my_ballots", "ex_member"): LEFT,
+    ("ballot", "inbox_api", "ex_member"): LEFT,
+    ("ballot", "inbox_page", "ex_member"): LEFT,
+    ("ballot", "email", "ex_member"): LEFT,
+    # --- Leaving (C3), the list page: 1 cell
+    ("public", "list_page", "ex_member"): LEFT_PAGE,
+    # --- Incident reports (I9, I7): 4 cells
+    ("council", "incident_council", "outsider"): INCIDENT_ORACLE,
+    ("council", "incident_council", "narrowed_token"): INCIDENT_ORACLE,
+    ("council", "incident_council", "ex_member"): INCIDENT_ORACLE,
+    ("council", "incident_council", "auditor"): INCIDENT_ORACLE,
+    # --- Unstamped exports (I8): 46 cells
+    ("council", "export_misp", "out_of_scope"): UNSTAMPED_EXPORT,
+    ("council", "export_misp", "observer"): UNSTAMPED_EXPORT,
+    ("council", "export_misp", "provider"): UNSTAMPED_EXPORT,
+    ("council", "export_misp", "secretariat"): UNSTAMPED_EXPORT,
+    ("council", "export_misp", "in_scope"): UNSTAMPED_EXPORT,
+    ("council", "export_misp", "pledged"): UNSTAMPED_EXPORT,
+    ("council", "export_stix", "out_of_scope"): UNSTAMPED_EXPORT,
+    ("council", "export_stix", "observer"): UNSTAMPED_EXPORT,
+    ("council", "export_stix", "provider"): UNSTAMPED_EXPORT,
+    ("council", "export_stix", "secretariat"): UNSTAMPED_EXPORT,
+    ("council", "export_stix", "in_scope"): UNSTAMPED_EXPORT,
+    ("council", "export_stix", "pledged"): UNSTAMPED_EXPORT,
+    ("held", "export_misp", "provider"): UNSTAMPED_EXPORT,
+    ("held", "export_misp", "secretariat"): UNSTAMPED_EXPORT,
+    ("held", "export_stix", "provider"): UNSTAMPED_EXPORT,
+    ("held", "export_stix", "secretariat"): UNSTAMPED_EXPORT,
+    ("designated", "export_misp", "provider"): UNSTAMPED_EXPORT,
+    ("designated", "export_misp", "in_scope"): UNSTAMPED_EXPORT,
+    ("designated", "export_stix", "provider"): UNSTAMPED_EXPORT,
+    ("designated", "export_stix", "in_scope"): UNSTAMPED_EXPORT,
+    ("view_only", "export_misp", "provider"): UNSTAMPED_EXPORT,
+    ("view_only", "export_stix", "provider"): UNSTAMPED_EXPORT,
+    ("partial", "export_misp", "out_of_scope"): UNSTAMPED_EXPORT,
+    ("partial", "export_misp", "observer"): UNSTAMPED_EXPORT,
+    ("partial", "export_misp", "provider"): UNSTAMPED_EXPORT,
+    ("partial", "export_misp", "secretariat"): UNSTAMPED_EXPORT,
+    ("partial", "export_misp", "in_scope"): UNSTAMPED_EXPORT,
+    ("partial", "export_misp", "pledged"): UNSTAMPED_EXPORT,
+    ("partial", "export_stix", "out_of_scope"): UNSTAMPED_EXPORT,
+    ("partial", "export_stix", "observer"): UNSTAMPED_EXPORT,
+    ("partial", "export_stix", "provider"): UNSTAMPED_EXPORT,
+    ("partial", "export_stix", "secretariat"): UNSTAMPED_EXPORT,
+    ("partial", "export_stix", "in_scope"): UNSTAMPED_EXPORT,
+    ("partial", "export_stix", "pledged"): UNSTAMPED_EXPORT,
+    ("scheduled", "export_misp", "out_of_scope"): UNSTAMPED_EXPORT,
+    ("scheduled", "export_misp", "observer"): UNSTAMPED_EXPORT,
+    ("scheduled", "export_misp", "provider"): UNSTAMPED_EXPORT,
+    ("scheduled", "export_misp", "secretariat"): UNSTAMPED_EXPORT,
+    ("scheduled", "export_misp", "in_scope"): UNSTAMPED_EXPORT,
+    ("scheduled", "export_misp", "pledged"): UNSTAMPED_EXPORT,
+    ("scheduled", "export_stix", "out_of_scope"): UNSTAMPED_EXPORT,
+    ("scheduled", "export_stix", "observer"): UNSTAMPED_EXPORT,
+    ("scheduled", "export_stix", "provider"): UNSTAMPED_EXPORT,
+    ("scheduled", "export_stix", "secretariat"): UNSTAMPED_EXPORT,
+    ("scheduled", "export_stix", "in_scope"): UNSTAMPED_EXPORT,
+    ("scheduled", "export_stix", "pledged"): UNSTAMPED_EXPORT,
+    # --- Unstamped answer files and deliverables (I8, I12): 4 cells
+    ("answer", "file", "provider"): UNSTAMPED_FILE,
+    ("answer", "file", "secretariat"): UNSTAMPED_FILE,
+    ("deliverable", "file", "provider"): UNSTAMPED_FILE,
+    ("deliverable", "file", "secretariat"): UNSTAMPED_FILE,
+    # --- Material-request answers (C6): 12 cells
+    ("answer", "page", "out_of_scope"): ANSWER_REACH,
+    ("answer", "page", "observer"): ANSWER_REACH,
+    ("answer", "page", "in_scope"): ANSWER_REACH,
+    ("answer", "page", "pledged"): ANSWER_REACH,
+    ("answer", "api_body", "out_of_scope"): ANSWER_REACH,
+    ("answer", "api_body", "observer"): ANSWER_REACH,
+    ("answer", "api_body", "in_scope"): ANSWER_REACH,
+    ("answer", "api_body", "pledged"): ANSWER_REACH,
+    ("answer", "file", "out_of_scope"): ANSWER_REACH,
+    ("answer", "file", "observer"): ANSWER_REACH,
+    ("answer", "file", "in_scope"): ANSWER_REACH,
+    ("answer", "file", "pledged"): ANSWER_REACH,
+    # --- View-only copies (I12): 3 cells
+    ("view_only", "api_body", "in_scope"): VIEW_ONLY_COPY,
+    ("view_only", "export_misp", "in_scope"): VIEW_ONLY_COPY,
+    ("view_only", "export_stix", "in_scope"): VIEW_ONLY_COPY,
+    # --- View-only viewer (I12): 2 cells
+    ("view_only", "viewer", "provider"): NO_VIEWER,
+    ("view_only", "viewer", "in_scope"): NO_VIEWER,
+    # --- Earlier versions (I13): 12 cells
+    ("public", "version", "outsider"): OLD_VERSION,
+    ("public", "version", "unpledged"): OLD_VERSION,
+    ("public", "version", "reset_token"): OLD_VERSION,
+    ("public", "version", "narrowed_token"): OLD_VERSION,
+    ("public", "version", "ex_member"): OLD_VERSION,
+    ("public", "version", "auditor"): OLD_VERSION,
+    ("public", "version_page", "outsider"): OLD_VERSION,
+    ("public", "version_page", "unpledged"): OLD_VERSION,
+    ("public", "version_page", "reset_token"): OLD_VERSION,
+    ("public", "version_page", "narrowed_token"): OLD_VERSION,
+    ("public", "version_page", "ex_member"): OLD_VERSION,
+    ("public", "version_page", "auditor"): OLD_VERSION,
+    # --- Reads not audited (I8, A1): 22 cells
+    ("public", "version", "out_of_scope"): UNAUDITED_READ,
+    ("public", "version", "observer"): UNAUDITED_READ,
+    ("public", "version", "provider"): UNAUDITED_READ,
+    ("public", "version", "secretariat"): UNAUDITED_READ,
+    ("public", "version", "in_scope"): UNAUDITED_READ,
+    ("public", "version", "pledged"): UNAUDITED_READ,
+    ("public", "version_page", "out_of_scope"): UNAUDITED_READ,
+    ("public", "version_page", "observer"): UNAUDITED_READ,
+    ("public", "version_page", "provider"): UNAUDITED_READ,
+    ("public", "version_page", "secretariat"): UNAUDITED_READ,
+    ("public", "version_page", "in_scope"): UNAUDITED_READ,
+    ("public", "version_page", "pledged"): UNAUDITED_READ,
+    ("deliverable", "page", "provider"): UNAUDITED_READ,
+    ("deliverable", "page", "secretariat"): UNAUDITED_READ,
+    ("deliverable", "api_body", "provider"): UNAUDITED_READ,
+    ("deliverable", "api_body", "secretariat"): UNAUDITED_READ,
+    ("decision", "list", "out_of_scope"): UNAUDITED_READ,
+    ("decision", "list", "observer"): UNAUDITED_READ,
+    ("decision", "list", "provider"): UNAUDITED_READ,
+    ("decision", "list", "secretariat"): UNAUDITED_READ,
+    ("decision", "list", "in_scope"): UNAUDITED_READ,
+    ("decision", "list", "pledged"): UNAUDITED_READ,
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading one cell
+
+
+def _mark(kind: str, path: str) -> str:
+    """Return the marker whose presence means "knows" on this path."""
+    if kind == "ballot" or path in (*NOTICE_PATHS, "search", "search_page", "list", "list_page") and kind in ITEM_KINDS:
+        return marker("held" if kind == "ballot" else kind, "TTL")
+    if path == "page":
+        return {"partial": marker(kind, "FNM"), "answer": marker(kind, "BDY"), "minutes": marker(kind, "BDY"),
+                "decision": marker(kind, "BDY")}.get(kind, marker(kind, "TTL"))
+    if path == "file":
+        return marker(kind, "FIL")
+    if path in ("version", "version_page"):
+        return marker(kind, "OLD")
+    if kind == "deliverable":
+        return marker(kind, "TTL")
+    return marker(kind, "BDY")
+
+
+def _url(world: World, kind: str, path: str, who: str) -> tuple[str, bool]:
+    """Return the URL a path reads for ``who`` and whether it is a page (cookie) rather than the API."""
+    ids = world.ids[kind]
+    anonymous = who == "anonymous"
+    info = "/api/v1/information"
+    if kind in ITEM_KINDS:
+        item = ids["item"]
+        query = marker(kind, "TTL").removeprefix("QX")  # part of the title: a page that echoes it shows no marker
+        urls = {
+            "page": (f"/public/items/{item}" if anonymous else f"/information/items/{item}", True),
+            "api_body": (f"{info}/public/items/{item}" if anonymous else f"{info}/items/{item}", False),
+            "file": (f"{info}/public/items/{item}/files/{ids['file']}" if anonymous
+                     else f"{info}/items/{item}/files/{ids['file']}", False),
+            "body_txt": (f"{info}/items/{item}/body.txt", False),
+            "version": (f"{info}/items/{item}?version=1", False),
+            "version_page": (f"/information/items/{item}?version=1", True),
+            "export_misp": (f"{info}/items/{item}/export?format=misp", False),
+            "export_stix": (f"{info}/items/{item}/export?format=stix", False),
+            "search": (f"{info}/search?q={query}", False),
+            "search_page": (f"/information/search?q={query}", True),
+            "list_page": ("/public" if anonymous else f"/information?council_id={ids['council']}", True),
+            "list": (f"{info}/public/items" if anonymous else f"{info}/items?council_id={ids['council']}", False),
+            "count": (f"{info}/items/count?council_id={ids['council']}", False),
+            "viewer": (f"/information/items/{item}/files/{ids['file']}/view", True),
+        }
+    else:
+        council = ids.get("council")
+        urls = {
+            "ballot": {"ballot_page": (f"/information/ballots/{ids.get('ballot')}", True),
+                       "ballot_api": (f"{info}/ballots/{ids.get('ballot')}", False),
+                       "my_ballots": (f"{info}/ballots", False)},
+            "answer": {"page": (f"/councils/{council}/requests/{ids.get('request')}", True),
+                       "api_body": (f"/api/v1/councils/{council}/requests/{ids.get('request')}", False),
+                       "file": (f"/api/v1/councils/{council}/requests/{ids.get('request')}/files/{ids.get('file')}",
+                                False)},
+            "minutes": {"page": (f"/councils/{council}/meetings/{ids.get('meeting')}", True),
+                        "api_body": (f"/api/v1/councils/{council}/meetings/{ids.get('meeting')}", False)},
+            "decision": {"page": (f"/councils/{council}/meetings/{ids.get('meeting')}", True),
+                         "list": (f"/api/v1/councils/{council}/decisions", False)},
+            "deliverable": {"page": (f"/programme/commissions/{ids.get('commission')}", True),
+                            "api_body": (f"/api/v1/programme/commissions/{ids.get('commission')}", False),
+                            "file": ((f"/api/v1/programme/commissions/{ids.get('commission')}/deliverables/"
+                                      f"{ids.get('file')}"), False),
+                            "list": ("/api/v1/programme/commissions", False)},
+        }[kind]
+    urls.update({"inbox_api": ("/api/v1/notifications", False), "inbox_page": ("/inbox", True)})
+    return urls[path]
+
+
+def _audit_text(world: World, creds: Creds) -> str:
+    """Return every audit entry the caller can list, page by page, as one text."""
+    texts, before = [], ""
+    while True:
+        seen = world.fetch(f"/api/v1/audit/entries?limit=500{before}", creds, page=False)
+        assert seen.status == 200, seen.text[:300]
+        entries = json.loads(seen.text)
+        texts.append(seen.text)
+        if len(entries) < 500:
+            return "\n".join(texts)
+        before = f"&before={min(e['seq'] for e in entries)}"
+
+
+HIDE_STATUSES = frozenset({200, 302, 303, 307, 401, 404})
+
+
+PARTS = ("TTL", "SUM", "RSN", "BDY", "OLD", "FIL", "FNM")
+CONTENT_PARTS = ("BDY", "OLD", "FIL")  # what a proposal or a refused copy never carries (I4, I12)
+
+
+def _secrets(kind: str, path: str, parts: tuple[str, ...] = PARTS) -> list[str]:
+    """Return the markers a caller who must not know may not see on this path (a partial designation
+    hides only its file: the item itself is council-shared)."""
+    if kind == "partial" and path in ("page", "file"):
+        parts = tuple(p for p in parts if p in ("FIL", "FNM"))
+    return [marker(_home_kind(kind), part) for part in parts]
+
+
+def _shows(text: str, markers: list[str]) -> bool:
+    return any(m in text for m in markers)
+
+
+def _satisfies(answer: str, kind: str, path: str, who: str, seen: Seen) -> bool:
+    """Return True when an observation is the answer ``answer``."""
+    status, text = seen.status, seen.text
+    if path in ("incident", "incident_council"):
+        return status == 201 if answer == KNOW else status in {401, 404} | ({403} if who == "narrowed_token" else set())
+    hidden_statuses = HIDE_STATUSES | ({403} if who == "narrowed_token" else set())
+    if path == "count":
+        count = json.loads(text)["count"] if status == 200 else 0
+        return (status == 200 and count == 1) if answer == KNOW else (status in hidden_statuses and count == 0)
+    if path == "audit":
+        present = _shows(text, _secrets(kind, path))
+        return present if answer == KNOW else not present
+    if path == "viewer" and answer == KNOW:  # the viewer shows the file as images: its page names item or file
+        return status == 200 and _shows(text, [marker(kind, "TTL"), marker(kind, "FNM")])
+    present = _mark(kind, path) in text
+    if answer == KNOW:
+        if kind == "ballot" and _shows(text, _secrets(kind, path, CONTENT_PARTS)):
+            return False  # I4: a proposal never carries the content
+        if path in STAMPED_PATHS and kind != "public" and not seen.marked:
+            return False  # I8: an unstamped copy of non-public content cannot be attributed
+        if _non_public_read(kind, path) and not seen.audited:
+            return False  # I8: a read of non-public content leaves an audit entry
+        return status in (200, 201) and present
+    if answer == REFUSE:
+        return not _shows(text, _secrets(kind, path, CONTENT_PARTS)) and status < 500
+    return not _shows(text, _secrets(kind, path)) and status in hidden_statuses
+
+
+def _non_public_read(kind: str, path: str) -> bool:
+    """Return True when the path reads non-public content of the kind (so the read must be audited)."""
+    if kind == "public":
+        return path in ("version", "version_page")  # the earlier version is council content
+    return path in AUDITED_PATHS or (kind, path) == ("decision", "list")
+
+
+def _home_kind(kind: str) -> str:
+    return "held" if kind == "ballot" else kind
+
+
+def observe(world: World, kind: str, path: str, who: str) -> Seen:
+    """Make the cell's request over HTTP and return what it showed."""
+    creds = world.creds(kind, who)
+    if path == "incident":
+        return Seen(world.report_incident(creds, item_id=world.ids[kind]["item"]), "")
+    if path == "incident_council":
+        return Seen(world.report_incident(creds, council_id=world.ids[kind]["council"]), "")
+    if path == "audit":
+        return Seen(200, _audit_text(world, creds))
+    if path == "email":
+        return Seen(200, world.mail.get(creds.email or "", ""))
+    url, page = _url(world, kind, path, who)
+    seen = world.fetch(url, creds, page=page)
+    if path == "my_ballots" and seen.status == 200:
+        # the list holds ids only: it "shows" the proposal when the held item's ballot is in it
+        listed = world.ids["ballot"]["ballot"] in [b["id"] for b in json.loads(seen.text)]
+        return Seen(seen.status, marker("held", "TTL") if listed else "")
+    return seen
+
+
+# ---------------------------------------------------------------------------------------------
+# The table
+
+
+def _cells() -> Iterator[object]:
+    """Yield every meaningful cell; the audit cells last, so the auditor sees the trail of every other read."""
+    table = [(kind, path, who) for kind in KINDS for path in PATHS[kind] for who in PRINCIPALS]
+    for kind, path, who in sorted(table, key=lambda cell: cell[1] == "audit"):
+        answer = expected(kind, path, who)
+        if answer is None:
+            continue
+        gap = KNOWN_GAPS.get((kind, path, who))
+        marks = [pytest.mark.xfail(strict=True, reason=gap)] if gap else []
+        yield pytest.param(kind, path, who, answer, id=f"{kind}-{path}-{who}", marks=marks)
+
+
+@pytest.fixture(scope="module")
+def world(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """Build the world once for the whole matrix (rolled back at the end of the module)."""
+    folder: Path = tmp_path_factory.mktemp("egress")
+    yield from open_world(engine, folder)
+
+
+OPPOSITE = {KNOW: HIDE, HIDE: KNOW, REFUSE: KNOW}
+
+
+@pytest.mark.parametrize(("kind", "path", "who", "answer"), list(_cells()))
+def test_egress(world: World, kind: str, path: str, who: str, answer: str) -> None:
+    seen = observe(world, kind, path, who)
+    got = f"got {seen.status} (marked={seen.marked}, audited={seen.audited}): {seen.text[:200]}"
+    # pytrace=False: a failing (or known-gap) cell reports its one line without a costly traceback
+    if not _satisfies(answer, kind, path, who, seen):
+        pytest.fail(f"{kind} via {path} as {who}: expected {answer}, {got}", pytrace=False)
+    if _satisfies(OPPOSITE[answer], kind, path, who, seen):  # the cell can fail: the opposite answer does not pass
+        pytest.fail(f"{kind} via {path} as {who}: the observation passes for {OPPOSITE[answer]} too, {got}",
+                    pytrace=False)

@@ -1,0 +1,492 @@
+"""The fixture world of the egress matrix: every content kind, every principal, built once per module.
+
+Built through the real services and the real HTTP API (the same factories as ``tests/conftest.py``,
+``tests/councils/conftest.py`` and ``tests/information/test_api.py``), on the migrated test database,
+inside one outer transaction that is rolled back when the module ends.
+
+Each information kind lives in a council of its own (so a list or a count filtered by council tells
+exactly whether that one item leaks). The member principals — in scope, pledged, out of scope, unpledged,
+without a second factor, with a reset second factor, with a narrowed token, ex-member, observer — are the
+same people in every council; provider and secretariat are the founders of each kind's council.
+Whoever is refused for a reason of their own standing (no pledge, no second factor, narrowed token, left)
+is nonetheless named in every designation scope, so that the only reason to refuse them is the one tested.
+"""
+
+from __future__ import annotations
+
+import email
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.policy import default as default_policy
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from banso.accounts import security
+from banso.accounts import service as accounts
+from banso.accounts.security import SecretBox
+from banso.audit.checkpoints import load_or_create_signing_key
+from banso.audit.models import AuditEntry
+from banso.config import Mode, Settings
+from banso.councils import service as councils
+from banso.information import service as information
+from banso.information.models import Ballot, Item, ItemFile, Vote
+from banso.kit.clock import FakeClock
+from banso.leak.text import strip_invisible
+from banso.notifications import tasks as notification_tasks
+from banso.programme import commissions
+from banso.web.context import AppContext, information_deps
+from banso.web.deps import SESSION_COOKIE
+from tests.conftest import _HASHES, TEST_SECRET, Factory, Person, bearer, sign_in
+from tests.councils.conftest import Cast, establish
+from tests.information.test_api import join
+
+# Content kinds held in a council of their own (the item kinds), and the others.
+ITEM_KINDS = ("council", "held", "designated", "view_only", "partial", "scheduled", "public")
+OTHER_KINDS = ("ballot", "answer", "deliverable", "minutes", "decision")
+KINDS = ITEM_KINDS + OTHER_KINDS
+# Whose council each kind lives in.
+HOME = {**{k: k for k in ITEM_KINDS}, "ballot": "held", "answer": "council", "minutes": "council",
+        "decision": "council", "deliverable": "council"}
+# People who are members of every council (observer joins as an observer).
+MEMBERS = ("in_scope", "pledged", "out_of_scope", "unpledged", "no2fa_session", "reset_token", "narrowed_token",
+           "ex_member", "observer")
+# Named in every designation scope: all but the out-of-scope ones (pledged, out_of_scope, observer).
+NAMED = ("in_scope", "unpledged", "no2fa_session", "reset_token", "narrowed_token", "ex_member")
+NARROW_SCOPES = ["platform:dashboard:view", "accounts:profile:manage"]  # covers no council content
+
+
+def marker(kind: str, part: str) -> str:
+    """Return the unique ASCII marker of one part of a kind: TTL title, SUM summary, RSN designation reason,
+    BDY body, OLD earlier body, FIL file text, FNM file name."""
+    return f"QX{kind.replace('_', '')}{part}"
+
+
+@dataclass
+class Creds:
+    """How one principal calls: a session cookie, a bearer header, or nothing (anonymous)."""
+
+    label: str
+    cookie: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    csrf: str | None = None
+    email: str | None = None
+    user_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What one request showed: status, the visible text, and whether the raw text carried invisible marks."""
+
+    status: int
+    text: str
+    marked: bool = False
+    audited: bool = False  # the request appended an audit entry naming the caller (I8, A1)
+
+
+@dataclass
+class World:
+    """Everything the matrix reads: ids per kind, credentials per (kind, principal), mail and audit."""
+
+    ctx: AppContext
+    client: TestClient
+    ids: dict[str, dict[str, int]] = field(default_factory=dict)  # kind -> {council, item, file, ballot, ...}
+    shared: dict[str, Creds] = field(default_factory=dict)  # principal -> creds (same in every kind)
+    own: dict[tuple[str, str], Creds] = field(default_factory=dict)  # (kind, provider|secretariat) -> creds
+    mail: dict[str, str] = field(default_factory=dict)  # e-mail address -> all text sent to it
+    cache: dict[tuple[str, str, str], Seen] = field(default_factory=dict)
+
+    def creds(self, kind: str, principal: str) -> Creds:
+        """Return the credentials ``principal`` uses for content of ``kind``."""
+        if principal in ("provider", "secretariat"):
+            return self.own[(kind, principal)]
+        return self.shared[principal]
+
+    def fetch(self, url: str, creds: Creds, *, page: bool) -> Seen:
+        """GET ``url`` as ``creds`` (a page prefers the cookie, the API the token); return what it showed."""
+        key = (url, creds.label, "page" if page else "api")
+        if key not in self.cache:
+            headers: dict[str, str] = {}
+            self.client.cookies.clear()
+            if creds.cookie is not None and (page or not creds.headers):
+                self.client.cookies.set(SESSION_COOKIE, creds.cookie)
+            else:
+                headers = dict(creds.headers)
+            before = self.audit_entries_of(creds)
+            response = self.client.get(url, headers=headers, follow_redirects=False)
+            self.client.cookies.clear()
+            visible = strip_invisible(response.text)  # the per-recipient zero-width marks out (I8)
+            self.cache[key] = Seen(response.status_code, visible, marked=visible != response.text,
+                                   audited=self.audit_entries_of(creds) > before)
+        return self.cache[key]
+
+    def audit_entries_of(self, creds: Creds) -> int:
+        """Count the audit entries whose actor is the caller."""
+        if creds.user_id is None:
+            return 0
+        with self.ctx.sessions() as session:
+            return int(session.scalar(select(func.count()).select_from(AuditEntry)
+                                      .where(AuditEntry.actor_id == creds.user_id)) or 0)
+
+    def report_incident(self, creds: Creds, *, item_id: int | None = None, council_id: int | None = None) -> int:
+        """Report a suspected leak (of an item, or to a council) as ``creds`` (I9); return the status."""
+        headers = dict(creds.headers)
+        self.client.cookies.clear()
+        if not headers and creds.cookie is not None:
+            self.client.cookies.set(SESSION_COOKIE, creds.cookie)
+            headers["x-csrf-token"] = creds.csrf or ""
+        response = self.client.post("/api/v1/information/incidents", headers=headers, json={
+            "title": "漏えいの疑い", "description": "外部で同じ文書を見た", "item_id": item_id,
+            "council_id": council_id})
+        self.client.cookies.clear()
+        return int(response.status_code)
+
+
+# ---------------------------------------------------------------------------------------------
+# Module-scoped plumbing: the per-test fixtures of tests/conftest.py, once for the whole matrix
+
+
+_VERIFIED: dict[tuple[str, str], bool] = {}
+
+
+@contextmanager
+def _quick_hashes() -> Iterator[None]:
+    """Hash and check each test password once (the cache of tests/conftest.py): argon2 is slow on purpose,
+    and the world signs in some twenty people."""
+    def cached(password: str) -> str:
+        if password not in _HASHES:
+            _HASHES[password] = security.hash_password(password)
+        return _HASHES[password]
+
+    def checked(hashed: str, password: str) -> bool:
+        if (hashed, password) not in _VERIFIED:
+            _VERIFIED[(hashed, password)] = security.verify_password(hashed, password)
+        return _VERIFIED[(hashed, password)]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(accounts, "hash_password", cached)
+        patch.setattr(accounts, "verify_password", checked)
+        yield
+
+
+def open_world(engine: Engine, folder: Path) -> Iterator[World]:
+    """Build the world in one outer transaction on ``engine``; yield it; roll everything back."""
+    from banso.web.app import create_app
+
+    connection = engine.connect()
+    outer = connection.begin()
+    try:
+        sessions = sessionmaker(bind=connection, join_transaction_mode="create_savepoint",
+                                expire_on_commit=False)
+        settings = Settings(mode=Mode.TEST, data_dir=folder / "data", secret_key=TEST_SECRET,
+                            database_url="sqlite://")
+        ctx = AppContext(settings=settings, engine=engine, sessions=sessions,
+                         clock=FakeClock(datetime(2026, 4, 1, 0, 0, 7, tzinfo=UTC)), box=SecretBox(TEST_SECRET),
+                         signing_key=load_or_create_signing_key(settings.signing_key_path))
+        db: Session = sessions()
+        with _quick_hashes(), TestClient(create_app(ctx, background_jobs=False),
+                                         base_url="http://testserver") as client:
+            world = World(ctx=ctx, client=client)
+            _Builder(world, db).build()
+            yield world
+        db.close()
+    finally:
+        outer.rollback()
+        connection.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# Building the content
+
+
+class _Builder:
+    """Creates the people, the councils, every kind of content and the credentials."""
+
+    def __init__(self, world: World, db: Session) -> None:
+        self.w, self.db, self.ctx = world, db, world.ctx
+        assert isinstance(world.ctx.clock, FakeClock)
+        self.clock = world.ctx.clock
+        self.factory = Factory(db, self.clock, world.ctx.box)
+        self.deps = information_deps(world.ctx)
+        self.people: dict[str, Person] = {}
+        self.by_id: dict[int, Person] = {}
+        self.casts: dict[str, Cast] = {}
+
+    def build(self) -> None:
+        """Build everything, in the order the clock needs (public result first, held ballot last)."""
+        self._people()
+        for kind in ITEM_KINDS:
+            self._council(kind)
+        self._public_result()  # published by the job after its notice window (I6, I13)
+        self.clock.advance(days=31)
+        information.run_due_information(self.db, now=self.clock.now(), deps=self.deps)
+        assert self._item_row("public").state == "public"
+        self._council_item()
+        self._scheduled_result()
+        self._designated("designated", handling=("watermark",))
+        self._designated("view_only", handling=("view_only",))
+        self._partial()
+        self._held()
+        self._meeting()
+        request_id = self._material_request()
+        self.db.commit()
+        self._credentials()
+        self._answer(request_id)
+        self._deliverable()
+        self._leave_and_reset()
+        self.db.commit()
+        self._mail()
+        self._check_credentials()
+
+    # --- people and councils ---
+
+    def _person(self, name: str, person: Person) -> Person:
+        self.people[name] = person
+        self.by_id[person.user.id] = person
+        return person
+
+    def _people(self) -> None:
+        shared_org = self.factory.org()  # out_of_scope works beside in_scope: named scope is people, not orgs
+        for name in MEMBERS:
+            org = shared_org if name in ("in_scope", "out_of_scope") else None
+            self._person(name, self.factory.person(roles=("industry",), org=org))
+        self._person("outsider", self.factory.person())
+        self._person("auditor", self.factory.person(roles=("auditor",)))
+
+    def _council(self, kind: str) -> None:
+        cast = establish(self.factory, self.db, self.clock)
+        for person in (cast.officer, cast.researcher, cast.company, cast.outsider):
+            self.by_id[person.user.id] = person
+        for name in MEMBERS:
+            join(cast, self.db, self.clock, self.people[name], pledge=name != "unpledged")
+        councils.set_role(self.db, council_id=cast.council.id, actor=cast.officer.principal(), now=self.clock.now(),
+                          user_id=self.people["observer"].user.id, role="observer")
+        self.casts[kind] = cast
+        self.w.ids[kind] = {"council": cast.council.id}
+
+    # --- information items ---
+
+    def _item_row(self, kind: str) -> Item:
+        row = self.db.get(Item, self.w.ids[kind]["item"])
+        assert row is not None
+        return row
+
+    def _file(self, kind: str) -> information.Upload:
+        return information.Upload(f"{marker(kind, 'FNM')}.txt", "text/plain", f"{marker(kind, 'FIL')}\n".encode())
+
+    def _create(self, kind: str, *, body: str | None = None, files: list[information.Upload] | None = None,
+                designation: information.DesignationInput | None = None, is_result: bool = False,
+                publish_at: datetime | None = None) -> Item:
+        cast = self.casts[kind]
+        item = information.create_item(
+            self.db, self.deps, council_id=cast.council.id, actor=cast.company.principal(), now=self.clock.now(),
+            title=f"評価資料 {marker(kind, 'TTL')}", summary=f"概要 {marker(kind, 'SUM')}",
+            body=body or f"本文 {marker(kind, 'BDY')}",
+            matter="useful_information", category="research_result" if is_result else "sampling_data",
+            provenance="participant", is_result=is_result, publish_at=publish_at,
+            files=[self._file(kind)] if files is None else files, designation=designation)
+        self.w.ids[kind].update(item=item.id, provider=cast.company.user.id)
+        self._note_files(kind)
+        return item
+
+    def _note_files(self, kind: str) -> None:
+        rows = self.db.scalars(select(ItemFile).where(ItemFile.item_id == self.w.ids[kind]["item"])
+                               .order_by(ItemFile.id)).all()
+        if rows:
+            self.w.ids[kind]["file"] = rows[-1].id  # the marked file (for partial: the one in range)
+
+    def _new_version(self, kind: str) -> None:
+        cast = self.casts[kind]
+        information.add_version(self.db, self.deps, item_id=self.w.ids[kind]["item"], actor=cast.company.principal(),
+                                now=self.clock.now(), body=f"本文 {marker(kind, 'BDY')}", note="改訂",
+                                files=[self._file(kind)])
+        self._note_files(kind)
+
+    def _spec(self, kind: str, *, handling: tuple[str, ...] = ("watermark",),
+              file_ids: tuple[int, ...] = ()) -> information.DesignationInput:
+        return information.DesignationInput(
+            reason=f"輸出管理上の懸念 {marker(kind, 'RSN')}", scope_kind="named", user_ids=[self.people[n].user.id for n in NAMED],
+            ends_at=self.clock.now() + timedelta(days=365), handling=handling, file_ids=file_ids)
+
+    def _open_ballot(self, kind: str) -> int:
+        ballot = self.db.scalar(select(Ballot).where(Ballot.item_id == self.w.ids[kind]["item"],
+                                                     Ballot.state == "open"))
+        assert ballot is not None
+        self.w.ids[kind]["ballot"] = ballot.id
+        return int(ballot.id)
+
+    def _everyone_accepts(self, kind: str) -> None:
+        ballot_id = self._open_ballot(kind)
+        pending = self.db.scalars(select(Vote.user_id).where(Vote.ballot_id == ballot_id,
+                                                             Vote.decision == "pending")).all()
+        for user_id in pending:
+            information.vote(self.db, ballot_id=ballot_id, actor=self.by_id[user_id].principal(),
+                             now=self.clock.now(), decision="accept", deps=self.deps)
+
+    def _public_result(self) -> None:
+        # v1 stays council-only once v2 is published (I13: only the current version of a result is public)
+        self._create("public", body=f"本文 {marker('public', 'OLD')}", files=[], is_result=True,
+                     publish_at=self.clock.now() + timedelta(days=1))
+        self._new_version("public")
+
+    def _council_item(self) -> None:
+        self._create("council", body=f"本文 {marker('council', 'OLD')}", files=[])
+        self._new_version("council")
+
+    def _scheduled_result(self) -> None:
+        self._create("scheduled", is_result=True, publish_at=self.clock.now() + timedelta(days=200))
+        assert self._item_row("scheduled").state == "scheduled"
+
+    def _designated(self, kind: str, *, handling: tuple[str, ...]) -> None:
+        self._create(kind, designation=self._spec(kind, handling=handling))
+        self._everyone_accepts(kind)
+        assert self._item_row(kind).state == "designated"
+
+    def _partial(self) -> None:
+        plain = information.Upload("plain.txt", "text/plain", "共有部分\n".encode())
+        self._create("partial", files=[plain, self._file("partial")])
+        information.propose_designation(self.db, item_id=self.w.ids["partial"]["item"],
+                                        actor=self.casts["partial"].company.principal(), now=self.clock.now(),
+                                        designation=self._spec("partial", file_ids=(self.w.ids["partial"]["file"],)),
+                                        deps=self.deps)
+        self._everyone_accepts("partial")
+        assert self._item_row("partial").state == "council"
+
+    def _held(self) -> None:
+        self._create("held", designation=self._spec("held"))
+        assert self._item_row("held").state == "held"
+        self.w.ids["ballot"] = {"council": self.w.ids["held"]["council"], "ballot": self._open_ballot("held"),
+                                "item": self.w.ids["held"]["item"]}
+
+    # --- council records: minutes, decisions, a material request ---
+
+    def _meeting(self) -> None:
+        cast = self.casts["council"]
+        cid, officer = cast.council.id, cast.officer.principal()
+        meeting = councils.schedule_meeting(self.db, council_id=cid, actor=officer, now=self.clock.now(),
+                                            title="第1回会合", starts_at=self.clock.now() + timedelta(hours=1))
+        councils.draft_minutes(self.db, council_id=cid, meeting_id=meeting.id, actor=officer, now=self.clock.now(),
+                               text=f"議事録 {marker('minutes', 'BDY')}")
+        self.clock.advance(hours=2)
+        councils.approve_minutes(self.db, council_id=cid, meeting_id=meeting.id, actor=officer, now=self.clock.now())
+        decision = councils.record_decision(self.db, council_id=cid, actor=officer, now=self.clock.now(),
+                                            text=f"決定 {marker('decision', 'BDY')}", matter="useful_information",
+                                            adoption="consensus", meeting_id=meeting.id)
+        self.w.ids["minutes"] = {"council": cid, "meeting": meeting.id}
+        self.w.ids["decision"] = {"council": cid, "meeting": meeting.id, "decision": decision.id}
+
+    def _material_request(self) -> int:
+        cast = self.casts["council"]
+        row = councils.create_request(self.db, council_id=cast.council.id, actor=cast.officer.principal(),
+                                      now=self.clock.now(), title="諸外国の研究開発動向", body="論文動向をまとめてください",
+                                      matter="useful_information", addressee_kind="participant",
+                                      addressee_id=cast.company.user.id, due_at=self.clock.now() + timedelta(days=14))
+        return int(row.id)
+
+    # --- credentials ---
+
+    def _full(self, person: Person, label: str) -> Creds:
+        csrf = sign_in(self.w.client, self.db, person, self.ctx)
+        cookie = self.w.client.cookies.get(SESSION_COOKIE)
+        self.w.client.cookies.clear()
+        return Creds(label=label, cookie=cookie, csrf=csrf, headers=bearer(self.db, person, self.clock),
+                     email=person.email, user_id=person.user.id)
+
+    def _credentials(self) -> None:
+        for name in ("in_scope", "pledged", "out_of_scope", "unpledged", "ex_member", "observer", "outsider",
+                     "auditor"):
+            self.w.shared[name] = self._full(self.people[name], name)
+        half = accounts.login_with_password(self.db, email=self.people["no2fa_session"].email,
+                                            password=self.people["no2fa_session"].password, ip="testclient",
+                                            user_agent="pytest", now=self.clock.now(), settings=self.ctx.settings)
+        self.db.commit()
+        self.w.shared["no2fa_session"] = Creds(label="no2fa_session", cookie=half.cookie,
+                                               csrf=half.record.csrf_token,
+                                               email=self.people["no2fa_session"].email,
+                                               user_id=self.people["no2fa_session"].user.id)
+        for name, scopes in (("reset_token", None), ("narrowed_token", NARROW_SCOPES)):
+            self.w.shared[name] = Creds(label=name, headers=bearer(self.db, self.people[name], self.clock, scopes),
+                                        email=self.people[name].email, user_id=self.people[name].user.id)
+        self.w.shared["anonymous"] = Creds(label="anonymous")
+        made: dict[int, Creds] = {}
+        for kind in KINDS:
+            if kind == "deliverable":
+                continue
+            cast = self.casts[HOME[kind]]
+            for role, person in (("provider", cast.company), ("secretariat", cast.officer)):
+                if person.user.id not in made:
+                    made[person.user.id] = self._full(person, f"{HOME[kind]}-{role}")
+                self.w.own[(kind, role)] = made[person.user.id]
+
+    # --- content that arrives over HTTP: an answer (C6) and a commission deliverable (F5) ---
+
+    def _answer(self, request_id: int) -> None:
+        ids = self.w.ids["council"]
+        answered = self.w.client.post(
+            f"/api/v1/councils/{ids['council']}/requests/{request_id}/answer",
+            headers=self.w.own[("answer", "provider")].headers, data={"text": f"回答 {marker('answer', 'BDY')}"},
+            files=[("files", (f"{marker('answer', 'FNM')}.txt", f"{marker('answer', 'FIL')}\n".encode(),
+                              "text/plain"))])
+        assert answered.status_code == 200, answered.text
+        self.w.ids["answer"] = {"council": ids["council"], "request": request_id,
+                                "file": answered.json()["files"][0]["id"]}
+
+    def _deliverable(self) -> None:
+        tank = self.factory.org(kind="think_tank")
+        analyst = self.factory.person(roles=("analyst",), org=tank)
+        officer = self.casts["council"].officer.principal()
+        today = self.clock.now().date()
+        commissions.assess_institution(self.db, organization_id=tank.id, assessed_on=today, analysis_score=4,
+                                       hub_score=4, talent_score=4, analysis_note="実績", hub_note="網",
+                                       talent_note="人材", now=self.clock.now(), actor=officer)
+        commission = commissions.create_commission(
+            self.db, code="MX-1", title=f"委託調査 {marker('deliverable', 'TTL')}", organization_id=tank.id,
+            starts_on=today, due_on=today + timedelta(days=200),
+            tasks=[commissions.TaskInput("報告書", today + timedelta(days=100))], now=self.clock.now(), actor=officer)
+        self.db.commit()
+        creds = self._full(analyst, "deliverable-provider")
+        self.w.own[("deliverable", "provider")] = creds
+        self.w.own[("deliverable", "secretariat")] = self.w.own[("council", "secretariat")]
+        base = f"/api/v1/programme/commissions/{commission.id}"
+        assert self.w.client.post(f"{base}/acknowledge", headers=creds.headers).status_code == 200
+        uploaded = self.w.client.post(
+            f"{base}/deliverables", headers=creds.headers, data={"title": f"成果物 {marker('deliverable', 'TTL')}"},
+            files=[("file", (f"{marker('deliverable', 'FNM')}.txt", f"{marker('deliverable', 'FIL')}\n".encode(),
+                             "text/plain"))])
+        assert uploaded.status_code == 201, uploaded.text
+        self.w.ids["deliverable"] = {"commission": commission.id, "file": uploaded.json()["id"]}
+
+    # --- after everything was shared: one person leaves, one loses the second factor ---
+
+    def _leave_and_reset(self) -> None:
+        ex = self.people["ex_member"]
+        for cast in self.casts.values():
+            councils.leave(self.db, council_id=cast.council.id, actor=ex.principal(), now=self.clock.now())
+        accounts.reset_second_factor(self.db, user_id=self.people["reset_token"].user.id, actor=None,
+                                     now=self.clock.now())
+
+    def _check_credentials(self) -> None:
+        """Make sure each half credential is what it claims (else its cells would pass as anonymous)."""
+        me = "/api/v1/me"
+        for name in ("reset_token", "narrowed_token", "pledged"):
+            seen = self.w.fetch(me, self.w.shared[name], page=False)
+            assert seen.status == 200, (name, seen)  # a live token
+        half = self.w.fetch(me, self.w.shared["no2fa_session"], page=False)
+        assert half.status == 401 and "二段階認証" in half.text, half.text  # signed in, second factor due
+        assert self.w.fetch("/information", self.w.shared["pledged"], page=True).status == 200  # a live cookie
+        self.w.cache.clear()
+
+    def _mail(self) -> None:
+        """Send the pending e-mail through the real job into the outbox folder and read it back."""
+        notification_tasks.run_due(self.ctx)
+        for path in sorted((self.ctx.data_dir / "outbox").glob("*.eml")):
+            message = email.message_from_bytes(path.read_bytes(), policy=default_policy)
+            text = str(message["Subject"]) + "\n" + "\n".join(
+                part.get_content() for part in message.walk() if part.get_content_maintype() == "text")
+            for address in message["To"].addresses:
+                self.w.mail[address.addr_spec] = self.w.mail.get(address.addr_spec, "") + text
