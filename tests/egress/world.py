@@ -34,6 +34,7 @@ from banso.audit.checkpoints import load_or_create_signing_key
 from banso.audit.models import AuditEntry
 from banso.config import Mode, Settings
 from banso.councils import service as councils
+from banso.councils.endpoints import file_store
 from banso.information import service as information
 from banso.information.models import Ballot, Item, ItemFile, Vote
 from banso.kit.clock import FakeClock
@@ -371,12 +372,12 @@ class _Builder:
         meeting = councils.schedule_meeting(self.db, council_id=cid, actor=officer, now=self.clock.now(),
                                             title="第1回会合", starts_at=self.clock.now() + timedelta(hours=1))
         councils.draft_minutes(self.db, council_id=cid, meeting_id=meeting.id, actor=officer, now=self.clock.now(),
-                               text=f"議事録 {marker('minutes', 'BDY')}")
+                               text=f"議事録 {marker('minutes', 'BDY')}", store=file_store(self.ctx))
         self.clock.advance(hours=2)
         councils.approve_minutes(self.db, council_id=cid, meeting_id=meeting.id, actor=officer, now=self.clock.now())
         decision = councils.record_decision(self.db, council_id=cid, actor=officer, now=self.clock.now(),
                                             text=f"決定 {marker('decision', 'BDY')}", matter="useful_information",
-                                            adoption="consensus", meeting_id=meeting.id)
+                                            adoption="consensus", meeting_id=meeting.id, store=file_store(self.ctx))
         self.w.ids["minutes"] = {"council": cid, "meeting": meeting.id}
         self.w.ids["decision"] = {"council": cid, "meeting": meeting.id, "decision": decision.id}
 
@@ -473,9 +474,13 @@ class _Builder:
     def _check_credentials(self) -> None:
         """Make sure each half credential is what it claims (else its cells would pass as anonymous)."""
         me = "/api/v1/me"
-        for name in ("reset_token", "narrowed_token", "pledged"):
+        for name in ("narrowed_token", "pledged"):
             seen = self.w.fetch(me, self.w.shared[name], page=False)
             assert seen.status == 200, (name, seen)  # a live token
+        # A second-factor reset revokes the person's tokens (issue 11): the token is refused outright, so its
+        # cells see 401 — the strongest "must not know".
+        reset = self.w.fetch(me, self.w.shared["reset_token"], page=False)
+        assert reset.status == 401 and "revoked" in reset.text, reset
         half = self.w.fetch(me, self.w.shared["no2fa_session"], page=False)
         assert half.status == 401 and "二段階認証" in half.text, half.text  # signed in, second factor due
         assert self.w.fetch("/information", self.w.shared["pledged"], page=True).status == 200  # a live cookie

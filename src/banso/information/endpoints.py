@@ -120,7 +120,9 @@ def scope_read(scope: Any) -> ScopeRead | None:
 def item_detail(view: service.ItemView) -> ItemDetail:
     """Shape an item view."""
     return ItemDetail(
-        item=ItemRead.model_validate(view.item), body=view.body,
+        # A JSON body is a machine-readable copy: under view-only handling it stays on the page (I12).
+        item=ItemRead.model_validate(view.item), body=view.body if view.may_take_copy else "",
+        body_withheld=not view.may_take_copy, may_take_copy=view.may_take_copy,
         files=[FileRead.model_validate(f) for f in view.files],
         versions=[VersionRead.model_validate(v) for v in view.versions],
         ballots=[BallotRead.model_validate(b) for b in view.ballots],

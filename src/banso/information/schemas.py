@@ -115,7 +115,8 @@ class ItemDetail(BaseModel):
     """An item the caller may read: metadata, body, versions, files, ballots and designation."""
 
     item: ItemRead
-    body: str
+    body: str  # empty when ``body_withheld``
+    body_withheld: bool = False  # view-only / no-download: the body is viewed on the page, never copied (I12)
     files: list[FileRead]
     versions: list[VersionRead]
     ballots: list[BallotRead]
@@ -123,6 +124,7 @@ class ItemDetail(BaseModel):
     scope: ScopeRead | None
     handling: list[str]
     can_manage: bool
+    may_take_copy: bool = True  # body.txt and exports allowed (the gate's decision)
 
 
 class DesignationIn(_In):

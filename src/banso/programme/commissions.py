@@ -261,9 +261,14 @@ class CommissionView:
     contractor: bool
 
 
-def get_commission(session: Session, *, commission_id: int, actor: Principal) -> CommissionView:
-    """Return a commission the actor may see (404 otherwise)."""
+def get_commission(session: Session, *, commission_id: int, actor: Principal,
+                   now: datetime | None = None) -> CommissionView:
+    """Return a commission the actor may see (404 otherwise); with ``now`` the read is audited (I8, A1: a
+    commission's tasks and deliverables are non-public content of the think tank's work, F5)."""
     commission = _visible(session, commission_id, actor)
+    if now is not None:
+        _audit(session, AuditTag.PROGRAMME_COMMISSION_READ, now=now, actor=actor,
+               subject=f"commission:{commission.id}", data={"what": "commission"})
     return CommissionView(
         commission=commission, tasks=tasks(session, commission.id), deliverables=deliverables(session, commission.id),
         assessment=session.get(CapabilityAssessment, commission.assessment_id), owner=is_owner(actor, commission),

@@ -500,9 +500,11 @@ def create_commission(body: CommissionCreate, principal: ApiUser, db: Db, ctx: C
 
 
 @router.get("/commissions/{commission_id}", response_model=CommissionRead)
-def get_commission(commission_id: int, principal: ApiUser, db: Db) -> CommissionRead:
-    """Return a commission (404 unless the caller is on either side of it)."""
-    return _commission_read(commissions.get_commission(db, commission_id=commission_id, actor=principal))
+def get_commission(commission_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> CommissionRead:
+    """Return a commission (404 unless the caller is on either side of it); the read is audited."""
+    view = commissions.get_commission(db, commission_id=commission_id, actor=principal, now=ctx.clock.now())
+    db.commit()  # the audited read (A1) is kept
+    return _commission_read(view)
 
 
 @router.post("/commissions/{commission_id}/acknowledge", response_model=CommissionSummary)

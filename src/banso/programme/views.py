@@ -888,7 +888,8 @@ def _filing_councils(db: Session, principal: Principal) -> list[Any]:
 def _commission_page(request: Request, principal: Principal, db: Session, ctx: Ctx, commission_id: int, *,
                      notice: str | None = None, error: str | None = None, error_at: str | None = None,
                      status: int = 200, form: dict[str, Any] | None = None) -> HTMLResponse:
-    view = commissions.get_commission(db, commission_id=commission_id, actor=principal)
+    view = commissions.get_commission(db, commission_id=commission_id, actor=principal, now=ctx.clock.now())
+    db.commit()  # the audited read (A1) is kept, also when the page re-renders a refused form
     c = view.commission
     ids = {c.commissioned_by_id} | {d.uploaded_by_id for d in view.deliverables}
     if c.acknowledged_by_id:
