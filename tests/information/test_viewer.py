@@ -264,3 +264,26 @@ def test_partial_view_only_designation_links_the_viewer_not_a_refused_download(
     assert client.get(_url(item, secret)).status_code == 404
     assert client.get(f"{_url(item, secret)}/1.png").status_code == 404
     assert client.get(_url(item, shared)).status_code == 200  # the shared file may be viewed too
+
+
+def test_a_view_only_body_on_the_item_page_is_stamped_for_its_viewer(
+        client: TestClient, db: Session, ctx: AppContext, active: Cast, clock: FakeClock) -> None:
+    """I12: the body of a view-only item is read on the page, never copied — so the text on screen carries the
+    viewer's invisible marks and a visible line, and the view is recorded and audited like a copy (I8)."""
+    item = _view_only(db, ctx, active, clock, [])
+    sign_in(client, db, active.researcher, ctx)
+    page = client.get(f"/information/items/{item.id}")
+    assert page.status_code == 200
+    body = re.search(r'id="item-body">(.*?)</div>', page.text, re.S)
+    assert body is not None and "4242" in body.group(1)
+    assert find_marks(body.group(1)), "the body on screen carries zero-width marks"
+    assert 'id="body-banner"' in page.text and active.researcher.user.name_ja in page.text
+    rows = [d for d in _views(db, active.researcher) if d.channel == "view-body"]
+    assert len(rows) == 1 and rows[0].file_id is None
+    found = distribution.attribute(db, data=body.group(1).encode(), item_id=item.id, now=clock.now())
+    assert found.user_id == active.researcher.user.id and found.distribution is not None
+    assert found.distribution.id == rows[0].id
+    # The provider may take a copy, so the provider's page is not stamped.
+    client.cookies.clear()
+    sign_in(client, db, active.company, ctx)
+    assert 'id="body-banner"' not in client.get(f"/information/items/{item.id}").text

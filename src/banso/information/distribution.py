@@ -113,13 +113,15 @@ def download_body(session: Session, deps: InformationDeps, *, item_id: int, acto
     return Copy(name, "text/plain; charset=utf-8", stamp_plain(text, code=code, csv=False).encode(), dist.id)
 
 
-def record_view(session: Session, deps: InformationDeps, *, item: Item, row: ItemFile, actor: Principal,
+def record_view(session: Session, deps: InformationDeps, *, item: Item, row: ItemFile | None, actor: Principal,
                 channel: str, now: datetime, page: int | None = None) -> tuple[Distribution, bytes]:
-    """Record one on-screen view of a file like a copy (I8, I12): a fresh fingerprint, a row, an audit entry."""
-    dist, code = _record(session, deps, item=item, file_id=row.id, actor=actor, channel=channel, now=now)
+    """Record one on-screen view of a file (or, with ``row`` None, of the body) like a copy (I8, I12): a fresh
+    fingerprint, a row, an audit entry."""
+    file_id = row.id if row is not None else None
+    dist, code = _record(session, deps, item=item, file_id=file_id, actor=actor, channel=channel, now=now)
     audit.record_for(session, AuditTag.INFO_FILE_VIEW, now=now, actor=actor, subject=service.subject_of(item),
-                     data={"file_id": row.id, "distribution_id": dist.id, "channel": channel, "page": page,
-                           "sha256": row.sha256, "state": item.state})
+                     data={"file_id": file_id, "distribution_id": dist.id, "channel": channel, "page": page,
+                           "sha256": row.sha256 if row is not None else None, "state": item.state})
     return dist, code
 
 

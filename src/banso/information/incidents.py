@@ -18,6 +18,7 @@ council membership and who received which item (I7).
 from __future__ import annotations
 
 import hashlib
+from pathlib import PurePosixPath
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -273,7 +274,9 @@ def attribute_incident(session: Session, *, incident_id: int, actor: Principal, 
     note = f"{head}\n{explanation}\nevidence sha256 {incident.evidence_sha256}"
     _step(session, incident, state=IncidentState.ATTRIBUTED, note=note, actor=actor, now=now,
           tag=AuditTag.INFO_INCIDENT_ATTRIBUTE,
-          data={"evidence_sha256": incident.evidence_sha256, "filename": (filename or "")[:255] or None,
+          # Ids and digests only: the evidence's file name may be a designated file's name (I12).
+          data={"evidence_sha256": incident.evidence_sha256,
+                "extension": PurePosixPath(filename or "").suffix.lower()[:16] or None,
                 "distribution_id": incident.attributed_distribution_id, "user_id": incident.attributed_user_id,
                 "confidence": round(confidence, 6)})
     return incident

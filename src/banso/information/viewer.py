@@ -188,3 +188,18 @@ def open_view(session: Session, deps: InformationDeps, *, item_id: int, file_id:
                                           channel="view-text", now=now)
     return replace(page, text=stamp_plain(shown, code=code, csv=view.file.kind == "csv"),
                    truncated=len(text) > len(shown), banner=visible_line(line, code), distribution_id=dist.id)
+
+
+def read_item_on_screen(session: Session, deps: InformationDeps, *, item_id: int, actor: Principal, now: datetime,
+                        version: int | None = None) -> tuple[service.ItemView, str | None]:
+    """The item page's read. Under view-only / no-download handling the body is shown, never copied (I12): the
+    text on screen carries zero-width marks of a fresh fingerprint and a visible line naming the viewer, and the
+    view is recorded and audited like a copy (I8). Returns the view and that line (None when no copy rule binds).
+    """
+    view = service.read_item(session, deps, item_id=item_id, actor=actor, now=now, version=version)
+    if view.may_take_copy or not view.body.strip():
+        return view, None
+    _, code = distribution.record_view(session, deps, item=view.item, row=None, actor=actor, channel="view-body",
+                                       now=now)
+    line = visible_line(_line(session, actor, view.item, now), code)
+    return replace(view, body=stamp_plain(view.body, code=code, csv=False)), line

@@ -31,7 +31,7 @@ from banso.authz.policies import information as policy
 from banso.authz.principal import Principal
 from banso.councils import service as councils
 from banso.councils.models import Matter
-from banso.information import distribution, incidents, interchange, minimality, search, service
+from banso.information import distribution, incidents, interchange, minimality, search, service, viewer
 from banso.information.deps import MAX_FILE_BYTES, InformationDeps
 from banso.information.endpoints import InfoDeps, attachment, tally, uploads
 from banso.information.models import (
@@ -338,7 +338,8 @@ def _item_page(request: Request, principal: Principal, db: Session, ctx: Ctx, de
                notice: str | None = None, status: int = 200, form: dict[str, Any] | None = None) -> HTMLResponse:
     now = ctx.clock.now()
     with _unit(db):  # I8: the read is audited, even when the page shows a refused form
-        view = service.read_item(db, deps, item_id=item_id, actor=principal, now=now, version=version)
+        view, body_banner = viewer.read_item_on_screen(db, deps, item_id=item_id, actor=principal, now=now,
+                                                       version=version)
     item = view.item
     council_view = _council_view(db, item.council_id, principal)
     members = council_view.members if council_view is not None and view.can_manage else []
@@ -357,6 +358,7 @@ def _item_page(request: Request, principal: Principal, db: Session, ctx: Ctx, de
         "view": view, "item": item, "council": council_view.council if council_view else None,
         "people": people, "orgs": _orgs(db, scope_orgs | {item.provider_org_id}), "members": members,
         "member_orgs": _member_orgs(members), "open_ballot": open_ballot, "no_download": no_download,
+        "body_banner": body_banner,
         "shown_version": shown, "files_shown": [f for f in view.files if f.version == shown],
         "older_files": [f for f in view.files if f.version != shown],
         "may_propose": may_change and item.state in (ItemState.COUNCIL, ItemState.SCHEDULED),
