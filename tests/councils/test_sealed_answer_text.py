@@ -105,7 +105,8 @@ def test_requester_addressee_and_chair_read_the_answer(answered: Answered, clien
 
 def test_the_request_page_shows_the_opened_answer(answered: Answered, client: TestClient, db: Session,
                                                   ctx: AppContext) -> None:
-    """The page opens the sealed text for a party (and files it, C6) as it did the plaintext."""
+    """The page opens the sealed text for a party (and offers to file it, C6) as it did the plaintext."""
+    assert NEEDLE not in _stored(db, answered.request_id)  # what the page shows can only come from the seal
     sign_in(client, db, answered.cast.company, ctx)
     page = client.get(answered.page).text
     assert 'id="answer-text"' in page and "駿河湾の試験海域" in page and 'id="file-answer-form"' in page

@@ -74,6 +74,7 @@ def test_exports_still_carry_the_indicators(client: TestClient, db: Session, clo
     An AMBER import is held for its provider (a designation proposal), a CLEAR one is public.
     """
     item_id = _import(client, db, clock, cast, tlp, distribution)
+    assert "indicators" not in _row(db, item_id)  # so what goes out can only come from the seal
     misp = export(client, db, clock, cast.company, item_id, "misp")
     assert misp.status_code == 200, misp.text
     attributes = {(a["type"], a["value"], a.get("comment", "")) for a in misp.json()["Event"]["Attribute"]}
