@@ -187,6 +187,10 @@ def test_an_interrupted_upgrade_is_run_again(legacy: Legacy) -> None:
 
 def test_downgrade_is_refused_once_content_is_sealed(legacy: Legacy) -> None:
     _upgrade(legacy)
-    with pytest.raises(RuntimeError, match="one-way"):
+    with pytest.raises(RuntimeError, match="0013 is one-way"):  # 0013 sealed the legacy answer text
+        migrate.downgrade(legacy.engine, BEFORE)
+    with legacy.engine.begin() as conn:  # as if the request had never been answered: 0013 may go down
+        conn.execute(sa.text("UPDATE council_material_requests SET answer_sealed = NULL"))
+    with pytest.raises(RuntimeError, match="0011 is one-way"):
         migrate.downgrade(legacy.engine, BEFORE)
     assert migrate.current_revision(legacy.engine) == "0011"  # later revisions went down; 0011 refused

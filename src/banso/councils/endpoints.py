@@ -426,9 +426,12 @@ def _request_read(view: service.RequestView) -> RequestRead:
 
 
 @router.get("/{council_id}/requests", response_model=list[RequestRead])
-def list_requests(council_id: int, principal: ApiUser, db: Db) -> list[RequestRead]:
-    """List material requests (pledged members; answers only for their parties)."""
-    return [_request_read(v) for v in service.list_request_views(db, council_id=council_id, actor=principal)]
+def list_requests(council_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> list[RequestRead]:
+    """List material requests (pledged members; answers only for their parties, audited)."""
+    with _unit(db):
+        views = service.list_request_views(db, council_id=council_id, actor=principal, now=ctx.clock.now(),
+                                           store=file_store(ctx))
+    return [_request_read(v) for v in views]
 
 
 @router.post("/{council_id}/requests", response_model=RequestRead, status_code=status.HTTP_201_CREATED)
@@ -451,7 +454,7 @@ def get_request(council_id: int, request_id: int, principal: ApiUser, db: Db, ct
     """Return a material request with its answer files (audited read)."""
     with _unit(db):
         view = service.get_request(db, council_id=council_id, request_id=request_id, actor=principal,
-                                   now=ctx.clock.now())
+                                   now=ctx.clock.now(), store=file_store(ctx))
     return _request_detail(view)
 
 

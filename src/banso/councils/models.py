@@ -308,7 +308,8 @@ class MaterialRequest(Base):
     addressee_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     due_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(16))
-    answer_text: Mapped[str | None] = mapped_column(Text)
+    # I11, I12: the answer's text, sealed under the council's key (``sealed.seal_text``); None until answered
+    answer_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     answered_at: Mapped[datetime | None]
     answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))

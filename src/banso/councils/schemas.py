@@ -377,7 +377,7 @@ class RequestRead(_Out):
     addressee_id: int
     due_at: datetime
     status: str
-    answer_text: str | None
+    answer_text: str | None = None  # sealed at rest; filled in for the answer's parties only (C6, I12)
     answered_at: datetime | None
     answered_by_id: int | None
     created_by_id: int

@@ -1019,12 +1019,21 @@ class RequestView:
 
     request: MaterialRequest
     files: list[MaterialFile]
-    answer_visible: bool = True
+    answer_text: str | None = None  # opened from its seal for the answer's parties only (I11, I12)
 
-    @property
-    def answer_text(self) -> str | None:
-        """Return the answer text, or None when the reader is not one of the answer's parties."""
-        return self.request.answer_text if self.answer_visible else None
+
+def _answer_label(request_id: int) -> str:
+    return f"answer:request:{request_id}"
+
+
+def _open_answer(session: Session, store: SealedDeps, council: Council, req: MaterialRequest, *,
+                 actor: Principal, now: datetime) -> str | None:
+    # Callers have asked can_read_answer first (C6): the council key is released only after that (I11).
+    if req.answer_sealed is None:
+        return None
+    return sealed.open_text(session, store, sealed.council_scope(council.id), req.answer_sealed,
+                            label=_answer_label(req.id), actor=actor, now=now,
+                            refusal=_text_refusal(council, {"request_id": req.id}))
 
 
 def _request(session: Session, council: Council, request_id: int) -> MaterialRequest:
@@ -1065,10 +1074,8 @@ def create_request(session: Session, *, council_id: int, actor: Principal, now: 
 
 
 def answer_request(session: Session, *, council_id: int, request_id: int, actor: Principal, now: datetime,
-                   text: str, files: Sequence[UploadedFile] = (), store: SealedDeps | None = None) -> RequestView:
+                   text: str, store: SealedDeps, files: Sequence[UploadedFile] = ()) -> RequestView:
     """Answer a material request with text and files sealed under the council's key (addressee or manager)."""
-    if files and store is None:
-        raise ValueError("a sealed store is needed to keep answer files")
     council, standing = _content(session, council_id, actor)
     req = _request(session, council, request_id)
     if not policy.can_answer_request(actor, standing, addressee_id=req.addressee_id):
@@ -1084,9 +1091,10 @@ def answer_request(session: Session, *, council_id: int, request_id: int, actor:
             raise ValidationFailed(f"file {name!r} is empty", field="files")
         if len(f.data) > MAX_FILE_BYTES:
             raise ValidationFailed(f"file {name!r} is larger than {MAX_FILE_BYTES} bytes", field="files")
-    rows = [_seal_answer_file(session, store, council, req, f, actor=actor, now=now)
-            for f in files] if store is not None else []
-    req.answer_text = body
+    rows = [_seal_answer_file(session, store, council, req, f, actor=actor, now=now) for f in files]
+    # I11, I12: the text is sealed like minutes; the associated data names the request, so a sealed
+    # answer copied onto another request or council does not open there.
+    req.answer_sealed = sealed.seal_text(store, sealed.council_scope(council.id), body, label=_answer_label(req.id))
     req.answered_at = now
     req.answered_by_id = actor.user_id
     req.status = RequestStatus.ANSWERED.value
@@ -1095,7 +1103,7 @@ def answer_request(session: Session, *, council_id: int, request_id: int, actor:
     _audit(session, AuditTag.COUNCIL_REQUEST_ANSWER, now=now, actor=actor, subject=_subject(council),
            data={"request_id": req.id, "late": now > req.due_at,
                  "files": [{"file_id": r.id, "sha256": r.sha256, "size": r.size} for r in rows]})
-    return RequestView(request=req, files=repo.files_of(session, req.id))
+    return RequestView(request=req, files=repo.files_of(session, req.id), answer_text=body)
 
 
 def _seal_answer_file(session: Session, store: SealedDeps, council: Council, req: MaterialRequest,
@@ -1138,23 +1146,35 @@ def _parties(req: MaterialRequest) -> content_policy.AnswerParties:
                                         answered_by_id=req.answered_by_id)
 
 
-def list_request_views(session: Session, *, council_id: int, actor: Principal) -> list[RequestView]:
-    """Return the council's material requests, each with its answer only for the answer's parties (C6)."""
+def list_request_views(session: Session, *, council_id: int, actor: Principal, now: datetime,
+                       store: SealedDeps) -> list[RequestView]:
+    """Return the council's material requests, each with its answer only for the answer's parties (C6).
+
+    Every answer opened for the reader is audited in one entry (I8), as a single request's read is.
+    """
     council, standing = _content(session, council_id, actor)
-    return [RequestView(request=r, files=[], answer_visible=content_policy.can_read_answer(actor, standing,
-                                                                                          _parties(r)))
-            for r in repo.requests(session, council.id)]
+    views = [RequestView(request=r, files=[],
+                         answer_text=_open_answer(session, store, council, r, actor=actor, now=now)
+                         if content_policy.can_read_answer(actor, standing, _parties(r)) else None)
+             for r in repo.requests(session, council.id)]
+    opened = [v.request.id for v in views if v.answer_text is not None]
+    if opened:
+        _audit(session, AuditTag.COUNCIL_REQUEST_READ, now=now, actor=actor, subject=_subject(council),
+               data={"request_ids": opened, "answer": True})
+    return views
 
 
 def get_request(session: Session, *, council_id: int, request_id: int, actor: Principal,
-                now: datetime) -> RequestView:
+                now: datetime, store: SealedDeps) -> RequestView:
     """Return one material request; its answer and files only for the answer's parties; audited (I8)."""
     council, standing = _content(session, council_id, actor)
     req = _request(session, council, request_id)
     visible = content_policy.can_read_answer(actor, standing, _parties(req))
+    # Open first: a refused opening is audited alone (A1), then the read is recorded.
+    answer = _open_answer(session, store, council, req, actor=actor, now=now) if visible else None
     _audit(session, AuditTag.COUNCIL_REQUEST_READ, now=now, actor=actor, subject=_subject(council),
-           data={"request_id": req.id, "answer": visible and req.answer_text is not None})
-    return RequestView(request=req, files=repo.files_of(session, req.id) if visible else [], answer_visible=visible)
+           data={"request_id": req.id, "answer": answer is not None})
+    return RequestView(request=req, files=repo.files_of(session, req.id) if visible else [], answer_text=answer)
 
 
 def _answer_file(session: Session, council_id: int, request_id: int, file_id: int,

@@ -769,7 +769,7 @@ def _request_page(request: Request, principal: Principal, db: Session, ctx: Ctx,
                   form: dict[str, Any] | None = None) -> HTMLResponse:
     view = service.get_council(db, council_id=council_id, actor=principal)
     rv = service.get_request(db, council_id=council_id, request_id=request_id, actor=principal,
-                             now=ctx.clock.now())
+                             now=ctx.clock.now(), store=file_store(ctx))
     db.commit()  # I8: the read is audited
     req = rv.request
     people = _people(db, {req.addressee_id, req.created_by_id} | {f.uploaded_by_id for f in rv.files}

@@ -147,7 +147,7 @@ def _space(session: Session, now: datetime, store: SealedDeps) -> None:
         due_at=meeting_day + timedelta(days=30))
     service.answer_request(
         session, council_id=cid, request_id=req.id, actor=kobayashi, now=meeting_day + timedelta(days=25),
-        text=("論文数では米国・中国が先行し、SAR分野の上位10%論文シェアは我が国が第4位。"
+        store=store, text=("論文数では米国・中国が先行し、SAR分野の上位10%論文シェアは我が国が第4位。"
               "主要機関の整理表は第2回会合で説明予定。"))
     first = service.get_bylaws(session, council_id=cid, version=1, actor=takahashi)
     service.amend_bylaws(

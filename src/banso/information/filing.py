@@ -43,9 +43,10 @@ def file_request_answer(session: Session, deps: InformationDeps, *, council_id: 
                         actor: Principal, now: datetime, material_store: SealedDeps,
                         designation: service.DesignationInput | None = None) -> Item:
     """File an answered material request as an item of its council (C6)."""
-    view = councils.get_request(session, council_id=council_id, request_id=request_id, actor=actor, now=now)
+    view = councils.get_request(session, council_id=council_id, request_id=request_id, actor=actor, now=now,
+                                store=material_store)
     req = view.request
-    if req.status == RequestStatus.OPEN or not req.answer_text:
+    if req.status == RequestStatus.OPEN or req.answer_sealed is None:
         raise Conflict("the request has not been answered yet")
     council = council_repo.council_by_id(session, council_id)
     assert council is not None  # get_request found it
@@ -53,6 +54,8 @@ def file_request_answer(session: Session, deps: InformationDeps, *, council_id: 
     if not council_policy.can_answer_request(actor, councils.standing_of(session, council, actor.user_id),
                                              addressee_id=req.addressee_id):
         raise ValidationFailed("only the addressee or the secretariat files the answer", field="request_id")
+    # Whoever may give the answer is one of its parties (C6), so get_request opened it for them.
+    assert view.answer_text is not None
     origin = f"material_request:{req.id}"
     _not_filed(session, council_id, origin)
     opened = councils.answer_files(session, council_id=council_id, request_id=req.id, actor=actor, now=now,
@@ -61,7 +64,7 @@ def file_request_answer(session: Session, deps: InformationDeps, *, council_id: 
     provenance = "think_tank" if req.addressee_kind == AddresseeKind.THINK_TANK else "participant"
     return service.create_item(
         session, deps, council_id=council_id, actor=actor, now=now, title=f"回答: {req.title}"[:300],
-        summary=f"資料提供の求め #{req.id} への回答", body=req.answer_text, matter=req.matter,
+        summary=f"資料提供の求め #{req.id} への回答", body=view.answer_text, matter=req.matter,
         category="government_research" if provenance == "think_tank" else "other", provenance=provenance,
         files=uploads, designation=designation, origin=origin)
 

@@ -143,14 +143,14 @@ def _export_scope(session: Session, item: Item) -> tuple[str | None, tuple[str, 
     return kind, tuple(ballot.handling or ())
 
 
-def _export_item(session: Session, item: Item, body: str) -> interop.ExportItem:
+def _export_item(session: Session, item: Item, body: str, indicators: list[dict[str, str]]) -> interop.ExportItem:
     scope, handling = _export_scope(session, item)
     return interop.ExportItem(
         id=item.id, title=item.title, summary=item.summary, body=body, category=item.category,
         openness=item.state, designation_scope=scope, tlp_labels=tuple(item.tlp_labels or ()),
         created=item.created_at, modified=item.updated_at, handling=handling,
         indicators=tuple(interop.Indicator(type=i.get("type", ""), value=i.get("value", ""),
-                                           comment=i.get("comment", "")) for i in item.indicators or ()),
+                                           comment=i.get("comment", "")) for i in indicators),
     )
 
 
@@ -168,11 +168,12 @@ def export_interchange(session: Session, deps: InformationDeps, *, item_id: int,
     item = access.item
     decision = service.require(session, access, Egress.EXPORT, now=now)  # the one gate (I12)
     body = service.body_of(session, deps, item, actor=actor, now=now)
+    indicators = service.indicators_of(session, deps, item, actor=actor, now=now)  # after the gate (I11, I12)
     if not decision.copy:
-        return render(_export_item(session, item, body))
+        return render(_export_item(session, item, body, indicators))
     assert actor is not None  # a copy of non-public content goes to someone signed in
     copy, mark, recipient = distribution.issue_export(session, deps, item=item, actor=actor, channel=fmt, now=now)
-    export = replace(_export_item(session, item, body), recipient=recipient)
+    export = replace(_export_item(session, item, body, indicators), recipient=recipient)
     document = render(export, mark=mark)
     level, _ = interop.export_tlp(export)
     audit.record_for(session, AuditTag.INFO_ITEM_EXPORT, now=now, actor=actor, subject=service.subject_of(item),

@@ -130,7 +130,9 @@ class Item(Base):
     publish_at: Mapped[datetime | None]  # results: planned publication (I6)
     published_at: Mapped[datetime | None]
     tlp_labels: Mapped[list[str]] = mapped_column(JSON, default=list)  # verbatim, from MISP/STIX import
-    indicators: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)  # {type, value, comment}
+    # I11: imported indicators ({type, value, comment} as JSON) sealed with the item's data key;
+    # None when the item has none. Read through ``service.indicators_of`` after the gate (I12).
+    indicators_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     source_format: Mapped[str | None] = mapped_column(String(16))
     source_id: Mapped[str | None] = mapped_column(String(200))
     origin: Mapped[str | None] = mapped_column(String(100))  # e.g. "material_request:12", "commission:3"

@@ -1,4 +1,4 @@
-"""Moving legacy plaintext council content into the sealed store (migration 0011; I11, I12).
+"""Moving legacy plaintext council content into the sealed store (migrations 0011, 0013; I11, I12).
 
 Before 0011, material-request answer files lay in plaintext under ``data_dir/councils/files``,
 commission deliverables in plaintext in their table, minutes and decision texts in plaintext
@@ -7,6 +7,10 @@ not sealed yet, so a run that stops half-way is simply run again. :func:`remove_
 deletes the plaintext answer files whose rows are sealed; the migration calls it only after the
 sealing has been committed, so a crash never loses the only copy of a file.
 
+Migration 0013 seals the last two plaintext pieces the same way (:func:`seal_answers_and_indicators`):
+material-request answer texts under the council's key, and imported indicators with each item's
+own data key (unwrapped from the council's key store).
+
 Works on a Core connection with lightweight table stubs (never the ORM models, which describe the
 newest schema, not the one the migration runs on).
 """
@@ -14,6 +18,7 @@ newest schema, not the one the migration runs on).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +28,7 @@ from sqlalchemy.engine import Connection
 from banso.councils.files import LocalFileStore
 from banso.information import sealed
 from banso.information.sealed_models import SealedKind
+from banso.information.service import seal_indicators
 
 _files = sa.table("council_material_files", sa.column("id"), sa.column("request_id"), sa.column("sha256"),
                   sa.column("blob"), sa.column("wrapped_key"))
@@ -33,12 +39,26 @@ _meetings = sa.table("council_meetings", sa.column("id"), sa.column("council_id"
                      sa.column("minutes_sealed"), sa.column("minutes_sha256"))
 _decisions = sa.table("council_decisions", sa.column("id"), sa.column("council_id"), sa.column("text"),
                       sa.column("text_sealed"))
+_answers = sa.table("council_material_requests", sa.column("id"), sa.column("council_id"),
+                    sa.column("answer_text"), sa.column("answer_sealed"))
+_items = sa.table("info_items", sa.column("id"), sa.column("council_id"), sa.column("wrapped_key"),
+                  sa.column("indicators", sa.JSON()), sa.column("indicators_sealed"))
 
 
 def migration_attributes(data_dir: Path, secret: str) -> dict[str, object]:
     """Return what migration 0011 needs from a data folder: its sealed store and its old plaintext folder."""
     return {"sealed_deps": sealed.local_deps(data_dir, secret),
             "plaintext_store": LocalFileStore(data_dir / "councils" / "files")}
+
+
+def attributes_from(attributes: MutableMapping[str, object]) -> MutableMapping[str, object]:
+    """Return a migration's attributes, filled from the configured data folder when none were given."""
+    if "sealed_deps" not in attributes:  # e.g. plain `alembic upgrade`
+        from banso.config import get_settings
+
+        settings = get_settings()
+        attributes.update(migration_attributes(settings.data_dir, settings.secret_key))
+    return attributes
 
 
 @dataclass
@@ -130,3 +150,42 @@ def remove_sealed_plaintext(conn: Connection, plaintext: LocalFileStore) -> int:
     # Content addressing: two rows may share one plaintext file; keep it while any row still needs it.
     still_needed = set(conn.scalars(sa.select(_files.c.sha256).where(_files.c.blob.is_(None))))
     return sum(plaintext.discard(digest) for digest in sorted(sealed_digests - still_needed))
+
+
+# ---------------------------------------------------------------------------------------------
+# Migration 0013: answer texts and imported indicators
+
+
+def _answers_pending(conn: Connection) -> list[tuple[int, int, str]]:
+    rows = conn.execute(sa.select(_answers.c.id, _answers.c.council_id, _answers.c.answer_text)
+                        .where(_answers.c.answer_sealed.is_(None), _answers.c.answer_text.is_not(None))
+                        .order_by(_answers.c.id))
+    return [(r[0], r[1], r[2]) for r in rows]
+
+
+def _items_pending(conn: Connection) -> list[tuple[int, int, bytes, list[dict[str, str]]]]:
+    rows = conn.execute(sa.select(_items.c.id, _items.c.council_id, _items.c.wrapped_key, _items.c.indicators)
+                        .where(_items.c.indicators_sealed.is_(None)).order_by(_items.c.id))
+    # An empty list has nothing to seal and stays NULL (the sealed column's "none").
+    return [(r[0], r[1], bytes(r[2]), list(r[3])) for r in rows if r[3]]
+
+
+def answers_and_indicators_pending(conn: Connection) -> bool:
+    """Return True when an answer text or an item's indicators still lie in plaintext."""
+    return bool(_answers_pending(conn) or _items_pending(conn))
+
+
+def seal_answers_and_indicators(conn: Connection, deps: sealed.SealedDeps) -> tuple[int, int]:
+    """Seal every plaintext answer text and every item's plaintext indicators; return how many of each."""
+    answers = _answers_pending(conn)
+    for request_id, council_id, text in answers:
+        # The label is councils.service's ``_answer_label``: the service opens what this seals.
+        conn.execute(_answers.update().where(_answers.c.id == request_id).values(
+            answer_sealed=sealed.seal_text(deps, sealed.council_scope(council_id), text,
+                                           label=f"answer:request:{request_id}")))
+    items = _items_pending(conn)
+    for item_id, council_id, wrapped, indicators in items:
+        data_key = deps.council_keys.unwrap(council_id, wrapped)
+        conn.execute(_items.update().where(_items.c.id == item_id).values(
+            indicators_sealed=seal_indicators(indicators, item_id=item_id, data_key=data_key)))
+    return len(answers), len(items)

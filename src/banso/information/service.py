@@ -10,7 +10,8 @@ a refused download, a tampered ciphertext, a lying upload) are audited before ra
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import PurePosixPath
@@ -67,6 +68,20 @@ def _aad_body(item_id: int, version: int) -> bytes:
 
 def _aad_file(item_id: int, sha256: str) -> bytes:
     return f"banso:item:{item_id}:file:{sha256}".encode()
+
+
+def _aad_indicators(item_id: int) -> bytes:
+    return f"banso:item:{item_id}:indicators".encode()
+
+
+def seal_indicators(indicators: Sequence[Mapping[str, str]], *, item_id: int, data_key: bytes) -> bytes | None:
+    """Seal an item's imported indicators with its data key (I11); None when there are none."""
+    if not indicators:
+        return None
+    rows = [{"type": i.get("type", ""), "value": i.get("value", ""), "comment": i.get("comment", "")}
+            for i in indicators]
+    return crypto.seal(json.dumps(rows, ensure_ascii=False).encode(), data_key=data_key,
+                       aad=_aad_indicators(item_id))
 
 
 def scope_of(session: Session, item: Item) -> policy.Scope | None:
@@ -324,11 +339,13 @@ def create_item(
         provenance=prov.value, is_result=result,
         state=ItemState.COUNCIL.value, provider_id=actor.user_id, provider_org_id=actor.organization_id,
         current_version=1, wrapped_key=deps.keys.wrap(council.id, data_key), current_designation_id=None,
-        publish_at=publish_at, published_at=None, tlp_labels=list(tlp_labels), indicators=[dict(i) for i in indicators], source_format=source_format,
+        publish_at=publish_at, published_at=None, tlp_labels=list(tlp_labels), source_format=source_format,
         source_id=source_id, origin=origin, created_at=now, updated_at=now,
     )
     session.add(item)
     session.flush()
+    # The associated data names the item id, so the indicators are sealed once the row has one.
+    item.indicators_sealed = seal_indicators(indicators, item_id=item.id, data_key=data_key)
     session.add(ItemVersion(item_id=item.id, version=1, note="初版",
                             body_sealed=crypto.seal(body.encode(), data_key=data_key, aad=_aad_body(item.id, 1)),
                             created_by_id=actor.user_id, created_at=now))
@@ -411,6 +428,18 @@ def body_of(session: Session, deps: InformationDeps, item: Item, *, version: int
     key = _data_key(session, deps, item, actor=actor, now=now)
     return _open(session, item, row.body_sealed, key=key, aad=_aad_body(item.id, number), actor=actor, now=now,
                  what=f"body v{number}").decode()
+
+
+def indicators_of(session: Session, deps: InformationDeps, item: Item, *, actor: Principal | None,
+                  now: datetime) -> list[dict[str, str]]:
+    """Decrypt the item's imported indicators (callers have checked the policy); [] when it has none."""
+    if item.indicators_sealed is None:
+        return []
+    key = _data_key(session, deps, item, actor=actor, now=now)
+    opened: list[dict[str, str]] = json.loads(_open(session, item, item.indicators_sealed, key=key,
+                                                    aad=_aad_indicators(item.id), actor=actor, now=now,
+                                                    what="indicators"))
+    return opened
 
 
 def file_bytes(session: Session, deps: InformationDeps, item: Item, row: ItemFile, *, actor: Principal | None,

@@ -85,14 +85,9 @@ def _schema() -> None:
 
 
 def _deps_and_plaintext() -> tuple[object, object]:
-    from banso.information.sealed_legacy import migration_attributes
+    from banso.information.sealed_legacy import attributes_from
 
-    attributes = context.config.attributes
-    if "sealed_deps" not in attributes:  # e.g. plain `alembic upgrade`: the configured data folder
-        from banso.config import get_settings
-
-        settings = get_settings()
-        attributes.update(migration_attributes(settings.data_dir, settings.secret_key))
+    attributes = attributes_from(context.config.attributes)  # plain `alembic upgrade`: the configured folder
     return attributes["sealed_deps"], attributes["plaintext_store"]
 
 
