@@ -249,6 +249,7 @@ def build_fixture(data_dir: Path, database_url: str | None, clients: int) -> Fix
     from banso.information import service as info
     from banso.information.endpoints import item_detail
     from banso.information.models import Item, ItemFile, ItemState
+    from banso.information.sealed import local_deps as sealed_store
     from banso.web.context import build_context, information_deps
 
     start = time.perf_counter()
@@ -257,7 +258,7 @@ def build_fixture(data_dir: Path, database_url: str | None, clients: int) -> Fix
     migrate.upgrade(ctx.engine)
     with ctx.sessions() as db:
         seed.seed(db, box=ctx.box, now=ctx.clock.now())
-        seed_councils(db, now=ctx.clock.now(), box=ctx.box)
+        seed_councils(db, now=ctx.clock.now(), box=ctx.box, store=sealed_store(ctx.data_dir, ctx.settings.secret_key))
         seed_programme(db, now=ctx.clock.now())
         seed_information(db, deps, now=ctx.clock.now())
         checkpoints.sign_checkpoint(db, key=ctx.signing_key, now=ctx.clock.now())

@@ -79,7 +79,9 @@ def test_red_report_text_never_reaches_summary_ballot_or_index(client: TestClien
     index = db.scalar(select(SearchDoc.doc).where(SearchDoc.item_id == item_id))
     assert index is not None and "kuroshio" not in index.lower() and "sonar" not in index.lower()
     own = client.get(f"{API}/items/{item_id}", headers=bearer(db, cast.company, clock))
-    assert own.json()["body"].startswith("The KUROSHIO-LOADER second stage")  # kept, sealed, for the provider
+    body = own.json()["body"]  # kept, sealed, for the provider: the source's title first, then its report text
+    assert body.startswith("件名 / Title: ") and "The KUROSHIO-LOADER second stage" in body
+    assert "KUROSHIO" not in made.json()["title"]  # voters are told of the proposal by its neutral title (I4)
 
 
 def test_misp_distribution_zero_is_proposed_for_the_importers_organisation(
@@ -117,9 +119,9 @@ def test_sharing_group_maps_to_council_organisations_and_names_the_rest(
     note = detail["ballot"]["range_note"]
     assert "Maritime tech ISAC" in note and "not matched to a council organisation: NISC-JP, Harbour Sensors Ltd" in note
     entry = db.scalars(select(AuditEntry).where(AuditEntry.tag == "information:item:import")).one()
-    data = entry.data
-    assert data["sharing_group"] == "Maritime tech ISAC"
-    assert data["unmatched_organisations"] == ["NISC-JP", "Harbour Sensors Ltd"]
+    data = entry.data  # the auditor learns that a sharing group bound the import, not its names (I12)
+    assert data["sharing_group"] is True and data["unmatched_organisations"] == 2
+    assert "Maritime" not in str(data) and "NISC" not in str(data)
 
 
 def test_pattern_budget_is_a_422_and_matches_patterns_import(client: TestClient, db: Session, factory: Factory,

@@ -125,6 +125,7 @@ class AuditTag(StrEnum):
     INFO_FILE_UPLOAD = "information:file:upload"
     INFO_FILE_DOWNLOAD = "information:file:download"
     INFO_FILE_REFUSED = "information:file:refused"
+    INFO_VERSION_REFUSED = "information:version:refused"  # a version by someone else, or of a published item
     INFO_READ_REFUSED = "information:read:refused"  # a signed-in read refused by the gate (404 or 403, I7, I12)
     INFO_FILE_VIEW = "information:file:view"  # a view-only file shown on screen, stamped per viewer (I12)
     INFO_UPLOAD_REJECTED = "information:upload:rejected"

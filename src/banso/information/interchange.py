@@ -108,15 +108,25 @@ def _designation_for(session: Session, council_id: int, actor: Principal, doc: i
 
 def import_interchange(session: Session, deps: InformationDeps, *, council_id: int, actor: Principal, now: datetime,
                        data: bytes, filename: str) -> Item:
-    """Create an item from a MISP/STIX document in ``council_id``, honouring its TLP label and distribution."""
+    """Create an item from a MISP/STIX document in ``council_id``, honouring its TLP label and distribution.
+
+    The council is checked before the document is read: someone who may not provide to it learns nothing,
+    not even whether their document would parse (I7). A confidential source (one that becomes a designation
+    proposal) gets a neutral title as well as a neutral summary: voters are told of the proposal before the
+    vote, by notice and e-mail (I4), and a MISP ``info`` line is often the most telling sentence of the event.
+    """
+    service.require_contributor(session, council_id, actor)
     doc = parse(data, filename)
     designation, scoped = None, None
+    title, body = doc.title[:300] or filename, doc.body
     if doc.openness == interop.Openness.DESIGNATE:
         designation, scoped = _designation_for(session, council_id, actor, doc, now)
+        title = interop.neutral_title(doc)
+        body = f"件名 / Title: {doc.title}\n\n{doc.body}".strip()
     indicators = [{"type": i.type, "value": i.value, "comment": i.comment} for i in doc.indicators]
     item = service.create_item(
-        session, deps, council_id=council_id, actor=actor, now=now, title=doc.title[:300] or filename,
-        summary=doc.summary, body=doc.body, matter="information_management", category=doc.category,
+        session, deps, council_id=council_id, actor=actor, now=now, title=title,
+        summary=doc.summary, body=body, matter="information_management", category=doc.category,
         provenance="participant", designation=designation, tlp_labels=list(doc.tlp_labels),
         source_format=doc.source_format, source_id=doc.source_id[:200], indicators=indicators,
         public=doc.openness == interop.Openness.PUBLIC,
@@ -124,8 +134,9 @@ def import_interchange(session: Session, deps: InformationDeps, *, council_id: i
     audit.record_for(session, AuditTag.INFO_ITEM_IMPORT, now=now, actor=actor, subject=service.subject_of(item),
                      data={"format": doc.source_format, "source_id": doc.source_id, "tlp": list(doc.tlp_labels),
                            "indicators": len(indicators), "state": item.state, "distribution": doc.distribution,
-                           "sharing_group": doc.sharing_group,
-                           "unmatched_organisations": scoped.unmatched if scoped else []})
+                           # counts only: names of a source's sharing group are the source's metadata (I12)
+                           "sharing_group": doc.sharing_group is not None,
+                           "unmatched_organisations": len(scoped.unmatched) if scoped else 0})
     return item
 
 

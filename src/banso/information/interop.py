@@ -185,6 +185,47 @@ _HANDLING = {
 }
 
 
+def labels_anywhere(data: object) -> tuple[str, ...]:
+    """Return every TLP label anywhere in a document: a tag on a MISP object or inside an EventTag/AttributeTag
+    wrapper, a STIX ``labels`` entry, a statement marking that says "TLP:RED", a bare ``"tlp": "red"``.
+
+    Labels in such places are not where the formats put them, but ignoring one would make an import looser
+    than its source asked (I3): the strictest label found anywhere binds. Iterative (no recursion) and linear
+    in the document, whose size and depth ``_load`` has already bounded.
+    """
+    found: list[str] = []
+    stack: list[object] = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, Mapping):
+            for key, inner in value.items():
+                if key == "tlp" and isinstance(inner, str) and tlp_level(f"tlp:{inner}") is not None:
+                    found.append(f"tlp:{inner.strip()}")
+                stack.append(inner)
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, str) and len(value) <= 32 and tlp_level(value) is not None:
+            found.append(value.strip())
+    return _dedupe(found)
+
+
+def _stricter_too(labels: Sequence[str], anywhere: Sequence[str]) -> tuple[str, ...]:
+    """Return ``labels`` plus those of ``anywhere`` naming a level the labels do not already name."""
+    named = {tlp_level(label) for label in labels}
+    extra = [label for label in anywhere if tlp_level(label) not in named]
+    return _dedupe([*labels, *_dedupe_levels(extra)])
+
+
+def _dedupe_levels(labels: Sequence[str]) -> list[str]:
+    seen: set[TlpLevel | None] = set()
+    kept = []
+    for label in labels:
+        if tlp_level(label) not in seen:
+            seen.add(tlp_level(label))
+            kept.append(label)
+    return kept
+
+
 def handling_for(labels: Iterable[str]) -> Handling:
     """Map TLP labels to openness and suggested scope; the most restrictive label wins (I2, I3)."""
     levels = [level for level in (tlp_level(label) for label in labels) if level is not None]
@@ -332,6 +373,8 @@ def _load(doc: Mapping[str, Any] | bytes | str, what: str) -> dict[str, Any]:
             ) from exc
         except RecursionError as exc:  # hostile nesting must not become a 500
             raise InterchangeError(f"{what} is nested too deeply") from exc
+        except ValueError as exc:  # e.g. an integer past Python's 4,300-digit limit: a clear 422, never a 500
+            raise InterchangeError(f"数値が長すぎます / {what} holds a value that cannot be read: {exc}"[:300]) from exc
     if isinstance(data, Mapping):
         _check_shape(data, what)
         return dict(data)
@@ -497,6 +540,13 @@ def neutral_summary(source_format: str, indicators: int, labels: Sequence[str]) 
             "the text is kept in the sealed body.")
 
 
+def neutral_title(doc: Interchange) -> str:
+    """Return the title a confidential source gets (format, label, short source id), never its own words (I4)."""
+    kind = "MISP event" if doc.source_format == "misp" else "STIX 2.1 bundle"
+    tlp = ", ".join(_dedupe(normalise_tlp(label) or label for label in doc.tlp_labels)) or "no TLP"
+    return f"{kind} {doc.source_id[-12:]} ({tlp}) の取込み / import"
+
+
 def parse_misp(doc: Mapping[str, Any] | bytes | str) -> Interchange:
     """Read a MISP event (``{"Event": {...}}`` or a bare event) into an ``Interchange``."""
     data = _load(doc, "MISP document")
@@ -530,6 +580,7 @@ def parse_misp(doc: Mapping[str, Any] | bytes | str) -> Interchange:
         tags.extend(obj_tags)
 
     labels = _dedupe(tag for tag in tags if tlp_level(tag) is not None)
+    labels = _stricter_too(labels, labels_anywhere(event))
     distribution, group, group_orgs = _misp_distribution(event)
     openness, scope = _restricted(handling_for(labels), _MISP_RESTRICTED.get(distribution or ""))
     created = _misp_created(event)
@@ -914,7 +965,11 @@ def parse_stix(doc: Mapping[str, Any] | bytes | str) -> Interchange:
                 levels.append(known[0])  # the well-known id pins the level whatever the copy says
                 if from_definition is None:
                     labels.append(known[1])
-    tlp_labels = _dedupe(labels)
+    # A label in a place the markings do not say still binds; marking definitions themselves are not markings
+    # (a bundle may carry every TLP definition and reference one).
+    anywhere = labels_anywhere([o for o in objects if o.get("type") != "marking-definition"])
+    tlp_labels = _stricter_too(_dedupe(labels), anywhere)
+    levels.extend(level for level in (tlp_level(label) for label in tlp_labels) if level is not None)
     level = max(levels) if levels else None
     openness, scope = _HANDLING[level]
 

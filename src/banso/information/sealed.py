@@ -208,14 +208,28 @@ class Copy:
     distribution_id: int | None  # None for public content (no stamp, no record)
 
 
+# The line a copy gains when none of its own paragraphs or cells can hold a mark (numbers only, empty).
+COPY_RECORD_LINE = "交付記録：この写しは受領者ごとに識別されます / copy record: this copy identifies its recipient"
+
+
 def stamp_plain(text: str, *, code: bytes, csv: bool) -> str:
-    """Put zero-width marks into every paragraph (text) or row (CSV)."""
-    # A text with no place for a mark (empty, only numbers) carries nothing worth attributing;
-    # the copy is still recorded and audited.
+    """Put zero-width marks into every paragraph (text) or row (CSV).
+
+    No copy of non-public content leaves unmarked (I8): a CSV whose rows hold only numbers and ids is marked in
+    its header's names; a text or CSV with no place at all gains one last line, :data:`COPY_RECORD_LINE`,
+    carrying the mark.
+    """
     try:
         return stamp_csv(text, code=code) if csv else stamp_text(text, code=code)
     except CannotFingerprint:
-        return text
+        pass
+    if csv:
+        try:
+            return stamp_csv(text, code=code, header=False)  # the column names carry the mark
+        except CannotFingerprint:
+            pass
+    separator = "" if not text or text.endswith("\n") else "\n"
+    return f"{text}{separator}{stamp_text(COPY_RECORD_LINE, code=code)}\n"
 
 
 def stamp_kind(data: bytes, *, kind: str, footer: str, code: bytes) -> bytes:

@@ -161,6 +161,11 @@ def _manageable(session: Session, item_id: int, actor: Principal) -> tuple[Item,
     return item, standing
 
 
+def require_contributor(session: Session, council_id: int, actor: Principal) -> None:
+    """Raise 404 unless ``actor`` may provide items to the council (content access, C3, I7)."""
+    _council_for_contribution(session, council_id, actor)
+
+
 def _council_for_contribution(session: Session, council_id: int, actor: Principal) -> tuple[Council, Standing]:
     council = council_repo.council_by_id(session, council_id)
     if council is None:
@@ -376,8 +381,19 @@ def create_item(
 
 def add_version(session: Session, deps: InformationDeps, *, item_id: int, actor: Principal, now: datetime,
                 body: str, note: str, files: Sequence[Upload] = ()) -> Item:
-    """Add a new version (body and files) of an item; earlier versions stay readable."""
-    item, _ = _manageable(session, item_id, actor)
+    """Add a new version (body and files) of an item; earlier versions stay readable.
+
+    Only the provider, and never on a published item (``policy.can_add_version``, I1, I13).
+    """
+    access = open_item(session, item_id, actor, now=now)
+    item = access.item
+    if access.standing is None or not policy.can_add_version(actor, access.standing, access.facts.item):
+        error: BansoError = (Conflict("公開済みの情報は改訂できません。改訂した成果は新しい情報として提供してください "
+                                      "/ A published item is final: provide the revised result as a new item")
+                             if item.state == ItemState.PUBLIC and item.provider_id == actor.user_id else
+                             Forbidden("提供者のみが改訂できます / Only the provider may add a version"))
+        refuse(session, error, AuditTag.INFO_VERSION_REFUSED, now=now, actor=actor, subject=subject_of(item),
+               data={"state": item.state})
     if len(body) > 1_000_000:
         raise ValidationFailed("body must be at most 1,000,000 characters", field="body")
     checked = _check_uploads(session, files, now=now, actor=actor, subject=subject_of(item),
@@ -479,6 +495,7 @@ class ItemView:
     viewable: frozenset[int] = frozenset()  # files this person may view in the browser (watermarked)
     can_publish: bool = False  # the provider may publish it now (I13)
     can_propose_publication: bool = False  # the chair/secretariat may propose early publication (I13)
+    can_add_version: bool = False  # the provider, before publication (I1, I13)
 
 
 def read_item(session: Session, deps: InformationDeps, *, item_id: int, actor: Principal | None, now: datetime,
@@ -515,6 +532,8 @@ def read_item(session: Session, deps: InformationDeps, *, item_id: int, actor: P
                     downloadable=frozenset(f.id for f in files
                                            if access.decide(Egress.FILE, file_id=f.id, version=f.version).allowed),
                     viewable=frozenset(f.id for f in files),
+                    can_add_version=actor is not None and standing is not None
+                    and policy.can_add_version(actor, standing, facts),
                     **_publication_flags(actor, standing, facts, at_rest=at_rest))
 
 

@@ -232,3 +232,11 @@ def can_read_version(actor: Principal | None, standing: Standing | None, item: I
 def may_declare_researcher_generated(actor: Principal, *, researcher_ids: frozenset[int]) -> bool:
     """Only the researchers of the council's project file results as researcher-generated (I1, I13)."""
     return actor.user_id in researcher_ids
+
+
+def can_add_version(actor: Principal, standing: Standing, item: ItemFacts) -> bool:
+    """Only the provider revises their item, and a published item is final (I1, I13): a chair or secretariat
+    must not put their own words under another's name, and new content on the public portal would skip the
+    prior-notice window — a revised result is filed as a new item with its own window."""
+    return (can_read_item(actor, standing, item) and item.provider_id == actor.user_id
+            and item.state != ItemState.PUBLIC)
