@@ -18,9 +18,9 @@ council membership and who received which item (I7).
 from __future__ import annotations
 
 import hashlib
-from pathlib import PurePosixPath
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import PurePosixPath
 from typing import Any
 
 from sqlalchemy import or_, select
