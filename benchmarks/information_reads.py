@@ -8,8 +8,8 @@ For each backend (SQLite by default, and a throwaway PostgreSQL server started l
 does) the script builds a fresh data folder and database, migrates it, seeds the demo (people with
 TOTP, the active space council with pledged members, its information items) and issues one API
 token per client, round-robin over the council's pledged members (渡辺, 加藤, 田中, 高橋). Tokens of
-users with TOTP count as second-factor principals (``web/deps.py``), so they may read non-public
-content (I7).
+users with TOTP, issued as an operator vouching for their second factor (``banso tokens issue --second-factor``),
+count as second-factor principals, so they may read non-public content (I7).
 
 It then serves the real app (``create_app``, one uvicorn worker on 127.0.0.1, in a subprocess so
 that the load generator does not share its GIL) with one extra route, ``GET /bench/bare``: a sync
@@ -269,8 +269,9 @@ def build_fixture(data_dir: Path, database_url: str | None, clients: int) -> Fix
             email = MEMBERS[i % len(MEMBERS)]
             user = accounts_repo.user_by_email(db, email)
             assert user is not None and user.totp_enabled, f"{email}: demo persona with TOTP expected"
+            # as an operator vouching for a person with TOTP (`banso tokens issue --second-factor`)
             issued = accounts.issue_token(db, user=user, name=f"bench-{i}", scopes=None, expires_in_days=1,
-                                          now=ctx.clock.now(), actor=None)
+                                          now=ctx.clock.now(), actor=None, second_factor=True)
             tokens.append((issued.raw, user.id, email))
         db.commit()
     with ctx.sessions() as db:
