@@ -31,10 +31,11 @@ from sqlalchemy.orm import Session
 from banso.authz.principal import Principal
 from banso.councils import service as councils
 from banso.information import distribution, interchange, search, service
+from banso.information import viewer as screen
 from banso.information.deps import InformationDeps
 from banso.information.models import Ballot, Item, ItemFile
 from banso.kit.clock import FakeClock
-from banso.kit.errors import BansoError, Conflict, NotFound
+from banso.kit.errors import BansoError, Conflict, Forbidden, NotFound
 from banso.leak.pdf import make_sample_pdf
 from banso.notifications import service as notifications
 from tests.conftest import Factory, Person
@@ -55,6 +56,7 @@ class Open:
     scope: tuple[str, frozenset[str]]  # (kind, names or org keys)
     ends_at: datetime
     partial: bool = False  # covers only the item's file (I3 range)
+    view_only: bool = False  # handling: viewable, never copied (I3, I12) — binds from the proposal on
 
 
 @dataclass
@@ -72,6 +74,8 @@ class ModelItem:
     file_held: bool = False  # a partial designation of the file is being voted on
     file_scope: tuple[str, frozenset[str]] | None = None  # partial designation in force
     file_ends: datetime | None = None
+    view_only: bool = False  # the whole-item designation in force is view-only
+    file_view_only: bool = False  # the partial designation in force is view-only
     publish_at: datetime | None = None  # results: the end of the prior-notice window (I13)
 
     def rest_state(self, now: datetime) -> str:
@@ -167,14 +171,14 @@ def test_no_out_of_scope_read_path_after_any_step(db: Session, factory: Factory,
               designate=st.sampled_from(["no", "item", "file"]),
               scope=st.sampled_from(["all", "named", "organisations"]),
               names=st.sets(st.sampled_from(VOTERS), min_size=1, max_size=2), days=st.integers(3, 400),
-              accept_now=st.booleans())
+              accept_now=st.booleans(), view_only=st.booleans())
         def create(self, provider: str, is_result: bool, designate: str, scope: str, names: set[str],
-                   days: int, accept_now: bool) -> int:
+                   days: int, accept_now: bool, view_only: bool) -> int:
             now = self.clock.now()
             if designate == "file":
                 is_result = False  # a partial designation is proposed on a council-shared item
-            spec = (self._spec(scope, names, now + timedelta(days=days), now + timedelta(days=2))
-                    if designate == "item" else None)
+            spec = (self._spec(scope, names, now + timedelta(days=days), now + timedelta(days=2),
+                               view_only=view_only) if designate == "item" else None)
             item = service.create_item(
                 db, deps, council_id=cast.council.id, actor=people[provider].principal(), now=now,
                 title=f"検証項目{len(self.model):03d}", summary="概要", body=f"本文 {len(self.model)}",
@@ -190,15 +194,16 @@ def test_no_out_of_scope_read_path_after_any_step(db: Session, factory: Factory,
             if spec is not None:
                 self._open(m, "designation", scope, names, spec)
             if designate == "file":
-                self.propose_file(item.id, scope, names, days)
+                self.propose_file(item.id, scope, names, days, view_only)
             if accept_now:
                 self.everyone_accepts(item.id)  # the common path: everyone agrees at once
             return item.id
 
-        def _spec(self, scope: str, names: set[str], ends_at: datetime,
-                  deadline: datetime, file_ids: tuple[int, ...] = ()) -> service.DesignationInput:
+        def _spec(self, scope: str, names: set[str], ends_at: datetime, deadline: datetime,
+                  file_ids: tuple[int, ...] = (), view_only: bool = False) -> service.DesignationInput:
             return service.DesignationInput(
                 reason="理由", scope_kind=scope, ends_at=ends_at, deadline=deadline, file_ids=file_ids,
+                handling=["view_only"] if view_only else ["watermark"],
                 user_ids=[people[n].user.id for n in sorted(names)] if scope == "named" else [],
                 organization_ids=sorted({orgs[n] for n in names}) if scope == "organisations" else [])
 
@@ -210,7 +215,8 @@ def test_no_out_of_scope_read_path_after_any_step(db: Session, factory: Factory,
             votes[m.provider] = "accept"
             assert spec.deadline is not None
             m.ballot = Open(ballot.id, kind, spec.deadline, votes, (scope, frozenset(names) if scope != "all"
-                                                                     else frozenset()), spec.ends_at, partial)
+                                                                     else frozenset()), spec.ends_at, partial,
+                            view_only="view_only" in spec.handling)
 
         @rule(item_id=items, voter=st.sampled_from(VOTERS), accept=st.booleans())
         def vote(self, item_id: int, voter: str, accept: bool) -> None:
@@ -245,8 +251,10 @@ def test_no_out_of_scope_read_path_after_any_step(db: Session, factory: Factory,
             assert m.ballot is not None
             if m.ballot.partial:
                 m.file_held, m.file_scope, m.file_ends = False, m.ballot.scope, m.ballot.ends_at
+                m.file_view_only = m.ballot.view_only
             else:
                 m.state, m.scope, m.ends_at = "designated", m.ballot.scope, m.ballot.ends_at
+                m.view_only = m.ballot.view_only
             m.ballot = None
 
         def _reject(self, m: ModelItem) -> None:
@@ -270,29 +278,31 @@ def test_no_out_of_scope_read_path_after_any_step(db: Session, factory: Factory,
                     self._reject(m)  # a missing answer at the deadline rejects (I4)
                 if m.state == "designated" and m.ends_at is not None and m.ends_at <= now:
                     m.state, m.scope, m.ends_at = m.rest_state(now), None, None  # lapse (I5)
-                    m.ballot = None
+                    m.ballot, m.view_only = None, False
                 if m.state == "scheduled" and m.ballot is None and m.rest_state(now) == "public":
                     m.state = "public"  # the notice ended with no request open (I6, I13)
                 if m.file_scope is not None and m.file_ends is not None and m.file_ends <= now:
                     m.file_scope, m.file_ends = None, None  # the file follows the item again
-                    m.ballot = None
+                    m.ballot, m.file_view_only = None, False
 
         @rule(item_id=items, scope=st.sampled_from(["all", "named", "organisations"]),
-              names=st.sets(st.sampled_from(VOTERS), min_size=1, max_size=2), days=st.integers(3, 400))
-        def propose(self, item_id: int, scope: str, names: set[str], days: int) -> None:
+              names=st.sets(st.sampled_from(VOTERS), min_size=1, max_size=2), days=st.integers(3, 400),
+              view_only=st.booleans())
+        def propose(self, item_id: int, scope: str, names: set[str], days: int, view_only: bool) -> None:
             m = self.model[item_id]
             if m.state != "council" or m.ballot is not None or m.file_scope is not None:
                 return
             now = self.clock.now()
-            spec = self._spec(scope, names, now + timedelta(days=days), now + timedelta(days=2))
+            spec = self._spec(scope, names, now + timedelta(days=days), now + timedelta(days=2), view_only=view_only)
             service.propose_designation(db, item_id=item_id, actor=people[m.provider].principal(), now=now,
                                         designation=spec)
             m.state = "held"
             self._open(m, "designation", scope, names, spec)
 
         @rule(item_id=items, scope=st.sampled_from(["all", "named", "organisations"]),
-              names=st.sets(st.sampled_from(VOTERS), min_size=1, max_size=2), days=st.integers(3, 400))
-        def propose_file(self, item_id: int, scope: str, names: set[str], days: int) -> None:
+              names=st.sets(st.sampled_from(VOTERS), min_size=1, max_size=2), days=st.integers(3, 400),
+              view_only=st.booleans())
+        def propose_file(self, item_id: int, scope: str, names: set[str], days: int, view_only: bool = False) -> None:
             """Designate only the item's file (I3 range); the item keeps its openness."""
             m = self.model[item_id]
             if m.state != "council" or m.ballot is not None or m.file_scope is not None:
@@ -300,7 +310,8 @@ def test_no_out_of_scope_read_path_after_any_step(db: Session, factory: Factory,
             now = self.clock.now()
             file_id = db.scalar(select(ItemFile.id).where(ItemFile.item_id == item_id))
             assert file_id is not None
-            spec = self._spec(scope, names, now + timedelta(days=days), now + timedelta(days=2), (file_id,))
+            spec = self._spec(scope, names, now + timedelta(days=days), now + timedelta(days=2), (file_id,),
+                              view_only=view_only)
             service.propose_designation(db, item_id=item_id, actor=people[m.provider].principal(), now=now,
                                         designation=spec)
             m.file_held = True
@@ -327,7 +338,8 @@ def test_no_out_of_scope_read_path_after_any_step(db: Session, factory: Factory,
             assert ballot is not None and scope is not None
             votes = {v: "pending" for v in VOTERS}
             votes[m.provider] = "accept"
-            m.ballot = Open(ballot.id, "renewal", deadline, votes, scope, ends_at, partial)
+            m.ballot = Open(ballot.id, "renewal", deadline, votes, scope, ends_at, partial,
+                            view_only=m.file_view_only if partial else m.view_only)
 
         # --- the invariant: every path agrees with the model for every person ---
         @invariant()
@@ -343,9 +355,16 @@ def test_no_out_of_scope_read_path_after_any_step(db: Session, factory: Factory,
                 for item_id, m in self.model.items():
                     assert db.get(Item, item_id).state == m.state, (item_id, m)  # type: ignore[union-attr]
                     allowed = viewer in self.expected_readers(m)
-                    for path in (self._page, self._body, self._export, self._search):
+                    for path in (self._page, self._search):
                         assert path(item_id, who, now) == allowed, (path.__name__, viewer, m)
-                    assert self._file(item_id, who, now) == (viewer in self.expected_file_readers(m)), (viewer, m)
+                    # I3, I12: under view-only handling a reader views but never copies (the provider may)
+                    copy = "refused" if self._no_copy(m, viewer, file=False) else "ok"
+                    for way in (self._body, self._export):
+                        assert way(item_id, who, now) == (copy if allowed else "missing"), (way.__name__, viewer, m)
+                    file_reader = viewer in self.expected_file_readers(m)
+                    file_copy = "refused" if self._no_copy(m, viewer, file=True) else "ok"
+                    assert self._file(item_id, who, now) == (file_copy if file_reader else "missing"), (viewer, m)
+                    assert self._view(item_id, who, now) == ("ok" if file_reader else "missing"), (viewer, m)
                 if who is not None:
                     self._ballots_agree(viewer, who)
                     self._inbox_agrees(viewer, who)
@@ -360,7 +379,8 @@ def test_no_out_of_scope_read_path_after_any_step(db: Session, factory: Factory,
             assert mine == (pending if viewer in VOTERS else set()), (viewer, mine, pending)
             assert listed == (open_ids if viewer in VOTERS else set()), (viewer, listed, open_ids)
             for ballot_id in open_ids:
-                assert _reaches(lambda: service.get_ballot(db, ballot_id=ballot_id, actor=who)) == (viewer in VOTERS)
+                seen = _outcome(lambda b=ballot_id: service.get_ballot(db, ballot_id=b, actor=who))  # type: ignore[misc]
+                assert seen == ("ok" if viewer in VOTERS else "missing"), (viewer, ballot_id)
 
         def _inbox_agrees(self, viewer: str, who: Principal) -> None:
             """An inbox names an item only to its current readers, a proposal only to its voters (I7, I12)."""
@@ -374,24 +394,40 @@ def test_no_out_of_scope_read_path_after_any_step(db: Session, factory: Factory,
                     if viewer not in VOTERS and m.state != "public":
                         assert f"検証項目{item_id - self.first_id:03d}" not in note.title_ja, (viewer, note.title_ja)
 
+        def _no_copy(self, m: ModelItem, viewer: str, *, file: bool) -> bool:
+            """View-only handling binds everyone but the provider, from the proposal on (I3, I12)."""
+            if viewer == m.provider:
+                return False
+            if file and (m.file_held or m.file_scope is not None):  # the file is in a partial designation's range
+                return (m.file_held and m.ballot is not None and m.ballot.view_only) or (
+                    m.file_scope is not None and m.file_view_only)
+            if m.state == "designated":
+                return m.view_only
+            return m.state == "held" and m.ballot is not None and not m.ballot.partial and m.ballot.view_only
+
+        def _view(self, item_id: int, who: Principal | None, now: datetime) -> str:
+            file_id = db.scalar(select(ItemFile.id).where(ItemFile.item_id == item_id))
+            assert file_id is not None
+            return _outcome(lambda: screen.decide(db, item_id=item_id, file_id=file_id, actor=who))
+
         def _page(self, item_id: int, who: Principal | None, now: datetime) -> bool:
             return _reaches(lambda: service.read_item(db, deps, item_id=item_id, actor=who, now=now))
 
-        def _body(self, item_id: int, who: Principal | None, now: datetime) -> bool:
-            return _reaches(lambda: distribution.download_body(db, deps, item_id=item_id, actor=who, now=now))
+        def _body(self, item_id: int, who: Principal | None, now: datetime) -> str:
+            return _outcome(lambda: distribution.download_body(db, deps, item_id=item_id, actor=who, now=now))
 
-        def _file(self, item_id: int, who: Principal | None, now: datetime) -> bool:
+        def _file(self, item_id: int, who: Principal | None, now: datetime) -> str:
             file_id = db.scalar(select(ItemFile.id).where(ItemFile.item_id == item_id))
             assert file_id is not None
-            return _reaches(lambda: distribution.download_file(db, deps, item_id=item_id, file_id=file_id,
+            return _outcome(lambda: distribution.download_file(db, deps, item_id=item_id, file_id=file_id,
                                                                actor=who, now=now))
 
         def _search(self, item_id: int, who: Principal | None, now: datetime) -> bool:
             hits = search.search_items(db, actor=who, query=f"検証項目{item_id - self.first_id:03d}", now=now)
             return item_id in {h.item.id for h in hits}
 
-        def _export(self, item_id: int, who: Principal | None, now: datetime) -> bool:
-            return _reaches(lambda: interchange.export_interchange(db, deps, item_id=item_id, actor=who, now=now,
+        def _export(self, item_id: int, who: Principal | None, now: datetime) -> str:
+            return _outcome(lambda: interchange.export_interchange(db, deps, item_id=item_id, actor=who, now=now,
                                                                    fmt="stix"))
 
     run_state_machine_as_test(
@@ -409,3 +445,16 @@ def _reaches(read: object) -> bool:
     except BansoError as exc:  # pragma: no cover - any other refusal is a test failure with its reason
         raise AssertionError(f"unexpected refusal: {exc.message}") from exc
     return True
+
+
+def _outcome(read: object) -> str:
+    """Return "ok", "missing" (404: may not know of it, I7) or "refused" (403: known, but no copy, I12)."""
+    try:
+        read()  # type: ignore[operator]
+    except NotFound:
+        return "missing"
+    except Forbidden:
+        return "refused"
+    except BansoError as exc:  # pragma: no cover - any other refusal is a test failure with its reason
+        raise AssertionError(f"unexpected refusal: {exc.message}") from exc
+    return "ok"

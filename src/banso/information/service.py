@@ -515,13 +515,17 @@ def read_item(session: Session, deps: InformationDeps, *, item_id: int, actor: P
     versions = list(session.scalars(select(ItemVersion).where(ItemVersion.item_id == item.id)
                                     .order_by(ItemVersion.version.desc())))
     versions = [v for v in versions if access.decide(Egress.VERSION, version=v.version).allowed]
-    all_ballots = list(session.scalars(select(Ballot).where(Ballot.item_id == item.id).order_by(Ballot.id.desc())))
-    # Ballots (reasons, reason codes, range notes) are council metadata even on a published item (I6, I7).
-    ballots = all_ballots if ballot_history_visible(actor, access.standing) else []
     standing, facts = access.standing, access.facts.item
+    # Someone outside the council (anonymous on the portal, too) gets no ballots and no flags: skip the queries.
+    insider = actor is not None and standing is not None
+    all_ballots = (list(session.scalars(select(Ballot).where(Ballot.item_id == item.id).order_by(Ballot.id.desc())))
+                   if insider else [])
+    # Ballots (reasons, reason codes, range notes) are council metadata even on a published item (I6, I7).
+    ballots = all_ballots if ballot_history_visible(actor, standing) else []
     manage = actor is not None and standing is not None and policy.can_manage_item(actor, standing, facts)
     # I13: nothing to offer while a vote is open or a result's prior notice runs
-    at_rest = (not any(b.state == BallotState.OPEN for b in all_ballots)
+    at_rest = (insider and facts.state in (ItemState.COUNCIL, ItemState.SCHEDULED)
+               and not any(b.state == BallotState.OPEN for b in all_ballots)
                and _notice_running(session, item, now) is None)
     designation = access.designation
     return ItemView(item=item, body=body, files=files, versions=versions, ballots=ballots,
