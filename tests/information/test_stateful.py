@@ -4,9 +4,10 @@ A small independent model tracks what every item *should* be (council-shared, he
 public) and who should read it. After every step, for every item and every person (the four
 voters, an outsider, a member without a second factor, a member who never pledged, a member who
 left, and an anonymous visitor), every read path — item page service, body download, file download,
-list, count, search, MISP/STIX export — must give exactly the model's answer; every open proposal is
-seen (page, list, "my open ballots") by exactly the voters; and every inbox names only what its reader
-may know now (I12). So no out-of-scope person reaches content or its metadata through any path, and
+list, count, search, MISP/STIX export, the in-browser viewer — must give exactly the model's answer
+(under view-only handling, readers view but only the provider copies); every open proposal is seen
+(page, list, "my open ballots") by exactly the voters; every material-request answer file reaches exactly
+its parties; and every inbox names only what its reader may know now (I12). So no out-of-scope person reaches content or its metadata through any path, and
 designations lapse by themselves when the clock passes their end.
 """
 
@@ -30,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from banso.authz.principal import Principal
 from banso.councils import service as councils
-from banso.information import distribution, interchange, search, service
+from banso.information import distribution, interchange, sealed, search, service
 from banso.information import viewer as screen
 from banso.information.deps import InformationDeps
 from banso.information.models import Ballot, Item, ItemFile
@@ -109,6 +110,7 @@ def test_no_out_of_scope_read_path_after_any_step(db: Session, factory: Factory,
     orgs = {name: people[name].user.organization_id for name in VOTERS}
     db.flush()
     start = clock.now()
+    answers_store = sealed.fake_deps()
 
     def principal(name: str) -> Principal | None:
         if name == "anonymous":
@@ -126,6 +128,7 @@ def test_no_out_of_scope_read_path_after_any_step(db: Session, factory: Factory,
             self.clock = FakeClock(start)
             self.model: dict[int, ModelItem] = {}
             self.first_id = 0
+            self.answers: list[tuple[int, int, str]] = []  # (request id, answer file id, addressee)
 
         def teardown(self) -> None:
             self.savepoint.rollback()
@@ -341,6 +344,22 @@ def test_no_out_of_scope_read_path_after_any_step(db: Session, factory: Factory,
             m.ballot = Open(ballot.id, "renewal", deadline, votes, scope, ends_at, partial,
                             view_only=m.file_view_only if partial else m.view_only)
 
+        @rule(addressee=st.sampled_from(VOTERS[1:]))
+        def request_and_answer(self, addressee: str) -> None:
+            """The secretariat asks a participant for materials; the answer's text and file are sealed (C6, I12)."""
+            if len(self.answers) >= 3:
+                return
+            now = self.clock.now()
+            request = councils.create_request(
+                db, council_id=cast.council.id, actor=people["officer"].principal(), now=now, title="資料の求め",
+                body="動向をまとめてください", matter="useful_information", addressee_kind="participant",
+                addressee_id=people[addressee].user.id, due_at=now + timedelta(days=14))
+            view = councils.answer_request(
+                db, council_id=cast.council.id, request_id=request.id, actor=people[addressee].principal(), now=now,
+                text="回答本文", store=answers_store,
+                files=[councils.UploadedFile("回答.csv", "text/csv", "項目,説明\n試験,航法の誤差\n".encode())])
+            self.answers.append((request.id, view.files[0].id, addressee))
+
         # --- the invariant: every path agrees with the model for every person ---
         @invariant()
         def every_path_agrees(self) -> None:
@@ -366,8 +385,19 @@ def test_no_out_of_scope_read_path_after_any_step(db: Session, factory: Factory,
                     assert self._file(item_id, who, now) == (file_copy if file_reader else "missing"), (viewer, m)
                     assert self._view(item_id, who, now) == ("ok" if file_reader else "missing"), (viewer, m)
                 if who is not None:
+                    self._answers_agree(viewer, who)
                     self._ballots_agree(viewer, who)
                     self._inbox_agrees(viewer, who)
+
+        def _answers_agree(self, viewer: str, who: Principal) -> None:
+            """An answer reaches its parties only — requester (the secretariat), addressee, chair — with content
+            access; every other member, however pledged, gets 404 (C6, I7, I12)."""
+            for request_id, file_id, addressee in self.answers:
+                parties = {"officer", "p0", addressee}
+                seen = _outcome(lambda r=request_id, f=file_id: councils.read_file(  # type: ignore[misc]
+                    db, council_id=cast.council.id, request_id=r, file_id=f, actor=who, now=self.clock.now(),
+                    store=answers_store))
+                assert seen == ("ok" if viewer in parties else "missing"), (viewer, request_id, addressee)
 
         def _ballots_agree(self, viewer: str, who: Principal) -> None:
             """Every open proposal is seen by exactly its voters: pledged members with a second factor (C3, I4)."""
