@@ -33,3 +33,14 @@ def new_page(browser: Any) -> Any:
     ctx = browser.new_context(locale="ja-JP", timezone_id="Asia/Tokyo", viewport={"width": 1280, "height": 900})
     ctx.set_default_timeout(15_000)
     return ctx.new_page()
+
+
+def open_new_item_form(page: Any, url: str, council_title: str) -> int:
+    """Go from the councils list to ``council_title``'s new-item form; return the council's id."""
+    page.goto(f"{url}/councils")
+    page.click(f"text={council_title}")
+    match = re.search(r"/councils/(\d+)", page.url)
+    assert match is not None, page.url
+    council_id = int(match.group(1))
+    page.goto(f"{url}/councils/{council_id}/information/new")
+    return council_id

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import LiveServer, launch_demo
-from tests.browser.helpers import log_in, new_page, persona
+from tests.browser.helpers import log_in, new_page, open_new_item_form, persona
 
 pytestmark = pytest.mark.browser
 
@@ -55,10 +55,7 @@ def test_designation_lifecycle_in_the_browser(server: tuple[LiveServer, Any], br
     # 1. The provider proposes a designation as they provide a research result (scope: 渡辺 by name).
     kato = new_page(browser)
     log_in(kato, url, persona(KATO))
-    kato.goto(f"{url}/councils")
-    kato.click(f"text={SPACE}")
-    council_id = int(re.search(r"/councils/(\d+)", kato.url).group(1))  # type: ignore[union-attr]
-    kato.goto(f"{url}/councils/{council_id}/information/new")
+    open_new_item_form(kato, url, SPACE)
     kato.fill("#item-title", TITLE)
     kato.fill("#item-summary", "再着火試験の速報値。特許出願まで限定共有とする。")
     kato.fill("#item-body", BODY)

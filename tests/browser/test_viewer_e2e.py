@@ -22,7 +22,7 @@ from PIL import Image
 from banso.leak.pdf import make_sample_pdf
 from banso.leak.screen import read_pixel_mark_bytes
 from tests.browser.conftest import LiveServer, launch_demo
-from tests.browser.helpers import log_in, new_page, persona
+from tests.browser.helpers import log_in, new_page, open_new_item_form, persona
 
 pytestmark = pytest.mark.browser
 
@@ -60,10 +60,7 @@ def test_view_only_pdf_is_viewed_in_scope_with_the_viewers_watermark(server: Liv
     url = server.url
     kato = new_page(browser)
     log_in(kato, url, persona(KATO))
-    kato.goto(f"{url}/councils")
-    kato.click(f"text={SPACE}")
-    council_id = int(re.search(r"/councils/(\d+)", kato.url).group(1))  # type: ignore[union-attr]
-    kato.goto(f"{url}/councils/{council_id}/information/new")
+    open_new_item_form(kato, url, SPACE)
     kato.fill("#item-title", TITLE)
     kato.fill("#item-summary", "燃焼解析の報告書。画面での閲覧のみとする。")
     kato.fill("#item-body", "報告書は別添のとおり。")
