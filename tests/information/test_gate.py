@@ -182,3 +182,15 @@ def test_audit_entries_name_no_file_of_non_public_content(
     entries = db.scalars(select(AuditEntry).where(AuditEntry.subject == f"item:{item.id}")).all()
     assert any(e.tag == "information:file:upload" for e in entries)
     assert not any("ZX7" in str(e.data) for e in entries)
+
+
+def test_an_incident_notice_leaves_the_inbox_of_a_manager_who_left(
+        db: Session, cast: Cast, clock: FakeClock) -> None:
+    from banso.information import incidents
+
+    incidents.report_incident(db, actor=cast.company.principal(), now=clock.now(), title="漏えいの疑い ZX-7 の写し",
+                              description="外部で見つかった", council_id=cast.council.id)
+    assert any("ZX-7" in t for t in titles(db, cast.officer))  # the secretariat is told
+    councils.leave(db, council_id=cast.council.id, actor=cast.officer.principal(), now=clock.now())
+    assert not any("ZX-7" in t for t in titles(db, cast.officer))  # and no longer, once it left (I7, I9)
+    assert any("ZX-7" in t for t in titles(db, cast.researcher))  # the chair still manages it

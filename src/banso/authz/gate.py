@@ -32,6 +32,7 @@ from banso.information.models import (
     Ballot,
     BallotKind,
     BallotState,
+    Incident,
     Item,
     ItemState,
     ScopeEntry,
@@ -299,6 +300,16 @@ def _subject_allowed(session: Session, actor: Principal, subject: str,
     if kind == "ballot":
         ballot = session.get(Ballot, number)
         return ballot is not None and ballot_access(session, actor, ballot).decide().allowed
+    if kind == "incident":
+        # An incident notice (its title is the reporter's words) goes to the council's managers: shown while
+        # they still manage it, and always to the reporter (I9, I7).
+        incident = session.get(Incident, number)
+        if incident is None:
+            return False
+        if incident.reported_by_id == actor.user_id:
+            return True
+        where = None if incident.council_id is None else standing(session, incident.council_id, actor.user_id)
+        return policy.can_manage_incidents(actor, where)
     if kind == "council":
         if number not in councils:
             councils[number] = standing(session, number, actor.user_id)
