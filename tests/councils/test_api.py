@@ -7,7 +7,9 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from banso.information.sealed import COPY_RECORD_LINE
 from banso.kit.clock import FakeClock
+from banso.leak.text import find_marks, strip_invisible
 from banso.web.context import AppContext
 from tests.conftest import Factory, bearer, sign_in
 from tests.councils.conftest import audit_count
@@ -96,7 +98,9 @@ def test_flow_over_http(client: TestClient, db: Session, factory: Factory, clock
     assert answered.status_code == 200, answered.text
     fid = answered.json()["files"][0]["id"]
     got = client.get(f"/api/v1/councils/{cid}/requests/{rid}/files/{fid}", headers=h_res)
-    assert got.status_code == 200 and got.content == b"a,b\n1,2\n"
+    # Numbers only: no cell can hold a mark, so the copy gains a marked copy-record line (I8: never unmarked).
+    assert got.status_code == 200 and got.content.startswith(b"a,b\n1,2\n")
+    assert find_marks(got.content.decode()) and COPY_RECORD_LINE in strip_invisible(got.content.decode())
     assert client.get(f"/api/v1/councils/{cid}/requests/{rid}/files/{fid}", headers=h_out).status_code == 404
 
     bylaws = client.get(f"/api/v1/councils/{cid}/bylaws/1", headers=h_off).json()["text"]
