@@ -8,8 +8,10 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile, status
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
 from banso.audit.service import was_audited
+from banso.authz.principal import Principal
 from banso.information import sealed
 from banso.information.sealed import SealedDeps
 from banso.kit.errors import BansoError
@@ -543,6 +545,12 @@ async def upload_deliverable(commission_id: int, principal: ApiUser, db: Db, ctx
 @router.get("/commissions/{commission_id}/deliverables/{deliverable_id}")
 def download_deliverable(commission_id: int, deliverable_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> Response:
     """Download a deliverable stamped for the caller (recorded and audited, I8)."""
+    return deliverable_response(db, ctx, principal, commission_id, deliverable_id)
+
+
+def deliverable_response(db: Session, ctx: AppContext, principal: Principal, commission_id: int,
+                         deliverable_id: int) -> Response:
+    """A deliverable copy stamped for ``principal`` as a download, for the API and the page alike (I8)."""
     try:
         copy = commissions.download_deliverable(db, commission_id=commission_id, deliverable_id=deliverable_id,
                                                 now=ctx.clock.now(), actor=principal, store=deliverable_store(ctx))

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -19,7 +18,6 @@ from sqlalchemy.orm import Session
 
 from banso.accounts import repository as accounts_repo
 from banso.accounts.models import User
-from banso.audit.service import was_audited
 from banso.authz.permissions import Permission, Role
 from banso.authz.policies import programme as policy
 from banso.authz.principal import Principal
@@ -31,7 +29,7 @@ from banso.kit.clock import as_utc, to_jst
 from banso.kit.errors import BansoError, Forbidden, NotFound, ValidationFailed
 from banso.programme import commissions, exports, guideline, rules, service
 from banso.programme import repository as repo
-from banso.programme.endpoints import Councils, deliverable_store
+from banso.programme.endpoints import Councils, deliverable_response, deliverable_store
 from banso.programme.models import Agency, Call, CallState, MeasureKind, ProjectType, ProposalState
 from banso.web.csrf import verify_csrf
 from banso.web.deps import Ctx, Db
@@ -992,13 +990,4 @@ def file_deliverable(commission_id: int, deliverable_id: int, request: Request, 
 @router.get("/programme/commissions/{commission_id}/deliverables/{deliverable_id}")
 def download(commission_id: int, deliverable_id: int, principal: PageUser, db: Db, ctx: Ctx) -> Response:
     """Download a deliverable stamped for the viewer (recorded and audited, I8)."""
-    try:
-        copy = commissions.download_deliverable(db, commission_id=commission_id, deliverable_id=deliverable_id,
-                                                now=ctx.clock.now(), actor=principal, store=deliverable_store(ctx))
-    except BansoError as exc:
-        if was_audited(exc):  # a refused opening (I11) keeps its audit entry (A1)
-            db.commit()
-        raise
-    db.commit()
-    return Response(content=copy.data, media_type="application/octet-stream", headers={
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(copy.filename)}", **NO_STORE})
+    return deliverable_response(db, ctx, principal, commission_id, deliverable_id)
