@@ -19,13 +19,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from banso.accounts import service as accounts
 from banso.accounts.models import Organization, User
-from banso.accounts.security import SecretBox
-from banso.audit.checkpoints import load_or_create_signing_key
+from banso.app.wiring import build_context
 from banso.authz.principal import AuthMethod, Principal
 from banso.config import Mode, Settings
-from banso.db import migrate
 from banso.db.engine import make_engine
 from banso.kit.clock import FakeClock
+from banso.kit.crypto import SecretBox
+from banso.migrations import migrate
 from banso.web.context import AppContext
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
@@ -124,20 +124,13 @@ def box(settings: Settings) -> SecretBox:
 @pytest.fixture
 def ctx(settings: Settings, engine: Engine, session_factory: sessionmaker[Session], clock: FakeClock) -> AppContext:
     """Return an AppContext wired to the test transaction and the fake clock."""
-    return AppContext(
-        settings=settings,
-        engine=engine,
-        sessions=session_factory,
-        clock=clock,
-        box=SecretBox(settings.secret_key),
-        signing_key=load_or_create_signing_key(settings.signing_key_path),
-    )
+    return build_context(settings, engine=engine, sessions=session_factory, clock=clock)
 
 
 @pytest.fixture
 def app(ctx: AppContext):  # type: ignore[no-untyped-def]
     """Return the FastAPI app on the test context (no background jobs)."""
-    from banso.web.app import create_app
+    from banso.app.factory import create_app
 
     return create_app(ctx, background_jobs=False)
 

@@ -19,12 +19,12 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from banso.councils.service import _answer_label
-from banso.db import migrate
 from banso.db.engine import make_engine
 from banso.information import crypto, sealed
 from banso.information import service as info_service
 from banso.information.deps import InformationDeps
 from banso.information.models import Item
+from banso.migrations import migrate
 from tests.db.test_sealed_migration import NOW, _insert
 
 BEFORE = "0012"

@@ -29,19 +29,19 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from banso.accounts import security
 from banso.accounts import service as accounts
-from banso.accounts.security import SecretBox
-from banso.audit.checkpoints import load_or_create_signing_key
+from banso.app.wiring import build_context
 from banso.audit.models import AuditEntry
 from banso.config import Mode, Settings
 from banso.councils import service as councils
 from banso.councils.endpoints import file_store
 from banso.information import service as information
+from banso.information.deps import information_deps
 from banso.information.models import Ballot, Item, ItemFile, Vote
 from banso.kit.clock import FakeClock
 from banso.leak.text import strip_invisible
 from banso.notifications import tasks as notification_tasks
 from banso.programme import commissions
-from banso.web.context import AppContext, information_deps
+from banso.web.context import AppContext
 from banso.web.deps import SESSION_COOKIE
 from tests.conftest import _HASHES, TEST_SECRET, Factory, Person, bearer, sign_in
 from tests.councils.conftest import Cast, establish
@@ -177,7 +177,7 @@ def _quick_hashes() -> Iterator[None]:
 
 def open_world(engine: Engine, folder: Path) -> Iterator[World]:
     """Build the world in one outer transaction on ``engine``; yield it; roll everything back."""
-    from banso.web.app import create_app
+    from banso.app.factory import create_app
 
     connection = engine.connect()
     outer = connection.begin()
@@ -186,9 +186,8 @@ def open_world(engine: Engine, folder: Path) -> Iterator[World]:
                                 expire_on_commit=False)
         settings = Settings(mode=Mode.TEST, data_dir=folder / "data", secret_key=TEST_SECRET,
                             database_url="sqlite://")
-        ctx = AppContext(settings=settings, engine=engine, sessions=sessions,
-                         clock=FakeClock(datetime(2026, 4, 1, 0, 0, 7, tzinfo=UTC)), box=SecretBox(TEST_SECRET),
-                         signing_key=load_or_create_signing_key(settings.signing_key_path))
+        ctx = build_context(settings, engine=engine, sessions=sessions,
+                            clock=FakeClock(datetime(2026, 4, 1, 0, 0, 7, tzinfo=UTC)))
         db: Session = sessions()
         with _quick_hashes(), TestClient(create_app(ctx, background_jobs=False),
                                          base_url="http://testserver") as client:

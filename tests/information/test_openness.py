@@ -22,13 +22,13 @@ from banso.councils import repository as council_repo
 from banso.councils import service as councils
 from banso.councils.models import BylawsVersion
 from banso.information import distribution, rules, search, service
-from banso.information.deps import InformationDeps
+from banso.information.deps import InformationDeps, information_deps
 from banso.information.models import Ballot, BallotState, Item, ItemFile, ItemState
 from banso.kit.clock import FakeClock
 from banso.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from banso.leak.pdf import make_sample_pdf
 from banso.notifications.models import Notification
-from banso.web.context import AppContext, information_deps
+from banso.web.context import AppContext
 from tests.conftest import Factory, Person, bearer, sign_in
 from tests.councils.conftest import Cast, audit_count, establish
 from tests.information.test_api import API, count_rows, item_form, join

@@ -19,13 +19,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from banso.information import distribution, service, viewer
+from banso.information.deps import information_deps
 from banso.information.models import Ballot, Distribution, Item, ItemFile
 from banso.kit.clock import FakeClock
 from banso.leak.fingerprint import marker
 from banso.leak.pdf import make_sample_pdf
 from banso.leak.screen import read_pixel_mark, read_pixel_mark_bytes
 from banso.leak.text import find_marks
-from banso.web.context import AppContext, information_deps
+from banso.web.context import AppContext
 from tests.conftest import Factory, Person, sign_in
 from tests.councils.conftest import Cast, audit_count, establish
 from tests.information.test_api import join

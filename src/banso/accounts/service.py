@@ -26,7 +26,6 @@ from banso.accounts.models import (
 )
 from banso.accounts.security import (
     DUMMY_PASSWORD_HASH,
-    SecretBox,
     hash_password,
     new_recovery_codes,
     normalise_recovery_code,
@@ -41,6 +40,7 @@ from banso.authz.permissions import Permission, Role, parse_permissions, permiss
 from banso.authz.policies import accounts as policy
 from banso.authz.principal import AuthMethod, Principal
 from banso.config import DEFAULT_TOKEN_MAX_LIFETIME_DAYS, Settings
+from banso.kit.crypto import SecretBox
 from banso.kit.errors import AuthenticationRequired, Conflict, NotFound, TooManyRequests, ValidationFailed
 
 ISSUER = "banso"

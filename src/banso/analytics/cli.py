@@ -208,8 +208,9 @@ def _file_report(council_id: int, email: str, indicators_dir: Path, paths: dict[
     from banso.accounts import service as accounts
     from banso.authz.principal import AuthMethod
     from banso.information import filing
-    from banso.kit.cli import app_context, unit_of_work
-    from banso.web.context import information_deps
+    from banso.information.deps import information_deps
+    from banso.kit.cli import unit_of_work
+    from banso.web.context import app_context
 
     ctx = app_context()
     with unit_of_work(ctx) as db:

@@ -1,33 +1,55 @@
-"""Helpers shared by the thin CLI modules: context, unit of work, error reporting."""
+"""Helpers shared by the thin CLI modules: the root command's context, unit of work, error reporting."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import Generic, Protocol, TypeVar
 
+import click
 import typer
 from rich.console import Console
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from banso.config import get_settings
 from banso.kit.errors import BansoError
 
-if TYPE_CHECKING:
-    from banso.web.context import AppContext
+T = TypeVar("T")
 
 err_console = Console(stderr=True)
 
 
-def app_context() -> "AppContext":
-    """Return the wired AppContext for a command (imported lazily to keep `--help` fast)."""
-    from banso.web.context import build_context
+class SessionSource(Protocol):
+    """Anything that opens database sessions (the application context)."""
 
-    return build_context(get_settings())
+    @property
+    def sessions(self) -> sessionmaker[Session]: ...
+
+
+class OnFirstUse(Generic[T]):
+    """A value built the first time a command asks for it (``banso --help`` builds nothing)."""
+
+    def __init__(self, build: Callable[[], T]) -> None:
+        self._build = build
+        self._value: T | None = None
+
+    def get(self) -> T:
+        """Return the value, building it on the first call."""
+        if self._value is None:
+            self._value = self._build()
+        return self._value
+
+
+def root_object(kind: type[T]) -> T:
+    """Return the ``kind`` object the root command put on Typer's ``ctx.obj`` (see ``banso.app.cli``)."""
+    found = click.get_current_context().find_object(OnFirstUse)
+    value = found.get() if found is not None else None
+    if isinstance(value, kind):
+        return value
+    raise RuntimeError(f"no {kind.__qualname__}: run this command through `banso` (banso.app.cli)")
 
 
 @contextmanager
-def unit_of_work(ctx: "AppContext") -> Iterator[Session]:
+def unit_of_work(ctx: SessionSource) -> Iterator[Session]:
     """Yield a session that commits on success; domain errors exit 1 with their message."""
     session = ctx.sessions()
     try:

@@ -39,9 +39,10 @@ from banso.accounts.models import User
 from banso.authz import gate
 from banso.authz.principal import Principal
 from banso.kit.errors import NotFound, ValidationFailed
+from banso.kit.mail import Mailer
 from banso.notifications import repository as repo
 from banso.notifications import rules
-from banso.notifications.mailer import MailDeliveryError, Mailer
+from banso.notifications.mailer import MailDeliveryError
 from banso.notifications.models import DigestSent, Notification
 
 log = logging.getLogger("banso.notifications")
