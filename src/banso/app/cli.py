@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from banso.kit.cli import OnFirstUse
+from banso.kit.cli import provide_root_object
 
 app = typer.Typer(
     name="banso",
@@ -15,9 +15,10 @@ app = typer.Typer(
 
 
 @app.callback()
-def _root(command: typer.Context) -> None:
-    # Every command reads the same context, built from BANSO_* on first use (web.context.app_context).
-    command.obj = OnFirstUse(_context_from_environment)
+def _root() -> None:
+    # Every command reads the same context, built from BANSO_* on first use (web.context.app_context);
+    # `banso --help` and commands that need no context build nothing.
+    provide_root_object(_context_from_environment)
 
 
 def _context_from_environment() -> object:

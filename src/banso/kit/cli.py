@@ -6,7 +6,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Generic, Protocol, TypeVar
 
-import click
 import typer
 from rich.console import Console
 from sqlalchemy.orm import Session, sessionmaker
@@ -39,10 +38,17 @@ class OnFirstUse(Generic[T]):
         return self._value
 
 
+_root: list[OnFirstUse[object]] = []  # what the running command's root callback provided
+
+
+def provide_root_object(build: Callable[[], object]) -> None:
+    """Make ``build()`` the object every command of this process reads (``banso.app.cli`` calls this)."""
+    _root[:] = [OnFirstUse(build)]
+
+
 def root_object(kind: type[T]) -> T:
-    """Return the ``kind`` object the root command put on Typer's ``ctx.obj`` (see ``banso.app.cli``)."""
-    found = click.get_current_context().find_object(OnFirstUse)
-    value = found.get() if found is not None else None
+    """Return the object the root command provided, built on first use; it must be a ``kind``."""
+    value = _root[0].get() if _root else None
     if isinstance(value, kind):
         return value
     raise RuntimeError(f"no {kind.__qualname__}: run this command through `banso` (banso.app.cli)")
