@@ -190,7 +190,7 @@ def hide_for_subject(session: Session, *, user_id: int, subject: str, now: datet
 
 
 # ---------------------------------------------------------------------------------------------
-# E-mail jobs (called by banso.jobs; the job commits after each call)
+# E-mail jobs (called by banso.app.jobs; the job commits after each call)
 
 
 def _recipient(user: User) -> rules.Recipient:
