@@ -1,1 +1,1 @@
-"""The think tank's pages over the analytics outputs (Japan's position, country tables, TOPSIS) and its demo data."""
+"""The think tank (issue 6): pages over the analysis and ``banso analyze``, which files reports into councils."""
