@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
-from banso.kit.cli import provide_root_object
+from banso.kit.root import provide_root_object
+
+if TYPE_CHECKING:
+    from banso.web.context import AppContext
 
 app = typer.Typer(
     name="banso",
@@ -21,7 +26,7 @@ def _root() -> None:
     provide_root_object(_context_from_environment)
 
 
-def _context_from_environment() -> object:
+def _context_from_environment() -> AppContext:
     from banso.app.wiring import build_context
     from banso.config import get_settings
 

@@ -16,11 +16,11 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from banso.config import Settings
-from banso.kit.cli import root_object
 from banso.kit.clock import Clock
 from banso.kit.collaborators import Collaborators
 from banso.kit.crypto import SecretBox
 from banso.kit.mail import Mailer
+from banso.kit.root import root_object
 from banso.web.auth import Authenticator
 
 
