@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 from banso.analytics import expressions as ex
 from banso.analytics import keywords as kw
 from banso.analytics.errors import AnalyticsError, StoreError
-from banso.analytics.ingest import StorePaths, store_paths
+from banso.analytics.store import StorePaths, store_paths
 from banso.analytics.technologies import TechnologySet
 from banso.analytics.texts import work_text
 
