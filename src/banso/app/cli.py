@@ -36,13 +36,13 @@ def _context_from_environment() -> AppContext:
 def _mount() -> None:
     # Imported here so `banso --help` stays quick and each domain owns its commands.
     from banso.accounts.cli import tokens_app, users_app
-    from banso.analytics.cli import app as analyze_app
     from banso.app.commands import register as register_web
     from banso.audit.cli import app as audit_app
     from banso.councils.cli import app as councils_app
     from banso.information.cli import info_app, leak_app
     from banso.migrations.cli import app as db_app
     from banso.programme.cli import app as programme_app
+    from banso.thinktank.cli import app as analyze_app
 
     app.add_typer(db_app, name="db", help="Database migrations.")
     app.add_typer(users_app, name="users", help="People and organisations.")
