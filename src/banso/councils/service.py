@@ -161,12 +161,9 @@ def list_councils(session: Session, *, actor: Principal) -> list[Council]:
 def get_council(session: Session, *, council_id: int, actor: Principal) -> CouncilView:
     """Return the public page of a council (404 for outsiders and people who left)."""
     council, standing = _visible(session, council_id, actor)
-    members = []
-    for m in repo.current_members(session, council.id):
-        user = accounts_repo.user_by_id(session, m.user_id)
-        assert user is not None
-        pledged = repo.pledge_for_duty(session, council.id, m.user_id, council.duty_version) is not None
-        members.append(MemberView(membership=m, user=user, pledge_current=pledged))
+    pledged = repo.pledged_user_ids(session, council.id, council.duty_version)
+    members = [MemberView(membership=m, user=user, pledge_current=m.user_id in pledged)
+               for m, user in repo.current_members_with_users(session, council.id)]
     bylaws = repo.bylaws(session, council.id, council.bylaws_version)
     assert bylaws is not None
     return CouncilView(council=council, standing=standing, content_block=policy.content_block_reason(actor, standing),

@@ -32,6 +32,7 @@ from banso.authz.principal import Principal
 from banso.councils import repository as council_repo
 from banso.councils.models import Council, CouncilRole, Matter, Membership
 from banso.information import crypto, rules
+from banso.information import repository as repo
 from banso.information.deps import InformationDeps
 from banso.information.models import (
     Ballot,
@@ -437,13 +438,17 @@ def body_of(session: Session, deps: InformationDeps, item: Item, *, version: int
             actor: Principal | None, now: datetime) -> str:
     """Decrypt one version's body (callers have checked the policy)."""
     number = version or item.current_version
-    row = session.scalar(select(ItemVersion).where(ItemVersion.item_id == item.id,
-                                                   ItemVersion.version == number))
+    return _open_body(session, deps, item, repo.version_row(session, item.id, number), actor=actor, now=now)
+
+
+def _open_body(session: Session, deps: InformationDeps, item: Item, row: ItemVersion | None, *,
+               actor: Principal | None, now: datetime) -> str:
+    """Decrypt a version's body already loaded (404 when there is no such version)."""
     if row is None:
         raise NotFound("version not found")
     key = _data_key(session, deps, item, actor=actor, now=now)
-    return _open(session, item, row.body_sealed, key=key, aad=_aad_body(item.id, number), actor=actor, now=now,
-                 what=f"body v{number}").decode()
+    return _open(session, item, row.body_sealed, key=key, aad=_aad_body(item.id, row.version), actor=actor,
+                 now=now, what=f"body v{row.version}").decode()
 
 
 def indicators_of(session: Session, deps: InformationDeps, item: Item, *, actor: Principal | None,
@@ -505,21 +510,19 @@ def read_item(session: Session, deps: InformationDeps, *, item_id: int, actor: P
     item = access.item
     decision = require(session, access, Egress.VERSION if version is not None else Egress.PAGE, now=now,
                        version=version)
-    body = body_of(session, deps, item, version=version, actor=actor, now=now)
+    number = version or item.current_version
+    all_versions, all_files = repo.versions_and_files(session, item.id)
+    body = _open_body(session, deps, item, next((v for v in all_versions if v.version == number), None),
+                      actor=actor, now=now)
     if decision.audited:
         _audit(session, AuditTag.INFO_ITEM_READ, now=now, actor=actor, subject=subject_of(item),
-               data={"version": version or item.current_version, "state": item.state})
-    all_files = list(session.scalars(select(ItemFile).where(ItemFile.item_id == item.id)
-                                     .order_by(ItemFile.version.desc(), ItemFile.id)))
+               data={"version": number, "state": item.state})
     files = [f for f in all_files if access.decide(Egress.VIEW, file_id=f.id, version=f.version).allowed]
-    versions = list(session.scalars(select(ItemVersion).where(ItemVersion.item_id == item.id)
-                                    .order_by(ItemVersion.version.desc())))
-    versions = [v for v in versions if access.decide(Egress.VERSION, version=v.version).allowed]
+    versions = [v for v in all_versions if access.decide(Egress.VERSION, version=v.version).allowed]
     standing, facts = access.standing, access.facts.item
-    # Someone outside the council (anonymous on the portal, too) gets no ballots and no flags: skip the queries.
+    # Someone outside the council (anonymous on the portal, too) gets no ballots and no flags.
     insider = actor is not None and standing is not None
-    all_ballots = (list(session.scalars(select(Ballot).where(Ballot.item_id == item.id).order_by(Ballot.id.desc())))
-                   if insider else [])
+    all_ballots = sorted(access.ballots, key=lambda b: b.id, reverse=True) if insider else []
     # Ballots (reasons, reason codes, range notes) are council metadata even on a published item (I6, I7).
     ballots = all_ballots if ballot_history_visible(actor, standing) else []
     manage = actor is not None and standing is not None and policy.can_manage_item(actor, standing, facts)
