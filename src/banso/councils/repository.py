@@ -62,6 +62,12 @@ def standing_of(session: Session, council_id: int, user_id: int) -> Standing | N
     return None if row is None else standing_from(row)
 
 
+def council_with_standing(session: Session, council_id: int, user_id: int) -> tuple[Council, Standing] | None:
+    """Return the council and ``user_id``'s standing in it in one statement (None when it is missing)."""
+    row = session.execute(select(Council, *standing_columns(Council.id, user_id)).where(Council.id == council_id)).first()
+    return None if row is None else (row[0], standing_from(row[1:]))
+
+
 def council_for_update(session: Session, council_id: int) -> Council | None:
     """Return the council locked for this transaction (serialises consents and evaluation)."""
     return session.scalar(
@@ -134,17 +140,14 @@ def current_members(session: Session, council_id: int) -> list[Membership]:
                                                          Membership.left_at.is_(None)).order_by(Membership.id)))
 
 
-def current_members_with_users(session: Session, council_id: int) -> list[tuple[Membership, User]]:
-    """Return the current memberships of a council with their people, in one statement."""
-    return [(m, u) for m, u in session.execute(
-        select(Membership, User).join(User, User.id == Membership.user_id)
-        .where(Membership.council_id == council_id, Membership.left_at.is_(None)).order_by(Membership.id))]
-
-
-def pledged_user_ids(session: Session, council_id: int, duty_version: int) -> set[int]:
-    """Return the people holding a pledge for this duty version of the council (one statement)."""
-    return set(session.scalars(select(Pledge.user_id).where(Pledge.council_id == council_id,
-                                                            Pledge.duty_version == duty_version)))
+def current_members_with_users(session: Session, council: Council) -> list[tuple[Membership, User, bool]]:
+    """Return the current memberships of a council with their people and whether each holds the pledge for
+    the duty in force (C3), in one statement."""
+    pledged = exists().where(Pledge.council_id == council.id, Pledge.user_id == Membership.user_id,
+                             Pledge.duty_version == council.duty_version)
+    return [(m, u, bool(p)) for m, u, p in session.execute(
+        select(Membership, User, pledged).join(User, User.id == Membership.user_id)
+        .where(Membership.council_id == council.id, Membership.left_at.is_(None)).order_by(Membership.id))]
 
 
 def memberships(session: Session, council_id: int) -> list[Membership]:

@@ -97,10 +97,10 @@ def standing_of(session: Session, council: Council, user_id: int) -> Standing:
 
 
 def _visible(session: Session, council_id: int, actor: Principal) -> tuple[Council, Standing]:
-    council = repo.council_by_id(session, council_id)
-    if council is None:
+    found = repo.council_with_standing(session, council_id, actor.user_id)
+    if found is None:
         raise NotFound("council not found")
-    standing = standing_of(session, council, actor.user_id)
+    council, standing = found
     require_visible(policy.can_see_council(actor, standing), "council")
     return council, standing
 
@@ -161,10 +161,13 @@ def list_councils(session: Session, *, actor: Principal) -> list[Council]:
 def get_council(session: Session, *, council_id: int, actor: Principal) -> CouncilView:
     """Return the public page of a council (404 for outsiders and people who left)."""
     council, standing = _visible(session, council_id, actor)
-    pledged = repo.pledged_user_ids(session, council.id, council.duty_version)
-    members = [MemberView(membership=m, user=user, pledge_current=m.user_id in pledged)
-               for m, user in repo.current_members_with_users(session, council.id)]
-    bylaws = repo.bylaws(session, council.id, council.bylaws_version)
+    return _council_view(session, council, standing, actor, repo.bylaws(session, council.id, council.bylaws_version))
+
+
+def _council_view(session: Session, council: Council, standing: Standing, actor: Principal,
+                  bylaws: BylawsVersion | None) -> CouncilView:
+    members = [MemberView(membership=m, user=user, pledge_current=pledged)
+               for m, user, pledged in repo.current_members_with_users(session, council)]
     assert bylaws is not None
     return CouncilView(council=council, standing=standing, content_block=policy.content_block_reason(actor, standing),
                        bylaws=bylaws, members=members, consents=repo.consents(session, council.id),
@@ -610,12 +613,53 @@ def _pledge_text(session: Session, council: Council, user: User, now: datetime) 
 def pledge_preview(session: Session, *, council_id: int, actor: Principal, now: datetime) -> PledgePreview:
     """Return the text to sign for the bylaws version in force and the caller's pledges."""
     council, _ = _visible(session, council_id, actor)
+    return _pledge_preview(session, council, actor, now)
+
+
+def _pledge_preview(session: Session, council: Council, actor: Principal, now: datetime) -> PledgePreview:
     user = accounts_repo.user_by_id(session, actor.user_id)
     assert user is not None
+    history = repo.pledges_of(session, council.id, actor.user_id)  # newest first
     return PledgePreview(text=_pledge_text(session, council, user, now), bylaws_version=council.bylaws_version,
                          duty_version=council.duty_version,
-                         current=repo.pledge_for_duty(session, council.id, actor.user_id, council.duty_version),
-                         history=repo.pledges_of(session, council.id, actor.user_id))
+                         current=next((p for p in history if p.duty_version == council.duty_version), None),
+                         history=history)
+
+
+@dataclass(frozen=True)
+class CouncilPage:
+    """Everything the council page shows one viewer, read with one check of their standing (C3, I7, I12)."""
+
+    view: CouncilView
+    preview: PledgePreview | None  # members only
+    versions: list[BylawsVersion]
+    meetings: list[Meeting]  # the lists below: content readers only
+    decisions: list[DecisionView]
+    actions: list[ActionItem]
+    requests: list[MaterialRequest]
+
+
+def council_page(session: Session, *, council_id: int, actor: Principal, now: datetime,
+                 store: SealedDeps) -> CouncilPage:
+    """Return the council page for ``actor``: the standing is loaded once and every part decided on it.
+
+    The same checks as :func:`get_council`, :func:`pledge_preview`, :func:`list_bylaws` and the content lists
+    (:func:`list_meetings`, :func:`list_decisions` — audited, I8 —, :func:`list_action_items`,
+    :func:`list_requests`), without loading the standing again for each.
+    """
+    council, standing = _visible(session, council_id, actor)
+    versions = repo.bylaws_versions(session, council.id)
+    view = _council_view(session, council, standing, actor,
+                         next((v for v in versions if v.version == council.bylaws_version), None))
+    preview = _pledge_preview(session, council, actor, now) if standing.is_member else None
+    if view.content_block is not None:
+        return CouncilPage(view=view, preview=preview, versions=versions, meetings=[], decisions=[], actions=[],
+                           requests=[])
+    require_visible(content_policy.can_read_council_text(actor, standing), "decisions")
+    return CouncilPage(view=view, preview=preview, versions=versions, meetings=repo.meetings(session, council.id),
+                       decisions=_decisions(session, council, actor=actor, now=now, store=store),
+                       actions=repo.action_items(session, council.id, overdue_at=None),
+                       requests=repo.requests(session, council.id))
 
 
 def sign_pledge(session: Session, *, council_id: int, actor: Principal, now: datetime,
@@ -910,6 +954,12 @@ def list_decisions(session: Session, *, council_id: int, actor: Principal, now: 
     """Return the council's decisions with their texts opened (pledged members); the read is audited (I8)."""
     council, standing = _content(session, council_id, actor)
     require_visible(content_policy.can_read_council_text(actor, standing), "decisions")
+    return _decisions(session, council, actor=actor, now=now, store=store)
+
+
+def _decisions(session: Session, council: Council, *, actor: Principal, now: datetime,
+               store: SealedDeps) -> list[DecisionView]:
+    """Open the council's decisions for a reader already checked (audited, I8)."""
     rows = repo.decisions(session, council.id)
     opened = [_open_decision(session, store, council, d, actor=actor, now=now) for d in rows]
     if rows:
