@@ -25,7 +25,7 @@ from banso.audit import service as audit
 from banso.audit.tags import AuditTag
 from banso.authz.egress import Egress
 from banso.authz.principal import Principal
-from banso.information import distribution, interop, service
+from banso.information import content, distribution, interop, service
 from banso.information.deps import InformationDeps
 from banso.information.models import Ballot, Item, ItemState, ScopeKind
 from banso.kit.errors import ValidationFailed
@@ -131,7 +131,7 @@ def import_interchange(session: Session, deps: InformationDeps, *, council_id: i
         source_format=doc.source_format, source_id=doc.source_id[:200], indicators=indicators,
         public=doc.openness == interop.Openness.PUBLIC,
     )
-    audit.record_for(session, AuditTag.INFO_ITEM_IMPORT, now=now, actor=actor, subject=service.subject_of(item),
+    audit.record_for(session, AuditTag.INFO_ITEM_IMPORT, now=now, actor=actor, subject=content.subject_of(item),
                      data={"format": doc.source_format, "source_id": doc.source_id, "tlp": list(doc.tlp_labels),
                            "indicators": len(indicators), "state": item.state, "distribution": doc.distribution,
                            # counts only: names of a source's sharing group are the source's metadata (I12)
@@ -178,8 +178,8 @@ def export_interchange(session: Session, deps: InformationDeps, *, item_id: int,
     access = service.open_item(session, item_id, actor, now=now)
     item = access.item
     decision = service.require(session, access, Egress.EXPORT, now=now)  # the one gate (I12)
-    body = service.body_of(session, deps, item, actor=actor, now=now)
-    indicators = service.indicators_of(session, deps, item, actor=actor, now=now)  # after the gate (I11, I12)
+    body = content.body_of(session, deps, item, actor=actor, now=now)
+    indicators = content.indicators_of(session, deps, item, actor=actor, now=now)  # after the gate (I11, I12)
     if not decision.copy:
         return render(_export_item(session, item, body, indicators))
     assert actor is not None  # a copy of non-public content goes to someone signed in
@@ -187,6 +187,6 @@ def export_interchange(session: Session, deps: InformationDeps, *, item_id: int,
     export = replace(_export_item(session, item, body, indicators), recipient=recipient)
     document = render(export, mark=mark)
     level, _ = interop.export_tlp(export)
-    audit.record_for(session, AuditTag.INFO_ITEM_EXPORT, now=now, actor=actor, subject=service.subject_of(item),
+    audit.record_for(session, AuditTag.INFO_ITEM_EXPORT, now=now, actor=actor, subject=content.subject_of(item),
                      data={"format": fmt, "state": item.state, "distribution_id": copy.id, "tlp": level.label})
     return document

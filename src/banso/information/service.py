@@ -10,8 +10,7 @@ a refused download, a tampered ciphertext, a lying upload) are audited before ra
 from __future__ import annotations
 
 import hashlib
-import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import PurePosixPath
@@ -31,8 +30,9 @@ from banso.authz.policies.councils import MANAGER_ROLES, Standing
 from banso.authz.principal import Principal
 from banso.councils import repository as council_repo
 from banso.councils.models import Council, CouncilRole, Matter, Membership
-from banso.information import crypto, rules
+from banso.information import content, crypto, notices, rules, search
 from banso.information import repository as repo
+from banso.information.content import subject_of
 from banso.information.deps import InformationDeps
 from banso.information.models import (
     Ballot,
@@ -58,33 +58,6 @@ _audit = audit.record_for
 refuse = audit.refuse
 
 
-def subject_of(item: Item) -> str:
-    """Return the audit subject of an item."""
-    return f"item:{item.id}"
-
-
-def _aad_body(item_id: int, version: int) -> bytes:
-    return f"banso:item:{item_id}:version:{version}".encode()
-
-
-def _aad_file(item_id: int, sha256: str) -> bytes:
-    return f"banso:item:{item_id}:file:{sha256}".encode()
-
-
-def _aad_indicators(item_id: int) -> bytes:
-    return f"banso:item:{item_id}:indicators".encode()
-
-
-def seal_indicators(indicators: Sequence[Mapping[str, str]], *, item_id: int, data_key: bytes) -> bytes | None:
-    """Seal an item's imported indicators with its data key (I11); None when there are none."""
-    if not indicators:
-        return None
-    rows = [{"type": i.get("type", ""), "value": i.get("value", ""), "comment": i.get("comment", "")}
-            for i in indicators]
-    return crypto.seal(json.dumps(rows, ensure_ascii=False).encode(), data_key=data_key,
-                       aad=_aad_indicators(item_id))
-
-
 def scope_of(session: Session, item: Item) -> policy.Scope | None:
     """Return the scope of the designation in force on ``item`` (None unless designated)."""
     return gate.access_for(session, None, item).scope
@@ -93,11 +66,6 @@ def scope_of(session: Session, item: Item) -> policy.Scope | None:
 def facts_of(session: Session, item: Item) -> policy.ItemFacts:
     """Return the facts the policy decides on (loaded by the gate)."""
     return gate.access_for(session, None, item).facts.item
-
-
-def file_range_of(session: Session, item: Item) -> policy.FileRange | None:
-    """Return the partial designation (open or in force) covering some of ``item``'s files, if any."""
-    return gate.access_for(session, None, item).file_range
 
 
 def open_item(session: Session, item_id: int, actor: Principal | None, *, now: datetime | None = None) -> ItemAccess:
@@ -179,8 +147,6 @@ def _council_for_contribution(session: Session, council_id: int, actor: Principa
 
 def _index(session: Session, deps: InformationDeps | None, item: Item, now: datetime) -> None:
     """Keep the item's search document in step with its content and openness."""
-    from banso.information import search  # search reads bodies through this module
-
     search.refresh(session, deps, item, now=now)
 
 
@@ -277,7 +243,7 @@ def _store_files(session: Session, deps: InformationDeps, item: Item, version: i
     stored = []
     for upload, kind in checked:
         digest = hashlib.sha256(upload.data).hexdigest()
-        sealed = crypto.seal(upload.data, data_key=data_key, aad=_aad_file(item.id, digest))
+        sealed = crypto.seal(upload.data, data_key=data_key, aad=content.file_aad(item.id, digest))
         blob = deps.store.put(sealed)
         row = ItemFile(item_id=item.id, version=version, filename=safe_filename(upload.filename), kind=kind.kind,
                        content_type=kind.content_type, size=len(upload.data), sha256=digest, blob=blob,
@@ -351,9 +317,9 @@ def create_item(
     session.add(item)
     session.flush()
     # The associated data names the item id, so the indicators are sealed once the row has one.
-    item.indicators_sealed = seal_indicators(indicators, item_id=item.id, data_key=data_key)
+    item.indicators_sealed = content.seal_indicators(indicators, item_id=item.id, data_key=data_key)
     session.add(ItemVersion(item_id=item.id, version=1, note="初版",
-                            body_sealed=crypto.seal(body.encode(), data_key=data_key, aad=_aad_body(item.id, 1)),
+                            body_sealed=crypto.seal(body.encode(), data_key=data_key, aad=content.body_aad(item.id, 1)),
                             created_by_id=actor.user_id, created_at=now))
     _store_files(session, deps, item, 1, data_key, checked, actor=actor, now=now)
     if spec is not None:
@@ -370,8 +336,6 @@ def create_item(
                  "is_result": item.is_result, "state": item.state, "files": len(checked), "origin": origin,
                  "publish_at": item.publish_at.isoformat() if item.publish_at else None})
     if result:
-        from banso.information import notices
-
         notices.publication_scheduled(session, item=item, recipient_ids=_readers(session, item), now=now)
     if spec is not None:
         _open_ballot(session, item, council, spec, kind=BallotKind.DESIGNATION, actor=actor, now=now, deps=deps)
@@ -399,11 +363,11 @@ def add_version(session: Session, deps: InformationDeps, *, item_id: int, actor:
         raise ValidationFailed("body must be at most 1,000,000 characters", field="body")
     checked = _check_uploads(session, files, now=now, actor=actor, subject=subject_of(item),
                              max_bytes=deps.max_file_bytes)
-    data_key = _data_key(session, deps, item, actor=actor, now=now)
+    data_key = content.data_key(session, deps, item, actor=actor, now=now)
     version = item.current_version + 1
     session.add(ItemVersion(item_id=item.id, version=version, note=note.strip()[:500] or f"version {version}",
                             body_sealed=crypto.seal(body.encode(), data_key=data_key,
-                                                    aad=_aad_body(item.id, version)),
+                                                    aad=content.body_aad(item.id, version)),
                             created_by_id=actor.user_id, created_at=now))
     _store_files(session, deps, item, version, data_key, checked, actor=actor, now=now)
     item.current_version = version
@@ -413,67 +377,6 @@ def add_version(session: Session, deps: InformationDeps, *, item_id: int, actor:
     _index(session, deps, item, now)
     session.flush()
     return item
-
-
-def _data_key(session: Session, deps: InformationDeps, item: Item, *, actor: Principal | None,
-              now: datetime) -> bytes:
-    # I11: the key is released only after the policy said yes (callers check first).
-    try:
-        return deps.keys.unwrap(item.council_id, item.wrapped_key)
-    except crypto.KeyUnavailable as exc:
-        refuse(session, exc, AuditTag.INFO_INTEGRITY_FAILED, now=now, actor=actor, subject=subject_of(item),
-               data={"what": "data key"})
-
-
-def _open(session: Session, item: Item, blob: bytes, *, key: bytes, aad: bytes, actor: Principal | None,
-          now: datetime, what: str) -> bytes:
-    try:
-        return crypto.open_sealed(blob, data_key=key, aad=aad)
-    except crypto.TamperedCiphertext as exc:
-        refuse(session, exc, AuditTag.INFO_INTEGRITY_FAILED, now=now, actor=actor, subject=subject_of(item),
-               data={"what": what})
-
-
-def body_of(session: Session, deps: InformationDeps, item: Item, *, version: int | None = None,
-            actor: Principal | None, now: datetime) -> str:
-    """Decrypt one version's body (callers have checked the policy)."""
-    number = version or item.current_version
-    return _open_body(session, deps, item, repo.version_row(session, item.id, number), actor=actor, now=now)
-
-
-def _open_body(session: Session, deps: InformationDeps, item: Item, row: ItemVersion | None, *,
-               actor: Principal | None, now: datetime) -> str:
-    """Decrypt a version's body already loaded (404 when there is no such version)."""
-    if row is None:
-        raise NotFound("version not found")
-    key = _data_key(session, deps, item, actor=actor, now=now)
-    return _open(session, item, row.body_sealed, key=key, aad=_aad_body(item.id, row.version), actor=actor,
-                 now=now, what=f"body v{row.version}").decode()
-
-
-def indicators_of(session: Session, deps: InformationDeps, item: Item, *, actor: Principal | None,
-                  now: datetime) -> list[dict[str, str]]:
-    """Decrypt the item's imported indicators (callers have checked the policy); [] when it has none."""
-    if item.indicators_sealed is None:
-        return []
-    key = _data_key(session, deps, item, actor=actor, now=now)
-    opened: list[dict[str, str]] = json.loads(_open(session, item, item.indicators_sealed, key=key,
-                                                    aad=_aad_indicators(item.id), actor=actor, now=now,
-                                                    what="indicators"))
-    return opened
-
-
-def file_bytes(session: Session, deps: InformationDeps, item: Item, row: ItemFile, *, actor: Principal | None,
-               now: datetime) -> bytes:
-    """Decrypt a file (callers have checked the policy)."""
-    key = _data_key(session, deps, item, actor=actor, now=now)
-    try:
-        sealed = deps.store.get(row.blob)
-    except FileNotFoundError:
-        refuse(session, crypto.TamperedCiphertext("the stored file is missing"), AuditTag.INFO_INTEGRITY_FAILED,
-               now=now, actor=actor, subject=subject_of(item), data={"file_id": row.id})
-    return _open(session, item, sealed, key=key, aad=_aad_file(item.id, row.sha256), actor=actor, now=now,
-                 what=f"file {row.id}")
 
 
 @dataclass
@@ -512,7 +415,7 @@ def read_item(session: Session, deps: InformationDeps, *, item_id: int, actor: P
                        version=version)
     number = version or item.current_version
     all_versions, all_files = repo.versions_and_files(session, item.id)
-    body = _open_body(session, deps, item, next((v for v in all_versions if v.version == number), None),
+    body = content.open_body(session, deps, item, next((v for v in all_versions if v.version == number), None),
                       actor=actor, now=now)
     if decision.audited:
         _audit(session, AuditTag.INFO_ITEM_READ, now=now, actor=actor, subject=subject_of(item),
@@ -669,8 +572,6 @@ def _open_ballot(session: Session, item: Item, council: Council, spec: rules.Des
            data={"ballot_id": ballot.id, "kind": kind.value, "scope_kind": ballot.scope_kind,
                  "ends_at": ballot.ends_at.isoformat() if ballot.ends_at else None,
                  "deadline": ballot.deadline.isoformat(), "voters": len(voters), "reason_code": reason_code})
-    from banso.information import notices
-
     notices.ballot_opened(session, ballot=ballot, item=item,
                           voter_ids=[m.user_id for m in voters if m.user_id != actor.user_id], now=now)
     _index(session, deps, item, now)  # held: the body leaves the index (I4)
@@ -931,8 +832,6 @@ def _settle(session: Session, ballot: Ballot, *, now: datetime, actor: Principal
         tag = AuditTag.INFO_NONDISCLOSURE_ACCEPT if accepted else AuditTag.INFO_NONDISCLOSURE_REJECT
     _audit(session, tag, now=now, actor=actor, subject=subject_of(item),
            data={"ballot_id": ballot.id, "kind": ballot.kind, "outcome": outcome.value, "item_state": item.state})
-    from banso.information import notices
-
     notices.ballot_decided(session, ballot=ballot, item=item, now=now)
     _index(session, deps, item, now)
     session.flush()
@@ -1043,8 +942,6 @@ class DueReport:
 
 def run_due_information(session: Session, *, now: datetime, deps: InformationDeps | None = None) -> DueReport:
     """Settle ballots past their deadline, lapse ended designations, publish due results, remind."""
-    from banso.information import notices
-
     report = DueReport()
     for due in session.scalars(select(Ballot).where(Ballot.state == BallotState.OPEN.value,
                                                     Ballot.deadline <= now).order_by(Ballot.id)).all():
