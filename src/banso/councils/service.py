@@ -19,7 +19,6 @@ from banso.accounts import repository as accounts_repo
 from banso.accounts.models import OrgKind, User
 from banso.audit import service as audit
 from banso.audit.tags import AuditTag
-from banso.authz import gate
 from banso.authz.guard import require, require_visible
 from banso.authz.permissions import Permission
 from banso.authz.policies import content as content_policy
@@ -90,8 +89,8 @@ def _active_user(session: Session, user_id: int, field_name: str) -> User:
 
 
 def standing_of(session: Session, council: Council, user_id: int) -> Standing:
-    """Return the facts the policy needs about ``user_id`` in ``council`` (one statement, through the gate)."""
-    found = gate.standing(session, council.id, user_id)
+    """Return the facts the policy needs about ``user_id`` in ``council`` (one statement)."""
+    found = repo.standing_of(session, council.id, user_id)
     assert found is not None  # the council is in hand
     return found
 
@@ -706,8 +705,8 @@ def pledge_pdf(session: Session, *, council_id: int, pledge_id: int, actor: Prin
     """Return a pledge as PDF: its signer (while a member) or a manager; the download is audited."""
     council, standing = _visible(session, council_id, actor)
     pledge = repo.pledge_by_id(session, pledge_id)
-    allowed = pledge is not None and pledge.council_id == council.id and (
-        (pledge.user_id == actor.user_id and standing.is_member) or policy.can_manage(actor, standing))
+    allowed = pledge is not None and pledge.council_id == council.id and policy.can_download_pledge(
+        actor, standing, is_signer=pledge.user_id == actor.user_id)
     require_visible(allowed, "pledge")
     assert pledge is not None
     footer = (f"banso 誓約記録 #{pledge.id} / 規約第{pledge.bylaws_version}版 / 署名 "

@@ -26,6 +26,7 @@ from banso.audit.tags import AuditTag
 from banso.authz.egress import Egress
 from banso.authz.principal import Principal
 from banso.information import content, distribution, interop, service
+from banso.information import repository as info_repo
 from banso.information.deps import InformationDeps
 from banso.information.models import Ballot, Item, ItemState, ScopeKind
 from banso.kit.errors import ValidationFailed
@@ -56,7 +57,7 @@ def _organisation_keys(org: Organization) -> set[str]:
 
 def _sharing_group_orgs(session: Session, council_id: int, actor: Principal, doc: interop.Interchange) -> _Scoped:
     """Match the sharing group's organisations to the council's by name; the importer's is always in (I3)."""
-    members = {m.organization_id for m in service._current_members(session, council_id)}
+    members = {m.organization_id for m in info_repo.current_members(session, council_id)}
     orgs = [org for org in (session.get(Organization, oid) for oid in sorted(members)) if org is not None]
     found = [actor.organization_id]
     unmatched = []
@@ -93,7 +94,7 @@ def _designation_for(session: Session, council_id: int, actor: Principal, doc: i
         scoped = _sharing_group_orgs(session, council_id, actor, doc)
     reason, note = _reason(doc, scoped)
     if doc.scope == interop.Scope.ORGANISATIONS:
-        orgs = sorted({m.organization_id for m in service._current_members(session, council_id)})
+        orgs = sorted({m.organization_id for m in info_repo.current_members(session, council_id)})
         if not orgs:
             raise ValidationFailed("the council has no participating organisations", field="council_id")
         return service.DesignationInput(reason=reason, scope_kind=ScopeKind.ORGANISATIONS.value, ends_at=ends_at,

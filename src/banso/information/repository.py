@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
+from banso.authz.policies import information as policy
+from banso.authz.principal import Principal
 from banso.councils.models import Membership
 from banso.information.models import (
     Ballot,
@@ -162,3 +164,28 @@ def public_items(session: Session, *, limit: int, offset: int) -> list[Item]:
     """Return published items, newest first."""
     return list(session.scalars(select(Item).where(Item.state == ItemState.PUBLIC.value)
                                 .order_by(Item.published_at.desc(), Item.id.desc()).limit(limit).offset(offset)))
+
+
+def readable_items(session: Session, actor: Principal | None, *, council_id: int | None, state: ItemState | None,
+                   limit: int, offset: int) -> list[Item]:
+    """Return the items ``actor`` may read (the SQL twin of the read rule, I7), optionally of one council/state."""
+    stmt = policy.readable_items(actor)
+    if council_id is not None:
+        stmt = stmt.where(Item.council_id == council_id)
+    if state is not None:
+        stmt = stmt.where(Item.state == state.value)
+    return list(session.scalars(stmt.limit(limit).offset(offset)))
+
+
+def count_readable_items(session: Session, actor: Principal | None, *, council_id: int | None) -> int:
+    """Count the items ``actor`` may read (the same rule as :func:`readable_items`)."""
+    stmt = policy.restrict_items(select(func.count()).select_from(Item), actor)
+    if council_id is not None:
+        stmt = stmt.where(Item.council_id == council_id)
+    return int(session.scalar(stmt) or 0)
+
+
+def live_decisions(session: Session, ballot_id: int) -> list[tuple[int, str]]:
+    """Return (voter, answer) of every vote on a proposal."""
+    return [(user_id, decision) for user_id, decision in session.execute(
+        select(Vote.user_id, Vote.decision).where(Vote.ballot_id == ballot_id))]
