@@ -48,6 +48,13 @@ def session_by_hash(session: Session, token_hash: str) -> WebSession | None:
     return session.scalar(select(WebSession).where(WebSession.token_hash == token_hash))
 
 
+def session_with_user(session: Session, token_hash: str) -> tuple[WebSession, User] | None:
+    """Return the web session whose cookie hashes to ``token_hash`` with its user, in one statement."""
+    row = session.execute(select(WebSession, User).join(User, User.id == WebSession.user_id)
+                          .where(WebSession.token_hash == token_hash)).first()
+    return None if row is None else (row[0], row[1])
+
+
 def token_by_prefix(session: Session, prefix: str) -> ApiToken | None:
     """Return the API token with this public prefix."""
     return session.scalar(select(ApiToken).where(ApiToken.prefix == prefix))
