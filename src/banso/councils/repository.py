@@ -34,8 +34,9 @@ def council_by_id(session: Session, council_id: int) -> Council | None:
     return session.get(Council, council_id)
 
 
-def standing_columns(council_id: Any, user_id: int) -> tuple[Any, ...]:
-    """Return the columns of ``user_id``'s standing in the council ``council_id`` (a value or a column).
+def standing_columns(council_id: Any, user_id: Any) -> tuple[Any, ...]:
+    """Return the columns of ``user_id``'s standing in the council ``council_id`` (each a value, a column or a
+    bound parameter).
 
     Selected with ``Council.state`` from a statement that has the council in its FROM clause, so that a
     caller can load the standing together with what it already reads (an item, I12).

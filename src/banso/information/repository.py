@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from banso.authz.policies import information as policy
@@ -49,16 +49,19 @@ def version_row(session: Session, item_id: int, version: int) -> ItemVersion | N
     return session.scalar(select(ItemVersion).where(ItemVersion.item_id == item_id, ItemVersion.version == version))
 
 
+_VERSIONS_AND_FILES = (select(ItemVersion, ItemFile)
+                       .outerjoin(ItemFile, and_(ItemFile.item_id == ItemVersion.item_id,
+                                                 ItemFile.version == ItemVersion.version))
+                       .where(ItemVersion.item_id == bindparam("item_id"))
+                       .order_by(ItemVersion.version.desc(), ItemFile.id))  # built once: read on every item read
+
+
 def versions_and_files(session: Session, item_id: int) -> tuple[list[ItemVersion], list[ItemFile]]:
     """Return an item's versions (newest first) and files (newest version first, then by id) in one statement.
 
     Each file belongs to exactly one version, so joining files to their version repeats no file.
     """
-    rows = session.execute(select(ItemVersion, ItemFile)
-                           .outerjoin(ItemFile, and_(ItemFile.item_id == ItemVersion.item_id,
-                                                     ItemFile.version == ItemVersion.version))
-                           .where(ItemVersion.item_id == item_id)
-                           .order_by(ItemVersion.version.desc(), ItemFile.id)).all()
+    rows = session.execute(_VERSIONS_AND_FILES, {"item_id": item_id}).all()
     versions = list(dict.fromkeys(version for version, _ in rows))
     files = [file for _, file in rows if file is not None]
     return versions, files
