@@ -412,9 +412,10 @@ def resolve_session(
     """Return the live session and its user for a cookie value, or None."""
     if not cookie or len(cookie) > 200:
         return None
-    record = repo.session_by_hash(session, sha256_hex(cookie))
-    if record is None or record.revoked_at is not None:
+    found = repo.session_with_user(session, sha256_hex(cookie))
+    if found is None or found[0].revoked_at is not None:
         return None
+    record, user = found
     if rules.session_expired(
         created_at=record.created_at,
         last_seen_at=record.last_seen_at,
@@ -423,8 +424,7 @@ def resolve_session(
         idle=timedelta(seconds=settings.session_idle_seconds),
     ):
         return None
-    user = repo.user_by_id(session, record.user_id)
-    if user is None or not user.is_active:
+    if not user.is_active:
         return None
     # Write last_seen at most once a minute so reads do not all become writes.
     if now - record.last_seen_at > timedelta(seconds=60):
