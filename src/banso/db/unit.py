@@ -5,8 +5,8 @@ that ends it by one rule:
 
 * the work succeeded: commit;
 * it raised a domain error (:class:`~banso.kit.errors.BansoError`) whose refusal was audited
-  (``exc.audited``, set by ``audit.refuse``): commit, so the refusal is on record (A1); a service
-  refuses before it changes anything, so the entry is all that commits;
+  (``exc.audited``, set by ``audit.refuse``): the refusal stays on record (A1) and the refused work
+  does not (roll back, write the entry again, commit; see :func:`settle`);
 * any other error: roll back.
 
 A failing commit is an error like any other: it propagates (a request answers 500) and nothing
@@ -65,11 +65,19 @@ def commit(session: Session, *, detach: bool = False) -> None:
 
 
 def settle(session: Session, exc: BaseException, *, detach: bool = False) -> None:
-    """End the work after ``exc``: commit an audited refusal, roll back anything else."""
-    if keeps(exc):
-        commit(session, detach=detach)
-    else:
+    """End the work after ``exc``: keep an audited refusal (A1), roll back anything else.
+
+    A refusal that can write its entry again (``exc.rewrite``, set by ``audit.refuse``) keeps that
+    entry alone: everything the refused work changed is rolled back first.
+    """
+    if not keeps(exc):
         discard(session, detach=detach)
+        return
+    assert isinstance(exc, BansoError)
+    if exc.rewrite is not None:
+        discard(session, detach=detach)
+        exc.rewrite(session)
+    commit(session, detach=detach)
 
 
 @contextmanager
