@@ -30,7 +30,6 @@ def serve(
 ) -> None:
     """Serve the web UI and API with the configured settings (BANSO_*)."""
     from banso.db import migrate
-    from banso.db.unit import unit_of_work
     from banso.db.engine import make_engine
 
     settings = get_settings()
@@ -52,6 +51,7 @@ def demo(
 
     from banso.audit import checkpoints
     from banso.db import migrate
+    from banso.db.unit import unit_of_work
     from banso.demo import seed
     from banso.demo.councils import seed_councils
     from banso.demo.information import seed_information
