@@ -78,16 +78,6 @@ FIELD_LABELS = {
 }
 
 
-def _people(db: Session, ids: set[int]) -> dict[int, User]:
-    """Return the people named on a page (names and organisations only)."""
-    found = {}
-    for uid in ids:
-        user = accounts_repo.user_by_id(db, uid)
-        if user is not None:
-            found[uid] = user
-    return found
-
-
 def _common(ctx: Ctx) -> dict[str, Any]:
     now = ctx.clock.now()
     return {
@@ -261,7 +251,7 @@ def _council_page(request: Request, principal: Principal, db: Session, ctx: Ctx,
     requests = service.list_requests(db, council_id=council_id, actor=principal) if content else []
     ids = {c.user_id for c in view.consents} | {a.assignee_id for a in actions} | \
         {r.addressee_id for r in requests} | {view.council.proposer_id}
-    people = _people(db, ids)
+    people = accounts_repo.users_by_id(db, ids)
     for mv in view.members:
         people[mv.user.id] = mv.user
     my_consent = next((c for c in view.consents if c.user_id == principal.user_id and c.decision == "pending"),
@@ -437,7 +427,7 @@ def bylaws_page(council_id: int, version: int, request: Request, principal: Page
     return render(request, "councils/bylaws.html", {
         "council": view.council, "standing": view.standing, "bylaws": current, "versions": versions,
         "base": base, "diff_lines": diff_lines, "may_amend": policy.can_amend_bylaws(principal, view.standing),
-        "people": _people(db, {b.created_by_id for b in versions}), **_common(ctx),
+        "people": accounts_repo.users_by_id(db, {b.created_by_id for b in versions}), **_common(ctx),
     })
 
 
@@ -497,7 +487,7 @@ def _meeting_page(request: Request, principal: Principal, db: Session, ctx: Ctx,
     decision_ids = {d.id for d in mv.decisions}
     attendance = {a.user_id: a.status for a in mv.attendance}
     people = {m.user.id: m.user for m in view.members}
-    people.update(_people(db, {a.assignee_id for a in actions} - set(people)))
+    people.update(accounts_repo.users_by_id(db, {a.assignee_id for a in actions} - set(people)))
     return render(request, "councils/meeting.html", {
         "view": view, "council": view.council, "standing": view.standing, "meeting": mv.meeting,
         "minutes_text": mv.minutes_text, "agenda": mv.agenda, "attendance": attendance,
@@ -695,8 +685,8 @@ def _request_page(request: Request, principal: Principal, db: Session, ctx: Ctx,
     rv = service.get_request(db, council_id=council_id, request_id=request_id, actor=principal,
                              now=ctx.clock.now(), store=file_store(ctx))
     req = rv.request
-    people = _people(db, {req.addressee_id, req.created_by_id} | {f.uploaded_by_id for f in rv.files}
-                     | ({req.answered_by_id} if req.answered_by_id else set()))
+    people = accounts_repo.users_by_id(db, {req.addressee_id, req.created_by_id} | {f.uploaded_by_id for f in rv.files}
+                                       | ({req.answered_by_id} if req.answered_by_id else set()))
     may_answer = req.status == RequestStatus.OPEN and policy.can_answer_request(
         principal, view.standing, addressee_id=req.addressee_id)
     # C6: the answer arrives as an information item, filed by the addressee or the chair/secretariat.

@@ -90,26 +90,6 @@ def _when_or_none(value: str, field: str, *, end_of_day: bool = False) -> dateti
     return parse_when(value, field, end_of_day=end_of_day) if value.strip() else None
 
 
-def _people(db: Session, ids: set[int]) -> dict[int, User]:
-    """Return the people named on a page (names and organisations only)."""
-    found = {}
-    for uid in ids:
-        user = accounts_repo.user_by_id(db, uid)
-        if user is not None:
-            found[uid] = user
-    return found
-
-
-def _orgs(db: Session, ids: set[int]) -> dict[int, Organization]:
-    """Return the organisations named on a page."""
-    found = {}
-    for oid in ids:
-        org = accounts_repo.org_by_id(db, oid)
-        if org is not None:
-            found[oid] = org
-    return found
-
-
 def _council_view(db: Session, council_id: int, principal: Principal) -> councils.CouncilView | None:
     """Return the council's page for a member, else None (a public item's reader need not be one)."""
     try:
@@ -286,8 +266,9 @@ def _item_page(request: Request, principal: Principal, db: Session, ctx: Ctx, de
     members = council_view.members if council_view is not None and view.can_manage else []
     scope_users = set(view.scope.user_ids) if view.scope else set()
     scope_orgs = set(view.scope.organization_ids) if view.scope else set()
-    people = _people(db, {item.provider_id} | {v.created_by_id for v in view.versions}
-                     | {f.uploaded_by_id for f in view.files} | {b.proposed_by_id for b in view.ballots} | scope_users)
+    people = accounts_repo.users_by_id(db, {item.provider_id} | {v.created_by_id for v in view.versions}
+                                       | {f.uploaded_by_id for f in view.files}
+                                       | {b.proposed_by_id for b in view.ballots} | scope_users)
     open_ballot = next((b for b in view.ballots if b.state == BallotState.OPEN), None)
     no_download = not view.may_take_copy  # the gate's decision (I12); the page never decides
     may_change = view.can_manage and open_ballot is None
@@ -297,7 +278,7 @@ def _item_page(request: Request, principal: Principal, db: Session, ctx: Ctx, de
     shown = version or item.current_version
     return render(request, "information/item.html", {
         "view": view, "item": item, "council": council_view.council if council_view else None,
-        "people": people, "orgs": _orgs(db, scope_orgs | {item.provider_org_id}), "members": members,
+        "people": people, "orgs": accounts_repo.orgs_by_id(db, scope_orgs | {item.provider_org_id}), "members": members,
         "member_orgs": _member_orgs(members), "open_ballot": open_ballot, "no_download": no_download,
         "body_banner": body_banner,
         "shown_version": shown, "files_shown": [f for f in view.files if f.version == shown],
@@ -452,11 +433,11 @@ def _ballot_page(request: Request, principal: Principal, db: Session, ctx: Ctx, 
     council_view = _council_view(db, ballot.council_id, principal)
     scope_users = set(view.scope.user_ids) if view.scope else set()
     scope_orgs = set(view.scope.organization_ids) if view.scope else set()
-    people = _people(db, {v.user_id for v in view.votes} | {ballot.proposed_by_id} | scope_users)
+    people = accounts_repo.users_by_id(db, {v.user_id for v in view.votes} | {ballot.proposed_by_id} | scope_users)
     open_now = ballot.state == BallotState.OPEN and now < as_utc(ballot.deadline)
     return render(request, "information/ballot.html", {
         "view": view, "ballot": ballot, "council": council_view.council if council_view else None,
-        "people": people, "orgs": _orgs(db, scope_orgs), "tally": tally(view.votes), "open_now": open_now,
+        "people": people, "orgs": accounts_repo.orgs_by_id(db, scope_orgs), "tally": tally(view.votes), "open_now": open_now,
         "may_vote": open_now and view.my_vote is not None and view.my_vote.decision == "pending",
         "error": error, "notice": notice, "form": form or {}, **_common(ctx),
     }, status=status)
@@ -493,7 +474,7 @@ def _incidents_page(request: Request, principal: Principal, db: Session, ctx: Ct
     council_list = councils.list_councils(db, actor=principal)
     return render(request, "information/incidents.html", {
         "incidents": rows, "councils": council_list, "council_by_id": {c.id: c for c in council_list},
-        "people": _people(db, {i.reported_by_id for i in rows}), "error": error, "form": form or {},
+        "people": accounts_repo.users_by_id(db, {i.reported_by_id for i in rows}), "error": error, "form": form or {},
         **_common(ctx),
     }, status=status)
 
@@ -532,7 +513,7 @@ def _incident_page(request: Request, principal: Principal, db: Session, ctx: Ctx
         ids.add(row.attributed_user_id)
     council_view = _council_view(db, row.council_id, principal) if row.council_id else None
     return render(request, "information/incident.html", {
-        "view": view, "incident": row, "people": _people(db, ids),
+        "view": view, "incident": row, "people": accounts_repo.users_by_id(db, ids),
         "council": council_view.council if council_view else None, "default_penalty": incidents.DEFAULT_PENALTY,
         "error": error, "error_at": error_at, "notice": notice, "form": form or {}, "max_mb": MAX_MB,
         **_common(ctx),
@@ -627,7 +608,7 @@ def attribute_leak(request: Request, principal: PageUser, db: Db, ctx: Ctx,
         return forms.refused(request, db, exc, partial(_leak_page, request, ctx, form={"item_id": item_id}),
                        FIELD_LABELS)
     if finding.user_id is not None:
-        people = _people(db, {finding.user_id})
+        people = accounts_repo.users_by_id(db, {finding.user_id})
     return render(request, "information/leak.html", {
         "finding": finding, "people": people, "filename": file.filename if file else "", "error": None,
         "form": {"item_id": item_id}, "max_mb": MAX_MB, **_common(ctx)})
@@ -663,8 +644,8 @@ def public_item(item_id: int, request: Request, auth: Auth, db: Db, ctx: Ctx, de
     # Read as nobody: the portal shows published content only, whoever asks.
     view = service.read_item(db, deps, item_id=item_id, actor=None, now=ctx.clock.now())
     return render(request, "information/public_item.html", {
-        "view": view, "item": view.item, "people": _people(db, {view.item.provider_id}),
-        "orgs": _orgs(db, {view.item.provider_org_id}), **_common(ctx),
+        "view": view, "item": view.item, "people": accounts_repo.users_by_id(db, {view.item.provider_id}),
+        "orgs": accounts_repo.orgs_by_id(db, {view.item.provider_org_id}), **_common(ctx),
     })
 
 
