@@ -1,7 +1,8 @@
 """HTML pages of the K Program (経済安全保障重要技術育成プログラム, F1–F5, C2).
 
-Thin views, as in ``banso.councils.views``: parse the form, call one programme service, commit
-only after it succeeded, shape the page. Domain refusals come back as a form error with their
+Thin views: parse the form, call one programme service, commit only after it succeeded, shape the
+page. Every page is drawn from one page model of ``banso.programme.pages``, which carries the
+page's capability flags (``may_*``): the view never decides who may do what. Domain refusals come back as a form error with their
 4xx status and nothing changed (the programme services write nothing before they refuse, so the
 view rolls back). ``NotFound`` is never shown as a form error: it propagates to the 404 page (I7).
 """
@@ -17,20 +18,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from banso.accounts import repository as accounts_repo
-from banso.accounts.models import User
-from banso.authz.permissions import Permission, Role
-from banso.authz.policies import programme as policy
+from banso.audit.service import was_audited
 from banso.authz.principal import Principal
-from banso.councils import service as councils_service
 from banso.information import filing
 from banso.information.endpoints import InfoDeps
 from banso.information.models import ItemState
-from banso.kit.clock import as_utc, to_jst
+from banso.kit.clock import to_jst
 from banso.kit.errors import BansoError, Forbidden, NotFound, ValidationFailed
-from banso.programme import commissions, exports, guideline, rules, service
-from banso.programme import repository as repo
+from banso.programme import commissions, exports, guideline, pages, rules, service
 from banso.programme.endpoints import Councils, deliverable_response, deliverable_store
-from banso.programme.models import Agency, Call, CallState, MeasureKind, ProjectType, ProposalState
+from banso.programme.models import MeasureKind, ProjectType
 from banso.web.csrf import verify_csrf
 from banso.web.deps import Ctx, Db
 from banso.web.forms import local_input, parse_when
@@ -90,10 +87,13 @@ def _message(request: Request, exc: BansoError, labels: dict[str, str] | None = 
 
 
 def _settle(db: Session, exc: BansoError) -> None:
-    """After a refusal: drop everything the request wrote; 404 propagates (I7)."""
+    """After a refusal: keep the audit entry the service wrote (A1), drop everything else; 404 propagates (I7)."""
     if isinstance(exc, NotFound):
         raise exc
-    db.rollback()
+    if was_audited(exc):
+        db.commit()
+    else:
+        db.rollback()
 
 
 def _redirect(url: str, done: str | None = None, anchor: str | None = None) -> RedirectResponse:
@@ -113,36 +113,10 @@ def _int(value: str | None, field: str) -> int:
 
 
 
-def _people(db: Session, ids: set[int]) -> dict[int, User]:
-    found = {}
-    for uid in ids:
-        user = accounts_repo.user_by_id(db, uid)
-        if user is not None:
-            found[uid] = user
-    return found
-
-
-def _agencies(db: Session) -> dict[int, Agency]:
-    return {a.id: a for a in repo.agencies(db)}
-
-
-def _staff_agencies(db: Session, principal: Principal) -> list[Agency]:
-    return [a for a in repo.agencies(db) if policy.is_agency_staff(principal, a.organization_id)]
-
-
 def _common(ctx: Ctx) -> dict[str, Any]:
     now = ctx.clock.now()
     return {"now": now, "current_fy": rules.fiscal_year_at(now), "yen": rules.format_yen,
             "threshold": rules.DECLARATION_THRESHOLD_YEN}
-
-
-def _window(call: Call, now: datetime) -> str:
-    """Return where ``now`` lies in the call's window: draft, upcoming, open or closed."""
-    if call.state != CallState.PUBLISHED:
-        return call.state
-    if now < as_utc(call.opens_at):
-        return "upcoming"
-    return "open" if now <= as_utc(call.closes_at) else "closed"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -157,21 +131,9 @@ def overview(request: Request, principal: PageUser, db: Db, ctx: Ctx, done: str 
 
 def _overview_page(request: Request, principal: Principal, db: Session, ctx: Ctx, *, notice: str | None = None,
                    error: str | None = None, status: int = 200, form: dict[str, Any] | None = None) -> HTMLResponse:
-    techs = service.list_technologies(db)
-    by_area: dict[str, dict[int, list[Any]]] = {}
-    for t in techs:
-        for code in t.area_codes or ["—"]:
-            by_area.setdefault(code, {}).setdefault(t.vision_round, []).append(t)
-    report = service.reconcile(db, actor=principal)
-    calls = service.list_calls(db, actor=principal)
-    now = ctx.clock.now()
+    page = pages.overview(db, actor=principal, now=ctx.clock.now())
     return render(request, "programme/overview.html", {
-        "areas": service.list_areas(db), "by_area": by_area, "rounds": repo.rounds(db),
-        "technologies": techs, "report": report, "agencies": _agencies(db),
-        "staff_agencies": _staff_agencies(db, principal), "open_calls": [c for c in calls if _window(c, now) == "open"],
-        "call_count": len(calls), "my_proposals": service.list_proposals(db, actor=principal),
-        "calls_by_id": {c.id: c for c in calls}, "notice": notice, "error": error, "form": form or {},
-        "guideline": guideline.current_view(db), **_common(ctx),
+        **pages.context(page), "notice": notice, "error": error, "form": form or {}, **_common(ctx),
     }, status=status)
 
 
@@ -211,11 +173,11 @@ def _blank_measure() -> dict[str, str]:
 
 
 def _guideline_form_page(request: Request, principal: Principal, db: Session, ctx: Ctx, *,
-                         form: dict[str, Any] | None, base: guideline.GuidelineView | None = None,
-                         error: str | None = None, status: int = 200) -> HTMLResponse:
-    if not policy.can_edit_registry(principal):
-        raise NotFound("page not found")
+                         form: dict[str, Any] | None, base_id: int | None = None, error: str | None = None,
+                         status: int = 200) -> HTMLResponse:
+    page = pages.guideline_form(db, actor=principal, base_id=base_id, prefill=form is None)
     if form is None:
+        base = page.base
         g = base.guideline if base else None
         measures = [{"kind": ms.kind, "title": ms.title_ja, "body": ms.body,
                      "techs": ", ".join(ms.technology_codes or []), "areas": ", ".join(ms.area_codes or [])}
@@ -226,8 +188,7 @@ def _guideline_form_page(request: Request, principal: Principal, db: Session, ct
     rows = list(form["measures"]) + [_blank_measure() for _ in range(MEASURE_ROWS)]
     form = {**form, "measures": rows[:max(len(form["measures"]) + 1, MEASURE_ROWS)]}
     return render(request, "programme/guideline_new.html", {
-        "form": form, "base": base, "kinds": [k.value for k in MeasureKind],
-        "technologies": service.list_technologies(db), "areas": service.list_areas(db), "error": error,
+        **pages.context(page), "form": form, "kinds": [k.value for k in MeasureKind], "error": error,
         **_common(ctx),
     }, status=status)
 
@@ -236,18 +197,14 @@ def _guideline_form_page(request: Request, principal: Principal, db: Session, ct
 def guidelines_page(request: Request, principal: PageUser, db: Db, ctx: Ctx) -> HTMLResponse:
     """List every version of the basic guideline, newest first (F2)."""
     return render(request, "programme/guidelines.html", {
-        "guidelines": guideline.list_guidelines(db), "may_adopt": policy.can_edit_registry(principal), **_common(ctx),
-    })
+        **pages.context(pages.guidelines(db, actor=principal)), **_common(ctx)})
 
 
 @router.get("/programme/guidelines/new", response_class=HTMLResponse)
 def new_guideline(request: Request, principal: PageUser, db: Db, ctx: Ctx,
                   base: Annotated[int | None, Query(alias="from")] = None) -> HTMLResponse:
     """Show the form adopting a new version of a guideline, prefilled from ``from`` (agency staff, officers)."""
-    if not policy.can_edit_registry(principal):
-        raise NotFound("page not found")
-    view = guideline.get_guideline(db, guideline_id=base) if base else guideline.current_view(db)
-    return _guideline_form_page(request, principal, db, ctx, form=None, base=view)
+    return _guideline_form_page(request, principal, db, ctx, form=None, base_id=base)
 
 
 def _measures(kinds: list[str], titles: list[str], bodies: list[str], techs: list[str],
@@ -303,12 +260,9 @@ def adopt_guideline(request: Request, principal: PageUser, db: Db, ctx: Ctx, cod
 def guideline_page(guideline_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
                    done: str | None = None) -> HTMLResponse:
     """Show one version of the basic guideline with its measures and the technologies they name (F2)."""
-    view = guideline.get_guideline(db, guideline_id=guideline_id)
-    return render(request, "programme/guideline.html", {
-        "view": view, "techs": {t.code: t for t in service.list_technologies(db)},
-        "areas": {a.code: a for a in service.list_areas(db)}, "may_adopt": policy.can_edit_registry(principal),
-        "notice": _notice(done), **_common(ctx),
-    })
+    page = pages.guideline_page(db, guideline_id=guideline_id, actor=principal)
+    return render(request, "programme/guideline.html", {**pages.context(page), "notice": _notice(done),
+                                                         **_common(ctx)})
 
 
 @router.post("/programme/agencies/{code}/tranches", response_class=HTMLResponse, dependencies=[Csrf])
@@ -351,30 +305,23 @@ def calls_workbook(principal: PageUser, db: Db, ctx: Ctx) -> Response:
 @router.get("/programme/calls", response_class=HTMLResponse)
 def calls(request: Request, principal: PageUser, db: Db, ctx: Ctx) -> HTMLResponse:
     """List the calls the person may see (published ones, and drafts of their own agency)."""
-    now = ctx.clock.now()
-    rows = service.list_calls(db, actor=principal)
-    return render(request, "programme/calls.html", {
-        "calls": rows, "agencies": _agencies(db), "windows": {c.id: _window(c, now) for c in rows},
-        "may_create": bool(_staff_agencies(db, principal)), **_common(ctx),
-    })
+    page = pages.calls(db, actor=principal, now=ctx.clock.now())
+    return render(request, "programme/calls.html", {**pages.context(page), **_common(ctx)})
 
 
 def _new_call_page(request: Request, principal: Principal, db: Session, ctx: Ctx, *, form: dict[str, Any] | None,
                    error: str | None = None, status: int = 200) -> HTMLResponse:
-    agencies = _staff_agencies(db, principal)
-    if not agencies:
-        raise NotFound("page not found")
+    page = pages.new_call(db, actor=principal)
     now = ctx.clock.now()
     values = form or {
-        "agency_code": agencies[0].code, "code": "", "title_ja": "", "title_en": "", "project_type": "project",
+        "agency_code": page.agencies[0].code, "code": "", "title_ja": "", "title_en": "", "project_type": "project",
         "technology_codes": [], "cap_yen": "", "first_fiscal_year": str(rules.fiscal_year_at(now)),
         "period_years": "3", "opens_at": local_input(now), "closes_at": local_input(now + timedelta(days=60)),
         "officer_id": "", "description": "",
     }
-    officers = [u for u in accounts_repo.list_users(db) if u.is_active and Role.OFFICER.value in u.roles]
     return render(request, "programme/call_new.html", {
-        "form": values, "agencies": agencies, "officers": officers, "technologies": service.list_technologies(db),
-        "project_types": [p.value for p in ProjectType], "error": error, **_common(ctx),
+        **pages.context(page), "form": values, "project_types": [p.value for p in ProjectType], "error": error,
+        **_common(ctx),
     }, status=status)
 
 
@@ -415,24 +362,10 @@ def create_call(request: Request, principal: PageUser, db: Db, ctx: Ctx, agency_
 def _call_page(request: Request, principal: Principal, db: Session, ctx: Ctx, call_id: int, *,
                notice: str | None = None, error: str | None = None, error_at: str | None = None,
                status: int = 200, form: dict[str, Any] | None = None) -> HTMLResponse:
-    call = service.get_call(db, call_id=call_id, actor=principal)
-    agency = repo.agency_by_id(db, call.agency_id)
-    assert agency is not None
-    staff = policy.is_agency_staff(principal, agency.organization_id)
-    techs = {t.code: t for t in service.list_technologies(db)}
-    panel = repo.panel(db, call.id) if staff else []
-    reviewers = [u for u in accounts_repo.list_users(db) if u.is_active and Role.REVIEWER.value in u.roles
-                 and u.id not in {p.user_id for p in panel}] if staff else []
-    proposals = service.list_proposals(db, actor=principal, call_id=call.id)
-    mine = repo.live_proposal_of(db, call.id, principal.user_id)
-    window = _window(call, ctx.clock.now())
+    page = pages.call_page(db, call_id=call_id, actor=principal, now=ctx.clock.now())
     return render(request, "programme/call.html", {
-        "call": call, "agency": agency, "staff": staff, "techs": techs, "window": window,
-        "documents": service.call_documents(db, call_id=call.id, actor=principal),
-        "panel": panel, "reviewers": reviewers, "proposals": proposals, "mine": mine,
-        "may_propose": principal.has(Permission.PROGRAMME_PROPOSE) and window == "open" and mine is None,
-        "people": _people(db, {call.officer_id} | {p.user_id for p in panel} | {p.proposer_id for p in proposals}),
-        "notice": notice, "error": error, "error_at": error_at, "form": form or {}, **_common(ctx),
+        **pages.context(page), "notice": notice, "error": error, "error_at": error_at, "form": form or {},
+        **_common(ctx),
     }, status=status)
 
 
@@ -478,15 +411,11 @@ def add_panel_member(call_id: int, request: Request, principal: PageUser, db: Db
 def _propose_page(request: Request, principal: Principal, db: Session, ctx: Ctx, call_id: int, *,
                   form: dict[str, Any] | None, error: str | None = None, error_field: str | None = None,
                   status: int = 200) -> HTMLResponse:
-    call = service.get_call(db, call_id=call_id, actor=principal)
-    if not principal.has(Permission.PROGRAMME_PROPOSE):
-        raise NotFound("page not found")
-    years = list(rules.plan_years(call.first_fiscal_year, call.period_years))
+    page = pages.propose_form(db, call_id=call_id, actor=principal, now=ctx.clock.now())
     values = form or {"title": "", "summary": "", "budget": {}, "team": "", "core_technologies": "",
                       "leak_prevention": ""}
     return render(request, "programme/propose.html", {
-        "call": call, "agency": repo.agency_by_id(db, call.agency_id), "years": years, "form": values,
-        "window": _window(call, ctx.clock.now()), "error": error, "error_field": error_field, **_common(ctx),
+        **pages.context(page), "form": values, "error": error, "error_field": error_field, **_common(ctx),
     }, status=status)
 
 
@@ -538,25 +467,11 @@ def submit_proposal(call_id: int, request: Request, principal: PageUser, db: Db,
 def _proposal_page(request: Request, principal: Principal, db: Session, ctx: Ctx, proposal_id: int, *,
                    councils: Any, notice: str | None = None, error: str | None = None, error_at: str | None = None,
                    status: int = 200, form: dict[str, Any] | None = None) -> HTMLResponse:
-    view = service.get_proposal(db, proposal_id=proposal_id, actor=principal, now=ctx.clock.now())
+    page = pages.proposal_page(db, proposal_id=proposal_id, actor=principal, now=ctx.clock.now())
     db.commit()  # I8: a reviewer's read is audited
-    p, call = view.proposal, view.call
-    agency = repo.agency_by_id(db, call.agency_id)
-    assert agency is not None
-    staff = policy.is_agency_staff(principal, agency.organization_id)
-    own_score = next((s for s in view.scores if s.reviewer_id == principal.user_id), None)
-    reviewer = not staff and p.proposer_id != principal.user_id and \
-        principal.user_id not in {m.user_id for m in view.team} and principal.has(Permission.PROGRAMME_REVIEW)
-    project = repo.project_of_proposal(db, p.id)
     return render(request, "programme/proposal.html", {
-        "view": view, "p": p, "call": call, "agency": agency, "staff": staff, "reviewer": reviewer,
-        "own_score": own_score, "project": project,
-        "may_decide": staff and p.state == ProposalState.SUBMITTED and ctx.clock.now() > as_utc(call.closes_at),
-        "after_close": ctx.clock.now() > as_utc(call.closes_at),
-        "people": _people(db, {s.reviewer_id for s in view.scores} | {p.proposer_id}
-                          | ({view.decision.decided_by_id} if view.decision else set())),
-        "orgs": {p.organization_id: accounts_repo.org_by_id(db, p.organization_id)},
-        "notice": notice, "error": error, "error_at": error_at, "form": form or {}, **_common(ctx),
+        **pages.context(page), "notice": notice, "error": error, "error_at": error_at, "form": form or {},
+        **_common(ctx),
     }, status=status)
 
 
@@ -588,20 +503,10 @@ def withdraw(proposal_id: int, request: Request, principal: PageUser, db: Db, ct
 def _queue_page(request: Request, principal: Principal, db: Session, ctx: Ctx, *, notice: str | None = None,
                 error: str | None = None, error_at: int | None = None, status: int = 200,
                 form: dict[str, Any] | None = None) -> HTMLResponse:
-    items = service.review_queue(db, actor=principal)
-    declared = {p.id: repo.conflict(db, p.id, principal.user_id) for p in items}
-    calls_by_id: dict[int, Call] = {}
-    for p in items:
-        if p.call_id not in calls_by_id:
-            found = repo.call_by_id(db, p.call_id)
-            if found is not None:
-                calls_by_id[p.call_id] = found
+    page = pages.review_queue(db, actor=principal)
     return render(request, "programme/review.html", {
-        "items": items, "declared": declared, "calls": calls_by_id,
-        "orgs": {p.organization_id: accounts_repo.org_by_id(db, p.organization_id) for p in items},
-        "scored": {p.id for p in items if repo.score(db, p.id, principal.user_id) is not None},
-        "is_reviewer": principal.has(Permission.PROGRAMME_REVIEW),
-        "notice": notice, "error": error, "error_at": error_at, "form": form or {}, **_common(ctx),
+        **pages.context(page), "notice": notice, "error": error, "error_at": error_at, "form": form or {},
+        **_common(ctx),
     }, status=status)
 
 
@@ -675,25 +580,17 @@ def decide(proposal_id: int, request: Request, principal: PageUser, db: Db, ctx:
 @router.get("/programme/projects", response_class=HTMLResponse)
 def projects(request: Request, principal: PageUser, db: Db, ctx: Ctx) -> HTMLResponse:
     """List the projects the person may see."""
-    rows = service.list_projects(db, actor=principal)
-    return render(request, "programme/projects.html", {
-        "projects": rows, "agencies": _agencies(db), **_common(ctx)})
+    return render(request, "programme/projects.html", {**pages.context(pages.projects(db, actor=principal)),
+                                                        **_common(ctx)})
 
 
 def _project_page(request: Request, principal: Principal, db: Session, ctx: Ctx, project_id: int, *,
                   councils: Any, notice: str | None = None, error: str | None = None, error_at: str | None = None,
                   status: int = 200, form: dict[str, Any] | None = None) -> HTMLResponse:
-    view = service.get_project(db, project_id=project_id, actor=principal, councils=councils)
-    project = view.project
-    agency = repo.agency_by_id(db, project.agency_id)
-    call = repo.call_by_id(db, project.call_id)
-    assert agency is not None and call is not None
-    committed_by_year = {fy: repo.committed_in_year(db, project.id, fy) for fy in view.plan}
+    page = pages.project_page(db, project_id=project_id, actor=principal, councils=councils)
     return render(request, "programme/project.html", {
-        "view": view, "project": project, "agency": agency, "call": call,
-        "staff": policy.is_agency_staff(principal, agency.organization_id), "committed_by_year": committed_by_year,
-        "transactions": repo.transactions(db, project_id=project.id), "lead": accounts_repo.user_by_id(db, project.lead_id),
-        "notice": notice, "error": error, "error_at": error_at, "form": form or {}, **_common(ctx),
+        **pages.context(page), "notice": notice, "error": error, "error_at": error_at, "form": form or {},
+        **_common(ctx),
     }, status=status)
 
 
@@ -733,10 +630,6 @@ def disburse(project_id: int, request: Request, principal: PageUser, db: Db, ctx
         service.disburse(db, project_id=project_id, amount=amount, memo=memo or None, now=ctx.clock.now(),
                          actor=principal, councils=councils)
     except BansoError as exc:
-        from banso.audit.service import was_audited
-
-        if was_audited(exc):
-            db.commit()  # the refusal's audit entry (A1), nothing else
         return _project_error(request, principal, db, ctx, project_id, councils, exc, "disburse",
                               {"pay_amount": amount, "pay_memo": memo})
     db.commit()
@@ -796,17 +689,10 @@ def _score_input(value: str | None, field: str) -> object:
 def _commissions_page(request: Request, principal: Principal, db: Session, ctx: Ctx, *, notice: str | None = None,
                       error: str | None = None, error_at: str | None = None, status: int = 200,
                       form: dict[str, Any] | None = None) -> HTMLResponse:
-    officer = commissions.is_commissioner(principal)
-    assessments = commissions.list_assessments(db, actor=principal) if officer else []
-    orgs = {o.id: o for o in accounts_repo.list_orgs(db)}
-    latest: dict[int, Any] = {}
-    for a in assessments:
-        latest.setdefault(a.organization_id, a)
+    page = pages.commissions_page(db, actor=principal)
     return render(request, "programme/commissions.html", {
-        "items": commissions.list_commissions(db, actor=principal), "officer": officer,
-        "assessments": list(latest.values()), "orgs": orgs,
-        "institutions": [o for o in orgs.values() if o.id != principal.organization_id],
-        "notice": notice, "error": error, "error_at": error_at, "form": form or {}, **_common(ctx),
+        **pages.context(page), "notice": notice, "error": error, "error_at": error_at, "form": form or {},
+        **_common(ctx),
     }, status=status)
 
 
@@ -877,25 +763,13 @@ def create_commission(request: Request, principal: PageUser, db: Db, ctx: Ctx, c
     return _redirect(f"/programme/commissions/{row.id}", "commissioned")
 
 
-def _filing_councils(db: Session, principal: Principal) -> list[Any]:
-    """Return the councils the person takes part in with access to their content (where a deliverable may go)."""
-    return [c for c in councils_service.list_councils(db, actor=principal)
-            if councils_service.can_read_content(db, council_id=c.id, actor=principal)]
-
-
 def _commission_page(request: Request, principal: Principal, db: Session, ctx: Ctx, commission_id: int, *,
                      notice: str | None = None, error: str | None = None, error_at: str | None = None,
                      status: int = 200, form: dict[str, Any] | None = None) -> HTMLResponse:
-    view = commissions.get_commission(db, commission_id=commission_id, actor=principal, now=ctx.clock.now())
+    page = pages.commission_page(db, commission_id=commission_id, actor=principal, now=ctx.clock.now())
     db.commit()  # the audited read (A1) is kept, also when the page re-renders a refused form
-    c = view.commission
-    ids = {c.commissioned_by_id} | {d.uploaded_by_id for d in view.deliverables}
-    if c.acknowledged_by_id:
-        ids.add(c.acknowledged_by_id)
     return render(request, "programme/commission.html", {
-        "view": view, "c": c, "org": accounts_repo.org_by_id(db, c.organization_id), "people": _people(db, ids),
-        "tasks_by_id": {t.id: t for t in view.tasks}, "notice": notice, "error": error, "error_at": error_at,
-        "form": form or {}, "councils": _filing_councils(db, principal) if view.deliverables else [],
+        **pages.context(page), "notice": notice, "error": error, "error_at": error_at, "form": form or {},
         **_common(ctx),
     }, status=status)
 
