@@ -25,8 +25,6 @@ from banso.kit.errors import BansoError, NotFound, ValidationFailed
 if TYPE_CHECKING:
     from banso.authz.principal import Principal
 
-_AUDITED = "_banso_audited"
-
 HEAD_ID = 1
 _HEAD_KEY = "banso.audit.locked_head"
 # Column widths (models.py): longer values are cut before hashing so that an attacker-chosen
@@ -140,16 +138,15 @@ def refuse(session: Session, exc: BansoError, tag: str, *, now: datetime, actor:
     """Audit a refused security-relevant action, then raise ``exc`` marked as audited (A1).
 
     Nothing else may have been changed before the call: the caller commits the entry alone
-    (see :func:`was_audited`), so the refusal is on record and the refused action is not.
+    (see :func:`was_audited`, :mod:`banso.db.unit`), so the refusal is on record and the refused action is not.
     """
     record_for(session, tag, now=now, actor=actor, subject=subject, data={**(data or {}), "reason": exc.message})
-    setattr(exc, _AUDITED, True)
-    raise exc
+    raise exc.mark_audited()
 
 
 def was_audited(exc: BaseException) -> bool:
-    """Return True when a refusal already wrote its audit entry (the caller should commit it)."""
-    return bool(getattr(exc, _AUDITED, False))
+    """Return True when a refusal already wrote its audit entry (the unit of work commits it)."""
+    return isinstance(exc, BansoError) and exc.audited
 
 
 def tree_size(session: Session) -> int:

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Self
+
 
 class BansoError(Exception):
-    """Base of every domain error; ``message`` is safe to show to the caller."""
+    """Base of every domain error; ``message`` is safe to show to the caller.
+
+    ``audited`` is True when the refusal already wrote its audit entry (A1): the unit of work
+    (``banso.db.unit``) then commits that entry instead of rolling it back. The marker lives here,
+    on the error, so the unit of work needs nothing from ``banso.audit`` to honour it.
+    """
 
     status_code = 400
     code = "bad_request"
@@ -13,6 +20,12 @@ class BansoError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+        self.audited = False
+
+    def mark_audited(self) -> Self:
+        """Record that the refusal's audit entry is written (A1), and return the error to raise."""
+        self.audited = True
+        return self
 
 
 class ValidationFailed(BansoError):

@@ -14,6 +14,7 @@ from banso.accounts import service as accounts
 from banso.accounts.models import User, WebSession
 from banso.authz.permissions import Permission
 from banso.authz.principal import AuthMethod, Principal
+from banso.db.unit import unit
 from banso.kit.errors import AuthenticationRequired, Forbidden
 from banso.web.context import AppContext
 from banso.web.i18n import Translator, normalise_locale
@@ -32,18 +33,31 @@ def get_ctx(request: Request) -> AppContext:
 Ctx = Annotated[AppContext, Depends(get_ctx)]
 
 
-def get_db(ctx: Ctx) -> Iterator[Session]:
-    """Yield a session; whatever the handler did not commit is discarded when it closes."""
+def open_session(ctx: Ctx) -> Iterator[Session]:
+    """Yield the request's session and close it once the response is sent (a download may still read).
+
+    close() alone rolls back uncommitted work but, unlike rollback(), does not expire the loaded
+    rows, so error pages can still show who is signed in.
+    """
     session = ctx.sessions()
     try:
         yield session
     finally:
-        # close() alone rolls back uncommitted work but, unlike rollback(), does not expire the
-        # loaded rows, so error pages can still show who is signed in.
         session.close()
 
 
-Db = Annotated[Session, Depends(get_db)]
+def get_db(session: Annotated[Session, Depends(open_session)]) -> Iterator[Session]:
+    """The request's unit of work (``banso.db.unit``): commit on success, keep an audited refusal.
+
+    Declared with ``scope="function"`` (see ``Db``), so it ends when the handler has built its
+    response and BEFORE the response is sent: a failing commit is a 500 and nothing is reported as
+    done. Work that is not kept is discarded when ``open_session`` closes the session.
+    """
+    with unit(session, roll_back=False):
+        yield session
+
+
+Db = Annotated[Session, Depends(get_db, scope="function")]
 
 
 def client_ip(request: Request) -> str | None:
@@ -76,17 +90,13 @@ def get_auth(request: Request, ctx: Ctx, db: Db) -> AuthState:
     moment = ctx.clock.now()
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
-        try:
-            token, user = accounts.authenticate_token(
-                db, raw=header[7:], now=moment, ip=client_ip(request),
-                max_lifetime=timedelta(days=ctx.settings.token_max_lifetime_days),
-            )
-        except AuthenticationRequired:
-            db.commit()  # keep the audit entry of the rejection (A1)
-            raise
+        # Joins the request's unit of work: a rejection is raised audited, so its entry is kept (A1).
+        token, user = accounts.authenticate_token(
+            db, raw=header[7:], now=moment, ip=client_ip(request),
+            max_lifetime=timedelta(days=ctx.settings.token_max_lifetime_days),
+        )
         state.user = user
         state.principal = accounts.token_principal(token, user)
-        db.commit()
     else:
         resolved = accounts.resolve_session(
             db, cookie=request.cookies.get(SESSION_COOKIE), now=moment, settings=ctx.settings
@@ -102,7 +112,6 @@ def get_auth(request: Request, ctx: Ctx, db: Db) -> AuthState:
                 state.principal = accounts.principal_for(
                     user, method=AuthMethod.SESSION, mfa=True, session_id=web_session.id
                 )
-            db.commit()  # last_seen_at
     request.state.auth = state
     return state
 
