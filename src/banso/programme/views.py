@@ -1,36 +1,38 @@
 """HTML pages of the K Program (経済安全保障重要技術育成プログラム, F1–F5, C2).
 
-Thin views: parse the form, call one programme service, commit only after it succeeded, shape the
-page. Every page is drawn from one page model of ``banso.programme.pages``, which carries the
-page's capability flags (``may_*``): the view never decides who may do what. Domain refusals come back as a form error with their
-4xx status and nothing changed (the programme services write nothing before they refuse, so the
-view rolls back). ``NotFound`` is never shown as a form error: it propagates to the 404 page (I7).
+Thin views: parse the form, call one programme service, shape the page. Every page is drawn from
+one page model of ``banso.programme.pages``, which carries the page's capability flags (``may_*``):
+the view never decides who may do what. Nothing here commits: the request's unit of work
+(``banso.db.unit``) does. A domain refusal comes back as a form error with its 4xx status through
+``banso.web.forms.refused``, which keeps an audited refusal's entry (A1) and rolls back everything
+else. ``NotFound`` is never shown as a form error: it propagates to the 404 page (I7).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from banso.accounts import repository as accounts_repo
-from banso.audit.service import was_audited
 from banso.authz.principal import Principal
 from banso.information import filing
 from banso.information.endpoints import InfoDeps
 from banso.information.models import ItemState
 from banso.kit.clock import to_jst
-from banso.kit.errors import BansoError, Forbidden, NotFound, ValidationFailed
+from banso.kit.errors import BansoError, Forbidden, ValidationFailed
 from banso.programme import commissions, exports, guideline, pages, rules, service
 from banso.programme.endpoints import Councils, deliverable_response, deliverable_store
 from banso.programme.models import MeasureKind, ProjectType
 from banso.web.csrf import verify_csrf
 from banso.web.deps import Ctx, Db
-from banso.web.forms import local_input, parse_when
+from banso.web.forms import error_message, int_or_none, local_input, notice, parse_when, redirect, refused
 from banso.web.pages import PageUser
 from banso.web.templating import render, translator_for
 
@@ -61,56 +63,24 @@ FIELD_LABELS = {
     "hub_score": "Information hub capability", "talent_score": "Talent capability",
     "confidentiality_terms": "Confidentiality duty", "council_id": "Council",
 }
-_CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 
 
 # ---------------------------------------------------------------------------------------------
 # Helpers
 
 
-def _message(request: Request, exc: BansoError, labels: dict[str, str] | None = None) -> str:
-    """Return the reader's half of a bilingual service message, with form labels for field names."""
-    labels = labels or FIELD_LABELS
-    translator = translator_for(request)
-    text = exc.message
-    if " / " in text:
-        first, second = text.split(" / ", 1)
-        ja, en = (second, first) if _CJK.search(second) and not _CJK.search(first) else (first, second)
-        text = ja if translator.locale == "ja" else en
-    if exc.field in labels and exc.field:
-        label = translator.gettext(labels[exc.field])
-        pattern = rf"\b{re.escape(exc.field)}\b"
-        text = re.sub(pattern + " ?", f"「{label}」", text) if translator.locale == "ja" else re.sub(pattern, label, text)
-        if label not in text:  # a terse half without the field: say which field it is
-            text = f"「{label}」：{text}" if translator.locale == "ja" else f"{label}: {text}"
-    return text
-
-
-def _settle(db: Session, exc: BansoError) -> None:
-    """After a refusal: keep the audit entry the service wrote (A1), drop everything else; 404 propagates (I7)."""
-    if isinstance(exc, NotFound):
-        raise exc
-    if was_audited(exc):
-        db.commit()
-    else:
-        db.rollback()
-
-
-def _redirect(url: str, done: str | None = None, anchor: str | None = None) -> RedirectResponse:
-    return RedirectResponse(url + (f"?done={done}" if done else "") + (f"#{anchor}" if anchor else ""),
-                            status_code=303)
-
-
-def _notice(done: str | None) -> str | None:
-    return done if done in NOTICES else None
+def _refused(request: Request, db: Session, exc: BansoError,
+             page: Callable[..., HTMLResponse]) -> HTMLResponse:
+    """Answer a refused form with ``page`` re-rendered, its fields named as the programme forms label them."""
+    return refused(request, db, exc, page, FIELD_LABELS, name_field=True)
 
 
 def _int(value: str | None, field: str) -> int:
-    text = (value or "").strip()
-    if not text.isdigit() or len(text) > 12:
+    """Return a number the form must carry (blank or anything but digits is a 4xx)."""
+    found = int_or_none(value, field)
+    if found is None:
         raise ValidationFailed(f"{field} が正しくありません / {field} is not valid", field=field)
-    return int(text)
-
+    return found
 
 
 def _common(ctx: Ctx) -> dict[str, Any]:
@@ -126,7 +96,7 @@ def _common(ctx: Ctx) -> dict[str, Any]:
 @router.get("/programme", response_class=HTMLResponse)
 def overview(request: Request, principal: PageUser, db: Db, ctx: Ctx, done: str | None = None) -> HTMLResponse:
     """Show the technology registry, the ledgers the person may read and the way to the calls."""
-    return _overview_page(request, principal, db, ctx, notice=_notice(done))
+    return _overview_page(request, principal, db, ctx, notice=notice(done, NOTICES))
 
 
 def _overview_page(request: Request, principal: Principal, db: Session, ctx: Ctx, *, notice: str | None = None,
@@ -156,7 +126,7 @@ def _guideline_message(request: Request, exc: BansoError) -> str:
     translator = translator_for(request)
     refers_to_row = bool(_MEASURE_REF.search(exc.message))
     field = exc.field if exc.field in GUIDELINE_LABELS and not refers_to_row else None
-    text = _message(request, type(exc)(exc.message, field=field), labels=GUIDELINE_LABELS)
+    text = error_message(request, type(exc)(exc.message, field=field), GUIDELINE_LABELS, name_field=True)
 
     def row(found: re.Match[str]) -> str:
         number = int(found.group(1)) + 1
@@ -246,14 +216,13 @@ def adopt_guideline(request: Request, principal: PageUser, db: Db, ctx: Ctx, cod
         row = guideline.adopt_guideline(
             db, code=code, title_ja=title_ja, title_en=title_en, adopted_on=_date_input(adopted_on, "adopted_on"),
             body=body.replace("\r\n", "\n"), measures=measures, now=ctx.clock.now(), actor=principal)
+    except Forbidden:
+        raise
     except BansoError as exc:
-        _settle(db, exc)
-        if isinstance(exc, Forbidden):
-            raise
-        return _guideline_form_page(request, principal, db, ctx, form=form, error=_guideline_message(request, exc),
-                                    status=exc.status_code)
-    db.commit()
-    return _redirect(f"/programme/guidelines/{row.id}", "adopted")
+        message = _guideline_message(request, exc)  # names the measure rows as the form shows them
+        return refused(request, db, exc, lambda error, status: _guideline_form_page(
+            request, principal, db, ctx, form=form, error=message, status=status))
+    return redirect(f"/programme/guidelines/{row.id}", "adopted")
 
 
 @router.get("/programme/guidelines/{guideline_id}", response_class=HTMLResponse)
@@ -261,7 +230,7 @@ def guideline_page(guideline_id: int, request: Request, principal: PageUser, db:
                    done: str | None = None) -> HTMLResponse:
     """Show one version of the basic guideline with its measures and the technologies they name (F2)."""
     page = pages.guideline_page(db, guideline_id=guideline_id, actor=principal)
-    return render(request, "programme/guideline.html", {**pages.context(page), "notice": _notice(done),
+    return render(request, "programme/guideline.html", {**pages.context(page), "notice": notice(done, NOTICES),
                                                          **_common(ctx)})
 
 
@@ -273,18 +242,15 @@ def add_tranche(code: str, request: Request, principal: PageUser, db: Db, ctx: C
         service.add_tranche(db, agency_code=code, fiscal_year=_int(fiscal_year, "fiscal_year"), amount=amount,
                             memo=memo, now=ctx.clock.now(), actor=principal)
     except BansoError as exc:
-        _settle(db, exc)
-        return _overview_page(request, principal, db, ctx, error=_message(request, exc), status=exc.status_code,
-                              form={"agency": code, "fiscal_year": fiscal_year, "amount": amount, "memo": memo})
-    db.commit()
-    return _redirect("/programme", "tranche", "ledger")
+        form = {"agency": code, "fiscal_year": fiscal_year, "amount": amount, "memo": memo}
+        return _refused(request, db, exc, partial(_overview_page, request, principal, db, ctx, form=form))
+    return redirect("/programme", "tranche", "ledger")
 
 
 @router.get("/programme/ledger/{code}.xlsx")
 def ledger_workbook(code: str, principal: PageUser, db: Db, ctx: Ctx) -> Response:
     """Download the agency's ledger as an Excel workbook (its staff; audited export)."""
     content = exports.ledger_workbook(db, agency_code=code, actor=principal, now=ctx.clock.now())
-    db.commit()
     return Response(content, media_type=exports.XLSX_MEDIA_TYPE, headers={
         **NO_STORE, "Content-Disposition": f'attachment; filename="ledger-{code.upper()}.xlsx"'})
 
@@ -293,7 +259,6 @@ def ledger_workbook(code: str, principal: PageUser, db: Db, ctx: Ctx) -> Respons
 def calls_workbook(principal: PageUser, db: Db, ctx: Ctx) -> Response:
     """Download statistics of the calls the person may see (audited export)."""
     content = exports.call_statistics_workbook(db, actor=principal, now=ctx.clock.now())
-    db.commit()
     return Response(content, media_type=exports.XLSX_MEDIA_TYPE, headers={
         **NO_STORE, "Content-Disposition": 'attachment; filename="calls.xlsx"'})
 
@@ -352,11 +317,8 @@ def create_call(request: Request, principal: PageUser, db: Db, ctx: Ctx, agency_
             closes_at=parse_when(closes_at, "closes_at"), officer_id=_int(officer_id, "officer_id"),
             description=description, now=ctx.clock.now(), actor=principal)
     except BansoError as exc:
-        _settle(db, exc)
-        return _new_call_page(request, principal, db, ctx, form=form, error=_message(request, exc),
-                              status=exc.status_code)
-    db.commit()
-    return _redirect(f"/programme/calls/{call.id}", "created")
+        return _refused(request, db, exc, partial(_new_call_page, request, principal, db, ctx, form=form))
+    return redirect(f"/programme/calls/{call.id}", "created")
 
 
 def _call_page(request: Request, principal: Principal, db: Session, ctx: Ctx, call_id: int, *,
@@ -373,7 +335,7 @@ def _call_page(request: Request, principal: Principal, db: Session, ctx: Ctx, ca
 def call_page(call_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
               done: str | None = None) -> HTMLResponse:
     """Show a call: agency, technologies, type, cap, window, state; staff manage it here."""
-    return _call_page(request, principal, db, ctx, call_id, notice=_notice(done))
+    return _call_page(request, principal, db, ctx, call_id, notice=notice(done, NOTICES))
 
 
 @router.post("/programme/calls/{call_id}/publish", response_class=HTMLResponse, dependencies=[Csrf])
@@ -382,11 +344,9 @@ def publish_call(call_id: int, request: Request, principal: PageUser, db: Db, ct
     try:
         service.publish_call(db, call_id=call_id, now=ctx.clock.now(), actor=principal)
     except BansoError as exc:
-        _settle(db, exc)
-        return _call_page(request, principal, db, ctx, call_id, error=_message(request, exc), error_at="publish",
-                          status=exc.status_code)
-    db.commit()
-    return _redirect(f"/programme/calls/{call_id}", "published")
+        return _refused(request, db, exc, partial(_call_page, request, principal, db, ctx, call_id,
+                                                  error_at="publish"))
+    return redirect(f"/programme/calls/{call_id}", "published")
 
 
 @router.post("/programme/calls/{call_id}/panel", response_class=HTMLResponse, dependencies=[Csrf])
@@ -397,11 +357,9 @@ def add_panel_member(call_id: int, request: Request, principal: PageUser, db: Db
         service.add_panel_member(db, call_id=call_id, user_id=_int(user_id, "user_id"), now=ctx.clock.now(),
                                  actor=principal)
     except BansoError as exc:
-        _settle(db, exc)
-        return _call_page(request, principal, db, ctx, call_id, error=_message(request, exc), error_at="panel",
-                          status=exc.status_code)
-    db.commit()
-    return _redirect(f"/programme/calls/{call_id}", "panel", "panel")
+        return _refused(request, db, exc, partial(_call_page, request, principal, db, ctx, call_id,
+                                                  error_at="panel"))
+    return redirect(f"/programme/calls/{call_id}", "panel", "panel")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -457,18 +415,15 @@ def submit_proposal(call_id: int, request: Request, principal: PageUser, db: Db,
             core_technologies=core_technologies, leak_prevention=leak_prevention, now=ctx.clock.now(),
             actor=principal)
     except BansoError as exc:
-        _settle(db, exc)
-        return _propose_page(request, principal, db, ctx, call_id, form=form, error=_message(request, exc),
-                             error_field=exc.field, status=exc.status_code)
-    db.commit()
-    return _redirect(f"/programme/proposals/{proposal.id}", "submitted")
+        return _refused(request, db, exc, partial(_propose_page, request, principal, db, ctx, call_id,
+                                                  form=form, error_field=exc.field))
+    return redirect(f"/programme/proposals/{proposal.id}", "submitted")
 
 
 def _proposal_page(request: Request, principal: Principal, db: Session, ctx: Ctx, proposal_id: int, *,
                    councils: Any, notice: str | None = None, error: str | None = None, error_at: str | None = None,
                    status: int = 200, form: dict[str, Any] | None = None) -> HTMLResponse:
     page = pages.proposal_page(db, proposal_id=proposal_id, actor=principal, now=ctx.clock.now())
-    db.commit()  # I8: a reviewer's read is audited
     return render(request, "programme/proposal.html", {
         **pages.context(page), "notice": notice, "error": error, "error_at": error_at, "form": form or {},
         **_common(ctx),
@@ -479,7 +434,7 @@ def _proposal_page(request: Request, principal: Principal, db: Session, ctx: Ctx
 def proposal_page(proposal_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx, councils: Councils,
                   done: str | None = None) -> HTMLResponse:
     """Show a proposal to its team, the agency's staff and cleared reviewers; everyone else gets 404."""
-    return _proposal_page(request, principal, db, ctx, proposal_id, councils=councils, notice=_notice(done))
+    return _proposal_page(request, principal, db, ctx, proposal_id, councils=councils, notice=notice(done, NOTICES))
 
 
 @router.post("/programme/proposals/{proposal_id}/withdraw", response_class=HTMLResponse, dependencies=[Csrf])
@@ -489,11 +444,9 @@ def withdraw(proposal_id: int, request: Request, principal: PageUser, db: Db, ct
     try:
         service.withdraw_proposal(db, proposal_id=proposal_id, now=ctx.clock.now(), actor=principal)
     except BansoError as exc:
-        _settle(db, exc)
-        return _proposal_page(request, principal, db, ctx, proposal_id, councils=councils,
-                              error=_message(request, exc), error_at="withdraw", status=exc.status_code)
-    db.commit()
-    return _redirect(f"/programme/proposals/{proposal_id}", "withdrawn")
+        return _refused(request, db, exc, partial(_proposal_page, request, principal, db, ctx, proposal_id,
+                                                  councils=councils, error_at="withdraw"))
+    return redirect(f"/programme/proposals/{proposal_id}", "withdrawn")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -513,7 +466,7 @@ def _queue_page(request: Request, principal: Principal, db: Session, ctx: Ctx, *
 @router.get("/programme/review", response_class=HTMLResponse)
 def review_queue(request: Request, principal: PageUser, db: Db, ctx: Ctx, done: str | None = None) -> HTMLResponse:
     """List the proposals a panel reviewer may declare conflicts on (title and organisation only)."""
-    return _queue_page(request, principal, db, ctx, notice=_notice(done))
+    return _queue_page(request, principal, db, ctx, notice=notice(done, NOTICES))
 
 
 @router.post("/programme/proposals/{proposal_id}/conflict", response_class=HTMLResponse, dependencies=[Csrf])
@@ -527,13 +480,12 @@ def declare_conflict(proposal_id: int, request: Request, principal: PageUser, db
         service.declare_conflict(db, proposal_id=proposal_id, has_conflict=has_conflict == "yes", reason=reason,
                                  now=ctx.clock.now(), actor=principal)
     except BansoError as exc:
-        _settle(db, exc)
-        return _queue_page(request, principal, db, ctx, error=_message(request, exc), error_at=proposal_id,
-                           status=exc.status_code, form={"reason": reason, "has_conflict": has_conflict})
-    db.commit()
+        return _refused(request, db, exc, partial(_queue_page, request, principal, db, ctx,
+                                                  error_at=proposal_id,
+                                                  form={"reason": reason, "has_conflict": has_conflict}))
     if has_conflict == "yes":
-        return _redirect("/programme/review", "declared")
-    return _redirect(f"/programme/proposals/{proposal_id}", "declared", "score")
+        return redirect("/programme/review", "declared")
+    return redirect(f"/programme/proposals/{proposal_id}", "declared", "score")
 
 
 @router.post("/programme/proposals/{proposal_id}/score", response_class=HTMLResponse, dependencies=[Csrf])
@@ -549,12 +501,10 @@ def score(proposal_id: int, request: Request, principal: PageUser, db: Db, ctx: 
         service.score_proposal(db, proposal_id=proposal_id, scores=values, comment=comment, now=ctx.clock.now(),
                                actor=principal)
     except BansoError as exc:
-        _settle(db, exc)
-        return _proposal_page(request, principal, db, ctx, proposal_id, councils=councils,
-                              error=_message(request, exc), error_at="score", status=exc.status_code,
-                              form={"scores": values, "comment": comment})
-    db.commit()
-    return _redirect(f"/programme/proposals/{proposal_id}", "scored", "score")
+        return _refused(request, db, exc, partial(_proposal_page, request, principal, db, ctx, proposal_id,
+                                                  councils=councils, error_at="score",
+                                                  form={"scores": values, "comment": comment}))
+    return redirect(f"/programme/proposals/{proposal_id}", "scored", "score")
 
 
 @router.post("/programme/proposals/{proposal_id}/decision", response_class=HTMLResponse, dependencies=[Csrf])
@@ -565,12 +515,10 @@ def decide(proposal_id: int, request: Request, principal: PageUser, db: Db, ctx:
         service.decide(db, proposal_id=proposal_id, outcome=outcome, reason=reason, now=ctx.clock.now(),
                        actor=principal, councils=councils)
     except BansoError as exc:
-        _settle(db, exc)
-        return _proposal_page(request, principal, db, ctx, proposal_id, councils=councils,
-                              error=_message(request, exc), error_at="decision", status=exc.status_code,
-                              form={"outcome": outcome, "reason": reason})
-    db.commit()
-    return _redirect(f"/programme/proposals/{proposal_id}", "decided", "decision")
+        return _refused(request, db, exc, partial(_proposal_page, request, principal, db, ctx, proposal_id,
+                                                  councils=councils, error_at="decision",
+                                                  form={"outcome": outcome, "reason": reason}))
+    return redirect(f"/programme/proposals/{proposal_id}", "decided", "decision")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -598,14 +546,13 @@ def _project_page(request: Request, principal: Principal, db: Session, ctx: Ctx,
 def project_page(project_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx, councils: Councils,
                  done: str | None = None) -> HTMLResponse:
     """Show a project: plan, commitments, disbursements, milestones and its council (C2)."""
-    return _project_page(request, principal, db, ctx, project_id, councils=councils, notice=_notice(done))
+    return _project_page(request, principal, db, ctx, project_id, councils=councils, notice=notice(done, NOTICES))
 
 
 def _project_error(request: Request, principal: Principal, db: Session, ctx: Ctx, project_id: int, councils: Any,
                    exc: BansoError, where: str, form: dict[str, Any]) -> HTMLResponse:
-    _settle(db, exc)
-    return _project_page(request, principal, db, ctx, project_id, councils=councils, error=_message(request, exc),
-                         error_at=where, status=exc.status_code, form=form)
+    return _refused(request, db, exc, partial(_project_page, request, principal, db, ctx, project_id,
+                                              councils=councils, error_at=where, form=form))
 
 
 @router.post("/programme/projects/{project_id}/commitments", response_class=HTMLResponse, dependencies=[Csrf])
@@ -618,8 +565,7 @@ def commit_funds(project_id: int, request: Request, principal: PageUser, db: Db,
     except BansoError as exc:
         return _project_error(request, principal, db, ctx, project_id, councils, exc, "commit",
                               {"commit_fy": fiscal_year, "commit_amount": amount, "commit_memo": memo})
-    db.commit()
-    return _redirect(f"/programme/projects/{project_id}", "committed", "money")
+    return redirect(f"/programme/projects/{project_id}", "committed", "money")
 
 
 @router.post("/programme/projects/{project_id}/disbursements", response_class=HTMLResponse, dependencies=[Csrf])
@@ -632,8 +578,7 @@ def disburse(project_id: int, request: Request, principal: PageUser, db: Db, ctx
     except BansoError as exc:
         return _project_error(request, principal, db, ctx, project_id, councils, exc, "disburse",
                               {"pay_amount": amount, "pay_memo": memo})
-    db.commit()
-    return _redirect(f"/programme/projects/{project_id}", "disbursed", "money")
+    return redirect(f"/programme/projects/{project_id}", "disbursed", "money")
 
 
 @router.post("/programme/projects/{project_id}/milestones", response_class=HTMLResponse, dependencies=[Csrf])
@@ -650,8 +595,7 @@ def add_milestone(project_id: int, request: Request, principal: PageUser, db: Db
     except BansoError as exc:
         return _project_error(request, principal, db, ctx, project_id, councils, exc, "milestone",
                               {"ms_title": title, "ms_due": due_on})
-    db.commit()
-    return _redirect(f"/programme/projects/{project_id}", "milestone", "milestones")
+    return redirect(f"/programme/projects/{project_id}", "milestone", "milestones")
 
 
 @router.post("/programme/projects/{project_id}/milestones/{milestone_id}", response_class=HTMLResponse,
@@ -664,8 +608,7 @@ def set_milestone(project_id: int, milestone_id: int, request: Request, principa
                                      now=ctx.clock.now(), actor=principal)
     except BansoError as exc:
         return _project_error(request, principal, db, ctx, project_id, councils, exc, "milestones", {})
-    db.commit()
-    return _redirect(f"/programme/projects/{project_id}", "milestone_status", "milestones")
+    return redirect(f"/programme/projects/{project_id}", "milestone_status", "milestones")
 
 
 
@@ -700,7 +643,7 @@ def _commissions_page(request: Request, principal: Principal, db: Session, ctx: 
 def commissions_page(request: Request, principal: PageUser, db: Db, ctx: Ctx, done: str | None = None
                      ) -> HTMLResponse:
     """List the commissions the person may see; officers assess institutions and commission them here."""
-    return _commissions_page(request, principal, db, ctx, notice=_notice(done))
+    return _commissions_page(request, principal, db, ctx, notice=notice(done, NOTICES))
 
 
 @router.post("/programme/assessments", response_class=HTMLResponse, dependencies=[Csrf])
@@ -720,11 +663,9 @@ def assess(request: Request, principal: PageUser, db: Db, ctx: Ctx, organization
             analysis_note=analysis_note, hub_note=hub_note, talent_note=talent_note, now=ctx.clock.now(),
             actor=principal)
     except BansoError as exc:
-        _settle(db, exc)
-        return _commissions_page(request, principal, db, ctx, error=_message(request, exc), error_at="assess",
-                                 status=exc.status_code, form=form)
-    db.commit()
-    return _redirect("/programme/commissions", "assessed", "assessments")
+        return _refused(request, db, exc, partial(_commissions_page, request, principal, db, ctx,
+                                                  error_at="assess", form=form))
+    return redirect("/programme/commissions", "assessed", "assessments")
 
 
 def _tasks(text: str) -> list[commissions.TaskInput]:
@@ -756,18 +697,15 @@ def create_commission(request: Request, principal: PageUser, db: Db, ctx: Ctx, c
             tasks=_tasks(tasks), purpose=purpose, confidentiality_terms=confidentiality_terms or None,
             now=ctx.clock.now(), actor=principal)
     except BansoError as exc:
-        _settle(db, exc)
-        return _commissions_page(request, principal, db, ctx, error=_message(request, exc), error_at="commission",
-                                 status=exc.status_code, form=form)
-    db.commit()
-    return _redirect(f"/programme/commissions/{row.id}", "commissioned")
+        return _refused(request, db, exc, partial(_commissions_page, request, principal, db, ctx,
+                                                  error_at="commission", form=form))
+    return redirect(f"/programme/commissions/{row.id}", "commissioned")
 
 
 def _commission_page(request: Request, principal: Principal, db: Session, ctx: Ctx, commission_id: int, *,
                      notice: str | None = None, error: str | None = None, error_at: str | None = None,
                      status: int = 200, form: dict[str, Any] | None = None) -> HTMLResponse:
     page = pages.commission_page(db, commission_id=commission_id, actor=principal, now=ctx.clock.now())
-    db.commit()  # the audited read (A1) is kept, also when the page re-renders a refused form
     return render(request, "programme/commission.html", {
         **pages.context(page), "notice": notice, "error": error, "error_at": error_at, "form": form or {},
         **_common(ctx),
@@ -778,7 +716,7 @@ def _commission_page(request: Request, principal: Principal, db: Session, ctx: C
 def commission_page(commission_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
                     done: str | None = None) -> HTMLResponse:
     """Show a commission: institution, duty, tasks, deliverables (404 for everyone else)."""
-    return _commission_page(request, principal, db, ctx, commission_id, notice=_notice(done))
+    return _commission_page(request, principal, db, ctx, commission_id, notice=notice(done, NOTICES))
 
 
 def _commission_action(request: Request, principal: Principal, db: Session, ctx: Ctx, commission_id: int,
@@ -786,11 +724,9 @@ def _commission_action(request: Request, principal: Principal, db: Session, ctx:
     try:
         action()
     except BansoError as exc:
-        _settle(db, exc)
-        return _commission_page(request, principal, db, ctx, commission_id, error=_message(request, exc),
-                                status=exc.status_code)
-    db.commit()
-    return _redirect(f"/programme/commissions/{commission_id}", done)
+        return _refused(request, db, exc, partial(_commission_page, request, principal, db, ctx,
+                                                  commission_id))
+    return redirect(f"/programme/commissions/{commission_id}", done)
 
 
 @router.post("/programme/commissions/{commission_id}/acknowledge", response_class=HTMLResponse, dependencies=[Csrf])
@@ -836,11 +772,9 @@ def cancel(commission_id: int, request: Request, principal: PageUser, db: Db, ct
         commissions.cancel_commission(db, commission_id=commission_id, now=ctx.clock.now(), actor=principal,
                                       reason=reason.replace("\r\n", "\n"))
     except BansoError as exc:
-        _settle(db, exc)
-        return _commission_page(request, principal, db, ctx, commission_id, error=_message(request, exc),
-                                error_at="cancel", status=exc.status_code, form={"reason": reason})
-    db.commit()
-    return _redirect(f"/programme/commissions/{commission_id}", "cancelled")
+        return _refused(request, db, exc, partial(_commission_page, request, principal, db, ctx,
+                                                  commission_id, error_at="cancel", form={"reason": reason}))
+    return redirect(f"/programme/commissions/{commission_id}", "cancelled")
 
 
 @router.post("/programme/commissions/{commission_id}/deliverables/{deliverable_id}/file",
@@ -853,12 +787,11 @@ def file_deliverable(commission_id: int, deliverable_id: int, request: Request, 
                                        deliverable_id=deliverable_id, council_id=_int(council_id, "council_id"),
                                        actor=principal, now=ctx.clock.now(), store=deliverable_store(ctx))
     except BansoError as exc:
-        _settle(db, exc)
-        return _commission_page(request, principal, db, ctx, commission_id, error=_message(request, exc),
-                                error_at=f"file-{deliverable_id}", status=exc.status_code,
-                                form={"council_id": council_id, "deliverable_id": deliverable_id})
-    db.commit()
-    return _redirect(f"/information/items/{item.id}", "held" if item.state == ItemState.HELD else "created")
+        return _refused(request, db, exc, partial(_commission_page, request, principal, db, ctx,
+                                                  commission_id, error_at=f"file-{deliverable_id}",
+                                                  form={"council_id": council_id,
+                                                        "deliverable_id": deliverable_id}))
+    return redirect(f"/information/items/{item.id}", "held" if item.state == ItemState.HELD else "created")
 
 
 @router.get("/programme/commissions/{commission_id}/deliverables/{deliverable_id}")
