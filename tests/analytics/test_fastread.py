@@ -11,8 +11,7 @@ import pytest
 
 from banso.analytics.ingest import ingest, read_manifest
 from banso.analytics.synth import write_synthetic_snapshot
-
-from .conftest import work, write_part
+from tests.support.openalex import work, write_part
 
 pytest.importorskip("msgspec")
 

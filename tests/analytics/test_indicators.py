@@ -15,8 +15,7 @@ from banso.analytics.engine import compute, open_texts, write_outputs
 from banso.analytics.errors import AnalyticsError, StoreError, TechnologyFileError
 from banso.analytics.ingest import FORMAT_VERSION, ingest, store_paths
 from banso.analytics.technologies import load_technologies, parse_technologies
-
-from .conftest import read_records, work, write_part
+from tests.support.openalex import read_records, work, write_part
 
 runner = CliRunner()
 TECHS = parse_technologies({"technologies": [

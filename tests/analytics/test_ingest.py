@@ -14,8 +14,7 @@ from banso.analytics.cli import app
 from banso.analytics.errors import SnapshotError, StoreError
 from banso.analytics.ingest import ingest, read_manifest, store_works_path
 from banso.analytics.texts import work_text
-
-from .conftest import read_records, work, write_part
+from tests.support.openalex import read_records, work, write_part
 
 runner = CliRunner()
 

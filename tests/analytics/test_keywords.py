@@ -13,8 +13,7 @@ from banso.analytics import keywords as kw
 from banso.analytics.engine import compute, open_texts
 from banso.analytics.ingest import ingest, read_manifest, store_paths
 from banso.analytics.technologies import TechnologySet, load_technologies, parse_technologies
-
-from .conftest import work, write_part
+from tests.support.openalex import work, write_part
 
 WINDOW = ex.Window(1900, 2100)
 

@@ -15,7 +15,7 @@ from banso.db.engine import make_engine
 from banso.demo import seed
 from banso.demo.councils import seed_councils
 from banso.information import sealed
-from tests.test_cli import banso
+from tests.support.cli import banso
 
 
 @pytest.mark.slow

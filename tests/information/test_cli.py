@@ -19,7 +19,7 @@ from banso.information import distribution, sealed
 from banso.information.models import Item, ItemFile
 from banso.leak.pdf import make_sample_pdf
 from banso.web.context import build_context, information_deps
-from tests.test_cli import banso
+from tests.support.cli import banso
 
 
 @pytest.fixture(scope="module")

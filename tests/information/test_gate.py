@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 
 from banso.accounts import service as accounts
 from banso.audit.models import AuditEntry
+from banso.authz.principal import Principal
 from banso.councils import service as councils
 from banso.information import service
-from banso.authz.principal import Principal
 from banso.information.deps import InformationDeps
 from banso.information.models import Ballot, Item
 from banso.kit.clock import FakeClock
@@ -21,9 +21,8 @@ from banso.kit.errors import NotFound
 from banso.notifications import service as notifications
 from banso.notifications.mailer import FakeMailer
 from banso.notifications.models import Notification
-from tests.conftest import Factory, Person
-from tests.councils.conftest import Cast
-from tests.information.test_api import join
+from tests.support.councils import Cast, join
+from tests.support.factories import Factory, Person
 
 TITLE = "秘匿された提案の件名 ZX-7"
 

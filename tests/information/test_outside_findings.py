@@ -23,10 +23,11 @@ from banso.kit.clock import FakeClock
 from banso.kit.errors import Conflict, Forbidden
 from banso.leak.text import find_marks
 from banso.notifications.models import Notification
-from tests.conftest import Factory, bearer
-from tests.councils.conftest import Cast, establish
-from tests.information.test_api import API
 from tests.information.test_interchange import import_doc
+from tests.support.councils import Cast, establish
+from tests.support.factories import Factory
+from tests.support.http import bearer
+from tests.support.information import API
 
 
 def _item(db: Session, deps: InformationDeps, cast: Cast, clock: FakeClock, **kw: Any) -> Item:

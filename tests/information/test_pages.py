@@ -16,10 +16,9 @@ from banso.kit.clock import FakeClock, to_jst
 from banso.leak.pdf import make_sample_pdf
 from banso.web.context import AppContext, information_deps
 from banso.web.deps import LANG_COOKIE
-from tests.conftest import Factory, Person, sign_in
-from tests.councils.conftest import Cast, audit_count, establish
-from tests.councils.test_pages import alert_text, day, moment
-from tests.information.test_api import count_rows, join
+from tests.support.councils import Cast, active_council, day, moment
+from tests.support.factories import Factory, Person, audit_count, count_rows
+from tests.support.http import alert_text, sign_in
 
 PDF = make_sample_pdf("評価報告", ["水中航法の誤差は 0.3%。"])
 BODY = "本文：機微な数値 4242。"
@@ -28,10 +27,7 @@ BODY = "本文：機微な数値 4242。"
 @pytest.fixture
 def active(factory: Factory, db: Session, clock: FakeClock) -> Cast:
     """An active council (officer secretariat, researcher chair, company member, all pledged) and a bystander."""
-    cast = establish(factory, db, clock)
-    cast.extra["bystander"] = join(cast, db, clock, factory.person())
-    db.commit()
-    return cast
+    return active_council(factory, db, clock, bystander=True)
 
 
 def _designated(db: Session, ctx: AppContext, cast: Cast, clock: FakeClock) -> Item:

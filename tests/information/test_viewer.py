@@ -26,10 +26,10 @@ from banso.leak.pdf import make_sample_pdf
 from banso.leak.screen import read_pixel_mark, read_pixel_mark_bytes
 from banso.leak.text import find_marks
 from banso.web.context import AppContext, information_deps
-from tests.conftest import Factory, Person, sign_in
-from tests.councils.conftest import Cast, audit_count, establish
-from tests.information.test_api import join
 from tests.information.test_uploads import make_docx, make_image
+from tests.support.councils import Cast, active_council
+from tests.support.factories import Factory, Person, audit_count
+from tests.support.http import sign_in
 
 PDF = make_sample_pdf("評価報告", [f"第{n}節 水中航法の誤差は 0.{n}%。" for n in range(1, 5)], paragraphs_per_page=2)
 CSV = "試験,誤差\nA,0.3\nB,0.4\n無人機航法,試験結果\n".encode()
@@ -38,10 +38,7 @@ CSV = "試験,誤差\nA,0.3\nB,0.4\n無人機航法,試験結果\n".encode()
 @pytest.fixture
 def active(factory: Factory, db: Session, clock: FakeClock) -> Cast:
     """An active council (officer secretariat, researcher chair, company member, all pledged) and a bystander."""
-    cast = establish(factory, db, clock)
-    cast.extra["bystander"] = join(cast, db, clock, factory.person())
-    db.commit()
-    return cast
+    return active_council(factory, db, clock, bystander=True)
 
 
 def _files(db: Session, item: Item) -> list[ItemFile]:
