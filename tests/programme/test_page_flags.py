@@ -15,21 +15,24 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from banso.authz.principal import Principal
 from banso.kit.clock import FakeClock
 from banso.kit.errors import NotFound
 from banso.programme import commissions as cm
 from banso.programme import pages, service
 from banso.programme.models import Call, Commission, Project, Proposal
 from banso.web.context import AppContext
-from tests.conftest import Factory, Person, sign_in
-from tests.programme.conftest import World, adopt, build_world, fund, submit
 from tests.programme.test_commission_pages import Scene
+from tests.support.factories import Factory, Person
+from tests.support.http import sign_in
+from tests.support.programme import World, adopt, build_world, fund, submit
 
 PERSONAS = ("staff", "nedo_staff", "officer", "lead", "colleague", "partner", "other_researcher", "reviewer",
             "reviewer_same_org", "reviewer_conflicted", "reviewer_off_panel")
@@ -84,12 +87,12 @@ class Ledger:
     def __init__(self) -> None:
         self.seen: dict[str, set[bool]] = defaultdict(set)
 
-    def check(self, client: TestClient, db: Session, url: str, model: Callable[[], Any], markers: Markers,
-              who: str) -> Any:
-        """Render ``url`` and compare its controls with the flags of ``model()``; return the model or None."""
+    def check(self, client: TestClient, db: Session, url: str, model: Callable[..., Any], markers: Markers,
+              who: str, actor: Principal) -> Any:
+        """Render ``url`` and compare its controls with the flags of ``model(actor=actor)``; return the model or None."""
         page = client.get(url)
         try:
-            found = model()
+            found = model(actor=actor)
         except NotFound:
             found = None
         finally:
@@ -127,22 +130,23 @@ def test_programme_pages_show_exactly_the_flags_of_their_page_model(client: Test
         person: Person = getattr(w, who)
         sign_in(client, db, person, ctx)
         actor = person.principal()
-        ledger.check(client, db, "/programme", lambda: pages.overview(db, actor=actor, now=clock.now()),
-                     {"may_record_tranche": ('id="tranche-form"',)}, who)
-        ledger.check(client, db, "/programme/calls", lambda: pages.calls(db, actor=actor, now=clock.now()),
-                     {"may_create": ('id="new-call"',)}, who)
-        ledger.check(client, db, "/programme/guidelines", lambda: pages.guidelines(db, actor=actor),
-                     {"may_adopt": ('id="adopt-link"',)}, who)
+        ledger.check(client, db, "/programme", lambda actor: pages.overview(db, actor=actor, now=clock.now()),
+                     {"may_record_tranche": ('id="tranche-form"',)}, who, actor)
+        ledger.check(client, db, "/programme/calls", lambda actor: pages.calls(db, actor=actor, now=clock.now()),
+                     {"may_create": ('id="new-call"',)}, who, actor)
+        ledger.check(client, db, "/programme/guidelines", lambda actor: pages.guidelines(db, actor=actor),
+                     {"may_adopt": ('id="adopt-link"',)}, who, actor)
         for call in (w.call, stage.draft, stage.open):
             ledger.check(client, db, f"/programme/calls/{call.id}",
-                         lambda c=call: pages.call_page(db, call_id=c.id, actor=actor, now=clock.now()), CALL, who)
+                         partial(pages.call_page, db, call_id=call.id, now=clock.now()), CALL, who,
+                         actor)
         for proposal in (stage.adopted, stage.submitted):
             ledger.check(client, db, f"/programme/proposals/{proposal.id}",
-                         lambda p=proposal: pages.proposal_page(db, proposal_id=p.id, actor=actor, now=clock.now()),
-                         PROPOSAL, who)
+                         partial(pages.proposal_page, db, proposal_id=proposal.id, now=clock.now()),
+                         PROPOSAL, who, actor)
         ledger.check(client, db, f"/programme/projects/{stage.project.id}",
-                     lambda: pages.project_page(db, project_id=stage.project.id, actor=actor, councils=w.councils),
-                     PROJECT, who)
+                     lambda actor: pages.project_page(db, project_id=stage.project.id, actor=actor, councils=w.councils),
+                     PROJECT, who, actor)
         queue = client.get("/programme/review")
         model = pages.review_queue(db, actor=actor)
         assert queue.status_code == 200
@@ -176,10 +180,10 @@ def test_commission_pages_show_exactly_the_flags_of_their_page_model(client: Tes
     for who, person in people.items():
         sign_in(client, db, person, ctx)
         actor = person.principal()
-        ledger.check(client, db, "/programme/commissions", lambda: pages.commissions_page(db, actor=actor),
-                     {"may_assess": ('id="assess-form"',), "may_commission": ('id="commission-form"',)}, who)
+        ledger.check(client, db, "/programme/commissions", lambda actor: pages.commissions_page(db, actor=actor),
+                     {"may_assess": ('id="assess-form"',), "may_commission": ('id="commission-form"',)}, who, actor)
         for row in (scene.commission, fresh):
             ledger.check(client, db, f"/programme/commissions/{row.id}",
-                         lambda r=row: pages.commission_page(db, commission_id=r.id, actor=actor, now=clock.now()),
-                         commission, who)
+                         partial(pages.commission_page, db, commission_id=row.id, now=clock.now()),
+                         commission, who, actor)
     ledger.both_ways(["may_assess", "may_commission", *commission])

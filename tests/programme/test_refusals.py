@@ -12,11 +12,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from banso.information.models import Item
+from banso.kit.clock import FakeClock
 from banso.programme.models import CommissionDeliverable
 from banso.web.context import AppContext
-from tests.conftest import alert_text, sign_in
-from tests.councils.conftest import audit_count
-from tests.programme.test_commission_pages import Scene, scene  # noqa: F401  (the fixture)
+from tests.programme.test_commission_pages import Scene
+from tests.support.factories import Factory, audit_count
+from tests.support.http import alert_text, sign_in
 
 
 def _tamper(db: Session, ctx: AppContext, deliverable_id: int) -> None:
@@ -28,9 +29,10 @@ def _tamper(db: Session, ctx: AppContext, deliverable_id: int) -> None:
     blob.write_bytes(bytes(damaged))
 
 
-def test_a_refused_filing_through_the_page_keeps_its_audit_entry(client: TestClient, db: Session, scene: Scene,
-                                                                 ctx: AppContext) -> None:
+def test_a_refused_filing_through_the_page_keeps_its_audit_entry(client: TestClient, db: Session, factory: Factory,
+                                                                 clock: FakeClock, ctx: AppContext) -> None:
     """A1, I11: filing a tampered deliverable from the page is refused (422) and the refusal stays on record."""
+    scene = Scene(db, factory, clock, ctx)
     token = sign_in(client, db, scene.officer, ctx)
     _tamper(db, ctx, scene.deliverable.id)
     before = audit_count(db, "programme:integrity:failed")
