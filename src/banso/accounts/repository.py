@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -19,19 +18,6 @@ def user_by_email(session: Session, email: str) -> User | None:
 def user_by_id(session: Session, user_id: int) -> User | None:
     """Return the user with this id."""
     return session.get(User, user_id)
-
-
-def users_by_ids(session: Session, ids: Iterable[int]) -> dict[int, User]:
-    """Return the users with these ids in one query, by id (unknown ids are left out)."""
-    wanted = sorted(set(ids))
-    return {u.id: u for u in session.scalars(select(User).where(User.id.in_(wanted)))} if wanted else {}
-
-
-def orgs_by_ids(session: Session, ids: Iterable[int]) -> dict[int, Organization]:
-    """Return the organisations with these ids in one query, by id (unknown ids are left out)."""
-    wanted = sorted(set(ids))
-    return ({o.id: o for o in session.scalars(select(Organization).where(Organization.id.in_(wanted)))}
-            if wanted else {})
 
 
 def users(session: Session, stmt: Select[Any]) -> list[User]:

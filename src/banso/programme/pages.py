@@ -227,7 +227,7 @@ def call_page(session: Session, *, call_id: int, actor: Principal, now: datetime
     proposals = service.list_proposals(session, actor=actor, call_id=call.id)
     mine = repo.live_proposal_of(session, call.id, actor.user_id)
     window = _window(call, now)
-    people = accounts_repo.users_by_ids(session, {call.officer_id} | {p.user_id for p in panel}
+    people = accounts_repo.users_by_id(session, {call.officer_id} | {p.user_id for p in panel}
                                         | {p.proposer_id for p in proposals})
     return CallPage(
         call=call, agency=agency, window=window, techs={t.code: t for t in service.list_technologies(session)},
@@ -296,7 +296,7 @@ def proposal_page(session: Session, *, proposal_id: int, actor: Principal, now: 
     return ProposalPage(
         view=view, p=p, call=call, agency=agency, project=repo.project_of_proposal(session, p.id),
         own_score=next((s for s in view.scores if s.reviewer_id == actor.user_id), None),
-        people=accounts_repo.users_by_ids(session, ids),
+        people=accounts_repo.users_by_id(session, ids),
         orgs={p.organization_id: accounts_repo.org_by_id(session, p.organization_id)},
         after_close=now > as_utc(call.closes_at),
         staff=policy.can_manage_call(actor, standing.agency_org_id),
@@ -326,7 +326,7 @@ def review_queue(session: Session, *, actor: Principal) -> ReviewQueuePage:
     ids = [p.id for p in items]
     found = repo.conflicts_of(session, actor.user_id, ids)
     declared: dict[int, ConflictDeclaration | None] = {i: found.get(i) for i in ids}
-    orgs = accounts_repo.orgs_by_ids(session, {p.organization_id for p in items})
+    orgs = accounts_repo.orgs_by_id(session, {p.organization_id for p in items})
     return ReviewQueuePage(
         items=items, declared=declared, calls=repo.calls_by_ids(session, {p.call_id for p in items}),
         orgs={p.organization_id: orgs.get(p.organization_id) for p in items},
@@ -442,7 +442,7 @@ def commission_page(session: Session, *, commission_id: int, actor: Principal, n
     filing = _filing_councils(session, actor) if view.deliverables else []
     return CommissionPage(
         view=view, c=c, org=accounts_repo.org_by_id(session, c.organization_id),
-        people=accounts_repo.users_by_ids(session, ids), tasks_by_id={t.id: t for t in view.tasks},
+        people=accounts_repo.users_by_id(session, ids), tasks_by_id={t.id: t for t in view.tasks},
         councils=filing, may_acknowledge=policy.can_acknowledge(actor, parties),
         may_work=policy.can_work_on(actor, parties), may_close=policy.can_close(actor, parties),
         may_file=bool(filing))
