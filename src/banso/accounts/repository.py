@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -18,6 +19,14 @@ def user_by_email(session: Session, email: str) -> User | None:
 def user_by_id(session: Session, user_id: int) -> User | None:
     """Return the user with this id."""
     return session.get(User, user_id)
+
+
+def users_by_id(session: Session, ids: Iterable[int]) -> dict[int, User]:
+    """Return the users with these ids, by id, in one query (ids that do not exist are left out)."""
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    return {u.id: u for u in session.scalars(select(User).where(User.id.in_(wanted)))}
 
 
 def users(session: Session, stmt: Select[Any]) -> list[User]:
@@ -38,6 +47,14 @@ def org_by_name(session: Session, name_ja: str) -> Organization | None:
 def org_by_id(session: Session, org_id: int) -> Organization | None:
     """Return the organisation with this id."""
     return session.get(Organization, org_id)
+
+
+def orgs_by_id(session: Session, ids: Iterable[int]) -> dict[int, Organization]:
+    """Return the organisations with these ids, by id, in one query (unknown ids are left out)."""
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    return {o.id: o for o in session.scalars(select(Organization).where(Organization.id.in_(wanted)))}
 
 
 def list_orgs(session: Session) -> list[Organization]:

@@ -137,11 +137,16 @@ def refuse(session: Session, exc: BansoError, tag: str, *, now: datetime, actor:
            data: Mapping[str, Any] | None = None) -> NoReturn:
     """Audit a refused security-relevant action, then raise ``exc`` marked as audited (A1).
 
-    Nothing else may have been changed before the call: the caller commits the entry alone
-    (see :func:`was_audited`, :mod:`banso.db.unit`), so the refusal is on record and the refused action is not.
+    The unit of work (:mod:`banso.db.unit`) rolls back whatever the refused request changed and
+    writes the entry again on its own, so the refusal is on record and the refused action is not.
     """
-    record_for(session, tag, now=now, actor=actor, subject=subject, data={**(data or {}), "reason": exc.message})
-    raise exc.mark_audited()
+    entry = {**(data or {}), "reason": exc.message}
+
+    def rewrite(again: Session) -> None:  # the unit of work keeps the refusal alone (banso.db.unit)
+        record_for(again, tag, now=now, actor=actor, subject=subject, data=entry)
+
+    rewrite(session)
+    raise exc.mark_audited(rewrite)
 
 
 def was_audited(exc: BaseException) -> bool:

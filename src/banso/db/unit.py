@@ -5,8 +5,8 @@ that ends it by one rule:
 
 * the work succeeded: commit;
 * it raised a domain error (:class:`~banso.kit.errors.BansoError`) whose refusal was audited
-  (``exc.audited``, set by ``audit.refuse``): commit, so the refusal is on record (A1); a service
-  refuses before it changes anything, so the entry is all that commits;
+  (``exc.audited``, set by ``audit.refuse``): the refusal stays on record (A1) and the refused work
+  does not (roll back, write the entry again, commit; see :func:`settle`);
 * any other error: roll back.
 
 A failing commit is an error like any other: it propagates (a request answers 500) and nothing
@@ -19,6 +19,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from sqlalchemy import inspect
+from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.orm import Session
 
 from banso.kit.errors import BansoError
@@ -29,38 +31,64 @@ def keeps(exc: BaseException) -> bool:
     return isinstance(exc, BansoError) and exc.audited
 
 
-def commit(session: Session) -> None:
-    """Commit; if that fails, roll back (the session stays usable for the error page) and re-raise."""
+def discard(session: Session, *, detach: bool = False) -> None:
+    """Roll back what was not committed; ``detach`` first lets go of the loaded rows, as they are.
+
+    A request's error page is drawn after its session has closed and still shows who is signed in:
+    rows detached before the rollback keep their values, where a rollback would expire them. Rows
+    an earlier rollback of the request already expired (a refused form, then an error) are read
+    again first, so nothing detached is left without its values.
+    """
+    if not detach:
+        session.rollback()
+        return
+    stale = [obj for obj in session.identity_map.values() if inspect(obj).expired_attributes]
+    session.expunge_all()
+    session.rollback()
+    for obj in stale:
+        session.add(obj)
+        try:
+            session.refresh(obj)
+        except InvalidRequestError:
+            pass  # gone meanwhile: nothing to show of it
+    session.expunge_all()
+    session.rollback()
+
+
+def commit(session: Session, *, detach: bool = False) -> None:
+    """Commit; if that fails, :func:`discard` (so the session stays usable) and re-raise."""
     try:
         session.commit()
     except BaseException:
-        session.rollback()
+        discard(session, detach=detach)
         raise
 
 
-def settle(session: Session, exc: BaseException) -> None:
-    """End the work after ``exc``: commit an audited refusal, roll back anything else."""
-    if keeps(exc):
-        commit(session)
-    else:
-        session.rollback()
+def settle(session: Session, exc: BaseException, *, detach: bool = False) -> None:
+    """End the work after ``exc``: keep an audited refusal (A1), roll back anything else.
+
+    A refusal that can write its entry again (``exc.rewrite``, set by ``audit.refuse``) keeps that
+    entry alone: everything the refused work changed is rolled back first.
+    """
+    if not keeps(exc):
+        discard(session, detach=detach)
+        return
+    assert isinstance(exc, BansoError)
+    if exc.rewrite is not None:
+        discard(session, detach=detach)
+        exc.rewrite(session)
+    commit(session, detach=detach)
 
 
 @contextmanager
-def unit(session: Session, *, roll_back: bool = True) -> Iterator[Session]:
-    """Run the work on ``session`` as one unit: commit on success, else :func:`settle`.
-
-    ``roll_back=False`` leaves work that is not kept to the session's ``close()`` instead of rolling
-    it back here: a request's error page is drawn after the unit ends and still reads the rows it
-    loaded, which ``close()`` keeps and ``rollback()`` would expire.
-    """
+def unit(session: Session, *, detach: bool = False) -> Iterator[Session]:
+    """Run the work on ``session`` as one unit: commit on success, else :func:`settle` (see :func:`discard`)."""
     try:
         yield session
     except BaseException as exc:
-        if roll_back or keeps(exc):
-            settle(session, exc)
+        settle(session, exc, detach=detach)
         raise
-    commit(session)
+    commit(session, detach=detach)
 
 
 @contextmanager

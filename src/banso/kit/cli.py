@@ -11,6 +11,7 @@ from rich.console import Console
 from sqlalchemy.orm import Session
 
 from banso.config import get_settings
+from banso.db import unit as db_unit
 from banso.kit.errors import BansoError
 
 if TYPE_CHECKING:
@@ -28,14 +29,10 @@ def app_context() -> "AppContext":
 
 @contextmanager
 def unit_of_work(ctx: "AppContext") -> Iterator[Session]:
-    """Yield a session that commits on success; domain errors exit 1 with their message."""
-    session = ctx.sessions()
+    """Yield a session in one unit of work (``banso.db.unit``); domain errors exit 1 with their message."""
     try:
-        yield session
-        session.commit()
+        with db_unit.unit_of_work(ctx.sessions) as session:
+            yield session
     except BansoError as exc:
-        session.rollback()
         err_console.print(f"[red]error:[/red] {exc.message}")
         raise typer.Exit(1) from None
-    finally:
-        session.close()

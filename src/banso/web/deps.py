@@ -51,9 +51,10 @@ def get_db(session: Annotated[Session, Depends(open_session)]) -> Iterator[Sessi
 
     Declared with ``scope="function"`` (see ``Db``), so it ends when the handler has built its
     response and BEFORE the response is sent: a failing commit is a 500 and nothing is reported as
-    done. Work that is not kept is discarded when ``open_session`` closes the session.
+    done. Work that is not kept is rolled back with the loaded rows detached as they are: the error
+    page, drawn after ``open_session`` has closed the session, still shows who is signed in.
     """
-    with unit(session, roll_back=False):
+    with unit(session, detach=True):
         yield session
 
 

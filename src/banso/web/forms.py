@@ -50,15 +50,17 @@ def error_message(request: Request, exc: BansoError, labels: Mapping[str, str] |
 
 
 def refused(request: Request, db: Session, exc: BansoError, page: Callable[..., R],
-            labels: Mapping[str, str] | None = None, *, name_field: bool = False) -> R:
+            labels: Mapping[str, str] | None = None, *, name_field: bool = False,
+            show_not_found: bool = False) -> R:
     """Answer a refused form: settle the refusal, then re-render the page with the error and its 4xx.
 
     The refusal is settled by the unit of work's rule (``banso.db.unit.settle``): an audited
     refusal commits its entry (A1), anything else the request wrote is rolled back. ``NotFound``
-    is never a form error: it propagates to the 404 page (I7). ``page`` is called with
+    propagates to the 404 page (I7: outsiders cannot tell) unless ``show_not_found`` (the caller's
+    own things, e.g. a token that is not theirs, answer 404 on the form). ``page`` is called with
     ``error=`` (the message, see :func:`error_message`) and ``status=`` (the error's 4xx).
     """
-    if isinstance(exc, NotFound):
+    if isinstance(exc, NotFound) and not show_not_found:
         raise exc
     settle(db, exc)
     return page(error=error_message(request, exc, labels, name_field=name_field), status=exc.status_code)
