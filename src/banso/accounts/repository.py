@@ -16,6 +16,14 @@ def user_by_email(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(User.email == email))
 
 
+def users_by_email(session: Session, emails: Iterable[str]) -> dict[str, User]:
+    """Return the users with these (normalised) e-mails, by e-mail, in one query (unknown ones are left out)."""
+    wanted = set(emails)
+    if not wanted:
+        return {}
+    return {u.email: u for u in session.scalars(select(User).where(User.email.in_(wanted)))}
+
+
 def user_by_id(session: Session, user_id: int) -> User | None:
     """Return the user with this id."""
     return session.get(User, user_id)

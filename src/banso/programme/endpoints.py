@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from banso.authz.principal import Principal
 from banso.information import sealed
 from banso.information.sealed import SealedDeps
-from banso.programme import commissions, guideline, registry_io, service
+from banso.programme import commissions, guideline, pages, registry_io, service
 from banso.programme.council_link import default_gateway
 from banso.programme.interfaces import CouncilGateway
 from banso.programme.models import Proposal
@@ -158,9 +158,7 @@ def technology_measures(code: str, principal: ApiUser, db: Db) -> list[MeasureRe
 @router.get("/agencies", response_model=list[AgencyRead])
 def list_agencies(principal: ApiUser, db: Db) -> list[AgencyRead]:
     """List the funding agencies."""
-    from banso.programme import repository as repo
-
-    return [AgencyRead.model_validate(a) for a in repo.agencies(db)]
+    return [AgencyRead.model_validate(a) for a in service.list_agencies(db)]
 
 
 @router.post("/agencies/{code}/tranches", response_model=TransactionRead, status_code=status.HTTP_201_CREATED)
@@ -272,14 +270,14 @@ def list_proposals(principal: ApiUser, db: Db, call_id: int | None = None) -> li
 @router.get("/review-queue", response_model=list[QueueItem])
 def review_queue(principal: ApiUser, db: Db, call_id: int | None = None) -> list[QueueItem]:
     """List what a panel reviewer may declare conflicts on (title and organisation only)."""
-    from banso.programme import repository as repo
+    queue = pages.review_queue(db, actor=principal, call_id=call_id)  # the page's decision, the same look-ups
 
-    items: list[QueueItem] = []
-    for p in service.review_queue(db, actor=principal, call_id=call_id):
-        declaration = repo.conflict(db, p.id, principal.user_id)
-        items.append(QueueItem(id=p.id, call_id=p.call_id, title=p.title, organization_id=p.organization_id,
-                               declared=None if declaration is None else declaration.has_conflict))
-    return items
+    def declared(proposal_id: int) -> bool | None:
+        found = queue.declared[proposal_id]
+        return None if found is None else found.has_conflict
+
+    return [QueueItem(id=p.id, call_id=p.call_id, title=p.title, organization_id=p.organization_id,
+                      declared=declared(p.id)) for p in queue.items]
 
 
 def _proposal_read(view: service.ProposalView) -> ProposalRead:

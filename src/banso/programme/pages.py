@@ -320,9 +320,9 @@ class ReviewQueuePage:
     may_open: set[int]  # proposals the reader declared no conflict on (they read and score them)
 
 
-def review_queue(session: Session, *, actor: Principal) -> ReviewQueuePage:
-    """Return the reader's review queue, loaded in a fixed number of queries."""
-    items = service.review_queue(session, actor=actor)
+def review_queue(session: Session, *, actor: Principal, call_id: int | None = None) -> ReviewQueuePage:
+    """Return the reader's review queue (of one call when given), loaded in a fixed number of queries."""
+    items = service.review_queue(session, actor=actor, call_id=call_id)
     ids = [p.id for p in items]
     found = repo.conflicts_of(session, actor.user_id, ids)
     declared: dict[int, ConflictDeclaration | None] = {i: found.get(i) for i in ids}

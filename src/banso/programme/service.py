@@ -157,6 +157,11 @@ def list_areas(session: Session) -> list[GuidelineArea]:
 # Fund ledger (F3)
 
 
+def list_agencies(session: Session) -> list[Agency]:
+    """Return the funding agencies."""
+    return repo.agencies(session)
+
+
 def create_agency(session: Session, *, code: str, name_ja: str, name_en: str, organization_id: int | None,
                   now: datetime, actor: Principal | None) -> Agency:
     """Register a funding agency and open its ledger (source and available accounts); idempotent by code."""
@@ -621,6 +626,20 @@ class TeamMemberInput:
 
 
 _ERAD_RE = re.compile(r"^\d{8}$")
+
+
+def team_by_email(session: Session, emails: Sequence[str]) -> list[TeamMemberInput]:
+    """Return team members given by the e-mail addresses of active platform users (one look-up for all)."""
+    wanted = [e.strip() for e in emails if e.strip()]
+    found = accounts_repo.users_by_email(session, wanted)
+    team: list[TeamMemberInput] = []
+    for email in wanted:
+        user = found.get(email)
+        if user is None or not user.is_active:
+            raise ValidationFailed(f"{email} は登録された利用者ではありません / {email} is not a registered user",
+                                   field="team")
+        team.append(TeamMemberInput(user_id=user.id))
+    return team
 
 
 def _standing(session: Session, proposal: Proposal, actor: Principal) -> policy.ProposalStanding:

@@ -20,7 +20,6 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from banso.accounts import repository as accounts_repo
 from banso.authz.principal import Principal
 from banso.information import filing
 from banso.information.endpoints import InfoDeps
@@ -383,21 +382,6 @@ def propose_form(call_id: int, request: Request, principal: PageUser, db: Db, ct
     return _propose_page(request, principal, db, ctx, call_id, form=None)
 
 
-def _team(db: Session, text: str) -> list[service.TeamMemberInput]:
-    """Return team members given as e-mail addresses (one a line) of platform users."""
-    team: list[service.TeamMemberInput] = []
-    for line in text.splitlines():
-        email = line.strip()
-        if not email:
-            continue
-        user = accounts_repo.user_by_email(db, email)
-        if user is None or not user.is_active:
-            raise ValidationFailed(f"{email} は登録された利用者ではありません / {email} is not a registered user",
-                                   field="team")
-        team.append(service.TeamMemberInput(user_id=user.id))
-    return team
-
-
 @router.post("/programme/calls/{call_id}/proposals", response_class=HTMLResponse, dependencies=[Csrf])
 def submit_proposal(call_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
                     title: Short = "", summary: Text = "", team: Annotated[str, Form(max_length=5000)] = "",
@@ -411,9 +395,9 @@ def submit_proposal(call_id: int, request: Request, principal: PageUser, db: Db,
             "core_technologies": core_technologies, "leak_prevention": leak_prevention}
     try:
         proposal = service.submit_proposal(
-            db, call_id=call_id, title=title, summary=summary, budget=plan, team=_team(db, team),
-            core_technologies=core_technologies, leak_prevention=leak_prevention, now=ctx.clock.now(),
-            actor=principal)
+            db, call_id=call_id, title=title, summary=summary, budget=plan,
+            team=service.team_by_email(db, team.splitlines()), core_technologies=core_technologies,
+            leak_prevention=leak_prevention, now=ctx.clock.now(), actor=principal)
     except BansoError as exc:
         return _refused(request, db, exc, partial(_propose_page, request, principal, db, ctx, call_id,
                                                   form=form, error_field=exc.field))
