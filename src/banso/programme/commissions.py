@@ -7,7 +7,9 @@
 * **Confidentiality.** Each commission carries its confidentiality duty (守秘義務). A person of the
   commissioned institution acknowledges it before anyone there may file a deliverable.
 * **Who sees a commission.** The commissioning officer, officers of the commissioning organisation
-  and the people of the commissioned institution. Everyone else gets 404 (I7).
+  and the people of the commissioned institution. Everyone else gets 404 (I7). These decisions are
+  made in ``banso.authz.policies.programme`` (``can_see_commission`` and its SQL twin
+  ``restrict_commissions``, ``is_owner``, ``is_contractor``, ``is_commissioner``).
 * **Deliverables.** Uploaded bytes are sealed at rest under the commission's own key
   (``banso.information.sealed``, I11, I12; a commission has no council, so its key lives in the
   commission key store). Only the commission's owner side and the institution read them
