@@ -13,7 +13,7 @@ from banso.audit import service as audit
 from banso.councils import notices
 from banso.councils import service as councils
 from banso.councils.models import Council
-from banso.db.unit import unit_of_work
+from banso.kit.unit import unit_of_work
 from banso.notifications import tasks as notification_tasks
 
 if TYPE_CHECKING:

@@ -1,4 +1,4 @@
-"""The one unit of work (``banso.db.unit``): who commits, and what a failed or refused unit leaves.
+"""The one unit of work (``banso.kit.unit``): who commits, and what a failed or refused unit leaves.
 
 Real parts only: the migrated database, the app through its TestClient, and SQLAlchemy events on
 the real engine to make the database refuse a commit or to count transactions. In the test
@@ -169,7 +169,7 @@ def test_an_unaudited_refusal_rolls_everything_back(db: Session, ctx: AppContext
 
 
 # Only the unit of work commits; migrations run Alembic's own transaction.
-MAY_COMMIT = {Path("db/unit.py"), Path("migrations/env.py")}
+MAY_COMMIT = {Path("kit/unit.py"), Path("migrations/env.py")}
 
 
 def test_nothing_but_the_unit_of_work_commits() -> None:

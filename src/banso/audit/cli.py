@@ -26,8 +26,8 @@ from banso.audit.tags import AuditTag
 from banso.audit.verify import Problem, VerifyReport, verify_log
 from banso.config import get_settings
 from banso.db.engine import make_engine, make_session_factory
-from banso.db.unit import unit_of_work
 from banso.kit.clock import SystemClock
+from banso.kit.unit import unit_of_work
 
 app = typer.Typer(no_args_is_help=True, help="The tamper-evident audit log (A1–A3).")
 console = Console()
@@ -38,7 +38,7 @@ DatabaseUrl = typer.Option(None, "--database-url", help="SQLAlchemy URL (default
 
 @contextmanager
 def _session(database_url: str | None) -> Iterator[Session]:
-    """Yield a session on the configured database, as one unit of work (``banso.db.unit``)."""
+    """Yield a session on the configured database, as one unit of work (``banso.kit.unit``)."""
     engine = make_engine(database_url or get_settings().sqlalchemy_url)
     try:
         with unit_of_work(make_session_factory(engine)) as session:

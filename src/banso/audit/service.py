@@ -137,15 +137,19 @@ def refuse(session: Session, exc: BansoError, tag: str, *, now: datetime, actor:
            data: Mapping[str, Any] | None = None) -> NoReturn:
     """Audit a refused security-relevant action, then raise ``exc`` marked as audited (A1).
 
-    The unit of work (:mod:`banso.db.unit`) rolls back whatever the refused request changed and
+    The unit of work (:mod:`banso.kit.unit`) rolls back whatever the refused request changed and
     writes the entry again on its own, so the refusal is on record and the refused action is not.
     """
     entry = {**(data or {}), "reason": exc.message}
+    first = record_for(session, tag, now=now, actor=actor, subject=subject, data=entry)
+    seq, leaf = first.seq, first.leaf_hash
 
-    def rewrite(again: Session) -> None:  # the unit of work keeps the refusal alone (banso.db.unit)
-        record_for(again, tag, now=now, actor=actor, subject=subject, data=entry)
+    def rewrite(again: Session) -> None:
+        """Write the entry again after the unit of work rolled the refused work back (banso.kit.unit)."""
+        kept = again.scalar(select(AuditEntry.leaf_hash).where(AuditEntry.seq == seq))
+        if kept != leaf:  # not already committed (a caller that still commits on its own)
+            record_for(again, tag, now=now, actor=actor, subject=subject, data=entry)
 
-    rewrite(session)
     raise exc.mark_audited(rewrite)
 
 

@@ -11,7 +11,7 @@ from rich.console import Console
 from sqlalchemy.orm import Session
 
 from banso.config import get_settings
-from banso.db import unit as db_unit
+from banso.kit import unit
 from banso.kit.errors import BansoError
 
 if TYPE_CHECKING:
@@ -29,9 +29,9 @@ def app_context() -> "AppContext":
 
 @contextmanager
 def unit_of_work(ctx: "AppContext") -> Iterator[Session]:
-    """Yield a session in one unit of work (``banso.db.unit``); domain errors exit 1 with their message."""
+    """Yield a session in one unit of work (``banso.kit.unit``); domain errors exit 1 with their message."""
     try:
-        with db_unit.unit_of_work(ctx.sessions) as session:
+        with unit.unit_of_work(ctx.sessions) as session:
             yield session
     except BansoError as exc:
         err_console.print(f"[red]error:[/red] {exc.message}")

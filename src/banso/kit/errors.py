@@ -10,7 +10,7 @@ class BansoError(Exception):
     """Base of every domain error; ``message`` is safe to show to the caller.
 
     ``audited`` is True when the refusal already wrote its audit entry (A1): the unit of work
-    (``banso.db.unit``) then keeps that entry instead of rolling it back. The marker lives here, on
+    (``banso.kit.unit``) then keeps that entry instead of rolling it back. The marker lives here, on
     the error, so the unit of work needs nothing from ``banso.audit`` to honour it.
     """
 

@@ -1,11 +1,11 @@
-"""The notification e-mail jobs as ``banso.jobs`` runs them: each job in its own unit of work (banso.db.unit)."""
+"""The notification e-mail jobs as ``banso.jobs`` runs them: each job in its own unit of work (banso.kit.unit)."""
 
 from __future__ import annotations
 
 import logging
 from typing import TYPE_CHECKING
 
-from banso.db.unit import unit_of_work
+from banso.kit.unit import unit_of_work
 from banso.notifications import service
 
 if TYPE_CHECKING:

@@ -51,13 +51,13 @@ def demo(
 
     from banso.audit import checkpoints
     from banso.db import migrate
-    from banso.db.unit import unit_of_work
     from banso.demo import seed
     from banso.demo.councils import seed_councils
     from banso.demo.information import seed_information
     from banso.demo.programme import seed_programme
     from banso.information import sealed
     from banso.information.sealed_legacy import migration_attributes
+    from banso.kit.unit import unit_of_work
     from banso.thinktank.demo import prepare_demo_analytics
     from banso.web.context import build_context, information_deps
 

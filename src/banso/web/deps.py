@@ -14,8 +14,8 @@ from banso.accounts import service as accounts
 from banso.accounts.models import User, WebSession
 from banso.authz.permissions import Permission
 from banso.authz.principal import AuthMethod, Principal
-from banso.db.unit import unit
 from banso.kit.errors import AuthenticationRequired, Forbidden
+from banso.kit.unit import unit
 from banso.web.context import AppContext
 from banso.web.i18n import Translator, normalise_locale
 
@@ -47,7 +47,7 @@ def open_session(ctx: Ctx) -> Iterator[Session]:
 
 
 def get_db(session: Annotated[Session, Depends(open_session)]) -> Iterator[Session]:
-    """The request's unit of work (``banso.db.unit``): commit on success, keep an audited refusal.
+    """The request's unit of work (``banso.kit.unit``): commit on success, keep an audited refusal.
 
     Declared with ``scope="function"`` (see ``Db``), so it ends when the handler has built its
     response and BEFORE the response is sent: a failing commit is a 500 and nothing is reported as

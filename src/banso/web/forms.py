@@ -15,9 +15,9 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from banso.db.unit import settle
 from banso.kit.clock import JST, as_utc, to_jst
 from banso.kit.errors import BansoError, NotFound, ValidationFailed
+from banso.kit.unit import settle
 from banso.web.templating import translator_for
 from banso.web.views import localised
 
@@ -54,7 +54,7 @@ def refused(request: Request, db: Session, exc: BansoError, page: Callable[..., 
             show_not_found: bool = False) -> R:
     """Answer a refused form: settle the refusal, then re-render the page with the error and its 4xx.
 
-    The refusal is settled by the unit of work's rule (``banso.db.unit.settle``): an audited
+    The refusal is settled by the unit of work's rule (``banso.kit.unit.settle``): an audited
     refusal commits its entry (A1), anything else the request wrote is rolled back. ``NotFound``
     propagates to the 404 page (I7: outsiders cannot tell) unless ``show_not_found`` (the caller's
     own things, e.g. a token that is not theirs, answer 404 on the form). ``page`` is called with
