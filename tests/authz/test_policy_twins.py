@@ -194,7 +194,7 @@ def test_restrict_visible_and_can_see_council_agree_on_generated_worlds(
             actor = _principal(person, reader)
             assert actor is not None
             expected = council_policy.can_see_council(actor, _standing(reader, council_state, 1))
-            stmt = council_policy.restrict_visible(select(Council.id).where(Council.id == cast.council.id), actor)
+            stmt = council_policy.visible_councils(actor).with_only_columns(Council.id)
             assert (cast.council.id in set(db.scalars(stmt))) == expected, (reader, council_state)
         finally:
             nested.rollback()

@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -65,8 +66,8 @@ def _vote_all(db: Session, item: Item, people: list[Person], clock: FakeClock) -
 
 def _items(db: Session, deps: InformationDeps, cast: Cast, people: dict[str, Person],
            clock: FakeClock) -> dict[str, Item]:
-    def provide(by: Person, **fields: object) -> Item:
-        base: dict[str, object] = {"title": "AUV 航法評価", "summary": "概要", "body": "本文：誤差 0.3%。",
+    def provide(by: Person, **fields: Any) -> Item:
+        base: dict[str, Any] = {"title": "AUV 航法評価", "summary": "概要", "body": "本文：誤差 0.3%。",
                                    "matter": "useful_information", "category": "sampling_data",
                                    "provenance": "participant",
                                    "files": [service.Upload("評価報告.pdf", "application/pdf", PDF)]}
@@ -169,6 +170,7 @@ def _item_decisions(db: Session, deps: InformationDeps, person: Person, item: It
     finally:
         reading.rollback()
     current = db.get(Ballot, item.current_designation_id) if item.current_designation_id else None
+    current_end = current.ends_at if current is not None else None
     designation = service.DesignationInput(reason="懸念", scope_kind="named", user_ids=[actor.user_id],
                                            ends_at=now + YEAR)
     return {
@@ -179,9 +181,8 @@ def _item_decisions(db: Session, deps: InformationDeps, person: Person, item: It
         "export": view.can_manage and view.may_take_copy,  # the template's one composition of two service flags
         "propose_designation": _accepts(db, lambda: service.propose_designation(
             db, item_id=item.id, actor=actor, now=now, designation=designation, deps=deps)),
-        "renew": current is not None and current.ends_at is not None and _accepts(db, lambda: service.propose_renewal(
-            db, item_id=item.id, actor=actor, now=now, ends_at=current.ends_at + timedelta(days=30),
-            reason="延長")),
+        "renew": current_end is not None and _accepts(db, lambda: service.propose_renewal(
+            db, item_id=item.id, actor=actor, now=now, ends_at=current_end + timedelta(days=30), reason="延長")),
         "nondisclosure": _accepts(db, lambda: service.request_nondisclosure(
             db, item_id=item.id, actor=actor, now=now, reason_code="national_security", reason="理由")),
         "downloads": frozenset(view.downloadable),
