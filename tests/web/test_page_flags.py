@@ -35,6 +35,7 @@ from banso.web.context import AppContext, information_deps
 from tests.support.councils import Cast, establish, join
 from tests.support.factories import Factory, Person
 from tests.support.http import sign_in
+from tests.support.information import answer_ballot
 
 PDF = make_sample_pdf("評価報告", ["水中航法の誤差は 0.3%。"])
 YEAR = timedelta(days=365)
@@ -52,18 +53,6 @@ class Scene:
     dormant: Cast  # an established council not yet active, whose founders have not pledged
 
 
-def _vote_all(db: Session, item: Item, people: list[Person], clock: FakeClock) -> None:
-    ballot = db.scalar(select(Ballot).where(Ballot.item_id == item.id))
-    assert ballot is not None
-    for person in people:
-        try:
-            view = service.get_ballot(db, ballot_id=ballot.id, actor=person.principal())
-        except BansoError:
-            continue  # not a voter (unpledged people do not see the proposal)
-        if view.my_vote is not None and view.my_vote.decision == "pending":
-            service.vote(db, ballot_id=ballot.id, actor=person.principal(), now=clock.now(), decision="accept")
-
-
 def _items(db: Session, deps: InformationDeps, cast: Cast, people: dict[str, Person],
            clock: FakeClock) -> dict[str, Item]:
     def provide(by: Person, **fields: Any) -> Item:
@@ -78,7 +67,9 @@ def _items(db: Session, deps: InformationDeps, cast: Cast, people: dict[str, Per
     designated = provide(people["provider"], designation=service.DesignationInput(
         reason="輸出管理上の懸念", scope_kind="named", user_ids=[people["chair"].user.id, people["member"].user.id],
         ends_at=clock.now() + YEAR, handling=("view_only",)))
-    _vote_all(db, designated, list(people.values()), clock)
+    ballot = db.scalar(select(Ballot).where(Ballot.item_id == designated.id))
+    assert ballot is not None
+    answer_ballot(db, ballot, list(people.values()), clock)
     result = provide(people["chair"], category="research_result", provenance="researcher_generated",
                      publish_at=clock.now() + YEAR)
     partial = provide(people["provider"])  # one file held for a vote that is still open (I3 range, I4)
