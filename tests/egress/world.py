@@ -1,8 +1,7 @@
 """The fixture world of the egress matrix: every content kind, every principal, built once per module.
 
-Built through the real services and the real HTTP API (the same factories as ``tests/conftest.py``,
-``tests/councils/conftest.py`` and ``tests/information/test_api.py``), on the migrated test database,
-inside one outer transaction that is rolled back when the module ends.
+Built through the real services and the real HTTP API (the factories of ``tests/support/``), on the
+migrated test database, inside one outer transaction that is rolled back when the module ends.
 
 Each information kind lives in a council of its own (so a list or a count filtered by council tells
 exactly whether that one item leaks). The member principals — in scope, pledged, out of scope, unpledged,
@@ -146,7 +145,7 @@ class World:
 
 
 # ---------------------------------------------------------------------------------------------
-# Module-scoped plumbing: the per-test fixtures of tests/conftest.py, once for the whole matrix
+# Module-scoped plumbing: what the per-test fixtures of tests/conftest.py build, once for the whole matrix
 
 
 @contextmanager

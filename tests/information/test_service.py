@@ -18,7 +18,7 @@ from banso.kit.errors import BansoError, Conflict, Forbidden, NotFound, Validati
 from banso.leak.pdf import make_sample_pdf
 from tests.support.councils import Cast
 from tests.support.factories import audit_count
-from tests.support.information import provide_item
+from tests.support.information import answer_ballot, provide_item
 
 YEAR = timedelta(days=365)
 
@@ -31,11 +31,7 @@ def _designate(cast: Cast, clock: FakeClock, **kw) -> service.DesignationInput: 
 
 
 def _vote_all(db: Session, ballot: Ballot, cast: Cast, clock: FakeClock, decision: str = "accept") -> None:
-    for person in (cast.officer, cast.researcher, cast.company):
-        view = service.get_ballot(db, ballot_id=ballot.id, actor=person.principal())
-        if view.my_vote is not None and view.my_vote.decision == "pending":
-            service.vote(db, ballot_id=ballot.id, actor=person.principal(), now=clock.now(), decision=decision,
-                         reason="理由" if decision == "object" else None)
+    answer_ballot(db, ballot, [cast.officer, cast.researcher, cast.company], clock, decision)
 
 
 def test_council_item_is_read_by_pledged_members_only(db: Session, deps: InformationDeps, cast: Cast,

@@ -61,11 +61,12 @@ def establish(factory: Factory, db: Session, clock: FakeClock, *, pledge: bool =
     return cast
 
 
-def join(cast: Cast, db: Session, clock: FakeClock, person: Person, *, pledge: bool = True) -> Person:
-    """Invite ``person`` into the cast's council; they consent and (by default) sign the pledge."""
+def join(cast: Cast, db: Session, clock: FakeClock, person: Person, *, pledge: bool = True,
+         role: str = "member") -> Person:
+    """Invite ``person`` into the cast's council in ``role``; they consent and (by default) sign the pledge."""
     cid = cast.council.id
     service.invite(db, council_id=cid, actor=cast.officer.principal(), now=clock.now(), user_id=person.user.id,
-                   role="member", deadline=clock.now() + timedelta(days=7))
+                   role=role, deadline=clock.now() + timedelta(days=7))
     service.consent(db, council_id=cid, actor=person.principal(), now=clock.now(), decision="consent")
     if pledge:
         service.sign_pledge(db, council_id=cid, actor=person.principal(), now=clock.now(),

@@ -16,7 +16,7 @@ from banso.accounts.models import Organization, User
 from banso.accounts.security import SecretBox
 from banso.audit.models import AuditEntry
 from banso.authz.principal import AuthMethod, Principal
-from banso.kit.clock import FakeClock
+from banso.kit.clock import Clock, FakeClock
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 PASSWORD = "correct horse battery staple"
@@ -52,7 +52,7 @@ class Person:
         """Return the e-mail."""
         return self.user.email
 
-    def code(self, clock: FakeClock) -> str:
+    def code(self, clock: Clock) -> str:
         """Return the TOTP code for the clock's current time."""
         assert self.totp_secret is not None
         return pyotp.TOTP(self.totp_secret).at(clock.now())

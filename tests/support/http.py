@@ -61,16 +61,19 @@ def post_password(client: TestClient, email: str, password: str, next_url: str =
     """Open the login page and submit e-mail and password with the pre-login CSRF token."""
     page = client.get("/login")
     assert page.status_code == 200
-    return client.post("/login", data={"email": email, "password": password, "next": next_url,
-                                       "csrf_token": csrf_of(page.text)}, follow_redirects=False)
+    response: httpx.Response = client.post("/login", data={"email": email, "password": password, "next": next_url,
+                                                           "csrf_token": csrf_of(page.text)}, follow_redirects=False)
+    return response
 
 
 def post_code(client: TestClient, code: str, next_url: str = "/dashboard") -> httpx.Response:
     """Open the second-factor page and submit a code."""
     page = client.get(f"/login/2fa?next={next_url}")
     assert page.status_code == 200, page.text[:500]
-    return client.post("/login/2fa", data={"code": code, "next": next_url, "csrf_token": csrf_of(page.text)},
-                       follow_redirects=False)
+    response: httpx.Response = client.post("/login/2fa", data={"code": code, "next": next_url,
+                                                               "csrf_token": csrf_of(page.text)},
+                                           follow_redirects=False)
+    return response
 
 
 def log_in(client: TestClient, person: Person, clock: FakeClock) -> None:

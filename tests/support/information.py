@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 
 from banso.information import service
 from banso.information.deps import InformationDeps
-from banso.information.models import Item
+from banso.information.models import Ballot, Item
 from banso.kit.clock import FakeClock
+from banso.kit.errors import BansoError
 from tests.support.councils import Cast
 from tests.support.factories import Person
 from tests.support.http import bearer
@@ -50,6 +51,20 @@ def vote_all(client: TestClient, db: Session, clock: FakeClock, ballot_id: int, 
         answer = client.post(f"{API}/ballots/{ballot_id}/vote", headers=bearer(db, person, clock),
                              json={"decision": "accept"})
         assert answer.status_code == 200, answer.text
+
+
+def answer_ballot(db: Session, ballot: Ballot, people: list[Person], clock: FakeClock,
+                  decision: str = "accept") -> None:
+    """Every listed person with a pending vote on ``ballot`` answers through the service (an objection with a
+    reason); people who may not see the proposal are passed over."""
+    for person in people:
+        try:
+            view = service.get_ballot(db, ballot_id=ballot.id, actor=person.principal())
+        except BansoError:
+            continue
+        if view.my_vote is not None and view.my_vote.decision == "pending":
+            service.vote(db, ballot_id=ballot.id, actor=person.principal(), now=clock.now(), decision=decision,
+                         reason="理由" if decision == "object" else None)
 
 
 def provide_item(db: Session, deps: InformationDeps, cast: Cast, clock: FakeClock, *,

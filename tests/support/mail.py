@@ -51,7 +51,7 @@ class Inbox:
             raw = env.original_content or env.content
             assert isinstance(raw, bytes)
             parsed.append(email.message_from_bytes(raw, policy=default_policy))
-        return parsed  # type: ignore[return-value]
+        return parsed
 
 
 @dataclass

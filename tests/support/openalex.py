@@ -35,7 +35,7 @@ def work(
         })
     topic_objs = [{"id": f"https://openalex.org/{t}", "subfield": {"id": f"https://openalex.org/subfields/{subfield}"}}
                   for t in (topics or ["T1"])]
-    inv = None
+    inv: dict[str, list[int]] | None = None
     if abstract is not None:
         inv = {}
         for i, w in enumerate(abstract.split()):
@@ -68,7 +68,7 @@ def write_part(root: Path, date: str, name: str, records: list[Any], *, raw_line
 
 def read_records(root: Path) -> list[dict[str, Any]]:
     """Return every record of a snapshot folder, read with plain gzip + json."""
-    out = []
+    out: list[dict[str, Any]] = []
     for f in sorted(root.glob("works/updated_date=*/part_*.gz")):
         with gzip.open(f, "rt", encoding="utf-8") as fh:
             out.extend(json.loads(line) for line in fh)
