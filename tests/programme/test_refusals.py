@@ -2,7 +2,7 @@
 
 The K Program pages once rolled every refusal back, so a refusal the service had audited (a
 tampered deliverable, I11) vanished from the log when it came through a form; councils' and
-information's pages kept it. The one unit of work (``banso.db.unit``) now settles every refusal.
+information's pages kept it. The one unit of work (``banso.kit.unit``) now settles every refusal.
 """
 
 from __future__ import annotations

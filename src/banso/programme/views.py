@@ -3,7 +3,7 @@
 Thin views: parse the form, call one programme service, shape the page. Every page is drawn from
 one page model of ``banso.programme.pages``, which carries the page's capability flags (``may_*``):
 the view never decides who may do what. Nothing here commits: the request's unit of work
-(``banso.db.unit``) does. A domain refusal comes back as a form error with its 4xx status through
+(``banso.kit.unit``) does. A domain refusal comes back as a form error with its 4xx status through
 ``banso.web.forms.refused``, which keeps an audited refusal's entry (A1) and rolls back everything
 else. ``NotFound`` is never shown as a form error: it propagates to the 404 page (I7).
 """
