@@ -1,36 +1,27 @@
 """Shared fixtures: a migrated real database (SQLite, or PostgreSQL via BANSO_TEST_DATABASE_URL),
-a session rolled back after each test, the app wired to it, and factories with traits.
+a session rolled back after each test, the app wired to it, and the factory (tests/support/factories.py).
 """
 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
-import pyotp
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from banso.accounts import service as accounts
-from banso.accounts.models import Organization, User
-from banso.app.wiring import build_context
-from banso.authz.principal import AuthMethod, Principal
-from banso.config import Mode, Settings
+from banso.config import Settings
 from banso.db.engine import make_engine
 from banso.kit.clock import FakeClock
 from banso.kit.crypto import SecretBox
 from banso.migrations import migrate
 from banso.web.context import AppContext
-
-TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
-PASSWORD = "correct horse battery staple"
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+from tests.support.app import START, make_context, make_settings
+from tests.support.factories import Factory, hash_once
 
 
 def _reset_postgres(engine: Engine) -> None:
@@ -39,20 +30,10 @@ def _reset_postgres(engine: Engine) -> None:
         conn.execute(text("CREATE SCHEMA public"))
 
 
-_HASHES: dict[str, str] = {}
-
-
 @pytest.fixture(autouse=True)
 def quick_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
     """Hash each test password once per run: tests create many people, and argon2 is slow on purpose."""
-    from banso.accounts import security
-
-    def cached(password: str) -> str:
-        if password not in _HASHES:
-            _HASHES[password] = security.hash_password(password)
-        return _HASHES[password]
-
-    monkeypatch.setattr(accounts, "hash_password", cached)
+    monkeypatch.setattr(accounts, "hash_password", hash_once)
 
 
 @pytest.fixture(scope="session")
@@ -106,13 +87,13 @@ def db(session_factory: sessionmaker[Session]) -> Iterator[Session]:
 @pytest.fixture
 def clock() -> FakeClock:
     """Return a controllable clock (2026-04-01 09:00 JST)."""
-    return FakeClock(datetime(2026, 4, 1, 0, 0, 7, tzinfo=UTC))
+    return FakeClock(START)
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Return test settings with data in a temporary folder."""
-    return Settings(mode=Mode.TEST, data_dir=tmp_path / "data", secret_key=TEST_SECRET, database_url="sqlite://")
+    return make_settings(tmp_path)
 
 
 @pytest.fixture
@@ -124,7 +105,7 @@ def box(settings: Settings) -> SecretBox:
 @pytest.fixture
 def ctx(settings: Settings, engine: Engine, session_factory: sessionmaker[Session], clock: FakeClock) -> AppContext:
     """Return an AppContext wired to the test transaction and the fake clock."""
-    return build_context(settings, engine=engine, sessions=session_factory, clock=clock)
+    return make_context(settings, engine, session_factory, clock)
 
 
 @pytest.fixture
@@ -143,101 +124,10 @@ def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
 
 
 # ---------------------------------------------------------------------------------------------
-# Factories with traits
-
-
-@dataclass
-class Person:
-    """A test person: the ORM user, their password and TOTP secret."""
-
-    user: User
-    password: str
-    totp_secret: str | None
-
-    @property
-    def email(self) -> str:
-        """Return the e-mail."""
-        return self.user.email
-
-    def code(self, clock: FakeClock) -> str:
-        """Return the TOTP code for the clock's current time."""
-        assert self.totp_secret is not None
-        return pyotp.TOTP(self.totp_secret).at(clock.now())
-
-    def principal(self, *, mfa: bool = True) -> Principal:
-        """Return the principal of a fully signed-in session."""
-        return accounts.principal_for(self.user, method=AuthMethod.SESSION, mfa=mfa)
-
-
-class Factory:
-    """Creates organisations and people through the real services (so they are audited too)."""
-
-    def __init__(self, db: Session, clock: FakeClock, box: SecretBox) -> None:
-        self.db, self.clock, self.box = db, clock, box
-        self._n = 0
-
-    def org(self, *, kind: str = "university", name: str | None = None) -> Organization:
-        """Create an organisation."""
-        self._n += 1
-        name = name or f"テスト組織{self._n}"
-        return accounts.create_organization(
-            self.db, name_ja=name, name_en=f"Test org {self._n}", kind=kind, now=self.clock.now(), actor=None
-        )
-
-    def person(
-        self, *, roles: tuple[str, ...] = ("researcher",), org: Organization | None = None, with_totp: bool = True
-    ) -> Person:
-        """Create a person; trait ``with_totp`` enrols a second factor."""
-        self._n += 1
-        org = org or self.org()
-        user = accounts.create_user(
-            self.db, email=f"person{self._n}@test.example.jp", name_ja=f"試験 太郎{self._n}",
-            name_en=f"Taro Test {self._n}", organization_id=org.id, roles=list(roles), password=PASSWORD,
-            now=self.clock.now(), actor=None,
-        )
-        secret = None
-        if with_totp:
-            secret = pyotp.random_base32()
-            accounts.enrol_with_secret(self.db, user=user, secret=secret, box=self.box, now=self.clock.now())
-        self.db.flush()
-        return Person(user=user, password=PASSWORD, totp_secret=secret)
+# Factories (tests/support/factories.py)
 
 
 @pytest.fixture
 def factory(db: Session, clock: FakeClock, box: SecretBox) -> Factory:
     """Return the factory."""
     return Factory(db, clock, box)
-
-
-def bearer(db: Session, person: Person, clock: FakeClock, scopes: list[str] | None = None) -> dict[str, str]:
-    """Issue an API token for ``person`` and return the Authorization header.
-
-    As an operator would for a verified person: the token counts as a second factor when the person
-    has one enrolled (``banso tokens issue --second-factor``).
-    """
-    issued = accounts.issue_token(db, user=person.user, name="test", scopes=scopes, expires_in_days=30,
-                                  now=clock.now(), actor=None, second_factor=person.totp_secret is not None)
-    db.commit()
-    return {"Authorization": f"Bearer {issued.raw}"}
-
-
-def alert_text(html: str) -> str:
-    """Return the text of the page's error alert."""
-    found = re.search(r'<div class="alert alert-error"[^>]*>.*?<div class="alert-body">(.*?)</div>', html, re.DOTALL)
-    assert found, "page shows no error"
-    return found.group(1).strip()
-
-
-def sign_in(client: TestClient, db: Session, person: Person, ctx: AppContext) -> str:
-    """Start a fully verified web session for ``person`` through the services; return its CSRF token."""
-    ctx.clock.advance(seconds=30)  # type: ignore[attr-defined]  # a fresh TOTP step: no replay
-    new = accounts.login_with_password(db, email=person.email, password=person.password, ip="testclient",
-                                       user_agent="pytest", now=ctx.clock.now(), settings=ctx.settings)
-    if person.totp_secret:
-        accounts.verify_second_factor(db, user=new.user, web_session=new.record, code=person.code(ctx.clock),
-                                      box=ctx.box, now=ctx.clock.now(), ip="testclient", settings=ctx.settings)
-    db.commit()
-    from banso.web.deps import SESSION_COOKIE
-
-    client.cookies.set(SESSION_COOKIE, new.cookie)
-    return new.record.csrf_token

@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-
-def banso(args: list[str], data: Path, *, input_text: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BANSO_")}
-    env.update({"BANSO_DATA_DIR": str(data), "BANSO_MODE": "development", "COLUMNS": "200"})
-    return subprocess.run([sys.executable, "-m", "banso", *args], env=env, capture_output=True, text=True,
-                          input=input_text, timeout=180)
+from tests.support.cli import banso
 
 
 @pytest.fixture(scope="module")

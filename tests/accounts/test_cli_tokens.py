@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_cli import banso
+from tests.support.cli import banso
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,7 +12,7 @@ from banso.audit.models import AuditEntry
 from banso.config import Settings
 from banso.kit.clock import FakeClock
 from banso.kit.errors import AuthenticationRequired, Conflict, TooManyRequests, ValidationFailed
-from tests.conftest import Factory
+from tests.support.factories import Factory
 
 
 def tags(db: Session) -> list[str]:

@@ -12,8 +12,7 @@ import pytest
 from banso.analytics.ingest import ingest
 from banso.analytics.store import read_manifest
 from banso.analytics.synth import write_synthetic_snapshot
-
-from .conftest import work, write_part
+from tests.support.openalex import work, write_part
 
 pytest.importorskip("msgspec")
 

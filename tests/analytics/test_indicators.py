@@ -16,8 +16,7 @@ from banso.analytics.errors import AnalyticsError, StoreError, TechnologyFileErr
 from banso.analytics.ingest import ingest
 from banso.analytics.store import FORMAT_VERSION, store_paths
 from banso.analytics.technologies import load_technologies, parse_technologies
-
-from .conftest import read_records, work, write_part
+from tests.support.openalex import read_records, work, write_part
 
 runner = CliRunner()
 TECHS = parse_technologies({"technologies": [

@@ -15,8 +15,7 @@ from banso.analytics.ingest import ingest
 from banso.analytics.snapshot import SnapshotReader
 from banso.analytics.store import read_manifest, store_works_path
 from banso.analytics.texts import work_text
-
-from .conftest import read_records, work, write_part
+from tests.support.openalex import read_records, work, write_part
 
 runner = CliRunner()
 

@@ -14,8 +14,7 @@ from banso.analytics.engine import compute, open_texts
 from banso.analytics.ingest import ingest
 from banso.analytics.store import read_manifest, store_paths
 from banso.analytics.technologies import TechnologySet, load_technologies, parse_technologies
-
-from .conftest import work, write_part
+from tests.support.openalex import work, write_part
 
 WINDOW = ex.Window(1900, 2100)
 

@@ -128,7 +128,7 @@ def test_report_is_filed_into_a_council(indicators_dir: Path, tmp_path: Path) ->
     from banso.information import sealed
     from banso.information.models import Item, ItemFile
     from banso.migrations import migrate
-    from tests.test_cli import banso
+    from tests.support.cli import banso
 
     data = tmp_path / "data"
     ctx = build_context(Settings(mode=Mode.DEVELOPMENT, data_dir=data, database_url=None))

@@ -4,8 +4,7 @@ import json
 from pathlib import Path
 
 from banso.analytics.synth import write_synthetic_snapshot
-
-from .conftest import read_records
+from tests.support.openalex import read_records
 
 
 def test_deterministic_and_independent_of_process_count(tmp_path: Path) -> None:

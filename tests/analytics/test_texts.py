@@ -15,8 +15,7 @@ from banso.analytics.ingest import ingest
 from banso.analytics.keywords import KeywordMatcher
 from banso.analytics.technologies import parse_technologies
 from banso.analytics.texts import INDEX_SHAPE, decode_index, work_text
-
-from .conftest import read_records, work, write_part
+from tests.support.openalex import read_records, work, write_part
 
 # Letters that make trouble: case pairs, Greek sigma (context-dependent lower case), dotted I (lowers
 # to two code points), characters JSON escapes, spaces inside a word, and plain ASCII.

@@ -7,14 +7,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from banso.accounts.models import User
-from banso.audit.models import AuditEntry
 from banso.kit.clock import FakeClock
 from banso.web.context import AppContext
-from tests.conftest import Factory, bearer, sign_in
-
-
-def audit_count(db: Session, tag: str) -> int:
-    return int(db.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.tag == tag)) or 0)
+from tests.support.factories import Factory, audit_count
+from tests.support.http import bearer, sign_in
 
 
 def test_me_with_token(client: TestClient, db: Session, factory: Factory, clock: FakeClock) -> None:

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from banso.audit import merkle
 from banso.kit.clock import FakeClock
-from tests.conftest import Factory, bearer
+from tests.support.factories import Factory
+from tests.support.http import bearer
 
 
 def test_witness_checks_checkpoints_and_proofs(client: TestClient, db: Session, factory: Factory,

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
 from banso.kit.clock import FakeClock
-from tests.conftest import Factory, bearer
+from tests.support.factories import Factory
+from tests.support.http import bearer
 
 
 def test_no_server_errors(app, db: Session, factory: Factory, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]

@@ -9,8 +9,9 @@ from sqlalchemy.orm import Session
 from banso.information.models import Incident
 from banso.kit.clock import FakeClock
 from banso.notifications.models import Notification
-from tests.conftest import Factory, bearer
-from tests.councils.conftest import establish
+from tests.support.councils import establish
+from tests.support.factories import Factory
+from tests.support.http import bearer
 
 API = "/api/v1/information/incidents"
 

@@ -16,10 +16,10 @@ from banso.audit.models import AuditEntry
 from banso.kit.clock import FakeClock, as_utc
 from banso.kit.errors import ValidationFailed
 from banso.web.context import AppContext
-from tests.conftest import Factory, Person, bearer, sign_in
-from tests.councils.conftest import Cast, establish
-from tests.information.test_api import API, item_form
-from tests.web.test_pages import csrf_of
+from tests.support.councils import Cast, establish
+from tests.support.factories import Factory, Person
+from tests.support.http import bearer, csrf_of, sign_in
+from tests.support.information import API, item_form
 
 DAY = timedelta(days=1)
 

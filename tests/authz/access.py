@@ -18,7 +18,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from banso.kit.clock import FakeClock
-from tests.conftest import Factory, Person, bearer
+from tests.support.factories import Factory, Person
+from tests.support.http import bearer
 
 PARTS = ("anonymous", "outsider", "member_without_pledge", "member_out_of_scope", "member_in_scope")
 

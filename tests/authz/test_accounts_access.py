@@ -11,7 +11,7 @@ from banso.accounts import service
 from banso.audit.models import AuditEntry
 from banso.kit.clock import FakeClock
 from tests.authz.access import AccessTestSet, Arranged
-from tests.conftest import Factory
+from tests.support.factories import Factory
 
 
 class TestAuditEntryAccess(AccessTestSet):

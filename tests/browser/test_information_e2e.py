@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import LiveServer, launch_demo
 from tests.browser.helpers import log_in, new_page, open_new_item_form, persona
+from tests.browser.live import LiveServer, launch_demo
 
 pytestmark = pytest.mark.browser
 

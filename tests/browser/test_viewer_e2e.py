@@ -21,8 +21,8 @@ from PIL import Image
 
 from banso.leak.pdf import make_sample_pdf
 from banso.leak.screen import read_pixel_mark_bytes
-from tests.browser.conftest import LiveServer, launch_demo
 from tests.browser.helpers import log_in, new_page, open_new_item_form, persona
+from tests.browser.live import LiveServer, launch_demo
 
 pytestmark = pytest.mark.browser
 

@@ -25,8 +25,8 @@ from banso.kit.clock import FakeClock
 from banso.leak.text import strip_marks
 from banso.web.context import AppContext
 from tests.authz.access import AccessTestSet, Arranged
-from tests.conftest import Factory
-from tests.councils.conftest import establish
+from tests.support.councils import establish
+from tests.support.factories import Factory
 
 PUBLIC: dict[str, int | None] = {**AccessTestSet.expected, "member_without_pledge": 200}
 

@@ -11,8 +11,8 @@ from banso.information.sealed import COPY_RECORD_LINE
 from banso.kit.clock import FakeClock
 from banso.leak.text import find_marks, strip_invisible
 from banso.web.context import AppContext
-from tests.conftest import Factory, bearer, sign_in
-from tests.councils.conftest import audit_count
+from tests.support.factories import Factory, audit_count
+from tests.support.http import bearer, sign_in
 
 
 def test_flow_over_http(client: TestClient, db: Session, factory: Factory, clock: FakeClock) -> None:
@@ -122,7 +122,7 @@ def test_session_without_second_factor_sees_no_content(client: TestClient, db: S
                                                       clock: FakeClock, ctx: AppContext) -> None:
     """A token of a person without a second factor carries mfa=False: public page yes, content no (I7)."""
     from banso.councils import service
-    from tests.councils.conftest import establish
+    from tests.support.councils import establish
 
     cast = establish(factory, db, clock)
     no_mfa = factory.person(with_totp=False)
@@ -143,7 +143,7 @@ def test_session_without_second_factor_sees_no_content(client: TestClient, db: S
 
 def test_cookie_session_write_needs_csrf(client: TestClient, db: Session, factory: Factory, clock: FakeClock,
                                          ctx: AppContext) -> None:
-    from tests.councils.conftest import propose
+    from tests.support.councils import propose
 
     cast = propose(factory, db, clock)
     db.commit()

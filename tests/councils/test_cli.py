@@ -15,7 +15,7 @@ from banso.demo.councils import seed_councils
 from banso.information import sealed
 from banso.kit.crypto import SecretBox
 from banso.migrations import migrate
-from tests.test_cli import banso
+from tests.support.cli import banso
 
 
 @pytest.mark.slow

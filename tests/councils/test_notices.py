@@ -11,8 +11,8 @@ from banso.councils import service
 from banso.kit.clock import FakeClock
 from banso.notifications import service as notifications
 from banso.web.context import AppContext
-from tests.conftest import Factory
-from tests.councils.conftest import establish, propose
+from tests.support.councils import establish, propose
+from tests.support.factories import Factory
 
 
 def titles(db: Session, user_id: int) -> list[str]:

@@ -20,8 +20,9 @@ from banso.kit.clock import FakeClock, to_jst
 from banso.leak.text import strip_marks
 from banso.web.context import AppContext
 from banso.web.deps import LANG_COOKIE
-from tests.conftest import Factory, alert_text, sign_in
-from tests.councils.conftest import Cast, audit_count, establish, propose
+from tests.support.councils import Cast, active_council, day, establish, moment, propose
+from tests.support.factories import Factory, audit_count
+from tests.support.http import alert_text, sign_in
 
 TABLES = (m.Council, m.BylawsVersion, m.Consent, m.Membership, m.Pledge, m.Meeting, m.AgendaItem,
           m.MeetingAttendance, m.Decision, m.ActionItem, m.MaterialRequest, m.MaterialFile)
@@ -37,16 +38,6 @@ def snapshot(db: Session) -> dict[str, Any]:
     return counts
 
 
-def day(clock: FakeClock, days: int) -> str:
-    """Return a date input value (JST) ``days`` from now."""
-    return (to_jst(clock.now()) + timedelta(days=days)).strftime("%Y-%m-%d")
-
-
-def moment(clock: FakeClock, days: int) -> str:
-    """Return a datetime-local input value (JST) ``days`` from now."""
-    return (to_jst(clock.now()) + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M")
-
-
 @pytest.fixture
 def cast(factory: Factory, db: Session, clock: FakeClock) -> Cast:
     """A proposed council (officer as secretariat; a researcher and a company asked to consent)."""
@@ -58,9 +49,7 @@ def cast(factory: Factory, db: Session, clock: FakeClock) -> Cast:
 @pytest.fixture
 def active(factory: Factory, db: Session, clock: FakeClock) -> Cast:
     """An active council whose founders all signed the pledge."""
-    built = establish(factory, db, clock)
-    db.commit()
-    return built
+    return active_council(factory, db, clock)
 
 
 # --- list and proposal (C1) ------------------------------------------------------------------

@@ -21,9 +21,10 @@ from banso.audit.models import AuditEntry
 from banso.councils import service
 from banso.kit.clock import FakeClock
 from banso.web.context import AppContext
-from tests.conftest import Factory, Person, bearer, sign_in
-from tests.councils.conftest import Cast, audit_count, establish
 from tests.councils.test_sealed_content import _member
+from tests.support.councils import Cast, establish
+from tests.support.factories import Factory, Person, audit_count
+from tests.support.http import bearer, sign_in
 
 ANSWER = "駿河湾の試験海域は来年度下期に空きがあり、調整窓口は事務局が担う。"
 NEEDLE = "駿河湾の試験海域".encode()

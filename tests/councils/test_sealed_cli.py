@@ -16,7 +16,7 @@ from banso.demo import seed
 from banso.demo.councils import SPACE, _who, seed_councils
 from banso.information import sealed
 from banso.migrations import migrate
-from tests.test_cli import banso
+from tests.support.cli import banso
 
 ANSWER = ("主要国の小型衛星コンステレーションの動向を次のとおり整理した。\n\n"
           "米国と中国が打上げ数で先行し、欧州が続く。\n\n"

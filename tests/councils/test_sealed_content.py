@@ -26,8 +26,9 @@ from banso.kit.clock import FakeClock
 from banso.leak.pdf import make_sample_pdf
 from banso.leak.text import strip_marks
 from banso.web.context import AppContext
-from tests.conftest import Factory, Person, bearer
-from tests.councils.conftest import Cast, audit_count, establish
+from tests.support.councils import Cast, establish
+from tests.support.factories import Factory, Person, audit_count
+from tests.support.http import bearer
 
 ANSWER = ("海洋無人機の試験海域の利用状況を次のとおり報告する。\n\n"
           "第一に、相模湾の試験海域は来年度上期の利用枠が既に埋まっている。\n\n"

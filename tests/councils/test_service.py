@@ -15,8 +15,8 @@ from banso.information.sealed import SealedDeps
 from banso.kit.clock import FakeClock
 from banso.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from banso.leak.text import strip_marks
-from tests.conftest import Factory
-from tests.councils.conftest import audit_count, establish, propose
+from tests.support.councils import establish, propose
+from tests.support.factories import Factory, audit_count
 
 TABLES = (m.Council, m.BylawsVersion, m.Consent, m.Membership, m.Pledge, m.Meeting, m.AgendaItem,
           m.MeetingAttendance, m.Decision, m.ActionItem, m.MaterialRequest, m.MaterialFile)

@@ -32,7 +32,7 @@ from banso.councils import service
 from banso.information import sealed
 from banso.kit.clock import FakeClock
 from banso.kit.errors import BansoError, NotFound
-from tests.conftest import Factory, Person
+from tests.support.factories import Factory, Person
 
 OPERATING = {"established", "active"}
 POOL = ("p0", "p1", "p2", "p3")  # p0 chair and p1 member found the council; p2, p3 may be invited

@@ -1,8 +1,7 @@
 """The fixture world of the egress matrix: every content kind, every principal, built once per module.
 
-Built through the real services and the real HTTP API (the same factories as ``tests/conftest.py``,
-``tests/councils/conftest.py`` and ``tests/information/test_api.py``), on the migrated test database,
-inside one outer transaction that is rolled back when the module ends.
+Built through the real services and the real HTTP API (the factories of ``tests/support/``), on the
+migrated test database, inside one outer transaction that is rolled back when the module ends.
 
 Each information kind lives in a council of its own (so a list or a count filtered by council tells
 exactly whether that one item leaks). The member principals — in scope, pledged, out of scope, unpledged,
@@ -18,7 +17,7 @@ import email
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from email.policy import default as default_policy
 from pathlib import Path
 
@@ -27,11 +26,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from banso.accounts import security
 from banso.accounts import service as accounts
-from banso.app.wiring import build_context
 from banso.audit.models import AuditEntry
-from banso.config import Mode, Settings
 from banso.councils import service as councils
 from banso.councils.endpoints import file_store
 from banso.information import service as information
@@ -43,9 +39,10 @@ from banso.notifications import tasks as notification_tasks
 from banso.programme import commissions
 from banso.web.context import AppContext
 from banso.web.deps import SESSION_COOKIE
-from tests.conftest import _HASHES, TEST_SECRET, Factory, Person, bearer, sign_in
-from tests.councils.conftest import Cast, establish
-from tests.information.test_api import join
+from tests.support.app import START, make_context, make_settings
+from tests.support.councils import Cast, establish, join
+from tests.support.factories import Factory, Person, hash_once, verify_once
+from tests.support.http import bearer, sign_in
 
 # Content kinds held in a council of their own (the item kinds), and the others.
 ITEM_KINDS = ("council", "held", "designated", "view_only", "partial", "scheduled", "public")
@@ -149,29 +146,16 @@ class World:
 
 
 # ---------------------------------------------------------------------------------------------
-# Module-scoped plumbing: the per-test fixtures of tests/conftest.py, once for the whole matrix
-
-
-_VERIFIED: dict[tuple[str, str], bool] = {}
+# Module-scoped plumbing: what the per-test fixtures of tests/conftest.py build, once for the whole matrix
 
 
 @contextmanager
 def _quick_hashes() -> Iterator[None]:
-    """Hash and check each test password once (the cache of tests/conftest.py): argon2 is slow on purpose,
+    """Hash and check each test password once (tests/support/factories.py): argon2 is slow on purpose,
     and the world signs in some twenty people."""
-    def cached(password: str) -> str:
-        if password not in _HASHES:
-            _HASHES[password] = security.hash_password(password)
-        return _HASHES[password]
-
-    def checked(hashed: str, password: str) -> bool:
-        if (hashed, password) not in _VERIFIED:
-            _VERIFIED[(hashed, password)] = security.verify_password(hashed, password)
-        return _VERIFIED[(hashed, password)]
-
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(accounts, "hash_password", cached)
-        patch.setattr(accounts, "verify_password", checked)
+        patch.setattr(accounts, "hash_password", hash_once)
+        patch.setattr(accounts, "verify_password", verify_once)
         yield
 
 
@@ -184,10 +168,7 @@ def open_world(engine: Engine, folder: Path) -> Iterator[World]:
     try:
         sessions = sessionmaker(bind=connection, join_transaction_mode="create_savepoint",
                                 expire_on_commit=False)
-        settings = Settings(mode=Mode.TEST, data_dir=folder / "data", secret_key=TEST_SECRET,
-                            database_url="sqlite://")
-        ctx = build_context(settings, engine=engine, sessions=sessions,
-                            clock=FakeClock(datetime(2026, 4, 1, 0, 0, 7, tzinfo=UTC)))
+        ctx = make_context(make_settings(folder), engine, sessions, FakeClock(START))
         db: Session = sessions()
         with _quick_hashes(), TestClient(create_app(ctx, background_jobs=False),
                                          base_url="http://testserver") as client:

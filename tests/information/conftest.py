@@ -9,8 +9,8 @@ from banso.councils.files import FakeFileStore
 from banso.information.crypto import FakeKeyStore
 from banso.information.deps import InformationDeps
 from banso.kit.clock import FakeClock
-from tests.conftest import Factory
-from tests.councils.conftest import Cast, establish
+from tests.support.councils import Cast, establish
+from tests.support.factories import Factory
 
 
 @pytest.fixture

@@ -28,9 +28,8 @@ from banso.kit.clock import FakeClock
 from banso.leak.pdf import make_sample_pdf
 from banso.web.context import AppContext
 from tests.authz.access import AccessTestSet, Arranged
-from tests.conftest import Factory
-from tests.councils.conftest import establish
-from tests.information.test_api import join
+from tests.support.councils import establish, join
+from tests.support.factories import Factory
 
 API = "/api/v1/information"
 PDF = make_sample_pdf("評価報告", ["機微な数値 4242。"])

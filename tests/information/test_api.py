@@ -8,10 +8,9 @@ from typing import Any
 
 import httpx
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from banso.councils import service as councils
 from banso.information import service
 from banso.information.endpoints import UPLOAD_BODY_BYTES
 from banso.information.models import Distribution, Item, ItemVersion
@@ -19,63 +18,16 @@ from banso.kit.clock import FakeClock
 from banso.leak.pdf import make_sample_pdf
 from banso.leak.text import strip_invisible
 from banso.web.context import AppContext
-from tests.conftest import Factory, Person, bearer, sign_in
-from tests.councils.conftest import Cast, audit_count, establish
+from tests.support.councils import establish, join
+from tests.support.factories import Factory, audit_count, count_rows
+from tests.support.http import bearer, sign_in
+from tests.support.information import API, BODY, YEAR, designation_fields, item_form, vote_all
 
-API = "/api/v1/information"
-YEAR = timedelta(days=365)
 PDF = make_sample_pdf("AUV 航法評価報告", ["水中航法の誤差は 0.3%。", "試験海域での結果。"])
-BODY = "本文：水中航法の誤差は 0.3%。機微な数値 4242。"
 
 
 # ---------------------------------------------------------------------------------------------
 # Helpers shared with the page and access tests
-
-
-def join(cast: Cast, db: Session, clock: FakeClock, person: Person, *, pledge: bool = True) -> Person:
-    """Invite ``person`` into the cast's council; they consent and (by default) sign the pledge."""
-    cid = cast.council.id
-    councils.invite(db, council_id=cid, actor=cast.officer.principal(), now=clock.now(), user_id=person.user.id,
-                    role="member", deadline=clock.now() + timedelta(days=7))
-    councils.consent(db, council_id=cid, actor=person.principal(), now=clock.now(), decision="consent")
-    if pledge:
-        councils.sign_pledge(db, council_id=cid, actor=person.principal(), now=clock.now(),
-                             bylaws_version=cast.council.bylaws_version)
-    db.flush()
-    return person
-
-
-def item_form(cast: Cast, clock: FakeClock, **changes: Any) -> dict[str, Any]:
-    """Return the multipart fields of a new item (a participant's sampling data)."""
-    fields: dict[str, Any] = {
-        "council_id": str(cast.council.id), "title": "AUV 航法アルゴリズム評価", "summary": "評価結果の概要",
-        "body": BODY, "matter": "useful_information", "category": "sampling_data", "provenance": "participant"}
-    fields.update(changes)
-    return fields
-
-
-def designation_fields(clock: FakeClock, *user_ids: int, **changes: Any) -> dict[str, Any]:
-    """Return the multipart fields of a designation proposal naming ``user_ids``."""
-    fields: dict[str, Any] = {
-        "designate": "true", "reason": "輸出管理上の懸念", "scope_kind": "named",
-        "user_ids": [str(u) for u in user_ids], "ends_at": (clock.now() + YEAR).isoformat(),
-        "deadline": (clock.now() + timedelta(days=7)).isoformat(), "handling": ["watermark"]}
-    fields.update(changes)
-    return fields
-
-
-def vote_all(client: TestClient, db: Session, clock: FakeClock, ballot_id: int, people: list[Person]) -> None:
-    """Every listed voter accepts over the API (each with their own token)."""
-    for person in people:
-        answer = client.post(f"{API}/ballots/{ballot_id}/vote", headers=bearer(db, person, clock),
-                             json={"decision": "accept"})
-        assert answer.status_code == 200, answer.text
-
-
-def count_rows(db: Session, table: type[Any]) -> int:
-    """Count the rows of a table."""
-    db.expire_all()
-    return int(db.scalar(select(func.count()).select_from(table)) or 0)
 
 
 def _provide(client: TestClient, headers: dict[str, str], data: dict[str, Any],

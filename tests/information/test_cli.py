@@ -20,7 +20,7 @@ from banso.information.deps import information_deps
 from banso.information.models import Item, ItemFile
 from banso.leak.pdf import make_sample_pdf
 from banso.migrations import migrate
-from tests.test_cli import banso
+from tests.support.cli import banso
 
 
 @pytest.fixture(scope="module")

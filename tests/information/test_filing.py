@@ -17,8 +17,8 @@ from banso.kit.errors import Conflict, NotFound
 from banso.leak.pdf import make_sample_pdf
 from banso.leak.text import strip_marks
 from banso.programme import commissions as cm
-from tests.conftest import Factory
-from tests.councils.conftest import Cast
+from tests.support.councils import Cast
+from tests.support.factories import Factory
 
 
 def _join(db: Session, cast: Cast, clock: FakeClock, person, role: str = "observer") -> None:  # type: ignore[no-untyped-def]

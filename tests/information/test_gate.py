@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 
 from banso.accounts import service as accounts
 from banso.audit.models import AuditEntry
+from banso.authz.principal import Principal
 from banso.councils import service as councils
 from banso.information import service
-from banso.authz.principal import Principal
 from banso.information.deps import InformationDeps
 from banso.information.models import Ballot, Item
 from banso.kit.clock import FakeClock
@@ -21,9 +21,8 @@ from banso.kit.errors import NotFound
 from banso.notifications import service as notifications
 from banso.notifications.mailer import FakeMailer
 from banso.notifications.models import Notification
-from tests.conftest import Factory, Person
-from tests.councils.conftest import Cast
-from tests.information.test_api import join
+from tests.support.councils import Cast, join
+from tests.support.factories import Factory, Person
 
 TITLE = "秘匿された提案の件名 ZX-7"
 
@@ -137,7 +136,7 @@ def test_a_partial_designations_end_reminder_reaches_only_that_files_readers(
     item = service.create_item(
         db, deps, council_id=cast.council.id, actor=cast.company.principal(), now=clock.now(), title=TITLE,
         summary="概要", body="本文", matter="useful_information", category="sampling_data", provenance="participant",
-        files=[service.Upload("範囲.csv", "text/csv", "a,b\n1,2\n".encode())])
+        files=[service.Upload("範囲.csv", "text/csv", b"a,b\n1,2\n")])
     file_id = service.read_item(db, deps, item_id=item.id, actor=cast.company.principal(), now=clock.now()).files[0].id
     service.propose_designation(db, item_id=item.id, actor=cast.company.principal(), now=clock.now(),
                                 designation=service.DesignationInput(
@@ -178,7 +177,7 @@ def test_audit_entries_name_no_file_of_non_public_content(
     item = service.create_item(
         db, deps, council_id=cast.council.id, actor=cast.company.principal(), now=clock.now(), title=TITLE,
         summary="概要", body="本文", matter="useful_information", category="sampling_data", provenance="participant",
-        files=[service.Upload(secret_name, "text/csv", "a,b\n1,2\n".encode())])
+        files=[service.Upload(secret_name, "text/csv", b"a,b\n1,2\n")])
     entries = db.scalars(select(AuditEntry).where(AuditEntry.subject == f"item:{item.id}")).all()
     assert any(e.tag == "information:file:upload" for e in entries)
     assert not any("ZX7" in str(e.data) for e in entries)

@@ -16,23 +16,15 @@ from banso.kit.clock import FakeClock
 from banso.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from banso.leak.pdf import make_sample_pdf
 from banso.notifications.models import Notification
-from tests.conftest import Factory
-from tests.councils.conftest import Cast, audit_count
-from tests.information.test_api import join
-
-
-def _item(db: Session, deps: InformationDeps, cast: Cast, clock: FakeClock, **kw) -> Item:  # type: ignore[no-untyped-def]
-    fields = {"title": "AUV 航法アルゴリズム評価", "summary": "評価結果の概要", "body": "本文：水中航法の誤差は 0.3%。",
-              "matter": "useful_information", "category": "sampling_data", "provenance": "participant"}
-    fields.update(kw)
-    return service.create_item(db, deps, council_id=cast.council.id, actor=cast.company.principal(),
-                               now=clock.now(), **fields)
+from tests.support.councils import Cast, join
+from tests.support.factories import Factory, audit_count
+from tests.support.information import provide_item
 
 
 def _leaked_pdf(db: Session, deps: InformationDeps, cast: Cast, clock: FakeClock) -> tuple[Item, dict[int, bytes]]:
     """An item with a PDF, downloaded (stamped) by the officer and the researcher."""
     pdf = make_sample_pdf("評価報告", ["第一段落。水中航法の誤差。", "第二段落。"])
-    item = _item(db, deps, cast, clock, files=[service.Upload("report.pdf", "application/pdf", pdf)])
+    item = provide_item(db, deps, cast, clock, files=[service.Upload("report.pdf", "application/pdf", pdf)])
     file_id = service.read_item(db, deps, item_id=item.id, actor=cast.company.principal(), now=clock.now()).files[0].id
     copies = {p.user.id: distribution.download_file(db, deps, item_id=item.id, file_id=file_id, actor=p.principal(),
                                                     now=clock.now()).data
@@ -102,7 +94,7 @@ def test_attribution_can_be_repeated_and_evidence_bytes_are_not_stored(db: Sessi
 
 def test_council_incident_counts_only_copies_of_that_council(db: Session, deps: InformationDeps, cast: Cast,
                                                              clock: FakeClock, factory: Factory) -> None:
-    from tests.councils.conftest import establish
+    from tests.support.councils import establish
 
     _, copies = _leaked_pdf(db, deps, cast, clock)
     other = establish(factory, db, clock)
@@ -207,7 +199,7 @@ def test_visibility_reporter_manager_outsider_auditor(db: Session, deps: Informa
 
 def test_report_needs_a_readable_item_and_an_existing_council(db: Session, deps: InformationDeps, cast: Cast,
                                                               clock: FakeClock) -> None:
-    item = _item(db, deps, cast, clock)
+    item = provide_item(db, deps, cast, clock)
     with pytest.raises(NotFound):  # an outsider cannot report against (and so probe) a council item
         incidents.report_incident(db, actor=cast.outsider.principal(), now=clock.now(), title="t", description="d",
                                   item_id=item.id)

@@ -23,9 +23,10 @@ from banso.information.models import Ballot, Distribution
 from banso.information.search_models import SearchDoc
 from banso.kit.clock import FakeClock
 from banso.leak.text import strip_invisible
-from tests.conftest import Factory, Person, bearer
-from tests.councils.conftest import Cast, audit_count, establish
-from tests.information.test_api import API, designation_fields, item_form, vote_all
+from tests.support.councils import Cast, establish
+from tests.support.factories import Factory, Person, audit_count
+from tests.support.http import bearer
+from tests.support.information import API, designation_fields, item_form, vote_all
 
 DATA = Path(__file__).parent / "data"
 

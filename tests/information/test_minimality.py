@@ -15,8 +15,8 @@ from banso.information.deps import InformationDeps
 from banso.information.models import Ballot, Item
 from banso.kit.clock import FakeClock
 from banso.kit.errors import NotFound
-from tests.conftest import Factory
-from tests.councils.conftest import Cast, establish
+from tests.support.councils import Cast, establish
+from tests.support.factories import Factory
 
 DAY = timedelta(days=1)
 

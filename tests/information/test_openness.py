@@ -29,9 +29,10 @@ from banso.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from banso.leak.pdf import make_sample_pdf
 from banso.notifications.models import Notification
 from banso.web.context import AppContext
-from tests.conftest import Factory, Person, bearer, sign_in
-from tests.councils.conftest import Cast, audit_count, establish
-from tests.information.test_api import API, count_rows, item_form, join
+from tests.support.councils import Cast, active_council, establish, join
+from tests.support.factories import Factory, Person, audit_count, count_rows
+from tests.support.http import bearer, sign_in
+from tests.support.information import API, item_form
 
 DAY = timedelta(days=1)
 PDF_V1 = make_sample_pdf("初版", ["初版の数値 1111。"])
@@ -200,7 +201,7 @@ def test_only_project_researchers_declare_researcher_generated(db: Session, deps
 
 def test_researchers_of_a_linked_k_program_project_count(db: Session, deps: InformationDeps, factory: Factory,
                                                          clock: FakeClock) -> None:
-    from tests.programme.conftest import adopt, build_world, establish_council, submit
+    from tests.support.programme import adopt, build_world, establish_council, submit
 
     w = build_world(db, factory, clock)
     project = adopt(db, w, clock, submit(db, w, clock))
@@ -375,9 +376,7 @@ def test_earlier_version_of_a_public_result_is_council_only(db: Session, deps: I
 @pytest.fixture
 def active(factory: Factory, db: Session, clock: FakeClock) -> Cast:
     """An active council (officer secretariat, researcher chair, company member, all pledged)."""
-    cast = establish(factory, db, clock)
-    db.commit()
-    return cast
+    return active_council(factory, db, clock)
 
 
 def test_api_publish_is_the_providers_and_the_chair_proposes(client: TestClient, db: Session, active: Cast,

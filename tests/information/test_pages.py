@@ -17,10 +17,9 @@ from banso.kit.clock import FakeClock, to_jst
 from banso.leak.pdf import make_sample_pdf
 from banso.web.context import AppContext
 from banso.web.deps import LANG_COOKIE
-from tests.conftest import Factory, Person, sign_in
-from tests.councils.conftest import Cast, audit_count, establish
-from tests.councils.test_pages import alert_text, day, moment
-from tests.information.test_api import count_rows, join
+from tests.support.councils import Cast, active_council, day, moment
+from tests.support.factories import Factory, Person, audit_count, count_rows
+from tests.support.http import alert_text, sign_in
 
 PDF = make_sample_pdf("評価報告", ["水中航法の誤差は 0.3%。"])
 BODY = "本文：機微な数値 4242。"
@@ -29,10 +28,7 @@ BODY = "本文：機微な数値 4242。"
 @pytest.fixture
 def active(factory: Factory, db: Session, clock: FakeClock) -> Cast:
     """An active council (officer secretariat, researcher chair, company member, all pledged) and a bystander."""
-    cast = establish(factory, db, clock)
-    cast.extra["bystander"] = join(cast, db, clock, factory.person())
-    db.commit()
-    return cast
+    return active_council(factory, db, clock, bystander=True)
 
 
 def _designated(db: Session, ctx: AppContext, cast: Cast, clock: FakeClock) -> Item:
@@ -399,7 +395,7 @@ def test_designating_one_file_through_the_page(client: TestClient, db: Session, 
                                now=clock.now(), title="試験報告", summary="", body=BODY, matter="useful_information",
                                category="other", provenance="participant",
                                files=[service.Upload("overview.pdf", "application/pdf", PDF),
-                                      service.Upload("raw-data.csv", "text/csv", "a,b\n1,2\n".encode())])
+                                      service.Upload("raw-data.csv", "text/csv", b"a,b\n1,2\n")])
     db.commit()
     files = {f.filename: f.id for f in service.read_item(db, deps, item_id=item.id,
                                                        actor=active.company.principal(), now=clock.now()).files}

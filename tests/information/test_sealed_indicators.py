@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 
 from banso.audit.models import AuditEntry
 from banso.kit.clock import FakeClock
-from tests.conftest import Factory
-from tests.councils.conftest import Cast, audit_count, establish
 from tests.information.test_interchange import export, import_doc
+from tests.support.councils import Cast, establish
+from tests.support.factories import Factory, audit_count
 
 SECRET_DOMAIN = "kuroshio-relay.example"
 SECRET_IP = "198.51.100.77"

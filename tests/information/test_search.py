@@ -14,17 +14,15 @@ from banso.information.models import Ballot, Item
 from banso.information.search_models import SearchDoc
 from banso.kit.clock import FakeClock
 from banso.kit.errors import ValidationFailed
-from tests.councils.conftest import Cast, audit_count
+from tests.support.councils import Cast
+from tests.support.factories import audit_count
+from tests.support.information import provide_item
 
 YEAR = timedelta(days=365)
 
 
 def _item(db: Session, deps: InformationDeps, cast: Cast, clock: FakeClock, *, provider=None, **kw) -> Item:  # type: ignore[no-untyped-def]
-    fields = {"title": "AUV 航法アルゴリズム評価", "summary": "評価結果の概要", "body": "本文：水中航法の誤差は 0.3%。",
-              "matter": "useful_information", "category": "sampling_data", "provenance": "participant"}
-    fields.update(kw)
-    item = service.create_item(db, deps, council_id=cast.council.id, actor=(provider or cast.company).principal(),
-                               now=clock.now(), **fields)
+    item = provide_item(db, deps, cast, clock, provider=provider, **kw)
     search.refresh(db, deps, item)
     return item
 

@@ -16,17 +16,11 @@ from banso.information.models import Ballot, ItemVersion
 from banso.kit.clock import FakeClock
 from banso.kit.errors import BansoError, Conflict, Forbidden, NotFound, ValidationFailed
 from banso.leak.pdf import make_sample_pdf
-from tests.councils.conftest import Cast, audit_count
+from tests.support.councils import Cast
+from tests.support.factories import audit_count
+from tests.support.information import answer_ballot, provide_item
 
 YEAR = timedelta(days=365)
-
-
-def _item(db: Session, deps: InformationDeps, cast: Cast, clock: FakeClock, *, provider=None, **kw):  # type: ignore[no-untyped-def]
-    fields = dict(title="AUV 航法アルゴリズム評価", summary="評価結果の概要", body="本文：水中航法の誤差は 0.3%。",
-                  matter="useful_information", category="sampling_data", provenance="participant")
-    fields.update(kw)
-    return service.create_item(db, deps, council_id=cast.council.id, actor=(provider or cast.company).principal(),
-                               now=clock.now(), **fields)
 
 
 def _designate(cast: Cast, clock: FakeClock, **kw) -> service.DesignationInput:  # type: ignore[no-untyped-def]
@@ -37,16 +31,12 @@ def _designate(cast: Cast, clock: FakeClock, **kw) -> service.DesignationInput: 
 
 
 def _vote_all(db: Session, ballot: Ballot, cast: Cast, clock: FakeClock, decision: str = "accept") -> None:
-    for person in (cast.officer, cast.researcher, cast.company):
-        view = service.get_ballot(db, ballot_id=ballot.id, actor=person.principal())
-        if view.my_vote is not None and view.my_vote.decision == "pending":
-            service.vote(db, ballot_id=ballot.id, actor=person.principal(), now=clock.now(), decision=decision,
-                         reason="理由" if decision == "object" else None)
+    answer_ballot(db, ballot, [cast.officer, cast.researcher, cast.company], clock, decision)
 
 
 def test_council_item_is_read_by_pledged_members_only(db: Session, deps: InformationDeps, cast: Cast,
                                                       clock: FakeClock) -> None:
-    item = _item(db, deps, cast, clock)
+    item = provide_item(db, deps, cast, clock)
     assert item.state == "council"
     view = service.read_item(db, deps, item_id=item.id, actor=cast.researcher.principal(), now=clock.now())
     assert view.body.startswith("本文")
@@ -59,14 +49,14 @@ def test_council_item_is_read_by_pledged_members_only(db: Session, deps: Informa
 
 
 def test_body_is_encrypted_at_rest(db: Session, deps: InformationDeps, cast: Cast, clock: FakeClock) -> None:
-    item = _item(db, deps, cast, clock, body="秘密の数値 4242")
+    item = provide_item(db, deps, cast, clock, body="秘密の数値 4242")
     sealed = db.scalar(select(ItemVersion.body_sealed).where(ItemVersion.item_id == item.id))
     assert sealed is not None and b"4242" not in sealed and "秘密".encode() not in sealed
 
 
 def test_unanimous_designation_restricts_to_scope(db: Session, deps: InformationDeps, cast: Cast,
                                                   clock: FakeClock) -> None:
-    item = _item(db, deps, cast, clock, designation=_designate(cast, clock))
+    item = provide_item(db, deps, cast, clock, designation=_designate(cast, clock))
     assert item.state == "held"
     ballot = db.scalar(select(Ballot).where(Ballot.item_id == item.id))
     assert ballot is not None
@@ -88,7 +78,7 @@ def test_unanimous_designation_restricts_to_scope(db: Session, deps: Information
 
 def test_one_objection_rejects_and_the_item_is_council_shared(db: Session, deps: InformationDeps, cast: Cast,
                                                               clock: FakeClock) -> None:
-    item = _item(db, deps, cast, clock, designation=_designate(cast, clock))
+    item = provide_item(db, deps, cast, clock, designation=_designate(cast, clock))
     ballot = db.scalar(select(Ballot).where(Ballot.item_id == item.id))
     assert ballot is not None
     service.vote(db, ballot_id=ballot.id, actor=cast.researcher.principal(), now=clock.now(), decision="object",
@@ -99,7 +89,7 @@ def test_one_objection_rejects_and_the_item_is_council_shared(db: Session, deps:
 
 def test_missing_answer_at_deadline_rejects(db: Session, deps: InformationDeps, cast: Cast,
                                             clock: FakeClock) -> None:
-    item = _item(db, deps, cast, clock, designation=_designate(cast, clock, deadline=clock.now() + timedelta(days=3)))
+    item = provide_item(db, deps, cast, clock, designation=_designate(cast, clock, deadline=clock.now() + timedelta(days=3)))
     ballot = db.scalar(select(Ballot).where(Ballot.item_id == item.id))
     assert ballot is not None
     service.vote(db, ballot_id=ballot.id, actor=cast.researcher.principal(), now=clock.now(), decision="accept")
@@ -113,7 +103,7 @@ def test_missing_answer_at_deadline_rejects(db: Session, deps: InformationDeps, 
 
 
 def test_non_voter_gets_404_and_is_audited(db: Session, deps: InformationDeps, cast: Cast, clock: FakeClock) -> None:
-    item = _item(db, deps, cast, clock, designation=_designate(cast, clock))
+    item = provide_item(db, deps, cast, clock, designation=_designate(cast, clock))
     ballot = db.scalar(select(Ballot).where(Ballot.item_id == item.id))
     assert ballot is not None
     with pytest.raises(NotFound):
@@ -125,8 +115,8 @@ def test_non_voter_gets_404_and_is_audited(db: Session, deps: InformationDeps, c
 
 def test_lapse_makes_council_shared_and_results_public(db: Session, deps: InformationDeps, cast: Cast,
                                                        clock: FakeClock) -> None:
-    plain = _item(db, deps, cast, clock, designation=_designate(cast, clock))
-    result = _item(db, deps, cast, clock, title="成果報告", category="research_result", is_result=True,
+    plain = provide_item(db, deps, cast, clock, designation=_designate(cast, clock))
+    result = provide_item(db, deps, cast, clock, title="成果報告", category="research_result", is_result=True,
                    designation=_designate(cast, clock))
     for item in (plain, result):
         ballot = db.scalar(select(Ballot).where(Ballot.item_id == item.id))
@@ -148,7 +138,7 @@ def test_lapse_makes_council_shared_and_results_public(db: Session, deps: Inform
 
 
 def test_renewal_extends_the_period(db: Session, deps: InformationDeps, cast: Cast, clock: FakeClock) -> None:
-    item = _item(db, deps, cast, clock, designation=_designate(cast, clock))
+    item = provide_item(db, deps, cast, clock, designation=_designate(cast, clock))
     ballot = db.scalar(select(Ballot).where(Ballot.item_id == item.id))
     assert ballot is not None
     _vote_all(db, ballot, cast, clock)
@@ -166,16 +156,16 @@ def test_renewal_extends_the_period(db: Session, deps: InformationDeps, cast: Ca
 def test_period_past_the_maximum_is_refused(db: Session, deps: InformationDeps, cast: Cast,
                                            clock: FakeClock) -> None:
     with pytest.raises(ValidationFailed, match="5 years") as caught:
-        _item(db, deps, cast, clock, designation=_designate(cast, clock, ends_at=clock.now() + 6 * YEAR))
+        provide_item(db, deps, cast, clock, designation=_designate(cast, clock, ends_at=clock.now() + 6 * YEAR))
     assert councils.was_audited(caught.value) and audit_count(db, "information:designation:refused") == 1
     assert service.count_items(db, actor=cast.company.principal()) == 0  # nothing half-written
 
 
 def test_nondisclosure_request_withholds_only_if_unanimous(db: Session, deps: InformationDeps, cast: Cast,
                                                            clock: FakeClock) -> None:
-    kept = _item(db, deps, cast, clock, provider=cast.researcher, provenance="researcher_generated",
+    kept = provide_item(db, deps, cast, clock, provider=cast.researcher, provenance="researcher_generated",
                  category="research_result", publish_at=clock.now() + timedelta(days=10))
-    freed = _item(db, deps, cast, clock, provider=cast.researcher, provenance="researcher_generated",
+    freed = provide_item(db, deps, cast, clock, provider=cast.researcher, provenance="researcher_generated",
                   category="research_result", publish_at=clock.now() + timedelta(days=10))
     assert kept.state == freed.state == "scheduled"
     with pytest.raises(Forbidden):
@@ -196,7 +186,7 @@ def test_nondisclosure_request_withholds_only_if_unanimous(db: Session, deps: In
 
 def test_tampered_ciphertext_is_refused_and_audited(db: Session, deps: InformationDeps, cast: Cast,
                                                     clock: FakeClock) -> None:
-    item = _item(db, deps, cast, clock)
+    item = provide_item(db, deps, cast, clock)
     version = db.scalar(select(ItemVersion).where(ItemVersion.item_id == item.id))
     assert version is not None
     blob = bytearray(version.body_sealed)
@@ -212,7 +202,7 @@ def test_tampered_ciphertext_is_refused_and_audited(db: Session, deps: Informati
 def test_pdf_download_is_stamped_and_attributed(db: Session, deps: InformationDeps, cast: Cast,
                                                 clock: FakeClock) -> None:
     pdf = make_sample_pdf("評価報告", ["第一段落。", "第二段落。"])
-    item = _item(db, deps, cast, clock, files=[service.Upload("report.pdf", "application/pdf", pdf)])
+    item = provide_item(db, deps, cast, clock, files=[service.Upload("report.pdf", "application/pdf", pdf)])
     file_id = service.read_item(db, deps, item_id=item.id, actor=cast.company.principal(), now=clock.now()).files[0].id
     copies = {p.user.id: distribution.download_file(db, deps, item_id=item.id, file_id=file_id,
                                                     actor=p.principal(), now=clock.now())
@@ -229,7 +219,7 @@ def test_pdf_download_is_stamped_and_attributed(db: Session, deps: InformationDe
 def test_view_only_designation_refuses_downloads(db: Session, deps: InformationDeps, cast: Cast,
                                                 clock: FakeClock) -> None:
     pdf = make_sample_pdf("評価報告", ["本文"])
-    item = _item(db, deps, cast, clock, files=[service.Upload("r.pdf", "application/pdf", pdf)],
+    item = provide_item(db, deps, cast, clock, files=[service.Upload("r.pdf", "application/pdf", pdf)],
                  designation=_designate(cast, clock, handling=["view_only"]))
     ballot = db.scalar(select(Ballot).where(Ballot.item_id == item.id))
     assert ballot is not None
@@ -242,7 +232,7 @@ def test_view_only_designation_refuses_downloads(db: Session, deps: InformationD
 
 
 def test_leaving_ends_access_at_once(db: Session, deps: InformationDeps, cast: Cast, clock: FakeClock) -> None:
-    item = _item(db, deps, cast, clock)
+    item = provide_item(db, deps, cast, clock)
     councils.leave(db, council_id=cast.council.id, actor=cast.company.principal(), now=clock.now())
     with pytest.raises(NotFound):  # even the provider, once they left (C3, I11: no further key release)
         service.read_item(db, deps, item_id=item.id, actor=cast.company.principal(), now=clock.now())
@@ -253,7 +243,7 @@ def test_lying_upload_is_rejected_and_nothing_is_written(db: Session, deps: Info
     png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
     before = service.count_items(db, actor=cast.company.principal())
     with pytest.raises(BansoError) as caught:
-        _item(db, deps, cast, clock, files=[service.Upload("report.pdf", "application/pdf", png)])
+        provide_item(db, deps, cast, clock, files=[service.Upload("report.pdf", "application/pdf", png)])
     assert caught.value.status_code == 422 and "PNG" in caught.value.message
     assert service.count_items(db, actor=cast.company.principal()) == before
     assert audit_count(db, "information:upload:rejected") == 1
@@ -273,7 +263,7 @@ def test_office_and_image_downloads_are_stamped_and_attributed(db: Session, deps
     book.save(xlsx)
     png = BytesIO()
     Image.new("RGB", (320, 200), "white").save(png, format="PNG")
-    item = _item(db, deps, cast, clock, files=[
+    item = provide_item(db, deps, cast, clock, files=[
         service.Upload("data.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        xlsx.getvalue()),
         service.Upload("figure.png", "image/png", png.getvalue())])
@@ -293,8 +283,8 @@ def test_a_designation_may_cover_only_some_files(db: Session, deps: InformationD
                                                  clock: FakeClock) -> None:
     """I3 range / I2 minimal: only the sensitive attachment is designated; the rest stays shared."""
     pdf = make_sample_pdf("概要", ["共有してよい概要"])
-    item = _item(db, deps, cast, clock, files=[service.Upload("overview.pdf", "application/pdf", pdf),
-                                              service.Upload("秘密データ.csv", "text/csv", "a,b\n1,2\n".encode())])
+    item = provide_item(db, deps, cast, clock, files=[service.Upload("overview.pdf", "application/pdf", pdf),
+                                              service.Upload("秘密データ.csv", "text/csv", b"a,b\n1,2\n")])
     ids = {f.filename: f.id for f in service.read_item(db, deps, item_id=item.id, actor=cast.company.principal(),
                                                        now=clock.now()).files}
     secret = ids["秘密データ.csv"]

@@ -39,7 +39,7 @@ from banso.kit.clock import FakeClock
 from banso.kit.errors import BansoError, Conflict, Forbidden, NotFound
 from banso.leak.pdf import make_sample_pdf
 from banso.notifications import service as notifications
-from tests.conftest import Factory, Person
+from tests.support.factories import Factory, Person
 
 VOTERS = ("officer", "p0", "p1", "p2")  # officer = secretariat, p0 = chair, p1/p2 members
 VIEWERS = (*VOTERS, "outsider", "p1-no-2fa", "unpledged", "ex-member", "anonymous")
@@ -88,7 +88,7 @@ class ModelItem:
 
 def test_no_out_of_scope_read_path_after_any_step(db: Session, factory: Factory, clock: FakeClock,
                                                   deps: InformationDeps) -> None:
-    from tests.councils.conftest import establish
+    from tests.support.councils import establish
 
     cast = establish(factory, db, clock)
     extra = factory.person(roles=("industry",))

@@ -18,9 +18,10 @@ from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
 
 from banso.information import service
+from banso.information.deps import information_deps
 from banso.information.models import ItemFile
 from banso.kit.clock import FakeClock
-from banso.web.context import AppContext, information_deps
+from banso.web.context import AppContext
 from tests.conftest import Factory, bearer, sign_in
 from tests.councils.conftest import Cast, establish
 from tests.information.test_api import join

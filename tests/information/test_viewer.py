@@ -27,10 +27,10 @@ from banso.leak.pdf import make_sample_pdf
 from banso.leak.screen import read_pixel_mark, read_pixel_mark_bytes
 from banso.leak.text import find_marks
 from banso.web.context import AppContext
-from tests.conftest import Factory, Person, sign_in
-from tests.councils.conftest import Cast, audit_count, establish
-from tests.information.test_api import join
 from tests.information.test_uploads import make_docx, make_image
+from tests.support.councils import Cast, active_council
+from tests.support.factories import Factory, Person, audit_count
+from tests.support.http import sign_in
 
 PDF = make_sample_pdf("評価報告", [f"第{n}節 水中航法の誤差は 0.{n}%。" for n in range(1, 5)], paragraphs_per_page=2)
 CSV = "試験,誤差\nA,0.3\nB,0.4\n無人機航法,試験結果\n".encode()
@@ -39,10 +39,7 @@ CSV = "試験,誤差\nA,0.3\nB,0.4\n無人機航法,試験結果\n".encode()
 @pytest.fixture
 def active(factory: Factory, db: Session, clock: FakeClock) -> Cast:
     """An active council (officer secretariat, researcher chair, company member, all pledged) and a bystander."""
-    cast = establish(factory, db, clock)
-    cast.extra["bystander"] = join(cast, db, clock, factory.person())
-    db.commit()
-    return cast
+    return active_council(factory, db, clock, bystander=True)
 
 
 def _files(db: Session, item: Item) -> list[ItemFile]:
@@ -282,7 +279,7 @@ def test_a_view_only_body_on_the_item_page_is_stamped_for_its_viewer(
     sign_in(client, db, active.researcher, ctx)
     page = client.get(f"/information/items/{item.id}")
     assert page.status_code == 200
-    body = re.search(r'id="item-body">(.*?)</div>', page.text, re.S)
+    body = re.search(r'id="item-body">(.*?)</div>', page.text, re.DOTALL)
     assert body is not None and "4242" in body.group(1)
     assert find_marks(body.group(1)), "the body on screen carries zero-width marks"
     assert 'id="body-banner"' in page.text and active.researcher.user.name_ja in page.text

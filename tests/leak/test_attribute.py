@@ -7,8 +7,8 @@ import pytest
 from banso.leak.attribute import attribute, chance_within, extract_codes
 from banso.leak.fingerprint import marker
 from banso.leak.text import FRAME, ONE, ZERO, find_marks, stamp_text
+from tests.support.leak import issue_code
 
-from .conftest import issue_code
 from .test_text import DOCUMENT, excerpt
 
 

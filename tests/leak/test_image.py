@@ -13,8 +13,7 @@ from banso.leak.attribute import attribute, extract_codes
 from banso.leak.fingerprint import marker
 from banso.leak.image import NotAnImage, cjk_font_path, stamp_image
 from banso.leak.pdf import format_footer
-
-from .conftest import RECIPIENTS, issue_code
+from tests.support.leak import RECIPIENTS, issue_code
 
 ISSUED_AT = datetime(2024, 5, 1, 0, 30, tzinfo=UTC)
 FORMATS = {"png": "PNG", "jpeg": "JPEG", "gif": "GIF", "webp": "WEBP"}

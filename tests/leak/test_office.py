@@ -18,8 +18,7 @@ from banso.leak.attribute import attribute, extract_codes
 from banso.leak.fingerprint import footer_code, marker
 from banso.leak.office import NotAnOfficeFile, stamp_office
 from banso.leak.pdf import format_footer
-
-from .conftest import RECIPIENTS, issue_code
+from tests.support.leak import RECIPIENTS, issue_code
 
 ISSUED_AT = datetime(2024, 5, 1, 0, 30, tzinfo=UTC)
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"

@@ -12,8 +12,7 @@ from banso.kit.errors import BansoError
 from banso.leak.attribute import attribute, extract_codes
 from banso.leak.fingerprint import footer_code, marker
 from banso.leak.pdf import NotAPdf, format_footer, make_sample_pdf, stamp_pdf
-
-from .conftest import RECIPIENTS, issue_code
+from tests.support.leak import RECIPIENTS, issue_code
 
 PARAGRAPHS = [
     f"第{i}節　経済安全保障重要技術育成プログラムにおける研究開発成果の取扱いについて、協議会は"

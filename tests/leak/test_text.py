@@ -23,8 +23,7 @@ from banso.leak.text import (
     strip_invisible,
     strip_marks,
 )
-
-from .conftest import RECIPIENTS, issue_code
+from tests.support.leak import RECIPIENTS, issue_code
 
 PARAGRAPHS = [
     "経済安全保障推進法第62条に基づき、協議会の構成員は守秘義務を負います。本資料は協議会限りとします。",

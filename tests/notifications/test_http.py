@@ -11,10 +11,9 @@ from banso.kit.clock import FakeClock
 from banso.notifications import service
 from banso.web.context import AppContext
 from banso.web.deps import LANG_COOKIE
-from tests.conftest import Factory, bearer, sign_in
-from tests.notifications.conftest import send
-
-CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+from tests.support.factories import Factory
+from tests.support.http import bearer, sign_in
+from tests.support.mail import send
 
 
 def test_inbox_requires_login(client: TestClient) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from banso.notifications import rules
 from banso.notifications.mailer import MailDeliveryError, OutboxMailer, SMTPMailer
-from tests.notifications.conftest import SMTP_PASSWORD, SMTP_USER, SMTPServerInfo, free_port
+from tests.support.mail import SMTP_PASSWORD, SMTP_USER, SMTPServerInfo, free_port
 
 NOW = datetime(2026, 4, 1, 0, 0, tzinfo=UTC)
 

@@ -13,8 +13,8 @@ from banso.notifications import service
 from banso.notifications.mailer import FakeMailer, SMTPMailer
 from banso.notifications.models import DigestSent, Notification
 from banso.notifications.rules import MAX_EMAIL_ATTEMPTS
-from tests.conftest import Factory
-from tests.notifications.conftest import SMTPServerInfo, send
+from tests.support.factories import Factory
+from tests.support.mail import SMTPServerInfo, send
 
 JST_0900 = datetime(2026, 4, 1, 0, 0, tzinfo=UTC)  # 2026-04-01 09:00 JST
 

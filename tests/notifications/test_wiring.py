@@ -13,8 +13,8 @@ from banso.config import Mode, Settings
 from banso.notifications import tasks
 from banso.notifications.mailer import OutboxMailer, SMTPMailer
 from banso.web.context import AppContext
-from tests.conftest import TEST_SECRET, Factory
-from tests.notifications.conftest import SMTPServerInfo, send
+from tests.support.factories import TEST_SECRET, Factory
+from tests.support.mail import SMTPServerInfo, send
 
 
 def _settings(tmp_path: Path, **extra: object) -> Settings:

@@ -1,4 +1,5 @@
-"""Programme fixtures: a registry, two agencies with ledgers, a published call with a panel, people.
+"""Programme fixtures: the world of tests/support/programme.py (a registry, two agencies with ledgers, a
+published call with a panel, people).
 
 Tests run on the shared migrated ``db`` (migration 0004) and use the real council gateway
 (``banso.programme.council_link.CouncilsServiceGateway`` over ``banso.councils.service``).
@@ -6,136 +7,15 @@ Tests run on the shared migrated ``db`` (migration 0004) and use the real counci
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
-from pathlib import Path
-
 import pytest
 from sqlalchemy.orm import Session
 
-from banso.councils import service as councils
 from banso.kit.clock import FakeClock
-from banso.programme import registry_io, service
-from banso.programme.council_link import CouncilsServiceGateway
-from banso.programme.models import Agency, Call, Project, Proposal
-from tests.conftest import Factory, Person
-
-REGISTRY = Path(__file__).resolve().parents[2] / "src" / "banso" / "programme" / "data" / "registry.yaml"
-BN = 1_000_000_000
-
-
-@dataclass
-class World:
-    """The cast and the call."""
-
-    jst: Agency
-    nedo: Agency
-    staff: Person  # JST programme staff
-    nedo_staff: Person
-    officer: Person  # ministry officer of the call
-    lead: Person  # proposer (university A)
-    colleague: Person  # team member (university A)
-    partner: Person  # team member (company)
-    other_researcher: Person  # another proposer (university B)
-    reviewer: Person  # panel, unrelated organisation
-    reviewer_same_org: Person  # panel, from university A
-    reviewer_conflicted: Person  # panel, will declare a conflict
-    reviewer_off_panel: Person
-    call: Call
-    councils: CouncilsServiceGateway
-
-
-def load_registry(db: Session, clock: FakeClock) -> None:
-    """Import the shipped registry file."""
-    service.import_registry(db, data=registry_io.parse(REGISTRY.read_text("utf-8"), fmt="yaml"), now=clock.now(),
-                            actor=None)
+from tests.support.factories import Factory
+from tests.support.programme import World, build_world
 
 
 @pytest.fixture
 def world(db: Session, factory: Factory, clock: FakeClock) -> World:
     """Return the arranged world (nothing committed; the test's transaction is rolled back)."""
     return build_world(db, factory, clock)
-
-
-def build_world(db: Session, factory: Factory, clock: FakeClock) -> World:
-    """Arrange registry, agencies, people and a published call with a panel (flushes, never commits)."""
-    load_registry(db, clock)
-    jst_org, nedo_org = factory.org(kind="funding_agency"), factory.org(kind="funding_agency")
-    ministry = factory.org(kind="ministry")
-    uni_a, uni_b, company = factory.org(), factory.org(), factory.org(kind="company")
-    jst = service.create_agency(db, code="JST", name_ja="科学技術振興機構", name_en="JST", organization_id=jst_org.id,
-                                now=clock.now(), actor=None)
-    nedo = service.create_agency(db, code="NEDO", name_ja="新エネルギー・産業技術総合開発機構", name_en="NEDO",
-                                 organization_id=nedo_org.id, now=clock.now(), actor=None)
-    w = World(
-        jst=jst, nedo=nedo,
-        staff=factory.person(roles=("agency_staff",), org=jst_org),
-        nedo_staff=factory.person(roles=("agency_staff",), org=nedo_org),
-        officer=factory.person(roles=("officer",), org=ministry),
-        lead=factory.person(roles=("researcher",), org=uni_a),
-        colleague=factory.person(roles=("researcher",), org=uni_a),
-        partner=factory.person(roles=("industry",), org=company),
-        other_researcher=factory.person(roles=("researcher",), org=uni_b),
-        reviewer=factory.person(roles=("reviewer",)),
-        reviewer_same_org=factory.person(roles=("reviewer",), org=uni_a),
-        reviewer_conflicted=factory.person(roles=("reviewer",)),
-        reviewer_off_panel=factory.person(roles=("reviewer",)),
-        call=None,  # type: ignore[arg-type]
-        councils=CouncilsServiceGateway(),
-    )
-    now = clock.now()
-    w.call = service.create_call(
-        db, agency_code="JST", code="K-2026-OC-02", title_ja="海中における革新的航法技術",
-        title_en="Innovative underwater navigation", project_type="project", technology_codes=["V1-OC-02"],
-        cap_yen=3 * BN, first_fiscal_year=2026, period_years=3, opens_at=now - timedelta(days=1),
-        closes_at=now + timedelta(days=30), officer_id=w.officer.user.id, now=now, actor=w.staff.principal(),
-        documents=[service.DocumentInput(title="公募要領", filename="koubo.pdf")])
-    service.publish_call(db, call_id=w.call.id, now=now, actor=w.staff.principal())
-    for r in (w.reviewer, w.reviewer_same_org, w.reviewer_conflicted):
-        service.add_panel_member(db, call_id=w.call.id, user_id=r.user.id, now=now, actor=w.staff.principal())
-    db.flush()
-    return w
-
-
-def submit(db: Session, w: World, clock: FakeClock, *, budget: dict[object, object] | None = None,
-           by: Person | None = None, **kwargs: object) -> Proposal:
-    """Submit a proposal by the lead with a colleague and a company partner on the team."""
-    who = by or w.lead
-    team = kwargs.pop("team", [service.TeamMemberInput(user_id=w.colleague.user.id),
-                               service.TeamMemberInput(user_id=w.partner.user.id, role="collaborator")])
-    return service.submit_proposal(
-        db, call_id=w.call.id, title="量子慣性航法による海中測位", summary="概要", budget=budget or {2026: 300_000_000,
-        2027: 400_000_000}, team=team, now=clock.now(), actor=who.principal(), **kwargs)  # type: ignore[arg-type]
-
-
-def adopt(db: Session, w: World, clock: FakeClock, proposal: Proposal) -> Project:
-    """Review and adopt ``proposal`` after the call closes; return the project."""
-    service.declare_conflict(db, proposal_id=proposal.id, has_conflict=False, now=clock.now(),
-                             actor=w.reviewer.principal())
-    service.score_proposal(db, proposal_id=proposal.id, scores={"significance": 5, "innovation": 4,
-                                                                "feasibility": 4, "implementation": 3},
-                           now=clock.now(), actor=w.reviewer.principal())
-    clock.set(w.call.closes_at + timedelta(days=10))
-    service.decide(db, proposal_id=proposal.id, outcome="adopt", reason="評価が高い", now=clock.now(),
-                   actor=w.staff.principal(), councils=w.councils)
-    db.flush()
-    from banso.programme import repository as repo
-
-    project = repo.project_of_proposal(db, proposal.id)
-    assert project is not None
-    return project
-
-
-def establish_council(db: Session, w: World, clock: FakeClock, project: Project) -> None:
-    """Every founding researcher consents: the project's council is established (C1)."""
-    assert project.council_id is not None
-    for person in (w.lead, w.colleague, w.partner):
-        councils.consent(db, council_id=project.council_id, actor=person.principal(), now=clock.now(),
-                         decision="consent")
-    db.flush()
-
-
-def fund(db: Session, w: World, clock: FakeClock, amount: int = 10 * BN, fiscal_year: int = 2026) -> None:
-    """Put a tranche into JST's ledger."""
-    service.add_tranche(db, agency_code="JST", fiscal_year=fiscal_year, amount=amount, now=clock.now(),
-                        actor=w.staff.principal())

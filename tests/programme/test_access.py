@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 from banso.kit.clock import FakeClock
 from banso.programme import service
 from tests.authz.access import AccessTestSet, Arranged
-from tests.conftest import Factory
-from tests.programme.conftest import World, adopt, build_world, submit
+from tests.support.factories import Factory
+from tests.support.programme import World, adopt, build_world, submit
 
 
 def _world(factory: Factory, db: Session, clock: FakeClock) -> World:

@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 
 from banso.councils import service as councils
 from banso.kit.clock import FakeClock
-from tests.conftest import Factory, bearer
-from tests.programme.conftest import BN, build_world
+from tests.support.factories import Factory
+from tests.support.http import bearer
+from tests.support.programme import BN, build_world
 
 
 def test_api_flow(client: TestClient, db: Session, factory: Factory, clock: FakeClock) -> None:

@@ -18,8 +18,9 @@ from banso.programme.endpoints import deliverable_store
 from banso.programme.models import Commission
 from banso.web.context import AppContext
 from banso.web.deps import LANG_COOKIE
-from tests.conftest import Factory, Person, alert_text, bearer, sign_in
-from tests.councils.conftest import Cast, establish
+from tests.support.councils import Cast, establish
+from tests.support.factories import Factory, Person
+from tests.support.http import alert_text, bearer, sign_in
 
 
 class Scene:

@@ -19,7 +19,8 @@ from banso.leak.text import strip_marks
 from banso.programme import commissions as cm
 from banso.programme.models import Commission, CommissionDeliverable, CommissionTask
 from banso.web.context import AppContext
-from tests.conftest import Factory, Person, bearer, sign_in
+from tests.support.factories import Factory, Person
+from tests.support.http import bearer, sign_in
 
 T = cm.TaskInput
 STORE = sealed.fake_deps()  # in-memory blobs and commission keys shared by the service-level tests

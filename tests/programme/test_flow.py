@@ -16,7 +16,7 @@ from banso.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from banso.programme import repository as repo
 from banso.programme import service
 from banso.programme.models import Proposal
-from tests.programme.conftest import BN, World, adopt, establish_council, fund, submit
+from tests.support.programme import BN, World, adopt, establish_council, fund, submit
 
 
 def _count(db: Session, model: type) -> int:

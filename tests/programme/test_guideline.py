@@ -16,8 +16,9 @@ from banso.kit.errors import Conflict, Forbidden, ValidationFailed
 from banso.programme import guideline
 from banso.programme.models import Guideline, GuidelineMeasure
 from banso.web.context import AppContext
-from tests.conftest import Factory, bearer, sign_in
-from tests.programme.conftest import World, build_world
+from tests.support.factories import Factory
+from tests.support.http import bearer, sign_in
+from tests.support.programme import World, build_world
 
 M = guideline.MeasureInput
 

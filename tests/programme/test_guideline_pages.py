@@ -15,8 +15,9 @@ from banso.programme import guideline
 from banso.programme.models import Guideline, GuidelineMeasure
 from banso.web.context import AppContext
 from banso.web.deps import LANG_COOKIE
-from tests.conftest import Factory, alert_text, sign_in
-from tests.programme.conftest import World, build_world
+from tests.support.factories import Factory
+from tests.support.http import alert_text, sign_in
+from tests.support.programme import World, build_world
 
 
 @pytest.fixture

@@ -23,8 +23,8 @@ from banso.kit.errors import Conflict
 from banso.migrations import migrate
 from banso.programme import service
 from banso.programme.council_link import CouncilsServiceGateway
-from tests.conftest import TEST_SECRET, Factory
-from tests.programme.conftest import adopt, build_world, establish_council, submit
+from tests.support.factories import TEST_SECRET, Factory
+from tests.support.programme import adopt, build_world, establish_council, submit
 
 M = 1_000_000
 

@@ -10,8 +10,8 @@ from banso.kit.clock import FakeClock
 from banso.kit.errors import Conflict
 from banso.programme import repository as repo
 from banso.programme import rules, service
-from tests.conftest import Factory
-from tests.programme.conftest import adopt, build_world, establish_council, submit
+from tests.support.factories import Factory
+from tests.support.programme import adopt, build_world, establish_council, submit
 
 M = 1_000_000
 _ARRANGED: dict[int, tuple[object, object]] = {}

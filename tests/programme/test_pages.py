@@ -17,8 +17,9 @@ from banso.programme import models as pm
 from banso.programme import repository as repo
 from banso.web.context import AppContext
 from banso.web.deps import LANG_COOKIE
-from tests.conftest import Factory, alert_text, sign_in
-from tests.programme.conftest import World, adopt, build_world, establish_council, fund, submit
+from tests.support.factories import Factory
+from tests.support.http import alert_text, sign_in
+from tests.support.programme import World, adopt, build_world, establish_council, fund, submit
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TABLES = (pm.Call, pm.Proposal, pm.BudgetLine, pm.ConflictDeclaration, pm.Score, pm.PanelDecision, pm.Project,

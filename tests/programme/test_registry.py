@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 from banso.kit.clock import FakeClock
 from banso.kit.errors import Forbidden, ValidationFailed
 from banso.programme import registry_io, service
-from tests.conftest import Factory
-from tests.programme.conftest import REGISTRY, load_registry
-from tests.test_cli import banso
+from tests.support.cli import banso
+from tests.support.factories import Factory
+from tests.support.programme import REGISTRY, load_registry
 
 
 def test_shipped_registry_has_the_real_areas_and_rounds(db: Session, clock: FakeClock) -> None:

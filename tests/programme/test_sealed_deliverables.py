@@ -22,8 +22,8 @@ from banso.leak.text import strip_marks
 from banso.programme import commissions as cm
 from banso.programme.models import Commission, CommissionDeliverable
 from banso.web.context import AppContext
-from tests.conftest import Factory, Person, bearer
-from tests.councils.conftest import audit_count
+from tests.support.factories import Factory, Person, audit_count
+from tests.support.http import bearer
 
 REPORT = ("量子技術の国際動向（最終報告）\n\n"
           "第一に、米国と中国が論文数で先行している。\n\n"

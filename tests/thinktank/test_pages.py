@@ -15,7 +15,8 @@ from banso.config import Settings
 from banso.thinktank import service
 from banso.thinktank.demo import prepare_demo_analytics
 from banso.web.context import AppContext
-from tests.conftest import Factory, sign_in
+from tests.support.factories import Factory
+from tests.support.http import sign_in
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ requests than there are threads. This test runs a real uvicorn server on a fresh
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -23,19 +22,14 @@ from banso.app.factory import create_app
 from banso.app.wiring import build_context
 from banso.config import Mode, Settings
 from banso.migrations import migrate
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.support.mail import free_port
 
 
 @pytest.mark.slow
 def test_fifty_concurrent_readers_on_sqlite(tmp_path: Path) -> None:
     ctx = build_context(Settings(mode=Mode.DEVELOPMENT, data_dir=tmp_path, database_url=None))
     migrate.upgrade(ctx.engine)
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(ctx, background_jobs=False), host="127.0.0.1", port=port,
                                            log_level="warning", access_log=False))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -18,42 +18,8 @@ from banso.audit.tags import AuditTag
 from banso.kit.clock import FakeClock
 from banso.web.context import AppContext
 from banso.web.deps import LANG_COOKIE, PRELOGIN_CSRF_COOKIE, SESSION_COOKIE
-from tests.conftest import Factory, Person, sign_in
-
-CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def csrf_of(html: str) -> str:
-    """Return the first CSRF token embedded in a page."""
-    found = CSRF_RE.search(html)
-    assert found, "page has no CSRF field"
-    return found.group(1)
-
-
-def post_password(client: TestClient, email: str, password: str, next_url: str = "/dashboard"):  # type: ignore[no-untyped-def]
-    """Open the login page and submit e-mail and password with the pre-login CSRF token."""
-    page = client.get("/login")
-    assert page.status_code == 200
-    return client.post("/login", data={"email": email, "password": password, "next": next_url,
-                                       "csrf_token": csrf_of(page.text)}, follow_redirects=False)
-
-
-def post_code(client: TestClient, code: str, next_url: str = "/dashboard"):  # type: ignore[no-untyped-def]
-    """Open the second-factor page and submit a code."""
-    page = client.get(f"/login/2fa?next={next_url}")
-    assert page.status_code == 200, page.text[:500]
-    return client.post("/login/2fa", data={"code": code, "next": next_url, "csrf_token": csrf_of(page.text)},
-                       follow_redirects=False)
-
-
-def log_in(client: TestClient, person: Person, clock: FakeClock) -> None:
-    """Log in through the pages with password and the TOTP code of the clock's current step."""
-    response = post_password(client, person.email, person.password)
-    assert response.status_code == 303
-    assert response.headers["location"].startswith("/login/2fa")
-    done = post_code(client, person.code(clock))
-    assert done.status_code == 303, done.text[:500]
-    assert done.headers["location"] == "/dashboard"
+from tests.support.factories import Factory, Person
+from tests.support.http import csrf_of, log_in, post_code, post_password, sign_in
 
 
 @pytest.fixture

@@ -19,8 +19,8 @@ from banso.kit.clock import FakeClock
 from banso.kit.crypto import SecretBox
 from banso.web.context import AppContext
 from banso.web.deps import PRELOGIN_CSRF_COOKIE, SESSION_COOKIE
-from tests.conftest import Factory, bearer, sign_in
-from tests.web.test_pages import csrf_of, post_code, post_password
+from tests.support.factories import Factory
+from tests.support.http import bearer, csrf_of, post_code, post_password, sign_in
 
 SAFE = {"GET", "HEAD", "OPTIONS"}
 
@@ -181,7 +181,7 @@ def test_login_response_that_starts_a_session_is_not_stored(
 
 def test_pledge_pdf_download_is_not_stored(client: TestClient, factory: Factory, db: Session,
                                           clock: FakeClock) -> None:
-    from tests.councils.conftest import establish
+    from tests.support.councils import establish
 
     cast = establish(factory, db, clock)
     db.commit()

@@ -28,7 +28,8 @@ from banso.kit.cli import unit_of_work
 from banso.kit.clock import FakeClock
 from banso.kit.errors import Forbidden
 from banso.web.context import AppContext
-from tests.conftest import Factory, bearer, sign_in
+from tests.support.factories import Factory
+from tests.support.http import bearer, sign_in
 
 COMMITS = ("commit", "release_savepoint")
 BEGINS = ("begin", "savepoint")

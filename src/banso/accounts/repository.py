@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from banso.accounts.models import ApiToken, LoginThrottle, Organization, RecoveryCode, User, WebSession
@@ -13,6 +14,14 @@ from banso.accounts.models import ApiToken, LoginThrottle, Organization, Recover
 def user_by_email(session: Session, email: str) -> User | None:
     """Return the user with this (normalised) e-mail."""
     return session.scalar(select(User).where(User.email == email))
+
+
+def users_by_email(session: Session, emails: Iterable[str]) -> dict[str, User]:
+    """Return the users with these (normalised) e-mails, by e-mail, in one query (unknown ones are left out)."""
+    wanted = set(emails)
+    if not wanted:
+        return {}
+    return {u.email: u for u in session.scalars(select(User).where(User.email.in_(wanted)))}
 
 
 def user_by_id(session: Session, user_id: int) -> User | None:
@@ -26,6 +35,11 @@ def users_by_id(session: Session, ids: Iterable[int]) -> dict[int, User]:
     if not wanted:
         return {}
     return {u.id: u for u in session.scalars(select(User).where(User.id.in_(wanted)))}
+
+
+def users(session: Session, stmt: Select[Any]) -> list[User]:
+    """Return the users of ``stmt`` (a query restricted by a policy)."""
+    return list(session.scalars(stmt))
 
 
 def list_users(session: Session) -> list[User]:
