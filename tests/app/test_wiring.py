@@ -17,7 +17,7 @@ from banso.information.deps import InformationDeps, information_deps, local_deps
 from banso.kit.collaborators import Collaborators
 from banso.notifications.mailer import OutboxMailer
 from banso.programme.council_link import CouncilsServiceGateway
-from tests.conftest import TEST_SECRET
+from tests.support.factories import TEST_SECRET
 
 
 def _settings(tmp_path: Path) -> Settings:

@@ -18,8 +18,8 @@ from banso.councils.models import Council
 from banso.information import incidents
 from banso.information.models import Incident
 from banso.kit.clock import FakeClock
-from tests.conftest import Factory
-from tests.councils.conftest import establish
+from tests.support.councils import establish
+from tests.support.factories import Factory
 
 
 def _python_incidents(db: Session, actor: Principal) -> set[int]:
