@@ -106,7 +106,7 @@ def step(name: str, a: argparse.Namespace) -> dict[str, Any]:
     out: dict[str, Any] = {}
     sampler = _TreeRssSampler()
     if name in ("bare_auto", "bare_cols", "bare_map"):
-        from banso.analytics.ingest import READ_COLUMNS
+        from banso.analytics.snapshot import READ_COLUMNS
 
         columns = dict(READ_COLUMNS)
         if name == "bare_map":
@@ -127,7 +127,8 @@ def step(name: str, a: argparse.Namespace) -> dict[str, Any]:
         out["rows"] = rows
     elif name in ("ingest", "ingest_store"):
         from banso.analytics import keywords
-        from banso.analytics.ingest import ingest, store_paths
+        from banso.analytics.ingest import ingest
+        from banso.analytics.store import store_paths
         from banso.analytics.technologies import load_technologies
 
         shutil.rmtree(a.store, ignore_errors=True)

@@ -239,18 +239,19 @@ def build_fixture(data_dir: Path, database_url: str | None, clients: int) -> Fix
 
     from banso.accounts import repository as accounts_repo
     from banso.accounts import service as accounts
+    from banso.app.wiring import build_context
     from banso.audit import checkpoints
     from banso.authz.principal import AuthMethod
-    from banso.db import migrate
     from banso.demo import seed
     from banso.demo.councils import seed_councils
     from banso.demo.information import SCENARIO, seed_information
     from banso.demo.programme import seed_programme
     from banso.information import service as info
+    from banso.information.deps import information_deps
     from banso.information.endpoints import item_detail
     from banso.information.models import Item, ItemFile, ItemState
     from banso.information.sealed import local_deps as sealed_store
-    from banso.web.context import build_context, information_deps
+    from banso.migrations import migrate
 
     start = time.perf_counter()
     ctx = build_context(settings_for(data_dir, database_url))
@@ -322,11 +323,11 @@ def count_rows(data_dir: Path, database_url: str | None) -> dict[str, int]:
 
 def verify_audit(data_dir: Path, database_url: str | None) -> tuple[bool, str, float]:
     """Sign a checkpoint now and verify the whole log against it (``banso audit verify``)."""
+    from banso.app.wiring import build_context
     from banso.audit import checkpoints
     from banso.audit import service as audit
     from banso.audit.export import checkpoint_records, iter_entry_records, stored_upper_bound
     from banso.audit.verify import verify_log
-    from banso.web.context import build_context
 
     ctx = build_context(settings_for(data_dir, database_url))
     try:
@@ -347,8 +348,8 @@ def verify_audit(data_dir: Path, database_url: str | None) -> tuple[bool, str, f
 
 def attribute_copy(data_dir: Path, database_url: str | None, item_id: int, pdf: bytes) -> int | None:
     """Return the user a downloaded copy is attributed to (rolled back: leaves no audit entry)."""
+    from banso.app.wiring import build_context
     from banso.information import distribution
-    from banso.web.context import build_context
 
     ctx = build_context(settings_for(data_dir, database_url))
     try:
@@ -375,8 +376,8 @@ def build_app(data_dir: Path, database_url: str | None, bare_bytes: int) -> Any:
     """Return the real app (``create_app``) with the extra ``GET /bench/bare`` route."""
     from fastapi import Response
 
-    from banso.web.app import create_app
-    from banso.web.context import build_context
+    from banso.app.factory import create_app
+    from banso.app.wiring import build_context
 
     app = create_app(build_context(settings_for(data_dir, database_url)), background_jobs=False)
     payload = bare_payload(bare_bytes)
@@ -750,10 +751,11 @@ def profile_download(workdir: Path, repeats: int, database_url: str | None, back
         return
     from banso.accounts import repository as accounts_repo
     from banso.accounts import service as accounts
+    from banso.app.wiring import build_context
     from banso.authz.principal import AuthMethod
     from banso.information import distribution
     from banso.information import service as info
-    from banso.web.context import build_context, information_deps
+    from banso.information.deps import information_deps
 
     data_dir = workdir / f"data-profile-{backend}"
     fx = build_fixture(data_dir, database_url, 1)

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# README command two, and what .ci/run runs: the whole test suite, twice.
+# README command two, and what .ci/run runs: the import contracts, then the whole test suite, twice.
 #
 #   bash scripts/test.sh                    # everything
 #   bash scripts/test.sh tests/accounts -x  # extra arguments go to BOTH pytest passes
 #
+#   first   .venv/bin/lint-imports: the layer contracts of pyproject.toml [tool.importlinter]
+#           (docs/architecture.md); a broken contract stops the run before pytest (exit 1)
 #   pass 1  SQLite      .venv/bin/python -m pytest -q "$@"         (all tiers: browser + spark too)
 #   pass 2  PostgreSQL  BANSO_TEST_DATABASE_URL=postgresql+psycopg://banso@127.0.0.1:PORT/banso_test \
 #                       .venv/bin/python -m pytest -q -m "not browser and not spark" "$@"
@@ -143,6 +145,9 @@ BANSO_TEST_WORKERS="${BANSO_TEST_WORKERS:-2}"
 if [[ "${BANSO_TEST_WORKERS}" != "0" ]]; then
     xdist=(-n "$BANSO_TEST_WORKERS")
 fi
+
+heading "import contracts: lint-imports (pyproject.toml [tool.importlinter], docs/architecture.md)"
+.venv/bin/lint-imports || die "a layer contract is broken (details above; docs/architecture.md says where code goes)"
 
 heading "pass 1/2: SQLite — full suite (browser and spark included)"
 rc_sqlite=0

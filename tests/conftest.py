@@ -14,11 +14,11 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from banso.accounts import service as accounts
-from banso.accounts.security import SecretBox
 from banso.config import Settings
-from banso.db import migrate
 from banso.db.engine import make_engine
 from banso.kit.clock import FakeClock
+from banso.kit.crypto import SecretBox
+from banso.migrations import migrate
 from banso.web.context import AppContext
 from tests.support.app import START, make_context, make_settings
 from tests.support.factories import Factory, hash_once
@@ -111,7 +111,7 @@ def ctx(settings: Settings, engine: Engine, session_factory: sessionmaker[Sessio
 @pytest.fixture
 def app(ctx: AppContext):  # type: ignore[no-untyped-def]
     """Return the FastAPI app on the test context (no background jobs)."""
-    from banso.web.app import create_app
+    from banso.app.factory import create_app
 
     return create_app(ctx, background_jobs=False)
 

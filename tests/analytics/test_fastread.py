@@ -9,7 +9,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from banso.analytics.ingest import ingest, read_manifest
+from banso.analytics.ingest import ingest
+from banso.analytics.store import read_manifest
 from banso.analytics.synth import write_synthetic_snapshot
 from tests.support.openalex import work, write_part
 

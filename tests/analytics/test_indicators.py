@@ -13,7 +13,8 @@ from banso.analytics import expressions as ex
 from banso.analytics.cli import app
 from banso.analytics.engine import compute, open_texts, write_outputs
 from banso.analytics.errors import AnalyticsError, StoreError, TechnologyFileError
-from banso.analytics.ingest import FORMAT_VERSION, ingest, store_paths
+from banso.analytics.ingest import ingest
+from banso.analytics.store import FORMAT_VERSION, store_paths
 from banso.analytics.technologies import load_technologies, parse_technologies
 from tests.support.openalex import read_records, work, write_part
 

@@ -9,10 +9,11 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from banso.analytics import ingest as ingest_mod
 from banso.analytics.cli import app
 from banso.analytics.errors import SnapshotError, StoreError
-from banso.analytics.ingest import ingest, read_manifest, store_works_path
+from banso.analytics.ingest import ingest
+from banso.analytics.snapshot import SnapshotReader
+from banso.analytics.store import read_manifest, store_works_path
 from banso.analytics.texts import work_text
 from tests.support.openalex import read_records, work, write_part
 
@@ -68,13 +69,13 @@ def test_incremental_reads_only_new_partitions(tmp_path: Path, monkeypatch: pyte
     assert (r1.files_read, r1.works_in_store) == (1, 2)
     write_part(snap, "2025-02-01", "part_000.gz", [work(3)])
     seen: list[str] = []
-    real = ingest_mod._Reader.read
+    real = SnapshotReader.read
 
     def spy(self, f, seq, out):  # type: ignore[no-untyped-def]
         seen.append(f.rel)
         return real(self, f, seq, out)
 
-    monkeypatch.setattr(ingest_mod._Reader, "read", spy)
+    monkeypatch.setattr(SnapshotReader, "read", spy)
     r2 = ingest(snap, store)
     assert seen == ["works/updated_date=2025-02-01/part_000.gz"]
     assert (r2.files_read, r2.files_skipped, r2.works_in_store) == (1, 1, 3)
@@ -186,7 +187,7 @@ def test_killed_run_never_looks_complete_and_resumes(tmp_path: Path, monkeypatch
     snap, store = tmp_path / "snap", tmp_path / "store"
     for k in range(3):
         write_part(snap, "2025-01-01", f"part_00{k}.gz", [work(10 * k + 1), work(10 * k + 2)])
-    real = ingest_mod._Reader.read
+    real = SnapshotReader.read
     calls = {"n": 0}
 
     def dies_on_third(self, f, seq, out):  # type: ignore[no-untyped-def]
@@ -195,14 +196,14 @@ def test_killed_run_never_looks_complete_and_resumes(tmp_path: Path, monkeypatch
             raise KeyboardInterrupt  # a kill in the middle of the third file
         return real(self, f, seq, out)
 
-    monkeypatch.setattr(ingest_mod._Reader, "read", dies_on_third)
+    monkeypatch.setattr(SnapshotReader, "read", dies_on_third)
     with pytest.raises(KeyboardInterrupt):
         ingest(snap, store, threads=1)
     m = read_manifest(store)
     assert m["state"] == "in_progress" and len(m["files"]) == 2
     with pytest.raises(StoreError, match="incomplete"):
         store_works_path(store)
-    monkeypatch.setattr(ingest_mod._Reader, "read", real)
+    monkeypatch.setattr(SnapshotReader, "read", real)
     r = ingest(snap, store, threads=1)
     assert (r.files_read, r.files_skipped, r.works_in_store) == (1, 2, 6)
     assert read_manifest(store)["state"] == "complete"

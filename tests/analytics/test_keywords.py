@@ -11,7 +11,8 @@ import pytest
 from banso.analytics import expressions as ex
 from banso.analytics import keywords as kw
 from banso.analytics.engine import compute, open_texts
-from banso.analytics.ingest import ingest, read_manifest, store_paths
+from banso.analytics.ingest import ingest
+from banso.analytics.store import read_manifest, store_paths
 from banso.analytics.technologies import TechnologySet, load_technologies, parse_technologies
 from tests.support.openalex import work, write_part
 

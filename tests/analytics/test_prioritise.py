@@ -120,14 +120,14 @@ def test_report_is_filed_into_a_council(indicators_dir: Path, tmp_path: Path) ->
     """T6: `analyze report --file-into COUNCIL --as EMAIL` files the outputs as a think-tank item."""
     from sqlalchemy import select
 
+    from banso.app.wiring import build_context
     from banso.config import Mode, Settings
     from banso.councils.models import Council
-    from banso.db import migrate
     from banso.demo import seed
     from banso.demo.councils import SPACE, seed_councils
     from banso.information import sealed
     from banso.information.models import Item, ItemFile
-    from banso.web.context import build_context
+    from banso.migrations import migrate
     from tests.support.cli import banso
 
     data = tmp_path / "data"

@@ -20,9 +20,9 @@ from banso.audit import merkle, nodes, service
 from banso.audit.models import AuditEntry, AuditNode
 from banso.audit.service import AuditLogDamaged
 from banso.audit.tags import AuditTag
-from banso.db import migrate
 from banso.db.engine import make_engine, make_session_factory
 from banso.kit.clock import FakeClock
+from banso.migrations import migrate
 
 
 def _append(db: Session, clock: FakeClock, n: int) -> None:

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
-from banso.accounts.security import SecretBox
 from banso.config import DEFAULT_SECRET_KEY
-from banso.db import migrate
 from banso.db.engine import make_engine
 from banso.demo import seed
 from banso.demo.councils import seed_councils
 from banso.information import sealed
+from banso.kit.crypto import SecretBox
+from banso.migrations import migrate
 from tests.support.cli import banso
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from banso.accounts.security import SecretBox
 from banso.councils import repository as repo
 from banso.councils import service
 from banso.demo import seed
 from banso.demo.councils import OCEAN, QUANTUM, SPACE, _who, seed_councils
 from banso.information import sealed
 from banso.kit.clock import FakeClock
+from banso.kit.crypto import SecretBox
 
 
 def test_demo_councils(db: Session, clock: FakeClock, box: SecretBox) -> None:

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
+from banso.app.jobs import run_due
 from banso.councils import service
-from banso.jobs import run_due
 from banso.kit.clock import FakeClock
 from banso.notifications import service as notifications
 from banso.web.context import AppContext

@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from banso.app.wiring import build_context
 from banso.config import Mode, Settings
 from banso.councils import service
 from banso.councils.models import Council
-from banso.db import migrate
 from banso.demo import seed
 from banso.demo.councils import SPACE, _who, seed_councils
 from banso.information import sealed
-from banso.web.context import build_context
+from banso.migrations import migrate
 from tests.support.cli import banso
 
 ANSWER = ("主要国の小型衛星コンステレーションの動向を次のとおり整理した。\n\n"

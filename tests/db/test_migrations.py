@@ -6,9 +6,9 @@ from pathlib import Path
 
 from sqlalchemy import Engine, inspect
 
-from banso.db import migrate
 from banso.db.engine import make_engine
-from banso.db.registry import load_all_models
+from banso.migrations import migrate
+from banso.migrations.registry import load_all_models
 
 
 def test_models_and_migrations_agree(engine: Engine) -> None:

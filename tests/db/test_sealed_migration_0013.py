@@ -19,12 +19,12 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from banso.councils.service import _answer_label
-from banso.db import migrate
 from banso.db.engine import make_engine
+from banso.information import content as info_content
 from banso.information import crypto, sealed
-from banso.information import service as info_service
 from banso.information.deps import InformationDeps
 from banso.information.models import Item
+from banso.migrations import migrate
 from tests.db.test_sealed_migration import NOW, _insert
 
 BEFORE = "0012"
@@ -92,8 +92,8 @@ def _opened(legacy: Legacy) -> tuple[str, list[dict[str, str]], list[dict[str, s
             refusal=sealed.Refusal(tag="test:integrity:failed", subject="test", data={}))
         found = [session.get(Item, i) for i in (legacy.item, legacy.bare_item)]
         assert found[0] is not None and found[1] is not None
-        return (answer, info_service.indicators_of(session, deps, found[0], actor=None, now=NOW),
-                info_service.indicators_of(session, deps, found[1], actor=None, now=NOW))
+        return (answer, info_content.indicators_of(session, deps, found[0], actor=None, now=NOW),
+                info_content.indicators_of(session, deps, found[1], actor=None, now=NOW))
 
 
 def test_upgrade_seals_answer_and_indicators_and_drops_the_plaintext(legacy: Legacy) -> None:

@@ -31,12 +31,13 @@ from banso.audit.models import AuditEntry
 from banso.councils import service as councils
 from banso.councils.endpoints import file_store
 from banso.information import service as information
+from banso.information.deps import information_deps
 from banso.information.models import Ballot, Item, ItemFile, Vote
 from banso.kit.clock import FakeClock
 from banso.leak.text import strip_invisible
 from banso.notifications import tasks as notification_tasks
 from banso.programme import commissions
-from banso.web.context import AppContext, information_deps
+from banso.web.context import AppContext
 from banso.web.deps import SESSION_COOKIE
 from tests.support.app import START, make_context, make_settings
 from tests.support.councils import Cast, establish, join
@@ -160,7 +161,7 @@ def _quick_hashes() -> Iterator[None]:
 
 def open_world(engine: Engine, folder: Path) -> Iterator[World]:
     """Build the world in one outer transaction on ``engine``; yield it; roll everything back."""
-    from banso.web.app import create_app
+    from banso.app.factory import create_app
 
     connection = engine.connect()
     outer = connection.begin()

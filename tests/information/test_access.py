@@ -23,9 +23,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from banso.information import service
+from banso.information.deps import information_deps
 from banso.kit.clock import FakeClock
 from banso.leak.pdf import make_sample_pdf
-from banso.web.context import AppContext, information_deps
+from banso.web.context import AppContext
 from tests.authz.access import AccessTestSet, Arranged
 from tests.support.councils import establish, join
 from tests.support.factories import Factory

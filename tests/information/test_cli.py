@@ -9,16 +9,17 @@ from sqlalchemy import select
 
 from banso.accounts import repository as accounts_repo
 from banso.accounts import service as accounts
+from banso.app.wiring import build_context
 from banso.authz.principal import AuthMethod
 from banso.config import Mode, Settings
-from banso.db import migrate
 from banso.demo import seed
 from banso.demo.councils import seed_councils
 from banso.demo.information import SCENARIO, seed_information
 from banso.information import distribution, sealed
+from banso.information.deps import information_deps
 from banso.information.models import Item, ItemFile
 from banso.leak.pdf import make_sample_pdf
-from banso.web.context import build_context, information_deps
+from banso.migrations import migrate
 from tests.support.cli import banso
 
 

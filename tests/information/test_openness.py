@@ -22,13 +22,13 @@ from banso.councils import repository as council_repo
 from banso.councils import service as councils
 from banso.councils.models import BylawsVersion
 from banso.information import distribution, rules, search, service
-from banso.information.deps import InformationDeps
+from banso.information.deps import InformationDeps, information_deps
 from banso.information.models import Ballot, BallotState, Item, ItemFile, ItemState
 from banso.kit.clock import FakeClock
 from banso.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from banso.leak.pdf import make_sample_pdf
 from banso.notifications.models import Notification
-from banso.web.context import AppContext, information_deps
+from banso.web.context import AppContext
 from tests.support.councils import Cast, active_council, establish, join
 from tests.support.factories import Factory, Person, audit_count, count_rows
 from tests.support.http import bearer, sign_in

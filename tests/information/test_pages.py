@@ -11,10 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from banso.information import distribution, service
+from banso.information.deps import information_deps
 from banso.information.models import Ballot, Item
 from banso.kit.clock import FakeClock, to_jst
 from banso.leak.pdf import make_sample_pdf
-from banso.web.context import AppContext, information_deps
+from banso.web.context import AppContext
 from banso.web.deps import LANG_COOKIE
 from tests.support.councils import Cast, active_council, day, moment
 from tests.support.factories import Factory, Person, audit_count, count_rows

@@ -19,13 +19,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from banso.information import distribution, service, viewer
+from banso.information.deps import information_deps
 from banso.information.models import Ballot, Distribution, Item, ItemFile
 from banso.kit.clock import FakeClock
 from banso.leak.fingerprint import marker
 from banso.leak.pdf import make_sample_pdf
 from banso.leak.screen import read_pixel_mark, read_pixel_mark_bytes
 from banso.leak.text import find_marks
-from banso.web.context import AppContext, information_deps
+from banso.web.context import AppContext
 from tests.information.test_uploads import make_docx, make_image
 from tests.support.councils import Cast, active_council
 from tests.support.factories import Factory, Person, audit_count

@@ -8,10 +8,11 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from banso.app.wiring import build_context
 from banso.config import Mode, Settings
 from banso.notifications import tasks
 from banso.notifications.mailer import OutboxMailer, SMTPMailer
-from banso.web.context import AppContext, build_context
+from banso.web.context import AppContext
 from tests.support.factories import TEST_SECRET, Factory
 from tests.support.mail import SMTPServerInfo, send
 

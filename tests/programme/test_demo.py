@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from banso.accounts.security import SecretBox
 from banso.demo import seed
 from banso.demo.programme import seed_programme
 from banso.kit.clock import FakeClock
+from banso.kit.crypto import SecretBox
 from banso.programme import repository as repo
 from banso.programme import service
 

@@ -9,9 +9,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from banso.accounts.security import SecretBox
 from banso.audit.models import AuditEntry
 from banso.kit.clock import FakeClock
+from banso.kit.crypto import SecretBox
 from banso.kit.errors import Conflict, Forbidden, ValidationFailed
 from banso.programme import guideline
 from banso.programme.models import Guideline, GuidelineMeasure

@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
-from banso.accounts.security import SecretBox
-from banso.db import migrate
 from banso.db.engine import make_engine, make_session_factory
 from banso.kit.clock import FakeClock
+from banso.kit.crypto import SecretBox
 from banso.kit.errors import Conflict
+from banso.migrations import migrate
 from banso.programme import service
 from banso.programme.council_link import CouncilsServiceGateway
 from tests.support.factories import TEST_SECRET, Factory

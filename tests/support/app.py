@@ -8,8 +8,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from banso.accounts.security import SecretBox
-from banso.audit.checkpoints import load_or_create_signing_key
+from banso.app.wiring import build_context
 from banso.config import Mode, Settings
 from banso.kit.clock import FakeClock
 from banso.web.context import AppContext
@@ -24,8 +23,6 @@ def make_settings(folder: Path) -> Settings:
 
 
 def make_context(settings: Settings, engine: Engine, sessions: sessionmaker[Session], clock: FakeClock) -> AppContext:
-    """Return an AppContext on these sessions and this clock."""
-    return AppContext(settings=settings, engine=engine, sessions=sessions, clock=clock,
-                      box=SecretBox(settings.secret_key),
-                      signing_key=load_or_create_signing_key(settings.signing_key_path))
+    """Return an AppContext on these sessions and this clock (every other collaborator as the app builds it)."""
+    return build_context(settings, engine=engine, sessions=sessions, clock=clock)
 

@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 from banso.accounts import security
 from banso.accounts import service as accounts
 from banso.accounts.models import Organization, User
-from banso.accounts.security import SecretBox
 from banso.audit.models import AuditEntry
 from banso.authz.principal import AuthMethod, Principal
 from banso.kit.clock import Clock, FakeClock
+from banso.kit.crypto import SecretBox
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 PASSWORD = "correct horse battery staple"

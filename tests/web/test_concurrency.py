@@ -18,10 +18,10 @@ import httpx
 import pytest
 import uvicorn
 
+from banso.app.factory import create_app
+from banso.app.wiring import build_context
 from banso.config import Mode, Settings
-from banso.db import migrate
-from banso.web.app import create_app
-from banso.web.context import build_context
+from banso.migrations import migrate
 from tests.support.mail import free_port
 
 

@@ -26,12 +26,12 @@ from sqlalchemy.orm import Session
 
 from banso.councils import service as councils
 from banso.information import service
-from banso.information.deps import InformationDeps
+from banso.information.deps import InformationDeps, information_deps
 from banso.information.models import Ballot, Item, ItemFile
 from banso.kit.clock import FakeClock
 from banso.kit.errors import BansoError
 from banso.leak.pdf import make_sample_pdf
-from banso.web.context import AppContext, information_deps
+from banso.web.context import AppContext
 from tests.support.councils import Cast, establish, join
 from tests.support.factories import Factory, Person
 from tests.support.http import sign_in

@@ -14,8 +14,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from banso.accounts import repository as accounts_repo
-from banso.accounts.security import SecretBox, sha256_hex
+from banso.accounts.security import sha256_hex
 from banso.kit.clock import FakeClock
+from banso.kit.crypto import SecretBox
 from banso.web.context import AppContext
 from banso.web.deps import PRELOGIN_CSRF_COOKIE, SESSION_COOKIE
 from tests.support.factories import Factory

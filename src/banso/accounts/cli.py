@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from banso.accounts import repository as repo
 from banso.accounts import service
 from banso.accounts.models import OrgKind, User
-from banso.kit.cli import app_context, err_console, unit_of_work
+from banso.kit.cli import err_console, unit_of_work
+from banso.web.context import app_context
 
 users_app = typer.Typer(no_args_is_help=True)
 tokens_app = typer.Typer(no_args_is_help=True)

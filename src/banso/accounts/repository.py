@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from banso.accounts.models import ApiToken, LoginThrottle, Organization, RecoveryCode, User, WebSession
@@ -48,9 +48,19 @@ def session_by_hash(session: Session, token_hash: str) -> WebSession | None:
     return session.scalar(select(WebSession).where(WebSession.token_hash == token_hash))
 
 
+def session_with_user(session: Session, token_hash: str) -> tuple[WebSession, User] | None:
+    """Return the web session whose cookie hashes to ``token_hash`` with its user, in one statement."""
+    row = session.execute(select(WebSession, User).join(User, User.id == WebSession.user_id)
+                          .where(WebSession.token_hash == token_hash)).first()
+    return None if row is None else (row[0], row[1])
+
+
+_TOKEN_BY_PREFIX = select(ApiToken).where(ApiToken.prefix == bindparam("prefix"))  # built once: every API request
+
+
 def token_by_prefix(session: Session, prefix: str) -> ApiToken | None:
     """Return the API token with this public prefix."""
-    return session.scalar(select(ApiToken).where(ApiToken.prefix == prefix))
+    return session.scalar(_TOKEN_BY_PREFIX, {"prefix": prefix})
 
 
 def token_by_id(session: Session, token_id: int) -> ApiToken | None:

@@ -1,17 +1,13 @@
-"""Cryptographic helpers: argon2 password hashes, encrypted TOTP secrets, random tokens."""
+"""Cryptographic helpers: argon2 password hashes, random tokens (the TOTP secret box is ``kit.crypto``)."""
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import secrets
 import string
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 _hasher = PasswordHasher()
 _ALNUM = string.ascii_letters + string.digits
@@ -54,24 +50,3 @@ def new_recovery_codes(count: int = 10) -> list[str]:
 def normalise_recovery_code(code: str) -> str:
     """Return the canonical form of a typed recovery code."""
     return code.strip().lower().replace(" ", "")
-
-
-class SecretBox:
-    """Symmetric encryption of small secrets (TOTP seeds) with a key derived from the app secret."""
-
-    def __init__(self, secret_key: str) -> None:
-        derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"banso", info=b"totp-secrets").derive(
-            secret_key.encode()
-        )
-        self._fernet = Fernet(base64.urlsafe_b64encode(derived))
-
-    def seal(self, plaintext: str) -> bytes:
-        """Encrypt ``plaintext``."""
-        return self._fernet.encrypt(plaintext.encode())
-
-    def open(self, token: bytes) -> str:
-        """Decrypt; raises ValueError if the value was not sealed with this key."""
-        try:
-            return self._fernet.decrypt(token).decode()
-        except InvalidToken as exc:
-            raise ValueError("secret cannot be decrypted with the configured BANSO_SECRET_KEY") from exc

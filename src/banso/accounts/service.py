@@ -26,7 +26,6 @@ from banso.accounts.models import (
 )
 from banso.accounts.security import (
     DUMMY_PASSWORD_HASH,
-    SecretBox,
     hash_password,
     new_recovery_codes,
     normalise_recovery_code,
@@ -41,6 +40,7 @@ from banso.authz.permissions import Permission, Role, parse_permissions, permiss
 from banso.authz.policies import accounts as policy
 from banso.authz.principal import AuthMethod, Principal
 from banso.config import DEFAULT_TOKEN_MAX_LIFETIME_DAYS, Settings
+from banso.kit.crypto import SecretBox
 from banso.kit.errors import AuthenticationRequired, Conflict, NotFound, TooManyRequests, ValidationFailed
 
 ISSUER = "banso"
@@ -412,9 +412,10 @@ def resolve_session(
     """Return the live session and its user for a cookie value, or None."""
     if not cookie or len(cookie) > 200:
         return None
-    record = repo.session_by_hash(session, sha256_hex(cookie))
-    if record is None or record.revoked_at is not None:
+    found = repo.session_with_user(session, sha256_hex(cookie))
+    if found is None or found[0].revoked_at is not None:
         return None
+    record, user = found
     if rules.session_expired(
         created_at=record.created_at,
         last_seen_at=record.last_seen_at,
@@ -423,8 +424,7 @@ def resolve_session(
         idle=timedelta(seconds=settings.session_idle_seconds),
     ):
         return None
-    user = repo.user_by_id(session, record.user_id)
-    if user is None or not user.is_active:
+    if not user.is_active:
         return None
     # Write last_seen at most once a minute so reads do not all become writes.
     if now - record.last_seen_at > timedelta(seconds=60):

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from banso.accounts import repository as repo
 from banso.accounts import service
-from banso.accounts.models import OrgKind
+from banso.accounts.models import OrgKind, User, WebSession
 from banso.authz.guard import require
 from banso.authz.permissions import Permission, Role
 from banso.kit.clock import as_utc
@@ -132,7 +132,7 @@ def second_factor(
     redirect = _second_factor_redirect(auth, next_url)
     if redirect is not None:
         return redirect
-    assert auth.user is not None and auth.web_session is not None
+    assert isinstance(auth.user, User) and isinstance(auth.web_session, WebSession)
     try:
         service.verify_second_factor(
             db, user=auth.user, web_session=auth.web_session, code=code, box=ctx.box, now=ctx.clock.now(),
@@ -149,7 +149,7 @@ def second_factor(
 
 def _rotate(response: Response, auth: Auth, ctx: Ctx, db: Db) -> None:
     """Give the session a new id after a privilege step (the old id stops working) and commit."""
-    assert auth.web_session is not None
+    assert isinstance(auth.web_session, WebSession)
     new = service.rotate_session(db, web_session=auth.web_session, now=ctx.clock.now(), settings=ctx.settings)
     db.commit()
     _set_session_cookie(response, new.cookie, ctx)
@@ -158,7 +158,7 @@ def _rotate(response: Response, auth: Auth, ctx: Ctx, db: Db) -> None:
 @router.post("/logout", dependencies=[Csrf])
 def logout(request: Request, auth: Auth, ctx: Ctx, db: Db) -> RedirectResponse:
     """End the session and forget its cookie."""
-    if auth.web_session is not None and auth.user is not None:
+    if isinstance(auth.web_session, WebSession) and isinstance(auth.user, User):
         service.logout(db, web_session=auth.web_session, user=auth.user, now=ctx.clock.now(),
                        ip=client_ip(request))
         db.commit()
@@ -183,7 +183,7 @@ def _enrolment_redirect(auth: Auth) -> RedirectResponse | None:
 
 def _enrolment_page(request: Request, auth: Auth, ctx: Ctx, db: Db, *, error: str | None = None,
                     status: int = 200) -> Response:
-    assert auth.user is not None
+    assert isinstance(auth.user, User)
     secret = service.begin_enrolment(db, user=auth.user, box=ctx.box)
     db.commit()  # the pending secret must survive until the confirming code arrives
     uri = service.totp_uri(auth.user, secret)
@@ -208,7 +208,8 @@ def enrol(
     redirect = _enrolment_redirect(auth)
     if redirect is not None:
         return redirect
-    assert auth.user is not None
+    assert isinstance(auth.user, User)
+    assert auth.web_session is None or isinstance(auth.web_session, WebSession)
     try:
         codes = service.confirm_enrolment(db, user=auth.user, web_session=auth.web_session, code=code, box=ctx.box,
                                           now=ctx.clock.now(), ip=client_ip(request))
@@ -265,7 +266,7 @@ def issue_token(
 
     A blank expiry means the platform's maximum lifetime, never "no expiry".
     """
-    assert auth.user is not None
+    assert isinstance(auth.user, User)
     try:
         days = _form_days(expires_in_days)
         issued = service.issue_token(db, user=auth.user, name=name, scopes=scopes or None, expires_in_days=days,

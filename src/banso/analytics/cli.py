@@ -1,10 +1,15 @@
-"""``banso analyze``: thin commands over the analytics package (T1–T7)."""
+"""Thin commands over the analytics package (T1–T7): synth, ingest, indicators, prioritise, report.
+
+Nothing here knows the rest of banso: ``banso analyze`` is assembled by :mod:`banso.thinktank.cli`,
+which adds filing a report into a council (T6). The commands import their modules when run, so
+``banso --help`` does not load DuckDB, Ibis or pandas.
+"""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -12,17 +17,28 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 
 from banso.analytics.errors import AnalyticsError
 
-app = typer.Typer(no_args_is_help=True, help="Technology-intelligence analytics (T1–T7).")
+if TYPE_CHECKING:
+    from banso.analytics.expressions import MonopolyThresholds
+    from banso.analytics.snapshot import FileResult
+
+HELP = "Technology-intelligence analytics (T1–T7)."
 err = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)
 
+# The report's options, shared with the report command that also files (banso.thinktank.cli).
+IndicatorsDir = Annotated[Path, typer.Option("--indicators", help="Folder written by `indicators`.")]
+OutDir = Annotated[Path, typer.Option("--out", help="Output folder.")]
+PrioritiesDir = Annotated[Path | None, typer.Option(help="Folder written by `prioritise`.")]
+Lang = Annotated[str, typer.Option(help="ja or en.")]
+NamesFile = Annotated[Path | None, typer.Option("--technologies", help="Technology YAML (names).")]
 
-def _fail(exc: Exception) -> typer.Exit:
+
+def fail(exc: Exception) -> typer.Exit:
+    """Print ``exc`` as the command's error and return the exit (code 2) to raise."""
     err.print(f"[bold red]error:[/] {exc}")
     return typer.Exit(code=2)
 
 
-@app.command()
 def synth(
     works: Annotated[int, typer.Option("--works", help="Number of works to write.")] = 10_000,
     out_dir: Annotated[Path, typer.Option("--out", help="Snapshot folder to write (works/ is created in it).")] = Path(
@@ -35,7 +51,7 @@ def synth(
     from banso.analytics.synth import write_synthetic_snapshot
 
     if works < 1:
-        raise _fail(ValueError("--works must be at least 1"))
+        raise fail(ValueError("--works must be at least 1"))
     with Progress(TextColumn("synth"), BarColumn(), TextColumn("{task.completed}/{task.total} works"),
                   TimeRemainingColumn(), console=err, transient=True) as progress:
         task = progress.add_task("synth", total=works)
@@ -46,7 +62,6 @@ def synth(
               f"mean record {r.mean_record_bytes / 1024:.1f} KB, {r.gz_bytes / 1e6:.1f} MB compressed")
 
 
-@app.command()
 def ingest(
     snapshot: Annotated[Path, typer.Argument(help="Snapshot folder (works/updated_date=*/part_*.gz or *.jsonl).")],
     store: Annotated[Path, typer.Option("--store", help="Parquet store folder.")],
@@ -62,14 +77,13 @@ def ingest(
              "--threads processes, default 2).")] = "duckdb",
 ) -> None:
     """Read new snapshot partitions into the Parquet store (incremental, resumable)."""
-    from banso.analytics.ingest import FileResult
     from banso.analytics.ingest import ingest as run_ingest
     from banso.analytics.technologies import load_technologies
 
     try:
         techs = load_technologies(technologies) if match_keywords else None
     except AnalyticsError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
 
     with Progress(TextColumn("ingest"), BarColumn(), DownloadColumn(), TextColumn("{task.fields[files]}"),
                   TimeRemainingColumn(), console=err, transient=True) as progress:
@@ -88,7 +102,7 @@ def ingest(
             report = run_ingest(snapshot, store, threads=threads or None, on_start=on_start, on_file=on_file,
                                 technologies=techs, decoder=decoder)
         except (AnalyticsError, ValueError) as exc:
-            raise _fail(exc) from None
+            raise fail(exc) from None
     out.print(
         f"read {report.files_read} file(s) ({report.files_skipped} unchanged, skipped): "
         f"{report.rows_read} works, {report.malformed} malformed line(s); "
@@ -102,7 +116,7 @@ def ingest(
         err.print(f"[yellow]truncated[/] {t} (lines before the break were kept)")
 
 
-def _thresholds(spec: str | None) -> Any:
+def _thresholds(spec: str | None) -> MonopolyThresholds:
     from banso.analytics.expressions import MonopolyThresholds
 
     if not spec:
@@ -111,10 +125,9 @@ def _thresholds(spec: str | None) -> Any:
         hr, hi, mr, mi = spec.split(",")
         return MonopolyThresholds(float(hr), int(hi), float(mr), int(mi))
     except ValueError:
-        raise _fail(ValueError("--monopoly must be HIGH_RATIO,HIGH_INST,MEDIUM_RATIO,MEDIUM_INST e.g. 3,8,2,5")) from None
+        raise fail(ValueError("--monopoly must be HIGH_RATIO,HIGH_INST,MEDIUM_RATIO,MEDIUM_INST e.g. 3,8,2,5")) from None
 
 
-@app.command()
 def indicators(
     store: Annotated[Path, typer.Option("--store", help="Parquet store folder (from `ingest`).")],
     out_dir: Annotated[Path, typer.Option("--out", help="Output folder.")],
@@ -140,7 +153,7 @@ def indicators(
                       focus_country=focus.upper())
         write_outputs(run, out_dir)
     except (AnalyticsError, ValueError) as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     for w in run.warnings:
         err.print(f"[yellow]warning:[/] {w}")
     out.print(f"{run.indicators.num_rows} indicator rows, {run.technologies.num_rows} technologies, "
@@ -148,7 +161,6 @@ def indicators(
               f"{', membership from cache' if run.membership_cached else ''}) → {out_dir}")
 
 
-@app.command()
 def prioritise(
     indicators_dir: Annotated[Path, typer.Option("--indicators", help="Folder written by `indicators`.")],
     out_dir: Annotated[Path, typer.Option("--out", help="Output folder.")],
@@ -167,7 +179,7 @@ def prioritise(
         res = run_prioritise(indicators_dir, out_dir, weights_file=weights, needs_file=needs, samples=samples,
                              spread=spread, band=band, seed=seed, focus_country=focus.upper())
     except (AnalyticsError, ValueError) as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     top = res.ranking.sort_values("rank").head(5)
     for _, r in top.iterrows():
         out.print(f"{int(r['rank']):>3}  {r['technology']:<28} closeness {r['closeness']:.3f}  "
@@ -175,54 +187,36 @@ def prioritise(
     out.print(f"ranking of {len(res.ranking)} technologies → {out_dir}")
 
 
-@app.command()
 def report(
-    indicators_dir: Annotated[Path, typer.Option("--indicators", help="Folder written by `indicators`.")],
-    out_dir: Annotated[Path, typer.Option("--out", help="Output folder.")],
-    priorities: Annotated[Path | None, typer.Option(help="Folder written by `prioritise`.")] = None,
-    lang: Annotated[str, typer.Option(help="ja or en.")] = "ja",
-    technologies: Annotated[Path | None, typer.Option("--technologies", help="Technology YAML (names).")] = None,
-    file_into: Annotated[int | None, typer.Option("--file-into", help="File the outputs into this council "
-                                                   "as a think-tank information item (T6).")] = None,
-    as_email: Annotated[str | None, typer.Option("--as", help="E-mail of the member who files it.")] = None,
+    indicators_dir: IndicatorsDir,
+    out_dir: OutDir,
+    priorities: PrioritiesDir = None,
+    lang: Lang = "ja",
+    technologies: NamesFile = None,
 ) -> None:
-    """Write the HTML report (ja/en) with charts and the Excel workbook (T6); optionally file it."""
+    """Write the HTML report (ja/en) with charts and the Excel workbook (T6)."""
+    paths = write_report_files(indicators_dir, out_dir, priorities=priorities, lang=lang, technologies=technologies)
+    out.print(json.dumps({k: str(v) for k, v in paths.items()}, ensure_ascii=False))
+
+
+def write_report_files(indicators_dir: Path, out_dir: Path, *, priorities: Path | None, lang: str,
+                       technologies: Path | None) -> dict[str, Path]:
+    """Write the report (``report`` command); a user error exits with code 2."""
     from banso.analytics.report import write_report
 
-    if file_into is not None and not as_email:
-        raise _fail(ValueError("--file-into needs --as EMAIL (the council member who files the report)"))
     try:
-        paths = write_report(indicators_dir, out_dir, priorities_dir=priorities, lang=lang,
-                             technology_file=technologies)
+        return write_report(indicators_dir, out_dir, priorities_dir=priorities, lang=lang,
+                            technology_file=technologies)
     except (AnalyticsError, ValueError) as exc:
-        raise _fail(exc) from None
-    result = {k: str(v) for k, v in paths.items()}
-    if file_into is not None and as_email:
-        result["item_id"] = str(_file_report(file_into, as_email, indicators_dir, paths))
-    out.print(json.dumps(result, ensure_ascii=False))
+        raise fail(exc) from None
 
 
-def _file_report(council_id: int, email: str, indicators_dir: Path, paths: dict[str, Path]) -> int:
-    """File the workbook and the indicator tables into a council as one item (T6)."""
-    from banso.accounts import repository as accounts_repo
-    from banso.accounts import service as accounts
-    from banso.authz.principal import AuthMethod
-    from banso.information import filing
-    from banso.kit.cli import app_context, unit_of_work
-    from banso.web.context import information_deps
+def add_pipeline_commands(target: typer.Typer) -> None:
+    """Register the synth, ingest, indicators and prioritise commands on ``target``."""
+    for command in (synth, ingest, indicators, prioritise):
+        target.command()(command)
 
-    ctx = app_context()
-    with unit_of_work(ctx) as db:
-        user = accounts_repo.user_by_email(db, email)
-        if user is None or not user.is_active:
-            raise _fail(ValueError(f"no active person with e-mail {email}"))
-        # The operator acts for a person who holds a second factor; the policy still checks membership,
-        # pledge and council state (I7).
-        actor = accounts.principal_for(user, method=AuthMethod.SESSION, mfa=user.totp_enabled)
-        files = [p for p in paths.values() if p.suffix in (".xlsx", ".csv", ".pdf", ".png")]
-        files += [p for p in (indicators_dir / "technologies.csv", indicators_dir / "indicators.csv") if p.is_file()]
-        item = filing.file_report(db, information_deps(ctx), council_id=council_id, actor=actor,
-                                  now=ctx.clock.now(), title=f"技術動向分析レポート（{indicators_dir.name}）",
-                                  summary="シンクタンクの技術動向分析（国別指標・優先度）。HTML版は分析環境に保存。",
-                                  paths=files)
-        return item.id
+
+app = typer.Typer(no_args_is_help=True, help=HELP)
+add_pipeline_commands(app)
+app.command()(report)

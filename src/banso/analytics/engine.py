@@ -8,26 +8,35 @@ import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import ibis
+import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
+from ibis import BaseBackend
 
+from banso.analytics import config
 from banso.analytics import expressions as ex
 from banso.analytics import keywords as kw
 from banso.analytics.errors import AnalyticsError, StoreError
-from banso.analytics.ingest import StorePaths, store_paths
+from banso.analytics.store import StorePaths, store_paths
 from banso.analytics.technologies import TechnologySet
 from banso.analytics.texts import work_text
 
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession  # optional dependency (banso[spark]): imported when first used
+
 ENGINES = ("duckdb", "spark")
 MEMBERSHIP_VERSION = 2
-_SPARK: Any = None
+_SPARK: SparkSession | None = None
+
+RunSummary = dict[str, int | float | bool | list[str]]
+"""What summary.json holds: the run's counts, timing, warnings and cache flag."""
 
 
-def spark_session() -> Any:
+def spark_session() -> SparkSession:
     """Return the process-wide local Spark session (started once; slow to start)."""
     global _SPARK
     if _SPARK is None:
@@ -36,7 +45,7 @@ def spark_session() -> Any:
         except ImportError:
             raise AnalyticsError("--engine spark needs PySpark: pip install 'banso[spark]'") from None
         _SPARK = (
-            SparkSession.builder.master(os.environ.get("BANSO_SPARK_MASTER", "local[2]"))
+            SparkSession.builder.master(config.spark_master())
             .appName("banso-analytics")
             .config("spark.sql.session.timeZone", "UTC")
             .config("spark.sql.shuffle.partitions", "4")
@@ -48,7 +57,7 @@ def spark_session() -> Any:
     return _SPARK
 
 
-def connect(engine: str) -> Any:
+def connect(engine: str) -> BaseBackend:
     """Return an Ibis backend for ``engine`` (``duckdb`` or ``spark``)."""
     if engine == "duckdb":
         con = ibis.duckdb.connect()
@@ -59,12 +68,12 @@ def connect(engine: str) -> Any:
     raise AnalyticsError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
 
 
-def open_works(con: Any, store: Path) -> Any:
+def open_works(con: BaseBackend, store: Path) -> ir.Table:
     """Return the store's works (without texts) as an Ibis table on ``con``."""
     return con.read_parquet(str(store_paths(store).works))
 
 
-def open_texts(paths: StorePaths) -> Any:
+def open_texts(paths: StorePaths) -> ir.Table:
     """Return the store's texts (``work_id``, version keys, ``publication_year``, ``text``) as an Ibis table.
 
     The text (``texts.work_text``) is rebuilt in Python for every stored version, so this is for checks
@@ -86,9 +95,9 @@ def _membership_key(technologies: TechnologySet, window: ex.Window, paths: Store
 
 
 def membership_table(
-    con: Any, engine: str, store: Path, works: Any, technologies: TechnologySet, window: ex.Window,
+    con: BaseBackend, engine: str, store: Path, works: ir.Table, technologies: TechnologySet, window: ex.Window,
     *, use_cache: bool = True,
-) -> tuple[Any, bool]:
+) -> tuple[ir.Table, bool]:
     """Return the window's (work_id, technology) table, from the store's cache when it is there.
 
     Keyword hits come from :mod:`banso.analytics.keywords` (kept per store part); the whole result is cached in
@@ -134,15 +143,15 @@ class IndicatorRun:
     warnings: list[str] = field(default_factory=list)
     membership_cached: bool = False
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> RunSummary:
         """Return a JSON-serialisable summary (written as summary.json)."""
-        d = {k: v for k, v in asdict(self).items() if k not in ("indicators", "technologies")}
+        d: RunSummary = {k: v for k, v in asdict(self).items() if k not in ("indicators", "technologies")}
         d["indicator_rows"] = self.indicators.num_rows
         d["technology_rows"] = self.technologies.num_rows
         return d
 
 
-def _to_arrow(expr: Any) -> pa.Table:
+def _to_arrow(expr: ir.Table) -> pa.Table:
     t: pa.Table = expr.to_pyarrow()
     return t
 

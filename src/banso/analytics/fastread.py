@@ -1,7 +1,7 @@
 """Alternative per-part decoder for the ingest (``--decoder msgspec``): msgspec typed decoding in worker processes.
 
 Only the decoding of one snapshot file differs from the DuckDB ``read_json`` path of
-:mod:`banso.analytics.ingest`; the manifest, incremental/resumable bookkeeping, compaction (latest
+:mod:`banso.analytics.snapshot`; the manifest, incremental/resumable bookkeeping, compaction (latest
 ``updated_date`` wins) and keyword matching are the same code.
 
 How one file is read:
@@ -33,7 +33,8 @@ import duckdb
 import msgspec
 import pyarrow as pa
 
-from banso.analytics.ingest import PART_ROW_GROUP, FileResult, SnapshotFile, _is_gzip, _Reader, _sql_str
+from banso.analytics.snapshot import FileResult, SnapshotFile, SnapshotReader, is_gzip
+from banso.analytics.store import copy_part_sql
 from banso.analytics.texts import INDEX_SHAPE
 
 try:  # ISA-L gunzips ≈2× faster than zlib
@@ -67,7 +68,7 @@ class _Percentile(msgspec.Struct, gc=False):
 
 
 class _Work(msgspec.Struct, gc=False):
-    """The fields of ``ingest.READ_COLUMNS``, nothing else."""
+    """The fields of ``snapshot.READ_COLUMNS``, nothing else."""
 
     id: str
     title: str | None = None
@@ -97,7 +98,7 @@ RAW_SCHEMA = pa.schema([
     ("raw_index", pa.string()),
 ])
 
-# The DuckDB path's projection (ingest._PROJECTION), over the raw Arrow columns; authorships arrive
+# The DuckDB path's projection (the one in banso.analytics.snapshot), over the raw Arrow columns; authorships arrive
 # already flattened to their institutions, in order, and the abstract index as the record's JSON text.
 _PROJECTION = r"""
 SELECT
@@ -148,7 +149,7 @@ def decode_file(path: Path) -> pa.Table:
     top10: list[bool | None] = []
     indexes: list[str | None] = []
     decode = _DECODER.decode
-    opener: Any = _gzip.open if _is_gzip(path) else open
+    opener: Any = _gzip.open if is_gzip(path) else open
     gc_was_on = gc.isenabled()
     gc.disable()  # millions of small acyclic objects: the cyclic collector only costs time here
     try:
@@ -208,8 +209,7 @@ def read_part(f: SnapshotFile, seq: int, out: Path, tmpdir: Path, duckdb_threads
             con.execute("SET enable_progress_bar = false")
             con.register("raw", raw)
             res = con.execute(
-                f"COPY ({_PROJECTION} ORDER BY publication_year) TO '{_sql_str(tmp)}' "
-                f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {PART_ROW_GROUP})",
+                copy_part_sql(_PROJECTION, tmp),
                 {"partition_date": f.updated_date, "seq": seq, "index_shape": INDEX_SHAPE},
             ).fetchone()
         finally:
@@ -219,7 +219,7 @@ def read_part(f: SnapshotFile, seq: int, out: Path, tmpdir: Path, duckdb_threads
         return FileResult(f.rel, rows, rows, 0, False)
     except (_Fallback, duckdb.Error):
         tmp.unlink(missing_ok=True)
-    reader = _Reader(tmpdir)
+    reader = SnapshotReader(tmpdir)
     try:
         return reader.read(f, seq, out)
     finally:

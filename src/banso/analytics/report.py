@@ -4,24 +4,20 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import os
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import pandas as pd
-from matplotlib import font_manager
+from matplotlib.figure import Figure
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from banso.analytics import charts
 from banso.analytics.errors import AnalyticsError
 from banso.analytics.technologies import load_technologies
 
-_CJK_FONTS = ("Noto Sans CJK JP", "Noto Sans JP", "IPAexGothic", "IPAGothic", "TakaoGothic", "Hiragino Sans")
+DPI = 110
 
 TEXT: dict[str, dict[str, str]] = {
     "title": {"ja": "重要技術インテリジェンス報告", "en": "Critical technology intelligence report"},
@@ -57,17 +53,8 @@ TEXT: dict[str, dict[str, str]] = {
 }
 
 
-def cjk_font() -> str | None:
-    """Return the name of an installed CJK font (for Japanese labels), or None."""
-    names = {f.name for f in font_manager.fontManager.ttflist}
-    return next((n for n in _CJK_FONTS if n in names), None)
-
-
-def _png(fig: Any) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+def _png(fig: Figure) -> str:
+    return "data:image/png;base64," + base64.b64encode(charts.png(fig, dpi=DPI)).decode()
 
 
 def _label(tech_names: dict[str, tuple[str, str]], tid: str, lang: str) -> str:
@@ -99,54 +86,8 @@ def write_report(
         ranking = pd.read_parquet(priorities_dir / "ranking.parquet")
     techs = load_technologies(technology_file)
     names = {t.id: (t.name_ja, t.name_en) for t in techs.technologies}
-    font = cjk_font()
-    if font:
-        plt.rcParams["font.family"] = [font, "DejaVu Sans"]
-    use_lang = lang if (lang == "en" or font) else "en"  # no CJK font: English chart labels
     T = {k: v[lang] for k, v in TEXT.items()}
-    C = {k: v[use_lang] for k, v in TEXT.items()}
-    active = tech[tech["papers"] > 0]
-    charts: list[tuple[str, str]] = []
-    if not active.empty:
-        top = ind[ind["technology"].isin(active["technology"])]
-        countries = (top.groupby("country")["top10_fractional"].sum().sort_values(ascending=False)
-                     .head(6).index.tolist())
-        fig, ax = plt.subplots(figsize=(9, 0.32 * len(active) + 1.5))
-        left = [0.0] * len(active)
-        labels = [_label(names, t, use_lang) for t in active["technology"]]
-        for c in countries + [C["other"]]:
-            vals = []
-            for t in active["technology"]:
-                rows = top[top["technology"] == t]
-                s = rows[rows["country"] == c]["top10_share_fractional"].fillna(0).sum() if c != C["other"] else \
-                    rows[~rows["country"].isin(countries)]["top10_share_fractional"].fillna(0).sum()
-                vals.append(float(s))
-            ax.barh(labels, vals, left=left, label=c)
-            left = [a + b for a, b in zip(left, vals)]
-        ax.invert_yaxis()
-        ax.set_xlim(0, 1)
-        ax.set_title(C["shares"])
-        ax.legend(ncol=7, loc="lower center", bbox_to_anchor=(0.5, 1.02 + 0.4 / max(1, len(active))), fontsize=8)
-        charts.append((T["shares"], _png(fig)))
-        fig, ax = plt.subplots(figsize=(9, 0.32 * len(active) + 1.5))
-        jp = active["japan_top10_share"].fillna(0)
-        leader = jp + active["japan_gap_to_leader"].fillna(0)
-        ax.barh(labels, leader, color="#cccccc", label=C["leader"])
-        ax.barh(labels, jp, color="#bc002d", label="JP")
-        ax.invert_yaxis()
-        ax.set_title(C["japan"])
-        ax.legend(fontsize=8)
-        charts.append((T["japan"], _png(fig)))
-    if ranking is not None and not ranking.empty:
-        fig, ax = plt.subplots(figsize=(9, 0.32 * len(ranking) + 1.5))
-        labels = [f"{int(r)}. {_label(names, t, use_lang)}" for r, t in zip(ranking["rank"], ranking["technology"])]
-        ax.barh(labels, ranking["closeness"], color="#1f4e79", label=C["closeness"])
-        ax.barh(labels, ranking["p_keep_band"], height=0.25, color="#f5a623", label=C["p_keep_band"])
-        ax.invert_yaxis()
-        ax.set_xlim(0, 1)
-        ax.set_title(C["ranking"])
-        ax.legend(fontsize=8)
-        charts.append((T["ranking"], _png(fig)))
+    figures = _figures(tech, ind, ranking, names, lang)
     cols = ["technology", "papers", "leader", "runner_up", "lead_ratio", "monopoly_risk", "japan_rank",
             "japan_top10_share", "unknown_country_share"]
     head = "".join(f"<th>{html.escape(T[c])}</th>" for c in cols)
@@ -179,7 +120,7 @@ table{{border-collapse:collapse;font-size:.85rem}}td,th{{border:1px solid #ccc;p
 img{{max-width:100%}}</style></head><body>
 <h1>{html.escape(T['title'])}</h1>
 <p>{html.escape(T['window'])}: {window}</p>
-{''.join(f'<h2>{html.escape(t)}</h2><img alt="{html.escape(t)}" src="{src}">' for t, src in charts)}
+{''.join(f'<h2>{html.escape(t)}</h2><img alt="{html.escape(t)}" src="{src}">' for t, src in figures)}
 <h2>{html.escape(T['table'])}</h2><table><tr>{head}</tr>{''.join(body)}</table>
 {rank_html}
 <h2>{html.escape(T['method'])}</h2><p>{html.escape(T['method_text'])}</p>
@@ -192,6 +133,50 @@ img{{max-width:100%}}</style></head><body>
     xlsx = out / "report.xlsx"
     _workbook(xlsx, tech, ind, ranking, names)
     return {"html": html_path, "xlsx": xlsx}
+
+
+def _figures(tech: pd.DataFrame, ind: pd.DataFrame, ranking: pd.DataFrame | None,
+             names: dict[str, tuple[str, str]], lang: str) -> list[tuple[str, str]]:
+    """Return the report's charts as (heading, PNG data URI); labels in English when no CJK font is installed."""
+    T = {k: v[lang] for k, v in TEXT.items()}
+    figures: list[tuple[str, str]] = []
+    with charts.LOCK:
+        use_lang = charts.use_fonts(lang)
+        C = {k: v[use_lang] for k, v in TEXT.items()}
+
+        def label(tech_id: str) -> str:
+            return _label(names, tech_id, use_lang)
+
+        active = tech[tech["papers"] > 0]
+        if not active.empty:
+            stacks = _share_stacks(active, ind, other=C["other"])
+            figures.append((T["shares"], _png(charts.top10_shares(
+                [label(t) for t in active["technology"]], stacks, title=C["shares"]))))
+            figures.append((T["japan"], _png(charts.japan_position(
+                tech, label=label, japan="JP", leader=C["leader"], title=C["japan"]))))
+        if ranking is not None and not ranking.empty:
+            figures.append((T["ranking"], _png(charts.ranking_sensitivity(
+                [f"{int(r)}. {label(t)}" for r, t in zip(ranking["rank"], ranking["technology"], strict=True)],
+                closeness=ranking["closeness"].tolist(), keeps_band=ranking["p_keep_band"].tolist(),
+                labels_of_bars=(C["closeness"], C["p_keep_band"]), title=C["ranking"]))))
+    return figures
+
+
+def _share_stacks(active: pd.DataFrame, ind: pd.DataFrame, *, other: str) -> list[tuple[str, list[float]]]:
+    """Return (country, top-10% share per active technology) for the six largest countries, then the rest."""
+    top = ind[ind["technology"].isin(active["technology"])]
+    countries = (top.groupby("country")["top10_fractional"].sum().sort_values(ascending=False)
+                 .head(6).index.tolist())
+    stacks: list[tuple[str, list[float]]] = []
+    for c in countries + [other]:
+        vals = []
+        for t in active["technology"]:
+            rows = top[top["technology"] == t]
+            s = rows[rows["country"] == c]["top10_share_fractional"].fillna(0).sum() if c != other else \
+                rows[~rows["country"].isin(countries)]["top10_share_fractional"].fillna(0).sum()
+            vals.append(float(s))
+        stacks.append((c, vals))
+    return stacks
 
 
 def _workbook(path: Path, tech: pd.DataFrame, ind: pd.DataFrame, ranking: pd.DataFrame | None,

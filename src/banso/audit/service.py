@@ -45,6 +45,16 @@ def _current_tx(session: Session) -> SessionTransaction | None:
     return session.get_nested_transaction() or session.get_transaction()
 
 
+_LOCK_HEAD = (  # built once: every audited request runs it
+    select(AuditHead)
+    .where(AuditHead.id == HEAD_ID)
+    .with_for_update()
+    # The session may hold a head loaded by an earlier transaction (expire_on_commit=False):
+    # overwrite it with the row we just locked, or we would append to a stale frontier.
+    .execution_options(populate_existing=True)
+)
+
+
 def _lock_head(session: Session) -> AuditHead:
     """Return the head row, locked for this transaction (created on first use)."""
     cached = session.info.get(_HEAD_KEY)
@@ -54,14 +64,7 @@ def _lock_head(session: Session) -> AuditHead:
         # savepoint releases row locks on PostgreSQL, so then we lock again.
         if locked_in.is_active and head in session:
             return head  # type: ignore[no-any-return]
-    stmt = (
-        select(AuditHead)
-        .where(AuditHead.id == HEAD_ID)
-        .with_for_update()
-        # The session may hold a head loaded by an earlier transaction (expire_on_commit=False):
-        # overwrite it with the row we just locked, or we would append to a stale frontier.
-        .execution_options(populate_existing=True)
-    )
+    stmt = _LOCK_HEAD
     head = session.execute(stmt).scalar_one_or_none()
     if head is None:
         try:

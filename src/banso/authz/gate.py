@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from banso.accounts.models import User
@@ -27,6 +27,7 @@ from banso.authz.policies import councils as council_policy
 from banso.authz.policies import information as policy
 from banso.authz.policies.councils import Standing
 from banso.authz.principal import AuthMethod, Principal
+from banso.councils import repository as council_repo
 from banso.councils.models import Consent, ConsentDecision, Council, Membership, Pledge
 from banso.information.models import (
     Ballot,
@@ -46,18 +47,7 @@ from banso.information.models import (
 
 def standing(session: Session, council_id: int, user_id: int) -> Standing | None:
     """Return ``user_id``'s standing in a council in one statement (None when the council is missing)."""
-    member = and_(Membership.council_id == council_id, Membership.user_id == user_id, Membership.left_at.is_(None))
-    role = select(Membership.role).where(member).limit(1).scalar_subquery()
-    pending = exists().where(Consent.council_id == council_id, Consent.user_id == user_id,
-                             Consent.decision == ConsentDecision.PENDING.value)
-    pledged = exists().where(Pledge.council_id == council_id, Pledge.user_id == user_id,
-                             Pledge.duty_version == Council.duty_version)
-    row = session.execute(select(Council.state, role, pending, pledged).where(Council.id == council_id)).first()
-    if row is None:
-        return None
-    state, role_value, is_pending, is_pledged = row
-    return Standing(council_state=state, role=role_value, pending_consent=bool(is_pending),
-                    pledge_current=bool(is_pledged) and role_value is not None)
+    return council_repo.standing_of(session, council_id, user_id)
 
 
 def standings(session: Session, council_id: int, user_ids: Iterable[int]) -> dict[int, Standing]:
@@ -101,6 +91,7 @@ class ItemAccess:
     facts: egress.ItemFacts
     designation: Ballot | None  # the designation in force (whole item or some files)
     pending: Ballot | None  # an open designation proposal
+    ballots: tuple[Ballot, ...] = ()  # every proposal on the item, oldest first (loaded with the facts)
 
     @property
     def readable(self) -> bool:
@@ -133,7 +124,7 @@ class ItemAccess:
                                  handling=self.facts.handling, range_handling=self.facts.range_handling,
                                  current_version=self.facts.current_version)
         return ItemAccess(actor=actor, item=self.item, standing=standing, facts=facts,
-                          designation=self.designation, pending=self.pending)
+                          designation=self.designation, pending=self.pending, ballots=self.ballots)
 
 
 def _scopes(session: Session, ballots: Sequence[Ballot]) -> dict[int, policy.Scope]:
@@ -151,14 +142,21 @@ def _scopes(session: Session, ballots: Sequence[Ballot]) -> dict[int, policy.Sco
                                organization_ids=frozenset(orgs[b.id])) for b in scoped}
 
 
-def _item_facts(session: Session, item: Item) -> tuple[policy.ItemFacts, policy.FileRange | None,
-                                                       tuple[str, ...], tuple[str, ...], Ballot | None, Ballot | None]:
-    """Load the designation in force and any open designation proposal of ``item`` (two statements)."""
-    condition = and_(Ballot.item_id == item.id, Ballot.state == BallotState.OPEN.value,
-                     Ballot.kind == BallotKind.DESIGNATION.value)
-    if item.current_designation_id is not None:
-        condition = or_(Ballot.id == item.current_designation_id, condition)
-    ballots = list(session.scalars(select(Ballot).where(condition).order_by(Ballot.id)))
+# Built once: constructing a statement costs more CPU than running it on an item read (the values are bound).
+_BALLOTS_OF_ITEM = select(Ballot).where(Ballot.item_id == bindparam("item_id")).order_by(Ballot.id)
+_ITEM_WITH_STANDING = (select(Item, *council_repo.standing_columns(Item.council_id, bindparam("user_id")))
+                       .join(Council, Council.id == Item.council_id).where(Item.id == bindparam("item_id")))
+
+
+def _item_facts(session: Session, item: Item) -> tuple[policy.ItemFacts, policy.FileRange | None, tuple[str, ...],
+                                                       tuple[str, ...], Ballot | None, Ballot | None,
+                                                       tuple[Ballot, ...]]:
+    """Load the item's proposals (one statement; a second for the scope of a scoped designation in force).
+
+    All of them, not only the designation in force and an open one: the item page and the API list them,
+    so the facts and the list come from the same read (I12).
+    """
+    ballots = tuple(session.scalars(_BALLOTS_OF_ITEM, {"item_id": item.id}))
     current = next((b for b in ballots if b.id == item.current_designation_id), None)
     pending = next((b for b in ballots if b.id != item.current_designation_id
                     and b.state == BallotState.OPEN.value and b.kind == BallotKind.DESIGNATION.value), None)
@@ -178,23 +176,35 @@ def _item_facts(session: Session, item: Item) -> tuple[policy.ItemFacts, policy.
     in_range = current if current is not None else pending
     range_handling = tuple(in_range.handling) if in_range is not None and in_range.file_ids else ()
     facts = policy.ItemFacts(state=item.state, provider_id=item.provider_id, scope=whole_scope)
-    return facts, file_range, handling, range_handling, current, pending
+    return facts, file_range, handling, range_handling, current, pending, ballots
+
+
+def _access(session: Session, actor: Principal | None, item: Item, where: Standing | None) -> ItemAccess:
+    facts, file_range, handling, range_handling, current, pending, ballots = _item_facts(session, item)
+    return ItemAccess(actor=actor, item=item, standing=where,
+                      facts=egress.ItemFacts(item=facts, standing=where, file_range=file_range, handling=handling,
+                                             range_handling=range_handling, current_version=item.current_version),
+                      designation=current, pending=pending, ballots=ballots)
 
 
 def access_for(session: Session, actor: Principal | None, item: Item) -> ItemAccess:
     """Load the access facts of an item already in hand for ``actor``."""
-    facts, file_range, handling, range_handling, current, pending = _item_facts(session, item)
-    where = None if actor is None else standing(session, item.council_id, actor.user_id)
-    return ItemAccess(actor=actor, item=item, standing=where,
-                      facts=egress.ItemFacts(item=facts, standing=where, file_range=file_range, handling=handling,
-                                             range_handling=range_handling, current_version=item.current_version),
-                      designation=current, pending=pending)
+    return _access(session, actor, item, None if actor is None else standing(session, item.council_id, actor.user_id))
 
 
 def item_access(session: Session, actor: Principal | None, item_id: int) -> ItemAccess | None:
-    """Load the access facts of item ``item_id`` for ``actor`` (None when there is no such item)."""
-    item = session.get(Item, item_id)
-    return None if item is None else access_for(session, actor, item)
+    """Load the access facts of item ``item_id`` for ``actor`` (None when there is no such item).
+
+    The item and the person's standing in its council come in one statement, the proposals in a second
+    (a third for a scoped designation in force).
+    """
+    if actor is None:
+        item = session.get(Item, item_id)
+        return None if item is None else _access(session, None, item, None)
+    row = session.execute(_ITEM_WITH_STANDING, {"item_id": item_id, "user_id": actor.user_id}).first()
+    if row is None:
+        return None
+    return _access(session, actor, row[0], council_repo.standing_from(row[1:]))
 
 
 def readers(session: Session, access: ItemAccess, *, user_ids: Iterable[int] | None = None,

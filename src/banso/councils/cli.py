@@ -8,8 +8,9 @@ from rich.table import Table
 
 from banso.councils import repository as repo
 from banso.councils import service
-from banso.kit.cli import app_context, err_console, unit_of_work
+from banso.kit.cli import err_console, unit_of_work
 from banso.kit.clock import to_jst
+from banso.web.context import app_context
 
 app = typer.Typer(no_args_is_help=True)
 console = Console()

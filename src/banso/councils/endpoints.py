@@ -73,7 +73,7 @@ def _unit(db: Session) -> Iterator[None]:
 
 def file_store(ctx: AppContext) -> SealedDeps:
     """Return the sealed store of council content (answer files) under the data dir (I11)."""
-    return sealed.local_deps(ctx.data_dir, ctx.settings.secret_key)
+    return sealed.sealed_deps(ctx)
 
 
 def _page(view: service.CouncilView) -> CouncilPage:
@@ -475,7 +475,7 @@ def answer_request(council_id: int, request_id: int, principal: ApiUser, db: Db,
 def file_answer(council_id: int, request_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> dict[str, int | str]:
     """File an answered material request as an information item of the council (C6)."""
     from banso.information import filing
-    from banso.web.context import information_deps
+    from banso.information.deps import information_deps
 
     with _unit(db):
         item = filing.file_request_answer(db, information_deps(ctx), council_id=council_id, request_id=request_id,

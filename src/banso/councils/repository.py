@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, and_, exists, func, select
 from sqlalchemy.orm import Session
 
+from banso.accounts.models import User
+from banso.authz.policies.councils import Standing
 from banso.councils.models import (
     ActionItem,
     ActionStatus,
@@ -29,6 +32,41 @@ from banso.councils.models import (
 def council_by_id(session: Session, council_id: int) -> Council | None:
     """Return the council with this id."""
     return session.get(Council, council_id)
+
+
+def standing_columns(council_id: Any, user_id: Any) -> tuple[Any, ...]:
+    """Return the columns of ``user_id``'s standing in the council ``council_id`` (each a value, a column or a
+    bound parameter).
+
+    Selected with ``Council.state`` from a statement that has the council in its FROM clause, so that a
+    caller can load the standing together with what it already reads (an item, I12).
+    """
+    member = and_(Membership.council_id == council_id, Membership.user_id == user_id, Membership.left_at.is_(None))
+    role = select(Membership.role).where(member).limit(1).scalar_subquery()
+    pending = exists().where(Consent.council_id == council_id, Consent.user_id == user_id,
+                             Consent.decision == ConsentDecision.PENDING.value)
+    pledged = exists().where(Pledge.council_id == council_id, Pledge.user_id == user_id,
+                             Pledge.duty_version == Council.duty_version)
+    return Council.state, role, pending, pledged
+
+
+def standing_from(row: Any) -> Standing:
+    """Return the standing from the four columns of :func:`standing_columns` (in that order)."""
+    state, role_value, is_pending, is_pledged = row
+    return Standing(council_state=state, role=role_value, pending_consent=bool(is_pending),
+                    pledge_current=bool(is_pledged) and role_value is not None)
+
+
+def standing_of(session: Session, council_id: int, user_id: int) -> Standing | None:
+    """Return ``user_id``'s standing in a council in one statement (None when the council is missing)."""
+    row = session.execute(select(*standing_columns(council_id, user_id)).where(Council.id == council_id)).first()
+    return None if row is None else standing_from(row)
+
+
+def council_with_standing(session: Session, council_id: int, user_id: int) -> tuple[Council, Standing] | None:
+    """Return the council and ``user_id``'s standing in it in one statement (None when it is missing)."""
+    row = session.execute(select(Council, *standing_columns(Council.id, user_id)).where(Council.id == council_id)).first()
+    return None if row is None else (row[0], standing_from(row[1:]))
 
 
 def council_for_update(session: Session, council_id: int) -> Council | None:
@@ -101,6 +139,16 @@ def current_members(session: Session, council_id: int) -> list[Membership]:
     """Return the current memberships of a council."""
     return list(session.scalars(select(Membership).where(Membership.council_id == council_id,
                                                          Membership.left_at.is_(None)).order_by(Membership.id)))
+
+
+def current_members_with_users(session: Session, council: Council) -> list[tuple[Membership, User, bool]]:
+    """Return the current memberships of a council with their people and whether each holds the pledge for
+    the duty in force (C3), in one statement."""
+    pledged = exists().where(Pledge.council_id == council.id, Pledge.user_id == Membership.user_id,
+                             Pledge.duty_version == council.duty_version)
+    return [(m, u, bool(p)) for m, u, p in session.execute(
+        select(Membership, User, pledged).join(User, User.id == Membership.user_id)
+        .where(Membership.council_id == council.id, Membership.left_at.is_(None)).order_by(Membership.id))]
 
 
 def memberships(session: Session, council_id: int) -> list[Membership]:

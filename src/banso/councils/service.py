@@ -19,7 +19,6 @@ from banso.accounts import repository as accounts_repo
 from banso.accounts.models import OrgKind, User
 from banso.audit import service as audit
 from banso.audit.tags import AuditTag
-from banso.authz import gate
 from banso.authz.guard import require, require_visible
 from banso.authz.permissions import Permission
 from banso.authz.policies import content as content_policy
@@ -90,17 +89,17 @@ def _active_user(session: Session, user_id: int, field_name: str) -> User:
 
 
 def standing_of(session: Session, council: Council, user_id: int) -> Standing:
-    """Return the facts the policy needs about ``user_id`` in ``council`` (one statement, through the gate)."""
-    found = gate.standing(session, council.id, user_id)
+    """Return the facts the policy needs about ``user_id`` in ``council`` (one statement)."""
+    found = repo.standing_of(session, council.id, user_id)
     assert found is not None  # the council is in hand
     return found
 
 
 def _visible(session: Session, council_id: int, actor: Principal) -> tuple[Council, Standing]:
-    council = repo.council_by_id(session, council_id)
-    if council is None:
+    found = repo.council_with_standing(session, council_id, actor.user_id)
+    if found is None:
         raise NotFound("council not found")
-    standing = standing_of(session, council, actor.user_id)
+    council, standing = found
     require_visible(policy.can_see_council(actor, standing), "council")
     return council, standing
 
@@ -161,13 +160,13 @@ def list_councils(session: Session, *, actor: Principal) -> list[Council]:
 def get_council(session: Session, *, council_id: int, actor: Principal) -> CouncilView:
     """Return the public page of a council (404 for outsiders and people who left)."""
     council, standing = _visible(session, council_id, actor)
-    members = []
-    for m in repo.current_members(session, council.id):
-        user = accounts_repo.user_by_id(session, m.user_id)
-        assert user is not None
-        pledged = repo.pledge_for_duty(session, council.id, m.user_id, council.duty_version) is not None
-        members.append(MemberView(membership=m, user=user, pledge_current=pledged))
-    bylaws = repo.bylaws(session, council.id, council.bylaws_version)
+    return _council_view(session, council, standing, actor, repo.bylaws(session, council.id, council.bylaws_version))
+
+
+def _council_view(session: Session, council: Council, standing: Standing, actor: Principal,
+                  bylaws: BylawsVersion | None) -> CouncilView:
+    members = [MemberView(membership=m, user=user, pledge_current=pledged)
+               for m, user, pledged in repo.current_members_with_users(session, council)]
     assert bylaws is not None
     return CouncilView(council=council, standing=standing, content_block=policy.content_block_reason(actor, standing),
                        bylaws=bylaws, members=members, consents=repo.consents(session, council.id),
@@ -613,12 +612,53 @@ def _pledge_text(session: Session, council: Council, user: User, now: datetime) 
 def pledge_preview(session: Session, *, council_id: int, actor: Principal, now: datetime) -> PledgePreview:
     """Return the text to sign for the bylaws version in force and the caller's pledges."""
     council, _ = _visible(session, council_id, actor)
+    return _pledge_preview(session, council, actor, now)
+
+
+def _pledge_preview(session: Session, council: Council, actor: Principal, now: datetime) -> PledgePreview:
     user = accounts_repo.user_by_id(session, actor.user_id)
     assert user is not None
+    history = repo.pledges_of(session, council.id, actor.user_id)  # newest first
     return PledgePreview(text=_pledge_text(session, council, user, now), bylaws_version=council.bylaws_version,
                          duty_version=council.duty_version,
-                         current=repo.pledge_for_duty(session, council.id, actor.user_id, council.duty_version),
-                         history=repo.pledges_of(session, council.id, actor.user_id))
+                         current=next((p for p in history if p.duty_version == council.duty_version), None),
+                         history=history)
+
+
+@dataclass(frozen=True)
+class CouncilPage:
+    """Everything the council page shows one viewer, read with one check of their standing (C3, I7, I12)."""
+
+    view: CouncilView
+    preview: PledgePreview | None  # members only
+    versions: list[BylawsVersion]
+    meetings: list[Meeting]  # the lists below: content readers only
+    decisions: list[DecisionView]
+    actions: list[ActionItem]
+    requests: list[MaterialRequest]
+
+
+def council_page(session: Session, *, council_id: int, actor: Principal, now: datetime,
+                 store: SealedDeps) -> CouncilPage:
+    """Return the council page for ``actor``: the standing is loaded once and every part decided on it.
+
+    The same checks as :func:`get_council`, :func:`pledge_preview`, :func:`list_bylaws` and the content lists
+    (:func:`list_meetings`, :func:`list_decisions` — audited, I8 —, :func:`list_action_items`,
+    :func:`list_requests`), without loading the standing again for each.
+    """
+    council, standing = _visible(session, council_id, actor)
+    versions = repo.bylaws_versions(session, council.id)
+    view = _council_view(session, council, standing, actor,
+                         next((v for v in versions if v.version == council.bylaws_version), None))
+    preview = _pledge_preview(session, council, actor, now) if standing.is_member else None
+    if view.content_block is not None:
+        return CouncilPage(view=view, preview=preview, versions=versions, meetings=[], decisions=[], actions=[],
+                           requests=[])
+    require_visible(content_policy.can_read_council_text(actor, standing), "decisions")
+    return CouncilPage(view=view, preview=preview, versions=versions, meetings=repo.meetings(session, council.id),
+                       decisions=_decisions(session, council, actor=actor, now=now, store=store),
+                       actions=repo.action_items(session, council.id, overdue_at=None),
+                       requests=repo.requests(session, council.id))
 
 
 def sign_pledge(session: Session, *, council_id: int, actor: Principal, now: datetime,
@@ -665,8 +705,8 @@ def pledge_pdf(session: Session, *, council_id: int, pledge_id: int, actor: Prin
     """Return a pledge as PDF: its signer (while a member) or a manager; the download is audited."""
     council, standing = _visible(session, council_id, actor)
     pledge = repo.pledge_by_id(session, pledge_id)
-    allowed = pledge is not None and pledge.council_id == council.id and (
-        (pledge.user_id == actor.user_id and standing.is_member) or policy.can_manage(actor, standing))
+    allowed = pledge is not None and pledge.council_id == council.id and policy.can_download_pledge(
+        actor, standing, is_signer=pledge.user_id == actor.user_id)
     require_visible(allowed, "pledge")
     assert pledge is not None
     footer = (f"banso 誓約記録 #{pledge.id} / 規約第{pledge.bylaws_version}版 / 署名 "
@@ -913,6 +953,12 @@ def list_decisions(session: Session, *, council_id: int, actor: Principal, now: 
     """Return the council's decisions with their texts opened (pledged members); the read is audited (I8)."""
     council, standing = _content(session, council_id, actor)
     require_visible(content_policy.can_read_council_text(actor, standing), "decisions")
+    return _decisions(session, council, actor=actor, now=now, store=store)
+
+
+def _decisions(session: Session, council: Council, *, actor: Principal, now: datetime,
+               store: SealedDeps) -> list[DecisionView]:
+    """Open the council's decisions for a reader already checked (audited, I8)."""
     rows = repo.decisions(session, council.id)
     opened = [_open_decision(session, store, council, d, actor=actor, now=now) for d in rows]
     if rows:

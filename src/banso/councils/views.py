@@ -304,18 +304,11 @@ def _council_page(request: Request, principal: Principal, db: Session, ctx: Ctx,
                   error: str | None = None, error_at: str | None = None, notice: str | None = None,
                   status: int = 200, form: dict[str, Any] | None = None) -> HTMLResponse:
     now = ctx.clock.now()
-    view = service.get_council(db, council_id=council_id, actor=principal)
-    standing = view.standing
-    preview = service.pledge_preview(db, council_id=council_id, actor=principal, now=now) \
-        if standing.is_member else None
-    versions = service.list_bylaws(db, council_id=council_id, actor=principal)
-    content = view.content_block is None
-    meetings = service.list_meetings(db, council_id=council_id, actor=principal) if content else []
-    decisions = service.list_decisions(db, council_id=council_id, actor=principal, now=now,
-                                       store=file_store(ctx)) if content else []
+    page = service.council_page(db, council_id=council_id, actor=principal, now=now, store=file_store(ctx))
     db.commit()  # I8: the read of the decisions is audited
-    actions = service.list_action_items(db, council_id=council_id, actor=principal, now=now) if content else []
-    requests = service.list_requests(db, council_id=council_id, actor=principal) if content else []
+    view, standing, preview, versions = page.view, page.view.standing, page.preview, page.versions
+    content = view.content_block is None
+    meetings, decisions, actions, requests = page.meetings, page.decisions, page.actions, page.requests
     ids = {c.user_id for c in view.consents} | {a.assignee_id for a in actions} | \
         {r.addressee_id for r in requests} | {view.council.proposer_id}
     people = _people(db, ids)

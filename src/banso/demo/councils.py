@@ -12,12 +12,12 @@ from sqlalchemy.orm import Session
 
 from banso.accounts import repository as accounts_repo
 from banso.accounts import service as accounts
-from banso.accounts.security import SecretBox
 from banso.authz.principal import AuthMethod, Principal
 from banso.councils import repository as repo
 from banso.councils import service
 from banso.councils.service import AgendaInput, FounderSpec
 from banso.information.sealed import SealedDeps
+from banso.kit.crypto import SecretBox
 
 OCEAN = "海洋無人機技術 協議会"
 SPACE = "次世代宇宙輸送・衛星コンステレーション技術 協議会"

@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 
 from banso.accounts import repository as repo
 from banso.accounts import service as accounts
-from banso.accounts.security import SecretBox
 from banso.audit import service as audit
 from banso.audit.tags import AuditTag
+from banso.kit.crypto import SecretBox
 
 DEMO_PASSWORD = "banso-demo-2026!"
 

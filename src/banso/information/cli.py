@@ -8,8 +8,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from banso.kit.cli import app_context, err_console, unit_of_work
+from banso.kit.cli import err_console, unit_of_work
 from banso.kit.clock import to_jst
+from banso.web.context import app_context
 
 leak_app = typer.Typer(no_args_is_help=True)
 info_app = typer.Typer(no_args_is_help=True)
@@ -75,7 +76,7 @@ def list_items(council_id: int | None = typer.Option(None, "--council", help="On
 def run_due() -> None:
     """Settle ballots at their deadline, lapse ended designations, publish due results (I4–I6)."""
     from banso.information import service
-    from banso.web.context import information_deps
+    from banso.information.deps import information_deps
 
     ctx = app_context()
     with unit_of_work(ctx) as db:

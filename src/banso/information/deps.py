@@ -9,6 +9,7 @@ from pathlib import Path
 
 from banso.councils.files import FileStore, LocalFileStore
 from banso.information.crypto import KeyStore, LocalKeyFileStore
+from banso.web.context import AppContext
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 
@@ -31,3 +32,8 @@ def local_deps(data_dir: Path, secret: str) -> InformationDeps:
         # A separate key per purpose, derived from the app secret (never the secret itself).
         fingerprint_key=hmac.new(secret.encode(), b"banso:fingerprint:v1", hashlib.sha256).digest(),
     )
+
+
+def information_deps(ctx: AppContext) -> InformationDeps:
+    """Return the information collaborators ``banso.app.wiring`` built for ``ctx``."""
+    return ctx.collaborators.get(InformationDeps)

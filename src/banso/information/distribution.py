@@ -30,7 +30,7 @@ from banso.audit import service as audit
 from banso.audit.tags import AuditTag
 from banso.authz.egress import Egress
 from banso.authz.principal import Principal
-from banso.information import service
+from banso.information import content, service
 from banso.information.deps import InformationDeps
 from banso.information.models import Distribution, Item, ItemFile
 from banso.information.sealed import OFFICE, Copy, stamp_kind, stamp_plain
@@ -83,14 +83,14 @@ def download_file(session: Session, deps: InformationDeps, *, item_id: int, file
     if row is None or row.item_id != item.id:
         raise NotFound("file not found")
     decision = service.require(session, access, Egress.FILE, now=now, file_id=row.id, version=row.version)
-    data = service.file_bytes(session, deps, item, row, actor=actor, now=now)
+    data = content.file_bytes(session, deps, item, row, actor=actor, now=now)
     if not decision.copy:
         return Copy(row.filename, row.content_type, data, None)
     assert actor is not None  # a copy of non-public content goes to someone signed in
     channel = {"pdf": "pdf", "csv": "csv", "text": "text"}.get(row.kind, "office" if row.kind in OFFICE else "image")
     dist, code = _record(session, deps, item=item, file_id=row.id, actor=actor, channel=channel, now=now)
     data = stamp_kind(data, kind=row.kind, footer=_footer(session, actor, item, now), code=code)
-    audit.record_for(session, AuditTag.INFO_FILE_DOWNLOAD, now=now, actor=actor, subject=service.subject_of(item),
+    audit.record_for(session, AuditTag.INFO_FILE_DOWNLOAD, now=now, actor=actor, subject=content.subject_of(item),
                      data={"file_id": row.id, "distribution_id": dist.id, "channel": channel,
                            "sha256": row.sha256, "state": item.state})
     return Copy(row.filename, row.content_type, data, dist.id)
@@ -102,13 +102,13 @@ def download_body(session: Session, deps: InformationDeps, *, item_id: int, acto
     access = service.open_item(session, item_id, actor, now=now)
     item = access.item
     decision = service.require(session, access, Egress.BODY, now=now)
-    text = service.body_of(session, deps, item, actor=actor, now=now)
+    text = content.body_of(session, deps, item, actor=actor, now=now)
     name = f"item-{item.id}-v{item.current_version}.txt"
     if not decision.copy:
         return Copy(name, "text/plain; charset=utf-8", text.encode(), None)
     assert actor is not None
     dist, code = _record(session, deps, item=item, file_id=None, actor=actor, channel="body", now=now)
-    audit.record_for(session, AuditTag.INFO_FILE_DOWNLOAD, now=now, actor=actor, subject=service.subject_of(item),
+    audit.record_for(session, AuditTag.INFO_FILE_DOWNLOAD, now=now, actor=actor, subject=content.subject_of(item),
                      data={"file_id": None, "distribution_id": dist.id, "channel": "body", "state": item.state})
     return Copy(name, "text/plain; charset=utf-8", stamp_plain(text, code=code, csv=False).encode(), dist.id)
 
@@ -119,7 +119,7 @@ def record_view(session: Session, deps: InformationDeps, *, item: Item, row: Ite
     fingerprint, a row, an audit entry."""
     file_id = row.id if row is not None else None
     dist, code = _record(session, deps, item=item, file_id=file_id, actor=actor, channel=channel, now=now)
-    audit.record_for(session, AuditTag.INFO_FILE_VIEW, now=now, actor=actor, subject=service.subject_of(item),
+    audit.record_for(session, AuditTag.INFO_FILE_VIEW, now=now, actor=actor, subject=content.subject_of(item),
                      data={"file_id": file_id, "distribution_id": dist.id, "channel": channel, "page": page,
                            "sha256": row.sha256 if row is not None else None, "state": item.state})
     return dist, code

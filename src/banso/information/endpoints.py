@@ -23,6 +23,7 @@ from banso.authz.guard import require
 from banso.authz.permissions import Permission
 from banso.information import distribution, incidents, interchange, minimality, search, service
 from banso.information.deps import MAX_FILE_BYTES, InformationDeps
+from banso.information.deps import information_deps as build_deps
 from banso.information.models import Ballot, Incident, Item, Vote
 from banso.information.schemas import (
     BallotDetail,
@@ -55,7 +56,6 @@ from banso.information.schemas import (
     VoteRead,
 )
 from banso.kit.errors import BansoError, ValidationFailed
-from banso.web.context import information_deps as build_deps
 from banso.web.csrf import verify_csrf
 from banso.web.deps import ApiUser, Ctx, Db
 

@@ -23,19 +23,14 @@ from datetime import datetime
 from pathlib import PurePosixPath
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from banso.audit import service as audit
 from banso.audit.tags import AuditTag
-from banso.authz.permissions import Permission
-from banso.authz.policies import councils as council_policy
 from banso.authz.policies import information as policy
-from banso.authz.policies.councils import MANAGER_ROLES
 from banso.authz.principal import Principal
 from banso.councils import repository as council_repo
-from banso.councils.models import Membership
-from banso.councils.service import standing_of
 from banso.information import distribution, service
 from banso.information.deps import MAX_FILE_BYTES
 from banso.information.models import Incident, IncidentState, IncidentStep, Item
@@ -69,36 +64,10 @@ class IncidentView:
 # Who sees and works an incident (composed from authz.policies.information)
 
 
-def _is_auditor(actor: Principal) -> bool:
-    return actor.has(Permission.AUDIT_LOG_READ)
-
-
-def _manages_council(session: Session, council_id: int, actor: Principal) -> bool:
-    council = council_repo.council_by_id(session, council_id)
-    if council is None:
-        return False
-    return policy.can_manage_incidents(actor, standing_of(session, council, actor.user_id))
-
-
-def _is_member(session: Session, council_id: int, actor: Principal) -> bool:
-    council = council_repo.council_by_id(session, council_id)
-    if council is None:
-        return False
-    standing = standing_of(session, council, actor.user_id)
-    return council_policy.can_see_council(actor, standing) and standing.is_member
-
-
 def _can_manage(session: Session, incident: Incident, actor: Principal) -> bool:
-    if incident.council_id is None:
-        return _is_auditor(actor)  # see the module docstring: platform-wide attribution
-    return _manages_council(session, incident.council_id, actor)
-
-
-def _managed_council_ids(session: Session, actor: Principal) -> list[int]:
-    roles = [r.value for r in MANAGER_ROLES]
-    ids = session.scalars(select(Membership.council_id).where(
-        Membership.user_id == actor.user_id, Membership.left_at.is_(None), Membership.role.in_(roles))).all()
-    return [cid for cid in dict.fromkeys(ids) if _manages_council(session, cid, actor)]
+    where = None if incident.council_id is None else council_repo.standing_of(session, incident.council_id,
+                                                                             actor.user_id)
+    return policy.can_work_incident(actor, where, council_id=incident.council_id)
 
 
 def _visible(session: Session, incident_id: int, actor: Principal) -> tuple[Incident, bool]:
@@ -107,7 +76,7 @@ def _visible(session: Session, incident_id: int, actor: Principal) -> tuple[Inci
     if incident is None:
         raise NotFound("incident not found")
     manage = _can_manage(session, incident, actor)
-    if not (manage or _is_auditor(actor) or incident.reported_by_id == actor.user_id):
+    if not policy.can_see_incident(actor, works_it=manage, is_reporter=incident.reported_by_id == actor.user_id):
         raise NotFound("incident not found")
     return incident, manage
 
@@ -172,7 +141,8 @@ def report_incident(session: Session, *, actor: Principal, now: datetime, title:
         if council_id is not None and council_id != item.council_id:
             raise ValidationFailed("the item belongs to another council", field="council_id")
         council_id = item.council_id
-    elif council_id is not None and not _is_member(session, council_id, actor):
+    elif council_id is not None and not policy.may_report_to_council(
+            actor, council_repo.standing_of(session, council_id, actor.user_id)):
         # I7: a council one is not in answers like a missing one, or the report would confirm that
         # it exists and let anyone message its chair.
         raise NotFound("council not found")
@@ -200,10 +170,7 @@ def report_incident(session: Session, *, actor: Principal, now: datetime, title:
 
 def list_incidents(session: Session, *, actor: Principal) -> list[Incident]:
     """Return the incidents ``actor`` may see, newest first: own reports, managed councils', or all (auditors)."""
-    stmt = select(Incident)
-    if not _is_auditor(actor):
-        stmt = stmt.where(or_(Incident.reported_by_id == actor.user_id,
-                              Incident.council_id.in_(_managed_council_ids(session, actor))))
+    stmt = policy.restrict_incidents(select(Incident), actor)
     return list(session.scalars(stmt.order_by(Incident.created_at.desc(), Incident.id.desc())))
 
 
@@ -221,7 +188,7 @@ def get_incident(session: Session, *, incident_id: int, actor: Principal) -> Inc
     incident, manage = _visible(session, incident_id, actor)
     steps = list(session.scalars(select(IncidentStep).where(IncidentStep.incident_id == incident.id)
                                  .order_by(IncidentStep.created_at, IncidentStep.id)))
-    if manage or _is_auditor(actor):
+    if policy.sees_attribution(actor, works_it=manage):
         return IncidentView(incident=incident, steps=steps, can_manage=manage)
     shown = [IncidentStep(id=s.id, incident_id=s.incident_id, state=s.state, actor_id=s.actor_id,
                           created_at=s.created_at,

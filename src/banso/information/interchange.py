@@ -25,7 +25,8 @@ from banso.audit import service as audit
 from banso.audit.tags import AuditTag
 from banso.authz.egress import Egress
 from banso.authz.principal import Principal
-from banso.information import distribution, interop, service
+from banso.information import content, distribution, interop, service
+from banso.information import repository as info_repo
 from banso.information.deps import InformationDeps
 from banso.information.models import Ballot, Item, ItemState, ScopeKind
 from banso.kit.errors import ValidationFailed
@@ -56,7 +57,7 @@ def _organisation_keys(org: Organization) -> set[str]:
 
 def _sharing_group_orgs(session: Session, council_id: int, actor: Principal, doc: interop.Interchange) -> _Scoped:
     """Match the sharing group's organisations to the council's by name; the importer's is always in (I3)."""
-    members = {m.organization_id for m in service._current_members(session, council_id)}
+    members = {m.organization_id for m in info_repo.current_members(session, council_id)}
     orgs = [org for org in (session.get(Organization, oid) for oid in sorted(members)) if org is not None]
     found = [actor.organization_id]
     unmatched = []
@@ -93,7 +94,7 @@ def _designation_for(session: Session, council_id: int, actor: Principal, doc: i
         scoped = _sharing_group_orgs(session, council_id, actor, doc)
     reason, note = _reason(doc, scoped)
     if doc.scope == interop.Scope.ORGANISATIONS:
-        orgs = sorted({m.organization_id for m in service._current_members(session, council_id)})
+        orgs = sorted({m.organization_id for m in info_repo.current_members(session, council_id)})
         if not orgs:
             raise ValidationFailed("the council has no participating organisations", field="council_id")
         return service.DesignationInput(reason=reason, scope_kind=ScopeKind.ORGANISATIONS.value, ends_at=ends_at,
@@ -131,7 +132,7 @@ def import_interchange(session: Session, deps: InformationDeps, *, council_id: i
         source_format=doc.source_format, source_id=doc.source_id[:200], indicators=indicators,
         public=doc.openness == interop.Openness.PUBLIC,
     )
-    audit.record_for(session, AuditTag.INFO_ITEM_IMPORT, now=now, actor=actor, subject=service.subject_of(item),
+    audit.record_for(session, AuditTag.INFO_ITEM_IMPORT, now=now, actor=actor, subject=content.subject_of(item),
                      data={"format": doc.source_format, "source_id": doc.source_id, "tlp": list(doc.tlp_labels),
                            "indicators": len(indicators), "state": item.state, "distribution": doc.distribution,
                            # counts only: names of a source's sharing group are the source's metadata (I12)
@@ -178,8 +179,8 @@ def export_interchange(session: Session, deps: InformationDeps, *, item_id: int,
     access = service.open_item(session, item_id, actor, now=now)
     item = access.item
     decision = service.require(session, access, Egress.EXPORT, now=now)  # the one gate (I12)
-    body = service.body_of(session, deps, item, actor=actor, now=now)
-    indicators = service.indicators_of(session, deps, item, actor=actor, now=now)  # after the gate (I11, I12)
+    body = content.body_of(session, deps, item, actor=actor, now=now)
+    indicators = content.indicators_of(session, deps, item, actor=actor, now=now)  # after the gate (I11, I12)
     if not decision.copy:
         return render(_export_item(session, item, body, indicators))
     assert actor is not None  # a copy of non-public content goes to someone signed in
@@ -187,6 +188,6 @@ def export_interchange(session: Session, deps: InformationDeps, *, item_id: int,
     export = replace(_export_item(session, item, body, indicators), recipient=recipient)
     document = render(export, mark=mark)
     level, _ = interop.export_tlp(export)
-    audit.record_for(session, AuditTag.INFO_ITEM_EXPORT, now=now, actor=actor, subject=service.subject_of(item),
+    audit.record_for(session, AuditTag.INFO_ITEM_EXPORT, now=now, actor=actor, subject=content.subject_of(item),
                      data={"format": fmt, "state": item.state, "distribution_id": copy.id, "tlp": level.label})
     return document

@@ -26,12 +26,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from banso.authz.permissions import Permission
-from banso.authz.policies import councils as council_policy
+from banso.authz.policies import information as policy
 from banso.authz.principal import Principal
 from banso.councils import repository as council_repo
-from banso.councils.models import Council, Membership
-from banso.councils.service import standing_of
+from banso.councils.models import Council
 from banso.information.models import Ballot, BallotKind, BallotState, Item, ItemState
 from banso.kit.errors import NotFound
 
@@ -61,12 +59,6 @@ class MinimalityReport:
     nondisclosure_accepted: int = 0
     nondisclosure_rejected: int = 0
     nondisclosure_open: int = 0
-
-
-def _may_see(session: Session, council: Council, actor: Principal) -> bool:
-    if actor.has(Permission.AUDIT_LOG_READ):
-        return True
-    return council_policy.can_read_content(actor, standing_of(session, council, actor.user_id))
 
 
 def _finish(report: MinimalityReport) -> MinimalityReport:
@@ -141,9 +133,10 @@ def _report(session: Session, council: Council, *, now: datetime) -> MinimalityR
 
 def council_minimality(session: Session, *, council_id: int, actor: Principal, now: datetime) -> MinimalityReport:
     """Return one council's minimality report (404 unless a member with content access, or an auditor)."""
-    council = council_repo.council_by_id(session, council_id)
-    if council is None or not _may_see(session, council, actor):
+    found = council_repo.council_with_standing(session, council_id, actor.user_id)
+    if found is None or not policy.can_read_minimality(actor, found[1]):
         raise NotFound("council not found")
+    council = found[0]
     return _report(session, council, now=now)
 
 
@@ -164,13 +157,6 @@ def _total(reports: list[MinimalityReport]) -> MinimalityReport:
 def platform_minimality(session: Session, *, actor: Principal,
                         now: datetime) -> tuple[MinimalityReport, list[MinimalityReport]]:
     """Return the totals and per-council reports over every council ``actor`` may see the report of."""
-    if actor.has(Permission.AUDIT_LOG_READ):
-        councils = list(session.scalars(select(Council).order_by(Council.id)))
-    else:
-        ids = session.scalars(select(Membership.council_id).where(Membership.user_id == actor.user_id,
-                                                                  Membership.left_at.is_(None))
-                              .order_by(Membership.council_id)).all()
-        councils = [c for c in (council_repo.council_by_id(session, cid) for cid in dict.fromkeys(ids))
-                    if c is not None and _may_see(session, c, actor)]
+    councils = list(session.scalars(policy.restrict_minimality(select(Council), actor).order_by(Council.id)))
     reports = [_report(session, council, now=now) for council in councils]
     return _total(reports), reports

@@ -131,7 +131,7 @@ class Item(Base):
     published_at: Mapped[datetime | None]
     tlp_labels: Mapped[list[str]] = mapped_column(JSON, default=list)  # verbatim, from MISP/STIX import
     # I11: imported indicators ({type, value, comment} as JSON) sealed with the item's data key;
-    # None when the item has none. Read through ``service.indicators_of`` after the gate (I12).
+    # None when the item has none. Read through ``content.indicators_of`` after the gate (I12).
     indicators_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     source_format: Mapped[str | None] = mapped_column(String(16))
     source_id: Mapped[str | None] = mapped_column(String(200))

@@ -55,6 +55,7 @@ from banso.leak.image import stamp_image
 from banso.leak.office import stamp_office
 from banso.leak.pdf import stamp_pdf
 from banso.leak.text import CannotFingerprint, stamp_csv, stamp_text
+from banso.web.context import AppContext
 
 OFFICE: Final = frozenset({"docx", "xlsx", "pptx"})
 IMAGES: Final = frozenset({"png", "jpeg", "gif", "webp"})
@@ -78,6 +79,11 @@ def local_deps(data_dir: Path, secret: str) -> SealedDeps:
     return SealedDeps(store=info.store, council_keys=info.keys,
                       commission_keys=LocalKeyFileStore(data_dir / "keys" / "commissions", prefix="commission"),
                       fingerprint_key=info.fingerprint_key)
+
+
+def sealed_deps(ctx: AppContext) -> SealedDeps:
+    """Return the sealed store ``banso.app.wiring`` built for ``ctx`` (council content, deliverables)."""
+    return ctx.collaborators.get(SealedDeps)
 
 
 def fake_deps() -> SealedDeps:

@@ -48,9 +48,10 @@ from sqlalchemy.orm import Session
 
 from banso.audit import service as audit
 from banso.audit.tags import AuditTag
+from banso.authz import gate
 from banso.authz.policies import information as policy
 from banso.authz.principal import Principal
-from banso.information import service
+from banso.information import content
 from banso.information.crypto import KeyUnavailable, TamperedCiphertext
 from banso.information.deps import InformationDeps
 from banso.information.models import Item, ItemFile, ItemState
@@ -98,10 +99,10 @@ def refresh(session: Session, deps: InformationDeps | None, item: Item, *, now: 
     parts = [item.title, item.summary]
     if item.state in BODY_INDEXED and deps is not None:
         try:
-            parts.append(service.body_of(session, deps, item, actor=None, now=now or item.updated_at))
+            parts.append(content.body_of(session, deps, item, actor=None, now=now or item.updated_at))
         except (KeyUnavailable, TamperedCiphertext):
             pass  # already audited by the service; index what can be read rather than block the change
-    file_range = service.file_range_of(session, item)
+    file_range = gate.access_for(session, None, item).file_range
     hidden = file_range.file_ids if file_range is not None else frozenset()
     stmt = select(ItemFile.id, ItemFile.filename).where(ItemFile.item_id == item.id)
     if item.state == ItemState.PUBLIC:  # I13: an earlier version of a public item stays council-only

@@ -10,14 +10,12 @@ a refused download, a tampered ciphertext, a lying upload) are audited before ra
 from __future__ import annotations
 
 import hashlib
-import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import PurePosixPath
 from typing import Any, NoReturn
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from banso.audit import service as audit
@@ -31,7 +29,9 @@ from banso.authz.policies.councils import MANAGER_ROLES, Standing
 from banso.authz.principal import Principal
 from banso.councils import repository as council_repo
 from banso.councils.models import Council, CouncilRole, Matter, Membership
-from banso.information import crypto, rules
+from banso.information import content, crypto, notices, rules, search
+from banso.information import repository as repo
+from banso.information.content import subject_of
 from banso.information.deps import InformationDeps
 from banso.information.models import (
     Ballot,
@@ -50,38 +50,10 @@ from banso.information.models import (
 from banso.information.uploads import UploadRejected, safe_filename, sniff
 from banso.kit.clock import to_jst
 from banso.kit.errors import BansoError, Conflict, Forbidden, NotFound, ValidationFailed
-from banso.programme.models import Project, ProposalMember
 
 # Audit plumbing lives in banso.audit.service (record_for, refuse, was_audited).
 _audit = audit.record_for
 refuse = audit.refuse
-
-
-def subject_of(item: Item) -> str:
-    """Return the audit subject of an item."""
-    return f"item:{item.id}"
-
-
-def _aad_body(item_id: int, version: int) -> bytes:
-    return f"banso:item:{item_id}:version:{version}".encode()
-
-
-def _aad_file(item_id: int, sha256: str) -> bytes:
-    return f"banso:item:{item_id}:file:{sha256}".encode()
-
-
-def _aad_indicators(item_id: int) -> bytes:
-    return f"banso:item:{item_id}:indicators".encode()
-
-
-def seal_indicators(indicators: Sequence[Mapping[str, str]], *, item_id: int, data_key: bytes) -> bytes | None:
-    """Seal an item's imported indicators with its data key (I11); None when there are none."""
-    if not indicators:
-        return None
-    rows = [{"type": i.get("type", ""), "value": i.get("value", ""), "comment": i.get("comment", "")}
-            for i in indicators]
-    return crypto.seal(json.dumps(rows, ensure_ascii=False).encode(), data_key=data_key,
-                       aad=_aad_indicators(item_id))
 
 
 def scope_of(session: Session, item: Item) -> policy.Scope | None:
@@ -92,11 +64,6 @@ def scope_of(session: Session, item: Item) -> policy.Scope | None:
 def facts_of(session: Session, item: Item) -> policy.ItemFacts:
     """Return the facts the policy decides on (loaded by the gate)."""
     return gate.access_for(session, None, item).facts.item
-
-
-def file_range_of(session: Session, item: Item) -> policy.FileRange | None:
-    """Return the partial designation (open or in force) covering some of ``item``'s files, if any."""
-    return gate.access_for(session, None, item).file_range
 
 
 def open_item(session: Session, item_id: int, actor: Principal | None, *, now: datetime | None = None) -> ItemAccess:
@@ -141,7 +108,7 @@ def require(session: Session, access: ItemAccess, way: Egress, *, now: datetime,
 def may_read_file(session: Session, item: Item, file_id: int, actor: Principal | None,
                   standing: Standing | None) -> bool:
     """Return True when ``actor`` may read this file of ``item`` (the item itself already readable)."""
-    row = session.get(ItemFile, file_id)
+    row = repo.file_by_id(session, file_id)
     access = gate.access_for(session, None, item).for_actor(actor, standing)
     return access.decide(Egress.VIEW, file_id=file_id, version=row.version if row is not None else None).allowed
 
@@ -178,8 +145,6 @@ def _council_for_contribution(session: Session, council_id: int, actor: Principa
 
 def _index(session: Session, deps: InformationDeps | None, item: Item, now: datetime) -> None:
     """Keep the item's search document in step with its content and openness."""
-    from banso.information import search  # search reads bodies through this module
-
     search.refresh(session, deps, item, now=now)
 
 
@@ -204,11 +169,8 @@ def project_researchers(session: Session, council: Council) -> frozenset[int]:
     The council's required founders are the project's researchers (C1); a K Program project
     linked to the council adds its lead and its team (研究体制) as recorded in the proposal.
     """
-    team = session.scalars(select(ProposalMember.user_id)
-                           .join(Project, Project.proposal_id == ProposalMember.proposal_id)
-                           .where(Project.council_id == council.id, ProposalMember.user_id.is_not(None))).all()
-    leads = session.scalars(select(Project.lead_id).where(Project.council_id == council.id)).all()
-    return frozenset(council.required_person_ids or ()) | {u for u in team if u is not None} | set(leads)
+    team, leads = repo.project_people(session, council.id)
+    return frozenset(council.required_person_ids or ()) | set(team) | set(leads)
 
 
 def _check_provenance(session: Session, council: Council, provenance: Provenance, *, actor: Principal,
@@ -276,7 +238,7 @@ def _store_files(session: Session, deps: InformationDeps, item: Item, version: i
     stored = []
     for upload, kind in checked:
         digest = hashlib.sha256(upload.data).hexdigest()
-        sealed = crypto.seal(upload.data, data_key=data_key, aad=_aad_file(item.id, digest))
+        sealed = crypto.seal(upload.data, data_key=data_key, aad=content.file_aad(item.id, digest))
         blob = deps.store.put(sealed)
         row = ItemFile(item_id=item.id, version=version, filename=safe_filename(upload.filename), kind=kind.kind,
                        content_type=kind.content_type, size=len(upload.data), sha256=digest, blob=blob,
@@ -350,9 +312,9 @@ def create_item(
     session.add(item)
     session.flush()
     # The associated data names the item id, so the indicators are sealed once the row has one.
-    item.indicators_sealed = seal_indicators(indicators, item_id=item.id, data_key=data_key)
+    item.indicators_sealed = content.seal_indicators(indicators, item_id=item.id, data_key=data_key)
     session.add(ItemVersion(item_id=item.id, version=1, note="初版",
-                            body_sealed=crypto.seal(body.encode(), data_key=data_key, aad=_aad_body(item.id, 1)),
+                            body_sealed=crypto.seal(body.encode(), data_key=data_key, aad=content.body_aad(item.id, 1)),
                             created_by_id=actor.user_id, created_at=now))
     _store_files(session, deps, item, 1, data_key, checked, actor=actor, now=now)
     if spec is not None:
@@ -369,8 +331,6 @@ def create_item(
                  "is_result": item.is_result, "state": item.state, "files": len(checked), "origin": origin,
                  "publish_at": item.publish_at.isoformat() if item.publish_at else None})
     if result:
-        from banso.information import notices
-
         notices.publication_scheduled(session, item=item, recipient_ids=_readers(session, item), now=now)
     if spec is not None:
         _open_ballot(session, item, council, spec, kind=BallotKind.DESIGNATION, actor=actor, now=now, deps=deps)
@@ -398,11 +358,11 @@ def add_version(session: Session, deps: InformationDeps, *, item_id: int, actor:
         raise ValidationFailed("body must be at most 1,000,000 characters", field="body")
     checked = _check_uploads(session, files, now=now, actor=actor, subject=subject_of(item),
                              max_bytes=deps.max_file_bytes)
-    data_key = _data_key(session, deps, item, actor=actor, now=now)
+    data_key = content.data_key(session, deps, item, actor=actor, now=now)
     version = item.current_version + 1
     session.add(ItemVersion(item_id=item.id, version=version, note=note.strip()[:500] or f"version {version}",
                             body_sealed=crypto.seal(body.encode(), data_key=data_key,
-                                                    aad=_aad_body(item.id, version)),
+                                                    aad=content.body_aad(item.id, version)),
                             created_by_id=actor.user_id, created_at=now))
     _store_files(session, deps, item, version, data_key, checked, actor=actor, now=now)
     item.current_version = version
@@ -412,63 +372,6 @@ def add_version(session: Session, deps: InformationDeps, *, item_id: int, actor:
     _index(session, deps, item, now)
     session.flush()
     return item
-
-
-def _data_key(session: Session, deps: InformationDeps, item: Item, *, actor: Principal | None,
-              now: datetime) -> bytes:
-    # I11: the key is released only after the policy said yes (callers check first).
-    try:
-        return deps.keys.unwrap(item.council_id, item.wrapped_key)
-    except crypto.KeyUnavailable as exc:
-        refuse(session, exc, AuditTag.INFO_INTEGRITY_FAILED, now=now, actor=actor, subject=subject_of(item),
-               data={"what": "data key"})
-
-
-def _open(session: Session, item: Item, blob: bytes, *, key: bytes, aad: bytes, actor: Principal | None,
-          now: datetime, what: str) -> bytes:
-    try:
-        return crypto.open_sealed(blob, data_key=key, aad=aad)
-    except crypto.TamperedCiphertext as exc:
-        refuse(session, exc, AuditTag.INFO_INTEGRITY_FAILED, now=now, actor=actor, subject=subject_of(item),
-               data={"what": what})
-
-
-def body_of(session: Session, deps: InformationDeps, item: Item, *, version: int | None = None,
-            actor: Principal | None, now: datetime) -> str:
-    """Decrypt one version's body (callers have checked the policy)."""
-    number = version or item.current_version
-    row = session.scalar(select(ItemVersion).where(ItemVersion.item_id == item.id,
-                                                   ItemVersion.version == number))
-    if row is None:
-        raise NotFound("version not found")
-    key = _data_key(session, deps, item, actor=actor, now=now)
-    return _open(session, item, row.body_sealed, key=key, aad=_aad_body(item.id, number), actor=actor, now=now,
-                 what=f"body v{number}").decode()
-
-
-def indicators_of(session: Session, deps: InformationDeps, item: Item, *, actor: Principal | None,
-                  now: datetime) -> list[dict[str, str]]:
-    """Decrypt the item's imported indicators (callers have checked the policy); [] when it has none."""
-    if item.indicators_sealed is None:
-        return []
-    key = _data_key(session, deps, item, actor=actor, now=now)
-    opened: list[dict[str, str]] = json.loads(_open(session, item, item.indicators_sealed, key=key,
-                                                    aad=_aad_indicators(item.id), actor=actor, now=now,
-                                                    what="indicators"))
-    return opened
-
-
-def file_bytes(session: Session, deps: InformationDeps, item: Item, row: ItemFile, *, actor: Principal | None,
-               now: datetime) -> bytes:
-    """Decrypt a file (callers have checked the policy)."""
-    key = _data_key(session, deps, item, actor=actor, now=now)
-    try:
-        sealed = deps.store.get(row.blob)
-    except FileNotFoundError:
-        refuse(session, crypto.TamperedCiphertext("the stored file is missing"), AuditTag.INFO_INTEGRITY_FAILED,
-               now=now, actor=actor, subject=subject_of(item), data={"file_id": row.id})
-    return _open(session, item, sealed, key=key, aad=_aad_file(item.id, row.sha256), actor=actor, now=now,
-                 what=f"file {row.id}")
 
 
 @dataclass
@@ -496,6 +399,9 @@ class ItemView:
     can_publish: bool = False  # the provider may publish it now (I13)
     can_propose_publication: bool = False  # the chair/secretariat may propose early publication (I13)
     can_add_version: bool = False  # the provider, before publication (I1, I13)
+    may_propose: bool = False  # a manager may propose a designation now (I3): no vote open, at rest
+    may_renew: bool = False  # a manager may propose renewing the designation in force (I5)
+    may_request_nondisclosure: bool = False  # a ministry officer, for a scheduled result with no vote open (I6)
 
 
 def read_item(session: Session, deps: InformationDeps, *, item_id: int, actor: Principal | None, now: datetime,
@@ -505,21 +411,19 @@ def read_item(session: Session, deps: InformationDeps, *, item_id: int, actor: P
     item = access.item
     decision = require(session, access, Egress.VERSION if version is not None else Egress.PAGE, now=now,
                        version=version)
-    body = body_of(session, deps, item, version=version, actor=actor, now=now)
+    number = version or item.current_version
+    all_versions, all_files = repo.versions_and_files(session, item.id)
+    body = content.open_body(session, deps, item, next((v for v in all_versions if v.version == number), None),
+                      actor=actor, now=now)
     if decision.audited:
         _audit(session, AuditTag.INFO_ITEM_READ, now=now, actor=actor, subject=subject_of(item),
-               data={"version": version or item.current_version, "state": item.state})
-    all_files = list(session.scalars(select(ItemFile).where(ItemFile.item_id == item.id)
-                                     .order_by(ItemFile.version.desc(), ItemFile.id)))
+               data={"version": number, "state": item.state})
     files = [f for f in all_files if access.decide(Egress.VIEW, file_id=f.id, version=f.version).allowed]
-    versions = list(session.scalars(select(ItemVersion).where(ItemVersion.item_id == item.id)
-                                    .order_by(ItemVersion.version.desc())))
-    versions = [v for v in versions if access.decide(Egress.VERSION, version=v.version).allowed]
+    versions = [v for v in all_versions if access.decide(Egress.VERSION, version=v.version).allowed]
     standing, facts = access.standing, access.facts.item
-    # Someone outside the council (anonymous on the portal, too) gets no ballots and no flags: skip the queries.
+    # Someone outside the council (anonymous on the portal, too) gets no ballots and no flags.
     insider = actor is not None and standing is not None
-    all_ballots = (list(session.scalars(select(Ballot).where(Ballot.item_id == item.id).order_by(Ballot.id.desc())))
-                   if insider else [])
+    all_ballots = sorted(access.ballots, key=lambda b: b.id, reverse=True) if insider else []
     # Ballots (reasons, reason codes, range notes) are council metadata even on a published item (I6, I7).
     ballots = all_ballots if ballot_history_visible(actor, standing) else []
     manage = actor is not None and standing is not None and policy.can_manage_item(actor, standing, facts)
@@ -538,7 +442,23 @@ def read_item(session: Session, deps: InformationDeps, *, item_id: int, actor: P
                     viewable=frozenset(f.id for f in files),
                     can_add_version=actor is not None and standing is not None
                     and policy.can_add_version(actor, standing, facts),
-                    **_publication_flags(actor, standing, facts, at_rest=at_rest))
+                    **_publication_flags(actor, standing, facts, at_rest=at_rest),
+                    **_proposal_flags(actor, standing, item, manage=manage, ballots=ballots))
+
+
+def _proposal_flags(actor: Principal | None, standing: Standing | None, item: Item, *, manage: bool,
+                    ballots: Sequence[Ballot]) -> dict[str, bool]:
+    """Return whether the page offers a designation, a renewal or a non-disclosure request (I3, I5, I6).
+
+    Decided on the proposals the person is shown: one vote at a time.
+    """
+    open_vote = any(b.state == BallotState.OPEN for b in ballots)
+    may_change = manage and not open_vote
+    return {"may_propose": may_change and item.state in (ItemState.COUNCIL, ItemState.SCHEDULED),
+            "may_renew": may_change and item.state == ItemState.DESIGNATED,
+            "may_request_nondisclosure": actor is not None and standing is not None and not open_vote
+            and item.is_result and item.state == ItemState.SCHEDULED
+            and policy.can_request_nondisclosure(actor, standing)}
 
 
 def _publication_flags(actor: Principal | None, standing: Standing | None, facts: policy.ItemFacts, *,
@@ -554,26 +474,18 @@ def _publication_flags(actor: Principal | None, standing: Standing | None, facts
 def list_items(session: Session, *, actor: Principal | None, council_id: int | None = None,
                state: str | None = None, limit: int = 200, offset: int = 0) -> list[Item]:
     """Return the items ``actor`` may read (I7: out-of-scope items never appear)."""
-    stmt = policy.readable_items(actor)
-    if council_id is not None:
-        stmt = stmt.where(Item.council_id == council_id)
-    if state is not None:
-        stmt = stmt.where(Item.state == rules.parse_enum(ItemState, state, "state").value)
-    return list(session.scalars(stmt.limit(limit).offset(offset)))
+    wanted = rules.parse_enum(ItemState, state, "state") if state is not None else None
+    return repo.readable_items(session, actor, council_id=council_id, state=wanted, limit=limit, offset=offset)
 
 
 def count_items(session: Session, *, actor: Principal | None, council_id: int | None = None) -> int:
     """Count the items ``actor`` may read (the same policy as the list)."""
-    stmt = policy.restrict_items(select(func.count()).select_from(Item), actor)
-    if council_id is not None:
-        stmt = stmt.where(Item.council_id == council_id)
-    return int(session.scalar(stmt) or 0)
+    return repo.count_readable_items(session, actor, council_id=council_id)
 
 
 def public_items(session: Session, *, limit: int = 200, offset: int = 0) -> list[Item]:
     """Return published items for the public portal (no login, I6)."""
-    return list(session.scalars(select(Item).where(Item.state == ItemState.PUBLIC.value)
-                                .order_by(Item.published_at.desc(), Item.id.desc()).limit(limit).offset(offset)))
+    return repo.public_items(session, limit=limit, offset=offset)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -599,7 +511,7 @@ def _checked_spec(session: Session, council: Council, given: DesignationInput, *
         deadline=given.deadline, max_years=_max_years(session, council), range_note=given.range_note,
         period_from=period_from, file_ids=given.file_ids,
     )
-    members = {m.user_id: m for m in _current_members(session, council.id)}
+    members = {m.user_id: m for m in repo.current_members(session, council.id)}
     unknown_users = [u for u in spec.user_ids if u not in members]
     if unknown_users:
         raise ValidationFailed(f"people {unknown_users} are not current members of this council", field="user_ids")
@@ -611,14 +523,9 @@ def _checked_spec(session: Session, council: Council, given: DesignationInput, *
     return spec
 
 
-def _current_members(session: Session, council_id: int) -> list[Membership]:
-    return list(session.scalars(select(Membership).where(Membership.council_id == council_id,
-                                                         Membership.left_at.is_(None)).order_by(Membership.id)))
-
-
 def _voters(session: Session, council_id: int) -> list[Membership]:
     # Every participant decides (I4); observers take part without a vote.
-    return [m for m in _current_members(session, council_id) if m.role != CouncilRole.OBSERVER]
+    return [m for m in repo.current_members(session, council_id) if m.role != CouncilRole.OBSERVER]
 
 
 def _voters_at_opening(session: Session, council_id: int) -> list[Membership]:
@@ -666,8 +573,6 @@ def _open_ballot(session: Session, item: Item, council: Council, spec: rules.Des
            data={"ballot_id": ballot.id, "kind": kind.value, "scope_kind": ballot.scope_kind,
                  "ends_at": ballot.ends_at.isoformat() if ballot.ends_at else None,
                  "deadline": ballot.deadline.isoformat(), "voters": len(voters), "reason_code": reason_code})
-    from banso.information import notices
-
     notices.ballot_opened(session, ballot=ballot, item=item,
                           voter_ids=[m.user_id for m in voters if m.user_id != actor.user_id], now=now)
     _index(session, deps, item, now)  # held: the body leaves the index (I4)
@@ -686,10 +591,9 @@ def propose_designation(session: Session, *, item_id: int, actor: Principal, now
     if item.state not in (ItemState.COUNCIL, ItemState.SCHEDULED):
         raise Conflict(f"an item in state {item.state!r} cannot be proposed for designation "
                        "(public items are already public; one proposal at a time)")
-    if item.current_designation_id is not None or session.scalar(
-            select(Ballot.id).where(Ballot.item_id == item.id, Ballot.state == BallotState.OPEN.value)):
+    if item.current_designation_id is not None or repo.has_open_ballot(session, item.id):
         raise Conflict("a designation of this item is open or in force; propose a renewal instead")
-    own_files = set(session.scalars(select(ItemFile.id).where(ItemFile.item_id == item.id)))
+    own_files = repo.file_ids_of(session, item.id)
     foreign = sorted(set(designation.file_ids) - own_files)
     if foreign:
         raise ValidationFailed(f"files {foreign} are not files of this item", field="file_ids")
@@ -705,10 +609,10 @@ def propose_renewal(session: Session, *, item_id: int, actor: Principal, now: da
                     reason: str, deadline: datetime | None = None) -> Ballot:
     """Propose renewing the designation in force (I5): same scope, a new fixed end; unanimity again."""
     item, _ = _manageable(session, item_id, actor)
-    current = session.get(Ballot, item.current_designation_id) if item.current_designation_id else None
+    current = repo.ballot_by_id(session, item.current_designation_id) if item.current_designation_id else None
     if current is None or current.ends_at is None:
         raise Conflict("only a designated item can be renewed")
-    if session.scalar(select(Ballot.id).where(Ballot.item_id == item.id, Ballot.state == BallotState.OPEN.value)):
+    if repo.has_open_ballot(session, item.id):
         raise Conflict("a vote on this item is already open")
     council = _council(session, item)
     scope = _ballot_scope(session, current)
@@ -735,7 +639,7 @@ def request_nondisclosure(session: Session, *, item_id: int, actor: Principal, n
         raise Forbidden("所管省庁の担当官のみが非公開要請を行えます / Only a ministry officer may request non-disclosure")
     if not item.is_result or item.state != ItemState.SCHEDULED:
         raise Conflict("non-disclosure can be requested only for a research result not yet published")
-    if session.scalar(select(Ballot.id).where(Ballot.item_id == item.id, Ballot.state == BallotState.OPEN.value)):
+    if repo.has_open_ballot(session, item.id):
         raise Conflict("a vote on this item is already open")
     council = _council(session, item)
     code, deadline = rules.check_nondisclosure(now=now, reason=reason, reason_code=reason_code,
@@ -768,7 +672,7 @@ class BallotView:
 def _ballot_scope(session: Session, ballot: Ballot) -> policy.Scope | None:
     if ballot.scope_kind is None:
         return None
-    entries = session.scalars(select(ScopeEntry).where(ScopeEntry.ballot_id == ballot.id)).all()
+    entries = repo.scope_entries(session, ballot.id)
     return policy.Scope(kind=ballot.scope_kind,
                         user_ids=frozenset(e.user_id for e in entries if e.user_id is not None),
                         organization_ids=frozenset(e.organization_id for e in entries if e.organization_id is not None))
@@ -776,7 +680,7 @@ def _ballot_scope(session: Session, ballot: Ballot) -> policy.Scope | None:
 
 def get_ballot(session: Session, *, ballot_id: int, actor: Principal, now: datetime | None = None) -> BallotView:
     """Return a proposal for a voter, a reader of the item or a manager — with content access (404 otherwise)."""
-    ballot = session.get(Ballot, ballot_id)
+    ballot = repo.ballot_by_id(session, ballot_id)
     if ballot is None:
         raise NotFound("proposal not found")
     access = gate.ballot_access(session, actor, ballot)
@@ -787,7 +691,7 @@ def get_ballot(session: Session, *, ballot_id: int, actor: Principal, now: datet
         refuse(session, error, AuditTag.INFO_READ_REFUSED, now=now, actor=actor, subject=f"ballot:{ballot.id}",
                data={"why": "ballot"})
     item = access.item.item
-    votes = list(session.scalars(select(Vote).where(Vote.ballot_id == ballot.id).order_by(Vote.id)))
+    votes = repo.votes_of(session, ballot.id)
     mine = next((v for v in votes if v.user_id == actor.user_id), None)
     return BallotView(ballot=ballot, item_title=item.title, item_summary=item.summary, item_category=item.category,
                       votes=votes, scope=_ballot_scope(session, ballot), my_vote=mine,
@@ -797,11 +701,8 @@ def get_ballot(session: Session, *, ballot_id: int, actor: Principal, now: datet
 def _seen(session: Session, actor: Principal, ballots: Sequence[Ballot]) -> list[Ballot]:
     """Keep the ballots the gate lets ``actor`` see (content access in each council, C3, I4, I7)."""
     by_council: dict[int, Standing | None] = {}
-    items = {i.id: i for i in session.scalars(select(Item).where(Item.id.in_({b.item_id for b in ballots})))} \
-        if ballots else {}
-    mine = set(session.scalars(select(Vote.ballot_id).where(Vote.user_id == actor.user_id,
-                                                            Vote.ballot_id.in_([b.id for b in ballots])))) \
-        if ballots else set()
+    items = repo.items_by_ids(session, {b.item_id for b in ballots})
+    mine = repo.ballots_voted_by(session, actor.user_id, [b.id for b in ballots])
     result = []
     for ballot in ballots:
         if ballot.council_id not in by_council:
@@ -814,10 +715,7 @@ def _seen(session: Session, actor: Principal, ballots: Sequence[Ballot]) -> list
 
 def my_open_ballots(session: Session, *, actor: Principal) -> list[Ballot]:
     """Return the open ballots awaiting ``actor``'s answer that ``actor`` may see now."""
-    stmt = (select(Ballot).join(Vote, Vote.ballot_id == Ballot.id)
-            .where(Vote.user_id == actor.user_id, Vote.decision == VoteDecision.PENDING.value,
-                   Ballot.state == BallotState.OPEN.value).order_by(Ballot.deadline))
-    return _seen(session, actor, list(session.scalars(stmt)))
+    return _seen(session, actor, repo.pending_ballots_of(session, actor.user_id))
 
 
 def list_ballots(session: Session, *, council_id: int, actor: Principal) -> list[Ballot]:
@@ -825,22 +723,20 @@ def list_ballots(session: Session, *, council_id: int, actor: Principal) -> list
     council = council_repo.council_by_id(session, council_id)
     if council is None:
         raise NotFound("council not found")
-    ballots = list(session.scalars(select(Ballot).where(Ballot.council_id == council_id).order_by(Ballot.id.desc())))
-    return _seen(session, actor, ballots)
+    return _seen(session, actor, repo.council_ballots(session, council_id))
 
 
 def vote(session: Session, *, ballot_id: int, actor: Principal, now: datetime, decision: str,
          reason: str | None = None, deps: InformationDeps | None = None) -> Ballot:
     """Cast a vote (I4, I6). Late votes and votes by non-voters are refused and audited."""
-    ballot = session.get(Ballot, ballot_id)
+    ballot = repo.ballot_by_id(session, ballot_id)
     if ballot is None:
         raise NotFound("proposal not found")
     choice = rules.parse_enum(VoteDecision, decision, "decision")
     if choice == VoteDecision.PENDING:
         raise ValidationFailed("decision must be accept or object", field="decision")
     subject = f"ballot:{ballot.id}"
-    row = session.scalar(select(Vote).where(Vote.ballot_id == ballot.id, Vote.user_id == actor.user_id)
-                         .with_for_update())
+    row = repo.vote_of(session, ballot.id, actor.user_id, lock=True)
     access = gate.ballot_access(session, actor, ballot)
     if row is None or not access.decide().allowed:
         # Not a voter, or a voter without content access (no pledge for the duty in force, no second factor,
@@ -872,15 +768,13 @@ def _provider_decision(session: Session, ballot: Ballot, item: Item) -> str | No
     """Return the provider's answer on ``ballot``, or None when they no longer take part (I13)."""
     if item.provider_id not in {m.user_id for m in _voters(session, ballot.council_id)}:
         return None
-    return session.scalar(select(Vote.decision).where(Vote.ballot_id == ballot.id,
-                                                      Vote.user_id == item.provider_id))
+    return repo.decision_of(session, ballot.id, item.provider_id)
 
 
 def _live_decisions(session: Session, ballot: Ballot) -> list[str]:
     # A voter who has left the council no longer takes part (C3: leaving ends participation).
     current = {m.user_id for m in _voters(session, ballot.council_id)}
-    votes = session.scalars(select(Vote).where(Vote.ballot_id == ballot.id)).all()
-    return [v.decision for v in votes if v.user_id in current]
+    return [decision for user_id, decision in repo.live_decisions(session, ballot.id) if user_id in current]
 
 
 def _settle(session: Session, ballot: Ballot, *, now: datetime, actor: Principal | None,
@@ -889,7 +783,7 @@ def _settle(session: Session, ballot: Ballot, *, now: datetime, actor: Principal
     if ballot.state != BallotState.OPEN:
         return
     outcome = rules.tally(_live_decisions(session, ballot), now=now, deadline=ballot.deadline)
-    item = session.get(Item, ballot.item_id)
+    item = repo.item_by_id(session, ballot.item_id)
     assert item is not None
     if ballot.kind == BallotKind.PUBLICATION:
         outcome = rules.with_provider_consent(outcome, _provider_decision(session, ballot, item))
@@ -910,7 +804,7 @@ def _settle(session: Session, ballot: Ballot, *, now: datetime, actor: Principal
         tag = AuditTag.INFO_DESIGNATION_ACCEPT if accepted else AuditTag.INFO_DESIGNATION_REJECT
     elif kind == BallotKind.RENEWAL:
         if accepted:
-            previous = session.get(Ballot, ballot.renews_id) if ballot.renews_id else None
+            previous = repo.ballot_by_id(session, ballot.renews_id) if ballot.renews_id else None
             if previous is not None:
                 previous.state = BallotState.LAPSED.value
                 previous.lapsed_at = now
@@ -928,8 +822,6 @@ def _settle(session: Session, ballot: Ballot, *, now: datetime, actor: Principal
         tag = AuditTag.INFO_NONDISCLOSURE_ACCEPT if accepted else AuditTag.INFO_NONDISCLOSURE_REJECT
     _audit(session, tag, now=now, actor=actor, subject=subject_of(item),
            data={"ballot_id": ballot.id, "kind": ballot.kind, "outcome": outcome.value, "item_state": item.state})
-    from banso.information import notices
-
     notices.ballot_decided(session, ballot=ballot, item=item, now=now)
     _index(session, deps, item, now)
     session.flush()
@@ -959,7 +851,7 @@ def _publishable(session: Session, item: Item, *, now: datetime) -> None:
     if item.state not in (ItemState.SCHEDULED, ItemState.COUNCIL):
         raise Conflict(f"状態 {item.state!r} の項目は公開できません / an item in state {item.state!r} cannot be "
                        "published now")
-    if session.scalar(select(Ballot.id).where(Ballot.item_id == item.id, Ballot.state == BallotState.OPEN.value)):
+    if repo.has_open_ballot(session, item.id):
         raise Conflict("この項目の投票が進行中です。決定を待ってください / a vote on this item is open; "
                        "publication waits for the decision (I6)")
     ends = _notice_running(session, item, now)
@@ -1040,24 +932,18 @@ class DueReport:
 
 def run_due_information(session: Session, *, now: datetime, deps: InformationDeps | None = None) -> DueReport:
     """Settle ballots past their deadline, lapse ended designations, publish due results, remind."""
-    from banso.information import notices
-
     report = DueReport()
-    for due in session.scalars(select(Ballot).where(Ballot.state == BallotState.OPEN.value,
-                                                    Ballot.deadline <= now).order_by(Ballot.id)).all():
+    for due in repo.due_ballots(session, now):
         _settle(session, due, now=now, actor=None, deps=deps)
         report.settled += 1
-    designated = session.scalars(select(Item).where(Item.current_designation_id.is_not(None))
-                                 .order_by(Item.id)).all()
-    for item in designated:
-        ballot = session.get(Ballot, item.current_designation_id) if item.current_designation_id else None
+    for item in repo.designated_items(session):
+        ballot = repo.ballot_by_id(session, item.current_designation_id) if item.current_designation_id else None
         if ballot is None or ballot.ends_at is None:
             continue
         if ballot.ends_at <= now:
             ballot.state = BallotState.LAPSED.value
             ballot.lapsed_at = now
-            for other in session.scalars(select(Ballot).where(Ballot.item_id == item.id,
-                                                              Ballot.state == BallotState.OPEN.value)).all():
+            for other in repo.open_ballots_of(session, item.id):
                 other.state = BallotState.REJECTED.value  # a renewal not decided before the end is moot
                 other.decided_at = now
             if ballot.file_ids:
@@ -1084,11 +970,8 @@ def run_due_information(session: Session, *, now: datetime, deps: InformationDep
             _audit(session, AuditTag.INFO_DESIGNATION_REMIND, now=now, actor=None, subject=subject_of(item),
                    data={"ballot_id": ballot.id, "days": days})
             report.reminders += 1
-    scheduled = session.scalars(select(Item).where(Item.state == ItemState.SCHEDULED.value,
-                                                   Item.publish_at <= now).order_by(Item.id)).all()
-    for item in scheduled:
-        pending = session.scalars(select(Ballot).where(Ballot.item_id == item.id,
-                                                       Ballot.state == BallotState.OPEN.value)).all()
+    for item in repo.scheduled_due(session, now):
+        pending = repo.open_ballots_of(session, item.id)
         if any(b.kind != BallotKind.PUBLICATION for b in pending):
             continue  # I6: publication waits for the non-disclosure decision
         for moot in pending:  # I13: the date came first; an early-publication vote has nothing left to decide
@@ -1110,4 +993,4 @@ def _readers(session: Session, item: Item, *, file_ids: Sequence[int] = ()) -> l
 
 def managers_of(session: Session, council_id: int) -> list[int]:
     """Return the chair and secretariat of a council."""
-    return [m.user_id for m in _current_members(session, council_id) if m.role in MANAGER_ROLES]
+    return [m.user_id for m in repo.current_members(session, council_id) if m.role in MANAGER_ROLES]

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from banso.authz.egress import Egress
 from banso.authz.principal import Principal
-from banso.information import distribution, service
+from banso.information import content, distribution, service
 from banso.information.deps import InformationDeps
 from banso.information.models import Item, ItemFile
 from banso.information.sealed import IMAGES, stamp_plain
@@ -143,7 +143,7 @@ def _pdf_call(data: bytes, page: int | None) -> tuple[int, PILImage.Image | None
 
 def _source(session: Session, deps: InformationDeps, view: Viewable, page: int, actor: Principal,
             now: datetime) -> PILImage.Image:
-    data = service.file_bytes(session, deps, view.item, view.file, actor=actor, now=now)
+    data = content.file_bytes(session, deps, view.item, view.file, actor=actor, now=now)
     if view.file.kind == "pdf":
         _, image = _pdf_call(data, page)
         assert image is not None
@@ -178,7 +178,7 @@ def open_view(session: Session, deps: InformationDeps, *, item_id: int, file_id:
                     truncated=False, banner=line, distribution_id=None)
     if view.mode == Mode.NOTICE:
         return page
-    data = service.file_bytes(session, deps, view.item, view.file, actor=actor, now=now)
+    data = content.file_bytes(session, deps, view.item, view.file, actor=actor, now=now)
     if view.mode == Mode.PAGES:
         total = _pdf_call(data, None)[0] if view.file.kind == "pdf" else 1
         return replace(page, pages=min(total, MAX_PAGES), total_pages=total)

@@ -349,10 +349,6 @@ def _item_page(request: Request, principal: Principal, db: Session, ctx: Ctx, de
                      | {f.uploaded_by_id for f in view.files} | {b.proposed_by_id for b in view.ballots} | scope_users)
     open_ballot = next((b for b in view.ballots if b.state == BallotState.OPEN), None)
     no_download = not view.may_take_copy  # the gate's decision (I12); the page never decides
-    may_change = view.can_manage and open_ballot is None
-    may_nondisclose = (council_view is not None and open_ballot is None and item.is_result
-                       and item.state == ItemState.SCHEDULED
-                       and policy.can_request_nondisclosure(principal, council_view.standing))
     shown = version or item.current_version
     return render(request, "information/item.html", {
         "view": view, "item": item, "council": council_view.council if council_view else None,
@@ -361,10 +357,9 @@ def _item_page(request: Request, principal: Principal, db: Session, ctx: Ctx, de
         "body_banner": body_banner,
         "shown_version": shown, "files_shown": [f for f in view.files if f.version == shown],
         "older_files": [f for f in view.files if f.version != shown],
-        "may_propose": may_change and item.state in (ItemState.COUNCIL, ItemState.SCHEDULED),
-        "may_renew": may_change and item.state == ItemState.DESIGNATED,
+        "may_propose": view.may_propose, "may_renew": view.may_renew,
         "may_publish": view.can_publish, "may_propose_publication": view.can_propose_publication,
-        "may_nondisclose": may_nondisclose, "max_mb": MAX_MB,
+        "may_nondisclose": view.may_request_nondisclosure, "max_mb": MAX_MB,
         "error": error, "error_at": error_at, "notice": notice, "form": form or {}, **_common(ctx),
     }, status=status)
 

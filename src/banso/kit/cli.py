@@ -1,33 +1,29 @@
-"""Helpers shared by the thin CLI modules: context, unit of work, error reporting."""
+"""Helpers shared by the thin CLI modules: unit of work, error reporting."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import typer
 from rich.console import Console
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from banso.config import get_settings
 from banso.kit.errors import BansoError
-
-if TYPE_CHECKING:
-    from banso.web.context import AppContext
 
 err_console = Console(stderr=True)
 
 
-def app_context() -> "AppContext":
-    """Return the wired AppContext for a command (imported lazily to keep `--help` fast)."""
-    from banso.web.context import build_context
+class SessionSource(Protocol):
+    """Anything that opens database sessions (the application context)."""
 
-    return build_context(get_settings())
+    @property
+    def sessions(self) -> sessionmaker[Session]: ...
 
 
 @contextmanager
-def unit_of_work(ctx: "AppContext") -> Iterator[Session]:
+def unit_of_work(ctx: SessionSource) -> Iterator[Session]:
     """Yield a session that commits on success; domain errors exit 1 with their message."""
     session = ctx.sessions()
     try:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Engine
 
-from banso.db.registry import load_all_models
 from banso.information.search_models import include_name
+from banso.migrations.registry import load_all_models
 
 config = context.config
 target_metadata = load_all_models()

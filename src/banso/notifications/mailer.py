@@ -1,6 +1,7 @@
 """Outgoing e-mail behind a Protocol: SMTP for real servers, an outbox folder for demos, a fake for tests.
 
-``banso.web.context.build_context`` is the one place that chooses the implementation.
+The port itself (:class:`banso.kit.mail.Mailer`) lives in the kit so the toolkit's context can carry
+it; ``banso.app.wiring`` is the one place that chooses the implementation.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.policy import SMTP
 from pathlib import Path
-from typing import Protocol
 
 log = logging.getLogger("banso.mail")
 
@@ -24,12 +24,6 @@ _LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 
 class MailDeliveryError(RuntimeError):
     """An e-mail could not be handed over; the message says where and why (safe to log)."""
-
-
-class Mailer(Protocol):
-    """Anything that delivers an e-mail message (or raises MailDeliveryError)."""
-
-    def send(self, message: EmailMessage) -> None: ...
 
 
 class SMTPMailer:

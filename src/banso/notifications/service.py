@@ -39,9 +39,10 @@ from banso.accounts.models import User
 from banso.authz import gate
 from banso.authz.principal import Principal
 from banso.kit.errors import NotFound, ValidationFailed
+from banso.kit.mail import Mailer
 from banso.notifications import repository as repo
 from banso.notifications import rules
-from banso.notifications.mailer import MailDeliveryError, Mailer
+from banso.notifications.mailer import MailDeliveryError
 from banso.notifications.models import DigestSent, Notification
 
 log = logging.getLogger("banso.notifications")
@@ -189,7 +190,7 @@ def hide_for_subject(session: Session, *, user_id: int, subject: str, now: datet
 
 
 # ---------------------------------------------------------------------------------------------
-# E-mail jobs (called by banso.jobs; the job commits after each call)
+# E-mail jobs (called by banso.app.jobs; the job commits after each call)
 
 
 def _recipient(user: User) -> rules.Recipient:

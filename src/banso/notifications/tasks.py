@@ -1,4 +1,4 @@
-"""The notification e-mail jobs as ``banso.jobs`` runs them: each job in its own transaction."""
+"""The notification e-mail jobs as ``banso.app.jobs`` runs them: each job in its own transaction."""
 
 from __future__ import annotations
 

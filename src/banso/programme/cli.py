@@ -8,9 +8,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from banso.kit.cli import app_context, err_console, unit_of_work
+from banso.kit.cli import err_console, unit_of_work
 from banso.kit.errors import BansoError
 from banso.programme import registry_io, service
+from banso.web.context import app_context
 
 app = typer.Typer(no_args_is_help=True)
 registry_app = typer.Typer(no_args_is_help=True)

@@ -71,8 +71,3 @@ class CouncilsServiceGateway:
 
         council = councils_repo.council_by_id(session, council_id)
         return council is not None and council.state in (CouncilState.ESTABLISHED, CouncilState.ACTIVE)
-
-
-def default_gateway() -> CouncilsServiceGateway:
-    """Return the gateway the app and the CLI use."""
-    return CouncilsServiceGateway()

@@ -16,7 +16,7 @@ from banso.information import sealed
 from banso.information.sealed import SealedDeps
 from banso.kit.errors import BansoError
 from banso.programme import commissions, guideline, registry_io, service
-from banso.programme.council_link import default_gateway
+from banso.programme.council_link import CouncilsServiceGateway
 from banso.programme.interfaces import CouncilGateway
 from banso.programme.models import Proposal
 from banso.programme.schemas import (
@@ -72,9 +72,9 @@ from banso.web.deps import ApiUser, Ctx, Db
 router = APIRouter(prefix="/programme", tags=["programme"], dependencies=[Depends(verify_csrf)])
 
 
-def get_councils() -> CouncilGateway:
-    """Return the council gateway (C2); tests may override this dependency."""
-    return default_gateway()
+def get_councils(ctx: Ctx) -> CouncilGateway:
+    """Return the council gateway (C2) ``banso.app.wiring`` built; tests may override this dependency."""
+    return ctx.collaborators.get(CouncilsServiceGateway)
 
 
 Councils = Annotated[CouncilGateway, Depends(get_councils)]
@@ -566,7 +566,7 @@ def deliverable_response(db: Session, ctx: AppContext, principal: Principal, com
 
 def deliverable_store(ctx: AppContext) -> SealedDeps:
     """Return the sealed store of commission deliverables under the data dir (I11)."""
-    return sealed.local_deps(ctx.data_dir, ctx.settings.secret_key)
+    return sealed.sealed_deps(ctx)
 
 
 class FileInto(BaseModel):
@@ -588,7 +588,7 @@ def file_deliverable(commission_id: int, deliverable_id: int, body: FileInto, pr
                      ctx: Ctx) -> FiledItem:
     """File a deliverable into a council as a think-tank information item (F5)."""
     from banso.information import filing
-    from banso.web.context import information_deps
+    from banso.information.deps import information_deps
 
     item = filing.file_deliverable(db, information_deps(ctx), commission_id=commission_id,
                                    deliverable_id=deliverable_id, council_id=body.council_id, actor=principal,

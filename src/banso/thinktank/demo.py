@@ -8,6 +8,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from banso.analytics.engine import compute, write_outputs
+from banso.analytics.expressions import Window
+from banso.analytics.ingest import ingest
+from banso.analytics.prioritise import run_prioritise
+from banso.analytics.synth import write_synthetic_snapshot
+from banso.analytics.technologies import load_technologies
 from banso.thinktank.service import analytics_dir, outputs_exist
 
 DEFAULT_WINDOW = "2019:2023"
@@ -19,13 +25,6 @@ def prepare_demo_analytics(data_dir: Path, *, works: int = 3000, seed: int = 7) 
     Runs the analytics package's functions as the CLI does (``banso analyze synth``, ``ingest``,
     ``indicators``, ``prioritise``) and returns the analytics folder. Idempotent.
     """
-    from banso.analytics.engine import compute, write_outputs
-    from banso.analytics.expressions import Window
-    from banso.analytics.ingest import ingest
-    from banso.analytics.prioritise import run_prioritise
-    from banso.analytics.synth import write_synthetic_snapshot
-    from banso.analytics.technologies import load_technologies
-
     root = analytics_dir(data_dir)
     if outputs_exist(root):
         return root

@@ -11,7 +11,6 @@ Nothing here writes: a recomputed ranking lives only in the request that asked f
 
 from __future__ import annotations
 
-import io
 import json
 import math
 import threading
@@ -22,6 +21,9 @@ from typing import Any
 
 import pandas as pd
 
+from banso.analytics import charts
+from banso.analytics.prioritise import CRITERIA, prioritise
+from banso.analytics.technologies import load_technologies
 from banso.kit.errors import NotFound, ValidationFailed
 
 INDICATORS, PRIORITIES = "indicators", "priorities"
@@ -117,9 +119,6 @@ def _stamp(root: Path) -> tuple[float, ...]:
 
 def load_analysis(data_dir: Path) -> Analysis | None:
     """Return the analysis under ``data_dir/analytics``, or None when none has been produced yet."""
-    from banso.analytics.prioritise import CRITERIA
-    from banso.analytics.technologies import load_technologies
-
     root = analytics_dir(data_dir)
     ind_dir = root / INDICATORS
     if not ((ind_dir / "indicators.parquet").is_file() and (ind_dir / "technologies.parquet").is_file()):
@@ -151,8 +150,6 @@ def load_analysis(data_dir: Path) -> Analysis | None:
 
 def criteria() -> list[str]:
     """Return the criterion names in order."""
-    from banso.analytics.prioritise import CRITERIA
-
     return list(CRITERIA)
 
 
@@ -188,8 +185,6 @@ def needs_of(analysis: Analysis) -> dict[str, tuple[float, str]]:
 
 def recompute(analysis: Analysis, weights: dict[str, float]) -> pd.DataFrame:
     """Return the TOPSIS ranking with sensitivity for ``weights`` (nothing is written)."""
-    from banso.analytics.prioritise import prioritise
-
     s = analysis.settings
     res = prioritise(analysis.technologies, analysis.indicators, weights=weights, needs=needs_of(analysis),
                      samples=SAMPLES, spread=float(s.get("spread", 0.3)), band=int(s.get("band", 5)),
@@ -209,29 +204,10 @@ def ranking_rows(ranking: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 # ---------------------------------------------------------------------------------------------
-# Charts (PNG, rendered on the server: the CSP allows no inline scripts)
+# Charts (PNG, rendered on the server: the CSP allows no inline scripts); drawn by banso.analytics.charts
 
-_CHART_LOCK = threading.Lock()  # pyplot keeps global state
-
-
-def _plt(lang: str) -> tuple[Any, str]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from banso.analytics.report import cjk_font
-
-    font = cjk_font()
-    plt.rcParams["font.family"] = [font, "DejaVu Sans"] if font else ["DejaVu Sans"]
-    return plt, (lang if font or lang == "en" else "en")
-
-
-def _png(plt: Any, fig: Any) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
-    plt.close(fig)
-    return buf.getvalue()
+DPI = 100
+DEFAULT_XLABEL = "Top-10% share (fractional)"  # the label when the page's language has no font
 
 
 def country_chart(analysis: Analysis, tech_id: str, *, lang: str, xlabel: str, other: str, top: int = 12) -> bytes:
@@ -242,34 +218,23 @@ def country_chart(analysis: Analysis, tech_id: str, *, lang: str, xlabel: str, o
     rest = sum(r["top10_share_fractional"] or 0.0 for r in rows[len(shown):])
     labels = [r["country"] for r in shown] + ([other] if rest > 0 else [])
     values = [r["top10_share_fractional"] for r in shown] + ([rest] if rest > 0 else [])
-    with _CHART_LOCK:
-        plt, use = _plt(lang)
-        fig, ax = plt.subplots(figsize=(7, 0.3 * len(labels) + 1.2))
-        colors = ["#bc002d" if c == "JP" else "#1557b0" for c in labels]
-        ax.barh(labels, values, color=colors)
-        ax.invert_yaxis()
-        ax.set_xlim(0, max([0.05, *values]) * 1.1)
-        ax.set_xlabel(xlabel if use == lang else "Top-10% share (fractional)")
-        for i, v in enumerate(values):
-            ax.text(v, i, f" {v:.1%}", va="center", fontsize=8)
-        ax.spines[["top", "right"]].set_visible(False)
-        return _png(plt, fig)
+    with charts.LOCK:
+        use = charts.use_fonts(lang)
+        fig = charts.country_shares(labels, values, xlabel=xlabel if use == lang else DEFAULT_XLABEL)
+        return charts.png(fig, dpi=DPI)
 
 
 def japan_chart(analysis: Analysis, *, lang: str, japan: str, leader: str, xlabel: str) -> bytes:
     """Return a PNG chart of Japan's top-10% share against the leader's, per technology."""
-    rows = analysis.japan_rows()
-    with _CHART_LOCK:
-        plt, use = _plt(lang)
-        labels = [analysis.name(r["technology"], use) for r in rows]
-        labels = [x if len(x) <= 26 else x[:25] + "…" for x in labels]
-        jp = [r["japan_top10_share"] or 0.0 for r in rows]
-        lead = [a + (r["japan_gap_to_leader"] or 0.0) for a, r in zip(jp, rows)]
-        fig, ax = plt.subplots(figsize=(8, 0.3 * len(rows) + 1.4))
-        ax.barh(labels, lead, color="#c9d3e0", label=leader if use == lang else "Leader")
-        ax.barh(labels, jp, height=0.5, color="#bc002d", label=japan if use == lang else "Japan")
-        ax.invert_yaxis()
-        ax.set_xlabel(xlabel if use == lang else "Top-10% share (fractional)")
-        ax.legend(fontsize=8, loc="lower right")
-        ax.spines[["top", "right"]].set_visible(False)
-        return _png(plt, fig)
+    with charts.LOCK:
+        use = charts.use_fonts(lang)
+        translated = use == lang
+
+        def label(tech_id: str) -> str:
+            name = analysis.name(tech_id, use)
+            return name if len(name) <= 26 else name[:25] + "…"
+
+        fig = charts.japan_position(analysis.technologies, label=label, japan=japan if translated else "Japan",
+                                    leader=leader if translated else "Leader",
+                                    xlabel=xlabel if translated else DEFAULT_XLABEL)
+        return charts.png(fig, dpi=DPI)

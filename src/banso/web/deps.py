@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from banso.accounts import service as accounts
-from banso.accounts.models import User, WebSession
 from banso.authz.permissions import Permission
-from banso.authz.principal import AuthMethod, Principal
+from banso.authz.principal import Principal
 from banso.kit.errors import AuthenticationRequired, Forbidden
+from banso.web.auth import AuthState
 from banso.web.context import AppContext
 from banso.web.i18n import Translator, normalise_locale
 
@@ -56,53 +54,12 @@ def now(ctx: Ctx) -> datetime:
     return ctx.clock.now()
 
 
-@dataclass
-class AuthState:
-    """What the request proved about its caller."""
-
-    principal: Principal | None = None  # fully authenticated (second factor done, or a token)
-    user: User | None = None
-    web_session: WebSession | None = None
-    pending_mfa: bool = False  # password ok, TOTP code still due
-    needs_enrolment: bool = False  # logged in, but no second factor set up yet
-
-
 def get_auth(request: Request, ctx: Ctx, db: Db) -> AuthState:
-    """Resolve a Bearer token or the session cookie into an AuthState (cached on the request)."""
+    """Resolve who is asking with the context's authenticator (``accounts.auth``), once per request."""
     cached: AuthState | None = getattr(request.state, "auth", None)
     if cached is not None:
         return cached
-    state = AuthState()
-    moment = ctx.clock.now()
-    header = request.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        try:
-            token, user = accounts.authenticate_token(
-                db, raw=header[7:], now=moment, ip=client_ip(request),
-                max_lifetime=timedelta(days=ctx.settings.token_max_lifetime_days),
-            )
-        except AuthenticationRequired:
-            db.commit()  # keep the audit entry of the rejection (A1)
-            raise
-        state.user = user
-        state.principal = accounts.token_principal(token, user)
-        db.commit()
-    else:
-        resolved = accounts.resolve_session(
-            db, cookie=request.cookies.get(SESSION_COOKIE), now=moment, settings=ctx.settings
-        )
-        if resolved is not None:
-            web_session, user = resolved
-            state.user, state.web_session = user, web_session
-            if user.totp_enabled and web_session.mfa_verified_at is None:
-                state.pending_mfa = True
-            elif not user.totp_enabled:
-                state.needs_enrolment = True
-            else:
-                state.principal = accounts.principal_for(
-                    user, method=AuthMethod.SESSION, mfa=True, session_id=web_session.id
-                )
-            db.commit()  # last_seen_at
+    state = ctx.authenticator(request, db, now=ctx.clock.now(), settings=ctx.settings)
     request.state.auth = state
     return state
 

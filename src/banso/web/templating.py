@@ -13,6 +13,7 @@ from banso import __version__
 from banso.web.i18n import Translator, normalise_locale
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 env = Environment(
     loader=FileSystemLoader(TEMPLATE_DIR),

@@ -22,12 +22,21 @@ Levels, from the outside in:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Select, exists, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
 
 from banso.authz.permissions import Permission
 from banso.authz.principal import Principal
-from banso.councils.models import Consent, ConsentDecision, Council, CouncilRole, CouncilState, Membership
+from banso.councils.models import (
+    Consent,
+    ConsentDecision,
+    Council,
+    CouncilRole,
+    CouncilState,
+    Membership,
+    Pledge,
+)
 
 MANAGER_ROLES = frozenset({CouncilRole.CHAIR, CouncilRole.SECRETARIAT})
 OPERATING = frozenset({CouncilState.ESTABLISHED, CouncilState.ACTIVE})
@@ -101,6 +110,26 @@ def can_act_on_item(actor: Principal, standing: Standing, *, assignee_id: int) -
 def can_answer_request(actor: Principal, standing: Standing, *, addressee_id: int) -> bool:
     """A material request is answered by its addressee or a manager (C6)."""
     return can_read_content(actor, standing) and (actor.user_id == addressee_id or can_manage(actor, standing))
+
+
+def can_download_pledge(actor: Principal, standing: Standing, *, is_signer: bool) -> bool:
+    """A signed pledge goes to its signer while a member, or to a manager of the council (C3)."""
+    return (is_signer and standing.is_member) or can_manage(actor, standing)
+
+
+def reads_content_of(council_id: Any, actor: Principal, *, managers_only: bool = False) -> ColumnElement[bool]:
+    """The SQL twin of :func:`can_read_content` (with ``managers_only``, of :func:`can_manage`) for the council
+    ``council_id`` (a column): for lists that keep only the councils whose content ``actor`` reads."""
+    if not actor.mfa or not actor.has(Permission.COUNCIL_PARTICIPATE):
+        return false()
+    member = and_(Membership.council_id == council_id, Membership.user_id == actor.user_id,
+                  Membership.left_at.is_(None))
+    if managers_only:
+        member = and_(member, Membership.role.in_([r.value for r in MANAGER_ROLES]))
+    pledged = exists().where(Pledge.council_id == council_id, Pledge.user_id == actor.user_id,
+                             Pledge.duty_version == Council.duty_version, Council.id == council_id)
+    operating = exists().where(Council.id == council_id, Council.state.in_([s.value for s in OPERATING]))
+    return and_(exists().where(member), pledged, operating)
 
 
 def restrict_visible(stmt: Select[tuple[Council]], actor: Principal) -> Select[tuple[Council]]:

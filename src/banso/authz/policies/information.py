@@ -31,7 +31,7 @@ from banso.authz.policies import councils as council_policy
 from banso.authz.policies.councils import MANAGER_ROLES, OPERATING, Standing
 from banso.authz.principal import Principal
 from banso.councils.models import Council, CouncilRole, Membership, Pledge
-from banso.information.models import Ballot, Handling, Item, ItemState, ScopeEntry, ScopeKind
+from banso.information.models import Ballot, Handling, Incident, Item, ItemState, ScopeEntry, ScopeKind
 
 COUNCIL_WIDE = frozenset({ItemState.COUNCIL, ItemState.SCHEDULED, ItemState.WITHHELD})
 
@@ -155,8 +155,52 @@ def can_manage_incidents(actor: Principal, standing: Standing | None) -> bool:
     return standing is not None and council_policy.can_manage(actor, standing)
 
 
+def can_work_incident(actor: Principal, standing: Standing | None, *, council_id: int | None) -> bool:
+    """Who works an incident (I9): the council's chair or secretariat with content access; an incident
+    outside any council (platform-wide attribution), an auditor."""
+    if council_id is None:
+        return actor.has(Permission.AUDIT_LOG_READ)
+    return can_manage_incidents(actor, standing)
+
+
+def can_see_incident(actor: Principal, *, works_it: bool, is_reporter: bool) -> bool:
+    """An incident is shown to those who work it, to auditors and to its reporter (redacted, I9)."""
+    return works_it or is_reporter or actor.has(Permission.AUDIT_LOG_READ)
+
+
+def sees_attribution(actor: Principal, *, works_it: bool) -> bool:
+    """Only those who work an incident, and auditors, see whom a leaked copy was attributed to (I9)."""
+    return works_it or actor.has(Permission.AUDIT_LOG_READ)
+
+
+def may_report_to_council(actor: Principal, standing: Standing | None) -> bool:
+    """A report names a council only its current members know of (I7: else it answers like a missing one)."""
+    return standing is not None and council_policy.can_see_council(actor, standing) and standing.is_member
+
+
+def can_read_minimality(actor: Principal, standing: Standing | None) -> bool:
+    """A council's minimality report (I10): its members with content access, and auditors."""
+    return actor.has(Permission.AUDIT_LOG_READ) or (
+        standing is not None and council_policy.can_read_content(actor, standing))
+
+
 # ---------------------------------------------------------------------------------------------
 # The same rule in SQL (lists, search, counts, exports)
+
+
+def restrict_incidents(stmt: Select[Any], actor: Principal) -> Select[Any]:
+    """Restrict a query that selects from ``Incident`` to those ``actor`` may see (:func:`can_see_incident`)."""
+    if actor.has(Permission.AUDIT_LOG_READ):
+        return stmt
+    works = council_policy.reads_content_of(Incident.council_id, actor, managers_only=True)
+    return stmt.where(or_(Incident.reported_by_id == actor.user_id, works))
+
+
+def restrict_minimality(stmt: Select[Any], actor: Principal) -> Select[Any]:
+    """Restrict a query that selects from ``Council`` to those whose minimality report ``actor`` may read."""
+    if actor.has(Permission.AUDIT_LOG_READ):
+        return stmt
+    return stmt.where(council_policy.reads_content_of(Council.id, actor))
 
 
 def restrict_items(stmt: Select[Any], actor: Principal | None) -> Select[Any]:

@@ -6,8 +6,8 @@ import typer
 from rich.console import Console
 
 from banso.config import get_settings
-from banso.db import migrate
 from banso.db.engine import make_engine
+from banso.migrations import migrate
 
 app = typer.Typer(no_args_is_help=True)
 console = Console()

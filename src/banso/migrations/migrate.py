@@ -12,9 +12,9 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
-from banso.db.registry import load_all_models
+from banso.migrations.registry import load_all_models
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS_DIR = Path(__file__).resolve().parent
 
 
 def alembic_config(url: str, engine: Engine | None = None) -> Config:

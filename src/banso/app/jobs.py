@@ -41,7 +41,7 @@ def _council_job(ctx: "AppContext") -> list[str]:
 def _information_job(ctx: "AppContext") -> list[str]:
     """Settle ballots at their deadline, lapse ended designations, publish due results, remind (I4–I6)."""
     from banso.information import service as information
-    from banso.web.context import information_deps
+    from banso.information.deps import information_deps
 
     with ctx.sessions() as session:
         report = information.run_due_information(session, now=ctx.clock.now(), deps=information_deps(ctx))

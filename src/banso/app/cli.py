@@ -1,8 +1,15 @@
-"""The ``banso`` command: one Typer app that mounts each domain's thin commands."""
+"""The ``banso`` command: one Typer app that mounts each domain's thin commands (composition root)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
+
+from banso.kit.root import provide_root_object
+
+if TYPE_CHECKING:
+    from banso.web.context import AppContext
 
 app = typer.Typer(
     name="banso",
@@ -12,16 +19,30 @@ app = typer.Typer(
 )
 
 
+@app.callback()
+def _root() -> None:
+    # Every command reads the same context, built from BANSO_* on first use (web.context.app_context);
+    # `banso --help` and commands that need no context build nothing.
+    provide_root_object(_context_from_environment)
+
+
+def _context_from_environment() -> AppContext:
+    from banso.app.wiring import build_context
+    from banso.config import get_settings
+
+    return build_context(get_settings())
+
+
 def _mount() -> None:
     # Imported here so `banso --help` stays quick and each domain owns its commands.
     from banso.accounts.cli import tokens_app, users_app
-    from banso.analytics.cli import app as analyze_app
+    from banso.app.commands import register as register_web
     from banso.audit.cli import app as audit_app
     from banso.councils.cli import app as councils_app
-    from banso.db.cli import app as db_app
     from banso.information.cli import info_app, leak_app
+    from banso.migrations.cli import app as db_app
     from banso.programme.cli import app as programme_app
-    from banso.web.cli import register as register_web
+    from banso.thinktank.cli import app as analyze_app
 
     app.add_typer(db_app, name="db", help="Database migrations.")
     app.add_typer(users_app, name="users", help="People and organisations.")

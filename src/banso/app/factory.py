@@ -1,4 +1,4 @@
-"""The FastAPI application factory."""
+"""The FastAPI application factory: middleware, every domain's routers and the job loop (composition root)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -17,9 +16,9 @@ from banso.web.context import AppContext
 from banso.web.deps import SESSION_COOKIE, requires
 from banso.web.errors import install_error_handlers
 from banso.web.middleware import BodySizeLimit, ConcurrencyLimit, NoStoreWhenAuthenticated, SecurityHeaders
+from banso.web.templating import STATIC_DIR
 
 log = logging.getLogger("banso.web")
-STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
 def create_app(ctx: AppContext, *, background_jobs: bool = True) -> FastAPI:
@@ -51,11 +50,12 @@ def create_app(ctx: AppContext, *, background_jobs: bool = True) -> FastAPI:
 
     from banso.accounts.endpoints import router as accounts_api
     from banso.accounts.views import router as accounts_pages
+    from banso.app.pages import router as shell_pages
     from banso.audit.endpoints import router as audit_api
     from banso.audit.views import router as audit_pages
     from banso.councils.endpoints import router as councils_api
     from banso.councils.views import router as councils_pages
-    from banso.web.views import router as shell_pages
+    from banso.web.views import router as language_switch
 
     # Every /api/v1 route declares the permission a narrowed token must carry: accounts and audit
     # per route (their routes differ), the others per router here; tests/api/test_route_permissions.py
@@ -64,6 +64,7 @@ def create_app(ctx: AppContext, *, background_jobs: bool = True) -> FastAPI:
     app.include_router(audit_api, prefix="/api/v1")
     app.include_router(councils_api, prefix="/api/v1", dependencies=[requires(Permission.COUNCIL_PARTICIPATE)])
     app.include_router(shell_pages)
+    app.include_router(language_switch)
     app.include_router(accounts_pages)
     app.include_router(audit_pages)
     app.include_router(councils_pages)
@@ -110,7 +111,7 @@ def create_app(ctx: AppContext, *, background_jobs: bool = True) -> FastAPI:
 
 async def _job_loop(ctx: AppContext) -> None:
     """Run scheduled jobs inside the server (A2: sign a checkpoint when the log has grown)."""
-    from banso.jobs import run_due
+    from banso.app.jobs import run_due
 
     while True:
         await asyncio.sleep(ctx.settings.checkpoint_interval_seconds)

@@ -1,4 +1,4 @@
-"""``banso serve``, ``banso demo`` and ``banso jobs``."""
+"""``banso serve``, ``banso demo`` and ``banso jobs`` (composition root: they build the context and the app)."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ jobs_app = typer.Typer(no_args_is_help=True)
 def _run_server(settings: Settings, host: str, port: int) -> None:
     import uvicorn
 
-    from banso.web.app import create_app
-    from banso.web.context import build_context
+    from banso.app.factory import create_app
+    from banso.app.wiring import build_context
 
     app = create_app(build_context(settings))
     uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
@@ -29,8 +29,8 @@ def serve(
     port: int = typer.Option(8000, help="Port to listen on."),
 ) -> None:
     """Serve the web UI and API with the configured settings (BANSO_*)."""
-    from banso.db import migrate
     from banso.db.engine import make_engine
+    from banso.migrations import migrate
 
     settings = get_settings()
     engine = make_engine(settings.sqlalchemy_url)
@@ -49,16 +49,17 @@ def demo(
     """Create (or reuse) a seeded demo on an embedded database and serve it on 127.0.0.1."""
     import pyotp
 
+    from banso.app.wiring import build_context
     from banso.audit import checkpoints
-    from banso.db import migrate
     from banso.demo import seed
     from banso.demo.councils import seed_councils
     from banso.demo.information import seed_information
     from banso.demo.programme import seed_programme
     from banso.information import sealed
+    from banso.information.deps import information_deps
     from banso.information.sealed_legacy import migration_attributes
+    from banso.migrations import migrate
     from banso.thinktank.demo import prepare_demo_analytics
-    from banso.web.context import build_context, information_deps
 
     settings = Settings(mode=Mode.DEMO, data_dir=data.resolve(), database_url=None)
     ctx = build_context(settings)
@@ -68,7 +69,7 @@ def demo(
         with ctx.sessions() as db:
             created = seed.seed(db, box=ctx.box, now=ctx.clock.now())
             seed_councils(db, now=ctx.clock.now(), box=ctx.box,
-                          store=sealed.local_deps(settings.data_dir, settings.secret_key))
+                          store=sealed.sealed_deps(ctx))
             seed_programme(db, now=ctx.clock.now())
             seed_information(db, information_deps(ctx), now=ctx.clock.now())
             checkpoints.sign_checkpoint(db, key=ctx.signing_key, now=ctx.clock.now())
@@ -98,10 +99,10 @@ def demo(
 @jobs_app.command("run-due")
 def run_due_command() -> None:
     """Run the scheduled jobs that are due (for cron when not using `banso serve`)."""
-    from banso.jobs import run_due
-    from banso.web.context import build_context
+    from banso.app.jobs import run_due
+    from banso.web.context import app_context
 
-    done = run_due(build_context(get_settings()))
+    done = run_due(app_context())
     console.print(f"ran: {', '.join(done) if done else 'nothing due'}")
 
 

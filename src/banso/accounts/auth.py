@@ -1,0 +1,55 @@
+"""Who is asking: a Bearer token or the session cookie resolved into the toolkit's ``AuthState``.
+
+``banso.app.wiring`` hands :func:`authenticate` to the context as its ``Authenticator``;
+``banso.web.deps.get_auth`` calls it once per request.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from fastapi import Request
+from sqlalchemy.orm import Session
+
+from banso.accounts import service as accounts
+from banso.authz.principal import AuthMethod
+from banso.config import Settings
+from banso.kit.errors import AuthenticationRequired
+from banso.web.auth import AuthState
+from banso.web.deps import SESSION_COOKIE, client_ip
+
+
+def authenticate(request: Request, db: Session, *, now: datetime, settings: Settings) -> AuthState:
+    """Resolve a Bearer token or the session cookie into an AuthState."""
+    state = AuthState()
+    moment = now
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        try:
+            token, user = accounts.authenticate_token(
+                db, raw=header[7:], now=moment, ip=client_ip(request),
+                max_lifetime=timedelta(days=settings.token_max_lifetime_days),
+            )
+        except AuthenticationRequired:
+            db.commit()  # keep the audit entry of the rejection (A1)
+            raise
+        state.user = user
+        state.principal = accounts.token_principal(token, user)
+        db.commit()
+    else:
+        resolved = accounts.resolve_session(
+            db, cookie=request.cookies.get(SESSION_COOKIE), now=moment, settings=settings
+        )
+        if resolved is not None:
+            web_session, user = resolved
+            state.user, state.web_session = user, web_session
+            if user.totp_enabled and web_session.mfa_verified_at is None:
+                state.pending_mfa = True
+            elif not user.totp_enabled:
+                state.needs_enrolment = True
+            else:
+                state.principal = accounts.principal_for(
+                    user, method=AuthMethod.SESSION, mfa=True, session_id=web_session.id
+                )
+            db.commit()  # last_seen_at
+    return state

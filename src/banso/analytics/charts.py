@@ -1,0 +1,111 @@
+"""Charts of the analysis (T6), drawn once here for the HTML report and for the think-tank pages.
+
+pyplot keeps global state (the current figure, the font settings), so whoever draws holds
+:data:`LOCK`: the web pages draw in several request threads at once.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections.abc import Callable, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib import font_manager
+from matplotlib.figure import Figure
+
+LOCK = threading.Lock()
+JAPAN_RED = "#bc002d"
+_CJK_FONTS = ("Noto Sans CJK JP", "Noto Sans JP", "IPAexGothic", "IPAGothic", "TakaoGothic", "Hiragino Sans")
+
+
+def cjk_font() -> str | None:
+    """Return the name of an installed CJK font (for Japanese labels), or None."""
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    return next((n for n in _CJK_FONTS if n in names), None)
+
+
+def use_fonts(lang: str) -> str:
+    """Set pyplot's fonts for ``lang`` and return the language the labels can be drawn in.
+
+    Without a CJK font Japanese labels would be boxes, so the charts fall back to English.
+    """
+    font = cjk_font()
+    plt.rcParams["font.family"] = [font, "DejaVu Sans"] if font else ["DejaVu Sans"]
+    return lang if (font or lang == "en") else "en"
+
+
+def png(fig: Figure, *, dpi: int) -> bytes:
+    """Return the figure as PNG bytes and close it."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def japan_position(technologies: pd.DataFrame, *, label: Callable[[str], str], japan: str, leader: str,
+                   title: str | None = None, xlabel: str | None = None) -> Figure:
+    """Draw Japan's top-10% share against the leader's, one bar per technology with works.
+
+    ``technologies`` is the technologies table (``banso analyze indicators``); ``label`` names a
+    technology id; ``japan`` and ``leader`` name the two bars in the legend.
+    """
+    active = technologies[technologies["papers"] > 0]
+    labels = [label(t) for t in active["technology"]]
+    share = [float(x) for x in active["japan_top10_share"].fillna(0.0)]
+    lead = [a + float(g) for a, g in zip(share, active["japan_gap_to_leader"].fillna(0.0), strict=True)]
+    fig, ax = plt.subplots(figsize=(8, 0.3 * len(labels) + 1.4))
+    ax.barh(labels, lead, color="#c9d3e0", label=leader)
+    ax.barh(labels, share, height=0.5, color=JAPAN_RED, label=japan)
+    ax.invert_yaxis()
+    if title:
+        ax.set_title(title)
+    if xlabel:
+        ax.set_xlabel(xlabel)
+    ax.legend(fontsize=8, loc="lower right")
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
+def top10_shares(labels: Sequence[str], stacks: Sequence[tuple[str, Sequence[float]]], *, title: str) -> Figure:
+    """Draw each technology's top-10% share by country as one stacked bar (``stacks``: country, shares)."""
+    fig, ax = plt.subplots(figsize=(9, 0.32 * len(labels) + 1.5))
+    left = [0.0] * len(labels)
+    for country, values in stacks:
+        ax.barh(list(labels), list(values), left=left, label=country)
+        left = [a + b for a, b in zip(left, values, strict=True)]
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.set_title(title)
+    ax.legend(ncol=7, loc="lower center", bbox_to_anchor=(0.5, 1.02 + 0.4 / max(1, len(labels))), fontsize=8)
+    return fig
+
+
+def ranking_sensitivity(labels: Sequence[str], *, closeness: Sequence[float], keeps_band: Sequence[float],
+                        labels_of_bars: tuple[str, str], title: str) -> Figure:
+    """Draw the TOPSIS closeness per technology with the probability that it keeps its rank band."""
+    fig, ax = plt.subplots(figsize=(9, 0.32 * len(labels) + 1.5))
+    ax.barh(list(labels), list(closeness), color="#1f4e79", label=labels_of_bars[0])
+    ax.barh(list(labels), list(keeps_band), height=0.25, color="#f5a623", label=labels_of_bars[1])
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def country_shares(countries: Sequence[str], shares: Sequence[float], *, xlabel: str) -> Figure:
+    """Draw one technology's countries' top-10% shares (Japan in red), with each share written at its bar."""
+    fig, ax = plt.subplots(figsize=(7, 0.3 * len(countries) + 1.2))
+    ax.barh(list(countries), list(shares), color=[JAPAN_RED if c == "JP" else "#1557b0" for c in countries])
+    ax.invert_yaxis()
+    ax.set_xlim(0, max([0.05, *shares]) * 1.1)
+    ax.set_xlabel(xlabel)
+    for i, v in enumerate(shares):
+        ax.text(v, i, f" {v:.1%}", va="center", fontsize=8)
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig

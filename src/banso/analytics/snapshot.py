@@ -1,0 +1,330 @@
+"""Reading an OpenAlex works snapshot (T1): find its partition files and turn each one into a store part.
+
+The DuckDB reader (:class:`SnapshotReader`) runs one ``read_json`` projection per file and, for a
+damaged file, a line-by-line pass that names each malformed line (file and line, counted, never
+dropped). The parts it writes are in the store's format (:mod:`banso.analytics.store`); the
+bookkeeping of a whole run is :mod:`banso.analytics.ingest`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import re
+import threading
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, cast
+
+import duckdb
+from isal import igzip as _igzip
+from isal import isal_zlib as _isal_zlib
+
+from banso.analytics.errors import SnapshotError, StoreError
+from banso.analytics.store import MANIFEST, copy_part_sql, sql_str
+from banso.analytics.texts import INDEX_SHAPE
+
+_GUNZIP_CHUNK = 1 << 18  # 256 KB steps keep the inflate window in cache (2x faster than whole-file)
+# DuckDB's read errors and a short or damaged gzip stream (ISA-L raises its own error type).
+_READ_ERRORS: tuple[type[BaseException], ...] = (
+    duckdb.Error, EOFError, OSError, ValueError, cast(type[BaseException], _isal_zlib.error))
+_DATE_RE = re.compile(r"updated_date=(\d{4}-\d{2}-\d{2})")
+_ID_RE = re.compile(r"^(?:https?://openalex\.org/)?W\d+$", re.IGNORECASE)
+
+# Only the fields the indicators need are read (explicit columns: the JSON reader skips the rest).
+# The abstract's inverted index is read as JSON text, not as a MAP: building a MAP per record and
+# rebuilding the abstract from it was half of the ingest's time (banso.analytics.texts).
+READ_COLUMNS: dict[str, str] = {
+    "id": "VARCHAR",
+    "title": "VARCHAR",
+    "publication_year": "INTEGER",
+    "cited_by_count": "INTEGER",
+    "updated_date": "VARCHAR",
+    "primary_topic": "STRUCT(id VARCHAR, subfield STRUCT(id VARCHAR))",
+    "topics": "STRUCT(id VARCHAR)[]",
+    "authorships": "STRUCT(institutions STRUCT(id VARCHAR, country_code VARCHAR)[])[]",
+    "citation_normalized_percentile": "STRUCT(is_in_top_10_percent BOOLEAN)",
+    "abstract_inverted_index": "JSON",
+}
+
+_PROJECTION = r"""
+SELECT
+  CAST(regexp_extract(id, 'W(\d+)$', 1) AS BIGINT) AS work_id,
+  CAST($partition_date AS VARCHAR) AS partition_date,
+  CAST($seq AS INTEGER) AS part_seq,
+  updated_date AS record_updated,  -- the record's own (hive_partitioning off: not the folder's)
+  CAST(publication_year AS SMALLINT) AS publication_year,
+  CAST(coalesce(cited_by_count, 0) AS INTEGER) AS cited_by_count,
+  CAST(regexp_extract(primary_topic.subfield.id, '(\d+)$', 1) AS INTEGER) AS subfield_id,
+  CAST(regexp_extract(primary_topic.id, 'T(\d+)$', 1) AS INTEGER) AS primary_topic_id,
+  coalesce(list_distinct(list_filter(
+      list_transform(topics, lambda t: TRY_CAST(regexp_extract(t.id, 'T(\d+)$', 1) AS INTEGER)),
+      lambda x: x IS NOT NULL)), []) AS topic_ids,
+  coalesce(list_sort(list_distinct(list_filter(
+      flatten(list_transform(authorships, lambda a: list_transform(a.institutions, lambda i: upper(i.country_code)))),
+      lambda x: x IS NOT NULL AND x <> ''))), []) AS countries,
+  coalesce(list_distinct(list_filter(
+      flatten(list_transform(authorships, lambda a: list_transform(a.institutions,
+          lambda i: {'institution_id': TRY_CAST(regexp_extract(i.id, 'I(\d+)$', 1) AS BIGINT),
+                     'country': nullif(upper(i.country_code), '')}))),
+      lambda x: x.institution_id IS NOT NULL)), []) AS institutions,
+  citation_normalized_percentile.is_in_top_10_percent AS oa_top10,
+  title,
+  -- Kept as DuckDB writes JSON (compact). Another shape is read as missing, like any field of the wrong
+  -- type (docs/analytics.md), so every stored index decodes (texts.decode_index).
+  CASE WHEN regexp_full_match(abstract_inverted_index, $index_shape)
+       THEN CAST(abstract_inverted_index AS VARCHAR) END AS abstract_index
+FROM read_json($files, format = 'newline_delimited', columns = $columns, compression = $compression,
+               hive_partitioning = false, maximum_object_size = 67108864)
+"""
+
+
+
+@dataclass(frozen=True)
+class SnapshotFile:
+    """One snapshot partition file."""
+
+    path: Path
+    rel: str
+    updated_date: str
+    size: int
+    mtime: float
+
+    @property
+    def key(self) -> str:
+        """Return a file-system-safe name for this file's part in the store."""
+        return re.sub(r"[^A-Za-z0-9_.=-]", "_", self.rel.replace("/", "__"))
+
+
+@dataclass
+class Malformed:
+    """A line that could not be read."""
+
+    file: str
+    line: int
+    error: str
+
+
+@dataclass
+class FileResult:
+    """What reading one snapshot file gave."""
+
+    rel: str
+    rows: int
+    lines: int
+    malformed: int
+    truncated: bool
+    examples: list[Malformed] = field(default_factory=list)
+    note: str = ""
+
+
+
+def discover(snapshot: Path) -> list[SnapshotFile]:
+    """List the snapshot's partition files (``updated_date=*/part_*.gz``, also ``*.jsonl``), oldest first."""
+    if not snapshot.exists():
+        raise SnapshotError(f"snapshot folder not found: {snapshot}")
+    if not snapshot.is_dir():
+        raise SnapshotError(f"snapshot path is not a folder: {snapshot}")
+    found: list[SnapshotFile] = []
+    for p in sorted(snapshot.rglob("*")):
+        if not p.is_file() or p.name.startswith("."):
+            continue
+        name = p.name
+        if not (name.startswith("part_") or name.endswith((".jsonl", ".jsonl.gz", ".json.gz", ".ndjson"))):
+            continue
+        if name.endswith(".tmp") or name == MANIFEST:
+            continue
+        rel = p.relative_to(snapshot).as_posix()
+        m = _DATE_RE.search(rel)
+        st = p.stat()
+        found.append(SnapshotFile(p, rel, m.group(1) if m else "", st.st_size, st.st_mtime))
+    if not found:
+        raise SnapshotError(
+            f"no snapshot files under {snapshot} (expected works/updated_date=YYYY-MM-DD/part_NNN.gz or *.jsonl)"
+        )
+    found.sort(key=lambda f: (f.updated_date, f.rel))
+    return found
+
+
+
+def _gunzip(src: Path, dst: Path) -> None:
+    """Decompress ``src`` (gzip, any number of members) into ``dst`` with ISA-L.
+
+    Why not DuckDB's own ``compression = 'gzip'``: its inflate is the ingest's largest single cost
+    (≈ 0.8 of 1.3 CPU-s for a 300 MB file); ISA-L in 256 KB steps takes ≈ 0.3 s, and writing the
+    plain file for DuckDB to parse costs less than the difference (benchmarks/RESULTS.md, session 4).
+    The decompressor releases the GIL, so two files decompress in parallel threads.
+
+    A damaged stream raises one of ``_READ_ERRORS`` (the caller then reads the file line by line);
+    failing to write the copy (a full disk) raises :class:`StoreError`, which stops the ingest.
+    """
+    def cannot_write(exc: OSError) -> StoreError:
+        return StoreError(
+            f"cannot write {dst} (the decompressed copy of {src.name} that DuckDB reads; it needs free "
+            f"disk of about the file's uncompressed size per file read at once): {exc.strerror}")
+
+    out = open(dst, "wb")  # noqa: SIM115 (closed below, where a failed flush is a write error too)
+    try:
+        with _igzip.open(src, "rb") as fh:  # type: ignore[no-untyped-call]
+            while chunk := fh.read(_GUNZIP_CHUNK):
+                try:
+                    out.write(chunk)
+                except OSError as exc:
+                    raise cannot_write(exc) from None
+        try:
+            out.close()
+        except OSError as exc:
+            raise cannot_write(exc) from None
+    finally:
+        out.close()
+
+
+def is_gzip(path: Path) -> bool:
+    """Return True when the file starts with the gzip magic bytes."""
+    with open(path, "rb") as fh:
+        return fh.read(2) == b"\x1f\x8b"
+
+
+
+def _iter_lines(path: Path) -> Iterator[tuple[int, bytes | None, str]]:
+    """Yield (line number, raw line, "") and finally (n, None, error) if the stream breaks off."""
+    opener: Callable[..., Any] = gzip.open if is_gzip(path) else open
+    n = 0
+    try:
+        with opener(path, "rb") as fh:
+            for n, line in enumerate(fh, start=1):
+                yield n, line, ""
+    except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as exc:
+        yield n + 1, None, f"{type(exc).__name__}: {exc}"
+
+
+class SnapshotReader:
+    """Run the DuckDB projection for one file, with a line-by-line fallback for damaged files."""
+
+    def __init__(self, tmpdir: Path, max_examples: int = 20, *, files: int = 1, parallel: int = 1) -> None:
+        self.tmpdir = tmpdir
+        self.max_examples = max_examples
+        self._unstarted = files
+        self._parallel = max(1, parallel)
+        self._count_lock = threading.Lock()
+        self._local = threading.local()
+        self._all: list[duckdb.DuckDBPyConnection] = []
+
+    def _con(self) -> duckdb.DuckDBPyConnection:
+        con: duckdb.DuckDBPyConnection | None = getattr(self._local, "con", None)
+        if con is None:
+            con = duckdb.connect()
+            con.execute("SET preserve_insertion_order = false")
+            con.execute("SET enable_progress_bar = false")
+            self._local.con = con
+            self._all.append(con)
+        return con
+
+    def close(self) -> None:
+        """Close the per-thread connections."""
+        for con in self._all:
+            con.close()
+        self._all.clear()
+
+    def _threads_for_next_file(self) -> int:
+        """DuckDB threads for the file about to be read.
+
+        Files read in parallel share the CPUs: more DuckDB threads than one core's share per file only
+        contend (1M works on 2 cores: 44.9 s instead of 49.8 s with DuckDB's default, one per core).
+        The last file to start gets every core, so the run does not end on one thread.
+        """
+        cpus = os.cpu_count() or 1
+        with self._count_lock:
+            self._unstarted = max(0, self._unstarted - 1)
+            last = self._unstarted == 0
+        return cpus if last else max(1, cpus // self._parallel)
+
+    def _copy(self, src: Path, out: Path, f: SnapshotFile, seq: int, *, threads: int,
+              ignore_errors: bool = False) -> int:
+        sql = _PROJECTION
+        if ignore_errors:
+            sql = sql.replace("maximum_object_size = 67108864", "maximum_object_size = 67108864, ignore_errors = true")
+        params = {
+            "files": [str(src)],
+            "partition_date": f.updated_date,
+            "seq": seq,
+            "columns": READ_COLUMNS,
+            "compression": "gzip" if is_gzip(src) else "none",
+            "index_shape": INDEX_SHAPE,
+        }
+        con = self._con()
+        con.execute(f"SET threads = {int(threads)}")
+        res = con.execute(copy_part_sql(sql, out), params).fetchone()
+        return int(res[0]) if res else 0
+
+    def read(self, f: SnapshotFile, seq: int, out: Path) -> FileResult:
+        """Read snapshot file ``f`` into the part ``out``; damaged files go line by line."""
+        tmp = out.with_name("." + out.name + ".tmp")  # hidden: Spark and globs never read it
+        threads = self._threads_for_next_file()
+        plain: Path | None = None
+        try:
+            src = f.path
+            if is_gzip(src):
+                plain = self.tmpdir / f"{f.key}.jsonl"
+                _gunzip(src, plain)
+                src = plain
+            rows = self._copy(src, tmp, f, seq, threads=threads)
+            os.replace(tmp, out)
+            return FileResult(f.rel, rows, rows, 0, False)
+        except _READ_ERRORS:
+            pass  # damaged file: fall back to a line-by-line pass that names each bad line
+        finally:
+            if plain is not None:
+                plain.unlink(missing_ok=True)
+        return self._salvage(f, seq, out, tmp, threads)
+
+    def _salvage(self, f: SnapshotFile, seq: int, out: Path, tmp: Path, threads: int) -> FileResult:
+        clean = self.tmpdir / f"{f.key}.clean.jsonl"
+        result = FileResult(f.rel, 0, 0, 0, False)
+        good: list[tuple[int, int]] = []  # (line, work number) of each line passed to the typed reader
+        with open(clean, "wb") as fh:
+            for n, line, err in _iter_lines(f.path):
+                if line is None:
+                    result.truncated = True
+                    result.note = f"stream ends early after line {n - 1} ({err})"
+                    # The last line of a truncated stream may be cut: it was already judged below.
+                    break
+                result.lines = n
+                if not line.strip():
+                    continue
+                try:
+                    obj = json.loads(line)
+                    if not isinstance(obj, dict):
+                        raise ValueError(f"expected a JSON object, got {type(obj).__name__}")  # noqa: TRY004 (caught below)
+                    if not isinstance(obj.get("id"), str) or not _ID_RE.match(obj["id"]):
+                        raise ValueError("missing or invalid work 'id'")
+                except ValueError as exc:
+                    result.malformed += 1
+                    if len(result.examples) < self.max_examples:
+                        result.examples.append(Malformed(f.rel, n, str(exc)[:200]))
+                    continue
+                fh.write(line if line.endswith(b"\n") else line + b"\n")
+                good.append((n, int(obj["id"].rsplit("W", 1)[-1])))
+        rows = 0
+        try:
+            if good:
+                rows = self._copy(clean, tmp, f, seq, threads=threads, ignore_errors=True)
+                if rows < len(good):
+                    # Valid JSON whose field types the typed reader rejected (e.g. a string year):
+                    # find their lines by the work ids that did not come through.
+                    seen = {r[0] for r in self._con().execute(
+                        f"SELECT DISTINCT work_id FROM read_parquet('{sql_str(tmp)}')").fetchall()}
+                    for n, wid in good:
+                        if wid not in seen:
+                            result.malformed += 1
+                            if len(result.examples) < self.max_examples:
+                                result.examples.append(Malformed(f.rel, n, "a field has the wrong type"))
+                os.replace(tmp, out)
+        finally:
+            clean.unlink(missing_ok=True)
+        result.rows = rows
+        return result
+

@@ -1,0 +1,74 @@
+"""The one wiring module: every external system built from the settings and handed on in the context.
+
+Clock, mailer, TOTP secret box, audit signing key, the authenticator, and each domain's collaborators
+(information's file store, council key store and fingerprint key; the sealed store of council content
+and deliverables; programme's council gateway). Production, the demo, the CLI and tests all build
+their context here; a test passes its own engine, sessions or clock.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from banso.accounts.auth import authenticate
+from banso.audit.checkpoints import load_or_create_signing_key
+from banso.config import Settings
+from banso.db.engine import make_engine, make_session_factory
+from banso.information import sealed
+from banso.information.deps import InformationDeps, local_deps
+from banso.kit.clock import Clock, OffsetClock, SystemClock
+from banso.kit.collaborators import Collaborators
+from banso.kit.crypto import SecretBox
+from banso.kit.mail import Mailer
+from banso.notifications.mailer import OutboxMailer, SMTPMailer
+from banso.programme.council_link import CouncilsServiceGateway
+from banso.web.context import AppContext
+
+
+def build_context(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    engine: Engine | None = None,
+    sessions: sessionmaker[Session] | None = None,
+) -> AppContext:
+    """Wire the context from settings (real implementations unless a test passes its own)."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = engine or make_engine(settings.sqlalchemy_url)
+    return AppContext(
+        settings=settings,
+        engine=engine,
+        sessions=sessions or make_session_factory(engine),
+        clock=clock or system_clock(settings),
+        box=SecretBox(settings.secret_key),
+        signing_key=load_or_create_signing_key(settings.signing_key_path),
+        mailer=mailer(settings),
+        authenticator=authenticate,
+        collaborators=domain_collaborators(settings),
+    )
+
+
+def system_clock(settings: Settings) -> Clock:
+    """Return the wall clock, shifted by the offset file when one is configured (demo time travel)."""
+    return OffsetClock(settings.clock_offset_file) if settings.clock_offset_file else SystemClock()
+
+
+def mailer(settings: Settings) -> Mailer:
+    """Return the SMTP mailer when a server is configured, else the outbox folder (demo: no server needed)."""
+    if settings.smtp_host:
+        return SMTPMailer(
+            host=settings.smtp_host, port=settings.smtp_port, user=settings.smtp_user,
+            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+            starttls=settings.smtp_starttls, timeout=settings.smtp_timeout_seconds,
+        )
+    return OutboxMailer(settings.data_dir / "outbox")
+
+
+def domain_collaborators(settings: Settings) -> Collaborators:
+    """Return each domain's collaborators: files and keys under data_dir, the council gateway."""
+    found = Collaborators()
+    found.add(InformationDeps, local_deps(settings.data_dir, settings.secret_key))
+    found.add(sealed.SealedDeps, sealed.local_deps(settings.data_dir, settings.secret_key))
+    found.add(CouncilsServiceGateway, CouncilsServiceGateway())
+    return found

@@ -1,0 +1,194 @@
+"""Every query of the information domain: items, versions, files, proposals and votes.
+
+The service keeps the rules (I1–I13); this module only reads and locks rows. Access facts (an item with
+the reader's standing, its proposals and scopes) are loaded by the gate (``banso.authz.gate``, I12).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy.orm import Session
+
+from banso.authz.policies import information as policy
+from banso.authz.principal import Principal
+from banso.councils.models import Membership
+from banso.information.models import (
+    Ballot,
+    BallotState,
+    Item,
+    ItemFile,
+    ItemState,
+    ItemVersion,
+    ScopeEntry,
+    Vote,
+    VoteDecision,
+)
+from banso.programme.models import Project, ProposalMember
+
+
+def item_by_id(session: Session, item_id: int) -> Item | None:
+    """Return the item with this id."""
+    return session.get(Item, item_id)
+
+
+def file_by_id(session: Session, file_id: int) -> ItemFile | None:
+    """Return the file with this id."""
+    return session.get(ItemFile, file_id)
+
+
+def ballot_by_id(session: Session, ballot_id: int) -> Ballot | None:
+    """Return the proposal with this id."""
+    return session.get(Ballot, ballot_id)
+
+
+def version_row(session: Session, item_id: int, version: int) -> ItemVersion | None:
+    """Return one version of an item (with its sealed body)."""
+    return session.scalar(select(ItemVersion).where(ItemVersion.item_id == item_id, ItemVersion.version == version))
+
+
+_VERSIONS_AND_FILES = (select(ItemVersion, ItemFile)
+                       .outerjoin(ItemFile, and_(ItemFile.item_id == ItemVersion.item_id,
+                                                 ItemFile.version == ItemVersion.version))
+                       .where(ItemVersion.item_id == bindparam("item_id"))
+                       .order_by(ItemVersion.version.desc(), ItemFile.id))  # built once: read on every item read
+
+
+def versions_and_files(session: Session, item_id: int) -> tuple[list[ItemVersion], list[ItemFile]]:
+    """Return an item's versions (newest first) and files (newest version first, then by id) in one statement.
+
+    Each file belongs to exactly one version, so joining files to their version repeats no file.
+    """
+    rows = session.execute(_VERSIONS_AND_FILES, {"item_id": item_id}).all()
+    versions = list(dict.fromkeys(version for version, _ in rows))
+    files = [file for _, file in rows if file is not None]
+    return versions, files
+
+
+def file_ids_of(session: Session, item_id: int) -> set[int]:
+    """Return the ids of an item's files."""
+    return set(session.scalars(select(ItemFile.id).where(ItemFile.item_id == item_id)))
+
+
+def has_open_ballot(session: Session, item_id: int) -> bool:
+    """Return True when a vote on the item is open."""
+    return session.scalar(select(Ballot.id).where(Ballot.item_id == item_id, Ballot.state == BallotState.OPEN.value)
+                          .limit(1)) is not None
+
+
+def open_ballots_of(session: Session, item_id: int) -> list[Ballot]:
+    """Return the open votes on an item."""
+    return list(session.scalars(select(Ballot).where(Ballot.item_id == item_id,
+                                                     Ballot.state == BallotState.OPEN.value)))
+
+
+def council_ballots(session: Session, council_id: int) -> list[Ballot]:
+    """Return a council's proposals, newest first."""
+    return list(session.scalars(select(Ballot).where(Ballot.council_id == council_id).order_by(Ballot.id.desc())))
+
+
+def items_by_ids(session: Session, item_ids: Sequence[int] | set[int]) -> dict[int, Item]:
+    """Return the items with these ids, by id."""
+    ids = set(item_ids)
+    return {i.id: i for i in session.scalars(select(Item).where(Item.id.in_(ids)))} if ids else {}
+
+
+def ballots_voted_by(session: Session, user_id: int, ballot_ids: Sequence[int]) -> set[int]:
+    """Return those of ``ballot_ids`` on which ``user_id`` is a voter."""
+    if not ballot_ids:
+        return set()
+    return set(session.scalars(select(Vote.ballot_id).where(Vote.user_id == user_id,
+                                                            Vote.ballot_id.in_(list(ballot_ids)))))
+
+
+def pending_ballots_of(session: Session, user_id: int) -> list[Ballot]:
+    """Return the open proposals awaiting ``user_id``'s answer, soonest deadline first."""
+    return list(session.scalars(select(Ballot).join(Vote, Vote.ballot_id == Ballot.id)
+                                .where(Vote.user_id == user_id, Vote.decision == VoteDecision.PENDING.value,
+                                       Ballot.state == BallotState.OPEN.value).order_by(Ballot.deadline)))
+
+
+def votes_of(session: Session, ballot_id: int) -> list[Vote]:
+    """Return the votes on a proposal, in the order they were asked."""
+    return list(session.scalars(select(Vote).where(Vote.ballot_id == ballot_id).order_by(Vote.id)))
+
+
+def vote_of(session: Session, ballot_id: int, user_id: int, *, lock: bool = False) -> Vote | None:
+    """Return ``user_id``'s vote on a proposal (locked for update when asked)."""
+    stmt = select(Vote).where(Vote.ballot_id == ballot_id, Vote.user_id == user_id)
+    return session.scalar(stmt.with_for_update() if lock else stmt)
+
+
+def decision_of(session: Session, ballot_id: int, user_id: int) -> str | None:
+    """Return ``user_id``'s answer on a proposal, if they are a voter."""
+    return session.scalar(select(Vote.decision).where(Vote.ballot_id == ballot_id, Vote.user_id == user_id))
+
+
+def scope_entries(session: Session, ballot_id: int) -> list[ScopeEntry]:
+    """Return the scope entries of a proposal."""
+    return list(session.scalars(select(ScopeEntry).where(ScopeEntry.ballot_id == ballot_id)))
+
+
+def current_members(session: Session, council_id: int) -> list[Membership]:
+    """Return a council's current members, in the order they joined."""
+    return list(session.scalars(select(Membership).where(Membership.council_id == council_id,
+                                                         Membership.left_at.is_(None)).order_by(Membership.id)))
+
+
+def project_people(session: Session, council_id: int) -> tuple[list[int], list[int]]:
+    """Return the team members and the leads of the projects linked to a council (C1, I1)."""
+    team = session.scalars(select(ProposalMember.user_id)
+                           .join(Project, Project.proposal_id == ProposalMember.proposal_id)
+                           .where(Project.council_id == council_id, ProposalMember.user_id.is_not(None))).all()
+    leads = session.scalars(select(Project.lead_id).where(Project.council_id == council_id)).all()
+    return [u for u in team if u is not None], list(leads)
+
+
+def due_ballots(session: Session, now: datetime) -> list[Ballot]:
+    """Return the open proposals whose deadline has passed, oldest first."""
+    return list(session.scalars(select(Ballot).where(Ballot.state == BallotState.OPEN.value,
+                                                     Ballot.deadline <= now).order_by(Ballot.id)))
+
+
+def designated_items(session: Session) -> list[Item]:
+    """Return the items with a designation in force."""
+    return list(session.scalars(select(Item).where(Item.current_designation_id.is_not(None)).order_by(Item.id)))
+
+
+def scheduled_due(session: Session, now: datetime) -> list[Item]:
+    """Return the scheduled items whose publication date has come."""
+    return list(session.scalars(select(Item).where(Item.state == ItemState.SCHEDULED.value,
+                                                   Item.publish_at <= now).order_by(Item.id)))
+
+
+def public_items(session: Session, *, limit: int, offset: int) -> list[Item]:
+    """Return published items, newest first."""
+    return list(session.scalars(select(Item).where(Item.state == ItemState.PUBLIC.value)
+                                .order_by(Item.published_at.desc(), Item.id.desc()).limit(limit).offset(offset)))
+
+
+def readable_items(session: Session, actor: Principal | None, *, council_id: int | None, state: ItemState | None,
+                   limit: int, offset: int) -> list[Item]:
+    """Return the items ``actor`` may read (the SQL twin of the read rule, I7), optionally of one council/state."""
+    stmt = policy.readable_items(actor)
+    if council_id is not None:
+        stmt = stmt.where(Item.council_id == council_id)
+    if state is not None:
+        stmt = stmt.where(Item.state == state.value)
+    return list(session.scalars(stmt.limit(limit).offset(offset)))
+
+
+def count_readable_items(session: Session, actor: Principal | None, *, council_id: int | None) -> int:
+    """Count the items ``actor`` may read (the same rule as :func:`readable_items`)."""
+    stmt = policy.restrict_items(select(func.count()).select_from(Item), actor)
+    if council_id is not None:
+        stmt = stmt.where(Item.council_id == council_id)
+    return int(session.scalar(stmt) or 0)
+
+
+def live_decisions(session: Session, ballot_id: int) -> list[tuple[int, str]]:
+    """Return (voter, answer) of every vote on a proposal."""
+    return [(user_id, decision) for user_id, decision in session.execute(
+        select(Vote.user_id, Vote.decision).where(Vote.ballot_id == ballot_id))]

@@ -1,0 +1,1 @@
+"""The database schema over time: Alembic migrations, the model registry, the runner and ``banso db``."""

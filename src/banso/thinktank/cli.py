@@ -1,0 +1,67 @@
+"""``banso analyze``: the analytics commands (T1–T7), with the report filed into a council on request (T6).
+
+The analytics package is a library that knows nothing of councils; filing its outputs as a
+think-tank information item is the think tank's, so the ``report`` command is assembled here.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from banso.accounts import repository as accounts_repo
+from banso.accounts import service as accounts
+from banso.analytics import cli as analytics_cli
+from banso.analytics.cli import IndicatorsDir, Lang, NamesFile, OutDir, PrioritiesDir
+from banso.authz.principal import AuthMethod
+from banso.information import filing
+from banso.information.deps import information_deps
+from banso.kit.cli import unit_of_work
+from banso.web.context import app_context
+
+app = typer.Typer(no_args_is_help=True, help=analytics_cli.HELP)
+analytics_cli.add_pipeline_commands(app)
+
+
+@app.command()
+def report(
+    indicators_dir: IndicatorsDir,
+    out_dir: OutDir,
+    priorities: PrioritiesDir = None,
+    lang: Lang = "ja",
+    technologies: NamesFile = None,
+    file_into: Annotated[int | None, typer.Option("--file-into", help="File the outputs into this council "
+                                                   "as a think-tank information item (T6).")] = None,
+    as_email: Annotated[str | None, typer.Option("--as", help="E-mail of the member who files it.")] = None,
+) -> None:
+    """Write the HTML report (ja/en) with charts and the Excel workbook (T6); optionally file it."""
+    if file_into is not None and not as_email:
+        raise analytics_cli.fail(ValueError("--file-into needs --as EMAIL (the council member who files the report)"))
+    paths = analytics_cli.write_report_files(indicators_dir, out_dir, priorities=priorities, lang=lang,
+                                             technologies=technologies)
+    result = {k: str(v) for k, v in paths.items()}
+    if file_into is not None and as_email:
+        result["item_id"] = str(_file_report(file_into, as_email, indicators_dir, paths))
+    analytics_cli.out.print(json.dumps(result, ensure_ascii=False))
+
+
+def _file_report(council_id: int, email: str, indicators_dir: Path, paths: dict[str, Path]) -> int:
+    """File the workbook and the indicator tables into a council as one item (T6)."""
+    ctx = app_context()
+    with unit_of_work(ctx) as db:
+        user = accounts_repo.user_by_email(db, email)
+        if user is None or not user.is_active:
+            raise analytics_cli.fail(ValueError(f"no active person with e-mail {email}"))
+        # The operator acts for a person who holds a second factor; the policy still checks membership,
+        # pledge and council state (I7).
+        actor = accounts.principal_for(user, method=AuthMethod.SESSION, mfa=user.totp_enabled)
+        files = [p for p in paths.values() if p.suffix in (".xlsx", ".csv", ".pdf", ".png")]
+        files += [p for p in (indicators_dir / "technologies.csv", indicators_dir / "indicators.csv") if p.is_file()]
+        item = filing.file_report(db, information_deps(ctx), council_id=council_id, actor=actor,
+                                  now=ctx.clock.now(), title=f"技術動向分析レポート（{indicators_dir.name}）",
+                                  summary="シンクタンクの技術動向分析（国別指標・優先度）。HTML版は分析環境に保存。",
+                                  paths=files)
+        return item.id
