@@ -136,7 +136,7 @@ def test_a_partial_designations_end_reminder_reaches_only_that_files_readers(
     item = service.create_item(
         db, deps, council_id=cast.council.id, actor=cast.company.principal(), now=clock.now(), title=TITLE,
         summary="概要", body="本文", matter="useful_information", category="sampling_data", provenance="participant",
-        files=[service.Upload("範囲.csv", "text/csv", "a,b\n1,2\n".encode())])
+        files=[service.Upload("範囲.csv", "text/csv", b"a,b\n1,2\n")])
     file_id = service.read_item(db, deps, item_id=item.id, actor=cast.company.principal(), now=clock.now()).files[0].id
     service.propose_designation(db, item_id=item.id, actor=cast.company.principal(), now=clock.now(),
                                 designation=service.DesignationInput(
@@ -177,7 +177,7 @@ def test_audit_entries_name_no_file_of_non_public_content(
     item = service.create_item(
         db, deps, council_id=cast.council.id, actor=cast.company.principal(), now=clock.now(), title=TITLE,
         summary="概要", body="本文", matter="useful_information", category="sampling_data", provenance="participant",
-        files=[service.Upload(secret_name, "text/csv", "a,b\n1,2\n".encode())])
+        files=[service.Upload(secret_name, "text/csv", b"a,b\n1,2\n")])
     entries = db.scalars(select(AuditEntry).where(AuditEntry.subject == f"item:{item.id}")).all()
     assert any(e.tag == "information:file:upload" for e in entries)
     assert not any("ZX7" in str(e.data) for e in entries)

@@ -81,7 +81,7 @@ def test_an_over_long_integer_in_an_import_is_a_clear_422(client: TestClient, db
 
 def test_a_designated_numbers_only_csv_is_still_marked_for_its_recipient(
         db: Session, deps: InformationDeps, cast: Cast, clock: FakeClock) -> None:
-    numbers = "id,value\n1001,2.5\n1002,3.5\n".encode()
+    numbers = b"id,value\n1001,2.5\n1002,3.5\n"
     item = _item(db, deps, cast, clock, files=[service.Upload("numbers.csv", "text/csv", numbers)])
     file_id = service.read_item(db, deps, item_id=item.id, actor=cast.company.principal(), now=clock.now()).files[0].id
     copy = distribution.download_file(db, deps, item_id=item.id, file_id=file_id,

@@ -395,7 +395,7 @@ def test_designating_one_file_through_the_page(client: TestClient, db: Session, 
                                now=clock.now(), title="試験報告", summary="", body=BODY, matter="useful_information",
                                category="other", provenance="participant",
                                files=[service.Upload("overview.pdf", "application/pdf", PDF),
-                                      service.Upload("raw-data.csv", "text/csv", "a,b\n1,2\n".encode())])
+                                      service.Upload("raw-data.csv", "text/csv", b"a,b\n1,2\n")])
     db.commit()
     files = {f.filename: f.id for f in service.read_item(db, deps, item_id=item.id,
                                                        actor=active.company.principal(), now=clock.now()).files}

@@ -284,7 +284,7 @@ def test_a_designation_may_cover_only_some_files(db: Session, deps: InformationD
     """I3 range / I2 minimal: only the sensitive attachment is designated; the rest stays shared."""
     pdf = make_sample_pdf("概要", ["共有してよい概要"])
     item = provide_item(db, deps, cast, clock, files=[service.Upload("overview.pdf", "application/pdf", pdf),
-                                              service.Upload("秘密データ.csv", "text/csv", "a,b\n1,2\n".encode())])
+                                              service.Upload("秘密データ.csv", "text/csv", b"a,b\n1,2\n")])
     ids = {f.filename: f.id for f in service.read_item(db, deps, item_id=item.id, actor=cast.company.principal(),
                                                        now=clock.now()).files}
     secret = ids["秘密データ.csv"]

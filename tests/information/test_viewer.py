@@ -279,7 +279,7 @@ def test_a_view_only_body_on_the_item_page_is_stamped_for_its_viewer(
     sign_in(client, db, active.researcher, ctx)
     page = client.get(f"/information/items/{item.id}")
     assert page.status_code == 200
-    body = re.search(r'id="item-body">(.*?)</div>', page.text, re.S)
+    body = re.search(r'id="item-body">(.*?)</div>', page.text, re.DOTALL)
     assert body is not None and "4242" in body.group(1)
     assert find_marks(body.group(1)), "the body on screen carries zero-width marks"
     assert 'id="body-banner"' in page.text and active.researcher.user.name_ja in page.text

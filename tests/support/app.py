@@ -23,6 +23,6 @@ def make_settings(folder: Path) -> Settings:
 
 
 def make_context(settings: Settings, engine: Engine, sessions: sessionmaker[Session], clock: FakeClock) -> AppContext:
-    """Return an AppContext on these sessions and this clock (every other collaborator as the app builds it)."""
+    """Return the application's own wiring (``banso.app.wiring``) on these sessions and this clock."""
     return build_context(settings, engine=engine, sessions=sessions, clock=clock)
 

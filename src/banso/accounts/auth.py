@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 from banso.accounts import service as accounts
 from banso.authz.principal import AuthMethod
 from banso.config import Settings
-from banso.kit.errors import AuthenticationRequired
 from banso.web.auth import AuthState
 from banso.web.deps import SESSION_COOKIE, client_ip
 
@@ -25,17 +24,13 @@ def authenticate(request: Request, db: Session, *, now: datetime, settings: Sett
     moment = now
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
-        try:
-            token, user = accounts.authenticate_token(
-                db, raw=header[7:], now=moment, ip=client_ip(request),
-                max_lifetime=timedelta(days=settings.token_max_lifetime_days),
-            )
-        except AuthenticationRequired:
-            db.commit()  # keep the audit entry of the rejection (A1)
-            raise
+        # Joins the request's unit of work: a rejection is raised audited, so its entry is kept (A1).
+        token, user = accounts.authenticate_token(
+            db, raw=header[7:], now=moment, ip=client_ip(request),
+            max_lifetime=timedelta(days=settings.token_max_lifetime_days),
+        )
         state.user = user
         state.principal = accounts.token_principal(token, user)
-        db.commit()
     else:
         resolved = accounts.resolve_session(
             db, cookie=request.cookies.get(SESSION_COOKIE), now=moment, settings=settings
@@ -51,5 +46,4 @@ def authenticate(request: Request, db: Session, *, now: datetime, settings: Sett
                 state.principal = accounts.principal_for(
                     user, method=AuthMethod.SESSION, mfa=True, session_id=web_session.id
                 )
-            db.commit()  # last_seen_at
     return state

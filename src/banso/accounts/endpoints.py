@@ -52,7 +52,6 @@ def list_organizations(principal: ApiUser, db: Db) -> list[OrganizationRead]:
 def create_organization(body: OrganizationCreate, principal: ApiUser, db: Db, ctx: Ctx) -> OrganizationRead:
     """Create an organisation (admin)."""
     org = service.create_organization(db, **body.model_dump(), now=ctx.clock.now(), actor=principal)
-    db.commit()
     return OrganizationRead.model_validate(org)
 
 
@@ -76,7 +75,6 @@ def get_user(user_id: int, principal: ApiUser, db: Db) -> UserRead:
 def create_user(body: UserCreate, principal: ApiUser, db: Db, ctx: Ctx) -> UserRead:
     """Create a person (admin)."""
     user = service.create_user(db, **body.model_dump(), now=ctx.clock.now(), actor=principal)
-    db.commit()
     return UserRead.model_validate(user)
 
 
@@ -84,7 +82,6 @@ def create_user(body: UserCreate, principal: ApiUser, db: Db, ctx: Ctx) -> UserR
 def set_roles(user_id: int, body: RolesUpdate, principal: ApiUser, db: Db, ctx: Ctx) -> UserRead:
     """Replace a person's platform roles (admin)."""
     user = service.set_roles(db, user_id=user_id, roles=body.roles, actor=principal, now=ctx.clock.now())
-    db.commit()
     return UserRead.model_validate(user)
 
 
@@ -105,7 +102,6 @@ def issue_token(body: TokenCreate, principal: ApiUser, db: Db, ctx: Ctx, request
         db, user=user, name=body.name, scopes=body.scopes, expires_in_days=body.expires_in_days,
         now=ctx.clock.now(), actor=principal, max_days=ctx.settings.token_max_lifetime_days,
     )
-    db.commit()
     return TokenIssued(token=issued.raw, **TokenRead.model_validate(issued.record).model_dump())
 
 
@@ -114,4 +110,3 @@ def issue_token(body: TokenCreate, principal: ApiUser, db: Db, ctx: Ctx, request
 def revoke_token(token_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> None:
     """Revoke one of the caller's tokens (admins: any token)."""
     service.revoke_token(db, token_id=token_id, actor=principal, now=ctx.clock.now())
-    db.commit()

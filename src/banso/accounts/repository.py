@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, func, select
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from banso.accounts.models import ApiToken, LoginThrottle, Organization, RecoveryCode, User, WebSession
@@ -13,9 +16,30 @@ def user_by_email(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(User.email == email))
 
 
+def users_by_email(session: Session, emails: Iterable[str]) -> dict[str, User]:
+    """Return the users with these (normalised) e-mails, by e-mail, in one query (unknown ones are left out)."""
+    wanted = set(emails)
+    if not wanted:
+        return {}
+    return {u.email: u for u in session.scalars(select(User).where(User.email.in_(wanted)))}
+
+
 def user_by_id(session: Session, user_id: int) -> User | None:
     """Return the user with this id."""
     return session.get(User, user_id)
+
+
+def users_by_id(session: Session, ids: Iterable[int]) -> dict[int, User]:
+    """Return the users with these ids, by id, in one query (ids that do not exist are left out)."""
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    return {u.id: u for u in session.scalars(select(User).where(User.id.in_(wanted)))}
+
+
+def users(session: Session, stmt: Select[Any]) -> list[User]:
+    """Return the users of ``stmt`` (a query restricted by a policy)."""
+    return list(session.scalars(stmt))
 
 
 def list_users(session: Session) -> list[User]:
@@ -31,6 +55,14 @@ def org_by_name(session: Session, name_ja: str) -> Organization | None:
 def org_by_id(session: Session, org_id: int) -> Organization | None:
     """Return the organisation with this id."""
     return session.get(Organization, org_id)
+
+
+def orgs_by_id(session: Session, ids: Iterable[int]) -> dict[int, Organization]:
+    """Return the organisations with these ids, by id, in one query (unknown ids are left out)."""
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    return {o.id: o for o in session.scalars(select(Organization).where(Organization.id.in_(wanted)))}
 
 
 def list_orgs(session: Session) -> list[Organization]:

@@ -327,7 +327,7 @@ def login_with_password(
     if locked is not None:
         audit.record(session, tag=AuditTag.LOGIN_FAILED, now=now, actor_label=email_n, ip=ip,
                      data={"reason": "locked", "key": locked.split(":", 1)[0]})
-        raise TooManyRequests("ログイン試行が多すぎます。しばらく待ってから再試行してください / Too many attempts; try later")
+        raise TooManyRequests("ログイン試行が多すぎます。しばらく待ってから再試行してください / Too many attempts; try later").mark_audited()
     user = repo.user_by_email(session, email_n)
     ok = verify_password(user.password_hash if user else DUMMY_PASSWORD_HASH, password)
     if user is None or not ok or not user.is_active:
@@ -339,7 +339,7 @@ def login_with_password(
                 audit.record(session, tag=AuditTag.LOGIN_LOCKED, now=now, actor_label=email_n, ip=ip,
                              data={"key": key.split(":", 1)[0],
                                    "until": (now + timedelta(seconds=settings.login_lockout_seconds)).isoformat()})
-        raise AuthenticationRequired("メールアドレスまたはパスワードが違います / Wrong e-mail or password")
+        raise AuthenticationRequired("メールアドレスまたはパスワードが違います / Wrong e-mail or password").mark_audited()
     # Success clears the account's counter (not the address's: one good login must not
     # reset throttling for an attacker spraying many accounts from one address).
     row = repo.throttle_for(session, f"email:{email_n}")
@@ -479,7 +479,7 @@ def confirm_enrolment(
     if step is None:
         audit.record(session, tag=AuditTag.MFA_VERIFY_FAILED, now=now, actor_id=user.id, actor_label=user.email,
                      ip=ip, data={"during": "enrolment"})
-        raise ValidationFailed("確認コードが違います / The code is not valid", field="code")
+        raise ValidationFailed("確認コードが違います / The code is not valid", field="code").mark_audited()
     user.totp_enabled = True
     user.totp_last_step = step
     user.updated_at = now
@@ -535,7 +535,7 @@ def verify_second_factor(
     if _locked_key(session, keys, now) is not None:
         audit.record(session, tag=AuditTag.MFA_VERIFY_FAILED, now=now, actor_id=user.id, actor_label=user.email,
                      ip=ip, data={"reason": "locked"})
-        raise TooManyRequests("試行が多すぎます / Too many attempts; try later")
+        raise TooManyRequests("試行が多すぎます / Too many attempts; try later").mark_audited()
     candidate = code.strip()
     if "-" in candidate or len(candidate) > 8:
         if _use_recovery_code(session, user=user, code=candidate, now=now):
@@ -550,7 +550,7 @@ def verify_second_factor(
         if step is not None and rules.is_replay(step, user.totp_last_step):
             audit.record(session, tag=AuditTag.MFA_REPLAY_REFUSED, now=now, actor_id=user.id, actor_label=user.email,
                          ip=ip, data={"step": step})
-            raise AuthenticationRequired("このコードは既に使用されました / This code was already used")
+            raise AuthenticationRequired("このコードは既に使用されました / This code was already used").mark_audited()
         if step is not None:
             user.totp_last_step = step
             web_session.mfa_verified_at = now
@@ -563,7 +563,7 @@ def verify_second_factor(
         if _register_failure(session, key=key, now=now, settings=settings):
             audit.record(session, tag=AuditTag.LOGIN_LOCKED, now=now, actor_label=user.email, ip=ip,
                          data={"key": key.split(":", 1)[0]})
-    raise AuthenticationRequired("確認コードが違います / The code is not valid")
+    raise AuthenticationRequired("確認コードが違います / The code is not valid").mark_audited()
 
 
 def _use_recovery_code(session: Session, *, user: User, code: str, now: datetime) -> bool:
@@ -751,7 +751,7 @@ def authenticate_token(
                      actor_id=token.user_id if token else None,
                      subject=f"token:{token.id}" if token else None,
                      data={"reason": reason, "prefix": parsed[0] if parsed else None})
-        raise AuthenticationRequired(f"API token is not valid ({reason})")
+        raise AuthenticationRequired(f"API token is not valid ({reason})").mark_audited()
     assert token is not None
     if token.last_used_at is None or now - token.last_used_at > timedelta(seconds=60):
         token.last_used_at = now

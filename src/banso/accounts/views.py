@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+from functools import partial
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -21,17 +22,13 @@ from banso.kit.clock import as_utc
 from banso.kit.errors import BansoError, ValidationFailed
 from banso.web.csrf import new_prelogin_token, verify_csrf, verify_prelogin_csrf
 from banso.web.deps import PRELOGIN_CSRF_COOKIE, SESSION_COOKIE, Auth, Ctx, Db, client_ip
+from banso.web.forms import refused
 from banso.web.pages import PageUser, safe_next
-from banso.web.templating import render, translator_for
-from banso.web.views import localised
+from banso.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 Csrf = Depends(verify_csrf)
 NO_STORE = {"Cache-Control": "no-store"}
-
-
-def _error_text(request: Request, exc: BansoError) -> str:
-    return localised(exc.message, translator_for(request).locale)
 
 
 def _set_session_cookie(response: Response, value: str, ctx: Ctx) -> None:
@@ -88,11 +85,8 @@ def login(
             user_agent=request.headers.get("user-agent"), now=ctx.clock.now(), settings=ctx.settings,
             replaces=request.cookies.get(SESSION_COOKIE),
         )
-    except BansoError as exc:
-        db.commit()  # A1: the failed attempt and the throttle counter persist
-        return _login_page(request, ctx, next_url=next_url, email=email, error=_error_text(request, exc),
-                           status=exc.status_code)
-    db.commit()
+    except BansoError as exc:  # A1: the failed attempt and the throttle counter persist (raised audited)
+        return refused(request, db, exc, partial(_login_page, request, ctx, next_url=next_url, email=email))
     target = f"/login/2fa?next={quote(next_url)}" if new.user.totp_enabled else "/account/2fa/setup"
     response = RedirectResponse(target, status_code=303)
     _set_session_cookie(response, new.cookie, ctx)
@@ -115,7 +109,12 @@ def _second_factor_redirect(auth: Auth, next_url: str) -> RedirectResponse | Non
 def second_factor_form(request: Request, auth: Auth, next: str | None = None) -> Response:
     """Ask for the TOTP code (or a recovery code)."""
     next_url = safe_next(next, "/dashboard")
-    return _second_factor_redirect(auth, next_url) or render(request, "login_2fa.html", {"next": next_url})
+    return _second_factor_redirect(auth, next_url) or _second_factor_page(request, next_url)
+
+
+def _second_factor_page(request: Request, next_url: str, *, error: str | None = None,
+                        status: int = 200) -> Response:
+    return render(request, "login_2fa.html", {"next": next_url, "error": error}, status=status)
 
 
 @router.post("/login/2fa", response_class=HTMLResponse, dependencies=[Csrf])
@@ -138,20 +137,17 @@ def second_factor(
             db, user=auth.user, web_session=auth.web_session, code=code, box=ctx.box, now=ctx.clock.now(),
             ip=client_ip(request), settings=ctx.settings,
         )
-    except BansoError as exc:
-        db.commit()  # A1: failures and refused replays are audited and counted
-        return render(request, "login_2fa.html", {"next": next_url, "error": _error_text(request, exc)},
-                      status=exc.status_code)
+    except BansoError as exc:  # A1: failures and refused replays are audited and counted (raised audited)
+        return refused(request, db, exc, partial(_second_factor_page, request, next_url))
     response = RedirectResponse(next_url, status_code=303)
     _rotate(response, auth, ctx, db)
     return response
 
 
 def _rotate(response: Response, auth: Auth, ctx: Ctx, db: Db) -> None:
-    """Give the session a new id after a privilege step (the old id stops working) and commit."""
+    """Give the session a new id after a privilege step (the old id stops working)."""
     assert isinstance(auth.web_session, WebSession)
     new = service.rotate_session(db, web_session=auth.web_session, now=ctx.clock.now(), settings=ctx.settings)
-    db.commit()
     _set_session_cookie(response, new.cookie, ctx)
 
 
@@ -161,7 +157,6 @@ def logout(request: Request, auth: Auth, ctx: Ctx, db: Db) -> RedirectResponse:
     if isinstance(auth.web_session, WebSession) and isinstance(auth.user, User):
         service.logout(db, web_session=auth.web_session, user=auth.user, now=ctx.clock.now(),
                        ip=client_ip(request))
-        db.commit()
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -184,8 +179,8 @@ def _enrolment_redirect(auth: Auth) -> RedirectResponse | None:
 def _enrolment_page(request: Request, auth: Auth, ctx: Ctx, db: Db, *, error: str | None = None,
                     status: int = 200) -> Response:
     assert isinstance(auth.user, User)
+    # The pending secret must survive until the confirming code arrives: the request's unit commits it.
     secret = service.begin_enrolment(db, user=auth.user, box=ctx.box)
-    db.commit()  # the pending secret must survive until the confirming code arrives
     uri = service.totp_uri(auth.user, secret)
     grouped = " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
     response = render(request, "enrol.html", {"qr": qr_svg_data_uri(uri), "secret": grouped, "error": error},
@@ -213,9 +208,8 @@ def enrol(
     try:
         codes = service.confirm_enrolment(db, user=auth.user, web_session=auth.web_session, code=code, box=ctx.box,
                                           now=ctx.clock.now(), ip=client_ip(request))
-    except BansoError as exc:
-        db.commit()  # A1: the failed confirmation is audited
-        return _enrolment_page(request, auth, ctx, db, error=_error_text(request, exc), status=exc.status_code)
+    except BansoError as exc:  # A1: the failed confirmation is audited (raised audited)
+        return refused(request, db, exc, partial(_enrolment_page, request, auth, ctx, db))
     response = render(request, "recovery_codes.html", {"codes": codes})
     response.headers.update(NO_STORE)
     _rotate(response, auth, ctx, db)
@@ -273,9 +267,7 @@ def issue_token(
                                      now=ctx.clock.now(), actor=principal,
                                      max_days=ctx.settings.token_max_lifetime_days)
     except BansoError as exc:
-        db.rollback()
-        return _tokens_page(request, principal, ctx, db, error=_error_text(request, exc), status=exc.status_code)
-    db.commit()
+        return refused(request, db, exc, partial(_tokens_page, request, principal, ctx, db))
     return _tokens_page(request, principal, ctx, db, issued=issued, status=201)
 
 
@@ -295,10 +287,8 @@ def revoke_token(token_id: int, request: Request, principal: PageUser, ctx: Ctx,
     """Revoke one of the caller's tokens (others' tokens answer 404)."""
     try:
         service.revoke_token(db, token_id=token_id, actor=principal, now=ctx.clock.now())
-    except BansoError as exc:
-        db.rollback()
-        return _tokens_page(request, principal, ctx, db, error=_error_text(request, exc), status=exc.status_code)
-    db.commit()
+    except BansoError as exc:  # another's token: 404 on this page, like a missing one
+        return refused(request, db, exc, partial(_tokens_page, request, principal, ctx, db), show_not_found=True)
     return RedirectResponse("/account/tokens?revoked=1", status_code=303)
 
 
@@ -348,10 +338,7 @@ def admin_create_user(
                             organization_id=int(organization_id) if organization_id.isdigit() else 0,
                             roles=roles or [], password=password, now=ctx.clock.now(), actor=principal)
     except BansoError as exc:
-        db.rollback()
-        return _admin_page(request, principal, db, error=_error_text(request, exc), form=form,
-                           status=exc.status_code)
-    db.commit()
+        return refused(request, db, exc, partial(_admin_page, request, principal, db, form=form))
     return RedirectResponse("/admin/users?done=created", status_code=303)
 
 
@@ -359,7 +346,6 @@ def admin_create_user(
 def admin_reset_second_factor(user_id: int, principal: PageUser, ctx: Ctx, db: Db) -> RedirectResponse:
     """Remove a person's second factor so they enrol again (admin action, audited)."""
     service.reset_second_factor(db, user_id=user_id, actor=principal, now=ctx.clock.now())
-    db.commit()
     return RedirectResponse("/admin/users?done=reset", status_code=303)
 
 
@@ -367,5 +353,4 @@ def admin_reset_second_factor(user_id: int, principal: PageUser, ctx: Ctx, db: D
 def admin_disable_user(user_id: int, principal: PageUser, ctx: Ctx, db: Db) -> RedirectResponse:
     """Disable a person: their sessions and tokens stop at once (admin action, audited)."""
     service.disable_user(db, user_id=user_id, actor=principal, now=ctx.clock.now())
-    db.commit()
     return RedirectResponse("/admin/users?done=disabled", status_code=303)

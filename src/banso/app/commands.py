@@ -58,6 +58,7 @@ def demo(
     from banso.information import sealed
     from banso.information.deps import information_deps
     from banso.information.sealed_legacy import migration_attributes
+    from banso.kit.unit import unit_of_work
     from banso.migrations import migrate
     from banso.thinktank.demo import prepare_demo_analytics
 
@@ -66,14 +67,13 @@ def demo(
     with console.status("データベースを準備しています / preparing the database…"):
         # 0011 seals a reused folder's plaintext with this folder's keys, not the environment's.
         migrate.upgrade(ctx.engine, attributes=migration_attributes(settings.data_dir, settings.secret_key))
-        with ctx.sessions() as db:
+        with unit_of_work(ctx.sessions) as db:
             created = seed.seed(db, box=ctx.box, now=ctx.clock.now())
             seed_councils(db, now=ctx.clock.now(), box=ctx.box,
                           store=sealed.sealed_deps(ctx))
             seed_programme(db, now=ctx.clock.now())
             seed_information(db, information_deps(ctx), now=ctx.clock.now())
             checkpoints.sign_checkpoint(db, key=ctx.signing_key, now=ctx.clock.now())
-            db.commit()
     with console.status("技術分析のデモデータを作成しています / preparing the think-tank analysis…"):
         # Synthetic works (generated here, deterministic) so the think-tank pages have data (T6).
         prepare_demo_analytics(settings.data_dir, works=12_000)

@@ -27,6 +27,7 @@ from banso.audit.verify import Problem, VerifyReport, verify_log
 from banso.config import get_settings
 from banso.db.engine import make_engine, make_session_factory
 from banso.kit.clock import SystemClock
+from banso.kit.unit import unit_of_work
 
 app = typer.Typer(no_args_is_help=True, help="The tamper-evident audit log (A1–A3).")
 console = Console()
@@ -37,13 +38,12 @@ DatabaseUrl = typer.Option(None, "--database-url", help="SQLAlchemy URL (default
 
 @contextmanager
 def _session(database_url: str | None) -> Iterator[Session]:
-    """Yield a session on the configured database; the command commits what it wants kept."""
+    """Yield a session on the configured database, as one unit of work (``banso.kit.unit``)."""
     engine = make_engine(database_url or get_settings().sqlalchemy_url)
-    session = make_session_factory(engine)()
     try:
-        yield session
+        with unit_of_work(make_session_factory(engine)) as session:
+            yield session
     finally:
-        session.close()
         engine.dispose()
 
 
@@ -83,14 +83,13 @@ def export_cmd(
     public = checkpoints.load_public_key(key_path) if key_path.exists() else None
     with _session(database_url) as session:
         now = SystemClock().now()
-        # A1: an export is itself a security-relevant event; it commits only if the file was written.
+        # A1: an export is itself a security-relevant event; it commits only if the file was written
+        # (a failed export leaves the unit with an error: its entry is rolled back).
         service.record(session, tag=AuditTag.LOG_EXPORT, now=now, actor_label="cli", data={"file": out.name})
         try:
             summary = export_log(session, out, public_key=public, now=now)
         except (UnreadableEntry, OSError) as exc:
-            session.rollback()
             raise _fail(f"export failed, nothing written: {exc}") from None
-        session.commit()
     if public is None:
         err_console.print(f"[yellow]warning: no signing key at {key_path}; the export carries no public key[/yellow]")
     console.print(f"exported {summary.tree_size} entries and {summary.checkpoints} checkpoint(s) to {summary.path}")
@@ -173,5 +172,4 @@ def checkpoint_cmd(database_url: str | None = DatabaseUrl) -> None:
     key = checkpoints.load_or_create_signing_key(get_settings().signing_key_path)
     with _session(database_url) as session:
         cp = checkpoints.sign_checkpoint(session, key=key, now=SystemClock().now(), actor_label="cli")
-        session.commit()
     console.print(f"signed checkpoint: tree size {cp.tree_size}, root {cp.root.hex()}, key id {cp.key_id}")

@@ -42,7 +42,7 @@ class CheckpointRead(BaseModel):
     note: str
 
     @classmethod
-    def of(cls, cp: AuditCheckpoint) -> "CheckpointRead":
+    def of(cls, cp: AuditCheckpoint) -> CheckpointRead:
         """Build from the ORM row."""
         return cls(tree_size=cp.tree_size, root=_b64(cp.root), root_hex=cp.root.hex(), created_at=cp.created_at,
                    key_id=cp.key_id, signature=_b64(cp.signature), note=cp.note)
@@ -69,7 +69,7 @@ class EntryRead(BaseModel):
     leaf_hash: str  # hex
 
     @classmethod
-    def of(cls, e: AuditEntry) -> "EntryRead":
+    def of(cls, e: AuditEntry) -> EntryRead:
         """Build from the ORM row."""
         data = e.data if isinstance(e.data, dict) else None
         return cls(seq=e.seq, created_at=e.created_at, tag=e.tag, actor_id=e.actor_id, actor_label=e.actor_label,
@@ -125,7 +125,6 @@ def list_checkpoints(
 def sign_checkpoint(principal: ApiUser, db: Db, ctx: Ctx) -> CheckpointRead:
     """Sign a checkpoint of the current log now (admin)."""
     cp = checkpoints.sign_checkpoint(db, key=ctx.signing_key, now=ctx.clock.now())
-    db.commit()
     return CheckpointRead.of(cp)
 
 

@@ -25,8 +25,6 @@ from banso.kit.errors import BansoError, NotFound, ValidationFailed
 if TYPE_CHECKING:
     from banso.authz.principal import Principal
 
-_AUDITED = "_banso_audited"
-
 HEAD_ID = 1
 _HEAD_KEY = "banso.audit.locked_head"
 # Column widths (models.py): longer values are cut before hashing so that an attacker-chosen
@@ -142,17 +140,25 @@ def refuse(session: Session, exc: BansoError, tag: str, *, now: datetime, actor:
            data: Mapping[str, Any] | None = None) -> NoReturn:
     """Audit a refused security-relevant action, then raise ``exc`` marked as audited (A1).
 
-    Nothing else may have been changed before the call: the caller commits the entry alone
-    (see :func:`was_audited`), so the refusal is on record and the refused action is not.
+    The unit of work (:mod:`banso.kit.unit`) rolls back whatever the refused request changed and
+    writes the entry again on its own, so the refusal is on record and the refused action is not.
     """
-    record_for(session, tag, now=now, actor=actor, subject=subject, data={**(data or {}), "reason": exc.message})
-    setattr(exc, _AUDITED, True)
-    raise exc
+    entry = {**(data or {}), "reason": exc.message}
+    first = record_for(session, tag, now=now, actor=actor, subject=subject, data=entry)
+    seq, leaf = first.seq, first.leaf_hash
+
+    def rewrite(again: Session) -> None:
+        """Write the entry again after the unit of work rolled the refused work back (banso.kit.unit)."""
+        kept = again.scalar(select(AuditEntry.leaf_hash).where(AuditEntry.seq == seq))
+        if kept != leaf:  # not already committed (a caller that still commits on its own)
+            record_for(again, tag, now=now, actor=actor, subject=subject, data=entry)
+
+    raise exc.mark_audited(rewrite)
 
 
 def was_audited(exc: BaseException) -> bool:
-    """Return True when a refusal already wrote its audit entry (the caller should commit it)."""
-    return bool(getattr(exc, _AUDITED, False))
+    """Return True when a refusal already wrote its audit entry (the unit of work commits it)."""
+    return isinstance(exc, BansoError) and exc.audited
 
 
 def tree_size(session: Session) -> int:

@@ -81,7 +81,6 @@ def sign_checkpoint(principal: PageUser, ctx: Ctx, db: Db) -> RedirectResponse:
     require(principal, Permission.AUDIT_CHECKPOINT_SIGN)
     checkpoints.sign_checkpoint(db, key=ctx.signing_key, now=ctx.clock.now(), actor_id=principal.user_id,
                                 actor_label=principal.label)
-    db.commit()
     return RedirectResponse("/audit?signed=1", status_code=303)
 
 

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile, status
 from fastapi.responses import Response
-from sqlalchemy.orm import Session
 
 from banso.councils import rules, service
 from banso.councils.models import ActionItem, Meeting
@@ -51,24 +48,11 @@ from banso.councils.schemas import (
 )
 from banso.information import sealed
 from banso.information.sealed import SealedDeps
-from banso.kit.errors import BansoError
 from banso.web.context import AppContext
 from banso.web.csrf import verify_csrf
 from banso.web.deps import ApiUser, Ctx, Db
 
 router = APIRouter(prefix="/councils", tags=["councils"], dependencies=[Depends(verify_csrf)])
-
-
-@contextmanager
-def _unit(db: Session) -> Iterator[None]:
-    """Commit the unit of work; a refusal that wrote its audit entry commits that entry alone (A1)."""
-    try:
-        yield
-        db.commit()
-    except BansoError as exc:
-        if service.was_audited(exc):
-            db.commit()
-        raise
 
 
 def file_store(ctx: AppContext) -> SealedDeps:
@@ -114,8 +98,7 @@ def propose(body: CouncilCreate, principal: ApiUser, db: Db, ctx: Ctx) -> Counci
     """Propose a council (ministry officers)."""
     data = body.model_dump(exclude={"founders"})
     founders = [service.FounderSpec(user_id=f.user_id, role=f.role) for f in body.founders]
-    with _unit(db):
-        council = service.propose(db, actor=principal, now=ctx.clock.now(), founders=founders, **data)
+    council = service.propose(db, actor=principal, now=ctx.clock.now(), founders=founders, **data)
     return CouncilRead.model_validate(council)
 
 
@@ -135,34 +118,30 @@ def get_council(council_id: int, principal: ApiUser, db: Db) -> CouncilPage:
 @router.post("/{council_id}/consent", response_model=ConsentRead)
 def consent(council_id: int, body: ConsentIn, principal: ApiUser, db: Db, ctx: Ctx) -> ConsentRead:
     """Consent or decline (founding or joining)."""
-    with _unit(db):
-        row = service.consent(db, council_id=council_id, actor=principal, now=ctx.clock.now(),
-                              decision=body.decision, reason=body.reason)
+    row = service.consent(db, council_id=council_id, actor=principal, now=ctx.clock.now(),
+                          decision=body.decision, reason=body.reason)
     return ConsentRead.model_validate(row)
 
 
 @router.post("/{council_id}/evaluate", response_model=CouncilRead)
 def evaluate(council_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> CouncilRead:
     """Establish or lapse a proposed council according to its consents."""
-    with _unit(db):
-        council = service.evaluate(db, council_id=council_id, actor=principal, now=ctx.clock.now())
+    council = service.evaluate(db, council_id=council_id, actor=principal, now=ctx.clock.now())
     return CouncilRead.model_validate(council)
 
 
 @router.post("/{council_id}/activate", response_model=CouncilRead)
 def activate(council_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> CouncilRead:
     """Start the council's work (established → active)."""
-    with _unit(db):
-        council = service.activate(db, council_id=council_id, actor=principal, now=ctx.clock.now())
+    council = service.activate(db, council_id=council_id, actor=principal, now=ctx.clock.now())
     return CouncilRead.model_validate(council)
 
 
 @router.post("/{council_id}/dissolve", response_model=CouncilRead)
 def dissolve(council_id: int, body: DissolveIn, principal: ApiUser, db: Db, ctx: Ctx) -> CouncilRead:
     """Dissolve the council."""
-    with _unit(db):
-        council = service.dissolve(db, council_id=council_id, actor=principal, now=ctx.clock.now(),
-                                   reason=body.reason)
+    council = service.dissolve(db, council_id=council_id, actor=principal, now=ctx.clock.now(),
+                               reason=body.reason)
     return CouncilRead.model_validate(council)
 
 
@@ -178,9 +157,8 @@ def list_bylaws(council_id: int, principal: ApiUser, db: Db) -> list[BylawsRead]
 @router.post("/{council_id}/bylaws", response_model=BylawsRead, status_code=status.HTTP_201_CREATED)
 def amend_bylaws(council_id: int, body: BylawsAmend, principal: ApiUser, db: Db, ctx: Ctx) -> BylawsRead:
     """Amend the bylaws (new version)."""
-    with _unit(db):
-        row = service.amend_bylaws(db, council_id=council_id, actor=principal, now=ctx.clock.now(),
-                                   **body.model_dump())
+    row = service.amend_bylaws(db, council_id=council_id, actor=principal, now=ctx.clock.now(),
+                               **body.model_dump())
     return BylawsRead.model_validate(row)
 
 
@@ -207,25 +185,22 @@ def get_bylaws(council_id: int, version: int, principal: ApiUser, db: Db) -> Byl
 @router.post("/{council_id}/invitations", response_model=ConsentRead, status_code=status.HTTP_201_CREATED)
 def invite(council_id: int, body: InviteIn, principal: ApiUser, db: Db, ctx: Ctx) -> ConsentRead:
     """Invite a newcomer (they join by consenting)."""
-    with _unit(db):
-        row = service.invite(db, council_id=council_id, actor=principal, now=ctx.clock.now(), **body.model_dump())
+    row = service.invite(db, council_id=council_id, actor=principal, now=ctx.clock.now(), **body.model_dump())
     return ConsentRead.model_validate(row)
 
 
 @router.post("/{council_id}/leave", response_model=MembershipRead)
 def leave(council_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> MembershipRead:
     """Leave the council (access ends at once)."""
-    with _unit(db):
-        row = service.leave(db, council_id=council_id, actor=principal, now=ctx.clock.now())
+    row = service.leave(db, council_id=council_id, actor=principal, now=ctx.clock.now())
     return MembershipRead.model_validate(row)
 
 
 @router.put("/{council_id}/members/{user_id}/role", response_model=MembershipRead)
 def set_role(council_id: int, user_id: int, body: RoleIn, principal: ApiUser, db: Db, ctx: Ctx) -> MembershipRead:
     """Change a member's council role."""
-    with _unit(db):
-        row = service.set_role(db, council_id=council_id, actor=principal, now=ctx.clock.now(), user_id=user_id,
-                               role=body.role)
+    row = service.set_role(db, council_id=council_id, actor=principal, now=ctx.clock.now(), user_id=user_id,
+                           role=body.role)
     return MembershipRead.model_validate(row)
 
 
@@ -251,9 +226,8 @@ def pledge_preview(council_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> Ple
 @router.post("/{council_id}/pledges", response_model=PledgeRead, status_code=status.HTTP_201_CREATED)
 def sign_pledge(council_id: int, body: PledgeSign, principal: ApiUser, db: Db, ctx: Ctx) -> PledgeRead:
     """Sign the pledge for the bylaws version in force (second factor required)."""
-    with _unit(db):
-        row = service.sign_pledge(db, council_id=council_id, actor=principal, now=ctx.clock.now(),
-                                  bylaws_version=body.bylaws_version)
+    row = service.sign_pledge(db, council_id=council_id, actor=principal, now=ctx.clock.now(),
+                              bylaws_version=body.bylaws_version)
     return PledgeRead.model_validate(row)
 
 
@@ -266,9 +240,8 @@ def list_pledges(council_id: int, principal: ApiUser, db: Db) -> list[PledgeRead
 @router.get("/{council_id}/pledges/{pledge_id}/pdf", response_class=Response)
 def pledge_pdf(council_id: int, pledge_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> Response:
     """Download a signed pledge as PDF (its signer or a manager)."""
-    with _unit(db):
-        pledge, data = service.pledge_pdf(db, council_id=council_id, pledge_id=pledge_id, actor=principal,
-                                          now=ctx.clock.now())
+    pledge, data = service.pledge_pdf(db, council_id=council_id, pledge_id=pledge_id, actor=principal,
+                                      now=ctx.clock.now())
     return Response(data, media_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="pledge-{pledge.council_id}-{pledge.id}.pdf"'})
 
@@ -286,10 +259,9 @@ def list_meetings(council_id: int, principal: ApiUser, db: Db) -> list[MeetingRe
 def schedule_meeting(council_id: int, body: MeetingCreate, principal: ApiUser, db: Db, ctx: Ctx) -> MeetingRead:
     """Schedule a meeting with an agenda."""
     agenda = [service.AgendaInput(title=a.title, matter=a.matter.value, note=a.note) for a in body.agenda]
-    with _unit(db):
-        row = service.schedule_meeting(db, council_id=council_id, actor=principal, now=ctx.clock.now(),
-                                       title=body.title, starts_at=body.starts_at, location=body.location,
-                                       agenda=agenda)
+    row = service.schedule_meeting(db, council_id=council_id, actor=principal, now=ctx.clock.now(),
+                                   title=body.title, starts_at=body.starts_at, location=body.location,
+                                   agenda=agenda)
     return MeetingRead.model_validate(row)
 
 
@@ -309,9 +281,8 @@ def _meeting_detail(view: service.MeetingView) -> MeetingDetail:
 @router.get("/{council_id}/meetings/{meeting_id}", response_model=MeetingDetail)
 def get_meeting(council_id: int, meeting_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> MeetingDetail:
     """Return a meeting with agenda, attendance and decisions (audited read)."""
-    with _unit(db):
-        view = service.get_meeting(db, council_id=council_id, meeting_id=meeting_id, actor=principal,
-                                   now=ctx.clock.now(), store=file_store(ctx))
+    view = service.get_meeting(db, council_id=council_id, meeting_id=meeting_id, actor=principal,
+                               now=ctx.clock.now(), store=file_store(ctx))
     return _meeting_detail(view)
 
 
@@ -320,9 +291,8 @@ def get_meeting(council_id: int, meeting_id: int, principal: ApiUser, db: Db, ct
 def add_agenda_item(council_id: int, meeting_id: int, body: AgendaIn, principal: ApiUser, db: Db,
                     ctx: Ctx) -> AgendaRead:
     """Add an agenda item."""
-    with _unit(db):
-        row = service.add_agenda_item(db, council_id=council_id, meeting_id=meeting_id, actor=principal,
-                                      now=ctx.clock.now(), title=body.title, matter=body.matter.value, note=body.note)
+    row = service.add_agenda_item(db, council_id=council_id, meeting_id=meeting_id, actor=principal,
+                                  now=ctx.clock.now(), title=body.title, matter=body.matter.value, note=body.note)
     return AgendaRead.model_validate(row)
 
 
@@ -330,9 +300,8 @@ def add_agenda_item(council_id: int, meeting_id: int, body: AgendaIn, principal:
 def record_attendance(council_id: int, meeting_id: int, body: AttendanceIn, principal: ApiUser, db: Db,
                       ctx: Ctx) -> AttendanceRead:
     """Record a member's attendance."""
-    with _unit(db):
-        row = service.record_attendance(db, council_id=council_id, meeting_id=meeting_id, actor=principal,
-                                        now=ctx.clock.now(), user_id=body.user_id, status=body.status)
+    row = service.record_attendance(db, council_id=council_id, meeting_id=meeting_id, actor=principal,
+                                    now=ctx.clock.now(), user_id=body.user_id, status=body.status)
     return AttendanceRead.model_validate(row)
 
 
@@ -340,18 +309,16 @@ def record_attendance(council_id: int, meeting_id: int, body: AttendanceIn, prin
 def draft_minutes(council_id: int, meeting_id: int, body: MinutesIn, principal: ApiUser, db: Db,
                   ctx: Ctx) -> MeetingRead:
     """Write the draft minutes."""
-    with _unit(db):
-        row = service.draft_minutes(db, council_id=council_id, meeting_id=meeting_id, actor=principal,
-                                    now=ctx.clock.now(), text=body.text, store=file_store(ctx))
+    row = service.draft_minutes(db, council_id=council_id, meeting_id=meeting_id, actor=principal,
+                                now=ctx.clock.now(), text=body.text, store=file_store(ctx))
     return _meeting_read(row, body.text)  # the writer's own text, echoed
 
 
 @router.post("/{council_id}/meetings/{meeting_id}/minutes/approve", response_model=MeetingRead)
 def approve_minutes(council_id: int, meeting_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> MeetingRead:
     """Approve the draft minutes."""
-    with _unit(db):
-        row = service.approve_minutes(db, council_id=council_id, meeting_id=meeting_id, actor=principal,
-                                      now=ctx.clock.now())
+    row = service.approve_minutes(db, council_id=council_id, meeting_id=meeting_id, actor=principal,
+                                  now=ctx.clock.now())
     return MeetingRead.model_validate(row)
 
 
@@ -361,19 +328,17 @@ def approve_minutes(council_id: int, meeting_id: int, principal: ApiUser, db: Db
 @router.get("/{council_id}/decisions", response_model=list[DecisionRead])
 def list_decisions(council_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> list[DecisionRead]:
     """List decisions (pledged members; the read is audited, I8)."""
-    with _unit(db):
-        views = service.list_decisions(db, council_id=council_id, actor=principal, now=ctx.clock.now(),
-                                       store=file_store(ctx))
+    views = service.list_decisions(db, council_id=council_id, actor=principal, now=ctx.clock.now(),
+                                   store=file_store(ctx))
     return [DecisionRead.model_validate(d) for d in views]
 
 
 @router.post("/{council_id}/decisions", response_model=DecisionRead, status_code=status.HTTP_201_CREATED)
 def record_decision(council_id: int, body: DecisionCreate, principal: ApiUser, db: Db, ctx: Ctx) -> DecisionRead:
     """Record a decision."""
-    with _unit(db):
-        row = service.record_decision(db, council_id=council_id, actor=principal, now=ctx.clock.now(),
-                                      text=body.text, matter=body.matter.value, adoption=body.adoption,
-                                      meeting_id=body.meeting_id, store=file_store(ctx))
+    row = service.record_decision(db, council_id=council_id, actor=principal, now=ctx.clock.now(),
+                                  text=body.text, matter=body.matter.value, adoption=body.adoption,
+                                  meeting_id=body.meeting_id, store=file_store(ctx))
     return DecisionRead(id=row.id, council_id=row.council_id, meeting_id=row.meeting_id, text=body.text.strip(),
                         matter=row.matter, adoption=row.adoption, decided_at=row.decided_at,
                         created_by_id=row.created_by_id)
@@ -390,9 +355,8 @@ def list_actions(council_id: int, principal: ApiUser, db: Db, ctx: Ctx, overdue:
 @router.post("/{council_id}/actions", response_model=ActionRead, status_code=status.HTTP_201_CREATED)
 def create_action(council_id: int, body: ActionCreate, principal: ApiUser, db: Db, ctx: Ctx) -> ActionRead:
     """Create an action item for a current member."""
-    with _unit(db):
-        item = service.create_action_item(db, council_id=council_id, actor=principal, now=ctx.clock.now(),
-                                          **body.model_dump())
+    item = service.create_action_item(db, council_id=council_id, actor=principal, now=ctx.clock.now(),
+                                      **body.model_dump())
     return _action(item, ctx)
 
 
@@ -400,9 +364,8 @@ def create_action(council_id: int, body: ActionCreate, principal: ApiUser, db: D
 def complete_action(council_id: int, item_id: int, body: ActionClose, principal: ApiUser, db: Db,
                     ctx: Ctx) -> ActionRead:
     """Mark an action item done."""
-    with _unit(db):
-        item = service.complete_action_item(db, council_id=council_id, item_id=item_id, actor=principal,
-                                            now=ctx.clock.now(), note=body.note)
+    item = service.complete_action_item(db, council_id=council_id, item_id=item_id, actor=principal,
+                                        now=ctx.clock.now(), note=body.note)
     return _action(item, ctx)
 
 
@@ -410,9 +373,8 @@ def complete_action(council_id: int, item_id: int, body: ActionClose, principal:
 def cancel_action(council_id: int, item_id: int, body: ActionClose, principal: ApiUser, db: Db,
                   ctx: Ctx) -> ActionRead:
     """Cancel an action item."""
-    with _unit(db):
-        item = service.cancel_action_item(db, council_id=council_id, item_id=item_id, actor=principal,
-                                          now=ctx.clock.now(), note=body.note)
+    item = service.cancel_action_item(db, council_id=council_id, item_id=item_id, actor=principal,
+                                      now=ctx.clock.now(), note=body.note)
     return _action(item, ctx)
 
 
@@ -428,9 +390,8 @@ def _request_read(view: service.RequestView) -> RequestRead:
 @router.get("/{council_id}/requests", response_model=list[RequestRead])
 def list_requests(council_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> list[RequestRead]:
     """List material requests (pledged members; answers only for their parties, audited)."""
-    with _unit(db):
-        views = service.list_request_views(db, council_id=council_id, actor=principal, now=ctx.clock.now(),
-                                           store=file_store(ctx))
+    views = service.list_request_views(db, council_id=council_id, actor=principal, now=ctx.clock.now(),
+                                       store=file_store(ctx))
     return [_request_read(v) for v in views]
 
 
@@ -439,8 +400,7 @@ def create_request(council_id: int, body: RequestCreate, principal: ApiUser, db:
     """Request materials from the think tank or a participant."""
     data = body.model_dump()
     data["matter"] = body.matter.value
-    with _unit(db):
-        row = service.create_request(db, council_id=council_id, actor=principal, now=ctx.clock.now(), **data)
+    row = service.create_request(db, council_id=council_id, actor=principal, now=ctx.clock.now(), **data)
     return RequestRead.model_validate(row)
 
 
@@ -452,9 +412,8 @@ def _request_detail(view: service.RequestView) -> RequestDetail:
 @router.get("/{council_id}/requests/{request_id}", response_model=RequestDetail)
 def get_request(council_id: int, request_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> RequestDetail:
     """Return a material request with its answer files (audited read)."""
-    with _unit(db):
-        view = service.get_request(db, council_id=council_id, request_id=request_id, actor=principal,
-                                   now=ctx.clock.now(), store=file_store(ctx))
+    view = service.get_request(db, council_id=council_id, request_id=request_id, actor=principal,
+                               now=ctx.clock.now(), store=file_store(ctx))
     return _request_detail(view)
 
 
@@ -465,9 +424,8 @@ def answer_request(council_id: int, request_id: int, principal: ApiUser, db: Db,
     """Answer a material request (multipart: ``text`` and ``files``)."""
     uploads = [service.UploadedFile(filename=f.filename or "", content_type=f.content_type or "",
                                     data=f.file.read()) for f in (files or [])]
-    with _unit(db):
-        view = service.answer_request(db, council_id=council_id, request_id=request_id, actor=principal,
-                                      now=ctx.clock.now(), text=text, files=uploads, store=file_store(ctx))
+    view = service.answer_request(db, council_id=council_id, request_id=request_id, actor=principal,
+                                  now=ctx.clock.now(), text=text, files=uploads, store=file_store(ctx))
     return _request_detail(view)
 
 
@@ -477,18 +435,16 @@ def file_answer(council_id: int, request_id: int, principal: ApiUser, db: Db, ct
     from banso.information import filing
     from banso.information.deps import information_deps
 
-    with _unit(db):
-        item = filing.file_request_answer(db, information_deps(ctx), council_id=council_id, request_id=request_id,
-                                          actor=principal, now=ctx.clock.now(), material_store=file_store(ctx))
+    item = filing.file_request_answer(db, information_deps(ctx), council_id=council_id, request_id=request_id,
+                                      actor=principal, now=ctx.clock.now(), material_store=file_store(ctx))
     return {"item_id": item.id, "state": item.state}
 
 
 @router.post("/{council_id}/requests/{request_id}/close", response_model=RequestRead)
 def close_request(council_id: int, request_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> RequestRead:
     """Close a material request."""
-    with _unit(db):
-        row = service.close_request(db, council_id=council_id, request_id=request_id, actor=principal,
-                                    now=ctx.clock.now())
+    row = service.close_request(db, council_id=council_id, request_id=request_id, actor=principal,
+                                now=ctx.clock.now())
     return RequestRead.model_validate(row)
 
 
@@ -496,9 +452,8 @@ def close_request(council_id: int, request_id: int, principal: ApiUser, db: Db, 
 def download_file(council_id: int, request_id: int, file_id: int, principal: ApiUser, db: Db,
                   ctx: Ctx) -> Response:
     """Download an answer file stamped for the caller (the answer's parties; recorded and audited, I8)."""
-    with _unit(db):
-        copy = service.read_file(db, council_id=council_id, request_id=request_id, file_id=file_id,
-                                 actor=principal, now=ctx.clock.now(), store=file_store(ctx))
+    copy = service.read_file(db, council_id=council_id, request_id=request_id, file_id=file_id,
+                             actor=principal, now=ctx.clock.now(), store=file_store(ctx))
     return Response(copy.data, media_type=copy.content_type, headers={
         "Cache-Control": "no-store", "Content-Disposition": f"attachment; filename*=UTF-8''{quote(copy.filename)}",
         "X-Content-Type-Options": "nosniff"})

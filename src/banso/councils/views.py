@@ -1,22 +1,22 @@
 """HTML pages of the councils domain (協議会, C1–C6): what a council secretariat runs its council on.
 
-Every view parses the form, calls the council service, commits only after the service succeeded
-and shapes the page. Domain refusals come back as a form error with their 4xx status and nothing
-changed (a refusal the service already audited commits that audit entry alone, A1). ``NotFound``
-is never shown as a form error: it propagates to the 404 page (I7: outsiders cannot tell).
+Every view parses the form, calls the service and shapes the page; the request's unit of work
+(``web.deps.get_db``) commits. Domain refusals come back as a form error with their 4xx status and
+nothing changed (``web.forms.refused``: a refusal the service already audited keeps that entry
+alone, A1). ``NotFound`` is never shown as a form error: it propagates to the 404 page (I7).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from string import Template
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from banso.accounts import repository as accounts_repo
@@ -41,12 +41,12 @@ from banso.information.endpoints import InfoDeps
 from banso.information.models import ItemState
 from banso.kit.clock import JST, as_utc
 from banso.kit.errors import BansoError, Forbidden, NotFound, ValidationFailed
+from banso.web import forms
 from banso.web.csrf import verify_csrf
 from banso.web.deps import Ctx, Db
 from banso.web.forms import date_input, local_input, parse_when
 from banso.web.pages import PageUser
-from banso.web.templating import render, translator_for
-from banso.web.views import localised
+from banso.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 Csrf = Depends(verify_csrf)
@@ -67,7 +67,6 @@ LongText = Annotated[str, Form(max_length=100_000)]
 # Helpers
 
 
-_CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 
 
 # Form fields named in service messages, shown with the label the form uses (msgids of the templates).
@@ -77,60 +76,6 @@ FIELD_LABELS = {
     "reason": "Reason", "body": "What is requested", "assignee_id": "Assignee", "addressee_id": "Addressed to",
     "summary": "Summary of the change", "bylaws_version": "Version", "decision_id": "From decision", "user_id": "Person", "deadline": "Answer by (JST)", "role": "Role",
 }
-
-
-def _message(request: Request, exc: BansoError) -> str:
-    """Return the reader's half of a bilingual service message, with form labels for field names."""
-    text = exc.message
-    if " / " in text:
-        first, second = text.split(" / ", 1)
-        if _CJK.search(second) and not _CJK.search(first):  # some messages put English first
-            text = f"{second} / {first}"
-    translator = translator_for(request)
-    text = localised(text, translator.locale)
-    if exc.field in FIELD_LABELS:
-        label = translator.gettext(FIELD_LABELS[exc.field])
-        if translator.locale == "ja":
-            text = re.sub(rf"\b{re.escape(exc.field)}\b ?", f"「{label}」", text)
-        else:
-            text = re.sub(rf"\b{re.escape(exc.field)}\b", label, text)
-    return text
-
-
-def _settle(db: Session, exc: BansoError) -> None:
-    """After a refusal: keep the audit entry the service wrote (A1), drop everything else; 404 propagates."""
-    if isinstance(exc, NotFound):
-        raise exc
-    if service.was_audited(exc):
-        db.commit()
-    else:
-        db.rollback()
-
-
-def _int_or_none(value: str | None, field: str) -> int | None:
-    text = (value or "").strip()
-    if not text:
-        return None
-    if not text.isdigit() or len(text) > 12:
-        raise ValidationFailed(f"{field} が正しくありません / {field} is not valid", field=field)
-    return int(text)
-
-
-def _require_int(value: str | None, field: str) -> int:
-    found = _int_or_none(value, field)
-    if found is None:
-        raise ValidationFailed(f"{field} を選択してください / choose {field}", field=field)
-    return found
-
-
-def _people(db: Session, ids: set[int]) -> dict[int, User]:
-    """Return the people named on a page (names and organisations only)."""
-    found = {}
-    for uid in ids:
-        user = accounts_repo.user_by_id(db, uid)
-        if user is not None:
-            found[uid] = user
-    return found
 
 
 def _common(ctx: Ctx) -> dict[str, Any]:
@@ -144,15 +89,6 @@ def _common(ctx: Ctx) -> dict[str, Any]:
         "default_due": date_input(now + timedelta(days=14)),
         "default_meeting": local_input((now + timedelta(days=7)).astimezone(JST).replace(hour=14, minute=0)),
     }
-
-
-def _redirect(url: str, done: str | None = None, anchor: str | None = None) -> RedirectResponse:
-    target = url + (f"?done={done}" if done else "") + (f"#{anchor}" if anchor else "")
-    return RedirectResponse(target, status_code=303)
-
-
-def _notice(done: str | None) -> str | None:
-    return done if done in NOTICES else None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -251,8 +187,8 @@ def propose(
             "required": required_ids, "bylaws_text": bylaws_text,
             "designation_max_years": designation_max_years, "nondisclosure_days": nondisclosure_days}
     try:
-        years = _require_int(designation_max_years, "designation_max_years")
-        days = _require_int(nondisclosure_days, "nondisclosure_days")
+        years = forms.require_int(designation_max_years, "designation_max_years")
+        days = forms.require_int(nondisclosure_days, "nondisclosure_days")
         deadline = parse_when(consent_deadline, "consent_deadline", end_of_day=True)
         text = bylaws_text.strip()
         if not text or text == rules.model_bylaws_template().strip():
@@ -269,11 +205,9 @@ def propose(
             bylaws_text=text_arg, designation_max_years=years, nondisclosure_days=days,
         )
     except BansoError as exc:
-        _settle(db, exc)
-        return _propose_page(request, principal, db, ctx, form=form, error=_message(request, exc),
-                             status=exc.status_code)
-    db.commit()
-    return _redirect(f"/councils/{council.id}", "proposed")
+        return forms.refused(request, db, exc, partial(_propose_page, request, principal, db, ctx, form=form),
+                             FIELD_LABELS)
+    return forms.redirect(f"/councils/{council.id}", "proposed")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -305,13 +239,12 @@ def _council_page(request: Request, principal: Principal, db: Session, ctx: Ctx,
                   status: int = 200, form: dict[str, Any] | None = None) -> HTMLResponse:
     now = ctx.clock.now()
     page = service.council_page(db, council_id=council_id, actor=principal, now=now, store=file_store(ctx))
-    db.commit()  # I8: the read of the decisions is audited
     view, standing, preview, versions = page.view, page.view.standing, page.preview, page.versions
     content = view.content_block is None
     meetings, decisions, actions, requests = page.meetings, page.decisions, page.actions, page.requests
     ids = {c.user_id for c in view.consents} | {a.assignee_id for a in actions} | \
         {r.addressee_id for r in requests} | {view.council.proposer_id}
-    people = _people(db, ids)
+    people = accounts_repo.users_by_id(db, ids)
     for mv in view.members:
         people[mv.user.id] = mv.user
     my_consent = next((c for c in view.consents if c.user_id == principal.user_id and c.decision == "pending"),
@@ -357,14 +290,14 @@ def _invitees(db: Session, principal: Principal, view: service.CouncilView) -> l
 def council_page(council_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
                  done: str | None = None) -> HTMLResponse:
     """Show the council: public facts for every member, the content for pledged members (C3, I7)."""
-    return _council_page(request, principal, db, ctx, council_id, notice=_notice(done))
+    return _council_page(request, principal, db, ctx, council_id, notice=forms.notice(done, NOTICES))
 
 
 def _council_error(request: Request, principal: Principal, db: Session, ctx: Ctx, council_id: int,
                    exc: BansoError, where: str, form: dict[str, Any] | None = None) -> HTMLResponse:
-    _settle(db, exc)
-    return _council_page(request, principal, db, ctx, council_id, error=_message(request, exc), error_at=where,
-                         status=exc.status_code, form=form)
+    return forms.refused(request, db, exc, partial(_council_page, request, principal, db, ctx, council_id,
+                                                   error_at=where, form=form),
+                         FIELD_LABELS)
 
 
 @router.post("/councils/{council_id}/consent", response_class=HTMLResponse, dependencies=[Csrf])
@@ -377,8 +310,7 @@ def consent(council_id: int, request: Request, principal: PageUser, db: Db, ctx:
                         reason=reason)
     except BansoError as exc:
         return _council_error(request, principal, db, ctx, council_id, exc, "consent", {"reason": reason})
-    db.commit()
-    return _redirect(f"/councils/{council_id}", "consented" if decision == "consent" else "declined")
+    return forms.redirect(f"/councils/{council_id}", "consented" if decision == "consent" else "declined")
 
 
 @router.post("/councils/{council_id}/pledge", response_class=HTMLResponse, dependencies=[Csrf])
@@ -391,11 +323,10 @@ def sign_pledge(council_id: int, request: Request, principal: PageUser, db: Db, 
             raise ValidationFailed("誓約内容を確認し、チェックを入れてください / Tick the box to confirm you have "
                                    "read the pledge", field="agree")
         service.sign_pledge(db, council_id=council_id, actor=principal, now=ctx.clock.now(),
-                            bylaws_version=_require_int(bylaws_version, "bylaws_version"))
+                            bylaws_version=forms.require_int(bylaws_version, "bylaws_version"))
     except BansoError as exc:
         return _council_error(request, principal, db, ctx, council_id, exc, "pledge")
-    db.commit()
-    return _redirect(f"/councils/{council_id}", "pledged")
+    return forms.redirect(f"/councils/{council_id}", "pledged")
 
 
 @router.get("/councils/{council_id}/pledges/{pledge_id}.pdf")
@@ -403,7 +334,6 @@ def pledge_pdf(council_id: int, pledge_id: int, principal: PageUser, db: Db, ctx
     """Download a signed pledge as PDF (its signer or a manager; audited)."""
     pledge, data = service.pledge_pdf(db, council_id=council_id, pledge_id=pledge_id, actor=principal,
                                       now=ctx.clock.now())
-    db.commit()
     return Response(data, media_type="application/pdf", headers={
         **NO_STORE, "Content-Disposition": f'attachment; filename="pledge-{pledge.council_id}-{pledge.id}.pdf"'})
 
@@ -415,8 +345,7 @@ def activate(council_id: int, request: Request, principal: PageUser, db: Db, ctx
         service.activate(db, council_id=council_id, actor=principal, now=ctx.clock.now())
     except BansoError as exc:
         return _council_error(request, principal, db, ctx, council_id, exc, "lifecycle")
-    db.commit()
-    return _redirect(f"/councils/{council_id}", "activated")
+    return forms.redirect(f"/councils/{council_id}", "activated")
 
 
 @router.post("/councils/{council_id}/dissolve", response_class=HTMLResponse, dependencies=[Csrf])
@@ -427,8 +356,7 @@ def dissolve(council_id: int, request: Request, principal: PageUser, db: Db, ctx
         service.dissolve(db, council_id=council_id, actor=principal, now=ctx.clock.now(), reason=reason)
     except BansoError as exc:
         return _council_error(request, principal, db, ctx, council_id, exc, "lifecycle")
-    db.commit()
-    return _redirect(f"/councils/{council_id}", "dissolved")
+    return forms.redirect(f"/councils/{council_id}", "dissolved")
 
 
 @router.post("/councils/{council_id}/leave", response_class=HTMLResponse, dependencies=[Csrf])
@@ -438,8 +366,7 @@ def leave(council_id: int, request: Request, principal: PageUser, db: Db, ctx: C
         service.leave(db, council_id=council_id, actor=principal, now=ctx.clock.now())
     except BansoError as exc:
         return _council_error(request, principal, db, ctx, council_id, exc, "lifecycle")
-    db.commit()
-    return _redirect("/councils", "left")
+    return forms.redirect("/councils", "left")
 
 
 @router.post("/councils/{council_id}/invitations", response_class=HTMLResponse, dependencies=[Csrf])
@@ -451,12 +378,11 @@ def invite(council_id: int, request: Request, principal: PageUser, db: Db, ctx: 
     form = {"invite_user": user_id, "invite_role": role, "invite_deadline": deadline}
     try:
         service.invite(db, council_id=council_id, actor=principal, now=ctx.clock.now(),
-                       user_id=_require_int(user_id, "user_id"), role=role,
+                       user_id=forms.require_int(user_id, "user_id"), role=role,
                        deadline=parse_when(deadline, "deadline", end_of_day=True))
     except BansoError as exc:
         return _council_error(request, principal, db, ctx, council_id, exc, "invite", form)
-    db.commit()
-    return _redirect(f"/councils/{council_id}", "invited", "members")
+    return forms.redirect(f"/councils/{council_id}", "invited", "members")
 
 
 @router.post("/councils/{council_id}/roles", response_class=HTMLResponse, dependencies=[Csrf])
@@ -466,11 +392,10 @@ def set_role(council_id: int, request: Request, principal: PageUser, db: Db, ctx
     """Change a current member's council role (chair, secretariat)."""
     try:
         service.set_role(db, council_id=council_id, actor=principal, now=ctx.clock.now(),
-                         user_id=_require_int(user_id, "user_id"), role=role)
+                         user_id=forms.require_int(user_id, "user_id"), role=role)
     except BansoError as exc:
         return _council_error(request, principal, db, ctx, council_id, exc, "role")
-    db.commit()
-    return _redirect(f"/councils/{council_id}", "role", "members")
+    return forms.redirect(f"/councils/{council_id}", "role", "members")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -495,7 +420,7 @@ def bylaws_page(council_id: int, version: int, request: Request, principal: Page
     return render(request, "councils/bylaws.html", {
         "council": view.council, "standing": view.standing, "bylaws": current, "versions": versions,
         "base": base, "diff_lines": diff_lines, "may_amend": policy.can_amend_bylaws(principal, view.standing),
-        "people": _people(db, {b.created_by_id for b in versions}), **_common(ctx),
+        "people": accounts_repo.users_by_id(db, {b.created_by_id for b in versions}), **_common(ctx),
     })
 
 
@@ -511,8 +436,7 @@ def amend_bylaws(council_id: int, request: Request, principal: PageUser, db: Db,
     except BansoError as exc:
         return _council_error(request, principal, db, ctx, council_id, exc, "bylaws",
                               {"bylaws_text": text, "bylaws_summary": summary})
-    db.commit()
-    return _redirect(f"/councils/{council_id}/bylaws/{row.version}", "amended")
+    return forms.redirect(f"/councils/{council_id}/bylaws/{row.version}", "amended")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -541,8 +465,7 @@ def schedule_meeting(
                                            title=title, starts_at=when, location=location, agenda=agenda)
     except BansoError as exc:
         return _council_error(request, principal, db, ctx, council_id, exc, "meeting", form)
-    db.commit()
-    return _redirect(f"/councils/{council_id}/meetings/{meeting.id}", "meeting")
+    return forms.redirect(f"/councils/{council_id}/meetings/{meeting.id}", "meeting")
 
 
 def _meeting_page(request: Request, principal: Principal, db: Session, ctx: Ctx, council_id: int,
@@ -553,12 +476,11 @@ def _meeting_page(request: Request, principal: Principal, db: Session, ctx: Ctx,
     mv = service.get_meeting(db, council_id=council_id, meeting_id=meeting_id, actor=principal, now=now,
                              store=file_store(ctx))
     # The read is audited (I8); keep that entry even when the page shows a refused form.
-    db.commit()
     actions = service.list_action_items(db, council_id=council_id, actor=principal, now=now)
     decision_ids = {d.id for d in mv.decisions}
     attendance = {a.user_id: a.status for a in mv.attendance}
     people = {m.user.id: m.user for m in view.members}
-    people.update(_people(db, {a.assignee_id for a in actions} - set(people)))
+    people.update(accounts_repo.users_by_id(db, {a.assignee_id for a in actions} - set(people)))
     return render(request, "councils/meeting.html", {
         "view": view, "council": view.council, "standing": view.standing, "meeting": mv.meeting,
         "minutes_text": mv.minutes_text, "agenda": mv.agenda, "attendance": attendance,
@@ -574,15 +496,15 @@ def _meeting_page(request: Request, principal: Principal, db: Session, ctx: Ctx,
 def meeting_page(council_id: int, meeting_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
                  done: str | None = None) -> HTMLResponse:
     """Show a meeting: agenda by matter, attendance, minutes, decisions and their action items."""
-    return _meeting_page(request, principal, db, ctx, council_id, meeting_id, notice=_notice(done))
+    return _meeting_page(request, principal, db, ctx, council_id, meeting_id, notice=forms.notice(done, NOTICES))
 
 
 def _meeting_error(request: Request, principal: Principal, db: Session, ctx: Ctx, council_id: int,
                    meeting_id: int, exc: BansoError, where: str,
                    form: dict[str, Any] | None = None) -> HTMLResponse:
-    _settle(db, exc)
-    return _meeting_page(request, principal, db, ctx, council_id, meeting_id, error=_message(request, exc),
-                         error_at=where, status=exc.status_code, form=form)
+    return forms.refused(request, db, exc, partial(_meeting_page, request, principal, db, ctx, council_id,
+                                                   meeting_id, error_at=where, form=form),
+                         FIELD_LABELS)
 
 
 @router.post("/councils/{council_id}/meetings/{meeting_id}/agenda", response_class=HTMLResponse,
@@ -597,8 +519,7 @@ def add_agenda_item(council_id: int, meeting_id: int, request: Request, principa
     except BansoError as exc:
         return _meeting_error(request, principal, db, ctx, council_id, meeting_id, exc, "agenda",
                               {"agenda_title": title, "agenda_matter": matter, "agenda_note": note})
-    db.commit()
-    return _redirect(f"/councils/{council_id}/meetings/{meeting_id}", "agenda", "agenda")
+    return forms.redirect(f"/councils/{council_id}/meetings/{meeting_id}", "agenda", "agenda")
 
 
 @router.post("/councils/{council_id}/meetings/{meeting_id}/attendance", response_class=HTMLResponse,
@@ -609,11 +530,10 @@ def record_attendance(council_id: int, meeting_id: int, request: Request, princi
     """Record whether a member attended."""
     try:
         service.record_attendance(db, council_id=council_id, meeting_id=meeting_id, actor=principal,
-                                  now=ctx.clock.now(), user_id=_require_int(user_id, "user_id"), status=status)
+                                  now=ctx.clock.now(), user_id=forms.require_int(user_id, "user_id"), status=status)
     except BansoError as exc:
         return _meeting_error(request, principal, db, ctx, council_id, meeting_id, exc, "attendance")
-    db.commit()
-    return _redirect(f"/councils/{council_id}/meetings/{meeting_id}", "attendance", "attendance")
+    return forms.redirect(f"/councils/{council_id}/meetings/{meeting_id}", "attendance", "attendance")
 
 
 @router.post("/councils/{council_id}/meetings/{meeting_id}/minutes", response_class=HTMLResponse,
@@ -627,8 +547,7 @@ def draft_minutes(council_id: int, meeting_id: int, request: Request, principal:
     except BansoError as exc:
         return _meeting_error(request, principal, db, ctx, council_id, meeting_id, exc, "minutes",
                               {"minutes_text": text})
-    db.commit()
-    return _redirect(f"/councils/{council_id}/meetings/{meeting_id}", "minutes", "minutes")
+    return forms.redirect(f"/councils/{council_id}/meetings/{meeting_id}", "minutes", "minutes")
 
 
 @router.post("/councils/{council_id}/meetings/{meeting_id}/minutes/approve", response_class=HTMLResponse,
@@ -641,8 +560,7 @@ def approve_minutes(council_id: int, meeting_id: int, request: Request, principa
                                 now=ctx.clock.now())
     except BansoError as exc:
         return _meeting_error(request, principal, db, ctx, council_id, meeting_id, exc, "minutes")
-    db.commit()
-    return _redirect(f"/councils/{council_id}/meetings/{meeting_id}", "approved", "minutes")
+    return forms.redirect(f"/councils/{council_id}/meetings/{meeting_id}", "approved", "minutes")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -662,15 +580,14 @@ def record_decision(council_id: int, request: Request, principal: PageUser, db: 
     form = {"decision_text": text, "decision_matter": matter, "decision_adoption": adoption}
     mid: int | None = None
     try:
-        mid = _int_or_none(meeting_id, "meeting_id")
+        mid = forms.int_or_none(meeting_id, "meeting_id")
         service.record_decision(db, council_id=council_id, actor=principal, now=ctx.clock.now(), text=text,
                                 matter=matter, adoption=adoption, meeting_id=mid, store=file_store(ctx))
     except BansoError as exc:
         if mid is not None and not isinstance(exc, NotFound):
             return _meeting_error(request, principal, db, ctx, council_id, mid, exc, "decision", form)
         return _council_error(request, principal, db, ctx, council_id, exc, "decision", form)
-    db.commit()
-    return _redirect(_back(council_id, mid), "decision", "decisions")
+    return forms.redirect(_back(council_id, mid), "decision", "decisions")
 
 
 @router.post("/councils/{council_id}/actions", response_class=HTMLResponse, dependencies=[Csrf])
@@ -685,17 +602,16 @@ def create_action(council_id: int, request: Request, principal: PageUser, db: Db
             "action_decision": decision_id, "action_note": note}
     mid: int | None = None
     try:
-        mid = _int_or_none(meeting_id, "meeting_id")
+        mid = forms.int_or_none(meeting_id, "meeting_id")
         service.create_action_item(db, council_id=council_id, actor=principal, now=ctx.clock.now(), title=title,
-                                   assignee_id=_require_int(assignee_id, "assignee_id"),
+                                   assignee_id=forms.require_int(assignee_id, "assignee_id"),
                                    due_at=parse_when(due_at, "due_at", end_of_day=True),
-                                   decision_id=_int_or_none(decision_id, "decision_id"), note=note)
+                                   decision_id=forms.int_or_none(decision_id, "decision_id"), note=note)
     except BansoError as exc:
         if mid is not None and not isinstance(exc, NotFound):
             return _meeting_error(request, principal, db, ctx, council_id, mid, exc, f"action-{decision_id}", form)
         return _council_error(request, principal, db, ctx, council_id, exc, "action", form)
-    db.commit()
-    return _redirect(_back(council_id, mid), "action", "actions")
+    return forms.redirect(_back(council_id, mid), "action", "actions")
 
 
 def _close_action(request: Request, principal: Principal, db: Session, ctx: Ctx, council_id: int, item_id: int,
@@ -705,12 +621,11 @@ def _close_action(request: Request, principal: Principal, db: Session, ctx: Ctx,
         fn(db, council_id=council_id, item_id=item_id, actor=principal, now=ctx.clock.now(), note=note)
     except BansoError as exc:
         return _council_error(request, principal, db, ctx, council_id, exc, "actions")
-    db.commit()
     target = back if back in ("mine", "council") else "council"
     done = "cancelled" if cancel else "completed"
     if target == "mine":
-        return _redirect("/councils/actions", done)
-    return _redirect(f"/councils/{council_id}", done, "actions")
+        return forms.redirect("/councils/actions", done)
+    return forms.redirect(f"/councils/{council_id}", done, "actions")
 
 
 @router.post("/councils/{council_id}/actions/{item_id}/complete", response_class=HTMLResponse,
@@ -744,7 +659,7 @@ def create_request(council_id: int, request: Request, principal: PageUser, db: D
     form = {"request_title": title, "request_body": body, "request_matter": matter,
             "request_addressee": addressee_id, "request_due": due_at}
     try:
-        addressee = _require_int(addressee_id, "addressee_id")
+        addressee = forms.require_int(addressee_id, "addressee_id")
         # The addressee's organisation tells whether this goes to the think tank (C6).
         person = accounts_repo.user_by_id(db, addressee)
         kind = "think_tank" if person is not None and person.organization.kind == "think_tank" else "participant"
@@ -753,8 +668,7 @@ def create_request(council_id: int, request: Request, principal: PageUser, db: D
                                      due_at=parse_when(due_at, "due_at", end_of_day=True))
     except BansoError as exc:
         return _council_error(request, principal, db, ctx, council_id, exc, "request", form)
-    db.commit()
-    return _redirect(f"/councils/{council_id}/requests/{row.id}", "request")
+    return forms.redirect(f"/councils/{council_id}/requests/{row.id}", "request")
 
 
 def _request_page(request: Request, principal: Principal, db: Session, ctx: Ctx, council_id: int,
@@ -763,10 +677,9 @@ def _request_page(request: Request, principal: Principal, db: Session, ctx: Ctx,
     view = service.get_council(db, council_id=council_id, actor=principal)
     rv = service.get_request(db, council_id=council_id, request_id=request_id, actor=principal,
                              now=ctx.clock.now(), store=file_store(ctx))
-    db.commit()  # I8: the read is audited
     req = rv.request
-    people = _people(db, {req.addressee_id, req.created_by_id} | {f.uploaded_by_id for f in rv.files}
-                     | ({req.answered_by_id} if req.answered_by_id else set()))
+    people = accounts_repo.users_by_id(db, {req.addressee_id, req.created_by_id} | {f.uploaded_by_id for f in rv.files}
+                                       | ({req.answered_by_id} if req.answered_by_id else set()))
     may_answer = req.status == RequestStatus.OPEN and policy.can_answer_request(
         principal, view.standing, addressee_id=req.addressee_id)
     # C6: the answer arrives as an information item, filed by the addressee or the chair/secretariat.
@@ -785,7 +698,7 @@ def _request_page(request: Request, principal: Principal, db: Session, ctx: Ctx,
 def request_page(council_id: int, request_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
                  done: str | None = None) -> HTMLResponse:
     """Show a material request, its answer and files; the addressee answers here."""
-    return _request_page(request, principal, db, ctx, council_id, request_id, notice=_notice(done))
+    return _request_page(request, principal, db, ctx, council_id, request_id, notice=forms.notice(done, NOTICES))
 
 
 @router.post("/councils/{council_id}/requests/{request_id}/answer", response_class=HTMLResponse,
@@ -801,11 +714,10 @@ def answer_request(council_id: int, request_id: int, request: Request, principal
                                now=ctx.clock.now(), text=text.replace("\r\n", "\n"), files=uploads,
                                store=file_store(ctx))
     except BansoError as exc:
-        _settle(db, exc)
-        return _request_page(request, principal, db, ctx, council_id, request_id, error=_message(request, exc),
-                             status=exc.status_code, form={"answer_text": text})
-    db.commit()
-    return _redirect(f"/councils/{council_id}/requests/{request_id}", "answered")
+        return forms.refused(request, db, exc, partial(_request_page, request, principal, db, ctx,
+                                                       council_id, request_id, form={"answer_text": text}),
+                             FIELD_LABELS)
+    return forms.redirect(f"/councils/{council_id}/requests/{request_id}", "answered")
 
 
 @router.post("/councils/{council_id}/requests/{request_id}/close", response_class=HTMLResponse,
@@ -817,11 +729,10 @@ def close_request(council_id: int, request_id: int, request: Request, principal:
         service.close_request(db, council_id=council_id, request_id=request_id, actor=principal,
                               now=ctx.clock.now())
     except BansoError as exc:
-        _settle(db, exc)
-        return _request_page(request, principal, db, ctx, council_id, request_id, error=_message(request, exc),
-                             status=exc.status_code)
-    db.commit()
-    return _redirect(f"/councils/{council_id}/requests/{request_id}", "closed")
+        return forms.refused(request, db, exc, partial(_request_page, request, principal, db, ctx,
+                                                       council_id, request_id),
+                             FIELD_LABELS)
+    return forms.redirect(f"/councils/{council_id}/requests/{request_id}", "closed")
 
 
 @router.post("/councils/{council_id}/requests/{request_id}/file", response_class=HTMLResponse,
@@ -833,24 +744,19 @@ def file_answer(council_id: int, request_id: int, request: Request, principal: P
         item = filing.file_request_answer(db, deps, council_id=council_id, request_id=request_id,
                                           actor=principal, now=ctx.clock.now(), material_store=file_store(ctx))
     except BansoError as exc:
-        _settle(db, exc)
-        return _request_page(request, principal, db, ctx, council_id, request_id, error=_message(request, exc),
-                             status=exc.status_code)
-    db.commit()
-    return _redirect(f"/information/items/{item.id}", "held" if item.state == ItemState.HELD else "created")
+        return forms.refused(request, db, exc, partial(_request_page, request, principal, db, ctx,
+                                                       council_id, request_id),
+                             FIELD_LABELS)
+    return forms.redirect(f"/information/items/{item.id}", "held" if item.state == ItemState.HELD else "created")
 
 
 @router.get("/councils/{council_id}/requests/{request_id}/files/{file_id}")
 def download_file(council_id: int, request_id: int, file_id: int, principal: PageUser, db: Db,
                   ctx: Ctx) -> Response:
     """Download an answer file stamped for the viewer (the answer's parties; recorded and audited, I8)."""
-    try:
-        copy = service.read_file(db, council_id=council_id, request_id=request_id, file_id=file_id,
-                                 actor=principal, now=ctx.clock.now(), store=file_store(ctx))
-    except BansoError as exc:
-        _settle(db, exc)  # a refused opening (I11) keeps its audit entry
-        raise
-    db.commit()
+    # A refused opening (I11) is raised audited: the request's unit of work keeps its entry.
+    copy = service.read_file(db, council_id=council_id, request_id=request_id, file_id=file_id,
+                             actor=principal, now=ctx.clock.now(), store=file_store(ctx))
     return Response(copy.data, media_type=copy.content_type, headers={
         **NO_STORE, "Content-Disposition": f"attachment; filename*=UTF-8''{quote(copy.filename)}",
         "X-Content-Type-Options": "nosniff"})

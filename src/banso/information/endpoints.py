@@ -8,17 +8,14 @@ nobody, so they only ever show published content (I6).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile, status
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy.orm import Session
 
-from banso.audit.service import was_audited
 from banso.authz.guard import require
 from banso.authz.permissions import Permission
 from banso.information import distribution, incidents, interchange, minimality, search, service
@@ -55,7 +52,7 @@ from banso.information.schemas import (
     VoteIn,
     VoteRead,
 )
-from banso.kit.errors import BansoError, ValidationFailed
+from banso.kit.errors import ValidationFailed
 from banso.web.csrf import verify_csrf
 from banso.web.deps import ApiUser, Ctx, Db
 
@@ -71,18 +68,6 @@ UPLOAD_ROUTES = re.compile(
     r"|/information/leak)$"
 )
 NO_STORE = {"Cache-Control": "no-store"}
-
-
-@contextmanager
-def _unit(db: Session) -> Iterator[None]:
-    """Commit the unit of work; a refusal that wrote its audit entry commits that entry alone (A1)."""
-    try:
-        yield
-        db.commit()
-    except BansoError as exc:
-        if was_audited(exc):
-            db.commit()
-        raise
 
 
 def information_deps(request: Request, ctx: Ctx) -> InformationDeps:
@@ -228,11 +213,10 @@ def create_item(
             reason=reason, scope_kind=scope_kind or "", ends_at=ends_at, user_ids=user_ids or [],
             organization_ids=organization_ids or [], handling=list(handling or ["watermark"]), deadline=deadline,
             range_note=range_note)
-    with _unit(db):
-        item = service.create_item(db, deps, council_id=council_id, actor=principal, now=ctx.clock.now(),
-                                   title=title, summary=summary, body=body, matter=matter, category=category,
-                                   provenance=provenance, is_result=is_result, publish_at=publish_at,
-                                   files=uploads(files), designation=proposal)
+    item = service.create_item(db, deps, council_id=council_id, actor=principal, now=ctx.clock.now(),
+                               title=title, summary=summary, body=body, matter=matter, category=category,
+                               provenance=provenance, is_result=is_result, publish_at=publish_at,
+                               files=uploads(files), designation=proposal)
     return ItemRead.model_validate(item)
 
 
@@ -241,9 +225,8 @@ def import_item(principal: ApiUser, db: Db, ctx: Ctx, deps: InfoDeps, council_id
                 file: Annotated[UploadFile, File()]) -> ItemRead:
     """Import a MISP event or a STIX 2.1 bundle as an item; its TLP label decides the openness."""
     data = file.file.read(interchange.MAX_DOCUMENT_BYTES + 1)  # O4: never buffer more than the budget
-    with _unit(db):
-        item = interchange.import_interchange(db, deps, council_id=council_id, actor=principal, now=ctx.clock.now(),
-                                              data=data, filename=file.filename or "")
+    item = interchange.import_interchange(db, deps, council_id=council_id, actor=principal, now=ctx.clock.now(),
+                                          data=data, filename=file.filename or "")
     return ItemRead.model_validate(item)
 
 
@@ -251,8 +234,7 @@ def import_item(principal: ApiUser, db: Db, ctx: Ctx, deps: InfoDeps, council_id
 def get_item(item_id: int, principal: ApiUser, db: Db, ctx: Ctx, deps: InfoDeps,
              version: Annotated[int | None, Query(ge=1, le=1_000_000)] = None) -> ItemDetail:
     """Return an item the caller may read (audited read of non-public content, I8)."""
-    with _unit(db):
-        view = service.read_item(db, deps, item_id=item_id, actor=principal, now=ctx.clock.now(), version=version)
+    view = service.read_item(db, deps, item_id=item_id, actor=principal, now=ctx.clock.now(), version=version)
     return item_detail(view)
 
 
@@ -262,26 +244,23 @@ def add_version(item_id: int, principal: ApiUser, db: Db, ctx: Ctx, deps: InfoDe
                 note: Annotated[str, Form(max_length=500)] = "",
                 files: Annotated[list[UploadFile] | None, File()] = None) -> ItemRead:
     """Add a version (multipart: ``body``, ``note``, ``files``); earlier versions stay readable."""
-    with _unit(db):
-        item = service.add_version(db, deps, item_id=item_id, actor=principal, now=ctx.clock.now(), body=body,
-                                   note=note, files=uploads(files))
+    item = service.add_version(db, deps, item_id=item_id, actor=principal, now=ctx.clock.now(), body=body,
+                               note=note, files=uploads(files))
     return ItemRead.model_validate(item)
 
 
 @router.get("/items/{item_id}/files/{file_id}", response_class=Response)
 def download_file(item_id: int, file_id: int, principal: ApiUser, db: Db, ctx: Ctx, deps: InfoDeps) -> Response:
     """Download a file: non-public copies are stamped for the recipient, recorded and audited (I8)."""
-    with _unit(db):
-        copy = distribution.download_file(db, deps, item_id=item_id, file_id=file_id, actor=principal,
-                                          now=ctx.clock.now())
+    copy = distribution.download_file(db, deps, item_id=item_id, file_id=file_id, actor=principal,
+                                      now=ctx.clock.now())
     return attachment(copy.filename, copy.content_type, copy.data)
 
 
 @router.get("/items/{item_id}/body.txt", response_class=Response)
 def download_body(item_id: int, principal: ApiUser, db: Db, ctx: Ctx, deps: InfoDeps) -> Response:
     """Download the current body as text, fingerprinted for the recipient when non-public (I8)."""
-    with _unit(db):
-        copy = distribution.download_body(db, deps, item_id=item_id, actor=principal, now=ctx.clock.now())
+    copy = distribution.download_body(db, deps, item_id=item_id, actor=principal, now=ctx.clock.now())
     return attachment(copy.filename, copy.content_type, copy.data)
 
 
@@ -289,35 +268,31 @@ def download_body(item_id: int, principal: ApiUser, db: Db, ctx: Ctx, deps: Info
 def propose_designation(item_id: int, body: DesignationIn, principal: ApiUser, db: Db, ctx: Ctx,
                         deps: InfoDeps) -> BallotRead:
     """Propose designating the item (I3); it is held until every participant has answered (I4)."""
-    with _unit(db):
-        ballot = service.propose_designation(db, item_id=item_id, actor=principal, now=ctx.clock.now(),
-                                             designation=designation_input(body), deps=deps)
+    ballot = service.propose_designation(db, item_id=item_id, actor=principal, now=ctx.clock.now(),
+                                         designation=designation_input(body), deps=deps)
     return BallotRead.model_validate(ballot)
 
 
 @router.post("/items/{item_id}/renewal", response_model=BallotRead, status_code=status.HTTP_201_CREATED)
 def propose_renewal(item_id: int, body: RenewalIn, principal: ApiUser, db: Db, ctx: Ctx) -> BallotRead:
     """Propose renewing the designation in force with a new fixed end (I5)."""
-    with _unit(db):
-        ballot = service.propose_renewal(db, item_id=item_id, actor=principal, now=ctx.clock.now(),
-                                         ends_at=body.ends_at, reason=body.reason, deadline=body.deadline)
+    ballot = service.propose_renewal(db, item_id=item_id, actor=principal, now=ctx.clock.now(),
+                                     ends_at=body.ends_at, reason=body.reason, deadline=body.deadline)
     return BallotRead.model_validate(ballot)
 
 
 @router.post("/items/{item_id}/nondisclosure", response_model=BallotRead, status_code=status.HTTP_201_CREATED)
 def request_nondisclosure(item_id: int, body: NondisclosureIn, principal: ApiUser, db: Db, ctx: Ctx) -> BallotRead:
     """Ask to withhold a research result (非公開要請, ministry officers, I6)."""
-    with _unit(db):
-        ballot = service.request_nondisclosure(db, item_id=item_id, actor=principal, now=ctx.clock.now(),
-                                               reason_code=body.reason_code, reason=body.reason)
+    ballot = service.request_nondisclosure(db, item_id=item_id, actor=principal, now=ctx.clock.now(),
+                                           reason_code=body.reason_code, reason=body.reason)
     return BallotRead.model_validate(ballot)
 
 
 @router.post("/items/{item_id}/publish", response_model=ItemRead)
 def publish_now(item_id: int, principal: ApiUser, db: Db, ctx: Ctx, deps: InfoDeps) -> ItemRead:
     """Publish your own item now (the provider only; a result not before its prior notice ends, I13)."""
-    with _unit(db):
-        item = service.publish_now(db, item_id=item_id, actor=principal, now=ctx.clock.now(), deps=deps)
+    item = service.publish_now(db, item_id=item_id, actor=principal, now=ctx.clock.now(), deps=deps)
     return ItemRead.model_validate(item)
 
 
@@ -325,9 +300,8 @@ def publish_now(item_id: int, principal: ApiUser, db: Db, ctx: Ctx, deps: InfoDe
 def propose_publication(item_id: int, body: PublicationIn, principal: ApiUser, db: Db, ctx: Ctx,
                         deps: InfoDeps) -> BallotRead:
     """Propose publishing another's item early (chair or secretariat): unanimous, the provider included (I13)."""
-    with _unit(db):
-        ballot = service.propose_publication(db, item_id=item_id, actor=principal, now=ctx.clock.now(),
-                                             reason=body.reason, deadline=body.deadline, deps=deps)
+    ballot = service.propose_publication(db, item_id=item_id, actor=principal, now=ctx.clock.now(),
+                                         reason=body.reason, deadline=body.deadline, deps=deps)
     return BallotRead.model_validate(ballot)
 
 
@@ -335,9 +309,8 @@ def propose_publication(item_id: int, body: PublicationIn, principal: ApiUser, d
 def export_item(item_id: int, principal: ApiUser, db: Db, ctx: Ctx, deps: InfoDeps,
                 format: Annotated[Literal["misp", "stix"], Query()] = "misp") -> JSONResponse:
     """Export the item as a MISP event or a STIX 2.1 bundle (audited when non-public)."""
-    with _unit(db):
-        document = interchange.export_interchange(db, deps, item_id=item_id, actor=principal, now=ctx.clock.now(),
-                                                  fmt=format)
+    document = interchange.export_interchange(db, deps, item_id=item_id, actor=principal, now=ctx.clock.now(),
+                                              fmt=format)
     return JSONResponse(document, headers={
         **NO_STORE, "Content-Disposition": f'attachment; filename="item-{item_id}-{format}.json"'})
 
@@ -360,9 +333,8 @@ def get_ballot(ballot_id: int, principal: ApiUser, db: Db) -> BallotDetail:
 @router.post("/ballots/{ballot_id}/vote", response_model=BallotRead)
 def vote(ballot_id: int, body: VoteIn, principal: ApiUser, db: Db, ctx: Ctx, deps: InfoDeps) -> BallotRead:
     """Accept or object before the deadline; one objection rejects (I4)."""
-    with _unit(db):
-        ballot: Ballot = service.vote(db, ballot_id=ballot_id, actor=principal, now=ctx.clock.now(),
-                                      decision=body.decision, reason=body.reason, deps=deps)
+    ballot: Ballot = service.vote(db, ballot_id=ballot_id, actor=principal, now=ctx.clock.now(),
+                                  decision=body.decision, reason=body.reason, deps=deps)
     return BallotRead.model_validate(ballot)
 
 
@@ -374,9 +346,8 @@ def search_items(principal: ApiUser, db: Db, ctx: Ctx, q: Annotated[str, Query(m
                  council_id: int | None = None,
                  limit: Annotated[int, Query(ge=1, le=200)] = 50) -> list[SearchHitRead]:
     """Search the items the caller may read (out-of-scope items never match, I7)."""
-    with _unit(db):
-        hits = search.search_items(db, actor=principal, query=q, council_id=council_id, limit=limit,
-                                   now=ctx.clock.now())
+    hits = search.search_items(db, actor=principal, query=q, council_id=council_id, limit=limit,
+                               now=ctx.clock.now())
     return [SearchHitRead(item=ItemRead.model_validate(h.item), snippet=h.snippet) for h in hits]
 
 
@@ -422,10 +393,9 @@ def list_incidents(principal: ApiUser, db: Db) -> list[IncidentRead]:
 @router.post("/incidents", response_model=IncidentRead, status_code=status.HTTP_201_CREATED)
 def report_incident(body: IncidentCreate, principal: ApiUser, db: Db, ctx: Ctx) -> IncidentRead:
     """Report a suspected leak (anyone signed in, I9)."""
-    with _unit(db):
-        row: Incident = incidents.report_incident(db, actor=principal, now=ctx.clock.now(), title=body.title,
-                                                  description=body.description, council_id=body.council_id,
-                                                  item_id=body.item_id)
+    row: Incident = incidents.report_incident(db, actor=principal, now=ctx.clock.now(), title=body.title,
+                                              description=body.description, council_id=body.council_id,
+                                              item_id=body.item_id)
     return IncidentRead.model_validate(row)
 
 
@@ -438,9 +408,8 @@ def get_incident(incident_id: int, principal: ApiUser, db: Db) -> IncidentDetail
 @router.post("/incidents/{incident_id}/triage", response_model=IncidentRead)
 def triage_incident(incident_id: int, body: TriageIn, principal: ApiUser, db: Db, ctx: Ctx) -> IncidentRead:
     """Record the triage (secretariat)."""
-    with _unit(db):
-        row = incidents.triage_incident(db, incident_id=incident_id, actor=principal, now=ctx.clock.now(),
-                                        note=body.note)
+    row = incidents.triage_incident(db, incident_id=incident_id, actor=principal, now=ctx.clock.now(),
+                                    note=body.note)
     return IncidentRead.model_validate(row)
 
 
@@ -449,18 +418,16 @@ def attribute_incident(incident_id: int, principal: ApiUser, db: Db, ctx: Ctx,
                        file: Annotated[UploadFile, File()]) -> IncidentRead:
     """Attribute the leaked copy (multipart ``file``) to the recipient it was issued to (I8, I9)."""
     data = file.file.read()
-    with _unit(db):
-        row = incidents.attribute_incident(db, incident_id=incident_id, actor=principal, now=ctx.clock.now(),
-                                           data=data, filename=file.filename or "")
+    row = incidents.attribute_incident(db, incident_id=incident_id, actor=principal, now=ctx.clock.now(),
+                                       data=data, filename=file.filename or "")
     return IncidentRead.model_validate(row)
 
 
 @router.post("/incidents/{incident_id}/close", response_model=IncidentRead)
 def close_incident(incident_id: int, body: CloseIn, principal: ApiUser, db: Db, ctx: Ctx) -> IncidentRead:
     """Close the incident with its outcome and the penalty provision that applies."""
-    with _unit(db):
-        row = incidents.close_incident(db, incident_id=incident_id, actor=principal, now=ctx.clock.now(),
-                                       outcome=body.outcome, penalty_provision=body.penalty_provision)
+    row = incidents.close_incident(db, incident_id=incident_id, actor=principal, now=ctx.clock.now(),
+                                   outcome=body.outcome, penalty_provision=body.penalty_provision)
     return IncidentRead.model_validate(row)
 
 
@@ -470,10 +437,9 @@ def attribute_leak(principal: ApiUser, db: Db, ctx: Ctx, file: Annotated[UploadF
     """Trace a leaked copy or excerpt to its most likely recipient (auditors; audited, I8)."""
     require(principal, Permission.AUDIT_LOG_READ)
     data = file.file.read()
-    with _unit(db):
-        finding = distribution.attribute(db, data=data, filename=file.filename, item_id=item_id,
-                                         actor_label=principal.label, actor_id=principal.user_id,
-                                         now=ctx.clock.now())
+    finding = distribution.attribute(db, data=data, filename=file.filename, item_id=item_id,
+                                     actor_label=principal.label, actor_id=principal.user_id,
+                                     now=ctx.clock.now())
     return finding_read(finding)
 
 

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
 from banso.information import viewer
-from banso.information.endpoints import NO_STORE, InfoDeps, _unit
+from banso.information.endpoints import NO_STORE, InfoDeps
 from banso.web.deps import Ctx, Db
 from banso.web.pages import PageUser
 from banso.web.templating import render
@@ -27,8 +27,8 @@ VIEW = "/information/items/{item_id}/files/{file_id}/view"
 def view_file(item_id: int, file_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
               deps: InfoDeps) -> HTMLResponse:
     """Show a file the person may read, watermarked for them and without any download (I12)."""
-    with _unit(db):  # I8: a text shown in the page is recorded and audited like a copy
-        page = viewer.open_view(db, deps, item_id=item_id, file_id=file_id, actor=principal, now=ctx.clock.now())
+    # I8: a text shown in the page is recorded and audited like a copy
+    page = viewer.open_view(db, deps, item_id=item_id, file_id=file_id, actor=principal, now=ctx.clock.now())
     response = render(request, "information/viewer.html", {"view": page, "item": page.item, "file": page.file})
     response.headers.update(NO_STORE)
     return response
@@ -38,8 +38,7 @@ def view_file(item_id: int, file_id: int, request: Request, principal: PageUser,
 def view_page(item_id: int, file_id: int, page: Page, principal: PageUser, db: Db, ctx: Ctx,
               deps: InfoDeps) -> Response:
     """Return one page as a PNG stamped for the person; each image is recorded and audited (I8)."""
-    with _unit(db):
-        png = viewer.page_image(db, deps, item_id=item_id, file_id=file_id, page=page, actor=principal,
-                                now=ctx.clock.now())
+    png = viewer.page_image(db, deps, item_id=item_id, file_id=file_id, page=page, actor=principal,
+                            now=ctx.clock.now())
     return Response(png, media_type="image/png", headers={
         **NO_STORE, "Content-Disposition": "inline", "X-Content-Type-Options": "nosniff"})

@@ -1,30 +1,28 @@
 """HTML pages of controlled information (情報, I1–I11): items, designation votes, incidents, leak
 attribution, the minimality view and the public portal.
 
-Every view parses the form, calls the information service, commits only after the service
-succeeded and shapes the page. Domain refusals come back as a form error with their 4xx status and
-nothing changed (a refusal the service already audited commits that audit entry alone, A1).
-``NotFound`` is never shown as a form error: it propagates to the 404 page (I7: out of scope is
-indistinguishable from missing). Who may see what is decided by ``authz.policies.information``
-inside the services; these pages only ask it what to offer.
+Every view parses the form, calls the service and shapes the page; the request's unit of work
+(``web.deps.get_db``) commits. Domain refusals come back as a form error with their 4xx status and
+nothing changed (``web.forms.refused``: a refusal the service already audited keeps that entry
+alone, A1). ``NotFound`` is never shown as a form error: it propagates to the 404 page (I7). Who
+may see what is decided by ``authz.policies.information`` inside the services; these pages only
+ask it what to offer.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import re
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from banso.accounts import repository as accounts_repo
 from banso.accounts.models import Organization, User
-from banso.audit.service import was_audited
 from banso.authz.guard import require, require_visible
 from banso.authz.permissions import Permission
 from banso.authz.policies import information as policy
@@ -45,12 +43,12 @@ from banso.information.models import (
 )
 from banso.kit.clock import JST, as_utc
 from banso.kit.errors import BansoError, NotFound, ValidationFailed
+from banso.web import forms
 from banso.web.csrf import verify_csrf
 from banso.web.deps import Auth, Ctx, Db
 from banso.web.forms import date_input, local_input, parse_when
 from banso.web.pages import PageUser
-from banso.web.templating import render, translator_for
-from banso.web.views import localised
+from banso.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 Csrf = Depends(verify_csrf)
@@ -78,97 +76,18 @@ FIELD_LABELS = {
     "outcome": "Outcome", "penalty_provision": "Penalty provision", "description": "What happened",
     "query": "Search", "data": "File",
 }
-_CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 
 
 # ---------------------------------------------------------------------------------------------
 # Helpers
 
 
-def _message(request: Request, exc: BansoError) -> str:
-    """Return the reader's half of a bilingual service message, with form labels for field names."""
-    text = exc.message
-    if " / " in text:
-        first, second = text.split(" / ", 1)
-        if _CJK.search(second) and not _CJK.search(first):  # some messages put English first
-            text = f"{second} / {first}"
-    translator = translator_for(request)
-    text = localised(text, translator.locale)
-    if exc.field in FIELD_LABELS:
-        label = translator.gettext(FIELD_LABELS[exc.field])
-        if translator.locale == "ja":
-            text = re.sub(rf"\b{re.escape(exc.field)}\b ?", f"「{label}」", text)
-        else:
-            text = re.sub(rf"\b{re.escape(exc.field)}\b", label, text)
-    return text
-
-
-def _settle(db: Session, exc: BansoError) -> None:
-    """After a refusal: keep the audit entry the service wrote (A1), drop everything else; 404 propagates."""
-    if isinstance(exc, NotFound):
-        raise exc
-    if was_audited(exc):
-        db.commit()
-    else:
-        db.rollback()
-
-
-@contextmanager
-def _unit(db: Session) -> Iterator[None]:
-    """Commit a read the service audited (I8); an audited refusal commits its entry, then propagates."""
-    try:
-        yield
-        db.commit()
-    except BansoError as exc:
-        if was_audited(exc):
-            db.commit()
-        raise
-
-
-def _redirect(url: str, done: str | None = None, anchor: str | None = None) -> RedirectResponse:
-    target = url + (f"?done={done}" if done else "") + (f"#{anchor}" if anchor else "")
-    return RedirectResponse(target, status_code=303)
-
-
-def _notice(done: str | None) -> str | None:
-    return done if done in NOTICES else None
-
-
-def _int_or_none(value: str | None, field: str) -> int | None:
-    text = (value or "").strip()
-    if not text:
-        return None
-    if not text.isdigit() or len(text) > 12:
-        raise ValidationFailed(f"{field} が正しくありません / {field} is not valid", field=field)
-    return int(text)
-
-
 def _ids(values: Sequence[str] | None, field: str) -> list[int]:
-    return [n for n in (_int_or_none(v, field) for v in values or []) if n is not None]
+    return [n for n in (forms.int_or_none(v, field) for v in values or []) if n is not None]
 
 
 def _when_or_none(value: str, field: str, *, end_of_day: bool = False) -> datetime | None:
     return parse_when(value, field, end_of_day=end_of_day) if value.strip() else None
-
-
-def _people(db: Session, ids: set[int]) -> dict[int, User]:
-    """Return the people named on a page (names and organisations only)."""
-    found = {}
-    for uid in ids:
-        user = accounts_repo.user_by_id(db, uid)
-        if user is not None:
-            found[uid] = user
-    return found
-
-
-def _orgs(db: Session, ids: set[int]) -> dict[int, Organization]:
-    """Return the organisations named on a page."""
-    found = {}
-    for oid in ids:
-        org = accounts_repo.org_by_id(db, oid)
-        if org is not None:
-            found[oid] = org
-    return found
 
 
 def _council_view(db: Session, council_id: int, principal: Principal) -> councils.CouncilView | None:
@@ -242,7 +161,7 @@ def information_home(request: Request, principal: PageUser, db: Db, ctx: Ctx,
     return render(request, "information/list.html", {
         "items": items, "total": total, "to_vote": to_vote, "councils": council_list,
         "council_by_id": {c.id: c for c in council_list}, "council_id": council_id, "state": chosen,
-        "notice": _notice(done), **_common(ctx),
+        "notice": forms.notice(done, NOTICES), **_common(ctx),
     })
 
 
@@ -252,16 +171,19 @@ def search_page(request: Request, principal: PageUser, db: Db, ctx: Ctx,
                 council_id: Annotated[int | None, Query(ge=1, le=2**31)] = None) -> HTMLResponse:
     """Search the items the person may read; out-of-scope items never match (I7)."""
     hits: list[search.SearchHit] = []
-    error = None
-    status = 200
+    page = partial(_search_page, request, principal, db, ctx, q=q, council_id=council_id)
     if q.strip():
         try:
-            with _unit(db):
-                hits = search.search_items(db, actor=principal, query=q, council_id=council_id,
-                                           now=ctx.clock.now())
+            hits = search.search_items(db, actor=principal, query=q, council_id=council_id,
+                                       now=ctx.clock.now())
         except BansoError as exc:
-            _settle(db, exc)
-            error, status = _message(request, exc), exc.status_code
+            return forms.refused(request, db, exc, page, FIELD_LABELS)
+    return page(hits=hits)
+
+
+def _search_page(request: Request, principal: Principal, db: Session, ctx: Ctx, *, q: str, council_id: int | None,
+                 hits: Sequence[search.SearchHit] = (), error: str | None = None,
+                 status: int = 200) -> HTMLResponse:
     council_list = councils.list_councils(db, actor=principal)
     return render(request, "information/search.html", {
         "q": q, "hits": hits, "error": error, "councils": council_list, "council_id": council_id,
@@ -322,11 +244,10 @@ def create_item(
             category=category, provenance=provenance, is_result=is_result == "yes",
             publish_at=_when_or_none(publish_at, "publish_at"), files=uploads(files), designation=proposal)
     except BansoError as exc:
-        _settle(db, exc)
-        return _new_page(request, principal, db, ctx, council_id, form=form, error=_message(request, exc),
-                         status=exc.status_code)
-    db.commit()
-    return _redirect(f"/information/items/{item.id}", "held" if item.state == ItemState.HELD else "created")
+        return forms.refused(request, db, exc, partial(_new_page, request, principal, db, ctx, council_id,
+                                                       form=form),
+                             FIELD_LABELS)
+    return forms.redirect(f"/information/items/{item.id}", "held" if item.state == ItemState.HELD else "created")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -337,22 +258,23 @@ def _item_page(request: Request, principal: Principal, db: Session, ctx: Ctx, de
                item_id: int, *, version: int | None = None, error: str | None = None, error_at: str | None = None,
                notice: str | None = None, status: int = 200, form: dict[str, Any] | None = None) -> HTMLResponse:
     now = ctx.clock.now()
-    with _unit(db):  # I8: the read is audited, even when the page shows a refused form
-        view, body_banner = viewer.read_item_on_screen(db, deps, item_id=item_id, actor=principal, now=now,
-                                                       version=version)
+    # I8: the read is audited, even when the page shows a refused form
+    view, body_banner = viewer.read_item_on_screen(db, deps, item_id=item_id, actor=principal, now=now,
+                                                   version=version)
     item = view.item
     council_view = _council_view(db, item.council_id, principal)
     members = council_view.members if council_view is not None and view.can_manage else []
     scope_users = set(view.scope.user_ids) if view.scope else set()
     scope_orgs = set(view.scope.organization_ids) if view.scope else set()
-    people = _people(db, {item.provider_id} | {v.created_by_id for v in view.versions}
-                     | {f.uploaded_by_id for f in view.files} | {b.proposed_by_id for b in view.ballots} | scope_users)
+    people = accounts_repo.users_by_id(db, {item.provider_id} | {v.created_by_id for v in view.versions}
+                                       | {f.uploaded_by_id for f in view.files}
+                                       | {b.proposed_by_id for b in view.ballots} | scope_users)
     open_ballot = next((b for b in view.ballots if b.state == BallotState.OPEN), None)
     no_download = not view.may_take_copy  # the gate's decision (I12); the page never decides
     shown = version or item.current_version
     return render(request, "information/item.html", {
         "view": view, "item": item, "council": council_view.council if council_view else None,
-        "people": people, "orgs": _orgs(db, scope_orgs | {item.provider_org_id}), "members": members,
+        "people": people, "orgs": accounts_repo.orgs_by_id(db, scope_orgs | {item.provider_org_id}), "members": members,
         "member_orgs": _member_orgs(members), "open_ballot": open_ballot, "no_download": no_download,
         "body_banner": body_banner,
         "shown_version": shown, "files_shown": [f for f in view.files if f.version == shown],
@@ -366,9 +288,9 @@ def _item_page(request: Request, principal: Principal, db: Session, ctx: Ctx, de
 
 def _item_error(request: Request, principal: Principal, db: Session, ctx: Ctx, deps: InformationDeps, item_id: int,
                 exc: BansoError, where: str, form: dict[str, Any] | None = None) -> HTMLResponse:
-    _settle(db, exc)
-    return _item_page(request, principal, db, ctx, deps, item_id, error=_message(request, exc), error_at=where,
-                      status=exc.status_code, form=form)
+    return forms.refused(request, db, exc, partial(_item_page, request, principal, db, ctx, deps, item_id,
+                                                   error_at=where, form=form),
+                         FIELD_LABELS)
 
 
 @router.get("/information/items/{item_id}", response_class=HTMLResponse)
@@ -376,23 +298,21 @@ def item_page(item_id: int, request: Request, principal: PageUser, db: Db, ctx: 
               version: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
               done: str | None = None) -> HTMLResponse:
     """Show an item the person may read: metadata, provenance, designation, body, versions and files."""
-    return _item_page(request, principal, db, ctx, deps, item_id, version=version, notice=_notice(done))
+    return _item_page(request, principal, db, ctx, deps, item_id, version=version, notice=forms.notice(done, NOTICES))
 
 
 @router.get("/information/items/{item_id}/files/{file_id}")
 def download_file(item_id: int, file_id: int, principal: PageUser, db: Db, ctx: Ctx, deps: InfoDeps) -> Response:
     """Download a file; a non-public copy is stamped for the person, recorded and audited (I8)."""
-    with _unit(db):
-        copy = distribution.download_file(db, deps, item_id=item_id, file_id=file_id, actor=principal,
-                                          now=ctx.clock.now())
+    copy = distribution.download_file(db, deps, item_id=item_id, file_id=file_id, actor=principal,
+                                      now=ctx.clock.now())
     return attachment(copy.filename, copy.content_type, copy.data)
 
 
 @router.get("/information/items/{item_id}/body.txt")
 def download_body(item_id: int, principal: PageUser, db: Db, ctx: Ctx, deps: InfoDeps) -> Response:
     """Download the body as text, fingerprinted for the person when non-public (I8)."""
-    with _unit(db):
-        copy = distribution.download_body(db, deps, item_id=item_id, actor=principal, now=ctx.clock.now())
+    copy = distribution.download_body(db, deps, item_id=item_id, actor=principal, now=ctx.clock.now())
     return attachment(copy.filename, copy.content_type, copy.data)
 
 
@@ -402,9 +322,8 @@ def export_item(item_id: int, principal: PageUser, db: Db, ctx: Ctx, deps: InfoD
     """Download the item as a MISP event or a STIX 2.1 bundle (audited when non-public)."""
     import json
 
-    with _unit(db):
-        document = interchange.export_interchange(db, deps, item_id=item_id, actor=principal, now=ctx.clock.now(),
-                                                  fmt=format)
+    document = interchange.export_interchange(db, deps, item_id=item_id, actor=principal, now=ctx.clock.now(),
+                                              fmt=format)
     data = json.dumps(document, ensure_ascii=False, indent=2).encode()
     return attachment(f"item-{item_id}-{format}.json", "application/json", data)
 
@@ -420,8 +339,7 @@ def add_version(item_id: int, request: Request, principal: PageUser, db: Db, ctx
     except BansoError as exc:
         return _item_error(request, principal, db, ctx, deps, item_id, exc, "version",
                            {"version_body": body, "version_note": note})
-    db.commit()
-    return _redirect(f"/information/items/{item_id}", "version")
+    return forms.redirect(f"/information/items/{item_id}", "version")
 
 
 @router.post("/information/items/{item_id}/designation", response_class=HTMLResponse, dependencies=[Csrf])
@@ -442,8 +360,7 @@ def propose_designation(
     except BansoError as exc:
         return _item_error(request, principal, db, ctx, deps, item_id, exc, "designation",
                            _designation_form("d_", **fields))
-    db.commit()
-    return _redirect(f"/information/ballots/{ballot.id}", "proposed")
+    return forms.redirect(f"/information/ballots/{ballot.id}", "proposed")
 
 
 @router.post("/information/items/{item_id}/renewal", response_class=HTMLResponse, dependencies=[Csrf])
@@ -458,8 +375,7 @@ def propose_renewal(item_id: int, request: Request, principal: PageUser, db: Db,
     except BansoError as exc:
         return _item_error(request, principal, db, ctx, deps, item_id, exc, "renewal",
                            {"r_ends_at": ends_at, "r_reason": reason, "r_deadline": deadline})
-    db.commit()
-    return _redirect(f"/information/ballots/{ballot.id}", "renewal")
+    return forms.redirect(f"/information/ballots/{ballot.id}", "renewal")
 
 
 @router.post("/information/items/{item_id}/publish", response_class=HTMLResponse, dependencies=[Csrf])
@@ -469,8 +385,7 @@ def publish_now(item_id: int, request: Request, principal: PageUser, db: Db, ctx
         service.publish_now(db, item_id=item_id, actor=principal, now=ctx.clock.now(), deps=deps)
     except BansoError as exc:
         return _item_error(request, principal, db, ctx, deps, item_id, exc, "publish")
-    db.commit()
-    return _redirect(f"/information/items/{item_id}", "published")
+    return forms.redirect(f"/information/items/{item_id}", "published")
 
 
 @router.post("/information/items/{item_id}/publication", response_class=HTMLResponse, dependencies=[Csrf])
@@ -483,8 +398,7 @@ def propose_publication(item_id: int, request: Request, principal: PageUser, db:
     except BansoError as exc:
         return _item_error(request, principal, db, ctx, deps, item_id, exc, "publication",
                            {"p_reason": reason, "p_deadline": deadline})
-    db.commit()
-    return _redirect(f"/information/ballots/{ballot.id}", "proposed")
+    return forms.redirect(f"/information/ballots/{ballot.id}", "proposed")
 
 
 @router.post("/information/items/{item_id}/nondisclosure", response_class=HTMLResponse, dependencies=[Csrf])
@@ -498,8 +412,7 @@ def request_nondisclosure(item_id: int, request: Request, principal: PageUser, d
     except BansoError as exc:
         return _item_error(request, principal, db, ctx, deps, item_id, exc, "nondisclosure",
                            {"n_reason_code": reason_code, "n_reason": reason})
-    db.commit()
-    return _redirect(f"/information/ballots/{ballot.id}", "nondisclosure")
+    return forms.redirect(f"/information/ballots/{ballot.id}", "nondisclosure")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -515,11 +428,11 @@ def _ballot_page(request: Request, principal: Principal, db: Session, ctx: Ctx, 
     council_view = _council_view(db, ballot.council_id, principal)
     scope_users = set(view.scope.user_ids) if view.scope else set()
     scope_orgs = set(view.scope.organization_ids) if view.scope else set()
-    people = _people(db, {v.user_id for v in view.votes} | {ballot.proposed_by_id} | scope_users)
+    people = accounts_repo.users_by_id(db, {v.user_id for v in view.votes} | {ballot.proposed_by_id} | scope_users)
     open_now = ballot.state == BallotState.OPEN and now < as_utc(ballot.deadline)
     return render(request, "information/ballot.html", {
         "view": view, "ballot": ballot, "council": council_view.council if council_view else None,
-        "people": people, "orgs": _orgs(db, scope_orgs), "tally": tally(view.votes), "open_now": open_now,
+        "people": people, "orgs": accounts_repo.orgs_by_id(db, scope_orgs), "tally": tally(view.votes), "open_now": open_now,
         "may_vote": open_now and view.my_vote is not None and view.my_vote.decision == "pending",
         "error": error, "notice": notice, "form": form or {}, **_common(ctx),
     }, status=status)
@@ -529,7 +442,7 @@ def _ballot_page(request: Request, principal: Principal, db: Session, ctx: Ctx, 
 def ballot_page(ballot_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
                 done: str | None = None) -> HTMLResponse:
     """Show a proposal (title, summary, reason, scope, period, handling, votes) — never the content (I4)."""
-    return _ballot_page(request, principal, db, ctx, ballot_id, notice=_notice(done))
+    return _ballot_page(request, principal, db, ctx, ballot_id, notice=forms.notice(done, NOTICES))
 
 
 @router.post("/information/ballots/{ballot_id}/vote", response_class=HTMLResponse, dependencies=[Csrf])
@@ -540,11 +453,10 @@ def vote(ballot_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx
         service.vote(db, ballot_id=ballot_id, actor=principal, now=ctx.clock.now(), decision=decision,
                      reason=reason, deps=deps)
     except BansoError as exc:
-        _settle(db, exc)
-        return _ballot_page(request, principal, db, ctx, ballot_id, error=_message(request, exc),
-                            status=exc.status_code, form={"decision": decision, "reason": reason})
-    db.commit()
-    return _redirect(f"/information/ballots/{ballot_id}", "voted")
+        return forms.refused(request, db, exc, partial(_ballot_page, request, principal, db, ctx, ballot_id,
+                                                       form={"decision": decision, "reason": reason}),
+                             FIELD_LABELS)
+    return forms.redirect(f"/information/ballots/{ballot_id}", "voted")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -557,7 +469,7 @@ def _incidents_page(request: Request, principal: Principal, db: Session, ctx: Ct
     council_list = councils.list_councils(db, actor=principal)
     return render(request, "information/incidents.html", {
         "incidents": rows, "councils": council_list, "council_by_id": {c.id: c for c in council_list},
-        "people": _people(db, {i.reported_by_id for i in rows}), "error": error, "form": form or {},
+        "people": accounts_repo.users_by_id(db, {i.reported_by_id for i in rows}), "error": error, "form": form or {},
         **_common(ctx),
     }, status=status)
 
@@ -577,14 +489,13 @@ def report_incident(request: Request, principal: PageUser, db: Db, ctx: Ctx, tit
     try:
         row = incidents.report_incident(db, actor=principal, now=ctx.clock.now(), title=title,
                                         description=description.replace("\r\n", "\n"),
-                                        council_id=_int_or_none(council_id, "council_id"),
-                                        item_id=_int_or_none(item_id, "item_id"))
+                                        council_id=forms.int_or_none(council_id, "council_id"),
+                                        item_id=forms.int_or_none(item_id, "item_id"))
     except BansoError as exc:
-        _settle(db, exc)
-        return _incidents_page(request, principal, db, ctx, error=_message(request, exc), status=exc.status_code,
-                               form=form)
-    db.commit()
-    return _redirect(f"/information/incidents/{row.id}", "reported")
+        return forms.refused(request, db, exc, partial(_incidents_page, request, principal, db, ctx,
+                                                       form=form),
+                             FIELD_LABELS)
+    return forms.redirect(f"/information/incidents/{row.id}", "reported")
 
 
 def _incident_page(request: Request, principal: Principal, db: Session, ctx: Ctx, incident_id: int, *,
@@ -597,7 +508,7 @@ def _incident_page(request: Request, principal: Principal, db: Session, ctx: Ctx
         ids.add(row.attributed_user_id)
     council_view = _council_view(db, row.council_id, principal) if row.council_id else None
     return render(request, "information/incident.html", {
-        "view": view, "incident": row, "people": _people(db, ids),
+        "view": view, "incident": row, "people": accounts_repo.users_by_id(db, ids),
         "council": council_view.council if council_view else None, "default_penalty": incidents.DEFAULT_PENALTY,
         "error": error, "error_at": error_at, "notice": notice, "form": form or {}, "max_mb": MAX_MB,
         **_common(ctx),
@@ -606,16 +517,16 @@ def _incident_page(request: Request, principal: Principal, db: Session, ctx: Ctx
 
 def _incident_error(request: Request, principal: Principal, db: Session, ctx: Ctx, incident_id: int,
                     exc: BansoError, where: str, form: dict[str, Any] | None = None) -> HTMLResponse:
-    _settle(db, exc)
-    return _incident_page(request, principal, db, ctx, incident_id, error=_message(request, exc), error_at=where,
-                          status=exc.status_code, form=form)
+    return forms.refused(request, db, exc, partial(_incident_page, request, principal, db, ctx, incident_id,
+                                                   error_at=where, form=form),
+                         FIELD_LABELS)
 
 
 @router.get("/information/incidents/{incident_id}", response_class=HTMLResponse)
 def incident_page(incident_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
                   done: str | None = None) -> HTMLResponse:
     """Show an incident and its steps; the secretariat triages, attributes and closes it here."""
-    return _incident_page(request, principal, db, ctx, incident_id, notice=_notice(done))
+    return _incident_page(request, principal, db, ctx, incident_id, notice=forms.notice(done, NOTICES))
 
 
 @router.post("/information/incidents/{incident_id}/triage", response_class=HTMLResponse, dependencies=[Csrf])
@@ -627,8 +538,7 @@ def triage_incident(incident_id: int, request: Request, principal: PageUser, db:
                                   note=note.replace("\r\n", "\n"))
     except BansoError as exc:
         return _incident_error(request, principal, db, ctx, incident_id, exc, "triage", {"note": note})
-    db.commit()
-    return _redirect(f"/information/incidents/{incident_id}", "triaged")
+    return forms.redirect(f"/information/incidents/{incident_id}", "triaged")
 
 
 @router.post("/information/incidents/{incident_id}/attribute", response_class=HTMLResponse, dependencies=[Csrf])
@@ -641,8 +551,7 @@ def attribute_incident(incident_id: int, request: Request, principal: PageUser, 
                                      filename=file.filename if file is not None else None)
     except BansoError as exc:
         return _incident_error(request, principal, db, ctx, incident_id, exc, "attribute")
-    db.commit()
-    return _redirect(f"/information/incidents/{incident_id}", "attributed")
+    return forms.redirect(f"/information/incidents/{incident_id}", "attributed")
 
 
 @router.post("/information/incidents/{incident_id}/close", response_class=HTMLResponse, dependencies=[Csrf])
@@ -655,8 +564,7 @@ def close_incident(incident_id: int, request: Request, principal: PageUser, db: 
     except BansoError as exc:
         return _incident_error(request, principal, db, ctx, incident_id, exc, "close",
                                {"outcome": outcome, "penalty_provision": penalty_provision})
-    db.commit()
-    return _redirect(f"/information/incidents/{incident_id}", "closed")
+    return forms.redirect(f"/information/incidents/{incident_id}", "closed")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -667,8 +575,13 @@ def close_incident(incident_id: int, request: Request, principal: PageUser, db: 
 def leak_page(request: Request, principal: PageUser, ctx: Ctx) -> HTMLResponse:
     """Show the form to attribute a leaked copy (auditors)."""
     require(principal, Permission.AUDIT_LOG_READ)
-    return render(request, "information/leak.html", {"finding": None, "error": None, "form": {},
-                                                      "max_mb": MAX_MB, **_common(ctx)})
+    return _leak_page(request, ctx)
+
+
+def _leak_page(request: Request, ctx: Ctx, *, form: dict[str, Any] | None = None, error: str | None = None,
+               status: int = 200) -> HTMLResponse:
+    return render(request, "information/leak.html", {"finding": None, "error": error, "form": form or {},
+                                                      "max_mb": MAX_MB, **_common(ctx)}, status=status)
 
 
 @router.post("/information/leak", response_class=HTMLResponse, dependencies=[Csrf])
@@ -684,16 +597,13 @@ def attribute_leak(request: Request, principal: PageUser, db: Db, ctx: Ctx,
         if not data:
             raise ValidationFailed("ファイルを選択してください / choose the leaked file", field="file")
         finding = distribution.attribute(db, data=data, filename=file.filename if file else None,
-                                         item_id=_int_or_none(item_id, "item_id"), actor_label=principal.label,
+                                         item_id=forms.int_or_none(item_id, "item_id"), actor_label=principal.label,
                                          actor_id=principal.user_id, now=ctx.clock.now())
     except BansoError as exc:
-        _settle(db, exc)
-        return render(request, "information/leak.html", {
-            "finding": None, "error": _message(request, exc), "form": {"item_id": item_id},
-            "max_mb": MAX_MB, **_common(ctx)}, status=exc.status_code)
-    db.commit()
+        return forms.refused(request, db, exc, partial(_leak_page, request, ctx, form={"item_id": item_id}),
+                       FIELD_LABELS)
     if finding.user_id is not None:
-        people = _people(db, {finding.user_id})
+        people = accounts_repo.users_by_id(db, {finding.user_id})
     return render(request, "information/leak.html", {
         "finding": finding, "people": people, "filename": file.filename if file else "", "error": None,
         "form": {"item_id": item_id}, "max_mb": MAX_MB, **_common(ctx)})
@@ -729,8 +639,8 @@ def public_item(item_id: int, request: Request, auth: Auth, db: Db, ctx: Ctx, de
     # Read as nobody: the portal shows published content only, whoever asks.
     view = service.read_item(db, deps, item_id=item_id, actor=None, now=ctx.clock.now())
     return render(request, "information/public_item.html", {
-        "view": view, "item": view.item, "people": _people(db, {view.item.provider_id}),
-        "orgs": _orgs(db, {view.item.provider_org_id}), **_common(ctx),
+        "view": view, "item": view.item, "people": accounts_repo.users_by_id(db, {view.item.provider_id}),
+        "orgs": accounts_repo.orgs_by_id(db, {view.item.provider_org_id}), **_common(ctx),
     })
 
 

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from sqlalchemy.orm import Session, sessionmaker
 
+from banso.kit import unit
 from banso.kit.errors import BansoError
 
 err_console = Console(stderr=True)
@@ -24,14 +25,10 @@ class SessionSource(Protocol):
 
 @contextmanager
 def unit_of_work(ctx: SessionSource) -> Iterator[Session]:
-    """Yield a session that commits on success; domain errors exit 1 with their message."""
-    session = ctx.sessions()
+    """Yield a session in one unit of work (``banso.kit.unit``); domain errors exit 1 with their message."""
     try:
-        yield session
-        session.commit()
+        with unit.unit_of_work(ctx.sessions) as session:
+            yield session
     except BansoError as exc:
-        session.rollback()
         err_console.print(f"[red]error:[/red] {exc.message}")
         raise typer.Exit(1) from None
-    finally:
-        session.close()

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, Self
+
 
 class BansoError(Exception):
-    """Base of every domain error; ``message`` is safe to show to the caller."""
+    """Base of every domain error; ``message`` is safe to show to the caller.
+
+    ``audited`` is True when the refusal already wrote its audit entry (A1): the unit of work
+    (``banso.kit.unit``) then keeps that entry instead of rolling it back. The marker lives here, on
+    the error, so the unit of work needs nothing from ``banso.audit`` to honour it.
+    """
 
     status_code = 400
     code = "bad_request"
@@ -13,6 +21,19 @@ class BansoError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+        self.audited = False
+        self.rewrite: Callable[[Any], object] | None = None
+
+    def mark_audited(self, rewrite: Callable[[Any], object] | None = None) -> Self:
+        """Record that the refusal's audit entry is written (A1), and return the error to raise.
+
+        ``rewrite(session)`` writes that entry again: given it, the unit of work rolls back all the
+        refused work and keeps the entry alone. Without it the unit commits the work as it stands
+        (for refusals whose own bookkeeping must stay too, e.g. a login throttle counter).
+        """
+        self.audited = True
+        self.rewrite = rewrite
+        return self
 
 
 class ValidationFailed(BansoError):

@@ -34,7 +34,6 @@ def list_notifications(
 def mark_all_read(principal: ApiUser, db: Db, ctx: Ctx) -> MarkedRead:
     """Mark all of the caller's notifications read."""
     marked = service.mark_all_read(db, user_id=principal.user_id, now=ctx.clock.now())
-    db.commit()
     return MarkedRead(marked=marked)
 
 
@@ -45,5 +44,4 @@ def mark_read(
     """Mark one of the caller's notifications read; anyone else's answers 404."""
     note = service.mark_read(db, user_id=principal.user_id, notification_id=notification_id, now=ctx.clock.now(),
                              actor=principal)
-    db.commit()
     return NotificationRead.model_validate(note)

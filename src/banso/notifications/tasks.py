@@ -1,10 +1,11 @@
-"""The notification e-mail jobs as ``banso.app.jobs`` runs them: each job in its own transaction."""
+"""The notification e-mail jobs as ``banso.app.jobs`` runs them: each job in its own unit of work (banso.kit.unit)."""
 
 from __future__ import annotations
 
 import logging
 from typing import TYPE_CHECKING
 
+from banso.kit.unit import unit_of_work
 from banso.notifications import service
 
 if TYPE_CHECKING:
@@ -17,16 +18,14 @@ def run_due(ctx: AppContext) -> list[str]:
     """Send pending immediate e-mails, then the daily digest when due; return what was done."""
     done: list[str] = []
     settings = ctx.settings
-    with ctx.sessions() as session:
+    with unit_of_work(ctx.sessions) as session:
         run = service.send_pending_email(session, mailer=ctx.mailer, now=ctx.clock.now(),
                                          sender=settings.mail_from, base_url=settings.base_url)
-        session.commit()
         if run.sent or run.failed:
             done.append(f"notifications:email:send sent={run.sent} failed={run.failed}")
-    with ctx.sessions() as session:
+    with unit_of_work(ctx.sessions) as session:
         run = service.send_daily_digest(session, mailer=ctx.mailer, now=ctx.clock.now(),
                                         sender=settings.mail_from, base_url=settings.base_url)
-        session.commit()
         if run.sent or run.failed:
             done.append(f"notifications:digest:send sent={run.sent} failed={run.failed}")
     return done

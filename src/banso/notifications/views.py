@@ -65,7 +65,6 @@ def inbox_page(
 def inbox_mark_all_read(principal: PageUser, ctx: Ctx, db: Db) -> RedirectResponse:
     """Mark every notification read."""
     service.mark_all_read(db, user_id=principal.user_id, now=ctx.clock.now())
-    db.commit()
     return RedirectResponse("/inbox?done=all", status_code=303)
 
 
@@ -74,7 +73,6 @@ def inbox_mark_read(notification_id: int, principal: PageUser, ctx: Ctx, db: Db)
     """Mark one notification read; someone else's answers 404."""
     service.mark_read(db, user_id=principal.user_id, notification_id=notification_id, now=ctx.clock.now(),
                              actor=principal)
-    db.commit()
     return RedirectResponse("/inbox?done=read", status_code=303)
 
 
@@ -83,5 +81,4 @@ def inbox_open(notification_id: int, principal: PageUser, ctx: Ctx, db: Db) -> R
     """Mark one notification read and go to what it is about (the target page checks access itself)."""
     note = service.mark_read(db, user_id=principal.user_id, notification_id=notification_id, now=ctx.clock.now(),
                              actor=principal)
-    db.commit()
     return RedirectResponse(safe_next(note.link, "/inbox"), status_code=303)

@@ -7,7 +7,9 @@
 * **Confidentiality.** Each commission carries its confidentiality duty (守秘義務). A person of the
   commissioned institution acknowledges it before anyone there may file a deliverable.
 * **Who sees a commission.** The commissioning officer, officers of the commissioning organisation
-  and the people of the commissioned institution. Everyone else gets 404 (I7).
+  and the people of the commissioned institution. Everyone else gets 404 (I7). These decisions are
+  made in ``banso.authz.policies.programme`` (``can_see_commission`` and its SQL twin
+  ``restrict_commissions``, ``is_owner``, ``is_contractor``, ``is_commissioner``).
 * **Deliverables.** Uploaded bytes are sealed at rest under the commission's own key
   (``banso.information.sealed``, I11, I12; a commission has no council, so its key lives in the
   commission key store). Only the commission's owner side and the institution read them
@@ -33,8 +35,8 @@ from banso.accounts import repository as accounts_repo
 from banso.audit import service as audit
 from banso.audit.tags import AuditTag
 from banso.authz.guard import require_principal, require_visible
-from banso.authz.permissions import Permission
 from banso.authz.policies import content as content_policy
+from banso.authz.policies import programme as policy
 from banso.authz.principal import Principal
 from banso.information import sealed
 from banso.information.crypto import TamperedCiphertext
@@ -88,32 +90,21 @@ def _date(value: object, name: str) -> date:
     return value
 
 
-def is_commissioner(actor: Principal) -> bool:
-    """Ministry officers assess institutions and commission them."""
-    return actor.has(Permission.COUNCIL_PROPOSE)
-
-
 def _require_commissioner(actor: Principal | None) -> Principal:
     who = require_principal(actor)
-    if not is_commissioner(who):
+    if not policy.is_commissioner(who):
         raise Forbidden("only ministry officers commission the think tank / 委託の権限がありません")
     return who
 
 
-def is_contractor(actor: Principal, commission: Commission) -> bool:
-    """Return True for people of the commissioned institution."""
-    return actor.organization_id == commission.organization_id
+def _contractor(actor: Principal, commission: Commission) -> bool:
+    """Return True for people of the commissioned institution (``policy.is_contractor``)."""
+    return policy.is_contractor(actor, policy.parties_of(commission))
 
 
-def is_owner(actor: Principal, commission: Commission) -> bool:
-    """Return True for the commissioning officer and officers of the commissioning organisation."""
-    return actor.user_id == commission.commissioned_by_id or (
-        is_commissioner(actor) and actor.organization_id == commission.commissioner_org_id)
-
-
-def can_see(actor: Principal, commission: Commission) -> bool:
-    """The commissioning side and the commissioned institution; everyone else gets 404."""
-    return is_owner(actor, commission) or is_contractor(actor, commission)
+def _owner(actor: Principal, commission: Commission) -> bool:
+    """Return True for the commission's owner side (``policy.is_owner``)."""
+    return policy.is_owner(actor, policy.parties_of(commission))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -231,7 +222,7 @@ def _visible(session: Session, commission_id: int, actor: Principal) -> Commissi
     commission = session.get(Commission, commission_id)
     if commission is None:
         raise NotFound("commission not found")
-    require_visible(can_see(actor, commission), "commission")
+    require_visible(policy.can_see_commission(actor, policy.parties_of(commission)), "commission")
     return commission
 
 
@@ -239,14 +230,13 @@ def _for_update(session: Session, commission_id: int, actor: Principal) -> Commi
     commission = session.scalars(select(Commission).where(Commission.id == commission_id).with_for_update()).first()
     if commission is None:
         raise NotFound("commission not found")
-    require_visible(can_see(actor, commission), "commission")
+    require_visible(policy.can_see_commission(actor, policy.parties_of(commission)), "commission")
     return commission
 
 
 def list_commissions(session: Session, *, actor: Principal) -> list[Commission]:
     """Return the commissions the actor may see, newest first."""
-    rows = session.scalars(select(Commission).order_by(Commission.id.desc()))
-    return [c for c in rows if can_see(actor, c)]
+    return list(session.scalars(policy.restrict_commissions(select(Commission).order_by(Commission.id.desc()), actor)))
 
 
 @dataclass
@@ -271,8 +261,8 @@ def get_commission(session: Session, *, commission_id: int, actor: Principal,
                subject=f"commission:{commission.id}", data={"what": "commission"})
     return CommissionView(
         commission=commission, tasks=tasks(session, commission.id), deliverables=deliverables(session, commission.id),
-        assessment=session.get(CapabilityAssessment, commission.assessment_id), owner=is_owner(actor, commission),
-        contractor=is_contractor(actor, commission))
+        assessment=session.get(CapabilityAssessment, commission.assessment_id), owner=_owner(actor, commission),
+        contractor=_contractor(actor, commission))
 
 
 def tasks(session: Session, commission_id: int) -> list[CommissionTask]:
@@ -292,7 +282,7 @@ def acknowledge_confidentiality(session: Session, *, commission_id: int, now: da
                                 actor: Principal) -> Commission:
     """The institution acknowledges the commission's confidentiality duty (守秘義務の確認), once."""
     commission = _for_update(session, commission_id, actor)
-    if not is_contractor(actor, commission):
+    if not _contractor(actor, commission):
         raise Forbidden("the commissioned institution acknowledges the confidentiality duty")
     if commission.acknowledged_at is not None:
         raise Conflict("the confidentiality duty was already acknowledged", field="acknowledged")
@@ -314,7 +304,7 @@ def complete_task(session: Session, *, commission_id: int, task_id: int, now: da
                   actor: Principal) -> CommissionTask:
     """Mark a task done (the institution, after acknowledging confidentiality)."""
     commission = _for_update(session, commission_id, actor)
-    if not is_contractor(actor, commission):
+    if not _contractor(actor, commission):
         raise Forbidden("the commissioned institution completes its tasks")
     _active(commission)
     task = session.get(CommissionTask, task_id)
@@ -339,7 +329,7 @@ def upload_deliverable(session: Session, *, commission_id: int, title: str, file
                        task_id: int | None = None) -> CommissionDeliverable:
     """File a deliverable (成果物), sealed under the commission's key (I11; filing makes it an item)."""
     commission = _for_update(session, commission_id, actor)
-    if not is_contractor(actor, commission):
+    if not _contractor(actor, commission):
         raise Forbidden("the commissioned institution files deliverables")
     _active(commission)
     if commission.acknowledged_at is None:
@@ -380,7 +370,7 @@ def _deliverable(session: Session, commission_id: int, deliverable_id: int,
     row = session.get(CommissionDeliverable, deliverable_id)
     # F5, I7: a deliverable out of reach looks missing, as an unknown id does.
     if row is None or row.commission_id != commission.id or not content_policy.can_read_deliverable(
-            is_owner=is_owner(actor, commission), is_contractor=is_contractor(actor, commission)):
+            is_owner=_owner(actor, commission), is_contractor=_contractor(actor, commission)):
         raise NotFound("deliverable not found")
     return commission, row
 
@@ -428,7 +418,7 @@ def download_deliverable(session: Session, *, commission_id: int, deliverable_id
 def complete_commission(session: Session, *, commission_id: int, now: datetime, actor: Principal) -> Commission:
     """Close a commission as completed: every task done and at least one deliverable filed."""
     commission = _for_update(session, commission_id, actor)
-    if not is_owner(actor, commission):
+    if not _owner(actor, commission):
         raise Forbidden("the commissioning officer closes the commission")
     _active(commission)
     open_tasks = [t.title for t in tasks(session, commission.id) if t.status != TaskStatus.DONE]
@@ -448,7 +438,7 @@ def cancel_commission(session: Session, *, commission_id: int, now: datetime, ac
                       reason: str) -> Commission:
     """Cancel an active commission (委託の中止) with a reason (the commissioning side)."""
     commission = _for_update(session, commission_id, actor)
-    if not is_owner(actor, commission):
+    if not _owner(actor, commission):
         raise Forbidden("the commissioning officer cancels the commission / 委託を中止する権限がありません")
     _active(commission)
     reason_v = _text(reason, "reason", max_length=2000)

@@ -10,12 +10,11 @@ from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from banso.audit.service import was_audited
 from banso.authz.principal import Principal
 from banso.information import sealed
 from banso.information.sealed import SealedDeps
 from banso.kit.errors import BansoError
-from banso.programme import commissions, guideline, registry_io, service
+from banso.programme import commissions, guideline, pages, registry_io, service
 from banso.programme.council_link import CouncilsServiceGateway
 from banso.programme.interfaces import CouncilGateway
 from banso.programme.models import Proposal
@@ -112,7 +111,6 @@ def import_registry(body: RegistryImport, principal: ApiUser, db: Db, ctx: Ctx) 
     """Import (upsert) a registry file; all or nothing."""
     data = registry_io.parse(body.content, fmt=body.format)
     result = service.import_registry(db, data=data, now=ctx.clock.now(), actor=principal)
-    db.commit()
     return RegistryImportRead(**result.__dict__)
 
 
@@ -145,7 +143,6 @@ def adopt_guideline(body: GuidelineCreate, principal: ApiUser, db: Db, ctx: Ctx)
         body=body.body, source=body.source, certainty=body.certainty,
         measures=[guideline.MeasureInput(**m.model_dump()) for m in body.measures], now=ctx.clock.now(),
         actor=principal)
-    db.commit()
     return _guideline_read(guideline.get_guideline(db, guideline_id=row.id))
 
 
@@ -162,9 +159,7 @@ def technology_measures(code: str, principal: ApiUser, db: Db) -> list[MeasureRe
 @router.get("/agencies", response_model=list[AgencyRead])
 def list_agencies(principal: ApiUser, db: Db) -> list[AgencyRead]:
     """List the funding agencies."""
-    from banso.programme import repository as repo
-
-    return [AgencyRead.model_validate(a) for a in repo.agencies(db)]
+    return [AgencyRead.model_validate(a) for a in service.list_agencies(db)]
 
 
 @router.post("/agencies/{code}/tranches", response_model=TransactionRead, status_code=status.HTTP_201_CREATED)
@@ -172,7 +167,6 @@ def add_tranche(code: str, body: TrancheCreate, principal: ApiUser, db: Db, ctx:
     """Record a budget tranche for a fiscal year (the agency's staff)."""
     tx = service.add_tranche(db, agency_code=code, fiscal_year=body.fiscal_year, amount=body.amount,
                              value_date=body.value_date, memo=body.memo, now=ctx.clock.now(), actor=principal)
-    db.commit()
     return TransactionRead.model_validate(tx)
 
 
@@ -204,7 +198,6 @@ def ledger_workbook(code: str, principal: ApiUser, db: Db, ctx: Ctx) -> Response
     from banso.programme import exports
 
     content = exports.ledger_workbook(db, agency_code=code, actor=principal, now=ctx.clock.now())
-    db.commit()
     return Response(content, media_type=exports.XLSX_MEDIA_TYPE,
                     headers={"Content-Disposition": f'attachment; filename="ledger-{code.upper()}.xlsx"'})
 
@@ -225,7 +218,6 @@ def create_call(body: CallCreate, principal: ApiUser, db: Db, ctx: Ctx) -> CallR
     data = body.model_dump(exclude={"documents"})
     docs = [service.DocumentInput(**d.model_dump()) for d in body.documents]
     call = service.create_call(db, **data, documents=docs, now=ctx.clock.now(), actor=principal)
-    db.commit()
     return CallRead.model_validate(call)
 
 
@@ -245,7 +237,6 @@ def call_documents(call_id: int, principal: ApiUser, db: Db) -> list[DocumentRea
 def publish_call(call_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> CallRead:
     """Publish a draft call."""
     call = service.publish_call(db, call_id=call_id, now=ctx.clock.now(), actor=principal)
-    db.commit()
     return CallRead.model_validate(call)
 
 
@@ -253,7 +244,6 @@ def publish_call(call_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> CallRead
 def add_panel_member(call_id: int, body: PanelAdd, principal: ApiUser, db: Db, ctx: Ctx) -> None:
     """Put a reviewer on the call's panel."""
     service.add_panel_member(db, call_id=call_id, user_id=body.user_id, now=ctx.clock.now(), actor=principal)
-    db.commit()
 
 
 @router.post("/calls/{call_id}/proposals", response_model=ProposalSummary, status_code=status.HTTP_201_CREATED)
@@ -265,7 +255,6 @@ def submit_proposal(call_id: int, body: ProposalCreate, principal: ApiUser, db: 
         documents=[service.DocumentInput(**d.model_dump()) for d in body.documents],
         core_technologies=body.core_technologies, leak_prevention=body.leak_prevention,
         now=ctx.clock.now(), actor=principal)
-    db.commit()
     return ProposalSummary.model_validate(proposal)
 
 
@@ -282,14 +271,14 @@ def list_proposals(principal: ApiUser, db: Db, call_id: int | None = None) -> li
 @router.get("/review-queue", response_model=list[QueueItem])
 def review_queue(principal: ApiUser, db: Db, call_id: int | None = None) -> list[QueueItem]:
     """List what a panel reviewer may declare conflicts on (title and organisation only)."""
-    from banso.programme import repository as repo
+    queue = pages.review_queue(db, actor=principal, call_id=call_id)  # the page's decision, the same look-ups
 
-    items: list[QueueItem] = []
-    for p in service.review_queue(db, actor=principal, call_id=call_id):
-        declaration = repo.conflict(db, p.id, principal.user_id)
-        items.append(QueueItem(id=p.id, call_id=p.call_id, title=p.title, organization_id=p.organization_id,
-                               declared=None if declaration is None else declaration.has_conflict))
-    return items
+    def declared(proposal_id: int) -> bool | None:
+        found = queue.declared[proposal_id]
+        return None if found is None else found.has_conflict
+
+    return [QueueItem(id=p.id, call_id=p.call_id, title=p.title, organization_id=p.organization_id,
+                      declared=declared(p.id)) for p in queue.items]
 
 
 def _proposal_read(view: service.ProposalView) -> ProposalRead:
@@ -309,16 +298,13 @@ def _proposal_read(view: service.ProposalView) -> ProposalRead:
 def get_proposal(proposal_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> ProposalRead:
     """Return a proposal; hidden from conflicted or same-organisation reviewers (404)."""
     view = service.get_proposal(db, proposal_id=proposal_id, actor=principal, now=ctx.clock.now())
-    result = _proposal_read(view)
-    db.commit()  # the read is audited (I8)
-    return result
+    return _proposal_read(view)  # the read is audited (I8); the unit of work commits it
 
 
 @router.post("/proposals/{proposal_id}/withdraw", response_model=ProposalSummary)
 def withdraw_proposal(proposal_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> ProposalSummary:
     """Withdraw one's own proposal."""
     proposal = service.withdraw_proposal(db, proposal_id=proposal_id, now=ctx.clock.now(), actor=principal)
-    db.commit()
     return ProposalSummary.model_validate(proposal)
 
 
@@ -327,7 +313,6 @@ def declare_conflict(proposal_id: int, body: ConflictIn, principal: ApiUser, db:
     """Declare whether one has a conflict of interest with a proposal."""
     row = service.declare_conflict(db, proposal_id=proposal_id, has_conflict=body.has_conflict, reason=body.reason,
                                    now=ctx.clock.now(), actor=principal)
-    db.commit()
     return ConflictRead.model_validate(row)
 
 
@@ -336,7 +321,6 @@ def score_proposal(proposal_id: int, body: ScoreIn, principal: ApiUser, db: Db, 
     """Score a proposal against the call's rubric."""
     row = service.score_proposal(db, proposal_id=proposal_id, scores=body.scores, comment=body.comment,
                                  now=ctx.clock.now(), actor=principal)
-    db.commit()
     return ScoreRead.model_validate(row)
 
 
@@ -346,7 +330,6 @@ def decide(proposal_id: int, body: DecisionIn, principal: ApiUser, db: Db, ctx: 
     """Record the panel decision; adoption creates the project and opens its council (C2)."""
     row = service.decide(db, proposal_id=proposal_id, outcome=body.outcome, reason=body.reason,
                          now=ctx.clock.now(), actor=principal, councils=councils)
-    db.commit()
     return DecisionRead.model_validate(row)
 
 
@@ -383,7 +366,6 @@ def commit_funds(project_id: int, body: CommitmentCreate, principal: ApiUser, db
     """Commit part of the project's plan for a fiscal year."""
     tx = service.commit_funds(db, project_id=project_id, fiscal_year=body.fiscal_year, amount=body.amount,
                               memo=body.memo, now=ctx.clock.now(), actor=principal)
-    db.commit()
     return TransactionRead.model_validate(tx)
 
 
@@ -392,17 +374,9 @@ def commit_funds(project_id: int, body: CommitmentCreate, principal: ApiUser, db
 def disburse(project_id: int, body: MoneyMove, principal: ApiUser, db: Db, ctx: Ctx,
              councils: Councils) -> TransactionRead:
     """Pay from the project's commitment; refused (409) until its council is established (C2)."""
-    from banso.audit.service import was_audited
-    from banso.kit.errors import BansoError
-
-    try:
-        tx = service.disburse(db, project_id=project_id, amount=body.amount, memo=body.memo, now=ctx.clock.now(),
-                              actor=principal, councils=councils)
-    except BansoError as exc:
-        if was_audited(exc):
-            db.commit()  # the refusal's audit entry, nothing else
-        raise
-    db.commit()
+    # A refusal before the council is established is audited: the unit of work keeps its entry (A1).
+    tx = service.disburse(db, project_id=project_id, amount=body.amount, memo=body.memo, now=ctx.clock.now(),
+                          actor=principal, councils=councils)
     return TransactionRead.model_validate(tx)
 
 
@@ -411,7 +385,6 @@ def record_return(project_id: int, body: MoneyMove, principal: ApiUser, db: Db, 
     """Record money returned by the project."""
     tx = service.record_return(db, project_id=project_id, amount=body.amount, memo=body.memo, now=ctx.clock.now(),
                                actor=principal)
-    db.commit()
     return TransactionRead.model_validate(tx)
 
 
@@ -420,7 +393,6 @@ def add_milestone(project_id: int, body: MilestoneIn, principal: ApiUser, db: Db
     """Add a milestone."""
     row = service.add_milestone(db, project_id=project_id, title=body.title, due_on=body.due_on,
                                 now=ctx.clock.now(), actor=principal)
-    db.commit()
     return MilestoneRead.model_validate(row)
 
 
@@ -430,7 +402,6 @@ def set_milestone_status(project_id: int, milestone_id: int, body: MilestoneUpda
     """Record a stage-gate result for a milestone."""
     row = service.set_milestone_status(db, project_id=project_id, milestone_id=milestone_id, status=body.status,
                                        note=body.note, now=ctx.clock.now(), actor=principal)
-    db.commit()
     return MilestoneRead.model_validate(row)
 
 
@@ -441,7 +412,6 @@ def review_declaration(project_id: int, body: DeclarationReviewIn, principal: Ap
     """Record the periodic review of the project's core-technology and leak-prevention declaration (F4)."""
     row = service.review_declaration(db, project_id=project_id, outcome=body.outcome, note=body.note,
                                      now=ctx.clock.now(), actor=principal)
-    db.commit()
     return DeclarationReviewRead.model_validate(row)
 
 
@@ -451,7 +421,6 @@ def call_statistics(principal: ApiUser, db: Db, ctx: Ctx) -> Response:
     from banso.programme import exports
 
     content = exports.call_statistics_workbook(db, actor=principal, now=ctx.clock.now())
-    db.commit()
     return Response(content, media_type=exports.XLSX_MEDIA_TYPE,
                     headers={"Content-Disposition": 'attachment; filename="calls.xlsx"'})
 
@@ -480,7 +449,6 @@ def list_assessments(principal: ApiUser, db: Db) -> list[AssessmentRead]:
 def assess(body: AssessmentIn, principal: ApiUser, db: Db, ctx: Ctx) -> AssessmentRead:
     """Record an institution's analysis, information-hub and talent capability (1–5 with notes)."""
     row = commissions.assess_institution(db, **body.model_dump(), now=ctx.clock.now(), actor=principal)
-    db.commit()
     return AssessmentRead.model_validate(row)
 
 
@@ -497,7 +465,6 @@ def create_commission(body: CommissionCreate, principal: ApiUser, db: Db, ctx: C
     row = commissions.create_commission(
         db, **data, tasks=[commissions.TaskInput(title=t.title, due_on=t.due_on) for t in body.tasks],
         now=ctx.clock.now(), actor=principal)
-    db.commit()
     return _commission_read(commissions.get_commission(db, commission_id=row.id, actor=principal))
 
 
@@ -505,7 +472,6 @@ def create_commission(body: CommissionCreate, principal: ApiUser, db: Db, ctx: C
 def get_commission(commission_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> CommissionRead:
     """Return a commission (404 unless the caller is on either side of it); the read is audited."""
     view = commissions.get_commission(db, commission_id=commission_id, actor=principal, now=ctx.clock.now())
-    db.commit()  # the audited read (A1) is kept
     return _commission_read(view)
 
 
@@ -514,7 +480,6 @@ def acknowledge(commission_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> Com
     """Acknowledge the confidentiality duty (the commissioned institution)."""
     row = commissions.acknowledge_confidentiality(db, commission_id=commission_id, now=ctx.clock.now(),
                                                   actor=principal)
-    db.commit()
     return CommissionSummary.model_validate(row)
 
 
@@ -523,7 +488,6 @@ def complete_task(commission_id: int, task_id: int, principal: ApiUser, db: Db, 
     """Mark a task done."""
     row = commissions.complete_task(db, commission_id=commission_id, task_id=task_id, now=ctx.clock.now(),
                                     actor=principal)
-    db.commit()
     return TaskRead.model_validate(row)
 
 
@@ -538,7 +502,6 @@ async def upload_deliverable(commission_id: int, principal: ApiUser, db: Db, ctx
         db, commission_id=commission_id, title=title, filename=file.filename or "", content=content,
         content_type=file.content_type or "application/octet-stream", task_id=task_id, now=ctx.clock.now(),
         actor=principal, store=deliverable_store(ctx))
-    db.commit()
     return DeliverableRead.model_validate(row)
 
 
@@ -551,14 +514,9 @@ def download_deliverable(commission_id: int, deliverable_id: int, principal: Api
 def deliverable_response(db: Session, ctx: AppContext, principal: Principal, commission_id: int,
                          deliverable_id: int) -> Response:
     """A deliverable copy stamped for ``principal`` as a download, for the API and the page alike (I8)."""
-    try:
-        copy = commissions.download_deliverable(db, commission_id=commission_id, deliverable_id=deliverable_id,
-                                                now=ctx.clock.now(), actor=principal, store=deliverable_store(ctx))
-    except BansoError as exc:
-        if was_audited(exc):  # a refused opening (I11) keeps its audit entry (A1)
-            db.commit()
-        raise
-    db.commit()
+    # A refused opening (I11) is audited: the unit of work keeps its entry (A1) and nothing else.
+    copy = commissions.download_deliverable(db, commission_id=commission_id, deliverable_id=deliverable_id,
+                                            now=ctx.clock.now(), actor=principal, store=deliverable_store(ctx))
     return Response(content=copy.data, media_type="application/octet-stream", headers={
         "Content-Disposition": f"attachment; filename*=UTF-8''{quote(copy.filename)}",
         "Cache-Control": "no-store", "X-Banso-Distribution": str(copy.distribution_id)})
@@ -593,7 +551,6 @@ def file_deliverable(commission_id: int, deliverable_id: int, body: FileInto, pr
     item = filing.file_deliverable(db, information_deps(ctx), commission_id=commission_id,
                                    deliverable_id=deliverable_id, council_id=body.council_id, actor=principal,
                                    now=ctx.clock.now(), store=deliverable_store(ctx))
-    db.commit()
     return FiledItem(item_id=item.id, state=item.state)
 
 
@@ -601,7 +558,6 @@ def file_deliverable(commission_id: int, deliverable_id: int, body: FileInto, pr
 def complete_commission(commission_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> CommissionSummary:
     """Close a commission as completed (the commissioning officer)."""
     row = commissions.complete_commission(db, commission_id=commission_id, now=ctx.clock.now(), actor=principal)
-    db.commit()
     return CommissionSummary.model_validate(row)
 
 
@@ -616,5 +572,4 @@ def cancel_commission(commission_id: int, body: CancelIn, principal: ApiUser, db
     """Cancel an active commission with a reason (the commissioning side)."""
     row = commissions.cancel_commission(db, commission_id=commission_id, now=ctx.clock.now(), actor=principal,
                                         reason=body.reason)
-    db.commit()
     return CommissionSummary.model_validate(row)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -165,6 +166,19 @@ def committed_in_year(session: Session, project_id: int, fiscal_year: int) -> in
     return sums.get("commitment", 0) - sums.get("release", 0)
 
 
+def committed_by_year(session: Session, project_id: int) -> dict[int, int]:
+    """Return the net amount committed to a project per fiscal year (commitments − releases), in one query."""
+    rows = session.execute(
+        select(LedgerTransaction.fiscal_year, LedgerTransaction.kind,
+               func.coalesce(func.sum(LedgerTransaction.amount), 0))
+        .where(LedgerTransaction.project_id == project_id, LedgerTransaction.kind.in_(("commitment", "release")))
+        .group_by(LedgerTransaction.fiscal_year, LedgerTransaction.kind))
+    net: dict[int, int] = {}
+    for fy, kind, total in rows:
+        net[int(fy)] = net.get(int(fy), 0) + (int(total) if kind == "commitment" else -int(total))
+    return net
+
+
 # ---------------------------------------------------------------------------------------------
 # Calls, proposals, review
 
@@ -172,6 +186,12 @@ def committed_in_year(session: Session, project_id: int, fiscal_year: int) -> in
 def call_by_id(session: Session, call_id: int) -> Call | None:
     """Return the call with this id."""
     return session.get(Call, call_id)
+
+
+def calls_by_ids(session: Session, ids: Iterable[int]) -> dict[int, Call]:
+    """Return the calls with these ids in one query, by id."""
+    wanted = sorted(set(ids))
+    return {c.id: c for c in session.scalars(select(Call).where(Call.id.in_(wanted)))} if wanted else {}
 
 
 def call_by_code(session: Session, code: str) -> Call | None:
@@ -243,6 +263,25 @@ def conflict(session: Session, proposal_id: int, reviewer_id: int) -> ConflictDe
     """Return a reviewer's conflict declaration for a proposal."""
     return session.scalar(select(ConflictDeclaration).where(ConflictDeclaration.proposal_id == proposal_id,
                                                             ConflictDeclaration.reviewer_id == reviewer_id))
+
+
+def conflicts_of(session: Session, reviewer_id: int, proposal_ids: Iterable[int]) -> dict[int, ConflictDeclaration]:
+    """Return a reviewer's conflict declarations on these proposals in one query, by proposal id."""
+    wanted = sorted(set(proposal_ids))
+    if not wanted:
+        return {}
+    rows = session.scalars(select(ConflictDeclaration).where(ConflictDeclaration.reviewer_id == reviewer_id,
+                                                             ConflictDeclaration.proposal_id.in_(wanted)))
+    return {d.proposal_id: d for d in rows}
+
+
+def scored_by(session: Session, reviewer_id: int, proposal_ids: Iterable[int]) -> set[int]:
+    """Return which of these proposals the reviewer has scored, in one query."""
+    wanted = sorted(set(proposal_ids))
+    if not wanted:
+        return set()
+    return set(session.scalars(select(Score.proposal_id).where(Score.reviewer_id == reviewer_id,
+                                                               Score.proposal_id.in_(wanted))))
 
 
 def score(session: Session, proposal_id: int, reviewer_id: int) -> Score | None:

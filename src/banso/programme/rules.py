@@ -13,7 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from banso.kit.clock import to_jst
+from banso.kit.clock import as_utc, to_jst
 from banso.kit.errors import Conflict, ValidationFailed
 
 # F4: a plan reaching ¥1bn (10億円) in any fiscal year needs the core-technology and
@@ -133,6 +133,15 @@ def check_submission_time(*, opens_at: datetime, closes_at: datetime, now: datet
     if now > closes_at:
         raise Conflict(f"the call closed at {to_jst(closes_at).isoformat()} (JST); late submissions are refused "
                        "/ 締切を過ぎています", field="call_id")
+
+
+def call_window(*, state: str, opens_at: datetime, closes_at: datetime, now: datetime) -> str:
+    """Return where ``now`` lies in a call's window: its state while not published, else upcoming, open or closed."""
+    if state != "published":
+        return state
+    if now < as_utc(opens_at):
+        return "upcoming"
+    return "open" if now <= as_utc(closes_at) else "closed"
 
 
 def plan_years(first_fiscal_year: int, period_years: int) -> range:

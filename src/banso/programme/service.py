@@ -21,7 +21,7 @@ from banso.accounts import repository as accounts_repo
 from banso.audit import service as audit
 from banso.audit.tags import AuditTag
 from banso.authz.guard import require_principal, require_visible
-from banso.authz.permissions import Permission, Role
+from banso.authz.permissions import Permission
 from banso.authz.policies import programme as policy
 from banso.authz.principal import Principal
 from banso.kit.clock import to_jst
@@ -155,6 +155,11 @@ def list_areas(session: Session) -> list[GuidelineArea]:
 
 # ---------------------------------------------------------------------------------------------
 # Fund ledger (F3)
+
+
+def list_agencies(session: Session) -> list[Agency]:
+    """Return the funding agencies."""
+    return repo.agencies(session)
 
 
 def create_agency(session: Session, *, code: str, name_ja: str, name_en: str, organization_id: int | None,
@@ -524,7 +529,7 @@ def create_call(
         raise ValidationFailed("period_years must be 1–10", field="period_years")
     rules.check_call_window(_aware(opens_at, "opens_at"), _aware(closes_at, "closes_at"))
     officer = accounts_repo.user_by_id(session, officer_id)
-    if officer is None or not officer.is_active or Role.OFFICER.value not in officer.roles:
+    if officer is None or not policy.can_be_call_officer(roles=officer.roles, is_active=officer.is_active):
         raise ValidationFailed("officer_id must be an active ministry officer (所管省庁の担当官)", field="officer_id")
     call = Call(
         code=code_v, agency_id=agency.id, title_ja=_text(title_ja, "title_ja", max_length=300),
@@ -593,7 +598,7 @@ def add_panel_member(session: Session, *, call_id: int, user_id: int, now: datet
     """Put a reviewer (審査委員) on a call's panel."""
     call, _ = _call_for_staff(session, call_id, actor)
     user = accounts_repo.user_by_id(session, user_id)
-    if user is None or not user.is_active or Role.REVIEWER.value not in user.roles:
+    if user is None or not policy.is_panel_eligible(roles=user.roles, is_active=user.is_active):
         raise ValidationFailed("panel members must be active users with the reviewer role", field="user_id")
     if repo.panel_member(session, call.id, user.id) is not None:
         raise Conflict("already on the panel", field="user_id")
@@ -621,6 +626,20 @@ class TeamMemberInput:
 
 
 _ERAD_RE = re.compile(r"^\d{8}$")
+
+
+def team_by_email(session: Session, emails: Sequence[str]) -> list[TeamMemberInput]:
+    """Return team members given by the e-mail addresses of active platform users (one look-up for all)."""
+    wanted = [e.strip() for e in emails if e.strip()]
+    found = accounts_repo.users_by_email(session, wanted)
+    team: list[TeamMemberInput] = []
+    for email in wanted:
+        user = found.get(email)
+        if user is None or not user.is_active:
+            raise ValidationFailed(f"{email} は登録された利用者ではありません / {email} is not a registered user",
+                                   field="team")
+        team.append(TeamMemberInput(user_id=user.id))
+    return team
 
 
 def _standing(session: Session, proposal: Proposal, actor: Principal) -> policy.ProposalStanding:
@@ -754,6 +773,7 @@ class ProposalView:
     declaration_required: bool
     scores: list[Score] = field(default_factory=list)
     decision: PanelDecision | None = None
+    standing: policy.ProposalStanding | None = None  # the reader's standing the access decision rested on
 
 
 def get_proposal(session: Session, *, proposal_id: int, actor: Principal, now: datetime) -> ProposalView:
@@ -765,7 +785,7 @@ def get_proposal(session: Session, *, proposal_id: int, actor: Principal, now: d
     view = ProposalView(proposal=proposal, call=call, team=repo.members(session, proposal.id), budget=lines,
                         documents=repo.documents(session, "proposal", proposal.id),
                         declaration_required=rules.declaration_required({b.fiscal_year: b.amount for b in lines}),
-                        decision=repo.decision(session, proposal.id))
+                        decision=repo.decision(session, proposal.id), standing=standing)
     if policy.is_agency_staff(actor, standing.agency_org_id):
         view.scores = repo.scores(session, proposal.id)
     elif policy.can_review(actor, standing):

@@ -1,39 +1,37 @@
 """HTML pages of the K Program (経済安全保障重要技術育成プログラム, F1–F5, C2).
 
-Thin views, as in ``banso.councils.views``: parse the form, call one programme service, commit
-only after it succeeded, shape the page. Domain refusals come back as a form error with their
-4xx status and nothing changed (the programme services write nothing before they refuse, so the
-view rolls back). ``NotFound`` is never shown as a form error: it propagates to the 404 page (I7).
+Thin views: parse the form, call one programme service, shape the page. Every page is drawn from
+one page model of ``banso.programme.pages``, which carries the page's capability flags (``may_*``):
+the view never decides who may do what. Nothing here commits: the request's unit of work
+(``banso.kit.unit``) does. A domain refusal comes back as a form error with its 4xx status through
+``banso.web.forms.refused``, which keeps an audited refusal's entry (A1) and rolls back everything
+else. ``NotFound`` is never shown as a form error: it propagates to the 404 page (I7).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from banso.accounts import repository as accounts_repo
-from banso.accounts.models import User
-from banso.authz.permissions import Permission, Role
-from banso.authz.policies import programme as policy
 from banso.authz.principal import Principal
-from banso.councils import service as councils_service
 from banso.information import filing
 from banso.information.endpoints import InfoDeps
 from banso.information.models import ItemState
-from banso.kit.clock import as_utc, to_jst
-from banso.kit.errors import BansoError, Forbidden, NotFound, ValidationFailed
-from banso.programme import commissions, exports, guideline, rules, service
-from banso.programme import repository as repo
+from banso.kit.clock import to_jst
+from banso.kit.errors import BansoError, Forbidden, ValidationFailed
+from banso.programme import commissions, exports, guideline, pages, rules, service
 from banso.programme.endpoints import Councils, deliverable_response, deliverable_store
-from banso.programme.models import Agency, Call, CallState, MeasureKind, ProjectType, ProposalState
+from banso.programme.models import MeasureKind, ProjectType
 from banso.web.csrf import verify_csrf
 from banso.web.deps import Ctx, Db
-from banso.web.forms import local_input, parse_when
+from banso.web.forms import error_message, int_or_none, local_input, notice, parse_when, redirect, refused
 from banso.web.pages import PageUser
 from banso.web.templating import render, translator_for
 
@@ -64,85 +62,30 @@ FIELD_LABELS = {
     "hub_score": "Information hub capability", "talent_score": "Talent capability",
     "confidentiality_terms": "Confidentiality duty", "council_id": "Council",
 }
-_CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 
 
 # ---------------------------------------------------------------------------------------------
 # Helpers
 
 
-def _message(request: Request, exc: BansoError, labels: dict[str, str] | None = None) -> str:
-    """Return the reader's half of a bilingual service message, with form labels for field names."""
-    labels = labels or FIELD_LABELS
-    translator = translator_for(request)
-    text = exc.message
-    if " / " in text:
-        first, second = text.split(" / ", 1)
-        ja, en = (second, first) if _CJK.search(second) and not _CJK.search(first) else (first, second)
-        text = ja if translator.locale == "ja" else en
-    if exc.field in labels and exc.field:
-        label = translator.gettext(labels[exc.field])
-        pattern = rf"\b{re.escape(exc.field)}\b"
-        text = re.sub(pattern + " ?", f"「{label}」", text) if translator.locale == "ja" else re.sub(pattern, label, text)
-        if label not in text:  # a terse half without the field: say which field it is
-            text = f"「{label}」：{text}" if translator.locale == "ja" else f"{label}: {text}"
-    return text
-
-
-def _settle(db: Session, exc: BansoError) -> None:
-    """After a refusal: drop everything the request wrote; 404 propagates (I7)."""
-    if isinstance(exc, NotFound):
-        raise exc
-    db.rollback()
-
-
-def _redirect(url: str, done: str | None = None, anchor: str | None = None) -> RedirectResponse:
-    return RedirectResponse(url + (f"?done={done}" if done else "") + (f"#{anchor}" if anchor else ""),
-                            status_code=303)
-
-
-def _notice(done: str | None) -> str | None:
-    return done if done in NOTICES else None
+def _refused(request: Request, db: Session, exc: BansoError,
+             page: Callable[..., HTMLResponse]) -> HTMLResponse:
+    """Answer a refused form with ``page`` re-rendered, its fields named as the programme forms label them."""
+    return refused(request, db, exc, page, FIELD_LABELS, name_field=True)
 
 
 def _int(value: str | None, field: str) -> int:
-    text = (value or "").strip()
-    if not text.isdigit() or len(text) > 12:
+    """Return a number the form must carry (blank or anything but digits is a 4xx)."""
+    found = int_or_none(value, field)
+    if found is None:
         raise ValidationFailed(f"{field} が正しくありません / {field} is not valid", field=field)
-    return int(text)
-
-
-
-def _people(db: Session, ids: set[int]) -> dict[int, User]:
-    found = {}
-    for uid in ids:
-        user = accounts_repo.user_by_id(db, uid)
-        if user is not None:
-            found[uid] = user
     return found
-
-
-def _agencies(db: Session) -> dict[int, Agency]:
-    return {a.id: a for a in repo.agencies(db)}
-
-
-def _staff_agencies(db: Session, principal: Principal) -> list[Agency]:
-    return [a for a in repo.agencies(db) if policy.is_agency_staff(principal, a.organization_id)]
 
 
 def _common(ctx: Ctx) -> dict[str, Any]:
     now = ctx.clock.now()
     return {"now": now, "current_fy": rules.fiscal_year_at(now), "yen": rules.format_yen,
             "threshold": rules.DECLARATION_THRESHOLD_YEN}
-
-
-def _window(call: Call, now: datetime) -> str:
-    """Return where ``now`` lies in the call's window: draft, upcoming, open or closed."""
-    if call.state != CallState.PUBLISHED:
-        return call.state
-    if now < as_utc(call.opens_at):
-        return "upcoming"
-    return "open" if now <= as_utc(call.closes_at) else "closed"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -152,26 +95,14 @@ def _window(call: Call, now: datetime) -> str:
 @router.get("/programme", response_class=HTMLResponse)
 def overview(request: Request, principal: PageUser, db: Db, ctx: Ctx, done: str | None = None) -> HTMLResponse:
     """Show the technology registry, the ledgers the person may read and the way to the calls."""
-    return _overview_page(request, principal, db, ctx, notice=_notice(done))
+    return _overview_page(request, principal, db, ctx, notice=notice(done, NOTICES))
 
 
 def _overview_page(request: Request, principal: Principal, db: Session, ctx: Ctx, *, notice: str | None = None,
                    error: str | None = None, status: int = 200, form: dict[str, Any] | None = None) -> HTMLResponse:
-    techs = service.list_technologies(db)
-    by_area: dict[str, dict[int, list[Any]]] = {}
-    for t in techs:
-        for code in t.area_codes or ["—"]:
-            by_area.setdefault(code, {}).setdefault(t.vision_round, []).append(t)
-    report = service.reconcile(db, actor=principal)
-    calls = service.list_calls(db, actor=principal)
-    now = ctx.clock.now()
+    page = pages.overview(db, actor=principal, now=ctx.clock.now())
     return render(request, "programme/overview.html", {
-        "areas": service.list_areas(db), "by_area": by_area, "rounds": repo.rounds(db),
-        "technologies": techs, "report": report, "agencies": _agencies(db),
-        "staff_agencies": _staff_agencies(db, principal), "open_calls": [c for c in calls if _window(c, now) == "open"],
-        "call_count": len(calls), "my_proposals": service.list_proposals(db, actor=principal),
-        "calls_by_id": {c.id: c for c in calls}, "notice": notice, "error": error, "form": form or {},
-        "guideline": guideline.current_view(db), **_common(ctx),
+        **pages.context(page), "notice": notice, "error": error, "form": form or {}, **_common(ctx),
     }, status=status)
 
 
@@ -194,7 +125,7 @@ def _guideline_message(request: Request, exc: BansoError) -> str:
     translator = translator_for(request)
     refers_to_row = bool(_MEASURE_REF.search(exc.message))
     field = exc.field if exc.field in GUIDELINE_LABELS and not refers_to_row else None
-    text = _message(request, type(exc)(exc.message, field=field), labels=GUIDELINE_LABELS)
+    text = error_message(request, type(exc)(exc.message, field=field), GUIDELINE_LABELS, name_field=True)
 
     def row(found: re.Match[str]) -> str:
         number = int(found.group(1)) + 1
@@ -211,11 +142,11 @@ def _blank_measure() -> dict[str, str]:
 
 
 def _guideline_form_page(request: Request, principal: Principal, db: Session, ctx: Ctx, *,
-                         form: dict[str, Any] | None, base: guideline.GuidelineView | None = None,
-                         error: str | None = None, status: int = 200) -> HTMLResponse:
-    if not policy.can_edit_registry(principal):
-        raise NotFound("page not found")
+                         form: dict[str, Any] | None, base_id: int | None = None, error: str | None = None,
+                         status: int = 200) -> HTMLResponse:
+    page = pages.guideline_form(db, actor=principal, base_id=base_id, prefill=form is None)
     if form is None:
+        base = page.base
         g = base.guideline if base else None
         measures = [{"kind": ms.kind, "title": ms.title_ja, "body": ms.body,
                      "techs": ", ".join(ms.technology_codes or []), "areas": ", ".join(ms.area_codes or [])}
@@ -226,8 +157,7 @@ def _guideline_form_page(request: Request, principal: Principal, db: Session, ct
     rows = list(form["measures"]) + [_blank_measure() for _ in range(MEASURE_ROWS)]
     form = {**form, "measures": rows[:max(len(form["measures"]) + 1, MEASURE_ROWS)]}
     return render(request, "programme/guideline_new.html", {
-        "form": form, "base": base, "kinds": [k.value for k in MeasureKind],
-        "technologies": service.list_technologies(db), "areas": service.list_areas(db), "error": error,
+        **pages.context(page), "form": form, "kinds": [k.value for k in MeasureKind], "error": error,
         **_common(ctx),
     }, status=status)
 
@@ -236,18 +166,14 @@ def _guideline_form_page(request: Request, principal: Principal, db: Session, ct
 def guidelines_page(request: Request, principal: PageUser, db: Db, ctx: Ctx) -> HTMLResponse:
     """List every version of the basic guideline, newest first (F2)."""
     return render(request, "programme/guidelines.html", {
-        "guidelines": guideline.list_guidelines(db), "may_adopt": policy.can_edit_registry(principal), **_common(ctx),
-    })
+        **pages.context(pages.guidelines(db, actor=principal)), **_common(ctx)})
 
 
 @router.get("/programme/guidelines/new", response_class=HTMLResponse)
 def new_guideline(request: Request, principal: PageUser, db: Db, ctx: Ctx,
                   base: Annotated[int | None, Query(alias="from")] = None) -> HTMLResponse:
     """Show the form adopting a new version of a guideline, prefilled from ``from`` (agency staff, officers)."""
-    if not policy.can_edit_registry(principal):
-        raise NotFound("page not found")
-    view = guideline.get_guideline(db, guideline_id=base) if base else guideline.current_view(db)
-    return _guideline_form_page(request, principal, db, ctx, form=None, base=view)
+    return _guideline_form_page(request, principal, db, ctx, form=None, base_id=base)
 
 
 def _measures(kinds: list[str], titles: list[str], bodies: list[str], techs: list[str],
@@ -289,26 +215,22 @@ def adopt_guideline(request: Request, principal: PageUser, db: Db, ctx: Ctx, cod
         row = guideline.adopt_guideline(
             db, code=code, title_ja=title_ja, title_en=title_en, adopted_on=_date_input(adopted_on, "adopted_on"),
             body=body.replace("\r\n", "\n"), measures=measures, now=ctx.clock.now(), actor=principal)
+    except Forbidden:
+        raise
     except BansoError as exc:
-        _settle(db, exc)
-        if isinstance(exc, Forbidden):
-            raise
-        return _guideline_form_page(request, principal, db, ctx, form=form, error=_guideline_message(request, exc),
-                                    status=exc.status_code)
-    db.commit()
-    return _redirect(f"/programme/guidelines/{row.id}", "adopted")
+        message = _guideline_message(request, exc)  # names the measure rows as the form shows them
+        return refused(request, db, exc, lambda error, status: _guideline_form_page(
+            request, principal, db, ctx, form=form, error=message, status=status))
+    return redirect(f"/programme/guidelines/{row.id}", "adopted")
 
 
 @router.get("/programme/guidelines/{guideline_id}", response_class=HTMLResponse)
 def guideline_page(guideline_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
                    done: str | None = None) -> HTMLResponse:
     """Show one version of the basic guideline with its measures and the technologies they name (F2)."""
-    view = guideline.get_guideline(db, guideline_id=guideline_id)
-    return render(request, "programme/guideline.html", {
-        "view": view, "techs": {t.code: t for t in service.list_technologies(db)},
-        "areas": {a.code: a for a in service.list_areas(db)}, "may_adopt": policy.can_edit_registry(principal),
-        "notice": _notice(done), **_common(ctx),
-    })
+    page = pages.guideline_page(db, guideline_id=guideline_id, actor=principal)
+    return render(request, "programme/guideline.html", {**pages.context(page), "notice": notice(done, NOTICES),
+                                                         **_common(ctx)})
 
 
 @router.post("/programme/agencies/{code}/tranches", response_class=HTMLResponse, dependencies=[Csrf])
@@ -319,18 +241,15 @@ def add_tranche(code: str, request: Request, principal: PageUser, db: Db, ctx: C
         service.add_tranche(db, agency_code=code, fiscal_year=_int(fiscal_year, "fiscal_year"), amount=amount,
                             memo=memo, now=ctx.clock.now(), actor=principal)
     except BansoError as exc:
-        _settle(db, exc)
-        return _overview_page(request, principal, db, ctx, error=_message(request, exc), status=exc.status_code,
-                              form={"agency": code, "fiscal_year": fiscal_year, "amount": amount, "memo": memo})
-    db.commit()
-    return _redirect("/programme", "tranche", "ledger")
+        form = {"agency": code, "fiscal_year": fiscal_year, "amount": amount, "memo": memo}
+        return _refused(request, db, exc, partial(_overview_page, request, principal, db, ctx, form=form))
+    return redirect("/programme", "tranche", "ledger")
 
 
 @router.get("/programme/ledger/{code}.xlsx")
 def ledger_workbook(code: str, principal: PageUser, db: Db, ctx: Ctx) -> Response:
     """Download the agency's ledger as an Excel workbook (its staff; audited export)."""
     content = exports.ledger_workbook(db, agency_code=code, actor=principal, now=ctx.clock.now())
-    db.commit()
     return Response(content, media_type=exports.XLSX_MEDIA_TYPE, headers={
         **NO_STORE, "Content-Disposition": f'attachment; filename="ledger-{code.upper()}.xlsx"'})
 
@@ -339,7 +258,6 @@ def ledger_workbook(code: str, principal: PageUser, db: Db, ctx: Ctx) -> Respons
 def calls_workbook(principal: PageUser, db: Db, ctx: Ctx) -> Response:
     """Download statistics of the calls the person may see (audited export)."""
     content = exports.call_statistics_workbook(db, actor=principal, now=ctx.clock.now())
-    db.commit()
     return Response(content, media_type=exports.XLSX_MEDIA_TYPE, headers={
         **NO_STORE, "Content-Disposition": 'attachment; filename="calls.xlsx"'})
 
@@ -351,30 +269,23 @@ def calls_workbook(principal: PageUser, db: Db, ctx: Ctx) -> Response:
 @router.get("/programme/calls", response_class=HTMLResponse)
 def calls(request: Request, principal: PageUser, db: Db, ctx: Ctx) -> HTMLResponse:
     """List the calls the person may see (published ones, and drafts of their own agency)."""
-    now = ctx.clock.now()
-    rows = service.list_calls(db, actor=principal)
-    return render(request, "programme/calls.html", {
-        "calls": rows, "agencies": _agencies(db), "windows": {c.id: _window(c, now) for c in rows},
-        "may_create": bool(_staff_agencies(db, principal)), **_common(ctx),
-    })
+    page = pages.calls(db, actor=principal, now=ctx.clock.now())
+    return render(request, "programme/calls.html", {**pages.context(page), **_common(ctx)})
 
 
 def _new_call_page(request: Request, principal: Principal, db: Session, ctx: Ctx, *, form: dict[str, Any] | None,
                    error: str | None = None, status: int = 200) -> HTMLResponse:
-    agencies = _staff_agencies(db, principal)
-    if not agencies:
-        raise NotFound("page not found")
+    page = pages.new_call(db, actor=principal)
     now = ctx.clock.now()
     values = form or {
-        "agency_code": agencies[0].code, "code": "", "title_ja": "", "title_en": "", "project_type": "project",
+        "agency_code": page.agencies[0].code, "code": "", "title_ja": "", "title_en": "", "project_type": "project",
         "technology_codes": [], "cap_yen": "", "first_fiscal_year": str(rules.fiscal_year_at(now)),
         "period_years": "3", "opens_at": local_input(now), "closes_at": local_input(now + timedelta(days=60)),
         "officer_id": "", "description": "",
     }
-    officers = [u for u in accounts_repo.list_users(db) if u.is_active and Role.OFFICER.value in u.roles]
     return render(request, "programme/call_new.html", {
-        "form": values, "agencies": agencies, "officers": officers, "technologies": service.list_technologies(db),
-        "project_types": [p.value for p in ProjectType], "error": error, **_common(ctx),
+        **pages.context(page), "form": values, "project_types": [p.value for p in ProjectType], "error": error,
+        **_common(ctx),
     }, status=status)
 
 
@@ -405,34 +316,17 @@ def create_call(request: Request, principal: PageUser, db: Db, ctx: Ctx, agency_
             closes_at=parse_when(closes_at, "closes_at"), officer_id=_int(officer_id, "officer_id"),
             description=description, now=ctx.clock.now(), actor=principal)
     except BansoError as exc:
-        _settle(db, exc)
-        return _new_call_page(request, principal, db, ctx, form=form, error=_message(request, exc),
-                              status=exc.status_code)
-    db.commit()
-    return _redirect(f"/programme/calls/{call.id}", "created")
+        return _refused(request, db, exc, partial(_new_call_page, request, principal, db, ctx, form=form))
+    return redirect(f"/programme/calls/{call.id}", "created")
 
 
 def _call_page(request: Request, principal: Principal, db: Session, ctx: Ctx, call_id: int, *,
                notice: str | None = None, error: str | None = None, error_at: str | None = None,
                status: int = 200, form: dict[str, Any] | None = None) -> HTMLResponse:
-    call = service.get_call(db, call_id=call_id, actor=principal)
-    agency = repo.agency_by_id(db, call.agency_id)
-    assert agency is not None
-    staff = policy.is_agency_staff(principal, agency.organization_id)
-    techs = {t.code: t for t in service.list_technologies(db)}
-    panel = repo.panel(db, call.id) if staff else []
-    reviewers = [u for u in accounts_repo.list_users(db) if u.is_active and Role.REVIEWER.value in u.roles
-                 and u.id not in {p.user_id for p in panel}] if staff else []
-    proposals = service.list_proposals(db, actor=principal, call_id=call.id)
-    mine = repo.live_proposal_of(db, call.id, principal.user_id)
-    window = _window(call, ctx.clock.now())
+    page = pages.call_page(db, call_id=call_id, actor=principal, now=ctx.clock.now())
     return render(request, "programme/call.html", {
-        "call": call, "agency": agency, "staff": staff, "techs": techs, "window": window,
-        "documents": service.call_documents(db, call_id=call.id, actor=principal),
-        "panel": panel, "reviewers": reviewers, "proposals": proposals, "mine": mine,
-        "may_propose": principal.has(Permission.PROGRAMME_PROPOSE) and window == "open" and mine is None,
-        "people": _people(db, {call.officer_id} | {p.user_id for p in panel} | {p.proposer_id for p in proposals}),
-        "notice": notice, "error": error, "error_at": error_at, "form": form or {}, **_common(ctx),
+        **pages.context(page), "notice": notice, "error": error, "error_at": error_at, "form": form or {},
+        **_common(ctx),
     }, status=status)
 
 
@@ -440,7 +334,7 @@ def _call_page(request: Request, principal: Principal, db: Session, ctx: Ctx, ca
 def call_page(call_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
               done: str | None = None) -> HTMLResponse:
     """Show a call: agency, technologies, type, cap, window, state; staff manage it here."""
-    return _call_page(request, principal, db, ctx, call_id, notice=_notice(done))
+    return _call_page(request, principal, db, ctx, call_id, notice=notice(done, NOTICES))
 
 
 @router.post("/programme/calls/{call_id}/publish", response_class=HTMLResponse, dependencies=[Csrf])
@@ -449,11 +343,9 @@ def publish_call(call_id: int, request: Request, principal: PageUser, db: Db, ct
     try:
         service.publish_call(db, call_id=call_id, now=ctx.clock.now(), actor=principal)
     except BansoError as exc:
-        _settle(db, exc)
-        return _call_page(request, principal, db, ctx, call_id, error=_message(request, exc), error_at="publish",
-                          status=exc.status_code)
-    db.commit()
-    return _redirect(f"/programme/calls/{call_id}", "published")
+        return _refused(request, db, exc, partial(_call_page, request, principal, db, ctx, call_id,
+                                                  error_at="publish"))
+    return redirect(f"/programme/calls/{call_id}", "published")
 
 
 @router.post("/programme/calls/{call_id}/panel", response_class=HTMLResponse, dependencies=[Csrf])
@@ -464,11 +356,9 @@ def add_panel_member(call_id: int, request: Request, principal: PageUser, db: Db
         service.add_panel_member(db, call_id=call_id, user_id=_int(user_id, "user_id"), now=ctx.clock.now(),
                                  actor=principal)
     except BansoError as exc:
-        _settle(db, exc)
-        return _call_page(request, principal, db, ctx, call_id, error=_message(request, exc), error_at="panel",
-                          status=exc.status_code)
-    db.commit()
-    return _redirect(f"/programme/calls/{call_id}", "panel", "panel")
+        return _refused(request, db, exc, partial(_call_page, request, principal, db, ctx, call_id,
+                                                  error_at="panel"))
+    return redirect(f"/programme/calls/{call_id}", "panel", "panel")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -478,15 +368,11 @@ def add_panel_member(call_id: int, request: Request, principal: PageUser, db: Db
 def _propose_page(request: Request, principal: Principal, db: Session, ctx: Ctx, call_id: int, *,
                   form: dict[str, Any] | None, error: str | None = None, error_field: str | None = None,
                   status: int = 200) -> HTMLResponse:
-    call = service.get_call(db, call_id=call_id, actor=principal)
-    if not principal.has(Permission.PROGRAMME_PROPOSE):
-        raise NotFound("page not found")
-    years = list(rules.plan_years(call.first_fiscal_year, call.period_years))
+    page = pages.propose_form(db, call_id=call_id, actor=principal, now=ctx.clock.now())
     values = form or {"title": "", "summary": "", "budget": {}, "team": "", "core_technologies": "",
                       "leak_prevention": ""}
     return render(request, "programme/propose.html", {
-        "call": call, "agency": repo.agency_by_id(db, call.agency_id), "years": years, "form": values,
-        "window": _window(call, ctx.clock.now()), "error": error, "error_field": error_field, **_common(ctx),
+        **pages.context(page), "form": values, "error": error, "error_field": error_field, **_common(ctx),
     }, status=status)
 
 
@@ -494,21 +380,6 @@ def _propose_page(request: Request, principal: Principal, db: Session, ctx: Ctx,
 def propose_form(call_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx) -> HTMLResponse:
     """Show the proposal form: title, summary, team, budget per fiscal year, F4 declaration."""
     return _propose_page(request, principal, db, ctx, call_id, form=None)
-
-
-def _team(db: Session, text: str) -> list[service.TeamMemberInput]:
-    """Return team members given as e-mail addresses (one a line) of platform users."""
-    team: list[service.TeamMemberInput] = []
-    for line in text.splitlines():
-        email = line.strip()
-        if not email:
-            continue
-        user = accounts_repo.user_by_email(db, email)
-        if user is None or not user.is_active:
-            raise ValidationFailed(f"{email} は登録された利用者ではありません / {email} is not a registered user",
-                                   field="team")
-        team.append(service.TeamMemberInput(user_id=user.id))
-    return team
 
 
 @router.post("/programme/calls/{call_id}/proposals", response_class=HTMLResponse, dependencies=[Csrf])
@@ -524,39 +395,22 @@ def submit_proposal(call_id: int, request: Request, principal: PageUser, db: Db,
             "core_technologies": core_technologies, "leak_prevention": leak_prevention}
     try:
         proposal = service.submit_proposal(
-            db, call_id=call_id, title=title, summary=summary, budget=plan, team=_team(db, team),
-            core_technologies=core_technologies, leak_prevention=leak_prevention, now=ctx.clock.now(),
-            actor=principal)
+            db, call_id=call_id, title=title, summary=summary, budget=plan,
+            team=service.team_by_email(db, team.splitlines()), core_technologies=core_technologies,
+            leak_prevention=leak_prevention, now=ctx.clock.now(), actor=principal)
     except BansoError as exc:
-        _settle(db, exc)
-        return _propose_page(request, principal, db, ctx, call_id, form=form, error=_message(request, exc),
-                             error_field=exc.field, status=exc.status_code)
-    db.commit()
-    return _redirect(f"/programme/proposals/{proposal.id}", "submitted")
+        return _refused(request, db, exc, partial(_propose_page, request, principal, db, ctx, call_id,
+                                                  form=form, error_field=exc.field))
+    return redirect(f"/programme/proposals/{proposal.id}", "submitted")
 
 
 def _proposal_page(request: Request, principal: Principal, db: Session, ctx: Ctx, proposal_id: int, *,
                    councils: Any, notice: str | None = None, error: str | None = None, error_at: str | None = None,
                    status: int = 200, form: dict[str, Any] | None = None) -> HTMLResponse:
-    view = service.get_proposal(db, proposal_id=proposal_id, actor=principal, now=ctx.clock.now())
-    db.commit()  # I8: a reviewer's read is audited
-    p, call = view.proposal, view.call
-    agency = repo.agency_by_id(db, call.agency_id)
-    assert agency is not None
-    staff = policy.is_agency_staff(principal, agency.organization_id)
-    own_score = next((s for s in view.scores if s.reviewer_id == principal.user_id), None)
-    reviewer = not staff and p.proposer_id != principal.user_id and \
-        principal.user_id not in {m.user_id for m in view.team} and principal.has(Permission.PROGRAMME_REVIEW)
-    project = repo.project_of_proposal(db, p.id)
+    page = pages.proposal_page(db, proposal_id=proposal_id, actor=principal, now=ctx.clock.now())
     return render(request, "programme/proposal.html", {
-        "view": view, "p": p, "call": call, "agency": agency, "staff": staff, "reviewer": reviewer,
-        "own_score": own_score, "project": project,
-        "may_decide": staff and p.state == ProposalState.SUBMITTED and ctx.clock.now() > as_utc(call.closes_at),
-        "after_close": ctx.clock.now() > as_utc(call.closes_at),
-        "people": _people(db, {s.reviewer_id for s in view.scores} | {p.proposer_id}
-                          | ({view.decision.decided_by_id} if view.decision else set())),
-        "orgs": {p.organization_id: accounts_repo.org_by_id(db, p.organization_id)},
-        "notice": notice, "error": error, "error_at": error_at, "form": form or {}, **_common(ctx),
+        **pages.context(page), "notice": notice, "error": error, "error_at": error_at, "form": form or {},
+        **_common(ctx),
     }, status=status)
 
 
@@ -564,7 +418,7 @@ def _proposal_page(request: Request, principal: Principal, db: Session, ctx: Ctx
 def proposal_page(proposal_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx, councils: Councils,
                   done: str | None = None) -> HTMLResponse:
     """Show a proposal to its team, the agency's staff and cleared reviewers; everyone else gets 404."""
-    return _proposal_page(request, principal, db, ctx, proposal_id, councils=councils, notice=_notice(done))
+    return _proposal_page(request, principal, db, ctx, proposal_id, councils=councils, notice=notice(done, NOTICES))
 
 
 @router.post("/programme/proposals/{proposal_id}/withdraw", response_class=HTMLResponse, dependencies=[Csrf])
@@ -574,11 +428,9 @@ def withdraw(proposal_id: int, request: Request, principal: PageUser, db: Db, ct
     try:
         service.withdraw_proposal(db, proposal_id=proposal_id, now=ctx.clock.now(), actor=principal)
     except BansoError as exc:
-        _settle(db, exc)
-        return _proposal_page(request, principal, db, ctx, proposal_id, councils=councils,
-                              error=_message(request, exc), error_at="withdraw", status=exc.status_code)
-    db.commit()
-    return _redirect(f"/programme/proposals/{proposal_id}", "withdrawn")
+        return _refused(request, db, exc, partial(_proposal_page, request, principal, db, ctx, proposal_id,
+                                                  councils=councils, error_at="withdraw"))
+    return redirect(f"/programme/proposals/{proposal_id}", "withdrawn")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -588,27 +440,17 @@ def withdraw(proposal_id: int, request: Request, principal: PageUser, db: Db, ct
 def _queue_page(request: Request, principal: Principal, db: Session, ctx: Ctx, *, notice: str | None = None,
                 error: str | None = None, error_at: int | None = None, status: int = 200,
                 form: dict[str, Any] | None = None) -> HTMLResponse:
-    items = service.review_queue(db, actor=principal)
-    declared = {p.id: repo.conflict(db, p.id, principal.user_id) for p in items}
-    calls_by_id: dict[int, Call] = {}
-    for p in items:
-        if p.call_id not in calls_by_id:
-            found = repo.call_by_id(db, p.call_id)
-            if found is not None:
-                calls_by_id[p.call_id] = found
+    page = pages.review_queue(db, actor=principal)
     return render(request, "programme/review.html", {
-        "items": items, "declared": declared, "calls": calls_by_id,
-        "orgs": {p.organization_id: accounts_repo.org_by_id(db, p.organization_id) for p in items},
-        "scored": {p.id for p in items if repo.score(db, p.id, principal.user_id) is not None},
-        "is_reviewer": principal.has(Permission.PROGRAMME_REVIEW),
-        "notice": notice, "error": error, "error_at": error_at, "form": form or {}, **_common(ctx),
+        **pages.context(page), "notice": notice, "error": error, "error_at": error_at, "form": form or {},
+        **_common(ctx),
     }, status=status)
 
 
 @router.get("/programme/review", response_class=HTMLResponse)
 def review_queue(request: Request, principal: PageUser, db: Db, ctx: Ctx, done: str | None = None) -> HTMLResponse:
     """List the proposals a panel reviewer may declare conflicts on (title and organisation only)."""
-    return _queue_page(request, principal, db, ctx, notice=_notice(done))
+    return _queue_page(request, principal, db, ctx, notice=notice(done, NOTICES))
 
 
 @router.post("/programme/proposals/{proposal_id}/conflict", response_class=HTMLResponse, dependencies=[Csrf])
@@ -622,13 +464,12 @@ def declare_conflict(proposal_id: int, request: Request, principal: PageUser, db
         service.declare_conflict(db, proposal_id=proposal_id, has_conflict=has_conflict == "yes", reason=reason,
                                  now=ctx.clock.now(), actor=principal)
     except BansoError as exc:
-        _settle(db, exc)
-        return _queue_page(request, principal, db, ctx, error=_message(request, exc), error_at=proposal_id,
-                           status=exc.status_code, form={"reason": reason, "has_conflict": has_conflict})
-    db.commit()
+        return _refused(request, db, exc, partial(_queue_page, request, principal, db, ctx,
+                                                  error_at=proposal_id,
+                                                  form={"reason": reason, "has_conflict": has_conflict}))
     if has_conflict == "yes":
-        return _redirect("/programme/review", "declared")
-    return _redirect(f"/programme/proposals/{proposal_id}", "declared", "score")
+        return redirect("/programme/review", "declared")
+    return redirect(f"/programme/proposals/{proposal_id}", "declared", "score")
 
 
 @router.post("/programme/proposals/{proposal_id}/score", response_class=HTMLResponse, dependencies=[Csrf])
@@ -644,12 +485,10 @@ def score(proposal_id: int, request: Request, principal: PageUser, db: Db, ctx: 
         service.score_proposal(db, proposal_id=proposal_id, scores=values, comment=comment, now=ctx.clock.now(),
                                actor=principal)
     except BansoError as exc:
-        _settle(db, exc)
-        return _proposal_page(request, principal, db, ctx, proposal_id, councils=councils,
-                              error=_message(request, exc), error_at="score", status=exc.status_code,
-                              form={"scores": values, "comment": comment})
-    db.commit()
-    return _redirect(f"/programme/proposals/{proposal_id}", "scored", "score")
+        return _refused(request, db, exc, partial(_proposal_page, request, principal, db, ctx, proposal_id,
+                                                  councils=councils, error_at="score",
+                                                  form={"scores": values, "comment": comment}))
+    return redirect(f"/programme/proposals/{proposal_id}", "scored", "score")
 
 
 @router.post("/programme/proposals/{proposal_id}/decision", response_class=HTMLResponse, dependencies=[Csrf])
@@ -660,12 +499,10 @@ def decide(proposal_id: int, request: Request, principal: PageUser, db: Db, ctx:
         service.decide(db, proposal_id=proposal_id, outcome=outcome, reason=reason, now=ctx.clock.now(),
                        actor=principal, councils=councils)
     except BansoError as exc:
-        _settle(db, exc)
-        return _proposal_page(request, principal, db, ctx, proposal_id, councils=councils,
-                              error=_message(request, exc), error_at="decision", status=exc.status_code,
-                              form={"outcome": outcome, "reason": reason})
-    db.commit()
-    return _redirect(f"/programme/proposals/{proposal_id}", "decided", "decision")
+        return _refused(request, db, exc, partial(_proposal_page, request, principal, db, ctx, proposal_id,
+                                                  councils=councils, error_at="decision",
+                                                  form={"outcome": outcome, "reason": reason}))
+    return redirect(f"/programme/proposals/{proposal_id}", "decided", "decision")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -675,25 +512,17 @@ def decide(proposal_id: int, request: Request, principal: PageUser, db: Db, ctx:
 @router.get("/programme/projects", response_class=HTMLResponse)
 def projects(request: Request, principal: PageUser, db: Db, ctx: Ctx) -> HTMLResponse:
     """List the projects the person may see."""
-    rows = service.list_projects(db, actor=principal)
-    return render(request, "programme/projects.html", {
-        "projects": rows, "agencies": _agencies(db), **_common(ctx)})
+    return render(request, "programme/projects.html", {**pages.context(pages.projects(db, actor=principal)),
+                                                        **_common(ctx)})
 
 
 def _project_page(request: Request, principal: Principal, db: Session, ctx: Ctx, project_id: int, *,
                   councils: Any, notice: str | None = None, error: str | None = None, error_at: str | None = None,
                   status: int = 200, form: dict[str, Any] | None = None) -> HTMLResponse:
-    view = service.get_project(db, project_id=project_id, actor=principal, councils=councils)
-    project = view.project
-    agency = repo.agency_by_id(db, project.agency_id)
-    call = repo.call_by_id(db, project.call_id)
-    assert agency is not None and call is not None
-    committed_by_year = {fy: repo.committed_in_year(db, project.id, fy) for fy in view.plan}
+    page = pages.project_page(db, project_id=project_id, actor=principal, councils=councils)
     return render(request, "programme/project.html", {
-        "view": view, "project": project, "agency": agency, "call": call,
-        "staff": policy.is_agency_staff(principal, agency.organization_id), "committed_by_year": committed_by_year,
-        "transactions": repo.transactions(db, project_id=project.id), "lead": accounts_repo.user_by_id(db, project.lead_id),
-        "notice": notice, "error": error, "error_at": error_at, "form": form or {}, **_common(ctx),
+        **pages.context(page), "notice": notice, "error": error, "error_at": error_at, "form": form or {},
+        **_common(ctx),
     }, status=status)
 
 
@@ -701,14 +530,13 @@ def _project_page(request: Request, principal: Principal, db: Session, ctx: Ctx,
 def project_page(project_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx, councils: Councils,
                  done: str | None = None) -> HTMLResponse:
     """Show a project: plan, commitments, disbursements, milestones and its council (C2)."""
-    return _project_page(request, principal, db, ctx, project_id, councils=councils, notice=_notice(done))
+    return _project_page(request, principal, db, ctx, project_id, councils=councils, notice=notice(done, NOTICES))
 
 
 def _project_error(request: Request, principal: Principal, db: Session, ctx: Ctx, project_id: int, councils: Any,
                    exc: BansoError, where: str, form: dict[str, Any]) -> HTMLResponse:
-    _settle(db, exc)
-    return _project_page(request, principal, db, ctx, project_id, councils=councils, error=_message(request, exc),
-                         error_at=where, status=exc.status_code, form=form)
+    return _refused(request, db, exc, partial(_project_page, request, principal, db, ctx, project_id,
+                                              councils=councils, error_at=where, form=form))
 
 
 @router.post("/programme/projects/{project_id}/commitments", response_class=HTMLResponse, dependencies=[Csrf])
@@ -721,8 +549,7 @@ def commit_funds(project_id: int, request: Request, principal: PageUser, db: Db,
     except BansoError as exc:
         return _project_error(request, principal, db, ctx, project_id, councils, exc, "commit",
                               {"commit_fy": fiscal_year, "commit_amount": amount, "commit_memo": memo})
-    db.commit()
-    return _redirect(f"/programme/projects/{project_id}", "committed", "money")
+    return redirect(f"/programme/projects/{project_id}", "committed", "money")
 
 
 @router.post("/programme/projects/{project_id}/disbursements", response_class=HTMLResponse, dependencies=[Csrf])
@@ -733,14 +560,9 @@ def disburse(project_id: int, request: Request, principal: PageUser, db: Db, ctx
         service.disburse(db, project_id=project_id, amount=amount, memo=memo or None, now=ctx.clock.now(),
                          actor=principal, councils=councils)
     except BansoError as exc:
-        from banso.audit.service import was_audited
-
-        if was_audited(exc):
-            db.commit()  # the refusal's audit entry (A1), nothing else
         return _project_error(request, principal, db, ctx, project_id, councils, exc, "disburse",
                               {"pay_amount": amount, "pay_memo": memo})
-    db.commit()
-    return _redirect(f"/programme/projects/{project_id}", "disbursed", "money")
+    return redirect(f"/programme/projects/{project_id}", "disbursed", "money")
 
 
 @router.post("/programme/projects/{project_id}/milestones", response_class=HTMLResponse, dependencies=[Csrf])
@@ -757,8 +579,7 @@ def add_milestone(project_id: int, request: Request, principal: PageUser, db: Db
     except BansoError as exc:
         return _project_error(request, principal, db, ctx, project_id, councils, exc, "milestone",
                               {"ms_title": title, "ms_due": due_on})
-    db.commit()
-    return _redirect(f"/programme/projects/{project_id}", "milestone", "milestones")
+    return redirect(f"/programme/projects/{project_id}", "milestone", "milestones")
 
 
 @router.post("/programme/projects/{project_id}/milestones/{milestone_id}", response_class=HTMLResponse,
@@ -771,8 +592,7 @@ def set_milestone(project_id: int, milestone_id: int, request: Request, principa
                                      now=ctx.clock.now(), actor=principal)
     except BansoError as exc:
         return _project_error(request, principal, db, ctx, project_id, councils, exc, "milestones", {})
-    db.commit()
-    return _redirect(f"/programme/projects/{project_id}", "milestone_status", "milestones")
+    return redirect(f"/programme/projects/{project_id}", "milestone_status", "milestones")
 
 
 
@@ -796,17 +616,10 @@ def _score_input(value: str | None, field: str) -> object:
 def _commissions_page(request: Request, principal: Principal, db: Session, ctx: Ctx, *, notice: str | None = None,
                       error: str | None = None, error_at: str | None = None, status: int = 200,
                       form: dict[str, Any] | None = None) -> HTMLResponse:
-    officer = commissions.is_commissioner(principal)
-    assessments = commissions.list_assessments(db, actor=principal) if officer else []
-    orgs = {o.id: o for o in accounts_repo.list_orgs(db)}
-    latest: dict[int, Any] = {}
-    for a in assessments:
-        latest.setdefault(a.organization_id, a)
+    page = pages.commissions_page(db, actor=principal)
     return render(request, "programme/commissions.html", {
-        "items": commissions.list_commissions(db, actor=principal), "officer": officer,
-        "assessments": list(latest.values()), "orgs": orgs,
-        "institutions": [o for o in orgs.values() if o.id != principal.organization_id],
-        "notice": notice, "error": error, "error_at": error_at, "form": form or {}, **_common(ctx),
+        **pages.context(page), "notice": notice, "error": error, "error_at": error_at, "form": form or {},
+        **_common(ctx),
     }, status=status)
 
 
@@ -814,7 +627,7 @@ def _commissions_page(request: Request, principal: Principal, db: Session, ctx: 
 def commissions_page(request: Request, principal: PageUser, db: Db, ctx: Ctx, done: str | None = None
                      ) -> HTMLResponse:
     """List the commissions the person may see; officers assess institutions and commission them here."""
-    return _commissions_page(request, principal, db, ctx, notice=_notice(done))
+    return _commissions_page(request, principal, db, ctx, notice=notice(done, NOTICES))
 
 
 @router.post("/programme/assessments", response_class=HTMLResponse, dependencies=[Csrf])
@@ -834,11 +647,9 @@ def assess(request: Request, principal: PageUser, db: Db, ctx: Ctx, organization
             analysis_note=analysis_note, hub_note=hub_note, talent_note=talent_note, now=ctx.clock.now(),
             actor=principal)
     except BansoError as exc:
-        _settle(db, exc)
-        return _commissions_page(request, principal, db, ctx, error=_message(request, exc), error_at="assess",
-                                 status=exc.status_code, form=form)
-    db.commit()
-    return _redirect("/programme/commissions", "assessed", "assessments")
+        return _refused(request, db, exc, partial(_commissions_page, request, principal, db, ctx,
+                                                  error_at="assess", form=form))
+    return redirect("/programme/commissions", "assessed", "assessments")
 
 
 def _tasks(text: str) -> list[commissions.TaskInput]:
@@ -870,32 +681,17 @@ def create_commission(request: Request, principal: PageUser, db: Db, ctx: Ctx, c
             tasks=_tasks(tasks), purpose=purpose, confidentiality_terms=confidentiality_terms or None,
             now=ctx.clock.now(), actor=principal)
     except BansoError as exc:
-        _settle(db, exc)
-        return _commissions_page(request, principal, db, ctx, error=_message(request, exc), error_at="commission",
-                                 status=exc.status_code, form=form)
-    db.commit()
-    return _redirect(f"/programme/commissions/{row.id}", "commissioned")
-
-
-def _filing_councils(db: Session, principal: Principal) -> list[Any]:
-    """Return the councils the person takes part in with access to their content (where a deliverable may go)."""
-    return [c for c in councils_service.list_councils(db, actor=principal)
-            if councils_service.can_read_content(db, council_id=c.id, actor=principal)]
+        return _refused(request, db, exc, partial(_commissions_page, request, principal, db, ctx,
+                                                  error_at="commission", form=form))
+    return redirect(f"/programme/commissions/{row.id}", "commissioned")
 
 
 def _commission_page(request: Request, principal: Principal, db: Session, ctx: Ctx, commission_id: int, *,
                      notice: str | None = None, error: str | None = None, error_at: str | None = None,
                      status: int = 200, form: dict[str, Any] | None = None) -> HTMLResponse:
-    view = commissions.get_commission(db, commission_id=commission_id, actor=principal, now=ctx.clock.now())
-    db.commit()  # the audited read (A1) is kept, also when the page re-renders a refused form
-    c = view.commission
-    ids = {c.commissioned_by_id} | {d.uploaded_by_id for d in view.deliverables}
-    if c.acknowledged_by_id:
-        ids.add(c.acknowledged_by_id)
+    page = pages.commission_page(db, commission_id=commission_id, actor=principal, now=ctx.clock.now())
     return render(request, "programme/commission.html", {
-        "view": view, "c": c, "org": accounts_repo.org_by_id(db, c.organization_id), "people": _people(db, ids),
-        "tasks_by_id": {t.id: t for t in view.tasks}, "notice": notice, "error": error, "error_at": error_at,
-        "form": form or {}, "councils": _filing_councils(db, principal) if view.deliverables else [],
+        **pages.context(page), "notice": notice, "error": error, "error_at": error_at, "form": form or {},
         **_common(ctx),
     }, status=status)
 
@@ -904,7 +700,7 @@ def _commission_page(request: Request, principal: Principal, db: Session, ctx: C
 def commission_page(commission_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
                     done: str | None = None) -> HTMLResponse:
     """Show a commission: institution, duty, tasks, deliverables (404 for everyone else)."""
-    return _commission_page(request, principal, db, ctx, commission_id, notice=_notice(done))
+    return _commission_page(request, principal, db, ctx, commission_id, notice=notice(done, NOTICES))
 
 
 def _commission_action(request: Request, principal: Principal, db: Session, ctx: Ctx, commission_id: int,
@@ -912,11 +708,9 @@ def _commission_action(request: Request, principal: Principal, db: Session, ctx:
     try:
         action()
     except BansoError as exc:
-        _settle(db, exc)
-        return _commission_page(request, principal, db, ctx, commission_id, error=_message(request, exc),
-                                status=exc.status_code)
-    db.commit()
-    return _redirect(f"/programme/commissions/{commission_id}", done)
+        return _refused(request, db, exc, partial(_commission_page, request, principal, db, ctx,
+                                                  commission_id))
+    return redirect(f"/programme/commissions/{commission_id}", done)
 
 
 @router.post("/programme/commissions/{commission_id}/acknowledge", response_class=HTMLResponse, dependencies=[Csrf])
@@ -962,11 +756,9 @@ def cancel(commission_id: int, request: Request, principal: PageUser, db: Db, ct
         commissions.cancel_commission(db, commission_id=commission_id, now=ctx.clock.now(), actor=principal,
                                       reason=reason.replace("\r\n", "\n"))
     except BansoError as exc:
-        _settle(db, exc)
-        return _commission_page(request, principal, db, ctx, commission_id, error=_message(request, exc),
-                                error_at="cancel", status=exc.status_code, form={"reason": reason})
-    db.commit()
-    return _redirect(f"/programme/commissions/{commission_id}", "cancelled")
+        return _refused(request, db, exc, partial(_commission_page, request, principal, db, ctx,
+                                                  commission_id, error_at="cancel", form={"reason": reason}))
+    return redirect(f"/programme/commissions/{commission_id}", "cancelled")
 
 
 @router.post("/programme/commissions/{commission_id}/deliverables/{deliverable_id}/file",
@@ -979,12 +771,11 @@ def file_deliverable(commission_id: int, deliverable_id: int, request: Request, 
                                        deliverable_id=deliverable_id, council_id=_int(council_id, "council_id"),
                                        actor=principal, now=ctx.clock.now(), store=deliverable_store(ctx))
     except BansoError as exc:
-        _settle(db, exc)
-        return _commission_page(request, principal, db, ctx, commission_id, error=_message(request, exc),
-                                error_at=f"file-{deliverable_id}", status=exc.status_code,
-                                form={"council_id": council_id, "deliverable_id": deliverable_id})
-    db.commit()
-    return _redirect(f"/information/items/{item.id}", "held" if item.state == ItemState.HELD else "created")
+        return _refused(request, db, exc, partial(_commission_page, request, principal, db, ctx,
+                                                  commission_id, error_at=f"file-{deliverable_id}",
+                                                  form={"council_id": council_id,
+                                                        "deliverable_id": deliverable_id}))
+    return redirect(f"/information/items/{item.id}", "held" if item.state == ItemState.HELD else "created")
 
 
 @router.get("/programme/commissions/{commission_id}/deliverables/{deliverable_id}")

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from banso.authz.permissions import Permission
 from banso.authz.principal import Principal
 from banso.kit.errors import AuthenticationRequired, Forbidden
+from banso.kit.unit import unit
 from banso.web.auth import AuthState
 from banso.web.context import AppContext
 from banso.web.i18n import Translator, normalise_locale
@@ -30,18 +31,32 @@ def get_ctx(request: Request) -> AppContext:
 Ctx = Annotated[AppContext, Depends(get_ctx)]
 
 
-def get_db(ctx: Ctx) -> Iterator[Session]:
-    """Yield a session; whatever the handler did not commit is discarded when it closes."""
+def open_session(ctx: Ctx) -> Iterator[Session]:
+    """Yield the request's session and close it once the response is sent (a download may still read).
+
+    close() alone rolls back uncommitted work but, unlike rollback(), does not expire the loaded
+    rows, so error pages can still show who is signed in.
+    """
     session = ctx.sessions()
     try:
         yield session
     finally:
-        # close() alone rolls back uncommitted work but, unlike rollback(), does not expire the
-        # loaded rows, so error pages can still show who is signed in.
         session.close()
 
 
-Db = Annotated[Session, Depends(get_db)]
+def get_db(session: Annotated[Session, Depends(open_session)]) -> Iterator[Session]:
+    """The request's unit of work (``banso.kit.unit``): commit on success, keep an audited refusal.
+
+    Declared with ``scope="function"`` (see ``Db``), so it ends when the handler has built its
+    response and BEFORE the response is sent: a failing commit is a 500 and nothing is reported as
+    done. Work that is not kept is rolled back with the loaded rows detached as they are: the error
+    page, drawn after ``open_session`` has closed the session, still shows who is signed in.
+    """
+    with unit(session, detach=True):
+        yield session
+
+
+Db = Annotated[Session, Depends(get_db, scope="function")]
 
 
 def client_ip(request: Request) -> str | None:

@@ -1,11 +1,98 @@
-"""Form values shared by the server-rendered pages: dates and times are entered and shown in JST."""
+"""The HTML-form toolkit shared by the server-rendered pages.
+
+Form values (dates and times are entered and shown in JST, ids typed into forms), the redirect
+after a successful post, and :func:`refused`: the one way a page answers a refused form.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime, time
+from typing import TypeVar
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from banso.kit.clock import JST, as_utc, to_jst
-from banso.kit.errors import ValidationFailed
+from banso.kit.errors import BansoError, NotFound, ValidationFailed
+from banso.kit.unit import settle
+from banso.web.templating import translator_for
+from banso.web.views import localised
+
+R = TypeVar("R", bound=Response)
+_CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+
+
+def error_message(request: Request, exc: BansoError, labels: Mapping[str, str] | None = None, *,
+                  name_field: bool = False) -> str:
+    """Return the reader's half of a bilingual service message, with form labels for field names.
+
+    ``labels`` maps a service's field name to the label (msgid) the form shows; ``name_field``
+    prefixes that label when the message does not mention the field.
+    """
+    text = exc.message
+    if " / " in text:
+        first, second = text.split(" / ", 1)
+        if _CJK.search(second) and not _CJK.search(first):  # some messages put English first
+            text = f"{second} / {first}"
+    translator = translator_for(request)
+    ja = translator.locale == "ja"
+    text = localised(text, translator.locale)
+    if labels and exc.field and exc.field in labels:
+        label = translator.gettext(labels[exc.field])
+        pattern = rf"\b{re.escape(exc.field)}\b"
+        text = re.sub(pattern + " ?", f"「{label}」", text) if ja else re.sub(pattern, label, text)
+        if name_field and label not in text:  # a terse half without the field: say which field it is
+            text = f"「{label}」：{text}" if ja else f"{label}: {text}"
+    return text
+
+
+def refused(request: Request, db: Session, exc: BansoError, page: Callable[..., R],
+            labels: Mapping[str, str] | None = None, *, name_field: bool = False,
+            show_not_found: bool = False) -> R:
+    """Answer a refused form: settle the refusal, then re-render the page with the error and its 4xx.
+
+    The refusal is settled by the unit of work's rule (``banso.kit.unit.settle``): an audited
+    refusal commits its entry (A1), anything else the request wrote is rolled back. ``NotFound``
+    propagates to the 404 page (I7: outsiders cannot tell) unless ``show_not_found`` (the caller's
+    own things, e.g. a token that is not theirs, answer 404 on the form). ``page`` is called with
+    ``error=`` (the message, see :func:`error_message`) and ``status=`` (the error's 4xx).
+    """
+    if isinstance(exc, NotFound) and not show_not_found:
+        raise exc
+    settle(db, exc)
+    return page(error=error_message(request, exc, labels, name_field=name_field), status=exc.status_code)
+
+
+def redirect(url: str, done: str | None = None, anchor: str | None = None) -> RedirectResponse:
+    """Return the 303 after a successful post; ``done`` names the notice the next page shows."""
+    target = url + (f"?done={done}" if done else "") + (f"#{anchor}" if anchor else "")
+    return RedirectResponse(target, status_code=303)
+
+
+def notice(done: str | None, allowed: Collection[str]) -> str | None:
+    """Return the notice a redirect asked for when the page knows it (anything else is ignored)."""
+    return done if done in allowed else None
+
+
+def int_or_none(value: str | None, field: str) -> int | None:
+    """Return an id typed or chosen in a form; blank is None, anything but digits a 4xx."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or len(text) > 12:
+        raise ValidationFailed(f"{field} が正しくありません / {field} is not valid", field=field)
+    return int(text)
+
+
+def require_int(value: str | None, field: str) -> int:
+    """Return an id the form must carry; blank asks the person to choose one."""
+    found = int_or_none(value, field)
+    if found is None:
+        raise ValidationFailed(f"{field} を選択してください / choose {field}", field=field)
+    return found
 
 
 def parse_when(value: str | None, field: str, *, end_of_day: bool = False) -> datetime:

@@ -9,7 +9,7 @@ egress gate (I12):
   council; C3, I7). Other pledged members do not get the answer on the request: it reaches them
   when it is filed as an information item, whose own gate then decides (C6, I2).
 * **Commission deliverables** (成果物, F5): the commission's owner side and the commissioned
-  institution, as :func:`banso.programme.commissions.can_see` decides; everyone else 404.
+  institution, as :func:`banso.authz.policies.programme.can_see_commission` decides; everyone else 404.
 * **Minutes and decisions** (議事録・協議結果, C5): council content, so every member with content
   access (:func:`banso.authz.policies.councils.can_read_content`).
 

@@ -14,26 +14,42 @@
 * **Review queue**: a panel reviewer sees title and organisation of the proposals they may
   declare on (not same-organisation, not their own) so they can declare conflicts.
 * **Projects** (採択課題) are seen by their team, the call's officer and the agency's staff.
+* **Panel and officers** are picked by role: a call's panel takes active people with the reviewer
+  role who are not on it yet; a call names an active person with the officer role.
+* **Page actions**: the proposer withdraws a submitted proposal; an unconflicted panel reviewer who
+  is not the agency's staff scores it (staff see every score instead); the agency's staff record
+  the decision on a submitted proposal, publish a draft call, manage the panel and the project's
+  money and milestones.
+* **Commissions** (委託, F5): ministry officers (``COUNCIL_PROPOSE``) assess and commission. A
+  commission is seen by its owner side (the commissioning officer and officers of the commissioning
+  organisation) and by the people of the commissioned institution; everyone else gets 404 (I7).
+  The institution acknowledges the duty, completes tasks and files deliverables once it has
+  acknowledged and while the commission is active; the owner side closes or cancels it while active.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, and_, exists, false, or_, select
 
-from banso.authz.permissions import Permission
+from banso.accounts.models import User
+from banso.authz.permissions import Permission, Role
 from banso.authz.principal import Principal
 from banso.programme.models import (
     Agency,
     Call,
     CallState,
+    Commission,
+    CommissionState,
     ConflictDeclaration,
     PanelMember,
     Project,
     Proposal,
     ProposalMember,
+    ProposalState,
 )
 
 
@@ -104,6 +120,130 @@ def can_see_project(actor: Principal, *, team_user_ids: frozenset[int], officer_
     """A project is seen by its team, the call's officer and the agency's staff."""
     return (actor.user_id in team_user_ids or actor.user_id == officer_id
             or is_agency_staff(actor, agency_org_id))
+
+
+def is_panel_eligible(*, roles: Collection[str], is_active: bool) -> bool:
+    """Panels (審査委員会) are made of active people with the reviewer role (F3)."""
+    return is_active and Role.REVIEWER.value in roles
+
+
+def can_join_panel(*, roles: Collection[str], is_active: bool, on_panel: bool) -> bool:
+    """An eligible reviewer who is not on the call's panel yet may be put on it."""
+    return is_panel_eligible(roles=roles, is_active=is_active) and not on_panel
+
+
+def restrict_panel_candidates(stmt: Select[Any], call_id: int) -> Select[Any]:
+    """Restrict a user query to active people not on the call's panel (the SQL part of ``can_join_panel``).
+
+    Roles are a JSON list, which SQLite and PostgreSQL query differently; the role half of the
+    predicate is applied to the rows this returns.
+    """
+    on_panel = exists().where(PanelMember.call_id == call_id, PanelMember.user_id == User.id)
+    return stmt.where(User.is_active.is_(True), ~on_panel)
+
+
+def can_be_call_officer(*, roles: Collection[str], is_active: bool) -> bool:
+    """A call names an active ministry officer (所管省庁の担当官), who proposes each project's council."""
+    return is_active and Role.OFFICER.value in roles
+
+
+def can_publish_call(actor: Principal, *, state: str, agency_org_id: int | None) -> bool:
+    """The agency's staff publish a draft call."""
+    return state == CallState.DRAFT and can_manage_call(actor, agency_org_id)
+
+
+def can_propose(actor: Principal, *, window: str, has_live_proposal: bool) -> bool:
+    """A person with the propose permission submits one live proposal to a call while its window is open."""
+    return actor.has(Permission.PROGRAMME_PROPOSE) and window == "open" and not has_live_proposal
+
+
+def can_withdraw(actor: Principal, standing: ProposalStanding, *, state: str) -> bool:
+    """The proposer withdraws a submitted proposal before the decision."""
+    return actor.user_id == standing.proposer_id and state == ProposalState.SUBMITTED
+
+
+def can_score(actor: Principal, standing: ProposalStanding, *, state: str) -> bool:
+    """An unconflicted panel reviewer scores a submitted proposal; the agency's staff read every score instead."""
+    return (can_review(actor, standing) and not is_agency_staff(actor, standing.agency_org_id)
+            and state == ProposalState.SUBMITTED)
+
+
+def can_read_all_scores(actor: Principal, standing: ProposalStanding) -> bool:
+    """The agency's staff read every reviewer's score; a reviewer reads only their own."""
+    return is_agency_staff(actor, standing.agency_org_id)
+
+
+def can_decide(actor: Principal, standing: ProposalStanding, *, state: str) -> bool:
+    """The agency's staff record the panel decision on a submitted proposal (after the call closes, F3)."""
+    return can_manage_call(actor, standing.agency_org_id) and state == ProposalState.SUBMITTED
+
+
+# ---------------------------------------------------------------------------------------------
+# Think-tank commissions (F5)
+
+
+@dataclass(frozen=True)
+class CommissionParties:
+    """The people and organisations on either side of a commission."""
+
+    commissioned_by_id: int
+    commissioner_org_id: int
+    organization_id: int  # the commissioned institution
+    state: str = CommissionState.ACTIVE.value
+    acknowledged: bool = False
+
+
+def parties_of(commission: Commission) -> CommissionParties:
+    """Return the facts about a commission that the policy decides on."""
+    return CommissionParties(commissioned_by_id=commission.commissioned_by_id,
+                             commissioner_org_id=commission.commissioner_org_id,
+                             organization_id=commission.organization_id, state=commission.state,
+                             acknowledged=commission.acknowledged_at is not None)
+
+
+def is_commissioner(actor: Principal) -> bool:
+    """Ministry officers assess institutions and commission them."""
+    return actor.has(Permission.COUNCIL_PROPOSE)
+
+
+def is_contractor(actor: Principal, parties: CommissionParties) -> bool:
+    """Return True for people of the commissioned institution."""
+    return actor.organization_id == parties.organization_id
+
+
+def is_owner(actor: Principal, parties: CommissionParties) -> bool:
+    """Return True for the commissioning officer and officers of the commissioning organisation."""
+    return actor.user_id == parties.commissioned_by_id or (
+        is_commissioner(actor) and actor.organization_id == parties.commissioner_org_id)
+
+
+def can_see_commission(actor: Principal, parties: CommissionParties) -> bool:
+    """The commissioning side and the commissioned institution; everyone else gets 404 (I7)."""
+    return is_owner(actor, parties) or is_contractor(actor, parties)
+
+
+def can_acknowledge(actor: Principal, parties: CommissionParties) -> bool:
+    """The institution acknowledges the confidentiality duty once (守秘義務の確認)."""
+    return is_contractor(actor, parties) and not parties.acknowledged
+
+
+def can_work_on(actor: Principal, parties: CommissionParties) -> bool:
+    """The institution completes tasks and files deliverables after acknowledging, while the commission is active."""
+    return is_contractor(actor, parties) and parties.acknowledged and parties.state == CommissionState.ACTIVE
+
+
+def can_close(actor: Principal, parties: CommissionParties) -> bool:
+    """The owner side completes or cancels an active commission."""
+    return is_owner(actor, parties) and parties.state == CommissionState.ACTIVE
+
+
+def restrict_commissions(stmt: Select[Any], actor: Principal) -> Select[Any]:
+    """Restrict a commission query to the commissions ``actor`` may see (the SQL twin of ``can_see_commission``)."""
+    clauses: list[object] = [Commission.commissioned_by_id == actor.user_id,
+                             Commission.organization_id == actor.organization_id]
+    if is_commissioner(actor):
+        clauses.append(Commission.commissioner_org_id == actor.organization_id)
+    return stmt.where(or_(*clauses))  # type: ignore[arg-type]
 
 
 def _agency_staff_clause(actor: Principal, agency_id_col: object) -> object:
