@@ -22,10 +22,10 @@ from banso.information.deps import information_deps
 from banso.information.models import ItemFile
 from banso.kit.clock import FakeClock
 from banso.web.context import AppContext
+from tests.information.test_pages import PDF
 from tests.support.councils import Cast, establish, join
 from tests.support.factories import Factory
 from tests.support.http import bearer, sign_in
-from tests.information.test_pages import PDF
 
 API = "/api/v1/information"
 

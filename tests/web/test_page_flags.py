@@ -164,7 +164,7 @@ def _item_decisions(db: Session, deps: InformationDeps, person: Person, item: It
     current_end = current.ends_at if current is not None else None
     designation = service.DesignationInput(reason="懸念", scope_kind="named", user_ids=[actor.user_id],
                                            ends_at=now + YEAR)
-    return {
+    decided: dict[str, object] = {
         "body_download": view.may_take_copy,
         "publish": view.can_publish,
         "propose_publication": view.can_propose_publication,
@@ -178,6 +178,11 @@ def _item_decisions(db: Session, deps: InformationDeps, person: Person, item: It
             db, item_id=item.id, actor=actor, now=now, reason_code="national_security", reason="理由")),
         "downloads": frozenset(view.downloadable),
     }
+    # The service's own flags for these three say what its actions do (the page renders the flags).
+    flags = {"propose_designation": view.may_propose, "renew": view.may_renew,
+             "nondisclosure": view.may_request_nondisclosure}
+    assert flags == {k: decided[k] for k in flags}, (person.email, item.state, flags)
+    return decided
 
 
 def test_the_item_page_offers_exactly_what_the_service_decides(client: TestClient, db: Session, scene: Scene,
