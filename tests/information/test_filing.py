@@ -10,13 +10,14 @@ import pytest
 from sqlalchemy.orm import Session
 
 from banso.councils import service as councils
-from banso.information import distribution, filing, sealed, service
+from banso.information import distribution, filing, service
 from banso.information.deps import InformationDeps
 from banso.kit.clock import FakeClock
 from banso.kit.errors import Conflict, NotFound
 from banso.leak.pdf import make_sample_pdf
 from banso.leak.text import strip_marks
 from banso.programme import commissions as cm
+from banso.sealed import store as sealed
 from tests.support.councils import Cast
 from tests.support.factories import Factory
 

@@ -46,8 +46,8 @@ from banso.councils.schemas import (
     RequestRead,
     RoleIn,
 )
-from banso.information import sealed
-from banso.information.sealed import SealedDeps
+from banso.sealed import store as sealed
+from banso.sealed.store import SealedDeps
 from banso.web.context import AppContext
 from banso.web.csrf import verify_csrf
 from banso.web.deps import ApiUser, Ctx, Db

@@ -29,8 +29,8 @@ from banso.councils.models import AddresseeKind, RequestStatus
 from banso.information import service
 from banso.information.deps import InformationDeps
 from banso.information.models import Item
-from banso.information.sealed import SealedDeps
 from banso.kit.errors import Conflict, ValidationFailed
+from banso.sealed.store import SealedDeps
 
 
 def _not_filed(session: Session, council_id: int, origin: str) -> None:

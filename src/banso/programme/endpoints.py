@@ -11,9 +11,6 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from banso.authz.principal import Principal
-from banso.information import sealed
-from banso.information.sealed import SealedDeps
-from banso.kit.errors import BansoError
 from banso.programme import commissions, guideline, pages, registry_io, service
 from banso.programme.council_link import CouncilsServiceGateway
 from banso.programme.interfaces import CouncilGateway
@@ -64,6 +61,8 @@ from banso.programme.schemas import (
     TrancheCreate,
     TransactionRead,
 )
+from banso.sealed import store as sealed
+from banso.sealed.store import SealedDeps
 from banso.web.context import AppContext
 from banso.web.csrf import verify_csrf
 from banso.web.deps import ApiUser, Ctx, Db
