@@ -429,17 +429,6 @@ def answer_request(council_id: int, request_id: int, principal: ApiUser, db: Db,
     return _request_detail(view)
 
 
-@router.post("/{council_id}/requests/{request_id}/file", status_code=status.HTTP_201_CREATED)
-def file_answer(council_id: int, request_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> dict[str, int | str]:
-    """File an answered material request as an information item of the council (C6)."""
-    from banso.information import filing
-    from banso.information.deps import information_deps
-
-    item = filing.file_request_answer(db, information_deps(ctx), council_id=council_id, request_id=request_id,
-                                      actor=principal, now=ctx.clock.now(), material_store=file_store(ctx))
-    return {"item_id": item.id, "state": item.state}
-
-
 @router.post("/{council_id}/requests/{request_id}/close", response_model=RequestRead)
 def close_request(council_id: int, request_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> RequestRead:
     """Close a material request."""
