@@ -17,6 +17,7 @@ from banso.kit.errors import Conflict, NotFound
 from banso.leak.pdf import make_sample_pdf
 from banso.leak.text import strip_marks
 from banso.programme import commissions as cm
+from banso.programme import filing as programme_filing
 from banso.sealed import store as sealed
 from tests.support.councils import Cast
 from tests.support.factories import Factory
@@ -78,10 +79,10 @@ def test_commission_deliverable_is_filed_into_a_council(db: Session, deps: Infor
                                 content=pdf, now=clock.now(), actor=analyst.principal(), content_type="application/pdf",
                                 store=material)
     with pytest.raises(NotFound):  # someone who cannot see the commission cannot file it
-        filing.file_deliverable(db, deps, commission_id=commission.id, deliverable_id=row.id,
+        programme_filing.file_deliverable(db, deps, commission_id=commission.id, deliverable_id=row.id,
                                 council_id=cast.council.id, actor=cast.company.principal(), now=clock.now(),
                                 store=material)
-    item = filing.file_deliverable(db, deps, commission_id=commission.id, deliverable_id=row.id,
+    item = programme_filing.file_deliverable(db, deps, commission_id=commission.id, deliverable_id=row.id,
                                    council_id=cast.council.id, actor=officer, now=clock.now(), store=material)
     assert item.provenance == "think_tank" and item.origin == f"commission:{commission.id}:deliverable:{row.id}"
     view = service.read_item(db, deps, item_id=item.id, actor=cast.researcher.principal(), now=clock.now())

@@ -15,7 +15,7 @@
   commission key store). Only the commission's owner side and the institution read them
   (``authz.policies.content.can_read_deliverable``); every download is a per-recipient stamped copy
   with a distribution record and an audit entry (I8). DESIGN F5 files a deliverable as an
-  information item: ``banso.information.filing.file_deliverable`` files it into a council.
+  information item: ``banso.programme.filing.file_deliverable`` files it into a council.
 
 Every state change is audited; every rule is checked before anything is written.
 """
