@@ -250,8 +250,8 @@ def build_fixture(data_dir: Path, database_url: str | None, clients: int) -> Fix
     from banso.information.deps import information_deps
     from banso.information.endpoints import item_detail
     from banso.information.models import Item, ItemFile, ItemState
-    from banso.information.sealed import local_deps as sealed_store
     from banso.migrations import migrate
+    from banso.sealed.store import local_deps as sealed_store
 
     start = time.perf_counter()
     ctx = build_context(settings_for(data_dir, database_url))

@@ -125,9 +125,9 @@ def test_report_is_filed_into_a_council(indicators_dir: Path, tmp_path: Path) ->
     from banso.councils.models import Council
     from banso.demo import seed
     from banso.demo.councils import SPACE, seed_councils
-    from banso.information import sealed
     from banso.information.models import Item, ItemFile
     from banso.migrations import migrate
+    from banso.sealed import store as sealed
     from tests.support.cli import banso
 
     data = tmp_path / "data"

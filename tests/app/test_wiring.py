@@ -12,11 +12,11 @@ import pytest
 from banso.accounts.auth import authenticate
 from banso.app.wiring import build_context
 from banso.config import Mode, Settings
-from banso.information import sealed
 from banso.information.deps import InformationDeps, information_deps, local_deps
 from banso.kit.collaborators import Collaborators
 from banso.notifications.mailer import OutboxMailer
 from banso.programme.council_link import CouncilsServiceGateway
+from banso.sealed import store as sealed
 from tests.support.factories import TEST_SECRET
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from banso.information import sealed
-from banso.information.sealed import SealedDeps
+from banso.sealed import store as sealed
+from banso.sealed.store import SealedDeps
 
 
 @pytest.fixture

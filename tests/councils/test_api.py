@@ -7,9 +7,9 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from banso.information.sealed import COPY_RECORD_LINE
 from banso.kit.clock import FakeClock
 from banso.leak.text import find_marks, strip_invisible
+from banso.sealed.store import COPY_RECORD_LINE
 from banso.web.context import AppContext
 from tests.support.factories import Factory, audit_count
 from tests.support.http import bearer, sign_in

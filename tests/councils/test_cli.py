@@ -12,9 +12,9 @@ from banso.config import DEFAULT_SECRET_KEY
 from banso.db.engine import make_engine
 from banso.demo import seed
 from banso.demo.councils import seed_councils
-from banso.information import sealed
 from banso.kit.crypto import SecretBox
 from banso.migrations import migrate
+from banso.sealed import store as sealed
 from tests.support.cli import banso
 
 

@@ -8,9 +8,9 @@ from banso.councils import repository as repo
 from banso.councils import service
 from banso.demo import seed
 from banso.demo.councils import OCEAN, QUANTUM, SPACE, _who, seed_councils
-from banso.information import sealed
 from banso.kit.clock import FakeClock
 from banso.kit.crypto import SecretBox
+from banso.sealed import store as sealed
 
 
 def test_demo_councils(db: Session, clock: FakeClock, box: SecretBox) -> None:

@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 from banso.councils import models as m
 from banso.councils import service
 from banso.councils.endpoints import file_store
-from banso.information import sealed
 from banso.information.models import Item
 from banso.kit.clock import FakeClock, to_jst
 from banso.leak.text import strip_marks
+from banso.sealed import store as sealed
 from banso.web.context import AppContext
 from banso.web.deps import LANG_COOKIE
 from tests.support.councils import Cast, active_council, day, establish, moment, propose

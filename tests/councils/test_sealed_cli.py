@@ -14,8 +14,8 @@ from banso.councils import service
 from banso.councils.models import Council
 from banso.demo import seed
 from banso.demo.councils import SPACE, _who, seed_councils
-from banso.information import sealed
 from banso.migrations import migrate
+from banso.sealed import store as sealed
 from tests.support.cli import banso
 
 ANSWER = ("主要国の小型衛星コンステレーションの動向を次のとおり整理した。\n\n"

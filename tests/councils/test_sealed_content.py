@@ -21,10 +21,10 @@ from banso.audit.models import AuditEntry
 from banso.councils import service
 from banso.councils.models import MaterialFile
 from banso.information import distribution
-from banso.information.sealed_models import SealedDistribution
 from banso.kit.clock import FakeClock
 from banso.leak.pdf import make_sample_pdf
 from banso.leak.text import strip_marks
+from banso.sealed.models import SealedDistribution
 from banso.web.context import AppContext
 from tests.support.councils import Cast, establish
 from tests.support.factories import Factory, Person, audit_count

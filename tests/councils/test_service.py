@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 
 from banso.councils import models as m
 from banso.councils import service
-from banso.information.sealed import SealedDeps
 from banso.kit.clock import FakeClock
 from banso.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from banso.leak.text import strip_marks
+from banso.sealed.store import SealedDeps
 from tests.support.councils import establish, propose
 from tests.support.factories import Factory, audit_count
 

@@ -29,9 +29,9 @@ from sqlalchemy.orm import Session
 from banso.accounts import service as accounts
 from banso.authz.principal import AuthMethod, Principal
 from banso.councils import service
-from banso.information import sealed
 from banso.kit.clock import FakeClock
 from banso.kit.errors import BansoError, NotFound
+from banso.sealed import store as sealed
 from tests.support.factories import Factory, Person
 
 OPERATING = {"established", "active"}

@@ -20,11 +20,11 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from banso.councils.files import LocalFileStore
 from banso.db.engine import make_engine
-from banso.information import sealed
-from banso.information.sealed_models import SealedKind
 from banso.migrations import migrate
+from banso.sealed import store as sealed
+from banso.sealed.files import LocalFileStore
+from banso.sealed.models import SealedKind
 
 BEFORE = "0010"  # the revision before 0011
 NOW = datetime(2026, 11, 1, tzinfo=UTC)

@@ -21,10 +21,11 @@ from sqlalchemy.orm import Session
 from banso.councils.service import _answer_label
 from banso.db.engine import make_engine
 from banso.information import content as info_content
-from banso.information import crypto, sealed
 from banso.information.deps import InformationDeps
 from banso.information.models import Item
 from banso.migrations import migrate
+from banso.sealed import crypto
+from banso.sealed import store as sealed
 from tests.db.test_sealed_migration import NOW, _insert
 
 BEFORE = "0012"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.orm import Session
 
-from banso.councils.files import FakeFileStore
-from banso.information.crypto import FakeKeyStore
 from banso.information.deps import InformationDeps
 from banso.kit.clock import FakeClock
+from banso.sealed.crypto import FakeKeyStore
+from banso.sealed.files import FakeFileStore
 from tests.support.councils import Cast, establish
 from tests.support.factories import Factory
 

@@ -15,11 +15,12 @@ from banso.config import Mode, Settings
 from banso.demo import seed
 from banso.demo.councils import seed_councils
 from banso.demo.information import SCENARIO, seed_information
-from banso.information import distribution, sealed
+from banso.information import distribution
 from banso.information.deps import information_deps
 from banso.information.models import Item, ItemFile
 from banso.leak.pdf import make_sample_pdf
 from banso.migrations import migrate
+from banso.sealed import store as sealed
 from tests.support.cli import banso
 
 

@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from banso.information.crypto import (
+from banso.kit.errors import BansoError
+from banso.sealed.crypto import (
     SEAL_VERSION,
     FakeKeyStore,
     KeyStore,
@@ -22,7 +23,6 @@ from banso.information.crypto import (
     open_sealed,
     seal,
 )
-from banso.kit.errors import BansoError
 
 AAD = b"banso:item:42:file:7"
 

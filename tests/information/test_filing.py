@@ -7,18 +7,24 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from banso.councils import service as councils
-from banso.information import distribution, filing, sealed, service
+from banso.information import distribution, filing, service
 from banso.information.deps import InformationDeps
+from banso.information.models import Item
 from banso.kit.clock import FakeClock
 from banso.kit.errors import Conflict, NotFound
 from banso.leak.pdf import make_sample_pdf
 from banso.leak.text import strip_marks
 from banso.programme import commissions as cm
+from banso.programme import filing as programme_filing
+from banso.sealed import store as sealed
+from banso.web.context import AppContext
 from tests.support.councils import Cast
 from tests.support.factories import Factory
+from tests.support.http import bearer
 
 
 def _join(db: Session, cast: Cast, clock: FakeClock, person, role: str = "observer") -> None:  # type: ignore[no-untyped-def]
@@ -77,10 +83,10 @@ def test_commission_deliverable_is_filed_into_a_council(db: Session, deps: Infor
                                 content=pdf, now=clock.now(), actor=analyst.principal(), content_type="application/pdf",
                                 store=material)
     with pytest.raises(NotFound):  # someone who cannot see the commission cannot file it
-        filing.file_deliverable(db, deps, commission_id=commission.id, deliverable_id=row.id,
+        programme_filing.file_deliverable(db, deps, commission_id=commission.id, deliverable_id=row.id,
                                 council_id=cast.council.id, actor=cast.company.principal(), now=clock.now(),
                                 store=material)
-    item = filing.file_deliverable(db, deps, commission_id=commission.id, deliverable_id=row.id,
+    item = programme_filing.file_deliverable(db, deps, commission_id=commission.id, deliverable_id=row.id,
                                    council_id=cast.council.id, actor=officer, now=clock.now(), store=material)
     assert item.provenance == "think_tank" and item.origin == f"commission:{commission.id}:deliverable:{row.id}"
     view = service.read_item(db, deps, item_id=item.id, actor=cast.researcher.principal(), now=clock.now())
@@ -96,3 +102,25 @@ def test_analytics_outputs_are_filed(db: Session, deps: InformationDeps, cast: C
     assert item.provenance == "think_tank" and item.state == "council"
     assert service.read_item(db, deps, item_id=item.id, actor=cast.company.principal(),
                              now=clock.now()).files[0].filename == "technologies.csv"
+
+
+def test_the_api_files_an_answer_at_the_councils_url(client: TestClient, db: Session, cast: Cast, ctx: AppContext,
+                                                     clock: FakeClock) -> None:
+    """The filing route lives in information but keeps its URL under /api/v1/councils (C6, issue 12)."""
+    cid = cast.council.id
+    req = councils.create_request(db, council_id=cid, actor=cast.officer.principal(), now=clock.now(),
+                                  title="量産技術の動向", body="資料を提供願います。", matter="useful_information",
+                                  addressee_kind="participant", addressee_id=cast.company.user.id,
+                                  due_at=clock.now() + timedelta(days=10))
+    councils.answer_request(db, council_id=cid, request_id=req.id, actor=cast.company.principal(), now=clock.now(),
+                            text="別添のとおりです。", store=sealed.sealed_deps(ctx), files=[])
+    db.commit()
+    url = f"/api/v1/councils/{cid}/requests/{req.id}/file"
+    headers = bearer(db, cast.company, clock)
+    filed = client.post(url, headers=headers)
+    assert filed.status_code == 201, filed.text
+    item = db.get(Item, filed.json()["item_id"])
+    assert item is not None and item.council_id == cid and item.origin == f"material_request:{req.id}"
+    assert filed.json()["state"] == item.state
+    again = client.post(url, headers=headers)
+    assert again.status_code == 409 and "already filed" in again.json()["message"]

@@ -10,12 +10,12 @@ from sqlalchemy.orm import Session
 
 from banso.councils import service as councils
 from banso.information import distribution, service
-from banso.information.crypto import TamperedCiphertext
 from banso.information.deps import InformationDeps
 from banso.information.models import Ballot, ItemVersion
 from banso.kit.clock import FakeClock
 from banso.kit.errors import BansoError, Conflict, Forbidden, NotFound, ValidationFailed
 from banso.leak.pdf import make_sample_pdf
+from banso.sealed.crypto import TamperedCiphertext
 from tests.support.councils import Cast
 from tests.support.factories import audit_count
 from tests.support.information import answer_ballot, provide_item

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from banso.authz.principal import Principal
 from banso.councils import service as councils
-from banso.information import distribution, interchange, sealed, search, service
+from banso.information import distribution, interchange, search, service
 from banso.information import viewer as screen
 from banso.information.deps import InformationDeps
 from banso.information.models import Ballot, Item, ItemFile
@@ -39,6 +39,7 @@ from banso.kit.clock import FakeClock
 from banso.kit.errors import BansoError, Conflict, Forbidden, NotFound
 from banso.leak.pdf import make_sample_pdf
 from banso.notifications import service as notifications
+from banso.sealed import store as sealed
 from tests.support.factories import Factory, Person
 
 VOTERS = ("officer", "p0", "p1", "p2")  # officer = secretariat, p0 = chair, p1/p2 members

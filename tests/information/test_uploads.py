@@ -11,7 +11,8 @@ from collections.abc import Callable
 import pytest
 from PIL import Image
 
-from banso.information.uploads import (
+from banso.kit.errors import BansoError
+from banso.sealed.uploads import (
     ALLOWED,
     DEFAULT_MAX_BYTES,
     FileKind,
@@ -20,7 +21,6 @@ from banso.information.uploads import (
     safe_filename,
     sniff,
 )
-from banso.kit.errors import BansoError
 
 # --- real sample files -----------------------------------------------------------------------------
 

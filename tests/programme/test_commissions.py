@@ -12,12 +12,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from banso.audit.models import AuditEntry
-from banso.information import sealed
 from banso.kit.clock import FakeClock
 from banso.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from banso.leak.text import strip_marks
 from banso.programme import commissions as cm
 from banso.programme.models import Commission, CommissionDeliverable, CommissionTask
+from banso.sealed import store as sealed
 from banso.web.context import AppContext
 from tests.support.factories import Factory, Person
 from tests.support.http import bearer, sign_in

@@ -13,14 +13,15 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from banso.audit.models import AuditEntry
-from banso.information import distribution, sealed
-from banso.information.crypto import KeyUnavailable
-from banso.information.sealed_models import SealedDistribution
+from banso.information import distribution
 from banso.kit.clock import FakeClock
 from banso.kit.errors import NotFound
 from banso.leak.text import strip_marks
 from banso.programme import commissions as cm
 from banso.programme.models import Commission, CommissionDeliverable
+from banso.sealed import store as sealed
+from banso.sealed.crypto import KeyUnavailable
+from banso.sealed.models import SealedDistribution
 from banso.web.context import AppContext
 from tests.support.factories import Factory, Person, audit_count
 from tests.support.http import bearer

@@ -55,11 +55,11 @@ def demo(
     from banso.demo.councils import seed_councils
     from banso.demo.information import seed_information
     from banso.demo.programme import seed_programme
-    from banso.information import sealed
     from banso.information.deps import information_deps
     from banso.information.sealed_legacy import migration_attributes
     from banso.kit.unit import unit_of_work
     from banso.migrations import migrate
+    from banso.sealed import store as sealed
     from banso.thinktank.demo import prepare_demo_analytics
 
     settings = Settings(mode=Mode.DEMO, data_dir=data.resolve(), database_url=None)

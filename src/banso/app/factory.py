@@ -83,12 +83,16 @@ def create_app(ctx: AppContext, *, background_jobs: bool = True) -> FastAPI:
     app.include_router(programme_api, prefix="/api/v1", dependencies=[requires(Permission.DASHBOARD_VIEW)])
     app.include_router(programme_pages)
 
+    from banso.information.endpoints import council_router as information_council_api
     from banso.information.endpoints import router as information_api
     from banso.information.endpoints import upload_limits
     from banso.information.viewer_routes import router as information_viewer
     from banso.information.views import router as information_pages
 
     app.include_router(information_api, prefix="/api/v1", dependencies=[requires(Permission.COUNCIL_PARTICIPATE)])
+    # Council routes that file into information (C6), with the councils API's permission.
+    app.include_router(information_council_api, prefix="/api/v1",
+                       dependencies=[requires(Permission.COUNCIL_PARTICIPATE)])
     app.include_router(information_pages)
     app.include_router(information_viewer)
 

@@ -15,7 +15,6 @@ from banso.accounts.auth import authenticate
 from banso.audit.checkpoints import load_or_create_signing_key
 from banso.config import Settings
 from banso.db.engine import make_engine, make_session_factory
-from banso.information import sealed
 from banso.information.deps import InformationDeps, local_deps
 from banso.kit.clock import Clock, OffsetClock, SystemClock
 from banso.kit.collaborators import Collaborators
@@ -23,6 +22,7 @@ from banso.kit.crypto import SecretBox
 from banso.kit.mail import Mailer
 from banso.notifications.mailer import OutboxMailer, SMTPMailer
 from banso.programme.council_link import CouncilsServiceGateway
+from banso.sealed import store as sealed
 from banso.web.context import AppContext
 
 

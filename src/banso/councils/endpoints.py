@@ -46,8 +46,8 @@ from banso.councils.schemas import (
     RequestRead,
     RoleIn,
 )
-from banso.information import sealed
-from banso.information.sealed import SealedDeps
+from banso.sealed import store as sealed
+from banso.sealed.store import SealedDeps
 from banso.web.context import AppContext
 from banso.web.csrf import verify_csrf
 from banso.web.deps import ApiUser, Ctx, Db
@@ -427,17 +427,6 @@ def answer_request(council_id: int, request_id: int, principal: ApiUser, db: Db,
     view = service.answer_request(db, council_id=council_id, request_id=request_id, actor=principal,
                                   now=ctx.clock.now(), text=text, files=uploads, store=file_store(ctx))
     return _request_detail(view)
-
-
-@router.post("/{council_id}/requests/{request_id}/file", status_code=status.HTTP_201_CREATED)
-def file_answer(council_id: int, request_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> dict[str, int | str]:
-    """File an answered material request as an information item of the council (C6)."""
-    from banso.information import filing
-    from banso.information.deps import information_deps
-
-    item = filing.file_request_answer(db, information_deps(ctx), council_id=council_id, request_id=request_id,
-                                      actor=principal, now=ctx.clock.now(), material_store=file_store(ctx))
-    return {"item_id": item.id, "state": item.state}
 
 
 @router.post("/{council_id}/requests/{request_id}/close", response_model=RequestRead)

@@ -224,7 +224,7 @@ class Meeting(Base):
     starts_at: Mapped[datetime]
     location: Mapped[str | None] = mapped_column(String(200))
     minutes_state: Mapped[str] = mapped_column(String(16), default=MinutesState.NONE.value)
-    # I11, I12: the minutes are sealed under the council's key (banso.information.sealed.seal_text);
+    # I11, I12: the minutes are sealed under the council's key (banso.sealed.store.seal_text);
     # the hash of the plaintext is what the approval's audit entry records.
     minutes_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     minutes_sha256: Mapped[str | None] = mapped_column(String(64))
@@ -321,7 +321,7 @@ class MaterialFile(Base):
     """A file of a material request's answer, sealed at rest under the council's key (I11, I12).
 
     ``sha256`` is of the plaintext; ``blob`` is the file-store digest of the ciphertext and
-    ``wrapped_key`` the file's data key wrapped by the council key (``banso.information.sealed``).
+    ``wrapped_key`` the file's data key wrapped by the council key (``banso.sealed.store``).
     Both are NULL only for a legacy plaintext row that migration 0011 has not sealed yet.
     """
 

@@ -52,12 +52,12 @@ from banso.councils.models import (
     RequestStatus,
 )
 from banso.councils.pdf import render_pledge_pdf
-from banso.information import sealed
-from banso.information.crypto import TamperedCiphertext
-from banso.information.sealed import SealedDeps
-from banso.information.sealed_models import SealedKind
 from banso.kit.clock import to_jst
 from banso.kit.errors import BansoError, Conflict, Forbidden, NotFound, ValidationFailed
+from banso.sealed import store as sealed
+from banso.sealed.crypto import TamperedCiphertext
+from banso.sealed.models import SealedKind
+from banso.sealed.store import SealedDeps
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 was_audited = audit.was_audited  # kept here: the councils web layer and older callers import it from this module

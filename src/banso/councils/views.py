@@ -36,9 +36,6 @@ from banso.councils.models import (
     Matter,
     RequestStatus,
 )
-from banso.information import filing
-from banso.information.endpoints import InfoDeps
-from banso.information.models import ItemState
 from banso.kit.clock import JST, as_utc
 from banso.kit.errors import BansoError, Forbidden, NotFound, ValidationFailed
 from banso.web import forms
@@ -735,19 +732,12 @@ def close_request(council_id: int, request_id: int, request: Request, principal:
     return forms.redirect(f"/councils/{council_id}/requests/{request_id}", "closed")
 
 
-@router.post("/councils/{council_id}/requests/{request_id}/file", response_class=HTMLResponse,
-             dependencies=[Csrf])
-def file_answer(council_id: int, request_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
-                deps: InfoDeps) -> Response:
-    """File the answer as an information item of the council (C6: the addressee or chair/secretariat)."""
-    try:
-        item = filing.file_request_answer(db, deps, council_id=council_id, request_id=request_id,
-                                          actor=principal, now=ctx.clock.now(), material_store=file_store(ctx))
-    except BansoError as exc:
-        return forms.refused(request, db, exc, partial(_request_page, request, principal, db, ctx,
-                                                       council_id, request_id),
-                             FIELD_LABELS)
-    return forms.redirect(f"/information/items/{item.id}", "held" if item.state == ItemState.HELD else "created")
+def refused_on_request_page(request: Request, principal: Principal, db: Session, ctx: Ctx, council_id: int,
+                            request_id: int, exc: BansoError) -> Response:
+    """Re-render a material request's page with a refusal (for routes of other domains on that page)."""
+    return forms.refused(request, db, exc, partial(_request_page, request, principal, db, ctx,
+                                                   council_id, request_id),
+                         FIELD_LABELS)
 
 
 @router.get("/councils/{council_id}/requests/{request_id}/files/{file_id}")

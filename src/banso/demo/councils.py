@@ -16,8 +16,8 @@ from banso.authz.principal import AuthMethod, Principal
 from banso.councils import repository as repo
 from banso.councils import service
 from banso.councils.service import AgendaInput, FounderSpec
-from banso.information.sealed import SealedDeps
 from banso.kit.crypto import SecretBox
+from banso.sealed.store import SealedDeps
 
 OCEAN = "海洋無人機技術 協議会"
 SPACE = "次世代宇宙輸送・衛星コンステレーション技術 協議会"

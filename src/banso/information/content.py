@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session
 from banso.audit import service as audit
 from banso.audit.tags import AuditTag
 from banso.authz.principal import Principal
-from banso.information import crypto
 from banso.information import repository as repo
 from banso.information.deps import InformationDeps
 from banso.information.models import Item, ItemFile, ItemVersion
 from banso.kit.errors import NotFound
+from banso.sealed import crypto
 
 
 def subject_of(item: Item) -> str:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass
 from pathlib import Path
 
-from banso.councils.files import FileStore, LocalFileStore
-from banso.information.crypto import KeyStore, LocalKeyFileStore
+from banso.sealed import store as sealed
+from banso.sealed.crypto import KeyStore
+from banso.sealed.files import FileStore
 from banso.web.context import AppContext
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -25,13 +24,9 @@ class InformationDeps:
 
 
 def local_deps(data_dir: Path, secret: str) -> InformationDeps:
-    """Return the embedded defaults: files and council keys under ``data_dir``."""
-    return InformationDeps(
-        store=LocalFileStore(data_dir / "information" / "blobs"),
-        keys=LocalKeyFileStore(data_dir / "keys" / "councils"),
-        # A separate key per purpose, derived from the app secret (never the secret itself).
-        fingerprint_key=hmac.new(secret.encode(), b"banso:fingerprint:v1", hashlib.sha256).digest(),
-    )
+    """Return the embedded defaults: the sealed store's blobs, council keys and fingerprint key."""
+    shared = sealed.local_deps(data_dir, secret)
+    return InformationDeps(store=shared.store, keys=shared.council_keys, fingerprint_key=shared.fingerprint_key)
 
 
 def information_deps(ctx: AppContext) -> InformationDeps:

@@ -33,11 +33,11 @@ from banso.authz.principal import Principal
 from banso.information import content, service
 from banso.information.deps import InformationDeps
 from banso.information.models import Distribution, Item, ItemFile
-from banso.information.sealed import OFFICE, Copy, stamp_kind, stamp_plain
-from banso.information.sealed_models import SealedDistribution
 from banso.kit.clock import to_jst
 from banso.kit.errors import NotFound
 from banso.leak import attribute as leak_attribute
+from banso.sealed.models import SealedDistribution
+from banso.sealed.store import OFFICE, Copy, stamp_kind, stamp_plain
 
 
 def _fingerprint(deps: InformationDeps, *, item_id: int, file_id: int | None, user_id: int) -> bytes:

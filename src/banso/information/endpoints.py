@@ -18,7 +18,8 @@ from fastapi.responses import JSONResponse, Response
 
 from banso.authz.guard import require
 from banso.authz.permissions import Permission
-from banso.information import distribution, incidents, interchange, minimality, search, service
+from banso.councils.endpoints import file_store
+from banso.information import distribution, filing, incidents, interchange, minimality, search, service
 from banso.information.deps import MAX_FILE_BYTES, InformationDeps
 from banso.information.deps import information_deps as build_deps
 from banso.information.models import Ballot, Incident, Item, Vote
@@ -57,6 +58,8 @@ from banso.web.csrf import verify_csrf
 from banso.web.deps import ApiUser, Ctx, Db
 
 router = APIRouter(prefix="/information", tags=["information"], dependencies=[Depends(verify_csrf)])
+# Council routes that file into information (C6): information is above councils, so they live here.
+council_router = APIRouter(prefix="/councils", tags=["councils"], dependencies=[Depends(verify_csrf)])
 
 # Multipart routes that carry files may be as large as one file at the service's cap plus the
 # form's other fields; every other route keeps the app-wide body limit (BodySizeLimit).
@@ -463,3 +466,14 @@ def council_minimality(council_id: int, principal: ApiUser, db: Db, ctx: Ctx) ->
 def upload_limits() -> tuple[re.Pattern[str], int]:
     """Return the routes that take item files and the body size they may have (for BodySizeLimit)."""
     return UPLOAD_ROUTES, UPLOAD_BODY_BYTES
+
+
+# --- filing a council's material-request answer (C6) -------------------------------------------
+
+
+@council_router.post("/{council_id}/requests/{request_id}/file", status_code=status.HTTP_201_CREATED)
+def file_answer(council_id: int, request_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> dict[str, int | str]:
+    """File an answered material request as an information item of the council (C6)."""
+    item = filing.file_request_answer(db, build_deps(ctx), council_id=council_id, request_id=request_id,
+                                      actor=principal, now=ctx.clock.now(), material_store=file_store(ctx))
+    return {"item_id": item.id, "state": item.state}

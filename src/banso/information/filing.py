@@ -2,8 +2,8 @@
 
 * A material request's answer (資料提供の求め, C6) arrives as an item: provenance think tank or
   participant, the answer text as body, the answer files attached.
-* A think-tank commission's deliverable (F5) is filed into a council by someone who may read it
-  (the commissioning officer or the institution) and who takes part in that council.
+* A think-tank commission's deliverable (F5) is filed by the programme domain
+  (``banso.programme.filing``) with :func:`refuse_if_filed` and :func:`service.create_item`.
 * An analytics report (T6: the Excel workbook and the indicator tables) is filed from
   `banso analyze report --file-into`.
 
@@ -29,11 +29,12 @@ from banso.councils.models import AddresseeKind, RequestStatus
 from banso.information import service
 from banso.information.deps import InformationDeps
 from banso.information.models import Item
-from banso.information.sealed import SealedDeps
 from banso.kit.errors import Conflict, ValidationFailed
+from banso.sealed.store import SealedDeps
 
 
-def _not_filed(session: Session, council_id: int, origin: str) -> None:
+def refuse_if_filed(session: Session, council_id: int, origin: str) -> None:
+    """Refuse (409) filing ``origin`` into a council that already holds it as an item."""
     existing = session.scalar(select(Item.id).where(Item.council_id == council_id, Item.origin == origin))
     if existing is not None:
         raise Conflict(f"この協議会には既に情報 #{existing} として登録済みです / already filed in this council as item {existing}")
@@ -57,7 +58,7 @@ def file_request_answer(session: Session, deps: InformationDeps, *, council_id: 
     # Whoever may give the answer is one of its parties (C6), so get_request opened it for them.
     assert view.answer_text is not None
     origin = f"material_request:{req.id}"
-    _not_filed(session, council_id, origin)
+    refuse_if_filed(session, council_id, origin)
     opened = councils.answer_files(session, council_id=council_id, request_id=req.id, actor=actor, now=now,
                                    store=material_store)
     uploads = [service.Upload(f.filename, f.content_type, data) for f, data in opened]
@@ -67,24 +68,6 @@ def file_request_answer(session: Session, deps: InformationDeps, *, council_id: 
         summary=f"資料提供の求め #{req.id} への回答", body=view.answer_text, matter=req.matter,
         category="government_research" if provenance == "think_tank" else "other", provenance=provenance,
         files=uploads, designation=designation, origin=origin)
-
-
-def file_deliverable(session: Session, deps: InformationDeps, *, commission_id: int, deliverable_id: int,
-                     council_id: int, actor: Principal, now: datetime, store: SealedDeps,
-                     designation: service.DesignationInput | None = None) -> Item:
-    """File a commission deliverable into a council as a think-tank item (F5)."""
-    from banso.programme import commissions
-
-    row, data = commissions.open_deliverable(session, commission_id=commission_id, deliverable_id=deliverable_id,
-                                             now=now, actor=actor, store=store)
-    commission = commissions.get_commission(session, commission_id=commission_id, actor=actor).commission
-    origin = f"commission:{commission_id}:deliverable:{deliverable_id}"
-    _not_filed(session, council_id, origin)
-    return service.create_item(
-        session, deps, council_id=council_id, actor=actor, now=now, title=row.title[:300],
-        summary=f"委託調査「{commission.title}」（{commission.code}）の成果物", body=commission.purpose or row.title,
-        matter="useful_information", category="government_research", provenance="think_tank",
-        files=[service.Upload(row.filename, row.content_type, data)], designation=designation, origin=origin)
 
 
 def file_report(session: Session, deps: InformationDeps, *, council_id: int, actor: Principal, now: datetime,

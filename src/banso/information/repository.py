@@ -13,6 +13,7 @@ from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from banso.authz.policies import information as policy
+from banso.authz.policies import programme as programme_policy
 from banso.authz.principal import Principal
 from banso.councils.models import Membership
 from banso.information.models import (
@@ -26,7 +27,6 @@ from banso.information.models import (
     Vote,
     VoteDecision,
 )
-from banso.programme.models import Project, ProposalMember
 
 
 def item_by_id(session: Session, item_id: int) -> Item | None:
@@ -139,10 +139,10 @@ def current_members(session: Session, council_id: int) -> list[Membership]:
 
 def project_people(session: Session, council_id: int) -> tuple[list[int], list[int]]:
     """Return the team members and the leads of the projects linked to a council (C1, I1)."""
-    team = session.scalars(select(ProposalMember.user_id)
-                           .join(Project, Project.proposal_id == ProposalMember.proposal_id)
-                           .where(Project.council_id == council_id, ProposalMember.user_id.is_not(None))).all()
-    leads = session.scalars(select(Project.lead_id).where(Project.council_id == council_id)).all()
+    # The project tables are programme's (above information): authz, which reads every domain's
+    # tables for its access facts, holds the statements.
+    team = session.scalars(programme_policy.council_project_team(council_id)).all()
+    leads = session.scalars(programme_policy.council_project_leads(council_id)).all()
     return [u for u in team if u is not None], list(leads)
 
 

@@ -25,10 +25,10 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from banso.councils.files import LocalFileStore
-from banso.information import sealed
 from banso.information.content import seal_indicators
-from banso.information.sealed_models import SealedKind
+from banso.sealed import store as sealed
+from banso.sealed.files import LocalFileStore
+from banso.sealed.models import SealedKind
 
 _files = sa.table("council_material_files", sa.column("id"), sa.column("request_id"), sa.column("sha256"),
                   sa.column("blob"), sa.column("wrapped_key"))

@@ -52,12 +52,12 @@ from banso.authz import gate
 from banso.authz.policies import information as policy
 from banso.authz.principal import Principal
 from banso.information import content
-from banso.information.crypto import KeyUnavailable, TamperedCiphertext
 from banso.information.deps import InformationDeps
 from banso.information.models import Item, ItemFile, ItemState
 from banso.information.search_models import SearchDoc
 from banso.kit.clock import SystemClock
 from banso.kit.errors import ValidationFailed
+from banso.sealed.crypto import KeyUnavailable, TamperedCiphertext
 
 # I11: only content readable council-wide (or public) has its body indexed; see the module docstring.
 BODY_INDEXED = frozenset({ItemState.COUNCIL, ItemState.SCHEDULED, ItemState.WITHHELD, ItemState.PUBLIC})

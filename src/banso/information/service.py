@@ -29,7 +29,7 @@ from banso.authz.policies.councils import MANAGER_ROLES, Standing
 from banso.authz.principal import Principal
 from banso.councils import repository as council_repo
 from banso.councils.models import Council, CouncilRole, Matter, Membership
-from banso.information import content, crypto, notices, rules, search
+from banso.information import content, notices, rules, search
 from banso.information import repository as repo
 from banso.information.content import subject_of
 from banso.information.deps import InformationDeps
@@ -47,9 +47,10 @@ from banso.information.models import (
     Vote,
     VoteDecision,
 )
-from banso.information.uploads import UploadRejected, safe_filename, sniff
 from banso.kit.clock import to_jst
 from banso.kit.errors import BansoError, Conflict, Forbidden, NotFound, ValidationFailed
+from banso.sealed import crypto
+from banso.sealed.uploads import UploadRejected, safe_filename, sniff
 
 # Audit plumbing lives in banso.audit.service (record_for, refuse, was_audited).
 _audit = audit.record_for

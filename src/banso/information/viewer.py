@@ -28,11 +28,11 @@ from banso.authz.principal import Principal
 from banso.information import content, distribution, service
 from banso.information.deps import InformationDeps
 from banso.information.models import Item, ItemFile
-from banso.information.sealed import IMAGES, stamp_plain
 from banso.kit.clock import to_jst
 from banso.kit.errors import BansoError, NotFound
 from banso.leak.image import NotAnImage, open_image
 from banso.leak.screen import stamp_view, visible_line
+from banso.sealed.store import IMAGES, stamp_plain
 
 if TYPE_CHECKING:
     from PIL import Image as PILImage

@@ -28,8 +28,19 @@ from banso.authz.permissions import Permission
 from banso.authz.policies import information as policy
 from banso.authz.principal import Principal
 from banso.councils import service as councils
+from banso.councils.endpoints import file_store
 from banso.councils.models import Matter
-from banso.information import distribution, incidents, interchange, minimality, search, service, viewer
+from banso.councils.views import refused_on_request_page
+from banso.information import (
+    distribution,
+    filing,
+    incidents,
+    interchange,
+    minimality,
+    search,
+    service,
+    viewer,
+)
 from banso.information.deps import MAX_FILE_BYTES, InformationDeps
 from banso.information.endpoints import InfoDeps, attachment, tally, uploads
 from banso.information.models import (
@@ -650,3 +661,18 @@ def public_file(item_id: int, file_id: int, db: Db, ctx: Ctx, deps: InfoDeps) ->
     copy = distribution.download_file(db, deps, item_id=item_id, file_id=file_id, actor=None, now=ctx.clock.now())
     return attachment(copy.filename, copy.content_type, copy.data)
 
+
+# --- filing a council's material-request answer (C6) -------------------------------------------
+
+
+@router.post("/councils/{council_id}/requests/{request_id}/file", response_class=HTMLResponse,
+             dependencies=[Csrf])
+def file_answer(council_id: int, request_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+                deps: InfoDeps) -> Response:
+    """File the answer as an information item of the council (C6: the addressee or chair/secretariat)."""
+    try:
+        item = filing.file_request_answer(db, deps, council_id=council_id, request_id=request_id,
+                                          actor=principal, now=ctx.clock.now(), material_store=file_store(ctx))
+    except BansoError as exc:
+        return refused_on_request_page(request, principal, db, ctx, council_id, request_id, exc)
+    return forms.redirect(f"/information/items/{item.id}", "held" if item.state == ItemState.HELD else "created")

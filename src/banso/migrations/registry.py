@@ -13,9 +13,9 @@ def load_all_models() -> MetaData:
     import banso.audit.models  # noqa: F401
     import banso.councils.models  # noqa: F401
     import banso.information.models  # noqa: F401
-    import banso.information.sealed_models  # noqa: F401
     import banso.information.search_models  # noqa: F401
     import banso.notifications.models  # noqa: F401
     import banso.programme.models  # noqa: F401
+    import banso.sealed.models  # noqa: F401
 
     return Base.metadata

@@ -11,11 +11,11 @@
   made in ``banso.authz.policies.programme`` (``can_see_commission`` and its SQL twin
   ``restrict_commissions``, ``is_owner``, ``is_contractor``, ``is_commissioner``).
 * **Deliverables.** Uploaded bytes are sealed at rest under the commission's own key
-  (``banso.information.sealed``, I11, I12; a commission has no council, so its key lives in the
+  (``banso.sealed.store``, I11, I12; a commission has no council, so its key lives in the
   commission key store). Only the commission's owner side and the institution read them
   (``authz.policies.content.can_read_deliverable``); every download is a per-recipient stamped copy
   with a distribution record and an audit entry (I8). DESIGN F5 files a deliverable as an
-  information item: ``banso.information.filing.file_deliverable`` files it into a council.
+  information item: ``banso.programme.filing.file_deliverable`` files it into a council.
 
 Every state change is audited; every rule is checked before anything is written.
 """
@@ -38,10 +38,6 @@ from banso.authz.guard import require_principal, require_visible
 from banso.authz.policies import content as content_policy
 from banso.authz.policies import programme as policy
 from banso.authz.principal import Principal
-from banso.information import sealed
-from banso.information.crypto import TamperedCiphertext
-from banso.information.sealed import SealedDeps
-from banso.information.sealed_models import SealedKind
 from banso.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from banso.programme.models import (
     CapabilityAssessment,
@@ -52,6 +48,10 @@ from banso.programme.models import (
     TaskStatus,
 )
 from banso.programme.service import _audit
+from banso.sealed import store as sealed
+from banso.sealed.crypto import TamperedCiphertext
+from banso.sealed.models import SealedKind
+from banso.sealed.store import SealedDeps
 
 SCORE_MIN, SCORE_MAX = 1, 5
 MIN_SCORE = 2  # the latest assessment must reach this on every axis to be commissioned

@@ -11,10 +11,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from banso.authz.principal import Principal
-from banso.information import sealed
-from banso.information.sealed import SealedDeps
-from banso.kit.errors import BansoError
-from banso.programme import commissions, guideline, pages, registry_io, service
+from banso.information.deps import information_deps
+from banso.programme import commissions, filing, guideline, pages, registry_io, service
 from banso.programme.council_link import CouncilsServiceGateway
 from banso.programme.interfaces import CouncilGateway
 from banso.programme.models import Proposal
@@ -64,6 +62,8 @@ from banso.programme.schemas import (
     TrancheCreate,
     TransactionRead,
 )
+from banso.sealed import store as sealed
+from banso.sealed.store import SealedDeps
 from banso.web.context import AppContext
 from banso.web.csrf import verify_csrf
 from banso.web.deps import ApiUser, Ctx, Db
@@ -545,9 +545,6 @@ class FiledItem(BaseModel):
 def file_deliverable(commission_id: int, deliverable_id: int, body: FileInto, principal: ApiUser, db: Db,
                      ctx: Ctx) -> FiledItem:
     """File a deliverable into a council as a think-tank information item (F5)."""
-    from banso.information import filing
-    from banso.information.deps import information_deps
-
     item = filing.file_deliverable(db, information_deps(ctx), commission_id=commission_id,
                                    deliverable_id=deliverable_id, council_id=body.council_id, actor=principal,
                                    now=ctx.clock.now(), store=deliverable_store(ctx))

@@ -526,9 +526,9 @@ class CommissionDeliverable(Base):
     """A deliverable (成果物) uploaded for a commission, sealed under the commission's own key (I11, I12).
 
     ``blob`` is the file-store digest of the ciphertext and ``wrapped_key`` the data key wrapped by
-    the commission key (``banso.information.sealed``); ``content`` is NULL once sealed and holds
+    the commission key (``banso.sealed.store``); ``content`` is NULL once sealed and holds
     bytes only for a legacy plaintext row that migration 0011 has not sealed yet.
-    ``banso.information.filing.file_deliverable`` files it into a council as an information item (F5).
+    ``banso.programme.filing.file_deliverable`` files it into a council as an information item (F5).
     """
 
     __tablename__ = "programme_commission_deliverables"

@@ -21,12 +21,11 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from banso.authz.principal import Principal
-from banso.information import filing
 from banso.information.endpoints import InfoDeps
 from banso.information.models import ItemState
 from banso.kit.clock import to_jst
 from banso.kit.errors import BansoError, Forbidden, ValidationFailed
-from banso.programme import commissions, exports, guideline, pages, rules, service
+from banso.programme import commissions, exports, filing, guideline, pages, rules, service
 from banso.programme.endpoints import Councils, deliverable_response, deliverable_store
 from banso.programme.models import MeasureKind, ProjectType
 from banso.web.csrf import verify_csrf

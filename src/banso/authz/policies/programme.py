@@ -311,3 +311,14 @@ def visible_proposals(actor: Principal, *, call_id: int | None = None) -> Select
     if call_id is not None:
         stmt = stmt.where(Proposal.call_id == call_id)
     return restrict_proposals(stmt, actor)
+
+
+def council_project_team(council_id: int) -> Select[Any]:
+    """SQL: the team members (研究体制) of the K Program projects linked to a council (C1, I1, I13)."""
+    return (select(ProposalMember.user_id).join(Project, Project.proposal_id == ProposalMember.proposal_id)
+            .where(Project.council_id == council_id, ProposalMember.user_id.is_not(None)))
+
+
+def council_project_leads(council_id: int) -> Select[Any]:
+    """SQL: the leads of the K Program projects linked to a council (C1, I1, I13)."""
+    return select(Project.lead_id).where(Project.council_id == council_id)

@@ -188,7 +188,7 @@ class LocalKeyFileStore:
 
     def __init__(self, root: str | os.PathLike[str], *, prefix: str = "council") -> None:
         self.root = Path(root)
-        self.prefix = prefix  # "commission" for the store of commission keys (banso.information.sealed)
+        self.prefix = prefix  # "commission" for the store of commission keys (banso.sealed.store)
         self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
         # mkdir's mode is filtered by the umask and ignored for an existing directory; keys must
         # not be listable or readable by other local users.

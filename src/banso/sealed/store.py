@@ -7,7 +7,7 @@ minutes and decisions (C5).
 Vocabulary:
 
 * **scope** — whose key seals the content. Council content is sealed under the council's
-  key-encryption key, in the same :class:`~banso.information.crypto.KeyStore` as the council's items
+  key-encryption key, in the same :class:`~banso.sealed.crypto.KeyStore` as the council's items
   (``data_dir/keys/councils``). A commission has no council: its deliverables are sealed under a
   key of the commission's own, held by a second key store (``data_dir/keys/commissions``), so
   commission ids and council ids can never collide and destroying one commission's key
@@ -44,17 +44,16 @@ from sqlalchemy.orm import Session
 from banso.accounts import repository as accounts_repo
 from banso.audit import service as audit
 from banso.authz.principal import Principal
-from banso.councils.files import FakeFileStore, FileStore
-from banso.information import crypto
-from banso.information.crypto import FakeKeyStore, KeyStore, LocalKeyFileStore
-from banso.information.deps import local_deps as information_local_deps
-from banso.information.sealed_models import SealedDistribution, SealedKind
-from banso.information.uploads import UploadRejected, sniff
 from banso.kit.clock import to_jst
 from banso.leak.image import stamp_image
 from banso.leak.office import stamp_office
 from banso.leak.pdf import stamp_pdf
 from banso.leak.text import CannotFingerprint, stamp_csv, stamp_text
+from banso.sealed import crypto
+from banso.sealed.crypto import FakeKeyStore, KeyStore, LocalKeyFileStore
+from banso.sealed.files import FakeFileStore, FileStore, LocalFileStore
+from banso.sealed.models import SealedDistribution, SealedKind
+from banso.sealed.uploads import UploadRejected, sniff
 from banso.web.context import AppContext
 
 OFFICE: Final = frozenset({"docx", "xlsx", "pptx"})
@@ -74,11 +73,16 @@ class SealedDeps:
 
 
 def local_deps(data_dir: Path, secret: str) -> SealedDeps:
-    """Return the embedded defaults: the items' blob store and council keys, plus commission keys."""
-    info = information_local_deps(data_dir, secret)
-    return SealedDeps(store=info.store, council_keys=info.keys,
+    """Return the embedded defaults under ``data_dir``: blobs, council keys, commission keys.
+
+    The information items share the blob store, the council keys and the fingerprint key
+    (``banso.information.deps.local_deps`` builds on this one).
+    """
+    return SealedDeps(store=LocalFileStore(data_dir / "information" / "blobs"),
+                      council_keys=LocalKeyFileStore(data_dir / "keys" / "councils"),
                       commission_keys=LocalKeyFileStore(data_dir / "keys" / "commissions", prefix="commission"),
-                      fingerprint_key=info.fingerprint_key)
+                      # A separate key per purpose, derived from the app secret (never the secret itself).
+                      fingerprint_key=hmac.new(secret.encode(), b"banso:fingerprint:v1", hashlib.sha256).digest())
 
 
 def sealed_deps(ctx: AppContext) -> SealedDeps:

@@ -1,4 +1,7 @@
-"""Upload validation for information-item files (I11 stores them; this decides what may be stored).
+"""Upload validation for stored files (I11 stores them; this decides what may be stored).
+
+Information items validate their files here, and the sealed store sniffs a file's kind to pick the
+stamp of a recipient's copy (I8); both sit above this package.
 
 Pure: bytes in, a verdict out. A file is judged by its content (magic bytes, and for Office Open XML
 the package's ``[Content_Types].xml``), then its name and the browser's declared type must agree with
