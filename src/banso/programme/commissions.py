@@ -192,7 +192,7 @@ def create_commission(session: Session, *, code: str, title: str, organization_i
         rows.append(CommissionTask(position=i, title=clean_text(t.title, f"tasks[{i}].title", max_length=300),
                                    due_on=t_due, status=TaskStatus.OPEN.value))
     terms = clean_text(confidentiality_terms if confidentiality_terms is not None else DEFAULT_CONFIDENTIALITY,
-                  "confidentiality_terms", max_length=20000)
+                       "confidentiality_terms", max_length=20000)
     commission = Commission(
         code=code_v, title=title_v, purpose=clean_text(purpose, "purpose", max_length=20000, required=False),
         organization_id=org.id, assessment_id=assessment.id, commissioned_by_id=who.user_id,

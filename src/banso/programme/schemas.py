@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
+
+from banso.kit.text import Text
 
 # Amounts arrive as JSON integers or text ("¥1,000,000"); floats are let through to the service,
 # which refuses them with a clear message (amounts are whole yen).
@@ -75,7 +77,7 @@ class TrancheCreate(BaseModel):
     fiscal_year: int
     amount: Yen
     value_date: date | None = None
-    memo: str | None = Field(default=None, max_length=1000)
+    memo: Annotated[str | None, Text(1000, required=False)] = None
 
 
 class MoneyMove(BaseModel):
@@ -84,7 +86,7 @@ class MoneyMove(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     amount: Yen
-    memo: str | None = Field(default=None, max_length=1000)
+    memo: Annotated[str | None, Text(1000, required=False)] = None
 
 
 class CommitmentCreate(MoneyMove):
@@ -157,7 +159,7 @@ class DocumentIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    title: str = Field(min_length=1, max_length=300)
+    title: Annotated[str, Text(300)]
     filename: str | None = Field(default=None, max_length=300)
     url: str | None = Field(default=None, max_length=1000)
     sha256: str | None = Field(default=None, max_length=64)
@@ -182,9 +184,9 @@ class CallCreate(BaseModel):
 
     agency_code: str = Field(max_length=16)
     code: str = Field(max_length=40)
-    title_ja: str = Field(min_length=1, max_length=300)
-    title_en: str = Field(default="", max_length=300)
-    description: str = Field(default="", max_length=20000)
+    title_ja: Annotated[str, Text(300)]
+    title_en: Annotated[str, Text(300, required=False)] = ""
+    description: Annotated[str, Text(20000, required=False)] = ""
     project_type: str
     technology_codes: list[str] = Field(min_length=1, max_length=50)
     cap_yen: Yen
@@ -234,7 +236,7 @@ class TeamMemberIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     user_id: int | None = None
-    name: str | None = Field(default=None, max_length=200)
+    name: Annotated[str | None, Text(200, required=False)] = None
     organization_id: int | None = None
     role: str = "member"
     researcher_number: str | None = Field(default=None, max_length=20)
@@ -245,13 +247,13 @@ class ProposalCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    title: str = Field(min_length=1, max_length=300)
-    summary: str = Field(default="", max_length=20000)
+    title: Annotated[str, Text(300)]
+    summary: Annotated[str, Text(20000, required=False)] = ""
     budget: dict[str, Yen] = Field(max_length=20)
     team: list[TeamMemberIn] = Field(default_factory=list, max_length=100)
     documents: list[DocumentIn] = Field(default_factory=list, max_length=50)
-    core_technologies: str | None = Field(default=None, max_length=20000)
-    leak_prevention: str | None = Field(default=None, max_length=20000)
+    core_technologies: Annotated[str | None, Text(20000, required=False)] = None
+    leak_prevention: Annotated[str | None, Text(20000, required=False)] = None
 
 
 class ProposalSummary(BaseModel):
@@ -344,7 +346,7 @@ class ConflictIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     has_conflict: bool
-    reason: str | None = Field(default=None, max_length=2000)
+    reason: Annotated[str | None, Text(2000, required=False)] = None
 
 
 class ConflictRead(BaseModel):
@@ -364,7 +366,7 @@ class ScoreIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     scores: dict[str, StrictInt]
-    comment: str | None = Field(default=None, max_length=5000)
+    comment: Annotated[str | None, Text(5000, required=False)] = None
 
 
 class DecisionIn(BaseModel):
@@ -373,7 +375,7 @@ class DecisionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     outcome: str
-    reason: str = Field(min_length=1, max_length=5000)
+    reason: Annotated[str, Text(5000)]
 
 
 class MilestoneIn(BaseModel):
@@ -381,7 +383,7 @@ class MilestoneIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    title: str = Field(min_length=1, max_length=300)
+    title: Annotated[str, Text(300)]
     due_on: date
 
 
@@ -391,7 +393,7 @@ class MilestoneUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     status: str
-    note: str | None = Field(default=None, max_length=5000)
+    note: Annotated[str | None, Text(5000, required=False)] = None
 
 
 class MilestoneRead(BaseModel):
@@ -413,7 +415,7 @@ class DeclarationReviewIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     outcome: str
-    note: str = Field(min_length=1, max_length=5000)
+    note: Annotated[str, Text(5000)]
 
 
 class DeclarationReviewRead(BaseModel):
@@ -463,9 +465,9 @@ class MeasureIn(BaseModel):
     """A measure of a guideline version."""
 
     kind: StrictStr
-    title_ja: StrictStr
-    title_en: StrictStr = ""
-    body: StrictStr = ""
+    title_ja: Annotated[StrictStr, Text(300)]
+    title_en: Annotated[StrictStr, Text(300, required=False)] = ""
+    body: Annotated[StrictStr, Text(20000, required=False)] = ""
     technology_codes: list[StrictStr] = Field(default_factory=list)
     area_codes: list[StrictStr] = Field(default_factory=list)
     certainty: StrictStr = "confirmed"
@@ -475,11 +477,11 @@ class MeasureIn(BaseModel):
 class GuidelineCreate(BaseModel):
     """A new version of a guideline (the version number is assigned)."""
 
-    code: StrictStr
-    title_ja: StrictStr
-    title_en: StrictStr = ""
+    code: Annotated[StrictStr, Text(40)]
+    title_ja: Annotated[StrictStr, Text(300)]
+    title_en: Annotated[StrictStr, Text(300, required=False)] = ""
     adopted_on: date
-    body: StrictStr = ""
+    body: Annotated[StrictStr, Text(100_000, required=False)] = ""
     source: StrictStr | None = None
     certainty: StrictStr = "confirmed"
     measures: list[MeasureIn]
@@ -536,9 +538,9 @@ class AssessmentIn(BaseModel):
     analysis_score: StrictInt
     hub_score: StrictInt
     talent_score: StrictInt
-    analysis_note: StrictStr = ""
-    hub_note: StrictStr = ""
-    talent_note: StrictStr = ""
+    analysis_note: Annotated[StrictStr, Text(5000, required=False)] = ""
+    hub_note: Annotated[StrictStr, Text(5000, required=False)] = ""
+    talent_note: Annotated[StrictStr, Text(5000, required=False)] = ""
 
 
 class AssessmentRead(BaseModel):
@@ -561,7 +563,7 @@ class AssessmentRead(BaseModel):
 class TaskIn(BaseModel):
     """A task of a new commission."""
 
-    title: StrictStr
+    title: Annotated[StrictStr, Text(300)]
     due_on: date
 
 
@@ -569,12 +571,12 @@ class CommissionCreate(BaseModel):
     """A new commission."""
 
     code: StrictStr
-    title: StrictStr
+    title: Annotated[StrictStr, Text(300)]
     organization_id: StrictInt
     starts_on: date
     due_on: date
-    purpose: StrictStr = ""
-    confidentiality_terms: StrictStr | None = None
+    purpose: Annotated[StrictStr, Text(20000, required=False)] = ""
+    confidentiality_terms: Annotated[StrictStr | None, Text(20000, required=False)] = None
     tasks: list[TaskIn]
 
 
