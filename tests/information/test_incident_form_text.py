@@ -24,7 +24,7 @@ def active(factory: Factory, db: Session, clock: FakeClock) -> Cast:
     return active_council(factory, db, clock)
 
 
-def _count(db: Session, table: type[Incident] | type[IncidentStep]) -> int:
+def _count(db: Session, table: type[Incident | IncidentStep]) -> int:
     db.expire_all()
     return db.scalar(select(func.count()).select_from(table)) or 0
 

@@ -29,7 +29,7 @@ def w(db: Session, factory: Factory, clock: FakeClock) -> World:
     return built
 
 
-def _count(db: Session, table: type[pm.Call] | type[pm.Proposal] | type[pm.Commission]) -> int:
+def _count(db: Session, table: type[pm.Call | pm.Proposal | pm.Commission]) -> int:
     db.expire_all()
     return db.scalar(select(func.count()).select_from(table)) or 0
 

@@ -191,8 +191,8 @@ def triage_incident(session: Session, *, incident_id: int, actor: Principal, now
     """Record the first assessment of a reported incident (reported → triaged)."""
     incident = _managed(session, incident_id, actor)
     _require_state(incident, {IncidentState.REPORTED}, ja="トリアージ", en="triaged")
-    _step(session, incident, state=IncidentState.TRIAGED, note=clean_text(note, "note", max_length=TEXT_MAX), actor=actor, now=now,
-          tag=AuditTag.INFO_INCIDENT_TRIAGE, data={})
+    _step(session, incident, state=IncidentState.TRIAGED, note=clean_text(note, "note", max_length=TEXT_MAX),
+          actor=actor, now=now, tag=AuditTag.INFO_INCIDENT_TRIAGE, data={})
     return incident
 
 

@@ -54,7 +54,7 @@ def clean_text(value: object, field: str, *, max_length: int, required: bool = T
 
 @dataclass(frozen=True)
 class Text(annotated_types.GroupedMetadata):
-    """The text rule as pydantic metadata: ``Annotated[str, Text(300)]`` or ``Annotated[str | None, Text(300, required=False)]``.
+    """The text rule as pydantic metadata: ``Annotated[str, Text(300)]``, ``Text(300, required=False)``.
 
     Strings are trimmed first and refused with :func:`clean_text`'s message (the error's ``msg``);
     anything that is not a string is left to the annotated type to refuse. The length bounds are

@@ -115,7 +115,8 @@ def assess_institution(session: Session, *, organization_id: int, assessed_on: d
         organization_id=org.id, assessed_on=_date(assessed_on, "assessed_on"),
         analysis_score=_score(analysis_score, "analysis_score"),
         analysis_note=clean_text(analysis_note, "analysis_note", max_length=5000, required=False),
-        hub_score=_score(hub_score, "hub_score"), hub_note=clean_text(hub_note, "hub_note", max_length=5000, required=False),
+        hub_score=_score(hub_score, "hub_score"),
+        hub_note=clean_text(hub_note, "hub_note", max_length=5000, required=False),
         talent_score=_score(talent_score, "talent_score"),
         talent_note=clean_text(talent_note, "talent_note", max_length=5000, required=False),
         assessor_id=who.user_id, created_at=now)

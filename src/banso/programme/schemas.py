@@ -177,16 +177,21 @@ class DocumentRead(BaseModel):
     sha256: str | None
 
 
-class CallCreate(BaseModel):
+class CallText(BaseModel):
+    """The free text of a call (the call form binds it; the API takes it within ``CallCreate``)."""
+
+    title_ja: Annotated[str, Text(300)]
+    title_en: Annotated[str, Text(300, required=False)] = ""
+    description: Annotated[str, Text(20000, required=False)] = ""
+
+
+class CallCreate(CallText):
     """Input to create a call."""
 
     model_config = ConfigDict(extra="forbid")
 
     agency_code: str = Field(max_length=16)
     code: str = Field(max_length=40)
-    title_ja: Annotated[str, Text(300)]
-    title_en: Annotated[str, Text(300, required=False)] = ""
-    description: Annotated[str, Text(20000, required=False)] = ""
     project_type: str
     technology_codes: list[str] = Field(min_length=1, max_length=50)
     cap_yen: Yen
@@ -242,18 +247,23 @@ class TeamMemberIn(BaseModel):
     researcher_number: str | None = Field(default=None, max_length=20)
 
 
-class ProposalCreate(BaseModel):
+class ProposalText(BaseModel):
+    """The free text of a proposal (the proposal form binds it; the API takes it within ``ProposalCreate``)."""
+
+    title: Annotated[str, Text(300)]
+    summary: Annotated[str, Text(20000, required=False)] = ""
+    core_technologies: Annotated[str | None, Text(20000, required=False)] = None
+    leak_prevention: Annotated[str | None, Text(20000, required=False)] = None
+
+
+class ProposalCreate(ProposalText):
     """Input to submit a proposal."""
 
     model_config = ConfigDict(extra="forbid")
 
-    title: Annotated[str, Text(300)]
-    summary: Annotated[str, Text(20000, required=False)] = ""
     budget: dict[str, Yen] = Field(max_length=20)
     team: list[TeamMemberIn] = Field(default_factory=list, max_length=100)
     documents: list[DocumentIn] = Field(default_factory=list, max_length=50)
-    core_technologies: Annotated[str | None, Text(20000, required=False)] = None
-    leak_prevention: Annotated[str | None, Text(20000, required=False)] = None
 
 
 class ProposalSummary(BaseModel):
@@ -474,14 +484,19 @@ class MeasureIn(BaseModel):
     note: StrictStr | None = None
 
 
-class GuidelineCreate(BaseModel):
-    """A new version of a guideline (the version number is assigned)."""
+class GuidelineText(BaseModel):
+    """The free text of a guideline version (the adoption form binds it; the API within ``GuidelineCreate``)."""
 
     code: Annotated[StrictStr, Text(40)]
     title_ja: Annotated[StrictStr, Text(300)]
     title_en: Annotated[StrictStr, Text(300, required=False)] = ""
-    adopted_on: date
     body: Annotated[StrictStr, Text(100_000, required=False)] = ""
+
+
+class GuidelineCreate(GuidelineText):
+    """A new version of a guideline (the version number is assigned)."""
+
+    adopted_on: date
     source: StrictStr | None = None
     certainty: StrictStr = "confirmed"
     measures: list[MeasureIn]
@@ -567,17 +582,28 @@ class TaskIn(BaseModel):
     due_on: date
 
 
-class CommissionCreate(BaseModel):
+class CommissionText(BaseModel):
+    """The free text of a commission (the commission form binds it; the API within ``CommissionCreate``)."""
+
+    title: Annotated[StrictStr, Text(300)]
+    purpose: Annotated[StrictStr, Text(20000, required=False)] = ""
+    confidentiality_terms: Annotated[StrictStr | None, Text(20000, required=False)] = None
+
+
+class CommissionCreate(CommissionText):
     """A new commission."""
 
     code: StrictStr
-    title: Annotated[StrictStr, Text(300)]
     organization_id: StrictInt
     starts_on: date
     due_on: date
-    purpose: Annotated[StrictStr, Text(20000, required=False)] = ""
-    confidentiality_terms: Annotated[StrictStr | None, Text(20000, required=False)] = None
     tasks: list[TaskIn]
+
+
+class CancelIn(BaseModel):
+    """Why the commission is cancelled."""
+
+    reason: Annotated[str, Text(2000)]
 
 
 class TaskRead(BaseModel):
