@@ -29,16 +29,16 @@ def too_long_message(label: str, max_length: int) -> str:
             f"{label} must be at most {max_length:,} characters")
 
 
-def text_problem(value: str, label: str, *, max_length: int, required: bool = True) -> str | None:
-    """Return why the already trimmed ``value`` breaks the rule, or None when it keeps it."""
+def text_problem(value: str, label: str, *, max_length: int | None, required: bool = True) -> str | None:
+    """Return why the already trimmed ``value`` breaks the rule (None: no limit), or None when it keeps it."""
     if required and not value:
         return required_message(label)
-    if len(value) > max_length:
+    if max_length is not None and len(value) > max_length:
         return too_long_message(label, max_length)
     return None
 
 
-def clean_text(value: object, field: str, *, max_length: int, required: bool = True,
+def clean_text(value: object, field: str, *, max_length: int | None, required: bool = True,
                label: str | None = None) -> str:
     """Return ``value`` trimmed (None reads as blank), or refuse it when blank and required or too long.
 
