@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session
 from banso.information import incidents
 from banso.information.models import Incident, IncidentStep
 from banso.kit.clock import FakeClock
+from banso.kit.errors import ValidationFailed
 from banso.web.context import AppContext
 from tests.support.councils import Cast, active_council
 from tests.support.factories import Factory
-from tests.support.http import alert_text, sign_in
+from tests.support.http import alert_text, bearer, sign_in
 
 
 @pytest.fixture
@@ -60,3 +61,15 @@ def test_a_blank_triage_note_and_outcome_are_form_errors(client: TestClient, db:
     closed = client.post(f"{url}/close", data={"csrf_token": token, "outcome": "\n", "penalty_provision": "第1条"})
     assert closed.status_code == 422 and "結果" in alert_text(closed.text) and "第1条" in closed.text
     assert _count(db, IncidentStep) == steps + 1
+
+
+def test_the_api_and_the_service_refuse_a_blank_title_alike(client: TestClient, db: Session, active: Cast,
+                                                            clock: FakeClock) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        incidents.report_incident(db, actor=active.company.principal(), now=clock.now(), title=" ", description="d")
+    db.rollback()
+    answer = client.post("/api/v1/information/incidents", headers=bearer(db, active.company, clock),
+                         json={"title": " ", "description": "d"})
+    assert answer.status_code == 422
+    assert answer.json()["problems"] == [{"field": "title", "message": refused.value.message}]
+    assert refused.value.message == "title を入力してください / title is required"
