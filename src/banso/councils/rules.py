@@ -13,6 +13,7 @@ from string import Template
 
 from banso.councils.models import ActionStatus, ConsentDecision, CouncilState, Matter
 from banso.kit.errors import Conflict, ValidationFailed
+from banso.kit.text import clean_text
 
 DEFAULT_DESIGNATION_MAX_YEARS = 5  # I3
 DEFAULT_NONDISCLOSURE_DAYS = 30  # I6
@@ -57,13 +58,8 @@ class ConsentFact:
 
 
 def require_text(value: str | None, field: str, *, max_length: int | None = None) -> str:
-    """Return ``value`` stripped, or refuse it when it is missing or too long."""
-    text = (value or "").strip()
-    if not text:
-        raise ValidationFailed(f"{field} is required / {field} を入力してください", field=field)
-    if max_length is not None and len(text) > max_length:
-        raise ValidationFailed(f"{field} must be at most {max_length} characters", field=field)
-    return text
+    """Return ``value`` stripped, or refuse it when it is missing or too long (the one text rule)."""
+    return clean_text(value, field, max_length=max_length)
 
 
 def require_future(when: datetime, now: datetime, field: str) -> None:

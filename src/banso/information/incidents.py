@@ -35,6 +35,7 @@ from banso.information import distribution, service
 from banso.information.deps import MAX_FILE_BYTES
 from banso.information.models import Incident, IncidentState, IncidentStep, Item
 from banso.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from banso.kit.text import clean_text
 from banso.notifications import service as notifications
 
 # Art. 62(7) of the Economic Security Promotion Act imposes the confidentiality duty on council
@@ -109,15 +110,6 @@ def _step(session: Session, incident: Incident, *, state: IncidentState, note: s
     session.flush()
 
 
-def _text(value: str, field: str, *, limit: int = TEXT_MAX) -> str:
-    cleaned = value.strip()
-    if not cleaned:
-        raise ValidationFailed(f"{field} must not be empty", field=field)
-    if len(cleaned) > limit:
-        raise ValidationFailed(f"{field} must be at most {limit:,} characters", field=field)
-    return cleaned
-
-
 def _require_state(incident: Incident, allowed: set[IncidentState], *, ja: str, en: str) -> None:
     if incident.state not in allowed:
         wanted = " or ".join(sorted(s.value for s in allowed))
@@ -132,10 +124,8 @@ def _require_state(incident: Incident, allowed: set[IncidentState], *, ja: str, 
 def report_incident(session: Session, *, actor: Principal, now: datetime, title: str, description: str,
                     council_id: int | None = None, item_id: int | None = None) -> Incident:
     """Report a suspected leak (I9); anyone signed in may. Notifies the council's chair and secretariat."""
-    if not title.strip() or len(title.strip()) > TITLE_MAX:
-        raise ValidationFailed(f"title must be 1–{TITLE_MAX} characters", field="title")
-    clean_title = title.strip()
-    clean_description = _text(description, "description")
+    clean_title = clean_text(title, "title", max_length=TITLE_MAX)
+    clean_description = clean_text(description, "description", max_length=TEXT_MAX)
     if item_id is not None:
         item, _ = service.readable(session, item_id, actor)  # 404 unless the reporter may read it (I7)
         if council_id is not None and council_id != item.council_id:
@@ -201,8 +191,8 @@ def triage_incident(session: Session, *, incident_id: int, actor: Principal, now
     """Record the first assessment of a reported incident (reported → triaged)."""
     incident = _managed(session, incident_id, actor)
     _require_state(incident, {IncidentState.REPORTED}, ja="トリアージ", en="triaged")
-    _step(session, incident, state=IncidentState.TRIAGED, note=_text(note, "note"), actor=actor, now=now,
-          tag=AuditTag.INFO_INCIDENT_TRIAGE, data={})
+    _step(session, incident, state=IncidentState.TRIAGED, note=clean_text(note, "note", max_length=TEXT_MAX),
+          actor=actor, now=now, tag=AuditTag.INFO_INCIDENT_TRIAGE, data={})
     return incident
 
 
@@ -255,9 +245,9 @@ def close_incident(session: Session, *, incident_id: int, actor: Principal, now:
     incident = _managed(session, incident_id, actor)
     _require_state(incident, {IncidentState.REPORTED, IncidentState.TRIAGED, IncidentState.ATTRIBUTED},
                    ja="終結", en="closed")
-    incident.outcome = _text(outcome, "outcome")
+    incident.outcome = clean_text(outcome, "outcome", max_length=TEXT_MAX)
     given = (penalty_provision or "").strip()
-    incident.penalty_provision = _text(given, "penalty_provision", limit=2000) if given else DEFAULT_PENALTY
+    incident.penalty_provision = clean_text(given, "penalty_provision", max_length=2000) if given else DEFAULT_PENALTY
     note = f"{incident.outcome}\n罰則 / penalty provision: {incident.penalty_provision}"
     _step(session, incident, state=IncidentState.CLOSED, note=note, actor=actor, now=now,
           tag=AuditTag.INFO_INCIDENT_CLOSE,

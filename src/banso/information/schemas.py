@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from banso.kit.text import Text
 
 HandlingValue = Literal["view_only", "no_download", "watermark"]
 
@@ -261,8 +263,8 @@ class PublicItemDetail(BaseModel):
 class IncidentCreate(_In):
     """Report a suspected leak (anyone signed in)."""
 
-    title: str = Field(min_length=1, max_length=300)
-    description: str = Field(min_length=1, max_length=20_000)
+    title: Annotated[str, Text(300)]
+    description: Annotated[str, Text(20_000)]
     council_id: int | None = None
     item_id: int | None = None
 
@@ -308,14 +310,14 @@ class IncidentDetail(BaseModel):
 class TriageIn(_In):
     """The secretariat's triage note."""
 
-    note: str = Field(min_length=1, max_length=20_000)
+    note: Annotated[str, Text(20_000)]
 
 
 class CloseIn(_In):
     """How an incident ended and the penalty provision that applies."""
 
-    outcome: str = Field(min_length=1, max_length=20_000)
-    penalty_provision: str | None = Field(default=None, max_length=2000)
+    outcome: Annotated[str, Text(20_000)]
+    penalty_provision: Annotated[str | None, Text(2000, required=False)] = None
 
 
 class FindingRead(BaseModel):

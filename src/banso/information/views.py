@@ -52,6 +52,7 @@ from banso.information.models import (
     ReasonCode,
     ScopeKind,
 )
+from banso.information.schemas import IncidentCreate
 from banso.kit.clock import JST, as_utc
 from banso.kit.errors import BansoError, NotFound, ValidationFailed
 from banso.web import forms
@@ -498,10 +499,12 @@ def report_incident(request: Request, principal: PageUser, db: Db, ctx: Ctx, tit
     """Report a suspected leak (anyone signed in, I9)."""
     form = {"title": title, "description": description, "council_id": council_id, "item_id": item_id}
     try:
-        row = incidents.report_incident(db, actor=principal, now=ctx.clock.now(), title=title,
-                                        description=description.replace("\r\n", "\n"),
-                                        council_id=forms.int_or_none(council_id, "council_id"),
-                                        item_id=forms.int_or_none(item_id, "item_id"))
+        report = forms.bind(IncidentCreate, {"title": title, "description": description.replace("\r\n", "\n"),
+                                             "council_id": forms.int_or_none(council_id, "council_id"),
+                                             "item_id": forms.int_or_none(item_id, "item_id")})
+        row = incidents.report_incident(db, actor=principal, now=ctx.clock.now(), title=report.title,
+                                        description=report.description, council_id=report.council_id,
+                                        item_id=report.item_id)
     except BansoError as exc:
         return forms.refused(request, db, exc, partial(_incidents_page, request, principal, db, ctx,
                                                        form=form),

@@ -39,6 +39,7 @@ from banso.authz.policies import content as content_policy
 from banso.authz.policies import programme as policy
 from banso.authz.principal import Principal
 from banso.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from banso.kit.text import clean_text
 from banso.programme.models import (
     CapabilityAssessment,
     Commission,
@@ -66,15 +67,6 @@ _FILENAME_BAD = re.compile(r"[\x00-\x1f/\\:*?\"<>|]")
 
 # ---------------------------------------------------------------------------------------------
 # Helpers
-
-
-def _text(value: str | None, name: str, *, max_length: int, required: bool = True) -> str:
-    text = (value or "").strip()
-    if required and not text:
-        raise ValidationFailed(f"{name} is required / {name} を入力してください", field=name)
-    if len(text) > max_length:
-        raise ValidationFailed(f"{name}: at most {max_length} characters", field=name)
-    return text
 
 
 def _score(value: object, name: str) -> int:
@@ -122,10 +114,11 @@ def assess_institution(session: Session, *, organization_id: int, assessed_on: d
     row = CapabilityAssessment(
         organization_id=org.id, assessed_on=_date(assessed_on, "assessed_on"),
         analysis_score=_score(analysis_score, "analysis_score"),
-        analysis_note=_text(analysis_note, "analysis_note", max_length=5000, required=False),
-        hub_score=_score(hub_score, "hub_score"), hub_note=_text(hub_note, "hub_note", max_length=5000, required=False),
+        analysis_note=clean_text(analysis_note, "analysis_note", max_length=5000, required=False),
+        hub_score=_score(hub_score, "hub_score"),
+        hub_note=clean_text(hub_note, "hub_note", max_length=5000, required=False),
         talent_score=_score(talent_score, "talent_score"),
-        talent_note=_text(talent_note, "talent_note", max_length=5000, required=False),
+        talent_note=clean_text(talent_note, "talent_note", max_length=5000, required=False),
         assessor_id=who.user_id, created_at=now)
     session.add(row)
     session.flush()
@@ -171,7 +164,7 @@ def create_commission(session: Session, *, code: str, title: str, organization_i
         raise ValidationFailed("code: 1–40 letters, digits, '.', '_' or '-'", field="code")
     if session.scalars(select(Commission).where(Commission.code == code_v)).first() is not None:
         raise Conflict(f"a commission with code {code_v!r} already exists", field="code")
-    title_v = _text(title, "title", max_length=300)
+    title_v = clean_text(title, "title", max_length=300)
     org = accounts_repo.org_by_id(session, organization_id)
     if org is None:
         raise ValidationFailed(f"organisation {organization_id} does not exist", field="organization_id")
@@ -197,12 +190,12 @@ def create_commission(session: Session, *, code: str, title: str, organization_i
         if not start <= t_due <= due:
             raise ValidationFailed(f"tasks[{i}]: due {t_due.isoformat()} is outside the commission "
                                    f"({start.isoformat()}–{due.isoformat()}) / 委託期間外の期限です", field="tasks")
-        rows.append(CommissionTask(position=i, title=_text(t.title, f"tasks[{i}].title", max_length=300),
+        rows.append(CommissionTask(position=i, title=clean_text(t.title, f"tasks[{i}].title", max_length=300),
                                    due_on=t_due, status=TaskStatus.OPEN.value))
-    terms = _text(confidentiality_terms if confidentiality_terms is not None else DEFAULT_CONFIDENTIALITY,
-                  "confidentiality_terms", max_length=20000)
+    terms = clean_text(confidentiality_terms if confidentiality_terms is not None else DEFAULT_CONFIDENTIALITY,
+                       "confidentiality_terms", max_length=20000)
     commission = Commission(
-        code=code_v, title=title_v, purpose=_text(purpose, "purpose", max_length=20000, required=False),
+        code=code_v, title=title_v, purpose=clean_text(purpose, "purpose", max_length=20000, required=False),
         organization_id=org.id, assessment_id=assessment.id, commissioned_by_id=who.user_id,
         commissioner_org_id=who.organization_id, confidentiality_terms=terms, starts_on=start, due_on=due,
         state=CommissionState.ACTIVE.value, created_at=now, updated_at=now)
@@ -347,7 +340,7 @@ def upload_deliverable(session: Session, *, commission_id: int, title: str, file
     if len(content) > MAX_DELIVERABLE_BYTES:
         raise ValidationFailed(f"the file is larger than {MAX_DELIVERABLE_BYTES // (1024 * 1024)} MB", field="file")
     ctype = (content_type or "application/octet-stream").strip()[:120] or "application/octet-stream"
-    title_v = _text(title, "title", max_length=300)
+    title_v = clean_text(title, "title", max_length=300)
     digest = hashlib.sha256(content).hexdigest()
     envelope = sealed.seal_file(store, sealed.commission_scope(commission.id), content,
                                 label=sealed.file_label(SealedKind.DELIVERABLE, digest))
@@ -441,7 +434,7 @@ def cancel_commission(session: Session, *, commission_id: int, now: datetime, ac
     if not _owner(actor, commission):
         raise Forbidden("the commissioning officer cancels the commission / 委託を中止する権限がありません")
     _active(commission)
-    reason_v = _text(reason, "reason", max_length=2000)
+    reason_v = clean_text(reason, "reason", max_length=2000)
     commission.state = CommissionState.CANCELLED.value
     commission.updated_at = now
     session.flush()

@@ -24,6 +24,7 @@ from banso.programme.schemas import (
     BudgetLineRead,
     CallCreate,
     CallRead,
+    CancelIn,
     CommissionCreate,
     CommissionRead,
     CommissionSummary,
@@ -556,12 +557,6 @@ def complete_commission(commission_id: int, principal: ApiUser, db: Db, ctx: Ctx
     """Close a commission as completed (the commissioning officer)."""
     row = commissions.complete_commission(db, commission_id=commission_id, now=ctx.clock.now(), actor=principal)
     return CommissionSummary.model_validate(row)
-
-
-class CancelIn(BaseModel):
-    """Why the commission is cancelled."""
-
-    reason: str = Field(min_length=1, max_length=2000)
 
 
 @router.post("/commissions/{commission_id}/cancel", response_model=CommissionSummary)

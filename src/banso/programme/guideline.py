@@ -20,6 +20,7 @@ from banso.audit.tags import AuditTag
 from banso.authz.policies import programme as policy
 from banso.authz.principal import Principal
 from banso.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from banso.kit.text import clean_text
 from banso.programme import repository as repo
 from banso.programme.models import Guideline, GuidelineArea, GuidelineMeasure, MeasureKind
 from banso.programme.service import _audit
@@ -57,15 +58,6 @@ class GuidelineView:
         return out
 
 
-def _text(value: str | None, name: str, *, max_length: int, required: bool = True) -> str:
-    text = (value or "").strip()
-    if required and not text:
-        raise ValidationFailed(f"{name} is required / {name} を入力してください", field=name)
-    if len(text) > max_length:
-        raise ValidationFailed(f"{name}: at most {max_length} characters", field=name)
-    return text
-
-
 def _check_measure(session: Session, i: int, m: MeasureInput, known_areas: set[str]) -> GuidelineMeasure:
     where = f"measures[{i}]"
     try:
@@ -84,11 +76,11 @@ def _check_measure(session: Session, i: int, m: MeasureInput, known_areas: set[s
                                field="measures")
     if m.certainty not in CERTAINTIES:
         raise ValidationFailed(f"{where}: certainty must be confirmed or unsure", field="measures")
-    title = _text(m.title_ja, f"{where}.title_ja", max_length=300)
+    title = clean_text(m.title_ja, f"{where}.title_ja", max_length=300)
     return GuidelineMeasure(
         kind=kind.value, position=i, title_ja=title,
-        title_en=_text(m.title_en, f"{where}.title_en", max_length=300, required=False) or title,
-        body=_text(m.body, f"{where}.body", max_length=20000, required=False), technology_codes=techs,
+        title_en=clean_text(m.title_en, f"{where}.title_en", max_length=300, required=False) or title,
+        body=clean_text(m.body, f"{where}.body", max_length=20000, required=False), technology_codes=techs,
         area_codes=areas, certainty=m.certainty, note=(m.note or "").strip() or None)
 
 
@@ -98,8 +90,8 @@ def adopt_guideline(session: Session, *, code: str, title_ja: str, adopted_on: d
     """Record a new version of the guideline ``code`` with its measures; everything is checked first."""
     if actor is not None and not policy.can_edit_registry(actor):
         raise Forbidden("only agency staff and ministry officers record guidelines / 基本指針を登録する権限がありません")
-    code_v = _text(code, "code", max_length=40)
-    title = _text(title_ja, "title_ja", max_length=300)
+    code_v = clean_text(code, "code", max_length=40)
+    title = clean_text(title_ja, "title_ja", max_length=300)
     if not isinstance(adopted_on, date) or isinstance(adopted_on, datetime):
         raise ValidationFailed("adopted_on must be a date", field="adopted_on")
     if certainty not in CERTAINTIES:
@@ -114,8 +106,8 @@ def adopt_guideline(session: Session, *, code: str, title_ja: str, adopted_on: d
     rows = [_check_measure(session, i, m, known_areas) for i, m in enumerate(measures)]
     guideline = Guideline(
         code=code_v, version=(latest.version + 1) if latest else 1, title_ja=title,
-        title_en=_text(title_en, "title_en", max_length=300, required=False) or title, adopted_on=adopted_on,
-        body=_text(body, "body", max_length=100_000, required=False), source=(source or "").strip() or None,
+        title_en=clean_text(title_en, "title_en", max_length=300, required=False) or title, adopted_on=adopted_on,
+        body=clean_text(body, "body", max_length=100_000, required=False), source=(source or "").strip() or None,
         certainty=certainty, created_by_id=actor.user_id if actor else None, created_at=now)
     session.add(guideline)
     session.flush()

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from banso.kit.errors import ValidationFailed
+from banso.kit.text import clean_text
 
 DOMAINS = ("ocean", "space_aviation", "cross_domain_cyber", "bio", "other")
 CERTAINTIES = ("confirmed", "unsure")
@@ -68,13 +69,8 @@ class RegistryData:
 
 
 def _text(raw: dict[str, Any], key: str, where: str, *, required: bool = True, max_length: int = 300) -> str:
-    value = raw.get(key)
-    text = "" if value is None else str(value).strip()
-    if required and not text:
-        raise ValidationFailed(f"{where}: {key} is missing", field=key)
-    if len(text) > max_length:
-        raise ValidationFailed(f"{where}: {key} is longer than {max_length} characters", field=key)
-    return text
+    """Return ``raw[key]`` under the one text rule, the message saying where in the file it is."""
+    return clean_text(raw.get(key), key, max_length=max_length, required=required, label=f"{where}: {key}")
 
 
 def _int(raw: dict[str, Any], key: str, where: str) -> int:

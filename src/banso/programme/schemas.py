@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
+
+from banso.kit.text import Text
 
 # Amounts arrive as JSON integers or text ("¥1,000,000"); floats are let through to the service,
 # which refuses them with a clear message (amounts are whole yen).
@@ -75,7 +77,7 @@ class TrancheCreate(BaseModel):
     fiscal_year: int
     amount: Yen
     value_date: date | None = None
-    memo: str | None = Field(default=None, max_length=1000)
+    memo: Annotated[str | None, Text(1000, required=False)] = None
 
 
 class MoneyMove(BaseModel):
@@ -84,7 +86,7 @@ class MoneyMove(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     amount: Yen
-    memo: str | None = Field(default=None, max_length=1000)
+    memo: Annotated[str | None, Text(1000, required=False)] = None
 
 
 class CommitmentCreate(MoneyMove):
@@ -157,7 +159,7 @@ class DocumentIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    title: str = Field(min_length=1, max_length=300)
+    title: Annotated[str, Text(300)]
     filename: str | None = Field(default=None, max_length=300)
     url: str | None = Field(default=None, max_length=1000)
     sha256: str | None = Field(default=None, max_length=64)
@@ -175,16 +177,21 @@ class DocumentRead(BaseModel):
     sha256: str | None
 
 
-class CallCreate(BaseModel):
+class CallText(BaseModel):
+    """The free text of a call (the call form binds it; the API takes it within ``CallCreate``)."""
+
+    title_ja: Annotated[str, Text(300)]
+    title_en: Annotated[str, Text(300, required=False)] = ""
+    description: Annotated[str, Text(20000, required=False)] = ""
+
+
+class CallCreate(CallText):
     """Input to create a call."""
 
     model_config = ConfigDict(extra="forbid")
 
     agency_code: str = Field(max_length=16)
     code: str = Field(max_length=40)
-    title_ja: str = Field(min_length=1, max_length=300)
-    title_en: str = Field(default="", max_length=300)
-    description: str = Field(default="", max_length=20000)
     project_type: str
     technology_codes: list[str] = Field(min_length=1, max_length=50)
     cap_yen: Yen
@@ -234,24 +241,29 @@ class TeamMemberIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     user_id: int | None = None
-    name: str | None = Field(default=None, max_length=200)
+    name: Annotated[str | None, Text(200, required=False)] = None
     organization_id: int | None = None
     role: str = "member"
     researcher_number: str | None = Field(default=None, max_length=20)
 
 
-class ProposalCreate(BaseModel):
+class ProposalText(BaseModel):
+    """The free text of a proposal (the proposal form binds it; the API takes it within ``ProposalCreate``)."""
+
+    title: Annotated[str, Text(300)]
+    summary: Annotated[str, Text(20000, required=False)] = ""
+    core_technologies: Annotated[str | None, Text(20000, required=False)] = None
+    leak_prevention: Annotated[str | None, Text(20000, required=False)] = None
+
+
+class ProposalCreate(ProposalText):
     """Input to submit a proposal."""
 
     model_config = ConfigDict(extra="forbid")
 
-    title: str = Field(min_length=1, max_length=300)
-    summary: str = Field(default="", max_length=20000)
     budget: dict[str, Yen] = Field(max_length=20)
     team: list[TeamMemberIn] = Field(default_factory=list, max_length=100)
     documents: list[DocumentIn] = Field(default_factory=list, max_length=50)
-    core_technologies: str | None = Field(default=None, max_length=20000)
-    leak_prevention: str | None = Field(default=None, max_length=20000)
 
 
 class ProposalSummary(BaseModel):
@@ -344,7 +356,7 @@ class ConflictIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     has_conflict: bool
-    reason: str | None = Field(default=None, max_length=2000)
+    reason: Annotated[str | None, Text(2000, required=False)] = None
 
 
 class ConflictRead(BaseModel):
@@ -364,7 +376,7 @@ class ScoreIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     scores: dict[str, StrictInt]
-    comment: str | None = Field(default=None, max_length=5000)
+    comment: Annotated[str | None, Text(5000, required=False)] = None
 
 
 class DecisionIn(BaseModel):
@@ -373,7 +385,7 @@ class DecisionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     outcome: str
-    reason: str = Field(min_length=1, max_length=5000)
+    reason: Annotated[str, Text(5000)]
 
 
 class MilestoneIn(BaseModel):
@@ -381,7 +393,7 @@ class MilestoneIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    title: str = Field(min_length=1, max_length=300)
+    title: Annotated[str, Text(300)]
     due_on: date
 
 
@@ -391,7 +403,7 @@ class MilestoneUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     status: str
-    note: str | None = Field(default=None, max_length=5000)
+    note: Annotated[str | None, Text(5000, required=False)] = None
 
 
 class MilestoneRead(BaseModel):
@@ -413,7 +425,7 @@ class DeclarationReviewIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     outcome: str
-    note: str = Field(min_length=1, max_length=5000)
+    note: Annotated[str, Text(5000)]
 
 
 class DeclarationReviewRead(BaseModel):
@@ -463,23 +475,28 @@ class MeasureIn(BaseModel):
     """A measure of a guideline version."""
 
     kind: StrictStr
-    title_ja: StrictStr
-    title_en: StrictStr = ""
-    body: StrictStr = ""
+    title_ja: Annotated[StrictStr, Text(300)]
+    title_en: Annotated[StrictStr, Text(300, required=False)] = ""
+    body: Annotated[StrictStr, Text(20000, required=False)] = ""
     technology_codes: list[StrictStr] = Field(default_factory=list)
     area_codes: list[StrictStr] = Field(default_factory=list)
     certainty: StrictStr = "confirmed"
     note: StrictStr | None = None
 
 
-class GuidelineCreate(BaseModel):
+class GuidelineText(BaseModel):
+    """The free text of a guideline version (the adoption form binds it; the API within ``GuidelineCreate``)."""
+
+    code: Annotated[StrictStr, Text(40)]
+    title_ja: Annotated[StrictStr, Text(300)]
+    title_en: Annotated[StrictStr, Text(300, required=False)] = ""
+    body: Annotated[StrictStr, Text(100_000, required=False)] = ""
+
+
+class GuidelineCreate(GuidelineText):
     """A new version of a guideline (the version number is assigned)."""
 
-    code: StrictStr
-    title_ja: StrictStr
-    title_en: StrictStr = ""
     adopted_on: date
-    body: StrictStr = ""
     source: StrictStr | None = None
     certainty: StrictStr = "confirmed"
     measures: list[MeasureIn]
@@ -536,9 +553,9 @@ class AssessmentIn(BaseModel):
     analysis_score: StrictInt
     hub_score: StrictInt
     talent_score: StrictInt
-    analysis_note: StrictStr = ""
-    hub_note: StrictStr = ""
-    talent_note: StrictStr = ""
+    analysis_note: Annotated[StrictStr, Text(5000, required=False)] = ""
+    hub_note: Annotated[StrictStr, Text(5000, required=False)] = ""
+    talent_note: Annotated[StrictStr, Text(5000, required=False)] = ""
 
 
 class AssessmentRead(BaseModel):
@@ -561,21 +578,32 @@ class AssessmentRead(BaseModel):
 class TaskIn(BaseModel):
     """A task of a new commission."""
 
-    title: StrictStr
+    title: Annotated[StrictStr, Text(300)]
     due_on: date
 
 
-class CommissionCreate(BaseModel):
+class CommissionText(BaseModel):
+    """The free text of a commission (the commission form binds it; the API within ``CommissionCreate``)."""
+
+    title: Annotated[StrictStr, Text(300)]
+    purpose: Annotated[StrictStr, Text(20000, required=False)] = ""
+    confidentiality_terms: Annotated[StrictStr | None, Text(20000, required=False)] = None
+
+
+class CommissionCreate(CommissionText):
     """A new commission."""
 
     code: StrictStr
-    title: StrictStr
     organization_id: StrictInt
     starts_on: date
     due_on: date
-    purpose: StrictStr = ""
-    confidentiality_terms: StrictStr | None = None
     tasks: list[TaskIn]
+
+
+class CancelIn(BaseModel):
+    """Why the commission is cancelled."""
+
+    reason: Annotated[str, Text(2000)]
 
 
 class TaskRead(BaseModel):

@@ -26,6 +26,7 @@ from banso.authz.policies import programme as policy
 from banso.authz.principal import Principal
 from banso.kit.clock import to_jst
 from banso.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from banso.kit.text import clean_text
 from banso.programme import registry_io, rules
 from banso.programme import repository as repo
 from banso.programme.interfaces import CouncilGateway
@@ -64,15 +65,6 @@ _SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 
 
 _audit = audit.record_for
-
-
-def _text(value: str | None, field_name: str, *, max_length: int, required: bool = True) -> str:
-    text = (value or "").strip()
-    if required and not text:
-        raise ValidationFailed(f"{field_name} must not be empty / 入力してください", field=field_name)
-    if len(text) > max_length:
-        raise ValidationFailed(f"{field_name} must be at most {max_length} characters", field=field_name)
-    return text
 
 
 def _aware(moment: datetime, field_name: str) -> datetime:
@@ -167,14 +159,14 @@ def create_agency(session: Session, *, code: str, name_ja: str, name_en: str, or
     """Register a funding agency and open its ledger (source and available accounts); idempotent by code."""
     if actor is not None and not actor.has(Permission.ORG_MANAGE):
         raise Forbidden("この操作の権限がありません / Only administrators register funding agencies")
-    code_v = _text(code, "code", max_length=16).upper()
+    code_v = clean_text(code, "code", max_length=16).upper()
     existing = repo.agency_by_code(session, code_v)
     if existing is not None:
         return existing
     if organization_id is not None and accounts_repo.org_by_id(session, organization_id) is None:
         raise ValidationFailed(f"organisation {organization_id} does not exist", field="organization_id")
-    agency = Agency(code=code_v, name_ja=_text(name_ja, "name_ja", max_length=200),
-                    name_en=_text(name_en, "name_en", max_length=200), organization_id=organization_id,
+    agency = Agency(code=code_v, name_ja=clean_text(name_ja, "name_ja", max_length=200),
+                    name_en=clean_text(name_en, "name_en", max_length=200), organization_id=organization_id,
                     created_at=now)
     session.add(agency)
     session.flush()
@@ -272,7 +264,7 @@ def add_tranche(session: Session, *, agency_code: str, fiscal_year: int, amount:
     when = value_date or (_today(now) if rules.fiscal_year_of(_today(now)) == fy else rules.fiscal_year_bounds(fy)[0])
     rules.check_date_in_fiscal_year(when, fy)
     return _post(session, agency=agency, kind=TransactionKind.TRANCHE, amount=yen, fiscal_year=fy, value_date=when,
-                 project_id=None, memo=_text(memo, "memo", max_length=1000, required=False) or None, now=now,
+                 project_id=None, memo=clean_text(memo, "memo", max_length=1000, required=False) or None, now=now,
                  actor=actor)
 
 
@@ -471,7 +463,7 @@ class DocumentInput:
 def _add_documents(session: Session, owner_kind: str, owner_id: int, docs: Sequence[DocumentInput],
                    now: datetime) -> None:
     for i, doc in enumerate(docs):
-        title = _text(doc.title, f"documents[{i}].title", max_length=300)
+        title = clean_text(doc.title, f"documents[{i}].title", max_length=300)
         if not (doc.filename or doc.url):
             raise ValidationFailed(f"documents[{i}]: give a file name or a URL", field="documents")
         if doc.url and not doc.url.startswith(("https://", "http://")):
@@ -532,9 +524,9 @@ def create_call(
     if officer is None or not policy.can_be_call_officer(roles=officer.roles, is_active=officer.is_active):
         raise ValidationFailed("officer_id must be an active ministry officer (所管省庁の担当官)", field="officer_id")
     call = Call(
-        code=code_v, agency_id=agency.id, title_ja=_text(title_ja, "title_ja", max_length=300),
-        title_en=_text(title_en, "title_en", max_length=300, required=False) or title_ja.strip(),
-        description=_text(description, "description", max_length=20000, required=False), project_type=ptype.value,
+        code=code_v, agency_id=agency.id, title_ja=clean_text(title_ja, "title_ja", max_length=300),
+        title_en=clean_text(title_en, "title_en", max_length=300, required=False) or title_ja.strip(),
+        description=clean_text(description, "description", max_length=20000, required=False), project_type=ptype.value,
         technology_codes=techs, cap_yen=cap, first_fiscal_year=fy, period_years=period_years, opens_at=opens_at,
         closes_at=closes_at, rubric=rules.check_rubric(rubric or rules.DEFAULT_RUBRIC), officer_id=officer.id,
         state=CallState.DRAFT.value, created_by_id=actor.user_id if actor else None, created_at=now, updated_at=now,
@@ -683,7 +675,7 @@ def submit_proposal(
     if repo.live_proposal_of(session, call.id, actor.user_id) is not None:
         raise Conflict("you already submitted a proposal to this call; withdraw it first to submit again "
                        "/ この公募には提出済みです", field="call_id")
-    title_v = _text(title, "title", max_length=300)
+    title_v = clean_text(title, "title", max_length=300)
     plan = rules.parse_budget_plan(budget)
     total = rules.check_budget_plan(plan, first_fiscal_year=call.first_fiscal_year, period_years=call.period_years,
                                     cap_yen=call.cap_yen)
@@ -710,14 +702,14 @@ def submit_proposal(
             members.append(ProposalMember(user_id=user.id, organization_id=user.organization_id, name=user.name_ja,
                                           role=m.role, researcher_number=m.researcher_number or user.researcher_number))
         else:
-            name = _text(m.name, f"{where}.name", max_length=200)
+            name = clean_text(m.name, f"{where}.name", max_length=200)
             if m.organization_id is not None and accounts_repo.org_by_id(session, m.organization_id) is None:
                 raise ValidationFailed(f"{where}: organisation {m.organization_id} does not exist", field="team")
             members.append(ProposalMember(user_id=None, organization_id=m.organization_id, name=name, role=m.role,
                                           researcher_number=m.researcher_number))
     proposal = Proposal(
         call_id=call.id, proposer_id=actor.user_id, organization_id=actor.organization_id, title=title_v,
-        summary=_text(summary, "summary", max_length=20000, required=False), state=ProposalState.SUBMITTED.value,
+        summary=clean_text(summary, "summary", max_length=20000, required=False), state=ProposalState.SUBMITTED.value,
         total_yen=total, core_technologies=(core_technologies or "").strip() or None,
         leak_prevention=(leak_prevention or "").strip() or None, submitted_at=now, withdrawn_at=None,
         updated_at=now,
@@ -823,7 +815,7 @@ def declare_conflict(session: Session, *, proposal_id: int, has_conflict: bool, 
     require_visible(policy.can_declare_conflict(actor, standing), "proposal")
     if standing.conflict is not None:
         raise Conflict("you have already declared for this proposal", field="has_conflict")
-    reason_v = _text(reason, "reason", max_length=2000, required=has_conflict) or None
+    reason_v = clean_text(reason, "reason", max_length=2000, required=has_conflict) or None
     row = ConflictDeclaration(proposal_id=proposal.id, reviewer_id=actor.user_id, has_conflict=has_conflict,
                               reason=reason_v, declared_at=now)
     session.add(row)
@@ -854,7 +846,7 @@ def score_proposal(session: Session, *, proposal_id: int, scores: Mapping[str, o
         session.add(row)
     row.scores = {str(k): int(v) for k, v in scores.items()}  # type: ignore[call-overload]
     row.total = total
-    row.comment = _text(comment, "comment", max_length=5000, required=False) or None
+    row.comment = clean_text(comment, "comment", max_length=5000, required=False) or None
     row.submitted_at = now
     session.flush()
     _audit(session, AuditTag.PROGRAMME_PROPOSAL_SCORE, now=now, actor=actor, subject=f"proposal:{proposal.id}",
@@ -882,7 +874,7 @@ def decide(session: Session, *, proposal_id: int, outcome: str, reason: str, now
     assert call is not None
     if now <= call.closes_at:
         raise Conflict("decisions are made after the call closes / 締切後に審査結果を登録してください", field="state")
-    reason_v = _text(reason, "reason", max_length=5000)
+    reason_v = clean_text(reason, "reason", max_length=5000)
     all_scores = repo.scores(session, proposal.id)
     if result is Outcome.ADOPT and not all_scores:
         raise Conflict("a proposal is adopted only after at least one review score", field="outcome")
@@ -999,7 +991,7 @@ def add_milestone(session: Session, *, project_id: int, title: str, due_on: date
     if not first <= due_on <= last:
         raise ValidationFailed(f"due_on {due_on.isoformat()} is outside the project period "
                                f"{first.isoformat()}..{last.isoformat()}", field="due_on")
-    row = Milestone(project_id=project.id, title=_text(title, "title", max_length=300), due_on=due_on,
+    row = Milestone(project_id=project.id, title=clean_text(title, "title", max_length=300), due_on=due_on,
                     status=MilestoneStatus.PLANNED.value, created_at=now)
     session.add(row)
     session.flush()
@@ -1020,7 +1012,7 @@ def set_milestone_status(session: Session, *, project_id: int, milestone_id: int
     except ValueError:
         raise ValidationFailed("status must be planned, achieved or missed", field="status") from None
     row.status = value.value
-    row.note = _text(note, "note", max_length=5000, required=False) or None
+    row.note = clean_text(note, "note", max_length=5000, required=False) or None
     row.achieved_at = now if value is MilestoneStatus.ACHIEVED else None
     _audit(session, AuditTag.PROGRAMME_MILESTONE_UPDATE, now=now, actor=actor, subject=f"project:{project.id}",
            data={"milestone_id": row.id, "status": value.value})
@@ -1037,7 +1029,7 @@ def review_declaration(session: Session, *, project_id: int, outcome: str, note:
     if outcome not in ("adequate", "needs_action"):
         raise ValidationFailed("outcome must be adequate or needs_action", field="outcome")
     next_due = rules.add_months(_today(now), rules.DECLARATION_REVIEW_MONTHS)
-    row = DeclarationReview(project_id=project.id, outcome=outcome, note=_text(note, "note", max_length=5000),
+    row = DeclarationReview(project_id=project.id, outcome=outcome, note=clean_text(note, "note", max_length=5000),
                             reviewer_id=actor.user_id, reviewed_at=now, next_due=next_due)
     session.add(row)
     project.declaration_review_due = next_due

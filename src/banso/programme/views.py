@@ -28,9 +28,19 @@ from banso.kit.errors import BansoError, Forbidden, ValidationFailed
 from banso.programme import commissions, exports, filing, guideline, pages, rules, service
 from banso.programme.endpoints import Councils, deliverable_response, deliverable_store
 from banso.programme.models import MeasureKind, ProjectType
+from banso.programme.schemas import CallText, CommissionText, GuidelineText, ProposalText
 from banso.web.csrf import verify_csrf
 from banso.web.deps import Ctx, Db
-from banso.web.forms import error_message, int_or_none, local_input, notice, parse_when, redirect, refused
+from banso.web.forms import (
+    bind,
+    error_message,
+    int_or_none,
+    local_input,
+    notice,
+    parse_when,
+    redirect,
+    refused,
+)
 from banso.web.pages import PageUser
 from banso.web.templating import render, translator_for
 
@@ -211,9 +221,12 @@ def adopt_guideline(request: Request, principal: PageUser, db: Db, ctx: Ctx, cod
         rows, measures = _measures(measure_kind or [], measure_title or [], measure_body or [], measure_techs or [],
                                    measure_areas or [])
         form["measures"] = rows
+        adopted = _date_input(adopted_on, "adopted_on")
+        text = bind(GuidelineText, {"code": code, "title_ja": title_ja, "title_en": title_en,
+                                    "body": body.replace("\r\n", "\n")})
         row = guideline.adopt_guideline(
-            db, code=code, title_ja=title_ja, title_en=title_en, adopted_on=_date_input(adopted_on, "adopted_on"),
-            body=body.replace("\r\n", "\n"), measures=measures, now=ctx.clock.now(), actor=principal)
+            db, code=text.code, title_ja=text.title_ja, title_en=text.title_en, adopted_on=adopted, body=text.body,
+            measures=measures, now=ctx.clock.now(), actor=principal)
     except Forbidden:
         raise
     except BansoError as exc:
@@ -307,13 +320,14 @@ def create_call(request: Request, principal: PageUser, db: Db, ctx: Ctx, agency_
             "first_fiscal_year": first_fiscal_year, "period_years": period_years, "opens_at": opens_at,
             "closes_at": closes_at, "officer_id": officer_id, "description": description}
     try:
+        text = bind(CallText, {"title_ja": title_ja, "title_en": title_en, "description": description})
         call = service.create_call(
-            db, agency_code=agency_code or "-", code=code, title_ja=title_ja, title_en=title_en,
+            db, agency_code=agency_code or "-", code=code, title_ja=text.title_ja, title_en=text.title_en,
             project_type=project_type, technology_codes=techs, cap_yen=cap_yen,
             first_fiscal_year=_int(first_fiscal_year, "first_fiscal_year"),
             period_years=_int(period_years, "period_years"), opens_at=parse_when(opens_at, "opens_at"),
             closes_at=parse_when(closes_at, "closes_at"), officer_id=_int(officer_id, "officer_id"),
-            description=description, now=ctx.clock.now(), actor=principal)
+            description=text.description, now=ctx.clock.now(), actor=principal)
     except BansoError as exc:
         return _refused(request, db, exc, partial(_new_call_page, request, principal, db, ctx, form=form))
     return redirect(f"/programme/calls/{call.id}", "created")
@@ -393,10 +407,12 @@ def submit_proposal(call_id: int, request: Request, principal: PageUser, db: Db,
     form = {"title": title, "summary": summary, "team": team, "budget": plan,
             "core_technologies": core_technologies, "leak_prevention": leak_prevention}
     try:
+        text = bind(ProposalText, {"title": title, "summary": summary, "core_technologies": core_technologies,
+                                   "leak_prevention": leak_prevention})
         proposal = service.submit_proposal(
-            db, call_id=call_id, title=title, summary=summary, budget=plan,
-            team=service.team_by_email(db, team.splitlines()), core_technologies=core_technologies,
-            leak_prevention=leak_prevention, now=ctx.clock.now(), actor=principal)
+            db, call_id=call_id, title=text.title, summary=text.summary, budget=plan,
+            team=service.team_by_email(db, team.splitlines()), core_technologies=text.core_technologies,
+            leak_prevention=text.leak_prevention, now=ctx.clock.now(), actor=principal)
     except BansoError as exc:
         return _refused(request, db, exc, partial(_propose_page, request, principal, db, ctx, call_id,
                                                   form=form, error_field=exc.field))
@@ -674,10 +690,12 @@ def create_commission(request: Request, principal: PageUser, db: Db, ctx: Ctx, c
     form = {"code": code, "title": title, "organization_id": organization_id, "starts_on": starts_on,
             "due_on": due_on, "tasks": tasks, "purpose": purpose, "confidentiality_terms": confidentiality_terms}
     try:
+        text = bind(CommissionText, {"title": title, "purpose": purpose,
+                                     "confidentiality_terms": confidentiality_terms or None})
         row = commissions.create_commission(
-            db, code=code, title=title, organization_id=_int(organization_id, "organization_id"),
+            db, code=code, title=text.title, organization_id=_int(organization_id, "organization_id"),
             starts_on=_date_input(starts_on, "starts_on"), due_on=_date_input(due_on, "due_on"),
-            tasks=_tasks(tasks), purpose=purpose, confidentiality_terms=confidentiality_terms or None,
+            tasks=_tasks(tasks), purpose=text.purpose, confidentiality_terms=text.confidentiality_terms or None,
             now=ctx.clock.now(), actor=principal)
     except BansoError as exc:
         return _refused(request, db, exc, partial(_commissions_page, request, principal, db, ctx,

@@ -1,7 +1,8 @@
 """The HTML-form toolkit shared by the server-rendered pages.
 
-Form values (dates and times are entered and shown in JST, ids typed into forms), the redirect
-after a successful post, and :func:`refused`: the one way a page answers a refused form.
+Form values bound to pydantic models (:func:`bind`; dates and times are entered and shown in JST,
+ids typed into forms), the redirect after a successful post, and :func:`refused`: the one way a
+page answers a refused form.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import TypeVar
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
 from banso.kit.clock import JST, as_utc, to_jst
@@ -22,6 +24,7 @@ from banso.web.templating import translator_for
 from banso.web.views import localised
 
 R = TypeVar("R", bound=Response)
+M = TypeVar("M", bound=BaseModel)
 _CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 
 
@@ -64,6 +67,23 @@ def refused(request: Request, db: Session, exc: BansoError, page: Callable[..., 
         raise exc
     settle(db, exc)
     return page(error=error_message(request, exc, labels, name_field=name_field), status=exc.status_code)
+
+
+def bind(model: type[M], values: Mapping[str, object]) -> M:
+    """Return a form's values validated into ``model`` (the schema the API validates against).
+
+    The first problem becomes the ``ValidationFailed`` the service would raise, so :func:`refused`
+    shows it like any other refusal: a text field breaking the one text rule (``banso.kit.text``)
+    carries that rule's bilingual message, anything else says which field is not valid.
+    """
+    try:
+        return model.model_validate(dict(values))
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        field = ".".join(str(part) for part in problem["loc"]) or model.__name__
+        message = (problem["msg"] if problem["type"] == "text"
+                   else f"{field} が正しくありません / {field} is not valid")
+        raise ValidationFailed(message, field=field) from None
 
 
 def redirect(url: str, done: str | None = None, anchor: str | None = None) -> RedirectResponse:
