@@ -22,10 +22,10 @@ from banso.information.deps import information_deps
 from banso.information.models import ItemFile
 from banso.kit.clock import FakeClock
 from banso.web.context import AppContext
-from tests.conftest import Factory, bearer, sign_in
-from tests.councils.conftest import Cast, establish
-from tests.information.test_api import join
 from tests.information.test_pages import PDF
+from tests.support.councils import Cast, establish, join
+from tests.support.factories import Factory
+from tests.support.http import bearer, sign_in
 
 API = "/api/v1/information"
 
