@@ -14,7 +14,7 @@ The SQL form of the read rule stays beside the Python form in ``banso.authz.poli
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, select
@@ -92,6 +92,7 @@ class ItemAccess:
     designation: Ballot | None  # the designation in force (whole item or some files)
     pending: Ballot | None  # an open designation proposal
     ballots: tuple[Ballot, ...] = ()  # every proposal on the item, oldest first (loaded with the facts)
+    council: Council | None = None  # the item's council when it came with the standing (pages show its title)
 
     @property
     def readable(self) -> bool:
@@ -124,7 +125,8 @@ class ItemAccess:
                                  handling=self.facts.handling, range_handling=self.facts.range_handling,
                                  current_version=self.facts.current_version)
         return ItemAccess(actor=actor, item=self.item, standing=standing, facts=facts,
-                          designation=self.designation, pending=self.pending, ballots=self.ballots)
+                          designation=self.designation, pending=self.pending, ballots=self.ballots,
+                          council=self.council)
 
 
 def _scopes(session: Session, ballots: Sequence[Ballot]) -> dict[int, policy.Scope]:
@@ -144,7 +146,8 @@ def _scopes(session: Session, ballots: Sequence[Ballot]) -> dict[int, policy.Sco
 
 # Built once: constructing a statement costs more CPU than running it on an item read (the values are bound).
 _BALLOTS_OF_ITEM = select(Ballot).where(Ballot.item_id == bindparam("item_id")).order_by(Ballot.id)
-_ITEM_WITH_STANDING = (select(Item, *council_repo.standing_columns(Item.council_id, bindparam("user_id")))
+# The council row comes along (the item page shows its title) at no extra statement.
+_ITEM_WITH_STANDING = (select(Item, Council, *council_repo.standing_columns(Item.council_id, bindparam("user_id")))
                        .join(Council, Council.id == Item.council_id).where(Item.id == bindparam("item_id")))
 
 
@@ -179,12 +182,13 @@ def _item_facts(session: Session, item: Item) -> tuple[policy.ItemFacts, policy.
     return facts, file_range, handling, range_handling, current, pending, ballots
 
 
-def _access(session: Session, actor: Principal | None, item: Item, where: Standing | None) -> ItemAccess:
+def _access(session: Session, actor: Principal | None, item: Item, where: Standing | None,
+            council: Council | None = None) -> ItemAccess:
     facts, file_range, handling, range_handling, current, pending, ballots = _item_facts(session, item)
     return ItemAccess(actor=actor, item=item, standing=where,
                       facts=egress.ItemFacts(item=facts, standing=where, file_range=file_range, handling=handling,
                                              range_handling=range_handling, current_version=item.current_version),
-                      designation=current, pending=pending, ballots=ballots)
+                      designation=current, pending=pending, ballots=ballots, council=council)
 
 
 def access_for(session: Session, actor: Principal | None, item: Item) -> ItemAccess:
@@ -204,7 +208,7 @@ def item_access(session: Session, actor: Principal | None, item_id: int) -> Item
     row = session.execute(_ITEM_WITH_STANDING, {"item_id": item_id, "user_id": actor.user_id}).first()
     if row is None:
         return None
-    return _access(session, actor, row[0], council_repo.standing_from(row[1:]))
+    return _access(session, actor, row[0], council_repo.standing_from(row[2:]), row[1])
 
 
 def readers(session: Session, access: ItemAccess, *, user_ids: Iterable[int] | None = None,
@@ -331,11 +335,14 @@ def _subject_allowed(session: Session, actor: Principal, subject: str,
     return True
 
 
-def knowable_subjects(session: Session, actor: Principal, subjects: Iterable[str | None]) -> set[str]:
+def knowable_subjects(session: Session, actor: Principal, subjects: Iterable[str | None], *,
+                      known: Mapping[int, Standing | None] | None = None) -> set[str]:
     """Return those of ``subjects`` that ``actor`` may still be told about (I7, I12: checked on every read).
 
     A person who left the council, lost their second factor, no longer holds the pledge for the duty in force,
     or reads through a token without council scope is no longer shown notices that name council content.
     """
-    councils: dict[int, Standing | None] = {}
+    # ``known``: the actor's standings the caller loaded in this same request (a page), so not loaded twice;
+    # nothing is kept across requests, so an access that ended is seen at once (I7).
+    councils: dict[int, Standing | None] = dict(known or {})
     return {s for s in set(subjects) if s and _subject_allowed(session, actor, s, councils)}
