@@ -2,7 +2,7 @@
 
 A path that lets content or its metadata out loads the facts here once per request —
 :func:`item_access` for an item (the item, the person's standing in its council, the designation in
-force and any open one, its scope, file range and handling: four statements at most) — and asks the
+force and any open one, its scope, file range and handling: two statements at most, three for an anonymous reader) — and asks the
 facts for a decision (:meth:`ItemAccess.decide`, pure rules in ``banso.authz.egress``). Callers pass
 the :class:`ItemAccess` on instead of loading again; no path re-derives a flag. Notices are checked
 here too, when they are written (:func:`readers`) and again when they are read or e-mailed
@@ -146,20 +146,25 @@ def _scopes(session: Session, ballots: Sequence[Ballot]) -> dict[int, policy.Sco
 
 # Built once: constructing a statement costs more CPU than running it on an item read (the values are bound).
 _BALLOTS_OF_ITEM = select(Ballot).where(Ballot.item_id == bindparam("item_id")).order_by(Ballot.id)
-# The council row comes along (the item page shows its title) at no extra statement.
-_ITEM_WITH_STANDING = (select(Item, Council, *council_repo.standing_columns(Item.council_id, bindparam("user_id")))
-                       .join(Council, Council.id == Item.council_id).where(Item.id == bindparam("item_id")))
+# The council row (the item page shows its title) and the item's proposals, one row each (none: one row
+# with no proposal), come along at no extra statement.
+_ITEM_WITH_STANDING = (select(Item, Council, Ballot,
+                              *council_repo.standing_columns(Item.council_id, bindparam("user_id")))
+                       .join(Council, Council.id == Item.council_id)
+                       .outerjoin(Ballot, Ballot.item_id == Item.id)
+                       .where(Item.id == bindparam("item_id")).order_by(Ballot.id))
 
 
-def _item_facts(session: Session, item: Item) -> tuple[policy.ItemFacts, policy.FileRange | None, tuple[str, ...],
-                                                       tuple[str, ...], Ballot | None, Ballot | None,
-                                                       tuple[Ballot, ...]]:
-    """Load the item's proposals (one statement; a second for the scope of a scoped designation in force).
+def _item_facts(session: Session, item: Item, loaded: tuple[Ballot, ...] | None
+                ) -> tuple[policy.ItemFacts, policy.FileRange | None, tuple[str, ...], tuple[str, ...], Ballot | None,
+                           Ballot | None, tuple[Ballot, ...]]:
+    """Load the item's proposals unless ``loaded`` (one statement; another for the scope of a scoped
+    designation in force).
 
     All of them, not only the designation in force and an open one: the item page and the API list them,
     so the facts and the list come from the same read (I12).
     """
-    ballots = tuple(session.scalars(_BALLOTS_OF_ITEM, {"item_id": item.id}))
+    ballots = loaded if loaded is not None else tuple(session.scalars(_BALLOTS_OF_ITEM, {"item_id": item.id}))
     current = next((b for b in ballots if b.id == item.current_designation_id), None)
     pending = next((b for b in ballots if b.id != item.current_designation_id
                     and b.state == BallotState.OPEN.value and b.kind == BallotKind.DESIGNATION.value), None)
@@ -183,8 +188,8 @@ def _item_facts(session: Session, item: Item) -> tuple[policy.ItemFacts, policy.
 
 
 def _access(session: Session, actor: Principal | None, item: Item, where: Standing | None,
-            council: Council | None = None) -> ItemAccess:
-    facts, file_range, handling, range_handling, current, pending, ballots = _item_facts(session, item)
+            council: Council | None = None, loaded: tuple[Ballot, ...] | None = None) -> ItemAccess:
+    facts, file_range, handling, range_handling, current, pending, ballots = _item_facts(session, item, loaded)
     return ItemAccess(actor=actor, item=item, standing=where,
                       facts=egress.ItemFacts(item=facts, standing=where, file_range=file_range, handling=handling,
                                              range_handling=range_handling, current_version=item.current_version),
@@ -199,16 +204,18 @@ def access_for(session: Session, actor: Principal | None, item: Item) -> ItemAcc
 def item_access(session: Session, actor: Principal | None, item_id: int) -> ItemAccess | None:
     """Load the access facts of item ``item_id`` for ``actor`` (None when there is no such item).
 
-    The item and the person's standing in its council come in one statement, the proposals in a second
-    (a third for a scoped designation in force).
+    The item, its council, the person's standing in it and the item's proposals come in one statement
+    (a second for the scope of a scoped designation in force).
     """
     if actor is None:
         item = session.get(Item, item_id)
         return None if item is None else _access(session, None, item, None)
-    row = session.execute(_ITEM_WITH_STANDING, {"item_id": item_id, "user_id": actor.user_id}).first()
-    if row is None:
+    rows = session.execute(_ITEM_WITH_STANDING, {"item_id": item_id, "user_id": actor.user_id}).all()
+    if not rows:
         return None
-    return _access(session, actor, row[0], council_repo.standing_from(row[2:]), row[1])
+    first = rows[0]
+    return _access(session, actor, first[0], council_repo.standing_from(first[3:]), first[1],
+                   tuple(row[2] for row in rows if row[2] is not None))
 
 
 def readers(session: Session, access: ItemAccess, *, user_ids: Iterable[int] | None = None,
