@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Select, bindparam, func, inspect, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from banso.accounts.models import ApiToken, LoginThrottle, Organization, RecoveryCode, User, WebSession
+
+_Row = TypeVar("_Row", User, Organization)
 
 
 def user_by_email(session: Session, email: str) -> User | None:
@@ -29,12 +32,25 @@ def user_by_id(session: Session, user_id: int) -> User | None:
     return session.get(User, user_id)
 
 
+def _by_id(session: Session, model: type[_Row], column: Any, ids: Iterable[int]) -> dict[int, _Row]:
+    """Return the rows of ``model`` with these ids: those the session already holds (loaded and not expired)
+    from its identity map, the rest in one query (ids that do not exist are left out)."""
+    found: dict[int, _Row] = {}
+    missing: set[int] = set()
+    for ident in set(ids):
+        held = session.identity_map.get(identity_key(model, ident))
+        if isinstance(held, model) and not inspect(held).expired_attributes:
+            found[ident] = held
+        else:
+            missing.add(ident)
+    if missing:
+        found.update((row.id, row) for row in session.scalars(select(model).where(column.in_(missing))))
+    return found
+
+
 def users_by_id(session: Session, ids: Iterable[int]) -> dict[int, User]:
-    """Return the users with these ids, by id, in one query (ids that do not exist are left out)."""
-    wanted = set(ids)
-    if not wanted:
-        return {}
-    return {u.id: u for u in session.scalars(select(User).where(User.id.in_(wanted)))}
+    """Return the users with these ids, by id, in one query at most (ids that do not exist are left out)."""
+    return _by_id(session, User, User.id, ids)
 
 
 def users(session: Session, stmt: Select[Any]) -> list[User]:
@@ -58,11 +74,8 @@ def org_by_id(session: Session, org_id: int) -> Organization | None:
 
 
 def orgs_by_id(session: Session, ids: Iterable[int]) -> dict[int, Organization]:
-    """Return the organisations with these ids, by id, in one query (unknown ids are left out)."""
-    wanted = set(ids)
-    if not wanted:
-        return {}
-    return {o.id: o for o in session.scalars(select(Organization).where(Organization.id.in_(wanted)))}
+    """Return the organisations with these ids, by id, in one query at most (unknown ids are left out)."""
+    return _by_id(session, Organization, Organization.id, ids)
 
 
 def list_orgs(session: Session) -> list[Organization]:

@@ -2,7 +2,7 @@
 
 A path that lets content or its metadata out loads the facts here once per request —
 :func:`item_access` for an item (the item, the person's standing in its council, the designation in
-force and any open one, its scope, file range and handling: four statements at most) — and asks the
+force and any open one, its scope, file range and handling: two statements at most, three for an anonymous reader) — and asks the
 facts for a decision (:meth:`ItemAccess.decide`, pure rules in ``banso.authz.egress``). Callers pass
 the :class:`ItemAccess` on instead of loading again; no path re-derives a flag. Notices are checked
 here too, when they are written (:func:`readers`) and again when they are read or e-mailed
@@ -14,7 +14,7 @@ The SQL form of the read rule stays beside the Python form in ``banso.authz.poli
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, select
@@ -92,6 +92,7 @@ class ItemAccess:
     designation: Ballot | None  # the designation in force (whole item or some files)
     pending: Ballot | None  # an open designation proposal
     ballots: tuple[Ballot, ...] = ()  # every proposal on the item, oldest first (loaded with the facts)
+    council: Council | None = None  # the item's council when it came with the standing (pages show its title)
 
     @property
     def readable(self) -> bool:
@@ -124,7 +125,8 @@ class ItemAccess:
                                  handling=self.facts.handling, range_handling=self.facts.range_handling,
                                  current_version=self.facts.current_version)
         return ItemAccess(actor=actor, item=self.item, standing=standing, facts=facts,
-                          designation=self.designation, pending=self.pending, ballots=self.ballots)
+                          designation=self.designation, pending=self.pending, ballots=self.ballots,
+                          council=self.council)
 
 
 def _scopes(session: Session, ballots: Sequence[Ballot]) -> dict[int, policy.Scope]:
@@ -144,19 +146,25 @@ def _scopes(session: Session, ballots: Sequence[Ballot]) -> dict[int, policy.Sco
 
 # Built once: constructing a statement costs more CPU than running it on an item read (the values are bound).
 _BALLOTS_OF_ITEM = select(Ballot).where(Ballot.item_id == bindparam("item_id")).order_by(Ballot.id)
-_ITEM_WITH_STANDING = (select(Item, *council_repo.standing_columns(Item.council_id, bindparam("user_id")))
-                       .join(Council, Council.id == Item.council_id).where(Item.id == bindparam("item_id")))
+# The council row (the item page shows its title) and the item's proposals, one row each (none: one row
+# with no proposal), come along at no extra statement.
+_ITEM_WITH_STANDING = (select(Item, Council, Ballot,
+                              *council_repo.standing_columns(Item.council_id, bindparam("user_id")))
+                       .join(Council, Council.id == Item.council_id)
+                       .outerjoin(Ballot, Ballot.item_id == Item.id)
+                       .where(Item.id == bindparam("item_id")).order_by(Ballot.id))
 
 
-def _item_facts(session: Session, item: Item) -> tuple[policy.ItemFacts, policy.FileRange | None, tuple[str, ...],
-                                                       tuple[str, ...], Ballot | None, Ballot | None,
-                                                       tuple[Ballot, ...]]:
-    """Load the item's proposals (one statement; a second for the scope of a scoped designation in force).
+def _item_facts(session: Session, item: Item, loaded: tuple[Ballot, ...] | None
+                ) -> tuple[policy.ItemFacts, policy.FileRange | None, tuple[str, ...], tuple[str, ...], Ballot | None,
+                           Ballot | None, tuple[Ballot, ...]]:
+    """Load the item's proposals unless ``loaded`` (one statement; another for the scope of a scoped
+    designation in force).
 
     All of them, not only the designation in force and an open one: the item page and the API list them,
     so the facts and the list come from the same read (I12).
     """
-    ballots = tuple(session.scalars(_BALLOTS_OF_ITEM, {"item_id": item.id}))
+    ballots = loaded if loaded is not None else tuple(session.scalars(_BALLOTS_OF_ITEM, {"item_id": item.id}))
     current = next((b for b in ballots if b.id == item.current_designation_id), None)
     pending = next((b for b in ballots if b.id != item.current_designation_id
                     and b.state == BallotState.OPEN.value and b.kind == BallotKind.DESIGNATION.value), None)
@@ -179,12 +187,13 @@ def _item_facts(session: Session, item: Item) -> tuple[policy.ItemFacts, policy.
     return facts, file_range, handling, range_handling, current, pending, ballots
 
 
-def _access(session: Session, actor: Principal | None, item: Item, where: Standing | None) -> ItemAccess:
-    facts, file_range, handling, range_handling, current, pending, ballots = _item_facts(session, item)
+def _access(session: Session, actor: Principal | None, item: Item, where: Standing | None,
+            council: Council | None = None, loaded: tuple[Ballot, ...] | None = None) -> ItemAccess:
+    facts, file_range, handling, range_handling, current, pending, ballots = _item_facts(session, item, loaded)
     return ItemAccess(actor=actor, item=item, standing=where,
                       facts=egress.ItemFacts(item=facts, standing=where, file_range=file_range, handling=handling,
                                              range_handling=range_handling, current_version=item.current_version),
-                      designation=current, pending=pending, ballots=ballots)
+                      designation=current, pending=pending, ballots=ballots, council=council)
 
 
 def access_for(session: Session, actor: Principal | None, item: Item) -> ItemAccess:
@@ -195,16 +204,18 @@ def access_for(session: Session, actor: Principal | None, item: Item) -> ItemAcc
 def item_access(session: Session, actor: Principal | None, item_id: int) -> ItemAccess | None:
     """Load the access facts of item ``item_id`` for ``actor`` (None when there is no such item).
 
-    The item and the person's standing in its council come in one statement, the proposals in a second
-    (a third for a scoped designation in force).
+    The item, its council, the person's standing in it and the item's proposals come in one statement
+    (a second for the scope of a scoped designation in force).
     """
     if actor is None:
         item = session.get(Item, item_id)
         return None if item is None else _access(session, None, item, None)
-    row = session.execute(_ITEM_WITH_STANDING, {"item_id": item_id, "user_id": actor.user_id}).first()
-    if row is None:
+    rows = session.execute(_ITEM_WITH_STANDING, {"item_id": item_id, "user_id": actor.user_id}).all()
+    if not rows:
         return None
-    return _access(session, actor, row[0], council_repo.standing_from(row[1:]))
+    first = rows[0]
+    return _access(session, actor, first[0], council_repo.standing_from(first[3:]), first[1],
+                   tuple(row[2] for row in rows if row[2] is not None))
 
 
 def readers(session: Session, access: ItemAccess, *, user_ids: Iterable[int] | None = None,
@@ -331,11 +342,14 @@ def _subject_allowed(session: Session, actor: Principal, subject: str,
     return True
 
 
-def knowable_subjects(session: Session, actor: Principal, subjects: Iterable[str | None]) -> set[str]:
+def knowable_subjects(session: Session, actor: Principal, subjects: Iterable[str | None], *,
+                      known: Mapping[int, Standing | None] | None = None) -> set[str]:
     """Return those of ``subjects`` that ``actor`` may still be told about (I7, I12: checked on every read).
 
     A person who left the council, lost their second factor, no longer holds the pledge for the duty in force,
     or reads through a token without council scope is no longer shown notices that name council content.
     """
-    councils: dict[int, Standing | None] = {}
+    # ``known``: the actor's standings the caller loaded in this same request (a page), so not loaded twice;
+    # nothing is kept across requests, so an access that ended is seen at once (I7).
+    councils: dict[int, Standing | None] = dict(known or {})
     return {s for s in set(subjects) if s and _subject_allowed(session, actor, s, councils)}

@@ -163,10 +163,16 @@ def get_council(session: Session, *, council_id: int, actor: Principal) -> Counc
     return _council_view(session, council, standing, actor, repo.bylaws(session, council.id, council.bylaws_version))
 
 
+def current_members(session: Session, council: Council) -> list[MemberView]:
+    """Return a council's current members with their people and pledges (one statement; callers decide who
+    may see them)."""
+    return [MemberView(membership=m, user=user, pledge_current=pledged)
+            for m, user, pledged in repo.current_members_with_users(session, council)]
+
+
 def _council_view(session: Session, council: Council, standing: Standing, actor: Principal,
                   bylaws: BylawsVersion | None) -> CouncilView:
-    members = [MemberView(membership=m, user=user, pledge_current=pledged)
-               for m, user, pledged in repo.current_members_with_users(session, council)]
+    members = current_members(session, council)
     assert bylaws is not None
     return CouncilView(council=council, standing=standing, content_block=policy.content_block_reason(actor, standing),
                        bylaws=bylaws, members=members, consents=repo.consents(session, council.id),

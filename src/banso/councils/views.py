@@ -264,6 +264,7 @@ def _council_page(request: Request, principal: Principal, db: Session, ctx: Ctx,
         "think_tank_member_ids": {mv.user.id for mv in view.members if mv.user.organization.kind == "think_tank"},
         "member_orgs": _member_orgs(view.members),
         "invitees": _invitees(db, principal, view) if view.can_manage else [],
+        "known_standings": {view.council.id: standing},  # the nav's bell need not load it again
         **_common(ctx),
     }, status=status)
 

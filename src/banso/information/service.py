@@ -391,6 +391,8 @@ class ItemView:
     can_manage: bool
     designation: Ballot | None
     scope: policy.Scope | None
+    standing: Standing | None = None  # the reader's standing in the item's council, as the gate loaded it
+    council: Council | None = None  # the item's council, as the gate loaded it (None: not loaded)
     handling: list[str] = field(default_factory=list)
     file_range: policy.FileRange | None = None  # files under a partial designation (open or in force)
     partial_designation: Ballot | None = None  # the partial designation in force, if any
@@ -435,7 +437,7 @@ def read_item(session: Session, deps: InformationDeps, *, item_id: int, actor: P
     designation = access.designation
     return ItemView(item=item, body=body, files=files, versions=versions, ballots=ballots,
                     can_manage=manage, designation=designation if item.state == ItemState.DESIGNATED else None,
-                    scope=access.scope, handling=access.handling(), file_range=access.file_range,
+                    scope=access.scope, standing=standing, council=access.council, handling=access.handling(), file_range=access.file_range,
                     partial_designation=designation if designation is not None and designation.file_ids else None,
                     may_take_copy=access.decide(Egress.BODY).allowed,
                     downloadable=frozenset(f.id for f in files

@@ -25,11 +25,12 @@ from banso.accounts import repository as accounts_repo
 from banso.accounts.models import Organization, User
 from banso.authz.guard import require, require_visible
 from banso.authz.permissions import Permission
+from banso.authz.policies import councils as council_policy
 from banso.authz.policies import information as policy
 from banso.authz.principal import Principal
 from banso.councils import service as councils
 from banso.councils.endpoints import file_store
-from banso.councils.models import Matter
+from banso.councils.models import Council, Matter
 from banso.councils.views import refused_on_request_page
 from banso.information import (
     distribution,
@@ -108,6 +109,14 @@ def _council_view(db: Session, council_id: int, principal: Principal) -> council
         return councils.get_council(db, council_id=council_id, actor=principal)
     except NotFound:
         return None
+
+
+def _council_of(db: Session, view: service.ItemView, principal: Principal) -> Council | None:
+    """Return the item's council when the reader may see it (as :func:`_council_view` decides), from the
+    standing and the council row the gate loaded with the item: no statement (I12)."""
+    if view.standing is None or not council_policy.can_see_council(principal, view.standing):
+        return None
+    return view.council if view.council is not None else db.get(Council, view.item.council_id)
 
 
 def _common(ctx: Ctx) -> dict[str, Any]:
@@ -274,8 +283,8 @@ def _item_page(request: Request, principal: Principal, db: Session, ctx: Ctx, de
     view, body_banner = viewer.read_item_on_screen(db, deps, item_id=item_id, actor=principal, now=now,
                                                    version=version)
     item = view.item
-    council_view = _council_view(db, item.council_id, principal)
-    members = council_view.members if council_view is not None and view.can_manage else []
+    council = _council_of(db, view, principal)
+    members = councils.current_members(db, council) if council is not None and view.can_manage else []
     scope_users = set(view.scope.user_ids) if view.scope else set()
     scope_orgs = set(view.scope.organization_ids) if view.scope else set()
     people = accounts_repo.users_by_id(db, {item.provider_id} | {v.created_by_id for v in view.versions}
@@ -285,7 +294,7 @@ def _item_page(request: Request, principal: Principal, db: Session, ctx: Ctx, de
     no_download = not view.may_take_copy  # the gate's decision (I12); the page never decides
     shown = version or item.current_version
     return render(request, "information/item.html", {
-        "view": view, "item": item, "council": council_view.council if council_view else None,
+        "view": view, "item": item, "council": council,
         "people": people, "orgs": accounts_repo.orgs_by_id(db, scope_orgs | {item.provider_org_id}), "members": members,
         "member_orgs": _member_orgs(members), "open_ballot": open_ballot, "no_download": no_download,
         "body_banner": body_banner,
@@ -294,6 +303,7 @@ def _item_page(request: Request, principal: Principal, db: Session, ctx: Ctx, de
         "may_propose": view.may_propose, "may_renew": view.may_renew,
         "may_publish": view.can_publish, "may_propose_publication": view.can_propose_publication,
         "may_nondisclose": view.may_request_nondisclosure, "max_mb": MAX_MB,
+        "known_standings": {item.council_id: view.standing} if view.standing is not None else {},
         "error": error, "error_at": error_at, "notice": notice, "form": form or {}, **_common(ctx),
     }, status=status)
 

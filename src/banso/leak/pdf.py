@@ -25,10 +25,17 @@ from __future__ import annotations
 import io
 import threading
 from datetime import datetime, timedelta, timezone
-from typing import Final
+from typing import Any, Final
 
 from pypdf import PageObject, PdfReader, PdfWriter
-from pypdf.generic import NameObject, TextStringObject
+from pypdf.generic import (
+    ArrayObject,
+    DictionaryObject,
+    IndirectObject,
+    NameObject,
+    StreamObject,
+    TextStringObject,
+)
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase import pdfmetrics
@@ -79,31 +86,86 @@ def format_footer(*, recipient: str, organisation: str, issued_at: datetime, ite
     return f"配布先 {recipient}（{organisation}） {when} 項目 #{item_id} 複製・転送禁止"
 
 
-def _overlay(width: float, height: float, footer: str, code: bytes) -> PageObject:
-    """Return a one-page overlay of the given size with the footer and the invisible markers."""
+_OVERLAY_FONTS: Final = ("/BansoFP1", "/BansoFP2")  # (marker font, footer font), names unlikely to collide
+_fonts_template: DictionaryObject | None = None
+
+
+def _font_template() -> DictionaryObject:
+    """Return the two overlay fonts as reportlab writes them (once per process: they depend on no recipient)."""
+    global _fonts_template
+    if _fonts_template is None:
+        _register_fonts()
+        buf = io.BytesIO()
+        c = canvas.Canvas(buf, pagesize=A4, invariant=1)
+        c.setFont(MARKER_FONT, 4)
+        c.drawString(0, 0, "BNSFP")
+        c.setFont(GOTHIC, _FOOTER_SIZE)
+        c.drawString(0, 10, "配布先")
+        c.save()
+        resources = _dictionary(PdfReader(io.BytesIO(buf.getvalue())).pages[0][NameObject("/Resources")])
+        fonts = _dictionary(resources["/Font"])
+        by_base = {str(f.get_object()["/BaseFont"]): f.get_object() for f in fonts.values()}
+        _fonts_template = DictionaryObject({NameObject(_OVERLAY_FONTS[0]): by_base["/" + MARKER_FONT],
+                                            NameObject(_OVERLAY_FONTS[1]): by_base["/" + GOTHIC]})
+    return _fonts_template
+
+
+def _overlay_ops(width: float, height: float, footer: str, code: bytes) -> bytes:
+    """Return the overlay's content stream for a page of the given size: the footer and the invisible markers.
+
+    Written directly (the operators reportlab would write) rather than drawn on a canvas, parsed and merged:
+    this is the part of a copy that depends on its recipient, so it is built per copy (I8).
+    """
     _register_fonts()
-    buf = io.BytesIO()
-    # invariant=1: no creation date or random document id, so equal inputs give equal output.
-    c = canvas.Canvas(buf, pagesize=(width, height), invariant=1)
     line = f"{footer}  {footer_code(code)}"
     size = _FOOTER_SIZE
     available = width - 2 * _MARGIN
     while size > _FOOTER_MIN_SIZE and pdfmetrics.stringWidth(line, GOTHIC, size) > available:
         size -= 0.5
-    c.setFillGray(0.35)
-    c.setFont(GOTHIC, size)
-    c.drawString(_MARGIN, 10, line)
-    text = marker(code)
+    mark = marker(code).encode("ascii")  # hex digits, colon and letters: nothing to escape
+    ops = [b"q .35 g", b"BT 1 0 0 1 %s 10 Tm %s %s Tf <%s> Tj ET" % (
+        _num(_MARGIN), _OVERLAY_FONTS[1].encode(), _num(size), line.encode("utf-16-be").hex().encode())]
     # I8: render mode 3 = invisible; two places so cropping one margin away does not remove both.
     for x, y in ((_MARGIN, height - 8), (_MARGIN, 10 + size + 2)):
-        obj = c.beginText(x, y)
-        obj.setTextRenderMode(3)
-        obj.setFont(MARKER_FONT, 4)
-        obj.textOut(text)
-        c.drawText(obj)
-    c.showPage()
-    c.save()
-    return PdfReader(io.BytesIO(buf.getvalue())).pages[0]
+        ops.append(b"BT 1 0 0 1 %s %s Tm 3 Tr %s 4 Tf (%s) Tj ET" % (_num(x), _num(y), _OVERLAY_FONTS[0].encode(),
+                                                                     mark))
+    ops.append(b"Q")
+    return b"\n".join(ops) + b"\n"
+
+
+def _dictionary(value: Any) -> DictionaryObject:
+    """Return ``value`` resolved as a dictionary, or raise NotAPdf (a damaged page tree)."""
+    resolved = value.get_object()
+    if not isinstance(resolved, DictionaryObject):
+        raise NotAPdf("The PDF document is damaged and cannot be read.")
+    return resolved
+
+
+def _num(value: float) -> bytes:
+    return (f"{value:.4f}".rstrip("0").rstrip(".") or "0").encode()
+
+
+def _stream(writer: PdfWriter, data: bytes) -> IndirectObject:
+    stream = StreamObject()
+    stream.set_data(data)
+    return writer._add_object(stream.flate_encode())
+
+
+def _append_overlay(writer: PdfWriter, page: PageObject, fonts: DictionaryObject, ops: bytes,
+                    left: float, bottom: float) -> None:
+    """Draw ``ops`` over ``page``: its own content kept in a saved graphics state, the overlay appended after it
+    (what merging a stamped page does, without parsing the page's content or renaming its resources)."""
+    resources = _dictionary(page[NameObject("/Resources")])
+    if "/Font" not in resources:
+        resources[NameObject("/Font")] = DictionaryObject()
+    _dictionary(resources["/Font"]).update(fonts)
+    contents = page.get("/Contents")
+    own: list[Any] = []
+    if contents is not None:
+        resolved = contents.get_object()
+        own = list(resolved) if isinstance(resolved, ArrayObject) else [contents]
+    shift = b"1 0 0 1 %s %s cm\n" % (_num(left), _num(bottom))
+    page[NameObject("/Contents")] = ArrayObject([_stream(writer, b"q\n"), *own, _stream(writer, b"Q\n" + shift + ops)])
 
 
 def _open(pdf: bytes) -> PdfReader:
@@ -133,19 +195,22 @@ def stamp_pdf(pdf: bytes, *, footer: str, code: bytes) -> bytes:
     except Exception as exc:
         raise NotAPdf("The PDF document is damaged and cannot be read.") from exc
     text = TextStringObject(marker(code))
-    overlays: dict[tuple[float, float], PageObject] = {}
+    overlays: dict[tuple[float, float], bytes] = {}
+    fonts = DictionaryObject({name: writer._add_object(font.clone(writer))
+                              for name, font in _font_template().items()})
     for page in writer.pages:
         # Fold /Rotate into the content so "bottom" is the bottom the reader sees.
         if page.rotation:
             page.transfer_rotation_to_content()
+        if "/Resources" not in page:
+            page[NameObject("/Resources")] = DictionaryObject()
         box = page.cropbox
         width, height = float(box.width), float(box.height)
         key = (round(width, 2), round(height, 2))
         if key not in overlays:
-            overlays[key] = _overlay(width, height, footer, code)
-        page.merge_translated_page(overlays[key], float(box.left), float(box.bottom))
+            overlays[key] = _overlay_ops(width, height, footer, code)
+        _append_overlay(writer, page, fonts, overlays[key], float(box.left), float(box.bottom))
         page[NameObject(METADATA_KEY)] = text
-        page.compress_content_streams()
     # clone_from kept the original information dictionary; add the marker to it.
     writer.add_metadata({METADATA_KEY: str(text)})
     out = io.BytesIO()

@@ -28,7 +28,7 @@ out for notifications that were committed (the mail job reads them from the tabl
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 
 from banso.accounts.models import User
 from banso.authz import gate
+from banso.authz.policies.councils import Standing
 from banso.authz.principal import Principal
 from banso.kit.errors import NotFound, ValidationFailed
 from banso.kit.mail import Mailer
@@ -113,7 +114,7 @@ def notify(
 
 
 def _knowable(session: Session, user_id: int, actor: Principal | None,
-              notes: Iterable[Notification]) -> list[Notification]:
+              notes: Iterable[Notification], known: Mapping[int, Standing | None] | None = None) -> list[Notification]:
     """Keep the notices whose subject the reader may still be told about (I7, I12: the gate decides again at
     every read, because access can end after a notice was written: leaving, a second-factor reset, a token
     without council scope, a bylaws change awaiting a new pledge)."""
@@ -123,7 +124,7 @@ def _knowable(session: Session, user_id: int, actor: Principal | None,
     who = actor if actor is not None else _as_recipient(session, user_id)
     if who is None:
         return []
-    allowed = gate.knowable_subjects(session, who, (n.subject for n in notes))
+    allowed = gate.knowable_subjects(session, who, (n.subject for n in notes), known=known)
     return [n for n in notes if n.subject in allowed]
 
 
@@ -148,9 +149,13 @@ def inbox(
     return _knowable(session, user_id, actor, rows)
 
 
-def unread_count(session: Session, *, user_id: int, actor: Principal | None = None) -> int:
-    """Return how many visible notifications a person has not read (the same gate as the inbox)."""
-    return len(_knowable(session, user_id, actor, repo.unread(session, user_id=user_id)))
+def unread_count(session: Session, *, user_id: int, actor: Principal | None = None,
+                 known: Mapping[int, Standing | None] | None = None) -> int:
+    """Return how many visible notifications a person has not read (the same gate as the inbox).
+
+    ``known``: ``actor``'s standings already loaded in this request, by council id (never across requests).
+    """
+    return len(_knowable(session, user_id, actor, repo.unread(session, user_id=user_id), known))
 
 
 def get(session: Session, *, user_id: int, notification_id: int, actor: Principal | None = None) -> Notification:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -10,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import object_session
 
+from banso.authz.policies.councils import Standing
 from banso.notifications import service
 from banso.web.csrf import verify_csrf
 from banso.web.deps import Ctx, Db
@@ -22,15 +24,18 @@ PAGE_SIZE = 30
 Csrf = Depends(verify_csrf)
 
 
-def unread_for_nav(auth: Any) -> int:
-    """Return the signed-in person's unread count for the nav badge, on the request's own session."""
+def unread_for_nav(auth: Any, known: Mapping[int, Standing | None] | None = None) -> int:
+    """Return the signed-in person's unread count for the nav badge, on the request's own session.
+
+    ``known``: standings the page loaded in this request, by council id (the gate need not load them again).
+    """
     principal = getattr(auth, "principal", None)
     user = getattr(auth, "user", None)
     session = object_session(user) if user is not None else None
     if principal is None or session is None:
         return 0  # anonymous, or an error page rendered after the request's session closed
     try:
-        return service.unread_count(session, user_id=principal.user_id, actor=principal)
+        return service.unread_count(session, user_id=principal.user_id, actor=principal, known=known)
     except SQLAlchemyError:  # a failed transaction must not turn every page into an error page
         log.warning("unread count for the nav failed", exc_info=True)
         return 0
