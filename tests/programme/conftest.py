@@ -12,10 +12,19 @@ from sqlalchemy.orm import Session
 
 from banso.kit.clock import FakeClock
 from tests.support.factories import Factory
-from tests.support.programme import World, build_world
+from tests.support.programme import World, build_world, fund
 
 
 @pytest.fixture
 def world(db: Session, factory: Factory, clock: FakeClock) -> World:
     """Return the arranged world (nothing committed; the test's transaction is rolled back)."""
     return build_world(db, factory, clock)
+
+
+@pytest.fixture
+def w(db: Session, factory: Factory, clock: FakeClock) -> World:
+    """The programme world, funded and committed so the app's sessions see it."""
+    built = build_world(db, factory, clock)
+    fund(db, built, clock)
+    db.commit()
+    return built

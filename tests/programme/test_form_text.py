@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -14,19 +13,9 @@ from sqlalchemy.orm import Session
 from banso.kit.clock import FakeClock, to_jst
 from banso.programme import models as pm
 from banso.web.context import AppContext
-from tests.programme.test_commission_pages import Scene
 from tests.support.factories import Factory
 from tests.support.http import alert_text, sign_in
-from tests.support.programme import World, build_world, fund
-
-
-@pytest.fixture
-def w(db: Session, factory: Factory, clock: FakeClock) -> World:
-    """The programme world, committed so the app's sessions see it."""
-    built = build_world(db, factory, clock)
-    fund(db, built, clock)
-    db.commit()
-    return built
+from tests.support.programme import Scene, World
 
 
 def _count(db: Session, table: type[pm.Call | pm.Proposal | pm.Commission]) -> int:

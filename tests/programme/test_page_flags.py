@@ -29,10 +29,9 @@ from banso.programme import commissions as cm
 from banso.programme import pages, service
 from banso.programme.models import Call, Commission, Project, Proposal
 from banso.web.context import AppContext
-from tests.programme.test_commission_pages import Scene
 from tests.support.factories import Factory, Person
 from tests.support.http import sign_in
-from tests.support.programme import World, adopt, build_world, fund, submit
+from tests.support.programme import Scene, World, adopt, build_world, fund, submit
 
 PERSONAS = ("staff", "nedo_staff", "officer", "lead", "colleague", "partner", "other_researcher", "reviewer",
             "reviewer_same_org", "reviewer_conflicted", "reviewer_off_panel")

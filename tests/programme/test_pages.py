@@ -17,9 +17,8 @@ from banso.programme import models as pm
 from banso.programme import repository as repo
 from banso.web.context import AppContext
 from banso.web.deps import LANG_COOKIE
-from tests.support.factories import Factory
 from tests.support.http import alert_text, sign_in
-from tests.support.programme import World, adopt, build_world, establish_council, fund, submit
+from tests.support.programme import World, adopt, establish_council, submit
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TABLES = (pm.Call, pm.Proposal, pm.BudgetLine, pm.ConflictDeclaration, pm.Score, pm.PanelDecision, pm.Project,
@@ -33,15 +32,6 @@ def snapshot(db: Session) -> dict[str, Any]:
     counts["balances"] = [(a.key, a.balance) for a in db.scalars(select(pm.LedgerAccount).order_by(pm.LedgerAccount.id))]
     counts["states"] = [(p.id, p.state) for p in db.scalars(select(pm.Proposal).order_by(pm.Proposal.id))]
     return counts
-
-
-@pytest.fixture
-def w(db: Session, factory: Factory, clock: FakeClock) -> World:
-    """The programme world, committed so the app's sessions see it."""
-    built = build_world(db, factory, clock)
-    fund(db, built, clock)
-    db.commit()
-    return built
 
 
 def _proposal(db: Session, w: World, clock: FakeClock) -> pm.Proposal:

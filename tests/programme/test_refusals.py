@@ -15,9 +15,9 @@ from banso.information.models import Item
 from banso.kit.clock import FakeClock
 from banso.programme.models import CommissionDeliverable
 from banso.web.context import AppContext
-from tests.programme.test_commission_pages import Scene
 from tests.support.factories import Factory, audit_count
 from tests.support.http import alert_text, sign_in
+from tests.support.programme import Scene
 
 
 def _tamper(db: Session, ctx: AppContext, deliverable_id: int) -> None:

@@ -4,16 +4,20 @@ and the steps from a proposal to a funded project with its council."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from banso.councils import service as councils
 from banso.kit.clock import FakeClock
+from banso.programme import commissions as cm
 from banso.programme import registry_io, service
 from banso.programme.council_link import CouncilsServiceGateway
-from banso.programme.models import Agency, Call, Project, Proposal
+from banso.programme.endpoints import deliverable_store
+from banso.programme.models import Agency, Call, Commission, Project, Proposal
+from banso.web.context import AppContext
+from tests.support.councils import Cast, establish
 from tests.support.factories import Factory, Person
 
 REGISTRY = Path(__file__).resolve().parents[2] / "src" / "banso" / "programme" / "data" / "registry.yaml"
@@ -127,3 +131,33 @@ def fund(db: Session, w: World, clock: FakeClock, amount: int = 10 * BN, fiscal_
     """Put a tranche into JST's ledger."""
     service.add_tranche(db, agency_code="JST", fiscal_year=fiscal_year, amount=amount, now=clock.now(),
                         actor=w.staff.principal())
+
+
+class Scene:
+    """An active council whose secretariat officer commissioned a think tank that filed a deliverable."""
+
+    def __init__(self, db: Session, factory: Factory, clock: FakeClock, ctx: AppContext) -> None:
+        self.council: Cast = establish(factory, db, clock)
+        self.officer: Person = self.council.officer  # commissioning officer, pledged council secretariat
+        tank = factory.org(kind="think_tank")
+        self.analyst: Person = factory.person(roles=("analyst",), org=tank)
+        self.outsider: Person = factory.person(roles=("officer",))
+        officer = self.officer.principal()
+        cm.assess_institution(db, organization_id=tank.id, assessed_on=date(2026, 3, 1), analysis_score=4,
+                              hub_score=4, talent_score=4, now=clock.now(), actor=officer)
+        self.commission: Commission = cm.create_commission(
+            db, code="TT-PG-1", title="海洋無人機の国際動向調査", organization_id=tank.id, starts_on=date(2026, 4, 1),
+            due_on=date(2027, 3, 31), tasks=[cm.TaskInput("最終報告書", date(2027, 3, 31))], now=clock.now(),
+            actor=officer, purpose="主要国の無人探査機の研究開発動向")
+        cm.acknowledge_confidentiality(db, commission_id=self.commission.id, now=clock.now(),
+                                       actor=self.analyst.principal())
+        self.deliverable = cm.upload_deliverable(
+            db, commission_id=self.commission.id, title="中間報告書", filename="interim.txt",
+            content="各国の動向（中間）".encode(), content_type="text/plain", now=clock.now(),
+            actor=self.analyst.principal(), store=deliverable_store(ctx))
+        db.commit()
+
+    @property
+    def url(self) -> str:
+        """Return the commission page."""
+        return f"/programme/commissions/{self.commission.id}"

@@ -21,19 +21,18 @@ from banso.web.deps import SESSION_COOKIE, client_ip
 def authenticate(request: Request, db: Session, *, now: datetime, settings: Settings) -> AuthState:
     """Resolve a Bearer token or the session cookie into an AuthState."""
     state = AuthState()
-    moment = now
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         # Joins the request's unit of work: a rejection is raised audited, so its entry is kept (A1).
         token, user = accounts.authenticate_token(
-            db, raw=header[7:], now=moment, ip=client_ip(request),
+            db, raw=header[7:], now=now, ip=client_ip(request),
             max_lifetime=timedelta(days=settings.token_max_lifetime_days),
         )
         state.user = user
         state.principal = accounts.token_principal(token, user)
     else:
         resolved = accounts.resolve_session(
-            db, cookie=request.cookies.get(SESSION_COOKIE), now=moment, settings=settings
+            db, cookie=request.cookies.get(SESSION_COOKIE), now=now, settings=settings
         )
         if resolved is not None:
             web_session, user = resolved

@@ -162,8 +162,8 @@ def indicators(
 
 
 def prioritise(
-    indicators_dir: Annotated[Path, typer.Option("--indicators", help="Folder written by `indicators`.")],
-    out_dir: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    indicators_dir: IndicatorsDir,
+    out_dir: OutDir,
     weights: Annotated[Path | None, typer.Option(help="Weights YAML/JSON (criterion: weight).")] = None,
     needs: Annotated[Path | None, typer.Option(help="Social-implementation needs CSV: technology,score,reason[,ministry].")] = None,
     samples: Annotated[int, typer.Option(help="Monte Carlo samples.")] = 2000,

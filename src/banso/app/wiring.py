@@ -15,7 +15,7 @@ from banso.accounts.auth import authenticate
 from banso.audit.checkpoints import load_or_create_signing_key
 from banso.config import Settings
 from banso.db.engine import make_engine, make_session_factory
-from banso.information.deps import InformationDeps, local_deps
+from banso.information.deps import InformationDeps, over_sealed
 from banso.kit.clock import Clock, OffsetClock, SystemClock
 from banso.kit.collaborators import Collaborators
 from banso.kit.crypto import SecretBox
@@ -68,7 +68,10 @@ def mailer(settings: Settings) -> Mailer:
 def domain_collaborators(settings: Settings) -> Collaborators:
     """Return each domain's collaborators: files and keys under data_dir, the council gateway."""
     found = Collaborators()
-    found.add(InformationDeps, local_deps(settings.data_dir, settings.secret_key))
-    found.add(sealed.SealedDeps, sealed.local_deps(settings.data_dir, settings.secret_key))
+    # Built once: information shares the sealed store's blobs and council keys, and one key store per
+    # folder keeps its in-process creation lock meaningful.
+    shared = sealed.local_deps(settings.data_dir, settings.secret_key)
+    found.add(sealed.SealedDeps, shared)
+    found.add(InformationDeps, over_sealed(shared))
     found.add(CouncilsServiceGateway, CouncilsServiceGateway())
     return found

@@ -18,7 +18,6 @@ from banso.councils.models import (
     Consent,
     ConsentDecision,
     Council,
-    CouncilState,
     Decision,
     MaterialFile,
     MaterialRequest,
@@ -89,12 +88,6 @@ def all_councils(session: Session) -> list[Council]:
 def council_by_title(session: Session, title_ja: str) -> Council | None:
     """Return the council with this Japanese title (demo seeding)."""
     return session.scalar(select(Council).where(Council.title_ja == title_ja))
-
-
-def proposed_councils(session: Session) -> list[Council]:
-    """Return councils still collecting consents."""
-    return list(session.scalars(select(Council).where(Council.state == CouncilState.PROPOSED.value)
-                                .order_by(Council.id)))
 
 
 def bylaws(session: Session, council_id: int, version: int) -> BylawsVersion | None:

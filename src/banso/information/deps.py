@@ -25,7 +25,11 @@ class InformationDeps:
 
 def local_deps(data_dir: Path, secret: str) -> InformationDeps:
     """Return the embedded defaults: the sealed store's blobs, council keys and fingerprint key."""
-    shared = sealed.local_deps(data_dir, secret)
+    return over_sealed(sealed.local_deps(data_dir, secret))
+
+
+def over_sealed(shared: sealed.SealedDeps) -> InformationDeps:
+    """Return information's collaborators as views of the sealed store's (the same blobs, keys and secret)."""
     return InformationDeps(store=shared.store, keys=shared.council_keys, fingerprint_key=shared.fingerprint_key)
 
 

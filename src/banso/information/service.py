@@ -135,11 +135,10 @@ def require_contributor(session: Session, council_id: int, actor: Principal) -> 
 
 
 def _council_for_contribution(session: Session, council_id: int, actor: Principal) -> tuple[Council, Standing]:
-    council = council_repo.council_by_id(session, council_id)
-    if council is None:
+    found = council_repo.council_with_standing(session, council_id, actor.user_id)
+    if found is None:
         raise NotFound("council not found")
-    standing = gate.standing(session, council.id, actor.user_id)
-    assert standing is not None  # the council was just loaded
+    council, standing = found
     require_visible(policy.can_contribute(actor, standing), "council content")
     return council, standing
 

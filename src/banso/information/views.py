@@ -29,7 +29,6 @@ from banso.authz.policies import councils as council_policy
 from banso.authz.policies import information as policy
 from banso.authz.principal import Principal
 from banso.councils import service as councils
-from banso.councils.endpoints import file_store
 from banso.councils.models import Council, Matter
 from banso.councils.views import refused_on_request_page
 from banso.information import (
@@ -56,6 +55,7 @@ from banso.information.models import (
 from banso.information.schemas import IncidentCreate
 from banso.kit.clock import JST, as_utc
 from banso.kit.errors import BansoError, NotFound, ValidationFailed
+from banso.sealed.store import sealed_deps
 from banso.web import forms
 from banso.web.csrf import verify_csrf
 from banso.web.deps import Auth, Ctx, Db
@@ -685,7 +685,7 @@ def file_answer(council_id: int, request_id: int, request: Request, principal: P
     """File the answer as an information item of the council (C6: the addressee or chair/secretariat)."""
     try:
         item = filing.file_request_answer(db, deps, council_id=council_id, request_id=request_id,
-                                          actor=principal, now=ctx.clock.now(), material_store=file_store(ctx))
+                                          actor=principal, now=ctx.clock.now(), material_store=sealed_deps(ctx))
     except BansoError as exc:
         return refused_on_request_page(request, principal, db, ctx, council_id, request_id, exc)
     return forms.redirect(f"/information/items/{item.id}", "held" if item.state == ItemState.HELD else "created")

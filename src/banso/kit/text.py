@@ -23,6 +23,16 @@ def required_message(label: str) -> str:
     return f"{label} を入力してください / {label} is required"
 
 
+def invalid_message(label: str) -> str:
+    """Return the bilingual message for a value that is not of the field's kind (a number, a choice)."""
+    return f"{label} が正しくありません / {label} is not valid"
+
+
+def invalid_date_message(label: str) -> str:
+    """Return the bilingual message for a field that is not a date."""
+    return f"{label} の日付が正しくありません / {label} is not a valid date"
+
+
 def too_long_message(label: str, max_length: int) -> str:
     """Return the bilingual message for a field longer than ``max_length`` characters."""
     return (f"{label} は {max_length:,} 文字以内で入力してください / "

@@ -18,6 +18,7 @@ from banso.information.deps import InformationDeps
 from banso.information.filing import refuse_if_filed
 from banso.information.models import Item
 from banso.programme import commissions
+from banso.programme.models import Commission
 from banso.sealed.store import SealedDeps
 
 
@@ -27,7 +28,9 @@ def file_deliverable(session: Session, deps: InformationDeps, *, commission_id: 
     """File a commission deliverable into a council as a think-tank item (F5)."""
     row, data = commissions.open_deliverable(session, commission_id=commission_id, deliverable_id=deliverable_id,
                                              now=now, actor=actor, store=store)
-    commission = commissions.get_commission(session, commission_id=commission_id, actor=actor).commission
+    # open_deliverable decided access and loaded the commission: read it back from the session (no query).
+    commission = session.get(Commission, commission_id)
+    assert commission is not None
     origin = f"commission:{commission_id}:deliverable:{deliverable_id}"
     refuse_if_filed(session, council_id, origin)
     return service.create_item(

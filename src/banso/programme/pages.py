@@ -363,7 +363,6 @@ class ProjectPage:
     committed_by_year: dict[int, int]
     transactions: list[LedgerTransaction]
     lead: User | None
-    staff: bool
     may_manage_money: bool  # commit and disburse (disbursement still waits for the council, C2)
     may_manage_milestones: bool
 
@@ -381,7 +380,7 @@ def project_page(session: Session, *, project_id: int, actor: Principal, council
         view=view, project=project, agency=agency, call=call,
         committed_by_year={fy: committed.get(fy, 0) for fy in view.plan},
         transactions=repo.transactions(session, project_id=project.id),
-        lead=accounts_repo.user_by_id(session, project.lead_id), staff=staff, may_manage_money=staff,
+        lead=accounts_repo.user_by_id(session, project.lead_id), may_manage_money=staff,
         may_manage_milestones=staff)
 
 

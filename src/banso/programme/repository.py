@@ -232,11 +232,6 @@ def proposals(session: Session, stmt: Select[Any]) -> list[Proposal]:
     return list(session.scalars(stmt))
 
 
-def proposals_of_call(session: Session, call_id: int) -> list[Proposal]:
-    """Return every proposal to a call."""
-    return list(session.scalars(select(Proposal).where(Proposal.call_id == call_id).order_by(Proposal.id)))
-
-
 def members(session: Session, proposal_id: int) -> list[ProposalMember]:
     """Return a proposal's team."""
     return list(session.scalars(select(ProposalMember).where(ProposalMember.proposal_id == proposal_id)

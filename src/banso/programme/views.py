@@ -25,6 +25,7 @@ from banso.information.endpoints import InfoDeps
 from banso.information.models import ItemState
 from banso.kit.clock import to_jst
 from banso.kit.errors import BansoError, Forbidden, ValidationFailed
+from banso.kit.text import invalid_date_message, invalid_message
 from banso.programme import commissions, exports, filing, guideline, pages, rules, service
 from banso.programme.endpoints import Councils, deliverable_response, deliverable_store
 from banso.programme.models import MeasureKind, ProjectType
@@ -87,7 +88,7 @@ def _int(value: str | None, field: str) -> int:
     """Return a number the form must carry (blank or anything but digits is a 4xx)."""
     found = int_or_none(value, field)
     if found is None:
-        raise ValidationFailed(f"{field} が正しくありません / {field} is not valid", field=field)
+        raise ValidationFailed(invalid_message(field), field=field)
     return found
 
 
@@ -620,7 +621,7 @@ def _date_input(value: str | None, field: str) -> Any:
     try:
         return datetime.fromisoformat(text).date() if text else None
     except ValueError:
-        raise ValidationFailed(f"{field} の日付が正しくありません / {field} is not a valid date", field=field) from None
+        raise ValidationFailed(invalid_date_message(field), field=field) from None
 
 
 def _score_input(value: str | None, field: str) -> object:
@@ -753,7 +754,7 @@ async def deliver(commission_id: int, request: Request, principal: PageUser, db:
     return _commission_action(request, principal, db, ctx, commission_id, lambda: commissions.upload_deliverable(
         db, commission_id=commission_id, title=title, filename=file.filename or "", content=content,
         content_type=file.content_type or "application/octet-stream",
-        task_id=_int(task_id, "task_id") if task_id.strip() else None, now=ctx.clock.now(), actor=principal,
+        task_id=int_or_none(task_id, "task_id"), now=ctx.clock.now(), actor=principal,
         store=deliverable_store(ctx)),
         "delivered")
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from banso.kit.clock import JST, as_utc, to_jst
 from banso.kit.errors import BansoError, NotFound, ValidationFailed
+from banso.kit.text import invalid_date_message, invalid_message, required_message
 from banso.kit.unit import settle
 from banso.web.templating import translator_for
 from banso.web.views import localised
@@ -82,7 +83,7 @@ def bind(model: type[M], values: Mapping[str, object]) -> M:
         problem = exc.errors()[0]
         field = ".".join(str(part) for part in problem["loc"]) or model.__name__
         message = (problem["msg"] if problem["type"] == "text"
-                   else f"{field} が正しくありません / {field} is not valid")
+                   else invalid_message(field))
         raise ValidationFailed(message, field=field) from None
 
 
@@ -103,7 +104,7 @@ def int_or_none(value: str | None, field: str) -> int | None:
     if not text:
         return None
     if not text.isdigit() or len(text) > 12:
-        raise ValidationFailed(f"{field} が正しくありません / {field} is not valid", field=field)
+        raise ValidationFailed(invalid_message(field), field=field)
     return int(text)
 
 
@@ -119,7 +120,7 @@ def parse_when(value: str | None, field: str, *, end_of_day: bool = False) -> da
     """Return a form date (``YYYY-MM-DD``) or date-time (``YYYY-MM-DDTHH:MM``) read as JST, in UTC."""
     text = (value or "").strip()
     if not text:
-        raise ValidationFailed(f"{field} を入力してください / {field} is required", field=field)
+        raise ValidationFailed(required_message(field), field=field)
     try:
         if "T" in text or " " in text:
             moment = datetime.fromisoformat(text.replace(" ", "T"))
@@ -127,8 +128,7 @@ def parse_when(value: str | None, field: str, *, end_of_day: bool = False) -> da
             day = datetime.fromisoformat(text).date()
             moment = datetime.combine(day, time(23, 59) if end_of_day else time(0, 0))
     except ValueError:
-        raise ValidationFailed(f"{field} の日付が正しくありません / {field} is not a valid date",
-                               field=field) from None
+        raise ValidationFailed(invalid_date_message(field), field=field) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=JST)
     return as_utc(moment)
