@@ -36,7 +36,7 @@ bash scripts/bootstrap.sh
 # ---------------------------------------------------------------- 2. system packages
 # Debian's chromium (driven by Playwright through executable_path; `playwright install` is never
 # run: browser downloads are blocked), CJK fonts for Japanese pages, a PostgreSQL server for
-# pass 2, and a Java runtime for PySpark.
+# pass 2, a Java runtime for PySpark, SoftHSM2 and Node.js (below).
 pkgs=()
 [[ -x /usr/bin/chromium ]] || pkgs+=(chromium fonts-noto-cjk)
 if [[ -x /usr/bin/chromium ]] && command -v dpkg-query >/dev/null 2>&1 \
@@ -45,6 +45,11 @@ if [[ -x /usr/bin/chromium ]] && command -v dpkg-query >/dev/null 2>&1 \
 fi
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || pkgs+=(postgresql)
 command -v java >/dev/null 2>&1 || pkgs+=(default-jre-headless)
+# issue 17: SoftHSM2 (a real PKCS#11 token for the HSM key store) and Node.js with npm (the
+# certified OpenID Provider `oidc-provider` that the single sign-on tests start on loopback).
+[[ -e /usr/lib/softhsm/libsofthsm2.so ]] || pkgs+=(softhsm2)
+command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
+command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 if ((${#pkgs[@]})); then
     if ! is_root; then
         die "missing system packages: ${pkgs[*]}. Install them as root:
