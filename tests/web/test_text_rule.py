@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
 from banso.kit.errors import ValidationFailed
-from banso.kit.text import Text, clean_text, required_message, too_long_message
+from banso.kit.text import BIDI_CONTROLS, Text, clean_text, required_message, too_long_message
 from banso.programme import registry_io
 from banso.web.forms import bind
 
@@ -20,9 +20,15 @@ SPACE = st.text(alphabet=st.sampled_from(" \t\r\n\u3000\u00a0\u2003"), max_size=
 FIELD = st.from_regex(r"[a-z][a-z_]{0,15}", fullmatch=True)
 
 
+# Characters the rule keeps in a one-line field (issue 17: controls, separators, bidi controls, surrogates,
+# private-use and unassigned code points are refused; see test_hostile_input.py).
+KEPT = st.characters(exclude_categories=("Cc", "Zl", "Zp", "Cs", "Co", "Cn"), exclude_characters=BIDI_CONTROLS)
+
+
 def _core(min_size: int, max_size: int | None) -> st.SearchStrategy[str]:
     """Text that neither starts nor ends with whitespace (what a trimmed field keeps)."""
-    return st.text(min_size=min_size, max_size=max_size).filter(lambda s: s == s.strip() and len(s) >= min_size)
+    return st.text(KEPT, min_size=min_size, max_size=max_size).filter(
+        lambda s: s == s.strip() and len(s) >= min_size)
 
 
 class Form(BaseModel):

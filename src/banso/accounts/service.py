@@ -42,6 +42,7 @@ from banso.authz.principal import AuthMethod, Principal
 from banso.config import DEFAULT_TOKEN_MAX_LIFETIME_DAYS, Settings
 from banso.kit.crypto import SecretBox
 from banso.kit.errors import AuthenticationRequired, Conflict, NotFound, TooManyRequests, ValidationFailed
+from banso.kit.text import clean_text
 
 ISSUER = "banso"
 
@@ -68,12 +69,13 @@ def create_organization(
     except ValueError:
         allowed = ", ".join(k.value for k in OrgKind)
         raise ValidationFailed(f"unknown organisation kind {kind!r}; use one of {allowed}", field="kind") from None
-    if not name_ja.strip() or not name_en.strip():
-        raise ValidationFailed("organisation names must not be empty", field="name_ja")
-    if repo.org_by_name(session, name_ja.strip()) is not None:
+    name_ja = clean_text(name_ja, "name_ja", max_length=200, line=True)
+    name_en = clean_text(name_en, "name_en", max_length=200, line=True)
+    short_name = clean_text(short_name, "short_name", max_length=50, required=False, line=True) or None
+    if repo.org_by_name(session, name_ja) is not None:
         raise Conflict(f"organisation {name_ja!r} already exists", field="name_ja")
     org = Organization(
-        name_ja=name_ja.strip(), name_en=name_en.strip(), kind=kind_value.value, short_name=short_name, created_at=now
+        name_ja=name_ja, name_en=name_en, kind=kind_value.value, short_name=short_name, created_at=now
     )
     session.add(org)
     session.flush()
@@ -118,16 +120,16 @@ def create_user(
     problems = rules.password_problems(password, email=email_n)
     if problems:
         raise ValidationFailed("; ".join(problems), field="password")
-    if not name_ja.strip():
-        raise ValidationFailed("name must not be empty", field="name_ja")
+    name_ja = clean_text(name_ja, "name_ja", max_length=200, line=True)
+    name_en = clean_text(name_en, "name_en", max_length=200, required=False, line=True)
     if repo.org_by_id(session, organization_id) is None:
         raise ValidationFailed(f"organisation {organization_id} does not exist", field="organization_id")
     if repo.user_by_email(session, email_n) is not None:
         raise Conflict(f"a user with e-mail {email_n} already exists", field="email")
     user = User(
         email=email_n,
-        name_ja=name_ja.strip(),
-        name_en=name_en.strip() or name_ja.strip(),
+        name_ja=name_ja,
+        name_en=name_en or name_ja,
         organization_id=organization_id,
         roles=role_values,
         password_hash=hash_password(password),
@@ -636,9 +638,7 @@ def issue_token(
         require_visible(allowed, "user")
     if not user.is_active:
         raise ValidationFailed("cannot issue a token for a disabled user", field="email")
-    name = name.strip() or "api"
-    if len(name) > 100:
-        raise ValidationFailed("token name is too long", field="name")
+    name = clean_text(name, "name", max_length=100, required=False, line=True) or "api"
     try:
         expires_at = rules.token_expiry(now=now, expires_in_days=expires_in_days, max_days=max_days)
     except ValueError as exc:

@@ -57,9 +57,10 @@ class ConsentFact:
     decided_at: datetime | None
 
 
-def require_text(value: str | None, field: str, *, max_length: int | None = None) -> str:
-    """Return ``value`` stripped, or refuse it when it is missing or too long (the one text rule)."""
-    return clean_text(value, field, max_length=max_length)
+def require_text(value: str | None, field: str, *, max_length: int | None = None, line: bool = False) -> str:
+    """Return ``value`` stripped, or refuse it when it is missing, too long or holds a forbidden character
+    (the one text rule; ``line``: a one-line field)."""
+    return clean_text(value, field, max_length=max_length, line=line)
 
 
 def require_future(when: datetime, now: datetime, field: str) -> None:

@@ -54,6 +54,7 @@ from banso.councils.models import (
 from banso.councils.pdf import render_pledge_pdf
 from banso.kit.clock import to_jst
 from banso.kit.errors import BansoError, Conflict, Forbidden, NotFound, ValidationFailed
+from banso.kit.text import clean_text
 from banso.sealed import store as sealed
 from banso.sealed.crypto import TamperedCiphertext
 from banso.sealed.models import SealedKind
@@ -234,13 +235,11 @@ def propose(
 ) -> Council:
     """Propose a council (C1); the proposer joins as secretariat and has consented by proposing."""
     require(actor, Permission.COUNCIL_PROPOSE)
-    title = rules.require_text(title_ja, "title_ja", max_length=200)
-    title_e = (title_en or "").strip() or title
-    if len(title_e) > 200:
-        raise ValidationFailed("title_en must be at most 200 characters", field="title_en")
+    title = rules.require_text(title_ja, "title_ja", max_length=200, line=True)
+    title_e = clean_text(title_en, "title_en", max_length=200, required=False, line=True) or title
     purpose_t = rules.require_text(purpose, "purpose", max_length=5000)
-    tech = (technology or "").strip() or None
-    project = (project_ref or "").strip() or None
+    tech = clean_text(technology, "technology", max_length=300, required=False, line=True) or None
+    project = clean_text(project_ref, "project_ref", max_length=100, required=False, line=True) or None
     if tech is None and project is None:
         raise ValidationFailed("link a technology and/or a project / 技術又はプロジェクトを指定してください",
                                field="technology")
@@ -262,7 +261,7 @@ def propose(
         raise ValidationFailed(
             f"the linked project's researchers must be founders (missing: {missing}) / "
             "研究者を設立参加者に含めてください", field="founders")
-    text = (bylaws_text or "").strip() or rules.render_model_bylaws(
+    text = clean_text(bylaws_text, "bylaws_text", max_length=100_000, required=False) or rules.render_model_bylaws(
         council_title=title, designation_max_years=designation_max_years,
         nondisclosure_days=nondisclosure_days).strip()
     council = Council(
@@ -306,7 +305,7 @@ def consent(session: Session, *, council_id: int, actor: Principal, now: datetim
     assert locked is not None
     if decision not in ("consent", "decline"):
         raise ValidationFailed("decision must be 'consent' or 'decline'", field="decision")
-    reason_t = (reason or "").strip() or None
+    reason_t = clean_text(reason, "reason", max_length=2000, required=False) or None
     if decision == "decline" and reason_t is None:
         raise ValidationFailed("a decline needs a reason / 不同意の理由を入力してください", field="reason")
     row = repo.pending_consent(session, council.id, actor.user_id) or repo.latest_consent(session, council.id,
@@ -800,10 +799,10 @@ def _meeting(session: Session, council: Council, meeting_id: int) -> Meeting:
 
 
 def _add_agenda(session: Session, meeting: Meeting, item: AgendaInput) -> AgendaItem:
-    title = rules.require_text(item.title, "title", max_length=300)
+    title = rules.require_text(item.title, "title", max_length=300, line=True)
     matter = rules.parse_matter(item.matter)
     row = AgendaItem(meeting_id=meeting.id, position=repo.next_agenda_position(session, meeting.id), title=title,
-                     matter=matter.value, note=(item.note or "").strip() or None)
+                     matter=matter.value, note=clean_text(item.note, "note", max_length=5000, required=False) or None)
     session.add(row)
     session.flush()
     return row
@@ -814,13 +813,14 @@ def schedule_meeting(session: Session, *, council_id: int, actor: Principal, now
                      agenda: Sequence[AgendaInput] = ()) -> Meeting:
     """Schedule a meeting with an agenda by matter (chair, secretariat)."""
     council, _ = _manage(session, council_id, actor)
-    title_t = rules.require_text(title, "title", max_length=200)
+    title_t = rules.require_text(title, "title", max_length=200, line=True)
     rules.require_future(starts_at, now, "starts_at")
     for item in agenda:  # validate everything before writing anything
-        rules.require_text(item.title, "title", max_length=300)
+        rules.require_text(item.title, "title", max_length=300, line=True)
         rules.parse_matter(item.matter)
     meeting = Meeting(council_id=council.id, title=title_t, starts_at=starts_at,
-                      location=(location or "").strip() or None, minutes_state=MinutesState.NONE.value,
+                      location=clean_text(location, "location", max_length=200, required=False, line=True) or None,
+                      minutes_state=MinutesState.NONE.value,
                       minutes_sealed=None, created_by_id=actor.user_id, created_at=now)
     session.add(meeting)
     session.flush()
@@ -978,7 +978,7 @@ def create_action_item(session: Session, *, council_id: int, actor: Principal, n
                        note: str | None = None) -> ActionItem:
     """Create an action item for a current member with a due date (C5)."""
     council, _ = _manage(session, council_id, actor)
-    title_t = rules.require_text(title, "title", max_length=300)
+    title_t = rules.require_text(title, "title", max_length=300, line=True)
     rules.require_future(due_at, now, "due_at")
     if decision_id is not None and repo.decision(session, council.id, decision_id) is None:
         raise ValidationFailed(f"decision {decision_id} does not exist in this council", field="decision_id")
@@ -989,7 +989,8 @@ def create_action_item(session: Session, *, council_id: int, actor: Principal, n
             AuditTag.COUNCIL_ACTION_REFUSED, now=now, actor=actor, subject=_subject(council),
             data={"assignee_id": assignee_id})
     row = ActionItem(council_id=council.id, decision_id=decision_id, title=title_t, assignee_id=assignee_id,
-                     due_at=due_at, status=ActionStatus.OPEN.value, note=(note or "").strip() or None,
+                     due_at=due_at, status=ActionStatus.OPEN.value,
+                     note=clean_text(note, "note", max_length=5000, required=False) or None,
                      created_by_id=actor.user_id, created_at=now, closed_at=None)
     session.add(row)
     session.flush()
@@ -1016,8 +1017,9 @@ def _close_item(session: Session, *, council_id: int, item_id: int, actor: Princ
     rules.check_open(item.status)
     item.status = status.value
     item.closed_at = now
-    if note and note.strip():
-        item.note = ((item.note + "\n") if item.note else "") + note.strip()
+    added = clean_text(note, "note", max_length=5000, required=False)
+    if added:
+        item.note = ((item.note + "\n") if item.note else "") + added
     tag = AuditTag.COUNCIL_ACTION_COMPLETE if status is ActionStatus.DONE else AuditTag.COUNCIL_ACTION_CANCEL
     _audit(session, tag, now=now, actor=actor, subject=_subject(council), data={"action_item_id": item.id})
     return item
@@ -1099,7 +1101,7 @@ def create_request(session: Session, *, council_id: int, actor: Principal, now: 
                    matter: str, addressee_kind: str, addressee_id: int, due_at: datetime) -> MaterialRequest:
     """Request materials (資料提供の求め) from the think tank or a participant, with a due date (C6)."""
     council, _ = _manage(session, council_id, actor)
-    title_t = rules.require_text(title, "title", max_length=300)
+    title_t = rules.require_text(title, "title", max_length=300, line=True)
     body_t = rules.require_text(body, "body", max_length=20_000)
     matter_v = rules.parse_matter(matter)
     try:

@@ -124,7 +124,7 @@ def _require_state(incident: Incident, allowed: set[IncidentState], *, ja: str, 
 def report_incident(session: Session, *, actor: Principal, now: datetime, title: str, description: str,
                     council_id: int | None = None, item_id: int | None = None) -> Incident:
     """Report a suspected leak (I9); anyone signed in may. Notifies the council's chair and secretariat."""
-    clean_title = clean_text(title, "title", max_length=TITLE_MAX)
+    clean_title = clean_text(title, "title", max_length=TITLE_MAX, line=True)
     clean_description = clean_text(description, "description", max_length=TEXT_MAX)
     if item_id is not None:
         item, _ = service.readable(session, item_id, actor)  # 404 unless the reporter may read it (I7)

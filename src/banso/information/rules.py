@@ -19,6 +19,7 @@ from banso.information.models import (
     VoteDecision,
 )
 from banso.kit.errors import ValidationFailed
+from banso.kit.text import clean_text
 
 DEFAULT_VOTE_DAYS = 14
 REMINDER_DAYS = (30, 7)  # I5: reminders 30 and 7 days before the end
@@ -42,12 +43,24 @@ def default_state_is_public(provenance: Provenance, is_result: bool) -> bool:
     return is_result or provenance == Provenance.RESEARCHER_GENERATED
 
 
-def check_item_fields(*, title: str, summary: str, category: str, provenance: str) -> tuple[Category, Provenance]:
-    """Validate an item's metadata (raises 422 naming the field)."""
-    if not title.strip() or len(title) > 300:
-        raise ValidationFailed("title must be 1–300 characters", field="title")
-    if len(summary) > 5000:
-        raise ValidationFailed("summary must be at most 5000 characters", field="summary")
+@dataclass(frozen=True)
+class ItemText:
+    """An item's text as kept: title (one line), summary and body under the one text rule (O1)."""
+
+    title: str
+    summary: str
+    body: str
+
+
+def check_item_text(*, title: str, summary: str, body: str) -> ItemText:
+    """Return an item's title, summary and body cleaned, or refuse them (422 naming the field)."""
+    return ItemText(title=clean_text(title, "title", max_length=300, line=True),
+                    summary=clean_text(summary, "summary", max_length=5000, required=False),
+                    body=clean_text(body, "body", max_length=1_000_000, required=False))
+
+
+def check_item_fields(*, category: str, provenance: str) -> tuple[Category, Provenance]:
+    """Validate an item's category and provenance (raises 422 naming the field)."""
     return parse_enum(Category, category, "category"), parse_enum(Provenance, provenance, "provenance")
 
 
@@ -96,6 +109,8 @@ def check_designation(
     """
     if not reason.strip():
         raise ValidationFailed("a designation needs a reason", field="reason")
+    reason = clean_text(reason, "reason", max_length=5000)
+    range_note = clean_text(range_note, "range_note", max_length=5000, required=False)
     kind = parse_enum(ScopeKind, scope_kind, "scope_kind")
     users = tuple(dict.fromkeys(int(u) for u in user_ids))
     orgs = tuple(dict.fromkeys(int(o) for o in organization_ids))
@@ -134,6 +149,7 @@ def check_nondisclosure(*, now: datetime, reason: str, reason_code: str, decisio
     code = parse_enum(ReasonCode, reason_code, "reason_code")
     if not reason.strip():
         raise ValidationFailed("a non-disclosure request needs a reason", field="reason")
+    clean_text(reason, "reason", max_length=5000)
     return code, now + timedelta(days=decision_days)
 
 
@@ -200,12 +216,13 @@ def check_publication_proposal(*, now: datetime, reason: str, deadline: datetime
     if not reason.strip():
         raise ValidationFailed("早期公開の提案には理由が必要です / an early-publication proposal needs a reason",
                                field="reason")
+    text = clean_text(reason, "reason", max_length=5000)
     vote_deadline = deadline or now + timedelta(days=DEFAULT_VOTE_DAYS)
     if vote_deadline.tzinfo is None:
         raise ValidationFailed("deadline needs a time zone", field="deadline")
     if not now + MIN_VOTE_WINDOW <= vote_deadline <= now + MAX_VOTE_WINDOW:
         raise ValidationFailed("the voting deadline must be between 1 hour and 90 days ahead", field="deadline")
-    return reason.strip(), vote_deadline
+    return text, vote_deadline
 
 
 def with_provider_consent(outcome: BallotState, provider_decision: str | None) -> BallotState:

@@ -263,7 +263,7 @@ class PublicItemDetail(BaseModel):
 class IncidentCreate(_In):
     """Report a suspected leak (anyone signed in)."""
 
-    title: Annotated[str, Text(300)]
+    title: Annotated[str, Text(300, line=True)]
     description: Annotated[str, Text(20_000)]
     council_id: int | None = None
     item_id: int | None = None

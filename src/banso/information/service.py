@@ -49,6 +49,7 @@ from banso.information.models import (
 )
 from banso.kit.clock import to_jst
 from banso.kit.errors import BansoError, Conflict, Forbidden, NotFound, ValidationFailed
+from banso.kit.text import clean_text
 from banso.sealed import crypto
 from banso.sealed.uploads import UploadRejected, safe_filename, sniff
 
@@ -285,10 +286,10 @@ def create_item(
     the bylaws' prior-notice window, whatever ``publish_at`` or ``public`` say (I13).
     """
     council, _ = _council_for_contribution(session, council_id, actor)
-    cat, prov = rules.check_item_fields(title=title, summary=summary, category=category, provenance=provenance)
+    text = rules.check_item_text(title=title, summary=summary, body=body)
+    title, summary, body = text.title, text.summary, text.body
+    cat, prov = rules.check_item_fields(category=category, provenance=provenance)
     rules.parse_enum(Matter, matter, "matter")
-    if len(body) > 1_000_000:
-        raise ValidationFailed("body must be at most 1,000,000 characters", field="body")
     if publish_at is not None and publish_at.tzinfo is None:
         raise ValidationFailed("publish_at needs a time zone", field="publish_at")
     _check_provenance(session, council, prov, actor=actor, now=now)
@@ -302,7 +303,7 @@ def create_item(
                              max_bytes=deps.max_file_bytes)
     data_key = crypto.new_data_key()
     item = Item(
-        council_id=council.id, title=title.strip(), summary=summary.strip(), matter=matter, category=cat.value,
+        council_id=council.id, title=title, summary=summary, matter=matter, category=cat.value,
         provenance=prov.value, is_result=result,
         state=ItemState.COUNCIL.value, provider_id=actor.user_id, provider_org_id=actor.organization_id,
         current_version=1, wrapped_key=deps.keys.wrap(council.id, data_key), current_designation_id=None,
@@ -354,13 +355,13 @@ def add_version(session: Session, deps: InformationDeps, *, item_id: int, actor:
                              Forbidden("提供者のみが改訂できます / Only the provider may add a version"))
         refuse(session, error, AuditTag.INFO_VERSION_REFUSED, now=now, actor=actor, subject=subject_of(item),
                data={"state": item.state})
-    if len(body) > 1_000_000:
-        raise ValidationFailed("body must be at most 1,000,000 characters", field="body")
+    body = clean_text(body, "body", max_length=1_000_000, required=False)
+    note = clean_text(note, "note", max_length=500, required=False, line=True)
     checked = _check_uploads(session, files, now=now, actor=actor, subject=subject_of(item),
                              max_bytes=deps.max_file_bytes)
     data_key = content.data_key(session, deps, item, actor=actor, now=now)
     version = item.current_version + 1
-    session.add(ItemVersion(item_id=item.id, version=version, note=note.strip()[:500] or f"version {version}",
+    session.add(ItemVersion(item_id=item.id, version=version, note=note or f"version {version}",
                             body_sealed=crypto.seal(body.encode(), data_key=data_key,
                                                     aad=content.body_aad(item.id, version)),
                             created_by_id=actor.user_id, created_at=now))
@@ -647,7 +648,8 @@ def request_nondisclosure(session: Session, *, item_id: int, actor: Principal, n
     code, deadline = rules.check_nondisclosure(now=now, reason=reason, reason_code=reason_code,
                                                decision_days=_nondisclosure_days(session, council))
     return _open_ballot(session, item, council, None, kind=BallotKind.NONDISCLOSURE, actor=actor, now=now,
-                        reason=reason.strip(), reason_code=code.value, deadline=deadline)
+                        reason=clean_text(reason, "reason", max_length=5000), reason_code=code.value,
+                        deadline=deadline)
 
 
 def _council(session: Session, item: Item) -> Council:
@@ -757,7 +759,7 @@ def vote(session: Session, *, ballot_id: int, actor: Principal, now: datetime, d
     if choice == VoteDecision.OBJECT and not (reason or "").strip():
         raise ValidationFailed("an objection needs a reason", field="reason")
     row.decision = choice.value
-    row.reason = (reason or "").strip() or None
+    row.reason = clean_text(reason, "reason", max_length=2000, required=False) or None
     row.decided_at = now
     _audit(session, AuditTag.INFO_VOTE_CAST, now=now, actor=actor, subject=subject,
            data={"decision": choice.value, "item_id": ballot.item_id, "kind": ballot.kind})

@@ -1,13 +1,22 @@
-"""The one rule for free text typed by people (issue 12): trimmed, required or optional, at most N characters.
+"""The one rule for free text typed by people (issue 12, O1): trimmed, required or optional, at most N
+characters, and only characters a reader can see.
 
 Services call :func:`clean_text`; API schemas and page forms declare the same rule as a pydantic
-constraint, ``Annotated[str, Text(300)]``, so a refusal says the same thing whichever door the text
-came through: ``title を入力してください / title is required`` or
+constraint, ``Annotated[str, Text(300, line=True)]``, so a refusal says the same thing whichever door the
+text came through: ``title を入力してください / title is required`` or
 ``title は 300 文字以内で入力してください / title must be at most 300 characters``.
+
+Two kinds of field (issue 17): a *line* (titles, names, codes, subjects: ``line=True``) holds no control
+character at all; a *multi-line* text (bodies, notes, reasons: the default) keeps line feeds and tabs,
+with CR LF and lone CR read as LF. Both refuse what :func:`forbidden_character` names, the same definition
+the file-name rule (``banso.sealed.uploads.safe_filename``) uses: C0/C1 controls (NUL, ESC …), line and
+paragraph separators, bidirectional controls (U+202E makes "report\u202efdp.exe" display as
+"reportexe.pdf"), surrogates, private-use and unassigned code points.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -39,24 +48,73 @@ def too_long_message(label: str, max_length: int) -> str:
             f"{label} must be at most {max_length:,} characters")
 
 
-def text_problem(value: str, label: str, *, max_length: int | None, required: bool = True) -> str | None:
+def forbidden_character_message(label: str, ch: str) -> str:
+    """Return the bilingual message for a character no text may hold (named by its code point)."""
+    point = f"U+{ord(ch):04X}"
+    return (f"{label} に使用できない文字（{point}）が含まれています / "
+            f"{label} contains a character that is not allowed ({point})")
+
+
+def single_line_message(label: str) -> str:
+    """Return the bilingual message for a line break in a one-line field."""
+    return f"{label} は改行を含まない 1 行で入力してください / {label} must be a single line"
+
+
+# Bidirectional formatting controls (Trojan Source, CVE-2021-42574): ALM, LRM, RLM, the embeddings and
+# overrides U+202A–202E and the isolates U+2066–2069.
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Cc: C0/C1 controls; Zl/Zp: U+2028/2029, which break lines in JavaScript and some viewers;
+# Cs: lone surrogates (not text at all); Co: private use (no meaning a reader shares); Cn: unassigned.
+FORBIDDEN_CATEGORIES = frozenset({"Cc", "Zl", "Zp", "Cs", "Co", "Cn"})
+MULTILINE_CONTROLS = frozenset("\n\t")
+_WINDOWS_DEVICES = frozenset({"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
+                              *(f"LPT{i}" for i in range(1, 10))})
+
+
+def forbidden_character(text: str, *, allowed: frozenset[str] = frozenset()) -> str | None:
+    """Return the first character of ``text`` that no name or text may hold (``allowed`` excepted), or None."""
+    # The distinct characters of even a long body are few, so each is looked up once.
+    bad = {ch for ch in set(text) if ch not in allowed
+           and (ch in BIDI_CONTROLS or unicodedata.category(ch) in FORBIDDEN_CATEGORIES)}
+    return min(bad, key=text.index) if bad else None
+
+
+def is_windows_device_name(name: str) -> bool:
+    """Return True when ``name`` is a Windows device (CON, NUL, COM1, LPT9 …) with any extension, in any case."""
+    # Windows opens the device for "con.txt" and "CON .tar.gz" alike: only the part before the first dot counts.
+    return name.split(".", 1)[0].rstrip(" ").upper() in _WINDOWS_DEVICES
+
+
+def normalise_text(value: str, *, line: bool) -> str:
+    """Return ``value`` trimmed; a multi-line text's CR LF and lone CR become LF."""
+    text = value.strip()
+    return text if line else text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def text_problem(value: str, label: str, *, max_length: int | None, required: bool = True,
+                 line: bool = False) -> str | None:
     """Return why the already trimmed ``value`` breaks the rule (None: no limit), or None when it keeps it."""
     if required and not value:
         return required_message(label)
     if max_length is not None and len(value) > max_length:
         return too_long_message(label, max_length)
+    bad = forbidden_character(value, allowed=frozenset() if line else MULTILINE_CONTROLS)
+    if bad is not None:
+        return single_line_message(label) if line and bad in "\r\n" else forbidden_character_message(label, bad)
     return None
 
 
 def clean_text(value: object, field: str, *, max_length: int | None, required: bool = True,
-               label: str | None = None) -> str:
-    """Return ``value`` trimmed (None reads as blank), or refuse it when blank and required or too long.
+               label: str | None = None, line: bool = False) -> str:
+    """Return ``value`` trimmed (None reads as blank), or refuse it when blank and required, too long or
+    holding a forbidden character.
 
     ``field`` names the refused field on the error; ``label`` is how the message names it when that
-    differs (an imported file says where: ``row 3: name_ja``).
+    differs (an imported file says where: ``row 3: name_ja``). ``line`` marks a one-line field (a title,
+    a name): no line break or tab; otherwise line feeds and tabs are kept and CR LF read as LF.
     """
-    text = "" if value is None else str(value).strip()
-    problem = text_problem(text, label or field, max_length=max_length, required=required)
+    text = normalise_text("" if value is None else str(value), line=line)
+    problem = text_problem(text, label or field, max_length=max_length, required=required, line=line)
     if problem is not None:
         raise ValidationFailed(problem, field=field)
     return text
@@ -64,15 +122,17 @@ def clean_text(value: object, field: str, *, max_length: int | None, required: b
 
 @dataclass(frozen=True)
 class Text(annotated_types.GroupedMetadata):
-    """The text rule as pydantic metadata: ``Annotated[str, Text(300)]``, ``Text(300, required=False)``.
+    """The text rule as pydantic metadata: ``Annotated[str, Text(300, line=True)]``, ``Text(300, required=False)``.
 
     Strings are trimmed first and refused with :func:`clean_text`'s message (the error's ``msg``);
     anything that is not a string is left to the annotated type to refuse. The length bounds are
-    also declared as constraints so the API's JSON schema shows them.
+    also declared as constraints so the API's JSON schema shows them. ``line=True`` is a one-line
+    field (titles, names); without it line feeds and tabs are kept (bodies, notes).
     """
 
     max_length: int
     required: bool = True
+    line: bool = False
 
     def __iter__(self) -> Iterator[object]:
         if self.required:
@@ -83,9 +143,9 @@ class Text(annotated_types.GroupedMetadata):
     def _trimmed(self, value: object, info: ValidationInfo) -> object:
         if not isinstance(value, str):
             return value
-        text = value.strip()
+        text = normalise_text(value, line=self.line)
         problem = text_problem(text, info.field_name or "value", max_length=self.max_length,
-                               required=self.required)
+                               required=self.required, line=self.line)
         if problem is not None:
             raise PydanticCustomError("text", "{message}", {"message": problem})
         return text

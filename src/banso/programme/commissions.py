@@ -164,7 +164,7 @@ def create_commission(session: Session, *, code: str, title: str, organization_i
         raise ValidationFailed("code: 1–40 letters, digits, '.', '_' or '-'", field="code")
     if session.scalars(select(Commission).where(Commission.code == code_v)).first() is not None:
         raise Conflict(f"a commission with code {code_v!r} already exists", field="code")
-    title_v = clean_text(title, "title", max_length=300)
+    title_v = clean_text(title, "title", max_length=300, line=True)
     org = accounts_repo.org_by_id(session, organization_id)
     if org is None:
         raise ValidationFailed(f"organisation {organization_id} does not exist", field="organization_id")
@@ -190,7 +190,7 @@ def create_commission(session: Session, *, code: str, title: str, organization_i
         if not start <= t_due <= due:
             raise ValidationFailed(f"tasks[{i}]: due {t_due.isoformat()} is outside the commission "
                                    f"({start.isoformat()}–{due.isoformat()}) / 委託期間外の期限です", field="tasks")
-        rows.append(CommissionTask(position=i, title=clean_text(t.title, f"tasks[{i}].title", max_length=300),
+        rows.append(CommissionTask(position=i, title=clean_text(t.title, f"tasks[{i}].title", max_length=300, line=True),
                                    due_on=t_due, status=TaskStatus.OPEN.value))
     terms = clean_text(confidentiality_terms if confidentiality_terms is not None else DEFAULT_CONFIDENTIALITY,
                        "confidentiality_terms", max_length=20000)
@@ -340,7 +340,7 @@ def upload_deliverable(session: Session, *, commission_id: int, title: str, file
     if len(content) > MAX_DELIVERABLE_BYTES:
         raise ValidationFailed(f"the file is larger than {MAX_DELIVERABLE_BYTES // (1024 * 1024)} MB", field="file")
     ctype = (content_type or "application/octet-stream").strip()[:120] or "application/octet-stream"
-    title_v = clean_text(title, "title", max_length=300)
+    title_v = clean_text(title, "title", max_length=300, line=True)
     digest = hashlib.sha256(content).hexdigest()
     envelope = sealed.seal_file(store, sealed.commission_scope(commission.id), content,
                                 label=sealed.file_label(SealedKind.DELIVERABLE, digest))

@@ -76,12 +76,13 @@ def _check_measure(session: Session, i: int, m: MeasureInput, known_areas: set[s
                                field="measures")
     if m.certainty not in CERTAINTIES:
         raise ValidationFailed(f"{where}: certainty must be confirmed or unsure", field="measures")
-    title = clean_text(m.title_ja, f"{where}.title_ja", max_length=300)
+    title = clean_text(m.title_ja, f"{where}.title_ja", max_length=300, line=True)
     return GuidelineMeasure(
         kind=kind.value, position=i, title_ja=title,
-        title_en=clean_text(m.title_en, f"{where}.title_en", max_length=300, required=False) or title,
+        title_en=clean_text(m.title_en, f"{where}.title_en", max_length=300, required=False, line=True) or title,
         body=clean_text(m.body, f"{where}.body", max_length=20000, required=False), technology_codes=techs,
-        area_codes=areas, certainty=m.certainty, note=(m.note or "").strip() or None)
+        area_codes=areas, certainty=m.certainty,
+        note=clean_text(m.note, f"{where}.note", max_length=2000, required=False) or None)
 
 
 def adopt_guideline(session: Session, *, code: str, title_ja: str, adopted_on: date, body: str,
@@ -90,8 +91,8 @@ def adopt_guideline(session: Session, *, code: str, title_ja: str, adopted_on: d
     """Record a new version of the guideline ``code`` with its measures; everything is checked first."""
     if actor is not None and not policy.can_edit_registry(actor):
         raise Forbidden("only agency staff and ministry officers record guidelines / 基本指針を登録する権限がありません")
-    code_v = clean_text(code, "code", max_length=40)
-    title = clean_text(title_ja, "title_ja", max_length=300)
+    code_v = clean_text(code, "code", max_length=40, line=True)
+    title = clean_text(title_ja, "title_ja", max_length=300, line=True)
     if not isinstance(adopted_on, date) or isinstance(adopted_on, datetime):
         raise ValidationFailed("adopted_on must be a date", field="adopted_on")
     if certainty not in CERTAINTIES:
@@ -106,8 +107,8 @@ def adopt_guideline(session: Session, *, code: str, title_ja: str, adopted_on: d
     rows = [_check_measure(session, i, m, known_areas) for i, m in enumerate(measures)]
     guideline = Guideline(
         code=code_v, version=(latest.version + 1) if latest else 1, title_ja=title,
-        title_en=clean_text(title_en, "title_en", max_length=300, required=False) or title, adopted_on=adopted_on,
-        body=clean_text(body, "body", max_length=100_000, required=False), source=(source or "").strip() or None,
+        title_en=clean_text(title_en, "title_en", max_length=300, required=False, line=True) or title, adopted_on=adopted_on,
+        body=clean_text(body, "body", max_length=100_000, required=False), source=clean_text(source, "source", max_length=2000, required=False, line=True) or None,
         certainty=certainty, created_by_id=actor.user_id if actor else None, created_at=now)
     session.add(guideline)
     session.flush()

@@ -69,8 +69,12 @@ class RegistryData:
 
 
 def _text(raw: dict[str, Any], key: str, where: str, *, required: bool = True, max_length: int = 300) -> str:
-    """Return ``raw[key]`` under the one text rule, the message saying where in the file it is."""
-    return clean_text(raw.get(key), key, max_length=max_length, required=required, label=f"{where}: {key}")
+    """Return ``raw[key]`` under the one text rule, the message saying where in the file it is.
+
+    Every registry field but the note is a line (codes, names, titles, sources).
+    """
+    return clean_text(raw.get(key), key, max_length=max_length, required=required, label=f"{where}: {key}",
+                      line=key != "note")
 
 
 def _int(raw: dict[str, Any], key: str, where: str) -> int:

@@ -159,7 +159,7 @@ class DocumentIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    title: Annotated[str, Text(300)]
+    title: Annotated[str, Text(300, line=True)]
     filename: str | None = Field(default=None, max_length=300)
     url: str | None = Field(default=None, max_length=1000)
     sha256: str | None = Field(default=None, max_length=64)
@@ -180,8 +180,8 @@ class DocumentRead(BaseModel):
 class CallText(BaseModel):
     """The free text of a call (the call form binds it; the API takes it within ``CallCreate``)."""
 
-    title_ja: Annotated[str, Text(300)]
-    title_en: Annotated[str, Text(300, required=False)] = ""
+    title_ja: Annotated[str, Text(300, line=True)]
+    title_en: Annotated[str, Text(300, required=False, line=True)] = ""
     description: Annotated[str, Text(20000, required=False)] = ""
 
 
@@ -241,7 +241,7 @@ class TeamMemberIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     user_id: int | None = None
-    name: Annotated[str | None, Text(200, required=False)] = None
+    name: Annotated[str | None, Text(200, required=False, line=True)] = None
     organization_id: int | None = None
     role: str = "member"
     researcher_number: str | None = Field(default=None, max_length=20)
@@ -250,7 +250,7 @@ class TeamMemberIn(BaseModel):
 class ProposalText(BaseModel):
     """The free text of a proposal (the proposal form binds it; the API takes it within ``ProposalCreate``)."""
 
-    title: Annotated[str, Text(300)]
+    title: Annotated[str, Text(300, line=True)]
     summary: Annotated[str, Text(20000, required=False)] = ""
     core_technologies: Annotated[str | None, Text(20000, required=False)] = None
     leak_prevention: Annotated[str | None, Text(20000, required=False)] = None
@@ -393,7 +393,7 @@ class MilestoneIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    title: Annotated[str, Text(300)]
+    title: Annotated[str, Text(300, line=True)]
     due_on: date
 
 
@@ -475,8 +475,8 @@ class MeasureIn(BaseModel):
     """A measure of a guideline version."""
 
     kind: StrictStr
-    title_ja: Annotated[StrictStr, Text(300)]
-    title_en: Annotated[StrictStr, Text(300, required=False)] = ""
+    title_ja: Annotated[StrictStr, Text(300, line=True)]
+    title_en: Annotated[StrictStr, Text(300, required=False, line=True)] = ""
     body: Annotated[StrictStr, Text(20000, required=False)] = ""
     technology_codes: list[StrictStr] = Field(default_factory=list)
     area_codes: list[StrictStr] = Field(default_factory=list)
@@ -487,9 +487,9 @@ class MeasureIn(BaseModel):
 class GuidelineText(BaseModel):
     """The free text of a guideline version (the adoption form binds it; the API within ``GuidelineCreate``)."""
 
-    code: Annotated[StrictStr, Text(40)]
-    title_ja: Annotated[StrictStr, Text(300)]
-    title_en: Annotated[StrictStr, Text(300, required=False)] = ""
+    code: Annotated[StrictStr, Text(40, line=True)]
+    title_ja: Annotated[StrictStr, Text(300, line=True)]
+    title_en: Annotated[StrictStr, Text(300, required=False, line=True)] = ""
     body: Annotated[StrictStr, Text(100_000, required=False)] = ""
 
 
@@ -578,14 +578,14 @@ class AssessmentRead(BaseModel):
 class TaskIn(BaseModel):
     """A task of a new commission."""
 
-    title: Annotated[StrictStr, Text(300)]
+    title: Annotated[StrictStr, Text(300, line=True)]
     due_on: date
 
 
 class CommissionText(BaseModel):
     """The free text of a commission (the commission form binds it; the API within ``CommissionCreate``)."""
 
-    title: Annotated[StrictStr, Text(300)]
+    title: Annotated[StrictStr, Text(300, line=True)]
     purpose: Annotated[StrictStr, Text(20000, required=False)] = ""
     confidentiality_terms: Annotated[StrictStr | None, Text(20000, required=False)] = None
 

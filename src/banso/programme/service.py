@@ -159,14 +159,14 @@ def create_agency(session: Session, *, code: str, name_ja: str, name_en: str, or
     """Register a funding agency and open its ledger (source and available accounts); idempotent by code."""
     if actor is not None and not actor.has(Permission.ORG_MANAGE):
         raise Forbidden("この操作の権限がありません / Only administrators register funding agencies")
-    code_v = clean_text(code, "code", max_length=16).upper()
+    code_v = clean_text(code, "code", max_length=16, line=True).upper()
     existing = repo.agency_by_code(session, code_v)
     if existing is not None:
         return existing
     if organization_id is not None and accounts_repo.org_by_id(session, organization_id) is None:
         raise ValidationFailed(f"organisation {organization_id} does not exist", field="organization_id")
-    agency = Agency(code=code_v, name_ja=clean_text(name_ja, "name_ja", max_length=200),
-                    name_en=clean_text(name_en, "name_en", max_length=200), organization_id=organization_id,
+    agency = Agency(code=code_v, name_ja=clean_text(name_ja, "name_ja", max_length=200, line=True),
+                    name_en=clean_text(name_en, "name_en", max_length=200, line=True), organization_id=organization_id,
                     created_at=now)
     session.add(agency)
     session.flush()
@@ -463,7 +463,7 @@ class DocumentInput:
 def _add_documents(session: Session, owner_kind: str, owner_id: int, docs: Sequence[DocumentInput],
                    now: datetime) -> None:
     for i, doc in enumerate(docs):
-        title = clean_text(doc.title, f"documents[{i}].title", max_length=300)
+        title = clean_text(doc.title, f"documents[{i}].title", max_length=300, line=True)
         if not (doc.filename or doc.url):
             raise ValidationFailed(f"documents[{i}]: give a file name or a URL", field="documents")
         if doc.url and not doc.url.startswith(("https://", "http://")):
@@ -524,8 +524,8 @@ def create_call(
     if officer is None or not policy.can_be_call_officer(roles=officer.roles, is_active=officer.is_active):
         raise ValidationFailed("officer_id must be an active ministry officer (所管省庁の担当官)", field="officer_id")
     call = Call(
-        code=code_v, agency_id=agency.id, title_ja=clean_text(title_ja, "title_ja", max_length=300),
-        title_en=clean_text(title_en, "title_en", max_length=300, required=False) or title_ja.strip(),
+        code=code_v, agency_id=agency.id, title_ja=clean_text(title_ja, "title_ja", max_length=300, line=True),
+        title_en=clean_text(title_en, "title_en", max_length=300, required=False, line=True) or title_ja.strip(),
         description=clean_text(description, "description", max_length=20000, required=False), project_type=ptype.value,
         technology_codes=techs, cap_yen=cap, first_fiscal_year=fy, period_years=period_years, opens_at=opens_at,
         closes_at=closes_at, rubric=rules.check_rubric(rubric or rules.DEFAULT_RUBRIC), officer_id=officer.id,
@@ -675,7 +675,7 @@ def submit_proposal(
     if repo.live_proposal_of(session, call.id, actor.user_id) is not None:
         raise Conflict("you already submitted a proposal to this call; withdraw it first to submit again "
                        "/ この公募には提出済みです", field="call_id")
-    title_v = clean_text(title, "title", max_length=300)
+    title_v = clean_text(title, "title", max_length=300, line=True)
     plan = rules.parse_budget_plan(budget)
     total = rules.check_budget_plan(plan, first_fiscal_year=call.first_fiscal_year, period_years=call.period_years,
                                     cap_yen=call.cap_yen)
@@ -702,7 +702,7 @@ def submit_proposal(
             members.append(ProposalMember(user_id=user.id, organization_id=user.organization_id, name=user.name_ja,
                                           role=m.role, researcher_number=m.researcher_number or user.researcher_number))
         else:
-            name = clean_text(m.name, f"{where}.name", max_length=200)
+            name = clean_text(m.name, f"{where}.name", max_length=200, line=True)
             if m.organization_id is not None and accounts_repo.org_by_id(session, m.organization_id) is None:
                 raise ValidationFailed(f"{where}: organisation {m.organization_id} does not exist", field="team")
             members.append(ProposalMember(user_id=None, organization_id=m.organization_id, name=name, role=m.role,
@@ -710,8 +710,9 @@ def submit_proposal(
     proposal = Proposal(
         call_id=call.id, proposer_id=actor.user_id, organization_id=actor.organization_id, title=title_v,
         summary=clean_text(summary, "summary", max_length=20000, required=False), state=ProposalState.SUBMITTED.value,
-        total_yen=total, core_technologies=(core_technologies or "").strip() or None,
-        leak_prevention=(leak_prevention or "").strip() or None, submitted_at=now, withdrawn_at=None,
+        total_yen=total, core_technologies=clean_text(core_technologies, "core_technologies", max_length=20000,
+                                                        required=False) or None,
+        leak_prevention=clean_text(leak_prevention, "leak_prevention", max_length=20000, required=False) or None, submitted_at=now, withdrawn_at=None,
         updated_at=now,
     )
     session.add(proposal)
@@ -991,7 +992,7 @@ def add_milestone(session: Session, *, project_id: int, title: str, due_on: date
     if not first <= due_on <= last:
         raise ValidationFailed(f"due_on {due_on.isoformat()} is outside the project period "
                                f"{first.isoformat()}..{last.isoformat()}", field="due_on")
-    row = Milestone(project_id=project.id, title=clean_text(title, "title", max_length=300), due_on=due_on,
+    row = Milestone(project_id=project.id, title=clean_text(title, "title", max_length=300, line=True), due_on=due_on,
                     status=MilestoneStatus.PLANNED.value, created_at=now)
     session.add(row)
     session.flush()

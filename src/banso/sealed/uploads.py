@@ -25,6 +25,7 @@ from pathlib import PurePosixPath
 from types import MappingProxyType
 
 from banso.kit.errors import BansoError
+from banso.kit.text import forbidden_character, is_windows_device_name
 
 MIB = 1024 * 1024
 DEFAULT_MAX_BYTES = 20 * MIB
@@ -105,8 +106,6 @@ _UNCLAIMED_TYPES = frozenset({"", "application/octet-stream", "binary/octet-stre
 # File names
 # ---------------------------------------------------------------------------------------------
 
-# Bidirectional overrides let "report\u202Efdp.exe" display as "reportexe.pdf".
-_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _WINDOWS_RESERVED = re.compile(r'[<>:"|?*]')
 
 
@@ -114,14 +113,22 @@ def safe_filename(name: str) -> str:
     """Return the bare file name to keep: no directories, NFC, Japanese kept; refuse control characters."""
     # NFC: macOS sends decomposed kana (か + ゛), which would not match the same name typed elsewhere.
     name = unicodedata.normalize("NFC", name)
-    if any(unicodedata.category(ch) in ("Cc", "Zl", "Zp") or ch in _BIDI_CONTROLS for ch in name):
-        raise UploadRejected("file name contains control characters", field="file")
+    # One definition with the text rule (kit.text): bidirectional overrides let "report\u202Efdp.exe"
+    # display as "reportexe.pdf"; controls, separators, private-use and unassigned code points go too.
+    bad = forbidden_character(name)
+    if bad is not None:
+        raise UploadRejected(f"ファイル名に使用できない文字（U+{ord(bad):04X}）が含まれています / "
+                             f"file name contains control characters or other characters that are not "
+                             f"allowed (U+{ord(bad):04X})", field="file")
     base = re.split(r"[\\/]", name)[-1]  # Windows browsers may send the whole "C:\Users\…" path
     # Leading dots make hidden files (".htaccess") or traversal (".."); Windows drops trailing ones.
     base = base.strip().lstrip(".").strip().rstrip(". ")
     base = _WINDOWS_RESERVED.sub("_", base)
     if not base:
         raise UploadRejected("file name is empty", field="file")
+    if is_windows_device_name(base):  # "CON.txt" cannot be saved on Windows: a reader could never open it
+        raise UploadRejected(f"ファイル名 '{base}' は Windows の予約名のため使用できません / "
+                             f"file name '{base}' is a reserved Windows device name", field="file")
     if len(base) > MAX_FILENAME_LENGTH:
         raise UploadRejected(
             f"file name is {len(base)} characters long; the limit is {MAX_FILENAME_LENGTH}", field="file"
