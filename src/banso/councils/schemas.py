@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from banso.kit.dates import Moment
 from banso.councils.models import Matter
 
 
@@ -33,7 +34,7 @@ class CouncilCreate(_In):
     purpose: str = Field(min_length=1, max_length=5000)
     technology: str | None = Field(default=None, max_length=300)
     project_ref: str | None = Field(default=None, max_length=100)
-    consent_deadline: datetime
+    consent_deadline: Moment
     founders: list[FounderIn] = Field(min_length=1, max_length=200)
     required_person_ids: list[int] = Field(default_factory=list, max_length=200)
     bylaws_text: str | None = Field(default=None, max_length=100_000)
@@ -167,7 +168,7 @@ class InviteIn(_In):
 
     user_id: int
     role: str = "member"
-    deadline: datetime
+    deadline: Moment
 
 
 class RoleIn(_In):
@@ -239,7 +240,7 @@ class MeetingCreate(_In):
     """Schedule a meeting."""
 
     title: str = Field(min_length=1, max_length=200)
-    starts_at: datetime
+    starts_at: Moment
     location: str | None = Field(default=None, max_length=200)
     agenda: list[AgendaIn] = Field(default_factory=list, max_length=100)
 
@@ -315,7 +316,7 @@ class ActionCreate(_In):
 
     title: str = Field(min_length=1, max_length=300)
     assignee_id: int
-    due_at: datetime
+    due_at: Moment
     decision_id: int | None = None
     note: str | None = Field(default=None, max_length=5000)
 
@@ -350,7 +351,7 @@ class RequestCreate(_In):
     matter: Matter
     addressee_kind: Literal["think_tank", "participant"]
     addressee_id: int
-    due_at: datetime
+    due_at: Moment
 
 
 class FileRead(_Out):

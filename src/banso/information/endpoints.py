@@ -53,6 +53,7 @@ from banso.information.schemas import (
     VoteIn,
     VoteRead,
 )
+from banso.kit.dates import Moment
 from banso.kit.errors import ValidationFailed
 from banso.web.csrf import verify_csrf
 from banso.web.deps import ApiUser, Ctx, Db
@@ -195,15 +196,15 @@ def create_item(
     summary: Annotated[str, Form(max_length=5000)] = "",
     body: Annotated[str, Form(max_length=1_000_000)] = "",
     is_result: Annotated[bool, Form()] = False,
-    publish_at: Annotated[datetime | None, Form()] = None,
+    publish_at: Annotated[Moment | None, Form()] = None,
     files: Annotated[list[UploadFile] | None, File()] = None,
     designate: Annotated[bool, Form()] = False,
     reason: Annotated[str, Form(max_length=5000)] = "",
     scope_kind: Annotated[Literal["all", "organisations", "named"] | None, Form()] = None,
     user_ids: Annotated[list[int] | None, Form()] = None,
     organization_ids: Annotated[list[int] | None, Form()] = None,
-    ends_at: Annotated[datetime | None, Form()] = None,
-    deadline: Annotated[datetime | None, Form()] = None,
+    ends_at: Annotated[Moment | None, Form()] = None,
+    deadline: Annotated[Moment | None, Form()] = None,
     handling: Annotated[list[Literal["view_only", "no_download", "watermark"]] | None, Form()] = None,
     range_note: Annotated[str, Form(max_length=5000)] = "",
 ) -> ItemRead:

@@ -50,6 +50,7 @@ from stix2patterns.exceptions import ParseException
 from stix2patterns.inspector import INDEX_STAR
 from stix2patterns.v21.pattern import Pattern
 
+from banso.kit.dates import in_range, out_of_range_message
 from banso.kit.errors import BansoError
 
 # ---------------------------------------------------------------------------------------------
@@ -423,6 +424,8 @@ def _parse_stamp(value: object, where: str) -> datetime:
         parsed = datetime.fromisoformat(value.replace("z", "Z"))
     except ValueError as exc:
         raise InterchangeError(f"{where} {value!r} is not an RFC 3339 timestamp") from exc
+    if not in_range(parsed):  # O1: 9999-12-31T23:59:59-14:00 cannot be turned into UTC
+        raise InterchangeError(out_of_range_message(where))
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
@@ -467,15 +470,21 @@ def _misp_created(event: Mapping[str, Any]) -> datetime | None:
     day = event.get("date")
     if day is not None:
         try:
-            return datetime.strptime(str(day), "%Y-%m-%d").replace(tzinfo=UTC)
+            parsed = datetime.strptime(str(day), "%Y-%m-%d").replace(tzinfo=UTC)
         except ValueError as exc:
             raise InterchangeError(f"MISP event date {day!r} is not YYYY-MM-DD") from exc
+        if not in_range(parsed):
+            raise InterchangeError(out_of_range_message("MISP event date"))
+        return parsed
     stamp = event.get("timestamp")
     if stamp is not None:
         try:
-            return datetime.fromtimestamp(int(str(stamp)), UTC)
+            moment = datetime.fromtimestamp(int(str(stamp)), UTC)
         except (ValueError, OverflowError, OSError) as exc:
             raise InterchangeError(f"MISP event timestamp {stamp!r} is not a Unix time") from exc
+        if not in_range(moment):
+            raise InterchangeError(out_of_range_message("MISP event timestamp"))
+        return moment
     return None
 
 

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from banso.kit.dates import Moment
 from banso.kit.text import Text
 
 HandlingValue = Literal["view_only", "no_download", "watermark"]
@@ -136,8 +137,8 @@ class DesignationIn(_In):
     scope_kind: Literal["all", "organisations", "named"]
     user_ids: list[int] = Field(default_factory=list, max_length=500)
     organization_ids: list[int] = Field(default_factory=list, max_length=500)
-    ends_at: datetime
-    deadline: datetime | None = None
+    ends_at: Moment
+    deadline: Moment | None = None
     handling: list[HandlingValue] = Field(default_factory=_watermark, max_length=3)
     range_note: str = Field(default="", max_length=5000)
     file_ids: list[int] = Field(default_factory=list, max_length=200,
@@ -147,16 +148,16 @@ class DesignationIn(_In):
 class RenewalIn(_In):
     """A renewal proposal (I5): a new fixed end and a reason; the scope stays."""
 
-    ends_at: datetime
+    ends_at: Moment
     reason: str = Field(min_length=1, max_length=5000)
-    deadline: datetime | None = None
+    deadline: Moment | None = None
 
 
 class PublicationIn(_In):
     """A proposal to publish another's item early (I13): decided unanimously, the provider included."""
 
     reason: str = Field(min_length=1, max_length=5000)
-    deadline: datetime | None = None
+    deadline: Moment | None = None
 
 
 class NondisclosureIn(_In):

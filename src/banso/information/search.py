@@ -57,6 +57,7 @@ from banso.information.models import Item, ItemFile, ItemState
 from banso.information.search_models import SearchDoc
 from banso.kit.clock import SystemClock
 from banso.kit.errors import ValidationFailed
+from banso.kit.text import forbidden_character, forbidden_character_message
 from banso.sealed.crypto import KeyUnavailable, TamperedCiphertext
 
 # I11: only content readable council-wide (or public) has its body indexed; see the module docstring.
@@ -167,6 +168,9 @@ def search_items(session: Session, *, actor: Principal | None, query: str, counc
         raise ValidationFailed("検索語を入力してください / enter a search term", field="query")
     if len(q) > MAX_QUERY:
         raise ValidationFailed(f"the search term must be at most {MAX_QUERY} characters", field="query")
+    bad = forbidden_character(q)
+    if bad is not None:  # O1: NUL breaks SQLite's FTS and PostgreSQL text; no control character is searched for
+        raise ValidationFailed(forbidden_character_message("query", bad), field="query")
     limit = max(1, min(int(limit), MAX_LIMIT))
     # One typed shape for restrict_items (it only adds WHERE clauses on Item).
     stmt = cast("Select[Any]", select(Item, SearchDoc.doc).join(SearchDoc, SearchDoc.item_id == Item.id))

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from banso.kit.dates import check_moment
 from banso.kit.errors import ValidationFailed
 from banso.kit.text import clean_text
 
@@ -91,12 +92,12 @@ def _int(raw: dict[str, Any], key: str, where: str) -> int:
 
 def _date(raw: dict[str, Any], key: str, where: str) -> date:
     value = raw.get(key)
-    if isinstance(value, date):
-        return value
     try:
-        return date.fromisoformat(str(value).strip())
+        day = value if isinstance(value, date) else date.fromisoformat(str(value).strip())
     except ValueError:
         raise ValidationFailed(f"{where}: {key} must be a date YYYY-MM-DD, not {value!r}", field=key) from None
+    check_moment(day, f"{where}: {key}")
+    return day
 
 
 def _area(raw: dict[str, Any], where: str, position: int) -> AreaRecord:

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
 
+from banso.kit.dates import Day, Moment
 from banso.kit.text import Text
 
 # Amounts arrive as JSON integers or text ("¥1,000,000"); floats are let through to the service,
@@ -76,7 +77,7 @@ class TrancheCreate(BaseModel):
 
     fiscal_year: int
     amount: Yen
-    value_date: date | None = None
+    value_date: Day | None = None
     memo: Annotated[str | None, Text(1000, required=False)] = None
 
 
@@ -197,8 +198,8 @@ class CallCreate(CallText):
     cap_yen: Yen
     first_fiscal_year: int
     period_years: int
-    opens_at: datetime
-    closes_at: datetime
+    opens_at: Moment
+    closes_at: Moment
     officer_id: int
     rubric: list[dict[str, Any]] | None = None
     documents: list[DocumentIn] = Field(default_factory=list, max_length=50)
@@ -394,7 +395,7 @@ class MilestoneIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     title: Annotated[str, Text(300, line=True)]
-    due_on: date
+    due_on: Day
 
 
 class MilestoneUpdate(BaseModel):
@@ -496,7 +497,7 @@ class GuidelineText(BaseModel):
 class GuidelineCreate(GuidelineText):
     """A new version of a guideline (the version number is assigned)."""
 
-    adopted_on: date
+    adopted_on: Day
     source: StrictStr | None = None
     certainty: StrictStr = "confirmed"
     measures: list[MeasureIn]
@@ -549,7 +550,7 @@ class AssessmentIn(BaseModel):
     """A capability assessment of an institution (scores 1–5)."""
 
     organization_id: StrictInt
-    assessed_on: date
+    assessed_on: Day
     analysis_score: StrictInt
     hub_score: StrictInt
     talent_score: StrictInt
@@ -579,7 +580,7 @@ class TaskIn(BaseModel):
     """A task of a new commission."""
 
     title: Annotated[StrictStr, Text(300, line=True)]
-    due_on: date
+    due_on: Day
 
 
 class CommissionText(BaseModel):
@@ -595,8 +596,8 @@ class CommissionCreate(CommissionText):
 
     code: StrictStr
     organization_id: StrictInt
-    starts_on: date
-    due_on: date
+    starts_on: Day
+    due_on: Day
     tasks: list[TaskIn]
 
 

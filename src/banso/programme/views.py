@@ -24,6 +24,7 @@ from banso.authz.principal import Principal
 from banso.information.endpoints import InfoDeps
 from banso.information.models import ItemState
 from banso.kit.clock import to_jst
+from banso.kit.dates import check_moment
 from banso.kit.errors import BansoError, Forbidden, ValidationFailed
 from banso.kit.text import invalid_date_message, invalid_message
 from banso.programme import commissions, exports, filing, guideline, pages, rules, service
@@ -590,6 +591,7 @@ def add_milestone(project_id: int, request: Request, principal: PageUser, db: Db
             due = datetime.fromisoformat(due_on.strip()).date()
         except ValueError:
             raise ValidationFailed("期日が正しくありません / due_on is not a valid date", field="due_on") from None
+        check_moment(due, "due_on")
         service.add_milestone(db, project_id=project_id, title=title, due_on=due, now=ctx.clock.now(),
                               actor=principal)
     except BansoError as exc:
@@ -619,9 +621,12 @@ def set_milestone(project_id: int, milestone_id: int, request: Request, principa
 def _date_input(value: str | None, field: str) -> Any:
     text = (value or "").strip()
     try:
-        return datetime.fromisoformat(text).date() if text else None
+        day = datetime.fromisoformat(text).date() if text else None
     except ValueError:
         raise ValidationFailed(invalid_date_message(field), field=field) from None
+    if day is not None:
+        check_moment(day, field)
+    return day
 
 
 def _score_input(value: str | None, field: str) -> object:

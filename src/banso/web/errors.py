@@ -8,7 +8,7 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from banso.kit.errors import AuthenticationRequired, BansoError
@@ -22,6 +22,9 @@ class RedirectTo(Exception):
     def __init__(self, url: str) -> None:
         super().__init__(url)
         self.url = url
+
+
+OUT_OF_RANGE = "値が範囲外です / a value is out of range"
 
 
 def _is_api(request: Request) -> bool:
@@ -81,9 +84,16 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _out_of_range(request: Request, exc: Exception) -> Response:
         # A number the database cannot hold (e.g. an id past 2^31 on PostgreSQL) is bad input.
         if _is_api(request):
-            return JSONResponse({"error": "validation_failed", "message": "a value is out of range"},
-                                status_code=422)
-        return _html_error(request, 400, "validation_failed", "a value is out of range")
+            return JSONResponse({"error": "validation_failed", "message": OUT_OF_RANGE}, status_code=422)
+        return _html_error(request, 400, "validation_failed", OUT_OF_RANGE)
+
+    @app.exception_handler(StatementError)
+    async def _statement(request: Request, exc: Exception) -> Response:
+        # SQLAlchemy wraps what a bind parameter raises (a date past year 9999 once turned into UTC
+        # overflows) in StatementError, so the OverflowError handler above never sees it (O1).
+        if isinstance(getattr(exc, "orig", None), OverflowError):
+            return await _out_of_range(request, exc)
+        return await _unexpected(request, exc)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

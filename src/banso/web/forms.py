@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
 from banso.kit.clock import JST, as_utc, to_jst
+from banso.kit.dates import check_moment
 from banso.kit.errors import BansoError, NotFound, ValidationFailed
 from banso.kit.text import invalid_date_message, invalid_message, required_message
 from banso.kit.unit import settle
@@ -82,7 +83,7 @@ def bind(model: type[M], values: Mapping[str, object]) -> M:
     except ValidationError as exc:
         problem = exc.errors()[0]
         field = ".".join(str(part) for part in problem["loc"]) or model.__name__
-        message = (problem["msg"] if problem["type"] == "text"
+        message = (problem["msg"] if problem["type"] in ("text", "date_range")  # the rules' own messages
                    else invalid_message(field))
         raise ValidationFailed(message, field=field) from None
 
@@ -129,6 +130,7 @@ def parse_when(value: str | None, field: str, *, end_of_day: bool = False) -> da
             moment = datetime.combine(day, time(23, 59) if end_of_day else time(0, 0))
     except ValueError:
         raise ValidationFailed(invalid_date_message(field), field=field) from None
+    check_moment(moment, field)  # O1: far-future and far-past dates are refused before they overflow
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=JST)
     return as_utc(moment)
