@@ -16,6 +16,7 @@ from banso.web.context import AppContext
 from banso.web.deps import SESSION_COOKIE, requires
 from banso.web.errors import install_error_handlers
 from banso.web.middleware import BodySizeLimit, ConcurrencyLimit, NoStoreWhenAuthenticated, SecurityHeaders
+from banso.web.nesting import JsonNestingLimit
 from banso.web.templating import STATIC_DIR
 
 log = logging.getLogger("banso.web")
@@ -107,6 +108,7 @@ def create_app(ctx: AppContext, *, background_jobs: bool = True) -> FastAPI:
 
     app.add_middleware(SecurityHeaders)
     app.add_middleware(NoStoreWhenAuthenticated, session_cookie=SESSION_COOKIE)
+    app.add_middleware(JsonNestingLimit)  # O1: a 100,000-deep JSON body is a 422, not a parser crash
     app.add_middleware(BodySizeLimit, max_bytes=ctx.settings.max_body_bytes, larger=[upload_limits()])
     # Outermost: admission below the worker-thread count, so a lock holder can always finish.
     app.add_middleware(ConcurrencyLimit, limit=ctx.settings.max_concurrent_requests)

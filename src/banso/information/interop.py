@@ -52,6 +52,7 @@ from stix2patterns.v21.pattern import Pattern
 
 from banso.kit.dates import in_range, out_of_range_message
 from banso.kit.errors import BansoError
+from banso.kit.nesting import json_depth
 
 # ---------------------------------------------------------------------------------------------
 # Vocabulary
@@ -366,6 +367,8 @@ def _load(doc: Mapping[str, Any] | bytes | str, what: str) -> dict[str, Any]:
     if isinstance(data, str):
         if not data.strip():
             raise InterchangeError(f"{what} is empty")
+        if json_depth(data) > MAX_DEPTH:  # O1: measured before the recursive parser sees it
+            raise InterchangeError(f"入れ子が深すぎます / {what} is nested too deeply (more than {MAX_DEPTH} levels)")
         try:
             data = json.loads(data)
         except json.JSONDecodeError as exc:

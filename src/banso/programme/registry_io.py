@@ -18,8 +18,11 @@ import yaml
 
 from banso.kit.dates import check_moment
 from banso.kit.errors import ValidationFailed
+from banso.kit.nesting import too_deep_message, value_depth
 from banso.kit.text import clean_text
 
+# A registry file is a mapping of lists of mappings holding lists of codes: four levels; a little room.
+MAX_REGISTRY_DEPTH = 16
 DOMAINS = ("ocean", "space_aviation", "cross_domain_cyber", "bio", "other")
 CERTAINTIES = ("confirmed", "unsure")
 CSV_COLUMNS = ("record", "code", "round", "domain", "name_ja", "name_en", "areas", "decided_on", "certainty",
@@ -166,6 +169,10 @@ def parse_yaml(text: str) -> RegistryData:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         raise ValidationFailed(f"not valid YAML{where}: {getattr(exc, 'problem', exc)}", field="file") from None
+    except RecursionError:  # O1: PyYAML recurses once per level; "[[[[…" must be a 422, not a 500
+        raise ValidationFailed(too_deep_message("YAML", MAX_REGISTRY_DEPTH), field="file") from None
+    if value_depth(doc) > MAX_REGISTRY_DEPTH:
+        raise ValidationFailed(too_deep_message("YAML", MAX_REGISTRY_DEPTH), field="file")
     if not isinstance(doc, dict):
         raise ValidationFailed("a registry YAML file is a mapping with areas, rounds and technologies", field="file")
     unknown = set(doc) - {"areas", "rounds", "technologies"}

@@ -73,7 +73,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        code = {404: "not_found", 405: "method_not_allowed", 422: "validation_failed"}.get(exc.status_code,
+                                                                                       "http_error")
         if _is_api(request):
             return JSONResponse({"error": code, "message": str(exc.detail)}, status_code=exc.status_code,
                                 headers=getattr(exc, "headers", None))
