@@ -24,6 +24,7 @@ from banso.analytics.errors import AnalyticsError, StoreError
 from banso.analytics.store import StorePaths, store_paths
 from banso.analytics.technologies import TechnologySet
 from banso.analytics.texts import work_text
+from banso.kit.cells import CSV_NOTE, csv_cell, is_formula_like
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession  # optional dependency (banso[spark]): imported when first used
@@ -226,6 +227,21 @@ def compute(
                         int(stats["store_works"]), time.perf_counter() - t0, warnings, membership_cached=cached)
 
 
+def _write_csv(table: pa.Table, path: Path) -> None:
+    """Write ``table`` as CSV with formula-like text cells neutralised, noted at the end (O1, banso.kit.cells)."""
+    columns, changed = [], 0
+    for col in table.columns:
+        if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+            values = col.to_pylist()
+            changed += sum(1 for v in values if is_formula_like(v))
+            col = pa.chunked_array([pa.array([csv_cell(v) for v in values], type=col.type)])
+        columns.append(col)
+    pacsv.write_csv(pa.table(columns, names=table.column_names), path)
+    if changed:
+        with path.open("a", encoding="utf-8") as f:
+            f.write(CSV_NOTE + "\n")
+
+
 def write_outputs(run: IndicatorRun, out: Path) -> list[Path]:
     """Write indicators/technologies as Parquet and CSV plus summary.json, each atomically."""
     out.mkdir(parents=True, exist_ok=True)
@@ -237,7 +253,7 @@ def write_outputs(run: IndicatorRun, out: Path) -> list[Path]:
             if ext == "parquet":
                 pq.write_table(table, tmp)
             else:
-                pacsv.write_csv(table, tmp)
+                _write_csv(table, tmp)
             os.replace(tmp, path)
             written.append(path)
     path = out / "summary.json"

@@ -15,6 +15,7 @@ import yaml
 
 from banso.analytics import topsis as tp
 from banso.analytics.errors import AnalyticsError
+from banso.kit.cells import CSV_NOTE, csv_cell
 
 # criterion → (default weight, benefit?, label_en, label_ja)
 CRITERIA: dict[str, tuple[float, bool, str, str]] = {
@@ -184,7 +185,11 @@ def run_prioritise(
     res.ranking.to_parquet(tmp, index=False)
     os.replace(tmp, out / "ranking.parquet")
     tmp = out / "ranking.csv.tmp"
-    res.ranking.to_csv(tmp, index=False)
+    neutral = res.ranking.map(csv_cell)  # O1: no formula cell in a CSV (banso.kit.cells); numbers untouched
+    neutral.to_csv(tmp, index=False)
+    if not neutral.equals(res.ranking):
+        with tmp.open("a", encoding="utf-8") as f:
+            f.write(CSV_NOTE + "\n")
     os.replace(tmp, out / "ranking.csv")
     meta: dict[str, Any] = {"weights": res.weights, "samples": samples, "spread": spread, "band": band, "seed": seed,
                             "directions": {k: "benefit" if v[1] else "cost" for k, v in CRITERIA.items()}}

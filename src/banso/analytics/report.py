@@ -16,6 +16,7 @@ from openpyxl.styles import Font
 from banso.analytics import charts
 from banso.analytics.errors import AnalyticsError
 from banso.analytics.technologies import load_technologies
+from banso.kit.cells import excel_row, sheet_note
 
 DPI = 110
 
@@ -191,12 +192,13 @@ def _workbook(path: Path, tech: pd.DataFrame, ind: pd.DataFrame, ranking: pd.Dat
     if ranking is not None:
         sheets.append((wb.create_sheet("ranking"), ranking))
     for ws, df in sheets:
-        ws.append(list(df.columns))
+        excel_row(ws, list(df.columns))
         for cell in ws[1]:
             cell.font = Font(bold=True)
-        for row in df.itertuples(index=False):
-            ws.append([None if (not isinstance(v, str) and pd.isna(v)) else (v.item() if hasattr(v, "item") else v)
-                       for v in row])
+        for row in df.itertuples(index=False):  # O1: names from the data stay text, never formulas
+            excel_row(ws, [None if (not isinstance(v, str) and pd.isna(v)) else (v.item() if hasattr(v, "item") else v)
+                           for v in row])
+        sheet_note(ws)
         ws.freeze_panes = "A2"
     tmp = path.with_name(path.name + ".tmp")
     wb.save(tmp)

@@ -33,6 +33,7 @@ from banso.authz.principal import Principal
 from banso.information import content, service
 from banso.information.deps import InformationDeps
 from banso.information.models import Distribution, Item, ItemFile
+from banso.kit.cells import neutralise_csv_data
 from banso.kit.clock import to_jst
 from banso.kit.errors import NotFound
 from banso.leak import attribute as leak_attribute
@@ -84,8 +85,8 @@ def download_file(session: Session, deps: InformationDeps, *, item_id: int, file
         raise NotFound("file not found")
     decision = service.require(session, access, Egress.FILE, now=now, file_id=row.id, version=row.version)
     data = content.file_bytes(session, deps, item, row, actor=actor, now=now)
-    if not decision.copy:
-        return Copy(row.filename, row.content_type, data, None)
+    if not decision.copy:  # public: served as stored, but no formula cell reaches a spreadsheet (O1)
+        return Copy(row.filename, row.content_type, neutralise_csv_data(data) if row.kind == "csv" else data, None)
     assert actor is not None  # a copy of non-public content goes to someone signed in
     channel = {"pdf": "pdf", "csv": "csv", "text": "text"}.get(row.kind, "office" if row.kind in OFFICE else "image")
     dist, code = _record(session, deps, item=item, file_id=row.id, actor=actor, channel=channel, now=now)

@@ -1,4 +1,8 @@
-"""Excel workbooks of the programme (openpyxl): the fund ledger and call statistics. Exports are audited."""
+"""Excel workbooks of the programme (openpyxl): the fund ledger and call statistics. Exports are audited.
+
+Every cell goes through ``banso.kit.cells`` (O1): a memo typed as ``=HYPERLINK(...)`` stays text, and
+each sheet's first cell carries a note saying so.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from sqlalchemy.orm import Session
 from banso.audit import service as audit
 from banso.audit.tags import AuditTag
 from banso.authz.principal import Principal
+from banso.kit.cells import excel_row, sheet_note
 from banso.kit.clock import to_jst
 from banso.programme import repository as repo
 from banso.programme import service
@@ -22,11 +27,12 @@ YEN_FORMAT = '"¥"#,##0'
 
 
 def _sheet(ws: Worksheet, header: list[str], rows: list[list[object]], yen_columns: set[int]) -> None:
-    ws.append(header)
+    excel_row(ws, header)
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        ws.append(row)
+        excel_row(ws, row)  # O1: typed text is never a formula
+    sheet_note(ws)
     for col in yen_columns:
         for (cell,) in ws.iter_rows(min_row=2, min_col=col, max_col=col):
             cell.number_format = YEN_FORMAT

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from banso.kit.cells import CSV_NOTE, csv_cell, is_formula_like, restore_cell
 from banso.kit.dates import check_moment
 from banso.kit.errors import ValidationFailed
 from banso.kit.nesting import too_deep_message, value_depth
@@ -204,10 +205,13 @@ def parse_csv(text: str) -> RegistryData:
     if missing:
         raise ValidationFailed(f"CSV header lacks column(s): {', '.join(missing)}", field="file")
     data = RegistryData()
-    for row in reader:
+    for raw_row in reader:
         where = f"row {reader.line_num}"
-        if None in row:
+        if (raw_row.get("record") or "").startswith("#"):  # a note line, e.g. the export's CSV_NOTE
+            continue
+        if None in raw_row:
             raise ValidationFailed(f"{where}: more cells than header columns", field="file")
+        row = {k: restore_cell(v) if isinstance(v, str) else v for k, v in raw_row.items()}  # O1: undo csv_cell
         kind = (row.get("record") or "").strip()
         if kind == "area":
             data.areas.append(_area(row, where, len(data.areas) + 1))
@@ -248,17 +252,24 @@ def to_yaml(data: RegistryData, *, header: str = "") -> str:
 
 
 def to_csv(data: RegistryData) -> str:
-    """Serialise ``data`` as CSV."""
+    """Serialise ``data`` as CSV; formula-like cells start with ' and the file then ends with a note (O1)."""
+    records: list[dict[str, object]] = []
+    for a in data.areas:
+        records.append({"record": "area", "code": a.code, "name_ja": a.name_ja, "name_en": a.name_en})
+    for r in data.rounds:
+        records.append({"record": "round", "code": str(r.round), "round": r.round, "name_ja": r.title_ja,
+                        "decided_on": r.decided_on.isoformat(), "source": r.source or ""})
+    for t in data.technologies:
+        records.append({"record": "technology", "code": t.code, "round": t.round, "domain": t.domain,
+                        "name_ja": t.name_ja, "name_en": t.name_en, "areas": ";".join(t.areas),
+                        "certainty": t.certainty, "note": t.note or ""})
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
-    for a in data.areas:
-        writer.writerow({"record": "area", "code": a.code, "name_ja": a.name_ja, "name_en": a.name_en})
-    for r in data.rounds:
-        writer.writerow({"record": "round", "code": str(r.round), "round": r.round, "name_ja": r.title_ja,
-                         "decided_on": r.decided_on.isoformat(), "source": r.source or ""})
-    for t in data.technologies:
-        writer.writerow({"record": "technology", "code": t.code, "round": t.round, "domain": t.domain,
-                         "name_ja": t.name_ja, "name_en": t.name_en, "areas": ";".join(t.areas),
-                         "certainty": t.certainty, "note": t.note or ""})
+    neutralised = 0
+    for record in records:
+        neutralised += sum(1 for v in record.values() if is_formula_like(v))
+        writer.writerow({k: csv_cell(v) for k, v in record.items()})
+    if neutralised:
+        out.write(CSV_NOTE + "\n")
     return out.getvalue()

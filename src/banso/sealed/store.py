@@ -44,6 +44,7 @@ from sqlalchemy.orm import Session
 from banso.accounts import repository as accounts_repo
 from banso.audit import service as audit
 from banso.authz.principal import Principal
+from banso.kit.cells import neutralise_csv_text
 from banso.kit.clock import to_jst
 from banso.leak.image import stamp_image
 from banso.leak.office import stamp_office
@@ -223,12 +224,14 @@ COPY_RECORD_LINE = "交付記録：この写しは受領者ごとに識別され
 
 
 def stamp_plain(text: str, *, code: bytes, csv: bool) -> str:
-    """Put zero-width marks into every paragraph (text) or row (CSV).
+    """Put zero-width marks into every paragraph (text) or row (CSV); formula-like CSV cells are neutralised.
 
     No copy of non-public content leaves unmarked (I8): a CSV whose rows hold only numbers and ids is marked in
     its header's names; a text or CSV with no place at all gains one last line, :data:`COPY_RECORD_LINE`,
     carrying the mark.
     """
+    if csv:  # O1: a participant's "=HYPERLINK(…)" cell reaches no reader as a formula (banso.kit.cells)
+        text, _ = neutralise_csv_text(text)
     try:
         return stamp_csv(text, code=code) if csv else stamp_text(text, code=code)
     except CannotFingerprint:

