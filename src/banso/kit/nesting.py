@@ -20,7 +20,7 @@ _SPECIAL = re.compile(rb'["\\\[\]{}]')
 
 def too_deep_message(what: str, limit: int) -> str:
     """Return the bilingual message for a document nested deeper than ``limit`` levels."""
-    return f"{what} の入れ子が深すぎます（最大 {limit} 段）/ {what} is nested too deeply (more than {limit} levels)"
+    return f"{what} の入れ子が深すぎます（最大 {limit} 段） / {what} is nested too deeply (more than {limit} levels)"
 
 
 class JsonNesting:

@@ -1,0 +1,118 @@
+"""Exports that do not attack their reader (issue 17, O1; OWASP "CSV Injection"): every spreadsheet banso
+writes keeps typed text as text. Read back with openpyxl and csv, over HTTP where the export is served."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+from sqlalchemy.orm import Session
+
+from banso.analytics import engine, report
+from banso.kit.cells import CSV_NOTE, SHEET_NOTE, csv_cell, neutralise_csv_text, restore_cell
+from banso.kit.clock import FakeClock
+from banso.leak.text import strip_invisible
+from banso.programme import registry_io
+from banso.programme import service as programme
+from tests.support.councils import establish
+from tests.support.factories import Factory
+from tests.support.http import bearer
+from tests.support.information import API, item_form
+from tests.support.programme import build_world
+
+LINK = '=HYPERLINK("http://x")'
+HOSTILE = [LINK, "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\t=1", "\r=1", "＝1+1", "＋1", "－1", "＠x"]
+
+
+def _rows(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text)))
+
+
+def test_every_formula_sign_is_neutralised_and_numbers_are_not() -> None:
+    for value in HOSTILE:
+        assert csv_cell(value) == "'" + value and restore_cell("'" + value) == value
+    for value in (-5, 3.25, "-5", "+3.25", "-1e3", ".5", "航法", "a=b", "'=already text", None):
+        assert csv_cell(value) == value
+    neutral, changed = neutralise_csv_text('name,amount\n"=HYPERLINK(""http://x"")",-5\nplain,3\n')
+    assert changed == 1 and _rows(neutral)[:3] == [["name", "amount"], ["'" + LINK, "-5"], ["plain", "3"]]
+    assert neutral.endswith(CSV_NOTE + "\n")
+    clean = "name,amount\nplain,-5\n"
+    assert neutralise_csv_text(clean) == (clean, 0)  # nothing to do: the file is served byte for byte
+
+
+def test_ledger_memo_is_a_string_cell_never_a_formula(client: TestClient, db: Session, factory: Factory,
+                                                      clock: FakeClock) -> None:
+    w = build_world(db, factory, clock)
+    db.commit()
+    staff = bearer(db, w.staff, clock)
+    made = client.post("/api/v1/programme/agencies/JST/tranches", headers=staff,
+                       json={"fiscal_year": 2026, "amount": 5_000_000, "memo": LINK})
+    assert made.status_code == 201, made.text
+    xlsx = client.get("/api/v1/programme/agencies/JST/ledger.xlsx", headers=staff)
+    assert xlsx.status_code == 200
+    ws = load_workbook(io.BytesIO(xlsx.content))["仕訳 Transactions"]
+    memo, amount = ws.cell(ws.max_row, 9), ws.cell(ws.max_row, 8)
+    assert (memo.value, memo.data_type, memo.quotePrefix) == (LINK, "s", True)
+    assert (amount.value, amount.data_type) == (5_000_000, "n")  # numbers stay numbers
+    assert ws["A1"].comment is not None and SHEET_NOTE in ws["A1"].comment.text  # the sheet says so
+    with zipfile.ZipFile(io.BytesIO(xlsx.content)) as package:
+        sheets = [n for n in package.namelist() if n.startswith("xl/worksheets/sheet")]
+        assert sheets and not any(b"<f>" in package.read(n) for n in sheets)  # no formula anywhere
+
+
+def test_registry_csv_export_prefixes_formula_cells_and_reads_back(client: TestClient, db: Session,
+                                                                   factory: Factory, clock: FakeClock) -> None:
+    w = build_world(db, factory, clock)
+    data = programme.export_registry(db)
+    tech = replace(data.technologies[0], name_en="@SUM(A1:A9)", note="-2+3 (ceiling)")
+    data.technologies[0] = tech
+    programme.import_registry(db, data=data, now=clock.now(), actor=None)
+    db.commit()
+    exported = client.get("/api/v1/programme/registry/export?format=csv", headers=bearer(db, w.lead, clock))
+    assert exported.status_code == 200
+    rows = {r[1]: r for r in _rows(exported.text) if len(r) > 1}
+    header = _rows(exported.text)[0]
+    row = rows[tech.code]
+    assert row[header.index("name_en")] == "'@SUM(A1:A9)" and row[header.index("note")] == "'-2+3 (ceiling)"
+    assert row[header.index("round")] == str(tech.round)  # a number is left alone
+    assert exported.text.endswith(CSV_NOTE + "\n")
+    again = registry_io.parse(exported.text, fmt="csv")  # banso reads its own export back unchanged
+    back = next(t for t in again.technologies if t.code == tech.code)
+    assert (back.name_en, back.note) == ("@SUM(A1:A9)", "-2+3 (ceiling)")
+
+
+def test_participants_csv_copies_are_neutralised_and_say_so(client: TestClient, db: Session, factory: Factory,
+                                                           clock: FakeClock) -> None:
+    cast = establish(factory, db, clock)
+    db.commit()
+    h_com, h_res = bearer(db, cast.company, clock), bearer(db, cast.researcher, clock)
+    upload = 'name,amount\n"=HYPERLINK(""http://x"",""詳細"")",-5\n無人機航法,12\n@SUM(A1),3\n'.encode()
+    made = client.post(f"{API}/items", headers=h_com, data=item_form(cast, clock),
+                       files=[("files", ("data.csv", upload, "text/csv"))])
+    assert made.status_code == 201, made.text
+    detail = client.get(f"{API}/items/{made.json()['id']}", headers=h_res).json()
+    copy = client.get(f"{API}/items/{made.json()['id']}/files/{detail['files'][0]['id']}", headers=h_res)
+    assert copy.status_code == 200
+    rows = _rows(strip_invisible(copy.content.decode()))
+    assert rows[1] == ["'=HYPERLINK(\"http://x\",\"詳細\")", "-5"] and rows[3] == ["'@SUM(A1)", "3"]
+    assert rows[2] == ["無人機航法", "12"] and rows[-1] == [CSV_NOTE]
+
+
+def test_analytics_workbook_and_csv_keep_names_as_text(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"technology": ["=HYPERLINK(\"http://x\")", "auv"], "papers": [3, -1]})
+    path = tmp_path / "report.xlsx"
+    report._workbook(path, frame, frame, None, {})
+    ws = load_workbook(path)["indicators"]
+    assert (ws["A2"].value, ws["A2"].data_type) == ('=HYPERLINK("http://x")', "s") and ws["B3"].value == -1
+    engine._write_csv(pa.Table.from_pandas(frame), tmp_path / "indicators.csv")
+    text = (tmp_path / "indicators.csv").read_text()
+    assert _rows(text)[1] == ["'=HYPERLINK(\"http://x\")", "3"] and _rows(text)[2] == ["auv", "-1"]
+    assert re.search(re.escape(CSV_NOTE) + r"\n$", text)
