@@ -7,8 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from banso.kit.dates import Moment
 from banso.councils.models import Matter
+from banso.kit.dates import Moment
 
 
 class _In(BaseModel):
