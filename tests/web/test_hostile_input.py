@@ -49,6 +49,7 @@ def problem(response: httpx.Response, field: str) -> str:
     assert response.status_code == 422, response.text
     body = response.json()
     if "problems" in body:
+        assert japanese_first(body["message"]), body
         return next(p["message"] for p in body["problems"] if p["field"] == field)
     assert body.get("field") == field, body
     return str(body["message"])

@@ -65,7 +65,8 @@ def install_error_handlers(app: FastAPI) -> None:
         ]
         if _is_api(request):
             return JSONResponse(
-                {"error": "validation_failed", "message": "request is not valid", "problems": problems},
+                {"error": "validation_failed", "message": "入力内容が正しくありません / request is not valid",
+                 "problems": problems},
                 status_code=422,
             )
         text = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
