@@ -59,6 +59,7 @@ from banso.sealed import store as sealed
 from banso.sealed.crypto import TamperedCiphertext
 from banso.sealed.models import SealedKind
 from banso.sealed.store import SealedDeps
+from banso.sealed.uploads import safe_filename
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 was_audited = audit.was_audited  # kept here: the councils web layer and older callers import it from this module
@@ -1138,9 +1139,7 @@ def answer_request(session: Session, *, council_id: int, request_id: int, actor:
         raise Conflict(f"the request is {req.status}")
     body = rules.require_text(text, "text", max_length=50_000)
     for f in files:
-        name = f.filename.replace("\\", "/").rsplit("/", 1)[-1].strip()
-        if not name or len(name) > 255:
-            raise ValidationFailed("every file needs a name (at most 255 characters)", field="files")
+        name = safe_filename(f.filename)  # O1: the one file-name rule (controls, bidi, device names)
         if not f.data:
             raise ValidationFailed(f"file {name!r} is empty", field="files")
         if len(f.data) > MAX_FILE_BYTES:
@@ -1166,7 +1165,7 @@ def _seal_answer_file(session: Session, store: SealedDeps, council: Council, req
     # I11: sealed under the council's key before anything is written; the plaintext never reaches disk.
     envelope = sealed.seal_file(store, sealed.council_scope(council.id), f.data,
                                 label=sealed.file_label(SealedKind.MATERIAL_FILE, digest))
-    row = MaterialFile(request_id=req.id, filename=f.filename.replace("\\", "/").rsplit("/", 1)[-1].strip(),
+    row = MaterialFile(request_id=req.id, filename=safe_filename(f.filename),
                        content_type=(f.content_type or "application/octet-stream")[:100], size=len(f.data),
                        sha256=digest, blob=envelope.blob, wrapped_key=envelope.wrapped_key,
                        uploaded_by_id=actor.user_id, uploaded_at=now)

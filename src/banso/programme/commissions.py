@@ -53,6 +53,7 @@ from banso.sealed import store as sealed
 from banso.sealed.crypto import TamperedCiphertext
 from banso.sealed.models import SealedKind
 from banso.sealed.store import SealedDeps
+from banso.sealed.uploads import safe_filename
 
 SCORE_MIN, SCORE_MAX = 1, 5
 MIN_SCORE = 2  # the latest assessment must reach this on every axis to be commissioned
@@ -62,7 +63,6 @@ DEFAULT_CONFIDENTIALITY = (
     "第三者に開示し、又は本委託の目的以外に利用してはならない。この義務は委託終了後も存続する。"
 )
 _CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
-_FILENAME_BAD = re.compile(r"[\x00-\x1f/\\:*?\"<>|]")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -331,10 +331,7 @@ def upload_deliverable(session: Session, *, commission_id: int, title: str, file
         task = session.get(CommissionTask, task_id)
         if task is None or task.commission_id != commission.id:
             raise ValidationFailed(f"task {task_id} is not a task of this commission", field="task_id")
-    name = (filename or "").strip().rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
-    if not name or _FILENAME_BAD.search(name) or len(name) > 300:
-        raise ValidationFailed("a file name of 1–300 characters without control characters or path separators",
-                               field="file")
+    name = safe_filename(filename or "")  # O1: the one file-name rule (controls, bidi, device names)
     if not content:
         raise ValidationFailed("the file is empty / ファイルが空です", field="file")
     if len(content) > MAX_DELIVERABLE_BYTES:

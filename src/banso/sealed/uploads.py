@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from types import MappingProxyType
 
-from banso.kit.errors import BansoError
+from banso.kit.errors import ValidationFailed
 from banso.kit.text import forbidden_character, is_windows_device_name
 
 MIB = 1024 * 1024
@@ -32,8 +32,8 @@ DEFAULT_MAX_BYTES = 20 * MIB
 MAX_FILENAME_LENGTH = 255
 
 
-class UploadRejected(BansoError):
-    """An upload is empty, malformed, not an accepted type, or lies about its type."""
+class UploadRejected(ValidationFailed):
+    """An upload is empty, malformed, not an accepted type, or lies about its type (bad input: a 4xx)."""
 
     status_code = 422
     code = "upload_rejected"
