@@ -10,12 +10,26 @@ document another parser already built (a YAML registry file), with an explicit s
 from __future__ import annotations
 
 import re
+from array import array
 from collections.abc import Mapping
+from itertools import accumulate
 
 MAX_DEPTH = 64
 """The deepest nesting a JSON request body may have; no banso request needs more than a handful."""
 
-_SPECIAL = re.compile(rb'["\\\[\]{}]')
+# A complete JSON string, and the rest of one that a previous piece opened (escapes included).
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_STRING_REST = re.compile(rb'(?:[^"\\]|\\.)*', re.DOTALL)
+# Brackets become +1 / -1 (as signed bytes); everything else is deleted.
+_STEPS = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[{]}")
+
+
+def _rest_of_string(data: bytes) -> int:
+    """Return where the string that ``data`` starts inside ends: at its closing quote, a final lone
+    backslash, or the end of ``data``."""
+    found = _STRING_REST.match(data)
+    return found.end() if found else 0
 
 
 def too_deep_message(what: str, limit: int) -> str:
@@ -30,33 +44,32 @@ class JsonNesting:
         self.depth = 0
         self.deepest = 0
         self._in_string = False
-        self._escaped = False  # the previous piece ended inside a string on a backslash
+        self._escaped = False  # the previous piece ended inside a string on the backslash of an escape
 
     def feed(self, chunk: bytes) -> int:
         """Read the next piece of the text and return the deepest nesting seen so far."""
-        skip = 0 if not self._escaped else 1
-        self._escaped = False
-        if skip and chunk:
-            chunk = chunk[1:]
-        after_escape = -1  # index the last backslash in a string makes literal
-        for match in _SPECIAL.finditer(chunk):
-            at, byte = match.start(), match.group()
-            if at == after_escape:
-                continue
-            if self._in_string:
-                if byte == b"\\":
-                    after_escape = at + 1
-                    if after_escape == len(chunk):
-                        self._escaped = True
-                elif byte == b'"':
-                    self._in_string = False
-            elif byte == b'"':
-                self._in_string = True
-            elif byte in (b"[", b"{"):
-                self.depth += 1
-                self.deepest = max(self.deepest, self.depth)
-            elif byte in (b"]", b"}"):
-                self.depth = max(0, self.depth - 1)
+        # Strings are cut out and brackets counted by C loops (re.sub, translate, accumulate):
+        # the scan runs on the event loop for every JSON body, so it must not cost a loop per byte.
+        if self._escaped and chunk:
+            chunk, self._escaped = chunk[1:], False
+        if self._in_string:
+            end = _rest_of_string(chunk)
+            if end == len(chunk):
+                return self.deepest
+            if chunk[end:end + 1] == b"\\":  # the piece ends on the backslash of an escape
+                self._escaped = True
+                return self.deepest
+            chunk, self._in_string = chunk[end + 1:], False  # past the closing quote
+        outside = _STRING.sub(b"", chunk)
+        quote = outside.find(b'"')
+        if quote >= 0:  # a string opens here and runs into the next piece
+            tail = outside[quote + 1:]
+            self._escaped = _rest_of_string(tail) < len(tail)
+            self._in_string, outside = True, outside[:quote]
+        steps = array("b", outside.translate(_STEPS, _NOT_BRACKETS))
+        if steps:
+            self.deepest = max(self.deepest, max(accumulate(steps, initial=self.depth)))
+            self.depth += sum(steps)
         return self.deepest
 
 
