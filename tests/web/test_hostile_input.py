@@ -5,6 +5,7 @@ as responses (not raised), so a 500 fails the assertion that names it."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -14,12 +15,15 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import literal, select
 from sqlalchemy.orm import Session
 
 from banso.db.base import UTCDateTime
 from banso.information.models import Item
 from banso.kit.clock import FakeClock
+from banso.kit.nesting import JsonNesting, json_depth, value_depth
 from banso.web.context import AppContext
 from banso.web.deps import Db
 from tests.support.councils import Cast, establish, moment
@@ -193,6 +197,24 @@ def test_control_characters_in_a_search_are_a_422_saying_so(client: TestClient, 
 
 
 DEEP_JSON = "[" * 100_000 + "]" * 100_000
+JSON_VALUES = st.recursive(st.none() | st.integers() | st.text(alphabet='[]{}"\\ a航\n', max_size=6),
+                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner,
+                                                                                       max_size=3),
+                           max_leaves=20)
+
+
+@settings(max_examples=300)
+@given(value=JSON_VALUES, cuts=st.lists(st.integers(min_value=1, max_value=7), max_size=40),
+       ascii_only=st.booleans())
+def test_the_depth_scan_agrees_with_the_parsed_document_however_the_body_is_cut(
+        value: object, cuts: list[int], ascii_only: bool) -> None:
+    text = json.dumps(value, ensure_ascii=ascii_only).encode()
+    scanner, at = JsonNesting(), 0
+    for size in cuts:  # the body arrives in pieces cut anywhere, inside strings and escapes too
+        scanner.feed(text[at:at + size])
+        at += size
+    scanner.feed(text[at:])
+    assert scanner.deepest == value_depth(json.loads(text)) == json_depth(text)
 
 
 @pytest.mark.parametrize("path", ["/api/v1/councils", f"{API}/incidents", "/api/v1/tokens",
