@@ -119,7 +119,8 @@ def import_interchange(session: Session, deps: InformationDeps, *, council_id: i
     service.require_contributor(session, council_id, actor)
     doc = parse(data, filename)
     designation, scoped = None, None
-    title, body = doc.title[:300] or filename, doc.body
+    # A title is one line (O1); a MISP "info" or STIX name may wrap, so its white space runs become spaces.
+    title, body = " ".join(doc.title.split())[:300] or filename, doc.body
     if doc.openness == interop.Openness.DESIGNATE:
         designation, scoped = _designation_for(session, council_id, actor, doc, now)
         title = interop.neutral_title(doc)
