@@ -39,14 +39,12 @@ const provider = new Provider(issuer, {
   }],
   jwks: { keys: [signingKey] },
   cookies: { keys: ['banso-test-cookie-key-0123456789'] },
+  // amr and acr ride with the openid scope, so every ID token carries them (as GビズID and most
+  // enterprise providers do) without the claims request parameter.
   claims: {
-    openid: ['sub'],
+    openid: ['sub', 'acr', 'amr', 'auth_time', 'sid'],
     email: ['email', 'email_verified'],
     profile: ['name'],
-    acr: null,
-    amr: null,
-    auth_time: null,
-    sid: null,
   },
   acrValues: ['urn:banso:test:loa1', 'urn:banso:test:loa2'],
   // PKCE is NOT required by this provider (many real ones do not require it either): the tests
