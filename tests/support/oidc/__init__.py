@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 from urllib.parse import urljoin
 
 import httpx
@@ -119,23 +120,22 @@ def running_provider() -> Iterator[Provider]:
     issuer = f"http://127.0.0.1:{port}"
     env = {**os.environ, "PORT": str(port), "CLIENT_ID": CLIENT_ID, "CLIENT_SECRET": CLIENT_SECRET,
            "REDIRECT_URIS": REDIRECT_URI, "ID_TOKEN_TTL": str(ID_TOKEN_TTL_SECONDS)}
-    log = tempfile.TemporaryFile(mode="w+")
-    process = subprocess.Popen(["node", str(HERE / "provider.mjs")], cwd=HERE, env=env, stdout=log,
-                               stderr=subprocess.STDOUT)
-    try:
-        _wait_for_discovery(issuer, process, log)
-        yield Provider(issuer=issuer, port=port)
-    finally:
-        process.terminate()
+    with tempfile.TemporaryFile(mode="w+") as log:
+        process = subprocess.Popen(["node", str(HERE / "provider.mjs")], cwd=HERE, env=env, stdout=log,
+                                   stderr=subprocess.STDOUT)
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-        log.close()
+            _wait_for_discovery(issuer, process, log)
+            yield Provider(issuer=issuer, port=port)
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
 
 
-def _wait_for_discovery(issuer: str, process: subprocess.Popen[bytes], log: object) -> None:
+def _wait_for_discovery(issuer: str, process: subprocess.Popen[bytes], log: IO[str]) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -146,5 +146,5 @@ def _wait_for_discovery(issuer: str, process: subprocess.Popen[bytes], log: obje
         except httpx.HTTPError:
             pass
         time.sleep(0.1)
-    log.seek(0)  # type: ignore[attr-defined]
-    pytest.fail(f"the OpenID Provider did not start (exit {process.poll()}):\n{log.read()[-3000:]}")  # type: ignore[attr-defined]
+    log.seek(0)
+    pytest.fail(f"the OpenID Provider did not start (exit {process.poll()}):\n{log.read()[-3000:]}")
