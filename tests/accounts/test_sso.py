@@ -362,6 +362,8 @@ def test_id_token_for_another_issuer_audience_or_nonce_is_refused(provider: Prov
     with pytest.raises(sso.ProviderError) as refused:
         other.id_token_claims(tokens["id_token"], nonce=nonce, access_token=tokens["access_token"], now=now, leeway=30)
     assert refused.value.reason == ("issuer_mismatch" if wrong == "issuer" else "id_token_invalid")
+    claim = {"issuer": "iss", "audience": "aud", "nonce": "nonce"}[wrong]
+    assert f"claim: '{claim}'" in refused.value.detail, refused.value.detail  # refused by that claim's own check
 
 
 # ---------------------------------------------------------------------------------------------
