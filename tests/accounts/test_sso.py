@@ -2,8 +2,8 @@
 
 banso runs in the app's TestClient; everything between banso and the provider is real HTTP on
 loopback: discovery, the browser's trip through the provider's login (httpx), the code exchange,
-the provider's keys and userinfo. banso's clock is a FakeClock started at the real time, so the
-provider's tokens are fresh for it until a test moves it on.
+the provider's keys and userinfo. banso's clock follows the real time (the provider's) and a test
+may move it ahead.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -34,7 +34,7 @@ from banso.web.deps import SESSION_COOKIE
 from tests.support.app import make_context
 from tests.support.factories import TEST_SECRET, Factory, Person
 from tests.support.http import alert_text, post_code
-from tests.support.oidc import ID_TOKEN_TTL_SECONDS, REDIRECT_URI, Provider, running_provider
+from tests.support.oidc import ID_TOKEN_TTL_SECONDS, REDIRECT_URI, Provider, free_port, running_provider
 
 ALICE, BOB, CAROL = "alice.sso@example.jp", "bob.sso@example.jp", "carol.sso@example.jp"
 LOA2 = "urn:banso:test:loa2"
@@ -47,10 +47,31 @@ def provider() -> Iterator[Provider]:
         yield running
 
 
+class RealTimeClock(FakeClock):
+    """The real time, moved on by hand: the provider stamps its tokens with the real time, however slow the test."""
+
+    def __init__(self) -> None:
+        super().__init__(datetime.now(UTC))
+        self._offset = timedelta()
+
+    def now(self) -> datetime:
+        """Return the real time plus what the test advanced."""
+        return datetime.now(UTC) + self._offset
+
+    def advance(self, **kwargs: float) -> datetime:
+        """Move the clock forward by ``timedelta(**kwargs)`` and return the new time."""
+        self._offset += timedelta(**kwargs)
+        return self.now()
+
+    def set(self, when: datetime) -> None:
+        """Jump to ``when``."""
+        self._offset = when - datetime.now(UTC)
+
+
 @pytest.fixture
 def clock() -> FakeClock:
-    """Return a controllable clock at the real time (the provider stamps its tokens with the real time)."""
-    return FakeClock(datetime.now(UTC).replace(microsecond=0))
+    """Return a controllable clock that follows the real time (the provider's)."""
+    return RealTimeClock()
 
 
 def sso_settings(folder: Path, provider: Provider, **overrides: Any) -> Settings:
@@ -255,6 +276,16 @@ def test_wrong_issuer_is_refused(tmp_path: Path, provider: Provider, db: Session
     assert [r["reason"] for r in refusals(db)] == ["issuer_mismatch"]
 
 
+def test_unreachable_provider_answers_502(tmp_path: Path, provider: Provider, db: Session, engine: Engine,
+                                         session_factory: sessionmaker[Session], clock: FakeClock) -> None:
+    gone = sso_settings(tmp_path, provider, oidc_issuer=f"http://127.0.0.1:{free_port()}", oidc_timeout_seconds=2)
+    with banso_with(gone, engine, session_factory, clock) as client:
+        response = client.get("/login/sso", follow_redirects=False)
+    assert response.status_code == 502
+    assert "IDプロバイダーに接続できません" in alert_text(response.text)
+    assert [r["reason"] for r in refusals(db)] == ["unreachable"]
+
+
 def test_replayed_state_is_refused(client: TestClient, provider: Provider, factory: Factory, db: Session) -> None:
     person_with_email(factory, db, ALICE)
     authorize = start(client)
@@ -285,9 +316,12 @@ def test_expired_id_token_is_refused(client: TestClient, provider: Provider, fac
                                      clock: FakeClock, settings: Settings) -> None:
     person_with_email(factory, db, ALICE)
     callback = provider.sign_in(start(client), "alice", amr="mfa")
-    # banso's clock moves past the token's expiry plus the leeway (a slow or skewed relying party),
-    # still well inside the login request's own lifetime.
-    clock.advance(seconds=ID_TOKEN_TTL_SECONDS + settings.oidc_leeway_seconds + 1)
+    # banso's clock runs ahead past the token's expiry plus the leeway (a skewed relying party), still
+    # well inside the login request's own lifetime. The token is issued during the callback, so the
+    # margin also absorbs a slow machine between the exchange and the check.
+    skew = ID_TOKEN_TTL_SECONDS + settings.oidc_leeway_seconds + 30
+    assert skew < settings.oidc_login_ttl_seconds
+    clock.advance(seconds=skew)
     response = finish(client, callback)
     assert response.status_code == 403
     assert "IDトークンの有効期限が切れています" in alert_text(response.text)
