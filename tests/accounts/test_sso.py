@@ -143,10 +143,13 @@ def test_login_page_offers_single_sign_on(client: TestClient) -> None:
     assert 'href="/login/sso?provider=default&amp;next=/dashboard"' in page.text
 
 
-def test_login_page_without_providers_shows_no_link(tmp_path: Path, provider: Provider) -> None:
+def test_login_page_without_providers_shows_no_link(tmp_path: Path, engine: Engine,
+                                                    session_factory: sessionmaker[Session], clock: FakeClock) -> None:
     plain = Settings(mode=Mode.TEST, data_dir=tmp_path / "d", secret_key=TEST_SECRET, database_url="sqlite://")
     assert plain.sso_providers == []
-    assert sso.SsoClients(plain).get(None) is None
+    with banso_with(plain, engine, session_factory, clock) as client:
+        assert "/login/sso" not in client.get("/login").text
+        assert client.get("/login/sso", follow_redirects=False).status_code == 404
 
 
 def test_authorization_request_uses_pkce_state_and_nonce(client: TestClient, provider: Provider, db: Session) -> None:
