@@ -10,7 +10,7 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Values that ship in the repository. Outside demo/development mode they are refused,
@@ -31,6 +31,37 @@ class Mode(StrEnum):
 
 class InsecureSettingsError(ValueError):
     """Raised when production settings keep a default secret."""
+
+
+# Single sign-on (O3): which ``amr`` values (RFC 8176) count as a second factor asserted by the provider.
+DEFAULT_MFA_AMR = ("mfa", "otp", "hwk", "swk")
+
+
+class OidcProvider(BaseModel):
+    """One OpenID Connect provider banso accepts for single sign-on (GビズID, a ministry's IdP, ...)."""
+
+    name: str = Field(default="default", pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$",
+                      description="Short id used in /login/sso?provider=NAME.")
+    label: str | None = Field(default=None, max_length=100, description="Button text; default 「GビズID / 組織のIDでログイン」.")
+    issuer: str = Field(min_length=8, max_length=500, description="Issuer URL exactly as its discovery document says.")
+    client_id: str = Field(min_length=1, max_length=255)
+    client_secret: SecretStr | None = Field(default=None, description="Unset: a public client (PKCE only).")
+    scopes: list[str] = Field(default_factory=lambda: ["openid", "email", "profile"])
+    mfa_amr: list[str] = Field(default_factory=lambda: list(DEFAULT_MFA_AMR),
+                               description="amr values that count as a second factor (I7).")
+    mfa_acr: list[str] = Field(default_factory=list, description="acr values that count as a second factor (I7).")
+    create_accounts: bool = Field(default=False, description="Create an account on first login (default: link only).")
+    new_account_organization_id: int | None = Field(
+        default=None, description="Organisation of accounts created on first login (required with create_accounts)."
+    )
+
+    @model_validator(mode="after")
+    def _coherent(self) -> OidcProvider:
+        if "openid" not in self.scopes:
+            raise ValueError("OIDC scopes must include 'openid'")
+        if self.create_accounts and self.new_account_organization_id is None:
+            raise ValueError("create_accounts needs new_account_organization_id")
+        return self
 
 
 class Settings(BaseSettings):
@@ -77,6 +108,26 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: float = 10.0
     mail_from: str = "banso <noreply@localhost>"
 
+    # Single sign-on by OpenID Connect (O3). One provider from the flat oidc_* settings, more as a JSON
+    # list in BANSO_OIDC_PROVIDERS; unset issuer and empty list: local accounts only.
+    oidc_issuer: str | None = Field(default=None, description="Issuer URL of the single sign-on provider.")
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    oidc_label: str | None = None
+    oidc_scopes: list[str] = Field(default_factory=lambda: ["openid", "email", "profile"])
+    oidc_mfa_amr: list[str] = Field(default_factory=lambda: list(DEFAULT_MFA_AMR))
+    oidc_mfa_acr: list[str] = Field(default_factory=list)
+    oidc_create_accounts: bool = False
+    oidc_new_account_organization_id: int | None = None
+    oidc_providers: list[OidcProvider] = Field(default_factory=list, description="Further providers (JSON list).")
+    oidc_redirect_base: str | None = Field(
+        default=None, description="Public URL the provider redirects back to; default base_url."
+    )
+    oidc_leeway_seconds: int = Field(default=30, ge=0, le=300, description="Clock skew allowed on ID tokens.")
+    oidc_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    oidc_login_ttl_seconds: int = Field(default=600, ge=60, le=3600,
+                                        description="How long a started single sign-on may take.")
+
     # Demo and end-to-end tests only: a file holding seconds to add to the real clock, so a running
     # server can be moved past a designation's end (I5) without waiting. Refused in production.
     clock_offset_file: Path | None = None
@@ -93,7 +144,37 @@ class Settings(BaseSettings):
                 raise InsecureSettingsError("BANSO_DATABASE_URL must be set in production mode.")
             if self.clock_offset_file is not None:
                 raise InsecureSettingsError("BANSO_CLOCK_OFFSET_FILE is for demos and tests; unset it in production.")
+            insecure = [p.issuer for p in self.sso_providers if not p.issuer.startswith("https://")]
+            if insecure:
+                raise InsecureSettingsError(f"single sign-on issuers must use https in production: {insecure}")
         return self
+
+    @model_validator(mode="after")
+    def _coherent_sso(self) -> Settings:
+        names = [p.name for p in self.sso_providers]
+        if len(names) != len(set(names)):
+            raise ValueError(f"single sign-on provider names must be unique: {names}")
+        return self
+
+    @property
+    def sso_providers(self) -> list[OidcProvider]:
+        """Return every configured single sign-on provider (the flat oidc_* one first)."""
+        found = list(self.oidc_providers)
+        if self.oidc_issuer:
+            if not self.oidc_client_id:
+                raise ValueError("BANSO_OIDC_CLIENT_ID is required with BANSO_OIDC_ISSUER")
+            found.insert(0, OidcProvider(
+                issuer=self.oidc_issuer, client_id=self.oidc_client_id, client_secret=self.oidc_client_secret,
+                label=self.oidc_label, scopes=self.oidc_scopes, mfa_amr=self.oidc_mfa_amr, mfa_acr=self.oidc_mfa_acr,
+                create_accounts=self.oidc_create_accounts,
+                new_account_organization_id=self.oidc_new_account_organization_id,
+            ))
+        return found
+
+    @property
+    def sso_redirect_uri(self) -> str:
+        """Return the redirect URI to register at every provider."""
+        return (self.oidc_redirect_base or self.base_url).rstrip("/") + "/login/sso/callback"
 
     @property
     def sqlalchemy_url(self) -> str:

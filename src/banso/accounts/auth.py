@@ -37,12 +37,14 @@ def authenticate(request: Request, db: Session, *, now: datetime, settings: Sett
         if resolved is not None:
             web_session, user = resolved
             state.user, state.web_session = user, web_session
-            if user.totp_enabled and web_session.mfa_verified_at is None:
-                state.pending_mfa = True
-            elif not user.totp_enabled:
-                state.needs_enrolment = True
-            else:
+            # I7: the second factor is passed when the session says so: a local TOTP code, or a
+            # single sign-on provider that asserted one (amr/acr), whether or not TOTP is enrolled.
+            if web_session.mfa_verified_at is not None:
                 state.principal = accounts.principal_for(
                     user, method=AuthMethod.SESSION, mfa=True, session_id=web_session.id
                 )
+            elif user.totp_enabled:
+                state.pending_mfa = True
+            else:
+                state.needs_enrolment = True
     return state

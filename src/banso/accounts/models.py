@@ -125,3 +125,40 @@ class LoginThrottle(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     first_failure_at: Mapped[datetime | None]
     locked_until: Mapped[datetime | None]
+
+
+class AccountIdentity(Base):
+    """A person's identity at a single sign-on provider (O3): the provider's (issuer, subject) pair.
+
+    Once linked, the subject decides who signs in, whatever e-mail address the provider later sends.
+    """
+
+    __tablename__ = "account_identities"
+    __table_args__ = (UniqueConstraint("issuer", "subject"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    issuer: Mapped[str] = mapped_column(String(500))
+    subject: Mapped[str] = mapped_column(String(255))
+    email: Mapped[str | None] = mapped_column(String(254))  # the verified address it was linked by, if any
+    created_at: Mapped[datetime]
+    last_login_at: Mapped[datetime | None]
+
+
+class SsoRequest(Base):
+    """A single sign-on started in a browser and not finished yet: its state, nonce and PKCE verifier.
+
+    Only the state's SHA-256 is stored (the browser holds the state in a cookie); the verifier is
+    sealed with the secret box. ``used_at`` makes each state good for one callback only.
+    """
+
+    __tablename__ = "sso_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    state_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    provider: Mapped[str] = mapped_column(String(32))
+    nonce: Mapped[str] = mapped_column(String(128))
+    verifier_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    next_url: Mapped[str] = mapped_column(String(2000))
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    used_at: Mapped[datetime | None]

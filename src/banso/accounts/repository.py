@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, bindparam, func, inspect, select
+from sqlalchemy import Select, bindparam, delete, func, inspect, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
-from banso.accounts.models import ApiToken, LoginThrottle, Organization, RecoveryCode, User, WebSession
+from banso.accounts.models import (
+    AccountIdentity,
+    ApiToken,
+    LoginThrottle,
+    Organization,
+    RecoveryCode,
+    SsoRequest,
+    User,
+    WebSession,
+)
 
 _Row = TypeVar("_Row", User, Organization)
 
@@ -146,3 +156,26 @@ def active_sessions_of(session: Session, user_id: int) -> list[WebSession]:
     return list(
         session.scalars(select(WebSession).where(WebSession.user_id == user_id, WebSession.revoked_at.is_(None)))
     )
+
+
+def identity_of(session: Session, issuer: str, subject: str) -> AccountIdentity | None:
+    """Return the linked identity for a provider's (issuer, subject) pair."""
+    return session.scalar(select(AccountIdentity).where(AccountIdentity.issuer == issuer,
+                                                        AccountIdentity.subject == subject))
+
+
+def identity_of_user(session: Session, user_id: int, issuer: str) -> AccountIdentity | None:
+    """Return the identity a person has linked at this issuer, if any."""
+    return session.scalar(select(AccountIdentity).where(AccountIdentity.user_id == user_id,
+                                                        AccountIdentity.issuer == issuer))
+
+
+def sso_request_by_hash(session: Session, state_hash: str, *, lock: bool = False) -> SsoRequest | None:
+    """Return the started single sign-on with this state hash (locked for the callback that uses it)."""
+    stmt = select(SsoRequest).where(SsoRequest.state_hash == state_hash)
+    return session.scalar(stmt.with_for_update() if lock else stmt)
+
+
+def delete_sso_requests_before(session: Session, moment: datetime) -> None:
+    """Delete the single sign-on requests started before ``moment`` (expired: their state is worthless)."""
+    session.execute(delete(SsoRequest).where(SsoRequest.created_at < moment))

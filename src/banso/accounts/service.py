@@ -347,14 +347,30 @@ def login_with_password(
     row = repo.throttle_for(session, f"email:{email_n}")
     if row is not None:
         session.delete(row)
+    new = open_session(session, user=user, now=now, settings=settings, ip=ip, user_agent=user_agent,
+                       replaces=replaces)
+    record = new.record
+    audit.record(session, tag=AuditTag.LOGIN, now=now, actor_id=user.id, actor_label=user.email, ip=ip,
+                 subject=f"session:{record.id}", data={"second_factor": "pending" if user.totp_enabled else "not_enrolled"})
+    return new
+
+
+def open_session(
+    session: Session, *, user: User, now: datetime, settings: Settings, ip: str | None, user_agent: str | None,
+    replaces: str | None, mfa_verified: bool = False,
+) -> NewSession:
+    """Start a web session for ``user`` (password or single sign-on), ending the one ``replaces`` names.
+
+    ``mfa_verified`` marks the second factor as passed now (a provider asserted one, I7).
+    """
     _end_session_of_cookie(session, replaces, now=now)
     raw, record = _new_session_record(
         user_id=user.id, created_at=now, now=now, settings=settings, ip=ip, user_agent=user_agent
     )
+    if mfa_verified:
+        record.mfa_verified_at = now
     session.add(record)
     session.flush()
-    audit.record(session, tag=AuditTag.LOGIN, now=now, actor_id=user.id, actor_label=user.email, ip=ip,
-                 subject=f"session:{record.id}", data={"second_factor": "pending" if user.totp_enabled else "not_enrolled"})
     return NewSession(cookie=raw, record=record, user=user)
 
 

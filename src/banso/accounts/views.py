@@ -10,11 +10,11 @@ from urllib.parse import quote
 
 import qrcode
 import qrcode.image.svg
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from banso.accounts import repository as repo
-from banso.accounts import service
+from banso.accounts import service, sso
 from banso.accounts.models import OrgKind, User, WebSession
 from banso.authz.guard import require
 from banso.authz.permissions import Permission, Role
@@ -54,7 +54,8 @@ def _login_page(request: Request, ctx: Ctx, *, next_url: str, email: str = "", e
                 status: int = 200) -> HTMLResponse:
     token = request.cookies.get(PRELOGIN_CSRF_COOKIE) or new_prelogin_token()
     response = render(request, "login.html", {"next": next_url, "email": email, "error": error,
-                                              "login_csrf": token}, status=status)
+                                              "login_csrf": token, "sso_providers": ctx.settings.sso_providers},
+                      status=status)
     response.set_cookie(PRELOGIN_CSRF_COOKIE, token, httponly=True, samesite="lax",
                         secure=ctx.settings.secure_cookies, path="/")
     return response
@@ -87,10 +88,74 @@ def login(
         )
     except BansoError as exc:  # A1: the failed attempt and the throttle counter persist (raised audited)
         return refused(request, db, exc, partial(_login_page, request, ctx, next_url=next_url, email=email))
-    target = f"/login/2fa?next={quote(next_url)}" if new.user.totp_enabled else "/account/2fa/setup"
+    return _signed_in_redirect(new, next_url, ctx)
+
+
+def _signed_in_redirect(new: service.NewSession, next_url: str, ctx: Ctx, *, second_factor_done: bool = False
+                        ) -> RedirectResponse:
+    """Send a freshly signed-in browser on: to its page, the second factor, or enrolment (I7)."""
+    if second_factor_done:
+        target = next_url
+    else:
+        target = f"/login/2fa?next={quote(next_url)}" if new.user.totp_enabled else "/account/2fa/setup"
     response = RedirectResponse(target, status_code=303)
     _set_session_cookie(response, new.cookie, ctx)
     response.delete_cookie(PRELOGIN_CSRF_COOKIE, path="/")
+    return response
+
+
+# ---------------------------------------------------------------------------------------------
+# Single sign-on (OpenID Connect, O3)
+
+
+@router.get("/login/sso")
+def sso_start(
+    request: Request,
+    auth: Auth,
+    ctx: Ctx,
+    db: Db,
+    provider: Annotated[str | None, Query(max_length=32)] = None,
+    next: Annotated[str | None, Query(max_length=2000)] = None,
+) -> Response:
+    """Send the browser to the identity provider (authorization code flow with PKCE, state and nonce)."""
+    next_url = safe_next(next, "/dashboard")
+    if auth.principal is not None:
+        return RedirectResponse(next_url, status_code=303)
+    try:
+        start = sso.begin(db, clients=ctx.collaborators.get(sso.SsoClients), provider=provider, next_url=next_url,
+                          now=ctx.clock.now(), settings=ctx.settings, box=ctx.box, ip=client_ip(request))
+    except BansoError as exc:  # A1: a provider that cannot be trusted is refused audited
+        return refused(request, db, exc, partial(_login_page, request, ctx, next_url=next_url))
+    response = RedirectResponse(start.url, status_code=303)
+    response.set_cookie(sso.SSO_STATE_COOKIE, start.state, max_age=ctx.settings.oidc_login_ttl_seconds,
+                        httponly=True, samesite="lax", secure=ctx.settings.secure_cookies, path=sso.SSO_COOKIE_PATH)
+    return response
+
+
+@router.get("/login/sso/callback")
+def sso_callback(
+    request: Request,
+    ctx: Ctx,
+    db: Db,
+    state: Annotated[str, Query(max_length=200)] = "",
+    code: Annotated[str, Query(max_length=4000)] = "",
+    error: Annotated[str, Query(max_length=200)] = "",
+    iss: Annotated[str | None, Query(max_length=500)] = None,
+) -> Response:
+    """Finish the single sign-on: check everything the provider sent, then start the session as a login does."""
+    try:
+        done = sso.finish(
+            db, clients=ctx.collaborators.get(sso.SsoClients), state=state,
+            cookie_state=request.cookies.get(sso.SSO_STATE_COOKIE), code=code, error=error, iss=iss,
+            now=ctx.clock.now(), settings=ctx.settings, box=ctx.box, ip=client_ip(request),
+            user_agent=request.headers.get("user-agent"), replaces=request.cookies.get(SESSION_COOKIE),
+        )
+    except BansoError as exc:  # A1: every refusal is audited, and the state stays used
+        response: Response = refused(request, db, exc, partial(_login_page, request, ctx, next_url="/dashboard"))
+    else:
+        response = _signed_in_redirect(done.session, safe_next(done.next_url, "/dashboard"), ctx,
+                                       second_factor_done=done.second_factor_done)
+    response.delete_cookie(sso.SSO_STATE_COOKIE, path=sso.SSO_COOKIE_PATH)
     return response
 
 

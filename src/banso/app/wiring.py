@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from banso.accounts.auth import authenticate
+from banso.accounts.sso import SsoClients
 from banso.audit.checkpoints import load_or_create_signing_key
 from banso.config import Settings
 from banso.db.engine import make_engine, make_session_factory
@@ -74,4 +75,5 @@ def domain_collaborators(settings: Settings) -> Collaborators:
     found.add(sealed.SealedDeps, shared)
     found.add(InformationDeps, over_sealed(shared))
     found.add(CouncilsServiceGateway, CouncilsServiceGateway())
+    found.add(SsoClients, SsoClients(settings))  # single sign-on providers (O3); caches discovery and keys
     return found

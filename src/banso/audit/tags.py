@@ -16,6 +16,10 @@ class AuditTag(StrEnum):
     LOGIN_FAILED = "accounts:session:login_failed"
     LOGOUT = "accounts:session:logout"
     LOGIN_LOCKED = "accounts:session:locked"
+    # accounts: single sign-on by OpenID Connect (O3)
+    LOGIN_SSO = "accounts:login:sso"
+    LOGIN_SSO_REFUSED = "accounts:login:sso_refused"
+    IDENTITY_LINK = "accounts:identity:link"
     # accounts: second factor (二要素認証)
     MFA_ENROL = "accounts:mfa:enrol"
     MFA_VERIFY = "accounts:mfa:verify"
