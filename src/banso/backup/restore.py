@@ -89,6 +89,7 @@ class Report:
 
     files: int = 0
     bytes: int = 0
+    database_url: str | None = None  # what a restore wrote into (None: SQLite in the restored folder)
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -187,6 +188,7 @@ def restore(folder: Path, private: X25519PrivateKey, into: Path, *, database_url
     opened = open_backup(folder, private)
     manifest, report = opened.manifest, Report()
     url = _check_target(into, manifest, database_url)
+    report.database_url = database_url
     into.mkdir(parents=True, exist_ok=True)
     db_entry = manifest.database_entry()
     for entry in manifest.files:
