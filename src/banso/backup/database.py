@@ -93,7 +93,8 @@ def inspect_sqlite(path: Path) -> Snapshot:
 
 
 def _major(version: str) -> int:
-    found = re.search(r"(\d+)(?:\.\d+)?", version)
+    # "pg_dump (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)": the first number after the product name.
+    found = re.search(r"(?:\(PostgreSQL\)\s*)?(\d+)", version)
     if not found:
         raise DatabaseToolError(f"cannot read a version from {version!r}")
     return int(found.group(1))
@@ -114,7 +115,7 @@ def find_tool(name: str) -> Path:
 def tool_major(tool: Path) -> int:
     """Return the major version of a PostgreSQL client tool."""
     out = subprocess.run([str(tool), "--version"], capture_output=True, text=True, check=True).stdout
-    return _major(out.split(")")[-1] if ")" in out else out)
+    return _major(out)
 
 
 def _libpq(url: str) -> tuple[str, dict[str, str]]:

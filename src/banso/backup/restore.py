@@ -144,9 +144,12 @@ def _check_database(opened: Opened, entry: dict[str, Any], report: Report) -> se
         return set()
     with tempfile.TemporaryDirectory(prefix="banso-verify-") as scratch:
         copy = Path(scratch) / "banso.db"
+        before = len(report.problems)
         with copy.open("wb") as out:
             for piece in opened.chunks(entry, report.problems):
                 out.write(piece)
+        if len(report.problems) > before:
+            return set()  # the copy is incomplete: its problem is already listed
         try:
             return set(database.inspect_sqlite(copy).blobs)
         except database.DatabaseToolError as exc:
