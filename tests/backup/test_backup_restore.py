@@ -203,3 +203,17 @@ def test_restored_database_counts(system: System, operator: OperatorKey, tmp_pat
     restored = restored_system(tmp_path / "restored", report.database_url)
     with unit_of_work(restored.ctx.sessions) as db:
         assert db.scalar(select(func.count()).select_from(Item)) == 6
+
+
+def test_database_kind_must_match(system: System, operator: OperatorKey, tmp_path: Path) -> None:
+    """A SQLite backup is not poured into a PostgreSQL URL, and a PostgreSQL backup needs one."""
+    _backup(system, tmp_path / "backup", operator)
+    private = crypto.load_private(operator.private)
+    if system.settings.database_url:
+        with pytest.raises(BackupError, match="pass --database-url"):
+            restore.restore(tmp_path / "backup", private, tmp_path / "restored")
+    else:
+        with pytest.raises(BackupError, match="without --database-url"):
+            restore.restore(tmp_path / "backup", private, tmp_path / "restored",
+                            database_url="postgresql+psycopg://nobody@127.0.0.1:1/none")
+    assert not (tmp_path / "restored").exists()
