@@ -70,9 +70,11 @@ def test_restore_drill_while_writing(system: System, operator: OperatorKey, tmp_
 def test_destroyed_key_stays_destroyed(system: System, operator: OperatorKey, tmp_path: Path,
                                        make_database: Callable[[], str | None]) -> None:
     """A council key destroyed after the backup (recorded in the running system's log) is not brought back;
-    the other council's content still opens."""
-    _backup(system, tmp_path / "backup", operator)
+    the other council's content still opens; a rotated older version of the key goes with it."""
     gone, kept = system.casts
+    live_keys = system.settings.data_dir / "keys" / "councils"
+    (live_keys / f"council-{gone.council.id}-v1.key").write_bytes(b"k" * 32)  # as a key rotation would keep it
+    _backup(system, tmp_path / "backup", operator)
     with unit_of_work(system.ctx.sessions) as db:
         sealed.destroy_key(db, sealed.sealed_deps(system.ctx), sealed.council_scope(gone.council.id), actor=None,
                            now=system.clock.now())
@@ -81,6 +83,7 @@ def test_destroyed_key_stays_destroyed(system: System, operator: OperatorKey, tm
     keys = tmp_path / "restored" / "keys" / "councils"
     assert not (keys / f"council-{gone.council.id}.key").exists()
     assert (keys / f"council-{gone.council.id}.revoked").exists()
+    assert not (keys / f"council-{gone.council.id}-v1.key").exists()
     assert (keys / f"council-{kept.council.id}.key").exists()
     restored = restored_system(tmp_path / "restored", report.database_url)
     with unit_of_work(restored.ctx.sessions) as db:

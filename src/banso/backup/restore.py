@@ -261,11 +261,23 @@ def _keep_destroyed(deps: sealed.SealedDeps, destroyed: set[sealed.Scope], repor
     for scope in sorted(destroyed, key=lambda s: (s.kind, s.id)):
         store = deps.commission_keys if scope.kind == "commission" else deps.council_keys
         assert isinstance(store, LocalKeyFileStore)
-        resurrected = store.key_path(scope.id).exists()
+        # Rotated key versions (council-<id>-v<k>.key, if the key store keeps them) go with the key.
+        versions = sorted(store.root.glob(f"{store.prefix}-{scope.id}-*.key"))
+        resurrected = store.key_path(scope.id).exists() or bool(versions)
         store.revoke(scope.id)
+        for path in versions:
+            _shred(path)
         if resurrected:
             report.notes.append(f"破棄済みの鍵を再破棄 / key of {scope.subject} was destroyed after this backup: "
                                 "destroyed again")
+
+
+def _shred(path: Path) -> None:
+    with path.open("r+b") as fh:
+        fh.write(b"\x00" * path.stat().st_size)
+        fh.flush()
+        os.fsync(fh.fileno())
+    path.unlink()
 
 
 def _tombstoned(into: Path) -> set[sealed.Scope]:
