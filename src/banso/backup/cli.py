@@ -11,7 +11,6 @@ import typer
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from rich.console import Console
 from rich.progress import (
-    DownloadColumn,
     MofNCompleteColumn,
     Progress,
     SpinnerColumn,
@@ -35,21 +34,21 @@ def register(root: typer.Typer) -> None:
 
 
 def _fail(message: str) -> typer.Exit:
-    err_console.print(f"[red]{message}[/red]", highlight=False, soft_wrap=True)
+    err_console.print(message, style="red", markup=False, highlight=False, soft_wrap=True)
     return typer.Exit(1)
 
 
 @contextmanager
 def _progress(verb: str, total: int | None = None) -> Iterator[Callable[[str, int], None]]:
-    columns = (SpinnerColumn(), TextColumn(f"[bold]{verb}[/bold] {{task.description}}"), MofNCompleteColumn(),
-               DownloadColumn(), TimeElapsedColumn())
+    columns = (SpinnerColumn(), TextColumn(f"[bold]{verb}[/bold]"), MofNCompleteColumn(), TimeElapsedColumn(),
+               TextColumn("{task.description}"))
     with Progress(*columns, console=err_console, transient=True) as progress:
         files = progress.add_task("", total=total)
         done = [0]
 
         def advance(path: str, size: int) -> None:
             done[0] += size
-            progress.update(files, advance=1, description=path[-60:])
+            progress.update(files, advance=1, description=f"{done[0] / 1e6:,.1f} MB  {path[-50:]}")
 
         yield advance
 
@@ -72,7 +71,8 @@ def keygen_cmd(
         fp = crypto.generate_keypair(private, public)
     except OSError as exc:
         raise _fail(f"鍵を書けません / cannot write the key pair: {exc}") from None
-    console.print(f"operator key {fp}: private {private} (keep offline), public {public} (for `banso backup create --to`)")
+    console.print(f"operator key {fp}: private {private} (keep offline), public {public} "
+                  "(for `banso backup create --to`)", markup=False, soft_wrap=True)
 
 
 @app.command("create")
@@ -93,7 +93,8 @@ def create_cmd(
         raise _fail(f"バックアップ失敗、何も残していません / backup failed, nothing kept: {exc}") from None
     size = sum(int(e["size"]) for e in manifest.files)
     console.print(f"backup {folder}: {len(manifest.files)} files, {size} bytes, {manifest.database} at revision "
-                  f"{manifest.schema_revision}, {len(manifest.referenced_blobs)} referenced sealed files")
+                  f"{manifest.schema_revision}, {len(manifest.referenced_blobs)} referenced sealed files",
+                  markup=False, soft_wrap=True)
 
 
 @app.command("verify")
@@ -113,10 +114,10 @@ def verify_cmd(
 
 def _finish(report: restore.Report, success: str) -> None:
     for note in report.notes:
-        console.print(note, highlight=False, soft_wrap=True)
+        console.print(note, markup=False, highlight=False, soft_wrap=True)
     if not report.ok:
         raise _fail("FAILED:\n" + "\n".join(f"- {p}" for p in report.problems))
-    console.print(f"[green]{success}[/green]", highlight=False)
+    console.print(success, style="green", markup=False, highlight=False, soft_wrap=True)
 
 
 def restore_cmd(
