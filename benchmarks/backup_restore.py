@@ -71,7 +71,7 @@ def main() -> int:
     try:
         t0 = time.perf_counter()
         system = make_system(work / "live", args.database_url)
-        seed(system, councils=2, items=0)
+        seed(system, councils=2, items=0, others=False)
         _generate(system, args.items, args.file_kb)
         print(f"data set: {args.items} items × {args.file_kb} KiB, generated in {time.perf_counter() - t0:.1f} s; "
               f"data folder {_size(work / 'live') / 1e6:.1f} MB")

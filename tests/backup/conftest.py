@@ -8,6 +8,7 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from banso.accounts import service as accounts
 from banso.accounts.models import User
+from banso.councils import service as councils
 from banso.app.wiring import build_context
 from banso.authz.principal import AuthMethod, Principal
 from banso.backup import crypto
@@ -29,6 +31,8 @@ from banso.information.service import Upload
 from banso.kit.clock import FakeClock
 from banso.kit.unit import unit_of_work
 from banso.migrations import migrate
+from banso.programme import commissions as cm
+from banso.sealed import store as sealed
 from banso.web.context import AppContext
 from tests.support.app import START
 from tests.support.councils import Cast, establish
@@ -92,14 +96,40 @@ def make_system(folder: Path, database_url: str | None) -> System:
     return System(settings=settings, ctx=ctx, clock=clock)
 
 
-def seed(system: System, *, councils: int = 2, items: int = 3) -> None:
-    """Seed councils with pledged members and items with sealed files, through the real services."""
+def seed(system: System, *, councils: int = 2, items: int = 3, others: bool = True) -> None:
+    """Seed councils with pledged members and items with sealed files, through the real services; with
+    ``others`` also a material request's answer file (C6) and a commission deliverable (F5)."""
     with unit_of_work(system.ctx.sessions) as db:
         factory = Factory(db, system.clock, system.ctx.box)
         system.casts = [establish(factory, db, system.clock) for _ in range(councils)]
+        if others:
+            _answer_and_deliverable(db, factory, system)
     for cast in system.casts:
         for n in range(items):
             system.add_item(cast, n)
+
+
+def _answer_and_deliverable(db: Session, factory: Factory, system: System) -> None:
+    cast, now, store = system.casts[0], system.clock.now(), sealed.sealed_deps(system.ctx)
+    req = councils.create_request(db, council_id=cast.council.id, actor=cast.officer.principal(), now=now,
+                                  title="資料提供", body="提供を求める", matter="useful_information",
+                                  addressee_kind="participant", addressee_id=cast.company.user.id,
+                                  due_at=now + timedelta(days=7))
+    councils.answer_request(db, council_id=cast.council.id, request_id=req.id, actor=cast.company.principal(),
+                            now=now, text="別添", store=store,
+                            files=[councils.UploadedFile("answer.txt", "text/plain", "回答資料\n".encode())])
+    ministry, tank = factory.org(kind="ministry"), factory.org(kind="think_tank")
+    officer, analyst = factory.person(roles=("officer",), org=ministry), factory.person(roles=("analyst",), org=tank)
+    cm.assess_institution(db, organization_id=tank.id, assessed_on=date(2026, 3, 1), analysis_score=4, hub_score=4,
+                          talent_score=4, now=now, actor=officer.principal())
+    commission = cm.create_commission(
+        db, code="TT-BK-1", title="調査", organization_id=tank.id, starts_on=date(2026, 4, 1),
+        due_on=date(2027, 3, 31), tasks=[cm.TaskInput("報告書", date(2027, 3, 31))], now=now,
+        actor=officer.principal())
+    cm.acknowledge_confidentiality(db, commission_id=commission.id, now=now, actor=analyst.principal())
+    cm.upload_deliverable(db, commission_id=commission.id, title="報告", filename="r.txt",
+                          content="最終報告\n".encode(), now=now, actor=analyst.principal(), store=store,
+                          content_type="text/plain")
 
 
 @pytest.fixture

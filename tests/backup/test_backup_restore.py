@@ -61,7 +61,9 @@ def test_restore_drill_while_writing(system: System, operator: OperatorKey, tmp_
     restored = restored_system(tmp_path / "restored", report.database_url)
     items = read_everything(restored)
     assert acknowledged <= set(items)  # nothing acknowledged before the backup is lost
-    assert len(items) == len(manifest.referenced_blobs)  # one file per item, each referenced and restored
+    # One file per item, an answer file and a deliverable: each referenced, restored and decrypted.
+    assert len(items) + 2 == len(manifest.referenced_blobs)
+    assert f"{len(items) + 2} sealed file(s) decrypted, 0 of destroyed keys" in report.notes
     original = read_everything(system)
     assert all(items[i] == original[i] for i in items)
     assert any("audit log: OK" in note for note in report.notes)
@@ -104,7 +106,8 @@ def test_key_destroyed_before_the_backup_stays_destroyed(system: System, operato
     report = _restore(system, tmp_path / "backup", tmp_path / "restored", operator, make_database())
     assert report.ok, report.problems
     assert not (tmp_path / "restored" / "keys" / "councils" / f"council-{gone.council.id}.key").exists()
-    assert any("3 of destroyed keys" in note for note in report.notes)
+    # Destroyed: its 3 items and the answer file; opened: the other council's 3 items and the deliverable.
+    assert "4 sealed file(s) decrypted, 4 of destroyed keys" in report.notes
 
 
 def test_files_copied_before_the_database_are_caught(system: System, operator: OperatorKey, tmp_path: Path,

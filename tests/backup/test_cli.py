@@ -15,7 +15,7 @@ from tests.support.cli import banso
 def live(tmp_path: Path) -> Path:
     """A seeded SQLite data folder (the CLI reads BANSO_DATA_DIR; its database is data/banso.db)."""
     system = make_system(tmp_path / "data", None)
-    seed(system, councils=1, items=2)
+    seed(system, councils=1, items=2, others=False)
     system.engine.dispose()
     return tmp_path / "data"
 
