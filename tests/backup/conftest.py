@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 
 from banso.accounts import service as accounts
 from banso.accounts.models import User
-from banso.councils import service as councils
 from banso.app.wiring import build_context
 from banso.authz.principal import AuthMethod, Principal
 from banso.backup import crypto
 from banso.config import Mode, Settings
+from banso.councils import service as councils
 from banso.db.engine import make_engine
 from banso.information import content
 from banso.information import service as information

@@ -29,7 +29,8 @@ def _backup(system: System, folder: Path, operator: OperatorKey) -> archive.Mani
 def _restore(system: System, backup: Path, into: Path, operator: OperatorKey, database_url: str | None, *,
              newer_log: bool = False) -> restore.Report:
     return restore.restore(backup, crypto.load_private(operator.private), into, database_url=database_url,
-                           newer_log_url=system.settings.sqlalchemy_url if newer_log else None)
+                           newer_log_url=system.settings.sqlalchemy_url if newer_log else None,
+                           secret_key=system.settings.secret_key)
 
 
 def test_restore_drill_while_writing(system: System, operator: OperatorKey, tmp_path: Path,
@@ -67,6 +68,7 @@ def test_restore_drill_while_writing(system: System, operator: OperatorKey, tmp_
     original = read_everything(system)
     assert all(items[i] == original[i] for i in items)
     assert any("audit log: OK" in note for note in report.notes)
+    assert "BANSO_SECRET_KEY opens the restored TOTP secrets" in report.notes
 
 
 def test_destroyed_key_stays_destroyed(system: System, operator: OperatorKey, tmp_path: Path,
@@ -223,3 +225,13 @@ def test_database_kind_must_match(system: System, operator: OperatorKey, tmp_pat
             restore.restore(tmp_path / "backup", private, tmp_path / "restored",
                             database_url="postgresql+psycopg://nobody@127.0.0.1:1/none")
     assert not (tmp_path / "restored").exists()
+
+
+def test_a_wrong_secret_key_is_noticed(system: System, operator: OperatorKey, tmp_path: Path,
+                                       make_database: Callable[[], str | None]) -> None:
+    """BANSO_SECRET_KEY is not in the backup: a restore run with another one says so (TOTP would not open)."""
+    _backup(system, tmp_path / "backup", operator)
+    report = restore.restore(tmp_path / "backup", crypto.load_private(operator.private), tmp_path / "restored",
+                             database_url=make_database(), secret_key="another-secret-key-of-at-least-32-chars")
+    assert report.ok
+    assert any("does not open the restored TOTP secrets" in note for note in report.notes)

@@ -134,7 +134,7 @@ def restore_cmd(
     try:
         with _progress("restoring") as advance:
             report = restore.restore(folder, private, into, database_url=database_url, newer_log_url=newer_log,
-                                     progress=advance)
+                                     secret_key=get_settings().secret_key, progress=advance)
     except BackupError as exc:
         raise _fail(f"復元しませんでした / nothing restored: {exc}") from None
     _finish(report, f"restored {report.files} files, {report.bytes} bytes into {into}; set BANSO_DATA_DIR={into} "

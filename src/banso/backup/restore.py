@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from banso.accounts.models import User
 from banso.audit import checkpoints, nodes
 from banso.audit import service as audit
 from banso.audit.export import checkpoint_records, iter_entry_records, stored_upper_bound
@@ -37,6 +38,7 @@ from banso.backup.archive import (
 )
 from banso.backup.references import check_files
 from banso.db.engine import make_engine
+from banso.kit.crypto import SecretBox
 from banso.sealed import store as sealed
 from banso.sealed.crypto import LocalKeyFileStore
 
@@ -186,8 +188,13 @@ def _write(path: Path, chunks: Iterator[bytes], *, private: bool) -> None:
 
 
 def restore(folder: Path, private: X25519PrivateKey, into: Path, *, database_url: str | None = None,
-            newer_log_url: str | None = None, progress: Progress | None = None) -> Report:
-    """Restore database, files and keys into the empty ``into``; keep destroyed keys destroyed; check it all."""
+            newer_log_url: str | None = None, secret_key: str | None = None,
+            progress: Progress | None = None) -> Report:
+    """Restore database, files and keys into the empty ``into``; keep destroyed keys destroyed; check it all.
+
+    ``secret_key`` (the BANSO_SECRET_KEY the restored system will run with) is tried on a restored TOTP
+    secret, so a missing or wrong key is noticed now rather than at the first sign-in.
+    """
     opened = open_backup(folder, private)
     manifest, report = opened.manifest, Report()
     url = _check_target(into, manifest, database_url)
@@ -205,6 +212,8 @@ def restore(folder: Path, private: X25519PrivateKey, into: Path, *, database_url
     if not report.ok:
         return report  # damaged backup: the checks below would only repeat it
     _after_restore(into, url, manifest, newer_log_url, report)
+    if secret_key is not None:
+        _check_secret(url, secret_key, report)
     return report
 
 
@@ -239,6 +248,24 @@ def _after_restore(into: Path, url: str, manifest: Manifest, newer_log_url: str 
             session.rollback()
     finally:
         engine.dispose()
+
+
+def _check_secret(url: str, secret_key: str, report: Report) -> None:
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            sample = session.scalar(select(User.totp_secret_enc).where(User.totp_secret_enc.is_not(None)).limit(1))
+    finally:
+        engine.dispose()
+    if sample is None:
+        return
+    try:
+        SecretBox(secret_key).open(sample)
+    except ValueError:
+        report.notes.append("警告: BANSO_SECRET_KEY が違います / WARNING: this BANSO_SECRET_KEY does not open the restored "
+                            "TOTP secrets; start the restored system with the backed-up system's BANSO_SECRET_KEY")
+        return
+    report.notes.append("BANSO_SECRET_KEY opens the restored TOTP secrets")
 
 
 def destroyed_scopes(session: Session) -> set[sealed.Scope]:
