@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from banso.audit.export import export_log
 from banso.backup import archive, crypto, restore
 from banso.backup.archive import BackupError
 from banso.information.models import Item
@@ -27,10 +28,9 @@ def _backup(system: System, folder: Path, operator: OperatorKey) -> archive.Mani
 
 
 def _restore(system: System, backup: Path, into: Path, operator: OperatorKey, database_url: str | None, *,
-             newer_log: bool = False) -> restore.Report:
+             newer_log: str | None = None) -> restore.Report:
     return restore.restore(backup, crypto.load_private(operator.private), into, database_url=database_url,
-                           newer_log_url=system.settings.sqlalchemy_url if newer_log else None,
-                           secret_key=system.settings.secret_key)
+                           newer_log=newer_log, secret_key=system.settings.secret_key)
 
 
 def test_restore_drill_while_writing(system: System, operator: OperatorKey, tmp_path: Path,
@@ -71,10 +71,12 @@ def test_restore_drill_while_writing(system: System, operator: OperatorKey, tmp_
     assert "BANSO_SECRET_KEY opens the restored TOTP secrets" in report.notes
 
 
+@pytest.mark.parametrize("newer", ["database", "export"])
 def test_destroyed_key_stays_destroyed(system: System, operator: OperatorKey, tmp_path: Path,
-                                       make_database: Callable[[], str | None]) -> None:
-    """A council key destroyed after the backup (recorded in the running system's log) is not brought back;
-    the other council's content still opens; a rotated older version of the key goes with it."""
+                                       make_database: Callable[[], str | None], newer: str) -> None:
+    """A council key destroyed after the backup (recorded in the running system's log, read from its database or
+    an audit export) is not brought back; the other council's content still opens; a rotated older version of
+    the key goes with it."""
     gone, kept = system.casts
     live_keys = system.settings.data_dir / "keys" / "councils"
     (live_keys / f"council-{gone.council.id}-v1.key").write_bytes(b"k" * 32)  # as a key rotation would keep it
@@ -82,7 +84,13 @@ def test_destroyed_key_stays_destroyed(system: System, operator: OperatorKey, tm
     with unit_of_work(system.ctx.sessions) as db:
         sealed.destroy_key(db, sealed.sealed_deps(system.ctx), sealed.council_scope(gone.council.id), actor=None,
                            now=system.clock.now())
-    report = _restore(system, tmp_path / "backup", tmp_path / "restored", operator, make_database(), newer_log=True)
+    newer_log = system.settings.sqlalchemy_url
+    if newer == "export":
+        newer_log = str(tmp_path / "audit.jsonl")
+        with unit_of_work(system.ctx.sessions) as db:
+            export_log(db, Path(newer_log), public_key=None, now=system.clock.now())
+    report = _restore(system, tmp_path / "backup", tmp_path / "restored", operator, make_database(),
+                      newer_log=newer_log)
     assert report.ok, report.problems
     keys = tmp_path / "restored" / "keys" / "councils"
     assert not (keys / f"council-{gone.council.id}.key").exists()
@@ -235,3 +243,15 @@ def test_a_wrong_secret_key_is_noticed(system: System, operator: OperatorKey, tm
                              database_url=make_database(), secret_key="another-secret-key-of-at-least-32-chars")
     assert report.ok
     assert any("does not open the restored TOTP secrets" in note for note in report.notes)
+
+
+def test_an_unreadable_newer_log_stops_the_restore_before_writing(system: System, operator: OperatorKey,
+                                                                   tmp_path: Path,
+                                                                   make_database: Callable[[], str | None]) -> None:
+    """A newer log that cannot be read is refused while the target is still untouched."""
+    _backup(system, tmp_path / "backup", operator)
+    (tmp_path / "log.jsonl").write_text("not an export\n")
+    with pytest.raises(BackupError, match="cannot read the newer log"):
+        _restore(system, tmp_path / "backup", tmp_path / "restored", operator, make_database(),
+                 newer_log=str(tmp_path / "log.jsonl"))
+    assert not (tmp_path / "restored").exists()

@@ -126,14 +126,15 @@ def restore_cmd(
     into: Path = typer.Option(..., "--into", help="New, empty data folder (BANSO_DATA_DIR of the restored system)."),
     database_url: str | None = typer.Option(None, "--database-url",
                                             help="New, empty PostgreSQL database (PostgreSQL backups only)."),
-    newer_log: str | None = typer.Option(None, "--newer-log", help="Database URL of the running (newer) system: "
-                                         "keys destroyed there since the backup stay destroyed."),
+    newer_log: str | None = typer.Option(None, "--newer-log", help="The newer audit log: database URL of the running "
+                                         "system, or a `banso audit export` file; keys destroyed there since the "
+                                         "backup stay destroyed."),
 ) -> None:
     """Restore a backup into an empty folder (and database); destroyed keys stay destroyed; all is checked."""
     private = _private(key)
     try:
         with _progress("restoring") as advance:
-            report = restore.restore(folder, private, into, database_url=database_url, newer_log_url=newer_log,
+            report = restore.restore(folder, private, into, database_url=database_url, newer_log=newer_log,
                                      secret_key=get_settings().secret_key, progress=advance)
     except BackupError as exc:
         raise _fail(f"復元しませんでした / nothing restored: {exc}") from None

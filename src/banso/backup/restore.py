@@ -20,7 +20,14 @@ from sqlalchemy.orm import Session
 from banso.accounts.models import User
 from banso.audit import checkpoints, nodes
 from banso.audit import service as audit
-from banso.audit.export import checkpoint_records, iter_entry_records, stored_upper_bound
+from banso.audit.export import (
+    ExportFormatError,
+    ExportReader,
+    UnreadableEntry,
+    checkpoint_records,
+    iter_entry_records,
+    stored_upper_bound,
+)
 from banso.audit.models import AuditEntry
 from banso.audit.tags import AuditTag
 from banso.audit.verify import verify_log
@@ -188,7 +195,7 @@ def _write(path: Path, chunks: Iterator[bytes], *, private: bool) -> None:
 
 
 def restore(folder: Path, private: X25519PrivateKey, into: Path, *, database_url: str | None = None,
-            newer_log_url: str | None = None, secret_key: str | None = None,
+            newer_log: str | None = None, secret_key: str | None = None,
             progress: Progress | None = None) -> Report:
     """Restore database, files and keys into the empty ``into``; keep destroyed keys destroyed; check it all.
 
@@ -198,6 +205,8 @@ def restore(folder: Path, private: X25519PrivateKey, into: Path, *, database_url
     opened = open_backup(folder, private)
     manifest, report = opened.manifest, Report()
     url = _check_target(into, manifest, database_url)
+    # Read before writing anything: an unreadable newer log stops the restore while the target is still empty.
+    destroyed_later = _destroyed_in(newer_log) if newer_log else set()
     report.database_url = database_url
     into.mkdir(parents=True, exist_ok=True)
     db_entry = manifest.database_entry()
@@ -211,7 +220,7 @@ def restore(folder: Path, private: X25519PrivateKey, into: Path, *, database_url
     os.sync()
     if not report.ok:
         return report  # damaged backup: the checks below would only repeat it
-    _after_restore(into, url, manifest, newer_log_url, report)
+    _after_restore(into, url, manifest, destroyed_later, report)
     if secret_key is not None:
         _check_secret(url, secret_key, report)
     return report
@@ -227,13 +236,12 @@ def _restore_database(opened: Opened, entry: dict[str, Any], url: str, into: Pat
     _write(into / "banso.db", opened.chunks(entry, report.problems), private=True)
 
 
-def _after_restore(into: Path, url: str, manifest: Manifest, newer_log_url: str | None, report: Report) -> None:
+def _after_restore(into: Path, url: str, manifest: Manifest, destroyed_later: set[sealed.Scope],
+                   report: Report) -> None:
     engine = make_engine(url)
     try:
         with Session(engine) as session:
-            destroyed = destroyed_scopes(session)
-            if newer_log_url:
-                destroyed |= _destroyed_in(newer_log_url)
+            destroyed = destroyed_scopes(session) | destroyed_later
             deps = sealed.local_deps(into, "restore-check")  # the fingerprint key plays no part in the check
             if manifest.key_store == "file":
                 _keep_destroyed(deps, destroyed, report)
@@ -274,8 +282,16 @@ def destroyed_scopes(session: Session) -> set[sealed.Scope]:
     return {sealed.Scope(_DESTROYED[tag], int(data["id"])) for tag, data in rows}
 
 
-def _destroyed_in(url: str) -> set[sealed.Scope]:
-    engine = make_engine(url)
+def _destroyed_in(source: str) -> set[sealed.Scope]:
+    """Read key destructions from a newer log: an export file (``banso audit export``) or a database URL."""
+    if Path(source).is_file():
+        try:
+            with Path(source).open(encoding="utf-8") as fh:
+                return {sealed.Scope(_DESTROYED[e.tag], int(e.data["id"]))
+                        for e in ExportReader(fh).entries() if e.tag in _DESTROYED}
+        except (ExportFormatError, UnreadableEntry, KeyError, TypeError, ValueError) as exc:
+            raise BackupError(f"新しい監査ログを読めません / cannot read the newer log {source}: {exc}") from None
+    engine = make_engine(source)
     try:
         with Session(engine) as session:
             return destroyed_scopes(session)
