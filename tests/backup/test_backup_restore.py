@@ -255,3 +255,22 @@ def test_an_unreadable_newer_log_stops_the_restore_before_writing(system: System
         _restore(system, tmp_path / "backup", tmp_path / "restored", operator, make_database(),
                  newer_log=str(tmp_path / "log.jsonl"))
     assert not (tmp_path / "restored").exists()
+
+
+@pytest.mark.parametrize("path", ["data/../escaped.txt", "data//etc/escaped.txt", "data/banso.db", "elsewhere.txt"])
+def test_a_crafted_manifest_cannot_write_outside_the_target(operator: OperatorKey, tmp_path: Path,
+                                                            path: str) -> None:
+    """Anyone with the public key can make a backup: a path leaving the target, or overwriting the database,
+    is refused before anything is written."""
+    folder = tmp_path / "crafted"
+    writer = archive.Writer(folder, crypto.load_public(operator.public), now=NOW)
+    writer.add("database.sqlite", [b""])
+    writer.add(path, [b"payload"])
+    writer.finish(archive.Manifest(created_at=NOW.isoformat(), database="sqlite", schema_revision=None,
+                                   key_store="file", referenced_blobs=[]))
+    private = crypto.load_private(operator.private)
+    with pytest.raises(BackupError, match="unsafe or repeated path"):
+        restore.verify(folder, private)
+    with pytest.raises(BackupError, match="unsafe or repeated path"):
+        restore.restore(folder, private, tmp_path / "target" / "into")
+    assert not (tmp_path / "target").exists() and not (tmp_path / "escaped.txt").exists()

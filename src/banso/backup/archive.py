@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Final
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
@@ -40,6 +41,7 @@ DATA: Final = "data/"  # logical prefix of files below the data folder
 BLOBS: Final = "data/information/blobs/"
 KEY_FOLDERS: Final = ("keys/councils", "keys/commissions")
 SIGNING_KEY: Final = "data/keys/audit-ed25519.pem"
+_NAME: Final = re.compile(r"files/[0-9]{6}")
 SCRATCH: Final = ".backup-scratch"  # inside the data folder: a plaintext database copy never leaves it
 
 Progress = Callable[[str, int], None]  # (logical path, bytes) after each file
@@ -74,9 +76,28 @@ class Manifest:
             raw = json.loads(data)
             if raw.get("format") != FORMAT or raw.get("version") != VERSION:
                 raise BackupError(f"未対応の形式 / unsupported backup format {raw.get('format')} {raw.get('version')}")
-            return cls(**raw)
+            manifest = cls(**raw)
         except (ValueError, TypeError) as exc:
             raise BackupError(f"目録が読めません / the manifest is malformed: {exc}") from None
+        manifest.check_paths()
+        return manifest
+
+    def check_paths(self) -> None:
+        """Refuse names and paths that could write outside the target or over each other.
+
+        Anyone holding the operator's public key can make a backup that decrypts, so a manifest is
+        checked like any other input before a single file is written.
+        """
+        seen: set[str] = set()
+        for entry in self.files:
+            name, path = str(entry.get("name", "")), str(entry.get("path", ""))
+            parts = PurePosixPath(path[len(DATA):]).parts
+            clean = (path in ("database.sqlite", "database.pgdump")
+                     or (path.startswith(DATA) and bool(parts) and "/".join(parts) == path[len(DATA):]
+                         and not any(p in ("..", ".") for p in parts) and path != DATA + "banso.db"))
+            if not _NAME.fullmatch(name) or not clean or path in seen:
+                raise BackupError(f"目録に不正なパス / the manifest holds an unsafe or repeated path: {path!r} ({name!r})")
+            seen.add(path)
 
     def database_entry(self) -> dict[str, Any]:
         """Return the manifest entry of the database snapshot."""
@@ -153,10 +174,11 @@ def data_files(settings: Settings, *, skip: Iterable[Path] = ()) -> Iterator[tup
 
 
 def _live_database_files(settings: Settings) -> list[Path]:
-    if settings.database_url and not settings.sqlalchemy_url.startswith("sqlite"):
-        return []
-    db = database.sqlite_path(settings.sqlalchemy_url)
-    return [db, *(db.with_name(db.name + suffix) for suffix in ("-wal", "-shm", "-journal"))]
+    # data_dir/banso.db is where a restore puts the SQLite database, so it is never a data file of its own.
+    found = [settings.data_dir / "banso.db"]
+    if settings.sqlalchemy_url.startswith("sqlite"):
+        found.append(database.sqlite_path(settings.sqlalchemy_url))
+    return [f.with_name(f.name + suffix) for f in found for suffix in ("", "-wal", "-shm", "-journal")]
 
 
 @contextmanager
