@@ -112,6 +112,8 @@ def test_key_destroyed_before_the_backup_stays_destroyed(system: System, operato
     with unit_of_work(system.ctx.sessions) as db:
         sealed.destroy_key(db, sealed.sealed_deps(system.ctx), sealed.council_scope(gone.council.id), actor=None,
                            now=system.clock.now())
+    with unit_of_work(system.ctx.sessions) as db:  # the destruction is on record (A1), with the scope's id
+        assert restore.destroyed_scopes(db) == {sealed.council_scope(gone.council.id)}
     _backup(system, tmp_path / "backup", operator)
     report = _restore(system, tmp_path / "backup", tmp_path / "restored", operator, make_database())
     assert report.ok, report.problems
