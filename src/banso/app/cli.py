@@ -38,6 +38,7 @@ def _mount() -> None:
     from banso.accounts.cli import tokens_app, users_app
     from banso.app.commands import register as register_web
     from banso.audit.cli import app as audit_app
+    from banso.backup.cli import register as register_backup
     from banso.councils.cli import app as councils_app
     from banso.information.cli import info_app, leak_app
     from banso.migrations.cli import app as db_app
@@ -54,6 +55,7 @@ def _mount() -> None:
     app.add_typer(info_app, name="information", help="Controlled information (I1–I11): list, run-due.")
     app.add_typer(leak_app, name="leak", help="Leak attribution (I8, I9): attribute FILE.")
     register_web(app)  # serve, demo
+    register_backup(app)  # backup keygen|create|verify, restore
 
 
 def main() -> None:

@@ -43,6 +43,9 @@ class AuditTag(StrEnum):
     CHECKPOINT_SIGN = "audit:checkpoint:sign"
     LOG_EXPORT = "audit:log:export"
     PROOF_READ = "audit:proof:read"
+    # keys (I11, O2): a council's or commission's key destroyed for good; a restore honours it
+    KEYS_COUNCIL_DESTROYED = "keys:council:destroyed"
+    KEYS_COMMISSION_DESTROYED = "keys:commission:destroyed"
     # system
     DEMO_SEED = "system:demo:seed"
     # councils (協議会, C1–C6)

@@ -43,6 +43,7 @@ from sqlalchemy.orm import Session
 
 from banso.accounts import repository as accounts_repo
 from banso.audit import service as audit
+from banso.audit.tags import AuditTag
 from banso.authz.principal import Principal
 from banso.kit.cells import neutralise_csv_text
 from banso.kit.clock import to_jst
@@ -128,6 +129,9 @@ def _aad(scope: Scope, label: str) -> bytes:
     return f"banso:sealed:{scope.kind}:{scope.id}:{label}".encode()
 
 
+associated_data = _aad  # public for the backup's file check (banso.backup.references)
+
+
 @dataclass(frozen=True)
 class Envelope:
     """What a row keeps of a sealed file: the wrapped data key and the ciphertext's store digest."""
@@ -183,6 +187,22 @@ def open_file(session: Session, deps: SealedDeps, scope: Scope, envelope: Envelo
                 refusal, actor=actor, now=now)
     return _open(session, deps, scope, envelope.wrapped_key, sealed, label=label, actor=actor, now=now,
                  refusal=refusal)
+
+
+def destroy_key(session: Session, deps: SealedDeps, scope: Scope, *, actor: Principal | None,
+                now: datetime) -> None:
+    """Record the destruction of the scope's key in the audit log, then destroy the key (I11, O2).
+
+    The entry is what a restore reads to keep the key destroyed (``banso.backup``): a backup
+    taken before this moment still holds the key file. The entry is flushed first (the head lock is
+    taken), then the key destroyed; should the caller's commit still fail, the key is gone without
+    its record, so run the destruction again (the tombstone makes the second revoke a no-op).
+    """
+    tag = AuditTag.KEYS_COMMISSION_DESTROYED if scope.kind == "commission" else AuditTag.KEYS_COUNCIL_DESTROYED
+    audit.record_for(session, tag, now=now, actor=actor, subject=scope.subject,
+                     data={"scope": scope.kind, "id": scope.id})
+    session.flush()
+    _keys(deps, scope).revoke(scope.id)
 
 
 def seal_text(deps: SealedDeps, scope: Scope, text: str, *, label: str) -> bytes:
