@@ -29,12 +29,12 @@ def _run_server(settings: Settings, host: str, port: int, workers: int = 1) -> N
     """
     import os
     import shutil
+    import tempfile
 
     import uvicorn
 
-    from banso.app.metrics import metrics_folder
-
-    folder = metrics_folder()
+    # Not banso.app.metrics: importing it imports prometheus_client, which must see the folder first.
+    folder = Path(tempfile.mkdtemp(prefix="banso-metrics-"))
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)  # for prometheus_client, here and in the workers
     try:
         if workers == 1:

@@ -14,7 +14,6 @@ import os
 import re
 import time
 from pathlib import Path
-from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, values
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
@@ -92,9 +91,16 @@ def _alive(pid: int) -> bool:
 
 def route_label(scope: Scope) -> str:
     """Return the route template that served ``scope`` (``unmatched`` for a 404 outside every route)."""
-    route = scope.get("route")
-    path = getattr(route, "path", None)
-    return path if isinstance(path, str) and path else "unmatched"
+    fastapi_scope = scope.get("fastapi")
+    context = fastapi_scope.get("effective_route_context") if isinstance(fastapi_scope, dict) else None
+    # FastAPI records the full template (router prefix included) beside the route; older versions
+    # copied the route with its prefix, so the route's own path is the template there.
+    for candidate in (getattr(context, "path", None), getattr(scope.get("route"), "path", None)):
+        if isinstance(candidate, str) and candidate:
+            return candidate
+    if scope.get("path_params") is not None and scope.get("root_path"):
+        return f"{scope['root_path']}/{{path}}"  # a mounted app (the static files)
+    return "unmatched"
 
 
 class RequestMetrics:
@@ -132,9 +138,3 @@ class RequestMetrics:
             self.metrics.requests.labels(method=method, route=route, status=str(status)).inc()
             self.metrics.latency.labels(method=method, route=route).observe(seconds)
 
-
-def metrics_folder(base: Any = None) -> Path:
-    """Return a fresh, empty folder for one server start's metric files (under ``base`` or the temp dir)."""
-    import tempfile
-
-    return Path(tempfile.mkdtemp(prefix="banso-metrics-", dir=base))
