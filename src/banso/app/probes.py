@@ -159,7 +159,8 @@ def probe_router(settings: Settings, readiness: Readiness, metrics: Metrics,
         checks = readiness.check()
         ready = all(c.ok for c in checks)
         body: dict[str, Any] = {"status": "ready" if ready else "not ready",
-                                "checks": {c.name: c.as_json() for c in checks}, "jobs": jobs_state()}
+                                "checks": {c.name: c.as_json() for c in checks}, "jobs": jobs_state(),
+                                "worker": os.getpid()}  # which of several workers answered
         if not ready:
             body["reasons"] = [c.reason for c in checks if not c.ok]
         return JSONResponse(body, status_code=200 if ready else 503, headers={"Cache-Control": "no-store"})
