@@ -94,18 +94,25 @@ def _settings(data: Path, url: str) -> Settings:
     return Settings(mode=Mode.DEVELOPMENT, data_dir=data, database_url=url)
 
 
-def _propose_due_councils(data: Path, url: str, count: int) -> None:
-    """Commit ``count`` council proposals whose consent deadline passed yesterday (due to lapse, C1)."""
-    ctx = build_context(_settings(data, url))
-    clock = FakeClock(datetime.now(UTC) - timedelta(days=3))
-    try:
-        with ctx.sessions() as db:
-            factory = Factory(db, clock, ctx.box)
-            for _ in range(count):
-                propose(factory, db, clock, days=2)
-            db.commit()
-    finally:
-        ctx.engine.dispose()
+class DueCouncils:
+    """Commit council proposals whose consent deadline passed yesterday (due to lapse at the next tick, C1)."""
+
+    def __init__(self, data: Path, url: str) -> None:
+        self.ctx = build_context(_settings(data, url))
+        self.clock = FakeClock(datetime.now(UTC) - timedelta(days=3))
+        self.db = self.ctx.sessions()
+        self.factory = Factory(self.db, self.clock, self.ctx.box)  # one factory: its names stay unique
+
+    def add(self, count: int) -> None:
+        """Propose ``count`` councils, due now."""
+        for _ in range(count):
+            propose(self.factory, self.db, self.clock, days=2)
+        self.db.commit()
+
+    def close(self) -> None:
+        """Close the session and the engine."""
+        self.db.close()
+        self.ctx.engine.dispose()
 
 
 def _lapses(url: str) -> int:
@@ -121,11 +128,11 @@ def _lapses(url: str) -> int:
 @pytest.mark.slow
 def test_two_servers_run_each_due_job_once_and_a_standby_takes_over(pg_url: str, tmp_path: Path) -> None:
     data = tmp_path / "data"
-    build_context(_settings(data, pg_url)).engine.dispose()  # keys and signing key made once, before both start
+    due = DueCouncils(data, pg_url)  # also makes the data folder's keys once, before both servers start
     with serve(data, pg_url, **FAST_TICKS) as first, serve(data, pg_url, **FAST_TICKS) as second:
         assert first.get("/readyz").json()["jobs"] == "leader"
         assert second.get("/readyz").json()["jobs"] == "standby"
-        _propose_due_councils(data, pg_url, 3)
+        due.add(3)
         wait_for(lambda: _lapses(pg_url) >= 3, what="the leader lapsing the due councils")
         wait_for(lambda: first.metric("banso_job_runs_total", job="checkpoint") >= 3, what="three more ticks")
         assert _lapses(pg_url) == 3  # each due council lapsed exactly once
@@ -135,11 +142,12 @@ def test_two_servers_run_each_due_job_once_and_a_standby_takes_over(pg_url: str,
         first.proc.kill()  # kill -9: no shutdown, the database ends the lock's session
         first.proc.wait()
         wait_for(lambda: second.get("/readyz").json()["jobs"] == "leader", what="the standby taking over")
-        _propose_due_councils(data, pg_url, 2)
+        due.add(2)
         wait_for(lambda: _lapses(pg_url) >= 5, what="the new leader lapsing the new due councils")
         wait_for(lambda: second.metric("banso_job_runs_total", job="councils") >= 3, what="three more ticks")
         assert _lapses(pg_url) == 5
         assert second.metric("banso_job_leader") == 1
+    due.close()
 
 
 @pytest.mark.slow
