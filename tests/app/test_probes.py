@@ -69,8 +69,8 @@ def test_readyz_is_503_with_reasons_when_the_schema_is_behind(tmp_path: Path) ->
     assert body["status"] == "not ready"
     assert body["checks"]["database"]["ok"] and not body["checks"]["migrations"]["ok"]
     assert body["checks"]["migrations"]["current"] == "0012"
-    assert body["reasons"] == ["データベースのスキーマが最新ではありません（banso db upgrade） / "
-                               "the database is not migrated to head (banso db upgrade)"]
+    assert body["reasons"] == [("データベースのスキーマが最新ではありません（banso db upgrade） / "
+                                "the database is not migrated to head (banso db upgrade)")]
 
 
 def test_readyz_is_503_quickly_when_the_database_does_not_answer(tmp_path: Path) -> None:

@@ -6,6 +6,9 @@ server (scripts/test.sh's second pass) and skip on SQLite.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,6 +18,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from banso.app.jobs import JOBS, JobLease, run_due
+from banso.app.metrics import forget_dead_workers
 from banso.app.wiring import build_context
 from banso.audit.models import AuditEntry
 from banso.audit.tags import AuditTag
@@ -166,3 +170,15 @@ def test_several_workers_serve_one_view_and_one_job_leader(pg_url: str, tmp_path
         assert server.metric("banso_http_requests_total", method="GET", route="/readyz", status="200") == asked
         wait_for(lambda: server.metric("banso_job_runs_total", job="checkpoint") >= 2, what="two job ticks")
         assert server.metric("banso_job_leader") == 1  # summed over both workers: one leads
+
+
+def test_the_live_gauges_of_a_dead_worker_are_dropped(tmp_path: Path) -> None:
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                          check=True)
+    dead = tmp_path / f"gauge_livesum_{int(gone.stdout)}.db"  # a worker killed with in-flight requests
+    alive = tmp_path / f"gauge_livesum_{os.getpid()}.db"
+    counters = tmp_path / f"counter_{int(gone.stdout)}.db"  # its counts stay: counters never go back
+    for path in (dead, alive, counters):
+        path.write_bytes(b"")
+    forget_dead_workers(tmp_path)
+    assert not dead.exists() and alive.exists() and counters.exists()

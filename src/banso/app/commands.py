@@ -24,29 +24,27 @@ def _run_server(settings: Settings, host: str, port: int, workers: int = 1) -> N
 
     Each worker is a fresh process (uvicorn spawns, it does not fork) that builds its own context,
     engine and pool from the environment (:func:`app_from_environment`); they share the listening
-    socket. Their metrics meet in a folder made for this start (PROMETHEUS_MULTIPROC_DIR), set
-    before prometheus_client is first imported here or in a worker, and removed at exit.
+    socket. Their metrics meet in a folder made for this start (PROMETHEUS_MULTIPROC_DIR, set before
+    any worker imports prometheus_client) and removed at exit. One process keeps its metrics in memory.
     """
+    import uvicorn
+
+    if workers == 1:
+        from banso.app.factory import create_app
+        from banso.app.wiring import build_context
+
+        app = create_app(build_context(settings.model_copy(update={"prometheus_multiproc_dir": None})))
+        uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
+        return
     import os
     import shutil
     import tempfile
 
-    import uvicorn
-
-    # Not banso.app.metrics: importing it imports prometheus_client, which must see the folder first.
     folder = Path(tempfile.mkdtemp(prefix="banso-metrics-"))
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)  # for prometheus_client, here and in the workers
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)  # read by prometheus_client and Settings in the workers
     try:
-        if workers == 1:
-            from banso.app.factory import create_app
-            from banso.app.wiring import build_context
-
-            served = settings.model_copy(update={"prometheus_multiproc_dir": folder})
-            app = create_app(build_context(served))
-            uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
-        else:
-            uvicorn.run("banso.app.commands:app_from_environment", factory=True, workers=workers, host=host,
-                        port=port, log_level="info", proxy_headers=False)
+        uvicorn.run("banso.app.commands:app_from_environment", factory=True, workers=workers, host=host,
+                    port=port, log_level="info", proxy_headers=False)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
