@@ -985,7 +985,7 @@ def comparisons(runs: list[BackendRun]) -> list[str]:
             continue
         if workers.startswith("1 "):
             single[base] = read.rps
-        elif base in single and single[base]:
+        elif single.get(base):
             lines.append(f"{run.backend}: item read {read.rps:,.1f} req/s = **{read.rps / single[base]:.2f}×** "
                          f"the 1-worker {single[base]:,.1f} req/s (target ≥ 1.6×)")
         for name, slow in by.items():
