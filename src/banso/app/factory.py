@@ -56,7 +56,6 @@ def create_app(ctx: AppContext, *, background_jobs: bool = True) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.ctx = ctx
-    app.state.metrics = metrics
     install_error_handlers(app)
 
     from banso.accounts.endpoints import router as accounts_api
