@@ -90,6 +90,15 @@ def test_readyz_is_503_quickly_when_the_database_does_not_answer(tmp_path: Path)
     assert spent < 5
 
 
+def test_readyz_never_creates_a_missing_sqlite_database(tmp_path: Path) -> None:
+    settings = Settings(mode=Mode.TEST, data_dir=tmp_path / "data", secret_key=TEST_SECRET)
+    gone = tmp_path / "moved-away.db"
+    with _app(settings, url=f"sqlite:///{gone}") as client:
+        answer = client.get("/readyz")
+    assert answer.status_code == 503 and not answer.json()["checks"]["database"]["ok"]
+    assert not gone.exists()  # an empty database in its place would hide the loss
+
+
 def test_readyz_is_503_when_the_data_folder_takes_no_write(ctx: AppContext, client: TestClient) -> None:
     shutil.rmtree(ctx.settings.data_dir)
     ctx.settings.data_dir.touch()  # a file where the folder was: nothing can be written below it

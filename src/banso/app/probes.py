@@ -21,11 +21,13 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from banso.app.metrics import CONTENT_TYPE, Metrics
@@ -100,6 +102,9 @@ class Readiness:
     def _database(self) -> list[Check]:
         started = time.perf_counter()
         try:
+            missing = self._missing_sqlite_file()
+            if missing:  # connecting would create an empty database in its place
+                raise FileNotFoundError(missing)
             with self.engine.connect() as conn:
                 has_table = self.engine.dialect.has_table(conn, "alembic_version")
                 current = conn.execute(text("SELECT version_num FROM alembic_version")).scalar() if has_table else None
@@ -114,6 +119,12 @@ class Readiness:
                            "the database is not migrated to head (banso db upgrade)",
                            {"current": current, "head": self.head})
         return [Check("database", True, spent), migrations]
+
+    def _missing_sqlite_file(self) -> str | None:
+        url = make_url(self.url)
+        if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+            return None
+        return None if Path(str(url.database)).is_file() else str(url.database)
 
     def _data_dir(self) -> Check:
         started = time.perf_counter()
