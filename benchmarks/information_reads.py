@@ -3,6 +3,9 @@
 Run:  .venv/bin/python benchmarks/information_reads.py [--seconds 15] [--clients 50] [--postgres/--no-postgres]
       [--public-clients 32]          also run the public item below the thread pool's 40 tokens
       [--profile 40]                 instead: pyinstrument of the services + whole requests one at a time
+      [--workers 1 2]                serve with 1, then 2 worker processes (uvicorn's supervisor, as
+                                     `banso serve --workers N`; more than 1: PostgreSQL only)
+      [--slow-clients 30]            also the item read while 30 clients send a POST body at 1 byte/s
 
 For each backend (SQLite by default, and a throwaway PostgreSQL server started like scripts/test.sh
 does) the script builds a fresh data folder and database, migrates it, seeds the demo (people with
@@ -27,6 +30,10 @@ transport error) are counted in every phase.
 * ``bare`` (before)  — the baseline;
 * ``item read``      — ``GET /api/v1/information/items/{id}`` of the council-shared scenario item:
                        token check, policy, body decryption, audit append (``information:item:read``);
+* ``item read + K slow clients`` (``--slow-clients K``) — the same, while K more connections each send
+                       the headers of a form ``POST /api/v1/information/items`` (a member's token), then
+                       its body at 1 byte a second, stopping when the scenario ends; the table shows
+                       what the readers got, the notes what the slow clients saw (an answer, or still open);
 * ``file download``  — ``GET /api/v1/information/items/{id}/files/{file_id}``, its PDF: policy, key
                        release, decryption, per-recipient stamp (visible footer + invisible
                        fingerprint), a distribution row and an audit append (``information:file:download``);
@@ -107,6 +114,23 @@ def proc_cpu_seconds(pid: int) -> float:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except (OSError, IndexError, ValueError):
         return 0.0
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """Return the CPU seconds of a process and all its descendants (the workers of a multi-worker server)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            parents[int(stat.parent.name)] = int(fields[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    tree, grew = {pid}, True
+    while grew:
+        more = {child for child, parent in parents.items() if parent in tree} - tree
+        tree |= more
+        grew = bool(more)
+    return sum(proc_cpu_seconds(p) for p in tree)
 
 
 def postgres_cpu_seconds() -> float:
@@ -389,21 +413,35 @@ def build_app(data_dir: Path, database_url: str | None, bare_bytes: int) -> Any:
     return app
 
 
-def serve(data_dir: Path, database_url: str | None, port: int, bare_bytes: int) -> None:
-    """Serve the real app plus ``GET /bench/bare`` on 127.0.0.1:port (one worker; blocks)."""
+def serve(data_dir: Path, database_url: str | None, port: int, bare_bytes: int, workers: int = 1) -> None:
+    """Serve the real app plus ``GET /bench/bare`` on 127.0.0.1:port (``workers`` processes; blocks)."""
     import uvicorn
 
-    app = build_app(data_dir, database_url, bare_bytes)
-    # `banso serve` runs uvicorn.run(app, host, port, log_level="info", proxy_headers=False); the access
+    # `banso serve` runs uvicorn.run(app, host, port, log_level="info", proxy_headers=False), and with
+    # --workers N the import string of an app factory under uvicorn's supervisor, as here; the access
     # log is left out here (it would cost every scenario alike and flood the terminal).
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, proxy_headers=False)
+    if workers == 1:
+        app = build_app(data_dir, database_url, bare_bytes)
+        uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, proxy_headers=False)
+        return
+    os.environ["BENCH_SERVE"] = json.dumps({"data_dir": str(data_dir), "database_url": database_url,
+                                            "bare_bytes": bare_bytes})
+    uvicorn.run("information_reads:app_from_environment", factory=True, workers=workers,
+                app_dir=str(Path(__file__).resolve().parent), host="127.0.0.1", port=port, log_level="warning",
+                access_log=False, proxy_headers=False)
+
+
+def app_from_environment() -> Any:
+    """Build one worker's app from BENCH_SERVE (uvicorn calls this in each worker process)."""
+    spec = json.loads(os.environ["BENCH_SERVE"])
+    return build_app(Path(spec["data_dir"]), spec["database_url"], spec["bare_bytes"])
 
 
 @contextlib.contextmanager
-def server_process(fx: Fixture, log_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+def server_process(fx: Fixture, log_path: Path, workers: int = 1) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     port = free_port()
     cmd = [sys.executable, str(Path(__file__).resolve()), "--serve", "--data-dir", str(fx.data_dir),
-           "--port", str(port), "--bare-bytes", str(fx.item_json_bytes)]
+           "--port", str(port), "--bare-bytes", str(fx.item_json_bytes), "--serve-workers", str(workers)]
     if fx.database_url:
         cmd += ["--database-url", fx.database_url]
     log = log_path.open("wb")
@@ -446,6 +484,7 @@ class Scenario:
     path: str
     auth: bool = True
     clients: int | None = None  # default: --clients
+    slow_clients: int = 0  # connections sending a request body at 1 byte/s during the scenario
 
 
 @dataclass
@@ -469,6 +508,7 @@ class Outcome:
     client_cpu_s: float = 0.0
     postgres_cpu_s: float = 0.0
     machine_busy: float = 0.0  # share of all CPUs busy during the window (any process)
+    slow: Counter[str] = field(default_factory=Counter)  # what the slow clients saw (answer status, or open)
 
     @property
     def requests(self) -> int:
@@ -612,16 +652,18 @@ async def run_scenario(base: str, sc: Scenario, fx: Fixture, *, backend: str, cl
     async def ticker() -> None:
         while (now := clock()) < t_end:
             if now >= t_rec and "start" not in cpu:
-                cpu["start"] = (proc_cpu_seconds(server_pid), time.process_time(), postgres_cpu_seconds(),
+                cpu["start"] = (tree_cpu_seconds(server_pid), time.process_time(), postgres_cpu_seconds(),
                                 *machine_busy_jiffies())
             progress.update(task, completed=now - t_start,
                             info="warm-up" if now < t_rec else f"{len(out.latencies):,} requests")
             await asyncio.sleep(min(0.25, max(0.0, (t_rec if now < t_rec else t_end) - now)))
-        cpu["end"] = (proc_cpu_seconds(server_pid), time.process_time(), postgres_cpu_seconds(),
+        cpu["end"] = (tree_cpu_seconds(server_pid), time.process_time(), postgres_cpu_seconds(),
                       *machine_busy_jiffies())
         progress.update(task, completed=warmup + seconds, info="waiting for requests in flight")
 
-    await asyncio.gather(ticker(), *(worker(i) for i in range(clients)))
+    slow = [slow_client(host, int(port), fx.tokens[i % len(fx.tokens)][0], t_end, out.slow)
+            for i in range(sc.slow_clients)]
+    await asyncio.gather(ticker(), *(worker(i) for i in range(clients)), *slow)
     out.tail_s = clock() - t_end
     progress.remove_task(task)
     if "start" in cpu and "end" in cpu:
@@ -631,6 +673,39 @@ async def run_scenario(base: str, sc: Scenario, fx: Fixture, *, backend: str, cl
         out.client_cpu_s = cpu["end"][1] - cpu["start"][1]
     out.bytes_per_response = nbytes / max(1, out.requests)
     return out
+
+
+SLOW_BODY_BYTES = 4096  # declared, within the 2 MiB body limit; at 1 byte/s it never arrives
+
+
+async def slow_client(host: str, port: int, token: str, until: float, seen: Counter[str]) -> None:
+    """Send a POST's headers, then its body at 1 byte a second until ``until`` (bounded), and note the outcome.
+
+    With a signed-in user's token (any account: without one the request is refused before its body
+    is read), to a form endpoint, which reads the whole body before it answers.
+    """
+    head = (f"POST /api/v1/information/items HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {token}\r\n"
+            f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {SLOW_BODY_BYTES}\r\n\r\n").encode()
+    writer: asyncio.StreamWriter | None = None
+    try:
+        reader, writer = await asyncio.open_connection(host, port)
+        writer.write(head)
+        answer = asyncio.ensure_future(reader.readline())
+        while time.perf_counter() < until:
+            done, _ = await asyncio.wait({answer}, timeout=min(1.0, max(0.0, until - time.perf_counter())))
+            if done:
+                line = answer.result()
+                seen[line.split(b" ")[1].decode() if line.count(b" ") >= 2 else "closed"] += 1
+                return
+            writer.write(b" ")
+            await writer.drain()
+        answer.cancel()
+        seen["still open at the end"] += 1
+    except (OSError, ConnectionError) as exc:
+        seen[f"closed ({type(exc).__name__})"] += 1
+    finally:
+        if writer is not None:
+            writer.close()
 
 
 def run_async(coro: Any) -> Any:
@@ -654,17 +729,34 @@ class BackendRun:
     notes: list[str]
 
 
-def run_backend(backend: str, database_url: str | None, args: argparse.Namespace, workdir: Path) -> BackendRun:
+def run_backend(backend: str, database_url: str | None, args: argparse.Namespace, workdir: Path) -> list[BackendRun]:
+    """Seed once, then run the scenarios against a server with each of ``--workers`` (several: PostgreSQL only)."""
     data_dir = workdir / f"data-{backend}"
     with console.status(f"{backend}: migrate, seed the demo, issue {args.clients} tokens…"):
         fx = build_fixture(data_dir, database_url, args.clients)
     console.print(f"{backend}: seeded in {fx.seed_s:.1f} s; item #{fx.item_id} (file #{fx.file_id}), "
                   f"public item #{fx.public_item_id}; item response ≈ {fx.item_json_bytes} B")
+    runs = []
+    for workers in args.workers:
+        if workers > 1 and database_url is None:
+            console.print(f"{backend}: {workers} workers skipped (`banso serve` refuses several workers on SQLite)")
+            continue
+        label = backend if args.workers == [1] else f"{backend}, {workers} worker{'s' if workers > 1 else ''}"
+        runs.append(run_server(label, fx, args, workdir, workers))
+    return runs
+
+
+def run_server(backend: str, fx: Fixture, args: argparse.Namespace, workdir: Path, workers: int) -> BackendRun:
+    """Serve with ``workers`` processes, run every scenario, then check the audit log and the copies."""
+    data_dir, database_url = fx.data_dir, fx.database_url
     scenarios = [
         Scenario("bare (before)", "/bench/bare"),
         Scenario("item read", f"/api/v1/information/items/{fx.item_id}"),
-        Scenario("file download", f"/api/v1/information/items/{fx.item_id}/files/{fx.file_id}"),
     ]
+    if args.slow_clients:
+        scenarios.append(Scenario(f"item read + {args.slow_clients} slow clients",
+                                  f"/api/v1/information/items/{fx.item_id}", slow_clients=args.slow_clients))
+    scenarios.append(Scenario("file download", f"/api/v1/information/items/{fx.item_id}/files/{fx.file_id}"))
     if fx.public_item_id is not None and not args.no_public:
         public = f"/api/v1/information/public/items/{fx.public_item_id}"
         scenarios.append(Scenario("public item", public, auth=False))
@@ -675,7 +767,8 @@ def run_backend(backend: str, database_url: str | None, args: argparse.Namespace
     before = count_rows(data_dir, database_url)
     outcomes: list[Outcome] = []
     notes = [f"load average before: {loadavg()}"]
-    with server_process(fx, workdir / f"server-{backend}.log") as (base, proc), _progress() as progress:
+    log_name = "server-" + re.sub(r"[^\w.-]+", "-", backend) + ".log"
+    with server_process(fx, workdir / log_name, workers) as (base, proc), _progress() as progress:
         for sc in scenarios:
             o = run_async(run_scenario(base, sc, fx, backend=backend, clients=sc.clients or args.clients,
                                        warmup=args.warmup, seconds=args.seconds, server_pid=proc.pid,
@@ -687,12 +780,12 @@ def run_backend(backend: str, database_url: str | None, args: argparse.Namespace
                           f"errors {errors}  server CPU {o.server_cpu_s / o.seconds:.0%}  "
                           f"client CPU {o.client_cpu_s / o.seconds:.0%}  postgres CPU {o.postgres_cpu_s / o.seconds:.0%}  "
                           f"machine busy {o.machine_busy:.0%} of {os.cpu_count()} CPUs  tail {o.tail_s:.1f} s  "
-                          f"load {loadavg()}")
-    server_log = (workdir / f"server-{backend}.log").read_text(errors="replace")
+                          f"load {loadavg()}" + (f"  slow clients: {dict(o.slow)}" if o.slow else ""))
+    server_log = (workdir / log_name).read_text(errors="replace")
     after = count_rows(data_dir, database_url)
     by = {o.scenario: o for o in outcomes}
     checks: list[tuple[str, bool, str]] = []
-    read_ok = by["item read"].ok_total
+    read_ok = sum(o.ok_total for o in outcomes if o.scenario.startswith("item read"))
     dl_ok = by["file download"].ok_total
     d_read, d_dl = after[READ_TAG] - before[READ_TAG], after[DOWNLOAD_TAG] - before[DOWNLOAD_TAG]
     d_dist = after["distributions"] - before["distributions"]
@@ -726,7 +819,7 @@ def run_backend(backend: str, database_url: str | None, args: argparse.Namespace
         kinds = Counter(line for line in server_log.splitlines()
                         if line and not line.startswith((" ", "Traceback", "The above", "During handling"))
                         and ("Error" in line or "error" in line))
-        notes.append(f"server log ({workdir / f'server-{backend}.log'}): {server_log.count('Traceback')} tracebacks; "
+        notes.append(f"server log ({workdir / log_name}): {server_log.count('Traceback')} tracebacks; "
                      + "; ".join(f"{n}× {k[:160]}" for k, n in kinds.most_common(6)))
         first = server_log.find("Traceback")
         chunk = server_log[first:].split("ERROR:", 1)[0].splitlines()
@@ -734,6 +827,9 @@ def run_backend(backend: str, database_url: str | None, args: argparse.Namespace
                 if "/src/banso/" in line or (i and "/src/banso/" in chunk[i - 1])
                 or re.match(r"^[A-Za-z_][\w.]*(Error|Exception)\b", line) or line.startswith("[SQL:")]
         notes.append("first server traceback (banso frames and exceptions):\n" + "\n".join(keep)[:4000])
+    for o in outcomes:
+        if o.slow:
+            notes.append(f"{o.scenario}: the slow clients saw {dict(o.slow)}")
     notes.append(f"load average after: {loadavg()}")
     return BackendRun(backend=backend, outcomes=outcomes, checks=checks, notes=notes)
 
@@ -870,8 +966,35 @@ def report(runs: list[BackendRun], args: argparse.Namespace) -> None:
             console.print(f"{'[green]ok[/green]  ' if ok else '[red]FAIL[/red]'} {name}: {detail}")
         for note in run.notes:
             console.print(f"note: {note}")
+    summary = comparisons(runs)
+    for line in summary:
+        console.print(line)
     console.rule("Markdown")
-    print("\n".join(md))
+    print("\n".join(md + [""] + [f"- {line}" for line in summary]))
+
+
+def comparisons(runs: list[BackendRun]) -> list[str]:
+    """Return the issue-17 figures: item reads with N workers ÷ 1 worker, and the change slow clients make."""
+    lines = []
+    single: dict[str, float] = {}
+    for run in runs:
+        base, _, workers = run.backend.partition(", ")
+        by = {o.scenario: o for o in run.outcomes}
+        read = by.get("item read")
+        if read is None:
+            continue
+        if workers.startswith("1 "):
+            single[base] = read.rps
+        elif single.get(base):
+            lines.append(f"{run.backend}: item read {read.rps:,.1f} req/s = **{read.rps / single[base]:.2f}×** "
+                         f"the 1-worker {single[base]:,.1f} req/s (target ≥ 1.6×)")
+        for name, slow in by.items():
+            if "slow clients" in name and read.rps:
+                change = (slow.rps - read.rps) / read.rps
+                lines.append(f"{run.backend}: {name}: {slow.rps:,.1f} req/s, p95 {ms(slow.pct(.95))} ms "
+                             f"(without: {read.rps:,.1f} req/s, p95 {ms(read.pct(.95))} ms): throughput "
+                             f"**{change:+.0%}** (target within ±10 %), {slow.err_total} errors")
+    return lines
 
 
 # ---------------------------------------------------------------------------------------------
@@ -895,15 +1018,22 @@ def main() -> None:
     parser.add_argument("--profile", type=int, default=0, metavar="N",
                         help="instead of the load: profile N downloads and N reads in process with pyinstrument")
     parser.add_argument("--workdir", type=Path, default=None, help="folder for data and logs (default: a temp dir)")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1], metavar="N",
+                        help="serve with N worker processes; several values run one after the other on the same "
+                             "data, e.g. --workers 1 2 (N > 1: PostgreSQL only, as `banso serve`)")
+    parser.add_argument("--slow-clients", type=int, default=0, metavar="K",
+                        help="also run the item read while K clients send a POST body at 1 byte/s (bounded: "
+                             "they stop when the scenario ends)")
     # internal: the server subprocess
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--database-url", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--bare-bytes", type=int, default=1000, help=argparse.SUPPRESS)
+    parser.add_argument("--serve-workers", type=int, default=1, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.data_dir, args.database_url, args.port, args.bare_bytes)
+        serve(args.data_dir, args.database_url, args.port, args.bare_bytes, args.serve_workers)
         return
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the clean-up (PostgreSQL, temp dirs)
 
@@ -922,10 +1052,10 @@ def main() -> None:
         runs: list[BackendRun] = []
         try:
             if args.sqlite:
-                runs.append(run_backend("SQLite", None, args, workdir))
+                runs += run_backend("SQLite", None, args, workdir)
             if args.postgres:
                 with throwaway_postgres(durable=args.pg_durable) as (url, version):
-                    runs.append(run_backend(f"PostgreSQL {version.split('.')[0]}", url, args, workdir))
+                    runs += run_backend(f"PostgreSQL {version.split('.')[0]}", url, args, workdir)
         except Exception:
             traceback.print_exc()
             if not runs:

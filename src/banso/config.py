@@ -10,7 +10,7 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Values that ship in the repository. Outside demo/development mode they are refused,
@@ -128,6 +128,18 @@ class Settings(BaseSettings):
     oidc_login_ttl_seconds: int = Field(default=600, ge=60, le=3600,
                                         description="How long a started single sign-on may take.")
 
+    # Several workers, readiness and metrics (docs/operations.md)
+    metrics_token: SecretStr | None = Field(
+        default=None, description="Bearer token that may read /metrics from anywhere (loopback needs none).")
+    metrics_loopback: bool = Field(
+        default=True, description="Serve /metrics to loopback clients without the token; turn off behind a local proxy.")
+    readiness_timeout_seconds: float = Field(default=2.0, gt=0, le=30,
+                                             description="How long /readyz waits for the database.")
+    # Not BANSO_*: prometheus_client reads the same variable. `banso serve` sets a fresh folder per start.
+    prometheus_multiproc_dir: Path | None = Field(
+        default=None, validation_alias=AliasChoices("PROMETHEUS_MULTIPROC_DIR", "prometheus_multiproc_dir"),
+        description="Folder where each worker writes its metrics, so /metrics shows them all.")
+
     # Demo and end-to-end tests only: a file holding seconds to add to the real clock, so a running
     # server can be moved past a designation's end (I5) without waiting. Refused in production.
     clock_offset_file: Path | None = None
@@ -193,6 +205,11 @@ class Settings(BaseSettings):
         """Return whether cookies carry the Secure flag."""
         if self.cookie_secure is not None:
             return self.cookie_secure
+        return self.mode is Mode.PRODUCTION
+
+    @property
+    def durable_writes(self) -> bool:
+        """Return True when every commit must survive a power loss (SQLite ``synchronous=FULL``)."""
         return self.mode is Mode.PRODUCTION
 
     @property

@@ -3,42 +3,98 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.engine import make_url
 
 from banso.config import Mode, Settings, get_settings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 console = Console()
 jobs_app = typer.Typer(no_args_is_help=True)
 
 
-def _run_server(settings: Settings, host: str, port: int) -> None:
+def _run_server(settings: Settings, host: str, port: int, workers: int = 1) -> None:
+    """Serve with uvicorn: the app in this process, or ``workers`` processes under uvicorn's supervisor.
+
+    Each worker is a fresh process (uvicorn spawns, it does not fork) that builds its own context,
+    engine and pool from the environment (:func:`app_from_environment`); they share the listening
+    socket. Their metrics meet in a folder made for this start (PROMETHEUS_MULTIPROC_DIR, set before
+    any worker imports prometheus_client) and removed at exit. One process keeps its metrics in memory.
+    """
     import uvicorn
 
+    if workers == 1:
+        from banso.app.factory import create_app
+        from banso.app.wiring import build_context
+
+        app = create_app(build_context(settings.model_copy(update={"prometheus_multiproc_dir": None})))
+        uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
+        return
+    import os
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="banso-metrics-"))
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)  # read by prometheus_client and Settings in the workers
+    try:
+        uvicorn.run("banso.app.commands:app_from_environment", factory=True, workers=workers, host=host,
+                    port=port, log_level="info", proxy_headers=False)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def app_from_environment() -> FastAPI:
+    """Build the app of one worker from BANSO_* (uvicorn calls this in each worker process)."""
     from banso.app.factory import create_app
     from banso.app.wiring import build_context
 
-    app = create_app(build_context(settings))
-    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
+    return create_app(build_context(get_settings()))
+
+
+def refuse_workers(settings: Settings, workers: int) -> str | None:
+    """Return why ``workers`` processes cannot serve this database, or None when they can.
+
+    SQLite has one writer at a time and almost every request writes (the audit append, A1), so
+    more processes add no throughput, only contention. Within one process the writers queue
+    in-process: the admission limit (``web.middleware.ConcurrencyLimit``) keeps them below the
+    thread count so the lock holder always finishes. That limit is per process; across processes
+    the waiters meet only in SQLite's busy handler, which polls with sleeps and has no order, so
+    latency grows without bound under load. Several workers need PostgreSQL.
+    """
+    if workers < 1:
+        return "--workers は1以上です / --workers must be at least 1"
+    if workers > 1 and make_url(settings.sqlalchemy_url).get_backend_name() == "sqlite":
+        return ("SQLite では1ワーカーのみです（複数ワーカーには PostgreSQL を BANSO_DATABASE_URL に設定） / "
+                "SQLite serves with one worker only: several workers need PostgreSQL (set BANSO_DATABASE_URL)")
+    return None
 
 
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
+    workers: int = typer.Option(1, help="Worker processes (several only on PostgreSQL)."),
 ) -> None:
     """Serve the web UI and API with the configured settings (BANSO_*)."""
     from banso.db.engine import make_engine
     from banso.migrations import migrate
 
     settings = get_settings()
+    refused = refuse_workers(settings, workers)
+    if refused:
+        console.print(f"[red]error:[/red] {refused}")
+        raise typer.Exit(2)
     engine = make_engine(settings.sqlalchemy_url)
     if migrate.current_revision(engine) != migrate.head_revision():
         console.print("[red]error:[/red] the database is not migrated; run `banso db upgrade` first")
         raise typer.Exit(1)
     engine.dispose()
-    _run_server(settings, host, port)
+    _run_server(settings, host, port, workers)
 
 
 def demo(
@@ -99,10 +155,18 @@ def demo(
 @jobs_app.command("run-due")
 def run_due_command() -> None:
     """Run the scheduled jobs that are due (for cron when not using `banso serve`)."""
-    from banso.app.jobs import run_due
+    from banso.app.jobs import JobLease, run_due
     from banso.web.context import app_context
 
-    done = run_due(app_context())
+    ctx = app_context()
+    lease = JobLease(ctx.engine)
+    try:
+        if not lease.hold():  # a running server (or another cron run) is doing them
+            console.print("another process runs the scheduled jobs (it holds the job lock); nothing done")
+            return
+        done = run_due(ctx)
+    finally:
+        lease.close()
     console.print(f"ran: {', '.join(done) if done else 'nothing due'}")
 
 

@@ -11,6 +11,9 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from banso import __version__
+from banso.app.jobs import JobLease, run_due
+from banso.app.metrics import Metrics, RequestMetrics
+from banso.app.probes import Readiness, probe_router
 from banso.authz.permissions import Permission
 from banso.web.context import AppContext
 from banso.web.deps import SESSION_COOKIE, requires
@@ -23,11 +26,14 @@ log = logging.getLogger("banso.web")
 
 
 def create_app(ctx: AppContext, *, background_jobs: bool = True) -> FastAPI:
-    """Build the app around ``ctx``; ``background_jobs`` runs the periodic checkpoint signer."""
+    """Build the app around ``ctx``; ``background_jobs`` runs the scheduled jobs (in one process: the lease's)."""
+    metrics = Metrics(ctx.settings.prometheus_multiproc_dir)
+    readiness = Readiness(ctx.settings, url=ctx.engine.url.render_as_string(hide_password=False))
+    lease = JobLease(ctx.engine) if background_jobs else None
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        task = asyncio.create_task(_job_loop(ctx)) if background_jobs else None
+        task = asyncio.create_task(_job_loop(ctx, lease, metrics)) if lease is not None else None
         try:
             yield
         finally:
@@ -35,6 +41,10 @@ def create_app(ctx: AppContext, *, background_jobs: bool = True) -> FastAPI:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            if lease is not None:
+                await asyncio.to_thread(lease.close)  # a standby takes over at its next tick
+            metrics.process_exits()
+            readiness.close()
 
     app = FastAPI(
         title="banso API",
@@ -106,22 +116,45 @@ def create_app(ctx: AppContext, *, background_jobs: bool = True) -> FastAPI:
     def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
+    def jobs_state() -> str:
+        return "off" if lease is None else "leader" if lease.leading else "standby"
+
+    app.include_router(probe_router(ctx.settings, readiness, metrics, jobs_state))
+
     app.add_middleware(SecurityHeaders)
     app.add_middleware(NoStoreWhenAuthenticated, session_cookie=SESSION_COOKIE)
     app.add_middleware(JsonNestingLimit)  # O1: a 100,000-deep JSON body is a 422, not a parser crash
     app.add_middleware(BodySizeLimit, max_bytes=ctx.settings.max_body_bytes, larger=[upload_limits()])
     # Outermost: admission below the worker-thread count, so a lock holder can always finish.
     app.add_middleware(ConcurrencyLimit, limit=ctx.settings.max_concurrent_requests)
+    # Added last, so outside even admission: latency and in-flight as the client sees them, waiting included.
+    app.add_middleware(RequestMetrics, metrics=metrics)
     return app
 
 
-async def _job_loop(ctx: AppContext) -> None:
-    """Run scheduled jobs inside the server (A2: sign a checkpoint when the log has grown)."""
-    from banso.app.jobs import run_due
+async def _job_loop(ctx: AppContext, lease: JobLease, metrics: Metrics) -> None:
+    """Run the scheduled jobs in the process holding the lease (A2: sign a checkpoint when the log has grown).
 
+    Every worker keeps trying for the lease at each tick, so when the leader dies another one takes
+    over within a tick; only the leader runs the jobs.
+    """
+    metrics.job_leader.set(1 if await _hold(lease) else 0)  # known from the start (/readyz, /metrics)
     while True:
         await asyncio.sleep(ctx.settings.checkpoint_interval_seconds)
+        leading = await _hold(lease)
+        metrics.job_leader.set(1 if leading else 0)
+        if not leading:
+            continue
         try:
-            await asyncio.to_thread(run_due, ctx)
+            await asyncio.to_thread(run_due, ctx, ran=metrics.job_ran)
         except Exception:  # a failed job must not stop the server; it is retried next tick
             log.exception("scheduled jobs failed")
+
+
+async def _hold(lease: JobLease) -> bool:
+    """Return whether this process leads; a database that does not answer makes it a standby for now."""
+    try:
+        return await asyncio.to_thread(lease.hold)
+    except Exception:
+        log.warning("could not take or check the job lock", exc_info=True)
+        return False

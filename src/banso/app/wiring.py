@@ -36,7 +36,7 @@ def build_context(
 ) -> AppContext:
     """Wire the context from settings (real implementations unless a test passes its own)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = engine or make_engine(settings.sqlalchemy_url)
+    engine = engine or make_engine(settings.sqlalchemy_url, durable=settings.durable_writes)
     return AppContext(
         settings=settings,
         engine=engine,

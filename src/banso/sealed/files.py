@@ -47,12 +47,17 @@ class LocalFileStore:
         return self.root / digest[:2] / digest
 
     def put(self, data: bytes) -> str:
-        """Store ``data`` atomically and return its digest."""
+        """Store ``data`` atomically and durably, and return its digest.
+
+        The bytes are synced before the rename, and the folder after it: a rename lives in the
+        folder's entries, so without that sync a power loss could lose a blob whose row the
+        database already committed (the commit follows ``put``).
+        """
         digest = hashlib.sha256(data).hexdigest()
         path = self._path(digest)
         if path.exists():
             return digest
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_directories(path.parent)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         try:
             with os.fdopen(fd, "wb") as out:
@@ -63,6 +68,7 @@ class LocalFileStore:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        fsync_directory(path.parent)
         return digest
 
     def get(self, digest: str) -> bytes:
@@ -76,6 +82,27 @@ class LocalFileStore:
         except FileNotFoundError:
             return False
         return True
+
+
+def make_directories(folder: Path) -> None:
+    """Create ``folder`` and its missing parents, each new entry synced in the folder that holds it."""
+    missing = []
+    probe = folder
+    while not probe.is_dir():
+        missing.append(probe)
+        probe = probe.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    for created in reversed(missing):
+        fsync_directory(created.parent)
+
+
+def fsync_directory(folder: Path) -> None:
+    """Make the entries of ``folder`` (a file just created or renamed there) durable."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 class FakeFileStore:
