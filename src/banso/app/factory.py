@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
@@ -14,8 +15,15 @@ from banso import __version__
 from banso.authz.permissions import Permission
 from banso.web.context import AppContext
 from banso.web.deps import SESSION_COOKIE, requires
-from banso.web.errors import install_error_handlers
-from banso.web.middleware import BodySizeLimit, ConcurrencyLimit, NoStoreWhenAuthenticated, SecurityHeaders
+from banso.web.errors import error_response, install_error_handlers
+from banso.web.middleware import (
+    BufferedBody,
+    CatchErrors,
+    ConcurrencyLimit,
+    NoStoreWhenAuthenticated,
+    RateLimit,
+    SecurityHeaders,
+)
 from banso.web.templating import STATIC_DIR
 
 log = logging.getLogger("banso.web")
@@ -105,12 +113,26 @@ def create_app(ctx: AppContext, *, background_jobs: bool = True) -> FastAPI:
     def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
+    _install_middleware(app, ctx, upload_limits())
+    return app
+
+
+def _install_middleware(app: FastAPI, ctx: AppContext, larger: tuple[re.Pattern[str], int]) -> None:
+    """Install the middleware; each ``add_middleware`` wraps the ones before it (the last is outermost)."""
+    settings = ctx.settings
+    # Innermost: an unexpected error is answered here (500/503/507) and the connection stays open.
+    app.add_middleware(CatchErrors, respond=error_response)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(NoStoreWhenAuthenticated, session_cookie=SESSION_COOKIE)
-    app.add_middleware(BodySizeLimit, max_bytes=ctx.settings.max_body_bytes, larger=[upload_limits()])
-    # Outermost: admission below the worker-thread count, so a lock holder can always finish.
-    app.add_middleware(ConcurrencyLimit, limit=ctx.settings.max_concurrent_requests)
-    return app
+    # Admission below the worker-thread count, so a lock holder can always finish ...
+    app.add_middleware(ConcurrencyLimit, limit=settings.max_concurrent_requests)
+    # ... and only for a request whose body is complete: a slow client waits outside, holding no slot.
+    app.add_middleware(BufferedBody, max_bytes=settings.max_body_bytes, larger=[larger],
+                       grace_seconds=settings.body_grace_seconds, min_rate=settings.body_min_bytes_per_second)
+    # Outermost: a client over its rate is answered before anything is read or admitted.
+    app.add_middleware(RateLimit, session_cookie=SESSION_COOKIE, per_second=settings.rate_limit_per_second,
+                       burst=settings.rate_limit_burst, anonymous_per_second=settings.rate_limit_anonymous_per_second,
+                       anonymous_burst=settings.rate_limit_anonymous_burst)
 
 
 async def _job_loop(ctx: AppContext) -> None:
