@@ -66,8 +66,8 @@ class Settings(BaseSettings):
     body_min_bytes_per_second: int = Field(
         default=1024, ge=1, description="After the grace, the average rate a body must keep (else 408).")
     # O4: per-client token buckets (a credential, else the address); 0 turns a limit off.
-    rate_limit_per_second: float = Field(default=20.0, ge=0, description="Requests a second per token/session.")
-    rate_limit_burst: int = Field(default=200, ge=1, description="Requests at once per token/session.")
+    rate_limit_per_second: float = Field(default=50.0, ge=0, description="Requests a second per token/session.")
+    rate_limit_burst: int = Field(default=500, ge=1, description="Requests at once per token/session.")
     rate_limit_anonymous_per_second: float = Field(
         default=50.0, ge=0, description="Requests a second per address without credentials.")
     rate_limit_anonymous_burst: int = Field(default=500, ge=1, description="Requests at once per such address.")

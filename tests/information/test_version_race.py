@@ -17,8 +17,10 @@ from sqlalchemy import select
 from banso.information import service
 from banso.information.deps import information_deps
 from banso.information.models import Item, ItemVersion
+from banso.kit.clock import FakeClock
 from banso.kit.crypto import SecretBox
 from banso.kit.unit import unit
+from tests.support.app import START
 from tests.support.councils import establish
 from tests.support.factories import Factory
 from tests.support.information import provide_item
@@ -29,12 +31,13 @@ WRITERS = 8
 
 def test_concurrent_new_versions_of_one_item_get_consecutive_numbers(tmp_path: Path) -> None:
     with fresh_database(tmp_path) as url:
-        ctx = live_context(tmp_path, url)
+        clock = FakeClock(START)
+        ctx = live_context(tmp_path, url, clock)
         try:
             deps = information_deps(ctx)
             with ctx.sessions() as db:
-                cast = establish(Factory(db, ctx.clock, SecretBox(ctx.settings.secret_key)), db, ctx.clock)
-                item_id = provide_item(db, deps, cast, ctx.clock).id
+                cast = establish(Factory(db, clock, SecretBox(ctx.settings.secret_key)), db, clock)
+                item_id = provide_item(db, deps, cast, clock).id
                 db.commit()
                 provider = cast.company.principal()
             start = threading.Barrier(WRITERS)
@@ -42,7 +45,7 @@ def test_concurrent_new_versions_of_one_item_get_consecutive_numbers(tmp_path: P
             def add(n: int) -> None:
                 with ctx.sessions() as session, unit(session):
                     start.wait(timeout=30)  # all at once, each in its own transaction
-                    service.add_version(session, deps, item_id=item_id, actor=provider, now=ctx.clock.now(),
+                    service.add_version(session, deps, item_id=item_id, actor=provider, now=clock.now(),
                                         body=f"改訂 {n}", note=f"revision {n}")
 
             with ThreadPoolExecutor(max_workers=WRITERS) as pool:

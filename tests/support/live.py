@@ -20,7 +20,6 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from banso.app.wiring import build_context
-from banso.config import Settings
 from banso.db.engine import make_engine
 from banso.kit.clock import FakeClock
 from banso.migrations import migrate
@@ -67,10 +66,10 @@ def fresh_database(folder: Path) -> Iterator[str]:
         admin.dispose()
 
 
-def live_context(folder: Path, url: str, **settings: Any) -> AppContext:
-    """Return the application's wiring on ``url`` with test settings (data below ``folder``) and a fake clock."""
-    base = make_settings(folder).model_copy(update={"database_url": url, **settings})
-    return build_context(Settings.model_validate(base.model_dump()), clock=FakeClock(START))
+def live_context(folder: Path, url: str, clock: FakeClock | None = None) -> AppContext:
+    """Return the application's wiring on ``url`` with test settings (data below ``folder``) and ``clock``."""
+    settings = make_settings(folder).model_copy(update={"database_url": url})
+    return build_context(settings, clock=clock or FakeClock(START))
 
 
 @contextmanager

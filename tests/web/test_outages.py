@@ -30,7 +30,7 @@ from banso.migrations import migrate
 from banso.programme.models import CommissionDeliverable
 from banso.web.deps import SESSION_COOKIE
 from banso.web.errors import RETRY_AFTER_SECONDS, outage_status
-from tests.support.app import make_context
+from tests.support.app import START, make_context
 from tests.support.factories import TEST_SECRET, Factory
 from tests.support.http import bearer, sign_in
 from tests.support.live import live_context, server_thread
@@ -88,7 +88,8 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
         pytest.skip("mounting a small filesystem needs root")
     mount = tmp_path / "disk"
     mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount)], capture_output=True)
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount)], capture_output=True,
+                          check=False)
     if done.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
     try:
@@ -143,12 +144,13 @@ def test_a_full_sqlite_database_is_507(small_disk: Path, tmp_path: Path) -> None
     migrating = make_engine(url)
     migrate.upgrade(migrating)
     migrating.dispose()
-    ctx = live_context(tmp_path, url)
+    clock = FakeClock(START)
+    ctx = live_context(tmp_path, url, clock)
     try:
         with ctx.sessions() as db:
-            person = Factory(db, ctx.clock, SecretBox(ctx.settings.secret_key)).person()
+            person = Factory(db, clock, SecretBox(ctx.settings.secret_key)).person()
             db.commit()
-            headers = bearer(db, person, ctx.clock)  # type: ignore[arg-type]
+            headers = bearer(db, person, clock)
         fill(small_disk)
         with TestClient(create_app(ctx, background_jobs=False), base_url="http://testserver") as client:
             response = client.post("/api/v1/tokens", headers=headers, json={"name": "full-disk"})

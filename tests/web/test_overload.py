@@ -9,7 +9,6 @@ from __future__ import annotations
 import inspect
 import select
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +23,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.types import Receive, Scope, Send
 
 from banso.app.factory import create_app
 from banso.config import Settings
@@ -33,7 +33,7 @@ from banso.thinktank import views as thinktank_views
 from banso.web import csrf
 from banso.web.deps import get_ctx, get_db, open_session
 from banso.web.middleware import RateLimit
-from tests.support.app import make_context
+from tests.support.app import START, make_context
 from tests.support.factories import Factory
 from tests.support.http import bearer
 from tests.support.live import fresh_database, live_context, server_process, server_thread, test_backend_url
@@ -62,7 +62,9 @@ def _callables(dependant: Dependant) -> Iterator[tuple[Callable[..., Any], list[
 
 
 def _is_async(call: Callable[..., Any]) -> bool:
-    return inspect.iscoroutinefunction(call) or inspect.iscoroutinefunction(getattr(call, "__call__", None))
+    if inspect.isroutine(call) or inspect.isclass(call):
+        return inspect.iscoroutinefunction(call)
+    return inspect.iscoroutinefunction(type(call).__call__)  # an instance used as a dependency
 
 
 def test_no_async_endpoint_or_dependency_touches_the_database_or_disk(app: FastAPI) -> None:
@@ -75,7 +77,7 @@ def test_no_async_endpoint_or_dependency_touches_the_database_or_disk(app: FastA
             if not _is_async(call):
                 continue
             seen_async.add(call)
-            name = f"{route.path} {sorted(route.methods)}: {getattr(call, '__qualname__', call)}"
+            name = f"{route.path} {sorted(route.methods or ())}: {getattr(call, '__qualname__', call)}"
             if call not in ASYNC_ALLOWED:
                 offenders.append(f"{name} is async and not in ASYNC_ALLOWED: make it `def`")
             offenders += [f"{name} is async and takes {BLOCKING[h]}" for h in handed if h in BLOCKING]
@@ -84,10 +86,11 @@ def test_no_async_endpoint_or_dependency_touches_the_database_or_disk(app: FastA
 
 
 def _commission_world(tmp_path: Path, url: str) -> tuple[Any, Scene, dict[str, str]]:
-    ctx = live_context(tmp_path, url)
+    clock = FakeClock(START)
+    ctx = live_context(tmp_path, url, clock)
     with ctx.sessions() as db:
-        scene = Scene(db, Factory(db, ctx.clock, SecretBox(ctx.settings.secret_key)), ctx.clock, ctx)
-        headers = bearer(db, scene.analyst, ctx.clock)  # type: ignore[arg-type]
+        scene = Scene(db, Factory(db, clock, SecretBox(ctx.settings.secret_key)), clock, ctx)
+        headers = bearer(db, scene.analyst, clock)
     return ctx, scene, headers
 
 
@@ -233,9 +236,13 @@ def test_anonymous_requests_are_limited_per_address(limited: TestClient) -> None
     assert codes == [200, 200, 429]
 
 
+async def _nothing(scope: Scope, receive: Receive, send: Send) -> None:
+    """An ASGI app that is never called (the buckets are tested on their own)."""
+
+
 def test_a_bucket_refills_at_its_rate() -> None:
     now = [100.0]
-    limit = RateLimit(lambda *_: None, session_cookie="s", per_second=2, burst=2, anonymous_per_second=1,  # type: ignore[arg-type]
+    limit = RateLimit(lambda *_: None, session_cookie="s", per_second=2, burst=2, anonymous_per_second=1,
                       anonymous_burst=1, clock=lambda: now[0])
     assert [limit.wait_for("k", 2, 2) for _ in range(2)] == [0.0, 0.0]
     assert limit.wait_for("k", 2, 2) == pytest.approx(0.5)
@@ -246,7 +253,7 @@ def test_a_bucket_refills_at_its_rate() -> None:
 
 
 def test_the_client_is_its_credential_else_its_address() -> None:
-    limit = RateLimit(lambda *_: None, session_cookie="banso_session", per_second=1, burst=1,  # type: ignore[arg-type]
+    limit = RateLimit(lambda *_: None, session_cookie="banso_session", per_second=1, burst=1,
                       anonymous_per_second=1, anonymous_burst=1)
     token = {"headers": [(b"authorization", b"Bearer abc")], "client": ("10.0.0.1", 1)}
     cookie = {"headers": [(b"cookie", b"banso_session=xyz")], "client": ("10.0.0.1", 1)}
