@@ -6,7 +6,9 @@ through the app's TestClient.
 
 from __future__ import annotations
 
+import hashlib
 import inspect
+import os
 import select
 import socket
 import time
@@ -32,7 +34,7 @@ from banso.kit.crypto import SecretBox
 from banso.thinktank import views as thinktank_views
 from banso.web import csrf
 from banso.web.deps import get_ctx, get_db, open_session
-from banso.web.middleware import RateLimit
+from banso.web.middleware import BufferedBody, RateLimit
 from tests.support.app import START, make_context
 from tests.support.factories import Factory
 from tests.support.http import bearer
@@ -199,6 +201,28 @@ def test_thirty_slow_clients_do_not_stop_a_normal_client(tmp_path: Path) -> None
     # Every slow client was answered 408 (or cut off) within the grace plus a few seconds.
     assert ends == [e for e in ends if e.startswith("HTTP/1.1 408") or e == "closed"], ends
     assert max(timings) < GRACE, timings
+
+
+async def _digest(scope: Scope, receive: Receive, send: Send) -> None:
+    """An ASGI app that answers the SHA-256 of the body it receives."""
+    digest, more = hashlib.sha256(), True
+    while more:
+        message = await receive()
+        digest.update(message.get("body", b""))
+        more = message.get("more_body", False)
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": digest.hexdigest().encode()})
+
+
+def test_a_body_past_the_memory_budget_is_given_back_whole() -> None:
+    app = BufferedBody(_digest, max_bytes=1_000_000, grace_seconds=5, min_rate=1, memory_bytes=1000)
+    data = os.urandom(300_000)  # spooled to a temporary file, given back in chunks
+    client = TestClient(app)  # no lifespan: a bare ASGI app
+    assert client.post("/", content=data).text == hashlib.sha256(data).hexdigest()
+    assert client.post("/", content=b"small").text == hashlib.sha256(b"small").hexdigest()
+    too_big = client.post("/", content=iter([b"x" * 600_000, b"x" * 600_000]))  # chunked: no length
+    assert too_big.status_code == 413
+    assert too_big.json()["message"].startswith("リクエスト本文が大きすぎます")
 
 
 # --- 3. per-client rate limits ----------------------------------------------------------------------
