@@ -254,7 +254,9 @@ class Fixture:
 def settings_for(data_dir: Path, database_url: str | None) -> Any:
     from banso.config import Mode, Settings
 
-    return Settings(mode=Mode.DEMO, data_dir=data_dir, database_url=database_url)
+    # Rate limits off: every client here shares one address, and the figure is the server's throughput.
+    return Settings(mode=Mode.DEMO, data_dir=data_dir, database_url=database_url, rate_limit_per_second=0,
+                    rate_limit_anonymous_per_second=0)
 
 
 def build_fixture(data_dir: Path, database_url: str | None, clients: int) -> Fixture:

@@ -92,6 +92,16 @@ class Settings(BaseSettings):
     max_body_bytes: int = 2 * 1024 * 1024
     # Requests served at once; keep it below AnyIO's 40 worker threads (see web.middleware.ConcurrencyLimit).
     max_concurrent_requests: int = Field(default=24, ge=1, le=39)
+    # O4: a body is read before its request is admitted; after the grace it must arrive at this rate.
+    body_grace_seconds: float = Field(default=10.0, gt=0, description="Time any request body may take at first.")
+    body_min_bytes_per_second: int = Field(
+        default=1024, ge=1, description="After the grace, the average rate a body must keep (else 408).")
+    # O4: per-client token buckets (a credential, else the address); 0 turns a limit off.
+    rate_limit_per_second: float = Field(default=50.0, ge=0, description="Requests a second per token/session.")
+    rate_limit_burst: int = Field(default=500, ge=1, description="Requests at once per token/session.")
+    rate_limit_anonymous_per_second: float = Field(
+        default=50.0, ge=0, description="Requests a second per address without credentials.")
+    rate_limit_anonymous_burst: int = Field(default=500, ge=1, description="Requests at once per such address.")
 
     # Audit (A2): how often the running server signs a new checkpoint when the log has grown
     checkpoint_interval_seconds: int = 60

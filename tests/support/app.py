@@ -19,7 +19,10 @@ START = datetime(2026, 4, 1, 0, 0, 7, tzinfo=UTC)  # 2026-04-01 09:00 JST
 
 def make_settings(folder: Path) -> Settings:
     """Return test settings with data below ``folder``."""
-    return Settings(mode=Mode.TEST, data_dir=folder / "data", secret_key=TEST_SECRET, database_url="sqlite://")
+    # Rate limits off: one test may send hundreds of requests with one token (fuzzing, stateful
+    # tests); tests/web/test_overload.py turns them on with its own small limits.
+    return Settings(mode=Mode.TEST, data_dir=folder / "data", secret_key=TEST_SECRET, database_url="sqlite://",
+                    rate_limit_per_second=0, rate_limit_anonymous_per_second=0)
 
 
 def make_context(settings: Settings, engine: Engine, sessions: sessionmaker[Session], clock: FakeClock) -> AppContext:

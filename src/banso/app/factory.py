@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
@@ -13,12 +14,19 @@ from fastapi.staticfiles import StaticFiles
 from banso import __version__
 from banso.app.jobs import JobLease, run_due
 from banso.app.metrics import Metrics, RequestMetrics
-from banso.app.probes import Readiness, probe_router
+from banso.app.probes import PROBE_PATHS, Readiness, probe_router
 from banso.authz.permissions import Permission
 from banso.web.context import AppContext
 from banso.web.deps import SESSION_COOKIE, requires
-from banso.web.errors import install_error_handlers
-from banso.web.middleware import BodySizeLimit, ConcurrencyLimit, NoStoreWhenAuthenticated, SecurityHeaders
+from banso.web.errors import error_response, install_error_handlers
+from banso.web.middleware import (
+    BufferedBody,
+    CatchErrors,
+    ConcurrencyLimit,
+    NoStoreWhenAuthenticated,
+    RateLimit,
+    SecurityHeaders,
+)
 from banso.web.nesting import JsonNestingLimit
 from banso.web.templating import STATIC_DIR
 
@@ -121,15 +129,30 @@ def create_app(ctx: AppContext, *, background_jobs: bool = True) -> FastAPI:
 
     app.include_router(probe_router(ctx.settings, readiness, metrics, jobs_state))
 
+    _install_middleware(app, ctx, upload_limits(), metrics)
+    return app
+
+
+def _install_middleware(app: FastAPI, ctx: AppContext, larger: tuple[re.Pattern[str], int],
+                        metrics: Metrics) -> None:
+    """Install the middleware; each ``add_middleware`` wraps the ones before it (the last is outermost)."""
+    settings = ctx.settings
+    # Innermost: an unexpected error is answered here (500/503/507) and the connection stays open.
+    app.add_middleware(CatchErrors, respond=error_response)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(NoStoreWhenAuthenticated, session_cookie=SESSION_COOKIE)
     app.add_middleware(JsonNestingLimit)  # O1: a 100,000-deep JSON body is a 422, not a parser crash
-    app.add_middleware(BodySizeLimit, max_bytes=ctx.settings.max_body_bytes, larger=[upload_limits()])
-    # Outermost: admission below the worker-thread count, so a lock holder can always finish.
-    app.add_middleware(ConcurrencyLimit, limit=ctx.settings.max_concurrent_requests)
-    # Added last, so outside even admission: latency and in-flight as the client sees them, waiting included.
+    # Admission below the worker-thread count, so a lock holder can always finish ...
+    app.add_middleware(ConcurrencyLimit, limit=settings.max_concurrent_requests, exempt=PROBE_PATHS)
+    # ... and only for a request whose body is complete: a slow client waits outside, holding no slot.
+    app.add_middleware(BufferedBody, max_bytes=settings.max_body_bytes, larger=[larger],
+                       grace_seconds=settings.body_grace_seconds, min_rate=settings.body_min_bytes_per_second)
+    # Outermost: a client over its rate is answered before anything is read or admitted.
+    app.add_middleware(RateLimit, session_cookie=SESSION_COOKIE, per_second=settings.rate_limit_per_second,
+                       burst=settings.rate_limit_burst, anonymous_per_second=settings.rate_limit_anonymous_per_second,
+                       anonymous_burst=settings.rate_limit_anonymous_burst, exempt=PROBE_PATHS)
+    # Added last, so outside even the rate limit: latency and in-flight as the client sees them, waiting included.
     app.add_middleware(RequestMetrics, metrics=metrics)
-    return app
 
 
 async def _job_loop(ctx: AppContext, lease: JobLease, metrics: Metrics) -> None:

@@ -34,6 +34,16 @@ def item_by_id(session: Session, item_id: int) -> Item | None:
     return session.get(Item, item_id)
 
 
+def lock_item(session: Session, item_id: int) -> Item | None:
+    """Return the item locked for update with its current values (``SELECT … FOR UPDATE`` on PostgreSQL).
+
+    SQLite's transactions already hold the write lock (BEGIN IMMEDIATE); ``populate_existing``
+    reads the values again either way, in case another transaction changed them meanwhile.
+    """
+    stmt = select(Item).where(Item.id == item_id).with_for_update().execution_options(populate_existing=True)
+    return session.scalar(stmt)
+
+
 def file_by_id(session: Session, file_id: int) -> ItemFile | None:
     """Return the file with this id."""
     return session.get(ItemFile, file_id)

@@ -360,6 +360,8 @@ def add_version(session: Session, deps: InformationDeps, *, item_id: int, actor:
     checked = _check_uploads(session, files, now=now, actor=actor, subject=subject_of(item),
                              max_bytes=deps.max_file_bytes)
     data_key = content.data_key(session, deps, item, actor=actor, now=now)
+    # O4: lock the item before numbering, so concurrent versions queue instead of colliding on (item, version).
+    repo.lock_item(session, item.id)
     version = item.current_version + 1
     session.add(ItemVersion(item_id=item.id, version=version, note=note or f"version {version}",
                             body_sealed=crypto.seal(body.encode(), data_key=data_key,

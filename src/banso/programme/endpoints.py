@@ -494,11 +494,12 @@ def complete_task(commission_id: int, task_id: int, principal: ApiUser, db: Db, 
 
 @router.post("/commissions/{commission_id}/deliverables", response_model=DeliverableRead,
              status_code=status.HTTP_201_CREATED)
-async def upload_deliverable(commission_id: int, principal: ApiUser, db: Db, ctx: Ctx,
-                             file: Annotated[UploadFile, File()], title: Annotated[str, Form(max_length=300)],
-                             task_id: Annotated[int | None, Form()] = None) -> DeliverableRead:
+def upload_deliverable(commission_id: int, principal: ApiUser, db: Db, ctx: Ctx,
+                       file: Annotated[UploadFile, File()], title: Annotated[str, Form(max_length=300)],
+                       task_id: Annotated[int | None, Form()] = None) -> DeliverableRead:
     """Upload a deliverable file (multipart: ``file``, ``title``, optional ``task_id``)."""
-    content = await file.read(commissions.MAX_DELIVERABLE_BYTES + 1)
+    # O4: sync, so the upload's database and disk work runs in a worker thread, never on the event loop.
+    content = file.file.read(commissions.MAX_DELIVERABLE_BYTES + 1)
     row = commissions.upload_deliverable(
         db, commission_id=commission_id, title=title, filename=file.filename or "", content=content,
         content_type=file.content_type or "application/octet-stream", task_id=task_id, now=ctx.clock.now(),

@@ -752,10 +752,11 @@ def task_done(commission_id: int, task_id: int, request: Request, principal: Pag
 
 
 @router.post("/programme/commissions/{commission_id}/deliverables", response_class=HTMLResponse, dependencies=[Csrf])
-async def deliver(commission_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
-                  file: Annotated[UploadFile, File()], title: Short = "", task_id: Small = "") -> Response:
+def deliver(commission_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+            file: Annotated[UploadFile, File()], title: Short = "", task_id: Small = "") -> Response:
     """Upload a deliverable file."""
-    content = await file.read(commissions.MAX_DELIVERABLE_BYTES + 1)
+    # O4: sync, so the upload's database and disk work runs in a worker thread, never on the event loop.
+    content = file.file.read(commissions.MAX_DELIVERABLE_BYTES + 1)
     return _commission_action(request, principal, db, ctx, commission_id, lambda: commissions.upload_deliverable(
         db, commission_id=commission_id, title=title, filename=file.filename or "", content=content,
         content_type=file.content_type or "application/octet-stream",

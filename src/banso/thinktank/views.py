@@ -8,10 +8,11 @@ Invalid weights come back as a form error with a 422 status; an unknown technolo
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
+from starlette.datastructures import FormData
 
 from banso.authz.permissions import Permission
 from banso.authz.principal import Principal
@@ -155,10 +156,16 @@ def priorities(request: Request, principal: PageUser, ctx: Ctx) -> HTMLResponse:
     return _priorities_page(request, principal, _analysis(ctx), values=_weights_from(request.query_params))
 
 
+async def _posted_form(request: Request) -> FormData:
+    """Return the posted form, read on the event loop (reading a body is not blocking work)."""
+    return await request.form()
+
+
 @router.post("/thinktank/priorities", response_class=HTMLResponse, dependencies=[Csrf])
-async def recompute(request: Request, principal: PageUser, ctx: Ctx) -> HTMLResponse:
+def recompute(request: Request, principal: PageUser, ctx: Ctx,
+              form: Annotated[FormData, Depends(_posted_form)]) -> HTMLResponse:
     """Recompute the ranking with the posted weights (nothing is saved)."""
+    # O4: a sync endpoint, so reading the analysis from disk runs in a worker thread, not on the loop.
     _require_read(principal)
-    form = await request.form()
     values = _weights_from(form) or {}
     return _priorities_page(request, principal, _analysis(ctx), values=values)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import errno
 import logging
+import sqlite3
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.exc import DataError, StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -99,7 +102,91 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        if _is_api(request):
-            return JSONResponse({"error": "internal_error", "message": "internal error"}, status_code=500)
-        return _html_error(request, 500, "internal_error", "internal error")
+        # Only errors raised outside the app's own middleware get here (web.middleware.CatchErrors
+        # answers the others without closing the connection).
+        return error_response(request, exc)
+
+
+# --- outages (O4): a down database is 503 with Retry-After, a full disk 507, anything else 500 ------
+
+RETRY_AFTER_SECONDS = 30
+_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+_SQLITE_FULL = 13  # SQLITE_FULL: "database or disk is full"
+_SQLITE_UNAVAILABLE = frozenset({5, 6, 14})  # SQLITE_BUSY, SQLITE_LOCKED (after the busy timeout), SQLITE_CANTOPEN
+_PG_FULL = frozenset({"53100"})  # disk_full
+_PG_UNAVAILABLE_CLASSES = ("08", "57P")  # connection exception; admin/crash shutdown, cannot connect now
+_PG_UNAVAILABLE = frozenset({"53300"})  # too_many_connections
+_UNAVAILABLE = ("データベースに接続できません。しばらくしてから再度お試しください"
+                " / The database is unavailable; please try again shortly")
+_FULL = ("サーバーのディスクがいっぱいのため保存できません。管理者に連絡してください"
+         " / The server's disk is full, so nothing could be saved; please tell the administrator")
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """Return ``exc``, the driver error SQLAlchemy wraps, and what it was raised from (a bounded walk)."""
+    seen: list[BaseException] = []
+    todo: list[BaseException | None] = [exc]
+    while todo and len(seen) < 16:
+        current = todo.pop(0)
+        if current is None or any(current is s for s in seen):
+            continue
+        seen.append(current)
+        todo += [getattr(current, "orig", None), current.__cause__, current.__context__]
+    return seen
+
+
+def _driver_outage(error: BaseException) -> int | None:
+    if isinstance(error, OSError) and error.errno in _FULL_ERRNOS:
+        return 507
+    if isinstance(error, sqlite3.Error):
+        code = getattr(error, "sqlite_errorcode", None)
+        if code == _SQLITE_FULL or "database or disk is full" in str(error):
+            return 507
+        return 503 if code in _SQLITE_UNAVAILABLE else None
+    sqlstate = getattr(error, "sqlstate", None)  # psycopg: the server's SQLSTATE, None if it never answered
+    if isinstance(sqlstate, str):
+        if sqlstate in _PG_FULL:
+            return 507
+        if sqlstate.startswith(_PG_UNAVAILABLE_CLASSES) or sqlstate in _PG_UNAVAILABLE:
+            return 503
+    return None
+
+
+def outage_status(exc: BaseException) -> int | None:
+    """Return 503 when the database cannot be reached, 507 when a disk is full, else None.
+
+    503: the connection was refused or lost (SQLAlchemy marks it invalidated, or the driver failed
+    before the server answered), the pool had no connection to give, or the server is shutting
+    down. 507: ENOSPC/EDQUOT from the file store, SQLite's SQLITE_FULL, PostgreSQL's disk_full.
+    """
+    for error in _causes(exc):
+        status = _driver_outage(error)
+        if status is not None:
+            return status
+        if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
+            return 503
+        if isinstance(error, sa_exc.TimeoutError | sa_exc.InterfaceError):
+            return 503  # no pooled connection in time; a connection already closed under us
+        if (isinstance(error, sa_exc.OperationalError) and not isinstance(error.orig, sqlite3.Error)
+                and getattr(error.orig, "sqlstate", None) is None):
+            return 503  # psycopg: connection refused, server gone, SSL lost (no SQLSTATE: no answer)
+    return None
+
+
+def error_response(request: Request, exc: Exception) -> Response:
+    """Answer an error no handler took: 503 with Retry-After, 507, or 500; logged once here."""
+    status = outage_status(exc)
+    if status is None:
+        log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        code, message, headers = "internal_error", "内部エラーが発生しました / internal error", None
+    elif status == 503:
+        log.error("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+        code, message, headers = "database_unavailable", _UNAVAILABLE, {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    else:
+        log.error("disk full on %s %s: %s", request.method, request.url.path, exc)
+        code, message, headers = "insufficient_storage", _FULL, None
+    if _is_api(request):
+        return JSONResponse({"error": code, "message": message}, status_code=status or 500, headers=headers)
+    response = _html_error(request, status or 500, code, message)
+    response.headers.update(headers or {})
+    return response

@@ -1,31 +1,49 @@
-"""ASGI middleware: body size limit, security headers, CSRF for cookie-authenticated writes."""
+"""ASGI middleware: rate limits, bodies read before admission, admission, security headers, error answers."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
 import re
-from collections.abc import Sequence
-from typing import Any
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from typing import Any, Self
 
-from starlette.requests import cookie_parser
+from starlette.requests import Request, cookie_parser
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
 
 
-class BodyTooLarge(Exception):
-    """The request body exceeded the limit."""
+class BufferedBody:
+    """Read the whole request body before the request goes on, within a size limit and a minimum rate (O4).
 
+    Why before admission: ``ConcurrencyLimit`` (inside this) hands out few slots; a client that sends
+    its headers and then one byte a second held a slot for as long as it liked, and thirty of them
+    took the server down. Here a body is read first, on the event loop (no thread, no slot, no
+    database connection), and the request is admitted only once it is complete.
 
-class BodySizeLimit:
-    """Refuse request bodies over ``max_bytes`` with 413, whether or not Content-Length is sent."""
+    * Over ``max_bytes`` (or the route's larger limit): 413, from Content-Length at once, else as
+      soon as the body passes the limit.
+    * Too slow: after ``grace_seconds`` the body must keep up ``min_rate`` bytes a second on
+      average (``received >= min_rate * (elapsed - grace)``), else 408 and the connection closes.
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int,
-                 larger: Sequence[tuple[re.Pattern[str], int]] = ()) -> None:
+    A body stays in memory up to ``memory_bytes`` and goes to a temporary file beyond, so that
+    bodies waiting for admission cost disk, not memory.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int, larger: Sequence[tuple[re.Pattern[str], int]] = (),
+                 grace_seconds: float, min_rate: int, memory_bytes: int = 1024 * 1024) -> None:
         self.app = app
         self.max_bytes = max_bytes
         # (path pattern, limit): POST routes that take files may allow more than the default
         self.larger = tuple(larger)
+        self.grace_seconds = grace_seconds
+        self.min_rate = min_rate
+        self.memory_bytes = memory_bytes
 
     def limit_for(self, scope: Scope) -> int:
         """Return the body limit of this request (a file-upload route's own, else the default)."""
@@ -41,50 +59,131 @@ class BodySizeLimit:
             await self.app(scope, receive, send)
             return
         max_bytes = self.limit_for(scope)
-        for name, value in scope.get("headers", []):
-            if name == b"content-length":
-                try:
-                    declared = int(value)
-                except ValueError:
-                    await _json_error(send, 400, "bad_request", "invalid Content-Length")
-                    return
-                if declared > max_bytes:
-                    await _json_error(send, 413, "payload_too_large", f"body exceeds {max_bytes} bytes")
-                    return
-        received = 0
-        response_started = False
+        declared = _content_length(scope)
+        if declared is None:
+            await _json_error(send, 400, "bad_request", "Content-Length が不正です / invalid Content-Length")
+            return
+        if declared > max_bytes:
+            await _too_large(send, max_bytes)
+            return
+        with _Spool(self.memory_bytes) as spool:
+            outcome = await self._read(receive, spool, max_bytes)
+            if outcome == "slow":
+                await _json_error(send, 408, "request_timeout", _too_slow(self.grace_seconds, self.min_rate),
+                                  close=True)
+            elif outcome == "large":
+                await _too_large(send, max_bytes, close=True)
+            elif outcome == "read":
+                await self.app(scope, spool.replay(receive), send)
+            # "gone": the client left before its body was complete; nobody to answer
 
-        async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > max_bytes:
-                    raise BodyTooLarge()
-            return message
+    async def _read(self, receive: Receive, spool: _Spool, max_bytes: int) -> str:
+        """Read the body into ``spool``; return ``read``, ``slow``, ``large`` or ``gone``."""
+        import anyio
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal response_started
-            if message["type"] == "http.response.start":
-                response_started = True
-            await send(message)
+        start = anyio.current_time()
+        while True:
+            # The minimum rate as a moving deadline: every byte received buys 1/min_rate s more.
+            deadline = start + self.grace_seconds + spool.size / self.min_rate
+            with anyio.move_on_after(max(deadline - anyio.current_time(), 0.0)):
+                message = await receive()
+                if message["type"] != "http.request":
+                    return "gone"
+                await spool.add(message.get("body", b""))
+                if spool.size > max_bytes:
+                    return "large"
+                if not message.get("more_body", False):
+                    return "read"
+                continue
+            return "slow"
 
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except BodyTooLarge:
-            if not response_started:
-                await _json_error(send, 413, "payload_too_large", f"body exceeds {max_bytes} bytes")
+
+class _Spool:
+    """A request body as read: in memory up to ``memory_bytes``, then in a temporary file."""
+
+    CHUNK = 64 * 1024
+
+    def __init__(self, memory_bytes: int) -> None:
+        self.memory_bytes = memory_bytes
+        self.size = 0
+        self._chunks: list[bytes] = []
+        self._file: Any = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._file is not None:
+            self._file.close()
+
+    async def add(self, data: bytes) -> None:
+        """Keep ``data``; past the memory budget write it to the file (in a worker thread: disk I/O)."""
+        import tempfile
+
+        import anyio
+
+        self.size += len(data)
+        if self._file is None and self.size <= self.memory_bytes:
+            self._chunks.append(data)
+            return
+        if self._file is None:
+            self._file = await anyio.to_thread.run_sync(tempfile.TemporaryFile)
+            data, self._chunks = b"".join([*self._chunks, data]), []
+        await anyio.to_thread.run_sync(self._file.write, data)
+
+    def replay(self, receive: Receive) -> Receive:
+        """Return a ``receive`` that gives the body back, then passes on (a later disconnect)."""
+        import anyio
+
+        state = {"done": False, "rewound": False}
+
+        async def replayed() -> Message:
+            if state["done"]:
+                return await receive()
+            if self._file is None:
+                state["done"] = True
+                return {"type": "http.request", "body": b"".join(self._chunks), "more_body": False}
+            if not state["rewound"]:
+                await anyio.to_thread.run_sync(self._file.seek, 0)
+                state["rewound"] = True
+            chunk: bytes = await anyio.to_thread.run_sync(self._file.read, self.CHUNK)
+            more = len(chunk) == self.CHUNK and self._file.tell() < self.size
+            state["done"] = not more
+            return {"type": "http.request", "body": chunk, "more_body": more}
+
+        return replayed
 
 
-async def _json_error(send: Send, status: int, code: str, message: str) -> None:
-    body = json.dumps({"error": code, "message": message}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-        }
-    )
+def _content_length(scope: Scope) -> int | None:
+    """Return the declared body length (0 when none is declared), or None when it is not a number."""
+    for name, value in scope.get("headers", []):
+        if name == b"content-length":
+            try:
+                declared = int(value)
+            except ValueError:
+                return None
+            return declared if declared >= 0 else None
+    return 0
+
+
+def _too_slow(grace_seconds: float, min_rate: int) -> str:
+    return (f"リクエスト本文の受信が遅すぎます（{grace_seconds:g} 秒の後は毎秒 {min_rate} バイト以上）"
+            f" / The request body arrived too slowly (after {grace_seconds:g} s at least {min_rate} bytes a second)")
+
+
+async def _too_large(send: Send, max_bytes: int, *, close: bool = False) -> None:
+    await _json_error(send, 413, "payload_too_large",
+                      f"リクエスト本文が大きすぎます（上限 {max_bytes} バイト） / body exceeds {max_bytes} bytes",
+                      close=close)
+
+
+async def _json_error(send: Send, status: int, code: str, message: str, *, close: bool = False,
+                      headers: Sequence[tuple[bytes, bytes]] = ()) -> None:
+    body = json.dumps({"error": code, "message": message}, ensure_ascii=False).encode()
+    head = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *headers]
+    if close:  # the rest of an unread body is not worth waiting for: end the connection after the answer
+        head.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": head})
     await send({"type": "http.response.body", "body": body})
 
 
@@ -181,18 +280,132 @@ class ConcurrencyLimit:
     thread. Waiting here costs no thread and no connection.
     """
 
-    def __init__(self, app: ASGIApp, *, limit: int) -> None:
+    def __init__(self, app: ASGIApp, *, limit: int, exempt: frozenset[str] = frozenset()) -> None:
         import anyio
 
         if limit < 1:
             raise ValueError("limit must be at least 1")
         self.app = app
         self.limit = limit
+        # Probes (/livez, /readyz, /metrics) use no pooled connection; admitting them past the queue
+        # keeps a liveness check answering while slow or many clients fill the slots.
+        self.exempt = exempt
         self._slots = anyio.Semaphore(limit)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("path", "") in self.exempt:
+            await self.app(scope, receive, send)
+            return
+        async with self._slots:
+            await self.app(scope, receive, send)
+
+
+class _Bucket:
+    """A token bucket: ``burst`` tokens at most, refilled at ``rate`` a second."""
+
+    __slots__ = ("at", "tokens")
+
+    def __init__(self, tokens: float, at: float) -> None:
+        self.tokens = tokens
+        self.at = at
+
+
+class RateLimit:
+    """Answer 429 with ``Retry-After`` to a client over its request rate (a token bucket per client).
+
+    A client is its credential when it sends one (the API token or the session cookie, kept only as a
+    hash), else its address: several people behind one address each have their own bucket once
+    signed in, and one token cannot be spread over many addresses. A rate of 0 turns a limit off.
+    Buckets live in this process (with several workers each has its own) and at most
+    ``max_clients`` of them: the least recently seen are forgotten first, which only ever gives a
+    client a full bucket again. Health probes are never limited.
+    """
+
+    def __init__(self, app: ASGIApp, *, session_cookie: str, per_second: float, burst: int,
+                 anonymous_per_second: float, anonymous_burst: int, max_clients: int = 50_000,
+                 clock: Callable[[], float] = time.monotonic, exempt: frozenset[str] = frozenset()) -> None:
+        self.app = app
+        self.exempt = exempt  # health probes and metrics
+        self.session_cookie = session_cookie
+        self.limits = {True: (per_second, max(burst, 1)), False: (anonymous_per_second, max(anonymous_burst, 1))}
+        self.max_clients = max_clients
+        self.clock = clock
+        self._buckets: OrderedDict[str, _Bucket] = OrderedDict()
+
+    def client_of(self, scope: Scope) -> tuple[str, bool]:
+        """Return the client's key and whether it is a credential (else the address)."""
+        for name, value in scope.get("headers", []):
+            if name == b"authorization" and value:
+                return "t" + hashlib.sha256(value).hexdigest()[:32], True
+            if name == b"cookie":
+                session = cookie_parser(value.decode("latin-1")).get(self.session_cookie)
+                if session:
+                    return "s" + hashlib.sha256(session.encode()).hexdigest()[:32], True
+        client = scope.get("client")
+        return "a" + (client[0] if client else "unknown"), False
+
+    def wait_for(self, key: str, rate: float, burst: int) -> float:
+        """Take a token from ``key``'s bucket; return 0, or the seconds until one is free (none taken)."""
+        now = self.clock()
+        bucket = self._buckets.pop(key, None) or _Bucket(float(burst), now)
+        self._buckets[key] = bucket  # most recently seen last
+        while len(self._buckets) > self.max_clients:
+            self._buckets.popitem(last=False)
+        bucket.tokens = min(float(burst), bucket.tokens + (now - bucket.at) * rate)
+        bucket.at = now
+        if bucket.tokens >= 1.0:
+            bucket.tokens -= 1.0
+            return 0.0
+        return (1.0 - bucket.tokens) / rate
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("path", "") in self.exempt:
+            await self.app(scope, receive, send)
+            return
+        key, credential = self.client_of(scope)
+        rate, burst = self.limits[credential]
+        wait = self.wait_for(key, rate, burst) if rate > 0 else 0.0
+        if wait <= 0:
+            await self.app(scope, receive, send)
+            return
+        retry_after = max(1, math.ceil(wait))
+        await _json_error(send, 429, "too_many_requests",
+                          f"リクエストが多すぎます。{retry_after} 秒後に再度お試しください"
+                          f" / Too many requests; try again in {retry_after} s",
+                          headers=[(b"retry-after", str(retry_after).encode())], close=True)
+
+
+class CatchErrors:
+    """Answer an unexpected error with ``respond``'s page and keep the connection open (O4).
+
+    Starlette's outermost ServerErrorMiddleware sends its 500 and then re-raises, so the server logs
+    the error a second time and closes the keep-alive connection. Installed innermost, this answers
+    first and does not re-raise: ``respond`` logs once and draws the answer (500, or 503/507 for an
+    outage, see ``web.errors.error_response``). When the response has already started, nothing can
+    be said any more: the error goes on so that the server cuts the connection and the client sees
+    an incomplete answer, never a complete-looking one.
+    """
+
+    def __init__(self, app: ASGIApp, *, respond: Callable[[Request, Exception], Response]) -> None:
+        self.app = app
+        self.respond = respond
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        async with self._slots:
-            await self.app(scope, receive, send)
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            if started:
+                raise
+            response = self.respond(Request(scope, receive), exc)
+            await response(scope, receive, send)
