@@ -72,15 +72,18 @@ class SealedDeps:
     fingerprint_key: bytes  # HMAC key deriving per-recipient fingerprints (I8)
 
 
-def local_deps(data_dir: Path, secret: str) -> SealedDeps:
+def local_deps(data_dir: Path, secret: str, *, keys: tuple[KeyStore, KeyStore] | None = None) -> SealedDeps:
     """Return the embedded defaults under ``data_dir``: blobs, council keys, commission keys.
 
-    The information items share the blob store, the council keys and the fingerprint key
-    (``banso.information.deps.local_deps`` builds on this one).
+    ``keys`` (council keys, commission keys) replaces the key files, e.g. by an HSM's stores
+    (``banso.app.wiring`` chooses). The information items share the blob store, the council keys
+    and the fingerprint key (``banso.information.deps.local_deps`` builds on this one).
     """
+    council_keys, commission_keys = keys or (
+        LocalKeyFileStore(data_dir / "keys" / "councils"),
+        LocalKeyFileStore(data_dir / "keys" / "commissions", prefix="commission"))
     return SealedDeps(store=LocalFileStore(data_dir / "information" / "blobs"),
-                      council_keys=LocalKeyFileStore(data_dir / "keys" / "councils"),
-                      commission_keys=LocalKeyFileStore(data_dir / "keys" / "commissions", prefix="commission"),
+                      council_keys=council_keys, commission_keys=commission_keys,
                       # A separate key per purpose, derived from the app secret (never the secret itself).
                       fingerprint_key=hmac.new(secret.encode(), b"banso:fingerprint:v1", hashlib.sha256).digest())
 

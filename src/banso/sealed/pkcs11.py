@@ -1,0 +1,318 @@
+"""Council and commission keys in a hardware security module, through PKCS#11 (I11, O2).
+
+:class:`Pkcs11KeyStore` is a :class:`~banso.sealed.crypto.KeyStore` whose key-encryption keys never
+leave the token: each is an AES-256 secret key object created inside it (``CKA_TOKEN``,
+``CKA_SENSITIVE``, not ``CKA_EXTRACTABLE``), and data keys are wrapped and unwrapped by AES-GCM
+computed by the token. The wrapped bytes are those of the file store (format 2, see
+:mod:`banso.sealed.crypto`), so a key imported from a file (``banso keys migrate``) opens every
+data key it wrapped before.
+
+Objects, for label prefix ``banso`` and council 7:
+
+* ``banso-council-7`` (version 1) and ``banso-council-7-v<k>`` (later versions): secret keys,
+  all with ``CKA_ID = b"banso-council-7"`` so that one search finds every version.
+* ``banso-council-7.revoked``: a data object (tombstone) left by :meth:`Pkcs11KeyStore.revoke`;
+  while it exists the council never gets a fresh key, in this process or any other.
+
+PKCS#11 has no "create if absent": two processes could both find no key and both create one. A
+lock file serialises creation among processes sharing it (one host); beyond that (several hosts on
+one network HSM) a duplicate is harmless, because unwrap tries every key object of the version and
+AES-GCM authentication tells which one wrapped the data key.
+
+Sessions: the library is initialised once per process (again after a fork), one session logs in
+and stays open (PKCS#11 login state belongs to the process, and closing that session would log
+every other session out), and operations borrow a session from a pool, so no two threads share one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import pkcs11
+from pkcs11 import Attribute, KeyType, Mechanism, ObjectClass
+from pkcs11 import exceptions as p11
+from pkcs11.mechanisms import GCMParams
+
+from banso.sealed import crypto
+from banso.sealed.crypto import KeyStoreUnavailable, KeyUnavailable, TamperedCiphertext
+
+_TAG_BITS: Final = crypto.TAG_BYTES * 8
+# What a failed AES-GCM decryption looks like: SoftHSM2 answers CKR_GENERAL_ERROR, others
+# CKR_ENCRYPTED_DATA_INVALID. Anything else (device, session, login) means the HSM is unwell.
+_DID_NOT_VERIFY: Final = (p11.EncryptedDataInvalid, p11.EncryptedDataLenRange, p11.GeneralError)
+# After these the session (or every session) is gone: open the token again on the next call.
+_LOST: Final = (p11.SessionClosed, p11.SessionHandleInvalid, p11.DeviceRemoved, p11.DeviceError,
+                p11.TokenNotPresent, p11.UserNotLoggedIn)
+
+
+@dataclass
+class _Opened:
+    """The token as opened by one process: its logged-in session and idle sessions for the pool."""
+
+    pid: int
+    token: Any  # pkcs11.Token
+    login: Any  # pkcs11.Session kept open for the login state
+    idle: list[Any] = field(default_factory=list)
+    lost: bool = False
+
+
+# PKCS#11 login state belongs to the process, not to an object: a second login is refused
+# (CKR_USER_ALREADY_LOGGED_IN) and closing the logged-in session logs out every other one. So each
+# process opens a token once, whatever number of stores (or test contexts) use it.
+_OPENED: dict[tuple[str, str], _Opened] = {}
+_OPENED_LOCK = threading.Lock()
+
+
+def _open(library: str, token_label: str, pin: str, *, restart: bool) -> _Opened:
+    try:
+        lib = pkcs11.lib(library)
+        if restart:  # after a fork, or after the token was lost: start the library afresh
+            lib.reinitialize()
+        token = lib.get_token(token_label=token_label)
+        try:
+            login = token.open(rw=True, user_pin=pin)
+        except p11.UserAlreadyLoggedIn:  # someone else in this process logged in: sessions share it
+            login = token.open(rw=True)
+    except p11.NoSuchToken:
+        raise KeyStoreUnavailable(f"HSM トークン {token_label!r} が見つかりません / no PKCS#11 token "
+                                  f"labelled {token_label!r} in {library}") from None
+    except (p11.PinIncorrect, p11.PinInvalid, p11.PinLenRange, p11.PinExpired, p11.PinLocked):
+        raise KeyStoreUnavailable("HSM にログインできません（PIN） / the HSM refused the PIN") from None
+    except (p11.PKCS11Error, OSError) as exc:
+        raise KeyStoreUnavailable(f"HSM を開けません / cannot open the HSM: {type(exc).__name__} {exc}") from None
+    return _Opened(pid=os.getpid(), token=token, login=login, idle=[login])
+
+
+class Pkcs11Token:
+    """One PKCS#11 token (library, label, user PIN), opened lazily once per process and shared."""
+
+    def __init__(self, *, library: str, token_label: str, pin: str) -> None:
+        self.library = library
+        self.token_label = token_label
+        self._pin = pin
+
+    def _current(self) -> _Opened:
+        key = (self.library, self.token_label)
+        with _OPENED_LOCK:
+            opened = _OPENED.get(key)
+            if opened is None or opened.lost or opened.pid != os.getpid():
+                opened = _OPENED[key] = _open(self.library, self.token_label, self._pin,
+                                              restart=opened is not None)
+            return opened
+
+    def _borrow(self) -> tuple[_Opened, Any]:
+        opened = self._current()
+        with _OPENED_LOCK:
+            if opened.idle:
+                return opened, opened.idle.pop()
+        try:  # sessions opened after the login share it (PKCS#11: login state is per process)
+            return opened, opened.token.open(rw=True)
+        except p11.PKCS11Error as exc:
+            raise KeyStoreUnavailable(f"HSM のセッションを開けません / cannot open an HSM session: "
+                                      f"{type(exc).__name__}") from None
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[Any]:
+        """Lend a session to this thread alone; a session the HSM lost is dropped, not returned."""
+        opened, session = self._borrow()
+        try:
+            yield session
+        except _LOST as exc:
+            opened.lost = True  # every session is suspect: reopen the token on the next call
+            raise KeyStoreUnavailable(f"HSM との接続が失われました / lost the HSM: {type(exc).__name__}") from None
+        except p11.PKCS11Error as exc:
+            raise KeyStoreUnavailable(f"HSM の操作に失敗しました / the HSM refused an operation: "
+                                      f"{type(exc).__name__}") from None
+        finally:
+            self._give_back(opened, session)
+
+    @staticmethod
+    def _give_back(opened: _Opened, session: Any) -> None:
+        with _OPENED_LOCK:
+            if not opened.lost and opened.pid == os.getpid():
+                opened.idle.append(session)
+
+
+class Pkcs11KeyStore:
+    """A :class:`~banso.sealed.crypto.KeyStore` whose keys live in a PKCS#11 token (I11, O2)."""
+
+    def __init__(self, token: Pkcs11Token, *, prefix: str = "council", label_prefix: str = "banso",
+                 lock_path: str | os.PathLike[str]) -> None:
+        self.token = token
+        self.prefix = prefix  # "commission" for the store of commission keys
+        self.label_prefix = label_prefix  # several deployments may share one token
+        self.lock_path = Path(lock_path)
+        self._lock = threading.Lock()
+
+    # -- names ----------------------------------------------------------------------------------
+
+    def base_label(self, council_id: int) -> str:
+        """Return the label of version 1 of the council's key (and the CKA_ID of every version)."""
+        return f"{self.label_prefix}-{self.prefix}-{crypto._council_id(council_id)}"
+
+    def key_label(self, council_id: int, version: int) -> str:
+        """Return the label of one version of the council's key."""
+        base = self.base_label(council_id)
+        return base if crypto._version(version) == 1 else f"{base}-v{version}"
+
+    def _tombstone_label(self, council_id: int) -> str:
+        return f"{self.base_label(council_id)}.revoked"
+
+    def _version_of(self, council_id: int, label: str) -> int | None:
+        match = re.fullmatch(re.escape(self.base_label(council_id)) + r"(?:-v(\d+))?", label)
+        return None if match is None else int(match.group(1) or 1)
+
+    # -- token access ---------------------------------------------------------------------------
+
+    def _revoked(self, session: Any, council_id: int) -> bool:
+        found = session.get_objects({Attribute.CLASS: ObjectClass.DATA,
+                                     Attribute.LABEL: self._tombstone_label(council_id)})
+        return any(True for _ in found)
+
+    def _keys(self, session: Any, council_id: int) -> dict[int, list[Any]]:
+        """Return the council's key objects by version (duplicates from unshared locks kept together)."""
+        by_version: dict[int, list[Any]] = {}
+        for obj in session.get_objects({Attribute.CLASS: ObjectClass.SECRET_KEY,
+                                        Attribute.ID: self.base_label(council_id).encode()}):
+            version = self._version_of(council_id, obj[Attribute.LABEL])
+            if version is not None:
+                by_version.setdefault(version, []).append(obj)
+        return by_version
+
+    def _live_keys(self, session: Any, council_id: int) -> dict[int, list[Any]]:
+        # Tombstone first: a revocation interrupted before the keys were destroyed must still count.
+        if self._revoked(session, council_id):
+            raise KeyUnavailable(crypto.revoked_message(council_id))
+        return self._keys(session, council_id)
+
+    def _generate(self, session: Any, council_id: int, version: int) -> Any:
+        return session.generate_key(
+            KeyType.AES, crypto.KEY_BYTES * 8, label=self.key_label(council_id, version),
+            id=self.base_label(council_id).encode(), store=True,
+            template={Attribute.TOKEN: True, Attribute.PRIVATE: True, Attribute.SENSITIVE: True,
+                      Attribute.EXTRACTABLE: False, Attribute.ENCRYPT: True, Attribute.DECRYPT: True,
+                      Attribute.WRAP: False, Attribute.UNWRAP: False, Attribute.MODIFIABLE: False})
+
+    @contextlib.contextmanager
+    def _creating(self) -> Iterator[None]:
+        """Hold the creation lock: this process's threads, then every process sharing the lock file."""
+        with self._lock:
+            self.lock_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            with open(self.lock_path, "a+b") as fh:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+                yield  # closing the file releases the lock
+
+    def _newest(self, session: Any, council_id: int, *, create: bool) -> tuple[int, Any]:
+        keys = self._live_keys(session, council_id)
+        if not keys:
+            if not create:
+                raise KeyUnavailable(f"Council {council_id} has no key in the HSM.")
+            with self._creating():
+                keys = self._live_keys(session, council_id)  # somebody may have won the race
+                if not keys:
+                    return 1, self._generate(session, council_id, 1)
+        version = max(keys)
+        # Several objects of one version only after creators that shared no lock: any one will do,
+        # unwrap tries each. Sorting by handle keeps one process's choice stable.
+        return version, keys[version][0]
+
+    # -- KeyStore -------------------------------------------------------------------------------
+
+    def wrap(self, council_id: int, data_key: bytes) -> bytes:
+        """Encrypt ``data_key`` inside the token under the council's newest key (created on first use)."""
+        council_id = crypto._council_id(council_id)
+        crypto._check_key(data_key)
+        with self.token.session() as session:
+            version, key = self._newest(session, council_id, create=True)
+            header, nonce, aad = crypto.new_wrap(council_id, version)
+            body = key.encrypt(data_key, mechanism=Mechanism.AES_GCM,
+                               mechanism_param=GCMParams(nonce, aad, _TAG_BITS))
+        return header + nonce + bytes(body)
+
+    def unwrap(self, council_id: int, wrapped: bytes) -> bytes:
+        """Recover a data key inside the token; raise KeyUnavailable once its key is gone."""
+        council_id = crypto._council_id(council_id)
+        parsed = crypto.parse_wrapped(council_id, wrapped)
+        with self.token.session() as session:
+            keys = self._live_keys(session, council_id)
+            candidates = keys.get(parsed.kek_version)
+            if not candidates:
+                if keys and parsed.kek_version < max(keys):
+                    raise KeyUnavailable(crypto.retired_message(council_id, parsed.kek_version))
+                raise KeyUnavailable(f"Council {council_id} has no key of version {parsed.kek_version} in the HSM.")
+            for key in candidates:
+                try:
+                    data_key = bytes(key.decrypt(parsed.body, mechanism=Mechanism.AES_GCM,
+                                                 mechanism_param=GCMParams(parsed.nonce, parsed.aad, _TAG_BITS)))
+                except _DID_NOT_VERIFY:
+                    continue
+                if len(data_key) == crypto.KEY_BYTES:
+                    return data_key
+        raise TamperedCiphertext(
+            "The wrapped data key failed its integrity check: it was altered, or belongs to another council.")
+
+    def revoke(self, council_id: int) -> None:
+        """Destroy every version of the council's key and leave a tombstone, so the id never gets a new key."""
+        council_id = crypto._council_id(council_id)
+        with self.token.session() as session, self._creating():
+            if not self._revoked(session, council_id):
+                session.create_object({Attribute.CLASS: ObjectClass.DATA, Attribute.TOKEN: True,
+                                       Attribute.PRIVATE: False, Attribute.MODIFIABLE: False,
+                                       Attribute.LABEL: self._tombstone_label(council_id),
+                                       Attribute.APPLICATION: "banso", Attribute.VALUE: b"revoked"})
+            for objects in self._keys(session, council_id).values():
+                for obj in objects:
+                    obj.destroy()
+
+    def versions(self, council_id: int) -> list[int]:
+        """Return the key versions the council holds in the token, oldest first ([] for none or revoked)."""
+        council_id = crypto._council_id(council_id)
+        with self.token.session() as session:
+            if self._revoked(session, council_id):
+                return []
+            return sorted(self._keys(session, council_id))
+
+    def add_version(self, council_id: int) -> int:
+        """Create the council's next key version in the token and return it."""
+        council_id = crypto._council_id(council_id)
+        with self.token.session() as session, self._creating():
+            keys = self._live_keys(session, council_id)
+            version = max(keys, default=0) + 1
+            self._generate(session, council_id, version)
+            return version
+
+    def retire_version(self, council_id: int, version: int) -> None:
+        """Destroy one old key version in the token (after every data key it wrapped was re-wrapped)."""
+        council_id, version = crypto._council_id(council_id), crypto._version(version)
+        with self.token.session() as session, self._creating():
+            keys = self._live_keys(session, council_id)
+            if version >= max(keys, default=0):
+                raise ValueError("the newest key version cannot be retired; add a version first")
+            for obj in keys.get(version, []):
+                obj.destroy()
+
+    def has_key(self, council_id: int) -> bool:
+        """Return True if the council currently has a key in the token."""
+        return bool(self.versions(council_id))
+
+    def import_key(self, council_id: int, version: int, kek: bytes) -> None:
+        """Import a key from the file store as a non-extractable token object (``banso keys migrate``)."""
+        council_id, version = crypto._council_id(council_id), crypto._version(version)
+        crypto._check_key(kek)
+        with self.token.session() as session, self._creating():
+            if version in self._live_keys(session, council_id):
+                return  # imported by an earlier, interrupted run
+            session.create_object({
+                Attribute.CLASS: ObjectClass.SECRET_KEY, Attribute.KEY_TYPE: KeyType.AES, Attribute.VALUE: kek,
+                Attribute.LABEL: self.key_label(council_id, version), Attribute.ID: self.base_label(council_id).encode(),
+                Attribute.TOKEN: True, Attribute.PRIVATE: True, Attribute.SENSITIVE: True,
+                Attribute.EXTRACTABLE: False, Attribute.ENCRYPT: True, Attribute.DECRYPT: True,
+                Attribute.WRAP: False, Attribute.UNWRAP: False, Attribute.MODIFIABLE: False})
