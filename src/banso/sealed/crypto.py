@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import operator
 import os
+import re
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -475,3 +476,41 @@ class LocalKeyFileStore:
     def has_key(self, council_id: int) -> bool:
         """Return True if the council currently has a key."""
         return bool(self.versions(council_id))
+
+    # -- reading the folder (``banso keys migrate``) ----------------------------------------------
+
+    def _names(self, suffix: str) -> list[tuple[int, int]]:
+        """Return (id, version) of every ``<prefix>-<id>[-v<k>]<suffix>`` file in the folder."""
+        found = []
+        pattern = re.compile(re.escape(self.prefix) + r"-(\d+)(?:-v(\d+))?" + re.escape(suffix))
+        for entry in self.root.iterdir():
+            match = pattern.fullmatch(entry.name)
+            if match:
+                found.append((int(match.group(1)), int(match.group(2) or 1)))
+        return sorted(found)
+
+    def held(self) -> dict[int, list[int]]:
+        """Return every key file in the folder: id → versions, oldest first (revoked ids left out)."""
+        revoked = set(self.revoked_ids())
+        held: dict[int, list[int]] = {}
+        for council_id, version in self._names(".key"):
+            if council_id not in revoked:
+                held.setdefault(council_id, []).append(version)
+        return held
+
+    def revoked_ids(self) -> list[int]:
+        """Return the ids whose keys were revoked (a tombstone in the folder)."""
+        return [council_id for council_id, _ in self._names(".revoked")]
+
+    def read_key(self, council_id: int, version: int) -> bytes:
+        """Return one key's bytes (to import it into an HSM); raise KeyUnavailable if it is gone."""
+        kek = self._read(_council_id(council_id), _version(version))
+        if kek is None:
+            raise KeyUnavailable(f"Council {council_id} has no key file of version {version}.")
+        return kek
+
+    def shred(self, council_id: int, version: int) -> None:
+        """Overwrite and delete one key file (after it was moved into an HSM)."""
+        with self._lock:
+            self._shred(self.key_path(council_id, version))
+            self._fsync_dir()
