@@ -19,9 +19,12 @@ lock file serialises creation among processes sharing it (one host); beyond that
 one network HSM) a duplicate is harmless, because unwrap tries every key object of the version and
 AES-GCM authentication tells which one wrapped the data key.
 
-Sessions: the library is initialised once per process (again after a fork), one session logs in
-and stays open (PKCS#11 login state belongs to the process, and closing that session would log
-every other session out), and operations borrow a session from a pool, so no two threads share one.
+Sessions: the library is initialised once per process (again after a fork), and one session logs
+in and stays open (PKCS#11 login state belongs to the process, and closing that session would log
+every other session out). python-pkcs11 initialises the library without locking callbacks, so no
+two threads may call it at once: every operation runs under one process-wide lock. A token
+operation takes microseconds (SoftHSM2) to a millisecond (a network HSM); several worker processes
+each have their own lock and session.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ import os
 import re
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
@@ -55,12 +58,11 @@ _LOST: Final = (p11.SessionClosed, p11.SessionHandleInvalid, p11.DeviceRemoved, 
 
 @dataclass
 class _Opened:
-    """The token as opened by one process: its logged-in session and idle sessions for the pool."""
+    """The token as opened by one process: its logged-in session, used under the process's lock."""
 
     pid: int
     token: Any  # pkcs11.Token
-    login: Any  # pkcs11.Session kept open for the login state
-    idle: list[Any] = field(default_factory=list)
+    session: Any  # pkcs11.Session, kept open: closing the logged-in session would log the process out
     lost: bool = False
 
 
@@ -68,7 +70,11 @@ class _Opened:
 # (CKR_USER_ALREADY_LOGGED_IN) and closing the logged-in session logs out every other one. So each
 # process opens a token once, whatever number of stores (or test contexts) use it.
 _OPENED: dict[tuple[str, str], _Opened] = {}
-_OPENED_LOCK = threading.Lock()
+# python-pkcs11 initialises the library with C_Initialize(NULL), which tells it that the
+# application will not call it from several threads at once, and it releases the GIL during
+# calls: SoftHSM2 crashes when two threads call it at the same time. So every call into the
+# library is made under this one lock (re-entrant: revoke holds it while creating a tombstone).
+_CALLS = threading.RLock()
 
 
 def _open(library: str, token_label: str, pin: str, *, restart: bool) -> _Opened:
@@ -78,9 +84,9 @@ def _open(library: str, token_label: str, pin: str, *, restart: bool) -> _Opened
             lib.reinitialize()
         token = lib.get_token(token_label=token_label)
         try:
-            login = token.open(rw=True, user_pin=pin)
+            session = token.open(rw=True, user_pin=pin)
         except p11.UserAlreadyLoggedIn:  # someone else in this process logged in: sessions share it
-            login = token.open(rw=True)
+            session = token.open(rw=True)
     except p11.NoSuchToken:
         raise KeyStoreUnavailable(f"HSM トークン {token_label!r} が見つかりません / no PKCS#11 token "
                                   f"labelled {token_label!r} in {library}") from None
@@ -88,7 +94,7 @@ def _open(library: str, token_label: str, pin: str, *, restart: bool) -> _Opened
         raise KeyStoreUnavailable("HSM にログインできません（PIN） / the HSM refused the PIN") from None
     except (p11.PKCS11Error, OSError) as exc:
         raise KeyStoreUnavailable(f"HSM を開けません / cannot open the HSM: {type(exc).__name__} {exc}") from None
-    return _Opened(pid=os.getpid(), token=token, login=login, idle=[login])
+    return _Opened(pid=os.getpid(), token=token, session=session)
 
 
 class Pkcs11Token:
@@ -101,44 +107,24 @@ class Pkcs11Token:
 
     def _current(self) -> _Opened:
         key = (self.library, self.token_label)
-        with _OPENED_LOCK:
-            opened = _OPENED.get(key)
-            if opened is None or opened.lost or opened.pid != os.getpid():
-                opened = _OPENED[key] = _open(self.library, self.token_label, self._pin,
-                                              restart=opened is not None)
-            return opened
-
-    def _borrow(self) -> tuple[_Opened, Any]:
-        opened = self._current()
-        with _OPENED_LOCK:
-            if opened.idle:
-                return opened, opened.idle.pop()
-        try:  # sessions opened after the login share it (PKCS#11: login state is per process)
-            return opened, opened.token.open(rw=True)
-        except p11.PKCS11Error as exc:
-            raise KeyStoreUnavailable(f"HSM のセッションを開けません / cannot open an HSM session: "
-                                      f"{type(exc).__name__}") from None
+        opened = _OPENED.get(key)
+        if opened is None or opened.lost or opened.pid != os.getpid():
+            opened = _OPENED[key] = _open(self.library, self.token_label, self._pin, restart=opened is not None)
+        return opened
 
     @contextlib.contextmanager
     def session(self) -> Iterator[Any]:
-        """Lend a session to this thread alone; a session the HSM lost is dropped, not returned."""
-        opened, session = self._borrow()
-        try:
-            yield session
-        except _LOST as exc:
-            opened.lost = True  # every session is suspect: reopen the token on the next call
-            raise KeyStoreUnavailable(f"HSM との接続が失われました / lost the HSM: {type(exc).__name__}") from None
-        except p11.PKCS11Error as exc:
-            raise KeyStoreUnavailable(f"HSM の操作に失敗しました / the HSM refused an operation: "
-                                      f"{type(exc).__name__}") from None
-        finally:
-            self._give_back(opened, session)
-
-    @staticmethod
-    def _give_back(opened: _Opened, session: Any) -> None:
-        with _OPENED_LOCK:
-            if not opened.lost and opened.pid == os.getpid():
-                opened.idle.append(session)
+        """Lend the process's session to this thread alone (under the library lock)."""
+        with _CALLS:
+            opened = self._current()
+            try:
+                yield opened.session
+            except _LOST as exc:
+                opened.lost = True  # reopen the token on the next call
+                raise KeyStoreUnavailable(f"HSM との接続が失われました / lost the HSM: {type(exc).__name__}") from None
+            except p11.PKCS11Error as exc:
+                raise KeyStoreUnavailable(f"HSM の操作に失敗しました / the HSM refused an operation: "
+                                          f"{type(exc).__name__}") from None
 
 
 class Pkcs11KeyStore:
