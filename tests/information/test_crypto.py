@@ -23,7 +23,7 @@ from banso.sealed.crypto import (
     open_sealed,
     seal,
 )
-from tests.support.hsm import SoftHsm, hsm_prefix, softhsm  # noqa: F401 - fixtures
+from tests.support.hsm import SoftHsm
 
 AAD = b"banso:item:42:file:7"
 

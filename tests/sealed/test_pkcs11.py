@@ -34,7 +34,7 @@ from banso.web.context import AppContext
 from tests.support.app import make_settings
 from tests.support.councils import establish
 from tests.support.factories import Factory, audit_count
-from tests.support.hsm import SoftHsm, hsm_prefix, softhsm  # noqa: F401 - fixtures
+from tests.support.hsm import SoftHsm
 from tests.support.http import bearer
 from tests.support.information import API, item_form
 
@@ -104,7 +104,7 @@ def _child(hsm: SoftHsm, prefix: str, lock: Path, action: str, council: int, *ex
                             stderr=subprocess.PIPE, text=True)
 
 
-def test_council_keys_are_sensitive_token_objects_that_never_leave(store: Pkcs11KeyStore, softhsm: SoftHsm, looking: Any,
+def test_council_keys_are_sensitive_token_objects_that_never_leave(store: Pkcs11KeyStore, looking: Any,
                                                                   hsm_prefix: str) -> None:
     store.wrap(7, new_data_key())
     [found] = _objects(looking, label=f"{hsm_prefix}-council-7", class_=ObjectClass.SECRET_KEY)
@@ -115,7 +115,7 @@ def test_council_keys_are_sensitive_token_objects_that_never_leave(store: Pkcs11
     assert key[Attribute.ID] == f"{hsm_prefix}-council-7".encode()
     assert key.key_length == 256
     with pytest.raises(pkcs11.exceptions.AttributeSensitive):
-        key[Attribute.VALUE]  # noqa: B018 - reading the key is the point
+        key[Attribute.VALUE]  # reading the key is the point
     # Nothing to write to disk either: no key file beside the data.
     assert not (store.lock_path.parent / "councils").exists()
 
@@ -136,7 +136,7 @@ def test_wrapped_keys_have_the_file_store_format(store: Pkcs11KeyStore, tmp_path
     assert store.unwrap(3, legacy) == data_key and files.unwrap(3, legacy) == data_key
 
 
-def test_an_imported_key_is_not_extractable(store: Pkcs11KeyStore, softhsm: SoftHsm, looking: Any, hsm_prefix: str) -> None:
+def test_an_imported_key_is_not_extractable(store: Pkcs11KeyStore, looking: Any, hsm_prefix: str) -> None:
     store.import_key(4, 1, new_data_key())
     [found] = _objects(looking, label=f"{hsm_prefix}-council-4")
     assert found["obj"][Attribute.SENSITIVE] is True and found["obj"][Attribute.EXTRACTABLE] is False
@@ -144,8 +144,8 @@ def test_an_imported_key_is_not_extractable(store: Pkcs11KeyStore, softhsm: Soft
     assert len(_objects(looking, label=f"{hsm_prefix}-council-4")) == 1
 
 
-def test_a_revoked_key_stays_revoked_in_a_new_process(store: Pkcs11KeyStore, softhsm: SoftHsm, looking: Any, hsm_prefix: str,
-                                                      tmp_path: Path) -> None:
+def test_a_revoked_key_stays_revoked_in_a_new_process(store: Pkcs11KeyStore, softhsm: SoftHsm, looking: Any,
+                                                      hsm_prefix: str, tmp_path: Path) -> None:
     data_key = new_data_key()
     wrapped = store.wrap(5, data_key)
     store.add_version(5)
@@ -260,7 +260,7 @@ def test_pkcs11_settings_must_be_complete(tmp_path: Path) -> None:
 
 
 def test_the_app_wired_to_the_hsm_shares_and_serves_a_file(client: TestClient, ctx: AppContext, db: Session,
-                                                           factory: Factory, clock: FakeClock, softhsm: SoftHsm, looking: Any,
+                                                           factory: Factory, clock: FakeClock, looking: Any,
                                                            hsm_prefix: str) -> None:
     assert isinstance(information_deps(ctx).keys, Pkcs11KeyStore)
     assert isinstance(sealed_deps(ctx).commission_keys, Pkcs11KeyStore)
