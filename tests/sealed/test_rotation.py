@@ -31,9 +31,8 @@ from banso.sealed import crypto
 from banso.sealed.crypto import KeyUnavailable
 from banso.sealed.store import sealed_deps
 from banso.web.context import AppContext
-from tests.support.app import make_settings
 from tests.support.factories import Factory
-from tests.support.hsm import SoftHsm
+from tests.support.hsm import settings_by_store
 from tests.support.http import bearer
 from tests.support.information import API, item_form
 from tests.support.programme import Scene
@@ -50,11 +49,7 @@ COUNCIL_COLUMNS = {"info_items.wrapped_key", "council_material_files.wrapped_key
 @pytest.fixture(params=["file", "pkcs11"])
 def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     """Return test settings with council keys in files, then in the session's SoftHSM2 token."""
-    base = make_settings(tmp_path)
-    if request.param == "pkcs11":
-        hsm: SoftHsm = request.getfixturevalue("softhsm")
-        return hsm.settings(base, request.getfixturevalue("hsm_prefix"))
-    return base
+    return settings_by_store(request, tmp_path)
 
 
 @dataclass

@@ -24,6 +24,7 @@ from pydantic import SecretStr
 
 from banso.config import Settings
 from banso.sealed.pkcs11 import Pkcs11KeyStore, Pkcs11Token
+from tests.support.app import make_settings
 
 LIBRARY = "/usr/lib/softhsm/libsofthsm2.so"
 TOKEN_LABEL = "banso-test"
@@ -95,3 +96,15 @@ def softhsm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SoftHsm]:
 def hsm_prefix() -> str:
     """Return a label prefix of this test's own (keys of other tests stay out of its way)."""
     return f"t{uuid.uuid4().hex[:12]}"
+
+
+def settings_by_store(request: pytest.FixtureRequest, folder: Path) -> Settings:
+    """Return test settings for ``request.param``: ``file`` (key files) or ``pkcs11`` (the session's token).
+
+    For a ``settings`` fixture parametrised over both key stores, so a module's tests run on each.
+    """
+    base = make_settings(folder)
+    if request.param == "pkcs11":
+        hsm: SoftHsm = request.getfixturevalue("softhsm")
+        return hsm.settings(base, request.getfixturevalue("hsm_prefix"))
+    return base

@@ -9,10 +9,15 @@ Vocabulary:
 * **key-encryption key (KEK)** — one 256-bit key per council, held by a :class:`KeyStore`. Only
   the wrapped (encrypted) data key is stored next to the item; releasing content means unwrapping
   its data key, so the key store is the single gate for new key releases (I11).
+* **key version** — a council's KEK has versions 1, 2, …; the wrapped data key names the version
+  that wrapped it (format 2 below), so ``banso keys rotate`` can add a version, re-wrap every data
+  key and destroy the old version (``banso.app.keys``).
 * **revocation** — destroying a council's KEK makes every data key wrapped by it unrecoverable
   (crypto-shredding); afterwards ``unwrap`` raises :class:`KeyUnavailable`.
 
-This module is pure: no database, no settings; the key store root is passed in.
+Key stores: :class:`LocalKeyFileStore` (key files, the embedded default), ``banso.sealed.pkcs11``
+(keys in an HSM) and :class:`FakeKeyStore` (tests). This module is pure: no database, no settings;
+the key store root is passed in.
 """
 
 from __future__ import annotations
