@@ -90,6 +90,9 @@ if action == "wrap":
         time.sleep(0.001)
     key = os.urandom(32)
     print(key.hex(), store.wrap(int(council), key).hex())
+elif action == "revoke":
+    store.revoke(int(council))
+    print("revoked")
 elif action == "unwrap":
     try:
         print(store.unwrap(int(council), bytes.fromhex(sys.argv[8])).hex())
@@ -161,6 +164,22 @@ def test_a_revoked_key_stays_revoked_in_a_new_process(store: Pkcs11KeyStore, sof
     with pytest.raises(KeyUnavailable):
         store.wrap(5, data_key)
     assert store.versions(5) == []
+
+
+def test_a_key_revoked_by_another_process_is_refused_here_at_once(store: Pkcs11KeyStore, softhsm: SoftHsm,
+                                                                 hsm_prefix: str, tmp_path: Path) -> None:
+    # This process remembers the key objects it found (searching is slow); the other process's
+    # destruction must still count from the very next call.
+    data_key = new_data_key()
+    wrapped = store.wrap(6, data_key)
+    assert store.unwrap(6, wrapped) == data_key
+    child = _child(softhsm, hsm_prefix, tmp_path / "pkcs11.lock", "revoke", 6)
+    out, err = child.communicate(timeout=120)
+    assert child.returncode == 0 and out.strip() == "revoked", err
+    with pytest.raises(KeyUnavailable, match="destroyed"):
+        store.unwrap(6, wrapped)
+    with pytest.raises(KeyUnavailable, match="destroyed"):
+        store.wrap(6, data_key)
 
 
 def test_two_processes_racing_to_create_a_key_end_with_one(softhsm: SoftHsm, hsm_prefix: str, looking: Any,

@@ -47,7 +47,7 @@ def _versions(versions: list[int]) -> str:
 @app.command("rotate")
 def rotate(council: int | None = CouncilOption, commission: int | None = CommissionOption,
            every: bool = AllOption,
-           grace_seconds: float = typer.Option(5.0, min=0, help="Wait for requests that wrapped with the old key.")
+           grace_seconds: float = typer.Option(5.0, min=0, help="Wait for requests that wrapped with the old key (more than 1 s while servers run).")
            ) -> None:
     """Rotate keys: a new version, every wrapped data key re-wrapped, old versions destroyed (audited)."""
     ctx = app_context()

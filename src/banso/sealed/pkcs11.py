@@ -34,6 +34,7 @@ import fcntl
 import os
 import re
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +49,8 @@ from banso.sealed import crypto
 from banso.sealed.crypto import KeyStoreUnavailable, KeyUnavailable, TamperedCiphertext
 
 _TAG_BITS: Final = crypto.TAG_BYTES * 8
+# How long a process trusts the newest key version it found; ``banso keys rotate`` waits longer.
+NEWEST_SECONDS: Final = 1.0
 # What a failed AES-GCM decryption looks like: SoftHSM2 answers CKR_GENERAL_ERROR, others
 # CKR_ENCRYPTED_DATA_INVALID. Anything else (device, session, login) means the HSM is unwell.
 _DID_NOT_VERIFY: Final = (p11.EncryptedDataInvalid, p11.EncryptedDataLenRange, p11.GeneralError)
@@ -137,6 +140,13 @@ class Pkcs11KeyStore:
         self.label_prefix = label_prefix  # several deployments may share one token
         self.lock_path = Path(lock_path)
         self._lock = threading.Lock()
+        # Searching is what costs (SoftHSM2 reads its object files on every search: ~5 ms with a few
+        # dozen keys), so found key objects are kept. A key destroyed by any process (revoked,
+        # retired) makes its handle invalid, and the next use searches again and meets the
+        # tombstone. Which version is newest is trusted for NEWEST_SECONDS only: a rotation in
+        # another process waits longer than that (``--grace-seconds``) before re-wrapping.
+        self._found: dict[int, tuple[Any, dict[int, list[Any]]]] = {}  # id → (session, keys by version)
+        self._newest_seen: dict[int, float] = {}  # id → when its newest version was looked up
 
     # -- names ----------------------------------------------------------------------------------
 
@@ -212,42 +222,91 @@ class Pkcs11KeyStore:
 
     # -- KeyStore -------------------------------------------------------------------------------
 
+    def _cached(self, session: Any, council_id: int, *, newest: bool) -> dict[int, list[Any]] | None:
+        found = self._found.get(council_id)
+        if found is None or found[0] is not session:  # the token was opened again: old handles are void
+            return None
+        if newest and time.monotonic() - self._newest_seen.get(council_id, 0.0) > NEWEST_SECONDS:
+            return None
+        return found[1]
+
+    def _remember(self, session: Any, council_id: int, keys: dict[int, list[Any]]) -> None:
+        self._found[council_id] = (session, keys)
+        self._newest_seen[council_id] = time.monotonic()
+
+    def _forget(self, council_id: int) -> None:
+        self._found.pop(council_id, None)
+        self._newest_seen.pop(council_id, None)
+
     def wrap(self, council_id: int, data_key: bytes) -> bytes:
         """Encrypt ``data_key`` inside the token under the council's newest key (created on first use)."""
         council_id = crypto._council_id(council_id)
         crypto._check_key(data_key)
         with self.token.session() as session:
-            version, key = self._newest(session, council_id, create=True)
-            header, nonce, aad = crypto.new_wrap(council_id, version)
-            body = key.encrypt(data_key, mechanism=Mechanism.AES_GCM,
-                               mechanism_param=GCMParams(nonce, aad, _TAG_BITS))
-        return header + nonce + bytes(body)
+            for fresh in (False, True):  # a remembered key may have been destroyed by another process
+                keys = None if fresh else self._cached(session, council_id, newest=True)
+                if keys is None:
+                    version, key = self._newest(session, council_id, create=True)
+                    self._remember(session, council_id, self._keys(session, council_id))
+                else:
+                    version = max(keys)
+                    key = keys[version][0]
+                header, nonce, aad = crypto.new_wrap(council_id, version)
+                try:
+                    body = key.encrypt(data_key, mechanism=Mechanism.AES_GCM,
+                                       mechanism_param=GCMParams(nonce, aad, _TAG_BITS))
+                except p11.ObjectHandleInvalid:
+                    self._forget(council_id)
+                    if fresh:
+                        raise
+                    continue
+                return header + nonce + bytes(body)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _candidates(self, session: Any, council_id: int, version: int, *, fresh: bool) -> list[Any]:
+        keys = None if fresh else self._cached(session, council_id, newest=False)
+        if keys is None or version not in keys:
+            keys = self._live_keys(session, council_id)
+            self._remember(session, council_id, keys)
+        candidates = keys.get(version)
+        if not candidates:
+            if keys and version < max(keys):
+                raise KeyUnavailable(crypto.retired_message(council_id, version))
+            raise KeyUnavailable(f"Council {council_id} has no key of version {version} in the HSM.")
+        return candidates
 
     def unwrap(self, council_id: int, wrapped: bytes) -> bytes:
         """Recover a data key inside the token; raise KeyUnavailable once its key is gone."""
         council_id = crypto._council_id(council_id)
         parsed = crypto.parse_wrapped(council_id, wrapped)
         with self.token.session() as session:
-            keys = self._live_keys(session, council_id)
-            candidates = keys.get(parsed.kek_version)
-            if not candidates:
-                if keys and parsed.kek_version < max(keys):
-                    raise KeyUnavailable(crypto.retired_message(council_id, parsed.kek_version))
-                raise KeyUnavailable(f"Council {council_id} has no key of version {parsed.kek_version} in the HSM.")
-            for key in candidates:
+            for fresh in (False, True):  # a remembered key may have been destroyed by another process
                 try:
-                    data_key = bytes(key.decrypt(parsed.body, mechanism=Mechanism.AES_GCM,
-                                                 mechanism_param=GCMParams(parsed.nonce, parsed.aad, _TAG_BITS)))
-                except _DID_NOT_VERIFY:
-                    continue
-                if len(data_key) == crypto.KEY_BYTES:
-                    return data_key
+                    return self._decrypt(self._candidates(session, council_id, parsed.kek_version, fresh=fresh),
+                                         parsed)
+                except p11.ObjectHandleInvalid:
+                    self._forget(council_id)
+                    if fresh:
+                        raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @staticmethod
+    def _decrypt(candidates: list[Any], parsed: crypto.Wrapped) -> bytes:
+        for key in candidates:
+            try:
+                data_key = bytes(key.decrypt(parsed.body, mechanism=Mechanism.AES_GCM,
+                                             mechanism_param=GCMParams(parsed.nonce, parsed.aad, _TAG_BITS)))
+            except _DID_NOT_VERIFY:
+                continue
+            if len(data_key) == crypto.KEY_BYTES:
+                return data_key
         raise TamperedCiphertext(
             "The wrapped data key failed its integrity check: it was altered, or belongs to another council.")
 
     def revoke(self, council_id: int) -> None:
         """Destroy every version of the council's key and leave a tombstone, so the id never gets a new key."""
         council_id = crypto._council_id(council_id)
+        self._forget(council_id)
         with self.token.session() as session, self._creating():
             if not self._revoked(session, council_id):
                 session.create_object({Attribute.CLASS: ObjectClass.DATA, Attribute.TOKEN: True,
@@ -269,6 +328,7 @@ class Pkcs11KeyStore:
     def add_version(self, council_id: int) -> int:
         """Create the council's next key version in the token and return it."""
         council_id = crypto._council_id(council_id)
+        self._forget(council_id)
         with self.token.session() as session, self._creating():
             keys = self._live_keys(session, council_id)
             version = max(keys, default=0) + 1
@@ -278,6 +338,7 @@ class Pkcs11KeyStore:
     def retire_version(self, council_id: int, version: int) -> None:
         """Destroy one old key version in the token (after every data key it wrapped was re-wrapped)."""
         council_id, version = crypto._council_id(council_id), crypto._version(version)
+        self._forget(council_id)
         with self.token.session() as session, self._creating():
             keys = self._live_keys(session, council_id)
             if version >= max(keys, default=0):
@@ -293,6 +354,7 @@ class Pkcs11KeyStore:
         """Import a key from the file store as a non-extractable token object (``banso keys migrate``)."""
         council_id, version = crypto._council_id(council_id), crypto._version(version)
         crypto._check_key(kek)
+        self._forget(council_id)
         with self.token.session() as session, self._creating():
             if version in self._live_keys(session, council_id):
                 return  # imported by an earlier, interrupted run
