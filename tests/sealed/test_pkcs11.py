@@ -22,6 +22,7 @@ from pkcs11 import Attribute, ObjectClass
 from pydantic import SecretStr, ValidationError
 from sqlalchemy.orm import Session
 
+from banso.app.wiring import domain_collaborators
 from banso.config import Settings
 from banso.information.deps import information_deps
 from banso.kit.clock import FakeClock
@@ -298,3 +299,15 @@ def test_the_app_wired_to_the_hsm_shares_and_serves_a_file(client: TestClient, c
     assert not (ctx.settings.data_dir / "keys" / "councils").exists()
     db.expire_all()
     assert audit_count(db, "information:file:download") == 1
+
+
+def test_an_unreachable_hsm_answers_503_with_a_reason(client: TestClient, ctx: AppContext, db: Session,
+                                                      factory: Factory, clock: FakeClock) -> None:
+    # The token's label is wrong (as if the HSM were away): the upload is refused, not a 500.
+    ctx.collaborators = domain_collaborators(ctx.settings.model_copy(update={"pkcs11_token_label": "no-such-token"}))
+    cast = establish(factory, db, clock)
+    db.commit()
+    refused = client.post(f"{API}/items", headers=bearer(db, cast.company, clock), data=item_form(cast, clock),
+                          files=[("files", ("鍵の評価.pdf", PDF, "application/pdf"))])
+    assert refused.status_code == 503, refused.text
+    assert "no PKCS#11 token" in refused.text
