@@ -217,7 +217,7 @@ class Pkcs11KeyStore:
                     return 1, self._generate(session, council_id, 1)
         version = max(keys)
         # Several objects of one version only after creators that shared no lock: any one will do,
-        # unwrap tries each. Sorting by handle keeps one process's choice stable.
+        # unwrap tries each.
         return version, keys[version][0]
 
     # -- KeyStore -------------------------------------------------------------------------------
@@ -284,7 +284,9 @@ class Pkcs11KeyStore:
                 try:
                     return self._decrypt(self._candidates(session, council_id, parsed.kek_version, fresh=fresh),
                                          parsed)
-                except p11.ObjectHandleInvalid:
+                except (p11.ObjectHandleInvalid, TamperedCiphertext):
+                    # Search again also when nothing verified: another host may have created a
+                    # duplicate of this version after we searched (see the module docstring).
                     self._forget(council_id)
                     if fresh:
                         raise
