@@ -80,21 +80,43 @@ _OPENED: dict[tuple[str, str], _Opened] = {}
 _CALLS = threading.RLock()
 
 
+class _Transient(KeyStoreUnavailable):
+    """Opening failed in a way worth another try (never for a PIN: retries would lock the token)."""
+
+
 def _open(library: str, token_label: str, pin: str, *, restart: bool) -> _Opened:
+    # SoftHSM2 answers CKR_GENERAL_ERROR, or lists no token, now and then while another process
+    # writes to its token folder (workers starting and creating keys together): try again a few
+    # times before calling the HSM unavailable.
+    for pause in (0.05, 0.2, 0.5, 1.0):
+        try:
+            return _open_once(library, token_label, pin, restart=restart)
+        except _Transient:
+            time.sleep(pause)
+            restart = True
+    return _open_once(library, token_label, pin, restart=restart)
+
+
+def _open_once(library: str, token_label: str, pin: str, *, restart: bool) -> _Opened:
     try:
         lib = pkcs11.lib(library)
         if restart:  # after a fork, or after the token was lost: start the library afresh
             lib.reinitialize()
+            for (other, _label), opened in _OPENED.items():
+                if other == library:  # C_Finalize closed their sessions too: reopen them on next use
+                    opened.lost = True
         token = lib.get_token(token_label=token_label)
         try:
             session = token.open(rw=True, user_pin=pin)
         except p11.UserAlreadyLoggedIn:  # someone else in this process logged in: sessions share it
             session = token.open(rw=True)
     except p11.NoSuchToken:
-        raise KeyStoreUnavailable(f"HSM トークン {token_label!r} が見つかりません / no PKCS#11 token "
-                                  f"labelled {token_label!r} in {library}") from None
+        raise _Transient(f"HSM トークン {token_label!r} が見つかりません / no PKCS#11 token "
+                         f"labelled {token_label!r} in {library}") from None
     except (p11.PinIncorrect, p11.PinInvalid, p11.PinLenRange, p11.PinExpired, p11.PinLocked):
         raise KeyStoreUnavailable("HSM にログインできません（PIN） / the HSM refused the PIN") from None
+    except p11.GeneralError:
+        raise _Transient("HSM を開けません / cannot open the HSM: GeneralError") from None
     except (p11.PKCS11Error, OSError) as exc:
         raise KeyStoreUnavailable(f"HSM を開けません / cannot open the HSM: {type(exc).__name__} {exc}") from None
     return _Opened(pid=os.getpid(), token=token, session=session)
