@@ -9,6 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -149,6 +150,17 @@ class Settings(BaseSettings):
     prometheus_multiproc_dir: Path | None = Field(
         default=None, validation_alias=AliasChoices("PROMETHEUS_MULTIPROC_DIR", "prometheus_multiproc_dir"),
         description="Folder where each worker writes its metrics, so /metrics shows them all.")
+    # Council and commission key-encryption keys (I11, O2): key files under data_dir/keys (the
+    # embedded default) or objects in an HSM through PKCS#11 (docs/operations.md, "Keys in an HSM").
+    key_store: Literal["file", "pkcs11"] = Field(
+        default="file", description="Where council keys live: 'file' (data_dir/keys) or 'pkcs11' (an HSM).")
+    pkcs11_library: str | None = Field(
+        default=None, description="PKCS#11 module, e.g. /usr/lib/softhsm/libsofthsm2.so (key_store=pkcs11).")
+    pkcs11_token_label: str | None = Field(default=None, description="Label of the token holding the keys.")
+    pkcs11_pin: SecretStr | None = Field(default=None, description="User PIN of that token.")
+    pkcs11_label_prefix: str = Field(
+        default="banso", pattern=r"^[A-Za-z0-9_.]{1,32}$",
+        description="Prefix of the key objects' labels, so several deployments can share one token.")
 
     # Demo and end-to-end tests only: a file holding seconds to add to the real clock, so a running
     # server can be moved past a designation's end (I5) without waiting. Refused in production.
@@ -197,6 +209,15 @@ class Settings(BaseSettings):
     def sso_redirect_uri(self) -> str:
         """Return the redirect URI to register at every provider."""
         return (self.oidc_redirect_base or self.base_url).rstrip("/") + "/login/sso/callback"
+
+    @model_validator(mode="after")
+    def _require_pkcs11_settings(self) -> Settings:
+        if self.key_store == "pkcs11":
+            missing = [name for name in ("pkcs11_library", "pkcs11_token_label", "pkcs11_pin")
+                       if getattr(self, name) is None]
+            if missing:
+                raise ValueError("BANSO_KEY_STORE=pkcs11 needs " + ", ".join(f"BANSO_{m.upper()}" for m in missing))
+        return self
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -18,16 +19,24 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from banso.audit.models import AuditEntry
+from banso.config import Settings
 from banso.councils import service
 from banso.kit.clock import FakeClock
 from banso.web.context import AppContext
 from tests.councils.test_sealed_content import _member
 from tests.support.councils import Cast, establish
 from tests.support.factories import Factory, Person, audit_count
+from tests.support.hsm import settings_by_store
 from tests.support.http import bearer, sign_in
 
 ANSWER = "駿河湾の試験海域は来年度下期に空きがあり、調整窓口は事務局が担う。"
 NEEDLE = "駿河湾の試験海域".encode()
+
+
+@pytest.fixture(params=["file", "pkcs11"])
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Issue 17: every test here runs with council keys in files and in an HSM (SoftHSM2)."""
+    return settings_by_store(request, tmp_path)
 
 
 @dataclass

@@ -18,6 +18,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from banso.audit.models import AuditEntry
+from banso.config import Settings
 from banso.councils import service
 from banso.councils.models import MaterialFile
 from banso.information import distribution
@@ -28,6 +29,7 @@ from banso.sealed.models import SealedDistribution
 from banso.web.context import AppContext
 from tests.support.councils import Cast, establish
 from tests.support.factories import Factory, Person, audit_count
+from tests.support.hsm import settings_by_store
 from tests.support.http import bearer
 
 ANSWER = ("海洋無人機の試験海域の利用状況を次のとおり報告する。\n\n"
@@ -36,6 +38,12 @@ ANSWER = ("海洋無人機の試験海域の利用状況を次のとおり報告
           "第三に、調整窓口は事務局が一元的に担う。\n")
 SECRET_NAME = "機微な回答資料.txt"
 SECRET_TITLE = "試験海域の利用状況（機微）"
+
+
+@pytest.fixture(params=["file", "pkcs11"])
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Issue 17: every test here runs with council keys in files and in an HSM (SoftHSM2)."""
+    return settings_by_store(request, tmp_path)
 
 
 @dataclass

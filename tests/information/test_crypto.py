@@ -23,6 +23,7 @@ from banso.sealed.crypto import (
     open_sealed,
     seal,
 )
+from tests.support.hsm import SoftHsm
 
 AAD = b"banso:item:42:file:7"
 
@@ -96,10 +97,13 @@ def test_round_trip_property(plaintext: bytes, aad: bytes) -> None:
 # --- key stores: the same behaviour for the file store and the fake -------------------------------
 
 
-@pytest.fixture(params=["file", "fake"])
+@pytest.fixture(params=["file", "fake", "pkcs11"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> KeyStore:
     if request.param == "file":
         return LocalKeyFileStore(tmp_path / "keys")
+    if request.param == "pkcs11":  # issue 17: the same contract for keys in an HSM (SoftHSM2)
+        hsm: SoftHsm = request.getfixturevalue("softhsm")
+        return hsm.store(request.getfixturevalue("hsm_prefix"), tmp_path / "pkcs11.lock")
     return FakeKeyStore()
 
 

@@ -37,6 +37,7 @@ def _mount() -> None:
     # Imported here so `banso --help` stays quick and each domain owns its commands.
     from banso.accounts.cli import tokens_app, users_app
     from banso.app.commands import register as register_web
+    from banso.app.keys_cli import app as keys_app
     from banso.audit.cli import app as audit_app
     from banso.backup.cli import register as register_backup
     from banso.councils.cli import app as councils_app
@@ -54,6 +55,7 @@ def _mount() -> None:
     app.add_typer(programme_app, name="programme", help="K Program: technology registry and fund ledger (F1–F5).")
     app.add_typer(info_app, name="information", help="Controlled information (I1–I11): list, run-due.")
     app.add_typer(leak_app, name="leak", help="Leak attribution (I8, I9): attribute FILE.")
+    app.add_typer(keys_app, name="keys", help="Council and commission keys (I11, O2): rotate, status, migrate.")
     register_web(app)  # serve, demo
     register_backup(app)  # backup keygen|create|verify, restore
 

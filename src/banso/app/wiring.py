@@ -1,7 +1,7 @@
 """The one wiring module: every external system built from the settings and handed on in the context.
 
 Clock, mailer, TOTP secret box, audit signing key, the authenticator, and each domain's collaborators
-(information's file store, council key store and fingerprint key; the sealed store of council content
+(information's file store, council key store — key files or an HSM — and fingerprint key; the sealed store of council content
 and deliverables; programme's council gateway). Production, the demo, the CLI and tests all build
 their context here; a test passes its own engine, sessions or clock.
 """
@@ -24,6 +24,8 @@ from banso.kit.mail import Mailer
 from banso.notifications.mailer import OutboxMailer, SMTPMailer
 from banso.programme.council_link import CouncilsServiceGateway
 from banso.sealed import store as sealed
+from banso.sealed.crypto import KeyStore
+from banso.sealed.pkcs11 import Pkcs11KeyStore, Pkcs11Token
 from banso.web.context import AppContext
 
 
@@ -71,9 +73,22 @@ def domain_collaborators(settings: Settings) -> Collaborators:
     found = Collaborators()
     # Built once: information shares the sealed store's blobs and council keys, and one key store per
     # folder keeps its in-process creation lock meaningful.
-    shared = sealed.local_deps(settings.data_dir, settings.secret_key)
+    shared = sealed.local_deps(settings.data_dir, settings.secret_key, keys=key_stores(settings))
     found.add(sealed.SealedDeps, shared)
     found.add(InformationDeps, over_sealed(shared))
     found.add(CouncilsServiceGateway, CouncilsServiceGateway())
     found.add(SsoClients, SsoClients(settings))  # single sign-on providers (O3); caches discovery and keys
     return found
+
+
+def key_stores(settings: Settings) -> tuple[KeyStore, KeyStore] | None:
+    """Return the council and commission key stores of an HSM (key_store=pkcs11), else None: key files."""
+    if settings.key_store != "pkcs11":
+        return None
+    assert settings.pkcs11_library and settings.pkcs11_token_label and settings.pkcs11_pin  # Settings checked
+    token = Pkcs11Token(library=settings.pkcs11_library, token_label=settings.pkcs11_token_label,
+                        pin=settings.pkcs11_pin.get_secret_value())
+    # The token is opened on first use, so commands that need no key still run while the HSM is away.
+    lock = settings.data_dir / "keys" / "pkcs11.lock"
+    return (Pkcs11KeyStore(token, prefix="council", label_prefix=settings.pkcs11_label_prefix, lock_path=lock),
+            Pkcs11KeyStore(token, prefix="commission", label_prefix=settings.pkcs11_label_prefix, lock_path=lock))

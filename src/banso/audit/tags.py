@@ -48,6 +48,10 @@ class AuditTag(StrEnum):
     KEYS_COMMISSION_DESTROYED = "keys:commission:destroyed"
     # system
     DEMO_SEED = "system:demo:seed"
+    # the sealed store's keys (I11, O2): rotation, retired versions, keys moved into an HSM
+    SEALED_KEY_ROTATE = "sealed:key:rotate"
+    SEALED_KEY_RETIRE = "sealed:key:retire"
+    SEALED_KEY_MIGRATE = "sealed:key:migrate"
     # councils (協議会, C1–C6)
     COUNCIL_PROPOSE = "council:council:propose"
     COUNCIL_ESTABLISH = "council:council:establish"

@@ -9,10 +9,15 @@ Vocabulary:
 * **key-encryption key (KEK)** — one 256-bit key per council, held by a :class:`KeyStore`. Only
   the wrapped (encrypted) data key is stored next to the item; releasing content means unwrapping
   its data key, so the key store is the single gate for new key releases (I11).
+* **key version** — a council's KEK has versions 1, 2, …; the wrapped data key names the version
+  that wrapped it (format 2 below), so ``banso keys rotate`` can add a version, re-wrap every data
+  key and destroy the old version (``banso.app.keys``).
 * **revocation** — destroying a council's KEK makes every data key wrapped by it unrecoverable
   (crypto-shredding); afterwards ``unwrap`` raises :class:`KeyUnavailable`.
 
-This module is pure: no database, no settings; the key store root is passed in.
+Key stores: :class:`LocalKeyFileStore` (key files, the embedded default), ``banso.sealed.pkcs11``
+(keys in an HSM) and :class:`FakeKeyStore` (tests). This module is pure: no database, no settings;
+the key store root is passed in.
 """
 
 from __future__ import annotations
@@ -20,8 +25,10 @@ from __future__ import annotations
 import contextlib
 import operator
 import os
+import re
 import tempfile
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Protocol
 
@@ -88,24 +95,103 @@ def open_sealed(blob: bytes, *, data_key: bytes, aad: bytes) -> bytes:
         ) from None
 
 
+class KeyStoreUnavailable(BansoError):
+    """The key store itself cannot be reached (an HSM down or misconfigured): try again later."""
+
+    status_code = 503
+    code = "key_store_unavailable"
+
+
 class KeyStore(Protocol):
-    """Holder of per-council key-encryption keys (I11); wraps and unwraps item data keys."""
+    """Holder of per-council key-encryption keys (I11); wraps and unwraps item data keys.
+
+    A council's key has versions (1, 2, …): :meth:`wrap` always uses the newest, :meth:`unwrap` the
+    version named in the wrapped key (:func:`kek_version_of`), so a rotation (``banso keys rotate``)
+    adds a version, re-wraps every data key and then retires the old versions.
+    """
 
     def wrap(self, council_id: int, data_key: bytes) -> bytes:
-        """Encrypt ``data_key`` under the council's key, creating that key on first use."""
+        """Encrypt ``data_key`` under the council's newest key, creating the key on first use."""
         ...
 
     def unwrap(self, council_id: int, wrapped: bytes) -> bytes:
-        """Recover a data key wrapped for ``council_id``; raise KeyUnavailable once the key is gone."""
+        """Recover a data key wrapped for ``council_id``; raise KeyUnavailable once its key is gone."""
         ...
 
     def revoke(self, council_id: int) -> None:
-        """Destroy the council's key for good: its wrapped data keys become unrecoverable."""
+        """Destroy every version of the council's key for good: its wrapped data keys become unrecoverable."""
+        ...
+
+    def versions(self, council_id: int) -> list[int]:
+        """Return the key versions the council holds, oldest first ([] for none or revoked)."""
+        ...
+
+    def add_version(self, council_id: int) -> int:
+        """Create the council's next key version and return it; new wraps use it from now on."""
+        ...
+
+    def retire_version(self, council_id: int, version: int) -> None:
+        """Destroy one old key version (after every data key it wrapped was re-wrapped)."""
         ...
 
 
-def _kek_aad(council_id: int) -> bytes:
-    return f"banso-kek:council:{council_id}".encode()
+# ---------------------------------------------------------------------------------------------
+# Wrapped data keys
+#
+# Format 1 (before key versions): ``0x01 ‖ nonce ‖ AES-GCM(data key) ‖ tag`` with the associated
+# data ``banso-kek:council:<id>``; it was always wrapped by version 1 of the council key.
+# Format 2: ``0x02 ‖ key version (4 bytes, big-endian) ‖ nonce ‖ AES-GCM(data key) ‖ tag`` with
+# ``banso-kek:council:<id>:v<version>``. The version tells unwrap which key to use, and being in the
+# associated data it cannot be changed to send a blob to another version. The file store computes
+# the GCM in software, the PKCS#11 store inside the token: the bytes are the same, so a key moved
+# into an HSM (``banso keys migrate``) still opens every wrapped key.
+
+WRAP_VERSION: Final = 2
+_VERSION_BYTES: Final = 4
+_LEGACY_WRAP_VERSION: Final = SEAL_VERSION
+
+
+@dataclass(frozen=True)
+class Wrapped:
+    """A wrapped data key taken apart: the key version that wrapped it, nonce, ciphertext and AAD."""
+
+    kek_version: int
+    nonce: bytes
+    body: bytes  # AES-GCM ciphertext of the data key, then the tag
+    aad: bytes
+
+
+def _kek_aad(council_id: int, version: int | None = None) -> bytes:
+    base = f"banso-kek:council:{council_id}"
+    return (base if version is None else f"{base}:v{version}").encode()
+
+
+def kek_version_of(wrapped: bytes) -> int:
+    """Return the version of the council key that wrapped ``wrapped`` (format 1 means version 1)."""
+    if len(wrapped) > 1 + _VERSION_BYTES and wrapped[0] == WRAP_VERSION:
+        return int.from_bytes(wrapped[1:1 + _VERSION_BYTES], "big")
+    if wrapped[:1] == bytes([_LEGACY_WRAP_VERSION]):
+        return 1
+    raise TamperedCiphertext("The wrapped data key has an unknown format.")
+
+
+def parse_wrapped(council_id: int, wrapped: bytes) -> Wrapped:
+    """Take a wrapped data key apart; raise TamperedCiphertext if it cannot be one."""
+    version = kek_version_of(wrapped)
+    if wrapped[0] == WRAP_VERSION:
+        start, aad = 1 + _VERSION_BYTES, _kek_aad(council_id, version)
+    else:
+        start, aad = 1, _kek_aad(council_id)
+    nonce, body = wrapped[start:start + NONCE_BYTES], wrapped[start + NONCE_BYTES:]
+    if version < 1 or len(body) != KEY_BYTES + TAG_BYTES:
+        raise TamperedCiphertext("The wrapped data key is damaged.")
+    return Wrapped(version, nonce, body, aad)
+
+
+def new_wrap(council_id: int, version: int) -> tuple[bytes, bytes, bytes]:
+    """Return the header, a fresh nonce and the AAD for wrapping under key ``version`` (format 2)."""
+    header = bytes([WRAP_VERSION]) + version.to_bytes(_VERSION_BYTES, "big")
+    return header, os.urandom(NONCE_BYTES), _kek_aad(council_id, version)
 
 
 def _council_id(value: int) -> int:
@@ -116,74 +202,127 @@ def _council_id(value: int) -> int:
     return council_id
 
 
+def _version(value: int) -> int:
+    version = operator.index(value)
+    if isinstance(value, bool) or not 1 <= version < 1 << 32:
+        raise ValueError("key version must be a positive integer")
+    return version
+
+
 # Why AES-GCM rather than RFC 3394 AES key wrap: GCM takes associated data, so a wrapped key is
-# bound to its council id (``banso-kek:council:<id>``) even if a key file were ever copied or
-# renamed, and the code reuses the one primitive (and blob format) already reviewed for seal().
-# Key wrap's advantage, determinism without a nonce, does not matter here: a council wraps far
-# fewer than 2^32 keys, the bound for random 96-bit nonces.
-def _wrap_with(kek: bytes, council_id: int, data_key: bytes) -> bytes:
+# bound to its council id and key version even if a key file were ever copied or renamed, and the
+# code reuses the one primitive already reviewed for seal(). Key wrap's advantage, determinism
+# without a nonce, does not matter here: a council wraps far fewer than 2^32 keys, the bound for
+# random 96-bit nonces.
+def _wrap_with(kek: bytes, council_id: int, version: int, data_key: bytes) -> bytes:
     _check_key(data_key)
-    return seal(data_key, data_key=kek, aad=_kek_aad(council_id))
+    header, nonce, aad = new_wrap(council_id, version)
+    return header + nonce + AESGCM(kek).encrypt(nonce, data_key, aad)
 
 
-def _unwrap_with(kek: bytes, council_id: int, wrapped: bytes) -> bytes:
-    data_key = open_sealed(wrapped, data_key=kek, aad=_kek_aad(council_id))
+def _unwrap_with(kek: bytes, parsed: Wrapped) -> bytes:
+    try:
+        data_key = AESGCM(kek).decrypt(parsed.nonce, parsed.body, parsed.aad)
+    except InvalidTag:
+        raise TamperedCiphertext(
+            "The wrapped data key failed its integrity check: it was altered, or belongs to another council."
+        ) from None
     if len(data_key) != KEY_BYTES:
         raise TamperedCiphertext("The wrapped data key has the wrong length.")
     return data_key
 
 
-def _revoked_message(council_id: int) -> str:
+def revoked_message(council_id: int) -> str:
+    """Return the message of a refusal because the council's key was destroyed."""
     return f"The key of council {council_id} has been destroyed; its files can no longer be decrypted."
+
+
+def retired_message(council_id: int, version: int) -> str:
+    """Return the message of a refusal because the wrapping key version was retired by a rotation."""
+    return (f"Version {version} of the key of council {council_id} was retired by a key rotation; "
+            "this wrapped key was not re-wrapped.")
 
 
 class FakeKeyStore:
     """In-memory :class:`KeyStore` for tests; behaves like :class:`LocalKeyFileStore`."""
 
     def __init__(self) -> None:
-        self._keys: dict[int, bytes] = {}
+        self._keys: dict[tuple[int, int], bytes] = {}
+        self._current: dict[int, int] = {}
         self._revoked: set[int] = set()
         self._lock = threading.Lock()
 
+    def _refuse_revoked(self, council_id: int) -> None:
+        if council_id in self._revoked:
+            raise KeyUnavailable(revoked_message(council_id))
+
     def wrap(self, council_id: int, data_key: bytes) -> bytes:
-        """Encrypt ``data_key`` under the council's key, creating that key on first use."""
+        """Encrypt ``data_key`` under the council's newest key, creating the key on first use."""
         council_id = _council_id(council_id)
         with self._lock:
-            if council_id in self._revoked:
-                raise KeyUnavailable(_revoked_message(council_id))
-            kek = self._keys.get(council_id)
-            if kek is None:
-                kek = self._keys[council_id] = new_data_key()
-        return _wrap_with(kek, council_id, data_key)
+            self._refuse_revoked(council_id)
+            version = self._current.setdefault(council_id, 1)
+            kek = self._keys.setdefault((council_id, version), new_data_key())
+        return _wrap_with(kek, council_id, version, data_key)
 
     def unwrap(self, council_id: int, wrapped: bytes) -> bytes:
-        """Recover a data key wrapped for ``council_id``; raise KeyUnavailable once the key is gone."""
+        """Recover a data key wrapped for ``council_id``; raise KeyUnavailable once its key is gone."""
         council_id = _council_id(council_id)
+        parsed = parse_wrapped(council_id, wrapped)
         with self._lock:
-            kek = self._keys.get(council_id)
-        if kek is None:
-            raise KeyUnavailable(_revoked_message(council_id) if council_id in self._revoked
-                                 else f"Council {council_id} has no key.")
-        return _unwrap_with(kek, council_id, wrapped)
+            self._refuse_revoked(council_id)
+            kek = self._keys.get((council_id, parsed.kek_version))
+            if kek is None:
+                raise KeyUnavailable(retired_message(council_id, parsed.kek_version)
+                                     if parsed.kek_version < self._current.get(council_id, 0)
+                                     else f"Council {council_id} has no key.")
+        return _unwrap_with(kek, parsed)
 
     def revoke(self, council_id: int) -> None:
-        """Destroy the council's key for good: its wrapped data keys become unrecoverable."""
+        """Destroy every version of the council's key for good."""
         council_id = _council_id(council_id)
         with self._lock:
-            self._keys.pop(council_id, None)
             self._revoked.add(council_id)
+            for key in [k for k in self._keys if k[0] == council_id]:
+                del self._keys[key]
+
+    def versions(self, council_id: int) -> list[int]:
+        """Return the key versions the council holds, oldest first."""
+        council_id = _council_id(council_id)
+        with self._lock:
+            return sorted(v for c, v in self._keys if c == council_id)
+
+    def add_version(self, council_id: int) -> int:
+        """Create the council's next key version and return it."""
+        council_id = _council_id(council_id)
+        with self._lock:
+            self._refuse_revoked(council_id)
+            version = self._current[council_id] = self._current.get(council_id, 0) + 1
+            self._keys[(council_id, version)] = new_data_key()
+            return version
+
+    def retire_version(self, council_id: int, version: int) -> None:
+        """Destroy one old key version."""
+        council_id, version = _council_id(council_id), _version(version)
+        with self._lock:
+            if version >= self._current.get(council_id, 0):
+                raise ValueError("the newest key version cannot be retired; add a version first")
+            self._keys.pop((council_id, version), None)
 
     def has_key(self, council_id: int) -> bool:
         """Return True if the council currently has a key."""
-        return _council_id(council_id) in self._keys
+        return bool(self.versions(council_id))
 
 
 class LocalKeyFileStore:
-    """Default :class:`KeyStore`: one key file per council, ``<root>/council-<id>.key`` (I11).
+    """Default :class:`KeyStore`: key files under ``root`` (I11).
 
-    Files are 0600 in a 0700 directory. A revoked council leaves a ``council-<id>.revoked``
-    tombstone so that the id can never silently get a fresh key (which would turn "destroyed"
-    into a confusing integrity failure for old files).
+    Version 1 of a council's key is ``<root>/council-<id>.key`` (the name it had before versions),
+    version k ≥ 2 is ``council-<id>-v<k>.key``. Files are 0600 in a 0700 directory. A revoked
+    council leaves a ``council-<id>.revoked`` tombstone so that the id can never silently get a
+    fresh key (which would turn "destroyed" into a confusing integrity failure for old files); a
+    retired version leaves ``council-<id>-v<k>.retired``, so the newest version is found by walking
+    up from version 1 without listing the directory.
     """
 
     def __init__(self, root: str | os.PathLike[str], *, prefix: str = "council") -> None:
@@ -194,31 +333,44 @@ class LocalKeyFileStore:
         # not be listable or readable by other local users.
         os.chmod(self.root, 0o700)
         self._lock = threading.Lock()
+        self._newest: dict[int, int] = {}  # versions only grow: a cached newest is a valid start
 
-    def key_path(self, council_id: int) -> Path:
-        """Return the path of the council's key file."""
-        return self.root / f"{self.prefix}-{_council_id(council_id)}.key"
+    def key_path(self, council_id: int, version: int = 1) -> Path:
+        """Return the path of the council's key file of ``version``."""
+        council_id, version = _council_id(council_id), _version(version)
+        suffix = "" if version == 1 else f"-v{version}"
+        return self.root / f"{self.prefix}-{council_id}{suffix}.key"
 
     def _tombstone(self, council_id: int) -> Path:
         return self.root / f"{self.prefix}-{council_id}.revoked"
 
-    def _read(self, council_id: int) -> bytes | None:
+    def _retired(self, council_id: int, version: int) -> Path:
+        return self.root / f"{self.prefix}-{council_id}-v{version}.retired"
+
+    def _newest_version(self, council_id: int) -> int:
+        version = self._newest.get(council_id, 1)
+        while self.key_path(council_id, version + 1).exists() or self._retired(council_id, version).exists():
+            version += 1
+        self._newest[council_id] = version
+        return version
+
+    def _read(self, council_id: int, version: int = 1) -> bytes | None:
         # Tombstone first: a revocation interrupted before the unlink must still count.
         if self._tombstone(council_id).exists():
-            raise KeyUnavailable(_revoked_message(council_id))
+            raise KeyUnavailable(revoked_message(council_id))
         try:
-            kek = self.key_path(council_id).read_bytes()
+            kek = self.key_path(council_id, version).read_bytes()
         except FileNotFoundError:
             return None
         if len(kek) != KEY_BYTES:
-            raise KeyUnavailable(f"The key file of council {council_id} is damaged.")
+            raise KeyUnavailable(f"The key file of council {council_id} (version {version}) is damaged.")
         return kek
 
-    def _create(self, council_id: int) -> bytes:
-        """Return the council's key, creating it if needed; exactly one key wins under races."""
+    def _create(self, council_id: int, version: int = 1) -> bytes:
+        """Return the council's key of ``version``, creating it if needed; exactly one key wins under races."""
         # The lock serialises threads of this process; os.link below serialises everybody else.
         with self._lock:
-            kek = self._read(council_id)
+            kek = self._read(council_id, version)
             if kek is not None:
                 return kek
             fd, tmp_name = tempfile.mkstemp(prefix=".council-", suffix=".tmp", dir=self.root)
@@ -233,11 +385,11 @@ class LocalKeyFileStore:
                 # FileExistsError (the O_EXCL guarantee) if another process already published a
                 # key, and replacing a key that may already have wrapped data keys would lose them.
                 with contextlib.suppress(FileExistsError):
-                    os.link(tmp_name, self.key_path(council_id))
+                    os.link(tmp_name, self.key_path(council_id, version))
             finally:
                 os.unlink(tmp_name)
             self._fsync_dir()
-            kek = self._read(council_id)
+            kek = self._read(council_id, version)
             if kek is None:  # pragma: no cover - only if someone deletes the file in between
                 raise KeyUnavailable(f"The key file of council {council_id} vanished while being created.")
             return kek
@@ -250,39 +402,120 @@ class LocalKeyFileStore:
         finally:
             os.close(dir_fd)
 
+    def _mark(self, path: Path) -> None:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+        os.close(fd)
+        self._fsync_dir()
+
+    def _shred(self, path: Path) -> None:
+        try:
+            # Overwrite before unlinking: best effort only (journaling file systems, SSD wear
+            # levelling and backups may keep old blocks), so backups of the key directory must be
+            # destroyed with the same care.
+            with open(path, "r+b") as fh:
+                fh.write(b"\x00" * KEY_BYTES)
+                fh.flush()
+                os.fsync(fh.fileno())
+            path.unlink()
+        except FileNotFoundError:
+            pass
+
     def wrap(self, council_id: int, data_key: bytes) -> bytes:
-        """Encrypt ``data_key`` under the council's key, creating that key on first use."""
+        """Encrypt ``data_key`` under the council's newest key, creating the key on first use."""
         council_id = _council_id(council_id)
-        kek = self._read(council_id)
+        version = self._newest_version(council_id)
+        kek = self._read(council_id, version)
         if kek is None:
-            kek = self._create(council_id)
-        return _wrap_with(kek, council_id, data_key)
+            kek = self._create(council_id, version)
+        return _wrap_with(kek, council_id, version, data_key)
 
     def unwrap(self, council_id: int, wrapped: bytes) -> bytes:
-        """Recover a data key wrapped for ``council_id``; raise KeyUnavailable once the key is gone."""
+        """Recover a data key wrapped for ``council_id``; raise KeyUnavailable once its key is gone."""
         council_id = _council_id(council_id)
-        kek = self._read(council_id)
+        parsed = parse_wrapped(council_id, wrapped)
+        kek = self._read(council_id, parsed.kek_version)
         if kek is None:
+            if self._retired(council_id, parsed.kek_version).exists():
+                raise KeyUnavailable(retired_message(council_id, parsed.kek_version))
             raise KeyUnavailable(f"Council {council_id} has no key file.")
-        return _unwrap_with(kek, council_id, wrapped)
+        return _unwrap_with(kek, parsed)
 
     def revoke(self, council_id: int) -> None:
-        """Destroy the council's key for good: its wrapped data keys become unrecoverable."""
+        """Destroy every version of the council's key for good: its wrapped data keys become unrecoverable."""
         council_id = _council_id(council_id)
         with self._lock:
             # Tombstone first: from now on no thread or process can create a replacement key.
-            fd = os.open(self._tombstone(council_id), os.O_WRONLY | os.O_CREAT, 0o600)
-            os.close(fd)
-            path = self.key_path(council_id)
-            try:
-                # Overwrite before unlinking: best effort only (journaling file systems, SSD
-                # wear levelling and backups may keep old blocks), so backups of the key
-                # directory must be destroyed with the same care.
-                with open(path, "r+b") as fh:
-                    fh.write(b"\x00" * KEY_BYTES)
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                path.unlink()
-            except FileNotFoundError:
-                pass
+            self._mark(self._tombstone(council_id))
+            for version in range(1, self._newest_version(council_id) + 1):
+                self._shred(self.key_path(council_id, version))
+            self._fsync_dir()
+
+    def versions(self, council_id: int) -> list[int]:
+        """Return the key versions the council holds, oldest first ([] for none or revoked)."""
+        council_id = _council_id(council_id)
+        if self._tombstone(council_id).exists():
+            return []
+        return [v for v in range(1, self._newest_version(council_id) + 1) if self.key_path(council_id, v).exists()]
+
+    def add_version(self, council_id: int) -> int:
+        """Create the council's next key version and return it; new wraps use it from now on."""
+        council_id = _council_id(council_id)
+        newest = self._newest_version(council_id)
+        if self._read(council_id, newest) is None:  # no key yet: the first version is the new one
+            self._create(council_id, newest)
+            return newest
+        self._create(council_id, newest + 1)
+        return self._newest_version(council_id)
+
+    def retire_version(self, council_id: int, version: int) -> None:
+        """Destroy one old key version (after every data key it wrapped was re-wrapped)."""
+        council_id, version = _council_id(council_id), _version(version)
+        with self._lock:
+            if version >= self._newest_version(council_id):
+                raise ValueError("the newest key version cannot be retired; add a version first")
+            # The marker first, as for revocation: walking up must never stop below the newest key.
+            self._mark(self._retired(council_id, version))
+            self._shred(self.key_path(council_id, version))
+            self._fsync_dir()
+
+    def has_key(self, council_id: int) -> bool:
+        """Return True if the council currently has a key."""
+        return bool(self.versions(council_id))
+
+    # -- reading the folder (``banso keys migrate``) ----------------------------------------------
+
+    def _names(self, suffix: str) -> list[tuple[int, int]]:
+        """Return (id, version) of every ``<prefix>-<id>[-v<k>]<suffix>`` file in the folder."""
+        found = []
+        pattern = re.compile(re.escape(self.prefix) + r"-(\d+)(?:-v(\d+))?" + re.escape(suffix))
+        for entry in self.root.iterdir():
+            match = pattern.fullmatch(entry.name)
+            if match:
+                found.append((int(match.group(1)), int(match.group(2) or 1)))
+        return sorted(found)
+
+    def held(self) -> dict[int, list[int]]:
+        """Return every key file in the folder: id → versions, oldest first (revoked ids left out)."""
+        revoked = set(self.revoked_ids())
+        held: dict[int, list[int]] = {}
+        for council_id, version in self._names(".key"):
+            if council_id not in revoked:
+                held.setdefault(council_id, []).append(version)
+        return held
+
+    def revoked_ids(self) -> list[int]:
+        """Return the ids whose keys were revoked (a tombstone in the folder)."""
+        return [council_id for council_id, _ in self._names(".revoked")]
+
+    def read_key(self, council_id: int, version: int) -> bytes:
+        """Return one key's bytes (to import it into an HSM); raise KeyUnavailable if it is gone."""
+        kek = self._read(_council_id(council_id), _version(version))
+        if kek is None:
+            raise KeyUnavailable(f"Council {council_id} has no key file of version {version}.")
+        return kek
+
+    def shred(self, council_id: int, version: int) -> None:
+        """Overwrite and delete one key file (after it was moved into an HSM)."""
+        with self._lock:
+            self._shred(self.key_path(council_id, version))
             self._fsync_dir()

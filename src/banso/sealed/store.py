@@ -74,15 +74,18 @@ class SealedDeps:
     fingerprint_key: bytes  # HMAC key deriving per-recipient fingerprints (I8)
 
 
-def local_deps(data_dir: Path, secret: str) -> SealedDeps:
+def local_deps(data_dir: Path, secret: str, *, keys: tuple[KeyStore, KeyStore] | None = None) -> SealedDeps:
     """Return the embedded defaults under ``data_dir``: blobs, council keys, commission keys.
 
-    The information items share the blob store, the council keys and the fingerprint key
-    (``banso.information.deps.local_deps`` builds on this one).
+    ``keys`` (council keys, commission keys) replaces the key files, e.g. by an HSM's stores
+    (``banso.app.wiring`` chooses). The information items share the blob store, the council keys
+    and the fingerprint key (``banso.information.deps.local_deps`` builds on this one).
     """
+    council_keys, commission_keys = keys or (
+        LocalKeyFileStore(data_dir / "keys" / "councils"),
+        LocalKeyFileStore(data_dir / "keys" / "commissions", prefix="commission"))
     return SealedDeps(store=LocalFileStore(data_dir / "information" / "blobs"),
-                      council_keys=LocalKeyFileStore(data_dir / "keys" / "councils"),
-                      commission_keys=LocalKeyFileStore(data_dir / "keys" / "commissions", prefix="commission"),
+                      council_keys=council_keys, commission_keys=commission_keys,
                       # A separate key per purpose, derived from the app secret (never the secret itself).
                       fingerprint_key=hmac.new(secret.encode(), b"banso:fingerprint:v1", hashlib.sha256).digest())
 
@@ -210,17 +213,30 @@ def seal_text(deps: SealedDeps, scope: Scope, text: str, *, label: str) -> bytes
     data_key = crypto.new_data_key()
     wrapped = _keys(deps, scope).wrap(scope.id, data_key)
     body = crypto.seal(text.encode(), data_key=data_key, aad=_aad(scope, label))
+    return join_text(wrapped, body)
+
+
+def join_text(wrapped: bytes, body: bytes) -> bytes:
+    """Return the stored form of a sealed text: magic, wrapped data key, sealed body."""
     return _TEXT_MAGIC + struct.pack(">H", len(wrapped)) + wrapped + body
+
+
+def split_text(value: bytes) -> tuple[bytes, bytes] | None:
+    """Return the wrapped data key and sealed body of a stored sealed text (None if it is not one)."""
+    if len(value) < 6 or not value.startswith(_TEXT_MAGIC):
+        return None
+    (size,) = struct.unpack(">H", value[4:6])
+    return value[6:6 + size], value[6 + size:]
 
 
 def open_text(session: Session, deps: SealedDeps, scope: Scope, value: bytes | None, *, label: str,
               actor: Principal | None, now: datetime, refusal: Refusal) -> str:
     """Decrypt a text made by :func:`seal_text` (callers have made the access decision)."""
-    if value is None or len(value) < 6 or not value.startswith(_TEXT_MAGIC):
+    parts = None if value is None else split_text(value)
+    if parts is None:
         _refuse(session, crypto.TamperedCiphertext("暗号化テキストが壊れています / the sealed text is damaged"),
                 refusal, actor=actor, now=now)
-    (size,) = struct.unpack(">H", value[4:6])
-    wrapped, sealed = value[6:6 + size], value[6 + size:]
+    wrapped, sealed = parts
     return _open(session, deps, scope, wrapped, sealed, label=label, actor=actor, now=now,
                  refusal=refusal).decode()
 

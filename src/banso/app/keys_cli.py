@@ -1,0 +1,104 @@
+"""``banso keys``: rotate council and commission keys, show their status, move key files into an HSM (I11, O2)."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from banso.app import keys
+from banso.kit.cli import err_console
+from banso.kit.errors import BansoError
+from banso.web.context import AppContext, app_context
+
+app = typer.Typer(no_args_is_help=True, help="Council and commission keys (I11): rotate, status, migrate.")
+console = Console()
+
+CouncilOption = typer.Option(None, "--council", help="Council id.")
+CommissionOption = typer.Option(None, "--commission", help="Commission id.")
+AllOption = typer.Option(False, "--all", help="Every council and commission.")
+
+
+def _fail(message: str) -> typer.Exit:
+    err_console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(1)
+
+
+def _scopes(ctx: AppContext, council: int | None, commission: int | None, every: bool) -> list[keys.Scope]:
+    chosen = [keys.Scope("council", council)] if council is not None else []
+    chosen += [keys.Scope("commission", commission)] if commission is not None else []
+    if every == bool(chosen):
+        raise _fail("--council N, --commission N または --all を一つ指定してください / "
+                    "give one of --council N, --commission N or --all")
+    if every:
+        return keys.all_scopes(ctx)
+    try:
+        for scope in chosen:
+            keys.check_scope(ctx, scope)
+    except BansoError as exc:
+        raise _fail(exc.message) from None
+    return chosen
+
+
+def _versions(versions: list[int]) -> str:
+    return ", ".join(f"v{v}" for v in versions) or "-"
+
+
+@app.command("rotate")
+def rotate(council: int | None = CouncilOption, commission: int | None = CommissionOption,
+           every: bool = AllOption,
+           grace_seconds: float = typer.Option(5.0, min=0, help="Wait for requests that wrapped with the old key (more than 1 s while servers run).")
+           ) -> None:
+    """Rotate keys: a new version, every wrapped data key re-wrapped, old versions destroyed (audited)."""
+    ctx = app_context()
+    failed = False
+    for scope in _scopes(ctx, council, commission, every):
+        try:
+            done = keys.rotate(ctx, scope, grace_seconds=grace_seconds)
+        except BansoError as exc:
+            err_console.print(f"[red]error:[/red] {exc.message}", highlight=False, soft_wrap=True)
+            failed = True
+            continue
+        if done.version is None:
+            console.print(f"{scope.subject}: no key to rotate (nothing sealed yet, or destroyed)", highlight=False)
+            continue
+        console.print(f"{scope.subject}: {_versions(done.before)} → v{done.version}; re-wrapped "
+                      f"{sum(done.rewrapped.values())} data keys; destroyed {_versions(done.retired)}",
+                      highlight=False)
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command("status")
+def status(council: int | None = CouncilOption, commission: int | None = CommissionOption,
+           every: bool = AllOption) -> None:
+    """Show each scope's key versions and its wrapped data keys by version."""
+    ctx = app_context()
+    scopes = keys.all_scopes(ctx) if council is None and commission is None else \
+        _scopes(ctx, council, commission, every)
+    table = Table("scope", "key versions", "wrapped data keys by version", title=f"key store: {ctx.settings.key_store}")
+    try:
+        for scope in scopes:
+            found = keys.status(ctx, scope)
+            in_use = ", ".join(f"{'damaged' if v == 0 else f'v{v}'}: {n}" for v, n in found.in_use.items()) or "-"
+            table.add_row(scope.subject, _versions(found.held), in_use)
+    except BansoError as exc:
+        raise _fail(exc.message) from None
+    console.print(table)
+
+
+@app.command("migrate")
+def migrate(to: str = typer.Option(..., "--to", help="Where the keys go: pkcs11."),
+            remove_files: bool = typer.Option(False, "--remove-files",
+                                              help="Shred each key file once its key is in the HSM.")) -> None:
+    """Move the key files under data_dir/keys into the HSM (imported as non-extractable keys)."""
+    if to != "pkcs11":
+        raise _fail("--to は pkcs11 のみです / --to takes pkcs11 only")
+    ctx = app_context()
+    try:
+        done = keys.migrate_to_pkcs11(ctx, remove_files=remove_files)
+    except BansoError as exc:
+        raise _fail(exc.message) from None
+    for folder in done:
+        console.print(f"{folder.kind}: imported {len(folder.imported)} keys, {len(folder.revoked)} tombstones; "
+                      f"removed {folder.removed} key files", highlight=False)
