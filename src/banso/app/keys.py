@@ -70,17 +70,7 @@ def _columns() -> list[WrappedColumn]:
 COLUMNS: Final = _columns()
 
 
-@dataclass(frozen=True)
-class Scope:
-    """Whose key: ``council`` or ``commission``, and its id."""
-
-    kind: str
-    id: int
-
-    @property
-    def subject(self) -> str:
-        """Return the audit subject, e.g. ``council:3``."""
-        return f"{self.kind}:{self.id}"
+Scope = sealed.Scope  # whose key: a council or a commission (one definition, in the sealed store)
 
 
 @dataclass
@@ -202,6 +192,13 @@ class Migration:
     imported: list[tuple[int, int]] = field(default_factory=list)  # (id, version)
     revoked: list[int] = field(default_factory=list)
     removed: int = 0
+
+
+def destroy(ctx: AppContext, scope: Scope) -> None:
+    """Destroy the scope's key for good (crypto-shredding, I11), recorded first so a restore keeps it destroyed (O2)."""
+    check_scope(ctx, scope)
+    with unit_of_work(ctx.sessions) as session:
+        sealed.destroy_key(session, sealed.sealed_deps(ctx), scope, actor=None, now=ctx.clock.now())
 
 
 def migrate_to_pkcs11(ctx: AppContext, *, remove_files: bool) -> list[Migration]:

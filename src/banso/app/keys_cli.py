@@ -11,7 +11,7 @@ from banso.kit.cli import err_console
 from banso.kit.errors import BansoError
 from banso.web.context import AppContext, app_context
 
-app = typer.Typer(no_args_is_help=True, help="Council and commission keys (I11): rotate, status, migrate.")
+app = typer.Typer(no_args_is_help=True, help="Council and commission keys (I11): rotate, status, destroy, migrate.")
 console = Console()
 
 CouncilOption = typer.Option(None, "--council", help="Council id.")
@@ -85,6 +85,29 @@ def status(council: int | None = CouncilOption, commission: int | None = Commiss
     except BansoError as exc:
         raise _fail(exc.message) from None
     console.print(table)
+
+
+@app.command("destroy")
+def destroy(council: int | None = CouncilOption, commission: int | None = CommissionOption,
+            confirm: str = typer.Option(..., "--confirm", help="Type the scope again, e.g. council:3, to confirm.")
+            ) -> None:
+    """Destroy a council's or commission's key for good: everything it sealed becomes unreadable (audited)."""
+    ctx = app_context()
+    [scope] = _scopes(ctx, council, commission, False) if (council is None) != (commission is None) else \
+        [_bad_choice()]
+    if confirm != scope.subject:
+        raise _fail(f"確認のため --confirm {scope.subject} と指定してください / "
+                    f"to confirm, pass --confirm {scope.subject}")
+    try:
+        keys.destroy(ctx, scope)
+    except BansoError as exc:
+        raise _fail(exc.message) from None
+    console.print(f"{scope.subject}: key destroyed; its sealed content can no longer be decrypted (recorded in the "
+                  "audit log, honoured by `banso restore`)", highlight=False)
+
+
+def _bad_choice() -> keys.Scope:
+    raise _fail("--council N か --commission N のどちらか一つを指定してください / give --council N or --commission N")
 
 
 @app.command("migrate")

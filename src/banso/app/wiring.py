@@ -24,8 +24,7 @@ from banso.kit.mail import Mailer
 from banso.notifications.mailer import OutboxMailer, SMTPMailer
 from banso.programme.council_link import CouncilsServiceGateway
 from banso.sealed import store as sealed
-from banso.sealed.crypto import KeyStore
-from banso.sealed.pkcs11 import Pkcs11KeyStore, Pkcs11Token
+from banso.sealed.pkcs11 import key_stores
 from banso.web.context import AppContext
 
 
@@ -79,16 +78,3 @@ def domain_collaborators(settings: Settings) -> Collaborators:
     found.add(CouncilsServiceGateway, CouncilsServiceGateway())
     found.add(SsoClients, SsoClients(settings))  # single sign-on providers (O3); caches discovery and keys
     return found
-
-
-def key_stores(settings: Settings) -> tuple[KeyStore, KeyStore] | None:
-    """Return the council and commission key stores of an HSM (key_store=pkcs11), else None: key files."""
-    if settings.key_store != "pkcs11":
-        return None
-    assert settings.pkcs11_library and settings.pkcs11_token_label and settings.pkcs11_pin  # Settings checked
-    token = Pkcs11Token(library=settings.pkcs11_library, token_label=settings.pkcs11_token_label,
-                        pin=settings.pkcs11_pin.get_secret_value())
-    # The token is opened on first use, so commands that need no key still run while the HSM is away.
-    lock = settings.data_dir / "keys" / "pkcs11.lock"
-    return (Pkcs11KeyStore(token, prefix="council", label_prefix=settings.pkcs11_label_prefix, lock_path=lock),
-            Pkcs11KeyStore(token, prefix="commission", label_prefix=settings.pkcs11_label_prefix, lock_path=lock))

@@ -27,8 +27,10 @@ from sqlalchemy.engine import Connection
 
 from banso.information.content import seal_indicators
 from banso.sealed import store as sealed
+from banso.sealed.crypto import KeyStore
 from banso.sealed.files import LocalFileStore
 from banso.sealed.models import SealedKind
+from banso.sealed.pkcs11 import key_stores
 
 _files = sa.table("council_material_files", sa.column("id"), sa.column("request_id"), sa.column("sha256"),
                   sa.column("blob"), sa.column("wrapped_key"))
@@ -45,9 +47,12 @@ _items = sa.table("info_items", sa.column("id"), sa.column("council_id"), sa.col
                   sa.column("indicators", sa.JSON()), sa.column("indicators_sealed"))
 
 
-def migration_attributes(data_dir: Path, secret: str) -> dict[str, object]:
-    """Return what migration 0011 needs from a data folder: its sealed store and its old plaintext folder."""
-    return {"sealed_deps": sealed.local_deps(data_dir, secret),
+def migration_attributes(data_dir: Path, secret: str, *,
+                         keys: tuple[KeyStore, KeyStore] | None = None) -> dict[str, object]:
+    """Return what migration 0011 needs from a data folder: its sealed store (with the configured key
+    stores, e.g. an HSM's: old plaintext must be sealed under the keys the server will use) and its old
+    plaintext folder."""
+    return {"sealed_deps": sealed.local_deps(data_dir, secret, keys=keys),
             "plaintext_store": LocalFileStore(data_dir / "councils" / "files")}
 
 
@@ -57,7 +62,7 @@ def attributes_from(attributes: MutableMapping[str, object]) -> MutableMapping[s
         from banso.config import get_settings
 
         settings = get_settings()
-        attributes.update(migration_attributes(settings.data_dir, settings.secret_key))
+        attributes.update(migration_attributes(settings.data_dir, settings.secret_key, keys=key_stores(settings)))
     return attributes
 
 

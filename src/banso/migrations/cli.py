@@ -20,8 +20,10 @@ def upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.sqlalchemy_url)
     from banso.information.sealed_legacy import migration_attributes
+    from banso.sealed.pkcs11 import key_stores
 
-    migrate.upgrade(engine, revision, attributes=migration_attributes(settings.data_dir, settings.secret_key))
+    migrate.upgrade(engine, revision, attributes=migration_attributes(settings.data_dir, settings.secret_key,
+                                                                     keys=key_stores(settings)))
     console.print(f"[green]database at revision {migrate.current_revision(engine)}[/green]")
 
 

@@ -45,8 +45,9 @@ from pkcs11 import Attribute, KeyType, Mechanism, ObjectClass
 from pkcs11 import exceptions as p11
 from pkcs11.mechanisms import GCMParams
 
+from banso.config import Settings
 from banso.sealed import crypto
-from banso.sealed.crypto import KeyStoreUnavailable, KeyUnavailable, TamperedCiphertext
+from banso.sealed.crypto import KeyStore, KeyStoreUnavailable, KeyUnavailable, TamperedCiphertext
 
 _TAG_BITS: Final = crypto.TAG_BYTES * 8
 # How long a process trusts the newest key version it found; ``banso keys rotate`` waits longer.
@@ -388,3 +389,16 @@ class Pkcs11KeyStore:
                 Attribute.TOKEN: True, Attribute.PRIVATE: True, Attribute.SENSITIVE: True,
                 Attribute.EXTRACTABLE: False, Attribute.ENCRYPT: True, Attribute.DECRYPT: True,
                 Attribute.WRAP: False, Attribute.UNWRAP: False, Attribute.MODIFIABLE: False})
+
+
+def key_stores(settings: Settings) -> tuple[KeyStore, KeyStore] | None:
+    """Return the council and commission key stores of an HSM (key_store=pkcs11), else None: key files."""
+    if settings.key_store != "pkcs11":
+        return None
+    assert settings.pkcs11_library and settings.pkcs11_token_label and settings.pkcs11_pin  # Settings checked
+    token = Pkcs11Token(library=settings.pkcs11_library, token_label=settings.pkcs11_token_label,
+                        pin=settings.pkcs11_pin.get_secret_value())
+    # The token is opened on first use, so commands that need no key still run while the HSM is away.
+    lock = settings.data_dir / "keys" / "pkcs11.lock"
+    return (Pkcs11KeyStore(token, prefix="council", label_prefix=settings.pkcs11_label_prefix, lock_path=lock),
+            Pkcs11KeyStore(token, prefix="commission", label_prefix=settings.pkcs11_label_prefix, lock_path=lock))
