@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from types import MappingProxyType
 
-from banso.kit.errors import BansoError
+from banso.kit.errors import ValidationFailed
 from banso.leak.image import NotAnImage, check_image
 from banso.leak.office import NotAnOfficeFile, check_office
 from banso.leak.pdf import NotAPdf, check_pdf
@@ -40,8 +40,8 @@ DEFAULT_MAX_BYTES = 20 * MIB
 MAX_FILENAME_LENGTH = 255
 
 
-class UploadRejected(BansoError):
-    """An upload is empty, malformed, not an accepted type, or lies about its type."""
+class UploadRejected(ValidationFailed):
+    """An upload is empty, malformed, not an accepted type, lies about its type, or cannot be served (O1)."""
 
     status_code = 422
     code = "upload_rejected"
