@@ -80,16 +80,16 @@ def _stream(dictionary: bytes, data: bytes) -> bytes:
 def pdf_with_stream(expanded: int, *, rotate: int = 0) -> bytes:
     """A one-page PDF whose content stream expands to ``expanded`` bytes (about 100 KB as stored)."""
     return _pdf([b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-                 b"<< /Type /Page /Parent 2 0 R /Rotate %d /MediaBox [0 0 595 842] /Contents 4 0 R "
-                 b"/Resources << >> >>" % rotate,
+                 (b"<< /Type /Page /Parent 2 0 R /Rotate %d /MediaBox [0 0 595 842] /Contents 4 0 R "
+                  b"/Resources << >> >>" % rotate),
                  _stream(b"", zlib.compress(b" " * expanded, 9))])
 
 
 def pdf_with_huge_image() -> bytes:
     """A PDF drawing a 12,000 × 12,000 image: a few bytes stored, 144 MP for PDFium to decode on every view."""
     return _pdf([b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-                 b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
-                 b"/Resources << /XObject << /Im1 5 0 R >> >> >>",
+                 (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+                  b"/Resources << /XObject << /Im1 5 0 R >> >> >>"),
                  _stream(b"", zlib.compress(b"q 595 0 0 842 0 0 cm /Im1 Do Q")),
                  _stream(b"/Type /XObject /Subtype /Image /Width 12000 /Height 12000 /ColorSpace /DeviceGray "
                          b"/BitsPerComponent 8", zlib.compress(b"\x00" * 1000))])
@@ -249,9 +249,10 @@ def test_a_file_over_the_size_limit_is_413(client: TestClient, db: Session, acti
 # --- files stored before this check: a clear 422, never a 500 -------------------------------------
 
 # The 100 MB stream on a rotated page: stamping decodes the content to rotate it (the old 500).
-LEGACY = {"stream-100mb-rotated.pdf": (lambda: pdf_with_stream(100 * MIB, rotate=90), "application/pdf",
-                                        "damaged"),
-          **{name: HOSTILE[name] for name in ("garbage.pdf", "huge-30000.png", "dtd.docx", "bomb.docx")}}
+LEGACY: dict[str, tuple[Callable[[], bytes], str, str]] = {
+    "stream-100mb-rotated.pdf": (lambda: pdf_with_stream(100 * MIB, rotate=90), "application/pdf", "damaged"),
+    **{name: HOSTILE[name] for name in ("garbage.pdf", "huge-30000.png", "dtd.docx", "bomb.docx")},
+}
 
 
 @pytest.mark.parametrize("name", list(LEGACY))
