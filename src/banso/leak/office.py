@@ -140,8 +140,28 @@ def _tags(xml: str, start: int = 0, depth: int = 0) -> Iterator[_Tag]:
             depth += 1
 
 
+_TAIL_RE: Final = re.compile(r"(?:\s|<!--.*?-->|<\?.*?\?>)*\Z", re.DOTALL)
+
+
 def _root(xml: str) -> tuple[_Tag, _Tag | None]:
-    """Return the root's start tag and its end tag (None if the root is an empty element)."""
+    """Return the root's start tag and its end tag (None if the root is an empty element).
+
+    The end tag is looked for from the end of the part (where it stands in well-formed XML, followed only by
+    comments and processing instructions): a 100,000-row worksheet is not scanned tag by tag to find it.
+    """
+    first = next(_tags(xml), None)
+    root = first if first is not None and not first.close else None
+    if root is not None and root.empty:
+        return root, None
+    if root is not None:
+        at = xml.rfind("</" + root.qname)
+        end = re.compile(r"</" + re.escape(root.qname) + r"\s*>").match(xml, at) if at > root.start else None
+        if end is not None and _TAIL_RE.match(xml, end.end()):
+            return root, _Tag(end.start(), end.end(), root.qname, "", True, False, 0)
+    return _root_by_scan(xml)
+
+
+def _root_by_scan(xml: str) -> tuple[_Tag, _Tag | None]:
     root: _Tag | None = None
     for tag in _tags(xml):
         if root is None:
