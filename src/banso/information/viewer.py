@@ -158,7 +158,8 @@ def _source(session: Session, deps: InformationDeps, view: Viewable, page: int, 
         # Decoded at about the screen's size (JPEG by the decoder, others shrunk at once): bounded memory.
         return open_reduced(data, view.file.kind, limits.MAX_VIEW_PIXELS)
     except NotAnImage as exc:
-        raise Unviewable(f"この画像は表示できません / This image cannot be displayed: {exc.message}") from exc
+        ja, _, en = exc.message.partition(" / ")
+        raise Unviewable(f"この画像は表示できません：{ja} / This image cannot be displayed: {en or ja}") from exc
 
 
 def page_image(session: Session, deps: InformationDeps, *, item_id: int, file_id: int, page: int,

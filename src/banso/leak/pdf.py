@@ -221,6 +221,11 @@ def _page_content_size(page: PageObject, number: int) -> int:
     return size
 
 
+def _number(value: Any) -> int:
+    """Return a PDF number, following an indirect reference (0 when absent)."""
+    return 0 if value is None else int(value.get_object())
+
+
 def _check_page_images(page: PageObject, number: int) -> None:
     """Refuse a page that draws an image larger than the pixel budget (read from its dictionary, not decoded)."""
     try:
@@ -231,7 +236,7 @@ def _check_page_images(page: PageObject, number: int) -> None:
         for ref in items:
             xobject = ref.get_object()
             if xobject.get("/Subtype") == "/Image":
-                sizes.append(int(xobject.get("/Width", 0)) * int(xobject.get("/Height", 0)))
+                sizes.append(_number(xobject.get("/Width")) * _number(xobject.get("/Height")))
     except Exception as exc:
         raise NotAPdf(f"PDF の {number} ページ目の資源が壊れています / The resources of page {number} are "
                       "damaged.") from exc
