@@ -15,7 +15,6 @@ is 404 (I7). There is no download link, no export and no body.txt on these pages
 from __future__ import annotations
 
 import math
-import threading
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -32,6 +31,7 @@ from banso.kit.clock import to_jst
 from banso.kit.errors import BansoError, NotFound
 from banso.leak import limits
 from banso.leak.image import NotAnImage, open_reduced
+from banso.leak.pdf import PDFIUM_LOCK
 from banso.leak.screen import stamp_view, visible_line
 from banso.sealed.store import IMAGES, stamp_plain
 
@@ -42,7 +42,7 @@ MAX_PAGES: Final = 100  # PDF pages offered per file (one image per request)
 MAX_PAGE_PIXELS: Final = limits.MAX_VIEW_PAGE_PIXELS  # per rendered page image
 SCALE: Final = 1.5  # PDF points to pixels (108 dpi) unless the pixel budget asks for less
 MAX_TEXT_CHARS: Final = 500_000  # of a text or CSV file shown in the page
-_PDFIUM = threading.Lock()  # PDFium is not thread-safe: one document at a time per process
+_PDFIUM = PDFIUM_LOCK  # PDFium is not thread-safe: one document at a time per process (shared with validation)
 
 
 class Mode(StrEnum):

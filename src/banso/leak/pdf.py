@@ -58,6 +58,7 @@ _FOOTER_SIZE: Final = 7.0
 _FOOTER_MIN_SIZE: Final = 4.0
 _MARGIN: Final = 18.0
 _fonts_lock = threading.Lock()
+PDFIUM_LOCK: Final = threading.Lock()  # PDFium is not thread-safe: one document at a time per process
 _fonts_ready = False
 
 
@@ -267,11 +268,35 @@ def check_pdf(pdf: bytes) -> None:
             raise NotAPdf(f"PDF の内容が展開後 {_mb(limits.MAX_PDF_CONTENT_BYTES)} を超えます / The pages' content "
                           f"expands beyond {_mb(limits.MAX_PDF_CONTENT_BYTES)}.")
         _check_page_images(page, number)
+    _check_pdfium(pdf)
     stamp_pdf(pdf, footer=format_footer(recipient="検証", organisation="banso", issued_at=_DRY_RUN_AT, item_id=0),
               code=bytes(8))
 
 
 _DRY_RUN_AT: Final = datetime(2000, 1, 1, tzinfo=JST)
+
+
+def _check_pdfium(pdf: bytes) -> None:
+    """Refuse a PDF that PDFium, the viewer's renderer (I12), cannot open, or whose first page it cannot load."""
+    import pypdfium2 as pdfium
+
+    with PDFIUM_LOCK:
+        try:
+            document = pdfium.PdfDocument(pdf)
+        except pdfium.PdfiumError as exc:
+            raise NotAPdf("PDF を表示用に開けません（壊れています） / The PDF cannot be opened for viewing: it is "
+                          "damaged.") from exc
+        try:
+            if len(document) == 0:
+                raise NotAPdf("PDF にページがありません / The PDF has no pages.")
+            width, height = document[0].get_size()
+            if width <= 0 or height <= 0:
+                raise NotAPdf("PDF の 1 ページ目に大きさがありません / Page 1 of the PDF has no size.")
+        except pdfium.PdfiumError as exc:
+            raise NotAPdf("PDF の 1 ページ目を表示用に読み込めません / Page 1 of the PDF cannot be loaded for "
+                          "viewing.") from exc
+        finally:
+            document.close()
 
 
 def stamp_pdf(pdf: bytes, *, footer: str, code: bytes) -> bytes:
