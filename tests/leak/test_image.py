@@ -138,3 +138,31 @@ def test_decompression_bomb_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
     with pytest.raises(NotAnImage, match="too large"):
         stamp_image(make_image("png"), kind="png", footer="x", code=issue_code(1))
+
+
+@pytest.mark.parametrize("kind", ["jpeg", "png"])
+def test_an_image_for_the_screen_is_decoded_reduced(kind: str) -> None:
+    """Issue 17 (bounded memory): the viewer's decode is about screen size, whatever the stored size."""
+    from banso.leak.image import open_reduced
+
+    with open_reduced(make_image(kind, size=(3000, 2000)), kind, max_pixels=200_000) as image:
+        assert image.width * image.height <= 200_000 and image.width >= 300
+        assert abs(image.width / image.height - 1.5) < 0.05  # aspect kept
+    with open_reduced(make_image(kind), kind, max_pixels=200_000) as small:
+        assert small.size == (360, 240)  # already small enough: untouched
+
+
+def test_the_pixel_limit_is_read_from_the_header_before_decoding() -> None:
+    """Issue 17: a 30,000² PNG is refused by its IHDR alone (900 MP would need 3.6 GB decoded)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    header = struct.pack(">IIBBBBB", 30_000, 30_000, 8, 2, 0, 0, 0)
+    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00" * 100))
+           + chunk(b"IEND", b""))
+    with pytest.raises(NotAnImage, match="900,000,000 pixels") as caught:
+        stamp_image(png, kind="png", footer="x", code=issue_code(1))
+    assert caught.value.message.startswith("画像が")  # Japanese first

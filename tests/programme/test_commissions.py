@@ -75,10 +75,11 @@ def test_commission_lifecycle(db: Session, factory: Factory, clock: FakeClock) -
     with pytest.raises(Conflict):
         cm.acknowledge_confidentiality(db, commission_id=commission.id, now=clock.now(), actor=c.analyst.principal())
     data = "報告書".encode()
-    d = cm.upload_deliverable(db, commission_id=commission.id, title="最終報告書", filename="../report.pdf",
-                              content=data, content_type="application/pdf", task_id=view.tasks[1].id,
+    # Issue 17 (O1): text named .pdf and declared a PDF is refused now; the report is filed as the text it is.
+    d = cm.upload_deliverable(db, commission_id=commission.id, title="最終報告書", filename="../report.txt",
+                              content=data, content_type="text/plain", task_id=view.tasks[1].id,
                               now=clock.now(), actor=c.analyst.principal(), store=STORE)
-    assert d.filename == "report.pdf" and d.sha256 == hashlib.sha256(data).hexdigest() and d.size == len(data)
+    assert d.filename == "report.txt" and d.sha256 == hashlib.sha256(data).hexdigest() and d.size == len(data)
     with pytest.raises(Conflict):  # tasks still open
         cm.complete_commission(db, commission_id=commission.id, now=clock.now(), actor=c.officer.principal())
     for t in view.tasks:

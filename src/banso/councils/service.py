@@ -59,7 +59,7 @@ from banso.sealed import store as sealed
 from banso.sealed.crypto import TamperedCiphertext
 from banso.sealed.models import SealedKind
 from banso.sealed.store import SealedDeps
-from banso.sealed.uploads import safe_filename
+from banso.sealed.uploads import safe_filename, sniff
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 was_audited = audit.was_audited  # kept here: the councils web layer and older callers import it from this module
@@ -1138,13 +1138,11 @@ def answer_request(session: Session, *, council_id: int, request_id: int, actor:
     if req.status != RequestStatus.OPEN:
         raise Conflict(f"the request is {req.status}")
     body = rules.require_text(text, "text", max_length=50_000)
-    for f in files:
-        name = safe_filename(f.filename)  # O1: the one file-name rule (controls, bidi, device names)
-        if not f.data:
-            raise ValidationFailed(f"file {name!r} is empty", field="files")
-        if len(f.data) > MAX_FILE_BYTES:
-            raise ValidationFailed(f"file {name!r} is larger than {MAX_FILE_BYTES} bytes", field="files")
-    rows = [_seal_answer_file(session, store, council, req, f, actor=actor, now=now) for f in files]
+    # O1: validated as item files are (the one file-name rule, the stamp and viewer limits), so every
+    # answer file can be served.
+    kinds = [sniff(f.data, f.filename, f.content_type, max_bytes=MAX_FILE_BYTES) for f in files]
+    rows = [_seal_answer_file(session, store, council, req, f, kind.content_type, actor=actor, now=now)
+            for f, kind in zip(files, kinds, strict=True)]
     # I11, I12: the text is sealed like minutes; the associated data names the request, so a sealed
     # answer copied onto another request or council does not open there.
     req.answer_sealed = sealed.seal_text(store, sealed.council_scope(council.id), body, label=_answer_label(req.id))
@@ -1160,13 +1158,13 @@ def answer_request(session: Session, *, council_id: int, request_id: int, actor:
 
 
 def _seal_answer_file(session: Session, store: SealedDeps, council: Council, req: MaterialRequest,
-                      f: UploadedFile, *, actor: Principal, now: datetime) -> MaterialFile:
+                      f: UploadedFile, content_type: str, *, actor: Principal, now: datetime) -> MaterialFile:
     digest = hashlib.sha256(f.data).hexdigest()
     # I11: sealed under the council's key before anything is written; the plaintext never reaches disk.
     envelope = sealed.seal_file(store, sealed.council_scope(council.id), f.data,
                                 label=sealed.file_label(SealedKind.MATERIAL_FILE, digest))
     row = MaterialFile(request_id=req.id, filename=safe_filename(f.filename),
-                       content_type=(f.content_type or "application/octet-stream")[:100], size=len(f.data),
+                       content_type=content_type, size=len(f.data),
                        sha256=digest, blob=envelope.blob, wrapped_key=envelope.wrapped_key,
                        uploaded_by_id=actor.user_id, uploaded_at=now)
     session.add(row)

@@ -15,7 +15,6 @@ is 404 (I7). There is no download link, no export and no body.txt on these pages
 from __future__ import annotations
 
 import math
-import threading
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -30,7 +29,9 @@ from banso.information.deps import InformationDeps
 from banso.information.models import Item, ItemFile
 from banso.kit.clock import to_jst
 from banso.kit.errors import BansoError, NotFound
-from banso.leak.image import NotAnImage, open_image
+from banso.leak import limits
+from banso.leak.image import NotAnImage, open_reduced
+from banso.leak.pdf import PDFIUM_LOCK
 from banso.leak.screen import stamp_view, visible_line
 from banso.sealed.store import IMAGES, stamp_plain
 
@@ -38,10 +39,10 @@ if TYPE_CHECKING:
     from PIL import Image as PILImage
 
 MAX_PAGES: Final = 100  # PDF pages offered per file (one image per request)
-MAX_PAGE_PIXELS: Final = 2_500_000  # per rendered page image
+MAX_PAGE_PIXELS: Final = limits.MAX_VIEW_PAGE_PIXELS  # per rendered page image
 SCALE: Final = 1.5  # PDF points to pixels (108 dpi) unless the pixel budget asks for less
 MAX_TEXT_CHARS: Final = 500_000  # of a text or CSV file shown in the page
-_PDFIUM = threading.Lock()  # PDFium is not thread-safe: one document at a time per process
+_PDFIUM = PDFIUM_LOCK  # PDFium is not thread-safe: one document at a time per process (shared with validation)
 
 
 class Mode(StrEnum):
@@ -136,7 +137,10 @@ def _pdf_call(data: bytes, page: int | None) -> tuple[int, PILImage.Image | None
             if width <= 0 or height <= 0:
                 raise Unviewable("このページは表示できません / This page cannot be displayed")
             scale = min(SCALE, math.sqrt(MAX_PAGE_PIXELS / (width * height)))
-            return count, sheet.render(scale=scale).to_pil()
+            try:
+                return count, sheet.render(scale=scale).to_pil()
+            except pdfium.PdfiumError as exc:
+                raise Unviewable("このページは表示できません / This page cannot be displayed") from exc
         finally:
             pdf.close()
 
@@ -151,9 +155,11 @@ def _source(session: Session, deps: InformationDeps, view: Viewable, page: int, 
     if page != 1:
         raise NotFound(f"page {page} not found")
     try:
-        return open_image(data, view.file.kind)
+        # Decoded at about the screen's size (JPEG by the decoder, others shrunk at once): bounded memory.
+        return open_reduced(data, view.file.kind, limits.MAX_VIEW_PIXELS)
     except NotAnImage as exc:
-        raise Unviewable("この画像は表示できません / This image cannot be displayed") from exc
+        ja, _, en = exc.message.partition(" / ")
+        raise Unviewable(f"この画像は表示できません：{ja} / This image cannot be displayed: {en or ja}") from exc
 
 
 def page_image(session: Session, deps: InformationDeps, *, item_id: int, file_id: int, page: int,
@@ -162,11 +168,11 @@ def page_image(session: Session, deps: InformationDeps, *, item_id: int, file_id
     view = decide(session, item_id=item_id, file_id=file_id, actor=actor, now=now)
     if view.mode != Mode.PAGES:
         raise NotFound("this file is not shown as page images")
-    image = _source(session, deps, view, page, actor, now)
     channel = "view-pdf" if view.file.kind == "pdf" else "view-image"
-    _, code = distribution.record_view(session, deps, item=view.item, row=view.file, actor=actor,
-                                       channel=channel, now=now, page=page)
-    return stamp_view(image, footer=_line(session, actor, view.item, now), code=code)
+    with _source(session, deps, view, page, actor, now) as image:
+        _, code = distribution.record_view(session, deps, item=view.item, row=view.file, actor=actor,
+                                           channel=channel, now=now, page=page)
+        return stamp_view(image, footer=_line(session, actor, view.item, now), code=code)
 
 
 def open_view(session: Session, deps: InformationDeps, *, item_id: int, file_id: int, actor: Principal,

@@ -44,6 +44,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from banso.kit.errors import BansoError
+from banso.leak import limits
 from banso.leak.fingerprint import check_code, footer_code, marker
 
 KINDS: Final = ("docx", "xlsx", "pptx")
@@ -54,8 +55,8 @@ MAIN_CONTENT_TYPES: Final = {
 }
 PROPERTY_NAME: Final = "BansoFP"
 CUSTOM_PART: Final = "docProps/custom.xml"
-MAX_EXPANDED: Final = 200 * 1024 * 1024
-MAX_ENTRIES: Final = 10_000
+MAX_EXPANDED: Final = limits.MAX_OFFICE_EXPANDED
+MAX_ENTRIES: Final = limits.MAX_OFFICE_ENTRIES
 
 CUSTOM_CT: Final = "application/vnd.openxmlformats-officedocument.custom-properties+xml"
 FOOTER_CT: Final = "application/vnd.openxmlformats-officedocument.wordprocessingml.footer+xml"
@@ -77,6 +78,12 @@ class NotAnOfficeFile(BansoError):
 
     status_code = 422
     code = "not_an_office_file"
+
+
+_DTD_MESSAGE: Final = ("文書に DTD（DOCTYPE 又は ENTITY 宣言）が含まれています。Office 文書には無いもので、XML 爆弾の手口です / "
+                       "The document contains a DTD (a DOCTYPE or ENTITY declaration), which Office files never have "
+                       "and XML bombs use.")
+_DTD_RE: Final = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 
 
 # --- a minimal XML tag scanner (no parser on untrusted input, no re-serialisation) ---------------
@@ -120,7 +127,7 @@ def _tags(xml: str, start: int = 0, depth: int = 0) -> Iterator[_Tag]:
         if m.group("decl") is not None:
             if m.group("decl").upper().startswith(("DOCTYPE", "ENTITY")):
                 # OOXML never has a DTD; entity declarations are how XML bombs start.
-                raise NotAnOfficeFile("The document contains a DTD, which Office files never have.")
+                raise NotAnOfficeFile(_DTD_MESSAGE)
             continue
         name = m.group("name")
         if name is None:
@@ -133,8 +140,28 @@ def _tags(xml: str, start: int = 0, depth: int = 0) -> Iterator[_Tag]:
             depth += 1
 
 
+_TAIL_RE: Final = re.compile(r"(?:\s|<!--.*?-->|<\?.*?\?>)*\Z", re.DOTALL)
+
+
 def _root(xml: str) -> tuple[_Tag, _Tag | None]:
-    """Return the root's start tag and its end tag (None if the root is an empty element)."""
+    """Return the root's start tag and its end tag (None if the root is an empty element).
+
+    The end tag is looked for from the end of the part (where it stands in well-formed XML, followed only by
+    comments and processing instructions): a 100,000-row worksheet is not scanned tag by tag to find it.
+    """
+    first = next(_tags(xml), None)
+    root = first if first is not None and not first.close else None
+    if root is not None and root.empty:
+        return root, None
+    if root is not None:
+        at = xml.rfind("</" + root.qname)
+        end = re.compile(r"</" + re.escape(root.qname) + r"\s*>").match(xml, at) if at > root.start else None
+        if end is not None and _TAIL_RE.match(xml, end.end()):
+            return root, _Tag(end.start(), end.end(), root.qname, "", True, False, 0)
+    return _root_by_scan(xml)
+
+
+def _root_by_scan(xml: str) -> tuple[_Tag, _Tag | None]:
     root: _Tag | None = None
     for tag in _tags(xml):
         if root is None:
@@ -145,7 +172,7 @@ def _root(xml: str) -> tuple[_Tag, _Tag | None]:
                 return root, None
         elif tag.close and tag.depth == 0:
             return root, tag
-    raise NotAnOfficeFile("An XML part of the document is damaged.")
+    raise NotAnOfficeFile("文書の XML 要素が壊れています / An XML part of the document is damaged.")
 
 
 def _ns_prefix(xml: str, namespace: str) -> str | None:
@@ -176,7 +203,8 @@ def _decode(data: bytes, name: str) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        raise NotAnOfficeFile(f"The part {name} of the document is not UTF-8 XML.") from None
+        raise NotAnOfficeFile(f"文書の要素 {name} が UTF-8 の XML ではありません / The part {name} of the document "
+                              "is not UTF-8 XML.") from None
 
 
 def _resolve(source_part: str, target: str) -> str:
@@ -252,24 +280,52 @@ def _add_override(content_types: str, part: str, ctype: str) -> str:
     return _append_child(content_types, f'<{root.prefix}Override PartName="/{part}" ContentType="{ctype}"/>')
 
 
+_WHAT: Final = {"docx": ("Word 文書", "a Word document"), "xlsx": ("Excel ブック", "an Excel workbook"),
+                "pptx": ("PowerPoint プレゼンテーション", "a PowerPoint presentation")}
+
+
+def _not(kind: str, why_ja: str = "", why_en: str = "") -> NotAnOfficeFile:
+    ja, en = _WHAT[kind]
+    return NotAnOfficeFile(f"{ja}ではありません{why_ja} / The file is not {en}{why_en}.")
+
+
+def _mb(n: int) -> str:
+    return f"{n / limits.MIB:,.0f} MB"
+
+
+def _check_sizes(infos: list[zipfile.ZipInfo]) -> None:
+    """Refuse a package over the entry, member or expanded-size limits (a zip bomb), from its directory."""
+    if len(infos) > MAX_ENTRIES:
+        raise NotAnOfficeFile(f"パッケージの要素が {len(infos):,} 個で上限 {MAX_ENTRIES:,} を超えています / The package has "
+                              f"{len(infos):,} members; the limit is {MAX_ENTRIES:,}.")
+    total = sum(i.file_size for i in infos)
+    if total > MAX_EXPANDED:
+        raise NotAnOfficeFile(f"パッケージが展開後 {_mb(total)} で上限 {_mb(MAX_EXPANDED)} を超えるため透かしを入れられません / "
+                              f"The archive expands to {_mb(total)}, more than {_mb(MAX_EXPANDED)}, and is not "
+                              "watermarked.")
+    biggest = max(infos, key=lambda i: i.file_size, default=None)
+    if biggest is not None and biggest.file_size > limits.MAX_OFFICE_MEMBER:
+        raise NotAnOfficeFile(f"パッケージの要素 {biggest.filename} が展開後 {_mb(biggest.file_size)} で上限 "
+                              f"{_mb(limits.MAX_OFFICE_MEMBER)} を超えています / The member {biggest.filename} expands "
+                              f"to {_mb(biggest.file_size)}; the limit is {_mb(limits.MAX_OFFICE_MEMBER)}.")
+
+
 def _open(data: bytes, kind: str) -> tuple[zipfile.ZipFile, list[zipfile.ZipInfo]]:
     if kind not in KINDS:
         raise ValueError(f"unsupported Office kind {kind!r}")
-    what = {"docx": "a Word document", "xlsx": "an Excel workbook", "pptx": "a PowerPoint presentation"}[kind]
     if not isinstance(data, bytes | bytearray) or not bytes(data[:4]).startswith(b"PK"):
-        raise NotAnOfficeFile(f"The file is not {what}.")
+        raise _not(kind)
     try:
         archive = zipfile.ZipFile(io.BytesIO(bytes(data)))
         infos = archive.infolist()
     except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, NotImplementedError, RuntimeError) as exc:
-        raise NotAnOfficeFile(f"The file is not {what}: the archive cannot be read.") from exc
+        raise _not(kind, "（アーカイブを読み取れません）", ": the archive cannot be read") from exc
     names = [i.filename for i in infos]
-    if len(infos) > MAX_ENTRIES or sum(i.file_size for i in infos) > MAX_EXPANDED:
-        raise NotAnOfficeFile("The archive expands to more than 200 MB and is not watermarked.")
+    _check_sizes(infos)
     if len(set(names)) != len(names):
-        raise NotAnOfficeFile("The archive has duplicate entries.")
+        raise NotAnOfficeFile("アーカイブに同じ名前の要素が重複しています / The archive has duplicate entries.")
     if "[Content_Types].xml" not in names or "_rels/.rels" not in names:
-        raise NotAnOfficeFile(f"The file is not {what}: it is not an Office Open XML package.")
+        raise _not(kind, "（Office Open XML パッケージではありません）", ": it is not an Office Open XML package")
     return archive, infos
 
 
@@ -277,7 +333,8 @@ def _read(archive: zipfile.ZipFile, name: str) -> bytes:
     try:
         return archive.read(name)
     except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, NotImplementedError, RuntimeError) as exc:
-        raise NotAnOfficeFile(f"The part {name} of the document cannot be read.") from exc
+        raise NotAnOfficeFile(f"文書の要素 {name} を読み取れません / The part {name} of the document cannot be "
+                              "read.") from exc
 
 
 # --- custom property -----------------------------------------------------------------------------
@@ -515,76 +572,98 @@ def _new_part_name(names: set[str], base: str, ext: str) -> str:
     return name
 
 
+def check_office(data: bytes, kind: str) -> None:
+    """Refuse an Office file a copy could not be stamped from (O1): within the size limits, no DTD in any XML
+    part (XXE, billion laughs), and a stamp for nobody made and thrown away, so every part the watermarker
+    rewrites has been parsed once."""
+    archive, infos = _open(data, kind)
+    with archive:
+        for info in infos:
+            if info.filename.lower().endswith((".xml", ".rels")) and _DTD_RE.search(_read(archive, info.filename)):
+                raise NotAnOfficeFile(_DTD_MESSAGE)
+    stamp_office(data, kind=kind, footer="検証 / validation", code=bytes(8))
+
+
 def stamp_office(data: bytes, *, kind: str, footer: str, code: bytes) -> bytes:
     """Return the docx/xlsx/pptx ``data`` with a per-recipient fingerprint and visible mark (I8)."""
     check_code(code)
     archive, infos = _open(data, kind)
-    what = {"docx": "a Word document", "xlsx": "an Excel workbook", "pptx": "a PowerPoint presentation"}[kind]
-    with archive:
-        names = [i.filename for i in infos]
-        lower = {n.lower() for n in names}
-        content_types = _decode(_read(archive, "[Content_Types].xml"), "[Content_Types].xml")
-        overrides = _overrides(content_types)
-        if MAIN_CONTENT_TYPES[kind] not in overrides.values():
-            raise NotAnOfficeFile(f"The file is not {what}.")
-        package_rels = _decode(_read(archive, "_rels/.rels"), "_rels/.rels")
-        changed: dict[str, bytes] = {}
-        added: dict[str, bytes] = {}
+    try:
+        with archive:
+            return _stamp(archive, infos, kind, footer, code)
+    except NotAnOfficeFile:
+        raise
+    except Exception as exc:
+        # A file stored before upload validation parsed it: a clear 422, never a 500.
+        raise NotAnOfficeFile("文書を読み取れないため透かしを入れられません / The document cannot be read and is not "
+                              "watermarked.") from exc
 
-        # (a) the custom property.
-        custom = next((r.target for r in _relationships(package_rels, "")
-                       if r.type == REL_CUSTOM and not r.external), None)
-        if custom is None:
-            custom = CUSTOM_PART if CUSTOM_PART.lower() not in lower else _new_part_name(lower, "docProps/custom", ".xml")
-            package_rels, _ = _add_relationship(package_rels, REL_CUSTOM, custom, "rIdBansoFP")
-            changed["_rels/.rels"] = package_rels.encode()
-        existing = _decode(_read(archive, custom), custom) if custom in names else None
-        custom_xml = _custom_xml(existing, marker(code)).encode()
-        (changed if existing is not None else added)[custom] = custom_xml
-        content_types = _add_override(content_types, custom, CUSTOM_CT)
 
-        # (b) the visible mark.
-        visible = f"{footer}  {footer_code(code)}"
-        main = _main_part(package_rels, kind)
-        if kind == "xlsx":
-            for part, ctype in overrides.items():
-                if ctype == WORKSHEET_CT and part in names:
-                    xml = _decode(_read(archive, part), part)
-                    changed[part] = _stamp_worksheet(xml, visible).encode()
-        elif kind == "docx" and main in names:
-            rels_name = _rels_name(main)
-            doc_rels = (_decode(_read(archive, rels_name), rels_name) if rels_name in names
-                        else f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="{_NS_RELS}"/>')
-            for rel in _relationships(doc_rels, main):
-                if rel.type == REL_FOOTER and not rel.external and rel.target in names and rel.target not in changed:
-                    xml = _decode(_read(archive, rel.target), rel.target)
-                    w = _ns_prefix(xml, _NS_W)
-                    if w is not None:
-                        changed[rel.target] = _append_child(xml, _w_paragraph(w, visible)).encode()
-            part_name = _new_part_name(lower | {n.lower() for n in added}, main.rpartition("/")[0] + "/footerBanso", ".xml")
-            target = part_name.rpartition("/")[2]
-            new_rels, rid = _add_relationship(doc_rels, REL_FOOTER, target, "rIdBansoFooter")
-            document, referenced = _stamp_docx_document(_decode(_read(archive, main), main), visible, rid)
-            changed[main] = document.encode()
-            if referenced:
-                added[part_name] = _footer_part(visible).encode()
-                content_types = _add_override(content_types, part_name, FOOTER_CT)
-                (changed if rels_name in names else added)[rels_name] = new_rels.encode()
-        changed["[Content_Types].xml"] = content_types.encode()
+def _stamp(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], kind: str, footer: str, code: bytes) -> bytes:
+    names = [i.filename for i in infos]
+    lower = {n.lower() for n in names}
+    content_types = _decode(_read(archive, "[Content_Types].xml"), "[Content_Types].xml")
+    overrides = _overrides(content_types)
+    if MAIN_CONTENT_TYPES[kind] not in overrides.values():
+        raise _not(kind)
+    package_rels = _decode(_read(archive, "_rels/.rels"), "_rels/.rels")
+    changed: dict[str, bytes] = {}
+    added: dict[str, bytes] = {}
 
-        out = io.BytesIO()
-        with zipfile.ZipFile(out, "w") as target_zip:
-            for info in infos:
-                body = changed[info.filename] if info.filename in changed else _read(archive, info.filename)
-                copy = zipfile.ZipInfo(info.filename, date_time=info.date_time)
-                copy.compress_type = info.compress_type
-                copy.external_attr = info.external_attr
-                copy.create_system = info.create_system
-                copy.comment = info.comment
-                target_zip.writestr(copy, body)
-            for name, body in added.items():
-                target_zip.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), body,
-                                    compress_type=zipfile.ZIP_DEFLATED)
+    # (a) the custom property.
+    custom = next((r.target for r in _relationships(package_rels, "")
+                   if r.type == REL_CUSTOM and not r.external), None)
+    if custom is None:
+        custom = CUSTOM_PART if CUSTOM_PART.lower() not in lower else _new_part_name(lower, "docProps/custom", ".xml")
+        package_rels, _ = _add_relationship(package_rels, REL_CUSTOM, custom, "rIdBansoFP")
+        changed["_rels/.rels"] = package_rels.encode()
+    existing = _decode(_read(archive, custom), custom) if custom in names else None
+    custom_xml = _custom_xml(existing, marker(code)).encode()
+    (changed if existing is not None else added)[custom] = custom_xml
+    content_types = _add_override(content_types, custom, CUSTOM_CT)
+
+    # (b) the visible mark.
+    visible = f"{footer}  {footer_code(code)}"
+    main = _main_part(package_rels, kind)
+    if kind == "xlsx":
+        for part, ctype in overrides.items():
+            if ctype == WORKSHEET_CT and part in names:
+                xml = _decode(_read(archive, part), part)
+                changed[part] = _stamp_worksheet(xml, visible).encode()
+    elif kind == "docx" and main in names:
+        rels_name = _rels_name(main)
+        doc_rels = (_decode(_read(archive, rels_name), rels_name) if rels_name in names
+                    else f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="{_NS_RELS}"/>')
+        for rel in _relationships(doc_rels, main):
+            if rel.type == REL_FOOTER and not rel.external and rel.target in names and rel.target not in changed:
+                xml = _decode(_read(archive, rel.target), rel.target)
+                w = _ns_prefix(xml, _NS_W)
+                if w is not None:
+                    changed[rel.target] = _append_child(xml, _w_paragraph(w, visible)).encode()
+        part_name = _new_part_name(lower | {n.lower() for n in added}, main.rpartition("/")[0] + "/footerBanso", ".xml")
+        target = part_name.rpartition("/")[2]
+        new_rels, rid = _add_relationship(doc_rels, REL_FOOTER, target, "rIdBansoFooter")
+        document, referenced = _stamp_docx_document(_decode(_read(archive, main), main), visible, rid)
+        changed[main] = document.encode()
+        if referenced:
+            added[part_name] = _footer_part(visible).encode()
+            content_types = _add_override(content_types, part_name, FOOTER_CT)
+            (changed if rels_name in names else added)[rels_name] = new_rels.encode()
+    changed["[Content_Types].xml"] = content_types.encode()
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target_zip:
+        for info in infos:
+            body = changed[info.filename] if info.filename in changed else _read(archive, info.filename)
+            copy = zipfile.ZipInfo(info.filename, date_time=info.date_time)
+            copy.compress_type = info.compress_type
+            copy.external_attr = info.external_attr
+            copy.create_system = info.create_system
+            copy.comment = info.comment
+            target_zip.writestr(copy, body)
+        for name, body in added.items():
+            target_zip.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), body,
+                                compress_type=zipfile.ZIP_DEFLATED)
     return out.getvalue()
 
 

@@ -28,6 +28,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Final
 
 from pypdf import PageObject, PdfReader, PdfWriter
+from pypdf.errors import LimitReachedError
 from pypdf.generic import (
     ArrayObject,
     DictionaryObject,
@@ -45,6 +46,7 @@ from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer
 from reportlab.platypus.flowables import Flowable
 
 from banso.kit.errors import BansoError
+from banso.leak import limits
 from banso.leak.fingerprint import check_code, footer_code, marker
 
 GOTHIC: Final = "HeiseiKakuGo-W5"
@@ -56,6 +58,7 @@ _FOOTER_SIZE: Final = 7.0
 _FOOTER_MIN_SIZE: Final = 4.0
 _MARGIN: Final = 18.0
 _fonts_lock = threading.Lock()
+PDFIUM_LOCK: Final = threading.Lock()  # PDFium is not thread-safe: one document at a time per process
 _fonts_ready = False
 
 
@@ -64,6 +67,9 @@ class NotAPdf(BansoError):
 
     status_code = 422
     code = "not_a_pdf"
+
+
+DAMAGED: Final = "PDF が壊れているため読み取れません / The PDF document is damaged and cannot be read."
 
 
 def _register_fonts() -> None:
@@ -137,7 +143,7 @@ def _dictionary(value: Any) -> DictionaryObject:
     """Return ``value`` resolved as a dictionary, or raise NotAPdf (a damaged page tree)."""
     resolved = value.get_object()
     if not isinstance(resolved, DictionaryObject):
-        raise NotAPdf("The PDF document is damaged and cannot be read.")
+        raise NotAPdf(DAMAGED)
     return resolved
 
 
@@ -171,19 +177,126 @@ def _append_overlay(writer: PdfWriter, page: PageObject, fonts: DictionaryObject
 def _open(pdf: bytes) -> PdfReader:
     """Parse ``pdf`` or raise NotAPdf."""
     if not isinstance(pdf, bytes | bytearray) or b"%PDF-" not in bytes(pdf[:1024]):
-        raise NotAPdf("The file is not a PDF document.")
+        raise NotAPdf("PDF ではありません / The file is not a PDF document.")
     try:
         reader = PdfReader(io.BytesIO(pdf))
+        # An owner password alone (permissions) opens with the empty user password; a user password cannot be
+        # opened on the server, so no copy could carry its recipient's marks.
         if reader.is_encrypted and not reader.decrypt(""):
-            raise NotAPdf("The PDF is password-protected and cannot be watermarked.")
-        if len(reader.pages) == 0:
-            raise NotAPdf("The PDF has no pages.")
+            raise NotAPdf("パスワードで保護された PDF には透かしを入れられません。保護を解除してから登録してください / "
+                          "The PDF is password-protected and cannot be watermarked; remove the password and upload "
+                          "it again.")
+        pages = len(reader.pages)
     except NotAPdf:
         raise
     except Exception as exc:
         # pypdf raises assorted errors (PdfReadError, ValueError, KeyError, ...) on damaged files.
-        raise NotAPdf("The PDF document is damaged and cannot be read.") from exc
+        raise NotAPdf(DAMAGED) from exc
+    if pages == 0:
+        raise NotAPdf("PDF にページがありません / The PDF has no pages.")
+    if pages > limits.MAX_PDF_PAGES:
+        raise NotAPdf(f"PDF のページ数 {pages:,} が上限 {limits.MAX_PDF_PAGES:,} を超えています / "
+                      f"The PDF has {pages:,} pages; the limit is {limits.MAX_PDF_PAGES:,}.")
     return reader
+
+
+def _mb(n: int) -> str:
+    return f"{n / limits.MIB:,.0f} MB"
+
+
+def _page_content_size(page: PageObject, number: int) -> int:
+    """Return the decoded size of a page's content (what rotating it rewrites), or raise NotAPdf."""
+    try:
+        contents = page.get_contents()
+        size = 0 if contents is None else len(contents.get_data())
+    except LimitReachedError as exc:  # pypdf's own cap (75 MB) is above ours
+        raise NotAPdf(f"PDF の {number} ページ目の内容が展開後 {_mb(limits.MAX_PDF_STREAM_BYTES)} を超えます / The content "
+                      f"of page {number} expands beyond {_mb(limits.MAX_PDF_STREAM_BYTES)}.") from exc
+    except Exception as exc:  # a broken filter, a dangling reference
+        raise NotAPdf(f"PDF の {number} ページ目の内容が壊れていて展開できません / The content of page "
+                      f"{number} is damaged and cannot be decoded.") from exc
+    if size > limits.MAX_PDF_STREAM_BYTES:
+        raise NotAPdf(f"PDF の {number} ページ目の内容が展開後 {_mb(size)} で上限 {_mb(limits.MAX_PDF_STREAM_BYTES)} を"
+                      f"超えています / The content of page {number} expands to {_mb(size)}; the limit is "
+                      f"{_mb(limits.MAX_PDF_STREAM_BYTES)}.")
+    return size
+
+
+def _number(value: Any) -> int:
+    """Return a PDF number, following an indirect reference (0 when absent)."""
+    return 0 if value is None else int(value.get_object())
+
+
+def _check_page_images(page: PageObject, number: int) -> None:
+    """Refuse a page that draws an image larger than the pixel budget (read from its dictionary, not decoded)."""
+    try:
+        resources = page.get("/Resources")
+        xobjects = resources.get_object().get("/XObject") if resources is not None else None
+        items = list(xobjects.get_object().values()) if xobjects is not None else []
+        sizes = []
+        for ref in items:
+            xobject = ref.get_object()
+            if xobject.get("/Subtype") == "/Image":
+                sizes.append(_number(xobject.get("/Width")) * _number(xobject.get("/Height")))
+    except Exception as exc:
+        raise NotAPdf(f"PDF の {number} ページ目の資源が壊れています / The resources of page {number} are "
+                      "damaged.") from exc
+    biggest = max(sizes, default=0)
+    if biggest > limits.MAX_PDF_IMAGE_PIXELS:
+        raise NotAPdf(f"PDF の {number} ページ目の画像が {biggest:,} 画素で上限 {limits.MAX_PDF_IMAGE_PIXELS:,} を超えて"
+                      f"います / Page {number} draws an image of {biggest:,} pixels; the limit is "
+                      f"{limits.MAX_PDF_IMAGE_PIXELS:,}.")
+
+
+def check_pdf(pdf: bytes) -> None:
+    """Refuse a PDF a copy could not be stamped or shown from (O1): parse it as :func:`stamp_pdf` does.
+
+    Every page must be reachable, its content decodable within :data:`limits.MAX_PDF_STREAM_BYTES` (all pages
+    within :data:`limits.MAX_PDF_CONTENT_BYTES`), its images within :data:`limits.MAX_PDF_IMAGE_PIXELS`; then
+    a copy is stamped for nobody and thrown away, so whatever stamping needs has been done once.
+    """
+    reader = _open(pdf)
+    total = 0
+    for number in range(1, len(reader.pages) + 1):
+        try:
+            page = reader.pages[number - 1]
+        except Exception as exc:
+            raise NotAPdf(f"PDF の {number} ページ目を読み取れません / Page {number} of the PDF cannot be "
+                          "read.") from exc
+        total += _page_content_size(page, number)
+        if total > limits.MAX_PDF_CONTENT_BYTES:
+            raise NotAPdf(f"PDF の内容が展開後 {_mb(limits.MAX_PDF_CONTENT_BYTES)} を超えます / The pages' content "
+                          f"expands beyond {_mb(limits.MAX_PDF_CONTENT_BYTES)}.")
+        _check_page_images(page, number)
+    _check_pdfium(pdf)
+    stamp_pdf(pdf, footer=format_footer(recipient="検証", organisation="banso", issued_at=_DRY_RUN_AT, item_id=0),
+              code=bytes(8))
+
+
+_DRY_RUN_AT: Final = datetime(2000, 1, 1, tzinfo=JST)
+
+
+def _check_pdfium(pdf: bytes) -> None:
+    """Refuse a PDF that PDFium, the viewer's renderer (I12), cannot open, or whose first page it cannot load."""
+    import pypdfium2 as pdfium
+
+    with PDFIUM_LOCK:
+        try:
+            document = pdfium.PdfDocument(pdf)
+        except pdfium.PdfiumError as exc:
+            raise NotAPdf("PDF を表示用に開けません（壊れています） / The PDF cannot be opened for viewing: it is "
+                          "damaged.") from exc
+        try:
+            if len(document) == 0:
+                raise NotAPdf("PDF にページがありません / The PDF has no pages.")
+            width, height = document[0].get_size()
+            if width <= 0 or height <= 0:
+                raise NotAPdf("PDF の 1 ページ目に大きさがありません / Page 1 of the PDF has no size.")
+        except pdfium.PdfiumError as exc:
+            raise NotAPdf("PDF の 1 ページ目を表示用に読み込めません / Page 1 of the PDF cannot be loaded for "
+                          "viewing.") from exc
+        finally:
+            document.close()
 
 
 def stamp_pdf(pdf: bytes, *, footer: str, code: bytes) -> bytes:
@@ -191,9 +304,16 @@ def stamp_pdf(pdf: bytes, *, footer: str, code: bytes) -> bytes:
     check_code(code)
     reader = _open(pdf)
     try:
-        writer = PdfWriter(clone_from=reader)
+        return _stamp(reader, footer=footer, code=code)
+    except NotAPdf:
+        raise
     except Exception as exc:
-        raise NotAPdf("The PDF document is damaged and cannot be read.") from exc
+        # A file stored before upload validation parsed it (or one pypdf cannot rewrite): a clear 422, never a 500.
+        raise NotAPdf(DAMAGED) from exc
+
+
+def _stamp(reader: PdfReader, *, footer: str, code: bytes) -> bytes:
+    writer = PdfWriter(clone_from=reader)
     text = TextStringObject(marker(code))
     overlays: dict[tuple[float, float], bytes] = {}
     fonts = DictionaryObject({name: writer._add_object(font.clone(writer))

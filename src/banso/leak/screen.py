@@ -27,6 +27,7 @@ import io
 import math
 from typing import TYPE_CHECKING, Final
 
+from banso.leak import limits
 from banso.leak.fingerprint import CHECK_BITS, CODE_BITS, bits_to_code, code_to_bits, footer_code, marker
 from banso.leak.image import PNG_KEY, _font
 
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
     from PIL import Image as PILImage
 
 TILE: Final = (8, 10)  # rows × columns of the repeated bit tile (8 · 10 = 80 = code + checksum bits)
-MAX_PIXELS: Final = 4_000_000  # of an image handed out, and of one read back
+MAX_PIXELS: Final = limits.MAX_VIEW_PIXELS  # of an image handed out, and of one read back
 MIN_SIDE: Final = 480  # a smaller image is enlarged to this longer side before stamping
 _ANGLE: Final = 30
 _ALPHA: Final = 72  # of 255: readable on light and dark pages without hiding the content

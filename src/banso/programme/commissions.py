@@ -53,7 +53,7 @@ from banso.sealed import store as sealed
 from banso.sealed.crypto import TamperedCiphertext
 from banso.sealed.models import SealedKind
 from banso.sealed.store import SealedDeps
-from banso.sealed.uploads import safe_filename
+from banso.sealed.uploads import safe_filename, sniff
 
 SCORE_MIN, SCORE_MAX = 1, 5
 MIN_SCORE = 2  # the latest assessment must reach this on every axis to be commissioned
@@ -332,11 +332,8 @@ def upload_deliverable(session: Session, *, commission_id: int, title: str, file
         if task is None or task.commission_id != commission.id:
             raise ValidationFailed(f"task {task_id} is not a task of this commission", field="task_id")
     name = safe_filename(filename or "")  # O1: the one file-name rule (controls, bidi, device names)
-    if not content:
-        raise ValidationFailed("the file is empty / ファイルが空です", field="file")
-    if len(content) > MAX_DELIVERABLE_BYTES:
-        raise ValidationFailed(f"the file is larger than {MAX_DELIVERABLE_BYTES // (1024 * 1024)} MB", field="file")
-    ctype = (content_type or "application/octet-stream").strip()[:120] or "application/octet-stream"
+    # O1: validated as item files are (the stamp and viewer limits), so the deliverable can always be served.
+    ctype = sniff(content, name, content_type, max_bytes=MAX_DELIVERABLE_BYTES).content_type
     title_v = clean_text(title, "title", max_length=300, line=True)
     digest = hashlib.sha256(content).hexdigest()
     envelope = sealed.seal_file(store, sealed.commission_scope(commission.id), content,

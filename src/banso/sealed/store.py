@@ -55,7 +55,7 @@ from banso.sealed import crypto
 from banso.sealed.crypto import FakeKeyStore, KeyStore, LocalKeyFileStore
 from banso.sealed.files import FakeFileStore, FileStore, LocalFileStore
 from banso.sealed.models import SealedDistribution, SealedKind
-from banso.sealed.uploads import UploadRejected, sniff
+from banso.sealed.uploads import UploadRejected, identify
 from banso.web.context import AppContext
 
 OFFICE: Final = frozenset({"docx", "xlsx", "pptx"})
@@ -297,7 +297,7 @@ def stamp_kind(data: bytes, *, kind: str, footer: str, code: bytes) -> bytes:
 def detect_kind(data: bytes, *, filename: str, content_type: str) -> str:
     """Return the stamp a stored file takes: its sniffed kind, ``text`` for other UTF-8, else ``raw``."""
     try:
-        return sniff(data, filename, content_type, max_bytes=_SNIFF_LIMIT).kind
+        return identify(data, filename, content_type, max_bytes=_SNIFF_LIMIT).kind
     except UploadRejected:
         pass
     # Answer files and deliverables were not type-checked at upload (unlike item files); a

@@ -8,6 +8,12 @@ the package's ``[Content_Types].xml``), then its name and the browser's declared
 what the content is. Empty, oversized, damaged and mislabelled files are refused with a message that
 says what is wrong ("bad input"): a file whose type lies about itself never reaches the store, the
 watermarker (I8) or a reader's screen.
+
+Then the file is validated completely (O1): :func:`sniff` runs the parsing the stampers of a recipient's
+copy and the viewer will run, with the same limits (``banso.leak.limits``), so that a stored file can
+always be served — PDFs parsed page by page and stamped once for nobody, images measured by pixel count
+from the header and decoded, Office packages measured by expanded size, searched for DTDs and stamped
+once for nobody. :func:`identify` is the cheap first half alone, for picking the stamp of a stored file.
 """
 
 from __future__ import annotations
@@ -26,6 +32,9 @@ from types import MappingProxyType
 
 from banso.kit.errors import ValidationFailed
 from banso.kit.text import forbidden_character, is_windows_device_name
+from banso.leak.image import NotAnImage, check_image
+from banso.leak.office import NotAnOfficeFile, check_office
+from banso.leak.pdf import NotAPdf, check_pdf
 
 MIB = 1024 * 1024
 DEFAULT_MAX_BYTES = 20 * MIB
@@ -33,7 +42,7 @@ MAX_FILENAME_LENGTH = 255
 
 
 class UploadRejected(ValidationFailed):
-    """An upload is empty, malformed, not an accepted type, or lies about its type (bad input: a 4xx)."""
+    """An upload is empty, malformed, not an accepted type, lies about its type, or cannot be served (O1)."""
 
     status_code = 422
     code = "upload_rejected"
@@ -353,10 +362,43 @@ def _size(n: int) -> str:
     return f"{n / MIB:.1f} MiB" if n >= MIB else f"{n} bytes"
 
 
+_IMAGE_KINDS = frozenset({"png", "jpeg", "gif", "webp"})
+_OFFICE_KINDS = frozenset({"docx", "xlsx", "pptx"})
+
+
+def _check_servable(data: bytes, kind: str, name: str) -> None:
+    """Refuse a file that a recipient's copy could not be stamped from, or the viewer could not show (O1)."""
+    try:
+        if kind == "pdf":
+            check_pdf(data)
+        elif kind in _IMAGE_KINDS:
+            check_image(data, kind)
+        elif kind in _OFFICE_KINDS:
+            check_office(data, kind)
+    except (NotAPdf, NotAnImage, NotAnOfficeFile) as exc:
+        ja, _, en = exc.message.partition(" / ")
+        raise UploadRejected(f"ファイル「{name}」は保存できません：{ja} / file '{name}' cannot be stored: {en or ja}",
+                             field="file") from exc
+
+
 def sniff(
     data: bytes, filename: str, declared_type: str | None, *, max_bytes: int = DEFAULT_MAX_BYTES
 ) -> FileKind:
-    """Return what an upload is, judged by its content; refuse it when empty, too large, damaged or mislabelled."""
+    """Return what an upload is, judged by its content and validated completely (O1); refuse it when empty, too
+    large, damaged, mislabelled, or beyond what stamping and viewing it would need."""
+    kind = identify(data, filename, declared_type, max_bytes=max_bytes)
+    _check_servable(data, kind.kind, safe_filename(filename))
+    return kind
+
+
+def identify(
+    data: bytes, filename: str, declared_type: str | None, *, max_bytes: int = DEFAULT_MAX_BYTES
+) -> FileKind:
+    """Return what a file is, judged by its content; refuse it when empty, too large, damaged or mislabelled.
+
+    The cheap half of :func:`sniff` (magic bytes and structure, no full parse): what picks the stamp of a
+    stored file.
+    """
     name = safe_filename(filename)
     if not data:
         raise UploadRejected(f"file '{name}' is empty", field="file")
