@@ -239,6 +239,27 @@ def test_a_hostile_file_is_refused_as_a_deliverable_and_as_an_answer(
     _assert_refused(answered.status_code, answered.json(), name)
 
 
+def test_deliverables_and_answers_take_files_past_the_app_wide_body_limit(
+        client: TestClient, db: Session, factory: Factory, clock: FakeClock, ctx: AppContext) -> None:
+    """A 5 MB file is within the 20 MB cap of both doors, so the 2 MB app-wide body limit must not refuse it."""
+    text = ("水中航法の評価結果\n" * 190_000).encode()  # 5.3 MB
+    scene = Scene(db, factory, clock, ctx)
+    filed = client.post(f"/api/v1/programme/commissions/{scene.commission.id}/deliverables",
+                        headers=bearer(db, scene.analyst, clock), data={"title": "最終報告書"},
+                        files={"file": ("report.txt", text, "text/plain")})
+    assert filed.status_code == 201, filed.text
+    cast = scene.council
+    request = councils.create_request(db, council_id=cast.council.id, actor=cast.officer.principal(),
+                                      now=clock.now(), title="諸外国の動向", body="まとめてください",
+                                      matter="useful_information", addressee_kind="participant",
+                                      addressee_id=cast.company.user.id, due_at=clock.now() + timedelta(days=14))
+    db.commit()
+    answered = client.post(f"/api/v1/councils/{cast.council.id}/requests/{request.id}/answer",
+                           headers=bearer(db, cast.company, clock), data={"text": "別添のとおり"},
+                           files=[("files", ("answer.txt", text, "text/plain"))])
+    assert answered.status_code == 200, answered.text
+
+
 def test_a_file_over_the_size_limit_is_413(client: TestClient, db: Session, active: Cast, clock: FakeClock) -> None:
     big = b"%PDF-1.4\n" + bytes(20 * MIB) + b"\n%%EOF\n"
     made = client.post(f"{API}/items", headers=bearer(db, active.company, clock), data=item_form(active, clock),

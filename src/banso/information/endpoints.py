@@ -62,13 +62,15 @@ router = APIRouter(prefix="/information", tags=["information"], dependencies=[De
 council_router = APIRouter(prefix="/councils", tags=["councils"], dependencies=[Depends(verify_csrf)])
 
 # Multipart routes that carry files may be as large as one file at the service's cap plus the
-# form's other fields; every other route keeps the app-wide body limit (BodySizeLimit).
+# form's other fields (a material answer with several files shares that budget); every other route keeps the app-wide body limit (BodySizeLimit).
 UPLOAD_BODY_BYTES = MAX_FILE_BYTES + 2 * 1024 * 1024
 UPLOAD_ROUTES = re.compile(
     r"^(?:/api/v1/information/(?:items|items/import|items/\d{1,18}/versions|incidents/\d{1,18}/attribute"
     r"|leak/attribute)"
     r"|/councils/\d{1,18}/information|/information/items/\d{1,18}/versions|/information/incidents/\d{1,18}/attribute"
-    r"|/information/leak)$"
+    r"|/information/leak"
+    # the other doors that take a file at the same 20 MB cap: commission deliverables and material answers
+    r"|(?:/api/v1)?/programme/commissions/\d{1,18}/deliverables|(?:/api/v1)?/councils/\d{1,18}/requests/\d{1,18}/answer)$"
 )
 NO_STORE = {"Cache-Control": "no-store"}
 
