@@ -1,4 +1,4 @@
-"""``banso keys status | rotate | migrate`` as real processes on a real data folder (issue 17, I11, O2)."""
+"""``banso keys status | rotate | destroy | migrate`` as real processes on a real data folder (issue 17, I11, O2)."""
 
 from __future__ import annotations
 
@@ -80,10 +80,28 @@ def test_status_and_rotate_on_key_files(folder: tuple[Path, int, int]) -> None:
 
 
 @pytest.mark.parametrize("args", [["keys", "rotate"], ["keys", "rotate", "--council", "999"],
-                                  ["keys", "migrate", "--to", "file"], ["keys", "migrate", "--to", "pkcs11"]])
+                                  ["keys", "migrate", "--to", "file"], ["keys", "migrate", "--to", "pkcs11"],
+                                  ["keys", "destroy", "--council", "1", "--confirm", "council:2"],
+                                  ["keys", "destroy", "--council", "999", "--confirm", "council:999"],
+                                  ["keys", "destroy", "--confirm", "council:1"]])
 def test_bad_requests_are_refused_with_a_reason(folder: tuple[Path, int, int], args: list[str]) -> None:
     refused = banso(args, folder[0])
     assert refused.returncode == 1 and "error:" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_destroy_shreds_the_key_and_records_it(folder: tuple[Path, int, int]) -> None:
+    data, council, item = folder
+    destroyed = banso(["keys", "destroy", "--council", str(council), "--confirm", f"council:{council}"], data)
+    assert destroyed.returncode == 0, destroyed.stderr
+    assert f"council:{council}: key destroyed" in destroyed.stdout
+    assert sorted(p.name for p in (data / "keys" / "councils").iterdir()) == [f"council-{council}.revoked"]
+    engine = sa.create_engine(f"sqlite:///{data / 'banso.db'}")
+    with engine.connect() as conn:
+        assert list(conn.scalars(sa.select(AuditEntry.subject).where(AuditEntry.tag == "keys:council:destroyed"))) \
+            == [f"council:{council}"]
+    engine.dispose()
+    with pytest.raises(Exception, match="destroyed"):
+        _body(data, item)
 
 
 def test_migrate_moves_the_key_files_into_the_hsm(folder: tuple[Path, int, int], softhsm: SoftHsm,

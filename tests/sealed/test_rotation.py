@@ -199,3 +199,21 @@ def test_a_legacy_wrapped_key_is_rotated_too(ctx: AppContext, db: Session, seale
     keys.rotate(ctx, sealed.council, grace_seconds=0)
     rewrapped = bytes(db.scalar(sa.select(Item.wrapped_key).where(Item.id == sealed.item_id)) or b"")
     assert rewrapped[0] == crypto.WRAP_VERSION and store.unwrap(cid, rewrapped) == data_key
+
+
+def test_destroying_a_key_is_recorded_first_and_every_version_goes(ctx: AppContext, db: Session,
+                                                                    sealed: Sealed) -> None:
+    """``banso keys destroy``: the audit entry a restore honours (O2), then no version of the key is left (I11)."""
+    keys.rotate(ctx, sealed.council, grace_seconds=0)
+    store = keys.key_store(ctx, "council")
+    wrapped = bytes(db.scalar(sa.select(Item.wrapped_key).where(Item.id == sealed.item_id)) or b"")
+    keys.destroy(ctx, sealed.council)
+    with pytest.raises(KeyUnavailable, match="destroyed"):
+        store.unwrap(sealed.council.id, wrapped)
+    assert store.versions(sealed.council.id) == []
+    db.expire_all()
+    recorded = _audited(db, "keys:council:destroyed")
+    assert [(e.subject, e.data) for e in recorded] == [(sealed.council.subject,
+                                                        {"scope": "council", "id": sealed.council.id})]
+    with pytest.raises(KeyUnavailable):  # the id never gets a fresh key
+        store.add_version(sealed.council.id)
