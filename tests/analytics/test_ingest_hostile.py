@@ -44,8 +44,8 @@ def _hostile_snapshot(root: Path) -> dict[str, tuple[int, str | None]]:
         "part_003.gz": ([_line(work(2), extra=deep), json.dumps(work(3)), "{not json"], 4, None),
         # Deep nesting before a field of the wrong type: malformed, with the reason of DuckDB's strict read.
         "part_004.gz": (['{"id": "https://openalex.org/W2", "extra": ' + deep + ', "publication_year": "2020"}'], 2,
-                        "nested too deeply for the Python decoders: Invalid Input Error: "
-                        "a field has the wrong JSON type: publication_year"),
+                        ("nested too deeply for the Python decoders: Invalid Input Error: "
+                        "a field has the wrong JSON type: publication_year")),
         "part_005.gz": ([_line(work(2), note='"' + "x" * (MAX_LINE_BYTES + 10) + '"')], 2, too_long),
     }
     expected = {}

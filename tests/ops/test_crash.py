@@ -17,10 +17,10 @@ import subprocess
 import sys
 import threading
 import time
+import unicodedata
 import urllib.error
 import urllib.parse
 import urllib.request
-import unicodedata
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
