@@ -16,6 +16,7 @@ from banso.web.context import AppContext
 from banso.web.deps import SESSION_COOKIE, requires
 from banso.web.errors import install_error_handlers
 from banso.web.middleware import BodySizeLimit, ConcurrencyLimit, NoStoreWhenAuthenticated, SecurityHeaders
+from banso.web.openapi import install_openapi
 from banso.web.templating import STATIC_DIR
 
 log = logging.getLogger("banso.web")
@@ -100,6 +101,8 @@ def create_app(ctx: AppContext, *, background_jobs: bool = True) -> FastAPI:
 
     app.include_router(thinktank_pages)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    install_openapi(app)  # security scheme, error answers, file types (web/openapi.py)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
