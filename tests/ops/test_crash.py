@@ -48,10 +48,14 @@ API = "/api/v1"
 
 @dataclass
 class Acked:
-    """What the server acknowledged: item id → marker in its file; decision ids."""
+    """What the server acknowledged: (id, unique marker) of each item (in its file) and decision (its text).
 
-    items: dict[int, str] = field(default_factory=dict)
-    decisions: set[int] = field(default_factory=set)
+    Lists, not maps by id: a lost row's id can be handed out again (SQLite reuses the highest rowid), and
+    only the marker then tells the acknowledged write from the later one that took its id.
+    """
+
+    items: list[tuple[int, str]] = field(default_factory=list)
+    decisions: list[tuple[int, str]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def count(self) -> int:
@@ -188,10 +192,7 @@ def _writer(base: str, token: str, council_id: int, acked: Acked, stop: threadin
                 continue
             if r.is_success:
                 with acked.lock:
-                    if n % 2:
-                        acked.items[int(r.json()["id"])] = marker
-                    else:
-                        acked.decisions.add(int(r.json()["id"]))
+                    (acked.items if n % 2 else acked.decisions).append((int(r.json()["id"]), marker))
             else:
                 assert r.status_code < 500 or r.status_code == 503, (r.status_code, r.text[:300])
 
@@ -199,7 +200,7 @@ def _writer(base: str, token: str, council_id: int, acked: Acked, stop: threadin
 def _check_everything_acknowledged(base: str, token: str, council_id: int, acked: Acked) -> None:
     headers = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
-        for item_id, marker in acked.items.items():
+        for item_id, marker in acked.items:
             item = client.get(f"{API}/information/items/{item_id}")
             assert item.status_code == 200, (item_id, item.text[:300])
             files = item.json()["files"]
@@ -210,7 +211,8 @@ def _check_everything_acknowledged(base: str, token: str, council_id: int, acked
             assert marker in "".join(c for c in copy.text if unicodedata.category(c) != "Cf")
         listed = client.get(f"{API}/councils/{council_id}/decisions")
         assert listed.status_code == 200
-        assert acked.decisions <= {d["id"] for d in listed.json()}
+        texts = {d["id"]: d["text"] for d in listed.json()}
+        assert [(d, m) for d, m in acked.decisions if texts.get(d) != m] == []
 
 
 def test_kill_9_loses_no_acknowledged_write(site: Site, tmp_path: Path) -> None:
