@@ -232,18 +232,17 @@ def test_real_records_ingest_with_zero_malformed(real_data: Path, tmp_path: Path
     assert r.rows_read == r.works_in_store == 2643
 
 
-def test_wrong_field_types_are_read_as_missing(tmp_path: Path) -> None:
-    # Valid JSON lines are not malformed: a field of the wrong type is read as missing (documented).
+def test_wrong_field_types_are_malformed(tmp_path: Path) -> None:
+    # Issue 17: a field of the wrong JSON type makes the line malformed (it was read as missing, uncounted).
     snap = tmp_path / "snap"
     bad = work(2, countries=[["JP"]])
     bad["publication_year"] = "twenty twenty"
     bad["cited_by_count"] = [1]
     write_part(snap, "2025-01-01", "part_000.gz", [work(1), bad, work(3)])
     r = ingest(snap, tmp_path / "store")
-    assert (r.rows_read, r.malformed, r.works_in_store) == (3, 0, 3)
-    rows = duckdb.sql(f"SELECT work_id, publication_year, cited_by_count, countries "
-                      f"FROM '{store_works_path(tmp_path / 'store')}' ORDER BY 1").fetchall()
-    assert rows[1] == (2, None, 0, ["JP"])
+    assert (r.rows_read, r.malformed, r.works_in_store) == (2, 1, 2)
+    assert [(m.line, m.error) for m in r.malformed_examples] == [
+        (2, "Expected `int | null`, got `str` - at `$.publication_year`")]
 
 
 def test_cli_synth_writes_snapshot(tmp_path: Path) -> None:

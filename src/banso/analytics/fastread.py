@@ -7,7 +7,7 @@ Only the decoding of one snapshot file differs from the DuckDB ``read_json`` pat
 How one file is read:
 
 1. gunzip with ISA-L (``isal``) when installed, else :mod:`gzip`; split into lines;
-2. decode each line with ``msgspec.json.Decoder(type=_Work)``: only the fields the store needs are
+2. decode each line with ``snapshot.WORK_DECODER`` (the struct every decoder holds lines to): only the fields the store needs are
    declared, everything else is skipped without building Python objects; types are strict (and integers
    range-checked) so anything the DuckDB reader might read differently is rejected;
 3. keep ``abstract_inverted_index`` as its raw JSON bytes (``msgspec.Raw``: checked as JSON, not decoded);
@@ -27,13 +27,20 @@ from __future__ import annotations
 import gc
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import duckdb
 import msgspec
 import pyarrow as pa
 
-from banso.analytics.snapshot import FileResult, SnapshotFile, SnapshotReader, is_gzip
+from banso.analytics.snapshot import (
+    MAX_LINE_BYTES,
+    WORK_DECODER,
+    FileResult,
+    SnapshotFile,
+    SnapshotReader,
+    is_gzip,
+)
 from banso.analytics.store import copy_part_sql
 from banso.analytics.texts import INDEX_SHAPE
 
@@ -42,47 +49,7 @@ try:  # ISA-L gunzips ≈2× faster than zlib
 except ImportError:  # pragma: no cover - isal is optional
     import gzip as _gzip  # type: ignore[no-redef]
 
-Int32 = Annotated[int, msgspec.Meta(ge=-(2**31), le=2**31 - 1)]
-
-
-class _Institution(msgspec.Struct, gc=False):
-    id: str | None = None
-    country_code: str | None = None
-
-
-class _Authorship(msgspec.Struct, gc=False):
-    institutions: list[_Institution] | None = None
-
-
-class _Ref(msgspec.Struct, gc=False):
-    id: str | None = None
-
-
-class _PrimaryTopic(msgspec.Struct, gc=False):
-    id: str | None = None
-    subfield: _Ref | None = None
-
-
-class _Percentile(msgspec.Struct, gc=False):
-    is_in_top_10_percent: bool | None = None
-
-
-class _Work(msgspec.Struct, gc=False):
-    """The fields of ``snapshot.READ_COLUMNS``, nothing else."""
-
-    id: str
-    title: str | None = None
-    publication_year: Int32 | None = None
-    cited_by_count: Int32 | None = None
-    updated_date: str | None = None
-    primary_topic: _PrimaryTopic | None = None
-    topics: list[_Ref] | None = None
-    authorships: list[_Authorship] | None = None
-    citation_normalized_percentile: _Percentile | None = None
-    abstract_inverted_index: msgspec.Raw = msgspec.Raw()  # empty when absent, b"null" when null
-
-
-_DECODER = msgspec.json.Decoder(_Work)
+_DECODER = WORK_DECODER
 
 RAW_SCHEMA = pa.schema([
     ("id", pa.string()),
@@ -157,6 +124,8 @@ def decode_file(path: Path) -> pa.Table:
             for line in fh:
                 if not line.strip():
                     raise _Fallback("blank line")
+                if len(line) > MAX_LINE_BYTES:
+                    raise _Fallback("line too long")
                 w = decode(line)
                 ids.append(w.id)
                 titles.append(w.title)
@@ -180,7 +149,8 @@ def decode_file(path: Path) -> pa.Table:
                 top10.append(None if cnp is None else cnp.is_in_top_10_percent)
                 ai = bytes(w.abstract_inverted_index)
                 indexes.append(None if not ai or ai == b"null" else ai.decode())
-    except (msgspec.DecodeError, msgspec.ValidationError, EOFError, OSError, ValueError) as exc:
+    # RecursionError: nested past msgspec's depth (the DuckDB reader then judges the file).
+    except (msgspec.DecodeError, msgspec.ValidationError, EOFError, OSError, ValueError, RecursionError) as exc:
         raise _Fallback(str(exc)) from None
     finally:
         if gc_was_on:

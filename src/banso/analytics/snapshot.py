@@ -9,7 +9,6 @@ bookkeeping of a whole run is :mod:`banso.analytics.ingest`.
 from __future__ import annotations
 
 import gzip
-import json
 import os
 import re
 import threading
@@ -17,9 +16,10 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Annotated, Any, cast
 
 import duckdb
+import msgspec
 from isal import igzip as _igzip
 from isal import isal_zlib as _isal_zlib
 
@@ -31,6 +31,11 @@ _GUNZIP_CHUNK = 1 << 18  # 256 KB steps keep the inflate window in cache (2x fas
 # DuckDB's read errors and a short or damaged gzip stream (ISA-L raises its own error type).
 _READ_ERRORS: tuple[type[BaseException], ...] = (
     duckdb.Error, EOFError, OSError, ValueError, cast(type[BaseException], _isal_zlib.error))
+# Limits on one line (one work), the same for every decoder (docs/analytics.md "Malformed lines"): the
+# largest OpenAlex record is a few MB, so a longer line is damage or an attack, and it is refused before
+# it is decoded. DuckDB's own `maximum_object_size` is not enforced on newline-delimited input (1.x/2.0),
+# so the length is checked by us, on the bytes, while a file is decompressed.
+MAX_LINE_BYTES = 32 << 20
 _DATE_RE = re.compile(r"updated_date=(\d{4}-\d{2}-\d{2})")
 _ID_RE = re.compile(r"^(?:https?://openalex\.org/)?W\d+$", re.IGNORECASE)
 
@@ -39,27 +44,60 @@ _ID_RE = re.compile(r"^(?:https?://openalex\.org/)?W\d+$", re.IGNORECASE)
 # rebuilding the abstract from it was half of the ingest's time (banso.analytics.texts).
 READ_COLUMNS: dict[str, str] = {
     "id": "VARCHAR",
-    "title": "VARCHAR",
-    "publication_year": "INTEGER",
-    "cited_by_count": "INTEGER",
-    "updated_date": "VARCHAR",
-    "primary_topic": "STRUCT(id VARCHAR, subfield STRUCT(id VARCHAR))",
+    # Scalars and single objects as JSON, their JSON type checked in the projection: DuckDB would cast
+    # "2020" or 2020.5 to a year and read a number as a title or a string as a missing object.
+    "title": "JSON",
+    "publication_year": "JSON",
+    "cited_by_count": "JSON",
+    "updated_date": "JSON",
+    "primary_topic": "JSON",
     "topics": "STRUCT(id VARCHAR)[]",
     "authorships": "STRUCT(institutions STRUCT(id VARCHAR, country_code VARCHAR)[])[]",
-    "citation_normalized_percentile": "STRUCT(is_in_top_10_percent BOOLEAN)",
+    "citation_normalized_percentile": "JSON",
     "abstract_inverted_index": "JSON",
+}
+
+
+def _typed(expr: str, path: str, kinds: tuple[str, ...], then: str) -> str:
+    """SQL: ``then`` when the JSON value ``expr[path]`` is absent, null or one of ``kinds``, else an error.
+
+    The error stops the typed read of the file, which is then judged line by line
+    (:meth:`SnapshotReader._salvage`), where the same line is counted malformed with its reason.
+    """
+    t = f"json_type({expr}, '{path}')"
+    allowed = ", ".join(f"'{k}'" for k in (*kinds, "NULL"))
+    return (f"CASE WHEN {t} IS NULL OR {t} IN ({allowed}) THEN {then} "
+            f"ELSE error('a field has the wrong JSON type: {expr}{path[1:]}') END")
+
+
+_INT = ("BIGINT", "UBIGINT")
+_STRICT = {
+    "publication_year": _typed("publication_year", "$", _INT, "CAST(publication_year AS BIGINT)"),
+    "cited_by_count": _typed("cited_by_count", "$", _INT, "CAST(cited_by_count AS BIGINT)"),
+    "title": _typed("title", "$", ("VARCHAR",), "title->>'$'"),
+    "updated_date": _typed("updated_date", "$", ("VARCHAR",), "updated_date->>'$'"),
+    "primary_topic_id": _typed("primary_topic", "$", ("OBJECT",), _typed(
+        "primary_topic", "$.id", ("VARCHAR",), "primary_topic->>'$.id'")),
+    "subfield_id": _typed("primary_topic", "$.subfield", ("OBJECT",), _typed(
+        "primary_topic", "$.subfield.id", ("VARCHAR",), "primary_topic->>'$.subfield.id'")),
+    "oa_top10": _typed("citation_normalized_percentile", "$", ("OBJECT",), _typed(
+        "citation_normalized_percentile", "$.is_in_top_10_percent", ("BOOLEAN",),
+        "CAST(citation_normalized_percentile->>'$.is_in_top_10_percent' AS BOOLEAN)")),
+    # A record without a valid W… id cannot be stored or replaced: as malformed as invalid JSON.
+    "id": r"CASE WHEN regexp_full_match(id, '(?i)(?:https?://openalex\.org/)?W\d+') THEN id "
+          r"ELSE error('missing or invalid work id') END",
 }
 
 _PROJECTION = r"""
 SELECT
-  CAST(regexp_extract(id, 'W(\d+)$', 1) AS BIGINT) AS work_id,
+  CAST(regexp_extract({id}, 'W(\d+)$', 1) AS BIGINT) AS work_id,
   CAST($partition_date AS VARCHAR) AS partition_date,
   CAST($seq AS INTEGER) AS part_seq,
-  updated_date AS record_updated,  -- the record's own (hive_partitioning off: not the folder's)
-  CAST(publication_year AS SMALLINT) AS publication_year,
-  CAST(coalesce(cited_by_count, 0) AS INTEGER) AS cited_by_count,
-  CAST(regexp_extract(primary_topic.subfield.id, '(\d+)$', 1) AS INTEGER) AS subfield_id,
-  CAST(regexp_extract(primary_topic.id, 'T(\d+)$', 1) AS INTEGER) AS primary_topic_id,
+  {updated_date} AS record_updated,  -- the record's own (hive_partitioning off: not the folder's)
+  CAST({publication_year} AS SMALLINT) AS publication_year,
+  CAST(coalesce({cited_by_count}, 0) AS INTEGER) AS cited_by_count,
+  CAST(regexp_extract({subfield_id}, '(\d+)$', 1) AS INTEGER) AS subfield_id,
+  CAST(regexp_extract({primary_topic_id}, 'T(\d+)$', 1) AS INTEGER) AS primary_topic_id,
   coalesce(list_distinct(list_filter(
       list_transform(topics, lambda t: TRY_CAST(regexp_extract(t.id, 'T(\d+)$', 1) AS INTEGER)),
       lambda x: x IS NOT NULL)), []) AS topic_ids,
@@ -71,16 +109,108 @@ SELECT
           lambda i: {'institution_id': TRY_CAST(regexp_extract(i.id, 'I(\d+)$', 1) AS BIGINT),
                      'country': nullif(upper(i.country_code), '')}))),
       lambda x: x.institution_id IS NOT NULL)), []) AS institutions,
-  citation_normalized_percentile.is_in_top_10_percent AS oa_top10,
-  title,
+  {oa_top10} AS oa_top10,
+  {title} AS title,
   -- Kept as DuckDB writes JSON (compact). Another shape is read as missing, like any field of the wrong
   -- type (docs/analytics.md), so every stored index decodes (texts.decode_index).
   CASE WHEN regexp_full_match(abstract_inverted_index, $index_shape)
        THEN CAST(abstract_inverted_index AS VARCHAR) END AS abstract_index
 FROM read_json($files, format = 'newline_delimited', columns = $columns, compression = $compression,
-               hive_partitioning = false, maximum_object_size = 67108864)
+               hive_partitioning = false, maximum_object_size = 67108864{ignore_errors})
 """
 
+
+def _projection(*, ignore_errors: bool) -> str:
+    """The projection of one file: strict types for the first read, none for the salvaged lines.
+
+    The salvage pass hands DuckDB only lines the strict decoder (:data:`WORK_DECODER`) accepted, so
+    its read needs no checks (and an ``error()`` there would not be skipped by ``ignore_errors``).
+    """
+    plain = {"id": "id", "publication_year": "publication_year", "cited_by_count": "cited_by_count",
+             "title": "title->>'$'", "updated_date": "updated_date->>'$'",
+             "primary_topic_id": "primary_topic->>'$.id'", "subfield_id": "primary_topic->>'$.subfield.id'",
+             "oa_top10": "CAST(citation_normalized_percentile->>'$.is_in_top_10_percent' AS BOOLEAN)"}
+    fields = {k: f"({v})" for k, v in (plain if ignore_errors else _STRICT).items()}
+    fields["ignore_errors"] = ", ignore_errors = true" if ignore_errors else ""
+    sql = _PROJECTION
+    for name, expr in fields.items():  # not str.format: the SQL has braces of its own
+        sql = sql.replace("{" + name + "}", expr)
+    return sql
+
+
+class _Institution(msgspec.Struct, gc=False):
+    id: str | None = None
+    country_code: str | None = None
+
+
+class _Authorship(msgspec.Struct, gc=False):
+    institutions: list[_Institution] | None = None
+
+
+class _Ref(msgspec.Struct, gc=False):
+    id: str | None = None
+
+
+class _PrimaryTopic(msgspec.Struct, gc=False):
+    id: str | None = None
+    subfield: _Ref | None = None
+
+
+class _Percentile(msgspec.Struct, gc=False):
+    is_in_top_10_percent: bool | None = None
+
+
+Int32 = Annotated[int, msgspec.Meta(ge=-(2**31), le=2**31 - 1)]
+Year = Annotated[int, msgspec.Meta(ge=-(2**15), le=2**15 - 1)]  # stored as SMALLINT
+
+
+class WorkFields(msgspec.Struct, gc=False):
+    """The fields of ``READ_COLUMNS`` with the JSON types a work must have, nothing else.
+
+    Every decoder holds a line to these types (the DuckDB read through its checked projection, the
+    msgspec decoder and the line-by-line pass through this struct): a value of another type makes the
+    line malformed, counted with its file and line.
+    """
+
+    id: str
+    title: str | None = None
+    publication_year: Year | None = None
+    cited_by_count: Int32 | None = None
+    updated_date: str | None = None
+    primary_topic: _PrimaryTopic | None = None
+    topics: list[_Ref] | None = None
+    authorships: list[_Authorship] | None = None
+    citation_normalized_percentile: _Percentile | None = None
+    abstract_inverted_index: msgspec.Raw = msgspec.Raw()  # empty when absent, b"null" when null
+
+
+WORK_DECODER = msgspec.json.Decoder(WorkFields)
+NESTED = "nested too deeply for the Python decoders"
+
+
+def judge_line(line: bytes) -> tuple[WorkFields | None, str]:
+    """Decode one line strictly: ``(work, "")``, or ``(None, reason)`` for a malformed line.
+
+    >>> judge_line(b'{"id": "W1", "publication_year": "2020"}')[1]
+    'Expected `int | null`, got `str` - at `$.publication_year`'
+    >>> judge_line(b'{"id": "W1", "x": ' + b'[' * 5000 + b']' * 5000 + b'}')[1]
+    'nested too deeply for the Python decoders'
+    """
+    if len(line) > MAX_LINE_BYTES:
+        return None, f"line longer than {MAX_LINE_BYTES >> 20} MiB"
+    try:
+        work = WORK_DECODER.decode(line)
+    except RecursionError:
+        # msgspec, like the json module, nests by recursion: past about a thousand levels it gives up
+        # (the line-by-line pass then asks DuckDB, whose parser does not recurse).
+        return None, NESTED
+    except msgspec.ValidationError as exc:
+        return None, str(exc)[:200]
+    except msgspec.DecodeError as exc:
+        return None, f"not a JSON object: {str(exc)[:180]}"
+    if not _ID_RE.match(work.id):
+        return None, "missing or invalid work 'id'"
+    return work, ""
 
 
 @dataclass(frozen=True)
@@ -167,9 +297,11 @@ def _gunzip(src: Path, dst: Path) -> None:
             f"disk of about the file's uncompressed size per file read at once): {exc.strerror}")
 
     out = open(dst, "wb")  # noqa: SIM115 (closed below, where a failed flush is a write error too)
+    lines = _LineLengths()
     try:
         with _igzip.open(src, "rb") as fh:  # type: ignore[no-untyped-call]
             while chunk := fh.read(_GUNZIP_CHUNK):
+                lines.feed(chunk)
                 try:
                     out.write(chunk)
                 except OSError as exc:
@@ -182,6 +314,41 @@ def _gunzip(src: Path, dst: Path) -> None:
         out.close()
 
 
+class LineTooLong(ValueError):
+    """A line of the file is longer than :data:`MAX_LINE_BYTES` (the file is then judged line by line)."""
+
+
+class _LineLengths:
+    """Raise :class:`LineTooLong` once the bytes fed in hold a line longer than :data:`MAX_LINE_BYTES`.
+
+    Two ``find`` calls per chunk: a line inside one chunk is shorter than the chunk, so only the run
+    of bytes since the last newline, carried across chunks, can pass the limit.
+    """
+
+    def __init__(self) -> None:
+        self.run = 0
+
+    def feed(self, chunk: bytes) -> None:
+        """Account for the next chunk of the stream."""
+        first = chunk.find(b"\n")
+        if first < 0:
+            self.run += len(chunk)
+        else:
+            if self.run + first > MAX_LINE_BYTES:
+                raise LineTooLong
+            self.run = len(chunk) - chunk.rfind(b"\n") - 1
+        if self.run > MAX_LINE_BYTES:
+            raise LineTooLong
+
+
+def _check_line_lengths(path: Path) -> None:
+    """Raise :class:`LineTooLong` when a line of the plain file ``path`` is over the limit."""
+    lines = _LineLengths()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            lines.feed(chunk)
+
+
 def is_gzip(path: Path) -> bool:
     """Return True when the file starts with the gzip magic bytes."""
     with open(path, "rb") as fh:
@@ -190,12 +357,22 @@ def is_gzip(path: Path) -> bool:
 
 
 def _iter_lines(path: Path) -> Iterator[tuple[int, bytes | None, str]]:
-    """Yield (line number, raw line, "") and finally (n, None, error) if the stream breaks off."""
+    """Yield (line number, raw line, "") and finally (n, None, error) if the stream breaks off.
+
+    A line longer than :data:`MAX_LINE_BYTES` is never held whole: it is yielded as ``b""`` with the
+    reason, and the rest of it is skipped.
+    """
     opener: Callable[..., Any] = gzip.open if is_gzip(path) else open
     n = 0
     try:
         with opener(path, "rb") as fh:
-            for n, line in enumerate(fh, start=1):
+            while line := fh.readline(MAX_LINE_BYTES + 1):
+                n += 1
+                if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
+                    while (rest := fh.readline(1 << 20)) and not rest.endswith(b"\n"):
+                        pass
+                    yield n, b"", f"line longer than {MAX_LINE_BYTES >> 20} MiB"
+                    continue
                 yield n, line, ""
     except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as exc:
         yield n + 1, None, f"{type(exc).__name__}: {exc}"
@@ -242,12 +419,9 @@ class SnapshotReader:
             last = self._unstarted == 0
         return cpus if last else max(1, cpus // self._parallel)
 
-    def _copy(self, src: Path, out: Path, f: SnapshotFile, seq: int, *, threads: int,
-              ignore_errors: bool = False) -> int:
-        sql = _PROJECTION
-        if ignore_errors:
-            sql = sql.replace("maximum_object_size = 67108864", "maximum_object_size = 67108864, ignore_errors = true")
-        params = {
+    @staticmethod
+    def _params(src: Path, f: SnapshotFile, seq: int) -> dict[str, Any]:
+        return {
             "files": [str(src)],
             "partition_date": f.updated_date,
             "seq": seq,
@@ -255,10 +429,31 @@ class SnapshotReader:
             "compression": "gzip" if is_gzip(src) else "none",
             "index_shape": INDEX_SHAPE,
         }
+
+    def _copy(self, src: Path, out: Path, f: SnapshotFile, seq: int, *, threads: int,
+              ignore_errors: bool = False) -> int:
+        sql = _projection(ignore_errors=ignore_errors)
         con = self._con()
         con.execute(f"SET threads = {int(threads)}")
-        res = con.execute(copy_part_sql(sql, out), params).fetchone()
+        res = con.execute(copy_part_sql(sql, out), self._params(src, f, seq)).fetchone()
         return int(res[0]) if res else 0
+
+    def _judge_deep(self, line: bytes, f: SnapshotFile) -> tuple[int | None, str]:
+        """Judge a line nested past the Python decoders by the strict DuckDB read (which does not recurse).
+
+        So a deeply nested line gets the verdict the first, whole-file read gives it: no decoder
+        accepts what another refuses (its length is already bounded by :data:`MAX_LINE_BYTES`).
+        """
+        one = self.tmpdir / f"{f.key}.deep.jsonl"
+        one.write_bytes(line if line.endswith(b"\n") else line + b"\n")
+        try:
+            # Every column (`SELECT *`): an unread column's type check would be optimised away.
+            row = self._con().execute(_projection(ignore_errors=False), self._params(one, f, 0)).fetchone()
+        except duckdb.Error as exc:
+            return None, f"{NESTED}: {str(exc).splitlines()[0][:160]}"
+        finally:
+            one.unlink(missing_ok=True)
+        return (int(row[0]), "") if row and row[0] is not None else (None, NESTED)
 
     def read(self, f: SnapshotFile, seq: int, out: Path) -> FileResult:
         """Read snapshot file ``f`` into the part ``out``; damaged files go line by line."""
@@ -271,6 +466,8 @@ class SnapshotReader:
                 plain = self.tmpdir / f"{f.key}.jsonl"
                 _gunzip(src, plain)
                 src = plain
+            else:
+                _check_line_lengths(src)
             rows = self._copy(src, tmp, f, seq, threads=threads)
             os.replace(tmp, out)
             return FileResult(f.rel, rows, rows, 0, False)
@@ -293,28 +490,26 @@ class SnapshotReader:
                     # The last line of a truncated stream may be cut: it was already judged below.
                     break
                 result.lines = n
-                if not line.strip():
+                if not line.strip() and not err:
                     continue
-                try:
-                    obj = json.loads(line)
-                    if not isinstance(obj, dict):
-                        raise ValueError(f"expected a JSON object, got {type(obj).__name__}")  # noqa: TRY004 (caught below)
-                    if not isinstance(obj.get("id"), str) or not _ID_RE.match(obj["id"]):
-                        raise ValueError("missing or invalid work 'id'")
-                except ValueError as exc:
+                work, reason = (None, err) if err else judge_line(line)
+                wid = None if work is None else int(work.id.rsplit("W", 1)[-1])
+                if reason == NESTED:
+                    wid, reason = self._judge_deep(line, f)
+                if wid is None:
                     result.malformed += 1
                     if len(result.examples) < self.max_examples:
-                        result.examples.append(Malformed(f.rel, n, str(exc)[:200]))
+                        result.examples.append(Malformed(f.rel, n, reason))
                     continue
                 fh.write(line if line.endswith(b"\n") else line + b"\n")
-                good.append((n, int(obj["id"].rsplit("W", 1)[-1])))
+                good.append((n, wid))
         rows = 0
         try:
             if good:
                 rows = self._copy(clean, tmp, f, seq, threads=threads, ignore_errors=True)
                 if rows < len(good):
-                    # Valid JSON whose field types the typed reader rejected (e.g. a string year):
-                    # find their lines by the work ids that did not come through.
+                    # Lines the strict decoder took but DuckDB could not read after all: find them by
+                    # the work ids that did not come through.
                     seen = {r[0] for r in self._con().execute(
                         f"SELECT DISTINCT work_id FROM read_parquet('{sql_str(tmp)}')").fetchall()}
                     for n, wid in good:

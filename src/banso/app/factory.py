@@ -28,6 +28,7 @@ from banso.web.middleware import (
     SecurityHeaders,
 )
 from banso.web.nesting import JsonNestingLimit
+from banso.web.openapi import install_openapi
 from banso.web.templating import STATIC_DIR
 
 log = logging.getLogger("banso.web")
@@ -119,6 +120,8 @@ def create_app(ctx: AppContext, *, background_jobs: bool = True) -> FastAPI:
 
     app.include_router(thinktank_pages)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    install_openapi(app)  # security scheme, error answers, file types (web/openapi.py)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

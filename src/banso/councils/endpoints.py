@@ -48,9 +48,15 @@ from banso.councils.schemas import (
 )
 from banso.sealed import store as sealed
 from banso.sealed.store import SealedDeps
+from banso.sealed.uploads import ALLOWED
 from banso.web.context import AppContext
 from banso.web.csrf import verify_csrf
 from banso.web.deps import ApiUser, Ctx, Db
+from banso.web.openapi import file_response
+
+# What a stored file can be served as (every kind an upload may be, sealed/uploads.py), for the OpenAPI
+# document; anything else goes out as application/octet-stream.
+DOWNLOAD_TYPES = (*sorted({kind.content_type for kind in ALLOWED.values()}), "application/octet-stream")
 
 router = APIRouter(prefix="/councils", tags=["councils"], dependencies=[Depends(verify_csrf)])
 
@@ -237,7 +243,8 @@ def list_pledges(council_id: int, principal: ApiUser, db: Db) -> list[PledgeRead
     return [PledgeRead.model_validate(p) for p in service.list_pledges(db, council_id=council_id, actor=principal)]
 
 
-@router.get("/{council_id}/pledges/{pledge_id}/pdf", response_class=Response)
+@router.get("/{council_id}/pledges/{pledge_id}/pdf", response_class=Response,
+            responses=file_response("application/pdf", description="The signed pledge"))
 def pledge_pdf(council_id: int, pledge_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> Response:
     """Download a signed pledge as PDF (its signer or a manager)."""
     pledge, data = service.pledge_pdf(db, council_id=council_id, pledge_id=pledge_id, actor=principal,
@@ -437,7 +444,8 @@ def close_request(council_id: int, request_id: int, principal: ApiUser, db: Db, 
     return RequestRead.model_validate(row)
 
 
-@router.get("/{council_id}/requests/{request_id}/files/{file_id}", response_class=Response)
+@router.get("/{council_id}/requests/{request_id}/files/{file_id}", response_class=Response,
+            responses=file_response(*DOWNLOAD_TYPES, description="The file, stamped for the caller"))
 def download_file(council_id: int, request_id: int, file_id: int, principal: ApiUser, db: Db,
                   ctx: Ctx) -> Response:
     """Download an answer file stamped for the caller (the answer's parties; recorded and audited, I8)."""

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse, Response
 
 from banso.authz.guard import require
 from banso.authz.permissions import Permission
-from banso.councils.endpoints import file_store
+from banso.councils.endpoints import DOWNLOAD_TYPES, file_store
 from banso.information import distribution, filing, incidents, interchange, minimality, search, service
 from banso.information.deps import MAX_FILE_BYTES, InformationDeps
 from banso.information.deps import information_deps as build_deps
@@ -43,6 +43,7 @@ from banso.information.schemas import (
     PublicFileRead,
     PublicItemDetail,
     PublicItemRead,
+    RankedCopy,
     RenewalIn,
     ScopeRead,
     SearchHitRead,
@@ -56,6 +57,7 @@ from banso.kit.dates import Moment
 from banso.kit.errors import ValidationFailed
 from banso.web.csrf import verify_csrf
 from banso.web.deps import ApiUser, Ctx, Db
+from banso.web.openapi import file_response
 
 router = APIRouter(prefix="/information", tags=["information"], dependencies=[Depends(verify_csrf)])
 # Council routes that file into information (C6): information is above councils, so they live here.
@@ -143,7 +145,7 @@ def finding_read(finding: distribution.Finding) -> FindingRead:
         distribution_id=dist.id if dist else None, item_id=dist.item_id if dist else None,
         recipient_user_id=finding.user_id, recipient=finding.user_label, organisation=finding.organization_label,
         confidence=finding.confidence, explanation=finding.explanation, evidence=finding.evidence,
-        ranked=finding.ranked)
+        ranked=[RankedCopy(distribution_id=d, score=score) for d, score in finding.ranked])
 
 
 def incident_detail(view: incidents.IncidentView) -> IncidentDetail:
@@ -254,7 +256,8 @@ def add_version(item_id: int, principal: ApiUser, db: Db, ctx: Ctx, deps: InfoDe
     return ItemRead.model_validate(item)
 
 
-@router.get("/items/{item_id}/files/{file_id}", response_class=Response)
+@router.get("/items/{item_id}/files/{file_id}", response_class=Response,
+            responses=file_response(*DOWNLOAD_TYPES, description="The file, stamped for the caller"))
 def download_file(item_id: int, file_id: int, principal: ApiUser, db: Db, ctx: Ctx, deps: InfoDeps) -> Response:
     """Download a file: non-public copies are stamped for the recipient, recorded and audited (I8)."""
     copy = distribution.download_file(db, deps, item_id=item_id, file_id=file_id, actor=principal,
@@ -262,7 +265,8 @@ def download_file(item_id: int, file_id: int, principal: ApiUser, db: Db, ctx: C
     return attachment(copy.filename, copy.content_type, copy.data)
 
 
-@router.get("/items/{item_id}/body.txt", response_class=Response)
+@router.get("/items/{item_id}/body.txt", response_class=Response,
+            responses=file_response("text/plain", description="The body as text, stamped for the caller"))
 def download_body(item_id: int, principal: ApiUser, db: Db, ctx: Ctx, deps: InfoDeps) -> Response:
     """Download the current body as text, fingerprinted for the recipient when non-public (I8)."""
     copy = distribution.download_body(db, deps, item_id=item_id, actor=principal, now=ctx.clock.now())
@@ -379,7 +383,8 @@ def public_item(item_id: int, db: Db, ctx: Ctx, deps: InfoDeps) -> PublicItemDet
                             files=[PublicFileRead.model_validate(f) for f in view.files])
 
 
-@router.get("/public/items/{item_id}/files/{file_id}", response_class=Response)
+@router.get("/public/items/{item_id}/files/{file_id}", response_class=Response,
+            responses=file_response(*DOWNLOAD_TYPES, description="The public file"))
 def public_file(item_id: int, file_id: int, db: Db, ctx: Ctx, deps: InfoDeps) -> Response:
     """Download a published file (anyone)."""
     copy = distribution.download_file(db, deps, item_id=item_id, file_id=file_id, actor=None, now=ctx.clock.now())

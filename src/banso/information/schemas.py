@@ -321,6 +321,13 @@ class CloseIn(_In):
     penalty_provision: Annotated[str | None, Text(2000, required=False)] = None
 
 
+class RankedCopy(BaseModel):
+    """One candidate copy of an attribution, with the score the attribution gave it."""
+
+    distribution_id: int
+    score: float
+
+
 class FindingRead(BaseModel):
     """The most likely recipient of a leaked copy, with the evidence (I8)."""
 
@@ -332,7 +339,8 @@ class FindingRead(BaseModel):
     confidence: float
     explanation: str
     evidence: list[str]
-    ranked: list[tuple[int, float]]
+    # Objects, not [id, score] pairs: a tuple's `prefixItems` schema is refused by OpenAPI tools (issue 17).
+    ranked: list[RankedCopy]
 
 
 # --- minimality (I10) ------------------------------------------------------------------------

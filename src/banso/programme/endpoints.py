@@ -68,6 +68,7 @@ from banso.sealed.store import SealedDeps
 from banso.web.context import AppContext
 from banso.web.csrf import verify_csrf
 from banso.web.deps import ApiUser, Ctx, Db
+from banso.web.openapi import XLSX, file_response
 
 router = APIRouter(prefix="/programme", tags=["programme"], dependencies=[Depends(verify_csrf)])
 
@@ -97,9 +98,10 @@ def list_technologies(principal: ApiUser, db: Db, vision_round: int | None = Que
     return [TechnologyRead.model_validate(t) for t in service.list_technologies(db, vision_round=vision_round)]
 
 
-@router.get("/registry/export", response_class=PlainTextResponse)
+@router.get("/registry/export", response_class=Response,
+            responses=file_response("application/yaml", "text/csv", description="The registry (format=yaml|csv)"))
 def export_registry(principal: ApiUser, db: Db, fmt: str = Query(default="yaml", alias="format",
-                                                                  pattern="^(yaml|csv)$")) -> PlainTextResponse:
+                                                                  pattern="^(yaml|csv)$")) -> Response:
     """Export the registry as YAML or CSV."""
     data = service.export_registry(db)
     if fmt == "csv":
@@ -193,7 +195,8 @@ def reconciliation(principal: ApiUser, db: Db, agency: str | None = None) -> Rec
     )
 
 
-@router.get("/agencies/{code}/ledger.xlsx")
+@router.get("/agencies/{code}/ledger.xlsx", response_class=Response,
+            responses=file_response(XLSX, description="The ledger workbook"))
 def ledger_workbook(code: str, principal: ApiUser, db: Db, ctx: Ctx) -> Response:
     """Download the agency's ledger as an Excel workbook (audited export)."""
     from banso.programme import exports
@@ -416,7 +419,8 @@ def review_declaration(project_id: int, body: DeclarationReviewIn, principal: Ap
     return DeclarationReviewRead.model_validate(row)
 
 
-@router.get("/calls.xlsx")
+@router.get("/calls.xlsx", response_class=Response,
+            responses=file_response(XLSX, description="The call statistics workbook"))
 def call_statistics(principal: ApiUser, db: Db, ctx: Ctx) -> Response:
     """Download statistics of the calls the caller may see (proposals only as far as visible to them)."""
     from banso.programme import exports
@@ -507,7 +511,8 @@ def upload_deliverable(commission_id: int, principal: ApiUser, db: Db, ctx: Ctx,
     return DeliverableRead.model_validate(row)
 
 
-@router.get("/commissions/{commission_id}/deliverables/{deliverable_id}")
+@router.get("/commissions/{commission_id}/deliverables/{deliverable_id}", response_class=Response,
+            responses=file_response("application/octet-stream", description="The deliverable, stamped for the caller"))
 def download_deliverable(commission_id: int, deliverable_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> Response:
     """Download a deliverable stamped for the caller (recorded and audited, I8)."""
     return deliverable_response(db, ctx, principal, commission_id, deliverable_id)
