@@ -6,7 +6,6 @@ import pytest
 
 from banso.sealed import store as sealed
 from banso.sealed.store import SealedDeps
-from tests.support.hsm import hsm_prefix, softhsm  # noqa: F401 - fixtures (test_sealed_*: keys in an HSM)
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from banso.sealed.crypto import FakeKeyStore
 from banso.sealed.files import FakeFileStore
 from tests.support.councils import Cast, establish
 from tests.support.factories import Factory
-from tests.support.hsm import hsm_prefix, softhsm  # noqa: F401 - fixtures (test_crypto's HSM store)
 
 
 @pytest.fixture
