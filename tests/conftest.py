@@ -22,6 +22,7 @@ from banso.migrations import migrate
 from banso.web.context import AppContext
 from tests.support.app import START, make_context, make_settings
 from tests.support.factories import Factory, hash_once
+
 # Defined ONCE, here: a session fixture imported into two conftests is two fixtures, so two tokens; this
 # process's library keeps the first one's SOFTHSM2_CONF while the second points subprocesses elsewhere.
 from tests.support.hsm import hsm_prefix, softhsm  # noqa: F401 - fixtures (keys in an HSM, issue 17)
