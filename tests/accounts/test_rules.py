@@ -27,6 +27,13 @@ def test_email_rejected(bad: str) -> None:
         rules.normalise_email(bad)
 
 
+@pytest.mark.parametrize("look_alike", ["\u212Aato@x.jp", "kato@x.jp\u0130", "\uff4bato@x.jp", "kato@\u0131x.jp"])
+def test_email_non_ascii_refused_not_case_mapped(look_alike: str) -> None:
+    # Kelvin sign U+212A lowers to "k": one person's provider address must never become another's (issue 17).
+    with pytest.raises(ValueError, match="ASCII"):
+        rules.normalise_email(look_alike)
+
+
 def test_email_normalised() -> None:
     assert rules.normalise_email("  Tanaka@JST.example.JP ") == "tanaka@jst.example.jp"
 

@@ -30,6 +30,7 @@ from banso.audit.tags import AuditTag
 from banso.config import Mode, OidcProvider, Settings
 from banso.kit.clock import FakeClock
 from banso.kit.crypto import SecretBox
+from banso.kit.errors import Forbidden
 from banso.web.deps import SESSION_COOKIE
 from tests.support.app import make_context
 from tests.support.factories import TEST_SECRET, Factory, Person
@@ -420,3 +421,18 @@ def test_settings_refuse_incoherent_providers(tmp_path: Path) -> None:
                                                                         client_id="b", label="GビズID")])
     assert [p.name for p in several.sso_providers] == ["default", "gbiz"]
     assert several.sso_redirect_uri == "http://127.0.0.1:8000/login/sso/callback"
+
+
+def test_look_alike_email_never_links_to_another_account(factory: Factory, db: Session, clock: FakeClock) -> None:
+    # "\u212Aato" (Kelvin sign) lowered by str.lower() is "kato": a provider's verified look-alike address
+    # linked to kato's account would be an account takeover (issue 17). Only ASCII addresses link.
+    kato = person_with_email(factory, db, "kato@x.jp")
+    config = OidcProvider(issuer="https://idp.example.jp", client_id="banso")
+    for look_alike in ("\u212Aato@x.jp", "KATO@x.jp\u0130"):
+        with pytest.raises(Forbidden):
+            sso._link_by_email(db, config, {"email": look_alike, "email_verified": True}, subject="s-1",
+                               now=clock.now(), ip=None)
+    assert identities(db) == []
+    user, identity = sso._link_by_email(db, config, {"email": "KATO@x.jp", "email_verified": True},
+                                        subject="s-2", now=clock.now(), ip=None)
+    assert user.id == kato.user.id and identity.email == "kato@x.jp"

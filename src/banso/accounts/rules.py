@@ -35,8 +35,13 @@ def password_problems(password: str, *, email: str) -> list[str]:
 
 
 def normalise_email(email: str) -> str:
-    """Return the canonical (lower-case, trimmed) e-mail, or raise ValueError."""
-    value = email.strip().lower()
+    """Return the canonical (ASCII lower-case, trimmed) e-mail, or raise ValueError; only ASCII is accepted."""
+    value = email.strip()
+    # str.lower() maps non-ASCII onto ASCII ("\u212Aato" -> "kato", Kelvin sign): a provider's look-alike
+    # address would then link to another person's account (issue 17). Addresses are ASCII, lowered as ASCII.
+    if not value.isascii():
+        raise ValueError(f"e-mail address must be ASCII: {email!r}")
+    value = value.lower()
     if not _EMAIL_RE.match(value) or len(value) > 254:
         raise ValueError(f"not a valid e-mail address: {email!r}")
     return value
