@@ -211,6 +211,19 @@ def test_malformed_csv_is_rejected(data: bytes, message: str) -> None:
     assert message in caught.value.message
 
 
+def test_csv_is_validated_whole_with_its_sniffed_dialect() -> None:
+    # Only the first 50 rows were read: a broken row 60 was stored and broke the served copy (issue 17).
+    rows = b"".join(b"%d;x\n" % i for i in range(60))
+    with pytest.raises(UploadRejected) as caught:
+        sniff(b"n;v\n" + rows + b"1;2;3\n", "late.csv", "text/csv")
+    assert caught.value.message.startswith("ファイル「late.csv」は正しい CSV ではありません：")
+    assert "line 62 has 3 fields, the first row has 2" in caught.value.message
+    with pytest.raises(UploadRejected, match="unexpected end of data|EOF"):
+        sniff(b"n,v\n" + b"1,x\n" * 60 + b'2,"open\n', "open.csv", "text/csv")
+    # A field longer than csv's default limit (131,072 characters) is data, not a malformed file.
+    assert sniff(b"n,v\n1," + b"x" * 200_000 + b"\n", "long.csv", "text/csv").kind == "csv"
+
+
 def test_control_characters_in_text_mean_binary() -> None:
     with pytest.raises(UploadRejected, match="content is binary data"):
         sniff(b"hello\x07world\n", "bell.txt", "text/plain")

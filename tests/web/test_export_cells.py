@@ -17,7 +17,14 @@ from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
 from banso.analytics import engine, report
-from banso.kit.cells import CSV_NOTE, SHEET_NOTE, csv_cell, neutralise_csv_text, restore_cell
+from banso.kit.cells import (
+    CSV_NOTE,
+    SHEET_NOTE,
+    _neutralise_lines,
+    csv_cell,
+    neutralise_csv_text,
+    restore_cell,
+)
 from banso.kit.clock import FakeClock
 from banso.leak.text import strip_invisible
 from banso.programme import registry_io
@@ -46,6 +53,34 @@ def test_every_formula_sign_is_neutralised_and_numbers_are_not() -> None:
     assert neutral.endswith(CSV_NOTE + "\n")
     clean = "name,amount\nplain,-5\n"
     assert neutralise_csv_text(clean) == (clean, 0)  # nothing to do: the file is served byte for byte
+
+
+CALC = "=cmd|' /C calc'!A0"
+
+
+def test_a_field_over_the_csv_module_limit_does_not_switch_neutralising_off() -> None:
+    # csv's default field limit is 131,072 characters: one longer field made the parse fail and the whole
+    # file was served as it came, formulas and all (issue 17).
+    text = "name,memo\n" + "x" * 200_000 + ",long\n" + CALC + ",2\n"
+    neutral, changed = neutralise_csv_text(text)
+    assert changed == 1 and _rows(neutral)[2] == ["'" + CALC, "2"] and len(_rows(neutral)[1][0]) == 200_000
+
+
+def test_semicolon_tab_and_pipe_csv_are_neutralised_with_their_own_delimiter() -> None:
+    # Uploads accept ",;\t|" (Excel writes ";" where "," is the decimal sign); parsed with "," only, the
+    # cell "x;=HYPERLINK(…)" did not start with "=" and reached the reader as a formula (issue 17).
+    evil = '=HYPERLINK("http://evil.example/")'
+    for d in ";\t|":
+        neutral, changed = neutralise_csv_text(f"name{d}link\nx{d}{evil}\ny{d}3\n")
+        rows = list(csv.reader(io.StringIO(neutral), delimiter=d))
+        assert changed == 1 and rows[:3] == [["name", "link"], ["x", "'" + evil], ["y", "3"]], d
+
+
+def test_text_csv_cannot_parse_is_neutralised_line_by_line_never_passed_through() -> None:
+    neutral, changed = _neutralise_lines(f'a;b\r{CALC};"@SUM(A1)"\nok;-5\n', ";")
+    assert changed == 2
+    assert neutral == f'a;b\r\'{CALC};"\'@SUM(A1)"\nok;-5\n{CSV_NOTE}\n'
+    assert _neutralise_lines("a;b\n1;-5", ";") == ("a;b\n1;-5", 0)
 
 
 def test_ledger_memo_is_a_string_cell_never_a_formula(client: TestClient, db: Session, factory: Factory,

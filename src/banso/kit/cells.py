@@ -28,6 +28,7 @@ FORMULA_SIGNS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 NUMBER_PATTERN = r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?"
 """A text that is only a number: a spreadsheet reads it as that number, never as a formula."""
 _NUMBER = re.compile(NUMBER_PATTERN)
+_LINE_ENDS = re.compile(r"(\r\n|\r|\n)")
 
 CSV_NOTE = ("# banso: 数式として実行されうるセルの先頭に ' を付けて無効化しました / "
             "banso: cells a spreadsheet would run as formulas start with ' in this file")
@@ -59,25 +60,83 @@ def restore_cell(value: str) -> str:
     return value[1:] if value.startswith("'") and is_formula_like(value[1:]) else value
 
 
+CSV_DELIMITERS = ",;\t|"
+"""The delimiters a CSV file may use (Excel writes ";" where "," is the decimal sign, and tab or "|")."""
+_SNIFF_CHARS = 16 * 1024
+
+CsvDialect = type[csv.Dialect] | csv.Dialect
+
+
+def csv_dialect(text: str) -> CsvDialect:
+    """Return the dialect of a CSV text (its delimiter among :data:`CSV_DELIMITERS`), sniffed from its start.
+
+    The one guess both upload validation and neutralising use, so the cells checked are the cells served.
+    """
+    sample = text[:_SNIFF_CHARS]
+    if len(text) > len(sample) and "\n" in sample:
+        sample = sample[: sample.rindex("\n")]  # a cut row would confuse the sniffer
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=CSV_DELIMITERS)
+    except csv.Error:
+        return csv.excel  # a single column has no delimiter to sniff
+
+
+def allow_fields_of(text: str) -> None:
+    """Let :mod:`csv` read any field of ``text`` (its default limit is 131,072 characters).
+
+    The limit is process-wide; it is only ever raised, so a parse running at the same time never sees it
+    drop under its own text's length.
+    """
+    if csv.field_size_limit() < len(text):
+        csv.field_size_limit(len(text))
+
+
 def neutralise_csv_text(text: str) -> tuple[str, int]:
     """Return a CSV text whose formula-like cells are neutralised, and how many were.
 
-    A text with none is returned unchanged, byte for byte; otherwise it is written again (RFC 4180
-    quoting, LF line ends) and ends with :data:`CSV_NOTE`, so its reader knows why cells start with '.
-    The note goes last, not first, so the header stays the first row for the programs reading it.
+    A text with none is returned unchanged, byte for byte; otherwise it is written again (its own
+    delimiter, RFC 4180 quoting, LF line ends) and ends with :data:`CSV_NOTE`, so its reader knows why
+    cells start with '. The note goes last, not first, so the header stays the first row for the programs
+    reading it. A text :mod:`csv` cannot parse is neutralised line by line instead, never passed through.
     """
+    dialect = csv_dialect(text)
+    allow_fields_of(text)
     try:
-        rows = list(csv.reader(io.StringIO(text)))
-    except csv.Error:  # not CSV a spreadsheet would split into cells either
-        return text, 0
+        rows = list(csv.reader(io.StringIO(text), dialect))
+    except csv.Error:  # a spreadsheet may still split it into cells: every field start is neutralised
+        return _neutralise_lines(text, str(dialect.delimiter))
     changed = sum(1 for row in rows for cell in row if is_formula_like(cell))
     if not changed:
         return text, 0
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    # Written as RFC 4180 with the file's own delimiter: the sniffed quoting may not be able to write a cell.
+    writer = csv.writer(out, delimiter=str(dialect.delimiter), lineterminator="\n")
     writer.writerows(csv_row(row) for row in rows)
     out.write(CSV_NOTE + "\n")
     return out.getvalue(), changed
+
+
+def _neutralise_lines(text: str, delimiter: str) -> tuple[str, int]:
+    """Neutralise every field start of a text :mod:`csv` could not parse: each line's start and each
+    character after ``delimiter`` (a quote first is kept in front); see :func:`neutralise_csv_text`."""
+    changed = 0
+
+    def field(value: str) -> str:
+        nonlocal changed
+        quote = '"' if value.startswith('"') else ""
+        if not is_formula_like(value[len(quote):]):
+            return value
+        changed += 1
+        return f"{quote}'{value[len(quote):]}"
+
+    # Line ends kept as they were: a lone CR ends a line for a spreadsheet too.
+    parts = _LINE_ENDS.split(text)
+    parts[::2] = [delimiter.join(field(v) for v in line.split(delimiter)) for line in parts[::2]]
+    if not changed:
+        return text, 0
+    neutral = "".join(parts)
+    separator = "" if neutral.endswith(("\n", "\r")) else "\n"
+    return f"{neutral}{separator}{CSV_NOTE}\n", changed
 
 
 def neutralise_csv_data(data: bytes) -> bytes:

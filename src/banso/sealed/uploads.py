@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from types import MappingProxyType
 
+from banso.kit.cells import allow_fields_of, csv_dialect
 from banso.kit.errors import ValidationFailed
 from banso.kit.text import forbidden_character, is_windows_device_name
 from banso.leak.image import NotAnImage, check_image
@@ -306,17 +307,17 @@ def _detect(data: bytes, name: str) -> _Detected:
     return detected
 
 
+def _not_csv(name: str, ja: str, en: str) -> UploadRejected:
+    return UploadRejected(f"ファイル「{name}」は正しい CSV ではありません：{ja} / file '{name}' is not well-formed CSV: {en}",
+                          field="file")
+
+
 def _check_csv(data: bytes, name: str) -> None:
+    """Parse the whole file as it will be served (O1): the dialect and field limit of banso.kit.cells."""
     text = data.decode("utf-8").removeprefix("\ufeff")
-    sample = text[: 16 * 1024]
-    if len(text) > len(sample) and "\n" in sample:
-        sample = sample[: sample.rindex("\n")]  # a cut row would confuse the sniffer
-    try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
-    except csv.Error:
-        dialect = csv.excel  # a single column has no delimiter to sniff
+    dialect = csv_dialect(text)
+    allow_fields_of(text)
     header: int | None = None
-    rows = 0
     try:
         reader = csv.reader(io.StringIO(text), dialect, strict=True)
         for row in reader:
@@ -325,18 +326,12 @@ def _check_csv(data: bytes, name: str) -> None:
             if header is None:
                 header = len(row)
             elif len(row) != header:
-                raise UploadRejected(
-                    f"file '{name}' is not well-formed CSV: line {reader.line_num} has {len(row)} fields, "
-                    f"the first row has {header}",
-                    field="file",
-                )
-            rows += 1
-            if rows >= 50:
-                break
+                raise _not_csv(name, f"{reader.line_num} 行目の項目数 {len(row)} が 1 行目の {header} と異なります",
+                               f"line {reader.line_num} has {len(row)} fields, the first row has {header}")
     except csv.Error as exc:
-        raise UploadRejected(f"file '{name}' is not well-formed CSV: {exc}", field="file") from exc
+        raise _not_csv(name, f"{reader.line_num} 行目を読めません（{exc}）", str(exc)) from exc
     if header is None:
-        raise UploadRejected(f"file '{name}' is not well-formed CSV: it has no rows", field="file")
+        raise _not_csv(name, "行がありません", "it has no rows")
 
 
 # ---------------------------------------------------------------------------------------------
