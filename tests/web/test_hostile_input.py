@@ -116,6 +116,36 @@ def test_bodies_keep_line_feeds_and_tabs_but_not_other_controls(client: TestClie
                                                   data=item_form(cast, clock, body=body)), "body"))
 
 
+INVISIBLE_TITLES = {"ZWSP": "a\u200bb", "BOM": "\ufeff評価", "tag characters": "評価\U000e0041\U000e0042",
+                    "word joiner": "評\u2060価", "soft hyphen": "評\u00ad価", "only ZWJ": "\u200d",
+                    "only a combining mark": "\u0301", "Hangul filler": "\u3164"}
+
+
+def test_titles_of_invisible_characters_are_refused_but_emoji_joiners_kept(
+        client: TestClient, db: Session, cast: Cast, clock: FakeClock) -> None:
+    # Issue 17: "a\u200bb" looked like "ab", and a title of a lone BOM or tag characters showed nothing.
+    h_com, h_off = bearer(db, cast.company, clock), bearer(db, cast.officer, clock)
+    for name, title in INVISIBLE_TITLES.items():
+        message = problem(client.post(f"{API}/items", headers=h_com, data=item_form(cast, clock, title=title)),
+                          "title")
+        assert japanese_first(message) and ("U+" in message or "visible" in message), (name, message)
+        council = client.post("/api/v1/councils", headers=h_off, json=_council(clock, cast, title_ja=title))
+        assert japanese_first(problem(council, "title_ja")), name
+    family = "AUV 試験班 \U0001f468\u200d\U0001f469\u200d\U0001f467"  # ZWJ joins an emoji sequence
+    made = client.post(f"{API}/items", headers=h_com, data=item_form(cast, clock, title=family))
+    assert made.status_code == 201, made.text
+
+
+def test_bodies_keep_prose_joiners_but_not_a_bom_or_tag_characters(
+        client: TestClient, db: Session, cast: Cast, clock: FakeClock) -> None:
+    h_com = bearer(db, cast.company, clock)
+    prose = "本文\u200bの改行位置\u00ad と\u200c結合"
+    assert client.post(f"{API}/items", headers=h_com, data=item_form(cast, clock, body=prose)).status_code == 201
+    for body in ("本文\ufeff続き", "本文\U000e0049\U000e0047", "\u200b\u200d"):
+        assert japanese_first(problem(client.post(f"{API}/items", headers=h_com,
+                                                  data=item_form(cast, clock, body=body)), "body")), body
+
+
 @pytest.mark.parametrize("name", ["CON.txt", "con.tar.txt", "Nul.md", "COM1.txt", "lpt9 .txt", "AUX"])
 def test_windows_device_names_are_refused_as_file_names(client: TestClient, db: Session, cast: Cast,
                                                         clock: FakeClock, name: str) -> None:

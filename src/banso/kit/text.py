@@ -11,7 +11,12 @@ character at all; a *multi-line* text (bodies, notes, reasons: the default) keep
 with CR LF and lone CR read as LF. Both refuse what :func:`forbidden_character` names, the same definition
 the file-name rule (``banso.sealed.uploads.safe_filename``) uses: C0/C1 controls (NUL, ESC …), line and
 paragraph separators, bidirectional controls (U+202E makes "report\u202efdp.exe" display as
-"reportexe.pdf"), surrogates, private-use and unassigned code points.
+"reportexe.pdf"), surrogates, private-use and unassigned code points. Invisible format characters (Cf)
+are refused too: a line keeps only U+200D ZERO WIDTH JOINER (emoji sequences), so "a\u200bb", a BOM or
+tag characters (U+E0000–E007F, hidden "ASCII smuggling") cannot make two titles look alike; a multi-line
+text also keeps the joiners, zero-width space, word joiner and soft hyphen that pasted prose carries
+(banso's own copy marks among them) but no BOM or tag character. A value with no visible character at
+all (only joiners, combining marks, blank letters) is refused in both.
 """
 
 from __future__ import annotations
@@ -55,6 +60,11 @@ def forbidden_character_message(label: str, ch: str) -> str:
             f"{label} contains a character that is not allowed ({point})")
 
 
+def invisible_message(label: str) -> str:
+    """Return the bilingual message for a text made only of characters a reader cannot see."""
+    return f"{label} に表示される文字がありません / {label} has no visible characters"
+
+
 def single_line_message(label: str) -> str:
     """Return the bilingual message for a line break in a one-line field."""
     return f"{label} は改行を含まない 1 行で入力してください / {label} must be a single line"
@@ -67,16 +77,38 @@ BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u206
 # Cs: lone surrogates (not text at all); Co: private use (no meaning a reader shares); Cn: unassigned.
 FORBIDDEN_CATEGORIES = frozenset({"Cc", "Zl", "Zp", "Cs", "Co", "Cn"})
 MULTILINE_CONTROLS = frozenset("\n\t")
+# Format characters (Cf) a field keeps; every other one is refused (issue 17). A line keeps ZWJ alone (emoji
+# such as 👨‍👩‍👧); prose also keeps ZWNJ, ZWSP, WORD JOINER (line-break and joining hints; banso's copy marks
+# U+200B/U+200C/U+2060 survive a quoted passage) and SOFT HYPHEN (text pasted from word processors).
+LINE_FORMAT = frozenset("\u200d")
+MULTILINE_FORMAT = frozenset("\u200d\u200c\u200b\u2060\u00ad")
+# Letters that draw nothing (Hangul fillers, the blank Braille pattern) and categories no reader sees alone.
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+_UNSEEN_CATEGORIES = frozenset({"Cc", "Cf", "Mn", "Me", "Zs"})
 _WINDOWS_DEVICES = frozenset({"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
                               *(f"LPT{i}" for i in range(1, 10))})
 
 
-def forbidden_character(text: str, *, allowed: frozenset[str] = frozenset()) -> str | None:
-    """Return the first character of ``text`` that no name or text may hold (``allowed`` excepted), or None."""
+def forbidden_character(text: str, *, allowed: frozenset[str] = frozenset(),
+                        formats: frozenset[str] | None = None) -> str | None:
+    """Return the first character of ``text`` that no name or text may hold (``allowed`` excepted), or None.
+
+    With ``formats`` every format character (Cf) but those is forbidden as well.
+    """
     # The distinct characters of even a long body are few, so each is looked up once.
-    bad = {ch for ch in set(text) if ch not in allowed
-           and (ch in BIDI_CONTROLS or unicodedata.category(ch) in FORBIDDEN_CATEGORIES)}
+    bad = {ch for ch in set(text) if ch not in allowed and _is_forbidden(ch, formats)}
     return min(bad, key=text.index) if bad else None
+
+
+def _is_forbidden(ch: str, formats: frozenset[str] | None) -> bool:
+    category = unicodedata.category(ch)
+    return (ch in BIDI_CONTROLS or category in FORBIDDEN_CATEGORIES
+            or (formats is not None and category == "Cf" and ch not in formats))
+
+
+def has_visible_character(text: str) -> bool:
+    """Return True when ``text`` holds a character a reader can see (not only spaces, joiners, marks)."""
+    return any(ch not in _BLANK_LETTERS and unicodedata.category(ch) not in _UNSEEN_CATEGORIES for ch in set(text))
 
 
 def is_windows_device_name(name: str) -> bool:
@@ -98,9 +130,12 @@ def text_problem(value: str, label: str, *, max_length: int | None, required: bo
         return required_message(label)
     if max_length is not None and len(value) > max_length:
         return too_long_message(label, max_length)
-    bad = forbidden_character(value, allowed=frozenset() if line else MULTILINE_CONTROLS)
+    bad = forbidden_character(value, allowed=frozenset() if line else MULTILINE_CONTROLS,
+                              formats=LINE_FORMAT if line else MULTILINE_FORMAT)
     if bad is not None:
         return single_line_message(label) if line and bad in "\r\n" else forbidden_character_message(label, bad)
+    if value and not has_visible_character(value):
+        return invisible_message(label)
     return None
 
 
