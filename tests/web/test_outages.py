@@ -32,6 +32,7 @@ from banso.programme.models import CommissionDeliverable
 from banso.web.deps import SESSION_COOKIE
 from banso.web.errors import RETRY_AFTER_SECONDS, outage_status
 from tests.support.app import START, make_context
+from tests.support.cli import banso
 from tests.support.factories import TEST_SECRET, Factory
 from tests.support.http import bearer, sign_in
 from tests.support.live import live_context, server_thread
@@ -192,6 +193,17 @@ def test_a_disk_full_before_the_first_connection_is_507(small_disk: Path, tmp_pa
         assert response.json()["error"] == "insufficient_storage"
     finally:
         ctx.engine.dispose()
+
+
+def test_serve_on_a_full_disk_exits_1_with_a_message(small_disk: Path) -> None:
+    """``banso serve`` could not open the database (WAL on a full disk): a traceback before, now a message."""
+    data = small_disk / "data"
+    assert banso(["db", "upgrade"], data).returncode == 0
+    fill(small_disk)
+    served = banso(["serve", "--port", "1"], data)
+    assert served.returncode == 1, served.stderr
+    assert "データベースを開けません / cannot open the database" in served.stdout
+    assert "No space left on device" in served.stdout and "Traceback" not in served.stderr
 
 
 # --- after a 500 the connection stays open -----------------------------------------------------------

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from banso.config import Mode, Settings, get_settings
 
@@ -105,10 +106,17 @@ def serve(
         console.print(f"[red]error:[/red] {refused}")
         raise typer.Exit(2)
     engine = make_engine(settings.sqlalchemy_url)
-    if migrate.current_revision(engine) != migrate.head_revision():
+    try:
+        current = migrate.current_revision(engine)
+    except (OperationalError, OSError) as exc:  # a full disk, a down server: a message, not a traceback
+        console.print(f"[red]error:[/red] データベースを開けません / cannot open the database: {exc}",
+                      markup=True, highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+    if current != migrate.head_revision():
         console.print("[red]error:[/red] the database is not migrated; run `banso db upgrade` first")
         raise typer.Exit(1)
-    engine.dispose()
     _run_server(settings, host, port, workers,
                 uvicorn_options(proxy_headers=proxy_headers, forwarded_allow_ips=forwarded_allow_ips))
 
