@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -58,3 +59,30 @@ def test_bad_input_exits_non_zero_with_message(data: Path) -> None:
 def test_serve_refuses_unmigrated_database(tmp_path: Path) -> None:
     result = banso(["serve", "--port", "1"], tmp_path)
     assert result.returncode == 1 and "banso db upgrade" in result.stdout
+
+
+def test_serve_passes_the_proxy_options_to_uvicorn(data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--proxy-headers`` and ``--forwarded-allow-ips`` reach uvicorn's Config (were hard-coded off);
+    uvicorn itself is not started: ``_run_server`` is replaced by a recorder."""
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from banso.app import commands
+    from banso.app.cli import _mount, app
+    from banso.config import get_settings
+
+    passed: list[dict[str, Any]] = []
+    monkeypatch.setattr(commands, "_run_server", lambda *args: passed.append(args[4]))
+    monkeypatch.setenv("BANSO_DATA_DIR", str(data))
+    monkeypatch.setenv("BANSO_MODE", "development")
+    _mount()  # the commands are mounted when the program starts
+    get_settings.cache_clear()
+    try:
+        behind = CliRunner().invoke(app, ["serve", "--proxy-headers", "--forwarded-allow-ips", "10.0.0.5"])
+        plain = CliRunner().invoke(app, ["serve"])
+    finally:
+        get_settings.cache_clear()
+    assert behind.exit_code == 0 and plain.exit_code == 0, behind.output + plain.output
+    configs = [uvicorn.Config("banso.app.commands:app_from_environment", **options) for options in passed]
+    assert (configs[0].proxy_headers, configs[0].forwarded_allow_ips) == (True, "10.0.0.5")
+    assert (configs[1].proxy_headers, configs[1].forwarded_allow_ips) == (False, "127.0.0.1")

@@ -46,6 +46,9 @@ def test_backup_verify_restore_exit_codes(live: Path, tmp_path: Path) -> None:
     done = banso(["restore", str(tmp_path / "b"), "--key", str(private), "--into", str(tmp_path / "new")], live)
     assert done.returncode == 0, done.stderr
     assert "2 sealed file(s) decrypted" in done.stdout and "audit log: OK" in done.stdout
+    # Without --newer-log, keys destroyed after the backup come back: the operator is warned, Japanese first.
+    assert "警告: --newer-log の指定がありません" in done.stderr
+    assert "keys destroyed after this backup will come back" in " ".join(done.stderr.split())
     verified = banso(["audit", "verify", "--database-url", f"sqlite:///{tmp_path / 'new' / 'banso.db'}"],
                      tmp_path / "new")
     assert verified.returncode == 0, verified.stderr

@@ -9,6 +9,7 @@ import errno
 import http.client
 import logging
 import os
+import sqlite3
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,6 +32,7 @@ from banso.programme.models import CommissionDeliverable
 from banso.web.deps import SESSION_COOKIE
 from banso.web.errors import RETRY_AFTER_SECONDS, outage_status
 from tests.support.app import START, make_context
+from tests.support.cli import banso
 from tests.support.factories import TEST_SECRET, Factory
 from tests.support.http import bearer, sign_in
 from tests.support.live import live_context, server_thread
@@ -76,6 +78,13 @@ def test_only_outages_are_classified_as_outages() -> None:
     assert outage_status(OSError(errno.EACCES, "Permission denied")) is None
     assert outage_status(RuntimeError("boom")) is None
     assert outage_status(ValueError("x")) is None
+
+
+def test_a_sqlite_io_error_with_room_on_disk_is_503() -> None:
+    """SQLITE_IOERR (any extended code) was a 500; with room on the disk it is an unavailable database."""
+    ioerr = sqlite3.OperationalError("disk I/O error")
+    ioerr.sqlite_errorcode = 10 + 3 * 256  # SQLITE_IOERR_WRITE
+    assert outage_status(ioerr) == 503
 
 
 # --- the disk is full: 507 ---------------------------------------------------------------------------
@@ -161,6 +170,40 @@ def test_a_full_sqlite_database_is_507(small_disk: Path, tmp_path: Path) -> None
             assert db.scalar(select(func.count()).select_from(ApiToken).where(ApiToken.name == "full-disk")) == 0
     finally:
         ctx.engine.dispose()
+
+
+def test_a_disk_full_before_the_first_connection_is_507(small_disk: Path, tmp_path: Path) -> None:
+    """The pool's first connection sets WAL on a full disk: SQLite says only "disk I/O error"
+    (SQLITE_IOERR), which was a 500; the engine sees the database's folder is full and says ENOSPC."""
+    url = f"sqlite:///{small_disk / 'banso.db'}"
+    migrating = make_engine(url)
+    migrate.upgrade(migrating)
+    clock = FakeClock(START)
+    with Session(migrating) as db:
+        person = Factory(db, clock, SecretBox(TEST_SECRET)).person()
+        db.commit()
+        headers = bearer(db, person, clock)
+    migrating.dispose()  # the WAL files go: the next connection must make them again
+    fill(small_disk)
+    ctx = live_context(tmp_path, url, clock)
+    try:
+        with TestClient(create_app(ctx, background_jobs=False), base_url="http://testserver") as client:
+            response = client.get("/api/v1/me", headers=headers)
+        assert response.status_code == 507, response.text
+        assert response.json()["error"] == "insufficient_storage"
+    finally:
+        ctx.engine.dispose()
+
+
+def test_serve_on_a_full_disk_exits_1_with_a_message(small_disk: Path) -> None:
+    """``banso serve`` could not open the database (WAL on a full disk): a traceback before, now a message."""
+    data = small_disk / "data"
+    assert banso(["db", "upgrade"], data).returncode == 0
+    fill(small_disk)
+    served = banso(["serve", "--port", "1"], data)
+    assert served.returncode == 1, served.stderr
+    assert "データベースを開けません / cannot open the database" in served.stdout
+    assert "No space left on device" in served.stdout and "Traceback" not in served.stderr
 
 
 # --- after a 500 the connection stays open -----------------------------------------------------------

@@ -12,6 +12,7 @@ import os
 import select
 import socket
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -286,3 +287,26 @@ def test_the_client_is_its_credential_else_its_address() -> None:
     assert [k[1] for k in keys] == [True, True, False]
     assert keys[2][0] == "a10.0.0.1" and "abc" not in keys[0][0] and "xyz" not in keys[1][0]
     assert len({k[0] for k in keys}) == 3
+
+
+def test_spaces_or_case_in_the_authorization_header_do_not_make_a_new_client(limited: TestClient, db: Session,
+                                                                            factory: Factory,
+                                                                            clock: FakeClock) -> None:
+    """The bucket is keyed on the credential as a server reads it (was: the raw header, so
+    ``Bearer`` + N spaces + token had a fresh bucket each time)."""
+    token = bearer(db, factory.person(), clock)["Authorization"].split(" ", 1)[1]
+    variants = ["Bearer " + token, "Bearer  " + token, "bearer   " + token + " ", " BEARER    " + token]
+    codes = [limited.get("/api/v1/me", headers={"Authorization": v}).status_code for v in variants]
+    assert codes[3] == 429, codes
+
+
+def test_a_fresh_credential_per_request_is_still_limited_per_address(limited: TestClient) -> None:
+    """Random session cookies or tokens (never verified by the limiter) share their address's bucket:
+    10 × the authenticated burst (3) here, so the 31st is refused (was: a fresh bucket every time)."""
+    cookies = [limited.get("/api/v1/me", headers={"Cookie": f"banso_session={uuid.uuid4()}"}).status_code
+               for _ in range(15)]
+    tokens = [limited.get("/api/v1/me", headers={"Authorization": f"Bearer {uuid.uuid4()}"}).status_code
+              for _ in range(16)]
+    assert 429 not in cookies + tokens[:15], (cookies, tokens)
+    assert tokens[15] == 429
+    assert limited.get("/login").status_code == 200  # anonymous requests keep their own address bucket

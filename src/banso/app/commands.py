@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from banso.config import Mode, Settings, get_settings
 
@@ -19,7 +20,17 @@ console = Console()
 jobs_app = typer.Typer(no_args_is_help=True)
 
 
-def _run_server(settings: Settings, host: str, port: int, workers: int = 1) -> None:
+def uvicorn_options(*, proxy_headers: bool = False, forwarded_allow_ips: str = "127.0.0.1") -> dict[str, Any]:
+    """Return the uvicorn settings of ``banso serve`` that do not depend on the worker count.
+
+    Client addresses from ``X-Forwarded-For`` only when asked (``--proxy-headers``) and only from
+    the proxies named: otherwise any client could choose its own address (and rate-limit bucket).
+    """
+    return {"log_level": "info", "proxy_headers": proxy_headers, "forwarded_allow_ips": forwarded_allow_ips}
+
+
+def _run_server(settings: Settings, host: str, port: int, workers: int = 1,
+                options: dict[str, Any] | None = None) -> None:
     """Serve with uvicorn: the app in this process, or ``workers`` processes under uvicorn's supervisor.
 
     Each worker is a fresh process (uvicorn spawns, it does not fork) that builds its own context,
@@ -29,12 +40,13 @@ def _run_server(settings: Settings, host: str, port: int, workers: int = 1) -> N
     """
     import uvicorn
 
+    options = options if options is not None else uvicorn_options()
     if workers == 1:
         from banso.app.factory import create_app
         from banso.app.wiring import build_context
 
         app = create_app(build_context(settings.model_copy(update={"prometheus_multiproc_dir": None})))
-        uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
+        uvicorn.run(app, host=host, port=port, **options)
         return
     import os
     import shutil
@@ -44,7 +56,7 @@ def _run_server(settings: Settings, host: str, port: int, workers: int = 1) -> N
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)  # read by prometheus_client and Settings in the workers
     try:
         uvicorn.run("banso.app.commands:app_from_environment", factory=True, workers=workers, host=host,
-                    port=port, log_level="info", proxy_headers=False)
+                    port=port, **options)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -79,6 +91,10 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
     workers: int = typer.Option(1, help="Worker processes (several only on PostgreSQL)."),
+    proxy_headers: bool = typer.Option(False, "--proxy-headers",
+                                       help="Take client addresses from X-Forwarded-For (behind a reverse proxy)."),
+    forwarded_allow_ips: str = typer.Option("127.0.0.1", help="Proxy addresses whose X-Forwarded-For is trusted "
+                                            "(comma-separated; with --proxy-headers)."),
 ) -> None:
     """Serve the web UI and API with the configured settings (BANSO_*)."""
     from banso.db.engine import make_engine
@@ -90,11 +106,19 @@ def serve(
         console.print(f"[red]error:[/red] {refused}")
         raise typer.Exit(2)
     engine = make_engine(settings.sqlalchemy_url)
-    if migrate.current_revision(engine) != migrate.head_revision():
+    try:
+        current = migrate.current_revision(engine)
+    except (OperationalError, OSError) as exc:  # a full disk, a down server: a message, not a traceback
+        console.print(f"[red]error:[/red] データベースを開けません / cannot open the database: {exc}",
+                      markup=True, highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+    if current != migrate.head_revision():
         console.print("[red]error:[/red] the database is not migrated; run `banso db upgrade` first")
         raise typer.Exit(1)
-    engine.dispose()
-    _run_server(settings, host, port, workers)
+    _run_server(settings, host, port, workers,
+                uvicorn_options(proxy_headers=proxy_headers, forwarded_allow_ips=forwarded_allow_ips))
 
 
 def demo(

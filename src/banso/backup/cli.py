@@ -120,6 +120,13 @@ def _finish(report: restore.Report, success: str) -> None:
     console.print(success, style="green", markup=False, highlight=False, soft_wrap=True)
 
 
+NO_NEWER_LOG = ("警告: --newer-log の指定がありません。このバックアップの後に破棄された鍵は、新しい監査ログ"
+                "（稼働中のデータベース URL または `banso audit export` のファイル）を --newer-log で渡さない限り"
+                "復元されます / warning: no --newer-log: keys destroyed after this backup will come back unless "
+                "the newer audit log (the running system's database URL or a `banso audit export` file) is passed "
+                "with --newer-log")
+
+
 def restore_cmd(
     folder: Path = typer.Argument(..., help="Backup folder."),
     key: Path = typer.Option(..., "--key", help="Operator private key."),
@@ -132,6 +139,8 @@ def restore_cmd(
 ) -> None:
     """Restore a backup into an empty folder (and database); destroyed keys stay destroyed; all is checked."""
     private = _private(key)
+    if newer_log is None:  # the backup alone cannot know of destructions after it (I11 crypto-shredding)
+        err_console.print(NO_NEWER_LOG, style="yellow", markup=False, highlight=False, soft_wrap=True)
     try:
         with _progress("restoring") as advance:
             report = restore.restore(folder, private, into, database_url=database_url, newer_log=newer_log,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+import os
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -37,10 +40,16 @@ def make_engine(url: str, *, durable: bool = False, **kwargs: Any) -> Engine:
     engine = create_engine(url, connect_args=connect_args, **kwargs)
     synchronous = "FULL" if durable else "NORMAL"
 
+    folder = Path(parsed.database).parent if parsed.database and parsed.database != ":memory:" else None
+
     @event.listens_for(engine, "connect")
     def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError as exc:
+            _raise_if_disk_full(exc, folder)
+            raise
         cur.execute(f"PRAGMA synchronous={synchronous}")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
@@ -53,6 +62,27 @@ def make_engine(url: str, *, durable: bool = False, **kwargs: Any) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+_SQLITE_IOERR = 10  # primary code; extended codes are 10 + n * 256
+FULL_BELOW_BYTES = 64 * 1024  # less than this free in the database's folder counts as a full disk
+
+
+def _raise_if_disk_full(exc: sqlite3.OperationalError, folder: Path | None) -> None:
+    """Raise ENOSPC (from ``exc``) when ``exc`` is SQLITE_IOERR and the database's folder has no room.
+
+    Why: opening WAL on a full disk fails with a bare "disk I/O error" (SQLITE_IOERR), which says
+    nothing of the cause; only here is the database's folder known, so here it is looked at.
+    """
+    code = getattr(exc, "sqlite_errorcode", None)
+    if folder is None or code is None or code & 0xFF != _SQLITE_IOERR:
+        return
+    try:
+        stat = os.statvfs(folder)
+    except OSError:
+        return
+    if stat.f_bavail * stat.f_frsize < FULL_BELOW_BYTES:
+        raise OSError(errno.ENOSPC, f"{os.strerror(errno.ENOSPC)} ({exc})", str(folder)) from exc
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -112,7 +112,8 @@ def install_error_handlers(app: FastAPI) -> None:
 RETRY_AFTER_SECONDS = 30
 _FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 _SQLITE_FULL = 13  # SQLITE_FULL: "database or disk is full"
-_SQLITE_UNAVAILABLE = frozenset({5, 6, 14})  # SQLITE_BUSY, SQLITE_LOCKED (after the busy timeout), SQLITE_CANTOPEN
+# SQLITE_BUSY, SQLITE_LOCKED (after the busy timeout), SQLITE_IOERR (a full disk is ENOSPC, db.engine), SQLITE_CANTOPEN
+_SQLITE_UNAVAILABLE = frozenset({5, 6, 10, 14})
 _PG_FULL = frozenset({"53100"})  # disk_full
 _PG_UNAVAILABLE_CLASSES = ("08", "57P")  # connection exception; admin/crash shutdown, cannot connect now
 _PG_UNAVAILABLE = frozenset({"53300"})  # too_many_connections
@@ -142,7 +143,7 @@ def _driver_outage(error: BaseException) -> int | None:
         code = getattr(error, "sqlite_errorcode", None)
         if code == _SQLITE_FULL or "database or disk is full" in str(error):
             return 507
-        return 503 if code in _SQLITE_UNAVAILABLE else None
+        return 503 if code is not None and code & 0xFF in _SQLITE_UNAVAILABLE else None  # extended codes too
     sqlstate = getattr(error, "sqlstate", None)  # psycopg: the server's SQLSTATE, None if it never answered
     if isinstance(sqlstate, str):
         if sqlstate in _PG_FULL:

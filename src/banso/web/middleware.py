@@ -310,16 +310,30 @@ class _Bucket:
         self.at = at
 
 
+def _normalised_authorization(value: bytes) -> bytes:
+    """Return an Authorization value as a server reads it: scheme lower-cased, white space trimmed."""
+    scheme, _, rest = value.strip().partition(b" ")
+    return scheme.lower() + b" " + rest.strip()
+
+
 class RateLimit:
     """Answer 429 with ``Retry-After`` to a client over its request rate (a token bucket per client).
 
     A client is its credential when it sends one (the API token or the session cookie, kept only as a
     hash), else its address: several people behind one address each have their own bucket once
-    signed in, and one token cannot be spread over many addresses. A rate of 0 turns a limit off.
+    signed in, and one token cannot be spread over many addresses. The credential is counted before
+    it is verified, so it is normalised first (scheme in any case, surrounding white space ignored:
+    ``Bearer`` plus N spaces is the same token), and a request with a credential is ALSO charged to
+    its address, with ``ADDRESS_FACTOR`` times the authenticated rate and burst: a random cookie or
+    token per request no longer buys a fresh bucket, while a ministry behind one NAT address is not
+    throttled as one user. Anonymous requests keep their anonymous address bucket. A rate of 0 turns
+    a limit off.
     Buckets live in this process (with several workers each has its own) and at most
     ``max_clients`` of them: the least recently seen are forgotten first, which only ever gives a
     client a full bucket again. Health probes are never limited.
     """
+
+    ADDRESS_FACTOR = 10
 
     def __init__(self, app: ASGIApp, *, session_cookie: str, per_second: float, burst: int,
                  anonymous_per_second: float, anonymous_burst: int, max_clients: int = 50_000,
@@ -328,6 +342,8 @@ class RateLimit:
         self.exempt = exempt  # health probes and metrics
         self.session_cookie = session_cookie
         self.limits = {True: (per_second, max(burst, 1)), False: (anonymous_per_second, max(anonymous_burst, 1))}
+        # what all credentialed requests from one address may do together (see the class docstring)
+        self.address_limit = (per_second * self.ADDRESS_FACTOR, max(burst, 1) * self.ADDRESS_FACTOR)
         self.max_clients = max_clients
         self.clock = clock
         self._buckets: OrderedDict[str, _Bucket] = OrderedDict()
@@ -335,14 +351,29 @@ class RateLimit:
     def client_of(self, scope: Scope) -> tuple[str, bool]:
         """Return the client's key and whether it is a credential (else the address)."""
         for name, value in scope.get("headers", []):
-            if name == b"authorization" and value:
-                return "t" + hashlib.sha256(value).hexdigest()[:32], True
+            if name == b"authorization" and value.strip():
+                return "t" + hashlib.sha256(_normalised_authorization(value)).hexdigest()[:32], True
             if name == b"cookie":
-                session = cookie_parser(value.decode("latin-1")).get(self.session_cookie)
+                session = cookie_parser(value.decode("latin-1")).get(self.session_cookie, "").strip()
                 if session:
                     return "s" + hashlib.sha256(session.encode()).hexdigest()[:32], True
+        return self.address_of(scope), False
+
+    @staticmethod
+    def address_of(scope: Scope) -> str:
+        """Return the key of the client's address bucket."""
         client = scope.get("client")
-        return "a" + (client[0] if client else "unknown"), False
+        return "a" + (client[0] if client else "unknown")
+
+    def wait_of(self, scope: Scope) -> float:
+        """Charge the request to its buckets; return 0, or the seconds until it may come again."""
+        key, credential = self.client_of(scope)
+        rate, burst = self.limits[credential]
+        wait = self.wait_for(key, rate, burst) if rate > 0 else 0.0
+        if credential and wait <= 0 and self.address_limit[0] > 0:
+            # "c": credentialed requests of one address, apart from that address's anonymous bucket
+            wait = self.wait_for("c" + self.address_of(scope), *self.address_limit)
+        return wait
 
     def wait_for(self, key: str, rate: float, burst: int) -> float:
         """Take a token from ``key``'s bucket; return 0, or the seconds until one is free (none taken)."""
@@ -362,9 +393,7 @@ class RateLimit:
         if scope["type"] != "http" or scope.get("path", "") in self.exempt:
             await self.app(scope, receive, send)
             return
-        key, credential = self.client_of(scope)
-        rate, burst = self.limits[credential]
-        wait = self.wait_for(key, rate, burst) if rate > 0 else 0.0
+        wait = self.wait_of(scope)
         if wait <= 0:
             await self.app(scope, receive, send)
             return
