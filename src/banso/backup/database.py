@@ -179,10 +179,23 @@ def _run_streaming(argv: list[str], env: dict[str, str], sink: Callable[[Iterato
 
 def pg_restore(url: str, chunks: Iterator[bytes]) -> None:
     """Feed a ``pg_dump -Fc`` stream to ``pg_restore`` into the (empty) database at ``url``."""
-    tool = find_tool("pg_restore")
     target, env = _libpq(url)
-    proc = subprocess.Popen([str(tool), "--no-owner", "--no-privileges", "--exit-on-error", "-d", target],
-                            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    err = _feed(["--no-owner", "--no-privileges", "--exit-on-error", "-d", target], chunks, env=env)
+    if err is not None:
+        raise DatabaseToolError(f"pg_restore failed: {err}")
+
+
+def pg_dump_lists(chunks: Iterator[bytes]) -> None:
+    """Check that a ``pg_dump -Fc`` stream opens (``pg_restore --list``); DatabaseToolError otherwise."""
+    err = _feed(["--list"], chunks, env=None)
+    if err is not None:
+        raise DatabaseToolError(f"the database dump does not open: {err}")
+
+
+def _feed(args: list[str], chunks: Iterator[bytes], *, env: dict[str, str] | None) -> str | None:
+    """Stream ``chunks`` into ``pg_restore ARGS``; return its error text when it fails, else None."""
+    proc = subprocess.Popen([str(find_tool("pg_restore")), *args], stdin=subprocess.PIPE,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     assert proc.stdin is not None and proc.stderr is not None
     try:
         for piece in chunks:
@@ -195,29 +208,7 @@ def pg_restore(url: str, chunks: Iterator[bytes]) -> None:
         except BrokenPipeError:
             pass
     err = proc.stderr.read().decode(errors="replace")
-    if proc.wait() != 0:
-        raise DatabaseToolError(f"pg_restore failed: {err.strip()}")
-
-
-def pg_dump_lists(chunks: Iterator[bytes]) -> None:
-    """Check that a ``pg_dump -Fc`` stream opens (``pg_restore --list``); DatabaseToolError otherwise."""
-    tool = find_tool("pg_restore")
-    proc = subprocess.Popen([str(tool), "--list"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
-    assert proc.stdin is not None and proc.stderr is not None
-    try:
-        for piece in chunks:
-            proc.stdin.write(piece)
-    except BrokenPipeError:
-        pass
-    finally:
-        try:
-            proc.stdin.close()
-        except BrokenPipeError:
-            pass
-    err = proc.stderr.read().decode(errors="replace")
-    if proc.wait() != 0:
-        raise DatabaseToolError(f"the database dump does not open: {err.strip()}")
+    return err.strip() if proc.wait() != 0 else None
 
 
 def database_is_empty(url: str) -> bool:
