@@ -28,6 +28,7 @@ from banso.app.factory import create_app
 from banso.audit.models import AuditEntry
 from banso.audit.tags import AuditTag
 from banso.config import Mode, OidcProvider, Settings
+from banso.db.engine import make_engine
 from banso.kit.clock import FakeClock
 from banso.kit.crypto import SecretBox
 from banso.kit.errors import Forbidden
@@ -35,6 +36,7 @@ from banso.web.deps import SESSION_COOKIE
 from tests.support.app import make_context
 from tests.support.factories import TEST_SECRET, Factory, Person
 from tests.support.http import alert_text, post_code
+from tests.support.live import fresh_database
 from tests.support.oidc import ID_TOKEN_TTL_SECONDS, REDIRECT_URI, Provider, free_port, running_provider
 
 ALICE, BOB, CAROL = "alice.sso@example.jp", "bob.sso@example.jp", "carol.sso@example.jp"
@@ -436,3 +438,38 @@ def test_look_alike_email_never_links_to_another_account(factory: Factory, db: S
     user, identity = sso._link_by_email(db, config, {"email": "KATO@x.jp", "email_verified": True},
                                         subject="s-2", now=clock.now(), ip=None)
     assert user.id == kato.user.id and identity.email == "kato@x.jp"
+
+
+def test_no_transaction_is_open_while_the_provider_is_asked(
+    tmp_path: Path, provider: Provider, clock: FakeClock, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """O4: a provider that is slow (or never answers) must not hold a database connection, so on SQLite
+    not the write lock every other user needs: the state is claimed and committed first, the provider
+    asked with nothing checked out, the login written after. (A committed database of its own: the
+    shared test database keeps one connection checked out for its outer transaction.)"""
+    with fresh_database(tmp_path) as url:
+        settings = sso_settings(tmp_path, provider).model_copy(update={"database_url": url})
+        engine = make_engine(url)
+        sessions = sessionmaker(bind=engine, expire_on_commit=False)
+        with sessions() as session:
+            person_with_email(Factory(session, clock, SecretBox(TEST_SECRET)), session, ALICE)
+            session.commit()
+        checked_out: dict[str, int] = {}
+
+        def watching(name: str, real: Any) -> Any:
+            def call(self: sso.OidcClient, *args: Any, **kwargs: Any) -> Any:
+                checked_out[name] = engine.pool.checkedout()
+                return real(self, *args, **kwargs)
+            return call
+
+        monkeypatch.setattr(sso.OidcClient, "authorization_url",
+                            watching("authorization_url", sso.OidcClient.authorization_url))
+        monkeypatch.setattr(sso.OidcClient, "exchange", watching("exchange", sso.OidcClient.exchange))
+        try:
+            with banso_with(settings, engine, sessions, clock) as client:
+                response = finish(client, provider.sign_in(start(client), "alice", amr="pwd"))
+        finally:
+            engine.dispose()
+        assert response.status_code == 303, response.text[:300]
+        assert response.headers["location"].startswith("/login/2fa")
+        assert checked_out == {"authorization_url": 0, "exchange": 0}

@@ -293,14 +293,16 @@ def begin(session: Session, *, clients: SsoClients, provider: str | None, next_u
     client = clients.get(provider)
     if client is None:
         raise NotFound(MSG_NO_PROVIDER)
-    # Expired requests are worthless; deleting them here keeps the table as small as the login rate.
-    repo.delete_sso_requests_before(session, now - timedelta(seconds=settings.oidc_login_ttl_seconds))
     state, nonce, verifier = secrets.token_urlsafe(32), secrets.token_urlsafe(32), secrets.token_urlsafe(64)
+    # O4: the provider first (its discovery document may take the whole timeout), the database after:
+    # on SQLite a transaction holds the write lock from its first statement.
     try:
         url = client.authorization_url(state=state, nonce=nonce, verifier=verifier)
     except ProviderError as exc:
         _refuse(session, reason=exc.reason, message=exc.message, now=now, ip=ip, provider=client.provider.name,
                 detail=exc.detail, unreachable=exc.unreachable)
+    # Expired requests are worthless; deleting them here keeps the table as small as the login rate.
+    repo.delete_sso_requests_before(session, now - timedelta(seconds=settings.oidc_login_ttl_seconds))
     session.add(SsoRequest(state_hash=sha256_hex(state), provider=client.provider.name, nonce=nonce,
                            verifier_enc=box.seal(verifier), next_url=next_url, created_at=now))
     session.flush()
@@ -324,11 +326,37 @@ def _claim_request(session: Session, *, state: str, cookie_state: str | None, no
     return request
 
 
-def finish(session: Session, *, clients: SsoClients, state: str, cookie_state: str | None, code: str,
-           error: str, iss: str | None, now: datetime, settings: Settings, box: SecretBox, ip: str | None,
-           user_agent: str | None, replaces: str | None) -> SsoLogin:
-    """Finish a single sign-on from the provider's callback and start the session (second factor per I7)."""
+@dataclass(frozen=True)
+class Claimed:
+    """A started login that a callback answers, claimed (marked used) in a unit of its own."""
+
+    provider: str
+    nonce: str
+    verifier_enc: bytes
+    next_url: str
+
+
+def claim(session: Session, *, state: str, cookie_state: str | None, now: datetime, settings: Settings,
+          ip: str | None) -> Claimed:
+    """Claim the started login a callback answers; refuse a foreign, stale or replayed one (audited).
+
+    Its unit commits before :func:`finish` calls the provider (O4): the callback's state is used
+    for good even if the provider never answers, and no transaction is open while it is asked.
+    """
     request = _claim_request(session, state=state, cookie_state=cookie_state, now=now, settings=settings, ip=ip)
+    return Claimed(provider=request.provider, nonce=request.nonce, verifier_enc=request.verifier_enc,
+                   next_url=request.next_url)
+
+
+def finish(session: Session, *, clients: SsoClients, claimed: Claimed, code: str, error: str, iss: str | None,
+           now: datetime, settings: Settings, box: SecretBox, ip: str | None, user_agent: str | None,
+           replaces: str | None) -> SsoLogin:
+    """Finish a single sign-on from the provider's callback and start the session (second factor per I7).
+
+    ``session`` is untouched until the provider has answered (O4: no transaction, so on SQLite no
+    write lock, is held while the provider is asked); ``claimed`` comes from :func:`claim`.
+    """
+    request = claimed
     client = clients.get(request.provider)
     if client is None:
         _refuse(session, reason="unknown_provider", message=MSG_REQUEST, now=now, ip=ip, provider=request.provider)
@@ -360,7 +388,7 @@ def finish(session: Session, *, clients: SsoClients, state: str, cookie_state: s
     return SsoLogin(session=new, next_url=request.next_url, second_factor_done=evidence is not None)
 
 
-def _verified_claims(client: OidcClient, *, request: SsoRequest, code: str, box: SecretBox, now: datetime,
+def _verified_claims(client: OidcClient, *, request: Claimed, code: str, box: SecretBox, now: datetime,
                      settings: Settings) -> dict[str, Any]:
     """Redeem the code and return the ID token's checked claims, with e-mail claims from userinfo if needed."""
     tokens = client.exchange(code=code, verifier=box.open(request.verifier_enc))

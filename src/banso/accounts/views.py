@@ -19,10 +19,11 @@ from banso.accounts.models import OrgKind, User, WebSession
 from banso.authz.guard import require
 from banso.authz.permissions import Permission, Role
 from banso.kit.clock import as_utc
-from banso.kit.errors import BansoError, ValidationFailed
+from banso.kit.errors import BansoError, NotFound, ValidationFailed
+from banso.kit.unit import unit_of_work
 from banso.web.csrf import new_prelogin_token, verify_csrf, verify_prelogin_csrf
 from banso.web.deps import PRELOGIN_CSRF_COOKIE, SESSION_COOKIE, Auth, Ctx, Db, client_ip
-from banso.web.forms import refused
+from banso.web.forms import error_message, refused
 from banso.web.pages import PageUser, safe_next
 from banso.web.templating import render
 
@@ -143,15 +144,27 @@ def sso_callback(
     iss: Annotated[str | None, Query(max_length=500)] = None,
 ) -> Response:
     """Finish the single sign-on: check everything the provider sent, then start the session as a login does."""
+    page = partial(_login_page, request, ctx, next_url="/dashboard")
+    try:
+        # O4: the state is claimed in a unit of its own, committed before the provider is asked, so no
+        # transaction (on SQLite: the write lock) waits on the provider's answer.
+        with unit_of_work(ctx.sessions) as first:
+            claimed = sso.claim(first, state=state, cookie_state=request.cookies.get(sso.SSO_STATE_COOKIE),
+                                now=ctx.clock.now(), settings=ctx.settings, ip=client_ip(request))
+    except BansoError as exc:  # A1: audited and settled by its own unit already
+        if isinstance(exc, NotFound):
+            raise
+        response: Response = page(error=error_message(request, exc), status=exc.status_code)
+        response.delete_cookie(sso.SSO_STATE_COOKIE, path=sso.SSO_COOKIE_PATH)
+        return response
     try:
         done = sso.finish(
-            db, clients=ctx.collaborators.get(sso.SsoClients), state=state,
-            cookie_state=request.cookies.get(sso.SSO_STATE_COOKIE), code=code, error=error, iss=iss,
+            db, clients=ctx.collaborators.get(sso.SsoClients), claimed=claimed, code=code, error=error, iss=iss,
             now=ctx.clock.now(), settings=ctx.settings, box=ctx.box, ip=client_ip(request),
             user_agent=request.headers.get("user-agent"), replaces=request.cookies.get(SESSION_COOKIE),
         )
     except BansoError as exc:  # A1: every refusal is audited, and the state stays used
-        response: Response = refused(request, db, exc, partial(_login_page, request, ctx, next_url="/dashboard"))
+        response = refused(request, db, exc, page)
     else:
         response = _signed_in_redirect(done.session, safe_next(done.next_url, "/dashboard"), ctx,
                                        second_factor_done=done.second_factor_done)
