@@ -356,10 +356,9 @@ def finish(session: Session, *, clients: SsoClients, claimed: Claimed, code: str
     ``session`` is untouched until the provider has answered (O4: no transaction, so on SQLite no
     write lock, is held while the provider is asked); ``claimed`` comes from :func:`claim`.
     """
-    request = claimed
-    client = clients.get(request.provider)
+    client = clients.get(claimed.provider)
     if client is None:
-        _refuse(session, reason="unknown_provider", message=MSG_REQUEST, now=now, ip=ip, provider=request.provider)
+        _refuse(session, reason="unknown_provider", message=MSG_REQUEST, now=now, ip=ip, provider=claimed.provider)
     name = client.provider.name
     if error:
         _refuse(session, reason="provider_error", message=MSG_PROVIDER_ERROR, now=now, ip=ip, provider=name,
@@ -371,7 +370,7 @@ def finish(session: Session, *, clients: SsoClients, claimed: Claimed, code: str
     if not code:
         _refuse(session, reason="no_code", message=MSG_PROVIDER_ERROR, now=now, ip=ip, provider=name)
     try:
-        claims = _verified_claims(client, request=request, code=code, box=box, now=now, settings=settings)
+        claims = _verified_claims(client, request=claimed, code=code, box=box, now=now, settings=settings)
     except ProviderError as exc:
         _refuse(session, reason=exc.reason, message=exc.message, now=now, ip=ip, provider=name, detail=exc.detail,
                 unreachable=exc.unreachable)
@@ -385,7 +384,7 @@ def finish(session: Session, *, clients: SsoClients, claimed: Claimed, code: str
                  subject=f"session:{new.record.id}",
                  data={"provider": name, "issuer": client.provider.issuer, "subject": identity.subject,
                        "second_factor": second_factor})
-    return SsoLogin(session=new, next_url=request.next_url, second_factor_done=evidence is not None)
+    return SsoLogin(session=new, next_url=claimed.next_url, second_factor_done=evidence is not None)
 
 
 def _verified_claims(client: OidcClient, *, request: Claimed, code: str, box: SecretBox, now: datetime,

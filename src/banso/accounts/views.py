@@ -144,19 +144,25 @@ def sso_callback(
     iss: Annotated[str | None, Query(max_length=500)] = None,
 ) -> Response:
     """Finish the single sign-on: check everything the provider sent, then start the session as a login does."""
+    response = _finish_sso(request, ctx, db, state=state, code=code, error=error, iss=iss)
+    response.delete_cookie(sso.SSO_STATE_COOKIE, path=sso.SSO_COOKIE_PATH)
+    return response
+
+
+def _finish_sso(request: Request, ctx: Ctx, db: Db, *, state: str, code: str, error: str,
+                iss: str | None) -> Response:
+    """Claim the state in a unit of its own, then finish the login on the request's unit (O4, A1)."""
     page = partial(_login_page, request, ctx, next_url="/dashboard")
     try:
-        # O4: the state is claimed in a unit of its own, committed before the provider is asked, so no
-        # transaction (on SQLite: the write lock) waits on the provider's answer.
+        # O4: the state is claimed and committed before the provider is asked, so no transaction
+        # (on SQLite: the write lock) waits on the provider's answer.
         with unit_of_work(ctx.sessions) as first:
             claimed = sso.claim(first, state=state, cookie_state=request.cookies.get(sso.SSO_STATE_COOKIE),
                                 now=ctx.clock.now(), settings=ctx.settings, ip=client_ip(request))
-    except BansoError as exc:  # A1: audited and settled by its own unit already
+    except BansoError as exc:  # audited and settled by its own unit already: only the page is left
         if isinstance(exc, NotFound):
             raise
-        response: Response = page(error=error_message(request, exc), status=exc.status_code)
-        response.delete_cookie(sso.SSO_STATE_COOKIE, path=sso.SSO_COOKIE_PATH)
-        return response
+        return page(error=error_message(request, exc), status=exc.status_code)
     try:
         done = sso.finish(
             db, clients=ctx.collaborators.get(sso.SsoClients), claimed=claimed, code=code, error=error, iss=iss,
@@ -164,12 +170,9 @@ def sso_callback(
             user_agent=request.headers.get("user-agent"), replaces=request.cookies.get(SESSION_COOKIE),
         )
     except BansoError as exc:  # A1: every refusal is audited, and the state stays used
-        response = refused(request, db, exc, page)
-    else:
-        response = _signed_in_redirect(done.session, safe_next(done.next_url, "/dashboard"), ctx,
-                                       second_factor_done=done.second_factor_done)
-    response.delete_cookie(sso.SSO_STATE_COOKIE, path=sso.SSO_COOKIE_PATH)
-    return response
+        return refused(request, db, exc, page)
+    return _signed_in_redirect(done.session, safe_next(done.next_url, "/dashboard"), ctx,
+                               second_factor_done=done.second_factor_done)
 
 
 def _second_factor_redirect(auth: Auth, next_url: str) -> RedirectResponse | None:
