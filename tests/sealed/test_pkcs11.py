@@ -264,10 +264,16 @@ def test_an_unreachable_token_is_a_503_not_a_500(softhsm: SoftHsm, tmp_path: Pat
     with pytest.raises(KeyStoreUnavailable, match="no PKCS#11 token") as refused:
         wrong_label.wrap(1, new_data_key())
     assert refused.value.status_code == 503
+    with pytest.raises(KeyStoreUnavailable, match="no PKCS#11 token"):
+        wrong_label.ping()  # what /readyz asks
     no_library = Pkcs11KeyStore(Pkcs11Token(library=str(tmp_path / "missing.so"), token_label="x", pin="1"),
                                 lock_path=tmp_path / "l")
     with pytest.raises(KeyStoreUnavailable):
         no_library.wrap(1, new_data_key())
+
+
+def test_ping_draws_from_the_token(store: Pkcs11KeyStore) -> None:
+    store.ping()  # /readyz asks this (O4); the token away: test_an_unreachable_token_is_a_503_not_a_500
 
 
 def test_pkcs11_settings_must_be_complete(tmp_path: Path) -> None:

@@ -16,6 +16,8 @@ from banso.app.jobs import JobLease, run_due
 from banso.app.metrics import Metrics, RequestMetrics
 from banso.app.probes import PROBE_PATHS, Readiness, probe_router
 from banso.authz.permissions import Permission
+from banso.sealed.crypto import KeyStore
+from banso.sealed.store import sealed_deps
 from banso.web.context import AppContext
 from banso.web.deps import SESSION_COOKIE, requires
 from banso.web.errors import error_response, install_error_handlers
@@ -37,7 +39,8 @@ log = logging.getLogger("banso.web")
 def create_app(ctx: AppContext, *, background_jobs: bool = True) -> FastAPI:
     """Build the app around ``ctx``; ``background_jobs`` runs the scheduled jobs (in one process: the lease's)."""
     metrics = Metrics(ctx.settings.prometheus_multiproc_dir)
-    readiness = Readiness(ctx.settings, url=ctx.engine.url.render_as_string(hide_password=False))
+    readiness = Readiness(ctx.settings, url=ctx.engine.url.render_as_string(hide_password=False),
+                          key_stores=lambda: _key_stores(ctx))
     lease = JobLease(ctx.engine) if background_jobs else None
 
     @contextlib.asynccontextmanager
@@ -184,3 +187,9 @@ async def _hold(lease: JobLease) -> bool:
     except Exception:
         log.warning("could not take or check the job lock", exc_info=True)
         return False
+
+
+def _key_stores(ctx: AppContext) -> list[KeyStore]:
+    """Return the key stores the readiness probe pings: the council and the commission keys (one HSM or folder)."""
+    deps = sealed_deps(ctx)
+    return [deps.council_keys, deps.commission_keys]

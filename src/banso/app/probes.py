@@ -3,8 +3,12 @@
 * ``GET /livez``: the process answers HTTP (nothing else is checked, so a slow database never gets
   a healthy worker restarted).
 * ``GET /readyz``: may this worker take traffic? The database answers within a short timeout, its
-  migrations are at head, and the data folder takes a write. 200 with the checks, or 503 with the
-  reasons (Japanese first, then English); details of a failure go to the log, not to the caller.
+  migrations are at head, it takes a write (SQLite: the write lock within the timeout; PostgreSQL:
+  not a read-only standby), the key store answers (the HSM draws a random number; key files: the
+  folder is readable and writable) and the data folder takes a write. 200, or 503 with the reasons
+  (Japanese first, then English). Anyone gets the status and the reasons; the checks with their
+  timings, the migration revisions, the job role and the worker's pid only loopback clients or the
+  metrics token (they tell an outsider what runs where). Details of a failure go to the log.
 * ``GET /metrics``: Prometheus text exposition (``app/metrics.py``), for loopback clients and for
   the bearer token in ``BANSO_METRICS_TOKEN``.
 
@@ -33,6 +37,7 @@ from sqlalchemy.pool import NullPool
 from banso.app.metrics import CONTENT_TYPE, Metrics
 from banso.config import Settings
 from banso.migrations import migrate
+from banso.sealed.crypto import KeyStore
 
 log = logging.getLogger("banso.probes")
 PROBE_PATHS = frozenset({"/livez", "/readyz", "/metrics", "/healthz"})  # never rate limited nor audited
@@ -67,7 +72,9 @@ def probe_engine(url: str, timeout_seconds: float) -> Engine:
     """
     seconds = max(1, round(timeout_seconds))
     if url.startswith("sqlite"):
-        return create_engine(url, poolclass=NullPool, connect_args={"timeout": timeout_seconds})
+        # isolation_level None: pysqlite leaves BEGIN to us (the write-lock check issues its own).
+        return create_engine(url, poolclass=NullPool, connect_args={"timeout": timeout_seconds,
+                                                                    "isolation_level": None})
     return create_engine(url, poolclass=NullPool, connect_args={
         "connect_timeout": seconds, "options": f"-c statement_timeout={seconds * 1000}"})
 
@@ -75,9 +82,10 @@ def probe_engine(url: str, timeout_seconds: float) -> Engine:
 class Readiness:
     """The checks behind ``/readyz``."""
 
-    def __init__(self, settings: Settings, *, url: str) -> None:
+    def __init__(self, settings: Settings, *, url: str, key_stores: Callable[[], list[KeyStore]]) -> None:
         self.settings = settings
         self.url = url
+        self._key_stores = key_stores
         self._engine: Engine | None = None
         self._head: list[str | None] = []
 
@@ -97,7 +105,7 @@ class Readiness:
 
     def check(self) -> list[Check]:
         """Run every check and return them (database and migrations together: one query answers both)."""
-        return [*self._database(), self._data_dir()]
+        return [*self._database(), self._keys(), self._data_dir()]
 
     def _database(self) -> list[Check]:
         started = time.perf_counter()
@@ -108,6 +116,7 @@ class Readiness:
             with self.engine.connect() as conn:
                 has_table = self.engine.dialect.has_table(conn, "alembic_version")
                 current = conn.execute(text("SELECT version_num FROM alembic_version")).scalar() if has_table else None
+                writable = self._takes_a_write(conn)
         except Exception:
             log.warning("readiness: the database did not answer", exc_info=True)
             spent = (time.perf_counter() - started) * 1000
@@ -118,7 +127,36 @@ class Readiness:
                            "データベースのスキーマが最新ではありません（banso db upgrade） / "
                            "the database is not migrated to head (banso db upgrade)",
                            {"current": current, "head": self.head})
-        return [Check("database", True, spent), migrations]
+        write = Check("database_write", writable, 0.0, None if writable else
+                      "データベースが書き込みを受け付けません（書き込みロックが空かない、または読み取り専用） / "
+                      "the database takes no write (its write lock stays taken, or it is read-only)")
+        return [Check("database", True, spent), migrations, write]
+
+    def _takes_a_write(self, conn: Any) -> bool:
+        """Return True when a write could start now: SQLite's write lock within the timeout, PostgreSQL a primary."""
+        if self.engine.dialect.name == "sqlite":
+            # The probe engine has no BEGIN hook and no pysqlite transaction control: take the
+            # write lock by hand and give it back at once. A lock held past the timeout (a stuck
+            # writer) makes every write of every worker wait, so this worker is not ready either.
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            except Exception:
+                log.warning("readiness: the SQLite write lock stayed taken", exc_info=True)
+                return False
+            conn.exec_driver_sql("ROLLBACK")
+            return True
+        return not conn.execute(text("SELECT pg_is_in_recovery()")).scalar()
+
+    def _keys(self) -> Check:
+        started = time.perf_counter()
+        try:
+            for store in self._key_stores():
+                store.ping()
+        except Exception:
+            log.warning("readiness: the key store does not answer", exc_info=True)
+            return Check("keys", False, (time.perf_counter() - started) * 1000,
+                         "鍵ストア（HSM または鍵フォルダ）が応答しません / the key store (HSM or key folder) does not answer")
+        return Check("keys", True, (time.perf_counter() - started) * 1000)
 
     def _missing_sqlite_file(self) -> str | None:
         url = make_url(self.url)
@@ -166,14 +204,15 @@ def probe_router(settings: Settings, readiness: Readiness, metrics: Metrics,
         return {"status": "alive"}
 
     @router.get("/readyz")
-    def readyz() -> JSONResponse:
+    def readyz(request: Request) -> JSONResponse:
         checks = readiness.check()
         ready = all(c.ok for c in checks)
-        body: dict[str, Any] = {"status": "ready" if ready else "not ready",
-                                "checks": {c.name: c.as_json() for c in checks}, "jobs": jobs_state(),
-                                "worker": os.getpid()}  # which of several workers answered
+        body: dict[str, Any] = {"status": "ready" if ready else "not ready"}
         if not ready:
             body["reasons"] = [c.reason for c in checks if not c.ok]
+        if may_read_metrics(request, settings):  # the operator's view: what was checked, which worker
+            body.update({"checks": {c.name: c.as_json() for c in checks}, "jobs": jobs_state(),
+                         "worker": os.getpid()})
         return JSONResponse(body, status_code=200 if ready else 503, headers={"Cache-Control": "no-store"})
 
     @router.get("/metrics")

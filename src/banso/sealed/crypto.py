@@ -134,6 +134,10 @@ class KeyStore(Protocol):
         """Destroy one old key version (after every data key it wrapped was re-wrapped)."""
         ...
 
+    def ping(self) -> None:
+        """Raise :class:`KeyStoreUnavailable` when the store cannot serve keys now (``/readyz``, O4)."""
+        ...
+
 
 # ---------------------------------------------------------------------------------------------
 # Wrapped data keys
@@ -313,6 +317,9 @@ class FakeKeyStore:
         """Return True if the council currently has a key."""
         return bool(self.versions(council_id))
 
+    def ping(self) -> None:
+        """An in-memory store is always there."""
+
 
 class LocalKeyFileStore:
     """Default :class:`KeyStore`: key files under ``root`` (I11).
@@ -393,6 +400,13 @@ class LocalKeyFileStore:
             if kek is None:  # pragma: no cover - only if someone deletes the file in between
                 raise KeyUnavailable(f"The key file of council {council_id} vanished while being created.")
             return kek
+
+    def ping(self) -> None:
+        """Raise :class:`KeyStoreUnavailable` unless the key folder can be listed, read and written."""
+        # Why access() and no test write: a key folder is written only when a council is founded,
+        # and a probe file there would be one more thing for backups and audits to explain.
+        if not self.root.is_dir() or not os.access(self.root, os.R_OK | os.W_OK | os.X_OK):
+            raise KeyStoreUnavailable("鍵フォルダを読み書きできません / the key folder cannot be read and written")
 
     def _fsync_dir(self) -> None:
         # Make the new directory entry durable; otherwise a crash could lose a key in use.

@@ -375,6 +375,13 @@ class Pkcs11KeyStore:
         """Return True if the council currently has a key in the token."""
         return bool(self.versions(council_id))
 
+    def ping(self) -> None:
+        """Raise :class:`KeyStoreUnavailable` unless the token answers now (a random number drawn in it)."""
+        # C_GenerateRandom touches the device through the logged-in session, so a removed token,
+        # a lost session or a refused PIN all show here, without reading any key.
+        with self.token.session() as session:
+            session.generate_random(64)
+
     def import_key(self, council_id: int, version: int, kek: bytes) -> None:
         """Import a key from the file store as a non-extractable token object (``banso keys migrate``)."""
         council_id, version = crypto._council_id(council_id), crypto._version(version)
