@@ -8,7 +8,10 @@ may move it ahead.
 
 from __future__ import annotations
 
+import http.server
+import json
 import secrets
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -473,3 +476,55 @@ def test_no_transaction_is_open_while_the_provider_is_asked(
         assert response.status_code == 303, response.text[:300]
         assert response.headers["location"].startswith("/login/2fa")
         assert checked_out == {"authorization_url": 0, "exchange": 0}
+
+
+class _Discovery(http.server.BaseHTTPRequestHandler):
+    """A provider's discovery endpoint that counts its callers and is down until told otherwise."""
+
+    hits = 0
+    up = False
+
+    def do_GET(self) -> None:  # the name http.server calls
+        type(self).hits += 1
+        if not type(self).up:
+            self.send_response(503)
+            self.end_headers()
+            return
+        base = f"http://{self.headers['Host']}"
+        body = json.dumps({"issuer": base, "authorization_endpoint": base + "/auth",
+                           "token_endpoint": base + "/token", "jwks_uri": base + "/jwks"}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_failed_discovery_is_remembered_briefly_so_logins_do_not_each_wait_for_a_down_provider() -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Discovery)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    now = [1000.0]
+    try:
+        issuer = f"http://127.0.0.1:{server.server_address[1]}"
+        config = OidcProvider(issuer=issuer, client_id="banso", client_secret=SecretStr("s"))
+        client = sso.OidcClient(config, redirect_uri=REDIRECT_URI, timeout=5, monotonic=lambda: now[0])
+        for _ in range(3):
+            with pytest.raises(sso.ProviderError) as refused:
+                client.metadata()
+            assert refused.value.unreachable and refused.value.message == sso.MSG_UNREACHABLE
+        assert _Discovery.hits == 1  # the second and third logins were refused without asking again
+        _Discovery.up = True
+        now[0] += sso.DISCOVERY_RETRY_SECONDS - 1
+        with pytest.raises(sso.ProviderError):
+            client.metadata()
+        assert _Discovery.hits == 1
+        now[0] += 2  # the pause is over: the provider is asked again, and is back
+        assert client.metadata()["issuer"] == issuer
+        assert client.metadata()["token_endpoint"] == issuer + "/token"
+        assert _Discovery.hits == 2  # and the good document is cached
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -18,6 +18,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NoReturn
@@ -49,6 +50,9 @@ SSO_COOKIE_PATH = "/login/sso"
 SIGNING_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512",
                                 "EdDSA", "Ed25519"})
 METADATA_MAX_AGE_SECONDS = 3600
+# After a failed discovery the next logins are refused at once for this long instead of each
+# waiting out the timeout on a provider that is down (every waiting login holds a worker thread).
+DISCOVERY_RETRY_SECONDS = 30
 JWKS_MIN_REFRESH_SECONDS = 60
 
 MSG_REQUEST = ("シングルサインオンの要求が無効か期限切れです。もう一度ログインしてください / "
@@ -101,13 +105,16 @@ class ProviderError(Exception):
 class OidcClient:
     """Talk to one OpenID Provider: discovery, authorization URL, code exchange, ID token, userinfo."""
 
-    def __init__(self, provider: OidcProvider, *, redirect_uri: str, timeout: float) -> None:
+    def __init__(self, provider: OidcProvider, *, redirect_uri: str, timeout: float,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         self.provider = provider
         self.redirect_uri = redirect_uri
         self._timeout = timeout
+        self._monotonic = monotonic
         self._lock = threading.Lock()
         self._metadata: dict[str, Any] | None = None
         self._metadata_at = 0.0
+        self._failed: tuple[float, ProviderError] | None = None  # the last discovery failure, and when
         self._jwks: KeySet | None = None
         self._jwks_at = 0.0
 
@@ -136,10 +143,30 @@ class OidcClient:
         return body
 
     def metadata(self) -> dict[str, Any]:
-        """Return the provider's discovery document (cached an hour); its issuer must be the configured one."""
+        """Return the provider's discovery document (cached an hour); its issuer must be the configured one.
+
+        A failure is remembered for :data:`DISCOVERY_RETRY_SECONDS`: meanwhile the same error is raised
+        at once, without asking the provider again.
+        """
         with self._lock:
-            if self._metadata is not None and time.monotonic() - self._metadata_at < METADATA_MAX_AGE_SECONDS:
+            now = self._monotonic()
+            if self._metadata is not None and now - self._metadata_at < METADATA_MAX_AGE_SECONDS:
                 return self._metadata
+            if self._failed is not None and now - self._failed[0] < DISCOVERY_RETRY_SECONDS:
+                failed = self._failed[1]
+                raise ProviderError(failed.reason, failed.message, detail=f"(remembered) {failed.detail}",
+                                    unreachable=failed.unreachable)
+        try:
+            document = self._discover()
+        except ProviderError as exc:
+            with self._lock:
+                self._failed = (self._monotonic(), exc)
+            raise
+        with self._lock:
+            self._metadata, self._metadata_at, self._failed = document, self._monotonic(), None
+        return document
+
+    def _discover(self) -> dict[str, Any]:
         url = self.provider.issuer.rstrip("/") + "/.well-known/openid-configuration"
         document = self._get(url)
         # OpenID Connect Discovery 4.3: the issuer in the document must be exactly the configured one.
@@ -149,8 +176,6 @@ class OidcClient:
         for key in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
             if not isinstance(document.get(key), str):
                 raise ProviderError("bad_discovery", detail=f"discovery document lacks {key}")
-        with self._lock:
-            self._metadata, self._metadata_at = document, time.monotonic()
         return document
 
     def authorization_url(self, *, state: str, nonce: str, verifier: str) -> str:
