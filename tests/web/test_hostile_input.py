@@ -275,3 +275,29 @@ def test_deeply_nested_imports_are_422(client: TestClient, db: Session, cast: Ca
         registry = client.post("/api/v1/programme/registry/import", headers=h_off,
                                json={"format": "yaml", "content": yaml_text})
         assert japanese_first(problem(registry, "file")), registry.text
+
+
+def test_form_fields_that_are_not_utf8_are_refused_not_stored_as_latin1(client: TestClient, db: Session,
+                                                                        cast: Cast, clock: FakeClock) -> None:
+    # Starlette decodes such a field as Latin-1: "\xff\xfe評価" would be stored as "ÿþ..." (mojibake).
+    urlencoded = client.post("/login", content=b"email=a%40b.jp&password=%FF%FE",
+                             headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert urlencoded.status_code == 422, urlencoded.text
+    assert urlencoded.json()["error"] == "invalid_encoding"
+    assert japanese_first(urlencoded.json()["message"]) and "'password'" in urlencoded.json()["message"]
+    form = item_form(cast, clock)
+    made = client.post(f"{API}/items", headers=bearer(db, cast.company, clock),
+                       files=[("title", (None, "評価".encode("shift_jis"))), *((k, (None, str(v))) for k, v in form.items()
+                                                                             if k != "title"),
+                              ("files", ("data.bin", b"\xff\xfe\x00binary is fine", "application/octet-stream"))])
+    assert made.status_code == 422 and "'title'" in made.json()["message"], made.text
+    big = client.post(f"{API}/items", headers=bearer(db, cast.company, clock),  # a body spooled to disk
+                      files=[*((k, (None, str(v))) for k, v in form.items() if k != "title"),
+                             ("files", ("big.bin", b"\xff" * (2 * 1024 * 1024), "application/octet-stream")),
+                             ("title", (None, b"\xe8\xa9"))])  # a character cut short
+    assert big.status_code == 422 and "'title'" in big.json()["message"], big.text
+    assert count_rows(db, Item) == 0
+    # The same upload with the title in UTF-8 goes through the encoding check (its file is judged later, as a file).
+    kept = client.post(f"{API}/items", headers=bearer(db, cast.company, clock), data=form,
+                       files=[("files", ("data.csv", b"a,b\n1,2\n", "text/csv"))])
+    assert kept.status_code == 201, kept.text

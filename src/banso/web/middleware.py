@@ -15,6 +15,8 @@ from starlette.requests import Request, cookie_parser
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from banso.web.form_text import is_form, undecodable_field
+
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
 
 
@@ -74,6 +76,13 @@ class BufferedBody:
             elif outcome == "large":
                 await _too_large(send, max_bytes, close=True)
             elif outcome == "read":
+                content_type = _header(scope, b"content-type")
+                bad = await spool.undecodable_field(content_type) if is_form(content_type) else None
+                if bad is not None:  # O1: Starlette would take it as Latin-1 and store mojibake
+                    await _json_error(send, 422, "invalid_encoding",
+                                      f"フォームの項目「{bad}」が UTF-8 ではありません / "
+                                      f"form field {bad!r} is not UTF-8 text")
+                    return
                 await self.app(scope, spool.replay(receive), send)
             # "gone": the client left before its body was complete; nobody to answer
 
@@ -131,6 +140,18 @@ class _Spool:
             data, self._chunks = b"".join([*self._chunks, data]), []
         await anyio.to_thread.run_sync(self._file.write, data)
 
+    async def undecodable_field(self, content_type: str) -> str | None:
+        """Return the first form field of the body that is not UTF-8 (``banso.web.form_text``), else None."""
+        import anyio
+
+        if self._file is None:
+            return undecodable_field(content_type, self._chunks)
+        return await anyio.to_thread.run_sync(self._undecodable_in_file, content_type)  # disk I/O, parsing
+
+    def _undecodable_in_file(self, content_type: str) -> str | None:
+        self._file.seek(0)
+        return undecodable_field(content_type, iter(lambda: self._file.read(self.CHUNK), b""))
+
     def replay(self, receive: Receive) -> Receive:
         """Return a ``receive`` that gives the body back, then passes on (a later disconnect)."""
         import anyio
@@ -152,6 +173,14 @@ class _Spool:
             return {"type": "http.request", "body": chunk, "more_body": more}
 
         return replayed
+
+
+def _header(scope: Scope, name: bytes) -> str:
+    """Return a request header's value as text ('' when absent)."""
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return bytes(value).decode("latin-1")
+    return ""
 
 
 def _content_length(scope: Scope) -> int | None:
