@@ -148,7 +148,7 @@ def test_readyz_is_503_quickly_when_the_database_does_not_answer(tmp_path: Path)
     assert body["reasons"][0].startswith("データベースに接続できません / the database does not answer")
     assert "127.0.0.1" not in answer.text and "psycopg" not in answer.text  # details go to the log only
     assert body["checks"]["data_dir"]["ok"]
-    assert spent < 5
+    assert spent < 30  # a bound against hanging, not a speed claim: a loaded 2-core machine took 5.5 s
 
 
 def test_readyz_never_creates_a_missing_sqlite_database(tmp_path: Path) -> None:
