@@ -48,7 +48,7 @@ def next_analysis_version(session: Session, name: str) -> int:
 
 
 def user_names(session: Session, user_ids: set[int]) -> dict[int, str]:
-    """Return the display names of ``user_ids``."""
+    """Return the (Japanese) display names of ``user_ids``."""
     if not user_ids:
         return {}
-    return {u.id: u.name for u in session.scalars(select(User).where(User.id.in_(user_ids)))}
+    return {u.id: u.name_ja for u in session.scalars(select(User).where(User.id.in_(user_ids)))}

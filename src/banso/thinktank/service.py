@@ -428,8 +428,9 @@ def save_analysis(session: Session, *, actor: Principal, now: datetime, analysis
     """Save the ranking for ``weights`` under ``name``: a new version when the name exists; audited."""
     require_run(actor)
     label = clean_text(name, "name", max_length=NAME_MAX, label="名前 (name)", line=True)
-    needs = {n.technology: [n.level, n.reason, n.version] for n in repo.current_needs(session)}
-    ranking = recompute(analysis, weights, {t: (v[0], v[1]) for t, v in needs.items()})
+    current = repo.current_needs(session)
+    needs = {n.technology: [n.level, n.reason, n.version] for n in current}
+    ranking = recompute(analysis, weights, {n.technology: (n.level, n.reason) for n in current})
     row = SavedAnalysis(name=label, version=repo.next_analysis_version(session, label),
                         weights=json.dumps(weights), needs=json.dumps(needs, ensure_ascii=False),
                         ranking=_ranking_json(ranking), window=analysis.window, created_by_id=actor.user_id,
