@@ -78,6 +78,12 @@ class Analysis:
     weights: dict[str, float]
     settings: dict[str, Any]
     names: dict[str, tuple[str, str]] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def synthetic(self) -> bool:
+        """Return True when the indicators' summary says they come from synthetic data (issue 16)."""
+        return bool(self.summary.get("synthetic"))
 
     @property
     def window(self) -> str:
@@ -128,6 +134,7 @@ _LOCK = threading.Lock()
 
 def _stamp(root: Path) -> tuple[float, ...]:
     paths = [root / INDICATORS / "indicators.parquet", root / INDICATORS / "technologies.parquet",
+             root / INDICATORS / "summary.json",
              root / PRIORITIES / "ranking.parquet", root / PRIORITIES / "weights.json"]
     return tuple(p.stat().st_mtime if p.is_file() else 0.0 for p in paths)
 
@@ -153,7 +160,10 @@ def load_analysis(data_dir: Path) -> Analysis | None:
         meta = json.loads((root / PRIORITIES / "weights.json").read_text(encoding="utf-8"))
     weights = {k: float(meta.get("weights", {}).get(k, v[0])) for k, v in CRITERIA.items()}
     names = {t.id: (t.name_ja, t.name_en) for t in load_technologies(None).technologies}
-    analysis = Analysis(root, tech, ind, ranking, weights, meta, names)
+    summary: dict[str, Any] = {}
+    if (ind_dir / "summary.json").is_file():
+        summary = json.loads((ind_dir / "summary.json").read_text(encoding="utf-8"))
+    analysis = Analysis(root, tech, ind, ranking, weights, meta, names, summary)
     with _LOCK:
         _CACHE[root] = (stamp, analysis)
     return analysis
