@@ -66,6 +66,8 @@ def test_no_analysis_yet_shows_how_to_make_one(client: TestClient, db: Session, 
     r = client.get("/thinktank")
     assert r.status_code == 200
     assert 'id="no-analysis"' in r.text and "banso analyze indicators" in r.text
+    assert client.get("/thinktank/priorities").status_code == 403  # T8: rankings only for the policy's roles
+    sign_in(client, db, factory.person(roles=("analyst",)), ctx)
     assert client.get("/thinktank/priorities").status_code == 200
     assert client.get("/thinktank/technologies/G03-ai").status_code == 404
 
@@ -171,7 +173,8 @@ def test_invalid_weights_are_a_form_error(client: TestClient, db: Session, facto
 
 def test_recompute_needs_csrf_and_the_analyst_role(client: TestClient, db: Session, factory: Factory,
                                                    ctx: AppContext, analysis_dir: Path) -> None:
-    csrf = sign_in(client, db, factory.person(roles=("researcher",)), ctx)
+    # A needs-ministry officer sees the ranking (T8) but does not recompute it.
+    csrf = sign_in(client, db, factory.person(roles=("needs_officer",)), ctx)
     page = client.get("/thinktank/priorities")
     assert page.status_code == 200 and 'id="weights-form"' not in page.text
     assert _names(page.text, "ranking-table")
