@@ -103,21 +103,21 @@ class Analysis:
         rows = self.technologies[self.technologies["technology"] == tech_id]
         if rows.empty:
             raise NotFound("技術が見つかりません / Technology not found")
-        return _clean(rows.iloc[0].to_dict())
+        return clean_row(rows.iloc[0].to_dict())
 
     def countries(self, tech_id: str) -> list[dict[str, Any]]:
         """Return the technology's country rows, best rank first."""
         rows = self.indicators[self.indicators["technology"] == tech_id].sort_values(
             ["rank_top10_fractional", "country"], na_position="last")
-        return [_clean(r) for r in rows.to_dict("records")]
+        return [clean_row(r) for r in rows.to_dict("records")]
 
     def japan_rows(self, focus: str = "JP") -> list[dict[str, Any]]:
         """Return Japan's position per technology (technologies with works), in file order."""
         t = self.technologies[self.technologies["papers"] > 0]
-        return [_clean(r) for r in t.to_dict("records")]
+        return [clean_row(r) for r in t.to_dict("records")]
 
 
-def _clean(row: dict[str, Any]) -> dict[str, Any]:
+def clean_row(row: dict[str, Any]) -> dict[str, Any]:
     """Return the row with NaN/NA as None and numpy scalars as Python values."""
     out: dict[str, Any] = {}
     for k, v in row.items():
@@ -214,7 +214,7 @@ def ranking_rows(ranking: pd.DataFrame) -> list[dict[str, Any]]:
     names = criteria()
     rows = []
     for r in ranking.sort_values("rank").to_dict("records"):
-        r = _clean(r)
+        r = clean_row(r)
         r["contributions"] = [(n, float(r.get(f"contribution_{n}") or 0.0)) for n in names]
         rows.append(r)
     return rows
@@ -430,7 +430,7 @@ def current_ranking(session: Session, analysis: Analysis, *, actor: Principal,
 
 
 def _ranking_json(ranking: pd.DataFrame) -> str:
-    return json.dumps([_clean(r) for r in ranking.sort_values("rank").to_dict("records")], ensure_ascii=False)
+    return json.dumps([clean_row(r) for r in ranking.sort_values("rank").to_dict("records")], ensure_ascii=False)
 
 
 def save_analysis(session: Session, *, actor: Principal, now: datetime, analysis: Analysis, name: object,
