@@ -338,3 +338,45 @@ def test_openapi_describes_the_thinktank_api(client: TestClient) -> None:
     assert "application/pdf" in op["responses"]["200"]["content"]
     assert op["security"] == [{"apiToken": []}]
     assert "403" in op["responses"] and "Error" in str(op["responses"]["403"])
+
+
+# ---------------------------------------------------------------------------------------------
+# The CLI's CSV path: an import into the same table, audited, all rows or none
+
+
+def test_needs_csv_import_through_the_command(tmp_path: Path) -> None:
+    from banso.app.wiring import build_context
+    from banso.config import Mode, Settings
+    from banso.kit.clock import FakeClock
+    from banso.migrations import migrate
+    from tests.support.cli import banso
+
+    data = tmp_path / "data"
+    ctx = build_context(Settings(mode=Mode.DEVELOPMENT, data_dir=data, database_url=None))
+    migrate.upgrade(ctx.engine)
+    with ctx.sessions() as db:
+        f = Factory(db, FakeClock(), ctx.box)
+        officer, analyst = f.person(roles=("needs_officer",)), f.person(roles=("analyst",))
+        db.commit()
+    names = list(service.technology_names())
+    good = tmp_path / "needs.csv"
+    good.write_text(f"technology,score,reason,ministry\n{names[0]},4,港湾監視,国交省\n{names[1]},2.5,研究段階,\n"
+                    f"{names[0]},5,防災,内閣府\n", encoding="utf-8")
+    bad = tmp_path / "bad.csv"
+    bad.write_text(f"technology,score,reason\n{names[2]},3,ok\n{names[3]},9,too high\n", encoding="utf-8")
+    refused = banso(["analyze", "needs-import", str(bad), "--as", officer.email], data)
+    assert refused.returncode == 1 and "bad.csv:3: score" in refused.stderr + refused.stdout
+    denied = banso(["analyze", "needs-import", str(good), "--as", analyst.email], data)
+    assert denied.returncode == 1 and "ニーズ省庁" in denied.stderr + denied.stdout
+    done = banso(["analyze", "needs-import", str(good), "--as", officer.email], data)
+    assert done.returncode == 0, done.stderr
+    assert '"imported": 3' in done.stdout
+    with ctx.sessions() as db:
+        rows = db.scalars(select(NeedVersion).order_by(NeedVersion.id)).all()
+        assert [(r.technology, r.version, r.level, r.reason, r.source) for r in rows] == [
+            (names[0], 1, 4.0, "国交省: 港湾監視", "csv"), (names[1], 1, 2.5, "研究段階", "csv"),
+            (names[0], 2, 5.0, "内閣府: 防災", "csv")]
+        assert len(_entries(db, "thinktank:needs:enter")) == 3
+        assert [e.data["rows"] for e in _entries(db, "thinktank:needs:import")] == [3]
+        assert [e.actor_id for e in _entries(db, "thinktank:needs:refused")] == [analyst.user.id]
+    ctx.engine.dispose()
