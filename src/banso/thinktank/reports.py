@@ -13,8 +13,11 @@ Japanese CID font, as the council pledge PDF is.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import tempfile
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -91,9 +94,7 @@ def build(session: Session, analysis: Analysis, *, actor: Principal, kind: str, 
     elif kind == "report.pdf":
         data = _pdf(analysis, ranking, lang=lang)
     else:
-        with tempfile.TemporaryDirectory(prefix="banso-report-") as tmp:
-            paths = _report_files(analysis, ranking, Path(tmp), lang=lang)
-            data = paths["html" if kind == "report.html" else "xlsx"].read_bytes()
+        data = _rendered(analysis, ranking, lang)["html" if kind == "report.html" else "xlsx"]
     name = kind if kind != "report.html" else f"report_{lang}.html"
     return ReportFile(data, media, name)
 
@@ -120,14 +121,14 @@ def file_into_council(session: Session, deps: InformationDeps, analysis: Analysi
     ranking, label = _ranking(session, analysis, actor=actor, saved_id=saved_id)
     with tempfile.TemporaryDirectory(prefix="banso-file-") as tmp:
         out = Path(tmp)
-        paths = _report_files(analysis, ranking, out, lang="ja")
+        (out / "report.xlsx").write_bytes(_rendered(analysis, ranking, "ja")["xlsx"])
         (out / "priorities.csv").write_bytes(_csv(ranking[[c for c in RANKING_COLUMNS if c in ranking]]))
         (out / "indicators.csv").write_bytes(_csv(analysis.indicators))
         item = filing.file_report(
             session, deps, council_id=council_id, actor=actor, now=now,
             title=f"技術動向分析レポート（{analysis.window}・{label}）",
             summary="シンクタンクの技術動向分析（国別指標・優先度・社会実装ニーズ）。",
-            paths=[paths["xlsx"], out / "priorities.csv", out / "indicators.csv"])
+            paths=[out / "report.xlsx", out / "priorities.csv", out / "indicators.csv"])
     audit.record_for(session, AuditTag.THINKTANK_REPORT_FILE, now=now, actor=actor,
                      subject=f"council:{council_id}", data={"item_id": item.id, "analysis_id": saved_id})
     return item
@@ -135,6 +136,33 @@ def file_into_council(session: Session, deps: InformationDeps, analysis: Analysi
 
 # ---------------------------------------------------------------------------------------------
 # Formats
+
+
+_RENDERED: OrderedDict[tuple[str, tuple[float, ...], str, str], dict[str, bytes]] = OrderedDict()
+_RENDERED_MAX = 8
+_RENDERED_LOCK = threading.Lock()
+
+
+def _rendered(analysis: Analysis, ranking: pd.DataFrame, lang: str) -> dict[str, bytes]:
+    """Return the HTML report and workbook for ``ranking``, drawn once per analysis run, ranking and language.
+
+    Drawing the charts of the HTML report takes seconds; the same report asked again (the next format, a
+    second reader) is served from memory until the analysis files change.
+    """
+    digest = hashlib.sha256(ranking.to_json(orient="split", double_precision=15).encode()).hexdigest()
+    key = (str(analysis.root), service.stamp(analysis.root), digest, lang)
+    with _RENDERED_LOCK:
+        if key in _RENDERED:
+            _RENDERED.move_to_end(key)
+            return _RENDERED[key]
+    with tempfile.TemporaryDirectory(prefix="banso-report-") as tmp:
+        paths = _report_files(analysis, ranking, Path(tmp), lang=lang)
+        out = {k: p.read_bytes() for k, p in paths.items()}
+    with _RENDERED_LOCK:
+        _RENDERED[key] = out
+        while len(_RENDERED) > _RENDERED_MAX:
+            _RENDERED.popitem(last=False)
+    return out
 
 
 def _report_files(analysis: Analysis, ranking: pd.DataFrame, out: Path, *, lang: str) -> dict[str, Path]:

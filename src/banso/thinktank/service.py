@@ -132,7 +132,8 @@ _CACHE: dict[Path, tuple[tuple[float, ...], Analysis]] = {}
 _LOCK = threading.Lock()
 
 
-def _stamp(root: Path) -> tuple[float, ...]:
+def stamp(root: Path) -> tuple[float, ...]:
+    """Return the modification times of the analysis files (a new run changes it)."""
     paths = [root / INDICATORS / "indicators.parquet", root / INDICATORS / "technologies.parquet",
              root / INDICATORS / "summary.json",
              root / PRIORITIES / "ranking.parquet", root / PRIORITIES / "weights.json"]
@@ -145,10 +146,10 @@ def load_analysis(data_dir: Path) -> Analysis | None:
     ind_dir = root / INDICATORS
     if not ((ind_dir / "indicators.parquet").is_file() and (ind_dir / "technologies.parquet").is_file()):
         return None
-    stamp = _stamp(root)
+    stamp_now = stamp(root)
     with _LOCK:
         hit = _CACHE.get(root)
-        if hit and hit[0] == stamp:
+        if hit and hit[0] == stamp_now:
             return hit[1]
     tech = pd.read_parquet(ind_dir / "technologies.parquet")
     ind = pd.read_parquet(ind_dir / "indicators.parquet")
@@ -165,7 +166,7 @@ def load_analysis(data_dir: Path) -> Analysis | None:
         summary = json.loads((ind_dir / "summary.json").read_text(encoding="utf-8"))
     analysis = Analysis(root, tech, ind, ranking, weights, meta, names, summary)
     with _LOCK:
-        _CACHE[root] = (stamp, analysis)
+        _CACHE[root] = (stamp_now, analysis)
     return analysis
 
 
