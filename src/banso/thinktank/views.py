@@ -152,7 +152,6 @@ def _priorities_page(request: Request, db: Db, principal: Principal, analysis: A
         "band": int((analysis.settings if analysis else {}).get("band", 5)),
         "saved": service.list_saved(db, actor=principal)[:5],
         "councils": reports.filing_targets(db, actor=principal) if access.file_reports else [],
-        "query": "&".join(f"w_{n}={form[n]}" for n in service.criteria()) if recomputed else "",
         "done": notice(request.query_params.get("done"), NOTICES),
         **_common(request, analysis, access),
     }, status=status)
