@@ -380,3 +380,29 @@ def test_needs_csv_import_through_the_command(tmp_path: Path) -> None:
         assert [e.data["rows"] for e in _entries(db, "thinktank:needs:import")] == [3]
         assert [e.actor_id for e in _entries(db, "thinktank:needs:refused")] == [analyst.user.id]
     ctx.engine.dispose()
+
+
+# ---------------------------------------------------------------------------------------------
+# Tables fit: every table scrolls in its own container; synthetic data is said on every page
+
+
+def test_every_table_scrolls_in_its_container_and_synthetic_data_is_said(client: TestClient, db: Session,
+                                                                         factory: Factory, ctx: AppContext,
+                                                                         analysis_dir: Path) -> None:
+    import json
+
+    summary = analysis_dir / service.INDICATORS / "summary.json"
+    meta = json.loads(summary.read_text(encoding="utf-8")) if summary.is_file() else {}
+    summary.write_text(json.dumps(meta | {"synthetic": True}), encoding="utf-8")
+    officer = factory.person(roles=("needs_officer",))
+    sign_in(client, db, officer, ctx)
+    tech = _a_tech(ctx)
+    for url in ("/thinktank", f"/thinktank/technologies/{tech}", "/thinktank/priorities", "/thinktank/needs"):
+        html = client.get(url).text
+        tables = html.count("<table")
+        assert tables and tables == len(re.findall(r'<div class="table-wrap tt-scroll" tabindex="0" role="region"',
+                                                   html)), url
+        if url != "/thinktank/needs":
+            assert 'id="synthetic-data"' in html, url
+    css = client.get("/static/banso.css").text
+    assert re.search(r"\.tt-scroll \{[^}]*overflow-x: auto", css)
