@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from banso.analytics import charts
@@ -36,7 +37,7 @@ from banso.authz.policies import thinktank as policy
 from banso.authz.policies.thinktank import ThinktankAccess
 from banso.authz.principal import Principal
 from banso.kit.cells import restore_cell
-from banso.kit.errors import Forbidden, NotFound, ValidationFailed
+from banso.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from banso.kit.text import clean_text
 from banso.thinktank import repository as repo
 from banso.thinktank.models import NeedVersion, SavedAnalysis
@@ -338,12 +339,21 @@ def _add_need(session: Session, *, actor: Principal, now: datetime, technology: 
               source: str) -> NeedVersion:
     row = NeedVersion(technology=technology, version=repo.next_need_version(session, technology), level=level,
                       reason=reason, source=source, entered_by_id=actor.user_id, entered_at=now)
-    session.add(row)
-    session.flush()
+    _insert_version(session, row)
     audit.record_for(session, AuditTag.THINKTANK_NEEDS_ENTER, now=now, actor=actor,
                      subject=f"thinktank:need:{technology}",
                      data={"technology": technology, "version": row.version, "level": level, "source": source})
     return row
+
+
+def _insert_version(session: Session, row: NeedVersion | SavedAnalysis) -> None:
+    """Insert the next version; two people saving the same thing at once get a 409, not a 500 (O4)."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        raise Conflict("同時に別の版が保存されました。もう一度保存してください / "
+                       "someone saved another version at the same moment; save again") from None
 
 
 def _may_enter(session: Session, actor: Principal, now: datetime, subject: str) -> None:
@@ -446,8 +456,7 @@ def save_analysis(session: Session, *, actor: Principal, now: datetime, analysis
                         weights=json.dumps(weights), needs=json.dumps(needs, ensure_ascii=False),
                         ranking=_ranking_json(ranking), window=analysis.window, created_by_id=actor.user_id,
                         created_at=now)
-    session.add(row)
-    session.flush()
+    _insert_version(session, row)
     audit.record_for(session, AuditTag.THINKTANK_ANALYSIS_SAVE, now=now, actor=actor,
                      subject=f"thinktank:analysis:{row.id}", data={"name": label, "version": row.version})
     return row
