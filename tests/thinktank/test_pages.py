@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -11,30 +10,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from banso.analytics.prioritise import CRITERIA
-from banso.config import Settings
 from banso.thinktank import service
 from banso.thinktank.demo import prepare_demo_analytics
 from banso.web.context import AppContext
 from tests.support.factories import Factory
 from tests.support.http import sign_in
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small synthetic analysis, built once for the module."""
-    data = tmp_path_factory.mktemp("tt") / "data"
-    root = prepare_demo_analytics(data, works=1500, seed=7)
-    assert service.outputs_exist(root)
-    return root
-
-
-@pytest.fixture
-def analysis_dir(built: Path, settings: Settings) -> Path:
-    """Copy the analysis into the test settings' data_dir (outputs only, not the snapshot)."""
-    target = service.analytics_dir(settings.data_dir)
-    for sub in (service.INDICATORS, service.PRIORITIES):
-        shutil.copytree(built / sub, target / sub)
-    return target
 
 
 def _names(html: str, table_id: str) -> list[str]:
@@ -66,6 +46,8 @@ def test_no_analysis_yet_shows_how_to_make_one(client: TestClient, db: Session, 
     r = client.get("/thinktank")
     assert r.status_code == 200
     assert 'id="no-analysis"' in r.text and "banso analyze indicators" in r.text
+    assert client.get("/thinktank/priorities").status_code == 403  # T8: rankings only for the policy's roles
+    sign_in(client, db, factory.person(roles=("analyst",)), ctx)
     assert client.get("/thinktank/priorities").status_code == 200
     assert client.get("/thinktank/technologies/G03-ai").status_code == 404
 
@@ -171,7 +153,8 @@ def test_invalid_weights_are_a_form_error(client: TestClient, db: Session, facto
 
 def test_recompute_needs_csrf_and_the_analyst_role(client: TestClient, db: Session, factory: Factory,
                                                    ctx: AppContext, analysis_dir: Path) -> None:
-    csrf = sign_in(client, db, factory.person(roles=("researcher",)), ctx)
+    # A needs-ministry officer sees the ranking (T8) but does not recompute it.
+    csrf = sign_in(client, db, factory.person(roles=("needs_officer",)), ctx)
     page = client.get("/thinktank/priorities")
     assert page.status_code == 200 and 'id="weights-form"' not in page.text
     assert _names(page.text, "ranking-table")

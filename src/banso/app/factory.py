@@ -119,8 +119,11 @@ def create_app(ctx: AppContext, *, background_jobs: bool = True) -> FastAPI:
     app.include_router(information_pages)
     app.include_router(information_viewer)
 
+    from banso.thinktank.endpoints import router as thinktank_api
     from banso.thinktank.views import router as thinktank_pages
 
+    # Indicators need thinktank:analysis:read; the think-tank policy decides the rest (rankings, needs).
+    app.include_router(thinktank_api, prefix="/api/v1", dependencies=[requires(Permission.ANALYTICS_READ)])
     app.include_router(thinktank_pages)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

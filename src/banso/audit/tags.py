@@ -126,6 +126,13 @@ class AuditTag(StrEnum):
     PROGRAMME_COMMISSION_READ = "programme:commission:read"
     PROGRAMME_INTEGRITY_FAILED = "programme:integrity:failed"
     PROGRAMME_COMMISSION_STATE = "programme:commission:state"
+    # think tank (T5, T6, T8): needs entered by ministries, saved analyses, reports out of the web
+    THINKTANK_NEEDS_ENTER = "thinktank:needs:enter"
+    THINKTANK_NEEDS_IMPORT = "thinktank:needs:import"
+    THINKTANK_NEEDS_REFUSED = "thinktank:needs:refused"
+    THINKTANK_ANALYSIS_SAVE = "thinktank:analysis:save"
+    THINKTANK_REPORT_EXPORT = "thinktank:report:export"
+    THINKTANK_REPORT_FILE = "thinktank:report:file"
     # controlled information (I1–I11)
     INFO_ITEM_CREATE = "information:item:create"
     INFO_ITEM_VERSION = "information:item:version"

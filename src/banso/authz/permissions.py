@@ -32,6 +32,7 @@ class Permission(StrEnum):
     PROGRAMME_REVIEW = "programme:proposal:review"
     ANALYTICS_RUN = "thinktank:analysis:run"
     ANALYTICS_READ = "thinktank:analysis:read"
+    NEEDS_ENTER = "thinktank:needs:enter"  # 社会実装ニーズの入力 (T5, T8)
 
 
 class Role(StrEnum):
@@ -73,7 +74,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.AUDIT_CHECKPOINT_SIGN,
     },
     Role.OFFICER: _EVERYONE | {Permission.COUNCIL_PROPOSE, Permission.USER_READ},
-    Role.NEEDS_OFFICER: _EVERYONE | {Permission.USER_READ},
+    Role.NEEDS_OFFICER: _EVERYONE | {Permission.USER_READ, Permission.NEEDS_ENTER},
     Role.AGENCY_STAFF: _EVERYONE | {Permission.PROGRAMME_MANAGE, Permission.USER_READ},
     Role.RESEARCHER: _EVERYONE | {Permission.PROGRAMME_PROPOSE},
     Role.INDUSTRY: _EVERYONE | {Permission.PROGRAMME_PROPOSE},

@@ -17,5 +17,6 @@ def load_all_models() -> MetaData:
     import banso.notifications.models  # noqa: F401
     import banso.programme.models  # noqa: F401
     import banso.sealed.models  # noqa: F401
+    import banso.thinktank.models  # noqa: F401
 
     return Base.metadata

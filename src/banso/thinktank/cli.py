@@ -11,15 +11,17 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.orm import Session
 
 from banso.accounts import repository as accounts_repo
 from banso.accounts import service as accounts
 from banso.analytics import cli as analytics_cli
 from banso.analytics.cli import IndicatorsDir, Lang, NamesFile, OutDir, PrioritiesDir
-from banso.authz.principal import AuthMethod
+from banso.authz.principal import AuthMethod, Principal
 from banso.information import filing
 from banso.information.deps import information_deps
 from banso.kit.cli import unit_of_work
+from banso.thinktank import service
 from banso.web.context import app_context
 
 app = typer.Typer(no_args_is_help=True, help=analytics_cli.HELP)
@@ -46,6 +48,34 @@ def report(
     if file_into is not None and as_email:
         result["item_id"] = str(_file_report(file_into, as_email, indicators_dir, paths))
     analytics_cli.out.print(json.dumps(result, ensure_ascii=False))
+
+
+@app.command("needs-import")
+def needs_import(
+    csv_file: Annotated[Path, typer.Argument(help="Needs CSV: technology,score,reason[,ministry] (score 1–5).")],
+    as_email: Annotated[str, typer.Option("--as", help="E-mail of the needs-ministry officer who enters them.")],
+) -> None:
+    """Import a needs CSV into the needs table (T5, T8): one new version per row, audited; all rows or none."""
+    if not csv_file.is_file():
+        raise analytics_cli.fail(ValueError(f"needs file not found: {csv_file}"))
+    try:
+        text = csv_file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise analytics_cli.fail(ValueError(f"{csv_file}: not UTF-8 text")) from None
+    ctx = app_context()
+    with unit_of_work(ctx) as db:  # a refused row exits 1 with its message; nothing of the file is kept
+        actor = _actor(db, as_email)
+        rows = service.import_needs(db, actor=actor, now=ctx.clock.now(), text=text, name=csv_file.name)
+        result = {"imported": len(rows), "technologies": sorted({r.technology for r in rows})}
+    analytics_cli.out.print(json.dumps(result, ensure_ascii=False))
+
+
+def _actor(db: Session, email: str) -> Principal:
+    """Return the principal of the active person with ``email`` (the operator acts for them)."""
+    user = accounts_repo.user_by_email(db, email)
+    if user is None or not user.is_active:
+        raise analytics_cli.fail(ValueError(f"no active person with e-mail {email}"))
+    return accounts.principal_for(user, method=AuthMethod.SESSION, mfa=user.totp_enabled)
 
 
 def _file_report(council_id: int, email: str, indicators_dir: Path, paths: dict[str, Path]) -> int:

@@ -6,25 +6,41 @@ The analysis is produced by ``banso analyze`` (or :mod:`banso.thinktank.demo`) i
     analytics/indicators/{indicators,technologies}.parquet, summary.json   (banso analyze indicators)
     analytics/priorities/ranking.parquet, weights.json                     (banso analyze prioritise)
 
-Nothing here writes: a recomputed ranking lives only in the request that asked for it.
+Files are only read here. The database holds what people enter (T5, T8): needs per technology entered
+by needs-ministry officers and saved analyses, both versioned and audited; who may do what is decided
+by :mod:`banso.authz.policies.thinktank` and nowhere else.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import math
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from banso.analytics import charts
 from banso.analytics.prioritise import CRITERIA, prioritise
 from banso.analytics.technologies import load_technologies
-from banso.kit.errors import NotFound, ValidationFailed
+from banso.audit import service as audit
+from banso.audit.tags import AuditTag
+from banso.authz.policies import thinktank as policy
+from banso.authz.policies.thinktank import ThinktankAccess
+from banso.authz.principal import Principal
+from banso.kit.cells import restore_cell
+from banso.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from banso.kit.text import clean_text
+from banso.thinktank import repository as repo
+from banso.thinktank.models import NeedVersion, SavedAnalysis
 
 INDICATORS, PRIORITIES = "indicators", "priorities"
 SAMPLES = 400  # Monte Carlo samples for a recomputed ranking (fast enough for a request)
@@ -63,6 +79,12 @@ class Analysis:
     weights: dict[str, float]
     settings: dict[str, Any]
     names: dict[str, tuple[str, str]] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def synthetic(self) -> bool:
+        """Return True when the indicators' summary says they come from synthetic data (issue 16)."""
+        return bool(self.summary.get("synthetic"))
 
     @property
     def window(self) -> str:
@@ -82,21 +104,21 @@ class Analysis:
         rows = self.technologies[self.technologies["technology"] == tech_id]
         if rows.empty:
             raise NotFound("技術が見つかりません / Technology not found")
-        return _clean(rows.iloc[0].to_dict())
+        return clean_row(rows.iloc[0].to_dict())
 
     def countries(self, tech_id: str) -> list[dict[str, Any]]:
         """Return the technology's country rows, best rank first."""
         rows = self.indicators[self.indicators["technology"] == tech_id].sort_values(
             ["rank_top10_fractional", "country"], na_position="last")
-        return [_clean(r) for r in rows.to_dict("records")]
+        return [clean_row(r) for r in rows.to_dict("records")]
 
     def japan_rows(self, focus: str = "JP") -> list[dict[str, Any]]:
         """Return Japan's position per technology (technologies with works), in file order."""
         t = self.technologies[self.technologies["papers"] > 0]
-        return [_clean(r) for r in t.to_dict("records")]
+        return [clean_row(r) for r in t.to_dict("records")]
 
 
-def _clean(row: dict[str, Any]) -> dict[str, Any]:
+def clean_row(row: dict[str, Any]) -> dict[str, Any]:
     """Return the row with NaN/NA as None and numpy scalars as Python values."""
     out: dict[str, Any] = {}
     for k, v in row.items():
@@ -111,8 +133,10 @@ _CACHE: dict[Path, tuple[tuple[float, ...], Analysis]] = {}
 _LOCK = threading.Lock()
 
 
-def _stamp(root: Path) -> tuple[float, ...]:
+def stamp(root: Path) -> tuple[float, ...]:
+    """Return the modification times of the analysis files (a new run changes it)."""
     paths = [root / INDICATORS / "indicators.parquet", root / INDICATORS / "technologies.parquet",
+             root / INDICATORS / "summary.json",
              root / PRIORITIES / "ranking.parquet", root / PRIORITIES / "weights.json"]
     return tuple(p.stat().st_mtime if p.is_file() else 0.0 for p in paths)
 
@@ -123,10 +147,10 @@ def load_analysis(data_dir: Path) -> Analysis | None:
     ind_dir = root / INDICATORS
     if not ((ind_dir / "indicators.parquet").is_file() and (ind_dir / "technologies.parquet").is_file()):
         return None
-    stamp = _stamp(root)
+    stamp_now = stamp(root)
     with _LOCK:
         hit = _CACHE.get(root)
-        if hit and hit[0] == stamp:
+        if hit and hit[0] == stamp_now:
             return hit[1]
     tech = pd.read_parquet(ind_dir / "technologies.parquet")
     ind = pd.read_parquet(ind_dir / "indicators.parquet")
@@ -138,9 +162,12 @@ def load_analysis(data_dir: Path) -> Analysis | None:
         meta = json.loads((root / PRIORITIES / "weights.json").read_text(encoding="utf-8"))
     weights = {k: float(meta.get("weights", {}).get(k, v[0])) for k, v in CRITERIA.items()}
     names = {t.id: (t.name_ja, t.name_en) for t in load_technologies(None).technologies}
-    analysis = Analysis(root, tech, ind, ranking, weights, meta, names)
+    summary: dict[str, Any] = {}
+    if (ind_dir / "summary.json").is_file():
+        summary = json.loads((ind_dir / "summary.json").read_text(encoding="utf-8"))
+    analysis = Analysis(root, tech, ind, ranking, weights, meta, names, summary)
     with _LOCK:
-        _CACHE[root] = (stamp, analysis)
+        _CACHE[root] = (stamp_now, analysis)
     return analysis
 
 
@@ -174,19 +201,11 @@ def parse_weights(values: Mapping[str, str | None]) -> dict[str, float]:
     return out
 
 
-def needs_of(analysis: Analysis) -> dict[str, tuple[float, str]]:
-    """Return the needs scores the saved ranking was computed with (so a recompute keeps them)."""
-    r = analysis.ranking
-    if r is None or "needs" not in r:
-        return {}
-    return {str(t): (float(n), str(why)) for t, n, why in zip(r["technology"], r["needs"], r["needs_reason"])
-            if why and why != "no need entered"}
-
-
-def recompute(analysis: Analysis, weights: dict[str, float]) -> pd.DataFrame:
-    """Return the TOPSIS ranking with sensitivity for ``weights`` (nothing is written)."""
+def recompute(analysis: Analysis, weights: dict[str, float],
+              needs: Mapping[str, tuple[float, str]] | None = None) -> pd.DataFrame:
+    """Return the TOPSIS ranking with sensitivity for ``weights`` and ``needs`` (nothing is written)."""
     s = analysis.settings
-    res = prioritise(analysis.technologies, analysis.indicators, weights=weights, needs=needs_of(analysis),
+    res = prioritise(analysis.technologies, analysis.indicators, weights=weights, needs=dict(needs or {}),
                      samples=SAMPLES, spread=float(s.get("spread", 0.3)), band=int(s.get("band", 5)),
                      seed=int(s.get("seed", 0)))
     return res.ranking
@@ -197,7 +216,7 @@ def ranking_rows(ranking: pd.DataFrame) -> list[dict[str, Any]]:
     names = criteria()
     rows = []
     for r in ranking.sort_values("rank").to_dict("records"):
-        r = _clean(r)
+        r = clean_row(r)
         r["contributions"] = [(n, float(r.get(f"contribution_{n}") or 0.0)) for n in names]
         rows.append(r)
     return rows
@@ -238,3 +257,240 @@ def japan_chart(analysis: Analysis, *, lang: str, japan: str, leader: str, xlabe
                                     leader=leader if translated else "Leader",
                                     xlabel=xlabel if translated else DEFAULT_XLABEL)
         return charts.png(fig, dpi=DPI)
+
+
+# ---------------------------------------------------------------------------------------------
+# Who may do what (the policy's one decision, shown by pages and the API as it is)
+
+
+def access(actor: Principal) -> ThinktankAccess:
+    """Return what ``actor`` may do on the think-tank pages and API (:mod:`banso.authz.policies.thinktank`)."""
+    return policy.access_for(actor)
+
+
+def require_indicators(actor: Principal) -> ThinktankAccess:
+    """Return the actor's access, or refuse when they may not read the indicators."""
+    granted = access(actor)
+    if not granted.read_indicators:
+        raise Forbidden("分析結果を閲覧する権限がありません / You may not read the analysis")
+    return granted
+
+
+def require_rankings(actor: Principal) -> ThinktankAccess:
+    """Return the actor's access, or refuse when they may not see rankings and needs (T8)."""
+    granted = access(actor)
+    if not granted.read_rankings:
+        raise Forbidden("優先順位と社会実装ニーズを閲覧できるのは、シンクタンク・所管省庁・ニーズ省庁の担当者です / "
+                        "Only think-tank analysts and ministry officers see rankings and needs")
+    return granted
+
+
+def require_run(actor: Principal) -> ThinktankAccess:
+    """Return the actor's access, or refuse when they may not recompute or save rankings."""
+    granted = require_rankings(actor)
+    if not granted.run_analyses:
+        raise Forbidden("重みを変えて再計算・保存できるのは分析担当者です / Only analysts recompute and save rankings")
+    return granted
+
+
+# ---------------------------------------------------------------------------------------------
+# Needs (社会実装ニーズ): entered per technology, versioned, audited (T5, T8)
+
+NEED_MIN, NEED_MAX = 1.0, 5.0
+REASON_MAX = 2000
+SOURCES = ("web", "api", "csv")
+
+
+@dataclass(frozen=True)
+class NeedRow:
+    """A technology with its current need (None when nobody has entered one) and how many versions it has."""
+
+    technology: str
+    need: NeedVersion | None
+    entered_by: str
+
+
+def technology_names() -> dict[str, tuple[str, str]]:
+    """Return the technologies needs may be entered for: id → (Japanese name, English name)."""
+    return {t.id: (t.name_ja, t.name_en) for t in load_technologies(None).technologies}
+
+
+def _technology(technology: str) -> str:
+    tech = (technology or "").strip()
+    if tech not in technology_names():
+        raise NotFound("技術が見つかりません / Technology not found")
+    return tech
+
+
+def parse_level(value: object, *, label: str = "level") -> float:
+    """Return a needs level 1–5 from a form or file value; refuse anything else with a clear message."""
+    text = str(value if value is not None else "").strip().replace(",", ".")
+    try:
+        level = float(text)
+    except ValueError:
+        level = math.nan
+    if not (math.isfinite(level) and NEED_MIN <= level <= NEED_MAX):
+        raise ValidationFailed(f"{label} は 1 から 5 の数値で入力してください / {label} must be a number from 1 to 5 "
+                               f"(got {text!r})", field="level")
+    return level
+
+
+def _add_need(session: Session, *, actor: Principal, now: datetime, technology: str, level: float, reason: str,
+              source: str) -> NeedVersion:
+    row = NeedVersion(technology=technology, version=repo.next_need_version(session, technology), level=level,
+                      reason=reason, source=source, entered_by_id=actor.user_id, entered_at=now)
+    _insert_version(session, row)
+    audit.record_for(session, AuditTag.THINKTANK_NEEDS_ENTER, now=now, actor=actor,
+                     subject=f"thinktank:need:{technology}",
+                     data={"technology": technology, "version": row.version, "level": level, "source": source})
+    return row
+
+
+def _insert_version(session: Session, row: NeedVersion | SavedAnalysis) -> None:
+    """Insert the next version; two people saving the same thing at once get a 409, not a 500 (O4)."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        raise Conflict("同時に別の版が保存されました。もう一度保存してください / "
+                       "someone saved another version at the same moment; save again") from None
+
+
+def _may_enter(session: Session, actor: Principal, now: datetime, subject: str) -> None:
+    if not access(actor).enter_needs:
+        audit.refuse(session, Forbidden("社会実装ニーズを入力できるのはニーズ省庁の担当官です / "
+                                        "Only needs-ministry officers enter implementation needs"),
+                     AuditTag.THINKTANK_NEEDS_REFUSED, now=now, actor=actor, subject=subject)
+
+
+def enter_need(session: Session, *, actor: Principal, now: datetime, technology: str, level: object,
+               reason: object, source: str = "web") -> NeedVersion:
+    """Record a new version of a technology's need (level 1–5 and a reason), audited (T5, T8)."""
+    tech = _technology(technology)
+    _may_enter(session, actor, now, f"thinktank:need:{tech}")
+    value = parse_level(level)
+    text = clean_text(reason, "reason", max_length=REASON_MAX, label="理由 (reason)")
+    return _add_need(session, actor=actor, now=now, technology=tech, level=value, reason=text, source=source)
+
+
+def import_needs(session: Session, *, actor: Principal, now: datetime, text: str, name: str) -> list[NeedVersion]:
+    """Import a needs CSV (technology, score 1–5, reason[, ministry]) as new versions; all rows or none.
+
+    A bad row is refused with its line number and the reason; nothing of the file is recorded then.
+    """
+    _may_enter(session, actor, now, "thinktank:needs")
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    missing = {"technology", "score", "reason"} - set(reader.fieldnames or [])
+    if missing:
+        raise ValidationFailed(f"{name}: 列がありません / missing column(s): {', '.join(sorted(missing))}",
+                               field="file")
+    parsed: list[tuple[str, float, str]] = []
+    known = technology_names()
+    for line, r in enumerate(reader, start=2):
+        where = f"{name}:{line}"
+        tech = restore_cell((r.get("technology") or "").strip())
+        if tech not in known:
+            raise ValidationFailed(f"{where}: 技術IDが不明です / unknown technology id {tech!r}", field="file")
+        level = parse_level(r.get("score"), label=f"{where}: score")
+        reason = clean_text(restore_cell(r.get("reason") or ""), "file", max_length=REASON_MAX,
+                            label=f"{where}: reason")
+        who = (r.get("ministry") or "").strip()
+        parsed.append((tech, level, f"{who}: {reason}" if who else reason))
+    if not parsed:
+        raise ValidationFailed(f"{name}: 行がありません / the file has no rows", field="file")
+    rows = [_add_need(session, actor=actor, now=now, technology=t, level=lv, reason=why, source="csv")
+            for t, lv, why in parsed]
+    audit.record_for(session, AuditTag.THINKTANK_NEEDS_IMPORT, now=now, actor=actor, subject="thinktank:needs",
+                     data={"file": name, "rows": len(rows)})
+    return rows
+
+
+def list_needs(session: Session, *, actor: Principal) -> list[NeedRow]:
+    """Return every known technology with its current need (T8: needs reasons only for the policy's roles)."""
+    require_rankings(actor)
+    current = {n.technology: n for n in repo.current_needs(session)}
+    names = repo.user_names(session, {n.entered_by_id for n in current.values()})
+    return [NeedRow(t, current.get(t), names.get(current[t].entered_by_id, "") if t in current else "")
+            for t in technology_names()]
+
+
+def need_history(session: Session, *, actor: Principal, technology: str) -> list[tuple[NeedVersion, str]]:
+    """Return every version of a technology's need, newest first, with who entered it."""
+    require_rankings(actor)
+    rows = repo.need_history(session, _technology(technology))
+    names = repo.user_names(session, {n.entered_by_id for n in rows})
+    return [(n, names.get(n.entered_by_id, "")) for n in rows]
+
+
+def needs_for_ranking(session: Session) -> dict[str, tuple[float, str]]:
+    """Return the current needs as the prioritisation reads them: technology → (level, reason)."""
+    return {n.technology: (n.level, n.reason) for n in repo.current_needs(session)}
+
+
+# ---------------------------------------------------------------------------------------------
+# Rankings and saved analyses (versioned by name)
+
+NAME_MAX = 200
+
+
+def current_ranking(session: Session, analysis: Analysis, *, actor: Principal,
+                    weights: dict[str, float] | None = None) -> pd.DataFrame:
+    """Return the ranking for ``weights`` (the analysis's own when None) with the needs in the database."""
+    require_rankings(actor)
+    return recompute(analysis, weights or analysis.weights, needs_for_ranking(session))
+
+
+def _ranking_json(ranking: pd.DataFrame) -> str:
+    return json.dumps([clean_row(r) for r in ranking.sort_values("rank").to_dict("records")], ensure_ascii=False)
+
+
+def save_analysis(session: Session, *, actor: Principal, now: datetime, analysis: Analysis, name: object,
+                  weights: dict[str, float]) -> SavedAnalysis:
+    """Save the ranking for ``weights`` under ``name``: a new version when the name exists; audited."""
+    require_run(actor)
+    label = clean_text(name, "name", max_length=NAME_MAX, label="名前 (name)", line=True)
+    current = repo.current_needs(session)
+    needs = {n.technology: [n.level, n.reason, n.version] for n in current}
+    ranking = recompute(analysis, weights, {n.technology: (n.level, n.reason) for n in current})
+    row = SavedAnalysis(name=label, version=repo.next_analysis_version(session, label),
+                        weights=json.dumps(weights), needs=json.dumps(needs, ensure_ascii=False),
+                        ranking=_ranking_json(ranking), window=analysis.window, created_by_id=actor.user_id,
+                        created_at=now)
+    _insert_version(session, row)
+    audit.record_for(session, AuditTag.THINKTANK_ANALYSIS_SAVE, now=now, actor=actor,
+                     subject=f"thinktank:analysis:{row.id}", data={"name": label, "version": row.version})
+    return row
+
+
+@dataclass(frozen=True)
+class SavedView:
+    """A saved analysis version as pages and the API show it."""
+
+    row: SavedAnalysis
+    created_by: str
+
+    @property
+    def weights(self) -> dict[str, float]:
+        """Return the weights the ranking was computed with."""
+        return {k: float(v) for k, v in json.loads(self.row.weights).items()}
+
+    def ranking(self) -> pd.DataFrame:
+        """Return the saved ranking as a table."""
+        return pd.DataFrame(json.loads(self.row.ranking))
+
+
+def list_saved(session: Session, *, actor: Principal) -> list[SavedView]:
+    """Return every saved analysis version, newest first, with who saved it."""
+    require_rankings(actor)
+    rows = repo.list_analyses(session)
+    names = repo.user_names(session, {r.created_by_id for r in rows})
+    return [SavedView(r, names.get(r.created_by_id, "")) for r in rows]
+
+
+def get_saved(session: Session, *, actor: Principal, analysis_id: int) -> SavedView:
+    """Return one saved analysis version; NotFound when absent."""
+    require_rankings(actor)
+    row = repo.get_analysis(session, analysis_id)
+    if row is None:
+        raise NotFound("保存された分析が見つかりません / Saved analysis not found")
+    return SavedView(row, repo.user_names(session, {row.created_by_id}).get(row.created_by_id, ""))
