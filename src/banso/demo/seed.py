@@ -56,6 +56,7 @@ ORGS: tuple[DemoOrg, ...] = (
     DemoOrg("cao", "内閣府 科学技術・イノベーション推進事務局", "Cabinet Office, Science, Technology and Innovation",
             "ministry", "内閣府"),
     DemoOrg("meti", "経済産業省", "Ministry of Economy, Trade and Industry", "ministry", "METI"),
+    DemoOrg("mlit", "国土交通省", "Ministry of Land, Infrastructure, Transport and Tourism", "ministry", "MLIT"),
     DemoOrg("mext", "文部科学省", "Ministry of Education, Culture, Sports, Science and Technology", "ministry", "MEXT"),
     DemoOrg("jst", "国立研究開発法人科学技術振興機構", "Japan Science and Technology Agency", "funding_agency", "JST"),
     DemoOrg("nedo", "国立研究開発法人新エネルギー・産業技術総合開発機構",
@@ -88,6 +89,8 @@ PERSONAS: tuple[Persona, ...] = (
             "代表取締役CTO"),
     Persona("kobayashi.mari@estt.example.or.jp", "小林 真理", "Mari Kobayashi", "estt", ("analyst",),
             "主席研究員"),
+    # ニーズ省庁: enters the social-implementation needs the think tank's ranking weighs (T5, issue 16).
+    Persona("kondo.yui@mlit.example.jp", "近藤 結衣", "Yui Kondo", "mlit", ("needs_officer",), "技術調査官"),
     Persona("inoue.hiroshi@cao.example.jp", "井上 浩", "Hiroshi Inoue", "cao", ("auditor",), "監査担当"),
     # 審査委員: Kyoto University submits no proposal in the demo, so she may review every demo proposal.
     Persona("kimura.haruka@kyoto-u.example.jp", "木村 遥", "Haruka Kimura", "kyoto", ("reviewer",), "教授"),
