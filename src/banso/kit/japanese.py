@@ -96,7 +96,7 @@ def _strip_affixes(text: str) -> str:
         text = text[1:]
     if text.upper().endswith("JPY"):
         return text[:-3]
-    return text[:-1] if text.endswith("円") else text
+    return text.removesuffix("円")
 
 
 def _parse_groups(body: str) -> Decimal | None:
