@@ -13,7 +13,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
 from banso import __version__
-from banso.kit import japanese
+from banso.kit import glossary, japanese
 from banso.web.i18n import Translator, normalise_locale
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
@@ -79,6 +79,13 @@ def fiscal_year(context: Context, value: int | None) -> str:
     return NOTHING if value is None else japanese.fiscal_year_label(value, _lang(context))
 
 
+@pass_context
+def term(context: Context, key: str) -> str:
+    """Return the glossary's word for ``key`` in the page's language (``kit.glossary``)."""
+    return glossary.term(key, _lang(context))
+
+
+env.globals["term"] = term
 env.filters.update(yen_sen=yen_sen, yen_oku=yen_oku, wareki=wareki, jst_date=jst_date, jst_minute=jst_minute,
                    fiscal_year=fiscal_year)
 
