@@ -41,16 +41,21 @@ MAX_AMOUNT_TEXT = 40
 EXAMPLES = "30億円、3億5000万円、250,000千円、1,000,000円"
 
 
+def _shown(value: object) -> str:
+    # The value is echoed in a "日本語 / English" message: its own " / " must not split the halves.
+    return str(value)[:MAX_AMOUNT_TEXT].replace(" / ", "/")
+
+
 def not_an_amount_message(label: str, value: object) -> str:
     """Return the bilingual message for text that is not an amount of yen."""
-    shown = str(value)[:MAX_AMOUNT_TEXT]
+    shown = _shown(value)
     return (f"{label} は金額として読めません（「{shown}」）。例: {EXAMPLES} / "
             f"{label} is not an amount of yen ('{shown}'); e.g. 30億円, 3億5000万円, 250,000千円 or 1,000,000")
 
 
 def fraction_message(label: str, value: object) -> str:
     """Return the bilingual message for an amount with a fraction of a yen (or a float)."""
-    shown = str(value)[:MAX_AMOUNT_TEXT]
+    shown = _shown(value)
     return (f"{label} は円の整数で入力してください（「{shown}」、1円未満の端数は使えません） / "
             f"{label}: not an amount of yen: amounts are whole yen ('{shown}')")
 
