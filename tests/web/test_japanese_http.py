@@ -19,7 +19,7 @@ from banso.web.context import AppContext
 from banso.web.deps import LANG_COOKIE
 from tests.support.councils import establish
 from tests.support.factories import Factory
-from tests.support.http import alert_text, sign_in
+from tests.support.http import alert_text, bearer, sign_in
 from tests.support.programme import World, adopt, build_world, fund, submit
 
 SECONDS = re.compile(r"\d{1,2}:\d{2}:\d{2}")
@@ -125,3 +125,16 @@ def test_pledge_is_dated_with_wareki_beside_the_western_year(client: TestClient,
     preview = councils.pledge_preview(db, council_id=cast.council.id, actor=cast.company.principal(), now=clock.now())
     assert preview.current is not None
     assert "署名日: 2026年4月1日（令和8年4月1日）" in preview.current.text  # the PDF renders this text
+
+
+def test_the_api_reads_the_same_amounts(client: TestClient, db: Session, w: World, clock: FakeClock) -> None:
+    staff = bearer(db, w.staff, clock)
+    before = _available(db)
+    made = client.post("/api/v1/programme/agencies/JST/tranches", headers=staff,
+                       json={"fiscal_year": 2026, "amount": "３億５０００万円"})
+    assert made.status_code == 201, made.text
+    assert _available(db) - before == 350_000_000
+    refused = client.post("/api/v1/programme/agencies/JST/tranches", headers=staff,
+                          json={"fiscal_year": 2026, "amount": "30億ドル"})
+    assert refused.status_code == 422
+    assert refused.json()["message"].startswith("amount は金額として読めません"), refused.json()
