@@ -131,3 +131,9 @@ def test_one_date_time_format_in_jst_to_the_minute() -> None:
     assert jp.format_minute(moment.replace(tzinfo=None)) == "2026年12月6日 09:30"  # naive values are UTC
     assert jp.format_date(date(2026, 12, 6)) == "2026年12月6日"
     assert jp.format_date(datetime(2026, 12, 5, 15, 0, tzinfo=UTC), "en") == "6 Dec 2026"
+
+
+def test_official_minute_for_notices() -> None:
+    moment = datetime(2027, 3, 31, 15, 30, tzinfo=UTC)
+    assert jp.official_minute(moment) == "2027年4月1日（令和9年4月1日） 00:30"
+    assert jp.official_minute(moment, "en") == "1 Apr 2027, 00:30"

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from banso.councils import service as councils
 from banso.kit.clock import FakeClock
+from banso.notifications import service as notifications
 from banso.programme import repository as repo
 from banso.programme import rules
 from banso.web.context import AppContext
@@ -138,3 +139,14 @@ def test_the_api_reads_the_same_amounts(client: TestClient, db: Session, w: Worl
                           json={"fiscal_year": 2026, "amount": "30億ドル"})
     assert refused.status_code == 422
     assert refused.json()["message"].startswith("amount は金額として読めません"), refused.json()
+
+
+def test_council_notices_give_wareki_beside_the_western_year(db: Session, factory: Factory, clock: FakeClock) -> None:
+    cast = establish(factory, db, clock)
+    councils.schedule_meeting(db, council_id=cast.council.id, actor=cast.officer.principal(), now=clock.now(),
+                              title="第2回会合", starts_at=datetime(2026, 4, 30, 5, 0, tzinfo=UTC))
+    db.flush()
+    notices = notifications.inbox(db, user_id=cast.researcher.user.id)
+    said = next(n for n in notices if "第2回会合" in n.title_ja)
+    assert "2026年4月30日（令和8年4月30日） 14:00" in said.title_ja, said.title_ja
+    assert "30 Apr 2026, 14:00 JST" in said.title_en, said.title_en

@@ -18,8 +18,7 @@ from banso.authz import gate
 from banso.authz.policies import councils as policy
 from banso.councils import repository as repo
 from banso.councils.models import Council
-from banso.kit.clock import to_jst
-from banso.kit.japanese import format_minute, official_date
+from banso.kit.japanese import format_minute, official_minute
 from banso.notifications import service as notifications
 
 
@@ -28,8 +27,8 @@ def _subject(council: Council) -> str:
 
 
 def _when(value: datetime) -> str:
-    # Notices are official: the Japanese text gives 和暦 with the Western year (issue 14, kit.japanese).
-    return f"{official_date(to_jst(value))} {to_jst(value):%H:%M}"
+    # Notices are official: the Japanese text gives 和暦 with the Western year (issue 14).
+    return official_minute(value)
 
 
 def _when_en(value: datetime) -> str:

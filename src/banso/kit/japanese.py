@@ -245,6 +245,14 @@ def official_date(value: date, locale: str = "ja") -> str:
     return f"{format_date(day, locale)} ({era.name_en} {year})"
 
 
+def official_minute(value: datetime, locale: str = "ja") -> str:
+    """Return a JST date-time for official notices: ``2027年4月1日（令和9年4月1日） 09:30`` / ``1 Apr 2027, 09:30``."""
+    moment = as_utc(value).astimezone(JST)
+    if locale != "ja":
+        return format_minute(moment, locale)
+    return f"{official_date(moment.date())} {moment:%H:%M}"
+
+
 def fiscal_year_era(fiscal_year: int) -> tuple[Era, int]:
     """Return the era and era year that name ``fiscal_year`` (年度).
 
