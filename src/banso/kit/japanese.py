@@ -36,6 +36,8 @@ from banso.kit.errors import ValidationFailed
 _UNITS: tuple[tuple[str, int], ...] = (("兆", 10**12), ("億", 10**8), ("万", 10**4), ("千", 10**3))
 _NUMBER = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
 _GROUP = re.compile(rf"({_NUMBER})(兆|億|万|千)?")
+# 5千万 (5000万) and 3億2千万: a whole number of 千 just before a larger unit is read as thousands of it.
+_THOUSANDS_OF = re.compile(r"(?<![\d.,])(\d{1,3})千(?=[万億兆])")
 # Longer texts are not amounts; the bound also keeps Decimal work small for hostile input.
 MAX_AMOUNT_TEXT = 40
 EXAMPLES = "30億円、3億5000万円、250,000千円、1,000,000円"
@@ -76,7 +78,7 @@ def parse_yen_text(value: str, *, field: str = "amount") -> int:
     """Return the whole number of yen written in ``value``, or refuse it (422 naming ``field``).
 
     Accepts an optional ``¥``/``JPY`` prefix, then either plain digits (commas in groups of three) or
-    groups with 兆/億/万/千 in descending order (``3億5000万``, ``250,000千``, ``1.5億``), then an optional
+    groups with 兆/億/万/千 in descending order (``3億5000万``, ``3億5千万``, ``250,000千``, ``1.5億``), then an optional
     ``円`` or ``JPY``. Negative amounts and fractions of a yen are refused with their own message.
     """
     if len(value) > MAX_AMOUNT_TEXT * 2:
@@ -84,7 +86,7 @@ def parse_yen_text(value: str, *, field: str = "amount") -> int:
     text = normalise_amount_text(value)
     if text.startswith(("-", "−", "▲", "△")):
         raise ValidationFailed(negative_message(field), field=field)
-    body = _strip_affixes(text)
+    body = _THOUSANDS_OF.sub(lambda m: f"{int(m.group(1)) * 1000}", _strip_affixes(text))
     exact = _parse_groups(body) if body and len(body) <= MAX_AMOUNT_TEXT else None
     if exact is None:
         raise ValidationFailed(not_an_amount_message(field, value), field=field)
