@@ -140,14 +140,14 @@ def test_call_to_disbursement_after_the_council_is_established(live_server: Any,
         page.fill("#commit-amount", "100,000,000")
         page.click("#commit-form button[type=submit]")
         page.wait_for_url(re.compile(r"done=committed"))
-        assert page.locator("#committed").inner_text() == "¥100,000,000"
+        assert page.locator("#committed").inner_text() == "1億円"
         page.fill("#pay-amount", "50,000,000")
         with page.expect_response(re.compile(r"/disbursements$")) as refused:
             page.click("#disburse-form button[type=submit]")
         assert refused.value.status == 409
         assert "協議会" in page.locator("#money").inner_text()
         page.goto(project_url)
-        assert page.locator("#disbursed").inner_text() == "¥0"
+        assert page.locator("#disbursed").inner_text() == "0円"
 
         # 6. Both founders consent, each in their own browser; the council is established.
         proposer.goto(council_url)
@@ -168,8 +168,8 @@ def test_call_to_disbursement_after_the_council_is_established(live_server: Any,
         page.fill("#pay-amount", "50,000,000")
         page.click("#disburse-form button[type=submit]")
         page.wait_for_url(re.compile(r"done=disbursed"))
-        assert page.locator("#disbursed").inner_text() == "¥50,000,000"
-        assert page.locator("#committed").inner_text() == "¥50,000,000"
+        assert page.locator("#disbursed").inner_text() == "5,000万円"
+        assert page.locator("#committed").inner_text() == "5,000万円"
     finally:
         for ctx in opened:
             ctx.close()

@@ -39,7 +39,7 @@ def test_meeting_title_only_for_pledged_members(db: Session, factory: Factory, c
     pledged = titles(db, cast.researcher.user.id)
     unpledged = titles(db, cast.company.user.id)
     assert any("第3回 秘密の議題" in t for t in pledged)
-    assert any("会議が予定されました" in t for t in unpledged)
+    assert any("会合が予定されました" in t for t in unpledged)
     assert not any("秘密" in t for t in unpledged)  # the title is council content: no pledge, no title
 
 

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from banso.information import distribution, service
 from banso.information.deps import information_deps
 from banso.information.models import Ballot, Item
-from banso.kit.clock import FakeClock, to_jst
+from banso.kit.clock import FakeClock
+from banso.kit.japanese import format_date
 from banso.leak.pdf import make_sample_pdf
 from banso.web.context import AppContext
 from banso.web.deps import LANG_COOKIE
@@ -86,8 +87,8 @@ def test_provide_with_designation_vote_and_read_in_scope(client: TestClient, db:
     assert proposal.status_code == 200
     assert "輸出管理上の懸念" in proposal.text and "4242" not in proposal.text
     assert 'id="accept-button"' in proposal.text and "指定した個人" in proposal.text
-    ends = to_jst(clock.now() + timedelta(days=365)).strftime("%Y/%m/%d")
-    assert ends in proposal.text  # the period, in JST
+    ends = format_date(clock.now() + timedelta(days=365))
+    assert ends in proposal.text  # the period, in JST (the UI's one date format, issue 14)
     csrf = sign_in(client, db, active.researcher, ctx)
     voted = client.post(f"/information/ballots/{ballot_id}/vote", data={"csrf_token": csrf, "decision": "accept"},
                         follow_redirects=False)

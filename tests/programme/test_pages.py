@@ -47,14 +47,14 @@ def test_overview_shows_registry_ledger_and_calls(client: TestClient, db: Sessio
     sign_in(client, db, w.staff, ctx)
     page = client.get("/programme")
     assert page.status_code == 200
-    assert "Kプログラム" in page.text and "技術リスト" in page.text
+    assert "K Program" in page.text and "技術リスト" in page.text
     assert 'data-area="G16"' in page.text and "V1-OC-02" in page.text  # areas → technologies by round
     assert 'data-agency="JST"' in page.text and "¥10,000,000,000" in page.text and "照合一致" in page.text
     assert 'data-agency="NEDO"' not in page.text  # another agency's ledger is not theirs
     assert 'href="/programme/ledger/JST.xlsx"' in page.text and 'href="/programme/calls.xlsx"' in page.text
     assert 'href="/programme/calls/' in page.text
     nav = re.findall(r'<nav class="main-nav".*?</nav>', page.text, re.DOTALL)[0]
-    assert nav.index("協議会") < nav.index("Kプログラム") < nav.index("監査ログ")
+    assert nav.index("協議会") < nav.index("K Program") < nav.index("監査ログ")
     client.cookies.set(LANG_COOKIE, "en")
     english = client.get("/programme")
     assert english.status_code == 200 and "Technology registry" in english.text and "Reconciled" in english.text

@@ -18,7 +18,7 @@ from banso.authz import gate
 from banso.authz.policies import councils as policy
 from banso.councils import repository as repo
 from banso.councils.models import Council
-from banso.kit.clock import to_jst
+from banso.kit.japanese import format_minute, official_minute
 from banso.notifications import service as notifications
 
 
@@ -27,7 +27,12 @@ def _subject(council: Council) -> str:
 
 
 def _when(value: datetime) -> str:
-    return to_jst(value).strftime("%Y-%m-%d %H:%M")
+    # Notices are official: the Japanese text gives 和暦 with the Western year (issue 14).
+    return official_minute(value)
+
+
+def _when_en(value: datetime) -> str:
+    return format_minute(value, "en")
 
 
 def may_read_content(session: Session, council: Council, user_id: int) -> bool:
@@ -78,13 +83,13 @@ def meeting_scheduled(session: Session, council: Council, *, meeting_id: int, ti
         (readers if may_read_content(session, council, membership.user_id) else others).append(membership.user_id)
     link = f"/councils/{council.id}/meetings/{meeting_id}"
     _send(session, council, readers, kind="council.meeting_scheduled",
-          title_ja=f"会議「{title}」が {_when(starts_at)} に予定されました",
-          title_en=f"Meeting “{title}” scheduled for {_when(starts_at)} JST",
-          body_ja=f"協議会「{council.title_ja}」の会議です。議題と資料を確認してください。",
+          title_ja=f"会合「{title}」が {_when(starts_at)} に予定されました",
+          title_en=f"Meeting “{title}” scheduled for {_when_en(starts_at)} JST",
+          body_ja=f"協議会「{council.title_ja}」の会合です。議題と資料を確認してください。",
           body_en=f"A meeting of council “{council.title_en}”. Please review the agenda.", link=link, now=now,
           names=f"meeting:{meeting_id}")
     _send(session, council, others, kind="council.meeting_scheduled",
-          title_ja=f"協議会「{council.title_ja}」で会議が予定されました",
+          title_ja=f"協議会「{council.title_ja}」で会合が予定されました",
           title_en=f"A meeting was scheduled in council “{council.title_en}”",
           body_ja="内容を見るには守秘義務の誓約が必要です。", body_en="Sign the confidentiality pledge to see the details.",
           link=f"/councils/{council.id}", now=now)
@@ -95,14 +100,14 @@ def action_assigned(session: Session, council: Council, *, item_id: int, title: 
     """Tell the assignee about an action item (C5)."""
     if may_read_content(session, council, assignee_id):
         _send(session, council, [assignee_id], kind="council.action_item_assigned",
-              title_ja=f"対応事項「{title}」が割り当てられました（期限 {_when(due_at)}）",
-              title_en=f"Action item “{title}” assigned to you (due {_when(due_at)} JST)",
+              title_ja=f"取組事項「{title}」が割り当てられました（期限 {_when(due_at)}）",
+              title_en=f"Action item “{title}” assigned to you (due {_when_en(due_at)} JST)",
               body_ja=f"協議会「{council.title_ja}」の協議結果に基づく取組です。",
               body_en=f"Follow-up of a decision of council “{council.title_en}”.",
               link=f"/councils/{council.id}", now=now, names=f"action:{item_id}")
     else:
         _send(session, council, [assignee_id], kind="council.action_item_assigned",
-              title_ja=f"協議会「{council.title_ja}」で対応事項が割り当てられました",
+              title_ja=f"協議会「{council.title_ja}」で取組事項が割り当てられました",
               title_en=f"An action item was assigned to you in council “{council.title_en}”",
               body_ja="内容を見るには守秘義務の誓約が必要です。", body_en="Sign the confidentiality pledge to see it.",
               link=f"/councils/{council.id}", now=now)
@@ -115,14 +120,14 @@ def action_reminder(session: Session, council: Council, *, item_id: int, title: 
     label_ja = f"「{title}」" if readable else ""
     label_en = f" “{title}”" if readable else ""
     if overdue:
-        title_ja = f"対応事項{label_ja}の期限（{_when(due_at)}）を過ぎています"
-        title_en = f"Action item{label_en} is overdue (due {_when(due_at)} JST)"
+        title_ja = f"取組事項{label_ja}の期限（{_when(due_at)}）を過ぎています"
+        title_en = f"Action item{label_en} is overdue (due {_when_en(due_at)} JST)"
     else:
-        title_ja = f"対応事項{label_ja}の期限（{_when(due_at)}）が近づいています"
-        title_en = f"Action item{label_en} is due soon ({_when(due_at)} JST)"
+        title_ja = f"取組事項{label_ja}の期限（{_when(due_at)}）が近づいています"
+        title_en = f"Action item{label_en} is due soon ({_when_en(due_at)} JST)"
     _send(session, council, [assignee_id], kind="council.action_item_overdue" if overdue else "council.action_item_due",
           title_ja=title_ja, title_en=title_en,
-          body_ja=f"協議会「{council.title_ja}」の対応事項です。完了したら協議会のページで完了にしてください。",
+          body_ja=f"協議会「{council.title_ja}」の取組事項です。完了したら協議会のページで完了にしてください。",
           body_en=f"An action item of council “{council.title_en}”. Mark it done on the council page when finished.",
           link=f"/councils/{council.id}", now=now, names=f"action:{item_id}" if readable else None)
 

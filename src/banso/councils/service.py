@@ -54,6 +54,7 @@ from banso.councils.models import (
 from banso.councils.pdf import render_pledge_pdf
 from banso.kit.clock import to_jst
 from banso.kit.errors import BansoError, Conflict, Forbidden, NotFound, ValidationFailed
+from banso.kit.japanese import official_date
 from banso.kit.text import clean_text
 from banso.sealed import store as sealed
 from banso.sealed.crypto import TamperedCiphertext
@@ -612,7 +613,7 @@ class PledgePreview:
 def _pledge_text(session: Session, council: Council, user: User, now: datetime) -> str:
     return rules.pledge_text(council_title=council.title_ja, bylaws_version=council.bylaws_version,
                              signer_name=user.name_ja, organization_name=user.organization.name_ja,
-                             signed_on=to_jst(now).date().isoformat())
+                             signed_on=official_date(to_jst(now).date()))
 
 
 def pledge_preview(session: Session, *, council_id: int, actor: Principal, now: datetime) -> PledgePreview:
@@ -716,7 +717,7 @@ def pledge_pdf(session: Session, *, council_id: int, pledge_id: int, actor: Prin
     require_visible(allowed, "pledge")
     assert pledge is not None
     footer = (f"banso 誓約記録 #{pledge.id} / 規約第{pledge.bylaws_version}版 / 署名 "
-              f"{to_jst(pledge.signed_at).isoformat(timespec='seconds')} / SHA-256 {pledge.text_sha256}")
+              f"{official_date(to_jst(pledge.signed_at))} {to_jst(pledge.signed_at):%H:%M:%S} JST / SHA-256 {pledge.text_sha256}")
     data = render_pledge_pdf(text=pledge.text, footer=footer)
     _audit(session, AuditTag.COUNCIL_PLEDGE_DOWNLOAD, now=now, actor=actor, subject=_subject(council),
            data={"pledge_id": pledge.id})

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from banso.authz import gate
 from banso.information.models import Ballot, BallotKind, Item, Vote
-from banso.kit.clock import to_jst
+from banso.kit.japanese import format_minute, official_minute
 from banso.notifications import service as notifications
 
 _KIND_JA = {BallotKind.DESIGNATION: "指定提案", BallotKind.RENEWAL: "指定延長提案",
@@ -23,7 +23,12 @@ _KIND_EN = {BallotKind.DESIGNATION: "designation proposal", BallotKind.RENEWAL: 
 
 
 def _when(value: datetime) -> str:
-    return to_jst(value).strftime("%Y-%m-%d %H:%M")
+    # Notices are official: the Japanese text gives 和暦 with the Western year (issue 14).
+    return official_minute(value)
+
+
+def _when_en(value: datetime) -> str:
+    return format_minute(value, "en")
 
 
 def _send(session: Session, recipients: Iterable[int], *, kind: str, title_ja: str, title_en: str, body_ja: str,
@@ -44,13 +49,13 @@ def ballot_opened(session: Session, *, ballot: Ballot, item: Item, voter_ids: It
     told, untold = gate.ballot_recipients(session, ballot, voter_ids)
     _send(session, told, kind=f"information.{kind.value}_opened",
           title_ja=f"{_KIND_JA[kind]}「{item.title}」への回答のお願い（期限 {_when(ballot.deadline)}）",
-          title_en=f"Please answer the {_KIND_EN[kind]} on “{item.title}” by {_when(ballot.deadline)} JST",
+          title_en=f"Please answer the {_KIND_EN[kind]} on “{item.title}” by {_when_en(ballot.deadline)} JST",
           body_ja="全員の同意がなければ成立しません。提案の内容（理由・範囲・期間）を確認して回答してください。",
           body_en="It takes effect only if every participant accepts. Review the reason, scope and period.",
           link=f"/information/ballots/{ballot.id}", subject=f"ballot:{ballot.id}", now=now)
     _send(session, untold, kind=f"information.{kind.value}_opened",
           title_ja=f"協議会で回答を求める提案があります（期限 {_when(ballot.deadline)}）",
-          title_en=f"A proposal in one of your councils awaits your answer (by {_when(ballot.deadline)} JST)",
+          title_en=f"A proposal in one of your councils awaits your answer (by {_when_en(ballot.deadline)} JST)",
           body_ja="提案を見て回答するには、現行の規約に基づく守秘義務の誓約と二要素認証が必要です。",
           body_en="To see and answer it, sign the confidentiality pledge for the bylaws in force and sign in "
                   "with your second factor.",
@@ -76,7 +81,7 @@ def designation_ending(session: Session, *, item: Item, ballot: Ballot, days: in
     assert ballot.ends_at is not None
     _send(session, recipient_ids, kind="information.designation_ending",
           title_ja=f"指定「{item.title}」はあと{days}日で終了します（{_when(ballot.ends_at)}）",
-          title_en=f"The designation of “{item.title}” ends in {days} days ({_when(ballot.ends_at)} JST)",
+          title_en=f"The designation of “{item.title}” ends in {days} days ({_when_en(ballot.ends_at)} JST)",
           body_ja="延長が必要な場合は、終了前に全員一致の延長提案が必要です。",
           body_en="A renewal needs a unanimous vote before the end.",
           link=f"/information/items/{item.id}", subject=f"item:{item.id}", now=now)
@@ -101,10 +106,9 @@ def publication_scheduled(session: Session, *, item: Item, recipient_ids: Iterab
     """Give the council's readers prior notice of a result's publication (I13), so that a
     non-disclosure request (I6) can be filed before it becomes public."""
     assert item.publish_at is not None
-    when = _when(item.publish_at)
     _send(session, recipient_ids, kind="information.publication_scheduled",
-          title_ja=f"研究成果「{item.title}」は {when} に公開されます（事前告知）",
-          title_en=f"Prior notice: the result “{item.title}” becomes public on {when} JST",
+          title_ja=f"研究成果「{item.title}」は {_when(item.publish_at)} に公開されます（事前告知）",
+          title_en=f"Prior notice: the result “{item.title}” becomes public on {_when_en(item.publish_at)} JST",
           body_ja="公開までの間に、所管省庁は非公開要請を行うことができます。要請は全員一致で成立します。",
           body_en="Until then a ministry may file a non-disclosure request; it takes effect only if everyone accepts.",
           link=f"/information/items/{item.id}", subject=f"item:{item.id}", now=now)

@@ -6,13 +6,13 @@ No session, no clock, no environment: every input is passed in. Violations raise
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from banso.kit import japanese
 from banso.kit.clock import as_utc, to_jst
 from banso.kit.errors import Conflict, ValidationFailed
 
@@ -33,8 +33,6 @@ DEFAULT_RUBRIC: tuple[dict[str, Any], ...] = (
      "weight": 2},
 )
 
-_YEN_TEXT = re.compile(r"^(?:¥|￥|JPY\s*)?\s*(\d{1,3}(?:,\d{3})+|\d+)\s*(?:円|JPY)?$", re.IGNORECASE)
-
 
 # ---------------------------------------------------------------------------------------------
 # Money
@@ -43,42 +41,34 @@ _YEN_TEXT = re.compile(r"^(?:¥|￥|JPY\s*)?\s*(\d{1,3}(?:,\d{3})+|\d+)\s*(?:円
 def parse_yen(value: object, *, field: str = "amount", allow_zero: bool = False) -> int:
     """Return ``value`` as a positive whole number of yen, or raise naming the field.
 
-    Accepts an ``int`` or text such as ``"1,000,000"``, ``"¥1000"``, ``"1000円"`` or ``"1000 JPY"``.
-    Refuses floats (even ``100.0``: amounts are integer yen), fractions, negatives, booleans and
-    other currencies.
+    Accepts an ``int`` or what staff type (``kit.japanese.parse_yen_text``): ``30億円``, ``3億5000万円``,
+    ``250,000千円``, ``1.5億円``, ``¥1,000,000``, ``1000 JPY``, full-width digits alike. Refuses floats
+    (even ``100.0``: amounts are integer yen), fractions of a yen, negatives, booleans and other currencies.
     """
     if isinstance(value, bool):
-        raise ValidationFailed(f"{field}: not an amount of yen: {value!r}", field=field)
+        raise ValidationFailed(japanese.not_an_amount_message(field, value), field=field)
     if isinstance(value, int):
         amount = value
     elif isinstance(value, float | Decimal):
-        raise ValidationFailed(f"{field}: amounts are whole yen (integers), not {value!r} / 金額は円単位の整数です",
-                               field=field)
+        raise ValidationFailed(japanese.fraction_message(field, value), field=field)
     elif isinstance(value, str):
-        text = value.strip().replace("，", ",")
-        if text.startswith(("-", "−")):
-            raise ValidationFailed(f"{field}: amount must not be negative: {value!r} / 負の金額は使えません",
-                                   field=field)
-        match = _YEN_TEXT.match(text)
-        if match is None:
-            raise ValidationFailed(
-                f"{field}: not an amount of yen: {value!r} (use whole yen, e.g. 1,000,000 or ¥1000) / 円の整数で入力",
-                field=field)
-        amount = int(match.group(1).replace(",", ""))
+        amount = japanese.parse_yen_text(value, field=field)
     else:
-        raise ValidationFailed(f"{field}: not an amount of yen: {value!r}", field=field)
+        raise ValidationFailed(japanese.not_an_amount_message(field, value), field=field)
     if amount < 0:
-        raise ValidationFailed(f"{field}: amount must not be negative: {amount} / 負の金額は使えません", field=field)
+        raise ValidationFailed(japanese.negative_message(field), field=field)
     if amount == 0 and not allow_zero:
-        raise ValidationFailed(f"{field}: amount must be more than ¥0", field=field)
+        raise ValidationFailed(f"{field} は 0 円より大きい金額で入力してください / {field}: amount must be more than ¥0",
+                               field=field)
     if amount > MAX_YEN:
-        raise ValidationFailed(f"{field}: amount {amount} is implausibly large", field=field)
+        raise ValidationFailed(f"{field} の金額 {format_yen(amount)} は大きすぎます（上限 {japanese.format_oku(MAX_YEN)}） / "
+                               f"{field}: amount {amount} is implausibly large", field=field)
     return amount
 
 
 def format_yen(amount: int) -> str:
-    """Return ``amount`` as ``¥1,234,567``."""
-    return f"¥{amount:,}"
+    """Return ``amount`` as the exact ``¥1,234,567`` (one format: ``kit.japanese.format_exact``)."""
+    return japanese.format_exact(amount)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -296,10 +296,10 @@ def commit_funds(session: Session, *, project_id: int, fiscal_year: int, amount:
     if already + yen > plan[fy]:
         raise Conflict(f"commitment for FY{fy} would reach {rules.format_yen(already + yen)}, above the plan's "
                        f"{rules.format_yen(plan[fy])} / 計画額を超えます", field="amount")
-    today = _today(now)
-    when = today if rules.fiscal_year_of(today) == fy else rules.fiscal_year_bounds(fy)[0]
+    # The commitment is dated the (JST) day it is decided; ``fiscal_year`` says which year's plan it draws on.
+    # Dating it at that year's first day put a commitment entered on 6 December into the next April (issue 14).
     return _post(session, agency=agency, kind=TransactionKind.COMMITMENT, amount=yen, fiscal_year=fy,
-                 value_date=when, project_id=project.id, memo=memo, now=now, actor=actor)
+                 value_date=_today(now), project_id=project.id, memo=memo, now=now, actor=actor)
 
 
 def release_commitment(session: Session, *, project_id: int, fiscal_year: int, amount: object, now: datetime,

@@ -48,7 +48,8 @@ def error_message(request: Request, exc: BansoError, labels: Mapping[str, str] |
     if labels and exc.field and exc.field in labels:
         label = translator.gettext(labels[exc.field])
         pattern = rf"\b{re.escape(exc.field)}\b"
-        text = re.sub(pattern + " ?", f"「{label}」", text) if ja else re.sub(pattern, label, text)
+        # Only the first mention is the field: "amount is not an amount of yen" keeps its second "amount".
+        text = re.sub(pattern + " ?", f"「{label}」", text, count=1) if ja else re.sub(pattern, label, text, count=1)
         if name_field and label not in text:  # a terse half without the field: say which field it is
             text = f"「{label}」：{text}" if ja else f"{label}: {text}"
     return text

@@ -11,11 +11,10 @@ from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
-from babel.dates import format_datetime
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 
-from banso.kit.clock import JST, as_utc
+from banso.kit.japanese import format_minute
 
 LOCALES = ("ja", "en")
 DEFAULT_LOCALE = "ja"
@@ -59,10 +58,12 @@ class Translator:
         return text.format(**params) if params else text
 
     def datetime(self, value: datetime | None, fmt: str = "medium") -> str:
-        """Format a timestamp in JST for this locale."""
-        if value is None:
-            return "—"
-        return format_datetime(as_utc(value), fmt, tzinfo=JST, locale=self.locale)
+        """Format a timestamp in the UI's one date-time format: JST, to the minute (``kit.japanese``).
+
+        ``fmt`` is accepted for old call sites and ignored: pages show one format, never seconds (issue 14).
+        """
+        del fmt
+        return "—" if value is None else format_minute(value, self.locale)
 
     def number(self, value: float | int) -> str:
         """Format a number for this locale."""

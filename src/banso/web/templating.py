@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
+from markupsafe import Markup, escape
 
 from banso import __version__
+from banso.kit import glossary, japanese
 from banso.web.i18n import Translator, normalise_locale
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
@@ -21,6 +25,69 @@ env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+
+NOTHING = "—"
+
+
+def _lang(context: Context) -> str:
+    return str(context.get("lang") or "ja")
+
+
+def _amount(amount: int, shown: str) -> Markup:
+    # <data> carries the exact yen for machines and the title shows it on hover (issue 14).
+    exact = japanese.format_exact(amount)
+    return Markup('<data class="yen" value="{}" title="{}">{}</data>').format(amount, exact, escape(shown))
+
+
+@pass_context
+def yen_sen(context: Context, amount: int | None) -> Markup | str:
+    """Show a table figure in 千円 (Japanese pages) or exact yen (English), exact yen on hover."""
+    if amount is None:
+        return NOTHING
+    return _amount(amount, japanese.format_sen(amount) if _lang(context) == "ja" else japanese.format_exact(amount))
+
+
+@pass_context
+def yen_oku(context: Context, amount: int | None) -> Markup | str:
+    """Show a total in 億円 (``3億5,000万円``; exact yen in English), exact yen on hover."""
+    if amount is None:
+        return NOTHING
+    return _amount(amount, japanese.format_oku(amount) if _lang(context) == "ja" else japanese.format_exact(amount))
+
+
+@pass_context
+def wareki(context: Context, value: date | None) -> str:
+    """Show a date as official documents do: ``2027年4月1日（令和9年4月1日）``."""
+    return NOTHING if value is None else japanese.official_date(value, _lang(context))
+
+
+@pass_context
+def jst_date(context: Context, value: date | None) -> str:
+    """Show a date in the UI's one date format (a date-time by its JST day)."""
+    return NOTHING if value is None else japanese.format_date(value, _lang(context))
+
+
+@pass_context
+def jst_minute(context: Context, value: datetime | None) -> str:
+    """Show a date-time in the UI's one format: JST, to the minute."""
+    return NOTHING if value is None else japanese.format_minute(value, _lang(context))
+
+
+@pass_context
+def fiscal_year(context: Context, value: int | None) -> str:
+    """Show a fiscal year: ``2027年度（令和9年度）`` or ``FY2027``."""
+    return NOTHING if value is None else japanese.fiscal_year_label(value, _lang(context))
+
+
+@pass_context
+def term(context: Context, key: str) -> str:
+    """Return the glossary's word for ``key`` in the page's language (``kit.glossary``)."""
+    return glossary.term(key, _lang(context))
+
+
+env.globals["term"] = term
+env.filters.update(yen_sen=yen_sen, yen_oku=yen_oku, wareki=wareki, jst_date=jst_date, jst_minute=jst_minute,
+                   fiscal_year=fiscal_year)
 
 
 def translator_for(request: Request) -> Translator:
