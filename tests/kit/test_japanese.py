@@ -27,7 +27,8 @@ def test_yen_text_is_read_exactly(text: str, expected: int) -> None:
 
 
 @pytest.mark.parametrize("text", ["", "abc", "100 USD", "$100", "€10", "1,0000", "5万3億", "1.5千万", "5千千万", "3億0.5万", "1.2.3億",
-                                  "億円", "30億円円", "1e9", "3億億", "10.000,5", "１２３" * 40])
+                                  "億円", "30億円円", "1e9", "3億億", "10.000,5", "１２３" * 40,
+                                  "٣٠億円", "३०००円", "๓๐万円"])  # other scripts' digits (O1): no staff types them
 def test_other_text_is_refused_in_japanese_then_english(text: str) -> None:
     with pytest.raises(ValidationFailed) as refused:
         jp.parse_yen_text(text, field="金額")

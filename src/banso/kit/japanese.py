@@ -34,10 +34,10 @@ from banso.kit.errors import ValidationFailed
 
 # Units staff write after a number, largest first; each may appear once, in this order.
 _UNITS: tuple[tuple[str, int], ...] = (("兆", 10**12), ("億", 10**8), ("万", 10**4), ("千", 10**3))
-_NUMBER = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
+_NUMBER = r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?"
 _GROUP = re.compile(rf"({_NUMBER})(兆|億|万|千)?")
 # 5千万 (5000万) and 3億2千万: a whole number of 千 just before a larger unit is read as thousands of it.
-_THOUSANDS_OF = re.compile(r"(?<![\d.,])(\d{1,3})千(?=[万億兆])")
+_THOUSANDS_OF = re.compile(r"(?<![0-9.,])([0-9]{1,3})千(?=[万億兆])")
 # Longer texts are not amounts; the bound also keeps Decimal work small for hostile input.
 MAX_AMOUNT_TEXT = 40
 EXAMPLES = "30億円、3億5000万円、250,000千円、1,000,000円"
