@@ -15,8 +15,7 @@ from sqlalchemy.orm import Session
 from banso.accounts.models import Organization, User
 from banso.audit.directory import OrgChoice, PersonChoice, PersonLabel, SubjectLabel
 from banso.audit.tags import SUBJECT_KINDS
-from banso.authz import egress
-from banso.authz import gate
+from banso.authz import egress, gate
 from banso.authz.policies import accounts as account_policy
 from banso.authz.policies import councils as council_policy
 from banso.authz.principal import Principal

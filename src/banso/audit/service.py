@@ -205,17 +205,18 @@ class EntryFilter:
     nothing); ``visible_to``: the reader's own id when they may see only their own entries (the policy
     decides, :func:`banso.authz.policies.accounts.audit_entry_filter_actor`); ``since``/``until``: UTC,
     ``until`` exclusive; ``text``: a piece of the entry's data, actor label or subject (any case);
-    ``include_system``: show the log's own upkeep (checkpoints) too.
+    ``tags``: these event types only (``()`` matches nothing); ``hide_system``: leave out the log's own
+    upkeep (checkpoints, :data:`banso.audit.tags.SYSTEM_TAGS`).
     """
 
     actor_ids: tuple[int, ...] | None = None
     visible_to: int | None = None
-    tags: tuple[str, ...] = ()
+    tags: tuple[str, ...] | None = None
     subject: str | None = None
     since: datetime | None = None
     until: datetime | None = None
     text: str | None = None
-    include_system: bool = False
+    hide_system: bool = True
 
 
 def _like(text: str) -> str:
@@ -241,9 +242,9 @@ def filtered(flt: EntryFilter) -> Select[AuditEntry]:
         stmt = stmt.where(AuditEntry.actor_id == flt.visible_to)
     if flt.actor_ids is not None:
         stmt = stmt.where(AuditEntry.actor_id.in_(flt.actor_ids))
-    if flt.tags:
+    if flt.tags is not None:
         stmt = stmt.where(AuditEntry.tag.in_(flt.tags))
-    elif not flt.include_system:
+    if flt.hide_system:
         stmt = stmt.where(AuditEntry.tag.not_in(sorted(SYSTEM_TAGS)))
     if flt.subject:
         stmt = stmt.where(AuditEntry.subject == flt.subject)
