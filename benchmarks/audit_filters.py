@@ -62,6 +62,7 @@ def build(session_factory: Callable[[], Session], size: int, seed: int = 7) -> f
 
 CASES: list[tuple[str, dict[str, object]]] = [
     ("default view (system entries hidden)", {}),
+    ("everything about item 7 (subject)", {"subject": "item:7"}),
     ("who read item 7 (subject + tag)", {"subject": "item:7", "tags": [str(AuditTag.INFO_ITEM_READ)]}),
     ("one person", {"actor": "42"}),
     ("one person, one month (JST)", {"actor": "42", "day_from": "2026-06-01", "day_to": "2026-06-30"}),

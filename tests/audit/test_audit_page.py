@@ -96,6 +96,11 @@ def test_who_read_item_in_one_click_japanese(client: TestClient, db: Session, ct
     assert "情報の閲覧" in page.text
     # The auditor is no member: the item page would answer 404, so the subject is not linked to it.
     assert f'href="/information/items/{scene.item.id}"' not in page.text
+    # The entry page names the actor the same way (and keeps the label recorded at the time).
+    entry = client.get(f"/audit/entries/{rows[-1][0]}").text
+    actor = re.search(r'<dd id="entry-actor">(.*?)</dd>', entry, re.DOTALL)
+    assert actor and scene.cast.researcher.user.name_ja in actor.group(1)
+    assert "情報 " in entry and f'href="/information/items/{scene.item.id}"' not in entry
 
 
 def test_who_read_item_in_english_and_the_item_page_links_to_it(client: TestClient, db: Session, ctx: AppContext,

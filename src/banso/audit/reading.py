@@ -188,6 +188,12 @@ def _named(session: Session, directory: AuditDirectory, viewer: Principal, entri
                        subject=subjects.get(e.subject) if e.subject else None) for e in entries]
 
 
+def name_entry(session: Session, directory: AuditDirectory, viewer: Principal, entry: AuditEntry, *,
+               locale: str) -> NamedEntry:
+    """Return one entry with its actor and subject named for ``viewer`` (the entry page)."""
+    return _named(session, directory, viewer, [entry], locale)[0]
+
+
 def read_page(session: Session, directory: AuditDirectory, viewer: Principal, query: AuditQuery, *,
               before: int | None, size: int, locale: str) -> AuditPage:
     """Return one page of the entries ``query`` selects that ``viewer`` may see, newest first, named."""

@@ -173,8 +173,10 @@ def audit_entry(seq: int, request: Request, principal: PageUser, ctx: Ctx, db: D
     assert entry is not None
     cp = audit.latest_checkpoint(db)
     blob = _proof_blob(entry, cp, db, ctx)
+    named = reading.name_entry(db, directory_of(ctx), principal, entry, locale=translator_for(request).locale)
     return render(request, "audit_entry.html", {
         "entry": entry,
+        "named": named,
         "data_json": json.dumps(entry.data, ensure_ascii=False, indent=2, sort_keys=True),
         "checkpoint": _checkpoint_facts(cp, ctx),
         "covered": blob["proof"] is not None,
