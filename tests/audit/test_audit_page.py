@@ -155,6 +155,29 @@ def test_a_person_sees_only_their_own_entries_whatever_the_filter(client: TestCl
     # Their own read of the item links to the item they may open.
     assert f'href="/information/items/{scene.item.id}" class="subject-link"' in client.get(
         "/audit", params={"subject": f"item:{scene.item.id}"}).text
+    # Their export holds their own entries only, whatever they ask for.
+    exported = client.get("/audit/export.csv", params={"actor": scene.cast.researcher.user.id})
+    assert exported.status_code == 200
+    body = [r for r in csv.reader(io.StringIO(exported.content.decode("utf-8-sig")))][1:]
+    assert body == []
+    mine = list(csv.reader(io.StringIO(client.get("/audit/export.csv").content.decode("utf-8-sig"))))[1:]
+    assert mine and {r[6] for r in mine if r and not r[0].startswith("#")} == {str(company.id)}
+
+
+def test_people_list_links_to_each_persons_activity(client: TestClient, db: Session, ctx: AppContext,
+                                                    factory: Factory) -> None:
+    admin = factory.person(roles=("admin",))
+    other = factory.person()
+    db.commit()
+    sign_in(client, db, other, ctx)  # their sign-in is on record
+    _as(client, db, ctx, admin, "ja")
+    people = client.get("/admin/users")
+    assert people.status_code == 200
+    link = re.search(rf'href="(/audit\?actor={other.user.id})" class="small person-audit-link"', people.text)
+    assert link, "one click from a person to their activity"
+    rows = _rows(client.get(link.group(1)).text)
+    actors = set(db.scalars(select(AuditEntry.actor_id).where(AuditEntry.seq.in_([s for s, _ in rows]))))
+    assert rows and actors == {other.user.id}
 
 
 def test_dates_are_japanese_days(client: TestClient, db: Session, ctx: AppContext, clock: FakeClock,
