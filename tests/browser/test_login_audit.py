@@ -87,8 +87,9 @@ def test_researcher_sees_only_own_entries_and_gets_404_for_others(live_server: A
                    "公開成果"]  # no user management
 
     page.goto(f"{live_server.url}/audit")
-    labels = {t.strip() for t in page.locator("#audit-entries tbody tr td:nth-child(4)").all_inner_texts()}
-    assert labels == {researcher.email}
+    # Issue 14: the actor is shown by name and organisation, not by e-mail.
+    labels = {t.strip().splitlines()[0] for t in page.locator("#audit-entries tbody tr td:nth-child(4)").all_inner_texts()}
+    assert labels == {researcher.name_ja}
 
     # Entry 0 was written by the seeding system, not by this person: it answers 404 (I7).
     response = page.goto(f"{live_server.url}/audit/entries/0")

@@ -362,7 +362,9 @@ def test_audit_entry_of_another_person_is_404_for_a_non_auditor(
     assert other.email not in hidden.text
     listing = client.get("/audit")
     assert listing.status_code == 200
-    assert researcher.email in listing.text and other.email not in listing.text
+    # Issue 14: entries name people, not e-mails; the listing holds the viewer's entries only.
+    assert f'href="/audit/entries/{mine}"' in listing.text and f'href="/audit/entries/{theirs}"' not in listing.text
+    assert other.user.name_ja not in listing.text and other.email not in listing.text
 
 
 def test_auditor_sees_every_entry(client: TestClient, db: Session, factory: Factory, ctx: AppContext) -> None:
@@ -370,8 +372,10 @@ def test_auditor_sees_every_entry(client: TestClient, db: Session, factory: Fact
     other = factory.person()
     db.commit()
     sign_in(client, db, auditor, ctx)
-    assert client.get(f"/audit/entries/{_own_entry(db, other)}").status_code == 200
-    assert other.email in client.get("/audit").text
+    theirs = _own_entry(db, other)
+    assert client.get(f"/audit/entries/{theirs}").status_code == 200
+    listing = client.get("/audit").text  # issue 14: the actor is a name and organisation, not an e-mail
+    assert f'href="/audit/entries/{theirs}"' in listing and other.user.name_ja in listing
 
 
 def test_audit_page_shows_the_signed_checkpoint_and_public_key(

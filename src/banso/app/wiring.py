@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from banso.accounts.auth import authenticate
 from banso.accounts.sso import SsoClients
+from banso.app.audit_directory import DomainDirectory
 from banso.audit.checkpoints import load_or_create_signing_key
+from banso.audit.directory import AuditDirectory
 from banso.config import Settings
 from banso.db.engine import make_engine, make_session_factory
 from banso.information.deps import InformationDeps, over_sealed
@@ -77,4 +79,5 @@ def domain_collaborators(settings: Settings) -> Collaborators:
     found.add(InformationDeps, over_sealed(shared))
     found.add(CouncilsServiceGateway, CouncilsServiceGateway())
     found.add(SsoClients, SsoClients(settings))  # single sign-on providers (O3); caches discovery and keys
+    found.add(AuditDirectory, DomainDirectory())  # type: ignore[type-abstract]  # names in the audit log (issue 14)
     return found

@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import base64
-from datetime import datetime
-from typing import Any
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel
 
-from banso.audit import checkpoints
+from banso.audit import checkpoints, reading
+from banso.audit import export as exports
 from banso.audit import service as audit
+from banso.audit.directory import directory_of
 from banso.audit.models import AuditCheckpoint, AuditEntry
+from banso.audit.tags import label
 from banso.authz.guard import require_visible
 from banso.authz.permissions import Permission
 from banso.authz.policies import accounts as policy
 from banso.kit.errors import NotFound, ValidationFailed
 from banso.web.csrf import verify_csrf
 from banso.web.deps import ApiUser, Ctx, Db, requires
+from banso.web.i18n import Translator
 
 # Every route declares its permission (a narrowed token must carry it); signing a checkpoint is a
 # state change, so cookie sessions need the CSRF token like every other write.
@@ -179,3 +184,125 @@ def consistency_proof(
     return ConsistencyProofRead(first=first, second=second, first_root=audit.root_at(db, first).hex(),
                                 second_root=audit.root_at(db, second).hex(), proof=[h.hex() for h in proof])
 
+
+
+# ---------------------------------------------------------------------------------------------
+# The log for people (issue 14): the audit page's filters, named actors and subjects, exports
+
+
+class ActorRead(BaseModel):
+    """Who acted: name and organisation (None when the person is not known to the directory)."""
+
+    id: int | None
+    name: str | None
+    organisation: str | None
+    recorded_as: str | None  # the label written into the entry at the time
+
+
+class SubjectRead(BaseModel):
+    """What the entry is about: the raw subject and its label; ``href`` only when the caller may follow it."""
+
+    value: str
+    kind: str | None
+    name: str | None
+    href: str | None
+
+
+class AuditRowRead(BaseModel):
+    """One entry of the filtered log, named for people."""
+
+    seq: int
+    created_at: datetime
+    tag: str
+    label_ja: str
+    label_en: str
+    actor: ActorRead
+    subject: SubjectRead | None
+    ip: str | None
+    data: dict[str, Any] | None
+
+
+class AuditPageRead(BaseModel):
+    """One page of the filtered log, newest first; pass ``next_before`` as ``before`` for the next page."""
+
+    entries: list[AuditRowRead]
+    next_before: int | None
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    """The filters of ``GET /api/v1/audit`` and its exports (the audit page's, by the same names)."""
+
+    actor: Annotated[int | None, Query(ge=1, description="Entries by this person (user id).")] = None
+    org: Annotated[int | None, Query(ge=1, description="Entries by the people of this organisation.")] = None
+    tag: Annotated[list[str] | None, Query(description="Event types (audit tags); repeat for several.")] = None
+    group: Annotated[str | None, Query(description="Event group: the tag's source (council, information, ...).")] = None
+    subject: Annotated[str | None, Query(max_length=200, description="Exact subject, e.g. item:7.")] = None
+    day_from: Annotated[date | None, Query(alias="from", description="First day (JST), YYYY-MM-DD.")] = None
+    day_to: Annotated[date | None, Query(alias="to", description="Last day (JST), YYYY-MM-DD, inclusive.")] = None
+    q: Annotated[str | None, Query(max_length=200, description="Text in the entry's data, actor or subject.")] = None
+    system: Annotated[bool, Query(description="Include system entries (checkpoints); hidden by default.")] = False
+    lang: Annotated[Literal["ja", "en"], Query(description="Language of names and export labels.")] = "ja"
+
+    def query(self) -> reading.AuditQuery:
+        """Return the checked filters (the same checks as the page's)."""
+        return reading.parse_query(
+            actor=None if self.actor is None else str(self.actor), org=None if self.org is None else str(self.org),
+            tags=self.tag, group=self.group, subject=self.subject,
+            day_from=self.day_from.isoformat() if self.day_from else None,
+            day_to=self.day_to.isoformat() if self.day_to else None, text=self.q, system="1" if self.system else None)
+
+
+Filters = Annotated[AuditFilters, Depends()]
+_JA, _EN = Translator("ja"), Translator("en")
+
+
+def _row(named: reading.NamedEntry) -> AuditRowRead:
+    e, s = named.entry, named.subject
+    subject = None if e.subject is None else SubjectRead(
+        value=e.subject, kind=s.kind or None if s else None, name=s.name if s else None, href=s.href if s else None)
+    return AuditRowRead(
+        seq=e.seq, created_at=e.created_at, tag=e.tag, label_ja=_JA.gettext(label(e.tag)),
+        label_en=_EN.gettext(label(e.tag)),
+        actor=ActorRead(id=e.actor_id, name=named.actor.name if named.actor else None,
+                        organisation=named.actor.organisation if named.actor else None, recorded_as=e.actor_label),
+        subject=subject, ip=e.ip, data=e.data if isinstance(e.data, dict) else None)
+
+
+@router.get("", response_model=AuditPageRead, dependencies=[READ_ENTRIES])
+def search(
+    principal: ApiUser, db: Db, ctx: Ctx, filters: Filters,
+    before: Annotated[int | None, Query(ge=0, description="Only entries older than this seq.")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> AuditPageRead:
+    """List the entries the filters select, newest first; people who are not auditors see only their own."""
+    page = reading.read_page(db, directory_of(ctx), principal, filters.query(), before=before, size=limit,
+                             locale=filters.lang)
+    return AuditPageRead(entries=[_row(r) for r in page.rows], next_before=page.older)
+
+
+def _export(principal: ApiUser, db: Db, ctx: Ctx, filters: AuditFilters, fmt: str) -> Response:
+    rows = reading.export_entries(db, directory_of(ctx), principal, filters.query(), fmt=fmt, now=ctx.clock.now(),
+                                  locale=filters.lang)
+    translate = (_EN if filters.lang == "en" else _JA).gettext
+    if fmt == "csv":
+        body, media = exports.csv_bytes(rows, translate), exports.CSV_MEDIA_TYPE
+    else:
+        body, media = exports.xlsx_bytes(rows, translate), exports.XLSX_MEDIA_TYPE
+    return Response(body, media_type=media, headers={
+        "Cache-Control": "no-store", "Content-Disposition": f'attachment; filename="audit.{fmt}"'})
+
+
+_FILE = {"content": {exports.CSV_MEDIA_TYPE: {}, exports.XLSX_MEDIA_TYPE: {}}, "description": "The file."}
+
+
+@router.get("/export.csv", response_class=Response, responses={200: _FILE}, dependencies=[READ_ENTRIES])
+def export_csv(principal: ApiUser, db: Db, ctx: Ctx, filters: Filters) -> Response:
+    """Download the filtered entries as CSV (labels in ``lang`` plus the raw tag); the export is audited."""
+    return _export(principal, db, ctx, filters, "csv")
+
+
+@router.get("/export.xlsx", response_class=Response, responses={200: _FILE}, dependencies=[READ_ENTRIES])
+def export_xlsx(principal: ApiUser, db: Db, ctx: Ctx, filters: Filters) -> Response:
+    """Download the filtered entries as an Excel workbook; the export is audited."""
+    return _export(principal, db, ctx, filters, "xlsx")

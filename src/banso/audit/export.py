@@ -1,4 +1,5 @@
-"""Log export (A3): a JSON Lines file a witness can verify offline with ``banso audit verify``.
+"""Log exports. The whole log (A3): a JSON Lines file a witness can verify offline with ``banso audit verify``;
+the filtered view (issue 14): CSV and Excel for people, at the end of this module.
 
 Layout, one JSON object per line:
   1. ``{"type": "header", "format": "banso.audit.export/v1", "tree_size", "root", "key_id", "public_key_pem", ...}``
@@ -10,9 +11,11 @@ Checkpoints come before entries so the verifier reads the file in one streaming 
 from __future__ import annotations
 
 import base64
+import csv
+import io
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -25,8 +28,12 @@ from sqlalchemy.orm import Session
 from banso.audit import service
 from banso.audit.checkpoints import key_id, public_key_pem
 from banso.audit.models import AuditCheckpoint, AuditEntry
+from banso.audit.reading import NamedEntry
 from banso.audit.rules import format_ts
+from banso.audit.tags import label
 from banso.audit.verify import CheckpointRecord, EntryRecord
+from banso.kit.cells import CSV_NOTE, csv_row, excel_row, sheet_note
+from banso.kit.clock import to_jst
 
 FORMAT = "banso.audit.export/v1"
 BATCH = 2000
@@ -248,3 +255,64 @@ class ExportReader:
             self._lineno += 1
             obj = self._parse(line, "entry")
             yield self._convert(_entry_from, obj)
+
+
+# ---------------------------------------------------------------------------------------------
+# The filtered view as a spreadsheet (issue 14): CSV and Excel, labels in the reader's language
+
+
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+SHEET_COLUMNS = ("No.", "Time (JST)", "Event", "Event type", "Actor", "Organisation", "Actor ID", "Recorded as",
+                 "Subject", "Subject ID", "Address", "Data")
+"""English msgids of the columns; "Event type" is the raw tag, "Recorded as" the label written at the time."""
+
+
+def sheet_rows(rows: list[NamedEntry], translate: Callable[[str], str]) -> Iterator[list[object]]:
+    """Yield the header and one row per entry, labels through ``translate`` (the reader's language)."""
+    yield [translate(c) for c in SHEET_COLUMNS]
+    for row in rows:
+        e = row.entry
+        subject = row.subject
+        subject_text = "" if subject is None else " ".join(
+            p for p in (translate(subject.kind) if subject.kind else "", subject.ident,
+                        f"({subject.name})" if subject.name else "") if p)
+        yield [e.seq, to_jst(e.created_at).strftime("%Y-%m-%d %H:%M"), translate(label(e.tag)), e.tag,
+               row.actor.name if row.actor else (e.actor_label or ""), row.actor.organisation if row.actor else "",
+               e.actor_id if e.actor_id is not None else "", e.actor_label or "", subject_text, e.subject or "",
+               e.ip or "", json.dumps(e.data, ensure_ascii=False, sort_keys=True) if e.data else ""]
+
+
+def csv_bytes(rows: list[NamedEntry], translate: Callable[[str], str]) -> bytes:
+    """Return the rows as UTF-8 CSV with a BOM (Excel opens it as UTF-8); formula-like cells neutralised (O1)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    neutralised = False
+    for values in sheet_rows(rows, translate):
+        cells = csv_row(values)
+        neutralised = neutralised or cells != values
+        writer.writerow(cells)
+    if neutralised:
+        out.write(CSV_NOTE + "\r\n")
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def xlsx_bytes(rows: list[NamedEntry], translate: Callable[[str], str]) -> bytes:
+    """Return the rows as an Excel workbook; text cells are never formulas (kit/cells.py, O1)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook(write_only=False)
+    ws = book.active
+    ws.title = translate("Audit log")[:31]
+    for values in sheet_rows(rows, translate):
+        excel_row(ws, values)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    sheet_note(ws)
+    ws.freeze_panes = "A2"
+    for letter, width in zip("ABCDEFGHIJKL", (8, 18, 28, 34, 20, 24, 9, 28, 30, 20, 16, 60), strict=True):
+        ws.column_dimensions[letter].width = width
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()

@@ -20,12 +20,12 @@ class AuditEntry(Base):
     # a sequence could leave gaps on rollback, and a gap would look like a deleted entry).
     seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
                                      autoincrement=False)
-    created_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(index=True)  # the audit page's date range (issue 14)
     tag: Mapped[str] = mapped_column(String(100), index=True)
     # A plain int, not a foreign key: the log must outlive (and never block deleting) the people it names.
     actor_id: Mapped[int | None] = mapped_column(Integer, index=True)
     actor_label: Mapped[str | None] = mapped_column(String(254))
-    subject: Mapped[str | None] = mapped_column(String(200))
+    subject: Mapped[str | None] = mapped_column(String(200), index=True)  # "who read item 7" (issue 14)
     ip: Mapped[str | None] = mapped_column(String(64))
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     leaf: Mapped[bytes] = mapped_column(LargeBinary)

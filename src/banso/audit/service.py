@@ -7,11 +7,12 @@ so there is no action without its entry and no entry without its action (A1).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from sqlalchemy import select
+from sqlalchemy import Select, Text, cast, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -19,6 +20,7 @@ from banso.audit import merkle
 from banso.audit.models import AuditCheckpoint, AuditEntry, AuditHead, AuditNode
 from banso.audit.nodes import fetch_nodes
 from banso.audit.rules import MAX_TAG_LENGTH, canonical_entry, normalise_data
+from banso.audit.tags import SYSTEM_TAGS
 from banso.kit.clock import as_utc
 from banso.kit.errors import BansoError, NotFound, ValidationFailed
 
@@ -193,6 +195,90 @@ def list_entries(
     if before is not None:
         stmt = stmt.where(AuditEntry.seq < before)
     return list(session.scalars(stmt))
+
+
+@dataclass(frozen=True)
+class EntryFilter:
+    """What the audit page, its API and its exports narrow the log to (issue 14); every field is SQL.
+
+    ``actor_ids``: entries by these people only (a person, or an organisation's people; ``()`` matches
+    nothing); ``visible_to``: the reader's own id when they may see only their own entries (the policy
+    decides, :func:`banso.authz.policies.accounts.audit_entry_filter_actor`); ``since``/``until``: UTC,
+    ``until`` exclusive; ``text``: a piece of the entry's data, actor label or subject (any case);
+    ``tags``: these event types only (``()`` matches nothing); ``hide_system``: leave out the log's own
+    upkeep (checkpoints, :data:`banso.audit.tags.SYSTEM_TAGS`).
+    """
+
+    actor_ids: tuple[int, ...] | None = None
+    visible_to: int | None = None
+    tags: tuple[str, ...] | None = None
+    subject: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    text: str | None = None
+    hide_system: bool = True
+
+
+def _like(text: str) -> str:
+    """Return a LIKE pattern matching ``text`` anywhere (its own % and _ taken literally, escape \\)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _text_clause(text: str) -> Any:
+    """Match ``text`` in the data, actor label or subject; the data as stored (JSON may escape non-ASCII)."""
+    data = cast(AuditEntry.data, Text)
+    forms = {text, json.dumps(text)[1:-1]}  # "秘密" is stored as "\u79d8\u5bc6" by the JSON column
+    clauses = [data.ilike(_like(f), escape="\\") for f in sorted(forms)]
+    clauses += [AuditEntry.actor_label.ilike(_like(text), escape="\\"),
+                AuditEntry.subject.ilike(_like(text), escape="\\")]
+    return or_(*clauses)
+
+
+def filtered(flt: EntryFilter) -> Select[AuditEntry]:
+    """Return the SELECT of the entries ``flt`` lets through, newest first (one statement, issue 14)."""
+    stmt = select(AuditEntry).order_by(AuditEntry.seq.desc())
+    if flt.visible_to is not None:
+        stmt = stmt.where(AuditEntry.actor_id == flt.visible_to)
+    if flt.actor_ids is not None:
+        stmt = stmt.where(AuditEntry.actor_id.in_(flt.actor_ids))
+    if flt.tags is not None:
+        stmt = stmt.where(AuditEntry.tag.in_(flt.tags))
+    if flt.hide_system:
+        stmt = stmt.where(AuditEntry.tag.not_in(sorted(SYSTEM_TAGS)))
+    if flt.subject:
+        stmt = stmt.where(AuditEntry.subject == flt.subject)
+    if flt.since is not None:
+        stmt = stmt.where(AuditEntry.created_at >= flt.since)
+    if flt.until is not None:
+        stmt = stmt.where(AuditEntry.created_at < flt.until)
+    if flt.text:
+        stmt = stmt.where(_text_clause(flt.text))
+    return stmt
+
+
+def search_entries(session: Session, flt: EntryFilter, *, before: int | None = None,
+                   limit: int = 50) -> list[AuditEntry]:
+    """Return one page of the filtered entries, newest first, those below seq ``before`` (keyset paging)."""
+    stmt = filtered(flt).limit(limit)
+    if before is not None:
+        stmt = stmt.where(AuditEntry.seq < before)
+    return list(session.scalars(stmt))
+
+
+def iter_filtered(session: Session, flt: EntryFilter, *, batch: int = 2000,
+                  most: int | None = None) -> Iterator[AuditEntry]:
+    """Yield every filtered entry, newest first, in keyset pages of ``batch`` (exports), at most ``most``."""
+    before: int | None = None
+    given = 0
+    while most is None or given < most:
+        size = batch if most is None else min(batch, most - given)
+        rows = search_entries(session, flt, before=before, limit=size)
+        yield from rows
+        given += len(rows)
+        if len(rows) < size:
+            return
+        before = rows[-1].seq
 
 
 def latest_checkpoint(session: Session) -> AuditCheckpoint | None:

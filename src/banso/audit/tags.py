@@ -1,10 +1,13 @@
 """Audit event tags (A1): ``"<source>:<subject>:<action>"`` values, one per security-relevant event.
 
-Other domains add their own members here (council:pledge:sign, information:item:read, ...).
+Other domains add their own members here (council:pledge:sign, information:item:read, ...) and a line
+in :data:`LABELS` (English msgid; the Japanese is in ``locale/ja``): a tag without a label fails
+``tests/audit/test_labels.py``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 
 
@@ -170,3 +173,196 @@ class AuditTag(StrEnum):
     INFO_INCIDENT_ATTRIBUTE = "information:incident:attribute"
     INFO_INCIDENT_CLOSE = "information:incident:close"
     INFO_SEARCH = "information:search:query"
+
+
+# Labels of the audit event types, grouped by source (issue 14). English is the msgid;
+# Japanese is in the ja catalogue; tests/audit/test_labels.py fails on a tag without a label.
+LABELS: Mapping[str, str] = {
+    AuditTag.LOGIN: "Signed in (password)",
+    AuditTag.LOGIN_FAILED: "Failed sign-in",
+    AuditTag.LOGOUT: "Signed out",
+    AuditTag.LOGIN_LOCKED: "Sign-in locked",
+    AuditTag.LOGIN_SSO: "Signed in (single sign-on)",
+    AuditTag.LOGIN_SSO_REFUSED: "Single sign-on refused",
+    AuditTag.IDENTITY_LINK: "Single sign-on identity linked",
+    AuditTag.MFA_ENROL: "Second factor set up",
+    AuditTag.MFA_VERIFY: "Second factor verified",
+    AuditTag.MFA_VERIFY_FAILED: "Second factor failed",
+    AuditTag.MFA_REPLAY_REFUSED: "Reused code refused",
+    AuditTag.MFA_RECOVERY_USED: "Recovery code used",
+    AuditTag.MFA_RESET: "Second factor reset",
+    AuditTag.TOKEN_ISSUE: "API token issued",
+    AuditTag.TOKEN_REVOKE: "API token revoked",
+    AuditTag.TOKEN_REJECTED: "API token rejected",
+    AuditTag.USER_CREATE: "User created",
+    AuditTag.USER_UPDATE: "User updated",
+    AuditTag.USER_DISABLE: "User disabled",
+    AuditTag.ORG_CREATE: "Organisation created",
+    AuditTag.ROLE_GRANT: "Role granted",
+    AuditTag.ROLE_REVOKE: "Role revoked",
+    AuditTag.CHECKPOINT_SIGN: "Checkpoint signed",
+    AuditTag.LOG_EXPORT: "Audit log exported",
+    AuditTag.PROOF_READ: "Proof read",
+    AuditTag.KEYS_COUNCIL_DESTROYED: "Council key destroyed",
+    AuditTag.KEYS_COMMISSION_DESTROYED: "Commission key destroyed",
+    AuditTag.DEMO_SEED: "Demo data created",
+    AuditTag.SEALED_KEY_ROTATE: "Sealed-store key rotated",
+    AuditTag.SEALED_KEY_RETIRE: "Sealed-store key version retired",
+    AuditTag.SEALED_KEY_MIGRATE: "Sealed-store key moved into the HSM",
+    AuditTag.COUNCIL_PROPOSE: "Council proposed",
+    AuditTag.COUNCIL_ESTABLISH: "Council established",
+    AuditTag.COUNCIL_LAPSE: "Council proposal lapsed",
+    AuditTag.COUNCIL_ACTIVATE: "Council activated",
+    AuditTag.COUNCIL_DISSOLVE: "Council dissolved",
+    AuditTag.COUNCIL_BYLAWS_AMEND: "Bylaws amended",
+    AuditTag.COUNCIL_CONSENT_GIVE: "Consent given",
+    AuditTag.COUNCIL_CONSENT_DECLINE: "Consent declined",
+    AuditTag.COUNCIL_CONSENT_REFUSED: "Consent refused",
+    AuditTag.COUNCIL_CONSENT_EXPIRE: "Consent request expired",
+    AuditTag.COUNCIL_CONSENT_REMIND: "Consent reminder sent",
+    AuditTag.COUNCIL_MEMBER_INVITE: "Member invited",
+    AuditTag.COUNCIL_MEMBER_JOIN: "Member joined",
+    AuditTag.COUNCIL_MEMBER_LEAVE: "Member left",
+    AuditTag.COUNCIL_MEMBER_ROLE: "Member role changed",
+    AuditTag.COUNCIL_PLEDGE_SIGN: "Pledge signed",
+    AuditTag.COUNCIL_PLEDGE_REFUSED: "Pledge signature refused",
+    AuditTag.COUNCIL_PLEDGE_DOWNLOAD: "Pledge downloaded",
+    AuditTag.COUNCIL_MEETING_SCHEDULE: "Meeting scheduled",
+    AuditTag.COUNCIL_MEETING_READ: "Meeting read",
+    AuditTag.COUNCIL_AGENDA_ADD: "Agenda item added",
+    AuditTag.COUNCIL_ATTENDANCE_RECORD: "Attendance recorded",
+    AuditTag.COUNCIL_MINUTES_DRAFT: "Minutes drafted",
+    AuditTag.COUNCIL_MINUTES_APPROVE: "Minutes approved",
+    AuditTag.COUNCIL_DECISION_RECORD: "Decision recorded",
+    AuditTag.COUNCIL_ACTION_CREATE: "Action item created",
+    AuditTag.COUNCIL_ACTION_REFUSED: "Action item refused",
+    AuditTag.COUNCIL_ACTION_COMPLETE: "Action item completed",
+    AuditTag.COUNCIL_ACTION_CANCEL: "Action item cancelled",
+    AuditTag.COUNCIL_ACTION_REMIND: "Action item reminder sent",
+    AuditTag.COUNCIL_REQUEST_CREATE: "Request sent",
+    AuditTag.COUNCIL_REQUEST_ANSWER: "Request answered",
+    AuditTag.COUNCIL_REQUEST_CLOSE: "Request closed",
+    AuditTag.COUNCIL_REQUEST_READ: "Request read",
+    AuditTag.COUNCIL_FILE_DOWNLOAD: "Council file downloaded",
+    AuditTag.COUNCIL_FILE_READ: "Council file read",
+    AuditTag.COUNCIL_INTEGRITY_FAILED: "Council file integrity check failed",
+    AuditTag.COUNCIL_MINUTES_READ: "Minutes read",
+    AuditTag.COUNCIL_DECISION_READ: "Decision read",
+    AuditTag.PROGRAMME_REGISTRY_IMPORT: "Technology registry imported",
+    AuditTag.PROGRAMME_AGENCY_CREATE: "Funding agency created",
+    AuditTag.PROGRAMME_LEDGER_TRANCHE: "Fund tranche recorded",
+    AuditTag.PROGRAMME_LEDGER_COMMITMENT: "Commitment recorded",
+    AuditTag.PROGRAMME_LEDGER_RELEASE: "Commitment released",
+    AuditTag.PROGRAMME_LEDGER_DISBURSEMENT: "Disbursement recorded",
+    AuditTag.PROGRAMME_DISBURSEMENT_REFUSED: "Disbursement refused",
+    AuditTag.PROGRAMME_LEDGER_RETURN: "Return recorded",
+    AuditTag.PROGRAMME_LEDGER_EXPORT: "Fund ledger exported",
+    AuditTag.PROGRAMME_CALL_CREATE: "Call created",
+    AuditTag.PROGRAMME_CALL_PUBLISH: "Call published",
+    AuditTag.PROGRAMME_PROPOSAL_SUBMIT: "Proposal submitted",
+    AuditTag.PROGRAMME_PROPOSAL_WITHDRAW: "Proposal withdrawn",
+    AuditTag.PROGRAMME_PROPOSAL_READ: "Proposal read",
+    AuditTag.PROGRAMME_PANEL_ADD: "Reviewer added to the panel",
+    AuditTag.PROGRAMME_CONFLICT_DECLARE: "Conflict of interest declared",
+    AuditTag.PROGRAMME_PROPOSAL_SCORE: "Proposal scored",
+    AuditTag.PROGRAMME_DECISION_RECORD: "Selection decision recorded",
+    AuditTag.PROGRAMME_PROJECT_CREATE: "Project created",
+    AuditTag.PROGRAMME_PROJECT_COUNCIL_OPEN: "Council opened for a project",
+    AuditTag.PROGRAMME_MILESTONE_ADD: "Milestone added",
+    AuditTag.PROGRAMME_MILESTONE_UPDATE: "Milestone updated",
+    AuditTag.PROGRAMME_DECLARATION_REVIEW: "Declaration reviewed",
+    AuditTag.PROGRAMME_GUIDELINE_ADOPT: "Guideline adopted",
+    AuditTag.PROGRAMME_ASSESSMENT_RECORD: "Assessment recorded",
+    AuditTag.PROGRAMME_COMMISSION_CREATE: "Commission created",
+    AuditTag.PROGRAMME_COMMISSION_ACKNOWLEDGE: "Commission acknowledged",
+    AuditTag.PROGRAMME_COMMISSION_TASK: "Commission task recorded",
+    AuditTag.PROGRAMME_COMMISSION_DELIVERABLE: "Commission deliverable uploaded",
+    AuditTag.PROGRAMME_COMMISSION_DOWNLOAD: "Commission file downloaded",
+    AuditTag.PROGRAMME_COMMISSION_READ: "Commission read",
+    AuditTag.PROGRAMME_INTEGRITY_FAILED: "Commission file integrity check failed",
+    AuditTag.PROGRAMME_COMMISSION_STATE: "Commission state changed",
+    AuditTag.INFO_ITEM_CREATE: "Information item created",
+    AuditTag.INFO_ITEM_VERSION: "New version of an item",
+    AuditTag.INFO_ITEM_READ: "Information item read",
+    AuditTag.INFO_ITEM_PUBLISH: "Information item published",
+    AuditTag.INFO_ITEM_EXPORT: "Information item exported",
+    AuditTag.INFO_ITEM_IMPORT: "Information item imported",
+    AuditTag.INFO_FILE_UPLOAD: "File uploaded",
+    AuditTag.INFO_FILE_DOWNLOAD: "File downloaded",
+    AuditTag.INFO_FILE_REFUSED: "File download refused",
+    AuditTag.INFO_VERSION_REFUSED: "New version refused",
+    AuditTag.INFO_READ_REFUSED: "Read refused",
+    AuditTag.INFO_FILE_VIEW: "File viewed (watermarked)",
+    AuditTag.INFO_UPLOAD_REJECTED: "Upload rejected",
+    AuditTag.INFO_INTEGRITY_FAILED: "File integrity check failed",
+    AuditTag.INFO_DESIGNATION_PROPOSE: "Designation proposed",
+    AuditTag.INFO_DESIGNATION_ACCEPT: "Designation accepted",
+    AuditTag.INFO_DESIGNATION_REJECT: "Designation rejected",
+    AuditTag.INFO_DESIGNATION_REFUSED: "Designation refused",
+    AuditTag.INFO_DESIGNATION_LAPSE: "Designation lapsed",
+    AuditTag.INFO_DESIGNATION_REMIND: "Designation vote reminder sent",
+    AuditTag.INFO_NONDISCLOSURE_REQUEST: "Non-disclosure requested",
+    AuditTag.INFO_NONDISCLOSURE_ACCEPT: "Non-disclosure accepted",
+    AuditTag.INFO_NONDISCLOSURE_REJECT: "Non-disclosure rejected",
+    AuditTag.INFO_PUBLICATION_PROPOSE: "Publication proposed",
+    AuditTag.INFO_PUBLICATION_ACCEPT: "Publication accepted",
+    AuditTag.INFO_PUBLICATION_REJECT: "Publication rejected",
+    AuditTag.INFO_PUBLICATION_REFUSED: "Publication refused",
+    AuditTag.INFO_PROVENANCE_REFUSED: "Provenance check refused",
+    AuditTag.INFO_VOTE_CAST: "Vote cast",
+    AuditTag.INFO_VOTE_REFUSED: "Vote refused",
+    AuditTag.INFO_LEAK_ATTRIBUTE: "Leaked copy attributed",
+    AuditTag.INFO_INCIDENT_REPORT: "Incident reported",
+    AuditTag.INFO_INCIDENT_TRIAGE: "Incident triaged",
+    AuditTag.INFO_INCIDENT_ATTRIBUTE: "Incident attributed",
+    AuditTag.INFO_INCIDENT_CLOSE: "Incident closed",
+    AuditTag.INFO_SEARCH: "Information searched",
+    AuditTag.THINKTANK_NEEDS_ENTER: "Implementation need entered",
+    AuditTag.THINKTANK_NEEDS_IMPORT: "Implementation needs imported (CSV)",
+    AuditTag.THINKTANK_NEEDS_REFUSED: "Implementation need refused",
+    AuditTag.THINKTANK_ANALYSIS_SAVE: "Analysis saved",
+    AuditTag.THINKTANK_REPORT_EXPORT: "Analysis report exported",
+    AuditTag.THINKTANK_REPORT_FILE: "Analysis report filed into a council",
+}
+GROUP_LABELS: Mapping[str, str] = {
+    "accounts": "Accounts and sign-in",
+    "admin": "Administration",
+    "audit": "Audit log",
+    "keys": "Keys",
+    "sealed": "Sealed store",
+    "system": "System",
+    "council": "Councils",
+    "programme": "K Program",
+    "information": "Controlled information",
+    "thinktank": "Think tank",
+}
+
+# Subject kinds (the part before the first ":") and how the page names them (English msgids).
+SUBJECT_KINDS: Mapping[str, str] = {
+    "item": "Information item", "council": "Council", "user": "Person", "org": "Organisation",
+    "organization": "Organisation", "proposal": "Proposal", "project": "Project", "call": "Call",
+    "commission": "Commission", "ballot": "Ballot", "incident": "Incident", "token": "API token",
+    "session": "Session", "agency": "Funding agency", "ledger": "Fund ledger", "guideline": "Guideline",
+}
+
+# System entries (the log's own upkeep, written every minute while the log grows): hidden from the
+# audit page by default so that the people's entries are not buried (issue 14).
+SYSTEM_TAGS: frozenset[str] = frozenset({AuditTag.CHECKPOINT_SIGN, AuditTag.DEMO_SEED})
+
+
+def label(tag: str) -> str:
+    """Return the English label (the catalogue msgid) of ``tag``; an unknown tag is its own label."""
+    return LABELS.get(tag, tag)
+
+
+def group_of(tag: str) -> str:
+    """Return the source part of ``tag`` (``council`` of ``council:pledge:sign``): the event-type group."""
+    return tag.split(":", 1)[0]
+
+
+def grouped() -> list[tuple[str, list[str]]]:
+    """Return the known tags grouped by source, in the order of :data:`GROUP_LABELS` (for pick lists)."""
+    groups: dict[str, list[str]] = {g: [] for g in GROUP_LABELS}
+    for tag in AuditTag:
+        groups.setdefault(group_of(tag), []).append(str(tag))
+    return [(g, tags) for g, tags in groups.items() if tags]

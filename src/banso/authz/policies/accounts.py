@@ -33,3 +33,13 @@ def can_read_audit_entry(actor: Principal, entry_actor_id: int | None) -> bool:
 def audit_entry_filter_actor(actor: Principal) -> int | None:
     """Return the actor id to restrict audit listings to, or None for unrestricted readers."""
     return None if actor.has(Permission.AUDIT_LOG_READ) else actor.user_id
+
+
+def can_export_audit(actor: Principal) -> bool:
+    """Who may read the log may export what they read (issue 14): the same entries, as CSV or Excel."""
+    return actor.has(Permission.AUDIT_LOG_READ) or actor.has(Permission.AUDIT_OWN_READ)
+
+
+def can_filter_audit_by_people(actor: Principal) -> bool:
+    """Pick lists of people and organisations are offered to whole-log readers who may see the directory."""
+    return actor.has(Permission.AUDIT_LOG_READ) and actor.has(Permission.USER_READ)
