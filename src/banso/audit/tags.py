@@ -77,6 +77,14 @@ class AuditTag(StrEnum):
     COUNCIL_ATTENDANCE_RECORD = "council:attendance:record"
     COUNCIL_MINUTES_DRAFT = "council:minutes:draft"
     COUNCIL_MINUTES_APPROVE = "council:minutes:approve"
+    COUNCIL_MEETING_RECORD = "council:meeting:record"  # a meeting recorded as already held (issue 13)
+    COUNCIL_ATTENDANCE_SHEET = "council:attendance:sheet"  # attendance of everyone in one form
+    COUNCIL_MINUTES_CIRCULATE = "council:minutes:circulate"  # sent to the attendees for confirmation
+    COUNCIL_MINUTES_CONFIRM = "council:minutes:confirm"  # an attendee confirmed or commented
+    COUNCIL_MINUTES_REFUSED = "council:minutes:refused"  # a confirmation by a non-attendee, an early approval
+    COUNCIL_MINUTES_REMIND = "council:minutes:remind"
+    COUNCIL_MATERIAL_ADD = "council:material:add"  # a meeting material (配布資料)
+    COUNCIL_MATERIAL_DOWNLOAD = "council:material:download"
     COUNCIL_DECISION_RECORD = "council:decision:record"
     COUNCIL_ACTION_CREATE = "council:action:create"
     COUNCIL_ACTION_REFUSED = "council:action:refused"
