@@ -764,6 +764,7 @@ class MeetingView:
     materials: list[MeetingMaterial] = field(default_factory=list)  # 配布資料 (metadata; files via the gate)
     confirmations: list[ConfirmationView] = field(default_factory=list)  # circulated minutes (C5)
     may_manage: bool = False  # the service's decision, for the page's forms
+    minutes_approvable: bool = False  # circulated, and every attendee confirmed or the deadline passed (C5)
 
 
 @dataclass(frozen=True)
@@ -979,7 +980,9 @@ def get_meeting(session: Session, *, council_id: int, meeting_id: int, actor: Pr
                  "comments": [c.row.id for c in confirmations if c.comment is not None]})
     return MeetingView(meeting=meeting, agenda=repo.agenda(session, meeting.id),
                        attendance=repo.attendance(session, meeting.id), decisions=decisions, minutes_text=minutes,
-                       materials=repo.materials(session, meeting.id), confirmations=confirmations, may_manage=manage)
+                       materials=repo.materials(session, meeting.id), confirmations=confirmations, may_manage=manage,
+                       minutes_approvable=meeting.minutes_state == MinutesState.CIRCULATED and rules.minutes_approvable(
+                           answers=[c.row.answer for c in confirmations], deadline=meeting.minutes_deadline, now=now))
 
 
 def _confirmation_view(session: Session, store: SealedDeps, council: Council, row: MinutesConfirmation, *,
