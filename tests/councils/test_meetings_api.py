@@ -70,7 +70,7 @@ def test_record_a_meeting_already_held(client: TestClient, db: Session, cast: Ca
     # with no way to record it at all).
     scheduled_past = client.post(_url(cast), headers=h_off, json={"title": "第1回", "starts_at": past})
     assert scheduled_past.status_code == 422 and scheduled_past.json()["field"] == "starts_at"
-    assert "record a past one as held" in scheduled_past.json()["message"]
+    assert "record a past meeting as held" in scheduled_past.json()["message"]
     held_future = client.post(_url(cast), headers=h_off, json={"title": "第1回", "starts_at": future, "held": True})
     assert held_future.status_code == 422 and held_future.json()["field"] == "starts_at"
     assert "only a meeting in the past can be recorded as held" in held_future.json()["message"]

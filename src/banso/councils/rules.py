@@ -259,9 +259,8 @@ def require_meeting_time(when: datetime, now: datetime, *, held: bool) -> None:
                                "only a meeting in the past can be recorded as held; schedule a future one",
                                field="starts_at")
     if not held and when <= now:
-        raise ValidationFailed("予定できるのは将来の会議のみです（過去の会議は開催済みとして記録してください） / "
-                               "only a future meeting can be scheduled; record a past one as held",
-                               field="starts_at")
+        raise ValidationFailed("starts_at は未来の日時を指定してください（過去の会議は開催済みとして記録してください） / "
+                               "starts_at must be in the future; record a past meeting as held", field="starts_at")
 
 
 def minutes_deadline(*, now: datetime, requested: datetime | None, default_days: int) -> datetime:
