@@ -51,7 +51,7 @@ def test_secretariat_records_a_meeting_already_held(client: TestClient, db: Sess
                        follow_redirects=False)
     assert made.status_code == 303 and made.headers["location"].endswith("done=held")
     shown = client.get(made.headers["location"])
-    assert "開催済みの会議として記録しました。" in shown.text and "予定" not in alert_text(shown.text)
+    assert "開催済みの会議として記録しました。" in shown.text and "会合を設定しました。" not in shown.text
     assert audit_count(db, "council:meeting:record") == 1
     token = sign_in(client, db, cast.company, ctx)
     assert client.post(f"/councils/{cid}/meetings", data={"csrf_token": token, "title": "x", "held": "yes",
