@@ -20,7 +20,14 @@ def test_demo_councils(db: Session, clock: FakeClock, box: SecretBox) -> None:
     ocean, space, quantum = (repo.council_by_title(db, t) for t in (OCEAN, SPACE, QUANTUM))
     assert ocean is not None and space is not None and quantum is not None
     assert (ocean.state, space.state, quantum.state) == ("proposed", "active", "dissolved")
-    assert len(repo.meetings(db, space.id)) == 2 and len(repo.decisions(db, space.id)) == 3
+    assert len(repo.meetings(db, space.id)) == 3 and len(repo.decisions(db, space.id)) == 3
+    # issue 13: one meeting recorded as held, with materials (one marked confidential) and minutes out for
+    # confirmation; the first meeting's minutes were confirmed by its attendees before approval
+    first, held = (mt for mt in repo.meetings(db, space.id) if mt.minutes_state != "none")
+    assert first.minutes_state == "approved" and {c.answer for c in repo.confirmations(db, first.id)} == {"confirmed"}
+    assert held.held and held.minutes_state == "circulated"
+    assert sorted(mt.confidential for mt in repo.materials(db, held.id)) == [False, True]
+    assert sorted(c.answer for c in repo.confirmations(db, held.id)) == ["commented", "pending", "pending"]
     assert len(repo.action_items(db, space.id, overdue_at=clock.now())) == 2
     assert space.bylaws_version == 2 and space.duty_version == 1
     # the chair reads everything; the researcher of the pending council sees only its public page

@@ -416,6 +416,13 @@ def test_minutes_draft_then_approve(client: TestClient, db: Session, active: Cas
     token = sign_in(client, db, active.officer, ctx)
     assert client.post(f"{url}/attendance", data={"csrf_token": token, "user_id": str(active.company.user.id),
                                                   "status": "present"}, follow_redirects=False).status_code == 303
+    # issue 13: approval follows the attendees' confirmation (the one-click approval of a draft was the hole)
+    assert client.post(f"{url}/minutes/circulate", data={"csrf_token": token},
+                       follow_redirects=False).status_code == 303
+    token = sign_in(client, db, active.company, ctx)
+    assert client.post(f"{url}/minutes/confirm", data={"csrf_token": token, "answer": "confirm"},
+                       follow_redirects=False).status_code == 303
+    token = sign_in(client, db, active.officer, ctx)
     assert client.post(f"{url}/minutes/approve", data={"csrf_token": token},
                        follow_redirects=False).status_code == 303
     page = client.get(url)

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from banso.councils import meetings, service
 from banso.councils import models as m
-from banso.councils import service
 from banso.kit.clock import FakeClock
 from banso.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from banso.leak.text import strip_marks
@@ -369,6 +369,14 @@ def test_meeting_agenda_attendance_minutes(factory: Factory, db: Session, clock:
     with pytest.raises(Conflict, match="not taken place"):
         service.approve_minutes(db, council_id=cid, meeting_id=meeting.id, actor=officer, now=clock.now())
     clock.advance(days=2)
+    # issue 13: the attendees confirm before approval; an excused member is not asked, so the deadline decides
+    with pytest.raises(ValidationFailed, match="record who attended"):
+        meetings.circulate_minutes(db, council_id=cid, meeting_id=meeting.id, actor=officer, now=clock.now())
+    service.record_attendance(db, council_id=cid, meeting_id=meeting.id, actor=officer, now=clock.now(),
+                              user_id=cast.researcher.user.id, status="present")
+    meetings.circulate_minutes(db, council_id=cid, meeting_id=meeting.id, actor=officer, now=clock.now(),
+                               deadline=clock.now() + timedelta(days=1))
+    clock.advance(days=1)
     service.approve_minutes(db, council_id=cid, meeting_id=meeting.id, actor=officer, now=clock.now())
     with pytest.raises(Conflict):
         service.draft_minutes(db, council_id=cid, meeting_id=meeting.id, actor=officer, now=clock.now(), text="x",
@@ -376,7 +384,8 @@ def test_meeting_agenda_attendance_minutes(factory: Factory, db: Session, clock:
     view = service.get_meeting(db, council_id=cid, meeting_id=meeting.id, actor=cast.company.principal(),
                                now=clock.now(), store=store)
     assert [a.matter for a in view.agenda] == ["useful_information", "information_management"]
-    assert [(a.user_id, a.status) for a in view.attendance] == [(cast.company.user.id, "excused")]
+    assert [(a.user_id, a.status) for a in view.attendance] == sorted(
+        [(cast.company.user.id, "excused"), (cast.researcher.user.id, "present")])
     assert view.meeting.minutes_state == "approved"
     assert audit_count(db, "council:minutes:approve") == 1 and audit_count(db, "council:meeting:read") == 1
 

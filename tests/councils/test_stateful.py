@@ -1,4 +1,5 @@
-"""Model-based test of membership, consent and pledge transitions (C1, C3, I7).
+"""Model-based test of membership, consent and pledge transitions (C1, C3, I7), with a meeting recorded as held
+whose minutes are circulated to its attendees, confirmed and approved (C5, issue 13).
 
 After every step the access invariant must hold for every person:
 
@@ -6,7 +7,7 @@ After every step the access invariant must hold for every person:
         ∧ pledge for the duty version in force ∧ second factor ∧ council established or active
 
 and the council's public page is visible exactly to current members and people with a pending
-consent. Each example builds a fresh council inside a savepoint that is rolled back afterwards.
+consent; the minutes are approved only after every attendee confirmed or the deadline passed. Each example builds a fresh council inside a savepoint that is rolled back afterwards.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from sqlalchemy.orm import Session
 
 from banso.accounts import service as accounts
 from banso.authz.principal import AuthMethod, Principal
-from banso.councils import service
+from banso.councils import meetings, service
+from banso.councils import repository as repo
 from banso.kit.clock import FakeClock
 from banso.kit.errors import BansoError, NotFound
 from banso.sealed import store as sealed
@@ -51,6 +53,11 @@ class Model:
     mfa: dict[str, bool] = field(default_factory=dict)
     bylaws_version: int = 1
     duty_version: int = 1
+    meeting_id: int | None = None  # the meeting recorded as held (C5, issue 13)
+    attended: set[str] = field(default_factory=set)  # recorded present
+    minutes: str = "none"  # none / draft / circulated / approved
+    answers: dict[str, str] = field(default_factory=dict)  # attendee asked to confirm -> pending/confirmed/commented
+    minutes_deadline: datetime | None = None
 
     def readable(self, name: str) -> bool:
         return (self.member.get(name, False) and self.duty_version in self.pledges.get(name, set())
@@ -82,6 +89,7 @@ def test_access_invariant_holds_after_every_step(db: Session, factory: Factory, 
                           service.FounderSpec(people["p1"].user.id, "member")],
                 required_person_ids=[people["p0"].user.id])
             self.cid = council.id
+            self.store = sealed.fake_deps()  # minutes and comments are sealed here and opened from here
             self.m.founding = {"officer": "consented", "p0": "pending", "p1": "pending"}
             self.m.member = {"officer": True, "p0": True, "p1": True}
 
@@ -227,7 +235,69 @@ def test_access_invariant_holds_after_every_step(db: Session, factory: Factory, 
                 if now >= deadline:
                     del self.m.invites[name]
 
+        # -- meetings as held (C5, issue 13) -----------------------------------------------------
+
+        @precondition(lambda self: self.m.meeting_id is None)
+        @rule()
+        def hold_meeting(self) -> None:
+            """Record a meeting held yesterday, the attendance of every current member, and draft minutes."""
+            self._officer_pledged()
+            present = sorted(n for n, is_member in self.m.member.items() if is_member)
+            found: list[int] = []
+
+            def hold(session: Session, *, now: datetime) -> None:
+                meeting = service.schedule_meeting(session, council_id=self.cid, actor=self.who("officer"), now=now,
+                                                   title="第1回会合", starts_at=now - timedelta(days=1), held=True)
+                meetings.record_attendance_sheet(
+                    session, council_id=self.cid, meeting_id=meeting.id, actor=self.who("officer"), now=now,
+                    entries=[meetings.AttendanceEntry(people[n].user.id, "present") for n in present])
+                service.draft_minutes(session, council_id=self.cid, meeting_id=meeting.id, actor=self.who("officer"),
+                                      now=now, text="議事録案", store=self.store)
+                found.append(meeting.id)
+
+            if self.attempt(hold, self.m.readable("officer")):
+                self.m.meeting_id, self.m.attended, self.m.minutes = found[0], set(present), "draft"
+
+        @precondition(lambda self: self.m.meeting_id is not None)
+        @rule()
+        def circulate(self) -> None:
+            asked = {n for n in self.m.attended if self.m.member.get(n, False)}
+            ok = self.m.readable("officer") and self.m.minutes == "draft" and bool(asked)
+            if self.attempt(meetings.circulate_minutes, ok, council_id=self.cid, meeting_id=self.m.meeting_id,
+                            actor=self.who("officer")):
+                self.m.minutes, self.m.answers = "circulated", dict.fromkeys(asked, "pending")
+                self.m.minutes_deadline = self.clock.now() + timedelta(days=14)  # the model bylaws' default
+
+        @precondition(lambda self: self.m.meeting_id is not None)
+        @rule(name=st.sampled_from(("officer", *POOL)), comment=st.booleans())
+        def confirm(self, name: str, comment: bool) -> None:
+            ok = (self.m.minutes == "circulated" and name in self.m.answers and self.m.readable(name)
+                  and self.clock.now() < self.m.minutes_deadline)  # type: ignore[operator]
+            if self.attempt(meetings.confirm_minutes, ok, council_id=self.cid, meeting_id=self.m.meeting_id,
+                            actor=self.who(name), answer="comment" if comment else "confirm",
+                            comment="修正願います" if comment else None, store=self.store):
+                self.m.answers[name] = "commented" if comment else "confirmed"
+
+        @precondition(lambda self: self.m.meeting_id is not None)
+        @rule()
+        def approve(self) -> None:
+            ok = (self.m.readable("officer") and self.m.minutes == "circulated"
+                  and (all(a == "confirmed" for a in self.m.answers.values())
+                       or self.clock.now() >= self.m.minutes_deadline))  # type: ignore[operator]
+            if self.attempt(service.approve_minutes, ok, council_id=self.cid, meeting_id=self.m.meeting_id,
+                            actor=self.who("officer")):
+                self.m.minutes = "approved"
+
         # -- the invariant --------------------------------------------------------------------
+
+        @invariant()
+        def minutes_match_the_model(self) -> None:
+            if self.m.meeting_id is None:
+                return
+            meeting = repo.meeting(db, self.cid, self.m.meeting_id)
+            assert meeting is not None and meeting.minutes_state == self.m.minutes, self.m
+            answers = {c.user_id: c.answer for c in repo.confirmations(db, meeting.id)}
+            assert answers == {people[n].user.id: a for n, a in self.m.answers.items()}, self.m
 
         @invariant()
         def access_matches_the_model(self) -> None:

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from banso.accounts import service as accounts
 from banso.audit.models import AuditEntry
+from banso.councils import meetings
 from banso.councils import service as councils
 from banso.councils.endpoints import file_store
 from banso.information import service as information
@@ -354,6 +355,12 @@ class _Builder:
         councils.draft_minutes(self.db, council_id=cid, meeting_id=meeting.id, actor=officer, now=self.clock.now(),
                                text=f"議事録 {marker('minutes', 'BDY')}", store=file_store(self.ctx))
         self.clock.advance(hours=2)
+        # C5 (issue 13): the attendees confirm the minutes before they are approved
+        councils.record_attendance(self.db, council_id=cid, meeting_id=meeting.id, actor=officer,
+                                   now=self.clock.now(), user_id=officer.user_id, status="present")
+        meetings.circulate_minutes(self.db, council_id=cid, meeting_id=meeting.id, actor=officer, now=self.clock.now())
+        meetings.confirm_minutes(self.db, council_id=cid, meeting_id=meeting.id, actor=officer, now=self.clock.now(),
+                                 answer="confirm", store=file_store(self.ctx))
         councils.approve_minutes(self.db, council_id=cid, meeting_id=meeting.id, actor=officer, now=self.clock.now())
         decision = councils.record_decision(self.db, council_id=cid, actor=officer, now=self.clock.now(),
                                             text=f"決定 {marker('decision', 'BDY')}", matter="useful_information",

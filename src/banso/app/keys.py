@@ -28,7 +28,15 @@ import sqlalchemy as sa
 
 from banso.audit import service as audit
 from banso.audit.tags import AuditTag
-from banso.councils.models import Council, Decision, MaterialFile, MaterialRequest, Meeting
+from banso.councils.models import (
+    Council,
+    Decision,
+    MaterialFile,
+    MaterialRequest,
+    Meeting,
+    MeetingMaterial,
+    MinutesConfirmation,
+)
 from banso.information.models import Item
 from banso.kit.errors import Conflict, NotFound
 from banso.kit.unit import unit_of_work
@@ -63,6 +71,10 @@ def _columns() -> list[WrappedColumn]:
         _column("council", MaterialRequest, "answer_sealed", "council_id", text=True),
         _column("council", Meeting, "minutes_sealed", "council_id", text=True),
         _column("council", Decision, "text_sealed", "council_id", text=True),
+        # Meetings as held (issue 13): materials' data keys and attendees' comments on circulated minutes.
+        _column("council", MeetingMaterial, "wrapped_key", "council_id", joined=Meeting, on=("meeting_id", "id")),
+        _column("council", MinutesConfirmation, "comment_sealed", "council_id", joined=Meeting, on=("meeting_id", "id"),
+                text=True),
         _column("commission", CommissionDeliverable, "wrapped_key", "commission_id"),
     ]
 

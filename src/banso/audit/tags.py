@@ -80,6 +80,14 @@ class AuditTag(StrEnum):
     COUNCIL_ATTENDANCE_RECORD = "council:attendance:record"
     COUNCIL_MINUTES_DRAFT = "council:minutes:draft"
     COUNCIL_MINUTES_APPROVE = "council:minutes:approve"
+    COUNCIL_MEETING_RECORD = "council:meeting:record"  # a meeting recorded as already held (issue 13)
+    COUNCIL_ATTENDANCE_SHEET = "council:attendance:sheet"  # attendance of everyone in one form
+    COUNCIL_MINUTES_CIRCULATE = "council:minutes:circulate"  # sent to the attendees for confirmation
+    COUNCIL_MINUTES_CONFIRM = "council:minutes:confirm"  # an attendee confirmed or commented
+    COUNCIL_MINUTES_REFUSED = "council:minutes:refused"  # a confirmation by a non-attendee, an early approval
+    COUNCIL_MINUTES_REMIND = "council:minutes:remind"
+    COUNCIL_MATERIAL_ADD = "council:material:add"  # a meeting material (配布資料)
+    COUNCIL_MATERIAL_DOWNLOAD = "council:material:download"
     COUNCIL_DECISION_RECORD = "council:decision:record"
     COUNCIL_ACTION_CREATE = "council:action:create"
     COUNCIL_ACTION_REFUSED = "council:action:refused"
@@ -233,6 +241,14 @@ LABELS: Mapping[str, str] = {
     AuditTag.COUNCIL_ATTENDANCE_RECORD: "Attendance recorded",
     AuditTag.COUNCIL_MINUTES_DRAFT: "Minutes drafted",
     AuditTag.COUNCIL_MINUTES_APPROVE: "Minutes approved",
+    AuditTag.COUNCIL_MEETING_RECORD: "Meeting recorded as held",
+    AuditTag.COUNCIL_ATTENDANCE_SHEET: "Attendance of everyone recorded",
+    AuditTag.COUNCIL_MINUTES_CIRCULATE: "Minutes sent to the attendees for confirmation",
+    AuditTag.COUNCIL_MINUTES_CONFIRM: "Minutes confirmed or commented by an attendee",
+    AuditTag.COUNCIL_MINUTES_REFUSED: "Minutes step refused",
+    AuditTag.COUNCIL_MINUTES_REMIND: "Attendees reminded to confirm the minutes",
+    AuditTag.COUNCIL_MATERIAL_ADD: "Meeting material provided",
+    AuditTag.COUNCIL_MATERIAL_DOWNLOAD: "Meeting material downloaded (marked copy)",
     AuditTag.COUNCIL_DECISION_RECORD: "Decision recorded",
     AuditTag.COUNCIL_ACTION_CREATE: "Action item created",
     AuditTag.COUNCIL_ACTION_REFUSED: "Action item refused",

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from banso.councils.models import MaterialFile, MaterialRequest
+from banso.councils.models import MaterialFile, MaterialRequest, Meeting, MeetingMaterial
 from banso.information import content
 from banso.information.models import Item, ItemFile
 from banso.programme.models import CommissionDeliverable
@@ -37,9 +37,10 @@ class Reference:
 
 
 def referenced_files(session: Session) -> Iterator[Reference]:
-    """Yield every sealed file referenced by items, material answers and commission deliverables."""
+    """Yield every sealed file referenced by items, material answers, meeting materials and commission deliverables."""
     yield from _item_files(session)
     yield from _answer_files(session)
+    yield from _meeting_materials(session)
     yield from _deliverables(session)
 
 
@@ -59,6 +60,15 @@ def _answer_files(session: Session) -> Iterator[Reference]:
         scope = sealed.council_scope(council_id)
         yield Reference(f"material_file:{file_id}", str(blob), scope, bytes(wrapped or b""),
                         sealed.associated_data(scope, sealed.file_label(SealedKind.MATERIAL_FILE, sha)), sha)
+
+
+def _meeting_materials(session: Session) -> Iterator[Reference]:
+    rows = select(MeetingMaterial.id, MeetingMaterial.blob, MeetingMaterial.sha256, MeetingMaterial.wrapped_key,
+                  Meeting.council_id).join(Meeting, Meeting.id == MeetingMaterial.meeting_id).order_by(MeetingMaterial.id)
+    for row_id, blob, sha, wrapped, council_id in session.execute(rows):
+        scope = sealed.council_scope(council_id)
+        yield Reference(f"meeting_material:{row_id}", str(blob), scope, bytes(wrapped),
+                        sealed.associated_data(scope, sealed.file_label(SealedKind.MEETING_MATERIAL, sha)), sha)
 
 
 def _deliverables(session: Session) -> Iterator[Reference]:

@@ -8,7 +8,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile, status
 from fastapi.responses import Response
 
-from banso.councils import rules, service
+from banso.councils import meetings, rules, service
 from banso.councils.models import ActionItem, Meeting
 from banso.councils.schemas import (
     ActionClose,
@@ -18,9 +18,13 @@ from banso.councils.schemas import (
     AgendaRead,
     AttendanceIn,
     AttendanceRead,
+    AttendanceSheetIn,
     BylawsAmend,
     BylawsDiff,
     BylawsRead,
+    CirculateIn,
+    ConfirmationRead,
+    ConfirmIn,
     ConsentIn,
     ConsentRead,
     CouncilCreate,
@@ -31,6 +35,7 @@ from banso.councils.schemas import (
     DissolveIn,
     FileRead,
     InviteIn,
+    MaterialRead,
     MeetingCreate,
     MeetingDetail,
     MeetingRead,
@@ -264,11 +269,11 @@ def list_meetings(council_id: int, principal: ApiUser, db: Db) -> list[MeetingRe
 
 @router.post("/{council_id}/meetings", response_model=MeetingRead, status_code=status.HTTP_201_CREATED)
 def schedule_meeting(council_id: int, body: MeetingCreate, principal: ApiUser, db: Db, ctx: Ctx) -> MeetingRead:
-    """Schedule a meeting with an agenda."""
+    """Schedule a future meeting, or record one already held (``held``), with an agenda (chair, secretariat)."""
     agenda = [service.AgendaInput(title=a.title, matter=a.matter.value, note=a.note) for a in body.agenda]
     row = service.schedule_meeting(db, council_id=council_id, actor=principal, now=ctx.clock.now(),
                                    title=body.title, starts_at=body.starts_at, location=body.location,
-                                   agenda=agenda)
+                                   agenda=agenda, held=body.held)
     return MeetingRead.model_validate(row)
 
 
@@ -282,7 +287,14 @@ def _meeting_detail(view: service.MeetingView) -> MeetingDetail:
     return MeetingDetail(meeting=_meeting_read(view.meeting, view.minutes_text),
                          agenda=[AgendaRead.model_validate(a) for a in view.agenda],
                          attendance=[AttendanceRead.model_validate(a) for a in view.attendance],
-                         decisions=[DecisionRead.model_validate(d) for d in view.decisions])
+                         decisions=[DecisionRead.model_validate(d) for d in view.decisions],
+                         materials=[MaterialRead.model_validate(m) for m in view.materials],
+                         confirmations=[_confirmation(c) for c in view.confirmations])
+
+
+def _confirmation(view: service.ConfirmationView) -> ConfirmationRead:
+    return ConfirmationRead(user_id=view.row.user_id, answer=view.row.answer, answered_at=view.row.answered_at,
+                            comment=view.comment)
 
 
 @router.get("/{council_id}/meetings/{meeting_id}", response_model=MeetingDetail)
@@ -321,12 +333,74 @@ def draft_minutes(council_id: int, meeting_id: int, body: MinutesIn, principal: 
     return _meeting_read(row, body.text)  # the writer's own text, echoed
 
 
+@router.put("/{council_id}/meetings/{meeting_id}/attendance-sheet", response_model=list[AttendanceRead])
+def record_attendance_sheet(council_id: int, meeting_id: int, body: AttendanceSheetIn, principal: ApiUser, db: Db,
+                            ctx: Ctx) -> list[AttendanceRead]:
+    """Record the attendance of every member at once (present / absent / proxy / observer): all or nothing."""
+    rows = meetings.record_attendance_sheet(
+        db, council_id=council_id, meeting_id=meeting_id, actor=principal, now=ctx.clock.now(),
+        entries=[meetings.AttendanceEntry(user_id=e.user_id, status=e.status) for e in body.entries])
+    return [AttendanceRead.model_validate(a) for a in rows]
+
+
+@router.post("/{council_id}/meetings/{meeting_id}/minutes/circulate", response_model=list[ConfirmationRead])
+def circulate_minutes(council_id: int, meeting_id: int, body: CirculateIn, principal: ApiUser, db: Db,
+                      ctx: Ctx) -> list[ConfirmationRead]:
+    """Circulate the draft minutes to the attendees for confirmation by a deadline (chair, secretariat)."""
+    rows = meetings.circulate_minutes(db, council_id=council_id, meeting_id=meeting_id, actor=principal,
+                                      now=ctx.clock.now(), deadline=body.deadline)
+    return [ConfirmationRead.model_validate(r) for r in rows]
+
+
+@router.post("/{council_id}/meetings/{meeting_id}/minutes/confirm", response_model=ConfirmationRead)
+def confirm_minutes(council_id: int, meeting_id: int, body: ConfirmIn, principal: ApiUser, db: Db,
+                    ctx: Ctx) -> ConfirmationRead:
+    """Confirm circulated minutes, or comment on them (attendees only; before the deadline)."""
+    row = meetings.confirm_minutes(db, council_id=council_id, meeting_id=meeting_id, actor=principal,
+                                   now=ctx.clock.now(), answer=body.answer, comment=body.comment,
+                                   store=file_store(ctx))
+    return ConfirmationRead(user_id=row.user_id, answer=row.answer, answered_at=row.answered_at,
+                            comment=(body.comment or "").strip() or None)  # the author's own text, echoed
+
+
 @router.post("/{council_id}/meetings/{meeting_id}/minutes/approve", response_model=MeetingRead)
 def approve_minutes(council_id: int, meeting_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> MeetingRead:
-    """Approve the draft minutes."""
+    """Approve circulated minutes once every attendee confirmed or the deadline passed (409 before)."""
     row = service.approve_minutes(db, council_id=council_id, meeting_id=meeting_id, actor=principal,
                                   now=ctx.clock.now())
     return MeetingRead.model_validate(row)
+
+
+@router.post("/{council_id}/meetings/{meeting_id}/materials", response_model=MaterialRead,
+             status_code=status.HTTP_201_CREATED)
+def add_material(council_id: int, meeting_id: int, principal: ApiUser, db: Db, ctx: Ctx,
+                 title: Annotated[str, Form(min_length=1, max_length=300)],
+                 file: Annotated[UploadFile, File()],
+                 confidential: Annotated[bool, Form(description="秘密として提供する / provided as confidential")] = False,
+                 ) -> MaterialRead:
+    """Provide a meeting material (配布資料; multipart: ``title``, ``confidential``, ``file``), sealed (I11)."""
+    upload = service.UploadedFile(filename=file.filename or "", content_type=file.content_type or "",
+                                  data=file.file.read())
+    row = meetings.add_material(db, council_id=council_id, meeting_id=meeting_id, actor=principal,
+                                now=ctx.clock.now(), title=title, confidential=confidential, file=upload,
+                                store=file_store(ctx))
+    return MaterialRead.model_validate(row)
+
+
+@router.get("/{council_id}/meetings/{meeting_id}/materials/{material_id}", response_class=Response,
+            responses=file_response(*DOWNLOAD_TYPES, description="The material, stamped for the caller"))
+def download_material(council_id: int, meeting_id: int, material_id: int, principal: ApiUser, db: Db,
+                      ctx: Ctx) -> Response:
+    """Download a meeting material stamped for the caller (council content readers; recorded and audited, I8)."""
+    copy = meetings.read_material(db, council_id=council_id, meeting_id=meeting_id, material_id=material_id,
+                                  actor=principal, now=ctx.clock.now(), store=file_store(ctx))
+    return _attachment(copy)
+
+
+def _attachment(copy: sealed.Copy) -> Response:
+    return Response(copy.data, media_type=copy.content_type, headers={
+        "Cache-Control": "no-store", "Content-Disposition": f"attachment; filename*=UTF-8''{quote(copy.filename)}",
+        "X-Content-Type-Options": "nosniff"})
 
 
 # --- decisions and action items (C5) ----------------------------------------------------------

@@ -6,7 +6,18 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint, event
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from banso.db.base import Base
@@ -61,7 +72,16 @@ class MinutesState(StrEnum):
 
     NONE = "none"
     DRAFT = "draft"
+    CIRCULATED = "circulated"  # 確認依頼中: sent to the attendees for confirmation before approval
     APPROVED = "approved"
+
+
+class MinutesAnswer(StrEnum):
+    """An attendee's answer to circulated minutes (議事録の確認)."""
+
+    PENDING = "pending"
+    CONFIRMED = "confirmed"  # 確認済み（異議なし）
+    COMMENTED = "commented"  # 意見あり
 
 
 class Adoption(StrEnum):
@@ -99,9 +119,11 @@ class AddresseeKind(StrEnum):
 class Attendance(StrEnum):
     """Attendance of one person at one meeting."""
 
-    PRESENT = "present"
-    ABSENT = "absent"
-    EXCUSED = "excused"
+    PRESENT = "present"  # 出席
+    ABSENT = "absent"  # 欠席
+    EXCUSED = "excused"  # 欠席（届出あり）; kept for rows recorded before the one-form sheet
+    PROXY = "proxy"  # 代理出席
+    OBSERVER = "observer"  # オブザーバー出席
 
 
 class Council(Base):
@@ -145,6 +167,8 @@ class BylawsVersion(Base):
     nondisclosure_decision_days: Mapped[int] = mapped_column(Integer)  # I6 default 30
     # I13: prior notice before a result becomes public, for non-disclosure requests (default 30)
     publication_notice_days: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
+    # C5: days the attendees have to confirm circulated minutes (default 14)
+    minutes_confirmation_days: Mapped[int] = mapped_column(Integer, default=14, server_default="14")
     changes_duty: Mapped[bool] = mapped_column(Boolean, default=False)
     duty_version: Mapped[int] = mapped_column(Integer)
     summary: Mapped[str] = mapped_column(String(500))
@@ -223,6 +247,8 @@ class Meeting(Base):
     title: Mapped[str] = mapped_column(String(200))
     starts_at: Mapped[datetime]
     location: Mapped[str | None] = mapped_column(String(200))
+    # Recorded after the fact as a meeting already held (開催済みとして記録), not scheduled ahead.
+    held: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     minutes_state: Mapped[str] = mapped_column(String(16), default=MinutesState.NONE.value)
     # I11, I12: the minutes are sealed under the council's key (banso.sealed.store.seal_text);
     # the hash of the plaintext is what the approval's audit entry records.
@@ -230,8 +256,52 @@ class Meeting(Base):
     minutes_sha256: Mapped[str | None] = mapped_column(String(64))
     minutes_approved_at: Mapped[datetime | None]
     minutes_approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Circulation for confirmation (C5): the attendees answer by the deadline; one reminder before it.
+    minutes_circulated_at: Mapped[datetime | None]
+    minutes_deadline: Mapped[datetime | None]
+    minutes_reminded_at: Mapped[datetime | None]
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime]
+
+
+class MinutesConfirmation(Base):
+    """One attendee's confirmation of circulated minutes, for the sealed text it was asked about."""
+
+    __tablename__ = "council_minutes_confirmations"
+    __table_args__ = (UniqueConstraint("meeting_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("council_meetings.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    minutes_sha256: Mapped[str] = mapped_column(String(64))  # the text circulated
+    answer: Mapped[str] = mapped_column(String(16))
+    # I11, I12: a comment on sealed minutes is council content too: sealed under the council's key.
+    comment_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    answered_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class MeetingMaterial(Base):
+    """A meeting material (配布資料): a file sealed under the council's key (I11, I12), read as council content.
+
+    ``confidential`` records whether the provider marked it as provided in confidence at the time of
+    provision (issue 13); ``sha256`` is of the plaintext, ``blob``/``wrapped_key`` as for ``MaterialFile``.
+    """
+
+    __tablename__ = "council_meeting_materials"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("council_meetings.id"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    confidential: Mapped[bool] = mapped_column(Boolean)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    blob: Mapped[str] = mapped_column(String(64))
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime]
 
 
 class AgendaItem(Base):

@@ -149,3 +149,25 @@ def material_requested(session: Session, council: Council, *, request_id: int, t
 def access_lost(session: Session, council: Council, user_id: int, *, now: datetime) -> None:
     """Hide a former member's notifications about the council (I7: no text after access ends)."""
     notifications.hide_for_subject(session, user_id=user_id, subject=_subject(council), now=now)
+
+
+def minutes_circulated(session: Session, council: Council, *, meeting_id: int, title: str,
+                       user_ids: Iterable[int], deadline: datetime, now: datetime, reminder: bool = False) -> None:
+    """Ask attendees to confirm a meeting's minutes by the deadline (C5); only readers learn the meeting's title."""
+    readers: list[int] = []
+    others: list[int] = []
+    for user_id in user_ids:
+        (readers if may_read_content(session, council, user_id) else others).append(user_id)
+    prefix_ja, prefix_en = ("【再送】", "Reminder: ") if reminder else ("", "")
+    _send(session, council, readers, kind="council.minutes_circulated",
+          title_ja=f"{prefix_ja}会議「{title}」の議事録案の確認のお願い（期限 {_when(deadline)}）",
+          title_en=f"{prefix_en}please confirm the minutes of “{title}” (by {_when(deadline)} JST)",
+          body_ja=f"協議会「{council.title_ja}」の会議の議事録案です。内容を確認し、確認又は意見を期限までに回答してください。",
+          body_en=f"Draft minutes of a meeting of council “{council.title_en}”. Please confirm them or comment "
+                  "before the deadline.",
+          link=f"/councils/{council.id}/meetings/{meeting_id}#minutes", now=now, names=f"meeting:{meeting_id}")
+    _send(session, council, others, kind="council.minutes_circulated",
+          title_ja=f"{prefix_ja}協議会「{council.title_ja}」の議事録案の確認のお願い",
+          title_en=f"{prefix_en}council “{council.title_en}” asks you to confirm minutes",
+          body_ja="内容を見るには守秘義務の誓約が必要です。", body_en="Sign the confidentiality pledge to see the details.",
+          link=f"/councils/{council.id}", now=now)

@@ -23,7 +23,10 @@ from banso.councils.models import (
     MaterialRequest,
     Meeting,
     MeetingAttendance,
+    MeetingMaterial,
     Membership,
+    MinutesConfirmation,
+    MinutesState,
     Pledge,
 )
 
@@ -271,3 +274,47 @@ def file(session: Session, request_id: int, file_id: int) -> MaterialFile | None
     """Return one file of this request."""
     return session.scalar(select(MaterialFile).where(MaterialFile.id == file_id,
                                                      MaterialFile.request_id == request_id))
+
+
+# --- meetings as held (C5, issue 13) ----------------------------------------------------------
+
+
+def confirmations(session: Session, meeting_id: int) -> list[MinutesConfirmation]:
+    """Return the attendees' confirmations of a meeting's circulated minutes."""
+    return list(session.scalars(select(MinutesConfirmation).where(MinutesConfirmation.meeting_id == meeting_id)
+                                .order_by(MinutesConfirmation.user_id)))
+
+
+def confirmation_of(session: Session, meeting_id: int, user_id: int) -> MinutesConfirmation | None:
+    """Return one attendee's confirmation row."""
+    return session.scalar(select(MinutesConfirmation).where(MinutesConfirmation.meeting_id == meeting_id,
+                                                            MinutesConfirmation.user_id == user_id))
+
+
+def clear_confirmations(session: Session, meeting_id: int) -> int:
+    """Delete a meeting's confirmations (the minutes were redrafted); return how many there were."""
+    rows = confirmations(session, meeting_id)
+    for row in rows:
+        session.delete(row)
+    session.flush()
+    return len(rows)
+
+
+def circulated_meetings_due(session: Session, before: datetime) -> list[Meeting]:
+    """Return meetings whose circulated minutes have a confirmation deadline before ``before`` (any council)."""
+    return list(session.scalars(select(Meeting).where(Meeting.minutes_state == MinutesState.CIRCULATED.value,
+                                                      Meeting.minutes_deadline < before,
+                                                      Meeting.minutes_reminded_at.is_(None))
+                                .order_by(Meeting.id)))
+
+
+def materials(session: Session, meeting_id: int) -> list[MeetingMaterial]:
+    """Return a meeting's materials (配布資料) in upload order."""
+    return list(session.scalars(select(MeetingMaterial).where(MeetingMaterial.meeting_id == meeting_id)
+                                .order_by(MeetingMaterial.id)))
+
+
+def material(session: Session, meeting_id: int, material_id: int) -> MeetingMaterial | None:
+    """Return one material of this meeting."""
+    return session.scalar(select(MeetingMaterial).where(MeetingMaterial.id == material_id,
+                                                        MeetingMaterial.meeting_id == meeting_id))

@@ -239,3 +239,49 @@ def check_open(status: str, what: str = "action item") -> None:
     """Refuse to complete or cancel an item that is no longer open."""
     if status != ActionStatus.OPEN:
         raise Conflict(f"{what} is already {status}", field="status")
+
+
+# ---------------------------------------------------------------------------------------------
+# Meetings as held (C5, issue 13)
+
+DEFAULT_MINUTES_CONFIRMATION_DAYS = 14  # C5: attendees' time to confirm circulated minutes
+MINUTES_REMINDER_BEFORE = timedelta(days=3)  # one reminder this long before the confirmation deadline
+# Who attended and so confirms the minutes: present in person or by proxy; observers and absentees do not.
+CONFIRMING_ATTENDANCE = frozenset({"present", "proxy"})
+
+
+def require_meeting_time(when: datetime, now: datetime, *, held: bool) -> None:
+    """Refuse a held meeting in the future or a scheduled one in the past (the message says which)."""
+    if when.tzinfo is None:
+        raise ValidationFailed("starts_at must carry a time zone", field="starts_at")
+    if held and when > now:
+        raise ValidationFailed("開催済みとして記録できるのは過去の会議のみです（将来の会議は予定として登録してください） / "
+                               "only a meeting in the past can be recorded as held; schedule a future one",
+                               field="starts_at")
+    if not held and when <= now:
+        raise ValidationFailed("starts_at は未来の日時を指定してください（過去の会議は開催済みとして記録してください） / "
+                               "starts_at must be in the future; record a past meeting as held", field="starts_at")
+
+
+def minutes_deadline(*, now: datetime, requested: datetime | None, default_days: int) -> datetime:
+    """Return the confirmation deadline: the one asked for (in the future) or ``default_days`` from now."""
+    if requested is None:
+        return now + timedelta(days=default_days)
+    if requested.tzinfo is None:
+        raise ValidationFailed("deadline must carry a time zone", field="deadline")
+    if requested <= now:
+        raise ValidationFailed("確認期限は将来の日時を指定してください / the deadline must be in the future",
+                               field="deadline")
+    return requested
+
+
+def minutes_approvable(*, answers: Sequence[str], deadline: datetime | None, now: datetime) -> bool:
+    """Return True when circulated minutes may be approved: every attendee confirmed, or the deadline passed."""
+    if deadline is None:
+        return False
+    return all(a == "confirmed" for a in answers) or now >= deadline
+
+
+def minutes_reminder_due(*, deadline: datetime | None, reminded_at: datetime | None, now: datetime) -> bool:
+    """Return True once, when the confirmation deadline is near and no reminder went out yet."""
+    return deadline is not None and reminded_at is None and deadline - MINUTES_REMINDER_BEFORE <= now < deadline

@@ -237,12 +237,13 @@ class AgendaRead(_Out):
 
 
 class MeetingCreate(_In):
-    """Schedule a meeting."""
+    """Schedule a future meeting, or record one already held (``held``: its time must be in the past)."""
 
     title: str = Field(min_length=1, max_length=200)
     starts_at: Moment
     location: str | None = Field(default=None, max_length=200)
     agenda: list[AgendaIn] = Field(default_factory=list, max_length=100)
+    held: bool = Field(default=False, description="開催済みの会議として記録する / record a meeting already held")
 
 
 class MeetingRead(_Out):
@@ -253,7 +254,10 @@ class MeetingRead(_Out):
     title: str
     starts_at: datetime
     location: str | None
-    minutes_state: str
+    held: bool
+    minutes_state: str = Field(description="none / draft / circulated（確認依頼中） / approved")
+    minutes_circulated_at: datetime | None = None
+    minutes_deadline: datetime | None = Field(default=None, description="出席者の確認期限 / confirmation deadline")
     minutes_text: str | None = None  # sealed at rest (I11): filled only where the minutes were opened
     minutes_approved_at: datetime | None
     minutes_approved_by_id: int | None
@@ -264,7 +268,57 @@ class AttendanceIn(_In):
     """Record a member's attendance."""
 
     user_id: int
-    status: Literal["present", "absent", "excused"]
+    status: Literal["present", "absent", "excused", "proxy", "observer"]
+
+
+class AttendanceLine(_In):
+    """One line of the attendance sheet ("" leaves it unrecorded)."""
+
+    user_id: int
+    status: Literal["present", "absent", "excused", "proxy", "observer", ""]
+
+
+class AttendanceSheetIn(_In):
+    """Attendance of every member in one request, saved in one transaction or not at all."""
+
+    entries: list[AttendanceLine] = Field(min_length=1, max_length=500)
+
+
+class CirculateIn(_In):
+    """Circulate the draft minutes to the attendees; the deadline defaults to the bylaws' (14 days)."""
+
+    deadline: Moment | None = None
+
+
+class ConfirmIn(_In):
+    """An attendee's answer to circulated minutes: confirm, or comment (a comment is required then)."""
+
+    answer: Literal["confirm", "comment"]
+    comment: str | None = Field(default=None, max_length=20_000)
+
+
+class ConfirmationRead(_Out):
+    """An attendee's answer; ``comment`` is shown to the chair/secretariat and to its author only."""
+
+    user_id: int
+    answer: str = Field(description="pending / confirmed / commented")
+    answered_at: datetime | None
+    comment: str | None = None
+
+
+class MaterialRead(_Out):
+    """A meeting material (配布資料): metadata; the file itself is served stamped per reader (I8)."""
+
+    id: int
+    meeting_id: int
+    title: str
+    confidential: bool = Field(description="秘密として提供されたか（提供時の表示） / marked confidential at provision")
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_by_id: int
+    uploaded_at: datetime
 
 
 class AttendanceRead(_Out):
@@ -309,6 +363,8 @@ class MeetingDetail(BaseModel):
     agenda: list[AgendaRead]
     attendance: list[AttendanceRead]
     decisions: list[DecisionRead]
+    materials: list[MaterialRead] = Field(default_factory=list)
+    confirmations: list[ConfirmationRead] = Field(default_factory=list)
 
 
 class ActionCreate(_In):

@@ -46,7 +46,9 @@ from banso.councils.models import (
     MaterialRequest,
     Meeting,
     MeetingAttendance,
+    MeetingMaterial,
     Membership,
+    MinutesConfirmation,
     MinutesState,
     Pledge,
     RequestStatus,
@@ -760,10 +762,26 @@ class MeetingView:
     attendance: list[MeetingAttendance]
     decisions: list[DecisionView]
     minutes_text: str | None = None
+    materials: list[MeetingMaterial] = field(default_factory=list)  # 配布資料 (metadata; files via the gate)
+    confirmations: list[ConfirmationView] = field(default_factory=list)  # circulated minutes (C5)
+    may_manage: bool = False  # the service's decision, for the page's forms
+    minutes_approvable: bool = False  # circulated, and every attendee confirmed or the deadline passed (C5)
+
+
+@dataclass(frozen=True)
+class ConfirmationView:
+    """An attendee's answer to circulated minutes; the comment is opened for managers and its author only."""
+
+    row: MinutesConfirmation
+    comment: str | None = None
 
 
 def _minutes_label(meeting_id: int) -> str:
     return f"minutes:meeting:{meeting_id}"
+
+
+def _comment_label(meeting_id: int, user_id: int) -> str:
+    return f"minutes-comment:meeting:{meeting_id}:user:{user_id}"
 
 
 def _decision_label(decision_id: int) -> str:
@@ -812,24 +830,28 @@ def _add_agenda(session: Session, meeting: Meeting, item: AgendaInput) -> Agenda
 
 def schedule_meeting(session: Session, *, council_id: int, actor: Principal, now: datetime, title: str,
                      starts_at: datetime, location: str | None = None,
-                     agenda: Sequence[AgendaInput] = ()) -> Meeting:
-    """Schedule a meeting with an agenda by matter (chair, secretariat)."""
+                     agenda: Sequence[AgendaInput] = (), held: bool = False) -> Meeting:
+    """Schedule a future meeting, or record one already held (``held``), with an agenda by matter (chair,
+    secretariat)."""
     council, _ = _manage(session, council_id, actor)
     title_t = rules.require_text(title, "title", max_length=200, line=True)
-    rules.require_future(starts_at, now, "starts_at")
+    rules.require_meeting_time(starts_at, now, held=held)
     for item in agenda:  # validate everything before writing anything
         rules.require_text(item.title, "title", max_length=300, line=True)
         rules.parse_matter(item.matter)
     meeting = Meeting(council_id=council.id, title=title_t, starts_at=starts_at,
                       location=clean_text(location, "location", max_length=200, required=False, line=True) or None,
-                      minutes_state=MinutesState.NONE.value,
+                      minutes_state=MinutesState.NONE.value, held=held,
                       minutes_sealed=None, created_by_id=actor.user_id, created_at=now)
     session.add(meeting)
     session.flush()
     for item in agenda:
         _add_agenda(session, meeting, item)
-    _audit(session, AuditTag.COUNCIL_MEETING_SCHEDULE, now=now, actor=actor, subject=_subject(council),
-           data={"meeting_id": meeting.id, "starts_at": starts_at.isoformat(), "agenda": len(agenda)})
+    tag = AuditTag.COUNCIL_MEETING_RECORD if held else AuditTag.COUNCIL_MEETING_SCHEDULE
+    _audit(session, tag, now=now, actor=actor, subject=_subject(council),
+           data={"meeting_id": meeting.id, "starts_at": starts_at.isoformat(), "agenda": len(agenda), "held": held})
+    if held:  # nobody needs to be told to come to a meeting that is over
+        return meeting
     notices.meeting_scheduled(session, council, meeting_id=meeting.id, title=title_t, starts_at=starts_at,
                               actor_id=actor.user_id, now=now)
     return meeting
@@ -850,13 +872,11 @@ def add_agenda_item(session: Session, *, council_id: int, meeting_id: int, actor
 
 def record_attendance(session: Session, *, council_id: int, meeting_id: int, actor: Principal, now: datetime,
                       user_id: int, status: str) -> MeetingAttendance:
-    """Record whether a member attended (present, absent, excused)."""
+    """Record whether a member attended (present, absent, excused, by proxy, as observer)."""
     council, _ = _manage(session, council_id, actor)
     meeting = _meeting(session, council, meeting_id)
-    try:
-        status_v = Attendance(status)
-    except ValueError:
-        raise ValidationFailed("status must be present, absent or excused", field="status") from None
+    status_v = parse_attendance(status)
+    require_attendance_open(meeting)
     if repo.current_membership(session, council.id, user_id) is None:
         raise ValidationFailed(f"person {user_id} is not a current member", field="user_id")
     row = repo.attendance_of(session, meeting.id, user_id)
@@ -870,6 +890,23 @@ def record_attendance(session: Session, *, council_id: int, meeting_id: int, act
     return row
 
 
+def parse_attendance(value: str) -> Attendance:
+    """Return the attendance status or refuse an unknown one."""
+    try:
+        return Attendance(value)
+    except ValueError:
+        allowed = ", ".join(a.value for a in Attendance)
+        raise ValidationFailed(f"出席状況が不正です / unknown attendance {value!r}; use one of {allowed}",
+                               field="status") from None
+
+
+def require_attendance_open(meeting: Meeting) -> None:
+    """Refuse an attendance change once the minutes went to the attendees (they are who confirms, C5)."""
+    if meeting.minutes_state in (MinutesState.CIRCULATED, MinutesState.APPROVED):
+        raise Conflict("議事録の確認依頼後は出席を変更できません（議事録案を修正すると再度変更できます） / attendance "
+                       "is fixed once the minutes are circulated; redraft the minutes to change it", field="status")
+
+
 def draft_minutes(session: Session, *, council_id: int, meeting_id: int, actor: Principal, now: datetime,
                   text: str, store: SealedDeps) -> Meeting:
     """Write or replace the draft minutes (議事録案), sealed under the council's key (I11, I12)."""
@@ -878,29 +915,45 @@ def draft_minutes(session: Session, *, council_id: int, meeting_id: int, actor: 
     body = rules.require_text(text, "text", max_length=100_000)
     if meeting.minutes_state == MinutesState.APPROVED:
         raise Conflict("the minutes are already approved")
+    # C5: a redraft of circulated minutes withdraws the circulation; the attendees confirm the new text.
+    withdrawn = repo.clear_confirmations(session, meeting.id) if meeting.minutes_state == MinutesState.CIRCULATED else 0
     meeting.minutes_sealed = sealed.seal_text(store, sealed.council_scope(council.id), body,
                                               label=_minutes_label(meeting.id))
     meeting.minutes_sha256 = rules.sha256_text(body)
     meeting.minutes_state = MinutesState.DRAFT.value
+    meeting.minutes_circulated_at = meeting.minutes_deadline = meeting.minutes_reminded_at = None
     _audit(session, AuditTag.COUNCIL_MINUTES_DRAFT, now=now, actor=actor, subject=_subject(council),
-           data={"meeting_id": meeting.id, "sha256": rules.sha256_text(body)})
+           data={"meeting_id": meeting.id, "sha256": rules.sha256_text(body), "withdrawn_confirmations": withdrawn})
     return meeting
 
 
 def approve_minutes(session: Session, *, council_id: int, meeting_id: int, actor: Principal,
                     now: datetime) -> Meeting:
-    """Approve the draft minutes (draft → approved); approved minutes are final."""
+    """Approve circulated minutes (circulated → approved) once every attendee confirmed or the confirmation
+    deadline passed (C5); approved minutes are final. A refused approval is audited."""
     council, _ = _manage(session, council_id, actor)
     meeting = _meeting(session, council, meeting_id)
-    if meeting.minutes_state != MinutesState.DRAFT:
-        raise Conflict(f"minutes are {meeting.minutes_state}; only a draft can be approved")
-    if meeting.starts_at > now:
-        raise Conflict("the meeting has not taken place yet")
+    answers = [c.answer for c in repo.confirmations(session, meeting.id)]
+    try:
+        if meeting.starts_at > now:
+            raise Conflict("the meeting has not taken place yet")
+        if meeting.minutes_state != MinutesState.CIRCULATED:
+            raise Conflict(f"議事録は出席者の確認を経てから承認できます（現在: {meeting.minutes_state}） / minutes are "
+                           f"{meeting.minutes_state}; circulate them to the attendees for confirmation first")
+        if not rules.minutes_approvable(answers=answers, deadline=meeting.minutes_deadline, now=now):
+            raise Conflict("全ての出席者の確認が済むか確認期限を過ぎるまで承認できません / the minutes can be approved "
+                           "once every attendee has confirmed or the confirmation deadline has passed")
+    except Conflict as exc:
+        _refuse(session, exc, AuditTag.COUNCIL_MINUTES_REFUSED, now=now, actor=actor, subject=_subject(council),
+                data={"meeting_id": meeting.id, "step": "approve", "state": meeting.minutes_state,
+                      "pending": sum(a != "confirmed" for a in answers)})
     meeting.minutes_state = MinutesState.APPROVED.value
     meeting.minutes_approved_at = now
     meeting.minutes_approved_by_id = actor.user_id
     _audit(session, AuditTag.COUNCIL_MINUTES_APPROVE, now=now, actor=actor, subject=_subject(council),
-           data={"meeting_id": meeting.id, "sha256": meeting.minutes_sha256})
+           data={"meeting_id": meeting.id, "sha256": meeting.minutes_sha256,
+                 "confirmed": sum(a == "confirmed" for a in answers), "attendees": len(answers),
+                 "after_deadline": meeting.minutes_deadline is not None and now >= meeting.minutes_deadline})
     return meeting
 
 
@@ -917,13 +970,31 @@ def get_meeting(session: Session, *, council_id: int, meeting_id: int, actor: Pr
     require_visible(content_policy.can_read_council_text(actor, standing), "meeting")
     meeting = _meeting(session, council, meeting_id)
     rows = [d for d in repo.decisions(session, council.id) if d.meeting_id == meeting.id]
+    manage = policy.can_manage(actor, standing)
     # Open first: a refused opening is audited alone (A1), then the read is recorded.
     decisions = [_open_decision(session, store, council, d, actor=actor, now=now) for d in rows]
     minutes = _open_minutes(session, store, council, meeting, actor=actor, now=now)
+    confirmations = [_confirmation_view(session, store, council, c, actor=actor, now=now, manage=manage)
+                     for c in repo.confirmations(session, meeting.id)]
     _audit(session, AuditTag.COUNCIL_MEETING_READ, now=now, actor=actor, subject=_subject(council),
-           data={"meeting_id": meeting.id, "minutes": minutes is not None, "decision_ids": [d.id for d in rows]})
+           data={"meeting_id": meeting.id, "minutes": minutes is not None, "decision_ids": [d.id for d in rows],
+                 "comments": [c.row.id for c in confirmations if c.comment is not None]})
     return MeetingView(meeting=meeting, agenda=repo.agenda(session, meeting.id),
-                       attendance=repo.attendance(session, meeting.id), decisions=decisions, minutes_text=minutes)
+                       attendance=repo.attendance(session, meeting.id), decisions=decisions, minutes_text=minutes,
+                       materials=repo.materials(session, meeting.id), confirmations=confirmations, may_manage=manage,
+                       minutes_approvable=meeting.minutes_state == MinutesState.CIRCULATED and rules.minutes_approvable(
+                           answers=[c.row.answer for c in confirmations], deadline=meeting.minutes_deadline, now=now))
+
+
+def _confirmation_view(session: Session, store: SealedDeps, council: Council, row: MinutesConfirmation, *,
+                       actor: Principal, now: datetime, manage: bool) -> ConfirmationView:
+    # C5: comments are shown to the secretariat (and to their author), not to every attendee.
+    if row.comment_sealed is None or not (manage or row.user_id == actor.user_id):
+        return ConfirmationView(row=row)
+    text = sealed.open_text(session, store, sealed.council_scope(council.id), row.comment_sealed,
+                            label=_comment_label(row.meeting_id, row.user_id), actor=actor, now=now,
+                            refusal=_text_refusal(council, {"meeting_id": row.meeting_id, "confirmation_id": row.id}))
+    return ConfirmationView(row=row, comment=text)
 
 
 # ---------------------------------------------------------------------------------------------

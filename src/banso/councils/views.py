@@ -24,7 +24,7 @@ from banso.accounts.models import User
 from banso.authz.permissions import Permission
 from banso.authz.policies import councils as policy
 from banso.authz.principal import Principal
-from banso.councils import rules, service
+from banso.councils import meetings, rules, service
 from banso.councils.endpoints import file_store
 from banso.councils.models import (
     ActionItem,
@@ -53,7 +53,7 @@ NO_STORE = {"Cache-Control": "no-store"}
 NOTICES = frozenset({
     "proposed", "consented", "declined", "pledged", "activated", "dissolved", "amended", "left",
     "meeting", "agenda", "attendance", "minutes", "approved", "decision", "action", "completed", "cancelled",
-    "request", "answered", "closed", "invited", "role",
+    "request", "answered", "closed", "invited", "role", "held", "sheet", "circulated", "confirmed", "material",
 })
 Text = Annotated[str, Form(max_length=20_000)]
 Short = Annotated[str, Form(max_length=300)]
@@ -449,21 +449,24 @@ def schedule_meeting(
     location: Annotated[str, Form(max_length=200)] = "",
     agenda_title: Annotated[list[str] | None, Form()] = None,
     agenda_matter: Annotated[list[str] | None, Form()] = None,
+    held: Annotated[str, Form(max_length=8)] = "",
 ) -> Response:
-    """Schedule a meeting with its agenda by matter ①–④ (C4); empty agenda rows are skipped."""
+    """Schedule a meeting, or record one already held (``held``), with its agenda by matter ①–④ (C4); empty
+    agenda rows are skipped."""
     titles = agenda_title or []
     matters = agenda_matter or []
     agenda = [service.AgendaInput(title=t, matter=matters[i] if i < len(matters) else "")
               for i, t in enumerate(titles) if t.strip()]
     form = {"meeting_title": title, "meeting_starts_at": starts_at, "meeting_location": location,
-            "agenda": list(zip(titles, matters, strict=False))}
+            "agenda": list(zip(titles, matters, strict=False)), "meeting_held": held == "yes"}
     try:
         when = parse_when(starts_at, "starts_at")
         meeting = service.schedule_meeting(db, council_id=council_id, actor=principal, now=ctx.clock.now(),
-                                           title=title, starts_at=when, location=location, agenda=agenda)
+                                           title=title, starts_at=when, location=location, agenda=agenda,
+                                           held=held == "yes")
     except BansoError as exc:
         return _council_error(request, principal, db, ctx, council_id, exc, "meeting", form)
-    return forms.redirect(f"/councils/{council_id}/meetings/{meeting.id}", "meeting")
+    return forms.redirect(f"/councils/{council_id}/meetings/{meeting.id}", "held" if meeting.held else "meeting")
 
 
 def _meeting_page(request: Request, principal: Principal, db: Session, ctx: Ctx, council_id: int,
@@ -485,7 +488,10 @@ def _meeting_page(request: Request, principal: Principal, db: Session, ctx: Ctx,
         "decisions": mv.decisions, "actions_by_decision": {
             d: [a for a in actions if a.decision_id == d] for d in decision_ids},
         "overdue_ids": {a.id for a in actions if _overdue(a, now)},
-        "held": as_utc(mv.meeting.starts_at) <= now, "people": people,
+        "held": as_utc(mv.meeting.starts_at) <= now, "people": people, "materials": mv.materials,
+        "confirmations": mv.confirmations, "manage": mv.may_manage, "approvable": mv.minutes_approvable,
+        "mine": next((c for c in mv.confirmations if c.row.user_id == principal.user_id), None),
+        "default_confirm_by": date_input(now + timedelta(days=view.bylaws.minutes_confirmation_days)),
         "error": error, "error_at": error_at, "notice": notice, "form": form or {}, **_common(ctx),
     }, status=status)
 
@@ -559,6 +565,87 @@ def approve_minutes(council_id: int, meeting_id: int, request: Request, principa
     except BansoError as exc:
         return _meeting_error(request, principal, db, ctx, council_id, meeting_id, exc, "minutes")
     return forms.redirect(f"/councils/{council_id}/meetings/{meeting_id}", "approved", "minutes")
+
+
+@router.post("/councils/{council_id}/meetings/{meeting_id}/attendance-sheet", response_class=HTMLResponse,
+             dependencies=[Csrf])
+def record_attendance_sheet(council_id: int, meeting_id: int, request: Request, principal: PageUser, db: Db,
+                            ctx: Ctx, user_id: Annotated[list[str] | None, Form()] = None,
+                            status: Annotated[list[str] | None, Form()] = None) -> Response:
+    """Record the attendance of every member from one form, in one transaction (issue 13)."""
+    ids, statuses = user_id or [], status or []
+    try:
+        if len(ids) != len(statuses):
+            raise ValidationFailed("出席表の行が揃っていません / the attendance sheet is incomplete", field="status")
+        entries = [meetings.AttendanceEntry(user_id=forms.require_int(u, "user_id"), status=s.strip())
+                   for u, s in zip(ids, statuses, strict=True)]
+        meetings.record_attendance_sheet(db, council_id=council_id, meeting_id=meeting_id, actor=principal,
+                                         now=ctx.clock.now(), entries=entries)
+    except BansoError as exc:
+        return _meeting_error(request, principal, db, ctx, council_id, meeting_id, exc, "attendance")
+    return forms.redirect(f"/councils/{council_id}/meetings/{meeting_id}", "sheet", "attendance")
+
+
+@router.post("/councils/{council_id}/meetings/{meeting_id}/minutes/circulate", response_class=HTMLResponse,
+             dependencies=[Csrf])
+def circulate_minutes(council_id: int, meeting_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+                      deadline: Annotated[str, Form(max_length=40)] = "") -> Response:
+    """Circulate the draft minutes to the attendees for confirmation by a deadline (default from the bylaws)."""
+    try:
+        due = parse_when(deadline, "deadline", end_of_day=True) if deadline.strip() else None
+        meetings.circulate_minutes(db, council_id=council_id, meeting_id=meeting_id, actor=principal,
+                                   now=ctx.clock.now(), deadline=due)
+    except BansoError as exc:
+        return _meeting_error(request, principal, db, ctx, council_id, meeting_id, exc, "circulate",
+                              {"confirm_by": deadline})
+    return forms.redirect(f"/councils/{council_id}/meetings/{meeting_id}", "circulated", "minutes")
+
+
+@router.post("/councils/{council_id}/meetings/{meeting_id}/minutes/confirm", response_class=HTMLResponse,
+             dependencies=[Csrf])
+def confirm_minutes(council_id: int, meeting_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+                    answer: Annotated[str, Form(max_length=16)] = "",
+                    comment: Annotated[str, Form(max_length=20_000)] = "") -> Response:
+    """Confirm circulated minutes or comment on them (attendees)."""
+    try:
+        meetings.confirm_minutes(db, council_id=council_id, meeting_id=meeting_id, actor=principal,
+                                 now=ctx.clock.now(), answer=answer, comment=comment.replace("\r\n", "\n"),
+                                 store=file_store(ctx))
+    except BansoError as exc:
+        return _meeting_error(request, principal, db, ctx, council_id, meeting_id, exc, "confirm",
+                              {"confirm_comment": comment})
+    return forms.redirect(f"/councils/{council_id}/meetings/{meeting_id}", "confirmed", "minutes")
+
+
+@router.post("/councils/{council_id}/meetings/{meeting_id}/materials", response_class=HTMLResponse,
+             dependencies=[Csrf])
+def add_material(council_id: int, meeting_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+                 title: Short = "", confidential: Annotated[str, Form(max_length=8)] = "",
+                 file: Annotated[UploadFile | None, File()] = None) -> Response:
+    """Provide a meeting material (配布資料), marked at provision whether it is confidential."""
+    form = {"material_title": title, "material_confidential": confidential == "yes"}
+    try:
+        if file is None or not file.filename:
+            raise ValidationFailed("ファイルを選んでください / choose a file", field="file")
+        upload = service.UploadedFile(filename=file.filename, content_type=file.content_type or "",
+                                      data=file.file.read())
+        meetings.add_material(db, council_id=council_id, meeting_id=meeting_id, actor=principal,
+                              now=ctx.clock.now(), title=title, confidential=confidential == "yes", file=upload,
+                              store=file_store(ctx))
+    except BansoError as exc:
+        return _meeting_error(request, principal, db, ctx, council_id, meeting_id, exc, "materials", form)
+    return forms.redirect(f"/councils/{council_id}/meetings/{meeting_id}", "material", "materials")
+
+
+@router.get("/councils/{council_id}/meetings/{meeting_id}/materials/{material_id}")
+def download_material(council_id: int, meeting_id: int, material_id: int, principal: PageUser, db: Db,
+                      ctx: Ctx) -> Response:
+    """Download a meeting material stamped for the viewer (council content readers; audited, I8)."""
+    copy = meetings.read_material(db, council_id=council_id, meeting_id=meeting_id, material_id=material_id,
+                                  actor=principal, now=ctx.clock.now(), store=file_store(ctx))
+    return Response(copy.data, media_type=copy.content_type, headers={
+        **NO_STORE, "Content-Disposition": f"attachment; filename*=UTF-8''{quote(copy.filename)}",
+        "X-Content-Type-Options": "nosniff"})
 
 
 # ---------------------------------------------------------------------------------------------

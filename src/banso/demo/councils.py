@@ -13,10 +13,11 @@ from sqlalchemy.orm import Session
 from banso.accounts import repository as accounts_repo
 from banso.accounts import service as accounts
 from banso.authz.principal import AuthMethod, Principal
+from banso.councils import meetings, service
 from banso.councils import repository as repo
-from banso.councils import service
 from banso.councils.service import AgendaInput, FounderSpec
 from banso.kit.crypto import SecretBox
+from banso.leak.pdf import make_sample_pdf
 from banso.sealed.store import SealedDeps
 
 OCEAN = "海洋無人機技術 協議会"
@@ -102,7 +103,9 @@ def _space(session: Session, now: datetime, store: SealedDeps) -> None:
     meeting_day = t1 + timedelta(days=14)
     for who in (takahashi, watanabe, kato, tanaka, kobayashi):
         service.record_attendance(session, council_id=cid, meeting_id=m1.id, actor=takahashi, now=meeting_day,
-                                  user_id=who.user_id, status="present" if who is not tanaka else "excused")
+                                  user_id=who.user_id,
+                                  status={tanaka.user_id: "excused", kobayashi.user_id: "observer"}.get(who.user_id,
+                                                                                                      "present"))
     d1 = service.record_decision(
         session, council_id=cid, actor=takahashi, now=meeting_day, meeting_id=m1.id, matter="effective_promotion",
         adoption="consensus", store=store,
@@ -122,6 +125,12 @@ def _space(session: Session, now: datetime, store: SealedDeps) -> None:
               "2. 試験設備: 共用に向けて事務局が調整する。\n"
               "3. 成果の公開: 公開を基本とすることを全員一致で確認した。\n"
               "4. 情報管理: 本システム上での閲覧に限ることとした。"))
+    # C5: the attendees (present) confirm the draft before the secretariat approves it.
+    meetings.circulate_minutes(session, council_id=cid, meeting_id=m1.id, actor=takahashi,
+                               now=meeting_day + timedelta(days=2))
+    for i, who in enumerate((takahashi, watanabe, kato)):
+        meetings.confirm_minutes(session, council_id=cid, meeting_id=m1.id, actor=who, answer="confirm",
+                                 now=meeting_day + timedelta(days=3 + i), store=store)
     service.approve_minutes(session, council_id=cid, meeting_id=m1.id, actor=takahashi,
                             now=meeting_day + timedelta(days=7))
     a_done = service.create_action_item(
@@ -160,6 +169,43 @@ def _space(session: Session, now: datetime, store: SealedDeps) -> None:
         agenda=[AgendaInput("シンクタンクによる諸外国動向の報告", "useful_information"),
                 AgendaInput("試験設備の共用調整の結果", "effective_promotion")])
     del m2
+    _held_meeting(session, now, store, cid, takahashi=takahashi, watanabe=watanabe, kato=kato, tanaka=tanaka,
+                  kobayashi=kobayashi)
+
+
+def _held_meeting(session: Session, now: datetime, store: SealedDeps, cid: int, *, takahashi: Principal,
+                  watanabe: Principal, kato: Principal, tanaka: Principal, kobayashi: Principal) -> None:
+    """An ad-hoc meeting recorded after it was held, with materials and minutes out for confirmation (issue 13)."""
+    held_at = now - timedelta(days=4)
+    meeting = service.schedule_meeting(
+        session, council_id=cid, actor=takahashi, now=now - timedelta(days=3), title="臨時会合（打上げ試験の日程調整）",
+        starts_at=held_at, location="オンライン", held=True,
+        agenda=[AgendaInput("打上げ試験の日程と試験設備の共用", "effective_promotion")])
+    meetings.add_material(
+        session, council_id=cid, meeting_id=meeting.id, actor=kato, now=now - timedelta(days=3), confidential=True,
+        title="資料1 打上げ試験計画（案）",
+        file=service.UploadedFile("launch-test-plan.pdf", "application/pdf",
+                                  make_sample_pdf("打上げ試験計画（案）", ["試験日程の候補と必要な設備を示す。"])), store=store)
+    meetings.add_material(
+        session, council_id=cid, meeting_id=meeting.id, actor=takahashi, now=now - timedelta(days=3),
+        confidential=False, title="資料2 試験設備の共用状況",
+        file=service.UploadedFile("facilities.csv", "text/csv", "設備,空き状況\n相模原 試験棟,10月\n".encode()), store=store)
+    meetings.record_attendance_sheet(
+        session, council_id=cid, meeting_id=meeting.id, actor=takahashi, now=now - timedelta(days=3),
+        entries=[meetings.AttendanceEntry(takahashi.user_id, "present"),
+                 meetings.AttendanceEntry(watanabe.user_id, "present"),
+                 meetings.AttendanceEntry(kato.user_id, "proxy"),
+                 meetings.AttendanceEntry(tanaka.user_id, "absent"),
+                 meetings.AttendanceEntry(kobayashi.user_id, "observer")])
+    service.draft_minutes(
+        session, council_id=cid, meeting_id=meeting.id, actor=takahashi, now=now - timedelta(days=2), store=store,
+        text=("臨時会合 議事録案\n出席: 高橋（事務局）、渡辺（会長）、加藤（代理出席）／オブザーバー: 小林／欠席: 田中\n"
+              "1. 打上げ試験は11月第2週を第1候補とし、相模原の試験棟の共用を事務局が調整する。"))
+    meetings.circulate_minutes(session, council_id=cid, meeting_id=meeting.id, actor=takahashi,
+                               now=now - timedelta(days=2))
+    meetings.confirm_minutes(session, council_id=cid, meeting_id=meeting.id, actor=watanabe, answer="comment",
+                             now=now - timedelta(days=1), store=store,
+                             comment="第1候補が難しい場合の第2候補（11月第4週）も記載してください。")
 
 
 def _quantum(session: Session, now: datetime, store: SealedDeps) -> None:

@@ -24,6 +24,7 @@ class SealedKind(StrEnum):
     DELIVERABLE = "deliverable"  # a commission deliverable (F5)
     MINUTES = "minutes"  # a meeting's minutes (C5)
     DECISION = "decision"  # a decision's text (C5)
+    MEETING_MATERIAL = "meeting_material"  # a meeting material (配布資料, C5)
 
 
 class SealedDistribution(Base):
