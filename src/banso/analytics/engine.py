@@ -6,8 +6,8 @@ import hashlib
 import json
 import os
 import time
-from fractions import Fraction
 from dataclasses import asdict, dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,11 +18,11 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from ibis import BaseBackend
 
-from banso.analytics import config
-from banso.analytics import exact
+from banso.analytics import config, exact
 from banso.analytics import expressions as ex
 from banso.analytics import keywords as kw
 from banso.analytics.errors import AnalyticsError, StoreError
+from banso.analytics.ingest import excluded_works
 from banso.analytics.store import StorePaths, store_paths
 from banso.analytics.technologies import TechnologySet
 from banso.analytics.texts import work_text
@@ -185,7 +185,7 @@ def compute(
     con = connect(engine)
     types = tuple(document_types if document_types is not None else config.document_types())
     stored = open_works(con, store)
-    excluded = _exclusions(stored, types)
+    excluded = excluded_works(store, types)
     works = ex.counted(stored, types)
     stats = _to_arrow(
         works.aggregate(
@@ -220,16 +220,6 @@ def compute(
     return IndicatorRun(ind, tech, int(stats["window_works"]), int(stats["unbinned"]),
                         int(stats["store_works"]), time.perf_counter() - t0, warnings, membership_cached=cached,
                         document_types=list(types), excluded=excluded)
-
-
-def _exclusions(works: ir.Table, types: tuple[str, ...]) -> dict[str, int]:
-    """Return the store's works that do not count, by reason (``type:<type>`` for each excluded type too)."""
-    out = {"retracted": 0, "paratext": 0, "type": 0}
-    for r in _to_arrow(ex.exclusions(works, types)).to_pylist():
-        out[r["reason"]] += int(r["works"])
-        if r["reason"] == "type":
-            out[f"type:{r['work_type']}"] = int(r["works"])
-    return out
 
 
 def _exact_tables(tw: ir.Table, works: ir.Table, technologies: TechnologySet, window: ex.Window,
