@@ -232,8 +232,9 @@ def _exact_tables(tw: ir.Table, works: ir.Table, technologies: TechnologySet, wi
     ind = exact.indicator_rows(_to_arrow(ex.country_counts(tw)), terms, known, window.start, window.end)
     ind = ind.sort_by([("technology", "ascending"), ("rank_top10_fractional", "ascending"),
                        ("country", "ascending")])
-    th = exact.Thresholds(Fraction(thresholds.high_ratio), thresholds.high_institutions,
-                          Fraction(thresholds.medium_ratio), thresholds.medium_institutions)
+    # The ratios as the decimals the user wrote (repr), not the binary floats: 2.2 is 11/5.
+    th = exact.Thresholds(Fraction(repr(thresholds.high_ratio)), thresholds.high_institutions,
+                          Fraction(repr(thresholds.medium_ratio)), thresholds.medium_institutions)
     tech = exact.technology_rows(list(technologies.ids), tech_counts, ind, terms,
                                  _to_arrow(ex.institution_terms(tw)), th, focus, window.start, window.end)
     return ind, tech

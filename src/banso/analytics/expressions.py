@@ -7,7 +7,9 @@ DuckDB or PySpark backend and executes what these functions return. Every defini
 The store's ``works`` table has one row per work with the columns ``work_id`` (int64),
 ``publication_year``, ``cited_by_count``, ``subfield_id``, ``topic_ids`` (array<int>), ``countries``
 (array<string>, distinct), ``institutions`` (array<struct<institution_id: int64, country: string>>),
-``oa_top10`` (bool) and ``text`` (lower-cased title, newline, lower-cased abstract).
+``oa_top10`` (bool), ``work_type``, ``is_paratext``, ``is_retracted`` and ``text`` (lower-cased title,
+newline, lower-cased abstract). Sums that decide ranks are returned as exact integer terms
+(:func:`exact_terms`) and added up by :mod:`banso.analytics.exact`.
 """
 
 from __future__ import annotations
