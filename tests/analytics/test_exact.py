@@ -151,6 +151,7 @@ def test_document_types_are_read_and_only_research_output_counts(tmp_path: Path,
     run = compute(tmp_path / "store", TECH, WINDOW)
     assert _rows(run.technologies, "technology")[("t",)]["papers"] == 6  # 5 research types + the untyped
     assert run.excluded == report.excluded
+    assert (run.store_works, run.window_works) == (13, 6)  # every stored work; the window's that count
     write_outputs(run, tmp_path / "out")
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["excluded"]["retracted"] == 2 and summary["document_types"][0] == "article"

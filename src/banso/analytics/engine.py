@@ -189,11 +189,13 @@ def compute(
     works = ex.counted(stored, types)
     stats = _to_arrow(
         works.aggregate(
-            store_works=works.count(),
+            counted_works=works.count(),
             window_works=works.publication_year.between(window.start, window.end).ifelse(1, 0).sum(),
             unbinned=(works.subfield_id.isnull() | works.publication_year.isnull()).ifelse(1, 0).sum(),
         )
     ).to_pylist()[0]
+    # Every stored work: those that count and those left out (each under one reason).
+    stats["store_works"] = stats["counted_works"] + sum(excluded[r] for r in ("retracted", "paratext", "type"))
     if not stats["window_works"]:
         years = _to_arrow(works.aggregate(lo=works.publication_year.min(), hi=works.publication_year.max()))
         lo, hi = years["lo"][0].as_py(), years["hi"][0].as_py()
