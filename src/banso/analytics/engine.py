@@ -22,7 +22,7 @@ from banso.analytics import config, exact
 from banso.analytics import expressions as ex
 from banso.analytics import keywords as kw
 from banso.analytics.errors import AnalyticsError, StoreError
-from banso.analytics.ingest import excluded_works
+from banso.analytics.ingest import exclusion_counts
 from banso.analytics.store import StorePaths, store_paths
 from banso.analytics.technologies import TechnologySet
 from banso.analytics.texts import work_text
@@ -185,7 +185,7 @@ def compute(
     con = connect(engine)
     types = tuple(document_types if document_types is not None else config.document_types())
     stored = open_works(con, store)
-    excluded = excluded_works(store, types)
+    excluded = exclusion_counts(stored, types)
     works = ex.counted(stored, types)
     stats = _to_arrow(
         works.aggregate(

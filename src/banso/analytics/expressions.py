@@ -306,13 +306,26 @@ def exact_terms(tw: ir.Table, works: ir.Table, window: Window) -> ir.Table:
     return out
 
 
-def institution_terms(tw: ir.Table) -> ir.Table:
-    """Return (technology, institution_id, country, den, num): each institution's Σ w as integer terms.
+def institution_terms(tw: ir.Table, top: int = 10) -> ir.Table:
+    """Return (technology, institution_id, country, den, num): Σ w of the institutions that may be in the top ``top``.
 
     Each distinct institution on a work gets the work's whole ``w`` (T4 ``leader_top10_institutions``).
+    Only candidates are returned, so that few sums are added up exactly: the first ``top`` by the
+    floating-point sum (ties by id), and every other institution whose floating-point sum is within a
+    relative 1e-6 of the ``top``-th — far more than the rounding of any float sum of fewer than 10^9
+    terms, so no institution of the exact top ``top`` is left out. Zero sums are exact in floating point
+    (all terms are 0), so the zeros need no margin.
     """
-    ti = tw.select("technology", "wn", "wd", inst=tw.institutions.unnest())
-    ti = ti.select("technology", "wn", "wd", institution_id=ti.inst.institution_id, country=ti.inst.country)
+    ti = tw.select("technology", "wn", "wd", "w", inst=tw.institutions.unnest())
+    ti = ti.select("technology", "wn", "wd", "w", institution_id=ti.inst.institution_id, country=ti.inst.country)
+    approx = ti.group_by(["technology", "institution_id"]).aggregate(sw=ti.w.sum())
+    approx = approx.mutate(ipos=ibis.row_number().over(
+        group_by=approx.technology, order_by=[ibis.desc(approx.sw), approx.institution_id]))
+    cut = approx.filter(approx.ipos == top - 1).select("technology", cut=approx.sw)
+    approx = approx.left_join(cut, "technology").select("technology", "institution_id", "sw", "ipos", "cut")
+    keep = approx.filter((approx.ipos < top) | (
+        (approx.sw > 0) & (approx.sw >= approx.cut - approx.cut.abs() * _f(1e-6)))).select("technology", "institution_id")
+    ti = ti.semi_join(keep, ["technology", "institution_id"])
     return ti.group_by(["technology", "institution_id", "wd"]).aggregate(
         num=ti.wn.sum().cast("int64"), country=ti.country.max()
     ).rename(den="wd")

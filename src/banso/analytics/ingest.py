@@ -243,11 +243,15 @@ def excluded_works(store: Path, document_types: tuple[str, ...] | None = None) -
     types = document_types if document_types is not None else config.document_types()
     con = ibis.duckdb.connect()
     try:
-        rows = ex.exclusions(con.read_parquet(str(store / WORKS)), types).to_pyarrow().to_pylist()
+        return exclusion_counts(con.read_parquet(str(store / WORKS)), types)
     finally:
         con.disconnect()
+
+
+def exclusion_counts(works: ibis.Table, types: tuple[str, ...]) -> dict[str, int]:
+    """Return the works of ``works`` that do not count: per reason, and per excluded type (``type:<t>``)."""
     out = {"retracted": 0, "paratext": 0, "type": 0}
-    for r in rows:
+    for r in ex.exclusions(works, types).to_pyarrow().to_pylist():
         out[r["reason"]] += int(r["works"])
         if r["reason"] == "type":
             out[f"type:{r['work_type']}"] = int(r["works"])
