@@ -202,7 +202,9 @@ def test_store_without_document_types_is_refused(tmp_path: Path) -> None:
 
 # --- the Fraction reference and the properties --------------------------------------------------
 
-INSTITUTIONS = {1: "JP", 2: "JP", 3: "US", 4: "US", 5: "CN", 6: "DE", 7: "GB"}
+# More than ten institutions, so the top-10 pre-selection of expressions.institution_terms is exercised.
+INSTITUTIONS = {1: "JP", 2: "JP", 3: "US", 4: "US", 5: "CN", 6: "DE", 7: "GB", 8: "JP", 9: "US", 10: "CN",
+                11: "FR", 12: "US", 13: "JP", 14: "KR"}
 TYPES = ["article", "article", "review", "editorial", "letter"]
 
 
