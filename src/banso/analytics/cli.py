@@ -108,12 +108,20 @@ def ingest(
         f"{report.rows_read} works, {report.malformed} malformed line(s); "
         f"store has {report.works_in_store} works ({report.seconds:.1f} s)"
     )
+    out.print(_excluded_line(report.excluded))
     for m in report.malformed_examples[:20]:
         err.print(f"[yellow]malformed[/] {m.file}:{m.line}: {m.error}")
     if report.malformed > len(report.malformed_examples[:20]):
         err.print(f"[yellow]… {report.malformed} malformed line(s) in total (see {store}/manifest.json)[/]")
     for t in report.truncated_files:
         err.print(f"[yellow]truncated[/] {t} (lines before the break were kept)")
+
+
+def _excluded_line(excluded: dict[str, int]) -> str:
+    """One line naming the works that do not count, by reason (docs/analytics.md, document types)."""
+    types = ", ".join(f"{k[5:]} {v}" for k, v in sorted(excluded.items()) if k.startswith("type:"))
+    return (f"not counted: {excluded.get('retracted', 0)} retracted, {excluded.get('paratext', 0)} paratext, "
+            f"{excluded.get('type', 0)} of other types" + (f" ({types})" if types else ""))
 
 
 def _thresholds(spec: str | None) -> MonopolyThresholds:
@@ -138,6 +146,9 @@ def indicators(
     only: Annotated[list[str] | None, typer.Option("--technology", help="Restrict to these technology ids.")] = None,
     monopoly: Annotated[str | None, typer.Option(help="Monopoly thresholds HIGH_RATIO,HIGH_INST,MED_RATIO,MED_INST.")] = None,
     focus: Annotated[str, typer.Option(help="Country reported in the japan_* columns.")] = "JP",
+    types: Annotated[str | None, typer.Option(
+        "--types", help="OpenAlex work types that count, comma-separated (default: "
+                        "BANSO_ANALYTICS_DOCUMENT_TYPES or article,review,preprint,book-chapter,book).")] = None,
 ) -> None:
     """Compute the indicators and technologies tables (Parquet + CSV)."""
     from banso.analytics.engine import compute, write_outputs
@@ -149,13 +160,16 @@ def indicators(
         techs = load_technologies(technologies)
         if only:
             techs = techs.select(list(only))
+        from banso.analytics.config import parse_document_types
+        doc_types = parse_document_types(types) if types is not None else None
         run = compute(store, techs, win, engine=engine, top10=top10, thresholds=_thresholds(monopoly),
-                      focus_country=focus.upper())
+                      focus_country=focus.upper(), document_types=doc_types)
         write_outputs(run, out_dir)
     except (AnalyticsError, ValueError) as exc:
         raise fail(exc) from None
     for w in run.warnings:
         err.print(f"[yellow]warning:[/] {w}")
+    out.print(_excluded_line(run.excluded))
     out.print(f"{run.indicators.num_rows} indicator rows, {run.technologies.num_rows} technologies, "
               f"{run.window_works} works in {win.start}:{win.end} ({run.seconds:.2f} s, {engine}"
               f"{', membership from cache' if run.membership_cached else ''}) → {out_dir}")

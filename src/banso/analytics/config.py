@@ -15,3 +15,47 @@ DEFAULT_SPARK_MASTER = "local[2]"
 def spark_master() -> str:
     """Return the Spark master URL for ``--engine spark`` (``BANSO_SPARK_MASTER``, default ``local[2]``)."""
     return os.environ.get(SPARK_MASTER_VARIABLE, DEFAULT_SPARK_MASTER)
+
+
+DOCUMENT_TYPES_VARIABLE = "BANSO_ANALYTICS_DOCUMENT_TYPES"
+# OpenAlex's `type` values of research output (docs/analytics.md "Exact counting and document types"):
+# not editorial, letter, erratum, paratext, peer-review, dataset, dissertation, report, other, ...
+DEFAULT_DOCUMENT_TYPES = ("article", "review", "preprint", "book-chapter", "book")
+
+
+# OpenAlex's work types (https://docs.openalex.org/api-entities/works/work-object#type): a type outside
+# this list is a typo, refused rather than silently counting nothing.
+OPENALEX_TYPES = (
+    "article", "book-chapter", "dataset", "preprint", "dissertation", "book", "review", "paratext",
+    "libguides", "letter", "other", "reference-entry", "report", "editorial", "erratum", "grant", "standard",
+    "peer-review", "supplementary-materials", "retraction",
+)
+
+
+def parse_document_types(text: str) -> tuple[str, ...]:
+    """Parse a comma-separated list of OpenAlex work types; raise ValueError naming an unknown one.
+
+    >>> parse_document_types("article, Review")
+    ('article', 'review')
+    >>> parse_document_types("artcle")
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown OpenAlex work type(s): artcle (known: article, book-chapter, ...)
+    """
+    chosen = tuple(dict.fromkeys(t.strip().lower() for t in text.split(",") if t.strip()))
+    unknown = [t for t in chosen if t not in OPENALEX_TYPES]
+    if unknown:
+        raise ValueError(f"unknown OpenAlex work type(s): {', '.join(unknown)} (known: {', '.join(OPENALEX_TYPES)})")
+    if not chosen:
+        raise ValueError("the list of counted work types is empty")
+    return chosen
+
+
+def document_types() -> tuple[str, ...]:
+    """Return the OpenAlex work types that count (``BANSO_ANALYTICS_DOCUMENT_TYPES``, comma-separated).
+
+    >>> document_types()
+    ('article', 'review', 'preprint', 'book-chapter', 'book')
+    """
+    raw = os.environ.get(DOCUMENT_TYPES_VARIABLE, "").strip()
+    return parse_document_types(raw) if raw else DEFAULT_DOCUMENT_TYPES

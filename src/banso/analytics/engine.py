@@ -7,6 +7,7 @@ import json
 import os
 import time
 from dataclasses import asdict, dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,10 +18,11 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from ibis import BaseBackend
 
-from banso.analytics import config
+from banso.analytics import config, exact
 from banso.analytics import expressions as ex
 from banso.analytics import keywords as kw
 from banso.analytics.errors import AnalyticsError, StoreError
+from banso.analytics.ingest import exclusion_counts
 from banso.analytics.store import StorePaths, store_paths
 from banso.analytics.technologies import TechnologySet
 from banso.analytics.texts import work_text
@@ -33,7 +35,7 @@ ENGINES = ("duckdb", "spark")
 MEMBERSHIP_VERSION = 2
 _SPARK: SparkSession | None = None
 
-RunSummary = dict[str, int | float | bool | list[str]]
+RunSummary = dict[str, int | float | bool | list[str] | dict[str, int]]
 """What summary.json holds: the run's counts, timing, warnings and cache flag."""
 
 
@@ -89,24 +91,25 @@ def open_texts(paths: StorePaths) -> ir.Table:
     return ibis.memtable(t.drop_columns(["title", "abstract_index"]).append_column("text", text))
 
 
-def _membership_key(technologies: TechnologySet, window: ex.Window, paths: StorePaths) -> str:
+def _membership_key(technologies: TechnologySet, window: ex.Window, paths: StorePaths,
+                    document_types: tuple[str, ...]) -> str:
     spec = [(t.id, t.topics, t.keywords) for t in technologies.technologies]
-    raw = json.dumps([spec, window.start, window.end, paths.stamp, MEMBERSHIP_VERSION])
+    raw = json.dumps([spec, window.start, window.end, paths.stamp, MEMBERSHIP_VERSION, sorted(document_types)])
     return hashlib.sha256(raw.encode()).hexdigest()[:24]
 
 
 def membership_table(
     con: BaseBackend, engine: str, store: Path, works: ir.Table, technologies: TechnologySet, window: ex.Window,
-    *, use_cache: bool = True,
+    *, use_cache: bool = True, document_types: tuple[str, ...] = (),
 ) -> tuple[ir.Table, bool]:
     """Return the window's (work_id, technology) table, from the store's cache when it is there.
 
     Keyword hits come from :mod:`banso.analytics.keywords` (kept per store part); the whole result is cached in
-    ``STORE/cache/membership-<key>.parquet``; the key covers the technology definitions, the window
-    and the store's contents, so any change computes it afresh.
+    ``STORE/cache/membership-<key>.parquet``; the key covers the technology definitions, the window,
+    the store's contents and the counted document types, so any change computes it afresh.
     """
     paths = store_paths(store)
-    cache = store / "cache" / f"membership-{_membership_key(technologies, window, paths)}.parquet"
+    cache = store / "cache" / f"membership-{_membership_key(technologies, window, paths, document_types)}.parquet"
     if use_cache and cache.is_file():
         return con.read_parquet(str(cache)), True
     ww = ex.in_window(works, window)
@@ -143,6 +146,8 @@ class IndicatorRun:
     seconds: float
     warnings: list[str] = field(default_factory=list)
     membership_cached: bool = False
+    document_types: list[str] = field(default_factory=list)
+    excluded: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> RunSummary:
         """Return a JSON-serialisable summary (written as summary.json)."""
@@ -157,20 +162,6 @@ def _to_arrow(expr: ir.Table) -> pa.Table:
     return t
 
 
-def _normalise(table: pa.Table, sort: list[str]) -> pa.Table:
-    # Engines differ in integer widths and row order; fix both so outputs are comparable.
-    cols = []
-    for f in table.schema:
-        col = table[f.name]
-        if pa.types.is_integer(f.type):
-            col = col.cast(pa.int64())
-        elif pa.types.is_floating(f.type):
-            col = col.cast(pa.float64())
-        cols.append(col)
-    t = pa.table(cols, names=table.column_names)
-    return t.sort_by([(c, "ascending") for c in sort]) if sort else t
-
-
 def compute(
     store: Path,
     technologies: TechnologySet,
@@ -181,20 +172,30 @@ def compute(
     thresholds: ex.MonopolyThresholds | None = None,
     focus_country: str = "JP",
     use_cache: bool = True,
+    document_types: tuple[str, ...] | None = None,
 ) -> IndicatorRun:
-    """Compute both tables from the store on ``engine``; raise a clear error for an empty window."""
+    """Compute both tables from the store on ``engine``; raise a clear error for an empty window.
+
+    Only the works of ``document_types`` (default: :func:`banso.analytics.config.document_types`)
+    that are neither paratext nor retracted count; the others are reported in ``excluded``.
+    """
     if top10 not in ex.TOP10_METHODS:
         raise AnalyticsError(f"unknown --top10 method {top10!r}; use one of {', '.join(ex.TOP10_METHODS)}")
     t0 = time.perf_counter()
     con = connect(engine)
-    works = open_works(con, store)
+    types = tuple(document_types if document_types is not None else config.document_types())
+    stored = open_works(con, store)
+    excluded = exclusion_counts(stored, types)
+    works = ex.counted(stored, types)
     stats = _to_arrow(
         works.aggregate(
-            store_works=works.count(),
+            counted_works=works.count(),
             window_works=works.publication_year.between(window.start, window.end).ifelse(1, 0).sum(),
             unbinned=(works.subfield_id.isnull() | works.publication_year.isnull()).ifelse(1, 0).sum(),
         )
     ).to_pylist()[0]
+    # Every stored work: those that count and those left out (each under one reason).
+    stats["store_works"] = stats["counted_works"] + sum(excluded[r] for r in ("retracted", "paratext", "type"))
     if not stats["window_works"]:
         years = _to_arrow(works.aggregate(lo=works.publication_year.min(), hi=works.publication_year.max()))
         lo, hi = years["lo"][0].as_py(), years["hi"][0].as_py()
@@ -202,18 +203,13 @@ def compute(
             f"no works published in the window {window.start}:{window.end} "
             f"(the store has {stats['store_works']} works, years {lo}–{hi})"
         )
-    member, cached = membership_table(con, engine, store, works, technologies, window, use_cache=use_cache)
+    member, cached = membership_table(con, engine, store, works, technologies, window, use_cache=use_cache,
+                                      document_types=types)
     # Materialised once for both tables: Arrow in memory (DuckDB), a cached DataFrame (Spark).
     tw = ex.tech_works(works, technologies, window, top10=top10, member=member)
     tw = ibis.memtable(_to_arrow(tw)) if engine == "duckdb" else tw.cache()
-    ind = _normalise(_to_arrow(ex.indicators_from(tw, works, window)),
-                     ["technology", "rank_top10_fractional", "country"])
-    ind_tbl = ibis.memtable(ind) if engine == "duckdb" else ex.indicators_from(tw, works, window)
-    tech_expr = ex.technologies_from(tw, ind_tbl, technologies, window,
-                                     thresholds=thresholds or ex.MonopolyThresholds(), focus_country=focus_country)
-    tech = _normalise(_to_arrow(tech_expr), [])
-    order = {t: i for i, t in enumerate(technologies.ids)}
-    tech = tech.take(sorted(range(tech.num_rows), key=lambda i: order[tech["technology"][i].as_py()]))
+    ind, tech = _exact_tables(tw, works, technologies, window, thresholds or ex.MonopolyThresholds(),
+                              focus_country)
     warnings = []
     if stats["unbinned"]:
         warnings.append(
@@ -224,7 +220,26 @@ def compute(
     if empty:
         warnings.append(f"{len(empty)} technology(ies) have no works in the window: {', '.join(empty[:10])}")
     return IndicatorRun(ind, tech, int(stats["window_works"]), int(stats["unbinned"]),
-                        int(stats["store_works"]), time.perf_counter() - t0, warnings, membership_cached=cached)
+                        int(stats["store_works"]), time.perf_counter() - t0, warnings, membership_cached=cached,
+                        document_types=list(types), excluded=excluded)
+
+
+def _exact_tables(tw: ir.Table, works: ir.Table, technologies: TechnologySet, window: ex.Window,
+                  thresholds: ex.MonopolyThresholds, focus: str) -> tuple[pa.Table, pa.Table]:
+    """Return (indicators, technologies): integer sums from the engine, ranks on exact values (exact.py)."""
+    terms = exact.Terms.from_table(_to_arrow(ex.exact_terms(tw, works, window)),
+                                   int(ex.window_works_known(works, window).to_pyarrow().as_py()))
+    tech_counts = _to_arrow(ex.technology_counts(tw))
+    known = dict(zip(tech_counts["technology"].to_pylist(), tech_counts["known"].to_pylist(), strict=True))
+    ind = exact.indicator_rows(_to_arrow(ex.country_counts(tw)), terms, known, window.start, window.end)
+    ind = ind.sort_by([("technology", "ascending"), ("rank_top10_fractional", "ascending"),
+                       ("country", "ascending")])
+    # The ratios as the decimals the user wrote (repr), not the binary floats: 2.2 is 11/5.
+    th = exact.Thresholds(Fraction(repr(thresholds.high_ratio)), thresholds.high_institutions,
+                          Fraction(repr(thresholds.medium_ratio)), thresholds.medium_institutions)
+    tech = exact.technology_rows(list(technologies.ids), tech_counts, ind, terms,
+                                 _to_arrow(ex.institution_terms(tw)), th, focus, window.start, window.end)
+    return ind, tech
 
 
 def _write_csv(table: pa.Table, path: Path) -> None:

@@ -7,7 +7,9 @@ DuckDB or PySpark backend and executes what these functions return. Every defini
 The store's ``works`` table has one row per work with the columns ``work_id`` (int64),
 ``publication_year``, ``cited_by_count``, ``subfield_id``, ``topic_ids`` (array<int>), ``countries``
 (array<string>, distinct), ``institutions`` (array<struct<institution_id: int64, country: string>>),
-``oa_top10`` (bool) and ``text`` (lower-cased title, newline, lower-cased abstract).
+``oa_top10`` (bool), ``work_type``, ``is_paratext``, ``is_retracted`` and ``text`` (lower-cased title,
+newline, lower-cased abstract). Sums that decide ranks are returned as exact integer terms
+(:func:`exact_terms`) and added up by :mod:`banso.analytics.exact`.
 """
 
 from __future__ import annotations
@@ -84,13 +86,17 @@ def regex_literal(phrase: str) -> str:
 
 
 def top10_weights(works: ir.Table, method: str = "leiden") -> ir.Table:
-    """Add the top-10% weight ``w`` to every work of the whole store (T3).
+    """Add the top-10% weight to every work of the whole store (T3): exact ``wn / wd``, and ``w`` as a float.
 
     ``leiden``: within a bin (``subfield_id``, ``publication_year``) of N works, a work with citation
     count c gets ``w = clip((0.1·N − n_gt) / n_eq, 0, 1)`` where n_gt counts the bin's works cited more
     than c and n_eq those cited exactly c; the bin's weights sum to exactly 0.1·N. Works without a
     subfield or a year get 0. ``openalex``: ``w = 1`` when
     ``citation_normalized_percentile.is_in_top_10_percent``, else 0.
+
+    The weight is kept as the integers ``wn`` / ``wd`` (``(N − 10·n_gt) / (10·n_eq)`` for a work tied
+    at the threshold, else 0/1 or 1/1): sums that decide ranks are made from these exactly
+    (:func:`exact_terms`); ``w`` is for display and checks only.
 
     Examples
     --------
@@ -100,7 +106,8 @@ def top10_weights(works: ir.Table, method: str = "leiden") -> ir.Table:
     1.0
     """
     if method == "openalex":
-        return works.mutate(w=works.oa_top10.fill_null(False).ifelse(1, 0).cast("float64"))
+        wn = works.oa_top10.fill_null(False).ifelse(1, 0).cast("int64")
+        return works.mutate(wn=wn, wd=ibis.literal(1, "int64"), w=wn.cast("float64"))
     if method != "leiden":
         raise ValueError(f"unknown top-10% method {method!r}; use one of {', '.join(TOP10_METHODS)}")
     binned = works.subfield_id.notnull() & works.publication_year.notnull()
@@ -109,8 +116,41 @@ def top10_weights(works: ir.Table, method: str = "leiden") -> ir.Table:
         group_by=[works.subfield_id, works.publication_year], order_by=ibis.desc(works.cited_by_count)
     )
     n_eq = works.count().over(group_by=[works.subfield_id, works.publication_year, works.cited_by_count])
-    raw = ((n.cast("float64") * _f(0.1) - n_gt.cast("float64")) / n_eq.cast("float64")).clip(lower=_f(0.0), upper=_f(1.0))
-    return works.mutate(w=binned.ifelse(raw, _f(0.0)))
+    # (0.1·N − n_gt) / n_eq = (N − 10·n_gt) / (10·n_eq): integers, so no rounding before the sums.
+    num = n.cast("int64") - n_gt.cast("int64") * 10
+    den = n_eq.cast("int64") * 10
+    t = works.mutate(_num=binned.ifelse(num, 0), _den=den)
+    wn = ibis.cases((t._num <= 0, 0), (t._num >= t._den, 1), else_=t._num).cast("int64")
+    wd = ((t._num > 0) & (t._num < t._den)).ifelse(t._den, 1).cast("int64")
+    t = t.mutate(wn=wn, wd=wd)
+    return t.mutate(w=t.wn.cast("float64") / t.wd.cast("float64")).drop("_num", "_den")
+
+
+def counted(works: ir.Table, types: tuple[str, ...]) -> ir.Table:
+    """Keep the works that count (docs/analytics.md "Exact counting and document types").
+
+    A work counts when it is not retracted, not paratext, and its ``work_type`` is one of ``types``
+    (a work without a type, as in records older than OpenAlex's ``type`` field, counts).
+    """
+    return works.filter(_reason(works, types).isnull())
+
+
+def _reason(works: ir.Table, types: tuple[str, ...]) -> ir.StringValue:
+    """The reason a work does not count (the first that applies), or null when it counts."""
+    typed = works.work_type.notnull() & ~works.work_type.isin(list(types))
+    return ibis.cases(
+        (works.is_retracted.fill_null(False), "retracted"),
+        (works.is_paratext.fill_null(False) | (works.work_type == "paratext"), "paratext"),
+        (typed, "type"),
+        else_=ibis.null("string"),
+    )
+
+
+def exclusions(works: ir.Table, types: tuple[str, ...]) -> ir.Table:
+    """Return (``reason``, ``work_type``, ``works``): the works that do not count, by reason and type."""
+    t = works.mutate(reason=_reason(works, types))
+    t = t.filter(t.reason.notnull())
+    return t.group_by(["reason", "work_type"]).aggregate(works=t.count())
 
 
 def in_window(works: ir.Table, window: Window) -> ir.Table:
@@ -188,226 +228,110 @@ def tech_works(
     if member is None:
         member = membership(in_window(works, window), technologies)
     cols = weighted.select(
-        "work_id", "publication_year", "cited_by_count", "countries", "institutions", "w",
-        nc=weighted.countries.length(),
+        "work_id", "publication_year", "cited_by_count", "countries", "institutions", "w", "wn", "wd",
+        nc=weighted.countries.length().cast("int64"),
     )
     return member.join(cols, "work_id")
 
 
-def indicators(
-    works: ir.Table,
-    technologies: TechnologySet,
-    window: Window,
-    *,
-    top10: str = "leiden",
-    member: ir.Table | None = None,
-) -> ir.Table:
-    """Return the ``indicators`` table: one row per technology × country × window (T4).
+def country_counts(tw: ir.Table) -> ir.Table:
+    """Return the counted (not rational) columns per technology × country of :func:`tech_works` output.
 
-    Columns: technology, country, window_start, window_end, papers_whole, papers_fractional,
-    top10_whole, top10_fractional, top10_share_whole, top10_share_fractional, rank_top10_fractional,
-    rca, cagr, h_index, intl_collab_share. ``member`` is a precomputed :func:`membership` of the
-    window's works (computed when None).
-
-    Examples
-    --------
-    >>> from banso.analytics.technologies import parse_technologies
-    >>> techs = parse_technologies({"technologies": [
-    ...     {"id": "q", "name_ja": "量子", "name_en": "Quantum", "topics": ["T1"]}]})
-    >>> works = ibis.memtable({
-    ...     "work_id": [1, 2], "publication_year": [2020, 2020], "cited_by_count": [3, 1],
-    ...     "subfield_id": [5, 5], "topic_ids": [[1], [1]], "countries": [["JP"], ["JP", "US"]],
-    ...     "institutions": [[{"institution_id": 1, "country": "JP"}], []],
-    ...     "oa_top10": [False, False], "text": ["", ""]})
-    >>> df = indicators(works, techs, Window(2020, 2020)).execute()
-    >>> df.set_index("country").papers_fractional.to_dict()
-    {'JP': 1.5, 'US': 0.5}
+    Columns: technology, country, papers_whole, h_index, intl_collab_share.
     """
-    tw = tech_works(works, technologies, window, top10=top10, member=member)
-    return indicators_from(tw, works, window)
-
-
-def indicators_from(tw: ir.Table, works: ir.Table, window: Window) -> ir.Table:
-    """Return the ``indicators`` table from :func:`tech_works` output (``works``: the whole store)."""
     twc = tw.mutate(country=tw.countries.unnest())
     twc = twc.mutate(
-        frac=_f(1.0) / twc.nc.cast("float64"),
         r=ibis.row_number().over(
             group_by=[twc.technology, twc.country], order_by=[ibis.desc(twc.cited_by_count), twc.work_id]
         ) + 1,
     )
-    per = twc.group_by(["technology", "country"]).aggregate(
-        papers_whole=twc.count(),
-        papers_fractional=twc.frac.sum(),
-        top10_whole=twc.w.sum(),
-        top10_fractional=(twc.w * twc.frac).sum(),
-        h_index=(twc.cited_by_count >= twc.r).ifelse(twc.r, 0).max(),
+    return twc.group_by(["technology", "country"]).aggregate(
+        papers_whole=twc.count().cast("int64"),
+        h_index=(twc.cited_by_count >= twc.r).ifelse(twc.r, 0).max().cast("int64"),
         intl_collab_share=(twc.nc >= 2).ifelse(1, 0).sum().cast("float64") / twc.count().cast("float64"),
-        frac_first=(twc.publication_year == window.start).ifelse(twc.frac, _f(0.0)).sum(),
-        frac_last=(twc.publication_year == window.end).ifelse(twc.frac, _f(0.0)).sum(),
-    )
-    totals = tw.group_by("technology").aggregate(
-        tech_w_all=tw.w.sum(),
-        tech_w_known=(tw.nc > 0).ifelse(tw.w, _f(0.0)).sum(),
-        tech_known_papers=(tw.nc > 0).ifelse(1, 0).cast("float64").sum(),
-    )
-    # Whole-window totals for RCA: each country's fractional output over every work in the window.
-    ww = in_window(works, window)
-    wwc = ww.select(country=ww.countries.unnest(), frac=_f(1.0) / ww.countries.length().cast("float64"))
-    country_all = wwc.group_by("country").aggregate(country_all=wwc.frac.sum())
-    world_all = ww.filter(ww.countries.length() > 0).count()
-    j = per.join(totals, "technology").join(country_all, "country")
-    j = j.mutate(
-        top10_share_whole=(j.tech_w_all > 0).ifelse(j.top10_whole / j.tech_w_all, ibis.null("float64")),
-        top10_share_fractional=(j.tech_w_known > 0).ifelse(j.top10_fractional / j.tech_w_known,
-                                                           ibis.null("float64")),
-        rank_top10_fractional=(
-            ibis.rank().over(group_by=j.technology, order_by=ibis.desc(j.top10_fractional)) + 1
-        ).cast("int64"),
-        rca=(j.papers_fractional / j.country_all) / (j.tech_known_papers / world_all.cast("float64")),
-        cagr=((j.frac_first > 0) & ibis.literal(window.end > window.start)).ifelse(
-            (j.frac_last / j.frac_first) ** _f(1.0 / max(1, window.end - window.start)) - _f(1.0),
-            ibis.null("float64"),
-        ),
-    )
-    return j.select(
-        "technology",
-        "country",
-        window_start=ibis.literal(window.start, "int32"),
-        window_end=ibis.literal(window.end, "int32"),
-        papers_whole=j.papers_whole.cast("int64"),
-        papers_fractional=j.papers_fractional,
-        top10_whole=j.top10_whole,
-        top10_fractional=j.top10_fractional,
-        top10_share_whole=j.top10_share_whole,
-        top10_share_fractional=j.top10_share_fractional,
-        rank_top10_fractional=j.rank_top10_fractional,
-        rca=j.rca,
-        cagr=j.cagr,
-        h_index=j.h_index.cast("int64"),
-        intl_collab_share=j.intl_collab_share,
     )
 
 
-def technologies_table(
-    works: ir.Table,
-    technologies: TechnologySet,
-    window: Window,
-    *,
-    top10: str = "leiden",
-    thresholds: MonopolyThresholds = MonopolyThresholds(),
-    focus_country: str = "JP",
-    member: ir.Table | None = None,
-) -> ir.Table:
-    """Return the ``technologies`` table: one row per technology × window (T4).
+def technology_counts(tw: ir.Table) -> ir.Table:
+    """Return (technology, papers, unknown, known): the technology's works, with unknown / known country."""
+    return tw.group_by("technology").aggregate(
+        papers=tw.count().cast("int64"),
+        unknown=(tw.nc == 0).ifelse(1, 0).sum().cast("int64"),
+        known=(tw.nc > 0).ifelse(1, 0).sum().cast("int64"),
+    )
 
-    Columns: technology, window_start, window_end, papers, leader, runner_up, lead_ratio,
-    leader_top10_institutions, monopoly_risk, hhi, japan_rank, japan_top10_share,
-    japan_gap_to_leader, unknown_country_share. "Japan" is ``focus_country`` (default JP).
+
+def _terms(t: ir.Table, keys: list[str], measure: str, den: ir.IntegerValue, num: ir.IntegerValue) -> ir.Table:
+    """Σ ``num / den`` over ``t`` per ``keys``, as exact integer sums per distinct denominator."""
+    t = t.mutate(den=den.cast("int64"), _n=num.cast("int64"))
+    g = t.group_by([*keys, "den"]).aggregate(num=t._n.sum().cast("int64"))
+    tech = g.technology if "technology" in keys else ibis.literal("", "string")
+    key = g.country if "country" in keys else ibis.literal("", "string")
+    return g.select(technology=tech, key=key, measure=ibis.literal(measure, "string"), den=g.den, num=g.num)
+
+
+def exact_terms(tw: ir.Table, works: ir.Table, window: Window) -> ir.Table:
+    """Return the rational sums of the indicators as integer terms: (technology, key, measure, den, num).
+
+    Each measure's value for a (technology, key) is Σ ``num / den`` over its rows, added up exactly by
+    :mod:`banso.analytics.exact`. Why not one fixed-point column: the shares ``1/nc`` would fit a fixed
+    denominator such as lcm(1..N), but the top-10% weights ``(N − 10·n_gt) / (10·n_eq)`` have a
+    denominator per citation bin, so no fixed denominator fits every store in 64 bits (Spark has no
+    128-bit integers, and DECIMAL rounds 1/3). Grouping by denominator keeps every SQL sum an exact
+    integer sum on both engines, and leaves a few rows per technology × country to combine.
+
+    Measures, keyed by country (technology × country): ``papers`` (Σ 1/nc), ``top10`` (Σ w/nc),
+    ``top10_whole`` (Σ w), ``first`` / ``last`` (Σ 1/nc in the window's first / last year);
+    by technology (key ""): ``w_all`` (Σ w), ``w_known`` (Σ w over works with a country);
+    by country (technology ""): ``country_all`` (Σ 1/nc over every work of the window).
     """
-    tw = tech_works(works, technologies, window, top10=top10, member=member)
-    return technologies_from(tw, indicators_from(tw, works, window), technologies, window,
-                             thresholds=thresholds, focus_country=focus_country)
+    twc = tw.mutate(country=tw.countries.unnest())
+    tc = ["technology", "country"]
+    one = ibis.literal(1, "int64")
+    pieces = [
+        _terms(twc, tc, "papers", twc.nc, one),
+        _terms(twc, tc, "top10", twc.wd * twc.nc, twc.wn),
+        _terms(twc, tc, "top10_whole", twc.wd, twc.wn),
+        _terms(twc, tc, "first", twc.nc, (twc.publication_year == window.start).ifelse(1, 0)),
+        _terms(twc, tc, "last", twc.nc, (twc.publication_year == window.end).ifelse(1, 0)),
+        _terms(tw, ["technology"], "w_all", tw.wd, tw.wn),
+        _terms(tw, ["technology"], "w_known", tw.wd, (tw.nc > 0).ifelse(tw.wn, 0)),
+    ]
+    ww = in_window(works, window)
+    wwc = ww.select(country=ww.countries.unnest(), nc=ww.countries.length().cast("int64"))
+    pieces.append(_terms(wwc, ["country"], "country_all", wwc.nc, one))
+    out = pieces[0]
+    for p in pieces[1:]:
+        out = out.union(p, distinct=False)
+    return out
 
 
-def technologies_from(
-    tw: ir.Table,
-    ind: ir.Table,
-    technologies: TechnologySet,
-    window: Window,
-    *,
-    thresholds: MonopolyThresholds = MonopolyThresholds(),
-    focus_country: str = "JP",
-) -> ir.Table:
-    """Return the ``technologies`` table from :func:`tech_works` and :func:`indicators_from` outputs."""
-    techs = ibis.memtable(
-        {"technology": [t.id for t in technologies.technologies],
-         "order": list(range(len(technologies.technologies)))},
-        schema={"technology": "string", "order": "int64"},
-    )
-    pos = ind.mutate(
-        pos=ibis.row_number().over(
-            group_by=ind.technology, order_by=[ibis.desc(ind.top10_fractional), ind.country]
-        )
-    )
-    leader = pos.filter(pos.pos == 0).select(
-        "technology", leader=pos.country, leader_share=pos.top10_share_fractional
-    )
-    runner = pos.filter(pos.pos == 1).select(
-        "technology", runner_up=pos.country, runner_share=pos.top10_share_fractional
-    )
-    hhi = ind.group_by("technology").aggregate(
-        hhi=(ind.top10_share_fractional.fill_null(_f(0.0)) ** 2).sum() * _f(10_000.0)
-    )
-    focus = ind.filter(ind.country == focus_country).select(
-        "technology", japan_rank=ind.rank_top10_fractional, japan_share=ind.top10_share_fractional
-    )
-    counts = tw.group_by("technology").aggregate(
-        papers=tw.count(), unknown=(tw.nc == 0).ifelse(1, 0).sum()
-    )
-    ti = tw.select("technology", "w", inst=tw.institutions.unnest())
-    ti = ti.select("technology", "w", institution_id=ti.inst.institution_id, inst_country=ti.inst.country)
-    inst = ti.group_by(["technology", "institution_id"]).aggregate(
-        sw=ti.w.sum(), inst_country=ti.inst_country.max()
-    )
-    inst = inst.mutate(
-        ipos=ibis.row_number().over(
-            group_by=inst.technology, order_by=[ibis.desc(inst.sw), inst.institution_id]
-        )
-    )
-    top_inst = inst.filter(inst.ipos < 10)
-    lt = top_inst.join(leader, "technology")
-    lead_inst = lt.group_by("technology").aggregate(
-        leader_top10_institutions=(lt.inst_country == lt.leader).ifelse(1, 0).sum()
-    )
-    t = (
-        techs.left_join(counts, "technology")
-        .left_join(leader, "technology")
-        .left_join(runner, "technology")
-        .left_join(hhi, "technology")
-        .left_join(focus, "technology")
-        .left_join(lead_inst, "technology")
-    )
-    t = t.select(
-        "technology", "order", "papers", "unknown", "leader", "leader_share", "runner_up", "runner_share",
-        "hhi", "japan_rank", "japan_share", "leader_top10_institutions",
-    )
-    lead_ratio = (t.runner_share > 0).ifelse(t.leader_share / t.runner_share, ibis.null("float64"))
-    n_inst = t.leader_top10_institutions.fill_null(0)
-    t = t.mutate(lead_ratio=lead_ratio, n_inst=n_inst)
-    risk = ibis.cases(
-        ((t.lead_ratio >= thresholds.high_ratio) & (t.n_inst >= thresholds.high_institutions), "high"),
-        ((t.lead_ratio >= thresholds.medium_ratio) & (t.n_inst >= thresholds.medium_institutions), "medium"),
-        else_="low",
-    )
-    papers = t.papers.fill_null(0)
-    japan_share = t.japan_share.fill_null(_f(0.0))
-    return t.select(
-        "technology",
-        window_start=ibis.literal(window.start, "int32"),
-        window_end=ibis.literal(window.end, "int32"),
-        papers=papers.cast("int64"),
-        leader=t.leader,
-        runner_up=t.runner_up,
-        lead_ratio=t.lead_ratio,
-        leader_top10_institutions=n_inst.cast("int64"),
-        monopoly_risk=risk,
-        hhi=t.hhi,
-        japan_rank=t.japan_rank.cast("int64"),
-        japan_top10_share=(papers > 0).ifelse(japan_share, ibis.null("float64")),
-        japan_gap_to_leader=(papers > 0).ifelse(t.leader_share.fill_null(_f(0.0)) - japan_share, ibis.null("float64")),
-        unknown_country_share=(papers > 0).ifelse(
-            t.unknown.fill_null(0).cast("float64") / papers.cast("float64"), ibis.null("float64")
-        ),
-        order=t.order,
-    ).order_by("order").drop("order")
+def institution_terms(tw: ir.Table, top: int = 10) -> ir.Table:
+    """Return (technology, institution_id, country, den, num): Σ w of the institutions that may be in the top ``top``.
+
+    Each distinct institution on a work gets the work's whole ``w`` (T4 ``leader_top10_institutions``).
+    Only candidates are returned, so that few sums are added up exactly: the first ``top`` by the
+    floating-point sum (ties by id), and every other institution whose floating-point sum is within a
+    relative 1e-6 of the ``top``-th — far more than the rounding of any float sum of fewer than 10^9
+    terms, so no institution of the exact top ``top`` is left out. Zero sums are exact in floating point
+    (all terms are 0), so the zeros need no margin.
+    """
+    ti = tw.select("technology", "wn", "wd", "w", inst=tw.institutions.unnest())
+    ti = ti.select("technology", "wn", "wd", "w", institution_id=ti.inst.institution_id, country=ti.inst.country)
+    approx = ti.group_by(["technology", "institution_id"]).aggregate(sw=ti.w.sum())
+    approx = approx.mutate(ipos=ibis.row_number().over(
+        group_by=approx.technology, order_by=[ibis.desc(approx.sw), approx.institution_id]))
+    cut = approx.filter(approx.ipos == top - 1).select("technology", cut=approx.sw)
+    approx = approx.left_join(cut, "technology").select("technology", "institution_id", "sw", "ipos", "cut")
+    keep = approx.filter((approx.ipos < top) | (
+        (approx.sw > 0) & (approx.sw >= approx.cut - approx.cut.abs() * _f(1e-6)))).select("technology", "institution_id")
+    ti = ti.semi_join(keep, ["technology", "institution_id"])
+    return ti.group_by(["technology", "institution_id", "wd"]).aggregate(
+        num=ti.wn.sum().cast("int64"), country=ti.country.max()
+    ).rename(den="wd")
 
 
-def weight_report(works: ir.Table, top10: str = "leiden") -> ir.Table:
-    """Return one row with ``works``, ``unbinned`` (no subfield or year: w = 0) and ``top10_sum`` (Σw)."""
-    wt = top10_weights(works, top10)
-    return wt.aggregate(
-        works=wt.count(),
-        unbinned=(wt.subfield_id.isnull() | wt.publication_year.isnull()).ifelse(1, 0).sum(),
-        top10_sum=wt.w.sum(),
-    )
+def window_works_known(works: ir.Table, window: Window) -> ir.IntegerScalar:
+    """Return the number of the window's works with a known country (RCA's ``P``)."""
+    ww = in_window(works, window)
+    return ww.filter(ww.countries.length() > 0).count()

@@ -63,6 +63,9 @@ RAW_SCHEMA = pa.schema([
     ("insts", pa.list_(pa.struct([("id", pa.string()), ("country_code", pa.string())]))),
     ("oa_top10", pa.bool_()),
     ("raw_index", pa.string()),
+    ("work_type", pa.string()),
+    ("is_paratext", pa.bool_()),
+    ("is_retracted", pa.bool_()),
 ])
 
 # The DuckDB path's projection (the one in banso.analytics.snapshot), over the raw Arrow columns; authorships arrive
@@ -89,6 +92,9 @@ SELECT
                      'country': nullif(upper(i.country_code), '')}),
       lambda x: x.institution_id IS NOT NULL)), []) AS institutions,
   oa_top10,
+  work_type,
+  is_paratext,
+  is_retracted,
   title,
   CASE WHEN regexp_full_match(json(raw_index), $index_shape) THEN CAST(json(raw_index) AS VARCHAR) END
     AS abstract_index
@@ -115,6 +121,9 @@ def decode_file(path: Path) -> pa.Table:
     insts: list[list[tuple[str | None, str | None]] | None] = []
     top10: list[bool | None] = []
     indexes: list[str | None] = []
+    types: list[str | None] = []
+    paratext: list[bool | None] = []
+    retracted: list[bool | None] = []
     decode = _DECODER.decode
     opener: Any = _gzip.open if is_gzip(path) else open
     gc_was_on = gc.isenabled()
@@ -149,6 +158,9 @@ def decode_file(path: Path) -> pa.Table:
                 top10.append(None if cnp is None else cnp.is_in_top_10_percent)
                 ai = bytes(w.abstract_inverted_index)
                 indexes.append(None if not ai or ai == b"null" else ai.decode())
+                types.append(w.type)
+                paratext.append(w.is_paratext)
+                retracted.append(w.is_retracted)
     # RecursionError: nested past msgspec's depth (the DuckDB reader then judges the file).
     except (msgspec.DecodeError, msgspec.ValidationError, EOFError, OSError, ValueError, RecursionError) as exc:
         raise _Fallback(str(exc)) from None
@@ -164,6 +176,7 @@ def decode_file(path: Path) -> pa.Table:
         pa.array([None if x is None else [{"id": a, "country_code": b} for a, b in x] for x in insts],
                  RAW_SCHEMA.field("insts").type),
         pa.array(top10, pa.bool_()), pa.array(indexes, pa.string()),
+        pa.array(types, pa.string()), pa.array(paratext, pa.bool_()), pa.array(retracted, pa.bool_()),
     ], schema=RAW_SCHEMA)
 
 

@@ -22,10 +22,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from banso.analytics import fastread, keywords
+import ibis
+
+from banso.analytics import config, fastread, keywords
+from banso.analytics import expressions as ex
 from banso.analytics.errors import SnapshotError
 from banso.analytics.snapshot import FileResult, Malformed, SnapshotFile, SnapshotReader, discover
-from banso.analytics.store import check_format, compact, read_manifest, write_manifest
+from banso.analytics.store import WORKS, check_format, compact, read_manifest, write_manifest
 from banso.analytics.technologies import TechnologySet
 
 DECODERS = ("duckdb", "msgspec")
@@ -45,6 +48,8 @@ class IngestReport:
     works_in_store: int = 0
     seconds: float = 0.0
     bytes_read: int = 0
+    excluded: dict[str, int] = field(default_factory=dict)
+    """Works in the store that do not count, by reason (``retracted``, ``paratext``, ``type``, ``type:<t>``)."""
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-serialisable dict."""
@@ -71,6 +76,7 @@ def ingest(
     verify_hash: bool = True,
     technologies: TechnologySet | None = None,
     decoder: str = "duckdb",
+    document_types: tuple[str, ...] | None = None,
 ) -> IngestReport:
     """Read new or changed snapshot files into the store, then compact it; resumable and incremental.
 
@@ -94,6 +100,9 @@ def ingest(
         How each snapshot file is decoded: DuckDB's ``read_json`` (default) or msgspec typed decoding
         in ``threads`` worker processes (default 2; :mod:`banso.analytics.fastread`), which falls
         back to the DuckDB reader for any file it cannot read exactly. Both write the same parts.
+    document_types : tuple of str, optional
+        The work types that count (default :func:`banso.analytics.config.document_types`); every work
+        is stored, and those that will not count are reported in ``excluded``.
 
     Examples
     --------
@@ -131,6 +140,7 @@ def ingest(
             _match_keywords(store, [store / r["part"] for r in recorded.values() if r.get("rows")],
                             technologies, threads)
         report.works_in_store = int(manifest.get("works", 0))
+        report.excluded = excluded_works(store, document_types)
         report.seconds = time.perf_counter() - t0
         return report
     # From here on the store is in flux: say so first, so an interrupted run never looks complete.
@@ -215,6 +225,7 @@ def ingest(
             matcher.close()
     if technologies is not None:
         _match_keywords(store, parts, technologies, threads)
+    report.excluded = excluded_works(store, document_types)
     manifest["state"] = "complete"
     manifest["works"] = report.works_in_store
     manifest["completed_at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
@@ -225,6 +236,26 @@ def ingest(
         pass
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def excluded_works(store: Path, document_types: tuple[str, ...] | None = None) -> dict[str, int]:
+    """Return the stored works that do not count, by reason (docs/analytics.md "Exact counting and document types")."""
+    types = document_types if document_types is not None else config.document_types()
+    con = ibis.duckdb.connect()
+    try:
+        return exclusion_counts(con.read_parquet(str(store / WORKS)), types)
+    finally:
+        con.disconnect()
+
+
+def exclusion_counts(works: ibis.Table, types: tuple[str, ...]) -> dict[str, int]:
+    """Return the works of ``works`` that do not count: per reason, and per excluded type (``type:<t>``)."""
+    out = {"retracted": 0, "paratext": 0, "type": 0}
+    for r in ex.exclusions(works, types).to_pyarrow().to_pylist():
+        out[r["reason"]] += int(r["works"])
+        if r["reason"] == "type":
+            out[f"type:{r['work_type']}"] = int(r["works"])
+    return out
 
 
 def _part_matcher(store: Path, technologies: TechnologySet | None,

@@ -55,6 +55,10 @@ READ_COLUMNS: dict[str, str] = {
     "authorships": "STRUCT(institutions STRUCT(id VARCHAR, country_code VARCHAR)[])[]",
     "citation_normalized_percentile": "JSON",
     "abstract_inverted_index": "JSON",
+    # Document type and flags (docs/analytics.md "Exact counting and document types"): which works count.
+    "type": "JSON",
+    "is_paratext": "JSON",
+    "is_retracted": "JSON",
 }
 
 
@@ -83,6 +87,9 @@ _STRICT = {
     "oa_top10": _typed("citation_normalized_percentile", "$", ("OBJECT",), _typed(
         "citation_normalized_percentile", "$.is_in_top_10_percent", ("BOOLEAN",),
         "CAST(citation_normalized_percentile->>'$.is_in_top_10_percent' AS BOOLEAN)")),
+    "type": _typed("type", "$", ("VARCHAR",), "type->>'$'"),
+    "is_paratext": _typed("is_paratext", "$", ("BOOLEAN",), "CAST(is_paratext->>'$' AS BOOLEAN)"),
+    "is_retracted": _typed("is_retracted", "$", ("BOOLEAN",), "CAST(is_retracted->>'$' AS BOOLEAN)"),
     # A record without a valid W… id cannot be stored or replaced: as malformed as invalid JSON.
     "id": r"CASE WHEN regexp_full_match(id, '(?i)(?:https?://openalex\.org/)?W\d+') THEN id "
           r"ELSE error('missing or invalid work id') END",
@@ -110,6 +117,9 @@ SELECT
                      'country': nullif(upper(i.country_code), '')}))),
       lambda x: x.institution_id IS NOT NULL)), []) AS institutions,
   {oa_top10} AS oa_top10,
+  {type} AS work_type,
+  {is_paratext} AS is_paratext,
+  {is_retracted} AS is_retracted,
   {title} AS title,
   -- Kept as DuckDB writes JSON (compact). Another shape is read as missing, like any field of the wrong
   -- type (docs/analytics.md), so every stored index decodes (texts.decode_index).
@@ -129,7 +139,9 @@ def _projection(*, ignore_errors: bool) -> str:
     plain = {"id": "id", "publication_year": "publication_year", "cited_by_count": "cited_by_count",
              "title": "title->>'$'", "updated_date": "updated_date->>'$'",
              "primary_topic_id": "primary_topic->>'$.id'", "subfield_id": "primary_topic->>'$.subfield.id'",
-             "oa_top10": "CAST(citation_normalized_percentile->>'$.is_in_top_10_percent' AS BOOLEAN)"}
+             "oa_top10": "CAST(citation_normalized_percentile->>'$.is_in_top_10_percent' AS BOOLEAN)",
+             "type": "type->>'$'", "is_paratext": "CAST(is_paratext->>'$' AS BOOLEAN)",
+             "is_retracted": "CAST(is_retracted->>'$' AS BOOLEAN)"}
     fields = {k: f"({v})" for k, v in (plain if ignore_errors else _STRICT).items()}
     fields["ignore_errors"] = ", ignore_errors = true" if ignore_errors else ""
     sql = _PROJECTION
@@ -182,6 +194,9 @@ class WorkFields(msgspec.Struct, gc=False):
     authorships: list[_Authorship] | None = None
     citation_normalized_percentile: _Percentile | None = None
     abstract_inverted_index: msgspec.Raw = msgspec.Raw()  # empty when absent, b"null" when null
+    type: str | None = None
+    is_paratext: bool | None = None
+    is_retracted: bool | None = None
 
 
 WORK_DECODER = msgspec.json.Decoder(WorkFields)

@@ -27,7 +27,10 @@ from banso.analytics.errors import StoreError
 
 MANIFEST = "manifest.json"
 WORKS = "works.parquet"
-FORMAT_VERSION = 2  # 2: parts keep title + abstract_index (JSON) instead of the rebuilt text
+# 2: parts keep title + abstract_index (JSON) instead of the rebuilt text;
+# 3: parts and works.parquet keep work_type, is_paratext, is_retracted (which works count).
+FORMAT_VERSION = 3
+_FORMAT_CHANGES = {1: "format 1 kept rebuilt texts", 2: "format 2 has no document types"}
 PART_ROW_GROUP = 4096
 
 
@@ -75,9 +78,11 @@ def read_manifest(store: Path) -> dict[str, Any]:
 
 def check_format(store: Path, manifest: dict[str, Any]) -> None:
     """Raise :class:`StoreError` when the store was written in another format."""
-    if manifest.get("format", FORMAT_VERSION) != FORMAT_VERSION:
+    found = manifest.get("format", FORMAT_VERSION)
+    if found != FORMAT_VERSION:
+        why = _FORMAT_CHANGES.get(found, "an unknown format")
         raise StoreError(
-            f"store {store} was written in format {manifest.get('format')} (this banso writes {FORMAT_VERSION}); "
+            f"store {store} was written in format {found} ({why}; this banso writes {FORMAT_VERSION}); "
             f"ingest the snapshot into a new store folder, or delete this one first"
         )
 
