@@ -21,7 +21,7 @@ from banso.analytics import config
 from banso.analytics import expressions as ex
 from banso.analytics import keywords as kw
 from banso.analytics.errors import AnalyticsError, StoreError
-from banso.analytics.store import StorePaths, store_paths
+from banso.analytics.store import StorePaths, read_manifest, store_paths
 from banso.analytics.technologies import TechnologySet
 from banso.analytics.texts import work_text
 from banso.kit.cells import CSV_NOTE, csv_cell, is_formula_like
@@ -143,6 +143,7 @@ class IndicatorRun:
     seconds: float
     warnings: list[str] = field(default_factory=list)
     membership_cached: bool = False
+    synthetic: bool = False  # the store holds a synthetic snapshot (banso.analytics.synth): reports say so
 
     def summary(self) -> RunSummary:
         """Return a JSON-serialisable summary (written as summary.json)."""
@@ -224,7 +225,8 @@ def compute(
     if empty:
         warnings.append(f"{len(empty)} technology(ies) have no works in the window: {', '.join(empty[:10])}")
     return IndicatorRun(ind, tech, int(stats["window_works"]), int(stats["unbinned"]),
-                        int(stats["store_works"]), time.perf_counter() - t0, warnings, membership_cached=cached)
+                        int(stats["store_works"]), time.perf_counter() - t0, warnings, membership_cached=cached,
+                        synthetic=bool(read_manifest(store).get("synthetic")))
 
 
 def _write_csv(table: pa.Table, path: Path) -> None:

@@ -26,6 +26,7 @@ from banso.analytics import fastread, keywords
 from banso.analytics.errors import SnapshotError
 from banso.analytics.snapshot import FileResult, Malformed, SnapshotFile, SnapshotReader, discover
 from banso.analytics.store import check_format, compact, read_manifest, write_manifest
+from banso.analytics.synth import is_synthetic_snapshot
 from banso.analytics.technologies import TechnologySet
 
 DECODERS = ("duckdb", "msgspec")
@@ -136,6 +137,8 @@ def ingest(
     # From here on the store is in flux: say so first, so an interrupted run never looks complete.
     manifest["state"] = "in_progress"
     manifest["snapshot"] = str(snapshot.resolve())
+    # Once fed a synthetic snapshot, a store stays marked: its indicators and reports say so (issue 16).
+    manifest["synthetic"] = bool(manifest.get("synthetic")) or is_synthetic_snapshot(snapshot)
     write_manifest(store, manifest)
     if on_start:
         on_start(len(todo), sum(f.size for _, f in todo))
