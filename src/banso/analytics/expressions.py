@@ -375,7 +375,11 @@ def technologies_from(
     lead_ratio = (t.runner_share > 0).ifelse(t.leader_share / t.runner_share, ibis.null("float64"))
     n_inst = t.leader_top10_institutions.fill_null(0)
     t = t.mutate(lead_ratio=lead_ratio, n_inst=n_inst)
+    # A leader with top-10% works and no runner-up holding any (HHI 10,000) has no ratio but is the
+    # extreme monopoly: every institution with top-10% weight is the leader's. High, not low (issue 16).
+    sole = (t.leader_share > 0) & (t.runner_share.isnull() | (t.runner_share == 0))
     risk = ibis.cases(
+        (sole.fill_null(False), "high"),
         ((t.lead_ratio >= thresholds.high_ratio) & (t.n_inst >= thresholds.high_institutions), "high"),
         ((t.lead_ratio >= thresholds.medium_ratio) & (t.n_inst >= thresholds.medium_institutions), "medium"),
         else_="low",
