@@ -39,13 +39,17 @@ def interval(rows: pd.DataFrame, *, focus: str = "JP", samples: int | None = Non
 
     ``rows`` has ``w`` and ``countries`` (a list of codes) per work. A resample where no work has
     top-10% weight has no share (left out of the share's interval). Ranks count countries with a
-    larger fractional top-10% count (1 = most), as ``rank_top10_fractional`` does.
+    larger fractional top-10% count (1 = most), as ``rank_top10_fractional`` does. A focus country
+    without works in the technology gets share 0 and no rank (``japan_rank`` is null there too).
     """
     b = config.bootstrap_samples() if samples is None else samples
     n = len(rows)
     out: dict[str, float | int | None] = {"works": n, "samples": b, "share_low": None, "share_high": None,
                                           "rank_low": None, "rank_high": None}
     if n == 0 or b == 0:
+        return out
+    if not any(focus in cs for cs in rows["countries"]):
+        out["share_low"] = out["share_high"] = 0.0  # absent: share 0 and no rank, as in the technologies table
         return out
     codes = sorted({c for cs in rows["countries"] for c in cs} | {focus})
     col = {c: k for k, c in enumerate(codes)}
