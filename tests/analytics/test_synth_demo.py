@@ -17,11 +17,14 @@ import pandas as pd
 import pytest
 import yaml
 
-from banso.analytics.engine import compute
+from banso.analytics.engine import compute, write_outputs
 from banso.analytics.expressions import Window
 from banso.analytics.ingest import ingest
+from banso.analytics.prioritise import load_weights, prioritise, run_prioritise
+from banso.analytics.report import write_report
 from banso.analytics.synth import is_synthetic_snapshot, write_synthetic_snapshot
 from banso.analytics.technologies import default_technology_file, load_technologies
+from banso.analytics.uncertainty import write_uncertainty
 from tests.support.openalex import read_records
 
 TWELVE = ("G03-ai", "G05-semiconductor", "G06-data", "G08-robotics", "G09-quantum", "G12-energy", "G14-cyber",
@@ -32,6 +35,8 @@ TWELVE = ("G03-ai", "G05-semiconductor", "G06-data", "G08-robotics", "G09-quantu
 class Demo:
     snapshot: Path
     store: Path
+    tech_file: Path
+    indicators_dir: Path
     technologies: pd.DataFrame
     indicators: pd.DataFrame
 
@@ -54,7 +59,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
                              technology_share=0.9)
     ingest(root / "snap", root / "store", threads=1, technologies=techs)
     run = compute(root / "store", techs, Window.parse("2019:2023"))
-    return Demo(root / "snap", root / "store", run.technologies.to_pandas(), run.indicators.to_pandas())
+    write_outputs(run, root / "ind")
+    return Demo(root / "snap", root / "store", tech_file, root / "ind", run.technologies.to_pandas(),
+                run.indicators.to_pandas())
 
 
 def test_japan_present_and_ranked_in_most_technologies(demo: Demo) -> None:
@@ -118,3 +125,39 @@ def test_snapshot_marked_synthetic_and_deterministic(demo: Demo, tmp_path: Path)
     assert not is_synthetic_snapshot(tmp_path)
     manifest = json.loads((demo.store / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["synthetic"] is True  # the ingest keeps the flag for the indicators and the report
+
+
+def test_japan_share_weight_changes_scores(demo: Demo) -> None:
+    """"Changing the weight of Japan's share changes no score": it did when Japan's share was 0 everywhere."""
+    base = load_weights(None)
+    heavier = dict(base, japan_share=0.6)
+    a = prioritise(demo.technologies, demo.indicators, weights=base, needs={}, samples=50).ranking
+    b = prioritise(demo.technologies, demo.indicators, weights=heavier, needs={}, samples=50).ranking
+    assert a["rank"].notna().all()  # every technology of this snapshot has enough works to be ranked
+    moved = (a.set_index("technology")["closeness"] - b.set_index("technology")["closeness"]).abs()
+    assert moved.max() > 0.02, moved
+    # Weighting Japan's strength up lifts the technology where Japan's share is largest.
+    best = demo.technologies.sort_values("japan_top10_share").iloc[-1]["technology"]
+    assert b.set_index("technology").at[best, "rank"] <= a.set_index("technology").at[best, "rank"]
+
+
+def test_report_says_synthetic_with_names_and_intervals(demo: Demo, tmp_path: Path) -> None:
+    summary = json.loads((demo.indicators_dir / "summary.json").read_text(encoding="utf-8"))
+    assert summary["synthetic"] is True
+    ind = tmp_path / "ind"
+    ind.mkdir()
+    for f in demo.indicators_dir.iterdir():
+        (ind / f.name).write_bytes(f.read_bytes())
+    write_uncertainty(demo.store, load_technologies(demo.tech_file), Window.parse("2019:2023"), ind, samples=100)
+    run_prioritise(ind, tmp_path / "prio", samples=50)
+    for lang in ("ja", "en"):
+        write_report(ind, tmp_path / "rep", priorities_dir=tmp_path / "prio", lang=lang, technology_file=demo.tech_file)
+    ja = (tmp_path / "rep" / "report_ja.html").read_text(encoding="utf-8")
+    en = (tmp_path / "rep" / "report_en.html").read_text(encoding="utf-8")
+    for doc in (ja, en):  # both languages in each report, first thing on the page
+        assert doc.index("合成データによるデモです") < doc.index("<h1>") and "SYNTHETIC" in doc
+    assert "日本シェア95%区間" in ja and "Japan share 95% CI" in en and "100 resamples" in en
+    assert "アメリカ合衆国 (US)" in ja or "中国 (CN)" in ja
+    from openpyxl import load_workbook
+    wb = load_workbook(tmp_path / "rep" / "report.xlsx")
+    assert wb.sheetnames[0] == "synthetic" and "SYNTHETIC" in str(wb["synthetic"]["A1"].value)

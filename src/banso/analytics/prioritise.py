@@ -151,8 +151,7 @@ def prioritise(
         _rank(cm, names, weights, samples=samples, spread=spread, band=band, seed=seed)
     small["explanation"] = [f"small sample: {n} works < {minimum}; not ranked" for n in small["papers"]]
     ranking = pd.concat([cm.sort_values("rank") if not cm.empty else cm, small], ignore_index=True)
-    for col in ("rank", "rank_p05", "rank_p95"):
-        ranking[col] = ranking[col].astype("Int64") if col in ranking else pd.array([None] * len(ranking), "Int64")
+    ranking["rank"] = ranking["rank"].astype("Int64") if "rank" in ranking else pd.array([None] * len(ranking), "Int64")
     return Priorities(ranking.reset_index(drop=True), {n: float(weights[n]) for n in names}, minimum)
 
 
