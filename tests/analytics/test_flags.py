@@ -69,6 +69,7 @@ def test_small_sample_marked_and_not_ranked(hand: Path, tmp_path: Path, monkeypa
     # Every technology small: a ranking of nothing, all marked.
     everything_small = prioritise(tech, ind, weights=load_weights(None), needs={}, samples=20, min_works=1000)
     assert everything_small.ranking["small_sample"].all() and everything_small.ranking["rank"].isna().all()
+    assert set(res.ranking.columns) == set(everything_small.ranking.columns)  # readers find every column
 
 
 def test_report_shows_small_samples_names_and_no_synthetic_banner_for_real_data(hand: Path, tmp_path: Path) -> None:
@@ -123,3 +124,12 @@ def test_bootstrap_on_a_store_contains_the_point_estimate(hand: Path, monkeypatc
     assert two["share_low"] <= point <= two["share_high"] and two["share_low"] < two["share_high"]
     mono = table.loc["mono"]  # Japan absent: share 0, no rank (as japan_rank is null)
     assert mono["share_low"] == mono["share_high"] == 0.0 and pd.isna(mono["rank_low"]) and pd.isna(mono["rank_high"])
+
+
+def test_country_docstring_examples() -> None:
+    import doctest
+
+    from banso.analytics import countries
+
+    res = doctest.testmod(countries)
+    assert res.attempted > 0 and res.failed == 0

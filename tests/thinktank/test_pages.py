@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,14 @@ from banso.thinktank.demo import prepare_demo_analytics
 from banso.web.context import AppContext
 from tests.support.factories import Factory
 from tests.support.http import sign_in
+
+
+@pytest.fixture(autouse=True, scope="module")
+def rank_small_technologies() -> Iterator[None]:
+    """This 1,500-work demo has no technology with 50 works: rank them all, as before issue 16's flag."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("BANSO_ANALYTICS_MIN_WORKS", "1")
+        yield
 
 
 @pytest.fixture(scope="module")

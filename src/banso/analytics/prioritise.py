@@ -151,7 +151,11 @@ def prioritise(
         _rank(cm, names, weights, samples=samples, spread=spread, band=band, seed=seed)
     small["explanation"] = [f"small sample: {n} works < {minimum}; not ranked" for n in small["papers"]]
     ranking = pd.concat([cm.sort_values("rank") if not cm.empty else cm, small], ignore_index=True)
-    ranking["rank"] = ranking["rank"].astype("Int64") if "rank" in ranking else pd.array([None] * len(ranking), "Int64")
+    # The same columns whether or not anything was ranked (readers index them): null for small samples.
+    for col in ("closeness", "rank", "p_keep_band", "rank_p05", "rank_p95", *(f"contribution_{n}" for n in names)):
+        if col not in ranking:
+            ranking[col] = np.nan
+    ranking["rank"] = ranking["rank"].astype("Int64")
     return Priorities(ranking.reset_index(drop=True), {n: float(weights[n]) for n in names}, minimum)
 
 

@@ -245,13 +245,14 @@ def _with_intervals(tech: pd.DataFrame, indicators_dir: Path) -> pd.DataFrame:
     if not path.is_file():
         return tech
     u = pd.read_parquet(path).set_index("technology")
-    def share(t: str) -> str:
-        lo, hi = (u.at[t, "share_low"], u.at[t, "share_high"]) if t in u.index else (None, None)
-        return "" if lo is None or pd.isna(lo) else f"{lo:.3f}–{hi:.3f}"
-    def rank(t: str) -> str:
-        lo, hi = (u.at[t, "rank_low"], u.at[t, "rank_high"]) if t in u.index else (None, None)
-        return "" if lo is None or pd.isna(lo) else f"{int(lo)}–{int(hi)}"
-    return tech.assign(share_ci=[share(t) for t in tech["technology"]], rank_ci=[rank(t) for t in tech["technology"]],
+
+    def span(t: str, low: str, high: str, fmt: str) -> str:
+        if t not in u.index or pd.isna(u.at[t, low]):
+            return ""
+        return f"{float(u.at[t, low]):{fmt}}–{float(u.at[t, high]):{fmt}}"
+
+    return tech.assign(share_ci=[span(t, "share_low", "share_high", ".3f") for t in tech["technology"]],
+                       rank_ci=[span(t, "rank_low", "rank_high", ".0f") for t in tech["technology"]],
                        ci_samples=[int(u["samples"].max()) if len(u) else 0] * len(tech))
 
 
