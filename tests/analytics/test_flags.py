@@ -133,3 +133,15 @@ def test_country_docstring_examples() -> None:
 
     res = doctest.testmod(countries)
     assert res.attempted > 0 and res.failed == 0
+
+
+def test_country_chart_labels_bars_with_names() -> None:
+    from banso.analytics import charts
+
+    with charts.LOCK:
+        fig = charts.country_shares(["CN", "JP", "Other"], [0.5, 0.2, 0.3], xlabel="share", lang="en")
+        labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+        colours = [p.get_facecolor() for p in fig.axes[0].patches]
+        charts.png(fig, dpi=50)
+    assert labels == ["China", "Japan", "Other"]
+    assert colours[1] != colours[0]  # Japan still drawn in red, found by its code
