@@ -18,6 +18,8 @@ import pandas as pd
 from matplotlib import font_manager
 from matplotlib.figure import Figure
 
+from banso.analytics.countries import country_name
+
 LOCK = threading.Lock()
 JAPAN_RED = "#bc002d"
 _CJK_FONTS = ("Noto Sans CJK JP", "Noto Sans JP", "IPAexGothic", "IPAGothic", "TakaoGothic", "Hiragino Sans")
@@ -98,10 +100,16 @@ def ranking_sensitivity(labels: Sequence[str], *, closeness: Sequence[float], ke
     return fig
 
 
-def country_shares(countries: Sequence[str], shares: Sequence[float], *, xlabel: str) -> Figure:
-    """Draw one technology's countries' top-10% shares (Japan in red), with each share written at its bar."""
+def country_shares(countries: Sequence[str], shares: Sequence[float], *, xlabel: str,
+                   lang: str | None = None) -> Figure:
+    """Draw one technology's countries' top-10% shares (Japan in red), with each share written at its bar.
+
+    ``countries`` are ISO codes (or labels such as "Other"); with ``lang`` (``ja``/``en``, the language
+    :func:`use_fonts` returned) the bars are labelled with the countries' names (issue 16).
+    """
+    labels = [country_name(c, lang) for c in countries] if lang else list(countries)
     fig, ax = plt.subplots(figsize=(7, 0.3 * len(countries) + 1.2))
-    ax.barh(list(countries), list(shares), color=[JAPAN_RED if c == "JP" else "#1557b0" for c in countries])
+    ax.barh(labels, list(shares), color=[JAPAN_RED if c == "JP" else "#1557b0" for c in countries])
     ax.invert_yaxis()
     ax.set_xlim(0, max([0.05, *shares]) * 1.1)
     ax.set_xlabel(xlabel)

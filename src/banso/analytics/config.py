@@ -59,3 +59,35 @@ def document_types() -> tuple[str, ...]:
     """
     raw = os.environ.get(DOCUMENT_TYPES_VARIABLE, "").strip()
     return parse_document_types(raw) if raw else DEFAULT_DOCUMENT_TYPES
+
+
+MIN_WORKS_VARIABLE = "BANSO_ANALYTICS_MIN_WORKS"
+DEFAULT_MIN_WORKS = 50
+BOOTSTRAP_VARIABLE = "BANSO_ANALYTICS_BOOTSTRAP"
+DEFAULT_BOOTSTRAP = 200
+
+
+def _positive_int(variable: str, default: int) -> int:
+    raw = os.environ.get(variable, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise ValueError(f"{variable} must be a non-negative integer (got {raw!r})")
+    return value
+
+
+def min_works() -> int:
+    """Return the fewest works a technology needs in the window to be ranked (``BANSO_ANALYTICS_MIN_WORKS``, 50).
+
+    A technology with fewer is marked ``small_sample`` and left unranked (issue 16).
+    """
+    return _positive_int(MIN_WORKS_VARIABLE, DEFAULT_MIN_WORKS)
+
+
+def bootstrap_samples() -> int:
+    """Return the number of bootstrap resamples for the intervals (``BANSO_ANALYTICS_BOOTSTRAP``, 200)."""
+    return _positive_int(BOOTSTRAP_VARIABLE, DEFAULT_BOOTSTRAP)

@@ -23,7 +23,7 @@ from banso.analytics import expressions as ex
 from banso.analytics import keywords as kw
 from banso.analytics.errors import AnalyticsError, StoreError
 from banso.analytics.ingest import exclusion_counts
-from banso.analytics.store import StorePaths, store_paths
+from banso.analytics.store import StorePaths, read_manifest, store_paths
 from banso.analytics.technologies import TechnologySet
 from banso.analytics.texts import work_text
 from banso.kit.cells import CSV_NOTE, csv_cell, is_formula_like
@@ -148,6 +148,7 @@ class IndicatorRun:
     membership_cached: bool = False
     document_types: list[str] = field(default_factory=list)
     excluded: dict[str, int] = field(default_factory=dict)
+    synthetic: bool = False  # the store holds a synthetic snapshot (banso.analytics.synth): reports say so
 
     def summary(self) -> RunSummary:
         """Return a JSON-serialisable summary (written as summary.json)."""
@@ -221,7 +222,8 @@ def compute(
         warnings.append(f"{len(empty)} technology(ies) have no works in the window: {', '.join(empty[:10])}")
     return IndicatorRun(ind, tech, int(stats["window_works"]), int(stats["unbinned"]),
                         int(stats["store_works"]), time.perf_counter() - t0, warnings, membership_cached=cached,
-                        document_types=list(types), excluded=excluded)
+                        document_types=list(types), excluded=excluded,
+                        synthetic=bool(read_manifest(store).get("synthetic")))
 
 
 def _exact_tables(tw: ir.Table, works: ir.Table, technologies: TechnologySet, window: ex.Window,

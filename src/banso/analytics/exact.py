@@ -140,7 +140,11 @@ class Thresholds:
     medium_institutions: int
 
 
-def _risk(ratio: Fraction | None, n_inst: int, th: Thresholds) -> str:
+def _risk(ratio: Fraction | None, n_inst: int, th: Thresholds, *, sole: bool = False) -> str:
+    # A leader with top-10% works and no runner-up holding any (HHI 10,000) has no ratio but is the
+    # extreme monopoly: high, not low (issue 16).
+    if sole:
+        return "high"
     if ratio is not None and ratio >= th.high_ratio and n_inst >= th.high_institutions:
         return "high"
     if ratio is not None and ratio >= th.medium_ratio and n_inst >= th.medium_institutions:
@@ -191,7 +195,7 @@ def technology_rows(
         out.append({
             "technology": t, "window_start": start, "window_end": end, "papers": papers,
             "leader": leader, "runner_up": runner, "lead_ratio": _f(ratio),
-            "leader_top10_institutions": n_inst, "monopoly_risk": _risk(ratio, n_inst or 0, th),
+            "leader_top10_institutions": n_inst, "monopoly_risk": _risk(ratio, n_inst or 0, th, sole=bool(lead_s) and not run_s),
             "hhi": _f(hhi), "japan_rank": ranks.get(focus),
             "japan_top10_share": float(j_share) if papers else None,
             "japan_gap_to_leader": float((lead_s or ZERO) - j_share) if papers else None,

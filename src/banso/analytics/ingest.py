@@ -29,6 +29,7 @@ from banso.analytics import expressions as ex
 from banso.analytics.errors import SnapshotError
 from banso.analytics.snapshot import FileResult, Malformed, SnapshotFile, SnapshotReader, discover
 from banso.analytics.store import WORKS, check_format, compact, read_manifest, write_manifest
+from banso.analytics.synth import is_synthetic_snapshot
 from banso.analytics.technologies import TechnologySet
 
 DECODERS = ("duckdb", "msgspec")
@@ -146,6 +147,8 @@ def ingest(
     # From here on the store is in flux: say so first, so an interrupted run never looks complete.
     manifest["state"] = "in_progress"
     manifest["snapshot"] = str(snapshot.resolve())
+    # Once fed a synthetic snapshot, a store stays marked: its indicators and reports say so (issue 16).
+    manifest["synthetic"] = bool(manifest.get("synthetic")) or is_synthetic_snapshot(snapshot)
     write_manifest(store, manifest)
     if on_start:
         on_start(len(todo), sum(f.size for _, f in todo))

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from banso.analytics import config
 from banso.analytics import topsis as tp
 from banso.analytics.errors import AnalyticsError
 from banso.kit.cells import CSV_NOTE, csv_cell
@@ -32,10 +33,15 @@ _RISK = {"low": 1.0, "medium": 2.0, "high": 3.0}
 
 @dataclass
 class Priorities:
-    """Ranking table and the weights used."""
+    """Ranking table and the weights used.
+
+    ``ranking`` has the ranked technologies first (``rank`` 1…), then those with fewer works than
+    ``min_works`` (``small_sample`` true, ``rank`` and the TOPSIS columns null).
+    """
 
     ranking: pd.DataFrame
     weights: dict[str, float]
+    min_works: int = 0
 
 
 def load_weights(path: Path | None) -> dict[str, float]:
@@ -126,10 +132,36 @@ def prioritise(
     band: int = 5,
     seed: int = 0,
     focus_country: str = "JP",
+    min_works: int | None = None,
 ) -> Priorities:
-    """Rank technologies by TOPSIS on the criteria, with sensitivity and a per-criterion explanation."""
-    cm = criteria_matrix(tech, ind, needs, focus_country)
+    """Rank technologies by TOPSIS on the criteria, with sensitivity and a per-criterion explanation.
+
+    Technologies with fewer than ``min_works`` works in the window (default :func:`config.min_works`)
+    are not ranked: their shares rest on a handful of papers (issue 16). They stay in the table, marked.
+    """
+    minimum = config.min_works() if min_works is None else min_works
+    everything = criteria_matrix(tech, ind, needs, focus_country)
+    papers = dict(zip(tech["technology"], tech["papers"], strict=True))
+    everything.insert(1, "papers", [int(papers[t]) for t in everything["technology"]])
+    everything.insert(2, "small_sample", everything["papers"] < minimum)
+    cm = everything[~everything["small_sample"]].reset_index(drop=True)
+    small = everything[everything["small_sample"]].reset_index(drop=True)
     names = list(CRITERIA)
+    if not cm.empty:
+        _rank(cm, names, weights, samples=samples, spread=spread, band=band, seed=seed)
+    small["explanation"] = [f"small sample: {n} works < {minimum}; not ranked" for n in small["papers"]]
+    ranking = pd.concat([cm.sort_values("rank") if not cm.empty else cm, small], ignore_index=True)
+    # The same columns whether or not anything was ranked (readers index them): null for small samples.
+    for col in ("closeness", "rank", "p_keep_band", "rank_p05", "rank_p95", *(f"contribution_{n}" for n in names)):
+        if col not in ranking:
+            ranking[col] = np.nan
+    ranking["rank"] = ranking["rank"].astype("Int64")
+    return Priorities(ranking.reset_index(drop=True), {n: float(weights[n]) for n in names}, minimum)
+
+
+def _rank(cm: pd.DataFrame, names: list[str], weights: dict[str, float], *, samples: int, spread: float,
+          band: int, seed: int) -> None:
+    """Add TOPSIS closeness, rank, sensitivity, contributions and explanation columns to ``cm``."""
     x = cm[names].to_numpy(dtype=float)
     # Momentum may be negative; TOPSIS's vector normalisation needs non-negative columns.
     x[:, names.index("momentum")] -= min(0.0, x[:, names.index("momentum")].min())
@@ -153,7 +185,6 @@ def prioritise(
         expl.append("; ".join(p for p in (
             "raised by " + ", ".join(pos) if pos else "", "held back by " + ", ".join(neg) if neg else "") if p))
     cm["explanation"] = expl
-    return Priorities(cm.sort_values("rank").reset_index(drop=True), {n: float(weights[n]) for n in names})
 
 
 def run_prioritise(
@@ -167,6 +198,7 @@ def run_prioritise(
     band: int = 5,
     seed: int = 0,
     focus_country: str = "JP",
+    min_works: int | None = None,
 ) -> Priorities:
     """Read the indicator tables, prioritise, write ``ranking.csv``/``.parquet`` and ``weights.json``."""
     for name in ("technologies.parquet", "indicators.parquet"):
@@ -179,7 +211,7 @@ def run_prioritise(
     if samples < 1 or not 0 <= spread < 1 or band < 1:
         raise AnalyticsError("samples ≥ 1, 0 ≤ spread < 1 and band ≥ 1 are required")
     res = prioritise(tech, ind, weights=weights, needs=needs, samples=samples, spread=spread, band=band,
-                     seed=seed, focus_country=focus_country)
+                     seed=seed, focus_country=focus_country, min_works=min_works)
     out.mkdir(parents=True, exist_ok=True)
     tmp = out / "ranking.parquet.tmp"
     res.ranking.to_parquet(tmp, index=False)
@@ -191,7 +223,8 @@ def run_prioritise(
         with tmp.open("a", encoding="utf-8") as f:
             f.write(CSV_NOTE + "\n")
     os.replace(tmp, out / "ranking.csv")
-    meta: dict[str, Any] = {"weights": res.weights, "samples": samples, "spread": spread, "band": band, "seed": seed,
+    meta: dict[str, Any] = {"weights": res.weights, "min_works": res.min_works, "samples": samples,
+                            "spread": spread, "band": band, "seed": seed,
                             "directions": {k: "benefit" if v[1] else "cost" for k, v in CRITERIA.items()}}
     (out / "weights.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
     return res

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import html
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from banso.analytics import charts
+from banso.analytics.countries import country_label, country_name
 from banso.analytics.errors import AnalyticsError
 from banso.analytics.technologies import load_technologies
 from banso.kit.cells import excel_row, sheet_note
@@ -51,7 +53,28 @@ TEXT: dict[str, dict[str, str]] = {
     "p_keep_band": {"ja": "順位帯維持確率", "en": "P(keeps band)"},
     "explanation": {"ja": "説明", "en": "Explanation"},
     "needs_reason": {"ja": "ニーズの理由", "en": "Needs reason"},
+    "hhi": {"ja": "HHI", "en": "HHI"},
+    "papers_ranked": {"ja": "論文数", "en": "Works"},
+    "small_sample": {"ja": "少数標本（順位付けなし）", "en": "small sample (not ranked)"},
+    "small_note": {"ja": "論文数が最小値 {n} 件未満の技術は順位付けしない（少数標本）。",
+                   "en": "Technologies with fewer than {n} works are not ranked (small sample)."},
+    "share_ci": {"ja": "日本シェア95%区間", "en": "Japan share 95% CI"},
+    "rank_ci": {"ja": "日本順位95%区間", "en": "Japan rank 95% CI"},
+    "ci_note": {"ja": "区間は論文のブートストラップ再標本化（{b} 回）による。",
+                "en": "Intervals from bootstrap resampling of works ({b} resamples)."},
 }
+# Shown in both languages on every report of a synthetic snapshot (issue 16): never mistaken for real data.
+SYNTHETIC_BANNER = ("合成データによるデモです。実在の論文・国・機関の実績を表すものではありません。 / "
+                    "Demo on SYNTHETIC data: it does not describe real publications, countries or institutions.")
+
+
+def is_synthetic(indicators_dir: Path) -> bool:
+    """Return True when the indicators were computed from a synthetic snapshot (``summary.json``)."""
+    try:
+        summary = json.loads((indicators_dir / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(summary, dict) and summary.get("synthetic") is True
 
 
 def _png(fig: Figure) -> str:
@@ -89,8 +112,9 @@ def write_report(
     names = {t.id: (t.name_ja, t.name_en) for t in techs.technologies}
     T = {k: v[lang] for k, v in TEXT.items()}
     figures = _figures(tech, ind, ranking, names, lang)
-    cols = ["technology", "papers", "leader", "runner_up", "lead_ratio", "monopoly_risk", "japan_rank",
-            "japan_top10_share", "unknown_country_share"]
+    tech = _with_intervals(tech, indicators_dir)
+    cols = ["technology", "papers", "leader", "runner_up", "lead_ratio", "monopoly_risk", "hhi", "japan_rank",
+            "japan_top10_share", "unknown_country_share"] + [c for c in ("share_ci", "rank_ci") if c in tech]
     head = "".join(f"<th>{html.escape(T[c])}</th>" for c in cols)
     body = []
     for _, r in tech.iterrows():
@@ -98,31 +122,32 @@ def write_report(
         for c in cols:
             v = r[c]
             if c == "technology":
-                v = _label(names, v, lang) + f" <small>({html.escape(str(r[c]))})</small>"
+                v = html.escape(_label(names, v, lang)) + f" <small>({html.escape(str(r[c]))})</small>"
                 cells.append(f"<td>{v}</td>")
                 continue
+            if c in ("leader", "runner_up") and isinstance(v, str):
+                v = country_label(v, lang)
             if isinstance(v, float):
                 v = "" if pd.isna(v) else f"{v:.3f}"
             cells.append(f"<td>{html.escape('' if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v))}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
-    rank_html = ""
-    if ranking is not None:
-        rcols = ["rank", "technology", "closeness", "p_keep_band", "explanation", "needs_reason"]
-        rank_html = f"<h2>{html.escape(T['ranking'])}</h2><table><tr>" + "".join(
-            f"<th>{html.escape(T[c])}</th>" for c in rcols) + "</tr>" + "".join(
-            "<tr>" + "".join(
-                f"<td>{html.escape(_label(names, r[c], lang) if c == 'technology' else (f'{r[c]:.3f}' if isinstance(r[c], float) else str(r[c])))}</td>"
-                for c in rcols) + "</tr>" for _, r in ranking.iterrows()) + "</table>"
+    rank_html = _ranking_html(ranking, names, T, lang, priorities_dir) if ranking is not None else ""
+    ci_note = ""
+    if "share_ci" in tech:
+        ci_note = f"<p>{html.escape(T['ci_note'].format(b=int(tech['ci_samples'].max())))}</p>"
+    banner = ""
+    if is_synthetic(indicators_dir):
+        banner = f'<p class="synthetic" role="alert"><strong>{html.escape(SYNTHETIC_BANNER)}</strong></p>'
     window = f"{int(tech['window_start'].iloc[0])}–{int(tech['window_end'].iloc[0])}" if len(tech) else ""
     doc = f"""<!doctype html>
 <html lang="{lang}"><head><meta charset="utf-8"><title>{html.escape(T['title'])}</title>
 <style>body{{font-family:'Noto Sans CJK JP','Noto Sans JP',sans-serif;margin:2rem;max-width:1100px}}
 table{{border-collapse:collapse;font-size:.85rem}}td,th{{border:1px solid #ccc;padding:.2rem .4rem}}
-img{{max-width:100%}}</style></head><body>
-<h1>{html.escape(T['title'])}</h1>
+img{{max-width:100%}}.synthetic{{border:3px solid #bc002d;padding:.6rem;background:#fff3f3}}</style></head><body>
+{banner}<h1>{html.escape(T['title'])}</h1>
 <p>{html.escape(T['window'])}: {window}</p>
 {''.join(f'<h2>{html.escape(t)}</h2><img alt="{html.escape(t)}" src="{src}">' for t, src in figures)}
-<h2>{html.escape(T['table'])}</h2><table><tr>{head}</tr>{''.join(body)}</table>
+<h2>{html.escape(T['table'])}</h2><table><tr>{head}</tr>{''.join(body)}</table>{ci_note}
 {rank_html}
 <h2>{html.escape(T['method'])}</h2><p>{html.escape(T['method_text'])}</p>
 </body></html>"""
@@ -132,7 +157,7 @@ img{{max-width:100%}}</style></head><body>
     tmp.write_text(doc, encoding="utf-8")
     os.replace(tmp, html_path)
     xlsx = out / "report.xlsx"
-    _workbook(xlsx, tech, ind, ranking, names)
+    _workbook(xlsx, tech, ind, ranking, names, synthetic=is_synthetic(indicators_dir))
     return {"html": html_path, "xlsx": xlsx}
 
 
@@ -150,11 +175,13 @@ def _figures(tech: pd.DataFrame, ind: pd.DataFrame, ranking: pd.DataFrame | None
 
         active = tech[tech["papers"] > 0]
         if not active.empty:
-            stacks = _share_stacks(active, ind, other=C["other"])
+            stacks = _share_stacks(active, ind, other=C["other"], lang=use_lang)
             figures.append((T["shares"], _png(charts.top10_shares(
                 [label(t) for t in active["technology"]], stacks, title=C["shares"]))))
             figures.append((T["japan"], _png(charts.japan_position(
-                tech, label=label, japan="JP", leader=C["leader"], title=C["japan"]))))
+                tech, label=label, japan=country_name("JP", use_lang), leader=C["leader"], title=C["japan"]))))
+        if ranking is not None and "small_sample" in ranking:
+            ranking = ranking[~ranking["small_sample"].astype(bool)]
         if ranking is not None and not ranking.empty:
             figures.append((T["ranking"], _png(charts.ranking_sensitivity(
                 [f"{int(r)}. {label(t)}" for r, t in zip(ranking["rank"], ranking["technology"], strict=True)],
@@ -163,7 +190,8 @@ def _figures(tech: pd.DataFrame, ind: pd.DataFrame, ranking: pd.DataFrame | None
     return figures
 
 
-def _share_stacks(active: pd.DataFrame, ind: pd.DataFrame, *, other: str) -> list[tuple[str, list[float]]]:
+def _share_stacks(active: pd.DataFrame, ind: pd.DataFrame, *, other: str,
+                  lang: str = "en") -> list[tuple[str, list[float]]]:
     """Return (country, top-10% share per active technology) for the six largest countries, then the rest."""
     top = ind[ind["technology"].isin(active["technology"])]
     countries = (top.groupby("country")["top10_fractional"].sum().sort_values(ascending=False)
@@ -176,15 +204,17 @@ def _share_stacks(active: pd.DataFrame, ind: pd.DataFrame, *, other: str) -> lis
             s = rows[rows["country"] == c]["top10_share_fractional"].fillna(0).sum() if c != other else \
                 rows[~rows["country"].isin(countries)]["top10_share_fractional"].fillna(0).sum()
             vals.append(float(s))
-        stacks.append((c, vals))
+        stacks.append((country_name(c, lang) if c != other else c, vals))
     return stacks
 
 
 def _workbook(path: Path, tech: pd.DataFrame, ind: pd.DataFrame, ranking: pd.DataFrame | None,
-              names: dict[str, tuple[str, str]]) -> None:
+              names: dict[str, tuple[str, str]], *, synthetic: bool = False) -> None:
     wb = Workbook()
     ws0 = wb.active
     ws0.title = "technologies"
+    ind = ind.assign(country_ja=[country_name(c, "ja") for c in ind["country"]],
+                     country_en=[country_name(c, "en") for c in ind["country"]])
     sheets: list[tuple[Any, pd.DataFrame]] = [(ws0, tech.assign(
         name_ja=[names.get(t, (t, t))[0] for t in tech["technology"]],
         name_en=[names.get(t, (t, t))[1] for t in tech["technology"]]))]
@@ -200,6 +230,59 @@ def _workbook(path: Path, tech: pd.DataFrame, ind: pd.DataFrame, ranking: pd.Dat
                            for v in row])
         sheet_note(ws)
         ws.freeze_panes = "A2"
+    if synthetic:
+        about = wb.create_sheet("synthetic", 0)
+        excel_row(about, [SYNTHETIC_BANNER])
+        about["A1"].font = Font(bold=True, color="BC002D")
     tmp = path.with_name(path.name + ".tmp")
     wb.save(tmp)
     os.replace(tmp, path)
+
+
+def _with_intervals(tech: pd.DataFrame, indicators_dir: Path) -> pd.DataFrame:
+    """Add Japan's bootstrap intervals as text columns when ``uncertainty.parquet`` is there (uncertainty.py)."""
+    path = indicators_dir / "uncertainty.parquet"
+    if not path.is_file():
+        return tech
+    u = pd.read_parquet(path).set_index("technology")
+
+    def span(t: str, low: str, high: str, fmt: str) -> str:
+        if t not in u.index or pd.isna(u.at[t, low]):
+            return ""
+        return f"{float(u.at[t, low]):{fmt}}–{float(u.at[t, high]):{fmt}}"
+
+    return tech.assign(share_ci=[span(t, "share_low", "share_high", ".3f") for t in tech["technology"]],
+                       rank_ci=[span(t, "rank_low", "rank_high", ".0f") for t in tech["technology"]],
+                       ci_samples=[int(u["samples"].max()) if len(u) else 0] * len(tech))
+
+
+def _ranking_html(ranking: pd.DataFrame, names: dict[str, tuple[str, str]], T: dict[str, str], lang: str,
+                  priorities_dir: Path | None) -> str:
+    """Return the ranking table; small-sample technologies last, unranked and marked (issue 16)."""
+    rcols = ["rank", "technology", "papers_ranked", "closeness", "p_keep_band", "explanation", "needs_reason"]
+    rows = []
+    for _, r in ranking.iterrows():
+        small = bool(r.get("small_sample", False))
+        cells = []
+        for c in rcols:
+            v = r.get("papers" if c == "papers_ranked" else c)
+            if c == "technology":
+                text = _label(names, str(v), lang)
+            elif c == "rank":
+                text = "—" if small or v is None or pd.isna(v) else str(int(v))
+            elif c == "explanation" and small:
+                text = T["small_sample"]
+            elif isinstance(v, float):
+                text = "" if pd.isna(v) else f"{v:.3f}"
+            else:
+                text = "" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v)
+            cells.append(f"<td>{html.escape(text)}</td>")
+        rows.append(f'<tr class="{"small-sample" if small else ""}">' + "".join(cells) + "</tr>")
+    note = ""
+    meta = priorities_dir / "weights.json" if priorities_dir else None
+    if meta is not None and meta.is_file():
+        n = json.loads(meta.read_text(encoding="utf-8")).get("min_works")
+        if n:
+            note = f"<p>{html.escape(T['small_note'].format(n=n))}</p>"
+    return (f"<h2>{html.escape(T['ranking'])}</h2>{note}<table><tr>"
+            + "".join(f"<th>{html.escape(T[c])}</th>" for c in rcols) + "</tr>" + "".join(rows) + "</table>")

@@ -10,6 +10,7 @@ The output layout is the snapshot's own: ``works/updated_date=YYYY-MM-DD/part_NN
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
 import math
 import os
@@ -62,6 +63,19 @@ _COMMON = ("the", "of", "and", "in", "to", "a", "is", "we", "for", "with", "on",
            "results", "method", "show", "based", "model", "data", "using", "high", "performance", "system",
            "proposed", "analysis", "study", "new", "approach", "experimental", "significant", "effect")
 YEARS = tuple(range(2005, 2026))
+# Technologies where Japan is strong in the literature (batteries, robotics, materials, power devices,
+# superconductors, semiconductors, lasers), matched on the technology id: Japan's share is raised there.
+JAPAN_STRENGTHS = ("battery", "robot", "material", "power-device", "superconductor", "semiconductor", "laser")
+# A few technologies are dominated by one country (about 80 % of the works and better cited): the
+# monopolies a think tank looks for. At most a quarter of the technologies that are not Japan's strengths.
+MONOPOLIES = 3
+DOMINANT = ("CN", "US", "CN")
+# Citations per (subfield, year) are log-normal (Radicchi et al. 2008; Thelwall 2016): sigma of log-citations.
+CITATION_SIGMA = 1.2
+# Share of works that belong to a technology; the rest have filler topics (the benchmarks' default).
+TECHNOLOGY_SHARE = 0.3
+# The snapshot's metadata file: says the works are synthetic (never read as works: not *.jsonl / *.json.gz).
+SYNTHETIC_MARKER = "synthetic.json"
 FIRST_DATE = date(2025, 1, 1)
 
 
@@ -79,15 +93,46 @@ class _World:
     topics: list[_Topic]
     n_tech: int
     countries: list[str]
-    country_weights: list[float]
-    tech_country_weights: list[list[float]]
+    country_weights: list[float]  # cumulative, for random.choices
+    tech_country_weights: list[list[float]]  # cumulative
     tech_country_quality: list[list[float]]
     country_quality: list[float]
+    tech_weights: list[float]  # cumulative, for random.choices
+    field_scale: dict[int, float]
     vocab: list[str]
     topic_json: list[dict[str, Any]]
     institutions: dict[str, list[dict[str, Any]]]
     sources: list[dict[str, Any]]
     concepts: list[dict[str, Any]]
+
+
+def _technology_mixes(rng: random.Random, techs: TechnologySet, countries: list[str],
+                      weights: list[float]) -> tuple[list[list[float]], list[list[float]]]:
+    """Return, per technology, the countries' output weights and research quality (citation multipliers).
+
+    Noisy around the world mix; Japan present in every technology (raised where it is strong, see
+    :data:`JAPAN_STRENGTHS`); :data:`MONOPOLIES` technologies dominated by one country.
+    """
+    n = len(techs.technologies)
+    jp = countries.index("JP")
+    strong = {i for i, t in enumerate(techs.technologies) if any(k in t.id.lower() for k in JAPAN_STRENGTHS)}
+    others = [i for i in range(n) if i not in strong]
+    monopolies = rng.sample(others, min(MONOPOLIES, len(others) // 4))
+    tcw: list[list[float]] = []
+    tcq: list[list[float]] = []
+    for i in range(n):
+        # Countries of the long tail (under 1 % of world output) are active in about a third of the fields.
+        w = [x * rng.lognormvariate(0, 0.5) * (0.03 if x < 0.01 and rng.random() < 0.7 else 1.0) for x in weights]
+        q = [rng.lognormvariate(0, 0.35) for _ in countries]
+        w[jp] *= 2.5 if i in strong else rng.lognormvariate(0.4, 0.35)
+        q[jp] *= 1.4 if i in strong else 1.0
+        if i in monopolies:
+            d = countries.index(DOMINANT[monopolies.index(i) % len(DOMINANT)])
+            w[d] = 4.0 * (sum(w) - w[d])  # ≈ 80 % of the technology's works
+            q = [x * (2.0 if k == d else 0.5) for k, x in enumerate(q)]
+        tcw.append(w)
+        tcq.append(q)
+    return tcw, tcq
 
 
 @lru_cache(maxsize=4)
@@ -105,9 +150,14 @@ def _world(seed: int, tech_file: str | None) -> _World:
     countries = [c for c, _ in COUNTRY_MIX]
     weights = [w for _, w in COUNTRY_MIX]
     n_tech = len(techs.technologies)
-    tcw = [[w * rng.lognormvariate(0, 0.8) for w in weights] for _ in range(n_tech)]
-    tcq = [[rng.lognormvariate(0, 0.5) for _ in countries] for _ in range(n_tech)]
+    tcw, tcq = _technology_mixes(rng, techs, countries, weights)
+    tcw = [list(itertools.accumulate(w)) for w in tcw]  # cumulative, for random.choices
     cq = [rng.lognormvariate(0, 0.3) for _ in countries]
+    cq[countries.index("JP")] = 1.0  # Japan at the world's citation level; per-technology quality varies
+    # Fields differ in size: a few large technologies, many mid-sized ones (log-normal sizes).
+    tech_weights = list(itertools.accumulate(rng.lognormvariate(0, 0.45) for _ in range(n_tech)))
+    # Fields differ in citation culture: a mean citation scale per subfield.
+    field_scale = {sf[0]: rng.uniform(6.0, 18.0) for sf in SUBFIELDS}
     vocab = list(_COMMON) * 6
     while len(vocab) < 2500:
         vocab.append("".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(2, 4))))
@@ -148,8 +198,8 @@ def _world(seed: int, tech_file: str | None) -> _World:
         "id": f"https://openalex.org/C{100_000 + k}", "wikidata": f"https://www.wikidata.org/wiki/Q{5000 + k}",
         "display_name": f"Concept {vocab[200 + k]}", "level": k % 4, "score": 0.5,
     } for k in range(400)]
-    return _World(topics, n_tech, countries, weights, tcw, tcq, cq, vocab, topic_json, institutions, sources,
-                  concepts)
+    return _World(topics, n_tech, countries, list(itertools.accumulate(weights)), tcw, tcq, cq, tech_weights, field_scale, vocab, topic_json,
+                  institutions, sources, concepts)
 
 
 def _zipf_index(rng: random.Random, n: int, s: float = 1.1) -> int:
@@ -158,19 +208,20 @@ def _zipf_index(rng: random.Random, n: int, s: float = 1.1) -> int:
     return min(n - 1, int(n ** u ** s) - 1)
 
 
-def _work(rng: random.Random, w: _World, n: int, updated: str) -> dict[str, Any]:
+def _work(rng: random.Random, w: _World, n: int, updated: str, tech_share: float) -> dict[str, Any]:
     year = YEARS[min(len(YEARS) - 1, int(len(YEARS) * rng.random() ** 0.6))]
-    is_tech = rng.random() < 0.3
-    ti = rng.randrange(w.n_tech) if is_tech else w.n_tech + _zipf_index(rng, len(w.topics) - w.n_tech)
+    is_tech = rng.random() < tech_share
+    ti = (rng.choices(range(w.n_tech), cum_weights=w.tech_weights)[0] if is_tech
+          else w.n_tech + _zipf_index(rng, len(w.topics) - w.n_tech))
     topic = w.topics[ti]
     others = [w.topics[w.n_tech + _zipf_index(rng, len(w.topics) - w.n_tech)] for _ in range(2)]
     cweights = w.tech_country_weights[topic.tech_index] if topic.tech_index >= 0 else w.country_weights
-    c0 = rng.choices(w.countries, cweights)[0]
+    c0 = rng.choices(w.countries, cum_weights=cweights)[0]
     work_countries = [c0]
     unknown = rng.random() < 0.07
     if not unknown and rng.random() < 0.22:
         for _ in range(1 if rng.random() < 0.75 else 2):
-            c = rng.choices(w.countries, w.country_weights)[0]
+            c = rng.choices(w.countries, cum_weights=cweights)[0]  # collaborators from the same field's countries
             if c not in work_countries:
                 work_countries.append(c)
     n_auth = 1 + min(int(rng.expovariate(1 / 4.0)), 30)
@@ -206,7 +257,7 @@ def _work(rng: random.Random, w: _World, n: int, updated: str) -> dict[str, Any]
     vocab = w.vocab
     words = [vocab[int(r() * nv)] for _ in range(120 + int(r() * 140))]
     phrases: list[str] = []
-    if topic.keywords and rng.random() < 0.6:
+    if topic.keywords and rng.random() < 0.85:
         phrases.append(rng.choice(topic.keywords))
     if rng.random() < 0.03:
         t2 = w.topics[rng.randrange(w.n_tech)]
@@ -221,11 +272,12 @@ def _work(rng: random.Random, w: _World, n: int, updated: str) -> dict[str, Any]
     has_abstract = rng.random() > 0.1
     title_words = [w.vocab[rng.randrange(300, len(w.vocab))] for _ in range(rng.randint(4, 9))]
     title = " ".join(title_words).capitalize() + f" for {topic.name.lower()}"
-    # Skewed citations: Pareto tail, scaled by age and by country (and technology) research quality.
+    # Citations: log-normal within a (subfield, year), its mean the field's scale × the share of citations
+    # an article of that age has collected × the country's (and technology's) research quality.
     ci = w.countries.index(c0)
     q = w.country_quality[ci] * (w.tech_country_quality[topic.tech_index][ci] if topic.tech_index >= 0 else 1.0)
-    age = max(0.3, (2026 - year) / 4)
-    cited = int((rng.paretovariate(1.3) - 1) * 4 * q * age)
+    mean = w.field_scale[topic.subfield[0]] * (1 - math.exp(-(2026 - year) / 3)) * q
+    cited = int(rng.lognormvariate(math.log(mean) - CITATION_SIGMA ** 2 / 2, CITATION_SIGMA))
     wid = f"https://openalex.org/W{4_000_000_000 + n}"
     src = w.sources[_zipf_index(rng, len(w.sources))]
     doi = f"https://doi.org/10.{5000 + n % 900}/synth.{n}"
@@ -296,6 +348,7 @@ class _PartSpec:
     updated: str
     name: str
     level: int
+    tech_share: float
 
 
 def _write_part(spec: _PartSpec) -> tuple[int, int, int]:
@@ -309,7 +362,7 @@ def _write_part(spec: _PartSpec) -> tuple[int, int, int]:
     with open(tmp, "wb") as fh, gzip.GzipFile(fileobj=fh, mode="wb", compresslevel=spec.level, mtime=0) as gz:
         buf: list[str] = []
         for n in range(spec.start, spec.start + spec.count):
-            rec = _work(rng, world, n, spec.updated)
+            rec = _work(rng, world, n, spec.updated, spec.tech_share)
             rec["referenced_works_count"] = len(rec["referenced_works"])
             buf.append(dumps(rec))
             if len(buf) >= 500:
@@ -351,9 +404,14 @@ def write_synthetic_snapshot(
     technology_file: Path | None = None,
     compresslevel: int = 1,
     on_part: Callable[[int], None] | None = None,
+    technology_share: float = TECHNOLOGY_SHARE,
 ) -> SynthResult:
-    """Write ``works`` synthetic records in snapshot layout under ``out/works/``.
+    """Write ``works`` synthetic records in snapshot layout under ``out/works/``, and ``out/synthetic.json``.
 
+    ``technology_share`` of the works have a technology's topic (the rest filler topics): the default
+    suits the benchmarks; the demo asks for more so that each technology has enough works to rank.
+    ``synthetic.json`` marks the snapshot as synthetic (``{"synthetic": true, ...}``): the ingest records
+    it in the store and the reports say so (:func:`is_synthetic_snapshot`).
     Output is byte-identical for the same arguments, whatever ``processes`` is.
 
     Examples
@@ -365,6 +423,8 @@ def write_synthetic_snapshot(
     """
     if works < 1:
         raise ValueError("works must be at least 1")
+    if not 0 <= technology_share <= 1:
+        raise ValueError("technology_share must be between 0 and 1")
     nparts = math.ceil(works / part_size)
     specs = []
     per_date: dict[str, int] = {}
@@ -374,7 +434,7 @@ def write_synthetic_snapshot(
         per_date[d] = k + 1
         specs.append(_PartSpec(str(out), seed, str(technology_file) if technology_file else None, p,
                                p * part_size, min(part_size, works - p * part_size), d, f"part_{k:03d}.gz",
-                               compresslevel))
+                               compresslevel, technology_share))
     procs = processes or min(os.cpu_count() or 1, nparts)
     total = [0, 0, 0]
     if procs <= 1:
@@ -390,4 +450,28 @@ def write_synthetic_snapshot(
                 total = [a + b for a, b in zip(total, r)]
                 if on_part:
                     on_part(r[0])
+    marker = {"synthetic": True, "generator": "banso.analytics.synth", "seed": seed, "works": works,
+              "technology_share": technology_share,
+              "note": "合成データ（実在の論文ではありません） / synthetic data, not real publications"}
+    tmp = out / (SYNTHETIC_MARKER + ".tmp")
+    tmp.write_text(json.dumps(marker, ensure_ascii=False, indent=1), encoding="utf-8")
+    os.replace(tmp, out / SYNTHETIC_MARKER)
     return SynthResult(total[0], nparts, total[1], total[2])
+
+
+def is_synthetic_snapshot(snapshot: Path) -> bool:
+    """Return True when ``snapshot`` was written by :func:`write_synthetic_snapshot` (its marker file says so).
+
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp())
+    >>> is_synthetic_snapshot(d)
+    False
+    >>> _ = write_synthetic_snapshot(d, works=3, processes=1)
+    >>> is_synthetic_snapshot(d)
+    True
+    """
+    try:
+        data = json.loads((snapshot / SYNTHETIC_MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and data.get("synthetic") is True

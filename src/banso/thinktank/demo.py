@@ -33,7 +33,8 @@ def prepare_demo_analytics(data_dir: Path, *, works: int = 3000, seed: int = 7) 
     if not (snapshot / "works").is_dir():
         tmp = root / "snapshot.tmp"
         shutil.rmtree(tmp, ignore_errors=True)
-        write_synthetic_snapshot(tmp, works=works, seed=seed, processes=1)
+        # Most works in a technology, so that technologies have enough works to rank (issue 16).
+        write_synthetic_snapshot(tmp, works=works, seed=seed, processes=1, technology_share=0.9)
         tmp.rename(snapshot)
     ingest(snapshot, store, threads=1)
     run = compute(store, load_technologies(None), Window.parse(DEFAULT_WINDOW))

@@ -1,0 +1,101 @@
+"""Bootstrap confidence intervals on Japan's top-10% share and rank per technology (issue 16).
+
+The works of a technology are resampled with replacement ``samples`` times (seeded); in each resample
+the countries' fractional top-10% counts (Σ ``w/nc``, docs/analytics.md §4) give the focus country's
+share and its competition rank, and the 2.5th/97.5th percentiles make a 95 % interval. Works keep
+their top-10% weight ``w`` from the whole store (the bins are not recomputed per resample).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from banso.analytics import config
+from banso.analytics import expressions as ex
+from banso.analytics.engine import connect, membership_table, open_works
+from banso.analytics.technologies import TechnologySet
+
+COLUMNS = ["technology", "works", "samples", "share_low", "share_high", "rank_low", "rank_high"]
+
+
+def tech_work_rows(store: Path, technologies: TechnologySet, window: ex.Window, *,
+                   top10: str = "leiden") -> pd.DataFrame:
+    """Return (technology, work_id, w, countries) for the window's works of each technology, on DuckDB."""
+    con = connect("duckdb")
+    works = open_works(con, store)
+    member, _ = membership_table(con, "duckdb", store, works, technologies, window)
+    tw = ex.tech_works(works, technologies, window, top10=top10, member=member)
+    frame: pd.DataFrame = tw.select("technology", "work_id", "w", "countries").to_pandas()
+    return frame
+
+
+def interval(rows: pd.DataFrame, *, focus: str = "JP", samples: int | None = None, seed: int = 0,
+             level: float = 0.95) -> dict[str, float | int | None]:
+    """Return the bootstrap interval of ``focus``'s share and rank over one technology's works ``rows``.
+
+    ``rows`` has ``w`` and ``countries`` (a list of codes) per work. A resample where no work has
+    top-10% weight has no share (left out of the share's interval). Ranks count countries with a
+    larger fractional top-10% count (1 = most), as ``rank_top10_fractional`` does. A focus country
+    without works in the technology gets share 0 and no rank (``japan_rank`` is null there too).
+    """
+    b = config.bootstrap_samples() if samples is None else samples
+    n = len(rows)
+    out: dict[str, float | int | None] = {"works": n, "samples": b, "share_low": None, "share_high": None,
+                                          "rank_low": None, "rank_high": None}
+    if n == 0 or b == 0:
+        return out
+    if not any(focus in cs for cs in rows["countries"]):
+        out["share_low"] = out["share_high"] = 0.0  # absent: share 0 and no rank, as in the technologies table
+        return out
+    codes = sorted({c for cs in rows["countries"] for c in cs} | {focus})
+    col = {c: k for k, c in enumerate(codes)}
+    m = np.zeros((n, len(codes)))
+    for i, (w, cs) in enumerate(zip(rows["w"].to_numpy(dtype=float), rows["countries"], strict=True)):
+        for c in cs:
+            m[i, col[c]] = w / len(cs)
+    rng = np.random.default_rng(seed)
+    counts = rng.multinomial(n, np.full(n, 1.0 / n), size=b).astype(float)  # B resamples of the n works
+    totals = counts @ m  # B × countries: fractional top-10% counts
+    mine = totals[:, col[focus]]
+    whole = totals.sum(axis=1)
+    # Relative tolerance: equal exact counts summed in another order must tie, not outrank.
+    tol = 1e-9 * np.maximum(np.abs(mine), 1e-300)
+    ranks = 1 + (totals > (mine + tol)[:, None]).sum(axis=1)
+    tail = (1 - level) / 2
+    shares = mine[whole > 0] / whole[whole > 0]
+    if shares.size:
+        out["share_low"], out["share_high"] = (float(x) for x in np.quantile(shares, [tail, 1 - tail]))
+    lo, hi = np.quantile(ranks, [tail, 1 - tail])
+    out["rank_low"], out["rank_high"] = math.floor(lo), math.ceil(hi)
+    return out
+
+
+def bootstrap(store: Path, technologies: TechnologySet, window: ex.Window, *, focus: str = "JP",
+              samples: int | None = None, seed: int = 0, top10: str = "leiden") -> pd.DataFrame:
+    """Return one row per technology: its works and the 95 % intervals of ``focus``'s share and rank."""
+    rows = tech_work_rows(store, technologies, window, top10=top10)
+    groups = dict(tuple(rows.groupby("technology")))
+    result = []
+    for k, t in enumerate(technologies.ids):
+        part = groups.get(t, rows.iloc[0:0])
+        result.append({"technology": t, **interval(part, focus=focus, samples=samples, seed=seed + k)})
+    return pd.DataFrame(result, columns=COLUMNS)
+
+
+UNCERTAINTY_FILE = "uncertainty.parquet"
+
+
+def write_uncertainty(store: Path, technologies: TechnologySet, window: ex.Window, out: Path, *,
+                      focus: str = "JP", samples: int | None = None, seed: int = 0) -> Path:
+    """Write :func:`bootstrap`'s table as ``out/uncertainty.parquet`` (read by the report when present)."""
+    table = bootstrap(store, technologies, window, focus=focus, samples=samples, seed=seed)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / UNCERTAINTY_FILE
+    tmp = path.with_name(path.name + ".tmp")
+    table.to_parquet(tmp, index=False)
+    tmp.replace(path)
+    return path
