@@ -242,3 +242,33 @@ def test_a_page_image_after_access_is_withdrawn_is_not_sent(tmp_path: Path, monk
         assert response.status_code == 404
         assert not response.content.startswith(b"\x89PNG")
         assert _distributions(env) == []
+
+
+@pytest.mark.parametrize("good", [True, False])
+def test_an_upload_is_validated_completely_with_no_transaction_open(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                    good: bool) -> None:
+    """O1, O4: the full parse of an upload runs before the write unit's first statement; a refusal is still
+    the same audited 422, raised where it always was."""
+    with live(tmp_path) as env:
+        seen: dict[str, Any] = {}
+
+        def watching(*args: Any, **kwargs: Any) -> Any:
+            seen["checked_out"] = env.ctx.engine.pool.checkedout()
+            seen["lock_free"] = _write_lock_free(env.url)
+            return real(*args, **kwargs)
+
+        real = service.sniff
+        monkeypatch.setattr(service, "sniff", watching)
+        with env.ctx.sessions() as db:
+            headers = bearer(db, env.cast.company, env.clock)
+        data = PDF if good else PDF[: len(PDF) // 2]  # a cut PDF parses to nothing a stamp could use
+        response = env.client.post(f"{API}/items/{env.item_id}/versions", headers=headers,
+                                   data={"body": "改訂", "note": "v2"},
+                                   files=[("files", ("report-v2.pdf", data, "application/pdf"))])
+        assert response.status_code == (201 if good else 422), response.text[:300]
+        # Before: 1 connection checked out and the write lock held (SQLite) while the PDF was parsed.
+        assert seen["checked_out"] == 0 and seen["lock_free"] in (True, None)
+        with env.ctx.sessions() as db:
+            rejected = db.scalar(select(func.count()).select_from(AuditEntry).where(
+                AuditEntry.tag == AuditTag.INFO_UPLOAD_REJECTED))
+        assert rejected == (0 if good else 1)
