@@ -106,7 +106,7 @@ def _first_file(ctx: AppContext, item_id: int) -> int:
 
 def _impatient(url: str) -> Engine:
     """An engine whose SQLite connections wait at most LOCK_WAIT_S for the write lock (not 30 s)."""
-    engine = make_engine(url)
+    engine: Engine = make_engine(url)
     if engine.dialect.name == "sqlite":
         @event.listens_for(engine, "connect")
         def _short_wait(dbapi_conn: Any, _record: Any) -> None:
