@@ -109,9 +109,18 @@ def unit_of_work(sessions: Callable[[], Session]) -> Iterator[Session]:
         yield session
 
 
+def _in_place(session: Session) -> bool:
+    """Return True inside a savepoint (``begin_nested``): the steps then run in place, as one transaction.
+
+    Why: committing would end the work of whoever opened the savepoint around us (a test's model
+    machine, a caller that must roll back as a whole); their transaction is theirs to end.
+    """
+    return session.in_nested_transaction()
+
+
 def release(session: Session) -> None:
     """Commit the unit's work so far (e.g. the sign-in's touch of the session row), so no transaction stays open."""
-    if session.in_transaction():
+    if session.in_transaction() and not _in_place(session):
         commit(session)
 
 
@@ -121,6 +130,9 @@ def released(session: Session) -> Iterator[None]:
 
     The work must not touch ``session``; whatever follows opens the unit's next transaction.
     """
+    if _in_place(session):
+        yield
+        return
     release(session)
     yield
     if session.in_transaction():
@@ -136,7 +148,11 @@ def read_step(session: Session) -> Iterator[Session]:
     and ends when the step does, so nothing is held while the caller then computes. Rows loaded keep
     their values. An error goes to the enclosing unit, which settles it: an audited refusal the step
     raised is rolled back with the read and written again in a transaction that writes (:func:`settle`).
+    Inside a savepoint the step runs in place (see :func:`_in_place`).
     """
+    if _in_place(session):
+        yield session
+        return
     release(session)
     session.connection(execution_options={READ_STEP: True})
     yield session
