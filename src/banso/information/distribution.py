@@ -36,7 +36,7 @@ from banso.information.models import Distribution, Item, ItemFile
 from banso.kit.cells import neutralise_csv_data
 from banso.kit.clock import to_jst
 from banso.kit.errors import NotFound
-from banso.kit.unit import read_step
+from banso.kit.unit import read_step, released
 from banso.leak import attribute as leak_attribute
 from banso.sealed.models import SealedDistribution
 from banso.sealed.store import OFFICE, Copy, stamp_kind, stamp_plain
@@ -125,7 +125,8 @@ def download_file(session: Session, deps: InformationDeps, *, item_id: int, file
                     neutralise_csv_data(read.data) if read.kind == "csv" else read.data, None)
     assert actor is not None  # a copy of non-public content goes to someone signed in
     code = fingerprint(deps, item_id=item_id, file_id=file_id, user_id=actor.user_id)
-    stamped = stamp_kind(read.data, kind=read.kind, footer=read.footer, code=code)  # no transaction open
+    with released(session):  # no transaction open
+        stamped = stamp_kind(read.data, kind=read.kind, footer=read.footer, code=code)
     # I12: the gate decides at the moment of egress, so again now; the record carries the stamp's code (I8).
     item, row, _ = _decide_file(session, item_id=item_id, file_id=file_id, actor=actor, now=now)
     channel = _channel_of(row.kind)
@@ -152,7 +153,8 @@ def download_body(session: Session, deps: InformationDeps, *, item_id: int, acto
         return Copy(name, "text/plain; charset=utf-8", text.encode(), None)
     assert actor is not None
     code = fingerprint(deps, item_id=item_id, file_id=None, user_id=actor.user_id)
-    stamped = stamp_plain(text, code=code, csv=False).encode()  # no transaction open
+    with released(session):  # no transaction open
+        stamped = stamp_plain(text, code=code, csv=False).encode()
     access = service.open_item(session, item_id, actor, now=now)  # I12: decide again at egress
     service.require(session, access, Egress.BODY, now=now)
     item = access.item

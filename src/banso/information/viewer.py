@@ -184,7 +184,7 @@ def page_image(session: Session, deps: InformationDeps, *, item_id: int, file_id
         raise NotFound("this file is not shown as page images")
     kind = view.file.kind
     code = distribution.fingerprint(deps, item_id=item_id, file_id=file_id, user_id=actor.user_id)
-    with _render(data, kind, page) as image:
+    with released(session), _render(data, kind, page) as image:  # no transaction open
         png = stamp_view(image, footer=line, code=code)
     view = decide(session, item_id=item_id, file_id=file_id, actor=actor, now=now)
     distribution.record_view(session, deps, item=view.item, row=view.file, actor=actor,
@@ -204,13 +204,15 @@ def open_view(session: Session, deps: InformationDeps, *, item_id: int, file_id:
     if view.mode == Mode.NOTICE:
         return page
     if view.mode == Mode.PAGES:
-        total = _pdf_call(data, None)[0] if view.file.kind == "pdf" else 1
+        with released(session):
+            total = _pdf_call(data, None)[0] if view.file.kind == "pdf" else 1
         return replace(page, pages=min(total, MAX_PAGES), total_pages=total)
     csv = view.file.kind == "csv"
-    text = data.decode("utf-8-sig", errors="replace")
-    shown = text[:MAX_TEXT_CHARS]  # cut before stamping, so every shown paragraph keeps its marks
     code = distribution.fingerprint(deps, item_id=item_id, file_id=file_id, user_id=actor.user_id)
-    stamped = stamp_plain(shown, code=code, csv=csv)
+    with released(session):
+        text = data.decode("utf-8-sig", errors="replace")
+        shown = text[:MAX_TEXT_CHARS]  # cut before stamping, so every shown paragraph keeps its marks
+        stamped = stamp_plain(shown, code=code, csv=csv)
     view = decide(session, item_id=item_id, file_id=file_id, actor=actor, now=now)  # I12: again, at egress
     dist, _ = distribution.record_view(session, deps, item=view.item, row=view.file, actor=actor,
                                        channel="view-text", now=now, code=code)

@@ -22,6 +22,8 @@ unit's own transaction for the writes, which decides again and records.
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Final
@@ -35,6 +37,10 @@ from banso.kit.errors import BansoError
 # Execution option of a transaction that only reads: the SQLite engine (``banso.db.engine``) begins it
 # DEFERRED, which in WAL mode takes no lock, where every other transaction begins IMMEDIATE.
 READ_STEP: Final = "banso_read_step"
+# Heavy steps (:func:`released`) running at once in one process. More would only share the same CPUs
+# and, in CPython, the one interpreter lock: every other request's thread would wait for it too (O4).
+HEAVY_AT_ONCE: Final = max(1, os.cpu_count() or 1)
+_HEAVY = threading.BoundedSemaphore(HEAVY_AT_ONCE)
 
 
 def keeps(exc: BaseException) -> bool:
@@ -128,13 +134,15 @@ def release(session: Session) -> None:
 def released(session: Session) -> Iterator[None]:
     """Run heavy work with no transaction open: the unit's work so far is committed first (O4).
 
-    The work must not touch ``session``; whatever follows opens the unit's next transaction.
+    At most :data:`HEAVY_AT_ONCE` heavy steps run at once; the others wait here, holding nothing of
+    the database. The work must not touch ``session``; whatever follows opens the unit's next transaction.
     """
     if _in_place(session):
         yield
         return
     release(session)
-    yield
+    with _HEAVY:
+        yield
     if session.in_transaction():
         raise RuntimeError("heavy work opened a transaction (it must not use the session)")
 
