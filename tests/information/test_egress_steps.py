@@ -272,3 +272,34 @@ def test_an_upload_is_validated_completely_with_no_transaction_open(tmp_path: Pa
             rejected = db.scalar(select(func.count()).select_from(AuditEntry).where(
                 AuditEntry.tag == AuditTag.INFO_UPLOAD_REJECTED))
         assert rejected == (0 if good else 1)
+
+
+def test_an_answer_file_is_validated_with_no_transaction_open(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """O1, O4, C6: a material request's answer file is parsed before the write that seals it."""
+    from banso.councils import service as council_service
+
+    with live(tmp_path) as env:
+        with env.ctx.sessions() as db:
+            request = councils.create_request(
+                db, council_id=env.cast.council.id, actor=env.cast.officer.principal(), now=env.clock.now(),
+                title="資料の求め", body="動向をまとめてください", matter="useful_information",
+                addressee_kind="participant", addressee_id=env.cast.company.user.id,
+                due_at=env.clock.now() + timedelta(days=14))
+            db.commit()
+            request_id = request.id
+            headers = bearer(db, env.cast.company, env.clock)
+        seen: dict[str, Any] = {}
+        real = council_service.sniff
+
+        def watching(*args: Any, **kwargs: Any) -> Any:
+            seen["checked_out"] = env.ctx.engine.pool.checkedout()
+            seen["lock_free"] = _write_lock_free(env.url)
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(council_service, "sniff", watching)
+        response = env.client.post(f"/api/v1/councils/{env.cast.council.id}/requests/{request_id}/answer",
+                                   headers=headers, data={"text": "回答本文"},
+                                   files=[("files", ("answer.pdf", PDF, "application/pdf"))])
+        assert response.status_code == 200, response.text[:300]
+        # Before: 1 connection checked out and the write lock held (SQLite) while the PDF was parsed.
+        assert seen["checked_out"] == 0 and seen["lock_free"] in (True, None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -59,7 +59,7 @@ from banso.sealed import store as sealed
 from banso.sealed.crypto import TamperedCiphertext
 from banso.sealed.models import SealedKind
 from banso.sealed.store import SealedDeps
-from banso.sealed.uploads import safe_filename, sniff
+from banso.sealed.uploads import FileKind, UploadRejected, safe_filename, sniff
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 was_audited = audit.was_audited  # kept here: the councils web layer and older callers import it from this module
@@ -1066,6 +1066,27 @@ class UploadedFile:
     filename: str
     content_type: str
     data: bytes
+    # What :func:`validate_files` found, before the unit's write transaction (O4); None: not yet checked.
+    checked: FileKind | UploadRejected | None = None
+
+
+def validate_files(files: Sequence[UploadedFile]) -> list[UploadedFile]:
+    """Validate answer files completely (O1) without a session: the CPU-heavy parse, to run with no transaction
+    open (O4). A refusal is kept, not raised: :func:`answer_request` raises it where it always did."""
+    checked = []
+    for f in files:
+        try:
+            found: FileKind | UploadRejected = sniff(f.data, f.filename, f.content_type, max_bytes=MAX_FILE_BYTES)
+        except UploadRejected as exc:
+            found = exc
+        checked.append(replace(f, checked=found))
+    return checked
+
+
+def _kind_of(f: UploadedFile) -> FileKind:
+    if isinstance(f.checked, UploadRejected):
+        raise f.checked
+    return f.checked or sniff(f.data, f.filename, f.content_type, max_bytes=MAX_FILE_BYTES)
 
 
 @dataclass(frozen=True)
@@ -1140,7 +1161,7 @@ def answer_request(session: Session, *, council_id: int, request_id: int, actor:
     body = rules.require_text(text, "text", max_length=50_000)
     # O1: validated as item files are (the one file-name rule, the stamp and viewer limits), so every
     # answer file can be served.
-    kinds = [sniff(f.data, f.filename, f.content_type, max_bytes=MAX_FILE_BYTES) for f in files]
+    kinds = [_kind_of(f) for f in files]  # validated before the transaction by the routes (O4)
     rows = [_seal_answer_file(session, store, council, req, f, kind.content_type, actor=actor, now=now)
             for f, kind in zip(files, kinds, strict=True)]
     # I11, I12: the text is sealed like minutes; the associated data names the request, so a sealed

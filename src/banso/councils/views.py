@@ -25,7 +25,7 @@ from banso.authz.permissions import Permission
 from banso.authz.policies import councils as policy
 from banso.authz.principal import Principal
 from banso.councils import rules, service
-from banso.councils.endpoints import file_store
+from banso.councils.endpoints import checked_files, file_store
 from banso.councils.models import (
     ActionItem,
     ActionStatus,
@@ -705,8 +705,7 @@ def answer_request(council_id: int, request_id: int, request: Request, principal
                    text: Annotated[str, Form(max_length=50_000)] = "",
                    files: Annotated[list[UploadFile] | None, File()] = None) -> Response:
     """Answer with text and files (multipart; the app limits the body size)."""
-    uploads = [service.UploadedFile(filename=f.filename or "", content_type=f.content_type or "",
-                                    data=f.file.read()) for f in (files or []) if f.filename]
+    uploads = checked_files(db, [f for f in (files or []) if f.filename])
     try:
         service.answer_request(db, council_id=council_id, request_id=request_id, actor=principal,
                                now=ctx.clock.now(), text=text.replace("\r\n", "\n"), files=uploads,
