@@ -303,3 +303,41 @@ def test_an_answer_file_is_validated_with_no_transaction_open(tmp_path: Path, mo
         assert response.status_code == 200, response.text[:300]
         # Before: 1 connection checked out and the write lock held (SQLite) while the PDF was parsed.
         assert seen["checked_out"] == 0 and seen["lock_free"] in (True, None)
+
+
+def test_a_deliverable_is_validated_with_no_transaction_open(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """O1, O4, F5: a commission deliverable is parsed before the write that seals it."""
+    from banso.programme import commissions as cm
+    from tests.programme.test_commissions import Cast as CommissionCast
+    from tests.programme.test_commissions import _assess, _commission
+
+    with fresh_database(tmp_path) as url:
+        clock = FakeClock(START)
+        ctx = live_context(tmp_path, url, clock)
+        try:
+            with ctx.sessions() as db:
+                c = CommissionCast(Factory(db, clock, SecretBox(ctx.settings.secret_key)))
+                _assess(db, c, clock, c.tank.id)
+                commission = _commission(db, c, clock)
+                cm.acknowledge_confidentiality(db, commission_id=commission.id, now=clock.now(),
+                                               actor=c.analyst.principal())
+                db.commit()
+                headers = bearer(db, c.analyst, clock)
+                commission_id = commission.id
+            seen: dict[str, Any] = {}
+            real = cm.sniff
+
+            def watching(*args: Any, **kwargs: Any) -> Any:
+                seen["checked_out"] = ctx.engine.pool.checkedout()
+                seen["lock_free"] = _write_lock_free(url)
+                return real(*args, **kwargs)
+
+            monkeypatch.setattr(cm, "sniff", watching)
+            with TestClient(create_app(ctx, background_jobs=False), base_url="http://testserver") as client:
+                response = client.post(f"/api/v1/programme/commissions/{commission_id}/deliverables", headers=headers,
+                                       data={"title": "報告書"}, files={"file": ("report.pdf", PDF, "application/pdf")})
+        finally:
+            ctx.engine.dispose()
+        assert response.status_code == 201, response.text[:300]
+        # Before: 1 connection checked out and the write lock held (SQLite) while the PDF was parsed.
+        assert seen["checked_out"] == 0 and seen["lock_free"] in (True, None)
