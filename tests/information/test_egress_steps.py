@@ -40,6 +40,8 @@ from banso.information.models import Ballot, Distribution, ItemFile
 from banso.kit.clock import FakeClock
 from banso.kit.crypto import SecretBox
 from banso.leak.pdf import make_sample_pdf
+from banso.sealed import store as sealed_store
+from banso.sealed.models import SealedDistribution
 from banso.web.context import AppContext
 from tests.support.app import START
 from tests.support.councils import Cast, establish
@@ -303,6 +305,18 @@ def test_an_answer_file_is_validated_with_no_transaction_open(tmp_path: Path, mo
         assert response.status_code == 200, response.text[:300]
         # Before: 1 connection checked out and the write lock held (SQLite) while the PDF was parsed.
         assert seen["checked_out"] == 0 and seen["lock_free"] in (True, None)
+        # I8, I12: a copy of the sealed answer file is stamped with no transaction open too.
+        file_id = response.json()["files"][0]["id"]
+        stamped: dict[str, Any] = {}
+        monkeypatch.setattr(sealed_store, "stamp_kind", _watch(env, stamped)(sealed_store.stamp_kind))
+        with env.ctx.sessions() as db:
+            officer = bearer(db, env.cast.officer, env.clock)
+        copy = env.client.get(f"/api/v1/councils/{env.cast.council.id}/requests/{request_id}/files/{file_id}",
+                              headers=officer)
+        assert copy.status_code == 200 and copy.content.startswith(b"%PDF"), copy.text[:300]
+        assert stamped["checked_out"] == 0 and stamped["lock_free"] in (True, None)
+        with env.ctx.sessions() as db:
+            assert db.scalars(select(SealedDistribution.fingerprint)).all() == [stamped["code"].hex()]
 
 
 def test_a_deliverable_is_validated_with_no_transaction_open(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -336,8 +350,23 @@ def test_a_deliverable_is_validated_with_no_transaction_open(tmp_path: Path, mon
             with TestClient(create_app(ctx, background_jobs=False), base_url="http://testserver") as client:
                 response = client.post(f"/api/v1/programme/commissions/{commission_id}/deliverables", headers=headers,
                                        data={"title": "報告書"}, files={"file": ("report.pdf", PDF, "application/pdf")})
+                assert response.status_code == 201, response.text[:300]
+                # I8, I12: a copy of the sealed deliverable is stamped with no transaction open too.
+                stamped: dict[str, Any] = {}
+
+                def watching_stamp(*args: Any, **kwargs: Any) -> Any:
+                    stamped["checked_out"] = ctx.engine.pool.checkedout()
+                    stamped["lock_free"] = _write_lock_free(url)
+                    return real_stamp(*args, **kwargs)
+
+                real_stamp = sealed_store.stamp_kind
+                monkeypatch.setattr(sealed_store, "stamp_kind", watching_stamp)
+                deliverable_id = response.json()["id"]
+                copy = client.get(f"/api/v1/programme/commissions/{commission_id}/deliverables/{deliverable_id}",
+                                  headers=headers)
         finally:
             ctx.engine.dispose()
-        assert response.status_code == 201, response.text[:300]
         # Before: 1 connection checked out and the write lock held (SQLite) while the PDF was parsed.
         assert seen["checked_out"] == 0 and seen["lock_free"] in (True, None)
+        assert copy.status_code == 200 and copy.content.startswith(b"%PDF"), copy.text[:300]
+        assert stamped["checked_out"] == 0 and stamped["lock_free"] in (True, None)
