@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile, status
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from banso.councils import meetings, rules, service
 from banso.councils.models import ActionItem, Meeting
@@ -51,6 +53,7 @@ from banso.councils.schemas import (
     RequestRead,
     RoleIn,
 )
+from banso.kit.unit import released
 from banso.sealed import store as sealed
 from banso.sealed.store import SealedDeps
 from banso.sealed.uploads import ALLOWED
@@ -379,8 +382,7 @@ def add_material(council_id: int, meeting_id: int, principal: ApiUser, db: Db, c
                  confidential: Annotated[bool, Form(description="秘密として提供する / provided as confidential")] = False,
                  ) -> MaterialRead:
     """Provide a meeting material (配布資料; multipart: ``title``, ``confidential``, ``file``), sealed (I11)."""
-    upload = service.UploadedFile(filename=file.filename or "", content_type=file.content_type or "",
-                                  data=file.file.read())
+    upload = checked_files(db, [file])[0]  # O4: parsed with no transaction open
     row = meetings.add_material(db, council_id=council_id, meeting_id=meeting_id, actor=principal,
                                 now=ctx.clock.now(), title=title, confidential=confidential, file=upload,
                                 store=file_store(ctx))
@@ -498,13 +500,20 @@ def get_request(council_id: int, request_id: int, principal: ApiUser, db: Db, ct
     return _request_detail(view)
 
 
+def checked_files(db: Session, files: Sequence[UploadFile]) -> list[service.UploadedFile]:
+    """Return answer files read and validated completely (O1) with no transaction open (O4); the service
+    refuses what did not pass where it always did."""
+    with released(db):
+        return service.validate_files([service.UploadedFile(filename=f.filename or "", data=f.file.read(),
+                                                            content_type=f.content_type or "") for f in files])
+
+
 @router.post("/{council_id}/requests/{request_id}/answer", response_model=RequestDetail)
 def answer_request(council_id: int, request_id: int, principal: ApiUser, db: Db, ctx: Ctx,
                    text: Annotated[str, Form(min_length=1, max_length=50_000)],
                    files: Annotated[list[UploadFile] | None, File()] = None) -> RequestDetail:
     """Answer a material request (multipart: ``text`` and ``files``)."""
-    uploads = [service.UploadedFile(filename=f.filename or "", content_type=f.content_type or "",
-                                    data=f.file.read()) for f in (files or [])]
+    uploads = checked_files(db, list(files or []))
     view = service.answer_request(db, council_id=council_id, request_id=request_id, actor=principal,
                                   now=ctx.clock.now(), text=text, files=uploads, store=file_store(ctx))
     return _request_detail(view)

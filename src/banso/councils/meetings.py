@@ -24,7 +24,9 @@ from banso.authz.principal import Principal
 from banso.councils import notices, rules, service
 from banso.councils import repository as repo
 from banso.councils.models import (
+    Council,
     CouncilState,
+    Meeting,
     MeetingAttendance,
     MeetingMaterial,
     MinutesAnswer,
@@ -33,10 +35,11 @@ from banso.councils.models import (
 )
 from banso.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from banso.kit.text import clean_text
+from banso.kit.unit import read_step, released
 from banso.sealed import store as sealed
 from banso.sealed.models import SealedKind
 from banso.sealed.store import SealedDeps
-from banso.sealed.uploads import safe_filename, sniff
+from banso.sealed.uploads import safe_filename
 
 _audit = audit.record_for
 _refuse = audit.refuse
@@ -193,7 +196,7 @@ def add_material(session: Session, *, council_id: int, meeting_id: int, actor: P
     meeting = service._meeting(session, council, meeting_id)
     title_t = rules.require_text(title, "title", max_length=300, line=True)
     # O1: validated as item files are (file-name rule, stamp and viewer limits), so it can always be served.
-    kind = sniff(file.data, file.filename, file.content_type, max_bytes=service.MAX_FILE_BYTES)
+    kind = service._kind_of(file)  # validated before the unit began when the route could (O4)
     digest = hashlib.sha256(file.data).hexdigest()
     # I11: sealed under the council's key before anything is written; the plaintext never reaches disk.
     envelope = sealed.seal_file(store, sealed.council_scope(council.id), file.data,
@@ -211,25 +214,38 @@ def add_material(session: Session, *, council_id: int, meeting_id: int, actor: P
     return row
 
 
-def read_material(session: Session, *, council_id: int, meeting_id: int, material_id: int, actor: Principal,
-                  now: datetime, store: SealedDeps) -> sealed.Copy:
-    """Return a meeting material stamped for ``actor`` (council content readers); recorded and audited (I8)."""
+def _material(session: Session, council_id: int, meeting_id: int, material_id: int,
+              actor: Principal) -> tuple[Council, Meeting, MeetingMaterial]:
+    """Return the council, meeting and material for a council-content reader; 404 otherwise (I7, I12)."""
     council, standing = service._content(session, council_id, actor)
     require_visible(content_policy.can_read_council_text(actor, standing), "material")
     meeting = service._meeting(session, council, meeting_id)
     row = repo.material(session, meeting.id, material_id)
     if row is None:
         raise NotFound("material not found")
-    refusal = sealed.Refusal(tag=AuditTag.COUNCIL_INTEGRITY_FAILED, subject=service._subject(council),
-                             data={"meeting_id": meeting.id, "material_id": row.id})
-    data = sealed.open_file(session, store, sealed.council_scope(council.id),
-                            sealed.Envelope(wrapped_key=row.wrapped_key, blob=row.blob),
-                            label=sealed.file_label(SealedKind.MEETING_MATERIAL, row.sha256), actor=actor, now=now,
-                            refusal=refusal)
-    original = sealed.Original(kind=SealedKind.MEETING_MATERIAL, object_id=row.id,
-                               scope=sealed.council_scope(council.id), filename=row.filename,
-                               content_type=row.content_type, data=data, label=f"配布資料 #{row.id}")
-    copy, dist = sealed.issue_copy(session, store, original, actor=actor, now=now)
+    return council, meeting, row
+
+
+def read_material(session: Session, *, council_id: int, meeting_id: int, material_id: int, actor: Principal,
+                  now: datetime, store: SealedDeps) -> sealed.Copy:
+    """Return a meeting material stamped for ``actor`` (council content readers); recorded and audited (I8)."""
+    # O4: read without the write lock, stamp with no transaction open, then decide again (I12) and record.
+    with read_step(session):
+        council, meeting, row = _material(session, council_id, meeting_id, material_id, actor)
+        refusal = sealed.Refusal(tag=AuditTag.COUNCIL_INTEGRITY_FAILED, subject=service._subject(council),
+                                 data={"meeting_id": meeting.id, "material_id": row.id})
+        data = sealed.open_file(session, store, sealed.council_scope(council.id),
+                                sealed.Envelope(wrapped_key=row.wrapped_key, blob=row.blob),
+                                label=sealed.file_label(SealedKind.MEETING_MATERIAL, row.sha256), actor=actor,
+                                now=now, refusal=refusal)
+        original = sealed.Original(kind=SealedKind.MEETING_MATERIAL, object_id=row.id,
+                                   scope=sealed.council_scope(council.id), filename=row.filename,
+                                   content_type=row.content_type, data=data, label=f"配布資料 #{row.id}")
+        footer = sealed.footer_for(session, actor, original.label, now)
+    with released(session):
+        stamped = sealed.stamp_copy(store, original, actor=actor, footer=footer)
+    council, meeting, row = _material(session, council_id, meeting_id, material_id, actor)
+    copy, dist = sealed.record_copy(session, original, stamped, actor=actor, now=now)
     _audit(session, AuditTag.COUNCIL_MATERIAL_DOWNLOAD, now=now, actor=actor, subject=service._subject(council),
            data={"meeting_id": meeting.id, "material_id": row.id, "sha256": row.sha256,
                  "distribution_id": dist.id, "channel": dist.channel})

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -58,11 +58,12 @@ from banso.kit.clock import to_jst
 from banso.kit.errors import BansoError, Conflict, Forbidden, NotFound, ValidationFailed
 from banso.kit.japanese import official_date
 from banso.kit.text import clean_text
+from banso.kit.unit import read_step, released
 from banso.sealed import store as sealed
 from banso.sealed.crypto import TamperedCiphertext
 from banso.sealed.models import SealedKind
 from banso.sealed.store import SealedDeps
-from banso.sealed.uploads import safe_filename, sniff
+from banso.sealed.uploads import FileKind, UploadRejected, safe_filename, sniff
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 was_audited = audit.was_audited  # kept here: the councils web layer and older callers import it from this module
@@ -1138,6 +1139,27 @@ class UploadedFile:
     filename: str
     content_type: str
     data: bytes
+    # What :func:`validate_files` found, before the unit's write transaction (O4); None: not yet checked.
+    checked: FileKind | UploadRejected | None = None
+
+
+def validate_files(files: Sequence[UploadedFile]) -> list[UploadedFile]:
+    """Validate answer files completely (O1) without a session: the CPU-heavy parse, to run with no transaction
+    open (O4). A refusal is kept, not raised: :func:`answer_request` raises it where it always did."""
+    checked = []
+    for f in files:
+        try:
+            found: FileKind | UploadRejected = sniff(f.data, f.filename, f.content_type, max_bytes=MAX_FILE_BYTES)
+        except UploadRejected as exc:
+            found = exc
+        checked.append(replace(f, checked=found))
+    return checked
+
+
+def _kind_of(f: UploadedFile) -> FileKind:
+    if isinstance(f.checked, UploadRejected):
+        raise f.checked
+    return f.checked or sniff(f.data, f.filename, f.content_type, max_bytes=MAX_FILE_BYTES)
 
 
 @dataclass(frozen=True)
@@ -1212,7 +1234,7 @@ def answer_request(session: Session, *, council_id: int, request_id: int, actor:
     body = rules.require_text(text, "text", max_length=50_000)
     # O1: validated as item files are (the one file-name rule, the stamp and viewer limits), so every
     # answer file can be served.
-    kinds = [sniff(f.data, f.filename, f.content_type, max_bytes=MAX_FILE_BYTES) for f in files]
+    kinds = [_kind_of(f) for f in files]  # validated before the transaction by the routes (O4)
     rows = [_seal_answer_file(session, store, council, req, f, kind.content_type, actor=actor, now=now)
             for f, kind in zip(files, kinds, strict=True)]
     # I11, I12: the text is sealed like minutes; the associated data names the request, so a sealed
@@ -1344,12 +1366,18 @@ def answer_files(session: Session, *, council_id: int, request_id: int, actor: P
 def read_file(session: Session, *, council_id: int, request_id: int, file_id: int, actor: Principal,
               now: datetime, store: SealedDeps) -> sealed.Copy:
     """Return an answer file stamped for ``actor`` (answer's parties only); recorded and audited (I8)."""
+    # O4: read without the write lock, stamp with no transaction open, then decide again (I12) and record.
+    with read_step(session):
+        council, row = _answer_file(session, council_id, request_id, file_id, actor)
+        data = _open_answer_file(session, store, council, row, actor=actor, now=now)
+        original = sealed.Original(kind=SealedKind.MATERIAL_FILE, object_id=row.id,
+                                   scope=sealed.council_scope(council.id), filename=row.filename,
+                                   content_type=row.content_type, data=data, label=f"資料提供ファイル #{row.id}")
+        footer = sealed.footer_for(session, actor, original.label, now)
+    with released(session):
+        stamped = sealed.stamp_copy(store, original, actor=actor, footer=footer)
     council, row = _answer_file(session, council_id, request_id, file_id, actor)
-    data = _open_answer_file(session, store, council, row, actor=actor, now=now)
-    original = sealed.Original(kind=SealedKind.MATERIAL_FILE, object_id=row.id,
-                               scope=sealed.council_scope(council.id), filename=row.filename,
-                               content_type=row.content_type, data=data, label=f"資料提供ファイル #{row.id}")
-    copy, dist = sealed.issue_copy(session, store, original, actor=actor, now=now)
+    copy, dist = sealed.record_copy(session, original, stamped, actor=actor, now=now)
     _audit(session, AuditTag.COUNCIL_FILE_DOWNLOAD, now=now, actor=actor, subject=_subject(council),
            data={"request_id": row.request_id, "file_id": row.id, "sha256": row.sha256,
                  "distribution_id": dist.id, "channel": dist.channel})

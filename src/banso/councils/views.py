@@ -25,7 +25,7 @@ from banso.authz.permissions import Permission
 from banso.authz.policies import councils as policy
 from banso.authz.principal import Principal
 from banso.councils import meetings, rules, service
-from banso.councils.endpoints import file_store
+from banso.councils.endpoints import checked_files, file_store
 from banso.councils.models import (
     ActionItem,
     ActionStatus,
@@ -627,8 +627,7 @@ def add_material(council_id: int, meeting_id: int, request: Request, principal: 
     try:
         if file is None or not file.filename:
             raise ValidationFailed("ファイルを選んでください / choose a file", field="file")
-        upload = service.UploadedFile(filename=file.filename, content_type=file.content_type or "",
-                                      data=file.file.read())
+        upload = checked_files(db, [file])[0]  # O4: parsed with no transaction open
         meetings.add_material(db, council_id=council_id, meeting_id=meeting_id, actor=principal,
                               now=ctx.clock.now(), title=title, confidential=confidential == "yes", file=upload,
                               store=file_store(ctx))
@@ -792,8 +791,7 @@ def answer_request(council_id: int, request_id: int, request: Request, principal
                    text: Annotated[str, Form(max_length=50_000)] = "",
                    files: Annotated[list[UploadFile] | None, File()] = None) -> Response:
     """Answer with text and files (multipart; the app limits the body size)."""
-    uploads = [service.UploadedFile(filename=f.filename or "", content_type=f.content_type or "",
-                                    data=f.file.read()) for f in (files or []) if f.filename]
+    uploads = checked_files(db, [f for f in (files or []) if f.filename])
     try:
         service.answer_request(db, council_id=council_id, request_id=request_id, actor=principal,
                                now=ctx.clock.now(), text=text.replace("\r\n", "\n"), files=uploads,

@@ -12,9 +12,14 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from banso.kit.unit import READ_STEP
+
 
 def make_engine(url: str, *, durable: bool = False, **kwargs: Any) -> Engine:
     """Create an engine; SQLite gets WAL, foreign keys, a busy timeout and BEGIN IMMEDIATE.
+
+    A transaction opened with the execution option ``READ_STEP`` (``banso.kit.unit.read_step``) begins
+    DEFERRED instead: it only reads, so in WAL mode it takes no lock and other writers go on.
 
     ``durable`` (production mode) makes SQLite sync the write-ahead log at every commit
     (``synchronous=FULL``): a commit then survives a power loss or an OS crash. Elsewhere
@@ -59,7 +64,11 @@ def make_engine(url: str, *, durable: bool = False, **kwargs: Any) -> Engine:
     def _begin_immediate(conn: Any) -> None:
         # Why IMMEDIATE: almost every request appends to the audit log; taking the write
         # lock up front avoids SQLITE_BUSY on a read-to-write upgrade under concurrency.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A read step never writes (kit.unit.read_step checks), so it needs no lock (O4).
+        if conn.get_execution_options().get(READ_STEP):
+            conn.exec_driver_sql("BEGIN DEFERRED")
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 

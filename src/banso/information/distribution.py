@@ -36,12 +36,14 @@ from banso.information.models import Distribution, Item, ItemFile
 from banso.kit.cells import neutralise_csv_data
 from banso.kit.clock import to_jst
 from banso.kit.errors import NotFound
+from banso.kit.unit import read_step, released
 from banso.leak import attribute as leak_attribute
 from banso.sealed.models import SealedDistribution
 from banso.sealed.store import OFFICE, Copy, stamp_kind, stamp_plain
 
 
-def _fingerprint(deps: InformationDeps, *, item_id: int, file_id: int | None, user_id: int) -> bytes:
+def fingerprint(deps: InformationDeps, *, item_id: int, file_id: int | None, user_id: int) -> bytes:
+    """Return a fresh 64-bit fingerprint for one copy (HMAC of item, file, recipient and a random nonce)."""
     nonce = secrets.token_bytes(8)  # every copy differs, so two downloads by one person are told apart
     message = f"{item_id}:{file_id}:{user_id}:".encode() + nonce
     return hmac.new(deps.fingerprint_key, message, hashlib.sha256).digest()[:8]
@@ -62,8 +64,8 @@ def _footer(session: Session, actor: Principal, item: Item, now: datetime) -> st
 
 
 def _record(session: Session, deps: InformationDeps, *, item: Item, file_id: int | None, actor: Principal,
-            channel: str, now: datetime) -> tuple[Distribution, bytes]:
-    code = _fingerprint(deps, item_id=item.id, file_id=file_id, user_id=actor.user_id)
+            channel: str, now: datetime, code: bytes | None = None) -> tuple[Distribution, bytes]:
+    code = code or fingerprint(deps, item_id=item.id, file_id=file_id, user_id=actor.user_id)
     row = Distribution(item_id=item.id, file_id=file_id, user_id=actor.user_id,
                        organization_id=actor.organization_id, fingerprint=code.hex(), channel=channel,
                        created_at=now)
@@ -72,54 +74,104 @@ def _record(session: Session, deps: InformationDeps, *, item: Item, file_id: int
     return row, code
 
 
+@dataclass(frozen=True)
+class _Read:
+    """What the read step of a download hands to the stamping: plain values, no rows (nothing may load)."""
+
+    filename: str
+    content_type: str
+    kind: str
+    data: bytes
+    copy: bool  # the gate's decision: a stamped, recorded copy (else served as stored)
+    footer: str = ""
+
+
+def _file_of(session: Session, item: Item, file_id: int) -> ItemFile:
+    row = session.get(ItemFile, file_id)
+    if row is None or row.item_id != item.id:
+        raise NotFound("file not found")
+    return row
+
+
+def _decide_file(session: Session, *, item_id: int, file_id: int, actor: Principal | None,
+                 now: datetime) -> tuple[Item, ItemFile, bool]:
+    """Ask the gate for a file copy (I12): out of scope is 404, a view-only file 403; return item, file, copy."""
+    access = service.open_item(session, item_id, actor, now=now)
+    row = _file_of(session, access.item, file_id)
+    decision = service.require(session, access, Egress.FILE, now=now, file_id=row.id, version=row.version)
+    return access.item, row, decision.copy
+
+
+def _channel_of(kind: str) -> str:
+    return {"pdf": "pdf", "csv": "csv", "text": "text"}.get(kind, "office" if kind in OFFICE else "image")
+
+
 def download_file(session: Session, deps: InformationDeps, *, item_id: int, file_id: int,
                   actor: Principal | None, now: datetime) -> Copy:
     """Return a file for ``actor``: public files as stored; non-public ones stamped, recorded, audited.
 
     The gate decides (I12): out of scope is 404, a view-only file is 403 (it can be viewed, not copied).
+    In three steps (O4, ``banso.kit.unit``): decide, read and decrypt without the write lock; stamp with
+    no transaction open; then decide again (access may have been withdrawn meanwhile) and record the
+    copy with the fingerprint its stamp carries — a refusal or a failing commit sends no bytes (I8).
     """
-    access = service.open_item(session, item_id, actor, now=now)
-    item = access.item
-    row = session.get(ItemFile, file_id)
-    if row is None or row.item_id != item.id:
-        raise NotFound("file not found")
-    decision = service.require(session, access, Egress.FILE, now=now, file_id=row.id, version=row.version)
-    data = content.file_bytes(session, deps, item, row, actor=actor, now=now)
-    if not decision.copy:  # public: served as stored, but no formula cell reaches a spreadsheet (O1)
-        return Copy(row.filename, row.content_type, neutralise_csv_data(data) if row.kind == "csv" else data, None)
+    with read_step(session):
+        item, row, copy = _decide_file(session, item_id=item_id, file_id=file_id, actor=actor, now=now)
+        data = content.file_bytes(session, deps, item, row, actor=actor, now=now)
+        read = _Read(row.filename, row.content_type, row.kind, data, copy,
+                     _footer(session, actor, item, now) if copy and actor is not None else "")
+    if not read.copy:  # public: served as stored, but no formula cell reaches a spreadsheet (O1)
+        return Copy(read.filename, read.content_type,
+                    neutralise_csv_data(read.data) if read.kind == "csv" else read.data, None)
     assert actor is not None  # a copy of non-public content goes to someone signed in
-    channel = {"pdf": "pdf", "csv": "csv", "text": "text"}.get(row.kind, "office" if row.kind in OFFICE else "image")
-    dist, code = _record(session, deps, item=item, file_id=row.id, actor=actor, channel=channel, now=now)
-    data = stamp_kind(data, kind=row.kind, footer=_footer(session, actor, item, now), code=code)
+    code = fingerprint(deps, item_id=item_id, file_id=file_id, user_id=actor.user_id)
+    with released(session):  # no transaction open
+        stamped = stamp_kind(read.data, kind=read.kind, footer=read.footer, code=code)
+    # I12: the gate decides at the moment of egress, so again now; the record carries the stamp's code (I8).
+    item, row, _ = _decide_file(session, item_id=item_id, file_id=file_id, actor=actor, now=now)
+    channel = _channel_of(row.kind)
+    dist, _ = _record(session, deps, item=item, file_id=row.id, actor=actor, channel=channel, now=now, code=code)
     audit.record_for(session, AuditTag.INFO_FILE_DOWNLOAD, now=now, actor=actor, subject=content.subject_of(item),
                      data={"file_id": row.id, "distribution_id": dist.id, "channel": channel,
                            "sha256": row.sha256, "state": item.state})
-    return Copy(row.filename, row.content_type, data, dist.id)
+    return Copy(read.filename, read.content_type, stamped, dist.id)
 
 
 def download_body(session: Session, deps: InformationDeps, *, item_id: int, actor: Principal | None,
                   now: datetime) -> Copy:
-    """Return the current body as a UTF-8 text file, fingerprinted for non-public items (I8)."""
-    access = service.open_item(session, item_id, actor, now=now)
-    item = access.item
-    decision = service.require(session, access, Egress.BODY, now=now)
-    text = content.body_of(session, deps, item, actor=actor, now=now)
-    name = f"item-{item.id}-v{item.current_version}.txt"
-    if not decision.copy:
+    """Return the current body as a UTF-8 text file, fingerprinted for non-public items (I8).
+
+    In the steps of :func:`download_file`: read, mark with no transaction open, decide again and record.
+    """
+    with read_step(session):
+        access = service.open_item(session, item_id, actor, now=now)
+        version = access.item.current_version
+        copy = service.require(session, access, Egress.BODY, now=now).copy
+        text = content.body_of(session, deps, access.item, actor=actor, now=now)
+    name = f"item-{item_id}-v{version}.txt"
+    if not copy:
         return Copy(name, "text/plain; charset=utf-8", text.encode(), None)
     assert actor is not None
-    dist, code = _record(session, deps, item=item, file_id=None, actor=actor, channel="body", now=now)
+    code = fingerprint(deps, item_id=item_id, file_id=None, user_id=actor.user_id)
+    with released(session):  # no transaction open
+        stamped = stamp_plain(text, code=code, csv=False).encode()
+    access = service.open_item(session, item_id, actor, now=now)  # I12: decide again at egress
+    service.require(session, access, Egress.BODY, now=now)
+    item = access.item
+    dist, _ = _record(session, deps, item=item, file_id=None, actor=actor, channel="body", now=now, code=code)
     audit.record_for(session, AuditTag.INFO_FILE_DOWNLOAD, now=now, actor=actor, subject=content.subject_of(item),
                      data={"file_id": None, "distribution_id": dist.id, "channel": "body", "state": item.state})
-    return Copy(name, "text/plain; charset=utf-8", stamp_plain(text, code=code, csv=False).encode(), dist.id)
+    return Copy(name, "text/plain; charset=utf-8", stamped, dist.id)
 
 
 def record_view(session: Session, deps: InformationDeps, *, item: Item, row: ItemFile | None, actor: Principal,
-                channel: str, now: datetime, page: int | None = None) -> tuple[Distribution, bytes]:
-    """Record one on-screen view of a file (or, with ``row`` None, of the body) like a copy (I8, I12): a fresh
-    fingerprint, a row, an audit entry."""
+                channel: str, now: datetime, page: int | None = None,
+                code: bytes | None = None) -> tuple[Distribution, bytes]:
+    """Record one on-screen view of a file (or, with ``row`` None, of the body) like a copy (I8, I12): a
+    fingerprint (``code``, the one the view was stamped with, else a fresh one), a row, an audit entry."""
     file_id = row.id if row is not None else None
-    dist, code = _record(session, deps, item=item, file_id=file_id, actor=actor, channel=channel, now=now)
+    dist, code = _record(session, deps, item=item, file_id=file_id, actor=actor, channel=channel, now=now,
+                         code=code)
     audit.record_for(session, AuditTag.INFO_FILE_VIEW, now=now, actor=actor, subject=content.subject_of(item),
                      data={"file_id": file_id, "distribution_id": dist.id, "channel": channel, "page": page,
                            "sha256": row.sha256 if row is not None else None, "state": item.state})

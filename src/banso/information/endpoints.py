@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile, status
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.orm import Session
 
 from banso.authz.guard import require
 from banso.authz.permissions import Permission
@@ -55,6 +56,7 @@ from banso.information.schemas import (
 )
 from banso.kit.dates import Moment
 from banso.kit.errors import ValidationFailed
+from banso.kit.unit import released
 from banso.web.csrf import verify_csrf
 from banso.web.deps import ApiUser, Ctx, Db
 from banso.web.openapi import file_response
@@ -93,6 +95,17 @@ def uploads(files: Sequence[UploadFile] | None) -> list[service.Upload]:
     """Return the uploaded files as the service takes them (an empty file input sends no file)."""
     return [service.Upload(filename=f.filename or "", content_type=f.content_type or None, data=f.file.read())
             for f in (files or []) if f.filename]
+
+
+def checked_uploads(db: Session, deps: InformationDeps, files: Sequence[UploadFile] | None) -> list[service.Upload]:
+    """Return the uploaded files read and validated completely (O1) with no transaction open (O4).
+
+    Parsing a PDF, an image or an Office package takes up to seconds: the request's work so far (the
+    sign-in) is committed first, and the service stores the files in the unit's next transaction,
+    refusing (audited, 422) what did not pass where it always did.
+    """
+    with released(db):
+        return service.validate_uploads(uploads(files), max_bytes=deps.max_file_bytes)
 
 
 def attachment(filename: str, content_type: str, data: bytes) -> Response:
@@ -223,7 +236,7 @@ def create_item(
     item = service.create_item(db, deps, council_id=council_id, actor=principal, now=ctx.clock.now(),
                                title=title, summary=summary, body=body, matter=matter, category=category,
                                provenance=provenance, is_result=is_result, publish_at=publish_at,
-                               files=uploads(files), designation=proposal)
+                               files=checked_uploads(db, deps, files), designation=proposal)
     return ItemRead.model_validate(item)
 
 
@@ -252,7 +265,7 @@ def add_version(item_id: int, principal: ApiUser, db: Db, ctx: Ctx, deps: InfoDe
                 files: Annotated[list[UploadFile] | None, File()] = None) -> ItemRead:
     """Add a version (multipart: ``body``, ``note``, ``files``); earlier versions stay readable."""
     item = service.add_version(db, deps, item_id=item_id, actor=principal, now=ctx.clock.now(), body=body,
-                               note=note, files=uploads(files))
+                               note=note, files=checked_uploads(db, deps, files))
     return ItemRead.model_validate(item)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import PurePosixPath
 from typing import Any, NoReturn
@@ -51,7 +51,7 @@ from banso.kit.clock import to_jst
 from banso.kit.errors import BansoError, Conflict, Forbidden, NotFound, ValidationFailed
 from banso.kit.text import clean_text
 from banso.sealed import crypto
-from banso.sealed.uploads import UploadRejected, safe_filename, sniff
+from banso.sealed.uploads import FileKind, UploadRejected, safe_filename, sniff
 
 # Audit plumbing lives in banso.audit.service (record_for, refuse, was_audited).
 _audit = audit.record_for
@@ -198,6 +198,23 @@ class Upload:
     filename: str
     content_type: str | None
     data: bytes
+    # What :func:`validate_uploads` found, before the unit's write transaction (O4); None: not yet checked.
+    checked: FileKind | UploadRejected | None = None
+
+
+def validate_uploads(uploads: Sequence[Upload], *, max_bytes: int) -> list[Upload]:
+    """Validate every upload completely (O1) without a session: the CPU-heavy parse (PDF, image, Office), to run
+    with no transaction open (O4). A refusal is kept, not raised: the service raises and audits it where it
+    always did, after the access checks, in the unit's write transaction."""
+    checked = []
+    for upload in uploads:
+        try:
+            found: FileKind | UploadRejected = sniff(upload.data, upload.filename, upload.content_type,
+                                                     max_bytes=max_bytes)
+        except UploadRejected as exc:
+            found = exc
+        checked.append(replace(upload, checked=found))
+    return checked
 
 
 @dataclass(frozen=True)
@@ -226,7 +243,10 @@ def _check_uploads(session: Session, uploads: Sequence[Upload], *, now: datetime
     checked = []
     for upload in uploads:
         try:
-            kind = sniff(upload.data, upload.filename, upload.content_type, max_bytes=max_bytes)
+            kind = upload.checked if upload.checked is not None else sniff(
+                upload.data, upload.filename, upload.content_type, max_bytes=max_bytes)
+            if isinstance(kind, UploadRejected):
+                raise kind
         except UploadRejected as exc:
             refuse(session, exc, AuditTag.INFO_UPLOAD_REJECTED, now=now, actor=actor, subject=subject,
                    data={"extension": PurePosixPath(upload.filename).suffix.lower()[:16], "size": len(upload.data)})

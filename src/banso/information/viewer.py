@@ -29,6 +29,7 @@ from banso.information.deps import InformationDeps
 from banso.information.models import Item, ItemFile
 from banso.kit.clock import to_jst
 from banso.kit.errors import BansoError, NotFound
+from banso.kit.unit import read_step, released
 from banso.leak import limits
 from banso.leak.image import NotAnImage, open_reduced
 from banso.leak.pdf import PDFIUM_LOCK
@@ -145,10 +146,9 @@ def _pdf_call(data: bytes, page: int | None) -> tuple[int, PILImage.Image | None
             pdf.close()
 
 
-def _source(session: Session, deps: InformationDeps, view: Viewable, page: int, actor: Principal,
-            now: datetime) -> PILImage.Image:
-    data = content.file_bytes(session, deps, view.item, view.file, actor=actor, now=now)
-    if view.file.kind == "pdf":
+def _render(data: bytes, kind: str, page: int) -> PILImage.Image:
+    """Return one page of a decrypted file as an image within the pixel budget (no session: heavy work)."""
+    if kind == "pdf":
         _, image = _pdf_call(data, page)
         assert image is not None
         return image
@@ -156,44 +156,68 @@ def _source(session: Session, deps: InformationDeps, view: Viewable, page: int, 
         raise NotFound(f"page {page} not found")
     try:
         # Decoded at about the screen's size (JPEG by the decoder, others shrunk at once): bounded memory.
-        return open_reduced(data, view.file.kind, limits.MAX_VIEW_PIXELS)
+        return open_reduced(data, kind, limits.MAX_VIEW_PIXELS)
     except NotAnImage as exc:
         ja, _, en = exc.message.partition(" / ")
         raise Unviewable(f"この画像は表示できません：{ja} / This image cannot be displayed: {en or ja}") from exc
 
 
+def _read(session: Session, deps: InformationDeps, *, item_id: int, file_id: int, actor: Principal,
+          now: datetime) -> tuple[Viewable, bytes, str]:
+    """The read step of a view (O4, ``banso.kit.unit.read_step``): decide, decrypt, the viewer's line."""
+    with read_step(session):
+        view = decide(session, item_id=item_id, file_id=file_id, actor=actor, now=now)
+        data = b"" if view.mode == Mode.NOTICE else content.file_bytes(session, deps, view.item, view.file,
+                                                                        actor=actor, now=now)
+        return view, data, _line(session, actor, view.item, now)
+
+
 def page_image(session: Session, deps: InformationDeps, *, item_id: int, file_id: int, page: int,
                actor: Principal, now: datetime) -> bytes:
-    """Return one page of a file as a PNG stamped for ``actor``; the view is recorded and audited (I8)."""
-    view = decide(session, item_id=item_id, file_id=file_id, actor=actor, now=now)
+    """Return one page of a file as a PNG stamped for ``actor``; the view is recorded and audited (I8).
+
+    In steps (O4): decide and decrypt without the write lock, render and stamp with no transaction open,
+    then decide again (I12: at the moment of egress) and record the view with the code the image carries.
+    """
+    view, data, line = _read(session, deps, item_id=item_id, file_id=file_id, actor=actor, now=now)
     if view.mode != Mode.PAGES:
         raise NotFound("this file is not shown as page images")
-    channel = "view-pdf" if view.file.kind == "pdf" else "view-image"
-    with _source(session, deps, view, page, actor, now) as image:
-        _, code = distribution.record_view(session, deps, item=view.item, row=view.file, actor=actor,
-                                           channel=channel, now=now, page=page)
-        return stamp_view(image, footer=_line(session, actor, view.item, now), code=code)
+    kind = view.file.kind
+    code = distribution.fingerprint(deps, item_id=item_id, file_id=file_id, user_id=actor.user_id)
+    with released(session), _render(data, kind, page) as image:  # no transaction open
+        png = stamp_view(image, footer=line, code=code)
+    view = decide(session, item_id=item_id, file_id=file_id, actor=actor, now=now)
+    distribution.record_view(session, deps, item=view.item, row=view.file, actor=actor,
+                             channel="view-pdf" if kind == "pdf" else "view-image", now=now, page=page, code=code)
+    return png
 
 
 def open_view(session: Session, deps: InformationDeps, *, item_id: int, file_id: int, actor: Principal,
               now: datetime) -> ViewPage:
-    """Return the viewer page of a file; text shown in the page is stamped, recorded and audited (I8)."""
-    view = decide(session, item_id=item_id, file_id=file_id, actor=actor, now=now)
-    line = _line(session, actor, view.item, now)
+    """Return the viewer page of a file; text shown in the page is stamped, recorded and audited (I8).
+
+    In the steps of :func:`page_image`: counting pages and marking text happen with no transaction open.
+    """
+    view, data, line = _read(session, deps, item_id=item_id, file_id=file_id, actor=actor, now=now)
     page = ViewPage(item=view.item, file=view.file, mode=view.mode, pages=0, total_pages=0, text=None,
                     truncated=False, banner=line, distribution_id=None)
     if view.mode == Mode.NOTICE:
         return page
-    data = content.file_bytes(session, deps, view.item, view.file, actor=actor, now=now)
     if view.mode == Mode.PAGES:
-        total = _pdf_call(data, None)[0] if view.file.kind == "pdf" else 1
+        with released(session):
+            total = _pdf_call(data, None)[0] if view.file.kind == "pdf" else 1
         return replace(page, pages=min(total, MAX_PAGES), total_pages=total)
-    text = data.decode("utf-8-sig", errors="replace")
-    shown = text[:MAX_TEXT_CHARS]  # cut before stamping, so every shown paragraph keeps its marks
-    dist, code = distribution.record_view(session, deps, item=view.item, row=view.file, actor=actor,
-                                          channel="view-text", now=now)
-    return replace(page, text=stamp_plain(shown, code=code, csv=view.file.kind == "csv"),
-                   truncated=len(text) > len(shown), banner=visible_line(line, code), distribution_id=dist.id)
+    csv = view.file.kind == "csv"
+    code = distribution.fingerprint(deps, item_id=item_id, file_id=file_id, user_id=actor.user_id)
+    with released(session):
+        text = data.decode("utf-8-sig", errors="replace")
+        shown = text[:MAX_TEXT_CHARS]  # cut before stamping, so every shown paragraph keeps its marks
+        stamped = stamp_plain(shown, code=code, csv=csv)
+    view = decide(session, item_id=item_id, file_id=file_id, actor=actor, now=now)  # I12: again, at egress
+    dist, _ = distribution.record_view(session, deps, item=view.item, row=view.file, actor=actor,
+                                       channel="view-text", now=now, code=code)
+    return replace(page, item=view.item, file=view.file, text=stamped, truncated=len(text) > len(shown),
+                   banner=visible_line(line, code), distribution_id=dist.id)
 
 
 def read_item_on_screen(session: Session, deps: InformationDeps, *, item_id: int, actor: Principal, now: datetime,
@@ -208,4 +232,8 @@ def read_item_on_screen(session: Session, deps: InformationDeps, *, item_id: int
     _, code = distribution.record_view(session, deps, item=view.item, row=None, actor=actor, channel="view-body",
                                        now=now)
     line = visible_line(_line(session, actor, view.item, now), code)
-    return replace(view, body=stamp_plain(view.body, code=code, csv=False)), line
+    # O4: the read (audited, I8) and its record are committed first; the marks are then set with no
+    # transaction open (a long body takes a second), and the page's next reads open a new one.
+    with released(session):
+        body = stamp_plain(view.body, code=code, csv=False)
+    return replace(view, body=body), line

@@ -42,7 +42,7 @@ from banso.information import (
     viewer,
 )
 from banso.information.deps import MAX_FILE_BYTES, InformationDeps
-from banso.information.endpoints import InfoDeps, attachment, tally, uploads
+from banso.information.endpoints import InfoDeps, attachment, checked_uploads, tally
 from banso.information.models import (
     BallotState,
     Category,
@@ -263,7 +263,8 @@ def create_item(
             db, deps, council_id=council_id, actor=principal, now=ctx.clock.now(), title=title,
             summary=summary.replace("\r\n", "\n"), body=body.replace("\r\n", "\n"), matter=matter,
             category=category, provenance=provenance, is_result=is_result == "yes",
-            publish_at=_when_or_none(publish_at, "publish_at"), files=uploads(files), designation=proposal)
+            publish_at=_when_or_none(publish_at, "publish_at"), files=checked_uploads(db, deps, files),
+            designation=proposal)
     except BansoError as exc:
         return forms.refused(request, db, exc, partial(_new_page, request, principal, db, ctx, council_id,
                                                        form=form),
@@ -357,7 +358,7 @@ def add_version(item_id: int, request: Request, principal: PageUser, db: Db, ctx
     """Add a new version (body and files); earlier versions stay readable."""
     try:
         service.add_version(db, deps, item_id=item_id, actor=principal, now=ctx.clock.now(),
-                            body=body.replace("\r\n", "\n"), note=note, files=uploads(files))
+                            body=body.replace("\r\n", "\n"), note=note, files=checked_uploads(db, deps, files))
     except BansoError as exc:
         return _item_error(request, principal, db, ctx, deps, item_id, exc, "version",
                            {"version_body": body, "version_note": note})

@@ -40,6 +40,7 @@ from banso.authz.policies import programme as policy
 from banso.authz.principal import Principal
 from banso.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from banso.kit.text import clean_text
+from banso.kit.unit import read_step, released
 from banso.programme.models import (
     CapabilityAssessment,
     Commission,
@@ -53,7 +54,7 @@ from banso.sealed import store as sealed
 from banso.sealed.crypto import TamperedCiphertext
 from banso.sealed.models import SealedKind
 from banso.sealed.store import SealedDeps
-from banso.sealed.uploads import safe_filename, sniff
+from banso.sealed.uploads import FileKind, UploadRejected, safe_filename, sniff
 
 SCORE_MIN, SCORE_MAX = 1, 5
 MIN_SCORE = 2  # the latest assessment must reach this on every axis to be commissioned
@@ -316,10 +317,20 @@ def complete_task(session: Session, *, commission_id: int, task_id: int, now: da
     return task
 
 
+def check_deliverable(content: bytes, filename: str, content_type: str) -> FileKind | UploadRejected:
+    """Validate a deliverable file completely (O1) without a session: the CPU-heavy parse, to run with no
+    transaction open (O4). A refusal is returned: :func:`upload_deliverable` raises it where it always did."""
+    try:
+        return sniff(content, safe_filename(filename or ""), content_type, max_bytes=MAX_DELIVERABLE_BYTES)
+    except UploadRejected as exc:
+        return exc
+
+
 def upload_deliverable(session: Session, *, commission_id: int, title: str, filename: str, content: bytes,
                        now: datetime, actor: Principal, store: SealedDeps,
                        content_type: str = "application/octet-stream",
-                       task_id: int | None = None) -> CommissionDeliverable:
+                       task_id: int | None = None,
+                       checked: FileKind | UploadRejected | None = None) -> CommissionDeliverable:
     """File a deliverable (成果物), sealed under the commission's key (I11; filing makes it an item)."""
     commission = _for_update(session, commission_id, actor)
     if not _contractor(actor, commission):
@@ -333,7 +344,10 @@ def upload_deliverable(session: Session, *, commission_id: int, title: str, file
             raise ValidationFailed(f"task {task_id} is not a task of this commission", field="task_id")
     name = safe_filename(filename or "")  # O1: the one file-name rule (controls, bidi, device names)
     # O1: validated as item files are (the stamp and viewer limits), so the deliverable can always be served.
-    ctype = sniff(content, name, content_type, max_bytes=MAX_DELIVERABLE_BYTES).content_type
+    # O4: ``checked`` is what check_deliverable found before the transaction (the routes run it there).
+    if isinstance(checked, UploadRejected):
+        raise checked
+    ctype = (checked or sniff(content, name, content_type, max_bytes=MAX_DELIVERABLE_BYTES)).content_type
     title_v = clean_text(title, "title", max_length=300, line=True)
     digest = hashlib.sha256(content).hexdigest()
     envelope = sealed.seal_file(store, sealed.commission_scope(commission.id), content,
@@ -390,12 +404,18 @@ def _unseal(session: Session, store: SealedDeps, commission: Commission, row: Co
 def download_deliverable(session: Session, *, commission_id: int, deliverable_id: int, now: datetime,
                          actor: Principal, store: SealedDeps) -> sealed.Copy:
     """Return a deliverable stamped for ``actor`` (owner side or institution); recorded and audited (I8)."""
+    # O4: read without the write lock, stamp with no transaction open, then decide again (I12) and record.
+    with read_step(session):
+        commission, row = _deliverable(session, commission_id, deliverable_id, actor)
+        data = _unseal(session, store, commission, row, actor=actor, now=now)
+        original = sealed.Original(kind=SealedKind.DELIVERABLE, object_id=row.id,
+                                   scope=sealed.commission_scope(commission.id), filename=row.filename,
+                                   content_type=row.content_type, data=data, label=f"委託成果物 #{row.id}")
+        footer = sealed.footer_for(session, actor, original.label, now)
+    with released(session):
+        stamped = sealed.stamp_copy(store, original, actor=actor, footer=footer)
     commission, row = _deliverable(session, commission_id, deliverable_id, actor)
-    data = _unseal(session, store, commission, row, actor=actor, now=now)
-    original = sealed.Original(kind=SealedKind.DELIVERABLE, object_id=row.id,
-                               scope=sealed.commission_scope(commission.id), filename=row.filename,
-                               content_type=row.content_type, data=data, label=f"委託成果物 #{row.id}")
-    copy, dist = sealed.issue_copy(session, store, original, actor=actor, now=now)
+    copy, dist = sealed.record_copy(session, original, stamped, actor=actor, now=now)
     _audit(session, AuditTag.PROGRAMME_COMMISSION_DOWNLOAD, now=now, actor=actor,
            subject=f"commission:{commission.id}", data={"deliverable_id": row.id, "sha256": row.sha256,
                                                         "distribution_id": dist.id, "channel": dist.channel})

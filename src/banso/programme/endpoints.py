@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from banso.authz.principal import Principal
 from banso.information.deps import information_deps
+from banso.kit.unit import released
 from banso.programme import commissions, filing, guideline, pages, registry_io, service
 from banso.programme.council_link import CouncilsServiceGateway
 from banso.programme.interfaces import CouncilGateway
@@ -503,11 +504,14 @@ def upload_deliverable(commission_id: int, principal: ApiUser, db: Db, ctx: Ctx,
                        task_id: Annotated[int | None, Form()] = None) -> DeliverableRead:
     """Upload a deliverable file (multipart: ``file``, ``title``, optional ``task_id``)."""
     # O4: sync, so the upload's database and disk work runs in a worker thread, never on the event loop.
-    content = file.file.read(commissions.MAX_DELIVERABLE_BYTES + 1)
+    ctype = file.content_type or "application/octet-stream"
+    with released(db):  # O1, O4: the full parse runs with no transaction open
+        content = file.file.read(commissions.MAX_DELIVERABLE_BYTES + 1)
+        checked = commissions.check_deliverable(content, file.filename or "", ctype)
     row = commissions.upload_deliverable(
         db, commission_id=commission_id, title=title, filename=file.filename or "", content=content,
-        content_type=file.content_type or "application/octet-stream", task_id=task_id, now=ctx.clock.now(),
-        actor=principal, store=deliverable_store(ctx))
+        content_type=ctype, task_id=task_id, now=ctx.clock.now(), actor=principal, store=deliverable_store(ctx),
+        checked=checked)
     return DeliverableRead.model_validate(row)
 
 

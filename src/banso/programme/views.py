@@ -27,6 +27,7 @@ from banso.kit.clock import to_jst
 from banso.kit.dates import check_moment
 from banso.kit.errors import BansoError, Forbidden, ValidationFailed
 from banso.kit.text import invalid_date_message, invalid_message
+from banso.kit.unit import released
 from banso.programme import commissions, exports, filing, guideline, pages, rules, service
 from banso.programme.endpoints import Councils, deliverable_response, deliverable_store
 from banso.programme.models import MeasureKind, ProjectType
@@ -756,12 +757,14 @@ def deliver(commission_id: int, request: Request, principal: PageUser, db: Db, c
             file: Annotated[UploadFile, File()], title: Short = "", task_id: Small = "") -> Response:
     """Upload a deliverable file."""
     # O4: sync, so the upload's database and disk work runs in a worker thread, never on the event loop.
-    content = file.file.read(commissions.MAX_DELIVERABLE_BYTES + 1)
+    ctype = file.content_type or "application/octet-stream"
+    with released(db):  # O1, O4: the full parse runs with no transaction open
+        content = file.file.read(commissions.MAX_DELIVERABLE_BYTES + 1)
+        checked = commissions.check_deliverable(content, file.filename or "", ctype)
     return _commission_action(request, principal, db, ctx, commission_id, lambda: commissions.upload_deliverable(
         db, commission_id=commission_id, title=title, filename=file.filename or "", content=content,
-        content_type=file.content_type or "application/octet-stream",
-        task_id=int_or_none(task_id, "task_id"), now=ctx.clock.now(), actor=principal,
-        store=deliverable_store(ctx)),
+        content_type=ctype, task_id=int_or_none(task_id, "task_id"), now=ctx.clock.now(), actor=principal,
+        store=deliverable_store(ctx), checked=checked),
         "delivered")
 
 

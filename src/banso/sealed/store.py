@@ -345,18 +345,31 @@ class Original:
     label: str  # what the footer calls it, e.g. "資料提供ファイル #7"
 
 
-def issue_copy(session: Session, deps: SealedDeps, original: Original, *, actor: Principal,
-               now: datetime) -> tuple[Copy, SealedDistribution]:
-    """Stamp a copy for ``actor`` and record its distribution row (the caller audits with the ids)."""
+@dataclass(frozen=True)
+class Stamped:
+    """A copy stamped for one recipient and not yet recorded (:func:`record_copy`)."""
+
+    data: bytes
+    code: bytes
+    channel: str
+
+
+def stamp_copy(deps: SealedDeps, original: Original, *, actor: Principal, footer: str) -> Stamped:
+    """Stamp a copy of ``original`` for ``actor`` with a fresh fingerprint; no session (heavy work, O4)."""
     code = _fingerprint(deps, original.kind, original.object_id, actor.user_id)
     kind = detect_kind(original.data, filename=original.filename, content_type=original.content_type)
+    return Stamped(stamp_kind(original.data, kind=kind, footer=footer, code=code), code, _channel(kind))
+
+
+def record_copy(session: Session, original: Original, stamped: Stamped, *, actor: Principal,
+                now: datetime) -> tuple[Copy, SealedDistribution]:
+    """Record the distribution row of a stamped copy (I8; the caller audits with the ids) and return the copy."""
     row = SealedDistribution(
         kind=original.kind.value, object_id=original.object_id,
         council_id=original.scope.id if original.scope.kind == "council" else None,
         commission_id=original.scope.id if original.scope.kind == "commission" else None,
-        user_id=actor.user_id, organization_id=actor.organization_id, fingerprint=code.hex(),
-        channel=_channel(kind), created_at=now)
+        user_id=actor.user_id, organization_id=actor.organization_id, fingerprint=stamped.code.hex(),
+        channel=stamped.channel, created_at=now)
     session.add(row)
     session.flush()
-    data = stamp_kind(original.data, kind=kind, footer=footer_for(session, actor, original.label, now), code=code)
-    return Copy(original.filename, original.content_type, data, row.id), row
+    return Copy(original.filename, original.content_type, stamped.data, row.id), row
