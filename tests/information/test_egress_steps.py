@@ -370,3 +370,42 @@ def test_a_deliverable_is_validated_with_no_transaction_open(tmp_path: Path, mon
         assert seen["checked_out"] == 0 and seen["lock_free"] in (True, None)
         assert copy.status_code == 200 and copy.content.startswith(b"%PDF"), copy.text[:300]
         assert stamped["checked_out"] == 0 and stamped["lock_free"] in (True, None)
+
+
+def test_a_meeting_material_is_validated_and_stamped_with_no_transaction_open(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """O1, O4, I8, I12: a meeting material (配布資料) is parsed before the write that seals it, and its copy is
+    stamped with no transaction open and recorded with the fingerprint in the stamp."""
+    from banso.councils import service as council_service
+
+    with live(tmp_path) as env:
+        with env.ctx.sessions() as db:
+            meeting = council_service.schedule_meeting(
+                db, council_id=env.cast.council.id, actor=env.cast.officer.principal(), now=env.clock.now(),
+                title="第1回会合", starts_at=env.clock.now() + timedelta(days=7))
+            db.commit()
+            meeting_id = meeting.id
+            headers = bearer(db, env.cast.company, env.clock)
+            reader = bearer(db, env.cast.researcher, env.clock)
+        seen: dict[str, Any] = {}
+        real = council_service.sniff
+
+        def watching(*args: Any, **kwargs: Any) -> Any:
+            seen["checked_out"] = env.ctx.engine.pool.checkedout()
+            seen["lock_free"] = _write_lock_free(env.url)
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(council_service, "sniff", watching)
+        base = f"/api/v1/councils/{env.cast.council.id}/meetings/{meeting_id}/materials"
+        made = env.client.post(base, headers=headers, data={"title": "配布資料1", "confidential": "true"},
+                               files=[("file", ("material.pdf", PDF, "application/pdf"))])
+        assert made.status_code == 201, made.text[:300]
+        assert seen["checked_out"] == 0 and seen["lock_free"] in (True, None)
+        stamped: dict[str, Any] = {}
+        monkeypatch.setattr(sealed_store, "stamp_kind", _watch(env, stamped)(sealed_store.stamp_kind))
+        copy = env.client.get(f"{base}/{made.json()['id']}", headers=reader)
+        assert copy.status_code == 200 and copy.content.startswith(b"%PDF"), copy.text[:300]
+        # Before (issue_copy inside the request's unit): 1 connection checked out, the write lock held.
+        assert stamped["checked_out"] == 0 and stamped["lock_free"] in (True, None)
+        with env.ctx.sessions() as db:
+            assert db.scalars(select(SealedDistribution.fingerprint)).all() == [stamped["code"].hex()]
