@@ -1,0 +1,75 @@
+"""proposal budget sheet, drafts, receipt numbers and effort
+
+Revision ID: 0017
+Revises: 0014
+Create Date: 2026-12-07 18:30:00.000000
+
+Proposals as agencies take them (F6, issue 15): ``programme_budget_items`` holds the budget by fiscal
+year × cost category (whole yen, shown in 千円); every existing one-figure-per-year line moves to the
+category ``other`` (その他) with its amount unchanged, so no yen is lost. Calls gain their indirect-cost
+rate (間接経費率, 30 %), proposals a receipt number (受付番号) and a NULL submission time while a draft,
+team members their effort (エフォート).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = '0017'
+down_revision: str | None = '0014'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    """Apply this migration."""
+    op.create_table('programme_budget_items',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('proposal_id', sa.Integer(), nullable=False),
+    sa.Column('fiscal_year', sa.Integer(), nullable=False),
+    sa.Column('category', sa.String(length=16), nullable=False),
+    sa.Column('amount', sa.BigInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['proposal_id'], ['programme_proposals.id'],
+                            name=op.f('fk_programme_budget_items_proposal_id_programme_proposals')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_programme_budget_items')),
+    sa.UniqueConstraint('proposal_id', 'fiscal_year', 'category', name=op.f('uq_programme_budget_items_proposal_id'))
+    )
+    with op.batch_alter_table('programme_budget_items', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_programme_budget_items_proposal_id'), ['proposal_id'], unique=False)
+    # F6: the one figure per year becomes その他 (other), yen for yen.
+    op.execute("INSERT INTO programme_budget_items (proposal_id, fiscal_year, category, amount) "
+               "SELECT proposal_id, fiscal_year, 'other', amount FROM programme_budget_lines")
+
+    with op.batch_alter_table('programme_calls', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('indirect_rate_percent', sa.Integer(), server_default='30', nullable=False))
+    with op.batch_alter_table('programme_proposals', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('receipt_number', sa.String(length=20), nullable=True))
+        batch_op.create_unique_constraint(batch_op.f('uq_programme_proposals_receipt_number'), ['receipt_number'])
+        batch_op.alter_column('submitted_at', existing_type=sa.DateTime(timezone=True), nullable=True)
+    with op.batch_alter_table('programme_proposal_members', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('effort_percent', sa.Integer(), nullable=True))
+
+
+def downgrade() -> None:
+    """Revert this migration (drafts, which have no submission time, are removed first)."""
+    with op.batch_alter_table('programme_proposal_members', schema=None) as batch_op:
+        batch_op.drop_column('effort_percent')
+    op.execute("DELETE FROM programme_budget_items WHERE proposal_id IN "
+               "(SELECT id FROM programme_proposals WHERE submitted_at IS NULL)")
+    op.execute("DELETE FROM programme_budget_lines WHERE proposal_id IN "
+               "(SELECT id FROM programme_proposals WHERE submitted_at IS NULL)")
+    op.execute("DELETE FROM programme_proposal_members WHERE proposal_id IN "
+               "(SELECT id FROM programme_proposals WHERE submitted_at IS NULL)")
+    op.execute("DELETE FROM programme_proposals WHERE submitted_at IS NULL")
+    with op.batch_alter_table('programme_proposals', schema=None) as batch_op:
+        batch_op.alter_column('submitted_at', existing_type=sa.DateTime(timezone=True), nullable=False)
+        batch_op.drop_constraint(batch_op.f('uq_programme_proposals_receipt_number'), type_='unique')
+        batch_op.drop_column('receipt_number')
+    with op.batch_alter_table('programme_calls', schema=None) as batch_op:
+        batch_op.drop_column('indirect_rate_percent')
+    with op.batch_alter_table('programme_budget_items', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_programme_budget_items_proposal_id'))
+    op.drop_table('programme_budget_items')
