@@ -457,7 +457,7 @@ def withdraw(proposal_id: int, request: Request, principal: PageUser, db: Db, ct
 def _queue_page(request: Request, principal: Principal, db: Session, ctx: Ctx, *, notice: str | None = None,
                 error: str | None = None, error_at: int | None = None, status: int = 200,
                 form: dict[str, Any] | None = None) -> HTMLResponse:
-    page = pages.review_queue(db, actor=principal)
+    page = pages.review_queue(db, actor=principal, now=ctx.clock.now())
     return render(request, "programme/review.html", {
         **pages.context(page), "notice": notice, "error": error, "error_at": error_at, "form": form or {},
         **_common(ctx),

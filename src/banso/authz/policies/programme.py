@@ -102,6 +102,22 @@ def is_draft(standing: ProposalStanding) -> bool:
     return standing.state == ProposalState.DRAFT
 
 
+def review_started(*, closes_at: datetime, now: datetime) -> bool:
+    """Review (reading and scoring) starts when the call's window has ended (F6)."""
+    return now > closes_at
+
+
+def can_edit_proposal(actor: Principal, standing: ProposalStanding) -> bool:
+    """The proposer edits a draft, or a submitted proposal until the call closes (F6; every edit is audited)."""
+    return (actor.user_id == standing.proposer_id and not standing.call_closed
+            and standing.state in (ProposalState.DRAFT, ProposalState.SUBMITTED))
+
+
+def can_submit_draft(actor: Principal, standing: ProposalStanding) -> bool:
+    """The proposer submits a draft after its confirmation page (確認画面), before the call closes."""
+    return can_edit_proposal(actor, standing) and is_draft(standing)
+
+
 def can_declare_conflict(actor: Principal, standing: ProposalStanding) -> bool:
     """Panel reviewers outside the applicants' organisations declare conflicts (they may see the title)."""
     return (actor.has(Permission.PROGRAMME_REVIEW) and standing.on_panel and not is_applicant(actor, standing)
@@ -169,8 +185,8 @@ def can_propose(actor: Principal, *, window: str, has_live_proposal: bool) -> bo
 
 
 def can_withdraw(actor: Principal, standing: ProposalStanding, *, state: str) -> bool:
-    """The proposer withdraws a submitted proposal before the decision."""
-    return actor.user_id == standing.proposer_id and state == ProposalState.SUBMITTED
+    """The proposer withdraws a submitted proposal (or discards a draft) before the decision."""
+    return actor.user_id == standing.proposer_id and state in (ProposalState.SUBMITTED, ProposalState.DRAFT)
 
 
 def can_score(actor: Principal, standing: ProposalStanding, *, state: str) -> bool:
