@@ -662,28 +662,45 @@ class ProposalInput:
     leak_prevention: str | None = None
 
 
-def _apply(session: Session, proposal: Proposal, call: Call, entered: ProposalInput, actor: Principal,
-           *, submitting: bool) -> budget.BudgetSheet:
-    """Check ``entered`` and write it into ``proposal``; a submission also needs the F4 declaration."""
+@dataclass
+class _Checked:
+    """A proposal's content after every check, ready to write."""
+
+    title: str
+    summary: str
+    sheet: budget.BudgetSheet
+    total: int
+    members: list[ProposalMember]
+    core_technologies: str | None
+    leak_prevention: str | None
+
+
+def _check(session: Session, call: Call, entered: ProposalInput, actor: Principal, *, submitting: bool) -> _Checked:
+    """Check ``entered`` against the call (a submission also needs the F4 declaration); nothing is written."""
     title_v = clean_text(entered.title, "title", max_length=300, line=True)
     sheet = proposals.sheet_for(call, sheet=entered.budget_sheet, plan=entered.budget)
     total = proposals.check_sheet(call, sheet)
     if submitting:
         rules.check_declaration(sheet.plan(), entered.core_technologies, entered.leak_prevention)
-    members = proposals.build_team(session, actor, entered.team, lead_effort=entered.lead_effort)
-    proposal.title = title_v
-    proposal.summary = clean_text(entered.summary, "summary", max_length=20000, required=False)
-    proposal.total_yen = total
-    proposal.core_technologies = clean_text(entered.core_technologies, "core_technologies", max_length=20000,
-                                            required=False) or None
-    proposal.leak_prevention = clean_text(entered.leak_prevention, "leak_prevention", max_length=20000,
-                                          required=False) or None
+    return _Checked(
+        title=title_v, summary=clean_text(entered.summary, "summary", max_length=20000, required=False),
+        sheet=sheet, total=total,
+        members=proposals.build_team(session, actor, entered.team, lead_effort=entered.lead_effort),
+        core_technologies=clean_text(entered.core_technologies, "core_technologies", max_length=20000,
+                                     required=False) or None,
+        leak_prevention=clean_text(entered.leak_prevention, "leak_prevention", max_length=20000,
+                                   required=False) or None)
+
+
+def _write(session: Session, proposal: Proposal, checked: _Checked, documents: Sequence[DocumentInput],
+           now: datetime) -> None:
+    """Write checked content into ``proposal`` (added to the session), its sheet, team and documents."""
+    proposal.title, proposal.summary, proposal.total_yen = checked.title, checked.summary, checked.total
+    proposal.core_technologies, proposal.leak_prevention = checked.core_technologies, checked.leak_prevention
     session.flush()
-    proposals.write_plan(session, proposal, sheet, members)
-    if entered.documents:
-        _add_documents(session, "proposal", proposal.id, entered.documents, proposal.updated_at)
+    proposals.write_plan(session, proposal, checked.sheet, checked.members)
+    _add_documents(session, "proposal", proposal.id, documents, now)
     session.flush()
-    return sheet
 
 
 def _open_call_for(session: Session, call_id: int, actor: Principal, now: datetime) -> Call:
@@ -723,13 +740,15 @@ def save_proposal(session: Session, *, call_id: int, entered: ProposalInput, now
     """Create a proposal to an open call: a draft (一時保存) or submitted at once; checked before anything stays."""
     call = _open_call_for(session, call_id, actor, now)
     if repo.live_proposal_of(session, call.id, actor.user_id) is not None:
-        raise Conflict("この公募には提出済み（または一時保存中）の提案があります / you already have a proposal (or a "
-                       "draft) for this call; edit it, or withdraw it to start again", field="call_id")
+        raise Conflict("この公募には提出済み（または一時保存中）の提案があります / you already submitted a proposal (or "
+                       "saved a draft) to this call; edit it, or withdraw it to start again", field="call_id")
+    checked = _check(session, call, entered, actor, submitting=not draft)
     proposal = Proposal(call_id=call.id, proposer_id=actor.user_id, organization_id=actor.organization_id,
-                        title="", summary="", state=ProposalState.DRAFT.value, total_yen=0, submitted_at=None,
-                        withdrawn_at=None, updated_at=now)
+                        title=checked.title, summary="", state=ProposalState.DRAFT.value, total_yen=0,
+                        submitted_at=None, withdrawn_at=None, updated_at=now)
     session.add(proposal)
-    sheet = _apply(session, proposal, call, entered, actor, submitting=not draft)
+    _write(session, proposal, checked, entered.documents, now)
+    sheet = checked.sheet
     if draft:
         tag = AuditTag.PROGRAMME_PROPOSAL_DRAFT
     else:
@@ -789,8 +808,10 @@ def update_proposal(session: Session, *, proposal_id: int, entered: ProposalInpu
     """Replace a draft's or (before the close) a submitted proposal's content; every edit is audited (F6)."""
     proposal, call = _own_editable(session, proposal_id, actor, now)
     before = proposal.total_yen
+    checked = _check(session, call, entered, actor, submitting=proposal.state == ProposalState.SUBMITTED)
     proposal.updated_at = now
-    sheet = _apply(session, proposal, call, entered, actor, submitting=proposal.state == ProposalState.SUBMITTED)
+    _write(session, proposal, checked, entered.documents, now)
+    sheet = checked.sheet
     _audit(session, AuditTag.PROGRAMME_PROPOSAL_UPDATE, now=now, actor=actor, subject=f"proposal:{proposal.id}",
            data={"state": proposal.state, "total_yen_before": before, **_budget_data(sheet)})
     return proposal
