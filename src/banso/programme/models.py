@@ -264,8 +264,9 @@ class Proposal(Base):
     core_technologies: Mapped[str | None] = mapped_column(Text)  # 重要な技術（コア技術）
     leak_prevention: Mapped[str | None] = mapped_column(Text)  # 技術流出防止措置
     # F6: 受付番号 given on submission (K-<FY>-<id, 6 digits>); NULL while a draft.
-    receipt_number: Mapped[str | None] = mapped_column(String(20), unique=True)
-    submitted_at: Mapped[datetime | None]  # NULL while a draft (一時保存)
+    receipt_number: Mapped[str | None] = mapped_column(String(20), unique=True, index=True)
+    # When submitted; a draft (一時保存) holds the time it was first saved (the API shows no submission time).
+    submitted_at: Mapped[datetime]
     withdrawn_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, model_validator
 
 from banso.kit.dates import Day, Moment
 from banso.kit.text import Text
@@ -301,6 +301,13 @@ class ProposalSummary(BaseModel):
     total_yen: int
     receipt_number: str | None = None  # 受付番号 (F6); None while a draft
     submitted_at: datetime | None  # None while a draft
+
+    @model_validator(mode="after")
+    def _draft_not_submitted(self) -> ProposalSummary:
+        """A draft has not been submitted: it shows no submission time."""
+        if self.state == "draft":
+            self.submitted_at = None
+        return self
 
 
 class QueueItem(BaseModel):

@@ -745,7 +745,7 @@ def save_proposal(session: Session, *, call_id: int, entered: ProposalInput, now
     checked = _check(session, call, entered, actor, submitting=not draft)
     proposal = Proposal(call_id=call.id, proposer_id=actor.user_id, organization_id=actor.organization_id,
                         title=checked.title, summary="", state=ProposalState.DRAFT.value, total_yen=0,
-                        submitted_at=None, withdrawn_at=None, updated_at=now)
+                        submitted_at=now, withdrawn_at=None, updated_at=now)
     session.add(proposal)
     _write(session, proposal, checked, entered.documents, now)
     sheet = checked.sheet

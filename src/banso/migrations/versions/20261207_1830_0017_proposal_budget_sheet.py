@@ -7,8 +7,7 @@ Create Date: 2026-12-07 18:30:00.000000
 Proposals as agencies take them (F6, issue 15): ``programme_budget_items`` holds the budget by fiscal
 year × cost category (whole yen, shown in 千円); every existing one-figure-per-year line moves to the
 category ``other`` (その他) with its amount unchanged, so no yen is lost. Calls gain their indirect-cost
-rate (間接経費率, 30 %), proposals a receipt number (受付番号) and a NULL submission time while a draft,
-team members their effort (エフォート).
+rate (間接経費率, 30 %), proposals a receipt number (受付番号), team members their effort (エフォート).
 """
 
 from __future__ import annotations
@@ -45,28 +44,20 @@ def upgrade() -> None:
 
     with op.batch_alter_table('programme_calls', schema=None) as batch_op:
         batch_op.add_column(sa.Column('indirect_rate_percent', sa.Integer(), server_default='30', nullable=False))
+    # Added in place (no table rebuild: other tables point at proposals): a unique index, not a constraint.
     with op.batch_alter_table('programme_proposals', schema=None) as batch_op:
         batch_op.add_column(sa.Column('receipt_number', sa.String(length=20), nullable=True))
-        batch_op.create_unique_constraint(batch_op.f('uq_programme_proposals_receipt_number'), ['receipt_number'])
-        batch_op.alter_column('submitted_at', existing_type=sa.DateTime(timezone=True), nullable=True)
+        batch_op.create_index(batch_op.f('ix_programme_proposals_receipt_number'), ['receipt_number'], unique=True)
     with op.batch_alter_table('programme_proposal_members', schema=None) as batch_op:
         batch_op.add_column(sa.Column('effort_percent', sa.Integer(), nullable=True))
 
 
 def downgrade() -> None:
-    """Revert this migration (drafts, which have no submission time, are removed first)."""
+    """Revert this migration (the budget sheet's categories are dropped; the yearly totals stay)."""
     with op.batch_alter_table('programme_proposal_members', schema=None) as batch_op:
         batch_op.drop_column('effort_percent')
-    op.execute("DELETE FROM programme_budget_items WHERE proposal_id IN "
-               "(SELECT id FROM programme_proposals WHERE submitted_at IS NULL)")
-    op.execute("DELETE FROM programme_budget_lines WHERE proposal_id IN "
-               "(SELECT id FROM programme_proposals WHERE submitted_at IS NULL)")
-    op.execute("DELETE FROM programme_proposal_members WHERE proposal_id IN "
-               "(SELECT id FROM programme_proposals WHERE submitted_at IS NULL)")
-    op.execute("DELETE FROM programme_proposals WHERE submitted_at IS NULL")
     with op.batch_alter_table('programme_proposals', schema=None) as batch_op:
-        batch_op.alter_column('submitted_at', existing_type=sa.DateTime(timezone=True), nullable=False)
-        batch_op.drop_constraint(batch_op.f('uq_programme_proposals_receipt_number'), type_='unique')
+        batch_op.drop_index(batch_op.f('ix_programme_proposals_receipt_number'))
         batch_op.drop_column('receipt_number')
     with op.batch_alter_table('programme_calls', schema=None) as batch_op:
         batch_op.drop_column('indirect_rate_percent')
