@@ -277,3 +277,31 @@ def check_effort(value: object, *, where: str) -> int | None:
 def receipt_number(*, fiscal_year: int, proposal_id: int) -> str:
     """Return the receipt number (受付番号) of a submitted proposal, e.g. ``K-2027-000123`` (unique by the id)."""
     return f"K-{fiscal_year}-{proposal_id:06d}"
+
+
+@dataclass(frozen=True)
+class SheetRow:
+    """One row of the budget sheet as pages show it: labels, one 千円 text per year and the row's total."""
+
+    key: str
+    label_ja: str
+    label_en: str
+    cells: list[str]
+    total: str
+    subtotal: bool = False
+
+
+def display_rows(sheet: BudgetSheet) -> list[SheetRow]:
+    """Return the sheet's rows in 千円: the direct categories, 直接経費計, 間接経費 and 合計."""
+    years = sheet.years
+    rows = [SheetRow(c.value, *LABELS[c], [format_thousand_yen(sheet.direct[fy].get(c, 0)) for fy in years],
+                     format_thousand_yen(sheet.category_total(c))) for c in DIRECT]
+    rows.append(SheetRow("direct", "直接経費計", "Direct costs", [format_thousand_yen(sheet.direct_total(fy))
+                                                           for fy in years],
+                         format_thousand_yen(sum(sheet.direct_total(fy) for fy in years)), subtotal=True))
+    rows.append(SheetRow(Category.INDIRECT.value, *LABELS[Category.INDIRECT],
+                         [format_thousand_yen(sheet.indirect(fy)) for fy in years],
+                         format_thousand_yen(sheet.category_total(Category.INDIRECT))))
+    rows.append(SheetRow("total", "合計", "Total", [format_thousand_yen(sheet.year_total(fy)) for fy in years],
+                         format_thousand_yen(sheet.total()), subtotal=True))
+    return rows

@@ -9,7 +9,7 @@ Like every service, nothing here commits.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -25,7 +25,7 @@ from banso.councils import service as councils_service
 from banso.councils.models import Council
 from banso.kit.clock import as_utc
 from banso.kit.errors import NotFound
-from banso.programme import commissions, guideline, rules, service
+from banso.programme import budget, commissions, guideline, rules, service
 from banso.programme import repository as repo
 from banso.programme.interfaces import CouncilGateway
 from banso.programme.models import (
@@ -248,6 +248,11 @@ class ProposeForm:
     window: str
 
 
+def sheet_categories() -> list[tuple[str, str, str]]:
+    """Return the direct cost categories the budget form asks for: key, Japanese and English label (F6)."""
+    return [(c.value, *budget.LABELS[c]) for c in budget.DIRECT]
+
+
 def propose_form(session: Session, *, call_id: int, actor: Principal, now: datetime) -> ProposeForm:
     """Return the proposal form (404 for a hidden call or a reader who may not propose)."""
     call = service.get_call(session, call_id=call_id, actor=actor)
@@ -280,6 +285,9 @@ class ProposalPage:
     may_score: bool
     may_read_scores: bool
     may_decide: bool
+    sheet_rows: list[budget.SheetRow] = field(default_factory=list)  # F6: the budget sheet in 千円
+    may_edit: bool = False  # F6: the proposer, a draft or submitted before the close
+    may_submit: bool = False  # F6: the proposer's draft, from its confirmation page
 
 
 def proposal_page(session: Session, *, proposal_id: int, actor: Principal, now: datetime) -> ProposalPage:
@@ -303,7 +311,9 @@ def proposal_page(session: Session, *, proposal_id: int, actor: Principal, now: 
         may_withdraw=policy.can_withdraw(actor, standing, state=p.state),
         may_score=policy.can_score(actor, standing, state=p.state),
         may_read_scores=policy.can_read_all_scores(actor, standing),
-        may_decide=policy.can_decide(actor, standing, state=p.state))
+        may_decide=policy.can_decide(actor, standing, state=p.state),
+        sheet_rows=budget.display_rows(view.sheet), may_edit=policy.can_edit_proposal(actor, standing),
+        may_submit=policy.can_submit_draft(actor, standing))
 
 
 @dataclass(frozen=True)

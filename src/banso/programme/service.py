@@ -615,6 +615,31 @@ def add_panel_member(session: Session, *, call_id: int, user_id: int, now: datet
 _RECEIPT_SUBJECT = "proposal:{id}"
 
 
+def team_from_lines(session: Session, lines: Sequence[str]) -> list[TeamMemberInput]:
+    """Return the team a form lists one a line: ``e-mail[, role[, e-Rad number[, effort %]]]`` (F6)."""
+    rows = [[part.strip() for part in re.split(r"[,、\t]", line)] for line in lines if line.strip()]
+    found = team_by_email(session, [row[0] for row in rows])
+    team: list[TeamMemberInput] = []
+    for i, (member, row) in enumerate(zip(found, rows, strict=True)):
+        effort_text = row[3] if len(row) > 3 else ""
+        if effort_text and not effort_text.removesuffix("%").strip().isdigit():
+            raise ValidationFailed(f"team[{i}]: エフォートは1〜100の整数（%）です / effort is a whole percentage 1–100",
+                                   field="team")
+        team.append(replace(member, role=(row[1] if len(row) > 1 and row[1] else "member"),
+                            researcher_number=(row[2] if len(row) > 2 and row[2] else None),
+                            effort_percent=int(effort_text.removesuffix("%")) if effort_text else None))
+    return team
+
+
+def team_emails(session: Session, team: Sequence[TeamMemberInput]) -> list[str]:
+    """Return a team as the form's lines (``e-mail, role, e-Rad number, effort``); members without an account
+    are left out (the form names people by their e-mail)."""
+    users = accounts_repo.users_by_id(session, {m.user_id for m in team if m.user_id is not None})
+    return [", ".join([users[m.user_id].email, m.role, m.researcher_number or "",
+                       str(m.effort_percent or "")]).rstrip(", ")
+            for m in team if m.user_id is not None and m.user_id in users]
+
+
 def team_by_email(session: Session, emails: Sequence[str]) -> list[TeamMemberInput]:
     """Return team members given by the e-mail addresses of active platform users (one look-up for all)."""
     wanted = [e.strip() for e in emails if e.strip()]
