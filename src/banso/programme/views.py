@@ -415,8 +415,7 @@ def _entered(db: Session, form: dict[str, Any]) -> service.ProposalInput:
     text = bind(ProposalText, {k: form[k] for k in ("title", "summary", "core_technologies", "leak_prevention")})
     sheet, plan = form["sheet"], form["budget"]
     return service.ProposalInput(
-        title=text.title, summary=text.summary, budget_sheet=sheet if sheet or not plan else None,
-        budget=plan if plan and not sheet else None, team=service.team_from_lines(db, form["team"].splitlines()),
+        title=text.title, summary=text.summary, budget_sheet=sheet or None, budget=None if sheet else plan, team=service.team_from_lines(db, form["team"].splitlines()),
         lead_effort=_effort(form["lead_effort"]), core_technologies=text.core_technologies,
         leak_prevention=text.leak_prevention)
 
