@@ -899,7 +899,7 @@ def withdraw_proposal(session: Session, *, proposal_id: int, now: datetime, acto
     proposal, _ = _visible_proposal(session, proposal_id, actor, now)
     if proposal.proposer_id != actor.user_id:
         raise Forbidden("only the proposer may withdraw a proposal")
-    if proposal.state not in (ProposalState.SUBMITTED, ProposalState.DRAFT):
+    if proposal.state != ProposalState.SUBMITTED:
         raise Conflict(f"the proposal is {proposal.state}", field="state")
     proposal.state = ProposalState.WITHDRAWN.value
     proposal.withdrawn_at = now

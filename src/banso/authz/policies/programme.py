@@ -185,8 +185,8 @@ def can_propose(actor: Principal, *, window: str, has_live_proposal: bool) -> bo
 
 
 def can_withdraw(actor: Principal, standing: ProposalStanding, *, state: str) -> bool:
-    """The proposer withdraws a submitted proposal (or discards a draft) before the decision."""
-    return actor.user_id == standing.proposer_id and state in (ProposalState.SUBMITTED, ProposalState.DRAFT)
+    """The proposer withdraws a submitted proposal before the decision (a draft is edited, not withdrawn)."""
+    return actor.user_id == standing.proposer_id and state == ProposalState.SUBMITTED
 
 
 def can_score(actor: Principal, standing: ProposalStanding, *, state: str) -> bool:
