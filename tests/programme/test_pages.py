@@ -243,8 +243,8 @@ def test_review_declare_and_score(client: TestClient, db: Session, w: World, ctx
     assert snapshot(db) == before
     ok = client.post(f"/programme/proposals/{p.id}/conflict", data={"csrf_token": token, "has_conflict": "no"},
                      follow_redirects=False)
-    assert ok.status_code == 303 and ok.headers["location"].startswith(f"/programme/proposals/{p.id}")
-    # F6: declared, but nothing is read before the call closes
+    # F6: declared, but nothing is read before the call closes: back to the queue
+    assert ok.status_code == 303 and ok.headers["location"] == "/programme/review?done=declared"
     assert client.get(f"/programme/proposals/{p.id}").status_code == 404
     assert f'href="/programme/proposals/{p.id}"' not in client.get("/programme/review").text
     ctx.clock.set(w.call.closes_at + timedelta(seconds=1))  # type: ignore[attr-defined]

@@ -316,6 +316,16 @@ def proposal_page(session: Session, *, proposal_id: int, actor: Principal, now: 
         may_submit=policy.can_submit_draft(actor, standing))
 
 
+def after_declaring(session: Session, *, proposal_id: int, now: datetime) -> str:
+    """Return where a reviewer goes after declaring no conflict: the proposal once review has started (F6: at the
+    call's close), the review queue before."""
+    proposal = repo.proposal_by_id(session, proposal_id)
+    call = repo.call_by_id(session, proposal.call_id) if proposal else None
+    if call is not None and policy.review_started(closes_at=as_utc(call.closes_at), now=now):
+        return f"/programme/proposals/{proposal_id}"
+    return "/programme/review"
+
+
 @dataclass(frozen=True)
 class ReviewQueuePage:
     """The proposals a panel reviewer declares on (title and organisation only) and what they may do."""

@@ -603,7 +603,8 @@ def declare_conflict(proposal_id: int, request: Request, principal: PageUser, db
                                                   form={"reason": reason, "has_conflict": has_conflict}))
     if has_conflict == "yes":
         return redirect("/programme/review", "declared")
-    return redirect(f"/programme/proposals/{proposal_id}", "declared", "score")
+    target = pages.after_declaring(db, proposal_id=proposal_id, now=ctx.clock.now())
+    return redirect(target, "declared", "score" if target != "/programme/review" else None)
 
 
 @router.post("/programme/proposals/{proposal_id}/score", response_class=HTMLResponse, dependencies=[Csrf])
