@@ -86,15 +86,19 @@ def test_call_to_disbursement_after_the_council_is_established(live_server: Any,
         proposer.fill("#title", "光通信端末の小型・高速化と実証")
         proposer.fill("#summary", "低軌道衛星間で10Gbps級の光リンクを実証する。")
         proposer.fill("#team", TEAM_MEMBER)
-        proposer.fill(f"#budget-{fy}", "300,000,000")
-        proposer.fill(f"#budget-{fy + 1}", "400,000,000")
-        proposer.click("#proposal-form button[type=submit]")
-        proposer.wait_for_url(re.compile(r"/programme/proposals/\d+"))
+        proposer.fill(f"#sheet-equipment-{fy}", "200,000")  # 千円; 30 % indirect costs are added (F6)
+        proposer.fill(f"#sheet-other-{fy + 1}", "300,000")
+        proposer.click("#to-confirm")
+        proposer.wait_for_url(re.compile(r"/programme/proposals/\d+/confirm"))
+        proposer.click("#submit-form button[type=submit]")
+        proposer.wait_for_url(re.compile(r"/programme/proposals/\d+\?done=submitted"))
+        assert re.search(r"K-\d{4}-\d{6}", proposer.locator("#receipt-number").inner_text())
         proposal_url = proposer.url.split("?")[0]
         proposal_id = proposal_url.rsplit("/", 1)[1]
         assert proposer.locator("h1").inner_text() == "光通信端末の小型・高速化と実証"
 
-        # 3. The reviewer does not see the proposal before declaring; declares no conflict, then scores.
+        # 3. The reviewer does not see the proposal before declaring, declares no conflict, and still reads
+        #    nothing until the call closes (F6); then scores.
         reviewer = new_page(browser)
         opened.append(reviewer.context)
         log_in(reviewer, url, persona(REVIEWER))
@@ -104,7 +108,13 @@ def test_call_to_disbursement_after_the_council_is_established(live_server: Any,
         row = reviewer.locator(f"#queue-table tr[data-proposal-id='{proposal_id}']")
         row.locator("input[name=has_conflict][value=no]").check()
         row.locator("button[type=submit]").click()
-        reviewer.wait_for_url(re.compile(rf"/programme/proposals/{proposal_id}\?done=declared"))
+        reviewer.wait_for_url(re.compile(r"/programme/review\?done=declared"))
+        response = reviewer.goto(proposal_url)
+        assert response is not None and response.status == 404
+        wait = (closes - datetime.now(JST)).total_seconds() + 2
+        if wait > 0:
+            time.sleep(wait)
+        reviewer.goto(proposal_url)
         for select in reviewer.locator("#score-form select[name=value]").all():
             select.select_option("4")
         reviewer.fill("#comment", "実証計画が具体的で、経済安全保障上の意義が大きい。")
@@ -113,9 +123,6 @@ def test_call_to_disbursement_after_the_council_is_established(live_server: Any,
         assert "4.0" in reviewer.locator("#score").inner_text()
 
         # 4. After the call closes, the staff adopt: the project and its council proposal appear.
-        wait = (closes - datetime.now(JST)).total_seconds() + 2
-        if wait > 0:
-            time.sleep(wait)
         page.goto(proposal_url)
         assert "4.0" in page.locator("#scores-table").inner_text()
         page.check("#decision-form input[name=outcome][value=adopt]")

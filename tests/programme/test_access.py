@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
@@ -26,6 +28,7 @@ class TestProposalAccess(AccessTestSet):
     def arrange(self, factory: Factory, db: Session, clock: FakeClock) -> Arranged:
         w = _world(factory, db, clock)
         p = submit(db, w, clock)
+        clock.set(w.call.closes_at + timedelta(days=1))  # F6: reviewers read nothing before the close
         service.declare_conflict(db, proposal_id=p.id, has_conflict=True, reason="同一研究室出身", now=clock.now(),
                                  actor=w.reviewer_conflicted.principal())
         service.declare_conflict(db, proposal_id=p.id, has_conflict=False, now=clock.now(),

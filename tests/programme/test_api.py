@@ -42,12 +42,15 @@ def test_api_flow(client: TestClient, db: Session, factory: Factory, clock: Fake
     assert [q["id"] for q in queue] == [pid] and queue[0]["declared"] is None
     assert client.get(f"{base}/proposals/{pid}", headers=reviewer).status_code == 404
     assert client.post(f"{base}/proposals/{pid}/conflict", headers=reviewer, json={"has_conflict": False}).status_code == 201
+    # F6: declared, but the call is still open: the reviewer reads nothing yet
+    assert client.get(f"{base}/proposals/{pid}", headers=reviewer).status_code == 404
+    clock.set(w.call.closes_at + timedelta(days=3))
+    staff, lead = bearer(db, w.staff, clock), bearer(db, w.lead, clock)  # 30-day tokens expired meanwhile
+    reviewer = bearer(db, w.reviewer, clock)
     assert client.get(f"{base}/proposals/{pid}", headers=reviewer).status_code == 200
     r = client.put(f"{base}/proposals/{pid}/score", headers=reviewer,
                    json={"scores": {"significance": 5, "innovation": 5, "feasibility": 4, "implementation": 4}})
     assert r.status_code == 200, r.text
-    clock.set(w.call.closes_at + timedelta(days=3))
-    staff, lead = bearer(db, w.staff, clock), bearer(db, w.lead, clock)  # 30-day tokens expired meanwhile
     r = client.post(f"{base}/proposals/{pid}/decision", headers=staff, json={"outcome": "adopt", "reason": "優れている"})
     assert r.status_code == 201, r.text
     project = client.get(f"{base}/projects", headers=lead).json()[0]

@@ -142,11 +142,12 @@ def test_conflict_of_interest_hides_the_proposal(db: Session, world: World, cloc
     with pytest.raises(NotFound):
         service.score_proposal(db, proposal_id=p.id, scores=scores, now=clock.now(),
                                actor=w.reviewer_conflicted.principal())
-    assert service.list_proposals(db, actor=w.reviewer_conflicted.principal()) == []
+    assert service.list_proposals(db, actor=w.reviewer_conflicted.principal(), now=clock.now()) == []
     # off the panel: nothing
     assert service.review_queue(db, actor=w.reviewer_off_panel.principal()) == []
-    # cleared reviewer sees and scores
+    # cleared reviewer sees and scores, once the call has closed (F6)
     service.declare_conflict(db, proposal_id=p.id, has_conflict=False, now=clock.now(), actor=w.reviewer.principal())
+    clock.set(w.call.closes_at + timedelta(seconds=1))
     view = service.get_proposal(db, proposal_id=p.id, actor=w.reviewer.principal(), now=clock.now())
     assert view.proposal.id == p.id
     with pytest.raises(ValidationFailed, match="1–5"):
@@ -154,9 +155,9 @@ def test_conflict_of_interest_hides_the_proposal(db: Session, world: World, cloc
                                actor=w.reviewer.principal())
     row = service.score_proposal(db, proposal_id=p.id, scores=scores, now=clock.now(), actor=w.reviewer.principal())
     assert row.total == 5.0
-    assert [x.id for x in service.list_proposals(db, actor=w.reviewer.principal())] == [p.id]
+    assert [x.id for x in service.list_proposals(db, actor=w.reviewer.principal(), now=clock.now())] == [p.id]
     # other agency's staff do not see it
-    assert service.list_proposals(db, actor=w.nedo_staff.principal()) == []
+    assert service.list_proposals(db, actor=w.nedo_staff.principal(), now=clock.now()) == []
 
 
 def test_decisions_wait_for_the_close_and_need_scores(db: Session, world: World, clock: FakeClock) -> None:

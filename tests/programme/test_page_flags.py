@@ -147,7 +147,7 @@ def test_programme_pages_show_exactly_the_flags_of_their_page_model(client: Test
                      lambda actor: pages.project_page(db, project_id=stage.project.id, actor=actor, councils=w.councils),
                      PROJECT, who, actor)
         queue = client.get("/programme/review")
-        model = pages.review_queue(db, actor=actor)
+        model = pages.review_queue(db, actor=actor, now=clock.now())
         assert queue.status_code == 200
         for item in model.items:
             declare = f'action="/programme/proposals/{item.id}/conflict"' in queue.text

@@ -243,7 +243,13 @@ def test_review_declare_and_score(client: TestClient, db: Session, w: World, ctx
     assert snapshot(db) == before
     ok = client.post(f"/programme/proposals/{p.id}/conflict", data={"csrf_token": token, "has_conflict": "no"},
                      follow_redirects=False)
-    assert ok.status_code == 303 and ok.headers["location"].startswith(f"/programme/proposals/{p.id}")
+    # F6: declared, but nothing is read before the call closes: back to the queue
+    assert ok.status_code == 303 and ok.headers["location"] == "/programme/review?done=declared"
+    assert client.get(f"/programme/proposals/{p.id}").status_code == 404
+    assert f'href="/programme/proposals/{p.id}"' not in client.get("/programme/review").text
+    ctx.clock.set(w.call.closes_at + timedelta(seconds=1))  # type: ignore[attr-defined]
+    token = sign_in(client, db, w.reviewer, ctx)
+    assert f'href="/programme/proposals/{p.id}"' in client.get("/programme/review").text
     page = client.get(f"/programme/proposals/{p.id}")
     assert page.status_code == 200 and 'id="score-form"' in page.text and 'id="decision-form"' not in page.text
     criteria = ["significance", "innovation", "feasibility", "implementation"]
@@ -290,10 +296,6 @@ def test_adoption_opens_the_council_and_disbursement_waits_for_it(client: TestCl
     p = _proposal(db, w, clock)
     from banso.programme import service
 
-    service.declare_conflict(db, proposal_id=p.id, has_conflict=False, now=clock.now(), actor=w.reviewer.principal())
-    service.score_proposal(db, proposal_id=p.id, scores={"significance": 5, "innovation": 4, "feasibility": 4,
-                                                         "implementation": 3}, now=clock.now(),
-                           actor=w.reviewer.principal())
     db.commit()
     token = sign_in(client, db, w.staff, ctx)
     # before the close: the decision is refused as a form error
@@ -301,6 +303,12 @@ def test_adoption_opens_the_council_and_disbursement_waits_for_it(client: TestCl
                         data={"csrf_token": token, "outcome": "adopt", "reason": "高評価"})
     assert early.status_code == 409 and "締切後" in alert_text(early.text)
     clock.set(w.call.closes_at + timedelta(days=1))
+    # F6: review starts at the close
+    service.declare_conflict(db, proposal_id=p.id, has_conflict=False, now=clock.now(), actor=w.reviewer.principal())
+    service.score_proposal(db, proposal_id=p.id, scores={"significance": 5, "innovation": 4, "feasibility": 4,
+                                                         "implementation": 3}, now=clock.now(),
+                           actor=w.reviewer.principal())
+    db.commit()
     token = sign_in(client, db, w.staff, ctx)
     before = snapshot(db)
     no_reason = client.post(f"/programme/proposals/{p.id}/decision", data={"csrf_token": token, "outcome": "adopt"})

@@ -102,12 +102,13 @@ def submit(db: Session, w: World, clock: FakeClock, *, budget: dict[object, obje
 
 def adopt(db: Session, w: World, clock: FakeClock, proposal: Proposal) -> Project:
     """Review and adopt ``proposal`` after the call closes; return the project."""
+    # F6: review starts when the call closes.
+    clock.set(w.call.closes_at + timedelta(days=10))
     service.declare_conflict(db, proposal_id=proposal.id, has_conflict=False, now=clock.now(),
                              actor=w.reviewer.principal())
     service.score_proposal(db, proposal_id=proposal.id, scores={"significance": 5, "innovation": 4,
                                                                 "feasibility": 4, "implementation": 3},
                            now=clock.now(), actor=w.reviewer.principal())
-    clock.set(w.call.closes_at + timedelta(days=10))
     service.decide(db, proposal_id=proposal.id, outcome="adopt", reason="評価が高い", now=clock.now(),
                    actor=w.staff.principal(), councils=w.councils)
     db.flush()

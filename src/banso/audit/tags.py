@@ -117,6 +117,8 @@ class AuditTag(StrEnum):
     PROGRAMME_CALL_PUBLISH = "programme:call:publish"
     PROGRAMME_PROPOSAL_SUBMIT = "programme:proposal:submit"
     PROGRAMME_PROPOSAL_WITHDRAW = "programme:proposal:withdraw"
+    PROGRAMME_PROPOSAL_DRAFT = "programme:proposal:draft"  # F6: 一時保存
+    PROGRAMME_PROPOSAL_UPDATE = "programme:proposal:update"  # F6: edited (draft, or submitted before the close)
     PROGRAMME_PROPOSAL_READ = "programme:proposal:read"
     PROGRAMME_PANEL_ADD = "programme:panel:add"
     PROGRAMME_CONFLICT_DECLARE = "programme:conflict:declare"
@@ -276,6 +278,8 @@ LABELS: Mapping[str, str] = {
     AuditTag.PROGRAMME_CALL_CREATE: "Call created",
     AuditTag.PROGRAMME_CALL_PUBLISH: "Call published",
     AuditTag.PROGRAMME_PROPOSAL_SUBMIT: "Proposal submitted",
+    AuditTag.PROGRAMME_PROPOSAL_DRAFT: "Proposal saved as a draft",
+    AuditTag.PROGRAMME_PROPOSAL_UPDATE: "Proposal edited",
     AuditTag.PROGRAMME_PROPOSAL_WITHDRAW: "Proposal withdrawn",
     AuditTag.PROGRAMME_PROPOSAL_READ: "Proposal read",
     AuditTag.PROGRAMME_PANEL_ADD: "Reviewer added to the panel",

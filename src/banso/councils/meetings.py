@@ -1,4 +1,4 @@
-"""Meetings as a secretariat runs them (会議の運営, DESIGN C5, issue 13): attendance of everyone in one form,
+"""Meetings as a secretariat runs them (会合の運営, DESIGN C5, issue 13): attendance of everyone in one form,
 minutes circulated to the attendees for confirmation before approval, and meeting materials (配布資料)
 sealed as council content and handed out only as stamped copies (I8, I11, I12).
 
@@ -102,7 +102,7 @@ def circulate_minutes(session: Session, *, council_id: int, meeting_id: int, act
         raise Conflict(f"確認を依頼できるのは議事録案のみです（現在: {meeting.minutes_state}） / only draft minutes can be "
                        f"circulated; the minutes are {meeting.minutes_state}")
     if meeting.starts_at > now:
-        raise Conflict("会議の開催前は確認を依頼できません / the meeting has not taken place yet")
+        raise Conflict("会合の開催前は確認を依頼できません / the meeting has not taken place yet")
     bylaws = repo.bylaws(session, council.id, council.bylaws_version)
     days = bylaws.minutes_confirmation_days if bylaws is not None else rules.DEFAULT_MINUTES_CONFIRMATION_DAYS
     due = rules.minutes_deadline(now=now, requested=deadline, default_days=days)
@@ -139,7 +139,7 @@ def confirm_minutes(session: Session, *, council_id: int, meeting_id: int, actor
         raise Conflict(f"議事録は確認依頼中ではありません（現在: {meeting.minutes_state}） / the minutes are "
                        f"{meeting.minutes_state}, not circulated for confirmation")
     if row is None:  # C5: only the attendees the minutes went to confirm them
-        _refuse(session, Forbidden("議事録を確認できるのは会議の出席者のみです / only the meeting's attendees confirm "
+        _refuse(session, Forbidden("議事録を確認できるのは会合の出席者のみです / only the meeting's attendees confirm "
                                    "its minutes"), AuditTag.COUNCIL_MINUTES_REFUSED, now=now, actor=actor,
                 subject=service._subject(council), data={"meeting_id": meeting.id, "step": "confirm"})
     assert row is not None and meeting.minutes_deadline is not None

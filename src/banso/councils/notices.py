@@ -160,9 +160,9 @@ def minutes_circulated(session: Session, council: Council, *, meeting_id: int, t
         (readers if may_read_content(session, council, user_id) else others).append(user_id)
     prefix_ja, prefix_en = ("【再送】", "Reminder: ") if reminder else ("", "")
     _send(session, council, readers, kind="council.minutes_circulated",
-          title_ja=f"{prefix_ja}会議「{title}」の議事録案の確認のお願い（期限 {_when(deadline)}）",
+          title_ja=f"{prefix_ja}会合「{title}」の議事録案の確認のお願い（期限 {_when(deadline)}）",
           title_en=f"{prefix_en}please confirm the minutes of “{title}” (by {_when(deadline)} JST)",
-          body_ja=f"協議会「{council.title_ja}」の会議の議事録案です。内容を確認し、確認又は意見を期限までに回答してください。",
+          body_ja=f"協議会「{council.title_ja}」の会合の議事録案です。内容を確認し、確認又は意見を期限までに回答してください。",
           body_en=f"Draft minutes of a meeting of council “{council.title_en}”. Please confirm them or comment "
                   "before the deadline.",
           link=f"/councils/{council.id}/meetings/{meeting_id}#minutes", now=now, names=f"meeting:{meeting_id}")

@@ -255,11 +255,11 @@ def require_meeting_time(when: datetime, now: datetime, *, held: bool) -> None:
     if when.tzinfo is None:
         raise ValidationFailed("starts_at must carry a time zone", field="starts_at")
     if held and when > now:
-        raise ValidationFailed("開催済みとして記録できるのは過去の会議のみです（将来の会議は予定として登録してください） / "
+        raise ValidationFailed("開催済みとして記録できるのは過去の会合のみです（将来の会合は予定として登録してください） / "
                                "only a meeting in the past can be recorded as held; schedule a future one",
                                field="starts_at")
     if not held and when <= now:
-        raise ValidationFailed("starts_at は未来の日時を指定してください（過去の会議は開催済みとして記録してください） / "
+        raise ValidationFailed("starts_at は未来の日時を指定してください（過去の会合は開催済みとして記録してください） / "
                                "starts_at must be in the future; record a past meeting as held", field="starts_at")
 
 

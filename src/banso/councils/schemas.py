@@ -243,7 +243,7 @@ class MeetingCreate(_In):
     starts_at: Moment
     location: str | None = Field(default=None, max_length=200)
     agenda: list[AgendaIn] = Field(default_factory=list, max_length=100)
-    held: bool = Field(default=False, description="開催済みの会議として記録する / record a meeting already held")
+    held: bool = Field(default=False, description="開催済みの会合として記録する / record a meeting already held")
 
 
 class MeetingRead(_Out):

@@ -187,14 +187,24 @@ def seed_programme(session: Session, *, now: datetime) -> bool:
     watanabe = _user(session, "watanabe.shota@utokyo.example.jp")
     yamamoto = _user(session, "yamamoto.aya@tohoku.example.jp")
     yoshida = _user(session, "yoshida.emi@kaiyo-robotics.example.co.jp")
+    # F6: the full budget sheet in 千円 (direct costs by category; 間接経費 is the call's 30 %), team with effort.
     service.submit_proposal(
         session, call_id=created["DEMO-JST-OC-02"].id, title="光格子時計と量子慣性センサによる海中測位",
-        summary="非GPS環境での長時間高精度航法を実現する。", budget={fy: 800_000_000, fy + 1: 1_200_000_000,
-                                                              fy + 2: 1_000_000_000},
-        team=[service.TeamMemberInput(user_id=yamamoto.id), service.TeamMemberInput(user_id=yoshida.id,
-                                                                                     role="collaborator")],
+        summary="非GPS環境での長時間高精度航法を実現する。",
+        budget_sheet={fy: {"equipment": 400_000, "travel": 10_000, "personnel": 150_000, "other": 55_000},
+                      fy + 1: {"equipment": 600_000, "travel": 15_000, "personnel": 250_000, "other": 58_000},
+                      fy + 2: {"equipment": 500_000, "travel": 12_000, "personnel": 200_000, "other": 50_000}},
+        team=[service.TeamMemberInput(user_id=yamamoto.id, role="co_lead", researcher_number="20123456",
+                                      effort_percent=20),
+              service.TeamMemberInput(user_id=yoshida.id, role="collaborator")],
+        lead_effort=40,
         core_technologies="量子慣性センサの製造・校正技術", leak_prevention="区域管理、アクセス記録、輸出管理の事前確認",
         now=now, actor=_principal(watanabe))
+    # A draft (一時保存): seen by its proposer alone until submitted.
+    service.save_proposal(
+        session, call_id=created["DEMO-NEDO-SA-01"].id, draft=True, now=now, actor=_principal(watanabe),
+        entered=service.ProposalInput(title="量子鍵配送を用いた衛星光リンクの秘匿化（作成中）",
+                                      budget_sheet={fy: {"equipment": 50_000, "personnel": 20_000}}, lead_effort=10))
     kato = _user(session, "kato.takeshi@mirai-space.example.co.jp")
     service.submit_proposal(
         session, call_id=created["DEMO-NEDO-SA-01"].id, title="小型衛星搭載光通信端末の高速化",

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from banso.authz.principal import Principal
 from banso.information.deps import information_deps
 from banso.kit.unit import released
-from banso.programme import commissions, filing, guideline, pages, registry_io, service
+from banso.programme import budget, budget_excel, commissions, filing, guideline, pages, registry_io, service
 from banso.programme.council_link import CouncilsServiceGateway
 from banso.programme.interfaces import CouncilGateway
 from banso.programme.models import Proposal
@@ -22,6 +22,7 @@ from banso.programme.schemas import (
     AreaRead,
     AssessmentIn,
     AssessmentRead,
+    BudgetItemRead,
     BudgetLineRead,
     CallCreate,
     CallRead,
@@ -49,6 +50,7 @@ from banso.programme.schemas import (
     PanelAdd,
     ProjectRead,
     ProjectSummary,
+    ProposalContent,
     ProposalCreate,
     ProposalRead,
     ProposalSummary,
@@ -251,15 +253,19 @@ def add_panel_member(call_id: int, body: PanelAdd, principal: ApiUser, db: Db, c
     service.add_panel_member(db, call_id=call_id, user_id=body.user_id, now=ctx.clock.now(), actor=principal)
 
 
+def _entered(body: ProposalContent) -> service.ProposalInput:
+    return service.ProposalInput(
+        title=body.title, summary=body.summary, budget=body.budget, budget_sheet=body.budget_sheet,
+        team=[service.TeamMemberInput(**m.model_dump()) for m in body.team], lead_effort=body.lead_effort,
+        documents=[service.DocumentInput(**d.model_dump()) for d in body.documents],
+        core_technologies=body.core_technologies, leak_prevention=body.leak_prevention)
+
+
 @router.post("/calls/{call_id}/proposals", response_model=ProposalSummary, status_code=status.HTTP_201_CREATED)
 def submit_proposal(call_id: int, body: ProposalCreate, principal: ApiUser, db: Db, ctx: Ctx) -> ProposalSummary:
-    """Submit a proposal to an open call."""
-    proposal = service.submit_proposal(
-        db, call_id=call_id, title=body.title, summary=body.summary, budget=body.budget,
-        team=[service.TeamMemberInput(**m.model_dump()) for m in body.team],
-        documents=[service.DocumentInput(**d.model_dump()) for d in body.documents],
-        core_technologies=body.core_technologies, leak_prevention=body.leak_prevention,
-        now=ctx.clock.now(), actor=principal)
+    """Submit a proposal to an open call (a receipt number is given), or save it as a draft with ``draft: true``."""
+    proposal = service.save_proposal(db, call_id=call_id, entered=_entered(body), now=ctx.clock.now(),
+                                     actor=principal, draft=body.draft)
     return ProposalSummary.model_validate(proposal)
 
 
@@ -268,15 +274,50 @@ def submit_proposal(call_id: int, body: ProposalCreate, principal: ApiUser, db: 
 
 
 @router.get("/proposals", response_model=list[ProposalSummary])
-def list_proposals(principal: ApiUser, db: Db, call_id: int | None = None) -> list[ProposalSummary]:
-    """List the proposals the caller may see."""
-    return [ProposalSummary.model_validate(p) for p in service.list_proposals(db, actor=principal, call_id=call_id)]
+def list_proposals(principal: ApiUser, db: Db, ctx: Ctx, call_id: int | None = None) -> list[ProposalSummary]:
+    """List the proposals the caller may see (reviewers: only after the call closes; drafts: only one's own)."""
+    found = service.list_proposals(db, actor=principal, now=ctx.clock.now(), call_id=call_id)
+    return [ProposalSummary.model_validate(p) for p in found]
+
+
+@router.put("/proposals/{proposal_id}", response_model=ProposalSummary)
+def update_proposal(proposal_id: int, body: ProposalContent, principal: ApiUser, db: Db, ctx: Ctx) -> ProposalSummary:
+    """Replace the content of one's draft, or of one's submitted proposal until the call closes (audited)."""
+    proposal = service.update_proposal(db, proposal_id=proposal_id, entered=_entered(body), now=ctx.clock.now(),
+                                       actor=principal)
+    return ProposalSummary.model_validate(proposal)
+
+
+@router.post("/proposals/{proposal_id}/submit", response_model=ProposalSummary)
+def submit_draft(proposal_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> ProposalSummary:
+    """Submit one's draft (after checking it, as the confirmation page shows it): gives the receipt number (受付番号)."""
+    proposal = service.submit_draft(db, proposal_id=proposal_id, now=ctx.clock.now(), actor=principal)
+    return ProposalSummary.model_validate(proposal)
+
+
+@router.get("/proposals/{proposal_id}/budget.xlsx", response_class=Response,
+            responses=file_response(budget_excel.XLSX_MEDIA_TYPE, description="The budget sheet in 千円"))
+def budget_workbook(proposal_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> Response:
+    """Download a proposal's budget sheet (経費計画) as Excel, amounts in 千円."""
+    content = service.budget_workbook(db, proposal_id=proposal_id, actor=principal, now=ctx.clock.now())
+    return Response(content, media_type=budget_excel.XLSX_MEDIA_TYPE,
+                    headers={"Content-Disposition": f'attachment; filename="budget-{proposal_id}.xlsx"'})
+
+
+@router.put("/proposals/{proposal_id}/budget.xlsx", response_model=ProposalSummary)
+def import_budget(proposal_id: int, principal: ApiUser, db: Db, ctx: Ctx,
+                  file: Annotated[UploadFile, File()]) -> ProposalSummary:
+    """Replace the budget sheet of one's editable proposal by an Excel file (multipart ``file``; the sheet
+    ``経費計画`` as the download has it; at most 1 MB; formulas refused)."""
+    content = file.file.read(budget_excel.MAX_FILE_BYTES + 1)
+    proposal = service.import_budget(db, proposal_id=proposal_id, data=content, now=ctx.clock.now(), actor=principal)
+    return ProposalSummary.model_validate(proposal)
 
 
 @router.get("/review-queue", response_model=list[QueueItem])
-def review_queue(principal: ApiUser, db: Db, call_id: int | None = None) -> list[QueueItem]:
+def review_queue(principal: ApiUser, db: Db, ctx: Ctx, call_id: int | None = None) -> list[QueueItem]:
     """List what a panel reviewer may declare conflicts on (title and organisation only)."""
-    queue = pages.review_queue(db, actor=principal, call_id=call_id)  # the page's decision, the same look-ups
+    queue = pages.review_queue(db, actor=principal, now=ctx.clock.now(), call_id=call_id)  # the page's decision
 
     def declared(proposal_id: int) -> bool | None:
         found = queue.declared[proposal_id]
@@ -293,6 +334,9 @@ def _proposal_read(view: service.ProposalView) -> ProposalRead:
         core_technologies=p.core_technologies, leak_prevention=p.leak_prevention,
         declaration_required=view.declaration_required,
         team=[TeamMemberRead.model_validate(m) for m in view.team], budget=[BudgetLineRead.model_validate(b) for b in view.budget],
+        budget_sheet=[BudgetItemRead(fiscal_year=fy, category=c.value, amount=a,
+                                     amount_thousand_yen=str(budget.thousand_yen(a))) for fy, c, a in view.sheet.cells()],
+        indirect_rate_percent=view.sheet.rate_percent,
         documents=[DocumentRead.model_validate(d) for d in view.documents],
         scores=[ScoreRead.model_validate(s) for s in view.scores],
         decision=DecisionRead.model_validate(view.decision) if view.decision else None,

@@ -95,8 +95,8 @@ def call_statistics_workbook(session: Session, *, actor: Principal, now: datetim
     """Return statistics of the calls the actor manages (proposals, requested yen, adoption) as .xlsx."""
     rows: list[list[object]] = []
     for call in service.list_calls(session, actor=actor):
-        visible = service.list_proposals(session, actor=actor, call_id=call.id)
-        submitted = [p for p in visible if p.state != "withdrawn"]
+        visible = service.list_proposals(session, actor=actor, now=now, call_id=call.id)
+        submitted = [p for p in visible if p.state not in ("withdrawn", "draft")]
         adopted = [p for p in submitted if p.state == "adopted"]
         rows.append([call.code, call.title_ja, call.project_type, call.state, call.cap_yen, len(submitted),
                      sum(p.total_yen for p in submitted), len(adopted), sum(p.total_yen for p in adopted),

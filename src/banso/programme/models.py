@@ -47,6 +47,7 @@ class CallState(StrEnum):
 class ProposalState(StrEnum):
     """Lifecycle of a proposal (提案)."""
 
+    DRAFT = "draft"  # 一時保存（提案者とチームのみが見る, F6）
     SUBMITTED = "submitted"  # 提出済
     WITHDRAWN = "withdrawn"  # 取下げ
     ADOPTED = "adopted"  # 採択
@@ -221,6 +222,8 @@ class Call(Base):
     opens_at: Mapped[datetime]
     closes_at: Mapped[datetime]
     rubric: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # F6: 間接経費 as a percentage of the direct costs of each fiscal year (30 % is the usual rate).
+    indirect_rate_percent: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
     # 所管省庁の担当官: proposes the project council on adoption (C2).
     officer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     state: Mapped[str] = mapped_column(String(16), default=CallState.DRAFT.value)
@@ -260,6 +263,9 @@ class Proposal(Base):
     # F4: required when the plan reaches ¥1bn in any fiscal year.
     core_technologies: Mapped[str | None] = mapped_column(Text)  # 重要な技術（コア技術）
     leak_prevention: Mapped[str | None] = mapped_column(Text)  # 技術流出防止措置
+    # F6: 受付番号 given on submission (K-<FY>-<id, 6 digits>); NULL while a draft.
+    receipt_number: Mapped[str | None] = mapped_column(String(20), unique=True, index=True)
+    # When submitted; a draft (一時保存) holds the time it was first saved (the API shows no submission time).
     submitted_at: Mapped[datetime]
     withdrawn_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]
@@ -275,12 +281,13 @@ class ProposalMember(Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
-    role: Mapped[str] = mapped_column(String(40))  # lead / member / collaborator
+    role: Mapped[str] = mapped_column(String(40))  # lead / co_lead / member / collaborator (programme.budget.ROLES)
     researcher_number: Mapped[str | None] = mapped_column(String(20))  # e-Rad 研究者番号
+    effort_percent: Mapped[int | None] = mapped_column(Integer)  # エフォート 1–100 (F6)
 
 
 class BudgetLine(Base):
-    """The budget a proposal plans for one fiscal year (年度別経費計画)."""
+    """The budget a proposal plans for one fiscal year (年度別経費計画): the year's total over every category."""
 
     __tablename__ = "programme_budget_lines"
     __table_args__ = (UniqueConstraint("proposal_id", "fiscal_year"),)
@@ -288,6 +295,23 @@ class BudgetLine(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     proposal_id: Mapped[int] = mapped_column(ForeignKey("programme_proposals.id"), index=True)
     fiscal_year: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[int] = mapped_column(BigInteger)
+
+
+class BudgetItem(Base):
+    """One cell of a proposal's budget sheet: a fiscal year × cost category amount (費目別経費, F6).
+
+    Stored in whole yen (BIGINT) although entered and shown in 千円, so figures that predate the
+    categories (migration 0017 moved them to ``other``) keep every yen. ``BudgetLine`` holds each year's total.
+    """
+
+    __tablename__ = "programme_budget_items"
+    __table_args__ = (UniqueConstraint("proposal_id", "fiscal_year", "category"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("programme_proposals.id"), index=True)
+    fiscal_year: Mapped[int] = mapped_column(Integer)
+    category: Mapped[str] = mapped_column(String(16))  # programme.budget.Category
     amount: Mapped[int] = mapped_column(BigInteger)
 
 

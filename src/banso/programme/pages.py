@@ -9,7 +9,7 @@ Like every service, nothing here commits.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -25,7 +25,7 @@ from banso.councils import service as councils_service
 from banso.councils.models import Council
 from banso.kit.clock import as_utc
 from banso.kit.errors import NotFound
-from banso.programme import commissions, guideline, rules, service
+from banso.programme import budget, commissions, guideline, rules, service
 from banso.programme import repository as repo
 from banso.programme.interfaces import CouncilGateway
 from banso.programme.models import (
@@ -97,7 +97,7 @@ def overview(session: Session, *, actor: Principal, now: datetime) -> OverviewPa
         areas=service.list_areas(session), by_area=by_area, rounds=repo.rounds(session), technologies=techs,
         report=service.reconcile(session, actor=actor), agencies=_agencies(session), staff_agencies=staff_agencies,
         open_calls=[c for c in calls if _window(c, now) == "open"], call_count=len(calls),
-        my_proposals=service.list_proposals(session, actor=actor), calls_by_id={c.id: c for c in calls},
+        my_proposals=service.list_proposals(session, actor=actor, now=now), calls_by_id={c.id: c for c in calls},
         guideline=guideline.current_view(session), may_record_tranche=bool(staff_agencies))
 
 
@@ -224,7 +224,7 @@ def call_page(session: Session, *, call_id: int, actor: Principal, now: datetime
     reviewers = [u for u in accounts_repo.users(session, policy.restrict_panel_candidates(
         select(User).order_by(User.organization_id, User.id), call.id))
         if policy.is_panel_eligible(roles=u.roles, is_active=u.is_active)] if staff else []
-    proposals = service.list_proposals(session, actor=actor, call_id=call.id)
+    proposals = service.list_proposals(session, actor=actor, now=now, call_id=call.id)
     mine = repo.live_proposal_of(session, call.id, actor.user_id)
     window = _window(call, now)
     people = accounts_repo.users_by_id(session, {call.officer_id} | {p.user_id for p in panel}
@@ -246,6 +246,11 @@ class ProposeForm:
     agency: Agency | None
     years: list[int]
     window: str
+
+
+def sheet_categories() -> list[tuple[str, str, str]]:
+    """Return the direct cost categories the budget form asks for: key, Japanese and English label (F6)."""
+    return [(c.value, *budget.LABELS[c]) for c in budget.DIRECT]
 
 
 def propose_form(session: Session, *, call_id: int, actor: Principal, now: datetime) -> ProposeForm:
@@ -280,6 +285,9 @@ class ProposalPage:
     may_score: bool
     may_read_scores: bool
     may_decide: bool
+    sheet_rows: list[budget.SheetRow] = field(default_factory=list)  # F6: the budget sheet in 千円
+    may_edit: bool = False  # F6: the proposer, a draft or submitted before the close
+    may_submit: bool = False  # F6: the proposer's draft, from its confirmation page
 
 
 def proposal_page(session: Session, *, proposal_id: int, actor: Principal, now: datetime) -> ProposalPage:
@@ -303,7 +311,19 @@ def proposal_page(session: Session, *, proposal_id: int, actor: Principal, now: 
         may_withdraw=policy.can_withdraw(actor, standing, state=p.state),
         may_score=policy.can_score(actor, standing, state=p.state),
         may_read_scores=policy.can_read_all_scores(actor, standing),
-        may_decide=policy.can_decide(actor, standing, state=p.state))
+        may_decide=policy.can_decide(actor, standing, state=p.state),
+        sheet_rows=budget.display_rows(view.sheet), may_edit=policy.can_edit_proposal(actor, standing),
+        may_submit=policy.can_submit_draft(actor, standing))
+
+
+def after_declaring(session: Session, *, proposal_id: int, now: datetime) -> str:
+    """Return where a reviewer goes after declaring no conflict: the proposal once review has started (F6: at the
+    call's close), the review queue before."""
+    proposal = repo.proposal_by_id(session, proposal_id)
+    call = repo.call_by_id(session, proposal.call_id) if proposal else None
+    if call is not None and policy.review_started(closes_at=as_utc(call.closes_at), now=now):
+        return f"/programme/proposals/{proposal_id}"
+    return "/programme/review"
 
 
 @dataclass(frozen=True)
@@ -320,19 +340,21 @@ class ReviewQueuePage:
     may_open: set[int]  # proposals the reader declared no conflict on (they read and score them)
 
 
-def review_queue(session: Session, *, actor: Principal, call_id: int | None = None) -> ReviewQueuePage:
+def review_queue(session: Session, *, actor: Principal, now: datetime, call_id: int | None = None) -> ReviewQueuePage:
     """Return the reader's review queue (of one call when given), loaded in a fixed number of queries."""
     items = service.review_queue(session, actor=actor, call_id=call_id)
     ids = [p.id for p in items]
     found = repo.conflicts_of(session, actor.user_id, ids)
     declared: dict[int, ConflictDeclaration | None] = {i: found.get(i) for i in ids}
     orgs = accounts_repo.orgs_by_id(session, {p.organization_id for p in items})
+    calls = repo.calls_by_ids(session, {p.call_id for p in items})
+    started = {p.id for p in items if policy.review_started(closes_at=as_utc(calls[p.call_id].closes_at), now=now)}
     return ReviewQueuePage(
-        items=items, declared=declared, calls=repo.calls_by_ids(session, {p.call_id for p in items}),
+        items=items, declared=declared, calls=calls,
         orgs={p.organization_id: orgs.get(p.organization_id) for p in items},
         scored=repo.scored_by(session, actor.user_id, ids), is_reviewer=actor.has(Permission.PROGRAMME_REVIEW),
         may_declare={i for i, d in declared.items() if d is None},
-        may_open={i for i, d in declared.items() if d is not None and not d.has_conflict})
+        may_open={i for i, d in declared.items() if d is not None and not d.has_conflict and i in started})
 
 
 # ---------------------------------------------------------------------------------------------

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session
 
 from banso.programme.models import (
     Agency,
+    BudgetItem,
     BudgetLine,
     Call,
     ConflictDeclaration,
@@ -236,6 +237,18 @@ def members(session: Session, proposal_id: int) -> list[ProposalMember]:
     """Return a proposal's team."""
     return list(session.scalars(select(ProposalMember).where(ProposalMember.proposal_id == proposal_id)
                                 .order_by(ProposalMember.id)))
+
+
+def budget_items(session: Session, proposal_id: int) -> list[BudgetItem]:
+    """Return a proposal's budget sheet cells (fiscal year × category)."""
+    return list(session.scalars(select(BudgetItem).where(BudgetItem.proposal_id == proposal_id)
+                                .order_by(BudgetItem.fiscal_year, BudgetItem.id)))
+
+
+def clear_plan(session: Session, proposal_id: int) -> None:
+    """Delete a proposal's budget sheet, yearly totals and team (an edit writes them again)."""
+    for model in (BudgetItem, BudgetLine, ProposalMember):
+        session.execute(delete(model).where(model.proposal_id == proposal_id))
 
 
 def budget(session: Session, proposal_id: int) -> list[BudgetLine]:

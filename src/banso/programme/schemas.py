@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, model_validator
 
 from banso.kit.dates import Day, Moment
 from banso.kit.text import Text
@@ -244,8 +244,10 @@ class TeamMemberIn(BaseModel):
     user_id: int | None = None
     name: Annotated[str | None, Text(200, required=False, line=True)] = None
     organization_id: int | None = None
-    role: str = "member"
-    researcher_number: str | None = Field(default=None, max_length=20)
+    role: str = Field(default="member", description="co_lead（主たる共同研究者）, member（研究参加者）or collaborator"
+                                                     "（研究協力者）; the proposer is the 研究代表者 (lead)")
+    researcher_number: str | None = Field(default=None, max_length=20, description="e-Rad 研究者番号 (8 digits)")
+    effort_percent: StrictInt | None = Field(default=None, description="エフォート: percent of working time, 1–100")
 
 
 class ProposalText(BaseModel):
@@ -257,14 +259,33 @@ class ProposalText(BaseModel):
     leak_prevention: Annotated[str | None, Text(20000, required=False)] = None
 
 
-class ProposalCreate(ProposalText):
-    """Input to submit a proposal."""
+ThousandYen = StrictInt | StrictStr
+"""An amount in 千円: an integer or text such as "1,234" or "1234.5" (at most three decimals, i.e. whole yen)."""
+
+
+class ProposalContent(ProposalText):
+    """A proposal's content (F6): the budget as a sheet in 千円 (preferred) or one figure per year in yen."""
 
     model_config = ConfigDict(extra="forbid")
 
-    budget: dict[str, Yen] = Field(max_length=20)
+    budget_sheet: dict[str, dict[str, ThousandYen]] | None = Field(
+        default=None, max_length=20,
+        description='Direct costs in 千円 by fiscal year and category, e.g. {"FY2027": {"equipment": 12000, '
+                    '"travel": "1,500", "personnel": 30000, "other": 500}}; indirect costs (間接経費) are the '
+                    "call's rate of each year's direct costs and are not entered")
+    budget: dict[str, Yen] | None = Field(
+        default=None, max_length=20,
+        description="Older form: one figure per fiscal year in yen, stored under その他 (other) with no indirect costs")
     team: list[TeamMemberIn] = Field(default_factory=list, max_length=100)
+    lead_effort: StrictInt | None = Field(default=None, description="The proposer's own effort (エフォート), 1–100 %")
     documents: list[DocumentIn] = Field(default_factory=list, max_length=50)
+
+
+class ProposalCreate(ProposalContent):
+    """Input to submit a proposal, or to save it as a draft (一時保存) with ``draft: true``."""
+
+    draft: bool = Field(default=False, description="Save as a draft (一時保存): no receipt number, seen only by "
+                                                   "the team; submit it later with POST /proposals/{id}/submit")
 
 
 class ProposalSummary(BaseModel):
@@ -278,7 +299,15 @@ class ProposalSummary(BaseModel):
     organization_id: int
     state: str
     total_yen: int
-    submitted_at: datetime
+    receipt_number: str | None = None  # 受付番号 (F6); None while a draft
+    submitted_at: datetime | None  # None while a draft
+
+    @model_validator(mode="after")
+    def _draft_not_submitted(self) -> ProposalSummary:
+        """A draft has not been submitted: it shows no submission time."""
+        if self.state == "draft":
+            self.submitted_at = None
+        return self
 
 
 class QueueItem(BaseModel):
@@ -301,6 +330,16 @@ class TeamMemberRead(BaseModel):
     name: str
     role: str
     researcher_number: str | None
+    effort_percent: int | None = None
+
+
+class BudgetItemRead(BaseModel):
+    """One cell of the budget sheet: whole yen and the same in 千円 (exact, as text)."""
+
+    fiscal_year: int
+    category: str
+    amount: int
+    amount_thousand_yen: str
 
 
 class BudgetLineRead(BaseModel):
@@ -346,6 +385,8 @@ class ProposalRead(ProposalSummary):
     declaration_required: bool
     team: list[TeamMemberRead]
     budget: list[BudgetLineRead]
+    budget_sheet: list[BudgetItemRead] = Field(default_factory=list)
+    indirect_rate_percent: int = 0
     documents: list[DocumentRead]
     scores: list[ScoreRead]
     decision: DecisionRead | None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -27,8 +27,10 @@ from banso.authz.principal import Principal
 from banso.kit.clock import to_jst
 from banso.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from banso.kit.text import clean_text
-from banso.programme import registry_io, rules
+from banso.notifications import service as notifications
+from banso.programme import budget, budget_excel, proposals, registry_io, rules
 from banso.programme import repository as repo
+from banso.programme.budget import BudgetSheet
 from banso.programme.interfaces import CouncilGateway
 from banso.programme.models import (
     AccountKind,
@@ -59,6 +61,8 @@ from banso.programme.models import (
     VisionRound,
     VisionTechnology,
 )
+
+TeamMemberInput = proposals.TeamMemberInput  # callers build a team through the service, as before
 
 _CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
 _SHA_RE = re.compile(r"^[0-9a-f]{64}$")
@@ -494,6 +498,7 @@ def create_call(
     description: str = "",
     rubric: Sequence[Mapping[str, Any]] | None = None,
     documents: Sequence[DocumentInput] = (),
+    indirect_rate_percent: int = 30,
 ) -> Call:
     """Create a call (公募) in draft; the agency's staff publish it."""
     agency = _agency(session, agency_code)
@@ -529,6 +534,7 @@ def create_call(
         description=clean_text(description, "description", max_length=20000, required=False), project_type=ptype.value,
         technology_codes=techs, cap_yen=cap, first_fiscal_year=fy, period_years=period_years, opens_at=opens_at,
         closes_at=closes_at, rubric=rules.check_rubric(rubric or rules.DEFAULT_RUBRIC), officer_id=officer.id,
+        indirect_rate_percent=budget.check_rate(indirect_rate_percent),
         state=CallState.DRAFT.value, created_by_id=actor.user_id if actor else None, created_at=now, updated_at=now,
     )
     session.add(call)
@@ -606,18 +612,32 @@ def add_panel_member(session: Session, *, call_id: int, user_id: int, now: datet
 # Proposals (F3, F4)
 
 
-@dataclass(frozen=True)
-class TeamMemberInput:
-    """A team member: a platform user, or a name and organisation; researchers give an e-Rad number."""
-
-    name: str | None = None
-    user_id: int | None = None
-    organization_id: int | None = None
-    role: str = "member"
-    researcher_number: str | None = None
+_RECEIPT_SUBJECT = "proposal:{id}"
 
 
-_ERAD_RE = re.compile(r"^\d{8}$")
+def team_from_lines(session: Session, lines: Sequence[str]) -> list[TeamMemberInput]:
+    """Return the team a form lists one a line: ``e-mail[, role[, e-Rad number[, effort %]]]`` (F6)."""
+    rows = [[part.strip() for part in re.split(r"[,、\t]", line)] for line in lines if line.strip()]
+    found = team_by_email(session, [row[0] for row in rows])
+    team: list[TeamMemberInput] = []
+    for i, (member, row) in enumerate(zip(found, rows, strict=True)):
+        effort_text = row[3] if len(row) > 3 else ""
+        if effort_text and not effort_text.removesuffix("%").strip().isdigit():
+            raise ValidationFailed(f"team[{i}]: エフォートは1〜100の整数（%）です / effort is a whole percentage 1–100",
+                                   field="team")
+        team.append(replace(member, role=(row[1] if len(row) > 1 and row[1] else "member"),
+                            researcher_number=(row[2] if len(row) > 2 and row[2] else None),
+                            effort_percent=int(effort_text.removesuffix("%")) if effort_text else None))
+    return team
+
+
+def team_emails(session: Session, team: Sequence[TeamMemberInput]) -> list[str]:
+    """Return a team as the form's lines (``e-mail, role, e-Rad number, effort``); members without an account
+    are left out (the form names people by their e-mail)."""
+    users = accounts_repo.users_by_id(session, {m.user_id for m in team if m.user_id is not None})
+    return [", ".join([users[m.user_id].email, m.role, m.researcher_number or "",
+                       str(m.effort_percent or "")]).rstrip(", ")
+            for m in team if m.user_id is not None and m.user_id in users]
 
 
 def team_by_email(session: Session, emails: Sequence[str]) -> list[TeamMemberInput]:
@@ -634,7 +654,7 @@ def team_by_email(session: Session, emails: Sequence[str]) -> list[TeamMemberInp
     return team
 
 
-def _standing(session: Session, proposal: Proposal, actor: Principal) -> policy.ProposalStanding:
+def _standing(session: Session, proposal: Proposal, actor: Principal, now: datetime) -> policy.ProposalStanding:
     call = repo.call_by_id(session, proposal.call_id)
     assert call is not None
     agency = repo.agency_by_id(session, call.agency_id)
@@ -648,7 +668,122 @@ def _standing(session: Session, proposal: Proposal, actor: Principal) -> policy.
         agency_org_id=agency.organization_id,
         on_panel=repo.panel_member(session, call.id, actor.user_id) is not None,
         conflict=None if declaration is None else declaration.has_conflict,
+        state=proposal.state, call_closed=policy.review_started(closes_at=call.closes_at, now=now),
     )
+
+
+@dataclass(frozen=True)
+class ProposalInput:
+    """What a proposer enters: text, the budget (a sheet in 千円 or a plan in yen), team and effort (F6)."""
+
+    title: str
+    summary: str = ""
+    budget_sheet: Mapping[Any, Mapping[Any, object]] | None = None
+    budget: Mapping[Any, Any] | None = None
+    team: Sequence[TeamMemberInput] = ()
+    lead_effort: int | None = None
+    documents: Sequence[DocumentInput] = ()
+    core_technologies: str | None = None
+    leak_prevention: str | None = None
+
+
+@dataclass
+class _Checked:
+    """A proposal's content after every check, ready to write."""
+
+    title: str
+    summary: str
+    sheet: budget.BudgetSheet
+    total: int
+    members: list[ProposalMember]
+    core_technologies: str | None
+    leak_prevention: str | None
+
+
+def _check(session: Session, call: Call, entered: ProposalInput, actor: Principal, *, submitting: bool) -> _Checked:
+    """Check ``entered`` against the call (a submission also needs the F4 declaration); nothing is written."""
+    title_v = clean_text(entered.title, "title", max_length=300, line=True)
+    sheet = proposals.sheet_for(call, sheet=entered.budget_sheet, plan=entered.budget)
+    total = proposals.check_sheet(call, sheet)
+    if submitting:
+        rules.check_declaration(sheet.plan(), entered.core_technologies, entered.leak_prevention)
+    return _Checked(
+        title=title_v, summary=clean_text(entered.summary, "summary", max_length=20000, required=False),
+        sheet=sheet, total=total,
+        members=proposals.build_team(session, actor, entered.team, lead_effort=entered.lead_effort),
+        core_technologies=clean_text(entered.core_technologies, "core_technologies", max_length=20000,
+                                     required=False) or None,
+        leak_prevention=clean_text(entered.leak_prevention, "leak_prevention", max_length=20000,
+                                   required=False) or None)
+
+
+def _write(session: Session, proposal: Proposal, checked: _Checked, documents: Sequence[DocumentInput],
+           now: datetime) -> None:
+    """Write checked content into ``proposal`` (added to the session), its sheet, team and documents."""
+    proposal.title, proposal.summary, proposal.total_yen = checked.title, checked.summary, checked.total
+    proposal.core_technologies, proposal.leak_prevention = checked.core_technologies, checked.leak_prevention
+    session.flush()
+    proposals.write_plan(session, proposal, checked.sheet, checked.members)
+    _add_documents(session, "proposal", proposal.id, documents, now)
+    session.flush()
+
+
+def _open_call_for(session: Session, call_id: int, actor: Principal, now: datetime) -> Call:
+    if not actor.has(Permission.PROGRAMME_PROPOSE):
+        raise Forbidden("提案の権限がありません / You may not submit proposals")
+    call = get_call(session, call_id=call_id, actor=actor)
+    if call.state != CallState.PUBLISHED:
+        raise Conflict("この公募は受付中ではありません / the call is not accepting proposals", field="call_id")
+    rules.check_submission_time(opens_at=call.opens_at, closes_at=call.closes_at, now=now)
+    return call
+
+
+def _budget_data(sheet: budget.BudgetSheet) -> dict[str, Any]:
+    return {"total_yen": sheet.total(), "budget": {str(k): v for k, v in sorted(sheet.plan().items())},
+            "declaration": rules.declaration_required(sheet.plan())}
+
+
+def _give_receipt(session: Session, proposal: Proposal, call: Call, now: datetime) -> None:
+    """Give the receipt number (受付番号) and tell the proposer in the inbox and by e-mail (F6)."""
+    proposal.state = ProposalState.SUBMITTED.value
+    proposal.submitted_at = now
+    proposal.receipt_number = budget.receipt_number(fiscal_year=rules.fiscal_year_at(now), proposal_id=proposal.id)
+    notifications.notify(
+        session, recipient_ids=[proposal.proposer_id], kind="programme.proposal_received",
+        title_ja=f"提案を受け付けました（受付番号 {proposal.receipt_number}）",
+        title_en=f"Proposal received (receipt number {proposal.receipt_number})",
+        body_ja=f"公募「{call.title_ja}」への提案「{proposal.title}」を受け付けました。受付番号: {proposal.receipt_number}。"
+                "締切までは修正できます。",
+        body_en=f"Your proposal \"{proposal.title}\" to the call \"{call.title_en}\" was received. Receipt number: "
+                f"{proposal.receipt_number}. You may edit it until the call closes.",
+        link=f"/programme/proposals/{proposal.id}", subject=_RECEIPT_SUBJECT.format(id=proposal.id), now=now,
+        email_now=True)
+
+
+def save_proposal(session: Session, *, call_id: int, entered: ProposalInput, now: datetime, actor: Principal,
+                  draft: bool = False) -> Proposal:
+    """Create a proposal to an open call: a draft (一時保存) or submitted at once; checked before anything stays."""
+    call = _open_call_for(session, call_id, actor, now)
+    if repo.live_proposal_of(session, call.id, actor.user_id) is not None:
+        raise Conflict("この公募には提出済み（または一時保存中）の提案があります / you already submitted a proposal (or "
+                       "saved a draft) to this call; edit it, or withdraw it to start again", field="call_id")
+    checked = _check(session, call, entered, actor, submitting=not draft)
+    proposal = Proposal(call_id=call.id, proposer_id=actor.user_id, organization_id=actor.organization_id,
+                        title=checked.title, summary="", state=ProposalState.DRAFT.value, total_yen=0,
+                        submitted_at=now, withdrawn_at=None, updated_at=now)
+    session.add(proposal)
+    _write(session, proposal, checked, entered.documents, now)
+    sheet = checked.sheet
+    if draft:
+        tag = AuditTag.PROGRAMME_PROPOSAL_DRAFT
+    else:
+        _give_receipt(session, proposal, call, now)
+        tag = AuditTag.PROGRAMME_PROPOSAL_SUBMIT
+    session.flush()
+    _audit(session, tag, now=now, actor=actor, subject=f"proposal:{proposal.id}",
+           data={"call_id": call.id, **_budget_data(sheet), "team": len(entered.team) + 1,
+                 "receipt_number": proposal.receipt_number})
+    return proposal
 
 
 def submit_proposal(
@@ -656,7 +791,7 @@ def submit_proposal(
     *,
     call_id: int,
     title: str,
-    budget: Mapping[Any, Any],
+    budget: Mapping[Any, Any] | None = None,
     now: datetime,
     actor: Principal,
     summary: str = "",
@@ -664,85 +799,104 @@ def submit_proposal(
     documents: Sequence[DocumentInput] = (),
     core_technologies: str | None = None,
     leak_prevention: str | None = None,
+    budget_sheet: Mapping[Any, Mapping[Any, object]] | None = None,
+    lead_effort: int | None = None,
 ) -> Proposal:
-    """Submit a proposal to an open call; every rule is checked before anything is written."""
-    if not actor.has(Permission.PROGRAMME_PROPOSE):
-        raise Forbidden("提案の権限がありません / You may not submit proposals")
-    call = get_call(session, call_id=call_id, actor=actor)
-    if call.state != CallState.PUBLISHED:
-        raise Conflict("the call is not accepting proposals", field="call_id")
-    rules.check_submission_time(opens_at=call.opens_at, closes_at=call.closes_at, now=now)
-    if repo.live_proposal_of(session, call.id, actor.user_id) is not None:
-        raise Conflict("you already submitted a proposal to this call; withdraw it first to submit again "
-                       "/ この公募には提出済みです", field="call_id")
-    title_v = clean_text(title, "title", max_length=300, line=True)
-    plan = rules.parse_budget_plan(budget)
-    total = rules.check_budget_plan(plan, first_fiscal_year=call.first_fiscal_year, period_years=call.period_years,
-                                    cap_yen=call.cap_yen)
-    rules.check_declaration(plan, core_technologies, leak_prevention)
-    members: list[ProposalMember] = []
-    seen_users: set[int] = {actor.user_id}
-    proposer = accounts_repo.user_by_id(session, actor.user_id)
-    assert proposer is not None
-    members.append(ProposalMember(user_id=proposer.id, organization_id=proposer.organization_id,
-                                  name=proposer.name_ja, role="lead", researcher_number=proposer.researcher_number))
-    for i, m in enumerate(team):
-        where = f"team[{i}]"
-        if m.role not in ("member", "collaborator"):
-            raise ValidationFailed(f"{where}: role must be member or collaborator", field="team")
-        if m.researcher_number and not _ERAD_RE.match(m.researcher_number):
-            raise ValidationFailed(f"{where}: e-Rad researcher number must be 8 digits", field="team")
-        if m.user_id is not None:
-            user = accounts_repo.user_by_id(session, m.user_id)
-            if user is None or not user.is_active:
-                raise ValidationFailed(f"{where}: user {m.user_id} does not exist", field="team")
-            if user.id in seen_users:
-                raise ValidationFailed(f"{where}: {user.name_ja} is listed twice", field="team")
-            seen_users.add(user.id)
-            members.append(ProposalMember(user_id=user.id, organization_id=user.organization_id, name=user.name_ja,
-                                          role=m.role, researcher_number=m.researcher_number or user.researcher_number))
-        else:
-            name = clean_text(m.name, f"{where}.name", max_length=200, line=True)
-            if m.organization_id is not None and accounts_repo.org_by_id(session, m.organization_id) is None:
-                raise ValidationFailed(f"{where}: organisation {m.organization_id} does not exist", field="team")
-            members.append(ProposalMember(user_id=None, organization_id=m.organization_id, name=name, role=m.role,
-                                          researcher_number=m.researcher_number))
-    proposal = Proposal(
-        call_id=call.id, proposer_id=actor.user_id, organization_id=actor.organization_id, title=title_v,
-        summary=clean_text(summary, "summary", max_length=20000, required=False), state=ProposalState.SUBMITTED.value,
-        total_yen=total, core_technologies=clean_text(core_technologies, "core_technologies", max_length=20000,
-                                                        required=False) or None,
-        leak_prevention=clean_text(leak_prevention, "leak_prevention", max_length=20000, required=False) or None, submitted_at=now, withdrawn_at=None,
-        updated_at=now,
-    )
-    session.add(proposal)
-    session.flush()
-    for member in members:
-        member.proposal_id = proposal.id
-        session.add(member)
-    for fy, amount in sorted(plan.items()):
-        session.add(BudgetLine(proposal_id=proposal.id, fiscal_year=fy, amount=amount))
-    _add_documents(session, "proposal", proposal.id, documents, now)
-    session.flush()
-    _audit(session, AuditTag.PROGRAMME_PROPOSAL_SUBMIT, now=now, actor=actor, subject=f"proposal:{proposal.id}",
-           data={"call_id": call.id, "total_yen": total, "budget": {str(k): v for k, v in sorted(plan.items())},
-                 "declaration": rules.declaration_required(plan), "team": len(members)})
+    """Submit a proposal to an open call at once (no draft); every rule is checked before anything is written."""
+    entered = ProposalInput(title=title, summary=summary, budget=budget, budget_sheet=budget_sheet, team=team,
+                            lead_effort=lead_effort, documents=documents, core_technologies=core_technologies,
+                            leak_prevention=leak_prevention)
+    return save_proposal(session, call_id=call_id, entered=entered, now=now, actor=actor)
+
+
+def _own_editable(session: Session, proposal_id: int, actor: Principal, now: datetime) -> tuple[Proposal, Call]:
+    """Return the actor's own proposal while it may still change: a draft or submitted, before the close."""
+    proposal = repo.proposal_for_update(session, proposal_id)
+    if proposal is None:
+        raise NotFound("proposal not found")
+    standing = _standing(session, proposal, actor, now)
+    require_visible(policy.can_see_proposal(actor, standing), "proposal")
+    call = repo.call_by_id(session, proposal.call_id)
+    assert call is not None
+    if not policy.can_edit_proposal(actor, standing):
+        if proposal.proposer_id != actor.user_id:
+            raise Forbidden("提案を修正・提出できるのは研究代表者のみです / only the proposer may edit or submit a proposal")
+        if standing.call_closed:
+            raise Conflict(f"締切（{to_jst(call.closes_at).isoformat()} JST）を過ぎたため変更できません / the call "
+                           "closed; the proposal can no longer change", field="state")
+        raise Conflict(f"この提案は変更できません（{proposal.state}） / the proposal is {proposal.state}", field="state")
+    return proposal, call
+
+
+def update_proposal(session: Session, *, proposal_id: int, entered: ProposalInput, now: datetime,
+                    actor: Principal) -> Proposal:
+    """Replace a draft's or (before the close) a submitted proposal's content; every edit is audited (F6)."""
+    proposal, call = _own_editable(session, proposal_id, actor, now)
+    before = proposal.total_yen
+    checked = _check(session, call, entered, actor, submitting=proposal.state == ProposalState.SUBMITTED)
+    proposal.updated_at = now
+    _write(session, proposal, checked, entered.documents, now)
+    sheet = checked.sheet
+    _audit(session, AuditTag.PROGRAMME_PROPOSAL_UPDATE, now=now, actor=actor, subject=f"proposal:{proposal.id}",
+           data={"state": proposal.state, "total_yen_before": before, **_budget_data(sheet)})
     return proposal
 
 
-def _visible_proposal(session: Session, proposal_id: int, actor: Principal) -> tuple[Proposal,
-                                                                                     policy.ProposalStanding]:
+def submit_draft(session: Session, *, proposal_id: int, now: datetime, actor: Principal) -> Proposal:
+    """Submit a confirmed draft (確認画面の後の提出): the F4 declaration is checked and a receipt number given."""
+    proposal, call = _own_editable(session, proposal_id, actor, now)
+    if proposal.state != ProposalState.DRAFT:
+        raise Conflict(f"提出済みです（受付番号 {proposal.receipt_number}） / already submitted", field="state")
+    _open_call_for(session, call.id, actor, now)
+    sheet = proposals.stored_sheet(session, proposal, call)
+    proposals.check_sheet(call, sheet)
+    rules.check_declaration(sheet.plan(), proposal.core_technologies, proposal.leak_prevention)
+    proposal.updated_at = now
+    _give_receipt(session, proposal, call, now)
+    session.flush()
+    _audit(session, AuditTag.PROGRAMME_PROPOSAL_SUBMIT, now=now, actor=actor, subject=f"proposal:{proposal.id}",
+           data={"call_id": call.id, **_budget_data(sheet), "receipt_number": proposal.receipt_number})
+    return proposal
+
+
+def proposal_input(session: Session, *, proposal_id: int, actor: Principal, now: datetime) -> ProposalInput:
+    """Return a proposal's content as input (for the edit form and the Excel import that keeps the rest)."""
+    proposal, call = _own_editable(session, proposal_id, actor, now)
+    sheet = proposals.stored_sheet(session, proposal, call)
+    lead = next((m for m in repo.members(session, proposal.id) if m.role == "lead"), None)
+    return ProposalInput(title=proposal.title, summary=proposal.summary, budget_sheet=budget.as_entered(sheet),
+                         team=proposals.team_of(session, proposal), lead_effort=lead.effort_percent if lead else None,
+                         core_technologies=proposal.core_technologies, leak_prevention=proposal.leak_prevention)
+
+
+def budget_workbook(session: Session, *, proposal_id: int, actor: Principal, now: datetime) -> bytes:
+    """Return a proposal's budget sheet as .xlsx (for whoever may see the proposal; a reviewer's read is audited)."""
+    view = get_proposal(session, proposal_id=proposal_id, actor=actor, now=now)
+    return budget_excel.write_sheet(view.sheet, title=view.proposal.title,
+                                    receipt_number=view.proposal.receipt_number)
+
+
+def import_budget(session: Session, *, proposal_id: int, data: bytes, now: datetime, actor: Principal) -> Proposal:
+    """Replace an editable proposal's budget sheet by an uploaded workbook; the rest of the proposal is kept."""
+    entered = proposal_input(session, proposal_id=proposal_id, actor=actor, now=now)
+    raw = budget_excel.read_sheet(data)
+    return update_proposal(session, proposal_id=proposal_id, entered=replace(entered, budget_sheet=raw), now=now,
+                           actor=actor)
+
+
+def _visible_proposal(session: Session, proposal_id: int, actor: Principal,
+                      now: datetime) -> tuple[Proposal, policy.ProposalStanding]:
     proposal = repo.proposal_by_id(session, proposal_id)
     if proposal is None:
         raise NotFound("proposal not found")
-    standing = _standing(session, proposal, actor)
+    standing = _standing(session, proposal, actor, now)
     require_visible(policy.can_see_proposal(actor, standing), "proposal")
     return proposal, standing
 
 
 def withdraw_proposal(session: Session, *, proposal_id: int, now: datetime, actor: Principal) -> Proposal:
     """Withdraw one's own proposal before the panel decides."""
-    proposal, _ = _visible_proposal(session, proposal_id, actor)
+    proposal, _ = _visible_proposal(session, proposal_id, actor, now)
     if proposal.proposer_id != actor.user_id:
         raise Forbidden("only the proposer may withdraw a proposal")
     if proposal.state != ProposalState.SUBMITTED:
@@ -764,6 +918,7 @@ class ProposalView:
     budget: list[BudgetLine]
     documents: list[Document]
     declaration_required: bool
+    sheet: BudgetSheet = field(default_factory=BudgetSheet)  # fiscal year × category (F6)
     scores: list[Score] = field(default_factory=list)
     decision: PanelDecision | None = None
     standing: policy.ProposalStanding | None = None  # the reader's standing the access decision rested on
@@ -771,11 +926,12 @@ class ProposalView:
 
 def get_proposal(session: Session, *, proposal_id: int, actor: Principal, now: datetime) -> ProposalView:
     """Return a proposal the actor may see (404 otherwise); reviewers' reads are audited (I8)."""
-    proposal, standing = _visible_proposal(session, proposal_id, actor)
+    proposal, standing = _visible_proposal(session, proposal_id, actor, now)
     call = repo.call_by_id(session, proposal.call_id)
     assert call is not None
     lines = repo.budget(session, proposal.id)
     view = ProposalView(proposal=proposal, call=call, team=repo.members(session, proposal.id), budget=lines,
+                        sheet=proposals.stored_sheet(session, proposal, call),
                         documents=repo.documents(session, "proposal", proposal.id),
                         declaration_required=rules.declaration_required({b.fiscal_year: b.amount for b in lines}),
                         decision=repo.decision(session, proposal.id), standing=standing)
@@ -789,14 +945,17 @@ def get_proposal(session: Session, *, proposal_id: int, actor: Principal, now: d
     return view
 
 
-def list_proposals(session: Session, *, actor: Principal, call_id: int | None = None) -> list[Proposal]:
-    """Return the proposals the actor may see (applicants: their own; staff: their agency's; reviewers: cleared)."""
-    return repo.proposals(session, policy.visible_proposals(actor, call_id=call_id))
+def list_proposals(session: Session, *, actor: Principal, now: datetime,
+                   call_id: int | None = None) -> list[Proposal]:
+    """Return the proposals the actor may see (applicants: their own; staff: their agency's submitted ones;
+    reviewers: cleared ones, after the close)."""
+    return repo.proposals(session, policy.visible_proposals(actor, now=now, call_id=call_id))
 
 
 def review_queue(session: Session, *, actor: Principal, call_id: int | None = None) -> list[Proposal]:
     """Return the proposals a panel reviewer may declare conflicts on (title and organisation only)."""
-    stmt = select(Proposal).where(Proposal.state != ProposalState.WITHDRAWN.value).order_by(Proposal.id)
+    stmt = select(Proposal).where(Proposal.state.not_in([ProposalState.WITHDRAWN.value, ProposalState.DRAFT.value]))
+    stmt = stmt.order_by(Proposal.id)
     if call_id is not None:
         stmt = stmt.where(Proposal.call_id == call_id)
     return repo.proposals(session, policy.restrict_declarable(stmt, actor))
@@ -812,7 +971,7 @@ def declare_conflict(session: Session, *, proposal_id: int, has_conflict: bool, 
     proposal = repo.proposal_by_id(session, proposal_id)
     if proposal is None:
         raise NotFound("proposal not found")
-    standing = _standing(session, proposal, actor)
+    standing = _standing(session, proposal, actor, now)
     require_visible(policy.can_declare_conflict(actor, standing), "proposal")
     if standing.conflict is not None:
         raise Conflict("you have already declared for this proposal", field="has_conflict")
@@ -832,7 +991,7 @@ def score_proposal(session: Session, *, proposal_id: int, scores: Mapping[str, o
     proposal = repo.proposal_by_id(session, proposal_id)
     if proposal is None:
         raise NotFound("proposal not found")
-    standing = _standing(session, proposal, actor)
+    standing = _standing(session, proposal, actor, now)
     require_visible(policy.can_review(actor, standing) or policy.can_see_proposal(actor, standing), "proposal")
     if not policy.can_review(actor, standing):
         raise Forbidden("only panel reviewers without a conflict of interest may score")
@@ -861,7 +1020,7 @@ def decide(session: Session, *, proposal_id: int, outcome: str, reason: str, now
     proposal = repo.proposal_for_update(session, proposal_id)
     if proposal is None:
         raise NotFound("proposal not found")
-    standing = _standing(session, proposal, actor)
+    standing = _standing(session, proposal, actor, now)
     require_visible(policy.can_see_proposal(actor, standing), "proposal")
     if not policy.can_manage_call(actor, standing.agency_org_id):
         raise Forbidden("only the agency's staff record panel decisions")

@@ -25,10 +25,10 @@ from banso.information.endpoints import InfoDeps
 from banso.information.models import ItemState
 from banso.kit.clock import to_jst
 from banso.kit.dates import check_moment
-from banso.kit.errors import BansoError, Forbidden, ValidationFailed
+from banso.kit.errors import BansoError, Forbidden, NotFound, ValidationFailed
 from banso.kit.text import invalid_date_message, invalid_message
 from banso.kit.unit import released
-from banso.programme import commissions, exports, filing, guideline, pages, rules, service
+from banso.programme import budget_excel, commissions, exports, filing, guideline, pages, rules, service
 from banso.programme.endpoints import Councils, deliverable_response, deliverable_store
 from banso.programme.models import MeasureKind, ProjectType
 from banso.programme.schemas import CallText, CommissionText, GuidelineText, ProposalText
@@ -54,7 +54,7 @@ NO_STORE = {"Cache-Control": "no-store"}
 NOTICES = frozenset({
     "created", "published", "panel", "submitted", "withdrawn", "declared", "scored", "decided", "committed",
     "disbursed", "milestone", "milestone_status", "tranche", "assessed", "commissioned", "acknowledged",
-    "task_done", "delivered", "completed", "cancelled", "adopted",
+    "task_done", "delivered", "completed", "cancelled", "adopted", "saved",
 })
 Short = Annotated[str, Form(max_length=300)]
 Small = Annotated[str, Form(max_length=40)]
@@ -381,45 +381,162 @@ def add_panel_member(call_id: int, request: Request, principal: PageUser, db: Db
 # Proposals (F3, F4)
 
 
+_SHEET_KEYS = ("equipment", "travel", "personnel", "other")
+
+
 def _propose_page(request: Request, principal: Principal, db: Session, ctx: Ctx, call_id: int, *,
                   form: dict[str, Any] | None, error: str | None = None, error_field: str | None = None,
-                  status: int = 200) -> HTMLResponse:
+                  status: int = 200, form_action: str | None = None) -> HTMLResponse:
     page = pages.propose_form(db, call_id=call_id, actor=principal, now=ctx.clock.now())
-    values = form or {"title": "", "summary": "", "budget": {}, "team": "", "core_technologies": "",
-                      "leak_prevention": ""}
+    values = form or {"title": "", "summary": "", "budget": {}, "sheet": {}, "team": "", "lead_effort": "",
+                      "core_technologies": "", "leak_prevention": ""}
     return render(request, "programme/propose.html", {
         **pages.context(page), "form": values, "error": error, "error_field": error_field, **_common(ctx),
+        "categories": pages.sheet_categories(), "form_action": form_action,
     }, status=status)
 
 
 @router.get("/programme/calls/{call_id}/propose", response_class=HTMLResponse)
 def propose_form(call_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx) -> HTMLResponse:
-    """Show the proposal form: title, summary, team, budget per fiscal year, F4 declaration."""
+    """Show the proposal form: title, summary, team, budget sheet in 千円, F4 declaration."""
     return _propose_page(request, principal, db, ctx, call_id, form=None)
+
+
+def _sheet(years: list[str], columns: dict[str, list[str]]) -> dict[str, dict[str, str]]:
+    """Return the sheet cells a form posted (one list per category, aligned with the fiscal years)."""
+    sheet: dict[str, dict[str, str]] = {}
+    for key, values in columns.items():
+        for fy, value in zip(years, values, strict=False):
+            if value.strip():
+                sheet.setdefault(fy, {})[key] = value.strip()
+    return sheet
+
+
+def _entered(db: Session, form: dict[str, Any]) -> service.ProposalInput:
+    text = bind(ProposalText, {k: form[k] for k in ("title", "summary", "core_technologies", "leak_prevention")})
+    sheet, plan = form["sheet"], form["budget"]
+    return service.ProposalInput(
+        title=text.title, summary=text.summary, budget_sheet=sheet or None, budget=None if sheet else plan, team=service.team_from_lines(db, form["team"].splitlines()),
+        lead_effort=_effort(form["lead_effort"]), core_technologies=text.core_technologies,
+        leak_prevention=text.leak_prevention)
+
+
+def _effort(value: str) -> int | None:
+    text = value.strip().removesuffix("%").strip()
+    if not text:
+        return None
+    if not text.isdigit() or len(text) > 3:
+        raise ValidationFailed("エフォートは1〜100の整数（%）です / effort is a whole percentage 1–100", field="lead_effort")
+    return int(text)
+
+
+Cells = Annotated[list[str] | None, Form()]
 
 
 @router.post("/programme/calls/{call_id}/proposals", response_class=HTMLResponse, dependencies=[Csrf])
 def submit_proposal(call_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
                     title: Short = "", summary: Text = "", team: Annotated[str, Form(max_length=5000)] = "",
-                    budget_fy: Annotated[list[str] | None, Form()] = None,
-                    budget: Annotated[list[str] | None, Form()] = None,
+                    budget_fy: Cells = None, budget: Cells = None, sheet_fy: Cells = None,
+                    sheet_equipment: Cells = None, sheet_travel: Cells = None, sheet_personnel: Cells = None,
+                    sheet_other: Cells = None, lead_effort: Small = "", action: Small = "",
                     core_technologies: Text = "", leak_prevention: Text = "") -> Response:
-    """Submit a proposal; every rule (window, cap, period, F4 declaration) is checked by the service."""
+    """Save a proposal: as a draft (一時保存), as a draft shown on its confirmation page (確認画面), or — a form
+    without ``action``, as before — submitted at once; every rule is checked by the service."""
     plan = {fy: amount.strip() for fy, amount in zip(budget_fy or [], budget or [], strict=False)
             if amount.strip()}
-    form = {"title": title, "summary": summary, "team": team, "budget": plan,
-            "core_technologies": core_technologies, "leak_prevention": leak_prevention}
+    sheet = _sheet(sheet_fy or [], {"equipment": sheet_equipment or [], "travel": sheet_travel or [],
+                                    "personnel": sheet_personnel or [], "other": sheet_other or []})
+    form = {"title": title, "summary": summary, "team": team, "budget": plan, "sheet": sheet,
+            "lead_effort": lead_effort, "core_technologies": core_technologies, "leak_prevention": leak_prevention}
     try:
-        text = bind(ProposalText, {"title": title, "summary": summary, "core_technologies": core_technologies,
-                                   "leak_prevention": leak_prevention})
-        proposal = service.submit_proposal(
-            db, call_id=call_id, title=text.title, summary=text.summary, budget=plan,
-            team=service.team_by_email(db, team.splitlines()), core_technologies=text.core_technologies,
-            leak_prevention=text.leak_prevention, now=ctx.clock.now(), actor=principal)
+        proposal = service.save_proposal(db, call_id=call_id, entered=_entered(db, form), now=ctx.clock.now(),
+                                         actor=principal, draft=action in ("draft", "confirm"))
     except BansoError as exc:
         return _refused(request, db, exc, partial(_propose_page, request, principal, db, ctx, call_id,
                                                   form=form, error_field=exc.field))
-    return redirect(f"/programme/proposals/{proposal.id}", "submitted")
+    if action == "confirm":
+        return redirect(f"/programme/proposals/{proposal.id}/confirm")
+    return redirect(f"/programme/proposals/{proposal.id}", "saved" if action == "draft" else "submitted")
+
+
+@router.get("/programme/proposals/{proposal_id}/edit", response_class=HTMLResponse)
+def edit_form(proposal_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx) -> HTMLResponse:
+    """Show the proposal form filled with one's draft or submitted proposal (until the call closes)."""
+    entered = service.proposal_input(db, proposal_id=proposal_id, actor=principal, now=ctx.clock.now())
+    proposal = service.get_proposal(db, proposal_id=proposal_id, actor=principal, now=ctx.clock.now()).proposal
+    emails = service.team_emails(db, entered.team)
+    form = {"title": entered.title, "summary": entered.summary, "budget": {}, "sheet": entered.budget_sheet or {},
+            "team": "\n".join(emails), "lead_effort": str(entered.lead_effort or ""),
+            "core_technologies": entered.core_technologies or "", "leak_prevention": entered.leak_prevention or ""}
+    return _propose_page(request, principal, db, ctx, proposal.call_id, form=form,
+                         form_action=f"/programme/proposals/{proposal_id}/edit")
+
+
+@router.post("/programme/proposals/{proposal_id}/edit", response_class=HTMLResponse, dependencies=[Csrf])
+def edit_proposal(proposal_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+                  title: Short = "", summary: Text = "", team: Annotated[str, Form(max_length=5000)] = "",
+                  sheet_fy: Cells = None, sheet_equipment: Cells = None, sheet_travel: Cells = None,
+                  sheet_personnel: Cells = None, sheet_other: Cells = None, lead_effort: Small = "",
+                  action: Small = "", core_technologies: Text = "", leak_prevention: Text = "") -> Response:
+    """Save an edit of one's draft or submitted proposal (audited); a draft then shows its confirmation page."""
+    sheet = _sheet(sheet_fy or [], {"equipment": sheet_equipment or [], "travel": sheet_travel or [],
+                                    "personnel": sheet_personnel or [], "other": sheet_other or []})
+    form = {"title": title, "summary": summary, "team": team, "budget": {}, "sheet": sheet,
+            "lead_effort": lead_effort, "core_technologies": core_technologies, "leak_prevention": leak_prevention}
+    now = ctx.clock.now()
+    try:
+        proposal = service.update_proposal(db, proposal_id=proposal_id, entered=_entered(db, form), now=now,
+                                           actor=principal)
+    except BansoError as exc:
+        call_id = service.get_proposal(db, proposal_id=proposal_id, actor=principal, now=now).proposal.call_id
+        return _refused(request, db, exc, partial(_propose_page, request, principal, db, ctx, call_id, form=form,
+                                                  error_field=exc.field,
+                                                  form_action=f"/programme/proposals/{proposal_id}/edit"))
+    if proposal.state == "draft" and action != "draft":
+        return redirect(f"/programme/proposals/{proposal.id}/confirm")
+    return redirect(f"/programme/proposals/{proposal.id}", "saved")
+
+
+@router.get("/programme/proposals/{proposal_id}/confirm", response_class=HTMLResponse)
+def confirm_page(proposal_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx) -> HTMLResponse:
+    """Show one's proposal as it will be submitted (確認画面), with the Submit button while it is a draft."""
+    page = pages.proposal_page(db, proposal_id=proposal_id, actor=principal, now=ctx.clock.now())
+    if not page.may_edit:
+        raise NotFound("page not found")
+    return render(request, "programme/proposal_confirm.html", {**pages.context(page), "error": None, **_common(ctx)})
+
+
+@router.post("/programme/proposals/{proposal_id}/submit", response_class=HTMLResponse, dependencies=[Csrf])
+def submit_draft(proposal_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+                 councils: Councils) -> Response:
+    """Submit a confirmed draft: the receipt number (受付番号) is given and sent to the proposer."""
+    try:
+        service.submit_draft(db, proposal_id=proposal_id, now=ctx.clock.now(), actor=principal)
+    except BansoError as exc:
+        return _refused(request, db, exc, partial(_proposal_page, request, principal, db, ctx, proposal_id,
+                                                  councils=councils))
+    return redirect(f"/programme/proposals/{proposal_id}", "submitted")
+
+
+@router.get("/programme/proposals/{proposal_id}/budget.xlsx", response_class=Response)
+def budget_workbook(proposal_id: int, principal: PageUser, db: Db, ctx: Ctx) -> Response:
+    """Download the proposal's budget sheet as Excel (amounts in 千円)."""
+    content = service.budget_workbook(db, proposal_id=proposal_id, actor=principal, now=ctx.clock.now())
+    return Response(content, media_type=exports.XLSX_MEDIA_TYPE, headers={
+        **NO_STORE, "Content-Disposition": f'attachment; filename="budget-{proposal_id}.xlsx"'})
+
+
+@router.post("/programme/proposals/{proposal_id}/budget", response_class=HTMLResponse, dependencies=[Csrf])
+def import_budget(proposal_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx, councils: Councils,
+                  file: Annotated[UploadFile, File()]) -> Response:
+    """Replace the budget sheet of one's editable proposal from an Excel file (the download's layout)."""
+    content = file.file.read(budget_excel.MAX_FILE_BYTES + 1)
+    try:
+        service.import_budget(db, proposal_id=proposal_id, data=content, now=ctx.clock.now(), actor=principal)
+    except BansoError as exc:
+        return _refused(request, db, exc, partial(_proposal_page, request, principal, db, ctx, proposal_id,
+                                                  councils=councils))
+    return redirect(f"/programme/proposals/{proposal_id}", "saved")
 
 
 def _proposal_page(request: Request, principal: Principal, db: Session, ctx: Ctx, proposal_id: int, *,
@@ -458,7 +575,7 @@ def withdraw(proposal_id: int, request: Request, principal: PageUser, db: Db, ct
 def _queue_page(request: Request, principal: Principal, db: Session, ctx: Ctx, *, notice: str | None = None,
                 error: str | None = None, error_at: int | None = None, status: int = 200,
                 form: dict[str, Any] | None = None) -> HTMLResponse:
-    page = pages.review_queue(db, actor=principal)
+    page = pages.review_queue(db, actor=principal, now=ctx.clock.now())
     return render(request, "programme/review.html", {
         **pages.context(page), "notice": notice, "error": error, "error_at": error_at, "form": form or {},
         **_common(ctx),
@@ -487,7 +604,8 @@ def declare_conflict(proposal_id: int, request: Request, principal: PageUser, db
                                                   form={"reason": reason, "has_conflict": has_conflict}))
     if has_conflict == "yes":
         return redirect("/programme/review", "declared")
-    return redirect(f"/programme/proposals/{proposal_id}", "declared", "score")
+    target = pages.after_declaring(db, proposal_id=proposal_id, now=ctx.clock.now())
+    return redirect(target, "declared", "score" if target != "/programme/review" else None)
 
 
 @router.post("/programme/proposals/{proposal_id}/score", response_class=HTMLResponse, dependencies=[Csrf])

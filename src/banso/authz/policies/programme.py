@@ -10,7 +10,8 @@
   interest (利益相反なし) for that proposal and who is not from the proposer's or a team member's
   organisation. Everyone else — including a conflicted reviewer, a reviewer from the proposer's
   organisation and a reviewer who has not declared yet — gets 404 (I7), and the proposal never
-  appears in their lists.
+  appears in their lists. A reviewer reads nothing before the call closes (F6: a submitted proposal
+  may still be edited until then), and a draft (一時保存) is seen by its applicants alone.
 * **Review queue**: a panel reviewer sees title and organisation of the proposals they may
   declare on (not same-organisation, not their own) so they can declare conflicts.
 * **Projects** (採択課題) are seen by their team, the call's officer and the agency's staff.
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, exists, false, or_, select
@@ -64,6 +66,8 @@ class ProposalStanding:
     agency_org_id: int | None
     on_panel: bool
     conflict: bool | None  # the person's own declaration: None = not declared yet
+    state: str = ProposalState.SUBMITTED.value
+    call_closed: bool = False  # the call's window has ended (締切後): review starts only then (F6)
 
 
 def can_edit_registry(actor: Principal) -> bool:
@@ -93,21 +97,44 @@ def same_organisation(actor: Principal, standing: ProposalStanding) -> bool:
     return actor.organization_id == standing.proposer_org_id or actor.organization_id in standing.team_org_ids
 
 
+def is_draft(standing: ProposalStanding) -> bool:
+    """A draft (一時保存) belongs to its applicants alone: staff and reviewers never see it (F6)."""
+    return standing.state == ProposalState.DRAFT
+
+
+def review_started(*, closes_at: datetime, now: datetime) -> bool:
+    """Review (reading and scoring) starts when the call's window has ended (F6)."""
+    return now > closes_at
+
+
+def can_edit_proposal(actor: Principal, standing: ProposalStanding) -> bool:
+    """The proposer edits a draft, or a submitted proposal until the call closes (F6; every edit is audited)."""
+    return (actor.user_id == standing.proposer_id and not standing.call_closed
+            and standing.state in (ProposalState.DRAFT, ProposalState.SUBMITTED))
+
+
+def can_submit_draft(actor: Principal, standing: ProposalStanding) -> bool:
+    """The proposer submits a draft after its confirmation page (確認画面), before the call closes."""
+    return can_edit_proposal(actor, standing) and is_draft(standing)
+
+
 def can_declare_conflict(actor: Principal, standing: ProposalStanding) -> bool:
     """Panel reviewers outside the applicants' organisations declare conflicts (they may see the title)."""
     return (actor.has(Permission.PROGRAMME_REVIEW) and standing.on_panel and not is_applicant(actor, standing)
-            and not same_organisation(actor, standing))
+            and not same_organisation(actor, standing) and not is_draft(standing))
 
 
 def can_review(actor: Principal, standing: ProposalStanding) -> bool:
-    """A reviewer sees and scores a proposal only after declaring no conflict of interest."""
-    return can_declare_conflict(actor, standing) and standing.conflict is False
+    """A reviewer sees and scores a proposal only after the call closes and after declaring no conflict (F6)."""
+    # F6: before the close a proposal may still change and others may still apply; no reviewer reads it.
+    return can_declare_conflict(actor, standing) and standing.conflict is False and standing.call_closed
 
 
 def can_see_proposal(actor: Principal, standing: ProposalStanding) -> bool:
-    """Applicants, the agency's staff and unconflicted panel reviewers; everyone else gets 404."""
-    return (is_applicant(actor, standing) or is_agency_staff(actor, standing.agency_org_id)
-            or can_review(actor, standing))
+    """Applicants; the agency's staff and unconflicted panel reviewers after the close, never a draft; else 404."""
+    if is_applicant(actor, standing):
+        return True
+    return not is_draft(standing) and (is_agency_staff(actor, standing.agency_org_id) or can_review(actor, standing))
 
 
 def can_manage_call(actor: Principal, agency_org_id: int | None) -> bool:
@@ -158,7 +185,7 @@ def can_propose(actor: Principal, *, window: str, has_live_proposal: bool) -> bo
 
 
 def can_withdraw(actor: Principal, standing: ProposalStanding, *, state: str) -> bool:
-    """The proposer withdraws a submitted proposal before the decision."""
+    """The proposer withdraws a submitted proposal before the decision (a draft is edited, not withdrawn)."""
     return actor.user_id == standing.proposer_id and state == ProposalState.SUBMITTED
 
 
@@ -274,27 +301,32 @@ def _on_panel_clause(actor: Principal) -> object:
     return exists().where(PanelMember.call_id == Proposal.call_id, PanelMember.user_id == actor.user_id)
 
 
-def restrict_proposals(stmt: Select[Any], actor: Principal) -> Select[Any]:
-    """Restrict a proposal query to the proposals ``actor`` may see (lists, counts, exports)."""
+def restrict_proposals(stmt: Select[Any], actor: Principal, *, now: datetime) -> Select[Any]:
+    """Restrict a proposal query to the proposals ``actor`` may see (lists, counts, exports).
+
+    The SQL twin of ``can_see_proposal``; ``now`` decides whether the call has closed (F6).
+    """
     clauses: list[object] = [_applicant_clause(actor)]
+    not_draft = Proposal.state != ProposalState.DRAFT.value
     if actor.has(Permission.PROGRAMME_MANAGE):
         staff = exists().where(Call.id == Proposal.call_id, _agency_staff_clause(actor, Call.agency_id))  # type: ignore[arg-type]
-        clauses.append(staff)
+        clauses.append(and_(not_draft, staff))
     if actor.has(Permission.PROGRAMME_REVIEW):
         declared_clear = exists().where(ConflictDeclaration.proposal_id == Proposal.id,
                                         ConflictDeclaration.reviewer_id == actor.user_id,
                                         ConflictDeclaration.has_conflict.is_(False))
+        closed = exists().where(Call.id == Proposal.call_id, Call.closes_at < now)
         clauses.append(and_(_on_panel_clause(actor), _not_same_org_clause(actor),  # type: ignore[arg-type]
-                            ~_applicant_clause(actor), declared_clear))  # type: ignore[operator]
+                            ~_applicant_clause(actor), declared_clear, not_draft, closed))  # type: ignore[operator]
     return stmt.where(or_(*clauses))  # type: ignore[arg-type]
 
 
 def restrict_declarable(stmt: Select[Any], actor: Principal) -> Select[Any]:
-    """Restrict to the proposals a panel reviewer may declare conflicts on (the review queue)."""
+    """Restrict to the proposals a panel reviewer may declare conflicts on (the review queue; never drafts)."""
     if not actor.has(Permission.PROGRAMME_REVIEW):
         return stmt.where(false())
     return stmt.where(_on_panel_clause(actor), _not_same_org_clause(actor),  # type: ignore[arg-type]
-                      ~_applicant_clause(actor))  # type: ignore[operator]
+                      ~_applicant_clause(actor), Proposal.state != ProposalState.DRAFT.value)  # type: ignore[operator]
 
 
 def restrict_projects(stmt: Select[Any], actor: Principal) -> Select[Any]:
@@ -305,12 +337,12 @@ def restrict_projects(stmt: Select[Any], actor: Principal) -> Select[Any]:
                           _agency_staff_clause(actor, Project.agency_id)))  # type: ignore[arg-type]
 
 
-def visible_proposals(actor: Principal, *, call_id: int | None = None) -> Select[Any]:
-    """Return the query of the proposals ``actor`` may see, oldest first."""
+def visible_proposals(actor: Principal, *, now: datetime, call_id: int | None = None) -> Select[Any]:
+    """Return the query of the proposals ``actor`` may see at ``now``, oldest first."""
     stmt = select(Proposal).order_by(Proposal.id)
     if call_id is not None:
         stmt = stmt.where(Proposal.call_id == call_id)
-    return restrict_proposals(stmt, actor)
+    return restrict_proposals(stmt, actor, now=now)
 
 
 def council_project_team(council_id: int) -> Select[Any]:

@@ -27,14 +27,17 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     """Apply this migration."""
-    with op.batch_alter_table('council_meetings', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('held', sa.Boolean(), server_default=sa.false(), nullable=False))
-        batch_op.add_column(sa.Column('minutes_circulated_at', banso.db.base.UTCDateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('minutes_deadline', banso.db.base.UTCDateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('minutes_reminded_at', banso.db.base.UTCDateTime(timezone=True), nullable=True))
-    with op.batch_alter_table('council_bylaws', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('minutes_confirmation_days', sa.Integer(), server_default='14',
-                                      nullable=False))
+    # Columns added in place (ALTER TABLE ADD COLUMN), never by a batch rebuild: on SQLite a rebuild drops
+    # council_meetings, which agenda items, attendance and decisions reference (FOREIGN KEY failed).
+    op.add_column('council_meetings', sa.Column('held', sa.Boolean(), server_default=sa.false(), nullable=False))
+    op.add_column('council_meetings', sa.Column('minutes_circulated_at', banso.db.base.UTCDateTime(timezone=True),
+                                                nullable=True))
+    op.add_column('council_meetings', sa.Column('minutes_deadline', banso.db.base.UTCDateTime(timezone=True),
+                                                nullable=True))
+    op.add_column('council_meetings', sa.Column('minutes_reminded_at', banso.db.base.UTCDateTime(timezone=True),
+                                                nullable=True))
+    op.add_column('council_bylaws', sa.Column('minutes_confirmation_days', sa.Integer(), server_default='14',
+                                              nullable=False))
     op.create_table(
         'council_minutes_confirmations',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -83,10 +86,7 @@ def downgrade() -> None:
     """Revert this migration."""
     op.drop_table('council_meeting_materials')
     op.drop_table('council_minutes_confirmations')
-    with op.batch_alter_table('council_bylaws', schema=None) as batch_op:
-        batch_op.drop_column('minutes_confirmation_days')
-    with op.batch_alter_table('council_meetings', schema=None) as batch_op:
-        batch_op.drop_column('minutes_reminded_at')
-        batch_op.drop_column('minutes_deadline')
-        batch_op.drop_column('minutes_circulated_at')
-        batch_op.drop_column('held')
+    # In place too (SQLite ≥ 3.35 drops a column without a rebuild), for the same reason as upgrade().
+    op.drop_column('council_bylaws', 'minutes_confirmation_days')
+    for column in ('minutes_reminded_at', 'minutes_deadline', 'minutes_circulated_at', 'held'):
+        op.drop_column('council_meetings', column)
