@@ -37,7 +37,10 @@ def test_other_text_is_refused_in_japanese_then_english(text: str) -> None:
     assert message.index("金額として読めません") < message.index("not an amount of yen")
 
 
-@pytest.mark.parametrize("text", ["12.5", "1.234567891億", "0.0001千円"])
+@pytest.mark.parametrize("text", ["12.5", "1.234567891億", "0.0001千円",
+                                  # past Decimal's default 28 digits these were rounded to whole yen (O1)
+                                  "1.99999999999999999999999999999億", "9999999999999.9999999999999999",
+                                  "1.000000000000000000000000000001億円"])
 def test_fractions_of_a_yen_are_refused(text: str) -> None:
     with pytest.raises(ValidationFailed, match="円の整数"):
         jp.parse_yen_text(text)
@@ -138,3 +141,8 @@ def test_official_minute_for_notices() -> None:
     moment = datetime(2027, 3, 31, 15, 30, tzinfo=UTC)
     assert jp.official_minute(moment) == "2027年4月1日（令和9年4月1日） 00:30"
     assert jp.official_minute(moment, "en") == "1 Apr 2027, 00:30"
+
+
+def test_long_figures_are_read_to_the_last_digit() -> None:
+    assert jp.parse_yen_text("12345678901234567890123456789") == 12345678901234567890123456789
+    assert jp.parse_yen_text("123456789012345678901234567.89億") == 12345678901234567890123456789 * 10**6

@@ -24,7 +24,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, Inexact, InvalidOperation, localcontext
 
 from banso.kit.clock import JST, as_utc
 from banso.kit.errors import ValidationFailed
@@ -108,6 +108,19 @@ def _strip_affixes(text: str) -> str:
 
 def _parse_groups(body: str) -> Decimal | None:
     """Return the exact amount of ``3億5000万`` style text, or None when it is not one."""
+    # Decimal's default context keeps 28 digits and rounds silently: 1.99999999999999999999999999999億
+    # became 200,000,000. The text is at most MAX_AMOUNT_TEXT characters, so 100 digits hold it
+    # exactly; Inexact is trapped all the same, so a rounding could never pass unnoticed.
+    with localcontext() as exact:
+        exact.prec = 100
+        exact.traps[Inexact] = True
+        try:
+            return _sum_groups(body)
+        except Inexact:  # pragma: no cover - 100 digits hold every admitted text
+            return None
+
+
+def _sum_groups(body: str) -> Decimal | None:
     total = Decimal(0)
     position, last_rank = 0, -1
     while position < len(body):
