@@ -160,17 +160,17 @@ KNOWN_GAPS: dict[tuple[str, str, str], str] = {
 
 def _mark(kind: str, path: str) -> str:
     """Return the marker whose presence means "knows" on this path."""
-    if kind == "ballot" or path in (*NOTICE_PATHS, "search", "search_page", "list", "list_page") and kind in ITEM_KINDS:
-        return marker("held" if kind == "ballot" else kind, "TTL")
-    if path == "page":
-        return {"partial": marker(kind, "FNM"), "answer": marker(kind, "BDY"), "minutes": marker(kind, "BDY"),
-                "decision": marker(kind, "BDY")}.get(kind, marker(kind, "TTL"))
     if kind == "needs":
         return marker(kind, "RSN")
     if kind in ("material", "material_secret"):
         return marker(kind, "FIL" if path in ("file", "file_page") else "TTL")  # the list shows the title
     if kind == "comment":
         return marker(kind, "BDY")
+    if kind == "ballot" or path in (*NOTICE_PATHS, "search", "search_page", "list", "list_page") and kind in ITEM_KINDS:
+        return marker("held" if kind == "ballot" else kind, "TTL")
+    if path == "page":
+        return {"partial": marker(kind, "FNM"), "answer": marker(kind, "BDY"), "minutes": marker(kind, "BDY"),
+                "decision": marker(kind, "BDY")}.get(kind, marker(kind, "TTL"))
     if path == "file":
         return marker(kind, "FIL")
     if path in ("version", "version_page"):
