@@ -59,6 +59,8 @@ READERS: dict[str, frozenset[str]] = {
     "comment": frozenset({"secretariat", "pledged"}),  # C5: a minutes comment: the chair/secretariat and its author
     # T8: needs reasons: the needs officer who wrote it and the ministry officers (never companies, auditors)
     "needs": frozenset({"provider", "secretariat"}),
+    # issue 14: a person reads their own audit entries; only whole-log readers (the auditor) read everyone's
+    "audit_own": frozenset({"pledged", "auditor"}),
 }
 RANGE_READERS = frozenset({"provider", "in_scope"})  # the partially designated file (I3 range)
 
@@ -86,6 +88,7 @@ PATHS: dict[str, tuple[str, ...]] = {
     "material": MATERIAL_PATHS, "material_secret": MATERIAL_PATHS,
     "comment": ("page", "api_body", *AUDIT_PATHS),
     "needs": (*NEEDS_PATHS, *AUDIT_PATHS),
+    "audit_own": AUDIT_PATHS,  # the pledged member's own entry, its data holding their marked words
 }
 COPY_PATHS = frozenset({"api_body", "file", "file_page", "body_txt", "export_misp", "export_stix"})  # I12: a copy leaves
 STAMPED_PATHS = COPY_PATHS - {"api_body"}  # I8: a downloaded copy of non-public content carries the recipient's mark
@@ -99,6 +102,8 @@ def expected(kind: str, path: str, who: str) -> str | None:
     if path in AUDIT_PATHS:  # A1/I12: the auditor reads entries, never titles or file names of non-public content
         if kind == "public":
             return None
+        if kind == "audit_own":
+            return KNOW if who in READERS[kind] else HIDE
         # and nobody finds in the log (own entries, named subjects, exports) what they may not read
         return HIDE if who == "auditor" or who not in READERS[kind] else None
     if path == "incident_council":  # I9 + I7: reporting to a council tells whether it exists

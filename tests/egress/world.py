@@ -53,12 +53,12 @@ from tests.support.http import bearer, sign_in
 # Content kinds held in a council of their own (the item kinds), and the others.
 ITEM_KINDS = ("council", "held", "designated", "view_only", "partial", "scheduled", "public")
 OTHER_KINDS = ("ballot", "answer", "deliverable", "minutes", "decision", "material", "material_secret", "comment",
-               "needs")
+               "needs", "audit_own")
 KINDS = ITEM_KINDS + OTHER_KINDS
 # Whose council each kind lives in.
 HOME = {**{k: k for k in ITEM_KINDS}, "ballot": "held", "answer": "council", "minutes": "council",
         "decision": "council", "deliverable": "council", "material": "council", "material_secret": "council",
-        "comment": "council", "needs": "council"}
+        "comment": "council", "needs": "council", "audit_own": "council"}
 # People who are members of every council (observer joins as an observer).
 MEMBERS = ("in_scope", "pledged", "out_of_scope", "unpledged", "no2fa_session", "reset_token", "narrowed_token",
            "ex_member", "observer")
@@ -246,6 +246,7 @@ class _Builder:
         self._answer(request_id)
         self._deliverable()
         self._needs()
+        self._own_audit_entry()
         self._leave_and_reset()
         self.db.commit()
         self._mail()
@@ -461,7 +462,7 @@ class _Builder:
         self.w.shared["anonymous"] = Creds(label="anonymous")
         made: dict[int, Creds] = {}
         for kind in KINDS:
-            if kind in ("deliverable", "needs"):
+            if kind in ("deliverable", "needs", "audit_own"):
                 continue
             cast = self.casts[HOME[kind]]
             for role, person in (("provider", cast.company), ("secretariat", cast.officer)):
@@ -524,6 +525,17 @@ class _Builder:
         self.w.own[("needs", "provider")] = self._full(officer, "needs-provider")
         self.w.own[("needs", "secretariat")] = self.w.own[("council", "secretariat")]
         self.w.ids["needs"] = {"technology": 0}
+
+    def _own_audit_entry(self) -> None:
+        """An audit entry whose data carries a person's own words: the pledged member exports their log
+        filtered by a marked text, and the export's entry records the filter (A1, issue 14)."""
+        creds = self.w.shared["pledged"]
+        self.w.client.cookies.clear()
+        done = self.w.client.get(f"/api/v1/audit/export.csv?q={marker('audit_own', 'BDY')}", headers=creds.headers)
+        assert done.status_code == 200, done.text
+        self.w.ids["audit_own"] = {"author": creds.user_id or 0}
+        for role in ("provider", "secretariat"):  # the council's: the founders read their own entries only
+            self.w.own[("audit_own", role)] = self.w.own[("council", role)]
 
     # --- after everything was shared: one person leaves, one loses the second factor ---
 
