@@ -65,11 +65,12 @@ READERS: dict[str, frozenset[str]] = {
 RANGE_READERS = frozenset({"provider", "in_scope"})  # the partially designated file (I3 range)
 
 # A1/I12: the audit log as a person reads it: raw entries, the named log, and its CSV and Excel exports
-AUDIT_PATHS = ("audit", "audit_api", "audit_csv", "audit_xlsx")
+AUDIT_PATHS = ("audit", "audit_api", "audit_csv", "audit_xlsx", "audit_csv_api", "audit_xlsx_page")
 MATERIAL_PATHS = ("page", "api_body", "file", "file_page", *AUDIT_PATHS)
 # T8: every way a needs reason leaves the think tank: pages, API JSON, each report format
 NEEDS_PATHS = ("tt_needs_page", "tt_priorities_page", "tt_needs_api", "tt_priorities_api", "report_html",
-               "report_pdf", "report_xlsx", "report_csv", "report_html_page", "report_csv_page")
+               "report_pdf", "report_xlsx", "report_csv", "report_html_page", "report_csv_page",
+               "tt_analysis_page", "tt_analysis_api", "report_saved_xlsx", "report_saved_pdf")
 ITEM_PATHS = ("page", "api_body", "file", "body_txt", "export_misp", "export_stix", "search", "search_page", "list",
               "list_page", "count", *AUDIT_PATHS, "incident")
 NOTICE_PATHS = ("inbox_api", "inbox_page", "email")
@@ -232,7 +233,7 @@ def _url(world: World, kind: str, path: str, who: str) -> tuple[str, bool]:
             **dict.fromkeys(("material", "material_secret"), _material_urls(ids)),
             "comment": {"page": (f"/councils/{council}/meetings/{ids.get('meeting')}", True),
                         "api_body": (f"/api/v1/councils/{council}/meetings/{ids.get('meeting')}", False)},
-            "needs": _needs_urls(),
+            "needs": _needs_urls(ids.get("analysis")),
         }[kind]
     urls.update({"inbox_api": ("/api/v1/notifications", False), "inbox_page": ("/inbox", True)})
     return urls[path]
@@ -245,7 +246,7 @@ def _material_urls(ids: dict[str, int]) -> dict[str, tuple[str, bool]]:
             "file_page": (f"{meeting}/materials/{ids.get('material')}", True)}
 
 
-def _needs_urls() -> dict[str, tuple[str, bool]]:
+def _needs_urls(saved: int | None) -> dict[str, tuple[str, bool]]:
     api = "/api/v1/thinktank"
     return {"tt_needs_page": ("/thinktank/needs", True), "tt_priorities_page": ("/thinktank/priorities", True),
             "tt_needs_api": (f"{api}/needs", False), "tt_priorities_api": (f"{api}/priorities", False),
@@ -253,10 +254,16 @@ def _needs_urls() -> dict[str, tuple[str, bool]]:
             "report_xlsx": (f"{api}/reports/report.xlsx", False),
             "report_csv": (f"{api}/reports/priorities.csv", False),
             "report_html_page": ("/thinktank/reports/report.html", True),
-            "report_csv_page": ("/thinktank/reports/priorities.csv", True)}
+            "report_csv_page": ("/thinktank/reports/priorities.csv", True),
+            "tt_analysis_page": (f"/thinktank/analyses/{saved}", True),
+            "tt_analysis_api": (f"{api}/analyses/{saved}", False),
+            "report_saved_xlsx": (f"{api}/reports/report.xlsx?analysis_id={saved}", False),
+            "report_saved_pdf": (f"/thinktank/reports/report.pdf?analysis_id={saved}", True)}
 
 
-AUDIT_URLS = {"audit_csv": ("/audit/export.csv?system=1", True),  # the page's export (cookie)
+AUDIT_URLS = {"audit_csv": ("/audit/export.csv?system=1", True),  # the page's exports (cookie)
+              "audit_xlsx_page": ("/audit/export.xlsx?system=1", True),
+              "audit_csv_api": ("/api/v1/audit/export.csv?system=1", False),  # the API's (token)
               "audit_xlsx": ("/api/v1/audit/export.xlsx?system=1", False)}
 
 

@@ -30,6 +30,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from banso.accounts import service as accounts
+from banso.analytics.prioritise import CRITERIA
 from banso.audit.models import AuditEntry
 from banso.councils import meetings
 from banso.councils import service as councils
@@ -524,7 +525,12 @@ class _Builder:
         # T8: the needs officer who wrote it, and an organising-ministry officer (the council's secretariat)
         self.w.own[("needs", "provider")] = self._full(officer, "needs-provider")
         self.w.own[("needs", "secretariat")] = self.w.own[("council", "secretariat")]
-        self.w.ids["needs"] = {"technology": 0}
+        # T8: a saved analysis keeps the needs it used (reasons included); an analyst saves one
+        analyst = self._full(self.factory.person(roles=("analyst",)), "needs-analyst")
+        saved = self.w.client.post("/api/v1/thinktank/analyses", headers=analyst.headers, json={
+            "name": "保存した分析", "weights": {k: v[0] for k, v in CRITERIA.items()}})
+        assert saved.status_code == 201, saved.text
+        self.w.ids["needs"] = {"analysis": saved.json()["id"]}
 
     def _own_audit_entry(self) -> None:
         """An audit entry whose data carries a person's own words: the pledged member exports their log
