@@ -14,15 +14,14 @@ is nonetheless named in every designation scope, so that the only reason to refu
 from __future__ import annotations
 
 import email
+import io
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.policy import default as default_policy
 from pathlib import Path
-
-import io
-import shutil
 
 import pytest
 from fastapi.testclient import TestClient
