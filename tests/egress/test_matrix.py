@@ -70,7 +70,8 @@ MATERIAL_PATHS = ("page", "api_body", "file", "file_page", *AUDIT_PATHS)
 # T8: every way a needs reason leaves the think tank: pages, API JSON, each report format
 NEEDS_PATHS = ("tt_needs_page", "tt_priorities_page", "tt_needs_api", "tt_priorities_api", "report_html",
                "report_pdf", "report_xlsx", "report_csv", "report_html_page", "report_csv_page",
-               "tt_analysis_page", "tt_analysis_api", "report_saved_xlsx", "report_saved_pdf")
+               "tt_analysis_page", "tt_analysis_api", "report_saved_xlsx", "report_saved_pdf",
+               "filed_csv", "filed_xlsx")
 ITEM_PATHS = ("page", "api_body", "file", "body_txt", "export_misp", "export_stix", "search", "search_page", "list",
               "list_page", "count", *AUDIT_PATHS, "incident")
 NOTICE_PATHS = ("inbox_api", "inbox_page", "email")
@@ -111,6 +112,10 @@ def expected(kind: str, path: str, who: str) -> str | None:
         if who in ("anonymous", "reset_token"):
             return None
         return KNOW if who in CONTENT | {"unpledged"} else HIDE
+    if path.startswith("filed_"):
+        # T6 + T8: a report filed into a council is read by its members (C3), none of them in a ranking role
+        # here: the filed copy may carry the ranking, never a needs reason
+        return HIDE
     if path == "email" and who in {"anonymous", *HALF_CREDENTIALS}:
         return None  # mail goes to a person, not to a session or a token
     if kind == "public":
@@ -233,7 +238,9 @@ def _url(world: World, kind: str, path: str, who: str) -> tuple[str, bool]:
             **dict.fromkeys(("material", "material_secret"), _material_urls(ids)),
             "comment": {"page": (f"/councils/{council}/meetings/{ids.get('meeting')}", True),
                         "api_body": (f"/api/v1/councils/{council}/meetings/{ids.get('meeting')}", False)},
-            "needs": _needs_urls(ids.get("analysis")),
+            "needs": {**_needs_urls(ids.get("analysis")),
+                      **{f"filed_{f}": (f"{info}/items/{ids.get('filed')}/files/{ids.get(f'filed_{f}')}", False)
+                         for f in ("csv", "xlsx")}},
         }[kind]
     urls.update({"inbox_api": ("/api/v1/notifications", False), "inbox_page": ("/inbox", True)})
     return urls[path]

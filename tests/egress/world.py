@@ -525,11 +525,25 @@ class _Builder:
         self.w.own[("needs", "provider")] = self._full(officer, "needs-provider")
         self.w.own[("needs", "secretariat")] = self.w.own[("council", "secretariat")]
         # T8: a saved analysis keeps the needs it used (reasons included); an analyst saves one
-        analyst = self._full(self.factory.person(roles=("analyst",)), "needs-analyst")
+        analyst = self._full(self._person("analyst", self.factory.person(roles=("analyst",))), "needs-analyst")
         saved = self.w.client.post("/api/v1/thinktank/analyses", headers=analyst.headers, json={
             "name": "保存した分析", "weights": {k: v[0] for k, v in CRITERIA.items()}})
         assert saved.status_code == 201, saved.text
-        self.w.ids["needs"] = {"analysis": saved.json()["id"]}
+        self.w.ids["needs"] = {"analysis": saved.json()["id"], **self._filed_report(analyst)}
+
+    def _filed_report(self, analyst: Creds) -> dict[str, int]:
+        """T6: the analyst files the report into a council of its own (every member principal joins it, the
+        analyst too); return the filed item and its CSV and workbook files."""
+        self._council("tt_filed")
+        cast = self.casts["tt_filed"]
+        join(cast, self.db, self.clock, self.by_id[analyst.user_id or 0], pledge=True)
+        self.db.commit()
+        filed = self.w.client.post("/api/v1/thinktank/reports/file", headers=analyst.headers,
+                                   json={"council_id": cast.council.id})
+        assert filed.status_code == 201, filed.text
+        item_id = int(filed.json()["item_id"])
+        files = {f.filename: f.id for f in self.db.scalars(select(ItemFile).where(ItemFile.item_id == item_id))}
+        return {"filed": item_id, "filed_csv": files["priorities.csv"], "filed_xlsx": files["report.xlsx"]}
 
     def _own_audit_entry(self) -> None:
         """An audit entry whose data carries a person's own words: the pledged member exports their log
