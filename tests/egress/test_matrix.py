@@ -71,7 +71,8 @@ MATERIAL_PATHS = ("page", "api_body", "file", "file_page", *AUDIT_PATHS)
 NEEDS_PATHS = ("tt_needs_page", "tt_priorities_page", "tt_needs_api", "tt_priorities_api", "report_html",
                "report_pdf", "report_xlsx", "report_csv", "report_html_page", "report_csv_page",
                "tt_analysis_page", "tt_analysis_api", "report_saved_xlsx", "report_saved_pdf",
-               "filed_csv", "filed_xlsx")
+               "filed_csv", "filed_xlsx", "tt_overview", "tt_technology", "tt_need_history_page",
+               "tt_need_history_api")
 ITEM_PATHS = ("page", "api_body", "file", "body_txt", "export_misp", "export_stix", "search", "search_page", "list",
               "list_page", "count", *AUDIT_PATHS, "incident")
 NOTICE_PATHS = ("inbox_api", "inbox_page", "email")
@@ -116,6 +117,8 @@ def expected(kind: str, path: str, who: str) -> str | None:
         # T6 + T8: a report filed into a council is read by its members (C3), none of them in a ranking role
         # here: the filed copy may carry the ranking, never a needs reason
         return HIDE
+    if path in ("tt_overview", "tt_technology"):
+        return None if who in READERS[kind] else HIDE  # T8: indicator pages, open to all: reasons need not show
     if path == "email" and who in {"anonymous", *HALF_CREDENTIALS}:
         return None  # mail goes to a person, not to a session or a token
     if kind == "public":
@@ -239,6 +242,10 @@ def _url(world: World, kind: str, path: str, who: str) -> tuple[str, bool]:
             "comment": {"page": (f"/councils/{council}/meetings/{ids.get('meeting')}", True),
                         "api_body": (f"/api/v1/councils/{council}/meetings/{ids.get('meeting')}", False)},
             "needs": {**_needs_urls(ids.get("analysis")),
+                      "tt_overview": ("/thinktank", True),
+                      "tt_technology": (f"/thinktank/technologies/{world.technology}", True),
+                      "tt_need_history_page": (f"/thinktank/needs/{world.technology}", True),
+                      "tt_need_history_api": (f"/api/v1/thinktank/needs/{world.technology}", False),
                       **{f"filed_{f}": (f"{info}/items/{ids.get('filed')}/files/{ids.get(f'filed_{f}')}", False)
                          for f in ("csv", "xlsx")}},
         }[kind]

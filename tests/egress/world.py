@@ -106,6 +106,7 @@ class World:
     own: dict[tuple[str, str], Creds] = field(default_factory=dict)  # (kind, provider|secretariat) -> creds
     mail: dict[str, str] = field(default_factory=dict)  # e-mail address -> all text sent to it
     cache: dict[tuple[str, str, str], Seen] = field(default_factory=dict)
+    technology: str = ""  # the technology whose need carries the marked reason (think tank)
 
     def creds(self, kind: str, principal: str) -> Creds:
         """Return the credentials ``principal`` uses for content of ``kind``."""
@@ -516,7 +517,7 @@ class _Builder:
             shutil.copytree(built / sub, target / sub)
         analysis = thinktank.load_analysis(self.ctx.settings.data_dir)
         assert analysis is not None
-        technology = str(analysis.japan_rows()[0]["technology"])
+        technology = self.w.technology = str(analysis.japan_rows()[0]["technology"])
         officer = self.factory.person(roles=("needs_officer",))
         thinktank.enter_need(self.db, actor=officer.principal(), now=self.clock.now(), technology=technology,
                              level=4, reason=f"需要 {marker('needs', 'RSN')}")
