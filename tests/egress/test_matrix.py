@@ -54,11 +54,27 @@ READERS: dict[str, frozenset[str]] = {
     "answer": frozenset({"provider", "secretariat"}),  # C6: the addressee and the requester (secretariat)
     "deliverable": frozenset({"provider", "secretariat"}),  # F5: the contractor and the commissioning officer
     "minutes": CONTENT, "decision": CONTENT,  # I12: council content, sealed like items
+    # I12 + C5 (issue 13): meeting materials are council content whether or not marked confidential at provision
+    "material": CONTENT, "material_secret": CONTENT,
+    "comment": frozenset({"secretariat", "pledged"}),  # C5: a minutes comment: the chair/secretariat and its author
+    # T8: needs reasons: the needs officer who wrote it and the ministry officers (never companies, auditors)
+    "needs": frozenset({"provider", "secretariat"}),
+    # issue 14: a person reads their own audit entries; only whole-log readers (the auditor) read everyone's
+    "audit_own": frozenset({"pledged", "auditor"}),
 }
 RANGE_READERS = frozenset({"provider", "in_scope"})  # the partially designated file (I3 range)
 
+# A1/I12: the audit log as a person reads it: raw entries, the named log, and its CSV and Excel exports
+AUDIT_PATHS = ("audit", "audit_api", "audit_csv", "audit_xlsx", "audit_csv_api", "audit_xlsx_page")
+MATERIAL_PATHS = ("page", "api_body", "file", "file_page", *AUDIT_PATHS)
+# T8: every way a needs reason leaves the think tank: pages, API JSON, each report format
+NEEDS_PATHS = ("tt_needs_page", "tt_priorities_page", "tt_needs_api", "tt_priorities_api", "report_html",
+               "report_pdf", "report_xlsx", "report_csv", "report_html_page", "report_csv_page",
+               "tt_analysis_page", "tt_analysis_api", "report_saved_xlsx", "report_saved_pdf",
+               "filed_csv", "filed_xlsx", "tt_overview", "tt_technology", "tt_need_history_page",
+               "tt_need_history_api")
 ITEM_PATHS = ("page", "api_body", "file", "body_txt", "export_misp", "export_stix", "search", "search_page", "list",
-              "list_page", "count", "audit", "incident")
+              "list_page", "count", *AUDIT_PATHS, "incident")
 NOTICE_PATHS = ("inbox_api", "inbox_page", "email")
 PATHS: dict[str, tuple[str, ...]] = {
     **{kind: ITEM_PATHS for kind in ITEM_KINDS},
@@ -67,13 +83,17 @@ PATHS: dict[str, tuple[str, ...]] = {
     "designated": (*ITEM_PATHS, *NOTICE_PATHS),
     "view_only": (*ITEM_PATHS, *NOTICE_PATHS, "viewer"),
     "partial": (*ITEM_PATHS, *NOTICE_PATHS),
-    "ballot": ("ballot_page", "ballot_api", "my_ballots", *NOTICE_PATHS, "audit"),
-    "answer": ("page", "api_body", "file", "audit"),
-    "minutes": ("page", "api_body", "audit"),
-    "decision": ("page", "list", "audit"),
-    "deliverable": ("page", "api_body", "file", "list", "audit"),
+    "ballot": ("ballot_page", "ballot_api", "my_ballots", *NOTICE_PATHS, *AUDIT_PATHS),
+    "answer": ("page", "api_body", "file", *AUDIT_PATHS),
+    "minutes": ("page", "api_body", *AUDIT_PATHS),
+    "decision": ("page", "list", *AUDIT_PATHS),
+    "deliverable": ("page", "api_body", "file", "list", *AUDIT_PATHS),
+    "material": MATERIAL_PATHS, "material_secret": MATERIAL_PATHS,
+    "comment": ("page", "api_body", *AUDIT_PATHS),
+    "needs": (*NEEDS_PATHS, *AUDIT_PATHS),
+    "audit_own": AUDIT_PATHS,  # the pledged member's own entry, its data holding their marked words
 }
-COPY_PATHS = frozenset({"api_body", "file", "body_txt", "export_misp", "export_stix"})  # I12: a copy leaves
+COPY_PATHS = frozenset({"api_body", "file", "file_page", "body_txt", "export_misp", "export_stix"})  # I12: a copy leaves
 STAMPED_PATHS = COPY_PATHS - {"api_body"}  # I8: a downloaded copy of non-public content carries the recipient's mark
 # I8, I12: every read of non-public content is audited (a page, a body, a copy, a version, a list of decisions)
 AUDITED_PATHS = COPY_PATHS | {"page", "version", "version_page"}
@@ -82,12 +102,23 @@ PORTAL_PATHS = frozenset({"page", "api_body", "file", "list", "list_page"})  # t
 
 def expected(kind: str, path: str, who: str) -> str | None:
     """Return the answer the rules give for one cell (None: the cell has no meaning)."""
-    if path == "audit":  # A1/I12: the auditor reads entries, never titles or file names of non-public content
-        return HIDE if who == "auditor" and kind != "public" else None
+    if path in AUDIT_PATHS:  # A1/I12: the auditor reads entries, never titles or file names of non-public content
+        if kind == "public":
+            return None
+        if kind == "audit_own":
+            return KNOW if who in READERS[kind] else HIDE
+        # and nobody finds in the log (own entries, named subjects, exports) what they may not read
+        return HIDE if who == "auditor" or who not in READERS[kind] else None
     if path == "incident_council":  # I9 + I7: reporting to a council tells whether it exists
         if who in ("anonymous", "reset_token"):
             return None
         return KNOW if who in CONTENT | {"unpledged"} else HIDE
+    if path.startswith("filed_"):
+        # T6 + T8: a report filed into a council is read by its members (C3), none of them in a ranking role
+        # here: the filed copy may carry the ranking, never a needs reason
+        return HIDE
+    if path in ("tt_overview", "tt_technology"):
+        return None if who in READERS[kind] else HIDE  # T8: indicator pages, open to all: reasons need not show
     if path == "email" and who in {"anonymous", *HALF_CREDENTIALS}:
         return None  # mail goes to a person, not to a session or a token
     if kind == "public":
@@ -143,6 +174,12 @@ KNOWN_GAPS: dict[tuple[str, str, str], str] = {
 
 def _mark(kind: str, path: str) -> str:
     """Return the marker whose presence means "knows" on this path."""
+    if kind == "needs":
+        return marker(kind, "RSN")
+    if kind in ("material", "material_secret"):
+        return marker(kind, "FIL" if path in ("file", "file_page") else "TTL")  # the list shows the title
+    if kind == "comment":
+        return marker(kind, "BDY")
     if kind == "ballot" or path in (*NOTICE_PATHS, "search", "search_page", "list", "list_page") and kind in ITEM_KINDS:
         return marker("held" if kind == "ballot" else kind, "TTL")
     if path == "page":
@@ -201,9 +238,61 @@ def _url(world: World, kind: str, path: str, who: str) -> tuple[str, bool]:
                             "file": ((f"/api/v1/programme/commissions/{ids.get('commission')}/deliverables/"
                                       f"{ids.get('file')}"), False),
                             "list": ("/api/v1/programme/commissions", False)},
+            **dict.fromkeys(("material", "material_secret"), _material_urls(ids)),
+            "comment": {"page": (f"/councils/{council}/meetings/{ids.get('meeting')}", True),
+                        "api_body": (f"/api/v1/councils/{council}/meetings/{ids.get('meeting')}", False)},
+            "needs": {**_needs_urls(ids.get("analysis")),
+                      "tt_overview": ("/thinktank", True),
+                      "tt_technology": (f"/thinktank/technologies/{world.technology}", True),
+                      "tt_need_history_page": (f"/thinktank/needs/{world.technology}", True),
+                      "tt_need_history_api": (f"/api/v1/thinktank/needs/{world.technology}", False),
+                      **{f"filed_{f}": (f"{info}/items/{ids.get('filed')}/files/{ids.get(f'filed_{f}')}", False)
+                         for f in ("csv", "xlsx")}},
         }[kind]
     urls.update({"inbox_api": ("/api/v1/notifications", False), "inbox_page": ("/inbox", True)})
     return urls[path]
+
+
+def _material_urls(ids: dict[str, int]) -> dict[str, tuple[str, bool]]:
+    meeting = f"/councils/{ids.get('council')}/meetings/{ids.get('meeting')}"
+    return {"page": (meeting, True), "api_body": (f"/api/v1{meeting}", False),
+            "file": (f"/api/v1{meeting}/materials/{ids.get('material')}", False),
+            "file_page": (f"{meeting}/materials/{ids.get('material')}", True)}
+
+
+def _needs_urls(saved: int | None) -> dict[str, tuple[str, bool]]:
+    api = "/api/v1/thinktank"
+    return {"tt_needs_page": ("/thinktank/needs", True), "tt_priorities_page": ("/thinktank/priorities", True),
+            "tt_needs_api": (f"{api}/needs", False), "tt_priorities_api": (f"{api}/priorities", False),
+            "report_html": (f"{api}/reports/report.html", False), "report_pdf": (f"{api}/reports/report.pdf", False),
+            "report_xlsx": (f"{api}/reports/report.xlsx", False),
+            "report_csv": (f"{api}/reports/priorities.csv", False),
+            "report_html_page": ("/thinktank/reports/report.html", True),
+            "report_csv_page": ("/thinktank/reports/priorities.csv", True),
+            "tt_analysis_page": (f"/thinktank/analyses/{saved}", True),
+            "tt_analysis_api": (f"{api}/analyses/{saved}", False),
+            "report_saved_xlsx": (f"{api}/reports/report.xlsx?analysis_id={saved}", False),
+            "report_saved_pdf": (f"/thinktank/reports/report.pdf?analysis_id={saved}", True)}
+
+
+AUDIT_URLS = {"audit_csv": ("/audit/export.csv?system=1", True),  # the page's exports (cookie)
+              "audit_xlsx_page": ("/audit/export.xlsx?system=1", True),
+              "audit_csv_api": ("/api/v1/audit/export.csv?system=1", False),  # the API's (token)
+              "audit_xlsx": ("/api/v1/audit/export.xlsx?system=1", False)}
+
+
+def _audit_log(world: World, creds: Creds) -> Seen:
+    """Return the named log the caller can list (GET /api/v1/audit), page by page, as one text."""
+    texts, before = [], ""
+    while True:
+        seen = world.fetch(f"/api/v1/audit?limit=500&system=1{before}", creds, page=False)
+        if seen.status != 200:
+            return seen
+        page = json.loads(seen.text)
+        texts.append(seen.text)
+        if page["next_before"] is None:
+            return Seen(200, "\n".join(texts))
+        before = f"&before={page['next_before']}"
 
 
 def _audit_text(world: World, creds: Creds) -> str:
@@ -211,7 +300,8 @@ def _audit_text(world: World, creds: Creds) -> str:
     texts, before = [], ""
     while True:
         seen = world.fetch(f"/api/v1/audit/entries?limit=500{before}", creds, page=False)
-        assert seen.status == 200, seen.text[:300]
+        if seen.status != 200:
+            return seen.text  # refused outright (401/403): nothing of the log leaves
         entries = json.loads(seen.text)
         texts.append(seen.text)
         if len(entries) < 500:
@@ -243,11 +333,12 @@ def _satisfies(answer: str, kind: str, path: str, who: str, seen: Seen) -> bool:
     status, text = seen.status, seen.text
     if path in ("incident", "incident_council"):
         return status == 201 if answer == KNOW else status in {401, 404} | ({403} if who == "narrowed_token" else set())
-    hidden_statuses = HIDE_STATUSES | ({403} if who == "narrowed_token" else set())
+    # 403 only for a narrowed token; the think tank's pages answer 403 to a role that may not see them (T8)
+    hidden_statuses = HIDE_STATUSES | ({403} if who == "narrowed_token" or kind == "needs" else set())
     if path == "count":
         count = json.loads(text)["count"] if status == 200 else 0
         return (status == 200 and count == 1) if answer == KNOW else (status in hidden_statuses and count == 0)
-    if path == "audit":
+    if path in AUDIT_PATHS:
         present = _shows(text, _secrets(kind, path))
         return present if answer == KNOW else not present
     if path == "viewer" and answer == KNOW:  # the viewer shows the file as images: its page names item or file
@@ -270,6 +361,8 @@ def _non_public_read(kind: str, path: str) -> bool:
     """Return True when the path reads non-public content of the kind (so the read must be audited)."""
     if kind == "public":
         return path in ("version", "version_page")  # the earlier version is council content
+    if kind == "needs":
+        return path.startswith("report_")  # T8: a report export is audited; the pages are role-gated reads
     return path in AUDITED_PATHS or (kind, path) == ("decision", "list")
 
 
@@ -286,6 +379,11 @@ def observe(world: World, kind: str, path: str, who: str) -> Seen:
         return Seen(world.report_incident(creds, council_id=world.ids[kind]["council"]), "")
     if path == "audit":
         return Seen(200, _audit_text(world, creds))
+    if path == "audit_api":
+        return _audit_log(world, creds)
+    if path in AUDIT_URLS:
+        url, page = AUDIT_URLS[path]
+        return world.fetch(url, creds, page=page)
     if path == "email":
         return Seen(200, world.mail.get(creds.email or "", ""))
     url, page = _url(world, kind, path, who)
@@ -304,7 +402,7 @@ def observe(world: World, kind: str, path: str, who: str) -> Seen:
 def _cells() -> Iterator[object]:
     """Yield every meaningful cell; the audit cells last, so the auditor sees the trail of every other read."""
     table = [(kind, path, who) for kind in KINDS for path in PATHS[kind] for who in PRINCIPALS]
-    for kind, path, who in sorted(table, key=lambda cell: cell[1] == "audit"):
+    for kind, path, who in sorted(table, key=lambda cell: cell[1] in AUDIT_PATHS):
         answer = expected(kind, path, who)
         if answer is None:
             continue

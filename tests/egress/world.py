@@ -14,6 +14,8 @@ is nonetheless named in every designation scope, so that the only reason to refu
 from __future__ import annotations
 
 import email
+import io
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,6 +29,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from banso.accounts import service as accounts
+from banso.analytics.prioritise import CRITERIA
 from banso.audit.models import AuditEntry
 from banso.councils import meetings
 from banso.councils import service as councils
@@ -38,6 +41,8 @@ from banso.kit.clock import FakeClock
 from banso.leak.text import strip_invisible
 from banso.notifications import tasks as notification_tasks
 from banso.programme import commissions
+from banso.thinktank import service as thinktank
+from banso.thinktank.demo import prepare_demo_analytics
 from banso.web.context import AppContext
 from banso.web.deps import SESSION_COOKIE
 from tests.support.app import START, make_context, make_settings
@@ -47,11 +52,13 @@ from tests.support.http import bearer, sign_in
 
 # Content kinds held in a council of their own (the item kinds), and the others.
 ITEM_KINDS = ("council", "held", "designated", "view_only", "partial", "scheduled", "public")
-OTHER_KINDS = ("ballot", "answer", "deliverable", "minutes", "decision")
+OTHER_KINDS = ("ballot", "answer", "deliverable", "minutes", "decision", "material", "material_secret", "comment",
+               "needs", "audit_own")
 KINDS = ITEM_KINDS + OTHER_KINDS
 # Whose council each kind lives in.
 HOME = {**{k: k for k in ITEM_KINDS}, "ballot": "held", "answer": "council", "minutes": "council",
-        "decision": "council", "deliverable": "council"}
+        "decision": "council", "deliverable": "council", "material": "council", "material_secret": "council",
+        "comment": "council", "needs": "council", "audit_own": "council"}
 # People who are members of every council (observer joins as an observer).
 MEMBERS = ("in_scope", "pledged", "out_of_scope", "unpledged", "no2fa_session", "reset_token", "narrowed_token",
            "ex_member", "observer")
@@ -99,6 +106,7 @@ class World:
     own: dict[tuple[str, str], Creds] = field(default_factory=dict)  # (kind, provider|secretariat) -> creds
     mail: dict[str, str] = field(default_factory=dict)  # e-mail address -> all text sent to it
     cache: dict[tuple[str, str, str], Seen] = field(default_factory=dict)
+    technology: str = ""  # the technology whose need carries the marked reason (think tank)
 
     def creds(self, kind: str, principal: str) -> Creds:
         """Return the credentials ``principal`` uses for content of ``kind``."""
@@ -119,7 +127,8 @@ class World:
             before = self.audit_entries_of(creds)
             response = self.client.get(url, headers=headers, follow_redirects=False)
             self.client.cookies.clear()
-            visible = strip_invisible(response.text)  # the per-recipient zero-width marks out (I8)
+            visible = strip_invisible(_text_of(response.headers.get("content-type", ""), response.content,
+                                               response.text))  # the per-recipient zero-width marks out (I8)
             self.cache[key] = Seen(response.status_code, visible, marked=visible != response.text,
                                    audited=self.audit_entries_of(creds) > before)
         return self.cache[key]
@@ -144,6 +153,21 @@ class World:
             "council_id": council_id})
         self.client.cookies.clear()
         return int(response.status_code)
+
+
+def _text_of(content_type: str, data: bytes, text: str) -> str:
+    """Return the text a reader sees in a response: a PDF's or a workbook's text, else the body as text."""
+    if content_type.startswith("application/pdf"):
+        from pypdf import PdfReader
+
+        return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages)
+    if content_type.startswith("application/vnd.openxmlformats"):
+        from openpyxl import load_workbook
+
+        book = load_workbook(io.BytesIO(data), read_only=True)
+        return "\n".join(str(v) for ws in book.worksheets for row in ws.iter_rows(values_only=True)
+                         for v in row if v is not None)
+    return text
 
 
 # ---------------------------------------------------------------------------------------------
@@ -215,11 +239,15 @@ class _Builder:
         self._partial()
         self._held()
         self._meeting()
+        self._materials()
+        self._comment()
         request_id = self._material_request()
         self.db.commit()
         self._credentials()
         self._answer(request_id)
         self._deliverable()
+        self._needs()
+        self._own_audit_entry()
         self._leave_and_reset()
         self.db.commit()
         self._mail()
@@ -368,6 +396,38 @@ class _Builder:
         self.w.ids["minutes"] = {"council": cid, "meeting": meeting.id}
         self.w.ids["decision"] = {"council": cid, "meeting": meeting.id, "decision": decision.id}
 
+    def _materials(self) -> None:
+        """Two materials (配布資料) of the council's meeting, one marked confidential at provision (I11, I12)."""
+        cast = self.casts["council"]
+        meeting_id = self.w.ids["minutes"]["meeting"]
+        for kind, confidential in (("material", False), ("material_secret", True)):
+            upload = councils.UploadedFile(f"{marker(kind, 'FNM')}.txt", "text/plain",
+                                           f"{marker(kind, 'FIL')}\n".encode())
+            row = meetings.add_material(self.db, council_id=cast.council.id, meeting_id=meeting_id,
+                                        actor=cast.company.principal(), now=self.clock.now(),
+                                        title=f"配布資料 {marker(kind, 'TTL')}", confidential=confidential,
+                                        file=upload, store=file_store(self.ctx))
+            self.w.ids[kind] = {"council": cast.council.id, "meeting": meeting_id, "material": row.id}
+
+    def _comment(self) -> None:
+        """A second meeting whose minutes are circulated; the pledged member attended and comments (C5)."""
+        cast = self.casts["council"]
+        cid, officer = cast.council.id, cast.officer.principal()
+        author = self.people["pledged"]
+        meeting = councils.schedule_meeting(self.db, council_id=cid, actor=officer, now=self.clock.now(),
+                                            title="第2回会合", starts_at=self.clock.now() + timedelta(hours=1))
+        councils.draft_minutes(self.db, council_id=cid, meeting_id=meeting.id, actor=officer, now=self.clock.now(),
+                               text="議事録（第2回）", store=file_store(self.ctx))
+        self.clock.advance(hours=2)
+        for user_id in (officer.user_id, author.user.id):
+            councils.record_attendance(self.db, council_id=cid, meeting_id=meeting.id, actor=officer,
+                                       now=self.clock.now(), user_id=user_id, status="present")
+        meetings.circulate_minutes(self.db, council_id=cid, meeting_id=meeting.id, actor=officer, now=self.clock.now())
+        meetings.confirm_minutes(self.db, council_id=cid, meeting_id=meeting.id, actor=author.principal(),
+                                 now=self.clock.now(), answer="comment", comment=f"修正意見 {marker('comment', 'BDY')}",
+                                 store=file_store(self.ctx))
+        self.w.ids["comment"] = {"council": cid, "meeting": meeting.id}
+
     def _material_request(self) -> int:
         cast = self.casts["council"]
         row = councils.create_request(self.db, council_id=cast.council.id, actor=cast.officer.principal(),
@@ -403,7 +463,7 @@ class _Builder:
         self.w.shared["anonymous"] = Creds(label="anonymous")
         made: dict[int, Creds] = {}
         for kind in KINDS:
-            if kind == "deliverable":
+            if kind in ("deliverable", "needs", "audit_own"):
                 continue
             cast = self.casts[HOME[kind]]
             for role, person in (("provider", cast.company), ("secretariat", cast.officer)):
@@ -448,6 +508,54 @@ class _Builder:
                              "text/plain"))])
         assert uploaded.status_code == 201, uploaded.text
         self.w.ids["deliverable"] = {"commission": commission.id, "file": uploaded.json()["id"]}
+
+    def _needs(self) -> None:
+        """A small synthetic analysis on disk and one need entered with a marked reason (T5, T8)."""
+        built = prepare_demo_analytics(self.ctx.settings.data_dir.parent / "tt-build", works=300, seed=7)
+        target = thinktank.analytics_dir(self.ctx.settings.data_dir)
+        for sub in (thinktank.INDICATORS, thinktank.PRIORITIES):
+            shutil.copytree(built / sub, target / sub)
+        analysis = thinktank.load_analysis(self.ctx.settings.data_dir)
+        assert analysis is not None
+        technology = self.w.technology = str(analysis.japan_rows()[0]["technology"])
+        officer = self.factory.person(roles=("needs_officer",))
+        thinktank.enter_need(self.db, actor=officer.principal(), now=self.clock.now(), technology=technology,
+                             level=4, reason=f"需要 {marker('needs', 'RSN')}")
+        self.db.commit()
+        # T8: the needs officer who wrote it, and an organising-ministry officer (the council's secretariat)
+        self.w.own[("needs", "provider")] = self._full(officer, "needs-provider")
+        self.w.own[("needs", "secretariat")] = self.w.own[("council", "secretariat")]
+        # T8: a saved analysis keeps the needs it used (reasons included); an analyst saves one
+        analyst = self._full(self._person("analyst", self.factory.person(roles=("analyst",))), "needs-analyst")
+        saved = self.w.client.post("/api/v1/thinktank/analyses", headers=analyst.headers, json={
+            "name": "保存した分析", "weights": {k: v[0] for k, v in CRITERIA.items()}})
+        assert saved.status_code == 201, saved.text
+        self.w.ids["needs"] = {"analysis": saved.json()["id"], **self._filed_report(analyst)}
+
+    def _filed_report(self, analyst: Creds) -> dict[str, int]:
+        """T6: the analyst files the report into a council of its own (every member principal joins it, the
+        analyst too); return the filed item and its CSV and workbook files."""
+        self._council("tt_filed")
+        cast = self.casts["tt_filed"]
+        join(cast, self.db, self.clock, self.by_id[analyst.user_id or 0], pledge=True)
+        self.db.commit()
+        filed = self.w.client.post("/api/v1/thinktank/reports/file", headers=analyst.headers,
+                                   json={"council_id": cast.council.id})
+        assert filed.status_code == 201, filed.text
+        item_id = int(filed.json()["item_id"])
+        files = {f.filename: f.id for f in self.db.scalars(select(ItemFile).where(ItemFile.item_id == item_id))}
+        return {"filed": item_id, "filed_csv": files["priorities.csv"], "filed_xlsx": files["report.xlsx"]}
+
+    def _own_audit_entry(self) -> None:
+        """An audit entry whose data carries a person's own words: the pledged member exports their log
+        filtered by a marked text, and the export's entry records the filter (A1, issue 14)."""
+        creds = self.w.shared["pledged"]
+        self.w.client.cookies.clear()
+        done = self.w.client.get(f"/api/v1/audit/export.csv?q={marker('audit_own', 'BDY')}", headers=creds.headers)
+        assert done.status_code == 200, done.text
+        self.w.ids["audit_own"] = {"author": creds.user_id or 0}
+        for role in ("provider", "secretariat"):  # the council's: the founders read their own entries only
+            self.w.own[("audit_own", role)] = self.w.own[("council", role)]
 
     # --- after everything was shared: one person leaves, one loses the second factor ---
 
