@@ -317,7 +317,8 @@ def _error_message(html: str) -> str:
 def test_bad_filters_answer_422_with_a_reason_in_each_language(client: TestClient, db: Session, ctx: AppContext,
                                                                scene: Scene) -> None:
     cases = [({"from": "2026-13-01"}, "YYYY-MM-DD"), ({"from": "2026-12-02", "to": "2026-12-01"}, "from"),
-             ({"actor": "x"}, "actor"), ({"q": "あ" * 201}, "200"), ({"tag": "no:such:tag"}, "no:such:tag")]
+             ({"actor": "x"}, "actor"), ({"q": "あ" * 201}, "200"), ({"tag": "no:such:tag"}, "no:such:tag"),
+             ({"q": "a\x00b"}, "U+0000")]  # NUL matched every entry on SQLite (LIKE stops at NUL)
     _as(client, db, ctx, scene.auditor, "ja")
     for params, _word in cases:
         page = client.get("/audit", params=params)
