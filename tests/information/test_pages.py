@@ -415,3 +415,27 @@ def test_designating_one_file_through_the_page(client: TestClient, db: Session, 
     seen = client.get(f"/information/items/{item.id}")
     assert seen.status_code == 200 and "overview.pdf" in seen.text and "raw-data.csv" not in seen.text
     assert client.get(f"/information/items/{item.id}/files/{files['raw-data.csv']}").status_code == 404
+
+
+def test_provide_links_lead_only_to_forms_the_person_may_open(client: TestClient, db: Session, active: Cast,
+                                                              ctx: AppContext, factory: Factory,
+                                                              clock: FakeClock) -> None:
+    """Issue 14: no link one may not follow. An unpledged member of the active council and a founder of a
+    council still proposed saw 「情報を提供する」 links that answered 404 (outside test, finding F8)."""
+    from tests.support.councils import join, propose
+
+    unpledged = join(active, db, clock, factory.person(roles=("industry",)), pledge=False)
+    proposed = propose(factory, db, clock)
+    db.commit()
+    for person, expected in ((active.researcher, [active.council.id]), (unpledged, []),
+                             (proposed.researcher, [])):
+        sign_in(client, db, person, ctx)
+        page = client.get("/information")
+        assert page.status_code == 200
+        block = page.text.split('id="provide-links"', 1)[1].split("</ul>", 1)[0] if 'id="provide-links"' in page.text \
+            else ""
+        linked = [int(x) for x in re.findall(r'href="/councils/(\d+)/information/new"', block)]
+        assert linked == expected, (person.user.email, linked)
+        for council_id in linked:
+            assert client.get(f"/councils/{council_id}/information/new").status_code == 200
+        client.cookies.clear()

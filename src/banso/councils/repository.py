@@ -83,6 +83,15 @@ def list_councils(session: Session, stmt: Select[tuple[Council]]) -> list[Counci
     return list(session.scalars(stmt))
 
 
+def councils_with_standing(session: Session, stmt: Select[tuple[Council]],
+                           user_id: int) -> list[tuple[Council, Standing]]:
+    """Run a (policy-restricted) council query with ``user_id``'s standing in each, in one statement."""
+    listed = stmt.subquery()
+    rows = session.execute(select(Council, *standing_columns(Council.id, user_id))
+                           .where(Council.id.in_(select(listed.c.id))).order_by(Council.id))
+    return [(row[0], standing_from(row[1:])) for row in rows]
+
+
 def all_councils(session: Session) -> list[Council]:
     """Return every council (operators' CLI only)."""
     return list(session.scalars(select(Council).order_by(Council.id)))

@@ -163,6 +163,11 @@ def list_councils(session: Session, *, actor: Principal) -> list[Council]:
     return repo.list_councils(session, policy.visible_councils(actor))
 
 
+def councils_with_standing(session: Session, *, actor: Principal) -> list[tuple[Council, Standing]]:
+    """Return the councils ``actor`` may know exist, each with the actor's standing (one statement)."""
+    return repo.councils_with_standing(session, policy.visible_councils(actor), actor.user_id)
+
+
 def get_council(session: Session, *, council_id: int, actor: Principal) -> CouncilView:
     """Return the public page of a council (404 for outsiders and people who left)."""
     council, standing = _visible(session, council_id, actor)

@@ -178,9 +178,12 @@ def information_home(request: Request, principal: PageUser, db: Db, ctx: Ctx,
     total = service.count_items(db, actor=principal, council_id=council_id)
     to_vote = [service.get_ballot(db, ballot_id=b.id, actor=principal)
                for b in service.my_open_ballots(db, actor=principal)]
-    council_list = councils.list_councils(db, actor=principal)
+    listed = councils.councils_with_standing(db, actor=principal)
+    council_list = [c for c, _ in listed]
+    # Only councils whose "provide" form this person may open (no link to a 404, issue 14): the policy decides.
+    providable = [c for c, standing in listed if policy.can_contribute(principal, standing)]
     return render(request, "information/list.html", {
-        "items": items, "total": total, "to_vote": to_vote, "councils": council_list,
+        "items": items, "total": total, "to_vote": to_vote, "councils": council_list, "providable": providable,
         "council_by_id": {c.id: c for c in council_list}, "council_id": council_id, "state": chosen,
         "notice": forms.notice(done, NOTICES), **_common(ctx),
     })
