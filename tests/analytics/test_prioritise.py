@@ -141,8 +141,11 @@ def test_report_is_filed_into_a_council(indicators_dir: Path, tmp_path: Path) ->
         seed_councils(db, now=ctx.clock.now(), store=sealed.local_deps(ctx.data_dir, ctx.settings.secret_key))
         db.commit()
         council_id = db.scalar(select(Council.id).where(Council.title_ja == SPACE))
+    needs = tmp_path / "needs.csv"  # T8: a needs reason must not reach the council's members through the filing
+    needs.write_text("technology,score,reason,ministry\nG09-quantum,5,QXSECRETREASON暗号移行,総務省\n", encoding="utf-8")
+    run_prioritise(indicators_dir, tmp_path / "prio", needs_file=needs, samples=50, min_works=1)
     args = ["analyze", "report", "--indicators", str(indicators_dir), "--out", str(tmp_path / "rep"),
-            "--file-into", str(council_id), "--as"]
+            "--priorities", str(tmp_path / "prio"), "--file-into", str(council_id), "--as"]
     refused = banso([*args, "yamamoto.aya@tohoku.example.jp"], data)  # not a member of that council
     assert refused.returncode != 0 and "not found" in (refused.stdout + refused.stderr)
     filed = banso([*args, "kobayashi.mari@estt.example.or.jp"], data)  # the think tank's observer
@@ -152,4 +155,24 @@ def test_report_is_filed_into_a_council(indicators_dir: Path, tmp_path: Path) ->
         assert item is not None and item.state == "council"
         names = set(db.scalars(select(ItemFile.filename).where(ItemFile.item_id == item.id)))
     assert {"report.xlsx", "technologies.csv", "indicators.csv"} <= names
+    # The operator's own report keeps the reasons; the filed copy does not (the page's filing does the same).
+    assert "QXSECRETREASON" in _workbook_text(tmp_path / "rep" / "report.xlsx")
+    with ctx.sessions() as db:
+        from banso.information import content
+        from banso.information.deps import information_deps
+
+        row = db.scalar(select(ItemFile).where(ItemFile.item_id == item.id, ItemFile.filename == "report.xlsx"))
+        assert row is not None
+        data = content.file_bytes(db, information_deps(ctx), item, row, actor=None, now=ctx.clock.now())
+    filed_copy = tmp_path / "filed.xlsx"
+    filed_copy.write_bytes(data)
+    assert "QXSECRETREASON" not in _workbook_text(filed_copy)
     ctx.engine.dispose()
+
+
+def _workbook_text(path: Path) -> str:
+    from openpyxl import load_workbook
+
+    book = load_workbook(path, read_only=True)
+    return "\n".join(str(v) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True)
+                     for v in row if v is not None)

@@ -7,9 +7,12 @@ think-tank information item is the think tank's, so the ``report`` command is as
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 from sqlalchemy.orm import Session
 
@@ -21,7 +24,7 @@ from banso.authz.principal import AuthMethod, Principal
 from banso.information import filing
 from banso.information.deps import information_deps
 from banso.kit.cli import unit_of_work
-from banso.thinktank import service
+from banso.thinktank import reports, service
 from banso.web.context import app_context
 
 app = typer.Typer(no_args_is_help=True, help=analytics_cli.HELP)
@@ -46,8 +49,26 @@ def report(
                                              technologies=technologies)
     result = {k: str(v) for k, v in paths.items()}
     if file_into is not None and as_email:
-        result["item_id"] = str(_file_report(file_into, as_email, indicators_dir, paths))
+        with tempfile.TemporaryDirectory(prefix="banso-file-") as tmp:
+            filed = _filed_copies(indicators_dir, Path(tmp), priorities=priorities, lang=lang,
+                                  technologies=technologies) if priorities is not None else paths
+            result["item_id"] = str(_file_report(file_into, as_email, indicators_dir, filed))
     analytics_cli.out.print(json.dumps(result, ensure_ascii=False))
+
+
+def _filed_copies(indicators_dir: Path, tmp: Path, *, priorities: Path, lang: str,
+                  technologies: Path | None) -> dict[str, Path]:
+    """Write the report files to be filed from the ranking without its needs reasons (T8).
+
+    Why: a filed report is read by every member of the council, most of whom may not see needs reasons;
+    the page's filing leaves them out the same way (:func:`banso.thinktank.reports.without_reasons`).
+    """
+    shutil.copytree(priorities, tmp / "priorities")
+    ranking_file = tmp / "priorities" / "ranking.parquet"
+    if ranking_file.is_file():
+        reports.without_reasons(pd.read_parquet(ranking_file)).to_parquet(ranking_file)
+    return analytics_cli.write_report_files(indicators_dir, tmp / "out", priorities=tmp / "priorities", lang=lang,
+                                            technologies=technologies)
 
 
 @app.command("needs-import")

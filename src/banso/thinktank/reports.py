@@ -119,7 +119,7 @@ def file_into_council(session: Session, deps: InformationDeps, analysis: Analysi
     if not service.access(actor).file_reports:
         raise Forbidden("レポートを協議会に提出できるのは分析担当者です / Only analysts file reports into a council")
     ranking, label = _ranking(session, analysis, actor=actor, saved_id=saved_id)
-    ranking = _without_reasons(ranking)
+    ranking = without_reasons(ranking)
     with tempfile.TemporaryDirectory(prefix="banso-file-") as tmp:
         out = Path(tmp)
         (out / "report.xlsx").write_bytes(_rendered(analysis, ranking, "ja")["xlsx"])
@@ -135,7 +135,7 @@ def file_into_council(session: Session, deps: InformationDeps, analysis: Analysi
     return item
 
 
-def _without_reasons(ranking: pd.DataFrame) -> pd.DataFrame:
+def without_reasons(ranking: pd.DataFrame) -> pd.DataFrame:
     """Return the ranking with its needs reasons left blank (the levels stay).
 
     Why: a filed report is read by every member of the council (I7), most of whom are not in the roles
