@@ -26,22 +26,26 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 from PIL import Image
 from pypdf import PdfReader, PdfWriter
+from pypdf.generic import ArrayObject, DictionaryObject, FloatObject, NameObject, TextStringObject
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from banso.audit.models import AuditEntry
 from banso.councils import service as councils
+from banso.councils.models import MeetingMaterial
 from banso.information import service, viewer
 from banso.information.deps import information_deps
 from banso.information.models import Item, ItemFile
 from banso.kit.clock import FakeClock
 from banso.leak import limits
 from banso.leak.image import open_reduced
-from banso.leak.pdf import make_sample_pdf
+from banso.leak.pdf import active_content, make_sample_pdf
 from banso.sealed import uploads
 from banso.sealed.store import stamp_kind
 from banso.sealed.uploads import UploadRejected, sniff
 from banso.web.context import AppContext
+from tests.councils.test_meetings_api import _held_meeting
+from tests.councils.test_meetings_api import _url as _meeting_url
 from tests.information.test_uploads import make_pptx
 from tests.information.test_viewer import _files, _url, _view_only
 from tests.support.councils import Cast, active_council
@@ -157,6 +161,73 @@ def zip_bomb_docx() -> bytes:
     return docx(filler=limits.MAX_OFFICE_EXPANDED + 10 * MIB)
 
 
+# Active content (F3 of the outside test): a valid PDF that runs JavaScript on open and carries evil.exe was
+# stored, and every member's stamped copy still ran it. Built with pypdf from a plain sample PDF.
+EVIL_EXE = b"MZ\x90\x00" + b"\x00" * 60 + b"This program cannot be run in DOS mode."
+
+
+def _n(name: str) -> NameObject:
+    return NameObject(name)
+
+
+def _js_action(script: str = 'app.alert("attack2")') -> DictionaryObject:
+    return DictionaryObject({_n("/Type"): _n("/Action"), _n("/S"): _n("/JavaScript"),
+                             _n("/JS"): TextStringObject(script)})
+
+
+def _link(action: DictionaryObject, subtype: str = "/Link") -> DictionaryObject:
+    return DictionaryObject({_n("/Type"): _n("/Annot"), _n("/Subtype"): _n(subtype), _n("/A"): action,
+                             _n("/Rect"): ArrayObject([FloatObject(v) for v in (56, 700, 256, 720)])})
+
+
+def _active_pdf(*parts: Callable[[PdfWriter], None]) -> bytes:
+    """Return a plain two-paragraph PDF with each of ``parts`` applied to it."""
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(make_sample_pdf("配布資料", ["試験計画の概要", "日程"]))))
+    for part in parts:
+        part(writer)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _open_action_js(w: PdfWriter) -> None:
+    w.root_object[_n("/OpenAction")] = _js_action()
+
+
+def _page_aa_js(w: PdfWriter) -> None:  # runs when the page is opened
+    w.pages[0][_n("/AA")] = DictionaryObject({_n("/O"): _js_action()})
+
+
+def _names_js(w: PdfWriter) -> None:  # document-level scripts, run on open
+    w.root_object[_n("/Names")] = DictionaryObject({_n("/JavaScript"): DictionaryObject(
+        {_n("/Names"): ArrayObject([TextStringObject("attack2"), _js_action()])})})
+
+
+def _attached_exe(w: PdfWriter) -> None:
+    w.add_attachment("evil.exe", EVIL_EXE)
+
+
+def _launch_link(w: PdfWriter) -> None:
+    w.add_annotation(0, _link(DictionaryObject({_n("/S"): _n("/Launch"), _n("/F"): TextStringObject("evil.exe")})))
+
+
+def _attachment_annotation(w: PdfWriter) -> None:
+    annotation = _link(DictionaryObject(), "/FileAttachment")
+    del annotation[_n("/A")]
+    annotation[_n("/FS")] = DictionaryObject({_n("/Type"): _n("/Filespec"), _n("/F"): TextStringObject("evil.exe")})
+    w.add_annotation(0, annotation)
+
+
+def _xfa_form(w: PdfWriter) -> None:
+    w.root_object[_n("/AcroForm")] = DictionaryObject({_n("/Fields"): ArrayObject(),
+                                                       _n("/XFA"): TextStringObject("<xdp:xdp/>")})
+
+
+def _uri_link(w: PdfWriter) -> None:
+    w.add_annotation(0, _link(DictionaryObject({_n("/S"): _n("/URI"),
+                                                _n("/URI"): TextStringObject("https://www.cao.go.jp/")})))
+
+
 # name → (builder, declared type, what the refusal names)
 HOSTILE: dict[str, tuple[Callable[[], bytes], str, str]] = {
     "stream-100mb.pdf": (lambda: pdf_with_stream(100 * MIB), "application/pdf", "64 MB"),
@@ -166,7 +237,20 @@ HOSTILE: dict[str, tuple[Callable[[], bytes], str, str]] = {
     "huge-30000.png": (lambda: png_header_only(30_000, 30_000), "image/png", "900,000,000 pixels"),
     "dtd.docx": (lambda: docx(dtd=BILLION_LAUGHS), DOCX, "DTD"),
     "bomb.docx": (zip_bomb_docx, DOCX, "more than 200 MB"),
+    # What the outside tester sent: JavaScript on open and an attached Windows executable.
+    "attack2.pdf": (lambda: _active_pdf(_open_action_js, _attached_exe), "application/pdf",
+                    "active content (JavaScript, embedded files (attachments))"),
+    "page-aa.pdf": (lambda: _active_pdf(_page_aa_js), "application/pdf", "active content (JavaScript)"),
+    "names-js.pdf": (lambda: _active_pdf(_names_js), "application/pdf", "active content (JavaScript)"),
+    "embedded.pdf": (lambda: _active_pdf(_attached_exe), "application/pdf",
+                     "active content (embedded files (attachments))"),
+    "launch.pdf": (lambda: _active_pdf(_launch_link), "application/pdf", "active content (a Launch action"),
+    "attach-annotation.pdf": (lambda: _active_pdf(_attachment_annotation), "application/pdf",
+                              "active content (embedded files (attachments))"),
+    "xfa.pdf": (lambda: _active_pdf(_xfa_form), "application/pdf", "active content (an XFA form)"),
 }
+ACTIVE = ["attack2.pdf", "page-aa.pdf", "names-js.pdf", "embedded.pdf", "launch.pdf", "attach-annotation.pdf",
+          "xfa.pdf"]
 _BUILT: dict[str, bytes] = {}
 
 
@@ -219,7 +303,7 @@ def test_a_hostile_file_is_refused_in_a_new_version(client: TestClient, db: Sess
     _assert_refused(version.status_code, version.json(), name)
 
 
-@pytest.mark.parametrize("name", ["stream-100mb.pdf", "huge-30000.png", "dtd.docx", "bomb.docx"])
+@pytest.mark.parametrize("name", ["stream-100mb.pdf", "huge-30000.png", "dtd.docx", "bomb.docx", *ACTIVE])
 def test_a_hostile_file_is_refused_as_a_deliverable_and_as_an_answer(
         client: TestClient, db: Session, factory: Factory, clock: FakeClock, ctx: AppContext, name: str) -> None:
     scene = Scene(db, factory, clock, ctx)
@@ -237,6 +321,17 @@ def test_a_hostile_file_is_refused_as_a_deliverable_and_as_an_answer(
                            headers=bearer(db, cast.company, clock), data={"text": "別添のとおり"},
                            files=[("files", (name, hostile(name), HOSTILE[name][1]))])
     _assert_refused(answered.status_code, answered.json(), name)
+
+
+@pytest.mark.parametrize("name", ACTIVE)
+def test_a_pdf_with_active_content_is_refused_as_a_meeting_material(client: TestClient, db: Session, active: Cast,
+                                                                    clock: FakeClock, name: str) -> None:
+    headers = bearer(db, active.officer, clock)
+    meeting = _held_meeting(client, active, headers, clock)
+    made = client.post(f"{_meeting_url(active, meeting)}/materials", headers=headers, data={"title": "資料2"},
+                       files={"file": (name, hostile(name), HOSTILE[name][1])})
+    _assert_refused(made.status_code, made.json(), name)
+    assert db.scalar(select(func.count()).select_from(MeetingMaterial)) == 0
 
 
 def test_deliverables_and_answers_take_files_past_the_app_wide_body_limit(
@@ -306,6 +401,49 @@ def test_a_file_stored_before_validation_answers_a_clear_422(
     assert image.status_code == (200 if name == "stream-100mb-rotated.pdf" else 422), image.status_code
 
 
+def test_copies_of_a_stored_pdf_with_active_content_come_without_it(
+        client: TestClient, db: Session, active: Cast, ctx: AppContext, clock: FakeClock,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Defence in depth (I8): a PDF stored before the rule keeps its scripts and attachments in the store, but the
+    stamper drops them from every copy; its links stay."""
+    data = _active_pdf(_open_action_js, _page_aa_js, _names_js, _attached_exe, _launch_link,
+                       _attachment_annotation, _xfa_form, _uri_link)
+    assert b"attack2" in data and EVIL_EXE in data
+    monkeypatch.setattr(service, "sniff", uploads.identify)  # stored as the old upload check did
+    shared = provide_item(db, information_deps(ctx), active, clock,
+                          files=[service.Upload("legacy.pdf", "application/pdf", data)])
+    db.commit()
+    monkeypatch.undo()
+    row = _files(db, shared)[0]
+    copy = client.get(f"{API}/items/{shared.id}/files/{row.id}", headers=bearer(db, active.researcher, clock))
+    assert copy.status_code == 200, copy.text
+    reader = PdfReader(io.BytesIO(copy.content))
+    assert active_content(reader) == [] and not reader.attachments
+    assert "/OpenAction" not in reader.root_object and "/AA" not in reader.pages[0]
+    # The script and the executable's bytes are gone from the file, not merely unreferenced.
+    assert b"attack2" not in copy.content and b"This program cannot be run" not in copy.content
+    annotations = reader.pages[0]["/Annots"]
+    assert isinstance(annotations, ArrayObject)
+    # The Launch link is left without its action; the file-attachment annotation is gone; the URI link stays.
+    actions = [a.get_object().get("/A") for a in annotations]
+    assert [a["/URI"] for a in actions if a is not None] == ["https://www.cao.go.jp/"] and len(actions) == 2
+    assert str(reader.pages[0]["/BansoFP"]).startswith("BNSFP:")  # still stamped for its recipient
+
+
+def test_a_pdf_with_a_link_is_accepted_and_its_copy_keeps_the_link(client: TestClient, db: Session, active: Cast,
+                                                                   clock: FakeClock) -> None:
+    data = _active_pdf(_uri_link)
+    made = client.post(f"{API}/items", headers=bearer(db, active.company, clock), data=item_form(active, clock),
+                       files=[("files", ("リンク.pdf", data, "application/pdf"))])
+    assert made.status_code == 201, made.text
+    file_id = db.scalar(select(ItemFile.id).where(ItemFile.item_id == made.json()["id"]))
+    copy = client.get(f"{API}/items/{made.json()['id']}/files/{file_id}", headers=bearer(db, active.researcher, clock))
+    assert copy.status_code == 200
+    annotations = PdfReader(io.BytesIO(copy.content)).pages[0]["/Annots"]
+    assert isinstance(annotations, ArrayObject)
+    assert annotations[0].get_object()["/A"]["/URI"] == "https://www.cao.go.jp/"
+
+
 # --- whatever the validator accepts can be served ----------------------------------------------------
 
 
@@ -342,6 +480,7 @@ GOOD: dict[str, tuple[Callable[[], bytes], str]] = {
     "報告.pdf": (lambda: make_sample_pdf("評価報告", [f"第{n}節 誤差は 0.{n}%。" for n in range(1, 5)],
                                           paragraphs_per_page=2), "application/pdf"),
     "回転.pdf": (_rotated_pdf, "application/pdf"),
+    "リンク.pdf": (lambda: _active_pdf(_uri_link), "application/pdf"),  # a URI link is not active content
     "写真.png": (lambda: _image("PNG", (640, 480), "RGBA"), "image/png"),
     "写真.jpg": (lambda: _image("JPEG", (1200, 900)), "image/jpeg"),
     "図.gif": (lambda: _image("GIF", (320, 200), "P"), "image/gif"),

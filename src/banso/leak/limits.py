@@ -20,6 +20,9 @@ MAX_PDF_PAGES: Final = 2_000  # pages stamped per copy
 MAX_PDF_STREAM_BYTES: Final = 64 * MIB
 MAX_PDF_CONTENT_BYTES: Final = 256 * MIB  # decoded content streams of all pages together
 MAX_PDF_IMAGE_PIXELS: Final = 40_000_000  # one image drawn on a page: PDFium decodes it to render the page
+# Dictionaries and arrays visited when a PDF is searched for active content (JavaScript, Launch, embedded
+# files): the walk is a loop over a visited set, never recursion, and stops here.
+MAX_PDF_OBJECTS: Final = 500_000
 
 # --- images (PNG, JPEG, GIF, WebP) --------------------------------------------------------------
 # Width × height read from the header, before anything is decoded. 40 MP is a 7,300 × 5,475 photo; a

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import io
 import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any, Final
 
@@ -251,11 +252,14 @@ def _check_page_images(page: PageObject, number: int) -> None:
 def check_pdf(pdf: bytes) -> None:
     """Refuse a PDF a copy could not be stamped or shown from (O1): parse it as :func:`stamp_pdf` does.
 
+    A PDF with active content (:func:`active_content`) is refused first: it would run in every reader's viewer.
+
     Every page must be reachable, its content decodable within :data:`limits.MAX_PDF_STREAM_BYTES` (all pages
     within :data:`limits.MAX_PDF_CONTENT_BYTES`), its images within :data:`limits.MAX_PDF_IMAGE_PIXELS`; then
     a copy is stamped for nobody and thrown away, so whatever stamping needs has been done once.
     """
     reader = _open(pdf)
+    _refuse_active_content(reader)
     total = 0
     for number in range(1, len(reader.pages) + 1):
         try:
@@ -274,6 +278,150 @@ def check_pdf(pdf: bytes) -> None:
 
 
 _DRY_RUN_AT: Final = datetime(2000, 1, 1, tzinfo=JST)
+
+
+# ---------------------------------------------------------------------------------------------
+# Active content (O1, I8): what a viewer would run or drop on a reader's disk, refused at upload and
+# disarmed in the copies of files stored before the rule
+
+
+# Action types (/S) that run something; /GoToE opens an embedded file.
+_ACTIVE_ACTIONS: Final = {"/JavaScript": "javascript", "/Launch": "launch", "/GoToE": "embedded",
+                          "/RichMediaExecute": "richmedia"}
+_ACTIVE_ANNOTATIONS: Final = {"/FileAttachment": "embedded", "/RichMedia": "richmedia"}
+# What was found → (Japanese, English), in the order a message lists them.
+ACTIVE_LABELS: Final = {
+    "javascript": ("JavaScript", "JavaScript"),
+    "launch": ("外部プログラムを起動する動作（Launch）", "a Launch action (it starts a program)"),
+    "embedded": ("埋め込みファイル（添付ファイル）", "embedded files (attachments)"),
+    "xfa": ("XFA フォーム", "an XFA form"),
+    "richmedia": ("リッチメディア（Flash など）", "rich media (Flash and the like)"),
+}
+
+
+def _resolved(value: Any) -> Any:
+    return value.get_object() if value is not None else None
+
+
+def _active_kind(d: DictionaryObject) -> str | None:
+    """Return what makes ``d`` itself active (an action or an annotation), or None."""
+    if "/JS" in d:
+        return "javascript"
+    kind = _ACTIVE_ACTIONS.get(str(_resolved(d.get("/S"))))
+    if kind is None and str(_resolved(d.get("/Type"))) != "/Action":
+        kind = _ACTIVE_ANNOTATIONS.get(str(_resolved(d.get("/Subtype"))))
+    return kind
+
+
+def _findings(d: DictionaryObject) -> set[str]:
+    """Return the kinds of active content ``d`` holds directly (its own entries, not those of its children)."""
+    found = set()
+    kind = _active_kind(d)
+    if kind is not None:
+        found.add(kind)
+    if "/JavaScript" in d:  # the document-level scripts of the /Names dictionary
+        found.add("javascript")
+    if "/EmbeddedFiles" in d or "/EF" in d or str(_resolved(d.get("/Type"))) == "/EmbeddedFile":
+        found.add("embedded")
+    if "/XFA" in d:
+        found.add("xfa")
+    return found
+
+
+def _walk(root: Any, visit: Callable[[DictionaryObject], None]) -> set[tuple[int, int]]:
+    """Call ``visit`` on every dictionary (and stream) reachable from ``root``, then walk what it left in it;
+    return the indirect objects reached.
+
+    A loop over a stack with a set of visited indirect objects, never recursion: reference cycles (every page
+    points to its parent) end, and more than :data:`limits.MAX_PDF_OBJECTS` containers are refused.
+    """
+    seen: set[tuple[int, int]] = set()
+    stack: list[Any] = [root]
+    count = 0
+    while stack:
+        item = stack.pop()
+        if isinstance(item, IndirectObject):
+            if (item.idnum, item.generation) in seen:
+                continue
+            seen.add((item.idnum, item.generation))
+            item = item.get_object()
+        if not isinstance(item, DictionaryObject | ArrayObject):
+            continue
+        count += 1
+        if count > limits.MAX_PDF_OBJECTS:
+            raise NotAPdf(f"PDF のオブジェクトが多すぎて検査できません（上限 {limits.MAX_PDF_OBJECTS:,}） / The PDF "
+                          f"has more than {limits.MAX_PDF_OBJECTS:,} objects to inspect.")
+        if isinstance(item, DictionaryObject):
+            visit(item)
+            stack.extend(item.values())
+        else:
+            stack.extend(item)
+    return seen
+
+
+def active_content(reader: PdfReader) -> list[str]:
+    """Return the kinds of active content (keys of :data:`ACTIVE_LABELS`) reachable in the document.
+
+    JavaScript anywhere (document, page and annotation actions, /AA, /OpenAction, /Names /JavaScript), Launch
+    actions, embedded files and file-attachment annotations, XFA forms and rich media. Links (URI and GoTo
+    actions) are not active content.
+    """
+    found: set[str] = set()
+    _walk(reader.trailer, lambda d: found.update(_findings(d)))
+    return [kind for kind in ACTIVE_LABELS if kind in found]
+
+
+def _refuse_active_content(reader: PdfReader) -> None:
+    try:
+        found = active_content(reader)
+    except NotAPdf:
+        raise
+    except Exception as exc:  # a dangling reference, a broken object stream
+        raise NotAPdf(DAMAGED) from exc
+    if found:
+        ja = "、".join(ACTIVE_LABELS[kind][0] for kind in found)
+        en = ", ".join(ACTIVE_LABELS[kind][1] for kind in found)
+        raise NotAPdf(f"PDF に実行される内容（{ja}）が含まれています。取り除いてから登録してください / The PDF "
+                      f"contains active content ({en}), which banso does not accept; remove it and upload the "
+                      "file again.")
+
+
+def _is_active(value: Any) -> bool:
+    resolved = _resolved(value)
+    return isinstance(resolved, DictionaryObject) and _active_kind(resolved) is not None
+
+
+def _disarm(d: DictionaryObject, dropped: list[Any]) -> None:
+    """Remove the active entries of ``d`` in a copy (I8 defence in depth), adding what was removed to ``dropped``."""
+    for key in ("/AA", "/JavaScript", "/EmbeddedFiles", "/EF", "/XFA"):
+        if key in d:
+            dropped.append(d.raw_get(key))
+            del d[NameObject(key)]
+    for key in ("/OpenAction", "/A", "/Next"):
+        if key in d and _is_active(d.raw_get(key)):
+            dropped.append(d.raw_get(key))
+            del d[NameObject(key)]
+    for key in ("/Annots", "/Next"):  # an array of annotations, or of the actions that follow one
+        array = _resolved(d.get(key))
+        if isinstance(array, ArrayObject) and any(_is_active(a) for a in array):
+            dropped.extend(a for a in array if _is_active(a))
+            d[NameObject(key)] = ArrayObject(a for a in array if not _is_active(a))
+    if _active_kind(d) is not None:  # an action or annotation reached some other way: emptied, it does nothing
+        dropped.extend(d.values())
+        d.clear()
+
+
+def _disarm_copy(writer: PdfWriter) -> None:
+    """Drop JavaScript, Launch actions, embedded files and XFA from a copy of a file stored before uploads were
+    refused for them (O1, I8), and the objects only they used (the script, the attached file's bytes)."""
+    dropped: list[Any] = []
+    root = writer.root_object.indirect_reference
+    _walk(root, lambda d: _disarm(d, dropped))
+    if not dropped:
+        return
+    kept = _walk(root, lambda d: None)
+    for idnum, _generation in _walk(ArrayObject(dropped), lambda d: None) - kept:
+        writer._objects[idnum - 1] = None  # written as a free entry: the script or attachment is not in the copy
 
 
 def _check_pdfium(pdf: bytes) -> None:
@@ -314,6 +462,7 @@ def stamp_pdf(pdf: bytes, *, footer: str, code: bytes) -> bytes:
 
 def _stamp(reader: PdfReader, *, footer: str, code: bytes) -> bytes:
     writer = PdfWriter(clone_from=reader)
+    _disarm_copy(writer)
     text = TextStringObject(marker(code))
     overlays: dict[tuple[float, float], bytes] = {}
     fonts = DictionaryObject({name: writer._add_object(font.clone(writer))

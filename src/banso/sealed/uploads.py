@@ -11,7 +11,8 @@ watermarker (I8) or a reader's screen.
 
 Then the file is validated completely (O1): :func:`sniff` runs the parsing the stampers of a recipient's
 copy and the viewer will run, with the same limits (``banso.leak.limits``), so that a stored file can
-always be served — PDFs parsed page by page and stamped once for nobody, images measured by pixel count
+always be served — PDFs parsed page by page, refused when they hold active content (JavaScript, Launch
+actions, embedded files: ``banso.leak.pdf.active_content``) and stamped once for nobody, images measured by pixel count
 from the header and decoded, Office packages measured by expanded size, searched for DTDs and stamped
 once for nobody. :func:`identify` is the cheap first half alone, for picking the stamp of a stored file.
 """
