@@ -24,6 +24,7 @@ from banso.authz.principal import Principal
 from banso.kit.clock import JST
 from banso.kit.dates import check_moment
 from banso.kit.errors import Forbidden, ValidationFailed
+from banso.kit.text import clean_text
 
 MAX_TEXT = 200
 MAX_SUBJECT = 200
@@ -108,7 +109,9 @@ def _text(value: str | None, name: str, most: int) -> str | None:
     if len(text) > most:
         raise ValidationFailed(f"{name} は {most} 文字以内で指定してください / {name} must be at most {most} characters",
                                field=name)
-    return text
+    # O1: the one text rule for a one-line value; NUL and other controls are refused, not searched for
+    # (SQLite's LIKE stops at NUL, so "%\x00%" matched every entry).
+    return clean_text(text, name, max_length=most, line=True)
 
 
 def parse_query(*, actor: str | None = None, org: str | None = None, tags: list[str] | None = None,
