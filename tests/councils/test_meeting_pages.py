@@ -168,3 +168,26 @@ def test_meeting_materials_on_the_page(client: TestClient, db: Session, cast: Ca
     sign_in(client, db, cast.outsider, ctx)
     assert client.get(f"{url}/materials/{row.group(1)}").status_code == 404
     assert client.get(url).status_code == 404
+
+
+def test_a_large_material_on_the_page_and_a_page_413_is_a_page(client: TestClient, db: Session, cast: Cast,
+                                                               ctx: AppContext, clock: FakeClock) -> None:
+    """Outside test F2: the browser form refused a 3 MB material with a JSON 413; it is accepted now (the 20 MB
+    cap of item files), and a body over a page route's limit is answered with the Japanese error page."""
+    cid = cast.council.id
+    mid = _held(db, cast, clock)
+    url = f"/councils/{cid}/meetings/{mid}"
+    token = sign_in(client, db, cast.company, ctx)
+    big = "項目,値\n".encode() + "試験海域,相模湾\n".encode() * 140_000  # about 3.1 MB
+    made = client.post(f"{url}/materials", data={"csrf_token": token, "title": "資料3 観測データ"},
+                       files={"file": ("data.csv", big, "text/csv")}, follow_redirects=False)
+    assert made.status_code == 303, made.text[:300]
+    # A page route with the app-wide limit: 413 as an HTML page, in Japanese, not JSON.
+    huge = client.post(f"/councils/{cid}/meetings", data={"csrf_token": token, "title": "x" * 3_000_000})
+    assert huge.status_code == 413
+    assert huge.headers["content-type"].startswith("text/html")
+    assert "リクエスト本文が大きすぎます" in huge.text and "payload_too_large" in huge.text
+    # The API keeps its JSON answer.
+    api = client.post(f"/api/v1/councils/{cid}/meetings", content=b"{" + b" " * 3_000_000 + b"}",
+                      headers={"content-type": "application/json"})
+    assert api.status_code == 413 and api.json()["error"] == "payload_too_large"

@@ -301,3 +301,22 @@ def test_meeting_materials_are_sealed_marked_and_stamped(client: TestClient, db:
     for h in (h_out, h_unp):
         assert client.get(f"{url}/{material['id']}", headers=h).status_code == 404
     assert client.get(f"{url}/999999", headers=h_res).status_code == 404
+
+
+def _big_csv(size: int) -> bytes:
+    """A CSV of exactly ``size`` bytes (UTF-8 text, one cell a line)."""
+    line = "試験海域,相模湾\n".encode()
+    body = "項目,値\n".encode() + line * ((size - 12) // len(line))
+    return body + b"x," + b"y" * (size - len(body) - 3) + b"\n"
+
+
+def test_a_meeting_material_may_be_as_large_as_an_item_file(client: TestClient, db: Session, cast: Cast,
+                                                             clock: FakeClock) -> None:
+    """Outside test F2: a 3 MB material was refused at the app-wide 2 MB body limit (413 "上限 2097152
+    バイト"); meeting materials share the 20 MB cap of item files (UPLOAD_ROUTES)."""
+    (h_off,) = _h(db, clock, cast.officer)
+    mid = _held_meeting(client, cast, h_off, clock)
+    big = _big_csv(3_145_709)
+    made = client.post(f"{_url(cast, mid)}/materials", headers=h_off, data={"title": "資料3 観測データ"},
+                       files={"file": ("data.csv", big, "text/csv")})
+    assert len(big) == 3_145_709 and made.status_code == 201, made.text[:300]
