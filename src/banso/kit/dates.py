@@ -4,14 +4,19 @@ A date outside any plausible council, call or designation is a typing or hostile
 enough out (``9999-12-31T23:59:59-14:00``) cannot even be turned into UTC: Python raises
 ``OverflowError``, which the database layer would turn into a 500. API schemas declare ``Moment`` and
 ``Day``; page forms and services call :func:`check_moment`; the refusal says the same thing either way.
+
+A date is written as a date (ISO 8601), never as a number: pydantic would read ``0``, ``"0"``, ``1.5`` or
+``100000000000`` as seconds (or milliseconds) since 1970 and make a meeting in 1970 of a typing slip, so
+``Moment`` and ``Day`` refuse a number or a text of digits before pydantic reads it (outside test F7).
 """
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import AfterValidator, ValidationInfo
+from pydantic import AfterValidator, BeforeValidator, ValidationInfo
 from pydantic_core import PydanticCustomError
 
 from banso.kit.errors import ValidationFailed
@@ -47,8 +52,26 @@ def _in_range(value: D, info: ValidationInfo) -> D:
     return value
 
 
-Moment = Annotated[datetime, AfterValidator(_in_range)]
-"""A date-time an API caller sends, held to the accepted years."""
+_NUMBER = re.compile(r"\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*")
 
-Day = Annotated[date, AfterValidator(_in_range)]
-"""A calendar date an API caller sends, held to the accepted years."""
+
+def not_a_date_message(label: str) -> str:
+    """Return the bilingual message for a date sent as a number."""
+    return (f"{label} は数値ではなく日付（例 2026-12-07T10:00:00+09:00）で指定してください / "
+            f"{label} must be a date such as 2026-12-07T10:00:00+09:00, not a number")
+
+
+def _not_a_number(value: Any, info: ValidationInfo) -> Any:
+    # bool is an int to Python and pydantic alike; a number as text is read as a timestamp too
+    if isinstance(value, (int, float, bool)) or (isinstance(value, (str, bytes)) and _NUMBER.fullmatch(
+            value.decode("latin-1") if isinstance(value, bytes) else value)):
+        raise PydanticCustomError("date_not_number", "{message}",
+                                  {"message": not_a_date_message(info.field_name or "date")})
+    return value
+
+
+Moment = Annotated[datetime, BeforeValidator(_not_a_number), AfterValidator(_in_range)]
+"""A date-time an API caller sends (ISO 8601 text, never a number), held to the accepted years."""
+
+Day = Annotated[date, BeforeValidator(_not_a_number), AfterValidator(_in_range)]
+"""A calendar date an API caller sends (ISO 8601 text, never a number), held to the accepted years."""
