@@ -191,3 +191,14 @@ def test_a_large_material_on_the_page_and_a_page_413_is_a_page(client: TestClien
     api = client.post(f"/api/v1/councils/{cid}/meetings", content=b"{" + b" " * 3_000_000 + b"}",
                       headers={"content-type": "application/json"})
     assert api.status_code == 413 and api.json()["error"] == "payload_too_large"
+
+
+def test_an_unknown_agenda_matter_on_the_form_is_refused_in_japanese_first(
+        client: TestClient, db: Session, cast: Cast, ctx: AppContext, clock: FakeClock) -> None:
+    """Outside test F5: ``agenda_matter=nope`` was refused in English only ("unknown matter 'nope'…")."""
+    token = sign_in(client, db, cast.officer, ctx)
+    page = client.post(f"/councils/{cast.council.id}/meetings", data={
+        "csrf_token": token, "title": "第2回", "starts_at": moment(clock, 3), "agenda_title": "研究動向",
+        "agenda_matter": "nope"})
+    assert page.status_code == 422
+    assert "事項の種類「nope」は不明です" in alert_text(page.text)

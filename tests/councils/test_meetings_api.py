@@ -320,3 +320,45 @@ def test_a_meeting_material_may_be_as_large_as_an_item_file(client: TestClient, 
     made = client.post(f"{_url(cast, mid)}/materials", headers=h_off, data={"title": "資料3 観測データ"},
                        files={"file": ("data.csv", big, "text/csv")})
     assert len(big) == 3_145_709 and made.status_code == 201, made.text[:300]
+
+
+def _bilingual(response: Any, status: int) -> str:
+    """Return the message of a refusal after checking it is Japanese first, then English (" / ")."""
+    assert response.status_code == status, response.text
+    message = str(response.json()["message"])
+    first, sep, second = message.partition(" / ")
+    assert sep and any("\u3040" <= ch <= "\u9fff" for ch in first) and second, message
+    return message
+
+
+def test_meeting_refusals_are_japanese_first_and_say_the_truth(client: TestClient, db: Session, cast: Cast,
+                                                               clock: FakeClock, factory: Factory) -> None:
+    """Outside test F5: English-only refusals, the raw state word 「（現在: none）」, and "redraft the minutes"
+    after approval, when approved minutes cannot be redrafted."""
+    unpledged = join(cast, db, clock, factory.person(), pledge=False)
+    db.commit()
+    h_off, h_res, h_com, h_unp = _h(db, clock, cast.officer, cast.researcher, cast.company, unpledged)
+    assert "council not found" in _bilingual(client.get("/api/v1/councils/999999/meetings", headers=h_off), 404)
+    assert "not found" in _bilingual(client.get(_url(cast), headers=h_unp), 404)  # "council content not found"
+    assert "meeting not found" in _bilingual(client.get(_url(cast, 999999), headers=h_off), 404)
+    naive = client.post(_url(cast), headers=h_off, json={"title": "第2回", "starts_at": "2027-01-20T10:00:00"})
+    assert "タイムゾーン" in _bilingual(naive, 422)
+    future = client.post(_url(cast), headers=h_off, json={
+        "title": "第2回", "starts_at": (clock.now() + timedelta(days=9)).isoformat()}).json()["id"]
+    assert "not taken place" in _bilingual(client.post(f"{_url(cast, future)}/minutes/approve", headers=h_off), 409)
+    mid = _held_meeting(client, cast, h_off, clock)
+    url = _url(cast, mid)
+    none = _bilingual(client.post(f"{url}/minutes/circulate", headers=h_off, json={}), 409)
+    assert "議事録未作成" in none and "現在: none" not in none
+    mid = _circulated(client, db, cast, clock, h_off)
+    url = _url(cast, mid)
+    for h in (h_off, h_res, h_com):
+        assert client.post(f"{url}/minutes/confirm", headers=h, json={"answer": "confirm"}).status_code == 200
+    assert client.post(f"{url}/minutes/approve", headers=h_off).status_code == 200
+    again = _bilingual(client.put(f"{url}/minutes", headers=h_off, json={"text": "修正"}), 409)
+    assert "承認済" in again
+    sheet = _bilingual(client.put(f"{url}/attendance-sheet", headers=h_off, json={"entries": [
+        {"user_id": cast.company.user.id, "status": "absent"}]}), 409)
+    assert "承認済" in sheet and "redraft" not in sheet
+    assert "承認済" in _bilingual(client.post(f"{url}/agenda", headers=h_off,
+                                             json={"title": "追加", "matter": "useful_information"}), 409)

@@ -99,7 +99,7 @@ def circulate_minutes(session: Session, *, council_id: int, meeting_id: int, act
     council, _ = service._manage(session, council_id, actor)
     meeting = service._meeting(session, council, meeting_id)
     if meeting.minutes_state != MinutesState.DRAFT or meeting.minutes_sha256 is None:
-        raise Conflict(f"確認を依頼できるのは議事録案のみです（現在: {meeting.minutes_state}） / only draft minutes can be "
+        raise Conflict(f"確認を依頼できるのは議事録案のみです（現在: {rules.minutes_state_ja(meeting.minutes_state)}） / only draft minutes can be "
                        f"circulated; the minutes are {meeting.minutes_state}")
     if meeting.starts_at > now:
         raise Conflict("会合の開催前は確認を依頼できません / the meeting has not taken place yet")
@@ -136,7 +136,7 @@ def confirm_minutes(session: Session, *, council_id: int, meeting_id: int, actor
     meeting = service._meeting(session, council, meeting_id)
     row = repo.confirmation_of(session, meeting.id, actor.user_id)
     if meeting.minutes_state != MinutesState.CIRCULATED:
-        raise Conflict(f"議事録は確認依頼中ではありません（現在: {meeting.minutes_state}） / the minutes are "
+        raise Conflict(f"議事録は確認依頼中ではありません（現在: {rules.minutes_state_ja(meeting.minutes_state)}） / the minutes are "
                        f"{meeting.minutes_state}, not circulated for confirmation")
     if row is None:  # C5: only the attendees the minutes went to confirm them
         _refuse(session, Forbidden("議事録を確認できるのは会合の出席者のみです / only the meeting's attendees confirm "
@@ -222,7 +222,7 @@ def _material(session: Session, council_id: int, meeting_id: int, material_id: i
     meeting = service._meeting(session, council, meeting_id)
     row = repo.material(session, meeting.id, material_id)
     if row is None:
-        raise NotFound("material not found")
+        raise NotFound("資料が見つかりません / material not found")
     return council, meeting, row
 
 

@@ -104,7 +104,7 @@ def standing_of(session: Session, council: Council, user_id: int) -> Standing:
 def _visible(session: Session, council_id: int, actor: Principal) -> tuple[Council, Standing]:
     found = repo.council_with_standing(session, council_id, actor.user_id)
     if found is None:
-        raise NotFound("council not found")
+        raise NotFound("協議会が見つかりません / council not found")
     council, standing = found
     require_visible(policy.can_see_council(actor, standing), "council")
     return council, standing
@@ -815,7 +815,7 @@ def _open_decision(session: Session, store: SealedDeps, council: Council, row: D
 def _meeting(session: Session, council: Council, meeting_id: int) -> Meeting:
     found = repo.meeting(session, council.id, meeting_id)
     if found is None:
-        raise NotFound("meeting not found")
+        raise NotFound("会合が見つかりません / meeting not found")
     return found
 
 
@@ -864,7 +864,7 @@ def add_agenda_item(session: Session, *, council_id: int, meeting_id: int, actor
     council, _ = _manage(session, council_id, actor)
     meeting = _meeting(session, council, meeting_id)
     if meeting.minutes_state == MinutesState.APPROVED:
-        raise Conflict("the minutes are approved; the agenda is closed")
+        raise Conflict("議事録は承認済みのため議題を追加できません / the minutes are approved; the agenda is closed")
     row = _add_agenda(session, meeting, AgendaInput(title=title, matter=matter, note=note))
     _audit(session, AuditTag.COUNCIL_AGENDA_ADD, now=now, actor=actor, subject=_subject(council),
            data={"meeting_id": meeting.id, "agenda_item_id": row.id, "matter": row.matter})
@@ -879,7 +879,8 @@ def record_attendance(session: Session, *, council_id: int, meeting_id: int, act
     status_v = parse_attendance(status)
     require_attendance_open(meeting)
     if repo.current_membership(session, council.id, user_id) is None:
-        raise ValidationFailed(f"person {user_id} is not a current member", field="user_id")
+        raise ValidationFailed(f"{user_id} は現在の参加者ではありません / person {user_id} is not a current member",
+                               field="user_id")
     row = repo.attendance_of(session, meeting.id, user_id)
     if row is None:
         row = MeetingAttendance(meeting_id=meeting.id, user_id=user_id, status=status_v.value)
@@ -903,7 +904,10 @@ def parse_attendance(value: str) -> Attendance:
 
 def require_attendance_open(meeting: Meeting) -> None:
     """Refuse an attendance change once the minutes went to the attendees (they are who confirms, C5)."""
-    if meeting.minutes_state in (MinutesState.CIRCULATED, MinutesState.APPROVED):
+    if meeting.minutes_state == MinutesState.APPROVED:  # approved minutes are final: no redraft reopens it
+        raise Conflict("議事録は承認済みのため出席を変更できません / attendance is final once the minutes are approved",
+                       field="status")
+    if meeting.minutes_state == MinutesState.CIRCULATED:
         raise Conflict("議事録の確認依頼後は出席を変更できません（議事録案を修正すると再度変更できます） / attendance "
                        "is fixed once the minutes are circulated; redraft the minutes to change it", field="status")
 
@@ -915,7 +919,7 @@ def draft_minutes(session: Session, *, council_id: int, meeting_id: int, actor: 
     meeting = _meeting(session, council, meeting_id)
     body = rules.require_text(text, "text", max_length=100_000)
     if meeting.minutes_state == MinutesState.APPROVED:
-        raise Conflict("the minutes are already approved")
+        raise Conflict("議事録は承認済みのため修正できません / the minutes are already approved and final")
     # C5: a redraft of circulated minutes withdraws the circulation; the attendees confirm the new text.
     withdrawn = repo.clear_confirmations(session, meeting.id) if meeting.minutes_state == MinutesState.CIRCULATED else 0
     meeting.minutes_sealed = sealed.seal_text(store, sealed.council_scope(council.id), body,
@@ -937,9 +941,9 @@ def approve_minutes(session: Session, *, council_id: int, meeting_id: int, actor
     answers = [c.answer for c in repo.confirmations(session, meeting.id)]
     try:
         if meeting.starts_at > now:
-            raise Conflict("the meeting has not taken place yet")
+            raise Conflict("会合の開催前は議事録を承認できません / the meeting has not taken place yet")
         if meeting.minutes_state != MinutesState.CIRCULATED:
-            raise Conflict(f"議事録は出席者の確認を経てから承認できます（現在: {meeting.minutes_state}） / minutes are "
+            raise Conflict(f"議事録は出席者の確認を経てから承認できます（現在: {rules.minutes_state_ja(meeting.minutes_state)}） / minutes are "
                            f"{meeting.minutes_state}; circulate them to the attendees for confirmation first")
         if not rules.minutes_approvable(answers=answers, deadline=meeting.minutes_deadline, now=now):
             raise Conflict("全ての出席者の確認が済むか確認期限を過ぎるまで承認できません / the minutes can be approved "
