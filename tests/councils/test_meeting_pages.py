@@ -40,10 +40,10 @@ def test_secretariat_records_a_meeting_already_held(client: TestClient, db: Sess
     cid = cast.council.id
     token = sign_in(client, db, cast.officer, ctx)
     page = client.get(f"/councils/{cid}")
-    assert 'id="meeting-held"' in page.text and "開催済みの会議として記録する" in page.text
+    assert 'id="meeting-held"' in page.text and "開催済みの会合として記録する" in page.text
     future = client.post(f"/councils/{cid}/meetings", data={"csrf_token": token, "title": "第1回", "held": "yes",
                                                               "starts_at": moment(clock, 2)})
-    assert future.status_code == 422 and "開催済みとして記録できるのは過去の会議のみです" in alert_text(future.text)
+    assert future.status_code == 422 and "開催済みとして記録できるのは過去の会合のみです" in alert_text(future.text)
     assert 'id="meeting-held" name="held" type="checkbox" value="yes" checked' in future.text  # the form is kept
     made = client.post(f"/councils/{cid}/meetings", data={"csrf_token": token, "title": "第1回会合", "held": "yes",
                                                           "starts_at": moment(clock, -2), "agenda_title": "研究動向",
@@ -51,7 +51,7 @@ def test_secretariat_records_a_meeting_already_held(client: TestClient, db: Sess
                        follow_redirects=False)
     assert made.status_code == 303 and made.headers["location"].endswith("done=held")
     shown = client.get(made.headers["location"])
-    assert "開催済みの会議として記録しました。" in shown.text and "会合を設定しました。" not in shown.text
+    assert "開催済みの会合として記録しました。" in shown.text and "会合を設定しました。" not in shown.text
     assert audit_count(db, "council:meeting:record") == 1
     token = sign_in(client, db, cast.company, ctx)
     assert client.post(f"/councils/{cid}/meetings", data={"csrf_token": token, "title": "x", "held": "yes",
