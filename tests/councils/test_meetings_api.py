@@ -362,3 +362,40 @@ def test_meeting_refusals_are_japanese_first_and_say_the_truth(client: TestClien
     assert "承認済" in sheet and "redraft" not in sheet
     assert "承認済" in _bilingual(client.post(f"{url}/agenda", headers=h_off,
                                              json={"title": "追加", "matter": "useful_information"}), 409)
+
+
+def test_only_pledged_members_attend_and_confirm(client: TestClient, db: Session, cast: Cast, clock: FakeClock,
+                                                 factory: Factory) -> None:
+    """Outside test F4: a consented but unpledged member was recorded "present", asked to confirm minutes he
+    cannot read (confirm → 404, approve → 409 until the deadline), and after he left his pending row still
+    blocked approval. Now the sheet refuses him as present or proxy (422 saying why; observer is fine), and a
+    confirmer who leaves stops counting."""
+    kondo = join(cast, db, clock, factory.person(), pledge=False)
+    leaver = join(cast, db, clock, factory.person())
+    db.commit()
+    h_off, h_com, h_leaver = _h(db, clock, cast.officer, cast.company, leaver)
+    mid = _held_meeting(client, cast, h_off, clock)
+    url = _url(cast, mid)
+    for status in ("present", "proxy"):
+        refused = client.put(f"{url}/attendance-sheet", headers=h_off, json={"entries": [
+            {"user_id": cast.company.user.id, "status": "present"}, {"user_id": kondo.user.id, "status": status}]})
+        assert refused.status_code == 422 and refused.json()["field"] == "status", refused.text
+        assert "誓約書" in refused.json()["message"] and "observer" in refused.json()["message"]
+        one = client.put(f"{url}/attendance", headers=h_off, json={"user_id": kondo.user.id, "status": status})
+        assert one.status_code == 422 and "誓約書" in one.json()["message"], one.text
+    assert _count(db, m.MeetingAttendance) == 0
+    assert client.put(f"{url}/attendance-sheet", headers=h_off, json={"entries": [
+        {"user_id": cast.company.user.id, "status": "present"}, {"user_id": leaver.user.id, "status": "present"},
+        {"user_id": kondo.user.id, "status": "observer"}]}).status_code == 200
+    assert client.put(f"{url}/minutes", headers=h_off, json={"text": "議事録案"}).status_code == 200
+    sent = client.post(f"{url}/minutes/circulate", headers=h_off, json={})
+    assert sorted(c["user_id"] for c in sent.json()) == sorted([cast.company.user.id, leaver.user.id])
+    db.expire_all()
+    assert not any("議事録案" in n.title_ja for n in notifications.inbox(db, user_id=kondo.user.id))
+    assert client.post(f"{url}/minutes/confirm", headers=h_com, json={"answer": "confirm"}).status_code == 200
+    assert client.post(f"{url}/minutes/approve", headers=h_off).status_code == 409  # the leaver has not answered
+    assert client.post(f"/api/v1/councils/{cast.council.id}/leave", headers=h_leaver).status_code == 200
+    approved = client.post(f"{url}/minutes/approve", headers=h_off)
+    assert approved.status_code == 200, approved.text
+    data = _last_audit(db, "council:minutes:approve")
+    assert data["confirmed"] == 1 and data["attendees"] == 1 and data["after_deadline"] is False

@@ -60,6 +60,7 @@ def record_attendance_sheet(session: Session, *, council_id: int, meeting_id: in
     meeting = service._meeting(session, council, meeting_id)
     service.require_attendance_open(meeting)
     members = {m.user_id for m in repo.current_members(session, council.id)}
+    pledged = service.pledged_members(session, council)
     seen: set[int] = set()
     wanted: dict[int, str] = {}
     for entry in entries:
@@ -71,7 +72,9 @@ def record_attendance_sheet(session: Session, *, council_id: int, meeting_id: in
             raise ValidationFailed(f"{entry.user_id} は現在の参加者ではありません / person {entry.user_id} is not a "
                                    "current member", field="user_id")
         if entry.status:
-            wanted[entry.user_id] = service.parse_attendance(entry.status).value
+            attendance = service.parse_attendance(entry.status)
+            service.require_may_attend(attendance, entry.user_id, pledged)
+            wanted[entry.user_id] = attendance.value
     if not wanted:
         raise ValidationFailed("少なくとも1名の出席状況を選んでください / choose the attendance of at least one person",
                                field="status")
@@ -106,7 +109,8 @@ def circulate_minutes(session: Session, *, council_id: int, meeting_id: int, act
     bylaws = repo.bylaws(session, council.id, council.bylaws_version)
     days = bylaws.minutes_confirmation_days if bylaws is not None else rules.DEFAULT_MINUTES_CONFIRMATION_DAYS
     due = rules.minutes_deadline(now=now, requested=deadline, default_days=days)
-    members = {m.user_id for m in repo.current_members(session, council.id)}
+    # C5/F4: confirmers are the present or proxy attendees who are pledged members now (who can read the minutes)
+    members = service.pledged_members(session, council)
     attendees = [a.user_id for a in repo.attendance(session, meeting.id)
                  if a.status in rules.CONFIRMING_ATTENDANCE and a.user_id in members]
     if not attendees:
@@ -170,7 +174,9 @@ def remind_minutes(session: Session, *, now: datetime) -> int:
         council = repo.council_by_id(session, meeting.council_id)
         if council is None or council.state not in (CouncilState.ESTABLISHED, CouncilState.ACTIVE):
             continue
-        pending = [c.user_id for c in repo.confirmations(session, meeting.id) if c.answer == MinutesAnswer.PENDING]
+        still = service.pledged_members(session, council)  # who left is not reminded (F4)
+        pending = [c.user_id for c in repo.confirmations(session, meeting.id)
+                   if c.answer == MinutesAnswer.PENDING and c.user_id in still]
         meeting.minutes_reminded_at = now
         if not pending:
             continue

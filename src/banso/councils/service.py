@@ -881,6 +881,7 @@ def record_attendance(session: Session, *, council_id: int, meeting_id: int, act
     if repo.current_membership(session, council.id, user_id) is None:
         raise ValidationFailed(f"{user_id} は現在の参加者ではありません / person {user_id} is not a current member",
                                field="user_id")
+    require_may_attend(status_v, user_id, pledged_members(session, council))
     row = repo.attendance_of(session, meeting.id, user_id)
     if row is None:
         row = MeetingAttendance(meeting_id=meeting.id, user_id=user_id, status=status_v.value)
@@ -900,6 +901,21 @@ def parse_attendance(value: str) -> Attendance:
         allowed = ", ".join(a.value for a in Attendance)
         raise ValidationFailed(f"出席状況が不正です / unknown attendance {value!r}; use one of {allowed}",
                                field="status") from None
+
+
+def pledged_members(session: Session, council: Council) -> set[int]:
+    """Return the current members who hold the pledge for the duty in force: who may read the council's
+    content, so who may attend as present or by proxy and confirm minutes (C3, C5)."""
+    return {m.user_id for m, _, pledged in repo.current_members_with_users(session, council) if pledged}
+
+
+def require_may_attend(status: Attendance, user_id: int, pledged: set[int]) -> None:
+    """Refuse present or by proxy for a member without the pledge: they cannot read the minutes they would be
+    asked to confirm (outside test F4); such a member is recorded as an observer or absent."""
+    if status.value in rules.CONFIRMING_ATTENDANCE and user_id not in pledged:
+        raise ValidationFailed(f"{user_id} は誓約書を提出していないため出席・代理出席として記録できません（オブザーバー又は"
+                               f"欠席として記録してください） / person {user_id} has not signed the pledge and cannot be "
+                               "recorded as present or by proxy; record them as observer or absent", field="status")
 
 
 def require_attendance_open(meeting: Meeting) -> None:
@@ -938,7 +954,9 @@ def approve_minutes(session: Session, *, council_id: int, meeting_id: int, actor
     deadline passed (C5); approved minutes are final. A refused approval is audited."""
     council, _ = _manage(session, council_id, actor)
     meeting = _meeting(session, council, meeting_id)
-    answers = [c.answer for c in repo.confirmations(session, meeting.id)]
+    # C5: a confirmer who left the council (or no longer holds the pledge) cannot answer; their row no longer counts
+    still = pledged_members(session, council)
+    answers = [c.answer for c in repo.confirmations(session, meeting.id) if c.user_id in still]
     try:
         if meeting.starts_at > now:
             raise Conflict("会合の開催前は議事録を承認できません / the meeting has not taken place yet")
