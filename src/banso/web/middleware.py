@@ -205,7 +205,8 @@ async def _too_large(scope: Scope, receive: Receive, send: Send, max_bytes: int,
     """Answer 413: JSON under ``/api/``, the error page elsewhere (a browser form gets a page, as every
     other refusal of a page route does in ``banso.web.errors``)."""
     message = f"リクエスト本文が大きすぎます（上限 {max_bytes} バイト） / body exceeds {max_bytes} bytes"
-    if str(scope.get("path", "")).startswith("/api/"):
+    # the page needs the app (its settings and translations): a bare ASGI app behind this answers JSON
+    if str(scope.get("path", "")).startswith("/api/") or "app" not in scope:
         await _json_error(send, 413, "payload_too_large", message, close=close)
         return
     page = render_error(Request(scope), status=413, code="payload_too_large", message=message)
