@@ -40,10 +40,10 @@ def test_secretariat_records_a_meeting_already_held(client: TestClient, db: Sess
     cid = cast.council.id
     token = sign_in(client, db, cast.officer, ctx)
     page = client.get(f"/councils/{cid}")
-    assert 'id="meeting-held"' in page.text and "開催済みの会議として記録する" in page.text
+    assert 'id="meeting-held"' in page.text and "開催済みの会合として記録する" in page.text
     future = client.post(f"/councils/{cid}/meetings", data={"csrf_token": token, "title": "第1回", "held": "yes",
                                                               "starts_at": moment(clock, 2)})
-    assert future.status_code == 422 and "開催済みとして記録できるのは過去の会議のみです" in alert_text(future.text)
+    assert future.status_code == 422 and "開催済みとして記録できるのは過去の会合のみです" in alert_text(future.text)
     assert 'id="meeting-held" name="held" type="checkbox" value="yes" checked' in future.text  # the form is kept
     made = client.post(f"/councils/{cid}/meetings", data={"csrf_token": token, "title": "第1回会合", "held": "yes",
                                                           "starts_at": moment(clock, -2), "agenda_title": "研究動向",
@@ -51,7 +51,7 @@ def test_secretariat_records_a_meeting_already_held(client: TestClient, db: Sess
                        follow_redirects=False)
     assert made.status_code == 303 and made.headers["location"].endswith("done=held")
     shown = client.get(made.headers["location"])
-    assert "開催済みの会議として記録しました。" in shown.text and "会合を設定しました。" not in shown.text
+    assert "開催済みの会合として記録しました。" in shown.text and "会合を設定しました。" not in shown.text
     assert audit_count(db, "council:meeting:record") == 1
     token = sign_in(client, db, cast.company, ctx)
     assert client.post(f"/councils/{cid}/meetings", data={"csrf_token": token, "title": "x", "held": "yes",
@@ -168,3 +168,37 @@ def test_meeting_materials_on_the_page(client: TestClient, db: Session, cast: Ca
     sign_in(client, db, cast.outsider, ctx)
     assert client.get(f"{url}/materials/{row.group(1)}").status_code == 404
     assert client.get(url).status_code == 404
+
+
+def test_a_large_material_on_the_page_and_a_page_413_is_a_page(client: TestClient, db: Session, cast: Cast,
+                                                               ctx: AppContext, clock: FakeClock) -> None:
+    """Outside test F2: the browser form refused a 3 MB material with a JSON 413; it is accepted now (the 20 MB
+    cap of item files), and a body over a page route's limit is answered with the Japanese error page."""
+    cid = cast.council.id
+    mid = _held(db, cast, clock)
+    url = f"/councils/{cid}/meetings/{mid}"
+    token = sign_in(client, db, cast.company, ctx)
+    big = "項目,値\n".encode() + "試験海域,相模湾\n".encode() * 140_000  # about 3.1 MB
+    made = client.post(f"{url}/materials", data={"csrf_token": token, "title": "資料3 観測データ"},
+                       files={"file": ("data.csv", big, "text/csv")}, follow_redirects=False)
+    assert made.status_code == 303, made.text[:300]
+    # A page route with the app-wide limit: 413 as an HTML page, in Japanese, not JSON.
+    huge = client.post(f"/councils/{cid}/meetings", data={"csrf_token": token, "title": "x" * 3_000_000})
+    assert huge.status_code == 413
+    assert huge.headers["content-type"].startswith("text/html")
+    assert "リクエスト本文が大きすぎます" in huge.text and "payload_too_large" in huge.text
+    # The API keeps its JSON answer.
+    api = client.post(f"/api/v1/councils/{cid}/meetings", content=b"{" + b" " * 3_000_000 + b"}",
+                      headers={"content-type": "application/json"})
+    assert api.status_code == 413 and api.json()["error"] == "payload_too_large"
+
+
+def test_an_unknown_agenda_matter_on_the_form_is_refused_in_japanese_first(
+        client: TestClient, db: Session, cast: Cast, ctx: AppContext, clock: FakeClock) -> None:
+    """Outside test F5: ``agenda_matter=nope`` was refused in English only ("unknown matter 'nope'…")."""
+    token = sign_in(client, db, cast.officer, ctx)
+    page = client.post(f"/councils/{cast.council.id}/meetings", data={
+        "csrf_token": token, "title": "第2回", "starts_at": moment(clock, 3), "agenda_title": "研究動向",
+        "agenda_matter": "nope"})
+    assert page.status_code == 422
+    assert "事項の種類「nope」は不明です" in alert_text(page.text)

@@ -301,3 +301,101 @@ def test_meeting_materials_are_sealed_marked_and_stamped(client: TestClient, db:
     for h in (h_out, h_unp):
         assert client.get(f"{url}/{material['id']}", headers=h).status_code == 404
     assert client.get(f"{url}/999999", headers=h_res).status_code == 404
+
+
+def _big_csv(size: int) -> bytes:
+    """A CSV of exactly ``size`` bytes (UTF-8 text, one cell a line)."""
+    line = "試験海域,相模湾\n".encode()
+    body = "項目,値\n".encode() + line * ((size - 12) // len(line))
+    return body + b"x," + b"y" * (size - len(body) - 3) + b"\n"
+
+
+def test_a_meeting_material_may_be_as_large_as_an_item_file(client: TestClient, db: Session, cast: Cast,
+                                                             clock: FakeClock) -> None:
+    """Outside test F2: a 3 MB material was refused at the app-wide 2 MB body limit (413 "上限 2097152
+    バイト"); meeting materials share the 20 MB cap of item files (UPLOAD_ROUTES)."""
+    (h_off,) = _h(db, clock, cast.officer)
+    mid = _held_meeting(client, cast, h_off, clock)
+    big = _big_csv(3_145_709)
+    made = client.post(f"{_url(cast, mid)}/materials", headers=h_off, data={"title": "資料3 観測データ"},
+                       files={"file": ("data.csv", big, "text/csv")})
+    assert len(big) == 3_145_709 and made.status_code == 201, made.text[:300]
+
+
+def _bilingual(response: Any, status: int) -> str:
+    """Return the message of a refusal after checking it is Japanese first, then English (" / ")."""
+    assert response.status_code == status, response.text
+    message = str(response.json()["message"])
+    first, sep, second = message.partition(" / ")
+    assert sep and any("\u3040" <= ch <= "\u9fff" for ch in first) and second, message
+    return message
+
+
+def test_meeting_refusals_are_japanese_first_and_say_the_truth(client: TestClient, db: Session, cast: Cast,
+                                                               clock: FakeClock, factory: Factory) -> None:
+    """Outside test F5: English-only refusals, the raw state word 「（現在: none）」, and "redraft the minutes"
+    after approval, when approved minutes cannot be redrafted."""
+    unpledged = join(cast, db, clock, factory.person(), pledge=False)
+    db.commit()
+    h_off, h_res, h_com, h_unp = _h(db, clock, cast.officer, cast.researcher, cast.company, unpledged)
+    assert "council not found" in _bilingual(client.get("/api/v1/councils/999999/meetings", headers=h_off), 404)
+    assert "not found" in _bilingual(client.get(_url(cast), headers=h_unp), 404)  # "council content not found"
+    assert "meeting not found" in _bilingual(client.get(_url(cast, 999999), headers=h_off), 404)
+    naive = client.post(_url(cast), headers=h_off, json={"title": "第2回", "starts_at": "2027-01-20T10:00:00"})
+    assert "タイムゾーン" in _bilingual(naive, 422)
+    future = client.post(_url(cast), headers=h_off, json={
+        "title": "第2回", "starts_at": (clock.now() + timedelta(days=9)).isoformat()}).json()["id"]
+    assert "not taken place" in _bilingual(client.post(f"{_url(cast, future)}/minutes/approve", headers=h_off), 409)
+    mid = _held_meeting(client, cast, h_off, clock)
+    url = _url(cast, mid)
+    none = _bilingual(client.post(f"{url}/minutes/circulate", headers=h_off, json={}), 409)
+    assert "議事録未作成" in none and "現在: none" not in none
+    mid = _circulated(client, db, cast, clock, h_off)
+    url = _url(cast, mid)
+    for h in (h_off, h_res, h_com):
+        assert client.post(f"{url}/minutes/confirm", headers=h, json={"answer": "confirm"}).status_code == 200
+    assert client.post(f"{url}/minutes/approve", headers=h_off).status_code == 200
+    again = _bilingual(client.put(f"{url}/minutes", headers=h_off, json={"text": "修正"}), 409)
+    assert "承認済" in again
+    sheet = _bilingual(client.put(f"{url}/attendance-sheet", headers=h_off, json={"entries": [
+        {"user_id": cast.company.user.id, "status": "absent"}]}), 409)
+    assert "承認済" in sheet and "redraft" not in sheet
+    assert "承認済" in _bilingual(client.post(f"{url}/agenda", headers=h_off,
+                                             json={"title": "追加", "matter": "useful_information"}), 409)
+
+
+def test_only_pledged_members_attend_and_confirm(client: TestClient, db: Session, cast: Cast, clock: FakeClock,
+                                                 factory: Factory) -> None:
+    """Outside test F4: a consented but unpledged member was recorded "present", asked to confirm minutes he
+    cannot read (confirm → 404, approve → 409 until the deadline), and after he left his pending row still
+    blocked approval. Now the sheet refuses him as present or proxy (422 saying why; observer is fine), and a
+    confirmer who leaves stops counting."""
+    kondo = join(cast, db, clock, factory.person(), pledge=False)
+    leaver = join(cast, db, clock, factory.person())
+    db.commit()
+    h_off, h_com, h_leaver = _h(db, clock, cast.officer, cast.company, leaver)
+    mid = _held_meeting(client, cast, h_off, clock)
+    url = _url(cast, mid)
+    for status in ("present", "proxy"):
+        refused = client.put(f"{url}/attendance-sheet", headers=h_off, json={"entries": [
+            {"user_id": cast.company.user.id, "status": "present"}, {"user_id": kondo.user.id, "status": status}]})
+        assert refused.status_code == 422 and refused.json()["field"] == "status", refused.text
+        assert "誓約書" in refused.json()["message"] and "observer" in refused.json()["message"]
+        one = client.put(f"{url}/attendance", headers=h_off, json={"user_id": kondo.user.id, "status": status})
+        assert one.status_code == 422 and "誓約書" in one.json()["message"], one.text
+    assert _count(db, m.MeetingAttendance) == 0
+    assert client.put(f"{url}/attendance-sheet", headers=h_off, json={"entries": [
+        {"user_id": cast.company.user.id, "status": "present"}, {"user_id": leaver.user.id, "status": "present"},
+        {"user_id": kondo.user.id, "status": "observer"}]}).status_code == 200
+    assert client.put(f"{url}/minutes", headers=h_off, json={"text": "議事録案"}).status_code == 200
+    sent = client.post(f"{url}/minutes/circulate", headers=h_off, json={})
+    assert sorted(c["user_id"] for c in sent.json()) == sorted([cast.company.user.id, leaver.user.id])
+    db.expire_all()
+    assert not any("議事録案" in n.title_ja for n in notifications.inbox(db, user_id=kondo.user.id))
+    assert client.post(f"{url}/minutes/confirm", headers=h_com, json={"answer": "confirm"}).status_code == 200
+    assert client.post(f"{url}/minutes/approve", headers=h_off).status_code == 409  # the leaver has not answered
+    assert client.post(f"/api/v1/councils/{cast.council.id}/leave", headers=h_leaver).status_code == 200
+    approved = client.post(f"{url}/minutes/approve", headers=h_off)
+    assert approved.status_code == 200, approved.text
+    data = _last_audit(db, "council:minutes:approve")
+    assert data["confirmed"] == 1 and data["attendees"] == 1 and data["after_deadline"] is False

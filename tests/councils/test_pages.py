@@ -316,7 +316,7 @@ def test_secretariat_schedules_a_meeting_with_agenda_by_matter(client: TestClien
     bad_matter = client.post(f"{url}/meetings", data={"csrf_token": token, "title": "第1回会合",
                                                       "starts_at": moment(clock, 3), "agenda_title": ["議題A"],
                                                       "agenda_matter": ["fifth"]})
-    assert bad_matter.status_code == 422 and "unknown matter" in alert_text(bad_matter.text)
+    assert bad_matter.status_code == 422 and "事項の種類「fifth」は不明です" in alert_text(bad_matter.text)
     assert snapshot(db) == before
 
     response = client.post(f"{url}/meetings", data={

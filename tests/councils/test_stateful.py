@@ -59,6 +59,10 @@ class Model:
     answers: dict[str, str] = field(default_factory=dict)  # attendee asked to confirm -> pending/confirmed/commented
     minutes_deadline: datetime | None = None
 
+    def pledged(self, name: str) -> bool:
+        """A current member holding the pledge in force: may attend as present and confirm minutes (F4)."""
+        return self.member.get(name, False) and self.duty_version in self.pledges.get(name, set())
+
     def readable(self, name: str) -> bool:
         return (self.member.get(name, False) and self.duty_version in self.pledges.get(name, set())
                 and self.mfa.get(name, False) and self.state in OPERATING)
@@ -240,9 +244,11 @@ def test_access_invariant_holds_after_every_step(db: Session, factory: Factory, 
         @precondition(lambda self: self.m.meeting_id is None)
         @rule()
         def hold_meeting(self) -> None:
-            """Record a meeting held yesterday, the attendance of every current member, and draft minutes."""
+            """Record a meeting held yesterday, every pledged member present and the others as observers (F4), and
+            draft minutes."""
             self._officer_pledged()
-            present = sorted(n for n, is_member in self.m.member.items() if is_member)
+            present = sorted(n for n, is_member in self.m.member.items() if is_member and self.m.pledged(n))
+            observers = sorted(n for n, is_member in self.m.member.items() if is_member and not self.m.pledged(n))
             found: list[int] = []
 
             def hold(session: Session, *, now: datetime) -> None:
@@ -250,7 +256,8 @@ def test_access_invariant_holds_after_every_step(db: Session, factory: Factory, 
                                                    title="第1回会合", starts_at=now - timedelta(days=1), held=True)
                 meetings.record_attendance_sheet(
                     session, council_id=self.cid, meeting_id=meeting.id, actor=self.who("officer"), now=now,
-                    entries=[meetings.AttendanceEntry(people[n].user.id, "present") for n in present])
+                    entries=[*(meetings.AttendanceEntry(people[n].user.id, "present") for n in present),
+                             *(meetings.AttendanceEntry(people[n].user.id, "observer") for n in observers)])
                 service.draft_minutes(session, council_id=self.cid, meeting_id=meeting.id, actor=self.who("officer"),
                                       now=now, text="議事録案", store=self.store)
                 found.append(meeting.id)
@@ -261,7 +268,7 @@ def test_access_invariant_holds_after_every_step(db: Session, factory: Factory, 
         @precondition(lambda self: self.m.meeting_id is not None)
         @rule()
         def circulate(self) -> None:
-            asked = {n for n in self.m.attended if self.m.member.get(n, False)}
+            asked = {n for n in self.m.attended if self.m.pledged(n)}
             ok = self.m.readable("officer") and self.m.minutes == "draft" and bool(asked)
             if self.attempt(meetings.circulate_minutes, ok, council_id=self.cid, meeting_id=self.m.meeting_id,
                             actor=self.who("officer")):
@@ -282,7 +289,7 @@ def test_access_invariant_holds_after_every_step(db: Session, factory: Factory, 
         @rule()
         def approve(self) -> None:
             ok = (self.m.readable("officer") and self.m.minutes == "circulated"
-                  and (all(a == "confirmed" for a in self.m.answers.values())
+                  and (all(a == "confirmed" for n, a in self.m.answers.items() if self.m.pledged(n))
                        or self.clock.now() >= self.m.minutes_deadline))  # type: ignore[operator]
             if self.attempt(service.approve_minutes, ok, council_id=self.cid, meeting_id=self.m.meeting_id,
                             actor=self.who("officer")):

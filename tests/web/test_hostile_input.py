@@ -185,6 +185,23 @@ def test_dates_outside_the_window_are_422_on_the_api(client: TestClient, db: Ses
     assert designation.status_code == 422 and "2199" in designation.text
 
 
+@pytest.mark.parametrize("when", [0, "0", 1.5, 100000000000, "1733500000", " -1.5e3 ", True])
+def test_numbers_are_not_dates_on_the_api(client: TestClient, db: Session, cast: Cast, clock: FakeClock,
+                                          when: Any) -> None:
+    """Outside test F7: ``"starts_at": 0`` made a meeting in 1970 (pydantic reads a number as a Unix time);
+    every ``Moment``/``Day`` of the API now refuses a number, in JSON and in a form field alike."""
+    h_off, h_com = bearer(db, cast.officer, clock), bearer(db, cast.company, clock)
+    meeting = client.post(f"/api/v1/councils/{cast.council.id}/meetings", headers=h_off,
+                          json={"title": "第1回", "starts_at": when, "held": True})
+    message = problem(meeting, "starts_at")
+    assert japanese_first(message) and "not a number" in message, message
+    council = client.post("/api/v1/councils", headers=h_off, json=_council(clock, cast, consent_deadline=when))
+    assert "数値ではなく日付" in problem(council, "consent_deadline")
+    if not isinstance(when, (bool, float)):  # a form field is text: the digits a number would send
+        item = client.post(f"{API}/items", headers=h_com, data=item_form(cast, clock, publish_at=str(when)))
+        assert "not a number" in problem(item, "publish_at")
+
+
 def test_dates_outside_the_window_are_422_on_a_form(client: TestClient, db: Session, cast: Cast,
                                                     ctx: AppContext, clock: FakeClock) -> None:
     token = sign_in(client, db, cast.officer, ctx)

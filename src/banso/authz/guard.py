@@ -25,7 +25,8 @@ def require(principal: Principal | None, permission: Permission) -> Principal:
 def require_visible(allowed: bool, what: str = "resource") -> None:
     """Raise 404 unless ``allowed`` — hidden resources are indistinguishable from missing ones (I7)."""
     if not allowed:
-        raise NotFound(f"{what} not found")
+        # one Japanese wording for every hidden thing: the Japanese half names nothing that could differ (I7)
+        raise NotFound(f"見つかりません / {what} not found")
 
 
 def require_mfa(principal: Principal) -> None:

@@ -60,6 +60,7 @@ def record_attendance_sheet(session: Session, *, council_id: int, meeting_id: in
     meeting = service._meeting(session, council, meeting_id)
     service.require_attendance_open(meeting)
     members = {m.user_id for m in repo.current_members(session, council.id)}
+    pledged = service.pledged_members(session, council)
     seen: set[int] = set()
     wanted: dict[int, str] = {}
     for entry in entries:
@@ -71,7 +72,9 @@ def record_attendance_sheet(session: Session, *, council_id: int, meeting_id: in
             raise ValidationFailed(f"{entry.user_id} は現在の参加者ではありません / person {entry.user_id} is not a "
                                    "current member", field="user_id")
         if entry.status:
-            wanted[entry.user_id] = service.parse_attendance(entry.status).value
+            attendance = service.parse_attendance(entry.status)
+            service.require_may_attend(attendance, entry.user_id, pledged)
+            wanted[entry.user_id] = attendance.value
     if not wanted:
         raise ValidationFailed("少なくとも1名の出席状況を選んでください / choose the attendance of at least one person",
                                field="status")
@@ -99,14 +102,15 @@ def circulate_minutes(session: Session, *, council_id: int, meeting_id: int, act
     council, _ = service._manage(session, council_id, actor)
     meeting = service._meeting(session, council, meeting_id)
     if meeting.minutes_state != MinutesState.DRAFT or meeting.minutes_sha256 is None:
-        raise Conflict(f"確認を依頼できるのは議事録案のみです（現在: {meeting.minutes_state}） / only draft minutes can be "
+        raise Conflict(f"確認を依頼できるのは議事録案のみです（現在: {rules.minutes_state_ja(meeting.minutes_state)}） / only draft minutes can be "
                        f"circulated; the minutes are {meeting.minutes_state}")
     if meeting.starts_at > now:
         raise Conflict("会合の開催前は確認を依頼できません / the meeting has not taken place yet")
     bylaws = repo.bylaws(session, council.id, council.bylaws_version)
     days = bylaws.minutes_confirmation_days if bylaws is not None else rules.DEFAULT_MINUTES_CONFIRMATION_DAYS
     due = rules.minutes_deadline(now=now, requested=deadline, default_days=days)
-    members = {m.user_id for m in repo.current_members(session, council.id)}
+    # C5/F4: confirmers are the present or proxy attendees who are pledged members now (who can read the minutes)
+    members = service.pledged_members(session, council)
     attendees = [a.user_id for a in repo.attendance(session, meeting.id)
                  if a.status in rules.CONFIRMING_ATTENDANCE and a.user_id in members]
     if not attendees:
@@ -136,7 +140,7 @@ def confirm_minutes(session: Session, *, council_id: int, meeting_id: int, actor
     meeting = service._meeting(session, council, meeting_id)
     row = repo.confirmation_of(session, meeting.id, actor.user_id)
     if meeting.minutes_state != MinutesState.CIRCULATED:
-        raise Conflict(f"議事録は確認依頼中ではありません（現在: {meeting.minutes_state}） / the minutes are "
+        raise Conflict(f"議事録は確認依頼中ではありません（現在: {rules.minutes_state_ja(meeting.minutes_state)}） / the minutes are "
                        f"{meeting.minutes_state}, not circulated for confirmation")
     if row is None:  # C5: only the attendees the minutes went to confirm them
         _refuse(session, Forbidden("議事録を確認できるのは会合の出席者のみです / only the meeting's attendees confirm "
@@ -170,7 +174,9 @@ def remind_minutes(session: Session, *, now: datetime) -> int:
         council = repo.council_by_id(session, meeting.council_id)
         if council is None or council.state not in (CouncilState.ESTABLISHED, CouncilState.ACTIVE):
             continue
-        pending = [c.user_id for c in repo.confirmations(session, meeting.id) if c.answer == MinutesAnswer.PENDING]
+        still = service.pledged_members(session, council)  # who left is not reminded (F4)
+        pending = [c.user_id for c in repo.confirmations(session, meeting.id)
+                   if c.answer == MinutesAnswer.PENDING and c.user_id in still]
         meeting.minutes_reminded_at = now
         if not pending:
             continue
@@ -222,7 +228,7 @@ def _material(session: Session, council_id: int, meeting_id: int, material_id: i
     meeting = service._meeting(session, council, meeting_id)
     row = repo.material(session, meeting.id, material_id)
     if row is None:
-        raise NotFound("material not found")
+        raise NotFound("資料が見つかりません / material not found")
     return council, meeting, row
 
 

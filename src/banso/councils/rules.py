@@ -63,12 +63,18 @@ def require_text(value: str | None, field: str, *, max_length: int | None = None
     return clean_text(value, field, max_length=max_length, line=line)
 
 
+def time_zone_message(field: str) -> str:
+    """Return the bilingual refusal of a date-time without a zone offset."""
+    return (f"{field} にはタイムゾーン（例 +09:00）を付けてください / {field} must carry a time zone "
+            "(such as +09:00)")
+
+
 def require_future(when: datetime, now: datetime, field: str) -> None:
     """Refuse a date that is not after ``now`` (dates in the past are refused)."""
     if when.tzinfo is None:
-        raise ValidationFailed(f"{field} must carry a time zone", field=field)
+        raise ValidationFailed(time_zone_message(field), field=field)
     if when <= now:
-        raise ValidationFailed(f"{field} must be in the future / {field} は未来の日時を指定してください", field=field)
+        raise ValidationFailed(f"{field} は未来の日時を指定してください / {field} must be in the future", field=field)
 
 
 def parse_matter(value: str) -> Matter:
@@ -77,7 +83,8 @@ def parse_matter(value: str) -> Matter:
         return Matter(value)
     except ValueError:
         allowed = ", ".join(m.value for m in Matter)
-        raise ValidationFailed(f"unknown matter {value!r}; use one of {allowed}", field="matter") from None
+        raise ValidationFailed(f"事項の種類「{value}」は不明です（{allowed} のいずれか） / unknown matter {value!r}; "
+                               f"use one of {allowed}", field="matter") from None
 
 
 def require_transition(current: str, target: CouncilState) -> None:
@@ -250,10 +257,19 @@ MINUTES_REMINDER_BEFORE = timedelta(days=3)  # one reminder this long before the
 CONFIRMING_ATTENDANCE = frozenset({"present", "proxy"})
 
 
+# The minutes' state as a refusal names it (outside test F5: 「（現在: none）」 showed the raw word).
+MINUTES_STATE_JA = {"none": "議事録未作成", "draft": "議事録案", "circulated": "確認依頼中", "approved": "承認済"}
+
+
+def minutes_state_ja(state: str) -> str:
+    """Return the Japanese name of a minutes state (the raw word for an unknown one)."""
+    return MINUTES_STATE_JA.get(state, state)
+
+
 def require_meeting_time(when: datetime, now: datetime, *, held: bool) -> None:
     """Refuse a held meeting in the future or a scheduled one in the past (the message says which)."""
     if when.tzinfo is None:
-        raise ValidationFailed("starts_at must carry a time zone", field="starts_at")
+        raise ValidationFailed(time_zone_message("starts_at"), field="starts_at")
     if held and when > now:
         raise ValidationFailed("開催済みとして記録できるのは過去の会合のみです（将来の会合は予定として登録してください） / "
                                "only a meeting in the past can be recorded as held; schedule a future one",
@@ -268,7 +284,7 @@ def minutes_deadline(*, now: datetime, requested: datetime | None, default_days:
     if requested is None:
         return now + timedelta(days=default_days)
     if requested.tzinfo is None:
-        raise ValidationFailed("deadline must carry a time zone", field="deadline")
+        raise ValidationFailed(time_zone_message("deadline"), field="deadline")
     if requested <= now:
         raise ValidationFailed("確認期限は将来の日時を指定してください / the deadline must be in the future",
                                field="deadline")

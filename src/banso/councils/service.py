@@ -104,7 +104,7 @@ def standing_of(session: Session, council: Council, user_id: int) -> Standing:
 def _visible(session: Session, council_id: int, actor: Principal) -> tuple[Council, Standing]:
     found = repo.council_with_standing(session, council_id, actor.user_id)
     if found is None:
-        raise NotFound("council not found")
+        raise NotFound("協議会が見つかりません / council not found")
     council, standing = found
     require_visible(policy.can_see_council(actor, standing), "council")
     return council, standing
@@ -820,7 +820,7 @@ def _open_decision(session: Session, store: SealedDeps, council: Council, row: D
 def _meeting(session: Session, council: Council, meeting_id: int) -> Meeting:
     found = repo.meeting(session, council.id, meeting_id)
     if found is None:
-        raise NotFound("meeting not found")
+        raise NotFound("会合が見つかりません / meeting not found")
     return found
 
 
@@ -869,7 +869,7 @@ def add_agenda_item(session: Session, *, council_id: int, meeting_id: int, actor
     council, _ = _manage(session, council_id, actor)
     meeting = _meeting(session, council, meeting_id)
     if meeting.minutes_state == MinutesState.APPROVED:
-        raise Conflict("the minutes are approved; the agenda is closed")
+        raise Conflict("議事録は承認済みのため議題を追加できません / the minutes are approved; the agenda is closed")
     row = _add_agenda(session, meeting, AgendaInput(title=title, matter=matter, note=note))
     _audit(session, AuditTag.COUNCIL_AGENDA_ADD, now=now, actor=actor, subject=_subject(council),
            data={"meeting_id": meeting.id, "agenda_item_id": row.id, "matter": row.matter})
@@ -884,7 +884,9 @@ def record_attendance(session: Session, *, council_id: int, meeting_id: int, act
     status_v = parse_attendance(status)
     require_attendance_open(meeting)
     if repo.current_membership(session, council.id, user_id) is None:
-        raise ValidationFailed(f"person {user_id} is not a current member", field="user_id")
+        raise ValidationFailed(f"{user_id} は現在の参加者ではありません / person {user_id} is not a current member",
+                               field="user_id")
+    require_may_attend(status_v, user_id, pledged_members(session, council))
     row = repo.attendance_of(session, meeting.id, user_id)
     if row is None:
         row = MeetingAttendance(meeting_id=meeting.id, user_id=user_id, status=status_v.value)
@@ -906,9 +908,27 @@ def parse_attendance(value: str) -> Attendance:
                                field="status") from None
 
 
+def pledged_members(session: Session, council: Council) -> set[int]:
+    """Return the current members who hold the pledge for the duty in force: who may read the council's
+    content, so who may attend as present or by proxy and confirm minutes (C3, C5)."""
+    return {m.user_id for m, _, pledged in repo.current_members_with_users(session, council) if pledged}
+
+
+def require_may_attend(status: Attendance, user_id: int, pledged: set[int]) -> None:
+    """Refuse present or by proxy for a member without the pledge: they cannot read the minutes they would be
+    asked to confirm (outside test F4); such a member is recorded as an observer or absent."""
+    if status.value in rules.CONFIRMING_ATTENDANCE and user_id not in pledged:
+        raise ValidationFailed(f"{user_id} は誓約書を提出していないため出席・代理出席として記録できません（オブザーバー又は"
+                               f"欠席として記録してください） / person {user_id} has not signed the pledge and cannot be "
+                               "recorded as present or by proxy; record them as observer or absent", field="status")
+
+
 def require_attendance_open(meeting: Meeting) -> None:
     """Refuse an attendance change once the minutes went to the attendees (they are who confirms, C5)."""
-    if meeting.minutes_state in (MinutesState.CIRCULATED, MinutesState.APPROVED):
+    if meeting.minutes_state == MinutesState.APPROVED:  # approved minutes are final: no redraft reopens it
+        raise Conflict("議事録は承認済みのため出席を変更できません / attendance is final once the minutes are approved",
+                       field="status")
+    if meeting.minutes_state == MinutesState.CIRCULATED:
         raise Conflict("議事録の確認依頼後は出席を変更できません（議事録案を修正すると再度変更できます） / attendance "
                        "is fixed once the minutes are circulated; redraft the minutes to change it", field="status")
 
@@ -920,7 +940,7 @@ def draft_minutes(session: Session, *, council_id: int, meeting_id: int, actor: 
     meeting = _meeting(session, council, meeting_id)
     body = rules.require_text(text, "text", max_length=100_000)
     if meeting.minutes_state == MinutesState.APPROVED:
-        raise Conflict("the minutes are already approved")
+        raise Conflict("議事録は承認済みのため修正できません / the minutes are already approved and final")
     # C5: a redraft of circulated minutes withdraws the circulation; the attendees confirm the new text.
     withdrawn = repo.clear_confirmations(session, meeting.id) if meeting.minutes_state == MinutesState.CIRCULATED else 0
     meeting.minutes_sealed = sealed.seal_text(store, sealed.council_scope(council.id), body,
@@ -939,12 +959,14 @@ def approve_minutes(session: Session, *, council_id: int, meeting_id: int, actor
     deadline passed (C5); approved minutes are final. A refused approval is audited."""
     council, _ = _manage(session, council_id, actor)
     meeting = _meeting(session, council, meeting_id)
-    answers = [c.answer for c in repo.confirmations(session, meeting.id)]
+    # C5: a confirmer who left the council (or no longer holds the pledge) cannot answer; their row no longer counts
+    still = pledged_members(session, council)
+    answers = [c.answer for c in repo.confirmations(session, meeting.id) if c.user_id in still]
     try:
         if meeting.starts_at > now:
-            raise Conflict("the meeting has not taken place yet")
+            raise Conflict("会合の開催前は議事録を承認できません / the meeting has not taken place yet")
         if meeting.minutes_state != MinutesState.CIRCULATED:
-            raise Conflict(f"議事録は出席者の確認を経てから承認できます（現在: {meeting.minutes_state}） / minutes are "
+            raise Conflict(f"議事録は出席者の確認を経てから承認できます（現在: {rules.minutes_state_ja(meeting.minutes_state)}） / minutes are "
                            f"{meeting.minutes_state}; circulate them to the attendees for confirmation first")
         if not rules.minutes_approvable(answers=answers, deadline=meeting.minutes_deadline, now=now):
             raise Conflict("全ての出席者の確認が済むか確認期限を過ぎるまで承認できません / the minutes can be approved "

@@ -73,8 +73,10 @@ UPLOAD_ROUTES = re.compile(
     r"|leak/attribute)"
     r"|/councils/\d{1,18}/information|/information/items/\d{1,18}/versions|/information/incidents/\d{1,18}/attribute"
     r"|/information/leak"
-    # the other doors that take a file at the same 20 MB cap: commission deliverables and material answers
-    r"|(?:/api/v1)?/programme/commissions/\d{1,18}/deliverables|(?:/api/v1)?/councils/\d{1,18}/requests/\d{1,18}/answer)$"
+    # the other doors that take a file at the same 20 MB cap: commission deliverables, material answers
+    # and meeting materials (C5; API and page form alike)
+    r"|(?:/api/v1)?/programme/commissions/\d{1,18}/deliverables|(?:/api/v1)?/councils/\d{1,18}/requests/\d{1,18}/answer"
+    r"|(?:/api/v1)?/councils/\d{1,18}/meetings/\d{1,18}/materials)$"
 )
 NO_STORE = {"Cache-Control": "no-store"}
 

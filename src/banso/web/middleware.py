@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from banso.web.form_text import is_form, undecodable_field
+from banso.web.templating import render_error
 
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
 
@@ -66,7 +67,7 @@ class BufferedBody:
             await _json_error(send, 400, "bad_request", "Content-Length が不正です / invalid Content-Length")
             return
         if declared > max_bytes:
-            await _too_large(send, max_bytes)
+            await _too_large(scope, receive, send, max_bytes)
             return
         with _Spool(self.memory_bytes) as spool:
             outcome = await self._read(receive, spool, max_bytes)
@@ -74,7 +75,7 @@ class BufferedBody:
                 await _json_error(send, 408, "request_timeout", _too_slow(self.grace_seconds, self.min_rate),
                                   close=True)
             elif outcome == "large":
-                await _too_large(send, max_bytes, close=True)
+                await _too_large(scope, receive, send, max_bytes, close=True)
             elif outcome == "read":
                 content_type = _header(scope, b"content-type")
                 bad = await spool.undecodable_field(content_type) if is_form(content_type) else None
@@ -200,10 +201,18 @@ def _too_slow(grace_seconds: float, min_rate: int) -> str:
             f" / The request body arrived too slowly (after {grace_seconds:g} s at least {min_rate} bytes a second)")
 
 
-async def _too_large(send: Send, max_bytes: int, *, close: bool = False) -> None:
-    await _json_error(send, 413, "payload_too_large",
-                      f"リクエスト本文が大きすぎます（上限 {max_bytes} バイト） / body exceeds {max_bytes} bytes",
-                      close=close)
+async def _too_large(scope: Scope, receive: Receive, send: Send, max_bytes: int, *, close: bool = False) -> None:
+    """Answer 413: JSON under ``/api/``, the error page elsewhere (a browser form gets a page, as every
+    other refusal of a page route does in ``banso.web.errors``)."""
+    message = f"リクエスト本文が大きすぎます（上限 {max_bytes} バイト） / body exceeds {max_bytes} bytes"
+    # the page needs the app (its settings and translations): a bare ASGI app behind this answers JSON
+    if str(scope.get("path", "")).startswith("/api/") or "app" not in scope:
+        await _json_error(send, 413, "payload_too_large", message, close=close)
+        return
+    page = render_error(Request(scope), status=413, code="payload_too_large", message=message)
+    if close:
+        page.headers["connection"] = "close"
+    await page(scope, receive, send)
 
 
 async def _json_error(send: Send, status: int, code: str, message: str, *, close: bool = False,
