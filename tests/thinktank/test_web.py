@@ -406,3 +406,24 @@ def test_every_table_scrolls_in_its_container_and_synthetic_data_is_said(client:
             assert 'id="synthetic-data"' in html, url
     css = client.get("/static/banso.css").text
     assert re.search(r"\.tt-scroll \{[^}]*overflow-x: auto", css)
+
+
+@pytest.mark.parametrize("reason", ["-港湾", "=1+1", "+防衛", "@港湾"])
+def test_a_formula_like_need_reason_does_not_stop_filing(client: TestClient, db: Session, factory: Factory,
+                                                         ctx: AppContext, analysis_dir: Path, reason: str) -> None:
+    """Issue 16 F1 (O1): the priorities.csv of a report with a neutralised reason ends with the note as a full
+    record, so banso's own upload check accepts the filing (it was 422 upload_rejected, a ragged CSV)."""
+    council_id, analyst = _pledged_analyst(factory, db, ctx)
+    officer = bearer(db, factory.person(roles=("needs_officer",)), ctx.clock)  # type: ignore[arg-type]
+    tech = _a_tech(ctx)
+    r = client.post(f"/api/v1/thinktank/needs/{tech}", json={"level": 3, "reason": reason}, headers=officer)
+    assert r.status_code == 201, r.text
+    filed = client.post("/api/v1/thinktank/reports/file", json={"council_id": council_id},
+                        headers=bearer(db, analyst, ctx.clock))  # type: ignore[arg-type]
+    assert filed.status_code == 201, filed.text
+    files = db.scalars(select(ItemFile.filename).where(ItemFile.item_id == filed.json()["item_id"])).all()
+    assert "priorities.csv" in files
+    served = client.get("/api/v1/thinktank/reports/priorities.csv", headers=officer)
+    rows = list(csv.reader(io.StringIO(served.content.decode("utf-8-sig"))))
+    assert "'" + reason in rows[1 + [r[1] for r in rows[1:]].index(tech)]  # still neutralised
+    assert rows[-1][0].startswith("# banso:") and {len(r) for r in rows} == {len(rows[0])}  # rectangular

@@ -16,7 +16,7 @@ import yaml
 from banso.analytics import config
 from banso.analytics import topsis as tp
 from banso.analytics.errors import AnalyticsError
-from banso.kit.cells import CSV_NOTE, csv_cell
+from banso.kit.cells import csv_cell, note_line
 
 # criterion → (default weight, benefit?, label_en, label_ja)
 CRITERIA: dict[str, tuple[float, bool, str, str]] = {
@@ -221,7 +221,7 @@ def run_prioritise(
     neutral.to_csv(tmp, index=False)
     if not neutral.equals(res.ranking):
         with tmp.open("a", encoding="utf-8") as f:
-            f.write(CSV_NOTE + "\n")
+            f.write(note_line(len(neutral.columns)))
     os.replace(tmp, out / "ranking.csv")
     meta: dict[str, Any] = {"weights": res.weights, "min_works": res.min_works, "samples": samples,
                             "spread": spread, "band": band, "seed": seed,
