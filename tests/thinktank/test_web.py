@@ -427,3 +427,54 @@ def test_a_formula_like_need_reason_does_not_stop_filing(client: TestClient, db:
     rows = list(csv.reader(io.StringIO(served.content.decode("utf-8-sig"))))
     assert "'" + reason in rows[1 + [r[1] for r in rows[1:]].index(tech)]  # still neutralised
     assert rows[-1][0].startswith("# banso:") and {len(r) for r in rows} == {len(rows[0])}  # rectangular
+
+
+LOOSE_NUMBERS = ["1,000", "1,5", "1_000", "٣", "3e", "inf", "nan", "0x3", "３,５"]
+
+
+@pytest.mark.parametrize("value", LOOSE_NUMBERS)
+def test_weights_and_levels_are_ascii_decimal_numbers(client: TestClient, db: Session, factory: Factory,
+                                                      ctx: AppContext, analysis_dir: Path, value: str) -> None:
+    """Issue 16 F7: a weight or need level is digits 0-9 and "." (full-width folded by NFKC); "1,000" was
+    read as 1.0, "1_000" as 1000 and "٣" as 3. Each is a 422 with the reason, Japanese first."""
+    analyst = factory.person(roles=("analyst",))
+    csrf = sign_in(client, db, analyst, ctx)
+    r = client.post("/thinktank/analyses", data={"csrf_token": csrf, "name": "x", **_weights(),
+                                                 "w_japan_share": value})
+    assert r.status_code == 422 and "数値（0-9 と小数点 .）" in alert_text(r.text), value
+    api = bearer(db, analyst, ctx.clock)  # type: ignore[arg-type]
+    got = client.get("/api/v1/thinktank/priorities", params={"needs": value}, headers=api)
+    assert got.status_code == 422 and "decimal number" in got.text, value
+    csrf = sign_in(client, db, factory.person(roles=("needs_officer",)), ctx)
+    r = client.post("/thinktank/needs", data={"csrf_token": csrf, "technology": _a_tech(ctx), "level": value,
+                                              "reason": "理由"})
+    assert r.status_code == 422 and "1 から 5 の数値（0-9 と小数点 .）" in alert_text(r.text), value
+    assert db.scalar(select(NeedVersion.id)) is None and db.scalar(select(SavedAnalysis.id)) is None
+
+
+def test_full_width_numbers_are_folded(client: TestClient, db: Session, factory: Factory, ctx: AppContext,
+                                       analysis_dir: Path) -> None:
+    """Full-width digits are what a Japanese input method types: folded by NFKC as kit/japanese.py does."""
+    csrf = sign_in(client, db, factory.person(roles=("needs_officer",)), ctx)
+    r = client.post("/thinktank/needs", data={"csrf_token": csrf, "technology": _a_tech(ctx), "level": "３．５",
+                                              "reason": "理由"}, follow_redirects=False)
+    assert r.status_code == 303 and db.scalar(select(NeedVersion.level)) == 3.5
+
+
+@pytest.mark.parametrize(("path", "body", "says"), [
+    ("analyses", {"name": "x", "weights": {**{k: 1 for k in CRITERIA}, "evil": 5}}, "unknown weight: evil"),
+    ("analyses", {"name": "x", "weights": {**{k: 1 for k in CRITERIA}, "needs": True}}, "valid number"),
+    ("analyses", {"name": "x", "weights": {**{k: 1 for k in CRITERIA}, "needs": "1_000"}}, "valid number"),
+    ("needs", {"level": True, "reason": "x"}, "valid number"),
+    ("needs", {"level": "٣", "reason": "x"}, "valid number"),
+])
+def test_api_refuses_unknown_weights_and_non_numbers(client: TestClient, db: Session, factory: Factory,
+                                                     ctx: AppContext, analysis_dir: Path, path: str,
+                                                     body: dict[str, object], says: str) -> None:
+    """Issue 16 F7: an unknown weight key was ignored (201) and true was read as 1."""
+    role = "analyst" if path == "analyses" else "needs_officer"
+    headers = bearer(db, factory.person(roles=(role,)), ctx.clock)  # type: ignore[arg-type]
+    url = f"/api/v1/thinktank/{path}" + ("" if path == "analyses" else f"/{_a_tech(ctx)}")
+    r = client.post(url, json=body, headers=headers)
+    assert r.status_code == 422 and says in r.text, r.text
+    assert db.scalar(select(NeedVersion.id)) is None and db.scalar(select(SavedAnalysis.id)) is None
