@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -478,3 +479,26 @@ def test_api_refuses_unknown_weights_and_non_numbers(client: TestClient, db: Ses
     r = client.post(url, json=body, headers=headers)
     assert r.status_code == 422 and says in r.text, r.text
     assert db.scalar(select(NeedVersion.id)) is None and db.scalar(select(SavedAnalysis.id)) is None
+
+
+@pytest.mark.parametrize(("lang", "words", "not_words"), [
+    ("ja", ("押し上げた基準", "ニーズ未入力", "日本のTop10%論文シェア（強み）"),
+     ("raised by", "held back by", "no need entered", "Raised by")),
+    ("en", ("Raised by", "No need entered", "Japan's top-10% share (strength)"),
+     ("raised by", "押し上げた基準", "no need entered")),
+])
+def test_report_html_explains_in_the_report_language(client: TestClient, db: Session, factory: Factory,
+                                                     ctx: AppContext, analysis_dir: Path, lang: str,
+                                                     words: tuple[str, ...], not_words: tuple[str, ...]) -> None:
+    """Issue 16 F5: the report's 説明 and ニーズの理由 columns use the priorities page's words in the
+    report's language (they were prioritise.py's English "raised by …" and "no need entered")."""
+    sign_in(client, db, factory.person(roles=("analyst",)), ctx)
+    client.cookies.set("banso_lang", lang)
+    page = unescape(client.get("/thinktank/priorities").text)
+    report = client.get("/thinktank/reports/report.html")
+    assert report.status_code == 200
+    ranking = unescape(report.text.split("<table", 2)[2])  # the ranking table follows the indicators one
+    for word in words:
+        assert word in ranking and word in page, word
+    for word in not_words:
+        assert word not in ranking, word
