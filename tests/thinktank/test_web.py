@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -406,3 +407,98 @@ def test_every_table_scrolls_in_its_container_and_synthetic_data_is_said(client:
             assert 'id="synthetic-data"' in html, url
     css = client.get("/static/banso.css").text
     assert re.search(r"\.tt-scroll \{[^}]*overflow-x: auto", css)
+
+
+@pytest.mark.parametrize("reason", ["-港湾", "=1+1", "+防衛", "@港湾"])
+def test_a_formula_like_need_reason_does_not_stop_filing(client: TestClient, db: Session, factory: Factory,
+                                                         ctx: AppContext, analysis_dir: Path, reason: str) -> None:
+    """Issue 16 F1 (O1): the priorities.csv of a report with a neutralised reason ends with the note as a full
+    record, so banso's own upload check accepts the filing (it was 422 upload_rejected, a ragged CSV)."""
+    council_id, analyst = _pledged_analyst(factory, db, ctx)
+    officer = bearer(db, factory.person(roles=("needs_officer",)), ctx.clock)  # type: ignore[arg-type]
+    tech = _a_tech(ctx)
+    r = client.post(f"/api/v1/thinktank/needs/{tech}", json={"level": 3, "reason": reason}, headers=officer)
+    assert r.status_code == 201, r.text
+    filed = client.post("/api/v1/thinktank/reports/file", json={"council_id": council_id},
+                        headers=bearer(db, analyst, ctx.clock))  # type: ignore[arg-type]
+    assert filed.status_code == 201, filed.text
+    files = db.scalars(select(ItemFile.filename).where(ItemFile.item_id == filed.json()["item_id"])).all()
+    assert "priorities.csv" in files
+    served = client.get("/api/v1/thinktank/reports/priorities.csv", headers=officer)
+    rows = list(csv.reader(io.StringIO(served.content.decode("utf-8-sig"))))
+    assert "'" + reason in rows[1 + [r[1] for r in rows[1:]].index(tech)]  # still neutralised
+    assert rows[-1][0].startswith("# banso:") and {len(r) for r in rows} == {len(rows[0])}  # rectangular
+
+
+LOOSE_NUMBERS = ["1,000", "1,5", "1_000", "٣", "3e", "inf", "nan", "0x3", "３,５"]
+
+
+@pytest.mark.parametrize("value", LOOSE_NUMBERS)
+def test_weights_and_levels_are_ascii_decimal_numbers(client: TestClient, db: Session, factory: Factory,
+                                                      ctx: AppContext, analysis_dir: Path, value: str) -> None:
+    """Issue 16 F7: a weight or need level is digits 0-9 and "." (full-width folded by NFKC); "1,000" was
+    read as 1.0, "1_000" as 1000 and "٣" as 3. Each is a 422 with the reason, Japanese first."""
+    analyst = factory.person(roles=("analyst",))
+    csrf = sign_in(client, db, analyst, ctx)
+    r = client.post("/thinktank/analyses", data={"csrf_token": csrf, "name": "x", **_weights(),
+                                                 "w_japan_share": value})
+    assert r.status_code == 422 and "数値（0-9 と小数点 .）" in alert_text(r.text), value
+    api = bearer(db, analyst, ctx.clock)  # type: ignore[arg-type]
+    got = client.get("/api/v1/thinktank/priorities", params={"needs": value}, headers=api)
+    assert got.status_code == 422 and "decimal number" in got.text, value
+    csrf = sign_in(client, db, factory.person(roles=("needs_officer",)), ctx)
+    r = client.post("/thinktank/needs", data={"csrf_token": csrf, "technology": _a_tech(ctx), "level": value,
+                                              "reason": "理由"})
+    assert r.status_code == 422 and "1 から 5 の数値（0-9 と小数点 .）" in alert_text(r.text), value
+    assert db.scalar(select(NeedVersion.id)) is None and db.scalar(select(SavedAnalysis.id)) is None
+
+
+def test_full_width_numbers_are_folded(client: TestClient, db: Session, factory: Factory, ctx: AppContext,
+                                       analysis_dir: Path) -> None:
+    """Full-width digits are what a Japanese input method types: folded by NFKC as kit/japanese.py does."""
+    csrf = sign_in(client, db, factory.person(roles=("needs_officer",)), ctx)
+    r = client.post("/thinktank/needs", data={"csrf_token": csrf, "technology": _a_tech(ctx), "level": "３．５",
+                                              "reason": "理由"}, follow_redirects=False)
+    assert r.status_code == 303 and db.scalar(select(NeedVersion.level)) == 3.5
+
+
+@pytest.mark.parametrize(("path", "body", "says"), [
+    ("analyses", {"name": "x", "weights": {**{k: 1 for k in CRITERIA}, "evil": 5}}, "unknown weight: evil"),
+    ("analyses", {"name": "x", "weights": {**{k: 1 for k in CRITERIA}, "needs": True}}, "valid number"),
+    ("analyses", {"name": "x", "weights": {**{k: 1 for k in CRITERIA}, "needs": "1_000"}}, "valid number"),
+    ("needs", {"level": True, "reason": "x"}, "valid number"),
+    ("needs", {"level": "٣", "reason": "x"}, "valid number"),
+])
+def test_api_refuses_unknown_weights_and_non_numbers(client: TestClient, db: Session, factory: Factory,
+                                                     ctx: AppContext, analysis_dir: Path, path: str,
+                                                     body: dict[str, object], says: str) -> None:
+    """Issue 16 F7: an unknown weight key was ignored (201) and true was read as 1."""
+    role = "analyst" if path == "analyses" else "needs_officer"
+    headers = bearer(db, factory.person(roles=(role,)), ctx.clock)  # type: ignore[arg-type]
+    url = f"/api/v1/thinktank/{path}" + ("" if path == "analyses" else f"/{_a_tech(ctx)}")
+    r = client.post(url, json=body, headers=headers)
+    assert r.status_code == 422 and says in r.text, r.text
+    assert db.scalar(select(NeedVersion.id)) is None and db.scalar(select(SavedAnalysis.id)) is None
+
+
+@pytest.mark.parametrize(("lang", "words", "not_words"), [
+    ("ja", ("押し上げた基準", "ニーズ未入力", "日本のTop10%論文シェア（強み）"),
+     ("raised by", "held back by", "no need entered", "Raised by")),
+    ("en", ("Raised by", "No need entered", "Japan's top-10% share (strength)"),
+     ("raised by", "押し上げた基準", "no need entered")),
+])
+def test_report_html_explains_in_the_report_language(client: TestClient, db: Session, factory: Factory,
+                                                     ctx: AppContext, analysis_dir: Path, lang: str,
+                                                     words: tuple[str, ...], not_words: tuple[str, ...]) -> None:
+    """Issue 16 F5: the report's 説明 and ニーズの理由 columns use the priorities page's words in the
+    report's language (they were prioritise.py's English "raised by …" and "no need entered")."""
+    sign_in(client, db, factory.person(roles=("analyst",)), ctx)
+    client.cookies.set("banso_lang", lang)
+    page = unescape(client.get("/thinktank/priorities").text)
+    report = client.get("/thinktank/reports/report.html")
+    assert report.status_code == 200
+    ranking = unescape(report.text.split("<table", 2)[2])  # the ranking table follows the indicators one
+    for word in words:
+        assert word in ranking and word in page, word
+    for word in not_words:
+        assert word not in ranking, word

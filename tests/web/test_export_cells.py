@@ -23,13 +23,15 @@ from banso.kit.cells import (
     _neutralise_lines,
     csv_cell,
     neutralise_csv_text,
+    note_line,
     restore_cell,
 )
 from banso.kit.clock import FakeClock
 from banso.leak.text import strip_invisible
 from banso.programme import registry_io
 from banso.programme import service as programme
-from tests.support.councils import establish
+from banso.sealed import uploads
+from tests.support.councils import Cast, establish
 from tests.support.factories import Factory
 from tests.support.http import bearer
 from tests.support.information import API, item_form
@@ -50,7 +52,7 @@ def test_every_formula_sign_is_neutralised_and_numbers_are_not() -> None:
         assert csv_cell(value) == value
     neutral, changed = neutralise_csv_text('name,amount\n"=HYPERLINK(""http://x"")",-5\nplain,3\n')
     assert changed == 1 and _rows(neutral)[:3] == [["name", "amount"], ["'" + LINK, "-5"], ["plain", "3"]]
-    assert neutral.endswith(CSV_NOTE + "\n")
+    assert neutral.endswith(CSV_NOTE + ",\n")  # a full record of the file's width (issue 16 F1)
     clean = "name,amount\nplain,-5\n"
     assert neutralise_csv_text(clean) == (clean, 0)  # nothing to do: the file is served byte for byte
 
@@ -79,7 +81,7 @@ def test_semicolon_tab_and_pipe_csv_are_neutralised_with_their_own_delimiter() -
 def test_text_csv_cannot_parse_is_neutralised_line_by_line_never_passed_through() -> None:
     neutral, changed = _neutralise_lines(f'a;b\r{CALC};"@SUM(A1)"\nok;-5\n', ";")
     assert changed == 2
-    assert neutral == f'a;b\r\'{CALC};"\'@SUM(A1)"\nok;-5\n{CSV_NOTE}\n'
+    assert neutral == f'a;b\r\'{CALC};"\'@SUM(A1)"\nok;-5\n{CSV_NOTE};\n'
     assert _neutralise_lines("a;b\n1;-5", ";") == ("a;b\n1;-5", 0)
 
 
@@ -118,7 +120,7 @@ def test_registry_csv_export_prefixes_formula_cells_and_reads_back(client: TestC
     row = rows[tech.code]
     assert row[header.index("name_en")] == "'@SUM(A1:A9)" and row[header.index("note")] == "'-2+3 (ceiling)"
     assert row[header.index("round")] == str(tech.round)  # a number is left alone
-    assert exported.text.endswith(CSV_NOTE + "\n")
+    assert exported.text.endswith(CSV_NOTE + "," * (len(header) - 1) + "\n")
     again = registry_io.parse(exported.text, fmt="csv")  # banso reads its own export back unchanged
     back = next(t for t in again.technologies if t.code == tech.code)
     assert (back.name_en, back.note) == ("@SUM(A1:A9)", "-2+3 (ceiling)")
@@ -138,7 +140,7 @@ def test_participants_csv_copies_are_neutralised_and_say_so(client: TestClient, 
     assert copy.status_code == 200
     rows = _rows(strip_invisible(copy.content.decode()))
     assert rows[1] == ["'=HYPERLINK(\"http://x\",\"詳細\")", "-5"] and rows[3] == ["'@SUM(A1)", "3"]
-    assert rows[2] == ["無人機航法", "12"] and rows[-1] == [CSV_NOTE]
+    assert rows[2] == ["無人機航法", "12"] and rows[-1] == [CSV_NOTE, ""]
 
 
 def test_analytics_workbook_and_csv_keep_names_as_text(tmp_path: Path) -> None:
@@ -150,4 +152,45 @@ def test_analytics_workbook_and_csv_keep_names_as_text(tmp_path: Path) -> None:
     engine._write_csv(pa.Table.from_pandas(frame), tmp_path / "indicators.csv")
     text = (tmp_path / "indicators.csv").read_text()
     assert _rows(text)[1] == ["'=HYPERLINK(\"http://x\")", "3"] and _rows(text)[2] == ["auv", "-1"]
-    assert re.search(re.escape(CSV_NOTE) + r"\n$", text)
+    assert re.search(re.escape(CSV_NOTE) + r",\n$", text)
+
+
+def _filed_back(client: TestClient, cast: Cast, clock: FakeClock, headers: dict[str, str], name: str,
+                data: bytes) -> int:
+    """Upload ``data`` as the file of a new item; return the HTTP status."""
+    made = client.post(f"{API}/items", headers=headers, data=item_form(cast, clock),
+                       files=[("files", (name, data, "text/csv"))])
+    assert made.status_code in (201, 422), made.text
+    return made.status_code
+
+
+def test_a_neutralised_csv_copy_uploaded_back_is_accepted(client: TestClient, db: Session, factory: Factory,
+                                                          clock: FakeClock) -> None:
+    """Issue 16 F1: every CSV banso writes passes banso's own upload check. The copy ends with the note as a
+    full record, and two neutralised cells on a row (each starting with ') do not make the dialect sniffer
+    read ' as a quote (it was 422 "not well-formed CSV", the note a record of one field)."""
+    cast = establish(factory, db, clock)
+    db.commit()
+    h_com, h_res = bearer(db, cast.company, clock), bearer(db, cast.researcher, clock)
+    upload = "name,memo,amount\n-港湾,=1+1,-5\n無人機航法,ok,12\n@SUM(A1),'quoted',3\n".encode()
+    made = client.post(f"{API}/items", headers=h_com, data=item_form(cast, clock),
+                       files=[("files", ("data.csv", upload, "text/csv"))])
+    assert made.status_code == 201, made.text
+    detail = client.get(f"{API}/items/{made.json()['id']}", headers=h_res).json()
+    copy = client.get(f"{API}/items/{made.json()['id']}/files/{detail['files'][0]['id']}", headers=h_res)
+    text = strip_invisible(copy.content.decode())
+    assert _filed_back(client, cast, clock, h_com, "copy.csv", text.encode()) == 201
+    assert _rows(text)[1] == ["'-港湾", "'=1+1", "-5"] and _rows(text)[-1] == [CSV_NOTE, "", ""]
+
+
+def test_every_csv_writer_passes_the_upload_check(tmp_path: Path) -> None:
+    """Issue 16 F1: the writers that append the note themselves (pyarrow, pandas, the registry, the audit
+    export) write it as a full record, which banso's upload check (sealed/uploads.py) accepts."""
+    frame = pd.DataFrame({"technology": ["-港湾", "=1+1"], "reason": ["@x", "ok"], "papers": [3, -1]})
+    engine._write_csv(pa.Table.from_pandas(frame), tmp_path / "indicators.csv")
+    outputs = {"indicators.csv": (tmp_path / "indicators.csv").read_bytes(),
+               "single.csv": f"name\n-港湾\n{note_line(1)}".encode(),
+               "semicolon.csv": f"a;b\n'-1;'=2\n{note_line(2, ';')}".encode()}
+    for name, data in outputs.items():
+        assert uploads.sniff(data, name, "text/csv").kind == "csv", name
+    assert _rows(outputs["indicators.csv"].decode())[-1] == [CSV_NOTE, "", ""]

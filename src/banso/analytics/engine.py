@@ -26,7 +26,7 @@ from banso.analytics.ingest import exclusion_counts
 from banso.analytics.store import StorePaths, read_manifest, store_paths
 from banso.analytics.technologies import TechnologySet
 from banso.analytics.texts import work_text
-from banso.kit.cells import CSV_NOTE, csv_cell, is_formula_like
+from banso.kit.cells import csv_cell, is_formula_like, note_line
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession  # optional dependency (banso[spark]): imported when first used
@@ -256,7 +256,7 @@ def _write_csv(table: pa.Table, path: Path) -> None:
     pacsv.write_csv(pa.table(columns, names=table.column_names), path)
     if changed:
         with path.open("a", encoding="utf-8") as f:
-            f.write(CSV_NOTE + "\n")
+            f.write(note_line(table.num_columns))
 
 
 def write_outputs(run: IndicatorRun, out: Path) -> list[Path]:

@@ -16,16 +16,17 @@ import yaml
 from banso.analytics import config
 from banso.analytics import topsis as tp
 from banso.analytics.errors import AnalyticsError
-from banso.kit.cells import CSV_NOTE, csv_cell
+from banso.kit.cells import csv_cell, note_line
 
-# criterion → (default weight, benefit?, label_en, label_ja)
+# criterion → (default weight, benefit?, label_en, label_ja); the labels are the think-tank pages' own (their
+# msgids and the Japanese catalogue's msgstrs), so a report says what the page says (issue 16 F5).
 CRITERIA: dict[str, tuple[float, bool, str, str]] = {
-    "japan_share": (0.20, True, "Japan's top-10% share (strength)", "日本のTop10%シェア（強み）"),
-    "japan_rank": (0.10, False, "Japan's rank (strength; 1 = best)", "日本の順位（強み）"),
-    "japan_rca": (0.10, True, "Japan's revealed comparative advantage", "日本のRCA"),
+    "japan_share": (0.20, True, "Japan's top-10% share (strength)", "日本のTop10%論文シェア（強み）"),
+    "japan_rank": (0.10, False, "Japan's rank (strength; 1 = best)", "日本の順位（強み、1が最上位）"),
+    "japan_rca": (0.10, True, "Japan's revealed comparative advantage (RCA)", "日本の顕示比較優位（RCA）"),
     "monopoly_risk": (0.15, True, "Monopoly risk (dependence)", "独占リスク（依存）"),
-    "leader_share": (0.15, True, "Leader's top-10% share (dependence)", "首位国のTop10%シェア（依存）"),
-    "momentum": (0.10, True, "Japan's CAGR of papers (momentum)", "論文数の年平均成長率（勢い）"),
+    "leader_share": (0.15, True, "Leader's top-10% share (dependence)", "首位国のTop10%論文シェア（依存）"),
+    "momentum": (0.10, True, "Japan's growth in papers (momentum)", "日本の論文数の伸び（勢い）"),
     "needs": (0.20, True, "Social-implementation needs (1–5)", "社会実装ニーズ（1–5）"),
 }
 _RISK = {"low": 1.0, "medium": 2.0, "high": 3.0}
@@ -221,7 +222,7 @@ def run_prioritise(
     neutral.to_csv(tmp, index=False)
     if not neutral.equals(res.ranking):
         with tmp.open("a", encoding="utf-8") as f:
-            f.write(CSV_NOTE + "\n")
+            f.write(note_line(len(neutral.columns)))
     os.replace(tmp, out / "ranking.csv")
     meta: dict[str, Any] = {"weights": res.weights, "min_works": res.min_works, "samples": samples,
                             "spread": spread, "band": band, "seed": seed,

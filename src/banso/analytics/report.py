@@ -17,6 +17,7 @@ from openpyxl.styles import Font
 from banso.analytics import charts
 from banso.analytics.countries import country_label, country_name
 from banso.analytics.errors import AnalyticsError
+from banso.analytics.prioritise import CRITERIA
 from banso.analytics.technologies import load_technologies
 from banso.kit.cells import excel_row, sheet_note
 
@@ -53,6 +54,10 @@ TEXT: dict[str, dict[str, str]] = {
     "p_keep_band": {"ja": "順位帯維持確率", "en": "P(keeps band)"},
     "explanation": {"ja": "説明", "en": "Explanation"},
     "needs_reason": {"ja": "ニーズの理由", "en": "Needs reason"},
+    # The words of the /thinktank/priorities page (its msgids and Japanese msgstrs), issue 16 F5.
+    "raised_by": {"ja": "押し上げた基準", "en": "Raised by"},
+    "held_back_by": {"ja": "押し下げた基準", "en": "Held back by"},
+    "no_need": {"ja": "ニーズ未入力", "en": "No need entered"},
     "hhi": {"ja": "HHI", "en": "HHI"},
     "papers_ranked": {"ja": "論文数", "en": "Works"},
     "small_sample": {"ja": "少数標本（順位付けなし）", "en": "small sample (not ranked)"},
@@ -256,6 +261,31 @@ def _with_intervals(tech: pd.DataFrame, indicators_dir: Path) -> pd.DataFrame:
                        ci_samples=[int(u["samples"].max()) if len(u) else 0] * len(tech))
 
 
+NO_NEED = "no need entered"
+"""The needs reason prioritise.py writes for a technology without a need (a value, shown as T["no_need"])."""
+
+
+def _explanation(row: Any, T: dict[str, str], lang: str, stored: str) -> str:
+    """Return a ranked row's explanation in ``lang``, as the priorities page writes it: the two criteria
+    that raised it most and the two that held it back most, with their contributions (issue 16 F5).
+
+    ``stored`` (prioritise.py's English text) is kept for a ranking without contribution columns.
+    """
+    found = [(n, row.get(f"contribution_{n}")) for n in CRITERIA]
+    contrib = [(n, float(v)) for n, v in found if v is not None and not pd.isna(v)]
+    if not contrib:
+        return stored
+    label = {n: CRITERIA[n][3] if lang == "ja" else CRITERIA[n][2] for n in CRITERIA}
+    up = sorted((c for c in contrib if c[1] > 0), key=lambda c: -c[1])[:2]
+    down = sorted((c for c in contrib if c[1] < 0), key=lambda c: c[1])[:2]
+    parts = []
+    if up:
+        parts.append(f"{T['raised_by']}: " + ", ".join(f"{label[n]} (+{v:.2f})" for n, v in up))
+    if down:
+        parts.append(f"{T['held_back_by']}: " + ", ".join(f"{label[n]} ({v:.2f})" for n, v in down))
+    return "; ".join(parts)
+
+
 def _ranking_html(ranking: pd.DataFrame, names: dict[str, tuple[str, str]], T: dict[str, str], lang: str,
                   priorities_dir: Path | None) -> str:
     """Return the ranking table; small-sample technologies last, unranked and marked (issue 16)."""
@@ -272,6 +302,10 @@ def _ranking_html(ranking: pd.DataFrame, names: dict[str, tuple[str, str]], T: d
                 text = "—" if small or v is None or pd.isna(v) else str(int(v))
             elif c == "explanation" and small:
                 text = T["small_sample"]
+            elif c == "explanation":
+                text = _explanation(r, T, lang, str(v or ""))
+            elif c == "needs_reason" and v == NO_NEED:
+                text = T["no_need"]
             elif isinstance(v, float):
                 text = "" if pd.isna(v) else f"{v:.3f}"
             else:

@@ -32,7 +32,7 @@ from banso.audit.reading import NamedEntry
 from banso.audit.rules import format_ts
 from banso.audit.tags import label
 from banso.audit.verify import CheckpointRecord, EntryRecord
-from banso.kit.cells import CSV_NOTE, csv_row, excel_row, sheet_note
+from banso.kit.cells import csv_row, excel_row, note_row, sheet_note
 from banso.kit.clock import to_jst
 
 FORMAT = "banso.audit.export/v1"
@@ -287,13 +287,14 @@ def csv_bytes(rows: list[NamedEntry], translate: Callable[[str], str]) -> bytes:
     """Return the rows as UTF-8 CSV with a BOM (Excel opens it as UTF-8); formula-like cells neutralised (O1)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    neutralised = False
+    neutralised, width = False, 1
     for values in sheet_rows(rows, translate):
         cells = csv_row(values)
+        width = max(width, len(cells))
         neutralised = neutralised or cells != values
         writer.writerow(cells)
     if neutralised:
-        out.write(CSV_NOTE + "\r\n")
+        writer.writerow(note_row(width))  # a full record: banso's upload check accepts the file
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 

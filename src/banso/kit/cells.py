@@ -32,7 +32,9 @@ _LINE_ENDS = re.compile(r"(\r\n|\r|\n)")
 
 CSV_NOTE = ("# banso: 数式として実行されうるセルの先頭に ' を付けて無効化しました / "
             "banso: cells a spreadsheet would run as formulas start with ' in this file")
-"""The line a CSV copy ends with when some of its cells were neutralised."""
+"""The note a CSV copy ends with when some of its cells were neutralised: a record of its own, its first
+cell, padded with empty cells to the file's width (:func:`note_row`), so that banso's own upload check
+(sealed/uploads.py, one field count per record) accepts every CSV banso writes."""
 
 SHEET_NOTE = ("文字列のセルは数式として実行されません（=, +, -, @ で始まる文字列も文字列のまま保存）/ "
               "text cells are never run as formulas (text starting with =, +, -, @ is stored as text)")
@@ -55,6 +57,22 @@ def csv_row(values: Iterable[object]) -> list[object]:
     return [csv_cell(v) for v in values]
 
 
+def note_row(width: int) -> list[str]:
+    """Return :data:`CSV_NOTE` as a record of ``width`` cells (the note first, the rest empty).
+
+    A CSV writer writes it as the last record; a file whose rows all have ``width`` cells stays
+    rectangular, so banso reads its own export back and its upload check accepts it (issue 16 F1).
+    """
+    return [CSV_NOTE, *([""] * (max(width, 1) - 1))]
+
+
+def note_line(width: int, delimiter: str = ",", lineterminator: str = "\n") -> str:
+    """Return :func:`note_row` as one CSV line, for a file written by another writer (pyarrow, pandas)."""
+    out = io.StringIO()
+    csv.writer(out, delimiter=delimiter, lineterminator=lineterminator).writerow(note_row(width))
+    return out.getvalue()
+
+
 def restore_cell(value: str) -> str:
     """Return a cell of a banso CSV export as it was before :func:`csv_cell` (for imports)."""
     return value[1:] if value.startswith("'") and is_formula_like(value[1:]) else value
@@ -71,14 +89,24 @@ def csv_dialect(text: str) -> CsvDialect:
     """Return the dialect of a CSV text (its delimiter among :data:`CSV_DELIMITERS`), sniffed from its start.
 
     The one guess both upload validation and neutralising use, so the cells checked are the cells served.
+    Only the delimiter (and a space after it) is taken from the sniffer; quoting is a spreadsheet's, with
+    ``"``. The sniffer is not shown ``'``: it takes it for a quote character when two neutralised cells (or
+    the note) have one each, and then guesses the delimiter from counts alone, so banso's own export was
+    read as other records than a spreadsheet reads (issue 16 F1).
     """
     sample = text[:_SNIFF_CHARS]
     if len(text) > len(sample) and "\n" in sample:
         sample = sample[: sample.rindex("\n")]  # a cut row would confuse the sniffer
     try:
-        return csv.Sniffer().sniff(sample, delimiters=CSV_DELIMITERS)
+        sniffed = csv.Sniffer().sniff(sample.replace("'", "_"), delimiters=CSV_DELIMITERS)
     except csv.Error:
         return csv.excel  # a single column has no delimiter to sniff
+
+    class Sniffed(csv.excel):
+        delimiter = str(sniffed.delimiter)
+        skipinitialspace = bool(sniffed.skipinitialspace)
+
+    return Sniffed
 
 
 def allow_fields_of(text: str) -> None:
@@ -95,7 +123,7 @@ def neutralise_csv_text(text: str) -> tuple[str, int]:
     """Return a CSV text whose formula-like cells are neutralised, and how many were.
 
     A text with none is returned unchanged, byte for byte; otherwise it is written again (its own
-    delimiter, RFC 4180 quoting, LF line ends) and ends with :data:`CSV_NOTE`, so its reader knows why
+    delimiter, RFC 4180 quoting, LF line ends) and ends with :func:`note_row`, so its reader knows why
     cells start with '. The note goes last, not first, so the header stays the first row for the programs
     reading it. A text :mod:`csv` cannot parse is neutralised line by line instead, never passed through.
     """
@@ -112,7 +140,7 @@ def neutralise_csv_text(text: str) -> tuple[str, int]:
     # Written as RFC 4180 with the file's own delimiter: the sniffed quoting may not be able to write a cell.
     writer = csv.writer(out, delimiter=str(dialect.delimiter), lineterminator="\n")
     writer.writerows(csv_row(row) for row in rows)
-    out.write(CSV_NOTE + "\n")
+    writer.writerow(note_row(next((len(row) for row in rows if row), 1)))  # the width the upload check holds
     return out.getvalue(), changed
 
 
@@ -136,7 +164,8 @@ def _neutralise_lines(text: str, delimiter: str) -> tuple[str, int]:
         return text, 0
     neutral = "".join(parts)
     separator = "" if neutral.endswith(("\n", "\r")) else "\n"
-    return f"{neutral}{separator}{CSV_NOTE}\n", changed
+    width = next((line.count(delimiter) + 1 for line in parts[::2] if line), 1)
+    return f"{neutral}{separator}{note_line(width, delimiter)}", changed
 
 
 def neutralise_csv_data(data: bytes) -> bytes:

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from banso.kit.cells import CSV_NOTE, csv_cell, is_formula_like, restore_cell
+from banso.kit.cells import csv_cell, is_formula_like, note_line, restore_cell
 from banso.kit.dates import check_moment
 from banso.kit.errors import ValidationFailed
 from banso.kit.nesting import too_deep_message, value_depth
@@ -271,5 +271,5 @@ def to_csv(data: RegistryData) -> str:
         neutralised += sum(1 for v in record.values() if is_formula_like(v))
         writer.writerow({k: csv_cell(v) for k, v in record.items()})
     if neutralised:
-        out.write(CSV_NOTE + "\n")
+        out.write(note_line(len(CSV_COLUMNS)))
     return out.getvalue()

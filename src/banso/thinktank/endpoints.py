@@ -37,7 +37,8 @@ from banso.web.openapi import file_response
 router = APIRouter(prefix="/thinktank", tags=["thinktank"], dependencies=[Depends(verify_csrf)])
 TechId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
 AnalysisId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-W = Annotated[float | None, Query(ge=0, le=1000)]
+W = Annotated[str | None, Query(max_length=40, description="a decimal number 0–1000 (digits 0-9 and '.'); "
+                                                            "read by service.parse_weights")]
 
 
 def _analysis(ctx: Ctx) -> Analysis:
@@ -76,7 +77,7 @@ def priorities(principal: ApiUser, ctx: Ctx, db: Db, japan_share: W = None, japa
     weights = None
     if any(v is not None for v in given.values()):
         service.require_run(principal)
-        weights = service.parse_weights({k: str(a.weights[k] if v is None else v) for k, v in given.items()})
+        weights = service.parse_weights({k: a.weights[k] if v is None else v for k, v in given.items()})
     ranking = service.current_ranking(db, a, actor=principal, weights=weights)
     rows = [{k: v for k, v in r.items() if k != "contributions"} for r in service.ranking_rows(ranking)]
     return PrioritiesRead(weights=weights or a.weights, rows=rows)
@@ -118,7 +119,7 @@ def list_analyses(principal: ApiUser, db: Db) -> list[AnalysisSummary]:
 def save_analysis(body: AnalysisCreate, principal: ApiUser, ctx: Ctx, db: Db) -> AnalysisRead:
     """Save the ranking for the weights under a name (analysts; a new version when the name exists)."""
     service.require_run(principal)
-    weights = service.parse_weights({k: str(v) for k, v in body.weights.items()})
+    weights = service.parse_weights(body.weights)
     row = service.save_analysis(db, actor=principal, now=ctx.clock.now(), analysis=_analysis(ctx), name=body.name,
                                 weights=weights)
     return get_analysis(row.id, principal, db)

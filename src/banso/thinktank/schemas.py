@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from banso.kit.text import Text
 
-Weight = Annotated[float, Field(ge=0, le=1000)]
+Weight = Annotated[float, Field(ge=0, le=1000, strict=True)]  # strict: true is not 1 (issue 16 F7)
 
 
 class IndicatorsRead(BaseModel):
@@ -37,7 +37,7 @@ class PrioritiesRead(BaseModel):
 class NeedCreate(BaseModel):
     """A new version of a technology's social-implementation need (社会実装ニーズ)."""
 
-    level: float = Field(ge=1, le=5, description="1 (low) … 5 (high)")
+    level: float = Field(ge=1, le=5, strict=True, description="1 (low) … 5 (high); a JSON number, not true")
     reason: Annotated[str, Text(2000)]
 
 

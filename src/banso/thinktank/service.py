@@ -17,7 +17,9 @@ import csv
 import io
 import json
 import math
+import re
 import threading
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -180,16 +182,40 @@ def criteria() -> list[str]:
     return list(CRITERIA)
 
 
-def parse_weights(values: Mapping[str, str | None]) -> dict[str, float]:
-    """Return the weights from form values (``w_<criterion>``); refuse non-numeric, negative or all zero."""
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+"""A number as the think tank reads it: ASCII digits and a "." (no "," for a decimal point or thousands,
+no "_", no other script's digits), after full-width forms are folded (NFKC, as kit/japanese.py does)."""
+
+
+def decimal_number(value: object) -> float | None:
+    """Return ``value`` (a form, file or API value) as a finite number, or None when it is not one.
+
+    Python's ``float`` reads ``1_000``, ``٣`` (Arabic-Indic 3) and ``True``; a weight or level typed as
+    ``1,000`` was read as 1.0 when "," was taken for a decimal point. All of them are refused (issue 16 F7).
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value) if math.isfinite(value) else None
+    text = unicodedata.normalize("NFKC", str(value if value is not None else "")).strip()
+    return float(text) if _DECIMAL.fullmatch(text) else None
+
+
+def parse_weights(values: Mapping[str, object]) -> dict[str, float]:
+    """Return the weights from form or API values (criterion → number); refuse an unknown criterion,
+    anything but a decimal number (:func:`decimal_number`), a negative weight or all zero."""
+    unknown = sorted(set(values) - set(criteria()))
+    if unknown:
+        raise ValidationFailed(f"不明な重みです：{', '.join(unknown)}（使える重み：{', '.join(criteria())}） / "
+                               f"unknown weight: {', '.join(unknown)} (weights are: {', '.join(criteria())})",
+                               field=unknown[0])
     out: dict[str, float] = {}
     for name in criteria():
-        text = (values.get(name) or "").strip().replace(",", ".")
-        try:
-            value = float(text)
-        except ValueError:
-            raise ValidationFailed(f"重み {name} は数値で入力してください / the weight of {name} must be a number",
-                                   field=name) from None
+        value = decimal_number(values.get(name))
+        if value is None:
+            raise ValidationFailed(f"重み {name} は数値（0-9 と小数点 .）で入力してください / "
+                                   f"the weight of {name} must be a decimal number (digits 0-9 and '.')",
+                                   field=name)
         if not math.isfinite(value) or value < 0 or value > MAX_WEIGHT:
             raise ValidationFailed(
                 f"重み {name} は 0 以上 {MAX_WEIGHT:g} 以下にしてください / "
@@ -324,14 +350,11 @@ def _technology(technology: str) -> str:
 
 def parse_level(value: object, *, label: str = "level") -> float:
     """Return a needs level 1–5 from a form or file value; refuse anything else with a clear message."""
-    text = str(value if value is not None else "").strip().replace(",", ".")
-    try:
-        level = float(text)
-    except ValueError:
-        level = math.nan
-    if not (math.isfinite(level) and NEED_MIN <= level <= NEED_MAX):
-        raise ValidationFailed(f"{label} は 1 から 5 の数値で入力してください / {label} must be a number from 1 to 5 "
-                               f"(got {text!r})", field="level")
+    level = decimal_number(value)
+    if level is None or not NEED_MIN <= level <= NEED_MAX:
+        text = str(value if value is not None else "").strip()
+        raise ValidationFailed(f"{label} は 1 から 5 の数値（0-9 と小数点 .）で入力してください / "
+                               f"{label} must be a decimal number from 1 to 5 (got {text!r})", field="level")
     return level
 
 
