@@ -218,8 +218,9 @@ def _workbook(path: Path, tech: pd.DataFrame, ind: pd.DataFrame, ranking: pd.Dat
     wb = Workbook()
     ws0 = wb.active
     ws0.title = "technologies"
-    ind = ind.assign(country_ja=[country_name(c, "ja") for c in ind["country"]],
-                     country_en=[country_name(c, "en") for c in ind["country"]])
+    if "country" in ind:  # names beside the ISO codes (an indicator table without countries has none to name)
+        ind = ind.assign(country_ja=[country_name(c, "ja") for c in ind["country"]],
+                         country_en=[country_name(c, "en") for c in ind["country"]])
     sheets: list[tuple[Any, pd.DataFrame]] = [(ws0, tech.assign(
         name_ja=[names.get(t, (t, t))[0] for t in tech["technology"]],
         name_en=[names.get(t, (t, t))[1] for t in tech["technology"]]))]
