@@ -35,7 +35,6 @@ from banso.councils.models import (
 )
 from banso.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from banso.kit.text import clean_text
-from banso.kit.unit import read_step, released
 from banso.sealed import store as sealed
 from banso.sealed.models import SealedKind
 from banso.sealed.store import SealedDeps
@@ -235,23 +234,21 @@ def _material(session: Session, council_id: int, meeting_id: int, material_id: i
 def read_material(session: Session, *, council_id: int, meeting_id: int, material_id: int, actor: Principal,
                   now: datetime, store: SealedDeps) -> sealed.Copy:
     """Return a meeting material stamped for ``actor`` (council content readers); recorded and audited (I8)."""
-    # O4: read without the write lock, stamp with no transaction open, then decide again (I12) and record.
-    with read_step(session):
-        council, meeting, row = _material(session, council_id, meeting_id, material_id, actor)
+    def opened(found: tuple[Council, Meeting, MeetingMaterial]) -> sealed.Original:
+        council, meeting, row = found
         refusal = sealed.Refusal(tag=AuditTag.COUNCIL_INTEGRITY_FAILED, subject=service._subject(council),
                                  data={"meeting_id": meeting.id, "material_id": row.id})
         data = sealed.open_file(session, store, sealed.council_scope(council.id),
                                 sealed.Envelope(wrapped_key=row.wrapped_key, blob=row.blob),
                                 label=sealed.file_label(SealedKind.MEETING_MATERIAL, row.sha256), actor=actor,
                                 now=now, refusal=refusal)
-        original = sealed.Original(kind=SealedKind.MEETING_MATERIAL, object_id=row.id,
-                                   scope=sealed.council_scope(council.id), filename=row.filename,
-                                   content_type=row.content_type, data=data, label=f"配布資料 #{row.id}")
-        footer = sealed.footer_for(session, actor, original.label, now)
-    with released(session):
-        stamped = sealed.stamp_copy(store, original, actor=actor, footer=footer)
-    council, meeting, row = _material(session, council_id, meeting_id, material_id, actor)
-    copy, dist = sealed.record_copy(session, original, stamped, actor=actor, now=now)
+        return sealed.Original(kind=SealedKind.MEETING_MATERIAL, object_id=row.id,
+                               scope=sealed.council_scope(council.id), filename=row.filename,
+                               content_type=row.content_type, data=data, label=f"配布資料 #{row.id}")
+
+    (council, meeting, row), copy, dist = sealed.copy_in_steps(
+        session, store, actor=actor, now=now, open_original=opened,
+        decide=lambda: _material(session, council_id, meeting_id, material_id, actor))
     _audit(session, AuditTag.COUNCIL_MATERIAL_DOWNLOAD, now=now, actor=actor, subject=service._subject(council),
            data={"meeting_id": meeting.id, "material_id": row.id, "sha256": row.sha256,
                  "distribution_id": dist.id, "channel": dist.channel})

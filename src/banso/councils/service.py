@@ -58,7 +58,6 @@ from banso.kit.clock import to_jst
 from banso.kit.errors import BansoError, Conflict, Forbidden, NotFound, ValidationFailed
 from banso.kit.japanese import official_date
 from banso.kit.text import clean_text
-from banso.kit.unit import read_step, released
 from banso.sealed import store as sealed
 from banso.sealed.crypto import TamperedCiphertext
 from banso.sealed.models import SealedKind
@@ -1393,18 +1392,16 @@ def answer_files(session: Session, *, council_id: int, request_id: int, actor: P
 def read_file(session: Session, *, council_id: int, request_id: int, file_id: int, actor: Principal,
               now: datetime, store: SealedDeps) -> sealed.Copy:
     """Return an answer file stamped for ``actor`` (answer's parties only); recorded and audited (I8)."""
-    # O4: read without the write lock, stamp with no transaction open, then decide again (I12) and record.
-    with read_step(session):
-        council, row = _answer_file(session, council_id, request_id, file_id, actor)
-        data = _open_answer_file(session, store, council, row, actor=actor, now=now)
-        original = sealed.Original(kind=SealedKind.MATERIAL_FILE, object_id=row.id,
-                                   scope=sealed.council_scope(council.id), filename=row.filename,
-                                   content_type=row.content_type, data=data, label=f"資料提供ファイル #{row.id}")
-        footer = sealed.footer_for(session, actor, original.label, now)
-    with released(session):
-        stamped = sealed.stamp_copy(store, original, actor=actor, footer=footer)
-    council, row = _answer_file(session, council_id, request_id, file_id, actor)
-    copy, dist = sealed.record_copy(session, original, stamped, actor=actor, now=now)
+    def opened(found: tuple[Council, MaterialFile]) -> sealed.Original:
+        council, row = found
+        return sealed.Original(kind=SealedKind.MATERIAL_FILE, object_id=row.id,
+                               scope=sealed.council_scope(council.id), filename=row.filename,
+                               content_type=row.content_type, label=f"資料提供ファイル #{row.id}",
+                               data=_open_answer_file(session, store, council, row, actor=actor, now=now))
+
+    (council, row), copy, dist = sealed.copy_in_steps(
+        session, store, actor=actor, now=now, open_original=opened,
+        decide=lambda: _answer_file(session, council_id, request_id, file_id, actor))
     _audit(session, AuditTag.COUNCIL_FILE_DOWNLOAD, now=now, actor=actor, subject=_subject(council),
            data={"request_id": row.request_id, "file_id": row.id, "sha256": row.sha256,
                  "distribution_id": dist.id, "channel": dist.channel})

@@ -40,7 +40,6 @@ from banso.authz.policies import programme as policy
 from banso.authz.principal import Principal
 from banso.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from banso.kit.text import clean_text
-from banso.kit.unit import read_step, released
 from banso.programme.models import (
     CapabilityAssessment,
     Commission,
@@ -404,18 +403,16 @@ def _unseal(session: Session, store: SealedDeps, commission: Commission, row: Co
 def download_deliverable(session: Session, *, commission_id: int, deliverable_id: int, now: datetime,
                          actor: Principal, store: SealedDeps) -> sealed.Copy:
     """Return a deliverable stamped for ``actor`` (owner side or institution); recorded and audited (I8)."""
-    # O4: read without the write lock, stamp with no transaction open, then decide again (I12) and record.
-    with read_step(session):
-        commission, row = _deliverable(session, commission_id, deliverable_id, actor)
-        data = _unseal(session, store, commission, row, actor=actor, now=now)
-        original = sealed.Original(kind=SealedKind.DELIVERABLE, object_id=row.id,
-                                   scope=sealed.commission_scope(commission.id), filename=row.filename,
-                                   content_type=row.content_type, data=data, label=f"委託成果物 #{row.id}")
-        footer = sealed.footer_for(session, actor, original.label, now)
-    with released(session):
-        stamped = sealed.stamp_copy(store, original, actor=actor, footer=footer)
-    commission, row = _deliverable(session, commission_id, deliverable_id, actor)
-    copy, dist = sealed.record_copy(session, original, stamped, actor=actor, now=now)
+    def opened(found: tuple[Commission, CommissionDeliverable]) -> sealed.Original:
+        commission, row = found
+        return sealed.Original(kind=SealedKind.DELIVERABLE, object_id=row.id,
+                               scope=sealed.commission_scope(commission.id), filename=row.filename,
+                               content_type=row.content_type, label=f"委託成果物 #{row.id}",
+                               data=_unseal(session, store, commission, row, actor=actor, now=now))
+
+    (commission, row), copy, dist = sealed.copy_in_steps(
+        session, store, actor=actor, now=now, open_original=opened,
+        decide=lambda: _deliverable(session, commission_id, deliverable_id, actor))
     _audit(session, AuditTag.PROGRAMME_COMMISSION_DOWNLOAD, now=now, actor=actor,
            subject=f"commission:{commission.id}", data={"deliverable_id": row.id, "sha256": row.sha256,
                                                         "distribution_id": dist.id, "channel": dist.channel})

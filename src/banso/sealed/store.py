@@ -33,11 +33,11 @@ import hashlib
 import hmac
 import secrets
 import struct
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Final, NoReturn
+from typing import Any, Final, NoReturn, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -47,6 +47,7 @@ from banso.audit.tags import AuditTag
 from banso.authz.principal import Principal
 from banso.kit.cells import neutralise_csv_text
 from banso.kit.clock import to_jst
+from banso.kit.unit import read_step, released
 from banso.leak.image import stamp_image
 from banso.leak.office import stamp_office
 from banso.leak.pdf import stamp_pdf
@@ -57,6 +58,8 @@ from banso.sealed.files import FakeFileStore, FileStore, LocalFileStore
 from banso.sealed.models import SealedDistribution, SealedKind
 from banso.sealed.uploads import UploadRejected, identify
 from banso.web.context import AppContext
+
+D = TypeVar("D")
 
 OFFICE: Final = frozenset({"docx", "xlsx", "pptx"})
 IMAGES: Final = frozenset({"png", "jpeg", "gif", "webp"})
@@ -359,6 +362,25 @@ def stamp_copy(deps: SealedDeps, original: Original, *, actor: Principal, footer
     code = _fingerprint(deps, original.kind, original.object_id, actor.user_id)
     kind = detect_kind(original.data, filename=original.filename, content_type=original.content_type)
     return Stamped(stamp_kind(original.data, kind=kind, footer=footer, code=code), code, _channel(kind))
+
+
+def copy_in_steps(session: Session, deps: SealedDeps, *, actor: Principal, now: datetime,
+                  decide: Callable[[], D], open_original: Callable[[D], Original]) -> tuple[D, Copy, SealedDistribution]:
+    """Hand out a stamped copy in the three steps of O4 and return (the second decision, the copy, its row).
+
+    ``decide`` applies the policy and loads the rows (raising 404/403); ``open_original`` decrypts. Both run in
+    a read step (no write lock); the stamp runs with no transaction open; then ``decide`` runs again, so the gate
+    decides at the moment of egress (I12), and the distribution row is recorded with the fingerprint already in
+    the stamp (I8). The caller audits with the ids and sends the copy only after its unit commits.
+    """
+    with read_step(session):
+        original = open_original(decide())
+        footer = footer_for(session, actor, original.label, now)
+    with released(session):
+        stamped = stamp_copy(deps, original, actor=actor, footer=footer)
+    decided = decide()
+    copy, row = record_copy(session, original, stamped, actor=actor, now=now)
+    return decided, copy, row
 
 
 def record_copy(session: Session, original: Original, stamped: Stamped, *, actor: Principal,
