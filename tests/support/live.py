@@ -30,7 +30,7 @@ from tests.support.mail import free_port
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_backend_url() -> str | None:
+def backend_url_for_tests() -> str | None:
     """Return the PostgreSQL URL of this test pass (BANSO_TEST_DATABASE_URL), or None on SQLite."""
     return os.environ.get("BANSO_TEST_DATABASE_URL") or None
 
@@ -42,7 +42,7 @@ def fresh_database(folder: Path) -> Iterator[str]:
     Unlike the shared test database (one outer transaction rolled back per test), what is written
     here is committed, so other connections, threads and servers see it.
     """
-    base = test_backend_url()
+    base = backend_url_for_tests()
     if base is None:
         url = f"sqlite:///{folder / 'live.db'}"
         engine = make_engine(url)

@@ -39,7 +39,13 @@ from banso.web.middleware import BufferedBody, RateLimit
 from tests.support.app import START, make_context
 from tests.support.factories import Factory
 from tests.support.http import bearer
-from tests.support.live import fresh_database, live_context, server_process, server_thread, test_backend_url
+from tests.support.live import (
+    backend_url_for_tests,
+    fresh_database,
+    live_context,
+    server_process,
+    server_thread,
+)
 from tests.support.programme import Scene
 
 # --- 1. no blocking work on the event loop -------------------------------------------------------
@@ -97,7 +103,7 @@ def _commission_world(tmp_path: Path, url: str) -> tuple[Any, Scene, dict[str, s
     return ctx, scene, headers
 
 
-@pytest.mark.skipif(test_backend_url() is None, reason="needs a row lock held across a request: PostgreSQL pass")
+@pytest.mark.skipif(backend_url_for_tests() is None, reason="needs a row lock held across a request: PostgreSQL pass")
 def test_a_waiting_upload_does_not_stop_other_requests(tmp_path: Path) -> None:
     """While a deliverable upload waits for a row lock, a GET on the same server still answers at once.
 
