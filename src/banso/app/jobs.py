@@ -73,6 +73,18 @@ def _information_job(ctx: AppContext) -> list[str]:
     return []
 
 
+def _programme_job(ctx: AppContext) -> list[str]:
+    """Make the results-report schedules, remind reports and F4 declaration reviews due soon or overdue (F4, F6)."""
+    from banso.programme import reporting
+
+    with unit_of_work(ctx.sessions) as session:
+        report = reporting.run_due(session, now=ctx.clock.now())
+    if report.scheduled or report.report_reminders or report.declaration_reminders:
+        return [f"programme:due scheduled={report.scheduled} report_reminders={report.report_reminders} "
+                f"declaration_reminders={report.declaration_reminders}"]
+    return []
+
+
 def _checkpoint_job(ctx: AppContext) -> list[str]:
     """Sign a checkpoint when the log has grown since the last one (A2)."""
     with unit_of_work(ctx.sessions) as session:
@@ -87,6 +99,7 @@ def _checkpoint_job(ctx: AppContext) -> list[str]:
 JOBS: tuple[tuple[str, Callable[[AppContext], list[str]]], ...] = (
     ("councils", _council_job),
     ("information", _information_job),
+    ("programme", _programme_job),
     ("checkpoint", _checkpoint_job),
     ("notifications", notification_tasks.run_due),
 )

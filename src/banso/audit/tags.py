@@ -129,6 +129,11 @@ class AuditTag(StrEnum):
     PROGRAMME_MILESTONE_ADD = "programme:milestone:add"
     PROGRAMME_MILESTONE_UPDATE = "programme:milestone:update"
     PROGRAMME_DECLARATION_REVIEW = "programme:declaration:review"
+    PROGRAMME_DECLARATION_REMIND = "programme:declaration:remind"  # F4: periodic review due soon / overdue
+    PROGRAMME_REPORT_SCHEDULE = "programme:report:schedule"  # F6: the results reports a project owes
+    PROGRAMME_REPORT_SUBMIT = "programme:report:submit"
+    PROGRAMME_REPORT_DECIDE = "programme:report:decide"  # accepted or returned by the agency
+    PROGRAMME_REPORT_REMIND = "programme:report:remind"
     PROGRAMME_GUIDELINE_ADOPT = "programme:guideline:adopt"
     PROGRAMME_ASSESSMENT_RECORD = "programme:assessment:record"
     PROGRAMME_COMMISSION_CREATE = "programme:commission:create"
@@ -291,6 +296,11 @@ LABELS: Mapping[str, str] = {
     AuditTag.PROGRAMME_MILESTONE_ADD: "Milestone added",
     AuditTag.PROGRAMME_MILESTONE_UPDATE: "Milestone updated",
     AuditTag.PROGRAMME_DECLARATION_REVIEW: "Declaration reviewed",
+    AuditTag.PROGRAMME_DECLARATION_REMIND: "Declaration review reminded",
+    AuditTag.PROGRAMME_REPORT_SCHEDULE: "Results reports scheduled",
+    AuditTag.PROGRAMME_REPORT_SUBMIT: "Results report submitted",
+    AuditTag.PROGRAMME_REPORT_DECIDE: "Results report accepted or returned",
+    AuditTag.PROGRAMME_REPORT_REMIND: "Results report reminded",
     AuditTag.PROGRAMME_GUIDELINE_ADOPT: "Guideline adopted",
     AuditTag.PROGRAMME_ASSESSMENT_RECORD: "Assessment recorded",
     AuditTag.PROGRAMME_COMMISSION_CREATE: "Commission created",

@@ -13,7 +13,17 @@ from sqlalchemy.orm import Session
 from banso.authz.principal import Principal
 from banso.information.deps import information_deps
 from banso.kit.unit import released
-from banso.programme import budget, budget_excel, commissions, filing, guideline, pages, registry_io, service
+from banso.programme import (
+    budget,
+    budget_excel,
+    commissions,
+    filing,
+    guideline,
+    pages,
+    registry_io,
+    reporting,
+    service,
+)
 from banso.programme.council_link import CouncilsServiceGateway
 from banso.programme.interfaces import CouncilGateway
 from banso.programme.models import Proposal
@@ -58,6 +68,10 @@ from banso.programme.schemas import (
     ReconciliationRead,
     RegistryImport,
     RegistryImportRead,
+    ReportDecisionIn,
+    ResultsReportIn,
+    ResultsReportRead,
+    ResultsReportsRead,
     ScoreIn,
     ScoreRead,
     TaskRead,
@@ -462,6 +476,37 @@ def review_declaration(project_id: int, body: DeclarationReviewIn, principal: Ap
     row = service.review_declaration(db, project_id=project_id, outcome=body.outcome, note=body.note,
                                      now=ctx.clock.now(), actor=principal)
     return DeclarationReviewRead.model_validate(row)
+
+
+def _reports_read(view: reporting.ReportsView) -> ResultsReportsRead:
+    return ResultsReportsRead(
+        reports=[ResultsReportRead.model_validate(r).model_copy(update={"overdue": reporting.is_overdue(r, view.today)})
+                 for r in view.reports],
+        may_submit=view.may_submit, may_decide=view.may_decide)
+
+
+@router.get("/projects/{project_id}/reports", response_model=ResultsReportsRead)
+def project_reports(project_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> ResultsReportsRead:
+    """List the results reports the project owes (annual and final, F6); 404 for whoever may not see it."""
+    return _reports_read(reporting.project_reports(db, project_id=project_id, actor=principal, now=ctx.clock.now()))
+
+
+@router.post("/projects/{project_id}/reports/{report_id}/submit", response_model=ResultsReportRead)
+def submit_report(project_id: int, report_id: int, body: ResultsReportIn, principal: ApiUser, db: Db,
+                  ctx: Ctx) -> ResultsReportRead:
+    """Submit (or resubmit after a return) a results report: the research representative only."""
+    row = reporting.submit_report(db, project_id=project_id, report_id=report_id, summary=body.summary,
+                                  outputs=body.outputs, now=ctx.clock.now(), actor=principal)
+    return ResultsReportRead.model_validate(row)
+
+
+@router.post("/projects/{project_id}/reports/{report_id}/decision", response_model=ResultsReportRead)
+def decide_report(project_id: int, report_id: int, body: ReportDecisionIn, principal: ApiUser, db: Db,
+                  ctx: Ctx) -> ResultsReportRead:
+    """Accept a submitted report or return it with a note (the agency's staff)."""
+    row = reporting.decide_report(db, project_id=project_id, report_id=report_id, decision=body.decision,
+                                  note=body.note, now=ctx.clock.now(), actor=principal)
+    return ResultsReportRead.model_validate(row)
 
 
 @router.get("/calls.xlsx", response_class=Response,

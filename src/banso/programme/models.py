@@ -390,6 +390,8 @@ class Project(Base):
     state: Mapped[str] = mapped_column(String(16))
     declaration_required: Mapped[bool] = mapped_column(Boolean, default=False)  # F4
     declaration_review_due: Mapped[date | None]  # next periodic review of the F4 declaration
+    # F4: which reminder of the coming review went out (due_soon / overdue); cleared by the review.
+    declaration_reminder_sent: Mapped[str | None] = mapped_column(String(16))
     adopted_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -570,3 +572,46 @@ class CommissionDeliverable(Base):
     wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary)
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     uploaded_at: Mapped[datetime]
+
+
+# ---------------------------------------------------------------------------------------------
+# Results reports after adoption (F6: 実績報告・最終報告)
+
+
+class ReportKind(StrEnum):
+    """Which results report a project owes."""
+
+    ANNUAL = "annual"  # 年次報告（各年度の実績報告）
+    FINAL = "final"  # 最終報告（事業終了時）
+
+
+class ReportState(StrEnum):
+    """Where a results report stands."""
+
+    DUE = "due"  # 未提出
+    SUBMITTED = "submitted"  # 提出済み（確認待ち）
+    ACCEPTED = "accepted"  # 受理
+    RETURNED = "returned"  # 差戻し（再提出が必要）
+
+
+class ResultsReport(Base):
+    """A results report a project owes its funding agency: one per fiscal year and a final one (F6)."""
+
+    __tablename__ = "programme_results_reports"
+    __table_args__ = (UniqueConstraint("project_id", "kind", "fiscal_year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("programme_projects.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    fiscal_year: Mapped[int] = mapped_column(Integer)  # the year reported on (final: the last year of the plan)
+    due_on: Mapped[date] = mapped_column(index=True)
+    state: Mapped[str] = mapped_column(String(16), default=ReportState.DUE.value)
+    summary: Mapped[str | None] = mapped_column(Text)  # 実施内容・成果の概要
+    outputs: Mapped[str | None] = mapped_column(Text)  # 論文・特許等（one a line; DOIs are links）
+    submitted_at: Mapped[datetime | None]
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None]
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    reminder_sent: Mapped[str | None] = mapped_column(String(16))  # due_soon / overdue, each once per round
+    created_at: Mapped[datetime]

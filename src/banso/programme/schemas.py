@@ -481,6 +481,50 @@ class DeclarationReviewRead(BaseModel):
     next_due: date
 
 
+class ResultsReportRead(BaseModel):
+    """A results report a project owes (F6): annual or final, with its state and contents."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: str  # annual / final
+    fiscal_year: int
+    due_on: date
+    state: str  # due / submitted / accepted / returned
+    overdue: bool = False
+    summary: str | None
+    outputs: str | None
+    submitted_at: datetime | None
+    decided_at: datetime | None
+    decision_note: str | None
+
+
+class ResultsReportsRead(BaseModel):
+    """A project's results reports and what the caller may do (the same flags as the project page)."""
+
+    reports: list[ResultsReportRead]
+    may_submit: bool
+    may_decide: bool
+
+
+class ResultsReportIn(BaseModel):
+    """A results report as the research representative submits it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    summary: Annotated[str, Text(20_000)]
+    outputs: Annotated[str, Text(10_000)] = ""
+
+
+class ReportDecisionIn(BaseModel):
+    """The agency's decision on a submitted report: accept, or return with a note."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    decision: str
+    note: Annotated[str, Text(5000)] = ""
+
+
 class ProjectSummary(BaseModel):
     """A project in lists."""
 

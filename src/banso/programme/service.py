@@ -1071,6 +1071,9 @@ def _create_project(session: Session, *, proposal: Proposal, call: Call, now: da
     session.flush()
     _audit(session, AuditTag.PROGRAMME_PROJECT_CREATE, now=now, actor=actor, subject=f"project:{project.id}",
            data={"proposal_id": proposal.id, "call_id": call.id, "declaration_required": required})
+    from banso.programme import reporting  # a late import: reporting builds on this module (F6 reports owed)
+
+    reporting.ensure_schedule(session, project, now=now)
     researchers = sorted({m.user_id for m in repo.members(session, proposal.id) if m.user_id is not None})
     # C2: adoption opens the council proposal automatically (必置).
     council_id = councils.open_for_project(
@@ -1142,6 +1145,16 @@ def _staff_project(session: Session, project_id: int, actor: Principal) -> Proje
     return project
 
 
+def project_for_reader(session: Session, project_id: int, actor: Principal) -> Project:
+    """Return the project when ``actor`` may see it (team, the call's officer, the agency's staff); else 404."""
+    return _visible_project(session, repo.project_by_id(session, project_id), actor)
+
+
+def project_for_staff(session: Session, project_id: int, actor: Principal) -> Project:
+    """Return the project when ``actor`` is its agency's staff (others who see it: 403; the rest: 404)."""
+    return _staff_project(session, project_id, actor)
+
+
 def add_milestone(session: Session, *, project_id: int, title: str, due_on: date, now: datetime,
                   actor: Principal) -> Milestone:
     """Add a milestone (the agency's staff); it must fall within the project's plan period."""
@@ -1193,6 +1206,7 @@ def review_declaration(session: Session, *, project_id: int, outcome: str, note:
                             reviewer_id=actor.user_id, reviewed_at=now, next_due=next_due)
     session.add(row)
     project.declaration_review_due = next_due
+    project.declaration_reminder_sent = None  # F4: the next review is reminded afresh
     project.updated_at = now
     session.flush()
     _audit(session, AuditTag.PROGRAMME_DECLARATION_REVIEW, now=now, actor=actor, subject=f"project:{project.id}",

@@ -28,7 +28,17 @@ from banso.kit.dates import check_moment
 from banso.kit.errors import BansoError, Forbidden, NotFound, ValidationFailed
 from banso.kit.text import invalid_date_message, invalid_message
 from banso.kit.unit import released
-from banso.programme import budget_excel, commissions, exports, filing, guideline, pages, rules, service
+from banso.programme import (
+    budget_excel,
+    commissions,
+    exports,
+    filing,
+    guideline,
+    pages,
+    reporting,
+    rules,
+    service,
+)
 from banso.programme.endpoints import Councils, deliverable_response, deliverable_store
 from banso.programme.models import MeasureKind, ProjectType
 from banso.programme.schemas import CallText, CommissionText, GuidelineText, ProposalText
@@ -54,7 +64,8 @@ NO_STORE = {"Cache-Control": "no-store"}
 NOTICES = frozenset({
     "created", "published", "panel", "submitted", "withdrawn", "declared", "scored", "decided", "committed",
     "disbursed", "milestone", "milestone_status", "tranche", "assessed", "commissioned", "acknowledged",
-    "task_done", "delivered", "completed", "cancelled", "adopted", "saved",
+    "task_done", "delivered", "completed", "cancelled", "adopted", "saved", "report_submitted", "report_decided",
+    "declaration_reviewed",
 })
 Short = Annotated[str, Form(max_length=300)]
 Small = Annotated[str, Form(max_length=40)]
@@ -73,6 +84,8 @@ FIELD_LABELS = {
     "file": "File", "assessed_on": "Assessment date", "analysis_score": "Analysis capability",
     "hub_score": "Information hub capability", "talent_score": "Talent capability",
     "confidentiality_terms": "Confidentiality duty", "council_id": "Council",
+    "summary": "Work done and results", "outputs": "Papers, patents and other outputs", "decision": "Decision",
+    "note": "Note",
 }
 
 
@@ -656,8 +669,10 @@ def _project_page(request: Request, principal: Principal, db: Session, ctx: Ctx,
                   councils: Any, notice: str | None = None, error: str | None = None, error_at: str | None = None,
                   status: int = 200, form: dict[str, Any] | None = None) -> HTMLResponse:
     page = pages.project_page(db, project_id=project_id, actor=principal, councils=councils)
+    reports = reporting.project_reports(db, project_id=project_id, actor=principal, now=ctx.clock.now())
     return render(request, "programme/project.html", {
-        **pages.context(page), "notice": notice, "error": error, "error_at": error_at, "form": form or {},
+        **pages.context(page), "reports": reports, "is_overdue": reporting.is_overdue, "dois": reporting.dois,
+        "notice": notice, "error": error, "error_at": error_at, "form": form or {},
         **_common(ctx),
     }, status=status)
 
@@ -731,6 +746,60 @@ def set_milestone(project_id: int, milestone_id: int, request: Request, principa
         return _project_error(request, principal, db, ctx, project_id, councils, exc, "milestones", {})
     return redirect(f"/programme/projects/{project_id}", "milestone_status", "milestones")
 
+
+
+# ---------------------------------------------------------------------------------------------
+# After adoption: results reports and the F4 declaration review (F4, F6)
+
+
+@router.post("/programme/projects/{project_id}/reports/{report_id}/submit", response_class=HTMLResponse,
+             dependencies=[Csrf])
+def submit_report(project_id: int, report_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+                  councils: Councils, summary: Text = "", outputs: Text = "") -> Response:
+    """Submit (or resubmit) a results report: the research representative only."""
+    try:
+        reporting.submit_report(db, project_id=project_id, report_id=report_id, summary=summary, outputs=outputs,
+                                now=ctx.clock.now(), actor=principal)
+    except BansoError as exc:
+        return _project_error(request, principal, db, ctx, project_id, councils, exc, f"report-{report_id}",
+                              {f"summary_{report_id}": summary, f"outputs_{report_id}": outputs})
+    return redirect(f"/programme/projects/{project_id}", "report_submitted", "reports")
+
+
+@router.post("/programme/projects/{project_id}/reports/{report_id}/decision", response_class=HTMLResponse,
+             dependencies=[Csrf])
+def decide_report(project_id: int, report_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+                  councils: Councils, decision: Small = "",
+                  note: Annotated[str, Form(max_length=5000)] = "") -> Response:
+    """Accept a submitted report, or return it with a note (the agency's staff)."""
+    try:
+        reporting.decide_report(db, project_id=project_id, report_id=report_id, decision=decision, note=note,
+                                now=ctx.clock.now(), actor=principal)
+    except BansoError as exc:
+        return _project_error(request, principal, db, ctx, project_id, councils, exc, f"report-{report_id}",
+                              {f"note_{report_id}": note})
+    return redirect(f"/programme/projects/{project_id}", "report_decided", "reports")
+
+
+@router.post("/programme/projects/{project_id}/declaration-reviews", response_class=HTMLResponse,
+             dependencies=[Csrf])
+def review_declaration(project_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx, councils: Councils,
+                       outcome: Small = "", note: Annotated[str, Form(max_length=5000)] = "") -> Response:
+    """Record the periodic review of the F4 declaration (the agency's staff), from the project page."""
+    try:
+        service.review_declaration(db, project_id=project_id, outcome=outcome, note=note, now=ctx.clock.now(),
+                                   actor=principal)
+    except BansoError as exc:
+        return _project_error(request, principal, db, ctx, project_id, councils, exc, "declaration",
+                              {"decl_outcome": outcome, "decl_note": note})
+    return redirect(f"/programme/projects/{project_id}", "declaration_reviewed", "declaration")
+
+
+@router.get("/programme/reports", response_class=HTMLResponse)
+def reports_status(request: Request, principal: PageUser, db: Db, ctx: Ctx) -> HTMLResponse:
+    """The agency's list of results reports: overdue first (funding-agency staff only)."""
+    rows = reporting.agency_status(db, actor=principal, now=ctx.clock.now())
+    return render(request, "programme/reports.html", {"rows": rows, **_common(ctx)})
 
 
 # ---------------------------------------------------------------------------------------------
