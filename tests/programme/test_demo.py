@@ -55,3 +55,28 @@ def test_demo_commissions_the_think_tank(db: Session, clock: FakeClock, box: Sec
     [commission] = commissions.list_commissions(db, actor=who)
     view = commissions.get_commission(db, commission_id=commission.id, actor=who)
     assert view.contractor and len(view.tasks) == 2 and view.assessment is not None
+
+
+def test_demo_has_an_adopted_project_with_an_overdue_report(db: Session, clock: FakeClock, box: SecretBox) -> None:
+    from banso.accounts import repository as accounts_repo
+    from banso.accounts import service as accounts
+    from banso.authz.principal import AuthMethod
+    from banso.demo.projects import PROJECT_TITLE, seed_adopted_project
+    from banso.programme import reporting
+
+    seed.seed(db, box=box, now=clock.now())
+    seed_programme(db, now=clock.now())
+    assert seed_adopted_project(db, now=clock.now()) is True
+    assert seed_adopted_project(db, now=clock.now()) is False
+    staff = accounts_repo.user_by_email(db, "tanaka.yuki@jst.example.jp")
+    assert staff is not None
+    who = accounts.principal_for(staff, method=AuthMethod.SESSION, mfa=True)
+    rows = reporting.agency_status(db, actor=who, now=clock.now())
+    assert [r.project.title for r in rows if r.overdue] == [PROJECT_TITLE]  # the year of adoption's report
+    assert len(rows) == 3 and not rows[1].overdue  # two more owed later: the next annual and the final
+    project = rows[0].project
+    from banso.councils.models import Council
+
+    council = db.get(Council, project.council_id)
+    assert council is not None and council.state == "established"  # C1: its founders consented
+    assert reporting.project_reports(db, project_id=project.id, actor=who, now=clock.now()).may_decide

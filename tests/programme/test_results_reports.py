@@ -16,7 +16,7 @@ from banso.app.jobs import run_due
 from banso.audit.models import AuditEntry
 from banso.kit.clock import JST, FakeClock
 from banso.notifications import service as notifications
-from banso.programme import reporting
+from banso.programme import report_schedule, reporting
 from banso.programme.models import Project, ResultsReport
 from banso.web.context import AppContext
 from tests.support.http import bearer, sign_in
@@ -51,10 +51,10 @@ def _at(day: date) -> datetime:
 
 
 def test_schedule_owes_an_annual_report_per_year_and_a_final_one() -> None:
-    assert reporting.schedule([2027, 2026, 2028, 2027]) == [
+    assert report_schedule.schedule([2027, 2026, 2028, 2027]) == [
         ("annual", 2026, date(2027, 5, 31)), ("annual", 2027, date(2028, 5, 31)), ("final", 2028, date(2029, 5, 31))]
-    assert reporting.schedule([2026]) == [("final", 2026, date(2027, 5, 31))]
-    assert reporting.schedule([]) == []
+    assert report_schedule.schedule([2026]) == [("final", 2026, date(2027, 5, 31))]
+    assert report_schedule.schedule([]) == []
 
 
 @pytest.mark.parametrize(("today", "sent", "stage"), [

@@ -135,6 +135,7 @@ def demo(
     from banso.demo.councils import seed_councils
     from banso.demo.information import seed_information
     from banso.demo.programme import seed_programme
+    from banso.demo.projects import seed_adopted_project
     from banso.information.deps import information_deps
     from banso.information.sealed_legacy import migration_attributes
     from banso.kit.unit import unit_of_work
@@ -152,6 +153,7 @@ def demo(
             seed_councils(db, now=ctx.clock.now(), box=ctx.box,
                           store=sealed.sealed_deps(ctx))
             seed_programme(db, now=ctx.clock.now())
+            seed_adopted_project(db, now=ctx.clock.now())  # F6: a year-old project with an overdue report
             seed_information(db, information_deps(ctx), now=ctx.clock.now())
             checkpoints.sign_checkpoint(db, key=ctx.signing_key, now=ctx.clock.now())
     with console.status("技術分析のデモデータを作成しています / preparing the think-tank analysis…"):

@@ -2,7 +2,7 @@
 
 A project owes its funding agency an annual results report (年次報告・実績報告) for each fiscal year of its
 plan but the last, and a final report (最終報告) for the last; each is due on 31 May after the fiscal year it
-covers ends (banso's default, as the agencies' 実績報告 are due in spring; ``REPORT_DUE`` below). The
+covers ends (banso's default, as the agencies' 実績報告 are due in spring; ``report_schedule.REPORT_DUE``). The
 research representative (研究代表者, the project lead) submits; the agency's staff accept it or return it
 with a note, and a returned report is due again two weeks later. Reminders go out once when a report is due
 within 30 days and once when it is overdue, to the lead (and to the agency's staff when overdue).
@@ -39,8 +39,8 @@ from banso.notifications import service as notifications
 from banso.programme import repository as repo
 from banso.programme import service
 from banso.programme.models import Agency, Project, ProjectState, ReportKind, ReportState, ResultsReport
+from banso.programme.report_schedule import ensure_schedule, reports_of
 
-REPORT_DUE = (5, 31)  # month, day after the fiscal year ends (31 March) — banso's default
 RETURNED_GRACE = timedelta(days=14)  # a returned report is due again this long after the return
 DUE_SOON = timedelta(days=30)  # remind once when the due date is this close
 SUMMARY_MAX = 20_000
@@ -51,22 +51,6 @@ _audit = audit.record_for
 
 # ---------------------------------------------------------------------------------------------
 # Rules (pure)
-
-
-def due_on(fiscal_year: int) -> date:
-    """Return when the report on ``fiscal_year`` is due (31 May after the year ends on 31 March)."""
-    month, day = REPORT_DUE
-    return date(fiscal_year + 1, month, day)
-
-
-def schedule(plan_years: list[int]) -> list[tuple[str, int, date]]:
-    """Return (kind, fiscal year, due date) of every report a plan owes: annual ones, then the final one."""
-    years = sorted(set(plan_years))
-    if not years:
-        return []
-    owed = [(ReportKind.ANNUAL.value, fy, due_on(fy)) for fy in years[:-1]]
-    owed.append((ReportKind.FINAL.value, years[-1], due_on(years[-1])))
-    return owed
 
 
 def reminder_stage(*, due: date, today: date, sent: str | None) -> str | None:
@@ -96,40 +80,11 @@ def _today(now: datetime) -> date:
 # Queries
 
 
-def _reports(session: Session, project_id: int) -> list[ResultsReport]:
-    return list(session.scalars(select(ResultsReport).where(ResultsReport.project_id == project_id)
-                                .order_by(ResultsReport.due_on, ResultsReport.id)))
-
-
 def _agency_staff_ids(session: Session, agency: Agency) -> list[int]:
     """The active programme staff of the agency's organisation (who accept reports and review F4)."""
     users = session.scalars(select(User).where(User.organization_id == agency.organization_id,
                                                User.is_active.is_(True)).order_by(User.id))
     return [u.id for u in users if "agency_staff" in (u.roles or [])]
-
-
-# ---------------------------------------------------------------------------------------------
-# Schedule
-
-
-def ensure_schedule(session: Session, project: Project, *, now: datetime) -> list[ResultsReport]:
-    """Create the reports ``project`` owes that do not exist yet (idempotent); return the new ones."""
-    have = {(r.kind, r.fiscal_year) for r in _reports(session, project.id)}
-    plan = [line.fiscal_year for line in repo.budget(session, project.proposal_id)]
-    created = []
-    for kind, fiscal_year, due in schedule(plan):
-        if (kind, fiscal_year) in have:
-            continue
-        row = ResultsReport(project_id=project.id, kind=kind, fiscal_year=fiscal_year, due_on=due,
-                            state=ReportState.DUE.value, created_at=now)
-        session.add(row)
-        created.append(row)
-    if created:
-        session.flush()
-        _audit(session, AuditTag.PROGRAMME_REPORT_SCHEDULE, now=now, actor=None, subject=f"project:{project.id}",
-               data={"reports": [{"kind": r.kind, "fiscal_year": r.fiscal_year, "due_on": r.due_on.isoformat()}
-                                 for r in created]})
-    return created
 
 
 # ---------------------------------------------------------------------------------------------
@@ -152,7 +107,7 @@ def project_reports(session: Session, *, project_id: int, actor: Principal, now:
     project = service.project_for_reader(session, project_id, actor)
     agency = repo.agency_by_id(session, project.agency_id)
     assert agency is not None
-    return ReportsView(project=project, reports=_reports(session, project.id),
+    return ReportsView(project=project, reports=reports_of(session, project.id),
                        may_submit=actor.user_id == project.lead_id,
                        may_decide=policy.is_agency_staff(actor, agency.organization_id), today=_today(now))
 
@@ -286,7 +241,7 @@ def run_due(session: Session, *, now: datetime) -> DueReport:
 
 def _remind_reports(session: Session, project: Project, agency: Agency, *, today: date, now: datetime) -> int:
     sent = 0
-    for row in _reports(session, project.id):
+    for row in reports_of(session, project.id):
         if row.state not in (ReportState.DUE.value, ReportState.RETURNED.value):
             continue
         stage = reminder_stage(due=row.due_on, today=today, sent=row.reminder_sent)

@@ -28,7 +28,7 @@ from banso.kit.clock import to_jst
 from banso.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from banso.kit.text import clean_text
 from banso.notifications import service as notifications
-from banso.programme import budget, budget_excel, proposals, registry_io, rules
+from banso.programme import budget, budget_excel, proposals, registry_io, report_schedule, rules
 from banso.programme import repository as repo
 from banso.programme.budget import BudgetSheet
 from banso.programme.interfaces import CouncilGateway
@@ -1071,9 +1071,7 @@ def _create_project(session: Session, *, proposal: Proposal, call: Call, now: da
     session.flush()
     _audit(session, AuditTag.PROGRAMME_PROJECT_CREATE, now=now, actor=actor, subject=f"project:{project.id}",
            data={"proposal_id": proposal.id, "call_id": call.id, "declaration_required": required})
-    from banso.programme import reporting  # a late import: reporting builds on this module (F6 reports owed)
-
-    reporting.ensure_schedule(session, project, now=now)
+    report_schedule.ensure_schedule(session, project, now=now)  # F6: the results reports it owes
     researchers = sorted({m.user_id for m in repo.members(session, proposal.id) if m.user_id is not None})
     # C2: adoption opens the council proposal automatically (必置).
     council_id = councils.open_for_project(
