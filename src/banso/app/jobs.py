@@ -79,9 +79,10 @@ def _programme_job(ctx: AppContext) -> list[str]:
 
     with unit_of_work(ctx.sessions) as session:
         report = reporting.run_due(session, now=ctx.clock.now())
-    if report.scheduled or report.report_reminders or report.declaration_reminders:
-        return [f"programme:due scheduled={report.scheduled} report_reminders={report.report_reminders} "
-                f"declaration_reminders={report.declaration_reminders}"]
+    if report.scheduled or report.report_reminders or report.declaration_reminders or report.evaluation_reminders:
+        return [(f"programme:due scheduled={report.scheduled} report_reminders={report.report_reminders} "
+                 f"declaration_reminders={report.declaration_reminders} "
+                 f"evaluation_reminders={report.evaluation_reminders}")]
     return []
 
 

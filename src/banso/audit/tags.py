@@ -134,6 +134,11 @@ class AuditTag(StrEnum):
     PROGRAMME_REPORT_SUBMIT = "programme:report:submit"
     PROGRAMME_REPORT_DECIDE = "programme:report:decide"  # accepted or returned by the agency
     PROGRAMME_REPORT_REMIND = "programme:report:remind"
+    PROGRAMME_EVALUATION_OPEN = "programme:evaluation:open"  # F6: 中間評価・事後評価
+    PROGRAMME_EVALUATION_DECLARE = "programme:evaluation:declare"
+    PROGRAMME_EVALUATION_GRADE = "programme:evaluation:grade"
+    PROGRAMME_EVALUATION_COMPLETE = "programme:evaluation:complete"
+    PROGRAMME_EVALUATION_REMIND = "programme:evaluation:remind"
     PROGRAMME_GUIDELINE_ADOPT = "programme:guideline:adopt"
     PROGRAMME_ASSESSMENT_RECORD = "programme:assessment:record"
     PROGRAMME_COMMISSION_CREATE = "programme:commission:create"
@@ -301,6 +306,11 @@ LABELS: Mapping[str, str] = {
     AuditTag.PROGRAMME_REPORT_SUBMIT: "Results report submitted",
     AuditTag.PROGRAMME_REPORT_DECIDE: "Results report accepted or returned",
     AuditTag.PROGRAMME_REPORT_REMIND: "Results report reminded",
+    AuditTag.PROGRAMME_EVALUATION_OPEN: "Evaluation opened",
+    AuditTag.PROGRAMME_EVALUATION_DECLARE: "Evaluator's conflict declared",
+    AuditTag.PROGRAMME_EVALUATION_GRADE: "Evaluation graded",
+    AuditTag.PROGRAMME_EVALUATION_COMPLETE: "Evaluation result recorded",
+    AuditTag.PROGRAMME_EVALUATION_REMIND: "Evaluator reminded",
     AuditTag.PROGRAMME_GUIDELINE_ADOPT: "Guideline adopted",
     AuditTag.PROGRAMME_ASSESSMENT_RECORD: "Assessment recorded",
     AuditTag.PROGRAMME_COMMISSION_CREATE: "Commission created",

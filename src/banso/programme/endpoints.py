@@ -17,6 +17,7 @@ from banso.programme import (
     budget,
     budget_excel,
     commissions,
+    evaluations,
     filing,
     guideline,
     pages,
@@ -49,6 +50,12 @@ from banso.programme.schemas import (
     DeclarationReviewRead,
     DeliverableRead,
     DocumentRead,
+    EvaluationDeclarationIn,
+    EvaluationGradeIn,
+    EvaluationIn,
+    EvaluationRead,
+    EvaluationResultIn,
+    EvaluatorRead,
     GuidelineCreate,
     GuidelineRead,
     GuidelineSummary,
@@ -507,6 +514,59 @@ def decide_report(project_id: int, report_id: int, body: ReportDecisionIn, princ
     row = reporting.decide_report(db, project_id=project_id, report_id=report_id, decision=body.decision,
                                   note=body.note, now=ctx.clock.now(), actor=principal)
     return ResultsReportRead.model_validate(row)
+
+
+def _evaluation_read(view: evaluations.EvaluationView) -> EvaluationRead:
+    e = view.evaluation
+    return EvaluationRead(
+        id=e.id, project_id=view.project.id, project_title=view.project.title, kind=e.kind, due_on=e.due_on,
+        result=e.result, result_note=e.result_note, completed_at=e.completed_at, may_declare=view.may_declare,
+        may_read=view.may_read, may_grade=view.may_grade, may_complete=view.may_complete,
+        own=EvaluatorRead.model_validate(view.own) if view.own is not None else None,
+        evaluators=[EvaluatorRead.model_validate(a) for a in view.assignments],
+        reports=[ResultsReportRead.model_validate(r) for r in view.reports])
+
+
+@router.post("/projects/{project_id}/evaluations", response_model=EvaluationRead,
+             status_code=status.HTTP_201_CREATED)
+def open_evaluation(project_id: int, body: EvaluationIn, principal: ApiUser, db: Db, ctx: Ctx) -> EvaluationRead:
+    """Open an interim or final evaluation and assign its evaluators (the agency's staff; F6)."""
+    row = evaluations.open_evaluation(db, project_id=project_id, kind=body.kind, due_on=body.due_on,
+                                      evaluator_ids=body.evaluator_ids, now=ctx.clock.now(), actor=principal)
+    return _evaluation_read(evaluations.get_evaluation(db, evaluation_id=row.id, actor=principal))
+
+
+@router.get("/evaluations/{evaluation_id}", response_model=EvaluationRead)
+def get_evaluation(evaluation_id: int, principal: ApiUser, db: Db) -> EvaluationRead:
+    """Return an evaluation to its staff and evaluators (404 for everyone else); reports only after declaring."""
+    return _evaluation_read(evaluations.get_evaluation(db, evaluation_id=evaluation_id, actor=principal))
+
+
+@router.post("/evaluations/{evaluation_id}/declaration", response_model=EvaluationRead)
+def declare_evaluation_conflict(evaluation_id: int, body: EvaluationDeclarationIn, principal: ApiUser, db: Db,
+                                ctx: Ctx) -> EvaluationRead:
+    """Declare whether one has a conflict of interest with the project; final once made."""
+    evaluations.declare_conflict(db, evaluation_id=evaluation_id, has_conflict=body.has_conflict,
+                                 reason=body.reason, now=ctx.clock.now(), actor=principal)
+    return _evaluation_read(evaluations.get_evaluation(db, evaluation_id=evaluation_id, actor=principal))
+
+
+@router.post("/evaluations/{evaluation_id}/grade", response_model=EvaluationRead)
+def grade_evaluation(evaluation_id: int, body: EvaluationGradeIn, principal: ApiUser, db: Db,
+                     ctx: Ctx) -> EvaluationRead:
+    """Grade the project (S/A/B/C) with a comment (an evaluator who declared no conflict)."""
+    evaluations.grade(db, evaluation_id=evaluation_id, grade_value=body.grade, comment=body.comment,
+                      now=ctx.clock.now(), actor=principal)
+    return _evaluation_read(evaluations.get_evaluation(db, evaluation_id=evaluation_id, actor=principal))
+
+
+@router.post("/evaluations/{evaluation_id}/result", response_model=EvaluationRead)
+def complete_evaluation(evaluation_id: int, body: EvaluationResultIn, principal: ApiUser, db: Db,
+                        ctx: Ctx) -> EvaluationRead:
+    """Record the overall result and tell the research representative (the agency's staff)."""
+    evaluations.complete(db, evaluation_id=evaluation_id, result=body.result, note=body.note, now=ctx.clock.now(),
+                         actor=principal)
+    return _evaluation_read(evaluations.get_evaluation(db, evaluation_id=evaluation_id, actor=principal))
 
 
 @router.get("/calls.xlsx", response_class=Response,

@@ -615,3 +615,57 @@ class ResultsReport(Base):
     decision_note: Mapped[str | None] = mapped_column(Text)
     reminder_sent: Mapped[str | None] = mapped_column(String(16))  # due_soon / overdue, each once per round
     created_at: Mapped[datetime]
+
+
+# ---------------------------------------------------------------------------------------------
+# Interim and final evaluations after adoption (F6: 中間評価・事後評価)
+
+
+class EvaluationKind(StrEnum):
+    """Which evaluation of a project."""
+
+    INTERIM = "interim"  # 中間評価
+    FINAL = "final"  # 事後評価
+
+
+class EvaluationGrade(StrEnum):
+    """The grade an evaluator gives and the agency's overall result (S/A/B/C, as the agencies grade)."""
+
+    S = "S"  # 特に優れた成果
+    A = "A"  # 優れた成果
+    B = "B"  # 一定の成果（改善が必要）
+    C = "C"  # 十分な成果が得られていない
+
+
+class ProjectEvaluation(Base):
+    """An interim or final evaluation of a project by evaluators the agency assigns (F6)."""
+
+    __tablename__ = "programme_evaluations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("programme_projects.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    due_on: Mapped[date]
+    result: Mapped[str | None] = mapped_column(String(4))  # the agency's overall grade when completed
+    result_note: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime]
+    completed_at: Mapped[datetime | None]
+
+
+class EvaluationAssignment(Base):
+    """One evaluator on one evaluation: the conflict declaration first, then a grade and a comment."""
+
+    __tablename__ = "programme_evaluation_assignments"
+    __table_args__ = (UniqueConstraint("evaluation_id", "evaluator_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("programme_evaluations.id"), index=True)
+    evaluator_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    has_conflict: Mapped[bool | None] = mapped_column(Boolean)  # None: not declared yet
+    conflict_reason: Mapped[str | None] = mapped_column(Text)
+    grade: Mapped[str | None] = mapped_column(String(4))
+    comment: Mapped[str | None] = mapped_column(Text)
+    declared_at: Mapped[datetime | None]
+    graded_at: Mapped[datetime | None]
+    reminder_sent: Mapped[str | None] = mapped_column(String(16))

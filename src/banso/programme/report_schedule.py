@@ -8,7 +8,7 @@ report (最終報告) for the last, each due on 31 May after the fiscal year it 
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,6 +19,7 @@ from banso.programme import repository as repo
 from banso.programme.models import Project, ReportKind, ReportState, ResultsReport
 
 REPORT_DUE = (5, 31)  # month, day after the fiscal year ends (31 March) — banso's default
+DUE_SOON = timedelta(days=30)  # remind once when a due date is this close
 
 
 def due_on(fiscal_year: int) -> date:
@@ -35,6 +36,15 @@ def schedule(plan_years: list[int]) -> list[tuple[str, int, date]]:
     owed = [(ReportKind.ANNUAL.value, fy, due_on(fy)) for fy in years[:-1]]
     owed.append((ReportKind.FINAL.value, years[-1], due_on(years[-1])))
     return owed
+
+
+def reminder_stage(*, due: date, today: date, sent: str | None) -> str | None:
+    """Return the reminder due now for something due on ``due``: ``due_soon`` then ``overdue``, each once."""
+    if today > due:
+        return "overdue" if sent != "overdue" else None
+    if due - today <= DUE_SOON and sent is None:
+        return "due_soon"
+    return None
 
 
 def reports_of(session: Session, project_id: int) -> list[ResultsReport]:

@@ -36,13 +36,12 @@ from banso.kit.errors import Conflict, Forbidden, ValidationFailed
 from banso.kit.japanese import fiscal_year_label, format_date
 from banso.kit.text import clean_text
 from banso.notifications import service as notifications
+from banso.programme import evaluations, service
 from banso.programme import repository as repo
-from banso.programme import service
 from banso.programme.models import Agency, Project, ProjectState, ReportKind, ReportState, ResultsReport
-from banso.programme.report_schedule import ensure_schedule, reports_of
+from banso.programme.report_schedule import ensure_schedule, reminder_stage, reports_of
 
 RETURNED_GRACE = timedelta(days=14)  # a returned report is due again this long after the return
-DUE_SOON = timedelta(days=30)  # remind once when the due date is this close
 SUMMARY_MAX = 20_000
 OUTPUTS_MAX = 10_000
 _DOI = re.compile(r"\b10\.\d{4,9}/\S+", re.ASCII)
@@ -51,15 +50,6 @@ _audit = audit.record_for
 
 # ---------------------------------------------------------------------------------------------
 # Rules (pure)
-
-
-def reminder_stage(*, due: date, today: date, sent: str | None) -> str | None:
-    """Return the reminder due now for something due on ``due``: ``due_soon`` then ``overdue``, each once."""
-    if today > due:
-        return "overdue" if sent != "overdue" else None
-    if due - today <= DUE_SOON and sent is None:
-        return "due_soon"
-    return None
 
 
 def is_overdue(report: ResultsReport, today: date) -> bool:
@@ -219,6 +209,7 @@ class DueReport:
     scheduled: int = 0
     report_reminders: int = 0
     declaration_reminders: int = 0
+    evaluation_reminders: int = 0
 
 
 def run_due(session: Session, *, now: datetime) -> DueReport:
@@ -236,6 +227,7 @@ def run_due(session: Session, *, now: datetime) -> DueReport:
         assert agency is not None
         done.report_reminders += _remind_reports(session, project, agency, today=today, now=now)
         done.declaration_reminders += _remind_declaration(session, project, agency, today=today, now=now)
+    done.evaluation_reminders = evaluations.remind_evaluators(session, today=today, now=now)
     return done
 
 

@@ -525,6 +525,75 @@ class ReportDecisionIn(BaseModel):
     note: Annotated[str, Text(5000)] = ""
 
 
+class EvaluationIn(BaseModel):
+    """An interim or final evaluation as the agency's staff open it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str  # interim / final
+    due_on: date
+    evaluator_ids: list[int]
+
+
+class EvaluationDeclarationIn(BaseModel):
+    """An evaluator's conflict-of-interest declaration."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    has_conflict: bool
+    reason: Annotated[str, Text(2000, required=False)] = ""
+
+
+class EvaluationGradeIn(BaseModel):
+    """An evaluator's grade (S/A/B/C) and comment."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    grade: str
+    comment: Annotated[str, Text(10_000)]
+
+
+class EvaluationResultIn(BaseModel):
+    """The overall result the agency's staff record, with the note for the research representative."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    result: str
+    note: Annotated[str, Text(10_000)]
+
+
+class EvaluatorRead(BaseModel):
+    """One evaluator's declaration and grade (shown to the agency's staff only)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    evaluator_id: int
+    has_conflict: bool | None
+    conflict_reason: str | None
+    grade: str | None
+    comment: str | None
+
+
+class EvaluationRead(BaseModel):
+    """An evaluation as the caller may see it, with what they may do (the page's flags)."""
+
+    id: int
+    project_id: int
+    project_title: str
+    kind: str
+    due_on: date
+    result: str | None
+    result_note: str | None
+    completed_at: datetime | None
+    may_declare: bool
+    may_read: bool
+    may_grade: bool
+    may_complete: bool
+    own: EvaluatorRead | None
+    evaluators: list[EvaluatorRead]
+    reports: list[ResultsReportRead]
+
+
 class ProjectSummary(BaseModel):
     """A project in lists."""
 

@@ -31,6 +31,7 @@ from banso.kit.unit import released
 from banso.programme import (
     budget_excel,
     commissions,
+    evaluations,
     exports,
     filing,
     guideline,
@@ -65,7 +66,7 @@ NOTICES = frozenset({
     "created", "published", "panel", "submitted", "withdrawn", "declared", "scored", "decided", "committed",
     "disbursed", "milestone", "milestone_status", "tranche", "assessed", "commissioned", "acknowledged",
     "task_done", "delivered", "completed", "cancelled", "adopted", "saved", "report_submitted", "report_decided",
-    "declaration_reviewed",
+    "declaration_reviewed", "evaluation_opened", "graded", "evaluation_completed",
 })
 Short = Annotated[str, Form(max_length=300)]
 Small = Annotated[str, Form(max_length=40)]
@@ -85,7 +86,8 @@ FIELD_LABELS = {
     "hub_score": "Information hub capability", "talent_score": "Talent capability",
     "confidentiality_terms": "Confidentiality duty", "council_id": "Council",
     "summary": "Work done and results", "outputs": "Papers, patents and other outputs", "decision": "Decision",
-    "note": "Note",
+    "note": "Note", "kind": "Kind", "evaluator_ids": "Evaluators", "has_conflict": "Conflict of interest",
+    "grade": "Grade", "comment": "Comment", "result": "Overall result",
 }
 
 
@@ -670,8 +672,10 @@ def _project_page(request: Request, principal: Principal, db: Session, ctx: Ctx,
                   status: int = 200, form: dict[str, Any] | None = None) -> HTMLResponse:
     page = pages.project_page(db, project_id=project_id, actor=principal, councils=councils)
     reports = reporting.project_reports(db, project_id=project_id, actor=principal, now=ctx.clock.now())
+    evals = evaluations.project_evaluations(db, project_id=project_id, actor=principal)
     return render(request, "programme/project.html", {
         **pages.context(page), "reports": reports, "is_overdue": reporting.is_overdue, "dois": reporting.dois,
+        "evals": evals,
         "notice": notice, "error": error, "error_at": error_at, "form": form or {},
         **_common(ctx),
     }, status=status)
@@ -793,6 +797,96 @@ def review_declaration(project_id: int, request: Request, principal: PageUser, d
         return _project_error(request, principal, db, ctx, project_id, councils, exc, "declaration",
                               {"decl_outcome": outcome, "decl_note": note})
     return redirect(f"/programme/projects/{project_id}", "declaration_reviewed", "declaration")
+
+
+@router.post("/programme/projects/{project_id}/evaluations", response_class=HTMLResponse, dependencies=[Csrf])
+def open_evaluation(project_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx, councils: Councils,
+                    kind: Small = "", due_on: Small = "",
+                    evaluator_ids: Annotated[list[str] | None, Form()] = None) -> Response:
+    """Open an interim or final evaluation with its evaluators (the agency's staff)."""
+    chosen = list(evaluator_ids or [])
+    try:
+        due = _date_input(due_on, "due_on")
+        if due is None:
+            raise ValidationFailed(invalid_date_message("due_on"), field="due_on")
+        evaluations.open_evaluation(db, project_id=project_id, kind=kind, due_on=due,
+                                    evaluator_ids=[_int(v, "evaluator_ids") for v in chosen], now=ctx.clock.now(),
+                                    actor=principal)
+    except BansoError as exc:
+        return _project_error(request, principal, db, ctx, project_id, councils, exc, "evaluation",
+                              {"ev_kind": kind, "ev_due": due_on, "ev_chosen": chosen})
+    return redirect(f"/programme/projects/{project_id}", "evaluation_opened", "evaluations")
+
+
+def _evaluation_page(request: Request, principal: Principal, db: Session, ctx: Ctx, evaluation_id: int, *,
+                     notice: str | None = None, error: str | None = None, error_at: str | None = None,
+                     status: int = 200, form: dict[str, Any] | None = None) -> HTMLResponse:
+    view = evaluations.get_evaluation(db, evaluation_id=evaluation_id, actor=principal)
+    return render(request, "programme/evaluation.html", {
+        "v": view, "grades": evaluations.GRADES, "dois": reporting.dois, "notice": notice, "error": error,
+        "error_at": error_at, "form": form or {}, **_common(ctx)}, status=status)
+
+
+def _evaluation_error(request: Request, principal: Principal, db: Session, ctx: Ctx, evaluation_id: int,
+                      exc: BansoError, where: str, form: dict[str, Any]) -> HTMLResponse:
+    return _refused(request, db, exc, partial(_evaluation_page, request, principal, db, ctx, evaluation_id,
+                                              error_at=where, form=form))
+
+
+@router.get("/programme/evaluations", response_class=HTMLResponse)
+def my_evaluations(request: Request, principal: PageUser, db: Db, ctx: Ctx) -> HTMLResponse:
+    """The evaluations the person is assigned to, open ones first."""
+    return render(request, "programme/evaluations.html", {
+        "rows": evaluations.evaluations_for(db, actor=principal), **_common(ctx)})
+
+
+@router.get("/programme/evaluations/{evaluation_id}", response_class=HTMLResponse)
+def evaluation_page(evaluation_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+                    done: str | None = None) -> HTMLResponse:
+    """An evaluation: the evaluator declares, then grades; the staff see every grade and record the result."""
+    return _evaluation_page(request, principal, db, ctx, evaluation_id, notice=notice(done, NOTICES))
+
+
+@router.post("/programme/evaluations/{evaluation_id}/declaration", response_class=HTMLResponse,
+             dependencies=[Csrf])
+def declare_evaluation_conflict(evaluation_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+                                has_conflict: Small = "", reason: Annotated[str, Form(max_length=2000)] = "") -> Response:
+    """Declare whether one has a conflict of interest with the project (before seeing its reports)."""
+    try:
+        if has_conflict not in ("yes", "no"):
+            raise ValidationFailed(invalid_message("has_conflict"), field="has_conflict")
+        evaluations.declare_conflict(db, evaluation_id=evaluation_id, has_conflict=has_conflict == "yes",
+                                     reason=reason, now=ctx.clock.now(), actor=principal)
+    except BansoError as exc:
+        return _evaluation_error(request, principal, db, ctx, evaluation_id, exc, "declare",
+                                 {"has_conflict": has_conflict, "reason": reason})
+    return redirect(f"/programme/evaluations/{evaluation_id}", "declared", "evaluation")
+
+
+@router.post("/programme/evaluations/{evaluation_id}/grade", response_class=HTMLResponse, dependencies=[Csrf])
+def grade_evaluation(evaluation_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+                     grade: Small = "", comment: Text = "") -> Response:
+    """Grade the project (S/A/B/C) with a comment."""
+    try:
+        evaluations.grade(db, evaluation_id=evaluation_id, grade_value=grade, comment=comment, now=ctx.clock.now(),
+                          actor=principal)
+    except BansoError as exc:
+        return _evaluation_error(request, principal, db, ctx, evaluation_id, exc, "grade",
+                                 {"grade": grade, "comment": comment})
+    return redirect(f"/programme/evaluations/{evaluation_id}", "graded", "evaluation")
+
+
+@router.post("/programme/evaluations/{evaluation_id}/result", response_class=HTMLResponse, dependencies=[Csrf])
+def complete_evaluation(evaluation_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+                        result: Small = "", note: Text = "") -> Response:
+    """Record the overall result and tell the research representative (the agency's staff)."""
+    try:
+        evaluations.complete(db, evaluation_id=evaluation_id, result=result, note=note, now=ctx.clock.now(),
+                             actor=principal)
+    except BansoError as exc:
+        return _evaluation_error(request, principal, db, ctx, evaluation_id, exc, "result",
+                                 {"result": result, "note": note})
+    return redirect(f"/programme/evaluations/{evaluation_id}", "evaluation_completed", "evaluation")
 
 
 @router.get("/programme/reports", response_class=HTMLResponse)
