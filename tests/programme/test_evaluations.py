@@ -149,3 +149,24 @@ def test_evaluation_pages(client: TestClient, db: Session, w: World, clock: Fake
     second = client.get(f"/programme/evaluations/{eid}").text
     assert 'id="grade-form"' in second and 'id="declare-form"' not in second and 'id="result-form"' not in second
     assert client.get(f"/programme/projects/{project.id}").status_code == 404  # evaluators never see the project page
+
+
+def test_status_workbook_lists_reports_and_evaluations_for_agency_staff(client: TestClient, db: Session, w: World,
+                                                                        clock: FakeClock) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    project = _project(db, w, clock)
+    staff = bearer(db, w.staff, clock)
+    _open(client, staff, project, [w.reviewer.user.id], clock)
+    got = client.get(f"{BASE}/reports.xlsx", headers=staff)
+    assert got.status_code == 200
+    wb = load_workbook(io.BytesIO(got.content))
+    reports = [[c.value for c in row] for row in wb["成果報告 Reports"].iter_rows(min_row=2)]
+    assert [(r[0], r[2], r[4]) for r in reports] == [(project.title, "FY2026", "due"), (project.title, "FY2027", "due")]
+    evals = [[c.value for c in row] for row in wb["評価 Evaluations"].iter_rows(min_row=2)]
+    assert [(e[0], e[3], e[4], e[5]) for e in evals] == [(project.title, 1, 0, None)]
+    assert client.get(f"{BASE}/reports.xlsx", headers=bearer(db, w.lead, clock)).status_code == 403
+    db.expire_all()
+    assert db.scalars(select(AuditEntry).where(AuditEntry.tag == "programme:reports:export")).first() is not None

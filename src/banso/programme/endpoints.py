@@ -569,6 +569,17 @@ def complete_evaluation(evaluation_id: int, body: EvaluationResultIn, principal:
     return _evaluation_read(evaluations.get_evaluation(db, evaluation_id=evaluation_id, actor=principal))
 
 
+@router.get("/reports.xlsx", response_class=Response,
+            responses=file_response(XLSX, description="The results-report and evaluation status workbook"))
+def reports_workbook(principal: ApiUser, db: Db, ctx: Ctx) -> Response:
+    """Download the results-report and evaluation status of the caller's agency's projects (agency staff; F6)."""
+    from banso.programme import exports
+
+    content = exports.after_adoption_workbook(db, actor=principal, now=ctx.clock.now())
+    return Response(content, media_type=exports.XLSX_MEDIA_TYPE,
+                    headers={"Content-Disposition": 'attachment; filename="reports.xlsx"'})
+
+
 @router.get("/calls.xlsx", response_class=Response,
             responses=file_response(XLSX, description="The call statistics workbook"))
 def call_statistics(principal: ApiUser, db: Db, ctx: Ctx) -> Response:

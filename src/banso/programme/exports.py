@@ -20,7 +20,7 @@ from banso.authz.principal import Principal
 from banso.kit.cells import excel_row, sheet_note
 from banso.kit.clock import to_jst
 from banso.programme import repository as repo
-from banso.programme import service
+from banso.programme import evaluations, reporting, service
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 YEN_FORMAT = '"¥"#,##0'
@@ -111,4 +111,36 @@ def call_statistics_workbook(session: Session, *, actor: Principal, now: datetim
     wb.save(out)
     audit.record(session, tag=AuditTag.PROGRAMME_LEDGER_EXPORT, now=now, actor_id=actor.user_id,
                  actor_label=actor.label, subject="programme:calls", data={"format": "xlsx", "calls": len(rows)})
+    return out.getvalue()
+
+
+def after_adoption_workbook(session: Session, *, actor: Principal, now: datetime) -> bytes:
+    """Return the results-report and evaluation status of the actor's agency's projects as .xlsx (F6)."""
+    rows = reporting.agency_status(session, actor=actor, now=now)  # 403 for anyone but agency staff
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "成果報告 Reports"
+    _sheet(ws, ["プロジェクト Project", "報告 Report", "年度 FY", "期限 Due", "状態 State", "期限超過 Overdue",
+                "提出 Submitted (JST)"],
+           [[r.project.title, "最終報告 final" if r.report.kind == "final" else "年次報告 annual",
+             f"FY{r.report.fiscal_year}", r.report.due_on.isoformat(), r.report.state, "超過" if r.overdue else "",
+             to_jst(r.report.submitted_at).strftime("%Y-%m-%d %H:%M") if r.report.submitted_at else ""]
+            for r in rows], set())
+    ws2 = wb.create_sheet("評価 Evaluations")
+    projects = {r.project.id: r.project for r in rows}
+    erows: list[list[object]] = []
+    for project in projects.values():
+        for e in evaluations.evaluations_of(session, project.id):
+            view = evaluations.get_evaluation(session, evaluation_id=e.id, actor=actor)
+            erows.append([project.title, "中間評価 interim" if e.kind == "interim" else "事後評価 final",
+                          e.due_on.isoformat(), len(view.assignments),
+                          sum(1 for a in view.assignments if a.grade), e.result or ""])
+    _sheet(ws2, ["プロジェクト Project", "評価 Evaluation", "期限 Due", "評価者 Evaluators", "評価済 Graded",
+                 "総合評価 Result"], erows, set())
+    out = io.BytesIO()
+    wb.save(out)
+    audit.record(session, tag=AuditTag.PROGRAMME_REPORTS_EXPORT, now=now, actor_id=actor.user_id,
+                 actor_label=actor.label, subject="programme:reports",
+                 data={"format": "xlsx", "reports": len(rows), "evaluations": len(erows)})
     return out.getvalue()

@@ -889,6 +889,14 @@ def complete_evaluation(evaluation_id: int, request: Request, principal: PageUse
     return redirect(f"/programme/evaluations/{evaluation_id}", "evaluation_completed", "evaluation")
 
 
+@router.get("/programme/reports.xlsx")
+def reports_workbook(principal: PageUser, db: Db, ctx: Ctx) -> Response:
+    """Download the results-report and evaluation status of the agency's projects (agency staff only)."""
+    content = exports.after_adoption_workbook(db, actor=principal, now=ctx.clock.now())
+    return Response(content, media_type=exports.XLSX_MEDIA_TYPE, headers={
+        **NO_STORE, "Content-Disposition": 'attachment; filename="reports.xlsx"'})
+
+
 @router.get("/programme/reports", response_class=HTMLResponse)
 def reports_status(request: Request, principal: PageUser, db: Db, ctx: Ctx) -> HTMLResponse:
     """The agency's list of results reports: overdue first (funding-agency staff only)."""
