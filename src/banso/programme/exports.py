@@ -19,8 +19,8 @@ from banso.audit.tags import AuditTag
 from banso.authz.principal import Principal
 from banso.kit.cells import excel_row, sheet_note
 from banso.kit.clock import to_jst
-from banso.programme import repository as repo
 from banso.programme import evaluations, reporting, service
+from banso.programme import repository as repo
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 YEN_FORMAT = '"¥"#,##0'
