@@ -221,10 +221,12 @@ def test_project_page_shows_reports_with_the_forms_each_reader_may_use(client: T
     assert sent.status_code == 303
     shown = client.get(f"/programme/projects/{project.id}").text
     assert "提出済み（確認待ち）" in shown and 'href="https://doi.org/10.1000/abc"' in shown
+    assert f'id="report-file-{report.id}"' in shown  # the lead may provide it to the council as a result
 
     token = sign_in(client, db, w.staff, ctx)
     staff_page = client.get(f"/programme/projects/{project.id}").text
     assert f'id="report-decision-{report.id}"' in staff_page and 'id="report-form-' not in staff_page
+    assert 'id="report-file-' not in staff_page
     status = client.get("/programme/reports")
     assert status.status_code == 200 and project.title in status.text
 
@@ -239,3 +241,33 @@ def test_status_list_puts_overdue_first_and_is_for_agency_staff_only(client: Tes
     sign_in(client, db, w.lead, ctx)
     assert client.get("/programme/reports").status_code == 403
     assert rows[0].project.id == project.id
+
+
+def test_the_lead_provides_a_report_to_the_council_as_a_public_by_default_result(
+        client: TestClient, db: Session, w: World, clock: FakeClock) -> None:
+    from banso.councils import service as councils_service
+    from banso.information.models import Item
+    from tests.support.programme import establish_council
+
+    project = _project(db, w, clock)
+    establish_council(db, w, clock, project)
+    assert project.council_id is not None
+    for person in (w.lead, w.colleague, w.partner):
+        councils_service.sign_pledge(db, council_id=project.council_id, actor=person.principal(), now=clock.now(),
+                                     bylaws_version=1)
+    db.commit()
+    lead, colleague = bearer(db, w.lead, clock), bearer(db, w.colleague, clock)
+    reports = client.get(f"{BASE}/projects/{project.id}/reports", headers=lead).json()["reports"]
+    url = f"{BASE}/projects/{project.id}/reports/{reports[0]['id']}"
+    assert client.post(f"{url}/file", headers=lead).status_code == 409  # not submitted yet
+    client.post(f"{url}/submit", headers=lead, json={"summary": "海中測位の実証", "outputs": "10.1000/xyz1"})
+    assert client.post(f"{url}/file", headers=colleague).status_code == 403
+    filed = client.post(f"{url}/file", headers=lead)
+    assert filed.status_code == 200 and filed.json()["filed_item_id"] is not None
+    assert client.post(f"{url}/file", headers=lead).status_code == 409  # once
+    db.expire_all()
+    item = db.get(Item, filed.json()["filed_item_id"])
+    assert item is not None and item.council_id == project.council_id
+    assert item.provenance == "researcher_generated" and item.is_result and item.publish_at is not None
+    assert item.state == "scheduled"  # public only after the prior-notice window (I6, I13)
+    assert "programme:report:file" in _tags(db, project)

@@ -140,6 +140,7 @@ class AuditTag(StrEnum):
     PROGRAMME_EVALUATION_COMPLETE = "programme:evaluation:complete"
     PROGRAMME_EVALUATION_REMIND = "programme:evaluation:remind"
     PROGRAMME_REPORTS_EXPORT = "programme:reports:export"  # F6: report and evaluation status workbook
+    PROGRAMME_REPORT_FILE = "programme:report:file"  # a report provided to the council as a result (I1)
     PROGRAMME_GUIDELINE_ADOPT = "programme:guideline:adopt"
     PROGRAMME_ASSESSMENT_RECORD = "programme:assessment:record"
     PROGRAMME_COMMISSION_CREATE = "programme:commission:create"
@@ -313,6 +314,7 @@ LABELS: Mapping[str, str] = {
     AuditTag.PROGRAMME_EVALUATION_COMPLETE: "Evaluation result recorded",
     AuditTag.PROGRAMME_EVALUATION_REMIND: "Evaluator reminded",
     AuditTag.PROGRAMME_REPORTS_EXPORT: "Report and evaluation status exported",
+    AuditTag.PROGRAMME_REPORT_FILE: "Results report provided to the council",
     AuditTag.PROGRAMME_GUIDELINE_ADOPT: "Guideline adopted",
     AuditTag.PROGRAMME_ASSESSMENT_RECORD: "Assessment recorded",
     AuditTag.PROGRAMME_COMMISSION_CREATE: "Commission created",

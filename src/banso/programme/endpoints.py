@@ -507,6 +507,16 @@ def submit_report(project_id: int, report_id: int, body: ResultsReportIn, princi
     return ResultsReportRead.model_validate(row)
 
 
+@router.post("/projects/{project_id}/reports/{report_id}/file", response_model=ResultsReportRead)
+def file_report(project_id: int, report_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> ResultsReportRead:
+    """Provide a submitted report to the project's council as a researcher-generated result (I1): the research
+    representative only, once; it becomes public after the bylaws' prior-notice window (I6)."""
+    reporting.file_as_result(db, information_deps(ctx), project_id=project_id, report_id=report_id,
+                             now=ctx.clock.now(), actor=principal)
+    row = reporting.project_reports(db, project_id=project_id, actor=principal, now=ctx.clock.now())
+    return ResultsReportRead.model_validate(next(r for r in row.reports if r.id == report_id))
+
+
 @router.post("/projects/{project_id}/reports/{report_id}/decision", response_model=ResultsReportRead)
 def decide_report(project_id: int, report_id: int, body: ReportDecisionIn, principal: ApiUser, db: Db,
                   ctx: Ctx) -> ResultsReportRead:

@@ -614,6 +614,7 @@ class ResultsReport(Base):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decision_note: Mapped[str | None] = mapped_column(Text)
     reminder_sent: Mapped[str | None] = mapped_column(String(16))  # due_soon / overdue, each once per round
+    filed_item_id: Mapped[int | None] = mapped_column(Integer)  # the council item it was provided as (I1)
     created_at: Mapped[datetime]
 
 

@@ -31,6 +31,10 @@ from banso.audit.tags import AuditTag
 from banso.authz.guard import require_visible
 from banso.authz.policies import programme as policy
 from banso.authz.principal import Principal
+from banso.councils.models import Matter
+from banso.information import service as information
+from banso.information.deps import InformationDeps
+from banso.information.models import Category, Item, Provenance
 from banso.kit.clock import to_jst
 from banso.kit.errors import Conflict, Forbidden, ValidationFailed
 from banso.kit.japanese import fiscal_year_label, format_date
@@ -174,6 +178,39 @@ def decide_report(session: Session, *, project_id: int, report_id: int, decision
     _tell(session, [project.lead_id], project, row, now=now, kind="programme.report_decided", title=title,
           body=body)
     return row
+
+
+def file_as_result(session: Session, deps: InformationDeps, *, project_id: int, report_id: int, now: datetime,
+                   actor: Principal) -> Item:
+    """Provide a submitted report to the project's council as a researcher-generated result (I1, I6, I13).
+
+    Only the research representative, once; the council's own rules decide the rest: the lead must be a
+    pledged member who may contribute, and a result is announced to the council and becomes public after
+    the bylaws' prior-notice window unless a non-disclosure request is accepted (I6).
+    """
+    project = service.project_for_reader(session, project_id, actor)
+    row = _report(session, project, report_id)
+    if actor.user_id != project.lead_id:
+        raise Forbidden("成果の提供は研究代表者が行います / Only the research representative provides the results")
+    if row.state not in (ReportState.SUBMITTED.value, ReportState.ACCEPTED.value):
+        raise Conflict("提出済みの報告のみ協議会に提供できます / Submit the report first", field="report_id")
+    if row.filed_item_id is not None:
+        raise Conflict("この報告は協議会に提供済みです / This report was already provided to the council",
+                       field="report_id")
+    if project.council_id is None:
+        raise Conflict("このプロジェクトには協議会がありません / The project has no council", field="report_id")
+    body = row.summary or ""
+    if row.outputs:
+        body = f"{body}\n\n【論文・特許等】\n{row.outputs}"
+    item = information.create_item(
+        session, deps, council_id=project.council_id, actor=actor, now=now,
+        title=f"{project.title} — {_label_ja(row)}"[:300], summary=(row.summary or "")[:500], body=body,
+        matter=Matter.RD_CONTENT_AND_RESULTS.value, category=Category.RESEARCH_RESULT.value,
+        provenance=Provenance.RESEARCHER_GENERATED.value, is_result=True)
+    row.filed_item_id = item.id
+    _audit(session, AuditTag.PROGRAMME_REPORT_FILE, now=now, actor=actor, subject=f"project:{project.id}",
+           data={"report_id": row.id, "item_id": item.id, "council_id": project.council_id})
+    return item
 
 
 # ---------------------------------------------------------------------------------------------

@@ -497,6 +497,7 @@ class ResultsReportRead(BaseModel):
     submitted_at: datetime | None
     decided_at: datetime | None
     decision_note: str | None
+    filed_item_id: int | None = None  # the council item it was provided as (I1)
 
 
 class ResultsReportsRead(BaseModel):

@@ -66,7 +66,7 @@ NOTICES = frozenset({
     "created", "published", "panel", "submitted", "withdrawn", "declared", "scored", "decided", "committed",
     "disbursed", "milestone", "milestone_status", "tranche", "assessed", "commissioned", "acknowledged",
     "task_done", "delivered", "completed", "cancelled", "adopted", "saved", "report_submitted", "report_decided",
-    "declaration_reviewed", "evaluation_opened", "graded", "evaluation_completed",
+    "declaration_reviewed", "report_filed", "evaluation_opened", "graded", "evaluation_completed",
 })
 Short = Annotated[str, Form(max_length=300)]
 Small = Annotated[str, Form(max_length=40)]
@@ -768,6 +768,19 @@ def submit_report(project_id: int, report_id: int, request: Request, principal: 
         return _project_error(request, principal, db, ctx, project_id, councils, exc, f"report-{report_id}",
                               {f"summary_{report_id}": summary, f"outputs_{report_id}": outputs})
     return redirect(f"/programme/projects/{project_id}", "report_submitted", "reports")
+
+
+@router.post("/programme/projects/{project_id}/reports/{report_id}/file", response_class=HTMLResponse,
+             dependencies=[Csrf])
+def file_report(project_id: int, report_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+                councils: Councils, deps: InfoDeps) -> Response:
+    """Provide a submitted report to the project's council as a researcher-generated result (I1)."""
+    try:
+        reporting.file_as_result(db, deps, project_id=project_id, report_id=report_id, now=ctx.clock.now(),
+                                 actor=principal)
+    except BansoError as exc:
+        return _project_error(request, principal, db, ctx, project_id, councils, exc, f"report-{report_id}", {})
+    return redirect(f"/programme/projects/{project_id}", "report_filed", "reports")
 
 
 @router.post("/programme/projects/{project_id}/reports/{report_id}/decision", response_class=HTMLResponse,

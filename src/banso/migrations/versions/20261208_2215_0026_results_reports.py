@@ -44,6 +44,7 @@ def upgrade() -> None:
     sa.Column('decided_by_id', sa.Integer(), nullable=True),
     sa.Column('decision_note', sa.Text(), nullable=True),
     sa.Column('reminder_sent', sa.String(length=16), nullable=True),
+    sa.Column('filed_item_id', sa.Integer(), nullable=True),
     sa.Column('created_at', banso.db.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['project_id'], ['programme_projects.id'],
                             name=op.f('fk_programme_results_reports_project_id_programme_projects')),
