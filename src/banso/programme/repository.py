@@ -425,7 +425,7 @@ def live_engagements(session: Session) -> list[tuple[ProposalMember, Proposal, C
             .join(Call, Call.id == Proposal.call_id)
             .where(Proposal.state.in_(LIVE_STATES), ProposalMember.researcher_number.is_not(None))
             .order_by(Proposal.id, ProposalMember.id))
-    return [(m, p, c) for m, p, c in session.execute(stmt).tuples()]
+    return [(row[0], row[1], row[2]) for row in session.execute(stmt).all()]
 
 
 def live_disclosures(session: Session) -> list[Disclosure]:

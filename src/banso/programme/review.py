@@ -158,7 +158,7 @@ def panel_view(session: Session, *, call_id: int, actor: Principal, now: datetim
         decl = {c.reviewer_id: c for c in conflicts if c.proposal_id == p.id}
         sc = {s.reviewer_id: s for s in scores if s.proposal_id == p.id}
         who = list(dict.fromkeys([*seated, *decl, *sc]))
-        lines = [ReviewerLine(reviewer_id=r, name=people[r].name if r in people else f"#{r}", assigned=r in mine,
+        lines = [ReviewerLine(reviewer_id=r, name=people[r].name_ja if r in people else f"#{r}", assigned=r in mine,
                               declaration=decl.get(r), score=sc.get(r)) for r in who]
         totals = [s.total for s in sc.values()]
         view.rows.append(PanelRow(proposal=p, reviewers=lines, decision=decisions.get(p.id),

@@ -33,8 +33,6 @@ from banso.programme import repository as repo
 from banso.programme.budget import BudgetSheet
 from banso.programme.interfaces import CouncilGateway
 from banso.programme.models import (
-    Disclosure,
-    IntegritySignature,
     AccountKind,
     Agency,
     BudgetLine,
@@ -42,8 +40,10 @@ from banso.programme.models import (
     CallState,
     ConflictDeclaration,
     DeclarationReview,
+    Disclosure,
     Document,
     GuidelineArea,
+    IntegritySignature,
     LedgerAccount,
     LedgerTransaction,
     Milestone,
