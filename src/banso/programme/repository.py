@@ -429,9 +429,9 @@ def live_engagements(session: Session) -> list[tuple[ProposalMember, Proposal, C
 
 
 def live_disclosures(session: Session) -> list[Disclosure]:
-    """Return the funding disclosures with an e-Rad number on submitted or adopted proposals."""
+    """Return the funding disclosures on submitted or adopted proposals (a line without an e-Rad number is the
+    proposer's own)."""
     stmt = (select(Disclosure).join(Proposal, Proposal.id == Disclosure.proposal_id)
-            .where(Proposal.state.in_(LIVE_STATES), Disclosure.researcher_number.is_not(None),
-                   Disclosure.kind.in_(("funding_received", "funding_applied")))
+            .where(Proposal.state.in_(LIVE_STATES), Disclosure.kind.in_(("funding_received", "funding_applied")))
             .order_by(Disclosure.id))
     return list(session.scalars(stmt))

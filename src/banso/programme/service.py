@@ -712,8 +712,7 @@ def _check_disclosures(lines: Sequence[integrity.DisclosureLine]) -> list[integr
     for i, line in enumerate(lines):
         name = clean_text(line.name, f"disclosures[{i}].name", max_length=300, line=True)
         agency = clean_text(line.agency, f"disclosures[{i}].agency", max_length=200, line=True, required=False)
-        number = clean_text(line.researcher_number, f"disclosures[{i}].researcher_number", max_length=20,
-                            line=True, required=False)
+        number = budget.check_researcher_number(line.researcher_number, where=f"disclosures[{i}]")
         checked.append(integrity.check_disclosure(replace(line, name=name, agency=agency or None,
                                                           researcher_number=number or None), i))
     return checked
