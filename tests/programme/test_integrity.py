@@ -13,8 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from banso.kit.clock import FakeClock
-from banso.kit.errors import Forbidden
-from banso.programme import integrity, review, service
+from banso.programme import integrity, service
 from banso.programme.integrity import DisclosureLine, Engagement, OtherFunding
 from banso.programme.models import Disclosure, IntegritySignature, Proposal
 from tests.support.factories import Factory, audit_count
