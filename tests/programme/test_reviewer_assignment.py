@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from banso.kit.clock import FakeClock
 from banso.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from banso.notifications.models import Notification
-from banso.programme import review, service
+from banso.programme import integrity, review, service
 from banso.programme.models import Proposal
 from tests.support.factories import Factory, audit_count
 from tests.support.http import bearer
@@ -202,3 +202,73 @@ def test_adoption_and_rejection_notices_carry_only_the_reasons_given(client: Tes
     for person in (w.reviewer, w.reviewer_off_panel, w.staff):
         assert _notices(db, person.user.id) == []
     assert audit_count(db, "programme:decision:notice") == 2
+
+
+# ---------------------------------------------------------------------------------------------
+# Egress matrix rows for the new ways out (I12): who may know a proposal's panel view, integrity
+# disclosures, duplication flags and decision notice. KNOW = 200 with the marker; HIDE = 404/403 and no marker.
+
+MARK_COMMENT, MARK_DISCLOSURE = "QXPANELCOMMENT", "QXDISCLOSURE"
+
+
+def _matrix_world(db: Session, w: World, clock: FakeClock) -> Proposal:
+    w.lead.user.researcher_number = "11110001"
+    proposal = service.submit_proposal(
+        db, call_id=w.call.id, title="量子慣性航法による海中測位", budget={2026: 100_000_000}, lead_effort=90,
+        team=[service.TeamMemberInput(user_id=w.colleague.user.id)], now=clock.now(), actor=w.lead.principal(),
+        disclosures=[integrity.DisclosureLine(kind="funding_received", name=MARK_DISCLOSURE, agency="JSPS",
+                                              effort_percent=30)])
+    review.assign_reviewer(db, proposal_id=proposal.id, reviewer_id=w.reviewer.user.id, now=clock.now(),
+                           actor=w.staff.principal())
+    review.assign_reviewer(db, proposal_id=proposal.id, reviewer_id=w.reviewer_conflicted.user.id,
+                           now=clock.now(), actor=w.staff.principal())
+    service.declare_conflict(db, proposal_id=proposal.id, has_conflict=None, grounds=[], now=clock.now(),
+                             actor=w.reviewer.principal())
+    service.declare_conflict(db, proposal_id=proposal.id, has_conflict=None, grounds=["competitor"],
+                             reason="競合する提案を出している", now=clock.now(), actor=w.reviewer_conflicted.principal())
+    db.commit()
+    return proposal
+
+
+def test_egress_matrix_rows_for_panel_integrity_flags_and_notices(client: TestClient, db: Session, w: World,
+                                                                  clock: FakeClock) -> None:
+    proposal = _matrix_world(db, w, clock)
+    principals = {"proposer": w.lead, "team_member": w.colleague, "other_applicant": w.other_researcher,
+                  "staff": w.staff, "other_agency_staff": w.nedo_staff, "conflicted_reviewer": w.reviewer_conflicted,
+                  "assigned_reviewer": w.reviewer, "unassigned_panel_reviewer": w.reviewer_same_org}
+    paths = {"proposal": f"{BASE}/proposals/{proposal.id}", "integrity": f"{BASE}/proposals/{proposal.id}/integrity",
+             "panel": f"{BASE}/calls/{w.call.id}/panel", "flags": f"{BASE}/duplication-flags"}
+    may_know = {  # written from the rules (F6, I7), not from the code
+        "before_close": {"proposal": {"proposer", "team_member", "staff"},
+                         "integrity": {"proposer", "team_member", "staff"}, "panel": {"staff"}, "flags": {"staff"}},
+        "after_close": {"proposal": {"proposer", "team_member", "staff", "assigned_reviewer"},
+                        "integrity": {"proposer", "team_member", "staff"}, "panel": {"staff"}, "flags": {"staff"}},
+    }
+    markers = {"proposal": "量子慣性航法", "integrity": MARK_DISCLOSURE, "panel": MARK_COMMENT, "flags": "11110001"}
+    for moment, table in may_know.items():
+        if moment == "after_close":
+            _close(w, clock)
+            service.score_proposal(db, proposal_id=proposal.id, scores=SCORES, comment=MARK_COMMENT,
+                                   now=clock.now(), actor=w.reviewer.principal())
+            db.commit()
+        for who, person in principals.items():
+            headers = bearer(db, person, clock)
+            for path_name, url in paths.items():
+                r = client.get(url, headers=headers)
+                cell = f"{moment}:{path_name}:{who}"
+                if who in table[path_name]:
+                    assert r.status_code == 200, cell
+                    if path_name != "panel" or moment == "after_close":
+                        assert markers[path_name] in r.text, cell
+                else:
+                    # a list answers 200 with nothing of this proposal in it (another agency's staff)
+                    assert r.status_code in (403, 404) or (path_name == "flags" and r.json() == []), cell
+                    assert markers[path_name] not in r.text, cell
+    # The decision notice reaches the proposer and the team only and carries no comment or disclosure.
+    service.decide(db, proposal_id=proposal.id, outcome="reject", reason="内部", notice_reason="総合評価による",
+                   now=clock.now(), actor=w.staff.principal(), councils=w.councils)
+    db.commit()
+    for who, person in principals.items():
+        notes = _notices(db, person.user.id)
+        assert bool(notes) == (who in {"proposer", "team_member"}), who
+        assert all(MARK_COMMENT not in n.body_ja + n.body_en and MARK_DISCLOSURE not in n.body_ja for n in notes)
