@@ -26,8 +26,8 @@ from banso.authz.principal import AuthMethod, Principal
 from banso.demo.seed import ORGS
 from banso.kit.clock import to_jst
 from banso.programme import commissions, guideline, integrity, registry_io, review, rules, service
-from banso.programme.council_link import CouncilsServiceGateway
 from banso.programme import repository as repo
+from banso.programme.council_link import CouncilsServiceGateway
 from banso.programme.models import Commission
 
 REGISTRY_FILE = Path(__file__).resolve().parent.parent / "programme" / "data" / "registry.yaml"
