@@ -16,12 +16,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from banso.kit.clock import FakeClock
+from banso.web.context import AppContext
 from banso.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from banso.notifications.models import Notification
 from banso.programme import integrity, review, service
 from banso.programme.models import Proposal
 from tests.support.factories import Factory, audit_count
-from tests.support.http import bearer
+from tests.support.http import bearer, sign_in
 from tests.support.programme import World, submit
 
 BASE = "/api/v1/programme"
@@ -272,3 +273,45 @@ def test_egress_matrix_rows_for_panel_integrity_flags_and_notices(client: TestCl
         notes = _notices(db, person.user.id)
         assert bool(notes) == (who in {"proposer", "team_member"}), who
         assert all(MARK_COMMENT not in n.body_ja + n.body_en and MARK_DISCLOSURE not in n.body_ja for n in notes)
+
+
+# ---------------------------------------------------------------------------------------------
+# Pages (Japanese first): the panel page with its assignment form, the review queue's grounds, the flags page,
+# the integrity page and its change form.
+
+
+def test_pages_for_staff_reviewers_and_applicants(client: TestClient, db: Session, w: World, ctx: AppContext,
+                                                  clock: FakeClock) -> None:
+    proposal = _matrix_world(db, w, clock)
+    token = sign_in(client, db, w.staff, ctx)
+    page = client.get(f"/programme/calls/{w.call.id}/review-panel")
+    assert page.status_code == 200 and "審査会資料" in page.text and "量子慣性航法" in page.text
+    done = client.post(f"/programme/proposals/{proposal.id}/reviewers", follow_redirects=False,
+                       data={"csrf_token": token, "call_id": str(w.call.id), "reviewer_id": str(w.reviewer_same_org.user.id)})
+    assert done.status_code == 422 and "審査委員の役割" in done.text  # same organisation: a form error, not a 500
+    done = client.post(f"/programme/proposals/{proposal.id}/reviewers", follow_redirects=False,
+                       data={"csrf_token": token, "call_id": str(w.call.id),
+                             "reviewer_id": str(w.reviewer_off_panel.user.id)})
+    assert done.status_code == 303, done.text
+    flags = client.get("/programme/duplication")
+    assert flags.status_code == 200 and "過度の集中" in flags.text and "11110001" in flags.text
+    assert "重複" in client.get(f"/programme/calls/{w.call.id}").text  # the call page links both for staff
+    # The assigned reviewer declares with grounds on the queue page.
+    token = sign_in(client, db, w.reviewer_off_panel, ctx)
+    queue = client.get("/programme/review")
+    assert "共著・共同研究" in queue.text
+    done = client.post(f"/programme/proposals/{proposal.id}/conflict", follow_redirects=False,
+                       data={"csrf_token": token, "has_conflict": "yes", "grounds": ["collaboration"],
+                             "reason": "共著あり"})
+    assert done.status_code == 303, done.text
+    db.expire_all()
+    decl = service.declare_conflict  # (the declaration is final: a second one is refused)
+    with pytest.raises(Conflict):
+        decl(db, proposal_id=proposal.id, has_conflict=False, now=clock.now(), actor=w.reviewer_off_panel.principal())
+    assert client.get("/programme/duplication").status_code == 403  # reviewers never see flags
+    # The proposer reads the integrity page; the reviewer gets 404.
+    assert client.get(f"/programme/proposals/{proposal.id}/integrity").status_code == 404
+    sign_in(client, db, w.lead, ctx)
+    page = client.get(f"/programme/proposals/{proposal.id}/integrity")
+    assert page.status_code == 200 and MARK_DISCLOSURE in page.text and "誓約" in page.text
+    assert "integrity-link" in client.get(f"/programme/proposals/{proposal.id}").text

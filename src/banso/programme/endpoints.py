@@ -373,8 +373,16 @@ def _proposal_read(view: service.ProposalView) -> ProposalRead:
         indirect_rate_percent=view.sheet.rate_percent,
         documents=[DocumentRead.model_validate(d) for d in view.documents],
         scores=[ScoreRead.model_validate(s) for s in view.scores],
-        decision=DecisionRead.model_validate(view.decision) if view.decision else None,
+        decision=_decision_read(view),
     )
+
+
+def _decision_read(view: service.ProposalView) -> DecisionRead | None:
+    """The decision as the reader may know it: the panel's own reason only for the staff (F6)."""
+    if view.decision is None:
+        return None
+    read = DecisionRead.model_validate(view.decision)
+    return read if view.internal_reason else read.model_copy(update={"reason": ""})
 
 
 @router.get("/proposals/{proposal_id}", response_model=ProposalRead)

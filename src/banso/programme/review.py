@@ -7,9 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from banso.accounts import repository as accounts_repo
+from banso.accounts.models import User
 from banso.audit.tags import AuditTag
 from banso.authz.guard import require_visible
 from banso.authz.policies import programme as policy
@@ -133,6 +135,8 @@ class PanelView:
     rubric: list[dict[str, object]]
     rows: list[PanelRow] = field(default_factory=list)
     review_open: bool = False  # scoring opens when the call closes (F6)
+    candidates: list[User] = field(default_factory=list)  # reviewers the staff may assign (the page's picker)
+    call_code: str = ""
 
 
 def panel_view(session: Session, *, call_id: int, actor: Principal, now: datetime) -> PanelView:
@@ -150,8 +154,10 @@ def panel_view(session: Session, *, call_id: int, actor: Principal, now: datetim
         | {s.reviewer_id for s in scores})
     decisions = repo.decisions_on(session, ids)
     flagged = _flag_counts(session)
-    view = PanelView(call_id=call.id, rubric=list(call.rubric),
-                     review_open=policy.review_started(closes_at=call.closes_at, now=now))
+    active = accounts_repo.users(session, select(User).where(User.is_active.is_(True)).order_by(User.id))
+    view = PanelView(call_id=call.id, rubric=list(call.rubric), call_code=call.code,
+                     review_open=policy.review_started(closes_at=call.closes_at, now=now),
+                     candidates=[u for u in active if policy.is_panel_eligible(roles=u.roles, is_active=u.is_active)])
     for p in proposals:
         mine = [a.reviewer_id for a in assigned if a.proposal_id == p.id]
         seated = mine or sorted(panel)  # F6: no assignment → the panel-wide rule

@@ -990,6 +990,7 @@ class ProposalView:
     scores: list[Score] = field(default_factory=list)
     decision: PanelDecision | None = None
     standing: policy.ProposalStanding | None = None  # the reader's standing the access decision rested on
+    internal_reason: bool = False  # F6: the panel's own reason is the staff's; applicants get the notice's reasons
 
 
 def get_proposal(session: Session, *, proposal_id: int, actor: Principal, now: datetime) -> ProposalView:
@@ -1004,6 +1005,7 @@ def get_proposal(session: Session, *, proposal_id: int, actor: Principal, now: d
                         declaration_required=rules.declaration_required({b.fiscal_year: b.amount for b in lines}),
                         decision=repo.decision(session, proposal.id), standing=standing)
     if policy.is_agency_staff(actor, standing.agency_org_id):
+        view.internal_reason = True
         view.scores = repo.scores(session, proposal.id)
     elif policy.can_review(actor, standing):
         own = repo.score(session, proposal.id, actor.user_id)
