@@ -16,11 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from banso.kit.clock import FakeClock
-from banso.web.context import AppContext
 from banso.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from banso.notifications.models import Notification
 from banso.programme import integrity, review, service
 from banso.programme.models import Proposal
+from banso.web.context import AppContext
 from tests.support.factories import Factory, audit_count
 from tests.support.http import bearer, sign_in
 from tests.support.programme import World, submit
