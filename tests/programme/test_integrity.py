@@ -5,6 +5,7 @@ check (不合理な重複・過度の集中) by e-Rad researcher number, shown t
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -13,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from banso.kit.clock import FakeClock
+from banso.kit.errors import Forbidden
 from banso.programme import integrity, service
 from banso.programme.integrity import DisclosureLine, Engagement, OtherFunding
 from banso.programme.models import Disclosure, IntegritySignature, Proposal
@@ -206,3 +208,22 @@ def test_duplication_flags_reach_the_staff_of_the_agencies_concerned(client: Tes
     # Withdrawing one proposal ends both flags.
     client.post(f"{BASE}/proposals/{nedo_p.id}/withdraw", headers=bearer(db, w.other_researcher, clock))
     assert client.get(f"{BASE}/duplication-flags", headers=bearer(db, w.staff, clock)).json() == []
+
+
+def test_an_edit_before_the_close_is_signed_again_over_the_new_lines(db: Session, world: World,
+                                                                      clock: FakeClock) -> None:
+    w = world
+    proposal = submit(db, w, clock, disclosures=[DisclosureLine(kind="affiliation", name="A大学")])
+    entered = service.proposal_input(db, proposal_id=proposal.id, actor=w.lead.principal(), now=clock.now())
+    assert [d.name for d in entered.disclosures] == ["A大学"]  # the edit form keeps the lines
+    changed = [*entered.disclosures, DisclosureLine(kind="foreign_support", name="渡航費", agency="外国財団",
+                                                    foreign=True)]
+    service.update_proposal(db, proposal_id=proposal.id, entered=replace(entered, disclosures=changed),
+                            now=clock.now(), actor=w.lead.principal())
+    first, second = db.scalars(select(IntegritySignature).where(IntegritySignature.proposal_id == proposal.id)
+                               .order_by(IntegritySignature.id))
+    assert first.disclosures_digest != second.disclosures_digest
+    assert second.disclosures_digest == integrity.disclosures_digest(changed)
+    with pytest.raises(Forbidden):  # an edit of a submitted proposal signs again: a second factor is needed
+        service.update_proposal(db, proposal_id=proposal.id, entered=entered, now=clock.now(),
+                                actor=w.lead.principal(mfa=False))

@@ -903,8 +903,14 @@ def update_proposal(session: Session, *, proposal_id: int, entered: ProposalInpu
     proposal.updated_at = now
     _write(session, proposal, checked, entered.documents, now)
     sheet = checked.sheet
+    signed: dict[str, object] = {}
+    if proposal.state == ProposalState.SUBMITTED:
+        # F6: the signature covers the lines as submitted; an edit before the close is signed again.
+        row = _sign_integrity(session, proposal, actor, now)
+        signed = {"integrity": {"statement": row.statement_version, "digest": row.disclosures_digest,
+                                "method": row.method}}
     _audit(session, AuditTag.PROGRAMME_PROPOSAL_UPDATE, now=now, actor=actor, subject=f"proposal:{proposal.id}",
-           data={"state": proposal.state, "total_yen_before": before, **_budget_data(sheet)})
+           data={"state": proposal.state, "total_yen_before": before, **_budget_data(sheet), **signed})
     return proposal
 
 
