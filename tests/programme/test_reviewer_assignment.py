@@ -203,6 +203,11 @@ def test_adoption_and_rejection_notices_carry_only_the_reasons_given(client: Tes
     for person in (w.reviewer, w.reviewer_off_panel, w.staff):
         assert _notices(db, person.user.id) == []
     assert audit_count(db, "programme:decision:notice") == 2
+    # The panel's own reason stays with the staff; the applicants read the reasons given (F6).
+    mine = client.get(f"{BASE}/proposals/{adopted.id}", headers=bearer(db, w.lead, clock)).json()["decision"]
+    assert mine["reason"] == "" and mine["notice_reason"] == "独創性と実現可能性が高く評価されました"
+    theirs = client.get(f"{BASE}/proposals/{adopted.id}", headers=staff).json()["decision"]
+    assert theirs["reason"] == "審査会内部メモ: 評点上位"
 
 
 # ---------------------------------------------------------------------------------------------
