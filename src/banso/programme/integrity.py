@@ -231,16 +231,16 @@ def _norm(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).lower().split())
 
 
-def _title_flags(engagements: Sequence[Engagement], threshold: float) -> list[Flag]:
+def _title_flags(engagements: Sequence[Engagement], threshold: float, tokens: Mapping[int, frozenset[str]]) -> list[Flag]:
     flags = []
-    by_person: dict[str, list[Engagement]] = {}
+    by_person: dict[str, dict[int, Engagement]] = {}
     for e in engagements:
-        by_person.setdefault(e.researcher_number, []).append(e)
-    for number, mine in sorted(by_person.items()):
-        mine = sorted({e.proposal_id: e for e in mine}.values(), key=lambda e: e.proposal_id)
+        by_person.setdefault(e.researcher_number, {})[e.proposal_id] = e
+    for number, found in sorted(by_person.items()):
+        mine = sorted(found.values(), key=lambda e: e.proposal_id)
         for i, a in enumerate(mine):
             for b in mine[i + 1:]:
-                ta, tb = title_tokens(a.title), title_tokens(b.title)
+                ta, tb = tokens[a.proposal_id], tokens[b.proposal_id]
                 score = jaccard(ta, tb)
                 if score >= threshold:
                     flags.append(Flag(kind="similar_title", researcher_number=number,
@@ -249,24 +249,27 @@ def _title_flags(engagements: Sequence[Engagement], threshold: float) -> list[Fl
     return flags
 
 
-def _funding_flags(engagements: Sequence[Engagement], funding: Sequence[OtherFunding], threshold: float) -> list[Flag]:
+def _funding_flags(engagements: Sequence[Engagement], funding: Sequence[OtherFunding], threshold: float,
+                   tokens: Mapping[int, frozenset[str]]) -> list[Flag]:
+    on = {(e.researcher_number, e.proposal_id) for e in engagements}
     flags = []
     for f in funding:
-        for e in engagements:
-            if e.researcher_number != f.researcher_number or e.proposal_id != f.proposal_id:
-                continue
-            tf, te = title_tokens(f.name), title_tokens(e.title)
-            score = jaccard(tf, te)
-            if score >= threshold:
-                flags.append(Flag(kind="same_funding", researcher_number=f.researcher_number,
-                                  proposal_ids=(e.proposal_id,), score=round(score, 3),
-                                  evidence={"funding": f.name, "agency": f.agency, "funding_kind": f.kind,
-                                            "shared_tokens": sorted(tf & te)}))
+        if (f.researcher_number, f.proposal_id) not in on:
+            continue
+        tf, te = title_tokens(f.name), tokens[f.proposal_id]
+        score = jaccard(tf, te)
+        if score >= threshold:
+            flags.append(Flag(kind="same_funding", researcher_number=f.researcher_number,
+                              proposal_ids=(f.proposal_id,), score=round(score, 3),
+                              evidence={"funding": f.name, "agency": f.agency, "funding_kind": f.kind,
+                                        "shared_tokens": sorted(tf & te)}))
     return flags
 
 
 def duplication_flags(engagements: Sequence[Engagement], funding: Sequence[OtherFunding], *,
                       threshold: float = SIMILAR_TITLE_THRESHOLD) -> list[Flag]:
     """Return every effort, similar-title and same-funding flag over the given live engagements (F6)."""
-    return (_effort_flags(engagements, funding) + _title_flags(engagements, threshold)
-            + _funding_flags(engagements, funding, threshold))
+    titles = {e.proposal_id: e.title for e in engagements}
+    tokens = {pid: title_tokens(title) for pid, title in titles.items()}  # one tokenisation per proposal
+    return (_effort_flags(engagements, funding) + _title_flags(engagements, threshold, tokens)
+            + _funding_flags(engagements, funding, threshold, tokens))
