@@ -118,6 +118,13 @@ def test_assignment_refusals(db: Session, world: World, factory: Factory, clock:
     with pytest.raises(Forbidden):  # the proposer sees it but does not assign
         review.assign_reviewer(db, proposal_id=proposal.id, reviewer_id=w.reviewer.user.id, now=clock.now(),
                                actor=w.lead.principal())
+    review.assign_reviewer(db, proposal_id=proposal.id, reviewer_id=w.reviewer_off_panel.user.id, now=clock.now(),
+                           actor=staff)
+    review.unassign_reviewer(db, proposal_id=proposal.id, reviewer_id=w.reviewer_off_panel.user.id,
+                             now=clock.now(), actor=staff)
+    [told] = db.scalars(select(Notification).where(Notification.recipient_id == w.reviewer_off_panel.user.id,
+                                                   Notification.kind == "programme.reviewer_assigned"))
+    assert told.hidden is True  # unassigned: the notice goes with the assignment
     review.assign_reviewer(db, proposal_id=proposal.id, reviewer_id=w.reviewer.user.id, now=clock.now(), actor=staff)
     with pytest.raises(Conflict):
         review.assign_reviewer(db, proposal_id=proposal.id, reviewer_id=w.reviewer.user.id, now=clock.now(),

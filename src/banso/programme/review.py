@@ -97,6 +97,9 @@ def unassign_reviewer(session: Session, *, proposal_id: int, reviewer_id: int, n
                        field="reviewer_id")
     session.delete(row)
     session.flush()
+    # The notice of the assignment goes with it (notifications CONTRACT 3: hidden the moment access ends).
+    notifications.hide_for_subject(session, user_id=reviewer_id, subject=f"proposal:{proposal.id}:review:{reviewer_id}",
+                                   now=now)
     _audit(session, AuditTag.PROGRAMME_REVIEWER_UNASSIGN, now=now, actor=actor, subject=f"proposal:{proposal.id}",
            data={"reviewer_id": reviewer_id})
 
