@@ -611,7 +611,7 @@ def declare_conflict(proposal_id: int, request: Request, principal: PageUser, db
             raise ValidationFailed("利益相反の有無を選んでください / Choose whether you have a conflict of interest",
                                    field="has_conflict")
         service.declare_conflict(db, proposal_id=proposal_id, has_conflict=has_conflict == "yes", reason=reason,
-                                 grounds=(grounds or []) if has_conflict == "yes" or grounds else [],
+                                 grounds=grounds or None,  # none ticked: the yes/no answer alone, as before
                                  now=ctx.clock.now(), actor=principal)
     except BansoError as exc:
         return _refused(request, db, exc, partial(_queue_page, request, principal, db, ctx,
