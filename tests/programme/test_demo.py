@@ -17,7 +17,7 @@ def test_seed_programme_is_idempotent(db: Session, clock: FakeClock, box: Secret
     assert seed_programme(db, now=clock.now()) is True
     assert seed_programme(db, now=clock.now()) is False
     assert {a.code for a in repo.agencies(db)} == {"JST", "NEDO"}
-    assert len(repo.calls(db)) == 2
+    assert len(repo.calls(db)) == 3  # two open calls and the closed, reviewed one (F6)
     report = service.reconcile(db, actor=None)
     assert report.ok and sum(a.received for a in report.agencies) == 500_000_000_000
 
@@ -37,7 +37,7 @@ def test_demo_reviewer_sits_on_every_seeded_panel_and_may_declare(db: Session, c
         assert {p.user_id for p in repo.panel(db, call.id)} == {reviewer.id}
     who = accounts.principal_for(reviewer, method=AuthMethod.SESSION, mfa=True)
     queue = service.review_queue(db, actor=who)
-    assert len(queue) == 2  # no demo proposal comes from the reviewer's university
+    assert len(queue) == 4  # two open proposals, two reviewed ones; none from the reviewer's university
 
 
 def test_demo_commissions_the_think_tank(db: Session, clock: FakeClock, box: SecretBox) -> None:
@@ -80,3 +80,29 @@ def test_demo_has_an_adopted_project_with_an_overdue_report(db: Session, clock: 
     council = db.get(Council, project.council_id)
     assert council is not None and council.state == "established"  # C1: its founders consented
     assert reporting.project_reports(db, project_id=project.id, actor=who, now=clock.now()).may_decide
+
+
+def test_demo_walks_a_full_review_cycle_with_one_duplication_flag(db: Session, clock: FakeClock,
+                                                                  box: SecretBox) -> None:
+    from sqlalchemy import select
+
+    from banso.accounts import repository as accounts_repo
+    from banso.accounts import service as accounts
+    from banso.authz.principal import AuthMethod
+    from banso.notifications.models import Notification
+    from banso.programme import review
+
+    seed.seed(db, box=box, now=clock.now())
+    seed_programme(db, now=clock.now())
+    staff = accounts_repo.user_by_email(db, "tanaka.yuki@jst.example.jp")
+    assert staff is not None
+    who = accounts.principal_for(staff, method=AuthMethod.SESSION, mfa=True)
+    call = repo.call_by_code(db, "DEMO-JST-CY-01")
+    assert call is not None
+    panel = review.panel_view(db, call_id=call.id, actor=who, now=clock.now())
+    assert sorted(r.proposal.state for r in panel.rows) == ["adopted", "rejected"]
+    assert all(r.reviewers and r.reviewers[0].assigned and r.reviewers[0].score for r in panel.rows)
+    [flag] = review.duplication_flags(db, actor=who, now=clock.now())
+    assert (flag.kind, flag.researcher_number, flag.score) == ("effort", "10234567", 110.0)
+    kinds = set(db.scalars(select(Notification.kind)))
+    assert {"programme.proposal_decided", "programme.reviewer_assigned"} <= kinds

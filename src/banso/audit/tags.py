@@ -151,6 +151,13 @@ class AuditTag(StrEnum):
     PROGRAMME_COMMISSION_READ = "programme:commission:read"
     PROGRAMME_INTEGRITY_FAILED = "programme:integrity:failed"
     PROGRAMME_COMMISSION_STATE = "programme:commission:state"
+    PROGRAMME_REVIEWER_ASSIGN = "programme:reviewer:assign"  # F6: a reviewer assigned to one proposal
+    PROGRAMME_REVIEWER_UNASSIGN = "programme:reviewer:unassign"
+    PROGRAMME_INTEGRITY_CHANGE = "programme:integrity:change"  # F6: a change declared after adoption
+    PROGRAMME_INTEGRITY_READ = "programme:integrity:read"
+    PROGRAMME_DUPLICATION_READ = "programme:duplication:read"  # F6: staff read the duplication flags
+    PROGRAMME_PANEL_READ = "programme:panel:read"  # F6: the panel view (scores and comments side by side)
+    PROGRAMME_DECISION_NOTICE = "programme:decision:notice"  # F6: adoption or rejection notice sent
     # think tank (T5, T6, T8): needs entered by ministries, saved analyses, reports out of the web
     THINKTANK_NEEDS_ENTER = "thinktank:needs:enter"
     THINKTANK_NEEDS_IMPORT = "thinktank:needs:import"
@@ -315,6 +322,13 @@ LABELS: Mapping[str, str] = {
     AuditTag.PROGRAMME_EVALUATION_REMIND: "Evaluator reminded",
     AuditTag.PROGRAMME_REPORTS_EXPORT: "Report and evaluation status exported",
     AuditTag.PROGRAMME_REPORT_FILE: "Results report provided to the council",
+    AuditTag.PROGRAMME_REVIEWER_ASSIGN: "Reviewer assigned to a proposal",
+    AuditTag.PROGRAMME_REVIEWER_UNASSIGN: "Reviewer unassigned from a proposal",
+    AuditTag.PROGRAMME_INTEGRITY_CHANGE: "Integrity change declared",
+    AuditTag.PROGRAMME_INTEGRITY_READ: "Integrity disclosures read",
+    AuditTag.PROGRAMME_DUPLICATION_READ: "Duplication flags read",
+    AuditTag.PROGRAMME_PANEL_READ: "Panel view read",
+    AuditTag.PROGRAMME_DECISION_NOTICE: "Decision notice sent",
     AuditTag.PROGRAMME_GUIDELINE_ADOPT: "Guideline adopted",
     AuditTag.PROGRAMME_ASSESSMENT_RECORD: "Assessment recorded",
     AuditTag.PROGRAMME_COMMISSION_CREATE: "Commission created",

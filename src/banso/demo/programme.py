@@ -4,6 +4,11 @@ Uses the personas of ``banso.demo.seed`` (run that first). The reviewer 木村 �
 that submits no proposal here) sits on both panels, so review (conflict declaration, scores) and, after
 a call closes, adoption can be walked through in the demo. The basic guideline (F2) and one
 think-tank commission to ESTT (F5; 佐藤 commissions, 小林 acknowledges and delivers) are seeded too.
+
+A third, closed JST call walks a full review cycle (F6): two proposals with integrity disclosures, 木村
+assigned to both and declaring no conflict with grounds, scores and comments, one adoption and one rejection
+with their notices — and one duplication flag: 渡辺 (e-Rad 10234567) commits 40 % to his open JST proposal
+and 70 % to the adopted one, 110 % in all (過度の集中).
 """
 
 from __future__ import annotations
@@ -20,8 +25,9 @@ from banso.accounts.models import User
 from banso.authz.principal import AuthMethod, Principal
 from banso.demo.seed import ORGS
 from banso.kit.clock import to_jst
-from banso.programme import commissions, guideline, registry_io, rules, service
+from banso.programme import commissions, guideline, integrity, registry_io, review, rules, service
 from banso.programme import repository as repo
+from banso.programme.council_link import CouncilsServiceGateway
 from banso.programme.models import Commission
 
 REGISTRY_FILE = Path(__file__).resolve().parent.parent / "programme" / "data" / "registry.yaml"
@@ -186,6 +192,9 @@ def seed_programme(session: Session, *, now: datetime) -> bool:
         created[code] = call
     watanabe = _user(session, "watanabe.shota@utokyo.example.jp")
     yamamoto = _user(session, "yamamoto.aya@tohoku.example.jp")
+    # e-Rad researcher numbers (研究者番号, demo values): the duplication check joins on them (F6).
+    watanabe.researcher_number = watanabe.researcher_number or "10234567"
+    yamamoto.researcher_number = yamamoto.researcher_number or "20123456"
     yoshida = _user(session, "yoshida.emi@kaiyo-robotics.example.co.jp")
     # F6: the full budget sheet in 千円 (direct costs by category; 間接経費 is the call's 30 %), team with effort.
     service.submit_proposal(
@@ -210,4 +219,59 @@ def seed_programme(session: Session, *, now: datetime) -> bool:
         session, call_id=created["DEMO-NEDO-SA-01"].id, title="小型衛星搭載光通信端末の高速化",
         summary="低軌道衛星間で10Gbps級の光リンクを実証する。", budget={fy: 500_000_000, fy + 1: 900_000_000},
         now=now, actor=_principal(kato))
+    seed_review_cycle(session, now=now)
     return True
+
+
+def seed_review_cycle(session: Session, *, now: datetime) -> None:
+    """Walk one closed JST call through review (F6): assigned reviewer, grounds, scores, decisions, notices."""
+    staff = _user(session, "tanaka.yuki@jst.example.jp")
+    officer = _user(session, "sato.kenichi@cao.example.jp")
+    reviewer = _user(session, REVIEWER_EMAIL)
+    watanabe = _user(session, "watanabe.shota@utokyo.example.jp")
+    yamamoto = _user(session, "yamamoto.aya@tohoku.example.jp")
+    kato = _user(session, "kato.takeshi@mirai-space.example.co.jp")
+    fy = rules.fiscal_year_at(now)
+    opened, submitted = now - timedelta(days=120), now - timedelta(days=60)
+    call = service.create_call(
+        session, agency_code="JST", code="DEMO-JST-CY-01", title_ja="海中無人機の長時間自律航行技術（審査済みデモ公募）",
+        title_en="Long-endurance autonomous underwater vehicles (reviewed demo call)", project_type="project",
+        technology_codes=["V1-OC-02"], cap_yen=3 * BN, first_fiscal_year=fy, period_years=3, opens_at=opened,
+        closes_at=now - timedelta(days=30), officer_id=officer.id, now=opened, actor=_principal(staff),
+        description="審査の一巡（担当審査委員・利益相反申告・評点・採否通知）を示すデモ公募")
+    service.publish_call(session, call_id=call.id, now=opened, actor=_principal(staff))
+    service.add_panel_member(session, call_id=call.id, user_id=reviewer.id, now=opened, actor=_principal(staff))
+    adopted = service.submit_proposal(
+        session, call_id=call.id, title="量子慣性航法による海中無人機の長時間測位", lead_effort=50,
+        budget_sheet={fy: {"equipment": 300_000, "personnel": 100_000}, fy + 1: {"equipment": 200_000}},
+        team=[service.TeamMemberInput(user_id=watanabe.id, role="co_lead", researcher_number="10234567",
+                                      effort_percent=70)],
+        disclosures=[integrity.DisclosureLine(kind="funding_received", name="海中音響測位の基礎研究",
+                                              agency="日本学術振興会", start_fiscal_year=fy - 1, end_fiscal_year=fy + 1,
+                                              amount_yen=15_000_000, effort_percent=10),
+                     integrity.DisclosureLine(kind="side_appointment", name="客員研究員",
+                                              agency="海洋研究開発機構")],
+        now=submitted, actor=_principal(yamamoto))
+    rejected = service.submit_proposal(
+        session, call_id=call.id, title="海中ドローン群の協調制御", budget={fy: 200_000_000, fy + 1: 200_000_000},
+        disclosures=[integrity.DisclosureLine(kind="affiliation", name="未来宇宙株式会社")],
+        now=submitted + timedelta(days=1), actor=_principal(kato))
+    for proposal in (adopted, rejected):
+        review.assign_reviewer(session, proposal_id=proposal.id, reviewer_id=reviewer.id,
+                               now=submitted + timedelta(days=2), actor=_principal(staff))
+        service.declare_conflict(session, proposal_id=proposal.id, has_conflict=None, grounds=[],
+                                 now=submitted + timedelta(days=3), actor=_principal(reviewer))
+    scored = now - timedelta(days=20)
+    service.score_proposal(session, proposal_id=adopted.id, scores={"significance": 5, "innovation": 4,
+                           "feasibility": 4, "implementation": 4}, comment="測位精度の目標が明確で実現性が高い。",
+                           now=scored, actor=_principal(reviewer))
+    service.score_proposal(session, proposal_id=rejected.id, scores={"significance": 3, "innovation": 3,
+                           "feasibility": 2, "implementation": 2}, comment="群制御の通信前提が不明確。",
+                           now=scored, actor=_principal(reviewer))
+    decided = now - timedelta(days=10)
+    service.decide(session, proposal_id=adopted.id, outcome="adopt", reason="評点上位・重複なし（エフォートは要確認）",
+                   notice_reason="研究目標の明確さと実現可能性が高く評価されました。", now=decided,
+                   actor=_principal(staff), councils=CouncilsServiceGateway())
+    service.decide(session, proposal_id=rejected.id, outcome="reject", reason="評点が採択水準に達しない",
+                   notice_reason="通信方式の実現性について具体的な計画が求められます。", now=decided,
+                   actor=_principal(staff), councils=CouncilsServiceGateway())

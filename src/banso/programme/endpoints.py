@@ -20,9 +20,11 @@ from banso.programme import (
     evaluations,
     filing,
     guideline,
+    integrity,
     pages,
     registry_io,
     reporting,
+    review,
     service,
 )
 from banso.programme.council_link import CouncilsServiceGateway
@@ -33,11 +35,14 @@ from banso.programme.schemas import (
     AreaRead,
     AssessmentIn,
     AssessmentRead,
+    AssignmentIn,
+    AssignmentRead,
     BudgetItemRead,
     BudgetLineRead,
     CallCreate,
     CallRead,
     CancelIn,
+    ChangeIn,
     CommissionCreate,
     CommissionRead,
     CommissionSummary,
@@ -49,6 +54,8 @@ from banso.programme.schemas import (
     DeclarationReviewIn,
     DeclarationReviewRead,
     DeliverableRead,
+    DisclosureIn,
+    DisclosureRead,
     DocumentRead,
     EvaluationDeclarationIn,
     EvaluationGradeIn,
@@ -56,15 +63,21 @@ from banso.programme.schemas import (
     EvaluationRead,
     EvaluationResultIn,
     EvaluatorRead,
+    FlaggedProposalRead,
+    FlagRead,
     GuidelineCreate,
     GuidelineRead,
     GuidelineSummary,
+    IntegrityRead,
     MeasureRead,
     MilestoneIn,
     MilestoneRead,
     MilestoneUpdate,
     MoneyMove,
     PanelAdd,
+    PanelRead,
+    PanelReviewerRead,
+    PanelRowRead,
     ProjectRead,
     ProjectSummary,
     ProposalContent,
@@ -81,6 +94,7 @@ from banso.programme.schemas import (
     ResultsReportsRead,
     ScoreIn,
     ScoreRead,
+    SignatureRead,
     TaskRead,
     TeamMemberRead,
     TechnologyRead,
@@ -279,7 +293,18 @@ def _entered(body: ProposalContent) -> service.ProposalInput:
         title=body.title, summary=body.summary, budget=body.budget, budget_sheet=body.budget_sheet,
         team=[service.TeamMemberInput(**m.model_dump()) for m in body.team], lead_effort=body.lead_effort,
         documents=[service.DocumentInput(**d.model_dump()) for d in body.documents],
-        core_technologies=body.core_technologies, leak_prevention=body.leak_prevention)
+        core_technologies=body.core_technologies, leak_prevention=body.leak_prevention,
+        disclosures=[_disclosure(d, i) for i, d in enumerate(body.disclosures)])
+
+
+def _disclosure(body: DisclosureIn, index: int) -> integrity.DisclosureLine:
+    """Return a disclosure line with its 千円 amount as whole yen."""
+    amount = (None if body.amount_thousand_yen is None
+              else budget.parse_thousand_yen(body.amount_thousand_yen, field=f"disclosures[{index}].amount"))
+    return integrity.DisclosureLine(kind=body.kind, name=body.name, agency=body.agency,
+                                    researcher_number=body.researcher_number,
+                                    start_fiscal_year=body.start_fiscal_year, end_fiscal_year=body.end_fiscal_year,
+                                    amount_yen=amount, effort_percent=body.effort_percent, foreign=body.foreign)
 
 
 @router.post("/calls/{call_id}/proposals", response_model=ProposalSummary, status_code=status.HTTP_201_CREATED)
@@ -360,8 +385,16 @@ def _proposal_read(view: service.ProposalView) -> ProposalRead:
         indirect_rate_percent=view.sheet.rate_percent,
         documents=[DocumentRead.model_validate(d) for d in view.documents],
         scores=[ScoreRead.model_validate(s) for s in view.scores],
-        decision=DecisionRead.model_validate(view.decision) if view.decision else None,
+        decision=_decision_read(view),
     )
+
+
+def _decision_read(view: service.ProposalView) -> DecisionRead | None:
+    """The decision as the reader may know it: the panel's own reason only for the staff (F6)."""
+    if view.decision is None:
+        return None
+    read = DecisionRead.model_validate(view.decision)
+    return read if view.internal_reason else read.model_copy(update={"reason": ""})
 
 
 @router.get("/proposals/{proposal_id}", response_model=ProposalRead)
@@ -382,7 +415,7 @@ def withdraw_proposal(proposal_id: int, principal: ApiUser, db: Db, ctx: Ctx) ->
 def declare_conflict(proposal_id: int, body: ConflictIn, principal: ApiUser, db: Db, ctx: Ctx) -> ConflictRead:
     """Declare whether one has a conflict of interest with a proposal."""
     row = service.declare_conflict(db, proposal_id=proposal_id, has_conflict=body.has_conflict, reason=body.reason,
-                                   now=ctx.clock.now(), actor=principal)
+                                   grounds=body.grounds, now=ctx.clock.now(), actor=principal)
     return ConflictRead.model_validate(row)
 
 
@@ -399,8 +432,80 @@ def decide(proposal_id: int, body: DecisionIn, principal: ApiUser, db: Db, ctx: 
            councils: Councils) -> DecisionRead:
     """Record the panel decision; adoption creates the project and opens its council (C2)."""
     row = service.decide(db, proposal_id=proposal_id, outcome=body.outcome, reason=body.reason,
-                         now=ctx.clock.now(), actor=principal, councils=councils)
+                         notice_reason=body.notice_reason, now=ctx.clock.now(), actor=principal, councils=councils)
     return DecisionRead.model_validate(row)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reviewers per proposal, panel view, integrity, duplication (F6)
+
+
+@router.post("/proposals/{proposal_id}/reviewers", response_model=AssignmentRead,
+             status_code=status.HTTP_201_CREATED)
+def assign_reviewer(proposal_id: int, body: AssignmentIn, principal: ApiUser, db: Db, ctx: Ctx) -> AssignmentRead:
+    """Assign a reviewer to one proposal (the agency's staff); then only assigned reviewers review it."""
+    row = review.assign_reviewer(db, proposal_id=proposal_id, reviewer_id=body.reviewer_id, now=ctx.clock.now(),
+                                 actor=principal)
+    return AssignmentRead.model_validate(row)
+
+
+@router.delete("/proposals/{proposal_id}/reviewers/{reviewer_id}", status_code=status.HTTP_204_NO_CONTENT)
+def unassign_reviewer(proposal_id: int, reviewer_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> None:
+    """Take a reviewer off a proposal before they scored it."""
+    review.unassign_reviewer(db, proposal_id=proposal_id, reviewer_id=reviewer_id, now=ctx.clock.now(),
+                             actor=principal)
+
+
+def panel_read(view: review.PanelView) -> PanelRead:
+    """Shape the panel view (shared with the page's CSV-free JSON twin)."""
+    return PanelRead(call_id=view.call_id, review_open=view.review_open, rows=[PanelRowRead(
+        proposal_id=r.proposal.id, receipt_number=r.proposal.receipt_number, title=r.proposal.title,
+        state=r.proposal.state, total_yen=r.proposal.total_yen, mean_score=r.mean_score, flags=r.flags,
+        decision=DecisionRead.model_validate(r.decision) if r.decision else None,
+        reviewers=[PanelReviewerRead(
+            reviewer_id=x.reviewer_id, name=x.name, assigned=x.assigned,
+            has_conflict=x.declaration.has_conflict if x.declaration else None,
+            grounds=x.declaration.grounds if x.declaration else None,
+            scores=x.score.scores if x.score else None, total=x.score.total if x.score else None,
+            comment=x.score.comment if x.score else None) for x in r.reviewers]) for r in view.rows])
+
+
+@router.get("/calls/{call_id}/panel", response_model=PanelRead)
+def panel_view(call_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> PanelRead:
+    """The panel meeting view of a call: every proposal with its reviewers' scores and comments (staff; audited)."""
+    return panel_read(review.panel_view(db, call_id=call_id, actor=principal, now=ctx.clock.now()))
+
+
+def _integrity_read(view: review.IntegrityView) -> IntegrityRead:
+    return IntegrityRead(proposal_id=view.proposal.id, statement_ja=integrity.STATEMENT_JA,
+                         statement_en=integrity.STATEMENT_EN,
+                         disclosures=[DisclosureRead.model_validate(d) for d in view.disclosures],
+                         changes=[DisclosureRead.model_validate(d) for d in view.changes],
+                         signatures=[SignatureRead.model_validate(s) for s in view.signatures])
+
+
+@router.get("/proposals/{proposal_id}/integrity", response_model=IntegrityRead)
+def integrity_of(proposal_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> IntegrityRead:
+    """A proposal's integrity disclosures and signed declarations (applicants and the call's staff; 404 else)."""
+    return _integrity_read(review.integrity_of(db, proposal_id=proposal_id, actor=principal, now=ctx.clock.now()))
+
+
+@router.post("/proposals/{proposal_id}/integrity/changes", response_model=DisclosureRead,
+             status_code=status.HTTP_201_CREATED)
+def declare_change(proposal_id: int, body: ChangeIn, principal: ApiUser, db: Db, ctx: Ctx) -> DisclosureRead:
+    """Declare a change to the disclosures after adoption (採択後の変更申告; the team; audited)."""
+    row = review.declare_change(db, proposal_id=proposal_id, line=_disclosure(body.disclosure, 0),
+                                reason=body.reason, now=ctx.clock.now(), actor=principal)
+    return DisclosureRead.model_validate(row)
+
+
+@router.get("/duplication-flags", response_model=list[FlagRead])
+def duplication_flags(principal: ApiUser, db: Db, ctx: Ctx, call_id: int | None = None) -> list[FlagRead]:
+    """Duplication and concentration flags (不合理な重複・過度の集中) touching the caller's agency (staff; audited)."""
+    flags = review.duplication_flags(db, actor=principal, now=ctx.clock.now(), call_id=call_id)
+    return [FlagRead(kind=f.kind, researcher_number=f.researcher_number, score=f.score,
+                     proposals=[FlaggedProposalRead(**vars(p)) for p in f.proposals], evidence=f.evidence)
+            for f in flags]
 
 
 # ---------------------------------------------------------------------------------------------

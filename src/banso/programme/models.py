@@ -339,6 +339,72 @@ class ConflictDeclaration(Base):
     has_conflict: Mapped[bool] = mapped_column(Boolean)
     reason: Mapped[str | None] = mapped_column(Text)
     declared_at: Mapped[datetime]
+    # F6: the grounds ticked (programme.rules.CONFLICT_GROUNDS); None on declarations made before 0024.
+    grounds: Mapped[list[str] | None] = mapped_column(JSON)
+
+
+class ReviewAssignment(Base):
+    """A reviewer assigned by the agency's staff to one proposal (担当審査委員, F6).
+
+    Once a proposal has any assignment, only its assigned reviewers review it; a proposal without one keeps
+    the call's panel-wide rule (every panel reviewer may declare and, when clear, review).
+    """
+
+    __tablename__ = "programme_review_assignments"
+    __table_args__ = (UniqueConstraint("proposal_id", "reviewer_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("programme_proposals.id"), index=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    assigned_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    assigned_at: Mapped[datetime]
+
+
+class DisclosureKind(StrEnum):
+    """What an integrity disclosure (研究インテグリティに係る申告) is about (F6)."""
+
+    FUNDING_RECEIVED = "funding_received"  # 受入れ中の他の研究費
+    FUNDING_APPLIED = "funding_applied"  # 応募中の他の研究費
+    AFFILIATION = "affiliation"  # 所属
+    SIDE_APPOINTMENT = "side_appointment"  # 兼業・兼職
+    FOREIGN_SUPPORT = "foreign_support"  # 外国からの支援
+
+
+class Disclosure(Base):
+    """One line of a researcher's integrity disclosure, given with a proposal or declared as a change after
+    adoption (採択後の変更申告, F6). Amounts are whole yen, entered and shown in 千円."""
+
+    __tablename__ = "programme_disclosures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("programme_proposals.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)  # who declared it
+    researcher_number: Mapped[str | None] = mapped_column(String(20), index=True)  # whose it is (e-Rad)
+    kind: Mapped[str] = mapped_column(String(24))
+    name: Mapped[str] = mapped_column(String(300))  # programme/theme, organisation or post
+    agency: Mapped[str | None] = mapped_column(String(200))  # funder or host
+    start_fiscal_year: Mapped[int | None] = mapped_column(Integer)
+    end_fiscal_year: Mapped[int | None] = mapped_column(Integer)
+    amount_yen: Mapped[int | None] = mapped_column(BigInteger)
+    effort_percent: Mapped[int | None] = mapped_column(Integer)
+    foreign: Mapped[bool] = mapped_column(Boolean, default=False)
+    after_adoption: Mapped[bool] = mapped_column(Boolean, default=False)  # a change declared after adoption
+    change_reason: Mapped[str | None] = mapped_column(Text)
+    declared_at: Mapped[datetime]
+
+
+class IntegritySignature(Base):
+    """The proposer's signed integrity declaration (誓約) given at submission with a second factor (F6, I7)."""
+
+    __tablename__ = "programme_integrity_signatures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("programme_proposals.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    statement_version: Mapped[str] = mapped_column(String(16))
+    disclosures_digest: Mapped[str] = mapped_column(String(64))  # SHA-256 of the lines signed
+    method: Mapped[str] = mapped_column(String(16))  # how the signer's second factor was verified
+    signed_at: Mapped[datetime]
 
 
 class Score(Base):
@@ -366,6 +432,7 @@ class PanelDecision(Base):
     outcome: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str] = mapped_column(Text)
     mean_score: Mapped[float | None] = mapped_column(Float)
+    notice_reason: Mapped[str | None] = mapped_column(Text)  # F6: what the notice tells the applicants
     decided_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime]
 

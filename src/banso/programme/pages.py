@@ -288,6 +288,7 @@ class ProposalPage:
     sheet_rows: list[budget.SheetRow] = field(default_factory=list)  # F6: the budget sheet in 千円
     may_edit: bool = False  # F6: the proposer, a draft or submitted before the close
     may_submit: bool = False  # F6: the proposer's draft, from its confirmation page
+    may_see_integrity: bool = False  # F6: the applicants and the call's staff read the integrity disclosures
 
 
 def proposal_page(session: Session, *, proposal_id: int, actor: Principal, now: datetime) -> ProposalPage:
@@ -313,7 +314,7 @@ def proposal_page(session: Session, *, proposal_id: int, actor: Principal, now: 
         may_read_scores=policy.can_read_all_scores(actor, standing),
         may_decide=policy.can_decide(actor, standing, state=p.state),
         sheet_rows=budget.display_rows(view.sheet), may_edit=policy.can_edit_proposal(actor, standing),
-        may_submit=policy.can_submit_draft(actor, standing))
+        may_submit=policy.can_submit_draft(actor, standing), may_see_integrity=policy.can_see_integrity(actor, standing))
 
 
 def after_declaring(session: Session, *, proposal_id: int, now: datetime) -> str:

@@ -15,8 +15,10 @@ from banso.programme.models import (
     Call,
     ConflictDeclaration,
     DeclarationReview,
+    Disclosure,
     Document,
     GuidelineArea,
+    IntegritySignature,
     LedgerAccount,
     LedgerTransaction,
     Milestone,
@@ -26,6 +28,8 @@ from banso.programme.models import (
     Project,
     Proposal,
     ProposalMember,
+    ProposalState,
+    ReviewAssignment,
     Score,
     VisionRound,
     VisionTechnology,
@@ -341,3 +345,93 @@ def declaration_reviews(session: Session, project_id: int) -> list[DeclarationRe
     """Return a project's declaration reviews, oldest first."""
     return list(session.scalars(select(DeclarationReview).where(DeclarationReview.project_id == project_id)
                                 .order_by(DeclarationReview.id)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Reviewers per proposal, integrity, duplication (F6)
+
+
+def assignment(session: Session, proposal_id: int, reviewer_id: int) -> ReviewAssignment | None:
+    """Return a reviewer's assignment to a proposal, if any."""
+    return session.scalar(select(ReviewAssignment).where(ReviewAssignment.proposal_id == proposal_id,
+                                                         ReviewAssignment.reviewer_id == reviewer_id))
+
+
+def assignments(session: Session, proposal_ids: Iterable[int]) -> list[ReviewAssignment]:
+    """Return the assignments of the given proposals, by proposal then reviewer."""
+    ids = list(proposal_ids)
+    if not ids:
+        return []
+    return list(session.scalars(select(ReviewAssignment).where(ReviewAssignment.proposal_id.in_(ids))
+                                .order_by(ReviewAssignment.proposal_id, ReviewAssignment.reviewer_id)))
+
+
+def has_assignments(session: Session, proposal_id: int) -> bool:
+    """Return whether any reviewer is assigned to the proposal."""
+    return session.scalar(select(func.count()).select_from(ReviewAssignment)
+                          .where(ReviewAssignment.proposal_id == proposal_id)) != 0
+
+
+def conflicts_on(session: Session, proposal_ids: Iterable[int]) -> list[ConflictDeclaration]:
+    """Return every conflict declaration on the given proposals."""
+    ids = list(proposal_ids)
+    if not ids:
+        return []
+    return list(session.scalars(select(ConflictDeclaration).where(ConflictDeclaration.proposal_id.in_(ids))
+                                .order_by(ConflictDeclaration.proposal_id, ConflictDeclaration.reviewer_id)))
+
+
+def scores_on(session: Session, proposal_ids: Iterable[int]) -> list[Score]:
+    """Return every score on the given proposals."""
+    ids = list(proposal_ids)
+    if not ids:
+        return []
+    return list(session.scalars(select(Score).where(Score.proposal_id.in_(ids))
+                                .order_by(Score.proposal_id, Score.reviewer_id)))
+
+
+def decisions_on(session: Session, proposal_ids: Iterable[int]) -> dict[int, PanelDecision]:
+    """Return the decisions on the given proposals, by proposal id."""
+    ids = list(proposal_ids)
+    if not ids:
+        return {}
+    return {d.proposal_id: d for d in session.scalars(select(PanelDecision).where(PanelDecision.proposal_id.in_(ids)))}
+
+
+def disclosures(session: Session, proposal_id: int) -> list[Disclosure]:
+    """Return a proposal's disclosure lines (those given with it, then changes declared after adoption)."""
+    return list(session.scalars(select(Disclosure).where(Disclosure.proposal_id == proposal_id)
+                                .order_by(Disclosure.after_adoption, Disclosure.id)))
+
+
+def clear_disclosures(session: Session, proposal_id: int) -> None:
+    """Delete the disclosure lines given with a proposal (an editable proposal's are replaced whole)."""
+    session.execute(delete(Disclosure).where(Disclosure.proposal_id == proposal_id,
+                                             Disclosure.after_adoption.is_(False)))
+
+
+def signatures(session: Session, proposal_id: int) -> list[IntegritySignature]:
+    """Return a proposal's signed integrity declarations, oldest first."""
+    return list(session.scalars(select(IntegritySignature).where(IntegritySignature.proposal_id == proposal_id)
+                                .order_by(IntegritySignature.id)))
+
+
+LIVE_STATES = (ProposalState.SUBMITTED.value, ProposalState.ADOPTED.value)
+
+
+def live_engagements(session: Session) -> list[tuple[ProposalMember, Proposal, Call]]:
+    """Return every team line with an e-Rad number on a submitted or adopted proposal (the duplication check)."""
+    stmt = (select(ProposalMember, Proposal, Call).join(Proposal, Proposal.id == ProposalMember.proposal_id)
+            .join(Call, Call.id == Proposal.call_id)
+            .where(Proposal.state.in_(LIVE_STATES), ProposalMember.researcher_number.is_not(None))
+            .order_by(Proposal.id, ProposalMember.id))
+    return [(row[0], row[1], row[2]) for row in session.execute(stmt).all()]
+
+
+def live_disclosures(session: Session) -> list[Disclosure]:
+    """Return the funding disclosures on submitted or adopted proposals (a line without an e-Rad number is the
+    proposer's own)."""
+    stmt = (select(Disclosure).join(Proposal, Proposal.id == Disclosure.proposal_id)
+            .where(Proposal.state.in_(LIVE_STATES), Disclosure.kind.in_(("funding_received", "funding_applied")))
+            .order_by(Disclosure.id))
+    return list(session.scalars(stmt))

@@ -263,6 +263,149 @@ ThousandYen = StrictInt | StrictStr
 """An amount in 千円: an integer or text such as "1,234" or "1234.5" (at most three decimals, i.e. whole yen)."""
 
 
+class DisclosureIn(BaseModel):
+    """One integrity disclosure line (研究インテグリティに係る申告, F6); the amount in 千円."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: StrictStr = Field(description="funding_received, funding_applied, affiliation, side_appointment or "
+                                        "foreign_support")
+    name: Annotated[str, Text(300, line=True)]
+    agency: Annotated[str | None, Text(200, line=True, required=False)] = None
+    researcher_number: Annotated[str | None, Text(20, line=True, required=False)] = None
+    start_fiscal_year: StrictInt | None = Field(default=None, ge=1990, le=2100)
+    end_fiscal_year: StrictInt | None = Field(default=None, ge=1990, le=2100)
+    amount_thousand_yen: ThousandYen | None = None
+    effort_percent: StrictInt | None = None
+    foreign: bool = False
+
+
+class DisclosureRead(BaseModel):
+    """A disclosure line as recorded (amount in whole yen and in 千円)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: str
+    name: str
+    agency: str | None
+    researcher_number: str | None
+    start_fiscal_year: int | None
+    end_fiscal_year: int | None
+    amount_yen: int | None
+    effort_percent: int | None
+    foreign: bool
+    after_adoption: bool
+    change_reason: str | None
+    declared_at: datetime
+
+
+class ChangeIn(BaseModel):
+    """A change to the disclosures declared after adoption (採択後の変更申告)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    disclosure: DisclosureIn
+    reason: Annotated[str, Text(2000)]
+
+
+class SignatureRead(BaseModel):
+    """A signed integrity declaration."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    user_id: int
+    statement_version: str
+    disclosures_digest: str
+    method: str
+    signed_at: datetime
+
+
+class IntegrityRead(BaseModel):
+    """A proposal's integrity disclosures, changes after adoption and signatures."""
+
+    proposal_id: int
+    statement_ja: str
+    statement_en: str
+    disclosures: list[DisclosureRead]
+    changes: list[DisclosureRead]
+    signatures: list[SignatureRead]
+
+
+class AssignmentIn(BaseModel):
+    """A reviewer to assign to a proposal."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reviewer_id: StrictInt
+
+
+class AssignmentRead(BaseModel):
+    """A reviewer's assignment to a proposal."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    proposal_id: int
+    reviewer_id: int
+    assigned_by_id: int
+    assigned_at: datetime
+
+
+class PanelReviewerRead(BaseModel):
+    """One reviewer on one proposal in the panel view."""
+
+    reviewer_id: int
+    name: str
+    assigned: bool
+    has_conflict: bool | None
+    grounds: list[str] | None
+    scores: dict[str, int] | None
+    total: float | None
+    comment: str | None
+
+
+class PanelRowRead(BaseModel):
+    """One proposal in the panel view."""
+
+    proposal_id: int
+    receipt_number: str | None
+    title: str
+    state: str
+    total_yen: int
+    mean_score: float | None
+    flags: int
+    decision: DecisionRead | None
+    reviewers: list[PanelReviewerRead]
+
+
+class PanelRead(BaseModel):
+    """The panel meeting view of a call (scores and comments side by side)."""
+
+    call_id: int
+    review_open: bool
+    rows: list[PanelRowRead]
+
+
+class FlaggedProposalRead(BaseModel):
+    """A proposal a flag names (another agency's: receipt number and state only)."""
+
+    proposal_id: int
+    receipt_number: str | None
+    state: str
+    own_agency: bool
+    title: str | None
+
+
+class FlagRead(BaseModel):
+    """A duplication or concentration flag (不合理な重複・過度の集中) with its evidence."""
+
+    kind: str
+    researcher_number: str
+    score: float
+    proposals: list[FlaggedProposalRead]
+    evidence: dict[str, Any]
+
+
 class ProposalContent(ProposalText):
     """A proposal's content (F6): the budget as a sheet in 千円 (preferred) or one figure per year in yen."""
 
@@ -278,6 +421,10 @@ class ProposalContent(ProposalText):
         description="Older form: one figure per fiscal year in yen, stored under その他 (other) with no indirect costs")
     team: list[TeamMemberIn] = Field(default_factory=list, max_length=100)
     lead_effort: StrictInt | None = Field(default=None, description="The proposer's own effort (エフォート), 1–100 %")
+    disclosures: list[DisclosureIn] = Field(
+        default_factory=list, max_length=100,
+        description="Integrity disclosures (F6): other funding received or applied for, affiliations, side "
+                    "appointments, foreign support; signed with the submission (second factor required)")
     documents: list[DocumentIn] = Field(default_factory=list, max_length=50)
 
 
@@ -372,6 +519,7 @@ class DecisionRead(BaseModel):
     outcome: str
     reason: str
     mean_score: float | None
+    notice_reason: str | None = None
     decided_at: datetime
 
 
@@ -397,8 +545,13 @@ class ConflictIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    has_conflict: bool
+    has_conflict: bool | None = Field(default=None, description="Optional when ``grounds`` is given (any ground "
+                                                                  "ticked is a conflict)")
     reason: Annotated[str | None, Text(2000, required=False)] = None
+    grounds: list[StrictStr] | None = Field(
+        default=None, max_length=5,
+        description="F6 grounds (利益相反の事由): organisation, collaboration (co-authorship or joint project), "
+                    "family_supervisor, competitor (competing applicant), other; [] = no conflict")
 
 
 class ConflictRead(BaseModel):
@@ -409,6 +562,7 @@ class ConflictRead(BaseModel):
     proposal_id: int
     reviewer_id: int
     has_conflict: bool
+    grounds: list[str] | None = None
     declared_at: datetime
 
 
@@ -428,6 +582,9 @@ class DecisionIn(BaseModel):
 
     outcome: str
     reason: Annotated[str, Text(5000)]
+    notice_reason: Annotated[str | None, Text(3000, required=False)] = Field(
+        default=None, description="The reasons the notice to the applicants gives (F6); the panel's reason stays "
+                                  "internal")
 
 
 class MilestoneIn(BaseModel):

@@ -28,7 +28,7 @@ from banso.kit.clock import to_jst
 from banso.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from banso.kit.text import clean_text
 from banso.notifications import service as notifications
-from banso.programme import budget, budget_excel, proposals, registry_io, report_schedule, rules
+from banso.programme import budget, budget_excel, integrity, proposals, registry_io, report_schedule, rules
 from banso.programme import repository as repo
 from banso.programme.budget import BudgetSheet
 from banso.programme.interfaces import CouncilGateway
@@ -40,8 +40,10 @@ from banso.programme.models import (
     CallState,
     ConflictDeclaration,
     DeclarationReview,
+    Disclosure,
     Document,
     GuidelineArea,
+    IntegritySignature,
     LedgerAccount,
     LedgerTransaction,
     Milestone,
@@ -669,6 +671,8 @@ def _standing(session: Session, proposal: Proposal, actor: Principal, now: datet
         on_panel=repo.panel_member(session, call.id, actor.user_id) is not None,
         conflict=None if declaration is None else declaration.has_conflict,
         state=proposal.state, call_closed=policy.review_started(closes_at=call.closes_at, now=now),
+        assigned=repo.assignment(session, proposal.id, actor.user_id) is not None,
+        has_assignments=repo.has_assignments(session, proposal.id),
     )
 
 
@@ -685,6 +689,7 @@ class ProposalInput:
     documents: Sequence[DocumentInput] = ()
     core_technologies: str | None = None
     leak_prevention: str | None = None
+    disclosures: Sequence[integrity.DisclosureLine] = ()  # F6: other funding, affiliations, foreign support
 
 
 @dataclass
@@ -698,6 +703,19 @@ class _Checked:
     members: list[ProposalMember]
     core_technologies: str | None
     leak_prevention: str | None
+    disclosures: list[integrity.DisclosureLine] = field(default_factory=list)
+
+
+def _check_disclosures(lines: Sequence[integrity.DisclosureLine]) -> list[integrity.DisclosureLine]:
+    """Check every disclosure line (F6); free text through ``clean_text`` like every other field."""
+    checked = []
+    for i, line in enumerate(lines):
+        name = clean_text(line.name, f"disclosures[{i}].name", max_length=300, line=True)
+        agency = clean_text(line.agency, f"disclosures[{i}].agency", max_length=200, line=True, required=False)
+        number = budget.check_researcher_number(line.researcher_number, where=f"disclosures[{i}]")
+        checked.append(integrity.check_disclosure(replace(line, name=name, agency=agency or None,
+                                                          researcher_number=number or None), i))
+    return checked
 
 
 def _check(session: Session, call: Call, entered: ProposalInput, actor: Principal, *, submitting: bool) -> _Checked:
@@ -714,7 +732,8 @@ def _check(session: Session, call: Call, entered: ProposalInput, actor: Principa
         core_technologies=clean_text(entered.core_technologies, "core_technologies", max_length=20000,
                                      required=False) or None,
         leak_prevention=clean_text(entered.leak_prevention, "leak_prevention", max_length=20000,
-                                   required=False) or None)
+                                   required=False) or None,
+        disclosures=_check_disclosures(entered.disclosures))
 
 
 def _write(session: Session, proposal: Proposal, checked: _Checked, documents: Sequence[DocumentInput],
@@ -725,7 +744,47 @@ def _write(session: Session, proposal: Proposal, checked: _Checked, documents: S
     session.flush()
     proposals.write_plan(session, proposal, checked.sheet, checked.members)
     _add_documents(session, "proposal", proposal.id, documents, now)
+    _write_disclosures(session, proposal, checked.disclosures, now)
     session.flush()
+
+
+def _disclosure_row(proposal: Proposal, line: integrity.DisclosureLine, user_id: int, now: datetime,
+                    *, after_adoption: bool = False, change_reason: str | None = None) -> Disclosure:
+    return Disclosure(proposal_id=proposal.id, user_id=user_id, researcher_number=line.researcher_number,
+                      kind=line.kind, name=line.name, agency=line.agency, start_fiscal_year=line.start_fiscal_year,
+                      end_fiscal_year=line.end_fiscal_year, amount_yen=line.amount_yen,
+                      effort_percent=line.effort_percent, foreign=line.foreign, after_adoption=after_adoption,
+                      change_reason=change_reason, declared_at=now)
+
+
+def _write_disclosures(session: Session, proposal: Proposal, lines: Sequence[integrity.DisclosureLine],
+                       now: datetime) -> None:
+    """Replace the disclosure lines given with an editable proposal (changes after adoption are kept apart)."""
+    repo.clear_disclosures(session, proposal.id)
+    session.add_all([_disclosure_row(proposal, line, proposal.proposer_id, now) for line in lines])
+
+
+def disclosure_lines(rows: Sequence[Disclosure]) -> list[integrity.DisclosureLine]:
+    """Return stored disclosure rows as lines (for the form, the digest and the duplication check)."""
+    return [integrity.DisclosureLine(kind=r.kind, name=r.name, agency=r.agency, researcher_number=r.researcher_number,
+                                     start_fiscal_year=r.start_fiscal_year, end_fiscal_year=r.end_fiscal_year,
+                                     amount_yen=r.amount_yen, effort_percent=r.effort_percent, foreign=r.foreign)
+            for r in rows]
+
+
+def _sign_integrity(session: Session, proposal: Proposal, actor: Principal, now: datetime) -> IntegritySignature:
+    """Record the proposer's integrity declaration (誓約), signed with a verified second factor (F6, I7)."""
+    if not actor.mfa:
+        raise Forbidden("研究インテグリティに係る誓約には二要素認証が必要です / signing the integrity declaration needs "
+                        "a verified second factor")
+    lines = disclosure_lines([d for d in repo.disclosures(session, proposal.id) if not d.after_adoption])
+    row = IntegritySignature(proposal_id=proposal.id, user_id=actor.user_id,
+                             statement_version=integrity.STATEMENT_VERSION,
+                             disclosures_digest=integrity.disclosures_digest(lines), method=actor.method.value,
+                             signed_at=now)
+    session.add(row)
+    session.flush()
+    return row  # audited in the submission's entry (programme:proposal:submit, ``integrity``)
 
 
 def _open_call_for(session: Session, call_id: int, actor: Principal, now: datetime) -> Call:
@@ -743,8 +802,11 @@ def _budget_data(sheet: budget.BudgetSheet) -> dict[str, Any]:
             "declaration": rules.declaration_required(sheet.plan())}
 
 
-def _give_receipt(session: Session, proposal: Proposal, call: Call, now: datetime) -> None:
-    """Give the receipt number (受付番号) and tell the proposer in the inbox and by e-mail (F6)."""
+def _give_receipt(session: Session, proposal: Proposal, call: Call, now: datetime,
+                  actor: Principal) -> dict[str, object]:
+    """Sign the integrity declaration, give the receipt number (受付番号) and tell the proposer in the inbox and by
+    e-mail (F6); return what the submission's audit entry records of the signature."""
+    signature = _sign_integrity(session, proposal, actor, now)
     proposal.state = ProposalState.SUBMITTED.value
     proposal.submitted_at = now
     proposal.receipt_number = budget.receipt_number(fiscal_year=rules.fiscal_year_at(now), proposal_id=proposal.id)
@@ -758,6 +820,8 @@ def _give_receipt(session: Session, proposal: Proposal, call: Call, now: datetim
                 f"{proposal.receipt_number}. You may edit it until the call closes.",
         link=f"/programme/proposals/{proposal.id}", subject=_RECEIPT_SUBJECT.format(id=proposal.id), now=now,
         email_now=True)
+    return {"integrity": {"statement": signature.statement_version, "digest": signature.disclosures_digest,
+                          "method": signature.method}}
 
 
 def save_proposal(session: Session, *, call_id: int, entered: ProposalInput, now: datetime, actor: Principal,
@@ -774,15 +838,16 @@ def save_proposal(session: Session, *, call_id: int, entered: ProposalInput, now
     session.add(proposal)
     _write(session, proposal, checked, entered.documents, now)
     sheet = checked.sheet
+    signed: dict[str, object] = {}
     if draft:
         tag = AuditTag.PROGRAMME_PROPOSAL_DRAFT
     else:
-        _give_receipt(session, proposal, call, now)
+        signed = _give_receipt(session, proposal, call, now, actor)
         tag = AuditTag.PROGRAMME_PROPOSAL_SUBMIT
     session.flush()
     _audit(session, tag, now=now, actor=actor, subject=f"proposal:{proposal.id}",
            data={"call_id": call.id, **_budget_data(sheet), "team": len(entered.team) + 1,
-                 "receipt_number": proposal.receipt_number})
+                 "receipt_number": proposal.receipt_number, "disclosures": len(checked.disclosures), **signed})
     return proposal
 
 
@@ -801,11 +866,12 @@ def submit_proposal(
     leak_prevention: str | None = None,
     budget_sheet: Mapping[Any, Mapping[Any, object]] | None = None,
     lead_effort: int | None = None,
+    disclosures: Sequence[integrity.DisclosureLine] = (),
 ) -> Proposal:
     """Submit a proposal to an open call at once (no draft); every rule is checked before anything is written."""
     entered = ProposalInput(title=title, summary=summary, budget=budget, budget_sheet=budget_sheet, team=team,
                             lead_effort=lead_effort, documents=documents, core_technologies=core_technologies,
-                            leak_prevention=leak_prevention)
+                            leak_prevention=leak_prevention, disclosures=disclosures)
     return save_proposal(session, call_id=call_id, entered=entered, now=now, actor=actor)
 
 
@@ -837,8 +903,14 @@ def update_proposal(session: Session, *, proposal_id: int, entered: ProposalInpu
     proposal.updated_at = now
     _write(session, proposal, checked, entered.documents, now)
     sheet = checked.sheet
+    signed: dict[str, object] = {}
+    if proposal.state == ProposalState.SUBMITTED:
+        # F6: the signature covers the lines as submitted; an edit before the close is signed again.
+        row = _sign_integrity(session, proposal, actor, now)
+        signed = {"integrity": {"statement": row.statement_version, "digest": row.disclosures_digest,
+                                "method": row.method}}
     _audit(session, AuditTag.PROGRAMME_PROPOSAL_UPDATE, now=now, actor=actor, subject=f"proposal:{proposal.id}",
-           data={"state": proposal.state, "total_yen_before": before, **_budget_data(sheet)})
+           data={"state": proposal.state, "total_yen_before": before, **_budget_data(sheet), **signed})
     return proposal
 
 
@@ -852,10 +924,10 @@ def submit_draft(session: Session, *, proposal_id: int, now: datetime, actor: Pr
     proposals.check_sheet(call, sheet)
     rules.check_declaration(sheet.plan(), proposal.core_technologies, proposal.leak_prevention)
     proposal.updated_at = now
-    _give_receipt(session, proposal, call, now)
+    signed = _give_receipt(session, proposal, call, now, actor)
     session.flush()
     _audit(session, AuditTag.PROGRAMME_PROPOSAL_SUBMIT, now=now, actor=actor, subject=f"proposal:{proposal.id}",
-           data={"call_id": call.id, **_budget_data(sheet), "receipt_number": proposal.receipt_number})
+           data={"call_id": call.id, **_budget_data(sheet), "receipt_number": proposal.receipt_number, **signed})
     return proposal
 
 
@@ -866,7 +938,9 @@ def proposal_input(session: Session, *, proposal_id: int, actor: Principal, now:
     lead = next((m for m in repo.members(session, proposal.id) if m.role == "lead"), None)
     return ProposalInput(title=proposal.title, summary=proposal.summary, budget_sheet=budget.as_entered(sheet),
                          team=proposals.team_of(session, proposal), lead_effort=lead.effort_percent if lead else None,
-                         core_technologies=proposal.core_technologies, leak_prevention=proposal.leak_prevention)
+                         core_technologies=proposal.core_technologies, leak_prevention=proposal.leak_prevention,
+                         disclosures=disclosure_lines([d for d in repo.disclosures(session, proposal.id)
+                                                       if not d.after_adoption]))
 
 
 def budget_workbook(session: Session, *, proposal_id: int, actor: Principal, now: datetime) -> bytes:
@@ -922,6 +996,7 @@ class ProposalView:
     scores: list[Score] = field(default_factory=list)
     decision: PanelDecision | None = None
     standing: policy.ProposalStanding | None = None  # the reader's standing the access decision rested on
+    internal_reason: bool = False  # F6: the panel's own reason is the staff's; applicants get the notice's reasons
 
 
 def get_proposal(session: Session, *, proposal_id: int, actor: Principal, now: datetime) -> ProposalView:
@@ -936,6 +1011,7 @@ def get_proposal(session: Session, *, proposal_id: int, actor: Principal, now: d
                         declaration_required=rules.declaration_required({b.fiscal_year: b.amount for b in lines}),
                         decision=repo.decision(session, proposal.id), standing=standing)
     if policy.is_agency_staff(actor, standing.agency_org_id):
+        view.internal_reason = True
         view.scores = repo.scores(session, proposal.id)
     elif policy.can_review(actor, standing):
         own = repo.score(session, proposal.id, actor.user_id)
@@ -965,23 +1041,27 @@ def review_queue(session: Session, *, actor: Principal, call_id: int | None = No
 # Review
 
 
-def declare_conflict(session: Session, *, proposal_id: int, has_conflict: bool, now: datetime, actor: Principal,
-                     reason: str | None = None) -> ConflictDeclaration:
-    """Declare (利益相反申告) whether one has a conflict of interest with a proposal; final once made."""
+def declare_conflict(session: Session, *, proposal_id: int, has_conflict: bool | None, now: datetime,
+                     actor: Principal, reason: str | None = None,
+                     grounds: Sequence[str] | None = None) -> ConflictDeclaration:
+    """Declare (利益相反申告) whether one has a conflict of interest with a proposal, with its grounds (organisation,
+    co-authorship or joint project, family/supervisor, competing applicant); final once made (F6)."""
     proposal = repo.proposal_by_id(session, proposal_id)
     if proposal is None:
         raise NotFound("proposal not found")
     standing = _standing(session, proposal, actor, now)
     require_visible(policy.can_declare_conflict(actor, standing), "proposal")
     if standing.conflict is not None:
-        raise Conflict("you have already declared for this proposal", field="has_conflict")
+        raise Conflict("この提案の利益相反は申告済みです / you have already declared for this proposal",
+                       field="has_conflict")
+    has_conflict, grounds_v = integrity.check_grounds(grounds, has_conflict=has_conflict)
     reason_v = clean_text(reason, "reason", max_length=2000, required=has_conflict) or None
     row = ConflictDeclaration(proposal_id=proposal.id, reviewer_id=actor.user_id, has_conflict=has_conflict,
-                              reason=reason_v, declared_at=now)
+                              reason=reason_v, declared_at=now, grounds=grounds_v)
     session.add(row)
     session.flush()
     _audit(session, AuditTag.PROGRAMME_CONFLICT_DECLARE, now=now, actor=actor, subject=f"proposal:{proposal.id}",
-           data={"has_conflict": has_conflict})
+           data={"has_conflict": has_conflict, "grounds": grounds_v})
     return row
 
 
@@ -1015,8 +1095,10 @@ def score_proposal(session: Session, *, proposal_id: int, scores: Mapping[str, o
 
 
 def decide(session: Session, *, proposal_id: int, outcome: str, reason: str, now: datetime, actor: Principal,
-           councils: CouncilGateway) -> PanelDecision:
-    """Record the panel decision; adoption (採択) creates the project and opens its council (C2)."""
+           councils: CouncilGateway, notice_reason: str | None = None) -> PanelDecision:
+    """Record the panel decision and tell the applicants (採否通知, inbox and e-mail) with the reasons the agency
+    chooses to give (``notice_reason``; the panel's own ``reason`` stays internal); adoption (採択) creates the
+    project and opens its council (C2)."""
     proposal = repo.proposal_for_update(session, proposal_id)
     if proposal is None:
         raise NotFound("proposal not found")
@@ -1035,12 +1117,13 @@ def decide(session: Session, *, proposal_id: int, outcome: str, reason: str, now
     if now <= call.closes_at:
         raise Conflict("decisions are made after the call closes / 締切後に審査結果を登録してください", field="state")
     reason_v = clean_text(reason, "reason", max_length=5000)
+    notice_v = clean_text(notice_reason, "notice_reason", max_length=3000, required=False) or None
     all_scores = repo.scores(session, proposal.id)
     if result is Outcome.ADOPT and not all_scores:
         raise Conflict("a proposal is adopted only after at least one review score", field="outcome")
     mean = round(sum(s.total for s in all_scores) / len(all_scores), 3) if all_scores else None
     row = PanelDecision(proposal_id=proposal.id, outcome=result.value, reason=reason_v, mean_score=mean,
-                        decided_by_id=actor.user_id, decided_at=now)
+                        notice_reason=notice_v, decided_by_id=actor.user_id, decided_at=now)
     session.add(row)
     proposal.state = (ProposalState.ADOPTED if result is Outcome.ADOPT else ProposalState.REJECTED).value
     proposal.updated_at = now
@@ -1049,7 +1132,33 @@ def decide(session: Session, *, proposal_id: int, outcome: str, reason: str, now
            data={"outcome": result.value, "mean_score": mean})
     if result is Outcome.ADOPT:
         _create_project(session, proposal=proposal, call=call, now=now, actor=actor, councils=councils)
+    _notify_decision(session, proposal, call, row, standing, now, actor)
     return row
+
+
+def _notify_decision(session: Session, proposal: Proposal, call: Call, decision: PanelDecision,
+                     standing: policy.ProposalStanding, now: datetime, actor: Principal) -> None:
+    """Send the adoption or rejection notice (採択・不採択通知) to the applicants, inbox and e-mail (F6).
+
+    Only the applicants receive it, and it says only what they may know: their own proposal's outcome and the
+    reasons the agency chose to give — never scores, reviewers' names or comments.
+    """
+    adopted = decision.outcome == Outcome.ADOPT
+    word_ja, word_en = ("採択", "adopted") if adopted else ("不採択", "not adopted")
+    given_ja = f"\n理由: {decision.notice_reason}" if decision.notice_reason else ""
+    given_en = f"\nReasons: {decision.notice_reason}" if decision.notice_reason else ""
+    recipients = [standing.proposer_id, *sorted(standing.team_user_ids)]
+    notifications.notify(
+        session, recipient_ids=recipients, kind="programme.proposal_decided",
+        title_ja=f"審査結果のお知らせ: {word_ja}（受付番号 {proposal.receipt_number}）",
+        title_en=f"Review result: {word_en} (receipt number {proposal.receipt_number})",
+        body_ja=f"公募「{call.title_ja}」への提案「{proposal.title}」は{word_ja}となりました。{given_ja}",
+        body_en=f"Your proposal \"{proposal.title}\" to the call \"{call.title_en}\" was {word_en}.{given_en}",
+        link=f"/programme/proposals/{proposal.id}", subject=_RECEIPT_SUBJECT.format(id=proposal.id), now=now,
+        email_now=True)
+    _audit(session, AuditTag.PROGRAMME_DECISION_NOTICE, now=now, actor=actor, subject=f"proposal:{proposal.id}",
+           data={"outcome": decision.outcome, "recipients": len(set(recipients)),
+                 "reasons_given": decision.notice_reason is not None})
 
 
 # ---------------------------------------------------------------------------------------------

@@ -29,14 +29,17 @@ from banso.kit.errors import BansoError, Forbidden, NotFound, ValidationFailed
 from banso.kit.text import invalid_date_message, invalid_message
 from banso.kit.unit import released
 from banso.programme import (
+    budget,
     budget_excel,
     commissions,
     evaluations,
     exports,
     filing,
     guideline,
+    integrity,
     pages,
     reporting,
+    review,
     rules,
     service,
 )
@@ -66,7 +69,8 @@ NOTICES = frozenset({
     "created", "published", "panel", "submitted", "withdrawn", "declared", "scored", "decided", "committed",
     "disbursed", "milestone", "milestone_status", "tranche", "assessed", "commissioned", "acknowledged",
     "task_done", "delivered", "completed", "cancelled", "adopted", "saved", "report_submitted", "report_decided",
-    "declaration_reviewed", "report_filed", "evaluation_opened", "graded", "evaluation_completed",
+    "declaration_reviewed", "report_filed", "evaluation_opened", "graded", "evaluation_completed", "assigned",
+    "unassigned", "change_declared",
 })
 Short = Annotated[str, Form(max_length=300)]
 Small = Annotated[str, Form(max_length=40)]
@@ -605,13 +609,15 @@ def review_queue(request: Request, principal: PageUser, db: Db, ctx: Ctx, done: 
 
 @router.post("/programme/proposals/{proposal_id}/conflict", response_class=HTMLResponse, dependencies=[Csrf])
 def declare_conflict(proposal_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
-                     has_conflict: Small = "", reason: Annotated[str, Form(max_length=2000)] = "") -> Response:
-    """Declare a conflict of interest (hidden for good) or none (then read and score)."""
+                     has_conflict: Small = "", reason: Annotated[str, Form(max_length=2000)] = "",
+                     grounds: Annotated[list[str] | None, Form(max_length=40)] = None) -> Response:
+    """Declare a conflict of interest with its grounds (hidden for good) or none (then read and score, F6)."""
     try:
         if has_conflict not in ("yes", "no"):
             raise ValidationFailed("利益相反の有無を選んでください / Choose whether you have a conflict of interest",
                                    field="has_conflict")
         service.declare_conflict(db, proposal_id=proposal_id, has_conflict=has_conflict == "yes", reason=reason,
+                                 grounds=grounds or None,  # none ticked: the yes/no answer alone, as before
                                  now=ctx.clock.now(), actor=principal)
     except BansoError as exc:
         return _refused(request, db, exc, partial(_queue_page, request, principal, db, ctx,
@@ -644,16 +650,116 @@ def score(proposal_id: int, request: Request, principal: PageUser, db: Db, ctx: 
 
 @router.post("/programme/proposals/{proposal_id}/decision", response_class=HTMLResponse, dependencies=[Csrf])
 def decide(proposal_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx, councils: Councils,
-           outcome: Small = "", reason: Annotated[str, Form(max_length=5000)] = "") -> Response:
-    """Record the panel decision; adoption creates the project and opens its council (C2)."""
+           outcome: Small = "", reason: Annotated[str, Form(max_length=5000)] = "",
+           notice_reason: Annotated[str, Form(max_length=3000)] = "") -> Response:
+    """Record the panel decision and send the notice with the reasons given; adoption creates the project (C2)."""
     try:
-        service.decide(db, proposal_id=proposal_id, outcome=outcome, reason=reason, now=ctx.clock.now(),
-                       actor=principal, councils=councils)
+        service.decide(db, proposal_id=proposal_id, outcome=outcome, reason=reason, notice_reason=notice_reason,
+                       now=ctx.clock.now(), actor=principal, councils=councils)
     except BansoError as exc:
         return _refused(request, db, exc, partial(_proposal_page, request, principal, db, ctx, proposal_id,
                                                   councils=councils, error_at="decision",
-                                                  form={"outcome": outcome, "reason": reason}))
+                                                  form={"outcome": outcome, "reason": reason,
+                                                        "notice_reason": notice_reason}))
     return redirect(f"/programme/proposals/{proposal_id}", "decided", "decision")
+
+
+# ---------------------------------------------------------------------------------------------
+# Reviewers per proposal, the panel view, integrity, duplication (F6)
+
+
+def _panel_page(request: Request, principal: Principal, db: Session, ctx: Ctx, call_id: int, *,
+                notice: str | None = None, error: str | None = None, error_at: int | None = None,
+                status: int = 200) -> HTMLResponse:
+    view = review.panel_view(db, call_id=call_id, actor=principal, now=ctx.clock.now())
+    return render(request, "programme/panel.html", {
+        "view": view, "notice": notice, "error": error, "error_at": error_at,
+        "ground_labels": integrity.GROUND_LABELS, **_common(ctx)}, status=status)
+
+
+@router.get("/programme/calls/{call_id}/review-panel", response_class=HTMLResponse)
+def panel_page(call_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+               done: str | None = None) -> HTMLResponse:
+    """The panel meeting view (審査会): every proposal with its reviewers' scores and comments (staff; audited)."""
+    return _panel_page(request, principal, db, ctx, call_id, notice=notice(done, NOTICES))
+
+
+@router.post("/programme/proposals/{proposal_id}/reviewers", response_class=HTMLResponse, dependencies=[Csrf])
+def assign_reviewer(proposal_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+                    call_id: Small = "", reviewer_id: Small = "") -> Response:
+    """Assign a reviewer to one proposal from the panel page."""
+    back = _int(call_id, "call_id")
+    try:
+        review.assign_reviewer(db, proposal_id=proposal_id, reviewer_id=_int(reviewer_id, "user_id"),
+                               now=ctx.clock.now(), actor=principal)
+    except BansoError as exc:
+        return _refused(request, db, exc, partial(_panel_page, request, principal, db, ctx, back,
+                                                  error_at=proposal_id))
+    return redirect(f"/programme/calls/{back}/review-panel", "assigned", f"p{proposal_id}")
+
+
+@router.post("/programme/proposals/{proposal_id}/reviewers/{reviewer_id}/remove", response_class=HTMLResponse,
+             dependencies=[Csrf])
+def unassign_reviewer(proposal_id: int, reviewer_id: int, request: Request, principal: PageUser, db: Db,
+                      ctx: Ctx, call_id: Small = "") -> Response:
+    """Take a reviewer off a proposal (before they scored it)."""
+    back = _int(call_id, "call_id")
+    try:
+        review.unassign_reviewer(db, proposal_id=proposal_id, reviewer_id=reviewer_id, now=ctx.clock.now(),
+                                 actor=principal)
+    except BansoError as exc:
+        return _refused(request, db, exc, partial(_panel_page, request, principal, db, ctx, back,
+                                                  error_at=proposal_id))
+    return redirect(f"/programme/calls/{back}/review-panel", "unassigned", f"p{proposal_id}")
+
+
+@router.get("/programme/duplication", response_class=HTMLResponse)
+def duplication_page(request: Request, principal: PageUser, db: Db, ctx: Ctx,
+                     call_id: Annotated[str | None, Query(max_length=12)] = None) -> HTMLResponse:
+    """Duplication and concentration flags (不合理な重複・過度の集中) for the agency's staff (audited)."""
+    flags = review.duplication_flags(db, actor=principal, now=ctx.clock.now(),
+                                     call_id=int_or_none(call_id, "call_id"))
+    return render(request, "programme/duplication.html", {
+        "flags": flags, "threshold": integrity.SIMILAR_TITLE_THRESHOLD, "limit": integrity.EFFORT_LIMIT,
+        **_common(ctx)})
+
+
+def _integrity_page(request: Request, principal: Principal, db: Session, ctx: Ctx, proposal_id: int, *,
+                    notice: str | None = None, error: str | None = None, status: int = 200,
+                    form: dict[str, Any] | None = None) -> HTMLResponse:
+    view = review.integrity_of(db, proposal_id=proposal_id, actor=principal, now=ctx.clock.now())
+    return render(request, "programme/integrity.html", {
+        "view": view, "notice": notice, "error": error, "form": form or {}, "kinds": integrity.KIND_LABELS,
+        "statement_ja": integrity.STATEMENT_JA, "statement_en": integrity.STATEMENT_EN,
+        **_common(ctx)}, status=status)
+
+
+@router.get("/programme/proposals/{proposal_id}/integrity", response_class=HTMLResponse)
+def integrity_page(proposal_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+                   done: str | None = None) -> HTMLResponse:
+    """A proposal's integrity disclosures, signatures and changes after adoption (applicants and staff)."""
+    return _integrity_page(request, principal, db, ctx, proposal_id, notice=notice(done, NOTICES))
+
+
+@router.post("/programme/proposals/{proposal_id}/integrity/changes", response_class=HTMLResponse,
+             dependencies=[Csrf])
+def declare_change(proposal_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+                   kind: Small = "", name: Short = "", agency: Short = "", amount: Small = "", effort: Small = "",
+                   foreign: Small = "", reason: Annotated[str, Form(max_length=2000)] = "") -> Response:
+    """Declare a change to the disclosures after adoption (採択後の変更申告; audited)."""
+    entered = {"kind": kind, "name": name, "agency": agency, "amount": amount, "effort": effort,
+               "foreign": foreign, "reason": reason}
+    try:
+        line = integrity.DisclosureLine(
+            kind=kind, name=name, agency=agency or None,
+            amount_yen=budget.parse_thousand_yen(amount, field="amount") if amount.strip() else None,
+            effort_percent=int_or_none(effort, "effort"), foreign=foreign == "yes")
+        review.declare_change(db, proposal_id=proposal_id, line=line, reason=reason, now=ctx.clock.now(),
+                              actor=principal)
+    except BansoError as exc:
+        return _refused(request, db, exc, partial(_integrity_page, request, principal, db, ctx, proposal_id,
+                                                  form=entered))
+    return redirect(f"/programme/proposals/{proposal_id}/integrity", "change_declared", "changes")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -12,6 +12,11 @@
   organisation and a reviewer who has not declared yet — gets 404 (I7), and the proposal never
   appears in their lists. A reviewer reads nothing before the call closes (F6: a submitted proposal
   may still be edited until then), and a draft (一時保存) is seen by its applicants alone.
+* **Reviewers per proposal** (担当審査委員, F6): the agency's staff assign reviewers to a proposal. Once a
+  proposal has an assignment, only its assigned reviewers declare and review it (a panel reviewer who is
+  not assigned gets 404); a proposal with no assignment keeps the panel-wide rule above. An assigned
+  reviewer needs the reviewer role, not the panel. Either way a reviewer declares conflicts first and
+  reads nothing before the close.
 * **Review queue**: a panel reviewer sees title and organisation of the proposals they may
   declare on (not same-organisation, not their own) so they can declare conflicts.
 * **Projects** (採択課題) are seen by their team, the call's officer and the agency's staff.
@@ -52,6 +57,7 @@ from banso.programme.models import (
     Proposal,
     ProposalMember,
     ProposalState,
+    ReviewAssignment,
 )
 
 
@@ -68,6 +74,8 @@ class ProposalStanding:
     conflict: bool | None  # the person's own declaration: None = not declared yet
     state: str = ProposalState.SUBMITTED.value
     call_closed: bool = False  # the call's window has ended (締切後): review starts only then (F6)
+    assigned: bool = False  # the person is assigned to this proposal (F6)
+    has_assignments: bool = False  # the proposal has any assigned reviewer (then the panel-wide rule ends)
 
 
 def can_edit_registry(actor: Principal) -> bool:
@@ -118,9 +126,14 @@ def can_submit_draft(actor: Principal, standing: ProposalStanding) -> bool:
     return can_edit_proposal(actor, standing) and is_draft(standing)
 
 
+def is_seated(standing: ProposalStanding) -> bool:
+    """The person reviews this proposal: assigned to it, or on the panel of a proposal nobody is assigned to."""
+    return standing.assigned or (standing.on_panel and not standing.has_assignments)
+
+
 def can_declare_conflict(actor: Principal, standing: ProposalStanding) -> bool:
-    """Panel reviewers outside the applicants' organisations declare conflicts (they may see the title)."""
-    return (actor.has(Permission.PROGRAMME_REVIEW) and standing.on_panel and not is_applicant(actor, standing)
+    """Seated reviewers outside the applicants' organisations declare conflicts (they may see the title)."""
+    return (actor.has(Permission.PROGRAMME_REVIEW) and is_seated(standing) and not is_applicant(actor, standing)
             and not same_organisation(actor, standing) and not is_draft(standing))
 
 
@@ -198,6 +211,21 @@ def can_score(actor: Principal, standing: ProposalStanding, *, state: str) -> bo
 def can_read_all_scores(actor: Principal, standing: ProposalStanding) -> bool:
     """The agency's staff read every reviewer's score; a reviewer reads only their own."""
     return is_agency_staff(actor, standing.agency_org_id)
+
+
+def can_assign_reviewer(actor: Principal, standing: ProposalStanding, *, roles: Collection[str], is_active: bool,
+                        reviewer_id: int, reviewer_org_id: int | None) -> bool:
+    """The agency's staff assign an active reviewer who is neither an applicant nor of an applicant's organisation."""
+    outsider = (reviewer_id != standing.proposer_id and reviewer_id not in standing.team_user_ids
+                and reviewer_org_id != standing.proposer_org_id and reviewer_org_id not in standing.team_org_ids)
+    return (can_manage_call(actor, standing.agency_org_id) and is_panel_eligible(roles=roles, is_active=is_active)
+            and outsider and not is_draft(standing))
+
+
+def can_see_integrity(actor: Principal, standing: ProposalStanding) -> bool:
+    """Integrity disclosures and duplication flags: the applicants and the call's staff, never reviewers (F6)."""
+    return is_applicant(actor, standing) or (is_agency_staff(actor, standing.agency_org_id)
+                                             and not is_draft(standing))
 
 
 def can_decide(actor: Principal, standing: ProposalStanding, *, state: str) -> bool:
@@ -301,6 +329,13 @@ def _on_panel_clause(actor: Principal) -> object:
     return exists().where(PanelMember.call_id == Proposal.call_id, PanelMember.user_id == actor.user_id)
 
 
+def _seated_clause(actor: Principal) -> object:
+    """SQL twin of ``is_seated``: assigned, or on the panel of a proposal with no assignment."""
+    assigned = exists().where(ReviewAssignment.proposal_id == Proposal.id, ReviewAssignment.reviewer_id == actor.user_id)
+    any_assigned = exists().where(ReviewAssignment.proposal_id == Proposal.id)
+    return or_(assigned, and_(_on_panel_clause(actor), ~any_assigned))  # type: ignore[arg-type]
+
+
 def restrict_proposals(stmt: Select[Any], actor: Principal, *, now: datetime) -> Select[Any]:
     """Restrict a proposal query to the proposals ``actor`` may see (lists, counts, exports).
 
@@ -316,7 +351,7 @@ def restrict_proposals(stmt: Select[Any], actor: Principal, *, now: datetime) ->
                                         ConflictDeclaration.reviewer_id == actor.user_id,
                                         ConflictDeclaration.has_conflict.is_(False))
         closed = exists().where(Call.id == Proposal.call_id, Call.closes_at < now)
-        clauses.append(and_(_on_panel_clause(actor), _not_same_org_clause(actor),  # type: ignore[arg-type]
+        clauses.append(and_(_seated_clause(actor), _not_same_org_clause(actor),  # type: ignore[arg-type]
                             ~_applicant_clause(actor), declared_clear, not_draft, closed))  # type: ignore[operator]
     return stmt.where(or_(*clauses))  # type: ignore[arg-type]
 
@@ -325,7 +360,7 @@ def restrict_declarable(stmt: Select[Any], actor: Principal) -> Select[Any]:
     """Restrict to the proposals a panel reviewer may declare conflicts on (the review queue; never drafts)."""
     if not actor.has(Permission.PROGRAMME_REVIEW):
         return stmt.where(false())
-    return stmt.where(_on_panel_clause(actor), _not_same_org_clause(actor),  # type: ignore[arg-type]
+    return stmt.where(_seated_clause(actor), _not_same_org_clause(actor),  # type: ignore[arg-type]
                       ~_applicant_clause(actor), Proposal.state != ProposalState.DRAFT.value)  # type: ignore[operator]
 
 

@@ -1,7 +1,7 @@
 """results reports, interim/final evaluations after adoption and F4 review reminders
 
 Revision ID: 0026
-Revises: 0018
+Revises: 0024
 Create Date: 2026-12-08 22:15:00.000000
 
 After adoption (F6, issue 15): ``programme_results_reports`` holds the annual and final results reports a
@@ -22,7 +22,7 @@ from alembic import op
 import banso.db.base
 
 revision: str = '0026'
-down_revision: str | None = '0018'
+down_revision: str | None = '0024'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
