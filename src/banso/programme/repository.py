@@ -13,6 +13,8 @@ from banso.programme.models import (
     BudgetItem,
     BudgetLine,
     Call,
+    Commission,
+    CommissionState,
     ConflictDeclaration,
     DeclarationReview,
     Document,
@@ -341,3 +343,13 @@ def declaration_reviews(session: Session, project_id: int) -> list[DeclarationRe
     """Return a project's declaration reviews, oldest first."""
     return list(session.scalars(select(DeclarationReview).where(DeclarationReview.project_id == project_id)
                                 .order_by(DeclarationReview.id)))
+
+
+def think_tank_contact(session: Session, commissioner_org_id: int) -> int | None:
+    """Return the contact of the institution the ministry commissioned most recently and that is still at work:
+    the person who acknowledged the commission's duty (issue 13: the think tank proposed for a project council)."""
+    return session.scalar(select(Commission.acknowledged_by_id)
+                          .where(Commission.commissioner_org_id == commissioner_org_id,
+                                 Commission.state == CommissionState.ACTIVE.value,
+                                 Commission.acknowledged_by_id.is_not(None))
+                          .order_by(Commission.id.desc()).limit(1))
