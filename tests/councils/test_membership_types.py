@@ -236,7 +236,8 @@ def test_lapse_repropose_establish_then_payment(db: Session, factory: Factory, c
                                     councils=w.councils)
     service.consent(db, council_id=first, actor=w.lead.principal(), now=clock.now(), decision="decline",
                     reason="研究体制を見直すため")
-    assert councils_repo.council_by_id(db, first).state == "lapsed"  # type: ignore[union-attr]
+    lapsed = councils_repo.council_by_id(db, first)
+    assert lapsed is not None and lapsed.state == "lapsed"
     with pytest.raises(Forbidden):
         programme.repropose_council(db, project_id=project.id, now=clock.now(), actor=w.lead.principal(),
                                     councils=w.councils)

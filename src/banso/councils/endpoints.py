@@ -48,10 +48,10 @@ from banso.councils.schemas import (
     PledgePreviewRead,
     PledgeRead,
     PledgeSign,
+    RemovalIn,
     RequestCreate,
     RequestDetail,
     RequestRead,
-    RemovalIn,
     RoleIn,
 )
 from banso.kit.unit import released

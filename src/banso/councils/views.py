@@ -25,8 +25,8 @@ from banso.authz.permissions import Permission
 from banso.authz.policies import councils as policy
 from banso.authz.principal import Principal
 from banso.councils import meetings, rules, service
-from banso.councils.membership import PartyType, is_project_council
 from banso.councils.endpoints import checked_files, file_store
+from banso.councils.membership import PartyType, is_project_council
 from banso.councils.models import (
     ActionItem,
     ActionStatus,
