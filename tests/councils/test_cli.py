@@ -25,7 +25,7 @@ def test_list_show_evaluate(tmp_path: Path) -> None:
     now = datetime.now(UTC)
     with Session(engine) as db:
         seed.seed(db, box=SecretBox(DEFAULT_SECRET_KEY), now=now)
-        assert seed_councils(db, now=now, store=sealed.fake_deps()) == 3
+        assert seed_councils(db, now=now, store=sealed.fake_deps()) == 4
         db.commit()
     engine.dispose()
 

@@ -1,4 +1,4 @@
-"""The demo councils: three states, in Japanese, idempotent."""
+"""The demo councils: every state and composition (issue 13), in Japanese, idempotent."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from banso.councils import repository as repo
 from banso.councils import service
 from banso.demo import seed
-from banso.demo.councils import OCEAN, QUANTUM, SPACE, _who, seed_councils
+from banso.demo.councils import NAVIGATION, NAVIGATION_AGAIN, OCEAN, QUANTUM, SPACE, _who, seed_councils
 from banso.kit.clock import FakeClock
 from banso.kit.crypto import SecretBox
 from banso.sealed import store as sealed
@@ -15,7 +15,7 @@ from banso.sealed import store as sealed
 
 def test_demo_councils(db: Session, clock: FakeClock, box: SecretBox) -> None:
     seed.seed(db, box=box, now=clock.now())
-    assert seed_councils(db, now=clock.now(), box=box, store=sealed.fake_deps()) == 3
+    assert seed_councils(db, now=clock.now(), box=box, store=sealed.fake_deps()) == 4
     assert seed_councils(db, now=clock.now(), box=box, store=sealed.fake_deps()) == 0
     ocean, space, quantum = (repo.council_by_title(db, t) for t in (OCEAN, SPACE, QUANTUM))
     assert ocean is not None and space is not None and quantum is not None
@@ -40,3 +40,16 @@ def test_demo_councils(db: Session, clock: FakeClock, box: SecretBox) -> None:
     assert page.standing.pending_consent and page.content_block == "council_not_operating"
     outsider = _who(db, "inoue.hiroshi@cao.example.jp")
     assert service.list_councils(db, actor=outsider) == []
+
+
+def test_demo_project_councils_of_each_composition(db: Session, clock: FakeClock, box: SecretBox) -> None:
+    """Issue 13: a project council with the think tank, one with a needs ministry, one lapsed and proposed again."""
+    seed.seed(db, box=box, now=clock.now())
+    seed_councils(db, now=clock.now(), box=box, store=sealed.fake_deps())
+    by_title = {t: repo.council_by_title(db, t) for t in (SPACE, QUANTUM, NAVIGATION, NAVIGATION_AGAIN)}
+    parties = {t: {mb.party for mb in repo.memberships(db, c.id)} for t, c in by_title.items() if c is not None}
+    assert {"think_tank", "funding_agency", "research_representative", "organising_ministry"} <= parties[SPACE]
+    assert "needs_ministry" in parties[QUANTUM]
+    lapsed, again = by_title[NAVIGATION], by_title[NAVIGATION_AGAIN]
+    assert lapsed is not None and again is not None and lapsed.project_ref == again.project_ref
+    assert (lapsed.state, again.state) == ("lapsed", "established")

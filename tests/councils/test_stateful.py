@@ -190,6 +190,15 @@ def test_access_invariant_holds_after_every_step(db: Session, factory: Factory, 
             if self.attempt(service.leave, ok, council_id=self.cid, actor=self.who(name)):
                 self.m.member[name] = False
 
+        @rule(name=st.sampled_from(POOL))
+        def remove(self, name: str) -> None:
+            """The secretariat removes a member with a reason (issue 13): p0, the only chair, cannot be removed."""
+            self._officer_pledged()
+            ok = self.m.state in OPERATING and self.m.member.get(name, False) and name != "p0"
+            if self.attempt(service.remove_member, ok, council_id=self.cid, actor=self.who("officer"),
+                            user_id=people[name].user.id, reason="検証のため"):
+                self.m.member[name] = False  # access ends at once; the pledges stay on record (C3)
+
         @rule(name=st.sampled_from(POOL), stale=st.booleans())
         def sign(self, name: str, stale: bool) -> None:
             offered = self.m.bylaws_version - (1 if stale else 0)
@@ -305,6 +314,12 @@ def test_access_invariant_holds_after_every_step(db: Session, factory: Factory, 
             assert meeting is not None and meeting.minutes_state == self.m.minutes, self.m
             answers = {c.user_id: c.answer for c in repo.confirmations(db, meeting.id)}
             assert answers == {people[n].user.id: a for n, a in self.m.answers.items()}, self.m
+
+        @invariant()
+        def pledges_stay_on_record(self) -> None:
+            """Leaving or being removed ends access, never the pledge record (C3)."""
+            signed = {(p.user_id, p.duty_version) for p in repo.pledges(db, self.cid)}
+            assert signed == {(people[n].user.id, v) for n, vs in self.m.pledges.items() for v in vs}, self.m
 
         @invariant()
         def access_matches_the_model(self) -> None:

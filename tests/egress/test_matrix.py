@@ -38,7 +38,8 @@ from tests.egress.world import ITEM_KINDS, KINDS, Creds, Seen, World, marker, op
 KNOW, HIDE, REFUSE = "know", "hide", "refuse"
 
 PRINCIPALS = ("anonymous", "outsider", "unpledged", "no2fa_session", "reset_token", "narrowed_token",
-              "out_of_scope", "ex_member", "observer", "auditor", "provider", "secretariat", "in_scope", "pledged")
+              "out_of_scope", "ex_member", "removed", "observer", "auditor", "provider", "secretariat", "in_scope",
+              "pledged")
 # C3, I7: a current member with a current pledge and a second factor in this session or token.
 CONTENT = frozenset({"provider", "secretariat", "in_scope", "pledged", "out_of_scope", "observer"})
 VOTERS = CONTENT - {"observer"}  # I4: every participant but observers decides

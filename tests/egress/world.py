@@ -6,7 +6,8 @@ migrated test database, inside one outer transaction that is rolled back when th
 Each information kind lives in a council of its own (so a list or a count filtered by council tells
 exactly whether that one item leaks). The member principals — in scope, pledged, out of scope, unpledged,
 without a second factor, with a reset second factor, with a narrowed token, ex-member, observer — are the
-same people in every council; provider and secretariat are the founders of each kind's council.
+same people in every council; provider and secretariat are the founders of each kind's council. "removed"
+was removed by the secretariat (issue 13) where "ex_member" left by themselves.
 Whoever is refused for a reason of their own standing (no pledge, no second factor, narrowed token, left)
 is nonetheless named in every designation scope, so that the only reason to refuse them is the one tested.
 """
@@ -61,9 +62,9 @@ HOME = {**{k: k for k in ITEM_KINDS}, "ballot": "held", "answer": "council", "mi
         "comment": "council", "needs": "council", "audit_own": "council"}
 # People who are members of every council (observer joins as an observer).
 MEMBERS = ("in_scope", "pledged", "out_of_scope", "unpledged", "no2fa_session", "reset_token", "narrowed_token",
-           "ex_member", "observer")
+           "ex_member", "removed", "observer")
 # Named in every designation scope: all but the out-of-scope ones (pledged, out_of_scope, observer).
-NAMED = ("in_scope", "unpledged", "no2fa_session", "reset_token", "narrowed_token", "ex_member")
+NAMED = ("in_scope", "unpledged", "no2fa_session", "reset_token", "narrowed_token", "ex_member", "removed")
 NARROW_SCOPES = ["platform:dashboard:view", "accounts:profile:manage"]  # covers no council content
 
 
@@ -446,8 +447,8 @@ class _Builder:
                      email=person.email, user_id=person.user.id)
 
     def _credentials(self) -> None:
-        for name in ("in_scope", "pledged", "out_of_scope", "unpledged", "ex_member", "observer", "outsider",
-                     "auditor"):
+        for name in ("in_scope", "pledged", "out_of_scope", "unpledged", "ex_member", "removed", "observer",
+                     "outsider", "auditor"):
             self.w.shared[name] = self._full(self.people[name], name)
         half = accounts.login_with_password(self.db, email=self.people["no2fa_session"].email,
                                             password=self.people["no2fa_session"].password, ip="testclient",
@@ -560,9 +561,12 @@ class _Builder:
     # --- after everything was shared: one person leaves, one loses the second factor ---
 
     def _leave_and_reset(self) -> None:
-        ex = self.people["ex_member"]
+        ex, removed = self.people["ex_member"], self.people["removed"]
         for cast in self.casts.values():
             councils.leave(self.db, council_id=cast.council.id, actor=ex.principal(), now=self.clock.now())
+            # issue 13: removed by the secretariat, with a reason: access ends as for one who left (C3)
+            councils.remove_member(self.db, council_id=cast.council.id, actor=cast.officer.principal(),
+                                   now=self.clock.now(), user_id=removed.user.id, reason="検証のため")
         accounts.reset_second_factor(self.db, user_id=self.people["reset_token"].user.id, actor=None,
                                      now=self.clock.now())
 

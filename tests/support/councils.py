@@ -26,8 +26,13 @@ class Cast:
     extra: dict[str, Person] = field(default_factory=dict)
 
 
-def propose(factory: Factory, db: Session, clock: FakeClock, *, days: int = 14) -> Cast:
-    """A proposed council: an officer (secretariat) and two founders who have not answered yet."""
+def propose(factory: Factory, db: Session, clock: FakeClock, *, days: int = 14, project_ref: str | None = None) -> Cast:
+    """A proposed council: an officer (secretariat) and two founders who have not answered yet.
+
+    By default a technology council, where every founder's consent is needed (C1); with ``project_ref`` a project
+    council, where the researcher (the required founder) is the research representative whose consent decides
+    (issue 13, ``councils/membership.py``).
+    """
     officer = factory.person(roles=("officer",))
     researcher = factory.person(roles=("researcher",))
     company = factory.person(roles=("industry",))
@@ -35,7 +40,7 @@ def propose(factory: Factory, db: Session, clock: FakeClock, *, days: int = 14) 
     council = service.propose(
         db, actor=officer.principal(), now=clock.now(), title_ja="海洋無人機技術 協議会",
         title_en="Unmanned maritime vehicle council", purpose="自律型無人探査機の研究開発を伴走支援する。",
-        technology="自律型無人探査機（AUV）の無人・省人化技術", project_ref="K-001",
+        technology="自律型無人探査機（AUV）の無人・省人化技術", project_ref=project_ref,
         consent_deadline=clock.now() + timedelta(days=days),
         founders=[service.FounderSpec(researcher.user.id, "chair"), service.FounderSpec(company.user.id, "member")],
         required_person_ids=[researcher.user.id],

@@ -71,6 +71,7 @@ class AuditTag(StrEnum):
     COUNCIL_MEMBER_JOIN = "council:member:join"
     COUNCIL_MEMBER_LEAVE = "council:member:leave"
     COUNCIL_MEMBER_ROLE = "council:member:role"
+    COUNCIL_MEMBER_REMOVE = "council:member:remove"  # issue 13: removed by the secretariat with a reason
     COUNCIL_PLEDGE_SIGN = "council:pledge:sign"
     COUNCIL_PLEDGE_REFUSED = "council:pledge:refused"
     COUNCIL_PLEDGE_DOWNLOAD = "council:pledge:download"
@@ -253,6 +254,7 @@ LABELS: Mapping[str, str] = {
     AuditTag.COUNCIL_MEMBER_JOIN: "Member joined",
     AuditTag.COUNCIL_MEMBER_LEAVE: "Member left",
     AuditTag.COUNCIL_MEMBER_ROLE: "Member role changed",
+    AuditTag.COUNCIL_MEMBER_REMOVE: "Member removed by the secretariat",
     AuditTag.COUNCIL_PLEDGE_SIGN: "Pledge signed",
     AuditTag.COUNCIL_PLEDGE_REFUSED: "Pledge signature refused",
     AuditTag.COUNCIL_PLEDGE_DOWNLOAD: "Pledge downloaded",

@@ -48,6 +48,7 @@ from banso.councils.schemas import (
     PledgePreviewRead,
     PledgeRead,
     PledgeSign,
+    RemovalIn,
     RequestCreate,
     RequestDetail,
     RequestRead,
@@ -84,7 +85,7 @@ def _page(view: service.CouncilView) -> CouncilPage:
         members=[MemberRead(user_id=m.user.id, name_ja=m.user.name_ja, name_en=m.user.name_en,
                             organization_id=m.membership.organization_id,
                             organization_name_ja=m.user.organization.name_ja, role=m.membership.role,
-                            founding=m.membership.founding, joined_at=m.membership.joined_at,
+                            party=m.membership.party, founding=m.membership.founding, joined_at=m.membership.joined_at,
                             pledge_current=m.pledge_current) for m in view.members],
         consents=[ConsentRead.model_validate(c) for c in view.consents],
         bylaws_version=view.bylaws.version,
@@ -111,7 +112,7 @@ def list_councils(principal: ApiUser, db: Db) -> list[CouncilRead]:
 def propose(body: CouncilCreate, principal: ApiUser, db: Db, ctx: Ctx) -> CouncilRead:
     """Propose a council (ministry officers)."""
     data = body.model_dump(exclude={"founders"})
-    founders = [service.FounderSpec(user_id=f.user_id, role=f.role) for f in body.founders]
+    founders = [service.FounderSpec(user_id=f.user_id, role=f.role, party=f.party) for f in body.founders]
     council = service.propose(db, actor=principal, now=ctx.clock.now(), founders=founders, **data)
     return CouncilRead.model_validate(council)
 
@@ -215,6 +216,15 @@ def set_role(council_id: int, user_id: int, body: RoleIn, principal: ApiUser, db
     """Change a member's council role."""
     row = service.set_role(db, council_id=council_id, actor=principal, now=ctx.clock.now(), user_id=user_id,
                            role=body.role)
+    return MembershipRead.model_validate(row)
+
+
+@router.post("/{council_id}/members/{user_id}/removal", response_model=MembershipRead)
+def remove_member(council_id: int, user_id: int, body: RemovalIn, principal: ApiUser, db: Db,
+                  ctx: Ctx) -> MembershipRead:
+    """Remove a member with a reason (chair, secretariat): their access ends at once, the duty remains (C3)."""
+    row = service.remove_member(db, council_id=council_id, actor=principal, now=ctx.clock.now(), user_id=user_id,
+                                reason=body.reason)
     return MembershipRead.model_validate(row)
 
 

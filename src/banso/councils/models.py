@@ -187,6 +187,8 @@ class Consent(Base):
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
     kind: Mapped[str] = mapped_column(String(16))
     role: Mapped[str] = mapped_column(String(16))  # role the person takes on consenting
+    # Statutory party type (issue 13, councils/membership.py): who the person is to the council under the Act.
+    party: Mapped[str] = mapped_column(String(32), default="participant", server_default="participant")
     decision: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str | None] = mapped_column(Text)
     deadline: Mapped[datetime]
@@ -205,7 +207,11 @@ class Membership(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
     role: Mapped[str] = mapped_column(String(16))
+    party: Mapped[str] = mapped_column(String(32), default="participant", server_default="participant")  # issue 13
     founding: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Removal by the secretariat (issue 13, C3): who removed the person and why; None for leaving by oneself.
+    removed_by_id: Mapped[int | None] = mapped_column(Integer)  # users.id (added in place: no FK on SQLite)
+    removal_reason: Mapped[str | None] = mapped_column(Text)
     joined_at: Mapped[datetime]
     left_at: Mapped[datetime | None]
 

@@ -171,3 +171,21 @@ def minutes_circulated(session: Session, council: Council, *, meeting_id: int, t
           title_en=f"{prefix_en}council “{council.title_en}” asks you to confirm minutes",
           body_ja="内容を見るには守秘義務の誓約が必要です。", body_en="Sign the confidentiality pledge to see the details.",
           link=f"/councils/{council.id}", now=now)
+
+
+def member_removed(session: Session, council: Council, user_id: int, *, reason: str, now: datetime) -> None:
+    """Tell a removed member that the secretariat ended their membership, and why (issue 13, C3).
+
+    They have lost access, so the notice is not about the council's subject (that would be hidden from them at
+    once, I7): it names only the council's title, which they knew, the reason given, and that the duty remains.
+    """
+    notifications.notify(
+        session, recipient_ids=[user_id], kind="council.member_removed",
+        title_ja=f"協議会「{council.title_ja}」の構成員から除かれました",
+        title_en=f"You were removed from council “{council.title_en}”",
+        body_ja=f"事務局があなたの構成員資格を終了しました。理由: {reason}\n"
+                "協議会の情報へのアクセスは終了しました。守秘義務（法第62条第7項）は引き続き負います。",
+        body_en=f"The secretariat ended your membership. Reason: {reason}\n"
+                "Your access to the council's information has ended; the duty of confidentiality (Art. 62(7)) "
+                "remains.",
+        link=None, subject=f"account:{user_id}", now=now, email_now=True)

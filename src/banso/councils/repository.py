@@ -102,6 +102,11 @@ def council_by_title(session: Session, title_ja: str) -> Council | None:
     return session.scalar(select(Council).where(Council.title_ja == title_ja))
 
 
+def councils_by_project_ref(session: Session, project_ref: str) -> list[Council]:
+    """Return the councils proposed for one project, oldest first (issue 13: re-proposal keeps the history)."""
+    return list(session.scalars(select(Council).where(Council.project_ref == project_ref).order_by(Council.id)))
+
+
 def bylaws(session: Session, council_id: int, version: int) -> BylawsVersion | None:
     """Return one bylaws version."""
     return session.scalar(select(BylawsVersion).where(BylawsVersion.council_id == council_id,

@@ -24,6 +24,9 @@ class FounderIn(_In):
 
     user_id: int
     role: str = "member"
+    # Statutory party type (issue 13): organising_ministry, research_representative, funding_agency,
+    # think_tank, needs_ministry, participant (default), observer
+    party: str = Field(default="participant", max_length=32)
 
 
 class CouncilCreate(_In):
@@ -73,6 +76,7 @@ class MemberRead(BaseModel):
     organization_id: int
     organization_name_ja: str
     role: str
+    party: str  # statutory party type (issue 13)
     founding: bool
     joined_at: datetime
     pledge_current: bool
@@ -86,6 +90,7 @@ class ConsentRead(_Out):
     organization_id: int
     kind: str
     role: str
+    party: str
     decision: str
     reason: str | None
     deadline: datetime
@@ -169,6 +174,9 @@ class InviteIn(_In):
     user_id: int
     role: str = "member"
     deadline: Moment
+    # Statutory party type (issue 13): organising_ministry, research_representative, funding_agency,
+    # think_tank, needs_ministry, participant (default), observer
+    party: str = Field(default="participant", max_length=32)
 
 
 class RoleIn(_In):
@@ -184,9 +192,18 @@ class MembershipRead(_Out):
     user_id: int
     organization_id: int
     role: str
+    party: str
     founding: bool
     joined_at: datetime
     left_at: datetime | None
+    removed_by_id: int | None = None  # set when the secretariat removed the person (issue 13)
+    removal_reason: str | None = None
+
+
+class RemovalIn(_In):
+    """Remove a member (secretariat or chair), with the reason they are told (issue 13)."""
+
+    reason: str = Field(min_length=1, max_length=2000)
 
 
 class PledgeRead(_Out):

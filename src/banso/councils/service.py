@@ -25,6 +25,7 @@ from banso.authz.policies import content as content_policy
 from banso.authz.policies import councils as policy
 from banso.authz.policies.councils import Standing
 from banso.authz.principal import Principal
+from banso.councils import membership as typed
 from banso.councils import notices, rules
 from banso.councils import repository as repo
 from banso.councils.models import (
@@ -219,10 +220,11 @@ def diff_bylaws(session: Session, *, council_id: int, old: int, new: int, actor:
 
 @dataclass(frozen=True)
 class FounderSpec:
-    """A founding participant and the role they take."""
+    """A founding participant, the role they take and their statutory party type (issue 13)."""
 
     user_id: int
     role: str = CouncilRole.MEMBER.value
+    party: str = typed.DEFAULT_PARTY.value
 
 
 def propose(
@@ -241,8 +243,13 @@ def propose(
     bylaws_text: str | None = None,
     designation_max_years: int = rules.DEFAULT_DESIGNATION_MAX_YEARS,
     nondisclosure_days: int = rules.DEFAULT_NONDISCLOSURE_DAYS,
+    proposer_party: str | None = None,
 ) -> Council:
-    """Propose a council (C1); the proposer joins as secretariat and has consented by proposing."""
+    """Propose a council (C1); the proposer joins as secretariat and has consented by proposing.
+
+    Each founder carries a party type; a project council needs a research representative among them
+    (Art. 62: theirs is the consent that establishes it, ``councils/membership.py``).
+    """
     require(actor, Permission.COUNCIL_PROPOSE)
     title = rules.require_text(title_ja, "title_ja", max_length=200, line=True)
     title_e = clean_text(title_en, "title_en", max_length=200, required=False, line=True) or title
@@ -255,13 +262,16 @@ def propose(
     rules.require_future(consent_deadline, now, "consent_deadline")
     rules.check_parameters(designation_max_years=designation_max_years, nondisclosure_days=nondisclosure_days)
     roles: dict[int, CouncilRole] = {}
+    parties: dict[int, str] = {}
     for spec in founders:
         if spec.user_id in roles:
             raise ValidationFailed(f"person {spec.user_id} is listed twice", field="founders")
         roles[spec.user_id] = _parse_role(spec.role)
+        parties[spec.user_id] = typed.parse_party(spec.party).value
     if not set(roles) - {actor.user_id}:
         raise ValidationFailed("name at least one founding participant besides the proposer", field="founders")
     roles.setdefault(actor.user_id, CouncilRole.SECRETARIAT)
+    parties.setdefault(actor.user_id, typed.parse_party(proposer_party).value)
     users = {uid: _active_user(session, uid, "founders") for uid in roles}
     for uid in required_person_ids:
         _active_user(session, uid, "required_person_ids")
@@ -291,15 +301,16 @@ def propose(
         by_proposer = uid == actor.user_id
         session.add(Consent(
             council_id=council.id, user_id=uid, organization_id=user.organization_id, kind=ConsentKind.FOUNDING.value,
-            role=role.value, decision=(ConsentDecision.CONSENTED if by_proposer else ConsentDecision.PENDING).value,
+            role=role.value, party=parties[uid], decision=(ConsentDecision.CONSENTED if by_proposer else ConsentDecision.PENDING).value,
             reason=None, deadline=consent_deadline, decided_at=now if by_proposer else None,
             last_reminded_at=None, created_at=now,
         ))
         session.add(Membership(council_id=council.id, user_id=uid, organization_id=user.organization_id,
-                               role=role.value, founding=True, joined_at=now, left_at=None))
+                               role=role.value, party=parties[uid], founding=True, joined_at=now, left_at=None))
     session.flush()
     _audit(session, AuditTag.COUNCIL_PROPOSE, now=now, actor=actor, subject=_subject(council),
-           data={"title_ja": title, "founders": sorted(roles), "deadline": consent_deadline.isoformat(),
+           data={"title_ja": title, "founders": sorted(roles), "parties": {str(k): v for k, v in parties.items()},
+                 "deadline": consent_deadline.isoformat(),
                  "technology": tech, "project_ref": project})
     notices.consent_requested(session, council, [uid for uid in roles if uid != actor.user_id],
                               deadline=consent_deadline, now=now)
@@ -323,7 +334,8 @@ def consent(session: Session, *, council_id: int, actor: Principal, now: datetim
         raise NotFound("no consent is asked of you for this council")
     try:
         rules.check_can_answer(decision=row.decision, deadline=row.deadline, now=now)
-        if row.kind == ConsentKind.FOUNDING and council.state != CouncilState.PROPOSED:
+        if row.kind == ConsentKind.FOUNDING and council.state != CouncilState.PROPOSED and not (
+                typed.is_project_council(council.project_ref) and council.state in rules.OPERATING_STATES):
             raise Conflict(f"the council is {council.state}; consents are closed", field="decision")
         if row.kind == ConsentKind.JOIN and council.state not in rules.OPERATING_STATES:
             raise Conflict(f"the council is {council.state}; it cannot be joined", field="decision")
@@ -336,14 +348,18 @@ def consent(session: Session, *, council_id: int, actor: Principal, now: datetim
     tag = AuditTag.COUNCIL_CONSENT_GIVE if decision == "consent" else AuditTag.COUNCIL_CONSENT_DECLINE
     _audit(session, tag, now=now, actor=actor, subject=_subject(council),
            data={"kind": row.kind, "reason": reason_t})
-    if row.kind == ConsentKind.FOUNDING:
+    if row.kind == ConsentKind.FOUNDING and council.state == CouncilState.PROPOSED:
         session.flush()
+        if decision == "decline" and typed.is_project_council(council.project_ref):
+            _drop_unconsented_founders(session, council, [row])  # not a representative: they simply do not join
         _evaluate(session, council, now=now, actor=actor)
     elif decision == "consent":
+        # A join, or a project council's founder answering after the representatives established it.
         session.add(Membership(council_id=council.id, user_id=actor.user_id, organization_id=row.organization_id,
-                               role=row.role, founding=False, joined_at=now, left_at=None))
+                               role=row.role, party=row.party, founding=row.kind == ConsentKind.FOUNDING,
+                               joined_at=now, left_at=None))
         _audit(session, AuditTag.COUNCIL_MEMBER_JOIN, now=now, actor=actor, subject=_subject(council),
-               data={"user_id": actor.user_id, "role": row.role})
+               data={"user_id": actor.user_id, "role": row.role, "party": row.party, "kind": row.kind})
     council.updated_at = now
     return row
 
@@ -353,13 +369,18 @@ def _evaluate(session: Session, council: Council, *, now: datetime, actor: Princ
         return rules.Outcome.WAIT
     founding = repo.consents(session, council.id, kind=ConsentKind.FOUNDING.value)
     facts = [rules.ConsentFact(c.user_id, c.decision, c.decided_at) for c in founding]
-    outcome = rules.establishment_outcome(facts, deadline=council.consent_deadline, now=now)
+    # C1 per council type (issue 13): a project council by its research representatives, others by everyone.
+    outcome = typed.outcome_for(facts, project_ref=council.project_ref, parties={c.user_id: c.party for c in founding},
+                                required_ids=council.required_person_ids, deadline=council.consent_deadline, now=now)
     if outcome is rules.Outcome.ESTABLISH:
         council.state = CouncilState.ESTABLISHED.value
         council.established_at = now
         council.updated_at = now
+        # Founders who have not consented are not members; they may still consent until their deadline.
+        _drop_unconsented_founders(session, council, founding)
         _audit(session, AuditTag.COUNCIL_ESTABLISH, now=now, actor=actor, subject=_subject(council),
-               data={"founders": sorted(c.user_id for c in founding)})
+               data={"founders": sorted(c.user_id for c in founding if c.decision == ConsentDecision.CONSENTED),
+                     "not_joined": sorted(c.user_id for c in founding if c.decision != ConsentDecision.CONSENTED)})
     elif outcome is rules.Outcome.LAPSE:
         declined = sorted(c.user_id for c in founding if c.decision == ConsentDecision.DECLINED)
         missing = sorted(c.user_id for c in founding if c.decision == ConsentDecision.PENDING)
@@ -374,6 +395,17 @@ def _evaluate(session: Session, council: Council, *, now: datetime, actor: Princ
         _audit(session, AuditTag.COUNCIL_LAPSE, now=now, actor=actor, subject=_subject(council),
                data={"declined": declined, "missing": missing})
     return outcome
+
+
+def _drop_unconsented_founders(session: Session, council: Council, consents: Sequence[Consent]) -> None:
+    # A founding membership only stands for a consent being sought; with no consent it never began
+    # (the consent row and the audit log keep the record of the decline or the silence).
+    for c in consents:
+        if c.decision != ConsentDecision.CONSENTED:
+            m = repo.current_membership(session, council.id, c.user_id)
+            if m is not None and m.founding:
+                session.delete(m)
+    session.flush()
 
 
 def evaluate(session: Session, *, council_id: int, now: datetime, actor: Principal | None) -> Council:
@@ -545,10 +577,11 @@ def amend_bylaws(
 
 
 def invite(session: Session, *, council_id: int, actor: Principal, now: datetime, user_id: int, role: str,
-           deadline: datetime) -> Consent:
-    """Invite a newcomer; they join when they consent before ``deadline``."""
+           deadline: datetime, party: str | None = None) -> Consent:
+    """Invite a newcomer with their role and party type; they join when they consent before ``deadline``."""
     council, _ = _manage(session, council_id, actor)
     role_v = _parse_role(role)
+    party_v = typed.parse_party(party)
     rules.require_future(deadline, now, "deadline")
     user = _active_user(session, user_id, "user_id")
     if repo.current_membership(session, council.id, user_id) is not None:
@@ -556,12 +589,12 @@ def invite(session: Session, *, council_id: int, actor: Principal, now: datetime
     if repo.pending_consent(session, council.id, user_id) is not None:
         raise Conflict("this person already has a pending invitation", field="user_id")
     row = Consent(council_id=council.id, user_id=user_id, organization_id=user.organization_id,
-                  kind=ConsentKind.JOIN.value, role=role_v.value, decision=ConsentDecision.PENDING.value, reason=None,
+                  kind=ConsentKind.JOIN.value, role=role_v.value, party=party_v.value, decision=ConsentDecision.PENDING.value, reason=None,
                   deadline=deadline, decided_at=None, last_reminded_at=None, created_at=now)
     session.add(row)
     session.flush()
     _audit(session, AuditTag.COUNCIL_MEMBER_INVITE, now=now, actor=actor, subject=_subject(council),
-           data={"user_id": user_id, "role": role_v.value, "deadline": deadline.isoformat()})
+           data={"user_id": user_id, "role": role_v.value, "party": party_v.value, "deadline": deadline.isoformat()})
     notices.consent_requested(session, council, [user_id], deadline=deadline, now=now)
     return row
 
@@ -577,6 +610,30 @@ def leave(session: Session, *, council_id: int, actor: Principal, now: datetime)
            data={"user_id": actor.user_id, "role": membership.role})
     notices.access_lost(session, council, actor.user_id, now=now)
     return membership
+
+
+def remove_member(session: Session, *, council_id: int, actor: Principal, now: datetime, user_id: int,
+                  reason: str) -> Membership:
+    """Remove a member (secretariat or chair, with a reason): access ends at once, the pledge and duty remain (C3).
+
+    The only chair cannot be removed until another member is made chair (``membership.check_removal``).
+    """
+    council, _ = _manage(session, council_id, actor)
+    reason_t = rules.require_text(reason, "reason", max_length=2000)
+    target = repo.current_membership(session, council.id, user_id)
+    chairs = [m for m in repo.current_members(session, council.id)
+              if m.role == CouncilRole.CHAIR and m.user_id != user_id]
+    typed.check_removal(target_role=None if target is None else target.role, other_chairs=len(chairs),
+                        self_removal=user_id == actor.user_id)
+    assert target is not None
+    target.left_at = now
+    target.removed_by_id = actor.user_id
+    target.removal_reason = reason_t
+    _audit(session, AuditTag.COUNCIL_MEMBER_REMOVE, now=now, actor=actor, subject=_subject(council),
+           data={"user_id": user_id, "role": target.role, "party": target.party, "reason": reason_t})
+    notices.access_lost(session, council, user_id, now=now)
+    notices.member_removed(session, council, user_id, reason=reason_t, now=now)
+    return target
 
 
 def set_role(session: Session, *, council_id: int, actor: Principal, now: datetime, user_id: int,

@@ -26,6 +26,7 @@ from banso.authz.policies import councils as policy
 from banso.authz.principal import Principal
 from banso.councils import meetings, rules, service
 from banso.councils.endpoints import checked_files, file_store
+from banso.councils.membership import PartyType, is_project_council
 from banso.councils.models import (
     ActionItem,
     ActionStatus,
@@ -54,6 +55,7 @@ NOTICES = frozenset({
     "proposed", "consented", "declined", "pledged", "activated", "dissolved", "amended", "left",
     "meeting", "agenda", "attendance", "minutes", "approved", "decision", "action", "completed", "cancelled",
     "request", "answered", "closed", "invited", "role", "held", "sheet", "circulated", "confirmed", "material",
+    "removed",
 })
 Text = Annotated[str, Form(max_length=20_000)]
 Short = Annotated[str, Form(max_length=300)]
@@ -72,6 +74,7 @@ FIELD_LABELS = {
     "consent_deadline": "Consent deadline", "starts_at": "Date and time", "due_at": "Due date", "title": "Title",
     "reason": "Reason", "body": "What is requested", "assignee_id": "Assignee", "addressee_id": "Addressed to",
     "summary": "Summary of the change", "bylaws_version": "Version", "decision_id": "From decision", "user_id": "Person", "deadline": "Answer by (JST)", "role": "Role",
+    "party": "Party type under the Act", "founders": "Founding participants",
 }
 
 
@@ -82,6 +85,7 @@ def _common(ctx: Ctx) -> dict[str, Any]:
         "matters": [m.value for m in Matter],
         "adoptions": [a.value for a in Adoption],
         "roles": [r.value for r in CouncilRole],
+        "parties": [p.value for p in PartyType],
         "attendance_values": [a.value for a in Attendance],
         "default_due": date_input(now + timedelta(days=14)),
         "default_meeting": local_input((now + timedelta(days=7)).astimezone(JST).replace(hour=14, minute=0)),
@@ -139,7 +143,7 @@ def _propose_page(request: Request, principal: Principal, db: Session, ctx: Ctx,
     now = ctx.clock.now()
     values = form or {
         "title_ja": "", "title_en": "", "purpose": "", "technology": "", "project_ref": "",
-        "consent_deadline": date_input(now + timedelta(days=14)), "founders": {}, "required": set(),
+        "consent_deadline": date_input(now + timedelta(days=14)), "founders": {}, "parties": {}, "required": set(),
         "bylaws_text": rules.model_bylaws_template().strip(), "designation_max_years": "5",
         "nondisclosure_days": str(rules.DEFAULT_NONDISCLOSURE_DAYS),
     }
@@ -152,6 +156,16 @@ def _propose_page(request: Request, principal: Principal, db: Session, ctx: Ctx,
 def propose_form(request: Request, principal: PageUser, db: Db, ctx: Ctx) -> HTMLResponse:
     """Show the proposal form: purpose, linked technology/project, founders, deadline, bylaws."""
     return _propose_page(request, principal, db, ctx, form=None)
+
+
+def _pairs(choices: list[str] | None) -> dict[int, str]:
+    """Return ``{user id: value}`` from ``"<user id>:<value>"`` choices (blank or malformed choices are skipped)."""
+    picked: dict[int, str] = {}
+    for choice in choices or []:
+        uid, _, value = choice.partition(":")
+        if uid.isdigit() and value:
+            picked[int(uid)] = value
+    return picked
 
 
 @router.post("/councils", response_class=HTMLResponse, dependencies=[Csrf])
@@ -167,21 +181,20 @@ def propose(
     project_ref: Annotated[str, Form(max_length=100)] = "",
     consent_deadline: Annotated[str, Form(max_length=40)] = "",
     founders: Annotated[list[str] | None, Form()] = None,
+    parties: Annotated[list[str] | None, Form()] = None,
     required: Annotated[list[str] | None, Form()] = None,
     bylaws_text: LongText = "",
     designation_max_years: Annotated[str, Form(max_length=4)] = "5",
     nondisclosure_days: Annotated[str, Form(max_length=4)] = "30",
 ) -> Response:
-    """Propose a council; founders are ``"<user id>:<role>"`` choices (an empty choice: not a founder)."""
-    picked: dict[int, str] = {}
-    for choice in founders or []:
-        uid, _, role = choice.partition(":")
-        if uid.isdigit() and role:
-            picked[int(uid)] = role
+    """Propose a council; founders are ``"<user id>:<role>"`` choices (an empty choice: not a founder), their
+    party types ``"<user id>:<party>"`` (issue 13)."""
+    picked = _pairs(founders)
+    party_of = _pairs(parties)
     required_ids = {int(x) for x in (required or []) if x.isdigit()}
     form = {"title_ja": title_ja, "title_en": title_en, "purpose": purpose, "technology": technology,
             "project_ref": project_ref, "consent_deadline": consent_deadline, "founders": picked,
-            "required": required_ids, "bylaws_text": bylaws_text,
+            "required": required_ids, "bylaws_text": bylaws_text, "parties": party_of,
             "designation_max_years": designation_max_years, "nondisclosure_days": nondisclosure_days}
     try:
         years = forms.require_int(designation_max_years, "designation_max_years")
@@ -197,7 +210,8 @@ def propose(
         council = service.propose(
             db, actor=principal, now=ctx.clock.now(), title_ja=title_ja, title_en=title_en, purpose=purpose,
             consent_deadline=deadline,
-            founders=[service.FounderSpec(user_id=uid, role=role) for uid, role in picked.items()],
+            founders=[service.FounderSpec(user_id=uid, role=role, party=party_of.get(uid, "participant"))
+                      for uid, role in picked.items()],
             technology=technology, project_ref=project_ref, required_person_ids=sorted(required_ids),
             bylaws_text=text_arg, designation_max_years=years, nondisclosure_days=days,
         )
@@ -261,6 +275,8 @@ def _council_page(request: Request, principal: Principal, db: Session, ctx: Ctx,
         "upcoming": [mt for mt in meetings if as_utc(mt.starts_at) >= now],
         "may_lifecycle": policy.can_manage_lifecycle(principal, standing),
         "error": error, "error_at": error_at, "notice": notice, "form": form or {},
+        "project_council": is_project_council(view.council.project_ref),
+        "standing_user_id": principal.user_id,
         "think_tank_member_ids": {mv.user.id for mv in view.members if mv.user.organization.kind == "think_tank"},
         "member_orgs": _member_orgs(view.members),
         "invitees": _invitees(db, principal, view) if view.can_manage else [],
@@ -371,16 +387,31 @@ def leave(council_id: int, request: Request, principal: PageUser, db: Db, ctx: C
 def invite(council_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
            user_id: Annotated[str, Form(max_length=12)] = "",
            role: Annotated[str, Form(max_length=16)] = "member",
+           party: Annotated[str, Form(max_length=32)] = "participant",
            deadline: Annotated[str, Form(max_length=40)] = "") -> Response:
-    """Invite a newcomer (chair, secretariat); they join on consenting before the deadline (C1)."""
-    form = {"invite_user": user_id, "invite_role": role, "invite_deadline": deadline}
+    """Invite a newcomer (chair, secretariat) with role and party type; they join on consenting (C1, issue 13)."""
+    form = {"invite_user": user_id, "invite_role": role, "invite_party": party, "invite_deadline": deadline}
     try:
         service.invite(db, council_id=council_id, actor=principal, now=ctx.clock.now(),
-                       user_id=forms.require_int(user_id, "user_id"), role=role,
+                       user_id=forms.require_int(user_id, "user_id"), role=role, party=party,
                        deadline=parse_when(deadline, "deadline", end_of_day=True))
     except BansoError as exc:
         return _council_error(request, principal, db, ctx, council_id, exc, "invite", form)
     return forms.redirect(f"/councils/{council_id}", "invited", "members")
+
+
+@router.post("/councils/{council_id}/removals", response_class=HTMLResponse, dependencies=[Csrf])
+def remove_member(council_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+                  user_id: Annotated[str, Form(max_length=12)] = "",
+                  reason: Annotated[str, Form(max_length=2000)] = "") -> Response:
+    """Remove a member with a reason (chair, secretariat): access ends at once, the duty remains (C3, issue 13)."""
+    form = {"remove_user": user_id, "remove_reason": reason}
+    try:
+        service.remove_member(db, council_id=council_id, actor=principal, now=ctx.clock.now(),
+                              user_id=forms.require_int(user_id, "user_id"), reason=reason)
+    except BansoError as exc:
+        return _council_error(request, principal, db, ctx, council_id, exc, "remove", form)
+    return forms.redirect(f"/councils/{council_id}", "removed", "members")
 
 
 @router.post("/councils/{council_id}/roles", response_class=HTMLResponse, dependencies=[Csrf])

@@ -1,4 +1,6 @@
-"""Seed three demo councils in Japanese (issue 3): consent pending, active with meetings, dissolved.
+"""Seed the demo councils in Japanese (issue 3): consent pending, active with meetings, dissolved, and a project
+council that lapsed and was proposed again (issue 13). Founders carry their party types under the Act: one
+council with the think tank, one with a needs ministry (ニーズ省庁), one lapsed and re-proposed.
 
 Built through the real services at past times, so every step is in the audit log as it would be
 in real use. Idempotent: a council whose title already exists is left alone. Never commits.
@@ -23,6 +25,9 @@ from banso.sealed.store import SealedDeps
 OCEAN = "海洋無人機技術 協議会"
 SPACE = "次世代宇宙輸送・衛星コンステレーション技術 協議会"
 QUANTUM = "量子暗号通信 協議会"
+NAVIGATION = "光格子時計による海中測位 協議会"  # lapsed: the research representative declined
+NAVIGATION_AGAIN = "光格子時計による海中測位 協議会（再提案）"  # proposed again for the same project; established
+NAVIGATION_PROJECT = "JPMJKP-2312"
 
 
 def _who(session: Session, email: str) -> Principal:
@@ -33,10 +38,10 @@ def _who(session: Session, email: str) -> Principal:
 
 
 def seed_councils(session: Session, *, now: datetime, store: SealedDeps, box: SecretBox | None = None) -> int:
-    """Create the three demo councils if missing, minutes and decisions sealed in ``store``; never commits."""
+    """Create the demo councils if missing, minutes and decisions sealed in ``store``; never commits."""
     del box  # demo personas already carry their second factor; kept for a uniform seeding signature
     created = 0
-    for title, build in ((OCEAN, _ocean), (SPACE, _space), (QUANTUM, _quantum)):
+    for title, build in ((OCEAN, _ocean), (SPACE, _space), (QUANTUM, _quantum), (NAVIGATION, _navigation)):
         if repo.council_by_title(session, title) is None:
             build(session, now, store)
             created += 1
@@ -57,9 +62,10 @@ def _ocean(session: Session, now: datetime, store: SealedDeps) -> None:
                  "社会実装の担い手となる関係省庁・企業が伴走し、海洋状況把握（MDA）への活用を見据えた"
                  "情報共有と研究成果の取扱いを協議する。"),
         technology="自律型無人探査機（AUV）の無人化・省人化技術（K Program 第1次ビジョン 海洋領域）",
-        project_ref="JPMJKP-2301", consent_deadline=now + timedelta(days=9),
-        founders=[FounderSpec(yamamoto.user_id, "chair"), FounderSpec(yoshida.user_id, "member"),
-                  FounderSpec(kobayashi.user_id, "observer")],
+        project_ref="JPMJKP-2301", consent_deadline=now + timedelta(days=9), proposer_party="organising_ministry",
+        founders=[FounderSpec(yamamoto.user_id, "chair", "research_representative"),
+                  FounderSpec(yoshida.user_id, "member", "participant"),
+                  FounderSpec(kobayashi.user_id, "observer", "think_tank")],
         required_person_ids=[yamamoto.user_id],
     )
     service.consent(session, council_id=council.id, actor=yoshida, now=start + timedelta(days=2), decision="consent")
@@ -80,9 +86,11 @@ def _space(session: Session, now: datetime, store: SealedDeps) -> None:
                  "研究者・企業・関係省庁が社会実装のイメージと研究開発の進め方を共有し、"
                  "何が機微でありオープン・クローズをどうするかを参加者が納得して決める。"),
         technology="衛星コンステレーションによる高分解能・高頻度な光学／SAR衛星観測技術",
-        project_ref="JPMJKP-2205", consent_deadline=t0 + timedelta(days=14),
-        founders=[FounderSpec(watanabe.user_id, "chair"), FounderSpec(kato.user_id, "member"),
-                  FounderSpec(tanaka.user_id, "member"), FounderSpec(kobayashi.user_id, "observer")],
+        project_ref="JPMJKP-2205", consent_deadline=t0 + timedelta(days=14), proposer_party="organising_ministry",
+        founders=[FounderSpec(watanabe.user_id, "chair", "research_representative"),
+                  FounderSpec(kato.user_id, "member", "participant"),
+                  FounderSpec(tanaka.user_id, "member", "funding_agency"),
+                  FounderSpec(kobayashi.user_id, "observer", "think_tank")],
         required_person_ids=[watanabe.user_id],
     )
     cid = council.id
@@ -213,19 +221,23 @@ def _quantum(session: Session, now: datetime, store: SealedDeps) -> None:
     suzuki = _who(session, "suzuki.misaki@meti.example.jp")
     matsumoto = _who(session, "matsumoto.ken@quantumlink.example.co.jp")
     yamamoto = _who(session, "yamamoto.aya@tohoku.example.jp")
+    kondo = _who(session, "kondo.yui@mlit.example.jp")  # ニーズ省庁: brings the implementation needs
     t0 = now - timedelta(days=420)
     council = service.propose(
         session, actor=suzuki, now=t0, title_ja=QUANTUM, title_en="Council on Quantum Cryptographic Communication",
         purpose="量子鍵配送（QKD）網の実証に関する研究開発について、通信事業者・研究者と伴走支援を行う。",
         technology="量子暗号通信（量子鍵配送）技術", project_ref="JPMJKP-2108", consent_deadline=t0 + timedelta(days=14),
-        founders=[FounderSpec(matsumoto.user_id, "chair"), FounderSpec(yamamoto.user_id, "member")],
+        proposer_party="organising_ministry",
+        founders=[FounderSpec(matsumoto.user_id, "chair", "participant"),
+                  FounderSpec(yamamoto.user_id, "member", "research_representative"),
+                  FounderSpec(kondo.user_id, "member", "needs_ministry")],
         required_person_ids=[yamamoto.user_id],
     )
     cid = council.id
-    for i, who in enumerate((matsumoto, yamamoto)):
+    for i, who in enumerate((matsumoto, yamamoto, kondo)):
         service.consent(session, council_id=cid, actor=who, now=t0 + timedelta(days=2 + i), decision="consent")
     t1 = t0 + timedelta(days=5)
-    for who in (suzuki, matsumoto, yamamoto):
+    for who in (suzuki, matsumoto, yamamoto, kondo):
         service.sign_pledge(session, council_id=cid, actor=who, now=t1, bylaws_version=1)
     service.activate(session, council_id=cid, actor=suzuki, now=t1)
     m = service.schedule_meeting(
@@ -237,3 +249,38 @@ def _quantum(session: Session, now: datetime, store: SealedDeps) -> None:
                             matter="rd_content_and_results", adoption="consensus", store=store)
     service.dissolve(session, council_id=cid, actor=suzuki, now=now - timedelta(days=30),
                      reason="研究開発プロジェクトの終了に伴い解散（記録は保存、守秘義務は存続）")
+
+
+def _navigation(session: Session, now: datetime, store: SealedDeps) -> None:
+    """A project council that lapsed (the research representative declined) and was proposed again (issue 13)."""
+    del store  # nothing sealed: neither council holds content yet
+    sato = _who(session, "sato.kenichi@cao.example.jp")
+    watanabe = _who(session, "watanabe.shota@utokyo.example.jp")
+    yoshida = _who(session, "yoshida.emi@kaiyo-robotics.example.co.jp")
+    tanaka = _who(session, "tanaka.yuki@jst.example.jp")
+    kondo = _who(session, "kondo.yui@mlit.example.jp")
+    founders = [FounderSpec(watanabe.user_id, "chair", "research_representative"),
+                FounderSpec(yoshida.user_id, "member", "participant"),
+                FounderSpec(tanaka.user_id, "member", "funding_agency"),
+                FounderSpec(kondo.user_id, "member", "needs_ministry")]
+    purpose = ("光格子時計と量子慣性センサによる海中測位の研究開発について、研究代表者・企業・資金配分機関・"
+               "ニーズ省庁が伴走し、研究成果の取扱いを協議する。")
+    t0 = now - timedelta(days=40)
+    first = service.propose(
+        session, actor=sato, now=t0, title_ja=NAVIGATION, title_en="Council on Undersea Positioning by Optical Clocks",
+        purpose=purpose, technology="量子技術等を用いた海中における革新的航法技術", project_ref=NAVIGATION_PROJECT,
+        consent_deadline=t0 + timedelta(days=14), founders=founders, required_person_ids=[watanabe.user_id],
+        proposer_party="organising_ministry")
+    service.consent(session, council_id=first.id, actor=yoshida, now=t0 + timedelta(days=1), decision="consent")
+    service.consent(session, council_id=first.id, actor=watanabe, now=t0 + timedelta(days=3), decision="decline",
+                    reason="研究体制（共同研究先）の見直し中のため、体制確定後に改めて同意します。")
+    t1 = t0 + timedelta(days=20)
+    again = service.propose(
+        session, actor=sato, now=t1, title_ja=NAVIGATION_AGAIN,
+        title_en="Council on Undersea Positioning by Optical Clocks (proposed again)", purpose=purpose,
+        technology="量子技術等を用いた海中における革新的航法技術", project_ref=NAVIGATION_PROJECT,
+        consent_deadline=t1 + timedelta(days=14), founders=founders, required_person_ids=[watanabe.user_id],
+        proposer_party="organising_ministry")
+    for i, who in enumerate((watanabe, tanaka, kondo)):
+        service.consent(session, council_id=again.id, actor=who, now=t1 + timedelta(days=1 + i), decision="consent")
+    # yoshida has not answered yet: the representative's consent established the council; she may still join

@@ -2,13 +2,15 @@
 
 C2: adopting a K Program project opens its council proposal automatically. A council is
 proposed by a ministry officer (C1), so the call's officer (所管省庁の担当官, ``Call.officer_id``)
-is the proposer; the project's researchers are the founders whose consent is required. The
-adopting agency staff member is recorded in the programme's own audit entry.
+is the proposer (typed by their organisation: organising ministry or funding agency); the project's
+researchers are required founders, the research representative's consent establishes the council
+(Art. 62), and the adopting agency staff member and the think tank's contact are proposed as founders
+who join by their own consent (issue 13).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -17,6 +19,7 @@ from banso.accounts import repository as accounts_repo
 from banso.accounts import service as accounts
 from banso.authz.principal import AuthMethod, Principal
 from banso.kit.errors import ValidationFailed
+from banso.programme.interfaces import ProjectCouncil
 
 CONSENT_DAYS = 30  # founders' consent deadline after adoption
 
@@ -39,8 +42,15 @@ class CouncilsServiceGateway:
         proposer_id: int,
         now: datetime,
         actor: Principal,
+        representative_id: int | None = None,
+        others: Mapping[int, str] | None = None,
     ) -> int:
-        """Propose the council as the call's officer, with the project's researchers as required founders."""
+        """Propose the council as the call's officer, typed by party (issue 13).
+
+        The researchers are required founders (C1); the research representative's consent establishes the
+        council (Art. 62); ``others`` (agency staff, the think tank's contact) join by their own consent.
+        """
+        from banso.councils import membership
         from banso.councils import service as councils
 
         officer = accounts_repo.user_by_id(session, proposer_id)
@@ -49,6 +59,12 @@ class CouncilsServiceGateway:
                                    field="officer_id")
         proposer = accounts.principal_for(officer, method=AuthMethod.SESSION, mfa=officer.totp_enabled)
         researchers = sorted({uid for uid in founders if uid != proposer_id})
+        lead = representative_id if representative_id in researchers else (researchers[0] if researchers else None)
+        specs = [councils.FounderSpec(user_id=uid, party=(membership.PartyType.RESEARCH_REPRESENTATIVE if uid == lead
+                                                          else membership.PartyType.PARTICIPANT).value)
+                 for uid in researchers]
+        specs += [councils.FounderSpec(user_id=uid, party=membership.parse_party(party).value)
+                  for uid, party in sorted((others or {}).items()) if uid != proposer_id and uid not in researchers]
         council = councils.propose(
             session,
             actor=proposer,
@@ -57,10 +73,11 @@ class CouncilsServiceGateway:
             title_en=f"Council of K Program project {project_id}",
             purpose=purpose,
             consent_deadline=now + timedelta(days=self.consent_days),
-            founders=[councils.FounderSpec(user_id=uid) for uid in researchers],
+            founders=specs,
             technology=technology,
-            project_ref=f"programme:project:{project_id}",
+            project_ref=project_ref(project_id),
             required_person_ids=researchers,
+            proposer_party=membership.party_for_org_kind(officer.organization.kind).value,
         )
         return council.id
 
@@ -71,3 +88,15 @@ class CouncilsServiceGateway:
 
         council = councils_repo.council_by_id(session, council_id)
         return council is not None and council.state in (CouncilState.ESTABLISHED, CouncilState.ACTIVE)
+
+    def councils_of_project(self, session: Session, project_id: int) -> list[ProjectCouncil]:
+        """Return every council proposed for the project, oldest first (a lapsed one stays on record)."""
+        from banso.councils import repository as councils_repo
+
+        return [ProjectCouncil(council_id=c.id, title=c.title_ja, state=c.state)
+                for c in councils_repo.councils_by_project_ref(session, project_ref(project_id))]
+
+
+def project_ref(project_id: int) -> str:
+    """Return the ``Council.project_ref`` of a K Program project."""
+    return f"programme:project:{project_id}"

@@ -78,6 +78,7 @@ from banso.programme.schemas import (
     PanelRead,
     PanelReviewerRead,
     PanelRowRead,
+    ProjectCouncilRead,
     ProjectRead,
     ProjectSummary,
     ProposalContent,
@@ -526,12 +527,21 @@ def _project_read(view: service.ProjectView) -> ProjectRead:
         declaration_required=p.declaration_required, declaration_review_due=p.declaration_review_due,
         milestones=[MilestoneRead.model_validate(m) for m in view.milestones],
         declaration_reviews=[DeclarationReviewRead.model_validate(r) for r in view.declaration_reviews],
+        councils=[ProjectCouncilRead.model_validate(c) for c in view.councils], may_repropose=view.may_repropose,
     )
 
 
 @router.get("/projects/{project_id}", response_model=ProjectRead)
 def get_project(project_id: int, principal: ApiUser, db: Db, councils: Councils) -> ProjectRead:
     """Return a project with its plan, money, milestones and council state."""
+    return _project_read(service.get_project(db, project_id=project_id, actor=principal, councils=councils))
+
+
+@router.post("/projects/{project_id}/council", response_model=ProjectRead, status_code=status.HTTP_201_CREATED)
+def repropose_council(project_id: int, principal: ApiUser, db: Db, ctx: Ctx, councils: Councils) -> ProjectRead:
+    """Propose the project's council again after it lapsed or was dissolved (call officer or agency staff;
+    409 while the current council is proposed or operating; issue 13)."""
+    service.repropose_council(db, project_id=project_id, now=ctx.clock.now(), actor=principal, councils=councils)
     return _project_read(service.get_project(db, project_id=project_id, actor=principal, councils=councils))
 
 

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from sqlalchemy.orm import Session
 
 from banso.authz.principal import Principal
+
+
+@dataclass(frozen=True)
+class ProjectCouncil:
+    """One council proposed for a project (the current one and those before it, issue 13)."""
+
+    council_id: int
+    title: str
+    state: str
 
 
 class CouncilGateway(Protocol):
@@ -26,10 +36,21 @@ class CouncilGateway(Protocol):
         proposer_id: int,
         now: datetime,
         actor: Principal,
+        representative_id: int | None = None,
+        others: Mapping[int, str] | None = None,
     ) -> int:
-        """Propose the project's council with ``founders`` (the project's researchers); return its id."""
+        """Propose the project's council and return its id.
+
+        ``founders`` are the project's researchers (required, C1); ``representative_id`` is the research
+        representative whose consent establishes it (Art. 62); ``others`` are further founders by party type
+        (funding agency staff, think tank contact; issue 13).
+        """
         ...
 
     def is_established(self, session: Session, council_id: int) -> bool:
-        """Return True once every founder has consented (and until the council ends)."""
+        """Return True once the council is established (and until it ends)."""
+        ...
+
+    def councils_of_project(self, session: Session, project_id: int) -> list[ProjectCouncil]:
+        """Return every council proposed for the project, oldest first (history kept on re-proposal)."""
         ...

@@ -13,6 +13,8 @@ from banso.programme.models import (
     BudgetItem,
     BudgetLine,
     Call,
+    Commission,
+    CommissionState,
     ConflictDeclaration,
     DeclarationReview,
     Disclosure,
@@ -435,3 +437,11 @@ def live_disclosures(session: Session) -> list[Disclosure]:
             .where(Proposal.state.in_(LIVE_STATES), Disclosure.kind.in_(("funding_received", "funding_applied")))
             .order_by(Disclosure.id))
     return list(session.scalars(stmt))
+def think_tank_contact(session: Session, commissioner_org_id: int) -> int | None:
+    """Return the contact of the institution the ministry commissioned most recently and that is still at work:
+    the person who acknowledged the commission's duty (issue 13: the think tank proposed for a project council)."""
+    return session.scalar(select(Commission.acknowledged_by_id)
+                          .where(Commission.commissioner_org_id == commissioner_org_id,
+                                 Commission.state == CommissionState.ACTIVE.value,
+                                 Commission.acknowledged_by_id.is_not(None))
+                          .order_by(Commission.id.desc()).limit(1))

@@ -767,6 +767,16 @@ class ProjectSummary(BaseModel):
     adopted_at: datetime
 
 
+class ProjectCouncilRead(BaseModel):
+    """One council proposed for the project (issue 13: the history is kept on re-proposal)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    council_id: int
+    title: str
+    state: str
+
+
 class ProjectRead(ProjectSummary):
     """A project with its plan, money and milestones."""
 
@@ -778,6 +788,8 @@ class ProjectRead(ProjectSummary):
     declaration_review_due: date | None
     milestones: list[MilestoneRead]
     declaration_reviews: list[DeclarationReviewRead]
+    councils: list[ProjectCouncilRead] = []  # every council proposed for it, the current one last (issue 13)
+    may_repropose: bool = False  # the reader may propose the council again now (issue 13)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from banso.notifications import service as notifications
 from banso.programme import budget, budget_excel, integrity, proposals, registry_io, report_schedule, rules
 from banso.programme import repository as repo
 from banso.programme.budget import BudgetSheet
-from banso.programme.interfaces import CouncilGateway
+from banso.programme.interfaces import CouncilGateway, ProjectCouncil
 from banso.programme.models import (
     AccountKind,
     Agency,
@@ -1165,6 +1165,10 @@ def _notify_decision(session: Session, proposal: Proposal, call: Call, decision:
 # Projects (C2)
 
 
+# issue 13: a project's council may be proposed again once its current council lapsed or was dissolved
+REPROPOSABLE_STATES = frozenset({"lapsed", "dissolved"})
+
+
 def _create_project(session: Session, *, proposal: Proposal, call: Call, now: datetime, actor: Principal,
                     councils: CouncilGateway) -> Project:
     plan = {b.fiscal_year: b.amount for b in repo.budget(session, proposal.id)}
@@ -1181,17 +1185,64 @@ def _create_project(session: Session, *, proposal: Proposal, call: Call, now: da
     _audit(session, AuditTag.PROGRAMME_PROJECT_CREATE, now=now, actor=actor, subject=f"project:{project.id}",
            data={"proposal_id": proposal.id, "call_id": call.id, "declaration_required": required})
     report_schedule.ensure_schedule(session, project, now=now)  # F6: the results reports it owes
-    researchers = sorted({m.user_id for m in repo.members(session, proposal.id) if m.user_id is not None})
     # C2: adoption opens the council proposal automatically (必置).
+    _open_council(session, project=project, call=call, now=now, actor=actor, councils=councils)
+    return project
+
+
+def _open_council(session: Session, *, project: Project, call: Call, now: datetime, actor: Principal,
+                  councils: CouncilGateway) -> int:
+    """Propose the project's council and link the project to it (C2; issue 13: typed founders).
+
+    Founders: the research representative (the project lead) and the team (required, C1), the call's officer as
+    proposer, the agency staff member acting, and the think tank's contact when the officer's ministry has a
+    commission at work.
+    """
+    researchers = sorted(_project_team(session, project) | {project.lead_id})
+    others: dict[int, str] = {}
+    if policy.is_agency_staff(actor, None):
+        others[actor.user_id] = "funding_agency"
+    officer = accounts_repo.user_by_id(session, call.officer_id)
+    tank = None if officer is None else repo.think_tank_contact(session, officer.organization_id)
+    if tank is not None:
+        others[tank] = "think_tank"
     council_id = councils.open_for_project(
         session, project_id=project.id, title=project.title,
         purpose=f"K Program 研究開発プロジェクト「{project.title}」の伴走支援（経済安全保障推進法第62条）",
         technology=", ".join(call.technology_codes) or None, founders=researchers, proposer_id=call.officer_id,
-        now=now, actor=actor)
-    project.council_id = council_id
+        now=now, actor=actor, representative_id=project.lead_id, others=others)
+    previous = project.council_id
+    project.council_id = council_id  # issue 13: the project follows its newest council; the old one stays on record
+    project.updated_at = now
     _audit(session, AuditTag.PROGRAMME_PROJECT_COUNCIL_OPEN, now=now, actor=actor, subject=f"project:{project.id}",
-           data={"council_id": council_id, "proposer_id": call.officer_id, "founders": researchers})
-    return project
+           data={"council_id": council_id, "proposer_id": call.officer_id, "founders": researchers,
+                 "representative_id": project.lead_id, "others": {str(k): v for k, v in others.items()},
+                 "previous_council_id": previous})
+    return council_id
+
+
+def repropose_council(session: Session, *, project_id: int, now: datetime, actor: Principal,
+                      councils: CouncilGateway) -> int:
+    """Propose a project's council again after it lapsed or was dissolved (issue 13; C2: no payment before it).
+
+    The call's officer or the agency's staff may; the project then links to the new council, the old one stays
+    lapsed (or dissolved) and listed on the project page.
+    """
+    project = _visible_project(session, repo.project_by_id(session, project_id), actor)
+    call = repo.call_by_id(session, project.call_id)
+    agency = repo.agency_by_id(session, project.agency_id)
+    assert call is not None and agency is not None
+    history = councils.councils_of_project(session, project.id)
+    if not _may_repropose(session, project, actor, history):
+        current = next((c for c in history if c.council_id == project.council_id), None)
+        if current is not None and (actor.user_id == call.officer_id
+                                    or policy.is_agency_staff(actor, agency.organization_id)):
+            raise Conflict(f"現在の協議会（#{current.council_id}）は「{current.state}」です。不成立又は解散した協議会のみ"
+                           f"再提案できます / the current council #{current.council_id} is {current.state}; only a "
+                           "lapsed or dissolved council can be proposed again", field="council_id")
+        raise Forbidden("公募の担当官又は資金配分機関の担当者のみが協議会を再提案できます / only the call's officer or "
+                        "the agency's staff may propose the council again")
+    return _open_council(session, project=project, call=call, now=now, actor=actor, councils=councils)
 
 
 def _project_team(session: Session, project: Project) -> frozenset[int]:
@@ -1221,6 +1272,10 @@ class ProjectView:
     disbursed: int
     council_established: bool
     declaration_reviews: list[DeclarationReview]
+    # issue 13: every council proposed for the project (the current one last) and whether the reader may
+    # propose it again now (the current council lapsed or was dissolved; the call's officer or agency staff)
+    councils: list[ProjectCouncil] = field(default_factory=list)
+    may_repropose: bool = False
 
 
 def get_project(session: Session, *, project_id: int, actor: Principal, councils: CouncilGateway) -> ProjectView:
@@ -1230,13 +1285,25 @@ def get_project(session: Session, *, project_id: int, actor: Principal, councils
     assert agency is not None
     committed = repo.account_by_key(session, rules.account_key(agency.code, "committed", project.id))
     disbursed = repo.account_by_key(session, rules.account_key(agency.code, "disbursed", project.id))
+    history = councils.councils_of_project(session, project.id)
     return ProjectView(
         project=project, milestones=repo.milestones(session, project.id),
         plan={b.fiscal_year: b.amount for b in repo.budget(session, project.proposal_id)},
         committed=committed.balance if committed else 0, disbursed=disbursed.balance if disbursed else 0,
         council_established=project.council_id is not None and councils.is_established(session, project.council_id),
         declaration_reviews=repo.declaration_reviews(session, project.id),
+        councils=history, may_repropose=_may_repropose(session, project, actor, history),
     )
+
+
+def _may_repropose(session: Session, project: Project, actor: Principal, history: list[ProjectCouncil]) -> bool:
+    call = repo.call_by_id(session, project.call_id)
+    agency = repo.agency_by_id(session, project.agency_id)
+    assert call is not None and agency is not None
+    if actor.user_id != call.officer_id and not policy.is_agency_staff(actor, agency.organization_id):
+        return False
+    current = next((c for c in history if c.council_id == project.council_id), None)
+    return current is None or current.state in REPROPOSABLE_STATES
 
 
 def list_projects(session: Session, *, actor: Principal) -> list[Project]:

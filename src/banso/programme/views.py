@@ -70,7 +70,7 @@ NOTICES = frozenset({
     "disbursed", "milestone", "milestone_status", "tranche", "assessed", "commissioned", "acknowledged",
     "task_done", "delivered", "completed", "cancelled", "adopted", "saved", "report_submitted", "report_decided",
     "declaration_reviewed", "report_filed", "evaluation_opened", "graded", "evaluation_completed", "assigned",
-    "unassigned", "change_declared",
+    "unassigned", "change_declared", "council_reproposed",
 })
 Short = Annotated[str, Form(max_length=300)]
 Small = Annotated[str, Form(max_length=40)]
@@ -811,6 +811,17 @@ def commit_funds(project_id: int, request: Request, principal: PageUser, db: Db,
         return _project_error(request, principal, db, ctx, project_id, councils, exc, "commit",
                               {"commit_fy": fiscal_year, "commit_amount": amount, "commit_memo": memo})
     return redirect(f"/programme/projects/{project_id}", "committed", "money")
+
+
+@router.post("/programme/projects/{project_id}/council", response_class=HTMLResponse, dependencies=[Csrf])
+def repropose_council(project_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+                      councils: Councils) -> Response:
+    """Propose the project's council again after it lapsed or was dissolved (issue 13)."""
+    try:
+        service.repropose_council(db, project_id=project_id, now=ctx.clock.now(), actor=principal, councils=councils)
+    except BansoError as exc:
+        return _project_error(request, principal, db, ctx, project_id, councils, exc, "council", {})
+    return redirect(f"/programme/projects/{project_id}", "council_reproposed", "council")
 
 
 @router.post("/programme/projects/{project_id}/disbursements", response_class=HTMLResponse, dependencies=[Csrf])
