@@ -76,8 +76,8 @@ def create_app(ctx: AppContext, *, background_jobs: bool = True) -> FastAPI:
     from banso.app.pages import router as shell_pages
     from banso.audit.endpoints import router as audit_api
     from banso.audit.views import router as audit_pages
-    from banso.councils.endpoints import router as councils_api
     from banso.councils.bylaws_views import router as bylaws_pages
+    from banso.councils.endpoints import router as councils_api
     from banso.councils.views import router as councils_pages
     from banso.web.views import router as language_switch
 

@@ -307,12 +307,12 @@ def list_proposals(session: Session, *, council_id: int, actor: Principal) -> li
     return repo.bylaws_proposals(session, council.id)
 
 
-def open_proposal(session: Session, *, council: Council, actor: Principal,
-                  standing: Standing) -> BylawsProposal | None:
-    """Return the open proposal the council page announces to a member, if any."""
+def proposals_shown(session: Session, *, council: Council, actor: Principal,
+                    standing: Standing) -> list[BylawsProposal]:
+    """Return the proposals a bylaws page lists for ``actor`` (none for an invitee: members only)."""
     if not policy.can_see_bylaws_proposals(actor, standing):
-        return None
-    return repo.open_bylaws_proposal(session, council.id)
+        return []
+    return repo.bylaws_proposals(session, council.id)
 
 
 def get_proposal(session: Session, *, council_id: int, proposal_id: int, actor: Principal,

@@ -83,7 +83,7 @@ def _amend_page(request: Request, principal: Principal, db: Session, ctx: Ctx, c
         "values": start.parameters, "open_proposal": start.open_proposal, "error": error,
         "summary": _text(form, "summary") if form is not None else "",
         "default_deadline": local_input(bylaws.vote_deadline(now=now, given=None)),
-    }, status_code=status)
+    }, status=status)
 
 
 def _safe_rows(form: FormData) -> bool:
@@ -125,7 +125,7 @@ def _proposal_page(request: Request, principal: Principal, db: Session, ctx: Ctx
     return render(request, "councils/bylaws_proposal.html", {
         "view": view, "council": view.council, "proposal": view.proposal, "error": error, "notice": notice,
         "counts": {d: sum(1 for v, _ in view.votes if v.decision == d) for d in ("accept", "object", "pending")},
-    }, status_code=status)
+    }, status=status)
 
 
 @router.get("/councils/{council_id}/bylaws/proposals/{proposal_id}", response_class=HTMLResponse)

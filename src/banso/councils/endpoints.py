@@ -18,17 +18,17 @@ from banso.councils.schemas import (
     ActionRead,
     AgendaIn,
     AgendaRead,
+    ArticleChangeRead,
+    ArticleRead,
     AttendanceIn,
     AttendanceRead,
     AttendanceSheetIn,
-    ArticleChangeRead,
-    ArticleRead,
+    BylawsDiff,
     BylawsProposalCreate,
     BylawsProposalRead,
+    BylawsRead,
     BylawsVoteIn,
     BylawsVoteRead,
-    BylawsDiff,
-    BylawsRead,
     CirculateIn,
     ConfirmationRead,
     ConfirmIn,
@@ -173,6 +173,13 @@ def list_bylaws(council_id: int, principal: ApiUser, db: Db) -> list[BylawsRead]
     return [BylawsRead.model_validate(b) for b in service.list_bylaws(db, council_id=council_id, actor=principal)]
 
 
+def _change_read(change: articles.ArticleChange) -> ArticleChangeRead:
+    shown = change.new or change.old
+    return ArticleChangeRead(key=change.key, change=change.change, old_number=change.old.number if change.old else None,
+                             new_number=change.new.number if change.new else None,
+                             title_ja=shown.title_ja if shown else "", lines=change.lines)
+
+
 def _proposal_read(view: bylaws.ProposalView) -> BylawsProposalRead:
     p = view.proposal
     return BylawsProposalRead(
@@ -180,10 +187,7 @@ def _proposal_read(view: bylaws.ProposalView) -> BylawsProposalRead:
         deadline=p.deadline, changes_duty=p.changes_duty, proposed_by_id=p.proposed_by_id, created_at=p.created_at,
         decided_at=p.decided_at, result_version=p.result_version, parameters=p.parameters,
         articles=[ArticleRead(**a) for a in p.articles],
-        changes=[ArticleChangeRead(key=c.key, change=c.change, old_number=c.old.number if c.old else None,
-                                   new_number=c.new.number if c.new else None,
-                                   title_ja=(c.new or c.old).title_ja if (c.new or c.old) else "", lines=c.lines)
-                 for c in view.changes],
+        changes=[_change_read(c) for c in view.changes],
         votes=[BylawsVoteRead(user_id=v.user_id, name=u.name_ja, decision=v.decision, reason=v.reason,
                               decided_at=v.decided_at) for v, u in view.votes],
         may_vote=view.may_vote, may_withdraw=view.may_withdraw)

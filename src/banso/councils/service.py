@@ -695,7 +695,10 @@ def pledge_pdf(session: Session, *, council_id: int, pledge_id: int, actor: Prin
         actor, standing, is_signer=pledge.user_id == actor.user_id)
     require_visible(allowed, "pledge")
     assert pledge is not None
-    footer = (f"banso 誓約記録 #{pledge.id} / 規約第{pledge.bylaws_version}版 / 署名 "
+    signed_under = repo.bylaws(session, council.id, pledge.bylaws_version)
+    duty = articles.duty_number(version_articles(signed_under)) if signed_under is not None else None
+    cited = f" 第{duty}条（守秘義務）" if duty is not None else ""
+    footer = (f"banso 誓約記録 #{pledge.id} / 規約第{pledge.bylaws_version}版{cited} / 署名 "
               f"{official_date(to_jst(pledge.signed_at))} {to_jst(pledge.signed_at):%H:%M:%S} JST / SHA-256 {pledge.text_sha256}")
     data = render_pledge_pdf(text=pledge.text, footer=footer)
     _audit(session, AuditTag.COUNCIL_PLEDGE_DOWNLOAD, now=now, actor=actor, subject=_subject(council),
