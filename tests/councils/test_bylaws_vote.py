@@ -4,7 +4,7 @@ deadline and reminders, the duty change detected from the diff, the pledge citin
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,6 +12,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from banso.authz.principal import Principal
 from banso.councils import articles, bylaws, rules, service
 from banso.councils.articles import ArticleInput
 from banso.councils.models import BylawsProposal
@@ -30,10 +31,11 @@ def _duty_edit(key: str, text: str) -> str:
     return text.replace(*STRICTER) if key == "duty" else text
 
 
-def _offer(db: Session, clock: FakeClock, cast: Cast, rows: list[ArticleInput], **kw: object) -> BylawsProposal:
+def _offer(db: Session, clock: FakeClock, cast: Cast, rows: list[ArticleInput], *,
+           deadline: datetime | None = None) -> BylawsProposal:
     return bylaws.propose_amendment(db, council_id=cast.council.id, actor=cast.officer.principal(),
-                                    now=clock.now(), articles_in=rows, parameters=kw.pop("parameters", {}),  # type: ignore[arg-type]
-                                    summary="改正", **kw)  # type: ignore[arg-type]
+                                    now=clock.now(), articles_in=rows, parameters={}, summary="改正",
+                                    deadline=deadline)
 
 
 def _notes(db: Session, kind: str) -> list[Notification]:
@@ -149,9 +151,8 @@ def test_voters_are_fixed_at_opening_and_refusals_are_audited(factory: Factory, 
     proposal = _offer(db, clock, cast, article_inputs(db, cast, edit=_duty_edit))
     newcomer = join(cast, db, clock, factory.person())
 
-    def cast_vote(actor_person: object, **kw: object) -> None:
-        bylaws.vote(db, council_id=cid, proposal_id=proposal.id, now=clock.now(), decision="accept",
-                    actor=actor_person, **kw)  # type: ignore[arg-type]
+    def cast_vote(actor: Principal) -> None:
+        bylaws.vote(db, council_id=cid, proposal_id=proposal.id, now=clock.now(), decision="accept", actor=actor)
 
     with pytest.raises(Forbidden, match="投票者ではありません"):
         cast_vote(newcomer.principal())

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from banso.authz.principal import Principal
 from banso.councils import bylaws, meetings, service
-from banso.councils.articles import ArticleInput
 from banso.councils import models as m
+from banso.councils.articles import ArticleInput
 from banso.kit.clock import FakeClock
 from banso.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from banso.leak.text import strip_marks

@@ -33,8 +33,8 @@ from sqlalchemy.orm import Session
 from banso.accounts import service as accounts
 from banso.authz.principal import AuthMethod, Principal
 from banso.councils import bylaws, meetings, service
-from banso.councils.articles import ArticleInput
 from banso.councils import repository as repo
+from banso.councils.articles import ArticleInput
 from banso.kit.clock import FakeClock
 from banso.kit.errors import BansoError, NotFound
 from banso.sealed import store as sealed
