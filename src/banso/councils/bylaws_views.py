@@ -20,7 +20,7 @@ from banso.web.forms import local_input, parse_when
 from banso.web.pages import PageUser
 from banso.web.templating import render
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)
 Csrf = Depends(verify_csrf)
 NOTICES = ("proposed", "voted", "withdrawn")
 # Form fields named in service messages, with the label the form shows (msgids of the templates).
