@@ -285,8 +285,7 @@ def test_api_proposes_votes_and_no_longer_takes_a_changes_duty_flag(client: Test
     enacted = client.get(f"/api/v1/councils/{cid}/bylaws/2", headers=h_com).json()
     assert enacted["changes_duty"] is True and enacted["nondisclosure_decision_days"] == 20
     assert client.get(f"/api/v1/councils/{cid}/meetings", headers=h_com).status_code == 404  # sign again (C3)
-    assert client.post(f"/api/v1/councils/{cid}", headers=h_off).status_code == 405  # old direct amendment gone
-    assert client.post(f"/api/v1/councils/{cid}/bylaws", headers=h_off, json={}).status_code == 405
+    assert client.post(f"/api/v1/councils/{cid}/bylaws", headers=h_off, json={}).status_code == 405  # old door gone
 
 
 def test_pages_propose_article_by_article_show_the_diff_and_take_the_vote(
