@@ -103,11 +103,21 @@ def test_flow_over_http(client: TestClient, db: Session, factory: Factory, clock
     assert find_marks(got.content.decode()) and COPY_RECORD_LINE in strip_invisible(got.content.decode())
     assert client.get(f"/api/v1/councils/{cid}/requests/{rid}/files/{fid}", headers=h_out).status_code == 404
 
-    bylaws = client.get(f"/api/v1/councils/{cid}/bylaws/1", headers=h_off).json()["text"]
-    amended = client.post(f"/api/v1/councils/{cid}/bylaws", headers=h_off, json={
-        "text": bylaws.replace("盗用してはならない", "盗用し、又は目的外に利用してはならない"),
-        "summary": "第6条改正", "changes_duty": True})
-    assert amended.status_code == 201
+    # issue 13: an amendment is a proposal every member accepts; the duty change is detected, not declared
+    rows = client.get(f"/api/v1/councils/{cid}/bylaws/1", headers=h_off).json()["articles"]
+    for row in rows:
+        row.pop("number")
+        row["text"] = row["text"].replace("盗用してはならない", "盗用し、又は目的外に利用してはならない")
+    proposed = client.post(f"/api/v1/councils/{cid}/bylaws/proposals", headers=h_off,
+                           json={"articles": rows, "summary": "守秘義務の条の改正"})
+    assert proposed.status_code == 201, proposed.text
+    assert proposed.json()["changes_duty"] is True and proposed.json()["state"] == "open"
+    pid = proposed.json()["id"]
+    for h in (h_res, h_com):
+        voted = client.post(f"/api/v1/councils/{cid}/bylaws/proposals/{pid}/votes", headers=h,
+                            json={"decision": "accept"})
+        assert voted.status_code == 200, voted.text
+    assert voted.json()["state"] == "accepted" and voted.json()["result_version"] == 2
     diff = client.get(f"/api/v1/councils/{cid}/bylaws/diff?from=1&to=2", headers=h_com).json()
     assert "目的外に利用" in diff["diff"]
     assert client.get(f"/api/v1/councils/{cid}/meetings", headers=h_com).status_code == 404  # re-sign first

@@ -117,9 +117,10 @@ def test_model_bylaws_carry_the_duty_and_parameters() -> None:
 
 
 def test_pledge_text_states_duty_and_penalty() -> None:
-    text = rules.pledge_text(council_title="X 協議会", bylaws_version=4, signer_name="山田 花子",
+    text = rules.pledge_text(council_title="X 協議会", bylaws_version=4, duty_article=9, signer_name="山田 花子",
                              organization_name="東京大学", signed_on="2026-04-01")
     assert "第4版" in text and "第62条第7項" in text and "国家公務員" in text
+    assert "第9条（守秘義務）" in text and "article 9" in text and "第6条" not in text  # issue 13: the duty's article
     assert rules.PENALTY_JA in text and "山田 花子" in text
     assert len(rules.sha256_text(text)) == 64
 

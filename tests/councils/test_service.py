@@ -9,13 +9,15 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from banso.councils import meetings, service
+from banso.authz.principal import Principal
+from banso.councils import bylaws, meetings, service
 from banso.councils import models as m
+from banso.councils.articles import ArticleInput
 from banso.kit.clock import FakeClock
 from banso.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from banso.leak.text import strip_marks
 from banso.sealed.store import SealedDeps
-from tests.support.councils import establish, propose
+from tests.support.councils import amend, article_inputs, establish, propose
 from tests.support.factories import Factory, audit_count
 
 TABLES = (m.Council, m.BylawsVersion, m.Consent, m.Membership, m.Pledge, m.Meeting, m.AgendaItem,
@@ -198,17 +200,16 @@ def test_duty_change_requires_re_signing(factory: Factory, db: Session, clock: F
     cast = establish(factory, db, clock)
     cid = cast.council.id
     assert service.can_read_content(db, council_id=cid, actor=cast.company.principal())
-    old = service.get_bylaws(db, council_id=cid, version=1, actor=cast.company.principal()).text
-    # an amendment that leaves the duty alone keeps pledges current
-    service.amend_bylaws(db, council_id=cid, actor=cast.officer.principal(), now=clock.now(),
-                         text=old + "\n\n附則 この規約は令和8年4月1日から施行する。", summary="附則の追加",
-                         changes_duty=False)
+    # an amendment that leaves the duty alone keeps pledges current (issue 13: accepted by every member)
+    amend(db, clock, cast, article_inputs(db, cast, add=[ArticleInput("supplementary", "附則", "",
+                                                                       "この規約は令和8年4月1日から施行する。")]),
+          summary="附則の追加")
     assert cast.council.bylaws_version == 2 and cast.council.duty_version == 1
     assert service.can_read_content(db, council_id=cid, actor=cast.company.principal())
     # a duty change closes the content until re-signed
-    service.amend_bylaws(db, council_id=cid, actor=cast.officer.principal(), now=clock.now(),
-                         text=old.replace("盗用してはならない", "盗用し、又は目的外に利用してはならない"),
-                         summary="第6条の改正", changes_duty=True)
+    amend(db, clock, cast, article_inputs(
+        db, cast, edit=lambda key, text: text.replace("盗用してはならない", "盗用し、又は目的外に利用してはならない")),
+        summary="守秘義務の条の改正")
     assert cast.council.bylaws_version == 3 and cast.council.duty_version == 3
     assert not service.can_read_content(db, council_id=cid, actor=cast.company.principal())
     diff = service.diff_bylaws(db, council_id=cid, old=1, new=3, actor=cast.company.principal())
@@ -220,7 +221,7 @@ def test_duty_change_requires_re_signing(factory: Factory, db: Session, clock: F
     assert audit_count(db, "council:pledge:refused") == 1
     pledge = service.sign_pledge(db, council_id=cid, actor=cast.company.principal(), now=clock.now(),
                                  bylaws_version=3)
-    assert pledge.bylaws_version == 3 and "第3版" in pledge.text
+    assert pledge.bylaws_version == 3 and "第3版" in pledge.text and "第4条（守秘義務）" in pledge.text
     assert service.can_read_content(db, council_id=cid, actor=cast.company.principal())
     preview = service.pledge_preview(db, council_id=cid, actor=cast.company.principal(), now=clock.now())
     assert preview.current is not None and len(preview.history) == 2
@@ -229,17 +230,26 @@ def test_duty_change_requires_re_signing(factory: Factory, db: Session, clock: F
 def test_amendment_bad_input(factory: Factory, db: Session, clock: FakeClock) -> None:
     cast = establish(factory, db, clock)
     cid = cast.council.id
-    text = service.get_bylaws(db, council_id=cid, version=1, actor=cast.officer.principal()).text
+    rows = article_inputs(db, cast)
     before = snapshot(db)
+
+    def offer(actor: Principal, rows: list[ArticleInput], summary: str = "改正") -> None:
+        bylaws.propose_amendment(db, council_id=cid, actor=actor, now=clock.now(), articles_in=rows, parameters={},
+                                 summary=summary)
+
+    with pytest.raises(ValidationFailed, match="changes nothing"):
+        offer(cast.officer.principal(), rows)
+    changed = article_inputs(db, cast, edit=lambda key, text: text + "追記" if key == "purpose" else text)
     with pytest.raises(ValidationFailed):
-        service.amend_bylaws(db, council_id=cid, actor=cast.officer.principal(), now=clock.now(), text=text,
-                             summary="no change", changes_duty=False)
-    with pytest.raises(ValidationFailed):
-        service.amend_bylaws(db, council_id=cid, actor=cast.officer.principal(), now=clock.now(), text="x",
-                             summary="", changes_duty=False)
+        offer(cast.officer.principal(), changed, summary="")
+    with pytest.raises(ValidationFailed, match="duty"):
+        offer(cast.officer.principal(), [r for r in changed if r.key != "duty"])
+    with pytest.raises(ValidationFailed, match="重複"):
+        offer(cast.officer.principal(), [*changed, changed[0]])
     with pytest.raises(Forbidden):
-        service.amend_bylaws(db, council_id=cid, actor=cast.company.principal(), now=clock.now(), text="x",
-                             summary="y", changes_duty=False)
+        offer(cast.company.principal(), changed)
+    with pytest.raises(Forbidden):
+        offer(cast.officer.principal(mfa=False), changed)
     assert snapshot(db) == before
 
 

@@ -7,7 +7,10 @@ After every step the access invariant must hold for every person:
         ∧ pledge for the duty version in force ∧ second factor ∧ council established or active
 
 and the council's public page is visible exactly to current members and people with a pending
-consent; the minutes are approved only after every attendee confirmed or the deadline passed. Each example builds a fresh council inside a savepoint that is rolled back afterwards.
+consent; the minutes are approved only after every attendee confirmed or the deadline passed; a bylaws
+amendment takes effect only when every member fixed as its voter (and still a member) accepted before the
+deadline, and a change to the duty article starts a new duty version (issue 13). Each example builds a
+fresh council inside a savepoint that is rolled back afterwards.
 """
 
 from __future__ import annotations
@@ -29,8 +32,9 @@ from sqlalchemy.orm import Session
 
 from banso.accounts import service as accounts
 from banso.authz.principal import AuthMethod, Principal
-from banso.councils import meetings, service
+from banso.councils import bylaws, meetings, service
 from banso.councils import repository as repo
+from banso.councils.articles import ArticleInput
 from banso.kit.clock import FakeClock
 from banso.kit.errors import BansoError, NotFound
 from banso.sealed import store as sealed
@@ -58,6 +62,21 @@ class Model:
     minutes: str = "none"  # none / draft / circulated / approved
     answers: dict[str, str] = field(default_factory=dict)  # attendee asked to confirm -> pending/confirmed/commented
     minutes_deadline: datetime | None = None
+    # The open bylaws amendment (issue 13): its id, voters' answers (fixed at proposal), deadline, duty change.
+    proposal_id: int | None = None
+    votes: dict[str, str] = field(default_factory=dict)
+    vote_deadline: datetime | None = None
+    proposal_duty: bool = False
+    amendments: int = 0  # proposals made, to make each text distinct
+
+    def tally(self, now: datetime) -> str:
+        """I4 as the model sees it: voters who left do not count; one objection or a missing answer rejects."""
+        live = [a for n, a in self.votes.items() if n == "officer" or self.member.get(n, False)]
+        if "object" in live:
+            return "rejected"
+        if live and all(a == "accept" for a in live):
+            return "accepted"
+        return "rejected" if now >= self.vote_deadline else "open"  # type: ignore[operator]
 
     def pledged(self, name: str) -> bool:
         """A current member holding the pledge in force: may attend as present and confirm minutes (F4)."""
@@ -209,16 +228,66 @@ def test_access_invariant_holds_after_every_step(db: Session, factory: Factory, 
                             bylaws_version=offered):
                 self.m.pledges.setdefault(name, set()).add(self.m.duty_version)
 
-        @rule(changes_duty=st.booleans())
-        def amend(self, changes_duty: bool) -> None:
-            ok = self.m.state in OPERATING
-            current = self.m.bylaws_version
-            text = f"規約 第{current + 1}版\n第6条 守秘義務（改正{current + 1}）"
-            if self.attempt(service.amend_bylaws, ok, council_id=self.cid, actor=self.who("officer"), text=text,
-                            summary=f"改正{current + 1}", changes_duty=changes_duty):
+        # -- bylaws by vote (issue 13) ---------------------------------------------------------------
+
+        def _settle_model(self) -> None:
+            outcome = self.m.tally(self.clock.now())
+            if outcome == "open":
+                return
+            if outcome == "accepted":
                 self.m.bylaws_version += 1
-                if changes_duty:
+                if self.m.proposal_duty:
                     self.m.duty_version = self.m.bylaws_version
+            self.m.proposal_id = None
+            self.m.votes = {}
+
+        @precondition(lambda self: self.m.state in OPERATING)  # refusals before establishment: test_bylaws_vote
+        @rule(touch_duty=st.booleans())
+        def propose_amendment(self, touch_duty: bool) -> None:
+            ok = self.m.state in OPERATING and self.m.proposal_id is None
+            self.m.amendments += 1
+            mark = f"（改正案{self.m.amendments}）"
+            try:
+                start = bylaws.amend_form(db, council_id=self.cid, actor=self.who("officer"))
+            except BansoError:
+                assert not ok
+                return
+            rows = [ArticleInput(a.key, a.title_ja, a.title_en,
+                                 a.text + mark if a.key == ("duty" if touch_duty else "purpose") else a.text)
+                    for a in start.articles]
+            made: list[int] = []
+
+            def offer(session: Session, *, now: datetime) -> None:
+                made.append(bylaws.propose_amendment(session, council_id=self.cid, actor=self.who("officer"),
+                                                     now=now, articles_in=rows, parameters={},
+                                                     summary=f"改正{mark}").id)
+
+            if self.attempt(offer, ok):
+                self.m.proposal_id = made[0]
+                self.m.proposal_duty = touch_duty
+                self.m.vote_deadline = self.clock.now() + timedelta(days=bylaws.DEFAULT_VOTE_DAYS)
+                self.m.votes = {n: "pending" for n in ("officer", *POOL) if n == "officer" or self.m.member.get(n)}
+                self.m.votes["officer"] = "accept"
+                self._settle_model()
+
+        @precondition(lambda self: self.m.proposal_id is not None)
+        @rule()
+        def everyone_accepts(self) -> None:
+            """Every pending voter answers yes in turn (so acceptance, and a duty change, is reached often)."""
+            for name in POOL:
+                if self.m.proposal_id is not None and self.m.votes.get(name) == "pending":
+                    self.vote_on_amendment(name, True)
+
+        @precondition(lambda self: self.m.proposal_id is not None)
+        @rule(name=st.sampled_from(POOL), accept=st.booleans())
+        def vote_on_amendment(self, name: str, accept: bool) -> None:
+            ok = (self.m.votes.get(name) == "pending" and self.m.member.get(name, False) and self.m.mfa[name]
+                  and self.m.state in OPERATING and self.clock.now() < self.m.vote_deadline)  # type: ignore[operator]
+            if self.attempt(bylaws.vote, ok, council_id=self.cid, proposal_id=self.m.proposal_id,
+                            actor=self.who(name), decision="accept" if accept else "object",
+                            reason=None if accept else "反対"):
+                self.m.votes[name] = "accept" if accept else "object"
+                self._settle_model()
 
         @rule()
         def activate(self) -> None:
@@ -247,6 +316,13 @@ def test_access_invariant_holds_after_every_step(db: Session, factory: Factory, 
             for name, deadline in list(self.m.invites.items()):
                 if now >= deadline:
                     del self.m.invites[name]
+            with db.begin_nested():
+                bylaws.run_due_bylaws(db, now=now)
+            if self.m.proposal_id is not None:
+                if self.m.state not in OPERATING:  # withdrawn with the council
+                    self.m.proposal_id, self.m.votes = None, {}
+                else:
+                    self._settle_model()
 
         # -- meetings as held (C5, issue 13) -----------------------------------------------------
 
@@ -305,6 +381,19 @@ def test_access_invariant_holds_after_every_step(db: Session, factory: Factory, 
                 self.m.minutes = "approved"
 
         # -- the invariant --------------------------------------------------------------------
+
+        @invariant()
+        def bylaws_match_the_model(self) -> None:
+            council = repo.council_by_id(db, self.cid)
+            assert council is not None
+            assert (council.bylaws_version, council.duty_version) == (self.m.bylaws_version, self.m.duty_version), \
+                self.m
+            found = repo.open_bylaws_proposal(db, self.cid)
+            assert (found.id if found else None) == self.m.proposal_id, self.m
+            if found is not None:
+                votes = {v.user_id: v.decision for v in repo.bylaws_votes(db, found.id)}
+                ids = {people[n].user.id: a for n, a in self.m.votes.items()}
+                assert votes == ids, self.m
 
         @invariant()
         def minutes_match_the_model(self) -> None:

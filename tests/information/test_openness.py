@@ -262,17 +262,29 @@ def test_bylaws_amendment_sets_the_notice_window(client: TestClient, db: Session
                                                  clock: FakeClock, deps: InformationDeps) -> None:
     cast = establish(factory, db, clock)
     db.commit()
-    h_off = bearer(db, cast.officer, clock)
-    url = f"/api/v1/councils/{cast.council.id}/bylaws"
+    h_off, h_res, h_com = (bearer(db, p, clock) for p in (cast.officer, cast.researcher, cast.company))
+    url = f"/api/v1/councils/{cast.council.id}/bylaws/proposals"
+    rows = [{k: v for k, v in a.items() if k != "number"}
+            for a in client.get(f"/api/v1/councils/{cast.council.id}/bylaws/1", headers=h_off).json()["articles"]]
+
+    def amended(summary: str, parameters: dict[str, int]) -> dict[str, int]:
+        """Propose and have every member accept (issue 13: bylaws change only by unanimous vote)."""
+        made = client.post(url, headers=h_off, json={"articles": rows, "summary": summary, "parameters": parameters})
+        assert made.status_code == 201, made.text
+        for h in (h_res, h_com):
+            voted = client.post(f"{url}/{made.json()['id']}/votes", headers=h, json={"decision": "accept"})
+            assert voted.status_code == 200, voted.text
+        version = voted.json()["result_version"]
+        body: dict[str, int] = client.get(f"/api/v1/councils/{cast.council.id}/bylaws/{version}",
+                                          headers=h_off).json()
+        return body
+
     for bad in (0, 366):
-        refused = client.post(url, headers=h_off, json={"text": "改正", "summary": "告知期間", "changes_duty": False,
-                                                        "publication_notice_days": bad})
+        refused = client.post(url, headers=h_off, json={"articles": rows, "summary": "告知期間",
+                                                        "parameters": {"publication_notice_days": bad}})
         assert refused.status_code == 422 and "publication" in refused.text
-    amended = client.post(url, headers=h_off, json={"text": "改正", "summary": "告知期間を10日に",
-                                                    "changes_duty": False, "publication_notice_days": 10})
-    assert amended.status_code == 201 and amended.json()["publication_notice_days"] == 10, amended.text
-    carried = client.post(url, headers=h_off, json={"text": "再改正", "summary": "文言", "changes_duty": False})
-    assert carried.status_code == 201 and carried.json()["publication_notice_days"] == 10  # kept
+    assert amended("告知期間を10日に", {"publication_notice_days": 10})["publication_notice_days"] == 10
+    assert amended("決定期限", {"nondisclosure_days": 20})["publication_notice_days"] == 10  # kept
     db.expire_all()
     council = council_repo.council_by_id(db, cast.council.id)
     assert council is not None

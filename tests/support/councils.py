@@ -3,13 +3,14 @@ members joining, and the date values the council forms take."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
-from banso.councils import service
-from banso.councils.models import Council
+from banso.councils import articles, bylaws, service
+from banso.councils.models import BylawsProposal, Council
 from banso.kit.clock import FakeClock, to_jst
 from tests.support.factories import Factory, Person
 
@@ -98,3 +99,28 @@ def day(clock: FakeClock, days: int) -> str:
 def moment(clock: FakeClock, days: int) -> str:
     """Return a datetime-local input value (JST) ``days`` from now."""
     return (to_jst(clock.now()) + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M")
+
+
+def article_inputs(db: Session, cast: Cast, edit: Callable[[str, str], str] | None = None,
+                   add: Sequence[articles.ArticleInput] = ()) -> list[articles.ArticleInput]:
+    """Return the articles in force as amendment input; ``edit(key, text)`` changes an article's text and
+    ``add`` appends new ones."""
+    form = bylaws.amend_form(db, council_id=cast.council.id, actor=cast.officer.principal())
+    rows = [articles.ArticleInput(a.key, a.title_ja, a.title_en, edit(a.key, a.text) if edit else a.text)
+            for a in form.articles]
+    return rows + list(add)
+
+
+def amend(db: Session, clock: FakeClock, cast: Cast, rows: Sequence[articles.ArticleInput], *,
+          summary: str = "改正", parameters: Mapping[str, int | None] | None = None,
+          voters: Sequence[Person] | None = None) -> BylawsProposal:
+    """Propose an amendment as the officer (secretariat) and have ``voters`` (default: researcher and company,
+    the other founders) accept it."""
+    proposal = bylaws.propose_amendment(db, council_id=cast.council.id, actor=cast.officer.principal(),
+                                        now=clock.now(), articles_in=rows, parameters=parameters or {},
+                                        summary=summary)
+    for person in (voters if voters is not None else (cast.researcher, cast.company)):
+        bylaws.vote(db, council_id=cast.council.id, proposal_id=proposal.id, actor=person.principal(),
+                    now=clock.now(), decision="accept")
+    db.flush()
+    return proposal

@@ -76,6 +76,7 @@ def create_app(ctx: AppContext, *, background_jobs: bool = True) -> FastAPI:
     from banso.app.pages import router as shell_pages
     from banso.audit.endpoints import router as audit_api
     from banso.audit.views import router as audit_pages
+    from banso.councils.bylaws_views import router as bylaws_pages
     from banso.councils.endpoints import router as councils_api
     from banso.councils.views import router as councils_pages
     from banso.web.views import router as language_switch
@@ -90,6 +91,7 @@ def create_app(ctx: AppContext, *, background_jobs: bool = True) -> FastAPI:
     app.include_router(language_switch)
     app.include_router(accounts_pages)
     app.include_router(audit_pages)
+    app.include_router(bylaws_pages)  # before councils_pages: /bylaws/amend is not a version number
     app.include_router(councils_pages)
 
     from banso.notifications.endpoints import router as notifications_api

@@ -25,7 +25,7 @@ from sqlalchemy.pool import NullPool
 
 from banso.audit import checkpoints
 from banso.audit import service as audit
-from banso.councils import meetings, notices
+from banso.councils import bylaws, meetings, notices
 from banso.councils import service as councils
 from banso.councils.models import Council
 from banso.kit.unit import unit_of_work
@@ -51,7 +51,11 @@ def _council_job(ctx: AppContext) -> list[str]:
                                           now=now, reminder=True)
         reminded = councils.remind_action_items(session, now=now)
         minutes = meetings.remind_minutes(session, now=now)  # C5: confirmations due soon
+        votes = bylaws.run_due_bylaws(session, now=now)  # issue 13: amendment deadlines and reminders
     done = [f"councils:action:remind sent={reminded}"] if reminded else []
+    if votes.settled or votes.reminded or votes.withdrawn:
+        done.append(f"councils:bylaws:due settled={votes.settled} reminded={votes.reminded} "
+                    f"withdrawn={votes.withdrawn}")
     if minutes:
         done.append(f"councils:minutes:remind sent={minutes}")
     if report.established or report.lapsed or report.reminders or report.expired_invitations:

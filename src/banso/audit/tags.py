@@ -61,7 +61,13 @@ class AuditTag(StrEnum):
     COUNCIL_LAPSE = "council:council:lapse"
     COUNCIL_ACTIVATE = "council:council:activate"
     COUNCIL_DISSOLVE = "council:council:dissolve"
-    COUNCIL_BYLAWS_AMEND = "council:bylaws:amend"
+    COUNCIL_BYLAWS_AMEND = "council:bylaws:amend"  # an accepted amendment takes effect (issue 13)
+    COUNCIL_BYLAWS_PROPOSE = "council:bylaws:propose"
+    COUNCIL_BYLAWS_VOTE = "council:bylaws:vote"
+    COUNCIL_BYLAWS_VOTE_REFUSED = "council:bylaws:vote_refused"
+    COUNCIL_BYLAWS_REJECT = "council:bylaws:reject"
+    COUNCIL_BYLAWS_WITHDRAW = "council:bylaws:withdraw"
+    COUNCIL_BYLAWS_REMIND = "council:bylaws:remind"
     COUNCIL_CONSENT_GIVE = "council:consent:give"
     COUNCIL_CONSENT_DECLINE = "council:consent:decline"
     COUNCIL_CONSENT_REFUSED = "council:consent:refused"
@@ -245,6 +251,12 @@ LABELS: Mapping[str, str] = {
     AuditTag.COUNCIL_ACTIVATE: "Council activated",
     AuditTag.COUNCIL_DISSOLVE: "Council dissolved",
     AuditTag.COUNCIL_BYLAWS_AMEND: "Bylaws amended",
+    AuditTag.COUNCIL_BYLAWS_PROPOSE: "Bylaws amendment proposed",
+    AuditTag.COUNCIL_BYLAWS_VOTE: "Vote cast on a bylaws amendment",
+    AuditTag.COUNCIL_BYLAWS_VOTE_REFUSED: "Vote on a bylaws amendment refused",
+    AuditTag.COUNCIL_BYLAWS_REJECT: "Bylaws amendment rejected",
+    AuditTag.COUNCIL_BYLAWS_WITHDRAW: "Bylaws amendment withdrawn",
+    AuditTag.COUNCIL_BYLAWS_REMIND: "Members reminded to vote on a bylaws amendment",
     AuditTag.COUNCIL_CONSENT_GIVE: "Consent given",
     AuditTag.COUNCIL_CONSENT_DECLINE: "Consent declined",
     AuditTag.COUNCIL_CONSENT_REFUSED: "Consent refused",

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, UploadFile, status
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from banso.councils import meetings, rules, service
+from banso.councils import articles, bylaws, meetings, rules, service
 from banso.councils.models import ActionItem, Meeting
 from banso.councils.schemas import (
     ActionClose,
@@ -18,12 +18,17 @@ from banso.councils.schemas import (
     ActionRead,
     AgendaIn,
     AgendaRead,
+    ArticleChangeRead,
+    ArticleRead,
     AttendanceIn,
     AttendanceRead,
     AttendanceSheetIn,
-    BylawsAmend,
     BylawsDiff,
+    BylawsProposalCreate,
+    BylawsProposalRead,
     BylawsRead,
+    BylawsVoteIn,
+    BylawsVoteRead,
     CirculateIn,
     ConfirmationRead,
     ConfirmIn,
@@ -169,12 +174,75 @@ def list_bylaws(council_id: int, principal: ApiUser, db: Db) -> list[BylawsRead]
     return [BylawsRead.model_validate(b) for b in service.list_bylaws(db, council_id=council_id, actor=principal)]
 
 
-@router.post("/{council_id}/bylaws", response_model=BylawsRead, status_code=status.HTTP_201_CREATED)
-def amend_bylaws(council_id: int, body: BylawsAmend, principal: ApiUser, db: Db, ctx: Ctx) -> BylawsRead:
-    """Amend the bylaws (new version)."""
-    row = service.amend_bylaws(db, council_id=council_id, actor=principal, now=ctx.clock.now(),
-                               **body.model_dump())
-    return BylawsRead.model_validate(row)
+def _change_read(change: articles.ArticleChange) -> ArticleChangeRead:
+    shown = change.new or change.old
+    return ArticleChangeRead(key=change.key, change=change.change, old_number=change.old.number if change.old else None,
+                             new_number=change.new.number if change.new else None,
+                             title_ja=shown.title_ja if shown else "", lines=change.lines)
+
+
+def _proposal_read(view: bylaws.ProposalView) -> BylawsProposalRead:
+    p = view.proposal
+    return BylawsProposalRead(
+        id=p.id, council_id=p.council_id, base_version=p.base_version, summary=p.summary, state=p.state,
+        deadline=p.deadline, changes_duty=p.changes_duty, proposed_by_id=p.proposed_by_id, created_at=p.created_at,
+        decided_at=p.decided_at, result_version=p.result_version, parameters=p.parameters,
+        articles=[ArticleRead(**a) for a in p.articles],
+        changes=[_change_read(c) for c in view.changes],
+        votes=[BylawsVoteRead(user_id=v.user_id, name=u.name_ja, decision=v.decision, reason=v.reason,
+                              decided_at=v.decided_at) for v, u in view.votes],
+        may_vote=view.may_vote, may_withdraw=view.may_withdraw)
+
+
+@router.get("/{council_id}/bylaws/proposals", response_model=list[BylawsProposalRead])
+def list_bylaws_proposals(council_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> list[BylawsProposalRead]:
+    """List the amendment proposals (current members), newest first."""
+    now = ctx.clock.now()
+    return [_proposal_read(bylaws.get_proposal(db, council_id=council_id, proposal_id=p.id, actor=principal, now=now))
+            for p in bylaws.list_proposals(db, council_id=council_id, actor=principal)]
+
+
+@router.post("/{council_id}/bylaws/proposals", response_model=BylawsProposalRead,
+             status_code=status.HTTP_201_CREATED)
+def propose_bylaws_amendment(council_id: int, body: BylawsProposalCreate, principal: ApiUser, db: Db,
+                             ctx: Ctx) -> BylawsProposalRead:
+    """Propose an amendment; it takes effect only when every member accepts before the deadline (I4)."""
+    now = ctx.clock.now()
+    proposal = bylaws.propose_amendment(
+        db, council_id=council_id, actor=principal, now=now, summary=body.summary, deadline=body.deadline,
+        articles_in=[articles.ArticleInput(a.key, a.title_ja, a.title_en, a.text) for a in body.articles],
+        parameters=body.parameters)
+    return _proposal_read(bylaws.get_proposal(db, council_id=council_id, proposal_id=proposal.id, actor=principal,
+                                              now=now))
+
+
+@router.get("/{council_id}/bylaws/proposals/{proposal_id}", response_model=BylawsProposalRead)
+def get_bylaws_proposal(council_id: int, proposal_id: int, principal: ApiUser, db: Db,
+                        ctx: Ctx) -> BylawsProposalRead:
+    """Return one proposal with its diff article by article and the votes."""
+    return _proposal_read(bylaws.get_proposal(db, council_id=council_id, proposal_id=proposal_id, actor=principal,
+                                              now=ctx.clock.now()))
+
+
+@router.post("/{council_id}/bylaws/proposals/{proposal_id}/votes", response_model=BylawsProposalRead)
+def vote_bylaws_proposal(council_id: int, proposal_id: int, body: BylawsVoteIn, principal: ApiUser, db: Db,
+                         ctx: Ctx) -> BylawsProposalRead:
+    """Accept or object (with a reason); the last acceptance enacts the new version."""
+    now = ctx.clock.now()
+    bylaws.vote(db, council_id=council_id, proposal_id=proposal_id, actor=principal, now=now,
+                decision=body.decision, reason=body.reason)
+    return _proposal_read(bylaws.get_proposal(db, council_id=council_id, proposal_id=proposal_id, actor=principal,
+                                              now=now))
+
+
+@router.post("/{council_id}/bylaws/proposals/{proposal_id}/withdraw", response_model=BylawsProposalRead)
+def withdraw_bylaws_proposal(council_id: int, proposal_id: int, principal: ApiUser, db: Db,
+                             ctx: Ctx) -> BylawsProposalRead:
+    """Withdraw an open proposal (chair or secretariat)."""
+    now = ctx.clock.now()
+    bylaws.withdraw(db, council_id=council_id, proposal_id=proposal_id, actor=principal, now=now)
+    return _proposal_read(bylaws.get_proposal(db, council_id=council_id, proposal_id=proposal_id, actor=principal,
+                                              now=now))
 
 
 @router.get("/{council_id}/bylaws/diff", response_model=BylawsDiff)

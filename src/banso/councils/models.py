@@ -169,11 +169,55 @@ class BylawsVersion(Base):
     publication_notice_days: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
     # C5: days the attendees have to confirm circulated minutes (default 14)
     minutes_confirmation_days: Mapped[int] = mapped_column(Integer, default=14, server_default="14")
+    # Detected from the diff since issue 13 (articles.duty_changed), never declared by the proposer.
     changes_duty: Mapped[bool] = mapped_column(Boolean, default=False)
     duty_version: Mapped[int] = mapped_column(Integer)
     summary: Mapped[str] = mapped_column(String(500))
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime]
+    # The articles (条) as [{number, key, title_ja, title_en, text}] (councils/articles.py); ``text`` above is
+    # their rendering. The amendment vote that made this version, if any (issue 13).
+    articles: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    proposal_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class BylawsProposal(Base):
+    """A proposed bylaws amendment (規約改正案), decided by every member unanimously before its deadline (I4).
+
+    Voters are fixed when it opens (:class:`BylawsVote`); the new version exists only once it is accepted.
+    """
+
+    __tablename__ = "council_bylaws_proposals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    council_id: Mapped[int] = mapped_column(ForeignKey("councils.id"), index=True)
+    base_version: Mapped[int] = mapped_column(Integer)  # the version in force when proposed
+    articles: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    parameters: Mapped[dict[str, int]] = mapped_column(JSON)  # by BylawsVersion column name
+    summary: Mapped[str] = mapped_column(String(500))
+    changes_duty: Mapped[bool] = mapped_column(Boolean, default=False)  # detected from the diff (C3)
+    state: Mapped[str] = mapped_column(String(16), index=True)  # open | accepted | rejected | withdrawn
+    deadline: Mapped[datetime]
+    proposed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+    last_reminded_at: Mapped[datetime | None]
+    result_version: Mapped[int | None] = mapped_column(Integer)
+
+
+class BylawsVote(Base):
+    """One member's answer on a bylaws amendment (the same decisions as a designation vote: kit/unanimity)."""
+
+    __tablename__ = "council_bylaws_votes"
+    __table_args__ = (UniqueConstraint("proposal_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("council_bylaws_proposals.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    decision: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[datetime | None]
 
 
 class Consent(Base):

@@ -189,3 +189,38 @@ def member_removed(session: Session, council: Council, user_id: int, *, reason: 
                 "Your access to the council's information has ended; the duty of confidentiality (Art. 62(7)) "
                 "remains.",
         link=None, subject=f"account:{user_id}", now=now, email_now=True)
+
+
+def bylaws_vote_requested(session: Session, council: Council, *, proposal_id: int, summary: str,
+                          user_ids: Iterable[int], deadline: datetime, now: datetime, reminder: bool = False) -> None:
+    """Ask members to vote on a bylaws amendment by its deadline (issue 13; a vote request, not a general
+    notice). The bylaws are on the council's public page for members, so the summary may be named."""
+    prefix_ja, prefix_en = ("【再送】", "Reminder: ") if reminder else ("", "")
+    _send(session, council, user_ids, kind="council.bylaws_vote",
+          title_ja=f"{prefix_ja}協議会「{council.title_ja}」の規約改正案への投票のお願い（期限 {_when(deadline)}）",
+          title_en=f"{prefix_en}please vote on the bylaws amendment of council “{council.title_en}” "
+                   f"(by {_when_en(deadline)} JST)",
+          body_ja=f"改正案: {summary}\n全ての参加者が期限までに賛成した場合に限り改正は効力を生じます。"
+                  "一人でも反対し、又は期限までに回答がないときは否決となります。条ごとの変更を確認して回答してください。",
+          body_en=f"Amendment: {summary}\nIt takes effect only if every member accepts before the deadline; one "
+                  "objection or a missing answer rejects it. Review the changes article by article and answer.",
+          link=f"/councils/{council.id}/bylaws/proposals/{proposal_id}", now=now)
+
+
+def bylaws_decided(session: Session, council: Council, *, proposal_id: int, accepted: bool, version: int | None,
+                   resign: bool, user_ids: Iterable[int], now: datetime) -> None:
+    """Tell the members how a bylaws amendment ended; when the duty changed, that everyone signs again (C3)."""
+    if accepted:
+        title_ja = f"協議会「{council.title_ja}」の規約が改正されました（第{version}版）"
+        title_en = f"The bylaws of council “{council.title_en}” were amended (version {version})"
+        body_ja = ("守秘義務に関する規定が変更されたため、非公開情報を見る前に守秘義務誓約書に改めて署名してください。"
+                   if resign else "守秘義務に関する規定は変更されていません。")
+        body_en = ("The duty of confidentiality changed: sign the pledge again before reading non-public content."
+                   if resign else "The duty of confidentiality is unchanged.")
+    else:
+        title_ja = f"協議会「{council.title_ja}」の規約改正案は成立しませんでした"
+        title_en = f"The bylaws amendment of council “{council.title_en}” did not pass"
+        body_ja, body_en = "現行の規約が引き続き適用されます。", "The bylaws in force stay as they are."
+    _send(session, council, user_ids, kind="council.pledge_required" if resign else "council.bylaws_decided",
+          title_ja=title_ja, title_en=title_en, body_ja=body_ja, body_en=body_en,
+          link=f"/councils/{council.id}/bylaws/proposals/{proposal_id}", now=now)

@@ -14,7 +14,9 @@ from banso.councils.models import (
     ActionItem,
     ActionStatus,
     AgendaItem,
+    BylawsProposal,
     BylawsVersion,
+    BylawsVote,
     Consent,
     ConsentDecision,
     Council,
@@ -111,6 +113,49 @@ def bylaws(session: Session, council_id: int, version: int) -> BylawsVersion | N
     """Return one bylaws version."""
     return session.scalar(select(BylawsVersion).where(BylawsVersion.council_id == council_id,
                                                       BylawsVersion.version == version))
+
+
+def bylaws_proposals(session: Session, council_id: int) -> list[BylawsProposal]:
+    """Return a council's bylaws amendment proposals, newest first."""
+    return list(session.scalars(select(BylawsProposal).where(BylawsProposal.council_id == council_id)
+                                .order_by(BylawsProposal.id.desc())))
+
+
+def bylaws_proposal(session: Session, council_id: int, proposal_id: int, *, lock: bool = False) -> BylawsProposal | None:
+    """Return one proposal of this council (locked for update when voting: one settlement at a time)."""
+    query = select(BylawsProposal).where(BylawsProposal.id == proposal_id, BylawsProposal.council_id == council_id)
+    return session.scalar(query.with_for_update() if lock else query)
+
+
+def open_bylaws_proposal(session: Session, council_id: int) -> BylawsProposal | None:
+    """Return the council's open amendment proposal, if any (one at a time)."""
+    return session.scalar(select(BylawsProposal).where(BylawsProposal.council_id == council_id,
+                                                       BylawsProposal.state == "open"))
+
+
+def open_bylaws_proposals(session: Session) -> list[BylawsProposal]:
+    """Return every open amendment proposal (the job settles and reminds them)."""
+    return list(session.scalars(select(BylawsProposal).where(BylawsProposal.state == "open")
+                                .order_by(BylawsProposal.id)))
+
+
+def bylaws_votes(session: Session, proposal_id: int) -> list[BylawsVote]:
+    """Return the votes of a proposal, in voter order."""
+    return list(session.scalars(select(BylawsVote).where(BylawsVote.proposal_id == proposal_id)
+                                .order_by(BylawsVote.id)))
+
+
+def bylaws_vote_of(session: Session, proposal_id: int, user_id: int) -> BylawsVote | None:
+    """Return one voter's row on a proposal."""
+    return session.scalar(select(BylawsVote).where(BylawsVote.proposal_id == proposal_id,
+                                                   BylawsVote.user_id == user_id))
+
+
+def pending_bylaws_votes_of(session: Session, user_id: int) -> list[BylawsProposal]:
+    """Return the open proposals awaiting ``user_id``'s answer."""
+    return list(session.scalars(select(BylawsProposal).join(BylawsVote, BylawsVote.proposal_id == BylawsProposal.id)
+                                .where(BylawsVote.user_id == user_id, BylawsVote.decision == "pending",
+                                       BylawsProposal.state == "open").order_by(BylawsProposal.deadline)))
 
 
 def bylaws_versions(session: Session, council_id: int) -> list[BylawsVersion]:

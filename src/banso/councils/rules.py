@@ -8,9 +8,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from importlib import resources
-from string import Template
 
+from banso.councils import articles
 from banso.councils.models import ActionStatus, ConsentDecision, CouncilState, Matter
 from banso.kit.errors import Conflict, ValidationFailed
 from banso.kit.text import clean_text
@@ -171,27 +170,24 @@ def check_pledge_version(*, offered_version: int, current_version: int) -> None:
 
 
 def check_parameters(*, designation_max_years: int, nondisclosure_days: int, publication_notice_days: int = 30) -> None:
-    """Refuse bylaws parameters outside sensible bounds (I3: no indefinite designation; I13: some notice)."""
-    if not 1 <= publication_notice_days <= 365:
-        raise ValidationFailed("prior notice before publication must be 1..365 days", field="publication_notice_days")
-    if not 1 <= designation_max_years <= 5:
-        raise ValidationFailed("designation maximum period must be 1..5 years", field="designation_max_years")
-    if not 1 <= nondisclosure_days <= 180:
-        raise ValidationFailed("non-disclosure decision deadline must be 1..180 days", field="nondisclosure_days")
+    """Refuse bylaws parameters outside their bounds (I3: no indefinite designation; I13: some notice)."""
+    articles.parameters({"designation_max_years": designation_max_years, "nondisclosure_days": nondisclosure_days,
+                         "publication_notice_days": publication_notice_days})
 
 
 def model_bylaws_template() -> str:
-    """Return the model bylaws (モデル規約) text with its placeholders."""
-    return resources.files("banso.councils").joinpath("data/model_bylaws_ja.md").read_text(encoding="utf-8")
+    """Return the model bylaws (モデル規約) as one text, its parameters left as ``${…}`` placeholders."""
+    title = "${council_title}"
+    return articles.render(council_title=title, articles=articles.model_articles(council_title=title), params={})
 
 
 def render_model_bylaws(*, council_title: str, designation_max_years: int = DEFAULT_DESIGNATION_MAX_YEARS,
                         nondisclosure_days: int = DEFAULT_NONDISCLOSURE_DAYS) -> str:
     """Fill the model bylaws for one council."""
-    return Template(model_bylaws_template()).safe_substitute(
-        council_title=council_title, designation_max_years=designation_max_years,
-        nondisclosure_days=nondisclosure_days,
-    )
+    params = articles.parameters({"designation_max_years": designation_max_years,
+                                  "nondisclosure_days": nondisclosure_days})
+    return articles.render(council_title=council_title, articles=articles.model_articles(council_title=council_title),
+                           params=params)
 
 
 def bylaws_diff(old: str, new: str, *, old_version: int, new_version: int) -> str:
@@ -210,14 +206,15 @@ def bylaws_diff_html(old: str, new: str, *, old_version: int, new_version: int) 
     )
 
 
-def pledge_text(*, council_title: str, bylaws_version: int, signer_name: str, organization_name: str,
-                signed_on: str) -> str:
-    """Generate the pledge (守秘義務誓約書) for one bylaws version, stating the Art. 62(7) duty and its penalty."""
+def pledge_text(*, council_title: str, bylaws_version: int, duty_article: int, signer_name: str,
+                organization_name: str, signed_on: str) -> str:
+    """Generate the pledge (守秘義務誓約書) for one bylaws version, stating the Art. 62(7) duty and its penalty and
+    citing the article of that version that carries the duty (第N条, issue 13)."""
     return (
         f"守秘義務誓約書\n\n"
         f"{council_title} 御中\n\n"
         f"私は、{council_title}（以下「協議会」という。）の参加者として、協議会規約 第{bylaws_version}版 "
-        f"第6条に基づき、次のとおり誓約します。\n\n"
+        f"第{duty_article}条（守秘義務）に基づき、次のとおり誓約します。\n\n"
         f"1. 協議会の事務に関して知り得た秘密を漏らし、又は盗用しません。協議会の参加者でなくなった後も同様とします"
         f"（経済施策を一体的に講ずることによる安全保障の確保の推進に関する法律 第62条第7項）。\n"
         f"2. この義務が、国家公務員に求められる守秘義務と同等のものであることを理解しています。\n"
@@ -226,7 +223,8 @@ def pledge_text(*, council_title: str, bylaws_version: int, signer_name: str, or
         f"署名日: {signed_on}\n"
         f"所属: {organization_name}\n"
         f"氏名: {signer_name}\n\n"
-        f"(English summary) I pledge not to disclose or misuse secrets learned in the council's affairs, "
+        f"(English summary) Under article {duty_article} of the bylaws (version {bylaws_version}), "
+        f"I pledge not to disclose or misuse secrets learned in the council's affairs, "
         f"also after leaving it (Economic Security Promotion Act Art. 62(7)); this duty equals a national public "
         f"servant's; a breach may be punished by {PENALTY_EN}.\n"
     )

@@ -132,31 +132,102 @@ class DissolveIn(_In):
     reason: str = Field(min_length=1, max_length=2000)
 
 
+class ArticleRead(BaseModel):
+    """One article (条) of a bylaws version; ``text`` may hold ``${…}`` placeholders (see ``rendered``)."""
+
+    number: int
+    key: str
+    title_ja: str
+    title_en: str
+    text: str
+
+
 class BylawsRead(_Out):
-    """A bylaws version."""
+    """A bylaws version: its articles, parameters and full text (``changes_duty`` is detected from the diff)."""
 
     id: int
     version: int
     text: str
+    articles: list[ArticleRead] | None = None
     designation_max_years: int
     nondisclosure_decision_days: int
     publication_notice_days: int
+    minutes_confirmation_days: int
     changes_duty: bool
     duty_version: int
     summary: str
+    proposal_id: int | None = None
     created_by_id: int
     created_at: datetime
 
 
-class BylawsAmend(_In):
-    """Input to amend the bylaws."""
+class ArticleIn(_In):
+    """An article of a proposed amendment; its number is its place in the list."""
 
-    text: str = Field(min_length=1, max_length=100_000)
+    key: str = Field(min_length=1, max_length=32)
+    title_ja: str = Field(min_length=1, max_length=100)
+    title_en: str = Field(default="", max_length=100)
+    text: str = Field(min_length=1, max_length=20_000)
+
+
+class BylawsProposalCreate(_In):
+    """Propose an amendment: every article of the new version, the parameters that change, a summary and
+    the voting deadline (default 14 days). Whether the duty changes is detected, not declared (issue 13)."""
+
+    articles: list[ArticleIn] = Field(min_length=1, max_length=60)
+    parameters: dict[str, int] = Field(default_factory=dict, max_length=20)
     summary: str = Field(min_length=1, max_length=500)
+    deadline: Moment | None = None
+
+
+class BylawsVoteIn(_In):
+    """A member's answer on an amendment (an objection needs a reason)."""
+
+    decision: Literal["accept", "object"]
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class ArticleChangeRead(BaseModel):
+    """One article's change: added, changed, removed or same, with the line diff as shown."""
+
+    key: str
+    change: str
+    old_number: int | None
+    new_number: int | None
+    title_ja: str
+    lines: list[tuple[str, str]]
+
+
+class BylawsVoteRead(BaseModel):
+    """One voter's answer."""
+
+    user_id: int
+    name: str
+    decision: str
+    reason: str | None
+    decided_at: datetime | None
+
+
+class BylawsProposalRead(BaseModel):
+    """An amendment proposal with its diff against the version it amends and the votes."""
+
+    id: int
+    council_id: int
+    base_version: int
+    summary: str
+    state: str
+    deadline: datetime
     changes_duty: bool
-    designation_max_years: int | None = None
-    nondisclosure_days: int | None = None
-    publication_notice_days: int | None = None  # I13: prior notice before a result is public
+    proposed_by_id: int
+    created_at: datetime
+    decided_at: datetime | None
+    result_version: int | None
+    parameters: dict[str, int]
+    articles: list[ArticleRead]
+    changes: list[ArticleChangeRead]
+    votes: list[BylawsVoteRead]
+    may_vote: bool
+    may_withdraw: bool
 
 
 class BylawsDiff(BaseModel):

@@ -25,8 +25,8 @@ from banso.authz.policies import content as content_policy
 from banso.authz.policies import councils as policy
 from banso.authz.policies.councils import Standing
 from banso.authz.principal import Principal
+from banso.councils import articles, notices, rules
 from banso.councils import membership as typed
-from banso.councils import notices, rules
 from banso.councils import repository as repo
 from banso.councils.models import (
     ActionItem,
@@ -260,7 +260,8 @@ def propose(
         raise ValidationFailed("link a technology and/or a project / 技術又はプロジェクトを指定してください",
                                field="technology")
     rules.require_future(consent_deadline, now, "consent_deadline")
-    rules.check_parameters(designation_max_years=designation_max_years, nondisclosure_days=nondisclosure_days)
+    params = articles.parameters({"designation_max_years": designation_max_years,
+                                  "nondisclosure_days": nondisclosure_days})
     roles: dict[int, CouncilRole] = {}
     parties: dict[int, str] = {}
     for spec in founders:
@@ -280,9 +281,9 @@ def propose(
         raise ValidationFailed(
             f"the linked project's researchers must be founders (missing: {missing}) / "
             "研究者を設立参加者に含めてください", field="founders")
-    text = clean_text(bylaws_text, "bylaws_text", max_length=100_000, required=False) or rules.render_model_bylaws(
-        council_title=title, designation_max_years=designation_max_years,
-        nondisclosure_days=nondisclosure_days).strip()
+    given = clean_text(bylaws_text, "bylaws_text", max_length=100_000, required=False)
+    # A text typed at proposal is split at its "## 第N条（見出し）" headings (articles.parse); none: the model.
+    parts = articles.parse(given) if given else articles.model_articles(council_title=title)
     council = Council(
         title_ja=title, title_en=title_e, purpose=purpose_t, technology=tech, project_ref=project,
         state=CouncilState.PROPOSED.value, consent_deadline=consent_deadline, proposer_id=actor.user_id,
@@ -292,9 +293,9 @@ def propose(
     session.add(council)
     session.flush()
     session.add(BylawsVersion(
-        council_id=council.id, version=1, text=text, designation_max_years=designation_max_years,
-        nondisclosure_decision_days=nondisclosure_days, changes_duty=True, duty_version=1,
-        summary="初版（モデル規約に基づく）", created_by_id=actor.user_id, created_at=now,
+        council_id=council.id, version=1, text=articles.render(council_title=title, articles=parts, params=params),
+        articles=articles.to_json(parts), changes_duty=True, duty_version=1, summary="初版（モデル規約に基づく）",
+        created_by_id=actor.user_id, created_at=now, **params,
     ))
     for uid, role in roles.items():
         user = users[uid]
@@ -523,55 +524,6 @@ def dissolve(session: Session, *, council_id: int, actor: Principal, now: dateti
     return council
 
 
-def amend_bylaws(
-    session: Session,
-    *,
-    council_id: int,
-    actor: Principal,
-    now: datetime,
-    text: str,
-    summary: str,
-    changes_duty: bool,
-    designation_max_years: int | None = None,
-    nondisclosure_days: int | None = None,
-    publication_notice_days: int | None = None,
-) -> BylawsVersion:
-    """Record a new bylaws version; a change to the duty (``changes_duty``) requires everyone to re-sign (C3)."""
-    council, standing = _visible(session, council_id, actor)
-    if not policy.can_amend_bylaws(actor, standing):
-        raise Forbidden("議長又は事務局のみが規約を変更できます / Only the chair or secretariat may amend the bylaws")
-    if council.state not in rules.OPERATING_STATES:
-        raise Conflict(f"the bylaws of a {council.state} council cannot be amended", field="state")
-    body = rules.require_text(text, "text", max_length=100_000)
-    summary_t = rules.require_text(summary, "summary", max_length=500)
-    current = repo.bylaws(session, council.id, council.bylaws_version)
-    assert current is not None
-    years = designation_max_years if designation_max_years is not None else current.designation_max_years
-    days = nondisclosure_days if nondisclosure_days is not None else current.nondisclosure_decision_days
-    notice = publication_notice_days if publication_notice_days is not None else current.publication_notice_days
-    rules.check_parameters(designation_max_years=years, nondisclosure_days=days, publication_notice_days=notice)
-    if body == current.text and years == current.designation_max_years and \
-            days == current.nondisclosure_decision_days and notice == current.publication_notice_days:
-        raise ValidationFailed("the amendment changes nothing", field="text")
-    version = council.bylaws_version + 1
-    duty = rules.next_duty_version(current_duty_version=council.duty_version, new_version=version,
-                                   changes_duty=changes_duty)
-    row = BylawsVersion(council_id=council.id, version=version, text=body, designation_max_years=years,
-                        nondisclosure_decision_days=days, publication_notice_days=notice,
-                        changes_duty=changes_duty, duty_version=duty,
-                        summary=summary_t, created_by_id=actor.user_id, created_at=now)
-    session.add(row)
-    council.bylaws_version = version
-    council.duty_version = duty
-    council.updated_at = now
-    session.flush()
-    _audit(session, AuditTag.COUNCIL_BYLAWS_AMEND, now=now, actor=actor, subject=_subject(council),
-           data={"version": version, "changes_duty": changes_duty, "duty_version": duty, "summary": summary_t,
-                 "publication_notice_days": notice,
-                 "sha256": rules.sha256_text(body)})
-    return row
-
-
 # ---------------------------------------------------------------------------------------------
 # Membership
 
@@ -674,8 +626,28 @@ class PledgePreview:
     history: list[Pledge]
 
 
+def version_articles(row: BylawsVersion) -> list[articles.Article]:
+    """Return a bylaws version's articles (a row written before they were kept: split from its text)."""
+    return articles.from_json(row.articles) if row.articles else articles.parse(row.text)
+
+
+def version_parameters(row: BylawsVersion) -> dict[str, int]:
+    """Return a bylaws version's parameters by column (the one reader of articles.PARAMETERS off a row)."""
+    return {p.column: int(getattr(row, p.column)) for p in articles.PARAMETERS}
+
+
+def duty_article_number(session: Session, council: Council) -> int:
+    """Return the number of the article carrying the duty in the bylaws in force (第N条, C3)."""
+    row = repo.bylaws(session, council.id, council.bylaws_version)
+    assert row is not None
+    number = articles.duty_number(version_articles(row))
+    assert number is not None  # articles.checked and articles.parse never leave a version without one
+    return number
+
+
 def _pledge_text(session: Session, council: Council, user: User, now: datetime) -> str:
     return rules.pledge_text(council_title=council.title_ja, bylaws_version=council.bylaws_version,
+                             duty_article=duty_article_number(session, council),
                              signer_name=user.name_ja, organization_name=user.organization.name_ja,
                              signed_on=official_date(to_jst(now).date()))
 
@@ -780,7 +752,10 @@ def pledge_pdf(session: Session, *, council_id: int, pledge_id: int, actor: Prin
         actor, standing, is_signer=pledge.user_id == actor.user_id)
     require_visible(allowed, "pledge")
     assert pledge is not None
-    footer = (f"banso 誓約記録 #{pledge.id} / 規約第{pledge.bylaws_version}版 / 署名 "
+    signed_under = repo.bylaws(session, council.id, pledge.bylaws_version)
+    duty = articles.duty_number(version_articles(signed_under)) if signed_under is not None else None
+    cited = f" 第{duty}条（守秘義務）" if duty is not None else ""
+    footer = (f"banso 誓約記録 #{pledge.id} / 規約第{pledge.bylaws_version}版{cited} / 署名 "
               f"{official_date(to_jst(pledge.signed_at))} {to_jst(pledge.signed_at):%H:%M:%S} JST / SHA-256 {pledge.text_sha256}")
     data = render_pledge_pdf(text=pledge.text, footer=footer)
     _audit(session, AuditTag.COUNCIL_PLEDGE_DOWNLOAD, now=now, actor=actor, subject=_subject(council),

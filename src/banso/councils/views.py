@@ -24,7 +24,7 @@ from banso.accounts.models import User
 from banso.authz.permissions import Permission
 from banso.authz.policies import councils as policy
 from banso.authz.principal import Principal
-from banso.councils import meetings, rules, service
+from banso.councils import bylaws, meetings, rules, service
 from banso.councils.endpoints import checked_files, file_store
 from banso.councils.membership import PartyType, is_project_council
 from banso.councils.models import (
@@ -449,23 +449,9 @@ def bylaws_page(council_id: int, version: int, request: Request, principal: Page
     return render(request, "councils/bylaws.html", {
         "council": view.council, "standing": view.standing, "bylaws": current, "versions": versions,
         "base": base, "diff_lines": diff_lines, "may_amend": policy.can_amend_bylaws(principal, view.standing),
+        "proposals": bylaws.proposals_shown(db, council=view.council, actor=principal, standing=view.standing),
         "people": accounts_repo.users_by_id(db, {b.created_by_id for b in versions}), **_common(ctx),
     })
-
-
-@router.post("/councils/{council_id}/bylaws", response_class=HTMLResponse, dependencies=[Csrf])
-def amend_bylaws(council_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
-                 text: LongText = "", summary: Annotated[str, Form(max_length=500)] = "",
-                 changes_duty: Annotated[str, Form(max_length=8)] = "") -> Response:
-    """Record a new bylaws version; a change to the duty requires everyone to sign again (C3)."""
-    try:
-        row = service.amend_bylaws(db, council_id=council_id, actor=principal, now=ctx.clock.now(),
-                                   text=text.replace("\r\n", "\n"), summary=summary,
-                                   changes_duty=changes_duty == "yes")
-    except BansoError as exc:
-        return _council_error(request, principal, db, ctx, council_id, exc, "bylaws",
-                              {"bylaws_text": text, "bylaws_summary": summary})
-    return forms.redirect(f"/councils/{council_id}/bylaws/{row.version}", "amended")
 
 
 # ---------------------------------------------------------------------------------------------

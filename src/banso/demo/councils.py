@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from banso.accounts import repository as accounts_repo
 from banso.accounts import service as accounts
 from banso.authz.principal import AuthMethod, Principal
-from banso.councils import meetings, service
+from banso.councils import articles, bylaws, meetings, service
 from banso.councils import repository as repo
 from banso.councils.service import AgendaInput, FounderSpec
 from banso.kit.crypto import SecretBox
@@ -166,11 +166,7 @@ def _space(session: Session, now: datetime, store: SealedDeps) -> None:
         session, council_id=cid, request_id=req.id, actor=kobayashi, now=meeting_day + timedelta(days=25),
         store=store, text=("論文数では米国・中国が先行し、SAR分野の上位10%論文シェアは我が国が第4位。"
               "主要機関の整理表は第2回会合で説明予定。"))
-    first = service.get_bylaws(session, council_id=cid, version=1, actor=takahashi)
-    service.amend_bylaws(
-        session, council_id=cid, actor=takahashi, now=now - timedelta(days=20),
-        text=first.text + "\n\n## 附則\nこの規約の第9条に基づく資料の提供期限は、原則として依頼の日から30日とする。",
-        summary="附則（資料提供期限の目安）を追加", changes_duty=False)
+    _amend_by_vote(session, now, cid, takahashi)
     m2 = service.schedule_meeting(
         session, council_id=cid, actor=takahashi, now=now - timedelta(days=5), title="第2回会合",
         starts_at=now + timedelta(days=10), location="文部科学省 第2会議室（オンライン併用）",
@@ -179,6 +175,23 @@ def _space(session: Session, now: datetime, store: SealedDeps) -> None:
     del m2
     _held_meeting(session, now, store, cid, takahashi=takahashi, watanabe=watanabe, kato=kato, tanaka=tanaka,
                   kobayashi=kobayashi)
+
+
+def _amend_by_vote(session: Session, now: datetime, cid: int, proposer: Principal) -> None:
+    """A bylaws amendment every member accepted (issue 13): an article added, the duty untouched."""
+    form = bylaws.amend_form(session, council_id=cid, actor=proposer)
+    rows = [articles.ArticleInput(a.key, a.title_ja, a.title_en, a.text) for a in form.articles]
+    rows.append(articles.ArticleInput("supplementary", "附則", "Supplementary provision",
+                                      "第${art_secretariat}条第3項に基づく資料の提供期限は、原則として依頼の日から30日とする。"))
+    proposal = bylaws.propose_amendment(session, council_id=cid, actor=proposer, now=now - timedelta(days=24),
+                                        articles_in=rows, parameters={}, summary="附則（資料提供期限の目安）を追加")
+    for row in repo.bylaws_votes(session, proposal.id):
+        user = accounts_repo.user_by_id(session, row.user_id)
+        if row.decision != "pending" or user is None:
+            continue
+        voter = accounts.principal_for(user, method=AuthMethod.SESSION, mfa=True)
+        bylaws.vote(session, council_id=cid, proposal_id=proposal.id, actor=voter, now=now - timedelta(days=20),
+                    decision="accept")
 
 
 def _held_meeting(session: Session, now: datetime, store: SealedDeps, cid: int, *, takahashi: Principal,

@@ -18,6 +18,7 @@ from banso.information.models import (
     ScopeKind,
     VoteDecision,
 )
+from banso.kit import unanimity
 from banso.kit.errors import ValidationFailed
 from banso.kit.text import clean_text
 
@@ -156,13 +157,7 @@ def check_nondisclosure(*, now: datetime, reason: str, reason_code: str, decisio
 def tally(decisions: Sequence[str], *, now: datetime, deadline: datetime) -> BallotState:
     """Unanimity (I4, I6): one objection rejects; all accepted before the deadline accepts;
     a missing answer at the deadline rejects; otherwise the ballot stays open."""
-    if any(d == VoteDecision.OBJECT for d in decisions):
-        return BallotState.REJECTED
-    if decisions and all(d == VoteDecision.ACCEPT for d in decisions):
-        return BallotState.ACCEPTED
-    if now >= deadline:
-        return BallotState.REJECTED
-    return BallotState.OPEN
+    return BallotState(unanimity.tally(decisions, now=now, deadline=deadline))  # the one tally (bylaws votes too)
 
 
 def reminder_due(*, now: datetime, ends_at: datetime, reminded_30: bool, reminded_7: bool) -> int | None:

@@ -98,8 +98,21 @@ def can_manage_lifecycle(actor: Principal, standing: Standing) -> bool:
 
 
 def can_amend_bylaws(actor: Principal, standing: Standing) -> bool:
-    """Bylaws are amended by chair or secretariat (also while proposed, before anyone pledged)."""
+    """Chair or secretariat propose a bylaws amendment (with a second factor; no pledge needed: the bylaws are
+    not council content); it takes effect only by every member's vote (issue 13, I4)."""
     return can_manage_lifecycle(actor, standing)
+
+
+def can_see_bylaws_proposals(actor: Principal, standing: Standing) -> bool:
+    """Current members see amendment proposals and their votes (the bylaws they are bound by)."""
+    return can_see_council(actor, standing) and standing.is_member
+
+
+def can_vote_bylaws(actor: Principal, standing: Standing) -> bool:
+    """A current member other than an observer votes on an amendment of an operating council, signed in with a
+    second factor (a binding decision, as a designation vote, I4)."""
+    return (can_see_bylaws_proposals(actor, standing) and standing.role != CouncilRole.OBSERVER
+            and standing.council_state in OPERATING and actor.mfa)
 
 
 def can_act_on_item(actor: Principal, standing: Standing, *, assignee_id: int) -> bool:
