@@ -25,7 +25,7 @@ from sqlalchemy.pool import NullPool
 
 from banso.audit import checkpoints
 from banso.audit import service as audit
-from banso.councils import meetings, notices
+from banso.councils import meetings, notices, statements
 from banso.councils import service as councils
 from banso.councils.models import Council
 from banso.kit.unit import unit_of_work
@@ -51,9 +51,12 @@ def _council_job(ctx: AppContext) -> list[str]:
                                           now=now, reminder=True)
         reminded = councils.remind_action_items(session, now=now)
         minutes = meetings.remind_minutes(session, now=now)  # C5: confirmations due soon
+        oral = statements.remind_statements(session, now=now)  # issue 13: written designations due soon
     done = [f"councils:action:remind sent={reminded}"] if reminded else []
     if minutes:
         done.append(f"councils:minutes:remind sent={minutes}")
+    if oral:
+        done.append(f"councils:statement:remind sent={oral}")
     if report.established or report.lapsed or report.reminders or report.expired_invitations:
         done.append(f"councils:due established={len(report.established)} lapsed={len(report.lapsed)} "
                     f"reminders={len(report.reminders)} expired={len(report.expired_invitations)}")

@@ -171,3 +171,17 @@ def minutes_circulated(session: Session, council: Council, *, meeting_id: int, t
           title_en=f"{prefix_en}council “{council.title_en}” asks you to confirm minutes",
           body_ja="内容を見るには守秘義務の誓約が必要です。", body_en="Sign the confidentiality pledge to see the details.",
           link=f"/councils/{council.id}", now=now)
+
+
+def statement_designation_due(session: Session, council: Council, *, meeting_id: int, user_ids: Iterable[int],
+                              deadline: datetime, now: datetime) -> None:
+    """Remind the speaker and the secretariat that a statement made orally as confidential falls outside the
+    duty unless designated in writing by ``deadline`` (issue 13). The text names no content, only the meeting."""
+    readers = [u for u in user_ids if may_read_content(session, council, u)]
+    _send(session, council, readers, kind="council.statement_designation_due",
+          title_ja=f"【期限 {_when(deadline)}】口頭で秘として述べた事項の書面による指定",
+          title_en=f"Written designation of a statement made orally as confidential due by {_when(deadline)} JST",
+          body_ja="会合で秘として述べられた事項は、期限までに書面で指定されなければ守秘義務の対象外となります。",
+          body_en="A statement made orally as confidential at a meeting falls outside the duty unless it is "
+                  "designated in writing before the deadline.",
+          link=f"/councils/{council.id}/meetings/{meeting_id}#statements", now=now, names=f"meeting:{meeting_id}")

@@ -216,6 +216,8 @@ def create_item(
     is_result: Annotated[bool, Form()] = False,
     publish_at: Annotated[Moment | None, Form()] = None,
     files: Annotated[list[UploadFile] | None, File()] = None,
+    confidential: Annotated[bool, Form(description="秘として提供する / provided as confidential (issue 13); "
+                                                   "not for researcher-generated results")] = False,
     designate: Annotated[bool, Form()] = False,
     reason: Annotated[str, Form(max_length=5000)] = "",
     scope_kind: Annotated[Literal["all", "organisations", "named"] | None, Form()] = None,
@@ -238,7 +240,8 @@ def create_item(
     item = service.create_item(db, deps, council_id=council_id, actor=principal, now=ctx.clock.now(),
                                title=title, summary=summary, body=body, matter=matter, category=category,
                                provenance=provenance, is_result=is_result, publish_at=publish_at,
-                               files=checked_uploads(db, deps, files), designation=proposal)
+                               files=checked_uploads(db, deps, files), designation=proposal,
+                               confidential=confidential)
     return ItemRead.model_validate(item)
 
 

@@ -39,6 +39,8 @@ class ItemRead(_Out):
     category: str
     provenance: str
     is_result: bool
+    # issue 13: provided as confidential (秘として提供) at provision; null = not recorded (stored before)
+    provided_confidential: bool | None = None
     state: str
     provider_id: int
     provider_org_id: int

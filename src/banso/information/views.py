@@ -224,7 +224,7 @@ def _new_page(request: Request, principal: Principal, db: Session, ctx: Ctx, cou
     view = councils.get_council(db, council_id=council_id, actor=principal)
     require_visible(policy.can_contribute(principal, view.standing), "council content")
     values = form or {"title": "", "summary": "", "body": "", "matter": "", "category": "", "provenance": "",
-                      "is_result": False, "publish_at": "", "designate": False,
+                      "is_result": False, "publish_at": "", "designate": False, "confidential": False,
                       **_designation_form("", reason="", scope_kind="named", user_ids=[], organization_ids=[],
                                           ends_at="", deadline="", handling=["watermark"], range_note="")}
     return render(request, "information/new.html", {
@@ -246,6 +246,7 @@ def create_item(
     matter: Choice = "", category: Choice = "", provenance: Choice = "",
     is_result: Annotated[str, Form(max_length=8)] = "", publish_at: When = "",
     files: Annotated[list[UploadFile] | None, File()] = None,
+    confidential: Annotated[str, Form(max_length=8)] = "",
     designate: Annotated[str, Form(max_length=8)] = "", reason: Annotated[str, Form(max_length=5000)] = "",
     scope_kind: Choice = "", user_ids: Choices = None, organization_ids: Choices = None,
     ends_at: When = "", deadline: When = "", handling: Choices = None,
@@ -254,7 +255,7 @@ def create_item(
     """Provide an item (multipart). With a designation proposal it is held until everyone answers (I4)."""
     form = {"title": title, "summary": summary, "body": body, "matter": matter, "category": category,
             "provenance": provenance, "is_result": is_result == "yes", "publish_at": publish_at,
-            "designate": designate == "yes",
+            "designate": designate == "yes", "confidential": confidential == "yes",
             **_designation_form("", reason=reason, scope_kind=scope_kind, user_ids=user_ids,
                                 organization_ids=organization_ids, ends_at=ends_at, deadline=deadline,
                                 handling=handling, range_note=range_note)}
@@ -267,7 +268,7 @@ def create_item(
             summary=summary.replace("\r\n", "\n"), body=body.replace("\r\n", "\n"), matter=matter,
             category=category, provenance=provenance, is_result=is_result == "yes",
             publish_at=_when_or_none(publish_at, "publish_at"), files=checked_uploads(db, deps, files),
-            designation=proposal)
+            designation=proposal, confidential=confidential == "yes")
     except BansoError as exc:
         return forms.refused(request, db, exc, partial(_new_page, request, principal, db, ctx, council_id,
                                                        form=form),
