@@ -79,7 +79,7 @@ def _exclusion_evidence(session: Session) -> Iterator[Reference]:
     for row_id, blob, sha, wrapped, council_id in session.execute(rows):
         scope = sealed.council_scope(council_id)
         yield Reference(f"exclusion_evidence:{row_id}", str(blob), scope, bytes(wrapped or b""),
-                        sealed.associated_data(scope, sealed.file_label(SealedKind.EXCLUSION_EVIDENCE, sha)), sha)
+                        sealed.associated_data(scope, sealed.file_label(SealedKind.EXCLUSION_EVIDENCE, str(sha))), str(sha))
 
 
 def _deliverables(session: Session) -> Iterator[Reference]:

@@ -347,3 +347,12 @@ def statement_reminder_due(*, deadline: datetime | None, designated_at: datetime
     """Return True once, when an undesignated statement's deadline is near and no reminder went out yet."""
     return (deadline is not None and designated_at is None and reminded_at is None
             and deadline - STATEMENT_REMINDER_BEFORE <= now < deadline)
+
+
+def check_oral_designation_days(requested: int | None, current: int) -> int:
+    """Return the bylaws' period for written designations of oral statements: 1 to 365 days (issue 13)."""
+    days = current if requested is None else requested
+    if not 1 <= days <= 365:
+        raise ValidationFailed("oral_designation_days は 1〜365 日です / oral_designation_days must be 1 to 365 days",
+                               field="oral_designation_days")
+    return days

@@ -92,7 +92,7 @@ def record_statement(session: Session, *, council_id: int, meeting_id: int, acto
 
 
 def designate_statement(session: Session, *, council_id: int, statement_id: int, actor: Principal, now: datetime,
-                        text: str, store: SealedDeps) -> OralStatement:
+                        text: str, store: SealedDeps) -> StatementView:
     """File the written designation (書面による指定) of a statement made orally as confidential, within the period.
 
     By the speaker or the chair/secretariat; after the deadline, by anyone else, or for a statement not stated
@@ -127,7 +127,7 @@ def designate_statement(session: Session, *, council_id: int, statement_id: int,
     _audit(session, AuditTag.COUNCIL_STATEMENT_DESIGNATE, now=now, actor=actor, subject=service._subject(council),
            data={"statement_id": row.id, "meeting_id": row.meeting_id, "text_sha256": rules.sha256_text(body),
                  "deadline": row.designation_deadline.isoformat() if row.designation_deadline else None})
-    return row
+    return _view(session, store, council, standing, row, actor=actor, now=now)
 
 
 def _open(session: Session, store: SealedDeps, council: Council, value: bytes, label: str, *, actor: Principal,
@@ -138,25 +138,30 @@ def _open(session: Session, store: SealedDeps, council: Council, value: bytes, l
                                                             data={"statement_id": statement_id}))
 
 
+def _view(session: Session, store: SealedDeps, council: Council, standing: policy.Standing, row: OralStatement, *,
+          actor: Principal, now: datetime) -> StatementView:
+    """Open one statement for a council-content reader and decide what they may do with it."""
+    state = rules.statement_state(stated_confidential=row.stated_confidential, designated_at=row.designated_at,
+                                  deadline=row.designation_deadline, now=now)
+    designation = None if row.designation_sealed is None else _open(
+        session, store, council, row.designation_sealed, designation_label(row.id), actor=actor, now=now,
+        statement_id=row.id)
+    return StatementView(
+        row=row, state=state, designation=designation,
+        summary=_open(session, store, council, row.summary_sealed, summary_label(row.id), actor=actor, now=now,
+                      statement_id=row.id),
+        may_designate=state == rules.StatementState.AWAITING and policy.can_designate_statement(
+            actor, standing, speaker_id=row.speaker_id))
+
+
 def meeting_statements(session: Session, *, council_id: int, meeting_id: int, actor: Principal, now: datetime,
                        store: SealedDeps) -> list[StatementView]:
     """Return a meeting's oral statements opened for a council-content reader (404 otherwise; read audited, I8)."""
     council, standing = service._content(session, council_id, actor)
     require_visible(content_policy.can_read_council_text(actor, standing), "meeting")
     meeting = service._meeting(session, council, meeting_id)
-    views = []
-    for row in repo.statements(session, meeting.id):
-        state = rules.statement_state(stated_confidential=row.stated_confidential, designated_at=row.designated_at,
-                                      deadline=row.designation_deadline, now=now)
-        designation = None if row.designation_sealed is None else _open(
-            session, store, council, row.designation_sealed, designation_label(row.id), actor=actor, now=now,
-            statement_id=row.id)
-        views.append(StatementView(
-            row=row, state=state, designation=designation,
-            summary=_open(session, store, council, row.summary_sealed, summary_label(row.id), actor=actor, now=now,
-                          statement_id=row.id),
-            may_designate=state == rules.StatementState.AWAITING and policy.can_designate_statement(
-                actor, standing, speaker_id=row.speaker_id)))
+    views = [_view(session, store, council, standing, row, actor=actor, now=now)
+             for row in repo.statements(session, meeting.id)]
     if views:
         _audit(session, AuditTag.COUNCIL_STATEMENT_READ, now=now, actor=actor, subject=service._subject(council),
                data={"meeting_id": meeting.id, "statement_ids": [v.row.id for v in views]})

@@ -135,7 +135,7 @@ def _existing(session: Session, target: _Target, claimant_id: int) -> ExclusionC
 
 def file_claim(session: Session, *, actor: Principal, now: datetime, ground: str, evidence: str,
                store: SealedDeps, item_id: int | None = None, council_id: int | None = None,
-               statement_id: int | None = None, file: councils.UploadedFile | None = None) -> ExclusionClaim:
+               statement_id: int | None = None, file: councils.UploadedFile | None = None) -> ClaimView:
     """Claim that an item (``item_id``) or an oral statement (``council_id`` + ``statement_id``) is outside the
     claimant's own duty, with evidence; the file is validated fully (O1) and sealed (I11)."""
     if (item_id is None) == (statement_id is None or council_id is None):
@@ -187,7 +187,7 @@ def file_claim(session: Session, *, actor: Principal, now: datetime, ground: str
     _audit(session, AuditTag.INFO_EXCLUSION_FILE, now=now, actor=actor, subject=target.subject,
            data={"claim_id": claim.id, "council_id": claim.council_id, "statement_id": claim.statement_id,
                  "ground": claim.ground, "evidence_sha256": claim.evidence_sha256, "file_sha256": claim.file_sha256})
-    return claim
+    return ClaimView(claim=claim, evidence=text, may_withdraw=True)
 
 
 def _claim(session: Session, claim_id: int, actor: Principal, now: datetime) -> tuple[ExclusionClaim, _Target]:
@@ -200,8 +200,8 @@ def _claim(session: Session, claim_id: int, actor: Principal, now: datetime) -> 
     return claim, target
 
 
-def decide_claim(session: Session, *, claim_id: int, actor: Principal, now: datetime, decision: str,
-                 reason: str) -> ExclusionClaim:
+def decide_claim(session: Session, *, claim_id: int, actor: Principal, now: datetime, store: SealedDeps, decision: str,
+                 reason: str) -> ClaimView:
     """The secretariat decides a filed claim (``accept`` or ``reject``, with a reason); the chair confirms it."""
     claim, target = _claim(session, claim_id, actor, now)
     if not council_policy.can_decide_exclusion(actor, target.standing, claimant_id=claim.claimant_id):
@@ -222,10 +222,10 @@ def decide_claim(session: Session, *, claim_id: int, actor: Principal, now: date
     _audit(session, AuditTag.INFO_EXCLUSION_DECIDE, now=now, actor=actor, subject=target.subject,
            data={"claim_id": claim.id, "decision": decision,
                  "reason_sha256": council_rules.sha256_text(claim.decision_reason)})
-    return claim
+    return _view(session, store, claim, target, actor=actor, now=now)
 
 
-def confirm_claim(session: Session, *, claim_id: int, actor: Principal, now: datetime, confirm: bool) -> ExclusionClaim:
+def confirm_claim(session: Session, *, claim_id: int, actor: Principal, now: datetime, store: SealedDeps, confirm: bool) -> ClaimView:
     """The chair confirms the secretariat's decision (the claim is settled) or sends it back to be decided again."""
     claim, target = _claim(session, claim_id, actor, now)
     if not council_policy.can_confirm_exclusion(actor, target.standing, claimant_id=claim.claimant_id,
@@ -244,10 +244,10 @@ def confirm_claim(session: Session, *, claim_id: int, actor: Principal, now: dat
     session.flush()
     _audit(session, AuditTag.INFO_EXCLUSION_CONFIRM, now=now, actor=actor, subject=target.subject,
            data={"claim_id": claim.id, "confirmed": confirm, "state": claim.state, "claimant_id": claim.claimant_id})
-    return claim
+    return _view(session, store, claim, target, actor=actor, now=now)
 
 
-def withdraw_claim(session: Session, *, claim_id: int, actor: Principal, now: datetime) -> ExclusionClaim:
+def withdraw_claim(session: Session, *, claim_id: int, actor: Principal, now: datetime, store: SealedDeps) -> ClaimView:
     """The claimant withdraws a claim not yet settled."""
     claim, target = _claim(session, claim_id, actor, now)
     if claim.claimant_id != actor.user_id:
@@ -259,7 +259,7 @@ def withdraw_claim(session: Session, *, claim_id: int, actor: Principal, now: da
     session.flush()
     _audit(session, AuditTag.INFO_EXCLUSION_WITHDRAW, now=now, actor=actor, subject=target.subject,
            data={"claim_id": claim.id})
-    return claim
+    return _view(session, store, claim, target, actor=actor, now=now)
 
 
 def _view(session: Session, store: SealedDeps, claim: ExclusionClaim, target: _Target, *, actor: Principal,
