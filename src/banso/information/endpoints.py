@@ -91,7 +91,7 @@ UPLOAD_ROUTES = re.compile(
     r"|(?:/api/v1)?/programme/commissions/\d{1,18}/deliverables|(?:/api/v1)?/councils/\d{1,18}/requests/\d{1,18}/answer"
     r"|(?:/api/v1)?/councils/\d{1,18}/meetings/\d{1,18}/materials"
     # exclusion claims with an evidence file (issue 13; API and page form)
-    r"|(?:/api/v1)?/information/exclusions)$"
+    r"|(?:/api/v1)?/information/exclusions|/information/items/\d{1,18}/exclusions)$"
 )
 NO_STORE = {"Cache-Control": "no-store"}
 
@@ -526,7 +526,7 @@ def claim_read(view: exclusions.ClaimView) -> ClaimRead:
     """Shape one claim as the service opened it for the reader."""
     c = view.claim
     return ClaimRead(id=c.id, council_id=c.council_id, item_id=c.item_id, statement_id=c.statement_id,
-                     claimant_id=c.claimant_id, ground=c.ground, state=c.state,  # type: ignore[arg-type]
+                     claimant_id=c.claimant_id, ground=c.ground, state=c.state,
                      evidence=view.evidence, file_name=c.file_name, file_size=c.file_size, decision=c.decision,
                      decision_reason=c.decision_reason, decided_by_id=c.decided_by_id, decided_at=c.decided_at,
                      confirmed_by_id=c.confirmed_by_id, confirmed_at=c.confirmed_at, created_at=c.created_at,

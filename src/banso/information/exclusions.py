@@ -348,3 +348,28 @@ def read_evidence_file(session: Session, *, claim_id: int, actor: Principal, now
            data={"claim_id": claim.id, "sha256": claim.file_sha256, "distribution_id": dist.id,
                  "channel": dist.channel})
     return copy
+
+
+@dataclass(frozen=True)
+class ItemExclusions:
+    """What the item page shows of exclusions: the claims, the reader's own accepted one, and whether they may
+    claim (the service's decisions; the page decides nothing)."""
+
+    claims: list[ClaimView]
+    mine: ExclusionClaim | None
+    may_claim: bool
+
+
+def item_exclusions(session: Session, *, item_id: int, actor: Principal, now: datetime,
+                    store: SealedDeps) -> ItemExclusions | None:
+    """Return the item page's exclusions for a council-content reader of the item; None for anyone else (a reader
+    of a public item outside the council sees no claims, I7)."""
+    access = service.open_item(session, item_id, actor, now=now)
+    if access.standing is None or not council_policy.can_read_content(actor, access.standing):
+        return None
+    claims = item_claims(session, item_id=item_id, actor=actor, now=now, store=store)
+    target = _item_target(session, item_id, actor, now)
+    may = (council_policy.can_claim_exclusion(actor, target.standing) and access.item.provider_id != actor.user_id
+           and _under_duty(target, now) is None and _existing(session, target, actor.user_id) is None)
+    return ItemExclusions(claims=claims, mine=excluded_for(session, user_id=actor.user_id, item_id=item_id),
+                          may_claim=may)

@@ -386,8 +386,8 @@ class ClaimRead(BaseModel):
     item_id: int | None
     statement_id: int | None
     claimant_id: int
-    ground: Literal["public", "independent", "third_party", "prior"]
-    state: Literal["filed", "proposed", "accepted", "rejected", "withdrawn"]
+    ground: str = Field(description="public 公知 / independent 独自開発 / third_party 第三者から適法に取得 / prior 既知")
+    state: str = Field(description="filed / proposed (secretariat decided) / accepted / rejected / withdrawn")
     evidence: str
     file_name: str | None
     file_size: int | None
