@@ -226,7 +226,8 @@ def test_the_meeting_page_shows_statements_with_state_and_deadline(client: TestC
     sign_in(client, db, cast.company, ctx)
     page = client.get(f"/councils/{cast.council.id}/meetings/{mid}").text
     assert 'id="statements"' in page and "潜航深度" in page
-    assert "書面による指定待ち" in page and f"/councils/{cast.council.id}/statements/" in page
+    section = page[page.index('id="statements"'):page.index('id="minutes"')]
+    assert "書面による指定待ち" in section and f"/meetings/{mid}/statements/" in section, section
 
 
 # ---------------------------------------------------------------------------------------------
