@@ -342,3 +342,189 @@ def test_claims_on_oral_statements_and_withdrawal(client: TestClient, db: Sessio
     assert gone.status_code == 200 and gone.json()["state"] == "withdrawn"
     assert client.post(f"{INFO}/exclusions/{claim['id']}/decision", headers=h_off,
                        json={"decision": "reject", "reason": "r"}).status_code == 409
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. A model of statements and claims (services, hypothesis): whatever the order of steps, who may designate,
+#    claim, decide and confirm, and every stored state, are what the rules say
+
+
+def test_statements_and_claims_follow_the_model(db: Session, factory: Factory, clock: FakeClock) -> None:
+    from hypothesis import HealthCheck, settings
+    from hypothesis import strategies as st
+    from hypothesis.stateful import (
+        RuleBasedStateMachine,
+        initialize,
+        invariant,
+        precondition,
+        rule,
+        run_state_machine_as_test,
+    )
+
+    from banso.accounts import service as accounts
+    from banso.authz.principal import AuthMethod, Principal
+    from banso.councils import repository as council_repo
+    from banso.councils import service as council_service
+    from banso.councils import statements
+    from banso.information import exclusions
+    from banso.information import repository as info_repo
+    from banso.information.deps import InformationDeps
+    from banso.kit.errors import BansoError
+    from banso.sealed import store as sealed
+    from banso.sealed.crypto import FakeKeyStore
+    from banso.sealed.files import FakeFileStore
+    from tests.support.information import provide_item
+
+    cast = active_council(factory, db, clock, bystander=True)
+    people = {"officer": cast.officer, "chair": cast.researcher, "company": cast.company,
+              "bystander": cast.extra["bystander"]}
+    deps = InformationDeps(store=FakeFileStore(), keys=FakeKeyStore(), fingerprint_key=b"k" * 32)
+    item = provide_item(db, deps, cast, clock, confidential=True)  # the company's, marked at provision
+    meeting = council_service.schedule_meeting(db, council_id=cast.council.id, actor=cast.officer.principal(),
+                                               now=clock.now(), title="第3回会合", held=True,
+                                               starts_at=clock.now() - timedelta(days=1))
+    db.flush()
+    start, names = clock.now(), tuple(people)
+
+    class Secrecy(RuleBasedStateMachine):
+        def __init__(self) -> None:
+            super().__init__()
+            self.savepoint = db.begin_nested()
+            self.clock = FakeClock(start)
+            self.store = sealed.fake_deps()
+            self.mfa = dict.fromkeys(names, True)
+            self.said: dict[int, list[Any]] = {}  # id -> [speaker, confidential, deadline, designated]
+            self.claims: dict[int, list[Any]] = {}  # id -> [claimant, target, state, decider]
+
+        def teardown(self) -> None:
+            self.savepoint.rollback()
+
+        def who(self, name: str) -> Principal:
+            return accounts.principal_for(people[name].user, method=AuthMethod.SESSION, mfa=self.mfa[name])
+
+        def attempt(self, fn: Any, ok: bool, **kwargs: Any) -> Any:
+            try:
+                with db.begin_nested():
+                    got = fn(db, now=self.clock.now(), **kwargs)
+            except BansoError as exc:
+                assert not ok, f"{fn.__name__} refused unexpectedly: {exc.message}"
+                return None
+            assert ok, f"{fn.__name__} succeeded but the model expected a refusal"
+            return got
+
+        def state(self, sid: int) -> str:
+            _speaker, confidential, deadline, designated = self.said[sid]
+            if not confidential:
+                return "not_confidential"
+            if designated:
+                return "designated"
+            return "awaiting" if self.clock.now() < deadline else "outside"
+
+        def live(self, name: str, target: tuple[str, int]) -> bool:
+            return any(c[0] == name and c[1] == target and c[2] in ("filed", "proposed", "accepted")
+                       for c in self.claims.values())
+
+        @initialize(decided=st.booleans(), accept=st.booleans())
+        def first_claim(self, decided: bool, accept: bool) -> None:
+            """Every example starts with a claim on the item (in half of them already decided by the secretariat),
+            so deciding and confirming are reached."""
+            view = self.attempt(exclusions.file_claim, True, actor=self.who("bystander"), ground="public",
+                                evidence="公知", store=self.store, item_id=item.id)
+            self.claims[view.claim.id] = ["bystander", ("item", item.id), "filed", None]
+            if decided:
+                self.decide("officer", accept, None, claim_id=view.claim.id)
+
+        @precondition(lambda self: len(self.said) < 3)  # a few statements; the steps go to what follows
+        @rule(speaker=st.sampled_from(("company", "bystander", "chair")), confidential=st.booleans())
+        def say(self, speaker: str, confidential: bool) -> None:
+            row = self.attempt(statements.record_statement, self.mfa["officer"], council_id=cast.council.id,
+                               meeting_id=meeting.id, actor=self.who("officer"), speaker_id=people[speaker].user.id,
+                               summary="発言", stated_confidential=confidential, store=self.store)
+            if row is not None:
+                deadline = meeting.starts_at + timedelta(days=rules.DEFAULT_ORAL_DESIGNATION_DAYS)
+                self.said[row.id] = [speaker, confidential, deadline, False]
+
+        @precondition(lambda self: bool(self.said))
+        @rule(name=st.sampled_from(names), data=st.data())
+        def designate(self, name: str, data: st.DataObject) -> None:
+            sid = data.draw(st.sampled_from(sorted(self.said)))
+            ok = (self.mfa[name] and name in (self.said[sid][0], "officer", "chair")
+                  and self.state(sid) == "awaiting")
+            if self.attempt(statements.designate_statement, ok, council_id=cast.council.id, statement_id=sid,
+                            actor=self.who(name), text="書面", store=self.store) is not None:
+                self.said[sid][3] = True
+
+        @rule(name=st.sampled_from(names), data=st.data())
+        def claim(self, name: str, data: st.DataObject) -> None:
+            targets = [("item", item.id), *(("statement", s) for s in sorted(self.said))]
+            kind, tid = data.draw(st.sampled_from(targets))
+            owner = "company" if kind == "item" else self.said[tid][0]
+            under = kind == "item" or self.state(tid) in ("awaiting", "designated")
+            ok = self.mfa[name] and name != owner and under and not self.live(name, (kind, tid))
+            where = {"item_id": tid} if kind == "item" else {"council_id": cast.council.id, "statement_id": tid}
+            view = self.attempt(exclusions.file_claim, ok, actor=self.who(name), ground="prior", evidence="既知",
+                                store=self.store, **where)
+            if view is not None:
+                self.claims[view.claim.id] = [name, (kind, tid), "filed", None]
+
+        @precondition(lambda self: bool(self.claims))
+        @rule(name=st.sampled_from(("officer", "officer", *names)), accept=st.booleans(), data=st.data())
+        def decide(self, name: str, accept: bool, data: st.DataObject | None, claim_id: int | None = None) -> None:
+            cid = claim_id if data is None else data.draw(st.sampled_from(sorted(self.claims)))
+            assert cid is not None
+            claimant, _target, state, _ = self.claims[cid]
+            ok = self.mfa[name] and name == "officer" and claimant != "officer" and state == "filed"
+            if self.attempt(exclusions.decide_claim, ok, claim_id=cid, actor=self.who(name),
+                            decision="accept" if accept else "reject", reason="理由", store=self.store):
+                self.claims[cid][2:] = ["proposed", "accept" if accept else "reject"]
+
+        @precondition(lambda self: bool(self.claims))
+        @rule(name=st.sampled_from(("chair", "chair", *names)), confirm=st.booleans(), data=st.data())
+        def confirm(self, name: str, confirm: bool, data: st.DataObject) -> None:
+            cid = data.draw(st.sampled_from(sorted(self.claims)))
+            claimant, _target, state, decision = self.claims[cid]
+            ok = self.mfa[name] and name == "chair" and claimant != "chair" and state == "proposed"
+            if self.attempt(exclusions.confirm_claim, ok, claim_id=cid, actor=self.who(name), confirm=confirm,
+                            store=self.store):
+                self.claims[cid][2:] = ([("accepted" if decision == "accept" else "rejected"), decision] if confirm
+                                        else ["filed", None])
+
+        @precondition(lambda self: bool(self.claims))
+        @rule(name=st.sampled_from(names), data=st.data())
+        def withdraw(self, name: str, data: st.DataObject) -> None:
+            cid = data.draw(st.sampled_from(sorted(self.claims)))
+            claimant, _target, state, _ = self.claims[cid]
+            ok = self.mfa[name] and name == claimant and state in ("filed", "proposed")
+            if self.attempt(exclusions.withdraw_claim, ok, claim_id=cid, actor=self.who(name), store=self.store):
+                self.claims[cid][2] = "withdrawn"
+
+        @rule(days=st.integers(1, 12))
+        def advance(self, days: int) -> None:
+            self.clock.advance(days=days)
+
+        @rule(name=st.sampled_from(names))
+        def toggle_second_factor(self, name: str) -> None:
+            self.mfa[name] = not self.mfa[name]  # I7: no second factor, no content: every step refused
+
+        @invariant()
+        def stored_states_match(self) -> None:
+            for sid in self.said:
+                row = council_repo.statement(db, cast.council.id, sid)
+                assert row is not None
+                got = rules.statement_state(stated_confidential=row.stated_confidential,
+                                            designated_at=row.designated_at, deadline=row.designation_deadline,
+                                            now=self.clock.now()).value
+                assert got == self.state(sid), (sid, self.said[sid])
+            for cid, (claimant, _target, state, _) in self.claims.items():
+                found = info_repo.claim_by_id(db, cid)
+                assert found is not None and found.state == state and found.claimant_id == people[claimant].user.id
+            # personal: the accepted exclusions on the item are exactly the model's, each for its claimant only
+            for name in names:
+                mine = exclusions.excluded_for(db, user_id=people[name].user.id, item_id=item.id)
+                expected = [c for c, v in self.claims.items() if v[0] == name and v[1] == ("item", item.id)
+                            and v[2] == "accepted"]
+                assert (mine.id if mine else None) == (expected[0] if expected else None), (name, self.claims)
+
+    run_state_machine_as_test(Secrecy, settings=settings(
+        max_examples=40, stateful_step_count=20, deadline=None, derandomize=True,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]))
