@@ -87,7 +87,7 @@ def test_items_record_at_provision_whether_they_are_provided_as_confidential(
     misp = client.get(f"{INFO}/items/{marked['id']}/export?format=misp", headers=h_res).json()
     stix = client.get(f"{INFO}/items/{marked['id']}/export?format=stix", headers=h_res).json()
     assert misp["Event"]["x_banso_provided_confidential"] is True
-    assert [o for o in stix["objects"] if o["type"] == "report"][0]["x_banso_provided_confidential"] is True
+    assert next(o for o in stix["objects"] if o["type"] == "report")["x_banso_provided_confidential"] is True
     # I1: a researcher-generated result cannot be marked (it is outside the duty)
     refused = client.post(f"{INFO}/items", headers=h_res, data={
         "council_id": str(cast.council.id), "title": "自ら生み出した成果", "matter": "rd_content_and_results",
@@ -198,7 +198,7 @@ def test_an_oral_statement_without_a_written_designation_falls_outside_the_duty(
 
 def test_reminder_before_the_designation_deadline_goes_once(client: TestClient, db: Session, cast: Cast,
                                                             clock: FakeClock, ctx: AppContext) -> None:
-    h_off, h_com = _h(db, clock, cast.officer, cast.company)
+    (h_off,) = _h(db, clock, cast.officer)
     mid = _meeting(client, cast, h_off, clock, days_ago=1)
     said = _statement(client, cast, h_off, mid, cast.company.user.id)
     _statement(client, cast, h_off, mid, cast.researcher.user.id, confidential=False)
@@ -213,7 +213,7 @@ def test_reminder_before_the_designation_deadline_goes_once(client: TestClient, 
     run_due(ctx)
     run_due(ctx)
     assert reminders(cast.company.user.id) == 1 and reminders(cast.officer.user.id) == 1
-    assert reminders(cast.company.user.id) == 1 and reminders(cast.extra["bystander"].user.id) == 0
+    assert reminders(cast.researcher.user.id) == 1 and reminders(cast.extra["bystander"].user.id) == 0
     assert _last_audit(db, "council:statement:remind")["statement_id"] == said["id"]
     assert audit_count(db, "council:statement:remind") == 1  # the statement not made as confidential: none
 

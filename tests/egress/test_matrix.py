@@ -252,12 +252,7 @@ def _url(world: World, kind: str, path: str, who: str) -> tuple[str, bool]:
             "statement": {"page": (f"/councils/{council}/meetings/{ids.get('meeting')}", True),
                           "api_body": (f"/api/v1/councils/{council}/meetings/{ids.get('meeting')}/statements",
                                        False)},
-            **dict.fromkeys(("evidence", "evidence_designated"), {
-                "page": (f"/information/items/{ids.get('item')}", True),
-                "api_body": (f"{info}/exclusions/{ids.get('claim')}", False),
-                "list": (f"{info}/items/{ids.get('item')}/exclusions", False),
-                "file": (f"{info}/exclusions/{ids.get('claim')}/file", False),
-                "file_page": (f"/information/exclusions/{ids.get('claim')}/file", True)}),
+            "evidence": _evidence_urls(ids), "evidence_designated": _evidence_urls(ids),
             "comment": {"page": (f"/councils/{council}/meetings/{ids.get('meeting')}", True),
                         "api_body": (f"/api/v1/councils/{council}/meetings/{ids.get('meeting')}", False)},
             "needs": {**_needs_urls(ids.get("analysis")),
@@ -270,6 +265,15 @@ def _url(world: World, kind: str, path: str, who: str) -> tuple[str, bool]:
         }[kind]
     urls.update({"inbox_api": ("/api/v1/notifications", False), "inbox_page": ("/inbox", True)})
     return urls[path]
+
+
+def _evidence_urls(ids: dict[str, int]) -> dict[str, tuple[str, bool]]:
+    info = "/api/v1/information"
+    return {"page": (f"/information/items/{ids.get('item')}", True),
+            "api_body": (f"{info}/exclusions/{ids.get('claim')}", False),
+            "list": (f"{info}/items/{ids.get('item')}/exclusions", False),
+            "file": (f"{info}/exclusions/{ids.get('claim')}/file", False),
+            "file_page": (f"/information/exclusions/{ids.get('claim')}/file", True)}
 
 
 def _material_urls(ids: dict[str, int]) -> dict[str, tuple[str, bool]]:
