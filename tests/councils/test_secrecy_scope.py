@@ -528,3 +528,59 @@ def test_statements_and_claims_follow_the_model(db: Session, factory: Factory, c
     run_state_machine_as_test(Secrecy, settings=settings(
         max_examples=40, stateful_step_count=20, deadline=None, derandomize=True,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]))
+
+
+def test_statements_and_claims_through_the_page_forms(client: TestClient, db: Session, cast: Cast,
+                                                      clock: FakeClock, ctx: AppContext) -> None:
+    from tests.support.http import csrf_of
+
+    h_off, h_com = _h(db, clock, cast.officer, cast.company)
+    mid = _meeting(client, cast, h_off, clock, days_ago=1)
+    item = _item(client, cast, h_com, confidential="true")
+    page_url = f"/councils/{cast.council.id}/meetings/{mid}"
+    sign_in(client, db, cast.officer, ctx)
+    page = client.get(page_url).text
+    assert 'id="statement-form"' in page  # the secretariat records statements
+    bad = client.post(f"{page_url}/statements", data={"csrf_token": csrf_of(page), "speaker_id": "",
+                                                      "summary": "x"})
+    assert bad.status_code == 422 and "発言者を選んでください" in bad.text
+    done = client.post(f"{page_url}/statements", data={
+        "csrf_token": csrf_of(page), "speaker_id": str(cast.company.user.id), "summary": "口頭で述べた試験結果",
+        "stated_confidential": "yes"}, follow_redirects=False)
+    assert done.status_code in (302, 303), done.text[:300]
+    db.expire_all()
+    row = db.scalars(select(m.OralStatement).where(m.OralStatement.meeting_id == mid)).one()
+    assert row.stated_confidential and row.designation_deadline is not None
+    sign_in(client, db, cast.company, ctx)
+    page = client.get(page_url).text
+    assert 'id="statement-form"' not in page  # a member does not record statements
+    designated = client.post(f"{page_url}/statements/{row.id}/designation", data={
+        "csrf_token": csrf_of(page), "text": "書面により秘密として指定する"}, follow_redirects=False)
+    assert designated.status_code in (302, 303), designated.text[:300]
+    assert "書面により指定済み" in client.get(page_url).text
+    # the item page: the bystander claims an exclusion with a file; the provider sees no claim form
+    assert 'id="claim-form"' not in client.get(f"/information/items/{item['id']}").text
+    sign_in(client, db, cast.extra["bystander"], ctx)
+    item_page = client.get(f"/information/items/{item['id']}").text
+    assert 'id="claim-form"' in item_page
+    filed = client.post(f"/information/items/{item['id']}/exclusions", data={
+        "csrf_token": csrf_of(item_page), "ground": "third_party", "evidence": "取引先から適法に受領（契約書あり）"},
+        files={"file": ("contract.pdf", EVIDENCE_PDF, "application/pdf")}, follow_redirects=False)
+    assert filed.status_code in (302, 303), filed.text[:300]
+    shown = client.get(f"/information/items/{item['id']}").text
+    assert "取引先から適法に受領" in shown and "第三者から適法に取得" in shown and 'id="claim-form"' not in shown
+    claim = db.scalars(select(im.ExclusionClaim)).one()
+    assert f"/information/exclusions/{claim.id}/file" in shown and "contract.pdf" in shown
+    # the secretariat decides on the page, the chair confirms there
+    sign_in(client, db, cast.officer, ctx)
+    officer_page = client.get(f"/information/items/{item['id']}").text
+    assert client.post(f"/information/exclusions/{claim.id}/decision", data={
+        "csrf_token": csrf_of(officer_page), "decision": "reject", "reason": "受領時期が提供後"},
+        follow_redirects=False).status_code in (302, 303)
+    sign_in(client, db, cast.researcher, ctx)
+    chair_page = client.get(f"/information/items/{item['id']}").text
+    assert client.post(f"/information/exclusions/{claim.id}/confirmation", data={
+        "csrf_token": csrf_of(chair_page), "confirm": "yes"}, follow_redirects=False).status_code in (302, 303)
+    db.expire_all()
+    assert db.get(im.ExclusionClaim, claim.id).state == "rejected"  # type: ignore[union-attr]
+    assert "認めない" in client.get(f"/information/items/{item['id']}").text
