@@ -167,7 +167,7 @@ class Settings(BaseSettings):
     clock_offset_file: Path | None = None
 
     @model_validator(mode="after")
-    def _refuse_default_secrets(self) -> "Settings":
+    def _refuse_default_secrets(self) -> Settings:
         if self.mode is Mode.PRODUCTION:
             if self.secret_key == DEFAULT_SECRET_KEY:
                 raise InsecureSettingsError(

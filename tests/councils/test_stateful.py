@@ -9,7 +9,10 @@ After every step the access invariant must hold for every person:
 and the council's public page is visible exactly to current members and people with a pending
 consent; the minutes are approved only after every attendee confirmed or the deadline passed; a bylaws
 amendment takes effect only when every member fixed as its voter (and still a member) accepted before the
-deadline, and a change to the duty article starts a new duty version (issue 13). Each example builds a
+deadline, and a change to the duty article starts a new duty version (issue 13). Oral statements
+made at that meeting (issue 13) are under the duty only when designated in writing (by the speaker, the chair or
+the secretariat) before the bylaws' deadline; exclusion claims on them are filed by any other reader, decided by
+the secretariat and confirmed by the chair, and the stored states always match the model's. Each example builds a
 fresh council inside a savepoint that is rolled back afterwards.
 """
 
@@ -32,9 +35,11 @@ from sqlalchemy.orm import Session
 
 from banso.accounts import service as accounts
 from banso.authz.principal import AuthMethod, Principal
-from banso.councils import bylaws, meetings, service
+from banso.councils import bylaws, meetings, rules, service, statements
 from banso.councils import repository as repo
 from banso.councils.articles import ArticleInput
+from banso.information import exclusions
+from banso.information import repository as info_repo
 from banso.kit.clock import FakeClock
 from banso.kit.errors import BansoError, NotFound
 from banso.sealed import store as sealed
@@ -77,6 +82,12 @@ class Model:
         if live and all(a == "accept" for a in live):
             return "accepted"
         return "rejected" if now >= self.vote_deadline else "open"  # type: ignore[operator]
+    meeting_at: datetime | None = None
+    chair: str | None = "p0"  # the founding chair, until they leave (a re-invited p0 is a member)
+    # oral statements (issue 13): id -> [speaker, stated confidential, deadline, designated]
+    said: dict[int, list[object]] = field(default_factory=dict)
+    claims: dict[int, list[str]] = field(default_factory=dict)  # claim id -> [claimant, state]
+    claim_on: dict[int, int] = field(default_factory=dict)  # claim id -> statement id
 
     def pledged(self, name: str) -> bool:
         """A current member holding the pledge in force: may attend as present and confirm minutes (F4)."""
@@ -160,9 +171,10 @@ def test_access_invariant_holds_after_every_step(db: Session, factory: Factory, 
 
         # -- rules --------------------------------------------------------------------------
 
-        @initialize(founded=st.booleans(), pledged=st.booleans())
-        def start(self, founded: bool, pledged: bool) -> None:
-            """Half the examples start from an established council, so later steps reach deep states."""
+        @initialize(founded=st.booleans(), pledged=st.booleans(), met=st.booleans())
+        def start(self, founded: bool, pledged: bool, met: bool) -> None:
+            """Half the examples start from an established council, so later steps reach deep states; some of
+            those from a meeting already held (so oral statements and exclusion claims are reached, issue 13)."""
             if not founded:
                 return
             for name in ("p0", "p1"):
@@ -170,6 +182,9 @@ def test_access_invariant_holds_after_every_step(db: Session, factory: Factory, 
             if pledged:
                 for name in ("officer", "p0", "p1"):
                     self.sign(name, False)
+                if met:
+                    self.hold_meeting()
+                    self.say("p1", True)  # a statement made as confidential: designations and claims have a target
 
         @rule(name=st.sampled_from(POOL), agree=st.booleans())
         def answer(self, name: str, agree: bool) -> None:
@@ -208,6 +223,8 @@ def test_access_invariant_holds_after_every_step(db: Session, factory: Factory, 
             ok = self.m.member.get(name, False)
             if self.attempt(service.leave, ok, council_id=self.cid, actor=self.who(name)):
                 self.m.member[name] = False
+                if self.m.chair == name:
+                    self.m.chair = None
 
         @rule(name=st.sampled_from(POOL))
         def remove(self, name: str) -> None:
@@ -349,6 +366,97 @@ def test_access_invariant_holds_after_every_step(db: Session, factory: Factory, 
 
             if self.attempt(hold, self.m.readable("officer")):
                 self.m.meeting_id, self.m.attended, self.m.minutes = found[0], set(present), "draft"
+                self.m.meeting_at = self.clock.now() - timedelta(days=1)
+
+        # -- oral statements and exclusion claims (issue 13) ---------------------------------------
+
+        def _state(self, sid: int) -> str:
+            _speaker, confidential, deadline, designated = self.m.said[sid]
+            return rules.statement_state(stated_confidential=bool(confidential),
+                                         designated_at=self.clock.now() if designated else None,
+                                         deadline=deadline, now=self.clock.now()).value  # type: ignore[arg-type]
+
+        @precondition(lambda self: self.m.meeting_id is not None)
+        @rule(speaker=st.sampled_from(("officer", *POOL)), confidential=st.booleans())
+        def say(self, speaker: str, confidential: bool) -> None:
+            ok = self.m.readable("officer") and self.m.member.get(speaker, False)
+            found: list[int] = []
+
+            def record(session: Session, *, now: datetime) -> None:
+                found.append(statements.record_statement(
+                    session, council_id=self.cid, meeting_id=self.m.meeting_id, actor=self.who("officer"), now=now,
+                    speaker_id=people[speaker].user.id, summary="口頭の発言", stated_confidential=confidential,
+                    store=self.store).id)
+
+            if self.attempt(record, ok):
+                assert self.m.meeting_at is not None
+                deadline = self.m.meeting_at + timedelta(days=30) if confidential else None  # the bylaws' default
+                self.m.said[found[0]] = [speaker, confidential, deadline, False]
+
+        @precondition(lambda self: bool(self.m.said))
+        @rule(name=st.sampled_from(("officer", *POOL)), data=st.data())
+        def designate(self, name: str, data: st.DataObject) -> None:
+            sid = data.draw(st.sampled_from(sorted(self.m.said)))
+            speaker = self.m.said[sid][0]
+            ok = (self.m.readable(name) and name in {speaker, "officer", self.m.chair}
+                  and self._state(sid) == "awaiting")
+            if self.attempt(statements.designate_statement, ok, council_id=self.cid, statement_id=sid,
+                            actor=self.who(name), text="書面で指定する", store=self.store):
+                self.m.said[sid][3] = True
+
+        def _claimable(self, name: str, sid: int) -> bool:
+            live = {c for c, (who, state) in self.m.claims.items() if who == name and self.m.claim_on[c] == sid
+                    and state in ("filed", "proposed", "accepted")}
+            return (self.m.readable(name) and name != self.m.said[sid][0]
+                    and self._state(sid) in ("awaiting", "designated") and not live)
+
+        @precondition(lambda self: bool(self.m.said))
+        @rule(name=st.sampled_from(("officer", *POOL)), data=st.data())
+        def claim(self, name: str, data: st.DataObject) -> None:
+            sid = data.draw(st.sampled_from(sorted(self.m.said)))
+            found: list[int] = []
+
+            def file(session: Session, *, now: datetime) -> None:
+                found.append(exclusions.file_claim(session, actor=self.who(name), now=now, ground="prior",
+                                                   evidence="提供前から保有", store=self.store, council_id=self.cid,
+                                                   statement_id=sid).claim.id)
+
+            if self.attempt(file, self._claimable(name, sid)):
+                self.m.claims[found[0]] = [name, "filed"]
+                self.m.claim_on[found[0]] = sid
+
+        @precondition(lambda self: bool(self.m.claims))
+        @rule(data=st.data(), accept=st.booleans())
+        def decide_and_confirm(self, data: st.DataObject, accept: bool) -> None:
+            cid = data.draw(st.sampled_from(sorted(self.m.claims)))
+            claimant, state = self.m.claims[cid]
+            ok = self.m.readable("officer") and state == "filed" and claimant != "officer"
+            if self.attempt(exclusions.decide_claim, ok, claim_id=cid, actor=self.who("officer"),
+                            decision="accept" if accept else "reject", reason="判断理由", store=self.store):
+                self.m.claims[cid][1] = state = "proposed"
+            chair = self.m.chair or "p0"
+            ok = (self.m.chair is not None and self.m.readable(chair) and state == "proposed"
+                  and chair != claimant)
+            if self.attempt(exclusions.confirm_claim, ok, claim_id=cid, actor=self.who(chair), confirm=True,
+                            store=self.store):
+                # the secretariat's decision stands (it may be from an earlier step, before the chair could confirm)
+                self.m.claims[cid][1] = "accepted" if self._decided(cid) == "accept" else "rejected"
+
+        def _decided(self, claim_id: int) -> str | None:
+            row = info_repo.claim_by_id(db, claim_id)
+            return None if row is None else row.decision
+
+        @invariant()
+        def secrecy_matches_the_model(self) -> None:
+            for sid in self.m.said:
+                row = repo.statement(db, self.cid, sid)
+                assert row is not None
+                got = rules.statement_state(stated_confidential=row.stated_confidential, designated_at=row.designated_at,
+                                            deadline=row.designation_deadline, now=self.clock.now()).value
+                assert got == self._state(sid), (sid, self.m.said[sid])
+            for claim_id, (_who, state) in self.m.claims.items():
+                found = info_repo.claim_by_id(db, claim_id)
+                assert found is not None and found.state == state, (claim_id, self.m.claims)
 
         @precondition(lambda self: self.m.meeting_id is not None)
         @rule()

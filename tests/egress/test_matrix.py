@@ -62,6 +62,9 @@ READERS: dict[str, frozenset[str]] = {
     "needs": frozenset({"provider", "secretariat"}),
     # issue 14: a person reads their own audit entries; only whole-log readers (the auditor) read everyone's
     "audit_own": frozenset({"pledged", "auditor"}),
+    # issue 13: an oral statement is council content; exclusion evidence is read by council members who can read
+    # the claimed item (I7/I12): the council-shared item's readers, or only the designated item's scope
+    "statement": CONTENT, "evidence": CONTENT, "evidence_designated": frozenset({"provider", "in_scope"}),
 }
 RANGE_READERS = frozenset({"provider", "in_scope"})  # the partially designated file (I3 range)
 
@@ -93,6 +96,11 @@ PATHS: dict[str, tuple[str, ...]] = {
     "comment": ("page", "api_body", *AUDIT_PATHS),
     "needs": (*NEEDS_PATHS, *AUDIT_PATHS),
     "audit_own": AUDIT_PATHS,  # the pledged member's own entry, its data holding their marked words
+    # issue 13: the meeting page and the statements API; the item page, the claim API, the item's claim list and
+    # the evidence file (API and page)
+    "statement": ("page", "api_body", *AUDIT_PATHS),
+    **dict.fromkeys(("evidence", "evidence_designated"), ("page", "api_body", "list", "file", "file_page",
+                                                          *AUDIT_PATHS)),
 }
 COPY_PATHS = frozenset({"api_body", "file", "file_page", "body_txt", "export_misp", "export_stix"})  # I12: a copy leaves
 STAMPED_PATHS = COPY_PATHS - {"api_body"}  # I8: a downloaded copy of non-public content carries the recipient's mark
@@ -179,8 +187,10 @@ def _mark(kind: str, path: str) -> str:
         return marker(kind, "RSN")
     if kind in ("material", "material_secret"):
         return marker(kind, "FIL" if path in ("file", "file_page") else "TTL")  # the list shows the title
-    if kind == "comment":
+    if kind == "comment" or kind == "statement":
         return marker(kind, "BDY")
+    if kind in ("evidence", "evidence_designated"):
+        return marker(kind, "FIL" if path in ("file", "file_page") else "BDY")
     if kind == "ballot" or path in (*NOTICE_PATHS, "search", "search_page", "list", "list_page") and kind in ITEM_KINDS:
         return marker("held" if kind == "ballot" else kind, "TTL")
     if path == "page":
@@ -240,6 +250,10 @@ def _url(world: World, kind: str, path: str, who: str) -> tuple[str, bool]:
                                       f"{ids.get('file')}"), False),
                             "list": ("/api/v1/programme/commissions", False)},
             **dict.fromkeys(("material", "material_secret"), _material_urls(ids)),
+            "statement": {"page": (f"/councils/{council}/meetings/{ids.get('meeting')}", True),
+                          "api_body": (f"/api/v1/councils/{council}/meetings/{ids.get('meeting')}/statements",
+                                       False)},
+            "evidence": _evidence_urls(ids), "evidence_designated": _evidence_urls(ids),
             "comment": {"page": (f"/councils/{council}/meetings/{ids.get('meeting')}", True),
                         "api_body": (f"/api/v1/councils/{council}/meetings/{ids.get('meeting')}", False)},
             "needs": {**_needs_urls(ids.get("analysis")),
@@ -252,6 +266,15 @@ def _url(world: World, kind: str, path: str, who: str) -> tuple[str, bool]:
         }[kind]
     urls.update({"inbox_api": ("/api/v1/notifications", False), "inbox_page": ("/inbox", True)})
     return urls[path]
+
+
+def _evidence_urls(ids: dict[str, int]) -> dict[str, tuple[str, bool]]:
+    info = "/api/v1/information"
+    return {"page": (f"/information/items/{ids.get('item')}", True),
+            "api_body": (f"{info}/exclusions/{ids.get('claim')}", False),
+            "list": (f"{info}/items/{ids.get('item')}/exclusions", False),
+            "file": (f"{info}/exclusions/{ids.get('claim')}/file", False),
+            "file_page": (f"/information/exclusions/{ids.get('claim')}/file", True)}
 
 
 def _material_urls(ids: dict[str, int]) -> dict[str, tuple[str, bool]]:
@@ -364,6 +387,8 @@ def _non_public_read(kind: str, path: str) -> bool:
         return path in ("version", "version_page")  # the earlier version is council content
     if kind == "needs":
         return path.startswith("report_")  # T8: a report export is audited; the pages are role-gated reads
+    if kind.startswith("evidence") and path == "list":
+        return True  # issue 13: the claim list opens the evidence: audited like a page
     return path in AUDITED_PATHS or (kind, path) == ("decision", "list")
 
 

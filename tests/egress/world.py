@@ -54,12 +54,15 @@ from tests.support.http import bearer, sign_in
 # Content kinds held in a council of their own (the item kinds), and the others.
 ITEM_KINDS = ("council", "held", "designated", "view_only", "partial", "scheduled", "public")
 OTHER_KINDS = ("ballot", "answer", "deliverable", "minutes", "decision", "material", "material_secret", "comment",
-               "needs", "audit_own")
+               "needs", "audit_own", "statement", "evidence", "evidence_designated")
 KINDS = ITEM_KINDS + OTHER_KINDS
 # Whose council each kind lives in.
 HOME = {**{k: k for k in ITEM_KINDS}, "ballot": "held", "answer": "council", "minutes": "council",
         "decision": "council", "deliverable": "council", "material": "council", "material_secret": "council",
-        "comment": "council", "needs": "council", "audit_own": "council"}
+        "comment": "council", "needs": "council", "audit_own": "council",
+        # issue 13: an oral statement at the council's meeting; exclusion evidence on the council-shared item and
+        # on the designated item (the evidence follows the item's scope, I7)
+        "statement": "council", "evidence": "council", "evidence_designated": "designated"}
 # People who are members of every council (observer joins as an observer).
 MEMBERS = ("in_scope", "pledged", "out_of_scope", "unpledged", "no2fa_session", "reset_token", "narrowed_token",
            "ex_member", "removed", "observer")
@@ -242,6 +245,7 @@ class _Builder:
         self._meeting()
         self._materials()
         self._comment()
+        self._secrecy()
         request_id = self._material_request()
         self.db.commit()
         self._credentials()
@@ -428,6 +432,30 @@ class _Builder:
                                  now=self.clock.now(), answer="comment", comment=f"修正意見 {marker('comment', 'BDY')}",
                                  store=file_store(self.ctx))
         self.w.ids["comment"] = {"council": cid, "meeting": meeting.id}
+
+    def _secrecy(self) -> None:
+        """Issue 13: an oral statement made as confidential at the council's meeting (summary sealed), and two
+        exclusion claims with evidence text and file: the pledged member's on the council-shared item, the
+        in-scope member's on the designated item."""
+        from banso.councils import statements
+        from banso.information import exclusions
+
+        cast = self.casts["council"]
+        meeting_id = self.w.ids["minutes"]["meeting"]
+        said = statements.record_statement(
+            self.db, council_id=cast.council.id, meeting_id=meeting_id, actor=cast.officer.principal(),
+            now=self.clock.now(), speaker_id=cast.company.user.id, summary=f"発言 {marker('statement', 'BDY')}",
+            stated_confidential=True, store=file_store(self.ctx))
+        self.w.ids["statement"] = {"council": cast.council.id, "meeting": meeting_id, "statement": said.id}
+        for kind, home, claimant in (("evidence", "council", "pledged"), ("evidence_designated", "designated",
+                                                                           "in_scope")):
+            upload = councils.UploadedFile(f"{marker(kind, 'FNM')}.txt", "text/plain",
+                                           f"{marker(kind, 'FIL')}\n".encode())
+            view = exclusions.file_claim(self.db, actor=self.people[claimant].principal(), now=self.clock.now(),
+                                         ground="public", evidence=f"根拠 {marker(kind, 'BDY')}",
+                                         store=file_store(self.ctx), item_id=self.w.ids[home]["item"], file=upload)
+            self.w.ids[kind] = {"council": self.w.ids[home]["council"], "item": self.w.ids[home]["item"],
+                                "claim": view.claim.id}
 
     def _material_request(self) -> int:
         cast = self.casts["council"]

@@ -34,7 +34,7 @@ class Organization(Base):
     short_name: Mapped[str | None] = mapped_column(String(50))
     created_at: Mapped[datetime]
 
-    people: Mapped[list["User"]] = relationship(back_populates="organization")
+    people: Mapped[list[User]] = relationship(back_populates="organization")
 
 
 class User(Base):

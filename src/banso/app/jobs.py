@@ -25,7 +25,7 @@ from sqlalchemy.pool import NullPool
 
 from banso.audit import checkpoints
 from banso.audit import service as audit
-from banso.councils import bylaws, meetings, notices
+from banso.councils import bylaws, meetings, notices, statements
 from banso.councils import service as councils
 from banso.councils.models import Council
 from banso.kit.unit import unit_of_work
@@ -52,12 +52,15 @@ def _council_job(ctx: AppContext) -> list[str]:
         reminded = councils.remind_action_items(session, now=now)
         minutes = meetings.remind_minutes(session, now=now)  # C5: confirmations due soon
         votes = bylaws.run_due_bylaws(session, now=now)  # issue 13: amendment deadlines and reminders
+        oral = statements.remind_statements(session, now=now)  # issue 13: written designations due soon
     done = [f"councils:action:remind sent={reminded}"] if reminded else []
     if votes.settled or votes.reminded or votes.withdrawn:
         done.append(f"councils:bylaws:due settled={votes.settled} reminded={votes.reminded} "
                     f"withdrawn={votes.withdrawn}")
     if minutes:
         done.append(f"councils:minutes:remind sent={minutes}")
+    if oral:
+        done.append(f"councils:statement:remind sent={oral}")
     if report.established or report.lapsed or report.reminders or report.expired_invitations:
         done.append(f"councils:due established={len(report.established)} lapsed={len(report.lapsed)} "
                     f"reminders={len(report.reminders)} expired={len(report.expired_invitations)}")
@@ -72,8 +75,8 @@ def _information_job(ctx: AppContext) -> list[str]:
     with unit_of_work(ctx.sessions) as session:
         report = information.run_due_information(session, now=ctx.clock.now(), deps=information_deps(ctx))
     if report.settled or report.lapsed or report.published or report.reminders:
-        return [f"information:due settled={report.settled} lapsed={report.lapsed} "
-                f"published={report.published} reminders={report.reminders}"]
+        return [(f"information:due settled={report.settled} lapsed={report.lapsed} "
+                 f"published={report.published} reminders={report.reminders}")]
     return []
 
 

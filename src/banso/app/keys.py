@@ -36,8 +36,9 @@ from banso.councils.models import (
     Meeting,
     MeetingMaterial,
     MinutesConfirmation,
+    OralStatement,
 )
-from banso.information.models import Item
+from banso.information.models import ExclusionClaim, Item
 from banso.kit.errors import Conflict, NotFound
 from banso.kit.unit import unit_of_work
 from banso.programme.models import Commission, CommissionDeliverable
@@ -75,6 +76,11 @@ def _columns() -> list[WrappedColumn]:
         _column("council", MeetingMaterial, "wrapped_key", "council_id", joined=Meeting, on=("meeting_id", "id")),
         _column("council", MinutesConfirmation, "comment_sealed", "council_id", joined=Meeting, on=("meeting_id", "id"),
                 text=True),
+        # Confidentiality scope (issue 13): oral statements and their written designations; exclusion evidence.
+        _column("council", OralStatement, "summary_sealed", "council_id", text=True),
+        _column("council", OralStatement, "designation_sealed", "council_id", text=True),
+        _column("council", ExclusionClaim, "evidence_sealed", "council_id", text=True),
+        _column("council", ExclusionClaim, "file_wrapped_key", "council_id"),
         _column("commission", CommissionDeliverable, "wrapped_key", "commission_id"),
     ]
 

@@ -95,6 +95,19 @@ class AuditTag(StrEnum):
     COUNCIL_MINUTES_REMIND = "council:minutes:remind"
     COUNCIL_MATERIAL_ADD = "council:material:add"  # a meeting material (配布資料)
     COUNCIL_MATERIAL_DOWNLOAD = "council:material:download"
+    # what counts as secret (issue 13): oral statements (口頭で述べた事項) and exclusion claims (秘密情報の除外)
+    COUNCIL_STATEMENT_RECORD = "council:statement:record"
+    COUNCIL_STATEMENT_DESIGNATE = "council:statement:designate"  # designated in writing within the period
+    COUNCIL_STATEMENT_READ = "council:statement:read"
+    COUNCIL_STATEMENT_REMIND = "council:statement:remind"
+    COUNCIL_STATEMENT_REFUSED = "council:statement:refused"  # a late designation, or by someone else
+    INFO_EXCLUSION_FILE = "information:exclusion:file"
+    INFO_EXCLUSION_DECIDE = "information:exclusion:decide"  # the secretariat's decision, to be confirmed
+    INFO_EXCLUSION_CONFIRM = "information:exclusion:confirm"  # the chair's confirmation: the claim is settled
+    INFO_EXCLUSION_WITHDRAW = "information:exclusion:withdraw"
+    INFO_EXCLUSION_READ = "information:exclusion:read"  # evidence read (sealed council content)
+    INFO_EXCLUSION_DOWNLOAD = "information:exclusion:download"  # evidence file (marked copy)
+    INFO_EXCLUSION_REFUSED = "information:exclusion:refused"
     COUNCIL_DECISION_RECORD = "council:decision:record"
     COUNCIL_ACTION_CREATE = "council:action:create"
     COUNCIL_ACTION_REFUSED = "council:action:refused"
@@ -284,6 +297,18 @@ LABELS: Mapping[str, str] = {
     AuditTag.COUNCIL_MINUTES_REMIND: "Attendees reminded to confirm the minutes",
     AuditTag.COUNCIL_MATERIAL_ADD: "Meeting material provided",
     AuditTag.COUNCIL_MATERIAL_DOWNLOAD: "Meeting material downloaded (marked copy)",
+    AuditTag.COUNCIL_STATEMENT_RECORD: "Oral statement recorded",
+    AuditTag.COUNCIL_STATEMENT_DESIGNATE: "Oral statement designated in writing",
+    AuditTag.COUNCIL_STATEMENT_READ: "Oral statements read",
+    AuditTag.COUNCIL_STATEMENT_REMIND: "Reminder sent: written designation of an oral statement",
+    AuditTag.COUNCIL_STATEMENT_REFUSED: "Oral statement designation refused",
+    AuditTag.INFO_EXCLUSION_FILE: "Exclusion claimed",
+    AuditTag.INFO_EXCLUSION_DECIDE: "Exclusion claim decided by the secretariat",
+    AuditTag.INFO_EXCLUSION_CONFIRM: "Exclusion claim confirmed by the chair",
+    AuditTag.INFO_EXCLUSION_WITHDRAW: "Exclusion claim withdrawn",
+    AuditTag.INFO_EXCLUSION_READ: "Exclusion claim evidence read",
+    AuditTag.INFO_EXCLUSION_DOWNLOAD: "Exclusion claim evidence downloaded (marked copy)",
+    AuditTag.INFO_EXCLUSION_REFUSED: "Exclusion claim refused",
     AuditTag.COUNCIL_DECISION_RECORD: "Decision recorded",
     AuditTag.COUNCIL_ACTION_CREATE: "Action item created",
     AuditTag.COUNCIL_ACTION_REFUSED: "Action item refused",

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from banso.councils.models import MaterialFile, MaterialRequest, Meeting, MeetingMaterial
 from banso.information import content
-from banso.information.models import Item, ItemFile
+from banso.information.models import ExclusionClaim, Item, ItemFile
 from banso.programme.models import CommissionDeliverable
 from banso.sealed import crypto
 from banso.sealed import store as sealed
@@ -41,6 +41,7 @@ def referenced_files(session: Session) -> Iterator[Reference]:
     yield from _item_files(session)
     yield from _answer_files(session)
     yield from _meeting_materials(session)
+    yield from _exclusion_evidence(session)
     yield from _deliverables(session)
 
 
@@ -69,6 +70,16 @@ def _meeting_materials(session: Session) -> Iterator[Reference]:
         scope = sealed.council_scope(council_id)
         yield Reference(f"meeting_material:{row_id}", str(blob), scope, bytes(wrapped),
                         sealed.associated_data(scope, sealed.file_label(SealedKind.MEETING_MATERIAL, sha)), sha)
+
+
+def _exclusion_evidence(session: Session) -> Iterator[Reference]:
+    rows = select(ExclusionClaim.id, ExclusionClaim.file_blob, ExclusionClaim.file_sha256,
+                  ExclusionClaim.file_wrapped_key, ExclusionClaim.council_id).where(
+        ExclusionClaim.file_blob.is_not(None)).order_by(ExclusionClaim.id)
+    for row_id, blob, sha, wrapped, council_id in session.execute(rows):
+        scope = sealed.council_scope(council_id)
+        yield Reference(f"exclusion_evidence:{row_id}", str(blob), scope, bytes(wrapped or b""),
+                        sealed.associated_data(scope, sealed.file_label(SealedKind.EXCLUSION_EVIDENCE, str(sha))), str(sha))
 
 
 def _deliverables(session: Session) -> Iterator[Reference]:

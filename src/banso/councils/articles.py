@@ -70,6 +70,9 @@ PARAMETERS: tuple[Parameter, ...] = (
               "prior notice before publication (days)"),  # I13
     Parameter("minutes_confirmation_days", "minutes_confirmation_days", 1, 90, 14, False, "議事録の確認期限（日）",
               "days to confirm circulated minutes"),  # C5
+    # Issue 13: the period for designating an oral statement in writing bounds what falls under the duty (C3).
+    Parameter("oral_designation_days", "oral_designation_days", 1, 365, 30, True, "口頭の秘密の書面指定期限（日）",
+              "days to designate an oral statement in writing"),
 )
 
 

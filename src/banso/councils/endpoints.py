@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, UploadFile, status
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from banso.councils import articles, bylaws, meetings, rules, service
+from banso.councils import articles, bylaws, meetings, rules, service, statements
 from banso.councils.models import ActionItem, Meeting
 from banso.councils.schemas import (
     ActionClose,
@@ -58,6 +58,9 @@ from banso.councils.schemas import (
     RequestDetail,
     RequestRead,
     RoleIn,
+    StatementCreate,
+    StatementDesignate,
+    StatementRead,
 )
 from banso.kit.unit import released
 from banso.sealed import store as sealed
@@ -615,3 +618,50 @@ def download_file(council_id: int, request_id: int, file_id: int, principal: Api
     return Response(copy.data, media_type=copy.content_type, headers={
         "Cache-Control": "no-store", "Content-Disposition": f"attachment; filename*=UTF-8''{quote(copy.filename)}",
         "X-Content-Type-Options": "nosniff"})
+
+
+# --- oral statements (口頭で述べた事項, issue 13) ----------------------------------------------------
+
+
+def statement_read(view: statements.StatementView) -> StatementRead:
+    """Shape one oral statement as the service opened it for the reader."""
+    row = view.row
+    return StatementRead(id=row.id, meeting_id=row.meeting_id, speaker_id=row.speaker_id, summary=view.summary,
+                         stated_confidential=row.stated_confidential, state=view.state.value,
+                         designation_deadline=row.designation_deadline, designation=view.designation,
+                         designated_at=row.designated_at, designated_by_id=row.designated_by_id,
+                         recorded_by_id=row.recorded_by_id, created_at=row.created_at,
+                         may_designate=view.may_designate)
+
+
+@router.get("/{council_id}/meetings/{meeting_id}/statements", response_model=list[StatementRead])
+def list_statements(council_id: int, meeting_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> list[StatementRead]:
+    """List a meeting's oral statements with whether each is under the duty (council-content readers; audited)."""
+    views = statements.meeting_statements(db, council_id=council_id, meeting_id=meeting_id, actor=principal,
+                                          now=ctx.clock.now(), store=file_store(ctx))
+    return [statement_read(v) for v in views]
+
+
+@router.post("/{council_id}/meetings/{meeting_id}/statements", response_model=StatementRead,
+             status_code=status.HTTP_201_CREATED)
+def record_statement(council_id: int, meeting_id: int, body: StatementCreate, principal: ApiUser, db: Db,
+                     ctx: Ctx) -> StatementRead:
+    """Record a statement made at a meeting (chair, secretariat); the summary is sealed (I11)."""
+    now = ctx.clock.now()
+    row = statements.record_statement(db, council_id=council_id, meeting_id=meeting_id, actor=principal, now=now,
+                                      speaker_id=body.speaker_id, summary=body.summary,
+                                      stated_confidential=body.stated_confidential, store=file_store(ctx))
+    return statement_read(statements.StatementView(
+        row=row, summary=body.summary.strip(),  # the writer's own text, echoed
+        state=rules.statement_state(stated_confidential=row.stated_confidential, designated_at=None,
+                                    deadline=row.designation_deadline, now=now)))
+
+
+@router.post("/{council_id}/statements/{statement_id}/designation", response_model=StatementRead)
+def designate_statement(council_id: int, statement_id: int, body: StatementDesignate, principal: ApiUser, db: Db,
+                        ctx: Ctx) -> StatementRead:
+    """File the written designation of a statement made orally as confidential (speaker or secretariat; in time)."""
+    now = ctx.clock.now()
+    view = statements.designate_statement(db, council_id=council_id, statement_id=statement_id, actor=principal,
+                                          now=now, text=body.text, store=file_store(ctx))
+    return statement_read(view)

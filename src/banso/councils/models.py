@@ -169,6 +169,9 @@ class BylawsVersion(Base):
     publication_notice_days: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
     # C5: days the attendees have to confirm circulated minutes (default 14)
     minutes_confirmation_days: Mapped[int] = mapped_column(Integer, default=14, server_default="14")
+    # Issue 13: days within which a statement made orally as confidential must be designated in writing
+    # (書面による指定) to fall under the duty (default 30)
+    oral_designation_days: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
     # Detected from the diff since issue 13 (articles.duty_changed), never declared by the proposer.
     changes_duty: Mapped[bool] = mapped_column(Boolean, default=False)
     duty_version: Mapped[int] = mapped_column(Integer)
@@ -352,6 +355,32 @@ class MeetingMaterial(Base):
     wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     uploaded_at: Mapped[datetime]
+
+
+class OralStatement(Base):
+    """A statement made orally at a meeting (口頭で述べた事項), recorded by the secretariat (issue 13).
+
+    Stated as confidential, it falls under the duty only once designated in writing before
+    ``designation_deadline`` (the meeting day + the bylaws' ``oral_designation_days``); otherwise it is
+    outside the duty. The summary and the written designation are council content, sealed (I11, I12).
+    """
+
+    __tablename__ = "council_oral_statements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    council_id: Mapped[int] = mapped_column(ForeignKey("councils.id"), index=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("council_meetings.id"), index=True)
+    speaker_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    summary_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    summary_sha256: Mapped[str] = mapped_column(String(64))
+    stated_confidential: Mapped[bool] = mapped_column(Boolean)
+    designation_deadline: Mapped[datetime | None]  # None unless stated as confidential
+    designation_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)  # the written designation (書面)
+    designated_at: Mapped[datetime | None]
+    designated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reminded_at: Mapped[datetime | None]
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime]
 
 
 class AgendaItem(Base):

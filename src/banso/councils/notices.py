@@ -224,3 +224,17 @@ def bylaws_decided(session: Session, council: Council, *, proposal_id: int, acce
     _send(session, council, user_ids, kind="council.pledge_required" if resign else "council.bylaws_decided",
           title_ja=title_ja, title_en=title_en, body_ja=body_ja, body_en=body_en,
           link=f"/councils/{council.id}/bylaws/proposals/{proposal_id}", now=now)
+
+
+def statement_designation_due(session: Session, council: Council, *, meeting_id: int, user_ids: Iterable[int],
+                              deadline: datetime, now: datetime) -> None:
+    """Remind the speaker and the secretariat that a statement made orally as confidential falls outside the
+    duty unless designated in writing by ``deadline`` (issue 13). The text names no content, only the meeting."""
+    readers = [u for u in user_ids if may_read_content(session, council, u)]
+    _send(session, council, readers, kind="council.statement_designation_due",
+          title_ja=f"【期限 {_when(deadline)}】口頭で秘として述べた事項の書面による指定",
+          title_en=f"Written designation of a statement made orally as confidential due by {_when(deadline)} JST",
+          body_ja="会合で秘として述べられた事項は、期限までに書面で指定されなければ守秘義務の対象外となります。",
+          body_en="A statement made orally as confidential at a meeting falls outside the duty unless it is "
+                  "designated in writing before the deadline.",
+          link=f"/councils/{council.id}/meetings/{meeting_id}#statements", now=now, names=f"meeting:{meeting_id}")

@@ -29,6 +29,7 @@ from banso.councils.models import (
     Membership,
     MinutesConfirmation,
     MinutesState,
+    OralStatement,
     Pledge,
 )
 
@@ -377,3 +378,24 @@ def material(session: Session, meeting_id: int, material_id: int) -> MeetingMate
     """Return one material of this meeting."""
     return session.scalar(select(MeetingMaterial).where(MeetingMaterial.id == material_id,
                                                         MeetingMaterial.meeting_id == meeting_id))
+
+
+def statements(session: Session, meeting_id: int) -> list[OralStatement]:
+    """Return a meeting's recorded oral statements in recording order (issue 13)."""
+    return list(session.scalars(select(OralStatement).where(OralStatement.meeting_id == meeting_id)
+                                .order_by(OralStatement.id)))
+
+
+def statement(session: Session, council_id: int, statement_id: int) -> OralStatement | None:
+    """Return one oral statement of this council."""
+    return session.scalar(select(OralStatement).where(OralStatement.id == statement_id,
+                                                      OralStatement.council_id == council_id))
+
+
+def statements_due(session: Session, before: datetime) -> list[OralStatement]:
+    """Return undesignated confidential statements whose designation deadline falls before ``before``."""
+    return list(session.scalars(select(OralStatement).where(OralStatement.stated_confidential.is_(True),
+                                                            OralStatement.designated_at.is_(None),
+                                                            OralStatement.reminded_at.is_(None),
+                                                            OralStatement.designation_deadline < before)
+                                .order_by(OralStatement.id)))

@@ -299,3 +299,58 @@ def minutes_approvable(*, answers: Sequence[str], deadline: datetime | None, now
 def minutes_reminder_due(*, deadline: datetime | None, reminded_at: datetime | None, now: datetime) -> bool:
     """Return True once, when the confirmation deadline is near and no reminder went out yet."""
     return deadline is not None and reminded_at is None and deadline - MINUTES_REMINDER_BEFORE <= now < deadline
+
+
+# ---------------------------------------------------------------------------------------------
+# Oral statements (口頭で述べた事項, issue 13)
+
+DEFAULT_ORAL_DESIGNATION_DAYS = 30  # bylaws default: a written designation within 30 days of the meeting
+STATEMENT_REMINDER_BEFORE = timedelta(days=7)  # one reminder this long before the designation deadline
+
+
+class StatementState(StrEnum):
+    """Whether an oral statement falls under the duty (issue 13)."""
+
+    NOT_CONFIDENTIAL = "not_confidential"  # not stated as confidential: outside the duty
+    AWAITING = "awaiting"  # stated as confidential; a written designation may still be filed
+    DESIGNATED = "designated"  # designated in writing within the period: under the duty
+    OUTSIDE = "outside"  # the period ended without a written designation: outside the duty
+
+
+STATEMENT_STATE_JA = {"not_confidential": "秘として述べられていない（守秘義務の対象外）",
+                      "awaiting": "書面による指定待ち", "designated": "書面により指定済み（守秘義務の対象）",
+                      "outside": "期間内に書面による指定なし（守秘義務の対象外）"}
+
+
+def statement_deadline(*, meeting_at: datetime, stated_confidential: bool, days: int) -> datetime | None:
+    """Return the last moment for a written designation: the meeting plus the bylaws' days (None if not stated
+    as confidential)."""
+    return meeting_at + timedelta(days=days) if stated_confidential else None
+
+
+def statement_state(*, stated_confidential: bool, designated_at: datetime | None, deadline: datetime | None,
+                    now: datetime) -> StatementState:
+    """Return whether an oral statement is under the duty at ``now`` (issue 13: written designation in time)."""
+    if not stated_confidential:
+        return StatementState.NOT_CONFIDENTIAL
+    if designated_at is not None:
+        return StatementState.DESIGNATED
+    if deadline is None or now >= deadline:
+        return StatementState.OUTSIDE
+    return StatementState.AWAITING
+
+
+def statement_reminder_due(*, deadline: datetime | None, designated_at: datetime | None,
+                           reminded_at: datetime | None, now: datetime) -> bool:
+    """Return True once, when an undesignated statement's deadline is near and no reminder went out yet."""
+    return (deadline is not None and designated_at is None and reminded_at is None
+            and deadline - STATEMENT_REMINDER_BEFORE <= now < deadline)
+
+
+def check_oral_designation_days(requested: int | None, current: int) -> int:
+    """Return the bylaws' period for written designations of oral statements: 1 to 365 days (issue 13)."""
+    days = current if requested is None else requested
+    if not 1 <= days <= 365:
+        raise ValidationFailed("oral_designation_days は 1〜365 日です / oral_designation_days must be 1 to 365 days",
+                               field="oral_designation_days")
+    return days

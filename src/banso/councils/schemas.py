@@ -153,6 +153,7 @@ class BylawsRead(_Out):
     nondisclosure_decision_days: int
     publication_notice_days: int
     minutes_confirmation_days: int
+    oral_designation_days: int = 30  # issue 13: days for a written designation of an oral statement
     changes_duty: bool
     duty_version: int
     summary: str
@@ -535,3 +536,35 @@ class RequestDetail(BaseModel):
 
     request: RequestRead
     files: list[FileRead]
+
+
+class StatementCreate(_In):
+    """An oral statement made at a meeting (口頭で述べた事項), recorded by the secretariat (issue 13)."""
+
+    speaker_id: int
+    summary: str = Field(min_length=1, max_length=20_000)
+    stated_confidential: bool = Field(description="秘として述べられたか / stated as confidential at the meeting")
+
+
+class StatementDesignate(_In):
+    """The written designation (書面による指定) of a statement made orally as confidential."""
+
+    text: str = Field(min_length=1, max_length=20_000)
+
+
+class StatementRead(BaseModel):
+    """An oral statement as a council-content reader sees it; ``state`` says whether it is under the duty."""
+
+    id: int
+    meeting_id: int
+    speaker_id: int
+    summary: str
+    stated_confidential: bool
+    state: Literal["not_confidential", "awaiting", "designated", "outside"]
+    designation_deadline: datetime | None
+    designation: str | None
+    designated_at: datetime | None
+    designated_by_id: int | None
+    recorded_by_id: int
+    created_at: datetime
+    may_designate: bool

@@ -24,7 +24,7 @@ from banso.accounts.models import User
 from banso.authz.permissions import Permission
 from banso.authz.policies import councils as policy
 from banso.authz.principal import Principal
-from banso.councils import bylaws, meetings, rules, service
+from banso.councils import bylaws, meetings, rules, service, statements
 from banso.councils.endpoints import checked_files, file_store
 from banso.councils.membership import PartyType, is_project_council
 from banso.councils.models import (
@@ -56,6 +56,7 @@ NOTICES = frozenset({
     "meeting", "agenda", "attendance", "minutes", "approved", "decision", "action", "completed", "cancelled",
     "request", "answered", "closed", "invited", "role", "held", "sheet", "circulated", "confirmed", "material",
     "removed",
+    "statement", "designated",
 })
 Text = Annotated[str, Form(max_length=20_000)]
 Short = Annotated[str, Form(max_length=300)]
@@ -75,6 +76,7 @@ FIELD_LABELS = {
     "reason": "Reason", "body": "What is requested", "assignee_id": "Assignee", "addressee_id": "Addressed to",
     "summary": "Summary of the change", "bylaws_version": "Version", "decision_id": "From decision", "user_id": "Person", "deadline": "Answer by (JST)", "role": "Role",
     "party": "Party type under the Act", "founders": "Founding participants",
+    "speaker_id": "Speaker", "text": "Written designation",
 }
 
 
@@ -495,6 +497,8 @@ def _meeting_page(request: Request, principal: Principal, db: Session, ctx: Ctx,
                              store=file_store(ctx))
     # The read is audited (I8); keep that entry even when the page shows a refused form.
     actions = service.list_action_items(db, council_id=council_id, actor=principal, now=now)
+    said = statements.meeting_statements(db, council_id=council_id, meeting_id=meeting_id, actor=principal, now=now,
+                                         store=file_store(ctx))  # issue 13: oral statements, state decided there
     decision_ids = {d.id for d in mv.decisions}
     attendance = {a.user_id: a.status for a in mv.attendance}
     people = {m.user.id: m.user for m in view.members}
@@ -507,6 +511,7 @@ def _meeting_page(request: Request, principal: Principal, db: Session, ctx: Ctx,
         "overdue_ids": {a.id for a in actions if _overdue(a, now)},
         "held": as_utc(mv.meeting.starts_at) <= now, "people": people, "materials": mv.materials,
         "confirmations": mv.confirmations, "manage": mv.may_manage, "approvable": mv.minutes_approvable,
+        "statements": said,
         "mine": next((c for c in mv.confirmations if c.row.user_id == principal.user_id), None),
         "default_confirm_by": date_input(now + timedelta(days=view.bylaws.minutes_confirmation_days)),
         "error": error, "error_at": error_at, "notice": notice, "form": form or {}, **_common(ctx),
@@ -651,6 +656,40 @@ def add_material(council_id: int, meeting_id: int, request: Request, principal: 
     except BansoError as exc:
         return _meeting_error(request, principal, db, ctx, council_id, meeting_id, exc, "materials", form)
     return forms.redirect(f"/councils/{council_id}/meetings/{meeting_id}", "material", "materials")
+
+
+@router.post("/councils/{council_id}/meetings/{meeting_id}/statements", response_class=HTMLResponse,
+             dependencies=[Csrf])
+def record_statement(council_id: int, meeting_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+                     speaker_id: Annotated[str, Form(max_length=20)] = "", summary: Text = "",
+                     stated_confidential: Annotated[str, Form(max_length=8)] = "") -> Response:
+    """Record a statement made orally at the meeting (口頭で述べた事項), and whether it was stated as confidential."""
+    form = {"statement_speaker": speaker_id, "statement_summary": summary,
+            "statement_confidential": stated_confidential == "yes"}
+    try:
+        speaker = forms.int_or_none(speaker_id, "speaker_id")
+        if speaker is None:
+            raise ValidationFailed("発言者を選んでください / choose the speaker", field="speaker_id")
+        statements.record_statement(db, council_id=council_id, meeting_id=meeting_id, actor=principal,
+                                    now=ctx.clock.now(), speaker_id=speaker, summary=summary,
+                                    stated_confidential=stated_confidential == "yes", store=file_store(ctx))
+    except BansoError as exc:
+        return _meeting_error(request, principal, db, ctx, council_id, meeting_id, exc, "statements", form)
+    return forms.redirect(f"/councils/{council_id}/meetings/{meeting_id}", "statement", "statements")
+
+
+@router.post("/councils/{council_id}/meetings/{meeting_id}/statements/{statement_id}/designation",
+             response_class=HTMLResponse, dependencies=[Csrf])
+def designate_statement(council_id: int, meeting_id: int, statement_id: int, request: Request, principal: PageUser,
+                        db: Db, ctx: Ctx, text: Text = "") -> Response:
+    """File the written designation (書面による指定) of a statement made orally as confidential, within the period."""
+    try:
+        statements.designate_statement(db, council_id=council_id, statement_id=statement_id, actor=principal,
+                                       now=ctx.clock.now(), text=text, store=file_store(ctx))
+    except BansoError as exc:
+        return _meeting_error(request, principal, db, ctx, council_id, meeting_id, exc, "statements",
+                              {"designation_text": text})
+    return forms.redirect(f"/councils/{council_id}/meetings/{meeting_id}", "designated", "statements")
 
 
 @router.get("/councils/{council_id}/meetings/{meeting_id}/materials/{material_id}")

@@ -18,14 +18,27 @@ from sqlalchemy.orm import Session
 
 from banso.authz.guard import require
 from banso.authz.permissions import Permission
+from banso.councils import service as council_service
 from banso.councils.endpoints import DOWNLOAD_TYPES, file_store
-from banso.information import distribution, filing, incidents, interchange, minimality, search, service
+from banso.information import (
+    distribution,
+    exclusions,
+    filing,
+    incidents,
+    interchange,
+    minimality,
+    search,
+    service,
+)
 from banso.information.deps import MAX_FILE_BYTES, InformationDeps
 from banso.information.deps import information_deps as build_deps
 from banso.information.models import Ballot, Incident, Item, Vote
 from banso.information.schemas import (
     BallotDetail,
     BallotRead,
+    ClaimConfirmIn,
+    ClaimDecisionIn,
+    ClaimRead,
     CloseIn,
     DesignationIn,
     FileRead,
@@ -76,7 +89,9 @@ UPLOAD_ROUTES = re.compile(
     # the other doors that take a file at the same 20 MB cap: commission deliverables, material answers
     # and meeting materials (C5; API and page form alike)
     r"|(?:/api/v1)?/programme/commissions/\d{1,18}/deliverables|(?:/api/v1)?/councils/\d{1,18}/requests/\d{1,18}/answer"
-    r"|(?:/api/v1)?/councils/\d{1,18}/meetings/\d{1,18}/materials)$"
+    r"|(?:/api/v1)?/councils/\d{1,18}/meetings/\d{1,18}/materials"
+    # exclusion claims with an evidence file (issue 13; API and page form)
+    r"|(?:/api/v1)?/information/exclusions|/information/items/\d{1,18}/exclusions)$"
 )
 NO_STORE = {"Cache-Control": "no-store"}
 
@@ -216,6 +231,8 @@ def create_item(
     is_result: Annotated[bool, Form()] = False,
     publish_at: Annotated[Moment | None, Form()] = None,
     files: Annotated[list[UploadFile] | None, File()] = None,
+    confidential: Annotated[bool, Form(description="秘として提供する / provided as confidential (issue 13); "
+                                                   "not for researcher-generated results")] = False,
     designate: Annotated[bool, Form()] = False,
     reason: Annotated[str, Form(max_length=5000)] = "",
     scope_kind: Annotated[Literal["all", "organisations", "named"] | None, Form()] = None,
@@ -238,7 +255,8 @@ def create_item(
     item = service.create_item(db, deps, council_id=council_id, actor=principal, now=ctx.clock.now(),
                                title=title, summary=summary, body=body, matter=matter, category=category,
                                provenance=provenance, is_result=is_result, publish_at=publish_at,
-                               files=checked_uploads(db, deps, files), designation=proposal)
+                               files=checked_uploads(db, deps, files), designation=proposal,
+                               confidential=confidential)
     return ItemRead.model_validate(item)
 
 
@@ -499,3 +517,95 @@ def file_answer(council_id: int, request_id: int, principal: ApiUser, db: Db, ct
     item = filing.file_request_answer(db, build_deps(ctx), council_id=council_id, request_id=request_id,
                                       actor=principal, now=ctx.clock.now(), material_store=file_store(ctx))
     return {"item_id": item.id, "state": item.state}
+
+
+# --- exclusion claims (秘密情報の除外, issue 13) ---------------------------------------------------
+
+
+def claim_read(view: exclusions.ClaimView) -> ClaimRead:
+    """Shape one claim as the service opened it for the reader."""
+    c = view.claim
+    return ClaimRead(id=c.id, council_id=c.council_id, item_id=c.item_id, statement_id=c.statement_id,
+                     claimant_id=c.claimant_id, ground=c.ground, state=c.state,
+                     evidence=view.evidence, file_name=c.file_name, file_size=c.file_size, decision=c.decision,
+                     decision_reason=c.decision_reason, decided_by_id=c.decided_by_id, decided_at=c.decided_at,
+                     confirmed_by_id=c.confirmed_by_id, confirmed_at=c.confirmed_at, created_at=c.created_at,
+                     may_decide=view.may_decide, may_confirm=view.may_confirm, may_withdraw=view.may_withdraw)
+
+
+def evidence_file(db: Session, file: UploadFile | None) -> council_service.UploadedFile | None:
+    """Read and validate an evidence file completely (O1) with no transaction open (O4)."""
+    if file is None or not (file.filename or ""):
+        return None
+    with released(db):
+        data = file.file.read(MAX_FILE_BYTES + 1)
+        return council_service.validate_files([council_service.UploadedFile(
+            filename=file.filename or "", data=data, content_type=file.content_type or "")])[0]
+
+
+@router.post("/exclusions", response_model=ClaimRead, status_code=status.HTTP_201_CREATED)
+def file_claim(principal: ApiUser, db: Db, ctx: Ctx,
+               ground: Annotated[Literal["public", "independent", "third_party", "prior"], Form()],
+               evidence: Annotated[str, Form(min_length=1, max_length=20_000)],
+               item_id: Annotated[int | None, Form()] = None, council_id: Annotated[int | None, Form()] = None,
+               statement_id: Annotated[int | None, Form()] = None,
+               file: Annotated[UploadFile | None, File()] = None) -> ClaimRead:
+    """Claim that an item (``item_id``) or an oral statement (``council_id`` + ``statement_id``) is outside your
+    own duty (multipart; ``file`` optional, validated and sealed)."""
+    upload = evidence_file(db, file)
+    view = exclusions.file_claim(db, actor=principal, now=ctx.clock.now(), ground=ground, evidence=evidence,
+                                 store=file_store(ctx), item_id=item_id, council_id=council_id,
+                                 statement_id=statement_id, file=upload)
+    return claim_read(view)
+
+
+@router.get("/items/{item_id}/exclusions", response_model=list[ClaimRead])
+def item_claims(item_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> list[ClaimRead]:
+    """List the exclusion claims on an item (council members who can read the item; audited)."""
+    return [claim_read(v) for v in exclusions.item_claims(db, item_id=item_id, actor=principal, now=ctx.clock.now(),
+                                                          store=file_store(ctx))]
+
+
+@router.get("/councils/{council_id}/statements/{statement_id}/exclusions", response_model=list[ClaimRead])
+def statement_claims(council_id: int, statement_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> list[ClaimRead]:
+    """List the exclusion claims on an oral statement (council-content readers; audited)."""
+    return [claim_read(v) for v in exclusions.statement_claims(db, council_id=council_id, statement_id=statement_id,
+                                                               actor=principal, now=ctx.clock.now(),
+                                                               store=file_store(ctx))]
+
+
+@router.get("/exclusions/{claim_id}", response_model=ClaimRead)
+def get_claim(claim_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> ClaimRead:
+    """Return one claim with its evidence (readers of the claimed item or statement; audited)."""
+    return claim_read(exclusions.get_claim(db, claim_id=claim_id, actor=principal, now=ctx.clock.now(),
+                                           store=file_store(ctx)))
+
+
+@router.post("/exclusions/{claim_id}/decision", response_model=ClaimRead)
+def decide_claim(claim_id: int, body: ClaimDecisionIn, principal: ApiUser, db: Db, ctx: Ctx) -> ClaimRead:
+    """The secretariat decides a claim (accept or reject, with a reason); the chair then confirms it."""
+    return claim_read(exclusions.decide_claim(db, claim_id=claim_id, actor=principal, now=ctx.clock.now(),
+                                              decision=body.decision, reason=body.reason, store=file_store(ctx)))
+
+
+@router.post("/exclusions/{claim_id}/confirmation", response_model=ClaimRead)
+def confirm_claim(claim_id: int, body: ClaimConfirmIn, principal: ApiUser, db: Db, ctx: Ctx) -> ClaimRead:
+    """The chair confirms the secretariat's decision (settled) or sends it back (``confirm: false``)."""
+    return claim_read(exclusions.confirm_claim(db, claim_id=claim_id, actor=principal, now=ctx.clock.now(),
+                                               confirm=body.confirm, store=file_store(ctx)))
+
+
+@router.post("/exclusions/{claim_id}/withdraw", response_model=ClaimRead)
+def withdraw_claim(claim_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> ClaimRead:
+    """The claimant withdraws a claim not yet settled."""
+    return claim_read(exclusions.withdraw_claim(db, claim_id=claim_id, actor=principal, now=ctx.clock.now(),
+                                                store=file_store(ctx)))
+
+
+@router.get("/exclusions/{claim_id}/file", response_class=Response,
+            responses=file_response(*DOWNLOAD_TYPES, description="The evidence file, stamped for the caller"))
+def download_evidence(claim_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> Response:
+    """Download a claim's evidence file stamped for the caller (readers of the claimed content; audited, I8)."""
+    copy = exclusions.read_evidence_file(db, claim_id=claim_id, actor=principal, now=ctx.clock.now(),
+                                         store=file_store(ctx))
+    return attachment(copy.filename, copy.content_type, copy.data)

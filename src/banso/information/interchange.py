@@ -162,6 +162,7 @@ def _export_item(session: Session, item: Item, body: str, indicators: list[dict[
         id=item.id, title=item.title, summary=item.summary, body=body, category=item.category,
         openness=item.state, designation_scope=scope, tlp_labels=tuple(item.tlp_labels or ()),
         created=item.created_at, modified=item.updated_at, handling=handling,
+        provided_confidential=item.provided_confidential,
         indicators=tuple(interop.Indicator(type=i.get("type", ""), value=i.get("value", ""),
                                            comment=i.get("comment", "")) for i in indicators),
     )

@@ -283,6 +283,7 @@ class ExportItem:
     indicators: tuple[Indicator, ...]
     handling: tuple[str, ...] = ()  # the designation's handling (view_only, no_download, watermark)
     recipient: str = ""  # who this copy is issued to (I8); empty for public content
+    provided_confidential: bool | None = None  # issue 13: marked at provision; None = not recorded
 
 
 # Interchange scope → the designation scope a banso item would carry (AMBER: every organisation).
@@ -1199,6 +1200,7 @@ def to_misp(item: ExportItem, *, mark: Callable[[str], str] | None = None) -> di
         "distribution": _MISP_DISTRIBUTION.get(level, "0"),
         "Tag": [{"name": name} for name in _dedupe(_misp_tag(label) for label in labels)],
         "Attribute": [_misp_attribute(item, ind, stamp) for ind in _dedupe_indicators(item.indicators)],
+        "x_banso_provided_confidential": item.provided_confidential,  # issue 13 (null: not recorded)
     }
     text = _export_text(item)
     if text:
@@ -1272,6 +1274,7 @@ def to_stix(item: ExportItem, *, mark: Callable[[str], str] | None = None) -> di
         report["description"] = mark(text) if mark else text
     if item.recipient:
         report["x_banso_recipient"] = item.recipient
+    report["x_banso_provided_confidential"] = item.provided_confidential  # issue 13 (null: not recorded)
     identity = {
         "type": "identity",
         "spec_version": "2.1",

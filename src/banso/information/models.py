@@ -120,6 +120,9 @@ class Item(Base):
     category: Mapped[str] = mapped_column(String(32))
     provenance: Mapped[str] = mapped_column(String(32))  # I1
     is_result: Mapped[bool] = mapped_column(Boolean, default=False)  # research result (I6)
+    # Issue 13: marked at provision as provided in confidence (秘として提供); None = not recorded (stored before
+    # migration 0021). Researcher-generated results (I1) are never marked: always False.
+    provided_confidential: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     state: Mapped[str] = mapped_column(String(16), index=True)
     provider_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     provider_org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
@@ -273,4 +276,57 @@ class IncidentStep(Base):
     state: Mapped[str] = mapped_column(String(16))
     note: Mapped[str] = mapped_column(Text)
     actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime]
+
+
+class ExclusionGround(StrEnum):
+    """Why information falls outside a participant's duty (秘密情報の除外, issue 13)."""
+
+    PUBLIC = "public"  # 公知
+    INDEPENDENT = "independent"  # 独自開発
+    THIRD_PARTY = "third_party"  # 第三者から適法に取得
+    PRIOR = "prior"  # 既知（提供前から保有）
+
+
+class ExclusionState(StrEnum):
+    """An exclusion claim: filed → proposed by the secretariat → confirmed by the chair (or withdrawn)."""
+
+    FILED = "filed"  # 申出中
+    PROPOSED = "proposed"  # 事務局が判断し、議長の確認待ち
+    ACCEPTED = "accepted"  # 除外を認める（申出者のみ）
+    REJECTED = "rejected"  # 除外を認めない
+    WITHDRAWN = "withdrawn"  # 取下げ
+
+
+class ExclusionClaim(Base):
+    """A participant's claim that an item or an oral statement is outside their own duty (issue 13).
+
+    Personal: an accepted claim frees only the claimant; the content stays confidential for everyone else.
+    Evidence text and file are council content, sealed under the council's key (I11, I12).
+    """
+
+    __tablename__ = "info_exclusion_claims"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    council_id: Mapped[int] = mapped_column(ForeignKey("councils.id"), index=True)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("info_items.id"), index=True)
+    statement_id: Mapped[int | None] = mapped_column(ForeignKey("council_oral_statements.id"), index=True)
+    claimant_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    claimant_org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    ground: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    evidence_sealed: Mapped[bytes] = mapped_column(LargeBinary)  # sealed text (sealed.seal_text)
+    evidence_sha256: Mapped[str] = mapped_column(String(64))
+    file_name: Mapped[str | None] = mapped_column(String(255))
+    file_type: Mapped[str | None] = mapped_column(String(100))
+    file_size: Mapped[int | None] = mapped_column(Integer)
+    file_sha256: Mapped[str | None] = mapped_column(String(64))  # of the plaintext
+    file_blob: Mapped[str | None] = mapped_column(String(64))
+    file_wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    decision: Mapped[str | None] = mapped_column(String(16))  # accept / reject, as the secretariat proposed
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None]
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    confirmed_at: Mapped[datetime | None]
     created_at: Mapped[datetime]

@@ -19,6 +19,7 @@ from banso.councils.models import Membership
 from banso.information.models import (
     Ballot,
     BallotState,
+    ExclusionClaim,
     Item,
     ItemFile,
     ItemState,
@@ -202,3 +203,20 @@ def live_decisions(session: Session, ballot_id: int) -> list[tuple[int, str]]:
     """Return (voter, answer) of every vote on a proposal."""
     return [(user_id, decision) for user_id, decision in session.execute(
         select(Vote.user_id, Vote.decision).where(Vote.ballot_id == ballot_id))]
+
+
+def claims_on(session: Session, *, item_id: int | None = None, statement_id: int | None = None,
+              claimant_id: int | None = None, states: Sequence[str] = ()) -> list[ExclusionClaim]:
+    """Return exclusion claims on one item or one oral statement, optionally of one claimant and in ``states``."""
+    query = select(ExclusionClaim).where(ExclusionClaim.item_id == item_id if item_id is not None
+                                         else ExclusionClaim.statement_id == statement_id)
+    if claimant_id is not None:
+        query = query.where(ExclusionClaim.claimant_id == claimant_id)
+    if states:
+        query = query.where(ExclusionClaim.state.in_(list(states)))
+    return list(session.scalars(query.order_by(ExclusionClaim.id)))
+
+
+def claim_by_id(session: Session, claim_id: int) -> ExclusionClaim | None:
+    """Return the exclusion claim with this id."""
+    return session.get(ExclusionClaim, claim_id)

@@ -229,3 +229,11 @@ def with_provider_consent(outcome: BallotState, provider_decision: str | None) -
     if provider_decision is None or provider_decision == VoteDecision.OBJECT:
         return BallotState.REJECTED
     return outcome  # the provider is a live voter, so unanimity already includes their acceptance
+
+
+def check_confidential_mark(provenance: Provenance, confidential: bool) -> None:
+    """Refuse a confidential mark on a researcher-generated result (I1: outside the duty; issue 13)."""
+    if confidential and provenance == Provenance.RESEARCHER_GENERATED:
+        raise ValidationFailed(
+            "研究者自らが生み出した成果は秘として提供できません（守秘義務の対象外） / a researcher-generated result "
+            "cannot be marked as provided in confidence: it is outside the duty (I1)", field="confidential")

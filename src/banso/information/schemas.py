@@ -39,6 +39,8 @@ class ItemRead(_Out):
     category: str
     provenance: str
     is_result: bool
+    # issue 13: provided as confidential (秘として提供) at provision; null = not recorded (stored before)
+    provided_confidential: bool | None = None
     state: str
     provider_id: int
     provider_org_id: int
@@ -374,3 +376,43 @@ class PlatformMinimality(BaseModel):
 
     totals: MinimalityRead
     councils: list[MinimalityRead]
+
+
+class ClaimRead(BaseModel):
+    """An exclusion claim (秘密情報の除外, issue 13) as a reader of the claimed item or statement sees it."""
+
+    id: int
+    council_id: int
+    item_id: int | None
+    statement_id: int | None
+    claimant_id: int
+    ground: str = Field(description="public 公知 / independent 独自開発 / third_party 第三者から適法に取得 / prior 既知")
+    state: str = Field(description="filed / proposed (secretariat decided) / accepted / rejected / withdrawn")
+    evidence: str
+    file_name: str | None
+    file_size: int | None
+    decision: str | None
+    decision_reason: str | None
+    decided_by_id: int | None
+    decided_at: datetime | None
+    confirmed_by_id: int | None
+    confirmed_at: datetime | None
+    created_at: datetime
+    may_decide: bool = False
+    may_confirm: bool = False
+    may_withdraw: bool = False
+
+
+class ClaimDecisionIn(BaseModel):
+    """The secretariat's decision on a claim, with its reason (the chair confirms it)."""
+
+    model_config = ConfigDict(extra="forbid")
+    decision: Literal["accept", "reject"]
+    reason: str = Field(min_length=1, max_length=5000)
+
+
+class ClaimConfirmIn(BaseModel):
+    """The chair's answer: confirm the secretariat's decision, or send it back to be decided again."""
+
+    model_config = ConfigDict(extra="forbid")
+    confirm: bool

@@ -298,8 +298,10 @@ def create_item(
     source_id: str | None = None,
     indicators: Sequence[dict[str, str]] = (),
     public: bool = False,
+    confidential: bool = False,
 ) -> Item:
-    """Provide an item to a council (I1). With ``designation`` the item is *held* — only the provider
+    """Provide an item to a council (I1), marked at provision whether it is provided as confidential
+    (秘として提供, issue 13; unmarked means not provided in confidence). With ``designation`` the item is *held* — only the provider
     and the secretariat have it — while the participants vote on the proposal (I3, I4).
 
     A result is announced to the council's readers and becomes public no sooner than the end of
@@ -313,6 +315,7 @@ def create_item(
     if publish_at is not None and publish_at.tzinfo is None:
         raise ValidationFailed("publish_at needs a time zone", field="publish_at")
     _check_provenance(session, council, prov, actor=actor, now=now)
+    rules.check_confidential_mark(prov, confidential)
     result = rules.default_state_is_public(prov, is_result)
     if result:
         publish_at = rules.publication_date(now=now, given=publish_at, notice_days=_notice_days(session, council))
@@ -324,7 +327,7 @@ def create_item(
     data_key = crypto.new_data_key()
     item = Item(
         council_id=council.id, title=title, summary=summary, matter=matter, category=cat.value,
-        provenance=prov.value, is_result=result,
+        provenance=prov.value, is_result=result, provided_confidential=confidential,
         state=ItemState.COUNCIL.value, provider_id=actor.user_id, provider_org_id=actor.organization_id,
         current_version=1, wrapped_key=deps.keys.wrap(council.id, data_key), current_designation_id=None,
         publish_at=publish_at, published_at=None, tlp_labels=list(tlp_labels), source_format=source_format,
@@ -350,6 +353,7 @@ def create_item(
     _audit(session, AuditTag.INFO_ITEM_CREATE, now=now, actor=actor, subject=subject_of(item),
            data={"council_id": council.id, "category": item.category, "provenance": item.provenance,
                  "is_result": item.is_result, "state": item.state, "files": len(checked), "origin": origin,
+                 "confidential": confidential,
                  "publish_at": item.publish_at.isoformat() if item.publish_at else None})
     if result:
         notices.publication_scheduled(session, item=item, recipient_ids=_readers(session, item), now=now)

@@ -33,6 +33,7 @@ from banso.councils.models import Council, Matter
 from banso.councils.views import refused_on_request_page
 from banso.information import (
     distribution,
+    exclusions,
     filing,
     incidents,
     interchange,
@@ -42,7 +43,7 @@ from banso.information import (
     viewer,
 )
 from banso.information.deps import MAX_FILE_BYTES, InformationDeps
-from banso.information.endpoints import InfoDeps, attachment, checked_uploads, tally
+from banso.information.endpoints import InfoDeps, attachment, checked_uploads, evidence_file, tally
 from banso.information.models import (
     BallotState,
     Category,
@@ -69,8 +70,13 @@ Csrf = Depends(verify_csrf)
 # Notices a redirect may ask the next page to show (anything else is ignored).
 NOTICES = frozenset({
     "created", "held", "version", "proposed", "renewal", "published", "nondisclosure", "voted", "reported",
-    "triaged", "attributed", "closed",
+    "triaged", "attributed", "closed", "claimed", "claim",
 })
+# Exclusion claims (issue 13): grounds and states as the page names them (msgids; Japanese in locale/ja)
+GROUND_LABELS = {"public": "Already public", "independent": "Independently developed",
+                 "third_party": "Lawfully received from a third party", "prior": "Known before"}
+CLAIM_STATE_LABELS = {"filed": "Claimed, awaiting the secretariat", "proposed": "Decided, awaiting the chair",
+                      "accepted": "Accepted (for the claimant only)", "rejected": "Rejected", "withdrawn": "Withdrawn"}
 Short = Annotated[str, Form(max_length=300)]
 Text = Annotated[str, Form(max_length=20_000)]
 Body = Annotated[str, Form(max_length=1_000_000)]
@@ -224,7 +230,7 @@ def _new_page(request: Request, principal: Principal, db: Session, ctx: Ctx, cou
     view = councils.get_council(db, council_id=council_id, actor=principal)
     require_visible(policy.can_contribute(principal, view.standing), "council content")
     values = form or {"title": "", "summary": "", "body": "", "matter": "", "category": "", "provenance": "",
-                      "is_result": False, "publish_at": "", "designate": False,
+                      "is_result": False, "publish_at": "", "designate": False, "confidential": False,
                       **_designation_form("", reason="", scope_kind="named", user_ids=[], organization_ids=[],
                                           ends_at="", deadline="", handling=["watermark"], range_note="")}
     return render(request, "information/new.html", {
@@ -246,6 +252,7 @@ def create_item(
     matter: Choice = "", category: Choice = "", provenance: Choice = "",
     is_result: Annotated[str, Form(max_length=8)] = "", publish_at: When = "",
     files: Annotated[list[UploadFile] | None, File()] = None,
+    confidential: Annotated[str, Form(max_length=8)] = "",
     designate: Annotated[str, Form(max_length=8)] = "", reason: Annotated[str, Form(max_length=5000)] = "",
     scope_kind: Choice = "", user_ids: Choices = None, organization_ids: Choices = None,
     ends_at: When = "", deadline: When = "", handling: Choices = None,
@@ -254,7 +261,7 @@ def create_item(
     """Provide an item (multipart). With a designation proposal it is held until everyone answers (I4)."""
     form = {"title": title, "summary": summary, "body": body, "matter": matter, "category": category,
             "provenance": provenance, "is_result": is_result == "yes", "publish_at": publish_at,
-            "designate": designate == "yes",
+            "designate": designate == "yes", "confidential": confidential == "yes",
             **_designation_form("", reason=reason, scope_kind=scope_kind, user_ids=user_ids,
                                 organization_ids=organization_ids, ends_at=ends_at, deadline=deadline,
                                 handling=handling, range_note=range_note)}
@@ -267,7 +274,7 @@ def create_item(
             summary=summary.replace("\r\n", "\n"), body=body.replace("\r\n", "\n"), matter=matter,
             category=category, provenance=provenance, is_result=is_result == "yes",
             publish_at=_when_or_none(publish_at, "publish_at"), files=checked_uploads(db, deps, files),
-            designation=proposal)
+            designation=proposal, confidential=confidential == "yes")
     except BansoError as exc:
         return forms.refused(request, db, exc, partial(_new_page, request, principal, db, ctx, council_id,
                                                        form=form),
@@ -291,9 +298,12 @@ def _item_page(request: Request, principal: Principal, db: Session, ctx: Ctx, de
     members = councils.current_members(db, council) if council is not None and view.can_manage else []
     scope_users = set(view.scope.user_ids) if view.scope else set()
     scope_orgs = set(view.scope.organization_ids) if view.scope else set()
+    # issue 13: claims for council-content readers of the item (None for anyone else: no section)
+    claims = exclusions.item_exclusions(db, item_id=item.id, actor=principal, now=now, store=sealed_deps(ctx))
     people = accounts_repo.users_by_id(db, {item.provider_id} | {v.created_by_id for v in view.versions}
                                        | {f.uploaded_by_id for f in view.files}
-                                       | {b.proposed_by_id for b in view.ballots} | scope_users)
+                                       | {b.proposed_by_id for b in view.ballots} | scope_users
+                                       | {cv.claim.claimant_id for cv in (claims.claims if claims else [])})
     open_ballot = next((b for b in view.ballots if b.state == BallotState.OPEN), None)
     no_download = not view.may_take_copy  # the gate's decision (I12); the page never decides
     shown = version or item.current_version
@@ -308,6 +318,7 @@ def _item_page(request: Request, principal: Principal, db: Session, ctx: Ctx, de
         "may_publish": view.can_publish, "may_propose_publication": view.can_propose_publication,
         "may_nondisclose": view.may_request_nondisclosure, "max_mb": MAX_MB,
         "known_standings": {item.council_id: view.standing} if view.standing is not None else {},
+        "exclusions": claims, "ground_labels": GROUND_LABELS, "claim_state_labels": CLAIM_STATE_LABELS,
         "error": error, "error_at": error_at, "notice": notice, "form": form or {}, **_common(ctx),
     }, status=status)
 
@@ -693,3 +704,62 @@ def file_answer(council_id: int, request_id: int, request: Request, principal: P
     except BansoError as exc:
         return refused_on_request_page(request, principal, db, ctx, council_id, request_id, exc)
     return forms.redirect(f"/information/items/{item.id}", "held" if item.state == ItemState.HELD else "created")
+
+
+# ---------------------------------------------------------------------------------------------
+# Exclusion claims (秘密情報の除外, issue 13)
+
+
+@router.post("/information/items/{item_id}/exclusions", response_class=HTMLResponse, dependencies=[Csrf])
+def file_claim(item_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx, deps: InfoDeps,
+               ground: Choice = "", evidence: Text = "",
+               file: Annotated[UploadFile | None, File()] = None) -> Response:
+    """Claim that the item is outside your own duty, with evidence (a file validated fully and sealed)."""
+    form = {"claim_ground": ground, "claim_evidence": evidence}
+    try:
+        upload = evidence_file(db, file)
+        exclusions.file_claim(db, actor=principal, now=ctx.clock.now(), ground=ground, evidence=evidence,
+                              store=sealed_deps(ctx), item_id=item_id, file=upload)
+    except BansoError as exc:
+        return _item_error(request, principal, db, ctx, deps, item_id, exc, "exclusions", form)
+    return forms.redirect(f"/information/items/{item_id}", "claimed", "exclusions")
+
+
+def _claim_done(claim_id: int, principal: Principal, db: Session, ctx: Ctx) -> int | None:
+    """Return the item a claim is on (for the redirect), or None for a claim on an oral statement."""
+    view = exclusions.get_claim(db, claim_id=claim_id, actor=principal, now=ctx.clock.now(), store=sealed_deps(ctx))
+    return view.claim.item_id
+
+
+@router.post("/information/exclusions/{claim_id}/{step}", response_class=HTMLResponse, dependencies=[Csrf])
+def claim_step(claim_id: int, step: str, request: Request, principal: PageUser, db: Db, ctx: Ctx, deps: InfoDeps,
+               decision: Choice = "", reason: Text = "", confirm: Choice = "") -> Response:
+    """Decide (secretariat), confirm or send back (chair), or withdraw (claimant) an exclusion claim."""
+    now, store = ctx.clock.now(), sealed_deps(ctx)
+    if step not in ("decision", "confirmation", "withdraw"):
+        raise NotFound("not found")
+    try:
+        if step == "decision":
+            view = exclusions.decide_claim(db, claim_id=claim_id, actor=principal, now=now, decision=decision,
+                                           reason=reason, store=store)
+        elif step == "confirmation":
+            view = exclusions.confirm_claim(db, claim_id=claim_id, actor=principal, now=now, confirm=confirm == "yes",
+                                            store=store)
+        else:
+            view = exclusions.withdraw_claim(db, claim_id=claim_id, actor=principal, now=now, store=store)
+    except BansoError as exc:
+        item_id = _claim_done(claim_id, principal, db, ctx)
+        if item_id is None:
+            raise
+        return _item_error(request, principal, db, ctx, deps, item_id, exc, "exclusions")
+    if view.claim.item_id is None:
+        return forms.redirect(f"/councils/{view.claim.council_id}", "claim")
+    return forms.redirect(f"/information/items/{view.claim.item_id}", "claim", "exclusions")
+
+
+@router.get("/information/exclusions/{claim_id}/file")
+def download_evidence(claim_id: int, principal: PageUser, db: Db, ctx: Ctx) -> Response:
+    """Download a claim's evidence file, stamped for the person, recorded and audited (I8)."""
+    copy = exclusions.read_evidence_file(db, claim_id=claim_id, actor=principal, now=ctx.clock.now(),
+                                         store=sealed_deps(ctx))
+    return attachment(copy.filename, copy.content_type, copy.data)

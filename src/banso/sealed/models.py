@@ -25,6 +25,7 @@ class SealedKind(StrEnum):
     MINUTES = "minutes"  # a meeting's minutes (C5)
     DECISION = "decision"  # a decision's text (C5)
     MEETING_MATERIAL = "meeting_material"  # a meeting material (配布資料, C5)
+    EXCLUSION_EVIDENCE = "exclusion_evidence"  # the evidence file of an exclusion claim (秘密情報の除外, issue 13)
 
 
 class SealedDistribution(Base):

@@ -65,7 +65,7 @@ class Translator:
         del fmt
         return "—" if value is None else format_minute(value, self.locale)
 
-    def number(self, value: float | int) -> str:
+    def number(self, value: float) -> str:
         """Format a number for this locale."""
         return format_decimal(value, locale=self.locale)
 

@@ -162,3 +162,28 @@ def restrict_visible(stmt: Select[tuple[Council]], actor: Principal) -> Select[t
 def visible_councils(actor: Principal) -> Select[tuple[Council]]:
     """Return the query of every council ``actor`` may see, newest first."""
     return restrict_visible(select(Council), actor).order_by(Council.id.desc())
+
+
+# Confidentiality scope (issue 13): oral statements and exclusion claims
+
+
+def can_designate_statement(actor: Principal, standing: Standing, *, speaker_id: int) -> bool:
+    """A written designation of an oral statement is filed by its speaker or by the chair/secretariat."""
+    return can_read_content(actor, standing) and (actor.user_id == speaker_id or standing.role in MANAGER_ROLES)
+
+
+def can_claim_exclusion(actor: Principal, standing: Standing) -> bool:
+    """Any current member bound by the duty (who can read the content) may claim an exclusion for themselves."""
+    return can_read_content(actor, standing)
+
+
+def can_decide_exclusion(actor: Principal, standing: Standing, *, claimant_id: int) -> bool:
+    """The secretariat decides a claim (never on its own claim); the chair confirms it (two people)."""
+    return (can_read_content(actor, standing) and standing.role == CouncilRole.SECRETARIAT
+            and actor.user_id != claimant_id)
+
+
+def can_confirm_exclusion(actor: Principal, standing: Standing, *, claimant_id: int, decided_by_id: int | None) -> bool:
+    """The chair confirms the secretariat's decision: a different person from the decider and the claimant."""
+    return (can_read_content(actor, standing) and standing.role == CouncilRole.CHAIR
+            and actor.user_id not in (claimant_id, decided_by_id))

@@ -14,7 +14,6 @@ from alembic import op
 
 import banso.db.base
 
-
 revision: str = '0003'
 down_revision: str | None = '0002'
 branch_labels: str | Sequence[str] | None = None
