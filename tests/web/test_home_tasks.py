@@ -337,3 +337,45 @@ def test_home_moves_account_details_and_tokens_to_the_account_page(
     assert account.status_code == 200
     assert person.email in account.text and 'href="/account/tokens"' in account.text
     assert client.get("/account/tokens").status_code == 200  # the old address keeps working
+
+
+# ---------------------------------------------------------------------------------------------
+# Consent shows the bylaws and asks "I have read the bylaws and I agree" (issue 14, C1)
+
+
+def test_consent_page_shows_the_bylaws_and_needs_the_read_and_agree_box(
+        client: TestClient, db: Session, factory: Factory, clock: FakeClock, ctx: AppContext) -> None:
+    cast = propose(factory, db, clock)
+    db.commit()
+    cid = cast.council.id
+    bylaws = councils.get_bylaws(db, council_id=cid, version=1, actor=cast.company.principal()).text
+    csrf = sign_in(client, db, cast.company, ctx)
+    page = client.get(f"/councils/{cid}").text
+    assert '<details class="disclosure consent-bylaws" open>' in page and "第62条第7項" in page
+    assert 'id="consent-read-bylaws" required' in page and "規約を読み、同意します" in page
+    assert bylaws.splitlines()[0].lstrip("# ") in page  # the current text, its title first
+    refused = client.post(f"/councils/{cid}/consent", data={"csrf_token": csrf, "decision": "consent"})
+    assert refused.status_code == 422 and "規約を読み、同意する旨のチェックを入れてください" in refused.text
+    assert keys(tasks_of(client, db, cast.company, clock), "consent") == [f"consent:{cid}"]  # nothing changed
+    done = client.post(f"/councils/{cid}/consent", data={"csrf_token": csrf, "decision": "consent",
+                                                          "read_bylaws": "yes"}, follow_redirects=False)
+    assert done.status_code == 303
+    # A decline needs no box (it needs a reason).
+    csrf = sign_in(client, db, cast.researcher, ctx)
+    assert client.post(f"/councils/{cid}/consent", data={"csrf_token": csrf, "decision": "decline",
+                                                         "reason": "社内承認が得られない"},
+                       follow_redirects=False).status_code == 303
+
+
+def test_consent_api_needs_read_bylaws_true(client: TestClient, db: Session, factory: Factory,
+                                            clock: FakeClock) -> None:
+    cast = propose(factory, db, clock)
+    db.commit()
+    url = f"/api/v1/councils/{cast.council.id}/consent"
+    headers = bearer(db, cast.company, clock)
+    for body in ({"decision": "consent"}, {"decision": "consent", "read_bylaws": False}):
+        refused = client.post(url, json=body, headers=headers)
+        assert refused.status_code == 422 and "read_bylaws" in refused.text, refused.text
+    assert keys(tasks_of(client, db, cast.company, clock), "consent") == [f"consent:{cast.council.id}"]
+    ok = client.post(url, json={"decision": "consent", "read_bylaws": True}, headers=headers)
+    assert ok.status_code == 200 and ok.json()["decision"] == "consented"
