@@ -341,3 +341,11 @@ def declaration_reviews(session: Session, project_id: int) -> list[DeclarationRe
     """Return a project's declaration reviews, oldest first."""
     return list(session.scalars(select(DeclarationReview).where(DeclarationReview.project_id == project_id)
                                 .order_by(DeclarationReview.id)))
+
+
+def council_technologies(session: Session) -> list[tuple[int, int, str, list[str]]]:
+    """Return (council id, project id, project title, the call's technology codes) of every project with a
+    council (the public portal's technology facet, issue 14)."""
+    stmt = (select(Project.council_id, Project.id, Project.title, Call.technology_codes)
+            .join(Call, Call.id == Project.call_id).where(Project.council_id.is_not(None)).order_by(Project.id))
+    return [(int(cid), int(pid), str(title), list(codes or [])) for cid, pid, title, codes in session.execute(stmt)]
