@@ -63,7 +63,7 @@ def links_answer(client: TestClient, db: Session, person: Person, ctx: AppContex
     """Every task link the person's home and API give them opens (no 403/404)."""
     items = tasks_of(client, db, person, clock)
     page = home(client, db, person, ctx)
-    hrefs = set(re.findall(r'<li class="task[^"]*"[^>]*>.*?</li>', page, re.S))
+    hrefs = set(re.findall(r'<li class="task[^"]*"[^>]*>.*?</li>', page, re.DOTALL))
     linked = {h for block in hrefs for h in re.findall(r'href="([^"]+)"', block)}
     linked |= {t["link"] for t in items if t["link"]}
     for href in sorted(linked):

@@ -179,7 +179,7 @@ def public_items(session: Session, *, limit: int, offset: int) -> list[Item]:
                                 .order_by(Item.published_at.desc(), Item.id.desc()).limit(limit).offset(offset)))
 
 
-def _public_matching(text: str | None, council_ids: Sequence[int] | None) -> Select[tuple[Item]]:
+def _public_matching(text: str | None, council_ids: Sequence[int] | None) -> Select[Item]:
     stmt = select(Item).where(Item.state == ItemState.PUBLIC.value)
     if text:
         pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

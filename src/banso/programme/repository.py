@@ -348,4 +348,4 @@ def council_technologies(session: Session) -> list[tuple[int, int, str, list[str
     council (the public portal's technology facet, issue 14)."""
     stmt = (select(Project.council_id, Project.id, Project.title, Call.technology_codes)
             .join(Call, Call.id == Project.call_id).where(Project.council_id.is_not(None)).order_by(Project.id))
-    return [(int(cid), int(pid), str(title), list(codes or [])) for cid, pid, title, codes in session.execute(stmt)]
+    return [(int(cid or 0), int(pid), str(title), list(codes or [])) for cid, pid, title, codes in session.execute(stmt)]
