@@ -84,8 +84,8 @@ def test_researcher_sees_only_own_entries_and_gets_404_for_others(live_server: A
     researcher = _persona({"researcher"})
     _log_in(page, live_server.url, researcher)
     nav = [a.split()[0] for a in page.locator(".main-nav a").all_inner_texts()]
-    assert nav == ["ダッシュボード", "受信箱", "協議会", "情報", "K", "シンクタンク", "監査ログ", "APIトークン",
-                   "公開成果"]  # no user management
+    assert nav == ["ダッシュボード", "受信箱", "協議会", "情報", "K", "シンクタンク", "監査ログ",
+                   "公開成果"]  # no user management; API tokens are on the account page (issue 14)
 
     page.goto(f"{live_server.url}/audit")
     # Issue 14: the actor is shown by name and organisation, not by e-mail.
