@@ -41,6 +41,9 @@ router = APIRouter(include_in_schema=False)
 api_router = APIRouter(prefix="/me", tags=["home"])
 
 RECENT_ENTRIES = 10
+# Who read, downloaded or exported what, and refused attempts, stay the auditor's (audit_entry_filter_actor): the
+# home's activity shows what was done in the council, not who looked at it.
+_PRIVATE_ACTIONS = ("refused", "failed", ":read", ":download", ":export", ":view")
 
 
 @router.get("/")
@@ -74,10 +77,10 @@ def _readable(actor: Principal, rows: list[tuple[Council, Standing]]) -> dict[in
 
 
 def _activity(session: Session, readable: Mapping[int, Council], locale: str) -> list[Activity]:
-    """Recent entries about councils whose content the person reads (I12: the council policy decided), refusals
-    left out (they may name people outside the council)."""
+    """Recent entries about councils whose content the person reads (I12: the council policy decided); reads,
+    downloads, exports and refusals left out (who looked at what is the auditor's to see)."""
     entries = [e for e in audit.list_about(session, subjects=[f"council:{i}" for i in sorted(readable)],
-                                           limit=RECENT_ENTRIES * 2) if not e.tag.endswith("refused")]
+                                           limit=RECENT_ENTRIES * 3) if not e.tag.endswith(_PRIVATE_ACTIONS)]
     entries = entries[:RECENT_ENTRIES]
     people = DomainDirectory().people(session, {e.actor_id for e in entries if e.actor_id is not None},
                                       locale=locale)
