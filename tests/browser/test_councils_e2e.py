@@ -29,6 +29,7 @@ def consent(page: Any, council_url: str) -> None:
     """Consent to found the council."""
     page.goto(council_url)
     assert TITLE in page.locator("#council-title").inner_text()
+    page.check("#consent-read-bylaws")  # issue 14: "I have read the bylaws and I agree"
     page.click("#consent-button")
     page.wait_for_url(re.compile(r"done=consented"))
     assert "同意を記録しました" in page.content()

@@ -45,17 +45,18 @@ def test_login_switch_language_and_verify_an_audit_proof(live_server: Any, page:
     assert page.get_attribute("html", "lang") == "ja"
     assert page.locator("h1").inner_text().startswith(admin.name_ja)
     nav = [a.split()[0] for a in page.locator(".main-nav a").all_inner_texts()]  # first word: K Program → "K"
-    assert nav == ["ダッシュボード", "受信箱", "協議会", "情報", "K", "シンクタンク", "監査ログ", "APIトークン",
+    # Issue 14: API tokens moved from the main menu to the account page.
+    assert nav == ["ダッシュボード", "受信箱", "協議会", "情報", "K", "シンクタンク", "監査ログ",
                    "利用者管理", "公開成果"]
 
     # English, then back to Japanese, from the header switch.
     page.click(".lang-switch a[hreflang=en]")
     page.wait_for_function("document.documentElement.lang === 'en'")
     assert "Welcome, " + admin.name_en in page.locator("h1").inner_text()
-    assert "Your recent activity" in page.content()
+    assert "What waits for you" in page.content()  # issue 14: the home is task-centred
     page.click(".lang-switch a[hreflang=ja]")
     page.wait_for_function("document.documentElement.lang === 'ja'")
-    assert "最近の操作履歴" in page.content()
+    assert "対応が必要なこと" in page.content()
 
     # The audit page: the latest checkpoint, verified by the server, and the entries.
     page.click(".main-nav >> text=監査ログ")
@@ -83,8 +84,8 @@ def test_researcher_sees_only_own_entries_and_gets_404_for_others(live_server: A
     researcher = _persona({"researcher"})
     _log_in(page, live_server.url, researcher)
     nav = [a.split()[0] for a in page.locator(".main-nav a").all_inner_texts()]
-    assert nav == ["ダッシュボード", "受信箱", "協議会", "情報", "K", "シンクタンク", "監査ログ", "APIトークン",
-                   "公開成果"]  # no user management
+    assert nav == ["ダッシュボード", "受信箱", "協議会", "情報", "K", "シンクタンク", "監査ログ",
+                   "公開成果"]  # no user management; API tokens are on the account page (issue 14)
 
     page.goto(f"{live_server.url}/audit")
     # Issue 14: the actor is shown by name and organisation, not by e-mail.

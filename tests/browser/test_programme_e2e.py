@@ -158,6 +158,7 @@ def test_call_to_disbursement_after_the_council_is_established(live_server: Any,
 
         # 6. Both founders consent, each in their own browser; the council is established.
         proposer.goto(council_url)
+        proposer.check("#consent-read-bylaws")
         proposer.click("#consent-button")
         proposer.wait_for_url(re.compile(r"done=consented"))
         assert proposer.locator(".council-state").first.inner_text() == "提案中"
@@ -165,6 +166,7 @@ def test_call_to_disbursement_after_the_council_is_established(live_server: Any,
         opened.append(member.context)
         log_in(member, url, persona(TEAM_MEMBER))
         member.goto(council_url)
+        member.check("#consent-read-bylaws")
         member.click("#consent-button")
         member.wait_for_url(re.compile(r"done=consented"))
         assert member.locator(".council-state").first.inner_text() == "設立済"

@@ -43,13 +43,13 @@ def test_flow_over_http(client: TestClient, db: Session, factory: Factory, clock
     assert client.get("/api/v1/councils", headers=h_out).json() == []
     assert [c["id"] for c in client.get("/api/v1/councils", headers=h_com).json()] == [cid]
 
-    assert client.post(f"/api/v1/councils/{cid}/consent", headers=h_res, json={"decision": "consent"}).status_code == 200
-    twice = client.post(f"/api/v1/councils/{cid}/consent", headers=h_res, json={"decision": "consent"})
+    assert client.post(f"/api/v1/councils/{cid}/consent", headers=h_res, json={"decision": "consent", "read_bylaws": True}).status_code == 200
+    twice = client.post(f"/api/v1/councils/{cid}/consent", headers=h_res, json={"decision": "consent", "read_bylaws": True})
     assert twice.status_code == 409 and "already answered" in twice.json()["message"]
     # the refusal's audit entry was committed although the request failed (A1)
     db.expire_all()
     assert audit_count(db, "council:consent:refused") == 1
-    assert client.post(f"/api/v1/councils/{cid}/consent", headers=h_com, json={"decision": "consent"}).status_code == 200
+    assert client.post(f"/api/v1/councils/{cid}/consent", headers=h_com, json={"decision": "consent", "read_bylaws": True}).status_code == 200
     page = client.get(f"/api/v1/councils/{cid}", headers=h_com).json()
     assert page["council"]["state"] == "established"
     assert page["me"]["content_block"] == "pledge_required"
@@ -159,6 +159,6 @@ def test_cookie_session_write_needs_csrf(client: TestClient, db: Session, factor
     db.commit()
     csrf = sign_in(client, db, cast.company, ctx)
     url = f"/api/v1/councils/{cast.council.id}/consent"
-    assert client.post(url, json={"decision": "consent"}).status_code == 403
-    ok = client.post(url, json={"decision": "consent"}, headers={"X-CSRF-Token": csrf})
+    assert client.post(url, json={"decision": "consent", "read_bylaws": True}).status_code == 403
+    ok = client.post(url, json={"decision": "consent", "read_bylaws": True}, headers={"X-CSRF-Token": csrf})
     assert ok.status_code == 200 and ok.json()["decision"] == "consented"

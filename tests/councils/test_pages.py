@@ -162,14 +162,14 @@ def test_founders_consent_and_the_council_is_established(client: TestClient, db:
     token = sign_in(client, db, cast.researcher, ctx)
     page = client.get(url)
     assert 'id="consent-button"' in page.text and "第62条第7項" in page.text  # the bylaws are readable
-    response = client.post(f"{url}/consent", data={"csrf_token": token, "decision": "consent"},
+    response = client.post(f"{url}/consent", data={"csrf_token": token, "decision": "consent", "read_bylaws": "yes"},
                            follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"] == f"{url}?done=consented"
 
     # Consenting twice: a 409 form error, audited, nothing else changed.
     before = snapshot(db)
     refused = audit_count(db, "council:consent:refused")
-    again = client.post(f"{url}/consent", data={"csrf_token": token, "decision": "consent"})
+    again = client.post(f"{url}/consent", data={"csrf_token": token, "decision": "consent", "read_bylaws": "yes"})
     assert again.status_code == 409
     assert "既に回答済みです" in alert_text(again.text)
     assert snapshot(db) == before
@@ -178,7 +178,7 @@ def test_founders_consent_and_the_council_is_established(client: TestClient, db:
     token = sign_in(client, db, cast.company, ctx)
     no_reason = client.post(f"{url}/consent", data={"csrf_token": token, "decision": "decline", "reason": " "})
     assert no_reason.status_code == 422 and "不同意の理由" in alert_text(no_reason.text)
-    assert client.post(f"{url}/consent", data={"csrf_token": token, "decision": "consent"},
+    assert client.post(f"{url}/consent", data={"csrf_token": token, "decision": "consent", "read_bylaws": "yes"},
                        follow_redirects=False).status_code == 303
     db.expire_all()
     assert db.get(m.Council, cast.council.id).state == "established"  # type: ignore[union-attr]
@@ -201,7 +201,7 @@ def test_consent_after_the_deadline_is_refused(client: TestClient, db: Session, 
     clock.advance(days=15)
     token = sign_in(client, db, cast.researcher, ctx)
     before = snapshot(db)
-    response = client.post(f"/councils/{cast.council.id}/consent", data={"csrf_token": token, "decision": "consent"})
+    response = client.post(f"/councils/{cast.council.id}/consent", data={"csrf_token": token, "decision": "consent", "read_bylaws": "yes"})
     assert response.status_code == 409 and "回答期限を過ぎています" in alert_text(response.text)
     assert snapshot(db) == before
 

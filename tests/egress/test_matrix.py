@@ -78,8 +78,10 @@ NEEDS_PATHS = ("tt_needs_page", "tt_priorities_page", "tt_needs_api", "tt_priori
                "filed_csv", "filed_xlsx", "tt_overview", "tt_technology", "tt_need_history_page",
                "tt_need_history_api")
 ITEM_PATHS = ("page", "api_body", "file", "body_txt", "export_misp", "export_stix", "search", "search_page", "list",
-              "list_page", "count", *AUDIT_PATHS, "incident")
+              "list_page", "count", *AUDIT_PATHS, "incident", "portal_search")
 NOTICE_PATHS = ("inbox_api", "inbox_page", "email")
+# issue 14: the home page and /api/v1/me/tasks name a proposal to answer: to voters only, as the notices do (I4)
+HOME_PATHS = ("home_page", "tasks_api")
 PATHS: dict[str, tuple[str, ...]] = {
     **{kind: ITEM_PATHS for kind in ITEM_KINDS},
     "council": (*ITEM_PATHS, "version", "version_page", "incident_council"),
@@ -87,7 +89,7 @@ PATHS: dict[str, tuple[str, ...]] = {
     "designated": (*ITEM_PATHS, *NOTICE_PATHS),
     "view_only": (*ITEM_PATHS, *NOTICE_PATHS, "viewer"),
     "partial": (*ITEM_PATHS, *NOTICE_PATHS),
-    "ballot": ("ballot_page", "ballot_api", "my_ballots", *NOTICE_PATHS, *AUDIT_PATHS),
+    "ballot": ("ballot_page", "ballot_api", "my_ballots", *NOTICE_PATHS, *HOME_PATHS, *AUDIT_PATHS),
     "answer": ("page", "api_body", "file", *AUDIT_PATHS),
     "minutes": ("page", "api_body", *AUDIT_PATHS),
     "decision": ("page", "list", *AUDIT_PATHS),
@@ -118,6 +120,14 @@ def expected(kind: str, path: str, who: str) -> str | None:
             return KNOW if who in READERS[kind] else HIDE
         # and nobody finds in the log (own entries, named subjects, exports) what they may not read
         return HIDE if who == "auditor" or who not in READERS[kind] else None
+    if path == "portal_search":  # I6, issue 14: the portal's search finds published items only, whoever asks
+        if kind == "public":
+            return None if who in HALF_CREDENTIALS else KNOW  # public anyway, as the portal's other paths
+        return HIDE
+    if path in HOME_PATHS:  # issue 14: a vote to cast names the proposal to its voters only (I4)
+        if who == "provider":
+            return None  # the proposer has no pending vote
+        return KNOW if who in VOTERS else HIDE
     if path == "incident_council":  # I9 + I7: reporting to a council tells whether it exists
         if who in ("anonymous", "reset_token"):
             return None
@@ -191,7 +201,8 @@ def _mark(kind: str, path: str) -> str:
         return marker(kind, "BDY")
     if kind in ("evidence", "evidence_designated"):
         return marker(kind, "FIL" if path in ("file", "file_page") else "BDY")
-    if kind == "ballot" or path in (*NOTICE_PATHS, "search", "search_page", "list", "list_page") and kind in ITEM_KINDS:
+    if kind == "ballot" or path in (*NOTICE_PATHS, "search", "search_page", "list", "list_page",
+                                    "portal_search") and kind in ITEM_KINDS:
         return marker("held" if kind == "ballot" else kind, "TTL")
     if path == "page":
         return {"partial": marker(kind, "FNM"), "answer": marker(kind, "BDY"), "minutes": marker(kind, "BDY"),
@@ -225,6 +236,7 @@ def _url(world: World, kind: str, path: str, who: str) -> tuple[str, bool]:
             "export_stix": (f"{info}/items/{item}/export?format=stix", False),
             "search": (f"{info}/search?q={query}", False),
             "search_page": (f"/information/search?q={query}", True),
+            "portal_search": (f"/public?q={query}", True),
             "list_page": ("/public" if anonymous else f"/information?council_id={ids['council']}", True),
             "list": (f"{info}/public/items" if anonymous else f"{info}/items?council_id={ids['council']}", False),
             "count": (f"{info}/items/count?council_id={ids['council']}", False),
@@ -264,7 +276,8 @@ def _url(world: World, kind: str, path: str, who: str) -> tuple[str, bool]:
                       **{f"filed_{f}": (f"{info}/items/{ids.get('filed')}/files/{ids.get(f'filed_{f}')}", False)
                          for f in ("csv", "xlsx")}},
         }[kind]
-    urls.update({"inbox_api": ("/api/v1/notifications", False), "inbox_page": ("/inbox", True)})
+    urls.update({"inbox_api": ("/api/v1/notifications", False), "inbox_page": ("/inbox", True),
+                 "home_page": ("/dashboard", True), "tasks_api": ("/api/v1/me/tasks", False)})
     return urls[path]
 
 

@@ -75,9 +75,10 @@ def test_login_with_totp_lands_on_dashboard_in_japanese(
     page = client.get("/dashboard")
     assert page.status_code == 200
     assert '<html lang="ja">' in page.text
-    assert "ダッシュボード" in page.text and "最近の操作履歴" in page.text
+    # Issue 14: the home says what waits for the person; account details (the role) are on the account page.
+    assert "ダッシュボード" in page.text and "対応が必要なこと" in page.text
     assert researcher.user.name_ja in page.text
-    assert "研究者" in page.text  # the role label
+    assert "研究者" in client.get("/account").text  # the role label
 
 
 def test_replayed_totp_code_is_refused_with_a_clear_message(
@@ -224,10 +225,10 @@ def test_language_switch_changes_the_page_language(
     assert f"{LANG_COOKIE}=en" in cookie and "Max-Age=31536000" in cookie and "SameSite=lax" in cookie
     page = client.get("/dashboard")
     assert '<html lang="en">' in page.text
-    assert "Your recent activity" in page.text and "最近の操作履歴" not in page.text
+    assert "What waits for you" in page.text and "対応が必要なこと" not in page.text
     assert researcher.user.name_en in page.text
     client.get("/lang/ja?next=/dashboard")
-    assert "最近の操作履歴" in client.get("/dashboard").text
+    assert "対応が必要なこと" in client.get("/dashboard").text
 
 
 def test_language_switch_validates_code_and_next(client: TestClient) -> None:

@@ -73,7 +73,9 @@ def create_app(ctx: AppContext, *, background_jobs: bool = True) -> FastAPI:
 
     from banso.accounts.endpoints import router as accounts_api
     from banso.accounts.views import router as accounts_pages
+    from banso.app.pages import api_router as home_api
     from banso.app.pages import router as shell_pages
+    from banso.app.portal import router as public_portal
     from banso.audit.endpoints import router as audit_api
     from banso.audit.views import router as audit_pages
     from banso.councils.bylaws_views import router as bylaws_pages
@@ -86,8 +88,10 @@ def create_app(ctx: AppContext, *, background_jobs: bool = True) -> FastAPI:
     # fails on any API route without one.
     app.include_router(accounts_api, prefix="/api/v1")
     app.include_router(audit_api, prefix="/api/v1")
+    app.include_router(home_api, prefix="/api/v1")  # /me/tasks declares its permission per route
     app.include_router(councils_api, prefix="/api/v1", dependencies=[requires(Permission.COUNCIL_PARTICIPATE)])
     app.include_router(shell_pages)
+    app.include_router(public_portal)  # /public: search, technology facets (issue 14)
     app.include_router(language_switch)
     app.include_router(accounts_pages)
     app.include_router(audit_pages)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from banso.accounts.auth import authenticate
 from banso.accounts.sso import SsoClients
+from banso.app import tasks
 from banso.app.audit_directory import DomainDirectory
 from banso.audit.checkpoints import load_or_create_signing_key
 from banso.audit.directory import AuditDirectory
@@ -24,6 +25,7 @@ from banso.kit.collaborators import Collaborators
 from banso.kit.crypto import SecretBox
 from banso.kit.mail import Mailer
 from banso.notifications.mailer import OutboxMailer, SMTPMailer
+from banso.notifications.service import TaskNotices
 from banso.programme.council_link import CouncilsServiceGateway
 from banso.sealed import store as sealed
 from banso.sealed.pkcs11 import key_stores
@@ -80,4 +82,5 @@ def domain_collaborators(settings: Settings) -> Collaborators:
     found.add(CouncilsServiceGateway, CouncilsServiceGateway())
     found.add(SsoClients, SsoClients(settings))  # single sign-on providers (O3); caches discovery and keys
     found.add(AuditDirectory, DomainDirectory())  # type: ignore[type-abstract]  # names in the audit log (issue 14)
+    found.add(TaskNotices, TaskNotices(tasks.settle_notices))  # the inbox completes itself (issue 14)
     return found

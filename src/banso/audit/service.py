@@ -197,6 +197,15 @@ def list_entries(
     return list(session.scalars(stmt))
 
 
+def list_about(session: Session, *, subjects: list[str], limit: int) -> list[AuditEntry]:
+    """List the newest entries about these subjects (the home page's recent activity), the log's upkeep left out."""
+    if not subjects:
+        return []
+    stmt = (select(AuditEntry).where(AuditEntry.subject.in_(subjects), AuditEntry.tag.not_in(sorted(SYSTEM_TAGS)))
+            .order_by(AuditEntry.seq.desc()).limit(limit))
+    return list(session.scalars(stmt))
+
+
 @dataclass(frozen=True)
 class EntryFilter:
     """What the audit page, its API and its exports narrow the log to (issue 14); every field is SQL.

@@ -27,10 +27,12 @@ from banso.councils.models import (
     MeetingAttendance,
     MeetingMaterial,
     Membership,
+    MinutesAnswer,
     MinutesConfirmation,
     MinutesState,
     OralStatement,
     Pledge,
+    RequestStatus,
 )
 
 
@@ -399,3 +401,37 @@ def statements_due(session: Session, before: datetime) -> list[OralStatement]:
                                                             OralStatement.reminded_at.is_(None),
                                                             OralStatement.designation_deadline < before)
                                 .order_by(OralStatement.id)))
+
+
+def minutes_to_confirm_of(session: Session, user_id: int) -> list[tuple[Meeting, MinutesConfirmation]]:
+    """Return the circulated minutes still awaiting ``user_id``'s answer, soonest deadline first (the home page)."""
+    stmt = (select(Meeting, MinutesConfirmation)
+            .join(MinutesConfirmation, MinutesConfirmation.meeting_id == Meeting.id)
+            .where(MinutesConfirmation.user_id == user_id, MinutesConfirmation.answer == MinutesAnswer.PENDING.value,
+                   Meeting.minutes_state == MinutesState.CIRCULATED.value)
+            .order_by(Meeting.minutes_deadline, Meeting.id))
+    return [(m, c) for m, c in session.execute(stmt).all()]
+
+
+def open_requests_to(session: Session, user_id: int) -> list[MaterialRequest]:
+    """Return the open material requests addressed to ``user_id``, soonest due first (the home page)."""
+    stmt = (select(MaterialRequest)
+            .where(MaterialRequest.addressee_id == user_id, MaterialRequest.status == RequestStatus.OPEN.value)
+            .order_by(MaterialRequest.due_at, MaterialRequest.id))
+    return list(session.scalars(stmt))
+
+
+def councils_by_ids(session: Session, ids: list[int]) -> dict[int, Council]:
+    """Return the councils with these ids."""
+    if not ids:
+        return {}
+    return {c.id: c for c in session.scalars(select(Council).where(Council.id.in_(ids)))}
+
+
+def upcoming_meetings(session: Session, council_ids: list[int], *, start: datetime, end: datetime) -> list[Meeting]:
+    """Return the meetings of these councils starting in [start, end), soonest first."""
+    if not council_ids:
+        return []
+    stmt = (select(Meeting).where(Meeting.council_id.in_(council_ids), Meeting.starts_at >= start,
+                                  Meeting.starts_at < end).order_by(Meeting.starts_at, Meeting.id))
+    return list(session.scalars(stmt))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from banso.councils.models import Matter
 from banso.kit.dates import Moment
@@ -119,11 +119,23 @@ class CouncilPage(BaseModel):
     bylaws_text: str
 
 
+READ_BYLAWS_REQUIRED = ("規約を読み、同意する旨の確認（read_bylaws: true）が必要です / read_bylaws must be true: "
+                       "consent only after reading the bylaws in force")
+
+
 class ConsentIn(_In):
-    """A consent answer."""
+    """A consent answer; consenting states that the bylaws in force were read (issue 14)."""
 
     decision: Literal["consent", "decline"]
     reason: str | None = Field(default=None, max_length=2000)
+    read_bylaws: bool = False
+
+    @model_validator(mode="after")
+    def _bylaws_read(self) -> ConsentIn:
+        """C1 (issue 14): a consent is given knowingly — the caller confirms having read the bylaws."""
+        if self.decision == "consent" and self.read_bylaws is not True:
+            raise ValueError(READ_BYLAWS_REQUIRED)
+        return self
 
 
 class DissolveIn(_In):

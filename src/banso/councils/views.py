@@ -319,9 +319,14 @@ def _council_error(request: Request, principal: Principal, db: Session, ctx: Ctx
 @router.post("/councils/{council_id}/consent", response_class=HTMLResponse, dependencies=[Csrf])
 def consent(council_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
             decision: Annotated[str, Form(max_length=16)] = "",
-            reason: Annotated[str, Form(max_length=2000)] = "") -> Response:
-    """Consent to found or join the council, or decline with a reason (C1)."""
+            reason: Annotated[str, Form(max_length=2000)] = "",
+            read_bylaws: Annotated[str, Form(max_length=8)] = "") -> Response:
+    """Consent to found or join the council (having read the bylaws shown), or decline with a reason (C1)."""
     try:
+        if decision == "consent" and read_bylaws != "yes":  # issue 14: consent is given knowingly
+            service.get_council(db, council_id=council_id, actor=principal)  # I7: a hidden council stays 404
+            raise ValidationFailed("規約を読み、同意する旨のチェックを入れてください / Tick the box to confirm you have "
+                                   "read the bylaws", field="read_bylaws")
         service.consent(db, council_id=council_id, actor=principal, now=ctx.clock.now(), decision=decision,
                         reason=reason)
     except BansoError as exc:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy import Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from banso.authz.policies import information as policy
@@ -178,6 +178,33 @@ def public_items(session: Session, *, limit: int, offset: int) -> list[Item]:
     """Return published items, newest first."""
     return list(session.scalars(select(Item).where(Item.state == ItemState.PUBLIC.value)
                                 .order_by(Item.published_at.desc(), Item.id.desc()).limit(limit).offset(offset)))
+
+
+def _public_matching(text: str | None, council_ids: Sequence[int] | None) -> Select[Item]:
+    stmt = select(Item).where(Item.state == ItemState.PUBLIC.value)
+    if text:
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(or_(Item.title.ilike(pattern, escape="\\"), Item.summary.ilike(pattern, escape="\\")))
+    if council_ids is not None:
+        stmt = stmt.where(Item.council_id.in_(list(council_ids)))
+    return stmt
+
+
+def public_search(session: Session, *, text: str | None, council_ids: Sequence[int] | None, limit: int,
+                  offset: int) -> tuple[list[Item], int]:
+    """Return one page of published items whose title or summary holds ``text`` (any case), newest first, and how
+    many match in all; ``council_ids`` narrows to those councils' items (the portal's technology facet)."""
+    stmt = _public_matching(text, council_ids)
+    total = int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+    rows = session.scalars(stmt.order_by(Item.published_at.desc(), Item.id.desc()).limit(limit).offset(offset))
+    return list(rows), total
+
+
+def public_councils_matching(session: Session, *, text: str | None) -> dict[int, int]:
+    """Return, per council, how many published items match ``text`` (the counts of the portal's facets)."""
+    sub = _public_matching(text, None).subquery()
+    rows = session.execute(select(sub.c.council_id, func.count()).group_by(sub.c.council_id))
+    return {int(cid): int(n) for cid, n in rows}
 
 
 def readable_items(session: Session, actor: Principal | None, *, council_id: int | None, state: ItemState | None,

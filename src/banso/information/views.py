@@ -665,11 +665,7 @@ def minimality_page(request: Request, principal: PageUser, db: Db, ctx: Ctx) -> 
 # The public portal (I6): no login
 
 
-@router.get("/public", response_class=HTMLResponse)
-def public_portal(request: Request, auth: Auth, db: Db, ctx: Ctx) -> HTMLResponse:
-    """List the published results (anyone, no login)."""
-    # ``auth`` is resolved only so the header shows a signed-in person; the portal never uses it.
-    return render(request, "information/public_list.html", {"items": service.public_items(db), **_common(ctx)})
+# The list with search and technology facets is banso.app.portal (it joins the programme's registry).
 
 
 @router.get("/public/items/{item_id}", response_class=HTMLResponse)

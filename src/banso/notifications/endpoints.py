@@ -19,11 +19,13 @@ router = APIRouter(prefix="/notifications", tags=["notifications"],
 def list_notifications(
     principal: ApiUser,
     db: Db,
+    ctx: Ctx,
     unread_only: bool = False,
     limit: int = Query(50, ge=1, le=service.INBOX_MAX),
     before_id: int | None = Query(None, ge=1, le=service.ID_MAX),
 ) -> InboxRead:
-    """List the caller's notifications, newest first, with the unread count."""
+    """List the caller's notifications, newest first, with the unread count (done task notices marked read)."""
+    service.settle_done(ctx.collaborators, db, principal, ctx.clock.now())
     rows = service.inbox(db, user_id=principal.user_id, unread_only=unread_only, limit=limit, before_id=before_id,
                          actor=principal)
     return InboxRead(items=[NotificationRead.model_validate(n) for n in rows],

@@ -28,7 +28,7 @@ out for notifications that were committed (the mail job reads them from the tabl
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -62,6 +62,26 @@ class MailRun:
     sent: int = 0
     failed: int = 0
     errors: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TaskNotices:
+    """Completes the notices whose task is done (issue 14): the composition root knows the tasks and fills it in.
+
+    ``settle(session, reader, now)`` marks read the reader's notices that asked for a task no longer open.
+    """
+
+    settle: Callable[[Session, Principal, datetime], int]
+
+
+def settle_done(collaborators: object, session: Session, reader: Principal, now: datetime) -> int:
+    """Run the wired :class:`TaskNotices` for ``reader`` before their inbox is listed (nothing when none is wired)."""
+    get = getattr(collaborators, "get", None)
+    try:
+        settler = get(TaskNotices) if get is not None else None
+    except LookupError:
+        return 0
+    return settler.settle(session, reader, now) if settler is not None else 0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -156,6 +176,24 @@ def unread_count(session: Session, *, user_id: int, actor: Principal | None = No
     ``known``: ``actor``'s standings already loaded in this request, by council id (never across requests).
     """
     return len(_knowable(session, user_id, actor, repo.unread(session, user_id=user_id), known))
+
+
+def unread_notes(session: Session, *, user_id: int, actor: Principal | None = None,
+                 known: Mapping[int, Standing | None] | None = None) -> list[Notification]:
+    """Return a person's visible unread notifications the gate still lets them know of (the menu, issue 14)."""
+    return _knowable(session, user_id, actor, repo.unread(session, user_id=user_id), known)
+
+
+def mark_done(session: Session, notes: Iterable[Notification], *, now: datetime) -> int:
+    """Mark these notices read because the task they asked for is done (issue 14); return how many."""
+    count = 0
+    for note in notes:
+        if note.read_at is None:
+            note.read_at = now
+            count += 1
+    if count:
+        session.flush()
+    return count
 
 
 def get(session: Session, *, user_id: int, notification_id: int, actor: Principal | None = None) -> Notification:

@@ -49,11 +49,13 @@ def inbox_page(
     request: Request,
     principal: PageUser,
     db: Db,
+    ctx: Ctx,
     unread: int = 0,
     before: int | None = Query(None, ge=1, le=service.ID_MAX),
     done: str | None = None,
 ) -> HTMLResponse:
-    """Show the person's own notifications, newest first."""
+    """Show the person's own notifications, newest first (notices of tasks already done are marked read first)."""
+    service.settle_done(ctx.collaborators, db, principal, ctx.clock.now())
     rows = service.inbox(db, user_id=principal.user_id, unread_only=bool(unread), limit=PAGE_SIZE + 1,
                          before_id=before, actor=principal)
     return render(request, "notifications/inbox.html", {

@@ -445,3 +445,11 @@ def think_tank_contact(session: Session, commissioner_org_id: int) -> int | None
                                  Commission.state == CommissionState.ACTIVE.value,
                                  Commission.acknowledged_by_id.is_not(None))
                           .order_by(Commission.id.desc()).limit(1))
+
+
+def council_technologies(session: Session) -> list[tuple[int, int, str, list[str]]]:
+    """Return (council id, project id, project title, the call's technology codes) of every project with a
+    council (the public portal's technology facet, issue 14)."""
+    stmt = (select(Project.council_id, Project.id, Project.title, Call.technology_codes)
+            .join(Call, Call.id == Project.call_id).where(Project.council_id.is_not(None)).order_by(Project.id))
+    return [(int(cid or 0), int(pid), str(title), list(codes or [])) for cid, pid, title, codes in session.execute(stmt)]
