@@ -154,7 +154,7 @@ def pydantic_message(error: Mapping[str, Any], labels: Mapping[str, str] | None 
         return bilingual(lambda label: text_problem(value, label, max_length=ctx["max_length"],
                                                     required=bool(ctx["required"]), line=bool(ctx["line"]))
                          or invalid_message(label), field, labels)
-    if kind in _OWN:
+    if kind in _OWN or _is_bilingual(str(error.get("msg", ""))):  # banso's own rules say it in both languages
         return relabel(str(error.get("msg", "")), field, labels)
     if kind == "value_error" and " / " in str(ctx.get("error", "")):  # a validator's own bilingual message
         return relabel(str(ctx["error"]), field, labels)
@@ -163,6 +163,11 @@ def pydantic_message(error: Mapping[str, Any], labels: Mapping[str, str] | None 
         return bilingual(invalid_message, field, labels)
     values = {k: _shown(v) for k, v in ctx.items()}
     return bilingual(lambda label: template.format_map({**values, "label": label}), field, labels)
+
+
+def _is_bilingual(message: str) -> bool:
+    first, sep, _ = message.partition(" / ")
+    return bool(sep) and re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", first) is not None
 
 
 def _shown(value: object) -> str:
