@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ OFFICER = "takahashi.naoki@mext.example.jp"
 AGENCY = "tanaka.yuki@jst.example.jp"
 WIDTHS = {"phone": (390, 844), "laptop": (1366, 768)}
 LANGS = ("ja", "en")
+_SIGNED_IN: dict[tuple[str, str], Any] = {}  # (server, e-mail) → the signed-in browser state
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
 
 
@@ -46,15 +48,21 @@ def key_pages(page: Any, url: str, email: str) -> dict[str, str]:
     }
 
 
+@contextmanager
 def signed_in(browser: Any, url: str, email: str, width: int, height: int, lang: str, *,
               bypass_csp: bool = False) -> Iterator[Any]:
     """Yield a page of a fresh context at ``width``×``height`` signed in as ``email`` with the UI in ``lang``."""
+    state = _SIGNED_IN.get((url, email))
     ctx = browser.new_context(locale="ja-JP", timezone_id="Asia/Tokyo", viewport={"width": width, "height": height},
-                              bypass_csp=bypass_csp)
+                              bypass_csp=bypass_csp, storage_state=state)
     ctx.set_default_timeout(20_000)
     try:
         page = ctx.new_page()
-        log_in(page, url, persona(email))
+        if state is None:
+            # Once per persona and server: a TOTP code is accepted once, so signing in again within its
+            # 30 s step is refused (replay protection); later contexts reuse the session cookie.
+            log_in(page, url, persona(email))
+            _SIGNED_IN[(url, email)] = ctx.storage_state()
         page.goto(f"{url}/lang/{lang}?next=/dashboard")
         assert page.evaluate("document.documentElement.lang") == lang
         yield page
