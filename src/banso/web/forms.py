@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
-from typing import TypeVar
+from typing import Self, TypeVar
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
@@ -54,7 +54,7 @@ class FormError(str):
 
     problems: tuple[Problem, ...]
 
-    def __new__(cls, text: str, problems: Sequence[Problem] = ()) -> FormError:
+    def __new__(cls, text: str, problems: Sequence[Problem] = ()) -> Self:
         made = super().__new__(cls, text)
         made.problems = tuple(problems)
         return made

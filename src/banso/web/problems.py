@@ -41,6 +41,9 @@ _LABELS: dict[str, str] = {
     "assignee_id": "Assignee", "addressee_id": "Addressed to", "bylaws_version": "Version", "text": "Text",
     "scope_kind": "Who may read it", "reason_code": "Reason code", "penalty_provision": "Penalty provision",
     "recipient_ids": "Recipients", "subject": "Subject", "tag": "Event type", "code": "Code",
+    "designation_max_years": "Longest designation period", "nondisclosure_days": "Days to decide a non-disclosure request",
+    "changes_duty": "Changes the duty of confidentiality", "addressee_kind": "Kind of addressee",
+    "project_ref": "Project", "status": "Status", "adoption": "Adoption", "decision_id": "From decision",
 }
 _BODY = "body"  # pydantic's location prefix of a JSON body (never a field name on its own)
 _PREFIXES = frozenset({"body", "query", "path", "form", "header", "cookie"})
