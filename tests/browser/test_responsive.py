@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.browser.live import LiveServer
-from tests.browser.pages import SCREENSHOTS, WIDTHS, every_view, key_pages, signed_in
+from tests.browser.pages import OFFICER, SCREENSHOTS, WIDTHS, every_view, key_pages, signed_in
 
 pytestmark = pytest.mark.browser
 
@@ -42,7 +42,7 @@ def _menu_folds(page: Any) -> None:
 def test_key_pages_fit_the_screen(browser: Any, live_server: LiveServer, email: str, width: str, lang: str) -> None:
     size = WIDTHS[width]
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    for page in signed_in(browser, live_server.url, email, *size, lang):
+    with signed_in(browser, live_server.url, email, *size, lang) as page:
         wide: dict[str, int] = {}
         for name, path in key_pages(page, live_server.url, email).items():
             response = page.goto(live_server.url + path)
@@ -61,8 +61,8 @@ def test_key_pages_fit_the_screen(browser: Any, live_server: LiveServer, email: 
 
 def test_label_value_rows_stack_on_a_phone(browser: Any, live_server: LiveServer) -> None:
     """A fact's label sits above its value on a phone (values were squeezed to 4 characters a line)."""
-    for page in signed_in(browser, live_server.url, "takahashi.naoki@mext.example.jp", 390, 844, "ja"):
-        page.goto(live_server.url + key_pages(page, live_server.url, "takahashi.naoki@mext.example.jp")["council"])
+    with signed_in(browser, live_server.url, OFFICER, 390, 844, "ja") as page:
+        page.goto(live_server.url + key_pages(page, live_server.url, OFFICER)["council"])
         rows = page.evaluate("""() => [...document.querySelectorAll('.facts')].slice(0, 3).map(d => {
             const t = d.querySelector('dt').getBoundingClientRect(), v = d.querySelector('dd').getBoundingClientRect();
             return [t.bottom <= v.top + 1, v.width]; })""")
