@@ -4,8 +4,8 @@ A refusal names a field by its code (``title``); people read the label the form 
 :func:`relabel` puts the labels into a bilingual service message ("日本語 / English"), and
 :func:`pydantic_message` turns a pydantic error (by its ``type`` and ``ctx``) into such a message, so a
 page and the API ``detail`` say the same thing in the reader's language whichever door the input came
-through. Labels are catalogue msgids (English), translated with the Japanese catalogue; the views
-register the labels their forms use (:func:`register_labels`), the API schemas' common fields are below.
+through. Labels are catalogue msgids (English), translated with the Japanese catalogue: the API schemas'
+common fields are below, and a page passes its own ``FIELD_LABELS`` (``web.forms.refused``), which win.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from banso.kit.text import (
 )
 from banso.web.i18n import Translator, normalise_locale
 
-# Field codes → label msgids shared by the API schemas (the pages add their own with register_labels).
+# Field codes → label msgids shared by the API schemas (a page's own FIELD_LABELS win over these).
 _LABELS: dict[str, str] = {
     "title": "Title", "title_ja": "Title (Japanese)", "title_en": "Title (English, optional)",
     "name_ja": "Name (Japanese)", "name_en": "Name (English)", "purpose": "Purpose", "summary": "Summary",
@@ -45,14 +45,7 @@ _LABELS: dict[str, str] = {
     "changes_duty": "Changes the duty of confidentiality", "addressee_kind": "Kind of addressee",
     "project_ref": "Project", "status": "Status", "adoption": "Adoption", "decision_id": "From decision",
 }
-_BODY = "body"  # pydantic's location prefix of a JSON body (never a field name on its own)
 _PREFIXES = frozenset({"body", "query", "path", "form", "header", "cookie"})
-
-
-def register_labels(labels: Mapping[str, str]) -> None:
-    """Add a view's field labels (code → msgid) to the shared table; a code labelled already keeps its label."""
-    for code, msgid in labels.items():
-        _LABELS.setdefault(code, msgid)
 
 
 def field_code(loc: tuple[int | str, ...] | list[int | str]) -> str:
