@@ -115,7 +115,7 @@ def test_officer_proposes_a_council_through_the_form(client: TestClient, db: Ses
     ({"consent_deadline": "not-a-date"}, "日付が正しくありません"),
     ({"title_ja": ""}, "名称（日本語）"),
     ({"technology": "", "project_ref": ""}, "技術又はプロジェクト"),
-    ({"founders": [""]}, "founding participant"),
+    ({"founders": [""]}, "提案者のほかに設立参加者"),  # issue 14: Japanese on the Japanese page (was English)
     ({"required": ["__other__"]}, "研究者を設立参加者に含めてください"),
 ])
 def test_propose_bad_input_is_a_form_error_and_changes_nothing(
@@ -553,7 +553,7 @@ def test_bylaws_amendment_shows_a_readable_diff_and_asks_for_new_pledges(
     council_page = client.get(f"/councils/{cid}")
     assert 'id="pledge-text"' in council_page.text  # C3: a duty change requires signing again
     same = client.post(f"/councils/{cid}/bylaws", data={"csrf_token": token, "text": new_text, "summary": "x"})
-    assert same.status_code == 422 and "changes nothing" in alert_text(same.text)
+    assert same.status_code == 422 and "現行の規約と同じ" in alert_text(same.text)  # issue 14 (was English)
 
 
 def test_secretariat_invites_a_newcomer_and_changes_a_role(client: TestClient, db: Session, factory: Factory,
