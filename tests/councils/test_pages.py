@@ -115,7 +115,7 @@ def test_officer_proposes_a_council_through_the_form(client: TestClient, db: Ses
     ({"consent_deadline": "not-a-date"}, "日付が正しくありません"),
     ({"title_ja": ""}, "名称（日本語）"),
     ({"technology": "", "project_ref": ""}, "技術又はプロジェクト"),
-    ({"founders": [""]}, "founding participant"),
+    ({"founders": [""]}, "提案者のほかに設立参加者"),  # issue 14: Japanese on the Japanese page (was English)
     ({"required": ["__other__"]}, "研究者を設立参加者に含めてください"),
 ])
 def test_propose_bad_input_is_a_form_error_and_changes_nothing(

@@ -13,6 +13,7 @@ from banso.information import incidents
 from banso.information.models import Incident, IncidentStep
 from banso.kit.clock import FakeClock
 from banso.kit.errors import ValidationFailed
+from banso.web.problems import relabel
 from banso.web.context import AppContext
 from tests.support.councils import Cast, active_council
 from tests.support.factories import Factory
@@ -71,5 +72,7 @@ def test_the_api_and_the_service_refuse_a_blank_title_alike(client: TestClient, 
     answer = client.post("/api/v1/information/incidents", headers=bearer(db, active.company, clock),
                          json={"title": " ", "description": "d"})
     assert answer.status_code == 422
-    assert answer.json()["problems"] == [{"field": "title", "message": refused.value.message}]
+    # The API names the field by its label (issue 14: web.problems), in the service's words otherwise.
+    assert answer.json()["problems"] == [{"field": "title", "message": relabel(refused.value.message, "title")}]
+    assert answer.json()["problems"][0]["message"] == "「件名」を入力してください / Title is required"
     assert refused.value.message == "title を入力してください / title is required"

@@ -54,7 +54,9 @@ def alert_text(html: str) -> str:
     """Return the text of the page's error alert."""
     found = re.search(r'<div class="alert alert-error"[^>]*>.*?<div class="alert-body">(.*?)</div>', html, re.DOTALL)
     assert found, "page shows no error"
-    return found.group(1).strip()
+    # The error summary heads its list of problems (links to the fields, issue 14): the problems are the text.
+    body = re.sub(r'<p class="error-summary-title"[^>]*>.*?</p>', "", found.group(1), flags=re.DOTALL)
+    return re.sub(r"<[^>]+>", "", body).strip()
 
 
 def post_password(client: TestClient, email: str, password: str, next_url: str = "/dashboard") -> httpx.Response:

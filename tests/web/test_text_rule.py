@@ -14,6 +14,7 @@ from banso.kit.errors import ValidationFailed
 from banso.kit.text import Text, clean_text, has_visible_character, required_message, too_long_message
 from banso.programme import registry_io
 from banso.web.forms import bind
+from banso.web.problems import relabel
 
 LIMIT = 12
 SPACE = st.text(alphabet=st.sampled_from(" \t\r\n\u3000\u00a0\u2003"), max_size=4)
@@ -58,7 +59,8 @@ def test_text_over_the_limit_is_refused_naming_the_field(core: str, before: str,
         refused.value.message
     with pytest.raises(ValidationFailed) as bound:  # the page's binding says exactly what the service says
         bind(Form, {"title": "t", "note": before + core})
-    assert (bound.value.field, bound.value.message) == ("note", too_long_message("note", LIMIT))
+    # ... naming the field by its label rather than its code (issue 14: web.problems.relabel)
+    assert (bound.value.field, bound.value.message) == ("note", relabel(too_long_message("note", LIMIT), "note"))
 
 
 @given(blank=SPACE, field=FIELD)
@@ -86,7 +88,7 @@ def test_what_the_rule_does_not_cover_is_left_to_the_type() -> None:
     assert caught.value.errors()[0]["type"] == "string_type"
     with pytest.raises(ValidationFailed) as bound:
         bind(Form, {"title": ["a", "b"]})
-    assert bound.value.field == "title" and bound.value.message == "title が正しくありません / title is not valid"
+    assert bound.value.field == "title" and bound.value.message == "「件名」が正しくありません / Title is not valid"
 
 
 def test_an_imported_file_says_where_the_refused_text_is() -> None:

@@ -71,6 +71,15 @@ _audit = audit.record_for
 _refuse = audit.refuse
 
 
+# How a refusal names a council's state or a request's status in Japanese (issue 14: no codes in Japanese text).
+_STATE_JA = {"proposed": "設置提案中", "established": "設置済み", "active": "活動中", "dissolved": "解散済み",
+             "lapsed": "不成立", "open": "回答待ち", "answered": "回答済み", "closed": "終了"}
+
+
+def _state(value: str) -> str:
+    return _STATE_JA.get(str(value), str(value))
+
+
 def _subject(council: Council) -> str:
     return f"council:{council.id}"
 
@@ -80,13 +89,13 @@ def _parse_role(value: str) -> CouncilRole:
         return CouncilRole(value)
     except ValueError:
         allowed = ", ".join(r.value for r in CouncilRole)
-        raise ValidationFailed(f"unknown council role {value!r}; use one of {allowed}", field="role") from None
+        raise ValidationFailed(f"役割が正しくありません / unknown council role {value!r}; use one of {allowed}", field="role") from None
 
 
 def _active_user(session: Session, user_id: int, field_name: str) -> User:
     user = accounts_repo.user_by_id(session, user_id)
     if user is None or not user.is_active:
-        raise ValidationFailed(f"person {user_id} does not exist or is disabled", field=field_name)
+        raise ValidationFailed(f"指定された利用者（番号 {user_id}）は存在しないか無効です / person {user_id} does not exist or is disabled", field=field_name)
     return user
 
 
@@ -257,7 +266,7 @@ def propose(
     tech = clean_text(technology, "technology", max_length=300, required=False, line=True) or None
     project = clean_text(project_ref, "project_ref", max_length=100, required=False, line=True) or None
     if tech is None and project is None:
-        raise ValidationFailed("link a technology and/or a project / 技術又はプロジェクトを指定してください",
+        raise ValidationFailed("技術又はプロジェクトを指定してください / link a technology and/or a project",
                                field="technology")
     rules.require_future(consent_deadline, now, "consent_deadline")
     params = articles.parameters({"designation_max_years": designation_max_years,
@@ -266,11 +275,11 @@ def propose(
     parties: dict[int, str] = {}
     for spec in founders:
         if spec.user_id in roles:
-            raise ValidationFailed(f"person {spec.user_id} is listed twice", field="founders")
+            raise ValidationFailed(f"同じ利用者（番号 {spec.user_id}）が二度指定されています / person {spec.user_id} is listed twice", field="founders")
         roles[spec.user_id] = _parse_role(spec.role)
         parties[spec.user_id] = typed.parse_party(spec.party).value
     if not set(roles) - {actor.user_id}:
-        raise ValidationFailed("name at least one founding participant besides the proposer", field="founders")
+        raise ValidationFailed("提案者のほかに設立参加者を1名以上指定してください / name at least one founding participant besides the proposer", field="founders")
     roles.setdefault(actor.user_id, CouncilRole.SECRETARIAT)
     parties.setdefault(actor.user_id, typed.parse_party(proposer_party).value)
     users = {uid: _active_user(session, uid, "founders") for uid in roles}
@@ -325,7 +334,7 @@ def consent(session: Session, *, council_id: int, actor: Principal, now: datetim
     locked = repo.council_for_update(session, council.id)
     assert locked is not None
     if decision not in ("consent", "decline"):
-        raise ValidationFailed("decision must be 'consent' or 'decline'", field="decision")
+        raise ValidationFailed("回答は「同意」か「不同意」から選んでください / decision must be 'consent' or 'decline'", field="decision")
     reason_t = clean_text(reason, "reason", max_length=2000, required=False) or None
     if decision == "decline" and reason_t is None:
         raise ValidationFailed("a decline needs a reason / 不同意の理由を入力してください", field="reason")
@@ -337,9 +346,10 @@ def consent(session: Session, *, council_id: int, actor: Principal, now: datetim
         rules.check_can_answer(decision=row.decision, deadline=row.deadline, now=now)
         if row.kind == ConsentKind.FOUNDING and council.state != CouncilState.PROPOSED and not (
                 typed.is_project_council(council.project_ref) and council.state in rules.OPERATING_STATES):
-            raise Conflict(f"the council is {council.state}; consents are closed", field="decision")
+            raise Conflict(f"この協議会（{_state(council.state)}）への同意の受付は終了しています / the council is "
+                           f"{council.state}; consents are closed", field="decision")
         if row.kind == ConsentKind.JOIN and council.state not in rules.OPERATING_STATES:
-            raise Conflict(f"the council is {council.state}; it cannot be joined", field="decision")
+            raise Conflict(f"この協議会（{_state(council.state)}）には参加できません / the council is {council.state}; it cannot be joined", field="decision")
     except BansoError as exc:
         _refuse(session, exc, AuditTag.COUNCIL_CONSENT_REFUSED, now=now, actor=actor, subject=_subject(council),
                 data={"kind": row.kind, "decision": decision})
@@ -537,9 +547,9 @@ def invite(session: Session, *, council_id: int, actor: Principal, now: datetime
     rules.require_future(deadline, now, "deadline")
     user = _active_user(session, user_id, "user_id")
     if repo.current_membership(session, council.id, user_id) is not None:
-        raise Conflict("this person is already a member", field="user_id")
+        raise Conflict("この方は既に構成員です / this person is already a member", field="user_id")
     if repo.pending_consent(session, council.id, user_id) is not None:
-        raise Conflict("this person already has a pending invitation", field="user_id")
+        raise Conflict("この方には回答待ちの招待があります / this person already has a pending invitation", field="user_id")
     row = Consent(council_id=council.id, user_id=user_id, organization_id=user.organization_id,
                   kind=ConsentKind.JOIN.value, role=role_v.value, party=party_v.value, decision=ConsentDecision.PENDING.value, reason=None,
                   deadline=deadline, decided_at=None, last_reminded_at=None, created_at=now)
@@ -556,7 +566,7 @@ def leave(session: Session, *, council_id: int, actor: Principal, now: datetime)
     council, _ = _visible(session, council_id, actor)
     membership = repo.current_membership(session, council.id, actor.user_id)
     if membership is None:
-        raise Conflict("you are not a member of this council")
+        raise Conflict("この協議会の構成員ではありません / you are not a member of this council")
     membership.left_at = now
     _audit(session, AuditTag.COUNCIL_MEMBER_LEAVE, now=now, actor=actor, subject=_subject(council),
            data={"user_id": actor.user_id, "role": membership.role})
@@ -595,7 +605,7 @@ def set_role(session: Session, *, council_id: int, actor: Principal, now: dateti
     role_v = _parse_role(role)
     membership = repo.current_membership(session, council.id, user_id)
     if membership is None:
-        raise ValidationFailed(f"person {user_id} is not a current member", field="user_id")
+        raise ValidationFailed(f"指定された利用者（番号 {user_id}）は現在の構成員ではありません / person {user_id} is not a current member", field="user_id")
     old = membership.role
     if old == role_v.value:
         return membership
@@ -710,19 +720,19 @@ def sign_pledge(session: Session, *, council_id: int, actor: Principal, now: dat
     council, standing = _visible(session, council_id, actor)
     membership = repo.current_membership(session, council.id, actor.user_id)
     if membership is None:
-        raise Conflict("only current members sign the pledge; consent first", field="bylaws_version")
+        raise Conflict("誓約書は現在の構成員のみ提出できます。先に参加に同意してください / only current members sign the pledge; consent first", field="bylaws_version")
     subject = _subject(council)
     try:
         if not actor.mfa:
             raise Forbidden("二段階認証が必要です / A second factor is required to sign")
         if council.state not in (CouncilState.PROPOSED, CouncilState.ESTABLISHED, CouncilState.ACTIVE):
-            raise Conflict(f"the council is {council.state}", field="bylaws_version")
+            raise Conflict(f"この協議会（{_state(council.state)}）では誓約書を提出できません / the council is {council.state}", field="bylaws_version")
         rules.check_pledge_version(offered_version=bylaws_version, current_version=council.bylaws_version)
     except BansoError as exc:
         _refuse(session, exc, AuditTag.COUNCIL_PLEDGE_REFUSED, now=now, actor=actor, subject=subject,
                 data={"offered_version": bylaws_version, "current_version": council.bylaws_version})
     if standing.pledge_current:
-        raise Conflict("you already hold a pledge for the duty in force", field="bylaws_version")
+        raise Conflict("現行の守秘義務に対する誓約書は提出済みです / you already hold a pledge for the duty in force", field="bylaws_version")
     user = accounts_repo.user_by_id(session, actor.user_id)
     assert user is not None
     text = _pledge_text(session, council, user, now)
@@ -1070,7 +1080,7 @@ def record_decision(session: Session, *, council_id: int, actor: Principal, now:
         adoption_v = Adoption(adoption)
     except ValueError:
         allowed = ", ".join(a.value for a in Adoption)
-        raise ValidationFailed(f"unknown adoption {adoption!r}; use one of {allowed}", field="adoption") from None
+        raise ValidationFailed(f"判定が正しくありません。選択肢から選んでください / unknown adoption {adoption!r}; use one of {allowed}", field="adoption") from None
     if meeting_id is not None:
         _meeting(session, council, meeting_id)
     row = Decision(council_id=council.id, meeting_id=meeting_id, text_sealed=b"", matter=matter_v.value,
@@ -1113,7 +1123,7 @@ def create_action_item(session: Session, *, council_id: int, actor: Principal, n
     title_t = rules.require_text(title, "title", max_length=300, line=True)
     rules.require_future(due_at, now, "due_at")
     if decision_id is not None and repo.decision(session, council.id, decision_id) is None:
-        raise ValidationFailed(f"decision {decision_id} does not exist in this council", field="decision_id")
+        raise ValidationFailed(f"指定された決定はこの協議会にありません / decision {decision_id} does not exist in this council", field="decision_id")
     if repo.current_membership(session, council.id, assignee_id) is None:
         _refuse(session, ValidationFailed(
             f"person {assignee_id} is not a current member; actions go to participants / "
@@ -1260,13 +1270,13 @@ def create_request(session: Session, *, council_id: int, actor: Principal, now: 
     try:
         kind = AddresseeKind(addressee_kind)
     except ValueError:
-        raise ValidationFailed("addressee_kind must be think_tank or participant", field="addressee_kind") from None
+        raise ValidationFailed("addressee_kind は「シンクタンク」か「参加者」から選んでください / addressee_kind must be think_tank or participant", field="addressee_kind") from None
     rules.require_future(due_at, now, "due_at")
     if repo.current_membership(session, council.id, addressee_id) is None:
-        raise ValidationFailed(f"person {addressee_id} is not a current member", field="addressee_id")
+        raise ValidationFailed(f"指定された利用者（番号 {addressee_id}）は現在の構成員ではありません / person {addressee_id} is not a current member", field="addressee_id")
     addressee = _active_user(session, addressee_id, "addressee_id")
     if kind is AddresseeKind.THINK_TANK and addressee.organization.kind != OrgKind.THINK_TANK:
-        raise ValidationFailed("the addressee does not belong to a think tank", field="addressee_id")
+        raise ValidationFailed("提供先はシンクタンクに所属していません / the addressee does not belong to a think tank", field="addressee_id")
     row = MaterialRequest(council_id=council.id, title=title_t, body=body_t, matter=matter_v.value,
                           addressee_kind=kind.value, addressee_id=addressee_id, due_at=due_at,
                           status=RequestStatus.OPEN.value, created_by_id=actor.user_id, created_at=now)
@@ -1288,7 +1298,7 @@ def answer_request(session: Session, *, council_id: int, request_id: int, actor:
     if not policy.can_answer_request(actor, standing, addressee_id=req.addressee_id):
         raise Forbidden("宛先の参加者又は事務局のみが回答できます / Only the addressee or the secretariat may answer")
     if req.status != RequestStatus.OPEN:
-        raise Conflict(f"the request is {req.status}")
+        raise Conflict(f"この提供要請（{_state(req.status)}）には回答できません / the request is {req.status}")
     body = rules.require_text(text, "text", max_length=50_000)
     # O1: validated as item files are (the one file-name rule, the stamp and viewer limits), so every
     # answer file can be served.
@@ -1330,7 +1340,7 @@ def close_request(session: Session, *, council_id: int, request_id: int, actor: 
     council, _ = _manage(session, council_id, actor)
     req = _request(session, council, request_id)
     if req.status == RequestStatus.CLOSED:
-        raise Conflict("the request is already closed")
+        raise Conflict("この提供要請は既に終了しています / the request is already closed")
     req.status = RequestStatus.CLOSED.value
     req.closed_at = now
     _audit(session, AuditTag.COUNCIL_REQUEST_CLOSE, now=now, actor=actor, subject=_subject(council),

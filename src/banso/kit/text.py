@@ -42,6 +42,11 @@ def invalid_message(label: str) -> str:
     return f"{label} が正しくありません / {label} is not valid"
 
 
+def choose_message(label: str) -> str:
+    """Return the bilingual message for a choice the form must carry (none was chosen)."""
+    return f"{label} を選択してください / choose {label}"
+
+
 def invalid_date_message(label: str) -> str:
     """Return the bilingual message for a field that is not a date."""
     return f"{label} の日付が正しくありません / {label} is not a valid date"
@@ -182,5 +187,7 @@ class Text(annotated_types.GroupedMetadata):
         problem = text_problem(text, info.field_name or "value", max_length=self.max_length,
                                required=self.required, line=self.line)
         if problem is not None:
-            raise PydanticCustomError("text", "{message}", {"message": problem})
+            # The rule's bounds travel in ctx so the web layer can say it again with the field's label.
+            raise PydanticCustomError("text", "{message}", {"message": problem, "max_length": self.max_length,
+                                                            "required": self.required, "line": self.line})
         return text

@@ -15,6 +15,7 @@ from sqlalchemy.exc import DataError, StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from banso.kit.errors import AuthenticationRequired, BansoError
+from banso.web.problems import field_code, pydantic_message, reader_half, reader_locale, relabel
 
 log = logging.getLogger("banso.web")
 
@@ -28,6 +29,12 @@ class RedirectTo(Exception):
 
 
 OUT_OF_RANGE = "値が範囲外です / a value is out of range"
+# Starlette's own reasons (its HTTP status phrases), said in both languages like every other refusal.
+_HTTP_MESSAGES = {
+    "Not Found": "ページが見つかりません / Not Found",
+    "Method Not Allowed": "この操作はこのページでは使えません / Method Not Allowed",
+    "Unprocessable Entity": "入力内容が正しくありません / Unprocessable Entity",
+}
 
 
 def _is_api(request: Request) -> bool:
@@ -50,7 +57,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(BansoError)
     async def _domain(request: Request, exc: BansoError) -> Response:
         if _is_api(request):
-            body = {"error": exc.code, "message": exc.message}
+            # message: both languages, as services word it; detail: the reader's language, fields by label (issue 14).
+            body = {"error": exc.code, "message": exc.message,
+                    "detail": reader_half(relabel(exc.message, exc.field), reader_locale(request))}
             if exc.field:
                 body["field"] = exc.field
             headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, AuthenticationRequired) else None
@@ -61,35 +70,36 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
-        problems = [
-            {"field": ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")),
-             "message": err.get("msg", "invalid")}
-            for err in exc.errors()
-        ]
+        problems = [{"field": field_code(tuple(err.get("loc", ()))), "message": pydantic_message(err)}
+                    for err in exc.errors()]
+        locale = reader_locale(request)
+        detail = ("；" if locale == "ja" else "; ").join(reader_half(p["message"], locale) for p in problems)
         if _is_api(request):
             return JSONResponse(
                 {"error": "validation_failed", "message": "入力内容が正しくありません / request is not valid",
-                 "problems": problems},
+                 "detail": detail, "problems": problems},
                 status_code=422,
             )
-        text = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
-        return _html_error(request, 400, "validation_failed", text)
+        return _html_error(request, 400, "validation_failed", detail)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         code = {404: "not_found", 405: "method_not_allowed", 422: "validation_failed"}.get(exc.status_code,
                                                                                        "http_error")
+        message = _HTTP_MESSAGES.get(str(exc.detail), str(exc.detail))
         if _is_api(request):
-            return JSONResponse({"error": code, "message": str(exc.detail)}, status_code=exc.status_code,
-                                headers=getattr(exc, "headers", None))
-        return _html_error(request, exc.status_code, code, str(exc.detail))
+            return JSONResponse({"error": code, "message": message,
+                                 "detail": reader_half(message, reader_locale(request))},
+                                status_code=exc.status_code, headers=getattr(exc, "headers", None))
+        return _html_error(request, exc.status_code, code, message)
 
     @app.exception_handler(DataError)
     @app.exception_handler(OverflowError)
     async def _out_of_range(request: Request, exc: Exception) -> Response:
         # A number the database cannot hold (e.g. an id past 2^31 on PostgreSQL) is bad input.
         if _is_api(request):
-            return JSONResponse({"error": "validation_failed", "message": OUT_OF_RANGE}, status_code=422)
+            return JSONResponse({"error": "validation_failed", "message": OUT_OF_RANGE,
+                                 "detail": reader_half(OUT_OF_RANGE, reader_locale(request))}, status_code=422)
         return _html_error(request, 400, "validation_failed", OUT_OF_RANGE)
 
     @app.exception_handler(StatementError)
@@ -187,7 +197,8 @@ def error_response(request: Request, exc: Exception) -> Response:
         log.error("disk full on %s %s: %s", request.method, request.url.path, exc)
         code, message, headers = "insufficient_storage", _FULL, None
     if _is_api(request):
-        return JSONResponse({"error": code, "message": message}, status_code=status or 500, headers=headers)
+        return JSONResponse({"error": code, "message": message, "detail": reader_half(message, reader_locale(request))},
+                            status_code=status or 500, headers=headers)
     response = _html_error(request, status or 500, code, message)
     response.headers.update(headers or {})
     return response

@@ -85,7 +85,18 @@ def term(context: Context, key: str) -> str:
     return glossary.term(key, _lang(context))
 
 
+def field_attrs(error: object, field: str) -> Markup:
+    """Return a form field's id (``field-<code>``, the error summary's link target) and, when the refused
+    form's error names it, ``aria-invalid`` and ``aria-describedby`` pointing at its message (issue 14)."""
+    anchor = "field-" + "".join(ch if ch.isascii() and (ch.isalnum() or ch in "_-") else "-" for ch in field)
+    problems = getattr(error, "problems", ())
+    if any(getattr(p, "field", None) == field for p in problems):
+        return Markup('id="{0}" aria-invalid="true" aria-describedby="{0}-error"').format(anchor)
+    return Markup('id="{}"').format(anchor)
+
+
 env.globals["term"] = term
+env.globals["field_attrs"] = field_attrs
 env.filters.update(yen_sen=yen_sen, yen_oku=yen_oku, wareki=wareki, jst_date=jst_date, jst_minute=jst_minute,
                    fiscal_year=fiscal_year)
 

@@ -8,10 +8,7 @@ npm the tests are skipped locally and FAIL in CI (``CI=true``).
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
 import os
-import shutil
 import socket
 import subprocess
 import tempfile
@@ -26,6 +23,8 @@ from urllib.parse import urljoin
 import httpx
 import pytest
 
+from tests.support.npm import npm_ci
+
 HERE = Path(__file__).resolve().parent
 CLIENT_ID = "banso-test"
 CLIENT_SECRET = "banso-test-client-secret-0123456789abcdef"
@@ -33,33 +32,9 @@ REDIRECT_URI = "http://testserver/login/sso/callback"
 ID_TOKEN_TTL_SECONDS = 60
 
 
-def _missing_tool(message: str) -> None:
-    """Fail in CI (the provider is part of the suite there), skip on a developer's machine."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(message)
-    pytest.skip(message)
-
-
-def _lock_digest() -> str:
-    return hashlib.sha256((HERE / "package-lock.json").read_bytes()).hexdigest()
-
-
 def install() -> None:
-    """Run ``npm ci`` unless node_modules already matches package-lock.json (stamped with its hash)."""
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        _missing_tool("node and npm are needed for the OpenID Provider (scripts/test.sh installs them)")
-    stamp = HERE / "node_modules" / ".banso-lock-sha256"
-    digest = _lock_digest()
-    lock_path = Path(tempfile.gettempdir()) / f"banso-oidc-npm-{hashlib.sha256(str(HERE).encode()).hexdigest()[:16]}.lock"
-    with lock_path.open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # one npm ci at a time; the others wait and then find it done
-        if stamp.exists() and stamp.read_text().strip() == digest:
-            return
-        done = subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--ignore-scripts"], cwd=HERE,
-                              capture_output=True, text=True, timeout=600, check=False)
-        if done.returncode != 0:
-            pytest.fail(f"npm ci failed in {HERE}:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
-        stamp.write_text(digest)
+    """Run ``npm ci`` unless node_modules already matches package-lock.json (``tests.support.npm``)."""
+    npm_ci(HERE, "the OpenID Provider")
 
 
 def free_port() -> int:
