@@ -170,8 +170,13 @@ def check_pledge_version(*, offered_version: int, current_version: int) -> None:
         )
 
 
-def check_parameters(*, designation_max_years: int, nondisclosure_days: int, publication_notice_days: int = 30) -> None:
-    """Refuse bylaws parameters outside sensible bounds (I3: no indefinite designation; I13: some notice)."""
+def check_parameters(*, designation_max_years: int, nondisclosure_days: int, publication_notice_days: int = 30,
+                     withheld_review_months: int = 12) -> None:
+    """Refuse bylaws parameters outside sensible bounds (I3: no indefinite designation; I13: some notice,
+    and no result withheld for ever: a review date at most five years ahead)."""
+    if not 1 <= withheld_review_months <= 60:
+        raise ValidationFailed("非公開とした成果の見直しまでの期間は1〜60か月です / the review period of a withheld result "
+                               "must be 1..60 months", field="withheld_review_months")
     if not 1 <= publication_notice_days <= 365:
         raise ValidationFailed("prior notice before publication must be 1..365 days", field="publication_notice_days")
     if not 1 <= designation_max_years <= 5:

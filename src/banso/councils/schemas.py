@@ -136,6 +136,7 @@ class BylawsRead(_Out):
     designation_max_years: int
     nondisclosure_decision_days: int
     publication_notice_days: int
+    withheld_review_months: int
     changes_duty: bool
     duty_version: int
     summary: str
@@ -152,6 +153,7 @@ class BylawsAmend(_In):
     designation_max_years: int | None = None
     nondisclosure_days: int | None = None
     publication_notice_days: int | None = None  # I13: prior notice before a result is public
+    withheld_review_months: int | None = None  # I6, I13: review date of a withheld result
 
 
 class BylawsDiff(BaseModel):

@@ -503,6 +503,7 @@ def amend_bylaws(
     designation_max_years: int | None = None,
     nondisclosure_days: int | None = None,
     publication_notice_days: int | None = None,
+    withheld_review_months: int | None = None,
 ) -> BylawsVersion:
     """Record a new bylaws version; a change to the duty (``changes_duty``) requires everyone to re-sign (C3)."""
     council, standing = _visible(session, council_id, actor)
@@ -517,15 +518,19 @@ def amend_bylaws(
     years = designation_max_years if designation_max_years is not None else current.designation_max_years
     days = nondisclosure_days if nondisclosure_days is not None else current.nondisclosure_decision_days
     notice = publication_notice_days if publication_notice_days is not None else current.publication_notice_days
-    rules.check_parameters(designation_max_years=years, nondisclosure_days=days, publication_notice_days=notice)
+    review = withheld_review_months if withheld_review_months is not None else current.withheld_review_months
+    rules.check_parameters(designation_max_years=years, nondisclosure_days=days, publication_notice_days=notice,
+                           withheld_review_months=review)
     if body == current.text and years == current.designation_max_years and \
-            days == current.nondisclosure_decision_days and notice == current.publication_notice_days:
+            days == current.nondisclosure_decision_days and notice == current.publication_notice_days and \
+            review == current.withheld_review_months:
         raise ValidationFailed("the amendment changes nothing", field="text")
     version = council.bylaws_version + 1
     duty = rules.next_duty_version(current_duty_version=council.duty_version, new_version=version,
                                    changes_duty=changes_duty)
     row = BylawsVersion(council_id=council.id, version=version, text=body, designation_max_years=years,
                         nondisclosure_decision_days=days, publication_notice_days=notice,
+                        withheld_review_months=review,
                         changes_duty=changes_duty, duty_version=duty,
                         summary=summary_t, created_by_id=actor.user_id, created_at=now)
     session.add(row)
@@ -535,7 +540,7 @@ def amend_bylaws(
     session.flush()
     _audit(session, AuditTag.COUNCIL_BYLAWS_AMEND, now=now, actor=actor, subject=_subject(council),
            data={"version": version, "changes_duty": changes_duty, "duty_version": duty, "summary": summary_t,
-                 "publication_notice_days": notice,
+                 "publication_notice_days": notice, "withheld_review_months": review,
                  "sha256": rules.sha256_text(body)})
     return row
 

@@ -68,6 +68,8 @@ class BallotKind(StrEnum):
     RENEWAL = "renewal"
     NONDISCLOSURE = "nondisclosure"
     PUBLICATION = "publication"  # early publication proposed by the chair/secretariat (I13)
+    WITHHOLD_RENEWAL = "withhold_renewal"  # keep a withheld result withheld past its review date (I6, I13)
+    RELEASE = "release"  # release a withheld result before its review date (I13)
 
 
 class BallotState(StrEnum):
