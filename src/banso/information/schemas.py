@@ -387,6 +387,12 @@ class MinimalityRead(_Out):
     nondisclosure_accepted: int
     nondisclosure_rejected: int
     nondisclosure_open: int
+    withheld_reviews: list[datetime]  # review dates of the withheld results (I13), never which result
+    withheld_review_30: int
+    withheld_renewed: int
+    withheld_renewal_rejected: int
+    withheld_released_at_review: int
+    withheld_released_by_vote: int
 
 
 class PlatformMinimality(BaseModel):
