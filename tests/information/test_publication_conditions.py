@@ -129,6 +129,31 @@ def test_prior_notice_reaches_the_council_and_the_page_shows_when_it_becomes_pub
     assert "ニーズ省庁" in page.text  # who may still ask to withhold it, and until when
 
 
+def test_a_result_held_for_a_designation_vote_gets_its_notice_when_the_vote_fails(
+        db: Session, deps: InformationDeps, cast: Cast, clock: FakeClock) -> None:
+    # While held, only the provider and the secretariat had it (I4): the council had no notice of it yet.
+    item = service.create_item(
+        db, deps, council_id=cast.council.id, actor=cast.researcher.principal(), now=clock.now(),
+        title="保留された成果", summary="概要", body="本文", matter="rd_content_and_results",
+        category="research_result", provenance="researcher_generated",
+        designation=service.DesignationInput(reason="輸出管理", scope_kind="all", ends_at=clock.now() + 365 * DAY,
+                                             deadline=clock.now() + 60 * DAY))
+    assert item.state == "held"
+    assert cast.company.user.id not in _kinds(db, "information.publication_scheduled")
+    clock.advance(days=45)  # past the 30-day window counted from filing
+    ballot = db.scalar(select(Ballot).where(Ballot.item_id == item.id))
+    assert ballot is not None
+    answer_ballot(db, ballot, [cast.company], clock, decision="object")
+    assert ballot.state == "rejected"
+    assert item.state == "scheduled" and item.publish_at == clock.now() + 30 * DAY  # not public at once
+    assert cast.company.user.id in _kinds(db, "information.publication_scheduled")
+    with pytest.raises(Conflict, match="prior-notice"):  # the provider cannot cut the new window short
+        service.publish_now(db, item_id=item.id, actor=cast.researcher.principal(), now=clock.now())
+    request = service.request_nondisclosure(db, item_id=item.id, actor=cast.officer.principal(), now=clock.now(),
+                                            reason_code="other", reason="公開前に検討したい")
+    assert request.state == "open"
+
+
 # ---------------------------------------------------------------------------------------------
 # 2. Non-disclosure requests by needs ministries (I6, I13)
 

@@ -168,6 +168,15 @@ def designated_items(session: Session) -> list[Item]:
     return list(session.scalars(select(Item).where(Item.current_designation_id.is_not(None)).order_by(Item.id)))
 
 
+def held_until(session: Session, item_id: int) -> datetime | None:
+    """Return when the last rejected designation of the whole item stopped holding it (None: never held so)."""
+    rows = session.execute(select(Ballot.decided_at, Ballot.file_ids).where(
+        Ballot.item_id == item_id, Ballot.kind == BallotKind.DESIGNATION.value,
+        Ballot.state == BallotState.REJECTED.value)).all()
+    # A partial designation (file_ids) never held the item itself: its body stayed with the council.
+    return max((decided for decided, file_ids in rows if decided is not None and not file_ids), default=None)
+
+
 def withheld_reviews(session: Session) -> list[tuple[Item, Ballot]]:
     """Return each withheld result with the accepted ballot that withholds it (its ``ends_at`` is the review
     date, I6, I13): the non-disclosure request or the accepted renewal of it in force."""

@@ -912,7 +912,7 @@ def _settle(session: Session, ballot: Ballot, *, now: datetime, actor: Principal
                 item.state = ItemState.DESIGNATED.value
             item.current_designation_id = ballot.id
         elif not ballot.file_ids:
-            _release(item, now)
+            _release_held(session, item, now=now)
         tag = AuditTag.INFO_DESIGNATION_ACCEPT if accepted else AuditTag.INFO_DESIGNATION_REJECT
     elif kind == BallotKind.RENEWAL:
         if accepted:
@@ -968,6 +968,21 @@ def _settle_withheld(session: Session, ballot: Ballot, item: Item, *, kind: Ball
     return AuditTag.INFO_WITHHELD_RELEASE_ACCEPT if accepted else AuditTag.INFO_WITHHELD_RELEASE_REJECT
 
 
+def _release_held(session: Session, item: Item, *, now: datetime) -> None:
+    """Return a held item to its default openness after its designation was rejected (I2, I4).
+
+    A held result was readable by its provider and the secretariat only, so the council has not had its prior
+    notice yet (I13): its notice starts now — the publication date moves to the end of a full window if
+    sooner, and the readers are told — so that a non-disclosure request (I6) can still be filed.
+    """
+    if item.is_result:
+        item.publish_at = rules.publication_date(now=now, given=item.publish_at,
+                                                 notice_days=_notice_days(session, _council(session, item)))
+    _release(item, now)
+    if item.is_result and item.state == ItemState.SCHEDULED:
+        notices.publication_scheduled(session, item=item, recipient_ids=_readers(session, item), now=now)
+
+
 def _release(item: Item, now: datetime) -> None:
     """Return an item to its default openness after a rejected proposal or a lapse (I2, I5, I6)."""
     item.current_designation_id = None
@@ -1004,18 +1019,19 @@ def _publishable(session: Session, item: Item, *, now: datetime) -> None:
 
 
 def _notice_end(session: Session, item: Item) -> datetime | None:
-    """Return when a result's prior-notice window ends (I13; None for an item that is no result)."""
+    """Return when a result's prior-notice window ends (I13; None for an item that is no result): counted from
+    filing, or from the rejection of a designation that held the whole result until then (the council could not
+    read it before, :func:`_release_held`)."""
     if not item.is_result:
         return None
-    return rules.notice_ends(filed_at=item.created_at, notice_days=_notice_days(session, _council(session, item)))
+    start = max(item.created_at, repo.held_until(session, item.id) or item.created_at)
+    return rules.notice_ends(filed_at=start, notice_days=_notice_days(session, _council(session, item)))
 
 
 def _notice_running(session: Session, item: Item, now: datetime) -> datetime | None:
     """Return when a result's prior-notice window ends while it still runs, else None (I13)."""
-    if not item.is_result:
-        return None
-    ends = rules.notice_ends(filed_at=item.created_at, notice_days=_notice_days(session, _council(session, item)))
-    return ends if now < ends else None
+    ends = _notice_end(session, item)
+    return ends if ends is not None and now < ends else None
 
 
 def publish_now(session: Session, *, item_id: int, actor: Principal, now: datetime,
