@@ -112,6 +112,7 @@ def test_a_renewal_stays_within_one_bylaws_period_and_is_decided_before_the_revi
 def test_prior_notice_reaches_the_council_and_the_page_shows_when_it_becomes_public(
         client: TestClient, db: Session, factory: Factory, ctx: AppContext) -> None:
     clock = ctx.clock
+    assert isinstance(clock, FakeClock)
     cast = establish(factory, db, clock)
     item = _result(db, information_deps(ctx), cast, clock)
     db.commit()
@@ -193,6 +194,7 @@ def test_who_is_not_a_ministry_officer_in_the_council_is_refused_and_audited(
 def test_the_api_takes_a_needs_ministry_request(client: TestClient, db: Session, factory: Factory,
                                                 ctx: AppContext) -> None:
     clock = ctx.clock
+    assert isinstance(clock, FakeClock)
     cast = establish(factory, db, clock)
     needs = _needs_officer(factory, db, clock, cast)
     item = _result(db, information_deps(ctx), cast, clock)
@@ -337,6 +339,7 @@ def test_who_may_put_a_withheld_result_to_the_vote(db: Session, deps: Informatio
 def test_the_api_and_the_pages_renew_and_release(client: TestClient, db: Session, factory: Factory,
                                                  ctx: AppContext) -> None:
     clock = ctx.clock
+    assert isinstance(clock, FakeClock)
     cast = establish(factory, db, clock)
     item, _ = _withheld(db, information_deps(ctx), cast, clock)
     db.commit()
@@ -376,6 +379,7 @@ def test_the_api_and_the_pages_renew_and_release(client: TestClient, db: Session
 def test_minimality_shows_review_dates_and_outcomes(client: TestClient, db: Session, factory: Factory,
                                                     ctx: AppContext) -> None:
     clock = ctx.clock
+    assert isinstance(clock, FakeClock)
     cast = establish(factory, db, clock)
     deps = information_deps(ctx)
     kept, first = _withheld(db, deps, cast, clock)
@@ -445,7 +449,8 @@ def test_migration_0022_gives_existing_withheld_results_a_review_date(tmp_path: 
     before_upgrade = datetime.now(UTC).replace(tzinfo=None)
     migrate.upgrade(engine, "0022")
     with engine.connect() as conn:
-        ends = dict(conn.execute(sa.text("SELECT id, ends_at FROM info_ballots")).all())
+        ends: dict[int, object] = {int(row[0]): row[1] for row in conn.execute(
+            sa.text("SELECT id, ends_at FROM info_ballots"))}
         months = conn.execute(sa.text("SELECT withheld_review_months FROM council_bylaws")).scalar_one()
     got = {k: datetime.fromisoformat(str(v)) for k, v in ends.items()}
     assert months == 12
