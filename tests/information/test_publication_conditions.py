@@ -401,6 +401,7 @@ def test_minimality_shows_review_dates_and_outcomes(client: TestClient, db: Sess
     assert report.withheld_reviews == [renewal.ends_at]
     assert (report.withheld_renewed, report.withheld_released_at_review, report.withheld_released_by_vote) == (
         1, 1, 1)
+    assert report.nondisclosure_accepted == 3  # all three were accepted, though two have since lapsed
     db.commit()
     api = client.get(f"{API}/councils/{cast.council.id}/minimality", headers=bearer(db, cast.company, clock))
     assert api.status_code == 200 and len(api.json()["withheld_reviews"]) == 1

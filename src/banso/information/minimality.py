@@ -143,7 +143,8 @@ def _report(session: Session, council: Council, *, now: datetime) -> MinimalityR
             report.renewals_accepted, report.renewals_rejected = accepted, rejected
     nd = BallotKind.NONDISCLOSURE.value
     report.nondisclosure_requested = sum(n for (kind, _), n in tally.items() if kind == nd)
-    report.nondisclosure_accepted = tally[(nd, BallotState.ACCEPTED.value)]
+    # an accepted request lapses when its result is released or its withholding renewed: it was accepted all the same
+    report.nondisclosure_accepted = sum(tally[(nd, s)] for s in _AGREED)
     report.nondisclosure_rejected = tally[(nd, BallotState.REJECTED.value)]
     report.nondisclosure_open = tally[(nd, BallotState.OPEN.value)]
     report.designation_days = _period_days(ballots)
