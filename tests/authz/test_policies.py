@@ -166,7 +166,11 @@ def _item_predicates(item: policy.ItemFacts, file_range: policy.FileRange | None
         "file": lambda a, s: all(policy.can_read_file(a, s, item, f, file_range) for f in (1, 2, 3)),
         "manage": lambda a, s: policy.can_manage_item(a, s, item),
         "contribute": policy.can_contribute,
-        "nondisclosure": policy.can_request_nondisclosure,
+        # I13: the one rule, for a member whose organisation is a ministry and for one whose is not
+        "nondisclosure": lambda a, s: policy.can_request_nondisclosure(a, s, policy.Requester(org_kind="ministry")),
+        "nondisclosure_other": lambda a, s: policy.can_request_nondisclosure(a, s, policy.Requester(org_kind="company")),
+        "withheld_review": lambda a, s: policy.can_propose_withheld_review(a, s, item,
+                                                                          policy.Requester(org_kind="ministry")),
         "ballot": lambda a, s: policy.can_see_ballot(a, s, is_voter=True, item=item),
         "vote": policy.can_vote,
         "incidents": policy.can_manage_incidents,

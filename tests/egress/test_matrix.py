@@ -47,6 +47,7 @@ HALF_CREDENTIALS = frozenset({"no2fa_session", "reset_token", "narrowed_token"})
 
 READERS: dict[str, frozenset[str]] = {
     "council": CONTENT, "scheduled": CONTENT, "partial": CONTENT,  # I2, I6 (scheduled/withheld: council-wide)
+    "withheld": CONTENT,  # I6, I13 (issue 13): a withheld result stays council content until its review date
     "held": frozenset({"provider", "secretariat"}),  # I4
     "designated": frozenset({"provider", "in_scope"}),  # I3, I7: the provider and the named scope
     "view_only": frozenset({"provider", "in_scope"}),
@@ -89,6 +90,9 @@ PATHS: dict[str, tuple[str, ...]] = {
     "designated": (*ITEM_PATHS, *NOTICE_PATHS),
     "view_only": (*ITEM_PATHS, *NOTICE_PATHS, "viewer"),
     "partial": (*ITEM_PATHS, *NOTICE_PATHS),
+    # issue 13: the prior notice of a result (I13); a withheld result's decision and review reminder (I6, I13)
+    "scheduled": (*ITEM_PATHS, *NOTICE_PATHS),
+    "withheld": (*ITEM_PATHS, *NOTICE_PATHS),
     "ballot": ("ballot_page", "ballot_api", "my_ballots", *NOTICE_PATHS, *HOME_PATHS, *AUDIT_PATHS),
     "answer": ("page", "api_body", "file", *AUDIT_PATHS),
     "minutes": ("page", "api_body", *AUDIT_PATHS),

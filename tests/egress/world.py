@@ -35,6 +35,7 @@ from banso.audit.models import AuditEntry
 from banso.councils import meetings
 from banso.councils import service as councils
 from banso.councils.endpoints import file_store
+from banso.councils.models import BylawsVersion
 from banso.information import service as information
 from banso.information.deps import information_deps
 from banso.information.models import Ballot, Item, ItemFile, Vote
@@ -52,7 +53,7 @@ from tests.support.factories import Factory, Person, hash_once, verify_once
 from tests.support.http import bearer, sign_in
 
 # Content kinds held in a council of their own (the item kinds), and the others.
-ITEM_KINDS = ("council", "held", "designated", "view_only", "partial", "scheduled", "public")
+ITEM_KINDS = ("council", "held", "designated", "view_only", "partial", "scheduled", "withheld", "public")
 OTHER_KINDS = ("ballot", "answer", "deliverable", "minutes", "decision", "material", "material_secret", "comment",
                "needs", "audit_own", "statement", "evidence", "evidence_designated")
 KINDS = ITEM_KINDS + OTHER_KINDS
@@ -233,9 +234,11 @@ class _Builder:
         for kind in ITEM_KINDS:
             self._council(kind)
         self._public_result()  # published by the job after its notice window (I6, I13)
+        self._withheld_result()  # its review date 2 months on: the job below sends the 30-day reminder (I13)
         self.clock.advance(days=31)
         information.run_due_information(self.db, now=self.clock.now(), deps=self.deps)
         assert self._item_row("public").state == "public"
+        assert self._item_row("withheld").state == "withheld"
         self._council_item()
         self._scheduled_result()
         self._designated("designated", handling=("watermark",))
@@ -356,6 +359,21 @@ class _Builder:
     def _scheduled_result(self) -> None:
         self._create("scheduled", is_result=True, publish_at=self.clock.now() + timedelta(days=200))
         assert self._item_row("scheduled").state == "scheduled"
+
+    def _withheld_result(self) -> None:
+        """A result withheld by a unanimous non-disclosure request (I6), its review date close enough for the
+        first reminder (issue 13: prior notice, decision and review notices all go through the gate)."""
+        cast = self.casts["withheld"]
+        bylaws = self.db.scalar(select(BylawsVersion).where(BylawsVersion.council_id == cast.council.id,
+                                                            BylawsVersion.version == cast.council.bylaws_version))
+        assert bylaws is not None
+        bylaws.withheld_review_months = 2
+        item = self._create("withheld", is_result=True)
+        information.request_nondisclosure(self.db, item_id=item.id, actor=cast.officer.principal(),
+                                          now=self.clock.now(), reason_code="wmd_diversion",
+                                          reason=f"転用のおそれ {marker('withheld', 'RSN')}")
+        self._everyone_accepts("withheld")
+        assert self._item_row("withheld").state == "withheld"
 
     def _designated(self, kind: str, *, handling: tuple[str, ...]) -> None:
         self._create(kind, designation=self._spec(kind, handling=handling))

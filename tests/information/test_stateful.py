@@ -266,7 +266,11 @@ def test_no_out_of_scope_read_path_after_any_step(db: Session, factory: Factory,
             if m.ballot.partial:
                 m.file_held = False
             elif m.ballot.kind == "designation":
-                m.state = m.rest_state(self.clock.now())
+                now = self.clock.now()
+                if m.is_result and m.publish_at is not None:
+                    # I13 (issue 13): held, the council could not read it: its prior notice starts now
+                    m.publish_at = max(m.publish_at, now + timedelta(days=30))
+                m.state = m.rest_state(now)
             m.ballot = None
 
         @rule(days=st.integers(1, 200), hours=st.integers(0, 23))

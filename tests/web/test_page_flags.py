@@ -79,7 +79,12 @@ def _items(db: Session, deps: InformationDeps, cast: Cast, people: dict[str, Per
                                 designation=service.DesignationInput(
                                     reason="一部の図表", scope_kind="named", user_ids=[people["chair"].user.id],
                                     ends_at=clock.now() + YEAR, file_ids=[file_id]), deps=deps)
-    return {"shared": shared, "designated": designated, "result": result, "partial_open": partial}
+    withheld = provide(people["chair"], category="research_result", provenance="researcher_generated")
+    request = service.request_nondisclosure(db, item_id=withheld.id, actor=people["secretariat"].principal(),
+                                            now=clock.now(), reason_code="wmd_diversion", reason="転用のおそれ")
+    answer_ballot(db, request, list(people.values()), clock)  # withheld until its review date (I6, I13)
+    return {"shared": shared, "designated": designated, "result": result, "partial_open": partial,
+            "withheld": withheld}
 
 
 @pytest.fixture
@@ -96,7 +101,7 @@ def scene(factory: Factory, db: Session, clock: FakeClock, ctx: AppContext) -> S
     councils.leave(db, council_id=cast.council.id, actor=people["ex_member"].principal(), now=clock.now())
     dormant = establish(factory, db, clock, pledge=False, activate=False)
     db.commit()
-    assert [i.state for i in items.values()] == ["council", "designated", "scheduled", "council"]
+    assert [i.state for i in items.values()] == ["council", "designated", "scheduled", "council", "withheld"]
     return Scene(cast=cast, people=people, items=items, dormant=dormant)
 
 
@@ -144,6 +149,8 @@ def _item_controls(html: str, item_id: int) -> dict[str, object]:
         "propose_designation": _shown(html, 'id="designation-form"'),
         "renew": _shown(html, 'id="renewal-form"'),
         "nondisclosure": _shown(html, 'id="nondisclosure-form"'),
+        "withheld_renewal": _shown(html, 'id="withheld-renewal-form"'),
+        "release": _shown(html, 'id="release-form"'),
         "export": _shown(html, 'id="export-links"'),
         "downloads": frozenset(int(f) for f in re.findall(rf'href="{base}/files/(\d+)" class="file-link"', html)),
     }
@@ -176,11 +183,16 @@ def _item_decisions(db: Session, deps: InformationDeps, person: Person, item: It
             db, item_id=item.id, actor=actor, now=now, ends_at=current_end + timedelta(days=30), reason="延長")),
         "nondisclosure": _accepts(db, lambda: service.request_nondisclosure(
             db, item_id=item.id, actor=actor, now=now, reason_code="national_security", reason="理由")),
+        "withheld_renewal": _accepts(db, lambda: service.propose_withheld_renewal(
+            db, item_id=item.id, actor=actor, now=now, reason="継続")),
+        "release": _accepts(db, lambda: service.propose_release(db, item_id=item.id, actor=actor, now=now,
+                                                                reason="解除")),
         "downloads": frozenset(view.downloadable),
     }
-    # The service's own flags for these three say what its actions do (the page renders the flags).
+    # The service's own flags for these say what its actions do (the page renders the flags).
     flags = {"propose_designation": view.may_propose, "renew": view.may_renew,
-             "nondisclosure": view.may_request_nondisclosure}
+             "nondisclosure": view.may_request_nondisclosure, "withheld_renewal": view.may_renew_withholding,
+             "release": view.may_propose_release}
     assert flags == {k: decided[k] for k in flags}, (person.email, item.state, flags)
     return decided
 
@@ -206,7 +218,8 @@ def test_the_item_page_offers_exactly_what_the_service_decides(client: TestClien
             offered |= {(who, kind, k) for k, v in decided.items() if v is True}
     # The scene must exercise every control for somebody, or the comparison proves little.
     assert {k for _, _, k in offered} >= {"body_download", "publish", "propose_publication", "add_version",
-                                           "propose_designation", "renew", "nondisclosure", "export"}
+                                           "propose_designation", "renew", "nondisclosure", "export",
+                                           "withheld_renewal", "release"}
 
 
 # ---------------------------------------------------------------------------------------------

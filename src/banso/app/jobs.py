@@ -74,9 +74,9 @@ def _information_job(ctx: AppContext) -> list[str]:
 
     with unit_of_work(ctx.sessions) as session:
         report = information.run_due_information(session, now=ctx.clock.now(), deps=information_deps(ctx))
-    if report.settled or report.lapsed or report.published or report.reminders:
+    if report.settled or report.lapsed or report.published or report.reminders or report.released:
         return [(f"information:due settled={report.settled} lapsed={report.lapsed} "
-                 f"published={report.published} reminders={report.reminders}")]
+                 f"published={report.published} reminders={report.reminders} released={report.released}")]
     return []
 
 

@@ -213,6 +213,16 @@ class AuditTag(StrEnum):
     INFO_PUBLICATION_ACCEPT = "information:publication:accept"
     INFO_PUBLICATION_REJECT = "information:publication:reject"
     INFO_PUBLICATION_REFUSED = "information:publication:refused"
+    # publication conditions (issue 13): who may request, and the review date of a withheld result
+    INFO_NONDISCLOSURE_REFUSED = "information:nondisclosure:refused"
+    INFO_WITHHELD_RENEW_PROPOSE = "information:withheld:renew_propose"
+    INFO_WITHHELD_RENEW_ACCEPT = "information:withheld:renew_accept"
+    INFO_WITHHELD_RENEW_REJECT = "information:withheld:renew_reject"
+    INFO_WITHHELD_RELEASE_PROPOSE = "information:withheld:release_propose"
+    INFO_WITHHELD_RELEASE_ACCEPT = "information:withheld:release_accept"
+    INFO_WITHHELD_RELEASE_REJECT = "information:withheld:release_reject"
+    INFO_WITHHELD_REMIND = "information:withheld:remind"
+    INFO_WITHHELD_RELEASE = "information:withheld:release"
     INFO_PROVENANCE_REFUSED = "information:provenance:refused"
     INFO_VOTE_CAST = "information:vote:cast"
     INFO_VOTE_REFUSED = "information:vote:refused"
@@ -405,6 +415,15 @@ LABELS: Mapping[str, str] = {
     AuditTag.INFO_PUBLICATION_ACCEPT: "Publication accepted",
     AuditTag.INFO_PUBLICATION_REJECT: "Publication rejected",
     AuditTag.INFO_PUBLICATION_REFUSED: "Publication refused",
+    AuditTag.INFO_NONDISCLOSURE_REFUSED: "Non-disclosure request refused",
+    AuditTag.INFO_WITHHELD_RENEW_PROPOSE: "Continued withholding proposed",
+    AuditTag.INFO_WITHHELD_RENEW_ACCEPT: "Continued withholding accepted",
+    AuditTag.INFO_WITHHELD_RENEW_REJECT: "Continued withholding rejected",
+    AuditTag.INFO_WITHHELD_RELEASE_PROPOSE: "Release of a withheld result proposed",
+    AuditTag.INFO_WITHHELD_RELEASE_ACCEPT: "Release of a withheld result accepted",
+    AuditTag.INFO_WITHHELD_RELEASE_REJECT: "Release of a withheld result rejected",
+    AuditTag.INFO_WITHHELD_REMIND: "Withheld result review reminder sent",
+    AuditTag.INFO_WITHHELD_RELEASE: "Withheld result released at its review date",
     AuditTag.INFO_PROVENANCE_REFUSED: "Provenance check refused",
     AuditTag.INFO_VOTE_CAST: "Vote cast",
     AuditTag.INFO_VOTE_REFUSED: "Vote refused",

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from banso.accounts import repository as accounts_repo
 from banso.accounts.models import User
 from banso.authz import egress
 from banso.authz.permissions import Role
@@ -65,6 +66,12 @@ def standings(session: Session, council_id: int, user_ids: Iterable[int]) -> dic
         Pledge.council_id == council_id, Pledge.user_id.in_(ids), Pledge.duty_version == council.duty_version)))
     return {u: Standing(council_state=council.state, role=roles.get(u), pending_consent=u in pending,
                         pledge_current=u in pledged and u in roles) for u in ids}
+
+
+def requester(session: Session, actor: Principal) -> policy.Requester:
+    """Return what the non-disclosure rule needs to know of ``actor`` besides the standing (I6, I13)."""
+    org = accounts_repo.org_by_id(session, actor.organization_id)
+    return policy.Requester(org_kind=org.kind if org is not None else None)
 
 
 def recipient(user: User) -> Principal:

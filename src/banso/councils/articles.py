@@ -73,6 +73,9 @@ PARAMETERS: tuple[Parameter, ...] = (
     # Issue 13: the period for designating an oral statement in writing bounds what falls under the duty (C3).
     Parameter("oral_designation_days", "oral_designation_days", 1, 365, 30, True, "口頭の秘密の書面指定期限（日）",
               "days to designate an oral statement in writing"),
+    # Issue 13 (I6, I13): a withheld result is reviewed this many months after it was withheld.
+    Parameter("withheld_review_months", "withheld_review_months", 1, 60, 12, False, "非公開成果の見直しまでの期間（月）",
+              "months until a withheld result is reviewed"),
 )
 
 

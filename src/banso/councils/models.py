@@ -167,6 +167,8 @@ class BylawsVersion(Base):
     nondisclosure_decision_days: Mapped[int] = mapped_column(Integer)  # I6 default 30
     # I13: prior notice before a result becomes public, for non-disclosure requests (default 30)
     publication_notice_days: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
+    # I6, I13 (issue 13): months a withheld result stays withheld before its review date (default 12)
+    withheld_review_months: Mapped[int] = mapped_column(Integer, default=12, server_default="12")
     # C5: days the attendees have to confirm circulated minutes (default 14)
     minutes_confirmation_days: Mapped[int] = mapped_column(Integer, default=14, server_default="14")
     # Issue 13: days within which a statement made orally as confidential must be designated in writing

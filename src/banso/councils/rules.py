@@ -169,10 +169,13 @@ def check_pledge_version(*, offered_version: int, current_version: int) -> None:
         )
 
 
-def check_parameters(*, designation_max_years: int, nondisclosure_days: int, publication_notice_days: int = 30) -> None:
-    """Refuse bylaws parameters outside their bounds (I3: no indefinite designation; I13: some notice)."""
+def check_parameters(*, designation_max_years: int, nondisclosure_days: int, publication_notice_days: int = 30,
+                     withheld_review_months: int = 12) -> None:
+    """Refuse bylaws parameters outside their bounds (I3: no indefinite designation; I13: some notice, and no
+    result withheld for ever: a review date at most five years ahead)."""
     articles.parameters({"designation_max_years": designation_max_years, "nondisclosure_days": nondisclosure_days,
-                         "publication_notice_days": publication_notice_days})
+                         "publication_notice_days": publication_notice_days,
+                         "withheld_review_months": withheld_review_months})
 
 
 def model_bylaws_template() -> str:

@@ -166,6 +166,7 @@ class BylawsRead(_Out):
     publication_notice_days: int
     minutes_confirmation_days: int
     oral_designation_days: int = 30  # issue 13: days for a written designation of an oral statement
+    withheld_review_months: int
     changes_duty: bool
     duty_version: int
     summary: str

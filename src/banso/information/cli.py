@@ -82,4 +82,4 @@ def run_due() -> None:
     with unit_of_work(ctx) as db:
         report = service.run_due_information(db, now=ctx.clock.now(), deps=information_deps(ctx))
     console.print(f"settled={report.settled} lapsed={report.lapsed} published={report.published} "
-                  f"reminders={report.reminders}")
+                  f"reminders={report.reminders} released={report.released}")

@@ -54,6 +54,7 @@ from banso.information.schemas import (
     NondisclosureIn,
     PlatformMinimality,
     PublicationIn,
+    PublicationRead,
     PublicFileRead,
     PublicItemDetail,
     PublicItemRead,
@@ -66,6 +67,7 @@ from banso.information.schemas import (
     VersionRead,
     VoteIn,
     VoteRead,
+    WithheldRenewalIn,
 )
 from banso.kit.dates import Moment
 from banso.kit.errors import ValidationFailed
@@ -149,7 +151,11 @@ def item_detail(view: service.ItemView) -> ItemDetail:
         versions=[VersionRead.model_validate(v) for v in view.versions],
         ballots=[BallotRead.model_validate(b) for b in view.ballots],
         designation=BallotRead.model_validate(view.designation) if view.designation else None,
-        scope=scope_read(view.scope), handling=view.handling, can_manage=view.can_manage)
+        scope=scope_read(view.scope), handling=view.handling, can_manage=view.can_manage,
+        publication=PublicationRead(
+            notice_ends_at=view.notice_ends_at, review_at=view.review_at,
+            may_request_nondisclosure=view.may_request_nondisclosure,
+            may_renew_withholding=view.may_renew_withholding, may_propose_release=view.may_propose_release))
 
 
 def tally(votes: Sequence[Vote]) -> Tally:
@@ -328,6 +334,25 @@ def request_nondisclosure(item_id: int, body: NondisclosureIn, principal: ApiUse
     """Ask to withhold a research result (非公開要請, ministry officers, I6)."""
     ballot = service.request_nondisclosure(db, item_id=item_id, actor=principal, now=ctx.clock.now(),
                                            reason_code=body.reason_code, reason=body.reason)
+    return BallotRead.model_validate(ballot)
+
+
+@router.post("/items/{item_id}/withheld-renewal", response_model=BallotRead, status_code=status.HTTP_201_CREATED)
+def propose_withheld_renewal(item_id: int, body: WithheldRenewalIn, principal: ApiUser, db: Db, ctx: Ctx,
+                             deps: InfoDeps) -> BallotRead:
+    """Propose keeping a withheld result withheld past its review date (unanimous, I6, I13)."""
+    ballot = service.propose_withheld_renewal(db, item_id=item_id, actor=principal, now=ctx.clock.now(),
+                                              reason=body.reason, review_at=body.review_at, deadline=body.deadline,
+                                              deps=deps)
+    return BallotRead.model_validate(ballot)
+
+
+@router.post("/items/{item_id}/release", response_model=BallotRead, status_code=status.HTTP_201_CREATED)
+def propose_release(item_id: int, body: PublicationIn, principal: ApiUser, db: Db, ctx: Ctx,
+                    deps: InfoDeps) -> BallotRead:
+    """Propose releasing a withheld result before its review date (unanimous, I13)."""
+    ballot = service.propose_release(db, item_id=item_id, actor=principal, now=ctx.clock.now(), reason=body.reason,
+                                     deadline=body.deadline, deps=deps)
     return BallotRead.model_validate(ballot)
 
 

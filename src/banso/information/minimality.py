@@ -2,7 +2,9 @@
 
 Per council: how many items there are and in which state, the share designated, how long the
 accepted designation periods are, how many designations end within 30 and 90 days, how renewals,
-designation proposals and non-disclosure requests (非公開要請) were decided.
+designation proposals and non-disclosure requests (非公開要請) were decided; the review dates of the
+withheld results and how their reviews ended (renewed, released at the review date, released early by
+vote; issue 13, I13) — dates and counts, never which result.
 
 Who sees it, and why that is safe: a council's report is shown to its current members with
 content access (membership, a current pledge, a second factor, an operating council — the same
@@ -59,6 +61,13 @@ class MinimalityReport:
     nondisclosure_accepted: int = 0
     nondisclosure_rejected: int = 0
     nondisclosure_open: int = 0
+    # Withheld results (I6, I13): their review dates (dates only: never which result) and how reviews ended
+    withheld_reviews: list[datetime] = field(default_factory=list)
+    withheld_review_30: int = 0  # review dates within 30 days
+    withheld_renewed: int = 0  # accepted renewals of withholding
+    withheld_renewal_rejected: int = 0
+    withheld_released_at_review: int = 0  # released at the review date (no renewal)
+    withheld_released_by_vote: int = 0  # released earlier by a unanimous vote
 
 
 def _finish(report: MinimalityReport) -> MinimalityReport:
@@ -99,6 +108,24 @@ def _period_days(ballots: list[Ballot]) -> list[int]:
     return days
 
 
+def _withheld(report: MinimalityReport, ballots: list[Ballot], *, by_state: dict[str, int], now: datetime) -> None:
+    """Fill in the withheld results' review dates and the outcomes of their reviews (I6, I10, I13)."""
+    withholding = (BallotKind.NONDISCLOSURE.value, BallotKind.WITHHOLD_RENEWAL.value)
+    reviews = sorted(b.ends_at for b in ballots if b.kind in withholding and b.state == BallotState.ACCEPTED.value
+                     and b.ends_at is not None)
+    report.withheld_reviews = reviews
+    report.withheld_review_30 = sum(1 for r in reviews if now < r <= now + SOON[0])
+    renew, release = BallotKind.WITHHOLD_RENEWAL.value, BallotKind.RELEASE.value
+    report.withheld_renewed = sum(1 for b in ballots if b.kind == renew and b.state in _AGREED)
+    report.withheld_renewal_rejected = sum(1 for b in ballots if b.kind == renew and b.state == BallotState.REJECTED)
+    report.withheld_released_by_vote = sum(1 for b in ballots if b.kind == release and b.state == BallotState.ACCEPTED)
+    # A withholding ballot lapses when a renewal replaces it, an early release is accepted, or the review date
+    # passes; only the last releases at the review: the lapse happened at or after its date.
+    report.withheld_released_at_review = sum(
+        1 for b in ballots if b.kind in withholding and b.state == BallotState.LAPSED.value
+        and b.ends_at is not None and b.lapsed_at is not None and b.lapsed_at >= b.ends_at)
+
+
 def _report(session: Session, council: Council, *, now: datetime) -> MinimalityReport:
     report = MinimalityReport(council_id=council.id, council_title=council.title_ja)
     for state, count in session.execute(select(Item.state, func.count()).where(Item.council_id == council.id)
@@ -116,10 +143,12 @@ def _report(session: Session, council: Council, *, now: datetime) -> MinimalityR
             report.renewals_accepted, report.renewals_rejected = accepted, rejected
     nd = BallotKind.NONDISCLOSURE.value
     report.nondisclosure_requested = sum(n for (kind, _), n in tally.items() if kind == nd)
-    report.nondisclosure_accepted = tally[(nd, BallotState.ACCEPTED.value)]
+    # an accepted request lapses when its result is released or its withholding renewed: it was accepted all the same
+    report.nondisclosure_accepted = sum(tally[(nd, s)] for s in _AGREED)
     report.nondisclosure_rejected = tally[(nd, BallotState.REJECTED.value)]
     report.nondisclosure_open = tally[(nd, BallotState.OPEN.value)]
     report.designation_days = _period_days(ballots)
+    _withheld(report, ballots, by_state=report.by_state, now=now)
     # Designations in force now, by the end of the designation currently in force (I5).
     in_force = session.scalars(select(Ballot.ends_at).join(Item, Item.current_designation_id == Ballot.id)
                                .where(Item.council_id == council.id, Item.state == ItemState.DESIGNATED.value))
@@ -147,9 +176,11 @@ def _total(reports: list[MinimalityReport]) -> MinimalityReport:
         for state, count in r.by_state.items():
             total.by_state[state] = total.by_state.get(state, 0) + count
         total.designation_days.extend(r.designation_days)
+        total.withheld_reviews = sorted([*total.withheld_reviews, *r.withheld_reviews])
         for name in ("expiring_30", "expiring_90", "renewals_accepted", "renewals_rejected", "proposals_accepted",
                      "proposals_rejected", "nondisclosure_requested", "nondisclosure_accepted",
-                     "nondisclosure_rejected", "nondisclosure_open"):
+                     "nondisclosure_rejected", "nondisclosure_open", "withheld_review_30", "withheld_renewed",
+                     "withheld_renewal_rejected", "withheld_released_at_review", "withheld_released_by_vote"):
             setattr(total, name, getattr(total, name) + getattr(r, name))
     return _finish(total)
 

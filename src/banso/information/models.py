@@ -68,6 +68,8 @@ class BallotKind(StrEnum):
     RENEWAL = "renewal"
     NONDISCLOSURE = "nondisclosure"
     PUBLICATION = "publication"  # early publication proposed by the chair/secretariat (I13)
+    WITHHOLD_RENEWAL = "withhold_renewal"  # keep a withheld result withheld past its review date (I6, I13)
+    RELEASE = "release"  # release a withheld result before its review date (I13)
 
 
 class BallotState(StrEnum):
@@ -192,7 +194,9 @@ class Ballot(Base):
     range_note: Mapped[str | None] = mapped_column(Text)  # which parts or files (I3)
     file_ids: Mapped[list[int]] = mapped_column(JSON, default=list)  # designated files; empty = all
     handling: Mapped[list[str]] = mapped_column(JSON, default=list)
-    ends_at: Mapped[datetime | None]  # designation end (fixed; never indefinite)
+    # designation end (fixed; never indefinite); on an accepted non-disclosure request or renewal of it, the
+    # withheld result's review date (I13: released then unless renewed unanimously)
+    ends_at: Mapped[datetime | None]
     deadline: Mapped[datetime]  # votes must arrive before this
     renews_id: Mapped[int | None] = mapped_column(ForeignKey("info_ballots.id"))
     proposed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))

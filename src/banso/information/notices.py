@@ -63,15 +63,22 @@ def ballot_opened(session: Session, *, ballot: Ballot, item: Item, voter_ids: It
 
 
 def ballot_decided(session: Session, *, ballot: Ballot, item: Item, now: datetime) -> None:
-    """Tell the voters and the provider who may see the proposal how it ended."""
+    """Tell the voters and the provider who may see the proposal how it ended (an accepted non-disclosure
+    request or renewal of it with the result's review date, I13)."""
     kind = BallotKind(ballot.kind)
     voters = session.scalars(select(Vote.user_id).where(Vote.ballot_id == ballot.id)).all()
     told, _ = gate.ballot_recipients(session, ballot, [*voters, item.provider_id])
     outcome_ja = {"accepted": "成立", "rejected": "不成立"}.get(ballot.state, ballot.state)
+    body_ja, body_en = "詳細は提案のページをご覧ください。", "See the proposal page for details."
+    if kind in _WITHHOLDING and ballot.state == "accepted" and ballot.ends_at is not None:
+        body_ja = (f"この成果は見直し日 {_when(ballot.ends_at)} まで非公開です。全員一致の継続がなければ、見直し日に"
+                   f"公開されます。{body_ja}")
+        body_en = (f"The result stays withheld until its review date, {_when_en(ballot.ends_at)} JST; unless everyone "
+                   f"agrees to keep it withheld, it becomes public then. {body_en}")
     _send(session, told, kind=f"information.{kind.value}_decided",
           title_ja=f"{_KIND_JA[kind]}「{item.title}」は{outcome_ja}しました",
           title_en=f"The {_KIND_EN[kind]} on “{item.title}” was {ballot.state}",
-          body_ja="詳細は提案のページをご覧ください。", body_en="See the proposal page for details.",
+          body_ja=body_ja, body_en=body_en,
           link=f"/information/ballots/{ballot.id}", subject=f"ballot:{ballot.id}", now=now)
 
 
@@ -111,4 +118,35 @@ def publication_scheduled(session: Session, *, item: Item, recipient_ids: Iterab
           title_en=f"Prior notice: the result “{item.title}” becomes public on {_when_en(item.publish_at)} JST",
           body_ja="公開までの間に、所管省庁は非公開要請を行うことができます。要請は全員一致で成立します。",
           body_en="Until then a ministry may file a non-disclosure request; it takes effect only if everyone accepts.",
+          link=f"/information/items/{item.id}", subject=f"item:{item.id}", now=now)
+
+
+# Publication conditions (issue 13, I6, I13): a withheld result has a review date and is released then unless
+# everyone agrees to keep it withheld; it may also be released earlier by a unanimous vote.
+_KIND_JA[BallotKind.WITHHOLD_RENEWAL] = "非公開継続提案"
+_KIND_EN[BallotKind.WITHHOLD_RENEWAL] = "proposal to keep withholding"
+_KIND_JA[BallotKind.RELEASE] = "非公開解除提案"
+_KIND_EN[BallotKind.RELEASE] = "release proposal"
+_WITHHOLDING = (BallotKind.NONDISCLOSURE, BallotKind.WITHHOLD_RENEWAL)
+
+
+def withheld_review_due(session: Session, *, item: Item, ballot: Ballot, days: int, recipient_ids: Iterable[int],
+                        now: datetime) -> None:
+    """Remind the result's readers 30 and 7 days before a withheld result's review date (I13)."""
+    assert ballot.ends_at is not None
+    _send(session, recipient_ids, kind="information.withheld_review_due",
+          title_ja=f"非公開の研究成果「{item.title}」の見直し日まであと{days}日です（{_when(ballot.ends_at)}）",
+          title_en=f"The withheld result “{item.title}” is reviewed in {days} days ({_when_en(ballot.ends_at)} JST)",
+          body_ja="見直し日に自動的に公開されます。非公開を続けるには、見直し日前に全員一致の継続提案が必要です。",
+          body_en="It becomes public at its review date; keeping it withheld needs a unanimous vote before then.",
+          link=f"/information/items/{item.id}", subject=f"item:{item.id}", now=now)
+
+
+def withheld_released(session: Session, *, item: Item, recipient_ids: Iterable[int], now: datetime) -> None:
+    """Tell the council's readers that a withheld result was released at its review date (I13)."""
+    _send(session, recipient_ids, kind="information.withheld_released",
+          title_ja=f"見直し日を迎え、研究成果「{item.title}」は公開されました",
+          title_en=f"The review date came: the result “{item.title}” is now public",
+          body_ja="非公開の継続が全員一致で認められなかったため、見直し日に公開されました。",
+          body_en="Keeping it withheld was not agreed unanimously, so it was released at its review date.",
           link=f"/information/items/{item.id}", subject=f"item:{item.id}", now=now)

@@ -18,6 +18,7 @@ from banso.authz.principal import Principal
 from banso.councils.models import Membership
 from banso.information.models import (
     Ballot,
+    BallotKind,
     BallotState,
     ExclusionClaim,
     Item,
@@ -166,6 +167,29 @@ def due_ballots(session: Session, now: datetime) -> list[Ballot]:
 def designated_items(session: Session) -> list[Item]:
     """Return the items with a designation in force."""
     return list(session.scalars(select(Item).where(Item.current_designation_id.is_not(None)).order_by(Item.id)))
+
+
+def held_until(session: Session, item_id: int) -> datetime | None:
+    """Return when the last rejected designation of the whole item stopped holding it (None: never held so)."""
+    rows = session.execute(select(Ballot.decided_at, Ballot.file_ids).where(
+        Ballot.item_id == item_id, Ballot.kind == BallotKind.DESIGNATION.value,
+        Ballot.state == BallotState.REJECTED.value)).all()
+    # A partial designation (file_ids) never held the item itself: its body stayed with the council.
+    return max((decided for decided, file_ids in rows if decided is not None and not file_ids), default=None)
+
+
+def withheld_reviews(session: Session) -> list[tuple[Item, Ballot]]:
+    """Return each withheld result with the accepted ballot that withholds it (its ``ends_at`` is the review
+    date, I6, I13): the non-disclosure request or the accepted renewal of it in force."""
+    rows = session.execute(
+        select(Item, Ballot).join(Ballot, Ballot.item_id == Item.id)
+        .where(Item.state == ItemState.WITHHELD.value, Ballot.state == BallotState.ACCEPTED.value,
+               Ballot.kind.in_((BallotKind.NONDISCLOSURE.value, BallotKind.WITHHOLD_RENEWAL.value)))
+        .order_by(Item.id, Ballot.id.desc())).all()
+    latest: dict[int, tuple[Item, Ballot]] = {}
+    for item, ballot in rows:
+        latest.setdefault(item.id, (item, ballot))
+    return list(latest.values())
 
 
 def scheduled_due(session: Session, now: datetime) -> list[Item]:

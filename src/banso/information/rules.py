@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import calendar
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TypeVar
 
 from banso.information.models import (
+    Ballot,
+    BallotKind,
     BallotState,
     Category,
     Handling,
@@ -237,3 +240,52 @@ def check_confidential_mark(provenance: Provenance, confidential: bool) -> None:
         raise ValidationFailed(
             "研究者自らが生み出した成果は秘として提供できません（守秘義務の対象外） / a researcher-generated result "
             "cannot be marked as provided in confidence: it is outside the duty (I1)", field="confidential")
+
+
+# ---------------------------------------------------------------------------------------------
+# Publication conditions (issue 13, I6, I13): a withheld result has a review date
+
+DEFAULT_REVIEW_MONTHS = 12  # bylaws ``withheld_review_months`` (1..60)
+WITHHOLDING_KINDS = frozenset({BallotKind.NONDISCLOSURE.value, BallotKind.WITHHOLD_RENEWAL.value})
+
+
+def add_months(value: datetime, months: int) -> datetime:
+    """Return ``value`` moved ``months`` calendar months on (the 31st becomes the month's last day)."""
+    month = value.month - 1 + months
+    year, month = value.year + month // 12, month % 12 + 1
+    return value.replace(year=year, month=month, day=min(value.day, calendar.monthrange(year, month)[1]))
+
+
+def withholding_ballot(ballots: Iterable[Ballot]) -> Ballot | None:
+    """Return the accepted ballot that withholds a result now — the non-disclosure request, or the latest
+    accepted renewal of it (an accepted renewal lapses the one it renews) — or None (I6, I13)."""
+    agreed = [b for b in ballots if b.kind in WITHHOLDING_KINDS and b.state == BallotState.ACCEPTED.value]
+    return max(agreed, key=lambda b: b.id) if agreed else None
+
+
+def check_withheld_renewal(*, now: datetime, reason: str, review_at: datetime, given: datetime | None,
+                           months: int, deadline: datetime | None) -> tuple[str, datetime, datetime]:
+    """Validate keeping a withheld result withheld past its review date ``review_at`` (I5, I6, I13).
+
+    Return the reason, the new review date (``given``, or one bylaws period after the current one; never
+    before it nor more than one bylaws period after it: no result is withheld for ever) and the voting
+    deadline, which must fall before the current review date (I5: decided before the end).
+    """
+    if not reason.strip():
+        raise ValidationFailed("非公開の継続には理由が必要です / keeping a result withheld needs a reason",
+                               field="reason")
+    text = clean_text(reason, "reason", max_length=5000)
+    new_review = given or add_months(review_at, months)
+    if new_review.tzinfo is None:
+        raise ValidationFailed("review_at needs a time zone", field="review_at")
+    if not review_at < new_review <= add_months(review_at, months):
+        raise ValidationFailed(f"新しい見直し日は現在の見直し日より後で、{months}か月以内にしてください / the new review "
+                               f"date must fall after the current one and within {months} months of it (bylaws)",
+                               field="review_at")
+    vote_deadline = deadline or min(now + timedelta(days=DEFAULT_VOTE_DAYS), review_at - MIN_VOTE_WINDOW)
+    if vote_deadline.tzinfo is None:
+        raise ValidationFailed("deadline needs a time zone", field="deadline")
+    if not now + MIN_VOTE_WINDOW <= vote_deadline <= review_at:
+        raise ValidationFailed("投票期限は1時間後以降、現在の見直し日より前にしてください / the voting deadline must be at "
+                               "least 1 hour ahead and before the current review date (I5)", field="deadline")
+    return text, new_review, vote_deadline

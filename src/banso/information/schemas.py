@@ -116,6 +116,16 @@ class BallotRead(_Out):
     lapsed_at: datetime | None
 
 
+class PublicationRead(BaseModel):
+    """A result's publication conditions (I6, I13) and what the caller may do about them (the gate's flags)."""
+
+    notice_ends_at: datetime | None = None  # a scheduled result's prior notice ends (non-disclosure until public)
+    review_at: datetime | None = None  # a withheld result's review date: public then unless renewed unanimously
+    may_request_nondisclosure: bool = False
+    may_renew_withholding: bool = False
+    may_propose_release: bool = False
+
+
 class ItemDetail(BaseModel):
     """An item the caller may read: metadata, body, versions, files, ballots and designation."""
 
@@ -130,6 +140,7 @@ class ItemDetail(BaseModel):
     handling: list[str]
     can_manage: bool
     may_take_copy: bool = True  # body.txt and exports allowed (the gate's decision)
+    publication: PublicationRead = Field(default_factory=PublicationRead)  # I6, I13
 
 
 class DesignationIn(_In):
@@ -159,6 +170,15 @@ class PublicationIn(_In):
     """A proposal to publish another's item early (I13): decided unanimously, the provider included."""
 
     reason: str = Field(min_length=1, max_length=5000)
+    deadline: Moment | None = None
+
+
+class WithheldRenewalIn(_In):
+    """Keep a withheld result withheld past its review date (I6, I13): a reason, optionally the new review date
+    (default: one bylaws period after the current one) and the voting deadline (before the current date)."""
+
+    reason: str = Field(min_length=1, max_length=5000)
+    review_at: Moment | None = None
     deadline: Moment | None = None
 
 
@@ -369,6 +389,12 @@ class MinimalityRead(_Out):
     nondisclosure_accepted: int
     nondisclosure_rejected: int
     nondisclosure_open: int
+    withheld_reviews: list[datetime]  # review dates of the withheld results (I13), never which result
+    withheld_review_30: int
+    withheld_renewed: int
+    withheld_renewal_rejected: int
+    withheld_released_at_review: int
+    withheld_released_by_vote: int
 
 
 class PlatformMinimality(BaseModel):

@@ -164,6 +164,11 @@ def _notice_days(session: Session, council: Council) -> int:
     return bylaws.publication_notice_days if bylaws else rules.DEFAULT_NOTICE_DAYS
 
 
+def _review_months(session: Session, council: Council) -> int:
+    bylaws = council_repo.bylaws(session, council.id, council.bylaws_version)
+    return bylaws.withheld_review_months if bylaws else rules.DEFAULT_REVIEW_MONTHS
+
+
 def project_researchers(session: Session, council: Council) -> frozenset[int]:
     """Return the researchers of the project linked to ``council`` (C1, I1).
 
@@ -431,6 +436,10 @@ class ItemView:
     may_propose: bool = False  # a manager may propose a designation now (I3): no vote open, at rest
     may_renew: bool = False  # a manager may propose renewing the designation in force (I5)
     may_request_nondisclosure: bool = False  # a ministry officer, for a scheduled result with no vote open (I6)
+    may_renew_withholding: bool = False  # keep a withheld result withheld past its review date (I6, I13)
+    may_propose_release: bool = False  # release a withheld result before its review date (I13)
+    notice_ends_at: datetime | None = None  # a result's prior notice (I13): non-disclosure may be requested until
+    review_at: datetime | None = None  # a withheld result's review date (I6, I13): released then unless renewed
 
 
 def read_item(session: Session, deps: InformationDeps, *, item_id: int, actor: Principal | None, now: datetime,
@@ -461,6 +470,7 @@ def read_item(session: Session, deps: InformationDeps, *, item_id: int, actor: P
                and not any(b.state == BallotState.OPEN for b in all_ballots)
                and _notice_running(session, item, now) is None)
     designation = access.designation
+    requester = gate.requester(session, actor) if insider and actor is not None else None
     return ItemView(item=item, body=body, files=files, versions=versions, ballots=ballots,
                     can_manage=manage, designation=designation if item.state == ItemState.DESIGNATED else None,
                     scope=access.scope, standing=standing, council=access.council, handling=access.handling(), file_range=access.file_range,
@@ -472,11 +482,14 @@ def read_item(session: Session, deps: InformationDeps, *, item_id: int, actor: P
                     can_add_version=actor is not None and standing is not None
                     and policy.can_add_version(actor, standing, facts),
                     **_publication_flags(actor, standing, facts, at_rest=at_rest),
-                    **_proposal_flags(actor, standing, item, manage=manage, ballots=ballots))
+                    **_proposal_flags(actor, standing, item, manage=manage, ballots=ballots, requester=requester),
+                    **_withheld_flags(actor, standing, facts, ballots=all_ballots if insider else [],
+                                      requester=requester),
+                    notice_ends_at=_notice_end(session, item) if item.state == ItemState.SCHEDULED else None)
 
 
 def _proposal_flags(actor: Principal | None, standing: Standing | None, item: Item, *, manage: bool,
-                    ballots: Sequence[Ballot]) -> dict[str, bool]:
+                    ballots: Sequence[Ballot], requester: policy.Requester | None) -> dict[str, Any]:
     """Return whether the page offers a designation, a renewal or a non-disclosure request (I3, I5, I6).
 
     Decided on the proposals the person is shown: one vote at a time.
@@ -485,13 +498,26 @@ def _proposal_flags(actor: Principal | None, standing: Standing | None, item: It
     may_change = manage and not open_vote
     return {"may_propose": may_change and item.state in (ItemState.COUNCIL, ItemState.SCHEDULED),
             "may_renew": may_change and item.state == ItemState.DESIGNATED,
-            "may_request_nondisclosure": actor is not None and standing is not None and not open_vote
-            and item.is_result and item.state == ItemState.SCHEDULED
-            and policy.can_request_nondisclosure(actor, standing)}
+            "may_request_nondisclosure": actor is not None and standing is not None and requester is not None
+            and not open_vote and item.is_result and item.state == ItemState.SCHEDULED
+            and policy.can_request_nondisclosure(actor, standing, requester)}
+
+
+def _withheld_flags(actor: Principal | None, standing: Standing | None, facts: policy.ItemFacts, *,
+                    ballots: Sequence[Ballot], requester: policy.Requester | None) -> dict[str, Any]:
+    """Return a withheld result's review date and whether the page offers a renewal or an early release
+    (I6, I13): one vote at a time, a renewal only before the review date."""
+    current = rules.withholding_ballot(ballots) if facts.state == ItemState.WITHHELD else None
+    if current is None:
+        return {"review_at": None, "may_renew_withholding": False, "may_propose_release": False}
+    may = (actor is not None and standing is not None and requester is not None
+           and not any(b.state == BallotState.OPEN for b in ballots)
+           and policy.can_propose_withheld_review(actor, standing, facts, requester))
+    return {"review_at": current.ends_at, "may_renew_withholding": may, "may_propose_release": may}
 
 
 def _publication_flags(actor: Principal | None, standing: Standing | None, facts: policy.ItemFacts, *,
-                       at_rest: bool) -> dict[str, bool]:
+                       at_rest: bool) -> dict[str, Any]:
     """Return whether the page offers "publish now" or "propose early publication" (I13)."""
     if actor is None or standing is None or not at_rest or facts.state not in (ItemState.COUNCIL,
                                                                               ItemState.SCHEDULED):
@@ -570,13 +596,13 @@ def _voters_at_opening(session: Session, council_id: int) -> list[Membership]:
 def _open_ballot(session: Session, item: Item, council: Council, spec: rules.DesignationSpec | None, *,
                  kind: BallotKind, actor: Principal, now: datetime, reason: str = "", reason_code: str | None = None,
                  deadline: datetime | None = None, renews: Ballot | None = None,
-                 deps: InformationDeps | None = None) -> Ballot:
+                 deps: InformationDeps | None = None, ends_at: datetime | None = None) -> Ballot:
     ballot = Ballot(
         item_id=item.id, council_id=council.id, kind=kind.value, state=BallotState.OPEN.value,
         reason=spec.reason if spec else reason, reason_code=reason_code,
         scope_kind=spec.scope_kind.value if spec else None, range_note=spec.range_note if spec else None,
         file_ids=list(spec.file_ids) if spec else [], handling=[h.value for h in spec.handling] if spec else [],
-        ends_at=spec.ends_at if spec else None, deadline=spec.deadline if spec else deadline or now,
+        ends_at=spec.ends_at if spec else ends_at, deadline=spec.deadline if spec else deadline or now,
         renews_id=renews.id if renews else None, proposed_by_id=actor.user_id, created_at=now, decided_at=None,
         lapsed_at=None, reminded_30=False, reminded_7=False,
     )
@@ -597,7 +623,9 @@ def _open_ballot(session: Session, item: Item, council: Council, spec: rules.Des
     session.flush()
     tag = {BallotKind.DESIGNATION: AuditTag.INFO_DESIGNATION_PROPOSE, BallotKind.RENEWAL:
            AuditTag.INFO_DESIGNATION_PROPOSE, BallotKind.NONDISCLOSURE: AuditTag.INFO_NONDISCLOSURE_REQUEST,
-           BallotKind.PUBLICATION: AuditTag.INFO_PUBLICATION_PROPOSE}[kind]
+           BallotKind.PUBLICATION: AuditTag.INFO_PUBLICATION_PROPOSE,
+           BallotKind.WITHHOLD_RENEWAL: AuditTag.INFO_WITHHELD_RENEW_PROPOSE,
+           BallotKind.RELEASE: AuditTag.INFO_WITHHELD_RELEASE_PROPOSE}[kind]
     _audit(session, tag, now=now, actor=actor, subject=subject_of(item),
            data={"ballot_id": ballot.id, "kind": kind.value, "scope_kind": ballot.scope_kind,
                  "ends_at": ballot.ends_at.isoformat() if ballot.ends_at else None,
@@ -663,9 +691,13 @@ def propose_renewal(session: Session, *, item_id: int, actor: Principal, now: da
 def request_nondisclosure(session: Session, *, item_id: int, actor: Principal, now: datetime, reason_code: str,
                           reason: str) -> Ballot:
     """A government officer asks to withhold a research result (非公開要請, I6)."""
-    item, standing = readable(session, item_id, actor)
-    if standing is None or not policy.can_request_nondisclosure(actor, standing):
-        raise Forbidden("所管省庁の担当官のみが非公開要請を行えます / Only a ministry officer may request non-disclosure")
+    item, standing = readable(session, item_id, actor, now=now)
+    if standing is None or not policy.can_request_nondisclosure(actor, standing, gate.requester(session, actor)):
+        refuse(session, Forbidden("非公開要請を行えるのは、協議会に参加する所管省庁又はニーズ省庁の担当官のみです / Only an "
+                                  "officer of a ministry taking part in the council (organising or needs ministry) "
+                                  "may request non-disclosure (I6, I13)"),
+               AuditTag.INFO_NONDISCLOSURE_REFUSED, now=now, actor=actor, subject=subject_of(item),
+               data={"state": item.state})
     if not item.is_result or item.state != ItemState.SCHEDULED:
         raise Conflict("non-disclosure can be requested only for a research result not yet published")
     if repo.has_open_ballot(session, item.id):
@@ -676,6 +708,60 @@ def request_nondisclosure(session: Session, *, item_id: int, actor: Principal, n
     return _open_ballot(session, item, council, None, kind=BallotKind.NONDISCLOSURE, actor=actor, now=now,
                         reason=clean_text(reason, "reason", max_length=5000), reason_code=code.value,
                         deadline=deadline)
+
+
+def _withheld_for_review(session: Session, item_id: int, actor: Principal, *, now: datetime,
+                         what: str) -> tuple[Item, Council, Ballot]:
+    """Return a withheld result, its council and the ballot withholding it, for a renewal or release proposal
+    by someone the one rule lets propose it (I6, I13); refusals by a reader are audited."""
+    access = open_item(session, item_id, actor, now=now)
+    item, standing = access.item, access.standing
+    if standing is None or not policy.can_propose_withheld_review(actor, standing, access.facts.item,
+                                                                  gate.requester(session, actor)):
+        refuse(session, Forbidden("非公開とした成果の見直しを提案できるのは、非公開要請を行える省庁の担当官、提供者、議長又は事務局"
+                                  "のみです / Only a ministry officer who may request non-disclosure, the provider, the "
+                                  "chair or the secretariat may propose this (I6, I13)"),
+               AuditTag.INFO_NONDISCLOSURE_REFUSED, now=now, actor=actor, subject=subject_of(item),
+               data={"state": item.state, "what": what})
+    current = rules.withholding_ballot(access.ballots) if item.state == ItemState.WITHHELD else None
+    if current is None or current.ends_at is None:
+        raise Conflict("非公開とされた研究成果ではありません / only a withheld research result can be reviewed")
+    if repo.has_open_ballot(session, item.id):
+        raise Conflict("この項目の投票が進行中です / a vote on this item is already open")
+    return item, _council(session, item), current
+
+
+def propose_withheld_renewal(session: Session, *, item_id: int, actor: Principal, now: datetime, reason: str,
+                             review_at: datetime | None = None, deadline: datetime | None = None,
+                             deps: InformationDeps | None = None) -> Ballot:
+    """Propose keeping a withheld result withheld past its review date (I6, I13; the machinery of I5).
+
+    Unanimous like the request itself, decided before the current review date; the new review date is at
+    most one bylaws period (``withheld_review_months``) after the current one. Without it the result is
+    released at its review date.
+    """
+    item, council, current = _withheld_for_review(session, item_id, actor, now=now, what="renewal")
+    assert current.ends_at is not None
+    if now >= current.ends_at:
+        raise Conflict("見直し日を過ぎています / the review date has passed")
+    text, new_review, vote_deadline = rules.check_withheld_renewal(
+        now=now, reason=reason, review_at=current.ends_at, given=review_at,
+        months=_review_months(session, council), deadline=deadline)
+    item.updated_at = now
+    ballot = _open_ballot(session, item, council, None, kind=BallotKind.WITHHOLD_RENEWAL, actor=actor, now=now,
+                          reason=text, reason_code=current.reason_code, deadline=vote_deadline, renews=current,
+                          deps=deps, ends_at=new_review)
+    return ballot
+
+
+def propose_release(session: Session, *, item_id: int, actor: Principal, now: datetime, reason: str,
+                    deadline: datetime | None = None, deps: InformationDeps | None = None) -> Ballot:
+    """Propose releasing a withheld result before its review date (I13): public once everyone accepts."""
+    item, council, current = _withheld_for_review(session, item_id, actor, now=now, what="release")
+    text, vote_deadline = rules.check_publication_proposal(now=now, reason=reason, deadline=deadline)
+    item.updated_at = now
+    return _open_ballot(session, item, council, None, kind=BallotKind.RELEASE, actor=actor, now=now, reason=text,
+                        deadline=vote_deadline, renews=current, deps=deps)
 
 
 def _council(session: Session, item: Item) -> Council:
@@ -830,7 +916,7 @@ def _settle(session: Session, ballot: Ballot, *, now: datetime, actor: Principal
                 item.state = ItemState.DESIGNATED.value
             item.current_designation_id = ballot.id
         elif not ballot.file_ids:
-            _release(item, now)
+            _release_held(session, item, now=now)
         tag = AuditTag.INFO_DESIGNATION_ACCEPT if accepted else AuditTag.INFO_DESIGNATION_REJECT
     elif kind == BallotKind.RENEWAL:
         if accepted:
@@ -844,17 +930,61 @@ def _settle(session: Session, ballot: Ballot, *, now: datetime, actor: Principal
         if accepted and item.state in (ItemState.COUNCIL, ItemState.SCHEDULED):
             _publish(session, item, now=now, actor=actor, how="vote")
         tag = AuditTag.INFO_PUBLICATION_ACCEPT if accepted else AuditTag.INFO_PUBLICATION_REJECT
+    elif kind in (BallotKind.WITHHOLD_RENEWAL, BallotKind.RELEASE):
+        tag = _settle_withheld(session, ballot, item, kind=kind, accepted=accepted, now=now, actor=actor)
     else:
         if accepted:
             item.state = ItemState.WITHHELD.value
+            # I13: no result is withheld for ever: it is reviewed after the bylaws' period
+            ballot.ends_at = rules.add_months(now, _review_months(session, _council(session, item)))
         elif item.publish_at is not None and item.publish_at <= now and item.state == ItemState.SCHEDULED:
             _publish(session, item, now=now)
         tag = AuditTag.INFO_NONDISCLOSURE_ACCEPT if accepted else AuditTag.INFO_NONDISCLOSURE_REJECT
     _audit(session, tag, now=now, actor=actor, subject=subject_of(item),
-           data={"ballot_id": ballot.id, "kind": ballot.kind, "outcome": outcome.value, "item_state": item.state})
+           data={"ballot_id": ballot.id, "kind": ballot.kind, "outcome": outcome.value, "item_state": item.state,
+                 "review_at": ballot.ends_at.isoformat() if ballot.ends_at and kind in _WITHHOLDING else None})
     notices.ballot_decided(session, ballot=ballot, item=item, now=now)
     _index(session, deps, item, now)
     session.flush()
+
+
+_WITHHOLDING = (BallotKind.NONDISCLOSURE, BallotKind.WITHHOLD_RENEWAL)
+
+
+def _settle_withheld(session: Session, ballot: Ballot, item: Item, *, kind: BallotKind, accepted: bool,
+                     now: datetime, actor: Principal | None) -> AuditTag:
+    """Apply a decided renewal or early release of a withheld result (I6, I13) and return the audit tag.
+
+    A rejected renewal leaves the review date as it was (the result is released then); a rejected release
+    leaves the result withheld until its review date.
+    """
+    current = repo.ballot_by_id(session, ballot.renews_id) if ballot.renews_id else None
+    if kind == BallotKind.WITHHOLD_RENEWAL:
+        if accepted and current is not None:
+            current.state = BallotState.LAPSED.value  # the renewal withholds from now on, to its own date
+            current.lapsed_at = now
+        return AuditTag.INFO_WITHHELD_RENEW_ACCEPT if accepted else AuditTag.INFO_WITHHELD_RENEW_REJECT
+    if accepted and item.state == ItemState.WITHHELD:
+        if current is not None:
+            current.state = BallotState.LAPSED.value
+            current.lapsed_at = now
+        _publish(session, item, now=now, actor=actor, how="release_vote")
+    return AuditTag.INFO_WITHHELD_RELEASE_ACCEPT if accepted else AuditTag.INFO_WITHHELD_RELEASE_REJECT
+
+
+def _release_held(session: Session, item: Item, *, now: datetime) -> None:
+    """Return a held item to its default openness after its designation was rejected (I2, I4).
+
+    A held result was readable by its provider and the secretariat only, so the council has not had its prior
+    notice yet (I13): its notice starts now — the publication date moves to the end of a full window if
+    sooner, and the readers are told — so that a non-disclosure request (I6) can still be filed.
+    """
+    if item.is_result:
+        item.publish_at = rules.publication_date(now=now, given=item.publish_at,
+                                                 notice_days=_notice_days(session, _council(session, item)))
+    _release(item, now)
+    if item.is_result and item.state == ItemState.SCHEDULED:
+        notices.publication_scheduled(session, item=item, recipient_ids=_readers(session, item), now=now)
 
 
 def _release(item: Item, now: datetime) -> None:
@@ -892,12 +1022,20 @@ def _publishable(session: Session, item: Item, *, now: datetime) -> None:
                        "which leaves time for non-disclosure requests (I13)", field="publish_at")
 
 
-def _notice_running(session: Session, item: Item, now: datetime) -> datetime | None:
-    """Return when a result's prior-notice window ends while it still runs, else None (I13)."""
+def _notice_end(session: Session, item: Item) -> datetime | None:
+    """Return when a result's prior-notice window ends (I13; None for an item that is no result): counted from
+    filing, or from the rejection of a designation that held the whole result until then (the council could not
+    read it before, :func:`_release_held`)."""
     if not item.is_result:
         return None
-    ends = rules.notice_ends(filed_at=item.created_at, notice_days=_notice_days(session, _council(session, item)))
-    return ends if now < ends else None
+    start = max(item.created_at, repo.held_until(session, item.id) or item.created_at)
+    return rules.notice_ends(filed_at=start, notice_days=_notice_days(session, _council(session, item)))
+
+
+def _notice_running(session: Session, item: Item, now: datetime) -> datetime | None:
+    """Return when a result's prior-notice window ends while it still runs, else None (I13)."""
+    ends = _notice_end(session, item)
+    return ends if ends is not None and now < ends else None
 
 
 def publish_now(session: Session, *, item_id: int, actor: Principal, now: datetime,
@@ -958,6 +1096,7 @@ class DueReport:
     lapsed: int = 0
     published: int = 0
     reminders: int = 0
+    released: int = 0  # withheld results released at their review date (I13)
 
 
 def run_due_information(session: Session, *, now: datetime, deps: InformationDeps | None = None) -> DueReport:
@@ -1000,6 +1139,7 @@ def run_due_information(session: Session, *, now: datetime, deps: InformationDep
             _audit(session, AuditTag.INFO_DESIGNATION_REMIND, now=now, actor=None, subject=subject_of(item),
                    data={"ballot_id": ballot.id, "days": days})
             report.reminders += 1
+    _review_withheld(session, report, now=now, deps=deps)
     for item in repo.scheduled_due(session, now):
         pending = repo.open_ballots_of(session, item.id)
         if any(b.kind != BallotKind.PUBLICATION for b in pending):
@@ -1012,6 +1152,38 @@ def run_due_information(session: Session, *, now: datetime, deps: InformationDep
         report.published += 1
     session.flush()
     return report
+
+
+def _review_withheld(session: Session, report: DueReport, *, now: datetime, deps: InformationDeps | None) -> None:
+    """Remind 30 and 7 days before a withheld result's review date; at the date, release it (I13) — an
+    accepted renewal has already taken the place of the ballot that withheld it (settled above)."""
+    for item, ballot in repo.withheld_reviews(session):
+        if ballot.ends_at is None:
+            continue  # pragma: no cover - every accepted request gets a date (service; migration 0022)
+        if ballot.ends_at <= now:
+            ballot.state = BallotState.LAPSED.value
+            ballot.lapsed_at = now
+            for moot in repo.open_ballots_of(session, item.id):  # a renewal or release not decided in time
+                moot.state = BallotState.REJECTED.value
+                moot.decided_at = now
+            _publish(session, item, now=now, how="review")
+            _audit(session, AuditTag.INFO_WITHHELD_RELEASE, now=now, actor=None, subject=subject_of(item),
+                   data={"ballot_id": ballot.id, "review_at": ballot.ends_at.isoformat()})
+            notices.withheld_released(session, item=item, recipient_ids=_readers(session, item), now=now)
+            _index(session, deps, item, now)
+            report.released += 1
+            continue
+        days = rules.reminder_due(now=now, ends_at=ballot.ends_at, reminded_30=ballot.reminded_30,
+                                  reminded_7=ballot.reminded_7)
+        if days is None:
+            continue
+        ballot.reminded_30 = True
+        ballot.reminded_7 = ballot.reminded_7 or days == 7
+        notices.withheld_review_due(session, item=item, ballot=ballot, days=days,
+                                    recipient_ids=_readers(session, item), now=now)
+        _audit(session, AuditTag.INFO_WITHHELD_REMIND, now=now, actor=None, subject=subject_of(item),
+               data={"ballot_id": ballot.id, "days": days, "review_at": ballot.ends_at.isoformat()})
+        report.reminders += 1
 
 
 def _readers(session: Session, item: Item, *, file_ids: Sequence[int] = ()) -> list[int]:

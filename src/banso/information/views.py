@@ -71,6 +71,7 @@ Csrf = Depends(verify_csrf)
 NOTICES = frozenset({
     "created", "held", "version", "proposed", "renewal", "published", "nondisclosure", "voted", "reported",
     "triaged", "attributed", "closed", "claimed", "claim",
+    "withheld_renewal", "release",
 })
 # Exclusion claims (issue 13): grounds and states as the page names them (msgids; Japanese in locale/ja)
 GROUND_LABELS = {"public": "Already public", "independent": "Independently developed",
@@ -93,7 +94,7 @@ FIELD_LABELS = {
     "ends_at": "End of the designation (JST)", "deadline": "Vote deadline (JST)", "handling": "Handling",
     "files": "Files", "file": "File", "decision": "Your answer", "reason_code": "Reason code", "note": "Note",
     "outcome": "Outcome", "penalty_provision": "Penalty provision", "description": "What happened",
-    "query": "Search", "data": "File",
+    "query": "Search", "data": "File", "review_at": "New review date (JST)",
 }
 
 
@@ -317,6 +318,7 @@ def _item_page(request: Request, principal: Principal, db: Session, ctx: Ctx, de
         "may_propose": view.may_propose, "may_renew": view.may_renew,
         "may_publish": view.can_publish, "may_propose_publication": view.can_propose_publication,
         "may_nondisclose": view.may_request_nondisclosure, "max_mb": MAX_MB,
+        "may_renew_withholding": view.may_renew_withholding, "may_propose_release": view.may_propose_release,
         "known_standings": {item.council_id: view.standing} if view.standing is not None else {},
         "exclusions": claims, "ground_labels": GROUND_LABELS, "claim_state_labels": CLAIM_STATE_LABELS,
         "error": error, "error_at": error_at, "notice": notice, "form": form or {}, **_common(ctx),
@@ -450,6 +452,35 @@ def request_nondisclosure(item_id: int, request: Request, principal: PageUser, d
         return _item_error(request, principal, db, ctx, deps, item_id, exc, "nondisclosure",
                            {"n_reason_code": reason_code, "n_reason": reason})
     return forms.redirect(f"/information/ballots/{ballot.id}", "nondisclosure")
+
+
+@router.post("/information/items/{item_id}/withheld-renewal", response_class=HTMLResponse, dependencies=[Csrf])
+def propose_withheld_renewal(item_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx, deps: InfoDeps,
+                             reason: Annotated[str, Form(max_length=5000)] = "", review_at: When = "",
+                             deadline: When = "") -> Response:
+    """Propose keeping a withheld result withheld past its review date (unanimous, I6, I13)."""
+    try:
+        ballot = service.propose_withheld_renewal(
+            db, item_id=item_id, actor=principal, now=ctx.clock.now(), reason=reason,
+            review_at=_when_or_none(review_at, "review_at", end_of_day=True),
+            deadline=_when_or_none(deadline, "deadline"), deps=deps)
+    except BansoError as exc:
+        return _item_error(request, principal, db, ctx, deps, item_id, exc, "withheld_renewal",
+                           {"w_reason": reason, "w_review_at": review_at, "w_deadline": deadline})
+    return forms.redirect(f"/information/ballots/{ballot.id}", "withheld_renewal")
+
+
+@router.post("/information/items/{item_id}/release", response_class=HTMLResponse, dependencies=[Csrf])
+def propose_release(item_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx, deps: InfoDeps,
+                    reason: Annotated[str, Form(max_length=5000)] = "", deadline: When = "") -> Response:
+    """Propose releasing a withheld result before its review date (unanimous, I13)."""
+    try:
+        ballot = service.propose_release(db, item_id=item_id, actor=principal, now=ctx.clock.now(), reason=reason,
+                                         deadline=_when_or_none(deadline, "deadline"), deps=deps)
+    except BansoError as exc:
+        return _item_error(request, principal, db, ctx, deps, item_id, exc, "release",
+                           {"x_reason": reason, "x_deadline": deadline})
+    return forms.redirect(f"/information/ballots/{ballot.id}", "release")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from typing import Any
 
 from sqlalchemy import Select, and_, exists, or_, select
 
-from banso.authz.permissions import Permission
+from banso.authz.permissions import Permission, Role
 from banso.authz.policies import councils as council_policy
 from banso.authz.policies.councils import MANAGER_ROLES, OPERATING, Standing
 from banso.authz.principal import Principal
@@ -132,9 +132,43 @@ def can_contribute(actor: Principal, standing: Standing) -> bool:
     return council_policy.can_read_content(actor, standing)
 
 
-def can_request_nondisclosure(actor: Principal, standing: Standing) -> bool:
-    """A government officer in the council files non-disclosure requests (I6)."""
-    return actor.has(Permission.COUNCIL_PROPOSE) and council_policy.can_read_content(actor, standing)
+# The statutory party type of a needs ministry's membership (issue 13, "members" branch); until memberships
+# carry it, a needs ministry is recognised by the member's organisation being a ministry (accounts OrgKind).
+NEEDS_MINISTRY = "needs_ministry"
+MINISTRY_ORG = "ministry"
+_OFFICER_ROLES = frozenset({Role.OFFICER, Role.NEEDS_OFFICER})
+
+
+@dataclass(frozen=True)
+class Requester:
+    """What the policy needs to know of a would-be requester beyond the standing (loaded by the gate)."""
+
+    org_kind: str | None  # the kind of the person's organisation (accounts.models.OrgKind)
+    party: str | None = None  # the member's statutory party type, once memberships carry one
+
+
+def can_request_nondisclosure(actor: Principal, standing: Standing, requester: Requester) -> bool:
+    """Who may file a non-disclosure request (非公開要請, I6, I13) — the one rule, used by the page, the API
+    and the service alike.
+
+    A current member of the council with content access (pledge, second factor, operating council) who is
+    an officer of a government ministry taking part: the organising ministry's officers (they propose
+    councils), and the officers of a needs ministry (ニーズ省庁) that is a member of the council (I13).
+    """
+    if not council_policy.can_read_content(actor, standing):
+        return False
+    if actor.has(Permission.COUNCIL_PROPOSE):
+        return True  # the organising ministry (所管省庁), as before
+    if not actor.roles & _OFFICER_ROLES:
+        return False  # a ministry's people who are no officers (an administrator, say) do not speak for it
+    return requester.party == NEEDS_MINISTRY or requester.org_kind == MINISTRY_ORG
+
+
+def can_propose_withheld_review(actor: Principal, standing: Standing, item: ItemFacts, requester: Requester) -> bool:
+    """Who may put a withheld result to a unanimous vote — to keep it withheld past its review date, or to
+    release it before (I6, I13): those who may request non-disclosure, and the result's provider, chair and
+    secretariat (who may manage it)."""
+    return can_request_nondisclosure(actor, standing, requester) or can_manage_item(actor, standing, item)
 
 
 def can_see_ballot(actor: Principal, standing: Standing, *, is_voter: bool, item: ItemFacts) -> bool:
