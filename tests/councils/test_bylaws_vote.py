@@ -70,7 +70,8 @@ def test_an_old_text_is_split_at_its_headings_and_one_without_gets_the_model_dut
 
 def test_parameters_live_in_one_table_and_refuse_what_is_out_of_bounds() -> None:
     assert articles.parameters({}) == {"designation_max_years": 5, "nondisclosure_decision_days": 30,
-                                       "publication_notice_days": 30, "minutes_confirmation_days": 14}
+                                       "publication_notice_days": 30, "minutes_confirmation_days": 14,
+                                       "oral_designation_days": 30, "withheld_review_months": 12}
     with pytest.raises(ValidationFailed, match="指定期間の上限"):
         articles.parameters({"designation_max_years": 6})
     with pytest.raises(ValidationFailed, match="unknown bylaws parameter"):

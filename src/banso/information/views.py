@@ -77,7 +77,7 @@ NOTICES = frozenset({
 GROUND_LABELS = {"public": "Already public", "independent": "Independently developed",
                  "third_party": "Lawfully received from a third party", "prior": "Known before"}
 CLAIM_STATE_LABELS = {"filed": "Claimed, awaiting the secretariat", "proposed": "Decided, awaiting the chair",
-                      "accepted": "Accepted (for the claimant only)", "rejected": "Rejected", "withdrawn": "Withdrawn"}
+                      "accepted": "Accepted (for the claimant only)", "rejected": "Exclusion not accepted", "withdrawn": "Withdrawn"}
 Short = Annotated[str, Form(max_length=300)]
 Text = Annotated[str, Form(max_length=20_000)]
 Body = Annotated[str, Form(max_length=1_000_000)]
