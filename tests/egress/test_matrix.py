@@ -62,6 +62,9 @@ READERS: dict[str, frozenset[str]] = {
     # issue 14: a person reads their own audit entries; only whole-log readers (the auditor) read everyone's
     "audit_own": frozenset({"pledged", "auditor"}),
 }
+# Art. 64 (issue 13): people of the commissioned institution besides the engaged contact (provider): a colleague
+# never named on the roster, and one named, acknowledged and removed. Neither may know anything of the commission.
+TANK_PRINCIPALS = ("tank_colleague", "tank_removed")
 RANGE_READERS = frozenset({"provider", "in_scope"})  # the partially designated file (I3 range)
 
 # A1/I12: the audit log as a person reads it: raw entries, the named log, and its CSV and Excel exports
@@ -401,7 +404,8 @@ def observe(world: World, kind: str, path: str, who: str) -> Seen:
 
 def _cells() -> Iterator[object]:
     """Yield every meaningful cell; the audit cells last, so the auditor sees the trail of every other read."""
-    table = [(kind, path, who) for kind in KINDS for path in PATHS[kind] for who in PRINCIPALS]
+    table = [(kind, path, who) for kind in KINDS for path in PATHS[kind]
+             for who in (*PRINCIPALS, *(TANK_PRINCIPALS if kind == "deliverable" else ()))]
     for kind, path, who in sorted(table, key=lambda cell: cell[1] in AUDIT_PATHS):
         answer = expected(kind, path, who)
         if answer is None:

@@ -139,6 +139,11 @@ class AuditTag(StrEnum):
     PROGRAMME_COMMISSION_READ = "programme:commission:read"
     PROGRAMME_INTEGRITY_FAILED = "programme:integrity:failed"
     PROGRAMME_COMMISSION_STATE = "programme:commission:state"
+    PROGRAMME_ROSTER_CONTACT = "programme:roster:contact"
+    PROGRAMME_ROSTER_ADD = "programme:roster:add"
+    PROGRAMME_ROSTER_REMOVE = "programme:roster:remove"
+    PROGRAMME_ROSTER_REFUSED = "programme:roster:refused"
+    PROGRAMME_ROSTER_DOWNLOAD = "programme:roster:download"
     # think tank (T5, T6, T8): needs entered by ministries, saved analyses, reports out of the web
     THINKTANK_NEEDS_ENTER = "thinktank:needs:enter"
     THINKTANK_NEEDS_IMPORT = "thinktank:needs:import"
@@ -301,6 +306,11 @@ LABELS: Mapping[str, str] = {
     AuditTag.PROGRAMME_COMMISSION_READ: "Commission read",
     AuditTag.PROGRAMME_INTEGRITY_FAILED: "Commission file integrity check failed",
     AuditTag.PROGRAMME_COMMISSION_STATE: "Commission state changed",
+    AuditTag.PROGRAMME_ROSTER_CONTACT: "Commission contact named",
+    AuditTag.PROGRAMME_ROSTER_ADD: "Person named on a commission roster",
+    AuditTag.PROGRAMME_ROSTER_REMOVE: "Person removed from a commission roster",
+    AuditTag.PROGRAMME_ROSTER_REFUSED: "Commission duty acknowledgement refused",
+    AuditTag.PROGRAMME_ROSTER_DOWNLOAD: "Commission duty acknowledgement downloaded",
     AuditTag.INFO_ITEM_CREATE: "Information item created",
     AuditTag.INFO_ITEM_VERSION: "New version of an item",
     AuditTag.INFO_ITEM_READ: "Information item read",
