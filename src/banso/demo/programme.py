@@ -137,9 +137,11 @@ def seed_commission(session: Session, *, now: datetime) -> bool:
         tasks=[commissions.TaskInput("主要国の研究開発動向の整理", today + timedelta(days=60)),
                commissions.TaskInput("最終報告書の提出", today + timedelta(days=120))],
         now=now, actor=officer)
-    # Art. 64 roster (issue 13): 小林 is ESTT's contact; she names her colleagues and acknowledges herself.
-    roster.name_contact(session, commission_id=commission.id,
-                        user_id=_user(session, "kobayashi.mari@estt.example.or.jp").id, now=now, actor=officer)
+    # Art. 64 roster (issue 13): 小林 is ESTT's contact and has acknowledged the duty herself (second factor);
+    # in the demo she names her colleagues on the commission page, and each acknowledges in turn.
+    kobayashi = _user(session, "kobayashi.mari@estt.example.or.jp")
+    roster.name_contact(session, commission_id=commission.id, user_id=kobayashi.id, now=now, actor=officer)
+    roster.acknowledge(session, commission_id=commission.id, now=now, actor=_principal(kobayashi))
     return True
 
 
