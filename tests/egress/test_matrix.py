@@ -74,7 +74,7 @@ MATERIAL_PATHS = ("page", "api_body", "file", "file_page", *AUDIT_PATHS)
 NEEDS_PATHS = ("tt_needs_page", "tt_priorities_page", "tt_needs_api", "tt_priorities_api", "report_html",
                "report_pdf", "report_xlsx", "report_csv", "report_html_page", "report_csv_page",
                "tt_analysis_page", "tt_analysis_api", "report_saved_xlsx", "report_saved_pdf",
-               "filed_csv", "filed_xlsx", "tt_overview", "tt_technology", "tt_need_history_page",
+               "filed_csv", "filed_xlsx", "filed_commission_csv", "tt_overview", "tt_technology", "tt_need_history_page",
                "tt_need_history_api")
 ITEM_PATHS = ("page", "api_body", "file", "body_txt", "export_misp", "export_stix", "search", "search_page", "list",
               "list_page", "count", *AUDIT_PATHS, "incident")
@@ -118,7 +118,8 @@ def expected(kind: str, path: str, who: str) -> str | None:
         return KNOW if who in CONTENT | {"unpledged"} else HIDE
     if path.startswith("filed_"):
         # T6 + T8: a report filed into a council is read by its members (C3), none of them in a ranking role
-        # here: the filed copy may carry the ranking, never a needs reason
+        # here: the filed copy may carry the ranking, never a needs reason; the same for a copy filed into a
+        # commission (F5), read by its owner side and the engaged people of the institution
         return HIDE
     if path in ("tt_overview", "tt_technology"):
         return None if who in READERS[kind] else HIDE  # T8: indicator pages, open to all: reasons need not show
@@ -250,7 +251,10 @@ def _url(world: World, kind: str, path: str, who: str) -> tuple[str, bool]:
                       "tt_need_history_page": (f"/thinktank/needs/{world.technology}", True),
                       "tt_need_history_api": (f"/api/v1/thinktank/needs/{world.technology}", False),
                       **{f"filed_{f}": (f"{info}/items/{ids.get('filed')}/files/{ids.get(f'filed_{f}')}", False)
-                         for f in ("csv", "xlsx")}},
+                         for f in ("csv", "xlsx")},
+                      # T6 + F5: the same report filed as a commission deliverable (issue 16)
+                      "filed_commission_csv": ((f"/api/v1/programme/commissions/{ids.get('commission')}/"
+                                                f"deliverables/{ids.get('filed_commission')}"), False)},
         }[kind]
     urls.update({"inbox_api": ("/api/v1/notifications", False), "inbox_page": ("/inbox", True)})
     return urls[path]

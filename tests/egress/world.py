@@ -559,7 +559,8 @@ class _Builder:
         saved = self.w.client.post("/api/v1/thinktank/analyses", headers=analyst.headers, json={
             "name": "保存した分析", "weights": {k: v[0] for k, v in CRITERIA.items()}})
         assert saved.status_code == 201, saved.text
-        self.w.ids["needs"] = {"analysis": saved.json()["id"], **self._filed_report(analyst)}
+        self.w.ids["needs"] = {"analysis": saved.json()["id"], **self._filed_report(analyst),
+                               **self._filed_into_commission()}
 
     def _filed_report(self, analyst: Creds) -> dict[str, int]:
         """T6: the analyst files the report into a council of its own (every member principal joins it, the
@@ -574,6 +575,16 @@ class _Builder:
         item_id = int(filed.json()["item_id"])
         files = {f.filename: f.id for f in self.db.scalars(select(ItemFile).where(ItemFile.item_id == item_id))}
         return {"filed": item_id, "filed_csv": files["priorities.csv"], "filed_xlsx": files["report.xlsx"]}
+
+    def _filed_into_commission(self) -> dict[str, int]:
+        """T6 + F5 (issue 16): the analyst engaged in the commission files the priorities CSV as a deliverable;
+        return the commission and the deliverable (its owner side and the engaged read it: never a reason)."""
+        ids = self.w.ids["deliverable"]
+        filed = self.w.client.post("/api/v1/thinktank/reports/file-commission",
+                                   headers=self.w.own[("deliverable", "provider")].headers,
+                                   json={"commission_id": ids["commission"], "kind": "priorities.csv"})
+        assert filed.status_code == 201, filed.text
+        return {"commission": ids["commission"], "filed_commission": int(filed.json()["deliverable_id"])}
 
     def _own_audit_entry(self) -> None:
         """An audit entry whose data carries a person's own words: the pledged member exports their log

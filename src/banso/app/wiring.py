@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from banso.accounts.auth import authenticate
 from banso.accounts.sso import SsoClients
 from banso.app.audit_directory import DomainDirectory
+from banso.app.commission_filing import ProgrammeCommissionFiler
 from banso.audit.checkpoints import load_or_create_signing_key
 from banso.audit.directory import AuditDirectory
 from banso.config import Settings
@@ -27,6 +28,7 @@ from banso.notifications.mailer import OutboxMailer, SMTPMailer
 from banso.programme.council_link import CouncilsServiceGateway
 from banso.sealed import store as sealed
 from banso.sealed.pkcs11 import key_stores
+from banso.thinktank.interfaces import CommissionFiler
 from banso.web.context import AppContext
 
 
@@ -80,4 +82,5 @@ def domain_collaborators(settings: Settings) -> Collaborators:
     found.add(CouncilsServiceGateway, CouncilsServiceGateway())
     found.add(SsoClients, SsoClients(settings))  # single sign-on providers (O3); caches discovery and keys
     found.add(AuditDirectory, DomainDirectory())  # type: ignore[type-abstract]  # names in the audit log (issue 14)
+    found.add(CommissionFiler, ProgrammeCommissionFiler(shared))  # type: ignore[type-abstract]  # T6 into F5
     return found

@@ -151,6 +151,7 @@ class AuditTag(StrEnum):
     THINKTANK_ANALYSIS_SAVE = "thinktank:analysis:save"
     THINKTANK_REPORT_EXPORT = "thinktank:report:export"
     THINKTANK_REPORT_FILE = "thinktank:report:file"
+    THINKTANK_REPORT_FILE_COMMISSION = "thinktank:report:file_commission"
     # controlled information (I1–I11)
     INFO_ITEM_CREATE = "information:item:create"
     INFO_ITEM_VERSION = "information:item:version"
@@ -353,6 +354,7 @@ LABELS: Mapping[str, str] = {
     AuditTag.THINKTANK_ANALYSIS_SAVE: "Analysis saved",
     AuditTag.THINKTANK_REPORT_EXPORT: "Analysis report exported",
     AuditTag.THINKTANK_REPORT_FILE: "Analysis report filed into a council",
+    AuditTag.THINKTANK_REPORT_FILE_COMMISSION: "Analysis report filed into a commission",
 }
 GROUP_LABELS: Mapping[str, str] = {
     "accounts": "Accounts and sign-in",
