@@ -40,9 +40,18 @@ cleared = st.builds(policy.ProposalStanding, proposer_id=st.integers(1, 4), prop
                     agency_org_id=st.one_of(st.none(), ORGS), on_panel=st.just(True), conflict=st.just(False))
 standings = st.one_of(anyone, cleared)
 proposal_states = st.sampled_from([s.value for s in ProposalState])
-parties = st.builds(policy.CommissionParties, commissioned_by_id=USERS, commissioner_org_id=ORGS,
-                    organization_id=ORGS, state=st.sampled_from([s.value for s in CommissionState]),
-                    acknowledged=st.booleans())
+@st.composite
+def _parties(draw: st.DrawFn) -> policy.CommissionParties:
+    """A commission with a roster (Art. 64): the engaged are a subset of the named; the contact may be anyone."""
+    named = draw(st.frozensets(USERS, max_size=3))
+    return policy.CommissionParties(
+        commissioned_by_id=draw(USERS), commissioner_org_id=draw(ORGS), organization_id=draw(ORGS),
+        state=draw(st.sampled_from([s.value for s in CommissionState])), named=named,
+        engaged=draw(st.frozensets(st.sampled_from(sorted(named)), max_size=3)) if named else frozenset(),
+        contact_id=draw(st.one_of(st.none(), USERS)))
+
+
+parties = _parties()
 
 
 @settings(max_examples=300)
@@ -115,18 +124,27 @@ def test_call_actions(actor: Principal, state: str, agency_org: int | None, wind
 @given(actor=principals(), c=parties)
 def test_commission_actions_belong_to_one_side_of_a_visible_commission(actor: Principal,
                                                                        c: policy.CommissionParties) -> None:
-    """F5, I7: only the two sides see a commission; the institution works on it, the owner side closes it."""
+    """F5, I7, Art. 64: only the owner side and the named people of the institution who acknowledged see a
+    commission; a named person acknowledges first (seeing only the duty); the owner side closes it."""
     sees = policy.can_see_commission(actor, c)
-    assert sees == (policy.is_owner(actor, c) or policy.is_contractor(actor, c))
+    same_org = actor.organization_id == c.organization_id
+    engaged = same_org and actor.user_id in c.engaged
+    assert sees == (policy.is_owner(actor, c) or engaged)
+    assert policy.is_contractor(actor, c) == engaged  # never "anyone at the institution"
     if policy.can_acknowledge(actor, c):
-        assert sees and policy.is_contractor(actor, c) and not c.acknowledged
-        assert not policy.can_work_on(actor, c)  # acknowledging comes first
+        assert not sees or policy.is_owner(actor, c)  # the duty comes before the content
+        assert same_org and actor.user_id in c.named and actor.user_id not in c.engaged
+        assert policy.can_see_duty(actor, c) and not policy.can_work_on(actor, c)
     if policy.can_work_on(actor, c):
-        assert sees and c.acknowledged and c.state == CommissionState.ACTIVE
+        assert sees and engaged and c.state == CommissionState.ACTIVE
     if policy.can_close(actor, c):
         assert policy.is_owner(actor, c) and c.state == CommissionState.ACTIVE
-    if not sees:
-        assert not any(a(actor, c) for a in (policy.can_acknowledge, policy.can_work_on, policy.can_close))
+    if policy.can_add_to_roster(actor, c):
+        assert same_org and c.contact_id == actor.user_id
+    if not policy.can_see_duty(actor, c):
+        assert not any(a(actor, c) for a in (policy.can_acknowledge, policy.can_work_on, policy.can_close,
+                                             policy.can_add_to_roster, policy.can_remove_from_roster,
+                                             policy.can_see_roster))
 
 
 @settings(max_examples=200)

@@ -38,6 +38,7 @@ from tests.support.app import START
 from tests.support.councils import Cast, establish
 from tests.support.factories import TEST_SECRET, Factory
 from tests.support.information import ITEM_FIELDS
+from tests.support.programme import engage
 
 PG_URL = os.environ.get("BANSO_TEST_DATABASE_URL")
 
@@ -126,7 +127,7 @@ def _answer_and_deliverable(db: Session, factory: Factory, system: System) -> No
         db, code="TT-BK-1", title="調査", organization_id=tank.id, starts_on=date(2026, 4, 1),
         due_on=date(2027, 3, 31), tasks=[cm.TaskInput("報告書", date(2027, 3, 31))], now=now,
         actor=officer.principal())
-    cm.acknowledge_confidentiality(db, commission_id=commission.id, now=now, actor=analyst.principal())
+    engage(db, commission.id, officer=officer.principal(), person=analyst, now=now)
     cm.upload_deliverable(db, commission_id=commission.id, title="報告", filename="r.txt",
                           content="最終報告\n".encode(), now=now, actor=analyst.principal(), store=store,
                           content_type="text/plain")

@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session
 
 from banso.app.jobs import run_due
 from banso.audit.models import AuditEntry
-from banso.councils import models as m
 from banso.councils import articles, rules, service
+from banso.councils import models as m
 from banso.information import models as im
-from banso.kit.errors import ValidationFailed
 from banso.kit.clock import FakeClock
+from banso.kit.errors import ValidationFailed
 from banso.leak.pdf import make_sample_pdf
 from banso.leak.text import find_marks, strip_invisible
 from banso.notifications import service as notifications

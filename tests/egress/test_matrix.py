@@ -67,6 +67,9 @@ READERS: dict[str, frozenset[str]] = {
     # the claimed item (I7/I12): the council-shared item's readers, or only the designated item's scope
     "statement": CONTENT, "evidence": CONTENT, "evidence_designated": frozenset({"provider", "in_scope"}),
 }
+# Art. 64 (issue 13): people of the commissioned institution besides the engaged contact (provider): a colleague
+# never named on the roster, and one named, acknowledged and removed. Neither may know anything of the commission.
+TANK_PRINCIPALS = ("tank_colleague", "tank_removed")
 RANGE_READERS = frozenset({"provider", "in_scope"})  # the partially designated file (I3 range)
 
 # A1/I12: the audit log as a person reads it: raw entries, the named log, and its CSV and Excel exports
@@ -76,7 +79,7 @@ MATERIAL_PATHS = ("page", "api_body", "file", "file_page", *AUDIT_PATHS)
 NEEDS_PATHS = ("tt_needs_page", "tt_priorities_page", "tt_needs_api", "tt_priorities_api", "report_html",
                "report_pdf", "report_xlsx", "report_csv", "report_html_page", "report_csv_page",
                "tt_analysis_page", "tt_analysis_api", "report_saved_xlsx", "report_saved_pdf",
-               "filed_csv", "filed_xlsx", "tt_overview", "tt_technology", "tt_need_history_page",
+               "filed_csv", "filed_xlsx", "filed_commission_csv", "tt_overview", "tt_technology", "tt_need_history_page",
                "tt_need_history_api")
 ITEM_PATHS = ("page", "api_body", "file", "body_txt", "export_misp", "export_stix", "search", "search_page", "list",
               "list_page", "count", *AUDIT_PATHS, "incident", "portal_search")
@@ -138,7 +141,8 @@ def expected(kind: str, path: str, who: str) -> str | None:
         return KNOW if who in CONTENT | {"unpledged"} else HIDE
     if path.startswith("filed_"):
         # T6 + T8: a report filed into a council is read by its members (C3), none of them in a ranking role
-        # here: the filed copy may carry the ranking, never a needs reason
+        # here: the filed copy may carry the ranking, never a needs reason; the same for a copy filed into a
+        # commission (F5), read by its owner side and the engaged people of the institution
         return HIDE
     if path in ("tt_overview", "tt_technology"):
         return None if who in READERS[kind] else HIDE  # T8: indicator pages, open to all: reasons need not show
@@ -278,7 +282,10 @@ def _url(world: World, kind: str, path: str, who: str) -> tuple[str, bool]:
                       "tt_need_history_page": (f"/thinktank/needs/{world.technology}", True),
                       "tt_need_history_api": (f"/api/v1/thinktank/needs/{world.technology}", False),
                       **{f"filed_{f}": (f"{info}/items/{ids.get('filed')}/files/{ids.get(f'filed_{f}')}", False)
-                         for f in ("csv", "xlsx")}},
+                         for f in ("csv", "xlsx")},
+                      # T6 + F5: the same report filed as a commission deliverable (issue 16)
+                      "filed_commission_csv": ((f"/api/v1/programme/commissions/{ids.get('commission')}/"
+                                                f"deliverables/{ids.get('filed_commission')}"), False)},
         }[kind]
     urls.update({"inbox_api": ("/api/v1/notifications", False), "inbox_page": ("/inbox", True),
                  "home_page": ("/dashboard", True), "tasks_api": ("/api/v1/me/tasks", False)})
@@ -444,7 +451,8 @@ def observe(world: World, kind: str, path: str, who: str) -> Seen:
 
 def _cells() -> Iterator[object]:
     """Yield every meaningful cell; the audit cells last, so the auditor sees the trail of every other read."""
-    table = [(kind, path, who) for kind in KINDS for path in PATHS[kind] for who in PRINCIPALS]
+    table = [(kind, path, who) for kind in KINDS for path in PATHS[kind]
+             for who in (*PRINCIPALS, *(TANK_PRINCIPALS if kind == "deliverable" else ()))]
     for kind, path, who in sorted(table, key=lambda cell: cell[1] in AUDIT_PATHS):
         answer = expected(kind, path, who)
         if answer is None:

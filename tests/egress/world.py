@@ -115,7 +115,7 @@ class World:
 
     def creds(self, kind: str, principal: str) -> Creds:
         """Return the credentials ``principal`` uses for content of ``kind``."""
-        if principal in ("provider", "secretariat"):
+        if principal in ("provider", "secretariat") or (kind, principal) in self.own:
             return self.own[(kind, principal)]
         return self.shared[principal]
 
@@ -548,13 +548,42 @@ class _Builder:
         self.w.own[("deliverable", "provider")] = creds
         self.w.own[("deliverable", "secretariat")] = self.w.own[("council", "secretariat")]
         base = f"/api/v1/programme/commissions/{commission.id}"
+        # Art. 64 (issue 13): the officer names the analyst the institution's contact; she acknowledges personally
+        named = self.w.client.post(f"{base}/contact", headers=self.w.own[("council", "secretariat")].headers,
+                                   json={"user_id": analyst.user.id})
+        assert named.status_code == 200, named.text
         assert self.w.client.post(f"{base}/acknowledge", headers=creds.headers).status_code == 200
+        self._tank_colleagues(tank, base, creds)
         uploaded = self.w.client.post(
             f"{base}/deliverables", headers=creds.headers, data={"title": f"成果物 {marker('deliverable', 'TTL')}"},
             files=[("file", (f"{marker('deliverable', 'FNM')}.txt", f"{marker('deliverable', 'FIL')}\n".encode(),
                              "text/plain"))])
         assert uploaded.status_code == 201, uploaded.text
-        self.w.ids["deliverable"] = {"commission": commission.id, "file": uploaded.json()["id"]}
+        self.w.ids["deliverable"].update({"commission": commission.id, "file": uploaded.json()["id"]})
+        self._remove_from_roster()
+
+    def _tank_colleagues(self, tank: object, base: str, contact: Creds) -> None:
+        """Art. 64: a colleague at the institution never named (tank_colleague), and one named, acknowledged and
+        then removed by the contact (tank_removed); both must know nothing of the commission afterwards."""
+        colleague = self.factory.person(roles=("analyst",), org=tank)  # type: ignore[arg-type]
+        removed = self.factory.person(roles=("analyst",), org=tank)  # type: ignore[arg-type]
+        self.db.commit()
+        self.w.own[("deliverable", "tank_colleague")] = self._full(colleague, "tank_colleague")
+        gone = self.w.own[("deliverable", "tank_removed")] = self._full(removed, "tank_removed")
+        added = self.w.client.post(f"{base}/roster", headers=contact.headers, json={"user_id": removed.user.id})
+        assert added.status_code == 201, added.text
+        assert self.w.client.post(f"{base}/acknowledge", headers=gone.headers).status_code == 200
+        assert self.w.client.get(base, headers=gone.headers).status_code == 200  # engaged: sees it, until removed
+        self.w.ids.setdefault("deliverable", {})["removed_roster"] = added.json()["id"]
+
+    def _remove_from_roster(self) -> None:
+        """The contact takes tank_removed off the roster after the deliverable was filed (access ends at once)."""
+        ids = self.w.ids["deliverable"]
+        base = f"/api/v1/programme/commissions/{ids['commission']}"
+        done = self.w.client.post(f"{base}/roster/{ids['removed_roster']}/remove",
+                                  headers=self.w.own[("deliverable", "provider")].headers,
+                                  json={"reason": "担当替え"})
+        assert done.status_code == 200, done.text
 
     def _needs(self) -> None:
         """A small synthetic analysis on disk and one need entered with a marked reason (T5, T8)."""
@@ -577,7 +606,8 @@ class _Builder:
         saved = self.w.client.post("/api/v1/thinktank/analyses", headers=analyst.headers, json={
             "name": "保存した分析", "weights": {k: v[0] for k, v in CRITERIA.items()}})
         assert saved.status_code == 201, saved.text
-        self.w.ids["needs"] = {"analysis": saved.json()["id"], **self._filed_report(analyst)}
+        self.w.ids["needs"] = {"analysis": saved.json()["id"], **self._filed_report(analyst),
+                               **self._filed_into_commission()}
 
     def _filed_report(self, analyst: Creds) -> dict[str, int]:
         """T6: the analyst files the report into a council of its own (every member principal joins it, the
@@ -592,6 +622,16 @@ class _Builder:
         item_id = int(filed.json()["item_id"])
         files = {f.filename: f.id for f in self.db.scalars(select(ItemFile).where(ItemFile.item_id == item_id))}
         return {"filed": item_id, "filed_csv": files["priorities.csv"], "filed_xlsx": files["report.xlsx"]}
+
+    def _filed_into_commission(self) -> dict[str, int]:
+        """T6 + F5 (issue 16): the analyst engaged in the commission files the priorities CSV as a deliverable;
+        return the commission and the deliverable (its owner side and the engaged read it: never a reason)."""
+        ids = self.w.ids["deliverable"]
+        filed = self.w.client.post("/api/v1/thinktank/reports/file-commission",
+                                   headers=self.w.own[("deliverable", "provider")].headers,
+                                   json={"commission_id": ids["commission"], "kind": "priorities.csv"})
+        assert filed.status_code == 201, filed.text
+        return {"commission": ids["commission"], "filed_commission": int(filed.json()["deliverable_id"])}
 
     def _own_audit_entry(self) -> None:
         """An audit entry whose data carries a person's own words: the pledged member exports their log

@@ -49,6 +49,7 @@ from tests.support.factories import Factory
 from tests.support.http import bearer, sign_in
 from tests.support.information import API, provide_item
 from tests.support.live import fresh_database, live_context
+from tests.support.programme import engage
 
 PDF = make_sample_pdf("評価報告", [f"第{n}節 水中航法の誤差は 0.{n}%。" for n in range(1, 5)], paragraphs_per_page=2)
 LOCK_WAIT_S = 1.0  # how long another writer may wait for the lock while a copy is stamped
@@ -333,8 +334,7 @@ def test_a_deliverable_is_validated_with_no_transaction_open(tmp_path: Path, mon
                 c = CommissionCast(Factory(db, clock, SecretBox(ctx.settings.secret_key)))
                 _assess(db, c, clock, c.tank.id)
                 commission = _commission(db, c, clock)
-                cm.acknowledge_confidentiality(db, commission_id=commission.id, now=clock.now(),
-                                               actor=c.analyst.principal())
+                engage(db, commission.id, officer=c.officer.principal(), person=c.analyst, now=clock.now())
                 db.commit()
                 headers = bearer(db, c.analyst, clock)
                 commission_id = commission.id

@@ -25,6 +25,7 @@ from banso.web.context import AppContext
 from tests.support.councils import Cast
 from tests.support.factories import Factory
 from tests.support.http import bearer
+from tests.support.programme import engage
 
 
 def _join(db: Session, cast: Cast, clock: FakeClock, person, role: str = "observer") -> None:  # type: ignore[no-untyped-def]
@@ -76,7 +77,7 @@ def test_commission_deliverable_is_filed_into_a_council(db: Session, deps: Infor
     commission = cm.create_commission(db, code="TT-1", title="宇宙輸送の国際動向", organization_id=tank.id,
                                       starts_on=date(2026, 12, 1), due_on=date(2027, 3, 1),
                                       tasks=[cm.TaskInput("報告書", date(2027, 3, 1))], now=clock.now(), actor=officer)
-    cm.acknowledge_confidentiality(db, commission_id=commission.id, now=clock.now(), actor=analyst.principal())
+    engage(db, commission.id, officer=officer, person=analyst, now=clock.now())
     pdf = make_sample_pdf("最終報告書", ["各国の動向"])
     material = sealed.fake_deps()
     row = cm.upload_deliverable(db, commission_id=commission.id, title="最終報告書", filename="report.pdf",

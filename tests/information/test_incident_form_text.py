@@ -13,8 +13,8 @@ from banso.information import incidents
 from banso.information.models import Incident, IncidentStep
 from banso.kit.clock import FakeClock
 from banso.kit.errors import ValidationFailed
-from banso.web.problems import relabel
 from banso.web.context import AppContext
+from banso.web.problems import relabel
 from tests.support.councils import Cast, active_council
 from tests.support.factories import Factory
 from tests.support.http import alert_text, bearer, sign_in

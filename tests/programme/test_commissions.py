@@ -16,11 +16,13 @@ from banso.kit.clock import FakeClock
 from banso.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from banso.leak.text import strip_marks
 from banso.programme import commissions as cm
+from banso.programme import roster
 from banso.programme.models import Commission, CommissionDeliverable, CommissionTask
 from banso.sealed import store as sealed
 from banso.web.context import AppContext
 from tests.support.factories import Factory, Person
 from tests.support.http import bearer, sign_in
+from tests.support.programme import engage
 
 T = cm.TaskInput
 STORE = sealed.fake_deps()  # in-memory blobs and commission keys shared by the service-level tests
@@ -62,18 +64,24 @@ def test_commission_lifecycle(db: Session, factory: Factory, clock: FakeClock) -
     _assess(db, c, clock, c.tank.id)
     commission = _commission(db, c, clock)
     assert "守秘" in commission.confidentiality_terms
-    view = cm.get_commission(db, commission_id=commission.id, actor=c.analyst.principal())
-    assert [t.title for t in view.tasks] == ["主要国の研究開発動向の整理", "最終報告書"]
-    assert view.assessment is not None and view.assessment.talent_score == 4 and view.contractor
+    # Art. 64 (issue 13): nobody at the institution sees it before being named on the roster and acknowledging
+    # (the old assertion here, that the analyst saw it unnamed, was the hole this closes).
+    with pytest.raises(NotFound):
+        cm.get_commission(db, commission_id=commission.id, actor=c.analyst.principal())
+    roster.name_contact(db, commission_id=commission.id, user_id=c.analyst.user.id, now=clock.now(),
+                        actor=c.officer.principal())
     # Nothing is filed before the confidentiality duty is acknowledged.
-    with pytest.raises(Conflict):
+    with pytest.raises(NotFound):
         cm.upload_deliverable(db, commission_id=commission.id, title="中間", filename="a.pdf", content=b"x",
                               now=clock.now(), actor=c.analyst.principal(), store=STORE)
     with pytest.raises(Forbidden):
-        cm.acknowledge_confidentiality(db, commission_id=commission.id, now=clock.now(), actor=c.officer.principal())
-    cm.acknowledge_confidentiality(db, commission_id=commission.id, now=clock.now(), actor=c.analyst.principal())
+        roster.acknowledge(db, commission_id=commission.id, now=clock.now(), actor=c.officer.principal())
+    roster.acknowledge(db, commission_id=commission.id, now=clock.now(), actor=c.analyst.principal())
     with pytest.raises(Conflict):
-        cm.acknowledge_confidentiality(db, commission_id=commission.id, now=clock.now(), actor=c.analyst.principal())
+        roster.acknowledge(db, commission_id=commission.id, now=clock.now(), actor=c.analyst.principal())
+    view = cm.get_commission(db, commission_id=commission.id, actor=c.analyst.principal())
+    assert [t.title for t in view.tasks] == ["主要国の研究開発動向の整理", "最終報告書"]
+    assert view.assessment is not None and view.assessment.talent_score == 4 and view.contractor
     data = "報告書".encode()
     # Issue 17 (O1): text named .pdf and declared a PDF is refused now; the report is filed as the text it is.
     d = cm.upload_deliverable(db, commission_id=commission.id, title="最終報告書", filename="../report.txt",
@@ -109,6 +117,8 @@ def test_outsiders_get_404_and_see_nothing(db: Session, factory: Factory, clock:
             cm.upload_deliverable(db, commission_id=commission.id, title="x", filename="x.txt", content=b"x",
                                   now=clock.now(), actor=who.principal(), store=STORE)
         assert cm.list_commissions(db, actor=who.principal()) == []
+    assert cm.list_commissions(db, actor=c.analyst.principal()) == []  # Art. 64: not named yet
+    engage(db, commission.id, officer=c.officer.principal(), person=c.analyst, now=clock.now())
     assert [x.id for x in cm.list_commissions(db, actor=c.analyst.principal())] == [commission.id]
 
 
@@ -149,7 +159,7 @@ def test_assessment_gate_and_permissions(db: Session, factory: Factory, clock: F
     commission = _commission(db, c, clock)
     with pytest.raises(Conflict):
         _commission(db, c, clock)  # duplicate code
-    cm.acknowledge_confidentiality(db, commission_id=commission.id, now=clock.now(), actor=c.analyst.principal())
+    engage(db, commission.id, officer=c.officer.principal(), person=c.analyst, now=clock.now())
     for bad in ({"content": b""}, {"filename": ""}, {"filename": "a\x00b"}, {"task_id": 999_999},
                 {"content": b"x" * (cm.MAX_DELIVERABLE_BYTES + 1)}):
         args: dict[str, object] = {"title": "成果物", "filename": "a.txt", "content": b"data"}
@@ -174,7 +184,7 @@ def test_commission_api(client: TestClient, db: Session, factory: Factory, clock
         "talent_score": 5}).status_code == 403
     body = {"code": "TT-API-1", "title": "宇宙技術の動向調査", "organization_id": c.tank.id,
             "starts_on": "2026-12-01", "due_on": "2027-03-31",
-            "tasks": [{"title": "報告書", "due_on": "2027-03-31"}]}
+            "tasks": [{"title": "報告書", "due_on": "2027-03-31"}], "contact_user_id": c.analyst.user.id}
     r = client.post(f"{base}/commissions", headers=officer, json=body)
     assert r.status_code == 201, r.text
     cid, task_id = r.json()["id"], r.json()["tasks"][0]["id"]
@@ -182,7 +192,8 @@ def test_commission_api(client: TestClient, db: Session, factory: Factory, clock
     assert client.get(f"{base}/commissions/{cid}", headers=outsider).status_code == 404
     files = {"file": ("report.txt", b"final report", "text/plain")}
     r = client.post(f"{base}/commissions/{cid}/deliverables", headers=analyst, files=files, data={"title": "報告書"})
-    assert r.status_code == 409  # confidentiality not yet acknowledged
+    assert r.status_code == 404  # named as the contact, the duty not yet acknowledged: nothing but the duty (Art. 64)
+    # bearer tokens of people who use a second factor count as one (I7): the API acknowledgement is accepted
     assert client.post(f"{base}/commissions/{cid}/acknowledge", headers=analyst).status_code == 200
     r = client.post(f"{base}/commissions/{cid}/deliverables", headers=analyst, files=files,
                     data={"title": "報告書", "task_id": str(task_id)})
@@ -221,6 +232,10 @@ def test_commission_pages(client: TestClient, db: Session, factory: Factory, clo
     assert r.status_code == 303, r.text
     url = r.headers["location"].split("?")[0]
     assert "守秘義務" in client.get(url).text
+    # Art. 64 (issue 13): the officer names the analyst as the institution's contact on the page
+    r = client.post(f"{url}/contact", data={"csrf_token": csrf, "user_id": str(c.analyst.user.id)},
+                    follow_redirects=False)
+    assert r.status_code == 303, r.text
 
     csrf = sign_in(client, db, c.analyst, ctx)
     page = client.get(url)

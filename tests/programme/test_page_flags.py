@@ -26,7 +26,7 @@ from banso.authz.principal import Principal
 from banso.kit.clock import FakeClock
 from banso.kit.errors import NotFound
 from banso.programme import commissions as cm
-from banso.programme import pages, service
+from banso.programme import pages, roster, service
 from banso.programme.models import Call, Commission, Project, Proposal
 from banso.web.context import AppContext
 from tests.support.factories import Factory, Person
@@ -164,11 +164,14 @@ def test_commission_pages_show_exactly_the_flags_of_their_page_model(client: Tes
                                                                      factory: Factory, ctx: AppContext,
                                                                      clock: FakeClock) -> None:
     scene = Scene(db, factory, clock, ctx)
-    # A second commission of the same institution, not acknowledged yet: the institution may acknowledge it.
+    # A second commission of the same institution, not acknowledged yet: the analyst, named as its contact
+    # (Art. 64 roster), may acknowledge it.
     fresh: Commission = cm.create_commission(
         db, code="TT-PG-2", title="宇宙分野の調査", organization_id=scene.commission.organization_id,
         starts_on=date(2026, 4, 1), due_on=date(2027, 3, 31), tasks=[cm.TaskInput("報告書", date(2027, 3, 31))],
         now=clock.now(), actor=scene.officer.principal())
+    roster.name_contact(db, commission_id=fresh.id, user_id=scene.analyst.user.id, now=clock.now(),
+                        actor=scene.officer.principal())
     db.commit()
     ledger = Ledger()
     commission: Markers = {"may_acknowledge": ('id="acknowledge-form"',), "may_work": ('id="deliverable-form"',),

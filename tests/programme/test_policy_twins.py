@@ -21,7 +21,7 @@ from banso.kit.clock import FakeClock
 from banso.programme import commissions as cm
 from banso.programme import repository as repo
 from banso.programme import service
-from banso.programme.models import CapabilityAssessment, Commission, PanelMember
+from banso.programme.models import CapabilityAssessment, Commission, CommissionRosterEntry, PanelMember
 from tests.support.factories import Factory, Person
 from tests.support.programme import build_world
 
@@ -45,10 +45,23 @@ def test_the_commission_list_is_what_can_see_commission_allows(db: Session, fact
     db.flush()
     every = list(db.scalars(select(Commission).order_by(Commission.id.desc())))
     assert len(every) == len(officers) * len(orgs) ** 2
+    # Art. 64 (issue 13): each person of the institution is, by turns, not named, named, named and acknowledged,
+    # or acknowledged and removed; a row of another institution's person never counts.
+    for n, (commission, person) in enumerate(product(every, people)):
+        turn = n % 5
+        if turn == 0:
+            continue
+        at = clock.now()
+        db.add(CommissionRosterEntry(
+            commission_id=commission.id, user_id=person.user.id, organization_id=person.user.organization_id,
+            named_by_id=officers[0].user.id, named_at=at, acknowledged_at=at if turn in (2, 3, 4) else None,
+            removed_at=at if turn == 3 else None))
+    db.flush()
     for person in people:
         actor = person.principal()
         listed = [c.id for c in cm.list_commissions(db, actor=actor)]
-        allowed = [c.id for c in every if policy.can_see_commission(actor, policy.parties_of(c))]
+        allowed = [c.id for c in every
+                   if policy.can_see_commission(actor, policy.parties_of(c, cm.roster_of(db, c.id)))]
         assert listed == allowed, person.user.roles
         assert 0 < len(listed) < len(every)  # nobody sees none, nobody sees all: the grid has both sides
 

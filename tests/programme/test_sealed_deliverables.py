@@ -25,6 +25,7 @@ from banso.sealed.models import SealedDistribution
 from banso.web.context import AppContext
 from tests.support.factories import Factory, Person, audit_count
 from tests.support.http import bearer
+from tests.support.programme import engage
 
 REPORT = ("量子技術の国際動向（最終報告）\n\n"
           "第一に、米国と中国が論文数で先行している。\n\n"
@@ -49,8 +50,7 @@ class Cast:
             db, code="TT-SEAL-1", title="量子技術の国際動向調査", organization_id=tank.id, starts_on=date(2026, 4, 1),
             due_on=date(2027, 3, 31), tasks=[cm.TaskInput("最終報告書", date(2027, 3, 31))], now=clock.now(),
             actor=self.officer.principal())
-        cm.acknowledge_confidentiality(db, commission_id=self.commission.id, now=clock.now(),
-                                       actor=self.analyst.principal())
+        engage(db, self.commission.id, officer=self.officer.principal(), person=self.analyst, now=clock.now())
         db.commit()
 
     @property

@@ -4,11 +4,12 @@ and the steps from a proposal to a funded project with its council."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from banso.authz.principal import Principal
 from banso.councils import service as councils
 from banso.kit.clock import FakeClock
 from banso.programme import commissions as cm
@@ -134,6 +135,15 @@ def fund(db: Session, w: World, clock: FakeClock, amount: int = 10 * BN, fiscal_
                         actor=w.staff.principal())
 
 
+def engage(db: Session, commission_id: int, *, officer: Principal, person: Person, now: datetime) -> None:
+    """Art. 64 (issue 13): the commissioning officer names ``person`` as the institution's contact, which puts
+    them on the roster, and they acknowledge the duty personally (with a second factor)."""
+    from banso.programme import roster
+
+    roster.name_contact(db, commission_id=commission_id, user_id=person.user.id, now=now, actor=officer)
+    roster.acknowledge(db, commission_id=commission_id, now=now, actor=person.principal())
+
+
 class Scene:
     """An active council whose secretariat officer commissioned a think tank that filed a deliverable."""
 
@@ -150,8 +160,7 @@ class Scene:
             db, code="TT-PG-1", title="海洋無人機の国際動向調査", organization_id=tank.id, starts_on=date(2026, 4, 1),
             due_on=date(2027, 3, 31), tasks=[cm.TaskInput("最終報告書", date(2027, 3, 31))], now=clock.now(),
             actor=officer, purpose="主要国の無人探査機の研究開発動向")
-        cm.acknowledge_confidentiality(db, commission_id=self.commission.id, now=clock.now(),
-                                       actor=self.analyst.principal())
+        engage(db, self.commission.id, officer=officer, person=self.analyst, now=clock.now())
         self.deliverable = cm.upload_deliverable(
             db, commission_id=self.commission.id, title="中間報告書", filename="interim.txt",
             content="各国の動向（中間）".encode(), content_type="text/plain", now=clock.now(),

@@ -73,6 +73,25 @@ def japan_position(technologies: pd.DataFrame, *, label: Callable[[str], str], j
     return fig
 
 
+def japan_share_intervals(labels: Sequence[str], share: Sequence[float], low: Sequence[float],
+                          high: Sequence[float], *, title: str | None = None, xlabel: str | None = None) -> Figure:
+    """Draw Japan's top-10% share per technology with its bootstrap 95 % interval as error bars (issue 16)."""
+    fig, ax = plt.subplots(figsize=(8, 0.3 * len(labels) + 1.4))
+    left = [max(s - lo, 0.0) for s, lo in zip(share, low, strict=True)]
+    right = [max(hi - s, 0.0) for s, hi in zip(share, high, strict=True)]
+    ax.errorbar(share, list(range(len(labels))), xerr=[left, right], fmt="o", color=JAPAN_RED, ecolor="#555555",
+                capsize=3, markersize=4)
+    ax.set_yticks(list(range(len(labels))), labels)
+    ax.invert_yaxis()
+    ax.set_xlim(left=0)
+    if title:
+        ax.set_title(title)
+    if xlabel:
+        ax.set_xlabel(xlabel)
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
 def top10_shares(labels: Sequence[str], stacks: Sequence[tuple[str, Sequence[float]]], *, title: str) -> Figure:
     """Draw each technology's top-10% share by country as one stacked bar (``stacks``: country, shares)."""
     fig, ax = plt.subplots(figsize=(9, 0.32 * len(labels) + 1.5))

@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from banso.analytics import charts
+from banso.analytics import charts, config
 from banso.analytics.countries import country_label, country_name
 from banso.analytics.errors import AnalyticsError
 from banso.analytics.prioritise import CRITERIA
@@ -67,7 +67,50 @@ TEXT: dict[str, dict[str, str]] = {
     "rank_ci": {"ja": "日本順位95%区間", "en": "Japan rank 95% CI"},
     "ci_note": {"ja": "区間は論文のブートストラップ再標本化（{b} 回）による。",
                 "en": "Intervals from bootstrap resampling of works ({b} resamples)."},
+    "ci_chart": {"ja": "日本のTop10%シェアと95%信頼区間", "en": "Japan's top-10% share with 95% interval"},
+    "ci_small": {"ja": "少数標本のため順位付けなし", "en": "small sample: not ranked"},
 }
+
+# The explanation of every table (issue 16): the workbook's first sheet "説明" and README.txt beside the CSV
+# files, Japanese first, then English, one (ja, en) pair per line.
+EXPLANATION: list[tuple[str, str]] = [
+    ("重要技術インテリジェンス：出力の説明", "Critical technology intelligence: what the outputs are"),
+    ("technologies：技術ごとの指標（論文数、首位国、第2位、首位/2位比、独占リスク、HHI、日本の順位・シェア、国不明率）。",
+     ("technologies: one row per technology (papers, leader, runner-up, lead ratio, monopoly risk, HHI, Japan's "
+     "rank and share, unknown-country share).")),
+    ("indicators：技術×国ごとの指標（全数・分数カウント、Top10%論文数とシェア、順位、RCA、成長率、h指数、国際共著率）。",
+     ("indicators: one row per technology × country (whole and fractional counts, top-10% papers and share, "
+     "rank, RCA, growth, h-index, international collaboration).")),
+    ("ranking：優先順位（TOPSIS）、順位帯維持確率（重みの摂動による感度）と基準ごとの寄与。",
+     ("ranking: priority rank (TOPSIS), the probability of keeping the rank band under weight perturbation, "
+     "and each criterion's contribution.")),
+    ("国は所属機関の country_code から取得。分数カウントは 1/国数。Top10%はサブフィールド×出版年ごとの同順位按分（Leiden 方式）。",
+     ("Countries come from institution country_code; fractional counting gives 1/number of countries; top 10% "
+     "is tie-weighted within subfield × publication year (Leiden method).")),
+    (("少数標本：論文数が最小値（BANSO_ANALYTICS_MIN_WORKS、既定50）未満の技術は small_sample=true と表示し、順位付けしない"
+     "（優先順位・順位の信頼区間とも空欄）。"),
+     ("Small sample: a technology with fewer works than the minimum (BANSO_ANALYTICS_MIN_WORKS, default 50) is "
+     "marked small_sample=true and not ranked (no priority rank, no rank interval).")),
+    (("信頼区間：share_low/share_high と rank_low/rank_high は、論文を復元抽出するブートストラップ（回数 samples、"
+     "乱数シード指定で再現可能）による日本のTop10%シェアと順位の95%区間。"),
+     ("Intervals: share_low/share_high and rank_low/rank_high are 95% bootstrap intervals of Japan's top-10% "
+     "share and rank, resampling works with replacement (samples resamples; the same seed gives the same "
+     "intervals).")),
+    ("数式として実行されうる文字列は先頭に ' を付けて無効化しています。定義の詳細は docs/analytics.md。",
+     ("Text a spreadsheet would run as a formula is neutralised with a leading '. Full definitions: "
+     "docs/analytics.md.")),
+]
+EXPLANATION_SHEET = "説明"
+
+
+def write_readme(out: Path) -> Path:
+    """Write README.txt (Japanese, then English) beside the CSV tables of ``out``."""
+    text = "\n".join(ja for ja, _ in EXPLANATION) + "\n\n" + "\n".join(en for _, en in EXPLANATION) + "\n"
+    path = out / "README.txt"
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+    return path
 # Shown in both languages on every report of a synthetic snapshot (issue 16): never mistaken for real data.
 SYNTHETIC_BANNER = ("合成データによるデモです。実在の論文・国・機関の実績を表すものではありません。 / "
                     "Demo on SYNTHETIC data: it does not describe real publications, countries or institutions.")
@@ -116,8 +159,8 @@ def write_report(
     techs = load_technologies(technology_file)
     names = {t.id: (t.name_ja, t.name_en) for t in techs.technologies}
     T = {k: v[lang] for k, v in TEXT.items()}
-    figures = _figures(tech, ind, ranking, names, lang)
     tech = _with_intervals(tech, indicators_dir)
+    figures = _figures(tech, ind, ranking, names, lang)
     cols = ["technology", "papers", "leader", "runner_up", "lead_ratio", "monopoly_risk", "hhi", "japan_rank",
             "japan_top10_share", "unknown_country_share"] + [c for c in ("share_ci", "rank_ci") if c in tech]
     head = "".join(f"<th>{html.escape(T[c])}</th>" for c in cols)
@@ -132,6 +175,8 @@ def write_report(
                 continue
             if c in ("leader", "runner_up") and isinstance(v, str):
                 v = country_label(v, lang)
+            if c in ("japan_rank", "rank_ci") and bool(r.get("small_sample", False)):
+                v = f"— ({T['ci_small']})"  # issue 16: under the minimum sample nothing is ranked
             if isinstance(v, float):
                 v = "" if pd.isna(v) else f"{v:.3f}"
             cells.append(f"<td>{html.escape('' if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v))}</td>")
@@ -185,6 +230,14 @@ def _figures(tech: pd.DataFrame, ind: pd.DataFrame, ranking: pd.DataFrame | None
                 [label(t) for t in active["technology"]], stacks, title=C["shares"]))))
             figures.append((T["japan"], _png(charts.japan_position(
                 tech, label=label, japan=country_name("JP", use_lang), leader=C["leader"], title=C["japan"]))))
+            with_ci = active[active["share_low"].notna()] if "share_low" in active else active.iloc[0:0]
+            if not with_ci.empty:
+                figures.append((T["ci_chart"], _png(charts.japan_share_intervals(
+                    [label(t) + (" *" if small else "") for t, small in
+                     zip(with_ci["technology"], with_ci["small_sample"], strict=True)],
+                    [float(x) for x in with_ci["japan_top10_share"].fillna(0.0)],
+                    [float(x) for x in with_ci["share_low"]], [float(x) for x in with_ci["share_high"]],
+                    title=C["ci_chart"]))))
         if ranking is not None and "small_sample" in ranking:
             ranking = ranking[~ranking["small_sample"].astype(bool)]
         if ranking is not None and not ranking.empty:
@@ -236,6 +289,14 @@ def _workbook(path: Path, tech: pd.DataFrame, ind: pd.DataFrame, ranking: pd.Dat
                            for v in row])
         sheet_note(ws)
         ws.freeze_panes = "A2"
+    explained = wb.create_sheet(EXPLANATION_SHEET, 0)
+    excel_row(explained, ["日本語", "English"])
+    for cell in explained[1]:
+        cell.font = Font(bold=True)
+    for ja, en in EXPLANATION:
+        excel_row(explained, [ja, en])
+    explained.column_dimensions["A"].width = 90
+    explained.column_dimensions["B"].width = 90
     if synthetic:
         about = wb.create_sheet("synthetic", 0)
         excel_row(about, [SYNTHETIC_BANNER])
@@ -246,14 +307,25 @@ def _workbook(path: Path, tech: pd.DataFrame, ind: pd.DataFrame, ranking: pd.Dat
 
 
 def _with_intervals(tech: pd.DataFrame, indicators_dir: Path) -> pd.DataFrame:
-    """Add Japan's bootstrap intervals as text columns when ``uncertainty.parquet`` is there (uncertainty.py)."""
+    """Mark small-sample technologies (``small_sample``: fewer works than the minimum, never ranked) and add
+    Japan's bootstrap intervals when ``uncertainty.parquet`` is there (uncertainty.py): as numbers
+    (``share_low`` … ``rank_high``, for the workbook and the chart) and as text (the HTML table)."""
+    minimum = config.min_works()
+    tech = tech.assign(small_sample=[int(p or 0) < minimum for p in tech["papers"].fillna(0)])
     path = indicators_dir / "uncertainty.parquet"
     if not path.is_file():
         return tech
     u = pd.read_parquet(path).set_index("technology")
+    numbers = {c: [u.at[t, c] if t in u.index else None for t in tech["technology"]]
+               for c in ("share_low", "share_high", "rank_low", "rank_high")}
+    tech = tech.assign(**{c: pd.array(v, dtype="Float64" if c.startswith("share") else "Int64")
+                          for c, v in numbers.items()})
+    if "small_sample" in u:  # the bootstrap's own mark, made with the minimum of its run
+        tech = tech.assign(small_sample=[bool(u.at[t, "small_sample"]) if t in u.index else s
+                                         for t, s in zip(tech["technology"], tech["small_sample"], strict=True)])
 
     def span(t: str, low: str, high: str, fmt: str) -> str:
-        if t not in u.index or pd.isna(u.at[t, low]):
+        if t not in u.index or u.at[t, low] is None or pd.isna(u.at[t, low]):
             return ""
         return f"{float(u.at[t, low]):{fmt}}–{float(u.at[t, high]):{fmt}}"
 

@@ -4,6 +4,11 @@ The works of a technology are resampled with replacement ``samples`` times (seed
 the countries' fractional top-10% counts (Σ ``w/nc``, docs/analytics.md §4) give the focus country's
 share and its competition rank, and the 2.5th/97.5th percentiles make a 95 % interval. Works keep
 their top-10% weight ``w`` from the whole store (the bins are not recomputed per resample).
+
+A technology with fewer works than the minimum sample (``BANSO_ANALYTICS_MIN_WORKS``) is marked
+``small_sample`` and gets no rank interval: it is not ranked (issue 16), its share interval stays (a
+wide interval is what a small sample honestly has). ``banso analyze indicators --bootstrap N --seed S``
+writes the table as ``uncertainty.parquet`` and ``uncertainty.csv``; the report shows it.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from banso.analytics import expressions as ex
 from banso.analytics.engine import connect, membership_table, open_works
 from banso.analytics.technologies import TechnologySet
 
-COLUMNS = ["technology", "works", "samples", "share_low", "share_high", "rank_low", "rank_high"]
+COLUMNS = ["technology", "works", "small_sample", "samples", "share_low", "share_high", "rank_low", "rank_high"]
 
 
 def tech_work_rows(store: Path, technologies: TechnologySet, window: ex.Window, *,
@@ -30,7 +35,9 @@ def tech_work_rows(store: Path, technologies: TechnologySet, window: ex.Window, 
     member, _ = membership_table(con, "duckdb", store, works, technologies, window)
     tw = ex.tech_works(works, technologies, window, top10=top10, member=member)
     frame: pd.DataFrame = tw.select("technology", "work_id", "w", "countries").to_pandas()
-    return frame
+    # Why sorted: DuckDB returns rows in any order (threads), and a resample draws by position, so the same
+    # seed gave other intervals run to run until the rows came in one order.
+    return frame.sort_values(["technology", "work_id"], kind="stable").reset_index(drop=True)
 
 
 def interval(rows: pd.DataFrame, *, focus: str = "JP", samples: int | None = None, seed: int = 0,
@@ -75,27 +82,41 @@ def interval(rows: pd.DataFrame, *, focus: str = "JP", samples: int | None = Non
 
 
 def bootstrap(store: Path, technologies: TechnologySet, window: ex.Window, *, focus: str = "JP",
-              samples: int | None = None, seed: int = 0, top10: str = "leiden") -> pd.DataFrame:
-    """Return one row per technology: its works and the 95 % intervals of ``focus``'s share and rank."""
+              samples: int | None = None, seed: int = 0, top10: str = "leiden",
+              min_works: int | None = None) -> pd.DataFrame:
+    """Return one row per technology: its works and the 95 % intervals of ``focus``'s share and rank; a
+    technology under ``min_works`` (default :func:`config.min_works`) is marked and has no rank interval."""
+    minimum = config.min_works() if min_works is None else min_works
     rows = tech_work_rows(store, technologies, window, top10=top10)
     groups = dict(tuple(rows.groupby("technology")))
     result = []
     for k, t in enumerate(technologies.ids):
         part = groups.get(t, rows.iloc[0:0])
-        result.append({"technology": t, **interval(part, focus=focus, samples=samples, seed=seed + k)})
-    return pd.DataFrame(result, columns=COLUMNS)
+        found = interval(part, focus=focus, samples=samples, seed=seed + k)
+        small = len(part) < minimum
+        if small:  # not ranked (issue 16): no rank, so no rank interval either
+            found["rank_low"] = found["rank_high"] = None
+        result.append({"technology": t, "small_sample": small, **found})
+    return pd.DataFrame(result, columns=COLUMNS).astype({"rank_low": "Int64", "rank_high": "Int64"})
 
 
 UNCERTAINTY_FILE = "uncertainty.parquet"
 
 
 def write_uncertainty(store: Path, technologies: TechnologySet, window: ex.Window, out: Path, *,
-                      focus: str = "JP", samples: int | None = None, seed: int = 0) -> Path:
-    """Write :func:`bootstrap`'s table as ``out/uncertainty.parquet`` (read by the report when present)."""
-    table = bootstrap(store, technologies, window, focus=focus, samples=samples, seed=seed)
+                      focus: str = "JP", samples: int | None = None, seed: int = 0, top10: str = "leiden",
+                      min_works: int | None = None) -> Path:
+    """Write :func:`bootstrap`'s table as ``out/uncertainty.parquet`` and ``out/uncertainty.csv`` (read by the
+    report when present)."""
+    table = bootstrap(store, technologies, window, focus=focus, samples=samples, seed=seed, top10=top10,
+                      min_works=min_works)
     out.mkdir(parents=True, exist_ok=True)
     path = out / UNCERTAINTY_FILE
     tmp = path.with_name(path.name + ".tmp")
     table.to_parquet(tmp, index=False)
     tmp.replace(path)
+    csv_path = out / "uncertainty.csv"
+    tmp = csv_path.with_name(csv_path.name + ".tmp")
+    table.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")  # ids and numbers only: no formula text
+    tmp.replace(csv_path)
     return path

@@ -15,6 +15,7 @@ from banso.accounts.auth import authenticate
 from banso.accounts.sso import SsoClients
 from banso.app import tasks
 from banso.app.audit_directory import DomainDirectory
+from banso.app.commission_filing import ProgrammeCommissionFiler
 from banso.audit.checkpoints import load_or_create_signing_key
 from banso.audit.directory import AuditDirectory
 from banso.config import Settings
@@ -29,6 +30,7 @@ from banso.notifications.service import TaskNotices
 from banso.programme.council_link import CouncilsServiceGateway
 from banso.sealed import store as sealed
 from banso.sealed.pkcs11 import key_stores
+from banso.thinktank.interfaces import CommissionFiler
 from banso.web.context import AppContext
 
 
@@ -83,4 +85,5 @@ def domain_collaborators(settings: Settings) -> Collaborators:
     found.add(SsoClients, SsoClients(settings))  # single sign-on providers (O3); caches discovery and keys
     found.add(AuditDirectory, DomainDirectory())  # type: ignore[type-abstract]  # names in the audit log (issue 14)
     found.add(TaskNotices, TaskNotices(tasks.settle_notices))  # the inbox completes itself (issue 14)
+    found.add(CommissionFiler, ProgrammeCommissionFiler(shared))  # type: ignore[type-abstract]  # T6 into F5
     return found

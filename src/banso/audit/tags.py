@@ -178,6 +178,11 @@ class AuditTag(StrEnum):
     PROGRAMME_DUPLICATION_READ = "programme:duplication:read"  # F6: staff read the duplication flags
     PROGRAMME_PANEL_READ = "programme:panel:read"  # F6: the panel view (scores and comments side by side)
     PROGRAMME_DECISION_NOTICE = "programme:decision:notice"  # F6: adoption or rejection notice sent
+    PROGRAMME_ROSTER_CONTACT = "programme:roster:contact"
+    PROGRAMME_ROSTER_ADD = "programme:roster:add"
+    PROGRAMME_ROSTER_REMOVE = "programme:roster:remove"
+    PROGRAMME_ROSTER_REFUSED = "programme:roster:refused"
+    PROGRAMME_ROSTER_DOWNLOAD = "programme:roster:download"
     # think tank (T5, T6, T8): needs entered by ministries, saved analyses, reports out of the web
     THINKTANK_NEEDS_ENTER = "thinktank:needs:enter"
     THINKTANK_NEEDS_IMPORT = "thinktank:needs:import"
@@ -185,6 +190,7 @@ class AuditTag(StrEnum):
     THINKTANK_ANALYSIS_SAVE = "thinktank:analysis:save"
     THINKTANK_REPORT_EXPORT = "thinktank:report:export"
     THINKTANK_REPORT_FILE = "thinktank:report:file"
+    THINKTANK_REPORT_FILE_COMMISSION = "thinktank:report:file_commission"
     # controlled information (I1–I11)
     INFO_ITEM_CREATE = "information:item:create"
     INFO_ITEM_VERSION = "information:item:version"
@@ -388,6 +394,11 @@ LABELS: Mapping[str, str] = {
     AuditTag.PROGRAMME_COMMISSION_READ: "Commission read",
     AuditTag.PROGRAMME_INTEGRITY_FAILED: "Commission file integrity check failed",
     AuditTag.PROGRAMME_COMMISSION_STATE: "Commission state changed",
+    AuditTag.PROGRAMME_ROSTER_CONTACT: "Commission contact named",
+    AuditTag.PROGRAMME_ROSTER_ADD: "Person named on a commission roster",
+    AuditTag.PROGRAMME_ROSTER_REMOVE: "Person removed from a commission roster",
+    AuditTag.PROGRAMME_ROSTER_REFUSED: "Commission duty acknowledgement refused",
+    AuditTag.PROGRAMME_ROSTER_DOWNLOAD: "Commission duty acknowledgement downloaded",
     AuditTag.INFO_ITEM_CREATE: "Information item created",
     AuditTag.INFO_ITEM_VERSION: "New version of an item",
     AuditTag.INFO_ITEM_READ: "Information item read",
@@ -439,6 +450,7 @@ LABELS: Mapping[str, str] = {
     AuditTag.THINKTANK_ANALYSIS_SAVE: "Analysis saved",
     AuditTag.THINKTANK_REPORT_EXPORT: "Analysis report exported",
     AuditTag.THINKTANK_REPORT_FILE: "Analysis report filed into a council",
+    AuditTag.THINKTANK_REPORT_FILE_COMMISSION: "Analysis report filed into a commission",
 }
 GROUP_LABELS: Mapping[str, str] = {
     "accounts": "Accounts and sign-in",

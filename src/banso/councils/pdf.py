@@ -24,8 +24,9 @@ def _font() -> str:
     return FONT
 
 
-def render_pledge_pdf(*, text: str, footer: str) -> bytes:
-    """Return the PDF of a pledge text; ``footer`` carries the record (id, signed time, SHA-256)."""
+def render_pledge_pdf(*, text: str, footer: str, doc_title: str = "守秘義務誓約書") -> bytes:
+    """Return the PDF of a pledge text; ``footer`` carries the record (id, signed time, SHA-256); ``doc_title``
+    is the PDF's title (the think tank's Art. 64 acknowledgement reuses this layout)."""
     font = _font()
     body = ParagraphStyle("body", fontName=font, fontSize=10.5, leading=17, wordWrap="CJK")
     title = ParagraphStyle("title", parent=body, fontSize=16, leading=24, alignment=1, spaceAfter=8)
@@ -37,6 +38,6 @@ def render_pledge_pdf(*, text: str, footer: str) -> bytes:
     story += [Spacer(1, 10 * mm), Paragraph(escape(footer), small)]
     buf = io.BytesIO()
     doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=22 * mm, rightMargin=22 * mm, topMargin=20 * mm,
-                            bottomMargin=20 * mm, title="守秘義務誓約書", author="banso", invariant=1)
+                            bottomMargin=20 * mm, title=doc_title, author="banso", invariant=1)
     doc.build(story)
     return buf.getvalue()

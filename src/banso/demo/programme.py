@@ -3,7 +3,8 @@
 Uses the personas of ``banso.demo.seed`` (run that first). The reviewer 木村 遥 (京都大学, a university
 that submits no proposal here) sits on both panels, so review (conflict declaration, scores) and, after
 a call closes, adoption can be walked through in the demo. The basic guideline (F2) and one
-think-tank commission to ESTT (F5; 佐藤 commissions, 小林 acknowledges and delivers) are seeded too.
+think-tank commission to ESTT (F5; 佐藤 commissions and names 小林 ESTT's contact on the Art. 64 roster; she
+acknowledges, names colleagues and delivers) are seeded too.
 
 A third, closed JST call walks a full review cycle (F6): two proposals with integrity disclosures, 木村
 assigned to both and declaring no conflict with grounds, scores and comments, one adoption and one rejection
@@ -25,7 +26,7 @@ from banso.accounts.models import User
 from banso.authz.principal import AuthMethod, Principal
 from banso.demo.seed import ORGS
 from banso.kit.clock import to_jst
-from banso.programme import commissions, guideline, integrity, registry_io, review, rules, service
+from banso.programme import commissions, guideline, integrity, registry_io, review, roster, rules, service
 from banso.programme import repository as repo
 from banso.programme.council_link import CouncilsServiceGateway
 from banso.programme.models import Commission
@@ -135,13 +136,18 @@ def seed_commission(session: Session, *, now: datetime) -> bool:
         session, organization_id=estt.id, assessed_on=today, analysis_score=4, hub_score=3, talent_score=4,
         analysis_note="論文・特許の計量分析の実績（デモ）", hub_note="国内外の研究機関との情報網を構築中（デモ）",
         talent_note="博士号取得の分析人材を継続採用（デモ）", now=now, actor=officer)
-    commissions.create_commission(
+    commission = commissions.create_commission(
         session, code="DEMO-TT-2026-01", title="量子・宇宙分野の国際研究開発動向調査（デモ）",
         organization_id=estt.id, starts_on=today, due_on=today + timedelta(days=120),
         purpose="重要技術の研究開発ビジョン改定に向けた主要国の動向把握。",
         tasks=[commissions.TaskInput("主要国の研究開発動向の整理", today + timedelta(days=60)),
                commissions.TaskInput("最終報告書の提出", today + timedelta(days=120))],
         now=now, actor=officer)
+    # Art. 64 roster (issue 13): 小林 is ESTT's contact and has acknowledged the duty herself (second factor);
+    # in the demo she names her colleagues on the commission page, and each acknowledges in turn.
+    kobayashi = _user(session, "kobayashi.mari@estt.example.or.jp")
+    roster.name_contact(session, commission_id=commission.id, user_id=kobayashi.id, now=now, actor=officer)
+    roster.acknowledge(session, commission_id=commission.id, now=now, actor=_principal(kobayashi))
     return True
 
 

@@ -4,12 +4,14 @@
   commission them. An institution is commissioned only after it has been assessed for analysis
   (調査分析), information hub (情報集約) and talent (人材) capability, each scored 1–5 with notes;
   the latest assessment must score at least ``MIN_SCORE`` on every axis.
-* **Confidentiality.** Each commission carries its confidentiality duty (守秘義務). A person of the
-  commissioned institution acknowledges it before anyone there may file a deliverable.
+* **Confidentiality (Art. 64, issue 13).** Each commission carries its confidentiality duty (守秘義務).
+  The institution names each person engaged on the commission's roster (``banso.programme.roster``);
+  each acknowledges the duty personally with a second factor before seeing anything of it.
 * **Who sees a commission.** The commissioning officer, officers of the commissioning organisation
-  and the people of the commissioned institution. Everyone else gets 404 (I7). These decisions are
-  made in ``banso.authz.policies.programme`` (``can_see_commission`` and its SQL twin
-  ``restrict_commissions``, ``is_owner``, ``is_contractor``, ``is_commissioner``).
+  and the named people who acknowledged. Everyone else, colleagues at the institution included, gets
+  404 (I7). These decisions are made in ``banso.authz.policies.programme`` (``can_see_commission`` and
+  its SQL twin ``restrict_commissions``, ``is_owner``, ``is_contractor``, ``is_commissioner``); the
+  facts are the commission row and its current roster, loaded once per request (:func:`standing`).
 * **Deliverables.** Uploaded bytes are sealed at rest under the commission's own key
   (``banso.sealed.store``, I11, I12; a commission has no council, so its key lives in the
   commission key store). Only the commission's owner side and the institution read them
@@ -44,6 +46,7 @@ from banso.programme.models import (
     CapabilityAssessment,
     Commission,
     CommissionDeliverable,
+    CommissionRosterEntry,
     CommissionState,
     CommissionTask,
     TaskStatus,
@@ -89,14 +92,26 @@ def _require_commissioner(actor: Principal | None) -> Principal:
     return who
 
 
-def _contractor(actor: Principal, commission: Commission) -> bool:
-    """Return True for people of the commissioned institution (``policy.is_contractor``)."""
-    return policy.is_contractor(actor, policy.parties_of(commission))
+def roster_of(session: Session, commission_id: int) -> list[CommissionRosterEntry]:
+    """Return every roster row of a commission (current and removed), in the order people were named."""
+    return list(session.scalars(select(CommissionRosterEntry)
+                                .where(CommissionRosterEntry.commission_id == commission_id)
+                                .order_by(CommissionRosterEntry.id)))
 
 
-def _owner(actor: Principal, commission: Commission) -> bool:
+def parties(session: Session, commission: Commission) -> policy.CommissionParties:
+    """Return the access facts of a commission: its row and its current roster (Art. 64)."""
+    return policy.parties_of(commission, roster_of(session, commission.id))
+
+
+def _contractor(actor: Principal, facts: policy.CommissionParties) -> bool:
+    """Return True for the engaged people who acknowledged (``policy.is_contractor``)."""
+    return policy.is_contractor(actor, facts)
+
+
+def _owner(actor: Principal, facts: policy.CommissionParties) -> bool:
     """Return True for the commission's owner side (``policy.is_owner``)."""
-    return policy.is_owner(actor, policy.parties_of(commission))
+    return policy.is_owner(actor, facts)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -211,25 +226,43 @@ def create_commission(session: Session, *, code: str, title: str, organization_i
     return commission
 
 
-def _visible(session: Session, commission_id: int, actor: Principal) -> Commission:
-    commission = session.get(Commission, commission_id)
+def standing(session: Session, commission_id: int, actor: Principal, *, duty_only: bool = False,
+             lock: bool = False) -> tuple[Commission, policy.CommissionParties]:
+    """Return a commission and its access facts, or 404 (I7): the whole commission for those who see it,
+    or with ``duty_only`` its duty for the named who have not acknowledged yet and the contact."""
+    stmt = select(Commission).where(Commission.id == commission_id)
+    commission = session.scalars(stmt.with_for_update() if lock else stmt).first()
     if commission is None:
         raise NotFound("commission not found")
-    require_visible(policy.can_see_commission(actor, policy.parties_of(commission)), "commission")
-    return commission
+    facts = parties(session, commission)
+    allowed = policy.can_see_duty if duty_only else policy.can_see_commission
+    require_visible(allowed(actor, facts), "commission")
+    return commission, facts
 
 
-def _for_update(session: Session, commission_id: int, actor: Principal) -> Commission:
-    commission = session.scalars(select(Commission).where(Commission.id == commission_id).with_for_update()).first()
-    if commission is None:
-        raise NotFound("commission not found")
-    require_visible(policy.can_see_commission(actor, policy.parties_of(commission)), "commission")
-    return commission
+def _visible(session: Session, commission_id: int, actor: Principal) -> tuple[Commission, policy.CommissionParties]:
+    return standing(session, commission_id, actor)
+
+
+def _for_update(session: Session, commission_id: int,
+                actor: Principal) -> tuple[Commission, policy.CommissionParties]:
+    return standing(session, commission_id, actor, lock=True)
 
 
 def list_commissions(session: Session, *, actor: Principal) -> list[Commission]:
     """Return the commissions the actor may see, newest first."""
     return list(session.scalars(policy.restrict_commissions(select(Commission).order_by(Commission.id.desc()), actor)))
+
+
+def awaiting(session: Session, *, actor: Principal) -> list[Commission]:
+    """Return the commissions whose duty ``actor`` may see but whose content not yet: those they are named on and
+    have not acknowledged, or manage the roster of as the contact (can_see_duty but not can_see_commission)."""
+    rows = session.scalars(select(Commission).join(
+        CommissionRosterEntry, CommissionRosterEntry.commission_id == Commission.id).where(
+        CommissionRosterEntry.user_id == actor.user_id, CommissionRosterEntry.removed_at.is_(None),
+        Commission.organization_id == actor.organization_id).order_by(Commission.id.desc()))
+    seen = {c.id for c in list_commissions(session, actor=actor)}
+    return [c for c in dict.fromkeys(rows) if c.id not in seen]
 
 
 @dataclass
@@ -242,20 +275,21 @@ class CommissionView:
     assessment: CapabilityAssessment | None
     owner: bool
     contractor: bool
+    facts: policy.CommissionParties
 
 
 def get_commission(session: Session, *, commission_id: int, actor: Principal,
                    now: datetime | None = None) -> CommissionView:
     """Return a commission the actor may see (404 otherwise); with ``now`` the read is audited (I8, A1: a
     commission's tasks and deliverables are non-public content of the think tank's work, F5)."""
-    commission = _visible(session, commission_id, actor)
+    commission, facts = _visible(session, commission_id, actor)
     if now is not None:
         _audit(session, AuditTag.PROGRAMME_COMMISSION_READ, now=now, actor=actor,
                subject=f"commission:{commission.id}", data={"what": "commission"})
     return CommissionView(
         commission=commission, tasks=tasks(session, commission.id), deliverables=deliverables(session, commission.id),
-        assessment=session.get(CapabilityAssessment, commission.assessment_id), owner=_owner(actor, commission),
-        contractor=_contractor(actor, commission))
+        assessment=session.get(CapabilityAssessment, commission.assessment_id), owner=_owner(actor, facts),
+        contractor=_contractor(actor, facts), facts=facts)
 
 
 def tasks(session: Session, commission_id: int) -> list[CommissionTask]:
@@ -271,23 +305,6 @@ def deliverables(session: Session, commission_id: int) -> list[CommissionDeliver
                                 .order_by(CommissionDeliverable.id)))
 
 
-def acknowledge_confidentiality(session: Session, *, commission_id: int, now: datetime,
-                                actor: Principal) -> Commission:
-    """The institution acknowledges the commission's confidentiality duty (守秘義務の確認), once."""
-    commission = _for_update(session, commission_id, actor)
-    if not _contractor(actor, commission):
-        raise Forbidden("the commissioned institution acknowledges the confidentiality duty")
-    if commission.acknowledged_at is not None:
-        raise Conflict("the confidentiality duty was already acknowledged", field="acknowledged")
-    commission.acknowledged_by_id = actor.user_id
-    commission.acknowledged_at = now
-    commission.updated_at = now
-    session.flush()
-    _audit(session, AuditTag.PROGRAMME_COMMISSION_ACKNOWLEDGE, now=now, actor=actor,
-           subject=f"commission:{commission.id}")
-    return commission
-
-
 def _active(commission: Commission) -> None:
     if commission.state != CommissionState.ACTIVE:
         raise Conflict(f"the commission is {commission.state}", field="state")
@@ -296,15 +313,13 @@ def _active(commission: Commission) -> None:
 def complete_task(session: Session, *, commission_id: int, task_id: int, now: datetime,
                   actor: Principal) -> CommissionTask:
     """Mark a task done (the institution, after acknowledging confidentiality)."""
-    commission = _for_update(session, commission_id, actor)
-    if not _contractor(actor, commission):
+    commission, facts = _for_update(session, commission_id, actor)
+    if not _contractor(actor, facts):
         raise Forbidden("the commissioned institution completes its tasks")
     _active(commission)
     task = session.get(CommissionTask, task_id)
     if task is None or task.commission_id != commission.id:
         raise NotFound("task not found")
-    if commission.acknowledged_at is None:
-        raise Conflict("acknowledge the confidentiality duty first / 先に守秘義務を確認してください", field="acknowledged")
     if task.status == TaskStatus.DONE:
         raise Conflict("the task is already done", field="status")
     task.status = TaskStatus.DONE.value
@@ -331,12 +346,10 @@ def upload_deliverable(session: Session, *, commission_id: int, title: str, file
                        task_id: int | None = None,
                        checked: FileKind | UploadRejected | None = None) -> CommissionDeliverable:
     """File a deliverable (成果物), sealed under the commission's key (I11; filing makes it an item)."""
-    commission = _for_update(session, commission_id, actor)
-    if not _contractor(actor, commission):
+    commission, facts = _for_update(session, commission_id, actor)
+    if not _contractor(actor, facts):
         raise Forbidden("the commissioned institution files deliverables")
     _active(commission)
-    if commission.acknowledged_at is None:
-        raise Conflict("acknowledge the confidentiality duty first / 先に守秘義務を確認してください", field="acknowledged")
     if task_id is not None:
         task = session.get(CommissionTask, task_id)
         if task is None or task.commission_id != commission.id:
@@ -366,11 +379,11 @@ def upload_deliverable(session: Session, *, commission_id: int, title: str, file
 
 def _deliverable(session: Session, commission_id: int, deliverable_id: int,
                  actor: Principal) -> tuple[Commission, CommissionDeliverable]:
-    commission = _visible(session, commission_id, actor)
+    commission, facts = _visible(session, commission_id, actor)
     row = session.get(CommissionDeliverable, deliverable_id)
     # F5, I7: a deliverable out of reach looks missing, as an unknown id does.
     if row is None or row.commission_id != commission.id or not content_policy.can_read_deliverable(
-            is_owner=_owner(actor, commission), is_contractor=_contractor(actor, commission)):
+            is_owner=_owner(actor, facts), is_contractor=_contractor(actor, facts)):
         raise NotFound("deliverable not found")
     return commission, row
 
@@ -421,8 +434,8 @@ def download_deliverable(session: Session, *, commission_id: int, deliverable_id
 
 def complete_commission(session: Session, *, commission_id: int, now: datetime, actor: Principal) -> Commission:
     """Close a commission as completed: every task done and at least one deliverable filed."""
-    commission = _for_update(session, commission_id, actor)
-    if not _owner(actor, commission):
+    commission, facts = _for_update(session, commission_id, actor)
+    if not _owner(actor, facts):
         raise Forbidden("the commissioning officer closes the commission")
     _active(commission)
     open_tasks = [t.title for t in tasks(session, commission.id) if t.status != TaskStatus.DONE]
@@ -441,8 +454,8 @@ def complete_commission(session: Session, *, commission_id: int, now: datetime, 
 def cancel_commission(session: Session, *, commission_id: int, now: datetime, actor: Principal,
                       reason: str) -> Commission:
     """Cancel an active commission (委託の中止) with a reason (the commissioning side)."""
-    commission = _for_update(session, commission_id, actor)
-    if not _owner(actor, commission):
+    commission, facts = _for_update(session, commission_id, actor)
+    if not _owner(actor, facts):
         raise Forbidden("the commissioning officer cancels the commission / 委託を中止する権限がありません")
     _active(commission)
     reason_v = clean_text(reason, "reason", max_length=2000)

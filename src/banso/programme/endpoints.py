@@ -27,10 +27,12 @@ from banso.programme import (
     review,
     service,
 )
+from banso.programme import roster as roster_service
 from banso.programme.council_link import CouncilsServiceGateway
 from banso.programme.interfaces import CouncilGateway
 from banso.programme.models import Proposal
 from banso.programme.schemas import (
+    AcknowledgementPreview,
     AgencyRead,
     AreaRead,
     AssessmentIn,
@@ -93,6 +95,10 @@ from banso.programme.schemas import (
     ResultsReportIn,
     ResultsReportRead,
     ResultsReportsRead,
+    RosterEntryRead,
+    RosterPersonIn,
+    RosterRead,
+    RosterRemoveIn,
     ScoreIn,
     ScoreRead,
     SignatureRead,
@@ -752,10 +758,10 @@ def list_commissions(principal: ApiUser, db: Db) -> list[CommissionSummary]:
 @router.post("/commissions", response_model=CommissionRead, status_code=status.HTTP_201_CREATED)
 def create_commission(body: CommissionCreate, principal: ApiUser, db: Db, ctx: Ctx) -> CommissionRead:
     """Commission an assessed institution with tasks and due dates under a confidentiality duty."""
-    data = body.model_dump(exclude={"tasks"})
-    row = commissions.create_commission(
+    data = body.model_dump(exclude={"tasks", "contact_user_id"})
+    row = roster_service.create_commission(
         db, **data, tasks=[commissions.TaskInput(title=t.title, due_on=t.due_on) for t in body.tasks],
-        now=ctx.clock.now(), actor=principal)
+        contact_id=body.contact_user_id, now=ctx.clock.now(), actor=principal)
     return _commission_read(commissions.get_commission(db, commission_id=row.id, actor=principal))
 
 
@@ -766,12 +772,70 @@ def get_commission(commission_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> 
     return _commission_read(view)
 
 
-@router.post("/commissions/{commission_id}/acknowledge", response_model=CommissionSummary)
-def acknowledge(commission_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> CommissionSummary:
-    """Acknowledge the confidentiality duty (the commissioned institution)."""
-    row = commissions.acknowledge_confidentiality(db, commission_id=commission_id, now=ctx.clock.now(),
-                                                  actor=principal)
-    return CommissionSummary.model_validate(row)
+@router.get("/commissions/{commission_id}/acknowledgement", response_model=AcknowledgementPreview)
+def acknowledgement_preview(commission_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> AcknowledgementPreview:
+    """The Art. 64 acknowledgement the caller would sign now (people named on the roster)."""
+    return AcknowledgementPreview(text=roster_service.preview(db, commission_id=commission_id, actor=principal,
+                                                              now=ctx.clock.now()))
+
+
+@router.post("/commissions/{commission_id}/acknowledge", response_model=RosterEntryRead)
+def acknowledge(commission_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> RosterEntryRead:
+    """Acknowledge the confidentiality duty personally (a person named on the roster; second factor required)."""
+    row = roster_service.acknowledge(db, commission_id=commission_id, now=ctx.clock.now(), actor=principal)
+    return RosterEntryRead.model_validate(row)
+
+
+@router.get("/commissions/{commission_id}/roster", response_model=RosterRead)
+def get_roster(commission_id: int, principal: ApiUser, db: Db) -> RosterRead:
+    """The Art. 64 roster (owner side, contact, engaged people); a named person sees only their own entry."""
+    rv = roster_service.view(db, commission_id=commission_id, actor=principal)
+    return RosterRead(entries=[RosterEntryRead.model_validate(r) for r in rv.rows],
+                      mine=RosterEntryRead.model_validate(rv.mine) if rv.mine else None, may_add=rv.may_add,
+                      may_remove=rv.may_remove, may_name_contact=rv.may_name_contact,
+                      may_acknowledge=rv.may_acknowledge)
+
+
+@router.post("/commissions/{commission_id}/contact", response_model=RosterEntryRead)
+def name_contact(commission_id: int, body: RosterPersonIn, principal: ApiUser, db: Db, ctx: Ctx) -> RosterEntryRead:
+    """Name the institution's contact, who manages the roster (the commissioning side)."""
+    row = roster_service.name_contact(db, commission_id=commission_id, user_id=body.user_id, now=ctx.clock.now(),
+                                      actor=principal)
+    return RosterEntryRead.model_validate(row)
+
+
+@router.post("/commissions/{commission_id}/roster", response_model=RosterEntryRead,
+             status_code=status.HTTP_201_CREATED)
+def add_to_roster(commission_id: int, body: RosterPersonIn, principal: ApiUser, db: Db, ctx: Ctx) -> RosterEntryRead:
+    """Name a person of the institution as engaged (the institution's contact)."""
+    row = roster_service.add_person(db, commission_id=commission_id, user_id=body.user_id, now=ctx.clock.now(),
+                                    actor=principal)
+    return RosterEntryRead.model_validate(row)
+
+
+@router.post("/commissions/{commission_id}/roster/{roster_id}/remove", response_model=RosterEntryRead)
+def remove_from_roster(commission_id: int, roster_id: int, body: RosterRemoveIn, principal: ApiUser, db: Db,
+                       ctx: Ctx) -> RosterEntryRead:
+    """Take a person off the roster with a reason: access ends at once, the duty remains."""
+    row = roster_service.remove_person(db, commission_id=commission_id, roster_id=roster_id, reason=body.reason,
+                                       now=ctx.clock.now(), actor=principal)
+    return RosterEntryRead.model_validate(row)
+
+
+@router.get("/commissions/{commission_id}/roster/{roster_id}/pdf", response_class=Response,
+            responses=file_response("application/pdf", description="The signed acknowledgement"))
+def acknowledgement_pdf(commission_id: int, roster_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> Response:
+    """Download a person's Art. 64 acknowledgement as PDF (the signer, the contact, the owner side)."""
+    return acknowledgement_response(db, ctx, principal, commission_id, roster_id)
+
+
+def acknowledgement_response(db: Session, ctx: AppContext, principal: Principal, commission_id: int,
+                             roster_id: int) -> Response:
+    """Return the acknowledgement PDF response (shared by the API and the page)."""
+    row, data = roster_service.acknowledgement_pdf(db, commission_id=commission_id, roster_id=roster_id,
+                                                   now=ctx.clock.now(), actor=principal)
+    return Response(data, media_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="acknowledgement-{commission_id}-{row.id}.pdf"'})
 
 
 @router.post("/commissions/{commission_id}/tasks/{task_id}/done", response_model=TaskRead)

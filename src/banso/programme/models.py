@@ -737,3 +737,32 @@ class EvaluationAssignment(Base):
     declared_at: Mapped[datetime | None]
     graded_at: Mapped[datetime | None]
     reminder_sent: Mapped[str | None] = mapped_column(String(16))
+
+
+class CommissionRosterEntry(Base):
+    """A person the commissioned institution names as engaged in a commission (Art. 64, DESIGN F5).
+
+    Each named person acknowledges the duty personally with a second factor (``acknowledged_at``, the
+    text they acknowledged and its SHA-256, as a pledge keeps them, C3); only named people who have
+    acknowledged see the commission and its material. ``removed_at`` ends access at once; the row, and
+    with it the record of the duty, stays. ``is_contact`` marks the institution's contact (窓口担当者),
+    named by the commissioning side, who manages the roster. ``source`` is ``migrated`` for the one
+    person who acknowledged for the whole institution before the roster existed (migration 0023).
+    """
+
+    __tablename__ = "programme_commission_roster"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commission_id: Mapped[int] = mapped_column(ForeignKey("programme_commissions.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    is_contact: Mapped[bool] = mapped_column(Boolean, default=False)
+    named_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    named_at: Mapped[datetime]
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_text: Mapped[str | None] = mapped_column(Text)
+    acknowledged_sha256: Mapped[str | None] = mapped_column(String(64))
+    removed_at: Mapped[datetime | None]
+    removed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    removal_reason: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(16), default="roster")

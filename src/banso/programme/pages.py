@@ -27,6 +27,7 @@ from banso.kit.clock import as_utc
 from banso.kit.errors import NotFound
 from banso.programme import budget, commissions, guideline, rules, service
 from banso.programme import repository as repo
+from banso.programme import roster as roster_service
 from banso.programme.interfaces import CouncilGateway
 from banso.programme.models import (
     Agency,
@@ -416,6 +417,7 @@ class CommissionsPage:
     """The commissions the reader may see; officers also assess and commission institutions here."""
 
     items: list[Commission]
+    awaiting: list[Commission]  # named, the duty not acknowledged yet (Art. 64): only the duty is shown
     assessments: list[CapabilityAssessment]  # the latest of each institution
     orgs: dict[int, Organization]
     institutions: list[Organization]
@@ -432,17 +434,23 @@ def commissions_page(session: Session, *, actor: Principal) -> CommissionsPage:
         latest.setdefault(a.organization_id, a)
     orgs = {o.id: o for o in accounts_repo.list_orgs(session)}
     return CommissionsPage(
-        items=commissions.list_commissions(session, actor=actor), assessments=list(latest.values()), orgs=orgs,
+        items=commissions.list_commissions(session, actor=actor), awaiting=commissions.awaiting(session, actor=actor),
+        assessments=list(latest.values()), orgs=orgs,
         institutions=[o for o in orgs.values() if o.id != actor.organization_id], officer=officer,
         may_assess=officer, may_commission=officer)
 
 
 @dataclass(frozen=True)
 class CommissionPage:
-    """A commission with its duty, tasks and deliverables, and what the reader may do on it."""
+    """A commission with its duty, roster, tasks and deliverables, and what the reader may do on it.
 
-    view: commissions.CommissionView
+    ``view`` is None for a reader who sees only the duty: a named person who has not acknowledged yet,
+    or the institution's contact before acknowledging (Art. 64, issue 13).
+    """
+
+    view: commissions.CommissionView | None
     c: Commission
+    roster: roster_service.RosterView
     org: Organization | None
     people: dict[int, User]
     tasks_by_id: dict[int, Any]
@@ -454,19 +462,20 @@ class CommissionPage:
 
 
 def commission_page(session: Session, *, commission_id: int, actor: Principal, now: datetime) -> CommissionPage:
-    """Return a commission page (404 for everyone but its two sides); the read is audited (A1)."""
-    view = commissions.get_commission(session, commission_id=commission_id, actor=actor, now=now)
-    c = view.commission
-    parties = policy.parties_of(c)
-    ids = {c.commissioned_by_id} | {d.uploaded_by_id for d in view.deliverables}
-    if c.acknowledged_by_id:
-        ids.add(c.acknowledged_by_id)
-    filing = _filing_councils(session, actor) if view.deliverables else []
+    """Return a commission page (404 for everyone but its owner side and the named people); the read of the
+    whole commission is audited (A1)."""
+    rv = roster_service.view(session, commission_id=commission_id, actor=actor)
+    c, facts = rv.commission, rv.facts
+    view = (commissions.get_commission(session, commission_id=commission_id, actor=actor, now=now)
+            if policy.can_see_commission(actor, facts) else None)
+    ids = {c.commissioned_by_id} | ({d.uploaded_by_id for d in view.deliverables} if view else set())
+    filing = _filing_councils(session, actor) if view and view.deliverables else []
     return CommissionPage(
-        view=view, c=c, org=accounts_repo.org_by_id(session, c.organization_id),
-        people=accounts_repo.users_by_id(session, ids), tasks_by_id={t.id: t for t in view.tasks},
-        councils=filing, may_acknowledge=policy.can_acknowledge(actor, parties),
-        may_work=policy.can_work_on(actor, parties), may_close=policy.can_close(actor, parties),
+        view=view, c=c, roster=rv, org=accounts_repo.org_by_id(session, c.organization_id),
+        people={**accounts_repo.users_by_id(session, ids), **rv.people},
+        tasks_by_id={t.id: t for t in view.tasks} if view else {},
+        councils=filing, may_acknowledge=rv.may_acknowledge,
+        may_work=policy.can_work_on(actor, facts), may_close=policy.can_close(actor, facts),
         may_file=bool(filing))
 
 

@@ -303,3 +303,22 @@ def check_not_overdrawn(account: str, balance: int, change: int) -> None:
 def balanced(amounts: Iterable[int]) -> bool:
     """Return True when postings sum to zero."""
     return sum(amounts) == 0
+
+
+def acknowledgement_text(*, commission_title: str, commission_code: str, terms: str, signer_name: str,
+                         organization_name: str, signed_on: str) -> str:
+    """Generate a person's acknowledgement of a commission's confidentiality duty (Art. 64, issue 13)."""
+    return (
+        f"守秘義務確認書\n\n"
+        f"委託調査「{commission_title}」（{commission_code}）\n\n"
+        f"私は、上記委託に従事する者として名簿に記載されたことを承知し、次のとおり確認します。\n\n"
+        f"1. 本委託に係る事務に関して知り得た秘密を漏らし、又は盗用しません。本委託に従事しなくなった後も同様とします"
+        f"（経済施策を一体的に講ずることによる安全保障の確保の推進に関する法律 第64条）。\n"
+        f"2. 委託契約に定める次の守秘義務に従います。\n\n{terms}\n\n"
+        f"確認日: {signed_on}\n"
+        f"所属: {organization_name}\n"
+        f"氏名: {signer_name}\n\n"
+        f"(English summary) As a person named as engaged in this commission, I acknowledge that I must not "
+        f"disclose or misuse secrets learned in its affairs, also after my engagement ends (Economic Security "
+        f"Promotion Act Art. 64), and that I follow the confidentiality terms above.\n"
+    )

@@ -923,12 +923,59 @@ class CommissionCreate(CommissionText):
     starts_on: Day
     due_on: Day
     tasks: list[TaskIn]
+    contact_user_id: StrictInt | None = None  # the institution's contact, who names the people engaged (Art. 64)
 
 
 class CancelIn(BaseModel):
     """Why the commission is cancelled."""
 
     reason: Annotated[str, Text(2000)]
+
+
+class RosterPersonIn(BaseModel):
+    """A person of the commissioned institution (the contact, or a person engaged)."""
+
+    user_id: int = Field(ge=1, le=2**31 - 1)
+
+
+class RosterRemoveIn(BaseModel):
+    """Why a person is taken off the roster (kept with the row and in the audit log)."""
+
+    reason: Annotated[str, Text(2000)]
+
+
+class RosterEntryRead(BaseModel):
+    """A person on a commission's Art. 64 roster and their acknowledgement."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    user_id: int
+    is_contact: bool
+    named_by_id: int
+    named_at: datetime
+    acknowledged_at: datetime | None
+    acknowledged_sha256: str | None
+    removed_at: datetime | None
+    removal_reason: str | None
+    source: str
+
+
+class RosterRead(BaseModel):
+    """The roster as the caller may see it, the caller's own entry and what they may do."""
+
+    entries: list[RosterEntryRead]
+    mine: RosterEntryRead | None
+    may_add: bool
+    may_remove: bool
+    may_name_contact: bool
+    may_acknowledge: bool
+
+
+class AcknowledgementPreview(BaseModel):
+    """The text the caller would acknowledge now."""
+
+    text: str
 
 
 class TaskRead(BaseModel):
@@ -971,7 +1018,6 @@ class CommissionSummary(BaseModel):
     state: str
     starts_on: date
     due_on: date
-    acknowledged_at: datetime | None
 
 
 class CommissionRead(CommissionSummary):

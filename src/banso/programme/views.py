@@ -43,7 +43,13 @@ from banso.programme import (
     rules,
     service,
 )
-from banso.programme.endpoints import Councils, deliverable_response, deliverable_store
+from banso.programme import roster as roster_service
+from banso.programme.endpoints import (
+    Councils,
+    acknowledgement_response,
+    deliverable_response,
+    deliverable_store,
+)
 from banso.programme.models import MeasureKind, ProjectType
 from banso.programme.schemas import CallText, CommissionText, GuidelineText, ProposalText
 from banso.web.csrf import verify_csrf
@@ -68,9 +74,9 @@ NO_STORE = {"Cache-Control": "no-store"}
 NOTICES = frozenset({
     "created", "published", "panel", "submitted", "withdrawn", "declared", "scored", "decided", "committed",
     "disbursed", "milestone", "milestone_status", "tranche", "assessed", "commissioned", "acknowledged",
-    "task_done", "delivered", "completed", "cancelled", "adopted", "saved", "report_submitted", "report_decided",
-    "declaration_reviewed", "report_filed", "evaluation_opened", "graded", "evaluation_completed", "assigned",
-    "unassigned", "change_declared", "council_reproposed",
+    "contact_named", "roster_added", "roster_removed", "task_done", "delivered", "completed", "cancelled", "adopted",
+    "saved", "report_submitted", "report_decided", "declaration_reviewed", "report_filed", "evaluation_opened",
+    "graded", "evaluation_completed", "assigned", "unassigned", "change_declared", "council_reproposed",
 })
 Short = Annotated[str, Form(max_length=300)]
 Small = Annotated[str, Form(max_length=40)]
@@ -1159,8 +1165,42 @@ def _commission_action(request: Request, principal: Principal, db: Session, ctx:
 @router.post("/programme/commissions/{commission_id}/acknowledge", response_class=HTMLResponse, dependencies=[Csrf])
 def acknowledge(commission_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx) -> Response:
     """Acknowledge the confidentiality duty."""
-    return _commission_action(request, principal, db, ctx, commission_id, lambda: commissions.acknowledge_confidentiality(
+    return _commission_action(request, principal, db, ctx, commission_id, lambda: roster_service.acknowledge(
         db, commission_id=commission_id, now=ctx.clock.now(), actor=principal), "acknowledged")
+
+
+@router.post("/programme/commissions/{commission_id}/contact", response_class=HTMLResponse, dependencies=[Csrf])
+def name_contact(commission_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+                 user_id: Small = "") -> Response:
+    """Name the institution's contact (the commissioning side)."""
+    return _commission_action(request, principal, db, ctx, commission_id, lambda: roster_service.name_contact(
+        db, commission_id=commission_id, user_id=_int(user_id, "user_id"), now=ctx.clock.now(), actor=principal),
+        "contact_named")
+
+
+@router.post("/programme/commissions/{commission_id}/roster", response_class=HTMLResponse, dependencies=[Csrf])
+def add_to_roster(commission_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+                  user_id: Small = "") -> Response:
+    """Name a person engaged in the commission (the institution's contact)."""
+    return _commission_action(request, principal, db, ctx, commission_id, lambda: roster_service.add_person(
+        db, commission_id=commission_id, user_id=_int(user_id, "user_id"), now=ctx.clock.now(), actor=principal),
+        "roster_added")
+
+
+@router.post("/programme/commissions/{commission_id}/roster/{roster_id}/remove", response_class=HTMLResponse,
+             dependencies=[Csrf])
+def remove_from_roster(commission_id: int, roster_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+                       reason: Annotated[str, Form(max_length=5000)] = "") -> Response:
+    """Take a person off the roster with a reason (access ends at once; the duty remains)."""
+    return _commission_action(request, principal, db, ctx, commission_id, lambda: roster_service.remove_person(
+        db, commission_id=commission_id, roster_id=roster_id, reason=reason.replace("\r\n", "\n"),
+        now=ctx.clock.now(), actor=principal), "roster_removed")
+
+
+@router.get("/programme/commissions/{commission_id}/roster/{roster_id}/pdf")
+def acknowledgement_pdf(commission_id: int, roster_id: int, principal: PageUser, db: Db, ctx: Ctx) -> Response:
+    """Download an Art. 64 acknowledgement as PDF (audited)."""
+    return acknowledgement_response(db, ctx, principal, commission_id, roster_id)
 
 
 @router.post("/programme/commissions/{commission_id}/tasks/{task_id}/done", response_class=HTMLResponse,

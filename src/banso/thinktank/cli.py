@@ -25,6 +25,7 @@ from banso.information import filing
 from banso.information.deps import information_deps
 from banso.kit.cli import unit_of_work
 from banso.thinktank import reports, service
+from banso.thinktank.interfaces import commission_filer
 from banso.web.context import app_context
 
 app = typer.Typer(no_args_is_help=True, help=analytics_cli.HELP)
@@ -69,6 +70,33 @@ def _filed_copies(indicators_dir: Path, tmp: Path, *, priorities: Path, lang: st
         reports.without_reasons(pd.read_parquet(ranking_file)).to_parquet(ranking_file)
     return analytics_cli.write_report_files(indicators_dir, tmp / "out", priorities=tmp / "priorities", lang=lang,
                                             technologies=technologies)
+
+
+@app.command("file-commission")
+def file_commission(
+    commission_id: Annotated[int, typer.Argument(help="The commission (委託) to file the report into.")],
+    as_email: Annotated[str, typer.Option("--as", help="E-mail of the analyst engaged in the commission.")],
+    kind: Annotated[str, typer.Option("--kind", help="report.xlsx, report.pdf, priorities.csv or "
+                                                      "indicators.csv")] = "report.xlsx",
+    analysis_id: Annotated[int | None, typer.Option("--analysis-id", help="A saved analysis version "
+                                                                          "(default: the current ranking).")] = None,
+) -> None:
+    """File the think tank's report (the analysis under the data folder) as a commission deliverable (F5, T6).
+
+    The commission decides as on the page: the analyst must be named on its Art. 64 roster and have
+    acknowledged the duty, and the commission must be active. Needs reasons are left out of the filed copy.
+    """
+    ctx = app_context()
+    analysis = service.load_analysis(ctx.settings.data_dir)
+    if analysis is None:
+        raise analytics_cli.fail(ValueError(f"no analysis under {service.analytics_dir(ctx.settings.data_dir)}; "
+                                            "run `banso analyze` first"))
+    with unit_of_work(ctx) as db:  # a refusal exits 1 with its message; nothing is filed
+        actor = _actor(db, as_email)
+        deliverable_id = reports.file_into_commission(db, commission_filer(ctx), analysis, actor=actor,
+                                                      now=ctx.clock.now(), commission_id=commission_id, kind=kind,
+                                                      saved_id=analysis_id)
+    analytics_cli.out.print(json.dumps({"commission_id": commission_id, "deliverable_id": deliverable_id}))
 
 
 @app.command("needs-import")

@@ -17,13 +17,16 @@ from fastapi.responses import Response
 from banso.information.deps import information_deps
 from banso.kit.errors import NotFound
 from banso.thinktank import reports, service
+from banso.thinktank.interfaces import commission_filer
 from banso.thinktank.schemas import (
     AnalysisCreate,
     AnalysisRead,
     AnalysisSummary,
     CountriesRead,
+    FiledDeliverableRead,
     FiledRead,
     FileReport,
+    FileReportIntoCommission,
     IndicatorsRead,
     NeedCreate,
     NeedRead,
@@ -151,3 +154,14 @@ def file_report(body: FileReport, principal: ApiUser, ctx: Ctx, db: Db) -> Filed
     item = reports.file_into_council(db, information_deps(ctx), _analysis(ctx), actor=principal,
                                      now=ctx.clock.now(), council_id=body.council_id, saved_id=body.analysis_id)
     return FiledRead(item_id=item.id, council_id=body.council_id)
+
+
+@router.post("/reports/file-commission", response_model=FiledDeliverableRead, status_code=status.HTTP_201_CREATED)
+def file_report_into_commission(body: FileReportIntoCommission, principal: ApiUser, ctx: Ctx,
+                                db: Db) -> FiledDeliverableRead:
+    """File one report format as a deliverable of a commission (analysts named on its roster who acknowledged
+    the Art. 64 duty, while it is active; 404 otherwise). Needs reasons are left out of the filed copy (T8)."""
+    deliverable_id = reports.file_into_commission(
+        db, commission_filer(ctx), _analysis(ctx), actor=principal, now=ctx.clock.now(),
+        commission_id=body.commission_id, kind=body.kind, saved_id=body.analysis_id)
+    return FiledDeliverableRead(deliverable_id=deliverable_id, commission_id=body.commission_id)

@@ -43,8 +43,9 @@ from banso.information import filing
 from banso.information.deps import InformationDeps
 from banso.information.models import Item
 from banso.kit.cells import csv_row, note_row
-from banso.kit.errors import Forbidden, NotFound
+from banso.kit.errors import Forbidden, NotFound, ValidationFailed
 from banso.thinktank import service
+from banso.thinktank.interfaces import CommissionFiler
 from banso.thinktank.service import Analysis
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -87,14 +88,7 @@ def build(session: Session, analysis: Analysis, *, actor: Principal, kind: str, 
                         "Only think-tank analysts and ministry officers take reports")
     ranking, _ = _ranking(session, analysis, actor=actor, saved_id=saved_id)
     media, _ext = KINDS[kind]
-    if kind == "priorities.csv":
-        data = _csv(ranking[[c for c in RANKING_COLUMNS if c in ranking]])
-    elif kind == "indicators.csv":
-        data = _csv(analysis.indicators)
-    elif kind == "report.pdf":
-        data = _pdf(analysis, ranking, lang=lang)
-    else:
-        data = _rendered(analysis, ranking, lang)["html" if kind == "report.html" else "xlsx"]
+    data = _bytes(analysis, ranking, kind=kind, lang=lang)
     name = kind if kind != "report.html" else f"report_{lang}.html"
     return ReportFile(data, media, name)
 
@@ -133,6 +127,46 @@ def file_into_council(session: Session, deps: InformationDeps, analysis: Analysi
     audit.record_for(session, AuditTag.THINKTANK_REPORT_FILE, now=now, actor=actor,
                      subject=f"council:{council_id}", data={"item_id": item.id, "analysis_id": saved_id})
     return item
+
+
+# What may be filed as a commission deliverable: the formats a deliverable upload accepts (not HTML).
+COMMISSION_KINDS = ("report.xlsx", "report.pdf", "priorities.csv", "indicators.csv")
+
+
+def file_into_commission(session: Session, filer: CommissionFiler, analysis: Analysis, *, actor: Principal,
+                         now: datetime, commission_id: int, kind: str = "report.xlsx",
+                         saved_id: int | None = None) -> int:
+    """File one report format as a deliverable of a commission (F5, T6); return the deliverable's id.
+
+    The think tank's policy decides who may file (analysts); the commission's rules decide where (only
+    people named on its roster who acknowledged the duty, while it is active: 404 otherwise). The filed
+    copy carries the ranking without needs reasons (T8), as a copy filed into a council does.
+    """
+    if not service.access(actor).file_reports:
+        raise Forbidden("レポートを委託に提出できるのは分析担当者です / Only analysts file reports into a commission")
+    if kind not in COMMISSION_KINDS:
+        raise ValidationFailed(f"提出できる形式は {', '.join(COMMISSION_KINDS)} です / kind must be one of "
+                               f"{', '.join(COMMISSION_KINDS)}", field="kind")
+    ranking, label = _ranking(session, analysis, actor=actor, saved_id=saved_id)
+    data = _bytes(analysis, without_reasons(ranking), kind=kind, lang="ja")
+    deliverable_id = filer.file(session, commission_id=commission_id, actor=actor, now=now,
+                                title=f"技術動向分析レポート（{analysis.window}・{label}）", filename=kind,
+                                content=data, content_type=KINDS[kind][0].split(";")[0])
+    audit.record_for(session, AuditTag.THINKTANK_REPORT_FILE_COMMISSION, now=now, actor=actor,
+                     subject=f"commission:{commission_id}",
+                     data={"deliverable_id": deliverable_id, "kind": kind, "analysis_id": saved_id})
+    return deliverable_id
+
+
+def _bytes(analysis: Analysis, ranking: pd.DataFrame, *, kind: str, lang: str) -> bytes:
+    """Return one report format of ``ranking`` (see :data:`KINDS`)."""
+    if kind == "priorities.csv":
+        return _csv(ranking[[c for c in RANKING_COLUMNS if c in ranking]])
+    if kind == "indicators.csv":
+        return _csv(analysis.indicators)
+    if kind == "report.pdf":
+        return _pdf(analysis, ranking, lang=lang)
+    return _rendered(analysis, ranking, lang)["html" if kind == "report.html" else "xlsx"]
 
 
 def without_reasons(ranking: pd.DataFrame) -> pd.DataFrame:
@@ -256,6 +290,13 @@ def _pdf(analysis: Analysis, ranking: pd.DataFrame, *, lang: str) -> bytes:
                             topMargin=12 * mm, bottomMargin=12 * mm, title=T["title"], author="banso", invariant=1)
     doc.build(story)
     return buf.getvalue()
+
+
+def commission_targets(session: Session, filer: CommissionFiler, *, actor: Principal) -> list[tuple[int, str]]:
+    """Return the commissions ``actor`` may file a report into (analysts engaged in an active commission)."""
+    if not service.access(actor).file_reports:
+        return []
+    return filer.targets(session, actor=actor)
 
 
 def filing_targets(session: Session, *, actor: Principal) -> list[tuple[int, str]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -95,3 +95,18 @@ class FiledRead(BaseModel):
 
     item_id: int
     council_id: int
+
+
+class FileReportIntoCommission(BaseModel):
+    """File one report format as a deliverable of a commission the analyst is engaged in (F5, T6)."""
+
+    commission_id: int = Field(ge=1, le=2**31 - 1)
+    analysis_id: int | None = Field(None, ge=1, le=2**31 - 1)
+    kind: Literal["report.xlsx", "report.pdf", "priorities.csv", "indicators.csv"] = "report.xlsx"
+
+
+class FiledDeliverableRead(BaseModel):
+    """The deliverable the filing created."""
+
+    deliverable_id: int
+    commission_id: int

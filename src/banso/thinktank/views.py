@@ -21,9 +21,10 @@ from banso.authz.principal import Principal
 from banso.information.deps import information_deps
 from banso.kit.errors import BansoError, NotFound, ValidationFailed
 from banso.thinktank import reports, service
+from banso.thinktank.interfaces import commission_filer
 from banso.thinktank.service import Analysis
 from banso.web.csrf import verify_csrf
-from banso.web.deps import Ctx, Db
+from banso.web.deps import Ctx, Db, get_ctx
 from banso.web.forms import int_or_none, notice, redirect, refused, require_int
 from banso.web.pages import PageUser
 from banso.web.templating import render, translator_for
@@ -33,6 +34,7 @@ router = APIRouter(include_in_schema=False)
 Csrf = Depends(verify_csrf)
 PNG_HEADERS = {"Cache-Control": "private, max-age=300"}
 NOTICES = ("saved", "need", "filed", "imported")
+KIND_CHOICES = reports.COMMISSION_KINDS
 
 
 def _analysis(ctx: Ctx) -> Analysis | None:
@@ -152,6 +154,7 @@ def _priorities_page(request: Request, db: Db, principal: Principal, analysis: A
         "band": int((analysis.settings if analysis else {}).get("band", 5)),
         "saved": service.list_saved(db, actor=principal)[:5],
         "councils": reports.filing_targets(db, actor=principal) if access.file_reports else [],
+        "commissions": reports.commission_targets(db, commission_filer(get_ctx(request)), actor=principal),
         "done": notice(request.query_params.get("done"), NOTICES),
         **_common(request, analysis, access),
     }, status=status)
@@ -213,6 +216,7 @@ def saved_analysis(analysis_id: int, request: Request, principal: PageUser, ctx:
     return render(request, "thinktank/analysis.html", {
         "view": view, "rows": service.ranking_rows(view.ranking()), "criteria": service.criteria(),
         "councils": reports.filing_targets(db, actor=principal) if access.file_reports else [],
+        "commissions": reports.commission_targets(db, commission_filer(ctx), actor=principal),
         "done": notice(request.query_params.get("done"), NOTICES),
         **_common(request, _analysis(ctx), access)})
 
@@ -283,3 +287,16 @@ def file_report(request: Request, principal: PageUser, ctx: Ctx, db: Db, form: F
     item = reports.file_into_council(db, information_deps(ctx), analysis, actor=principal, now=ctx.clock.now(),
                                      council_id=council_id, saved_id=saved_id)
     return redirect(f"/information/items/{item.id}", "created")
+
+
+@router.post("/thinktank/reports/file-commission", dependencies=[Csrf])
+def file_report_into_commission(request: Request, principal: PageUser, ctx: Ctx, db: Db,
+                                form: Form) -> RedirectResponse:
+    """File one report format as a deliverable of a commission the analyst is engaged in (F5, T6)."""
+    analysis = _require_analysis(ctx)
+    saved_id = int_or_none(str(form.get("analysis") or ""), "analysis")
+    commission_id = require_int(str(form.get("commission_id") or ""), "commission_id")
+    reports.file_into_commission(db, commission_filer(ctx), analysis, actor=principal, now=ctx.clock.now(),
+                                 commission_id=commission_id, kind=str(form.get("kind") or "report.xlsx"),
+                                 saved_id=saved_id)
+    return redirect(f"/programme/commissions/{commission_id}#deliverables", "delivered")

@@ -28,9 +28,13 @@
   money and milestones.
 * **Commissions** (委託, F5): ministry officers (``COUNCIL_PROPOSE``) assess and commission. A
   commission is seen by its owner side (the commissioning officer and officers of the commissioning
-  organisation) and by the people of the commissioned institution; everyone else gets 404 (I7).
-  The institution acknowledges the duty, completes tasks and files deliverables once it has
-  acknowledged and while the commission is active; the owner side closes or cancels it while active.
+  organisation) and by the people the institution named on its roster who have acknowledged the
+  Art. 64 duty personally (issue 13); everyone else, colleagues at the institution included, gets
+  404 (I7). A named person who has not acknowledged yet, and the institution's contact, see only the
+  duty (title, terms, their own standing) to acknowledge it or to manage the roster. Removal from the
+  roster ends access at once; the record of the duty remains. Engaged people complete tasks and file
+  deliverables while the commission is active; the owner side closes or cancels it while active,
+  names the institution's contact, and may take a person off the roster as the contact may.
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ from banso.programme.models import (
     Call,
     CallState,
     Commission,
+    CommissionRosterEntry,
     CommissionState,
     ConflictDeclaration,
     PanelMember,
@@ -239,21 +244,26 @@ def can_decide(actor: Principal, standing: ProposalStanding, *, state: str) -> b
 
 @dataclass(frozen=True)
 class CommissionParties:
-    """The people and organisations on either side of a commission."""
+    """The people and organisations on either side of a commission, and its roster (Art. 64)."""
 
     commissioned_by_id: int
     commissioner_org_id: int
     organization_id: int  # the commissioned institution
     state: str = CommissionState.ACTIVE.value
-    acknowledged: bool = False
+    named: frozenset[int] = frozenset()  # on the roster now (not removed)
+    engaged: frozenset[int] = frozenset()  # on the roster now and acknowledged the duty personally
+    contact_id: int | None = None  # the institution's contact (窓口), who manages the roster
 
 
-def parties_of(commission: Commission) -> CommissionParties:
-    """Return the facts about a commission that the policy decides on."""
+def parties_of(commission: Commission, roster: Collection[CommissionRosterEntry] = ()) -> CommissionParties:
+    """Return the facts about a commission (and its roster rows) that the policy decides on."""
+    current = [r for r in roster if r.commission_id == commission.id and r.removed_at is None]
     return CommissionParties(commissioned_by_id=commission.commissioned_by_id,
                              commissioner_org_id=commission.commissioner_org_id,
                              organization_id=commission.organization_id, state=commission.state,
-                             acknowledged=commission.acknowledged_at is not None)
+                             named=frozenset(r.user_id for r in current),
+                             engaged=frozenset(r.user_id for r in current if r.acknowledged_at is not None),
+                             contact_id=next((r.user_id for r in current if r.is_contact), None))
 
 
 def is_commissioner(actor: Principal) -> bool:
@@ -261,9 +271,23 @@ def is_commissioner(actor: Principal) -> bool:
     return actor.has(Permission.COUNCIL_PROPOSE)
 
 
-def is_contractor(actor: Principal, parties: CommissionParties) -> bool:
-    """Return True for people of the commissioned institution."""
+def _of_institution(actor: Principal, parties: CommissionParties) -> bool:
     return actor.organization_id == parties.organization_id
+
+
+def is_named(actor: Principal, parties: CommissionParties) -> bool:
+    """Return True for a person of the institution on the commission's roster now (acknowledged or not)."""
+    return _of_institution(actor, parties) and actor.user_id in parties.named
+
+
+def is_contractor(actor: Principal, parties: CommissionParties) -> bool:
+    """Return True for a person of the institution on the roster who acknowledged the duty (Art. 64)."""
+    return _of_institution(actor, parties) and actor.user_id in parties.engaged
+
+
+def is_contact(actor: Principal, parties: CommissionParties) -> bool:
+    """Return True for the institution's contact (窓口担当者), who manages the roster."""
+    return _of_institution(actor, parties) and parties.contact_id == actor.user_id
 
 
 def is_owner(actor: Principal, parties: CommissionParties) -> bool:
@@ -273,18 +297,24 @@ def is_owner(actor: Principal, parties: CommissionParties) -> bool:
 
 
 def can_see_commission(actor: Principal, parties: CommissionParties) -> bool:
-    """The commissioning side and the commissioned institution; everyone else gets 404 (I7)."""
+    """The commissioning side and the engaged people who acknowledged; everyone else gets 404 (I7)."""
     return is_owner(actor, parties) or is_contractor(actor, parties)
 
 
+def can_see_duty(actor: Principal, parties: CommissionParties) -> bool:
+    """Who may see the duty (title, terms, own standing): those who see the commission, the named, the contact."""
+    return can_see_commission(actor, parties) or is_named(actor, parties) or is_contact(actor, parties)
+
+
 def can_acknowledge(actor: Principal, parties: CommissionParties) -> bool:
-    """The institution acknowledges the confidentiality duty once (守秘義務の確認)."""
-    return is_contractor(actor, parties) and not parties.acknowledged
+    """A named person acknowledges the duty personally, once, while the commission is active."""
+    return (is_named(actor, parties) and not is_contractor(actor, parties)
+            and parties.state == CommissionState.ACTIVE)
 
 
 def can_work_on(actor: Principal, parties: CommissionParties) -> bool:
-    """The institution completes tasks and files deliverables after acknowledging, while the commission is active."""
-    return is_contractor(actor, parties) and parties.acknowledged and parties.state == CommissionState.ACTIVE
+    """Engaged people complete tasks and file deliverables while the commission is active."""
+    return is_contractor(actor, parties) and parties.state == CommissionState.ACTIVE
 
 
 def can_close(actor: Principal, parties: CommissionParties) -> bool:
@@ -292,10 +322,39 @@ def can_close(actor: Principal, parties: CommissionParties) -> bool:
     return is_owner(actor, parties) and parties.state == CommissionState.ACTIVE
 
 
+def can_name_contact(actor: Principal, parties: CommissionParties) -> bool:
+    """The owner side names the institution's contact while the commission is active."""
+    return can_close(actor, parties)
+
+
+def can_add_to_roster(actor: Principal, parties: CommissionParties) -> bool:
+    """The institution's contact names people of the institution while the commission is active."""
+    return is_contact(actor, parties) and parties.state == CommissionState.ACTIVE
+
+
+def can_see_roster(actor: Principal, parties: CommissionParties) -> bool:
+    """The roster (names, acknowledgements, removals): the owner side, the contact and the engaged."""
+    return can_see_commission(actor, parties) or is_contact(actor, parties)
+
+
+def can_remove_from_roster(actor: Principal, parties: CommissionParties) -> bool:
+    """The contact or the owner side take a person off the roster (access ends at once, the duty stays)."""
+    return is_contact(actor, parties) or is_owner(actor, parties)
+
+
+def can_download_acknowledgement(actor: Principal, parties: CommissionParties, *, is_signer: bool) -> bool:
+    """The acknowledgement PDF: its signer while named, the contact and the owner side (C3: as a pledge)."""
+    return (is_signer and is_named(actor, parties)) or is_contact(actor, parties) or is_owner(actor, parties)
+
+
 def restrict_commissions(stmt: Select[Any], actor: Principal) -> Select[Any]:
     """Restrict a commission query to the commissions ``actor`` may see (the SQL twin of ``can_see_commission``)."""
+    engaged = exists().where(CommissionRosterEntry.commission_id == Commission.id,
+                             CommissionRosterEntry.user_id == actor.user_id,
+                             CommissionRosterEntry.removed_at.is_(None),
+                             CommissionRosterEntry.acknowledged_at.is_not(None))
     clauses: list[object] = [Commission.commissioned_by_id == actor.user_id,
-                             Commission.organization_id == actor.organization_id]
+                             and_(Commission.organization_id == actor.organization_id, engaged)]
     if is_commissioner(actor):
         clauses.append(Commission.commissioner_org_id == actor.organization_id)
     return stmt.where(or_(*clauses))  # type: ignore[arg-type]

@@ -1,7 +1,7 @@
 """per-proposal reviewers, conflict grounds, integrity disclosures and signatures, decision notices
 
 Revision ID: 0024
-Revises: 0022
+Revises: 0023
 Create Date: 2026-12-08 00:10:00.000000
 
 Review as agencies run it and research integrity (F6, issue 15): ``programme_review_assignments`` (reviewers
@@ -21,7 +21,7 @@ from alembic import op
 import banso.db.base
 
 revision: str = '0024'
-down_revision: str | None = '0022'
+down_revision: str | None = '0023'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
