@@ -379,3 +379,67 @@ def test_consent_api_needs_read_bylaws_true(client: TestClient, db: Session, fac
     assert keys(tasks_of(client, db, cast.company, clock), "consent") == [f"consent:{cast.council.id}"]
     ok = client.post(url, json={"decision": "consent", "read_bylaws": True}, headers=headers)
     assert ok.status_code == 200 and ok.json()["decision"] == "consented"
+
+
+# ---------------------------------------------------------------------------------------------
+# Bylaws votes (issue 13), results reports and evaluations after adoption (F6)
+
+
+def test_bylaws_vote_task_for_each_member_until_they_answer(
+        client: TestClient, db: Session, factory: Factory, clock: FakeClock, ctx: AppContext) -> None:
+    from banso.councils import bylaws
+    from tests.support.councils import article_inputs
+
+    cast = active_council(factory, db, clock)
+    proposal = bylaws.propose_amendment(db, council_id=cast.council.id, actor=cast.officer.principal(),
+                                        now=clock.now(), articles_in=article_inputs(db, cast), summary="会合の定足数",
+                                        parameters={"minutes_confirmation_days": 10})
+    db.commit()
+    [task] = [t for t in tasks_of(client, db, cast.company, clock) if t["kind"] == "vote"]
+    assert (task["key"], task["variant"]) == (f"bylaws:{proposal.id}", "bylaws")
+    assert task["link"] == f"/councils/{cast.council.id}/bylaws/proposals/{proposal.id}"
+    assert [t for t in tasks_of(client, db, cast.officer, clock) if t["kind"] == "vote"] == []  # proposing = yes
+    assert "規約改正案に投票する" in home(client, db, cast.company, ctx)
+    links_answer(client, db, cast.company, ctx, clock)
+    bylaws.vote(db, council_id=cast.council.id, proposal_id=proposal.id, actor=cast.company.principal(),
+                now=clock.now(), decision="accept")
+    db.commit()
+    assert [t for t in tasks_of(client, db, cast.company, clock) if t["kind"] == "vote"] == []
+
+
+def test_report_and_evaluation_tasks_after_adoption(
+        client: TestClient, db: Session, factory: Factory, clock: FakeClock, ctx: AppContext) -> None:
+    from banso.programme import evaluations, reporting
+    from tests.support.programme import adopt, fund
+
+    w = build_world(db, factory, clock)
+    fund(db, w, clock)
+    project = adopt(db, w, clock, submit(db, w, clock))
+    db.commit()
+    reports = keys(tasks_of(client, db, w.lead, clock), "report")
+    assert len(reports) == 2  # the FY annual report and the final one
+    assert keys(tasks_of(client, db, w.colleague, clock), "report") == []  # the research representative submits
+    assert "年次報告を提出する" in home(client, db, w.lead, ctx)
+    links_answer(client, db, w.lead, ctx, clock)
+    first = int(reports[0].split(":")[1])
+    reporting.submit_report(db, project_id=project.id, report_id=first, summary="実証", outputs="",
+                            now=clock.now(), actor=w.lead.principal())
+    evaluation = evaluations.open_evaluation(db, project_id=project.id, kind="interim",
+                                             due_on=(clock.now() + timedelta(days=40)).date(),
+                                             evaluator_ids=[w.reviewer.user.id], now=clock.now(),
+                                             actor=w.staff.principal())
+    db.commit()
+    assert len(keys(tasks_of(client, db, w.lead, clock), "report")) == 1
+    [task] = [t for t in tasks_of(client, db, w.reviewer, clock) if t["kind"] == "evaluation"]
+    assert (task["key"], task["variant"]) == (f"evaluation:{evaluation.id}", "declare")
+    links_answer(client, db, w.reviewer, ctx, clock)
+    evaluations.declare_conflict(db, evaluation_id=evaluation.id, has_conflict=False, reason="", now=clock.now(),
+                                 actor=w.reviewer.principal())
+    db.commit()
+    [task] = [t for t in tasks_of(client, db, w.reviewer, clock) if t["kind"] == "evaluation"]
+    assert task["variant"] == "grade"
+    evaluations.grade(db, evaluation_id=evaluation.id, grade_value="A", comment="良好", now=clock.now(),
+                      actor=w.reviewer.principal())
+    db.commit()
+    assert keys(tasks_of(client, db, w.reviewer, clock), "evaluation") == []
+    assert notices(db, w.reviewer, "programme.evaluation_assigned")  # the notice that asked for it

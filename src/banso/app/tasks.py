@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from banso.authz.permissions import Permission
@@ -23,17 +24,20 @@ from banso.authz.policies.councils import Standing
 from banso.authz.principal import Principal
 from banso.councils import repository as council_repo
 from banso.councils import service as councils
-from banso.councils.models import ActionStatus, Council, CouncilState
+from banso.councils.models import ActionStatus, BylawsProposal, BylawsVote, Council, CouncilState
 from banso.information import repository as info_repo
 from banso.information import service as information
-from banso.kit.clock import as_utc
+from banso.kit import unanimity
+from banso.kit.clock import JST, as_utc
 from banso.notifications import service as notifications
 from banso.notifications.models import Notification
+from banso.programme import evaluations
 from banso.programme import pages as programme_pages
+from banso.programme.models import Project, ReportState, ResultsReport
 
 DUE_SOON = timedelta(days=14)
 # The order of the home page's sections (and of the API's ``kind``).
-KINDS = ("consent", "pledge", "vote", "review", "minutes", "action", "request")
+KINDS = ("consent", "pledge", "vote", "review", "evaluation", "report", "minutes", "action", "request")
 # Which notices ask for which kind of task: once the task is done the notice is done too.
 NOTICE_KINDS: Mapping[str, str] = {
     "council.consent_requested": "consent",
@@ -47,6 +51,10 @@ NOTICE_KINDS: Mapping[str, str] = {
     "council.action_item_due": "action",
     "council.action_item_overdue": "action",
     "council.material_requested": "request",
+    "council.bylaws_vote": "vote",
+    "programme.evaluation_assigned": "evaluation",
+    "programme.evaluation_due": "evaluation",
+    "programme.report_due": "report",
 }
 # Pledges are asked of members of a council that is not over yet (C3).
 _PLEDGE_STATES = (CouncilState.PROPOSED, CouncilState.ESTABLISHED, CouncilState.ACTIVE)
@@ -173,6 +181,51 @@ def _reviews(session: Session, actor: Principal, now: datetime) -> list[Task]:
     return tasks
 
 
+def _bylaws_votes(session: Session, actor: Principal, visible: Mapping[int, Council]) -> list[Task]:
+    """Bylaws amendments awaiting the person's answer (issue 13): members see the proposal and its diff."""
+    rows = session.execute(select(BylawsProposal, BylawsVote)
+                           .join(BylawsVote, BylawsVote.proposal_id == BylawsProposal.id)
+                           .where(BylawsVote.user_id == actor.user_id, BylawsVote.decision == unanimity.PENDING,
+                                  BylawsProposal.state == unanimity.OPEN)).all()
+    tasks: list[Task] = []
+    for proposal, _ in rows:
+        council = visible.get(proposal.council_id)
+        if council is None:
+            continue
+        tasks.append(_council_task("vote", council, key=f"bylaws:{proposal.id}", name=proposal.summary,
+                                   due_at=proposal.deadline,
+                                   link=f"/councils/{council.id}/bylaws/proposals/{proposal.id}", variant="bylaws",
+                                   subjects=(f"council:{council.id}",)))
+    return tasks
+
+
+def _after_adoption(session: Session, actor: Principal) -> list[Task]:
+    """Results reports the person owes as research representative, and evaluations assigned to them (F6)."""
+    tasks: list[Task] = []
+    for report, project in session.execute(
+            select(ResultsReport, Project).join(Project, Project.id == ResultsReport.project_id)
+            .where(Project.lead_id == actor.user_id,
+                   ResultsReport.state.in_((ReportState.DUE.value, ReportState.RETURNED.value)))).all():
+        tasks.append(Task(kind="report", key=f"report:{report.id}", name=project.title, council_id=None,
+                          council_ja=None, council_en=None, due_at=_end_of_day(report.due_on),
+                          link=f"/programme/projects/{project.id}#report-{report.id}", variant=report.kind,
+                          subjects=(f"project:{project.id}:report:{report.id}",)))
+    for evaluation, project, assignment in evaluations.evaluations_for(session, actor=actor):
+        if evaluation.completed_at is not None or assignment.has_conflict or assignment.grade:
+            continue
+        tasks.append(Task(kind="evaluation", key=f"evaluation:{evaluation.id}", name=project.title, council_id=None,
+                          council_ja=None, council_en=None, due_at=_end_of_day(evaluation.due_on),
+                          link=f"/programme/evaluations/{evaluation.id}",
+                          variant="declare" if assignment.has_conflict is None else "grade",
+                          subjects=(f"evaluation:{evaluation.id}",)))
+    return tasks
+
+
+def _end_of_day(day: date) -> datetime:
+    """A due date as the end of that day in JST (a report due on 31 May may still be filed that evening)."""
+    return datetime.combine(day, time(23, 59), tzinfo=JST)
+
+
 def _council_work(session: Session, actor: Principal, readable: Mapping[int, Council], now: datetime) -> list[Task]:
     """Minutes to confirm, action items and material requests: council content, listed only where readable."""
     tasks: list[Task] = []
@@ -221,7 +274,8 @@ def open_tasks(session: Session, *, actor: Principal, now: datetime,
     visible = {c.id: c for c, _ in rows}
     readable = {c.id: c for c, s in rows if council_policy.can_read_content(actor, s)}
     tasks = [*_consents_and_pledges(session, actor, rows), *_votes(session, actor, visible),
-             *_reviews(session, actor, now), *_council_work(session, actor, readable, now)]
+             *_bylaws_votes(session, actor, visible), *_reviews(session, actor, now), *_after_adoption(session, actor),
+             *_council_work(session, actor, readable, now)]
     return TaskList(_ordered(tasks, now))
 
 
