@@ -20,7 +20,7 @@ from banso.notifications.models import Notification
 from banso.programme import service as programme
 from banso.sealed.store import sealed_deps
 from banso.web.context import AppContext
-from tests.support.councils import Cast, active_council, establish, propose
+from tests.support.councils import Cast, active_council, amend, article_inputs, establish, propose
 from tests.support.factories import Factory, Person
 from tests.support.http import bearer, sign_in
 from tests.support.information import provide_item
@@ -114,10 +114,9 @@ def test_pledge_task_asks_to_sign_then_to_sign_again_after_a_duty_change(
     db.commit()
     assert keys(tasks_of(client, db, cast.company, clock), "pledge") == []
 
-    old = councils.get_bylaws(db, council_id=cid, version=1, actor=cast.company.principal()).text
-    councils.amend_bylaws(db, council_id=cid, actor=cast.officer.principal(), now=clock.now(),
-                          text=old.replace("盗用してはならない", "盗用し、又は目的外に利用してはならない"),
-                          summary="第6条の改正", changes_duty=True)
+    # Issue 13: the duty article changes by unanimous vote (the researcher and the company accept).
+    amend(db, clock, cast, article_inputs(db, cast, lambda key, text: text.replace(
+        "盗用してはならない", "盗用し、又は目的外に利用してはならない") if key == "duty" else text), summary="守秘義務の条の改正")
     db.commit()
     [task] = [t for t in tasks_of(client, db, cast.company, clock) if t["kind"] == "pledge"]
     assert task["variant"] == "resign"
@@ -164,10 +163,9 @@ def test_a_voter_who_may_not_see_the_proposal_gets_no_title_and_a_link_to_the_co
     cast = active_council(factory, db, clock)
     ballot_id = _designation(db, ctx, cast, clock)
     cid = cast.council.id
-    old = councils.get_bylaws(db, council_id=cid, version=1, actor=cast.researcher.principal()).text
-    councils.amend_bylaws(db, council_id=cid, actor=cast.officer.principal(), now=clock.now(),
-                          text=old.replace("盗用してはならない", "盗用し、又は目的外に利用してはならない"),
-                          summary="第6条の改正", changes_duty=True)
+    # Issue 13: the duty article changes by unanimous vote (the researcher and the company accept).
+    amend(db, clock, cast, article_inputs(db, cast, lambda key, text: text.replace(
+        "盗用してはならない", "盗用し、又は目的外に利用してはならない") if key == "duty" else text), summary="守秘義務の条の改正")
     db.commit()
     # C3: without the pledge for the duty in force the proposal page is closed (404) — so is its link.
     votes = [t for t in tasks_of(client, db, cast.researcher, clock) if t["kind"] == "vote"]
