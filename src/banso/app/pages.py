@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -112,6 +112,14 @@ def dashboard(request: Request, principal: PageUser, db: Db, ctx: Ctx) -> HTMLRe
 # The menu's counts (every signed-in page)
 
 
+# The whole task list costs about a dozen statements; the menu of every page may not pay that (the statement
+# budgets of tests/information/test_statement_budget.py). The home and the inbox count it afresh; other pages
+# show the count they made for this person in the last few minutes, or no task badge at all.
+TASK_COUNT_PAGES = frozenset({"/dashboard", "/inbox"})
+TASK_COUNT_TTL = timedelta(minutes=5)
+_task_counts: dict[int, tuple[int, datetime]] = {}  # user id -> (open tasks, when counted); per process
+
+
 def counts_for_nav(request: Request, auth: Any,
                    known: Mapping[int, Standing | None] | None = None) -> task_service.MenuCounts:
     """Return the open-task and unread counts for the menu badges, on the request's own session (no writes)."""
@@ -120,12 +128,18 @@ def counts_for_nav(request: Request, auth: Any,
     session = object_session(user) if user is not None else None
     if principal is None or session is None:
         return task_service.MenuCounts(tasks=0, unread=0)
+    now = get_ctx(request).clock.now()
     try:
-        return task_service.menu_counts(session, actor=principal, now=get_ctx(request).clock.now(),
-                                        known=known)
+        if request.url.path in TASK_COUNT_PAGES:
+            counts = task_service.menu_counts(session, actor=principal, now=now, known=known)
+            _task_counts[principal.user_id] = (counts.tasks, now)
+            return counts
+        unread = task_service.unread_count(session, actor=principal, known=known)
     except SQLAlchemyError:  # a failed transaction must not turn every page into an error page
         log.warning("menu counts failed", exc_info=True)
         return task_service.MenuCounts(tasks=0, unread=0)
+    tasks, counted = _task_counts.get(principal.user_id, (0, now - 2 * TASK_COUNT_TTL))
+    return task_service.MenuCounts(tasks=tasks if now - counted <= TASK_COUNT_TTL else 0, unread=unread)
 
 
 env.globals["menu_counts"] = counts_for_nav

@@ -314,6 +314,12 @@ def menu_counts(session: Session, *, actor: Principal, now: datetime,
 
 
 
+def unread_count(session: Session, *, actor: Principal, known: Mapping[int, Standing | None] | None = None) -> int:
+    """Return the unread notices the person may still be told about, without the task list (menus of pages
+    other than the home and the inbox: done task notices are settled when those are opened)."""
+    return len(notifications.unread_notes(session, user_id=actor.user_id, actor=actor, known=known))
+
+
 def settle_notices(session: Session, reader: Principal, now: datetime) -> int:
     """Mark read the reader's notices whose task is done (the inbox's :class:`TaskNotices`)."""
     return settle_inbox(session, actor=reader, now=now)

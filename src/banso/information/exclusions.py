@@ -360,16 +360,24 @@ class ItemExclusions:
     may_claim: bool
 
 
-def item_exclusions(session: Session, *, item_id: int, actor: Principal, now: datetime,
-                    store: SealedDeps) -> ItemExclusions | None:
+def item_exclusions(session: Session, *, item: Item, standing: Standing | None, council: Council | None,
+                    actor: Principal, now: datetime, store: SealedDeps) -> ItemExclusions | None:
     """Return the item page's exclusions for a council-content reader of the item; None for anyone else (a reader
-    of a public item outside the council sees no claims, I7)."""
-    access = service.open_item(session, item_id, actor, now=now)
-    if access.standing is None or not council_policy.can_read_content(actor, access.standing):
+    of a public item outside the council sees no claims, I7).
+
+    ``item``, ``standing`` and ``council`` are what the gate loaded for the page (I12): the claims on the item are
+    one more statement, and the reader's own open or accepted claim is found among them (the page's statement
+    budget, tests/information/test_statement_budget.py).
+    """
+    if standing is None or not council_policy.can_read_content(actor, standing):
         return None
-    claims = item_claims(session, item_id=item_id, actor=actor, now=now, store=store)
-    target = _item_target(session, item_id, actor, now)
-    may = (council_policy.can_claim_exclusion(actor, target.standing) and access.item.provider_id != actor.user_id
-           and _under_duty(target, now) is None and _existing(session, target, actor.user_id) is None)
-    return ItemExclusions(claims=claims, mine=excluded_for(session, user_id=actor.user_id, item_id=item_id),
-                          may_claim=may)
+    council = council if council is not None else council_repo.council_by_id(session, item.council_id)
+    assert council is not None
+    target = _Target(council=council, standing=standing, item=item, statement=None)
+    rows = repo.claims_on(session, item_id=item.id)
+    own = [c for c in rows if c.claimant_id == actor.user_id]
+    existing = next((c for c in own if c.state in (*OPEN_STATES, ExclusionState.ACCEPTED)), None)
+    mine = next((c for c in own if c.state == ExclusionState.ACCEPTED), None)
+    may = (council_policy.can_claim_exclusion(actor, standing) and item.provider_id != actor.user_id
+           and _under_duty(target, now) is None and existing is None)
+    return ItemExclusions(claims=_list(session, store, target, rows, actor=actor, now=now), mine=mine, may_claim=may)

@@ -300,7 +300,8 @@ def _item_page(request: Request, principal: Principal, db: Session, ctx: Ctx, de
     scope_users = set(view.scope.user_ids) if view.scope else set()
     scope_orgs = set(view.scope.organization_ids) if view.scope else set()
     # issue 13: claims for council-content readers of the item (None for anyone else: no section)
-    claims = exclusions.item_exclusions(db, item_id=item.id, actor=principal, now=now, store=sealed_deps(ctx))
+    claims = exclusions.item_exclusions(db, item=item, standing=view.standing, council=view.council, actor=principal,
+                                        now=now, store=sealed_deps(ctx))
     people = accounts_repo.users_by_id(db, {item.provider_id} | {v.created_by_id for v in view.versions}
                                        | {f.uploaded_by_id for f in view.files}
                                        | {b.proposed_by_id for b in view.ballots} | scope_users
