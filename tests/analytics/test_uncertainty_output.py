@@ -100,4 +100,6 @@ def test_the_report_shows_intervals_an_error_bar_chart_and_the_explanation(with_
     head = list(rows[0])
     assert {"share_low", "share_high", "rank_low", "rank_high", "small_sample"} <= set(head)
     lows = [r[head.index("share_low")] for r in rows[1:]]
-    assert any(isinstance(v, float) for v in lows)  # numbers, not text, for the analyst's own sheet
+    # numbers, not text, for the analyst's own sheet (a whole share such as 0 or 1 reads back as an int)
+    assert any(v is not None for v in lows)
+    assert all(isinstance(v, int | float) and not isinstance(v, bool) for v in lows if v is not None), lows

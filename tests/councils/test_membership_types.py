@@ -24,7 +24,7 @@ from banso.web.context import AppContext
 from tests.support.councils import Cast, establish, propose
 from tests.support.factories import Factory, audit_count
 from tests.support.http import bearer, csrf_of, sign_in
-from tests.support.programme import World, adopt, build_world, fund, submit
+from tests.support.programme import World, adopt, build_world, engage, fund, submit
 
 
 def _answer(db: Session, cast: Cast, who: str, clock: FakeClock, decision: str = "consent") -> None:
@@ -203,7 +203,7 @@ def _project_with_tank(db: Session, factory: Factory, clock: FakeClock) -> tuple
         db, code="TT-M-1", title="海中航法の国際動向調査", organization_id=tank_org.id, starts_on=date(2026, 4, 1),
         due_on=date(2027, 3, 31), tasks=[cm.TaskInput("最終報告書", date(2027, 3, 31))], now=clock.now(),
         actor=officer, purpose="主要国の研究開発動向")
-    cm.acknowledge_confidentiality(db, commission_id=commission.id, now=clock.now(), actor=analyst.principal())
+    engage(db, commission.id, officer=officer, person=analyst, now=clock.now())  # Art. 64 roster contact
     fund(db, w, clock)
     project = adopt(db, w, clock, submit(db, w, clock))
     return w, project, analyst.user.id

@@ -420,15 +420,24 @@ def test_the_bylaws_set_the_review_period(client: TestClient, db: Session, facto
                                           clock: FakeClock) -> None:
     cast = establish(factory, db, clock)
     db.commit()
-    h_off = bearer(db, cast.officer, clock)
-    url = f"/api/v1/councils/{cast.council.id}/bylaws"
+    cid = cast.council.id
+    h_off, h_res, h_com = (bearer(db, p, clock) for p in (cast.officer, cast.researcher, cast.company))
+    rows = client.get(f"/api/v1/councils/{cid}/bylaws/1", headers=h_off).json()["articles"]
+    for row in rows:
+        del row["number"]
+    url = f"/api/v1/councils/{cid}/bylaws/proposals"  # issue 13: the bylaws change by unanimous vote
     for bad in (0, 61):
-        refused = client.post(url, headers=h_off, json={"text": "改正", "summary": "見直し", "changes_duty": False,
-                                                        "withheld_review_months": bad})
+        refused = client.post(url, headers=h_off, json={"articles": rows, "summary": "見直し",
+                                                        "parameters": {"withheld_review_months": bad}})
         assert refused.status_code == 422 and "withheld_review_months" in refused.text
-    amended = client.post(url, headers=h_off, json={"text": "改正", "summary": "見直しを24か月に",
-                                                    "changes_duty": False, "withheld_review_months": 24})
-    assert amended.status_code == 201 and amended.json()["withheld_review_months"] == 24, amended.text
+    made = client.post(url, headers=h_off, json={"articles": rows, "summary": "見直しを24か月に",
+                                                 "parameters": {"withheld_review_months": 24}})
+    assert made.status_code == 201, made.text
+    for h in (h_res, h_com):
+        assert client.post(f"{url}/{made.json()['id']}/votes", headers=h,
+                           json={"decision": "accept"}).status_code == 200
+    enacted = client.get(f"/api/v1/councils/{cid}/bylaws/2", headers=h_off)
+    assert enacted.status_code == 200 and enacted.json()["withheld_review_months"] == 24, enacted.text
 
 
 def test_migration_0022_gives_existing_withheld_results_a_review_date(tmp_path: Path) -> None:

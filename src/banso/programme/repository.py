@@ -14,6 +14,7 @@ from banso.programme.models import (
     BudgetLine,
     Call,
     Commission,
+    CommissionRosterEntry,
     CommissionState,
     ConflictDeclaration,
     DeclarationReview,
@@ -439,11 +440,15 @@ def live_disclosures(session: Session) -> list[Disclosure]:
     return list(session.scalars(stmt))
 def think_tank_contact(session: Session, commissioner_org_id: int) -> int | None:
     """Return the contact of the institution the ministry commissioned most recently and that is still at work:
-    the person who acknowledged the commission's duty (issue 13: the think tank proposed for a project council)."""
-    return session.scalar(select(Commission.acknowledged_by_id)
+    the roster's contact (窓口担当者) who acknowledged the Art. 64 duty and was not removed (issue 13: the think tank
+    proposed for a project council)."""
+    return session.scalar(select(CommissionRosterEntry.user_id)
+                          .join(Commission, Commission.id == CommissionRosterEntry.commission_id)
                           .where(Commission.commissioner_org_id == commissioner_org_id,
                                  Commission.state == CommissionState.ACTIVE.value,
-                                 Commission.acknowledged_by_id.is_not(None))
+                                 CommissionRosterEntry.is_contact.is_(True),
+                                 CommissionRosterEntry.acknowledged_at.is_not(None),
+                                 CommissionRosterEntry.removed_at.is_(None))
                           .order_by(Commission.id.desc()).limit(1))
 
 
