@@ -464,10 +464,10 @@ def test_full_width_numbers_are_folded(client: TestClient, db: Session, factory:
 
 @pytest.mark.parametrize(("path", "body", "says"), [
     ("analyses", {"name": "x", "weights": {**{k: 1 for k in CRITERIA}, "evil": 5}}, "unknown weight: evil"),
-    ("analyses", {"name": "x", "weights": {**{k: 1 for k in CRITERIA}, "needs": True}}, "valid number"),
-    ("analyses", {"name": "x", "weights": {**{k: 1 for k in CRITERIA}, "needs": "1_000"}}, "valid number"),
-    ("needs", {"level": True, "reason": "x"}, "valid number"),
-    ("needs", {"level": "٣", "reason": "x"}, "valid number"),
+    ("analyses", {"name": "x", "weights": {**{k: 1 for k in CRITERIA}, "needs": True}}, "must be a number"),
+    ("analyses", {"name": "x", "weights": {**{k: 1 for k in CRITERIA}, "needs": "1_000"}}, "must be a number"),
+    ("needs", {"level": True, "reason": "x"}, "must be a number"),
+    ("needs", {"level": "٣", "reason": "x"}, "must be a number"),
 ])
 def test_api_refuses_unknown_weights_and_non_numbers(client: TestClient, db: Session, factory: Factory,
                                                      ctx: AppContext, analysis_dir: Path, path: str,

@@ -55,6 +55,7 @@ from banso.programme.schemas import CallText, CommissionText, GuidelineText, Pro
 from banso.web.csrf import verify_csrf
 from banso.web.deps import Ctx, Db
 from banso.web.forms import (
+    FormProblems,
     bind,
     error_message,
     int_or_none,
@@ -162,7 +163,10 @@ def _guideline_message(request: Request, exc: BansoError) -> str:
     translator = translator_for(request)
     refers_to_row = bool(_MEASURE_REF.search(exc.message))
     field = exc.field if exc.field in GUIDELINE_LABELS and not refers_to_row else None
-    text = error_message(request, type(exc)(exc.message, field=field), GUIDELINE_LABELS, name_field=True)
+    # Re-raised with the field cleared where the message names a measure row; all problems of a bound form are
+    # one ValidationFailed here (the first), as the measure rows are named in its text.
+    kind = ValidationFailed if isinstance(exc, FormProblems) else type(exc)
+    text = error_message(request, kind(exc.message, field=field), GUIDELINE_LABELS, name_field=True)
 
     def row(found: re.Match[str]) -> str:
         number = int(found.group(1)) + 1
