@@ -60,9 +60,9 @@ def test_council_from_proposal_to_completed_action_item(live_server: Any, browse
         page.fill("#purpose", "深海探査用の自律型無人機（AUV）の研究開発を官民で伴走支援する。")
         page.fill("#technology", "自律型無人探査機（AUV）の無人・省人化技術")
         page.fill("#project_ref", "K-E2E-01")
-        page.locator(f"#founder-table tr[data-email='{CHAIR}'] select").select_option(label="会長")
+        page.locator(f"#founder-table tr[data-email='{CHAIR}'] select.founder-role").select_option(label="会長")
         page.locator(f"#founder-table tr[data-email='{CHAIR}'] input[name=required]").check()
-        page.locator(f"#founder-table tr[data-email='{MEMBER}'] select").select_option(label="構成員")
+        page.locator(f"#founder-table tr[data-email='{MEMBER}'] select.founder-role").select_option(label="構成員")
         page.click("#propose-form button[type=submit]")
         page.wait_for_url(re.compile(r"/councils/\d+\?done=proposed$"))
         council_url = page.url.split("?")[0]
