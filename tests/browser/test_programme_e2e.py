@@ -162,7 +162,9 @@ def test_call_to_disbursement_after_the_council_is_established(live_server: Any,
         proposer.check("#consent-read-bylaws")
         proposer.click("#consent-button")
         proposer.wait_for_url(re.compile(r"done=consented"))
-        assert proposer.locator(".council-state").first.inner_text() == "提案中"
+        # Issue 13: the research representative's consent establishes the project council; the team joins by
+        # its own consent.
+        assert proposer.locator(".council-state").first.inner_text() == "設立済"
         member = new_page(browser)
         opened.append(member.context)
         log_in(member, url, persona(TEAM_MEMBER))
