@@ -30,6 +30,7 @@ from starlette.types import Receive, Scope, Send
 
 from banso.app.factory import create_app
 from banso.config import Settings
+from banso.councils import bylaws_views
 from banso.kit.clock import FakeClock
 from banso.kit.crypto import SecretBox
 from banso.thinktank import views as thinktank_views
@@ -57,6 +58,7 @@ ASYNC_ALLOWED: dict[Callable[..., Any], str] = {
     csrf.verify_csrf: "awaits the posted form for its token; no database, no disk",
     csrf.verify_prelogin_csrf: "awaits the posted form for its token; no database, no disk",
     thinktank_views._posted_form: "awaits the posted form of a sync endpoint",
+    bylaws_views._posted_form: "awaits the posted form (numbered article fields) of a sync endpoint",
 }
 BLOCKING = {get_db: "the database session (Db)", open_session: "the database session",
             get_ctx: "the application context (Ctx: database, stores, key store)"}
