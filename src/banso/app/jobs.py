@@ -30,6 +30,7 @@ from banso.councils import service as councils
 from banso.councils.models import Council
 from banso.kit.unit import unit_of_work
 from banso.notifications import tasks as notification_tasks
+from banso.programme import reporting
 
 if TYPE_CHECKING:
     from banso.web.context import AppContext
@@ -82,8 +83,6 @@ def _information_job(ctx: AppContext) -> list[str]:
 
 def _programme_job(ctx: AppContext) -> list[str]:
     """Make the results-report schedules, remind reports and F4 declaration reviews due soon or overdue (F4, F6)."""
-    from banso.programme import reporting
-
     with unit_of_work(ctx.sessions) as session:
         report = reporting.run_due(session, now=ctx.clock.now())
     if report.scheduled or report.report_reminders or report.declaration_reminders or report.evaluation_reminders:

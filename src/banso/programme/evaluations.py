@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from banso.accounts import repository as accounts_repo
@@ -65,6 +65,19 @@ def evaluations_of(session: Session, project_id: int) -> list[ProjectEvaluation]
     """Return a project's evaluations, oldest first."""
     return list(session.scalars(select(ProjectEvaluation).where(ProjectEvaluation.project_id == project_id)
                                 .order_by(ProjectEvaluation.id)))
+
+
+def progress_of(session: Session, project_ids: list[int]) -> list[tuple[ProjectEvaluation, int, int]]:
+    """Return the evaluations of these projects with how many evaluators are assigned and how many graded (the
+    agency's status workbook; one statement)."""
+    if not project_ids:
+        return []
+    rows = session.execute(
+        select(ProjectEvaluation, func.count(EvaluationAssignment.id), func.count(EvaluationAssignment.grade))
+        .outerjoin(EvaluationAssignment, EvaluationAssignment.evaluation_id == ProjectEvaluation.id)
+        .where(ProjectEvaluation.project_id.in_(project_ids))
+        .group_by(ProjectEvaluation.id).order_by(ProjectEvaluation.project_id, ProjectEvaluation.id)).all()
+    return [(e, int(assigned), int(graded)) for e, assigned, graded in rows]
 
 
 def _team_ids(session: Session, project: Project) -> set[int]:

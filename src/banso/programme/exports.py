@@ -129,13 +129,10 @@ def after_adoption_workbook(session: Session, *, actor: Principal, now: datetime
             for r in rows], set())
     ws2 = wb.create_sheet("評価 Evaluations")
     projects = {r.project.id: r.project for r in rows}
-    erows: list[list[object]] = []
-    for project in projects.values():
-        for e in evaluations.evaluations_of(session, project.id):
-            view = evaluations.get_evaluation(session, evaluation_id=e.id, actor=actor)
-            erows.append([project.title, "中間評価 interim" if e.kind == "interim" else "事後評価 final",
-                          e.due_on.isoformat(), len(view.assignments),
-                          sum(1 for a in view.assignments if a.grade), e.result or ""])
+    erows: list[list[object]] = [
+        [projects[e.project_id].title, "中間評価 interim" if e.kind == "interim" else "事後評価 final",
+         e.due_on.isoformat(), assigned, graded, e.result or ""]
+        for e, assigned, graded in evaluations.progress_of(session, list(projects))]
     _sheet(ws2, ["プロジェクト Project", "評価 Evaluation", "期限 Due", "評価者 Evaluators", "評価済 Graded",
                  "総合評価 Result"], erows, set())
     out = io.BytesIO()

@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from banso.accounts.models import User
@@ -43,7 +43,7 @@ from banso.notifications import service as notifications
 from banso.programme import evaluations, service
 from banso.programme import repository as repo
 from banso.programme.models import Agency, Project, ProjectState, ReportKind, ReportState, ResultsReport
-from banso.programme.report_schedule import ensure_schedule, reminder_stage, reports_of
+from banso.programme.report_schedule import DUE_SOON, ensure_schedule, reminder_stage, reports_of
 
 RETURNED_GRACE = timedelta(days=14)  # a returned report is due again this long after the return
 SUMMARY_MAX = 20_000
@@ -250,46 +250,62 @@ class DueReport:
 
 
 def run_due(session: Session, *, now: datetime) -> DueReport:
-    """Job: make missing report schedules, remind reports due soon or overdue, remind F4 reviews (F4, F6)."""
+    """Job: make missing report schedules, remind reports due soon or overdue, remind F4 reviews (F4, F6).
+
+    It runs every minute, so it reads only what may need work, in a fixed number of statements: active projects
+    with no report at all (adopted before migration 0026; adoption makes the schedule since), reports still owed
+    that fall due within the reminder window, and declarations due for review within it.
+    """
     done = DueReport()
     today = _today(now)
-    projects = list(session.scalars(select(Project).where(Project.state == ProjectState.ACTIVE.value)
-                                    .order_by(Project.id)))
-    agencies: dict[int, Agency | None] = {}
-    for project in projects:
+    active = Project.state == ProjectState.ACTIVE.value
+    unscheduled = session.scalars(select(Project).where(active, ~exists().where(
+        ResultsReport.project_id == Project.id)).order_by(Project.id))
+    for project in unscheduled:
         done.scheduled += len(ensure_schedule(session, project, now=now))
+    agencies: dict[int, Agency] = {}
+
+    def agency_of(project: Project) -> Agency:
         if project.agency_id not in agencies:
-            agencies[project.agency_id] = repo.agency_by_id(session, project.agency_id)
-        agency = agencies[project.agency_id]
-        assert agency is not None
-        done.report_reminders += _remind_reports(session, project, agency, today=today, now=now)
-        done.declaration_reminders += _remind_declaration(session, project, agency, today=today, now=now)
+            found = repo.agency_by_id(session, project.agency_id)
+            assert found is not None
+            agencies[project.agency_id] = found
+        return agencies[project.agency_id]
+
+    owed = session.execute(
+        select(ResultsReport, Project).join(Project, Project.id == ResultsReport.project_id)
+        .where(active, ResultsReport.state.in_((ReportState.DUE.value, ReportState.RETURNED.value)),
+               ResultsReport.due_on <= today + DUE_SOON).order_by(ResultsReport.id)).all()
+    for row, project in owed:
+        done.report_reminders += _remind_report(session, row, project, agency_of(project), today=today, now=now)
+    reviews = session.scalars(select(Project).where(active, Project.declaration_required.is_(True),
+                                                    Project.declaration_review_due <= today + DUE_SOON)
+                              .order_by(Project.id))
+    for project in reviews:
+        done.declaration_reminders += _remind_declaration(session, project, agency_of(project), today=today,
+                                                          now=now)
     done.evaluation_reminders = evaluations.remind_evaluators(session, today=today, now=now)
     return done
 
 
-def _remind_reports(session: Session, project: Project, agency: Agency, *, today: date, now: datetime) -> int:
-    sent = 0
-    for row in reports_of(session, project.id):
-        if row.state not in (ReportState.DUE.value, ReportState.RETURNED.value):
-            continue
-        stage = reminder_stage(due=row.due_on, today=today, sent=row.reminder_sent)
-        if stage is None:
-            continue
-        row.reminder_sent = stage
-        overdue = stage == "overdue"
-        recipients = [project.lead_id] + (_agency_staff_ids(session, agency) if overdue else [])
-        due = row.due_on.isoformat()
-        due_ja, due_en = format_date(row.due_on, "ja"), format_date(row.due_on, "en")
-        _tell(session, recipients, project, row, now=now, kind="programme.report_due",
-              title=("成果報告の提出期限を過ぎています", "A results report is overdue") if overdue
-              else ("成果報告の提出期限が近づいています", "A results report is due soon"),
-              body=(f"「{project.title}」の{_label_ja(row)}の提出期限は{due_ja}です。",
-                    f"The {_label_en(row)} of \"{project.title}\" is due on {due_en}."))
-        _audit(session, AuditTag.PROGRAMME_REPORT_REMIND, now=now, actor=None, subject=f"project:{project.id}",
-               data={"report_id": row.id, "stage": stage, "due_on": due})
-        sent += 1
-    return sent
+def _remind_report(session: Session, row: ResultsReport, project: Project, agency: Agency, *, today: date,
+                   now: datetime) -> int:
+    """Remind the lead of one owed report once due soon and once overdue (and the agency's staff when overdue)."""
+    stage = reminder_stage(due=row.due_on, today=today, sent=row.reminder_sent)
+    if stage is None:
+        return 0
+    row.reminder_sent = stage
+    overdue = stage == "overdue"
+    recipients = [project.lead_id] + (_agency_staff_ids(session, agency) if overdue else [])
+    due_ja, due_en = format_date(row.due_on, "ja"), format_date(row.due_on, "en")
+    _tell(session, recipients, project, row, now=now, kind="programme.report_due",
+          title=("成果報告の提出期限を過ぎています", "A results report is overdue") if overdue
+          else ("成果報告の提出期限が近づいています", "A results report is due soon"),
+          body=(f"「{project.title}」の{_label_ja(row)}の提出期限は{due_ja}です。",
+                f"The {_label_en(row)} of \"{project.title}\" is due on {due_en}."))
+    _audit(session, AuditTag.PROGRAMME_REPORT_REMIND, now=now, actor=None, subject=f"project:{project.id}",
+           data={"report_id": row.id, "stage": stage, "due_on": row.due_on.isoformat()})
+    return 1
 
 
 def _remind_declaration(session: Session, project: Project, agency: Agency, *, today: date, now: datetime) -> int:
