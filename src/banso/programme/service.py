@@ -1166,7 +1166,6 @@ def _notify_decision(session: Session, proposal: Proposal, call: Call, decision:
 
 
 # issue 13: a project's council may be proposed again once its current council lapsed or was dissolved
-REPROPOSABLE_STATES = frozenset({"lapsed", "dissolved"})
 
 
 def _create_project(session: Session, *, proposal: Proposal, call: Call, now: datetime, actor: Principal,
@@ -1235,8 +1234,8 @@ def repropose_council(session: Session, *, project_id: int, now: datetime, actor
     history = councils.councils_of_project(session, project.id)
     if not _may_repropose(session, project, actor, history):
         current = next((c for c in history if c.council_id == project.council_id), None)
-        if current is not None and (actor.user_id == call.officer_id
-                                    or policy.is_agency_staff(actor, agency.organization_id)):
+        if current is not None and policy.may_propose_project_council(actor, officer_id=call.officer_id,
+                                                                      agency_org_id=agency.organization_id):
             raise Conflict(f"現在の協議会（#{current.council_id}）は「{current.state}」です。不成立又は解散した協議会のみ"
                            f"再提案できます / the current council #{current.council_id} is {current.state}; only a "
                            "lapsed or dissolved council can be proposed again", field="council_id")
@@ -1300,10 +1299,9 @@ def _may_repropose(session: Session, project: Project, actor: Principal, history
     call = repo.call_by_id(session, project.call_id)
     agency = repo.agency_by_id(session, project.agency_id)
     assert call is not None and agency is not None
-    if actor.user_id != call.officer_id and not policy.is_agency_staff(actor, agency.organization_id):
-        return False
     current = next((c for c in history if c.council_id == project.council_id), None)
-    return current is None or current.state in REPROPOSABLE_STATES
+    return policy.can_repropose_council(actor, officer_id=call.officer_id, agency_org_id=agency.organization_id,
+                                        current_state=None if current is None else current.state)
 
 
 def list_projects(session: Session, *, actor: Principal) -> list[Project]:

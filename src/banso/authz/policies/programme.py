@@ -167,6 +167,22 @@ def can_see_project(actor: Principal, *, team_user_ids: frozenset[int], officer_
             or is_agency_staff(actor, agency_org_id))
 
 
+def may_propose_project_council(actor: Principal, *, officer_id: int, agency_org_id: int | None) -> bool:
+    """The call's officer and the agency's staff propose a project's council (C2; issue 13: again after a lapse)."""
+    return actor.user_id == officer_id or is_agency_staff(actor, agency_org_id)
+
+
+# Issue 13: a project council that lapsed (no consent) or was dissolved may be proposed again (C2: 必置).
+REPROPOSABLE_STATES = frozenset({"lapsed", "dissolved"})
+
+
+def can_repropose_council(actor: Principal, *, officer_id: int, agency_org_id: int | None,
+                          current_state: str | None) -> bool:
+    """A project's council may be proposed again by them only when there is none or it lapsed or was dissolved."""
+    return (may_propose_project_council(actor, officer_id=officer_id, agency_org_id=agency_org_id)
+            and (current_state is None or current_state in REPROPOSABLE_STATES))
+
+
 def is_panel_eligible(*, roles: Collection[str], is_active: bool) -> bool:
     """Panels (審査委員会) are made of active people with the reviewer role (F3)."""
     return is_active and Role.REVIEWER.value in roles
