@@ -113,7 +113,12 @@ def councils_by_project_ref(session: Session, project_ref: str) -> list[Council]
 
 
 def bylaws(session: Session, council_id: int, version: int) -> BylawsVersion | None:
-    """Return one bylaws version."""
+    """Return one bylaws version; one already loaded in this session is returned without a statement (a version
+    never changes once written, and a council page reads the version in force more than once)."""
+    loaded = next((o for o in session.identity_map.values() if isinstance(o, BylawsVersion)
+                   and o.council_id == council_id and o.version == version), None)
+    if loaded is not None:
+        return loaded
     return session.scalar(select(BylawsVersion).where(BylawsVersion.council_id == council_id,
                                                       BylawsVersion.version == version))
 

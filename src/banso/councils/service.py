@@ -648,11 +648,7 @@ def version_parameters(row: BylawsVersion) -> dict[str, int]:
 
 def duty_article_number(session: Session, council: Council) -> int:
     """Return the number of the article carrying the duty in the bylaws in force (第N条, C3)."""
-    # The council page has loaded the version in force already: take it from the session rather than pay a
-    # second statement for it (the page's statement budget, tests/information/test_statement_budget.py).
-    row = next((o for o in session.identity_map.values() if isinstance(o, BylawsVersion)
-                and o.council_id == council.id and o.version == council.bylaws_version), None)
-    row = row if row is not None else repo.bylaws(session, council.id, council.bylaws_version)
+    row = repo.bylaws(session, council.id, council.bylaws_version)
     assert row is not None
     number = articles.duty_number(version_articles(row))
     assert number is not None  # articles.checked and articles.parse never leave a version without one
