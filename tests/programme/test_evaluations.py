@@ -62,6 +62,9 @@ def test_evaluation_from_assignment_to_result(client: TestClient, db: Session, w
         r = client.post(f"{BASE}/projects/{project.id}/evaluations", headers=staff,
                         json={"kind": "interim", "due_on": due, "evaluator_ids": bad})
         assert r.status_code in (409, 422), (bad, r.text)
+    far = client.post(f"{BASE}/projects/{project.id}/evaluations", headers=staff,
+                      json={"kind": "interim", "due_on": "9999-12-31", "evaluator_ids": [w.reviewer.user.id]})
+    assert far.status_code == 422 and far.json()["problems"][0]["field"] == "due_on"  # outside the accepted years
     assert client.post(f"{BASE}/projects/{project.id}/evaluations", headers=lead,
                        json={"kind": "interim", "due_on": due, "evaluator_ids": [w.reviewer.user.id]}).status_code == 403
     ev = _open(client, staff, project, [w.reviewer.user.id, second.user.id, w.reviewer_conflicted.user.id], clock)

@@ -689,7 +689,7 @@ class EvaluationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: str  # interim / final
-    due_on: date
+    due_on: Day
     evaluator_ids: list[int]
 
 
