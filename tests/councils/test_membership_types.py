@@ -43,8 +43,9 @@ def _typed_project_council(factory: Factory, db: Session, clock: FakeClock, *, d
 
 def test_party_types_are_stored_with_consents_and_memberships(factory: Factory, db: Session,
                                                                clock: FakeClock) -> None:
-    officer, rep, tank = (factory.person(roles=("officer",)), factory.person(roles=("researcher",)),
-                          factory.person(roles=("analyst",)))
+    officer, rep, tank = (factory.person(roles=("officer",), org=factory.org(kind="ministry")),
+                          factory.person(roles=("researcher",)),
+                          factory.person(roles=("analyst",), org=factory.org(kind="think_tank")))
     council = service.propose(
         db, actor=officer.principal(), now=clock.now(), title_ja="量子センサ 協議会", title_en="", purpose="伴走支援",
         consent_deadline=clock.now() + timedelta(days=14), project_ref="K-9",
@@ -65,7 +66,7 @@ def test_party_types_are_stored_with_consents_and_memberships(factory: Factory, 
 
 def test_invitation_carries_the_party_type(factory: Factory, db: Session, clock: FakeClock) -> None:
     cast = establish(factory, db, clock)
-    needs = factory.person(roles=("officer",))
+    needs = factory.person(roles=("officer",), org=factory.org(kind="ministry"))
     row = service.invite(db, council_id=cast.council.id, actor=cast.officer.principal(), now=clock.now(),
                          user_id=needs.user.id, role="member", party="needs_ministry",
                          deadline=clock.now() + timedelta(days=7))
@@ -77,6 +78,37 @@ def test_invitation_carries_the_party_type(factory: Factory, db: Session, clock:
         service.invite(db, council_id=cast.council.id, actor=cast.officer.principal(), now=clock.now(),
                        user_id=factory.person().user.id, role="member", party="king",
                        deadline=clock.now() + timedelta(days=7))
+
+
+def test_a_party_type_must_fit_the_person(factory: Factory, db: Session, clock: FakeClock) -> None:
+    """Outside finding (session 9): the proposer typed himself research representative and established a project
+    council alone when the only researcher declined; an industry user was invited as a needs ministry."""
+    officer = factory.person(roles=("officer",), org=factory.org(kind="ministry"))
+    researcher, company = factory.person(roles=("researcher",)), factory.person(roles=("industry",),
+                                                                                org=factory.org(kind="company"))
+    base = {"actor": officer.principal(), "now": clock.now(), "title_ja": "偽プロジェクト協議会", "title_en": "",
+            "purpose": "p", "consent_deadline": clock.now() + timedelta(days=14), "project_ref": "JP-FAKE-001"}
+    with pytest.raises(ValidationFailed, match="研究代表者") as err:
+        service.propose(db, **base, founders=[service.FounderSpec(officer.user.id, "secretariat",  # type: ignore[arg-type]
+                                                                  party="research_representative"),
+                                              service.FounderSpec(researcher.user.id)])
+    assert err.value.field == "founders"
+    with pytest.raises(ValidationFailed, match="研究代表者"):  # an officer may not lead a project
+        service.propose(db, **base, founders=[service.FounderSpec(researcher.user.id),  # type: ignore[arg-type]
+                                              service.FounderSpec(officer.user.id, party="research_representative")])
+    with pytest.raises(ValidationFailed, match="ニーズ省庁"):
+        service.propose(db, **base, founders=[service.FounderSpec(researcher.user.id,  # type: ignore[arg-type]
+                                                                  party="research_representative"),
+                                              service.FounderSpec(company.user.id, party="needs_ministry")])
+    cast = establish(factory, db, clock)
+    with pytest.raises(ValidationFailed, match="ニーズ省庁"):
+        service.invite(db, council_id=cast.council.id, actor=cast.officer.principal(), now=clock.now(),
+                       user_id=company.user.id, role="member", party="needs_ministry",
+                       deadline=clock.now() + timedelta(days=7))
+    # A company researcher may represent a project (industry-led projects); the council waits for their consent.
+    council = service.propose(db, **base, founders=[service.FounderSpec(company.user.id,  # type: ignore[arg-type]
+                                                                        party="research_representative")])
+    assert council.state == "proposed"
 
 
 # --- consent rule per council type (C1, Art. 62) ----------------------------------------------------
@@ -271,7 +303,7 @@ def test_api_party_types_and_removal(client: TestClient, db: Session, factory: F
     cid = cast.council.id
     page = client.get(f"/api/v1/councils/{cid}", headers=company).json()
     assert {mb["party"] for mb in page["members"]} == {"participant"}
-    needs = factory.person(roles=("officer",))
+    needs = factory.person(roles=("officer",), org=factory.org(kind="ministry"))
     db.commit()
     r = client.post(f"/api/v1/councils/{cid}/invitations", headers=officer,
                     json={"user_id": needs.user.id, "party": "needs_ministry", "deadline": "2099-01-01T00:00:00+09:00"})

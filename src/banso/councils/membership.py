@@ -81,6 +81,30 @@ def party_for_org_kind(org_kind: str) -> PartyType:
             "think_tank": PartyType.THINK_TANK}.get(org_kind, PartyType.PARTICIPANT)
 
 
+# Which organisations a party type may come from (an empty set: any organisation).
+_PARTY_ORG_KINDS: dict[PartyType, frozenset[str]] = {
+    PartyType.ORGANISING_MINISTRY: frozenset({"ministry"}),
+    PartyType.NEEDS_MINISTRY: frozenset({"ministry"}),
+    PartyType.FUNDING_AGENCY: frozenset({"funding_agency"}),
+    PartyType.THINK_TANK: frozenset({"think_tank"}),
+}
+
+
+def check_party(party: PartyType, *, org_kind: str, may_lead_research: bool, is_proposer: bool,
+                field: str = "party") -> None:
+    """Refuse a party type the person cannot hold (C1, Art. 62): a research representative is a researcher who
+    may lead a project (not the council's proposer, whose consent would then establish a project council alone);
+    ministries, funding agencies and think tanks are people of such an organisation."""
+    if party == PartyType.RESEARCH_REPRESENTATIVE and (is_proposer or not may_lead_research):
+        raise ValidationFailed("研究代表者には研究開発を担う研究者を指定してください（提案者は指定できません） / the research "
+                               "representative must be a researcher who may lead a project, not the proposer",
+                               field=field)
+    kinds = _PARTY_ORG_KINDS.get(party)
+    if kinds and org_kind not in kinds:
+        raise ValidationFailed(f"「{party_label(party)}」にはその種別の組織の方を指定してください / a "
+                               f"{party_label(party, 'en').lower()} must belong to such an organisation", field=field)
+
+
 def is_project_council(project_ref: str | None) -> bool:
     """A council linked to a project is a project council (C1, C2)."""
     return bool(project_ref)

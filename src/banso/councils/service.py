@@ -20,7 +20,7 @@ from banso.accounts.models import OrgKind, User
 from banso.audit import service as audit
 from banso.audit.tags import AuditTag
 from banso.authz.guard import require, require_visible
-from banso.authz.permissions import Permission
+from banso.authz.permissions import Permission, Role, permissions_for
 from banso.authz.policies import content as content_policy
 from banso.authz.policies import councils as policy
 from banso.authz.policies.councils import Standing
@@ -227,6 +227,13 @@ def diff_bylaws(session: Session, *, council_id: int, old: int, new: int, actor:
 # Lifecycle (C1)
 
 
+def _check_party(user: User, party: typed.PartyType, *, is_proposer: bool, field: str = "party") -> None:
+    """Refuse a party type the person cannot hold (issue 13; ``membership.check_party``)."""
+    may_lead = Permission.PROGRAMME_PROPOSE in permissions_for(frozenset(Role(r) for r in user.roles))
+    typed.check_party(party, org_kind=user.organization.kind, may_lead_research=may_lead, is_proposer=is_proposer,
+                      field=field)
+
+
 @dataclass(frozen=True)
 class FounderSpec:
     """A founding participant, the role they take and their statutory party type (issue 13)."""
@@ -283,6 +290,8 @@ def propose(
     roles.setdefault(actor.user_id, CouncilRole.SECRETARIAT)
     parties.setdefault(actor.user_id, typed.parse_party(proposer_party).value)
     users = {uid: _active_user(session, uid, "founders") for uid in roles}
+    for uid, party in parties.items():
+        _check_party(users[uid], typed.PartyType(party), is_proposer=uid == actor.user_id, field="founders")
     for uid in required_person_ids:
         _active_user(session, uid, "required_person_ids")
     missing = rules.missing_required(roles, required_person_ids)
@@ -546,6 +555,7 @@ def invite(session: Session, *, council_id: int, actor: Principal, now: datetime
     party_v = typed.parse_party(party)
     rules.require_future(deadline, now, "deadline")
     user = _active_user(session, user_id, "user_id")
+    _check_party(user, party_v, is_proposer=user_id == council.proposer_id)
     if repo.current_membership(session, council.id, user_id) is not None:
         raise Conflict("この方は既に構成員です / this person is already a member", field="user_id")
     if repo.pending_consent(session, council.id, user_id) is not None:
