@@ -338,9 +338,11 @@ def test_meeting_refusals_are_japanese_first_and_say_the_truth(client: TestClien
     unpledged = join(cast, db, clock, factory.person(), pledge=False)
     db.commit()
     h_off, h_res, h_com, h_unp = _h(db, clock, cast.officer, cast.researcher, cast.company, unpledged)
-    assert "council not found" in _bilingual(client.get("/api/v1/councils/999999/meetings", headers=h_off), 404)
-    assert "not found" in _bilingual(client.get(_url(cast), headers=h_unp), 404)  # "council content not found"
-    assert "meeting not found" in _bilingual(client.get(_url(cast, 999999), headers=h_off), 404)
+    # I7: a missing council, council content one may not read and a missing meeting answer alike (the message once
+    # named what was looked for, which told "does not exist" from "may not know"; outside finding, session 9).
+    missing = _bilingual(client.get("/api/v1/councils/999999/meetings", headers=h_off), 404)
+    assert missing == _bilingual(client.get(_url(cast), headers=h_unp), 404) == "見つかりません / not found"
+    assert _bilingual(client.get(_url(cast, 999999), headers=h_off), 404) == missing
     naive = client.post(_url(cast), headers=h_off, json={"title": "第2回", "starts_at": "2027-01-20T10:00:00"})
     assert "タイムゾーン" in _bilingual(naive, 422)
     future = client.post(_url(cast), headers=h_off, json={

@@ -318,3 +318,19 @@ def test_form_fields_that_are_not_utf8_are_refused_not_stored_as_latin1(client: 
     kept = client.post(f"{API}/items", headers=bearer(db, cast.company, clock), data=form,
                        files=[("files", ("data.csv", b"a,b\n1,2\n", "text/csv"))])
     assert kept.status_code == 201, kept.text
+
+
+def test_an_api_404_does_not_say_whether_the_thing_exists(client: TestClient, db: Session, factory: Factory,
+                                                           clock: FakeClock) -> None:
+    """I7 (outside finding, session 9): out of scope and missing answered with different 404 messages, so anyone
+    could count other agencies' projects, proposals, commissions and councils."""
+    from tests.support.councils import establish
+    from tests.support.http import bearer
+
+    cast = establish(factory, db, clock)
+    db.commit()
+    outsider = bearer(db, cast.outsider, clock)
+    hidden = client.get(f"/api/v1/councils/{cast.council.id}/meetings", headers=outsider)
+    missing = client.get("/api/v1/councils/999999/meetings", headers=outsider)
+    assert hidden.status_code == missing.status_code == 404
+    assert hidden.json() == missing.json()

@@ -14,7 +14,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.exc import DataError, StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from banso.kit.errors import AuthenticationRequired, BansoError
+from banso.kit.errors import AuthenticationRequired, BansoError, NotFound
 from banso.web.problems import field_code, pydantic_message, reader_half, reader_locale, relabel
 
 log = logging.getLogger("banso.web")
@@ -37,6 +37,9 @@ _HTTP_MESSAGES = {
 }
 
 
+NOT_FOUND = "見つかりません / not found"
+
+
 def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
@@ -56,6 +59,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(BansoError)
     async def _domain(request: Request, exc: BansoError) -> Response:
+        if isinstance(exc, NotFound):
+            # I7: one answer for "there is no such thing" and "you may not know it exists"; a message naming what
+            # was looked for ("見つかりません / project not found" vs "project not found") told the two apart.
+            exc = NotFound(NOT_FOUND)
         if _is_api(request):
             # message: both languages, as services word it; detail: the reader's language, fields by label (issue 14).
             body = {"error": exc.code, "message": exc.message,
