@@ -90,6 +90,15 @@ def test_commission_deliverable_is_filed_into_a_council(db: Session, deps: Infor
     item = programme_filing.file_deliverable(db, deps, commission_id=commission.id, deliverable_id=row.id,
                                    council_id=cast.council.id, actor=officer, now=clock.now(), store=material)
     assert item.provenance == "think_tank" and item.origin == f"commission:{commission.id}:deliverable:{row.id}"
+    # I7 (outside finding, session 9): the analyst sees the commission but is no member of the council, so filing
+    # again is 404 for them (the duplicate check once answered 409 and told them the council held the item) ...
+    with pytest.raises(NotFound):
+        programme_filing.file_deliverable(db, deps, commission_id=commission.id, deliverable_id=row.id,
+                                          council_id=cast.council.id, actor=analyst.principal(), now=clock.now(),
+                                          store=material)
+    with pytest.raises(Conflict):  # ... and 409 for a member who may contribute
+        programme_filing.file_deliverable(db, deps, commission_id=commission.id, deliverable_id=row.id,
+                                          council_id=cast.council.id, actor=officer, now=clock.now(), store=material)
     view = service.read_item(db, deps, item_id=item.id, actor=cast.researcher.principal(), now=clock.now())
     assert view.files[0].kind == "pdf"
 

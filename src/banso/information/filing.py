@@ -21,7 +21,9 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from banso.authz.guard import require_visible
 from banso.authz.policies import councils as council_policy
+from banso.authz.policies import information as info_policy
 from banso.authz.principal import Principal
 from banso.councils import repository as council_repo
 from banso.councils import service as councils
@@ -33,8 +35,15 @@ from banso.kit.errors import Conflict, ValidationFailed
 from banso.sealed.store import SealedDeps
 
 
-def refuse_if_filed(session: Session, council_id: int, origin: str) -> None:
-    """Refuse (409) filing ``origin`` into a council that already holds it as an item."""
+def refuse_if_filed(session: Session, council_id: int, origin: str, actor: Principal) -> None:
+    """Refuse (409) filing ``origin`` into a council that already holds it as an item.
+
+    Only someone who may contribute to the council learns that: anyone else gets the 404 that
+    ``service.create_item`` would give (I7; the duplicate check once ran first and told a non-member that the
+    council held the item — outside finding, session 9).
+    """
+    found = council_repo.council_with_standing(session, council_id, actor.user_id)
+    require_visible(found is not None and info_policy.can_contribute(actor, found[1]), "council content")
     existing = session.scalar(select(Item.id).where(Item.council_id == council_id, Item.origin == origin))
     if existing is not None:
         raise Conflict(f"この協議会には既に情報 #{existing} として登録済みです / already filed in this council as item {existing}")
@@ -58,7 +67,7 @@ def file_request_answer(session: Session, deps: InformationDeps, *, council_id: 
     # Whoever may give the answer is one of its parties (C6), so get_request opened it for them.
     assert view.answer_text is not None
     origin = f"material_request:{req.id}"
-    refuse_if_filed(session, council_id, origin)
+    refuse_if_filed(session, council_id, origin, actor)
     opened = councils.answer_files(session, council_id=council_id, request_id=req.id, actor=actor, now=now,
                                    store=material_store)
     uploads = [service.Upload(f.filename, f.content_type, data) for f, data in opened]

@@ -32,7 +32,7 @@ def file_deliverable(session: Session, deps: InformationDeps, *, commission_id: 
     commission = session.get(Commission, commission_id)
     assert commission is not None
     origin = f"commission:{commission_id}:deliverable:{deliverable_id}"
-    refuse_if_filed(session, council_id, origin)
+    refuse_if_filed(session, council_id, origin, actor)
     return service.create_item(
         session, deps, council_id=council_id, actor=actor, now=now, title=row.title[:300],
         summary=f"委託調査「{commission.title}」（{commission.code}）の成果物", body=commission.purpose or row.title,
