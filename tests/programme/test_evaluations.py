@@ -106,6 +106,7 @@ def test_evaluation_from_assignment_to_result(client: TestClient, db: Session, w
     tags = list(db.scalars(select(AuditEntry.tag).where(AuditEntry.subject == f"project:{project.id}")))
     assert tags.count("programme:evaluation:declare") == 3 and tags.count("programme:evaluation:grade") == 2
     assert "programme:evaluation:open" in tags and "programme:evaluation:complete" in tags
+    assert "programme:evaluation:read" in tags  # reading reports, grades and comments is audited (outside finding)
 
 
 def test_evaluators_are_reminded_once_due_soon_and_once_overdue(client: TestClient, db: Session, w: World,

@@ -101,6 +101,9 @@ def test_adoption_schedules_the_reports_and_the_lead_submits_them(client: TestCl
     assert done.status_code == 200 and done.json()["state"] == "submitted"
     assert client.post(f"{url}/submit", headers=lead, json={"summary": "again"}).status_code == 409
     assert _notes(db, w.staff.user.id, "programme.report_submitted") == ["成果報告が提出されました"]
+    assert "programme:report:read" not in _tags(db, project)  # nothing submitted was read yet
+    assert client.get(f"{BASE}/projects/{project.id}/reports", headers=staff).status_code == 200
+    assert "programme:report:read" in _tags(db, project)  # reading a submitted report is audited
 
     # The staff return it with a note (a note is required to return); it is due again two weeks later.
     assert client.post(f"{url}/decision", headers=lead, json={"decision": "accept"}).status_code == 403

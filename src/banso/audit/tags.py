@@ -160,6 +160,8 @@ class AuditTag(StrEnum):
     PROGRAMME_EVALUATION_COMPLETE = "programme:evaluation:complete"
     PROGRAMME_EVALUATION_REMIND = "programme:evaluation:remind"
     PROGRAMME_REPORTS_EXPORT = "programme:reports:export"  # F6: report and evaluation status workbook
+    PROGRAMME_REPORT_READ = "programme:report:read"  # F6: submitted results reports read (I8-style audit)
+    PROGRAMME_EVALUATION_READ = "programme:evaluation:read"  # F6: grades, comments and conflict reasons read
     PROGRAMME_REPORT_FILE = "programme:report:file"  # a report provided to the council as a result (I1)
     PROGRAMME_GUIDELINE_ADOPT = "programme:guideline:adopt"
     PROGRAMME_ASSESSMENT_RECORD = "programme:assessment:record"
@@ -377,6 +379,8 @@ LABELS: Mapping[str, str] = {
     AuditTag.PROGRAMME_EVALUATION_REMIND: "Evaluator reminded",
     AuditTag.PROGRAMME_REPORTS_EXPORT: "Report and evaluation status exported",
     AuditTag.PROGRAMME_REPORT_FILE: "Results report provided to the council",
+    AuditTag.PROGRAMME_REPORT_READ: "Results reports read",
+    AuditTag.PROGRAMME_EVALUATION_READ: "Evaluation read",
     AuditTag.PROGRAMME_REVIEWER_ASSIGN: "Reviewer assigned to a proposal",
     AuditTag.PROGRAMME_REVIEWER_UNASSIGN: "Reviewer unassigned from a proposal",
     AuditTag.PROGRAMME_INTEGRITY_CHANGE: "Integrity change declared",

@@ -664,13 +664,15 @@ def open_evaluation(project_id: int, body: EvaluationIn, principal: ApiUser, db:
     """Open an interim or final evaluation and assign its evaluators (the agency's staff; F6)."""
     row = evaluations.open_evaluation(db, project_id=project_id, kind=body.kind, due_on=body.due_on,
                                       evaluator_ids=body.evaluator_ids, now=ctx.clock.now(), actor=principal)
-    return _evaluation_read(evaluations.get_evaluation(db, evaluation_id=row.id, actor=principal))
+    return _evaluation_read(evaluations.get_evaluation(db, evaluation_id=row.id, actor=principal,
+                                                                now=ctx.clock.now()))
 
 
 @router.get("/evaluations/{evaluation_id}", response_model=EvaluationRead)
-def get_evaluation(evaluation_id: int, principal: ApiUser, db: Db) -> EvaluationRead:
+def get_evaluation(evaluation_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> EvaluationRead:
     """Return an evaluation to its staff and evaluators (404 for everyone else); reports only after declaring."""
-    return _evaluation_read(evaluations.get_evaluation(db, evaluation_id=evaluation_id, actor=principal))
+    return _evaluation_read(evaluations.get_evaluation(db, evaluation_id=evaluation_id, actor=principal,
+                                                                now=ctx.clock.now()))
 
 
 @router.post("/evaluations/{evaluation_id}/declaration", response_model=EvaluationRead)
@@ -679,7 +681,8 @@ def declare_evaluation_conflict(evaluation_id: int, body: EvaluationDeclarationI
     """Declare whether one has a conflict of interest with the project; final once made."""
     evaluations.declare_conflict(db, evaluation_id=evaluation_id, has_conflict=body.has_conflict,
                                  reason=body.reason, now=ctx.clock.now(), actor=principal)
-    return _evaluation_read(evaluations.get_evaluation(db, evaluation_id=evaluation_id, actor=principal))
+    return _evaluation_read(evaluations.get_evaluation(db, evaluation_id=evaluation_id, actor=principal,
+                                                                now=ctx.clock.now()))
 
 
 @router.post("/evaluations/{evaluation_id}/grade", response_model=EvaluationRead)
@@ -688,7 +691,8 @@ def grade_evaluation(evaluation_id: int, body: EvaluationGradeIn, principal: Api
     """Grade the project (S/A/B/C) with a comment (an evaluator who declared no conflict)."""
     evaluations.grade(db, evaluation_id=evaluation_id, grade_value=body.grade, comment=body.comment,
                       now=ctx.clock.now(), actor=principal)
-    return _evaluation_read(evaluations.get_evaluation(db, evaluation_id=evaluation_id, actor=principal))
+    return _evaluation_read(evaluations.get_evaluation(db, evaluation_id=evaluation_id, actor=principal,
+                                                                now=ctx.clock.now()))
 
 
 @router.post("/evaluations/{evaluation_id}/result", response_model=EvaluationRead)
@@ -697,7 +701,8 @@ def complete_evaluation(evaluation_id: int, body: EvaluationResultIn, principal:
     """Record the overall result and tell the research representative (the agency's staff)."""
     evaluations.complete(db, evaluation_id=evaluation_id, result=body.result, note=body.note, now=ctx.clock.now(),
                          actor=principal)
-    return _evaluation_read(evaluations.get_evaluation(db, evaluation_id=evaluation_id, actor=principal))
+    return _evaluation_read(evaluations.get_evaluation(db, evaluation_id=evaluation_id, actor=principal,
+                                                                now=ctx.clock.now()))
 
 
 @router.get("/reports.xlsx", response_class=Response,

@@ -197,8 +197,10 @@ def _load(session: Session, evaluation_id: int, actor: Principal) -> tuple[Proje
     return row, project, staff, own
 
 
-def get_evaluation(session: Session, *, evaluation_id: int, actor: Principal) -> EvaluationView:
-    """Return an evaluation for its staff and its evaluators (404 for everyone else)."""
+def get_evaluation(session: Session, *, evaluation_id: int, actor: Principal,
+                   now: datetime | None = None) -> EvaluationView:
+    """Return an evaluation for its staff and its evaluators (404 for everyone else); with ``now`` a read of
+    what it holds (reports, grades, comments, conflict reasons) is audited, as proposal reads are."""
     row, project, staff, own = _load(session, evaluation_id, actor)
     open_ = row.completed_at is None
     may_read = staff or (own is not None and own.has_conflict is False)
@@ -206,6 +208,10 @@ def get_evaluation(session: Session, *, evaluation_id: int, actor: Principal) ->
     reports = [r for r in reports_of(session, project.id)
                if r.state in (ReportState.SUBMITTED.value, ReportState.ACCEPTED.value)] if may_read else []
     names = accounts_repo.users_by_id(session, {a.evaluator_id for a in everyone})
+    if now is not None and (reports or any(a.grade or a.conflict_reason for a in everyone)):
+        _audit(session, AuditTag.PROGRAMME_EVALUATION_READ, now=now, actor=actor,
+               subject=f"project:{project.id}", data={"evaluation_id": row.id,
+                                                       "report_ids": [r.id for r in reports]})
     return EvaluationView(
         evaluation=row, project=project, is_staff=staff, own=own,
         may_declare=open_ and own is not None and own.has_conflict is None,

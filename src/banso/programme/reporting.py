@@ -101,7 +101,12 @@ def project_reports(session: Session, *, project_id: int, actor: Principal, now:
     project = service.project_for_reader(session, project_id, actor)
     agency = repo.agency_by_id(session, project.agency_id)
     assert agency is not None
-    return ReportsView(project=project, reports=reports_of(session, project.id),
+    reports = reports_of(session, project.id)
+    read = [r.id for r in reports if r.summary is not None]
+    if read:  # submitted contents are non-public programme records: every read is audited (as proposals are)
+        _audit(session, AuditTag.PROGRAMME_REPORT_READ, now=now, actor=actor, subject=f"project:{project.id}",
+               data={"report_ids": read})
+    return ReportsView(project=project, reports=reports,
                        may_submit=actor.user_id == project.lead_id,
                        may_decide=policy.is_agency_staff(actor, agency.organization_id), today=_today(now))
 

@@ -961,7 +961,7 @@ def open_evaluation(project_id: int, request: Request, principal: PageUser, db: 
 def _evaluation_page(request: Request, principal: Principal, db: Session, ctx: Ctx, evaluation_id: int, *,
                      notice: str | None = None, error: str | None = None, error_at: str | None = None,
                      status: int = 200, form: dict[str, Any] | None = None) -> HTMLResponse:
-    view = evaluations.get_evaluation(db, evaluation_id=evaluation_id, actor=principal)
+    view = evaluations.get_evaluation(db, evaluation_id=evaluation_id, actor=principal, now=ctx.clock.now())
     return render(request, "programme/evaluation.html", {
         "v": view, "grades": evaluations.GRADES, "dois": reporting.dois, "notice": notice, "error": error,
         "error_at": error_at, "form": form or {}, **_common(ctx)}, status=status)
