@@ -357,3 +357,15 @@ def test_pages_show_party_labels_remove_and_repropose(client: TestClient, db: Se
     assert 'id="repropose-form"' not in client.get(f"/programme/projects/{project.id}").text
     assert client.post(f"/programme/projects/{project.id}/council",
                        data={"csrf_token": token}).status_code in (403, 404)
+
+
+def test_the_only_chair_cannot_be_made_something_else(factory: Factory, db: Session, clock: FakeClock) -> None:
+    """Outside finding (session 9): removal refused the last chair but a role change did not."""
+    cast = establish(factory, db, clock)  # the researcher is the only chair
+    with pytest.raises(Conflict, match="唯一の議長"):
+        service.set_role(db, council_id=cast.council.id, actor=cast.officer.principal(), now=clock.now(),
+                         user_id=cast.researcher.user.id, role="member")
+    service.set_role(db, council_id=cast.council.id, actor=cast.officer.principal(), now=clock.now(),
+                     user_id=cast.company.user.id, role="chair")
+    assert service.set_role(db, council_id=cast.council.id, actor=cast.officer.principal(), now=clock.now(),
+                            user_id=cast.researcher.user.id, role="member").role == "member"

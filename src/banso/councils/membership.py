@@ -161,3 +161,11 @@ def check_removal(*, target_role: str | None, other_chairs: int, self_removal: b
         raise Conflict("唯一の議長は除名できません。先に別の議長を選任してください / the only chair cannot be removed; "
                        "make another member chair first", field="user_id")
 
+
+
+def check_role_change(*, old_role: str, new_role: str, other_chairs: int) -> None:
+    """Refuse turning the only chair into something else (confirming exclusions and the council's business need a
+    chair; the same rule as :func:`check_removal`)."""
+    if old_role == CouncilRole.CHAIR and new_role != CouncilRole.CHAIR and other_chairs == 0:
+        raise Conflict("唯一の議長の役割は変更できません。先に別の議長を選任してください / the only chair's role cannot be "
+                       "changed; make another member chair first", field="role")

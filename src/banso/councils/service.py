@@ -619,6 +619,9 @@ def set_role(session: Session, *, council_id: int, actor: Principal, now: dateti
     old = membership.role
     if old == role_v.value:
         return membership
+    chairs = [m for m in repo.current_members(session, council.id)
+              if m.role == CouncilRole.CHAIR and m.user_id != user_id]
+    typed.check_role_change(old_role=old, new_role=role_v.value, other_chairs=len(chairs))
     membership.role = role_v.value
     _audit(session, AuditTag.COUNCIL_MEMBER_ROLE, now=now, actor=actor, subject=_subject(council),
            data={"user_id": user_id, "from": old, "to": role_v.value})
