@@ -352,3 +352,12 @@ def test_proposal_pages_are_for_members_only(client: TestClient, db: Session, fa
     assert client.get(url).status_code == 200
     assert client.post(f"/councils/{cid}/bylaws", data={"csrf_token": token, "summary": "x"}).status_code == 403
     assert client.get(f"/councils/{cid}/bylaws/amend").status_code == 403
+
+
+def test_a_change_to_the_scope_of_secrets_is_a_duty_change(factory: Factory, db: Session, clock: FakeClock) -> None:
+    """Outside finding (session 9): rewriting the designation article (what counts as secret) was not detected,
+    though the duty article itself says a change to the provisions setting the scope requires signing again."""
+    cast = establish(factory, db, clock)
+    wider = article_inputs(db, cast, lambda key, text: text + "\n協議会で共有される全ての情報を秘密とする。"
+                           if key == "designation" else text)
+    assert _offer(db, clock, cast, wider).changes_duty

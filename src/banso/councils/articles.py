@@ -23,6 +23,7 @@ from banso.kit.errors import ValidationFailed
 from banso.kit.text import clean_text
 
 DUTY_KEY = "duty"
+DUTY_BOUND_KEYS = (DUTY_KEY, "designation")  # articles whose change is a change to the duty (C3)
 MAX_ARTICLES = 60
 MAX_ARTICLE_TEXT = 20_000
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
@@ -300,5 +301,8 @@ def duty_changed(old: Sequence[Article], old_params: Mapping[str, int], new: Seq
     parameter that bounds the duty. Decided from the diff, never declared by the proposer (issue 13)."""
     if any(p.bounds_duty and old_params.get(p.column) != new_params.get(p.column) for p in PARAMETERS):
         return True
-    change = next((c for c in compare(old, old_params, new, new_params) if c.key == DUTY_KEY), None)
-    return change is None or change.change != "same"
+    # The duty article and the article that sets what is secret (指定: the scope of the duty) both bind the pledge:
+    # the model's duty article itself says a change to "this article or the provisions setting the scope of
+    # secrets" requires signing again (outside finding, session 9: the scope article was not looked at).
+    changes = {c.key: c.change for c in compare(old, old_params, new, new_params)}
+    return any(changes.get(key, "removed") != "same" for key in DUTY_BOUND_KEYS if key == DUTY_KEY or key in changes)
