@@ -133,7 +133,7 @@ def _check_one(ref: Reference, deps: sealed.SealedDeps, *, shredded: bool) -> st
         return f"{ref.what}: ファイルが壊れています / sealed file {ref.blob} does not match its hash"
     if shredded:
         return "shredded"
-    keys = deps.commission_keys if ref.scope.kind == "commission" else deps.council_keys
+    keys = sealed.key_store_of(deps, ref.scope.kind)
     try:
         data_key = keys.unwrap(ref.scope.id, ref.wrapped_key)
     except crypto.KeyUnavailable:

@@ -1,0 +1,100 @@
+"""JSON API of research-plan documents and plan changes (``/api/v1/programme``; F6, issue 15).
+
+Parse, call one service, shape. Kept apart from ``endpoints.py`` so the two parts read on their own.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, File, Form, UploadFile, status
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy.orm import Session
+
+from banso.authz.principal import Principal
+from banso.kit.unit import released
+from banso.programme import plan_documents
+from banso.sealed import store as sealed
+from banso.web.context import AppContext
+from banso.web.csrf import verify_csrf
+from banso.web.deps import ApiUser, Ctx, Db
+from banso.web.openapi import file_response
+
+router = APIRouter(prefix="/programme", tags=["programme"], dependencies=[Depends(verify_csrf)])
+
+
+class PlanDocumentRead(BaseModel):
+    """A research-plan document's metadata (the bytes are downloaded separately, stamped)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: str
+    title: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    replaces_id: int | None
+    uploaded_by_id: int
+    uploaded_at: datetime
+    superseded_at: datetime | None
+
+
+class PlanDocumentsRead(BaseModel):
+    """Every version of a proposal's documents, and whether the caller may upload."""
+
+    proposal_id: int
+    may_upload: bool
+    documents: list[PlanDocumentRead]
+
+
+def read_upload(db: Session, file: UploadFile) -> tuple[bytes, str, plan_documents.FileKind
+                                                         | plan_documents.UploadRejected]:
+    """Read and check an uploaded document with no transaction open (O1, O4); the page and the API share it."""
+    ctype = file.content_type or "application/octet-stream"
+    with released(db):
+        content = file.file.read(plan_documents.MAX_PLAN_DOCUMENT_BYTES + 1)
+        checked = plan_documents.check_upload(content, file.filename or "", ctype)
+    return content, ctype, checked
+
+
+@router.get("/proposals/{proposal_id}/documents", response_model=PlanDocumentsRead)
+def list_documents(proposal_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> PlanDocumentsRead:
+    """List a proposal's documents (研究提案書・様式), every version (404 to those who may not read them)."""
+    view = plan_documents.list_documents(db, proposal_id=proposal_id, now=ctx.clock.now(), actor=principal)
+    return PlanDocumentsRead(proposal_id=view.proposal.id, may_upload=view.may_upload,
+                             documents=[PlanDocumentRead.model_validate(d) for d in view.documents])
+
+
+@router.post("/proposals/{proposal_id}/documents", response_model=PlanDocumentRead,
+             status_code=status.HTTP_201_CREATED)
+def upload_document(proposal_id: int, principal: ApiUser, db: Db, ctx: Ctx, file: Annotated[UploadFile, File()],
+                    kind: Annotated[str, Form(max_length=16)] = "research_plan",
+                    title: Annotated[str, Form(max_length=300)] = "") -> PlanDocumentRead:
+    """Upload (or replace) a document (multipart: ``file``, ``kind``, optional ``title``); sealed at rest (I11)."""
+    content, ctype, checked = read_upload(db, file)
+    row = plan_documents.upload(db, proposal_id=proposal_id, kind=kind, title=title, filename=file.filename or "",
+                                content=content, content_type=ctype, now=ctx.clock.now(), actor=principal,
+                                store=sealed.sealed_deps(ctx), checked=checked)
+    return PlanDocumentRead.model_validate(row)
+
+
+@router.get("/proposals/{proposal_id}/documents/{document_id}", response_class=Response,
+            responses=file_response("application/octet-stream", description="The document, stamped for the caller"))
+def download_document(proposal_id: int, document_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> Response:
+    """Download a document stamped for the caller (recorded and audited, I8)."""
+    return document_response(db, ctx, principal, proposal_id, document_id)
+
+
+def document_response(db: Session, ctx: AppContext, principal: Principal, proposal_id: int,
+                      document_id: int) -> Response:
+    """A document copy stamped for ``principal`` as a download, for the API and the page alike (I8)."""
+    copy = plan_documents.download(db, proposal_id=proposal_id, document_id=document_id, now=ctx.clock.now(),
+                                   actor=principal, store=sealed.sealed_deps(ctx))
+    return Response(content=copy.data, media_type="application/octet-stream", headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(copy.filename)}",
+        "Cache-Control": "no-store", "X-Banso-Distribution": str(copy.distribution_id)})
