@@ -20,6 +20,8 @@
 * **Research-plan documents** (研究提案書・様式, F6): sealed under the proposal's own key; read by the
   applicants at any time, by the call's staff (never a draft) and by a seated reviewer who declared no
   conflict — after the call closes only. The proposer uploads or replaces them until the close.
+* **Plan changes** (計画変更, F6): seen by whoever sees the project; requested by the research representative
+  of an active project; approved or returned by the funding agency's staff.
 * **Review queue**: a panel reviewer sees title and organisation of the proposals they may
   declare on (not same-organisation, not their own) so they can declare conflicts.
 * **Projects** (採択課題) are seen by their team, the call's officer and the agency's staff.
@@ -182,6 +184,16 @@ def can_see_project(actor: Principal, *, team_user_ids: frozenset[int], officer_
     """A project is seen by its team, the call's officer and the agency's staff."""
     return (actor.user_id in team_user_ids or actor.user_id == officer_id
             or is_agency_staff(actor, agency_org_id))
+
+
+def can_request_plan_change(actor: Principal, *, lead_id: int, state: str) -> bool:
+    """The research representative (研究代表者, the project lead) requests plan changes of an active project (F6)."""
+    return actor.user_id == lead_id and state == "active"
+
+
+def can_decide_plan_change(actor: Principal, *, agency_org_id: int | None, requested_by_id: int) -> bool:
+    """The funding agency's staff approve or return a plan change; never the one who requested it."""
+    return is_agency_staff(actor, agency_org_id) and actor.user_id != requested_by_id
 
 
 def may_propose_project_council(actor: Principal, *, officer_id: int, agency_org_id: int | None) -> bool:
