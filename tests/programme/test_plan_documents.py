@@ -236,3 +236,18 @@ def test_the_page_uploads_lists_and_links_from_the_proposal(client: TestClient, 
     sign_in(client, db, w.other_researcher, ctx)
     assert client.get(f"/programme/proposals/{proposal.id}/documents").status_code == 404
     assert client.get(f"/programme/proposals/{proposal.id}/documents/{outsider_doc}").status_code == 404
+
+
+def test_the_backup_check_opens_plan_documents_under_the_proposal_key(client: TestClient, db: Session, w: World,
+                                                                      clock: FakeClock, ctx: AppContext) -> None:
+    """O2: the backup's file check finds each plan document and opens it with the proposal's key (third store)."""
+    from banso.backup import references
+    from banso.sealed import store as sealed_store
+
+    proposal, doc_id = _with_document(client, db, w, clock)
+    refs = [r for r in references.referenced_files(db) if r.what == f"plan_document:{doc_id}"]
+    assert [r.scope for r in refs] == [sealed_store.proposal_scope(proposal.id)]
+    check = references.check_files(db, sealed_store.sealed_deps(ctx), destroyed=set())
+    assert check.problems == [] and check.opened >= 1
+    shredded = references.check_files(db, sealed_store.sealed_deps(ctx), destroyed={refs[0].scope})
+    assert shredded.shredded >= 1
