@@ -2,10 +2,10 @@
 
 **Which budget changes need approval.** The agencies let a project move money between the direct-cost
 categories (費目間流用) of one fiscal year without approval up to a share of that year's direct-cost total,
-and ask for approval above it: JST's 委託研究契約事務処理説明書 and NEDO's 委託業務事務処理マニュアル both put
-the line at **50 % of the direct-cost total** (JST adds a floor of ¥5 million for small budgets, which banso
-does not apply: below the floor banso asks for approval, the stricter side). banso takes 50 %
-(:data:`APPROVAL_SHARE_PERCENT`):
+and ask for approval above it: JST's 委託研究契約事務処理説明書 (followed by e.g. NIMS and NIBIOHN) puts the line
+at **50 % of the direct-cost total** per category (¥5 million when 50 % is less than that), the rule issue 15 names as
+common to JST and NEDO. banso takes 50 % (:data:`APPROVAL_SHARE_PERCENT`) on the sum moved inside the year, which
+is stricter than per category, and does not apply the ¥5 million floor (it asks for approval instead):
 
 * moves inside one fiscal year whose total is at most 50 % of that year's direct costs are applied at once and
   the agency is notified (届出);
