@@ -197,10 +197,10 @@ def test_egress_matrix_rows_for_plan_documents(client: TestClient, db: Session, 
     for moment, may_know in readers.items():
         if moment == "after_close":
             _close(w, clock)
-        for who, person in principals.items():
-            headers = bearer(db, person, clock)
-            listed = client.get(_url(proposal), headers=headers)
-            got = client.get(_url(proposal, doc_id), headers=headers)
+        headers = {who: bearer(db, person, clock) for who, person in principals.items()}  # fresh tokens: the close is weeks on
+        for who in principals:
+            listed = client.get(_url(proposal), headers=headers[who])
+            got = client.get(_url(proposal, doc_id), headers=headers[who])
             cell = f"{moment}:{who}"
             if who in may_know:
                 assert listed.status_code == 200 and got.status_code == 200, cell
