@@ -132,7 +132,8 @@ class _CrashOnUnwrap:
 def test_an_interrupted_upgrade_is_run_again(legacy: Legacy) -> None:
     crashing = sealed.SealedDeps(store=legacy.deps.store, council_keys=_CrashOnUnwrap(legacy.deps.council_keys),
                                  commission_keys=legacy.deps.commission_keys,
-                                 fingerprint_key=legacy.deps.fingerprint_key)
+                                 fingerprint_key=legacy.deps.fingerprint_key,
+                                 proposal_keys=legacy.deps.proposal_keys)
     with pytest.raises(crypto.KeyUnavailable, match="killed"):
         _upgrade(legacy, crashing)
     assert migrate.current_revision(legacy.engine) == BEFORE

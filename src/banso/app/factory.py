@@ -105,12 +105,16 @@ def create_app(ctx: AppContext, *, background_jobs: bool = True) -> FastAPI:
     app.include_router(notifications_pages)
 
     from banso.programme.endpoints import router as programme_api
+    from banso.programme.plan_endpoints import router as plan_api
+    from banso.programme.plan_views import router as plan_pages
     from banso.programme.views import router as programme_pages
 
     # platform:dashboard:view is the "use the shared platform" permission every role holds; the
     # programme services check programme:* on top of it.
     app.include_router(programme_api, prefix="/api/v1", dependencies=[requires(Permission.DASHBOARD_VIEW)])
     app.include_router(programme_pages)
+    app.include_router(plan_api, prefix="/api/v1", dependencies=[requires(Permission.DASHBOARD_VIEW)])
+    app.include_router(plan_pages)
 
     from banso.information.endpoints import council_router as information_council_api
     from banso.information.endpoints import router as information_api
@@ -199,6 +203,6 @@ async def _hold(lease: JobLease) -> bool:
 
 
 def _key_stores(ctx: AppContext) -> list[KeyStore]:
-    """Return the key stores the readiness probe pings: the council and the commission keys (one HSM or folder)."""
+    """Return the key stores the readiness probe pings: council, commission and proposal keys (one HSM or folder)."""
     deps = sealed_deps(ctx)
-    return [deps.council_keys, deps.commission_keys]
+    return [deps.council_keys, deps.commission_keys, deps.proposal_keys]

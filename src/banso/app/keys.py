@@ -115,7 +115,7 @@ class Status:
 def key_store(ctx: AppContext, kind: str) -> KeyStore:
     """Return the context's key store of councils or commissions."""
     deps = sealed.sealed_deps(ctx)
-    return deps.commission_keys if kind == "commission" else deps.council_keys
+    return sealed.key_store_of(deps, kind)
 
 
 def columns_of(kind: str) -> list[WrappedColumn]:

@@ -49,6 +49,7 @@ class AuditTag(StrEnum):
     # keys (I11, O2): a council's or commission's key destroyed for good; a restore honours it
     KEYS_COUNCIL_DESTROYED = "keys:council:destroyed"
     KEYS_COMMISSION_DESTROYED = "keys:commission:destroyed"
+    KEYS_PROPOSAL_DESTROYED = "keys:proposal:destroyed"  # a proposal's key (research-plan documents, F6)
     # system
     DEMO_SEED = "system:demo:seed"
     # the sealed store's keys (I11, O2): rotation, retired versions, keys moved into an HSM
@@ -178,6 +179,11 @@ class AuditTag(StrEnum):
     PROGRAMME_INTEGRITY_CHANGE = "programme:integrity:change"  # F6: a change declared after adoption
     PROGRAMME_INTEGRITY_READ = "programme:integrity:read"
     PROGRAMME_DUPLICATION_READ = "programme:duplication:read"  # F6: staff read the duplication flags
+    PROGRAMME_PLAN_DOCUMENT_UPLOAD = "programme:plan_document:upload"  # F6: 研究提案書・様式 sealed at upload
+    PROGRAMME_PLAN_DOCUMENT_DOWNLOAD = "programme:plan_document:download"  # a stamped copy handed out (I8)
+    PROGRAMME_PLAN_CHANGE_REQUEST = "programme:plan_change:request"  # 計画変更 requested by the representative
+    PROGRAMME_PLAN_CHANGE_DECIDE = "programme:plan_change:decide"  # approved or returned by the agency
+    PROGRAMME_PLAN_CHANGE_NOTIFY = "programme:plan_change:notify"  # a small change applied on notice alone
     PROGRAMME_PANEL_READ = "programme:panel:read"  # F6: the panel view (scores and comments side by side)
     PROGRAMME_DECISION_NOTICE = "programme:decision:notice"  # F6: adoption or rejection notice sent
     PROGRAMME_ROSTER_CONTACT = "programme:roster:contact"
@@ -272,6 +278,7 @@ LABELS: Mapping[str, str] = {
     AuditTag.PROOF_READ: "Proof read",
     AuditTag.KEYS_COUNCIL_DESTROYED: "Council key destroyed",
     AuditTag.KEYS_COMMISSION_DESTROYED: "Commission key destroyed",
+    AuditTag.KEYS_PROPOSAL_DESTROYED: "Proposal key destroyed",
     AuditTag.DEMO_SEED: "Demo data created",
     AuditTag.SEALED_KEY_ROTATE: "Sealed-store key rotated",
     AuditTag.SEALED_KEY_RETIRE: "Sealed-store key version retired",
@@ -386,6 +393,11 @@ LABELS: Mapping[str, str] = {
     AuditTag.PROGRAMME_INTEGRITY_CHANGE: "Integrity change declared",
     AuditTag.PROGRAMME_INTEGRITY_READ: "Integrity disclosures read",
     AuditTag.PROGRAMME_DUPLICATION_READ: "Duplication flags read",
+    AuditTag.PROGRAMME_PLAN_DOCUMENT_UPLOAD: "Research plan document uploaded",
+    AuditTag.PROGRAMME_PLAN_DOCUMENT_DOWNLOAD: "Research plan document downloaded",
+    AuditTag.PROGRAMME_PLAN_CHANGE_REQUEST: "Plan change requested",
+    AuditTag.PROGRAMME_PLAN_CHANGE_DECIDE: "Plan change decided",
+    AuditTag.PROGRAMME_PLAN_CHANGE_NOTIFY: "Plan change notified",
     AuditTag.PROGRAMME_PANEL_READ: "Panel view read",
     AuditTag.PROGRAMME_DECISION_NOTICE: "Decision notice sent",
     AuditTag.PROGRAMME_GUIDELINE_ADOPT: "Guideline adopted",

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
@@ -26,6 +27,7 @@ from banso.authz import egress
 from banso.authz.permissions import Role
 from banso.authz.policies import councils as council_policy
 from banso.authz.policies import information as policy
+from banso.authz.policies import programme as programme_policy
 from banso.authz.policies.councils import Standing
 from banso.authz.principal import AuthMethod, Principal
 from banso.councils import repository as council_repo
@@ -41,6 +43,9 @@ from banso.information.models import (
     ScopeKind,
     Vote,
 )
+from banso.kit.errors import NotFound
+from banso.programme import repository as programme_repo
+from banso.programme.models import Proposal
 
 # ---------------------------------------------------------------------------------------------
 # Standing: what one person is to one council
@@ -309,6 +314,53 @@ def ballot_recipients(session: Session, ballot: Ballot, user_ids: Iterable[int])
                                    is_voter=user_id in voters)
         (told if egress.decide_ballot(recipient(user), facts).allowed else untold).append(user_id)
     return told, untold
+
+
+# ---------------------------------------------------------------------------------------------
+# Proposals (F6): what one person is to one proposal, and its research-plan documents
+
+
+def proposal_standing(session: Session, actor: Principal, proposal: Proposal,
+                      now: datetime) -> programme_policy.ProposalStanding:
+    """Load the facts about ``actor`` and ``proposal`` the programme policy decides on (team, panel, conflict, close)."""
+    call = programme_repo.call_by_id(session, proposal.call_id)
+    assert call is not None
+    agency = programme_repo.agency_by_id(session, call.agency_id)
+    assert agency is not None
+    team = programme_repo.members(session, proposal.id)
+    declaration = programme_repo.conflict(session, proposal.id, actor.user_id)
+    return programme_policy.ProposalStanding(
+        proposer_id=proposal.proposer_id, proposer_org_id=proposal.organization_id,
+        team_user_ids=frozenset(m.user_id for m in team if m.user_id is not None),
+        team_org_ids=frozenset(m.organization_id for m in team if m.organization_id is not None),
+        agency_org_id=agency.organization_id,
+        on_panel=programme_repo.panel_member(session, call.id, actor.user_id) is not None,
+        conflict=None if declaration is None else declaration.has_conflict,
+        state=proposal.state, call_closed=programme_policy.review_started(closes_at=call.closes_at, now=now),
+        assigned=programme_repo.assignment(session, proposal.id, actor.user_id) is not None,
+        has_assignments=programme_repo.has_assignments(session, proposal.id),
+    )
+
+
+@dataclass(frozen=True)
+class PlanDocumentAccess:
+    """The decision on one person and one proposal's research-plan documents, from facts loaded once (I12)."""
+
+    proposal: Proposal
+    standing: programme_policy.ProposalStanding
+    readable: bool  # list, download (stamped, audited)
+    may_upload: bool
+
+
+def plan_document_access(session: Session, actor: Principal, proposal_id: int, now: datetime) -> PlanDocumentAccess:
+    """Return the decision on ``proposal_id``'s documents for ``actor``; an unknown proposal is unreadable (404)."""
+    proposal = programme_repo.proposal_by_id(session, proposal_id)
+    if proposal is None:
+        raise NotFound("見つかりません / not found")
+    standing = proposal_standing(session, actor, proposal, now)
+    return PlanDocumentAccess(proposal=proposal, standing=standing,
+                              readable=programme_policy.can_read_plan_documents(actor, standing),
+                              may_upload=programme_policy.can_upload_plan_document(actor, standing))
 
 
 # ---------------------------------------------------------------------------------------------

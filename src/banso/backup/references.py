@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from banso.councils.models import MaterialFile, MaterialRequest, Meeting, MeetingMaterial
 from banso.information import content
 from banso.information.models import ExclusionClaim, Item, ItemFile
-from banso.programme.models import CommissionDeliverable
+from banso.programme.models import CommissionDeliverable, PlanDocument
 from banso.sealed import crypto
 from banso.sealed import store as sealed
 from banso.sealed.files import FileStore
@@ -37,12 +37,14 @@ class Reference:
 
 
 def referenced_files(session: Session) -> Iterator[Reference]:
-    """Yield every sealed file referenced by items, material answers, meeting materials and commission deliverables."""
+    """Yield every sealed file referenced by items, material answers, meeting materials, commission deliverables
+    and proposals' research-plan documents."""
     yield from _item_files(session)
     yield from _answer_files(session)
     yield from _meeting_materials(session)
     yield from _exclusion_evidence(session)
     yield from _deliverables(session)
+    yield from _plan_documents(session)
 
 
 def _item_files(session: Session) -> Iterator[Reference]:
@@ -92,6 +94,15 @@ def _deliverables(session: Session) -> Iterator[Reference]:
                         sealed.associated_data(scope, sealed.file_label(SealedKind.DELIVERABLE, sha)), sha)
 
 
+def _plan_documents(session: Session) -> Iterator[Reference]:
+    rows = select(PlanDocument.id, PlanDocument.blob, PlanDocument.sha256, PlanDocument.wrapped_key,
+                  PlanDocument.proposal_id).order_by(PlanDocument.id)
+    for row_id, blob, sha, wrapped, proposal_id in session.execute(rows):
+        scope = sealed.proposal_scope(proposal_id)
+        yield Reference(f"plan_document:{row_id}", str(blob), scope, bytes(wrapped),
+                        sealed.associated_data(scope, sealed.file_label(SealedKind.PLAN_DOCUMENT, sha)), sha)
+
+
 @dataclass
 class FileCheck:
     """The outcome of checking every referenced file: how many opened, were shredded, failed."""
@@ -133,7 +144,7 @@ def _check_one(ref: Reference, deps: sealed.SealedDeps, *, shredded: bool) -> st
         return f"{ref.what}: ファイルが壊れています / sealed file {ref.blob} does not match its hash"
     if shredded:
         return "shredded"
-    keys = deps.commission_keys if ref.scope.kind == "commission" else deps.council_keys
+    keys = sealed.key_store_of(deps, ref.scope.kind)
     try:
         data_key = keys.unwrap(ref.scope.id, ref.wrapped_key)
     except crypto.KeyUnavailable:

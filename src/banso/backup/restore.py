@@ -49,7 +49,8 @@ from banso.kit.crypto import SecretBox
 from banso.sealed import store as sealed
 from banso.sealed.crypto import LocalKeyFileStore
 
-_DESTROYED = {AuditTag.KEYS_COUNCIL_DESTROYED.value: "council", AuditTag.KEYS_COMMISSION_DESTROYED.value: "commission"}
+_DESTROYED = {AuditTag.KEYS_COUNCIL_DESTROYED.value: "council", AuditTag.KEYS_COMMISSION_DESTROYED.value: "commission",
+              AuditTag.KEYS_PROPOSAL_DESTROYED.value: "proposal"}
 
 
 @dataclass
@@ -302,7 +303,7 @@ def _destroyed_in(source: str) -> set[sealed.Scope]:
 def _keep_destroyed(deps: sealed.SealedDeps, destroyed: set[sealed.Scope], report: Report) -> None:
     """Destroy again every restored key whose destruction is on record, leaving its tombstone (I11)."""
     for scope in sorted(destroyed, key=lambda s: (s.kind, s.id)):
-        store = deps.commission_keys if scope.kind == "commission" else deps.council_keys
+        store = sealed.key_store_of(deps, scope.kind)
         assert isinstance(store, LocalKeyFileStore)
         # Rotated key versions (council-<id>-v<k>.key, if the key store keeps them) go with the key.
         versions = sorted(store.root.glob(f"{store.prefix}-{scope.id}-*.key"))

@@ -766,3 +766,85 @@ class CommissionRosterEntry(Base):
     removed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     removal_reason: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(16), default="roster")
+
+
+# ---------------------------------------------------------------------------------------------
+# Research-plan documents of a proposal (F6: 研究提案書・様式・その他の添付)
+
+
+class PlanDocumentKind(StrEnum):
+    """What a document of a proposal is."""
+
+    RESEARCH_PLAN = "research_plan"  # 研究提案書
+    FORM = "form"  # 様式 (the agency's prescribed forms)
+    OTHER = "other"  # その他の添付
+
+
+class PlanDocument(Base):
+    """One version of a document of a proposal, sealed under the proposal's own key (I11, F6).
+
+    An upload of the same kind and title as a live document replaces it: the old row keeps its bytes and
+    gets ``superseded_at`` (版の履歴), the new one points back through ``replaces_id``.
+    """
+
+    __tablename__ = "programme_plan_documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("programme_proposals.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # PlanDocumentKind
+    title: Mapped[str] = mapped_column(String(300))
+    filename: Mapped[str] = mapped_column(String(300))
+    content_type: Mapped[str] = mapped_column(String(120))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    blob: Mapped[str] = mapped_column(String(64))
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
+    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("programme_plan_documents.id"))
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime]
+    superseded_at: Mapped[datetime | None]
+
+
+# ---------------------------------------------------------------------------------------------
+# Plan changes after adoption (F6: 計画変更)
+
+
+class PlanChangeKind(StrEnum):
+    """What a plan change (計画変更) changes."""
+
+    BUDGET = "budget"  # 費目間・年度間の流用
+    TEAM = "team"  # 研究体制の変更
+    SCHEDULE = "schedule"  # 実施計画（日程）の変更
+
+
+class PlanChangeState(StrEnum):
+    """Where a plan change stands."""
+
+    REQUESTED = "requested"  # awaiting the agency (承認申請)
+    APPROVED = "approved"  # approved and applied
+    RETURNED = "returned"  # returned with a reason (差戻し)
+    NOTIFIED = "notified"  # small enough to be applied on notice alone (届出)
+
+
+class PlanChange(Base):
+    """A plan change of an adopted project, requested by the research representative (F6).
+
+    ``moves`` (budget changes) is a list of ``{"from": [fy, category], "to": [fy, category], "yen": n}``;
+    ``members`` (team changes) ``{"add": [{user_id, role, effort_percent}], "remove": [user_id]}``;
+    ``milestones`` (schedule changes) ``[{"id": m, "due_on": "YYYY-MM-DD"}]``.
+    """
+
+    __tablename__ = "programme_plan_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("programme_projects.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # PlanChangeKind
+    state: Mapped[str] = mapped_column(String(16), index=True)  # PlanChangeState
+    reason: Mapped[str] = mapped_column(Text)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+    share_percent: Mapped[float | None] = mapped_column(Float)  # budget: moved share of the direct cost total
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    requested_at: Mapped[datetime]
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None]
+    decision_reason: Mapped[str | None] = mapped_column(Text)

@@ -27,6 +27,8 @@ from banso.programme.models import (
     Milestone,
     PanelDecision,
     PanelMember,
+    PlanChange,
+    PlanDocument,
     Posting,
     Project,
     Proposal,
@@ -458,3 +460,32 @@ def council_technologies(session: Session) -> list[tuple[int, int, str, list[str
     stmt = (select(Project.council_id, Project.id, Project.title, Call.technology_codes)
             .join(Call, Call.id == Project.call_id).where(Project.council_id.is_not(None)).order_by(Project.id))
     return [(int(cid or 0), int(pid), str(title), list(codes or [])) for cid, pid, title, codes in session.execute(stmt)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Research-plan documents and plan changes (F6)
+
+
+def plan_documents(session: Session, proposal_id: int) -> list[PlanDocument]:
+    """Return every version of a proposal's documents, live ones first, newest first."""
+    return list(session.scalars(select(PlanDocument).where(PlanDocument.proposal_id == proposal_id)
+                                .order_by(PlanDocument.superseded_at.is_not(None), PlanDocument.id.desc())))
+
+
+def live_plan_document(session: Session, proposal_id: int, kind: str, title: str) -> PlanDocument | None:
+    """Return the live (not superseded) document of a proposal with this kind and title."""
+    return session.scalar(select(PlanDocument).where(
+        PlanDocument.proposal_id == proposal_id, PlanDocument.kind == kind, PlanDocument.title == title,
+        PlanDocument.superseded_at.is_(None)).limit(1))
+
+
+def plan_changes(session: Session, project_id: int) -> list[PlanChange]:
+    """Return a project's plan changes, newest first."""
+    return list(session.scalars(select(PlanChange).where(PlanChange.project_id == project_id)
+                                .order_by(PlanChange.id.desc())))
+
+
+def open_plan_change(session: Session, project_id: int) -> PlanChange | None:
+    """Return the project's plan change awaiting the agency, if any."""
+    return session.scalar(select(PlanChange).where(PlanChange.project_id == project_id,
+                                                   PlanChange.state == "requested").limit(1))

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from banso.accounts import repository as accounts_repo
 from banso.audit import service as audit
 from banso.audit.tags import AuditTag
+from banso.authz import gate
 from banso.authz.guard import require_principal, require_visible
 from banso.authz.permissions import Permission
 from banso.authz.policies import programme as policy
@@ -657,23 +658,8 @@ def team_by_email(session: Session, emails: Sequence[str]) -> list[TeamMemberInp
 
 
 def _standing(session: Session, proposal: Proposal, actor: Principal, now: datetime) -> policy.ProposalStanding:
-    call = repo.call_by_id(session, proposal.call_id)
-    assert call is not None
-    agency = repo.agency_by_id(session, call.agency_id)
-    assert agency is not None
-    team = repo.members(session, proposal.id)
-    declaration = repo.conflict(session, proposal.id, actor.user_id)
-    return policy.ProposalStanding(
-        proposer_id=proposal.proposer_id, proposer_org_id=proposal.organization_id,
-        team_user_ids=frozenset(m.user_id for m in team if m.user_id is not None),
-        team_org_ids=frozenset(m.organization_id for m in team if m.organization_id is not None),
-        agency_org_id=agency.organization_id,
-        on_panel=repo.panel_member(session, call.id, actor.user_id) is not None,
-        conflict=None if declaration is None else declaration.has_conflict,
-        state=proposal.state, call_closed=policy.review_started(closes_at=call.closes_at, now=now),
-        assigned=repo.assignment(session, proposal.id, actor.user_id) is not None,
-        has_assignments=repo.has_assignments(session, proposal.id),
-    )
+    # The facts are loaded in one home, the gate (I12), for the proposal and its sealed documents alike.
+    return gate.proposal_standing(session, actor, proposal, now)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ class SealedKind(StrEnum):
     DECISION = "decision"  # a decision's text (C5)
     MEETING_MATERIAL = "meeting_material"  # a meeting material (配布資料, C5)
     EXCLUSION_EVIDENCE = "exclusion_evidence"  # the evidence file of an exclusion claim (秘密情報の除外, issue 13)
+    PLAN_DOCUMENT = "plan_document"  # a proposal's research-plan document (研究提案書・様式, F6; no council yet)
 
 
 class SealedDistribution(Base):

@@ -398,8 +398,8 @@ class Pkcs11KeyStore:
                 Attribute.WRAP: False, Attribute.UNWRAP: False, Attribute.MODIFIABLE: False})
 
 
-def key_stores(settings: Settings) -> tuple[KeyStore, KeyStore] | None:
-    """Return the council and commission key stores of an HSM (key_store=pkcs11), else None: key files."""
+def key_stores(settings: Settings) -> tuple[KeyStore, KeyStore, KeyStore] | None:
+    """Return the council, commission and proposal key stores of an HSM (key_store=pkcs11), else None: key files."""
     if settings.key_store != "pkcs11":
         return None
     assert settings.pkcs11_library and settings.pkcs11_token_label and settings.pkcs11_pin  # Settings checked
@@ -408,4 +408,5 @@ def key_stores(settings: Settings) -> tuple[KeyStore, KeyStore] | None:
     # The token is opened on first use, so commands that need no key still run while the HSM is away.
     lock = settings.data_dir / "keys" / "pkcs11.lock"
     return (Pkcs11KeyStore(token, prefix="council", label_prefix=settings.pkcs11_label_prefix, lock_path=lock),
-            Pkcs11KeyStore(token, prefix="commission", label_prefix=settings.pkcs11_label_prefix, lock_path=lock))
+            Pkcs11KeyStore(token, prefix="commission", label_prefix=settings.pkcs11_label_prefix, lock_path=lock),
+            Pkcs11KeyStore(token, prefix="proposal", label_prefix=settings.pkcs11_label_prefix, lock_path=lock))

@@ -11,7 +11,10 @@ Vocabulary:
   (``data_dir/keys/councils``). A commission has no council: its deliverables are sealed under a
   key of the commission's own, held by a second key store (``data_dir/keys/commissions``), so
   commission ids and council ids can never collide and destroying one commission's key
-  (``revoke``) shreds exactly that commission's deliverables.
+  (``revoke``) shreds exactly that commission's deliverables. A proposal's research-plan documents
+  (研究提案書・様式, F6) are sealed the same way under a key of the proposal's own, held by a third key
+  store (``data_dir/keys/proposals``): a proposal belongs to no council yet, and its applicants,
+  the call's staff and its reviewers are not a council's members.
 * **envelope** — what a row keeps: a fresh AES-256 data key per file, wrapped by the scope's key
   (``wrapped_key``), and the file-store digest of the ciphertext (``blob``). The associated data
   binds the ciphertext to the scope, the kind of content and the plaintext hash, so a blob copied
@@ -69,26 +72,29 @@ _SNIFF_LIMIT: Final = 1 << 40  # sizes were limited at upload; detection here on
 
 @dataclass
 class SealedDeps:
-    """Collaborators of the sealed store: blobs, the two key stores and the fingerprint secret."""
+    """Collaborators of the sealed store: blobs, the three key stores and the fingerprint secret."""
 
     store: FileStore  # ciphertext blobs, content-addressed
     council_keys: KeyStore  # per-council key-encryption keys (shared with the council's items)
     commission_keys: KeyStore  # per-commission key-encryption keys
     fingerprint_key: bytes  # HMAC key deriving per-recipient fingerprints (I8)
+    proposal_keys: KeyStore  # per-proposal key-encryption keys (research-plan documents, F6)
 
 
-def local_deps(data_dir: Path, secret: str, *, keys: tuple[KeyStore, KeyStore] | None = None) -> SealedDeps:
-    """Return the embedded defaults under ``data_dir``: blobs, council keys, commission keys.
+def local_deps(data_dir: Path, secret: str, *,
+               keys: tuple[KeyStore, KeyStore, KeyStore] | None = None) -> SealedDeps:
+    """Return the embedded defaults under ``data_dir``: blobs, council, commission and proposal keys.
 
-    ``keys`` (council keys, commission keys) replaces the key files, e.g. by an HSM's stores
-    (``banso.app.wiring`` chooses). The information items share the blob store, the council keys
+    ``keys`` (council keys, commission keys, proposal keys) replaces the key files, e.g. by an HSM's
+    stores (``banso.app.wiring`` chooses). The information items share the blob store, the council keys
     and the fingerprint key (``banso.information.deps.local_deps`` builds on this one).
     """
-    council_keys, commission_keys = keys or (
+    council_keys, commission_keys, proposal_keys = keys or (
         LocalKeyFileStore(data_dir / "keys" / "councils"),
-        LocalKeyFileStore(data_dir / "keys" / "commissions", prefix="commission"))
+        LocalKeyFileStore(data_dir / "keys" / "commissions", prefix="commission"),
+        LocalKeyFileStore(data_dir / "keys" / "proposals", prefix="proposal"))
     return SealedDeps(store=LocalFileStore(data_dir / "information" / "blobs"),
-                      council_keys=council_keys, commission_keys=commission_keys,
+                      council_keys=council_keys, commission_keys=commission_keys, proposal_keys=proposal_keys,
                       # A separate key per purpose, derived from the app secret (never the secret itself).
                       fingerprint_key=hmac.new(secret.encode(), b"banso:fingerprint:v1", hashlib.sha256).digest())
 
@@ -101,14 +107,14 @@ def sealed_deps(ctx: AppContext) -> SealedDeps:
 def fake_deps() -> SealedDeps:
     """Return in-memory collaborators for tests."""
     return SealedDeps(store=FakeFileStore(), council_keys=FakeKeyStore(), commission_keys=FakeKeyStore(),
-                      fingerprint_key=b"f" * 32)
+                      fingerprint_key=b"f" * 32, proposal_keys=FakeKeyStore())
 
 
 @dataclass(frozen=True)
 class Scope:
-    """Whose key seals a piece of content: a council or a commission."""
+    """Whose key seals a piece of content: a council, a commission or a proposal."""
 
-    kind: str  # "council" | "commission"
+    kind: str  # "council" | "commission" | "proposal"
     id: int
 
     @property
@@ -127,8 +133,22 @@ def commission_scope(commission_id: int) -> Scope:
     return Scope("commission", commission_id)
 
 
+def proposal_scope(proposal_id: int) -> Scope:
+    """Return the scope of a proposal's research-plan documents (研究提案書, F6)."""
+    return Scope("proposal", proposal_id)
+
+
+def key_store_of(deps: SealedDeps, kind: str) -> KeyStore:
+    """Return the key store holding the keys of scopes of ``kind`` (council, commission or proposal)."""
+    if kind == "commission":
+        return deps.commission_keys
+    if kind == "proposal":
+        return deps.proposal_keys
+    return deps.council_keys
+
+
 def _keys(deps: SealedDeps, scope: Scope) -> KeyStore:
-    return deps.commission_keys if scope.kind == "commission" else deps.council_keys
+    return key_store_of(deps, scope.kind)
 
 
 def _aad(scope: Scope, label: str) -> bytes:
@@ -204,7 +224,8 @@ def destroy_key(session: Session, deps: SealedDeps, scope: Scope, *, actor: Prin
     taken), then the key destroyed; should the caller's commit still fail, the key is gone without
     its record, so run the destruction again (the tombstone makes the second revoke a no-op).
     """
-    tag = AuditTag.KEYS_COMMISSION_DESTROYED if scope.kind == "commission" else AuditTag.KEYS_COUNCIL_DESTROYED
+    tag = {"commission": AuditTag.KEYS_COMMISSION_DESTROYED,
+           "proposal": AuditTag.KEYS_PROPOSAL_DESTROYED}.get(scope.kind, AuditTag.KEYS_COUNCIL_DESTROYED)
     audit.record_for(session, tag, now=now, actor=actor, subject=scope.subject,
                      data={"scope": scope.kind, "id": scope.id})
     session.flush()

@@ -17,6 +17,11 @@
   not assigned gets 404); a proposal with no assignment keeps the panel-wide rule above. An assigned
   reviewer needs the reviewer role, not the panel. Either way a reviewer declares conflicts first and
   reads nothing before the close.
+* **Research-plan documents** (研究提案書・様式, F6): sealed under the proposal's own key; read by the
+  applicants at any time, by the call's staff (never a draft) and by a seated reviewer who declared no
+  conflict — after the call closes only. The proposer uploads or replaces them until the close.
+* **Plan changes** (計画変更, F6): seen by whoever sees the project; requested by the research representative
+  of an active project; approved or returned by the funding agency's staff.
 * **Review queue**: a panel reviewer sees title and organisation of the proposals they may
   declare on (not same-organisation, not their own) so they can declare conflicts.
 * **Projects** (採択課題) are seen by their team, the call's officer and the agency's staff.
@@ -155,6 +160,20 @@ def can_see_proposal(actor: Principal, standing: ProposalStanding) -> bool:
     return not is_draft(standing) and (is_agency_staff(actor, standing.agency_org_id) or can_review(actor, standing))
 
 
+def can_read_plan_documents(actor: Principal, standing: ProposalStanding) -> bool:
+    """Research-plan documents (研究提案書・様式, F6): the proposer's team; the call's staff and a seated reviewer
+    who declared no conflict, only after the call closes, never a draft; everyone else 404 (I7)."""
+    if is_applicant(actor, standing):
+        return True
+    # F6: a reviewer reads nothing before the close (can_review holds the close and the declaration).
+    return not is_draft(standing) and (is_agency_staff(actor, standing.agency_org_id) or can_review(actor, standing))
+
+
+def can_upload_plan_document(actor: Principal, standing: ProposalStanding) -> bool:
+    """The proposer uploads (or replaces) documents while the proposal is a draft or submitted, before the close."""
+    return can_edit_proposal(actor, standing)
+
+
 def can_manage_call(actor: Principal, agency_org_id: int | None) -> bool:
     """The agency's staff run a call: panel, decisions, adoption."""
     return is_agency_staff(actor, agency_org_id)
@@ -165,6 +184,16 @@ def can_see_project(actor: Principal, *, team_user_ids: frozenset[int], officer_
     """A project is seen by its team, the call's officer and the agency's staff."""
     return (actor.user_id in team_user_ids or actor.user_id == officer_id
             or is_agency_staff(actor, agency_org_id))
+
+
+def can_request_plan_change(actor: Principal, *, lead_id: int, state: str) -> bool:
+    """The research representative (研究代表者, the project lead) requests plan changes of an active project (F6)."""
+    return actor.user_id == lead_id and state == "active"
+
+
+def can_decide_plan_change(actor: Principal, *, agency_org_id: int | None, requested_by_id: int) -> bool:
+    """The funding agency's staff approve or return a plan change; never the one who requested it."""
+    return is_agency_staff(actor, agency_org_id) and actor.user_id != requested_by_id
 
 
 def may_propose_project_council(actor: Principal, *, officer_id: int, agency_org_id: int | None) -> bool:
