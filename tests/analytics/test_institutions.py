@@ -15,10 +15,12 @@ from typing import Any
 import duckdb
 import pyarrow.parquet as pq
 import pytest
+from openpyxl import load_workbook
 
 from banso.analytics import expressions as ex
 from banso.analytics.engine import compute, write_outputs
 from banso.analytics.ingest import ingest
+from banso.analytics.report import write_report
 from banso.analytics.store import INSTITUTIONS
 from banso.analytics.synth import ror_like, write_synthetic_snapshot
 from banso.analytics.technologies import parse_technologies
@@ -158,6 +160,15 @@ def test_top_institutions_tie_exactly_by_id_with_names(tmp_path: Path) -> None:
     assert tmp_path / "out" / "top_institutions.csv" in written
     csv = duckdb.sql(f"SELECT * FROM '{tmp_path / 'out' / 'top_institutions.csv'}'").fetchall()
     assert len(csv) == 6
+    # Names in the report (leading institutions and Japan's first) and in the workbook's sheet.
+    paths = write_report(tmp_path / "out", tmp_path / "report", lang="en", technology_file=None)
+    page = paths["html"].read_text(encoding="utf-8")
+    section = page[page.index("Leading institutions"):]
+    assert "1. Institution 1" in section and "ROR 0inst0001" in section and "Institution 3" in section
+    sheet = load_workbook(paths["xlsx"])["top_institutions"]
+    header = [c.value for c in sheet[1]]
+    assert [dict(zip(header, (c.value for c in row), strict=True))["institution"]
+            for row in sheet.iter_rows(min_row=2, max_row=4)] == ["Institution 1", "Institution 2", "Institution 3"]
 
 
 def test_synthetic_institutions_have_plausible_names_and_ror_shaped_ids(tmp_path: Path) -> None:

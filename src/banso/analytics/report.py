@@ -69,6 +69,11 @@ TEXT: dict[str, dict[str, str]] = {
                 "en": "Intervals from bootstrap resampling of works ({b} resamples)."},
     "ci_chart": {"ja": "日本のTop10%シェアと95%信頼区間", "en": "Japan's top-10% share with 95% interval"},
     "ci_small": {"ja": "少数標本のため順位付けなし", "en": "small sample: not ranked"},
+    "institutions": {"ja": "主要機関（Top10%論文数、機関単位の全数カウント）",
+                     "en": "Leading institutions (top-10% output, whole counting per institution)"},
+    "leading": {"ja": "上位機関", "en": "Leading institutions"},
+    "japan_leading": {"ja": "日本の首位機関", "en": "Japan's leading institution"},
+    "trends": {"ja": "Top10%シェアの推移（移動期間）", "en": "Top-10% share over rolling windows"},
 }
 
 # The explanation of every table (issue 16): the workbook's first sheet "説明" and README.txt beside the CSV
@@ -87,6 +92,13 @@ EXPLANATION: list[tuple[str, str]] = [
     ("国は所属機関の country_code から取得。分数カウントは 1/国数。Top10%はサブフィールド×出版年ごとの同順位按分（Leiden 方式）。",
      ("Countries come from institution country_code; fractional counting gives 1/number of countries; top 10% "
      "is tie-weighted within subfield × publication year (Leiden method).")),
+    ("top_institutions：技術ごと（scope=all）と技術×国ごと（scope=country）の上位機関。Top10%論文数（機関ごとの全数）の正確な和で順位付けし、同値は同順位・機関ID昇順。名称とROR IDはOpenAlexの所属機関から（ROR IDがなければ空欄）。",
+     ("top_institutions: the leading institutions per technology (scope=all) and per technology × country "
+      "(scope=country), ranked on the exact sum of top-10% weights (whole counting per institution); equal "
+      "sums share a rank and are listed by institution id. Names and ROR ids from OpenAlex (empty when none).")),
+    ("trends：移動期間（--window 年、--step 年ごと）ごとの技術×国の論文数・Top10%シェア・順位。各期間は両端の出版年を含む。",
+     ("trends: per rolling window (--window years, every --step years) the papers, top-10% share and rank "
+      "per technology × country; each window includes both its first and last publication year.")),
     (("少数標本：論文数が最小値（BANSO_ANALYTICS_MIN_WORKS、既定50）未満の技術は small_sample=true と表示し、順位付けしない"
      "（優先順位・順位の信頼区間とも空欄）。"),
      ("Small sample: a technology with fewer works than the minimum (BANSO_ANALYTICS_MIN_WORKS, default 50) is "
@@ -182,6 +194,8 @@ def write_report(
             cells.append(f"<td>{html.escape('' if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v))}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     rank_html = _ranking_html(ranking, names, T, lang, priorities_dir) if ranking is not None else ""
+    leaders = _read_optional(indicators_dir / "top_institutions.parquet")
+    inst_html = _institutions_html(leaders, names, T, lang) if leaders is not None else ""
     ci_note = ""
     if "share_ci" in tech:
         ci_note = f"<p>{html.escape(T['ci_note'].format(b=int(tech['ci_samples'].max())))}</p>"
@@ -198,6 +212,7 @@ img{{max-width:100%}}.synthetic{{border:3px solid #bc002d;padding:.6rem;backgrou
 <p>{html.escape(T['window'])}: {window}</p>
 {''.join(f'<h2>{html.escape(t)}</h2><img alt="{html.escape(t)}" src="{src}">' for t, src in figures)}
 <h2>{html.escape(T['table'])}</h2><table><tr>{head}</tr>{''.join(body)}</table>{ci_note}
+{inst_html}
 {rank_html}
 <h2>{html.escape(T['method'])}</h2><p>{html.escape(T['method_text'])}</p>
 </body></html>"""
@@ -207,7 +222,7 @@ img{{max-width:100%}}.synthetic{{border:3px solid #bc002d;padding:.6rem;backgrou
     tmp.write_text(doc, encoding="utf-8")
     os.replace(tmp, html_path)
     xlsx = out / "report.xlsx"
-    _workbook(xlsx, tech, ind, ranking, names, synthetic=is_synthetic(indicators_dir))
+    _workbook(xlsx, tech, ind, ranking, names, synthetic=is_synthetic(indicators_dir), leaders=leaders)
     return {"html": html_path, "xlsx": xlsx}
 
 
@@ -267,7 +282,8 @@ def _share_stacks(active: pd.DataFrame, ind: pd.DataFrame, *, other: str,
 
 
 def _workbook(path: Path, tech: pd.DataFrame, ind: pd.DataFrame, ranking: pd.DataFrame | None,
-              names: dict[str, tuple[str, str]], *, synthetic: bool = False) -> None:
+              names: dict[str, tuple[str, str]], *, synthetic: bool = False,
+              leaders: pd.DataFrame | None = None) -> None:
     wb = Workbook()
     ws0 = wb.active
     ws0.title = "technologies"
@@ -280,6 +296,10 @@ def _workbook(path: Path, tech: pd.DataFrame, ind: pd.DataFrame, ranking: pd.Dat
     sheets.append((wb.create_sheet("indicators"), ind))
     if ranking is not None:
         sheets.append((wb.create_sheet("ranking"), ranking))
+    if leaders is not None:
+        sheets.append((wb.create_sheet("top_institutions"), leaders.assign(
+            country_ja=[country_name(c, "ja") if isinstance(c, str) else None for c in leaders["country"]],
+            country_en=[country_name(c, "en") if isinstance(c, str) else None for c in leaders["country"]])))
     for ws, df in sheets:
         excel_row(ws, list(df.columns))
         for cell in ws[1]:
@@ -304,6 +324,35 @@ def _workbook(path: Path, tech: pd.DataFrame, ind: pd.DataFrame, ranking: pd.Dat
     tmp = path.with_name(path.name + ".tmp")
     wb.save(tmp)
     os.replace(tmp, path)
+
+
+def _read_optional(path: Path) -> pd.DataFrame | None:
+    """Return the table at ``path``, or None when an older indicators run did not write it."""
+    return pd.read_parquet(path) if path.is_file() else None
+
+
+def _institutions_html(leaders: pd.DataFrame, names: dict[str, tuple[str, str]], T: dict[str, str],
+                       lang: str, top: int = 3) -> str:
+    """The leading institutions per technology (scope all, first ``top``) and Japan's first, with country and ROR id."""
+    def who(r: Any) -> str:
+        name = r["institution"] if isinstance(r["institution"], str) else f"I{int(r['institution_id'])}"
+        country = country_label(r["country"], lang) if isinstance(r["country"], str) else ""
+        # The ROR id as text, not a link: a synthetic id has ROR's shape but names no registered organisation.
+        ror = f" <small>ROR {html.escape(r['ror'].rsplit('/', 1)[-1])}</small>" if isinstance(r["ror"], str) else ""
+        return f"{int(r['rank'])}. {html.escape(name)} <small>({html.escape(country)})</small>{ror}"
+
+    rows = []
+    for tech_id, group in leaders.groupby("technology", sort=True):
+        world = group[group["scope"] == "all"].head(top)
+        japan = group[(group["scope"] == "country") & (group["country"] == "JP")].head(1)
+        rows.append(f"<tr><td>{html.escape(_label(names, str(tech_id), lang))}</td>"
+                    f"<td>{'<br>'.join(who(r) for _, r in world.iterrows())}</td>"
+                    f"<td>{'<br>'.join(who(r) for _, r in japan.iterrows())}</td></tr>")
+    if not rows:
+        return ""
+    return (f"<h2>{html.escape(T['institutions'])}</h2><table><tr><th>{html.escape(T['technology'])}</th>"
+            f"<th>{html.escape(T['leading'])}</th><th>{html.escape(T['japan_leading'])}</th></tr>"
+            f"{''.join(rows)}</table>")
 
 
 def _with_intervals(tech: pd.DataFrame, indicators_dir: Path) -> pd.DataFrame:
