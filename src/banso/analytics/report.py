@@ -173,6 +173,7 @@ def write_report(
     T = {k: v[lang] for k, v in TEXT.items()}
     tech = _with_intervals(tech, indicators_dir)
     figures = _figures(tech, ind, ranking, names, lang)
+    trend_figures = _trend_figures(_read_optional(indicators_dir / "trends.parquet"), names, lang)
     cols = ["technology", "papers", "leader", "runner_up", "lead_ratio", "monopoly_risk", "hhi", "japan_rank",
             "japan_top10_share", "unknown_country_share"] + [c for c in ("share_ci", "rank_ci") if c in tech]
     head = "".join(f"<th>{html.escape(T[c])}</th>" for c in cols)
@@ -213,6 +214,7 @@ img{{max-width:100%}}.synthetic{{border:3px solid #bc002d;padding:.6rem;backgrou
 {''.join(f'<h2>{html.escape(t)}</h2><img alt="{html.escape(t)}" src="{src}">' for t, src in figures)}
 <h2>{html.escape(T['table'])}</h2><table><tr>{head}</tr>{''.join(body)}</table>{ci_note}
 {inst_html}
+{_trends_html(trend_figures, T)}
 {rank_html}
 <h2>{html.escape(T['method'])}</h2><p>{html.escape(T['method_text'])}</p>
 </body></html>"""
@@ -324,6 +326,47 @@ def _workbook(path: Path, tech: pd.DataFrame, ind: pd.DataFrame, ranking: pd.Dat
     tmp = path.with_name(path.name + ".tmp")
     wb.save(tmp)
     os.replace(tmp, path)
+
+
+def _trends_html(figures: list[tuple[str, str]], T: dict[str, str]) -> str:
+    if not figures:
+        return ""
+    imgs = "".join(f'<img alt="{html.escape(t)}" src="{src}">' for t, src in figures)
+    return f"<h2>{html.escape(T['trends'])}</h2>{imgs}"
+
+
+def trend_series(trends: pd.DataFrame, technology: str, focus: str = "JP",
+                 others: int = 4) -> tuple[list[str], list[tuple[str, list[float | None], str]]]:
+    """Return one technology's windows and its series: the focus country, the leader of the last window
+    (the runner-up when the focus country leads) and the next ``others`` countries of that window."""
+    t = trends[trends["technology"] == technology]
+    wins = sorted({(int(a), int(b)) for a, b in zip(t["window_start"], t["window_end"], strict=True)})
+    last = t[t["window_start"] == wins[-1][0]].sort_values(["rank_top10_fractional", "country"])
+    order = [c for c in last["country"] if c != focus]
+    roles = [(focus, "japan")] + [(c, "leader" if i == 0 else "other") for i, c in enumerate(order[:others + 1])]
+    series = []
+    for country, role in roles:
+        rows = t[t["country"] == country].set_index("window_start")["top10_share_fractional"]
+        # Every window listed has works of the technology: a country without a row there has none (0).
+        series.append((country, [0.0 if s not in rows.index else None if pd.isna(rows[s]) else float(rows[s])
+                                 for s, _ in wins], role))
+    return [f"{a}–{b}" for a, b in wins], series
+
+
+def _trend_figures(trends: pd.DataFrame | None, names: dict[str, tuple[str, str]],
+                   lang: str) -> list[tuple[str, str]]:
+    """One chart per technology with trend rows: Japan against the leader over the rolling windows."""
+    if trends is None or trends.empty:
+        return []
+    figures = []
+    with charts.LOCK:
+        use_lang = charts.use_fonts(lang)
+        for tech_id in sorted(set(trends["technology"])):
+            wins, series = trend_series(trends, tech_id)
+            named = [(country_name(c, use_lang), v, role) for c, v, role in series]
+            title = _label(names, tech_id, use_lang)
+            figures.append((_label(names, tech_id, lang), _png(charts.share_trend(wins, named, title=title))))
+    return figures
 
 
 def _read_optional(path: Path) -> pd.DataFrame | None:
