@@ -273,7 +273,7 @@ def _exact_tables(tw: ir.Table, works: ir.Table, technologies: TechnologySet, wi
     return ind, tech
 
 
-def write_csv(table: pa.Table, path: Path) -> None:
+def _write_csv(table: pa.Table, path: Path) -> None:
     """Write ``table`` as CSV with formula-like text cells neutralised, noted at the end (O1, banso.kit.cells)."""
     columns, changed = [], 0
     for col in table.columns:
@@ -300,7 +300,7 @@ def write_outputs(run: IndicatorRun, out: Path) -> list[Path]:
             if ext == "parquet":
                 pq.write_table(table, tmp)
             else:
-                write_csv(table, tmp)
+                _write_csv(table, tmp)
             os.replace(tmp, path)
             written.append(path)
     path = out / "summary.json"

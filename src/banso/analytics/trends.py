@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from banso.analytics import expressions as ex
-from banso.analytics.engine import write_csv, compute
+from banso.analytics.engine import _write_csv, compute
 from banso.analytics.errors import AnalyticsError
 from banso.analytics.technologies import TechnologySet
 
@@ -85,7 +85,7 @@ def write_trends(run: TrendRun, out: Path) -> list[Path]:
         if ext == "parquet":
             pq.write_table(run.table, tmp)
         else:
-            write_csv(run.table, tmp)
+            _write_csv(run.table, tmp)
         os.replace(tmp, path)
         written.append(path)
     return written
