@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-MODULES = ["expressions", "exact", "config", "technologies", "topsis", "synth", "ingest", "keywords", "texts", "screen"]
+MODULES = ["expressions", "exact", "config", "technologies", "topsis", "synth", "ingest", "keywords", "texts", "screen", "trends"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -95,7 +95,7 @@ def test_prioritise_and_report_end_to_end(indicators_dir: Path, tmp_path: Path) 
     assert ja.count("data:image/png;base64,") == 3
     wb = load_workbook(tmp_path / "rep" / "report.xlsx")
     # The snapshot is synthetic: the workbook says so on a first sheet (issue 16), then the three tables.
-    assert wb.sheetnames == ["synthetic", "説明", "technologies", "indicators", "ranking"]  # + the explanation (issue 16)
+    assert wb.sheetnames == ["synthetic", "説明", "technologies", "indicators", "ranking", "top_institutions"]  # + explanation, leading institutions (issue 16)
     assert wb["technologies"]["A1"].value == "technology" and wb["technologies"].max_row > 10
 
 

@@ -33,4 +33,5 @@ def test_duckdb_and_spark_agree(synth_store: Path) -> None:
     spark = compute(synth_store, techs, win, engine="spark")
     _assert_same(duck.indicators, spark.indicators)
     _assert_same(duck.technologies, spark.technologies)
+    _assert_same(duck.top_institutions, spark.top_institutions)  # issue 16: leading institutions, names
     assert duck.window_works == spark.window_works

@@ -136,3 +136,23 @@ def country_shares(countries: Sequence[str], shares: Sequence[float], *, xlabel:
         ax.text(v, i, f" {v:.1%}", va="center", fontsize=8)
     ax.spines[["top", "right"]].set_visible(False)
     return fig
+
+
+def share_trend(windows: Sequence[str], series: Sequence[tuple[str, Sequence[float | None], str]], *,
+                title: str) -> Figure:
+    """Draw one technology's top-10% share per rolling window: Japan in red, the leader in dark grey,
+    others thin and light (``series``: label, share per window or None, role ``japan``/``leader``/``other``)."""
+    style = {"japan": {"color": JAPAN_RED, "linewidth": 2.6, "zorder": 3},
+             "leader": {"color": "#333333", "linewidth": 2.0, "zorder": 2},
+             "other": {"color": "#b8b8b8", "linewidth": 0.9, "zorder": 1}}
+    fig, ax = plt.subplots(figsize=(6.4, 2.8))
+    x = list(range(len(windows)))
+    for label, values, role in series:
+        ax.plot(x, [float("nan") if v is None else v for v in values], marker="o", markersize=3,
+                label=label if role != "other" else None, **style[role])  # type: ignore[arg-type]
+    ax.set_xticks(x, list(windows), fontsize=7, rotation=30 if len(windows) > 6 else 0)
+    ax.set_ylim(bottom=0)
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8, loc="upper left")
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig

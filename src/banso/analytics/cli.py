@@ -204,6 +204,39 @@ def _bootstrap(store: Path, techs: Any, win: Any, out_dir: Path, *, focus: str, 
     return time.perf_counter() - started
 
 
+def trends(
+    store: Annotated[Path, typer.Option("--store", help="Parquet store folder (from `ingest`).")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Output folder (the indicators folder, for the report).")],
+    span: Annotated[str, typer.Option(help="Publication years START:END the windows lie in.")] = "2014:2023",
+    size: Annotated[int, typer.Option("--window", min=1, help="Years per window (both ends included).")] = 3,
+    step: Annotated[int, typer.Option("--step", min=1, help="Years between window starts.")] = 1,
+    technologies: Annotated[Path | None, typer.Option("--technologies", help="Technology YAML (default: shipped).")] = None,
+    top10: Annotated[str, typer.Option("--top10", help="leiden (tie-weighted) or openalex.")] = "leiden",
+    engine: Annotated[str, typer.Option(help="duckdb (embedded) or spark.")] = "duckdb",
+    only: Annotated[list[str] | None, typer.Option("--technology", help="Restrict to these technology ids.")] = None,
+    types: Annotated[str | None, typer.Option("--types", help="OpenAlex work types that count (as indicators).")] = None,
+) -> None:
+    """Compute the shares per technology × country over rolling windows (trends.parquet/.csv)."""
+    from banso.analytics.config import parse_document_types
+    from banso.analytics.expressions import Window
+    from banso.analytics.technologies import load_technologies
+    from banso.analytics.trends import compute_trends, write_trends
+
+    try:
+        techs = load_technologies(technologies)
+        if only:
+            techs = techs.select(list(only))
+        run = compute_trends(store, techs, Window.parse(span), size, step, engine=engine, top10=top10,
+                             document_types=parse_document_types(types) if types is not None else None)
+        write_trends(run, out_dir)
+    except (AnalyticsError, ValueError) as exc:
+        raise fail(exc) from None
+    for w in run.empty_windows:
+        err.print(f"[yellow]warning:[/] no works published in the window {w}: left out")
+    out.print(f"{run.table.num_rows} trend rows in {len(set(run.table['window_start'].to_pylist()))} window(s) "
+              f"of {size} year(s), step {step} → {out_dir / 'trends.parquet'}")
+
+
 def prioritise(
     indicators_dir: IndicatorsDir,
     out_dir: OutDir,
@@ -255,8 +288,8 @@ def write_report_files(indicators_dir: Path, out_dir: Path, *, priorities: Path 
 
 
 def add_pipeline_commands(target: typer.Typer) -> None:
-    """Register the synth, ingest, indicators and prioritise commands on ``target``."""
-    for command in (synth, ingest, indicators, prioritise):
+    """Register the synth, ingest, indicators, trends and prioritise commands on ``target``."""
+    for command in (synth, ingest, indicators, trends, prioritise):
         target.command()(command)
 
 

@@ -23,7 +23,7 @@ from banso.analytics import expressions as ex
 from banso.analytics import keywords as kw
 from banso.analytics.errors import AnalyticsError, StoreError
 from banso.analytics.ingest import exclusion_counts
-from banso.analytics.store import StorePaths, read_manifest, store_paths
+from banso.analytics.store import INSTITUTIONS, StorePaths, read_manifest, store_paths
 from banso.analytics.technologies import TechnologySet
 from banso.analytics.texts import work_text
 from banso.kit.cells import csv_cell, is_formula_like, note_line
@@ -149,10 +149,12 @@ class IndicatorRun:
     document_types: list[str] = field(default_factory=list)
     excluded: dict[str, int] = field(default_factory=dict)
     synthetic: bool = False  # the store holds a synthetic snapshot (banso.analytics.synth): reports say so
+    top_institutions: pa.Table = field(default_factory=exact.TOP_INSTITUTIONS_SCHEMA.empty_table)
 
     def summary(self) -> RunSummary:
         """Return a JSON-serialisable summary (written as summary.json)."""
-        d: RunSummary = {k: v for k, v in asdict(self).items() if k not in ("indicators", "technologies")}
+        d: RunSummary = {k: v for k, v in asdict(self).items()
+                         if k not in ("indicators", "technologies", "top_institutions")}
         d["indicator_rows"] = self.indicators.num_rows
         d["technology_rows"] = self.technologies.num_rows
         return d
@@ -174,8 +176,9 @@ def compute(
     focus_country: str = "JP",
     use_cache: bool = True,
     document_types: tuple[str, ...] | None = None,
+    top_institutions: int = 10,
 ) -> IndicatorRun:
-    """Compute both tables from the store on ``engine``; raise a clear error for an empty window.
+    """Compute the tables from the store on ``engine``; raise a clear error for an empty window.
 
     Only the works of ``document_types`` (default: :func:`banso.analytics.config.document_types`)
     that are neither paratext nor retracted count; the others are reported in ``excluded``.
@@ -211,6 +214,7 @@ def compute(
     tw = ibis.memtable(_to_arrow(tw)) if engine == "duckdb" else tw.cache()
     ind, tech = _exact_tables(tw, works, technologies, window, thresholds or ex.MonopolyThresholds(),
                               focus_country)
+    leaders = institution_leaders(tw, store, window, top_institutions)
     warnings = []
     if stats["unbinned"]:
         warnings.append(
@@ -223,7 +227,32 @@ def compute(
     return IndicatorRun(ind, tech, int(stats["window_works"]), int(stats["unbinned"]),
                         int(stats["store_works"]), time.perf_counter() - t0, warnings, membership_cached=cached,
                         document_types=list(types), excluded=excluded,
-                        synthetic=bool(read_manifest(store).get("synthetic")))
+                        synthetic=bool(read_manifest(store).get("synthetic")), top_institutions=leaders)
+
+
+def institution_names(store: Path, ids: set[int]) -> dict[int, tuple[str | None, str | None]]:
+    """Return institution id → (name, ROR id) from the store's dimension, for ``ids`` (absent ids: left out)."""
+    path = store / INSTITUTIONS
+    if not ids or not path.is_file():
+        return {}
+    t = pq.read_table(path, columns=["institution_id", "display_name", "ror"],
+                      filters=[("institution_id", "in", sorted(ids))])
+    return {i: (n, r) for i, n, r in zip(*(t[c].to_pylist() for c in ("institution_id", "display_name", "ror")),
+                                        strict=True)}
+
+
+def institution_leaders(tw: ir.Table, store: Path, window: ex.Window, n: int) -> pa.Table:
+    """Return the ``top_institutions`` table: the ``n`` leading institutions per technology and per
+    technology × country by exact Σ w (ties by id), with names and ROR ids (docs/analytics.md)."""
+    if n <= 0:
+        return exact.TOP_INSTITUTIONS_SCHEMA.empty_table()
+    scopes = {"all": _to_arrow(ex.institution_terms(tw, n)),
+              "country": _to_arrow(ex.institution_terms(tw, n, by_country=True))}
+    ids = {i for t in scopes.values() for i in t["institution_id"].to_pylist()}
+    names = institution_names(store, ids)
+    rows = [r for scope, t in scopes.items()
+            for r in exact.top_institution_rows(scope, t, names, n, window.start, window.end)]
+    return pa.Table.from_pylist(rows, schema=exact.TOP_INSTITUTIONS_SCHEMA)
 
 
 def _exact_tables(tw: ir.Table, works: ir.Table, technologies: TechnologySet, window: ex.Window,
@@ -260,10 +289,11 @@ def _write_csv(table: pa.Table, path: Path) -> None:
 
 
 def write_outputs(run: IndicatorRun, out: Path) -> list[Path]:
-    """Write indicators/technologies as Parquet and CSV plus summary.json, each atomically."""
+    """Write indicators/technologies/top_institutions as Parquet and CSV plus summary.json, each atomically."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, table in (("indicators", run.indicators), ("technologies", run.technologies)):
+    for name, table in (("indicators", run.indicators), ("technologies", run.technologies),
+                        ("top_institutions", run.top_institutions)):
         for ext in ("parquet", "csv"):
             path = out / f"{name}.{ext}"
             tmp = path.with_name(path.name + ".tmp")

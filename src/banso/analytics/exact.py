@@ -35,6 +35,11 @@ TECHNOLOGY_SCHEMA = pa.schema([
     ("japan_rank", pa.int64()), ("japan_top10_share", pa.float64()), ("japan_gap_to_leader", pa.float64()),
     ("unknown_country_share", pa.float64()),
 ])
+TOP_INSTITUTIONS_SCHEMA = pa.schema([
+    ("technology", pa.string()), ("scope", pa.string()), ("country", pa.string()), ("rank", pa.int64()),
+    ("institution_id", pa.int64()), ("institution", pa.string()), ("ror", pa.string()),
+    ("top10", pa.float64()), ("window_start", pa.int64()), ("window_end", pa.int64()),
+])
 ZERO = Fraction(0)
 K = TypeVar("K", bound=Hashable)
 
@@ -154,16 +159,53 @@ def _risk(ratio: Fraction | None, n_inst: int, th: Thresholds, *, sole: bool = F
 
 def top_institutions(inst: pa.Table, n: int = 10) -> dict[str, list[str | None]]:
     """Per technology, the countries of the ``n`` institutions with the largest exact Σ w (ties: id ascending)."""
+    sums, country = _institution_sums(inst)  # country: the largest, as SQL max() over the institution's rows
+    per: defaultdict[str, list[tuple[Fraction, int]]] = defaultdict(list)
+    for (t, i), v in sums.items():
+        per[t].append((-v, i))
+    return {t: [country.get((t, i)) for _, i in sorted(v)[:n]] for t, v in per.items()}
+
+
+def _institution_sums(inst: pa.Table) -> tuple[dict[tuple[str, int], Fraction], dict[tuple[str, int], str]]:
+    """Fold (technology, institution_id, country, den, num) rows: exact Σ w and the largest country code."""
     cols = [inst[c].to_pylist() for c in ("technology", "institution_id", "country", "den", "num")]
     sums: dict[tuple[str, int], Fraction] = fold(((t, i), d, m) for t, i, _, d, m in zip(*cols, strict=True))
     country: dict[tuple[str, int], str] = {}
     for t, i, c, _, _ in zip(*cols, strict=True):
         if c is not None and (c > country.get((t, i), "")):
-            country[(t, i)] = c  # the largest, as SQL max() over the institution's rows
-    per: defaultdict[str, list[tuple[Fraction, int]]] = defaultdict(list)
+            country[(t, i)] = c
+    return sums, country
+
+
+def top_institution_rows(
+    scope: str, inst: pa.Table, names: dict[int, tuple[str | None, str | None]], n: int, start: int, end: int,
+) -> list[dict[str, object]]:
+    """Rows of the ``top_institutions`` table for one scope: ``all`` (per technology) or ``country``.
+
+    ``inst`` is :func:`banso.analytics.expressions.institution_terms` output (``by_country`` for the
+    country scope). Per group, the ``n`` institutions with the largest exact Σ w above 0, ties by
+    institution id ascending; ``rank`` is the competition rank on the exact value (equal values, equal
+    rank). ``names``: institution id → (name, ROR id) from the store's dimension (null when absent).
+    """
+    sums, country = _institution_sums(inst)
+    groups: defaultdict[tuple[str, str | None], list[tuple[Fraction, int]]] = defaultdict(list)
     for (t, i), v in sums.items():
-        per[t].append((-v, i))
-    return {t: [country.get((t, i)) for _, i in sorted(v)[:n]] for t, v in per.items()}
+        c = country.get((t, i))
+        if scope == "country" and c is None:
+            continue
+        groups[(t, c if scope == "country" else None)].append((-v, i))
+    out: list[dict[str, object]] = []
+    for (t, c), members in sorted(groups.items(), key=lambda g: (g[0][0], g[0][1] or "")):
+        members.sort()
+        ranks = competition_ranks({str(i): -v for v, i in members})
+        for v, i in members[:n]:
+            if not v:
+                break  # no top-10% output: not ranked among the leaders
+            name, ror = names.get(i, (None, None))
+            out.append({"technology": t, "scope": scope, "country": c if scope == "country" else country.get((t, i)),
+                        "rank": ranks[str(i)], "institution_id": i, "institution": name, "ror": ror,
+                        "top10": float(-v), "window_start": start, "window_end": end})
+    return out
 
 
 def technology_rows(

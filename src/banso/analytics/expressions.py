@@ -306,7 +306,7 @@ def exact_terms(tw: ir.Table, works: ir.Table, window: Window) -> ir.Table:
     return out
 
 
-def institution_terms(tw: ir.Table, top: int = 10) -> ir.Table:
+def institution_terms(tw: ir.Table, top: int = 10, *, by_country: bool = False) -> ir.Table:
     """Return (technology, institution_id, country, den, num): Σ w of the institutions that may be in the top ``top``.
 
     Each distinct institution on a work gets the work's whole ``w`` (T4 ``leader_top10_institutions``).
@@ -314,15 +314,19 @@ def institution_terms(tw: ir.Table, top: int = 10) -> ir.Table:
     floating-point sum (ties by id), and every other institution whose floating-point sum is within a
     relative 1e-6 of the ``top``-th — far more than the rounding of any float sum of fewer than 10^9
     terms, so no institution of the exact top ``top`` is left out. Zero sums are exact in floating point
-    (all terms are 0), so the zeros need no margin.
+    (all terms are 0), so the zeros need no margin. ``by_country``: the top ``top`` of each technology ×
+    country (the institution's country, the largest code it carries; institutions without one are left out).
     """
     ti = tw.select("technology", "wn", "wd", "w", inst=tw.institutions.unnest())
     ti = ti.select("technology", "wn", "wd", "w", institution_id=ti.inst.institution_id, country=ti.inst.country)
-    approx = ti.group_by(["technology", "institution_id"]).aggregate(sw=ti.w.sum())
+    approx = ti.group_by(["technology", "institution_id"]).aggregate(sw=ti.w.sum(), icountry=ti.country.max())
+    part = ["technology", "icountry"] if by_country else ["technology"]
+    if by_country:
+        approx = approx.filter(approx.icountry.notnull())
     approx = approx.mutate(ipos=ibis.row_number().over(
-        group_by=approx.technology, order_by=[ibis.desc(approx.sw), approx.institution_id]))
-    cut = approx.filter(approx.ipos == top - 1).select("technology", cut=approx.sw)
-    approx = approx.left_join(cut, "technology").select("technology", "institution_id", "sw", "ipos", "cut")
+        group_by=[approx[c] for c in part], order_by=[ibis.desc(approx.sw), approx.institution_id]))
+    cut = approx.filter(approx.ipos == top - 1).select(*part, cut=approx.sw)
+    approx = approx.left_join(cut, part).select("technology", "institution_id", "sw", "ipos", "cut")
     keep = approx.filter((approx.ipos < top) | (
         (approx.sw > 0) & (approx.sw >= approx.cut - approx.cut.abs() * _f(1e-6)))).select("technology", "institution_id")
     ti = ti.semi_join(keep, ["technology", "institution_id"])

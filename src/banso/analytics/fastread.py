@@ -60,7 +60,8 @@ RAW_SCHEMA = pa.schema([
     ("primary_topic_id", pa.string()),
     ("subfield_id", pa.string()),
     ("topics", pa.list_(pa.string())),
-    ("insts", pa.list_(pa.struct([("id", pa.string()), ("country_code", pa.string())]))),
+    ("insts", pa.list_(pa.struct([("id", pa.string()), ("display_name", pa.string()), ("ror", pa.string()),
+                                  ("country_code", pa.string())]))),
     ("oa_top10", pa.bool_()),
     ("raw_index", pa.string()),
     ("work_type", pa.string()),
@@ -91,6 +92,12 @@ SELECT
           lambda i: {'institution_id': TRY_CAST(regexp_extract(i.id, 'I(\d+)$', 1) AS BIGINT),
                      'country': nullif(upper(i.country_code), '')}),
       lambda x: x.institution_id IS NOT NULL)), []) AS institutions,
+  coalesce(list_distinct(list_filter(
+      list_transform(insts,
+          lambda i: {'institution_id': TRY_CAST(regexp_extract(i.id, 'I(\d+)$', 1) AS BIGINT),
+                     'display_name': nullif(i.display_name, ''), 'ror': nullif(i.ror, ''),
+                     'country': nullif(upper(i.country_code), '')}),
+      lambda x: x.institution_id IS NOT NULL)), []) AS institution_names,
   oa_top10,
   work_type,
   is_paratext,
@@ -118,7 +125,7 @@ def decode_file(path: Path) -> pa.Table:
     pt_ids: list[str | None] = []
     sub_ids: list[str | None] = []
     topics: list[list[str | None] | None] = []
-    insts: list[list[tuple[str | None, str | None]] | None] = []
+    insts: list[list[tuple[str | None, str | None, str | None, str | None]] | None] = []
     top10: list[bool | None] = []
     indexes: list[str | None] = []
     types: list[str | None] = []
@@ -152,7 +159,7 @@ def decode_file(path: Path) -> pa.Table:
                 if w.authorships is None:
                     insts.append(None)
                 else:
-                    insts.append([(i.id, i.country_code) for a in w.authorships if a.institutions is not None
+                    insts.append([(i.id, i.display_name, i.ror, i.country_code) for a in w.authorships if a.institutions is not None
                                   for i in a.institutions])
                 cnp = w.citation_normalized_percentile
                 top10.append(None if cnp is None else cnp.is_in_top_10_percent)
@@ -173,7 +180,7 @@ def decode_file(path: Path) -> pa.Table:
         pa.array(ids, pa.string()), pa.array(titles, pa.string()), pa.array(years, pa.int32()),
         pa.array(cited, pa.int32()), pa.array(updated, pa.string()), pa.array(pt_ids, pa.string()),
         pa.array(sub_ids, pa.string()), pa.array(topics, RAW_SCHEMA.field("topics").type),
-        pa.array([None if x is None else [{"id": a, "country_code": b} for a, b in x] for x in insts],
+        pa.array([None if x is None else [{"id": a, "display_name": n, "ror": r, "country_code": b} for a, n, r, b in x] for x in insts],
                  RAW_SCHEMA.field("insts").type),
         pa.array(top10, pa.bool_()), pa.array(indexes, pa.string()),
         pa.array(types, pa.string()), pa.array(paratext, pa.bool_()), pa.array(retracted, pa.bool_()),

@@ -69,6 +69,11 @@ TEXT: dict[str, dict[str, str]] = {
                 "en": "Intervals from bootstrap resampling of works ({b} resamples)."},
     "ci_chart": {"ja": "日本のTop10%シェアと95%信頼区間", "en": "Japan's top-10% share with 95% interval"},
     "ci_small": {"ja": "少数標本のため順位付けなし", "en": "small sample: not ranked"},
+    "institutions": {"ja": "主要機関（Top10%論文数、機関単位の全数カウント）",
+                     "en": "Leading institutions (top-10% output, whole counting per institution)"},
+    "leading": {"ja": "上位機関", "en": "Leading institutions"},
+    "japan_leading": {"ja": "日本の首位機関", "en": "Japan's leading institution"},
+    "trends": {"ja": "Top10%シェアの推移（移動期間）", "en": "Top-10% share over rolling windows"},
 }
 
 # The explanation of every table (issue 16): the workbook's first sheet "説明" and README.txt beside the CSV
@@ -87,6 +92,13 @@ EXPLANATION: list[tuple[str, str]] = [
     ("国は所属機関の country_code から取得。分数カウントは 1/国数。Top10%はサブフィールド×出版年ごとの同順位按分（Leiden 方式）。",
      ("Countries come from institution country_code; fractional counting gives 1/number of countries; top 10% "
      "is tie-weighted within subfield × publication year (Leiden method).")),
+    ("top_institutions：技術ごと（scope=all）と技術×国ごと（scope=country）の上位機関。Top10%論文数（機関ごとの全数）の正確な和で順位付けし、同値は同順位・機関ID昇順。名称とROR IDはOpenAlexの所属機関から（ROR IDがなければ空欄）。",
+     ("top_institutions: the leading institutions per technology (scope=all) and per technology × country "
+      "(scope=country), ranked on the exact sum of top-10% weights (whole counting per institution); equal "
+      "sums share a rank and are listed by institution id. Names and ROR ids from OpenAlex (empty when none).")),
+    ("trends：移動期間（--window 年、--step 年ごと）ごとの技術×国の論文数・Top10%シェア・順位。各期間は両端の出版年を含む。",
+     ("trends: per rolling window (--window years, every --step years) the papers, top-10% share and rank "
+      "per technology × country; each window includes both its first and last publication year.")),
     (("少数標本：論文数が最小値（BANSO_ANALYTICS_MIN_WORKS、既定50）未満の技術は small_sample=true と表示し、順位付けしない"
      "（優先順位・順位の信頼区間とも空欄）。"),
      ("Small sample: a technology with fewer works than the minimum (BANSO_ANALYTICS_MIN_WORKS, default 50) is "
@@ -161,6 +173,7 @@ def write_report(
     T = {k: v[lang] for k, v in TEXT.items()}
     tech = _with_intervals(tech, indicators_dir)
     figures = _figures(tech, ind, ranking, names, lang)
+    trend_figures = _trend_figures(_read_optional(indicators_dir / "trends.parquet"), names, lang)
     cols = ["technology", "papers", "leader", "runner_up", "lead_ratio", "monopoly_risk", "hhi", "japan_rank",
             "japan_top10_share", "unknown_country_share"] + [c for c in ("share_ci", "rank_ci") if c in tech]
     head = "".join(f"<th>{html.escape(T[c])}</th>" for c in cols)
@@ -182,6 +195,8 @@ def write_report(
             cells.append(f"<td>{html.escape('' if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v))}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     rank_html = _ranking_html(ranking, names, T, lang, priorities_dir) if ranking is not None else ""
+    leaders = _read_optional(indicators_dir / "top_institutions.parquet")
+    inst_html = _institutions_html(leaders, names, T, lang) if leaders is not None else ""
     ci_note = ""
     if "share_ci" in tech:
         ci_note = f"<p>{html.escape(T['ci_note'].format(b=int(tech['ci_samples'].max())))}</p>"
@@ -198,6 +213,8 @@ img{{max-width:100%}}.synthetic{{border:3px solid #bc002d;padding:.6rem;backgrou
 <p>{html.escape(T['window'])}: {window}</p>
 {''.join(f'<h2>{html.escape(t)}</h2><img alt="{html.escape(t)}" src="{src}">' for t, src in figures)}
 <h2>{html.escape(T['table'])}</h2><table><tr>{head}</tr>{''.join(body)}</table>{ci_note}
+{inst_html}
+{_trends_html(trend_figures, T)}
 {rank_html}
 <h2>{html.escape(T['method'])}</h2><p>{html.escape(T['method_text'])}</p>
 </body></html>"""
@@ -207,7 +224,7 @@ img{{max-width:100%}}.synthetic{{border:3px solid #bc002d;padding:.6rem;backgrou
     tmp.write_text(doc, encoding="utf-8")
     os.replace(tmp, html_path)
     xlsx = out / "report.xlsx"
-    _workbook(xlsx, tech, ind, ranking, names, synthetic=is_synthetic(indicators_dir))
+    _workbook(xlsx, tech, ind, ranking, names, synthetic=is_synthetic(indicators_dir), leaders=leaders)
     return {"html": html_path, "xlsx": xlsx}
 
 
@@ -267,7 +284,8 @@ def _share_stacks(active: pd.DataFrame, ind: pd.DataFrame, *, other: str,
 
 
 def _workbook(path: Path, tech: pd.DataFrame, ind: pd.DataFrame, ranking: pd.DataFrame | None,
-              names: dict[str, tuple[str, str]], *, synthetic: bool = False) -> None:
+              names: dict[str, tuple[str, str]], *, synthetic: bool = False,
+              leaders: pd.DataFrame | None = None) -> None:
     wb = Workbook()
     ws0 = wb.active
     ws0.title = "technologies"
@@ -280,6 +298,10 @@ def _workbook(path: Path, tech: pd.DataFrame, ind: pd.DataFrame, ranking: pd.Dat
     sheets.append((wb.create_sheet("indicators"), ind))
     if ranking is not None:
         sheets.append((wb.create_sheet("ranking"), ranking))
+    if leaders is not None:
+        sheets.append((wb.create_sheet("top_institutions"), leaders.assign(
+            country_ja=[country_name(c, "ja") if isinstance(c, str) else None for c in leaders["country"]],
+            country_en=[country_name(c, "en") if isinstance(c, str) else None for c in leaders["country"]])))
     for ws, df in sheets:
         excel_row(ws, list(df.columns))
         for cell in ws[1]:
@@ -304,6 +326,76 @@ def _workbook(path: Path, tech: pd.DataFrame, ind: pd.DataFrame, ranking: pd.Dat
     tmp = path.with_name(path.name + ".tmp")
     wb.save(tmp)
     os.replace(tmp, path)
+
+
+def _trends_html(figures: list[tuple[str, str]], T: dict[str, str]) -> str:
+    if not figures:
+        return ""
+    imgs = "".join(f'<img alt="{html.escape(t)}" src="{src}">' for t, src in figures)
+    return f"<h2>{html.escape(T['trends'])}</h2>{imgs}"
+
+
+def trend_series(trends: pd.DataFrame, technology: str, focus: str = "JP",
+                 others: int = 4) -> tuple[list[str], list[tuple[str, list[float | None], str]]]:
+    """Return one technology's windows and its series: the focus country, the leader of the last window
+    (the runner-up when the focus country leads) and the next ``others`` countries of that window."""
+    t = trends[trends["technology"] == technology]
+    wins = sorted({(int(a), int(b)) for a, b in zip(t["window_start"], t["window_end"], strict=True)})
+    last = t[t["window_start"] == wins[-1][0]].sort_values(["rank_top10_fractional", "country"])
+    order = [c for c in last["country"] if c != focus]
+    roles = [(focus, "japan")] + [(c, "leader" if i == 0 else "other") for i, c in enumerate(order[:others + 1])]
+    series = []
+    for country, role in roles:
+        rows = t[t["country"] == country].set_index("window_start")["top10_share_fractional"]
+        # Every window listed has works of the technology: a country without a row there has none (0).
+        series.append((country, [0.0 if s not in rows.index else None if pd.isna(rows[s]) else float(rows[s])
+                                 for s, _ in wins], role))
+    return [f"{a}–{b}" for a, b in wins], series
+
+
+def _trend_figures(trends: pd.DataFrame | None, names: dict[str, tuple[str, str]],
+                   lang: str) -> list[tuple[str, str]]:
+    """One chart per technology with trend rows: Japan against the leader over the rolling windows."""
+    if trends is None or trends.empty:
+        return []
+    figures = []
+    with charts.LOCK:
+        use_lang = charts.use_fonts(lang)
+        for tech_id in sorted(set(trends["technology"])):
+            wins, series = trend_series(trends, tech_id)
+            named = [(country_name(c, use_lang), v, role) for c, v, role in series]
+            title = _label(names, tech_id, use_lang)
+            figures.append((_label(names, tech_id, lang), _png(charts.share_trend(wins, named, title=title))))
+    return figures
+
+
+def _read_optional(path: Path) -> pd.DataFrame | None:
+    """Return the table at ``path``, or None when an older indicators run did not write it."""
+    return pd.read_parquet(path) if path.is_file() else None
+
+
+def _institutions_html(leaders: pd.DataFrame, names: dict[str, tuple[str, str]], T: dict[str, str],
+                       lang: str, top: int = 3) -> str:
+    """The leading institutions per technology (scope all, first ``top``) and Japan's first, with country and ROR id."""
+    def who(r: Any) -> str:
+        name = r["institution"] if isinstance(r["institution"], str) else f"I{int(r['institution_id'])}"
+        country = country_label(r["country"], lang) if isinstance(r["country"], str) else ""
+        # The ROR id as text, not a link: a synthetic id has ROR's shape but names no registered organisation.
+        ror = f" <small>ROR {html.escape(r['ror'].rsplit('/', 1)[-1])}</small>" if isinstance(r["ror"], str) else ""
+        return f"{int(r['rank'])}. {html.escape(name)} <small>({html.escape(country)})</small>{ror}"
+
+    rows = []
+    for tech_id, group in leaders.groupby("technology", sort=True):
+        world = group[group["scope"] == "all"].head(top)
+        japan = group[(group["scope"] == "country") & (group["country"] == "JP")].head(1)
+        rows.append(f"<tr><td>{html.escape(_label(names, str(tech_id), lang))}</td>"
+                    f"<td>{'<br>'.join(who(r) for _, r in world.iterrows())}</td>"
+                    f"<td>{'<br>'.join(who(r) for _, r in japan.iterrows())}</td></tr>")
+    if not rows:
+        return ""
+    return (f"<h2>{html.escape(T['institutions'])}</h2><table><tr><th>{html.escape(T['technology'])}</th>"
+            f"<th>{html.escape(T['leading'])}</th><th>{html.escape(T['japan_leading'])}</th></tr>"
+            f"{''.join(rows)}</table>")
 
 
 def _with_intervals(tech: pd.DataFrame, indicators_dir: Path) -> pd.DataFrame:

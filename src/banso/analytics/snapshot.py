@@ -52,7 +52,8 @@ READ_COLUMNS: dict[str, str] = {
     "updated_date": "JSON",
     "primary_topic": "JSON",
     "topics": "STRUCT(id VARCHAR)[]",
-    "authorships": "STRUCT(institutions STRUCT(id VARCHAR, country_code VARCHAR)[])[]",
+    # display_name and ror as JSON, their JSON type checked in the projection (as the scalars above).
+    "authorships": "STRUCT(institutions STRUCT(id VARCHAR, display_name JSON, ror JSON, country_code VARCHAR)[])[]",
     "citation_normalized_percentile": "JSON",
     "abstract_inverted_index": "JSON",
     # Document type and flags (docs/analytics.md "Exact counting and document types"): which works count.
@@ -75,6 +76,28 @@ def _typed(expr: str, path: str, kinds: tuple[str, ...], then: str) -> str:
 
 
 _INT = ("BIGINT", "UBIGINT")
+
+# The institutions' names and ROR ids (the store's institution dimension, docs/analytics.md "Institutions
+# and trends"): one entry per distinct institution of the work; an empty name or ROR id is stored as null.
+_NAMES = r"""coalesce(list_distinct(list_filter(
+      flatten(list_transform(authorships, lambda a: list_transform(a.institutions,
+          lambda i: {'institution_id': TRY_CAST(regexp_extract(i.id, 'I(\d+)$', 1) AS BIGINT),
+                     'display_name': nullif({name}, ''), 'ror': nullif({ror}, ''),
+                     'country': nullif(upper(i.country_code), '')}))),
+      lambda x: x.institution_id IS NOT NULL)), [])"""
+
+
+def _names(name: str = "i.display_name->>'$'", ror: str = "i.ror->>'$'") -> str:
+    return _NAMES.replace("{name}", name).replace("{ror}", ror)
+
+
+def _names_checked() -> str:
+    """SQL: the institution names, or an error when a name or ROR id is not a JSON string (or null)."""
+    wrong = ("len(list_filter(flatten(list_transform(authorships, lambda a: coalesce(a.institutions, []))), "
+             "lambda i: json_type(i.display_name) NOT IN ('VARCHAR', 'NULL') "
+             "OR json_type(i.ror) NOT IN ('VARCHAR', 'NULL'))) > 0")
+    return (f"CASE WHEN {wrong} THEN error('a field has the wrong JSON type: "
+            f"authorships[].institutions[].display_name or ror') ELSE {_names()} END")
 _STRICT = {
     "publication_year": _typed("publication_year", "$", _INT, "CAST(publication_year AS BIGINT)"),
     "cited_by_count": _typed("cited_by_count", "$", _INT, "CAST(cited_by_count AS BIGINT)"),
@@ -90,6 +113,7 @@ _STRICT = {
     "type": _typed("type", "$", ("VARCHAR",), "type->>'$'"),
     "is_paratext": _typed("is_paratext", "$", ("BOOLEAN",), "CAST(is_paratext->>'$' AS BOOLEAN)"),
     "is_retracted": _typed("is_retracted", "$", ("BOOLEAN",), "CAST(is_retracted->>'$' AS BOOLEAN)"),
+    "institution_names": _names_checked(),
     # A record without a valid W… id cannot be stored or replaced: as malformed as invalid JSON.
     "id": r"CASE WHEN regexp_full_match(id, '(?i)(?:https?://openalex\.org/)?W\d+') THEN id "
           r"ELSE error('missing or invalid work id') END",
@@ -116,6 +140,7 @@ SELECT
           lambda i: {'institution_id': TRY_CAST(regexp_extract(i.id, 'I(\d+)$', 1) AS BIGINT),
                      'country': nullif(upper(i.country_code), '')}))),
       lambda x: x.institution_id IS NOT NULL)), []) AS institutions,
+  {institution_names} AS institution_names,
   {oa_top10} AS oa_top10,
   {type} AS work_type,
   {is_paratext} AS is_paratext,
@@ -141,7 +166,7 @@ def _projection(*, ignore_errors: bool) -> str:
              "primary_topic_id": "primary_topic->>'$.id'", "subfield_id": "primary_topic->>'$.subfield.id'",
              "oa_top10": "CAST(citation_normalized_percentile->>'$.is_in_top_10_percent' AS BOOLEAN)",
              "type": "type->>'$'", "is_paratext": "CAST(is_paratext->>'$' AS BOOLEAN)",
-             "is_retracted": "CAST(is_retracted->>'$' AS BOOLEAN)"}
+             "is_retracted": "CAST(is_retracted->>'$' AS BOOLEAN)", "institution_names": _names()}
     fields = {k: f"({v})" for k, v in (plain if ignore_errors else _STRICT).items()}
     fields["ignore_errors"] = ", ignore_errors = true" if ignore_errors else ""
     sql = _PROJECTION
@@ -152,6 +177,8 @@ def _projection(*, ignore_errors: bool) -> str:
 
 class _Institution(msgspec.Struct, gc=False):
     id: str | None = None
+    display_name: str | None = None
+    ror: str | None = None
     country_code: str | None = None
 
 

@@ -6,6 +6,8 @@ Store layout::
     STORE/parts/<key>.parquet    one file per snapshot file (the incremental cache), with each work's
                                  title and abstract index (JSON text) for keyword matching
     STORE/works.parquet          the compacted store: one row per work, latest updated_date wins
+    STORE/institutions.parquet   the institution dimension: one row per institution id with its name,
+                                 ROR id and country as the latest record naming it gives them
 
 Each part and ``works.parquet`` is written to a temporary file and renamed; the manifest is written
 last and says ``"state": "complete"`` only after a run finished (:mod:`banso.analytics.ingest`), so a
@@ -28,9 +30,13 @@ from banso.analytics.errors import StoreError
 MANIFEST = "manifest.json"
 WORKS = "works.parquet"
 # 2: parts keep title + abstract_index (JSON) instead of the rebuilt text;
-# 3: parts and works.parquet keep work_type, is_paratext, is_retracted (which works count).
-FORMAT_VERSION = 3
-_FORMAT_CHANGES = {1: "format 1 kept rebuilt texts", 2: "format 2 has no document types"}
+# 3: parts and works.parquet keep work_type, is_paratext, is_retracted (which works count);
+# 4: parts keep the institutions' names and ROR ids, compacted into institutions.parquet.
+FORMAT_VERSION = 4
+_FORMAT_CHANGES = {1: "format 1 kept rebuilt texts", 2: "format 2 has no document types",
+                   3: "format 3 has no institution names"}
+INSTITUTIONS = "institutions.parquet"
+INSTITUTION_COLUMNS = ("institution_id", "display_name", "ror", "country")
 PART_ROW_GROUP = 4096
 
 
@@ -106,18 +112,38 @@ def compact(store: Path, parts: list[Path]) -> int:
         if dupes and dupes[0]:
             # The later updated_date wins: the record's own (the folder's when the record has none),
             # then the later folder, then the later file.
-            sql = (f"SELECT * EXCLUDE (rn) FROM (SELECT * EXCLUDE (title, abstract_index), row_number() OVER ("
+            sql = (f"SELECT * EXCLUDE (rn) FROM (SELECT * EXCLUDE (title, abstract_index, institution_names), "
+                   f"row_number() OVER ("
                    f"PARTITION BY work_id ORDER BY coalesce(record_updated, partition_date) DESC, "
                    f"partition_date DESC, part_seq DESC) AS rn FROM {src}) WHERE rn = 1")
         else:
-            sql = f"SELECT * EXCLUDE (title, abstract_index) FROM {src}"
+            sql = f"SELECT * EXCLUDE (title, abstract_index, institution_names) FROM {src}"
         res = con.execute(
             f"COPY ({sql}) TO '{sql_str(tmp)}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)"
         ).fetchone()
         os.replace(tmp, out)
+        _compact_institutions(con, src, store / INSTITUTIONS)
         return int(res[0]) if res else 0
     finally:
         con.close()
+
+
+def _compact_institutions(con: duckdb.DuckDBPyConnection, src: str, out: Path) -> None:
+    """Write the institution dimension: per institution id, the name, ROR id and country of the latest record.
+
+    Latest as in :func:`compact` (record's updated_date, then folder, then file), then the larger work id,
+    name and ROR id, so the choice never depends on the order DuckDB reads the parts in. One hash
+    aggregation over the parts' institution entries (``arg_max``): linear in their number.
+    """
+    tmp = out.with_name("." + out.name + ".tmp")
+    key = ("[coalesce(record_updated, partition_date), partition_date, lpad(CAST(part_seq AS VARCHAR), 10, '0'), "
+           "lpad(CAST(work_id AS VARCHAR), 20, '0'), coalesce(i.display_name, ''), coalesce(i.ror, '')]")
+    sql = (f"SELECT i.institution_id, arg_max(i, {key}) AS v FROM "
+           f"(SELECT *, unnest(institution_names) AS i FROM {src}) GROUP BY i.institution_id")
+    cols = ", ".join(f"v.{c}" if c != "institution_id" else c for c in INSTITUTION_COLUMNS)
+    con.execute(f"COPY (SELECT {cols} FROM ({sql}) ORDER BY institution_id) TO '{sql_str(tmp)}' "
+                f"(FORMAT parquet, COMPRESSION zstd)")
+    os.replace(tmp, out)
 
 
 @dataclass(frozen=True)

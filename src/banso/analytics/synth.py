@@ -170,19 +170,7 @@ def _world(seed: int, tech_file: str | None) -> _World:
             "field": {"id": f"https://openalex.org/fields/{sf[2]}", "display_name": sf[3]},
             "domain": {"id": "https://openalex.org/domains/3", "display_name": "Physical Sciences"},
         })
-    institutions: dict[str, list[dict[str, Any]]] = {}
-    kinds = ("University", "Institute of Technology", "National Laboratory", "Research Center", "Corporation")
-    for ci, c in enumerate(countries):
-        pool = []
-        for k in range(120):
-            iid = f"https://openalex.org/I{1_000_000 + ci * 1000 + k}"
-            pool.append({
-                "id": iid, "display_name": f"{c} {kinds[k % 5]} {k}",
-                "ror": f"https://ror.org/0{ci:02d}{k:03d}x{k % 10}", "country_code": c,
-                "type": "education" if k % 5 < 2 else ("facility" if k % 5 < 4 else "company"),
-                "lineage": [iid],
-            })
-        institutions[c] = pool
+    institutions = _institutions(seed, countries)
     sources = []
     for k in range(200):
         sources.append({
@@ -200,6 +188,52 @@ def _world(seed: int, tech_file: str | None) -> _World:
     } for k in range(400)]
     return _World(topics, n_tech, countries, list(itertools.accumulate(weights)), tcw, tcq, cq, tech_weights, field_scale, vocab, topic_json,
                   institutions, sources, concepts)
+
+
+_ROR_DIGITS = "0123456789abcdefghjkmnpqrstvwxyz"  # ROR's Crockford base32
+_INST_KINDS = ("{} University", "{} Institute of Technology", "{} National Laboratory", "{} Research Center",
+               "{} Electronics Corporation")
+
+
+def ror_like(n: int) -> str:
+    """Return a ROR-shaped id for ``n``: ``0``, six base32 digits and ROR's two check digits (ISO 7064 97-10).
+
+    Synthetic: the shape of a ROR id, not a registered organisation (docs/analytics.md).
+
+    >>> ror_like(0)
+    'https://ror.org/000000098'
+    """
+    body = "0" + "".join(_ROR_DIGITS[(n >> (5 * k)) & 31] for k in range(5, -1, -1))
+    value = 0
+    for ch in body:
+        value = value * 32 + _ROR_DIGITS.index(ch)
+    return f"https://ror.org/{body}{98 - (value * 100) % 97:02d}"
+
+
+def _institutions(seed: int, countries: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """Per country, 120 institutions with invented place names and ROR-like ids (some without a ROR id).
+
+    Names and ROR ids come from their own generator, so they leave the works' random draws unchanged.
+    """
+    rng = random.Random(f"institutions-{seed}")
+    out: dict[str, list[dict[str, Any]]] = {}
+    for ci, c in enumerate(countries):
+        pool, stems = [], set()
+        for k in range(120):
+            iid = f"https://openalex.org/I{1_000_000 + ci * 1000 + k}"
+            stem = ""
+            while not stem or stem in stems:
+                stem = "".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(2, 3))).capitalize()
+            stems.add(stem)
+            # One company in seven has no ROR id, as unregistered organisations in OpenAlex have none.
+            ror = None if k % 5 == 4 and k % 7 == 0 else ror_like(ci * 1000 + k + 7919)
+            pool.append({
+                "id": iid, "display_name": _INST_KINDS[k % 5].format(stem), "ror": ror, "country_code": c,
+                "type": "education" if k % 5 < 2 else ("facility" if k % 5 < 4 else "company"),
+                "lineage": [iid],
+            })
+        out[c] = pool
+    return out
 
 
 def _zipf_index(rng: random.Random, n: int, s: float = 1.1) -> int:
