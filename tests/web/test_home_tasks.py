@@ -167,9 +167,18 @@ def test_a_voter_who_may_not_see_the_proposal_gets_no_title_and_a_link_to_the_co
     amend(db, clock, cast, article_inputs(db, cast, lambda key, text: text.replace(
         "盗用してはならない", "盗用し、又は目的外に利用してはならない") if key == "duty" else text), summary="守秘義務の条の改正")
     db.commit()
-    # C3: without the pledge for the duty in force the proposal page is closed (404) — so is its link.
-    votes = [t for t in tasks_of(client, db, cast.researcher, clock) if t["kind"] == "vote"]
-    assert [(t["key"], t["name"], t["link"]) for t in votes] == [(f"vote:{ballot_id}", None, f"/councils/{cid}")]
+    # C3: without the pledge for the duty in force the proposal page is closed (404) — so is its link; and the
+    # task list shows nothing of the ballot (no id, kind or deadline: outside finding), only "re-sign the pledge".
+    response = client.get(TASKS, headers=bearer(db, cast.researcher, clock))
+    items = response.json()["items"]
+    assert keys(items, "vote") == []
+    [pledge] = [t for t in items if t["kind"] == "pledge"]
+    assert (pledge["key"], pledge["variant"], pledge["due_at"], pledge["link"]) == (
+        f"pledge:{cid}", "resign", None, f"/councils/{cid}")
+    assert "designation" not in response.text and "ballot" not in response.text
+    assert (clock.now() + timedelta(days=7)).date().isoformat() not in response.text  # the vote deadline
+    [note] = notices(db, cast.researcher, "information.designation_opened")
+    assert note.read_at is None  # the withheld ballot's notice stays open until it is answered
     page = home(client, db, cast.researcher, ctx)
     assert f'href="/information/ballots/{ballot_id}"' not in page and "AUV 航法アルゴリズム評価" not in page
     assert client.get(f"/information/ballots/{ballot_id}").status_code == 404
