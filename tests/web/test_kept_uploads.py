@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from banso.app.jobs import run_due
+from banso.councils import service as councils
+from banso.councils.models import MaterialFile
+from banso.information.deps import information_deps
 from banso.information.models import Item, ItemFile
 from banso.kit.clock import FakeClock
 from banso.leak.pdf import make_sample_pdf
@@ -25,6 +29,7 @@ from banso.web.context import AppContext
 from tests.support.councils import Cast, active_council
 from tests.support.factories import Factory, count_rows
 from tests.support.http import alert_text, sign_in
+from tests.support.information import provide_item
 from tests.support.programme import Scene
 
 PDF = make_sample_pdf("評価報告", ["水中航法の誤差は 0.3%。機微な数値 4242。"])
@@ -175,3 +180,27 @@ def test_deliverable_form_keeps_the_file_across_a_refused_submit(
     # another person's token (here: the officer, who may not deliver anyway) and a reused one are refused
     again = client.post(url, data={"csrf_token": csrf, "title": "最終報告書", "kept": token}, follow_redirects=False)
     assert again.status_code == 422 and count_rows(db, CommissionDeliverable) == before + 1
+
+
+def test_new_version_and_request_answer_forms_keep_their_files(
+        client: TestClient, db: Session, active: Cast, clock: FakeClock, ctx: AppContext) -> None:
+    item = provide_item(db, information_deps(ctx), active, clock)
+    req = councils.create_request(db, council_id=active.council.id, actor=active.officer.principal(),
+                                  now=clock.now(), title="量産技術の動向", body="資料を提供願います。",
+                                  matter="useful_information", addressee_kind="participant",
+                                  addressee_id=active.company.user.id, due_at=clock.now() + timedelta(days=10))
+    db.commit()
+    csrf = sign_in(client, db, active.company, ctx)
+    for url, refused_fields, fixed_fields in (
+            (f"/information/items/{item.id}/versions", {"body": "改訂本文", "note": "一行目\n二行目"},
+             {"body": "改訂本文", "note": "数値の更新"}),
+            (f"/councils/{active.council.id}/requests/{req.id}/answer", {"text": ""}, {"text": "別添のとおり"})):
+        refused = client.post(url, data={"csrf_token": csrf, **refused_fields},
+                              files=[("files", (NAME, PDF, "application/pdf"))])
+        assert refused.status_code == 422, (url, refused.text[:500])
+        (token,) = KEPT.findall(refused.text)
+        done = client.post(url, data={"csrf_token": csrf, **fixed_fields, "kept": token}, follow_redirects=False)
+        assert done.status_code == 303, (url, done.text[:500])
+    digest = hashlib.sha256(PDF).hexdigest()
+    assert db.scalars(select(ItemFile.sha256).where(ItemFile.item_id == item.id)).all() == [digest]
+    assert db.scalars(select(MaterialFile.sha256)).all() == [digest]

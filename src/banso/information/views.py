@@ -398,14 +398,19 @@ def export_item(item_id: int, principal: PageUser, db: Db, ctx: Ctx, deps: InfoD
 @router.post("/information/items/{item_id}/versions", response_class=HTMLResponse, dependencies=[Csrf])
 def add_version(item_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx, deps: InfoDeps,
                 body: Body = "", note: Annotated[str, Form(max_length=500)] = "",
-                files: Annotated[list[UploadFile] | None, File()] = None) -> Response:
-    """Add a new version (body and files); earlier versions stay readable."""
+                files: Annotated[list[UploadFile] | None, File()] = None, kept: Tokens = None,
+                drop: Tokens = None) -> Response:
+    """Add a new version (body and files); earlier versions stay readable. Files are kept when refused (issue 14)."""
+    uploads: list[service.Upload] = []
     try:
+        uploads = checked_uploads(db, deps, files)
+        uploads = _carried(request, principal, ctx, kept, drop) + uploads
         service.add_version(db, deps, item_id=item_id, actor=principal, now=ctx.clock.now(),
-                            body=body.replace("\r\n", "\n"), note=note, files=checked_uploads(db, deps, files))
+                            body=body.replace("\r\n", "\n"), note=note, files=uploads)
     except BansoError as exc:
         return _item_error(request, principal, db, ctx, deps, item_id, exc, "version",
-                           {"version_body": body, "version_note": note})
+                           {"version_body": body, "version_note": note,
+                            "version_kept": _keep(request, principal, ctx, uploads)})
     return forms.redirect(f"/information/items/{item_id}", "version")
 
 
