@@ -39,7 +39,7 @@ from banso.councils.models import (
 )
 from banso.kit.clock import JST, as_utc
 from banso.kit.errors import BansoError, Forbidden, NotFound, ValidationFailed
-from banso.sealed.pending import pending_uploads
+from banso.sealed.pending import Kept, keeping, pending_uploads
 from banso.sealed.uploads import FileKind
 from banso.web import forms
 from banso.web.csrf import verify_csrf
@@ -866,13 +866,13 @@ def answer_request(council_id: int, request_id: int, request: Request, principal
                                now=now, text=text.replace("\r\n", "\n"), files=uploads,
                                store=file_store(ctx))
     except BansoError as exc:
-        kept_now = [store.keep(user_id=principal.user_id, form=form_key, filename=u.filename,
+        def keep() -> list[Kept]:
+            return [store.keep(user_id=principal.user_id, form=form_key, filename=u.filename,
                                content_type=u.content_type, data=u.data, kind=u.checked, now=now)
                     for u in uploads if isinstance(u.checked, FileKind)]
-        return forms.refused(request, db, exc, partial(_request_page, request, principal, db, ctx,
-                                                       council_id, request_id,
-                                                       form={"answer_text": text, "kept": kept_now}),
-                             FIELD_LABELS)
+        form: dict[str, Any] = {"answer_text": text}
+        page = partial(_request_page, request, principal, db, ctx, council_id, request_id, form=form)
+        return forms.refused(request, db, exc, keeping(page, form, "kept", keep), FIELD_LABELS)
     return forms.redirect(f"/councils/{council_id}/requests/{request_id}", "answered")
 
 

@@ -56,7 +56,7 @@ from banso.information.models import (
 from banso.information.schemas import IncidentCreate
 from banso.kit.clock import JST, as_utc
 from banso.kit.errors import BansoError, NotFound, ValidationFailed
-from banso.sealed.pending import Kept, pending_uploads
+from banso.sealed.pending import Kept, keeping, pending_uploads
 from banso.sealed.store import sealed_deps
 from banso.sealed.uploads import FileKind
 from banso.web import forms
@@ -303,10 +303,9 @@ def create_item(
             publish_at=_when_or_none(publish_at, "publish_at"), files=uploads,
             designation=proposal, confidential=confidential == "yes")
     except BansoError as exc:
-        form["kept"] = _keep(request, principal, ctx, uploads)
-        return forms.refused(request, db, exc, partial(_new_page, request, principal, db, ctx, council_id,
-                                                       form=form),
-                             FIELD_LABELS)
+        page = partial(_new_page, request, principal, db, ctx, council_id, form=form)
+        return forms.refused(request, db, exc, keeping(page, form, "kept", partial(_keep, request, principal, ctx,
+                                                                                   uploads)), FIELD_LABELS)
     return forms.redirect(f"/information/items/{item.id}", "held" if item.state == ItemState.HELD else "created")
 
 
@@ -408,9 +407,10 @@ def add_version(item_id: int, request: Request, principal: PageUser, db: Db, ctx
         service.add_version(db, deps, item_id=item_id, actor=principal, now=ctx.clock.now(),
                             body=body.replace("\r\n", "\n"), note=note, files=uploads)
     except BansoError as exc:
-        return _item_error(request, principal, db, ctx, deps, item_id, exc, "version",
-                           {"version_body": body, "version_note": note,
-                            "version_kept": _keep(request, principal, ctx, uploads)})
+        form: dict[str, Any] = {"version_body": body, "version_note": note}
+        page = partial(_item_page, request, principal, db, ctx, deps, item_id, error_at="version", form=form)
+        return forms.refused(request, db, exc, keeping(page, form, "version_kept",
+                                                       partial(_keep, request, principal, ctx, uploads)), FIELD_LABELS)
     return forms.redirect(f"/information/items/{item_id}", "version")
 
 

@@ -52,7 +52,7 @@ from banso.programme.endpoints import (
 )
 from banso.programme.models import MeasureKind, ProjectType
 from banso.programme.schemas import CallText, CommissionText, GuidelineText, ProposalText
-from banso.sealed.pending import pending_uploads
+from banso.sealed.pending import Kept, keeping, pending_uploads
 from banso.sealed.uploads import FileKind, UploadRejected
 from banso.web.csrf import verify_csrf
 from banso.web.deps import Ctx, Db
@@ -1246,12 +1246,14 @@ def deliver(commission_id: int, request: Request, principal: PageUser, db: Db, c
             task_id=int_or_none(task_id, "task_id"), now=now, actor=principal, store=deliverable_store(ctx),
             checked=checked)
     except BansoError as exc:
-        kept_now = [store.keep(user_id=principal.user_id, form=form_key, filename=upload[0], content_type=upload[1],
-                               data=upload[2], kind=upload[3], now=now)] \
-            if upload is not None and isinstance(upload[3], FileKind) else []
-        return _refused(request, db, exc, partial(_commission_page, request, principal, db, ctx, commission_id,
-                                                  error_at="deliver",
-                                                  form={"title": title, "task_id": task_id, "kept": kept_now}))
+        def keep() -> list[Kept]:
+            if upload is None or not isinstance(upload[3], FileKind):
+                return []
+            return [store.keep(user_id=principal.user_id, form=form_key, filename=upload[0], content_type=upload[1],
+                               data=upload[2], kind=upload[3], now=now)]
+        form: dict[str, Any] = {"title": title, "task_id": task_id}
+        page = partial(_commission_page, request, principal, db, ctx, commission_id, error_at="deliver", form=form)
+        return _refused(request, db, exc, keeping(page, form, "kept", keep))
     return redirect(f"/programme/commissions/{commission_id}", "delivered")
 
 

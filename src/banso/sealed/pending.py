@@ -29,11 +29,11 @@ import os
 import secrets
 import struct
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Final
+from typing import Any, Final, TypeVar
 
 from banso.kit.errors import ValidationFailed
 from banso.sealed import crypto
@@ -41,6 +41,7 @@ from banso.sealed.files import make_directories
 from banso.sealed.uploads import FileKind
 from banso.web.context import AppContext
 
+R = TypeVar("R")
 KEEP_MINUTES: Final = 30
 _ID_BYTES: Final = 16
 _KEY_BYTES: Final = 32
@@ -210,6 +211,19 @@ class PendingUploads:
                 path.unlink(missing_ok=True)
                 gone += 1
         return gone
+
+
+def keeping(page: Callable[..., R], form: dict[str, Any], key: str,
+            keep: Callable[[], list[Kept]]) -> Callable[..., R]:
+    """Return ``page`` that first keeps the refused submit's files into ``form[key]``.
+
+    ``web.forms.refused`` calls the page after it settled the refusal, so no transaction is held while the
+    files are sealed and written (O4: up to 20 MB, about 0.2 s).
+    """
+    def render(**kwargs: Any) -> R:
+        form[key] = keep()
+        return page(**kwargs)
+    return render
 
 
 def pending_at(data_dir: Path) -> PendingUploads:
