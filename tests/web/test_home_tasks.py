@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from banso.accounts import service as accounts
 from banso.councils import meetings
 from banso.councils import service as councils
 from banso.information import service as information
@@ -450,3 +451,19 @@ def test_report_and_evaluation_tasks_after_adoption(
     db.commit()
     assert keys(tasks_of(client, db, w.reviewer, clock), "evaluation") == []
     assert notices(db, w.reviewer, "programme.evaluation_assigned")  # the notice that asked for it
+
+
+def test_a_ballot_withheld_for_want_of_a_second_factor_shows_no_id_or_deadline(
+        client: TestClient, db: Session, factory: Factory, clock: FakeClock, ctx: AppContext) -> None:
+    cast = active_council(factory, db, clock)
+    ballot_id = _designation(db, ctx, cast, clock)
+    issued = accounts.issue_token(db, user=cast.researcher.user, name="no-2fa", scopes=None, expires_in_days=30,
+                                  now=clock.now(), actor=None, second_factor=False)
+    db.commit()
+    response = client.get(TASKS, headers={"Authorization": f"Bearer {issued.raw}"})
+    assert response.status_code == 200
+    votes = [t for t in response.json()["items"] if t["kind"] == "vote"]
+    cid = cast.council.id
+    assert [(t["key"], t["variant"], t["name"], t["due_at"], t["link"]) for t in votes] == [
+        (f"vote:council:{cid}", "withheld", None, None, f"/councils/{cid}")]
+    assert f"vote:{ballot_id}" not in response.text and "designation" not in response.text
