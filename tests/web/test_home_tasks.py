@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from banso.accounts import service as accounts
 from banso.councils import meetings
 from banso.councils import service as councils
 from banso.information import service as information
@@ -167,9 +168,18 @@ def test_a_voter_who_may_not_see_the_proposal_gets_no_title_and_a_link_to_the_co
     amend(db, clock, cast, article_inputs(db, cast, lambda key, text: text.replace(
         "盗用してはならない", "盗用し、又は目的外に利用してはならない") if key == "duty" else text), summary="守秘義務の条の改正")
     db.commit()
-    # C3: without the pledge for the duty in force the proposal page is closed (404) — so is its link.
-    votes = [t for t in tasks_of(client, db, cast.researcher, clock) if t["kind"] == "vote"]
-    assert [(t["key"], t["name"], t["link"]) for t in votes] == [(f"vote:{ballot_id}", None, f"/councils/{cid}")]
+    # C3: without the pledge for the duty in force the proposal page is closed (404) — so is its link; and the
+    # task list shows nothing of the ballot (no id, kind or deadline: outside finding), only "re-sign the pledge".
+    response = client.get(TASKS, headers=bearer(db, cast.researcher, clock))
+    items = response.json()["items"]
+    assert keys(items, "vote") == []
+    [pledge] = [t for t in items if t["kind"] == "pledge"]
+    assert (pledge["key"], pledge["variant"], pledge["due_at"], pledge["link"]) == (
+        f"pledge:{cid}", "resign", None, f"/councils/{cid}")
+    assert "designation" not in response.text and "ballot" not in response.text
+    assert (clock.now() + timedelta(days=7)).date().isoformat() not in response.text  # the vote deadline
+    [note] = notices(db, cast.researcher, "information.designation_opened")
+    assert note.read_at is None  # the withheld ballot's notice stays open until it is answered
     page = home(client, db, cast.researcher, ctx)
     assert f'href="/information/ballots/{ballot_id}"' not in page and "AUV 航法アルゴリズム評価" not in page
     assert client.get(f"/information/ballots/{ballot_id}").status_code == 404
@@ -441,3 +451,19 @@ def test_report_and_evaluation_tasks_after_adoption(
     db.commit()
     assert keys(tasks_of(client, db, w.reviewer, clock), "evaluation") == []
     assert notices(db, w.reviewer, "programme.evaluation_assigned")  # the notice that asked for it
+
+
+def test_a_ballot_withheld_for_want_of_a_second_factor_shows_no_id_or_deadline(
+        client: TestClient, db: Session, factory: Factory, clock: FakeClock, ctx: AppContext) -> None:
+    cast = active_council(factory, db, clock)
+    ballot_id = _designation(db, ctx, cast, clock)
+    issued = accounts.issue_token(db, user=cast.researcher.user, name="no-2fa", scopes=None, expires_in_days=30,
+                                  now=clock.now(), actor=None, second_factor=False)
+    db.commit()
+    response = client.get(TASKS, headers={"Authorization": f"Bearer {issued.raw}"})
+    assert response.status_code == 200
+    votes = [t for t in response.json()["items"] if t["kind"] == "vote"]
+    cid = cast.council.id
+    assert [(t["key"], t["variant"], t["name"], t["due_at"], t["link"]) for t in votes] == [
+        (f"vote:council:{cid}", "withheld", None, None, f"/councils/{cid}")]
+    assert f"vote:{ballot_id}" not in response.text and "designation" not in response.text

@@ -97,6 +97,9 @@ def _page_cases(cast: Cast) -> list[tuple[str, dict[str, Any]]]:
         (f"{council}/requests", {"title": "", "body": "", "deadline": "来月"}),
         (f"{council}/actions", {"title": "", "due_at": "来月"}),
         (f"{council}/decisions", {"title": "", "matter": "何か", "adoption": "多分"}),
+        # issue 14: a kept file that cannot be used (expired, used, another person's or form's)
+        (f"{council}/information", {"title": "報告", "matter": "useful_information", "category": "sampling_data",
+                                    "provenance": "participant", "kept": "A" * 64}),
     ]
 
 

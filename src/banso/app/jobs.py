@@ -31,6 +31,7 @@ from banso.councils.models import Council
 from banso.kit.unit import unit_of_work
 from banso.notifications import tasks as notification_tasks
 from banso.programme import reporting
+from banso.sealed.pending import pending_uploads
 
 if TYPE_CHECKING:
     from banso.web.context import AppContext
@@ -103,12 +104,19 @@ def _checkpoint_job(ctx: AppContext) -> list[str]:
     return []
 
 
+def _pending_job(ctx: AppContext) -> list[str]:
+    """Delete the files kept across refused forms whose time is up (issue 14: they are short-lived)."""
+    gone = pending_uploads(ctx).sweep(ctx.clock.now())
+    return [f"pending:sweep removed={gone}"] if gone else []
+
+
 JOBS: tuple[tuple[str, Callable[[AppContext], list[str]]], ...] = (
     ("councils", _council_job),
     ("information", _information_job),
     ("programme", _programme_job),
     ("checkpoint", _checkpoint_job),
     ("notifications", notification_tasks.run_due),
+    ("pending", _pending_job),
 )
 
 

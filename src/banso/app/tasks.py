@@ -123,8 +123,9 @@ def _council_task(kind: str, council: Council, *, key: str, name: str | None, du
                 subjects=(f"council:{council.id}", *subjects))
 
 
-def _consents_and_pledges(session: Session, actor: Principal,
-                          rows: list[tuple[Council, Standing]]) -> list[Task]:
+def _consents_and_pledges(session: Session, actor: Principal, rows: list[tuple[Council, Standing]],
+                          withheld: Mapping[int, Sequence[str]]) -> list[Task]:
+    """Consents to give and pledges to sign; a pledge task also keeps open the notices of the ballots it withholds."""
     tasks: list[Task] = []
     for council, standing in rows:
         link = f"/councils/{council.id}" if council_policy.can_see_council(actor, standing) else None
@@ -133,33 +134,48 @@ def _consents_and_pledges(session: Session, actor: Principal,
             tasks.append(_council_task("consent", council, key=f"consent:{council.id}", name=council.title_ja,
                                        due_at=row.deadline if row is not None else council.consent_deadline,
                                        link=link))
-        elif standing.is_member and not standing.pledge_current and standing.council_state in _PLEDGE_STATES:
+        elif _pledge_due(standing):
             # C3: a bylaws change to the duty asks those who signed before to sign again.
             signed_before = bool(council_repo.pledges_of(session, council.id, actor.user_id))
             tasks.append(_council_task("pledge", council, key=f"pledge:{council.id}", name=council.title_ja,
-                                       due_at=None, link=link, variant="resign" if signed_before else "sign"))
+                                       due_at=None, link=link, variant="resign" if signed_before else "sign",
+                                       subjects=withheld.get(council.id, ())))
     return tasks
 
 
-def _votes(session: Session, actor: Principal, councils_by_id: Mapping[int, Council]) -> list[Task]:
-    """Ballots awaiting an answer: those the gate shows by title; the others only as 'a proposal in council X'."""
+def _pledge_due(standing: Standing) -> bool:
+    return standing.is_member and not standing.pledge_current and standing.council_state in _PLEDGE_STATES
+
+
+def _votes(session: Session, actor: Principal, councils_by_id: Mapping[int, Council],
+           pledge_due: set[int]) -> tuple[list[Task], dict[int, list[str]]]:
+    """Ballots awaiting an answer, by title where the gate shows them; and the notice subjects of the others.
+
+    A ballot the person may not see yet (C3, I4: no pledge for the duty in force, or no second factor) shows
+    nothing of itself — no id, kind or deadline: where a pledge is due it is folded into the pledge task
+    ("re-sign the pledge"), else into one "answer a proposal" task per council, linked to the council page.
+    """
     pending = info_repo.pending_ballots_of(session, actor.user_id)
     seen = {b.id for b in information.my_open_ballots(session, actor=actor)}
     items = info_repo.items_by_ids(session, {b.item_id for b in pending if b.id in seen})
     tasks: list[Task] = []
+    withheld: dict[int, list[str]] = {}
     for ballot in pending:
         council = councils_by_id.get(ballot.council_id)
         if council is None:
             continue  # not a council the person may see at all (I7)
-        subjects = (f"ballot:{ballot.id}",)
         if ballot.id in seen:
             tasks.append(_council_task("vote", council, key=f"vote:{ballot.id}", name=items[ballot.item_id].title,
                                        due_at=ballot.deadline, link=f"/information/ballots/{ballot.id}",
-                                       variant=ballot.kind, subjects=subjects))
-        else:  # C3, I4: no title before the pledge and second factor; the council page says what is needed
-            tasks.append(_council_task("vote", council, key=f"vote:{ballot.id}", name=None, due_at=ballot.deadline,
-                                       link=f"/councils/{council.id}", variant=ballot.kind, subjects=subjects))
-    return tasks
+                                       variant=ballot.kind, subjects=(f"ballot:{ballot.id}",)))
+        else:
+            withheld.setdefault(council.id, []).append(f"ballot:{ballot.id}")
+    for council_id, subjects in withheld.items():
+        if council_id not in pledge_due:
+            council = councils_by_id[council_id]
+            tasks.append(_council_task("vote", council, key=f"vote:council:{council_id}", name=None, due_at=None,
+                                       link=f"/councils/{council_id}", variant="withheld", subjects=subjects))
+    return tasks, withheld
 
 
 def _reviews(session: Session, actor: Principal, now: datetime) -> list[Task]:
@@ -273,7 +289,8 @@ def open_tasks(session: Session, *, actor: Principal, now: datetime,
     rows = council_rows(session, actor) if rows is None else rows
     visible = {c.id: c for c, _ in rows}
     readable = {c.id: c for c, s in rows if council_policy.can_read_content(actor, s)}
-    tasks = [*_consents_and_pledges(session, actor, rows), *_votes(session, actor, visible),
+    votes, withheld = _votes(session, actor, visible, {c.id for c, s in rows if _pledge_due(s)})
+    tasks = [*_consents_and_pledges(session, actor, rows, withheld), *votes,
              *_bylaws_votes(session, actor, visible), *_reviews(session, actor, now), *_after_adoption(session, actor),
              *_council_work(session, actor, readable, now)]
     return TaskList(_ordered(tasks, now))

@@ -29,6 +29,7 @@ from banso.notifications.mailer import OutboxMailer, SMTPMailer
 from banso.notifications.service import TaskNotices
 from banso.programme.council_link import CouncilsServiceGateway
 from banso.sealed import store as sealed
+from banso.sealed.pending import PendingUploads, pending_at
 from banso.sealed.pkcs11 import key_stores
 from banso.thinktank.interfaces import CommissionFiler
 from banso.web.context import AppContext
@@ -81,6 +82,7 @@ def domain_collaborators(settings: Settings) -> Collaborators:
     shared = sealed.local_deps(settings.data_dir, settings.secret_key, keys=key_stores(settings))
     found.add(sealed.SealedDeps, shared)
     found.add(InformationDeps, over_sealed(shared))
+    found.add(PendingUploads, pending_at(settings.data_dir))  # files kept across a refused form (issue 14)
     found.add(CouncilsServiceGateway, CouncilsServiceGateway())
     found.add(SsoClients, SsoClients(settings))  # single sign-on providers (O3); caches discovery and keys
     found.add(AuditDirectory, DomainDirectory())  # type: ignore[type-abstract]  # names in the audit log (issue 14)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from banso.councils.models import Matter
 from banso.kit.dates import Moment
@@ -128,7 +128,7 @@ class ConsentIn(_In):
 
     decision: Literal["consent", "decline"]
     reason: str | None = Field(default=None, max_length=2000)
-    read_bylaws: bool = False
+    read_bylaws: StrictBool = False  # a legal act: JSON true only, never "yes" or 1
 
     @model_validator(mode="after")
     def _bylaws_read(self) -> ConsentIn:
@@ -345,7 +345,7 @@ class MeetingCreate(_In):
     starts_at: Moment
     location: str | None = Field(default=None, max_length=200)
     agenda: list[AgendaIn] = Field(default_factory=list, max_length=100)
-    held: bool = Field(default=False, description="開催済みの会合として記録する / record a meeting already held")
+    held: StrictBool = Field(default=False, description="開催済みの会合として記録する / record a meeting already held")
 
 
 class MeetingRead(_Out):
@@ -556,7 +556,7 @@ class StatementCreate(_In):
 
     speaker_id: int
     summary: str = Field(min_length=1, max_length=20_000)
-    stated_confidential: bool = Field(description="秘として述べられたか / stated as confidential at the meeting")
+    stated_confidential: StrictBool = Field(description="秘として述べられたか / stated as confidential at the meeting")
 
 
 class StatementDesignate(_In):

@@ -39,6 +39,8 @@ from banso.councils.models import (
 )
 from banso.kit.clock import JST, as_utc
 from banso.kit.errors import BansoError, Forbidden, NotFound, ValidationFailed
+from banso.sealed.pending import Kept, keeping, pending_uploads
+from banso.sealed.uploads import FileKind
 from banso.web import forms
 from banso.web.csrf import verify_csrf
 from banso.web.deps import Ctx, Db
@@ -850,17 +852,27 @@ def request_page(council_id: int, request_id: int, request: Request, principal: 
              dependencies=[Csrf])
 def answer_request(council_id: int, request_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
                    text: Annotated[str, Form(max_length=50_000)] = "",
-                   files: Annotated[list[UploadFile] | None, File()] = None) -> Response:
-    """Answer with text and files (multipart; the app limits the body size)."""
+                   files: Annotated[list[UploadFile] | None, File()] = None,
+                   kept: Annotated[list[str] | None, Form()] = None,
+                   drop: Annotated[list[str] | None, Form()] = None) -> Response:
+    """Answer with text and files (multipart; the app limits the body size); files are kept when refused (issue 14)."""
+    store, now, form_key = pending_uploads(ctx), ctx.clock.now(), request.url.path
     uploads = checked_files(db, [f for f in (files or []) if f.filename])
     try:
+        uploads = [service.UploadedFile(filename=p.filename, content_type=p.content_type or p.kind.content_type,
+                                        data=p.data, checked=p.kind)
+                   for p in store.carry(kept, drop, user_id=principal.user_id, form=form_key, now=now)] + uploads
         service.answer_request(db, council_id=council_id, request_id=request_id, actor=principal,
-                               now=ctx.clock.now(), text=text.replace("\r\n", "\n"), files=uploads,
+                               now=now, text=text.replace("\r\n", "\n"), files=uploads,
                                store=file_store(ctx))
     except BansoError as exc:
-        return forms.refused(request, db, exc, partial(_request_page, request, principal, db, ctx,
-                                                       council_id, request_id, form={"answer_text": text}),
-                             FIELD_LABELS)
+        def keep() -> list[Kept]:
+            return [store.keep(user_id=principal.user_id, form=form_key, filename=u.filename,
+                               content_type=u.content_type, data=u.data, kind=u.checked, now=now)
+                    for u in uploads if isinstance(u.checked, FileKind)]
+        form: dict[str, Any] = {"answer_text": text}
+        page = partial(_request_page, request, principal, db, ctx, council_id, request_id, form=form)
+        return forms.refused(request, db, exc, keeping(page, form, "kept", keep), FIELD_LABELS)
     return forms.redirect(f"/councils/{council_id}/requests/{request_id}", "answered")
 
 

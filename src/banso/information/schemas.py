@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from banso.kit.dates import Moment
 from banso.kit.text import Text
@@ -441,4 +441,4 @@ class ClaimConfirmIn(BaseModel):
     """The chair's answer: confirm the secretariat's decision, or send it back to be decided again."""
 
     model_config = ConfigDict(extra="forbid")
-    confirm: bool
+    confirm: StrictBool  # the chair's confirmation is an act: JSON true/false only

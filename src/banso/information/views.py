@@ -56,7 +56,9 @@ from banso.information.models import (
 from banso.information.schemas import IncidentCreate
 from banso.kit.clock import JST, as_utc
 from banso.kit.errors import BansoError, NotFound, ValidationFailed
+from banso.sealed.pending import Kept, keeping, pending_uploads
 from banso.sealed.store import sealed_deps
+from banso.sealed.uploads import FileKind
 from banso.web import forms
 from banso.web.csrf import verify_csrf
 from banso.web.deps import Auth, Ctx, Db
@@ -84,6 +86,7 @@ Body = Annotated[str, Form(max_length=1_000_000)]
 Choice = Annotated[str, Form(max_length=40)]
 Choices = Annotated[list[str] | None, Form()]
 When = Annotated[str, Form(max_length=40)]
+Tokens = Annotated[list[str] | None, Form()]  # files kept from a refused submit (issue 14)
 MAX_MB = MAX_FILE_BYTES // (1024 * 1024)  # the per-file cap, shown next to file inputs
 
 # Form fields named in service messages, shown with the label the form uses (msgids of the templates).
@@ -246,27 +249,50 @@ def new_item_form(council_id: int, request: Request, principal: PageUser, db: Db
     return _new_page(request, principal, db, ctx, council_id)
 
 
+def _carried(request: Request, principal: Principal, ctx: Ctx, kept: Sequence[str] | None,
+             drop: Sequence[str] | None) -> list[service.Upload]:
+    """Return the files a refused submit kept and this one still carries, as checked uploads (issue 14)."""
+    return [service.Upload(filename=p.filename, content_type=p.content_type, data=p.data, checked=p.kind)
+            for p in pending_uploads(ctx).carry(kept, drop, user_id=principal.user_id, form=request.url.path,
+                                                now=ctx.clock.now())]
+
+
+def _keep(request: Request, principal: Principal, ctx: Ctx, uploads: Sequence[service.Upload]) -> list[Kept]:
+    """Keep the files of a refused submit that passed the upload checks, for the next submit (issue 14)."""
+    store, now = pending_uploads(ctx), ctx.clock.now()
+    return [store.keep(user_id=principal.user_id, form=request.url.path, filename=u.filename,
+                       content_type=u.content_type, data=u.data, kind=u.checked, now=now)
+            for u in uploads if isinstance(u.checked, FileKind)]
+
+
 @router.post("/councils/{council_id}/information", response_class=HTMLResponse, dependencies=[Csrf])
 def create_item(
     council_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx, deps: InfoDeps,
     title: Short = "", summary: Annotated[str, Form(max_length=5000)] = "", body: Body = "",
     matter: Choice = "", category: Choice = "", provenance: Choice = "",
     is_result: Annotated[str, Form(max_length=8)] = "", publish_at: When = "",
-    files: Annotated[list[UploadFile] | None, File()] = None,
+    files: Annotated[list[UploadFile] | None, File()] = None, kept: Tokens = None, drop: Tokens = None,
     confidential: Annotated[str, Form(max_length=8)] = "",
     designate: Annotated[str, Form(max_length=8)] = "", reason: Annotated[str, Form(max_length=5000)] = "",
     scope_kind: Choice = "", user_ids: Choices = None, organization_ids: Choices = None,
     ends_at: When = "", deadline: When = "", handling: Choices = None,
     range_note: Annotated[str, Form(max_length=5000)] = "",
 ) -> Response:
-    """Provide an item (multipart). With a designation proposal it is held until everyone answers (I4)."""
+    """Provide an item (multipart). With a designation proposal it is held until everyone answers (I4).
+
+    Files that passed the upload checks are kept when the form is refused (``kept`` tokens on the
+    re-rendered page, ``drop`` to remove one): the person need not choose them again (issue 14).
+    """
     form = {"title": title, "summary": summary, "body": body, "matter": matter, "category": category,
             "provenance": provenance, "is_result": is_result == "yes", "publish_at": publish_at,
             "designate": designate == "yes", "confidential": confidential == "yes",
             **_designation_form("", reason=reason, scope_kind=scope_kind, user_ids=user_ids,
                                 organization_ids=organization_ids, ends_at=ends_at, deadline=deadline,
                                 handling=handling, range_note=range_note)}
+    uploads: list[service.Upload] = []
     try:
+        uploads = checked_uploads(db, deps, files)
+        uploads = _carried(request, principal, ctx, kept, drop) + uploads
         proposal = _designation(reason=reason, scope_kind=scope_kind, user_ids=user_ids,
                                 organization_ids=organization_ids, ends_at=ends_at, deadline=deadline,
                                 handling=handling, range_note=range_note) if designate == "yes" else None
@@ -274,12 +300,12 @@ def create_item(
             db, deps, council_id=council_id, actor=principal, now=ctx.clock.now(), title=title,
             summary=summary.replace("\r\n", "\n"), body=body.replace("\r\n", "\n"), matter=matter,
             category=category, provenance=provenance, is_result=is_result == "yes",
-            publish_at=_when_or_none(publish_at, "publish_at"), files=checked_uploads(db, deps, files),
+            publish_at=_when_or_none(publish_at, "publish_at"), files=uploads,
             designation=proposal, confidential=confidential == "yes")
     except BansoError as exc:
-        return forms.refused(request, db, exc, partial(_new_page, request, principal, db, ctx, council_id,
-                                                       form=form),
-                             FIELD_LABELS)
+        page = partial(_new_page, request, principal, db, ctx, council_id, form=form)
+        return forms.refused(request, db, exc, keeping(page, form, "kept", partial(_keep, request, principal, ctx,
+                                                                                   uploads)), FIELD_LABELS)
     return forms.redirect(f"/information/items/{item.id}", "held" if item.state == ItemState.HELD else "created")
 
 
@@ -371,14 +397,20 @@ def export_item(item_id: int, principal: PageUser, db: Db, ctx: Ctx, deps: InfoD
 @router.post("/information/items/{item_id}/versions", response_class=HTMLResponse, dependencies=[Csrf])
 def add_version(item_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx, deps: InfoDeps,
                 body: Body = "", note: Annotated[str, Form(max_length=500)] = "",
-                files: Annotated[list[UploadFile] | None, File()] = None) -> Response:
-    """Add a new version (body and files); earlier versions stay readable."""
+                files: Annotated[list[UploadFile] | None, File()] = None, kept: Tokens = None,
+                drop: Tokens = None) -> Response:
+    """Add a new version (body and files); earlier versions stay readable. Files are kept when refused (issue 14)."""
+    uploads: list[service.Upload] = []
     try:
+        uploads = checked_uploads(db, deps, files)
+        uploads = _carried(request, principal, ctx, kept, drop) + uploads
         service.add_version(db, deps, item_id=item_id, actor=principal, now=ctx.clock.now(),
-                            body=body.replace("\r\n", "\n"), note=note, files=checked_uploads(db, deps, files))
+                            body=body.replace("\r\n", "\n"), note=note, files=uploads)
     except BansoError as exc:
-        return _item_error(request, principal, db, ctx, deps, item_id, exc, "version",
-                           {"version_body": body, "version_note": note})
+        form: dict[str, Any] = {"version_body": body, "version_note": note}
+        page = partial(_item_page, request, principal, db, ctx, deps, item_id, error_at="version", form=form)
+        return forms.refused(request, db, exc, keeping(page, form, "version_kept",
+                                                       partial(_keep, request, principal, ctx, uploads)), FIELD_LABELS)
     return forms.redirect(f"/information/items/{item_id}", "version")
 
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    model_validator,
+)
 
 from banso.kit.dates import Day, Moment
 from banso.kit.text import Text
@@ -277,7 +286,7 @@ class DisclosureIn(BaseModel):
     end_fiscal_year: StrictInt | None = Field(default=None, ge=1990, le=2100)
     amount_thousand_yen: ThousandYen | None = None
     effort_percent: StrictInt | None = None
-    foreign: bool = False
+    foreign: StrictBool = False
 
 
 class DisclosureRead(BaseModel):
@@ -431,7 +440,7 @@ class ProposalContent(ProposalText):
 class ProposalCreate(ProposalContent):
     """Input to submit a proposal, or to save it as a draft (一時保存) with ``draft: true``."""
 
-    draft: bool = Field(default=False, description="Save as a draft (一時保存): no receipt number, seen only by "
+    draft: StrictBool = Field(default=False, description="Save as a draft (一時保存): no receipt number, seen only by "
                                                    "the team; submit it later with POST /proposals/{id}/submit")
 
 
@@ -545,7 +554,7 @@ class ConflictIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    has_conflict: bool | None = Field(default=None, description="Optional when ``grounds`` is given (any ground "
+    has_conflict: StrictBool | None = Field(default=None, description="Optional when ``grounds`` is given (any ground "
                                                                   "ticked is a conflict)")
     reason: Annotated[str | None, Text(2000, required=False)] = None
     grounds: list[StrictStr] | None = Field(
@@ -698,7 +707,7 @@ class EvaluationDeclarationIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    has_conflict: bool
+    has_conflict: StrictBool  # a declaration: JSON true/false only, never "yes" or 1
     reason: Annotated[str, Text(2000, required=False)] = ""
 
 

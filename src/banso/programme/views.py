@@ -52,6 +52,8 @@ from banso.programme.endpoints import (
 )
 from banso.programme.models import MeasureKind, ProjectType
 from banso.programme.schemas import CallText, CommissionText, GuidelineText, ProposalText
+from banso.sealed.pending import Kept, keeping, pending_uploads
+from banso.sealed.uploads import FileKind, UploadRejected
 from banso.web.csrf import verify_csrf
 from banso.web.deps import Ctx, Db
 from banso.web.forms import (
@@ -1217,18 +1219,42 @@ def task_done(commission_id: int, task_id: int, request: Request, principal: Pag
 
 @router.post("/programme/commissions/{commission_id}/deliverables", response_class=HTMLResponse, dependencies=[Csrf])
 def deliver(commission_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
-            file: Annotated[UploadFile, File()], title: Short = "", task_id: Small = "") -> Response:
-    """Upload a deliverable file."""
+            file: Annotated[UploadFile | None, File()] = None, title: Short = "", task_id: Small = "",
+            kept: Annotated[list[str] | None, Form()] = None, drop: Annotated[list[str] | None, Form()] = None,
+            ) -> Response:
+    """Upload a deliverable file; a file that passed the checks is kept when the form is refused (issue 14)."""
     # O4: sync, so the upload's database and disk work runs in a worker thread, never on the event loop.
-    ctype = file.content_type or "application/octet-stream"
-    with released(db):  # O1, O4: the full parse runs with no transaction open
-        content = file.file.read(commissions.MAX_DELIVERABLE_BYTES + 1)
-        checked = commissions.check_deliverable(content, file.filename or "", ctype)
-    return _commission_action(request, principal, db, ctx, commission_id, lambda: commissions.upload_deliverable(
-        db, commission_id=commission_id, title=title, filename=file.filename or "", content=content,
-        content_type=ctype, task_id=int_or_none(task_id, "task_id"), now=ctx.clock.now(), actor=principal,
-        store=deliverable_store(ctx), checked=checked),
-        "delivered")
+    store, now, form_key = pending_uploads(ctx), ctx.clock.now(), request.url.path
+    upload: tuple[str, str, bytes, FileKind | UploadRejected] | None = None
+    try:
+        if file is not None and file.filename:
+            store.discard(kept or (), user_id=principal.user_id, form=form_key, now=now)  # a new file replaces it
+            ctype = file.content_type or "application/octet-stream"
+            with released(db):  # O1, O4: the full parse runs with no transaction open
+                content = file.file.read(commissions.MAX_DELIVERABLE_BYTES + 1)
+                upload = (file.filename, ctype, content, commissions.check_deliverable(content, file.filename, ctype))
+        else:
+            carried = store.carry(kept, drop, user_id=principal.user_id, form=form_key, now=now, field="file")
+            if carried:
+                p = carried[0]
+                upload = (p.filename, p.content_type or p.kind.content_type, p.data, p.kind)
+        if upload is None:
+            raise ValidationFailed("ファイルを選んでください / choose a file", field="file")
+        filename, ctype, content, checked = upload
+        commissions.upload_deliverable(
+            db, commission_id=commission_id, title=title, filename=filename, content=content, content_type=ctype,
+            task_id=int_or_none(task_id, "task_id"), now=now, actor=principal, store=deliverable_store(ctx),
+            checked=checked)
+    except BansoError as exc:
+        def keep() -> list[Kept]:
+            if upload is None or not isinstance(upload[3], FileKind):
+                return []
+            return [store.keep(user_id=principal.user_id, form=form_key, filename=upload[0], content_type=upload[1],
+                               data=upload[2], kind=upload[3], now=now)]
+        form: dict[str, Any] = {"title": title, "task_id": task_id}
+        page = partial(_commission_page, request, principal, db, ctx, commission_id, error_at="deliver", form=form)
+        return _refused(request, db, exc, keeping(page, form, "kept", keep))
+    return redirect(f"/programme/commissions/{commission_id}", "delivered")
 
 
 @router.post("/programme/commissions/{commission_id}/complete", response_class=HTMLResponse, dependencies=[Csrf])
