@@ -31,7 +31,7 @@ from banso.kit import unanimity
 from banso.kit.clock import JST, as_utc
 from banso.notifications import service as notifications
 from banso.notifications.models import Notification
-from banso.programme import evaluations
+from banso.programme import evaluations, tank_requests
 from banso.programme import pages as programme_pages
 from banso.programme.models import Project, ReportState, ResultsReport
 
@@ -51,6 +51,7 @@ NOTICE_KINDS: Mapping[str, str] = {
     "council.action_item_due": "action",
     "council.action_item_overdue": "action",
     "council.material_requested": "request",
+    "programme.commission_request": "request",  # Art. 64 (issue 13): to a think-tank commission's roster
     "council.bylaws_vote": "vote",
     "programme.evaluation_assigned": "evaluation",
     "programme.evaluation_due": "evaluation",
@@ -250,6 +251,11 @@ def _council_work(session: Session, actor: Principal, readable: Mapping[int, Cou
         tasks.append(_council_task("request", council, key=f"request:{req.id}", name=req.title, due_at=req.due_at,
                                    link=f"/councils/{council.id}/requests/{req.id}",
                                    subjects=(f"council:{council.id}:request:{req.id}",)))
+    # Art. 64 (issue 13): requests to a commission the person is engaged in; never the council's name or content
+    for req in tank_requests.open_for(session, actor=actor):
+        tasks.append(Task(kind="request", key=f"commission-request:{req.id}", name=req.title, council_id=None,
+                          council_ja=None, council_en=None, due_at=req.due_at, link=tank_requests.link_of(req),
+                          variant="commission", subjects=(tank_requests.subject_of(req),)))
     return tasks
 
 

@@ -26,6 +26,7 @@ from banso.authz import egress
 from banso.authz.permissions import Role
 from banso.authz.policies import councils as council_policy
 from banso.authz.policies import information as policy
+from banso.authz.policies import programme as programme_policy
 from banso.authz.policies.councils import Standing
 from banso.authz.principal import AuthMethod, Principal
 from banso.councils import repository as council_repo
@@ -41,6 +42,7 @@ from banso.information.models import (
     ScopeKind,
     Vote,
 )
+from banso.programme.models import Commission, CommissionRosterEntry
 
 # ---------------------------------------------------------------------------------------------
 # Standing: what one person is to one council
@@ -338,6 +340,10 @@ def _subject_allowed(session: Session, actor: Principal, subject: str,
             return True
         where = None if incident.council_id is None else standing(session, incident.council_id, actor.user_id)
         return policy.can_manage_incidents(actor, where)
+    if kind == "commission" and len(parts) > 2:
+        # "commission:5:request:9" names a request to the commission (Art. 64, issue 13): shown only while the
+        # reader is on its roster and acknowledged; taken off the roster, the notice is gone at once (I7).
+        return _engaged_in(session, actor, number)
     if kind == "council":
         if number not in councils:
             councils[number] = standing(session, number, actor.user_id)
@@ -347,6 +353,15 @@ def _subject_allowed(session: Session, actor: Principal, subject: str,
         # "council:12" names only what the public page shows; "council:12:meeting:3" names content.
         return len(parts) <= 2 or council_policy.can_read_content(actor, where)
     return True
+
+
+def _engaged_in(session: Session, actor: Principal, commission_id: int) -> bool:
+    commission = session.get(Commission, commission_id)
+    if commission is None:
+        return False
+    roster = session.scalars(select(CommissionRosterEntry).where(CommissionRosterEntry.commission_id == commission_id,
+                                                                 CommissionRosterEntry.user_id == actor.user_id))
+    return programme_policy.is_contractor(actor, programme_policy.parties_of(commission, list(roster)))
 
 
 def knowable_subjects(session: Session, actor: Principal, subjects: Iterable[str | None], *,
