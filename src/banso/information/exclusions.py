@@ -34,6 +34,7 @@ from banso.councils import rules as council_rules
 from banso.councils import service as councils
 from banso.councils import statements
 from banso.councils.models import Council, OralStatement
+from banso.information import notices
 from banso.information import repository as repo
 from banso.information import service
 from banso.information.content import subject_of
@@ -187,6 +188,7 @@ def file_claim(session: Session, *, actor: Principal, now: datetime, ground: str
     _audit(session, AuditTag.INFO_EXCLUSION_FILE, now=now, actor=actor, subject=target.subject,
            data={"claim_id": claim.id, "council_id": claim.council_id, "statement_id": claim.statement_id,
                  "ground": claim.ground, "evidence_sha256": claim.evidence_sha256, "file_sha256": claim.file_sha256})
+    notices.exclusion_filed(session, claim=claim, item=target.item, now=now)
     return ClaimView(claim=claim, evidence=text, may_withdraw=True)
 
 
@@ -222,6 +224,7 @@ def decide_claim(session: Session, *, claim_id: int, actor: Principal, now: date
     _audit(session, AuditTag.INFO_EXCLUSION_DECIDE, now=now, actor=actor, subject=target.subject,
            data={"claim_id": claim.id, "decision": decision,
                  "reason_sha256": council_rules.sha256_text(claim.decision_reason)})
+    notices.exclusion_decided(session, claim=claim, item=target.item, now=now)
     return _view(session, store, claim, target, actor=actor, now=now)
 
 
@@ -244,6 +247,7 @@ def confirm_claim(session: Session, *, claim_id: int, actor: Principal, now: dat
     session.flush()
     _audit(session, AuditTag.INFO_EXCLUSION_CONFIRM, now=now, actor=actor, subject=target.subject,
            data={"claim_id": claim.id, "confirmed": confirm, "state": claim.state, "claimant_id": claim.claimant_id})
+    notices.exclusion_settled(session, claim=claim, item=target.item, now=now)
     return _view(session, store, claim, target, actor=actor, now=now)
 
 
