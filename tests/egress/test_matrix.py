@@ -33,7 +33,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from tests.egress.world import ITEM_KINDS, KINDS, Creds, Seen, World, marker, open_world
+from tests.egress.world import HOME, ITEM_KINDS, KINDS, Creds, Seen, World, marker, open_world
 
 KNOW, HIDE, REFUSE = "know", "hide", "refuse"
 
@@ -111,8 +111,9 @@ PATHS: dict[str, tuple[str, ...]] = {
     # issue 13: the meeting page and the statements API; the item page, the claim API, the item's claim list and
     # the evidence file (API and page)
     "statement": ("page", "api_body", *AUDIT_PATHS),
+    # + the notices a filed claim sends the secretariat and the chair (tankreq): named only to the item's readers
     **dict.fromkeys(("evidence", "evidence_designated"), ("page", "api_body", "list", "file", "file_page",
-                                                          *AUDIT_PATHS)),
+                                                          *NOTICE_PATHS, *AUDIT_PATHS)),
     # issue 13: the council's request page, API and answer file; the commission's side (page, API, file); notices
     "tank_request": ("page", "api_body", "file", "tank_page", "tank_api", "tank_file", *NOTICE_PATHS, *AUDIT_PATHS),
 }
@@ -136,6 +137,12 @@ def expected(kind: str, path: str, who: str) -> str | None:
         return HIDE if who == "auditor" or who not in READERS[kind] else None
     if kind == "tank_request":
         return _tank_request(path, who)
+    if kind.startswith("evidence") and path in NOTICE_PATHS:
+        if path == "email" and who in {"anonymous", *HALF_CREDENTIALS}:
+            return None
+        # issue 13: a filed claim is told to the secretariat and the chair who read the item (the designated
+        # item's secretariat is out of its scope: never told); nobody else, the claimant included (not decided)
+        return KNOW if kind == "evidence" and who == "secretariat" else HIDE
     if path == "portal_search":  # I6, issue 14: the portal's search finds published items only, whoever asks
         if kind == "public":
             return None if who in HALF_CREDENTIALS else KNOW  # public anyway, as the portal's other paths
@@ -232,6 +239,8 @@ def _mark(kind: str, path: str) -> str:
     if kind == "comment" or kind == "statement":
         return marker(kind, "BDY")
     if kind in ("evidence", "evidence_designated"):
+        if path in NOTICE_PATHS:  # the filed notice names the claimed item by its title
+            return f"{marker(HOME[kind], 'TTL')}」について除外の申出"
         return marker(kind, "FIL" if path in ("file", "file_page") else "BDY")
     if kind == "ballot" or path in (*NOTICE_PATHS, "search", "search_page", "list", "list_page",
                                     "portal_search") and kind in ITEM_KINDS:
@@ -403,6 +412,8 @@ def _secrets(kind: str, path: str, parts: tuple[str, ...] = PARTS) -> list[str]:
     hides only its file: the item itself is council-shared)."""
     if kind == "partial" and path in ("page", "file"):
         parts = tuple(p for p in parts if p in ("FIL", "FNM"))
+    if kind.startswith("evidence") and path in NOTICE_PATHS:
+        return [_mark(kind, path)]  # the claim's notice (the item's own notices are the item kinds' cells)
     return [marker(_home_kind(kind), part) for part in parts]
 
 
