@@ -131,3 +131,26 @@ def test_a_reader_who_left_is_no_longer_shown_the_notice(client: TestClient, db:
     db.commit()
     assert _kinds(client, h_second, "information.exclusion_filed") == []
     assert len(_kinds(client, h_off, "information.exclusion_filed")) == 1
+
+
+def test_the_home_lists_the_claim_to_decide_then_to_confirm(client: TestClient, db: Session, cast: Cast,
+                                                             clock: FakeClock) -> None:
+    """The secretariat's home lists the filed claim (named by the item's title); once decided it leaves theirs and
+    appears on the chair's; confirmed, it leaves the chair's; the claimant and other members never see it there."""
+    bystander = cast.extra["bystander"]
+    h_off, h_chair, h_com, h_by = (bearer(db, p, clock) for p in (cast.officer, cast.researcher, cast.company,
+                                                                   bystander))
+
+    def tasks(h: dict[str, str]) -> dict[str, Any]:
+        return {t["key"]: t for t in client.get("/api/v1/me/tasks", headers=h).json()["items"]
+                if t["kind"] == "exclusion"}
+
+    cid = _file(client, h_by, _item(client, cast, h_com))
+    key = f"exclusion:{cid}"
+    mine = tasks(h_off)
+    assert list(mine) == [key] and mine[key]["variant"] == "decide" and "QXEXCLTITLE" in mine[key]["name"]
+    assert tasks(h_chair) == {} and tasks(h_com) == {} and tasks(h_by) == {}
+    client.post(f"{INFO}/exclusions/{cid}/decision", headers=h_off, json={"decision": "reject", "reason": "不足"})
+    assert tasks(h_off) == {} and tasks(h_chair)[key]["variant"] == "confirm"
+    client.post(f"{INFO}/exclusions/{cid}/confirmation", headers=h_chair, json={"confirm": True})
+    assert tasks(h_chair) == {}
