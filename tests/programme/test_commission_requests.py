@@ -24,6 +24,7 @@ from banso.kit.clock import FakeClock
 from banso.leak.text import find_marks, strip_invisible
 from banso.programme import commissions as cm
 from banso.programme import roster
+from banso.sealed import store as sealed_store
 from banso.web.context import AppContext
 from tests.support.councils import Cast, active_council
 from tests.support.factories import Factory, Person
@@ -249,3 +250,31 @@ def test_policy_predicates() -> None:
     assert not policy.can_address(owner, manager, replace(parties, state="completed"))
     assert not policy.can_address(person(9, 10, frozenset({"researcher"})), manager,
                                   replace(parties, commissioned_by_id=7))
+
+
+def test_the_sql_twin_agrees_with_the_predicate(db: Session, scene: Scene, clock: FakeClock) -> None:
+    """``restrict_open_requests`` (the home's tasks) answers as ``can_answer`` does, before and after a removal
+    and an answer, for everyone around the commission."""
+    from banso.programme import tank_requests
+
+    req = tank_requests.create(db, council_id=scene.cast.council.id, commission_id=scene.id,
+                               actor=scene.officer.principal(), now=clock.now(), title="QXTWIN", body="b",
+                               matter="useful_information", due_at=clock.now() + timedelta(days=5))
+    people = (scene.analyst, scene.leaver, scene.colleague, scene.contact, scene.officer, scene.cast.company)
+
+    def agree() -> list[bool]:
+        facts = cm.parties(db, scene.commission)
+        answers = []
+        for p in people:
+            python = policy.can_answer(p.principal(), facts, status=req.status)
+            sql = req.id in [r.id for r in tank_requests.open_for(db, actor=p.principal())]
+            assert python == sql, p.user.id
+            answers.append(python)
+        return answers
+
+    assert agree() == [True, True, False, True, False, False]
+    scene.remove_leaver(db, clock)
+    assert agree() == [True, False, False, True, False, False]
+    tank_requests.answer(db, commission_id=scene.id, request_id=req.id, actor=scene.analyst.principal(),
+                         now=clock.now(), text="回答", store=sealed_store.fake_deps())
+    assert agree() == [False] * 6
