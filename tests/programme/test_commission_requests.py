@@ -212,6 +212,7 @@ def test_pages_japanese_first(client: TestClient, db: Session, scene: Scene, clo
     assert "data-commission-request" in client.get(f"/councils/{cid}/requests/{rid}").text
     url = f"/programme/commissions/{scene.id}/requests/{rid}"
     sign_in(client, db, scene.analyst, ctx)
+    assert f'href="{url}"' in client.get(f"/programme/commissions/{scene.id}").text  # listed on the commission
     page = client.get(url)
     assert page.status_code == 200 and "QXTANKPAGE" in page.text and "資料提供" in page.text
     done = client.post(f"{url}/answer", data={"csrf_token": csrf_of(page.text), "text": "QXTANKPAGEANSWER"},

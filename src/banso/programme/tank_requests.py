@@ -144,6 +144,16 @@ def list_for(session: Session, *, commission_id: int, actor: Principal) -> list[
                                 .order_by(MaterialRequest.id.desc())))
 
 
+def visible_for(session: Session, *, commission_id: int, actor: Principal) -> list[MaterialRequest]:
+    """Return the requests the commission page lists for ``actor``: its engaged roster's, else none (the page
+    itself decides who sees the commission)."""
+    commission, facts = commissions.standing(session, commission_id, actor, duty_only=True)
+    if not policy.can_see_request(actor, facts):
+        return []
+    return list(session.scalars(select(MaterialRequest).where(MaterialRequest.commission_id == commission.id)
+                                .order_by(MaterialRequest.id.desc())))
+
+
 def get(session: Session, *, commission_id: int, request_id: int, actor: Principal, now: datetime,
         store: SealedDeps) -> TankRequestView:
     """Return one request for the engaged roster, with the answer its reader gave; audited (I8)."""

@@ -1148,8 +1148,10 @@ def _commission_page(request: Request, principal: Principal, db: Session, ctx: C
                      notice: str | None = None, error: str | None = None, error_at: str | None = None,
                      status: int = 200, form: dict[str, Any] | None = None) -> HTMLResponse:
     page = pages.commission_page(db, commission_id=commission_id, actor=principal, now=ctx.clock.now())
+    asked = tank_requests.visible_for(db, commission_id=commission_id, actor=principal)  # C6 under Art. 64
     return render(request, "programme/commission.html", {
         **pages.context(page), "notice": notice, "error": error, "error_at": error_at, "form": form or {},
+        "tank_requests": asked,
         **_common(ctx),
     }, status=status)
 
