@@ -33,7 +33,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from tests.egress.world import ITEM_KINDS, KINDS, Creds, Seen, World, marker, open_world
+from tests.egress.world import HOME, ITEM_KINDS, KINDS, Creds, Seen, World, marker, open_world
 
 KNOW, HIDE, REFUSE = "know", "hide", "refuse"
 
@@ -66,6 +66,9 @@ READERS: dict[str, frozenset[str]] = {
     # issue 13: an oral statement is council content; exclusion evidence is read by council members who can read
     # the claimed item (I7/I12): the council-shared item's readers, or only the designated item's scope
     "statement": CONTENT, "evidence": CONTENT, "evidence_designated": frozenset({"provider", "in_scope"}),
+    # issue 13 (C6 under Art. 64): a request to a commission outside the council; the engaged contact who answered
+    # (provider) reads it on the commission's side, the requesting secretariat on the council's side
+    "tank_request": frozenset({"provider", "secretariat"}),
 }
 # Art. 64 (issue 13): people of the commissioned institution besides the engaged contact (provider): a colleague
 # never named on the roster, and one named, acknowledged and removed. Neither may know anything of the commission.
@@ -108,13 +111,18 @@ PATHS: dict[str, tuple[str, ...]] = {
     # issue 13: the meeting page and the statements API; the item page, the claim API, the item's claim list and
     # the evidence file (API and page)
     "statement": ("page", "api_body", *AUDIT_PATHS),
+    # + the notices a filed claim sends the secretariat and the chair (tankreq): named only to the item's readers
     **dict.fromkeys(("evidence", "evidence_designated"), ("page", "api_body", "list", "file", "file_page",
-                                                          *AUDIT_PATHS)),
+                                                          *NOTICE_PATHS, *AUDIT_PATHS)),
+    # issue 13: the council's request page, API and answer file; the commission's side (page, API, file); notices
+    "tank_request": ("page", "api_body", "file", "tank_page", "tank_api", "tank_file", *NOTICE_PATHS, *AUDIT_PATHS),
 }
-COPY_PATHS = frozenset({"api_body", "file", "file_page", "body_txt", "export_misp", "export_stix"})  # I12: a copy leaves
-STAMPED_PATHS = COPY_PATHS - {"api_body"}  # I8: a downloaded copy of non-public content carries the recipient's mark
+TANK_SIDE = ("tank_page", "tank_api", "tank_file")
+COPY_PATHS = frozenset({"api_body", "file", "file_page", "body_txt", "export_misp", "export_stix", "tank_api",
+                        "tank_file"})  # I12: a copy leaves
+STAMPED_PATHS = COPY_PATHS - {"api_body", "tank_api"}  # I8: a downloaded copy of non-public content carries the recipient's mark
 # I8, I12: every read of non-public content is audited (a page, a body, a copy, a version, a list of decisions)
-AUDITED_PATHS = COPY_PATHS | {"page", "version", "version_page"}
+AUDITED_PATHS = COPY_PATHS | {"page", "version", "version_page", "tank_page"}
 PORTAL_PATHS = frozenset({"page", "api_body", "file", "list", "list_page"})  # the public portal serves these without login
 
 
@@ -127,6 +135,14 @@ def expected(kind: str, path: str, who: str) -> str | None:
             return KNOW if who in READERS[kind] else HIDE
         # and nobody finds in the log (own entries, named subjects, exports) what they may not read
         return HIDE if who == "auditor" or who not in READERS[kind] else None
+    if kind == "tank_request":
+        return _tank_request(path, who)
+    if kind.startswith("evidence") and path in NOTICE_PATHS:
+        if path == "email" and who in {"anonymous", *HALF_CREDENTIALS}:
+            return None
+        # issue 13: a filed claim is told to the secretariat and the chair who read the item (the designated
+        # item's secretariat is out of its scope: never told); nobody else, the claimant included (not decided)
+        return KNOW if kind == "evidence" and who == "secretariat" else HIDE
     if path == "portal_search":  # I6, issue 14: the portal's search finds published items only, whoever asks
         if kind == "public":
             return None if who in HALF_CREDENTIALS else KNOW  # public anyway, as the portal's other paths
@@ -172,6 +188,19 @@ def expected(kind: str, path: str, who: str) -> str | None:
     return KNOW
 
 
+def _tank_request(path: str, who: str) -> str | None:
+    """C6 under Art. 64 (issue 13): the commission's side only for the engaged person who answered (provider),
+    never its colleague or a person taken off the roster; the council's side under the usual answer rule (the
+    requesting secretariat; other members see the request, not the answer); notices only to the engaged."""
+    if path in NOTICE_PATHS:
+        if path == "email" and who in {"anonymous", *HALF_CREDENTIALS}:
+            return None
+        return KNOW if who == "provider" else HIDE
+    if path in ("page", "api_body") and who in CONTENT - {"secretariat"}:
+        return REFUSE  # C6: council members know of the request (its title), never the answer it got
+    return KNOW if who == ("provider" if path in TANK_SIDE else "secretariat") else HIDE
+
+
 # ---------------------------------------------------------------------------------------------
 # Cells that fail today: (kind, path, principal) -> the hole. Delete an entry when its fix lands.
 
@@ -203,11 +232,15 @@ def _mark(kind: str, path: str) -> str:
     """Return the marker whose presence means "knows" on this path."""
     if kind == "needs":
         return marker(kind, "RSN")
+    if kind == "tank_request":  # the answer (its text, its file); a notice names the title
+        return marker(kind, "FIL" if path in ("file", "tank_file") else "TTL" if path in NOTICE_PATHS else "BDY")
     if kind in ("material", "material_secret"):
         return marker(kind, "FIL" if path in ("file", "file_page") else "TTL")  # the list shows the title
     if kind == "comment" or kind == "statement":
         return marker(kind, "BDY")
     if kind in ("evidence", "evidence_designated"):
+        if path in NOTICE_PATHS:  # the filed notice names the claimed item by its title
+            return f"{marker(HOME[kind], 'TTL')}」について除外の申出"
         return marker(kind, "FIL" if path in ("file", "file_page") else "BDY")
     if kind == "ballot" or path in (*NOTICE_PATHS, "search", "search_page", "list", "list_page",
                                     "portal_search") and kind in ITEM_KINDS:
@@ -274,6 +307,7 @@ def _url(world: World, kind: str, path: str, who: str) -> tuple[str, bool]:
                           "api_body": (f"/api/v1/councils/{council}/meetings/{ids.get('meeting')}/statements",
                                        False)},
             "evidence": _evidence_urls(ids), "evidence_designated": _evidence_urls(ids),
+            "tank_request": _tank_request_urls(ids),
             "comment": {"page": (f"/councils/{council}/meetings/{ids.get('meeting')}", True),
                         "api_body": (f"/api/v1/councils/{council}/meetings/{ids.get('meeting')}", False)},
             "needs": {**_needs_urls(ids.get("analysis")),
@@ -299,6 +333,15 @@ def _evidence_urls(ids: dict[str, int]) -> dict[str, tuple[str, bool]]:
             "list": (f"{info}/items/{ids.get('item')}/exclusions", False),
             "file": (f"{info}/exclusions/{ids.get('claim')}/file", False),
             "file_page": (f"/information/exclusions/{ids.get('claim')}/file", True)}
+
+
+def _tank_request_urls(ids: dict[str, int]) -> dict[str, tuple[str, bool]]:
+    council = f"/councils/{ids.get('council')}/requests/{ids.get('request')}"
+    tank = f"/programme/commissions/{ids.get('commission')}/requests/{ids.get('request')}"
+    return {"page": (council, True), "api_body": (f"/api/v1{council}", False),
+            "file": (f"/api/v1{council}/files/{ids.get('file')}", False),
+            "tank_page": (tank, True), "tank_api": (f"/api/v1{tank}", False),
+            "tank_file": (f"/api/v1{tank}/files/{ids.get('file')}", False)}
 
 
 def _material_urls(ids: dict[str, int]) -> dict[str, tuple[str, bool]]:
@@ -369,6 +412,8 @@ def _secrets(kind: str, path: str, parts: tuple[str, ...] = PARTS) -> list[str]:
     hides only its file: the item itself is council-shared)."""
     if kind == "partial" and path in ("page", "file"):
         parts = tuple(p for p in parts if p in ("FIL", "FNM"))
+    if kind.startswith("evidence") and path in NOTICE_PATHS:
+        return [_mark(kind, path)]  # the claim's notice (the item's own notices are the item kinds' cells)
     return [marker(_home_kind(kind), part) for part in parts]
 
 
@@ -452,7 +497,7 @@ def observe(world: World, kind: str, path: str, who: str) -> Seen:
 def _cells() -> Iterator[object]:
     """Yield every meaningful cell; the audit cells last, so the auditor sees the trail of every other read."""
     table = [(kind, path, who) for kind in KINDS for path in PATHS[kind]
-             for who in (*PRINCIPALS, *(TANK_PRINCIPALS if kind == "deliverable" else ()))]
+             for who in (*PRINCIPALS, *(TANK_PRINCIPALS if kind in ("deliverable", "tank_request") else ()))]
     for kind, path, who in sorted(table, key=lambda cell: cell[1] in AUDIT_PATHS):
         answer = expected(kind, path, who)
         if answer is None:

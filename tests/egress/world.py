@@ -55,7 +55,7 @@ from tests.support.http import bearer, sign_in
 # Content kinds held in a council of their own (the item kinds), and the others.
 ITEM_KINDS = ("council", "held", "designated", "view_only", "partial", "scheduled", "withheld", "public")
 OTHER_KINDS = ("ballot", "answer", "deliverable", "minutes", "decision", "material", "material_secret", "comment",
-               "needs", "audit_own", "statement", "evidence", "evidence_designated")
+               "needs", "audit_own", "statement", "evidence", "evidence_designated", "tank_request")
 KINDS = ITEM_KINDS + OTHER_KINDS
 # Whose council each kind lives in.
 HOME = {**{k: k for k in ITEM_KINDS}, "ballot": "held", "answer": "council", "minutes": "council",
@@ -63,7 +63,9 @@ HOME = {**{k: k for k in ITEM_KINDS}, "ballot": "held", "answer": "council", "mi
         "comment": "council", "needs": "council", "audit_own": "council",
         # issue 13: an oral statement at the council's meeting; exclusion evidence on the council-shared item and
         # on the designated item (the evidence follows the item's scope, I7)
-        "statement": "council", "evidence": "council", "evidence_designated": "designated"}
+        "statement": "council", "evidence": "council", "evidence_designated": "designated",
+        # issue 13 (Art. 64): a material request of the council to the deliverable's commission, outside the council
+        "tank_request": "council"}
 # People who are members of every council (observer joins as an observer).
 MEMBERS = ("in_scope", "pledged", "out_of_scope", "unpledged", "no2fa_session", "reset_token", "narrowed_token",
            "ex_member", "removed", "observer")
@@ -560,7 +562,31 @@ class _Builder:
                              "text/plain"))])
         assert uploaded.status_code == 201, uploaded.text
         self.w.ids["deliverable"].update({"commission": commission.id, "file": uploaded.json()["id"]})
+        self._tank_request(commission.id)
         self._remove_from_roster()
+
+    def _tank_request(self, commission_id: int) -> None:
+        """C6 under Art. 64 (issue 13): the council's secretariat asks the commission (outside the council) for
+        materials while tank_removed is still engaged; the engaged contact answers with a file."""
+        council = self.w.ids["council"]["council"]
+        officer = self.w.own[("council", "secretariat")]
+        base = f"/api/v1/programme/commissions/{commission_id}/requests"
+        made = self.w.client.post(base, headers=officer.headers, json={
+            "council_id": council, "title": f"資料 {marker('tank_request', 'TTL')}", "body": "一覧",
+            "matter": "useful_information", "due_at": (self.clock.now() + timedelta(days=20)).isoformat()})
+        assert made.status_code == 201, made.text
+        rid = made.json()["id"]
+        provider = self.w.own[("deliverable", "provider")]
+        answered = self.w.client.post(
+            f"{base}/{rid}/answer", headers=provider.headers, data={"text": f"回答 {marker('tank_request', 'BDY')}"},
+            files=[("files", (f"{marker('tank_request', 'FNM')}.txt", f"{marker('tank_request', 'FIL')}\n".encode(),
+                              "text/plain"))])
+        assert answered.status_code == 200, answered.text
+        self.w.ids["tank_request"] = {"council": council, "commission": commission_id, "request": rid,
+                                      "file": answered.json()["files"][0]["id"]}
+        for who in ("provider", "tank_colleague", "tank_removed"):
+            self.w.own[("tank_request", who)] = self.w.own[("deliverable", who)]
+        self.w.own[("tank_request", "secretariat")] = officer
 
     def _tank_colleagues(self, tank: object, base: str, contact: Creds) -> None:
         """Art. 64: a colleague at the institution never named (tank_colleague), and one named, acknowledged and

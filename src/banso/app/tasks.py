@@ -25,19 +25,20 @@ from banso.authz.principal import Principal
 from banso.councils import repository as council_repo
 from banso.councils import service as councils
 from banso.councils.models import ActionStatus, BylawsProposal, BylawsVote, Council, CouncilState
+from banso.information import exclusions
 from banso.information import repository as info_repo
 from banso.information import service as information
 from banso.kit import unanimity
 from banso.kit.clock import JST, as_utc
 from banso.notifications import service as notifications
 from banso.notifications.models import Notification
-from banso.programme import evaluations
+from banso.programme import evaluations, tank_requests
 from banso.programme import pages as programme_pages
 from banso.programme.models import Project, ReportState, ResultsReport
 
 DUE_SOON = timedelta(days=14)
 # The order of the home page's sections (and of the API's ``kind``).
-KINDS = ("consent", "pledge", "vote", "review", "evaluation", "report", "minutes", "action", "request")
+KINDS = ("consent", "pledge", "vote", "review", "evaluation", "report", "minutes", "action", "request", "exclusion")
 # Which notices ask for which kind of task: once the task is done the notice is done too.
 NOTICE_KINDS: Mapping[str, str] = {
     "council.consent_requested": "consent",
@@ -51,6 +52,9 @@ NOTICE_KINDS: Mapping[str, str] = {
     "council.action_item_due": "action",
     "council.action_item_overdue": "action",
     "council.material_requested": "request",
+    "programme.commission_request": "request",
+    "information.exclusion_filed": "exclusion",  # issue 13: a claim for the secretariat to decide
+    "information.exclusion_decided": "exclusion",  # … and for the chair to confirm  # Art. 64 (issue 13): to a think-tank commission's roster
     "council.bylaws_vote": "vote",
     "programme.evaluation_assigned": "evaluation",
     "programme.evaluation_due": "evaluation",
@@ -242,7 +246,8 @@ def _end_of_day(day: date) -> datetime:
     return datetime.combine(day, time(23, 59), tzinfo=JST)
 
 
-def _council_work(session: Session, actor: Principal, readable: Mapping[int, Council], now: datetime) -> list[Task]:
+def _council_work(session: Session, actor: Principal, readable: Mapping[int, Council], now: datetime,
+                  standings: dict[int, Standing]) -> list[Task]:
     """Minutes to confirm, action items and material requests: council content, listed only where readable."""
     tasks: list[Task] = []
     for meeting, _ in council_repo.minutes_to_confirm_of(session, actor.user_id):
@@ -266,6 +271,20 @@ def _council_work(session: Session, actor: Principal, readable: Mapping[int, Cou
         tasks.append(_council_task("request", council, key=f"request:{req.id}", name=req.title, due_at=req.due_at,
                                    link=f"/councils/{council.id}/requests/{req.id}",
                                    subjects=(f"council:{council.id}:request:{req.id}",)))
+    # Issue 13: exclusion claims to decide (secretariat) or confirm (chair), named only where the item is readable
+    for found in exclusions.awaiting(session, actor=actor, standings=standings):
+        claim, council = found.claim, readable[found.claim.council_id]
+        subject = (f"item:{found.item.id}" if found.item is not None
+                   else f"council:{council.id}:statement:{claim.statement_id}")
+        link = (f"/information/items/{found.item.id}" if found.item is not None else f"/councils/{council.id}")
+        tasks.append(_council_task("exclusion", council, key=f"exclusion:{claim.id}",
+                                   name=found.item.title if found.item is not None else None, due_at=None,
+                                   link=link, variant=found.step, subjects=(subject,)))
+    # Art. 64 (issue 13): requests to a commission the person is engaged in; never the council's name or content
+    for req in tank_requests.open_for(session, actor=actor):
+        tasks.append(Task(kind="request", key=f"commission-request:{req.id}", name=req.title, council_id=None,
+                          council_ja=None, council_en=None, due_at=req.due_at, link=tank_requests.link_of(req),
+                          variant="commission", subjects=(tank_requests.subject_of(req),)))
     return tasks
 
 
@@ -292,7 +311,8 @@ def open_tasks(session: Session, *, actor: Principal, now: datetime,
     votes, withheld = _votes(session, actor, visible, {c.id for c, s in rows if _pledge_due(s)})
     tasks = [*_consents_and_pledges(session, actor, rows, withheld), *votes,
              *_bylaws_votes(session, actor, visible), *_reviews(session, actor, now), *_after_adoption(session, actor),
-             *_council_work(session, actor, readable, now)]
+             *_council_work(session, actor, readable, now,
+                            {c.id: s for c, s in rows if c.id in readable})]
     return TaskList(_ordered(tasks, now))
 
 

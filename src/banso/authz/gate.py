@@ -45,7 +45,7 @@ from banso.information.models import (
 )
 from banso.kit.errors import NotFound
 from banso.programme import repository as programme_repo
-from banso.programme.models import Proposal
+from banso.programme.models import Commission, CommissionRosterEntry, Proposal
 
 # ---------------------------------------------------------------------------------------------
 # Standing: what one person is to one council
@@ -390,6 +390,10 @@ def _subject_allowed(session: Session, actor: Principal, subject: str,
             return True
         where = None if incident.council_id is None else standing(session, incident.council_id, actor.user_id)
         return policy.can_manage_incidents(actor, where)
+    if kind == "commission" and len(parts) > 2:
+        # "commission:5:request:9" names a request to the commission (Art. 64, issue 13): shown only while the
+        # reader is on its roster and acknowledged; taken off the roster, the notice is gone at once (I7).
+        return _engaged_in(session, actor, number)
     if kind == "council":
         if number not in councils:
             councils[number] = standing(session, number, actor.user_id)
@@ -399,6 +403,15 @@ def _subject_allowed(session: Session, actor: Principal, subject: str,
         # "council:12" names only what the public page shows; "council:12:meeting:3" names content.
         return len(parts) <= 2 or council_policy.can_read_content(actor, where)
     return True
+
+
+def _engaged_in(session: Session, actor: Principal, commission_id: int) -> bool:
+    commission = session.get(Commission, commission_id)
+    if commission is None:
+        return False
+    roster = session.scalars(select(CommissionRosterEntry).where(CommissionRosterEntry.commission_id == commission_id,
+                                                                 CommissionRosterEntry.user_id == actor.user_id))
+    return programme_policy.is_contractor(actor, programme_policy.parties_of(commission, list(roster)))
 
 
 def knowable_subjects(session: Session, actor: Principal, subjects: Iterable[str | None], *,

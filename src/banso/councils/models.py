@@ -114,6 +114,8 @@ class AddresseeKind(StrEnum):
 
     THINK_TANK = "think_tank"
     PARTICIPANT = "participant"
+    # Art. 64 (issue 13): a think-tank commission outside the council; its engaged roster answers
+    COMMISSION = "commission"
 
 
 class Attendance(StrEnum):
@@ -466,6 +468,11 @@ class MaterialRequest(Base):
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
+    # Art. 64 (issue 13): a request to a commissioned think tank that is not a member. Then ``addressee_id`` is
+    # the institution's contact (窓口) when it was sent, and who may see and answer it is the commission's
+    # engaged roster (``banso.authz.policies.commission_requests``), never the council's membership.
+    # programme_commissions.id, no foreign key (added in place by 0027; councils sit below programme)
+    commission_id: Mapped[int | None] = mapped_column(Integer, index=True)
 
 
 class MaterialFile(Base):

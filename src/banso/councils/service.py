@@ -1256,9 +1256,11 @@ def _answer_label(request_id: int) -> str:
     return f"answer:request:{request_id}"
 
 
-def _open_answer(session: Session, store: SealedDeps, council: Council, req: MaterialRequest, *,
-                 actor: Principal, now: datetime) -> str | None:
-    # Callers have asked can_read_answer first (C6): the council key is released only after that (I11).
+def open_answer(session: Session, store: SealedDeps, council: Council, req: MaterialRequest, *,
+                actor: Principal, now: datetime) -> str | None:
+    """Open a request's sealed answer text (None before it is answered); the caller decided who may read it."""
+    # Callers have asked can_read_answer (or, for a commission, can_read_own_answer) first (C6): the council
+    # key is released only after that (I11).
     if req.answer_sealed is None:
         return None
     return sealed.open_text(session, store, sealed.council_scope(council.id), req.answer_sealed,
@@ -1273,15 +1275,50 @@ def _request(session: Session, council: Council, request_id: int) -> MaterialReq
     return found
 
 
+def managed(session: Session, *, council_id: int, actor: Principal) -> tuple[Council, Standing]:
+    """Return the council and the actor's standing for its chair/secretariat (404/403 otherwise)."""
+    return _manage(session, council_id, actor)
+
+
+def _insert_request(session: Session, council: Council, *, actor: Principal, now: datetime, title: str, body: str,
+                    matter: str, kind: AddresseeKind, addressee_id: int, due_at: datetime,
+                    commission_id: int | None = None) -> MaterialRequest:
+    title_t = rules.require_text(title, "title", max_length=300, line=True)
+    body_t = rules.require_text(body, "body", max_length=20_000)
+    matter_v = rules.parse_matter(matter)
+    rules.require_future(due_at, now, "due_at")
+    row = MaterialRequest(council_id=council.id, title=title_t, body=body_t, matter=matter_v.value,
+                          addressee_kind=kind.value, addressee_id=addressee_id, due_at=due_at,
+                          status=RequestStatus.OPEN.value, created_by_id=actor.user_id, created_at=now,
+                          commission_id=commission_id)
+    session.add(row)
+    session.flush()
+    data: dict[str, object] = {"request_id": row.id, "addressee_id": addressee_id, "kind": kind.value,
+                               "due_at": due_at.isoformat(), "matter": matter_v.value}
+    if commission_id is not None:
+        data["commission_id"] = commission_id
+    _audit(session, AuditTag.COUNCIL_REQUEST_CREATE, now=now, actor=actor, subject=_subject(council), data=data)
+    return row
+
+
+def create_commission_request(session: Session, council: Council, *, actor: Principal, now: datetime, title: str,
+                              body: str, matter: str, commission_id: int, contact_id: int,
+                              due_at: datetime) -> MaterialRequest:
+    """Record a request to a think-tank commission outside the council (Art. 64); the caller decided who may
+    (``authz.policies.commission_requests.can_address``) and tells the commission's roster."""
+    return _insert_request(session, council, actor=actor, now=now, title=title, body=body, matter=matter,
+                           kind=AddresseeKind.COMMISSION, addressee_id=contact_id, due_at=due_at,
+                           commission_id=commission_id)
+
+
 def create_request(session: Session, *, council_id: int, actor: Principal, now: datetime, title: str, body: str,
                    matter: str, addressee_kind: str, addressee_id: int, due_at: datetime) -> MaterialRequest:
     """Request materials (資料提供の求め) from the think tank or a participant, with a due date (C6)."""
     council, _ = _manage(session, council_id, actor)
-    title_t = rules.require_text(title, "title", max_length=300, line=True)
-    body_t = rules.require_text(body, "body", max_length=20_000)
-    matter_v = rules.parse_matter(matter)
     try:
         kind = AddresseeKind(addressee_kind)
+        if kind is AddresseeKind.COMMISSION:
+            raise ValueError(kind)  # a commission is asked through its own route (programme/tank_requests.py)
     except ValueError:
         raise ValidationFailed("addressee_kind は「シンクタンク」か「参加者」から選んでください / addressee_kind must be think_tank or participant", field="addressee_kind") from None
     rules.require_future(due_at, now, "due_at")
@@ -1290,15 +1327,9 @@ def create_request(session: Session, *, council_id: int, actor: Principal, now: 
     addressee = _active_user(session, addressee_id, "addressee_id")
     if kind is AddresseeKind.THINK_TANK and addressee.organization.kind != OrgKind.THINK_TANK:
         raise ValidationFailed("提供先はシンクタンクに所属していません / the addressee does not belong to a think tank", field="addressee_id")
-    row = MaterialRequest(council_id=council.id, title=title_t, body=body_t, matter=matter_v.value,
-                          addressee_kind=kind.value, addressee_id=addressee_id, due_at=due_at,
-                          status=RequestStatus.OPEN.value, created_by_id=actor.user_id, created_at=now)
-    session.add(row)
-    session.flush()
-    _audit(session, AuditTag.COUNCIL_REQUEST_CREATE, now=now, actor=actor, subject=_subject(council),
-           data={"request_id": row.id, "addressee_id": addressee_id, "kind": kind.value,
-                 "due_at": due_at.isoformat(), "matter": matter_v.value})
-    notices.material_requested(session, council, request_id=row.id, title=title_t, addressee_id=addressee_id,
+    row = _insert_request(session, council, actor=actor, now=now, title=title, body=body, matter=matter, kind=kind,
+                          addressee_id=addressee_id, due_at=due_at)
+    notices.material_requested(session, council, request_id=row.id, title=row.title, addressee_id=addressee_id,
                                due_at=due_at, now=now)
     return row
 
@@ -1310,6 +1341,12 @@ def answer_request(session: Session, *, council_id: int, request_id: int, actor:
     req = _request(session, council, request_id)
     if not policy.can_answer_request(actor, standing, addressee_id=req.addressee_id):
         raise Forbidden("宛先の参加者又は事務局のみが回答できます / Only the addressee or the secretariat may answer")
+    return record_answer(session, council, req, actor=actor, now=now, text=text, store=store, files=files)
+
+
+def record_answer(session: Session, council: Council, req: MaterialRequest, *, actor: Principal, now: datetime,
+                  text: str, store: SealedDeps, files: Sequence[UploadedFile] = ()) -> RequestView:
+    """Seal an answer's text and files under the council's key and record it (the caller decided who may)."""
     if req.status != RequestStatus.OPEN:
         raise Conflict(f"この提供要請（{_state(req.status)}）には回答できません / the request is {req.status}")
     body = rules.require_text(text, "text", max_length=50_000)
@@ -1327,9 +1364,13 @@ def answer_request(session: Session, *, council_id: int, request_id: int, actor:
     session.flush()
     # A1 with ids and hashes only: file names of non-public content stay out of the log.
     _audit(session, AuditTag.COUNCIL_REQUEST_ANSWER, now=now, actor=actor, subject=_subject(council),
-           data={"request_id": req.id, "late": now > req.due_at,
+           data={"request_id": req.id, "late": now > req.due_at, **_commission_of(req),
                  "files": [{"file_id": r.id, "sha256": r.sha256, "size": r.size} for r in rows]})
     return RequestView(request=req, files=repo.files_of(session, req.id), answer_text=body)
+
+
+def _commission_of(req: MaterialRequest) -> dict[str, int]:
+    return {} if req.commission_id is None else {"commission_id": req.commission_id}
 
 
 def _seal_answer_file(session: Session, store: SealedDeps, council: Council, req: MaterialRequest,
@@ -1380,7 +1421,7 @@ def list_request_views(session: Session, *, council_id: int, actor: Principal, n
     """
     council, standing = _content(session, council_id, actor)
     views = [RequestView(request=r, files=[],
-                         answer_text=_open_answer(session, store, council, r, actor=actor, now=now)
+                         answer_text=open_answer(session, store, council, r, actor=actor, now=now)
                          if content_policy.can_read_answer(actor, standing, _parties(r)) else None)
              for r in repo.requests(session, council.id)]
     opened = [v.request.id for v in views if v.answer_text is not None]
@@ -1397,7 +1438,7 @@ def get_request(session: Session, *, council_id: int, request_id: int, actor: Pr
     req = _request(session, council, request_id)
     visible = content_policy.can_read_answer(actor, standing, _parties(req))
     # Open first: a refused opening is audited alone (A1), then the read is recorded.
-    answer = _open_answer(session, store, council, req, actor=actor, now=now) if visible else None
+    answer = open_answer(session, store, council, req, actor=actor, now=now) if visible else None
     _audit(session, AuditTag.COUNCIL_REQUEST_READ, now=now, actor=actor, subject=_subject(council),
            data={"request_id": req.id, "answer": answer is not None})
     return RequestView(request=req, files=repo.files_of(session, req.id) if visible else [], answer_text=answer)
@@ -1414,8 +1455,9 @@ def _answer_file(session: Session, council_id: int, request_id: int, file_id: in
     return council, row
 
 
-def _open_answer_file(session: Session, store: SealedDeps, council: Council, row: MaterialFile, *,
-                      actor: Principal, now: datetime) -> bytes:
+def open_answer_file(session: Session, store: SealedDeps, council: Council, row: MaterialFile, *,
+                     actor: Principal, now: datetime) -> bytes:
+    """Open an answer file's sealed bytes; the caller decided who may read it (C6, I11)."""
     refusal = sealed.Refusal(tag=AuditTag.COUNCIL_INTEGRITY_FAILED, subject=_subject(council),
                              data={"request_id": row.request_id, "file_id": row.id})
     if row.blob is None or row.wrapped_key is None:
@@ -1436,7 +1478,7 @@ def answer_files(session: Session, *, council_id: int, request_id: int, actor: P
     req = _request(session, council, request_id)
     if not content_policy.can_read_answer(actor, standing, _parties(req)):
         raise NotFound("material request not found")
-    out = [(row, _open_answer_file(session, store, council, row, actor=actor, now=now))
+    out = [(row, open_answer_file(session, store, council, row, actor=actor, now=now))
            for row in repo.files_of(session, req.id)]
     if out:
         _audit(session, AuditTag.COUNCIL_FILE_READ, now=now, actor=actor, subject=_subject(council),
@@ -1452,7 +1494,7 @@ def read_file(session: Session, *, council_id: int, request_id: int, file_id: in
         return sealed.Original(kind=SealedKind.MATERIAL_FILE, object_id=row.id,
                                scope=sealed.council_scope(council.id), filename=row.filename,
                                content_type=row.content_type, label=f"資料提供ファイル #{row.id}",
-                               data=_open_answer_file(session, store, council, row, actor=actor, now=now))
+                               data=open_answer_file(session, store, council, row, actor=actor, now=now))
 
     (council, row), copy, dist = sealed.copy_in_steps(
         session, store, actor=actor, now=now, open_original=opened,

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from banso.audit import service as audit
 from banso.audit.tags import AuditTag
+from banso.authz import gate
 from banso.authz.guard import require_visible
 from banso.authz.policies import councils as council_policy
 from banso.authz.policies.councils import Standing
@@ -34,8 +35,8 @@ from banso.councils import rules as council_rules
 from banso.councils import service as councils
 from banso.councils import statements
 from banso.councils.models import Council, OralStatement
+from banso.information import notices, service
 from banso.information import repository as repo
-from banso.information import service
 from banso.information.content import subject_of
 from banso.information.models import (
     ExclusionClaim,
@@ -187,6 +188,7 @@ def file_claim(session: Session, *, actor: Principal, now: datetime, ground: str
     _audit(session, AuditTag.INFO_EXCLUSION_FILE, now=now, actor=actor, subject=target.subject,
            data={"claim_id": claim.id, "council_id": claim.council_id, "statement_id": claim.statement_id,
                  "ground": claim.ground, "evidence_sha256": claim.evidence_sha256, "file_sha256": claim.file_sha256})
+    notices.exclusion_filed(session, claim=claim, item=target.item, now=now)
     return ClaimView(claim=claim, evidence=text, may_withdraw=True)
 
 
@@ -222,6 +224,7 @@ def decide_claim(session: Session, *, claim_id: int, actor: Principal, now: date
     _audit(session, AuditTag.INFO_EXCLUSION_DECIDE, now=now, actor=actor, subject=target.subject,
            data={"claim_id": claim.id, "decision": decision,
                  "reason_sha256": council_rules.sha256_text(claim.decision_reason)})
+    notices.exclusion_decided(session, claim=claim, item=target.item, now=now)
     return _view(session, store, claim, target, actor=actor, now=now)
 
 
@@ -244,6 +247,7 @@ def confirm_claim(session: Session, *, claim_id: int, actor: Principal, now: dat
     session.flush()
     _audit(session, AuditTag.INFO_EXCLUSION_CONFIRM, now=now, actor=actor, subject=target.subject,
            data={"claim_id": claim.id, "confirmed": confirm, "state": claim.state, "claimant_id": claim.claimant_id})
+    notices.exclusion_settled(session, claim=claim, item=target.item, now=now)
     return _view(session, store, claim, target, actor=actor, now=now)
 
 
@@ -381,3 +385,35 @@ def item_exclusions(session: Session, *, item: Item, standing: Standing | None, 
     may = (council_policy.can_claim_exclusion(actor, standing) and item.provider_id != actor.user_id
            and _under_duty(target, now) is None and existing is None)
     return ItemExclusions(claims=_list(session, store, target, rows, actor=actor, now=now), mine=mine, may_claim=may)
+
+
+@dataclass(frozen=True)
+class Awaiting:
+    """A claim waiting for ``actor``: to decide (secretariat) or to confirm (chair); the item when on an item."""
+
+    claim: ExclusionClaim
+    item: Item | None
+    step: str  # "decide" or "confirm"
+
+
+def awaiting(session: Session, *, actor: Principal, standings: dict[int, Standing]) -> list[Awaiting]:
+    """Return the claims ``actor`` may decide or confirm now in the councils whose standing is given (the home's
+    tasks); a claim on an item only when the actor may read the item (I7: the task names it)."""
+    found: list[Awaiting] = []
+    for claim in repo.open_claims_in(session, sorted(standings)):
+        where = standings[claim.council_id]
+        if claim.state == ExclusionState.FILED:
+            step, ok = "decide", council_policy.can_decide_exclusion(actor, where, claimant_id=claim.claimant_id)
+        else:
+            step, ok = "confirm", council_policy.can_confirm_exclusion(actor, where, claimant_id=claim.claimant_id,
+                                                                        decided_by_id=claim.decided_by_id)
+        if not ok:
+            continue
+        item = None
+        if claim.item_id is not None:
+            access = gate.item_access(session, actor, claim.item_id)
+            if access is None or not access.readable:
+                continue
+            item = access.item
+        found.append(Awaiting(claim=claim, item=item, step=step))
+    return found

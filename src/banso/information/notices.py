@@ -12,7 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from banso.authz import gate
-from banso.information.models import Ballot, BallotKind, Item, Vote
+from banso.councils import notices as council_notices
+from banso.councils import repository as council_repo
+from banso.councils.models import OralStatement
+from banso.information.models import Ballot, BallotKind, ExclusionClaim, Item, Vote
 from banso.kit.japanese import format_minute, official_minute
 from banso.notifications import service as notifications
 
@@ -150,3 +153,83 @@ def withheld_released(session: Session, *, item: Item, recipient_ids: Iterable[i
           body_ja="非公開の継続が全員一致で認められなかったため、見直し日に公開されました。",
           body_en="Keeping it withheld was not agreed unanimously, so it was released at its review date.",
           link=f"/information/items/{item.id}", subject=f"item:{item.id}", now=now)
+
+
+# ---------------------------------------------------------------------------------------------
+# Exclusion claims (秘密情報の除外, issue 13): the secretariat and the chair are told of a claim, the chair of a
+# decision to confirm, the claimant of the outcome. A text names the item only to its readers (gate.readers) and
+# an oral statement only to council-content readers; the subject makes the gate ask again at every read (I7, I12).
+
+_GROUND_JA = {"public": "公知", "independent": "独自開発", "third_party": "第三者から適法に取得", "prior": "既知"}
+_GROUND_EN = {"public": "already public", "independent": "independently developed",
+              "third_party": "lawfully received from a third party", "prior": "known before"}
+_OUTCOME_JA = {"accepted": "除外を認める（申出者のみ）", "rejected": "除外を認めない", "filed": "事務局で判断し直し"}
+_OUTCOME_EN = {"accepted": "accepted (for the claimant only)", "rejected": "rejected", "filed": "sent back to be decided again"}
+
+
+def _claim_where(session: Session, claim: ExclusionClaim, item: Item | None,
+                 user_ids: Iterable[int]) -> tuple[list[int], str, str, str, str]:
+    """Return who of ``user_ids`` may be told (readers of the target), the subject, the link and the target's name
+    in both languages."""
+    ids = sorted(set(user_ids))
+    if item is not None:
+        told = gate.readers(session, gate.access_for(session, None, item), user_ids=ids) if ids else []
+        return told, f"item:{item.id}", f"/information/items/{item.id}", f"「{item.title}」", f"“{item.title}”"
+    council = council_repo.council_by_id(session, claim.council_id)
+    statement = session.get(OralStatement, claim.statement_id)
+    told = [uid for uid in ids if council is not None and council_notices.may_read_content(session, council, uid)]
+    meeting = statement.meeting_id if statement is not None else 0
+    return (told, f"council:{claim.council_id}:statement:{claim.statement_id}",
+            f"/councils/{claim.council_id}/meetings/{meeting}", "会合での発言", "a statement at a meeting")
+
+
+def _managers(session: Session, council_id: int, roles: Iterable[str]) -> list[int]:
+    wanted = set(roles)
+    return [m.user_id for m in council_repo.current_members(session, council_id) if m.role in wanted]
+
+
+def exclusion_filed(session: Session, *, claim: ExclusionClaim, item: Item | None, now: datetime) -> None:
+    """Tell the secretariat and the chair (not the claimant) that an exclusion claim awaits a decision."""
+    managers = [uid for uid in _managers(session, claim.council_id, ("secretariat", "chair")) if uid != claim.claimant_id]
+    told, subject, link, name_ja, name_en = _claim_where(session, claim, item, managers)
+    _send(session, told, kind="information.exclusion_filed",
+          title_ja=f"{name_ja}について除外の申出（{_GROUND_JA.get(claim.ground, claim.ground)}）があります",
+          title_en=f"An exclusion claim ({_GROUND_EN.get(claim.ground, claim.ground)}) on {name_en} awaits a decision",
+          body_ja="事務局が証拠を確認して判断し、議長が確認します。申出は申出者本人についてのみ効力を持ちます。",
+          body_en="The secretariat decides on the evidence and the chair confirms. A claim frees only the claimant.",
+          link=link, subject=subject, now=now)
+
+
+def exclusion_decided(session: Session, *, claim: ExclusionClaim, item: Item | None, now: datetime) -> None:
+    """Tell the chair (not the decider or the claimant) to confirm, and the claimant what the secretariat found."""
+    chairs = [uid for uid in _managers(session, claim.council_id, ("chair",))
+              if uid not in (claim.claimant_id, claim.decided_by_id)]
+    told, subject, link, name_ja, name_en = _claim_where(session, claim, item, chairs)
+    found_ja = "認める" if claim.decision == "accept" else "認めない"
+    found_en = "accept" if claim.decision == "accept" else "reject"
+    _send(session, told, kind="information.exclusion_decided",
+          title_ja=f"{name_ja}についての除外の申出を事務局が判断しました（{found_ja}）。確認してください",
+          title_en=f"The secretariat decided to {found_en} an exclusion claim on {name_en}: please confirm",
+          body_ja="議長が確認すると確定します。差し戻すこともできます。",
+          body_en="It is settled when the chair confirms it; the chair may also send it back.",
+          link=link, subject=subject, now=now)
+    mine, subject, link, name_ja, name_en = _claim_where(session, claim, item, [claim.claimant_id])
+    _send(session, mine, kind="information.exclusion_outcome",
+          title_ja=f"{name_ja}についての除外の申出：事務局の判断は「{found_ja}」です（議長の確認待ち）",
+          title_en=f"Your exclusion claim on {name_en}: the secretariat decided to {found_en} (awaiting the chair)",
+          body_ja="議長の確認により確定します。", body_en="It is settled when the chair confirms it.",
+          link=link, subject=subject, now=now)
+
+
+def exclusion_settled(session: Session, *, claim: ExclusionClaim, item: Item | None, now: datetime) -> None:
+    """Tell the claimant the outcome once the chair confirmed it (or sent it back to be decided again)."""
+    mine, subject, link, name_ja, name_en = _claim_where(session, claim, item, [claim.claimant_id])
+    outcome_ja, outcome_en = _OUTCOME_JA.get(claim.state, claim.state), _OUTCOME_EN.get(claim.state, claim.state)
+    _send(session, mine, kind="information.exclusion_outcome",
+          title_ja=f"{name_ja}についての除外の申出の結果：{outcome_ja}",
+          title_en=f"Your exclusion claim on {name_en}: {outcome_en}",
+          body_ja=("認められた除外はあなた自身についてのみ効力を持ち、他の参加者の守秘義務は変わりません。"
+                   if claim.state == "accepted" else "詳しくは申出の記録を確認してください。"),
+          body_en=("An accepted exclusion frees only you; everyone else's duty is unchanged."
+                   if claim.state == "accepted" else "See the claim's record for details."),
+          link=link, subject=subject, now=now)

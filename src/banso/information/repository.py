@@ -21,6 +21,7 @@ from banso.information.models import (
     BallotKind,
     BallotState,
     ExclusionClaim,
+    ExclusionState,
     Item,
     ItemFile,
     ItemState,
@@ -266,6 +267,16 @@ def claims_on(session: Session, *, item_id: int | None = None, statement_id: int
     if states:
         query = query.where(ExclusionClaim.state.in_(list(states)))
     return list(session.scalars(query.order_by(ExclusionClaim.id)))
+
+
+def open_claims_in(session: Session, council_ids: Sequence[int]) -> list[ExclusionClaim]:
+    """Return the claims awaiting a decision or a confirmation in these councils, oldest first (the home)."""
+    if not council_ids:
+        return []
+    return list(session.scalars(select(ExclusionClaim).where(
+        ExclusionClaim.council_id.in_(list(council_ids)),
+        ExclusionClaim.state.in_([ExclusionState.FILED.value, ExclusionState.PROPOSED.value]))
+        .order_by(ExclusionClaim.id)))
 
 
 def claim_by_id(session: Session, claim_id: int) -> ExclusionClaim | None:

@@ -11,6 +11,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from banso.authz.principal import Principal
+from banso.councils.endpoints import DOWNLOAD_TYPES
+from banso.councils.endpoints import checked_files as council_files
 from banso.information.deps import information_deps
 from banso.kit.unit import released
 from banso.programme import (
@@ -26,6 +28,7 @@ from banso.programme import (
     reporting,
     review,
     service,
+    tank_requests,
 )
 from banso.programme import roster as roster_service
 from banso.programme.council_link import CouncilsServiceGateway
@@ -47,6 +50,9 @@ from banso.programme.schemas import (
     ChangeIn,
     CommissionCreate,
     CommissionRead,
+    CommissionRequestCreate,
+    CommissionRequestFileRead,
+    CommissionRequestRead,
     CommissionSummary,
     CommitmentCreate,
     ConflictIn,
@@ -929,3 +935,63 @@ def cancel_commission(commission_id: int, body: CancelIn, principal: ApiUser, db
     row = commissions.cancel_commission(db, commission_id=commission_id, now=ctx.clock.now(), actor=principal,
                                         reason=body.reason)
     return CommissionSummary.model_validate(row)
+
+
+# --- material requests to the commission (C6 under Art. 64, issue 13) -------------------------------------------
+
+
+def _tank_request(view: tank_requests.TankRequestView) -> CommissionRequestRead:
+    read = CommissionRequestRead.model_validate(view.request)
+    read.answer_text = view.answer_text  # only the answer the reader gave (authz/policies/commission_requests.py)
+    read.files = [CommissionRequestFileRead.model_validate(f) for f in view.files]
+    return read
+
+
+@router.post("/commissions/{commission_id}/requests", response_model=CommissionRequestRead,
+             status_code=status.HTTP_201_CREATED)
+def create_commission_request(commission_id: int, body: CommissionRequestCreate, principal: ApiUser, db: Db,
+                              ctx: Ctx) -> CommissionRequestRead:
+    """A council's chair/secretariat asks a think-tank commission outside the council for materials (C6, Art. 64)."""
+    row = tank_requests.create(db, council_id=body.council_id, commission_id=commission_id, actor=principal,
+                               now=ctx.clock.now(), title=body.title, body=body.body, matter=body.matter,
+                               due_at=body.due_at)
+    return CommissionRequestRead.model_validate(row)
+
+
+@router.get("/commissions/{commission_id}/requests", response_model=list[CommissionRequestRead])
+def list_commission_requests(commission_id: int, principal: ApiUser, db: Db) -> list[CommissionRequestRead]:
+    """The requests to the commission (its engaged roster only; no answers in the list)."""
+    return [CommissionRequestRead.model_validate(r)
+            for r in tank_requests.list_for(db, commission_id=commission_id, actor=principal)]
+
+
+@router.get("/commissions/{commission_id}/requests/{request_id}", response_model=CommissionRequestRead)
+def get_commission_request(commission_id: int, request_id: int, principal: ApiUser, db: Db,
+                           ctx: Ctx) -> CommissionRequestRead:
+    """One request, with the answer the caller gave (engaged roster only; audited)."""
+    return _tank_request(tank_requests.get(db, commission_id=commission_id, request_id=request_id, actor=principal,
+                                           now=ctx.clock.now(), store=sealed.sealed_deps(ctx)))
+
+
+@router.post("/commissions/{commission_id}/requests/{request_id}/answer", response_model=CommissionRequestRead)
+def answer_commission_request(commission_id: int, request_id: int, principal: ApiUser, db: Db, ctx: Ctx,
+                              text: Annotated[str, Form(min_length=1, max_length=50_000)],
+                              files: Annotated[list[UploadFile] | None, File()] = None) -> CommissionRequestRead:
+    """Answer a request (multipart: ``text`` and ``files``), sealed as council content (engaged roster only)."""
+    uploads = council_files(db, list(files or []))
+    return _tank_request(tank_requests.answer(db, commission_id=commission_id, request_id=request_id,
+                                              actor=principal, now=ctx.clock.now(), text=text, files=uploads,
+                                              store=sealed.sealed_deps(ctx)))
+
+
+@router.get("/commissions/{commission_id}/requests/{request_id}/files/{file_id}", response_class=Response,
+            responses=file_response(*DOWNLOAD_TYPES,
+                                    description="A file of the caller's own answer, stamped for them"))
+def download_commission_request_file(commission_id: int, request_id: int, file_id: int, principal: ApiUser,
+                                     db: Db, ctx: Ctx) -> Response:
+    """Download a file of the caller's own answer, stamped (recorded and audited, I8)."""
+    copy = tank_requests.read_file(db, commission_id=commission_id, request_id=request_id, file_id=file_id,
+                                   actor=principal, now=ctx.clock.now(), store=sealed.sealed_deps(ctx))
+    return Response(copy.data, media_type=copy.content_type, headers={
+        "Cache-Control": "no-store", "Content-Disposition": f"attachment; filename*=UTF-8''{quote(copy.filename)}",
+        "X-Content-Type-Options": "nosniff"})

@@ -1037,3 +1037,46 @@ class CommissionRead(CommissionSummary):
     assessment: AssessmentRead | None
     tasks: list[TaskRead]
     deliverables: list[DeliverableRead]
+
+
+class CommissionRequestCreate(BaseModel):
+    """A council's material request to a think-tank commission outside it (C6, Art. 64; chair/secretariat)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    council_id: StrictInt
+    title: Annotated[str, Text(300, line=True)]
+    body: Annotated[str, Text(20_000)]
+    matter: StrictStr
+    due_at: Moment
+
+
+class CommissionRequestFileRead(BaseModel):
+    """A file of the reader's own answer."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+class CommissionRequestRead(BaseModel):
+    """A material request as the think-tank side sees it: the request, and the answer only for whom gave it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    council_id: int
+    commission_id: int | None
+    title: str
+    body: str
+    matter: str
+    due_at: datetime
+    status: str
+    answered_at: datetime | None
+    answered_by_id: int | None
+    answer_text: str | None = None
+    files: list[CommissionRequestFileRead] = []

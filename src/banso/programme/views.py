@@ -21,6 +21,8 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from banso.authz.principal import Principal
+from banso.councils.endpoints import checked_files as council_files
+from banso.councils.models import Matter
 from banso.information.endpoints import InfoDeps
 from banso.information.models import ItemState
 from banso.kit.clock import to_jst
@@ -42,6 +44,7 @@ from banso.programme import (
     review,
     rules,
     service,
+    tank_requests,
 )
 from banso.programme import roster as roster_service
 from banso.programme.endpoints import (
@@ -49,9 +52,11 @@ from banso.programme.endpoints import (
     acknowledgement_response,
     deliverable_response,
     deliverable_store,
+    download_commission_request_file,
 )
 from banso.programme.models import MeasureKind, ProjectType
 from banso.programme.schemas import CallText, CommissionText, GuidelineText, ProposalText
+from banso.sealed import store as sealed
 from banso.sealed.pending import Kept, keeping, pending_uploads
 from banso.sealed.uploads import FileKind, UploadRejected
 from banso.web.csrf import verify_csrf
@@ -1145,8 +1150,10 @@ def _commission_page(request: Request, principal: Principal, db: Session, ctx: C
                      notice: str | None = None, error: str | None = None, error_at: str | None = None,
                      status: int = 200, form: dict[str, Any] | None = None) -> HTMLResponse:
     page = pages.commission_page(db, commission_id=commission_id, actor=principal, now=ctx.clock.now())
+    asked = tank_requests.visible_for(db, commission_id=commission_id, actor=principal)  # C6 under Art. 64
     return render(request, "programme/commission.html", {
         **pages.context(page), "notice": notice, "error": error, "error_at": error_at, "form": form or {},
+        "tank_requests": asked,
         **_common(ctx),
     }, status=status)
 
@@ -1298,3 +1305,84 @@ def file_deliverable(commission_id: int, deliverable_id: int, request: Request, 
 def download(commission_id: int, deliverable_id: int, principal: PageUser, db: Db, ctx: Ctx) -> Response:
     """Download a deliverable stamped for the viewer (recorded and audited, I8)."""
     return deliverable_response(db, ctx, principal, commission_id, deliverable_id)
+
+
+# ---------------------------------------------------------------------------------------------
+# Material requests to a think-tank commission (C6 under Art. 64, issue 13)
+
+
+def _new_tank_request_page(request: Request, principal: Principal, db: Session, ctx: Ctx, council_id: int, *,
+                           error: str | None = None, status: int = 200,
+                           form: dict[str, Any] | None = None) -> HTMLResponse:
+    options = tank_requests.addressable(db, council_id=council_id, actor=principal)
+    return render(request, "programme/commission_request_new.html", {
+        "council_id": council_id, "commissions": options, "error": error, "form": form or {},
+        "matters": [m.value for m in Matter], **_common(ctx),
+    }, status=status)
+
+
+@router.get("/programme/commission-requests/new", response_class=HTMLResponse)
+def new_tank_request(request: Request, principal: PageUser, db: Db, ctx: Ctx,
+                     council_id: Annotated[int, Query()]) -> HTMLResponse:
+    """The council's chair/secretariat ask a think-tank commission outside the council for materials."""
+    return _new_tank_request_page(request, principal, db, ctx, council_id)
+
+
+@router.post("/programme/commission-requests", response_class=HTMLResponse, dependencies=[Csrf])
+def create_tank_request(request: Request, principal: PageUser, db: Db, ctx: Ctx, council_id: Small = "",
+                        commission_id: Small = "", title: Short = "",
+                        body: Annotated[str, Form(max_length=20_000)] = "", matter: Small = "",
+                        due_at: Annotated[str, Form(max_length=40)] = "") -> Response:
+    """Send the request; the commission's engaged roster is told (inbox and e-mail)."""
+    council = _int(council_id, "council_id")
+    form = {"commission_id": commission_id, "title": title, "body": body, "matter": matter, "due_at": due_at}
+    try:
+        row = tank_requests.create(db, council_id=council, commission_id=_int(commission_id, "commission_id"),
+                                   actor=principal, now=ctx.clock.now(), title=title, body=body.replace("\r\n", "\n"),
+                                   matter=matter, due_at=parse_when(due_at, "due_at", end_of_day=True))
+    except BansoError as exc:
+        return _refused(request, db, exc, partial(_new_tank_request_page, request, principal, db, ctx, council,
+                                                  form=form))
+    return redirect(f"/councils/{council}/requests/{row.id}", "request")
+
+
+def _tank_request_page(request: Request, principal: Principal, db: Session, ctx: Ctx, commission_id: int,
+                       request_id: int, *, error: str | None = None, notice_key: str | None = None,
+                       status: int = 200, form: dict[str, Any] | None = None) -> HTMLResponse:
+    view = tank_requests.get(db, commission_id=commission_id, request_id=request_id, actor=principal,
+                             now=ctx.clock.now(), store=sealed.sealed_deps(ctx))
+    return render(request, "programme/commission_request.html", {
+        "view": view, "req": view.request, "commission": view.commission, "error": error, "notice": notice_key,
+        "form": form or {}, **_common(ctx)}, status=status)
+
+
+@router.get("/programme/commissions/{commission_id}/requests/{request_id}", response_class=HTMLResponse)
+def tank_request_page(commission_id: int, request_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+                      done: str | None = None) -> HTMLResponse:
+    """Show a request to the commission and the answer the reader gave (its engaged roster only; 404 otherwise)."""
+    return _tank_request_page(request, principal, db, ctx, commission_id, request_id,
+                              notice_key=notice(done, frozenset({"answered"})))
+
+
+@router.post("/programme/commissions/{commission_id}/requests/{request_id}/answer", response_class=HTMLResponse,
+             dependencies=[Csrf])
+def answer_tank_request(commission_id: int, request_id: int, request: Request, principal: PageUser, db: Db,
+                        ctx: Ctx, text: Annotated[str, Form(max_length=50_000)] = "",
+                        files: Annotated[list[UploadFile] | None, File()] = None) -> Response:
+    """Answer with text and files; sealed as council content."""
+    uploads = council_files(db, [f for f in (files or []) if f.filename])
+    try:
+        tank_requests.answer(db, commission_id=commission_id, request_id=request_id, actor=principal,
+                             now=ctx.clock.now(), text=text.replace("\r\n", "\n"), files=uploads,
+                             store=sealed.sealed_deps(ctx))
+    except BansoError as exc:
+        return _refused(request, db, exc, partial(_tank_request_page, request, principal, db, ctx, commission_id,
+                                                  request_id, form={"text": text}))
+    return redirect(f"/programme/commissions/{commission_id}/requests/{request_id}", "answered")
+
+
+@router.get("/programme/commissions/{commission_id}/requests/{request_id}/files/{file_id}")
+def tank_request_file(commission_id: int, request_id: int, file_id: int, principal: PageUser, db: Db,
+                      ctx: Ctx) -> Response:
+    """Download a file of the reader's own answer, stamped for them (audited)."""
+    return download_commission_request_file(commission_id, request_id, file_id, principal, db, ctx)
