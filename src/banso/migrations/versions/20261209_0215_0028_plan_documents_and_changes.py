@@ -1,7 +1,7 @@
 """research-plan documents of proposals (sealed) and plan changes after adoption
 
 Revision ID: 0028
-Revises: 0026
+Revises: 0027
 Create Date: 2026-12-09 02:15:00.000000
 
 F6 (issue 15): ``programme_plan_documents`` holds every version of a proposal's documents (研究提案書, 様式,
@@ -22,7 +22,7 @@ from alembic import op
 import banso.db.base
 
 revision: str = '0028'
-down_revision: str | None = '0026'
+down_revision: str | None = '0027'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
