@@ -35,9 +35,11 @@ def test_more_articles_than_the_cap_are_refused_not_dropped(client: TestClient, 
                                                             clock: FakeClock, ctx: AppContext) -> None:
     cast, data = _setup(client, db, factory, clock, ctx)
     start = len([k for k in data if k.startswith("key_")])
-    for n in range(start, articles.MAX_ARTICLES + 5):  # 64 articles: rows past 61 were dropped before
+    for n in range(start, articles.MAX_ARTICLES + 5):  # rows up to index 64
         data |= {f"key_{n}": f"extra_{n}", f"title_ja_{n}": f"附則{n}", f"title_en_{n}": "", f"text_{n}": "本文",
                  f"order_{n}": str(n + 1)}
+    for n in range(start, start + 10):  # ten of them removed: 55 rows below the cap's index, 4 past it
+        data[f"remove_{n}"] = "yes"
     sent = client.post(f"/councils/{cast.council.id}/bylaws", data=data, follow_redirects=False)
     assert sent.status_code == 422, sent.status_code
     assert f"条は {articles.MAX_ARTICLES} までです" in sent.text and 'class="error-summary"' in sent.text
