@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from banso.councils import articles
+from banso.councils import articles, service
 from banso.councils import models as m
 from banso.councils import repository as repo
 from banso.kit.clock import FakeClock
@@ -52,6 +52,10 @@ def test_a_vote_on_a_parameter_changes_the_model_articles_that_state_it(
     sign_in(client, db, cast.researcher, ctx)
     page = client.get(f"/councils/{cast.council.id}/bylaws/{now.version}").text
     assert "会合の日から21日以内に書面により指定" in page
+    # the pledge to sign again (the period bounds the duty, C3) states it too, and so does its PDF's text
+    preview = service.pledge_preview(db, council_id=cast.council.id, actor=cast.researcher.principal(),
+                                     now=clock.now())
+    assert preview.bylaws_version == now.version and "会合の日から21日以内に書面により指定されたもの" in preview.text
 
 
 def test_migrated_texts_with_literal_numbers_follow_a_changed_parameter(db: Session, cast: Cast,
