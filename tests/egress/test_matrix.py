@@ -110,7 +110,7 @@ PATHS: dict[str, tuple[str, ...]] = {
     "audit_own": AUDIT_PATHS,  # the pledged member's own entry, its data holding their marked words
     # issue 13: the meeting page and the statements API; the item page, the claim API, the item's claim list and
     # the evidence file (API and page)
-    "statement": ("page", "api_body", *AUDIT_PATHS),
+    "statement": ("page", "api_body", "statement_page", *AUDIT_PATHS),  # + the statement's own page (claims)
     # + the notices a filed claim sends the secretariat and the chair (tankreq): named only to the item's readers
     **dict.fromkeys(("evidence", "evidence_designated"), ("page", "api_body", "list", "file", "file_page",
                                                           *NOTICE_PATHS, *AUDIT_PATHS)),
@@ -122,7 +122,7 @@ COPY_PATHS = frozenset({"api_body", "file", "file_page", "body_txt", "export_mis
                         "tank_file"})  # I12: a copy leaves
 STAMPED_PATHS = COPY_PATHS - {"api_body", "tank_api"}  # I8: a downloaded copy of non-public content carries the recipient's mark
 # I8, I12: every read of non-public content is audited (a page, a body, a copy, a version, a list of decisions)
-AUDITED_PATHS = COPY_PATHS | {"page", "version", "version_page", "tank_page"}
+AUDITED_PATHS = COPY_PATHS | {"page", "version", "version_page", "tank_page", "statement_page"}
 PORTAL_PATHS = frozenset({"page", "api_body", "file", "list", "list_page"})  # the public portal serves these without login
 
 
@@ -305,7 +305,8 @@ def _url(world: World, kind: str, path: str, who: str) -> tuple[str, bool]:
             **dict.fromkeys(("material", "material_secret"), _material_urls(ids)),
             "statement": {"page": (f"/councils/{council}/meetings/{ids.get('meeting')}", True),
                           "api_body": (f"/api/v1/councils/{council}/meetings/{ids.get('meeting')}/statements",
-                                       False)},
+                                       False),
+                          "statement_page": (f"/councils/{council}/statements/{ids.get('statement')}", True)},
             "evidence": _evidence_urls(ids), "evidence_designated": _evidence_urls(ids),
             "tank_request": _tank_request_urls(ids),
             "comment": {"page": (f"/councils/{council}/meetings/{ids.get('meeting')}", True),

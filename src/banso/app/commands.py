@@ -133,7 +133,7 @@ def demo(
     from banso.audit import checkpoints
     from banso.demo import seed
     from banso.demo.councils import seed_councils
-    from banso.demo.information import seed_information
+    from banso.demo.information import seed_exclusions, seed_information
     from banso.demo.programme import seed_programme
     from banso.demo.projects import seed_adopted_project
     from banso.information.deps import information_deps
@@ -155,6 +155,7 @@ def demo(
             seed_programme(db, now=ctx.clock.now())
             seed_adopted_project(db, now=ctx.clock.now())  # F6: a year-old project with an overdue report
             seed_information(db, information_deps(ctx), now=ctx.clock.now())
+            seed_exclusions(db, now=ctx.clock.now(), store=sealed.sealed_deps(ctx))  # issue 13
             checkpoints.sign_checkpoint(db, key=ctx.signing_key, now=ctx.clock.now())
     with console.status("技術分析のデモデータを作成しています / preparing the think-tank analysis…"):
         # Synthetic works (generated here, deterministic) so the think-tank pages have data (T6).

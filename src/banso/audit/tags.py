@@ -191,6 +191,7 @@ class AuditTag(StrEnum):
     PROGRAMME_ROSTER_REMOVE = "programme:roster:remove"
     PROGRAMME_ROSTER_REFUSED = "programme:roster:refused"
     PROGRAMME_ROSTER_DOWNLOAD = "programme:roster:download"
+    PROGRAMME_ROSTER_READ = "programme:roster:read"
     # think tank (T5, T6, T8): needs entered by ministries, saved analyses, reports out of the web
     THINKTANK_NEEDS_ENTER = "thinktank:needs:enter"
     THINKTANK_NEEDS_IMPORT = "thinktank:needs:import"
@@ -415,6 +416,7 @@ LABELS: Mapping[str, str] = {
     AuditTag.PROGRAMME_ROSTER_REMOVE: "Person removed from a commission roster",
     AuditTag.PROGRAMME_ROSTER_REFUSED: "Commission duty acknowledgement refused",
     AuditTag.PROGRAMME_ROSTER_DOWNLOAD: "Commission duty acknowledgement downloaded",
+    AuditTag.PROGRAMME_ROSTER_READ: "Commission roster read",
     AuditTag.INFO_ITEM_CREATE: "Information item created",
     AuditTag.INFO_ITEM_VERSION: "New version of an item",
     AuditTag.INFO_ITEM_READ: "Information item read",

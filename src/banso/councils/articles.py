@@ -13,7 +13,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from string import Template
@@ -179,6 +179,39 @@ def _values(articles: Sequence[Article], params: Mapping[str, int]) -> dict[str,
 def render_article(article: Article, articles: Sequence[Article], params: Mapping[str, int]) -> str:
     """Return an article's text with its placeholders filled (article numbers, parameter values)."""
     return Template(article.text).safe_substitute(_values(articles, params))
+
+
+# Phrases that state a parameter's value (or the duty article's number) literally, as the bylaws texts stored
+# before 0020 did (they were kept filled in) and as a proposer may type: the number becomes its placeholder so
+# that a vote changing the parameter changes the article (issue 13). Each pattern's group ``n`` is the number.
+_LITERALS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"(?P<n>\d+)(?=年を超えることができない)"), "designation_max_years"),
+    (re.compile(r"(?<=協議会は)(?P<n>\d+)(?=日以内に全員一致により決定)"), "nondisclosure_decision_days"),
+    (re.compile(r"(?<=事務局は)(?P<n>\d+)(?=日前までに協議会に通知)"), "publication_notice_days"),
+    (re.compile(r"(?<=出席者は)(?P<n>\d+)(?=日以内に確認)"), "minutes_confirmation_days"),
+    (re.compile(r"(?<=会合の日から)(?P<n>\d+)(?=日以内に書面により指定)"), "oral_designation_days"),
+    (re.compile(r"(?<=決定の日から)(?P<n>\d+)(?=か月を経過する日に見直す)"), "withheld_review_months"),
+    (re.compile(r"(?<=第)(?P<n>\d+)(?=条の義務)"), f"art_{DUTY_KEY}"),
+)
+
+
+def with_placeholders(articles: Sequence[Article], params: Mapping[str, int]) -> list[Article]:
+    """Return the articles with each literal number of a known phrase (:data:`_LITERALS`) turned into its
+    placeholder, where the number equals the value in ``params`` (or the duty article's number): the rendered
+    text stays exactly the same, and a later change of the parameter now shows in the article (issue 13)."""
+    values = _values(articles, params)
+
+    def placeholder(name: str, value: object) -> Callable[[re.Match[str]], str]:
+        return lambda m: f"${{{name}}}" if int(m["n"]) == value else m[0]
+
+    def fill(text: str) -> str:
+        for pattern, name in _LITERALS:
+            if (value := values.get(name)) is not None:
+                text = pattern.sub(placeholder(name, value), text)
+        return text
+
+    return [Article(number=a.number, key=a.key, title_ja=a.title_ja, title_en=a.title_en, text=fill(a.text))
+            for a in articles]
 
 
 def heading(article: Article) -> str:

@@ -82,8 +82,11 @@ def propose_amendment(session: Session, *, council_id: int, actor: Principal, no
                        "voted on; propose after it is decided or withdrawn", field="articles")
     current = _in_force(session, council)
     old, old_params = service.version_articles(current), service.version_parameters(current)
-    new = articles.checked(articles_in)
+    checked = articles.checked(articles_in)
     params = articles.parameters(parameters, old_params)
+    # A number written out in a known phrase equal to the old or the new value follows the parameter from now on
+    # (texts from before 0020 wrote them out; a proposer may too), so the article and the parameter agree.
+    new = articles.with_placeholders(articles.with_placeholders(checked, old_params), params)
     text = clean_text(summary, "summary", max_length=500, line=True)
     if all(c.change == "same" for c in articles.compare(old, old_params, new, params)) and params == old_params:
         raise ValidationFailed("改正の内容がありません / the amendment changes nothing", field="articles")
@@ -210,7 +213,8 @@ def _enact(session: Session, council: Council, proposal: BylawsProposal, *, now:
     """Record the accepted amendment as the version in force; a duty change starts a new duty version (C3)."""
     current = _in_force(session, council)
     old, old_params = service.version_articles(current), service.version_parameters(current)
-    new, params = articles.from_json(proposal.articles), articles.parameters(proposal.parameters, old_params)
+    params = articles.parameters(proposal.parameters, old_params)
+    new = articles.with_placeholders(articles.from_json(proposal.articles), params)  # proposals from before 0031
     # Decided again against the version in force now (the proposal's base, as only one is open at a time).
     changes_duty = articles.duty_changed(old, old_params, new, params)
     version = council.bylaws_version + 1
@@ -326,7 +330,8 @@ def get_proposal(session: Session, *, council_id: int, proposal_id: int, actor: 
     base = repo.bylaws(session, council.id, proposal.base_version)
     assert base is not None
     old, old_params = service.version_articles(base), service.version_parameters(base)
-    new, params = articles.from_json(proposal.articles), articles.parameters(proposal.parameters, old_params)
+    params = articles.parameters(proposal.parameters, old_params)
+    new = articles.with_placeholders(articles.from_json(proposal.articles), params)  # proposals from before 0031
     votes = repo.bylaws_votes(session, proposal.id)
     people = accounts_repo.users_by_id(session, {v.user_id for v in votes})
     mine = next((v for v in votes if v.user_id == actor.user_id), None)

@@ -3,12 +3,15 @@ with its diff and the vote. Thin: parse the form, call one service function, ren
 
 from __future__ import annotations
 
+import math
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
 
 from banso.authz.principal import Principal
 from banso.councils import articles, bylaws
@@ -28,11 +31,21 @@ FIELD_LABELS = {"summary": "Summary of the change", "articles": "Articles", "dea
                 "decision": "Your answer", "reason": "Reason", "parameters": "Parameters",
                 **{p.field: p.label_en for p in articles.PARAMETERS}}
 MAX_ROWS = articles.MAX_ARTICLES + 1
+_ROW_KEY = re.compile(r"key_\d{1,9}")
 
 
 async def _posted_form(request: Request) -> FormData:
-    """Return the posted form, read on the event loop (reading a body is not blocking work)."""
-    return await request.form(max_fields=20 + 6 * MAX_ROWS)
+    """Return the posted form, read on the event loop (reading a body is not blocking work); a form with more
+    fields than the article cap allows is refused in words (422), not cut short or answered with a bare 400."""
+    try:
+        return await request.form(max_fields=20 + 6 * MAX_ROWS)
+    except HTTPException:
+        raise _too_many() from None
+
+
+def _too_many() -> ValidationFailed:
+    return ValidationFailed(f"条は {articles.MAX_ARTICLES} までです。条を減らしてから提案してください / at most "
+                            f"{articles.MAX_ARTICLES} articles: remove some before proposing", field="articles")
 
 
 PostedForm = Annotated[FormData, Depends(_posted_form)]
@@ -47,6 +60,8 @@ def article_rows(form: FormData) -> list[articles.ArticleInput]:
     """Return the articles typed in the amendment form, in the order asked (``order_N``), without the removed
     ones and the blank new row. Each row N has key_N, title_ja_N, title_en_N, text_N, order_N, remove_N."""
     rows: list[tuple[float, int, articles.ArticleInput]] = []
+    if any(_ROW_KEY.fullmatch(name) and int(name[4:]) >= MAX_ROWS for name in form):
+        raise _too_many()  # rows past the cap were dropped silently before (outside tester's finding)
     for n in range(MAX_ROWS):
         if f"key_{n}" not in form or _text(form, f"remove_{n}") == "yes":
             continue
@@ -57,8 +72,10 @@ def article_rows(form: FormData) -> list[articles.ArticleInput]:
         try:
             order = float(_text(form, f"order_{n}") or n + 1)
         except ValueError:
+            order = math.nan
+        if not math.isfinite(order):  # "nan" and "inf" parse as floats but order nothing
             raise ValidationFailed(f"第{n + 1}行の順序は数字で入力してください / order must be a number",
-                                   field="articles") from None
+                                   field="articles")
         rows.append((order, n, row))
     return [row for _, _, row in sorted(rows, key=lambda r: (r[0], r[1]))]
 

@@ -210,9 +210,13 @@ def bylaws_diff_html(old: str, new: str, *, old_version: int, new_version: int) 
 
 
 def pledge_text(*, council_title: str, bylaws_version: int, duty_article: int, signer_name: str,
-                organization_name: str, signed_on: str) -> str:
+                organization_name: str, signed_on: str, oral_designation_days: int | None = None) -> str:
     """Generate the pledge (守秘義務誓約書) for one bylaws version, stating the Art. 62(7) duty and its penalty and
-    citing the article of that version that carries the duty (第N条, issue 13)."""
+    citing the article of that version that carries the duty (第N条, issue 13); with ``oral_designation_days``
+    (the version's parameter, which bounds the duty) it states which oral statements the duty covers."""
+    oral = ("" if oral_designation_days is None else
+            f"5. 会合において口頭で秘密として述べられた事項は、会合の日から{oral_designation_days}日以内に書面により"
+            f"指定されたものに限り、この義務の対象となることを理解しています。\n")
     return (
         f"守秘義務誓約書\n\n"
         f"{council_title} 御中\n\n"
@@ -222,7 +226,8 @@ def pledge_text(*, council_title: str, bylaws_version: int, duty_article: int, s
         f"（経済施策を一体的に講ずることによる安全保障の確保の推進に関する法律 第62条第7項）。\n"
         f"2. この義務が、国家公務員に求められる守秘義務と同等のものであることを理解しています。\n"
         f"3. この義務に違反したときは、{PENALTY_JA}に処せられることがあることを理解しています。\n"
-        f"4. 協議会で共有される情報は、規約及び指定の範囲・期間・取扱いに従って管理します。\n\n"
+        f"4. 協議会で共有される情報は、規約及び指定の範囲・期間・取扱いに従って管理します。\n"
+        f"{oral}\n"
         f"署名日: {signed_on}\n"
         f"所属: {organization_name}\n"
         f"氏名: {signer_name}\n\n"

@@ -669,10 +669,12 @@ def duty_article_number(session: Session, council: Council) -> int:
 
 
 def _pledge_text(session: Session, council: Council, user: User, now: datetime) -> str:
+    row = repo.bylaws(session, council.id, council.bylaws_version)  # the same row duty_article_number reads
     return rules.pledge_text(council_title=council.title_ja, bylaws_version=council.bylaws_version,
                              duty_article=duty_article_number(session, council),
                              signer_name=user.name_ja, organization_name=user.organization.name_ja,
-                             signed_on=official_date(to_jst(now).date()))
+                             signed_on=official_date(to_jst(now).date()),
+                             oral_designation_days=row.oral_designation_days if row is not None else None)
 
 
 def pledge_preview(session: Session, *, council_id: int, actor: Principal, now: datetime) -> PledgePreview:

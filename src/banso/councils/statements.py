@@ -168,6 +168,21 @@ def meeting_statements(session: Session, *, council_id: int, meeting_id: int, ac
     return views
 
 
+def open_statement(session: Session, *, council_id: int, statement_id: int, actor: Principal, now: datetime,
+                   store: SealedDeps) -> tuple[Council, policy.Standing, StatementView]:
+    """Return one oral statement opened for a council-content reader, with the reader's standing (404 otherwise,
+    I7; the read is audited, I8): the statement's own page, where exclusion claims on it are filed (issue 13)."""
+    council, standing = service._content(session, council_id, actor)
+    require_visible(content_policy.can_read_council_text(actor, standing), "statement")
+    row = repo.statement(session, council.id, statement_id)
+    if row is None:
+        raise NotFound("発言が見つかりません / statement not found")
+    view = _view(session, store, council, standing, row, actor=actor, now=now)
+    _audit(session, AuditTag.COUNCIL_STATEMENT_READ, now=now, actor=actor, subject=service._subject(council),
+           data={"meeting_id": row.meeting_id, "statement_ids": [row.id]})
+    return council, standing, view
+
+
 def statement_for_claim(session: Session, *, council_id: int, statement_id: int,
                         actor: Principal) -> tuple[Council, OralStatement]:
     """Return a statement a council-content reader may name in an exclusion claim (404 otherwise, I7)."""

@@ -1,6 +1,9 @@
 """Seed the demo councils in Japanese (issue 3): consent pending, active with meetings, dissolved, and a project
 council that lapsed and was proposed again (issue 13). Founders carry their party types under the Act: one
-council with the think tank, one with a needs ministry (ニーズ省庁), one lapsed and re-proposed.
+council with the think tank and the funding agency, one with a needs ministry (ニーズ省庁), one lapsed and
+re-proposed that an observer (オブザーバー) joined by invitation; the council opened at adoption (organising ministry,
+funding agency, think tank, research representative, participants) is seeded by ``demo.programme``. The active
+council also holds oral statements (one designated in writing, one outside the duty after its period).
 
 Built through the real services at past times, so every step is in the audit log as it would be
 in real use. Idempotent: a council whose title already exists is left alone. Never commits.
@@ -15,7 +18,7 @@ from sqlalchemy.orm import Session
 from banso.accounts import repository as accounts_repo
 from banso.accounts import service as accounts
 from banso.authz.principal import AuthMethod, Principal
-from banso.councils import articles, bylaws, meetings, service
+from banso.councils import articles, bylaws, meetings, service, statements
 from banso.councils import repository as repo
 from banso.councils.service import AgendaInput, FounderSpec
 from banso.kit.crypto import SecretBox
@@ -28,6 +31,9 @@ QUANTUM = "量子暗号通信 協議会"
 NAVIGATION = "光格子時計による海中測位 協議会"  # lapsed: the research representative declined
 NAVIGATION_AGAIN = "光格子時計による海中測位 協議会（再提案）"  # proposed again for the same project; established
 NAVIGATION_PROJECT = "JPMJKP-2312"
+# Oral statements (issue 13): one designated in writing in time, one whose period ended without a designation
+DESIGNATED_STATEMENT = "加藤: 第2段エンジンの推力目標は 120kN、燃焼時間は 300 秒を想定している（未公表）。"
+LAPSED_STATEMENT = "加藤: 地上局は北海道大樹町の候補地で年内に用地交渉を始める予定である。"
 
 
 def _who(session: Session, email: str) -> Principal:
@@ -141,6 +147,10 @@ def _space(session: Session, now: datetime, store: SealedDeps) -> None:
                                  now=meeting_day + timedelta(days=3 + i), store=store)
     service.approve_minutes(session, council_id=cid, meeting_id=m1.id, actor=takahashi,
                             now=meeting_day + timedelta(days=7))
+    # issue 13: said at the first meeting as confidential, never designated in writing: outside the duty now
+    statements.record_statement(session, council_id=cid, meeting_id=m1.id, actor=takahashi,
+                                now=meeting_day + timedelta(days=1), speaker_id=kato.user_id, store=store,
+                                stated_confidential=True, summary=LAPSED_STATEMENT)
     a_done = service.create_action_item(
         session, council_id=cid, actor=takahashi, now=meeting_day, decision_id=d1.id, assignee_id=takahashi.user_id,
         title="試験設備の共用について関係機関へ照会する", due_at=meeting_day + timedelta(days=21))
@@ -224,6 +234,13 @@ def _held_meeting(session: Session, now: datetime, store: SealedDeps, cid: int, 
               "1. 打上げ試験は11月第2週を第1候補とし、相模原の試験棟の共用を事務局が調整する。"))
     meetings.circulate_minutes(session, council_id=cid, meeting_id=meeting.id, actor=takahashi,
                                now=now - timedelta(days=2))
+    # issue 13: said at the meeting as confidential and designated in writing by the speaker within the period
+    said = statements.record_statement(session, council_id=cid, meeting_id=meeting.id, actor=takahashi,
+                                       now=now - timedelta(days=3), speaker_id=kato.user_id, store=store,
+                                       stated_confidential=True, summary=DESIGNATED_STATEMENT)
+    statements.designate_statement(session, council_id=cid, statement_id=said.id, actor=kato,
+                                   now=now - timedelta(days=2), store=store,
+                                   text="上記の発言（第2段の推力・燃焼時間の目標値）を秘密として書面により指定します。")
     meetings.confirm_minutes(session, council_id=cid, meeting_id=meeting.id, actor=watanabe, answer="comment",
                              now=now - timedelta(days=1), store=store,
                              comment="第1候補が難しい場合の第2候補（11月第4週）も記載してください。")
@@ -297,3 +314,9 @@ def _navigation(session: Session, now: datetime, store: SealedDeps) -> None:
     for i, who in enumerate((watanabe, tanaka, kondo)):
         service.consent(session, council_id=again.id, actor=who, now=t1 + timedelta(days=1 + i), decision="consent")
     # yoshida has not answered yet: the representative's consent established the council; she may still join
+    # issue 13: the composition with an observer (オブザーバー) — NEDO follows the project, invited, joins by consent
+    ito = _who(session, "ito.daisuke@nedo.example.jp")
+    service.sign_pledge(session, council_id=again.id, actor=sato, now=t1 + timedelta(days=4), bylaws_version=1)
+    service.invite(session, council_id=again.id, actor=sato, now=t1 + timedelta(days=5), user_id=ito.user_id,
+                   role="observer", party="observer", deadline=t1 + timedelta(days=19))
+    service.consent(session, council_id=again.id, actor=ito, now=t1 + timedelta(days=6), decision="consent")

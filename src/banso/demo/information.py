@@ -15,11 +15,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from banso.councils import repository as council_repo
-from banso.demo.councils import SPACE, _who
-from banso.information import interchange, service
+from banso.councils.models import OralStatement
+from banso.councils.rules import sha256_text
+from banso.demo.councils import DESIGNATED_STATEMENT, SPACE, _who
+from banso.information import exclusions, interchange, service
 from banso.information.deps import InformationDeps
-from banso.information.models import Ballot, Item
+from banso.information.models import Ballot, ExclusionClaim, Item
 from banso.leak.pdf import make_sample_pdf
+from banso.sealed.store import SealedDeps
 
 SCENARIO = "衛星データの防災分野における社会実装シナリオ"
 
@@ -110,3 +113,39 @@ def seed_information(session: Session, deps: InformationDeps, *, now: datetime) 
     service.run_due_information(session, now=now, deps=deps)  # the paper's notice has ended: it is public
     session.flush()
     return 6
+
+
+def seed_exclusions(session: Session, *, now: datetime, store: SealedDeps) -> int:
+    """Create the demo exclusion claims if missing (issue 13); return how many were created (never commits).
+
+    One accepted: 加藤 showed that the disaster-use scenario was already public (公知), decided by the secretariat
+    (高橋) and confirmed by the chair (渡辺) — it frees only him. One pending: 田中 (JST) claims she knew the
+    designated oral statement's figures before (既知), waiting for the secretariat.
+    """
+    council = council_repo.council_by_title(session, SPACE)
+    scenario = session.scalar(select(Item).where(Item.title == SCENARIO))
+    if council is None or scenario is None or session.scalar(
+            select(ExclusionClaim.id).where(ExclusionClaim.council_id == council.id)) is not None:
+        return 0
+    takahashi = _who(session, "takahashi.naoki@mext.example.jp")
+    watanabe = _who(session, "watanabe.shota@utokyo.example.jp")
+    kato = _who(session, "kato.takeshi@mirai-space.example.co.jp")
+    tanaka = _who(session, "tanaka.yuki@jst.example.jp")
+    accepted = exclusions.file_claim(
+        session, actor=kato, now=now - timedelta(days=12), ground="public", store=store, item_id=scenario.id,
+        evidence="同じ社会実装シナリオは2025年の防災学会の公開シンポジウム資料（予稿集 p.41–44）に掲載済み。")
+    exclusions.decide_claim(session, claim_id=accepted.claim.id, actor=takahashi, now=now - timedelta(days=10),
+                            store=store, decision="accept", reason="予稿集の該当頁で公知であることを確認した。")
+    exclusions.confirm_claim(session, claim_id=accepted.claim.id, actor=watanabe, now=now - timedelta(days=9),
+                             store=store, confirm=True)
+    created = 1
+    said = session.scalar(select(OralStatement).where(OralStatement.council_id == council.id,
+                                                      OralStatement.summary_sha256 == sha256_text(
+                                                          DESIGNATED_STATEMENT)))
+    if said is not None:
+        exclusions.file_claim(
+            session, actor=tanaka, now=now - timedelta(days=1), ground="prior", store=store, council_id=council.id,
+            statement_id=said.id, evidence="JSTの事前評価資料（2025年7月受領）に同じ推力目標値が記載されていた。")
+        created += 1
+    session.flush()
+    return created

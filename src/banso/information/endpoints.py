@@ -93,7 +93,8 @@ UPLOAD_ROUTES = re.compile(
     r"|(?:/api/v1)?/programme/commissions/\d{1,18}/deliverables|(?:/api/v1)?/councils/\d{1,18}/requests/\d{1,18}/answer"
     r"|(?:/api/v1)?/councils/\d{1,18}/meetings/\d{1,18}/materials"
     # exclusion claims with an evidence file (issue 13; API and page form)
-    r"|(?:/api/v1)?/information/exclusions|/information/items/\d{1,18}/exclusions)$"
+    r"|(?:/api/v1)?/information/exclusions|/information/items/\d{1,18}/exclusions"
+    r"|/councils/\d{1,18}/statements/\d{1,18}/exclusions)$"
 )
 NO_STORE = {"Cache-Control": "no-store"}
 

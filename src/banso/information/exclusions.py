@@ -163,8 +163,8 @@ def file_claim(session: Session, *, actor: Principal, now: datetime, ground: str
     try:
         kind = ExclusionGround(ground)
     except ValueError:
-        raise ValidationFailed("ground は public / independent / third_party / prior のいずれかです / ground must be "
-                               "public, independent, third_party or prior", field="ground") from None
+        raise ValidationFailed("除外の理由を公知・独自開発・第三者から適法に取得・既知から選んでください / choose the "
+                               "ground: public, independent, third_party or prior", field="ground") from None
     text = clean_text(evidence, "evidence", max_length=20_000)
     checked = None if file is None else councils._kind_of(file)  # validated before the unit began (O4)
     claim = ExclusionClaim(
@@ -379,12 +379,45 @@ def item_exclusions(session: Session, *, item: Item, standing: Standing | None, 
     assert council is not None
     target = _Target(council=council, standing=standing, item=item, statement=None)
     rows = repo.claims_on(session, item_id=item.id)
+    mine, may = _own(target, rows, owner_id=item.provider_id, actor=actor, now=now)
+    return ItemExclusions(claims=_list(session, store, target, rows, actor=actor, now=now), mine=mine, may_claim=may)
+
+
+def _own(target: _Target, rows: list[ExclusionClaim], *, owner_id: int | None, actor: Principal,
+         now: datetime) -> tuple[ExclusionClaim | None, bool]:
+    """Return the reader's own accepted claim among ``rows`` and whether they may file one: the same checks, in
+    the same order, as :func:`file_claim` makes (pages and the API share one decision)."""
     own = [c for c in rows if c.claimant_id == actor.user_id]
     existing = next((c for c in own if c.state in (*OPEN_STATES, ExclusionState.ACCEPTED)), None)
     mine = next((c for c in own if c.state == ExclusionState.ACCEPTED), None)
-    may = (council_policy.can_claim_exclusion(actor, standing) and item.provider_id != actor.user_id
+    may = (council_policy.can_claim_exclusion(actor, target.standing) and owner_id != actor.user_id
            and _under_duty(target, now) is None and existing is None)
-    return ItemExclusions(claims=_list(session, store, target, rows, actor=actor, now=now), mine=mine, may_claim=may)
+    return mine, may
+
+
+@dataclass(frozen=True)
+class StatementExclusions:
+    """What an oral statement's page shows (issue 13): the statement as the reader sees it, the claims on it, the
+    reader's own accepted claim and whether they may claim (the service's decisions; the page decides nothing)."""
+
+    council: Council
+    statement: statements.StatementView
+    claims: list[ClaimView]
+    mine: ExclusionClaim | None
+    may_claim: bool
+
+
+def statement_exclusions(session: Session, *, council_id: int, statement_id: int, actor: Principal, now: datetime,
+                         store: SealedDeps) -> StatementExclusions:
+    """Return an oral statement with its exclusion claims for a council-content reader (404 otherwise, I7; the
+    statement read and the claims read are audited, I8)."""
+    council, standing, view = statements.open_statement(session, council_id=council_id, statement_id=statement_id,
+                                                        actor=actor, now=now, store=store)
+    target = _Target(council=council, standing=standing, item=None, statement=view.row)
+    rows = repo.claims_on(session, statement_id=view.row.id)
+    mine, may = _own(target, rows, owner_id=view.row.speaker_id, actor=actor, now=now)
+    return StatementExclusions(council=council, statement=view, claims=_list(session, store, target, rows, actor=actor, now=now),
+                               mine=mine, may_claim=may)
 
 
 @dataclass(frozen=True)

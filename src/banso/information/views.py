@@ -98,6 +98,7 @@ FIELD_LABELS = {
     "files": "Files", "file": "File", "decision": "Your answer", "reason_code": "Reason code", "note": "Note",
     "outcome": "Outcome", "penalty_provision": "Penalty provision", "description": "What happened",
     "query": "Search", "data": "File", "review_at": "New review date (JST)",
+    "ground": "Ground", "evidence": "Evidence",
 }
 
 
@@ -785,10 +786,53 @@ def file_claim(item_id: int, request: Request, principal: PageUser, db: Db, ctx:
     return forms.redirect(f"/information/items/{item_id}", "claimed", "exclusions")
 
 
-def _claim_done(claim_id: int, principal: Principal, db: Session, ctx: Ctx) -> int | None:
-    """Return the item a claim is on (for the redirect), or None for a claim on an oral statement."""
+def _statement_page(request: Request, principal: Principal, db: Session, ctx: Ctx, council_id: int,
+                    statement_id: int, *, error: str | None = None, error_at: str | None = None,
+                    notice: str | None = None, status: int = 200, form: dict[str, Any] | None = None) -> HTMLResponse:
+    # The route lives here, under the council's URL, because the claims are information's (architecture.md).
+    found = exclusions.statement_exclusions(db, council_id=council_id, statement_id=statement_id, actor=principal,
+                                            now=ctx.clock.now(), store=sealed_deps(ctx))
+    people = accounts_repo.users_by_id(db, {found.statement.row.speaker_id} | {cv.claim.claimant_id
+                                                                            for cv in found.claims})
+    return render(request, "information/statement.html", {
+        "council": found.council, "st": found.statement, "exclusions": found, "people": people,
+        "ground_labels": GROUND_LABELS, "claim_state_labels": CLAIM_STATE_LABELS,
+        "claim_action": f"/councils/{council_id}/statements/{statement_id}/exclusions",
+        "error": error, "error_at": error_at, "notice": notice, "form": form or {}, **_common(ctx),
+    }, status=status)
+
+
+@router.get("/councils/{council_id}/statements/{statement_id}", response_class=HTMLResponse)
+def statement_page(council_id: int, statement_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+                   done: str | None = None) -> HTMLResponse:
+    """Show one oral statement (council-content readers): its state under the duty and the exclusion claims on it,
+    with the claim form for those the service allows to claim (issue 13)."""
+    return _statement_page(request, principal, db, ctx, council_id, statement_id,
+                           notice=forms.notice(done, NOTICES))
+
+
+@router.post("/councils/{council_id}/statements/{statement_id}/exclusions", response_class=HTMLResponse,
+             dependencies=[Csrf])
+def file_statement_claim(council_id: int, statement_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+                         ground: Choice = "", evidence: Text = "",
+                         file: Annotated[UploadFile | None, File()] = None) -> Response:
+    """Claim that an oral statement is outside your own duty, with evidence (a file validated fully and sealed)."""
+    form = {"claim_ground": ground, "claim_evidence": evidence}
+    try:
+        upload = evidence_file(db, file)
+        exclusions.file_claim(db, actor=principal, now=ctx.clock.now(), ground=ground, evidence=evidence,
+                              store=sealed_deps(ctx), council_id=council_id, statement_id=statement_id, file=upload)
+    except BansoError as exc:
+        return forms.refused(request, db, exc, partial(_statement_page, request, principal, db, ctx, council_id,
+                                                       statement_id, error_at="exclusions", form=form),
+                             FIELD_LABELS)
+    return forms.redirect(f"/councils/{council_id}/statements/{statement_id}", "claimed", "exclusions")
+
+
+def _claim_done(claim_id: int, principal: Principal, db: Session, ctx: Ctx) -> tuple[int | None, int, int | None]:
+    """Return the item, council and statement a claim is on (for the redirect or the refused form)."""
     view = exclusions.get_claim(db, claim_id=claim_id, actor=principal, now=ctx.clock.now(), store=sealed_deps(ctx))
-    return view.claim.item_id
+    return view.claim.item_id, view.claim.council_id, view.claim.statement_id
 
 
 @router.post("/information/exclusions/{claim_id}/{step}", response_class=HTMLResponse, dependencies=[Csrf])
@@ -808,12 +852,15 @@ def claim_step(claim_id: int, step: str, request: Request, principal: PageUser, 
         else:
             view = exclusions.withdraw_claim(db, claim_id=claim_id, actor=principal, now=now, store=store)
     except BansoError as exc:
-        item_id = _claim_done(claim_id, principal, db, ctx)
-        if item_id is None:
-            raise
-        return _item_error(request, principal, db, ctx, deps, item_id, exc, "exclusions")
+        item_id, council_id, statement_id = _claim_done(claim_id, principal, db, ctx)
+        if item_id is not None:
+            return _item_error(request, principal, db, ctx, deps, item_id, exc, "exclusions")
+        assert statement_id is not None
+        return forms.refused(request, db, exc, partial(_statement_page, request, principal, db, ctx, council_id,
+                                                       statement_id, error_at="exclusions"), FIELD_LABELS)
     if view.claim.item_id is None:
-        return forms.redirect(f"/councils/{view.claim.council_id}", "claim")
+        return forms.redirect(f"/councils/{view.claim.council_id}/statements/{view.claim.statement_id}", "claim",
+                              "exclusions")
     return forms.redirect(f"/information/items/{view.claim.item_id}", "claim", "exclusions")
 
 

@@ -798,9 +798,10 @@ def acknowledge(commission_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> Ros
 
 
 @router.get("/commissions/{commission_id}/roster", response_model=RosterRead)
-def get_roster(commission_id: int, principal: ApiUser, db: Db) -> RosterRead:
-    """The Art. 64 roster (owner side, contact, engaged people); a named person sees only their own entry."""
-    rv = roster_service.view(db, commission_id=commission_id, actor=principal)
+def get_roster(commission_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> RosterRead:
+    """The Art. 64 roster (owner side, contact, engaged people); a named person sees only their own entry. The
+    read is audited."""
+    rv = roster_service.view(db, commission_id=commission_id, actor=principal, now=ctx.clock.now())
     return RosterRead(entries=[RosterEntryRead.model_validate(r) for r in rv.rows],
                       mine=RosterEntryRead.model_validate(rv.mine) if rv.mine else None, may_add=rv.may_add,
                       may_remove=rv.may_remove, may_name_contact=rv.may_name_contact,

@@ -464,7 +464,7 @@ class CommissionPage:
 def commission_page(session: Session, *, commission_id: int, actor: Principal, now: datetime) -> CommissionPage:
     """Return a commission page (404 for everyone but its owner side and the named people); the read of the
     whole commission is audited (A1)."""
-    rv = roster_service.view(session, commission_id=commission_id, actor=actor)
+    rv = roster_service.view(session, commission_id=commission_id, actor=actor, now=now)
     c, facts = rv.commission, rv.facts
     view = (commissions.get_commission(session, commission_id=commission_id, actor=actor, now=now)
             if policy.can_see_commission(actor, facts) else None)

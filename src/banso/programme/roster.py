@@ -109,6 +109,12 @@ def remove_person(session: Session, *, commission_id: int, roster_id: int, reaso
     row = session.get(CommissionRosterEntry, roster_id)
     if row is None or row.commission_id != commission.id:
         raise NotFound("roster entry not found")
+    if not policy.can_remove_roster_entry(actor, facts, user_id=row.user_id):
+        audit.refuse(session, Conflict("窓口担当者は自分を名簿から外せません。窓口の交代は委託元に依頼してください / the "
+                                       "contact cannot remove themself; ask the commissioning side to name another "
+                                       "contact", field="roster_id"),
+                     AuditTag.PROGRAMME_ROSTER_REFUSED, now=now, actor=actor, subject=_subject(commission),
+                     data={"roster_id": row.id, "step": "remove"})
     if row.removed_at is not None:
         raise Conflict("既に名簿から外されています / already removed from the roster", field="roster_id")
     row.removal_reason = clean_text(reason, "reason", max_length=2000)
@@ -187,14 +193,19 @@ class RosterView:
     may_remove: bool
     may_name_contact: bool
     may_acknowledge: bool
+    removable: frozenset[int] = frozenset()  # roster ids the reader may take off (not the contact's own row)
 
 
-def view(session: Session, *, commission_id: int, actor: Principal) -> RosterView:
-    """Return the roster for ``actor`` (404 unless they may see at least the duty)."""
+def view(session: Session, *, commission_id: int, actor: Principal, now: datetime) -> RosterView:
+    """Return the roster for ``actor`` (404 unless they may see at least the duty); a read of the names is
+    audited (I8: who is engaged on a commission is itself sensitive)."""
     commission, facts = commissions.standing(session, commission_id, actor, duty_only=True)
     every = commissions.roster_of(session, commission.id)
     see = policy.can_see_roster(actor, facts)
     rows = every if see else []
+    if rows:
+        _audit(session, AuditTag.PROGRAMME_ROSTER_READ, now=now, actor=actor, subject=_subject(commission),
+               data={"roster_ids": [r.id for r in rows]})
     may_add, may_contact = policy.can_add_to_roster(actor, facts), policy.can_name_contact(actor, facts)
     named = {r.user_id for r in every if r.removed_at is None}
     candidates = [u for u in accounts_repo.list_users(session)
@@ -204,19 +215,23 @@ def view(session: Session, *, commission_id: int, actor: Principal) -> RosterVie
     return RosterView(commission=commission, facts=facts, rows=rows, people=accounts_repo.users_by_id(session, ids),
                       mine=_current(every, actor.user_id), candidates=candidates, may_see_roster=see,
                       may_add=may_add, may_remove=policy.can_remove_from_roster(actor, facts),
-                      may_name_contact=may_contact, may_acknowledge=policy.can_acknowledge(actor, facts))
+                      may_name_contact=may_contact, may_acknowledge=policy.can_acknowledge(actor, facts),
+                      removable=frozenset(r.id for r in rows if r.removed_at is None
+                                          and policy.can_remove_roster_entry(actor, facts, user_id=r.user_id)))
 
 
 def acknowledgement_pdf(session: Session, *, commission_id: int, roster_id: int, now: datetime,
                         actor: Principal) -> tuple[CommissionRosterEntry, bytes]:
-    """Return a person's acknowledgement as PDF (the signer while named, the contact, the owner side); audited."""
-    commission, facts = commissions.standing(session, commission_id, actor, duty_only=True)
+    """Return a person's acknowledgement as PDF (its signer, also after removal: their own record; the contact;
+    the owner side); audited. Not through ``commissions.standing``: a removed signer no longer sees the duty page."""
+    commission = session.get(Commission, commission_id)
     row = session.get(CommissionRosterEntry, roster_id)
-    allowed = (row is not None and row.commission_id == commission.id and row.acknowledged_at is not None
-               and policy.can_download_acknowledgement(actor, facts, is_signer=row.user_id == actor.user_id
-                                                       and row.removed_at is None))
+    facts = commissions.parties(session, commission) if commission is not None else None
+    allowed = (commission is not None and facts is not None and row is not None
+               and row.commission_id == commission.id and row.acknowledged_at is not None
+               and policy.can_download_acknowledgement(actor, facts, is_signer=row.user_id == actor.user_id))
     require_visible(allowed, "acknowledgement")
-    assert row is not None and row.acknowledged_at is not None
+    assert commission is not None and row is not None and row.acknowledged_at is not None
     at = to_jst(row.acknowledged_at)
     origin = " / 移行記録（機関一括の確認を個人の確認として引継ぎ）" if row.source == "migrated" else ""
     footer = (f"banso 守秘義務確認記録 #{row.id} / 委託 {commission.code} / 確認 {official_date(at.date())} "

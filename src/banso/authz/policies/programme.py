@@ -387,9 +387,16 @@ def can_remove_from_roster(actor: Principal, parties: CommissionParties) -> bool
     return is_contact(actor, parties) or is_owner(actor, parties)
 
 
+def can_remove_roster_entry(actor: Principal, parties: CommissionParties, *, user_id: int) -> bool:
+    """Take this person off the roster: as :func:`can_remove_from_roster`, but the contact not themself — the
+    institution would be left without anyone to manage its roster; the commissioning side names another."""
+    return can_remove_from_roster(actor, parties) and (user_id != actor.user_id or is_owner(actor, parties))
+
+
 def can_download_acknowledgement(actor: Principal, parties: CommissionParties, *, is_signer: bool) -> bool:
-    """The acknowledgement PDF: its signer while named, the contact and the owner side (C3: as a pledge)."""
-    return (is_signer and is_named(actor, parties)) or is_contact(actor, parties) or is_owner(actor, parties)
+    """The acknowledgement PDF: its signer (also after removal: it is their own record of a duty that remains,
+    C3), the contact and the owner side (as a pledge)."""
+    return is_signer or is_contact(actor, parties) or is_owner(actor, parties)
 
 
 def restrict_commissions(stmt: Select[Any], actor: Principal) -> Select[Any]:
