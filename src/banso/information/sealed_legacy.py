@@ -48,7 +48,7 @@ _items = sa.table("info_items", sa.column("id"), sa.column("council_id"), sa.col
 
 
 def migration_attributes(data_dir: Path, secret: str, *,
-                         keys: tuple[KeyStore, KeyStore] | None = None) -> dict[str, object]:
+                         keys: tuple[KeyStore, KeyStore, KeyStore] | None = None) -> dict[str, object]:
     """Return what migration 0011 needs from a data folder: its sealed store (with the configured key
     stores, e.g. an HSM's: old plaintext must be sealed under the keys the server will use) and its old
     plaintext folder."""
