@@ -213,6 +213,14 @@ class AuditTag(StrEnum):
     INFO_DESIGNATION_REJECT = "information:designation:reject"
     INFO_DESIGNATION_REFUSED = "information:designation:refused"
     INFO_DESIGNATION_LAPSE = "information:designation:lapse"
+    # export control (F7): classification (該非判定) and deemed-export clearance (みなし輸出)
+    EXPORT_CLASSIFY = "information:export:classify"
+    EXPORT_CLASSIFY_REFUSED = "information:export:classify_refused"
+    EXPORT_CLEARANCE_REQUEST = "council:export:request"
+    EXPORT_CLEARANCE_CLEAR = "council:export:clear"
+    EXPORT_CLEARANCE_REFUSE = "council:export:refuse"
+    EXPORT_QUEUE_READ = "council:export:queue_read"
+    EXPORT_PROFILE_SET = "accounts:user:export_profile"
     INFO_DESIGNATION_REMIND = "information:designation:remind"
     INFO_NONDISCLOSURE_REQUEST = "information:nondisclosure:request"
     INFO_NONDISCLOSURE_ACCEPT = "information:nondisclosure:accept"
@@ -422,6 +430,13 @@ LABELS: Mapping[str, str] = {
     AuditTag.INFO_DESIGNATION_REJECT: "Designation rejected",
     AuditTag.INFO_DESIGNATION_REFUSED: "Designation refused",
     AuditTag.INFO_DESIGNATION_LAPSE: "Designation lapsed",
+    AuditTag.EXPORT_CLASSIFY: "Export-control classification recorded",
+    AuditTag.EXPORT_CLASSIFY_REFUSED: "Export-control classification refused",
+    AuditTag.EXPORT_CLEARANCE_REQUEST: "Deemed-export check opened",
+    AuditTag.EXPORT_CLEARANCE_CLEAR: "Deemed-export check cleared",
+    AuditTag.EXPORT_CLEARANCE_REFUSE: "Deemed-export check refused",
+    AuditTag.EXPORT_QUEUE_READ: "Deemed-export queue read",
+    AuditTag.EXPORT_PROFILE_SET: "Nationality and foreign affiliation recorded",
     AuditTag.INFO_DESIGNATION_REMIND: "Designation vote reminder sent",
     AuditTag.INFO_NONDISCLOSURE_REQUEST: "Non-disclosure requested",
     AuditTag.INFO_NONDISCLOSURE_ACCEPT: "Non-disclosure accepted",
