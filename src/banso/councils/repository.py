@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, exists, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from banso.accounts.models import User
 from banso.authz.policies.councils import Standing, export_hold_sql
@@ -464,8 +464,9 @@ def clearances_for(session: Session, restrict: Callable[[Select[Any]], Select[An
                    states: list[str] | None = None) -> list[tuple[ExportClearance, str, User]]:
     """Return the checks ``restrict`` (the policy's SQL twin) keeps, with the council title and the person,
     pending first, then newest."""
-    stmt: Any = (select(ExportClearance, Council.title_ja, User)
-            .join(Council, Council.id == ExportClearance.council_id)
+    council = aliased(Council)  # the policy's twin correlates on Council: the title comes from an alias
+    stmt: Any = (select(ExportClearance, council.title_ja, User)
+            .join(council, council.id == ExportClearance.council_id)
             .join(User, User.id == ExportClearance.user_id))
     if states is not None:
         stmt = stmt.where(ExportClearance.state.in_(states))
