@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 from banso.councils.models import ExportClearance
 from banso.kit.clock import FakeClock
 from banso.notifications.models import Notification
+from banso.web.context import AppContext
 from tests.support.councils import Cast, establish, join
 from tests.support.factories import Factory, Person, audit_count
-from tests.support.http import bearer
+from tests.support.http import bearer, sign_in
 from tests.support.information import API, item_form
 
 LISTED = "輸出貿易管理令別表第1 16項"
@@ -197,3 +198,41 @@ def test_nationality_is_recorded_by_an_administrator_only(
     bad = client.put(url, headers=scene.admin, json={"nationality": "USA"})
     assert bad.status_code == 422 and "ISO 3166-1" in bad.text
     assert db.scalar(select(ExportClearance.id)) is None
+
+
+def test_the_pages_classify_hold_and_clear(client: TestClient, db: Session, factory: Factory, clock: FakeClock,
+                                           ctx: AppContext, scene: Scene) -> None:
+    foreigner = factory.person()
+    _nationality(client, scene.admin, foreigner, "DE")
+    db.expire_all()
+    join(scene.cast, db, clock, foreigner)
+    db.commit()
+    # the held person: the classified item's page is 404, the other item's page opens
+    sign_in(client, db, foreigner, ctx)
+    assert client.get(f"/information/items/{scene.controlled}").status_code == 404
+    assert client.get(f"/information/items/{scene.plain}").status_code == 200
+    assert "QXcontrolled" not in client.get("/information").text
+    assert client.get("/information/export-control").status_code == 403  # no export-control role
+    client.cookies.clear()
+
+    # the officer: the record on the item page, a classification form, the queue, a decision
+    csrf = sign_in(client, db, scene.officer, ctx)
+    page = client.get(f"/information/items/{scene.controlled}")
+    assert page.status_code == 200 and LISTED in page.text and 'id="export-form"' in page.text
+    refused = client.post(f"/information/items/{scene.plain}/export-classification",
+                          data={"csrf_token": csrf, "verdict": "applicable", "list_item": "", "reason": "照合"})
+    assert refused.status_code == 422 and 'id="form-error"' in refused.text
+    queue = client.get("/information/export-control")
+    assert queue.status_code == 200 and 'data-state="pending"' in queue.text and foreigner.user.name_ja in queue.text
+    check = db.scalars(select(ExportClearance).where(ExportClearance.user_id == foreigner.user.id)).one()
+    done = client.post(f"/information/export-control/{check.id}", data={"csrf_token": csrf, "decision": "clear"},
+                       follow_redirects=False)
+    assert done.status_code == 303
+    client.cookies.clear()
+    sign_in(client, db, foreigner, ctx)
+    assert client.get(f"/information/items/{scene.controlled}").status_code == 200
+    # the secretariat, who reads the item, sees the record but no form (not the export-control officer)
+    client.cookies.clear()
+    sign_in(client, db, scene.cast.officer, ctx)
+    shown = client.get(f"/information/items/{scene.controlled}").text
+    assert LISTED in shown and 'id="export-form"' not in shown

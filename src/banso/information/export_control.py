@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from banso.audit import service as audit
@@ -23,19 +22,14 @@ from banso.authz.policies import information as policy
 from banso.authz.principal import Principal
 from banso.councils import export_control as clearances
 from banso.councils.models import Council
+from banso.information import repository as repo
 from banso.information.content import subject_of
-from banso.information.models import CONTROLLED_VERDICTS, ExportClassification, ExportVerdict, Item, ItemState
+from banso.information.models import ExportClassification, ExportVerdict, Item
 from banso.kit.errors import BansoError, NotFound, ValidationFailed
 from banso.kit.text import clean_text
 
 VERDICT_LABELS = {ExportVerdict.APPLICABLE.value: "該当", ExportVerdict.CHECK.value: "要確認",
                   ExportVerdict.NOT_APPLICABLE.value: "非該当"}
-
-
-def _still_controlled(session: Session, council_id: int) -> bool:
-    return bool(session.scalar(select(exists().where(
-        Item.council_id == council_id, Item.export_control.in_(sorted(CONTROLLED_VERDICTS)),
-        Item.state != ItemState.PUBLIC.value))))
 
 
 def classify(session: Session, *, item_id: int, actor: Principal, now: datetime, verdict: str,
@@ -63,7 +57,7 @@ def classify(session: Session, *, item_id: int, actor: Principal, now: datetime,
     session.flush()
     council = session.get(Council, item.council_id)
     assert council is not None  # foreign key
-    council.export_controlled = _still_controlled(session, council.id)
+    council.export_controlled = repo.holds_controlled(session, council.id)
     audit.record_for(session, AuditTag.EXPORT_CLASSIFY, now=now, actor=actor, subject=subject_of(item),
                      data={"classification_id": record.id, "verdict": verdict, "list_item": listed})
     if council.export_controlled:
@@ -76,5 +70,12 @@ def history(session: Session, *, item_id: int, actor: Principal | None) -> list[
     access = gate.item_access(session, actor, item_id)
     if access is None or not access.readable:
         raise NotFound("information item not found")
-    return list(session.scalars(select(ExportClassification).where(ExportClassification.item_id == item_id)
-                                .order_by(ExportClassification.id.desc())))
+    return repo.classifications(session, item_id)
+
+
+def shown_on_page(session: Session, item: Item, *, may_classify: bool) -> list[ExportClassification]:
+    """Return the records the item page shows to a reader the gate already let in (no statement when the item
+    was never classified and the reader may not classify it)."""
+    if item.export_control is None and not may_classify:
+        return []
+    return repo.classifications(session, item.id)
