@@ -180,6 +180,10 @@ class AuditTag(StrEnum):
     PROGRAMME_DUPLICATION_READ = "programme:duplication:read"  # F6: staff read the duplication flags
     PROGRAMME_PANEL_READ = "programme:panel:read"  # F6: the panel view (scores and comments side by side)
     PROGRAMME_DECISION_NOTICE = "programme:decision:notice"  # F6: adoption or rejection notice sent
+    PROGRAMME_STATISTICS_READ = "programme:statistics:read"  # issue 15: call statistics for the agency's staff
+    PROGRAMME_STATISTICS_EXPORT = "programme:statistics:export"
+    PROGRAMME_PANEL_EXPORT = "programme:panel:export"  # issue 15: the panel view as a workbook
+    PROGRAMME_DUPLICATION_EXPORT = "programme:duplication:export"  # issue 15: the flags as a workbook
     PROGRAMME_ROSTER_CONTACT = "programme:roster:contact"
     PROGRAMME_ROSTER_ADD = "programme:roster:add"
     PROGRAMME_ROSTER_REMOVE = "programme:roster:remove"
@@ -406,6 +410,10 @@ LABELS: Mapping[str, str] = {
     AuditTag.PROGRAMME_COMMISSION_READ: "Commission read",
     AuditTag.PROGRAMME_INTEGRITY_FAILED: "Commission file integrity check failed",
     AuditTag.PROGRAMME_COMMISSION_STATE: "Commission state changed",
+    AuditTag.PROGRAMME_STATISTICS_READ: "Call statistics read",
+    AuditTag.PROGRAMME_STATISTICS_EXPORT: "Call statistics exported",
+    AuditTag.PROGRAMME_PANEL_EXPORT: "Panel view exported",
+    AuditTag.PROGRAMME_DUPLICATION_EXPORT: "Duplication flags exported",
     AuditTag.PROGRAMME_ROSTER_CONTACT: "Commission contact named",
     AuditTag.PROGRAMME_ROSTER_ADD: "Person named on a commission roster",
     AuditTag.PROGRAMME_ROSTER_REMOVE: "Person removed from a commission roster",
