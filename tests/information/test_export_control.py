@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from banso.authz import gate
 from banso.councils.models import ExportClearance
 from banso.kit.clock import FakeClock
 from banso.notifications.models import Notification
@@ -236,3 +237,19 @@ def test_the_pages_classify_hold_and_clear(client: TestClient, db: Session, fact
     sign_in(client, db, scene.cast.officer, ctx)
     shown = client.get(f"/information/items/{scene.controlled}").text
     assert LISTED in shown and 'id="export-form"' not in shown
+
+
+def test_notices_about_the_classified_item_skip_the_held_person(client: TestClient, db: Session, factory: Factory,
+                                                                clock: FakeClock, scene: Scene) -> None:
+    foreigner = factory.person()
+    _nationality(client, scene.admin, foreigner, "FR")
+    db.expire_all()
+    join(scene.cast, db, clock, foreigner)
+    db.commit()
+    access = gate.item_access(db, None, scene.controlled)
+    assert access is not None
+    # I12: who a notice may name (written) and what a person may still be told (read, e-mailed)
+    assert foreigner.user.id not in gate.readers(db, access)
+    assert scene.cast.company.user.id in gate.readers(db, access)
+    subjects = [f"item:{scene.controlled}", f"item:{scene.plain}"]
+    assert gate.knowable_subjects(db, foreigner.principal(), subjects) == {f"item:{scene.plain}"}
