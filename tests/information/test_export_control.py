@@ -71,7 +71,7 @@ def scene(client: TestClient, db: Session, factory: Factory, clock: FakeClock) -
 
 
 def _reads(client: TestClient, headers: dict[str, str], item_id: int) -> int:
-    return client.get(f"{API}/items/{item_id}", headers=headers).status_code
+    return int(client.get(f"{API}/items/{item_id}", headers=headers).status_code)
 
 
 def _listed(client: TestClient, headers: dict[str, str]) -> set[int]:

@@ -120,7 +120,7 @@ def test_panel_workbook_has_scores_and_comments_side_by_side(client: TestClient,
         denied = client.get(f"{BASE}/calls/{w.call.id}/panel.xlsx", headers=bearer(db, person, clock))
         assert denied.status_code in (403, 404) and MARK not in denied.text
     sign_in(client, db, w.staff, ctx)
-    assert 'href="/programme/calls/{}/review-panel.xlsx"'.format(w.call.id) in client.get(
+    assert f'href="/programme/calls/{w.call.id}/review-panel.xlsx"' in client.get(
         f"/programme/calls/{w.call.id}/review-panel").text
     page_copy = client.get(f"/programme/calls/{w.call.id}/review-panel.xlsx")
     assert page_copy.status_code == 200 and _sheet(page_copy.content)[0][0] == "受付番号"
