@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
+from sqlalchemy.orm import aliased
 
 from banso.accounts.models import User
 from banso.authz.permissions import Permission
@@ -208,9 +209,10 @@ def is_foreign(nationality: str | None, foreign_affiliation: str | None) -> bool
 
 def foreign_sql(user_id: Any) -> ColumnElement[bool]:
     """The SQL form of :func:`is_foreign` for the person ``user_id`` (a value, a column or a bound parameter)."""
-    return exists().where(User.id == user_id, or_(
-        and_(User.nationality.is_not(None), User.nationality != HOME_COUNTRY),
-        and_(User.foreign_affiliation.is_not(None), User.foreign_affiliation != "")))
+    person = aliased(User)  # an alias: ``user_id`` may be the outer query's own ``User.id`` (correlated, not shadowed)
+    return exists().where(person.id == user_id, or_(
+        and_(person.nationality.is_not(None), person.nationality != HOME_COUNTRY),
+        and_(person.foreign_affiliation.is_not(None), person.foreign_affiliation != "")))
 
 
 def export_hold_sql(council_id: Any, user_id: Any) -> ColumnElement[bool]:
