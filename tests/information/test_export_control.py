@@ -214,6 +214,7 @@ def test_the_pages_classify_hold_and_clear(client: TestClient, db: Session, fact
     assert client.get(f"/information/items/{scene.plain}").status_code == 200
     assert "QXcontrolled" not in client.get("/information").text
     assert client.get("/information/export-control").status_code == 403  # no export-control role
+    assert 'id="export-control-link"' not in client.get("/information").text  # no link it may not follow
     client.cookies.clear()
 
     # the officer: the record on the item page, a classification form, the queue, a decision
@@ -223,6 +224,7 @@ def test_the_pages_classify_hold_and_clear(client: TestClient, db: Session, fact
     refused = client.post(f"/information/items/{scene.plain}/export-classification",
                           data={"csrf_token": csrf, "verdict": "applicable", "list_item": "", "reason": "照合"})
     assert refused.status_code == 422 and 'id="form-error"' in refused.text
+    assert 'id="export-control-link"' in client.get("/information").text  # the officer's way to the queue
     queue = client.get("/information/export-control")
     assert queue.status_code == 200 and 'data-state="pending"' in queue.text and foreigner.user.name_ja in queue.text
     check = db.scalars(select(ExportClearance).where(ExportClearance.user_id == foreigner.user.id)).one()
