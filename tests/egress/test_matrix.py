@@ -33,13 +33,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from tests.egress.world import HOME, ITEM_KINDS, KINDS, Creds, Seen, World, marker, open_world
+from tests.egress.world import FOREIGN, HOME, ITEM_KINDS, KINDS, Creds, Seen, World, marker, open_world
 
 KNOW, HIDE, REFUSE = "know", "hide", "refuse"
 
 PRINCIPALS = ("anonymous", "outsider", "unpledged", "no2fa_session", "reset_token", "narrowed_token",
               "out_of_scope", "ex_member", "removed", "observer", "auditor", "provider", "secretariat", "in_scope",
-              "pledged")
+              "pledged", *FOREIGN)
 # C3, I7: a current member with a current pledge and a second factor in this session or token.
 CONTENT = frozenset({"provider", "secretariat", "in_scope", "pledged", "out_of_scope", "observer"})
 VOTERS = CONTENT - {"observer"}  # I4: every participant but observers decides
@@ -69,6 +69,9 @@ READERS: dict[str, frozenset[str]] = {
     # issue 13 (C6 under Art. 64): a request to a commission outside the council; the engaged contact who answered
     # (provider) reads it on the commission's side, the requesting secretariat on the council's side
     "tank_request": frozenset({"provider", "secretariat"}),
+    # F7 (issue 15): an item classified 該当 is council content, held from a foreign member the export-control
+    # officer has not cleared (deemed export); the cleared one reads it like any member
+    "controlled": CONTENT | {"foreign_cleared"},
 }
 # Art. 64 (issue 13): people of the commissioned institution besides the engaged contact (provider): a colleague
 # never named on the roster, and one named, acknowledged and removed. Neither may know anything of the commission.
@@ -128,6 +131,8 @@ PORTAL_PATHS = frozenset({"page", "api_body", "file", "list", "list_page"})  # t
 
 def expected(kind: str, path: str, who: str) -> str | None:
     """Return the answer the rules give for one cell (None: the cell has no meaning)."""
+    if who in FOREIGN and kind != "controlled":
+        return None  # members of the controlled council only (F7)
     if path in AUDIT_PATHS:  # A1/I12: the auditor reads entries, never titles or file names of non-public content
         if kind == "public":
             return None

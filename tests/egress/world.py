@@ -32,10 +32,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from banso.accounts import service as accounts
 from banso.analytics.prioritise import CRITERIA
 from banso.audit.models import AuditEntry
+from banso.councils import export_control as clearances
 from banso.councils import meetings
 from banso.councils import service as councils
 from banso.councils.endpoints import file_store
-from banso.councils.models import BylawsVersion
+from banso.councils.models import BylawsVersion, ExportClearance
+from banso.information import export_control
 from banso.information import service as information
 from banso.information.deps import information_deps
 from banso.information.models import Ballot, Item, ItemFile, Vote
@@ -53,7 +55,7 @@ from tests.support.factories import Factory, Person, hash_once, verify_once
 from tests.support.http import bearer, sign_in
 
 # Content kinds held in a council of their own (the item kinds), and the others.
-ITEM_KINDS = ("council", "held", "designated", "view_only", "partial", "scheduled", "withheld", "public")
+ITEM_KINDS = ("council", "held", "designated", "view_only", "partial", "scheduled", "withheld", "public", "controlled")
 OTHER_KINDS = ("ballot", "answer", "deliverable", "minutes", "decision", "material", "material_secret", "comment",
                "needs", "audit_own", "statement", "evidence", "evidence_designated", "tank_request")
 KINDS = ITEM_KINDS + OTHER_KINDS
@@ -72,6 +74,9 @@ MEMBERS = ("in_scope", "pledged", "out_of_scope", "unpledged", "no2fa_session", 
 # Named in every designation scope: all but the out-of-scope ones (pledged, out_of_scope, observer).
 NAMED = ("in_scope", "unpledged", "no2fa_session", "reset_token", "narrowed_token", "ex_member", "removed")
 NARROW_SCOPES = ["platform:dashboard:view", "accounts:profile:manage"]  # covers no council content
+# F7 (issue 15): pledged members of the "controlled" council only, of another nationality: one not cleared by the
+# export-control officer (held from the item classified 該当), one cleared.
+FOREIGN = ("foreign", "foreign_cleared")
 
 
 def marker(kind: str, part: str) -> str:
@@ -242,6 +247,7 @@ class _Builder:
         assert self._item_row("public").state == "public"
         assert self._item_row("withheld").state == "withheld"
         self._council_item()
+        self._controlled()
         self._scheduled_result()
         self._designated("designated", handling=("watermark",))
         self._designated("view_only", handling=("view_only",))
@@ -277,6 +283,9 @@ class _Builder:
             self._person(name, self.factory.person(roles=("industry",), org=org))
         self._person("outsider", self.factory.person())
         self._person("auditor", self.factory.person(roles=("auditor",)))
+        for name in FOREIGN:
+            self._person(name, self.factory.person(roles=("researcher",))).user.nationality = "US"
+        self._person("export_officer", self.factory.person(roles=("export_officer",)))
 
     def _council(self, kind: str) -> None:
         cast = establish(self.factory, self.db, self.clock)
@@ -286,6 +295,9 @@ class _Builder:
             join(cast, self.db, self.clock, self.people[name], pledge=name != "unpledged")
         councils.set_role(self.db, council_id=cast.council.id, actor=cast.officer.principal(), now=self.clock.now(),
                           user_id=self.people["observer"].user.id, role="observer")
+        if kind == "controlled":
+            for name in (*FOREIGN, "export_officer"):
+                join(cast, self.db, self.clock, self.people[name])
         self.casts[kind] = cast
         self.w.ids[kind] = {"council": cast.council.id}
 
@@ -357,6 +369,19 @@ class _Builder:
     def _council_item(self) -> None:
         self._create("council", body=f"本文 {marker('council', 'OLD')}", files=[])
         self._new_version("council")
+
+    def _controlled(self) -> None:
+        """A council-shared item classified 該当 by the export-control officer (F7); one foreign member cleared."""
+        self._create("controlled")
+        officer = self.people["export_officer"].principal()
+        export_control.classify(self.db, item_id=self.w.ids["controlled"]["item"], actor=officer,
+                                now=self.clock.now(), verdict="applicable", list_item="輸出貿易管理令別表第1 16項",
+                                reason="照合済み")
+        cleared = self.db.scalar(select(ExportClearance).where(
+            ExportClearance.user_id == self.people["foreign_cleared"].user.id))
+        assert cleared is not None
+        clearances.decide(self.db, clearance_id=cleared.id, actor=officer, now=self.clock.now(), decision="clear",
+                          reason="確認済み")
 
     def _scheduled_result(self) -> None:
         self._create("scheduled", is_result=True, publish_at=self.clock.now() + timedelta(days=200))
@@ -496,7 +521,7 @@ class _Builder:
 
     def _credentials(self) -> None:
         for name in ("in_scope", "pledged", "out_of_scope", "unpledged", "ex_member", "removed", "observer",
-                     "outsider", "auditor"):
+                     "outsider", "auditor", *FOREIGN):
             self.w.shared[name] = self._full(self.people[name], name)
         half = accounts.login_with_password(self.db, email=self.people["no2fa_session"].email,
                                             password=self.people["no2fa_session"].password, ip="testclient",

@@ -49,6 +49,10 @@ class User(Base):
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
     roles: Mapped[list[str]] = mapped_column(JSON, default=list)
     researcher_number: Mapped[str | None] = mapped_column(String(20))  # e-Rad 研究者番号
+    # F7 (deemed export, みなし輸出): nationality as an ISO 3166-1 alpha-2 code (None: not recorded) and a
+    # foreign affiliation (employment by or strong influence of a foreign government or body; None: none).
+    nationality: Mapped[str | None] = mapped_column(String(2))
+    foreign_affiliation: Mapped[str | None] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     locale: Mapped[str] = mapped_column(String(8), default="ja")

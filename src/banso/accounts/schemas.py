@@ -108,3 +108,12 @@ class TokenIssued(TokenRead):
     """A freshly issued token, with its secret (shown once)."""
 
     token: str
+
+
+class ExportProfile(BaseModel):
+    """A person's nationality (ISO 3166-1 alpha-2; null = not recorded) and foreign affiliation (F7)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    nationality: str | None = Field(default=None, max_length=8)
+    foreign_affiliation: str | None = Field(default=None, max_length=200)

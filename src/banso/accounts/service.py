@@ -176,6 +176,28 @@ def set_roles(session: Session, *, user_id: int, roles: list[str], actor: Princi
     return user
 
 
+def set_export_profile(session: Session, *, user_id: int, nationality: str | None, foreign_affiliation: str | None,
+                       actor: Principal, now: datetime) -> User:
+    """Record a person's nationality (ISO 3166-1 alpha-2) and foreign affiliation (admin action, audited).
+
+    F7 (deemed export): a person of another nationality or with a foreign affiliation reads a council's items
+    classified 該当/要確認 only once the export-control officer clears them there.
+    """
+    require(actor, Permission.USER_MANAGE)
+    user = repo.user_by_id(session, user_id)
+    require_visible(user is not None, "user")
+    assert user is not None
+    code = (nationality or "").strip().upper() or None
+    if code is not None and not (len(code) == 2 and code.isascii() and code.isalpha()):
+        raise ValidationFailed("国籍は ISO 3166-1 の 2 文字の国名コード（例: JP）で入力してください / nationality must "
+                               "be a two-letter ISO 3166-1 country code (e.g. JP)", field="nationality")
+    affiliation = clean_text(foreign_affiliation, "foreign_affiliation", max_length=200, required=False) or None
+    user.nationality, user.foreign_affiliation, user.updated_at = code, affiliation, now
+    audit.record(session, tag=AuditTag.EXPORT_PROFILE_SET, now=now, actor_id=actor.user_id, actor_label=actor.label,
+                 subject=f"user:{user.id}", data={"nationality": code, "foreign_affiliation": affiliation})
+    return user
+
+
 def disable_user(session: Session, *, user_id: int, actor: Principal | None, now: datetime) -> User:
     """Disable a person: their sessions and tokens stop working at once."""
     if actor is not None:

@@ -186,6 +186,10 @@ class AuditTag(StrEnum):
     PROGRAMME_PLAN_CHANGE_NOTIFY = "programme:plan_change:notify"  # a small change applied on notice alone
     PROGRAMME_PANEL_READ = "programme:panel:read"  # F6: the panel view (scores and comments side by side)
     PROGRAMME_DECISION_NOTICE = "programme:decision:notice"  # F6: adoption or rejection notice sent
+    PROGRAMME_STATISTICS_READ = "programme:statistics:read"  # issue 15: call statistics for the agency's staff
+    PROGRAMME_STATISTICS_EXPORT = "programme:statistics:export"
+    PROGRAMME_PANEL_EXPORT = "programme:panel:export"  # issue 15: the panel view as a workbook
+    PROGRAMME_DUPLICATION_EXPORT = "programme:duplication:export"  # issue 15: the flags as a workbook
     PROGRAMME_ROSTER_CONTACT = "programme:roster:contact"
     PROGRAMME_ROSTER_ADD = "programme:roster:add"
     PROGRAMME_ROSTER_REMOVE = "programme:roster:remove"
@@ -220,6 +224,14 @@ class AuditTag(StrEnum):
     INFO_DESIGNATION_REJECT = "information:designation:reject"
     INFO_DESIGNATION_REFUSED = "information:designation:refused"
     INFO_DESIGNATION_LAPSE = "information:designation:lapse"
+    # export control (F7): classification (該非判定) and deemed-export clearance (みなし輸出)
+    EXPORT_CLASSIFY = "information:export:classify"
+    EXPORT_CLASSIFY_REFUSED = "information:export:classify_refused"
+    EXPORT_CLEARANCE_REQUEST = "council:export:request"
+    EXPORT_CLEARANCE_CLEAR = "council:export:clear"
+    EXPORT_CLEARANCE_REFUSE = "council:export:refuse"
+    EXPORT_QUEUE_READ = "council:export:queue_read"
+    EXPORT_PROFILE_SET = "accounts:user:export_profile"
     INFO_DESIGNATION_REMIND = "information:designation:remind"
     INFO_NONDISCLOSURE_REQUEST = "information:nondisclosure:request"
     INFO_NONDISCLOSURE_ACCEPT = "information:nondisclosure:accept"
@@ -411,6 +423,10 @@ LABELS: Mapping[str, str] = {
     AuditTag.PROGRAMME_COMMISSION_READ: "Commission read",
     AuditTag.PROGRAMME_INTEGRITY_FAILED: "Commission file integrity check failed",
     AuditTag.PROGRAMME_COMMISSION_STATE: "Commission state changed",
+    AuditTag.PROGRAMME_STATISTICS_READ: "Call statistics read",
+    AuditTag.PROGRAMME_STATISTICS_EXPORT: "Call statistics exported",
+    AuditTag.PROGRAMME_PANEL_EXPORT: "Panel view exported",
+    AuditTag.PROGRAMME_DUPLICATION_EXPORT: "Duplication flags exported",
     AuditTag.PROGRAMME_ROSTER_CONTACT: "Commission contact named",
     AuditTag.PROGRAMME_ROSTER_ADD: "Person named on a commission roster",
     AuditTag.PROGRAMME_ROSTER_REMOVE: "Person removed from a commission roster",
@@ -436,6 +452,13 @@ LABELS: Mapping[str, str] = {
     AuditTag.INFO_DESIGNATION_REJECT: "Designation rejected",
     AuditTag.INFO_DESIGNATION_REFUSED: "Designation refused",
     AuditTag.INFO_DESIGNATION_LAPSE: "Designation lapsed",
+    AuditTag.EXPORT_CLASSIFY: "Export-control classification recorded",
+    AuditTag.EXPORT_CLASSIFY_REFUSED: "Export-control classification refused",
+    AuditTag.EXPORT_CLEARANCE_REQUEST: "Deemed-export check opened",
+    AuditTag.EXPORT_CLEARANCE_CLEAR: "Deemed-export check cleared",
+    AuditTag.EXPORT_CLEARANCE_REFUSE: "Deemed-export check refused",
+    AuditTag.EXPORT_QUEUE_READ: "Deemed-export queue read",
+    AuditTag.EXPORT_PROFILE_SET: "Nationality and foreign affiliation recorded",
     AuditTag.INFO_DESIGNATION_REMIND: "Designation vote reminder sent",
     AuditTag.INFO_NONDISCLOSURE_REQUEST: "Non-disclosure requested",
     AuditTag.INFO_NONDISCLOSURE_ACCEPT: "Non-disclosure accepted",

@@ -69,8 +69,10 @@ def standings(session: Session, council_id: int, user_ids: Iterable[int]) -> dic
         Consent.council_id == council_id, Consent.user_id.in_(ids), Consent.decision == ConsentDecision.PENDING.value)))
     pledged = set(session.scalars(select(Pledge.user_id).where(
         Pledge.council_id == council_id, Pledge.user_id.in_(ids), Pledge.duty_version == council.duty_version)))
+    held = set(session.scalars(select(User.id).where(
+        User.id.in_(ids), council_policy.export_hold_sql(council_id, User.id)))) if council.export_controlled else set()
     return {u: Standing(council_state=council.state, role=roles.get(u), pending_consent=u in pending,
-                        pledge_current=u in pledged and u in roles) for u in ids}
+                        pledge_current=u in pledged and u in roles, export_hold=u in held) for u in ids}
 
 
 def requester(session: Session, actor: Principal) -> policy.Requester:
@@ -195,7 +197,8 @@ def _item_facts(session: Session, item: Item, loaded: tuple[Ballot, ...] | None
     handling = tuple(whole.handling) if whole is not None and not whole.file_ids else ()
     in_range = current if current is not None else pending
     range_handling = tuple(in_range.handling) if in_range is not None and in_range.file_ids else ()
-    facts = policy.ItemFacts(state=item.state, provider_id=item.provider_id, scope=whole_scope)
+    facts = policy.ItemFacts(state=item.state, provider_id=item.provider_id, scope=whole_scope,
+                             export_control=item.export_control)
     return facts, file_range, handling, range_handling, current, pending, ballots
 
 

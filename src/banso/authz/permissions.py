@@ -33,6 +33,7 @@ class Permission(StrEnum):
     ANALYTICS_RUN = "thinktank:analysis:run"
     ANALYTICS_READ = "thinktank:analysis:read"
     NEEDS_ENTER = "thinktank:needs:enter"  # 社会実装ニーズの入力 (T5, T8)
+    EXPORT_CONTROL = "information:export:control"  # 該非判定とみなし輸出の確認 (F7)
 
 
 class Role(StrEnum):
@@ -47,6 +48,7 @@ class Role(StrEnum):
     ANALYST = "analyst"  # シンクタンク
     AUDITOR = "auditor"  # 監査担当
     REVIEWER = "reviewer"  # 審査委員
+    EXPORT_OFFICER = "export_officer"  # 輸出管理責任者 (F7)
 
 
 _EVERYONE = frozenset(
@@ -81,6 +83,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ANALYST: _EVERYONE | {Permission.ANALYTICS_RUN},
     Role.AUDITOR: _EVERYONE | {Permission.AUDIT_LOG_READ, Permission.AUDIT_LOG_EXPORT, Permission.USER_READ},
     Role.REVIEWER: _EVERYONE | {Permission.PROGRAMME_REVIEW},
+    Role.EXPORT_OFFICER: _EVERYONE | {Permission.EXPORT_CONTROL, Permission.USER_READ},
 }
 
 

@@ -151,6 +151,9 @@ class Council(Base):
     activated_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]  # dissolved or lapsed
     end_reason: Mapped[str | None] = mapped_column(Text)
+    # F7: the council holds items classified 該当 or 要確認 (kept by information's classification service), so a
+    # foreign national or foreign-affiliated person who joins is put to the export-control officer.
+    export_controlled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -265,6 +268,36 @@ class Membership(Base):
     removal_reason: Mapped[str | None] = mapped_column(Text)
     joined_at: Mapped[datetime]
     left_at: Mapped[datetime | None]
+
+
+class ClearanceState(StrEnum):
+    """Where a deemed-export check stands (F7)."""
+
+    PENDING = "pending"  # 確認待ち: classified items held
+    CLEARED = "cleared"  # 許可: the items are readable
+    REFUSED = "refused"  # 不許可: the items stay held
+
+
+class ExportClearance(Base):
+    """The export-control officer's decision on one person's access to a council's classified items (F7).
+
+    One row per council and person; a person of another nationality or with a foreign affiliation reads the
+    council's items classified 該当/要確認 only while the row is ``cleared`` (the read policy decides from this,
+    not from whether a row was ever opened, so a missing row holds the items too).
+    """
+
+    __tablename__ = "council_export_clearances"
+    __table_args__ = (UniqueConstraint("council_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    council_id: Mapped[int] = mapped_column(ForeignKey("councils.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    trigger: Mapped[str] = mapped_column(String(32))  # join | classification
+    reason: Mapped[str | None] = mapped_column(Text)  # the officer's reason (required to refuse)
+    requested_at: Mapped[datetime]
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None]
 
 
 class Pledge(Base):

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, exists, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from banso.accounts.models import User
-from banso.authz.policies.councils import Standing
+from banso.authz.policies.councils import Standing, export_hold_sql
 from banso.councils.models import (
     ActionItem,
     ActionStatus,
@@ -21,6 +22,7 @@ from banso.councils.models import (
     ConsentDecision,
     Council,
     Decision,
+    ExportClearance,
     MaterialFile,
     MaterialRequest,
     Meeting,
@@ -54,14 +56,14 @@ def standing_columns(council_id: Any, user_id: Any) -> tuple[Any, ...]:
                              Consent.decision == ConsentDecision.PENDING.value)
     pledged = exists().where(Pledge.council_id == council_id, Pledge.user_id == user_id,
                              Pledge.duty_version == Council.duty_version)
-    return Council.state, role, pending, pledged
+    return Council.state, role, pending, pledged, export_hold_sql(council_id, user_id)
 
 
 def standing_from(row: Any) -> Standing:
-    """Return the standing from the four columns of :func:`standing_columns` (in that order)."""
-    state, role_value, is_pending, is_pledged = row
+    """Return the standing from the five columns of :func:`standing_columns` (in that order)."""
+    state, role_value, is_pending, is_pledged, held = row
     return Standing(council_state=state, role=role_value, pending_consent=bool(is_pending),
-                    pledge_current=bool(is_pledged) and role_value is not None)
+                    pledge_current=bool(is_pledged) and role_value is not None, export_hold=bool(held))
 
 
 def standing_of(session: Session, council_id: int, user_id: int) -> Standing | None:
@@ -440,3 +442,34 @@ def upcoming_meetings(session: Session, council_ids: list[int], *, start: dateti
     stmt = (select(Meeting).where(Meeting.council_id.in_(council_ids), Meeting.starts_at >= start,
                                   Meeting.starts_at < end).order_by(Meeting.starts_at, Meeting.id))
     return list(session.scalars(stmt))
+
+
+# ---------------------------------------------------------------------------------------------
+# Deemed-export checks (F7)
+
+
+def clearance_of(session: Session, council_id: int, user_id: int) -> ExportClearance | None:
+    """Return the deemed-export check of ``user_id`` in the council, if one was opened."""
+    return session.scalar(select(ExportClearance).where(ExportClearance.council_id == council_id,
+                                                        ExportClearance.user_id == user_id))
+
+
+def current_member_ids(session: Session, council_id: int) -> list[int]:
+    """Return the ids of the council's current members."""
+    return list(session.scalars(select(Membership.user_id).where(
+        Membership.council_id == council_id, Membership.left_at.is_(None)).order_by(Membership.user_id)))
+
+
+def clearances_for(session: Session, restrict: Callable[[Select[Any]], Select[Any]], *,
+                   states: list[str] | None = None) -> list[tuple[ExportClearance, str, User]]:
+    """Return the checks ``restrict`` (the policy's SQL twin) keeps, with the council title and the person,
+    pending first, then newest."""
+    council = aliased(Council)  # the policy's twin correlates on Council: the title comes from an alias
+    stmt: Any = (select(ExportClearance, council.title_ja, User)
+            .join(council, council.id == ExportClearance.council_id)
+            .join(User, User.id == ExportClearance.user_id))
+    if states is not None:
+        stmt = stmt.where(ExportClearance.state.in_(states))
+    stmt = restrict(stmt).order_by((ExportClearance.state != "pending"), ExportClearance.requested_at.desc(),
+                                   ExportClearance.id.desc())
+    return [(row[0], row[1], row[2]) for row in session.execute(stmt).all()]

@@ -25,7 +25,7 @@ from banso.authz.policies import content as content_policy
 from banso.authz.policies import councils as policy
 from banso.authz.policies.councils import Standing
 from banso.authz.principal import Principal
-from banso.councils import articles, notices, rules
+from banso.councils import articles, export_control, notices, rules
 from banso.councils import membership as typed
 from banso.councils import repository as repo
 from banso.councils.models import (
@@ -380,6 +380,7 @@ def consent(session: Session, *, council_id: int, actor: Principal, now: datetim
                                joined_at=now, left_at=None))
         _audit(session, AuditTag.COUNCIL_MEMBER_JOIN, now=now, actor=actor, subject=_subject(council),
                data={"user_id": actor.user_id, "role": row.role, "party": row.party, "kind": row.kind})
+        export_control.request_if_needed(session, council, actor.user_id, now=now, actor=actor)  # F7
     council.updated_at = now
     return row
 

@@ -18,11 +18,13 @@ from sqlalchemy.orm import Session
 
 from banso.authz.guard import require
 from banso.authz.permissions import Permission
+from banso.councils import export_control as clearances
 from banso.councils import service as council_service
 from banso.councils.endpoints import DOWNLOAD_TYPES, file_store
 from banso.information import (
     distribution,
     exclusions,
+    export_control,
     filing,
     incidents,
     interchange,
@@ -39,6 +41,10 @@ from banso.information.schemas import (
     ClaimConfirmIn,
     ClaimDecisionIn,
     ClaimRead,
+    ClassificationIn,
+    ClassificationRead,
+    ClearanceDecisionIn,
+    ClearanceRead,
     CloseIn,
     DesignationIn,
     FileRead,
@@ -156,7 +162,8 @@ def item_detail(view: service.ItemView) -> ItemDetail:
         publication=PublicationRead(
             notice_ends_at=view.notice_ends_at, review_at=view.review_at,
             may_request_nondisclosure=view.may_request_nondisclosure,
-            may_renew_withholding=view.may_renew_withholding, may_propose_release=view.may_propose_release))
+            may_renew_withholding=view.may_renew_withholding, may_propose_release=view.may_propose_release),
+        may_classify=view.may_classify)
 
 
 def tally(votes: Sequence[Vote]) -> Tally:
@@ -283,6 +290,46 @@ def get_item(item_id: int, principal: ApiUser, db: Db, ctx: Ctx, deps: InfoDeps,
     """Return an item the caller may read (audited read of non-public content, I8)."""
     view = service.read_item(db, deps, item_id=item_id, actor=principal, now=ctx.clock.now(), version=version)
     return item_detail(view)
+
+
+@router.post("/items/{item_id}/export-classifications", response_model=ClassificationRead,
+             status_code=status.HTTP_201_CREATED)
+def classify_item(item_id: int, body: ClassificationIn, principal: ApiUser, db: Db, ctx: Ctx) -> ClassificationRead:
+    """Record the item's export-control classification (該非判定, F7): the export-control officer only."""
+    record = export_control.classify(db, item_id=item_id, actor=principal, now=ctx.clock.now(), verdict=body.verdict,
+                                     list_item=body.list_item, reason=body.reason)
+    return ClassificationRead.model_validate(record)
+
+
+@router.get("/items/{item_id}/export-classifications", response_model=list[ClassificationRead])
+def item_classifications(item_id: int, principal: ApiUser, db: Db) -> list[ClassificationRead]:
+    """Return the item's classifications, newest first (readers of the item, F7)."""
+    return [ClassificationRead.model_validate(r) for r in export_control.history(db, item_id=item_id, actor=principal)]
+
+
+def clearance_read(row: clearances.ClearanceRow) -> ClearanceRead:
+    """Shape one deemed-export check."""
+    c = row.clearance
+    return ClearanceRead(id=c.id, council_id=c.council_id, council_title=row.council_title, user_id=c.user_id,
+                         person=row.person_name, organisation=row.organisation, nationality=row.nationality,
+                         foreign_affiliation=row.foreign_affiliation, state=c.state, trigger=c.trigger,
+                         reason=c.reason, requested_at=c.requested_at, decided_by_id=c.decided_by_id,
+                         decided_at=c.decided_at)
+
+
+@router.get("/export-clearances", response_model=list[ClearanceRead])
+def export_clearances(principal: ApiUser, db: Db, ctx: Ctx) -> list[ClearanceRead]:
+    """The export-control officer's queue of deemed-export checks (F7; audited). Others: an empty list."""
+    return [clearance_read(r) for r in clearances.queue(db, principal, now=ctx.clock.now())]
+
+
+@router.post("/export-clearances/{clearance_id}/decision", response_model=ClearanceRead)
+def decide_clearance(clearance_id: int, body: ClearanceDecisionIn, principal: ApiUser, db: Db,
+                     ctx: Ctx) -> ClearanceRead:
+    """Clear or refuse a person's access to the council's classified items (F7; a refusal needs a reason)."""
+    decided = clearances.decide(db, clearance_id=clearance_id, actor=principal, now=ctx.clock.now(),
+                                decision=body.decision, reason=body.reason)
+    return clearance_read(clearances.describe(db, decided))
 
 
 @router.post("/items/{item_id}/versions", response_model=ItemRead, status_code=status.HTTP_201_CREATED)

@@ -141,8 +141,36 @@ class Item(Base):
     source_format: Mapped[str | None] = mapped_column(String(16))
     source_id: Mapped[str | None] = mapped_column(String(200))
     origin: Mapped[str | None] = mapped_column(String(100))  # e.g. "material_request:12", "commission:3"
+    # F7: the verdict of the latest export-control classification (ExportVerdict value); None = not classified.
+    export_control: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class ExportVerdict(StrEnum):
+    """The outcome of an export-control classification (該非判定, F7)."""
+
+    APPLICABLE = "applicable"  # 該当: listed technology; foreign nationals need clearance
+    CHECK = "check"  # 要確認: not yet settled; held as if listed
+    NOT_APPLICABLE = "not_applicable"  # 非該当
+
+
+CONTROLLED_VERDICTS = frozenset({ExportVerdict.APPLICABLE.value, ExportVerdict.CHECK.value})
+
+
+class ExportClassification(Base):
+    """One export-control classification of an item (該非判定, F7), kept as a history: the latest is in force."""
+
+    __tablename__ = "info_export_classifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("info_items.id", ondelete="CASCADE"), index=True)
+    council_id: Mapped[int] = mapped_column(ForeignKey("councils.id"), index=True)
+    verdict: Mapped[str] = mapped_column(String(16))
+    list_item: Mapped[str | None] = mapped_column(String(200))  # e.g. 輸出貿易管理令別表第1 16項 / 外為令別表 4項
+    reason: Mapped[str] = mapped_column(Text)
+    classified_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    classified_at: Mapped[datetime]
 
 
 class ItemVersion(Base):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, and_, bindparam, func, or_, select
+from sqlalchemy import Select, and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from banso.authz.policies import information as policy
@@ -17,11 +17,13 @@ from banso.authz.policies import programme as programme_policy
 from banso.authz.principal import Principal
 from banso.councils.models import Membership
 from banso.information.models import (
+    CONTROLLED_VERDICTS,
     Ballot,
     BallotKind,
     BallotState,
     ExclusionClaim,
     ExclusionState,
+    ExportClassification,
     Item,
     ItemFile,
     ItemState,
@@ -282,3 +284,20 @@ def open_claims_in(session: Session, council_ids: Sequence[int]) -> list[Exclusi
 def claim_by_id(session: Session, claim_id: int) -> ExclusionClaim | None:
     """Return the exclusion claim with this id."""
     return session.get(ExclusionClaim, claim_id)
+
+
+# ---------------------------------------------------------------------------------------------
+# Export control (F7)
+
+
+def holds_controlled(session: Session, council_id: int) -> bool:
+    """Return True when the council holds a non-public item classified 該当 or 要確認."""
+    return bool(session.scalar(select(exists().where(
+        Item.council_id == council_id, Item.export_control.in_(sorted(CONTROLLED_VERDICTS)),
+        Item.state != ItemState.PUBLIC.value))))
+
+
+def classifications(session: Session, item_id: int) -> list[ExportClassification]:
+    """Return the item's classifications, newest first."""
+    return list(session.scalars(select(ExportClassification).where(ExportClassification.item_id == item_id)
+                                .order_by(ExportClassification.id.desc())))

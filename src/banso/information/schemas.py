@@ -51,6 +51,7 @@ class ItemRead(_Out):
     tlp_labels: list[str]
     source_format: str | None
     source_id: str | None
+    export_control: str | None = None  # F7: applicable (該当) | check (要確認) | not_applicable (非該当) | null
     origin: str | None
     created_at: datetime
     updated_at: datetime
@@ -141,6 +142,7 @@ class ItemDetail(BaseModel):
     can_manage: bool
     may_take_copy: bool = True  # body.txt and exports allowed (the gate's decision)
     publication: PublicationRead = Field(default_factory=PublicationRead)  # I6, I13
+    may_classify: bool = False  # F7: the export-control officer may record a classification (該非判定)
 
 
 class DesignationIn(_In):
@@ -442,3 +444,54 @@ class ClaimConfirmIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     confirm: StrictBool  # the chair's confirmation is an act: JSON true/false only
+
+
+# ---------------------------------------------------------------------------------------------
+# Export control (F7)
+
+
+class ClassificationIn(_In):
+    """A classification (該非判定) of an item: the verdict, the list item of the Export Trade Control Order /
+    Foreign Exchange Order (required for 該当) and the reason."""
+
+    verdict: Literal["applicable", "check", "not_applicable"]
+    list_item: Annotated[str, Text(200, line=True, required=False)] = ""
+    reason: Annotated[str, Text(5000)]
+
+
+class ClassificationRead(_Out):
+    """One classification record: verdict, list item, reason, who and when (F7)."""
+
+    id: int
+    item_id: int
+    verdict: str
+    list_item: str | None
+    reason: str
+    classified_by_id: int
+    classified_at: datetime
+
+
+class ClearanceRead(BaseModel):
+    """One deemed-export check as the export-control officer's queue shows it (F7)."""
+
+    id: int
+    council_id: int
+    council_title: str
+    user_id: int
+    person: str
+    organisation: str
+    nationality: str | None
+    foreign_affiliation: str | None
+    state: str  # pending | cleared | refused
+    trigger: str  # join | classification
+    reason: str | None
+    requested_at: datetime
+    decided_by_id: int | None
+    decided_at: datetime | None
+
+
+class ClearanceDecisionIn(_In):
+    """The officer's decision: ``clear`` or ``refuse`` (a refusal needs a reason)."""
+
+    decision: Literal["clear", "refuse"]
+    reason: Annotated[str, Text(2000, required=False)] = ""

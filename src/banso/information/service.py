@@ -438,6 +438,7 @@ class ItemView:
     may_request_nondisclosure: bool = False  # a ministry officer, for a scheduled result with no vote open (I6)
     may_renew_withholding: bool = False  # keep a withheld result withheld past its review date (I6, I13)
     may_propose_release: bool = False  # release a withheld result before its review date (I13)
+    may_classify: bool = False  # F7: the export-control officer may record a classification (該非判定)
     notice_ends_at: datetime | None = None  # a result's prior notice (I13): non-disclosure may be requested until
     review_at: datetime | None = None  # a withheld result's review date (I6, I13): released then unless renewed
 
@@ -481,6 +482,7 @@ def read_item(session: Session, deps: InformationDeps, *, item_id: int, actor: P
                     viewable=frozenset(f.id for f in files),
                     can_add_version=actor is not None and standing is not None
                     and policy.can_add_version(actor, standing, facts),
+                    may_classify=policy.can_classify(actor, standing, facts),
                     **_publication_flags(actor, standing, facts, at_rest=at_rest),
                     **_proposal_flags(actor, standing, item, manage=manage, ballots=ballots, requester=requester),
                     **_withheld_flags(actor, standing, facts, ballots=all_ballots if insider else [],

@@ -28,12 +28,14 @@ from banso.authz.permissions import Permission
 from banso.authz.policies import councils as council_policy
 from banso.authz.policies import information as policy
 from banso.authz.principal import Principal
+from banso.councils import export_control as clearances
 from banso.councils import service as councils
 from banso.councils.models import Council, Matter
 from banso.councils.views import refused_on_request_page
 from banso.information import (
     distribution,
     exclusions,
+    export_control,
     filing,
     incidents,
     interchange,
@@ -44,6 +46,7 @@ from banso.information import (
 )
 from banso.information.deps import MAX_FILE_BYTES, InformationDeps
 from banso.information.endpoints import InfoDeps, attachment, checked_uploads, evidence_file, tally
+from banso.information.export_control import VERDICT_LABELS
 from banso.information.models import (
     BallotState,
     Category,
@@ -73,7 +76,7 @@ Csrf = Depends(verify_csrf)
 NOTICES = frozenset({
     "created", "held", "version", "proposed", "renewal", "published", "nondisclosure", "voted", "reported",
     "triaged", "attributed", "closed", "claimed", "claim",
-    "withheld_renewal", "release",
+    "withheld_renewal", "release", "classified", "clearance",
 })
 # Exclusion claims (issue 13): grounds and states as the page names them (msgids; Japanese in locale/ja)
 GROUND_LABELS = {"public": "Already public", "independent": "Independently developed",
@@ -90,7 +93,9 @@ Tokens = Annotated[list[str] | None, Form()]  # files kept from a refused submit
 MAX_MB = MAX_FILE_BYTES // (1024 * 1024)  # the per-file cap, shown next to file inputs
 
 # Form fields named in service messages, shown with the label the form uses (msgids of the templates).
+CLEARANCE_LABELS = {"pending": "Awaiting the export-control officer", "cleared": "Cleared", "refused": "Refused"}
 FIELD_LABELS = {
+    "verdict": "Classification", "list_item": "List item",
     "title": "Title", "summary": "Summary", "body": "Body", "matter": "Matter", "category": "Category",
     "provenance": "Provenance", "publish_at": "Publication date (JST)", "reason": "Reason",
     "scope_kind": "Who may read it", "user_ids": "People in scope", "organization_ids": "Organisations in scope",
@@ -329,7 +334,10 @@ def _item_page(request: Request, principal: Principal, db: Session, ctx: Ctx, de
     # issue 13: claims for council-content readers of the item (None for anyone else: no section)
     claims = exclusions.item_exclusions(db, item=item, standing=view.standing, council=view.council, actor=principal,
                                         now=now, store=sealed_deps(ctx))
+    # F7: the classification records (no statement unless classified or the reader is the export-control officer)
+    export_records = export_control.shown_on_page(db, item, may_classify=view.may_classify)
     people = accounts_repo.users_by_id(db, {item.provider_id} | {v.created_by_id for v in view.versions}
+                                       | {r.classified_by_id for r in export_records}
                                        | {f.uploaded_by_id for f in view.files}
                                        | {b.proposed_by_id for b in view.ballots} | scope_users
                                        | {cv.claim.claimant_id for cv in (claims.claims if claims else [])})
@@ -349,6 +357,7 @@ def _item_page(request: Request, principal: Principal, db: Session, ctx: Ctx, de
         "may_renew_withholding": view.may_renew_withholding, "may_propose_release": view.may_propose_release,
         "known_standings": {item.council_id: view.standing} if view.standing is not None else {},
         "exclusions": claims, "ground_labels": GROUND_LABELS, "claim_state_labels": CLAIM_STATE_LABELS,
+        "export_records": export_records, "verdict_labels": VERDICT_LABELS,
         "error": error, "error_at": error_at, "notice": notice, "form": form or {}, **_common(ctx),
     }, status=status)
 
@@ -366,6 +375,50 @@ def item_page(item_id: int, request: Request, principal: PageUser, db: Db, ctx: 
               done: str | None = None) -> HTMLResponse:
     """Show an item the person may read: metadata, provenance, designation, body, versions and files."""
     return _item_page(request, principal, db, ctx, deps, item_id, version=version, notice=forms.notice(done, NOTICES))
+
+
+@router.post("/information/items/{item_id}/export-classification", response_class=HTMLResponse, dependencies=[Csrf])
+def classify_item(item_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx, deps: InfoDeps,
+                  verdict: Annotated[str, Form(max_length=32)] = "",
+                  list_item: Annotated[str, Form(max_length=400)] = "",
+                  reason: Annotated[str, Form(max_length=5000)] = "") -> Response:
+    """Record the item's export-control classification (該非判定, F7; the export-control officer)."""
+    try:
+        export_control.classify(db, item_id=item_id, actor=principal, now=ctx.clock.now(), verdict=verdict,
+                                list_item=list_item, reason=reason)
+    except BansoError as exc:
+        return _item_error(request, principal, db, ctx, deps, item_id, exc, "export",
+                           {"x_verdict": verdict, "x_list_item": list_item, "x_reason": reason})
+    return forms.redirect(f"/information/items/{item_id}", "classified", "export")
+
+
+@router.get("/information/export-control", response_class=HTMLResponse)
+def export_queue_page(request: Request, principal: PageUser, db: Db, ctx: Ctx,
+                      done: str | None = None) -> HTMLResponse:
+    """The export-control officer's queue of deemed-export checks (F7; audited)."""
+    return _queue_page(request, principal, db, ctx, notice=forms.notice(done, NOTICES))
+
+
+def _queue_page(request: Request, principal: Principal, db: Session, ctx: Ctx, *, notice: str | None = None,
+                error: forms.FormError | None = None, status: int = 200) -> HTMLResponse:
+    require(principal, Permission.EXPORT_CONTROL)
+    rows = clearances.queue(db, principal, now=ctx.clock.now())
+    return render(request, "information/export_control.html", {
+        "rows": rows, "notice": notice, "error": error, "state_labels": CLEARANCE_LABELS, **_common(ctx)},
+        status=status)
+
+
+@router.post("/information/export-control/{clearance_id}", response_class=HTMLResponse, dependencies=[Csrf])
+def decide_clearance(clearance_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
+                     decision: Annotated[str, Form(max_length=16)] = "",
+                     reason: Annotated[str, Form(max_length=2000)] = "") -> Response:
+    """Clear or refuse one person's access to a council's classified items (F7)."""
+    try:
+        clearances.decide(db, clearance_id=clearance_id, actor=principal, now=ctx.clock.now(), decision=decision,
+                          reason=reason)
+    except BansoError as exc:
+        return forms.refused(request, db, exc, partial(_queue_page, request, principal, db, ctx), FIELD_LABELS)
+    return forms.redirect("/information/export-control", "clearance")
 
 
 @router.get("/information/items/{item_id}/files/{file_id}")

@@ -46,6 +46,7 @@ from banso.programme.schemas import (
     BudgetLineRead,
     CallCreate,
     CallRead,
+    CallStatisticsRead,
     CancelIn,
     ChangeIn,
     CommissionCreate,
@@ -519,6 +520,41 @@ def duplication_flags(principal: ApiUser, db: Db, ctx: Ctx, call_id: int | None 
     return [FlagRead(kind=f.kind, researcher_number=f.researcher_number, score=f.score,
                      proposals=[FlaggedProposalRead(**vars(p)) for p in f.proposals], evidence=f.evidence)
             for f in flags]
+
+
+@router.get("/duplication-flags.xlsx", response_class=Response,
+            responses=file_response(XLSX, description="The duplication and concentration flags workbook"))
+def duplication_workbook(principal: ApiUser, db: Db, ctx: Ctx, call_id: int | None = None) -> Response:
+    """The duplication and concentration flags as an Excel workbook (agency staff; audited export)."""
+    from banso.programme import exports
+
+    content = exports.duplication_workbook(db, actor=principal, now=ctx.clock.now(), call_id=call_id)
+    return Response(content, media_type=exports.XLSX_MEDIA_TYPE,
+                    headers={"Content-Disposition": 'attachment; filename="duplication.xlsx"'})
+
+
+@router.get("/calls/{call_id}/panel.xlsx", response_class=Response,
+            responses=file_response(XLSX, description="The panel view workbook"))
+def panel_workbook(call_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> Response:
+    """The panel view (審査会) as an Excel workbook (the call's agency staff; audited export)."""
+    from banso.programme import exports
+
+    content = exports.panel_workbook(db, call_id=call_id, actor=principal, now=ctx.clock.now())
+    return Response(content, media_type=exports.XLSX_MEDIA_TYPE,
+                    headers={"Content-Disposition": f'attachment; filename="panel-{call_id}.xlsx"'})
+
+
+@router.get("/statistics", response_model=list[CallStatisticsRead])
+def call_statistics_json(principal: ApiUser, db: Db, ctx: Ctx) -> list[CallStatisticsRead]:
+    """Call statistics of the caller's agency: proposals by status, adoption rate, review progress (staff; audited)."""
+    from banso.programme import statistics
+
+    return [CallStatisticsRead(
+        call_id=s.call.id, code=s.call.code, title_ja=s.call.title_ja, state=s.call.state, proposals=s.proposals,
+        submitted=s.submitted, adopted=s.adopted, rejected=s.rejected, withdrawn=s.withdrawn,
+        adoption_rate=s.adoption_rate, requested_yen=s.requested_yen, adopted_yen=s.adopted_yen,
+        assigned=s.assigned, declared=s.declared, scored=s.scored)
+        for s in statistics.call_statistics(db, actor=principal, now=ctx.clock.now())]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from banso.audit.tags import AuditTag
 from banso.authz.principal import Principal
 from banso.kit.cells import excel_row, sheet_note
 from banso.kit.clock import to_jst
-from banso.programme import evaluations, reporting, service
+from banso.programme import budget, evaluations, reporting, review, service, statistics
 from banso.programme import repository as repo
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -91,27 +91,116 @@ def ledger_workbook(session: Session, *, agency_code: str, actor: Principal | No
     return out.getvalue()
 
 
-def call_statistics_workbook(session: Session, *, actor: Principal, now: datetime) -> bytes:
-    """Return statistics of the calls the actor manages (proposals, requested yen, adoption) as .xlsx."""
-    rows: list[list[object]] = []
-    for call in service.list_calls(session, actor=actor):
-        visible = service.list_proposals(session, actor=actor, now=now, call_id=call.id)
-        submitted = [p for p in visible if p.state not in ("withdrawn", "draft")]
-        adopted = [p for p in submitted if p.state == "adopted"]
-        rows.append([call.code, call.title_ja, call.project_type, call.state, call.cap_yen, len(submitted),
-                     sum(p.total_yen for p in submitted), len(adopted), sum(p.total_yen for p in adopted),
-                     round(len(adopted) / len(submitted), 3) if submitted else 0.0])
+SEN_FORMAT = '#,##0.###'  # 千円 (the unit is in the header)
+SEN_NOTE = "金額の単位は千円 / amounts in thousand yen (千円)"
+
+
+def _sen(amount: int) -> int | float:
+    """Return whole yen as a number of 千円 for a cell (a float only when the figure has yen below 1,000)."""
+    value = budget.thousand_yen(amount)
+    return int(value) if value == int(value) else float(value)
+
+
+def _book(sheets: list[tuple[str, list[str], list[list[object]], set[int]]]) -> bytes:
+    """Return a workbook of ``(title, header, rows, 千円 columns)`` sheets, Japanese headers, formulas neutralised."""
     wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = "公募統計 Calls"
-    _sheet(ws, ["公募 Code", "名称 Title", "類型 Type", "状態 State", "上限額 Cap", "提案数 Proposals",
-                "提案額 Requested", "採択数 Adopted", "採択額 Adopted yen", "採択率 Rate"], rows, {5, 7, 9})
+    first = wb.active
+    assert first is not None
+    wb.remove(first)
+    for title, header, rows, sen_columns in sheets:
+        ws = wb.create_sheet(title)
+        _sheet(ws, header, rows, set())
+        for col in sen_columns:
+            for (cell,) in ws.iter_rows(min_row=2, min_col=col, max_col=col):
+                cell.number_format = SEN_FORMAT
     out = io.BytesIO()
     wb.save(out)
-    audit.record(session, tag=AuditTag.PROGRAMME_LEDGER_EXPORT, now=now, actor_id=actor.user_id,
-                 actor_label=actor.label, subject="programme:calls", data={"format": "xlsx", "calls": len(rows)})
     return out.getvalue()
+
+
+STATISTICS_HEADER = ["公募番号", "公募名", "類型", "状態", "上限額（千円）", "提案数", "提案額（千円）", "採択数",
+                     "採択額（千円）", "採択率", "不採択数", "審査中", "取下げ", "審査委員割当", "利益相反申告",
+                     "評点提出"]
+
+
+def statistics_rows(stats: list[statistics.CallStats]) -> list[list[object]]:
+    """Return the rows of the call statistics sheet (the page shows the same figures)."""
+    return [[s.call.code, s.call.title_ja, s.call.project_type, s.call.state, _sen(s.call.cap_yen), s.proposals,
+             _sen(s.requested_yen), s.adopted, _sen(s.adopted_yen),
+             s.adoption_rate if s.adoption_rate is not None else "", s.rejected, s.submitted, s.withdrawn,
+             s.assigned, s.declared, s.scored] for s in stats]
+
+
+def call_statistics_workbook(session: Session, *, actor: Principal, now: datetime) -> bytes:
+    """Return the statistics of the calls of the agencies the actor staffs as .xlsx (403 for anyone else):
+    proposals by status, adoption rate, review progress; amounts in 千円. Audited."""
+    stats = statistics.call_statistics(session, actor=actor, now=now, audited=False)
+    content = _book([("公募統計", STATISTICS_HEADER, statistics_rows(stats), {5, 7, 9})])
+    audit.record(session, tag=AuditTag.PROGRAMME_STATISTICS_EXPORT, now=now, actor_id=actor.user_id,
+                 actor_label=actor.label, subject="programme:calls", data={"format": "xlsx", "calls": len(stats)})
+    return content
+
+
+PANEL_HEADER = ["受付番号", "提案名", "状態", "提案額（千円）", "審査委員", "担当割当", "利益相反", "評点合計",
+                "コメント", "平均点", "審査結果", "重複・集中の指摘"]
+CONFLICT_LABELS = {True: "あり", False: "なし"}
+
+
+def panel_workbook(session: Session, *, call_id: int, actor: Principal, now: datetime) -> bytes:
+    """Return the panel view (審査会) of a call as .xlsx: one row per proposal and reviewer, scores and comments side
+    by side (the call's agency staff only, as the page; audited)."""
+    view = review.panel_view(session, call_id=call_id, actor=actor, now=now)
+    rows: list[list[object]] = []
+    for row in view.rows:
+        p = row.proposal
+        decision = row.decision.outcome if row.decision is not None else ""
+        lines: list[review.ReviewerLine | None] = list(row.reviewers) or [None]  # a proposal with no reviewer yet
+        for line in lines:
+            declared = line.declaration if line is not None else None
+            score = line.score if line is not None else None
+            rows.append([p.receipt_number or f"#{p.id}", p.title, p.state, _sen(p.total_yen),
+                         line.name if line is not None else "", "割当" if line is not None and line.assigned else "",
+                         CONFLICT_LABELS[declared.has_conflict] if declared is not None else "未申告",
+                         score.total if score is not None else "", (score.comment or "") if score is not None else "",
+                         row.mean_score if row.mean_score is not None else "", decision, row.flags or ""])
+    content = _book([("審査会", PANEL_HEADER, rows, {4})])
+    audit.record(session, tag=AuditTag.PROGRAMME_PANEL_EXPORT, now=now, actor_id=actor.user_id,
+                 actor_label=actor.label, subject=f"call:{call_id}", data={"format": "xlsx", "rows": len(rows)})
+    return content
+
+
+FLAG_HEADER = ["種別", "e-Rad 研究者番号", "指標", "受付番号", "提案名", "状態", "自機関", "根拠"]
+FLAG_KINDS = {"effort": "過度の集中（エフォート合計）", "similar_title": "不合理な重複（類似課題）",
+              "same_funding": "不合理な重複（他の資金と同一課題）"}
+
+
+def _evidence_text(evidence: dict[str, object]) -> str:
+    """Return a flag's evidence as one line of text (another agency's parts already stripped of ids)."""
+    parts = []
+    for key, value in evidence.items():
+        if key == "parts" and isinstance(value, list):
+            value = "; ".join(f"{p.get('proposal_id') or '他機関'}: {p.get('effort_percent')}%"
+                              for p in value if isinstance(p, dict))
+        parts.append(f"{key}={value}")
+    return " / ".join(parts)
+
+
+def duplication_workbook(session: Session, *, actor: Principal, now: datetime, call_id: int | None = None) -> bytes:
+    """Return the duplication/concentration flags (不合理な重複・過度の集中) as .xlsx: one row per flag and proposal
+    named, another agency's proposal by receipt number only (as the page; agency staff only; audited)."""
+    flags = review.duplication_flags(session, actor=actor, now=now, call_id=call_id)
+    rows: list[list[object]] = []
+    for flag in flags:
+        evidence = _evidence_text(dict(flag.evidence))
+        for named in flag.proposals:
+            rows.append([FLAG_KINDS.get(flag.kind, flag.kind), flag.researcher_number, flag.score,
+                         named.receipt_number or "", named.title or "（他機関の提案）", named.state,
+                         "○" if named.own_agency else "", evidence])
+    content = _book([("重複・集中", FLAG_HEADER, rows, set())])
+    audit.record(session, tag=AuditTag.PROGRAMME_DUPLICATION_EXPORT, now=now, actor_id=actor.user_id,
+                 actor_label=actor.label, subject="programme:duplication",
+                 data={"format": "xlsx", "flags": len(flags), "call_id": call_id})
+    return content
 
 
 def after_adoption_workbook(session: Session, *, actor: Principal, now: datetime) -> bytes:

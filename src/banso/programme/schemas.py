@@ -1080,3 +1080,24 @@ class CommissionRequestRead(BaseModel):
     answered_by_id: int | None
     answer_text: str | None = None
     files: list[CommissionRequestFileRead] = []
+
+
+class CallStatisticsRead(BaseModel):
+    """One call's figures for its agency's staff (issue 15): proposals by status, adoption rate (adopted over
+    decided; null before any decision), amounts in whole yen, review progress."""
+
+    call_id: int
+    code: str
+    title_ja: str
+    state: str
+    proposals: int
+    submitted: int
+    adopted: int
+    rejected: int
+    withdrawn: int
+    adoption_rate: float | None
+    requested_yen: int
+    adopted_yen: int
+    assigned: int
+    declared: int
+    scored: int

@@ -44,6 +44,7 @@ from banso.programme import (
     review,
     rules,
     service,
+    statistics,
     tank_requests,
 )
 from banso.programme import roster as roster_service
@@ -728,6 +729,31 @@ def unassign_reviewer(proposal_id: int, reviewer_id: int, request: Request, prin
         return _refused(request, db, exc, partial(_panel_page, request, principal, db, ctx, back,
                                                   error_at=proposal_id))
     return redirect(f"/programme/calls/{back}/review-panel", "unassigned", f"p{proposal_id}")
+
+
+@router.get("/programme/calls/{call_id}/review-panel.xlsx")
+def panel_workbook(call_id: int, principal: PageUser, db: Db, ctx: Ctx) -> Response:
+    """Download the panel view as an Excel workbook (the call's agency staff; audited export)."""
+    content = exports.panel_workbook(db, call_id=call_id, actor=principal, now=ctx.clock.now())
+    return Response(content, media_type=exports.XLSX_MEDIA_TYPE, headers={
+        **NO_STORE, "Content-Disposition": f'attachment; filename="panel-{call_id}.xlsx"'})
+
+
+@router.get("/programme/duplication.xlsx")
+def duplication_workbook(principal: PageUser, db: Db, ctx: Ctx,
+                         call_id: Annotated[str | None, Query(max_length=12)] = None) -> Response:
+    """Download the duplication and concentration flags as an Excel workbook (agency staff; audited export)."""
+    content = exports.duplication_workbook(db, actor=principal, now=ctx.clock.now(),
+                                           call_id=int_or_none(call_id, "call_id"))
+    return Response(content, media_type=exports.XLSX_MEDIA_TYPE, headers={
+        **NO_STORE, "Content-Disposition": 'attachment; filename="duplication.xlsx"'})
+
+
+@router.get("/programme/statistics", response_class=HTMLResponse)
+def statistics_page(request: Request, principal: PageUser, db: Db, ctx: Ctx) -> HTMLResponse:
+    """Call statistics for the agency's staff: proposals by status, adoption rate, review progress (audited)."""
+    stats = statistics.call_statistics(db, actor=principal, now=ctx.clock.now())
+    return render(request, "programme/statistics.html", {"stats": stats, **_common(ctx)})
 
 
 @router.get("/programme/duplication", response_class=HTMLResponse)

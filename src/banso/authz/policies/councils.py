@@ -25,15 +25,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
+from sqlalchemy.orm import aliased
 
+from banso.accounts.models import User
 from banso.authz.permissions import Permission
 from banso.authz.principal import Principal
 from banso.councils.models import (
+    ClearanceState,
     Consent,
     ConsentDecision,
     Council,
     CouncilRole,
     CouncilState,
+    ExportClearance,
     Membership,
     Pledge,
 )
@@ -50,6 +54,9 @@ class Standing:
     role: str | None  # role of the current membership; None when not a current member
     pending_consent: bool  # an unanswered founding or join consent
     pledge_current: bool  # a pledge for the council's duty version in force
+    # F7: the person is of another nationality or foreign-affiliated and the export-control officer has not
+    # cleared them in this council: items classified 該当/要確認 are held from them (deemed export, みなし輸出).
+    export_hold: bool = False
 
     @property
     def is_member(self) -> bool:
@@ -187,3 +194,43 @@ def can_confirm_exclusion(actor: Principal, standing: Standing, *, claimant_id: 
     """The chair confirms the secretariat's decision: a different person from the decider and the claimant."""
     return (can_read_content(actor, standing) and standing.role == CouncilRole.CHAIR
             and actor.user_id not in (claimant_id, decided_by_id))
+
+
+# ---------------------------------------------------------------------------------------------
+# Deemed export (F7): who is held from a council's classified items until the export-control officer clears them
+
+HOME_COUNTRY = "JP"
+
+
+def is_foreign(nationality: str | None, foreign_affiliation: str | None) -> bool:
+    """Return True for a person of another nationality or with a foreign affiliation (F7: みなし輸出の対象)."""
+    return (nationality is not None and nationality.upper() != HOME_COUNTRY) or bool(foreign_affiliation)
+
+
+def foreign_sql(user_id: Any) -> ColumnElement[bool]:
+    """The SQL form of :func:`is_foreign` for the person ``user_id`` (a value, a column or a bound parameter)."""
+    person = aliased(User)  # an alias: ``user_id`` may be the outer query's own ``User.id`` (correlated, not shadowed)
+    return exists().where(person.id == user_id, or_(
+        and_(person.nationality.is_not(None), person.nationality != HOME_COUNTRY),
+        and_(person.foreign_affiliation.is_not(None), person.foreign_affiliation != "")))
+
+
+def export_hold_sql(council_id: Any, user_id: Any) -> ColumnElement[bool]:
+    """True when ``user_id`` is foreign and not cleared in ``council_id`` (the standing's ``export_hold``)."""
+    cleared = exists().where(ExportClearance.council_id == council_id, ExportClearance.user_id == user_id,
+                             ExportClearance.state == ClearanceState.CLEARED.value)
+    return and_(foreign_sql(user_id), ~cleared)
+
+
+def can_decide_clearance(actor: Principal, standing: Standing) -> bool:
+    """The export-control officer (輸出管理責任者) of a council clears or refuses a person's access to its
+    classified items (F7): the role's permission and content access to the council (C3, I7)."""
+    return actor.has(Permission.EXPORT_CONTROL) and can_read_content(actor, standing)
+
+
+def restrict_clearances(stmt: Select[Any], actor: Principal) -> Select[Any]:
+    """Restrict a query that selects from ``ExportClearance`` to those ``actor`` decides
+    (:func:`can_decide_clearance`)."""
+    if not actor.has(Permission.EXPORT_CONTROL):
+        return stmt.where(false())
+    return stmt.where(reads_content_of(ExportClearance.council_id, actor))

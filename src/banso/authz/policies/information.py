@@ -12,6 +12,10 @@ exports). There is no third path.
   member of the council's secretariat (I4: only they hold the content until the decision).
 * **designated** — content access *and* (the provider, or in the designation's scope: every
   participant, the named organisations, or the named people) (I3, I7).
+* **export-controlled** (F7) — a non-public item classified 該当 or 要確認 is held from a person of another
+  nationality or with a foreign affiliation until the export-control officer clears them in the council
+  (``Standing.export_hold``): 404 like any out-of-scope item, on every path. The provider is not held (it is
+  their own technology); everything else in the council stays readable to them.
 
 Out of scope is indistinguishable from missing: callers raise 404 (``require_visible``).
 Voters see a *proposal* (title, summary, reason, scope, period) through :func:`can_see_ballot`,
@@ -31,7 +35,16 @@ from banso.authz.policies import councils as council_policy
 from banso.authz.policies.councils import MANAGER_ROLES, OPERATING, Standing
 from banso.authz.principal import Principal
 from banso.councils.models import Council, CouncilRole, Membership, Pledge
-from banso.information.models import Ballot, Handling, Incident, Item, ItemState, ScopeEntry, ScopeKind
+from banso.information.models import (
+    CONTROLLED_VERDICTS,
+    Ballot,
+    Handling,
+    Incident,
+    Item,
+    ItemState,
+    ScopeEntry,
+    ScopeKind,
+)
 
 COUNCIL_WIDE = frozenset({ItemState.COUNCIL, ItemState.SCHEDULED, ItemState.WITHHELD})
 
@@ -52,6 +65,12 @@ class ItemFacts:
     state: str
     provider_id: int
     scope: Scope | None  # the designation in force (state designated), else None
+    export_control: str | None = None  # F7: the classification verdict in force (ExportVerdict value)
+
+    @property
+    def controlled(self) -> bool:
+        """Return True when the item is classified 該当 or 要確認 (F7) and not public."""
+        return self.export_control in CONTROLLED_VERDICTS and self.state != ItemState.PUBLIC
 
 
 def in_scope(actor: Principal, scope: Scope | None) -> bool:
@@ -71,9 +90,11 @@ def can_read_item(actor: Principal | None, standing: Standing | None, item: Item
         return True
     if actor is None or standing is None or not council_policy.can_read_content(actor, standing):
         return False  # I7: session + second factor + current pledge + operating council
-    if item.state in COUNCIL_WIDE:
-        return True
     if item.provider_id == actor.user_id:
+        return True
+    if item.controlled and standing.export_hold:
+        return False  # F7: deemed export held until the export-control officer clears the person
+    if item.state in COUNCIL_WIDE:
         return True
     if item.state == ItemState.HELD:
         return standing.role == CouncilRole.SECRETARIAT  # I4: provider and secretariat only (not the chair)
@@ -263,11 +284,16 @@ def restrict_items(stmt: Select[Any], actor: Principal | None) -> Select[Any]:
                                     ScopeEntry.organization_id == actor.organization_id)))),
     )
     content = and_(member, pledged, operating)
+    # F7: a classified item is held from a foreign person not cleared in its council (Standing.export_hold)
+    held = and_(Item.export_control.in_(sorted(CONTROLLED_VERDICTS)),
+                council_policy.export_hold_sql(Item.council_id, actor.user_id))
     by_state = or_(
-        Item.state.in_([s.value for s in COUNCIL_WIDE]),
         Item.provider_id == actor.user_id,
-        and_(Item.state == ItemState.HELD.value, secretariat),
-        and_(Item.state == ItemState.DESIGNATED.value, scoped),
+        and_(~held, or_(
+            Item.state.in_([s.value for s in COUNCIL_WIDE]),
+            and_(Item.state == ItemState.HELD.value, secretariat),
+            and_(Item.state == ItemState.DESIGNATED.value, scoped),
+        )),
     )
     return stmt.where(or_(public, and_(content, by_state)))
 
@@ -303,7 +329,8 @@ def can_read_version(actor: Principal | None, standing: Standing | None, item: I
     """
     if current or item.state != ItemState.PUBLIC:
         return can_read_item(actor, standing, item)
-    council_shared = ItemFacts(state=ItemState.COUNCIL.value, provider_id=item.provider_id, scope=None)
+    council_shared = ItemFacts(state=ItemState.COUNCIL.value, provider_id=item.provider_id, scope=None,
+                               export_control=item.export_control)
     return can_read_item(actor, standing, council_shared)
 
 
@@ -318,3 +345,10 @@ def can_add_version(actor: Principal, standing: Standing, item: ItemFacts) -> bo
     prior-notice window — a revised result is filed as a new item with its own window."""
     return (can_read_item(actor, standing, item) and item.provider_id == actor.user_id
             and item.state != ItemState.PUBLIC)
+
+
+def can_classify(actor: Principal | None, standing: Standing | None, item: ItemFacts) -> bool:
+    """The export-control officer (輸出管理責任者) who can read a non-public item records its classification
+    (該非判定, F7). A public item is outside the regime (公知の技術) and is not classified."""
+    return (actor is not None and actor.has(Permission.EXPORT_CONTROL) and item.state != ItemState.PUBLIC
+            and can_read_item(actor, standing, item))
