@@ -1,7 +1,7 @@
 """export control: classification records (該非判定) and deemed-export clearances (F7)
 
 Revision ID: 0029
-Revises: 0026
+Revises: 0028
 Create Date: 2026-12-09 03:00:00.000000
 
 F7 (issue 15): ``info_export_classifications`` keeps every classification of an item (verdict 該当/非該当/
@@ -23,7 +23,7 @@ from alembic import op
 import banso.db.base
 
 revision: str = '0029'
-down_revision: str | None = '0026'
+down_revision: str | None = '0028'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

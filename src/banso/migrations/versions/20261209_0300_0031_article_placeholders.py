@@ -1,7 +1,7 @@
 """article texts state bylaws parameters through placeholders
 
 Revision ID: 0031
-Revises: 0028
+Revises: 0029
 Create Date: 2026-12-09 03:00:00.000000
 
 Issue 13: the article texts split from the bylaws stored before 0020 state the parameters' values literally
@@ -25,7 +25,7 @@ from alembic import op
 from banso.councils import articles as bylaws_articles
 
 revision: str = '0031'
-down_revision: str | None = '0028'
+down_revision: str | None = '0029'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
