@@ -162,8 +162,8 @@ def file_claim(session: Session, *, actor: Principal, now: datetime, ground: str
     try:
         kind = ExclusionGround(ground)
     except ValueError:
-        raise ValidationFailed("ground は public / independent / third_party / prior のいずれかです / ground must be "
-                               "public, independent, third_party or prior", field="ground") from None
+        raise ValidationFailed("ground は「公知」「独自開発」「第三者から適法に取得」「既知」のいずれかです / "
+                               "ground must be public, independent, third_party or prior", field="ground") from None
     text = clean_text(evidence, "evidence", max_length=20_000)
     checked = None if file is None else councils._kind_of(file)  # validated before the unit began (O4)
     claim = ExclusionClaim(
@@ -212,7 +212,7 @@ def decide_claim(session: Session, *, claim_id: int, actor: Principal, now: date
         raise Conflict(f"判断できるのは申出中の申出のみです（現在: {STATE_JA[claim.state]}） / only a filed claim can be "
                        f"decided; it is {claim.state}")
     if decision not in ("accept", "reject"):
-        raise ValidationFailed("decision は accept 又は reject です / decision must be accept or reject",
+        raise ValidationFailed("decision は「認める」か「認めない」から選んでください / decision must be accept or reject",
                                field="decision")
     claim.decision = decision
     claim.decision_reason = clean_text(reason, "reason", max_length=5000)
