@@ -16,7 +16,7 @@ T0 = datetime(2026, 4, 1, 0, 0, 0, tzinfo=UTC)
 
 def test_password_rules() -> None:
     assert rules.password_problems("short", email="a@b.jp")
-    assert rules.password_problems("aaaaaaaaaaaaaaaa", email="x@b.jp") == ["password is too repetitive"]
+    assert rules.password_problems("aaaaaaaaaaaaaaaa", email="x@b.jp") == ["パスワードに同じ文字が多すぎます / password is too repetitive"]
     assert any("e-mail" in p for p in rules.password_problems("tanaka-secret-2026", email="tanaka@jst.jp"))
     assert rules.password_problems("correct horse battery", email="tanaka@jst.jp") == []
 

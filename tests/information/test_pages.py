@@ -161,7 +161,7 @@ def test_designation_form_errors_name_the_field(client: TestClient, db: Session,
         "csrf_token": token, "title": "報告", "body": "x", "matter": "useful_information",
         "category": "sampling_data", "provenance": "participant", "designate": "yes", "reason": "理由",
         "scope_kind": "all", "ends_at": day(clock, 365 * 6)})
-    assert response.status_code == 422 and "5 years" in alert_text(response.text)  # I3: no indefinite designation
+    assert response.status_code == 422 and "5年以内" in alert_text(response.text)  # I3: no indefinite designation
     assert 'value="報告"' in response.text and count_rows(db, Item) == 0
     client.cookies.set(LANG_COOKIE, "en")
     token = sign_in(client, db, active.company, ctx)

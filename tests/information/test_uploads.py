@@ -281,7 +281,7 @@ def test_empty_is_422() -> None:
     with pytest.raises(UploadRejected) as caught:
         sniff(b"", "empty.pdf", "application/pdf")
     assert caught.value.status_code == 422
-    assert caught.value.message == "file 'empty.pdf' is empty"
+    assert caught.value.message == "ファイル「empty.pdf」は空です / file 'empty.pdf' is empty"
 
 
 # --- file names ------------------------------------------------------------------------------------

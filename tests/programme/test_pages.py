@@ -138,7 +138,7 @@ def test_staff_create_and_publish_a_call(client: TestClient, db: Session, w: Wor
     ({"project_type": "big"}, 422, "研究開発の類型"),
     ({"technology_codes": ""}, 422, "研究開発ビジョンの技術"),
     ({"closes_at": "2020-01-01T00:00"}, 422, "締切は受付開始より後"),
-    ({"code": "K-2026-OC-02"}, 409, "already exists"),
+    ({"code": "K-2026-OC-02"}, 409, "既にあります"),
     ({"officer_id": ""}, 422, "担当官"),
 ])
 def test_bad_call_input_is_a_form_error_and_changes_nothing(client: TestClient, db: Session, w: World,
@@ -256,7 +256,7 @@ def test_review_declare_and_score(client: TestClient, db: Session, w: World, ctx
     before = snapshot(db)
     bad = client.post(f"/programme/proposals/{p.id}/score",
                       data={"csrf_token": token, "criterion": criteria, "value": ["5", "6", "4", "3"]})
-    assert bad.status_code == 422 and "1–5" in alert_text(bad.text)
+    assert bad.status_code == 422 and "1〜5" in alert_text(bad.text)
     assert snapshot(db) == before
     scored = client.post(f"/programme/proposals/{p.id}/score",
                          data={"csrf_token": token, "criterion": criteria, "value": ["5", "4", "4", "3"],

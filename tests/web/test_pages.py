@@ -280,7 +280,7 @@ def test_admin_creates_resets_and_disables_people(
         "csrf_token": token, "email": "new.person@test.example.jp", "name_ja": "重複", "name_en": "",
         "organization_id": str(researcher.user.organization_id), "password": "a long enough password 42",
     })
-    assert duplicate.status_code == 409 and "already exists" in duplicate.text
+    assert duplicate.status_code == 409 and "既に登録されています" in duplicate.text
 
     reset = client.post(f"/admin/users/{researcher.user.id}/reset-2fa", data={"csrf_token": token},
                         follow_redirects=False)

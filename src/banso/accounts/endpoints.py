@@ -33,7 +33,7 @@ def me(principal: ApiUser, db: Db) -> MeRead:
     """Return the caller and their permissions in force."""
     user = repo.user_by_id(db, principal.user_id)
     if user is None:
-        raise NotFound("user not found")
+        raise NotFound("利用者が見つかりません / user not found")
     return MeRead(
         user=UserRead.model_validate(user),
         organization=OrganizationRead.model_validate(user.organization),
@@ -107,7 +107,7 @@ def issue_token(body: TokenCreate, principal: ApiUser, db: Db, ctx: Ctx, request
     """Issue an API token for the caller; scopes may only narrow the caller's rights."""
     user = repo.user_by_id(db, principal.user_id)
     if user is None:
-        raise NotFound("user not found")
+        raise NotFound("利用者が見つかりません / user not found")
     issued = service.issue_token(
         db, user=user, name=body.name, scopes=body.scopes, expires_in_days=body.expires_in_days,
         now=ctx.clock.now(), actor=principal, max_days=ctx.settings.token_max_lifetime_days,

@@ -25,12 +25,12 @@ def password_problems(password: str, *, email: str) -> list[str]:
     """Return why ``password`` is unacceptable (empty when it is fine)."""
     problems: list[str] = []
     if len(password) < MIN_PASSWORD_LENGTH:
-        problems.append(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
+        problems.append(f"パスワードは {MIN_PASSWORD_LENGTH} 文字以上にしてください / password must have at least {MIN_PASSWORD_LENGTH} characters")
     local = email.split("@", 1)[0].lower()
     if len(local) >= 4 and local in password.lower():
-        problems.append("password must not contain the e-mail address")
+        problems.append("パスワードにメールアドレスを含めないでください / password must not contain the e-mail address")
     if len(set(password)) < 5:
-        problems.append("password is too repetitive")
+        problems.append("パスワードに同じ文字が多すぎます / password is too repetitive")
     return problems
 
 
@@ -40,10 +40,10 @@ def normalise_email(email: str) -> str:
     # str.lower() maps non-ASCII onto ASCII ("\u212Aato" -> "kato", Kelvin sign): a provider's look-alike
     # address would then link to another person's account (issue 17). Addresses are ASCII, lowered as ASCII.
     if not value.isascii():
-        raise ValueError(f"e-mail address must be ASCII: {email!r}")
+        raise ValueError(f"メールアドレスは半角英数字で入力してください（{email!r}） / e-mail address must be ASCII: {email!r}")
     value = value.lower()
     if not _EMAIL_RE.match(value) or len(value) > 254:
-        raise ValueError(f"not a valid e-mail address: {email!r}")
+        raise ValueError(f"メールアドレスの形式が正しくありません（{email!r}） / not a valid e-mail address: {email!r}")
     return value
 
 

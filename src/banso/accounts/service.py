@@ -42,7 +42,7 @@ from banso.authz.principal import AuthMethod, Principal
 from banso.config import DEFAULT_TOKEN_MAX_LIFETIME_DAYS, Settings
 from banso.kit.crypto import SecretBox
 from banso.kit.errors import AuthenticationRequired, Conflict, NotFound, TooManyRequests, ValidationFailed
-from banso.kit.text import clean_text
+from banso.kit.text import clean_text, join_messages
 
 ISSUER = "banso"
 
@@ -68,12 +68,12 @@ def create_organization(
         kind_value = OrgKind(kind)
     except ValueError:
         allowed = ", ".join(k.value for k in OrgKind)
-        raise ValidationFailed(f"unknown organisation kind {kind!r}; use one of {allowed}", field="kind") from None
+        raise ValidationFailed(f"機関の種類 {kind!r} は選択肢（{allowed}）にありません / unknown organisation kind {kind!r}; use one of {allowed}", field="kind") from None
     name_ja = clean_text(name_ja, "name_ja", max_length=200, line=True)
     name_en = clean_text(name_en, "name_en", max_length=200, line=True)
     short_name = clean_text(short_name, "short_name", max_length=50, required=False, line=True) or None
     if repo.org_by_name(session, name_ja) is not None:
-        raise Conflict(f"organisation {name_ja!r} already exists", field="name_ja")
+        raise Conflict(f"機関 {name_ja!r} は既に登録されています / organisation {name_ja!r} already exists", field="name_ja")
     org = Organization(
         name_ja=name_ja, name_en=name_en, kind=kind_value.value, short_name=short_name, created_at=now
     )
@@ -116,16 +116,16 @@ def create_user(
         role_values = sorted({Role(r).value for r in roles})
     except ValueError:
         allowed = ", ".join(r.value for r in Role)
-        raise ValidationFailed(f"unknown role in {roles!r}; use of {allowed}", field="roles") from None
+        raise ValidationFailed(f"役割 {roles!r} に選択肢（{allowed}）にないものがあります / unknown role in {roles!r}; use one of {allowed}", field="roles") from None
     problems = rules.password_problems(password, email=email_n)
     if problems:
-        raise ValidationFailed("; ".join(problems), field="password")
+        raise ValidationFailed(join_messages(problems), field="password")
     name_ja = clean_text(name_ja, "name_ja", max_length=200, line=True)
     name_en = clean_text(name_en, "name_en", max_length=200, required=False, line=True)
     if repo.org_by_id(session, organization_id) is None:
-        raise ValidationFailed(f"organisation {organization_id} does not exist", field="organization_id")
+        raise ValidationFailed(f"機関 {organization_id} は存在しません / organisation {organization_id} does not exist", field="organization_id")
     if repo.user_by_email(session, email_n) is not None:
-        raise Conflict(f"a user with e-mail {email_n} already exists", field="email")
+        raise Conflict(f"メールアドレス {email_n} の利用者は既に登録されています / a user with e-mail {email_n} already exists", field="email")
     user = User(
         email=email_n,
         name_ja=name_ja,
@@ -163,7 +163,7 @@ def set_roles(session: Session, *, user_id: int, roles: list[str], actor: Princi
     try:
         new = sorted({Role(r).value for r in roles})
     except ValueError:
-        raise ValidationFailed(f"unknown role in {roles!r}", field="roles") from None
+        raise ValidationFailed(f"役割 {roles!r} に存在しないものがあります / unknown role in {roles!r}", field="roles") from None
     old = list(user.roles)
     for added in sorted(set(new) - set(old)):
         audit.record(session, tag=AuditTag.ROLE_GRANT, now=now, actor_id=actor.user_id, actor_label=actor.label,
@@ -204,7 +204,7 @@ def disable_user(session: Session, *, user_id: int, actor: Principal | None, now
         require(actor, Permission.USER_MANAGE)
     user = repo.user_by_id(session, user_id)
     if user is None:
-        raise NotFound("user not found")
+        raise NotFound("利用者が見つかりません / user not found")
     user.is_active = False
     user.updated_at = now
     _end_sessions(session, user_id=user.id, now=now)
@@ -223,10 +223,10 @@ def reset_password(
         require(actor, Permission.USER_MANAGE)
     user = repo.user_by_id(session, user_id)
     if user is None:
-        raise NotFound("user not found")
+        raise NotFound("利用者が見つかりません / user not found")
     problems = rules.password_problems(password, email=user.email)
     if problems:
-        raise ValidationFailed("; ".join(problems), field="password")
+        raise ValidationFailed(join_messages(problems), field="password")
     user.password_hash = hash_password(password)
     user.updated_at = now
     _end_sessions(session, user_id=user.id, now=now)
@@ -434,7 +434,7 @@ def rotate_session(session: Session, *, web_session: WebSession, now: datetime, 
     """
     user = repo.user_by_id(session, web_session.user_id)
     if user is None:
-        raise NotFound("user not found")
+        raise NotFound("利用者が見つかりません / user not found")
     raw, record = _new_session_record(
         user_id=web_session.user_id, created_at=web_session.created_at, now=now, settings=settings,
         ip=web_session.ip, user_agent=web_session.user_agent,
@@ -513,7 +513,7 @@ def confirm_enrolment(
     if user.totp_enabled:
         raise Conflict("二段階認証は既に設定済みです / The second factor is already set up")
     if user.totp_secret_enc is None:
-        raise ValidationFailed("enrolment was not started", field="code")
+        raise ValidationFailed("登録手続が開始されていません / enrolment was not started", field="code")
     secret = box.open(user.totp_secret_enc)
     step = rules.match_totp(secret, code, now)
     if step is None:
@@ -621,7 +621,7 @@ def reset_second_factor(session: Session, *, user_id: int, actor: Principal | No
         require(actor, Permission.USER_MANAGE)
     user = repo.user_by_id(session, user_id)
     if user is None:
-        raise NotFound("user not found")
+        raise NotFound("利用者が見つかりません / user not found")
     user.totp_enabled = False
     user.totp_secret_enc = None
     user.totp_last_step = None
@@ -670,12 +670,12 @@ def issue_token(
         scopes = scopes or sorted(p.value for p in actor.permissions)
         extra = sorted(set(scopes) - {p.value for p in actor.permissions})
         if extra:
-            raise ValidationFailed(f"this token does not hold: {', '.join(extra)}", field="scopes")
+            raise ValidationFailed(f"このトークンにない権限です（{', '.join(extra)}） / this token does not hold: {', '.join(extra)}", field="scopes")
     if actor is not None:
         allowed = policy.can_issue_token_for(actor, user.id)
         require_visible(allowed, "user")
     if not user.is_active:
-        raise ValidationFailed("cannot issue a token for a disabled user", field="email")
+        raise ValidationFailed("無効にされた利用者にはトークンを発行できません / cannot issue a token for a disabled user", field="email")
     name = clean_text(name, "name", max_length=100, required=False, line=True) or "api"
     try:
         expires_at = rules.token_expiry(now=now, expires_in_days=expires_in_days, max_days=max_days)
@@ -692,7 +692,7 @@ def issue_token(
         extra = sorted(wanted - held)
         if extra:
             # Never more rights than the user: refuse rather than silently narrow.
-            raise ValidationFailed(f"the user does not hold: {', '.join(extra)}", field="scopes")
+            raise ValidationFailed(f"この利用者にない権限です（{', '.join(extra)}） / the user does not hold: {', '.join(extra)}", field="scopes")
         scope_values = sorted(p.value for p in wanted)
     prefix = random_alnum(8)
     secret = secrets.token_urlsafe(32)
@@ -737,9 +737,9 @@ def revoke_token(session: Session, *, token_id: int, actor: Principal | None, no
     if actor is not None:
         require_visible(token is not None and policy.can_manage_token(actor, token.user_id), "token")
     if token is None:
-        raise NotFound("token not found")
+        raise NotFound("トークンが見つかりません / token not found")
     if token.revoked_at is not None:
-        raise Conflict("token is already revoked")
+        raise Conflict("このトークンは既に失効しています / token is already revoked")
     token.revoked_at = now
     audit.record(session, tag=AuditTag.TOKEN_REVOKE, now=now, actor_id=actor.user_id if actor else None,
                  actor_label=actor.label if actor else "system", subject=f"token:{token.id}",
@@ -789,7 +789,7 @@ def authenticate_token(
                      actor_id=token.user_id if token else None,
                      subject=f"token:{token.id}" if token else None,
                      data={"reason": reason, "prefix": parsed[0] if parsed else None})
-        raise AuthenticationRequired(f"API token is not valid ({reason})").mark_audited()
+        raise AuthenticationRequired(f"API トークンが無効です / API token is not valid ({reason})").mark_audited()
     assert token is not None
     if token.last_used_at is None or now - token.last_used_at > timedelta(seconds=60):
         token.last_used_at = now

@@ -113,7 +113,7 @@ def latest_checkpoint(principal: ApiUser, db: Db) -> CheckpointRead:
     """Return the newest signed checkpoint."""
     cp = audit.latest_checkpoint(db)
     if cp is None:
-        raise NotFound("no checkpoint has been signed yet")
+        raise NotFound("署名済みのチェックポイントはまだありません / no checkpoint has been signed yet")
     return CheckpointRead.of(cp)
 
 
@@ -165,7 +165,7 @@ def inclusion_proof(
         cp = audit.latest_checkpoint(db)
         tree_size = cp.tree_size if cp is not None and cp.tree_size > seq else audit.tree_size(db)
     if not seq < tree_size <= audit.tree_size(db):
-        raise ValidationFailed(f"tree_size must be in ({seq}, {audit.tree_size(db)}]", field="tree_size")
+        raise ValidationFailed(f"木の大きさは {seq} より大きく {audit.tree_size(db)} 以下で指定してください / tree_size must be in ({seq}, {audit.tree_size(db)}]", field="tree_size")
     proof = audit.inclusion_proof_for(db, seq, tree_size)
     root = audit.root_at(db, tree_size)
     return InclusionProofRead(seq=seq, tree_size=tree_size, leaf_hash=entry.leaf_hash.hex(), root=root.hex(),
@@ -179,7 +179,7 @@ def consistency_proof(
     """Return the consistency proof between two tree sizes (A3)."""
     size = audit.tree_size(db)
     if not first <= second <= size:
-        raise ValidationFailed(f"need 1 <= first <= second <= {size}", field="second")
+        raise ValidationFailed(f"木の大きさは 1 以上 {size} 以下で、比較元が比較先以下になるように指定してください / need 1 <= first <= second <= {size}", field="second")
     proof = audit.consistency_proof_for(db, first, second)
     return ConsistencyProofRead(first=first, second=second, first_root=audit.root_at(db, first).hex(),
                                 second_root=audit.root_at(db, second).hex(), proof=[h.hex() for h in proof])

@@ -101,9 +101,9 @@ def record(
     """Append one entry to the log inside the caller's transaction and return it (A1)."""
     tag_value = str(tag)
     if not tag_value or len(tag_value) > MAX_TAG_LENGTH:
-        raise ValidationFailed(f"audit tag must be 1..{MAX_TAG_LENGTH} characters", field="tag")
+        raise ValidationFailed(f"監査タグは1〜{MAX_TAG_LENGTH}文字です / audit tag must be 1..{MAX_TAG_LENGTH} characters", field="tag")
     if now.tzinfo is None:
-        raise ValidationFailed("audit time must be timezone-aware", field="now")
+        raise ValidationFailed("監査の時刻には時差が必要です / audit time must be timezone-aware", field="now")
     created_at = as_utc(now)
     payload = normalise_data(data)
     label, subj, addr = _cut(actor_label, "actor_label"), _cut(subject, "subject"), _cut(ip, "ip")
@@ -313,7 +313,7 @@ def root_at(session: Session, size: int) -> bytes:
         return merkle.EMPTY_ROOT
     root = session.scalar(select(AuditEntry.root).where(AuditEntry.seq == size - 1))
     if root is None:
-        raise NotFound(f"the log has no tree of size {size}")
+        raise NotFound(f"大きさ {size} の木は記録にありません / the log has no tree of size {size}")
     return root
 
 
@@ -324,7 +324,8 @@ def _proof_nodes(session: Session, keys: list[merkle.NodeKey]) -> dict[merkle.No
     if missing:
         level, idx = missing[0]
         what = f"entry {idx}" if level == 0 else f"subtree node (level {level}, index {idx})"
-        raise AuditLogDamaged(f"the log is missing {what} (and {len(missing) - 1} more) needed for this proof")
+        raise AuditLogDamaged(f"証明に必要な記録（{what} ほか {len(missing) - 1} 件）が欠けています / "
+            f"the log is missing {what} (and {len(missing) - 1} more) needed for this proof")
     return nodes
 
 
@@ -335,7 +336,7 @@ def inclusion_proof_for(session: Session, seq: int, tree_size: int) -> list[byte
     """
     size = _log_size(session)
     if not 0 <= seq < tree_size <= size:
-        raise ValidationFailed(f"need 0 <= seq < tree_size <= {size}", field="tree_size")
+        raise ValidationFailed(f"記録番号は 0 以上で木の大きさより小さく、木の大きさは {size} 以下で指定してください / need 0 <= seq < tree_size <= {size}", field="tree_size")
     nodes = _proof_nodes(session, merkle.inclusion_proof_nodes_needed(seq, tree_size))
     return merkle.inclusion_proof_from_nodes(seq, tree_size, nodes)
 
@@ -347,6 +348,6 @@ def consistency_proof_for(session: Session, first: int, second: int) -> list[byt
     """
     size = tree_size(session)
     if not 0 <= first <= second <= size:
-        raise ValidationFailed(f"need 0 <= first <= second <= {size}", field="second")
+        raise ValidationFailed(f"木の大きさは 0 以上 {size} 以下で、比較元が比較先以下になるように指定してください / need 0 <= first <= second <= {size}", field="second")
     nodes = _proof_nodes(session, merkle.consistency_proof_nodes_needed(first, second))
     return merkle.consistency_proof_from_nodes(first, second, nodes)

@@ -102,5 +102,5 @@ def parse_permissions(values: list[str] | tuple[str, ...]) -> frozenset[Permissi
         try:
             result.add(Permission(value))
         except ValueError:
-            raise ValueError(f"unknown permission {value!r}") from None
+            raise ValueError(f"権限 {value!r} は存在しません / unknown permission {value!r}") from None
     return frozenset(result)

@@ -128,7 +128,7 @@ def vote(session: Session, *, council_id: int, proposal_id: int, actor: Principa
     if proposal is None:
         raise NotFound("改正案が見つかりません / bylaws proposal not found")
     if decision not in (unanimity.ACCEPT, unanimity.OBJECT):
-        raise ValidationFailed("decision は accept 又は object です / decision must be accept or object",
+        raise ValidationFailed("decision は「賛成」か「異議」から選んでください / decision must be accept or object",
                                field="decision")
     row = repo.bylaws_vote_of(session, proposal.id, actor.user_id)
     subject, data = _subject(council), {"proposal_id": proposal.id}

@@ -149,7 +149,7 @@ def confirm_minutes(session: Session, *, council_id: int, meeting_id: int, actor
     if now >= meeting.minutes_deadline:
         raise Conflict("確認期限を過ぎています / the confirmation deadline has passed")
     if answer not in ("confirm", "comment"):
-        raise ValidationFailed("answer は confirm 又は comment です / answer must be confirm or comment", field="answer")
+        raise ValidationFailed("answer は「確認」か「意見」から選んでください / answer must be confirm or comment", field="answer")
     text = clean_text(comment, "comment", max_length=20_000, required=answer == "comment") or None
     row.answer = (MinutesAnswer.CONFIRMED if answer == "confirm" else MinutesAnswer.COMMENTED).value
     row.comment_sealed = None if text is None else sealed.seal_text(

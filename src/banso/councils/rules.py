@@ -12,6 +12,7 @@ from enum import StrEnum
 from banso.councils import articles
 from banso.councils.models import ActionStatus, ConsentDecision, CouncilState, Matter
 from banso.kit.errors import Conflict, ValidationFailed
+from banso.kit.glossary import term
 from banso.kit.text import clean_text
 
 DEFAULT_DESIGNATION_MAX_YEARS = 5  # I3
@@ -89,7 +90,7 @@ def parse_matter(value: str) -> Matter:
 def require_transition(current: str, target: CouncilState) -> None:
     """Refuse a lifecycle move that C1 does not allow."""
     if target not in TRANSITIONS[CouncilState(current)]:
-        raise Conflict(f"a {current} council cannot become {target.value}", field="state")
+        raise Conflict(f"協議会の状態を {current} から {target.value} に変えることはできません / a {current} council cannot become {target.value}", field="state")
 
 
 def missing_required(founder_ids: Iterable[int], required_ids: Iterable[int]) -> list[int]:
@@ -251,7 +252,8 @@ def is_overdue(*, status: str, due_at: datetime, now: datetime) -> bool:
 def check_open(status: str, what: str = "action item") -> None:
     """Refuse to complete or cancel an item that is no longer open."""
     if status != ActionStatus.OPEN:
-        raise Conflict(f"{what} is already {status}", field="status")
+        raise Conflict(f"この{term('action_item') if what == 'action item' else what}は既に処理済みです（{status}） / "
+                       f"{what} is already {status}", field="status")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -359,6 +361,6 @@ def check_oral_designation_days(requested: int | None, current: int) -> int:
     """Return the bylaws' period for written designations of oral statements: 1 to 365 days (issue 13)."""
     days = current if requested is None else requested
     if not 1 <= days <= 365:
-        raise ValidationFailed("oral_designation_days は 1〜365 日です / oral_designation_days must be 1 to 365 days",
+        raise ValidationFailed("oral_designation_days は1〜365日です / oral_designation_days must be 1 to 365 days",
                                field="oral_designation_days")
     return days

@@ -210,7 +210,7 @@ def get_bylaws(session: Session, *, council_id: int, version: int, actor: Princi
     council, _ = _visible(session, council_id, actor)
     found = repo.bylaws(session, council.id, version)
     if found is None:
-        raise NotFound("bylaws version not found")
+        raise NotFound("規約の版が見つかりません / bylaws version not found")
     return found
 
 
@@ -297,8 +297,8 @@ def propose(
     missing = rules.missing_required(roles, required_person_ids)
     if missing:
         raise ValidationFailed(
-            f"the linked project's researchers must be founders (missing: {missing}) / "
-            "研究者を設立参加者に含めてください", field="founders")
+            f"研究者を設立参加者に含めてください（不足: {missing}） / "
+            f"the linked project's researchers must be founders (missing: {missing})", field="founders")
     given = clean_text(bylaws_text, "bylaws_text", max_length=100_000, required=False)
     # A text typed at proposal is split at its "## 第N条（見出し）" headings (articles.parse); none: the model.
     parts = articles.parse(given) if given else articles.model_articles(council_title=title)
@@ -346,11 +346,11 @@ def consent(session: Session, *, council_id: int, actor: Principal, now: datetim
         raise ValidationFailed("回答は「同意」か「不同意」から選んでください / decision must be 'consent' or 'decline'", field="decision")
     reason_t = clean_text(reason, "reason", max_length=2000, required=False) or None
     if decision == "decline" and reason_t is None:
-        raise ValidationFailed("a decline needs a reason / 不同意の理由を入力してください", field="reason")
+        raise ValidationFailed("不同意の理由を入力してください / a decline needs a reason", field="reason")
     row = repo.pending_consent(session, council.id, actor.user_id) or repo.latest_consent(session, council.id,
                                                                                           actor.user_id)
     if row is None:
-        raise NotFound("no consent is asked of you for this council")
+        raise NotFound("この協議会について同意を求められていません / no consent is asked of you for this council")
     try:
         rules.check_can_answer(decision=row.decision, deadline=row.deadline, now=now)
         if row.kind == ConsentKind.FOUNDING and council.state != CouncilState.PROPOSED and not (
@@ -436,7 +436,7 @@ def evaluate(session: Session, *, council_id: int, now: datetime, actor: Princip
     else:
         found = repo.council_by_id(session, council_id)
         if found is None:
-            raise NotFound("council not found")
+            raise NotFound("協議会が見つかりません / council not found")
         council = found
     repo.council_for_update(session, council.id)
     _evaluate(session, council, now=now, actor=actor)
@@ -1142,8 +1142,8 @@ def create_action_item(session: Session, *, council_id: int, actor: Principal, n
         raise ValidationFailed(f"指定された決定はこの協議会にありません / decision {decision_id} does not exist in this council", field="decision_id")
     if repo.current_membership(session, council.id, assignee_id) is None:
         _refuse(session, ValidationFailed(
-            f"person {assignee_id} is not a current member; actions go to participants / "
-            "担当者は協議会の参加者である必要があります", field="assignee_id"),
+            f"担当者は協議会の参加者である必要があります（{assignee_id} は現在の構成員ではありません） / "
+            f"person {assignee_id} is not a current member; actions go to participants", field="assignee_id"),
             AuditTag.COUNCIL_ACTION_REFUSED, now=now, actor=actor, subject=_subject(council),
             data={"assignee_id": assignee_id})
     row = ActionItem(council_id=council.id, decision_id=decision_id, title=title_t, assignee_id=assignee_id,
@@ -1165,7 +1165,7 @@ def _close_item(session: Session, *, council_id: int, item_id: int, actor: Princ
     council, standing = _content(session, council_id, actor)
     item = repo.action_item(session, council.id, item_id)
     if item is None:
-        raise NotFound("action item not found")
+        raise NotFound("取組事項が見つかりません / action item not found")
     if status is ActionStatus.DONE:
         allowed = policy.can_act_on_item(actor, standing, assignee_id=item.assignee_id)
     else:
@@ -1274,7 +1274,7 @@ def open_answer(session: Session, store: SealedDeps, council: Council, req: Mate
 def _request(session: Session, council: Council, request_id: int) -> MaterialRequest:
     found = repo.request(session, council.id, request_id)
     if found is None:
-        raise NotFound("material request not found")
+        raise NotFound("資料の求めが見つかりません / material request not found")
     return found
 
 
@@ -1454,7 +1454,7 @@ def _answer_file(session: Session, council_id: int, request_id: int, file_id: in
     row = repo.file(session, req.id, file_id)
     # C6, I7: outside the answer's parties a file looks missing, as an unknown id does.
     if row is None or not content_policy.can_read_answer(actor, standing, _parties(req)):
-        raise NotFound("file not found")
+        raise NotFound("ファイルが見つかりません / file not found")
     return council, row
 
 
@@ -1480,7 +1480,7 @@ def answer_files(session: Session, *, council_id: int, request_id: int, actor: P
     council, standing = _content(session, council_id, actor)
     req = _request(session, council, request_id)
     if not content_policy.can_read_answer(actor, standing, _parties(req)):
-        raise NotFound("material request not found")
+        raise NotFound("資料の求めが見つかりません / material request not found")
     out = [(row, open_answer_file(session, store, council, row, actor=actor, now=now))
            for row in repo.files_of(session, req.id)]
     if out:

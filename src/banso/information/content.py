@@ -83,7 +83,7 @@ def open_body(session: Session, deps: InformationDeps, item: Item, row: ItemVers
                actor: Principal | None, now: datetime) -> str:
     """Decrypt a version's body already loaded (404 when there is no such version)."""
     if row is None:
-        raise NotFound("version not found")
+        raise NotFound("版が見つかりません / version not found")
     key = data_key(session, deps, item, actor=actor, now=now)
     return _open_sealed(session, item, row.body_sealed, key=key, aad=body_aad(item.id, row.version), actor=actor,
                  now=now, what=f"body v{row.version}").decode()
@@ -108,7 +108,7 @@ def file_bytes(session: Session, deps: InformationDeps, item: Item, row: ItemFil
     try:
         sealed = deps.store.get(row.blob)
     except FileNotFoundError:
-        audit.refuse(session, crypto.TamperedCiphertext("the stored file is missing"), AuditTag.INFO_INTEGRITY_FAILED,
+        audit.refuse(session, crypto.TamperedCiphertext("保存されたファイルがありません / the stored file is missing"), AuditTag.INFO_INTEGRITY_FAILED,
                now=now, actor=actor, subject=subject_of(item), data={"file_id": row.id})
     return _open_sealed(session, item, sealed, key=key, aad=file_aad(item.id, row.sha256), actor=actor, now=now,
                  what=f"file {row.id}")

@@ -89,7 +89,7 @@ class _Read:
 def _file_of(session: Session, item: Item, file_id: int) -> ItemFile:
     row = session.get(ItemFile, file_id)
     if row is None or row.item_id != item.id:
-        raise NotFound("file not found")
+        raise NotFound("ファイルが見つかりません / file not found")
     return row
 
 

@@ -261,7 +261,7 @@ def create_item(
     proposal = None
     if designate:
         if ends_at is None:
-            raise ValidationFailed("a designation needs an end date (ends_at)", field="ends_at")
+            raise ValidationFailed("指定には終了日（ends_at）が必要です / a designation needs an end date (ends_at)", field="ends_at")
         proposal = service.DesignationInput(
             reason=reason, scope_kind=scope_kind or "", ends_at=ends_at, user_ids=user_ids or [],
             organization_ids=organization_ids or [], handling=list(handling or ["watermark"]), deadline=deadline,

@@ -214,7 +214,7 @@ def decide_claim(session: Session, *, claim_id: int, actor: Principal, now: date
         raise Conflict(f"判断できるのは申出中の申出のみです（現在: {STATE_JA[claim.state]}） / only a filed claim can be "
                        f"decided; it is {claim.state}")
     if decision not in ("accept", "reject"):
-        raise ValidationFailed("decision は accept 又は reject です / decision must be accept or reject",
+        raise ValidationFailed("decision は「認める」か「認めない」から選んでください / decision must be accept or reject",
                                field="decision")
     claim.decision = decision
     claim.decision_reason = clean_text(reason, "reason", max_length=5000)

@@ -57,13 +57,13 @@ def file_request_answer(session: Session, deps: InformationDeps, *, council_id: 
                                 store=material_store)
     req = view.request
     if req.status == RequestStatus.OPEN or req.answer_sealed is None:
-        raise Conflict("the request has not been answered yet")
+        raise Conflict("この依頼にはまだ回答がありません / the request has not been answered yet")
     council = council_repo.council_by_id(session, council_id)
     assert council is not None  # get_request found it
     # Who may file the answer is who may give it (C6): the addressee or the chair/secretariat.
     if not council_policy.can_answer_request(actor, councils.standing_of(session, council, actor.user_id),
                                              addressee_id=req.addressee_id):
-        raise ValidationFailed("only the addressee or the secretariat files the answer", field="request_id")
+        raise ValidationFailed("回答を提供できるのは依頼先又は事務局のみです / only the addressee or the secretariat files the answer", field="request_id")
     # Whoever may give the answer is one of its parties (C6), so get_request opened it for them.
     assert view.answer_text is not None
     origin = f"material_request:{req.id}"
@@ -85,12 +85,12 @@ def file_report(session: Session, deps: InformationDeps, *, council_id: int, act
     uploads = []
     for path in paths:
         if not path.is_file():
-            raise ValidationFailed(f"{path} is not a file", field="paths")
+            raise ValidationFailed(f"{path} はファイルではありません / {path} is not a file", field="paths")
         content_type = {".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                         ".csv": "text/csv", ".pdf": "application/pdf", ".png": "image/png"}.get(path.suffix)
         uploads.append(service.Upload(path.name, content_type, path.read_bytes()))
     if not uploads:
-        raise ValidationFailed("nothing to file", field="paths")
+        raise ValidationFailed("提供するものがありません / nothing to file", field="paths")
     return service.create_item(
         session, deps, council_id=council_id, actor=actor, now=now, title=title, summary=summary,
         body=summary, matter="useful_information", category="government_research", provenance="think_tank",

@@ -75,10 +75,10 @@ def _visible(session: Session, incident_id: int, actor: Principal) -> tuple[Inci
     """Return the incident and whether ``actor`` manages it; 404 when missing or not theirs to see."""
     incident = session.get(Incident, incident_id)
     if incident is None:
-        raise NotFound("incident not found")
+        raise NotFound("インシデントが見つかりません / incident not found")
     manage = _can_manage(session, incident, actor)
     if not policy.can_see_incident(actor, works_it=manage, is_reporter=incident.reported_by_id == actor.user_id):
-        raise NotFound("incident not found")
+        raise NotFound("インシデントが見つかりません / incident not found")
     return incident, manage
 
 
@@ -129,13 +129,13 @@ def report_incident(session: Session, *, actor: Principal, now: datetime, title:
     if item_id is not None:
         item, _ = service.readable(session, item_id, actor)  # 404 unless the reporter may read it (I7)
         if council_id is not None and council_id != item.council_id:
-            raise ValidationFailed("the item belongs to another council", field="council_id")
+            raise ValidationFailed("この情報は別の協議会のものです / the item belongs to another council", field="council_id")
         council_id = item.council_id
     elif council_id is not None and not policy.may_report_to_council(
             actor, council_repo.standing_of(session, council_id, actor.user_id)):
         # I7: a council one is not in answers like a missing one, or the report would confirm that
         # it exists and let anyone message its chair.
-        raise NotFound("council not found")
+        raise NotFound("協議会が見つかりません / council not found")
     incident = Incident(council_id=council_id, item_id=item_id, title=clean_title, description=clean_description,
                         state=IncidentState.REPORTED.value, reported_by_id=actor.user_id, evidence_sha256=None,
                         attributed_user_id=None, attributed_distribution_id=None, confidence=None,
@@ -202,9 +202,9 @@ def attribute_incident(session: Session, *, incident_id: int, actor: Principal, 
     incident = _managed(session, incident_id, actor)
     _require_state(incident, {IncidentState.TRIAGED, IncidentState.ATTRIBUTED}, ja="帰属判定", en="attributed")
     if not data:
-        raise ValidationFailed("the leaked copy is empty", field="data")
+        raise ValidationFailed("漏えいした写しが空です / the leaked copy is empty", field="data")
     if len(data) > MAX_FILE_BYTES:
-        raise ValidationFailed(f"the leaked copy must be at most {MAX_FILE_BYTES:,} bytes", field="data")
+        raise ValidationFailed(f"漏えいした写しは {MAX_FILE_BYTES:,} バイト以内にしてください / the leaked copy must be at most {MAX_FILE_BYTES:,} bytes", field="data")
     finding = distribution.attribute(session, data=data, filename=filename, item_id=incident.item_id,
                                      actor_label=actor.label, actor_id=actor.user_id, now=now)
     found = finding.distribution

@@ -96,7 +96,7 @@ def _designation_for(session: Session, council_id: int, actor: Principal, doc: i
     if doc.scope == interop.Scope.ORGANISATIONS:
         orgs = sorted({m.organization_id for m in info_repo.current_members(session, council_id)})
         if not orgs:
-            raise ValidationFailed("the council has no participating organisations", field="council_id")
+            raise ValidationFailed("この協議会には参加機関がありません / the council has no participating organisations", field="council_id")
         return service.DesignationInput(reason=reason, scope_kind=ScopeKind.ORGANISATIONS.value, ends_at=ends_at,
                                         organization_ids=orgs, range_note=note), None
     if doc.scope in (interop.Scope.PROVIDER_ORGANISATION, interop.Scope.NAMED_ORGANISATIONS):
@@ -176,7 +176,7 @@ def export_interchange(session: Session, deps: InformationDeps, *, item_id: int,
     recorded, stamped for its recipient in the text and audited; its TLP is never looser than banso's.
     """
     if fmt not in ("misp", "stix"):
-        raise ValidationFailed("format must be misp or stix", field="format")
+        raise ValidationFailed("形式は MISP か STIX から選んでください / format must be misp or stix", field="format")
     render = interop.to_misp if fmt == "misp" else interop.to_stix
     access = service.open_item(session, item_id, actor, now=now)
     item = access.item

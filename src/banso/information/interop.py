@@ -364,26 +364,27 @@ def _load(doc: Mapping[str, Any] | bytes | str, what: str) -> dict[str, Any]:
         try:
             data = bytes(data).decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise InterchangeError(f"{what} is not UTF-8 text (invalid byte at offset {exc.start})") from exc
+            raise InterchangeError(f"UTF-8 のテキストとして読めません（{exc.start} バイト目） / {what} is not UTF-8 text (invalid byte at offset {exc.start})") from exc
     if isinstance(data, str):
         if not data.strip():
-            raise InterchangeError(f"{what} is empty")
+            raise InterchangeError(f"文書が空です / {what} is empty")
         if json_depth(data) > MAX_DEPTH:  # O1: measured before the recursive parser sees it
             raise InterchangeError(f"入れ子が深すぎます / {what} is nested too deeply (more than {MAX_DEPTH} levels)")
         try:
             data = json.loads(data)
         except json.JSONDecodeError as exc:
             raise InterchangeError(
+                f"JSON として読めません（{exc.lineno} 行 {exc.colno} 列） / "
                 f"{what} is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
             ) from exc
         except RecursionError as exc:  # hostile nesting must not become a 500
-            raise InterchangeError(f"{what} is nested too deeply") from exc
+            raise InterchangeError(f"入れ子が深すぎます / {what} is nested too deeply") from exc
         except ValueError as exc:  # e.g. an integer past Python's 4,300-digit limit: a clear 422, never a 500
             raise InterchangeError(f"数値が長すぎます / {what} holds a value that cannot be read: {exc}"[:300]) from exc
     if isinstance(data, Mapping):
         _check_shape(data, what)
         return dict(data)
-    raise InterchangeError(f"{what} must be a JSON object, not {_json_kind(data)}")
+    raise InterchangeError(f"JSON のオブジェクトではありません / {what} must be a JSON object, not {_json_kind(data)}")
 
 
 def _list(container: Mapping[str, Any], key: str, where: str) -> list[Any]:
@@ -391,7 +392,7 @@ def _list(container: Mapping[str, Any], key: str, where: str) -> list[Any]:
     if value is None:
         return []
     if not isinstance(value, list):
-        raise InterchangeError(f"{where}.{key} must be an array, not {_json_kind(value)}")
+        raise InterchangeError(f"{where}.{key} は配列でなければなりません / {where}.{key} must be an array, not {_json_kind(value)}")
     return value
 
 
@@ -423,11 +424,11 @@ def _stamp(dt: datetime) -> str:
 
 def _parse_stamp(value: object, where: str) -> datetime:
     if not isinstance(value, str):
-        raise InterchangeError(f"{where} is not an RFC 3339 timestamp")
+        raise InterchangeError(f"{where} は RFC 3339 の日時ではありません / {where} is not an RFC 3339 timestamp")
     try:
         parsed = datetime.fromisoformat(value.replace("z", "Z"))
     except ValueError as exc:
-        raise InterchangeError(f"{where} {value!r} is not an RFC 3339 timestamp") from exc
+        raise InterchangeError(f"{where} {value!r} は RFC 3339 の日時ではありません / {where} {value!r} is not an RFC 3339 timestamp") from exc
     if not in_range(parsed):  # O1: 9999-12-31T23:59:59-14:00 cannot be turned into UTC
         raise InterchangeError(out_of_range_message(where))
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
@@ -445,7 +446,7 @@ def _misp_tags(container: Mapping[str, Any], where: str) -> list[str]:
     for i, tag in enumerate(_list(container, "Tag", where)):
         name = tag.get("name") if isinstance(tag, dict) else None
         if not isinstance(name, str) or not name.strip():
-            raise InterchangeError(f"{where}.Tag[{i}] has no name")
+            raise InterchangeError(f"{where}.Tag[{i}] に名前がありません / {where}.Tag[{i}] has no name")
         names.append(name)
     return names
 
@@ -456,15 +457,15 @@ def _misp_attributes(container: Mapping[str, Any], where: str) -> tuple[list[Ind
     for i, attr in enumerate(_list(container, "Attribute", where)):
         here = f"{where}.Attribute[{i}]"
         if not isinstance(attr, dict):
-            raise InterchangeError(f"{here} must be an object, not {_json_kind(attr)}")
+            raise InterchangeError(f"{here} はオブジェクトでなければなりません / {here} must be an object, not {_json_kind(attr)}")
         if attr.get("deleted") in (True, "1", 1):
             continue  # MISP keeps soft-deleted attributes in exports; they are not part of the event
         kind = _text(attr.get("type"))
         if not kind:
-            raise InterchangeError(f"{here} has no type")
+            raise InterchangeError(f"{here} に種類（type）がありません / {here} has no type")
         value = attr.get("value")
         if isinstance(value, bool) or not isinstance(value, (str, int, float)) or not str(value).strip():
-            raise InterchangeError(f"{here} ({kind}) has no value")
+            raise InterchangeError(f"{here}（{kind}）に値がありません / {here} ({kind}) has no value")
         indicators.append(Indicator(kind, str(value).strip(), _text(attr.get("comment"))))
         tags.extend(_misp_tags(attr, here))
     return indicators, tags
@@ -476,7 +477,7 @@ def _misp_created(event: Mapping[str, Any]) -> datetime | None:
         try:
             parsed = datetime.strptime(str(day), "%Y-%m-%d").replace(tzinfo=UTC)
         except ValueError as exc:
-            raise InterchangeError(f"MISP event date {day!r} is not YYYY-MM-DD") from exc
+            raise InterchangeError(f"MISP イベントの日付 {day!r} が YYYY-MM-DD 形式ではありません / MISP event date {day!r} is not YYYY-MM-DD") from exc
         if not in_range(parsed):
             raise InterchangeError(out_of_range_message("MISP event date"))
         return parsed
@@ -485,7 +486,7 @@ def _misp_created(event: Mapping[str, Any]) -> datetime | None:
         try:
             moment = datetime.fromtimestamp(int(str(stamp)), UTC)
         except (ValueError, OverflowError, OSError) as exc:
-            raise InterchangeError(f"MISP event timestamp {stamp!r} is not a Unix time") from exc
+            raise InterchangeError(f"MISP イベントの timestamp {stamp!r} が Unix 時刻ではありません / MISP event timestamp {stamp!r} is not a Unix time") from exc
         if not in_range(moment):
             raise InterchangeError(out_of_range_message("MISP event timestamp"))
         return moment
@@ -566,20 +567,20 @@ def parse_misp(doc: Mapping[str, Any] | bytes | str) -> Interchange:
     if "Event" in data:
         event = data["Event"]
         if not isinstance(event, dict):
-            raise InterchangeError(f"MISP 'Event' must be an object, not {_json_kind(event)}")
+            raise InterchangeError(f"MISP の Event はオブジェクトでなければなりません / MISP 'Event' must be an object, not {_json_kind(event)}")
     elif any(key in data for key in ("info", "uuid", "Attribute")):
         event = data
     else:
-        raise InterchangeError("not a MISP event: expected {\"Event\": {...}} or a bare event with 'info'")
+        raise InterchangeError("MISP イベントではありません / not a MISP event: expected {\"Event\": {...}} or a bare event with 'info'")
 
     title = _text(event.get("info"))
     if not title:
-        raise InterchangeError("MISP event has no 'info' (its title)")
+        raise InterchangeError("MISP イベントに info（件名）がありません / MISP event has no 'info' (its title)")
     source_id = _text(event.get("uuid"))
     try:
         uuid.UUID(source_id)
     except ValueError as exc:
-        raise InterchangeError("MISP event has no valid 'uuid'") from exc
+        raise InterchangeError("MISP イベントに有効な uuid がありません / MISP event has no valid 'uuid'") from exc
     _misp_count(event)
 
     tags = _misp_tags(event, "Event")
@@ -587,7 +588,7 @@ def parse_misp(doc: Mapping[str, Any] | bytes | str) -> Interchange:
     tags.extend(attr_tags)  # attribute-level TLP counts: one RED attribute makes the whole item RED
     for j, obj in enumerate(_list(event, "Object", "Event")):
         if not isinstance(obj, dict):
-            raise InterchangeError(f"Event.Object[{j}] must be an object, not {_json_kind(obj)}")
+            raise InterchangeError(f"Event.Object[{j}] はオブジェクトでなければなりません / Event.Object[{j}] must be an object, not {_json_kind(obj)}")
         found, obj_tags = _misp_attributes(obj, f"Event.Object[{j}]")
         indicators.extend(found)
         tags.extend(obj_tags)
@@ -824,7 +825,7 @@ def _pattern_comparisons(pattern: str, where: str = "pattern") -> list[tuple[str
     try:
         inspected = Pattern(pattern).inspect()
     except ParseException as exc:
-        raise InterchangeError(f"STIX パターンの構文が不正です / {where} has an invalid STIX 2.1 pattern: {exc}") from None
+        raise InterchangeError(f"{where} の STIX パターンの構文が不正です / {where} has an invalid STIX 2.1 pattern: {exc}") from None
     except RecursionError:
         raise InterchangeError(f"パターンの入れ子が深すぎます / {where} has a pattern nested too deeply") from None
     comparisons = [(object_type, steps, op, value) for object_type, found in inspected.comparisons.items()
@@ -852,7 +853,7 @@ def _stix_indicator(obj: Mapping[str, Any], where: str) -> tuple[list[Indicator]
     """Return the indicators a STIX indicator object carries and how many comparisons its pattern has."""
     pattern = obj.get("pattern")
     if not isinstance(pattern, str) or not pattern.strip():
-        raise InterchangeError(f"{where} has no pattern")
+        raise InterchangeError(f"{where} にパターンがありません / {where} has no pattern")
     comment = _text(obj.get("description"))
     pattern_type = _text(obj.get("pattern_type")).lower()
     if pattern_type not in ("", "stix"):
@@ -894,23 +895,25 @@ def _stix_observable(obj: Mapping[str, Any]) -> list[Indicator]:
 def _check_stix_object(obj: object, i: int) -> dict[str, Any]:
     where = f"objects[{i}]"
     if not isinstance(obj, dict):
-        raise InterchangeError(f"{where} must be an object, not {_json_kind(obj)}")
+        raise InterchangeError(f"{where} はオブジェクトでなければなりません / {where} must be an object, not {_json_kind(obj)}")
     kind = obj.get("type")
     if not isinstance(kind, str) or not re.fullmatch(r"[a-z0-9][a-z0-9-]*", kind):
-        raise InterchangeError(f"{where} has no valid 'type'")
+        raise InterchangeError(f"{where} に有効な種類（type）がありません / {where} has no valid 'type'")
     ident = obj.get("id")
     prefix = f"{kind}--"
     if not isinstance(ident, str) or not ident.startswith(prefix):
-        raise InterchangeError(f"{where} ({kind}) has id {ident!r}; expected '{prefix}<uuid>'")
+        raise InterchangeError(f"{where}（{kind}）の id {ident!r} は {prefix}<uuid> の形ではありません / "
+                f"{where} ({kind}) has id {ident!r}; expected '{prefix}<uuid>'")
     try:
         uuid.UUID(ident.removeprefix(prefix))
     except ValueError as exc:
-        raise InterchangeError(f"{where} has id {ident!r}; expected '{prefix}<uuid>'") from exc
+        raise InterchangeError(f"{where} の id {ident!r} は {prefix}<uuid> の形ではありません / {where} has id {ident!r}; expected '{prefix}<uuid>'") from exc
     version = obj.get("spec_version")
     if version is None and kind not in _SCO_TYPES:
-        raise InterchangeError(f"{where} ({ident}) has no spec_version; only STIX 2.1 is supported")
+        raise InterchangeError(f"{where}（{ident}）に spec_version がありません（STIX 2.1 のみ対応） / "
+                f"{where} ({ident}) has no spec_version; only STIX 2.1 is supported")
     if version is not None and version != "2.1":
-        raise InterchangeError(f"{where} ({ident}) is STIX {version}; only STIX 2.1 is supported")
+        raise InterchangeError(f"{where}（{ident}）は STIX {version} です（STIX 2.1 のみ対応） / {where} ({ident}) is STIX {version}; only STIX 2.1 is supported")
     return obj
 
 
@@ -921,7 +924,7 @@ def _marking_refs(obj: Mapping[str, Any], where: str) -> list[str]:
             refs.append(granular.get("marking_ref"))
     for ref in refs:
         if not isinstance(ref, str):
-            raise InterchangeError(f"{where} has a marking reference that is not a string")
+            raise InterchangeError(f"{where} のマーキング参照が文字列ではありません / {where} has a marking reference that is not a string")
     return refs
 
 
@@ -945,17 +948,17 @@ def parse_stix(doc: Mapping[str, Any] | bytes | str) -> Interchange:
     data = _load(doc, "STIX document")
     kind = data.get("type")
     if kind is None:
-        raise InterchangeError("STIX document has no 'type'; expected 'bundle'")
+        raise InterchangeError("STIX 文書に type がありません（bundle が必要です） / STIX document has no 'type'; expected 'bundle'")
     if kind != "bundle":
-        raise InterchangeError(f"expected a STIX 2.1 bundle, got type {kind!r}")
+        raise InterchangeError(f"STIX 2.1 の bundle ではありません（type {kind!r}） / expected a STIX 2.1 bundle, got type {kind!r}")
     if "spec_version" in data:  # STIX 2.0 put spec_version on the bundle; 2.1 puts it on each object
-        raise InterchangeError(f"STIX {data['spec_version']} bundle; only STIX 2.1 is supported")
+        raise InterchangeError(f"STIX {data['spec_version']} の bundle です（STIX 2.1 のみ対応） / STIX {data['spec_version']} bundle; only STIX 2.1 is supported")
     bundle_id = data.get("id")
     if not isinstance(bundle_id, str) or not bundle_id.startswith("bundle--"):
-        raise InterchangeError("STIX bundle has no valid 'id' (bundle--<uuid>)")
+        raise InterchangeError("STIX bundle に有効な id（bundle--<uuid>）がありません / STIX bundle has no valid 'id' (bundle--<uuid>)")
     raw_objects = data.get("objects")
     if not isinstance(raw_objects, list) or not raw_objects:
-        raise InterchangeError("STIX bundle has no objects")
+        raise InterchangeError("STIX bundle にオブジェクトがありません / STIX bundle has no objects")
     if len(raw_objects) > MAX_OBJECTS:
         raise InterchangeError(f"オブジェクトが多すぎます / STIX bundle has {len(raw_objects)} objects; "
                                f"at most {MAX_OBJECTS} are accepted")
@@ -1013,11 +1016,12 @@ def parse_stix(doc: Mapping[str, Any] | bytes | str) -> Interchange:
 
     titled = reports or [obj for obj in objects if obj["type"] in ("indicator", "vulnerability")]
     if not titled:
-        raise InterchangeError("STIX bundle has no report, indicator or vulnerability to take a title from")
+        raise InterchangeError("STIX bundle に件名の元になる「report」「indicator」「vulnerability」がありません / "
+                "STIX bundle has no report, indicator or vulnerability to take a title from")
     first = titled[0]
     title = _text(first.get("name")) or _text(first.get("pattern"))
     if not title:
-        raise InterchangeError(f"STIX {first['type']} {first['id']} has no name")
+        raise InterchangeError(f"STIX {first['type']} {first['id']} に名前がありません / STIX {first['type']} {first['id']} has no name")
     description = _text(first.get("description"))
     created = _parse_stamp(first["created"], f"{first['id']} created") if "created" in first else None
     if openness is Openness.DESIGNATE:

@@ -164,7 +164,7 @@ def council_minimality(session: Session, *, council_id: int, actor: Principal, n
     """Return one council's minimality report (404 unless a member with content access, or an auditor)."""
     found = council_repo.council_with_standing(session, council_id, actor.user_id)
     if found is None or not policy.can_read_minimality(actor, found[1]):
-        raise NotFound("council not found")
+        raise NotFound("協議会が見つかりません / council not found")
     council = found[0]
     return _report(session, council, now=now)
 

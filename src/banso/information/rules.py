@@ -39,7 +39,7 @@ def parse_enum(enum: type[E], value: str, field: str) -> E:
         return enum(value)
     except ValueError:
         allowed = ", ".join(m.value for m in enum)
-        raise ValidationFailed(f"unknown {field} {value!r}; use one of {allowed}", field=field) from None
+        raise ValidationFailed(f"{field} の値 {value!r} は選択肢（{allowed}）にありません / unknown {field} {value!r}; use one of {allowed}", field=field) from None
 
 
 def default_state_is_public(provenance: Provenance, is_result: bool) -> bool:
@@ -112,37 +112,37 @@ def check_designation(
     for a renewal (a renewal extends by at most the maximum again).
     """
     if not reason.strip():
-        raise ValidationFailed("a designation needs a reason", field="reason")
+        raise ValidationFailed("指定の理由を入力してください / a designation needs a reason", field="reason")
     reason = clean_text(reason, "reason", max_length=5000)
     range_note = clean_text(range_note, "range_note", max_length=5000, required=False)
     kind = parse_enum(ScopeKind, scope_kind, "scope_kind")
     users = tuple(dict.fromkeys(int(u) for u in user_ids))
     orgs = tuple(dict.fromkeys(int(o) for o in organization_ids))
     if kind == ScopeKind.NAMED and not users:
-        raise ValidationFailed("a named scope must name at least one person", field="user_ids")
+        raise ValidationFailed("範囲に含める人を1人以上指定してください / a named scope must name at least one person", field="user_ids")
     if kind == ScopeKind.ORGANISATIONS and not orgs:
-        raise ValidationFailed("an organisation scope must name at least one organisation",
+        raise ValidationFailed("範囲に含める機関を1つ以上指定してください / an organisation scope must name at least one organisation",
                                field="organization_ids")
     if kind == ScopeKind.ALL and (users or orgs):
-        raise ValidationFailed("scope 'all' takes no names", field="scope_kind")
+        raise ValidationFailed("範囲が「全構成員」のときは人や機関を指定できません / scope 'all' takes no names", field="scope_kind")
     parsed_handling = tuple(dict.fromkeys(parse_enum(Handling, h, "handling") for h in handling))
     if ends_at.tzinfo is None:
-        raise ValidationFailed("ends_at needs a time zone", field="ends_at")
+        raise ValidationFailed("ends_at は時差（例 +09:00）付きの日時で指定してください / ends_at needs a time zone", field="ends_at")
     start = period_from or now
     if ends_at <= now:
-        raise ValidationFailed("the designation must end in the future", field="ends_at")
+        raise ValidationFailed("指定の終了日は将来の日時にしてください / the designation must end in the future", field="ends_at")
     limit = add_years(start, max_years)
     if ends_at > limit:
         raise ValidationFailed(
-            f"the period may not exceed {max_years} years (latest end {limit.date().isoformat()}); "
-            "no indefinite designation (I3)", field="ends_at")
+            f"指定の期間は{max_years}年以内です（終了は {limit.date().isoformat()} まで。無期限の指定はできません） / "
+            f"the period may not exceed {max_years} years (latest end {limit.date().isoformat()}); no indefinite designation (I3)", field="ends_at")
     vote_deadline = deadline or now + timedelta(days=DEFAULT_VOTE_DAYS)
     if vote_deadline.tzinfo is None:
-        raise ValidationFailed("deadline needs a time zone", field="deadline")
+        raise ValidationFailed("deadline は時差（例 +09:00）付きの日時で指定してください / deadline needs a time zone", field="deadline")
     if not now + MIN_VOTE_WINDOW <= vote_deadline <= now + MAX_VOTE_WINDOW:
-        raise ValidationFailed("the voting deadline must be between 1 hour and 90 days ahead", field="deadline")
+        raise ValidationFailed("投票期限は1時間後から90日後までの間にしてください / the voting deadline must be between 1 hour and 90 days ahead", field="deadline")
     if vote_deadline >= ends_at:
-        raise ValidationFailed("the voting deadline must come before the end of the period", field="deadline")
+        raise ValidationFailed("投票期限は指定期間の終了より前にしてください / the voting deadline must come before the end of the period", field="deadline")
     return DesignationSpec(reason=reason.strip(), scope_kind=kind, user_ids=users, organization_ids=orgs,
                            handling=parsed_handling, ends_at=ends_at, deadline=vote_deadline,
                            range_note=range_note.strip(), file_ids=tuple(int(f) for f in file_ids))
@@ -152,7 +152,7 @@ def check_nondisclosure(*, now: datetime, reason: str, reason_code: str, decisio
     """Validate a non-disclosure request (I6) and return its reason code and decision deadline."""
     code = parse_enum(ReasonCode, reason_code, "reason_code")
     if not reason.strip():
-        raise ValidationFailed("a non-disclosure request needs a reason", field="reason")
+        raise ValidationFailed("非公開の求めには理由を入力してください / a non-disclosure request needs a reason", field="reason")
     clean_text(reason, "reason", max_length=5000)
     return code, now + timedelta(days=decision_days)
 
@@ -217,9 +217,9 @@ def check_publication_proposal(*, now: datetime, reason: str, deadline: datetime
     text = clean_text(reason, "reason", max_length=5000)
     vote_deadline = deadline or now + timedelta(days=DEFAULT_VOTE_DAYS)
     if vote_deadline.tzinfo is None:
-        raise ValidationFailed("deadline needs a time zone", field="deadline")
+        raise ValidationFailed("deadline は時差（例 +09:00）付きの日時で指定してください / deadline needs a time zone", field="deadline")
     if not now + MIN_VOTE_WINDOW <= vote_deadline <= now + MAX_VOTE_WINDOW:
-        raise ValidationFailed("the voting deadline must be between 1 hour and 90 days ahead", field="deadline")
+        raise ValidationFailed("投票期限は1時間後から90日後までの間にしてください / the voting deadline must be between 1 hour and 90 days ahead", field="deadline")
     return text, vote_deadline
 
 
@@ -277,14 +277,14 @@ def check_withheld_renewal(*, now: datetime, reason: str, review_at: datetime, g
     text = clean_text(reason, "reason", max_length=5000)
     new_review = given or add_months(review_at, months)
     if new_review.tzinfo is None:
-        raise ValidationFailed("review_at needs a time zone", field="review_at")
+        raise ValidationFailed("review_at は時差（例 +09:00）付きの日時で指定してください / review_at needs a time zone", field="review_at")
     if not review_at < new_review <= add_months(review_at, months):
         raise ValidationFailed(f"新しい見直し日は現在の見直し日より後で、{months}か月以内にしてください / the new review "
                                f"date must fall after the current one and within {months} months of it (bylaws)",
                                field="review_at")
     vote_deadline = deadline or min(now + timedelta(days=DEFAULT_VOTE_DAYS), review_at - MIN_VOTE_WINDOW)
     if vote_deadline.tzinfo is None:
-        raise ValidationFailed("deadline needs a time zone", field="deadline")
+        raise ValidationFailed("deadline は時差（例 +09:00）付きの日時で指定してください / deadline needs a time zone", field="deadline")
     if not now + MIN_VOTE_WINDOW <= vote_deadline <= review_at:
         raise ValidationFailed("投票期限は1時間後以降、現在の見直し日より前にしてください / the voting deadline must be at "
                                "least 1 hour ahead and before the current review date (I5)", field="deadline")

@@ -167,7 +167,7 @@ def search_items(session: Session, *, actor: Principal | None, query: str, counc
     if not q:
         raise ValidationFailed("検索語を入力してください / enter a search term", field="query")
     if len(q) > MAX_QUERY:
-        raise ValidationFailed(f"the search term must be at most {MAX_QUERY} characters", field="query")
+        raise ValidationFailed(f"検索語は {MAX_QUERY} 文字以内で入力してください / the search term must be at most {MAX_QUERY} characters", field="query")
     bad = forbidden_character(q)
     if bad is not None:  # O1: NUL breaks SQLite's FTS and PostgreSQL text; no control character is searched for
         raise ValidationFailed(forbidden_character_message("query", bad), field="query")

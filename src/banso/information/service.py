@@ -76,7 +76,7 @@ def open_item(session: Session, item_id: int, actor: Principal | None, *, now: d
     """
     access = gate.item_access(session, actor, item_id)
     if access is None:
-        raise NotFound("information item not found")
+        raise NotFound("情報が見つかりません / information item not found")
     if not access.readable:
         _refuse_read(session, access, now=now, why="out_of_scope")
     return access
@@ -85,7 +85,7 @@ def open_item(session: Session, item_id: int, actor: Principal | None, *, now: d
 def _refuse_read(session: Session, access: ItemAccess, *, now: datetime | None, why: str,
                  status: int = 404, **data: Any) -> NoReturn:
     """Refuse a read: 404 when the person may not know of the item, else 403 — audited for signed-in people."""
-    error: BansoError = (NotFound("information item not found") if status == 404 else
+    error: BansoError = (NotFound("情報が見つかりません / information item not found") if status == 404 else
                          Forbidden("この指定は閲覧のみで、写しを取ることはできません / This designation is view-only: "
                                    "no copy can be taken"))
     if access.actor is None or now is None:
@@ -138,7 +138,7 @@ def require_contributor(session: Session, council_id: int, actor: Principal) -> 
 def _council_for_contribution(session: Session, council_id: int, actor: Principal) -> tuple[Council, Standing]:
     found = council_repo.council_with_standing(session, council_id, actor.user_id)
     if found is None:
-        raise NotFound("council not found")
+        raise NotFound("協議会が見つかりません / council not found")
     council, standing = found
     require_visible(policy.can_contribute(actor, standing), "council content")
     return council, standing
@@ -318,7 +318,7 @@ def create_item(
     cat, prov = rules.check_item_fields(category=category, provenance=provenance)
     rules.parse_enum(Matter, matter, "matter")
     if publish_at is not None and publish_at.tzinfo is None:
-        raise ValidationFailed("publish_at needs a time zone", field="publish_at")
+        raise ValidationFailed("publish_at は時差（例 +09:00）付きの日時で指定してください / publish_at needs a time zone", field="publish_at")
     _check_provenance(session, council, prov, actor=actor, now=now)
     rules.check_confidential_mark(prov, confidential)
     result = rules.default_state_is_public(prov, is_result)
@@ -571,11 +571,13 @@ def _checked_spec(session: Session, council: Council, given: DesignationInput, *
     members = {m.user_id: m for m in repo.current_members(session, council.id)}
     unknown_users = [u for u in spec.user_ids if u not in members]
     if unknown_users:
-        raise ValidationFailed(f"people {unknown_users} are not current members of this council", field="user_ids")
+        raise ValidationFailed(f"この協議会の現在の構成員ではない人が含まれています（{unknown_users}） / "
+            f"people {unknown_users} are not current members of this council", field="user_ids")
     member_orgs = {m.organization_id for m in members.values()}
     unknown_orgs = [o for o in spec.organization_ids if o not in member_orgs]
     if unknown_orgs:
-        raise ValidationFailed(f"organisations {unknown_orgs} do not take part in this council",
+        raise ValidationFailed(f"この協議会に参加していない機関が含まれています（{unknown_orgs}） / "
+            f"organisations {unknown_orgs} do not take part in this council",
                                field="organization_ids")
     return spec
 
@@ -648,14 +650,16 @@ def propose_designation(session: Session, *, item_id: int, actor: Principal, now
     """
     item, _ = _manageable(session, item_id, actor)
     if item.state not in (ItemState.COUNCIL, ItemState.SCHEDULED):
-        raise Conflict(f"an item in state {item.state!r} cannot be proposed for designation "
+        raise Conflict(f"この状態（{item.state}）の情報は指定を提案できません（公開済みの情報、又は提案中の情報） / "
+                       f"an item in state {item.state!r} cannot be proposed for designation "
                        "(public items are already public; one proposal at a time)")
     if item.current_designation_id is not None or repo.has_open_ballot(session, item.id):
-        raise Conflict("a designation of this item is open or in force; propose a renewal instead")
+        raise Conflict("この情報の指定は提案中又は有効です。更新を提案してください / "
+            "a designation of this item is open or in force; propose a renewal instead")
     own_files = repo.file_ids_of(session, item.id)
     foreign = sorted(set(designation.file_ids) - own_files)
     if foreign:
-        raise ValidationFailed(f"files {foreign} are not files of this item", field="file_ids")
+        raise ValidationFailed(f"この情報のファイルではないものが含まれています（{foreign}） / files {foreign} are not files of this item", field="file_ids")
     council = _council(session, item)
     spec = _designation_spec(session, council, designation, now=now, period_from=None, actor=actor)
     if not spec.file_ids:
@@ -670,9 +674,9 @@ def propose_renewal(session: Session, *, item_id: int, actor: Principal, now: da
     item, _ = _manageable(session, item_id, actor)
     current = repo.ballot_by_id(session, item.current_designation_id) if item.current_designation_id else None
     if current is None or current.ends_at is None:
-        raise Conflict("only a designated item can be renewed")
+        raise Conflict("更新できるのは指定中の情報のみです / only a designated item can be renewed")
     if repo.has_open_ballot(session, item.id):
-        raise Conflict("a vote on this item is already open")
+        raise Conflict("この情報については既に投票が行われています / a vote on this item is already open")
     council = _council(session, item)
     scope = _ballot_scope(session, current)
     given = DesignationInput(
@@ -682,10 +686,11 @@ def propose_renewal(session: Session, *, item_id: int, actor: Principal, now: da
         file_ids=list(current.file_ids or []),
     )
     if ends_at <= current.ends_at:
-        raise ValidationFailed("a renewal must end after the current end", field="ends_at")
+        raise ValidationFailed("更新後の終了日は現在の終了日より後にしてください / a renewal must end after the current end", field="ends_at")
     spec = _designation_spec(session, council, given, now=now, period_from=current.ends_at, actor=actor)
     if spec.deadline > current.ends_at:
-        raise ValidationFailed("the renewal vote must close before the current period ends (I5)", field="deadline")
+        raise ValidationFailed("更新の投票期限は現在の指定期間の終了より前にしてください（I5） / "
+            "the renewal vote must close before the current period ends (I5)", field="deadline")
     return _open_ballot(session, item, council, spec, kind=BallotKind.RENEWAL, actor=actor, now=now,
                         renews=current)
 
@@ -701,9 +706,10 @@ def request_nondisclosure(session: Session, *, item_id: int, actor: Principal, n
                AuditTag.INFO_NONDISCLOSURE_REFUSED, now=now, actor=actor, subject=subject_of(item),
                data={"state": item.state})
     if not item.is_result or item.state != ItemState.SCHEDULED:
-        raise Conflict("non-disclosure can be requested only for a research result not yet published")
+        raise Conflict("非公開を求められるのは未公表の研究成果のみです / "
+            "non-disclosure can be requested only for a research result not yet published")
     if repo.has_open_ballot(session, item.id):
-        raise Conflict("a vote on this item is already open")
+        raise Conflict("この情報については既に投票が行われています / a vote on this item is already open")
     council = _council(session, item)
     code, deadline = rules.check_nondisclosure(now=now, reason=reason, reason_code=reason_code,
                                                decision_days=_nondisclosure_days(session, council))
@@ -769,7 +775,7 @@ def propose_release(session: Session, *, item_id: int, actor: Principal, now: da
 def _council(session: Session, item: Item) -> Council:
     council = council_repo.council_by_id(session, item.council_id)
     if council is None:  # pragma: no cover - foreign key
-        raise NotFound("council not found")
+        raise NotFound("協議会が見つかりません / council not found")
     return council
 
 
@@ -800,10 +806,10 @@ def get_ballot(session: Session, *, ballot_id: int, actor: Principal, now: datet
     """Return a proposal for a voter, a reader of the item or a manager — with content access (404 otherwise)."""
     ballot = repo.ballot_by_id(session, ballot_id)
     if ballot is None:
-        raise NotFound("proposal not found")
+        raise NotFound("提案が見つかりません / proposal not found")
     access = gate.ballot_access(session, actor, ballot)
     if not access.decide().allowed:
-        error = NotFound("proposal not found")
+        error = NotFound("提案が見つかりません / proposal not found")
         if now is None:
             raise error
         refuse(session, error, AuditTag.INFO_READ_REFUSED, now=now, actor=actor, subject=f"ballot:{ballot.id}",
@@ -840,7 +846,7 @@ def list_ballots(session: Session, *, council_id: int, actor: Principal) -> list
     """Return the council's ballots the caller votes on or whose item the caller may read."""
     council = council_repo.council_by_id(session, council_id)
     if council is None:
-        raise NotFound("council not found")
+        raise NotFound("協議会が見つかりません / council not found")
     return _seen(session, actor, repo.council_ballots(session, council_id))
 
 
@@ -849,29 +855,30 @@ def vote(session: Session, *, ballot_id: int, actor: Principal, now: datetime, d
     """Cast a vote (I4, I6). Late votes and votes by non-voters are refused and audited."""
     ballot = repo.ballot_by_id(session, ballot_id)
     if ballot is None:
-        raise NotFound("proposal not found")
+        raise NotFound("提案が見つかりません / proposal not found")
     choice = rules.parse_enum(VoteDecision, decision, "decision")
     if choice == VoteDecision.PENDING:
-        raise ValidationFailed("decision must be accept or object", field="decision")
+        raise ValidationFailed("decision は「賛成」か「反対」から選んでください / decision must be accept or object", field="decision")
     subject = f"ballot:{ballot.id}"
     row = repo.vote_of(session, ballot.id, actor.user_id, lock=True)
     access = gate.ballot_access(session, actor, ballot)
     if row is None or not access.decide().allowed:
         # Not a voter, or a voter without content access (no pledge for the duty in force, no second factor,
         # left the council): the proposal does not exist for them (C3, I4, I7).
-        refuse(session, NotFound("proposal not found"), AuditTag.INFO_VOTE_REFUSED, now=now, actor=actor,
+        refuse(session, NotFound("提案が見つかりません / proposal not found"), AuditTag.INFO_VOTE_REFUSED, now=now, actor=actor,
                subject=subject, data={"why": "not a voter" if row is None else "no content access"})
     if not access.may_vote():
-        refuse(session, Forbidden("a vote needs a current membership, an operating council and a second factor"),
+        refuse(session, Forbidden("投票には現在の構成員であること、協議会が活動中であること及び二段階認証が必要です / "
+            "a vote needs a current membership, an operating council and a second factor"),
                AuditTag.INFO_VOTE_REFUSED, now=now, actor=actor, subject=subject, data={"why": "standing"})
     if ballot.state != BallotState.OPEN or now >= ballot.deadline:
-        refuse(session, Conflict("voting on this proposal has closed"), AuditTag.INFO_VOTE_REFUSED, now=now,
+        refuse(session, Conflict("この提案の投票は締め切られました / voting on this proposal has closed"), AuditTag.INFO_VOTE_REFUSED, now=now,
                actor=actor, subject=subject, data={"why": "closed", "state": ballot.state})
     if row.decision != VoteDecision.PENDING:
-        refuse(session, Conflict("you have already voted on this proposal"), AuditTag.INFO_VOTE_REFUSED, now=now,
+        refuse(session, Conflict("この提案には投票済みです / you have already voted on this proposal"), AuditTag.INFO_VOTE_REFUSED, now=now,
                actor=actor, subject=subject, data={"why": "already voted"})
     if choice == VoteDecision.OBJECT and not (reason or "").strip():
-        raise ValidationFailed("an objection needs a reason", field="reason")
+        raise ValidationFailed("反対の理由を入力してください / an objection needs a reason", field="reason")
     row.decision = choice.value
     row.reason = clean_text(reason, "reason", max_length=2000, required=False) or None
     row.decided_at = now

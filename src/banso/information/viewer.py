@@ -105,11 +105,11 @@ def decide(session: Session, *, item_id: int, file_id: int, actor: Principal | N
     access = service.open_item(session, item_id, actor, now=now)
     row = session.get(ItemFile, file_id)
     if row is None or row.item_id != access.item.id:
-        raise NotFound("file not found")  # I7: a file out of scope looks missing
+        raise NotFound("ファイルが見つかりません / file not found")  # I7: a file out of scope looks missing
     if now is not None:
         service.require(session, access, Egress.VIEW, now=now, file_id=row.id, version=row.version)
     elif not access.decide(Egress.VIEW, file_id=row.id, version=row.version).allowed:
-        raise NotFound("file not found")
+        raise NotFound("ファイルが見つかりません / file not found")
     return Viewable(item=access.item, file=row, mode=mode_of(row.kind))
 
 
@@ -132,7 +132,7 @@ def _pdf_call(data: bytes, page: int | None) -> tuple[int, PILImage.Image | None
             if page is None:
                 return count, None
             if not 1 <= page <= min(count, MAX_PAGES):
-                raise NotFound(f"page {page} not found")
+                raise NotFound(f"{page} ページ目が見つかりません / page {page} not found")
             sheet = pdf[page - 1]
             width, height = sheet.get_size()
             if width <= 0 or height <= 0:
@@ -153,7 +153,7 @@ def _render(data: bytes, kind: str, page: int) -> PILImage.Image:
         assert image is not None
         return image
     if page != 1:
-        raise NotFound(f"page {page} not found")
+        raise NotFound(f"{page} ページ目が見つかりません / page {page} not found")
     try:
         # Decoded at about the screen's size (JPEG by the decoder, others shrunk at once): bounded memory.
         return open_reduced(data, kind, limits.MAX_VIEW_PIXELS)
@@ -181,7 +181,7 @@ def page_image(session: Session, deps: InformationDeps, *, item_id: int, file_id
     """
     view, data, line = _read(session, deps, item_id=item_id, file_id=file_id, actor=actor, now=now)
     if view.mode != Mode.PAGES:
-        raise NotFound("this file is not shown as page images")
+        raise NotFound("このファイルはページ画像で表示できません / this file is not shown as page images")
     kind = view.file.kind
     code = distribution.fingerprint(deps, item_id=item_id, file_id=file_id, user_id=actor.user_id)
     with released(session), _render(data, kind, page) as image:  # no transaction open

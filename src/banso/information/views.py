@@ -894,7 +894,7 @@ def claim_step(claim_id: int, step: str, request: Request, principal: PageUser, 
     """Decide (secretariat), confirm or send back (chair), or withdraw (claimant) an exclusion claim."""
     now, store = ctx.clock.now(), sealed_deps(ctx)
     if step not in ("decision", "confirmation", "withdraw"):
-        raise NotFound("not found")
+        raise NotFound("見つかりません / not found")
     try:
         if step == "decision":
             view = exclusions.decide_claim(db, claim_id=claim_id, actor=principal, now=now, decision=decision,

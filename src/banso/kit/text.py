@@ -191,3 +191,11 @@ class Text(annotated_types.GroupedMetadata):
             raise PydanticCustomError("text", "{message}", {"message": problem, "max_length": self.max_length,
                                                             "required": self.required, "line": self.line})
         return text
+
+
+def join_messages(messages: list[str]) -> str:
+    """Return several bilingual messages ("日本語 / English") as one: the Japanese halves, then the English ones."""
+    halves = [m.partition(" / ") for m in messages]
+    ja = "；".join(h[0] for h in halves)
+    en = "; ".join(h[2] or h[0] for h in halves)
+    return f"{ja} / {en}"

@@ -29,7 +29,7 @@ FOOTER_CODE_RE: Final = re.compile(
 def check_code(code: bytes) -> bytes:
     """Return ``code`` if it is a valid 8-byte fingerprint, else raise ValidationFailed."""
     if not isinstance(code, bytes) or len(code) != CODE_BYTES:
-        raise ValidationFailed(f"A fingerprint code is exactly {CODE_BYTES} bytes.", field="code")
+        raise ValidationFailed(f"識別符号はちょうど {CODE_BYTES} バイトです / A fingerprint code is exactly {CODE_BYTES} bytes.", field="code")
     return code
 
 
@@ -50,7 +50,7 @@ def code_from_hex(text: str) -> bytes:
     try:
         code = bytes.fromhex(cleaned)
     except ValueError:
-        raise ValidationFailed("A fingerprint code is 16 hexadecimal digits.", field="code") from None
+        raise ValidationFailed("識別符号は16桁の16進数です / A fingerprint code is 16 hexadecimal digits.", field="code") from None
     return check_code(code)
 
 

@@ -202,7 +202,7 @@ def stamp_text(text: str, *, code: bytes) -> str:
         marked += len(positions)
         out.append(_insert(body, positions, mark) + ending)
     if marked == 0 and text.strip():
-        raise CannotFingerprint("This text has no place where an invisible fingerprint can be put.")
+        raise CannotFingerprint("この文書には見えない識別符号を入れられる箇所がありません / This text has no place where an invisible fingerprint can be put.")
     return "".join(out)
 
 
@@ -317,5 +317,5 @@ def stamp_csv(data: str, *, code: bytes, delimiter: str = ",", header: bool = Tr
                     inserts.append(pos)
                     break
     if not inserts:
-        raise CannotFingerprint("This CSV has no text cells where an invisible fingerprint can be put.")
+        raise CannotFingerprint("この CSV には見えない識別符号を入れられる文字のセルがありません / This CSV has no text cells where an invisible fingerprint can be put.")
     return _insert(data, inserts, mark)

@@ -112,7 +112,7 @@ def notify(
     users = repo.users_by_ids(session, ids)
     unknown = [i for i in ids if i not in users]
     if unknown:
-        raise ValidationFailed(f"unknown recipient ids {unknown}", field="recipient_ids")
+        raise ValidationFailed(f"宛先に存在しない利用者が含まれています（{unknown}） / unknown recipient ids {unknown}", field="recipient_ids")
     created: list[Notification] = []
     for user_id in ids:
         if not users[user_id].is_active:
@@ -202,7 +202,7 @@ def get(session: Session, *, user_id: int, notification_id: int, actor: Principa
     if 0 < notification_id <= ID_MAX:
         note = repo.get_for(session, user_id=user_id, notification_id=notification_id)
     if note is None or not _knowable(session, user_id, actor, [note]):
-        raise NotFound("notification not found")
+        raise NotFound("お知らせが見つかりません / notification not found")
     return note
 
 
@@ -228,7 +228,7 @@ def hide_for_subject(session: Session, *, user_id: int, subject: str, now: datet
     The rows are kept (hidden, not deleted); they are never shown, counted or e-mailed again.
     """
     if not rules.is_valid_subject(subject):
-        raise ValidationFailed(f"subject must look like 'council:12' (got {subject!r})", field="subject")
+        raise ValidationFailed(f"subject は council:12 の形で指定してください（{subject!r}） / subject must look like 'council:12' (got {subject!r})", field="subject")
     return repo.hide_subject(session, user_id=user_id, subject=subject, now=now)
 
 

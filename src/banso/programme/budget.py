@@ -65,7 +65,7 @@ def parse_thousand_yen(value: object, *, field: str) -> int:
     if value is None or (isinstance(value, str) and not value.strip()):
         return 0
     if isinstance(value, bool):
-        raise ValidationFailed(f"{field}: not an amount in 千円: {value!r} / 千円単位の金額ではありません", field=field)
+        raise ValidationFailed(f"{field}: 千円単位の金額ではありません / {field}: not an amount in 千円: {value!r}", field=field)
     if isinstance(value, int):
         amount = Decimal(value)
     elif isinstance(value, Decimal):
@@ -78,18 +78,18 @@ def parse_thousand_yen(value: object, *, field: str) -> int:
                                    f"enter thousands of yen as a number (e.g. 1,234), not {value!r}", field=field)
         amount = Decimal(text.replace(",", ""))
     else:
-        raise ValidationFailed(f"{field}: not an amount in 千円: {value!r} / 千円単位の金額ではありません", field=field)
+        raise ValidationFailed(f"{field}: 千円単位の金額ではありません / {field}: not an amount in 千円: {value!r}", field=field)
     if amount < 0:
         raise ValidationFailed(f"{field}: 負の金額は使えません / amount must not be negative: {value!r}", field=field)
     try:
         yen = amount * 1000
     except InvalidOperation:  # pragma: no cover - Decimal of a huge exponent
-        raise ValidationFailed(f"{field}: not an amount: {value!r}", field=field) from None
+        raise ValidationFailed(f"{field}: 金額として読めません / {field}: not an amount: {value!r}", field=field) from None
     if yen != yen.to_integral_value():
         raise ValidationFailed(f"{field}: 千円の小数は3桁まで（1円単位）です / at most three decimals in 千円 "
                                f"(whole yen): {value!r}", field=field)
     if yen > rules.MAX_YEN:
-        raise ValidationFailed(f"{field}: amount {value!r} 千円 is implausibly large / 金額が大きすぎます", field=field)
+        raise ValidationFailed(f"{field}: 金額が大きすぎます / {field}: amount {value!r} 千円 is implausibly large", field=field)
     return int(yen)
 
 

@@ -74,21 +74,21 @@ _CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
 
 def _score(value: object, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not SCORE_MIN <= value <= SCORE_MAX:
-        raise ValidationFailed(f"{name} must be a whole number from {SCORE_MIN} to {SCORE_MAX} / "
-                               f"{SCORE_MIN}〜{SCORE_MAX} の整数で評価してください", field=name)
+        raise ValidationFailed(f"{name} は {SCORE_MIN}〜{SCORE_MAX} の整数で評価してください / "
+                               f"{name} must be a whole number from {SCORE_MIN} to {SCORE_MAX}", field=name)
     return value
 
 
 def _date(value: object, name: str) -> date:
     if not isinstance(value, date) or isinstance(value, datetime):
-        raise ValidationFailed(f"{name} must be a date", field=name)
+        raise ValidationFailed(f"{name} の日付が正しくありません / {name} must be a date", field=name)
     return value
 
 
 def _require_commissioner(actor: Principal | None) -> Principal:
     who = require_principal(actor)
     if not policy.is_commissioner(who):
-        raise Forbidden("only ministry officers commission the think tank / 委託の権限がありません")
+        raise Forbidden("委託の権限がありません（所管省庁の担当官のみ） / only ministry officers commission the think tank")
     return who
 
 
@@ -125,7 +125,7 @@ def assess_institution(session: Session, *, organization_id: int, assessed_on: d
     who = _require_commissioner(actor)
     org = accounts_repo.org_by_id(session, organization_id)
     if org is None:
-        raise ValidationFailed(f"organisation {organization_id} does not exist", field="organization_id")
+        raise ValidationFailed(f"機関 {organization_id} は存在しません / organisation {organization_id} does not exist", field="organization_id")
     row = CapabilityAssessment(
         organization_id=org.id, assessed_on=_date(assessed_on, "assessed_on"),
         analysis_score=_score(analysis_score, "analysis_score"),
@@ -176,35 +176,35 @@ def create_commission(session: Session, *, code: str, title: str, organization_i
     who = _require_commissioner(actor)
     code_v = (code or "").strip()
     if not _CODE_RE.match(code_v):
-        raise ValidationFailed("code: 1–40 letters, digits, '.', '_' or '-'", field="code")
+        raise ValidationFailed("code は英数字と . _ - の 1〜40 文字で入力してください / code: 1–40 letters, digits, '.', '_' or '-'", field="code")
     if session.scalars(select(Commission).where(Commission.code == code_v)).first() is not None:
-        raise Conflict(f"a commission with code {code_v!r} already exists", field="code")
+        raise Conflict(f"コード {code_v!r} の委託は既にあります / a commission with code {code_v!r} already exists", field="code")
     title_v = clean_text(title, "title", max_length=300, line=True)
     org = accounts_repo.org_by_id(session, organization_id)
     if org is None:
-        raise ValidationFailed(f"organisation {organization_id} does not exist", field="organization_id")
+        raise ValidationFailed(f"機関 {organization_id} は存在しません / organisation {organization_id} does not exist", field="organization_id")
     if org.id == who.organization_id:
-        raise ValidationFailed("an organisation does not commission itself", field="organization_id")
+        raise ValidationFailed("自機関には委託できません / an organisation does not commission itself", field="organization_id")
     assessment = latest_assessment(session, org.id)
     if assessment is None:
-        raise Conflict("the institution has not been assessed; assess its analysis, hub and talent capability "
-                       "first / 能力評価が未実施です", field="organization_id")
+        raise Conflict("能力評価が未実施です。先に分析・拠点・人材の能力を評価してください / "
+                       "the institution has not been assessed; assess its analysis, hub and talent capability first", field="organization_id")
     weak = [axis for axis, s in (("analysis", assessment.analysis_score), ("hub", assessment.hub_score),
                                  ("talent", assessment.talent_score)) if s < MIN_SCORE]
     if weak:
-        raise Conflict(f"the latest assessment scores below {MIN_SCORE} on {', '.join(weak)}; the institution "
-                       "cannot be commissioned / 能力評価が基準未満です", field="organization_id")
+        raise Conflict(f"能力評価が基準未満です（{', '.join(weak)} が {MIN_SCORE} 未満）。委託できません / "
+                       f"the latest assessment scores below {MIN_SCORE} on {', '.join(weak)}; the institution cannot be commissioned", field="organization_id")
     start, due = _date(starts_on, "starts_on"), _date(due_on, "due_on")
     if due < start:
-        raise ValidationFailed("due_on must not be before starts_on / 期限は開始日以降にしてください", field="due_on")
+        raise ValidationFailed("期限は開始日以降にしてください / due_on must not be before starts_on", field="due_on")
     if not tasks:
-        raise ValidationFailed("a commission has at least one task", field="tasks")
+        raise ValidationFailed("作業を1件以上指定してください / a commission has at least one task", field="tasks")
     rows: list[CommissionTask] = []
     for i, t in enumerate(tasks):
         t_due = _date(t.due_on, f"tasks[{i}].due_on")
         if not start <= t_due <= due:
-            raise ValidationFailed(f"tasks[{i}]: due {t_due.isoformat()} is outside the commission "
-                                   f"({start.isoformat()}–{due.isoformat()}) / 委託期間外の期限です", field="tasks")
+            raise ValidationFailed(f"tasks[{i}]: 委託期間外の期限です（{t_due.isoformat()}、委託期間 {start.isoformat()}〜{due.isoformat()}） / "
+                                   f"tasks[{i}]: due {t_due.isoformat()} is outside the commission ({start.isoformat()}–{due.isoformat()})", field="tasks")
         rows.append(CommissionTask(position=i, title=clean_text(t.title, f"tasks[{i}].title", max_length=300, line=True),
                                    due_on=t_due, status=TaskStatus.OPEN.value))
     terms = clean_text(confidentiality_terms if confidentiality_terms is not None else DEFAULT_CONFIDENTIALITY,
@@ -233,7 +233,7 @@ def standing(session: Session, commission_id: int, actor: Principal, *, duty_onl
     stmt = select(Commission).where(Commission.id == commission_id)
     commission = session.scalars(stmt.with_for_update() if lock else stmt).first()
     if commission is None:
-        raise NotFound("commission not found")
+        raise NotFound("委託が見つかりません / commission not found")
     facts = parties(session, commission)
     allowed = policy.can_see_duty if duty_only else policy.can_see_commission
     require_visible(allowed(actor, facts), "commission")
@@ -307,7 +307,7 @@ def deliverables(session: Session, commission_id: int) -> list[CommissionDeliver
 
 def _active(commission: Commission) -> None:
     if commission.state != CommissionState.ACTIVE:
-        raise Conflict(f"the commission is {commission.state}", field="state")
+        raise Conflict(f"この委託は操作できない状態です（{commission.state}） / the commission is {commission.state}", field="state")
 
 
 def complete_task(session: Session, *, commission_id: int, task_id: int, now: datetime,
@@ -315,13 +315,13 @@ def complete_task(session: Session, *, commission_id: int, task_id: int, now: da
     """Mark a task done (the institution, after acknowledging confidentiality)."""
     commission, facts = _for_update(session, commission_id, actor)
     if not _contractor(actor, facts):
-        raise Forbidden("the commissioned institution completes its tasks")
+        raise Forbidden("作業の完了は受託機関が登録します / the commissioned institution completes its tasks")
     _active(commission)
     task = session.get(CommissionTask, task_id)
     if task is None or task.commission_id != commission.id:
-        raise NotFound("task not found")
+        raise NotFound("作業が見つかりません / task not found")
     if task.status == TaskStatus.DONE:
-        raise Conflict("the task is already done", field="status")
+        raise Conflict("この作業は完了済みです / the task is already done", field="status")
     task.status = TaskStatus.DONE.value
     task.completed_at = now
     commission.updated_at = now
@@ -348,12 +348,12 @@ def upload_deliverable(session: Session, *, commission_id: int, title: str, file
     """File a deliverable (成果物), sealed under the commission's key (I11; filing makes it an item)."""
     commission, facts = _for_update(session, commission_id, actor)
     if not _contractor(actor, facts):
-        raise Forbidden("the commissioned institution files deliverables")
+        raise Forbidden("成果物は受託機関が提出します / the commissioned institution files deliverables")
     _active(commission)
     if task_id is not None:
         task = session.get(CommissionTask, task_id)
         if task is None or task.commission_id != commission.id:
-            raise ValidationFailed(f"task {task_id} is not a task of this commission", field="task_id")
+            raise ValidationFailed(f"作業 {task_id} はこの委託の作業ではありません / task {task_id} is not a task of this commission", field="task_id")
     name = safe_filename(filename or "")  # O1: the one file-name rule (controls, bidi, device names)
     # O1: validated as item files are (the stamp and viewer limits), so the deliverable can always be served.
     # O4: ``checked`` is what check_deliverable found before the transaction (the routes run it there).
@@ -384,7 +384,7 @@ def _deliverable(session: Session, commission_id: int, deliverable_id: int,
     # F5, I7: a deliverable out of reach looks missing, as an unknown id does.
     if row is None or row.commission_id != commission.id or not content_policy.can_read_deliverable(
             is_owner=_owner(actor, facts), is_contractor=_contractor(actor, facts)):
-        raise NotFound("deliverable not found")
+        raise NotFound("成果物が見つかりません / deliverable not found")
     return commission, row
 
 
@@ -436,13 +436,13 @@ def complete_commission(session: Session, *, commission_id: int, now: datetime, 
     """Close a commission as completed: every task done and at least one deliverable filed."""
     commission, facts = _for_update(session, commission_id, actor)
     if not _owner(actor, facts):
-        raise Forbidden("the commissioning officer closes the commission")
+        raise Forbidden("委託の完了は委託した担当官が行います / the commissioning officer closes the commission")
     _active(commission)
     open_tasks = [t.title for t in tasks(session, commission.id) if t.status != TaskStatus.DONE]
     if open_tasks:
-        raise Conflict(f"{len(open_tasks)} task(s) are still open / 未完了の作業があります", field="state")
+        raise Conflict(f"未完了の作業が {len(open_tasks)} 件あります / {len(open_tasks)} task(s) are still open", field="state")
     if not deliverables(session, commission.id):
-        raise Conflict("no deliverable has been filed / 成果物が未提出です", field="state")
+        raise Conflict("成果物が未提出です / no deliverable has been filed", field="state")
     commission.state = CommissionState.COMPLETED.value
     commission.updated_at = now
     session.flush()
@@ -456,7 +456,7 @@ def cancel_commission(session: Session, *, commission_id: int, now: datetime, ac
     """Cancel an active commission (委託の中止) with a reason (the commissioning side)."""
     commission, facts = _for_update(session, commission_id, actor)
     if not _owner(actor, facts):
-        raise Forbidden("the commissioning officer cancels the commission / 委託を中止する権限がありません")
+        raise Forbidden("委託を中止する権限がありません（委託した担当官のみ） / the commissioning officer cancels the commission")
     _active(commission)
     reason_v = clean_text(reason, "reason", max_length=2000)
     commission.state = CommissionState.CANCELLED.value

@@ -55,7 +55,7 @@ class CouncilsServiceGateway:
 
         officer = accounts_repo.user_by_id(session, proposer_id)
         if officer is None or not officer.is_active:
-            raise ValidationFailed("the call's ministry officer is not an active user; cannot open the council",
+            raise ValidationFailed("公募の所管省庁担当官が有効な利用者ではないため協議会を開けません / the call's ministry officer is not an active user; cannot open the council",
                                    field="officer_id")
         proposer = accounts.principal_for(officer, method=AuthMethod.SESSION, mfa=officer.totp_enabled)
         researchers = sorted({uid for uid in founders if uid != proposer_id})

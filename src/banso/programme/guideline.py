@@ -63,19 +63,20 @@ def _check_measure(session: Session, i: int, m: MeasureInput, known_areas: set[s
     try:
         kind = MeasureKind(m.kind)
     except ValueError:
-        raise ValidationFailed(f"{where}: kind must be one of {', '.join(k.value for k in MeasureKind)} "
-                               "(information = 情報提供, funding = 資金支援, talent = 人材)", field="measures") from None
+        raise ValidationFailed(f"{where}: 施策の種類は 情報提供（information）・資金支援（funding）・人材（talent）から選んでください / "
+                               f"{where}: kind must be one of {', '.join(k.value for k in MeasureKind)}", field="measures") from None
     techs = list(dict.fromkeys(c.strip() for c in m.technology_codes if c and c.strip()))
     unknown = [c for c in techs if repo.technology_by_code(session, c) is None]
     if unknown:
-        raise ValidationFailed(f"{where}: unknown technology code(s): {', '.join(unknown)}", field="measures")
+        raise ValidationFailed(f"{where}: 技術コードが登録されていません（{', '.join(unknown)}） / {where}: unknown technology code(s): {', '.join(unknown)}", field="measures")
     areas = list(dict.fromkeys(c.strip() for c in m.area_codes if c and c.strip()))
     unknown_areas = [c for c in areas if c not in known_areas]
     if unknown_areas:
-        raise ValidationFailed(f"{where}: unknown guideline area code(s): {', '.join(unknown_areas)}",
+        raise ValidationFailed(f"{where}: 指針の分野コードが登録されていません（{', '.join(unknown_areas)}） / "
+                               f"{where}: unknown guideline area code(s): {', '.join(unknown_areas)}",
                                field="measures")
     if m.certainty not in CERTAINTIES:
-        raise ValidationFailed(f"{where}: certainty must be confirmed or unsure", field="measures")
+        raise ValidationFailed(f"{where}: 確度は「確定」か「未確定」から選んでください / {where}: certainty must be confirmed or unsure", field="measures")
     title = clean_text(m.title_ja, f"{where}.title_ja", max_length=300, line=True)
     return GuidelineMeasure(
         kind=kind.value, position=i, title_ja=title,
@@ -90,19 +91,19 @@ def adopt_guideline(session: Session, *, code: str, title_ja: str, adopted_on: d
                     source: str | None = None, certainty: str = "confirmed") -> Guideline:
     """Record a new version of the guideline ``code`` with its measures; everything is checked first."""
     if actor is not None and not policy.can_edit_registry(actor):
-        raise Forbidden("only agency staff and ministry officers record guidelines / 基本指針を登録する権限がありません")
+        raise Forbidden("基本指針を登録する権限がありません / only agency staff and ministry officers record guidelines")
     code_v = clean_text(code, "code", max_length=40, line=True)
     title = clean_text(title_ja, "title_ja", max_length=300, line=True)
     if not isinstance(adopted_on, date) or isinstance(adopted_on, datetime):
-        raise ValidationFailed("adopted_on must be a date", field="adopted_on")
+        raise ValidationFailed("adopted_on の日付が正しくありません / adopted_on must be a date", field="adopted_on")
     if certainty not in CERTAINTIES:
-        raise ValidationFailed("certainty must be confirmed or unsure", field="certainty")
+        raise ValidationFailed("確度は「確定」か「未確定」から選んでください / certainty must be confirmed or unsure", field="certainty")
     if not measures:
-        raise ValidationFailed("a guideline has at least one measure", field="measures")
+        raise ValidationFailed("施策を1件以上指定してください / a guideline has at least one measure", field="measures")
     latest = latest_version(session, code_v)
     if latest is not None and adopted_on < latest.adopted_on:
-        raise Conflict(f"version {latest.version} was adopted on {latest.adopted_on.isoformat()}; a new version "
-                       "cannot predate it / 前の版より前の日付です", field="adopted_on")
+        raise Conflict(f"前の版より前の日付です（第{latest.version}版は {latest.adopted_on.isoformat()} に決定） / "
+                       f"version {latest.version} was adopted on {latest.adopted_on.isoformat()}; a new version cannot predate it", field="adopted_on")
     known_areas = {a.code for a in session.scalars(select(GuidelineArea))}
     rows = [_check_measure(session, i, m, known_areas) for i, m in enumerate(measures)]
     guideline = Guideline(
@@ -141,7 +142,7 @@ def get_guideline(session: Session, *, guideline_id: int) -> GuidelineView:
     """Return one guideline version with its measures and the list of its versions."""
     guideline = session.get(Guideline, guideline_id)
     if guideline is None:
-        raise NotFound("guideline not found")
+        raise NotFound("基本指針が見つかりません / guideline not found")
     measures = list(session.scalars(select(GuidelineMeasure).where(GuidelineMeasure.guideline_id == guideline.id)
                                     .order_by(GuidelineMeasure.position, GuidelineMeasure.id)))
     versions = list(session.scalars(select(Guideline).where(Guideline.code == guideline.code)

@@ -147,7 +147,7 @@ def guideline_form(session: Session, *, actor: Principal, base_id: int | None = 
                    prefill: bool = True) -> GuidelineFormPage:
     """Return the adoption form (404 unless the reader edits the registry); ``prefill`` picks the base version."""
     if not policy.can_edit_registry(actor):
-        raise NotFound("page not found")
+        raise NotFound("ページが見つかりません / page not found")
     base = None
     if prefill:
         base = guideline.get_guideline(session, guideline_id=base_id) if base_id else guideline.current_view(session)
@@ -189,7 +189,7 @@ def new_call(session: Session, *, actor: Principal) -> NewCallPage:
     """Return the call form (404 unless the reader is staff of an agency)."""
     agencies = _staff_agencies(session, actor)
     if not agencies:
-        raise NotFound("page not found")
+        raise NotFound("ページが見つかりません / page not found")
     officers = [u for u in accounts_repo.list_users(session)
                 if policy.can_be_call_officer(roles=u.roles, is_active=u.is_active)]
     return NewCallPage(agencies=agencies, officers=officers, technologies=service.list_technologies(session))
@@ -258,7 +258,7 @@ def propose_form(session: Session, *, call_id: int, actor: Principal, now: datet
     """Return the proposal form (404 for a hidden call or a reader who may not propose)."""
     call = service.get_call(session, call_id=call_id, actor=actor)
     if not actor.has(Permission.PROGRAMME_PROPOSE):
-        raise NotFound("page not found")
+        raise NotFound("ページが見つかりません / page not found")
     return ProposeForm(call=call, agency=repo.agency_by_id(session, call.agency_id),
                        years=list(rules.plan_years(call.first_fiscal_year, call.period_years)),
                        window=_window(call, now))

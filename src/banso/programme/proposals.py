@@ -50,9 +50,9 @@ def build_team(session: Session, actor: Principal, team: Sequence[TeamMemberInpu
         if m.user_id is not None:
             user = accounts_repo.user_by_id(session, m.user_id)
             if user is None or not user.is_active:
-                raise ValidationFailed(f"{where}: user {m.user_id} does not exist / 利用者が見つかりません", field="team")
+                raise ValidationFailed(f"{where}: 利用者が見つかりません（{m.user_id}） / {where}: user {m.user_id} does not exist", field="team")
             if user.id in seen_users:
-                raise ValidationFailed(f"{where}: {user.name_ja} is listed twice / 重複しています", field="team")
+                raise ValidationFailed(f"{where}: {user.name_ja} が重複しています / {where}: {user.name_ja} is listed twice", field="team")
             seen_users.add(user.id)
             members.append(ProposalMember(user_id=user.id, organization_id=user.organization_id, name=user.name_ja,
                                           role=role, researcher_number=number or user.researcher_number,
@@ -60,7 +60,7 @@ def build_team(session: Session, actor: Principal, team: Sequence[TeamMemberInpu
         else:
             name = clean_text(m.name, f"{where}.name", max_length=200, line=True)
             if m.organization_id is not None and accounts_repo.org_by_id(session, m.organization_id) is None:
-                raise ValidationFailed(f"{where}: organisation {m.organization_id} does not exist / 機関が見つかりません",
+                raise ValidationFailed(f"{where}: 機関が見つかりません（{m.organization_id}） / {where}: organisation {m.organization_id} does not exist",
                                        field="team")
             members.append(ProposalMember(user_id=None, organization_id=m.organization_id, name=name, role=role,
                                           researcher_number=number, effort_percent=effort))

@@ -85,12 +85,12 @@ def _text(raw: dict[str, Any], key: str, where: str, *, required: bool = True, m
 def _int(raw: dict[str, Any], key: str, where: str) -> int:
     value = raw.get(key)
     if isinstance(value, bool):
-        raise ValidationFailed(f"{where}: {key} must be a whole number, not {value!r}", field=key)
+        raise ValidationFailed(f"{where}: {key} は整数で入力してください（{value!r}） / {where}: {key} must be a whole number, not {value!r}", field=key)
     if isinstance(value, int):
         return value
     text = "" if value is None else str(value).strip()
     if not text.isdigit():
-        raise ValidationFailed(f"{where}: {key} must be a whole number, not {value!r}", field=key)
+        raise ValidationFailed(f"{where}: {key} は整数で入力してください（{value!r}） / {where}: {key} must be a whole number, not {value!r}", field=key)
     return int(text)
 
 
@@ -99,7 +99,8 @@ def _date(raw: dict[str, Any], key: str, where: str) -> date:
     try:
         day = value if isinstance(value, date) else date.fromisoformat(str(value).strip())
     except ValueError:
-        raise ValidationFailed(f"{where}: {key} must be a date YYYY-MM-DD, not {value!r}", field=key) from None
+        raise ValidationFailed(f"{where}: {key} は YYYY-MM-DD 形式の日付で入力してください（{value!r}） / "
+                f"{where}: {key} must be a date YYYY-MM-DD, not {value!r}", field=key) from None
     check_moment(day, f"{where}: {key}")
     return day
 
@@ -112,7 +113,7 @@ def _area(raw: dict[str, Any], where: str, position: int) -> AreaRecord:
 def _round(raw: dict[str, Any], where: str) -> RoundRecord:
     number = _int(raw, "round", where)
     if number < 1:
-        raise ValidationFailed(f"{where}: round must be 1 or more", field="round")
+        raise ValidationFailed(f"{where}: round は1以上です / {where}: round must be 1 or more", field="round")
     return RoundRecord(round=number, title_ja=_text(raw, "title_ja", where) if raw.get("title_ja") else
                        _text(raw, "name_ja", where), decided_on=_date(raw, "decided_on", where),
                        source=_text(raw, "source", where, required=False, max_length=2000) or None)
@@ -121,10 +122,12 @@ def _round(raw: dict[str, Any], where: str) -> RoundRecord:
 def _technology(raw: dict[str, Any], where: str) -> TechnologyRecord:
     domain = _text(raw, "domain", where, max_length=40)
     if domain not in DOMAINS:
-        raise ValidationFailed(f"{where}: domain {domain!r} is not one of {', '.join(DOMAINS)}", field="domain")
+        raise ValidationFailed(f"{where}: 領域 {domain!r} は選択肢（{', '.join(DOMAINS)}）にありません / "
+                f"{where}: domain {domain!r} is not one of {', '.join(DOMAINS)}", field="domain")
     certainty = _text(raw, "certainty", where, required=False, max_length=16) or "confirmed"
     if certainty not in CERTAINTIES:
-        raise ValidationFailed(f"{where}: certainty {certainty!r} is not one of {', '.join(CERTAINTIES)}",
+        raise ValidationFailed(f"{where}: 確度 {certainty!r} は選択肢（{', '.join(CERTAINTIES)}）にありません / "
+                f"{where}: certainty {certainty!r} is not one of {', '.join(CERTAINTIES)}",
                                field="certainty")
     areas_raw = raw.get("areas") or []
     if isinstance(areas_raw, str):
@@ -143,23 +146,24 @@ def check_consistency(data: RegistryData, *, known_areas: set[str] = frozenset()
     seen: set[str] = set()
     for i, a in enumerate(data.areas):
         if a.code in seen:
-            raise ValidationFailed(f"areas[{i}]: area code {a.code!r} appears twice", field="code")
+            raise ValidationFailed(f"areas[{i}]: 分野コード {a.code!r} が重複しています / areas[{i}]: area code {a.code!r} appears twice", field="code")
         seen.add(a.code)
     rounds = {r.round for r in data.rounds}
     if len(rounds) != len(data.rounds):
-        raise ValidationFailed("a vision round appears twice", field="round")
+        raise ValidationFailed("ビジョンの回が重複しています / a vision round appears twice", field="round")
     areas = seen | set(known_areas)
     rounds |= set(known_rounds)
     codes: set[str] = set()
     for t in data.technologies:
         if t.code in codes:
-            raise ValidationFailed(f"technology {t.code}: code appears twice", field="code")
+            raise ValidationFailed(f"技術 {t.code}: コードが重複しています / technology {t.code}: code appears twice", field="code")
         codes.add(t.code)
         if t.round not in rounds:
-            raise ValidationFailed(f"technology {t.code}: vision round {t.round} is not defined", field="round")
+            raise ValidationFailed(f"技術 {t.code}: ビジョン第{t.round}回は定義されていません / technology {t.code}: vision round {t.round} is not defined", field="round")
         unknown = [c for c in t.areas if c not in areas]
         if unknown:
-            raise ValidationFailed(f"technology {t.code}: unknown guideline area {', '.join(unknown)}", field="areas")
+            raise ValidationFailed(f"技術 {t.code}: 指針の分野（{', '.join(unknown)}）が登録されていません / "
+                f"technology {t.code}: unknown guideline area {', '.join(unknown)}", field="areas")
 
 
 def parse_yaml(text: str) -> RegistryData:
@@ -169,25 +173,25 @@ def parse_yaml(text: str) -> RegistryData:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise ValidationFailed(f"not valid YAML{where}: {getattr(exc, 'problem', exc)}", field="file") from None
+        raise ValidationFailed(f"YAML として読めません{where}: {getattr(exc, 'problem', exc)} / not valid YAML{where}: {getattr(exc, 'problem', exc)}", field="file") from None
     except RecursionError:  # O1: PyYAML recurses once per level; "[[[[…" must be a 422, not a 500
         raise ValidationFailed(too_deep_message("YAML", MAX_REGISTRY_DEPTH), field="file") from None
     if value_depth(doc) > MAX_REGISTRY_DEPTH:
         raise ValidationFailed(too_deep_message("YAML", MAX_REGISTRY_DEPTH), field="file")
     if not isinstance(doc, dict):
-        raise ValidationFailed("a registry YAML file is a mapping with areas, rounds and technologies", field="file")
+        raise ValidationFailed("登録簿の YAML は「areas」「rounds」「technologies」を持つ対応表です / a registry YAML file is a mapping with areas, rounds and technologies", field="file")
     unknown = set(doc) - {"areas", "rounds", "technologies"}
     if unknown:
-        raise ValidationFailed(f"unknown top-level keys: {', '.join(sorted(map(str, unknown)))}", field="file")
+        raise ValidationFailed(f"不明な最上位キーがあります（{', '.join(sorted(map(str, unknown)))}） / unknown top-level keys: {', '.join(sorted(map(str, unknown)))}", field="file")
     data = RegistryData()
     for section in ("areas", "rounds", "technologies"):
         items = doc.get(section) or []
         if not isinstance(items, list):
-            raise ValidationFailed(f"{section} must be a list", field="file")
+            raise ValidationFailed(f"{section} はリストで指定してください / {section} must be a list", field="file")
         for i, raw in enumerate(items):
             where = f"{section}[{i}]"
             if not isinstance(raw, dict):
-                raise ValidationFailed(f"{where}: expected a mapping", field="file")
+                raise ValidationFailed(f"{where}: 対応表（キーと値）で指定してください / {where}: expected a mapping", field="file")
             if section == "areas":
                 data.areas.append(_area(raw, where, i + 1))
             elif section == "rounds":
@@ -203,14 +207,14 @@ def parse_csv(text: str) -> RegistryData:
     header = reader.fieldnames or []
     missing = [c for c in ("record", "code", "name_ja") if c not in header]
     if missing:
-        raise ValidationFailed(f"CSV header lacks column(s): {', '.join(missing)}", field="file")
+        raise ValidationFailed(f"CSV の見出し行に列がありません（{', '.join(missing)}） / CSV header lacks column(s): {', '.join(missing)}", field="file")
     data = RegistryData()
     for raw_row in reader:
         where = f"row {reader.line_num}"
         if (raw_row.get("record") or "").startswith("#"):  # a note line, e.g. the export's CSV_NOTE
             continue
         if None in raw_row:
-            raise ValidationFailed(f"{where}: more cells than header columns", field="file")
+            raise ValidationFailed(f"{where}: 見出し行より列が多すぎます / {where}: more cells than header columns", field="file")
         row = {k: restore_cell(v) if isinstance(v, str) else v for k, v in raw_row.items()}  # O1: undo csv_cell
         kind = (row.get("record") or "").strip()
         if kind == "area":
@@ -220,7 +224,8 @@ def parse_csv(text: str) -> RegistryData:
         elif kind == "technology":
             data.technologies.append(_technology(row, where))
         else:
-            raise ValidationFailed(f"{where}: record must be area, round or technology, not {kind!r}", field="record")
+            raise ValidationFailed(f"{where}: record は「area」「round」「technology」のいずれかです（{kind!r}） / "
+                f"{where}: record must be area, round or technology, not {kind!r}", field="record")
     return data
 
 
@@ -231,7 +236,7 @@ def parse(text: str, *, fmt: str) -> RegistryData:
     elif fmt == "csv":
         data = parse_csv(text)
     else:
-        raise ValidationFailed(f"unknown registry format {fmt!r}; use yaml or csv", field="format")
+        raise ValidationFailed(f"登録簿の形式 {fmt!r} は扱えません（yaml か csv） / unknown registry format {fmt!r}; use yaml or csv", field="format")
     return data
 
 

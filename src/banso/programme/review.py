@@ -39,7 +39,7 @@ def _proposal_for_staff(session: Session, proposal_id: int, actor: Principal,
                         now: datetime) -> tuple[Proposal, policy.ProposalStanding]:
     proposal = repo.proposal_by_id(session, proposal_id)
     if proposal is None:
-        raise NotFound("proposal not found")
+        raise NotFound("提案が見つかりません / proposal not found")
     standing = service._standing(session, proposal, actor, now)
     require_visible(policy.can_see_proposal(actor, standing), "proposal")
     if not policy.can_manage_call(actor, standing.agency_org_id):
@@ -91,7 +91,7 @@ def unassign_reviewer(session: Session, *, proposal_id: int, reviewer_id: int, n
     proposal, _ = _proposal_for_staff(session, proposal_id, actor, now)
     row = repo.assignment(session, proposal.id, reviewer_id)
     if row is None:
-        raise NotFound("assignment not found")
+        raise NotFound("審査の割当てが見つかりません / assignment not found")
     if repo.score(session, proposal.id, reviewer_id) is not None:
         raise Conflict("評価済みの審査委員は割当を解除できません / the reviewer has already scored this proposal",
                        field="reviewer_id")

@@ -108,7 +108,7 @@ def remove_person(session: Session, *, commission_id: int, roster_id: int, reaso
         raise Forbidden("名簿は委託先の窓口担当者が管理します / the institution's contact manages the roster")
     row = session.get(CommissionRosterEntry, roster_id)
     if row is None or row.commission_id != commission.id:
-        raise NotFound("roster entry not found")
+        raise NotFound("名簿の登録が見つかりません / roster entry not found")
     if not policy.can_remove_roster_entry(actor, facts, user_id=row.user_id):
         audit.refuse(session, Conflict("窓口担当者は自分を名簿から外せません。窓口の交代は委託元に依頼してください / the "
                                        "contact cannot remove themself; ask the commissioning side to name another "
@@ -145,7 +145,7 @@ def preview(session: Session, *, commission_id: int, actor: Principal, now: date
     """Return the acknowledgement text ``actor`` would acknowledge now (the named and the engaged)."""
     commission, facts = commissions.standing(session, commission_id, actor, duty_only=True)
     if not policy.is_named(actor, facts):
-        raise NotFound("commission not found")
+        raise NotFound("委託が見つかりません / commission not found")
     user = accounts_repo.user_by_id(session, actor.user_id)
     assert user is not None
     return _text(session, commission, user, now)

@@ -93,7 +93,7 @@ def fiscal_year_bounds(fiscal_year: int) -> tuple[date, date]:
 def check_fiscal_year(value: object, *, field: str = "fiscal_year") -> int:
     """Return ``value`` as a plausible fiscal year (2000–2100) or raise."""
     if isinstance(value, bool) or not isinstance(value, int) or not 2000 <= value <= 2100:
-        raise ValidationFailed(f"{field}: not a fiscal year: {value!r}", field=field)
+        raise ValidationFailed(f"{field}: 年度として読めません（{value!r}） / {field}: not a fiscal year: {value!r}", field=field)
     return value
 
 
@@ -102,8 +102,8 @@ def check_date_in_fiscal_year(day: date, fiscal_year: int, *, field: str = "valu
     first, last = fiscal_year_bounds(fiscal_year)
     if not first <= day <= last:
         raise ValidationFailed(
-            f"{field}: {day.isoformat()} is outside FY{fiscal_year} ({first.isoformat()}..{last.isoformat()}) "
-            f"/ 年度外の日付です", field=field)
+            f"{field}: {day.isoformat()} は年度外の日付です（{fiscal_year}年度は {first.isoformat()}〜{last.isoformat()}） / "
+            f"{field}: {day.isoformat()} is outside FY{fiscal_year} ({first.isoformat()}..{last.isoformat()})", field=field)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -113,16 +113,16 @@ def check_date_in_fiscal_year(day: date, fiscal_year: int, *, field: str = "valu
 def check_call_window(opens_at: datetime, closes_at: datetime) -> None:
     """Raise unless the call opens before it closes."""
     if closes_at <= opens_at:
-        raise ValidationFailed("closes_at must be after opens_at / 締切は受付開始より後にしてください", field="closes_at")
+        raise ValidationFailed("締切は受付開始より後にしてください / closes_at must be after opens_at", field="closes_at")
 
 
 def check_submission_time(*, opens_at: datetime, closes_at: datetime, now: datetime) -> None:
     """Raise Conflict unless ``now`` lies within the call window (late submissions refused)."""
     if now < opens_at:
-        raise Conflict(f"the call opens at {to_jst(opens_at).isoformat()} (JST) / 受付開始前です", field="call_id")
+        raise Conflict(f"受付開始前です（開始 {to_jst(opens_at).isoformat()} JST） / the call opens at {to_jst(opens_at).isoformat()} (JST)", field="call_id")
     if now > closes_at:
-        raise Conflict(f"the call closed at {to_jst(closes_at).isoformat()} (JST); late submissions are refused "
-                       "/ 締切を過ぎています", field="call_id")
+        raise Conflict(f"締切を過ぎています（締切 {to_jst(closes_at).isoformat()} JST） / "
+                       f"the call closed at {to_jst(closes_at).isoformat()} (JST); late submissions are refused", field="call_id")
 
 
 def call_window(*, state: str, opens_at: datetime, closes_at: datetime, now: datetime) -> str:
@@ -142,18 +142,18 @@ def plan_years(first_fiscal_year: int, period_years: int) -> range:
 def parse_budget_plan(raw: Mapping[Any, Any]) -> dict[int, int]:
     """Parse ``{fiscal_year: amount}`` (keys may be text such as ``"2026"`` or ``"FY2026"``)."""
     if not raw:
-        raise ValidationFailed("budget plan must name at least one fiscal year / 年度別経費計画が空です", field="budget")
+        raise ValidationFailed("年度別経費計画が空です / budget plan must name at least one fiscal year", field="budget")
     plan: dict[int, int] = {}
     for key, value in raw.items():
         text = str(key).strip().upper().removeprefix("FY")
         if not text.isdigit():
-            raise ValidationFailed(f"budget: {key!r} is not a fiscal year", field="budget")
+            raise ValidationFailed(f"経費計画: {key!r} は年度ではありません / budget: {key!r} is not a fiscal year", field="budget")
         fy = check_fiscal_year(int(text), field="budget")
         if fy in plan:
-            raise ValidationFailed(f"budget: FY{fy} appears twice", field="budget")
+            raise ValidationFailed(f"経費計画: {fy}年度が重複しています / budget: FY{fy} appears twice", field="budget")
         plan[fy] = parse_yen(value, field=f"budget.FY{fy}", allow_zero=True)
     if sum(plan.values()) == 0:
-        raise ValidationFailed("budget plan totals ¥0", field="budget")
+        raise ValidationFailed("経費計画の合計が0円です / budget plan totals ¥0", field="budget")
     return plan
 
 
@@ -163,12 +163,12 @@ def check_budget_plan(plan: Mapping[int, int], *, first_fiscal_year: int, period
     outside = sorted(fy for fy in plan if fy not in allowed)
     if outside:
         raise ValidationFailed(
-            f"budget: FY{', FY'.join(map(str, outside))} outside the call period FY{allowed[0]}–FY{allowed[-1]} "
-            "/ 研究開発期間外の年度です", field="budget")
+            f"経費計画: 研究開発期間外の年度です（期間は{allowed[0]}〜{allowed[-1]}年度） / "
+            f"budget: FY{', FY'.join(map(str, outside))} outside the call period FY{allowed[0]}–FY{allowed[-1]}", field="budget")
     total = sum(plan.values())
     if total > cap_yen:
-        raise ValidationFailed(f"budget total {format_yen(total)} exceeds the call's cap {format_yen(cap_yen)} "
-                               "/ 上限額を超えています", field="budget")
+        raise ValidationFailed(f"上限額を超えています（経費の合計 {format_yen(total)}、公募の上限額 {format_yen(cap_yen)}） / "
+                               f"budget total {format_yen(total)} exceeds the call's cap {format_yen(cap_yen)}", field="budget")
     return total
 
 
@@ -182,11 +182,11 @@ def check_declaration(plan: Mapping[int, int], core_technologies: str | None, le
     if not declaration_required(plan):
         return
     if not (core_technologies or "").strip():
-        raise ValidationFailed("a plan of ¥1bn or more in a year must declare its core technologies "
-                               "/ 年間10億円以上の計画には重要技術の申告が必要です", field="core_technologies")
+        raise ValidationFailed("年間10億円以上の計画には重要技術の申告が必要です / "
+                               "a plan of ¥1bn or more in a year must declare its core technologies", field="core_technologies")
     if not (leak_prevention or "").strip():
-        raise ValidationFailed("a plan of ¥1bn or more in a year must declare its leak-prevention measures "
-                               "/ 年間10億円以上の計画には技術流出防止措置の申告が必要です", field="leak_prevention")
+        raise ValidationFailed("年間10億円以上の計画には技術流出防止措置の申告が必要です / "
+                               "a plan of ¥1bn or more in a year must declare its leak-prevention measures", field="leak_prevention")
 
 
 def add_months(day: date, months: int) -> date:
@@ -208,16 +208,16 @@ def add_months(day: date, months: int) -> date:
 def check_rubric(rubric: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Return a normalised rubric (criteria with key, labels and a positive integer weight)."""
     if not rubric:
-        raise ValidationFailed("the rubric needs at least one criterion", field="rubric")
+        raise ValidationFailed("評価基準を1つ以上指定してください / the rubric needs at least one criterion", field="rubric")
     seen: set[str] = set()
     result: list[dict[str, Any]] = []
     for item in rubric:
         key = str(item.get("key", "")).strip()
         weight = item.get("weight", 1)
         if not key or key in seen:
-            raise ValidationFailed(f"rubric: criterion key {key!r} is empty or repeated", field="rubric")
+            raise ValidationFailed(f"評価基準: キー {key!r} が空か重複しています / rubric: criterion key {key!r} is empty or repeated", field="rubric")
         if isinstance(weight, bool) or not isinstance(weight, int) or weight < 1:
-            raise ValidationFailed(f"rubric: weight of {key!r} must be a positive integer", field="rubric")
+            raise ValidationFailed(f"評価基準: {key!r} の重みは正の整数です / rubric: weight of {key!r} must be a positive integer", field="rubric")
         seen.add(key)
         result.append({"key": key, "label_ja": str(item.get("label_ja", key)),
                        "label_en": str(item.get("label_en", key)), "weight": weight})
@@ -230,14 +230,16 @@ def weighted_score(rubric: Sequence[Mapping[str, Any]], scores: Mapping[str, obj
     missing = [k for k in keys if k not in scores]
     extra = sorted(set(scores) - set(keys))
     if missing or extra:
-        raise ValidationFailed(f"scores must cover exactly the rubric criteria (missing {missing}, unknown {extra})",
+        raise ValidationFailed(f"評価基準のすべての項目に、過不足なく点数を付けてください（不足 {missing}、不明 {extra}） / "
+            f"scores must cover exactly the rubric criteria (missing {missing}, unknown {extra})",
                                field="scores")
     total_weight = 0
     acc = 0
     for criterion in rubric:
         value = scores[str(criterion["key"])]
         if isinstance(value, bool) or not isinstance(value, int) or not SCORE_MIN <= value <= SCORE_MAX:
-            raise ValidationFailed(f"score {criterion['key']!r} must be an integer {SCORE_MIN}–{SCORE_MAX}",
+            raise ValidationFailed(f"点数 {criterion['key']!r} は {SCORE_MIN}〜{SCORE_MAX} の整数です / "
+                f"score {criterion['key']!r} must be an integer {SCORE_MIN}–{SCORE_MAX}",
                                    field="scores")
         acc += value * int(criterion["weight"])
         total_weight += int(criterion["weight"])
@@ -264,13 +266,13 @@ def account_key(agency: str, kind: str, project_id: int | None = None) -> str:
 def legs_for(kind: str, *, agency: str, amount: int, project_id: int | None) -> tuple[Leg, Leg]:
     """Return the (debit, credit) legs of a transaction of ``kind``; the credited account shrinks."""
     if amount <= 0:
-        raise ValidationFailed("amount must be more than ¥0", field="amount")
+        raise ValidationFailed("金額は0円より大きくしてください / amount must be more than ¥0", field="amount")
     src = account_key(agency, "source")
     avail = account_key(agency, "available")
     if kind == "tranche":
         return Leg(avail, amount), Leg(src, -amount)
     if project_id is None:
-        raise ValidationFailed(f"a {kind} needs a project", field="project_id")
+        raise ValidationFailed(f"{kind} にはプロジェクトの指定が必要です / a {kind} needs a project", field="project_id")
     committed = account_key(agency, "committed", project_id)
     disbursed = account_key(agency, "disbursed", project_id)
     table = {
@@ -280,7 +282,7 @@ def legs_for(kind: str, *, agency: str, amount: int, project_id: int | None) -> 
         "return": (avail, disbursed),
     }
     if kind not in table:
-        raise ValidationFailed(f"unknown transaction kind {kind!r}", field="kind")
+        raise ValidationFailed(f"取引の種類 {kind!r} は不明です / unknown transaction kind {kind!r}", field="kind")
     debit, credit = table[kind]
     return Leg(debit, amount), Leg(credit, -amount)
 
@@ -296,8 +298,8 @@ def check_not_overdrawn(account: str, balance: int, change: int) -> None:
         return
     kind = account.split(":")[1]
     raise Conflict(
-        f"insufficient {kind} balance on {account}: {format_yen(balance)} available, {format_yen(-change)} asked "
-        "/ 残高不足です", field="amount")
+        f"残高不足です（{account}: 残高 {format_yen(balance)}、必要額 {format_yen(-change)}） / "
+        f"insufficient {kind} balance on {account}: {format_yen(balance)} available, {format_yen(-change)} asked", field="amount")
 
 
 def balanced(amounts: Iterable[int]) -> bool:

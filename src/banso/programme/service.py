@@ -76,7 +76,7 @@ _audit = audit.record_for
 
 def _aware(moment: datetime, field_name: str) -> datetime:
     if moment.tzinfo is None:
-        raise ValidationFailed(f"{field_name} needs a time zone (e.g. +09:00)", field=field_name)
+        raise ValidationFailed(f"{field_name} は時差（例 +09:00）付きの日時で指定してください / {field_name} needs a time zone (e.g. +09:00)", field=field_name)
     return moment
 
 
@@ -171,7 +171,7 @@ def create_agency(session: Session, *, code: str, name_ja: str, name_en: str, or
     if existing is not None:
         return existing
     if organization_id is not None and accounts_repo.org_by_id(session, organization_id) is None:
-        raise ValidationFailed(f"organisation {organization_id} does not exist", field="organization_id")
+        raise ValidationFailed(f"機関 {organization_id} は存在しません / organisation {organization_id} does not exist", field="organization_id")
     agency = Agency(code=code_v, name_ja=clean_text(name_ja, "name_ja", max_length=200, line=True),
                     name_en=clean_text(name_en, "name_en", max_length=200, line=True), organization_id=organization_id,
                     created_at=now)
@@ -187,7 +187,7 @@ def create_agency(session: Session, *, code: str, name_ja: str, name_en: str, or
 def _agency(session: Session, code: str) -> Agency:
     agency = repo.agency_by_code(session, code.strip().upper())
     if agency is None:
-        raise NotFound(f"funding agency {code!r} not found")
+        raise NotFound(f"配分機関 {code!r} が見つかりません / funding agency {code!r} not found")
     return agency
 
 
@@ -278,7 +278,7 @@ def add_tranche(session: Session, *, agency_code: str, fiscal_year: int, amount:
 def _project_for_ledger(session: Session, project_id: int, actor: Principal | None) -> tuple[Project, Agency]:
     project = repo.project_by_id(session, project_id)
     if project is None:
-        raise NotFound("project not found")
+        raise NotFound("プロジェクトが見つかりません / project not found")
     agency = repo.agency_by_id(session, project.agency_id)
     assert agency is not None
     if actor is not None and not policy.is_agency_staff(actor, agency.organization_id):
@@ -292,17 +292,17 @@ def commit_funds(session: Session, *, project_id: int, fiscal_year: int, amount:
     """Commit (配分決定) part of a project's plan for a fiscal year from the agency's available balance."""
     project, agency = _project_for_ledger(session, project_id, actor)
     if project.state != ProjectState.ACTIVE:
-        raise Conflict(f"the project is {project.state}", field="project_id")
+        raise Conflict(f"このプロジェクトは操作できない状態です（{project.state}） / the project is {project.state}", field="project_id")
     fy = rules.check_fiscal_year(fiscal_year)
     yen = rules.parse_yen(amount)
     plan = {b.fiscal_year: b.amount for b in repo.budget(session, project.proposal_id)}
     if fy not in plan:
-        raise ValidationFailed(f"FY{fy} is not in the project's budget plan ({', '.join(f'FY{y}' for y in plan)})",
+        raise ValidationFailed(f"{fy}年度はプロジェクトの経費計画にありません / FY{fy} is not in the project's budget plan ({', '.join(f'FY{y}' for y in plan)})",
                                field="fiscal_year")
     already = repo.committed_in_year(session, project.id, fy)
     if already + yen > plan[fy]:
-        raise Conflict(f"commitment for FY{fy} would reach {rules.format_yen(already + yen)}, above the plan's "
-                       f"{rules.format_yen(plan[fy])} / 計画額を超えます", field="amount")
+        raise Conflict(f"計画額を超えます（{fy}年度の配分予定額 {rules.format_yen(already + yen)}、計画額 {rules.format_yen(plan[fy])}） / "
+                       f"commitment for FY{fy} would reach {rules.format_yen(already + yen)}, above the plan's {rules.format_yen(plan[fy])}", field="amount")
     # The commitment is dated the (JST) day it is decided; ``fiscal_year`` says which year's plan it draws on.
     # Dating it at that year's first day put a commitment entered on 6 December into the next April (issue 14).
     return _post(session, agency=agency, kind=TransactionKind.COMMITMENT, amount=yen, fiscal_year=fy,
@@ -316,8 +316,8 @@ def release_commitment(session: Session, *, project_id: int, fiscal_year: int, a
     fy = rules.check_fiscal_year(fiscal_year)
     yen = rules.parse_yen(amount)
     if yen > repo.committed_in_year(session, project.id, fy):
-        raise Conflict(f"only {rules.format_yen(repo.committed_in_year(session, project.id, fy))} is committed "
-                       f"for FY{fy}", field="amount")
+        raise Conflict(f"{fy}年度の配分予定額は {rules.format_yen(repo.committed_in_year(session, project.id, fy))} しかありません / "
+                       f"only {rules.format_yen(repo.committed_in_year(session, project.id, fy))} is committed for FY{fy}", field="amount")
     return _post(session, agency=agency, kind=TransactionKind.RELEASE, amount=yen, fiscal_year=fy,
                  value_date=_today(now), project_id=project.id, memo=memo, now=now, actor=actor)
 
@@ -327,12 +327,12 @@ def disburse(session: Session, *, project_id: int, amount: object, now: datetime
     """Pay (支払) from the project's commitment; refused until the project's council is established (C2)."""
     project, agency = _project_for_ledger(session, project_id, actor)
     if project.state != ProjectState.ACTIVE:
-        raise Conflict(f"the project is {project.state}", field="project_id")
+        raise Conflict(f"このプロジェクトは操作できない状態です（{project.state}） / the project is {project.state}", field="project_id")
     yen = rules.parse_yen(amount)
     # C2: no disbursement before the council is established.
     if project.council_id is None or not councils.is_established(session, project.council_id):
-        refused = Conflict("the project's council is not established yet; no disbursement before it is (C2) "
-                           "/ 協議会の設置前は支払できません", field="project_id")
+        refused = Conflict("協議会の設置前は支払できません（C2） / "
+                           "the project's council is not established yet; no disbursement before it is (C2)", field="project_id")
         # A refused payment is a security-relevant event (A1): audited, then raised; the caller commits
         # the entry alone (audit.was_audited).
         audit.refuse(session, refused, AuditTag.PROGRAMME_DISBURSEMENT_REFUSED, now=now, actor=actor,
@@ -472,11 +472,11 @@ def _add_documents(session: Session, owner_kind: str, owner_id: int, docs: Seque
     for i, doc in enumerate(docs):
         title = clean_text(doc.title, f"documents[{i}].title", max_length=300, line=True)
         if not (doc.filename or doc.url):
-            raise ValidationFailed(f"documents[{i}]: give a file name or a URL", field="documents")
+            raise ValidationFailed(f"documents[{i}]: ファイル名か URL を入力してください / documents[{i}]: give a file name or a URL", field="documents")
         if doc.url and not doc.url.startswith(("https://", "http://")):
-            raise ValidationFailed(f"documents[{i}]: URL must start with http(s)://", field="documents")
+            raise ValidationFailed(f"documents[{i}]: URL は http:// か https:// で始めてください / documents[{i}]: URL must start with http(s)://", field="documents")
         if doc.sha256 and not _SHA_RE.match(doc.sha256):
-            raise ValidationFailed(f"documents[{i}]: sha256 must be 64 lower-case hex digits", field="documents")
+            raise ValidationFailed(f"documents[{i}]: sha256 は小文字の16進数64桁です / documents[{i}]: sha256 must be 64 lower-case hex digits", field="documents")
         session.add(Document(owner_kind=owner_kind, owner_id=owner_id, title=title, filename=doc.filename,
                              url=doc.url, sha256=doc.sha256, created_at=now))
 
@@ -509,28 +509,28 @@ def create_call(
         _require_staff(actor, agency)
     code_v = (code or "").strip()
     if not _CODE_RE.match(code_v):
-        raise ValidationFailed("code: 1–40 letters, digits, '.', '_' or '-'", field="code")
+        raise ValidationFailed("code は英数字と . _ - の 1〜40 文字で入力してください / code: 1–40 letters, digits, '.', '_' or '-'", field="code")
     if repo.call_by_code(session, code_v) is not None:
-        raise Conflict(f"a call with code {code_v!r} already exists", field="code")
+        raise Conflict(f"コード {code_v!r} の公募は既にあります / a call with code {code_v!r} already exists", field="code")
     try:
         ptype = ProjectType(project_type)
     except ValueError:
-        raise ValidationFailed(f"project_type must be one of {', '.join(p.value for p in ProjectType)} "
-                               "(project = プロジェクト型, individual = 個別研究型)", field="project_type") from None
+        raise ValidationFailed(f"project_type はプロジェクト型（project）か個別研究型（individual）から選んでください / "
+                               f"project_type must be one of {', '.join(p.value for p in ProjectType)}", field="project_type") from None
     techs = [c.strip() for c in technology_codes if c.strip()]
     if not techs:
-        raise ValidationFailed("a call names at least one vision technology", field="technology_codes")
+        raise ValidationFailed("ビジョンの技術を1つ以上指定してください / a call names at least one vision technology", field="technology_codes")
     unknown = [c for c in techs if repo.technology_by_code(session, c) is None]
     if unknown:
-        raise ValidationFailed(f"unknown technology code(s): {', '.join(unknown)}", field="technology_codes")
+        raise ValidationFailed(f"技術コードが登録されていません（{', '.join(unknown)}） / unknown technology code(s): {', '.join(unknown)}", field="technology_codes")
     cap = rules.parse_yen(cap_yen, field="cap_yen")
     fy = rules.check_fiscal_year(first_fiscal_year, field="first_fiscal_year")
     if isinstance(period_years, bool) or not isinstance(period_years, int) or not 1 <= period_years <= 10:
-        raise ValidationFailed("period_years must be 1–10", field="period_years")
+        raise ValidationFailed("period_years は1〜10年です / period_years must be 1–10", field="period_years")
     rules.check_call_window(_aware(opens_at, "opens_at"), _aware(closes_at, "closes_at"))
     officer = accounts_repo.user_by_id(session, officer_id)
     if officer is None or not policy.can_be_call_officer(roles=officer.roles, is_active=officer.is_active):
-        raise ValidationFailed("officer_id must be an active ministry officer (所管省庁の担当官)", field="officer_id")
+        raise ValidationFailed("officer_id には有効な所管省庁の担当官を指定してください / officer_id must be an active ministry officer", field="officer_id")
     call = Call(
         code=code_v, agency_id=agency.id, title_ja=clean_text(title_ja, "title_ja", max_length=300, line=True),
         title_en=clean_text(title_en, "title_en", max_length=300, required=False, line=True) or title_ja.strip(),
@@ -553,7 +553,7 @@ def create_call(
 def _call_for_staff(session: Session, call_id: int, actor: Principal | None) -> tuple[Call, Agency]:
     call = repo.call_by_id(session, call_id)
     if call is None:
-        raise NotFound("call not found")
+        raise NotFound("公募が見つかりません / call not found")
     agency = repo.agency_by_id(session, call.agency_id)
     assert agency is not None
     if actor is not None:
@@ -566,7 +566,7 @@ def publish_call(session: Session, *, call_id: int, now: datetime, actor: Princi
     """Publish a draft call; proposals are accepted between its open and close times."""
     call, _ = _call_for_staff(session, call_id, actor)
     if call.state != CallState.DRAFT:
-        raise Conflict(f"the call is already {call.state}", field="state")
+        raise Conflict(f"この公募は既にその状態です（{call.state}） / the call is already {call.state}", field="state")
     call.state = CallState.PUBLISHED.value
     call.updated_at = now
     _audit(session, AuditTag.PROGRAMME_CALL_PUBLISH, now=now, actor=actor, subject=f"call:{call.id}")
@@ -600,9 +600,9 @@ def add_panel_member(session: Session, *, call_id: int, user_id: int, now: datet
     call, _ = _call_for_staff(session, call_id, actor)
     user = accounts_repo.user_by_id(session, user_id)
     if user is None or not policy.is_panel_eligible(roles=user.roles, is_active=user.is_active):
-        raise ValidationFailed("panel members must be active users with the reviewer role", field="user_id")
+        raise ValidationFailed("審査委員には審査員の役割を持つ有効な利用者を指定してください / panel members must be active users with the reviewer role", field="user_id")
     if repo.panel_member(session, call.id, user.id) is not None:
-        raise Conflict("already on the panel", field="user_id")
+        raise Conflict("既に審査委員です / already on the panel", field="user_id")
     row = PanelMember(call_id=call.id, user_id=user.id, added_at=now)
     session.add(row)
     session.flush()
@@ -865,7 +865,7 @@ def _own_editable(session: Session, proposal_id: int, actor: Principal, now: dat
     """Return the actor's own proposal while it may still change: a draft or submitted, before the close."""
     proposal = repo.proposal_for_update(session, proposal_id)
     if proposal is None:
-        raise NotFound("proposal not found")
+        raise NotFound("提案が見つかりません / proposal not found")
     standing = _standing(session, proposal, actor, now)
     require_visible(policy.can_see_proposal(actor, standing), "proposal")
     call = repo.call_by_id(session, proposal.call_id)
@@ -948,7 +948,7 @@ def _visible_proposal(session: Session, proposal_id: int, actor: Principal,
                       now: datetime) -> tuple[Proposal, policy.ProposalStanding]:
     proposal = repo.proposal_by_id(session, proposal_id)
     if proposal is None:
-        raise NotFound("proposal not found")
+        raise NotFound("提案が見つかりません / proposal not found")
     standing = _standing(session, proposal, actor, now)
     require_visible(policy.can_see_proposal(actor, standing), "proposal")
     return proposal, standing
@@ -958,9 +958,9 @@ def withdraw_proposal(session: Session, *, proposal_id: int, now: datetime, acto
     """Withdraw one's own proposal before the panel decides."""
     proposal, _ = _visible_proposal(session, proposal_id, actor, now)
     if proposal.proposer_id != actor.user_id:
-        raise Forbidden("only the proposer may withdraw a proposal")
+        raise Forbidden("提案を取り下げられるのは提案者のみです / only the proposer may withdraw a proposal")
     if proposal.state != ProposalState.SUBMITTED:
-        raise Conflict(f"the proposal is {proposal.state}", field="state")
+        raise Conflict(f"この提案は操作できない状態です（{proposal.state}） / the proposal is {proposal.state}", field="state")
     proposal.state = ProposalState.WITHDRAWN.value
     proposal.withdrawn_at = now
     proposal.updated_at = now
@@ -1034,7 +1034,7 @@ def declare_conflict(session: Session, *, proposal_id: int, has_conflict: bool |
     co-authorship or joint project, family/supervisor, competing applicant); final once made (F6)."""
     proposal = repo.proposal_by_id(session, proposal_id)
     if proposal is None:
-        raise NotFound("proposal not found")
+        raise NotFound("提案が見つかりません / proposal not found")
     standing = _standing(session, proposal, actor, now)
     require_visible(policy.can_declare_conflict(actor, standing), "proposal")
     if standing.conflict is not None:
@@ -1056,13 +1056,13 @@ def score_proposal(session: Session, *, proposal_id: int, scores: Mapping[str, o
     """Score a proposal against the call's rubric (an unconflicted panel reviewer; replaces an earlier score)."""
     proposal = repo.proposal_by_id(session, proposal_id)
     if proposal is None:
-        raise NotFound("proposal not found")
+        raise NotFound("提案が見つかりません / proposal not found")
     standing = _standing(session, proposal, actor, now)
     require_visible(policy.can_review(actor, standing) or policy.can_see_proposal(actor, standing), "proposal")
     if not policy.can_review(actor, standing):
-        raise Forbidden("only panel reviewers without a conflict of interest may score")
+        raise Forbidden("採点できるのは利益相反のない審査委員のみです / only panel reviewers without a conflict of interest may score")
     if proposal.state != ProposalState.SUBMITTED:
-        raise Conflict(f"the proposal is {proposal.state}; scoring is closed", field="state")
+        raise Conflict(f"この提案の採点は締め切られています（{proposal.state}） / the proposal is {proposal.state}; scoring is closed", field="state")
     call = repo.call_by_id(session, proposal.call_id)
     assert call is not None
     total = rules.weighted_score(call.rubric, scores)
@@ -1087,26 +1087,26 @@ def decide(session: Session, *, proposal_id: int, outcome: str, reason: str, now
     project and opens its council (C2)."""
     proposal = repo.proposal_for_update(session, proposal_id)
     if proposal is None:
-        raise NotFound("proposal not found")
+        raise NotFound("提案が見つかりません / proposal not found")
     standing = _standing(session, proposal, actor, now)
     require_visible(policy.can_see_proposal(actor, standing), "proposal")
     if not policy.can_manage_call(actor, standing.agency_org_id):
-        raise Forbidden("only the agency's staff record panel decisions")
+        raise Forbidden("審査結果を登録できるのは配分機関の担当者のみです / only the agency's staff record panel decisions")
     try:
         result = Outcome(outcome)
     except ValueError:
-        raise ValidationFailed("outcome must be adopt or reject", field="outcome") from None
+        raise ValidationFailed("outcome は「採択」か「不採択」から選んでください / outcome must be adopt or reject", field="outcome") from None
     if proposal.state != ProposalState.SUBMITTED:
-        raise Conflict(f"the proposal is {proposal.state}", field="state")
+        raise Conflict(f"この提案は操作できない状態です（{proposal.state}） / the proposal is {proposal.state}", field="state")
     call = repo.call_by_id(session, proposal.call_id)
     assert call is not None
     if now <= call.closes_at:
-        raise Conflict("decisions are made after the call closes / 締切後に審査結果を登録してください", field="state")
+        raise Conflict("締切後に審査結果を登録してください / decisions are made after the call closes", field="state")
     reason_v = clean_text(reason, "reason", max_length=5000)
     notice_v = clean_text(notice_reason, "notice_reason", max_length=3000, required=False) or None
     all_scores = repo.scores(session, proposal.id)
     if result is Outcome.ADOPT and not all_scores:
-        raise Conflict("a proposal is adopted only after at least one review score", field="outcome")
+        raise Conflict("採点が1件もない提案は採択できません / a proposal is adopted only after at least one review score", field="outcome")
     mean = round(sum(s.total for s in all_scores) / len(all_scores), 3) if all_scores else None
     row = PanelDecision(proposal_id=proposal.id, outcome=result.value, reason=reason_v, mean_score=mean,
                         notice_reason=notice_v, decided_by_id=actor.user_id, decided_at=now)
@@ -1236,7 +1236,7 @@ def _project_team(session: Session, project: Project) -> frozenset[int]:
 
 def _visible_project(session: Session, project: Project | None, actor: Principal) -> Project:
     if project is None:
-        raise NotFound("project not found")
+        raise NotFound("プロジェクトが見つかりません / project not found")
     call = repo.call_by_id(session, project.call_id)
     agency = repo.agency_by_id(session, project.agency_id)
     assert call is not None and agency is not None
@@ -1320,8 +1320,8 @@ def add_milestone(session: Session, *, project_id: int, title: str, due_on: date
     plan = sorted(b.fiscal_year for b in repo.budget(session, project.proposal_id))
     first, last = rules.fiscal_year_bounds(plan[0])[0], rules.fiscal_year_bounds(plan[-1])[1]
     if not first <= due_on <= last:
-        raise ValidationFailed(f"due_on {due_on.isoformat()} is outside the project period "
-                               f"{first.isoformat()}..{last.isoformat()}", field="due_on")
+        raise ValidationFailed(f"due_on {due_on.isoformat()} が研究開発期間（{first.isoformat()}〜{last.isoformat()}）外です / "
+                               f"due_on {due_on.isoformat()} is outside the project period {first.isoformat()}..{last.isoformat()}", field="due_on")
     row = Milestone(project_id=project.id, title=clean_text(title, "title", max_length=300, line=True), due_on=due_on,
                     status=MilestoneStatus.PLANNED.value, created_at=now)
     session.add(row)
@@ -1341,7 +1341,7 @@ def set_milestone_status(session: Session, *, project_id: int, milestone_id: int
     try:
         value = MilestoneStatus(status)
     except ValueError:
-        raise ValidationFailed("status must be planned, achieved or missed", field="status") from None
+        raise ValidationFailed("status は「予定」「達成」「未達」から選んでください / status must be planned, achieved or missed", field="status") from None
     row.status = value.value
     row.note = clean_text(note, "note", max_length=5000, required=False) or None
     row.achieved_at = now if value is MilestoneStatus.ACHIEVED else None
@@ -1355,10 +1355,11 @@ def review_declaration(session: Session, *, project_id: int, outcome: str, note:
     """Record the periodic review of a project's F4 declaration and set the next due date."""
     project = _staff_project(session, project_id, actor)
     if not project.declaration_required:
-        raise Conflict("this project's plan stays below ¥1bn a year; it has no declaration to review",
+        raise Conflict("このプロジェクトの計画は年間10億円未満のため、確認する申告がありません / "
+                "this project's plan stays below ¥1bn a year; it has no declaration to review",
                        field="project_id")
     if outcome not in ("adequate", "needs_action"):
-        raise ValidationFailed("outcome must be adequate or needs_action", field="outcome")
+        raise ValidationFailed("outcome は「適切」か「要対応」から選んでください / outcome must be adequate or needs_action", field="outcome")
     next_due = rules.add_months(_today(now), rules.DECLARATION_REVIEW_MONTHS)
     row = DeclarationReview(project_id=project.id, outcome=outcome, note=clean_text(note, "note", max_length=5000),
                             reviewer_id=actor.user_id, reviewed_at=now, next_due=next_due)

@@ -230,7 +230,7 @@ def _measures(kinds: list[str], titles: list[str], bodies: list[str], techs: lis
     """Return the typed measure rows (for re-rendering) and the non-empty ones as service input."""
     count = max(len(kinds), len(titles), len(bodies), len(techs), len(areas))
     if count > MAX_MEASURE_ROWS:
-        raise ValidationFailed(f"measures: at most {MAX_MEASURE_ROWS} rows / 施策は{MAX_MEASURE_ROWS}件までです",
+        raise ValidationFailed(f"施策は{MAX_MEASURE_ROWS}件までです / measures: at most {MAX_MEASURE_ROWS} rows",
                                field="measures")
 
     def at(values: list[str], i: int) -> str:
@@ -539,7 +539,7 @@ def confirm_page(proposal_id: int, request: Request, principal: PageUser, db: Db
     """Show one's proposal as it will be submitted (確認画面), with the Submit button while it is a draft."""
     page = pages.proposal_page(db, proposal_id=proposal_id, actor=principal, now=ctx.clock.now())
     if not page.may_edit:
-        raise NotFound("page not found")
+        raise NotFound("ページが見つかりません / page not found")
     return render(request, "programme/proposal_confirm.html", {**pages.context(page), "error": None, **_common(ctx)})
 
 
@@ -1145,7 +1145,7 @@ def _tasks(text: str) -> list[commissions.TaskInput]:
         head, _, title = line.partition(" ")
         due = _date_input(head, "tasks")
         if due is None or not title.strip():
-            raise ValidationFailed(f"tasks: line {n} must read YYYY-MM-DD title / {n}行目は「YYYY-MM-DD 作業名」",
+            raise ValidationFailed(f"{n}行目は「YYYY-MM-DD 作業名」の形で入力してください / tasks: line {n} must read YYYY-MM-DD title",
                                    field="tasks")
         out.append(commissions.TaskInput(title=title.strip(), due_on=due))
     return out

@@ -82,15 +82,16 @@ def open_sealed(blob: bytes, *, data_key: bytes, aad: bytes) -> bytes:
     """Decrypt a blob made by :func:`seal`; raise :class:`TamperedCiphertext` if it does not verify."""
     _check_key(data_key)
     if len(blob) < _HEADER_BYTES + TAG_BYTES:
-        raise TamperedCiphertext("The encrypted file is truncated and cannot be verified.")
+        raise TamperedCiphertext("暗号化されたファイルが途中で切れているため検証できません / The encrypted file is truncated and cannot be verified.")
     if blob[0] != SEAL_VERSION:
-        raise TamperedCiphertext(f"The encrypted file has unknown format version {blob[0]}.")
+        raise TamperedCiphertext(f"暗号化されたファイルの形式の版（{blob[0]}）が不明です / The encrypted file has unknown format version {blob[0]}.")
     nonce, body = blob[1:_HEADER_BYTES], blob[_HEADER_BYTES:]
     try:
         return AESGCM(data_key).decrypt(nonce, body, aad)
     except InvalidTag:
         # One message for wrong key, wrong context and damage: telling them apart would help a forger.
         raise TamperedCiphertext(
+            "暗号化されたファイルの完全性検査に失敗しました（改変されたか、別の情報のファイルです） / "
             "The encrypted file failed its integrity check: it was altered, or belongs to another item."
         ) from None
 
@@ -176,7 +177,7 @@ def kek_version_of(wrapped: bytes) -> int:
         return int.from_bytes(wrapped[1:1 + _VERSION_BYTES], "big")
     if wrapped[:1] == bytes([_LEGACY_WRAP_VERSION]):
         return 1
-    raise TamperedCiphertext("The wrapped data key has an unknown format.")
+    raise TamperedCiphertext("暗号化されたデータ鍵の形式が不明です / The wrapped data key has an unknown format.")
 
 
 def parse_wrapped(council_id: int, wrapped: bytes) -> Wrapped:
@@ -188,7 +189,7 @@ def parse_wrapped(council_id: int, wrapped: bytes) -> Wrapped:
         start, aad = 1, _kek_aad(council_id)
     nonce, body = wrapped[start:start + NONCE_BYTES], wrapped[start + NONCE_BYTES:]
     if version < 1 or len(body) != KEY_BYTES + TAG_BYTES:
-        raise TamperedCiphertext("The wrapped data key is damaged.")
+        raise TamperedCiphertext("暗号化されたデータ鍵が壊れています / The wrapped data key is damaged.")
     return Wrapped(version, nonce, body, aad)
 
 
@@ -229,10 +230,11 @@ def _unwrap_with(kek: bytes, parsed: Wrapped) -> bytes:
         data_key = AESGCM(kek).decrypt(parsed.nonce, parsed.body, parsed.aad)
     except InvalidTag:
         raise TamperedCiphertext(
+            "暗号化されたデータ鍵の完全性検査に失敗しました（改変されたか、別の協議会の鍵です） / "
             "The wrapped data key failed its integrity check: it was altered, or belongs to another council."
         ) from None
     if len(data_key) != KEY_BYTES:
-        raise TamperedCiphertext("The wrapped data key has the wrong length.")
+        raise TamperedCiphertext("暗号化されたデータ鍵の長さが正しくありません / The wrapped data key has the wrong length.")
     return data_key
 
 
@@ -370,7 +372,7 @@ class LocalKeyFileStore:
         except FileNotFoundError:
             return None
         if len(kek) != KEY_BYTES:
-            raise KeyUnavailable(f"The key file of council {council_id} (version {version}) is damaged.")
+            raise KeyUnavailable(f"協議会 {council_id} の鍵ファイル（第{version}版）が壊れています / The key file of council {council_id} (version {version}) is damaged.")
         return kek
 
     def _create(self, council_id: int, version: int = 1) -> bytes:
@@ -398,7 +400,7 @@ class LocalKeyFileStore:
             self._fsync_dir()
             kek = self._read(council_id, version)
             if kek is None:  # pragma: no cover - only if someone deletes the file in between
-                raise KeyUnavailable(f"The key file of council {council_id} vanished while being created.")
+                raise KeyUnavailable(f"協議会 {council_id} の鍵ファイルが作成中に消えました / The key file of council {council_id} vanished while being created.")
             return kek
 
     def ping(self) -> None:
@@ -451,7 +453,7 @@ class LocalKeyFileStore:
         if kek is None:
             if self._retired(council_id, parsed.kek_version).exists():
                 raise KeyUnavailable(retired_message(council_id, parsed.kek_version))
-            raise KeyUnavailable(f"Council {council_id} has no key file.")
+            raise KeyUnavailable(f"協議会 {council_id} の鍵ファイルがありません / Council {council_id} has no key file.")
         return _unwrap_with(kek, parsed)
 
     def revoke(self, council_id: int) -> None:
@@ -525,7 +527,7 @@ class LocalKeyFileStore:
         """Return one key's bytes (to import it into an HSM); raise KeyUnavailable if it is gone."""
         kek = self._read(_council_id(council_id), _version(version))
         if kek is None:
-            raise KeyUnavailable(f"Council {council_id} has no key file of version {version}.")
+            raise KeyUnavailable(f"協議会 {council_id} の第{version}版の鍵ファイルがありません / Council {council_id} has no key file of version {version}.")
         return kek
 
     def shred(self, council_id: int, version: int) -> None:

@@ -233,7 +233,7 @@ class Pkcs11KeyStore:
         keys = self._live_keys(session, council_id)
         if not keys:
             if not create:
-                raise KeyUnavailable(f"Council {council_id} has no key in the HSM.")
+                raise KeyUnavailable(f"協議会 {council_id} の鍵が HSM にありません / Council {council_id} has no key in the HSM.")
             with self._creating():
                 keys = self._live_keys(session, council_id)  # somebody may have won the race
                 if not keys:
@@ -295,7 +295,7 @@ class Pkcs11KeyStore:
         if not candidates:
             if keys and version < max(keys):
                 raise KeyUnavailable(crypto.retired_message(council_id, version))
-            raise KeyUnavailable(f"Council {council_id} has no key of version {version} in the HSM.")
+            raise KeyUnavailable(f"協議会 {council_id} の第{version}版の鍵が HSM にありません / Council {council_id} has no key of version {version} in the HSM.")
         return candidates
 
     def unwrap(self, council_id: int, wrapped: bytes) -> bytes:
@@ -326,6 +326,7 @@ class Pkcs11KeyStore:
             if len(data_key) == crypto.KEY_BYTES:
                 return data_key
         raise TamperedCiphertext(
+            "暗号化されたデータ鍵の完全性検査に失敗しました（改変されたか、別の協議会の鍵です） / "
             "The wrapped data key failed its integrity check: it was altered, or belongs to another council.")
 
     def revoke(self, council_id: int) -> None:

@@ -108,6 +108,30 @@ ALLOWED: Mapping[str, AllowedKind] = MappingProxyType({
 })
 
 _TEXT_KINDS = frozenset({"text", "csv"})
+# What a file is, as the Japanese half of a refusal says it (issue 14: no English in a Japanese message).
+_JA_DESCRIPTIONS: Mapping[str, str] = MappingProxyType({
+    "PDF": "PDF", "a PDF document": "PDF 文書", "a Word document (.docx)": "Word 文書（.docx）",
+    "an Excel workbook (.xlsx)": "Excel ブック（.xlsx）",
+    "a PowerPoint presentation (.pptx)": "PowerPoint プレゼンテーション（.pptx）", "CSV": "CSV",
+    "CSV text": "CSV テキスト", "plain text": "テキスト", "a PNG image": "PNG 画像", "a JPEG image": "JPEG 画像",
+    "a GIF image": "GIF 画像", "a WebP image": "WebP 画像",
+    "a legacy or password-protected Microsoft Office document": "旧形式又はパスワード付きの Microsoft Office 文書",
+    "an ELF executable": "ELF 実行ファイル", "a gzip archive": "gzip 圧縮ファイル", "a 7-Zip archive": "7-Zip 圧縮ファイル",
+    "a RAR archive": "RAR 圧縮ファイル", "a Mach-O or Java class file": "Mach-O 又は Java class ファイル",
+    "a Mach-O executable": "Mach-O 実行ファイル", "a TIFF image": "TIFF 画像",
+    "a ZIP archive that expands far beyond its size": "展開すると極端に大きくなる ZIP ファイル",
+    "a ZIP archive (not an Office Open XML document)": "ZIP ファイル（Office 文書ではありません）",
+    "an Office Open XML package": "Office 文書", "a ZIP-based file": "ZIP 形式のファイル",
+    "a macro-enabled Office document": "マクロ付きの Office 文書",
+    "an Office Open XML package of a kind banso does not accept": "受け付けていない種類の Office 文書",
+    "binary data": "バイナリデータ", "text that is not UTF-8": "UTF-8 ではないテキスト",
+    "an empty ZIP archive": "空の ZIP ファイル", "a Windows executable": "Windows 実行ファイル",
+})
+
+
+def _ja(description: str) -> str:
+    """Return how the Japanese half names a kind of file (the English words when none is listed)."""
+    return _JA_DESCRIPTIONS.get(description, description)
 _EXTENSIONS = {ext: kind for kind, spec in ALLOWED.items() for ext in spec.extensions}
 # Declared types that claim nothing: a browser that does not know the type sends these.
 _UNCLAIMED_TYPES = frozenset({"", "application/octet-stream", "binary/octet-stream", "application/unknown"})
@@ -136,12 +160,13 @@ def safe_filename(name: str) -> str:
     base = base.strip().lstrip(".").strip().rstrip(". ")
     base = _WINDOWS_RESERVED.sub("_", base)
     if not base:
-        raise UploadRejected("file name is empty", field="file")
+        raise UploadRejected("ファイル名が空です / file name is empty", field="file")
     if is_windows_device_name(base):  # "CON.txt" cannot be saved on Windows: a reader could never open it
         raise UploadRejected(f"ファイル名 '{base}' は Windows の予約名のため使用できません / "
                              f"file name '{base}' is a reserved Windows device name", field="file")
     if len(base) > MAX_FILENAME_LENGTH:
         raise UploadRejected(
+            f"ファイル名が {len(base)} 文字あります（上限 {MAX_FILENAME_LENGTH} 文字） / "
             f"file name is {len(base)} characters long; the limit is {MAX_FILENAME_LENGTH}", field="file"
         )
     return base
@@ -156,7 +181,7 @@ def safe_filename(name: str) -> str:
 class _Detected:
     kind: str | None  # an ALLOWED key, or None when the content is of a type banso refuses
     description: str  # what the content is, for messages
-    text_problem: str | None = None  # set when the content is text but not acceptable text
+    text_problem: str | None = None  # set when the content is text but not acceptable text ("日本語 / English")
 
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -182,7 +207,8 @@ _MAX_ZIP_EXPANDED = 1024 * MIB
 
 
 def _damaged(name: str, what: str, detail: str) -> UploadRejected:
-    return UploadRejected(f"file '{name}' is {what} but it is damaged: {detail}", field="file")
+    return UploadRejected(f"ファイル「{name}」は{_ja(what)}ですが、壊れています / "
+                          f"file '{name}' is {what} but it is damaged: {detail}", field="file")
 
 
 def _check_pdf(data: bytes, name: str) -> None:
@@ -264,14 +290,15 @@ def _detect_text(data: bytes) -> _Detected:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        hint = ""
+        hint = hint_ja = ""
         try:
             if re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", data.decode("cp932")):
-                hint = " (it looks like Shift_JIS)"
+                hint, hint_ja = " (it looks like Shift_JIS)", "（Shift_JIS のようです）"
         except UnicodeDecodeError:
             pass
-        problem = (f"is not UTF-8 text{hint}: invalid byte 0x{data[exc.start]:02x} at offset {exc.start}; "
-                   "save it as UTF-8 (in Excel: “CSV UTF-8”)")
+        problem = (f"は UTF-8 のテキストではありません{hint_ja}（{exc.start} バイト目）。UTF-8 で保存してください"
+                   f"（Excel では「CSV UTF-8」） / is not UTF-8 text{hint}: invalid byte 0x{data[exc.start]:02x} at "
+                   f"offset {exc.start}; save it as UTF-8 (in Excel: “CSV UTF-8”)")
         return _Detected(None, "text that is not UTF-8", problem)
     text = text.removeprefix("\ufeff")
     if re.search(r"[\x01-\x08\x0b\x0e-\x1f]", text):
@@ -350,8 +377,9 @@ def _compatible(claimed: str, kind: str) -> bool:
     return claimed == kind or (claimed in _TEXT_KINDS and kind in _TEXT_KINDS)
 
 
-def _allowed_list() -> str:
-    return ", ".join(dict.fromkeys(spec.label for spec in ALLOWED.values()))
+def _allowed_list(*, ja: bool = False) -> str:
+    labels = dict.fromkeys(spec.label for spec in ALLOWED.values())
+    return "、".join(_ja(label) for label in labels) if ja else ", ".join(labels)
 
 
 def _size(n: int) -> str:
@@ -397,9 +425,10 @@ def identify(
     """
     name = safe_filename(filename)
     if not data:
-        raise UploadRejected(f"file '{name}' is empty", field="file")
+        raise UploadRejected(f"ファイル「{name}」は空です / file '{name}' is empty", field="file")
     if len(data) > max_bytes:
-        raise UploadTooLarge(f"file '{name}' is {_size(len(data))}; the limit is {_size(max_bytes)}", field="file")
+        raise UploadTooLarge(f"ファイル「{name}」は {_size(len(data))} あり、上限 {_size(max_bytes)} を超えています / "
+                             f"file '{name}' is {_size(len(data))}; the limit is {_size(max_bytes)}", field="file")
 
     suffix = PurePosixPath(name).suffix.lower()
     claimed = _EXTENSIONS.get(suffix) if suffix else None
@@ -409,13 +438,17 @@ def identify(
     detected = _detect(data, name)
     if detected.kind is None:
         if detected.text_problem is not None and (claimed in _TEXT_KINDS or claimed is None):
-            raise UploadRejected(f"file '{name}' {detected.text_problem}", field="file")
+            ja, _, en = detected.text_problem.partition(" / ")
+            raise UploadRejected(f"ファイル「{name}」{ja} / file '{name}' {en}", field="file")
         if claimed is not None:
             raise UploadRejected(
+                f"ファイル「{name}」は名前では{_ja(ALLOWED[claimed].label)}ですが、内容は{_ja(detected.description)}です / "
                 f"file '{name}' claims to be {ALLOWED[claimed].label} but its content is {detected.description}",
                 field="file",
             )
         raise UploadRejected(
+            f"ファイル「{name}」は{_ja(detected.description)}のため受け付けられません"
+            f"（受け付ける形式: {_allowed_list(ja=True)}） / "
             f"file '{name}' is {detected.description}, which banso does not accept (accepted: {_allowed_list()})",
             field="file",
         )
@@ -423,17 +456,20 @@ def identify(
     kind = detected.kind
     if suffix and claimed is None:
         raise UploadRejected(
+            f"ファイル「{name}」の拡張子 {suffix} は受け付けられません（内容は{_ja(detected.description)}） / "
             f"file '{name}' has the extension {suffix}, which banso does not accept; "
             f"its content is {detected.description}",
             field="file",
         )
     if claimed is not None and not _compatible(claimed, kind):
         raise UploadRejected(
+            f"ファイル「{name}」は名前では{_ja(ALLOWED[claimed].label)}ですが、内容は{_ja(detected.description)}です / "
             f"file '{name}' claims to be {ALLOWED[claimed].label} but its content is {detected.description}",
             field="file",
         )
     if declared_kinds is not None and not any(_compatible(k, kind) for k in declared_kinds):
         raise UploadRejected(
+            f"ファイル「{name}」は {declared} として送られましたが、内容は{_ja(detected.description)}です / "
             f"file '{name}' is declared as {declared} but its content is {detected.description}", field="file"
         )
 

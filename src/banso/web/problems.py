@@ -45,6 +45,25 @@ _LABELS: dict[str, str] = {
     "changes_duty": "Changes the duty of confidentiality", "addressee_kind": "Kind of addressee",
     "project_ref": "Project", "status": "Status", "adoption": "Adoption", "decision_id": "From decision",
 }
+# The API schemas' other fields (issue 14: a Japanese refusal names every field by its Japanese label; the
+# sweep in tests/web/test_japanese_messages.py posts to every API route and fails on a field left unnamed).
+_LABELS.update({
+    "kind": "Kind", "organization_id": "Organisation", "roles": "Roles", "articles": "Articles",
+    "entries": "Attendance entries", "answer": "Answer on the minutes", "speaker_id": "Speaker",
+    "stated_confidential": "Stated as confidential", "format": "Registry file format",
+    "content": "Registry file content", "adopted_on": "Date the guideline was adopted", "measures": "Measures",
+    "fiscal_year": "Fiscal year", "agency_code": "Funding agency", "project_type": "Project type",
+    "technology_codes": "Technologies of the call", "cap_yen": "Budget cap (yen)",
+    "first_fiscal_year": "First fiscal year", "period_years": "Period (years)", "opens_at": "Call opens at",
+    "closes_at": "Call closes at", "officer_id": "Ministry officer", "scores": "Review scores",
+    "reviewer_id": "Reviewer", "disclosure": "Integrity disclosure", "due_on": "Due on",
+    "evaluator_ids": "Evaluators", "has_conflict": "Conflict of interest", "grade": "Grade", "comment": "Comment",
+    "result": "Evaluation result", "assessed_on": "Date of the capability assessment",
+    "analysis_score": "Analysis capability score", "hub_score": "Hub capability score",
+    "talent_score": "Talent capability score", "starts_on": "Starts on", "tasks": "Tasks", "council_id": "Council",
+    "ground": "Ground for exclusion", "evidence": "Evidence", "confirm": "Chair's confirmation",
+    "level": "Level of need", "name": "Name", "weights": "Weights", "commission_id": "Commission",
+})
 _PREFIXES = frozenset({"body", "query", "path", "form", "header", "cookie"})
 
 

@@ -27,7 +27,7 @@ def localised(message: str, lang: str) -> str:
 def switch_language(code: str, request: Request, ctx: Ctx, next: str | None = None) -> Response:
     """Remember the chosen UI language for a year and return to the page the person was on."""
     if code not in LOCALES:
-        raise NotFound("unknown language")
+        raise NotFound("言語が見つかりません / unknown language")
     response = RedirectResponse(safe_next(next, "/"), status_code=303)
     response.set_cookie(
         LANG_COOKIE, code, max_age=LANG_COOKIE_MAX_AGE, httponly=True, samesite="lax",
