@@ -28,6 +28,7 @@ from banso.information.deps import information_deps
 from banso.information.models import ExclusionClaim, Item, ItemFile
 from banso.kit.clock import FakeClock
 from banso.leak.pdf import make_sample_pdf
+from banso.programme import tank_requests
 from banso.programme.models import CommissionDeliverable, PlanDocument
 from banso.sealed.pending import KEEP_MINUTES
 from banso.web.context import AppContext
@@ -330,3 +331,45 @@ def test_a_too_long_field_is_refused_by_the_view_and_keeps_the_file(
                           files={"file": (NAME, PDF, "application/pdf")})
     assert refused.status_code == 422 and refused.headers["content-type"].startswith("text/html"), refused.text[:300]
     assert alert_text(refused.text) and len(KEPT.findall(refused.text)) == 1
+
+
+def test_the_think_tank_answer_keeps_its_files(client: TestClient, db: Session, factory: Factory, clock: FakeClock,
+                                               ctx: AppContext) -> None:
+    scene = Scene(db, factory, clock, ctx)
+    req = tank_requests.create(db, council_id=scene.council.council.id, commission_id=scene.commission.id,
+                               actor=scene.officer.principal(), now=clock.now(), title="各国の動向の資料",
+                               body="資料を提供願います。", matter="useful_information",
+                               due_at=clock.now() + timedelta(days=5))
+    db.commit()
+    url = f"{scene.url}/requests/{req.id}/answer"
+    csrf = sign_in(client, db, scene.analyst, ctx)
+    refused = client.post(url, data={"csrf_token": csrf, "text": ""}, files=[("files", (NAME, PDF, "application/pdf"))])
+    assert refused.status_code == 422, refused.text[:500]
+    assert f"添付済み：{NAME}（" in refused.text
+    (token,) = KEPT.findall(refused.text)
+    done = client.post(url, data={"csrf_token": csrf, "text": "別添のとおり", "kept": token}, follow_redirects=False)
+    assert done.status_code == 303, done.text[:500]
+    assert db.scalars(select(MaterialFile.sha256)).all() == [hashlib.sha256(PDF).hexdigest()]
+
+
+def test_too_long_fields_of_the_earlier_file_forms_keep_their_files(
+        client: TestClient, db: Session, factory: Factory, active: Cast, clock: FakeClock, ctx: AppContext) -> None:
+    """The deliverable title, the request answer's text and the new version's note were refused by FastAPI
+    before the view (a 400, the files lost); the view refuses them now and keeps the files."""
+    item = provide_item(db, information_deps(ctx), active, clock)
+    req = councils.create_request(db, council_id=active.council.id, actor=active.officer.principal(),
+                                  now=clock.now(), title="量産技術の動向", body="資料を提供願います。",
+                                  matter="useful_information", addressee_kind="participant",
+                                  addressee_id=active.company.user.id, due_at=clock.now() + timedelta(days=10))
+    db.commit()
+    scene = Scene(db, factory, clock, ctx)
+    for person, url, fields, file_field in (
+            (active.company, f"/information/items/{item.id}/versions", {"body": "改訂", "note": "長" * 501}, "files"),
+            (active.company, f"/councils/{active.council.id}/requests/{req.id}/answer", {"text": "長" * 50_001},
+             "files"),
+            (scene.analyst, f"{scene.url}/deliverables", {"title": "長" * 301}, "file")):
+        csrf = sign_in(client, db, person, ctx)
+        refused = client.post(url, data={"csrf_token": csrf, **fields},
+                              files=[(file_field, (NAME, PDF, "application/pdf"))])
+        assert refused.status_code == 422 and refused.headers["content-type"].startswith("text/html"), url
+        assert len(KEPT.findall(refused.text)) == 1, url

@@ -869,8 +869,7 @@ def request_page(council_id: int, request_id: int, request: Request, principal: 
 @router.post("/councils/{council_id}/requests/{request_id}/answer", response_class=HTMLResponse,
              dependencies=[Csrf])
 def answer_request(council_id: int, request_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
-                   text: Annotated[str, Form(max_length=50_000)] = "",
-                   files: Annotated[list[UploadFile] | None, File()] = None,
+                   text: Checked = "", files: Annotated[list[UploadFile] | None, File()] = None,
                    kept: Annotated[list[str] | None, Form()] = None,
                    drop: Annotated[list[str] | None, Form()] = None) -> Response:
     """Answer with text and files (multipart; the app limits the body size); files are kept when refused (issue 14)."""

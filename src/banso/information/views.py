@@ -454,10 +454,11 @@ def export_item(item_id: int, principal: PageUser, db: Db, ctx: Ctx, deps: InfoD
 
 @router.post("/information/items/{item_id}/versions", response_class=HTMLResponse, dependencies=[Csrf])
 def add_version(item_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx, deps: InfoDeps,
-                body: Body = "", note: Annotated[str, Form(max_length=500)] = "",
+                body: Checked = "", note: Checked = "",
                 files: Annotated[list[UploadFile] | None, File()] = None, kept: Tokens = None,
                 drop: Tokens = None) -> Response:
-    """Add a new version (body and files); earlier versions stay readable. Files are kept when refused (issue 14)."""
+    """Add a new version (body and files); earlier versions stay readable. Files are kept when refused, for any
+    field: the lengths are checked by the service (issue 14)."""
     uploads: list[service.Upload] = []
     try:
         uploads = checked_uploads(db, deps, files)

@@ -261,6 +261,10 @@ class KeptForm:
         carried = self.store.carry(kept, drop, user_id=self.user_id, form=self.form, now=self.now, field=field)
         return carried[0] if carried else None
 
+    def carry(self, kept: Sequence[str] | None, drop: Sequence[str] | None) -> list[Pending]:
+        """Return the kept files a multi-file form still carries (new files are added to them, not replacing)."""
+        return self.store.carry(kept, drop, user_id=self.user_id, form=self.form, now=self.now)
+
     def keep(self, files: Sequence[CheckedFile | None]) -> list[Kept]:
         """Keep the refused submit's files that passed the upload checks (a refused file is never kept)."""
         return [self.store.keep(user_id=self.user_id, form=self.form, filename=f.filename,
