@@ -66,7 +66,7 @@ def _refused_with_file(client: TestClient, csrf: str, council_id: int) -> str:
     assert 'value="評価の概要"' in refused.text or "評価の概要" in refused.text  # the other fields are kept too
     tokens = KEPT.findall(refused.text)
     assert len(tokens) == 1
-    return tokens[0]
+    return str(tokens[0])
 
 
 def _resubmit(client: TestClient, csrf: str, council_id: int, token: str, **extra: str):  # type: ignore[no-untyped-def]
