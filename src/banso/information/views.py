@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Annotated, Any
@@ -59,9 +60,9 @@ from banso.information.models import (
 from banso.information.schemas import IncidentCreate
 from banso.kit.clock import JST, as_utc
 from banso.kit.errors import BansoError, NotFound, ValidationFailed
-from banso.sealed.pending import Kept, keeping, pending_uploads
+from banso.sealed.pending import Kept, KeptForm, keeping, kept_form, pending_uploads
 from banso.sealed.store import sealed_deps
-from banso.sealed.uploads import FileKind
+from banso.sealed.uploads import FileKind, UploadRejected, sniff
 from banso.web import forms
 from banso.web.csrf import verify_csrf
 from banso.web.deps import Auth, Ctx, Db
@@ -89,6 +90,9 @@ Body = Annotated[str, Form(max_length=1_000_000)]
 Choice = Annotated[str, Form(max_length=40)]
 Choices = Annotated[list[str] | None, Form()]
 When = Annotated[str, Form(max_length=40)]
+# A field of a form with a file: its length is checked by the service, so that a refusal keeps the file (issue 14);
+# the app's body limit bounds it meanwhile.
+Checked = Annotated[str, Form()]
 Tokens = Annotated[list[str] | None, Form()]  # files kept from a refused submit (issue 14)
 MAX_MB = MAX_FILE_BYTES // (1024 * 1024)  # the per-file cap, shown next to file inputs
 
@@ -450,10 +454,11 @@ def export_item(item_id: int, principal: PageUser, db: Db, ctx: Ctx, deps: InfoD
 
 @router.post("/information/items/{item_id}/versions", response_class=HTMLResponse, dependencies=[Csrf])
 def add_version(item_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx, deps: InfoDeps,
-                body: Body = "", note: Annotated[str, Form(max_length=500)] = "",
+                body: Checked = "", note: Checked = "",
                 files: Annotated[list[UploadFile] | None, File()] = None, kept: Tokens = None,
                 drop: Tokens = None) -> Response:
-    """Add a new version (body and files); earlier versions stay readable. Files are kept when refused (issue 14)."""
+    """Add a new version (body and files); earlier versions stay readable. Files are kept when refused, for any
+    field: the lengths are checked by the service (issue 14)."""
     uploads: list[service.Upload] = []
     try:
         uploads = checked_uploads(db, deps, files)
@@ -741,28 +746,62 @@ def _leak_page(request: Request, ctx: Ctx, *, form: dict[str, Any] | None = None
                                                       "max_mb": MAX_MB, **_common(ctx)}, status=status)
 
 
+@dataclass(frozen=True)
+class _Leaked:
+    """The leaked copy as the form holds it; ``checked`` is what the upload checks found (to keep it, issue 14)."""
+
+    filename: str
+    content_type: str | None
+    data: bytes
+    checked: FileKind | UploadRejected | None = None
+
+
+def _checked_leak(leaked: _Leaked | None) -> _Leaked | None:
+    """Return the leaked copy with the upload checks run (O1), so a refused form keeps it only if it passes.
+
+    The attribution itself reads any bytes (an excerpt, a damaged copy); only keeping it needs the checks.
+    """
+    if leaked is None or leaked.checked is not None or not leaked.data:
+        return leaked
+    try:
+        kind: FileKind | UploadRejected = sniff(leaked.data, leaked.filename, leaked.content_type,
+                                                 max_bytes=MAX_FILE_BYTES)
+    except UploadRejected as exc:
+        kind = exc
+    return dataclasses.replace(leaked, checked=kind)
+
+
 @router.post("/information/leak", response_class=HTMLResponse, dependencies=[Csrf])
 def attribute_leak(request: Request, principal: PageUser, db: Db, ctx: Ctx,
-                   file: Annotated[UploadFile | None, File()] = None,
-                   item_id: Annotated[str, Form(max_length=12)] = "") -> HTMLResponse:
-    """Trace a leaked copy or excerpt to its most likely recipient, with a confidence (audited)."""
+                   file: Annotated[UploadFile | None, File()] = None, item_id: Checked = "",
+                   kept: Tokens = None, drop: Tokens = None) -> HTMLResponse:
+    """Trace a leaked copy or excerpt to its most likely recipient, with a confidence (audited).
+
+    A copy that passes the upload checks is kept when the form is refused (issue 14)."""
     require(principal, Permission.AUDIT_LOG_READ)
-    data = file.file.read() if file is not None else b""
-    finding = None
+    form: dict[str, Any] = {"item_id": item_id}
+    held = kept_form(ctx, principal.user_id, request.url.path)
+    leaked: _Leaked | None = None
     people: dict[int, User] = {}
     try:
-        if not data:
+        chosen = file is not None and bool(file.filename)
+        carried = held.single(chosen, kept, drop)
+        if file is not None and chosen:
+            leaked = _Leaked(file.filename or "", file.content_type, file.file.read())
+        elif carried is not None:
+            leaked = _Leaked(carried.filename, carried.content_type, carried.data, carried.kind)
+        if leaked is None or not leaked.data:
             raise ValidationFailed("ファイルを選択してください / choose the leaked file", field="file")
-        finding = distribution.attribute(db, data=data, filename=file.filename if file else None,
+        finding = distribution.attribute(db, data=leaked.data, filename=leaked.filename,
                                          item_id=forms.int_or_none(item_id, "item_id"), actor_label=principal.label,
                                          actor_id=principal.user_id, now=ctx.clock.now())
     except BansoError as exc:
-        return forms.refused(request, db, exc, partial(_leak_page, request, ctx, form={"item_id": item_id}),
-                       FIELD_LABELS)
+        page = partial(_leak_page, request, ctx, form=form)
+        return forms.refused(request, db, exc, held.page(page, form, lambda: [_checked_leak(leaked)]), FIELD_LABELS)
     if finding.user_id is not None:
         people = accounts_repo.users_by_id(db, {finding.user_id})
     return render(request, "information/leak.html", {
-        "finding": finding, "people": people, "filename": file.filename if file else "", "error": None,
+        "finding": finding, "people": people, "filename": leaked.filename, "error": None,
         "form": {"item_id": item_id}, "max_mb": MAX_MB, **_common(ctx)})
 
 
@@ -824,18 +863,33 @@ def file_answer(council_id: int, request_id: int, request: Request, principal: P
 # Exclusion claims (秘密情報の除外, issue 13)
 
 
+def _evidence(db: Session, held: KeptForm, file: UploadFile | None, kept: Sequence[str] | None,
+              drop: Sequence[str] | None) -> councils.UploadedFile | None:
+    """Return the claim's evidence file: the one chosen now (checked, O1) or the one a refused submit kept."""
+    chosen = evidence_file(db, file)
+    carried = held.single(chosen is not None, kept, drop)
+    if carried is None:
+        return chosen
+    return councils.UploadedFile(filename=carried.filename, data=carried.data, checked=carried.kind,
+                                 content_type=carried.content_type or carried.kind.content_type)
+
+
 @router.post("/information/items/{item_id}/exclusions", response_class=HTMLResponse, dependencies=[Csrf])
 def file_claim(item_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx, deps: InfoDeps,
-               ground: Choice = "", evidence: Text = "",
-               file: Annotated[UploadFile | None, File()] = None) -> Response:
+               ground: Checked = "", evidence: Checked = "",
+               file: Annotated[UploadFile | None, File()] = None, kept: Tokens = None, drop: Tokens = None,
+               ) -> Response:
     """Claim that the item is outside your own duty, with evidence (a file validated fully and sealed)."""
-    form = {"claim_ground": ground, "claim_evidence": evidence}
+    form: dict[str, Any] = {"claim_ground": ground, "claim_evidence": evidence}
+    held = kept_form(ctx, principal.user_id, request.url.path)
+    upload: councils.UploadedFile | None = None
     try:
-        upload = evidence_file(db, file)
+        upload = _evidence(db, held, file, kept, drop)
         exclusions.file_claim(db, actor=principal, now=ctx.clock.now(), ground=ground, evidence=evidence,
                               store=sealed_deps(ctx), item_id=item_id, file=upload)
     except BansoError as exc:
-        return _item_error(request, principal, db, ctx, deps, item_id, exc, "exclusions", form)
+        page = partial(_item_page, request, principal, db, ctx, deps, item_id, error_at="exclusions", form=form)
+        return forms.refused(request, db, exc, held.page(page, form, lambda: [upload], "claim_kept"), FIELD_LABELS)
     return forms.redirect(f"/information/items/{item_id}", "claimed", "exclusions")
 
 
@@ -867,18 +921,21 @@ def statement_page(council_id: int, statement_id: int, request: Request, princip
 @router.post("/councils/{council_id}/statements/{statement_id}/exclusions", response_class=HTMLResponse,
              dependencies=[Csrf])
 def file_statement_claim(council_id: int, statement_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
-                         ground: Choice = "", evidence: Text = "",
-                         file: Annotated[UploadFile | None, File()] = None) -> Response:
+                         ground: Checked = "", evidence: Checked = "",
+                         file: Annotated[UploadFile | None, File()] = None, kept: Tokens = None,
+                         drop: Tokens = None) -> Response:
     """Claim that an oral statement is outside your own duty, with evidence (a file validated fully and sealed)."""
-    form = {"claim_ground": ground, "claim_evidence": evidence}
+    form: dict[str, Any] = {"claim_ground": ground, "claim_evidence": evidence}
+    held = kept_form(ctx, principal.user_id, request.url.path)
+    upload: councils.UploadedFile | None = None
     try:
-        upload = evidence_file(db, file)
+        upload = _evidence(db, held, file, kept, drop)
         exclusions.file_claim(db, actor=principal, now=ctx.clock.now(), ground=ground, evidence=evidence,
                               store=sealed_deps(ctx), council_id=council_id, statement_id=statement_id, file=upload)
     except BansoError as exc:
-        return forms.refused(request, db, exc, partial(_statement_page, request, principal, db, ctx, council_id,
-                                                       statement_id, error_at="exclusions", form=form),
-                             FIELD_LABELS)
+        page = partial(_statement_page, request, principal, db, ctx, council_id, statement_id,
+                       error_at="exclusions", form=form)
+        return forms.refused(request, db, exc, held.page(page, form, lambda: [upload], "claim_kept"), FIELD_LABELS)
     return forms.redirect(f"/councils/{council_id}/statements/{statement_id}", "claimed", "exclusions")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from functools import partial
 from typing import Annotated, Any
@@ -11,10 +12,11 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from banso.authz.principal import Principal
-from banso.kit.errors import BansoError
+from banso.kit.errors import BansoError, ValidationFailed
 from banso.programme import budget, plan_changes, plan_documents
 from banso.programme.plan_endpoints import document_response, read_upload
 from banso.sealed import store as sealed
+from banso.sealed.pending import kept_form
 from banso.web.csrf import verify_csrf
 from banso.web.deps import Ctx, Db
 from banso.web.forms import int_or_none, notice, redirect, refused
@@ -29,6 +31,20 @@ FIELD_LABELS = {"file": "File", "kind": "Kind", "title": "Title", "reason": "Rea
                 "decision": "Decision"}
 Short = Annotated[str, Form(max_length=300)]
 Small = Annotated[str, Form(max_length=40)]
+# A field of a form with a file: its length is checked by the service, so that a refusal keeps the file (issue 14);
+# the app's body limit bounds it meanwhile.
+Checked = Annotated[str, Form()]
+Tokens = Annotated[list[str] | None, Form()]  # files kept from a refused submit (issue 14)
+
+
+@dataclass(frozen=True)
+class _Document:
+    """An uploaded document as the form holds it: chosen now and checked (O1), or kept from a refused submit."""
+
+    filename: str
+    data: bytes
+    content_type: str
+    checked: plan_documents.FileKind | plan_documents.UploadRejected
 
 
 def _documents_page(request: Request, principal: Principal, db: Session, ctx: Ctx, proposal_id: int, *,
@@ -49,17 +65,29 @@ def documents_page(proposal_id: int, request: Request, principal: PageUser, db: 
 
 @router.post("/programme/proposals/{proposal_id}/documents", response_class=HTMLResponse, dependencies=[Csrf])
 def upload_document(proposal_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
-                    file: Annotated[UploadFile, File()], kind: Small = "research_plan",
-                    title: Short = "") -> Response:
-    """Upload (or replace) a document; sealed at rest (I11)."""
-    content, ctype, checked = read_upload(db, file)
+                    file: Annotated[UploadFile | None, File()] = None, kind: Checked = "research_plan",
+                    title: Checked = "", kept: Tokens = None, drop: Tokens = None) -> Response:
+    """Upload (or replace) a document; sealed at rest (I11). A file that passed the checks is kept when the form is
+    refused, for any field: the lengths are checked by the service, not by FastAPI before the view (issue 14)."""
+    form: dict[str, Any] = {"kind": kind, "title": title}
+    held = kept_form(ctx, principal.user_id, request.url.path)
+    upload: _Document | None = None
     try:
-        plan_documents.upload(db, proposal_id=proposal_id, kind=kind, title=title, filename=file.filename or "",
-                              content=content, content_type=ctype, now=ctx.clock.now(), actor=principal,
-                              store=sealed.sealed_deps(ctx), checked=checked)
+        chosen = file is not None and bool(file.filename)
+        carried = held.single(chosen, kept, drop)
+        if file is not None and chosen:
+            upload = _Document(file.filename or "", *read_upload(db, file))
+        elif carried is not None:
+            upload = _Document(carried.filename, carried.data, carried.content_type or carried.kind.content_type,
+                               carried.kind)
+        if upload is None:
+            raise ValidationFailed("ファイルを選んでください / choose a file", field="file")
+        plan_documents.upload(db, proposal_id=proposal_id, kind=kind, title=title, filename=upload.filename,
+                              content=upload.data, content_type=upload.content_type, now=ctx.clock.now(),
+                              actor=principal, store=sealed.sealed_deps(ctx), checked=upload.checked)
     except BansoError as exc:
-        return refused(request, db, exc, partial(_documents_page, request, principal, db, ctx, proposal_id,
-                                                 form={"kind": kind, "title": title}), FIELD_LABELS, name_field=True)
+        page = partial(_documents_page, request, principal, db, ctx, proposal_id, form=form)
+        return refused(request, db, exc, held.page(page, form, lambda: [upload]), FIELD_LABELS, name_field=True)
     return redirect(f"/programme/proposals/{proposal_id}/documents", "document_uploaded")
 
 

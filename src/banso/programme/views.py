@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from banso.authz.principal import Principal
 from banso.councils.endpoints import checked_files as council_files
 from banso.councils.models import Matter
+from banso.councils.service import UploadedFile as CouncilUpload
 from banso.information.endpoints import InfoDeps
 from banso.information.models import ItemState
 from banso.kit.clock import to_jst
@@ -58,7 +59,7 @@ from banso.programme.endpoints import (
 from banso.programme.models import MeasureKind, ProjectType
 from banso.programme.schemas import CallText, CommissionText, GuidelineText, ProposalText
 from banso.sealed import store as sealed
-from banso.sealed.pending import Kept, keeping, pending_uploads
+from banso.sealed.pending import Kept, keeping, kept_form, pending_uploads
 from banso.sealed.uploads import FileKind, UploadRejected
 from banso.web.csrf import verify_csrf
 from banso.web.deps import Ctx, Db
@@ -89,6 +90,10 @@ NOTICES = frozenset({
 })
 Short = Annotated[str, Form(max_length=300)]
 Small = Annotated[str, Form(max_length=40)]
+# A field of a form with a file: its length is checked by the service, so that a refusal keeps the file (issue 14);
+# the app's body limit bounds it meanwhile.
+Checked = Annotated[str, Form()]
+Tokens = Annotated[list[str] | None, Form()]  # files kept from a refused submit (issue 14)
 Text = Annotated[str, Form(max_length=20_000)]
 
 # Form fields named in service messages, shown with the label the form uses (msgids of the templates).
@@ -1252,10 +1257,11 @@ def task_done(commission_id: int, task_id: int, request: Request, principal: Pag
 
 @router.post("/programme/commissions/{commission_id}/deliverables", response_class=HTMLResponse, dependencies=[Csrf])
 def deliver(commission_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
-            file: Annotated[UploadFile | None, File()] = None, title: Short = "", task_id: Small = "",
-            kept: Annotated[list[str] | None, Form()] = None, drop: Annotated[list[str] | None, Form()] = None,
+            file: Annotated[UploadFile | None, File()] = None, title: Checked = "", task_id: Checked = "",
+            kept: Tokens = None, drop: Tokens = None,
             ) -> Response:
-    """Upload a deliverable file; a file that passed the checks is kept when the form is refused (issue 14)."""
+    """Upload a deliverable file; a file that passed the checks is kept when the form is refused, for any field: the
+    lengths are checked by the service and ``int_or_none``, not by FastAPI before the view (issue 14)."""
     # O4: sync, so the upload's database and disk work runs in a worker thread, never on the event loop.
     store, now, form_key = pending_uploads(ctx), ctx.clock.now(), request.url.path
     upload: tuple[str, str, bytes, FileKind | UploadRejected] | None = None
@@ -1393,17 +1399,22 @@ def tank_request_page(commission_id: int, request_id: int, request: Request, pri
 @router.post("/programme/commissions/{commission_id}/requests/{request_id}/answer", response_class=HTMLResponse,
              dependencies=[Csrf])
 def answer_tank_request(commission_id: int, request_id: int, request: Request, principal: PageUser, db: Db,
-                        ctx: Ctx, text: Annotated[str, Form(max_length=50_000)] = "",
-                        files: Annotated[list[UploadFile] | None, File()] = None) -> Response:
-    """Answer with text and files; sealed as council content."""
+                        ctx: Ctx, text: Checked = "", files: Annotated[list[UploadFile] | None, File()] = None,
+                        kept: Tokens = None, drop: Tokens = None) -> Response:
+    """Answer with text and files; sealed as council content. Files that passed the checks are kept when the form
+    is refused, for any field: the text's length is checked by the service (issue 14)."""
+    held = kept_form(ctx, principal.user_id, request.url.path)
     uploads = council_files(db, [f for f in (files or []) if f.filename])
     try:
+        uploads = [CouncilUpload(filename=p.filename, content_type=p.content_type or p.kind.content_type,
+                                 data=p.data, checked=p.kind) for p in held.carry(kept, drop)] + uploads
         tank_requests.answer(db, commission_id=commission_id, request_id=request_id, actor=principal,
                              now=ctx.clock.now(), text=text.replace("\r\n", "\n"), files=uploads,
                              store=sealed.sealed_deps(ctx))
     except BansoError as exc:
-        return _refused(request, db, exc, partial(_tank_request_page, request, principal, db, ctx, commission_id,
-                                                  request_id, form={"text": text}))
+        form: dict[str, Any] = {"text": text}
+        page = partial(_tank_request_page, request, principal, db, ctx, commission_id, request_id, form=form)
+        return _refused(request, db, exc, held.page(page, form, lambda: uploads))
     return redirect(f"/programme/commissions/{commission_id}/requests/{request_id}", "answered")
 
 

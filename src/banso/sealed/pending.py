@@ -33,7 +33,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Final, TypeVar
+from typing import Any, Final, Protocol, TypeVar
 
 from banso.kit.errors import ValidationFailed
 from banso.sealed import crypto
@@ -224,6 +224,62 @@ def keeping(page: Callable[..., R], form: dict[str, Any], key: str,
         form[key] = keep()
         return page(**kwargs)
     return render
+
+
+class CheckedFile(Protocol):
+    """An upload as the forms hold it: its bytes and what the upload checks found (a ``FileKind`` if it passed)."""
+
+    @property
+    def filename(self) -> str: ...
+    @property
+    def content_type(self) -> str | None: ...
+    @property
+    def data(self) -> bytes: ...
+    @property
+    def checked(self) -> object: ...
+
+
+@dataclass(frozen=True)
+class KeptForm:
+    """One submit of one person's form with a single file field (issue 14): what it carries, what it keeps.
+
+    The views of the single-file forms (meeting material, exclusion-claim evidence, plan documents, leak
+    attribution) share it instead of repeating the carry/replace/keep steps.
+    """
+
+    store: PendingUploads
+    user_id: int
+    form: str
+    now: datetime
+
+    def single(self, chosen: bool, kept: Sequence[str] | None, drop: Sequence[str] | None,
+               field: str = "file") -> Pending | None:
+        """Return the kept file this submit carries; a newly chosen file replaces (deletes) the kept one."""
+        if chosen:
+            self.store.discard(kept or (), user_id=self.user_id, form=self.form, now=self.now)
+            return None
+        carried = self.store.carry(kept, drop, user_id=self.user_id, form=self.form, now=self.now, field=field)
+        return carried[0] if carried else None
+
+    def carry(self, kept: Sequence[str] | None, drop: Sequence[str] | None) -> list[Pending]:
+        """Return the kept files a multi-file form still carries (new files are added to them, not replacing)."""
+        return self.store.carry(kept, drop, user_id=self.user_id, form=self.form, now=self.now)
+
+    def keep(self, files: Sequence[CheckedFile | None]) -> list[Kept]:
+        """Keep the refused submit's files that passed the upload checks (a refused file is never kept)."""
+        return [self.store.keep(user_id=self.user_id, form=self.form, filename=f.filename,
+                                content_type=f.content_type, data=f.data, kind=f.checked, now=self.now)
+                for f in files if f is not None and isinstance(f.checked, FileKind)]
+
+    def page(self, page: Callable[..., R], form: dict[str, Any], files: Callable[[], Sequence[CheckedFile | None]],
+             key: str = "kept") -> Callable[..., R]:
+        """Return ``page`` that first keeps ``files()`` (read when the refusal is settled) into ``form[key]``."""
+        return keeping(page, form, key, lambda: self.keep(files()))
+
+
+def kept_form(ctx: AppContext, user_id: int, form: str) -> KeptForm:
+    """Return the kept-files view of one submit of ``form`` (its POST path) by ``user_id``."""
+    return KeptForm(pending_uploads(ctx), user_id, form, ctx.clock.now())
 
 
 def pending_at(data_dir: Path) -> PendingUploads:
