@@ -15,6 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from banso.audit.models import AuditEntry
+from banso.councils import service as councils
+from banso.councils.models import Consent, Council, ExportClearance, Membership
 from banso.kit.clock import FakeClock
 from banso.kit.errors import ValidationFailed
 from banso.notifications.models import Notification
@@ -24,7 +26,7 @@ from banso.programme.budget import Category
 from banso.programme.models import Project
 from banso.web.context import AppContext
 from tests.support.http import bearer, sign_in
-from tests.support.programme import World, adopt, fund, submit
+from tests.support.programme import World, adopt, establish_council, fund, submit
 
 BASE = "/api/v1/programme"
 M = 1_000_000
@@ -268,6 +270,44 @@ def test_an_approved_team_change_changes_who_sees_the_project(client: TestClient
     assert client.get(f"{BASE}/projects/{project.id}", headers=bearer(db, w.colleague, clock)).status_code == 404
     assert client.get(f"{BASE}/projects/{project.id}",
                       headers=bearer(db, w.other_researcher, clock)).status_code == 200
+
+
+def test_an_approved_team_change_follows_in_the_project_council_and_f7_fires_on_join(
+        client: TestClient, db: Session, w: World, clock: FakeClock, project: Project) -> None:
+    """C1 + C3 + F7: the leaver loses council membership with the change's reason; the newcomer (a foreign national)
+    is invited, not enrolled — they join by their own consent, and joining a council that holds classified items
+    opens the deemed-export check for the export-control officer."""
+    establish_council(db, w, clock, project)
+    assert project.council_id is not None
+    council = db.get(Council, project.council_id)
+    assert council is not None
+    council.export_controlled = True  # what classifying an item 該当 leaves (tests/information/test_export_control)
+    w.other_researcher.user.nationality = "US"
+    db.commit()
+    code, body = _request(client, db, w, clock, project, {
+        "kind": "team", "reason": "異動のため", "remove": [w.colleague.user.id],
+        "add": [{"user_id": w.other_researcher.user.id, "role": "member", "effort_percent": 20}]})
+    assert code == 201
+    r = client.post(f"{BASE}/projects/{project.id}/changes/{body['id']}/decision", json={"decision": "approve"},
+                    headers=bearer(db, w.staff, clock))
+    assert r.status_code == 200
+    db.expire_all()
+    gone = db.scalar(select(Membership).where(Membership.council_id == council.id,
+                                              Membership.user_id == w.colleague.user.id))
+    assert gone is not None and gone.left_at is not None and "異動のため" in (gone.removal_reason or "")
+    assert gone.removed_by_id == w.staff.user.id
+    newcomer = w.other_researcher.user.id
+    invited = db.scalar(select(Consent).where(Consent.council_id == council.id, Consent.user_id == newcomer))
+    assert invited is not None and invited.decision == "pending" and invited.kind == "join"
+    assert db.scalar(select(Membership).where(Membership.council_id == council.id,
+                                              Membership.user_id == newcomer)) is None  # not without consent
+    assert db.scalar(select(ExportClearance).where(ExportClearance.user_id == newcomer)) is None
+    councils.consent(db, council_id=council.id, actor=w.other_researcher.principal(), now=clock.now(),
+                     decision="consent")
+    db.commit()
+    check = db.scalar(select(ExportClearance).where(ExportClearance.council_id == council.id,
+                                                    ExportClearance.user_id == newcomer))
+    assert check is not None and check.state == "pending" and check.trigger == "join"
 
 
 def test_an_approved_schedule_change_moves_the_milestone(client: TestClient, db: Session, w: World, clock: FakeClock,
