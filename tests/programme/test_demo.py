@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from banso.accounts.models import User
 from banso.demo import seed
 from banso.demo.programme import seed_programme
 from banso.kit.clock import FakeClock
 from banso.kit.crypto import SecretBox
 from banso.programme import repository as repo
 from banso.programme import service
+from banso.web.context import AppContext
 
 
 def test_seed_programme_is_idempotent(db: Session, clock: FakeClock, box: SecretBox) -> None:
@@ -107,3 +109,40 @@ def test_demo_walks_a_full_review_cycle_with_one_duplication_flag(db: Session, c
     assert (flag.kind, flag.researcher_number, flag.score) == ("effort", "10234567", 110.0)
     kinds = set(db.scalars(select(Notification.kind)))
     assert {"programme.proposal_decided", "programme.reviewer_assigned"} <= kinds
+
+
+def test_demo_follows_the_adopted_project_with_plan_changes_and_export_control(
+        db: Session, clock: FakeClock, box: SecretBox, ctx: AppContext) -> None:
+    """Issue 15: a sealed research plan on an open proposal, one approved and one pending plan change, a 該当 item
+    in the project council and the foreign-affiliated newcomer's deemed-export check pending (F7)."""
+    from sqlalchemy import select
+
+    from banso.councils.models import ExportClearance
+    from banso.demo.followups import CLASSIFIED_TITLE, FOREIGN_EMAIL, PLAN_PROPOSAL_TITLE, seed_followups
+    from banso.demo.projects import PROJECT_TITLE, seed_adopted_project
+    from banso.information.deps import information_deps
+    from banso.information.models import ExportClassification, Item
+    from banso.programme.models import PlanDocument, Proposal
+    from banso.sealed.store import sealed_deps
+
+    seed.seed(db, box=box, now=clock.now())
+    seed_programme(db, now=clock.now())
+    seed_adopted_project(db, now=clock.now())
+    store, deps = sealed_deps(ctx), information_deps(ctx)
+    assert seed_followups(db, now=clock.now(), store=store, deps=deps) is True
+    assert seed_followups(db, now=clock.now(), store=store, deps=deps) is False
+    [document] = db.scalars(select(PlanDocument).join(Proposal, Proposal.id == PlanDocument.proposal_id)
+                            .where(Proposal.title == PLAN_PROPOSAL_TITLE))
+    assert document.kind == "research_plan" and document.blob  # sealed (I11)
+    proposal = db.scalar(select(Proposal).where(Proposal.title == PROJECT_TITLE))
+    assert proposal is not None
+    project = repo.project_of_proposal(db, proposal.id)
+    assert project is not None
+    assert sorted(c.state for c in repo.plan_changes(db, project.id)) == ["approved", "requested"]
+    item = db.scalar(select(Item).where(Item.title == CLASSIFIED_TITLE))
+    assert item is not None and item.council_id == project.council_id and item.export_control == "applicable"
+    assert db.scalar(select(ExportClassification.list_item).where(ExportClassification.item_id == item.id))
+    foreign = db.scalar(select(User).where(User.email == FOREIGN_EMAIL))
+    assert foreign is not None and foreign.foreign_affiliation
+    [check] = db.scalars(select(ExportClearance).where(ExportClearance.user_id == foreign.id))
+    assert (check.council_id, check.state, check.trigger) == (project.council_id, "pending", "join")

@@ -15,6 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from banso.audit.models import AuditEntry
+from banso.councils import service as councils
+from banso.councils.models import Consent, Council, ExportClearance, Membership
 from banso.kit.clock import FakeClock
 from banso.kit.errors import ValidationFailed
 from banso.notifications.models import Notification
@@ -24,7 +26,7 @@ from banso.programme.budget import Category
 from banso.programme.models import Project
 from banso.web.context import AppContext
 from tests.support.http import bearer, sign_in
-from tests.support.programme import World, adopt, submit
+from tests.support.programme import World, adopt, establish_council, fund, submit
 
 BASE = "/api/v1/programme"
 M = 1_000_000
@@ -128,6 +130,76 @@ def test_a_move_between_years_needs_approval_and_moves_the_years_totals(
     assert _totals(db, project) == {2026: 250 * M, 2027: 450 * M}
 
 
+def _commit(db: Session, w: World, clock: FakeClock, project: Project, by_year: dict[int, int]) -> None:
+    for fy, yen in by_year.items():
+        service.commit_funds(db, project_id=project.id, fiscal_year=fy, amount=yen, now=clock.now(),
+                             actor=w.staff.principal())
+    db.commit()
+
+
+def _available(db: Session) -> int:
+    db.expire_all()
+    account = repo.account_by_key(db, "JST:available:-")
+    return account.balance if account is not None else 0
+
+
+def _approve_between_years(client: TestClient, db: Session, w: World, clock: FakeClock, project: Project,
+                           yen: int) -> tuple[int, dict[str, object], int]:
+    code, body = _request(client, db, w, clock, project, {"kind": "budget", "reason": "実証を翌年度へ",
+                                                          "moves": [_move(yen, to_year=2027)]})
+    assert code == 201
+    r = client.post(f"{BASE}/projects/{project.id}/changes/{body['id']}/decision", json={"decision": "approve"},
+                    headers=bearer(db, w.staff, clock))
+    return r.status_code, r.json(), int(body["id"])  # type: ignore[call-overload]
+
+
+def test_an_approved_move_between_years_moves_the_ledgers_commitments(
+        client: TestClient, db: Session, w: World, clock: FakeClock, project: Project) -> None:
+    """F3 + 年度間: a plan committed in full stays committed in full — released from FY2026, committed to FY2027 in
+    the approval's unit of work; the fund's available balance is unchanged and the ledger still reconciles."""
+    _commit(db, w, clock, project, {2026: 300 * M, 2027: 400 * M})
+    before = _available(db)
+    code, _, change_id = _approve_between_years(client, db, w, clock, project, 50 * M)
+    assert code == 200
+    db.expire_all()
+    assert repo.committed_by_year(db, project.id) == _totals(db, project) == {2026: 250 * M, 2027: 450 * M}
+    assert _available(db) == before
+    moved = [t for t in repo.transactions(db, project_id=project.id) if t.memo and f"#{change_id}" in t.memo]
+    assert [(t.kind, t.fiscal_year, t.amount) for t in moved] == [("release", 2026, 50 * M),
+                                                                   ("commitment", 2027, 50 * M)]
+    assert service.reconcile(db, actor=None).ok
+    ledger_tags = db.scalars(select(AuditEntry.tag).where(AuditEntry.tag.like("programme:ledger:%")))
+    assert {"programme:ledger:release", "programme:ledger:commitment"} <= set(ledger_tags)
+
+
+def test_a_move_the_target_years_fund_cannot_cover_is_refused_and_nothing_changes(
+        client: TestClient, db: Session, world: World, clock: FakeClock) -> None:
+    """Never overdrawn: FY2027 is committed in full and the fund has nothing left, so the ¥50M it would need is
+    refused with a 409 and a reason; the plan, the commitments and the change's state stay as they were; audited."""
+    w = world  # funded below with exactly what the commitments take
+    project = adopt(db, w, clock, submit(db, w, clock))
+    fund(db, w, clock, amount=500 * M)
+    _commit(db, w, clock, project, {2026: 100 * M, 2027: 400 * M})  # FY2026 in part: nothing to release there
+    code, body, change_id = _approve_between_years(client, db, w, clock, project, 50 * M)
+    assert code == 409
+    assert "基金の配分可能残高" in str(body) and "cannot cover" in str(body)
+    db.expire_all()
+    assert _totals(db, project) == {2026: 300 * M, 2027: 400 * M}
+    assert repo.committed_by_year(db, project.id) == {2026: 100 * M, 2027: 400 * M}
+    assert _available(db) == 0
+    assert [c.state for c in repo.plan_changes(db, project.id) if c.id == change_id] == ["requested"]
+    assert _tags(db) == ["programme:plan_change:request", "programme:plan_change:refused"]
+
+
+def test_commitment_targets_follow_a_year_committed_in_full_and_keep_a_partial_one() -> None:
+    """The pure rule: full years follow their new total, partial years keep theirs (cut to the new total)."""
+    old, new = {2026: 300 * M, 2027: 400 * M}, {2026: 250 * M, 2027: 450 * M}
+    assert change_rules.commitment_targets(old, new, {2026: 300 * M, 2027: 400 * M}) == new
+    assert change_rules.commitment_targets(old, new, {2026: 280 * M, 2027: 100 * M}) == {2026: 250 * M,
+                                                                                         2027: 100 * M}
+    assert change_rules.commitment_targets(old, new, {}) == {2026: 0, 2027: 0}
+
+
 def test_a_return_needs_a_reason_that_reaches_the_lead(client: TestClient, db: Session, w: World, clock: FakeClock,
                                                        project: Project) -> None:
     """差戻し: a reason is required (422 without), nothing is applied, the lead reads the reason."""
@@ -198,6 +270,44 @@ def test_an_approved_team_change_changes_who_sees_the_project(client: TestClient
     assert client.get(f"{BASE}/projects/{project.id}", headers=bearer(db, w.colleague, clock)).status_code == 404
     assert client.get(f"{BASE}/projects/{project.id}",
                       headers=bearer(db, w.other_researcher, clock)).status_code == 200
+
+
+def test_an_approved_team_change_follows_in_the_project_council_and_f7_fires_on_join(
+        client: TestClient, db: Session, w: World, clock: FakeClock, project: Project) -> None:
+    """C1 + C3 + F7: the leaver loses council membership with the change's reason; the newcomer (a foreign national)
+    is invited, not enrolled — they join by their own consent, and joining a council that holds classified items
+    opens the deemed-export check for the export-control officer."""
+    establish_council(db, w, clock, project)
+    assert project.council_id is not None
+    council = db.get(Council, project.council_id)
+    assert council is not None
+    council.export_controlled = True  # what classifying an item 該当 leaves (tests/information/test_export_control)
+    w.other_researcher.user.nationality = "US"
+    db.commit()
+    code, body = _request(client, db, w, clock, project, {
+        "kind": "team", "reason": "異動のため", "remove": [w.colleague.user.id],
+        "add": [{"user_id": w.other_researcher.user.id, "role": "member", "effort_percent": 20}]})
+    assert code == 201
+    r = client.post(f"{BASE}/projects/{project.id}/changes/{body['id']}/decision", json={"decision": "approve"},
+                    headers=bearer(db, w.staff, clock))
+    assert r.status_code == 200
+    db.expire_all()
+    gone = db.scalar(select(Membership).where(Membership.council_id == council.id,
+                                              Membership.user_id == w.colleague.user.id))
+    assert gone is not None and gone.left_at is not None and "異動のため" in (gone.removal_reason or "")
+    assert gone.removed_by_id == w.staff.user.id
+    newcomer = w.other_researcher.user.id
+    invited = db.scalar(select(Consent).where(Consent.council_id == council.id, Consent.user_id == newcomer))
+    assert invited is not None and invited.decision == "pending" and invited.kind == "join"
+    assert db.scalar(select(Membership).where(Membership.council_id == council.id,
+                                              Membership.user_id == newcomer)) is None  # not without consent
+    assert db.scalar(select(ExportClearance).where(ExportClearance.user_id == newcomer)) is None
+    councils.consent(db, council_id=council.id, actor=w.other_researcher.principal(), now=clock.now(),
+                     decision="consent")
+    db.commit()
+    check = db.scalar(select(ExportClearance).where(ExportClearance.council_id == council.id,
+                                                    ExportClearance.user_id == newcomer))
+    assert check is not None and check.state == "pending" and check.trigger == "join"
 
 
 def test_an_approved_schedule_change_moves_the_milestone(client: TestClient, db: Session, w: World, clock: FakeClock,

@@ -135,6 +135,7 @@ def demo(
     from banso.demo.councils import seed_councils
     from banso.demo.information import seed_exclusions, seed_information
     from banso.demo.programme import seed_programme
+    from banso.demo.followups import seed_followups
     from banso.demo.projects import seed_adopted_project
     from banso.information.deps import information_deps
     from banso.information.sealed_legacy import migration_attributes
@@ -156,6 +157,8 @@ def demo(
             seed_adopted_project(db, now=ctx.clock.now())  # F6: a year-old project with an overdue report
             seed_information(db, information_deps(ctx), now=ctx.clock.now())
             seed_exclusions(db, now=ctx.clock.now(), store=sealed.sealed_deps(ctx))  # issue 13
+            seed_followups(db, now=ctx.clock.now(), store=sealed.sealed_deps(ctx),  # issue 15
+                           deps=information_deps(ctx))
             checkpoints.sign_checkpoint(db, key=ctx.signing_key, now=ctx.clock.now())
     with console.status("技術分析のデモデータを作成しています / preparing the think-tank analysis…"):
         # Synthetic works (generated here, deterministic) so the think-tank pages have data (T6).

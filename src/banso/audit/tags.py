@@ -184,6 +184,7 @@ class AuditTag(StrEnum):
     PROGRAMME_PLAN_CHANGE_REQUEST = "programme:plan_change:request"  # 計画変更 requested by the representative
     PROGRAMME_PLAN_CHANGE_DECIDE = "programme:plan_change:decide"  # approved or returned by the agency
     PROGRAMME_PLAN_CHANGE_NOTIFY = "programme:plan_change:notify"  # a small change applied on notice alone
+    PROGRAMME_PLAN_CHANGE_REFUSED = "programme:plan_change:refused"  # approval refused: the fund cannot cover it
     PROGRAMME_PANEL_READ = "programme:panel:read"  # F6: the panel view (scores and comments side by side)
     PROGRAMME_DECISION_NOTICE = "programme:decision:notice"  # F6: adoption or rejection notice sent
     PROGRAMME_STATISTICS_READ = "programme:statistics:read"  # issue 15: call statistics for the agency's staff
@@ -411,6 +412,7 @@ LABELS: Mapping[str, str] = {
     AuditTag.PROGRAMME_PLAN_CHANGE_REQUEST: "Plan change requested",
     AuditTag.PROGRAMME_PLAN_CHANGE_DECIDE: "Plan change decided",
     AuditTag.PROGRAMME_PLAN_CHANGE_NOTIFY: "Plan change notified",
+    AuditTag.PROGRAMME_PLAN_CHANGE_REFUSED: "Plan change refused by the ledger",
     AuditTag.PROGRAMME_PANEL_READ: "Panel view read",
     AuditTag.PROGRAMME_DECISION_NOTICE: "Decision notice sent",
     AuditTag.PROGRAMME_GUIDELINE_ADOPT: "Guideline adopted",

@@ -552,6 +552,28 @@ def invite(session: Session, *, council_id: int, actor: Principal, now: datetime
            deadline: datetime, party: str | None = None) -> Consent:
     """Invite a newcomer with their role and party type; they join when they consent before ``deadline``."""
     council, _ = _manage(session, council_id, actor)
+    return _invite(session, council, actor=actor, now=now, user_id=user_id, role=role, deadline=deadline,
+                   party=party)
+
+
+def invite_for_project(session: Session, *, council_id: int, actor: Principal, now: datetime, user_id: int,
+                       deadline: datetime) -> Consent | None:
+    """Propose a person an approved plan change put on a project's team (研究体制の変更, issue 15) to the project's
+    council: the same invitation as :func:`invite` (they join only by their own consent, and a foreign person
+    goes through the F7 check when they do). ``actor`` is the agency staff member who approved the change; the
+    approval stands in for the chair's decision to invite. Nothing is done (``None``) when the council is not
+    operating or the person is already a member or invited."""
+    council = repo.council_by_id(session, council_id)
+    if council is None or council.state not in rules.OPERATING_STATES:
+        return None
+    if repo.current_membership(session, council.id, user_id) or repo.pending_consent(session, council.id, user_id):
+        return None
+    return _invite(session, council, actor=actor, now=now, user_id=user_id, role=CouncilRole.MEMBER.value,
+                   deadline=deadline, party=typed.PartyType.PARTICIPANT.value)
+
+
+def _invite(session: Session, council: Council, *, actor: Principal, now: datetime, user_id: int, role: str,
+            deadline: datetime, party: str | None) -> Consent:
     role_v = _parse_role(role)
     party_v = typed.parse_party(party)
     rules.require_future(deadline, now, "deadline")
@@ -592,6 +614,28 @@ def remove_member(session: Session, *, council_id: int, actor: Principal, now: d
     The only chair cannot be removed until another member is made chair (``membership.check_removal``).
     """
     council, _ = _manage(session, council_id, actor)
+    return _remove(session, council, actor=actor, now=now, user_id=user_id, reason=reason)
+
+
+def remove_for_project(session: Session, *, council_id: int, actor: Principal, now: datetime, user_id: int,
+                       reason: str) -> Membership | None:
+    """Remove a person an approved plan change took off a project's team from the project's council, with the
+    change's reason (C3: access ends at once, the pledge and the duty remain; the same path as
+    :func:`remove_member`); a pending invitation is withdrawn (declined with the reason). ``actor`` is the agency
+    staff member who approved. ``None`` when they were neither a member nor invited."""
+    council = repo.council_by_id(session, council_id)
+    if council is None:
+        return None
+    pending = repo.pending_consent(session, council.id, user_id)
+    if pending is not None and pending.kind == ConsentKind.JOIN:
+        pending.decision, pending.reason, pending.decided_at = ConsentDecision.DECLINED.value, reason[:2000], now
+    if repo.current_membership(session, council.id, user_id) is None:
+        return None
+    return _remove(session, council, actor=actor, now=now, user_id=user_id, reason=reason)
+
+
+def _remove(session: Session, council: Council, *, actor: Principal, now: datetime, user_id: int,
+            reason: str) -> Membership:
     reason_t = rules.require_text(reason, "reason", max_length=2000)
     target = repo.current_membership(session, council.id, user_id)
     chairs = [m for m in repo.current_members(session, council.id)

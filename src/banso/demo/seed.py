@@ -94,6 +94,11 @@ PERSONAS: tuple[Persona, ...] = (
     Persona("inoue.hiroshi@cao.example.jp", "井上 浩", "Hiroshi Inoue", "cao", ("auditor",), "監査担当"),
     # 審査委員: Kyoto University submits no proposal in the demo, so she may review every demo proposal.
     Persona("kimura.haruka@kyoto-u.example.jp", "木村 遥", "Haruka Kimura", "kyoto", ("reviewer",), "教授"),
+    # 輸出管理責任者 (F7, issue 15): classifies the project council's designs (該非判定) and clears newcomers.
+    Persona("hayashi.makoto@tohoku.example.jp", "林 誠", "Makoto Hayashi", "tohoku", ("export_officer",),
+            "安全保障輸出管理室長"),
+    # A researcher with a foreign affiliation, brought onto the adopted project by an approved plan change (F7).
+    Persona("becker.lena@tohoku.example.jp", "ベッカー レナ", "Lena Becker", "tohoku", ("researcher",), "特任助教"),
 )
 
 

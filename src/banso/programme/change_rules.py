@@ -126,3 +126,28 @@ def needs_approval(cells: Mapping[tuple[int, Category], int], moves: Sequence[Mo
     """
     over = any(moved * 100 > direct * APPROVAL_SHARE_PERCENT for moved, direct in _within_year(cells, moves))
     return over or any(m.from_year != m.to_year for m in moves)
+
+
+def year_totals_after(plan: Mapping[int, int], moves: Sequence[Move]) -> dict[int, int]:
+    """Return each fiscal year's plan total after the moves (indirect costs are never moved, so they stay)."""
+    out = dict(plan)
+    for move in moves:
+        out[move.from_year] = out.get(move.from_year, 0) - move.yen
+        out[move.to_year] = out.get(move.to_year, 0) + move.yen
+    return out
+
+
+def commitment_targets(old_plan: Mapping[int, int], new_plan: Mapping[int, int],
+                       committed: Mapping[int, int]) -> dict[int, int]:
+    """Return what the fund ledger should have committed per fiscal year once the plan's year totals change.
+
+    A year the agency had committed in full stays committed in full (its commitment follows the new total, so
+    money moved into it is committed from the fund and money moved out is released); a year committed in part keeps
+    what was committed, cut to its new total, because the agency has not yet decided the rest. The ledger never
+    holds more for a year than the plan gives it (the rule ``service.commit_funds`` keeps).
+    """
+    out = {}
+    for year in sorted(set(new_plan) | set(committed)):
+        old, new, held = old_plan.get(year, 0), new_plan.get(year, 0), committed.get(year, 0)
+        out[year] = new if old > 0 and held >= old else min(held, new)
+    return out

@@ -96,6 +96,22 @@ class CouncilsServiceGateway:
         return [ProjectCouncil(council_id=c.id, title=c.title_ja, state=c.state)
                 for c in councils_repo.councils_by_project_ref(session, project_ref(project_id))]
 
+    def propose_member(self, session: Session, *, council_id: int, user_id: int, now: datetime,
+                       actor: Principal) -> bool:
+        """Invite a newcomer to the project's team as a participant, with the consent deadline of founders."""
+        from banso.councils import service as councils
+
+        return councils.invite_for_project(session, council_id=council_id, actor=actor, now=now, user_id=user_id,
+                                           deadline=now + timedelta(days=self.consent_days)) is not None
+
+    def remove_member(self, session: Session, *, council_id: int, user_id: int, reason: str, now: datetime,
+                      actor: Principal) -> bool:
+        """Remove someone who left the project's team, with the reason (the pledge and duty remain, C3)."""
+        from banso.councils import service as councils
+
+        return councils.remove_for_project(session, council_id=council_id, actor=actor, now=now, user_id=user_id,
+                                           reason=reason) is not None
+
 
 def project_ref(project_id: int) -> str:
     """Return the ``Council.project_ref`` of a K Program project."""

@@ -54,3 +54,15 @@ class CouncilGateway(Protocol):
     def councils_of_project(self, session: Session, project_id: int) -> list[ProjectCouncil]:
         """Return every council proposed for the project, oldest first (history kept on re-proposal)."""
         ...
+
+    def propose_member(self, session: Session, *, council_id: int, user_id: int, now: datetime,
+                       actor: Principal) -> bool:
+        """Invite someone added to the project's team to its council (they join by their own consent); return
+        False when nothing was asked (council not operating, or already a member or invited)."""
+        ...
+
+    def remove_member(self, session: Session, *, council_id: int, user_id: int, reason: str, now: datetime,
+                      actor: Principal) -> bool:
+        """Remove someone taken off the project's team from its council with ``reason`` (C3); return False when
+        they were not a member."""
+        ...

@@ -28,6 +28,7 @@ from banso.notifications import service as notifications
 from banso.programme import budget, change_rules, reporting, rules, service
 from banso.programme import repository as repo
 from banso.programme.budget import Category
+from banso.programme.interfaces import CouncilGateway
 from banso.programme.models import (
     Agency,
     BudgetItem,
@@ -114,18 +115,25 @@ def _check_budget(session: Session, project: Project, raw: Sequence[Mapping[str,
     return moves, change_rules.moved_share_percent(cells, moves), change_rules.needs_approval(cells, moves)
 
 
-def _apply_budget(session: Session, project: Project, detail: Mapping[str, Any]) -> None:
+def _apply_budget(session: Session, project: Project, row: PlanChange, actor: Principal,
+                  councils: CouncilGateway | None) -> None:
     moves = [change_rules.Move(m["from"][0], Category(m["from"][1]), m["to"][0], Category(m["to"][1]), m["yen"])
-             for m in detail["moves"]]
+             for m in row.detail["moves"]]
     after = change_rules.apply_moves(_cells(session, project), moves)  # the plan may have moved since: check again
+    plan = {line.fiscal_year: line.amount for line in repo.budget(session, project.proposal_id)}
+    if any(m.from_year != m.to_year for m in moves):  # 年度間: the fund ledger's commitments follow, same unit of work
+        targets = change_rules.commitment_targets(plan, change_rules.year_totals_after(plan, moves),
+                                                  repo.committed_by_year(session, project.id))
+        service.follow_plan(session, project=project, targets=targets, now=row.decided_at or row.requested_at,
+                            actor=actor, memo=f"計画変更 #{row.id} / plan change #{row.id}")
     items = {(i.fiscal_year, i.category): i for i in repo.budget_items(session, project.proposal_id)}
     for (fy, category), yen in after.items():
-        row = items.get((fy, category.value))
-        if row is None:
+        item = items.get((fy, category.value))
+        if item is None:
             session.add(BudgetItem(proposal_id=project.proposal_id, fiscal_year=fy, category=category.value,
                                    amount=yen))
         else:
-            row.amount = yen
+            item.amount = yen
     session.flush()
     totals: dict[int, int] = {}
     for item in repo.budget_items(session, project.proposal_id):
@@ -155,12 +163,16 @@ def _check_team(session: Session, project: Project, change: ChangeInput) -> dict
     return {"add": added, "remove": sorted(set(change.remove))}
 
 
-def _apply_team(session: Session, project: Project, detail: Mapping[str, Any]) -> None:
+def _apply_team(session: Session, project: Project, row: PlanChange, actor: Principal,
+                councils: CouncilGateway | None) -> None:
+    detail = row.detail
     members = repo.members(session, project.proposal_id)
-    for row in members:
-        if row.user_id in detail["remove"]:
-            session.delete(row)
+    removed = [m.user_id for m in members if m.user_id in detail["remove"]]
+    for member in members:
+        if member.user_id in detail["remove"]:
+            session.delete(member)
     present = {m.user_id for m in members}
+    added = []
     for entry in detail["add"]:
         user = accounts_repo.user_by_id(session, entry["user_id"])
         if user is None or entry["user_id"] in present:
@@ -168,7 +180,25 @@ def _apply_team(session: Session, project: Project, detail: Mapping[str, Any]) -
         session.add(ProposalMember(proposal_id=project.proposal_id, user_id=user.id,
                                    organization_id=user.organization_id, name=user.name_ja, role=entry["role"],
                                    researcher_number=user.researcher_number, effort_percent=entry["effort_percent"]))
+        added.append(user.id)
     session.flush()
+    if councils is not None and project.council_id is not None:
+        _follow_council(session, project, row, councils, actor=actor, added=added,
+                        removed=[uid for uid in removed if uid is not None])
+
+
+def _follow_council(session: Session, project: Project, row: PlanChange, councils: CouncilGateway, *,
+                    actor: Principal, added: Sequence[int], removed: Sequence[int]) -> None:
+    """The project council follows the team (C1): newcomers are invited and join by their own consent (a foreign
+    one then goes through the F7 check on joining); leavers lose their membership with the change's reason."""
+    assert project.council_id is not None
+    now = row.decided_at or row.requested_at
+    reason = f"計画変更（研究体制の変更）により研究体制から外れました / left the project team by plan change #{row.id}: "
+    for user_id in removed:
+        councils.remove_member(session, council_id=project.council_id, user_id=user_id,
+                               reason=(reason + row.reason)[:2000], now=now, actor=actor)
+    for user_id in added:
+        councils.propose_member(session, council_id=project.council_id, user_id=user_id, now=now, actor=actor)
 
 
 def _check_schedule(session: Session, project: Project, raw: Sequence[Mapping[str, object]]) -> list[dict[str, Any]]:
@@ -191,16 +221,18 @@ def _check_schedule(session: Session, project: Project, raw: Sequence[Mapping[st
     return out
 
 
-def _apply_schedule(session: Session, project: Project, detail: Mapping[str, Any]) -> None:
+def _apply_schedule(session: Session, project: Project, row: PlanChange, actor: Principal,
+                    councils: CouncilGateway | None) -> None:
     mine = {m.id: m for m in repo.milestones(session, project.id)}
-    for entry in detail["milestones"]:
+    for entry in row.detail["milestones"]:
         if entry["id"] in mine:
             mine[entry["id"]].due_on = date.fromisoformat(entry["due_on"])
 
 
-def _apply(session: Session, project: Project, row: PlanChange) -> None:
+def _apply(session: Session, project: Project, row: PlanChange, actor: Principal,
+           councils: CouncilGateway | None) -> None:
     {PlanChangeKind.BUDGET.value: _apply_budget, PlanChangeKind.TEAM.value: _apply_team,
-     PlanChangeKind.SCHEDULE.value: _apply_schedule}[row.kind](session, project, row.detail)
+     PlanChangeKind.SCHEDULE.value: _apply_schedule}[row.kind](session, project, row, actor, councils)
     project.updated_at = row.decided_at or row.requested_at
 
 
@@ -237,7 +269,7 @@ def request_change(session: Session, *, project_id: int, change: ChangeInput, no
     session.flush()
     if not approval:
         row.decided_at = now  # applied on notice: recorded as of the request, by the requester
-        _apply(session, project, row)
+        _apply(session, project, row, actor, None)  # a budget move inside one year: no council, no ledger change
     tag = AuditTag.PROGRAMME_PLAN_CHANGE_REQUEST if approval else AuditTag.PROGRAMME_PLAN_CHANGE_NOTIFY
     _audit(session, tag, now=now, actor=actor, subject=f"project:{project.id}",
            data={"change_id": row.id, "kind": row.kind, "state": row.state, "share_percent": share})
@@ -246,8 +278,12 @@ def request_change(session: Session, *, project_id: int, change: ChangeInput, no
 
 
 def decide_change(session: Session, *, project_id: int, change_id: int, decision: str, reason: object,
-                  now: datetime, actor: Principal) -> PlanChange:
-    """Approve a requested change (applied to the plan at once) or return it with a reason (the agency's staff)."""
+                  now: datetime, actor: Principal, councils: CouncilGateway) -> PlanChange:
+    """Approve a requested change (applied to the plan at once) or return it with a reason (the agency's staff).
+
+    Applied in the caller's unit of work with what follows from it: a move between years moves the ledger's
+    commitments; a team change invites newcomers to the project council and removes leavers from it.
+    """
     project = service.project_for_staff(session, project_id, actor)
     row = session.get(PlanChange, change_id)
     if row is None or row.project_id != project.id:
@@ -263,7 +299,7 @@ def decide_change(session: Session, *, project_id: int, change_id: int, decision
     row.decided_at, row.decided_by_id, row.decision_reason = now, actor.user_id, text
     row.state = (PlanChangeState.APPROVED if decision == "approve" else PlanChangeState.RETURNED).value
     if decision == "approve":
-        _apply(session, project, row)
+        _apply(session, project, row, actor, councils)
     session.flush()
     _audit(session, AuditTag.PROGRAMME_PLAN_CHANGE_DECIDE, now=now, actor=actor, subject=f"project:{project.id}",
            data={"change_id": row.id, "kind": row.kind, "state": row.state})

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from banso.authz.principal import Principal
 from banso.kit.unit import released
 from banso.programme import plan_changes, plan_documents
+from banso.programme.endpoints import Councils
 from banso.sealed import store as sealed
 from banso.web.context import AppContext
 from banso.web.csrf import verify_csrf
@@ -202,8 +203,9 @@ def request_change(project_id: int, body: PlanChangeIn, principal: ApiUser, db: 
 
 @router.post("/projects/{project_id}/changes/{change_id}/decision", response_model=PlanChangeRead)
 def decide_change(project_id: int, change_id: int, body: PlanChangeDecisionIn, principal: ApiUser, db: Db,
-                  ctx: Ctx) -> PlanChangeRead:
+                  ctx: Ctx, councils: Councils) -> PlanChangeRead:
     """Approve (applied to the plan) or return with a reason a requested plan change (the agency's staff)."""
     row = plan_changes.decide_change(db, project_id=project_id, change_id=change_id, decision=body.decision,
-                                     reason=body.reason, now=ctx.clock.now(), actor=principal)
+                                     reason=body.reason, now=ctx.clock.now(), actor=principal,
+                                     councils=councils)
     return PlanChangeRead.model_validate(row)

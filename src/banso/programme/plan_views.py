@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from banso.authz.principal import Principal
 from banso.kit.errors import BansoError, ValidationFailed
 from banso.programme import budget, plan_changes, plan_documents
+from banso.programme.endpoints import Councils
 from banso.programme.plan_endpoints import document_response, read_upload
 from banso.sealed import store as sealed
 from banso.sealed.pending import kept_form
@@ -166,11 +167,12 @@ def request_change(project_id: int, request: Request, principal: PageUser, db: D
 @router.post("/programme/projects/{project_id}/changes/{change_id}/decision", response_class=HTMLResponse,
              dependencies=[Csrf])
 def decide_change(project_id: int, change_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
-                  decision: Small = "", reason: Annotated[str, Form(max_length=5000)] = "") -> Response:
+                  councils: Councils, decision: Small = "",
+                  reason: Annotated[str, Form(max_length=5000)] = "") -> Response:
     """Approve or return a requested plan change (the agency's staff)."""
     try:
         plan_changes.decide_change(db, project_id=project_id, change_id=change_id, decision=decision, reason=reason,
-                                   now=ctx.clock.now(), actor=principal)
+                                   now=ctx.clock.now(), actor=principal, councils=councils)
     except BansoError as exc:
         return refused(request, db, exc, partial(_changes_page, request, principal, db, ctx, project_id,
                                                  form={"decision_reason": reason}), FIELD_LABELS, name_field=True)

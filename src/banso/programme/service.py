@@ -27,6 +27,7 @@ from banso.authz.policies import programme as policy
 from banso.authz.principal import Principal
 from banso.kit.clock import to_jst
 from banso.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from banso.kit.japanese import fiscal_year_label
 from banso.kit.text import clean_text
 from banso.notifications import service as notifications
 from banso.programme import budget, budget_excel, integrity, proposals, registry_io, report_schedule, rules
@@ -320,6 +321,52 @@ def release_commitment(session: Session, *, project_id: int, fiscal_year: int, a
                        f"only {rules.format_yen(repo.committed_in_year(session, project.id, fy))} is committed for FY{fy}", field="amount")
     return _post(session, agency=agency, kind=TransactionKind.RELEASE, amount=yen, fiscal_year=fy,
                  value_date=_today(now), project_id=project.id, memo=memo, now=now, actor=actor)
+
+
+def follow_plan(session: Session, *, project: Project, targets: Mapping[int, int], now: datetime,
+                actor: Principal, memo: str) -> list[LedgerTransaction]:
+    """Bring the project's commitments per fiscal year to ``targets`` (a plan change moved money between years).
+
+    Releases are posted before commitments so a move inside the committed money never needs fresh fund; the
+    rest must fit the agency's available balance, which is never overdrawn (F3). A change the fund cannot cover,
+    or that would release money already paid out, is refused with a 409 and audited; the unit of work rolls back
+    the plan change with it, so nothing changes.
+    """
+    agency = repo.agency_by_id(session, project.agency_id)
+    assert agency is not None
+    held = repo.committed_by_year(session, project.id)
+    releases = {fy: held.get(fy, 0) - yen for fy, yen in targets.items() if yen < held.get(fy, 0)}
+    commits = {fy: yen - held.get(fy, 0) for fy, yen in targets.items() if yen > held.get(fy, 0)}
+    unpaid = _balance(session, rules.account_key(agency.code, "committed", project.id))
+    available = _balance(session, rules.account_key(agency.code, "available"))
+    refusal = None
+    if sum(releases.values()) > unpaid:
+        refusal = Conflict(f"支払済みの額は他の年度へ移せません（未払の配分額 {rules.format_yen(unpaid)}） / money already "
+                           f"paid cannot move to another year (unpaid commitment {rules.format_yen(unpaid)})",
+                           field="decision")
+    elif sum(commits.values()) > available + sum(releases.values()):
+        years = "・".join(fiscal_year_label(fy) for fy in sorted(commits))
+        need = sum(commits.values()) - sum(releases.values())
+        refusal = Conflict(f"{years}の配分に必要な{rules.format_yen(need)}が基金の配分可能残高"
+                           f"（{rules.format_yen(available)}）を超えるため承認できません / the fund's available balance "
+                           f"({rules.format_yen(available)}) cannot cover the {rules.format_yen(need)} this change "
+                           "commits to the target year; record a tranche first", field="decision")
+    if refusal is not None:
+        audit.refuse(session, refusal, AuditTag.PROGRAMME_PLAN_CHANGE_REFUSED, now=now, actor=actor,
+                     subject=f"project:{project.id}", data={"releases": {str(k): v for k, v in releases.items()},
+                                                            "commitments": {str(k): v for k, v in commits.items()},
+                                                            "available": available, "unpaid": unpaid})
+    posted = [_post(session, agency=agency, kind=TransactionKind.RELEASE, amount=yen, fiscal_year=fy,
+                    value_date=_today(now), project_id=project.id, memo=memo, now=now, actor=actor)
+              for fy, yen in sorted(releases.items())]
+    return posted + [_post(session, agency=agency, kind=TransactionKind.COMMITMENT, amount=yen, fiscal_year=fy,
+                           value_date=_today(now), project_id=project.id, memo=memo, now=now, actor=actor)
+                     for fy, yen in sorted(commits.items())]
+
+
+def _balance(session: Session, key: str) -> int:
+    account = repo.account_by_key(session, key)
+    return account.balance if account is not None else 0
 
 
 def disburse(session: Session, *, project_id: int, amount: object, now: datetime, actor: Principal | None,
