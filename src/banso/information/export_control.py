@@ -38,7 +38,7 @@ def classify(session: Session, *, item_id: int, actor: Principal, now: datetime,
     item may; others get 404 as for an item out of their scope (I7)."""
     access = gate.item_access(session, actor, item_id)
     if access is None:
-        raise NotFound("information item not found")
+        raise NotFound("情報が見つかりません / information item not found")
     require_visible(policy.can_classify(actor, access.standing, access.facts.item), "information item")
     item = access.item
     try:
@@ -69,7 +69,7 @@ def history(session: Session, *, item_id: int, actor: Principal | None) -> list[
     """Return the item's classifications, newest first, to those who may read the item (else 404)."""
     access = gate.item_access(session, actor, item_id)
     if access is None or not access.readable:
-        raise NotFound("information item not found")
+        raise NotFound("情報が見つかりません / information item not found")
     return repo.classifications(session, item_id)
 
 

@@ -159,7 +159,7 @@ def _check_team(session: Session, project: Project, change: ChangeInput) -> dict
                       "effort_percent": budget.check_effort(entry.get("effort_percent"), where=where)})
     for user_id in change.remove:
         if user_id not in team:
-            raise ValidationFailed(f"user {user_id}: 研究体制にいない人です / not on the team", field="remove")
+            raise ValidationFailed(f"利用者 {user_id} は研究体制にいない人です / user {user_id} is not on the team", field="remove")
     return {"add": added, "remove": sorted(set(change.remove))}
 
 
@@ -260,7 +260,7 @@ def request_change(session: Session, *, project_id: int, change: ChangeInput, no
     elif change.kind == PlanChangeKind.SCHEDULE:
         detail, approval = {"milestones": _check_schedule(session, project, change.milestones)}, True
     else:
-        raise ValidationFailed("変更の種類は budget・team・schedule のいずれかです / kind must be budget, team or "
+        raise ValidationFailed("変更の種類は「budget」「team」「schedule」のいずれかです / kind must be budget, team or "
                                "schedule", field="kind")
     row = PlanChange(project_id=project.id, kind=change.kind, reason=reason, detail=detail, share_percent=share,
                      state=(PlanChangeState.REQUESTED if approval else PlanChangeState.NOTIFIED).value,

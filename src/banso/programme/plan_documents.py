@@ -63,7 +63,7 @@ def _readable(session: Session, actor: Principal, proposal_id: int, now: datetim
 
 def _kind(kind: str) -> str:
     if kind not in KIND_LABELS:
-        raise ValidationFailed("書類の種類は research_plan・form・other のいずれかです / kind must be research_plan, "
+        raise ValidationFailed("書類の種類は「research_plan」「form」「other」のいずれかです / kind must be research_plan, "
                                "form or other", field="kind")
     return kind
 

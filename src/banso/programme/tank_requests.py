@@ -133,7 +133,7 @@ def _request(session: Session, commission: Commission, request_id: int) -> tuple
     req = session.get(MaterialRequest, request_id)
     council = None if req is None else council_repo.councils_by_ids(session, [req.council_id]).get(req.council_id)
     if req is None or council is None or req.commission_id != commission.id:
-        raise NotFound("material request not found")
+        raise NotFound("資料の求めが見つかりません / material request not found")
     return council, req
 
 
@@ -187,7 +187,7 @@ def _file(session: Session, commission_id: int, request_id: int, file_id: int,
     council, req = _request(session, commission, request_id)
     row = council_repo.file(session, req.id, file_id)
     if row is None or not policy.can_read_own_answer(actor, facts, answered_by_id=req.answered_by_id):
-        raise NotFound("file not found")
+        raise NotFound("ファイルが見つかりません / file not found")
     return council, row
 
 
