@@ -48,6 +48,7 @@ _LABELS: dict[str, str] = {
 # The API schemas' other fields (issue 14: a Japanese refusal names every field by its Japanese label; the
 # sweep in tests/web/test_japanese_messages.py posts to every API route and fails on a field left unnamed).
 _LABELS.update({
+    "verdict": "Classification", "list_item": "List item",
     "kind": "Kind", "organization_id": "Organisation", "roles": "Roles", "articles": "Articles",
     "entries": "Attendance entries", "answer": "Answer on the minutes", "speaker_id": "Speaker",
     "stated_confidential": "Stated as confidential", "format": "Registry file format",
