@@ -251,3 +251,26 @@ def test_the_backup_check_opens_plan_documents_under_the_proposal_key(client: Te
     assert check.problems == [] and check.opened >= 1
     shredded = references.check_files(db, sealed_store.sealed_deps(ctx), destroyed={refs[0].scope})
     assert shredded.shredded >= 1
+
+
+def test_rotating_the_proposal_key_rewraps_its_documents_which_stay_readable(
+        client: TestClient, db: Session, w: World, clock: FakeClock, ctx: AppContext) -> None:
+    """I11, O2: `banso keys` covers the third key store — the proposal's key is rotated like a council's (new
+    version, every document's data key re-wrapped, old version destroyed, audited) and the team still reads."""
+    from banso.app import keys
+    from banso.sealed import store as sealed_store
+
+    proposal, doc_id = _with_document(client, db, w, clock)
+    scope = sealed_store.proposal_scope(proposal.id)
+    assert scope in keys.all_scopes(ctx)
+    assert keys.status(ctx, scope).in_use == {1: 1}
+    done = keys.rotate(ctx, scope, grace_seconds=0)
+    assert (done.before, done.version, done.retired) == ([1], 2, [1])
+    assert sum(done.rewrapped.values()) == 1 and done.unreadable == []
+    after = keys.status(ctx, scope)
+    assert (after.held, after.in_use) == ([2], {2: 1})
+    db.expire_all()
+    got = client.get(_url(proposal, doc_id), headers=bearer(db, w.colleague, clock))
+    assert got.status_code == 200 and strip_marks(got.content.decode()) == PLAN
+    tags = db.scalars(select(AuditEntry.tag).where(AuditEntry.subject == scope.subject)).all()
+    assert {"sealed:key:rotate", "sealed:key:retire"} <= set(tags)

@@ -111,6 +111,7 @@ def test_migrate_moves_the_key_files_into_the_hsm(folder: tuple[Path, int, int],
     moved = banso(["keys", "migrate", "--to", "pkcs11", "--remove-files"], data, extra_env=hsm)
     assert moved.returncode == 0, moved.stderr
     assert "council: imported 1 keys, 0 tombstones; removed 1 key files" in moved.stdout
+    assert "proposal: imported 0 keys" in moved.stdout  # the third key store is moved too (none sealed here)
     assert not (data / "keys" / "councils" / f"council-{council}.key").exists()
     settings = softhsm.settings(Settings(data_dir=data), hsm_prefix)
     assert _body(data, item, {k: getattr(settings, k) for k in (
@@ -123,4 +124,5 @@ def test_migrate_moves_the_key_files_into_the_hsm(folder: tuple[Path, int, int],
     assert "key store: pkcs11" in status.stdout and "v2: 1" in status.stdout
     store = softhsm.store(hsm_prefix, data / "keys" / "pkcs11.lock")
     assert isinstance(store, Pkcs11KeyStore) and store.versions(council) == [2]
-    assert _tags(data) == ["sealed:key:migrate", "sealed:key:migrate", "sealed:key:rotate", "sealed:key:retire"]
+    # One migrate entry per key folder: councils, commissions and (issue 15) proposals' research-plan documents.
+    assert _tags(data) == ["sealed:key:migrate"] * 3 + ["sealed:key:rotate", "sealed:key:retire"]

@@ -1,9 +1,9 @@
-"""Council and commission keys across domains: rotation, status, moving file keys into an HSM (I11, O2).
+"""Council, commission and proposal keys across domains: rotation, status, moving file keys into an HSM (I11, O2).
 
 The composition root is the one place that knows every column holding a wrapped data key, so the
 inventory lives here (:data:`COLUMNS`); the re-wrapping itself is ``banso.sealed.rotation``.
 
-A rotation of one scope (a council, or a commission):
+A rotation of one scope (a council, a commission, or a proposal's research-plan documents):
 
 1. a new key version is created; from now on every process wraps new data keys with it;
 2. a grace period lets requests that wrapped with the old version before step 1 commit;
@@ -41,7 +41,7 @@ from banso.councils.models import (
 from banso.information.models import ExclusionClaim, Item
 from banso.kit.errors import Conflict, NotFound
 from banso.kit.unit import unit_of_work
-from banso.programme.models import Commission, CommissionDeliverable
+from banso.programme.models import Commission, CommissionDeliverable, PlanDocument, Proposal
 from banso.sealed import store as sealed
 from banso.sealed.crypto import KeyStore, LocalKeyFileStore
 from banso.sealed.pkcs11 import Pkcs11KeyStore
@@ -82,6 +82,8 @@ def _columns() -> list[WrappedColumn]:
         _column("council", ExclusionClaim, "evidence_sealed", "council_id", text=True),
         _column("council", ExclusionClaim, "file_wrapped_key", "council_id"),
         _column("commission", CommissionDeliverable, "wrapped_key", "commission_id"),
+        # Research-plan documents (issue 15): one data key per document, wrapped by the proposal's key.
+        _column("proposal", PlanDocument, "wrapped_key", "proposal_id"),
     ]
 
 
@@ -124,16 +126,19 @@ def columns_of(kind: str) -> list[WrappedColumn]:
 
 
 def all_scopes(ctx: AppContext) -> list[Scope]:
-    """Return every council and commission."""
+    """Return every council and commission, and every proposal that has sealed research-plan documents."""
     with unit_of_work(ctx.sessions) as session:
         councils = session.scalars(sa.select(Council.id).order_by(Council.id)).all()
         commissions = session.scalars(sa.select(Commission.id).order_by(Commission.id)).all()
-    return [Scope("council", i) for i in councils] + [Scope("commission", i) for i in commissions]
+        # A proposal without documents has no key: listing every proposal would only add empty rows.
+        proposals = session.scalars(sa.select(PlanDocument.proposal_id).distinct().order_by(PlanDocument.proposal_id)).all()
+    return ([Scope("council", i) for i in councils] + [Scope("commission", i) for i in commissions]
+            + [Scope("proposal", i) for i in proposals])
 
 
 def check_scope(ctx: AppContext, scope: Scope) -> None:
-    """Raise NotFound unless the council or commission exists."""
-    model = Commission if scope.kind == "commission" else Council
+    """Raise NotFound unless the council, commission or proposal exists."""
+    model: type = {"commission": Commission, "proposal": Proposal}.get(scope.kind, Council)
     with unit_of_work(ctx.sessions) as session:
         if session.get(model, scope.id) is None:
             raise NotFound(f"{scope.kind} {scope.id} が見つかりません / {scope.kind} {scope.id} not found")
@@ -226,7 +231,7 @@ def migrate_to_pkcs11(ctx: AppContext, *, remove_files: bool) -> list[Migration]
     """
     data_dir = ctx.settings.data_dir
     results = []
-    for kind, folder in (("council", "councils"), ("commission", "commissions")):
+    for kind, folder in (("council", "councils"), ("commission", "commissions"), ("proposal", "proposals")):
         target = key_store(ctx, kind)
         if not isinstance(target, Pkcs11KeyStore):
             raise Conflict("BANSO_KEY_STORE=pkcs11 と HSM の設定が必要です / set BANSO_KEY_STORE=pkcs11 and the "

@@ -1,4 +1,4 @@
-"""``banso keys``: rotate council and commission keys, show their status, move key files into an HSM (I11, O2)."""
+"""``banso keys``: rotate council, commission and proposal keys, show their status, move key files into an HSM (I11, O2)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,13 @@ from banso.kit.cli import err_console
 from banso.kit.errors import BansoError
 from banso.web.context import AppContext, app_context
 
-app = typer.Typer(no_args_is_help=True, help="Council and commission keys (I11): rotate, status, destroy, migrate.")
+app = typer.Typer(no_args_is_help=True, help="Council, commission and proposal keys (I11): rotate, status, destroy, migrate.")
 console = Console()
 
 CouncilOption = typer.Option(None, "--council", help="Council id.")
 CommissionOption = typer.Option(None, "--commission", help="Commission id.")
-AllOption = typer.Option(False, "--all", help="Every council and commission.")
+ProposalOption = typer.Option(None, "--proposal", help="Proposal id (its research-plan documents).")
+AllOption = typer.Option(False, "--all", help="Every council, commission and proposal with documents.")
 
 
 def _fail(message: str) -> typer.Exit:
@@ -24,12 +25,14 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(1)
 
 
-def _scopes(ctx: AppContext, council: int | None, commission: int | None, every: bool) -> list[keys.Scope]:
+def _scopes(ctx: AppContext, council: int | None, commission: int | None, every: bool,
+            proposal: int | None = None) -> list[keys.Scope]:
     chosen = [keys.Scope("council", council)] if council is not None else []
     chosen += [keys.Scope("commission", commission)] if commission is not None else []
+    chosen += [keys.Scope("proposal", proposal)] if proposal is not None else []
     if every == bool(chosen):
-        raise _fail("--council N, --commission N または --all を一つ指定してください / "
-                    "give one of --council N, --commission N or --all")
+        raise _fail("--council N, --commission N, --proposal N または --all を一つ指定してください / "
+                    "give one of --council N, --commission N, --proposal N or --all")
     if every:
         return keys.all_scopes(ctx)
     try:
@@ -46,13 +49,13 @@ def _versions(versions: list[int]) -> str:
 
 @app.command("rotate")
 def rotate(council: int | None = CouncilOption, commission: int | None = CommissionOption,
-           every: bool = AllOption,
+           every: bool = AllOption, proposal: int | None = ProposalOption,
            grace_seconds: float = typer.Option(5.0, min=0, help="Wait for requests that wrapped with the old key (more than 1 s while servers run).")
            ) -> None:
     """Rotate keys: a new version, every wrapped data key re-wrapped, old versions destroyed (audited)."""
     ctx = app_context()
     failed = False
-    for scope in _scopes(ctx, council, commission, every):
+    for scope in _scopes(ctx, council, commission, every, proposal):
         try:
             done = keys.rotate(ctx, scope, grace_seconds=grace_seconds)
         except BansoError as exc:
@@ -71,11 +74,11 @@ def rotate(council: int | None = CouncilOption, commission: int | None = Commiss
 
 @app.command("status")
 def status(council: int | None = CouncilOption, commission: int | None = CommissionOption,
-           every: bool = AllOption) -> None:
+           every: bool = AllOption, proposal: int | None = ProposalOption) -> None:
     """Show each scope's key versions and its wrapped data keys by version."""
     ctx = app_context()
-    scopes = keys.all_scopes(ctx) if council is None and commission is None else \
-        _scopes(ctx, council, commission, every)
+    scopes = keys.all_scopes(ctx) if council is None and commission is None and proposal is None else \
+        _scopes(ctx, council, commission, every, proposal)
     table = Table("scope", "key versions", "wrapped data keys by version", title=f"key store: {ctx.settings.key_store}")
     try:
         for scope in scopes:
@@ -89,12 +92,12 @@ def status(council: int | None = CouncilOption, commission: int | None = Commiss
 
 @app.command("destroy")
 def destroy(council: int | None = CouncilOption, commission: int | None = CommissionOption,
-            confirm: str = typer.Option(..., "--confirm", help="Type the scope again, e.g. council:3, to confirm.")
-            ) -> None:
-    """Destroy a council's or commission's key for good: everything it sealed becomes unreadable (audited)."""
+            confirm: str = typer.Option(..., "--confirm", help="Type the scope again, e.g. council:3, to confirm."),
+            proposal: int | None = ProposalOption) -> None:
+    """Destroy a council's, commission's or proposal's key for good: everything it sealed becomes unreadable."""
     ctx = app_context()
-    [scope] = _scopes(ctx, council, commission, False) if (council is None) != (commission is None) else \
-        [_bad_choice()]
+    given = sum(x is not None for x in (council, commission, proposal))
+    [scope] = _scopes(ctx, council, commission, False, proposal) if given == 1 else [_bad_choice()]
     if confirm != scope.subject:
         raise _fail(f"確認のため --confirm {scope.subject} と指定してください / "
                     f"to confirm, pass --confirm {scope.subject}")
@@ -107,7 +110,8 @@ def destroy(council: int | None = CouncilOption, commission: int | None = Commis
 
 
 def _bad_choice() -> keys.Scope:
-    raise _fail("--council N か --commission N のどちらか一つを指定してください / give --council N or --commission N")
+    raise _fail("--council N, --commission N, --proposal N のどれか一つを指定してください / "
+                "give one of --council N, --commission N or --proposal N")
 
 
 @app.command("migrate")
