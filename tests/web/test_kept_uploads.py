@@ -367,7 +367,13 @@ def test_too_long_fields_of_the_earlier_file_forms_keep_their_files(
             (active.company, f"/information/items/{item.id}/versions", {"body": "改訂", "note": "長" * 501}, "files"),
             (active.company, f"/councils/{active.council.id}/requests/{req.id}/answer", {"text": "長" * 50_001},
              "files"),
-            (scene.analyst, f"{scene.url}/deliverables", {"title": "長" * 301}, "file")):
+            (scene.analyst, f"{scene.url}/deliverables", {"title": "長" * 301}, "file"),
+            # the item form itself: a too-long title, summary or designation reason (FastAPI's 400 before)
+            (active.company, f"/councils/{active.council.id}/information", {**FIELDS, "title": "長" * 301}, "files"),
+            (active.company, f"/councils/{active.council.id}/information",
+             {**FIELDS, "title": "AUV", "summary": "長" * 5001}, "files"),
+            (active.company, f"/councils/{active.council.id}/information",
+             {**FIELDS, "title": "AUV", "designate": "yes", "reason": "長" * 5001, "scope_kind": "council"}, "files")):
         csrf = sign_in(client, db, person, ctx)
         refused = client.post(url, data={"csrf_token": csrf, **fields},
                               files=[(file_field, (NAME, PDF, "application/pdf"))])

@@ -278,15 +278,17 @@ def _keep(request: Request, principal: Principal, ctx: Ctx, uploads: Sequence[se
 @router.post("/councils/{council_id}/information", response_class=HTMLResponse, dependencies=[Csrf])
 def create_item(
     council_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx, deps: InfoDeps,
-    title: Short = "", summary: Annotated[str, Form(max_length=5000)] = "", body: Body = "",
-    matter: Choice = "", category: Choice = "", provenance: Choice = "",
-    is_result: Annotated[str, Form(max_length=8)] = "", publish_at: When = "",
+    # Every field is Checked (issue 14): the service refuses a too-long title, summary, body, reason or range note
+    # (rules.check_item_text, rules.check_designation) and unknown choices, so a refusal keeps the files.
+    title: Checked = "", summary: Checked = "", body: Checked = "",
+    matter: Checked = "", category: Checked = "", provenance: Checked = "",
+    is_result: Checked = "", publish_at: Checked = "",
     files: Annotated[list[UploadFile] | None, File()] = None, kept: Tokens = None, drop: Tokens = None,
-    confidential: Annotated[str, Form(max_length=8)] = "",
-    designate: Annotated[str, Form(max_length=8)] = "", reason: Annotated[str, Form(max_length=5000)] = "",
-    scope_kind: Choice = "", user_ids: Choices = None, organization_ids: Choices = None,
-    ends_at: When = "", deadline: When = "", handling: Choices = None,
-    range_note: Annotated[str, Form(max_length=5000)] = "",
+    confidential: Checked = "",
+    designate: Checked = "", reason: Checked = "",
+    scope_kind: Checked = "", user_ids: Choices = None, organization_ids: Choices = None,
+    ends_at: Checked = "", deadline: Checked = "", handling: Choices = None,
+    range_note: Checked = "",
 ) -> Response:
     """Provide an item (multipart). With a designation proposal it is held until everyone answers (I4).
 
