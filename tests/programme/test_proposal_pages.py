@@ -75,3 +75,17 @@ def test_a_bad_cell_is_a_form_error(client: TestClient, db: Session, w: World, c
     effort = client.post(f"/programme/calls/{w.call.id}/proposals",
                          data=_form(w, token, "draft", team=f"{w.colleague.email}, co_lead, 12345678, 120"))
     assert effort.status_code == 422 and "エフォート" in alert_text(effort.text)
+
+
+def test_importing_the_budget_sheet_without_a_file_is_refused_on_the_page(client: TestClient, db: Session, w: World,
+                                                                         ctx: AppContext) -> None:
+    """Issue 14: no file chosen gives the form's Japanese error, not FastAPI's bare 422 JSON."""
+    token = sign_in(client, db, w.lead, ctx)
+    saved = client.post(f"/programme/calls/{w.call.id}/proposals", data=_form(w, token, "draft"),
+                        follow_redirects=False)
+    assert saved.status_code == 303
+    proposal = repo.live_proposal_of(db, w.call.id, w.lead.user.id)
+    assert proposal is not None
+    refused = client.post(f"/programme/proposals/{proposal.id}/budget", data={"csrf_token": token})
+    assert refused.status_code == 422 and refused.headers["content-type"].startswith("text/html")
+    assert "ファイルを選んでください" in alert_text(refused.text)

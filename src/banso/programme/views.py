@@ -570,10 +570,12 @@ def budget_workbook(proposal_id: int, principal: PageUser, db: Db, ctx: Ctx) -> 
 
 @router.post("/programme/proposals/{proposal_id}/budget", response_class=HTMLResponse, dependencies=[Csrf])
 def import_budget(proposal_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx, councils: Councils,
-                  file: Annotated[UploadFile, File()]) -> Response:
+                  file: Annotated[UploadFile | None, File()] = None) -> Response:
     """Replace the budget sheet of one's editable proposal from an Excel file (the download's layout)."""
-    content = file.file.read(budget_excel.MAX_FILE_BYTES + 1)
     try:
+        if file is None or not file.filename:  # refused on the page, in the reader's language (issue 14)
+            raise ValidationFailed("ファイルを選んでください / choose a file", field="file")
+        content = file.file.read(budget_excel.MAX_FILE_BYTES + 1)
         service.import_budget(db, proposal_id=proposal_id, data=content, now=ctx.clock.now(), actor=principal)
     except BansoError as exc:
         return _refused(request, db, exc, partial(_proposal_page, request, principal, db, ctx, proposal_id,
