@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -48,7 +49,6 @@ def _run_server(settings: Settings, host: str, port: int, workers: int = 1,
         app = create_app(build_context(settings.model_copy(update={"prometheus_multiproc_dir": None})))
         uvicorn.run(app, host=host, port=port, **options)
         return
-    import os
     import shutil
     import tempfile
 
@@ -133,9 +133,9 @@ def demo(
     from banso.audit import checkpoints
     from banso.demo import seed
     from banso.demo.councils import seed_councils
+    from banso.demo.followups import seed_followups
     from banso.demo.information import seed_exclusions, seed_information
     from banso.demo.programme import seed_programme
-    from banso.demo.followups import seed_followups
     from banso.demo.projects import seed_adopted_project
     from banso.information.deps import information_deps
     from banso.information.sealed_legacy import migration_attributes
@@ -144,7 +144,9 @@ def demo(
     from banso.sealed import store as sealed
     from banso.thinktank.demo import prepare_demo_analytics
 
-    settings = Settings(mode=Mode.DEMO, data_dir=data.resolve(), database_url=None)
+    # Links in notices and e-mails point at the port actually served, unless the operator set the public URL.
+    base_url = os.environ.get("BANSO_BASE_URL") or f"http://127.0.0.1:{port}"
+    settings = Settings(mode=Mode.DEMO, data_dir=data.resolve(), database_url=None, base_url=base_url)
     ctx = build_context(settings)
     with console.status("データベースを準備しています / preparing the database…"):
         # 0011 seals a reused folder's plaintext with this folder's keys, not the environment's.
