@@ -350,3 +350,29 @@ def test_the_pages_request_and_decide(client: TestClient, db: Session, w: World,
                     data={"csrf_token": staff_token, "decision": "approve", "reason": ""})
     assert r.status_code == 303, r.text
     assert _cells(db, project)[(2026, "equipment")] == 250 * M
+
+
+def test_money_paid_in_a_year_cannot_move_out_of_it(client: TestClient, db: Session, w: World, clock: FakeClock,
+                                                    project: Project) -> None:
+    """F3, per fiscal year: ¥200M of FY2026 is paid, so moving ¥150M of its ¥300M to FY2027 (leaving ¥150M) is
+    refused with a 409 and a Japanese-first reason even though FY2027's unpaid commitment would cover the release;
+    the plan, the commitments and the change stay as they were, and the ledger still reconciles."""
+    _commit(db, w, clock, project, {2026: 300 * M, 2027: 400 * M})
+    establish_council(db, w, clock, project)
+    service.disburse(db, project_id=project.id, amount=200 * M, now=clock.now(), actor=w.staff.principal(),
+                     councils=w.councils)
+    db.commit()
+    code, body, change_id = _approve_between_years(client, db, w, clock, project, 150 * M)
+    assert code == 409
+    text = str(body)
+    assert text.index("支払済み") < text.index("money already paid") and "2026年度" in text
+    db.expire_all()
+    assert _totals(db, project) == {2026: 300 * M, 2027: 400 * M}
+    assert repo.committed_by_year(db, project.id) == {2026: 300 * M, 2027: 400 * M}
+    assert [c.state for c in repo.plan_changes(db, project.id) if c.id == change_id] == ["requested"]
+    assert service.reconcile(db, actor=None).ok
+    r = client.post(f"{BASE}/projects/{project.id}/changes/{change_id}/decision",
+                    json={"decision": "return", "reason": "支払済み"}, headers=bearer(db, w.staff, clock))
+    assert r.status_code == 200
+    ok_code, _, _ = _approve_between_years(client, db, w, clock, project, 100 * M)  # leaves ¥200M = what was paid
+    assert ok_code == 200

@@ -122,9 +122,10 @@ def _apply_budget(session: Session, project: Project, row: PlanChange, actor: Pr
     after = change_rules.apply_moves(_cells(session, project), moves)  # the plan may have moved since: check again
     plan = {line.fiscal_year: line.amount for line in repo.budget(session, project.proposal_id)}
     if any(m.from_year != m.to_year for m in moves):  # 年度間: the fund ledger's commitments follow, same unit of work
-        targets = change_rules.commitment_targets(plan, change_rules.year_totals_after(plan, moves),
-                                                  repo.committed_by_year(session, project.id))
-        service.follow_plan(session, project=project, targets=targets, now=row.decided_at or row.requested_at,
+        new_plan = change_rules.year_totals_after(plan, moves)
+        targets = change_rules.commitment_targets(plan, new_plan, repo.committed_by_year(session, project.id))
+        service.follow_plan(session, project=project, targets=targets, plan=new_plan,
+                            now=row.decided_at or row.requested_at,
                             actor=actor, memo=f"計画変更 #{row.id} / plan change #{row.id}")
     items = {(i.fiscal_year, i.category): i for i in repo.budget_items(session, project.proposal_id)}
     for (fy, category), yen in after.items():
