@@ -376,3 +376,17 @@ def test_money_paid_in_a_year_cannot_move_out_of_it(client: TestClient, db: Sess
     assert r.status_code == 200
     ok_code, _, _ = _approve_between_years(client, db, w, clock, project, 100 * M)  # leaves ¥200M = what was paid
     assert ok_code == 200
+
+
+def test_splitting_a_large_move_into_notices_still_needs_approval(client: TestClient, db: Session, w: World,
+                                                                  clock: FakeClock, project: Project) -> None:
+    """The 50 % line counts the year: ¥120M (40 %) is applied on notice; a second ¥45M (15 %, under the line on
+    its own) would bring FY2026 to 55 % moved on notice, so it waits for the agency and nothing moves."""
+    first = {"kind": "budget", "reason": "装置の前倒し", "moves": [_move(120 * M)]}
+    code, body = _request(client, db, w, clock, project, first)
+    assert code == 201 and body["state"] == "notified"
+    second = {"kind": "budget", "reason": "旅費へ", "moves": [_move(45 * M, to="travel")]}
+    code, body = _request(client, db, w, clock, project, second)
+    assert code == 201 and body["state"] == "requested"
+    assert (2026, "travel") not in _cells(db, project) or _cells(db, project)[(2026, "travel")] == 0
+    assert _tags(db) == ["programme:plan_change:notify", "programme:plan_change:request"]

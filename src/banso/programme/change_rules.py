@@ -4,8 +4,8 @@
 categories (費目間流用) of one fiscal year without approval up to a share of that year's direct-cost total,
 and ask for approval above it: JST's 委託研究契約事務処理説明書 (followed by e.g. NIMS and NIBIOHN) puts the line
 at **50 % of the direct-cost total** per category (¥5 million when 50 % is less than that), the rule issue 15 names as
-common to JST and NEDO. banso takes 50 % (:data:`APPROVAL_SHARE_PERCENT`) on the sum moved inside the year, which
-is stricter than per category, and does not apply the ¥5 million floor (it asks for approval instead):
+common to JST and NEDO. banso takes 50 % (:data:`APPROVAL_SHARE_PERCENT`) on the sum moved inside the year (by this change and the
+earlier ones applied on notice that year), which is stricter than per category, and does not apply the ¥5 million floor (it asks for approval instead):
 
 * moves inside one fiscal year whose total is at most 50 % of that year's direct costs are applied at once and
   the agency is notified (届出);
@@ -104,27 +104,43 @@ def apply_moves(cells: Mapping[tuple[int, Category], int], moves: Sequence[Move]
     return out
 
 
-def _within_year(cells: Mapping[tuple[int, Category], int], moves: Sequence[Move]) -> list[tuple[int, int]]:
-    """Return ``(moved, direct total)`` for each fiscal year money leaves (moves inside that year only)."""
+def moved_within_years(moves: Sequence[Move]) -> dict[int, int]:
+    """Return the yen moved inside each fiscal year (from and to the same year) by ``moves``."""
+    out: dict[int, int] = {}
+    for move in moves:
+        if move.from_year == move.to_year:
+            out[move.from_year] = out.get(move.from_year, 0) + move.yen
+    return out
+
+
+def _within_year(cells: Mapping[tuple[int, Category], int], moves: Sequence[Move],
+                 earlier: Mapping[int, int]) -> list[tuple[int, int]]:
+    """Return ``(moved, direct total)`` for each fiscal year money leaves (moves inside that year only), counting
+    what ``earlier`` changes already moved inside the year."""
     out = []
+    inside = moved_within_years(moves)
     for year in sorted({m.from_year for m in moves}):
         direct = sum(yen for (fy, _), yen in cells.items() if fy == year)
-        out.append((sum(m.yen for m in moves if m.from_year == year == m.to_year), direct))
+        out.append((inside.get(year, 0) + (earlier.get(year, 0) if year in inside else 0), direct))
     return out
 
 
 def moved_share_percent(cells: Mapping[tuple[int, Category], int], moves: Sequence[Move]) -> float:
     """Return the largest share (%) of a year's direct-cost total moved within that year, for display (0: none)."""
-    shares = [100.0 * moved / direct if direct else 100.0 for moved, direct in _within_year(cells, moves)]
+    shares = [100.0 * moved / direct if direct else 100.0 for moved, direct in _within_year(cells, moves, {})]
     return round(max([0.0, *shares]), 2)
 
 
-def needs_approval(cells: Mapping[tuple[int, Category], int], moves: Sequence[Move]) -> bool:
+def needs_approval(cells: Mapping[tuple[int, Category], int], moves: Sequence[Move],
+                   earlier: Mapping[int, int] | None = None) -> bool:
     """A budget change needs approval above the share of a year's direct costs, or when it crosses fiscal years.
 
-    Decided in whole yen, never on the rounded percentage (¥1 over the line is over it).
+    ``earlier`` is the yen already moved inside each year by changes applied on notice (届出): the share is
+    cumulative over the year, so a large move split into several small notices still needs approval. Decided in
+    whole yen, never on the rounded percentage (¥1 over the line is over it).
     """
-    over = any(moved * 100 > direct * APPROVAL_SHARE_PERCENT for moved, direct in _within_year(cells, moves))
+    over = any(moved * 100 > direct * APPROVAL_SHARE_PERCENT
+               for moved, direct in _within_year(cells, moves, earlier or {}))
     return over or any(m.from_year != m.to_year for m in moves)
 
 

@@ -112,13 +112,25 @@ def _check_budget(session: Session, project: Project, raw: Sequence[Mapping[str,
     moves = change_rules.parse_moves(raw, years=_years(session, project))
     cells = _cells(session, project)
     change_rules.apply_moves(cells, moves)  # 4xx when a cell would go below zero
-    return moves, change_rules.moved_share_percent(cells, moves), change_rules.needs_approval(cells, moves)
+    return (moves, change_rules.moved_share_percent(cells, moves),
+            change_rules.needs_approval(cells, moves, _notified_within_years(session, project)))
+
+
+def _stored_moves(row: PlanChange) -> list[change_rules.Move]:
+    return [change_rules.Move(m["from"][0], Category(m["from"][1]), m["to"][0], Category(m["to"][1]), m["yen"])
+            for m in row.detail["moves"]]
+
+
+def _notified_within_years(session: Session, project: Project) -> dict[int, int]:
+    """Return the yen moved inside each fiscal year by budget changes applied on notice (届出) so far."""
+    notified = [m for c in repo.plan_changes(session, project.id)
+                if c.kind == PlanChangeKind.BUDGET and c.state == PlanChangeState.NOTIFIED for m in _stored_moves(c)]
+    return change_rules.moved_within_years(notified)
 
 
 def _apply_budget(session: Session, project: Project, row: PlanChange, actor: Principal,
                   councils: CouncilGateway | None) -> None:
-    moves = [change_rules.Move(m["from"][0], Category(m["from"][1]), m["to"][0], Category(m["to"][1]), m["yen"])
-             for m in row.detail["moves"]]
+    moves = _stored_moves(row)
     after = change_rules.apply_moves(_cells(session, project), moves)  # the plan may have moved since: check again
     plan = {line.fiscal_year: line.amount for line in repo.budget(session, project.proposal_id)}
     if any(m.from_year != m.to_year for m in moves):  # 年度間: the fund ledger's commitments follow, same unit of work
