@@ -238,6 +238,15 @@ def test_who_may_request_decide_and_see(client: TestClient, db: Session, w: Worl
     ({"kind": "budget", "reason": "r", "moves": [{**_move(M), "to_category": "indirect"}]}, 422, "直接経費"),
     ({"kind": "budget", "reason": "r", "moves": [_move(M, to_year=2031)]}, 422, "年度"),
     ({"kind": "budget", "reason": "r", "moves": [_move(-5)]}, 422, "正の整数"),
+    ({"kind": "budget", "reason": "r", "moves": [_move(2**70, to="travel"),  # cancel out: the net checks passed
+                                                 {**_move(2**70), "from_category": "travel", "to_category": "other"}]},
+     422, "大きすぎ"),
+    ({"kind": "budget", "reason": "r", "moves": [_move(10 * M, to="travel"),
+                                                 {**_move(10 * M), "from_category": "travel", "to_category": "other"}]},
+     422, "双方向"),
+    ({"kind": "budget", "reason": "r", "moves": [_move(300 * M, to="travel"),  # on through a cell that held nothing
+                                                 {**_move(300 * M), "from_category": "travel"}]}, 422, "不足"),
+    ({"kind": "budget", "reason": "r", "moves": [{**_move(M), "yen": "100"}]}, 422, "数値で入力"),
     ({"kind": "budget", "reason": "", "moves": [_move(M)]}, 422, "理由"),
     ({"kind": "team", "reason": "r"}, 422, "追加"),
     ({"kind": "schedule", "reason": "r", "milestones": [{"id": 999999, "due_on": "2026-12-01"}]}, 422, "マイルストーン"),

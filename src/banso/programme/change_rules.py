@@ -22,11 +22,12 @@ from dataclasses import dataclass
 from typing import Final
 
 from banso.kit.errors import ValidationFailed
-from banso.kit.japanese import fiscal_year_label
+from banso.kit.japanese import fiscal_year_label, format_exact
 from banso.programme.budget import DIRECT, LABELS, Category
 
 APPROVAL_SHARE_PERCENT: Final = 50  # 費目間流用: above this share of the year's direct costs, approval is needed
 MAX_MOVES: Final = 20
+MAX_MOVE_YEN: Final = 10**13  # ¥10 trillion: far above any plan (the whole designated fund is ¥500 billion)
 
 
 @dataclass(frozen=True)
@@ -81,21 +82,35 @@ def parse_moves(raw: Sequence[Mapping[str, object]], *, years: Sequence[int]) ->
         if isinstance(yen, bool) or not isinstance(yen, int) or yen <= 0:
             raise ValidationFailed(f"{where}: 金額は正の整数（円）です / yen must be a positive whole number",
                                    field="moves")
+        if yen > MAX_MOVE_YEN:
+            raise ValidationFailed(f"{where}: 金額が大きすぎます（上限 {format_exact(MAX_MOVE_YEN)}） / yen is too "
+                                   f"large (at most {format_exact(MAX_MOVE_YEN)})", field="moves")
         move = Move(_year(m.get("from_year"), years, where), _category(m.get("from_category"), where),
                     _year(m.get("to_year"), years, where), _category(m.get("to_category"), where), yen)
         if (move.from_year, move.from_category) == (move.to_year, move.to_category):
             raise ValidationFailed(f"{where}: 移動元と移動先が同じです / from and to are the same cell", field="moves")
+        if any((m.from_year, m.from_category, m.to_year, m.to_category)
+               == (move.to_year, move.to_category, move.from_year, move.from_category) for m in moves):
+            raise ValidationFailed(f"{where}: 同じ費目の間で双方向に移すことはできません / money may not move both ways "
+                                   "between the same two cells in one change", field="moves")
         moves.append(move)
     return moves
 
 
 def apply_moves(cells: Mapping[tuple[int, Category], int], moves: Sequence[Move]) -> dict[tuple[int, Category], int]:
-    """Return the direct-cost cells after the moves; a cell may not go below zero (4xx)."""
+    """Return the direct-cost cells after the moves (4xx when any cell gives more than it holds).
+
+    Each cell is checked on what it holds before the change, not on the net result: money moved into a cell by
+    the same change cannot be moved on, so moves that cancel out cannot carry absurd amounts through.
+    """
     out = dict(cells)
+    given: dict[tuple[int, Category], int] = {}
     for move in moves:
-        out[(move.from_year, move.from_category)] = out.get((move.from_year, move.from_category), 0) - move.yen
+        source = (move.from_year, move.from_category)
+        given[source] = given.get(source, 0) + move.yen
+        out[source] = out.get(source, 0) - move.yen
         out[(move.to_year, move.to_category)] = out.get((move.to_year, move.to_category), 0) + move.yen
-    short = [key for key, yen in out.items() if yen < 0]
+    short = [key for key, yen in given.items() if yen > cells.get(key, 0)]
     if short:
         year, category = short[0]
         raise ValidationFailed(f"{fiscal_year_label(year)}の{LABELS[category][0]}が不足します / the "
