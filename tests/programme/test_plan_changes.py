@@ -399,3 +399,16 @@ def test_splitting_a_large_move_into_notices_still_needs_approval(client: TestCl
     assert code == 201 and body["state"] == "requested"
     assert (2026, "travel") not in _cells(db, project) or _cells(db, project)[(2026, "travel")] == 0
     assert _tags(db) == ["programme:plan_change:notify", "programme:plan_change:request"]
+
+
+def test_a_team_change_cannot_take_the_research_representative_off(client: TestClient, db: Session, w: World,
+                                                                   clock: FakeClock, project: Project) -> None:
+    """The lead is the project's 研究代表者: a team change removing them is 422 with a Japanese-first reason,
+    nothing is recorded, and the lead stays on the team."""
+    code, body = _request(client, db, w, clock, project, {"kind": "team", "reason": "交代",
+                                                          "remove": [w.lead.user.id]})
+    assert code == 422
+    text = str(body)
+    assert text.index("研究代表者は") < text.index("research representative cannot")
+    assert _tags(db) == [] and repo.plan_changes(db, project.id) == []
+    assert w.lead.user.id in {m.user_id for m in repo.members(db, project.proposal_id)}

@@ -171,6 +171,11 @@ def _check_team(session: Session, project: Project, change: ChangeInput) -> dict
         added.append({"user_id": user.id, "role": budget.check_role(str(entry.get("role") or "member"), where=where),
                       "effort_percent": budget.check_effort(entry.get("effort_percent"), where=where)})
     for user_id in change.remove:
+        if user_id == project.lead_id:  # the project is the representative's: naming another is not a plan change
+            raise ValidationFailed("研究代表者は研究体制の変更で外せません（研究代表者の変更は計画変更ではなく配分機関との"
+                                   "契約の変更です） / the research representative cannot be taken off the team by a plan "
+                                   "change (changing the representative is a change of the contract, not of the plan)",
+                                   field="remove")
         if user_id not in team:
             raise ValidationFailed(f"利用者 {user_id} は研究体制にいない人です / user {user_id} is not on the team", field="remove")
     return {"add": added, "remove": sorted(set(change.remove))}
