@@ -75,7 +75,7 @@ def parse_moves(raw: Sequence[Mapping[str, object]], *, years: Sequence[int]) ->
         raise ValidationFailed("移す金額を1件以上入力してください / give at least one move", field="moves")
     if len(raw) > MAX_MOVES:
         raise ValidationFailed(f"一度に{MAX_MOVES}件までです / at most {MAX_MOVES} moves at once", field="moves")
-    moves = []
+    moves: list[Move] = []
     for i, m in enumerate(raw):
         where = f"moves[{i}]"
         yen = m.get("yen")
