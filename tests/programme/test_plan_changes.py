@@ -238,6 +238,15 @@ def test_who_may_request_decide_and_see(client: TestClient, db: Session, w: Worl
     ({"kind": "budget", "reason": "r", "moves": [{**_move(M), "to_category": "indirect"}]}, 422, "直接経費"),
     ({"kind": "budget", "reason": "r", "moves": [_move(M, to_year=2031)]}, 422, "年度"),
     ({"kind": "budget", "reason": "r", "moves": [_move(-5)]}, 422, "正の整数"),
+    ({"kind": "budget", "reason": "r", "moves": [_move(2**70, to="travel"),  # cancel out: the net checks passed
+                                                 {**_move(2**70), "from_category": "travel", "to_category": "other"}]},
+     422, "大きすぎ"),
+    ({"kind": "budget", "reason": "r", "moves": [_move(10 * M, to="travel"),
+                                                 {**_move(10 * M), "from_category": "travel", "to_category": "other"}]},
+     422, "双方向"),
+    ({"kind": "budget", "reason": "r", "moves": [_move(300 * M, to="travel"),  # on through a cell that held nothing
+                                                 {**_move(300 * M), "from_category": "travel"}]}, 422, "不足"),
+    ({"kind": "budget", "reason": "r", "moves": [{**_move(M), "yen": "100"}]}, 422, "数値で入力"),
     ({"kind": "budget", "reason": "", "moves": [_move(M)]}, 422, "理由"),
     ({"kind": "team", "reason": "r"}, 422, "追加"),
     ({"kind": "schedule", "reason": "r", "milestones": [{"id": 999999, "due_on": "2026-12-01"}]}, 422, "マイルストーン"),
@@ -350,3 +359,56 @@ def test_the_pages_request_and_decide(client: TestClient, db: Session, w: World,
                     data={"csrf_token": staff_token, "decision": "approve", "reason": ""})
     assert r.status_code == 303, r.text
     assert _cells(db, project)[(2026, "equipment")] == 250 * M
+
+
+def test_money_paid_in_a_year_cannot_move_out_of_it(client: TestClient, db: Session, w: World, clock: FakeClock,
+                                                    project: Project) -> None:
+    """F3, per fiscal year: ¥200M of FY2026 is paid, so moving ¥150M of its ¥300M to FY2027 (leaving ¥150M) is
+    refused with a 409 and a Japanese-first reason even though FY2027's unpaid commitment would cover the release;
+    the plan, the commitments and the change stay as they were, and the ledger still reconciles."""
+    _commit(db, w, clock, project, {2026: 300 * M, 2027: 400 * M})
+    establish_council(db, w, clock, project)
+    service.disburse(db, project_id=project.id, amount=200 * M, now=clock.now(), actor=w.staff.principal(),
+                     councils=w.councils)
+    db.commit()
+    code, body, change_id = _approve_between_years(client, db, w, clock, project, 150 * M)
+    assert code == 409
+    text = str(body)
+    assert text.index("支払済み") < text.index("money already paid") and "2026年度" in text
+    db.expire_all()
+    assert _totals(db, project) == {2026: 300 * M, 2027: 400 * M}
+    assert repo.committed_by_year(db, project.id) == {2026: 300 * M, 2027: 400 * M}
+    assert [c.state for c in repo.plan_changes(db, project.id) if c.id == change_id] == ["requested"]
+    assert service.reconcile(db, actor=None).ok
+    r = client.post(f"{BASE}/projects/{project.id}/changes/{change_id}/decision",
+                    json={"decision": "return", "reason": "支払済み"}, headers=bearer(db, w.staff, clock))
+    assert r.status_code == 200
+    ok_code, _, _ = _approve_between_years(client, db, w, clock, project, 100 * M)  # leaves ¥200M = what was paid
+    assert ok_code == 200
+
+
+def test_splitting_a_large_move_into_notices_still_needs_approval(client: TestClient, db: Session, w: World,
+                                                                  clock: FakeClock, project: Project) -> None:
+    """The 50 % line counts the year: ¥120M (40 %) is applied on notice; a second ¥45M (15 %, under the line on
+    its own) would bring FY2026 to 55 % moved on notice, so it waits for the agency and nothing moves."""
+    first = {"kind": "budget", "reason": "装置の前倒し", "moves": [_move(120 * M)]}
+    code, body = _request(client, db, w, clock, project, first)
+    assert code == 201 and body["state"] == "notified"
+    second = {"kind": "budget", "reason": "旅費へ", "moves": [_move(45 * M, to="travel")]}
+    code, body = _request(client, db, w, clock, project, second)
+    assert code == 201 and body["state"] == "requested"
+    assert (2026, "travel") not in _cells(db, project) or _cells(db, project)[(2026, "travel")] == 0
+    assert _tags(db) == ["programme:plan_change:notify", "programme:plan_change:request"]
+
+
+def test_a_team_change_cannot_take_the_research_representative_off(client: TestClient, db: Session, w: World,
+                                                                   clock: FakeClock, project: Project) -> None:
+    """The lead is the project's 研究代表者: a team change removing them is 422 with a Japanese-first reason,
+    nothing is recorded, and the lead stays on the team."""
+    code, body = _request(client, db, w, clock, project, {"kind": "team", "reason": "交代",
+                                                          "remove": [w.lead.user.id]})
+    assert code == 422
+    text = str(body)
+    assert text.index("研究代表者は") < text.index("research representative cannot")
+    assert _tags(db) == [] and repo.plan_changes(db, project.id) == []
+    assert w.lead.user.id in {m.user_id for m in repo.members(db, project.proposal_id)}

@@ -112,19 +112,32 @@ def _check_budget(session: Session, project: Project, raw: Sequence[Mapping[str,
     moves = change_rules.parse_moves(raw, years=_years(session, project))
     cells = _cells(session, project)
     change_rules.apply_moves(cells, moves)  # 4xx when a cell would go below zero
-    return moves, change_rules.moved_share_percent(cells, moves), change_rules.needs_approval(cells, moves)
+    return (moves, change_rules.moved_share_percent(cells, moves),
+            change_rules.needs_approval(cells, moves, _notified_within_years(session, project)))
+
+
+def _stored_moves(row: PlanChange) -> list[change_rules.Move]:
+    return [change_rules.Move(m["from"][0], Category(m["from"][1]), m["to"][0], Category(m["to"][1]), m["yen"])
+            for m in row.detail["moves"]]
+
+
+def _notified_within_years(session: Session, project: Project) -> dict[int, int]:
+    """Return the yen moved inside each fiscal year by budget changes applied on notice (届出) so far."""
+    notified = [m for c in repo.plan_changes(session, project.id)
+                if c.kind == PlanChangeKind.BUDGET and c.state == PlanChangeState.NOTIFIED for m in _stored_moves(c)]
+    return change_rules.moved_within_years(notified)
 
 
 def _apply_budget(session: Session, project: Project, row: PlanChange, actor: Principal,
                   councils: CouncilGateway | None) -> None:
-    moves = [change_rules.Move(m["from"][0], Category(m["from"][1]), m["to"][0], Category(m["to"][1]), m["yen"])
-             for m in row.detail["moves"]]
+    moves = _stored_moves(row)
     after = change_rules.apply_moves(_cells(session, project), moves)  # the plan may have moved since: check again
     plan = {line.fiscal_year: line.amount for line in repo.budget(session, project.proposal_id)}
     if any(m.from_year != m.to_year for m in moves):  # 年度間: the fund ledger's commitments follow, same unit of work
-        targets = change_rules.commitment_targets(plan, change_rules.year_totals_after(plan, moves),
-                                                  repo.committed_by_year(session, project.id))
-        service.follow_plan(session, project=project, targets=targets, now=row.decided_at or row.requested_at,
+        new_plan = change_rules.year_totals_after(plan, moves)
+        targets = change_rules.commitment_targets(plan, new_plan, repo.committed_by_year(session, project.id))
+        service.follow_plan(session, project=project, targets=targets, plan=new_plan,
+                            now=row.decided_at or row.requested_at,
                             actor=actor, memo=f"計画変更 #{row.id} / plan change #{row.id}")
     items = {(i.fiscal_year, i.category): i for i in repo.budget_items(session, project.proposal_id)}
     for (fy, category), yen in after.items():
@@ -158,6 +171,11 @@ def _check_team(session: Session, project: Project, change: ChangeInput) -> dict
         added.append({"user_id": user.id, "role": budget.check_role(str(entry.get("role") or "member"), where=where),
                       "effort_percent": budget.check_effort(entry.get("effort_percent"), where=where)})
     for user_id in change.remove:
+        if user_id == project.lead_id:  # the project is the representative's: naming another is not a plan change
+            raise ValidationFailed("研究代表者は研究体制の変更で外せません（研究代表者の変更は計画変更ではなく配分機関との"
+                                   "契約の変更です） / the research representative cannot be taken off the team by a plan "
+                                   "change (changing the representative is a change of the contract, not of the plan)",
+                                   field="remove")
         if user_id not in team:
             raise ValidationFailed(f"利用者 {user_id} は研究体制にいない人です / user {user_id} is not on the team", field="remove")
     return {"add": added, "remove": sorted(set(change.remove))}

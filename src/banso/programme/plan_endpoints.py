@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, UploadFile, status
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from sqlalchemy.orm import Session
 
 from banso.authz.principal import Principal
@@ -112,7 +112,7 @@ class MoveIn(BaseModel):
     from_category: str = Field(max_length=16)
     to_year: int
     to_category: str = Field(max_length=16)
-    yen: int
+    yen: StrictInt  # a JSON number only: "100" is refused rather than read as ¥100
 
 
 class MemberIn(BaseModel):

@@ -189,6 +189,15 @@ def committed_by_year(session: Session, project_id: int) -> dict[int, int]:
     return net
 
 
+def disbursed_by_year(session: Session, project_id: int) -> dict[int, int]:
+    """Return what was paid to a project per fiscal year the payment was booked in (disbursements), in one query."""
+    rows = session.execute(
+        select(LedgerTransaction.fiscal_year, func.coalesce(func.sum(LedgerTransaction.amount), 0))
+        .where(LedgerTransaction.project_id == project_id, LedgerTransaction.kind == "disbursement")
+        .group_by(LedgerTransaction.fiscal_year))
+    return {int(fy): int(total) for fy, total in rows}
+
+
 # ---------------------------------------------------------------------------------------------
 # Calls, proposals, review
 

@@ -323,14 +323,16 @@ def release_commitment(session: Session, *, project_id: int, fiscal_year: int, a
                  value_date=_today(now), project_id=project.id, memo=memo, now=now, actor=actor)
 
 
-def follow_plan(session: Session, *, project: Project, targets: Mapping[int, int], now: datetime,
-                actor: Principal, memo: str) -> list[LedgerTransaction]:
+def follow_plan(session: Session, *, project: Project, targets: Mapping[int, int], plan: Mapping[int, int],
+                now: datetime, actor: Principal, memo: str) -> list[LedgerTransaction]:
     """Bring the project's commitments per fiscal year to ``targets`` (a plan change moved money between years).
 
-    Releases are posted before commitments so a move inside the committed money never needs fresh fund; the
-    rest must fit the agency's available balance, which is never overdrawn (F3). A change the fund cannot cover,
-    or that would release money already paid out, is refused with a 409 and audited; the unit of work rolls back
-    the plan change with it, so nothing changes.
+    ``plan`` is each fiscal year's plan total after the change: no year may fall below what was already paid in
+    it (F3; checked per year, since the project's unpaid balance of another year would hide it). Releases are
+    posted before commitments so a move inside the committed money never needs fresh fund; the rest must fit the
+    agency's available balance, which is never overdrawn (F3). A change the fund cannot cover, or that would move
+    money already paid out, is refused with a 409 and audited; the unit of work rolls back the plan change with
+    it, so nothing changes.
     """
     agency = repo.agency_by_id(session, project.agency_id)
     assert agency is not None
@@ -339,8 +341,17 @@ def follow_plan(session: Session, *, project: Project, targets: Mapping[int, int
     commits = {fy: yen - held.get(fy, 0) for fy, yen in targets.items() if yen > held.get(fy, 0)}
     unpaid = _balance(session, rules.account_key(agency.code, "committed", project.id))
     available = _balance(session, rules.account_key(agency.code, "available"))
+    paid = repo.disbursed_by_year(session, project.id)
+    overpaid = sorted(fy for fy, yen in paid.items() if plan.get(fy, 0) < yen)
     refusal = None
-    if sum(releases.values()) > unpaid:
+    if overpaid:
+        fy = overpaid[0]
+        refusal = Conflict(f"支払済みの額は他の年度へ移せません（{fiscal_year_label(fy)}の支払済額 "
+                           f"{rules.format_yen(paid[fy])}、変更後の計画額 {rules.format_yen(plan.get(fy, 0))}） / "
+                           f"money already paid cannot move to another year ({fiscal_year_label(fy, 'en')}: paid "
+                           f"{rules.format_yen(paid[fy])}, plan after the change {rules.format_yen(plan.get(fy, 0))})",
+                           field="decision")
+    elif sum(releases.values()) > unpaid:
         refusal = Conflict(f"支払済みの額は他の年度へ移せません（未払の配分額 {rules.format_yen(unpaid)}） / money already "
                            f"paid cannot move to another year (unpaid commitment {rules.format_yen(unpaid)})",
                            field="decision")
@@ -355,7 +366,8 @@ def follow_plan(session: Session, *, project: Project, targets: Mapping[int, int
         audit.refuse(session, refusal, AuditTag.PROGRAMME_PLAN_CHANGE_REFUSED, now=now, actor=actor,
                      subject=f"project:{project.id}", data={"releases": {str(k): v for k, v in releases.items()},
                                                             "commitments": {str(k): v for k, v in commits.items()},
-                                                            "available": available, "unpaid": unpaid})
+                                                            "available": available, "unpaid": unpaid,
+                                                            "paid": {str(k): v for k, v in paid.items()}})
     posted = [_post(session, agency=agency, kind=TransactionKind.RELEASE, amount=yen, fiscal_year=fy,
                     value_date=_today(now), project_id=project.id, memo=memo, now=now, actor=actor)
               for fy, yen in sorted(releases.items())]
