@@ -6,6 +6,7 @@ officer clears them; a refusal keeps them held; a domestic person and 非該当 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from banso.authz import gate
 from banso.councils.models import ExportClearance
+from banso.information.models import Vote
 from banso.kit.clock import FakeClock
 from banso.notifications.models import Notification
 from banso.web.context import AppContext
@@ -256,3 +258,50 @@ def test_notices_about_the_classified_item_skip_the_held_person(client: TestClie
     assert {scene.cast.company.user.id, scene.cast.researcher.user.id} <= set(gate.readers(db, access))
     subjects = [f"item:{scene.controlled}", f"item:{scene.plain}"]
     assert gate.knowable_subjects(db, foreigner.principal(), subjects) == {f"item:{scene.plain}"}
+
+
+def _held_foreigner(client: TestClient, db: Session, factory: Factory, clock: FakeClock, scene: Scene,
+                    code: str = "US") -> Person:
+    foreigner = factory.person()
+    _nationality(client, scene.admin, foreigner, code)
+    db.expire_all()  # the API wrote since this session last read (the audit head)
+    join(scene.cast, db, clock, foreigner)
+    db.commit()
+    return foreigner
+
+
+def test_a_held_voter_does_not_see_or_answer_a_designation_ballot_on_the_classified_item(
+        client: TestClient, db: Session, factory: Factory, clock: FakeClock, ctx: AppContext, scene: Scene) -> None:
+    foreigner = _held_foreigner(client, db, factory, clock, scene)
+    h_com, h_for = bearer(db, scene.cast.company, clock), bearer(db, foreigner, clock)
+    proposed = client.post(f"{API}/items/{scene.controlled}/designation", headers=h_com, json={
+        "reason": "輸出管理上の懸念", "scope_kind": "named", "user_ids": [scene.cast.researcher.user.id],
+        "ends_at": (clock.now() + timedelta(days=365)).isoformat(),
+        "deadline": (clock.now() + timedelta(days=7)).isoformat()})
+    assert proposed.status_code == 201, proposed.text
+    ballot_id = proposed.json()["id"]
+    assert foreigner.user.id in {v.user_id for v in db.scalars(select(Vote).where(Vote.ballot_id == ballot_id))}
+
+    # F7, I7: the proposal names the item (title, summary): 404 on the API, the vote and the page
+    assert client.get(f"{API}/ballots/{ballot_id}", headers=h_for).status_code == 404
+    assert client.post(f"{API}/ballots/{ballot_id}/vote", headers=h_for,
+                       json={"decision": "accept"}).status_code == 404
+    tasks = client.get("/api/v1/me/tasks", headers=h_for).json()["items"]
+    assert "QXcontrolled" not in str(tasks) and f"/information/ballots/{ballot_id}" not in str(tasks)
+    notices = db.scalars(select(Notification).where(Notification.recipient_id == foreigner.user.id)).all()
+    assert not any("QXcontrolled" in n.title_ja + n.title_en + n.body_ja + n.body_en for n in notices)
+    sign_in(client, db, foreigner, ctx)
+    assert client.get(f"/information/ballots/{ballot_id}").status_code == 404
+    assert "QXcontrolled" not in client.get("/inbox").text
+    assert "QXcontrolled" not in client.get("/").text
+    client.cookies.clear()
+    # a domestic voter sees it; once the officer clears the person, so do they (the unanimous vote waited)
+    assert client.get(f"{API}/ballots/{ballot_id}", headers=bearer(db, scene.cast.researcher, clock)).status_code == 200
+    check = _queue(client, bearer(db, scene.officer, clock))[0]
+    cleared = client.post(f"{API}/export-clearances/{check['id']}/decision", headers=bearer(db, scene.officer, clock),
+                          json={"decision": "clear"})
+    assert cleared.status_code == 200, cleared.text
+    shown = client.get(f"{API}/ballots/{ballot_id}", headers=h_for)
+    assert shown.status_code == 200 and "QXcontrolled" in shown.json()["item_title"]
+    assert client.post(f"{API}/ballots/{ballot_id}/vote", headers=h_for,
+                       json={"decision": "accept"}).status_code == 200

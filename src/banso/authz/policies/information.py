@@ -193,8 +193,15 @@ def can_propose_withheld_review(actor: Principal, standing: Standing, item: Item
 
 
 def can_see_ballot(actor: Principal, standing: Standing, *, is_voter: bool, item: ItemFacts) -> bool:
-    """Voters, the proposer's side (readers of the item) and managers see a proposal — never the content."""
+    """Voters, the proposer's side (readers of the item) and managers see a proposal — never the content.
+
+    F7: a proposal names its item (title, summary), so a person held from a classified item does not see a
+    proposal on it either — voter or manager alike — until the export-control officer clears them (the
+    provider is never held). A unanimous vote therefore waits for that clearance.
+    """
     if not council_policy.can_see_council(actor, standing) or not standing.is_member:
+        return False
+    if item.controlled and standing.export_hold and item.provider_id != actor.user_id:
         return False
     return is_voter or can_read_item(actor, standing, item) or standing.role in MANAGER_ROLES
 
