@@ -305,3 +305,27 @@ def test_a_held_voter_does_not_see_or_answer_a_designation_ballot_on_the_classif
     assert shown.status_code == 200 and "QXcontrolled" in shown.json()["item_title"]
     assert client.post(f"{API}/ballots/{ballot_id}/vote", headers=h_for,
                        json={"decision": "accept"}).status_code == 200
+
+
+def test_a_foreign_officer_cannot_clear_his_own_check(
+        client: TestClient, db: Session, factory: Factory, clock: FakeClock, ctx: AppContext, scene: Scene) -> None:
+    own = factory.person(roles=("export_officer",))
+    _nationality(client, scene.admin, own, "GB")
+    db.expire_all()
+    join(scene.cast, db, clock, own)
+    db.commit()
+    check = db.scalars(select(ExportClearance).where(ExportClearance.user_id == own.user.id)).one()
+    h_own = bearer(db, own, clock)
+    # F7: no self-clearance — 403 with the reason, Japanese first; his own check is not in his queue
+    refused = client.post(f"{API}/export-clearances/{check.id}/decision", headers=h_own, json={"decision": "clear"})
+    assert refused.status_code == 403 and refused.json()["message"].startswith("ご自身の確認は判断できません")
+    assert _queue(client, h_own) == []
+    assert _reads(client, h_own, scene.controlled) == 404
+    csrf = sign_in(client, db, own, ctx)
+    page = client.post(f"/information/export-control/{check.id}", data={"csrf_token": csrf, "decision": "clear"},
+                       follow_redirects=False)
+    assert page.status_code == 403 and "ご自身の確認は判断できません" in page.text
+    db.expire_all()
+    assert db.get(ExportClearance, check.id).state == "pending"  # type: ignore[union-attr]
+    # another officer decides it
+    assert [r["id"] for r in _queue(client, bearer(db, scene.officer, clock))] == [check.id]

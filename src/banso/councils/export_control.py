@@ -25,7 +25,7 @@ from banso.authz.policies import councils as policy
 from banso.authz.principal import Principal
 from banso.councils import repository as repo
 from banso.councils.models import ClearanceState, Council, CouncilRole, ExportClearance, Membership
-from banso.kit.errors import BansoError, Conflict, ValidationFailed
+from banso.kit.errors import BansoError, Conflict, Forbidden, ValidationFailed
 from banso.kit.text import clean_text
 from banso.notifications import service as notifications
 
@@ -132,15 +132,19 @@ def _row(clearance: ExportClearance, council_title: str, user: User) -> Clearanc
 
 def decide(session: Session, *, clearance_id: int, actor: Principal, now: datetime, decision: str,
            reason: str | None) -> ExportClearance:
-    """Clear or refuse one check (F7): only the council's export-control officer (else 404); a refusal needs a
-    reason; a decided check may be decided again (a refusal reconsidered, a clearance withdrawn), audited."""
+    """Clear or refuse one check (F7): only the council's export-control officer (else 404), never on their own
+    check (403); a refusal needs a reason; a decided check may be decided again (a refusal reconsidered, a
+    clearance withdrawn), audited."""
     clearance = session.get(ExportClearance, clearance_id)
     where = None if clearance is None else repo.standing_of(session, clearance.council_id, actor.user_id)
-    require_visible(clearance is not None and where is not None and policy.can_decide_clearance(actor, where),
+    require_visible(clearance is not None and where is not None and policy.is_clearance_officer(actor, where),
                     "clearance")
-    assert clearance is not None
+    assert clearance is not None and where is not None
     subject = f"council:{clearance.council_id}"
     try:
+        if not policy.can_decide_clearance(actor, where, person_id=clearance.user_id):
+            raise Forbidden("ご自身の確認は判断できません。別の輸出管理責任者が判断します / "
+                            "you cannot decide your own check; another export-control officer decides it")
         state = DECISIONS.get(decision)
         if state is None:
             raise ValidationFailed("判断は「許可」か「不許可」から選んでください / decision must be 'clear' or 'refuse'",
