@@ -329,3 +329,21 @@ def test_a_foreign_officer_cannot_clear_his_own_check(
     assert db.get(ExportClearance, check.id).state == "pending"  # type: ignore[union-attr]
     # another officer decides it
     assert [r["id"] for r in _queue(client, bearer(db, scene.officer, clock))] == [check.id]
+
+
+def test_recording_a_members_export_profile_opens_a_check_in_each_classified_council(
+        client: TestClient, db: Session, clock: FakeClock, scene: Scene) -> None:
+    member = scene.cast.researcher  # already a member of the council that holds the classified item
+    h_mem, h_off = bearer(db, member, clock), bearer(db, scene.officer, clock)
+    assert _reads(client, h_mem, scene.controlled) == 200
+    _nationality(client, scene.admin, member, "KR")
+    # F7: held from now on, and put to the officer (queue, inbox) so that someone can clear them
+    assert _reads(client, h_mem, scene.controlled) == 404
+    assert [(r["user_id"], r["state"], r["trigger"]) for r in _queue(client, h_off)] == [
+        (member.user.id, "pending", "profile")]
+    db.expire_all()
+    assert db.scalars(select(Notification).where(Notification.recipient_id == scene.officer.user.id,
+                                                 Notification.kind == "councils.export_check")).one()
+    # recording it again opens no second check
+    _nationality(client, scene.admin, member, "KR", affiliation="Example Lab (overseas)")
+    assert len(_queue(client, h_off)) == 1
