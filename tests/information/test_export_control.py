@@ -347,3 +347,21 @@ def test_recording_a_members_export_profile_opens_a_check_in_each_classified_cou
     # recording it again opens no second check
     _nationality(client, scene.admin, member, "KR", affiliation="Example Lab (overseas)")
     assert len(_queue(client, h_off)) == 1
+
+
+def test_the_minimality_view_does_not_count_items_held_from_the_viewer(
+        client: TestClient, db: Session, factory: Factory, clock: FakeClock, ctx: AppContext, scene: Scene) -> None:
+    foreigner = _held_foreigner(client, db, factory, clock, scene, "CA")
+    h_for = bearer(db, foreigner, clock)
+    council = scene.cast.council.id
+    # I7, F7: the held person's counts agree with what they may read (the classified item is not there)
+    assert client.get(f"{API}/items/count", headers=h_for).json()["count"] == 1
+    mine = client.get(f"{API}/councils/{council}/minimality", headers=h_for)
+    assert mine.status_code == 200 and mine.json()["items"] == 1
+    assert client.get(f"{API}/minimality", headers=h_for).json()["totals"]["items"] == 1
+    # a member who is not held counts both
+    assert client.get(f"{API}/councils/{council}/minimality",
+                      headers=bearer(db, scene.cast.researcher, clock)).json()["items"] == 2
+    sign_in(client, db, foreigner, ctx)
+    page = client.get("/information/minimality")
+    assert page.status_code == 200 and 'id="total-items">1<' in page.text
