@@ -6,6 +6,7 @@ officer clears them; a refusal keeps them held; a domestic person and 非該当 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from banso.authz import gate
 from banso.councils.models import ExportClearance
+from banso.information.models import Vote
 from banso.kit.clock import FakeClock
 from banso.notifications.models import Notification
 from banso.web.context import AppContext
@@ -256,3 +258,110 @@ def test_notices_about_the_classified_item_skip_the_held_person(client: TestClie
     assert {scene.cast.company.user.id, scene.cast.researcher.user.id} <= set(gate.readers(db, access))
     subjects = [f"item:{scene.controlled}", f"item:{scene.plain}"]
     assert gate.knowable_subjects(db, foreigner.principal(), subjects) == {f"item:{scene.plain}"}
+
+
+def _held_foreigner(client: TestClient, db: Session, factory: Factory, clock: FakeClock, scene: Scene,
+                    code: str = "US") -> Person:
+    foreigner = factory.person()
+    _nationality(client, scene.admin, foreigner, code)
+    db.expire_all()  # the API wrote since this session last read (the audit head)
+    join(scene.cast, db, clock, foreigner)
+    db.commit()
+    return foreigner
+
+
+def test_a_held_voter_does_not_see_or_answer_a_designation_ballot_on_the_classified_item(
+        client: TestClient, db: Session, factory: Factory, clock: FakeClock, ctx: AppContext, scene: Scene) -> None:
+    foreigner = _held_foreigner(client, db, factory, clock, scene)
+    h_com, h_for = bearer(db, scene.cast.company, clock), bearer(db, foreigner, clock)
+    proposed = client.post(f"{API}/items/{scene.controlled}/designation", headers=h_com, json={
+        "reason": "輸出管理上の懸念", "scope_kind": "named", "user_ids": [scene.cast.researcher.user.id],
+        "ends_at": (clock.now() + timedelta(days=365)).isoformat(),
+        "deadline": (clock.now() + timedelta(days=7)).isoformat()})
+    assert proposed.status_code == 201, proposed.text
+    ballot_id = proposed.json()["id"]
+    assert foreigner.user.id in {v.user_id for v in db.scalars(select(Vote).where(Vote.ballot_id == ballot_id))}
+
+    # F7, I7: the proposal names the item (title, summary): 404 on the API, the vote and the page
+    assert client.get(f"{API}/ballots/{ballot_id}", headers=h_for).status_code == 404
+    assert client.post(f"{API}/ballots/{ballot_id}/vote", headers=h_for,
+                       json={"decision": "accept"}).status_code == 404
+    tasks = client.get("/api/v1/me/tasks", headers=h_for).json()["items"]
+    assert "QXcontrolled" not in str(tasks) and f"/information/ballots/{ballot_id}" not in str(tasks)
+    notices = db.scalars(select(Notification).where(Notification.recipient_id == foreigner.user.id)).all()
+    assert not any("QXcontrolled" in n.title_ja + n.title_en + n.body_ja + n.body_en for n in notices)
+    sign_in(client, db, foreigner, ctx)
+    assert client.get(f"/information/ballots/{ballot_id}").status_code == 404
+    assert "QXcontrolled" not in client.get("/inbox").text
+    assert "QXcontrolled" not in client.get("/").text
+    client.cookies.clear()
+    # a domestic voter sees it; once the officer clears the person, so do they (the unanimous vote waited)
+    assert client.get(f"{API}/ballots/{ballot_id}", headers=bearer(db, scene.cast.researcher, clock)).status_code == 200
+    check = _queue(client, bearer(db, scene.officer, clock))[0]
+    cleared = client.post(f"{API}/export-clearances/{check['id']}/decision", headers=bearer(db, scene.officer, clock),
+                          json={"decision": "clear"})
+    assert cleared.status_code == 200, cleared.text
+    shown = client.get(f"{API}/ballots/{ballot_id}", headers=h_for)
+    assert shown.status_code == 200 and "QXcontrolled" in shown.json()["item_title"]
+    assert client.post(f"{API}/ballots/{ballot_id}/vote", headers=h_for,
+                       json={"decision": "accept"}).status_code == 200
+
+
+def test_a_foreign_officer_cannot_clear_his_own_check(
+        client: TestClient, db: Session, factory: Factory, clock: FakeClock, ctx: AppContext, scene: Scene) -> None:
+    own = factory.person(roles=("export_officer",))
+    _nationality(client, scene.admin, own, "GB")
+    db.expire_all()
+    join(scene.cast, db, clock, own)
+    db.commit()
+    check = db.scalars(select(ExportClearance).where(ExportClearance.user_id == own.user.id)).one()
+    h_own = bearer(db, own, clock)
+    # F7: no self-clearance — 403 with the reason, Japanese first; his own check is not in his queue
+    refused = client.post(f"{API}/export-clearances/{check.id}/decision", headers=h_own, json={"decision": "clear"})
+    assert refused.status_code == 403 and refused.json()["message"].startswith("ご自身の確認は判断できません")
+    assert _queue(client, h_own) == []
+    assert _reads(client, h_own, scene.controlled) == 404
+    csrf = sign_in(client, db, own, ctx)
+    page = client.post(f"/information/export-control/{check.id}", data={"csrf_token": csrf, "decision": "clear"},
+                       follow_redirects=False)
+    assert page.status_code == 403 and "ご自身の確認は判断できません" in page.text
+    db.expire_all()
+    assert db.get(ExportClearance, check.id).state == "pending"  # type: ignore[union-attr]
+    # another officer decides it
+    assert [r["id"] for r in _queue(client, bearer(db, scene.officer, clock))] == [check.id]
+
+
+def test_recording_a_members_export_profile_opens_a_check_in_each_classified_council(
+        client: TestClient, db: Session, clock: FakeClock, scene: Scene) -> None:
+    member = scene.cast.researcher  # already a member of the council that holds the classified item
+    h_mem, h_off = bearer(db, member, clock), bearer(db, scene.officer, clock)
+    assert _reads(client, h_mem, scene.controlled) == 200
+    _nationality(client, scene.admin, member, "KR")
+    # F7: held from now on, and put to the officer (queue, inbox) so that someone can clear them
+    assert _reads(client, h_mem, scene.controlled) == 404
+    assert [(r["user_id"], r["state"], r["trigger"]) for r in _queue(client, h_off)] == [
+        (member.user.id, "pending", "profile")]
+    db.expire_all()
+    assert db.scalars(select(Notification).where(Notification.recipient_id == scene.officer.user.id,
+                                                 Notification.kind == "councils.export_check")).one()
+    # recording it again opens no second check
+    _nationality(client, scene.admin, member, "KR", affiliation="Example Lab (overseas)")
+    assert len(_queue(client, h_off)) == 1
+
+
+def test_the_minimality_view_does_not_count_items_held_from_the_viewer(
+        client: TestClient, db: Session, factory: Factory, clock: FakeClock, ctx: AppContext, scene: Scene) -> None:
+    foreigner = _held_foreigner(client, db, factory, clock, scene, "CA")
+    h_for = bearer(db, foreigner, clock)
+    council = scene.cast.council.id
+    # I7, F7: the held person's counts agree with what they may read (the classified item is not there)
+    assert client.get(f"{API}/items/count", headers=h_for).json()["count"] == 1
+    mine = client.get(f"{API}/councils/{council}/minimality", headers=h_for)
+    assert mine.status_code == 200 and mine.json()["items"] == 1
+    assert client.get(f"{API}/minimality", headers=h_for).json()["totals"]["items"] == 1
+    # a member who is not held counts both
+    assert client.get(f"{API}/councils/{council}/minimality",
+                      headers=bearer(db, scene.cast.researcher, clock)).json()["items"] == 2
+    sign_in(client, db, foreigner, ctx)
+    page = client.get("/information/minimality")
+    assert page.status_code == 200 and 'id="total-items">1<' in page.text

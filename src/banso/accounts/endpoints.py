@@ -7,7 +7,6 @@ from fastapi import APIRouter, Depends, Request, status
 from banso.accounts import repository as repo
 from banso.accounts import service
 from banso.accounts.schemas import (
-    ExportProfile,
     MeRead,
     OrganizationCreate,
     OrganizationRead,
@@ -84,15 +83,6 @@ def set_roles(user_id: int, body: RolesUpdate, principal: ApiUser, db: Db, ctx: 
     """Replace a person's platform roles (admin)."""
     user = service.set_roles(db, user_id=user_id, roles=body.roles, actor=principal, now=ctx.clock.now())
     return UserRead.model_validate(user)
-
-
-@router.put("/users/{user_id}/export-profile", response_model=ExportProfile,
-            dependencies=[requires(Permission.USER_MANAGE)])
-def set_export_profile(user_id: int, body: ExportProfile, principal: ApiUser, db: Db, ctx: Ctx) -> ExportProfile:
-    """Record a person's nationality and foreign affiliation (admin; F7 deemed export)."""
-    user = service.set_export_profile(db, user_id=user_id, nationality=body.nationality,
-                                      foreign_affiliation=body.foreign_affiliation, actor=principal, now=ctx.clock.now())
-    return ExportProfile.model_validate(user)
 
 
 @router.get("/tokens", response_model=list[TokenRead], dependencies=[requires(Permission.TOKEN_ISSUE_OWN)])

@@ -73,6 +73,7 @@ def create_app(ctx: AppContext, *, background_jobs: bool = True) -> FastAPI:
 
     from banso.accounts.endpoints import router as accounts_api
     from banso.accounts.views import router as accounts_pages
+    from banso.app.export_profile import router as export_profile_api
     from banso.app.pages import api_router as home_api
     from banso.app.pages import router as shell_pages
     from banso.app.portal import router as public_portal
@@ -87,6 +88,7 @@ def create_app(ctx: AppContext, *, background_jobs: bool = True) -> FastAPI:
     # per route (their routes differ), the others per router here; tests/api/test_route_permissions.py
     # fails on any API route without one.
     app.include_router(accounts_api, prefix="/api/v1")
+    app.include_router(export_profile_api, prefix="/api/v1")  # F7: an account fact that opens council checks
     app.include_router(audit_api, prefix="/api/v1")
     app.include_router(home_api, prefix="/api/v1")  # /me/tasks declares its permission per route
     app.include_router(councils_api, prefix="/api/v1", dependencies=[requires(Permission.COUNCIL_PARTICIPATE)])

@@ -25,7 +25,7 @@ from enum import StrEnum
 
 from banso.authz.policies import councils as council_policy
 from banso.authz.policies import information as policy
-from banso.authz.policies.councils import MANAGER_ROLES, Standing
+from banso.authz.policies.councils import Standing
 from banso.authz.principal import Principal
 from banso.information.models import Handling, ItemState
 
@@ -142,7 +142,7 @@ def decide_ballot(actor: Principal | None, facts: BallotFacts) -> Decision:
     standing = facts.item.standing
     if actor is None or standing is None or not council_policy.can_read_content(actor, standing):
         return NOT_FOUND
-    if facts.is_voter or standing.role in MANAGER_ROLES or policy.can_read_item(actor, standing, facts.item.item):
+    if policy.can_see_ballot(actor, standing, is_voter=facts.is_voter, item=facts.item.item):
         return Decision(allowed=True, known=True)
     return NOT_FOUND
 

@@ -25,13 +25,14 @@ from banso.authz.policies import councils as policy
 from banso.authz.principal import Principal
 from banso.councils import repository as repo
 from banso.councils.models import ClearanceState, Council, CouncilRole, ExportClearance, Membership
-from banso.kit.errors import BansoError, Conflict, ValidationFailed
+from banso.kit.errors import BansoError, Conflict, Forbidden, ValidationFailed
 from banso.kit.text import clean_text
 from banso.notifications import service as notifications
 
 QUEUE_LINK = "/information/export-control"
 TRIGGER_JOIN = "join"
 TRIGGER_CLASSIFICATION = "classification"
+TRIGGER_PROFILE = "profile"  # an administrator recorded a member's nationality or foreign affiliation
 DECISIONS = {"clear": ClearanceState.CLEARED, "refuse": ClearanceState.REFUSED}
 
 
@@ -52,25 +53,25 @@ def _subject(clearance: ExportClearance) -> str:
     return f"council:{clearance.council_id}:export:{clearance.id}"
 
 
-def _officers(session: Session, council_id: int) -> list[int]:
-    """Current members of the council holding the export-control officer role; none: the secretariat, so that
-    someone who can bring an officer in is told."""
+def _officers(session: Session, council_id: int, person_id: int) -> list[int]:
+    """Current members of the council holding the export-control officer role, other than the person checked
+    (no self-clearance); none: the secretariat, so that someone who can bring an officer in is told."""
     rows = session.execute(select(User.id, User.roles, Membership.role).join(
         Membership, Membership.user_id == User.id).where(
         Membership.council_id == council_id, Membership.left_at.is_(None), User.is_active.is_(True))).all()
-    officers = [uid for uid, roles, _ in rows if Role.EXPORT_OFFICER.value in (roles or [])]
+    officers = [uid for uid, roles, _ in rows if Role.EXPORT_OFFICER.value in (roles or []) and uid != person_id]
     return officers or [uid for uid, _, role in rows if role == CouncilRole.SECRETARIAT.value]
 
 
 def _notify(session: Session, council: Council, clearance: ExportClearance, user: User, now: datetime) -> None:
     notifications.notify(
-        session, recipient_ids=_officers(session, council.id), kind="councils.export_check",
+        session, recipient_ids=_officers(session, council.id, user.id), kind="councils.export_check",
         title_ja=f"みなし輸出の確認依頼：{council.title_ja}",
         title_en=f"Deemed-export check: {council.title_en}",
         body_ja=(f"{user.name_ja} さん（国籍 {user.nationality or '未登録'}、外国の所属 {user.foreign_affiliation or 'なし'}）"
-                 "が参加しました。該当・要確認の技術情報は、輸出管理責任者が確認するまで閲覧できません。"),
+                 "はこの協議会の構成員です。該当・要確認の技術情報は、輸出管理責任者が確認するまで閲覧できません。"),
         body_en=(f"{user.name_en} (nationality {user.nationality or 'not recorded'}, foreign affiliation "
-                 f"{user.foreign_affiliation or 'none'}) joined. Items classified as controlled or to be checked "
+                 f"{user.foreign_affiliation or 'none'}) is a member of this council. Items classified as controlled or to be checked "
                  "stay closed to them until the export-control officer clears them."),
         link=QUEUE_LINK, subject=_subject(clearance), now=now, email_now=True)
 
@@ -106,6 +107,17 @@ def request_for_members(session: Session, council: Council, *, now: datetime, ac
     return opened
 
 
+def request_for_person(session: Session, user_id: int, *, now: datetime, actor: Principal | None) -> int:
+    """Open checks for ``user_id`` in every council they are a current member of that holds classified items,
+    once their export profile makes them foreign (F7: held there from now on, so an officer must be asked, as
+    on a join); return how many were opened."""
+    opened = 0
+    for council in repo.councils_of_member(session, user_id):
+        if request_if_needed(session, council, user_id, now=now, trigger=TRIGGER_PROFILE, actor=actor):
+            opened += 1
+    return opened
+
+
 def queue(session: Session, actor: Principal, *, now: datetime, states: Iterable[str] | None = None
           ) -> list[ClearanceRow]:
     """Return the checks ``actor`` decides (pending first), audited as a read of who is held (F7, A1)."""
@@ -132,15 +144,19 @@ def _row(clearance: ExportClearance, council_title: str, user: User) -> Clearanc
 
 def decide(session: Session, *, clearance_id: int, actor: Principal, now: datetime, decision: str,
            reason: str | None) -> ExportClearance:
-    """Clear or refuse one check (F7): only the council's export-control officer (else 404); a refusal needs a
-    reason; a decided check may be decided again (a refusal reconsidered, a clearance withdrawn), audited."""
+    """Clear or refuse one check (F7): only the council's export-control officer (else 404), never on their own
+    check (403); a refusal needs a reason; a decided check may be decided again (a refusal reconsidered, a
+    clearance withdrawn), audited."""
     clearance = session.get(ExportClearance, clearance_id)
     where = None if clearance is None else repo.standing_of(session, clearance.council_id, actor.user_id)
-    require_visible(clearance is not None and where is not None and policy.can_decide_clearance(actor, where),
+    require_visible(clearance is not None and where is not None and policy.is_clearance_officer(actor, where),
                     "clearance")
-    assert clearance is not None
+    assert clearance is not None and where is not None
     subject = f"council:{clearance.council_id}"
     try:
+        if not policy.can_decide_clearance(actor, where, person_id=clearance.user_id):
+            raise Forbidden("ご自身の確認は判断できません。別の輸出管理責任者が判断します / "
+                            "you cannot decide your own check; another export-control officer decides it")
         state = DECISIONS.get(decision)
         if state is None:
             raise ValidationFailed("判断は「許可」か「不許可」から選んでください / decision must be 'clear' or 'refuse'",

@@ -454,6 +454,12 @@ def clearance_of(session: Session, council_id: int, user_id: int) -> ExportClear
                                                         ExportClearance.user_id == user_id))
 
 
+def councils_of_member(session: Session, user_id: int) -> list[Council]:
+    """Return the councils ``user_id`` is a current member of."""
+    return list(session.scalars(select(Council).join(Membership, Membership.council_id == Council.id).where(
+        Membership.user_id == user_id, Membership.left_at.is_(None)).order_by(Council.id)))
+
+
 def current_member_ids(session: Session, council_id: int) -> list[int]:
     """Return the ids of the council's current members."""
     return list(session.scalars(select(Membership.user_id).where(

@@ -15,7 +15,9 @@ participant votes on every designation proposal, renewal and non-disclosure requ
 council (I4, I6: unanimity), so the counts reveal nothing members do not already know from the
 ballots; what stays hidden from an out-of-scope member is *which* item is designated and what it
 holds (I7), and the report names none. (Observers, who do not vote, and members who joined after
-a vote learn only these numbers — the view I10 asks for.)
+a vote learn only these numbers — the view I10 asks for.) One exception (F7): items held from a foreign
+member not yet cleared, and the proposals on them, are left out of that member's report — they do not see those
+proposals either, so the numbers would tell them what the hold hides.
 """
 
 from __future__ import annotations
@@ -126,13 +128,15 @@ def _withheld(report: MinimalityReport, ballots: list[Ballot], *, by_state: dict
         and b.ends_at is not None and b.lapsed_at is not None and b.lapsed_at >= b.ends_at)
 
 
-def _report(session: Session, council: Council, *, now: datetime) -> MinimalityReport:
+def _report(session: Session, council: Council, *, actor: Principal, now: datetime) -> MinimalityReport:
     report = MinimalityReport(council_id=council.id, council_title=council.title_ja)
-    for state, count in session.execute(select(Item.state, func.count()).where(Item.council_id == council.id)
+    counted = policy.minimality_counts(actor)  # F7: nothing held from the viewer counts
+    for state, count in session.execute(select(Item.state, func.count()).where(Item.council_id == council.id, counted)
                                         .group_by(Item.state)).all():
         report.by_state[str(state)] = int(count)
         report.items += int(count)
-    ballots = list(session.scalars(select(Ballot).where(Ballot.council_id == council.id)))
+    ballots = list(session.scalars(select(Ballot).join(Item, Item.id == Ballot.item_id)
+                                   .where(Ballot.council_id == council.id, counted)))
     tally = Counter((b.kind, b.state) for b in ballots)
     for kind in (BallotKind.DESIGNATION, BallotKind.RENEWAL):
         accepted = sum(tally[(kind.value, s)] for s in _AGREED)
@@ -151,7 +155,8 @@ def _report(session: Session, council: Council, *, now: datetime) -> MinimalityR
     _withheld(report, ballots, by_state=report.by_state, now=now)
     # Designations in force now, by the end of the designation currently in force (I5).
     in_force = session.scalars(select(Ballot.ends_at).join(Item, Item.current_designation_id == Ballot.id)
-                               .where(Item.council_id == council.id, Item.state == ItemState.DESIGNATED.value))
+                               .where(Item.council_id == council.id, Item.state == ItemState.DESIGNATED.value,
+                                      counted))
     for ends_at in in_force:
         if ends_at is None or ends_at <= now:
             continue
@@ -166,7 +171,7 @@ def council_minimality(session: Session, *, council_id: int, actor: Principal, n
     if found is None or not policy.can_read_minimality(actor, found[1]):
         raise NotFound("協議会が見つかりません / council not found")
     council = found[0]
-    return _report(session, council, now=now)
+    return _report(session, council, actor=actor, now=now)
 
 
 def _total(reports: list[MinimalityReport]) -> MinimalityReport:
@@ -189,5 +194,5 @@ def platform_minimality(session: Session, *, actor: Principal,
                         now: datetime) -> tuple[MinimalityReport, list[MinimalityReport]]:
     """Return the totals and per-council reports over every council ``actor`` may see the report of."""
     councils = list(session.scalars(policy.restrict_minimality(select(Council), actor).order_by(Council.id)))
-    reports = [_report(session, council, now=now) for council in councils]
+    reports = [_report(session, council, actor=actor, now=now) for council in councils]
     return _total(reports), reports

@@ -222,15 +222,21 @@ def export_hold_sql(council_id: Any, user_id: Any) -> ColumnElement[bool]:
     return and_(foreign_sql(user_id), ~cleared)
 
 
-def can_decide_clearance(actor: Principal, standing: Standing) -> bool:
-    """The export-control officer (輸出管理責任者) of a council clears or refuses a person's access to its
-    classified items (F7): the role's permission and content access to the council (C3, I7)."""
+def is_clearance_officer(actor: Principal, standing: Standing) -> bool:
+    """The export-control officer (輸出管理責任者) of a council: the role's permission and content access to the
+    council (C3, I7). Others do not learn that a check exists (404)."""
     return actor.has(Permission.EXPORT_CONTROL) and can_read_content(actor, standing)
+
+
+def can_decide_clearance(actor: Principal, standing: Standing, *, person_id: int) -> bool:
+    """The council's export-control officer clears or refuses a person's access to its classified items (F7) —
+    never their own check: an officer who is himself foreign is cleared by another officer (no self-clearance)."""
+    return is_clearance_officer(actor, standing) and person_id != actor.user_id
 
 
 def restrict_clearances(stmt: Select[Any], actor: Principal) -> Select[Any]:
     """Restrict a query that selects from ``ExportClearance`` to those ``actor`` decides
-    (:func:`can_decide_clearance`)."""
+    (:func:`can_decide_clearance`: not the officer's own check)."""
     if not actor.has(Permission.EXPORT_CONTROL):
         return stmt.where(false())
-    return stmt.where(reads_content_of(ExportClearance.council_id, actor))
+    return stmt.where(reads_content_of(ExportClearance.council_id, actor), ExportClearance.user_id != actor.user_id)

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
 
 from banso.authz.permissions import Permission, Role
 from banso.authz.policies import councils as council_policy
@@ -193,8 +193,15 @@ def can_propose_withheld_review(actor: Principal, standing: Standing, item: Item
 
 
 def can_see_ballot(actor: Principal, standing: Standing, *, is_voter: bool, item: ItemFacts) -> bool:
-    """Voters, the proposer's side (readers of the item) and managers see a proposal — never the content."""
+    """Voters, the proposer's side (readers of the item) and managers see a proposal — never the content.
+
+    F7: a proposal names its item (title, summary), so a person held from a classified item does not see a
+    proposal on it either — voter or manager alike — until the export-control officer clears them (the
+    provider is never held). A unanimous vote therefore waits for that clearance.
+    """
     if not council_policy.can_see_council(actor, standing) or not standing.is_member:
+        return False
+    if item.controlled and standing.export_hold and item.provider_id != actor.user_id:
         return False
     return is_voter or can_read_item(actor, standing, item) or standing.role in MANAGER_ROLES
 
@@ -284,9 +291,7 @@ def restrict_items(stmt: Select[Any], actor: Principal | None) -> Select[Any]:
                                     ScopeEntry.organization_id == actor.organization_id)))),
     )
     content = and_(member, pledged, operating)
-    # F7: a classified item is held from a foreign person not cleared in its council (Standing.export_hold)
-    held = and_(Item.export_control.in_(sorted(CONTROLLED_VERDICTS)),
-                council_policy.export_hold_sql(Item.council_id, actor.user_id))
+    held = _export_held(actor)
     by_state = or_(
         Item.provider_id == actor.user_id,
         and_(~held, or_(
@@ -296,6 +301,23 @@ def restrict_items(stmt: Select[Any], actor: Principal | None) -> Select[Any]:
         )),
     )
     return stmt.where(or_(public, and_(content, by_state)))
+
+
+def _export_held(actor: Principal) -> ColumnElement[bool]:
+    # F7: a classified item is held from a foreign person not cleared in its council (Standing.export_hold)
+    return and_(Item.export_control.in_(sorted(CONTROLLED_VERDICTS)),
+                council_policy.export_hold_sql(Item.council_id, actor.user_id))
+
+
+def minimality_counts(actor: Principal) -> ColumnElement[bool]:
+    """The condition, on ``Item`` (or a query joined to it), of the items a council's minimality report (I10)
+    counts for ``actor``: every item of the council but those held from them under F7 (their own excepted).
+
+    The report counts out-of-scope designated items on purpose — every participant votes on every designation,
+    so the numbers tell them nothing new — but a held person neither reads nor sees the proposals on a
+    classified item (:func:`can_see_ballot`), so for them it does not exist, in counts too (I7).
+    """
+    return or_(Item.provider_id == actor.user_id, ~_export_held(actor))
 
 
 def readable_items(actor: Principal | None) -> Select[Any]:
