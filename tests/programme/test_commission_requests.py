@@ -126,6 +126,44 @@ def test_a_roster_person_answers_and_the_answer_is_sealed_council_content(
             "council:file:download"} <= tags
 
 
+def test_the_council_side_neither_answers_nor_shows_the_contact_a_colleagues_answer(
+        client: TestClient, db: Session, scene: Scene, clock: FakeClock) -> None:
+    """C6 under Art. 64 (outside tester, C6 findings 1 and 2): the council's secretariat cannot answer a request
+    to a commission on the council's side (409, Japanese first), so the think tank is not blocked; the
+    commission's contact who also sits on the council is the recorded addressee, yet reads neither a colleague's
+    answer nor its files there, and cannot file it as an item; the secretariat still reads and files it."""
+    from tests.support.councils import join
+
+    join(scene.cast, db, clock, scene.contact)
+    db.commit()
+    h = {p: bearer(db, getattr(scene, p), clock) for p in ("officer", "analyst", "contact")}
+    rid = _ask(client, scene, h["officer"], clock).json()["id"]  # type: ignore[attr-defined]
+    cid = scene.cast.council.id
+    council_base = f"/api/v1/councils/{cid}/requests/{rid}"
+    for who in ("officer", "contact"):
+        refused = client.post(f"{council_base}/answer", headers={**h[who], "Accept-Language": "ja"},
+                              data={"text": "QXCOUNCILSIDE"})
+        assert refused.status_code == 409, (who, refused.text)
+        assert refused.json()["message"].startswith("シンクタンク"), refused.json()
+    db.expire_all()
+    assert db.get(MaterialRequest, rid).answered_at is None  # type: ignore[union-attr]
+    base = f"/api/v1/programme/commissions/{scene.id}/requests/{rid}"
+    answered = client.post(f"{base}/answer", headers=h["analyst"], data={"text": "QXTANKANSWER 別添"},
+                           files=[("files", ("list.csv", b"maker,country\nA,JP\n", "text/csv"))])
+    assert answered.status_code == 200, answered.text
+    fid = answered.json()["files"][0]["id"]
+    seen = client.get(council_base, headers=h["contact"])
+    assert seen.status_code == 200 and seen.json()["request"]["answer_text"] is None
+    assert seen.json()["files"] == []
+    assert client.get(f"{council_base}/files/{fid}", headers=h["contact"]).status_code == 404
+    listed = client.get(f"/api/v1/councils/{cid}/requests", headers=h["contact"])
+    assert "QXTANKANSWER" not in listed.text
+    assert client.post(f"{council_base}/file", headers=h["contact"]).status_code == 422
+    officer_view = client.get(council_base, headers=h["officer"]).json()["request"]
+    assert officer_view["answer_text"].startswith("QXTANKANSWER")
+    assert client.post(f"{council_base}/file", headers=h["officer"]).status_code == 201
+
+
 def test_unnamed_colleague_and_removed_roster_member_get_404(
         client: TestClient, db: Session, scene: Scene, clock: FakeClock) -> None:
     """Art. 64, I7: a colleague at the institution who is not named, and a person taken off the roster, get 404

@@ -329,3 +329,46 @@ def test_an_executable_upload_is_refused_in_japanese_on_the_page(client: TestCli
     assert answer.status_code == 422, answer.text[:500]
     text = alert_text(answer.text)
     assert "Windows 実行ファイル" in text and not english_words(text, "evil.exe", names=FILE_NAMES), text
+
+
+def _multipart_cases() -> list[tuple[str, bytes, str]]:
+    """Bodies Starlette's multipart parser refuses with an English-only reason, and the Japanese expected."""
+    many_files = b"".join(b'--X\r\nContent-Disposition: form-data; name="files"; filename="a.txt"\r\n\r\na\r\n'
+                          for _ in range(1001)) + b"--X--\r\n"
+    many_fields = b"".join(b'--X\r\nContent-Disposition: form-data; name="f"\r\n\r\na\r\n'
+                           for _ in range(1001)) + b"--X--\r\n"
+    return [
+        ("multipart/form-data; boundary=X", b"--Y\r\n", "壊れて"),
+        ("multipart/form-data", b"--X\r\n", "区切り"),
+        ("multipart/form-data; boundary=X", many_files, "ファイルが多すぎます"),
+        ("multipart/form-data; boundary=X", many_fields, "項目が多すぎます"),
+    ]
+
+
+@pytest.mark.parametrize("content_type,body,expected", _multipart_cases())
+def test_a_malformed_form_is_refused_in_japanese(client: TestClient, db: Session, cast: Cast, clock: FakeClock,
+                                                 ctx: AppContext, content_type: str, body: bytes,
+                                                 expected: str) -> None:
+    """O1 (outside tester, issue 14): Starlette's own multipart refusals ("Invalid multipart data." …) read
+    Japanese first in the API's detail and on the error page."""
+    headers = {**bearer(db, cast.officer, clock), **JA, "Content-Type": content_type}
+    api = client.post(f"/api/v1/councils/{cast.council.id}/requests/1/answer", headers=headers, content=body)
+    assert api.status_code == 400, api.text[:300]
+    assert expected in api.json()["detail"] and not english_words(api.json()["detail"]), api.json()
+    assert api.json()["message"].split(" / ")[0] == api.json()["detail"]
+    sign_in(client, db, cast.officer, ctx)
+    page = client.post(f"/councils/{cast.council.id}/requests/1/answer", headers={"Content-Type": content_type},
+                       content=body)
+    assert page.status_code == 400 and expected in page.text, page.text[:500]
+
+
+def test_a_file_without_a_name_is_refused_as_choose_a_file(client: TestClient, db: Session, cast: Cast,
+                                                           clock: FakeClock) -> None:
+    """An upload whose file name is empty (the client drops ``filename=""``, so the binary part looks like a text
+    field) is 「ファイルを選んでください」, not "form field 'file' is not UTF-8 text"."""
+    answer = client.post(f"/api/v1/councils/{cast.council.id}/requests/1/answer",
+                         headers={**bearer(db, cast.officer, clock), **JA}, data={"text": "回答"},
+                         files=[("files", ("", b"\x89PNG\r\n\x1a\n\xff\xfe", "image/png"))])
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["message"].startswith("ファイルを選んでください"), answer.json()
+    assert "choose a file" in answer.json()["message"]

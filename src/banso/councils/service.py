@@ -1386,6 +1386,10 @@ def answer_request(session: Session, *, council_id: int, request_id: int, actor:
     """Answer a material request with text and files sealed under the council's key (addressee or manager)."""
     council, standing = _content(session, council_id, actor)
     req = _request(session, council, request_id)
+    if not content_policy.can_answer_on_council_side(_parties(req)):
+        raise Conflict("シンクタンクへの資料提供の求めには、委託先の従事者名簿の者が委託側の画面で回答します / "
+                       "a request to a think-tank commission is answered only by its engaged roster, on the "
+                       "commission's side")
     if not policy.can_answer_request(actor, standing, addressee_id=req.addressee_id):
         raise Forbidden("宛先の参加者又は事務局のみが回答できます / Only the addressee or the secretariat may answer")
     return record_answer(session, council, req, actor=actor, now=now, text=text, store=store, files=files)
@@ -1457,7 +1461,12 @@ def list_requests(session: Session, *, council_id: int, actor: Principal) -> lis
 
 def _parties(req: MaterialRequest) -> content_policy.AnswerParties:
     return content_policy.AnswerParties(requester_id=req.created_by_id, addressee_id=req.addressee_id,
-                                        answered_by_id=req.answered_by_id)
+                                        answered_by_id=req.answered_by_id, commission_id=req.commission_id)
+
+
+def answer_parties(req: MaterialRequest) -> content_policy.AnswerParties:
+    """The people ``req``'s answer belongs to, for the pages and the filing that ask the policy (C6)."""
+    return _parties(req)
 
 
 def list_request_views(session: Session, *, council_id: int, actor: Principal, now: datetime,

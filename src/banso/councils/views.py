@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from banso.accounts import repository as accounts_repo
 from banso.accounts.models import User
 from banso.authz.permissions import Permission
+from banso.authz.policies import content as content_policy
 from banso.authz.policies import councils as policy
 from banso.authz.principal import Principal
 from banso.councils import bylaws, meetings, rules, service, statements
@@ -845,11 +846,11 @@ def _request_page(request: Request, principal: Principal, db: Session, ctx: Ctx,
     req = rv.request
     people = accounts_repo.users_by_id(db, {req.addressee_id, req.created_by_id} | {f.uploaded_by_id for f in rv.files}
                                        | ({req.answered_by_id} if req.answered_by_id else set()))
-    may_answer = req.status == RequestStatus.OPEN and policy.can_answer_request(
-        principal, view.standing, addressee_id=req.addressee_id)
+    parties = service.answer_parties(req)
+    may_answer = (req.status == RequestStatus.OPEN and content_policy.can_answer_on_council_side(parties)
+                  and policy.can_answer_request(principal, view.standing, addressee_id=req.addressee_id))
     # C6: the answer arrives as an information item, filed by the addressee or the chair/secretariat.
-    may_file = bool(rv.answer_text) and (
-        principal.user_id in (req.addressee_id, req.answered_by_id) or view.can_manage)
+    may_file = bool(rv.answer_text) and content_policy.can_file_answer(principal, view.standing, parties)
     return render(request, "councils/request.html", {
         "council": view.council, "standing": view.standing, "can_manage": view.can_manage, "req": req,
         "answer_text": rv.answer_text, "files": rv.files, "people": people, "may_answer": may_answer, "may_file": may_file,

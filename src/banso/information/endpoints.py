@@ -100,7 +100,11 @@ UPLOAD_ROUTES = re.compile(
     r"|(?:/api/v1)?/councils/\d{1,18}/meetings/\d{1,18}/materials"
     # exclusion claims with an evidence file (issue 13; API and page form)
     r"|(?:/api/v1)?/information/exclusions|/information/items/\d{1,18}/exclusions"
-    r"|/councils/\d{1,18}/statements/\d{1,18}/exclusions)$"
+    r"|/councils/\d{1,18}/statements/\d{1,18}/exclusions"
+    # issue 13/15: a think tank's answer to a council's request (Art. 64) and research-plan documents
+    # (API and page form); tests/information/test_upload_routes.py keeps this list equal to the File() routes
+    r"|(?:/api/v1)?/programme/commissions/\d{1,18}/requests/\d{1,18}/answer"
+    r"|(?:/api/v1)?/programme/proposals/\d{1,18}/documents)$"
 )
 NO_STORE = {"Cache-Control": "no-store"}
 

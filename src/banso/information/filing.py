@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from banso.authz.guard import require_visible
-from banso.authz.policies import councils as council_policy
+from banso.authz.policies import content as content_policy
 from banso.authz.policies import information as info_policy
 from banso.authz.principal import Principal
 from banso.councils import repository as council_repo
@@ -61,8 +61,9 @@ def file_request_answer(session: Session, deps: InformationDeps, *, council_id: 
     council = council_repo.council_by_id(session, council_id)
     assert council is not None  # get_request found it
     # Who may file the answer is who may give it (C6): the addressee or the chair/secretariat.
-    if not council_policy.can_answer_request(actor, councils.standing_of(session, council, actor.user_id),
-                                             addressee_id=req.addressee_id):
+    # For a think-tank commission's request that is the chair/secretariat only (Art. 64).
+    if not content_policy.can_file_answer(actor, councils.standing_of(session, council, actor.user_id),
+                                          councils.answer_parties(req)):
         raise ValidationFailed("回答を提供できるのは依頼先又は事務局のみです / only the addressee or the secretariat files the answer", field="request_id")
     # Whoever may give the answer is one of its parties (C6), so get_request opened it for them.
     assert view.answer_text is not None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import re
 import sqlite3
 from urllib.parse import quote
 
@@ -35,6 +36,34 @@ _HTTP_MESSAGES = {
     "Method Not Allowed": "この操作はこのページでは使えません / Method Not Allowed",
     "Unprocessable Entity": "入力内容が正しくありません / Unprocessable Entity",
 }
+
+
+# Starlette's multipart parser refuses a malformed form with English-only reasons (a 400 raised as HTTPException);
+# each is said Japanese first like every other refusal (O1). The counts and sizes are kept from its reason.
+_MULTIPART_MESSAGES = (
+    (re.compile(r"Invalid multipart data\.?"), "フォームのデータが壊れています / Invalid multipart data."),
+    (re.compile(r"Missing boundary in multipart\.?"),
+     "フォームのデータに区切り文字がありません / Missing boundary in multipart."),
+    (re.compile(r"Too many files\. Maximum number of files is (\d+)\.?"),
+     "ファイルが多すぎます（最大 {0} 個） / Too many files; at most {0}."),
+    (re.compile(r"Too many fields\. Maximum number of fields is (\d+)\.?"),
+     "項目が多すぎます（最大 {0} 個） / Too many fields; at most {0}."),
+    (re.compile(r"(?:Field|Part) exceeded maximum size of (\d+)KB\.?"),
+     "項目が大きすぎます（最大 {0} KB） / A form field is too large; at most {0} KB."),
+    (re.compile(r'The Content-Disposition header field "name" must be provided\.?'),
+     "フォームの項目に名前がありません / A form part has no name."),
+)
+
+
+def _http_message(detail: str) -> str:
+    """Return Starlette's reason ``detail`` in both languages (Japanese first), else ``detail`` unchanged."""
+    if detail in _HTTP_MESSAGES:
+        return _HTTP_MESSAGES[detail]
+    for pattern, message in _MULTIPART_MESSAGES:
+        found = pattern.fullmatch(detail)
+        if found:
+            return message.format(*found.groups())
+    return detail
 
 
 NOT_FOUND = "見つかりません / not found"
@@ -93,7 +122,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         code = {404: "not_found", 405: "method_not_allowed", 422: "validation_failed"}.get(exc.status_code,
                                                                                        "http_error")
-        message = _HTTP_MESSAGES.get(str(exc.detail), str(exc.detail))
+        message = _http_message(str(exc.detail))
         if _is_api(request):
             return JSONResponse({"error": code, "message": message,
                                  "detail": reader_half(message, reader_locale(request))},

@@ -10,6 +10,7 @@ asks :func:`undecodable_field`; a hit is a 422 naming the field. File parts (tho
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import NamedTuple
 from urllib.parse import unquote_to_bytes
 
 from python_multipart.multipart import MultipartParser, parse_options_header
@@ -25,8 +26,16 @@ def is_form(content_type: str) -> bool:
     return kind in (URLENCODED, MULTIPART)
 
 
-def undecodable_field(content_type: str, chunks: Iterable[bytes]) -> str | None:
-    """Return the name of the first form field whose value is not UTF-8, else None (also for non-forms)."""
+class Undecodable(NamedTuple):
+    """The first form field that is not UTF-8: its name, and whether it carried a content type of its own (a file
+    sent without a file name: a client drops ``filename=""``, so the part arrives as a text field)."""
+
+    name: str
+    typed: bool = False
+
+
+def undecodable_field(content_type: str, chunks: Iterable[bytes]) -> Undecodable | None:
+    """Return the first form field whose value is not UTF-8, else None (also for non-forms)."""
     kind, options = parse_options_header(content_type)
     if kind == URLENCODED.encode():
         return _urlencoded(b"".join(chunks))
@@ -43,14 +52,14 @@ def _decodes(data: bytes) -> bool:
     return True
 
 
-def _urlencoded(body: bytes) -> str | None:
+def _urlencoded(body: bytes) -> Undecodable | None:
     for pair in body.split(b"&"):
         name, _, value = pair.partition(b"=")
         name, value = (unquote_to_bytes(part.replace(b"+", b" ")) for part in (name, value))
         if not _decodes(name):
-            return "?"
+            return Undecodable("?")
         if not _decodes(value):
-            return name.decode()
+            return Undecodable(name.decode())
     return None
 
 
@@ -58,15 +67,16 @@ class _Parts:
     """Multipart callbacks that remember each part's name and whether it is a file, and check text parts."""
 
     def __init__(self) -> None:
-        self.bad: str | None = None
+        self.bad: Undecodable | None = None
         self._header_field = b""
         self._header_value = b""
         self._name = ""
         self._is_file = False
+        self._typed = False
         self._data = bytearray()
 
     def on_part_begin(self) -> None:
-        self._name, self._is_file, self._data = "", False, bytearray()
+        self._name, self._is_file, self._typed, self._data = "", False, False, bytearray()
 
     def on_header_field(self, data: bytes, start: int, end: int) -> None:
         self._header_field += data[start:end]
@@ -79,6 +89,8 @@ class _Parts:
             _, options = parse_options_header(self._header_value)
             self._name = options.get(b"name", b"").decode("utf-8", "replace")
             self._is_file = b"filename" in options or b"filename*" in options
+        elif self._header_field.lower() == b"content-type":
+            self._typed = not self._header_value.lower().startswith(b"text/plain")
         self._header_field = self._header_value = b""
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
@@ -89,10 +101,10 @@ class _Parts:
         # A cut at the limit may split a character: only a field within the limit is judged whole.
         whole = len(self._data) < _TEXT_PART_LIMIT
         if self.bad is None and not self._is_file and whole and not _decodes(bytes(self._data)):
-            self.bad = self._name or "?"
+            self.bad = Undecodable(self._name or "?", self._typed)
 
 
-def _multipart(boundary: bytes, chunks: Iterable[bytes]) -> str | None:
+def _multipart(boundary: bytes, chunks: Iterable[bytes]) -> Undecodable | None:
     parts = _Parts()
     parser = MultipartParser(boundary, {
         "on_part_begin": parts.on_part_begin, "on_header_field": parts.on_header_field,

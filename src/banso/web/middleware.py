@@ -15,7 +15,7 @@ from starlette.requests import Request, cookie_parser
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from banso.web.form_text import is_form, undecodable_field
+from banso.web.form_text import Undecodable, is_form, undecodable_field
 from banso.web.templating import render_error
 
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
@@ -80,9 +80,7 @@ class BufferedBody:
                 content_type = _header(scope, b"content-type")
                 bad = await spool.undecodable_field(content_type) if is_form(content_type) else None
                 if bad is not None:  # O1: Starlette would take it as Latin-1 and store mojibake
-                    await _json_error(send, 422, "invalid_encoding",
-                                      f"フォームの項目「{bad}」が UTF-8 ではありません / "
-                                      f"form field {bad!r} is not UTF-8 text")
+                    await _json_error(send, 422, "invalid_encoding", _undecodable_message(bad))
                     return
                 await self.app(scope, spool.replay(receive), send)
             # "gone": the client left before its body was complete; nobody to answer
@@ -141,7 +139,7 @@ class _Spool:
             data, self._chunks = b"".join([*self._chunks, data]), []
         await anyio.to_thread.run_sync(self._file.write, data)
 
-    async def undecodable_field(self, content_type: str) -> str | None:
+    async def undecodable_field(self, content_type: str) -> Undecodable | None:
         """Return the first form field of the body that is not UTF-8 (``banso.web.form_text``), else None."""
         import anyio
 
@@ -149,7 +147,7 @@ class _Spool:
             return undecodable_field(content_type, self._chunks)
         return await anyio.to_thread.run_sync(self._undecodable_in_file, content_type)  # disk I/O, parsing
 
-    def _undecodable_in_file(self, content_type: str) -> str | None:
+    def _undecodable_in_file(self, content_type: str) -> Undecodable | None:
         self._file.seek(0)
         return undecodable_field(content_type, iter(lambda: self._file.read(self.CHUNK), b""))
 
@@ -476,3 +474,11 @@ class CatchErrors:
                 raise
             response = self.respond(Request(scope, receive), exc)
             await response(scope, receive, send)
+
+
+def _undecodable_message(bad: Undecodable) -> str:
+    """The refusal of a form field that is not UTF-8; a typed part is a file whose name the client dropped."""
+    if bad.typed:
+        return (f"ファイルを選んでください（「{bad.name}」にファイル名がありません） / "
+                f"choose a file (the part {bad.name!r} has no file name)")
+    return f"フォームの項目「{bad.name}」が UTF-8 ではありません / form field {bad.name!r} is not UTF-8 text"

@@ -12,8 +12,9 @@ The one home of the rule; the pages, the API, the notices, the tasks on the home
 * **What they see.** Their request (title, body, due date) and the answer they gave themselves (text, files);
   never the council's other content, another request, or an answer a colleague gave.
 * **The council's side.** The answer is sealed council content (I11, I12) read under the usual rule for
-  answers (``content.can_read_answer``: the requester, the addressee and the chair/secretariat, with content
-  access; C3, I7).
+  answers (``content.can_read_answer``: the requester, the person who answered and the chair/secretariat, with
+  content access; C3, I7). The recorded addressee (the commission's contact) is not a reader there by being
+  recorded, and nobody answers the request on the council's side (``content.can_answer_on_council_side``).
 """
 
 from __future__ import annotations
