@@ -9,7 +9,7 @@ marked :func:`was_audited`: the caller commits the entry, and nothing else has c
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -1545,6 +1545,15 @@ def answer_files(session: Session, *, council_id: int, request_id: int, actor: P
 def read_file(session: Session, *, council_id: int, request_id: int, file_id: int, actor: Principal,
               now: datetime, store: SealedDeps) -> sealed.Copy:
     """Return an answer file stamped for ``actor`` (answer's parties only); recorded and audited (I8)."""
+    return stamped_answer_file(session, store, actor=actor, now=now,
+                               decide=lambda: _answer_file(session, council_id, request_id, file_id, actor))
+
+
+def stamped_answer_file(session: Session, store: SealedDeps, *, actor: Principal, now: datetime,
+                        decide: Callable[[], tuple[Council, MaterialFile]],
+                        extra: dict[str, object] | None = None) -> sealed.Copy:
+    """Open the answer file ``decide`` found (after its access decision), stamp a copy for ``actor``, record the
+    distribution and audit the download (I8, I12) — the council's and the think tank's paths alike (C6)."""
     def opened(found: tuple[Council, MaterialFile]) -> sealed.Original:
         council, row = found
         return sealed.Original(kind=SealedKind.MATERIAL_FILE, object_id=row.id,
@@ -1552,10 +1561,9 @@ def read_file(session: Session, *, council_id: int, request_id: int, file_id: in
                                content_type=row.content_type, label=f"資料提供ファイル #{row.id}",
                                data=open_answer_file(session, store, council, row, actor=actor, now=now))
 
-    (council, row), copy, dist = sealed.copy_in_steps(
-        session, store, actor=actor, now=now, open_original=opened,
-        decide=lambda: _answer_file(session, council_id, request_id, file_id, actor))
+    (council, row), copy, dist = sealed.copy_in_steps(session, store, actor=actor, now=now, open_original=opened,
+                                                      decide=decide)
     _audit(session, AuditTag.COUNCIL_FILE_DOWNLOAD, now=now, actor=actor, subject=_subject(council),
            data={"request_id": row.request_id, "file_id": row.id, "sha256": row.sha256,
-                 "distribution_id": dist.id, "channel": dist.channel})
+                 "distribution_id": dist.id, "channel": dist.channel, **(extra or {})})
     return copy

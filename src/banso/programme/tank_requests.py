@@ -35,7 +35,6 @@ from banso.programme import commissions
 from banso.programme.models import Commission
 from banso.programme.service import _audit
 from banso.sealed import store as sealed
-from banso.sealed.models import SealedKind
 from banso.sealed.store import SealedDeps
 
 KIND = "programme.commission_request"  # the notice kind (and the home's task kind "request")
@@ -194,20 +193,9 @@ def _file(session: Session, commission_id: int, request_id: int, file_id: int,
 def read_file(session: Session, *, commission_id: int, request_id: int, file_id: int, actor: Principal,
               now: datetime, store: SealedDeps) -> sealed.Copy:
     """Return a file of the reader's own answer, stamped for them; recorded and audited (I8)."""
-    def opened(found: tuple[Council, MaterialFile]) -> sealed.Original:
-        council, row = found
-        return sealed.Original(kind=SealedKind.MATERIAL_FILE, object_id=row.id,
-                               scope=sealed.council_scope(council.id), filename=row.filename,
-                               content_type=row.content_type, label=f"資料提供ファイル #{row.id}",
-                               data=councils.open_answer_file(session, store, council, row, actor=actor, now=now))
-
-    (council, row), copy, dist = sealed.copy_in_steps(
-        session, store, actor=actor, now=now, open_original=opened,
-        decide=lambda: _file(session, commission_id, request_id, file_id, actor))
-    _audit(session, AuditTag.COUNCIL_FILE_DOWNLOAD, now=now, actor=actor, subject=f"council:{council.id}",
-           data={"request_id": row.request_id, "file_id": row.id, "sha256": row.sha256,
-                 "distribution_id": dist.id, "channel": dist.channel, "commission_id": commission_id})
-    return copy
+    return councils.stamped_answer_file(session, store, actor=actor, now=now,
+                                        decide=lambda: _file(session, commission_id, request_id, file_id, actor),
+                                        extra={"commission_id": commission_id})
 
 
 def open_for(session: Session, *, actor: Principal) -> list[MaterialRequest]:
