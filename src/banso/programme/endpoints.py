@@ -925,9 +925,16 @@ def deliverable_response(db: Session, ctx: AppContext, principal: Principal, com
     # A refused opening (I11) is audited: the unit of work keeps its entry (A1) and nothing else.
     copy = commissions.download_deliverable(db, commission_id=commission_id, deliverable_id=deliverable_id,
                                             now=ctx.clock.now(), actor=principal, store=deliverable_store(ctx))
-    return Response(content=copy.data, media_type="application/octet-stream", headers={
+    return stamped_download(copy)
+
+
+def stamped_download(copy: sealed.Copy, *, media_type: str = "application/octet-stream") -> Response:
+    """Return a stamped copy (I8) as a download: RFC 5987 file name, never cached or sniffed, with the recorded
+    distribution's id (deliverables, research-plan documents, think-tank answer files)."""
+    return Response(content=copy.data, media_type=media_type, headers={
         "Content-Disposition": f"attachment; filename*=UTF-8''{quote(copy.filename)}",
-        "Cache-Control": "no-store", "X-Banso-Distribution": str(copy.distribution_id)})
+        "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
+        "X-Banso-Distribution": str(copy.distribution_id)})
 
 
 def deliverable_store(ctx: AppContext) -> SealedDeps:
@@ -1029,6 +1036,4 @@ def download_commission_request_file(commission_id: int, request_id: int, file_i
     """Download a file of the caller's own answer, stamped (recorded and audited, I8)."""
     copy = tank_requests.read_file(db, commission_id=commission_id, request_id=request_id, file_id=file_id,
                                    actor=principal, now=ctx.clock.now(), store=sealed.sealed_deps(ctx))
-    return Response(copy.data, media_type=copy.content_type, headers={
-        "Cache-Control": "no-store", "Content-Disposition": f"attachment; filename*=UTF-8''{quote(copy.filename)}",
-        "X-Content-Type-Options": "nosniff"})
+    return stamped_download(copy, media_type=copy.content_type)

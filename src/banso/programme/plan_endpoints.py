@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Annotated, Literal
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, UploadFile, status
 from fastapi.responses import Response
@@ -17,7 +16,7 @@ from sqlalchemy.orm import Session
 from banso.authz.principal import Principal
 from banso.kit.unit import released
 from banso.programme import plan_changes, plan_documents
-from banso.programme.endpoints import Councils
+from banso.programme.endpoints import Councils, stamped_download
 from banso.sealed import store as sealed
 from banso.web.context import AppContext
 from banso.web.csrf import verify_csrf
@@ -96,9 +95,7 @@ def document_response(db: Session, ctx: AppContext, principal: Principal, propos
     """A document copy stamped for ``principal`` as a download, for the API and the page alike (I8)."""
     copy = plan_documents.download(db, proposal_id=proposal_id, document_id=document_id, now=ctx.clock.now(),
                                    actor=principal, store=sealed.sealed_deps(ctx))
-    return Response(content=copy.data, media_type="application/octet-stream", headers={
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(copy.filename)}",
-        "Cache-Control": "no-store", "X-Banso-Distribution": str(copy.distribution_id)})
+    return stamped_download(copy)
 
 
 # ---------------------------------------------------------------------------------------------
