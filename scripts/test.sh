@@ -8,7 +8,9 @@
 #           (docs/architecture.md); a broken contract stops the run before pytest (exit 1)
 #   pass 1  SQLite      .venv/bin/python -m pytest -q "$@"         (all tiers: browser + spark too)
 #   pass 2  PostgreSQL  BANSO_TEST_DATABASE_URL=postgresql+psycopg://banso@127.0.0.1:PORT/banso_test \
-#                       .venv/bin/python -m pytest -q -m "not browser and not spark" "$@"
+#                       .venv/bin/python -m pytest -q -n 2 -m "not browser and not spark" "$@"
+#                       (each xdist worker gets a database of its own, banso_test_gw0, banso_test_gw1 …:
+#                       tests/conftest.py creates them and points the variable at them)
 #
 # Pass 2 runs against a throwaway PostgreSQL server (temp data dir, loopback only, random free
 # port, fsync off) that is removed again on exit, failure or Ctrl-C. Both passes always run.
@@ -16,8 +18,7 @@
 # one pass as long as the other one ran tests and passed; 5 in both is a failure.
 #
 # Environment:
-#   BANSO_TEST_WORKERS=N   run pass 1 with pytest-xdist `-n N` (default 2, one per core; 0 = no xdist;
-#                          pass 2 never uses xdist because all its workers would share one database)
+#   BANSO_TEST_WORKERS=N   run both passes with pytest-xdist `-n N` (default 2, one per core; 0 = no xdist)
 #   BANSO_TEST_SKIP_PG=1   skip pass 2 (reported as postgresql=skipped; never do this in CI)
 set -Eeuo pipefail
 
@@ -169,11 +170,14 @@ elif ! start_postgres; then
     rc_pg=99
 else
     BANSO_TEST_DATABASE_URL="postgresql+psycopg://banso@127.0.0.1:$PGPORT/banso_test" \
-        "$PY" -m pytest -q -m "not browser and not spark" --junit-xml="$RESULTS/postgresql.xml" "$@" \
+        "$PY" -m pytest -q "${xdist[@]}" -m "not browser and not spark" --junit-xml="$RESULTS/postgresql.xml" "$@" \
         || rc_pg=$?
-    ntables="$("$PGBIN/psql" -h 127.0.0.1 -p "$PGPORT" -U banso -d banso_test -Atc \
-        "select count(*) from information_schema.tables where table_schema = 'public'" 2>/dev/null || echo '?')"
-    say "banso_test on PostgreSQL holds $ntables tables after pass 2"
+    for db in $("$PGBIN/psql" -h 127.0.0.1 -p "$PGPORT" -U banso -d banso_test -Atc \
+            "select datname from pg_database where datname like 'banso_test%' order by 1" 2>/dev/null); do
+        ntables="$("$PGBIN/psql" -h 127.0.0.1 -p "$PGPORT" -U banso -d "$db" -Atc \
+            "select count(*) from information_schema.tables where table_schema = 'public'" 2>/dev/null || echo '?')"
+        say "$db on PostgreSQL holds $ntables tables after pass 2"
+    done
     stop_postgres
 fi
 

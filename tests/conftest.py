@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from banso.accounts import service as accounts
@@ -26,6 +26,36 @@ from tests.support.factories import Factory, hash_once
 # Defined ONCE, here: a session fixture imported into two conftests is two fixtures, so two tokens; this
 # process's library keeps the first one's SOFTHSM2_CONF while the second points subprocesses elsewhere.
 from tests.support.hsm import hsm_prefix, softhsm  # noqa: F401 - fixtures (keys in an HSM, issue 17)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Give each pytest-xdist worker a PostgreSQL database of its own (the PostgreSQL pass runs with ``-n``)."""
+    _database_per_worker()
+
+
+def _database_per_worker() -> None:
+    """Point BANSO_TEST_DATABASE_URL at ``<database>_<worker>``, created afresh, in an xdist worker.
+
+    Why: the session fixture below resets and migrates the database named by the variable, and tests that
+    start servers or open connections of their own read the same variable; two workers on one database
+    would drop each other's schema. Rewriting the variable once, before any test module is collected,
+    keeps every reader in a worker on that worker's database. SQLite (no variable) needs nothing: each
+    worker has its own temporary folder.
+    """
+    base = os.environ.get("BANSO_TEST_DATABASE_URL")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not base or not worker:
+        return
+    url = make_url(base)
+    name = f"{url.database}_{worker}"
+    admin = make_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    os.environ["BANSO_TEST_DATABASE_URL"] = url.set(database=name).render_as_string(hide_password=False)
 
 
 def _reset_postgres(engine: Engine) -> None:
