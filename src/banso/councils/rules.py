@@ -283,7 +283,7 @@ def require_meeting_time(when: datetime, now: datetime, *, held: bool) -> None:
                                "only a meeting in the past can be recorded as held; schedule a future one",
                                field="starts_at")
     if not held and when <= now:
-        raise ValidationFailed("starts_at は未来の日時を指定してください（過去の会合は開催済みとして記録してください） / "
+        raise ValidationFailed("開催日時は未来の日時を指定してください（過去の会合は開催済みとして記録してください） / "
                                "starts_at must be in the future; record a past meeting as held", field="starts_at")
 
 
@@ -361,6 +361,6 @@ def check_oral_designation_days(requested: int | None, current: int) -> int:
     """Return the bylaws' period for written designations of oral statements: 1 to 365 days (issue 13)."""
     days = current if requested is None else requested
     if not 1 <= days <= 365:
-        raise ValidationFailed("oral_designation_days は1〜365日です / oral_designation_days must be 1 to 365 days",
+        raise ValidationFailed("口頭の指定期間は1〜365日です / oral_designation_days must be 1 to 365 days",
                                field="oral_designation_days")
     return days

@@ -1367,7 +1367,7 @@ def create_request(session: Session, *, council_id: int, actor: Principal, now: 
         if kind is AddresseeKind.COMMISSION:
             raise ValueError(kind)  # a commission is asked through its own route (programme/tank_requests.py)
     except ValueError:
-        raise ValidationFailed("addressee_kind は「シンクタンク」か「参加者」から選んでください / addressee_kind must be think_tank or participant", field="addressee_kind") from None
+        raise ValidationFailed("求める相手は「シンクタンク」か「参加者」から選んでください / addressee_kind must be think_tank or participant", field="addressee_kind") from None
     rules.require_future(due_at, now, "due_at")
     if repo.current_membership(session, council.id, addressee_id) is None:
         raise ValidationFailed(f"指定された利用者（番号 {addressee_id}）は現在の構成員ではありません / person {addressee_id} is not a current member", field="addressee_id")

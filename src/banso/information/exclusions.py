@@ -140,7 +140,7 @@ def file_claim(session: Session, *, actor: Principal, now: datetime, ground: str
     """Claim that an item (``item_id``) or an oral statement (``council_id`` + ``statement_id``) is outside the
     claimant's own duty, with evidence; the file is validated fully (O1) and sealed (I11)."""
     if (item_id is None) == (statement_id is None or council_id is None):
-        raise ValidationFailed("item_id 又は council_id と statement_id のどちらか一方を指定してください / name either "
+        raise ValidationFailed("対象は、項目（item_id）か会議体と発言（council_id と statement_id）のどちらか一方を指定してください / name either "
                                "item_id, or council_id and statement_id", field="item_id")
     target = (_item_target(session, item_id, actor, now) if item_id is not None
               else _statement_target(session, council_id or 0, statement_id or 0, actor))

@@ -910,7 +910,7 @@ def _check_stix_object(obj: object, i: int) -> dict[str, Any]:
         raise InterchangeError(f"{where} の id {ident!r} は {prefix}<uuid> の形ではありません / {where} has id {ident!r}; expected '{prefix}<uuid>'") from exc
     version = obj.get("spec_version")
     if version is None and kind not in _SCO_TYPES:
-        raise InterchangeError(f"{where}（{ident}）に spec_version がありません（STIX 2.1 のみ対応） / "
+        raise InterchangeError(f"{where}（{ident}）に「spec_version」がありません（STIX 2.1 のみ対応） / "
                 f"{where} ({ident}) has no spec_version; only STIX 2.1 is supported")
     if version is not None and version != "2.1":
         raise InterchangeError(f"{where}（{ident}）は STIX {version} です（STIX 2.1 のみ対応） / {where} ({ident}) is STIX {version}; only STIX 2.1 is supported")

@@ -127,7 +127,7 @@ def check_designation(
         raise ValidationFailed("範囲が「全構成員」のときは人や機関を指定できません / scope 'all' takes no names", field="scope_kind")
     parsed_handling = tuple(dict.fromkeys(parse_enum(Handling, h, "handling") for h in handling))
     if ends_at.tzinfo is None:
-        raise ValidationFailed("ends_at は時差（例 +09:00）付きの日時で指定してください / ends_at needs a time zone", field="ends_at")
+        raise ValidationFailed("制限の終了日時は時差（例 +09:00）付きの日時で指定してください / ends_at needs a time zone", field="ends_at")
     start = period_from or now
     if ends_at <= now:
         raise ValidationFailed("指定の終了日は将来の日時にしてください / the designation must end in the future", field="ends_at")
@@ -277,7 +277,7 @@ def check_withheld_renewal(*, now: datetime, reason: str, review_at: datetime, g
     text = clean_text(reason, "reason", max_length=5000)
     new_review = given or add_months(review_at, months)
     if new_review.tzinfo is None:
-        raise ValidationFailed("review_at は時差（例 +09:00）付きの日時で指定してください / review_at needs a time zone", field="review_at")
+        raise ValidationFailed("見直し日時は時差（例 +09:00）付きの日時で指定してください / review_at needs a time zone", field="review_at")
     if not review_at < new_review <= add_months(review_at, months):
         raise ValidationFailed(f"新しい見直し日は現在の見直し日より後で、{months}か月以内にしてください / the new review "
                                f"date must fall after the current one and within {months} months of it (bylaws)",

@@ -318,7 +318,7 @@ def create_item(
     cat, prov = rules.check_item_fields(category=category, provenance=provenance)
     rules.parse_enum(Matter, matter, "matter")
     if publish_at is not None and publish_at.tzinfo is None:
-        raise ValidationFailed("publish_at は時差（例 +09:00）付きの日時で指定してください / publish_at needs a time zone", field="publish_at")
+        raise ValidationFailed("公開日時は時差（例 +09:00）付きの日時で指定してください / publish_at needs a time zone", field="publish_at")
     _check_provenance(session, council, prov, actor=actor, now=now)
     rules.check_confidential_mark(prov, confidential)
     result = rules.default_state_is_public(prov, is_result)

@@ -161,7 +161,7 @@ class BudgetSheet:
 def check_rate(value: object) -> int:
     """Return an indirect-cost rate in percent (0–100) or raise."""
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_RATE_PERCENT:
-        raise ValidationFailed(f"indirect_rate_percent: 間接経費率は0〜100の整数です / the indirect-cost rate is a "
+        raise ValidationFailed(f"間接経費率は0〜100の整数です / the indirect-cost rate is a "
                                f"whole percentage 0–100, not {value!r}", field="indirect_rate_percent")
     return value
 

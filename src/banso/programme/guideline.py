@@ -95,7 +95,7 @@ def adopt_guideline(session: Session, *, code: str, title_ja: str, adopted_on: d
     code_v = clean_text(code, "code", max_length=40, line=True)
     title = clean_text(title_ja, "title_ja", max_length=300, line=True)
     if not isinstance(adopted_on, date) or isinstance(adopted_on, datetime):
-        raise ValidationFailed("adopted_on の日付が正しくありません / adopted_on must be a date", field="adopted_on")
+        raise ValidationFailed("決定日の日付が正しくありません / adopted_on must be a date", field="adopted_on")
     if certainty not in CERTAINTIES:
         raise ValidationFailed("確度は「確定」か「未確定」から選んでください / certainty must be confirmed or unsure", field="certainty")
     if not measures:

@@ -574,7 +574,7 @@ def create_call(
     try:
         ptype = ProjectType(project_type)
     except ValueError:
-        raise ValidationFailed(f"project_type はプロジェクト型（project）か個別研究型（individual）から選んでください / "
+        raise ValidationFailed(f"研究の型はプロジェクト型（project）か個別研究型（individual）から選んでください / "
                                f"project_type must be one of {', '.join(p.value for p in ProjectType)}", field="project_type") from None
     techs = [c.strip() for c in technology_codes if c.strip()]
     if not techs:
@@ -585,11 +585,11 @@ def create_call(
     cap = rules.parse_yen(cap_yen, field="cap_yen")
     fy = rules.check_fiscal_year(first_fiscal_year, field="first_fiscal_year")
     if isinstance(period_years, bool) or not isinstance(period_years, int) or not 1 <= period_years <= 10:
-        raise ValidationFailed("period_years は1〜10年です / period_years must be 1–10", field="period_years")
+        raise ValidationFailed("研究期間は1〜10年です / period_years must be 1–10", field="period_years")
     rules.check_call_window(_aware(opens_at, "opens_at"), _aware(closes_at, "closes_at"))
     officer = accounts_repo.user_by_id(session, officer_id)
     if officer is None or not policy.can_be_call_officer(roles=officer.roles, is_active=officer.is_active):
-        raise ValidationFailed("officer_id には有効な所管省庁の担当官を指定してください / officer_id must be an active ministry officer", field="officer_id")
+        raise ValidationFailed("担当官には有効な所管省庁の担当官を指定してください / officer_id must be an active ministry officer", field="officer_id")
     call = Call(
         code=code_v, agency_id=agency.id, title_ja=clean_text(title_ja, "title_ja", max_length=300, line=True),
         title_en=clean_text(title_en, "title_en", max_length=300, required=False, line=True) or title_ja.strip(),
@@ -1379,7 +1379,7 @@ def add_milestone(session: Session, *, project_id: int, title: str, due_on: date
     plan = sorted(b.fiscal_year for b in repo.budget(session, project.proposal_id))
     first, last = rules.fiscal_year_bounds(plan[0])[0], rules.fiscal_year_bounds(plan[-1])[1]
     if not first <= due_on <= last:
-        raise ValidationFailed(f"due_on {due_on.isoformat()} が研究開発期間（{first.isoformat()}〜{last.isoformat()}）外です / "
+        raise ValidationFailed(f"期限 {due_on.isoformat()} が研究開発期間（{first.isoformat()}〜{last.isoformat()}）外です / "
                                f"due_on {due_on.isoformat()} is outside the project period {first.isoformat()}..{last.isoformat()}", field="due_on")
     row = Milestone(project_id=project.id, title=clean_text(title, "title", max_length=300, line=True), due_on=due_on,
                     status=MilestoneStatus.PLANNED.value, created_at=now)
