@@ -29,7 +29,7 @@ Csrf = Depends(verify_csrf)
 NOTICES = frozenset({"document_uploaded", "change_requested", "change_decided", "change_notified"})
 FIELD_LABELS = {"file": "File", "kind": "Kind", "title": "Title", "reason": "Reason", "moves": "Amount (千円)",
                 "add": "Add to the team", "remove": "Take off the team", "milestones": "Milestone",
-                "decision": "Decision"}
+                "decision": "Approval decision"}
 Short = Annotated[str, Form(max_length=300)]
 Small = Annotated[str, Form(max_length=40)]
 # A field of a form with a file: its length is checked by the service, so that a refusal keeps the file (issue 14);
