@@ -365,3 +365,42 @@ def test_the_minimality_view_does_not_count_items_held_from_the_viewer(
     sign_in(client, db, foreigner, ctx)
     page = client.get("/information/minimality")
     assert page.status_code == 200 and 'id="total-items">1<' in page.text
+
+
+def test_a_check_left_pending_is_brought_up_weekly_and_then_to_the_secretariat(
+        client: TestClient, db: Session, factory: Factory, clock: FakeClock, scene: Scene) -> None:
+    # Session-10 leftover (F7): a pending check holds the person from the classified items and from ballots on
+    # them, which may run out; nobody was ever told again.
+    from banso.councils import export_control
+
+    foreigner = factory.person()
+    _nationality(client, scene.admin, foreigner, "de")
+    db.expire_all()
+    join(scene.cast, db, clock, foreigner)
+    db.commit()
+    opened = clock.now()
+    secretariat = scene.cast.officer.user.id
+
+    def reminders(user_id: int) -> int:
+        return len(db.scalars(select(Notification).where(
+            Notification.recipient_id == user_id, Notification.kind == "councils.export_check",
+            Notification.title_ja.like("%未了%"))).all())
+
+    assert export_control.remind_pending(db, now=opened + timedelta(days=6)) == 0
+    assert export_control.remind_pending(db, now=opened + timedelta(days=7)) == 1  # the officer, a week on
+    assert export_control.remind_pending(db, now=opened + timedelta(days=8)) == 0  # once a week, not daily
+    assert (reminders(scene.officer.user.id), reminders(secretariat)) == (1, 0)
+    assert export_control.remind_pending(db, now=opened + timedelta(days=14)) == 2  # two weeks: the secretariat too
+    assert (reminders(scene.officer.user.id), reminders(secretariat)) == (2, 1)
+    assert reminders(foreigner.user.id) == 0  # the held person is not asked to clear himself
+    notice = db.scalars(select(Notification).where(Notification.recipient_id == secretariat,
+                                                   Notification.title_ja.like("%未了%"))).one()
+    assert "14日" in notice.title_ja and "QXcontrolled" not in notice.body_ja
+    assert audit_count(db, "council:export:remind") == 2
+
+    check = db.scalars(select(ExportClearance).where(ExportClearance.user_id == foreigner.user.id)).one()
+    done = client.post(f"{API}/export-clearances/{check.id}/decision", headers=bearer(db, scene.officer, clock),
+                       json={"decision": "clear", "reason": "該当技術の提供に当たらないことを確認"})
+    assert done.status_code == 200, done.text
+    db.expire_all()
+    assert export_control.remind_pending(db, now=opened + timedelta(days=30)) == 0  # a decided check is quiet

@@ -25,7 +25,7 @@ from sqlalchemy.pool import NullPool
 
 from banso.audit import checkpoints
 from banso.audit import service as audit
-from banso.councils import bylaws, meetings, notices, statements
+from banso.councils import bylaws, export_control, meetings, notices, statements
 from banso.councils import service as councils
 from banso.councils.models import Council
 from banso.kit.unit import unit_of_work
@@ -55,6 +55,7 @@ def _council_job(ctx: AppContext) -> list[str]:
         minutes = meetings.remind_minutes(session, now=now)  # C5: confirmations due soon
         votes = bylaws.run_due_bylaws(session, now=now)  # issue 13: amendment deadlines and reminders
         oral = statements.remind_statements(session, now=now)  # issue 13: written designations due soon
+        checks = export_control.remind_pending(session, now=now)  # F7: deemed-export checks left pending
     done = [f"councils:action:remind sent={reminded}"] if reminded else []
     if votes.settled or votes.reminded or votes.withdrawn:
         done.append(f"councils:bylaws:due settled={votes.settled} reminded={votes.reminded} "
@@ -63,6 +64,8 @@ def _council_job(ctx: AppContext) -> list[str]:
         done.append(f"councils:minutes:remind sent={minutes}")
     if oral:
         done.append(f"councils:statement:remind sent={oral}")
+    if checks:
+        done.append(f"councils:export:remind sent={checks}")
     if report.established or report.lapsed or report.reminders or report.expired_invitations:
         done.append(f"councils:due established={len(report.established)} lapsed={len(report.lapsed)} "
                     f"reminders={len(report.reminders)} expired={len(report.expired_invitations)}")

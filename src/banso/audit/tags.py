@@ -231,6 +231,7 @@ class AuditTag(StrEnum):
     EXPORT_CLEARANCE_REQUEST = "council:export:request"
     EXPORT_CLEARANCE_CLEAR = "council:export:clear"
     EXPORT_CLEARANCE_REFUSE = "council:export:refuse"
+    EXPORT_CLEARANCE_REMIND = "council:export:remind"
     EXPORT_QUEUE_READ = "council:export:queue_read"
     EXPORT_PROFILE_SET = "accounts:user:export_profile"
     INFO_DESIGNATION_REMIND = "information:designation:remind"
@@ -459,6 +460,7 @@ LABELS: Mapping[str, str] = {
     AuditTag.EXPORT_CLEARANCE_REQUEST: "Deemed-export check opened",
     AuditTag.EXPORT_CLEARANCE_CLEAR: "Deemed-export check cleared",
     AuditTag.EXPORT_CLEARANCE_REFUSE: "Deemed-export check refused",
+    AuditTag.EXPORT_CLEARANCE_REMIND: "Deemed-export check reminder sent",
     AuditTag.EXPORT_QUEUE_READ: "Deemed-export queue read",
     AuditTag.EXPORT_PROFILE_SET: "Nationality and foreign affiliation recorded",
     AuditTag.INFO_DESIGNATION_REMIND: "Designation vote reminder sent",

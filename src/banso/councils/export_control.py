@@ -24,6 +24,7 @@ from banso.authz.permissions import Role
 from banso.authz.policies import councils as policy
 from banso.authz.principal import Principal
 from banso.councils import repository as repo
+from banso.councils import rules
 from banso.councils.models import ClearanceState, Council, CouncilRole, ExportClearance, Membership
 from banso.kit.errors import BansoError, Conflict, Forbidden, ValidationFailed
 from banso.kit.text import clean_text
@@ -74,6 +75,41 @@ def _notify(session: Session, council: Council, clearance: ExportClearance, user
                  f"{user.foreign_affiliation or 'none'}) is a member of this council. Items classified as controlled or to be checked "
                  "stay closed to them until the export-control officer clears them."),
         link=QUEUE_LINK, subject=_subject(clearance), now=now, email_now=True)
+
+
+def remind_pending(session: Session, *, now: datetime) -> int:
+    """Job: remind the officers of every deemed-export check still pending a week after it was opened, weekly,
+    and the secretariat too once it is two weeks old (F7: meanwhile the person is held from the classified items
+    and from ballots on them). Returns how many people were reminded."""
+    sent = 0
+    pending = session.scalars(select(ExportClearance).where(
+        ExportClearance.state == ClearanceState.PENDING.value).order_by(ExportClearance.id)).all()
+    for clearance in pending:
+        whom = rules.export_check_reminder(requested_at=clearance.requested_at, reminded_at=clearance.reminded_at,
+                                           now=now)
+        council, user = repo.council_by_id(session, clearance.council_id), session.get(User, clearance.user_id)
+        if whom is None or council is None or user is None:
+            continue
+        clearance.reminded_at = now
+        people = set(_officers(session, council.id, user.id))
+        if whom == "officers+secretariat":
+            people |= {m.user_id for m in repo.current_members(session, council.id)
+                       if m.role == CouncilRole.SECRETARIAT.value and m.user_id != user.id}
+        days = (now - clearance.requested_at).days
+        audit.record_for(session, AuditTag.EXPORT_CLEARANCE_REMIND, now=now, actor=None, subject=f"council:{council.id}",
+                         data={"clearance_id": clearance.id, "days": days, "user_ids": sorted(people)})
+        notifications.notify(
+            session, recipient_ids=sorted(people), kind="councils.export_check",
+            title_ja=f"みなし輸出の確認が{days}日間未了です：{council.title_ja}",
+            title_en=f"Deemed-export check pending for {days} days: {council.title_en}",
+            body_ja=(f"{user.name_ja} さんの確認は依頼から{days}日が経ちました。確認が済むまで、該当・要確認の技術情報と"
+                     "それについての投票には加われません。確認の画面から許可か不許可を記録してください。"),
+            body_en=(f"The check of {user.name_en} was opened {days} days ago. Until it is decided they cannot read the "
+                     "items classified as controlled or to be checked, nor vote on them. Record a clearance or a "
+                     "refusal from the check queue."),
+            link=QUEUE_LINK, subject=_subject(clearance), now=now, email_now=True)
+        sent += len(people)
+    return sent
 
 
 def request_if_needed(session: Session, council: Council, user_id: int, *, now: datetime,

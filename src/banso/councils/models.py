@@ -298,6 +298,7 @@ class ExportClearance(Base):
     requested_at: Mapped[datetime]
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime | None]
+    reminded_at: Mapped[datetime | None]  # the last reminder to the officers of a pending check (0032)
 
 
 class Pledge(Base):

@@ -357,6 +357,21 @@ def statement_reminder_due(*, deadline: datetime | None, designated_at: datetime
             and deadline - STATEMENT_REMINDER_BEFORE <= now < deadline)
 
 
+EXPORT_CHECK_REMIND_EVERY = timedelta(days=7)  # F7: a pending check is brought up again this often
+EXPORT_CHECK_ESCALATE_AFTER = timedelta(days=14)  # from then on the secretariat is told too
+
+
+def export_check_reminder(*, requested_at: datetime, reminded_at: datetime | None, now: datetime) -> str | None:
+    """Return whom a pending deemed-export check reminds now: ``officers``, ``officers+secretariat`` or None.
+
+    A week after the check was opened and every week after that (counted from the last reminder), the officers;
+    once the check is two weeks old the secretariat too, who can bring in another officer (F7).
+    """
+    if now - (reminded_at or requested_at) < EXPORT_CHECK_REMIND_EVERY:
+        return None
+    return "officers+secretariat" if now - requested_at >= EXPORT_CHECK_ESCALATE_AFTER else "officers"
+
+
 def check_oral_designation_days(requested: int | None, current: int) -> int:
     """Return the bylaws' period for written designations of oral statements: 1 to 365 days (issue 13)."""
     days = current if requested is None else requested
