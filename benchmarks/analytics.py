@@ -48,6 +48,12 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _cpu_s() -> float:
+    """Return the CPU seconds (user + system) used by this process and its waited-for children."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def _tree_rss_mb() -> float:
     """Return the summed RSS of this process and all its descendants (Linux /proc), in MB."""
     parent: dict[int, int] = {}
@@ -103,6 +109,7 @@ def step(name: str, a: argparse.Namespace) -> dict[str, Any]:
     import duckdb
 
     t0 = time.perf_counter()
+    cpu0 = _cpu_s()
     out: dict[str, Any] = {}
     sampler = _TreeRssSampler()
     if name in ("bare_auto", "bare_cols", "bare_map"):
@@ -165,6 +172,7 @@ def step(name: str, a: argparse.Namespace) -> dict[str, Any]:
         sys.argv = ["baseline_pandas.py", str(a.snapshot), "--window", a.window, "--out", str(a.workdir / "pandas")]
         runpy.run_path(str(ROOT / "benchmarks" / "baseline_pandas.py"), run_name="__main__")
     out["seconds"] = time.perf_counter() - t0
+    out["cpu_s"] = _cpu_s() - cpu0  # this process and its finished workers: the machine's load hardly moves it
     out["peak_tree_rss_mb"] = sampler.stop()  # this process and its workers together
     out["peak_rss_mb"] = _rss_mb()
     out["loadavg_1m_at_end"] = os.getloadavg()[0]  # the machine is shared: other load skews timings
