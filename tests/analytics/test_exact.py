@@ -25,7 +25,7 @@ from banso.analytics import expressions as ex
 from banso.analytics.cli import app
 from banso.analytics.engine import compute, write_outputs
 from banso.analytics.errors import StoreError
-from banso.analytics.ingest import ingest
+from banso.analytics.ingest import excluded_works, ingest
 from banso.analytics.technologies import parse_technologies
 from tests.support.openalex import work, write_part
 
@@ -159,6 +159,10 @@ def test_document_types_are_read_and_only_research_output_counts(tmp_path: Path,
     wider = compute(tmp_path / "store", TECH, WINDOW, document_types=("article", "editorial", "letter"))
     assert _rows(wider.technologies, "technology")[("t",)]["papers"] == 4
     assert wider.excluded["type"] == 5 and wider.excluded["retracted"] == 2
+    # The ingest counts them in SQL, the indicators with expressions.exclusions: the same for any list.
+    for types in (("article", "editorial", "letter"), (), ("paratext", "erratum")):
+        assert excluded_works(tmp_path / "store", types) == compute(tmp_path / "store", TECH, WINDOW,
+                                                                    document_types=types).excluded
 
 
 def test_types_option_and_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -22,7 +22,6 @@ from banso.analytics import config, exact
 from banso.analytics import expressions as ex
 from banso.analytics import keywords as kw
 from banso.analytics.errors import AnalyticsError, StoreError
-from banso.analytics.ingest import exclusion_counts
 from banso.analytics.store import INSTITUTIONS, StorePaths, read_manifest, store_paths
 from banso.analytics.technologies import TechnologySet
 from banso.analytics.texts import work_text
@@ -89,6 +88,16 @@ def open_texts(paths: StorePaths) -> ir.Table:
     text = pa.array([work_text(a, b) for a, b in zip(t["title"].to_pylist(), t["abstract_index"].to_pylist(),
                                                       strict=True)], pa.string())
     return ibis.memtable(t.drop_columns(["title", "abstract_index"]).append_column("text", text))
+
+
+def exclusion_counts(works: ir.Table, types: tuple[str, ...]) -> dict[str, int]:
+    """Return the works of ``works`` that do not count: per reason, and per excluded type (``type:<t>``)."""
+    out = {"retracted": 0, "paratext": 0, "type": 0}
+    for r in _to_arrow(ex.exclusions(works, types)).to_pylist():
+        out[r["reason"]] += int(r["works"])
+        if r["reason"] == "type":
+            out[f"type:{r['work_type']}"] = int(r["works"])
+    return out
 
 
 def _membership_key(technologies: TechnologySet, window: ex.Window, paths: StorePaths,

@@ -20,17 +20,19 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import ibis
+import duckdb
 
-from banso.analytics import config, fastread, keywords
-from banso.analytics import expressions as ex
+from banso.analytics import config
 from banso.analytics.errors import SnapshotError
 from banso.analytics.snapshot import FileResult, Malformed, SnapshotFile, SnapshotReader, discover
-from banso.analytics.store import WORKS, check_format, compact, read_manifest, write_manifest
+from banso.analytics.store import WORKS, check_format, compact, read_manifest, sql_str, write_manifest
 from banso.analytics.synth import is_synthetic_snapshot
-from banso.analytics.technologies import TechnologySet
+
+if TYPE_CHECKING:  # imported when used: a store-only ingest needs neither (pyarrow, numpy; ≈ 0.3 s)
+    from banso.analytics import keywords
+    from banso.analytics.technologies import TechnologySet
 
 DECODERS = ("duckdb", "msgspec")
 
@@ -160,6 +162,7 @@ def ingest(
     matcher = _part_matcher(store, technologies, sum(f.size for _, f in todo))
     pool: ProcessPoolExecutor | None = None
     if decoder == "msgspec":
+        from banso.analytics import fastread
         n_threads = max(1, min(threads or 2, len(todo)))
         pool = ProcessPoolExecutor(n_threads, mp_context=multiprocessing.get_context("spawn"))
     else:
@@ -242,23 +245,40 @@ def ingest(
 
 
 def excluded_works(store: Path, document_types: tuple[str, ...] | None = None) -> dict[str, int]:
-    """Return the stored works that do not count, by reason (docs/analytics.md "Exact counting and document types")."""
-    types = document_types if document_types is not None else config.document_types()
-    con = ibis.duckdb.connect()
+    """Return the stored works that do not count, by reason (docs/analytics.md "Exact counting and document types").
+
+    The reasons of ``expressions.exclusions`` (the rule's one definition, which ``indicators`` runs), as
+    DuckDB SQL: the ingest then needs no Ibis, whose import and first query cost ≈ 1 s of an ingest of
+    100k works (benchmarks/RESULTS.md, session 11). ``tests/analytics/test_exact.py`` checks both agree.
+    """
+    types = list(document_types if document_types is not None else config.document_types())
+    con = duckdb.connect()
     try:
-        return exclusion_counts(con.read_parquet(str(store / WORKS)), types)
+        con.execute("SET enable_progress_bar = false")
+        rows = con.execute(
+            "SELECT reason, work_type, count(*) FROM (SELECT work_type, CASE "
+            "WHEN coalesce(is_retracted, false) THEN 'retracted' "
+            "WHEN coalesce(is_paratext, false) OR work_type = 'paratext' THEN 'paratext' "
+            "WHEN work_type IS NOT NULL AND NOT list_contains($types, work_type) THEN 'type' END AS reason "
+            f"FROM read_parquet('{sql_str(store / WORKS)}')) WHERE reason IS NOT NULL "
+            "GROUP BY ALL ORDER BY reason, work_type", {"types": types}).fetchall()
     finally:
-        con.disconnect()
-
-
-def exclusion_counts(works: ibis.Table, types: tuple[str, ...]) -> dict[str, int]:
-    """Return the works of ``works`` that do not count: per reason, and per excluded type (``type:<t>``)."""
+        con.close()
     out = {"retracted": 0, "paratext": 0, "type": 0}
-    for r in ex.exclusions(works, types).to_pyarrow().to_pylist():
-        out[r["reason"]] += int(r["works"])
-        if r["reason"] == "type":
-            out[f"type:{r['work_type']}"] = int(r["works"])
+    for reason, work_type, n in rows:
+        out[reason] += int(n)
+        if reason == "type":
+            out[f"type:{work_type}"] = int(n)
     return out
+
+
+def __getattr__(name: str) -> Any:
+    """``exclusion_counts`` (the Ibis count) moved to :mod:`banso.analytics.engine`; still importable from here."""
+    if name == "exclusion_counts":
+        from banso.analytics.engine import exclusion_counts
+
+        return exclusion_counts
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _part_matcher(store: Path, technologies: TechnologySet | None,
@@ -266,11 +286,15 @@ def _part_matcher(store: Path, technologies: TechnologySet | None,
     """Return a ``keywords.PartMatcher`` for this ingest, or None when there is nothing to match."""
     if technologies is None or not any(t.keywords for t in technologies.technologies):
         return None
+    from banso.analytics import keywords
+
     return keywords.PartMatcher(store, technologies, background=todo_bytes >= keywords.PROCESS_MIN_BYTES)
 
 
 def _match_keywords(store: Path, parts: list[Path], technologies: TechnologySet, threads: int | None) -> None:
     if any(t.keywords for t in technologies.technologies):
+        from banso.analytics import keywords
+
         keywords.match_missing(store, parts, technologies, threads=threads)  # e.g. parts kept from earlier runs
         keywords.prune(store, technologies, parts)
 

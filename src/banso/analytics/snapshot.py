@@ -80,10 +80,10 @@ _INT = ("BIGINT", "UBIGINT")
 # The institutions' names and ROR ids (the store's institution dimension, docs/analytics.md "Institutions
 # and trends"): one entry per distinct institution of the work; an empty name or ROR id is stored as null.
 _NAMES = r"""coalesce(list_distinct(list_filter(
-      flatten(list_transform(authorships, lambda a: list_transform(a.institutions,
+      list_transform(insts,
           lambda i: {'institution_id': TRY_CAST(regexp_extract(i.id, 'I(\d+)$', 1) AS BIGINT),
                      'display_name': nullif({name}, ''), 'ror': nullif({ror}, ''),
-                     'country': nullif(upper(i.country_code), '')}))),
+                     'country': nullif(upper(i.country_code), '')}),
       lambda x: x.institution_id IS NOT NULL)), [])"""
 
 
@@ -93,7 +93,7 @@ def _names(name: str = "i.display_name->>'$'", ror: str = "i.ror->>'$'") -> str:
 
 def _names_checked() -> str:
     """SQL: the institution names, or an error when a name or ROR id is not a JSON string (or null)."""
-    wrong = ("len(list_filter(flatten(list_transform(authorships, lambda a: coalesce(a.institutions, []))), "
+    wrong = ("len(list_filter(insts, "
              "lambda i: json_type(i.display_name) NOT IN ('VARCHAR', 'NULL') "
              "OR json_type(i.ror) NOT IN ('VARCHAR', 'NULL'))) > 0")
     return (f"CASE WHEN {wrong} THEN error('a field has the wrong JSON type: "
@@ -133,12 +133,12 @@ SELECT
       list_transform(topics, lambda t: TRY_CAST(regexp_extract(t.id, 'T(\d+)$', 1) AS INTEGER)),
       lambda x: x IS NOT NULL)), []) AS topic_ids,
   coalesce(list_sort(list_distinct(list_filter(
-      flatten(list_transform(authorships, lambda a: list_transform(a.institutions, lambda i: upper(i.country_code)))),
+      list_transform(insts, lambda i: upper(i.country_code)),
       lambda x: x IS NOT NULL AND x <> ''))), []) AS countries,
   coalesce(list_distinct(list_filter(
-      flatten(list_transform(authorships, lambda a: list_transform(a.institutions,
+      list_transform(insts,
           lambda i: {'institution_id': TRY_CAST(regexp_extract(i.id, 'I(\d+)$', 1) AS BIGINT),
-                     'country': nullif(upper(i.country_code), '')}))),
+                     'country': nullif(upper(i.country_code), '')}),
       lambda x: x.institution_id IS NOT NULL)), []) AS institutions,
   {institution_names} AS institution_names,
   {oa_top10} AS oa_top10,
@@ -150,8 +150,11 @@ SELECT
   -- type (docs/analytics.md), so every stored index decodes (texts.decode_index).
   CASE WHEN regexp_full_match(abstract_inverted_index, $index_shape)
        THEN CAST(abstract_inverted_index AS VARCHAR) END AS abstract_index
-FROM read_json($files, format = 'newline_delimited', columns = $columns, compression = $compression,
-               hive_partitioning = false, maximum_object_size = 67108864{ignore_errors})
+-- The authorships' institutions flattened once, for the four columns built from them (each flattening
+-- them again cost ≈ 0.1 CPU-s per 20k works; benchmarks/RESULTS.md, session 11).
+FROM (SELECT *, flatten(list_transform(authorships, lambda a: a.institutions)) AS insts
+      FROM read_json($files, format = 'newline_delimited', columns = $columns, compression = $compression,
+                     hive_partitioning = false, maximum_object_size = 67108864{ignore_errors}))
 """
 
 
