@@ -78,6 +78,8 @@ TEXT: dict[str, dict[str, str]] = {
     "trend_note": {"ja": "帯は各期間の論文のブートストラップ再標本化（{b} 回）による95%信頼区間（日本と首位国）。",
                    "en": "Bands: 95% intervals from bootstrap resampling of each window's works ({b} resamples; "
                          "Japan and the leader)."},
+    "trend_more": {"ja": "残る {n} 技術の推移は Excel の trends シートにあります。",
+                   "en": "The trends of the other {n} technologies are in the workbook's trends sheet."},
     "window_axis": {"ja": "期間（出版年）", "en": "Window (publication years)"},
     "share_axis": {"ja": "Top10%シェア（分数）", "en": "Top-10% share (fractional)"},
 }
@@ -165,8 +167,14 @@ def write_report(
     priorities_dir: Path | None = None,
     lang: str = "ja",
     technology_file: Path | None = None,
+    trend_charts: int | None = None,
 ) -> dict[str, Path]:
-    """Write ``report_<lang>.html`` (charts embedded as PNG) and ``report.xlsx``; return their paths."""
+    """Write ``report_<lang>.html`` (charts embedded as PNG) and ``report.xlsx``; return their paths.
+
+    ``trend_charts`` bounds the trend charts drawn (the ranking's first technologies; None: every technology,
+    as the CLI's report): each takes a third of a second, so the web's report draws a dozen and says where
+    the others are (the workbook's ``trends`` sheet has every series).
+    """
     if lang not in ("ja", "en"):
         raise AnalyticsError(f"--lang must be ja or en (got {lang!r})")
     for name in ("technologies.parquet", "indicators.parquet"):
@@ -185,7 +193,8 @@ def write_report(
     tech = _with_intervals(tech, indicators_dir)
     figures = _figures(tech, ind, ranking, names, lang)
     trends = _read_optional(indicators_dir / "trends.parquet")
-    trend_figures = _trend_figures(trends, names, lang)
+    chosen = _trend_choice(trends, ranking, trend_charts)
+    trend_figures = _trend_figures(trends, names, lang, chosen)
     cols = ["technology", "papers", "leader", "runner_up", "lead_ratio", "monopoly_risk", "hhi", "japan_rank",
             "japan_top10_share", "unknown_country_share"] + [c for c in ("share_ci", "rank_ci") if c in tech]
     head = "".join(f"<th>{html.escape(T[c])}</th>" for c in cols)
@@ -226,7 +235,7 @@ img{{max-width:100%}}.synthetic{{border:3px solid #bc002d;padding:.6rem;backgrou
 {''.join(f'<h2>{html.escape(t)}</h2><img alt="{html.escape(t)}" src="{src}">' for t, src in figures)}
 <h2>{html.escape(T['table'])}</h2><table><tr>{head}</tr>{''.join(body)}</table>{ci_note}
 {inst_html}
-{_trends_html(trend_figures, T, trends)}
+{_trends_html(trend_figures, T, trends, left_out=_trend_count(trends) - len(trend_figures))}
 {rank_html}
 <h2>{html.escape(T['method'])}</h2><p>{html.escape(T['method_text'])}</p>
 </body></html>"""
@@ -345,13 +354,32 @@ def _workbook(path: Path, tech: pd.DataFrame, ind: pd.DataFrame, ranking: pd.Dat
     os.replace(tmp, path)
 
 
-def _trends_html(figures: list[tuple[str, str]], T: dict[str, str], trends: pd.DataFrame | None = None) -> str:
+def _trends_html(figures: list[tuple[str, str]], T: dict[str, str], trends: pd.DataFrame | None = None,
+                 left_out: int = 0) -> str:
     if not figures:
         return ""
     imgs = "".join(f'<img alt="{html.escape(t)}" src="{src}">' for t, src in figures)
     samples = trend_samples(trends) if trends is not None else 0
     note = f"<p>{html.escape(T['trend_note'].format(b=samples))}</p>" if samples else ""
-    return f"<h2>{html.escape(T['trends'])}</h2>{note}{imgs}"
+    more = f"<p>{html.escape(T['trend_more'].format(n=left_out))}</p>" if left_out > 0 else ""
+    return f"<h2>{html.escape(T['trends'])}</h2>{note}{imgs}{more}"
+
+
+def _trend_count(trends: pd.DataFrame | None) -> int:
+    return 0 if trends is None else len(set(trends["technology"]))
+
+
+def _trend_choice(trends: pd.DataFrame | None, ranking: pd.DataFrame | None, limit: int | None) -> list[str] | None:
+    """Return the technologies whose trend charts are drawn (None: all): the ranking's first ``limit`` with
+    trends (ranked before unranked), then the others by id."""
+    if trends is None or limit is None:
+        return None
+    have = sorted(set(trends["technology"]))
+    order: list[str] = []
+    if ranking is not None and "rank" in ranking:
+        order = [str(t) for t in ranking.sort_values("rank", na_position="last")["technology"] if t in have]
+    order += [t for t in have if t not in order]
+    return order[:max(limit, 0)]
 
 
 def trend_samples(trends: pd.DataFrame) -> int:
@@ -403,7 +431,7 @@ def trend_series(trends: pd.DataFrame, technology: str, focus: str = "JP",
 
 
 def _trend_figures(trends: pd.DataFrame | None, names: dict[str, tuple[str, str]],
-                   lang: str) -> list[tuple[str, str]]:
+                   lang: str, only: list[str] | None = None) -> list[tuple[str, str]]:
     """One chart per technology with trend rows: Japan against the leader over the rolling windows."""
     if trends is None or trends.empty:
         return []
@@ -411,12 +439,13 @@ def _trend_figures(trends: pd.DataFrame | None, names: dict[str, tuple[str, str]
     with charts.LOCK:
         use_lang = charts.use_fonts(lang)
         C = {k: v[use_lang] for k, v in TEXT.items()}
-        for tech_id in sorted(set(trends["technology"])):
+        for tech_id in sorted(set(trends["technology"])) if only is None else only:
             wins, series = trend_series(trends, tech_id)
             named = [(country_name(c, use_lang), v, role) for c, v, role in series]
             title = _label(names, tech_id, use_lang)
             figures.append((_label(names, tech_id, lang), _png(charts.share_trend(
-                wins, named, title=title, bands=trend_bands(trends, tech_id, series), band_label=C["trend_band"]))))
+                wins, named, title=title, bands=trend_bands(trends, tech_id, series), band_label=C["trend_band"],
+                xlabel=C["window_axis"], ylabel=C["share_axis"]))))
     return figures
 
 

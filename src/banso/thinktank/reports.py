@@ -247,7 +247,8 @@ def _report_files(analysis: Analysis, ranking: pd.DataFrame, out: Path, *, lang:
     prio = out / "priorities"
     prio.mkdir()
     ranking.to_parquet(prio / "ranking.parquet", index=False)
-    return write_report(analysis.root / service.INDICATORS, out / "report", priorities_dir=prio, lang=lang)
+    return write_report(analysis.root / service.INDICATORS, out / "report", priorities_dir=prio, lang=lang,
+                        trend_charts=HTML_TRENDS)
 
 
 def _csv(frame: pd.DataFrame) -> bytes:
@@ -286,6 +287,7 @@ _PDF_TEXT: dict[str, dict[str, str]] = {
     "trend_band": {"ja": "95%信頼区間", "en": "95% interval"},
 }
 PDF_TRENDS = 9  # trend panels in the PDF (3 × 3 on one page): the highest-ranked technologies
+HTML_TRENDS = 12  # trend charts in the web's HTML report (a third of a second each); all are in the workbook
 
 
 def _font() -> str:

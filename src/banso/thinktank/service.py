@@ -43,7 +43,7 @@ from banso.authz.policies import thinktank as policy
 from banso.authz.policies.thinktank import ThinktankAccess
 from banso.authz.principal import Principal
 from banso.kit.cells import restore_cell
-from banso.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from banso.kit.errors import BansoError, Conflict, Forbidden, NotFound, ValidationFailed
 from banso.kit.text import clean_text
 from banso.thinktank import repository as repo
 from banso.thinktank.models import NeedVersion, SavedAnalysis
@@ -52,6 +52,18 @@ INDICATORS, PRIORITIES = "indicators", "priorities"
 INSTITUTIONS_FILE, TRENDS_FILE = "top_institutions.parquet", "trends.parquet"
 SAMPLES = 400  # Monte Carlo samples for a recomputed ranking (fast enough for a request)
 MAX_WEIGHT = 1000.0
+
+
+class NotComputed(BansoError):
+    """An output of ``banso analyze`` that has not been produced yet (404): the message names the command.
+
+    Not a :class:`NotFound`, whose message every answer replaces with one "not found" (I7: no telling "absent"
+    from "hidden"): the think tank's analysis is open to every reader of the indicators, so saying that the
+    trends were not computed, and how to compute them, tells nobody anything they may not know.
+    """
+
+    status_code = 404
+    code = "not_computed"
 
 
 def analytics_dir(data_dir: Path) -> Path:
@@ -169,9 +181,9 @@ class Analysis:
         return trend_samples(self.trends) if self.trends is not None else 0
 
     def require_trends(self) -> pd.DataFrame:
-        """Return the trends table, or NotFound saying how to compute it (Japanese first)."""
+        """Return the trends table, or :class:`NotComputed` saying how to compute it (Japanese first)."""
         if self.trends is None:
-            raise NotFound(f"推移（移動期間）が計算されていません。分析担当者が {trends_command(self.root)} で計算します / "
+            raise NotComputed(f"推移（移動期間）が計算されていません。分析担当者が {trends_command(self.root)} で計算します / "
                            f"Trends over rolling windows have not been computed; an analyst runs "
                            f"{trends_command(self.root)}")
         return self.trends
