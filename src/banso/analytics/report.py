@@ -168,12 +168,14 @@ def write_report(
     lang: str = "ja",
     technology_file: Path | None = None,
     trend_charts: int | None = None,
+    html_report: bool = True,
 ) -> dict[str, Path]:
     """Write ``report_<lang>.html`` (charts embedded as PNG) and ``report.xlsx``; return their paths.
 
     ``trend_charts`` bounds the trend charts drawn (the ranking's first technologies; None: every technology,
     as the CLI's report): each takes a third of a second, so the web's report draws a dozen and says where
-    the others are (the workbook's ``trends`` sheet has every series).
+    the others are (the workbook's ``trends`` sheet has every series). ``html_report=False`` writes the
+    workbook only (no chart is drawn): what filing a report into a council needs.
     """
     if lang not in ("ja", "en"):
         raise AnalyticsError(f"--lang must be ja or en (got {lang!r})")
@@ -191,8 +193,15 @@ def write_report(
     names = {t.id: (t.name_ja, t.name_en) for t in techs.technologies}
     T = {k: v[lang] for k, v in TEXT.items()}
     tech = _with_intervals(tech, indicators_dir)
-    figures = _figures(tech, ind, ranking, names, lang)
     trends = _read_optional(indicators_dir / "trends.parquet")
+    leaders = _read_optional(indicators_dir / "top_institutions.parquet")
+    out.mkdir(parents=True, exist_ok=True)
+    xlsx = out / "report.xlsx"
+    _workbook(xlsx, tech, ind, ranking, names, synthetic=is_synthetic(indicators_dir), leaders=leaders,
+              trends=trends)
+    if not html_report:
+        return {"xlsx": xlsx}
+    figures = _figures(tech, ind, ranking, names, lang)
     chosen = _trend_choice(trends, ranking, trend_charts)
     trend_figures = _trend_figures(trends, names, lang, chosen)
     cols = ["technology", "papers", "leader", "runner_up", "lead_ratio", "monopoly_risk", "hhi", "japan_rank",
@@ -216,7 +225,6 @@ def write_report(
             cells.append(f"<td>{html.escape('' if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v))}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     rank_html = _ranking_html(ranking, names, T, lang, priorities_dir) if ranking is not None else ""
-    leaders = _read_optional(indicators_dir / "top_institutions.parquet")
     inst_html = _institutions_html(leaders, names, T, lang) if leaders is not None else ""
     ci_note = ""
     if "share_ci" in tech:
@@ -239,14 +247,10 @@ img{{max-width:100%}}.synthetic{{border:3px solid #bc002d;padding:.6rem;backgrou
 {rank_html}
 <h2>{html.escape(T['method'])}</h2><p>{html.escape(T['method_text'])}</p>
 </body></html>"""
-    out.mkdir(parents=True, exist_ok=True)
     html_path = out / f"report_{lang}.html"
     tmp = html_path.with_name(html_path.name + ".tmp")
     tmp.write_text(doc, encoding="utf-8")
     os.replace(tmp, html_path)
-    xlsx = out / "report.xlsx"
-    _workbook(xlsx, tech, ind, ranking, names, synthetic=is_synthetic(indicators_dir), leaders=leaders,
-              trends=trends)
     return {"html": html_path, "xlsx": xlsx}
 
 

@@ -121,7 +121,7 @@ def file_into_council(session: Session, deps: InformationDeps, analysis: Analysi
     ranking = without_reasons(ranking)
     with tempfile.TemporaryDirectory(prefix="banso-file-") as tmp:
         out = Path(tmp)
-        (out / "report.xlsx").write_bytes(_rendered(analysis, ranking, "ja")["xlsx"])
+        (out / "report.xlsx").write_bytes(_rendered(analysis, ranking, "ja", html_report=False)["xlsx"])
         (out / "priorities.csv").write_bytes(_csv(ranking[[c for c in RANKING_COLUMNS if c in ranking]]))
         (out / "indicators.csv").write_bytes(_csv(analysis.indicators))
         paths = [out / "report.xlsx", out / "priorities.csv", out / "indicators.csv"]
@@ -184,7 +184,9 @@ def _bytes(analysis: Analysis, ranking: pd.DataFrame, *, kind: str, lang: str) -
         return _csv(_with_country_names(analysis.require_trends()))
     if kind == "report.pdf":
         return _pdf(analysis, ranking, lang=lang)
-    return _rendered(analysis, ranking, lang)["html" if kind == "report.html" else "xlsx"]
+    if kind == "report.xlsx":
+        return _rendered(analysis, ranking, lang, html_report=False)["xlsx"]
+    return _rendered(analysis, ranking, lang)["html"]
 
 
 def _with_country_names(frame: pd.DataFrame) -> pd.DataFrame:
@@ -215,25 +217,28 @@ def without_reasons(ranking: pd.DataFrame) -> pd.DataFrame:
 # Formats
 
 
-_RENDERED: OrderedDict[tuple[str, tuple[float, ...], str, str], dict[str, bytes]] = OrderedDict()
+_RENDERED: OrderedDict[tuple[str, tuple[float, ...], str, str, bool], dict[str, bytes]] = OrderedDict()
 _RENDERED_MAX = 8
 _RENDERED_LOCK = threading.Lock()
 
 
-def _rendered(analysis: Analysis, ranking: pd.DataFrame, lang: str) -> dict[str, bytes]:
-    """Return the HTML report and workbook for ``ranking``, drawn once per analysis run, ranking and language.
+def _rendered(analysis: Analysis, ranking: pd.DataFrame, lang: str, *, html_report: bool = True) -> dict[str, bytes]:
+    """Return the HTML report and workbook for ``ranking``, drawn once per analysis run, ranking and language
+    (the workbook alone with ``html_report=False``: no chart drawn, as a filed copy needs).
 
     Drawing the charts of the HTML report takes seconds; the same report asked again (the next format, a
     second reader) is served from memory until the analysis files change.
     """
     digest = hashlib.sha256(ranking.to_json(orient="split", double_precision=15).encode()).hexdigest()
-    key = (str(analysis.root), service.stamp(analysis.root), digest, lang)
+    keys = [(str(analysis.root), service.stamp(analysis.root), digest, lang, full) for full in (True, False)]
     with _RENDERED_LOCK:
-        if key in _RENDERED:
-            _RENDERED.move_to_end(key)
-            return _RENDERED[key]
+        for key in keys[:1] if html_report else keys:  # a full rendering serves a workbook-only ask too
+            if key in _RENDERED:
+                _RENDERED.move_to_end(key)
+                return _RENDERED[key]
+    key = keys[0] if html_report else keys[1]
     with tempfile.TemporaryDirectory(prefix="banso-report-") as tmp:
-        paths = _report_files(analysis, ranking, Path(tmp), lang=lang)
+        paths = _report_files(analysis, ranking, Path(tmp), lang=lang, html_report=html_report)
         out = {k: p.read_bytes() for k, p in paths.items()}
     with _RENDERED_LOCK:
         _RENDERED[key] = out
@@ -242,13 +247,14 @@ def _rendered(analysis: Analysis, ranking: pd.DataFrame, lang: str) -> dict[str,
     return out
 
 
-def _report_files(analysis: Analysis, ranking: pd.DataFrame, out: Path, *, lang: str) -> dict[str, Path]:
-    """Write the analytics package's HTML report and workbook for ``ranking`` into ``out``."""
+def _report_files(analysis: Analysis, ranking: pd.DataFrame, out: Path, *, lang: str,
+                  html_report: bool = True) -> dict[str, Path]:
+    """Write the analytics package's HTML report and workbook (or the workbook alone) for ``ranking`` into ``out``."""
     prio = out / "priorities"
     prio.mkdir()
     ranking.to_parquet(prio / "ranking.parquet", index=False)
     return write_report(analysis.root / service.INDICATORS, out / "report", priorities_dir=prio, lang=lang,
-                        trend_charts=HTML_TRENDS)
+                        trend_charts=HTML_TRENDS, html_report=html_report)
 
 
 def _csv(frame: pd.DataFrame) -> bytes:
