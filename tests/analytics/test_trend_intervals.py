@@ -7,15 +7,18 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
+from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from banso.analytics import config
 from banso.analytics import expressions as ex
 from banso.analytics.cli import app
 from banso.analytics.ingest import ingest
+from banso.analytics.report import write_report
 from banso.analytics.synth import write_synthetic_snapshot
 from banso.analytics.technologies import default_technology_file, load_technologies
 from banso.analytics.trends import COLUMNS, INTERVAL_COLUMNS, compute_trends
@@ -114,3 +117,26 @@ def test_every_countrys_interval_is_the_one_country_interval(dense_store: Path, 
         assert (got["share_low"], got["share_high"]) == pytest.approx((one["share_low"], one["share_high"]))
         assert (int(got["rank_low"]), int(got["rank_high"])) == (one["rank_low"], one["rank_high"]), code
     assert np.isnan(country_intervals(rows.iloc[0:0], samples=80)["share_low"]).all()
+
+
+def test_the_report_draws_the_bounded_trend_charts_with_bands_and_the_workbook_has_every_row(
+        with_intervals: pd.DataFrame, dense_store: Path, tech_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "ind"
+    out.mkdir()
+    pq.write_table(pa.Table.from_pandas(with_intervals, preserve_index=False), out / "trends.parquet")
+    done = runner.invoke(app, ["indicators", "--store", str(dense_store), "--out", str(out), "--window", "2019:2023",
+                               "--technologies", str(tech_file)])
+    assert done.exit_code == 0, done.output
+    paths = write_report(out, tmp_path / "rep", lang="ja", technology_file=tech_file, trend_charts=1)
+    html = paths["html"].read_text(encoding="utf-8")
+    part = html.split("Top10%シェアの推移（移動期間）", 1)[1]
+    assert part.count("<img ") == 1 and "残る 2 技術の推移は Excel の trends シートにあります。" in part
+    assert "ブートストラップ再標本化（120 回）" in part
+    assert "主要機関" in html
+    book = load_workbook(paths["xlsx"], read_only=True)
+    rows = list(book["trends"].iter_rows(values_only=True))
+    header = list(rows[0])
+    assert {"share_low", "rank_high", "small_sample", "country_ja"} <= set(header)
+    assert len([r for r in rows[1:] if r[0] and not str(r[0]).startswith("#")]) == len(with_intervals)
+    every = write_report(out, tmp_path / "all", lang="en", technology_file=tech_file, html_report=False)
+    assert set(every) == {"xlsx"} and not (tmp_path / "all" / "report_en.html").exists()
