@@ -45,7 +45,12 @@ def _table(html: str, table_id: str) -> str:
 def test_the_demo_writes_trends_with_intervals_per_window(built: Path) -> None:
     trends = pd.read_parquet(built / "indicators" / "trends.parquet")
     assert sorted(set(zip(trends["window_start"], trends["window_end"], strict=True))) == [
-        (2013, 2015), (2015, 2017), (2017, 2019), (2019, 2021), (2021, 2023)]
+        (2013, 2017), (2015, 2019), (2017, 2021), (2019, 2023)]
+    # the last window is the indicators' own: the same figures
+    last = trends[trends["window_start"] == 2019].set_index(["technology", "country"])
+    ind = pd.read_parquet(built / "indicators" / "indicators.parquet").set_index(["technology", "country"])
+    pd.testing.assert_series_equal(last["top10_share_fractional"].sort_index(),
+                                   ind["top10_share_fractional"].sort_index())
     assert (trends["samples"] == 200).all() and trends["share_low"].notna().any()
     assert (built / "indicators" / "uncertainty.parquet").is_file()  # the indicators' window too
 
@@ -152,7 +157,7 @@ def test_api_institutions_and_trends(client: TestClient, db: Session, factory: F
     trends = client.get(f"{API}/trends/{tech}", headers=headers)
     assert trends.status_code == 200
     t = trends.json()
-    assert t["samples"] == 200 and t["windows"] == ["2013–2015", "2015–2017", "2017–2019", "2019–2021", "2021–2023"]
+    assert t["samples"] == 200 and t["windows"] == ["2013–2017", "2015–2019", "2017–2021", "2019–2023"]
     assert len(t["rows"]) == int((a.trends["technology"] == tech).sum())  # type: ignore[index]
     jp = client.get(f"{API}/trends/{tech}?country=JP", headers=headers).json()["rows"]
     assert jp and {r["country"] for r in jp} == {"JP"}

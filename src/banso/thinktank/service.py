@@ -183,14 +183,15 @@ class Analysis:
     def require_trends(self) -> pd.DataFrame:
         """Return the trends table, or :class:`NotComputed` saying how to compute it (Japanese first)."""
         if self.trends is None:
-            raise NotComputed(f"推移（移動期間）が計算されていません。分析担当者が {trends_command(self.root)} で計算します / "
-                           f"Trends over rolling windows have not been computed; an analyst runs "
-                           f"{trends_command(self.root)}")
+            # The folder as a placeholder: an API answer does not tell the server's paths (the page does, to staff).
+            command = trends_command("DATA_DIR/analytics")
+            raise NotComputed(f"推移（移動期間）が計算されていません。分析担当者が {command} で計算します / "
+                              f"Trends over rolling windows have not been computed; an analyst runs {command}")
         return self.trends
 
     def trend_rows(self, tech_id: str, country: str | None = None) -> list[dict[str, Any]]:
         """Return the technology's trend rows (every country, or one), by window then rank, with the
-        countries' names; NotFound for an unknown technology or when no trends were computed."""
+        countries' names; NotFound for an unknown technology, NotComputed when no trends were computed."""
         self.technology(tech_id)
         t = self.require_trends()
         rows = t[t["technology"] == tech_id]
