@@ -70,7 +70,7 @@ def test_technology_page_shows_who_leads_and_the_trend_in_japanese(client: TestC
     first = leaders[0]
     assert first["institution"] in table and country_name(first["country"], "ja") in table
     with_ror = next(r for r in leaders if r["ror"])
-    assert f"<code>{with_ror['ror'].rsplit('/', 1)[-1]}</code>" in table  # the id as text
+    assert f">{with_ror['ror'].rsplit('/', 1)[-1]}</code>" in table  # the id as text
     assert "href=\"https://ror.org" not in page.text  # never a link: a synthetic id names no organisation
     assert "合成データ" in text  # synthetic, and said so
     # Per country: the select lists the countries with leaders; ?country= shows that country's institutions
@@ -91,6 +91,8 @@ def test_technology_page_shows_who_leads_and_the_trend_in_japanese(client: TestC
     j = shown["japan"]
     assert f"{j['top10_share_fractional'] * 100:.1f}%" in row
     assert f"{j['share_low'] * 100:.1f}–{j['share_high'] * 100:.1f}%" in row
+    ranked = next(r for r in rows if r["japan"] and r["japan"]["rank_low"] is not None)["japan"]
+    assert f">{int(ranked['rank_low'])}–{int(ranked['rank_high'])}<" in trend  # whole numbers, not 2.0–6.0
     assert "200 回ブートストラップ" in text
     assert f'src="/thinktank/technologies/{tech}/trends.png' in page.text
     png = client.get(f"/thinktank/technologies/{tech}/trends.png")

@@ -84,8 +84,9 @@ def setup_commands(root: Path | str) -> list[str]:
 
 def trends_command(root: Path | str) -> str:
     """Return the command that computes the trends (with intervals per window) the pages read from ``root``."""
-    return (f"banso analyze trends --store {root}/store --out {root}/indicators --span 2014:2023 --window 3 "
-            f"--step 1 --bootstrap 200 --seed 0")
+    # The last window is the indicators' 2019–2023 (setup_commands), so its rows equal the indicators'.
+    return (f"banso analyze trends --store {root}/store --out {root}/indicators --span 2013:2023 --window 5 "
+            f"--step 2 --bootstrap 200 --seed 0")
 
 
 def outputs_exist(root: Path) -> bool:
