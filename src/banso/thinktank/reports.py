@@ -176,7 +176,7 @@ def _bytes(analysis: Analysis, ranking: pd.DataFrame, *, kind: str, lang: str) -
     if kind == "institutions.csv":
         table = _institutions(analysis)
         if table is None:
-            raise NotFound("主要機関の表がありません。banso analyze indicators を実行し直してください / "
+            raise NotFound("主要機関の表がありません。「banso analyze indicators」を実行し直してください / "
                            "No institutions table; run banso analyze indicators again")
         return _csv(table)
     if kind == "trends.csv":

@@ -186,7 +186,7 @@ class Analysis:
         if self.trends is None:
             # The folder as a placeholder: an API answer does not tell the server's paths (the page does, to staff).
             command = trends_command("DATA_DIR/analytics")
-            raise NotComputed(f"推移（移動期間）が計算されていません。分析担当者が {command} で計算します / "
+            raise NotComputed(f"推移（移動期間）が計算されていません。分析担当者が「{command}」で計算します / "
                               f"Trends over rolling windows have not been computed; an analyst runs {command}")
         return self.trends
 
