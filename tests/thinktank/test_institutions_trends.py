@@ -222,3 +222,21 @@ def test_reports_carry_institutions_and_trends(client: TestClient, db: Session, 
     assert 'id="trends-csv"' not in client.get("/thinktank/priorities").text  # offered only when there
     missing = client.get(f"{API}/reports/trends.csv", headers=bearer(db, officer, ctx.clock))  # type: ignore[arg-type]
     assert missing.status_code == 404 and missing.json()["message"].startswith("推移（移動期間）が計算されていません")
+
+
+def test_trends_without_bootstrap_have_no_intervals(client: TestClient, db: Session, factory: Factory,
+                                                    ctx: AppContext, analysis_dir: Path) -> None:
+    path = analysis_dir / "indicators" / "trends.parquet"
+    plain = pd.read_parquet(path)
+    plain.drop(columns=["works", "small_sample", "samples", "share_low", "share_high", "rank_low",
+                        "rank_high"]).to_parquet(path, index=False)  # as `banso analyze trends` without --bootstrap
+    person = factory.person(roles=("researcher",))
+    sign_in(client, db, person, ctx)
+    a = _analysis(ctx)
+    tech = _busiest(a)
+    body = client.get(f"{API}/trends/{tech}", headers=bearer(db, person, ctx.clock)).json()  # type: ignore[arg-type]
+    assert body["samples"] == 0 and body["rows"]
+    assert all(r["share_low"] is None and r["rank_low"] is None and r["works"] is None for r in body["rows"])
+    page = unescape(client.get(f"/thinktank/technologies/{tech}").text)
+    assert 'id="trend-table"' in page and "回ブートストラップ" not in page
+    assert client.get(f"/thinktank/technologies/{tech}/trends.png").status_code == 200
