@@ -20,9 +20,11 @@ from banso.analytics.cli import app
 from banso.analytics.ingest import ingest
 from banso.analytics.report import write_report
 from banso.analytics.synth import write_synthetic_snapshot
-from banso.analytics.technologies import default_technology_file, load_technologies
+from banso.analytics.engine import compute
+from banso.analytics.technologies import default_technology_file, load_technologies, parse_technologies
 from banso.analytics.trends import COLUMNS, INTERVAL_COLUMNS, compute_trends
-from banso.analytics.uncertainty import country_intervals, interval, tech_work_rows
+from banso.analytics.uncertainty import bootstrap, country_intervals, interval, tech_work_rows
+from tests.support.openalex import work, write_part
 
 runner = CliRunner()
 SELECTED = ["G05-semiconductor", "G08-robotics", "G03-ai"]
@@ -140,3 +142,20 @@ def test_the_report_draws_the_bounded_trend_charts_with_bands_and_the_workbook_h
     assert len([r for r in rows[1:] if r[0] and not str(r[0]).startswith("#")]) == len(with_intervals)
     every = write_report(out, tmp_path / "all", lang="en", technology_file=tech_file, html_report=False)
     assert set(every) == {"xlsx"} and not (tmp_path / "all" / "report_en.html").exists()
+
+
+def test_the_bootstrap_resamples_only_the_works_the_indicators_count(tmp_path: Path) -> None:
+    """A dataset (not a counted type) in the technology must neither take the top-10% place nor be resampled:
+    before session 11 it did, and Japan's interval was 0–0 around an indicator share of 1."""
+    tech = parse_technologies({"technologies": [{"id": "t", "name_ja": "技術", "name_en": "Tech", "topics": ["T100"]}]})
+    records = [work(1, year=2020, cited=9, countries=[["JP"]], topics=["T100"]),
+               {**work(2, year=2020, cited=20, countries=[["US"]], topics=["T100"]), "type": "dataset"}]
+    records += [work(3 + k, year=2020, countries=[["CN"]], topics=["T999"]) for k in range(8)]
+    write_part(tmp_path / "snap", "2025-01-01", "part_000.gz", records)
+    ingest(tmp_path / "snap", tmp_path / "store")
+    point = compute(tmp_path / "store", tech, ex.Window(2020, 2020)).technologies.to_pylist()[0]
+    assert point["japan_top10_share"] == 1.0 and point["papers"] == 1
+    found = bootstrap(tmp_path / "store", tech, ex.Window(2020, 2020), samples=40, min_works=1).iloc[0]
+    assert found["works"] == 1 and (found["share_low"], found["share_high"]) == (1.0, 1.0)
+    rows = compute_trends(tmp_path / "store", tech, ex.Window(2020, 2020), 1, 1, samples=40, min_works=1)
+    assert [(r["country"], r["share_low"], r["share_high"]) for r in rows.table.to_pylist()] == [("JP", 1.0, 1.0)]
