@@ -17,10 +17,10 @@ from typer.testing import CliRunner
 from banso.analytics import config
 from banso.analytics import expressions as ex
 from banso.analytics.cli import app
+from banso.analytics.engine import compute
 from banso.analytics.ingest import ingest
 from banso.analytics.report import write_report
 from banso.analytics.synth import write_synthetic_snapshot
-from banso.analytics.engine import compute
 from banso.analytics.technologies import default_technology_file, load_technologies, parse_technologies
 from banso.analytics.trends import COLUMNS, INTERVAL_COLUMNS, compute_trends
 from banso.analytics.uncertainty import bootstrap, country_intervals, interval, tech_work_rows
