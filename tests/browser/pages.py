@@ -1,7 +1,7 @@
 """The key pages of issue 14 for the layout and accessibility browser tests, found by following links.
 
 Two demo personas between them reach every key page: the MEXT officer (home, council, item, call, think
-tank, audit log) and the JST programme officer (a proposal). Ids are read from the links the pages
+tank and a technology's page, audit log) and the JST programme officer (a proposal). Ids are read from the links the pages
 show, so the tests do not depend on the seed's numbering.
 """
 
@@ -44,6 +44,8 @@ def key_pages(page: Any, url: str, email: str) -> dict[str, str]:
         "item": first_link(page, url, "/information", r"/information/items/\d+"),
         "call": first_link(page, url, "/programme", r"/programme/calls/\d+"),
         "thinktank": "/thinktank",
+        # session 11: a technology's page has who leads (institutions) and the trend table and chart
+        "thinktank_technology": first_link(page, url, "/thinktank", r"/thinktank/technologies/[A-Za-z0-9_.-]+"),
         "audit": "/audit",
     }
 

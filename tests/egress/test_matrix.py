@@ -86,7 +86,11 @@ NEEDS_PATHS = ("tt_needs_page", "tt_priorities_page", "tt_needs_api", "tt_priori
                "report_pdf", "report_xlsx", "report_csv", "report_html_page", "report_csv_page",
                "tt_analysis_page", "tt_analysis_api", "report_saved_xlsx", "report_saved_pdf",
                "filed_csv", "filed_xlsx", "filed_commission_csv", "tt_overview", "tt_technology", "tt_need_history_page",
-               "tt_need_history_api")
+               "tt_need_history_api", "tt_institutions_api", "tt_trends_api", "tt_institutions_csv", "tt_trends_csv")
+# The think tank's indicator outputs (session 11: institutions and trends too): open to every reader of the
+# indicators (the CSV reports to the ranking roles, as every report); a needs reason never shows on them.
+TT_INDICATOR_PATHS = ("tt_overview", "tt_technology", "tt_institutions_api", "tt_trends_api", "tt_institutions_csv",
+                      "tt_trends_csv")
 ITEM_PATHS = ("page", "api_body", "file", "body_txt", "export_misp", "export_stix", "search", "search_page", "list",
               "list_page", "count", *AUDIT_PATHS, "incident", "portal_search")
 NOTICE_PATHS = ("inbox_api", "inbox_page", "email")
@@ -165,7 +169,7 @@ def expected(kind: str, path: str, who: str) -> str | None:
         # here: the filed copy may carry the ranking, never a needs reason; the same for a copy filed into a
         # commission (F5), read by its owner side and the engaged people of the institution
         return HIDE
-    if path in ("tt_overview", "tt_technology"):
+    if path in TT_INDICATOR_PATHS:
         return None if who in READERS[kind] else HIDE  # T8: indicator pages, open to all: reasons need not show
     if path == "email" and who in {"anonymous", *HALF_CREDENTIALS}:
         return None  # mail goes to a person, not to a session or a token
@@ -321,6 +325,10 @@ def _url(world: World, kind: str, path: str, who: str) -> tuple[str, bool]:
                       "tt_technology": (f"/thinktank/technologies/{world.technology}", True),
                       "tt_need_history_page": (f"/thinktank/needs/{world.technology}", True),
                       "tt_need_history_api": (f"/api/v1/thinktank/needs/{world.technology}", False),
+                      "tt_institutions_api": (f"/api/v1/thinktank/institutions/{world.technology}", False),
+                      "tt_trends_api": (f"/api/v1/thinktank/trends/{world.technology}", False),
+                      "tt_institutions_csv": ("/api/v1/thinktank/reports/institutions.csv", False),
+                      "tt_trends_csv": ("/api/v1/thinktank/reports/trends.csv", False),
                       **{f"filed_{f}": (f"{info}/items/{ids.get('filed')}/files/{ids.get(f'filed_{f}')}", False)
                          for f in ("csv", "xlsx")},
                       # T6 + F5: the same report filed as a commission deliverable (issue 16)

@@ -274,7 +274,7 @@ def test_analyst_files_the_report_into_a_council(client: TestClient, db: Session
     item = db.get(Item, item_id)
     assert item is not None and item.council_id == council_id and item.provenance == "think_tank"
     files = db.scalars(select(ItemFile.filename).where(ItemFile.item_id == item_id)).all()
-    assert sorted(files) == ["indicators.csv", "priorities.csv", "report.xlsx"]
+    assert sorted(files) == ["indicators.csv", "institutions.csv", "priorities.csv", "report.xlsx", "trends.csv"]
     [entry] = _entries(db, "thinktank:report:file")
     assert entry.actor_id == analyst.user.id and entry.data["item_id"] == item_id
     # Someone who is not a member of the council cannot file into it (the council's policy decides).

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import matplotlib
 
@@ -16,7 +16,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib import font_manager
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import PercentFormatter
 
 from banso.analytics.countries import country_name
 
@@ -138,21 +140,70 @@ def country_shares(countries: Sequence[str], shares: Sequence[float], *, xlabel:
     return fig
 
 
-def share_trend(windows: Sequence[str], series: Sequence[tuple[str, Sequence[float | None], str]], *,
-                title: str) -> Figure:
-    """Draw one technology's top-10% share per rolling window: Japan in red, the leader in dark grey,
-    others thin and light (``series``: label, share per window or None, role ``japan``/``leader``/``other``)."""
-    style = {"japan": {"color": JAPAN_RED, "linewidth": 2.6, "zorder": 3},
-             "leader": {"color": "#333333", "linewidth": 2.0, "zorder": 2},
-             "other": {"color": "#b8b8b8", "linewidth": 0.9, "zorder": 1}}
-    fig, ax = plt.subplots(figsize=(6.4, 2.8))
+Series = Sequence[tuple[str, Sequence[float | None], str]]
+Bands = Mapping[str, tuple[Sequence[float | None], Sequence[float | None]]]
+TREND_STYLE: dict[str, dict[str, object]] = {"japan": {"color": JAPAN_RED, "linewidth": 2.6, "zorder": 3},
+                                             "leader": {"color": "#333333", "linewidth": 2.0, "zorder": 2},
+                                             "other": {"color": "#b8b8b8", "linewidth": 0.9, "zorder": 1}}
+
+
+def _trend_axes(ax: Axes, windows: Sequence[str], series: Series, bands: Bands | None, band_label: str | None,
+                *, tick_size: float = 7) -> None:
+    """Draw one technology's trend lines (and bands) on ``ax``: shared by the single chart and the panels."""
     x = list(range(len(windows)))
+    labelled = False
+    for role, (low, high) in (bands or {}).items():
+        if role not in ("japan", "leader"):
+            continue
+        lo = [float("nan") if v is None else v for v in low]
+        hi = [float("nan") if v is None else v for v in high]
+        ax.fill_between(x, lo, hi, color=str(TREND_STYLE[role]["color"]), alpha=0.18 if role == "japan" else 0.12,
+                        linewidth=0, zorder=0, label=band_label if band_label and not labelled else None)
+        labelled = True
     for label, values, role in series:
         ax.plot(x, [float("nan") if v is None else v for v in values], marker="o", markersize=3,
-                label=label if role != "other" else None, **style[role])  # type: ignore[arg-type]
-    ax.set_xticks(x, list(windows), fontsize=7, rotation=30 if len(windows) > 6 else 0)
+                label=label if role != "other" else None, **TREND_STYLE[role])  # type: ignore[arg-type]
+    ax.set_xticks(x, list(windows), fontsize=tick_size, rotation=30 if len(windows) > 6 else 0)
     ax.set_ylim(bottom=0)
-    ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8, loc="upper left")
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.tick_params(axis="y", labelsize=tick_size)
     ax.spines[["top", "right"]].set_visible(False)
+
+
+def share_trend_panels(panels: Sequence[tuple[str, Sequence[str], Series, Bands | None]], *, ncols: int = 3,
+                       band_label: str | None = None) -> Figure:
+    """Draw several technologies' trends as small panels of one figure (``panels``: title, windows, series,
+    bands), each with its own legend (Japan and the leader): the PDF report's page of trends."""
+    nrows = max(1, -(-len(panels) // ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 2.7 * nrows), squeeze=False)
+    for k, ax in enumerate(axes.flat):
+        if k >= len(panels):
+            ax.set_visible(False)
+            continue
+        title, windows, series, bands = panels[k]
+        _trend_axes(ax, windows, series, bands, band_label, tick_size=6)
+        ax.set_title(title, fontsize=8)
+        ax.legend(fontsize=6, loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+def share_trend(windows: Sequence[str], series: Series, *, title: str | None = None, bands: Bands | None = None,
+                xlabel: str | None = None, ylabel: str | None = None, band_label: str | None = None,
+                size: tuple[float, float] = (6.4, 2.8)) -> Figure:
+    """Draw one technology's top-10% share per rolling window: Japan in red, the leader in dark grey,
+    others thin and light (``series``: label, share per window or None, role ``japan``/``leader``/``other``).
+
+    ``bands`` (role → lower and upper bounds per window; session 11) shades the bootstrap 95 % interval of
+    the ``japan`` and ``leader`` lines in their colours; ``band_label`` names the shading in the legend.
+    """
+    fig, ax = plt.subplots(figsize=size)
+    _trend_axes(ax, windows, series, bands, band_label)
+    if title:
+        ax.set_title(title, fontsize=10)
+    if xlabel:
+        ax.set_xlabel(xlabel, fontsize=8)
+    if ylabel:
+        ax.set_ylabel(ylabel, fontsize=8)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     return fig

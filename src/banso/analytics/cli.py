@@ -215,8 +215,16 @@ def trends(
     engine: Annotated[str, typer.Option(help="duckdb (embedded) or spark.")] = "duckdb",
     only: Annotated[list[str] | None, typer.Option("--technology", help="Restrict to these technology ids.")] = None,
     types: Annotated[str | None, typer.Option("--types", help="OpenAlex work types that count (as indicators).")] = None,
+    bootstrap: Annotated[int, typer.Option(
+        "--bootstrap", min=0, max=100_000,
+        help="Bootstrap resamples for 95% intervals of every country's share and rank in each window (0: off). "
+             "Adds works, small_sample, samples, share_low/high, rank_low/high to trends.parquet/.csv.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the bootstrap; same seed, same intervals.")] = 0,
 ) -> None:
-    """Compute the shares per technology × country over rolling windows (trends.parquet/.csv)."""
+    """Compute the shares per technology × country over rolling windows (trends.parquet/.csv) and, with
+    --bootstrap, their 95% intervals per window."""
+    import time
+
     from banso.analytics.config import parse_document_types
     from banso.analytics.expressions import Window
     from banso.analytics.technologies import load_technologies
@@ -226,15 +234,19 @@ def trends(
         techs = load_technologies(technologies)
         if only:
             techs = techs.select(list(only))
+        started = time.perf_counter()
         run = compute_trends(store, techs, Window.parse(span), size, step, engine=engine, top10=top10,
-                             document_types=parse_document_types(types) if types is not None else None)
+                             document_types=parse_document_types(types) if types is not None else None,
+                             samples=bootstrap, seed=seed)
         write_trends(run, out_dir)
     except (AnalyticsError, ValueError) as exc:
         raise fail(exc) from None
     for w in run.empty_windows:
         err.print(f"[yellow]warning:[/] no works published in the window {w}: left out")
     out.print(f"{run.table.num_rows} trend rows in {len(set(run.table['window_start'].to_pylist()))} window(s) "
-              f"of {size} year(s), step {step} → {out_dir / 'trends.parquet'}")
+              f"of {size} year(s), step {step}"
+              + (f", bootstrap {bootstrap} resamples, seed {seed}" if bootstrap else "")
+              + f" ({time.perf_counter() - started:.2f} s) → {out_dir / 'trends.parquet'}")
 
 
 def prioritise(

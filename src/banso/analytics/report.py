@@ -74,6 +74,14 @@ TEXT: dict[str, dict[str, str]] = {
     "leading": {"ja": "上位機関", "en": "Leading institutions"},
     "japan_leading": {"ja": "日本の首位機関", "en": "Japan's leading institution"},
     "trends": {"ja": "Top10%シェアの推移（移動期間）", "en": "Top-10% share over rolling windows"},
+    "trend_band": {"ja": "95%信頼区間", "en": "95% interval"},
+    "trend_note": {"ja": "帯は各期間の論文のブートストラップ再標本化（{b} 回）による95%信頼区間（日本と首位国）。",
+                   "en": "Bands: 95% intervals from bootstrap resampling of each window's works ({b} resamples; "
+                         "Japan and the leader)."},
+    "trend_more": {"ja": "残る {n} 技術の推移は Excel の trends シートにあります。",
+                   "en": "The trends of the other {n} technologies are in the workbook's trends sheet."},
+    "window_axis": {"ja": "期間（出版年）", "en": "Window (publication years)"},
+    "share_axis": {"ja": "Top10%シェア（分数）", "en": "Top-10% share (fractional)"},
 }
 
 # The explanation of every table (issue 16): the workbook's first sheet "説明" and README.txt beside the CSV
@@ -99,6 +107,11 @@ EXPLANATION: list[tuple[str, str]] = [
     ("trends：移動期間（--window 年、--step 年ごと）ごとの技術×国の論文数・Top10%シェア・順位。各期間は両端の出版年を含む。",
      ("trends: per rolling window (--window years, every --step years) the papers, top-10% share and rank "
       "per technology × country; each window includes both its first and last publication year.")),
+    (("trends の区間（--bootstrap 指定時）：works は期間内の技術の論文数、small_sample は最小値未満、share_low/share_high と"
+      "rank_low/rank_high は期間ごとにその期間の論文を復元抽出したブートストラップ（samples 回）による各国のTop10%シェアと順位の95%区間。"),
+     ("trends intervals (with --bootstrap): works is the technology's works in the window, small_sample marks fewer "
+      "than the minimum, share_low/share_high and rank_low/rank_high are every country's 95% bootstrap intervals "
+      "of its top-10% share and rank, resampling that window's works (samples resamples).")),
     (("少数標本：論文数が最小値（BANSO_ANALYTICS_MIN_WORKS、既定50）未満の技術は small_sample=true と表示し、順位付けしない"
      "（優先順位・順位の信頼区間とも空欄）。"),
      ("Small sample: a technology with fewer works than the minimum (BANSO_ANALYTICS_MIN_WORKS, default 50) is "
@@ -154,8 +167,16 @@ def write_report(
     priorities_dir: Path | None = None,
     lang: str = "ja",
     technology_file: Path | None = None,
+    trend_charts: int | None = None,
+    html_report: bool = True,
 ) -> dict[str, Path]:
-    """Write ``report_<lang>.html`` (charts embedded as PNG) and ``report.xlsx``; return their paths."""
+    """Write ``report_<lang>.html`` (charts embedded as PNG) and ``report.xlsx``; return their paths.
+
+    ``trend_charts`` bounds the trend charts drawn (the ranking's first technologies; None: every technology,
+    as the CLI's report): each takes a third of a second, so the web's report draws a dozen and says where
+    the others are (the workbook's ``trends`` sheet has every series). ``html_report=False`` writes the
+    workbook only (no chart is drawn): what filing a report into a council needs.
+    """
     if lang not in ("ja", "en"):
         raise AnalyticsError(f"--lang must be ja or en (got {lang!r})")
     for name in ("technologies.parquet", "indicators.parquet"):
@@ -172,8 +193,17 @@ def write_report(
     names = {t.id: (t.name_ja, t.name_en) for t in techs.technologies}
     T = {k: v[lang] for k, v in TEXT.items()}
     tech = _with_intervals(tech, indicators_dir)
+    trends = _read_optional(indicators_dir / "trends.parquet")
+    leaders = _read_optional(indicators_dir / "top_institutions.parquet")
+    out.mkdir(parents=True, exist_ok=True)
+    xlsx = out / "report.xlsx"
+    _workbook(xlsx, tech, ind, ranking, names, synthetic=is_synthetic(indicators_dir), leaders=leaders,
+              trends=trends)
+    if not html_report:
+        return {"xlsx": xlsx}
     figures = _figures(tech, ind, ranking, names, lang)
-    trend_figures = _trend_figures(_read_optional(indicators_dir / "trends.parquet"), names, lang)
+    chosen = _trend_choice(trends, ranking, trend_charts)
+    trend_figures = _trend_figures(trends, names, lang, chosen)
     cols = ["technology", "papers", "leader", "runner_up", "lead_ratio", "monopoly_risk", "hhi", "japan_rank",
             "japan_top10_share", "unknown_country_share"] + [c for c in ("share_ci", "rank_ci") if c in tech]
     head = "".join(f"<th>{html.escape(T[c])}</th>" for c in cols)
@@ -195,7 +225,6 @@ def write_report(
             cells.append(f"<td>{html.escape('' if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v))}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     rank_html = _ranking_html(ranking, names, T, lang, priorities_dir) if ranking is not None else ""
-    leaders = _read_optional(indicators_dir / "top_institutions.parquet")
     inst_html = _institutions_html(leaders, names, T, lang) if leaders is not None else ""
     ci_note = ""
     if "share_ci" in tech:
@@ -214,17 +243,14 @@ img{{max-width:100%}}.synthetic{{border:3px solid #bc002d;padding:.6rem;backgrou
 {''.join(f'<h2>{html.escape(t)}</h2><img alt="{html.escape(t)}" src="{src}">' for t, src in figures)}
 <h2>{html.escape(T['table'])}</h2><table><tr>{head}</tr>{''.join(body)}</table>{ci_note}
 {inst_html}
-{_trends_html(trend_figures, T)}
+{_trends_html(trend_figures, T, trends, left_out=_trend_count(trends) - len(trend_figures))}
 {rank_html}
 <h2>{html.escape(T['method'])}</h2><p>{html.escape(T['method_text'])}</p>
 </body></html>"""
-    out.mkdir(parents=True, exist_ok=True)
     html_path = out / f"report_{lang}.html"
     tmp = html_path.with_name(html_path.name + ".tmp")
     tmp.write_text(doc, encoding="utf-8")
     os.replace(tmp, html_path)
-    xlsx = out / "report.xlsx"
-    _workbook(xlsx, tech, ind, ranking, names, synthetic=is_synthetic(indicators_dir), leaders=leaders)
     return {"html": html_path, "xlsx": xlsx}
 
 
@@ -285,7 +311,7 @@ def _share_stacks(active: pd.DataFrame, ind: pd.DataFrame, *, other: str,
 
 def _workbook(path: Path, tech: pd.DataFrame, ind: pd.DataFrame, ranking: pd.DataFrame | None,
               names: dict[str, tuple[str, str]], *, synthetic: bool = False,
-              leaders: pd.DataFrame | None = None) -> None:
+              leaders: pd.DataFrame | None = None, trends: pd.DataFrame | None = None) -> None:
     wb = Workbook()
     ws0 = wb.active
     ws0.title = "technologies"
@@ -302,6 +328,10 @@ def _workbook(path: Path, tech: pd.DataFrame, ind: pd.DataFrame, ranking: pd.Dat
         sheets.append((wb.create_sheet("top_institutions"), leaders.assign(
             country_ja=[country_name(c, "ja") if isinstance(c, str) else None for c in leaders["country"]],
             country_en=[country_name(c, "en") if isinstance(c, str) else None for c in leaders["country"]])))
+    if trends is not None:  # session 11: the series over rolling windows (with their intervals when computed)
+        sheets.append((wb.create_sheet("trends"), trends.assign(
+            country_ja=[country_name(c, "ja") for c in trends["country"]],
+            country_en=[country_name(c, "en") for c in trends["country"]])))
     for ws, df in sheets:
         excel_row(ws, list(df.columns))
         for cell in ws[1]:
@@ -328,11 +358,62 @@ def _workbook(path: Path, tech: pd.DataFrame, ind: pd.DataFrame, ranking: pd.Dat
     os.replace(tmp, path)
 
 
-def _trends_html(figures: list[tuple[str, str]], T: dict[str, str]) -> str:
+def _trends_html(figures: list[tuple[str, str]], T: dict[str, str], trends: pd.DataFrame | None = None,
+                 left_out: int = 0) -> str:
     if not figures:
         return ""
     imgs = "".join(f'<img alt="{html.escape(t)}" src="{src}">' for t, src in figures)
-    return f"<h2>{html.escape(T['trends'])}</h2>{imgs}"
+    samples = trend_samples(trends) if trends is not None else 0
+    note = f"<p>{html.escape(T['trend_note'].format(b=samples))}</p>" if samples else ""
+    more = f"<p>{html.escape(T['trend_more'].format(n=left_out))}</p>" if left_out > 0 else ""
+    return f"<h2>{html.escape(T['trends'])}</h2>{note}{imgs}{more}"
+
+
+def _trend_count(trends: pd.DataFrame | None) -> int:
+    return 0 if trends is None else len(set(trends["technology"]))
+
+
+def _trend_choice(trends: pd.DataFrame | None, ranking: pd.DataFrame | None, limit: int | None) -> list[str] | None:
+    """Return the technologies whose trend charts are drawn (None: all): the ranking's first ``limit`` with
+    trends (ranked before unranked), then the others by id."""
+    if trends is None or limit is None:
+        return None
+    have = sorted(set(trends["technology"]))
+    order: list[str] = []
+    if ranking is not None and "rank" in ranking:
+        order = [str(t) for t in ranking.sort_values("rank", na_position="last")["technology"] if t in have]
+    order += [t for t in have if t not in order]
+    return order[:max(limit, 0)]
+
+
+def trend_samples(trends: pd.DataFrame) -> int:
+    """Return the number of bootstrap resamples behind the trend intervals (0: computed without them)."""
+    if "samples" not in trends or trends.empty:
+        return 0
+    found = trends["samples"].dropna()
+    return int(found.max()) if len(found) else 0
+
+
+def trend_bands(trends: pd.DataFrame, technology: str,
+                series: list[tuple[str, list[float | None], str]]) -> dict[str, tuple[list[float | None],
+                                                                                 list[float | None]]]:
+    """Return the 95 % interval per window of the ``japan`` and ``leader`` series of :func:`trend_series`
+    (role → lower, upper), or nothing when the trends were computed without ``--bootstrap``."""
+    if "share_low" not in trends:
+        return {}
+    t = trends[trends["technology"] == technology]
+    starts = sorted({int(a) for a in t["window_start"]})
+    bands = {}
+    for country, _values, role in series:
+        if role not in ("japan", "leader"):
+            continue
+        rows = t[t["country"] == country].set_index("window_start")
+        low = [None if s not in rows.index or pd.isna(rows.at[s, "share_low"]) else float(rows.at[s, "share_low"])
+               for s in starts]
+        high = [None if s not in rows.index or pd.isna(rows.at[s, "share_high"])
+                else float(rows.at[s, "share_high"]) for s in starts]
+        bands[role] = (low, high)
+    return bands
 
 
 def trend_series(trends: pd.DataFrame, technology: str, focus: str = "JP",
@@ -354,18 +435,21 @@ def trend_series(trends: pd.DataFrame, technology: str, focus: str = "JP",
 
 
 def _trend_figures(trends: pd.DataFrame | None, names: dict[str, tuple[str, str]],
-                   lang: str) -> list[tuple[str, str]]:
+                   lang: str, only: list[str] | None = None) -> list[tuple[str, str]]:
     """One chart per technology with trend rows: Japan against the leader over the rolling windows."""
     if trends is None or trends.empty:
         return []
     figures = []
     with charts.LOCK:
         use_lang = charts.use_fonts(lang)
-        for tech_id in sorted(set(trends["technology"])):
+        C = {k: v[use_lang] for k, v in TEXT.items()}
+        for tech_id in sorted(set(trends["technology"])) if only is None else only:
             wins, series = trend_series(trends, tech_id)
             named = [(country_name(c, use_lang), v, role) for c, v, role in series]
             title = _label(names, tech_id, use_lang)
-            figures.append((_label(names, tech_id, lang), _png(charts.share_trend(wins, named, title=title))))
+            figures.append((_label(names, tech_id, lang), _png(charts.share_trend(
+                wins, named, title=title, bands=trend_bands(trends, tech_id, series), band_label=C["trend_band"],
+                xlabel=C["window_axis"], ylabel=C["share_axis"]))))
     return figures
 
 

@@ -28,9 +28,13 @@ from banso.thinktank.schemas import (
     FileReport,
     FileReportIntoCommission,
     IndicatorsRead,
+    InstitutionRead,
+    InstitutionsRead,
     NeedCreate,
     NeedRead,
     PrioritiesRead,
+    TrendRead,
+    TrendsRead,
 )
 from banso.thinktank.service import Analysis, SavedView
 from banso.web.csrf import verify_csrf
@@ -40,6 +44,8 @@ from banso.web.openapi import file_response
 router = APIRouter(prefix="/thinktank", tags=["thinktank"], dependencies=[Depends(verify_csrf)])
 TechId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
 AnalysisId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+Country = Annotated[str | None, Query(min_length=2, max_length=2, pattern=r"^[A-Za-z]{2}$",
+                                      description="ISO 3166-1 alpha-2 code (e.g. JP)")]
 W = Annotated[str | None, Query(max_length=40, description="a decimal number 0–1000 (digits 0-9 and '.'); "
                                                             "read by service.parse_weights")]
 
@@ -67,6 +73,32 @@ def countries(technology: TechId, principal: ApiUser, ctx: Ctx) -> CountriesRead
     a = _analysis(ctx)
     a.technology(technology)
     return CountriesRead(technology=technology, countries=a.countries(technology))
+
+
+@router.get("/institutions/{technology}", response_model=InstitutionsRead)
+def institutions(technology: TechId, principal: ApiUser, ctx: Ctx, country: Country = None) -> InstitutionsRead:
+    """Return the technology's leading institutions (name, ROR id, country, top-10% output) worldwide, or of
+    ``country``; the indicators' access rule."""
+    service.require_indicators(principal)
+    a = _analysis(ctx)
+    code = country.upper() if country else None
+    rows = a.leading_institutions(technology, code)
+    return InstitutionsRead(technology=technology, window=a.window, synthetic=a.synthetic, country=code,
+                            institutions=[InstitutionRead.model_validate(r) for r in rows])
+
+
+@router.get("/trends/{technology}", response_model=TrendsRead)
+def trends(technology: TechId, principal: ApiUser, ctx: Ctx, country: Country = None) -> TrendsRead:
+    """Return the technology's share, rank and (when computed) 95 % intervals per rolling window, for every
+    country or ``country``; 404 with the command to run when no trends were computed."""
+    service.require_indicators(principal)
+    a = _analysis(ctx)
+    code = country.upper() if country else None
+    every = a.trend_rows(technology)
+    rows = [r for r in every if r["country"] == code] if code else every
+    windows = sorted({(int(r["window_start"]), int(r["window_end"])) for r in every})
+    return TrendsRead(technology=technology, synthetic=a.synthetic, country=code, samples=a.trend_samples,
+                      windows=[f"{s}–{e}" for s, e in windows], rows=[TrendRead.model_validate(r) for r in rows])
 
 
 @router.get("/priorities", response_model=PrioritiesRead)
@@ -137,7 +169,7 @@ def get_analysis(analysis_id: AnalysisId, principal: ApiUser, db: Db) -> Analysi
 
 @router.get("/reports/{kind}", response_class=Response,
             responses=file_response(*sorted({m for m, _ in reports.KINDS.values()}), description="The report"))
-def report(kind: Annotated[str, Path(pattern=r"^(report\.(html|pdf|xlsx)|(priorities|indicators)\.csv)$")],
+def report(kind: Annotated[str, Path(pattern=r"^(report\.(html|pdf|xlsx)|(priorities|indicators|institutions|trends)\.csv)$")],
            principal: ApiUser, ctx: Ctx, db: Db,
            analysis_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
            lang: Annotated[str, Query(pattern="^(ja|en)$")] = "ja") -> Response:

@@ -34,6 +34,7 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from sqlalchemy.orm import Session
 
+from banso.analytics.countries import country_label, country_name
 from banso.analytics.report import write_report
 from banso.audit import service as audit
 from banso.audit.tags import AuditTag
@@ -55,6 +56,8 @@ KINDS: dict[str, tuple[str, str]] = {
     "report.xlsx": (XLSX, "xlsx"),
     "priorities.csv": ("text/csv; charset=utf-8", "csv"),
     "indicators.csv": ("text/csv; charset=utf-8", "csv"),
+    "institutions.csv": ("text/csv; charset=utf-8", "csv"),  # top_institutions, with country names (session 11)
+    "trends.csv": ("text/csv; charset=utf-8", "csv"),  # the series over rolling windows, intervals when computed
 }
 RANKING_COLUMNS = ["rank", "technology", "closeness", "p_keep_band", "rank_p05", "rank_p95", "needs",
                    "needs_reason", "explanation"]
@@ -86,7 +89,9 @@ def build(session: Session, analysis: Analysis, *, actor: Principal, kind: str, 
     if not service.access(actor).export_reports:
         raise Forbidden("レポートを出力できるのは、シンクタンク・所管省庁・ニーズ省庁の担当者です / "
                         "Only think-tank analysts and ministry officers take reports")
-    ranking, _ = _ranking(session, analysis, actor=actor, saved_id=saved_id)
+    # The institutions and trends tables carry no ranking: not recomputed for them.
+    ranking = (pd.DataFrame() if kind in ("institutions.csv", "trends.csv")
+               else _ranking(session, analysis, actor=actor, saved_id=saved_id)[0])
     media, _ext = KINDS[kind]
     data = _bytes(analysis, ranking, kind=kind, lang=lang)
     name = kind if kind != "report.html" else f"report_{lang}.html"
@@ -116,14 +121,18 @@ def file_into_council(session: Session, deps: InformationDeps, analysis: Analysi
     ranking = without_reasons(ranking)
     with tempfile.TemporaryDirectory(prefix="banso-file-") as tmp:
         out = Path(tmp)
-        (out / "report.xlsx").write_bytes(_rendered(analysis, ranking, "ja")["xlsx"])
+        (out / "report.xlsx").write_bytes(_rendered(analysis, ranking, "ja", html_report=False)["xlsx"])
         (out / "priorities.csv").write_bytes(_csv(ranking[[c for c in RANKING_COLUMNS if c in ranking]]))
         (out / "indicators.csv").write_bytes(_csv(analysis.indicators))
+        paths = [out / "report.xlsx", out / "priorities.csv", out / "indicators.csv"]
+        for name, table in (("institutions.csv", _institutions(analysis)), ("trends.csv", _trends(analysis))):
+            if table is not None:  # the tables this analysis has (trends are computed separately)
+                (out / name).write_bytes(_csv(table))
+                paths.append(out / name)
         item = filing.file_report(
             session, deps, council_id=council_id, actor=actor, now=now,
             title=f"技術動向分析レポート（{analysis.window}・{label}）",
-            summary="シンクタンクの技術動向分析（国別指標・優先度・社会実装ニーズ）。",
-            paths=[out / "report.xlsx", out / "priorities.csv", out / "indicators.csv"])
+            summary="シンクタンクの技術動向分析（国別指標・優先度・社会実装ニーズ）。", paths=paths)
     audit.record_for(session, AuditTag.THINKTANK_REPORT_FILE, now=now, actor=actor,
                      subject=f"council:{council_id}", data={"item_id": item.id, "analysis_id": saved_id})
     return item
@@ -164,9 +173,35 @@ def _bytes(analysis: Analysis, ranking: pd.DataFrame, *, kind: str, lang: str) -
         return _csv(ranking[[c for c in RANKING_COLUMNS if c in ranking]])
     if kind == "indicators.csv":
         return _csv(analysis.indicators)
+    if kind == "institutions.csv":
+        table = _institutions(analysis)
+        if table is None:
+            raise NotFound("主要機関の表がありません。「banso analyze indicators」を実行し直してください / "
+                           "No institutions table; run banso analyze indicators again")
+        return _csv(table)
+    if kind == "trends.csv":
+        # NotFound with the command when none were computed
+        return _csv(_with_country_names(analysis.require_trends()))
     if kind == "report.pdf":
         return _pdf(analysis, ranking, lang=lang)
-    return _rendered(analysis, ranking, lang)["html" if kind == "report.html" else "xlsx"]
+    if kind == "report.xlsx":
+        return _rendered(analysis, ranking, lang, html_report=False)["xlsx"]
+    return _rendered(analysis, ranking, lang)["html"]
+
+
+def _with_country_names(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.assign(country_ja=[country_name(c, "ja") if isinstance(c, str) else None for c in frame["country"]],
+                        country_en=[country_name(c, "en") if isinstance(c, str) else None for c in frame["country"]])
+
+
+def _institutions(analysis: Analysis) -> pd.DataFrame | None:
+    """Return the leading-institutions table as it leaves (country names beside the codes), or None."""
+    return None if analysis.institutions is None else _with_country_names(analysis.institutions)
+
+
+def _trends(analysis: Analysis) -> pd.DataFrame | None:
+    """Return the trends table as it leaves (country names beside the codes), or None when not computed."""
+    return None if analysis.trends is None else _with_country_names(analysis.trends)
 
 
 def without_reasons(ranking: pd.DataFrame) -> pd.DataFrame:
@@ -182,25 +217,28 @@ def without_reasons(ranking: pd.DataFrame) -> pd.DataFrame:
 # Formats
 
 
-_RENDERED: OrderedDict[tuple[str, tuple[float, ...], str, str], dict[str, bytes]] = OrderedDict()
+_RENDERED: OrderedDict[tuple[str, tuple[float, ...], str, str, bool], dict[str, bytes]] = OrderedDict()
 _RENDERED_MAX = 8
 _RENDERED_LOCK = threading.Lock()
 
 
-def _rendered(analysis: Analysis, ranking: pd.DataFrame, lang: str) -> dict[str, bytes]:
-    """Return the HTML report and workbook for ``ranking``, drawn once per analysis run, ranking and language.
+def _rendered(analysis: Analysis, ranking: pd.DataFrame, lang: str, *, html_report: bool = True) -> dict[str, bytes]:
+    """Return the HTML report and workbook for ``ranking``, drawn once per analysis run, ranking and language
+    (the workbook alone with ``html_report=False``: no chart drawn, as a filed copy needs).
 
     Drawing the charts of the HTML report takes seconds; the same report asked again (the next format, a
     second reader) is served from memory until the analysis files change.
     """
     digest = hashlib.sha256(ranking.to_json(orient="split", double_precision=15).encode()).hexdigest()
-    key = (str(analysis.root), service.stamp(analysis.root), digest, lang)
+    keys = [(str(analysis.root), service.stamp(analysis.root), digest, lang, full) for full in (True, False)]
     with _RENDERED_LOCK:
-        if key in _RENDERED:
-            _RENDERED.move_to_end(key)
-            return _RENDERED[key]
+        for key in keys[:1] if html_report else keys:  # a full rendering serves a workbook-only ask too
+            if key in _RENDERED:
+                _RENDERED.move_to_end(key)
+                return _RENDERED[key]
+    key = keys[0] if html_report else keys[1]
     with tempfile.TemporaryDirectory(prefix="banso-report-") as tmp:
-        paths = _report_files(analysis, ranking, Path(tmp), lang=lang)
+        paths = _report_files(analysis, ranking, Path(tmp), lang=lang, html_report=html_report)
         out = {k: p.read_bytes() for k, p in paths.items()}
     with _RENDERED_LOCK:
         _RENDERED[key] = out
@@ -209,12 +247,14 @@ def _rendered(analysis: Analysis, ranking: pd.DataFrame, lang: str) -> dict[str,
     return out
 
 
-def _report_files(analysis: Analysis, ranking: pd.DataFrame, out: Path, *, lang: str) -> dict[str, Path]:
-    """Write the analytics package's HTML report and workbook for ``ranking`` into ``out``."""
+def _report_files(analysis: Analysis, ranking: pd.DataFrame, out: Path, *, lang: str,
+                  html_report: bool = True) -> dict[str, Path]:
+    """Write the analytics package's HTML report and workbook (or the workbook alone) for ``ranking`` into ``out``."""
     prio = out / "priorities"
     prio.mkdir()
     ranking.to_parquet(prio / "ranking.parquet", index=False)
-    return write_report(analysis.root / service.INDICATORS, out / "report", priorities_dir=prio, lang=lang)
+    return write_report(analysis.root / service.INDICATORS, out / "report", priorities_dir=prio, lang=lang,
+                        trend_charts=HTML_TRENDS, html_report=html_report)
 
 
 def _csv(frame: pd.DataFrame) -> bytes:
@@ -242,7 +282,18 @@ _PDF_TEXT: dict[str, dict[str, str]] = {
     "japan": {"ja": "日本の位置（Top10%シェア）", "en": "Japan's position (top-10% share)"},
     "cols": {"ja": "順位|技術|理想解への近さ|順位帯維持確率|ニーズ|ニーズの理由",
              "en": "Rank|Technology|Closeness|P(keeps band)|Needs|Needs reason"},
+    "institutions": {"ja": "主要機関（Top10%論文数、機関単位の全数カウント）",
+                     "en": "Leading institutions (top-10% output, whole counting per institution)"},
+    "inst_cols": {"ja": "技術|上位機関（世界）|日本の首位機関", "en": "Technology|Leading institutions (world)|"
+                                                                  "Japan's leading institution"},
+    "trends": {"ja": "Top10%シェアの推移（移動期間、優先順位の上位{n}技術）",
+               "en": "Top-10% share over rolling windows (the {n} highest-ranked technologies)"},
+    "trends_rest": {"ja": "全技術の推移は HTML レポートと Excel の trends シートにあります。",
+                    "en": "Every technology's trend is in the HTML report and the workbook's trends sheet."},
+    "trend_band": {"ja": "95%信頼区間", "en": "95% interval"},
 }
+PDF_TRENDS = 9  # trend panels in the PDF (3 × 3 on one page): the highest-ranked technologies
+HTML_TRENDS = 12  # trend charts in the web's HTML report (a third of a second each); all are in the workbook
 
 
 def _font() -> str:
@@ -285,11 +336,61 @@ def _pdf(analysis: Analysis, ranking: pd.DataFrame, *, lang: str) -> bytes:
     table.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), font, 8), ("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
                                ("BACKGROUND", (0, 0), (-1, 0), colors.whitesmoke), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
     story += [table, Spacer(1, 4 * mm)]
+    story += _pdf_institutions(analysis, T, body, h2, font, lang)
+    story += _pdf_trends(analysis, ranking, T, body, h2, lang)
     buf = io.BytesIO()
     doc = SimpleDocTemplate(buf, pagesize=landscape(A4), leftMargin=12 * mm, rightMargin=12 * mm,
                             topMargin=12 * mm, bottomMargin=12 * mm, title=T["title"], author="banso", invariant=1)
     doc.build(story)
     return buf.getvalue()
+
+
+def _pdf_institutions(analysis: Analysis, T: dict[str, str], body: ParagraphStyle, h2: ParagraphStyle, font: str,
+                      lang: str) -> list[Any]:
+    """The PDF's leading-institutions table: the first three worldwide and Japan's first per technology (as
+    the HTML report's), the ROR id as text (a synthetic id names no organisation)."""
+    leaders = analysis.institutions
+    if leaders is None or leaders.empty:
+        return []
+
+    def who(r: dict[str, Any]) -> str:
+        name = r["institution"] if isinstance(r["institution"], str) else f"I{int(r['institution_id'])}"
+        where = country_label(r["country"], lang) if isinstance(r["country"], str) else ""
+        ror = f" ROR {r['ror'].rsplit('/', 1)[-1]}" if isinstance(r["ror"], str) else ""
+        return escape(f"{int(r['rank'])}. {name} ({where}){ror}")
+
+    rows: list[list[Any]] = [[Paragraph(escape(c), body) for c in T["inst_cols"].split("|")]]
+    for tech_id, group in leaders.groupby("technology", sort=True):
+        world = group[group["scope"] == "all"].sort_values(["rank", "institution_id"]).head(3)
+        japan = group[(group["scope"] == "country") & (group["country"] == "JP")].sort_values(
+            ["rank", "institution_id"]).head(1)
+        rows.append([Paragraph(escape(analysis.name(str(tech_id), lang)), body),
+                     Paragraph("<br/>".join(who(r) for r in world.to_dict("records")), body),
+                     Paragraph("<br/>".join(who(r) for r in japan.to_dict("records")), body)])
+    if len(rows) == 1:
+        return []
+    table = Table(rows, colWidths=[60 * mm, 130 * mm, 76 * mm], repeatRows=1)
+    table.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), font, 8), ("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
+                               ("BACKGROUND", (0, 0), (-1, 0), colors.whitesmoke), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    return [Paragraph(escape(T["institutions"]), h2), table, Spacer(1, 4 * mm)]
+
+
+def _pdf_trends(analysis: Analysis, ranking: pd.DataFrame, T: dict[str, str], body: ParagraphStyle,
+                h2: ParagraphStyle, lang: str) -> list[Any]:
+    """The PDF's trend charts: the :data:`PDF_TRENDS` highest-ranked technologies with trends, one small
+    panel each (Japan against the leader, bands when computed); the rest are in the HTML report and workbook."""
+    trends = analysis.trends
+    if trends is None or trends.empty:
+        return []
+    have = set(trends["technology"])
+    order = [str(t) for t in ranking.sort_values("rank")["technology"]] if "rank" in ranking else []
+    chosen = [t for t in order if t in have][:PDF_TRENDS] or sorted(have)[:PDF_TRENDS]
+    png = service.trend_panels(analysis, chosen, lang=lang, band=T["trend_band"])
+    image = Image(io.BytesIO(png))
+    scale = min(265 * mm / image.drawWidth, 165 * mm / image.drawHeight, 1.0)
+    image.drawWidth, image.drawHeight = image.drawWidth * scale, image.drawHeight * scale
+    return [Paragraph(escape(T["trends"].format(n=len(chosen))), h2), image,
+            Paragraph(escape(T["trends_rest"]), body)]
 
 
 def commission_targets(session: Session, filer: CommissionFiler, *, actor: Principal) -> list[tuple[int, str]]:

@@ -110,3 +110,59 @@ class FiledDeliverableRead(BaseModel):
 
     deliverable_id: int
     commission_id: int
+
+
+class InstitutionRead(BaseModel):
+    """One leading institution of a technology (``top_institutions``; docs/analytics.md)."""
+
+    rank: int = Field(description="competition rank within the scope on the exact sum of top-10% weights")
+    institution_id: int = Field(description="OpenAlex institution number")
+    institution: str | None = Field(description="name from the store's institution dimension (null when absent)")
+    ror: str | None = Field(description="ROR id as OpenAlex gives it (https://ror.org/…); synthetic data: "
+                                        "ROR-shaped, not a registered organisation")
+    country: str | None = Field(description="ISO 3166-1 alpha-2 code")
+    country_ja: str | None
+    country_en: str | None
+    top10: float = Field(description="Σ top-10% weight of the technology's works in the window (whole per institution)")
+
+
+class InstitutionsRead(BaseModel):
+    """A technology's leading institutions, worldwide or of one country."""
+
+    technology: str
+    window: str
+    synthetic: bool = Field(description="True when the snapshot is synthetic (generated, not real publications)")
+    country: str | None = Field(description="the country asked for; null: worldwide")
+    institutions: list[InstitutionRead]
+
+
+class TrendRead(BaseModel):
+    """One country's figures in one rolling window (``trends``), with its 95 % intervals when computed."""
+
+    country: str
+    country_ja: str
+    country_en: str
+    window_start: int
+    window_end: int
+    papers_whole: int
+    papers_fractional: float
+    top10_fractional: float
+    top10_share_fractional: float | None
+    rank_top10_fractional: int | None
+    works: int | None = Field(None, description="the technology's works in the window (with --bootstrap)")
+    small_sample: bool | None = Field(None, description="fewer works than the minimum: not ranked, no rank interval")
+    share_low: float | None = Field(None, description="2.5th percentile of the bootstrap share")
+    share_high: float | None = Field(None, description="97.5th percentile of the bootstrap share")
+    rank_low: int | None = None
+    rank_high: int | None = None
+
+
+class TrendsRead(BaseModel):
+    """A technology's series over rolling windows (every country, or one)."""
+
+    technology: str
+    synthetic: bool = Field(description="True when the snapshot is synthetic (generated, not real publications)")
+    country: str | None = Field(description="the country asked for; null: every country")
+    samples: int = Field(description="bootstrap resamples behind the intervals; 0: computed without intervals")
+    windows: list[str]
+    rows: list[TrendRead]

@@ -4,6 +4,8 @@ The analysis is produced by ``banso analyze`` (or :mod:`banso.thinktank.demo`) i
 ``data_dir/analytics``::
 
     analytics/indicators/{indicators,technologies}.parquet, summary.json   (banso analyze indicators)
+    analytics/indicators/top_institutions.parquet                          (banso analyze indicators)
+    analytics/indicators/trends.parquet                                    (banso analyze trends, optional)
     analytics/priorities/ranking.parquet, weights.json                     (banso analyze prioritise)
 
 Files are only read here. The database holds what people enter (T5, T8): needs per technology entered
@@ -31,7 +33,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from banso.analytics import charts
+from banso.analytics.countries import country_name
 from banso.analytics.prioritise import CRITERIA, prioritise
+from banso.analytics.report import trend_bands, trend_samples, trend_series
 from banso.analytics.technologies import load_technologies
 from banso.audit import service as audit
 from banso.audit.tags import AuditTag
@@ -39,14 +43,27 @@ from banso.authz.policies import thinktank as policy
 from banso.authz.policies.thinktank import ThinktankAccess
 from banso.authz.principal import Principal
 from banso.kit.cells import restore_cell
-from banso.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from banso.kit.errors import BansoError, Conflict, Forbidden, NotFound, ValidationFailed
 from banso.kit.text import clean_text
 from banso.thinktank import repository as repo
 from banso.thinktank.models import NeedVersion, SavedAnalysis
 
 INDICATORS, PRIORITIES = "indicators", "priorities"
+INSTITUTIONS_FILE, TRENDS_FILE = "top_institutions.parquet", "trends.parquet"
 SAMPLES = 400  # Monte Carlo samples for a recomputed ranking (fast enough for a request)
 MAX_WEIGHT = 1000.0
+
+
+class NotComputed(BansoError):
+    """An output of ``banso analyze`` that has not been produced yet (404): the message names the command.
+
+    Not a :class:`NotFound`, whose message every answer replaces with one "not found" (I7: no telling "absent"
+    from "hidden"): the think tank's analysis is open to every reader of the indicators, so saying that the
+    trends were not computed, and how to compute them, tells nobody anything they may not know.
+    """
+
+    status_code = 404
+    code = "not_computed"
 
 
 def analytics_dir(data_dir: Path) -> Path:
@@ -59,9 +76,17 @@ def setup_commands(root: Path | str) -> list[str]:
     return [
         "banso analyze synth --works 100000 --out snap",
         f"banso analyze ingest snap --store {root}/store",
-        f"banso analyze indicators --store {root}/store --window 2019:2023 --out {root}/indicators",
+        f"banso analyze indicators --store {root}/store --window 2019:2023 --out {root}/indicators --bootstrap 200",
+        trends_command(root),
         f"banso analyze prioritise --indicators {root}/indicators --out {root}/priorities",
     ]
+
+
+def trends_command(root: Path | str) -> str:
+    """Return the command that computes the trends (with intervals per window) the pages read from ``root``."""
+    # The last window is the indicators' 2019–2023 (setup_commands), so its rows equal the indicators'.
+    return (f"banso analyze trends --store {root}/store --out {root}/indicators --span 2013:2023 --window 5 "
+            f"--step 2 --bootstrap 200 --seed 0")
 
 
 def outputs_exist(root: Path) -> bool:
@@ -82,6 +107,8 @@ class Analysis:
     settings: dict[str, Any]
     names: dict[str, tuple[str, str]] = field(default_factory=dict)
     summary: dict[str, Any] = field(default_factory=dict)
+    institutions: pd.DataFrame | None = None
+    trends: pd.DataFrame | None = None
 
     @property
     def synthetic(self) -> bool:
@@ -119,6 +146,84 @@ class Analysis:
         t = self.technologies[self.technologies["papers"] > 0]
         return [clean_row(r) for r in t.to_dict("records")]
 
+    # --- who leads (top_institutions.parquet) and trends (trends.parquet), session 11 ---
+
+    def leading_institutions(self, tech_id: str, country: str | None = None) -> list[dict[str, Any]]:
+        """Return the technology's leading institutions worldwide (``country`` None) or of one country,
+        best first, each with the country's names (``country_ja``, ``country_en``); NotFound for an unknown
+        technology. An indicators run older than the table has none (empty list)."""
+        self.technology(tech_id)
+        t = self.institutions
+        if t is None:
+            return []
+        rows = t[(t["technology"] == tech_id) & (t["scope"] == ("all" if country is None else "country"))]
+        if country is not None:
+            rows = rows[rows["country"] == country]
+        out = []
+        for r in rows.sort_values(["rank", "institution_id"]).to_dict("records"):
+            r = clean_row(r)
+            code = r.get("country")
+            r["country_ja"] = country_name(code, "ja") if code else None
+            r["country_en"] = country_name(code, "en") if code else None
+            out.append(r)
+        return out
+
+    def institution_countries(self, tech_id: str) -> list[str]:
+        """Return the countries with leading institutions listed in the technology (scope ``country``), A→Z."""
+        t = self.institutions
+        if t is None:
+            return []
+        rows = t[(t["technology"] == tech_id) & (t["scope"] == "country")]
+        return sorted({str(c) for c in rows["country"].dropna()})
+
+    @property
+    def trend_samples(self) -> int:
+        """Return the bootstrap resamples behind the trend intervals (0: none, or no trends)."""
+        return trend_samples(self.trends) if self.trends is not None else 0
+
+    def require_trends(self) -> pd.DataFrame:
+        """Return the trends table, or :class:`NotComputed` saying how to compute it (Japanese first)."""
+        if self.trends is None:
+            # The folder as a placeholder: an API answer does not tell the server's paths (the page does, to staff).
+            command = trends_command("DATA_DIR/analytics")
+            raise NotComputed(f"推移（移動期間）が計算されていません。分析担当者が「{command}」で計算します / "
+                              f"Trends over rolling windows have not been computed; an analyst runs {command}")
+        return self.trends
+
+    def trend_rows(self, tech_id: str, country: str | None = None) -> list[dict[str, Any]]:
+        """Return the technology's trend rows (every country, or one), by window then rank, with the
+        countries' names; NotFound for an unknown technology, NotComputed when no trends were computed."""
+        self.technology(tech_id)
+        t = self.require_trends()
+        rows = t[t["technology"] == tech_id]
+        if country is not None:
+            rows = rows[rows["country"] == country]
+        out = []
+        for r in rows.sort_values(["window_start", "rank_top10_fractional", "country"]).to_dict("records"):
+            r = clean_row(r)
+            r["country_ja"] = country_name(r["country"], "ja")
+            r["country_en"] = country_name(r["country"], "en")
+            out.append(r)
+        return out
+
+    def trend_table(self, tech_id: str, focus: str = "JP") -> list[dict[str, Any]]:
+        """Return one row per window for the page: the focus country's and the best other country's share, rank
+        and intervals (a table as narrow as the page; the full series is in the API and the workbook)."""
+        rows = self.trend_rows(tech_id)
+        by_window: dict[int, list[dict[str, Any]]] = {}
+        for r in rows:
+            by_window.setdefault(int(r["window_start"]), []).append(r)
+        table = []
+        for start in sorted(by_window):
+            group = by_window[start]
+            mine = next((r for r in group if r["country"] == focus), None)
+            # The best other country (ties by code): the leader, or the runner-up when the focus country leads.
+            leader = next((r for r in group if r["country"] != focus), None)
+            table.append({"window": f"{start}–{int(group[0]['window_end'])}", "works": group[0].get("works"),
+                          "small_sample": bool(group[0].get("small_sample") or False),
+                          "japan": mine, "leader": leader})
+        return table
+
 
 def clean_row(row: dict[str, Any]) -> dict[str, Any]:
     """Return the row with NaN/NA as None and numpy scalars as Python values."""
@@ -138,7 +243,8 @@ _LOCK = threading.Lock()
 def stamp(root: Path) -> tuple[float, ...]:
     """Return the modification times of the analysis files (a new run changes it)."""
     paths = [root / INDICATORS / "indicators.parquet", root / INDICATORS / "technologies.parquet",
-             root / INDICATORS / "summary.json",
+             root / INDICATORS / "summary.json", root / INDICATORS / INSTITUTIONS_FILE,
+             root / INDICATORS / TRENDS_FILE, root / INDICATORS / "uncertainty.parquet",
              root / PRIORITIES / "ranking.parquet", root / PRIORITIES / "weights.json"]
     return tuple(p.stat().st_mtime if p.is_file() else 0.0 for p in paths)
 
@@ -167,7 +273,10 @@ def load_analysis(data_dir: Path) -> Analysis | None:
     summary: dict[str, Any] = {}
     if (ind_dir / "summary.json").is_file():
         summary = json.loads((ind_dir / "summary.json").read_text(encoding="utf-8"))
-    analysis = Analysis(root, tech, ind, ranking, weights, meta, names, summary)
+    optional = {name: pd.read_parquet(ind_dir / name) if (ind_dir / name).is_file() else None
+                for name in (INSTITUTIONS_FILE, TRENDS_FILE)}
+    analysis = Analysis(root, tech, ind, ranking, weights, meta, names, summary,
+                        institutions=optional[INSTITUTIONS_FILE], trends=optional[TRENDS_FILE])
     with _LOCK:
         _CACHE[root] = (stamp_now, analysis)
     return analysis
@@ -282,6 +391,42 @@ def japan_chart(analysis: Analysis, *, lang: str, japan: str, leader: str, xlabe
         fig = charts.japan_position(analysis.technologies, label=label, japan=japan if translated else "Japan",
                                     leader=leader if translated else "Leader",
                                     xlabel=xlabel if translated else DEFAULT_XLABEL)
+        return charts.png(fig, dpi=DPI)
+
+
+def trend_chart(analysis: Analysis, tech_id: str, *, lang: str, xlabel: str, ylabel: str, band: str) -> bytes:
+    """Return a PNG line chart of the technology's top-10% share per rolling window: Japan against the
+    leader of the last window (others light grey), with their 95 % intervals as bands when computed."""
+    analysis.technology(tech_id)
+    trends = analysis.require_trends()
+    if not (trends["technology"] == tech_id).any():
+        raise NotFound("この技術の推移はありません / No trends for this technology")
+    wins, series = trend_series(trends, tech_id)
+    bands = trend_bands(trends, tech_id, series)
+    with charts.LOCK:
+        use = charts.use_fonts(lang)
+        translated = use == lang
+        named = [(country_name(c, use), v, role) for c, v, role in series]
+        fig = charts.share_trend(wins, named, bands=bands, size=(7.2, 3.2),
+                                 xlabel=xlabel if translated else "Window (publication years)",
+                                 ylabel=ylabel if translated else DEFAULT_XLABEL,
+                                 band_label=band if translated else "95% interval")
+        return charts.png(fig, dpi=DPI)
+
+
+def trend_panels(analysis: Analysis, tech_ids: list[str], *, lang: str, band: str) -> bytes:
+    """Return one PNG with a small trend panel per technology in ``tech_ids`` (the PDF report's page)."""
+    trends = analysis.require_trends()
+    with charts.LOCK:
+        use = charts.use_fonts(lang)
+        panels: list[tuple[str, list[str], charts.Series, charts.Bands | None]] = []
+        for tech_id in tech_ids:
+            wins, series = trend_series(trends, tech_id)
+            named = [(country_name(c, use), v, role) for c, v, role in series if role != "other"]
+            name = analysis.name(tech_id, use)
+            panels.append((name if len(name) <= 30 else name[:29] + "…", wins, named,
+                           trend_bands(trends, tech_id, series)))
+        fig = charts.share_trend_panels(panels, band_label=band if use == lang else "95% interval")
         return charts.png(fig, dpi=DPI)
 
 

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
+from banso.analytics.countries import country_name
 from banso.authz.policies.thinktank import ThinktankAccess
 from banso.authz.principal import Principal
 from banso.information.deps import information_deps
@@ -106,13 +107,38 @@ def japan_png(request: Request, principal: PageUser, ctx: Ctx) -> Response:
 
 @router.get("/thinktank/technologies/{tech_id}", response_class=HTMLResponse)
 def technology(tech_id: str, request: Request, principal: PageUser, ctx: Ctx) -> HTMLResponse:
-    """The technology's countries: papers, fractional top-10% share, rank, RCA, CAGR, h-index, collaboration."""
+    """The technology's countries (papers, fractional top-10% share, rank, RCA, CAGR, h-index, collaboration),
+    who leads (institutions worldwide and of one country, ``?country=``) and the trend over rolling windows."""
     access = service.require_indicators(principal)
     analysis = _require_analysis(ctx)
     tech = analysis.technology(tech_id)
+    choices = analysis.institution_countries(tech_id)
+    asked = (request.query_params.get("country") or "").strip().upper()
+    country = asked if asked in choices else ("JP" if "JP" in choices else (choices[0] if choices else None))
+    has_trends = analysis.trends is not None and bool((analysis.trends["technology"] == tech_id).any())
     return render(request, "thinktank/technology.html", {
-        "tech": tech, "countries": analysis.countries(tech_id), **_common(request, analysis, access),
+        "tech": tech, "countries": analysis.countries(tech_id),
+        "leaders": analysis.leading_institutions(tech_id),
+        "inst_country": country, "inst_countries": choices,
+        "country_leaders": analysis.leading_institutions(tech_id, country) if country else [],
+        "country_name": country_name,
+        "trends_computed": analysis.trends is not None, "has_trends": has_trends,
+        "trend_table": analysis.trend_table(tech_id) if has_trends else [],
+        "trend_samples": analysis.trend_samples, "trends_command": service.trends_command(analysis.root),
+        **_common(request, analysis, access),
     })
+
+
+@router.get("/thinktank/technologies/{tech_id}/trends.png")
+def technology_trends_png(tech_id: str, request: Request, principal: PageUser, ctx: Ctx) -> Response:
+    """The chart of the technology's top-10% share per rolling window: Japan against the leader, with bands."""
+    service.require_indicators(principal)
+    analysis = _require_analysis(ctx)
+    t = translator_for(request)
+    png = service.trend_chart(analysis, tech_id, lang=t.locale, xlabel=t.gettext("Window (publication years)"),
+                              ylabel=t.gettext("Share of top-10% papers (fractional counting)"),
+                              band=t.gettext("95% interval"))
+    return Response(png, media_type="image/png", headers=PNG_HEADERS)
 
 
 @router.get("/thinktank/technologies/{tech_id}/chart.png")
