@@ -103,3 +103,28 @@ def test_the_report_shows_intervals_an_error_bar_chart_and_the_explanation(with_
     # numbers, not text, for the analyst's own sheet (a whole share such as 0 or 1 reads back as an int)
     assert any(v is not None for v in lows)
     assert all(isinstance(v, int | float) and not isinstance(v, bool) for v in lows if v is not None), lows
+
+
+
+def test_intervals_rest_on_the_document_types_the_indicators_counted(tmp_path: Path) -> None:
+    # ttweb's finding: `--types X --bootstrap N` resampled the default types, so the intervals were not around
+    # the indicators' own figures: here a dataset counted by --types was left out of the resampling (works 1).
+    from banso.analytics.ingest import ingest
+    from tests.support.openalex import work, write_part
+
+    tech = tmp_path / "tech.json"
+    tech.write_text('{"technologies": [{"id": "t", "name_ja": "技術", "name_en": "Tech", "topics": ["T100"]}]}',
+                    encoding="utf-8")
+    records = [work(1, year=2020, cited=9, countries=[["JP"]], topics=["T100"]),
+               {**work(2, year=2020, cited=20, countries=[["US"]], topics=["T100"]), "type": "dataset"}]
+    records += [work(3 + k, year=2020, countries=[["CN"]], topics=["T999"]) for k in range(8)]
+    write_part(tmp_path / "snap", "2025-01-01", "part_000.gz", records)
+    ingest(tmp_path / "snap", tmp_path / "store")
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["indicators", "--store", str(tmp_path / "store"), "--out", str(out), "--window",
+                              "2020:2020", "--technologies", str(tech), "--types", "article,dataset",
+                              "--bootstrap", "20", "--seed", "3"])
+    assert res.exit_code == 0, res.output
+    table = pd.read_parquet(out / "uncertainty.parquet")
+    assert pd.read_parquet(out / "technologies.parquet")["papers"].tolist() == [2]
+    assert table["works"].tolist() == [2]

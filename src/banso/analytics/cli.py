@@ -172,7 +172,7 @@ def indicators(
                       focus_country=focus.upper(), document_types=doc_types)
         write_outputs(run, out_dir)
         boot_seconds = _bootstrap(store, techs, win, out_dir, focus=focus.upper(), samples=bootstrap, seed=seed,
-                                  top10=top10)
+                                  top10=top10, document_types=doc_types)
         from banso.analytics.report import write_readme
         write_readme(out_dir)
     except (AnalyticsError, ValueError) as exc:
@@ -188,7 +188,7 @@ def indicators(
 
 
 def _bootstrap(store: Path, techs: Any, win: Any, out_dir: Path, *, focus: str, samples: int, seed: int,
-               top10: str) -> float:
+               top10: str, document_types: tuple[str, ...] | None) -> float:
     """Write the bootstrap intervals when asked (``samples`` > 0) and return the seconds it took; remove a
     stale table of an earlier run otherwise, so a report never shows intervals of other indicators."""
     import time
@@ -200,7 +200,9 @@ def _bootstrap(store: Path, techs: Any, win: Any, out_dir: Path, *, focus: str, 
             (out_dir / name).unlink(missing_ok=True)
         return 0.0
     started = time.perf_counter()
-    write_uncertainty(store, techs, win, out_dir, focus=focus, samples=samples, seed=seed, top10=top10)
+    # the works the indicators counted (--types), so the intervals lie around the indicators' own figures
+    write_uncertainty(store, techs, win, out_dir, focus=focus, samples=samples, seed=seed, top10=top10,
+                      document_types=document_types)
     return time.perf_counter() - started
 
 
