@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING
 
 import typer
@@ -33,34 +34,93 @@ def _context_from_environment() -> AppContext:
     return build_context(get_settings())
 
 
-def _mount() -> None:
-    # Imported here so `banso --help` stays quick and each domain owns its commands.
-    from banso.accounts.cli import tokens_app, users_app
-    from banso.app.commands import register as register_web
-    from banso.app.keys_cli import app as keys_app
-    from banso.audit.cli import app as audit_app
-    from banso.backup.cli import register as register_backup
-    from banso.councils.cli import app as councils_app
-    from banso.information.cli import info_app, leak_app
+def _db() -> None:
     from banso.migrations.cli import app as db_app
-    from banso.programme.cli import app as programme_app
-    from banso.thinktank.cli import app as analyze_app
 
     app.add_typer(db_app, name="db", help="Database migrations.")
+
+
+def _people() -> None:
+    from banso.accounts.cli import tokens_app, users_app
+
     app.add_typer(users_app, name="users", help="People and organisations.")
     app.add_typer(tokens_app, name="tokens", help="API tokens for scripts.")
+
+
+def _audit() -> None:
+    from banso.audit.cli import app as audit_app
+
     app.add_typer(audit_app, name="audit", help="The tamper-evident audit log (A1–A3).")
+
+
+def _analyze() -> None:
+    from banso.thinktank.cli import app as analyze_app
+
     app.add_typer(analyze_app, name="analyze", help="Technology-intelligence analytics (T1–T7).")
+
+
+def _councils() -> None:
+    from banso.councils.cli import app as councils_app
+
     app.add_typer(councils_app, name="councils", help="Councils (協議会): list, show, evaluate (C1).")
+
+
+def _programme() -> None:
+    from banso.programme.cli import app as programme_app
+
     app.add_typer(programme_app, name="programme", help="K Program: technology registry and fund ledger (F1–F5).")
+
+
+def _information() -> None:
+    from banso.information.cli import info_app, leak_app
+
     app.add_typer(info_app, name="information", help="Controlled information (I1–I11): list, run-due.")
     app.add_typer(leak_app, name="leak", help="Leak attribution (I8, I9): attribute FILE.")
+
+
+def _keys() -> None:
+    from banso.app.keys_cli import app as keys_app
+
     app.add_typer(keys_app, name="keys", help="Council and commission keys (I11, O2): rotate, status, migrate.")
-    register_web(app)  # serve, demo
+
+
+def _web() -> None:
+    from banso.app.commands import register as register_web
+
+    register_web(app)  # serve, demo, jobs
+
+
+def _backup() -> None:
+    from banso.backup.cli import register as register_backup
+
     register_backup(app)  # backup keygen|create|verify, restore
+
+
+# Which mount brings which top-level command, in the order `banso --help` lists them.
+_MOUNTS = ((_db, ("db",)), (_people, ("users", "tokens")), (_audit, ("audit",)), (_analyze, ("analyze",)),
+           (_councils, ("councils",)), (_programme, ("programme",)), (_information, ("information", "leak")),
+           (_keys, ("keys",)), (_web, ("serve", "demo", "jobs")), (_backup, ("backup", "restore")))
+
+
+def _mount(command: str | None = None) -> None:
+    """Mount the commands: only the one group that ``command`` names, or all of them.
+
+    Why only one: each domain's commands import that domain (pandas and matplotlib for ``analyze``, Alembic for
+    ``db``, …); mounting all of them cost every ``banso`` call about 2.5 s of imports before it did anything
+    (session 11, `python -X importtime -m banso --help`). ``banso --help`` and an unknown word mount all, so the
+    list and click's "No such command" stay whole.
+    """
+    chosen = [mount for mount, names in _MOUNTS if command in names]
+    for mount in chosen or [mount for mount, _ in _MOUNTS]:
+        mount()
+
+
+def _first_word(args: list[str]) -> str | None:
+    """Return the first argument that is not an option (the top-level command), if any."""
+    return next((a for a in args if not a.startswith("-")), None)
 
 
 def main() -> None:
     """Run the banso command line."""
-    _mount()
+    _mount(_first_word(sys.argv[1:]))
     app()
