@@ -243,7 +243,7 @@ def compute(
 def institution_names(store: Path, ids: set[int]) -> dict[int, tuple[str | None, str | None]]:
     """Return institution id → (name, ROR id) from the store's dimension, for ``ids`` (absent ids: left out)."""
     path = store / INSTITUTIONS
-    if not ids or not path.is_file():
+    if not ids or not path.exists():  # a file, or a folder of files (Spark-written store)
         return {}
     t = pq.read_table(path, columns=["institution_id", "display_name", "ror"],
                       filters=[("institution_id", "in", sorted(ids))])

@@ -19,8 +19,13 @@ import socket
 import subprocess
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
 
 _MASTER = "org.apache.spark.deploy.master.Master"
 _WORKER = "org.apache.spark.deploy.worker.Worker"
@@ -122,3 +127,27 @@ class LoopbackCluster:
 
     def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
         self.stop()
+
+
+def package_zip(dest: Path) -> Path:
+    """Write the ``banso`` package this process imports (sources and data files, no caches) to a zip in ``dest``."""
+    import banso
+
+    root = Path(banso.__file__).resolve().parent
+    out = dest / "banso.zip"
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for p in sorted(root.rglob("*")):
+            if p.is_file() and "__pycache__" not in p.parts and not p.name.endswith((".pyc", ".tmp")):
+                zf.write(p, p.relative_to(root.parent).as_posix())
+    return out
+
+
+def ship_banso(spark: SparkSession, dest: Path) -> Path:
+    """Ship this process's ``banso`` to the executors (``addPyFile`` of :func:`package_zip`); return the zip.
+
+    Executors put the zip first on their ``sys.path``, so they run the driver's code whatever else is
+    installed on the worker machines (which still need banso's dependencies: docs/analytics.md).
+    """
+    z = package_zip(dest)
+    spark.sparkContext.addPyFile(str(z))
+    return z
