@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -24,8 +25,8 @@ from banso.analytics import expressions as ex
 from banso.analytics import keywords as kw
 from banso.analytics.errors import AnalyticsError, StoreError
 from banso.analytics.ingest import exclusion_counts
-from banso.analytics.store import INSTITUTIONS, StorePaths, read_manifest, store_paths
 from banso.analytics.spark_store import parquet_source
+from banso.analytics.store import INSTITUTIONS, StorePaths, read_manifest, store_paths
 from banso.analytics.technologies import TechnologySet
 from banso.analytics.texts import work_text
 from banso.kit.cells import csv_cell, is_formula_like, note_line
@@ -49,8 +50,11 @@ def spark_session() -> SparkSession:
             from pyspark.sql import SparkSession
         except ImportError:
             raise AnalyticsError("--engine spark needs PySpark: pip install 'banso[spark]'") from None
+        # Read by the SparkContext as it starts: the executors' Python (issue 16: they run banso code).
+        os.environ["PYSPARK_PYTHON"] = config.spark_python()
+        master = config.spark_master()
         _SPARK = (
-            SparkSession.builder.master(config.spark_master())
+            SparkSession.builder.master(master)
             .appName("banso-analytics")
             .config("spark.sql.session.timeZone", "UTC")
             .config("spark.sql.shuffle.partitions", "4")
@@ -59,6 +63,11 @@ def spark_session() -> SparkSession:
             .getOrCreate()
         )
         _SPARK.sparkContext.setLogLevel("ERROR")
+        if not master.startswith("local"):
+            # A cluster's executors run the driver's banso, shipped as a zip (they need its dependencies).
+            from banso.analytics.spark_cluster import ship_banso
+
+            ship_banso(_SPARK, Path(tempfile.mkdtemp(prefix="banso-ship-")))
     return _SPARK
 
 

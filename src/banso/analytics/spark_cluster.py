@@ -22,7 +22,7 @@ import time
 import zipfile
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -47,6 +47,9 @@ def _free_port() -> int:
 class LoopbackCluster:
     """A standalone master and ``workers`` workers on 127.0.0.1 (``cores`` cores, ``memory`` each).
 
+    ``env``, when given, is the processes' whole environment (say, without ``PYTHONPATH``, so executors
+    import banso only from what the application ships); else they inherit this process's.
+
     >>> # with LoopbackCluster(workers=2) as c: SparkSession.builder.master(c.url) ...
     """
 
@@ -58,13 +61,13 @@ class LoopbackCluster:
         self.port = _free_port()
         self.url = f"spark://127.0.0.1:{self.port}"
         self.log_dir = log_dir or Path(tempfile.mkdtemp(prefix="banso-spark-cluster-"))
-        self._env = env or {}
+        self._env = env
         self._procs: list[subprocess.Popen[bytes]] = []
 
     def _spawn(self, name: str, *args: str) -> subprocess.Popen[bytes]:
         home = spark_home()
-        env = {**os.environ, "SPARK_HOME": str(home), "SPARK_LOCAL_IP": "127.0.0.1",
-               "SPARK_NO_DAEMONIZE": "1", **self._env}
+        base = dict(os.environ) if self._env is None else self._env  # env given: the processes' whole environment
+        env = {**base, "SPARK_HOME": str(home), "SPARK_LOCAL_IP": "127.0.0.1", "SPARK_NO_DAEMONIZE": "1"}
         log = open(self.log_dir / f"{name}.log", "wb")  # noqa: SIM115 (the child holds it)
         try:
             proc = subprocess.Popen([str(home / "bin" / "spark-class"), *args], env=env, stdout=log,
@@ -88,8 +91,9 @@ class LoopbackCluster:
             time.sleep(0.2)
         raise RuntimeError(f"Spark {name} did not start within {timeout:.0f} s; see {log}")
 
-    def start(self, timeout: float = 90.0) -> LoopbackCluster:
+    def start(self, timeout: float = 90.0) -> Self:
         """Start the master and the workers; return when every worker has registered."""
+        self.log_dir.mkdir(parents=True, exist_ok=True)
         atexit.register(self.stop)
         try:
             self._spawn("master", _MASTER, "--host", "127.0.0.1", "--port", str(self.port), "--webui-port", "0")
@@ -122,7 +126,7 @@ class LoopbackCluster:
                     pass
         self._procs = [p for p in self._procs if p.poll() is None]
 
-    def __enter__(self) -> LoopbackCluster:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:

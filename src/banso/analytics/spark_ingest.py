@@ -57,7 +57,14 @@ from banso.analytics.snapshot import (
     judge_line,
 )
 from banso.analytics.spark_store import HadoopFS, as_uri, join, read_manifest, write_manifest
-from banso.analytics.store import FORMAT_VERSION, INSTITUTION_COLUMNS, INSTITUTIONS, MANIFEST, PART_ROW_GROUP, WORKS
+from banso.analytics.store import (
+    FORMAT_VERSION,
+    INSTITUTION_COLUMNS,
+    INSTITUTIONS,
+    MANIFEST,
+    PART_ROW_GROUP,
+    WORKS,
+)
 from banso.analytics.synth import SYNTHETIC_MARKER
 from banso.analytics.texts import INDEX_SHAPE
 

@@ -68,7 +68,7 @@ def _stamp(rec: dict[str, Any]) -> str:
 
 def _part_key(part_rel: str) -> str:
     name = PurePosixPath(part_rel).name
-    return name[: -len(".parquet")] if name.endswith(".parquet") else name
+    return name.removesuffix(".parquet")
 
 
 def match_store(spark: SparkSession, store: str, technologies: TechnologySet) -> DataFrame:

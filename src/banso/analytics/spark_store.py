@@ -85,7 +85,7 @@ class HadoopFS:
     def __init__(self, spark: SparkSession, uri: str) -> None:
         jvm: Any = spark.sparkContext._jvm
         self._jvm = jvm
-        self._conf = spark.sparkContext._jsc.hadoopConfiguration()  # type: ignore[union-attr]
+        self._conf = spark.sparkContext._jsc.hadoopConfiguration()
         self._fs = jvm.org.apache.hadoop.fs.Path(uri).getFileSystem(self._conf)
         self.root = str(self._fs.makeQualified(jvm.org.apache.hadoop.fs.Path(uri)).toString())
 
