@@ -39,7 +39,8 @@ def run(workers: int, snapshot: Path, work: Path, works: int) -> dict[str, float
                  .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
                  .config("spark.executor.memory", "768m").config("spark.pyspark.python", sys.executable)
                  .config("spark.sql.shuffle.partitions", str(2 * workers))
-                 .config("spark.ui.enabled", "false").getOrCreate())
+                 .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
+                 .getOrCreate())
         spark.sparkContext.setLogLevel("ERROR")
         try:
             jsc = spark.sparkContext._jsc
@@ -56,7 +57,7 @@ def run(workers: int, snapshot: Path, work: Path, works: int) -> dict[str, float
             spark_ingest.read_files(spark, files, as_uri(work / f"staging{workers}"))
             read_s = time.perf_counter() - t0
             t0 = time.perf_counter()
-            rep = spark_ingest.ingest(spark, snapshot, work / f"store{workers}")
+            rep = spark_ingest.ingest(spark, snapshot, work / f"store{workers}", files_per_job=len(files))
             ingest_s = time.perf_counter() - t0
             assert rep.works_in_store == works, rep
         finally:

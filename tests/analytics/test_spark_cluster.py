@@ -76,8 +76,9 @@ def cluster_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object
                  .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
                  .config("spark.executor.memory", "768m").config("spark.executor.cores", "1")
                  .config("spark.pyspark.python", sys.executable)
-                 .config("spark.sql.shuffle.partitions", "4").config("spark.sql.session.timeZone", "UTC")
-                 .config("spark.ui.enabled", "false").getOrCreate())
+                 .config("spark.sql.shuffle.partitions", "2").config("spark.sql.session.timeZone", "UTC")
+                 .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
+                 .getOrCreate())
         spark.sparkContext.setLogLevel("ERROR")
         status = spark.sparkContext._jsc.sc().getExecutorMemoryStatus()
         deadline = time.monotonic() + 60
@@ -118,7 +119,7 @@ def test_spark_ingest_and_indicators_on_a_cluster_equal_duckdb(snapshot: Path, c
 
     techs = load_technologies()
     duck = ingest(snapshot, tmp_path / "duck")
-    rep = spark_ingest.ingest(spark, snapshot, tmp_path / "spark", technologies=techs)
+    rep = spark_ingest.ingest(spark, snapshot, tmp_path / "spark", technologies=techs, files_per_job=4)
     assert rep.malformed == duck.malformed == 6
     assert (rep.rows_read, rep.works_in_store, rep.files_read) == (duck.rows_read, duck.works_in_store, duck.files_read)
     assert rep.truncated_files == duck.truncated_files and len(rep.truncated_files) == 1

@@ -463,11 +463,14 @@ def ingest(
     *,
     technologies: TechnologySet | None = None,
     document_types: tuple[str, ...] | None = None,
+    files_per_job: int | None = None,
 ) -> IngestReport:
     """Read new or changed snapshot files into the store with Spark jobs, compact it, match the keywords.
 
     ``snapshot`` and ``store`` are local paths or Hadoop URIs. ``technologies``: match their keyword
-    phrases on the executors now (:mod:`banso.analytics.spark_membership`).
+    phrases on the executors now (:mod:`banso.analytics.spark_membership`). Files are read by jobs of
+    ``files_per_job`` files (default four per executor core), each recorded in the manifest when its job
+    is done, so a killed run resumes from the last finished job.
     """
     t0 = time.perf_counter()
     snap, root = as_uri(snapshot), as_uri(store)
@@ -494,8 +497,13 @@ def ingest(
         manifest.update(state="in_progress", writer=WRITER, format=FORMAT_VERSION, snapshot=snap)
         manifest["synthetic"] = bool(manifest.get("synthetic")) or _is_synthetic(sfs, snap)
         write_manifest(fs, root, manifest)
-        if todo:
-            _read_into_store(spark, fs, root, todo, recorded, report)
+        for name in fs.list_dir(join(root, "tmp")):
+            if name.startswith("spark-"):
+                fs.delete(join(root, "tmp", name))  # the staging folder of a killed run
+        # A job per batch of files, the manifest written after each: a killed ingest loses one batch.
+        batch = files_per_job or max(1, 4 * spark.sparkContext.defaultParallelism)
+        for i in range(0, len(todo), batch):
+            _read_into_store(spark, fs, root, todo[i:i + batch], recorded, report)
             write_manifest(fs, root, manifest)
         parts = [join(root, r["part"]) for r in recorded.values() if r.get("rows")]
         keep = {PurePosixPath(p).name for p in parts}
