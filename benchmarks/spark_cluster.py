@@ -36,7 +36,8 @@ def task_seconds(event_dir: Path, group: str) -> tuple[float, int]:
     """
     stages: set[int] = set()
     total_ms, n = 0, 0
-    for log in event_dir.iterdir():
+    # Spark 4 rolls its event log: a folder eventlog_v2_<app>/ of events_<n>_<app> files (JSON lines).
+    for log in sorted(p for p in event_dir.rglob("*") if p.is_file() and p.name.startswith(("events_", "app-"))):
         for line in log.read_text().splitlines():
             ev = json.loads(line)
             if ev.get("Event") == "SparkListenerJobStart" and (ev.get("Properties") or {}).get(
@@ -63,6 +64,7 @@ def run(workers: int, snapshot: Path, work: Path, works: int, tag: str) -> dict[
                  .config("spark.executor.memory", "768m").config("spark.pyspark.python", sys.executable)
                  .config("spark.sql.shuffle.partitions", str(2 * workers))
                  .config("spark.eventLog.enabled", "true").config("spark.eventLog.dir", events.as_uri())
+                 .config("spark.eventLog.compress", "false")
                  .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
                  .getOrCreate())
         spark.sparkContext.setLogLevel("ERROR")
