@@ -23,7 +23,7 @@ from banso.analytics import expressions as ex
 from banso.analytics.errors import AnalyticsError, StoreError
 from banso.analytics.ingest import exclusion_counts
 from banso.analytics.spark_membership import match_store
-from banso.analytics.spark_store import HadoopFS, as_uri, join, read_manifest
+from banso.analytics.spark_store import HadoopFS, as_uri, join, read_manifest, spark_table
 from banso.analytics.store import FORMAT_VERSION, INSTITUTIONS, WORKS, check_format
 from banso.analytics.technologies import TechnologySet
 
@@ -86,7 +86,7 @@ def compute(
         raise StoreError(f"store {root} has format {manifest.get('format')}")
     con = ibis.pyspark.connect(spark)
     types = tuple(document_types if document_types is not None else config.document_types())
-    stored = con.read_parquet(join(root, WORKS))
+    stored = spark_table(con, spark, join(root, WORKS))
     excluded = exclusion_counts(stored, types)
     works = ex.counted(stored, types)
     stats = engine._to_arrow(works.aggregate(

@@ -56,7 +56,7 @@ from banso.analytics.snapshot import (
     _iter_lines,
     judge_line,
 )
-from banso.analytics.spark_store import HadoopFS, as_uri, join, read_manifest, write_manifest
+from banso.analytics.spark_store import HadoopFS, as_uri, join, read_manifest, spark_table, write_manifest
 from banso.analytics.store import (
     FORMAT_VERSION,
     INSTITUTION_COLUMNS,
@@ -526,7 +526,7 @@ def ingest(
     types = document_types if document_types is not None else config.document_types()
     import ibis
 
-    report.excluded = exclusion_counts(ibis.pyspark.connect(spark).read_parquet(join(root, WORKS)), types)
+    report.excluded = exclusion_counts(spark_table(ibis.pyspark.connect(spark), spark, join(root, WORKS)), types)
     if manifest.get("state") != "complete":
         manifest["state"] = "complete"
         manifest["completed_at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")

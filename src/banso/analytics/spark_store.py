@@ -31,19 +31,19 @@ _COLLAPSED = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):/(?!/)")
 def as_uri(location: str | Path) -> str:
     """Return a Hadoop URI for a store or snapshot location: a local path becomes ``file:///…``.
 
-    A URI that passed through :class:`pathlib.Path` (``s3a:/bucket/key``: the path collapsed the
-    ``//``) gets it back; ``file:/x`` stays as Hadoop writes it.
+    A URI that passed through :class:`pathlib.Path` (``s3a:/bucket/key``, ``file:/x``: the path
+    collapsed the ``//``) gets it back.
 
-    >>> as_uri("s3a://bucket/store"), as_uri(Path("s3a://bucket/store")), as_uri("file:/tmp/x")
-    ('s3a://bucket/store', 's3a://bucket/store', 'file:/tmp/x')
+    >>> as_uri("s3a://bucket/store"), as_uri(Path("s3a://bucket/store")), as_uri(Path("file:///tmp/x"))
+    ('s3a://bucket/store', 's3a://bucket/store', 'file:///tmp/x')
     >>> as_uri("/tmp/store")
     'file:///tmp/store'
     """
     text = str(location)
     if _SCHEME.match(text) and not re.match(r"^[A-Za-z]:[\\/]", text):  # not a Windows drive
         m = _COLLAPSED.match(text)
-        if m and m.group(1) != "file":
-            return f"{m.group(1)}://{text[m.end():]}"
+        if m:
+            return f"{m.group(1)}://{'/' if m.group(1) == 'file' else ''}{text[m.end():]}".rstrip("/")
         return text.rstrip("/")
     return Path(text).resolve().as_uri()
 
@@ -169,3 +169,15 @@ def read_manifest(fs: HadoopFS, store: str) -> dict[str, Any]:
 def write_manifest(fs: HadoopFS, store: str, manifest: dict[str, Any]) -> None:
     """Write the store's manifest through a temporary file and a rename."""
     fs.write_text(join(store, MANIFEST), json.dumps(manifest, indent=1))
+
+
+def spark_table(con: Any, spark: SparkSession, uri: str) -> Any:
+    """Return the Parquet table (file or folder) at ``uri`` as an Ibis table of the PySpark backend ``con``.
+
+    Not ``con.read_parquet``: Ibis rewrites a ``file:/x`` URI into a path relative to the working folder.
+    """
+    import uuid
+
+    view = f"banso_{uuid.uuid4().hex[:12]}"
+    spark.read.parquet(uri).createOrReplaceTempView(view)
+    return con.table(view)
