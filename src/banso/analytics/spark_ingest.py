@@ -13,8 +13,9 @@ may be ``file://``, ``hdfs://`` or ``s3a://``. What runs where:
   ``mapInArrow``. A damaged gzip stream is read by the DuckDB reader's own line iterator
   (``snapshot._iter_lines``), so truncated and broken files keep exactly the lines they keep there;
   a line nested too deep for msgspec is judged by DuckDB, as there.
-- **One Spark write** puts each file's rows (sorted by year, row groups of 4,096 rows, zstd) and one
-  statistics row per file into a staging folder; the driver renames each file's Parquet file to
+- **One Spark write per job of files** (``files_per_job``, default four per executor core) puts each
+  file's rows (sorted by year, row groups of 4,096 rows, zstd) and one statistics row per file into a
+  staging folder; the driver renames each file's Parquet file to
   ``parts/<file>.parquet`` (one file: one task wrote it) and reads the statistics (rows, malformed lines
   with file and line, truncation, SHA-256) into the manifest.
 - **Compaction** is a Spark job (one window over ``work_id``: the latest ``updated_date``, then folder,
@@ -22,7 +23,7 @@ may be ``file://``, ``hdfs://`` or ``s3a://``. What runs where:
   ``max_by`` aggregation writing ``institutions.parquet`` (the latest record naming an institution).
 
 Resumable and incremental as the DuckDB ingest: the manifest says ``in_progress`` until compaction is
-done; files already recorded are skipped. Unlike it, a touched file (new mtime, same bytes) is read again
+done and records the files of each finished job; files already recorded are skipped. Unlike it, a touched file (new mtime, same bytes) is read again
 (its hash is known only after reading it).
 """
 
