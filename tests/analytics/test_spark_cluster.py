@@ -149,6 +149,9 @@ def test_spark_ingest_and_indicators_on_a_cluster_equal_duckdb(snapshot: Path, c
     assert (got.window_works, got.store_works, got.excluded) == (
         expected.window_works, expected.store_works, expected.excluded)
     assert got.synthetic
+    on_duckdb = compute(tmp_path / "spark", techs, win, engine="duckdb")  # the DuckDB engine reads a Spark store
+    for name in ("indicators", "technologies", "top_institutions"):
+        _assert_same(getattr(expected, name), getattr(on_duckdb, name))
 
     again = spark_ingest.ingest(spark, snapshot, tmp_path / "spark", technologies=techs)  # incremental
     assert (again.files_skipped, again.files_read) == (again.files_total, 0)
