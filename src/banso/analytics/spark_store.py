@@ -133,9 +133,12 @@ class HadoopFS:
         out = self._fs.create(self._p(tmp), True)
         try:
             out.write(bytearray(text.encode("utf-8")))
-            out.hsync()
+            if out.hasCapability("hsync"):  # S3A streams refuse hsync; their close() is the commit
+                out.hsync()
         finally:
             out.close()
+        # Hadoop's public rename does not replace: delete first. A crash in between leaves the complete
+        # temporary file, which read_manifest then takes.
         self.delete(uri)
         if not self._fs.rename(self._p(tmp), self._p(uri)):
             raise OSError(f"cannot rename {tmp} to {uri}")
@@ -160,6 +163,8 @@ class HadoopFS:
 def read_manifest(fs: HadoopFS, store: str) -> dict[str, Any]:
     """Return the store's manifest (an empty one when the store is new), read through Hadoop."""
     uri = join(store, MANIFEST)
+    if not fs.exists(uri) and fs.exists(uri + ".tmp"):
+        uri += ".tmp"  # written whole, then the old manifest deleted; the rename did not happen
     if not fs.exists(uri):
         return {"format": FORMAT_VERSION, "state": "new", "files": {}}
     data: dict[str, Any] = json.loads(fs.read_text(uri))
