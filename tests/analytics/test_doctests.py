@@ -7,7 +7,8 @@ import importlib
 
 import pytest
 
-MODULES = ["expressions", "exact", "config", "technologies", "topsis", "synth", "ingest", "keywords", "texts", "screen", "trends"]
+MODULES = ["expressions", "exact", "config", "technologies", "topsis", "synth", "ingest", "keywords", "texts", "screen", "trends",
+           "spark_store"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -19,7 +19,9 @@ from banso.analytics.errors import AnalyticsError
 
 if TYPE_CHECKING:
     from banso.analytics.expressions import MonopolyThresholds
+    from banso.analytics.ingest import IngestReport
     from banso.analytics.snapshot import FileResult
+    from banso.analytics.technologies import TechnologySet
 
 HELP = "Technology-intelligence analytics (T1–T7)."
 err = Console(stderr=True, soft_wrap=True)
@@ -75,6 +77,9 @@ def ingest(
     decoder: Annotated[str, typer.Option(
         help="Per-file decoder: duckdb (read_json) or msgspec (typed decoding in worker processes; "
              "--threads processes, default 2).")] = "duckdb",
+    engine: Annotated[str, typer.Option(
+        help="duckdb (this machine), or spark: Spark jobs on BANSO_SPARK_MASTER; SNAPSHOT and --store may "
+             "then be Hadoop URIs (file://, hdfs://, s3a://).")] = "duckdb",
 ) -> None:
     """Read new snapshot partitions into the Parquet store (incremental, resumable)."""
     from banso.analytics.ingest import ingest as run_ingest
@@ -99,8 +104,13 @@ def ingest(
             progress.update(task, done=done, files=f"{done}/{getattr(progress, 'n_files', '?')} files")
 
         try:
-            report = run_ingest(snapshot, store, threads=threads or None, on_start=on_start, on_file=on_file,
-                                technologies=techs, decoder=decoder)
+            if engine == "spark":
+                report = _spark_ingest(snapshot, store, techs)
+            elif engine == "duckdb":
+                report = run_ingest(snapshot, store, threads=threads or None, on_start=on_start, on_file=on_file,
+                                    technologies=techs, decoder=decoder)
+            else:
+                raise ValueError(f"--engine must be duckdb or spark, not {engine!r}")
         except (AnalyticsError, ValueError) as exc:
             raise fail(exc) from None
     out.print(
@@ -115,6 +125,14 @@ def ingest(
         err.print(f"[yellow]… {report.malformed} malformed line(s) in total (see {store}/manifest.json)[/]")
     for t in report.truncated_files:
         err.print(f"[yellow]truncated[/] {t} (lines before the break were kept)")
+
+
+def _spark_ingest(snapshot: Path, store: Path, techs: TechnologySet | None) -> IngestReport:
+    """``ingest --engine spark``: the Spark jobs of :mod:`banso.analytics.spark_ingest` (issue 16)."""
+    from banso.analytics.engine import spark_session
+    from banso.analytics.spark_ingest import ingest as run_spark_ingest
+
+    return run_spark_ingest(spark_session(), snapshot, store, technologies=techs)
 
 
 def _excluded_line(excluded: dict[str, int]) -> str:

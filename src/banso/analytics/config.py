@@ -7,6 +7,7 @@ so it needs nothing from ``banso.config``.
 from __future__ import annotations
 
 import os
+import sys
 
 SPARK_MASTER_VARIABLE = "BANSO_SPARK_MASTER"
 DEFAULT_SPARK_MASTER = "local[2]"
@@ -15,6 +16,15 @@ DEFAULT_SPARK_MASTER = "local[2]"
 def spark_master() -> str:
     """Return the Spark master URL for ``--engine spark`` (``BANSO_SPARK_MASTER``, default ``local[2]``)."""
     return os.environ.get(SPARK_MASTER_VARIABLE, DEFAULT_SPARK_MASTER)
+
+
+def spark_python() -> str:
+    """Return the Python the Spark executors run (``PYSPARK_PYTHON``, default this interpreter).
+
+    It must have banso's dependencies (``pip install 'banso[spark]'``): the executors decode, project
+    and match with msgspec, DuckDB, ISA-L and ahocorasick-rs (docs/analytics.md "Running on a Spark cluster").
+    """
+    return os.environ.get("PYSPARK_PYTHON") or sys.executable
 
 
 DOCUMENT_TYPES_VARIABLE = "BANSO_ANALYTICS_DOCUMENT_TYPES"

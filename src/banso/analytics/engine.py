@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -22,6 +24,7 @@ from banso.analytics import config, exact
 from banso.analytics import expressions as ex
 from banso.analytics import keywords as kw
 from banso.analytics.errors import AnalyticsError, StoreError
+from banso.analytics.spark_store import parquet_source
 from banso.analytics.store import INSTITUTIONS, StorePaths, read_manifest, store_paths
 from banso.analytics.technologies import TechnologySet
 from banso.analytics.texts import work_text
@@ -46,8 +49,11 @@ def spark_session() -> SparkSession:
             from pyspark.sql import SparkSession
         except ImportError:
             raise AnalyticsError("--engine spark needs PySpark: pip install 'banso[spark]'") from None
+        # Read by the SparkContext as it starts: the executors' Python (issue 16: they run banso code).
+        os.environ["PYSPARK_PYTHON"] = config.spark_python()
+        master = config.spark_master()
         _SPARK = (
-            SparkSession.builder.master(config.spark_master())
+            SparkSession.builder.master(master)
             .appName("banso-analytics")
             .config("spark.sql.session.timeZone", "UTC")
             .config("spark.sql.shuffle.partitions", "4")
@@ -56,6 +62,11 @@ def spark_session() -> SparkSession:
             .getOrCreate()
         )
         _SPARK.sparkContext.setLogLevel("ERROR")
+        if not master.startswith("local"):
+            # A cluster's executors run the driver's banso, shipped as a zip (they need its dependencies).
+            from banso.analytics.spark_cluster import ship_banso
+
+            ship_banso(_SPARK, Path(tempfile.mkdtemp(prefix="banso-ship-")))
     return _SPARK
 
 
@@ -72,7 +83,8 @@ def connect(engine: str) -> BaseBackend:
 
 def open_works(con: BaseBackend, store: Path) -> ir.Table:
     """Return the store's works (without texts) as an Ibis table on ``con``."""
-    return con.read_parquet(str(store_paths(store).works))
+    # A Spark-written store keeps works.parquet as a folder of Parquet files (banso.analytics.spark_store).
+    return con.read_parquet(parquet_source(store_paths(store).works))
 
 
 def open_texts(paths: StorePaths) -> ir.Table:
@@ -192,6 +204,13 @@ def compute(
     Only the works of ``document_types`` (default: :func:`banso.analytics.config.document_types`)
     that are neither paratext nor retracted count; the others are reported in ``excluded``.
     """
+    if engine == "spark":
+        # Every step as Spark jobs, keyword membership on the executors (issue 16; no membership file cache).
+        from banso.analytics import spark_indicators
+
+        return spark_indicators.compute(store, technologies, window, top10=top10, thresholds=thresholds,
+                                        focus_country=focus_country, document_types=document_types,
+                                        top_institutions=top_institutions)
     if top10 not in ex.TOP10_METHODS:
         raise AnalyticsError(f"unknown --top10 method {top10!r}; use one of {', '.join(ex.TOP10_METHODS)}")
     t0 = time.perf_counter()
@@ -242,7 +261,7 @@ def compute(
 def institution_names(store: Path, ids: set[int]) -> dict[int, tuple[str | None, str | None]]:
     """Return institution id → (name, ROR id) from the store's dimension, for ``ids`` (absent ids: left out)."""
     path = store / INSTITUTIONS
-    if not ids or not path.is_file():
+    if not ids or not path.exists():  # a file, or a folder of files (Spark-written store)
         return {}
     t = pq.read_table(path, columns=["institution_id", "display_name", "ror"],
                       filters=[("institution_id", "in", sorted(ids))])
@@ -250,17 +269,22 @@ def institution_names(store: Path, ids: set[int]) -> dict[int, tuple[str | None,
                                         strict=True)}
 
 
-def institution_leaders(tw: ir.Table, store: Path, window: ex.Window, n: int) -> pa.Table:
+def institution_leaders(tw: ir.Table, store: Path, window: ex.Window, n: int, *,
+                        names: Callable[[set[int]], dict[int, tuple[str | None, str | None]]] | None = None,
+                        ) -> pa.Table:
     """Return the ``top_institutions`` table: the ``n`` leading institutions per technology and per
-    technology × country by exact Σ w (ties by id), with names and ROR ids (docs/analytics.md)."""
+    technology × country by exact Σ w (ties by id), with names and ROR ids (docs/analytics.md).
+
+    ``names`` looks the names up (default: :func:`institution_names` of the local store; the Spark
+    engine reads them from the store's Hadoop path)."""
     if n <= 0:
         return exact.TOP_INSTITUTIONS_SCHEMA.empty_table()
     scopes = {"all": _to_arrow(ex.institution_terms(tw, n)),
               "country": _to_arrow(ex.institution_terms(tw, n, by_country=True))}
     ids = {i for t in scopes.values() for i in t["institution_id"].to_pylist()}
-    names = institution_names(store, ids)
+    found = names(ids) if names is not None else institution_names(store, ids)
     rows = [r for scope, t in scopes.items()
-            for r in exact.top_institution_rows(scope, t, names, n, window.start, window.end)]
+            for r in exact.top_institution_rows(scope, t, found, n, window.start, window.end)]
     return pa.Table.from_pylist(rows, schema=exact.TOP_INSTITUTIONS_SCHEMA)
 
 
