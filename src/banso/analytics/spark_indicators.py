@@ -20,8 +20,8 @@ import ibis.expr.types as ir
 
 from banso.analytics import config, engine
 from banso.analytics import expressions as ex
-from banso.analytics.errors import AnalyticsError, StoreError
 from banso.analytics.engine import exclusion_counts
+from banso.analytics.errors import AnalyticsError, StoreError
 from banso.analytics.spark_membership import match_store
 from banso.analytics.spark_store import HadoopFS, as_uri, join, read_manifest, spark_table
 from banso.analytics.store import FORMAT_VERSION, INSTITUTIONS, WORKS, check_format
