@@ -275,3 +275,18 @@ def test_full_disk_for_the_decompressed_copy_stops_with_a_clear_error(tmp_path: 
     res = runner.invoke(app, ["ingest", str(snap), "--store", str(store)])
     assert res.exit_code == 0, res.output
     assert [row[0] for row in _rows(store)] == [1, 2]
+
+
+def test_the_duckdb_ingest_refuses_a_store_the_spark_ingest_wrote(tmp_path: Path) -> None:
+    # Session 11 (helper spark): the DuckDB ingest went on into a Spark store, failed at compaction (works.parquet is a
+    # folder there) and left the manifest "in_progress". Now it refuses before writing anything.
+    write_part(tmp_path / "snap", "2025-01-01", "part_000.gz", [work(1, year=2020)])
+    store = tmp_path / "store"
+    store.mkdir()
+    spark_manifest = {"format": read_manifest(store)["format"], "state": "complete", "writer": "spark",
+                      "files": {"works/updated_date=2024-12-01/part_000.gz": {"part": "parts/x.parquet"}}}
+    (store / "manifest.json").write_text(json.dumps(spark_manifest), encoding="utf-8")
+    with pytest.raises(StoreError, match="Spark ingest"):
+        ingest(tmp_path / "snap", store)
+    assert json.loads((store / "manifest.json").read_text(encoding="utf-8")) == spark_manifest
+    assert not list(store.glob("parts/*.parquet"))

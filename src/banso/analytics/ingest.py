@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from banso.analytics import config
-from banso.analytics.errors import SnapshotError
+from banso.analytics.errors import SnapshotError, StoreError
 from banso.analytics.snapshot import FileResult, Malformed, SnapshotFile, SnapshotReader, discover
 from banso.analytics.store import WORKS, check_format, compact, read_manifest, sql_str, write_manifest
 from banso.analytics.synth import is_synthetic_snapshot
@@ -125,6 +125,11 @@ def ingest(
     (store / "parts").mkdir(exist_ok=True)
     manifest = read_manifest(store)
     check_format(store, manifest)
+    if manifest.get("writer") == "spark":
+        # A Spark store keeps works.parquet as a folder of files; compacting it here failed half-way and left the
+        # store "in_progress" (session 11). Refuse before anything is written, as the Spark ingest does the reverse.
+        raise StoreError(f"store {store} was written by the Spark ingest; ingest with --engine spark into it, or "
+                         "use a new store folder for the DuckDB ingest")
     recorded: dict[str, Any] = manifest.setdefault("files", {})
     todo: list[tuple[int, SnapshotFile]] = []
     report = IngestReport(files_total=len(files))
