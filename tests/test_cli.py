@@ -86,3 +86,24 @@ def test_serve_passes_the_proxy_options_to_uvicorn(data: Path, monkeypatch: pyte
     configs = [uvicorn.Config("banso.app.commands:app_from_environment", **options) for options in passed]
     assert (configs[0].proxy_headers, configs[0].forwarded_allow_ips) == (True, "10.0.0.5")
     assert (configs[1].proxy_headers, configs[1].forwarded_allow_ips) == (False, "127.0.0.1")
+
+
+def test_a_command_mounts_only_its_own_group_and_help_lists_them_all(tmp_path: Path) -> None:
+    """`banso analyze …` no longer imports the councils, the web app, pandas and matplotlib before it starts
+    (seconds per call, session 11); `banso --help` still lists every group and an unknown word is refused."""
+    import subprocess
+    import sys
+
+    probe = ("import sys\nfrom banso.app import cli\ncli._mount(cli._first_word(sys.argv[1:]))\n"
+             "print(sorted(m for m in ('pandas', 'matplotlib', 'banso.councils.service', 'fastapi') if m in sys.modules))")
+    analyze = subprocess.run([sys.executable, "-c", probe, "analyze", "ingest", "--help"], capture_output=True,
+                             text=True, timeout=120, check=True)
+    assert analyze.stdout.strip() == "[]", analyze.stdout
+    everything = banso(["--help"], tmp_path)
+    assert everything.returncode == 0
+    for group in ("db", "users", "tokens", "audit", "analyze", "councils", "programme", "information", "leak",
+                  "keys", "serve", "demo", "backup", "restore"):
+        assert group in everything.stdout, group
+    assert "ingest" in banso(["analyze", "--help"], tmp_path).stdout
+    unknown = banso(["nosuch"], tmp_path)
+    assert unknown.returncode == 2 and "nosuch" in unknown.stdout + unknown.stderr

@@ -10,23 +10,21 @@ import json
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
-from sqlalchemy.orm import Session
 
-from banso.accounts import repository as accounts_repo
-from banso.accounts import service as accounts
 from banso.analytics import cli as analytics_cli
 from banso.analytics.cli import IndicatorsDir, Lang, NamesFile, OutDir, PrioritiesDir
-from banso.authz.principal import AuthMethod, Principal
-from banso.information import filing
-from banso.information.deps import information_deps
-from banso.kit.cli import unit_of_work
-from banso.thinktank import reports, service
-from banso.thinktank.interfaces import commission_filer
-from banso.web.context import app_context
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from banso.authz.principal import Principal
+
+# The council, account and report modules are imported inside the commands that use them: they pull in the web
+# app, SQLAlchemy's ORM, pandas and matplotlib, and `banso analyze ingest` needs none of that (session 11: the
+# imports cost every `banso analyze …` call seconds before it read a byte).
 
 app = typer.Typer(no_args_is_help=True, help=analytics_cli.HELP)
 analytics_cli.add_pipeline_commands(app)
@@ -64,6 +62,10 @@ def _filed_copies(indicators_dir: Path, tmp: Path, *, priorities: Path, lang: st
     Why: a filed report is read by every member of the council, most of whom may not see needs reasons;
     the page's filing leaves them out the same way (:func:`banso.thinktank.reports.without_reasons`).
     """
+    import pandas as pd
+
+    from banso.thinktank import reports
+
     shutil.copytree(priorities, tmp / "priorities")
     ranking_file = tmp / "priorities" / "ranking.parquet"
     if ranking_file.is_file():
@@ -86,6 +88,11 @@ def file_commission(
     The commission decides as on the page: the analyst must be named on its Art. 64 roster and have
     acknowledged the duty, and the commission must be active. Needs reasons are left out of the filed copy.
     """
+    from banso.kit.cli import unit_of_work
+    from banso.thinktank import reports, service
+    from banso.thinktank.interfaces import commission_filer
+    from banso.web.context import app_context
+
     ctx = app_context()
     analysis = service.load_analysis(ctx.settings.data_dir)
     if analysis is None:
@@ -111,6 +118,10 @@ def needs_import(
         text = csv_file.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise analytics_cli.fail(ValueError(f"{csv_file}: not UTF-8 text")) from None
+    from banso.kit.cli import unit_of_work
+    from banso.thinktank import service
+    from banso.web.context import app_context
+
     ctx = app_context()
     with unit_of_work(ctx) as db:  # a refused row exits 1 with its message; nothing of the file is kept
         actor = _actor(db, as_email)
@@ -121,6 +132,10 @@ def needs_import(
 
 def _actor(db: Session, email: str) -> Principal:
     """Return the principal of the active person with ``email`` (the operator acts for them)."""
+    from banso.accounts import repository as accounts_repo
+    from banso.accounts import service as accounts
+    from banso.authz.principal import AuthMethod
+
     user = accounts_repo.user_by_email(db, email)
     if user is None or not user.is_active:
         raise analytics_cli.fail(ValueError(f"no active person with e-mail {email}"))
@@ -129,14 +144,16 @@ def _actor(db: Session, email: str) -> Principal:
 
 def _file_report(council_id: int, email: str, indicators_dir: Path, paths: dict[str, Path]) -> int:
     """File the workbook and the indicator tables into a council as one item (T6)."""
+    from banso.information import filing
+    from banso.information.deps import information_deps
+    from banso.kit.cli import unit_of_work
+    from banso.web.context import app_context
+
     ctx = app_context()
     with unit_of_work(ctx) as db:
-        user = accounts_repo.user_by_email(db, email)
-        if user is None or not user.is_active:
-            raise analytics_cli.fail(ValueError(f"no active person with e-mail {email}"))
         # The operator acts for a person who holds a second factor; the policy still checks membership,
         # pledge and council state (I7).
-        actor = accounts.principal_for(user, method=AuthMethod.SESSION, mfa=user.totp_enabled)
+        actor = _actor(db, email)
         files = [p for p in paths.values() if p.suffix in (".xlsx", ".csv", ".pdf", ".png")]
         files += [p for p in (indicators_dir / "technologies.csv", indicators_dir / "indicators.csv") if p.is_file()]
         item = filing.file_report(db, information_deps(ctx), council_id=council_id, actor=actor,
