@@ -22,6 +22,7 @@ from banso.kit.cells import (
     SHEET_NOTE,
     _neutralise_lines,
     csv_cell,
+    csv_dialect,
     neutralise_csv_text,
     note_line,
     restore_cell,
@@ -52,7 +53,7 @@ def test_every_formula_sign_is_neutralised_and_numbers_are_not() -> None:
         assert csv_cell(value) == value
     neutral, changed = neutralise_csv_text('name,amount\n"=HYPERLINK(""http://x"")",-5\nplain,3\n')
     assert changed == 1 and _rows(neutral)[:3] == [["name", "amount"], ["'" + LINK, "-5"], ["plain", "3"]]
-    assert neutral.endswith(CSV_NOTE + ",\n")  # a full record of the file's width (issue 16 F1)
+    assert neutral.endswith(CSV_NOTE + ",\r\n")  # a full record of the file's width (issue 16 F1), RFC 4180 line ends
     clean = "name,amount\nplain,-5\n"
     assert neutralise_csv_text(clean) == (clean, 0)  # nothing to do: the file is served byte for byte
 
@@ -120,7 +121,7 @@ def test_registry_csv_export_prefixes_formula_cells_and_reads_back(client: TestC
     row = rows[tech.code]
     assert row[header.index("name_en")] == "'@SUM(A1:A9)" and row[header.index("note")] == "'-2+3 (ceiling)"
     assert row[header.index("round")] == str(tech.round)  # a number is left alone
-    assert exported.text.endswith(CSV_NOTE + "," * (len(header) - 1) + "\n")
+    assert exported.text.endswith(CSV_NOTE + "," * (len(header) - 1) + "\r\n")
     again = registry_io.parse(exported.text, fmt="csv")  # banso reads its own export back unchanged
     back = next(t for t in again.technologies if t.code == tech.code)
     assert (back.name_en, back.note) == ("@SUM(A1:A9)", "-2+3 (ceiling)")
@@ -194,3 +195,51 @@ def test_every_csv_writer_passes_the_upload_check(tmp_path: Path) -> None:
     for name, data in outputs.items():
         assert uploads.sniff(data, name, "text/csv").kind == "csv", name
     assert _rows(outputs["indicators.csv"].decode())[-1] == [CSV_NOTE, "", ""]
+
+
+
+def _record_starts(text: str) -> list[str]:
+    """Return the first characters of every record as a spreadsheet splits ``text``: at each CR or LF outside
+    double quotes (a CRLF pair ends one record)."""
+    starts, quoted, i = [text[:1]], False, 0
+    while i < len(text):
+        c = text[i]
+        if c == '"':
+            quoted = not quoted
+        elif c in "\r\n" and not quoted:
+            i += 2 if text.startswith("\r\n", i) else 1
+            starts.append(text[i:i + 1])
+            continue
+        i += 1
+    return starts
+
+
+def test_a_carriage_return_inside_a_cell_never_starts_a_live_record() -> None:
+    # Session 11, outside tester (HIGH): with LF line ends the csv module left a cell holding a lone CR unquoted;
+    # a spreadsheet ended the record at the CR and ran "=cmd…" as the first cell of the next one.
+    from banso.thinktank.reports import _csv
+
+    assert _record_starts(f"a\r{CALC}\n") == ["a", "=", ""]  # the helper sees the attack the old writer let by
+    hostile = f"Univ\r{CALC}"
+    written = {
+        "think-tank CSV": _csv(pd.DataFrame({"institution": [hostile], "top10": [1.5]})).decode("utf-8-sig"),
+        "stored CSV rewritten": neutralise_csv_text(f'name,memo\r\n"x\r{CALC}",=1+1\r\n')[0],
+        "registry CSV": registry_io.to_csv(registry_io.RegistryData(rounds=[], technologies=[])),
+    }
+    for what, text in written.items():
+        assert not [s for s in _record_starts(text) if s in ("=", "+", "-", "@")], (what, text)
+    assert [hostile, "1.5"] in _rows(written["think-tank CSV"])  # the name is kept whole, inside quotes
+    assert _rows(written["stored CSV rewritten"])[1] == [f"x\r{CALC}", "'=1+1"]
+
+
+def test_a_crlf_csv_with_quoted_last_cells_is_read_with_its_commas() -> None:
+    # Found with the CRLF change above: the sniffer took the CR for the delimiter when a record's last cell was
+    # quoted, so such a file — what Excel on Windows saves, and now every banso CSV — was refused at upload.
+    # the shape of the demo's priorities.csv that was refused: quoted explanations ending each record
+    rows = [f'{k},T{k},0.2{k},1.0,{k}.0,{k + 1}.0,1.0,,"raised by a (+0.04), b (+0.02); held back by c (-0.66), d (-0.27)"'
+            for k in range(1, 27)]
+    rows.append('27,T27,0.2,0.49,8.0,29.0,1.0,,"raised by m (+0.01); held back by c (-0.67), d (-0.27)"')
+    head = "rank,technology,closeness,p_keep_band,rank_p05,rank_p95,needs,needs_reason,explanation"
+    data = ("\ufeff" + "\r\n".join([head, *rows]) + "\r\n").encode()
+    assert csv_dialect(data.decode("utf-8-sig")).delimiter == ","  # ";" before: the CRs misled the sniffer
+    assert uploads.sniff(data, "priorities.csv", "text/csv").kind == "csv"

@@ -318,7 +318,7 @@ def _write_csv(table: pa.Table, path: Path) -> None:
     pacsv.write_csv(pa.table(columns, names=table.column_names), path)
     if changed:
         with path.open("a", encoding="utf-8") as f:
-            f.write(note_line(table.num_columns))
+            f.write(note_line(table.num_columns, lineterminator="\n"))  # pyarrow writes LF, and quotes every text
 
 
 def write_outputs(run: IndicatorRun, out: Path) -> list[Path]:

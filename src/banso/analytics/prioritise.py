@@ -16,7 +16,7 @@ import yaml
 from banso.analytics import config
 from banso.analytics import topsis as tp
 from banso.analytics.errors import AnalyticsError
-from banso.kit.cells import csv_cell, note_line
+from banso.kit.cells import CSV_LINE_END, csv_cell, note_line
 
 # criterion → (default weight, benefit?, label_en, label_ja); the labels are the think-tank pages' own (their
 # msgids and the Japanese catalogue's msgstrs), so a report says what the page says (issue 16 F5).
@@ -219,9 +219,11 @@ def run_prioritise(
     os.replace(tmp, out / "ranking.parquet")
     tmp = out / "ranking.csv.tmp"
     neutral = res.ranking.map(csv_cell)  # O1: no formula cell in a CSV (banso.kit.cells); numbers untouched
-    neutral.to_csv(tmp, index=False)
+    # CRLF records: pandas (the csv module) quotes a cell only for its line terminator's characters, so with LF a
+    # needs reason holding a lone CR was written bare and a spreadsheet ran what followed it (banso.kit.cells).
+    neutral.to_csv(tmp, index=False, lineterminator=CSV_LINE_END)
     if not neutral.equals(res.ranking):
-        with tmp.open("a", encoding="utf-8") as f:
+        with tmp.open("a", encoding="utf-8", newline="") as f:
             f.write(note_line(len(neutral.columns)))
     os.replace(tmp, out / "ranking.csv")
     meta: dict[str, Any] = {"weights": res.weights, "min_works": res.min_works, "samples": samples,

@@ -29,6 +29,11 @@ NUMBER_PATTERN = r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?"
 """A text that is only a number: a spreadsheet reads it as that number, never as a formula."""
 _NUMBER = re.compile(NUMBER_PATTERN)
 _LINE_ENDS = re.compile(r"(\r\n|\r|\n)")
+_LAST_LINE_END = re.compile(r"(\r\n|\r|\n)$")
+CSV_LINE_END = "\r\n"
+"""The record separator of every CSV banso writes (RFC 4180). Why not LF: :mod:`csv` quotes a cell only for the
+characters of its line terminator, so with LF a cell holding a lone CR was written bare, and a spreadsheet
+ended the record there and ran the rest (``Univ\r=cmd|...``) as a formula (session 11, outside tester)."""
 
 CSV_NOTE = ("# banso: 数式として実行されうるセルの先頭に ' を付けて無効化しました / "
             "banso: cells a spreadsheet would run as formulas start with ' in this file")
@@ -66,7 +71,12 @@ def note_row(width: int) -> list[str]:
     return [CSV_NOTE, *([""] * (max(width, 1) - 1))]
 
 
-def note_line(width: int, delimiter: str = ",", lineterminator: str = "\n") -> str:
+def csv_writer(out: io.StringIO, delimiter: str = ",") -> Any:
+    """Return a :mod:`csv` writer that quotes every cell holding a CR or LF (see :data:`CSV_LINE_END`)."""
+    return csv.writer(out, delimiter=delimiter, lineterminator=CSV_LINE_END)
+
+
+def note_line(width: int, delimiter: str = ",", lineterminator: str = CSV_LINE_END) -> str:
     """Return :func:`note_row` as one CSV line, for a file written by another writer (pyarrow, pandas)."""
     out = io.StringIO()
     csv.writer(out, delimiter=delimiter, lineterminator=lineterminator).writerow(note_row(width))
@@ -98,7 +108,9 @@ def csv_dialect(text: str) -> CsvDialect:
     if len(text) > len(sample) and "\n" in sample:
         sample = sample[: sample.rindex("\n")]  # a cut row would confuse the sniffer
     try:
-        sniffed = csv.Sniffer().sniff(sample.replace("'", "_"), delimiters=CSV_DELIMITERS)
+        # CRLF as LF: the sniffer's quote patterns end a record at "\n" only, so with Excel's (and RFC 4180's)
+        # CRLF a quoted last cell made it take the CR for the delimiter and read every row as one field.
+        sniffed = csv.Sniffer().sniff(sample.replace("'", "_").replace("\r\n", "\n"), delimiters=CSV_DELIMITERS)
     except csv.Error:
         return csv.excel  # a single column has no delimiter to sniff
 
@@ -123,7 +135,7 @@ def neutralise_csv_text(text: str) -> tuple[str, int]:
     """Return a CSV text whose formula-like cells are neutralised, and how many were.
 
     A text with none is returned unchanged, byte for byte; otherwise it is written again (its own
-    delimiter, RFC 4180 quoting, LF line ends) and ends with :func:`note_row`, so its reader knows why
+    delimiter, RFC 4180 quoting and CRLF line ends) and ends with :func:`note_row`, so its reader knows why
     cells start with '. The note goes last, not first, so the header stays the first row for the programs
     reading it. A text :mod:`csv` cannot parse is neutralised line by line instead, never passed through.
     """
@@ -138,7 +150,7 @@ def neutralise_csv_text(text: str) -> tuple[str, int]:
         return text, 0
     out = io.StringIO()
     # Written as RFC 4180 with the file's own delimiter: the sniffed quoting may not be able to write a cell.
-    writer = csv.writer(out, delimiter=str(dialect.delimiter), lineterminator="\n")
+    writer = csv_writer(out, delimiter=str(dialect.delimiter))
     writer.writerows(csv_row(row) for row in rows)
     writer.writerow(note_row(next((len(row) for row in rows if row), 1)))  # the width the upload check holds
     return out.getvalue(), changed
@@ -165,7 +177,8 @@ def _neutralise_lines(text: str, delimiter: str) -> tuple[str, int]:
     neutral = "".join(parts)
     separator = "" if neutral.endswith(("\n", "\r")) else "\n"
     width = next((line.count(delimiter) + 1 for line in parts[::2] if line), 1)
-    return f"{neutral}{separator}{note_line(width, delimiter)}", changed
+    ending = found.group(0) if (found := _LAST_LINE_END.search(neutral)) else CSV_LINE_END  # the file's own
+    return f"{neutral}{separator}{note_line(width, delimiter, ending)}", changed
 
 
 def neutralise_csv_data(data: bytes) -> bytes:

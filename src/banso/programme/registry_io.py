@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from banso.kit.cells import csv_cell, is_formula_like, note_line, restore_cell
+from banso.kit.cells import CSV_LINE_END, csv_cell, is_formula_like, note_line, restore_cell
 from banso.kit.dates import check_moment
 from banso.kit.errors import ValidationFailed
 from banso.kit.nesting import too_deep_message, value_depth
@@ -269,7 +269,7 @@ def to_csv(data: RegistryData) -> str:
                         "name_ja": t.name_ja, "name_en": t.name_en, "areas": ";".join(t.areas),
                         "certainty": t.certainty, "note": t.note or ""})
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator=CSV_LINE_END)  # a CR in a cell is quoted
     writer.writeheader()
     neutralised = 0
     for record in records:

@@ -12,7 +12,6 @@ Japanese CID font, as the council pledge PDF is.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import tempfile
@@ -43,7 +42,7 @@ from banso.councils import service as councils
 from banso.information import filing
 from banso.information.deps import InformationDeps
 from banso.information.models import Item
-from banso.kit.cells import csv_row, note_row
+from banso.kit.cells import csv_row, csv_writer, note_row
 from banso.kit.errors import Forbidden, NotFound, ValidationFailed
 from banso.thinktank import service
 from banso.thinktank.interfaces import CommissionFiler
@@ -260,7 +259,7 @@ def _report_files(analysis: Analysis, ranking: pd.DataFrame, out: Path, *, lang:
 def _csv(frame: pd.DataFrame) -> bytes:
     """Return ``frame`` as UTF-8 CSV (with BOM, for spreadsheets), formula cells neutralised (O1)."""
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    writer = csv_writer(buf)
     writer.writerow(list(frame.columns))
     changed = False
     for row in frame.itertuples(index=False):
