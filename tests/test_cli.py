@@ -105,5 +105,6 @@ def test_a_command_mounts_only_its_own_group_and_help_lists_them_all(tmp_path: P
                   "keys", "serve", "demo", "backup", "restore"):
         assert group in everything.stdout, group
     assert "ingest" in banso(["analyze", "--help"], tmp_path).stdout
+    assert "councils" in banso(["--help", "db"], tmp_path).stdout  # the root's help, whole (outside tester)
     unknown = banso(["nosuch"], tmp_path)
     assert unknown.returncode == 2 and "nosuch" in unknown.stdout + unknown.stderr

@@ -99,3 +99,16 @@ def _tech_file(tmp_path: Path) -> Path:
     path = tmp_path / "tech.yaml"
     path.write_text("technologies:\n  - {id: t, name_ja: 技術, name_en: Tech, topics: [T100]}\n", encoding="utf-8")
     return path
+
+
+def test_hostile_spans_and_output_folders_are_refused_with_a_message(tmp_path: Path) -> None:
+    # Session 11 outside tester: --span -5:2023 ran for minutes over 2,000 empty windows; an output folder that
+    # cannot be written ended in a traceback after all the work; --part-size 0 divided by zero.
+    with pytest.raises(ValueError, match="1900:2100"):
+        windows(ex.Window(-5, 2023), 3, 1)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x", encoding="utf-8")
+    synth = CliRunner().invoke(app, ["synth", "--works", "5", "--out", str(blocker / "snap"), "--processes", "1"])
+    assert synth.exit_code == 2 and "error:" in synth.output and synth.exception is not None
+    zero = CliRunner().invoke(app, ["synth", "--works", "5", "--out", str(tmp_path / "s"), "--part-size", "0"])
+    assert zero.exit_code == 2 and "part-size" in zero.output

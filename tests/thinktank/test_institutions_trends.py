@@ -126,7 +126,8 @@ def test_without_trends_the_page_says_how_and_the_api_answers_404(client: TestCl
     tech = str(a.japan_rows()[0]["technology"])
     page = client.get(f"/thinktank/technologies/{tech}")
     assert page.status_code == 200 and 'id="no-trends"' in page.text
-    assert "banso analyze trends --store" in page.text and "--bootstrap 200" in page.text
+    # a researcher reads that it is not computed, never the server's folders (outside tester, session 11)
+    assert "banso analyze trends" not in page.text and str(analysis_dir) not in page.text
     assert 'id="trend-chart"' not in page.text
     assert client.get(f"/thinktank/technologies/{tech}/trends.png").status_code == 404
     r = client.get(f"{API}/trends/{tech}", headers=bearer(db, person, ctx.clock))  # type: ignore[arg-type]
@@ -135,6 +136,9 @@ def test_without_trends_the_page_says_how_and_the_api_answers_404(client: TestCl
     assert message.startswith("推移（移動期間）が計算されていません") and "banso analyze trends" in message
     assert " / Trends over rolling windows have not been computed" in message
     assert client.get(f"{API}/institutions/{tech}", headers=bearer(db, person, ctx.clock)).status_code == 200  # type: ignore[arg-type]
+    sign_in(client, db, factory.person(roles=("analyst",)), ctx)  # who runs analyses is told how
+    page = client.get(f"/thinktank/technologies/{tech}")
+    assert "banso analyze trends --store" in page.text and "--bootstrap 200" in page.text
 
 
 def test_api_institutions_and_trends(client: TestClient, db: Session, factory: Factory, ctx: AppContext,

@@ -46,7 +46,7 @@ def synth(
     out_dir: Annotated[Path, typer.Option("--out", help="Snapshot folder to write (works/ is created in it).")] = Path(
         "synthetic-snapshot"),
     seed: Annotated[int, typer.Option(help="Random seed; same seed, same bytes.")] = 0,
-    part_size: Annotated[int, typer.Option(help="Works per part file.")] = 10_000,
+    part_size: Annotated[int, typer.Option(min=1, help="Works per part file.")] = 10_000,
     processes: Annotated[int, typer.Option(help="Worker processes (0 = CPU count).")] = 0,
 ) -> None:
     """Write a deterministic synthetic OpenAlex works snapshot (gzip JSON Lines)."""
@@ -54,12 +54,15 @@ def synth(
 
     if works < 1:
         raise fail(ValueError("--works must be at least 1"))
-    with Progress(TextColumn("synth"), BarColumn(), TextColumn("{task.completed}/{task.total} works"),
-                  TimeRemainingColumn(), console=err, transient=True) as progress:
-        task = progress.add_task("synth", total=works)
-        r = write_synthetic_snapshot(out_dir, works=works, seed=seed, part_size=part_size,
-                                     processes=processes or None,
-                                     on_part=lambda n: progress.advance(task, n))
+    try:
+        with Progress(TextColumn("synth"), BarColumn(), TextColumn("{task.completed}/{task.total} works"),
+                      TimeRemainingColumn(), console=err, transient=True) as progress:
+            task = progress.add_task("synth", total=works)
+            r = write_synthetic_snapshot(out_dir, works=works, seed=seed, part_size=part_size,
+                                         processes=processes or None,
+                                         on_part=lambda n: progress.advance(task, n))
+    except OSError as exc:  # an output folder that cannot be written: a message, not a traceback
+        raise fail(exc) from None
     out.print(f"wrote {r.works} works in {r.files} file(s) to {out_dir / 'works'}; "
               f"mean record {r.mean_record_bytes / 1024:.1f} KB, {r.gz_bytes / 1e6:.1f} MB compressed")
 
@@ -111,7 +114,7 @@ def ingest(
                                     technologies=techs, decoder=decoder)
             else:
                 raise ValueError(f"--engine must be duckdb or spark, not {engine!r}")
-        except (AnalyticsError, ValueError) as exc:
+        except (AnalyticsError, ValueError, OSError) as exc:  # OSError: a store folder that cannot be written
             raise fail(exc) from None
     out.print(
         f"read {report.files_read} file(s) ({report.files_skipped} unchanged, skipped): "
@@ -193,7 +196,7 @@ def indicators(
                                   top10=top10, document_types=doc_types)
         from banso.analytics.report import write_readme
         write_readme(out_dir)
-    except (AnalyticsError, ValueError) as exc:
+    except (AnalyticsError, ValueError, OSError) as exc:  # OSError: an output folder that cannot be written
         raise fail(exc) from None
     for w in run.warnings:
         err.print(f"[yellow]warning:[/] {w}")
@@ -259,7 +262,7 @@ def trends(
                              document_types=parse_document_types(types) if types is not None else None,
                              samples=bootstrap, seed=seed)
         write_trends(run, out_dir)
-    except (AnalyticsError, ValueError) as exc:
+    except (AnalyticsError, ValueError, OSError) as exc:  # OSError: an output folder that cannot be written
         raise fail(exc) from None
     for w in run.empty_windows:
         err.print(f"[yellow]warning:[/] no works published in the window {w}: left out")
@@ -286,7 +289,7 @@ def prioritise(
     try:
         res = run_prioritise(indicators_dir, out_dir, weights_file=weights, needs_file=needs, samples=samples,
                              spread=spread, band=band, seed=seed, focus_country=focus.upper())
-    except (AnalyticsError, ValueError) as exc:
+    except (AnalyticsError, ValueError, OSError) as exc:  # OSError: an output folder that cannot be written
         raise fail(exc) from None
     top = res.ranking.sort_values("rank").head(5)
     for _, r in top.iterrows():
@@ -315,7 +318,7 @@ def write_report_files(indicators_dir: Path, out_dir: Path, *, priorities: Path 
     try:
         return write_report(indicators_dir, out_dir, priorities_dir=priorities, lang=lang,
                             technology_file=technologies)
-    except (AnalyticsError, ValueError) as exc:
+    except (AnalyticsError, ValueError, OSError) as exc:  # OSError: an output folder that cannot be written
         raise fail(exc) from None
 
 

@@ -33,6 +33,9 @@ INTERVAL_COLUMNS = tuple(TREND_COLUMNS)
 """Written only with ``--bootstrap``: a reader checks for ``share_low`` before showing intervals."""
 
 
+FIRST_YEAR, LAST_YEAR = 1900, 2100  # publication years a span may name (outside tester: no bound at all before)
+
+
 def windows(span: ex.Window, size: int, step: int) -> list[ex.Window]:
     """Return the windows of ``size`` years, every ``step`` years, that lie inside ``span``.
 
@@ -46,6 +49,9 @@ def windows(span: ex.Window, size: int, step: int) -> list[ex.Window]:
     """
     if size < 1 or step < 1:
         raise ValueError("--window and --step must be at least 1 year")
+    if not (FIRST_YEAR <= span.start and span.end <= LAST_YEAR):
+        # each window is a full indicators run: a span of -5:2023 ran for minutes over 2,000 empty windows
+        raise ValueError(f"--span must lie within {FIRST_YEAR}:{LAST_YEAR} (got {span.start}:{span.end})")
     if span.end - span.start + 1 < size:
         raise ValueError(f"the span {span.start}:{span.end} is shorter than one window of {size} years")
     return [ex.Window(s, s + size - 1) for s in range(span.start, span.end - size + 2, step)]

@@ -116,8 +116,9 @@ def _mount(command: str | None = None) -> None:
 
 
 def _first_word(args: list[str]) -> str | None:
-    """Return the first argument that is not an option (the top-level command), if any."""
-    return next((a for a in args if not a.startswith("-")), None)
+    """Return the top-level command when it comes first; None when an option does (``banso --help db`` shows the
+    root's help, which must list every group)."""
+    return args[0] if args and not args[0].startswith("-") else None
 
 
 def main() -> None:

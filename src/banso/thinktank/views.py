@@ -124,7 +124,9 @@ def technology(tech_id: str, request: Request, principal: PageUser, ctx: Ctx) ->
         "country_name": country_name,
         "trends_computed": analysis.trends is not None, "has_trends": has_trends,
         "trend_table": analysis.trend_table(tech_id) if has_trends else [],
-        "trend_samples": analysis.trend_samples, "trends_command": service.trends_command(analysis.root),
+        # the command names the server's folders: shown to those who run analyses only (outside tester, F2)
+        "trend_samples": analysis.trend_samples,
+        "trends_command": service.trends_command(analysis.root) if access.run_analyses else None,
         **_common(request, analysis, access),
     })
 

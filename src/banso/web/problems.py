@@ -31,7 +31,7 @@ _LABELS: dict[str, str] = {
     "title": "Title", "title_ja": "Title (Japanese)", "title_en": "Title (English, optional)",
     "name_ja": "Name (Japanese)", "name_en": "Name (English)", "purpose": "Purpose", "summary": "Summary",
     "body": "Body", "reason": "Reason", "note": "Note", "description": "What happened", "decision": "Your answer",
-    "technology": "Technology", "consent_deadline": "Consent deadline", "deadline": "Deadline",
+    "technology": "Technology", "country": "Country", "consent_deadline": "Consent deadline", "deadline": "Deadline",
     "starts_at": "Date and time", "due_at": "Due date", "ends_at": "End of the designation (JST)",
     "publish_at": "Publication date (JST)", "founders": "Founding participants", "user_id": "Person",
     "user_ids": "People in scope", "organization_ids": "Organisations in scope", "role": "Role",
