@@ -8,7 +8,7 @@ import pyarrow as pa
 import pytest
 
 from banso.analytics import expressions as ex
-from banso.analytics.engine import compute
+from banso.analytics.run import compute
 from banso.analytics.technologies import load_technologies
 
 pytestmark = pytest.mark.spark

@@ -23,8 +23,8 @@ import pytest
 
 from banso.analytics import engine
 from banso.analytics import expressions as ex
-from banso.analytics.engine import compute
 from banso.analytics.ingest import ingest
+from banso.analytics.run import compute
 from banso.analytics.store import read_manifest
 from banso.analytics.synth import write_synthetic_snapshot
 from banso.analytics.technologies import load_technologies

@@ -178,8 +178,9 @@ def indicators(
 ) -> None:
     """Compute the indicators and technologies tables (Parquet + CSV), a README (ja/en) and, with
     --bootstrap, the intervals; technologies under BANSO_ANALYTICS_MIN_WORKS are marked, never ranked."""
-    from banso.analytics.engine import compute, write_outputs
+    from banso.analytics.engine import write_outputs
     from banso.analytics.expressions import Window
+    from banso.analytics.run import compute
     from banso.analytics.technologies import load_technologies
 
     try:

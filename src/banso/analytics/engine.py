@@ -204,13 +204,8 @@ def compute(
     Only the works of ``document_types`` (default: :func:`banso.analytics.config.document_types`)
     that are neither paratext nor retracted count; the others are reported in ``excluded``.
     """
-    if engine == "spark":
-        # Every step as Spark jobs, keyword membership on the executors (issue 16; no membership file cache).
-        from banso.analytics import spark_indicators
-
-        return spark_indicators.compute(store, technologies, window, top10=top10, thresholds=thresholds,
-                                        focus_country=focus_country, document_types=document_types,
-                                        top_institutions=top_institutions)
+    # engine="spark" here runs these Ibis expressions on PySpark with the membership built on the driver; the
+    # Spark-jobs path (membership on the executors, issue 16) is banso.analytics.run.compute(engine="spark").
     if top10 not in ex.TOP10_METHODS:
         raise AnalyticsError(f"unknown --top10 method {top10!r}; use one of {', '.join(ex.TOP10_METHODS)}")
     t0 = time.perf_counter()

@@ -21,8 +21,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from banso.analytics import expressions as ex
-from banso.analytics.engine import _write_csv, compute
+from banso.analytics.engine import _write_csv
 from banso.analytics.errors import AnalyticsError
+from banso.analytics.run import compute
 from banso.analytics.technologies import TechnologySet
 from banso.analytics.uncertainty import TREND_COLUMNS, trend_intervals
 
