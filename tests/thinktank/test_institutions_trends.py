@@ -217,10 +217,13 @@ def test_reports_carry_institutions_and_trends(client: TestClient, db: Session, 
     assert pdf.content.count(b"/Subtype /Image") >= 2  # Japan's position and the trend panels
     api = client.get(f"{API}/reports/trends.csv", headers=bearer(db, officer, ctx.clock))  # type: ignore[arg-type]
     assert api.status_code == 200 and api.content == trends.content
-    # A report carries what only the policy's roles take (T8): the CSV reports too
+    # These two carry no ranking and no needs reason: the readers of the indicators take them, as the page and the
+    # API give them the same rows (outside tester, session 11: they were refused with 403); the ranking reports not
+    assert client.get("/thinktank/reports/trends.csv?analysis=999999").status_code == 404  # no such analysis
     sign_in(client, db, factory.person(roles=("researcher",)), ctx)
     for kind in ("trends.csv", "institutions.csv"):
-        assert client.get(f"/thinktank/reports/{kind}").status_code == 403
+        assert client.get(f"/thinktank/reports/{kind}").status_code == 200
+    assert client.get("/thinktank/reports/priorities.csv").status_code == 403
     (analysis_dir / "indicators" / "trends.parquet").unlink()
     sign_in(client, db, officer, ctx)
     assert 'id="trends-csv"' not in client.get("/thinktank/priorities").text  # offered only when there

@@ -80,17 +80,25 @@ def _ranking(session: Session, analysis: Analysis, *, actor: Principal, saved_id
     return service.current_ranking(session, analysis, actor=actor), "current"
 
 
+INDICATOR_TABLES = ("institutions.csv", "trends.csv")  # the current indicator outputs, not the ranking
+
+
 def build(session: Session, analysis: Analysis, *, actor: Principal, kind: str, lang: str,
           saved_id: int | None = None) -> ReportFile:
     """Return the report ``kind`` (see :data:`KINDS`) of the analysis with its ranking (no audit entry)."""
     if kind not in KINDS:
         raise NotFound("レポートの種類が不明です / Unknown report kind")
-    if not service.access(actor).export_reports:
+    tables_only = kind in INDICATOR_TABLES
+    if tables_only:
+        # No ranking and no needs reason in them: the readers of the indicators take them, as on the page and the
+        # API (outside tester, session 11: the ranking roles only, though the same rows were open to all readers).
+        service.require_indicators(actor)
+        if saved_id is not None:  # the tables are the current ones; a named analysis must still exist for the reader
+            _ranking(session, analysis, actor=actor, saved_id=saved_id)
+    elif not service.access(actor).export_reports:
         raise Forbidden("レポートを出力できるのは、シンクタンク・所管省庁・ニーズ省庁の担当者です / "
                         "Only think-tank analysts and ministry officers take reports")
-    # The institutions and trends tables carry no ranking: not recomputed for them.
-    ranking = (pd.DataFrame() if kind in ("institutions.csv", "trends.csv")
-               else _ranking(session, analysis, actor=actor, saved_id=saved_id)[0])
+    ranking = pd.DataFrame() if tables_only else _ranking(session, analysis, actor=actor, saved_id=saved_id)[0]
     media, _ext = KINDS[kind]
     data = _bytes(analysis, ranking, kind=kind, lang=lang)
     name = kind if kind != "report.html" else f"report_{lang}.html"
