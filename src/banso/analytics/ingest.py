@@ -277,15 +277,6 @@ def excluded_works(store: Path, document_types: tuple[str, ...] | None = None) -
     return out
 
 
-def __getattr__(name: str) -> Any:
-    """``exclusion_counts`` (the Ibis count) moved to :mod:`banso.analytics.engine`; still importable from here."""
-    if name == "exclusion_counts":
-        from banso.analytics.engine import exclusion_counts
-
-        return exclusion_counts
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 def _part_matcher(store: Path, technologies: TechnologySet | None,
                   todo_bytes: int) -> keywords.PartMatcher | None:
     """Return a ``keywords.PartMatcher`` for this ingest, or None when there is nothing to match."""

@@ -16,7 +16,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, cast
+from typing import Annotated, Any, Protocol, cast
 
 import duckdb
 import msgspec
@@ -423,6 +423,39 @@ def _iter_lines(path: Path) -> Iterator[tuple[int, bytes | None, str]]:
         yield n + 1, None, f"{type(exc).__name__}: {exc}"
 
 
+class LineTally(Protocol):
+    """Where a line-by-line pass records how far it got (:class:`FileResult`, the Spark task's reader)."""
+
+    lines: int
+    truncated: bool
+    note: str
+
+
+def judge_lines(lines: Iterator[tuple[int, bytes | None, str]], tally: LineTally,
+                judge_deep: Callable[[bytes], tuple[int | None, str]]
+                ) -> Iterator[tuple[int, bytes, WorkFields | None, int | None, str]]:
+    """Judge each line of a damaged file's line-by-line pass, for both ingests (one definition of malformed).
+
+    Yields (line number, line, work, work id, reason) for every line that is not blank: ``work`` is what the
+    typed decoder accepted; a line nested past it is judged by ``judge_deep`` (the strict DuckDB read), which
+    gives its work id (``work`` stays None) or a reason; a refused line has neither. The number of lines read
+    and a stream that ends early go into ``tally``.
+    """
+    for n, line, err in lines:
+        if line is None:
+            tally.truncated = True
+            tally.note = f"stream ends early after line {n - 1} ({err})"
+            return  # the last line of a truncated stream may be cut: it was already judged
+        tally.lines = n
+        if not line.strip() and not err:
+            continue
+        work, reason = (None, err) if err else judge_line(line)
+        wid = None if work is None else int(work.id.rsplit("W", 1)[-1])
+        if reason == NESTED:
+            wid, reason = judge_deep(line)
+        yield n, line, work, wid, reason
+
+
 class SnapshotReader:
     """Run the DuckDB projection for one file, with a line-by-line fallback for damaged files."""
 
@@ -528,19 +561,8 @@ class SnapshotReader:
         result = FileResult(f.rel, 0, 0, 0, False)
         good: list[tuple[int, int]] = []  # (line, work number) of each line passed to the typed reader
         with open(clean, "wb") as fh:
-            for n, line, err in _iter_lines(f.path):
-                if line is None:
-                    result.truncated = True
-                    result.note = f"stream ends early after line {n - 1} ({err})"
-                    # The last line of a truncated stream may be cut: it was already judged below.
-                    break
-                result.lines = n
-                if not line.strip() and not err:
-                    continue
-                work, reason = (None, err) if err else judge_line(line)
-                wid = None if work is None else int(work.id.rsplit("W", 1)[-1])
-                if reason == NESTED:
-                    wid, reason = self._judge_deep(line, f)
+            for n, line, _work, wid, reason in judge_lines(_iter_lines(f.path), result,
+                                                          lambda deep: self._judge_deep(deep, f)):
                 if wid is None:
                     result.malformed += 1
                     if len(result.examples) < self.max_examples:

@@ -7,7 +7,7 @@ may be ``file://``, ``hdfs://`` or ``s3a://``. What runs where:
 - **Driver**: lists the snapshot (Hadoop ``listFiles``), decides which files are new or changed (size
   and mtime against the manifest), writes the manifest, renames the written files into place.
 - **Executors, one task per snapshot file** (Spark's ``binaryFile`` source, one file per partition):
-  :func:`read_file` inflates the file (ISA-L), judges every line with :func:`banso.analytics.snapshot.judge_line`
+  :func:`read_file` inflates the file (ISA-L), judges every line with :func:`banso.analytics.snapshot.judge_lines`
   — the one strict definition of a malformed line every decoder uses — and runs the msgspec decoder's
   DuckDB projection (``fastread._PROJECTION``) over the accepted works, a chunk at a time, as
   ``mapInArrow``. A damaged gzip stream is read by the DuckDB reader's own line iterator
@@ -49,13 +49,12 @@ from banso.analytics.errors import SnapshotError, StoreError
 from banso.analytics.ingest import IngestReport
 from banso.analytics.snapshot import (
     MAX_LINE_BYTES,
-    NESTED,
     Malformed,
     SnapshotFile,
     SnapshotReader,
     WorkFields,
     _iter_lines,
-    judge_line,
+    judge_lines,
 )
 from banso.analytics.spark_store import HadoopFS, as_uri, join, read_manifest, spark_table, write_manifest
 from banso.analytics.store import (
@@ -287,20 +286,11 @@ class _FileReader:
         works: list[WorkFields] = []
         numbers: list[int] = []
         deep: list[bytes] = []
-        for n, line, err in lines:
-            if line is None:
-                self.truncated = True
-                self.note = f"stream ends early after line {n - 1} ({err})"
-                break
-            self.lines = n
-            if not line.strip() and not err:
+        for n, line, work, wid, reason in judge_lines(lines, self,
+                                                      lambda one: self.reader()._judge_deep(one, self.file)):
+            if work is None and wid is not None:  # nested past the typed decoder, accepted by the strict read
+                deep.append(line)
                 continue
-            work, reason = (None, err) if err else judge_line(line)
-            if reason == NESTED:
-                wid, reason = self.reader()._judge_deep(line, self.file)
-                if wid is not None:
-                    deep.append(line)
-                    continue
             if work is None:
                 self.bad(n, reason)
                 continue
@@ -522,7 +512,7 @@ def ingest(
 
         spark_membership.match_store(spark, root, technologies)
     from banso.analytics import config
-    from banso.analytics.ingest import exclusion_counts
+    from banso.analytics.engine import exclusion_counts
 
     types = document_types if document_types is not None else config.document_types()
     import ibis

@@ -13,7 +13,6 @@ writes the table as ``uncertainty.parquet`` and ``uncertainty.csv``; the report 
 
 from __future__ import annotations
 
-import math
 import zlib
 from collections.abc import Sequence
 from pathlib import Path
@@ -67,26 +66,11 @@ def interval(rows: pd.DataFrame, *, focus: str = "JP", samples: int | None = Non
     if not any(focus in cs for cs in rows["countries"]):
         out["share_low"] = out["share_high"] = 0.0  # absent: share 0 and no rank, as in the technologies table
         return out
-    codes = sorted({c for cs in rows["countries"] for c in cs} | {focus})
-    col = {c: k for k, c in enumerate(codes)}
-    m = np.zeros((n, len(codes)))
-    for i, (w, cs) in enumerate(zip(rows["w"].to_numpy(dtype=float), rows["countries"], strict=True)):
-        for c in cs:
-            m[i, col[c]] = w / len(cs)
-    rng = np.random.default_rng(seed)
-    counts = rng.multinomial(n, np.full(n, 1.0 / n), size=b).astype(float)  # B resamples of the n works
-    totals = counts @ m  # B × countries: fractional top-10% counts
-    mine = totals[:, col[focus]]
-    whole = totals.sum(axis=1)
-    # Relative tolerance: equal exact counts summed in another order must tie, not outrank.
-    tol = 1e-9 * np.maximum(np.abs(mine), 1e-300)
-    ranks = 1 + (totals > (mine + tol)[:, None]).sum(axis=1)
-    tail = (1 - level) / 2
-    shares = mine[whole > 0] / whole[whole > 0]
-    if shares.size:
-        out["share_low"], out["share_high"] = (float(x) for x in np.quantile(shares, [tail, 1 - tail]))
-    lo, hi = np.quantile(ranks, [tail, 1 - tail])
-    out["rank_low"], out["rank_high"] = math.floor(lo), math.ceil(hi)
+    # The focus country's row of every country's intervals: one resampling for both (country_intervals).
+    mine = country_intervals(rows, samples=b, seed=seed, level=level).set_index("country").loc[focus]
+    if not pd.isna(mine["share_low"]):
+        out["share_low"], out["share_high"] = float(mine["share_low"]), float(mine["share_high"])
+    out["rank_low"], out["rank_high"] = int(mine["rank_low"]), int(mine["rank_high"])
     return out
 
 
