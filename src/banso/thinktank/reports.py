@@ -33,7 +33,7 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from sqlalchemy.orm import Session
 
-from banso.analytics.countries import country_label, country_name
+from banso.analytics.countries import country_label
 from banso.analytics.report import write_report
 from banso.audit import service as audit
 from banso.audit.tags import AuditTag
@@ -132,7 +132,7 @@ def file_into_council(session: Session, deps: InformationDeps, analysis: Analysi
         (out / "priorities.csv").write_bytes(_csv(ranking[[c for c in RANKING_COLUMNS if c in ranking]]))
         (out / "indicators.csv").write_bytes(_csv(analysis.indicators))
         paths = [out / "report.xlsx", out / "priorities.csv", out / "indicators.csv"]
-        for name, table in (("institutions.csv", _institutions(analysis)), ("trends.csv", _trends(analysis))):
+        for name, table in (("institutions.csv", analysis.institutions), ("trends.csv", analysis.trends)):
             if table is not None:  # the tables this analysis has (trends are computed separately)
                 (out / name).write_bytes(_csv(table))
                 paths.append(out / name)
@@ -181,34 +181,17 @@ def _bytes(analysis: Analysis, ranking: pd.DataFrame, *, kind: str, lang: str) -
     if kind == "indicators.csv":
         return _csv(analysis.indicators)
     if kind == "institutions.csv":
-        table = _institutions(analysis)
-        if table is None:
-            raise NotFound("主要機関の表がありません。「banso analyze indicators」を実行し直してください / "
-                           "No institutions table; run banso analyze indicators again")
-        return _csv(table)
+        if analysis.institutions is None:  # said as it is, like the trends (an indicators run older than the table)
+            raise service.NotComputed("主要機関の表がありません。「banso analyze indicators」を実行し直してください / "
+                                      "No institutions table; run banso analyze indicators again")
+        return _csv(analysis.institutions)
     if kind == "trends.csv":
-        # NotFound with the command when none were computed
-        return _csv(_with_country_names(analysis.require_trends()))
+        return _csv(analysis.require_trends())  # NotComputed with the command when none were computed
     if kind == "report.pdf":
         return _pdf(analysis, ranking, lang=lang)
     if kind == "report.xlsx":
         return _rendered(analysis, ranking, lang, html_report=False)["xlsx"]
     return _rendered(analysis, ranking, lang)["html"]
-
-
-def _with_country_names(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.assign(country_ja=[country_name(c, "ja") if isinstance(c, str) else None for c in frame["country"]],
-                        country_en=[country_name(c, "en") if isinstance(c, str) else None for c in frame["country"]])
-
-
-def _institutions(analysis: Analysis) -> pd.DataFrame | None:
-    """Return the leading-institutions table as it leaves (country names beside the codes), or None."""
-    return None if analysis.institutions is None else _with_country_names(analysis.institutions)
-
-
-def _trends(analysis: Analysis) -> pd.DataFrame | None:
-    """Return the trends table as it leaves (country names beside the codes), or None when not computed."""
-    return None if analysis.trends is None else _with_country_names(analysis.trends)
 
 
 def without_reasons(ranking: pd.DataFrame) -> pd.DataFrame:

@@ -159,14 +159,7 @@ class Analysis:
         rows = t[(t["technology"] == tech_id) & (t["scope"] == ("all" if country is None else "country"))]
         if country is not None:
             rows = rows[rows["country"] == country]
-        out = []
-        for r in rows.sort_values(["rank", "institution_id"]).to_dict("records"):
-            r = clean_row(r)
-            code = r.get("country")
-            r["country_ja"] = country_name(code, "ja") if code else None
-            r["country_en"] = country_name(code, "en") if code else None
-            out.append(r)
-        return out
+        return [clean_row(r) for r in rows.sort_values(["rank", "institution_id"]).to_dict("records")]
 
     def institution_countries(self, tech_id: str) -> list[str]:
         """Return the countries with leading institutions listed in the technology (scope ``country``), A→Z."""
@@ -198,13 +191,12 @@ class Analysis:
         rows = t[t["technology"] == tech_id]
         if country is not None:
             rows = rows[rows["country"] == country]
-        out = []
-        for r in rows.sort_values(["window_start", "rank_top10_fractional", "country"]).to_dict("records"):
-            r = clean_row(r)
-            r["country_ja"] = country_name(r["country"], "ja")
-            r["country_en"] = country_name(r["country"], "en")
-            out.append(r)
-        return out
+        return [clean_row(r) for r in rows.sort_values(["window_start", "rank_top10_fractional", "country"]).to_dict(
+            "records")]
+
+    def has_trends(self, tech_id: str) -> bool:
+        """Return True when trends were computed and the technology has rows in them."""
+        return self.trends is not None and bool((self.trends["technology"] == tech_id).any())
 
     def trend_table(self, tech_id: str, focus: str = "JP") -> list[dict[str, Any]]:
         """Return one row per window for the page: the focus country's and the best other country's share, rank
@@ -234,6 +226,12 @@ def clean_row(row: dict[str, Any]) -> dict[str, Any]:
         else:
             out[k] = v.item() if hasattr(v, "item") else v
     return out
+
+
+def with_country_names(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return ``frame`` with ``country_ja`` and ``country_en`` beside its ``country`` codes (None where none)."""
+    return frame.assign(**{f"country_{lang}": [country_name(c, lang) if isinstance(c, str) else None
+                                               for c in frame["country"]] for lang in ("ja", "en")})
 
 
 _CACHE: dict[Path, tuple[tuple[float, ...], Analysis]] = {}
@@ -273,7 +271,8 @@ def load_analysis(data_dir: Path) -> Analysis | None:
     summary: dict[str, Any] = {}
     if (ind_dir / "summary.json").is_file():
         summary = json.loads((ind_dir / "summary.json").read_text(encoding="utf-8"))
-    optional = {name: pd.read_parquet(ind_dir / name) if (ind_dir / name).is_file() else None
+    # Country names beside the codes once, as every page, API answer and CSV shows them.
+    optional = {name: with_country_names(pd.read_parquet(ind_dir / name)) if (ind_dir / name).is_file() else None
                 for name in (INSTITUTIONS_FILE, TRENDS_FILE)}
     analysis = Analysis(root, tech, ind, ranking, weights, meta, names, summary,
                         institutions=optional[INSTITUTIONS_FILE], trends=optional[TRENDS_FILE])
@@ -399,7 +398,7 @@ def trend_chart(analysis: Analysis, tech_id: str, *, lang: str, xlabel: str, yla
     leader of the last window (others light grey), with their 95 % intervals as bands when computed."""
     analysis.technology(tech_id)
     trends = analysis.require_trends()
-    if not (trends["technology"] == tech_id).any():
+    if not analysis.has_trends(tech_id):
         raise NotFound("この技術の推移はありません / No trends for this technology")
     wins, series = trend_series(trends, tech_id)
     bands = trend_bands(trends, tech_id, series)

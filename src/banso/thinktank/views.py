@@ -115,7 +115,7 @@ def technology(tech_id: str, request: Request, principal: PageUser, ctx: Ctx) ->
     choices = analysis.institution_countries(tech_id)
     asked = (request.query_params.get("country") or "").strip().upper()
     country = asked if asked in choices else ("JP" if "JP" in choices else (choices[0] if choices else None))
-    has_trends = analysis.trends is not None and bool((analysis.trends["technology"] == tech_id).any())
+    has_trends = analysis.has_trends(tech_id)
     return render(request, "thinktank/technology.html", {
         "tech": tech, "countries": analysis.countries(tech_id),
         "leaders": analysis.leading_institutions(tech_id),
