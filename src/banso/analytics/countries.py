@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
 import yaml
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 LANGS = ("ja", "en")
 
@@ -45,3 +49,10 @@ def country_label(code: str | None, lang: str = "ja") -> str:
     """
     name = country_name(code, lang)
     return f"{name} ({code})" if code and name != code else name
+
+
+def with_country_names(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return ``frame`` with ``country_ja`` and ``country_en`` beside its ``country`` codes (None where none): the
+    tables that leave banso (workbook sheets, CSV files, API answers) name the countries in both languages."""
+    return frame.assign(**{f"country_{lang}": [country_name(c, lang) if isinstance(c, str) else None
+                                               for c in frame["country"]] for lang in ("ja", "en")})

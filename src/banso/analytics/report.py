@@ -15,7 +15,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from banso.analytics import charts, config
-from banso.analytics.countries import country_label, country_name
+from banso.analytics.countries import country_label, country_name, with_country_names
 from banso.analytics.errors import AnalyticsError
 from banso.analytics.prioritise import CRITERIA
 from banso.analytics.technologies import load_technologies
@@ -325,13 +325,9 @@ def _workbook(path: Path, tech: pd.DataFrame, ind: pd.DataFrame, ranking: pd.Dat
     if ranking is not None:
         sheets.append((wb.create_sheet("ranking"), ranking))
     if leaders is not None:
-        sheets.append((wb.create_sheet("top_institutions"), leaders.assign(
-            country_ja=[country_name(c, "ja") if isinstance(c, str) else None for c in leaders["country"]],
-            country_en=[country_name(c, "en") if isinstance(c, str) else None for c in leaders["country"]])))
+        sheets.append((wb.create_sheet("top_institutions"), with_country_names(leaders)))
     if trends is not None:  # session 11: the series over rolling windows (with their intervals when computed)
-        sheets.append((wb.create_sheet("trends"), trends.assign(
-            country_ja=[country_name(c, "ja") for c in trends["country"]],
-            country_en=[country_name(c, "en") for c in trends["country"]])))
+        sheets.append((wb.create_sheet("trends"), with_country_names(trends)))
     for ws, df in sheets:
         excel_row(ws, list(df.columns))
         for cell in ws[1]:

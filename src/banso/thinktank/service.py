@@ -33,7 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from banso.analytics import charts
-from banso.analytics.countries import country_name
+from banso.analytics.countries import country_name, with_country_names
 from banso.analytics.prioritise import CRITERIA, prioritise
 from banso.analytics.report import trend_bands, trend_samples, trend_series
 from banso.analytics.technologies import load_technologies
@@ -226,12 +226,6 @@ def clean_row(row: dict[str, Any]) -> dict[str, Any]:
         else:
             out[k] = v.item() if hasattr(v, "item") else v
     return out
-
-
-def with_country_names(frame: pd.DataFrame) -> pd.DataFrame:
-    """Return ``frame`` with ``country_ja`` and ``country_en`` beside its ``country`` codes (None where none)."""
-    return frame.assign(**{f"country_{lang}": [country_name(c, lang) if isinstance(c, str) else None
-                                               for c in frame["country"]] for lang in ("ja", "en")})
 
 
 _CACHE: dict[Path, tuple[tuple[float, ...], Analysis]] = {}
