@@ -382,6 +382,9 @@ class _Builder:
         assert cleared is not None
         clearances.decide(self.db, clearance_id=cleared.id, actor=officer, now=self.clock.now(), decision="clear",
                           reason="確認済み")
+        # "foreign" stays held: two weeks on, the officers and the secretariat are reminded of the pending check
+        # (session 11) — notices, e-mail and inbox pages go through the matrix like every other notice.
+        assert clearances.remind_pending(self.db, now=self.clock.now() + timedelta(days=14)) > 0
 
     def _scheduled_result(self) -> None:
         self._create("scheduled", is_result=True, publish_at=self.clock.now() + timedelta(days=200))
