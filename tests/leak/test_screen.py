@@ -10,7 +10,7 @@ from PIL import Image
 
 from banso.leak import attribute
 from banso.leak.fingerprint import footer_code, marker
-from banso.leak.screen import MIN_SIDE, fit, read_pixel_mark, read_pixel_mark_bytes, stamp_view
+from banso.leak.screen import MIN_SIDE, fit, read_pixel_mark, read_pixel_mark_bytes, stamp_view, unambiguous
 
 FOOTER = "山田太郎（東京大学） yamada@example.jp 閲覧 2026-12-06 17:40 JST 情報 #42"
 
@@ -24,6 +24,13 @@ def _page() -> Image.Image:
     return Image.fromarray(pixels, "RGB")
 
 
+def _code() -> bytes:
+    """A fresh code as the viewer issues them: one whose tile verifies in one alignment only."""
+    while not unambiguous(code := secrets.token_bytes(8)):
+        pass
+    return code
+
+
 def _png(image: Image.Image) -> bytes:
     out = io.BytesIO()
     image.save(out, format="PNG")
@@ -31,7 +38,7 @@ def _png(image: Image.Image) -> bytes:
 
 
 def test_pixel_mark_and_metadata_carry_the_code() -> None:
-    code = secrets.token_bytes(8)
+    code = _code()
     png = stamp_view(_page(), footer=FOOTER, code=code)
     assert read_pixel_mark_bytes(png) == (code, True)
     assert marker(code).encode() in png
@@ -40,7 +47,7 @@ def test_pixel_mark_and_metadata_carry_the_code() -> None:
 
 
 def test_pixel_mark_survives_a_lossless_crop_at_any_offset() -> None:
-    code = secrets.token_bytes(8)
+    code = _code()
     image = Image.open(io.BytesIO(stamp_view(_page(), footer=FOOTER, code=code)))
     for left, top in ((0, 0), (1, 3), (7, 5), (123, 401)):
         crop = image.crop((left, top, left + 200, top + 160))
@@ -60,7 +67,7 @@ def test_unmarked_images_give_no_code() -> None:
 
 def test_scaling_or_jpeg_removes_the_pixel_mark_but_not_the_visible_text() -> None:
     # The documented limit: only lossless 1:1 copies keep the pixel mark.
-    code = secrets.token_bytes(8)
+    code = _code()
     image = Image.open(io.BytesIO(stamp_view(_page(), footer=FOOTER, code=code))).convert("RGB")
     out = io.BytesIO()
     image.save(out, format="JPEG", quality=85)
@@ -69,7 +76,7 @@ def test_scaling_or_jpeg_removes_the_pixel_mark_but_not_the_visible_text() -> No
 
 
 def test_visible_tiles_cover_the_whole_image() -> None:
-    code = secrets.token_bytes(8)
+    code = _code()
     stamped = np.asarray(Image.open(io.BytesIO(stamp_view(_page(), footer=FOOTER, code=code))).convert("RGB"),
                          dtype=np.int16)
     tinted = (stamped[..., 0] - stamped[..., 1] > 25) & (stamped[..., 0] - stamped[..., 2] > 25)
@@ -86,3 +93,15 @@ def test_fit_bounds_large_images_and_enlarges_tiny_ones() -> None:
     assert width * height <= 1_000_000 and abs(width / height - 4 / 3) < 0.01
     assert max(fit(Image.new("RGB", (8, 6))).size) == MIN_SIDE
     assert fit(Image.new("RGB", (800, 600))).size == (800, 600)
+
+
+# A code whose tile also verifies in another alignment (found among 100,000 random codes): two readings.
+AMBIGUOUS = bytes.fromhex("d3da83c1fbf2b3c1")
+
+
+def test_a_code_whose_tile_verifies_twice_is_not_issued_for_pixels() -> None:
+    # I8: such a mark reads back as no clear code, even uncropped — so the viewer never stamps one
+    assert not unambiguous(AMBIGUOUS)
+    assert read_pixel_mark_bytes(stamp_view(_page(), footer=FOOTER, code=AMBIGUOUS)) is None
+    good = _code()
+    assert unambiguous(good) and read_pixel_mark_bytes(stamp_view(_page(), footer=FOOTER, code=good)) == (good, True)

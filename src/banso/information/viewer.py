@@ -33,7 +33,7 @@ from banso.kit.unit import read_step, released
 from banso.leak import limits
 from banso.leak.image import NotAnImage, open_reduced
 from banso.leak.pdf import PDFIUM_LOCK
-from banso.leak.screen import stamp_view, visible_line
+from banso.leak.screen import stamp_view, unambiguous, visible_line
 from banso.sealed.store import IMAGES, stamp_plain
 
 if TYPE_CHECKING:
@@ -184,6 +184,8 @@ def page_image(session: Session, deps: InformationDeps, *, item_id: int, file_id
         raise NotFound("このファイルはページ画像で表示できません / this file is not shown as page images")
     kind = view.file.kind
     code = distribution.fingerprint(deps, item_id=item_id, file_id=file_id, user_id=actor.user_id)
+    while not unambiguous(code):  # I8: the pixel mark must read back as this code alone (1 code in ~480)
+        code = distribution.fingerprint(deps, item_id=item_id, file_id=file_id, user_id=actor.user_id)
     with released(session), _render(data, kind, page) as image:  # no transaction open
         png = stamp_view(image, footer=line, code=code)
     view = decide(session, item_id=item_id, file_id=file_id, actor=actor, now=now)
