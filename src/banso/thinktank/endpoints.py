@@ -78,10 +78,11 @@ def countries(technology: TechId, principal: ApiUser, ctx: Ctx) -> CountriesRead
 @router.get("/institutions/{technology}", response_model=InstitutionsRead)
 def institutions(technology: TechId, principal: ApiUser, ctx: Ctx, country: Country = None) -> InstitutionsRead:
     """Return the technology's leading institutions (name, ROR id, country, top-10% output) worldwide, or of
-    ``country``; the indicators' access rule."""
+    ``country``; the indicators' access rule. A country code the analysis has no institutions of: 404 saying so."""
     service.require_indicators(principal)
     a = _analysis(ctx)
-    code = country.upper() if country else None
+    a.technology(technology)
+    code = service.asked_country(country, a.institution_countries(technology))  # 404 for a country not in it
     rows = a.leading_institutions(technology, code)
     return InstitutionsRead(technology=technology, window=a.window, synthetic=a.synthetic, country=code,
                             institutions=[InstitutionRead.model_validate(r) for r in rows])
@@ -90,11 +91,12 @@ def institutions(technology: TechId, principal: ApiUser, ctx: Ctx, country: Coun
 @router.get("/trends/{technology}", response_model=TrendsRead)
 def trends(technology: TechId, principal: ApiUser, ctx: Ctx, country: Country = None) -> TrendsRead:
     """Return the technology's share, rank and (when computed) 95 % intervals per rolling window, for every
-    country or ``country``; 404 with the command to run when no trends were computed."""
+    country or ``country``; 404 with the command to run when no trends were computed, 404 saying so for a
+    country code without rows."""
     service.require_indicators(principal)
     a = _analysis(ctx)
-    code = country.upper() if country else None
     every = a.trend_rows(technology)
+    code = service.asked_country(country, {str(r["country"]) for r in every})  # 404 for a country not in it
     rows = [r for r in every if r["country"] == code] if code else every
     windows = sorted({(int(r["window_start"]), int(r["window_end"])) for r in every})
     return TrendsRead(technology=technology, synthetic=a.synthetic, country=code, samples=a.trend_samples,

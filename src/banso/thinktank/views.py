@@ -113,8 +113,9 @@ def technology(tech_id: str, request: Request, principal: PageUser, ctx: Ctx) ->
     analysis = _require_analysis(ctx)
     tech = analysis.technology(tech_id)
     choices = analysis.institution_countries(tech_id)
-    asked = (request.query_params.get("country") or "").strip().upper()
-    country = asked if asked in choices else ("JP" if "JP" in choices else (choices[0] if choices else None))
+    # a malformed code is a 422, a country the analysis lacks a 404, both with their reason (outside tester)
+    asked = service.asked_country(request.query_params.get("country"), choices)
+    country = asked or ("JP" if "JP" in choices else (choices[0] if choices else None))
     has_trends = analysis.has_trends(tech_id)
     return render(request, "thinktank/technology.html", {
         "tech": tech, "countries": analysis.countries(tech_id),
