@@ -55,9 +55,9 @@ def parse_document_types(text: str) -> tuple[str, ...]:
     chosen = tuple(dict.fromkeys(t.strip().lower() for t in text.split(",") if t.strip()))
     unknown = [t for t in chosen if t not in OPENALEX_TYPES]
     if unknown:
-        raise ValueError(f"unknown OpenAlex work type(s): {', '.join(unknown)} (known: {', '.join(OPENALEX_TYPES)})")
+        raise ValueError(f"不明な OpenAlex の文献種別です: {', '.join(unknown)} / unknown OpenAlex work type(s): {', '.join(unknown)} (known: {', '.join(OPENALEX_TYPES)})")
     if not chosen:
-        raise ValueError("the list of counted work types is empty")
+        raise ValueError("数える文献種別が空です / the list of counted work types is empty")
     return chosen
 
 
@@ -86,7 +86,7 @@ def _positive_int(variable: str, default: int) -> int:
     except ValueError:
         value = -1
     if value < 0:
-        raise ValueError(f"{variable} must be a non-negative integer (got {raw!r})")
+        raise ValueError(f"{variable} は 0 以上の整数にしてください（{raw!r}） / {variable} must be a non-negative integer (got {raw!r})")
     return value
 
 

@@ -315,9 +315,9 @@ class FileResult:
 def discover(snapshot: Path) -> list[SnapshotFile]:
     """List the snapshot's partition files (``updated_date=*/part_*.gz``, also ``*.jsonl``), oldest first."""
     if not snapshot.exists():
-        raise SnapshotError(f"snapshot folder not found: {snapshot}")
+        raise SnapshotError(f"スナップショットのフォルダがありません: {snapshot} / snapshot folder not found: {snapshot}")
     if not snapshot.is_dir():
-        raise SnapshotError(f"snapshot path is not a folder: {snapshot}")
+        raise SnapshotError(f"スナップショットのパスがフォルダではありません: {snapshot} / snapshot path is not a folder: {snapshot}")
     found: list[SnapshotFile] = []
     for p in sorted(snapshot.rglob("*")):
         if not p.is_file() or p.name.startswith("."):
@@ -333,6 +333,7 @@ def discover(snapshot: Path) -> list[SnapshotFile]:
         found.append(SnapshotFile(p, rel, m.group(1) if m else "", st.st_size, st.st_mtime))
     if not found:
         raise SnapshotError(
+            f"{snapshot} にスナップショットのファイルがありません（works/updated_date=YYYY-MM-DD/part_NNN.gz か *.jsonl） / "
             f"no snapshot files under {snapshot} (expected works/updated_date=YYYY-MM-DD/part_NNN.gz or *.jsonl)"
         )
     found.sort(key=lambda f: (f.updated_date, f.rel))
@@ -353,6 +354,7 @@ def _gunzip(src: Path, dst: Path) -> None:
     """
     def cannot_write(exc: OSError) -> StoreError:
         return StoreError(
+            f"{dst}（{src.name} を展開した一時ファイル）を書けません。同時に読むファイルごとに展開後の大きさほどの空きが必要です: {exc.strerror} / "
             f"cannot write {dst} (the decompressed copy of {src.name} that DuckDB reads; it needs free "
             f"disk of about the file's uncompressed size per file read at once): {exc.strerror}")
 
