@@ -50,12 +50,13 @@ def parse_document_types(text: str) -> tuple[str, ...]:
     >>> parse_document_types("artcle")
     Traceback (most recent call last):
     ...
-    ValueError: unknown OpenAlex work type(s): artcle (known: article, book-chapter, ...)
+    ValueError: 不明な OpenAlex の文献種別です: artcle / unknown OpenAlex work type(s): artcle (known: article, ...)
     """
     chosen = tuple(dict.fromkeys(t.strip().lower() for t in text.split(",") if t.strip()))
     unknown = [t for t in chosen if t not in OPENALEX_TYPES]
     if unknown:
-        raise ValueError(f"不明な OpenAlex の文献種別です: {', '.join(unknown)} / unknown OpenAlex work type(s): {', '.join(unknown)} (known: {', '.join(OPENALEX_TYPES)})")
+        raise ValueError(f"不明な OpenAlex の文献種別です: {', '.join(unknown)} / "
+                         f"unknown OpenAlex work type(s): {', '.join(unknown)} (known: {', '.join(OPENALEX_TYPES)})")
     if not chosen:
         raise ValueError("数える文献種別が空です / the list of counted work types is empty")
     return chosen
@@ -86,7 +87,8 @@ def _positive_int(variable: str, default: int) -> int:
     except ValueError:
         value = -1
     if value < 0:
-        raise ValueError(f"{variable} は 0 以上の整数にしてください（{raw!r}） / {variable} must be a non-negative integer (got {raw!r})")
+        raise ValueError(f"{variable} は 0 以上の整数にしてください（{raw!r}） / "
+                         f"{variable} must be a non-negative integer (got {raw!r})")
     return value
 
 

@@ -6,8 +6,8 @@ import hashlib
 import json
 import os
 import tempfile
-import warnings
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
@@ -69,7 +69,8 @@ def spark_session(*, quiet: bool = True) -> SparkSession:
         try:
             from pyspark.sql import SparkSession
         except ImportError:
-            raise AnalyticsError("--engine spark には PySpark が必要です（pip install 'banso[spark]'） / --engine spark needs PySpark: pip install 'banso[spark]'") from None
+            raise AnalyticsError("--engine spark には PySpark が必要です（pip install 'banso[spark]'） / "
+                                 "--engine spark needs PySpark: pip install 'banso[spark]'") from None
         # Read by the SparkContext as it starts: the executors' Python (issue 16: they run banso code).
         os.environ["PYSPARK_PYTHON"] = config.spark_python()
         master = config.spark_master()
@@ -106,7 +107,8 @@ def connect(engine: str) -> BaseBackend:
         return con
     if engine == "spark":
         return ibis.pyspark.connect(spark_session())
-    raise AnalyticsError(f"不明なエンジン {engine!r} です（{', '.join(ENGINES)}） / unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
+    raise AnalyticsError(f"不明なエンジン {engine!r} です（{', '.join(ENGINES)}） / "
+                         f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
 
 
 def open_works(con: BaseBackend, store: Path) -> ir.Table:
@@ -235,7 +237,8 @@ def compute(
     # engine="spark" here runs these Ibis expressions on PySpark with the membership built on the driver; the
     # Spark-jobs path (membership on the executors, issue 16) is banso.analytics.run.compute(engine="spark").
     if top10 not in ex.TOP10_METHODS:
-        raise AnalyticsError(f"不明な --top10 の方法 {top10!r} です（{', '.join(ex.TOP10_METHODS)}） / unknown --top10 method {top10!r}; use one of {', '.join(ex.TOP10_METHODS)}")
+        raise AnalyticsError(f"不明な --top10 の方法 {top10!r} です（{', '.join(ex.TOP10_METHODS)}） / "
+                             f"unknown --top10 method {top10!r}; use one of {', '.join(ex.TOP10_METHODS)}")
     t0 = time.perf_counter()
     con = connect(engine)
     types = tuple(document_types if document_types is not None else config.document_types())

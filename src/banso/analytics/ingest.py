@@ -118,7 +118,8 @@ def ingest(
     (30, 0, 30)
     """
     if decoder not in DECODERS:
-        raise ValueError(f"--decoder は {', '.join(DECODERS)} のいずれかです（{decoder!r} ではなく） / decoder must be one of {', '.join(DECODERS)}, not {decoder!r}")
+        raise ValueError(f"--decoder は {', '.join(DECODERS)} のいずれかです（{decoder!r} ではなく） / "
+                         f"decoder must be one of {', '.join(DECODERS)}, not {decoder!r}")
     t0 = time.perf_counter()
     files = discover(snapshot)
     store.mkdir(parents=True, exist_ok=True)

@@ -78,14 +78,16 @@ def compute(
     keyword hits are, per part); ``membership_cached`` is always False.
     """
     if top10 not in ex.TOP10_METHODS:
-        raise AnalyticsError(f"不明な --top10 の方法 {top10!r} です（{', '.join(ex.TOP10_METHODS)}） / unknown --top10 method {top10!r}; use one of {', '.join(ex.TOP10_METHODS)}")
+        raise AnalyticsError(f"不明な --top10 の方法 {top10!r} です（{', '.join(ex.TOP10_METHODS)}） / "
+                             f"unknown --top10 method {top10!r}; use one of {', '.join(ex.TOP10_METHODS)}")
     t0 = time.perf_counter()
     spark = spark or engine.spark_session()
     root = as_uri(store)
     fs = HadoopFS(spark, root)
     manifest = _complete_store(fs, root)
     if manifest.get("format", FORMAT_VERSION) != FORMAT_VERSION:
-        raise StoreError(f"ストア {root} の形式は {manifest.get('format')} です / store {root} has format {manifest.get('format')}")
+        raise StoreError(f"ストア {root} の形式は {manifest.get('format')} です / "
+                         f"store {root} has format {manifest.get('format')}")
     con = ibis.pyspark.connect(spark)
     types = tuple(document_types if document_types is not None else config.document_types())
     stored = spark_table(con, spark, join(root, WORKS))

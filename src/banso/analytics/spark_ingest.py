@@ -552,7 +552,8 @@ def _read_into_store(spark: SparkSession, fs: HadoopFS, root: str, todo: list[tu
         for _uri, f, seq in todo:
             st = stats.get(f.key)
             if st is None:
-                raise StoreError(f"Spark の読み込みジョブが {f.rel} の統計を返しませんでした / the Spark read job returned no statistics for {f.rel}")
+                raise StoreError(f"Spark の読み込みジョブが {f.rel} の統計を返しませんでした / "
+                                 f"the Spark read job returned no statistics for {f.rel}")
             part_rel = f"parts/{f.key}.parquet"
             if f.key in rows:
                 written = [n for n in fs.list_dir(rows[f.key]) if n.endswith(".parquet")]

@@ -78,7 +78,8 @@ def read_manifest(store: Path) -> dict[str, Any]:
     try:
         data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
-        raise StoreError(f"ストアの manifest が読めません: {path}: {exc} / store manifest is unreadable: {path}: {exc}") from None
+        raise StoreError(f"ストアの manifest が読めません: {path}: {exc} / "
+                         f"store manifest is unreadable: {path}: {exc}") from None
     return data
 
 

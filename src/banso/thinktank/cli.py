@@ -98,6 +98,7 @@ def file_commission(
     analysis = service.load_analysis(ctx.settings.data_dir)
     if analysis is None:
         raise analytics_cli.fail(ValueError(f"{service.analytics_dir(ctx.settings.data_dir)} に分析結果がありません。先に `banso analyze` を実行してください / "
+                                            ""
                                             f"no analysis under {service.analytics_dir(ctx.settings.data_dir)}; "
                                             "run `banso analyze` first"))
     with unit_of_work(ctx) as db:  # a refusal exits 1 with its message; nothing is filed
