@@ -117,3 +117,18 @@ def test_spark_ingest_refuses_before_the_jvm_starts(tmp_path: Path, store: Path)
         assert code == 2 and not imported, (args, output)
         line = next(ln for ln in output.splitlines() if ln.startswith("error:"))
         assert expected in line and " / " in line, (args, line)
+
+
+def test_the_quiet_spark_session_keeps_the_administrators_driver_options(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The quiet session adds its log4j2 file to spark.driver.extraJavaOptions of spark-defaults.conf (a value
+    given to the builder replaces the file's), so it reads them; no Spark is started here."""
+    from banso.analytics import config
+
+    (tmp_path / "spark-defaults.conf").write_text(
+        "# a comment\nspark.master local[1]\nspark.driver.extraJavaOptions  -Dhttp.proxyHost=p\n"
+        "spark.driver.extraJavaOptions\t-Dhttp.proxyHost=q -Dx=1\n", encoding="utf-8")
+    monkeypatch.setenv("SPARK_CONF_DIR", str(tmp_path))
+    assert config.spark_driver_java_options() == "-Dhttp.proxyHost=q -Dx=1"  # the last line wins, as in Spark
+    monkeypatch.setenv("SPARK_CONF_DIR", str(tmp_path / "none"))
+    assert config.spark_driver_java_options() == ""

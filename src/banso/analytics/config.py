@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 SPARK_MASTER_VARIABLE = "BANSO_SPARK_MASTER"
 DEFAULT_SPARK_MASTER = "local[2]"
@@ -25,6 +26,26 @@ def spark_python() -> str:
     and match with msgspec, DuckDB, ISA-L and ahocorasick-rs (docs/analytics.md "Running on a Spark cluster").
     """
     return os.environ.get("PYSPARK_PYTHON") or sys.executable
+
+
+def spark_driver_java_options() -> str:
+    """Return ``spark.driver.extraJavaOptions`` as the administrator set it in ``spark-defaults.conf``
+    (``$SPARK_CONF_DIR``, else ``$SPARK_HOME/conf``), or "" when none is set or there is no such file.
+
+    Read so the quiet session (``engine.spark_session``) adds its log configuration to those options rather than
+    replacing them: a value given to the session builder wins over the file's.
+    """
+    conf_dir = os.environ.get("SPARK_CONF_DIR") or (
+        str(Path(os.environ["SPARK_HOME"]) / "conf") if os.environ.get("SPARK_HOME") else "")
+    path = Path(conf_dir) / "spark-defaults.conf" if conf_dir else None
+    if path is None or not path.is_file():
+        return ""
+    value = ""
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        key, *rest = line.strip().split(None, 1) or [""]
+        if key == "spark.driver.extraJavaOptions":
+            value = rest[0].strip() if rest else ""  # the last one wins, as Spark reads the file
+    return value
 
 
 DOCUMENT_TYPES_VARIABLE = "BANSO_ANALYTICS_DOCUMENT_TYPES"

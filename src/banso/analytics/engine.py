@@ -80,7 +80,10 @@ def spark_session(*, quiet: bool = True) -> SparkSession:
             warnings.filterwarnings("ignore", category=FutureWarning, module=r"pyspark(\.|$)")
             log_conf = Path(tempfile.mkdtemp(prefix="banso-spark-log-")) / "log4j2.properties"
             log_conf.write_text(_QUIET_LOG4J2, encoding="utf-8")
-            builder = builder.config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={log_conf.as_uri()}")
+            given = config.spark_driver_java_options()
+            if "log4j" not in given:  # an administrator's own log configuration stays theirs
+                options = f"{given} -Dlog4j2.configurationFile={log_conf.as_uri()}".strip()
+                builder = builder.config("spark.driver.extraJavaOptions", options)
         _SPARK = (
             builder.master(master)
             .appName("banso-analytics")
