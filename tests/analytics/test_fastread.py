@@ -64,7 +64,11 @@ def test_same_store_on_edge_cases(tmp_path: Path) -> None:
     no_inst["authorships"] = [{"institutions": None}, {"institutions": [{"id": None, "country_code": "us"}]}]
     no_inst["primary_topic"] = None
     no_inst["citation_normalized_percentile"] = None
-    write_part(snap, "2025-01-01", "part_000.gz", [work(1, countries=[["JP", "US"]], abstract="İstanbul ΣΑΣ"), odd])
+    spoof = work(6, countries=[["JP", "SA"]])  # a bidi override in a name and a hostile ROR id (outside tester)
+    spoof["authorships"][0]["institutions"][0].update(display_name="\u202eevil\u202c\u2066 U\u200f", ror="javascript:x")
+    spoof["authorships"][0]["institutions"][1].update(display_name="\u2067\u200e", ror="https://ror.org/0abcde123 ")
+    write_part(snap, "2025-01-01", "part_000.gz", [work(1, countries=[["JP", "US"]], abstract="İstanbul ΣΑΣ"), odd,
+                                                          spoof])
     write_part(snap, "2025-02-01", "part_000.gz", [work(1, cited=9, updated="2025-02-01T00:00:00"), no_inst])
     ingest(snap, tmp_path / "duck")
     ingest(snap, tmp_path / "fast", decoder="msgspec")

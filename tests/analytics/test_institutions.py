@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,7 @@ def _work(n: int, insts: list[dict[str, Any]], *, cited: int = 0, subfield: int 
 
 def _inst(i: int, country: str = "JP", **fields: Any) -> dict[str, Any]:
     return {"id": f"https://openalex.org/I{i}", "display_name": f"Institution {i}",
-            "ror": f"https://ror.org/0inst{i:04d}", "country_code": country, **fields}
+            "ror": f"https://ror.org/0hnst{i:04d}", "country_code": country, **fields}
 
 
 def _dimension(store: Path) -> dict[int, dict[str, Any]]:
@@ -64,11 +65,34 @@ def test_missing_or_empty_ror_and_name_are_null_and_latest_record_wins(tmp_path:
     assert dim[1] == {"institution_id": 1, "display_name": "No ROR key", "ror": None, "country": "JP"}
     assert dim[2]["ror"] is None and dim[2]["display_name"] == "Institution 2"
     assert (dim[3]["display_name"], dim[3]["ror"]) == (None, None)
-    assert dim[4] == {"institution_id": 4, "display_name": "Institution 4", "ror": "https://ror.org/0inst0004",
+    assert dim[4] == {"institution_id": 4, "display_name": "Institution 4", "ror": "https://ror.org/0hnst0004",
                       "country": "US"}
     assert (dim[5]["display_name"], dim[5]["ror"]) == ("New name", "https://ror.org/0new00000")
     # The dimension stays out of works.parquet (one row per work, no names).
     assert "institution_names" not in pq.read_schema(tmp_path / "store" / "works.parquet").names
+
+
+@pytest.mark.parametrize("decoder", ["duckdb", "msgspec"])
+def test_names_lose_bidi_controls_and_only_ror_ids_are_kept(tmp_path: Path, decoder: str) -> None:
+    """Outside tester (session 11): a name's bidi override reordered its neighbours on the page, in the CSV and
+    the workbook; a ROR id was stored whatever it held. Both readers store the cleaned values (the Spark reader
+    runs the same projection: tests/analytics/test_spark_reader.py compares its parts)."""
+    controls = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u0007\u200b\ufeff\x00"
+    hostile = ["javascript:alert(1)", "https://ror.org/" + "0" * 5000, "https://ror.org/0abcde1 23",
+               " https://ror.org/0abcde123", "https://ror.org/0abcde123 ", "0abcde123", "http://ror.org/0abcde123",
+               "https://ror.org/0abcdi123", "https://ror.org/1abcde123", "https://ror.org/0abcde1x3",
+               "https://ror.org/0ABCDE123", "https://evil.example/?https://ror.org/0abcde123"]
+    insts = [_inst(1, display_name="\u202eKAERTS\u202c University", ror="https://ror.org/0abcde123"),
+             _inst(2, display_name=f"A{controls}B\tC"), _inst(3, display_name=controls)]
+    insts += [_inst(10 + k, ror=r) for k, r in enumerate(hostile)]
+    write_part(tmp_path / "snap", "2025-01-01", "part_000.gz", [_work(1, insts)])
+    ingest(tmp_path / "snap", tmp_path / "store", decoder=decoder)
+    dim = _dimension(tmp_path / "store")
+    assert (dim[1]["display_name"], dim[1]["ror"]) == ("KAERTS University", "https://ror.org/0abcde123")
+    assert dim[2]["display_name"] == "ABC"  # Cc and Cf both, the tab too
+    assert dim[3]["display_name"] is None  # nothing but controls: no name
+    assert {dim[10 + k]["ror"] for k in range(len(hostile))} == {None}
+    assert all(dim[10 + k]["display_name"] == f"Institution {10 + k}" for k in range(len(hostile)))
 
 
 @pytest.mark.parametrize("decoder", ["duckdb", "msgspec"])
@@ -99,8 +123,12 @@ def test_real_records_ingest_names_field_for_field(real_data: Path, tmp_path: Pa
                         if not (i.get("id") or "").rsplit("/", 1)[-1][1:].isdigit():
                             continue
                         iid = int(i["id"].rsplit("I", 1)[1])
-                        entry = {"institution_id": iid, "display_name": i.get("display_name") or None,
-                                 "ror": i.get("ror") or None, "country": (i.get("country_code") or "").upper() or None}
+                        ror = i.get("ror") or None
+                        assert ror is None or re.fullmatch(r"https://ror\.org/0[0-9a-hj-km-np-tv-z]{6}\d\d", ror)
+                        name = re.sub(r"[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]", "",
+                                      i.get("display_name") or "")
+                        entry = {"institution_id": iid, "display_name": name or None,
+                                 "ror": ror, "country": (i.get("country_code") or "").upper() or None}
                         key = (w.get("updated_date") or folder, folder, seq, wid, entry["display_name"] or "",
                                entry["ror"] or "")
                         if iid not in latest or key > latest[iid][0]:
@@ -145,11 +173,11 @@ def test_top_institutions_tie_exactly_by_id_with_names(tmp_path: Path) -> None:
             for r in run.top_institutions.to_pylist()]
     assert rows == [
         # Equal exact sums share rank 1 and are listed by id; institution 4 (no top-10% output) is not listed.
-        ("all", "JP", 1, 1, "Institution 1", "https://ror.org/0inst0001", 0.8),
-        ("all", "JP", 1, 2, "Institution 2", "https://ror.org/0inst0002", 0.8),
+        ("all", "JP", 1, 1, "Institution 1", "https://ror.org/0hnst0001", 0.8),
+        ("all", "JP", 1, 2, "Institution 2", "https://ror.org/0hnst0002", 0.8),
         ("all", "US", 1, 3, "Institution 3", None, 0.8),
-        ("country", "JP", 1, 1, "Institution 1", "https://ror.org/0inst0001", 0.8),
-        ("country", "JP", 1, 2, "Institution 2", "https://ror.org/0inst0002", 0.8),
+        ("country", "JP", 1, 1, "Institution 1", "https://ror.org/0hnst0001", 0.8),
+        ("country", "JP", 1, 2, "Institution 2", "https://ror.org/0hnst0002", 0.8),
         ("country", "US", 1, 3, "Institution 3", None, 0.8),
     ]
     # One place per group: the tie goes to the lower id (in floating point institution 2 came first).
@@ -164,7 +192,7 @@ def test_top_institutions_tie_exactly_by_id_with_names(tmp_path: Path) -> None:
     paths = write_report(tmp_path / "out", tmp_path / "report", lang="en", technology_file=None)
     page = paths["html"].read_text(encoding="utf-8")
     section = page[page.index("Leading institutions"):]
-    assert "1. Institution 1" in section and "ROR 0inst0001" in section and "Institution 3" in section
+    assert "1. Institution 1" in section and "ROR 0hnst0001" in section and "Institution 3" in section
     sheet = load_workbook(paths["xlsx"])["top_institutions"]
     header = [c.value for c in sheet[1]]
     assert [dict(zip(header, (c.value for c in row), strict=True))["institution"]

@@ -84,3 +84,20 @@ def test_line_splitting_matches_the_line_iterator() -> None:
     assert b"".join(_inflate(two)) == b"a\nb\n"
     with pytest.raises(Exception, match="ends early"):
         b"".join(_inflate(two[:-5]))
+
+
+def test_names_and_ror_ids_are_cleaned_as_the_duckdb_reader_cleans_them(tmp_path: Path) -> None:
+    """Outside tester (session 11): the Spark tasks store the same cleaned names (no bidi controls) and the same
+    null for an id not of ROR's form as the DuckDB reader (one SQL expression, ``snapshot.names_sql``)."""
+    from tests.support.openalex import work, write_part
+
+    spoof = work(1, countries=[["JP", "SA", "US"]])
+    insts = spoof["authorships"][0]["institutions"]
+    insts[0].update(display_name="\u202eevil\u202c\u2066 Univ\u200f", ror="https://ror.org/0abcde123")
+    insts[1].update(display_name="\u2067\u200e", ror="javascript:alert(1)")
+    insts[2].update(display_name="Plain", ror="https://ror.org/" + "0" * 4000)
+    write_part(tmp_path / "snap", "2025-01-01", "part_000.gz", [spoof, work(2)])
+    _same_as_duckdb(tmp_path / "snap", tmp_path)
+    rows, _ = _spark_read(discover(tmp_path / "snap")[0], 0)
+    names = {(n["display_name"], n["ror"]) for r in rows["institution_names"].to_pylist() for n in r}
+    assert ("evil Univ", "https://ror.org/0abcde123") in names and (None, None) in names and ("Plain", None) in names

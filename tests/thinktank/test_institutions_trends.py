@@ -247,3 +247,93 @@ def test_trends_without_bootstrap_have_no_intervals(client: TestClient, db: Sess
     page = unescape(client.get(f"/thinktank/technologies/{tech}").text)
     assert 'id="trend-table"' in page and "回ブートストラップ" not in page
     assert client.get(f"/thinktank/technologies/{tech}/trends.png").status_code == 200
+
+
+def test_an_unknown_or_malformed_country_is_answered_with_its_reason(client: TestClient, db: Session,
+                                                                     factory: Factory, ctx: AppContext,
+                                                                     analysis_dir: Path) -> None:
+    """Outside tester (session 11): ?country= fell back to Japan (page) or gave an empty list (API), silently."""
+    person = factory.person(roles=("researcher",))
+    sign_in(client, db, person, ctx)
+    headers = bearer(db, person, ctx.clock)  # type: ignore[arg-type]
+    a = _analysis(ctx)
+    tech = _busiest(a)
+    absent = next(c for c in ("AQ", "VA", "NR", "TV", "PN") if c not in a.institution_countries(tech)
+                  and not (a.trends["country"] == c).any())  # type: ignore[index]
+    page = client.get(f"/thinktank/technologies/{tech}?country={absent.lower()}")
+    assert page.status_code == 404
+    assert f"国コード {absent}（{country_name(absent, 'ja')}）はこの分析にありません" in unescape(page.text)
+    client.cookies.set("banso_lang", "en")
+    english = unescape(client.get(f"/thinktank/technologies/{tech}?country={absent}").text)
+    assert f"Country code {absent} ({country_name(absent, 'en')}) is not in this analysis" in english
+    client.cookies.delete("banso_lang")
+    for raw in ("JPN", "1", "<b>"):  # malformed: 422, said as such
+        bad = client.get(f"/thinktank/technologies/{tech}", params={"country": raw})
+        assert bad.status_code == 422 and "2 文字の英字" in unescape(bad.text), raw
+        assert "<b>" not in bad.text
+    xx = client.get(f"/thinktank/technologies/{tech}?country=XX")
+    assert xx.status_code == 422 and "XX は ISO 3166-1 の国コードではありません" in unescape(xx.text)
+    assert client.get(f"/thinktank/technologies/{tech}?country=").status_code == 200  # none asked: the default
+    for kind in ("institutions", "trends"):
+        r = client.get(f"{API}/{kind}/{tech}?country={absent}", headers=headers)
+        assert r.status_code == 404 and r.json()["error"] == "country_not_in_analysis", kind
+        assert r.json()["message"].startswith(f"国コード {absent}（") and " / Country code " in r.json()["message"]
+        assert r.json()["detail"].startswith(f"国コード {absent}")  # the reader's half (Japanese by default)
+        xx = client.get(f"{API}/{kind}/{tech}?country=xx", headers=headers)
+        assert xx.status_code == 422 and "ISO 3166-1 の国コードではありません" in xx.json()["message"], kind
+        malformed = client.get(f"{API}/{kind}/{tech}?country=J1", headers=headers)
+        assert malformed.status_code == 422 and malformed.json()["message"].startswith("入力内容が正しくありません")
+    listed = a.institution_countries(tech)[0]
+    ok = client.get(f"{API}/institutions/{tech}?country={listed.lower()}", headers=headers)
+    assert ok.status_code == 200 and ok.json()["country"] == listed
+
+
+def test_downloads_that_are_not_computed_say_why(client: TestClient, db: Session, factory: Factory,
+                                                 ctx: AppContext, analysis_dir: Path) -> None:
+    """Outside tester (session 11): the page's trends.csv answered 404 without the reason the page gives."""
+    (analysis_dir / "indicators" / "trends.parquet").unlink()
+    (analysis_dir / "indicators" / "top_institutions.parquet").unlink()
+    officer = factory.person(roles=("officer",))
+    sign_in(client, db, officer, ctx)
+    headers = bearer(db, officer, ctx.clock)  # type: ignore[arg-type]
+    for kind, reason in (("trends.csv", "推移（移動期間）が計算されていません"), ("institutions.csv", "主要機関の表がありません")):
+        page = client.get(f"/thinktank/reports/{kind}")
+        assert page.status_code == 404 and reason in unescape(page.text), kind
+        api = client.get(f"{API}/reports/{kind}", headers=headers)
+        assert api.status_code == 404 and api.json()["message"].startswith(reason), kind
+        assert api.json()["error"] == "not_computed"
+
+
+def test_head_on_the_downloads_answers_without_a_body_or_an_export(client: TestClient, db: Session,
+                                                                   factory: Factory, ctx: AppContext,
+                                                                   analysis_dir: Path) -> None:
+    """Outside tester (session 11): HEAD on the download routes answered 405."""
+    from sqlalchemy import func, select
+
+    from banso.audit.models import AuditEntry
+
+    def exports() -> int:
+        db.expire_all()
+        return int(db.scalar(select(func.count()).select_from(AuditEntry).where(
+            AuditEntry.tag == "thinktank:report:export")) or 0)
+
+    officer = factory.person(roles=("officer",))
+    sign_in(client, db, officer, ctx)
+    headers = bearer(db, officer, ctx.clock)  # type: ignore[arg-type]
+    tech = _busiest(_analysis(ctx))
+    before = exports()
+    for url, h in (("/thinktank/reports/trends.csv", {}), ("/thinktank/reports/report.xlsx", {}),
+                   (f"{API}/reports/institutions.csv", headers), ("/thinktank/japan.png", {}),
+                   (f"/thinktank/technologies/{tech}/chart.png", {}), (f"/thinktank/technologies/{tech}/trends.png", {})):
+        head = client.head(url, headers=h)
+        assert head.status_code == 200 and head.content == b"", url
+        assert int(head.headers["content-length"]) > 0 and head.headers["content-type"].split(";")[0] in (
+            "text/csv", "image/png", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), url
+    assert exports() == before  # HEAD: no report left, none recorded as exported
+    got = client.get("/thinktank/reports/trends.csv")
+    assert int(client.head("/thinktank/reports/trends.csv").headers["content-length"]) == len(got.content)
+    assert exports() == before + 1
+    (analysis_dir / "indicators" / "trends.parquet").unlink()
+    assert client.head("/thinktank/reports/trends.csv").status_code == 404
+    sign_in(client, db, factory.person(roles=("researcher",)), ctx)
+    assert client.head("/thinktank/reports/report.xlsx").status_code == 403  # the same rule as GET

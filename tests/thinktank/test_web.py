@@ -502,3 +502,25 @@ def test_report_html_explains_in_the_report_language(client: TestClient, db: Ses
         assert word in ranking and word in page, word
     for word in not_words:
         assert word not in ranking, word
+
+
+def test_analyze_cli_mistakes_are_answered_japanese_first(tmp_path: Path) -> None:
+    """`banso analyze` of the think tank: a user's mistake is exit 2 and one "日本語 / English" error line
+    (outside tester, session 11: they were English only)."""
+    from typer.testing import CliRunner
+
+    from banso.thinktank.cli import app as analyze
+
+    runner = CliRunner()
+    latin1 = tmp_path / "latin1.csv"
+    latin1.write_bytes("technology,score,reason\nx,3,caf\xe9\n".encode("latin-1"))
+    for args, expected in (
+        (["needs-import", str(tmp_path / "none.csv"), "--as", "a@example.org"], "ニーズファイルが見つかりません: "),
+        (["needs-import", str(latin1), "--as", "a@example.org"], "UTF-8 のテキストではありません / "),
+        (["report", "--indicators", str(tmp_path), "--out", str(tmp_path / "o"), "--file-into", "1"],
+         "--file-into には --as EMAIL"),
+    ):
+        res = runner.invoke(analyze, args)
+        assert res.exit_code == 2, res.output
+        line = next(ln for ln in res.output.splitlines() if ln.startswith("error:"))
+        assert expected in line and " / " in line, line

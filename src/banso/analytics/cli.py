@@ -8,14 +8,16 @@ which adds filing a report into a council (T6). The commands import their module
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-from banso.analytics.errors import AnalyticsError
+from banso.analytics.errors import AnalyticsError, StoreError
 
 if TYPE_CHECKING:
     from banso.analytics.expressions import MonopolyThresholds
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
     from banso.analytics.technologies import TechnologySet
 
 HELP = "Technology-intelligence analytics (T1–T7)."
+MAX_BOOTSTRAP = 100_000
 err = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)
 
@@ -35,10 +38,39 @@ Lang = Annotated[str, typer.Option(help="ja or en.")]
 NamesFile = Annotated[Path | None, typer.Option("--technologies", help="Technology YAML (names).")]
 
 
+_JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+
+
+def message(exc: Exception) -> str:
+    """Return ``exc`` as the product words its errors: "日本語 / English".
+
+    The package's own errors are written so; an OS error (a folder that cannot be read or written) is worded
+    here from its file name and reason; anything else keeps its text behind a Japanese lead.
+    """
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f"{exc.filename}" if exc.filename is not None else ""
+        return (f"{where} を読み書きできません（{exc.strerror}） / cannot read or write {where}: {exc.strerror}"
+                if where else f"読み書きできません（{exc.strerror}） / cannot read or write: {exc.strerror}")
+    text = str(exc)
+    return text if _JAPANESE.search(text) else f"処理できませんでした / {text}"
+
+
 def fail(exc: Exception) -> typer.Exit:
-    """Print ``exc`` as the command's error and return the exit (code 2) to raise."""
-    err.print(f"[bold red]error:[/] {exc}")
+    """Print ``exc`` as the command's error (Japanese first) and return the exit (code 2) to raise."""
+    err.print(f"[bold red]error:[/] {escape(message(exc))}")  # escaped: a path or id may hold [brackets]
     return typer.Exit(code=2)
+
+
+def at_least(value: int, option: str, low: int, high: int | None = None) -> None:
+    """Raise the command's exit (code 2) when the integer ``option`` lies outside ``low``..``high``.
+
+    Checked here, not by Typer's ``min``/``max``, so the refusal is worded as every other one (Japanese first).
+    """
+    if value < low or (high is not None and value > high):
+        span_ja = f"{low} 以上" + (f" {high} 以下" if high is not None else "")
+        span_en = f"at least {low}" + (f" and at most {high}" if high is not None else "")
+        raise fail(ValueError(f"{option} は {span_ja} にしてください（{value}） / {option} must be {span_en} "
+                              f"(got {value})"))
 
 
 def synth(
@@ -46,14 +78,15 @@ def synth(
     out_dir: Annotated[Path, typer.Option("--out", help="Snapshot folder to write (works/ is created in it).")] = Path(
         "synthetic-snapshot"),
     seed: Annotated[int, typer.Option(help="Random seed; same seed, same bytes.")] = 0,
-    part_size: Annotated[int, typer.Option(min=1, help="Works per part file.")] = 10_000,
+    part_size: Annotated[int, typer.Option(help="Works per part file (at least 1).")] = 10_000,
     processes: Annotated[int, typer.Option(help="Worker processes (0 = CPU count).")] = 0,
 ) -> None:
     """Write a deterministic synthetic OpenAlex works snapshot (gzip JSON Lines)."""
     from banso.analytics.synth import write_synthetic_snapshot
 
-    if works < 1:
-        raise fail(ValueError("--works must be at least 1"))
+    at_least(works, "--works", 1)
+    at_least(part_size, "--part-size", 1)
+    at_least(processes, "--processes", 0)
     try:
         with Progress(TextColumn("synth"), BarColumn(), TextColumn("{task.completed}/{task.total} works"),
                       TimeRemainingColumn(), console=err, transient=True) as progress:
@@ -70,27 +103,39 @@ def synth(
 def ingest(
     snapshot: Annotated[Path, typer.Argument(help="Snapshot folder (works/updated_date=*/part_*.gz or *.jsonl).")],
     store: Annotated[Path, typer.Option("--store", help="Parquet store folder.")],
-    threads: Annotated[int, typer.Option(help="Files read at once (0 = CPU count).")] = 0,
+    threads: Annotated[int, typer.Option(
+        help="Files read at once (0 = CPU count). DuckDB engine only: with --engine spark the cluster's "
+             "executor cores decide (BANSO_SPARK_MASTER, spark.executor.cores), so it is refused there.")] = 0,
     technologies: Annotated[Path | None, typer.Option(
         "--technologies", help="Technology YAML whose keywords are matched now (default: shipped).")] = None,
     match_keywords: Annotated[bool, typer.Option(
         "--match-keywords/--no-match-keywords",
         help="Match the technology keywords during ingest (without: the store alone; the first "
              "indicators run matches them instead).")] = True,
-    decoder: Annotated[str, typer.Option(
-        help="Per-file decoder: duckdb (read_json) or msgspec (typed decoding in worker processes; "
-             "--threads processes, default 2).")] = "duckdb",
+    decoder: Annotated[str | None, typer.Option(
+        help="Per-file decoder of the DuckDB engine: duckdb (read_json, the default) or msgspec (typed decoding "
+             "in worker processes; --threads processes, default 2). Refused with --engine spark, whose "
+             "executors always decode with msgspec and the same projection.")] = None,
     engine: Annotated[str, typer.Option(
         help="duckdb (this machine), or spark: Spark jobs on BANSO_SPARK_MASTER; SNAPSHOT and --store may "
              "then be Hadoop URIs (file://, hdfs://, s3a://).")] = "duckdb",
+    verbose: Annotated[bool, typer.Option(
+        "--verbose", help="With --engine spark: show Spark's own console warnings (quiet by default).")] = False,
 ) -> None:
     """Read new snapshot partitions into the Parquet store (incremental, resumable)."""
     from banso.analytics.ingest import ingest as run_ingest
     from banso.analytics.technologies import load_technologies
 
+    at_least(threads, "--threads", 0)
     try:
+        if engine not in ("duckdb", "spark"):
+            raise ValueError(f"--engine は duckdb か spark です（{engine!r} ではなく） / "
+                             f"--engine must be duckdb or spark, not {engine!r}")
+        if engine == "spark":
+            # Every check that needs no JVM comes first: a typo must not cost a Spark start (outside tester).
+            spark_preflight(snapshot, store, decoder=decoder, threads=threads)
         techs = load_technologies(technologies) if match_keywords else None
-    except AnalyticsError as exc:
+    except (AnalyticsError, ValueError, OSError) as exc:
         raise fail(exc) from None
 
     with Progress(TextColumn("ingest"), BarColumn(), DownloadColumn(), TextColumn("{task.fields[files]}"),
@@ -108,12 +153,10 @@ def ingest(
 
         try:
             if engine == "spark":
-                report = _spark_ingest(snapshot, store, techs)
-            elif engine == "duckdb":
-                report = run_ingest(snapshot, store, threads=threads or None, on_start=on_start, on_file=on_file,
-                                    technologies=techs, decoder=decoder)
+                report = _spark_ingest(snapshot, store, techs, quiet=not verbose)
             else:
-                raise ValueError(f"--engine must be duckdb or spark, not {engine!r}")
+                report = run_ingest(snapshot, store, threads=threads or None, on_start=on_start, on_file=on_file,
+                                    technologies=techs, decoder=decoder or "duckdb")
         except (AnalyticsError, ValueError, OSError) as exc:  # OSError: a store folder that cannot be written
             raise fail(exc) from None
     out.print(
@@ -130,12 +173,53 @@ def ingest(
         err.print(f"[yellow]truncated[/] {t} (lines before the break were kept)")
 
 
-def _spark_ingest(snapshot: Path, store: Path, techs: TechnologySet | None) -> IngestReport:
+def spark_preflight(snapshot: Path, store: Path, *, decoder: str | None, threads: int) -> None:
+    """Refuse ``ingest --engine spark`` before a JVM starts: options the Spark ingest does not take, and the
+    snapshot and store when they are local (a ``file:`` URI or a path; an ``hdfs://`` or ``s3a://`` location
+    is checked by the Spark job itself). Raises ValueError, SnapshotError or StoreError, Japanese first.
+
+    Imports nothing of PySpark (tests/analytics/test_cli_messages.py checks it in a fresh interpreter).
+    """
+    from banso.analytics.snapshot import discover
+    from banso.analytics.spark_ingest import WRITER
+    from banso.analytics.spark_store import as_uri, local_path
+    from banso.analytics.store import check_format, read_manifest
+
+    if decoder is not None:
+        raise ValueError("--decoder は DuckDB エンジンの選択です。--engine spark の実行者は常に msgspec と同じ射影で"
+                         "読みます / --decoder chooses the DuckDB engine's decoder; the Spark executors always "
+                         "decode with msgspec and the same projection")
+    if threads:
+        raise ValueError("--threads は --engine spark では使えません。並列度は Spark のクラスタ（BANSO_SPARK_MASTER、"
+                         "spark.executor.cores）が決めます / --threads is not taken with --engine spark: the "
+                         "cluster's executor cores decide (BANSO_SPARK_MASTER, spark.executor.cores)")
+    def local(location: Path) -> Path | None:
+        # a plain path as given (as_uri would quote its "=" and "%"); a URI that passed through Path: as_uri mends it
+        text = str(location)
+        return local_path(as_uri(text)) if re.match(r"^[A-Za-z][A-Za-z0-9+.-]+:", text) else location
+
+    snap = local(snapshot)
+    if snap is not None:
+        discover(snap)  # the rules the Spark discovery follows (spark_ingest.discover)
+    root = local(store)
+    if root is None:
+        return
+    if root.exists() and not root.is_dir():
+        raise StoreError(f"ストアのパスがフォルダではありません: {root} / store path is not a folder: {root}")
+    manifest = read_manifest(root)
+    check_format(root, manifest)
+    if manifest.get("files") and manifest.get("writer") != WRITER:
+        raise StoreError(f"ストア {root} は DuckDB の取り込みで書かれました。--engine spark では新しいストアフォルダに"
+                         f"取り込んでください / store {root} was written by the DuckDB ingest; ingest with "
+                         f"--engine spark into a new store folder (or keep using the DuckDB ingest for this one)")
+
+
+def _spark_ingest(snapshot: Path, store: Path, techs: TechnologySet | None, *, quiet: bool) -> IngestReport:
     """``ingest --engine spark``: the Spark jobs of :mod:`banso.analytics.spark_ingest` (issue 16)."""
     from banso.analytics.engine import spark_session
     from banso.analytics.spark_ingest import ingest as run_spark_ingest
 
-    return run_spark_ingest(spark_session(), snapshot, store, technologies=techs)
+    return run_spark_ingest(spark_session(quiet=quiet), snapshot, store, technologies=techs)
 
 
 def _excluded_line(excluded: dict[str, int]) -> str:
@@ -154,7 +238,8 @@ def _thresholds(spec: str | None) -> MonopolyThresholds:
         hr, hi, mr, mi = spec.split(",")
         return MonopolyThresholds(float(hr), int(hi), float(mr), int(mi))
     except ValueError:
-        raise fail(ValueError("--monopoly must be HIGH_RATIO,HIGH_INST,MEDIUM_RATIO,MEDIUM_INST e.g. 3,8,2,5")) from None
+        raise fail(ValueError("--monopoly は HIGH_RATIO,HIGH_INST,MEDIUM_RATIO,MEDIUM_INST（例: 3,8,2,5）で指定してください / "
+                                "--monopoly must be HIGH_RATIO,HIGH_INST,MEDIUM_RATIO,MEDIUM_INST e.g. 3,8,2,5")) from None
 
 
 def indicators(
@@ -171,10 +256,10 @@ def indicators(
         "--types", help="OpenAlex work types that count, comma-separated (default: "
                         "BANSO_ANALYTICS_DOCUMENT_TYPES or article,review,preprint,book-chapter,book).")] = None,
     bootstrap: Annotated[int, typer.Option(
-        "--bootstrap", min=0, max=100_000,
-        help="Bootstrap resamples for 95% intervals on the focus country's share and rank (0: off; 200 "
+        "--bootstrap",
+        help="Bootstrap resamples (0–100000) for 95% intervals on the focus country's share and rank (0: off; 200 "
              "takes about 2 s at 100k works). Writes uncertainty.parquet/.csv.")] = 0,
-    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the bootstrap; same seed, same intervals.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap (0 or more); same seed, same intervals.")] = 0,
 ) -> None:
     """Compute the indicators and technologies tables (Parquet + CSV), a README (ja/en) and, with
     --bootstrap, the intervals; technologies under BANSO_ANALYTICS_MIN_WORKS are marked, never ranked."""
@@ -183,6 +268,8 @@ def indicators(
     from banso.analytics.run import compute
     from banso.analytics.technologies import load_technologies
 
+    at_least(bootstrap, "--bootstrap", 0, MAX_BOOTSTRAP)
+    at_least(seed, "--seed", 0)
     try:
         win = Window.parse(window)
         techs = load_technologies(technologies)
@@ -232,18 +319,18 @@ def trends(
     store: Annotated[Path, typer.Option("--store", help="Parquet store folder (from `ingest`).")],
     out_dir: Annotated[Path, typer.Option("--out", help="Output folder (the indicators folder, for the report).")],
     span: Annotated[str, typer.Option(help="Publication years START:END the windows lie in.")] = "2014:2023",
-    size: Annotated[int, typer.Option("--window", min=1, help="Years per window (both ends included).")] = 3,
-    step: Annotated[int, typer.Option("--step", min=1, help="Years between window starts.")] = 1,
+    size: Annotated[int, typer.Option("--window", help="Years per window (both ends included; at least 1).")] = 3,
+    step: Annotated[int, typer.Option("--step", help="Years between window starts (at least 1).")] = 1,
     technologies: Annotated[Path | None, typer.Option("--technologies", help="Technology YAML (default: shipped).")] = None,
     top10: Annotated[str, typer.Option("--top10", help="leiden (tie-weighted) or openalex.")] = "leiden",
     engine: Annotated[str, typer.Option(help="duckdb (embedded) or spark.")] = "duckdb",
     only: Annotated[list[str] | None, typer.Option("--technology", help="Restrict to these technology ids.")] = None,
     types: Annotated[str | None, typer.Option("--types", help="OpenAlex work types that count (as indicators).")] = None,
     bootstrap: Annotated[int, typer.Option(
-        "--bootstrap", min=0, max=100_000,
-        help="Bootstrap resamples for 95% intervals of every country's share and rank in each window (0: off). "
+        "--bootstrap",
+        help="Bootstrap resamples (0–100000) for 95% intervals of every country's share and rank in each window (0: off). "
              "Adds works, small_sample, samples, share_low/high, rank_low/high to trends.parquet/.csv.")] = 0,
-    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the bootstrap; same seed, same intervals.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap (0 or more); same seed, same intervals.")] = 0,
 ) -> None:
     """Compute the shares per technology × country over rolling windows (trends.parquet/.csv) and, with
     --bootstrap, their 95% intervals per window."""
@@ -254,6 +341,10 @@ def trends(
     from banso.analytics.technologies import load_technologies
     from banso.analytics.trends import compute_trends, write_trends
 
+    at_least(size, "--window", 1)
+    at_least(step, "--step", 1)
+    at_least(bootstrap, "--bootstrap", 0, MAX_BOOTSTRAP)
+    at_least(seed, "--seed", 0)
     try:
         techs = load_technologies(technologies)
         if only:

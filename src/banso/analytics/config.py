@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 SPARK_MASTER_VARIABLE = "BANSO_SPARK_MASTER"
 DEFAULT_SPARK_MASTER = "local[2]"
@@ -25,6 +26,26 @@ def spark_python() -> str:
     and match with msgspec, DuckDB, ISA-L and ahocorasick-rs (docs/analytics.md "Running on a Spark cluster").
     """
     return os.environ.get("PYSPARK_PYTHON") or sys.executable
+
+
+def spark_driver_java_options() -> str:
+    """Return ``spark.driver.extraJavaOptions`` as the administrator set it in ``spark-defaults.conf``
+    (``$SPARK_CONF_DIR``, else ``$SPARK_HOME/conf``), or "" when none is set or there is no such file.
+
+    Read so the quiet session (``engine.spark_session``) adds its log configuration to those options rather than
+    replacing them: a value given to the session builder wins over the file's.
+    """
+    conf_dir = os.environ.get("SPARK_CONF_DIR") or (
+        str(Path(os.environ["SPARK_HOME"]) / "conf") if os.environ.get("SPARK_HOME") else "")
+    path = Path(conf_dir) / "spark-defaults.conf" if conf_dir else None
+    if path is None or not path.is_file():
+        return ""
+    value = ""
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        key, *rest = line.strip().split(None, 1) or [""]
+        if key == "spark.driver.extraJavaOptions":
+            value = rest[0].strip() if rest else ""  # the last one wins, as Spark reads the file
+    return value
 
 
 DOCUMENT_TYPES_VARIABLE = "BANSO_ANALYTICS_DOCUMENT_TYPES"
@@ -50,14 +71,15 @@ def parse_document_types(text: str) -> tuple[str, ...]:
     >>> parse_document_types("artcle")
     Traceback (most recent call last):
     ...
-    ValueError: unknown OpenAlex work type(s): artcle (known: article, book-chapter, ...)
+    ValueError: 不明な OpenAlex の文献種別です: artcle / unknown OpenAlex work type(s): artcle (known: article, ...)
     """
     chosen = tuple(dict.fromkeys(t.strip().lower() for t in text.split(",") if t.strip()))
     unknown = [t for t in chosen if t not in OPENALEX_TYPES]
     if unknown:
-        raise ValueError(f"unknown OpenAlex work type(s): {', '.join(unknown)} (known: {', '.join(OPENALEX_TYPES)})")
+        raise ValueError(f"不明な OpenAlex の文献種別です: {', '.join(unknown)} / "
+                         f"unknown OpenAlex work type(s): {', '.join(unknown)} (known: {', '.join(OPENALEX_TYPES)})")
     if not chosen:
-        raise ValueError("the list of counted work types is empty")
+        raise ValueError("数える文献種別が空です / the list of counted work types is empty")
     return chosen
 
 
@@ -86,7 +108,8 @@ def _positive_int(variable: str, default: int) -> int:
     except ValueError:
         value = -1
     if value < 0:
-        raise ValueError(f"{variable} must be a non-negative integer (got {raw!r})")
+        raise ValueError(f"{variable} は 0 以上の整数にしてください（{raw!r}） / "
+                         f"{variable} must be a non-negative integer (got {raw!r})")
     return value
 
 

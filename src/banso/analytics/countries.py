@@ -41,6 +41,15 @@ def country_name(code: str | None, lang: str = "ja") -> str:
     return names[lang] if names else code
 
 
+def is_country_code(code: str) -> bool:
+    """Return True when ``code`` (any case) is an ISO 3166-1 alpha-2 code of the names table.
+
+    >>> is_country_code("jp"), is_country_code("XX"), is_country_code("JPN")
+    (True, False, False)
+    """
+    return code.upper() in _table()
+
+
 def country_label(code: str | None, lang: str = "ja") -> str:
     """Return ``name (CODE)`` — the name for readers, the code for those matching it to the data.
 

@@ -7,6 +7,7 @@ import json
 import os
 import tempfile
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
@@ -41,19 +42,50 @@ RunSummary = dict[str, int | float | bool | list[str] | dict[str, int]]
 """What summary.json holds: the run's counts, timing, warnings and cache flag."""
 
 
-def spark_session() -> SparkSession:
-    """Return the process-wide local Spark session (started once; slow to start)."""
+# The driver JVM's log4j2 configuration when the CLI asks for a quiet session: errors only, on stderr. Given as the
+# JVM starts (spark.driver.extraJavaOptions), so even the start-up warnings (native Hadoop library, the default
+# log level banner) stay off the console; setLogLevel alone comes after them (outside tester, session 11). The
+# repl logger at the root's level: Spark prints its "Setting default log level" banner only when they differ.
+_QUIET_LOG4J2 = """rootLogger.level = error
+rootLogger.appenderRef.stderr.ref = stderr
+appender.stderr.type = Console
+appender.stderr.name = stderr
+appender.stderr.target = SYSTEM_ERR
+appender.stderr.layout.type = PatternLayout
+appender.stderr.layout.pattern = %d{HH:mm:ss} %p %c{1}: %m%n%ex
+logger.repl.name = org.apache.spark.repl.Main
+logger.repl.level = error
+"""
+
+
+def spark_session(*, quiet: bool = True) -> SparkSession:
+    """Return the process-wide local Spark session (started once; slow to start).
+
+    ``quiet``: Spark logs errors only, from the JVM's start on; else its warnings too (``ingest --verbose``).
+    The first call decides the start-up logging; each call sets the level of the running session.
+    """
     global _SPARK
     if _SPARK is None:
         try:
             from pyspark.sql import SparkSession
         except ImportError:
-            raise AnalyticsError("--engine spark needs PySpark: pip install 'banso[spark]'") from None
+            raise AnalyticsError("--engine spark には PySpark が必要です（pip install 'banso[spark]'） / "
+                                 "--engine spark needs PySpark: pip install 'banso[spark]'") from None
         # Read by the SparkContext as it starts: the executors' Python (issue 16: they run banso code).
         os.environ["PYSPARK_PYTHON"] = config.spark_python()
         master = config.spark_master()
+        builder = SparkSession.builder
+        if quiet:
+            # PySpark's own FutureWarning about pandas 3 on every start: not the user's to act on
+            warnings.filterwarnings("ignore", category=FutureWarning, module=r"pyspark(\.|$)")
+            log_conf = Path(tempfile.mkdtemp(prefix="banso-spark-log-")) / "log4j2.properties"
+            log_conf.write_text(_QUIET_LOG4J2, encoding="utf-8")
+            given = config.spark_driver_java_options()
+            if "log4j" not in given:  # an administrator's own log configuration stays theirs
+                options = f"{given} -Dlog4j2.configurationFile={log_conf.as_uri()}".strip()
+                builder = builder.config("spark.driver.extraJavaOptions", options)
         _SPARK = (
-            SparkSession.builder.master(master)
+            builder.master(master)
             .appName("banso-analytics")
             .config("spark.sql.session.timeZone", "UTC")
             .config("spark.sql.shuffle.partitions", "4")
@@ -61,12 +93,12 @@ def spark_session() -> SparkSession:
             .config("spark.driver.memory", "2g")
             .getOrCreate()
         )
-        _SPARK.sparkContext.setLogLevel("ERROR")
         if not master.startswith("local"):
             # A cluster's executors run the driver's banso, shipped as a zip (they need its dependencies).
             from banso.analytics.spark_cluster import ship_banso
 
             ship_banso(_SPARK, Path(tempfile.mkdtemp(prefix="banso-ship-")))
+    _SPARK.sparkContext.setLogLevel("ERROR" if quiet else "WARN")
     return _SPARK
 
 
@@ -78,7 +110,8 @@ def connect(engine: str) -> BaseBackend:
         return con
     if engine == "spark":
         return ibis.pyspark.connect(spark_session())
-    raise AnalyticsError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
+    raise AnalyticsError(f"不明なエンジン {engine!r} です（{', '.join(ENGINES)}） / "
+                         f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
 
 
 def open_works(con: BaseBackend, store: Path) -> ir.Table:
@@ -96,7 +129,7 @@ def open_texts(paths: StorePaths) -> ir.Table:
     cols = ["work_id", "partition_date", "part_seq", "publication_year", "title", "abstract_index"]
     t = pa.concat_tables([pq.read_table(p, columns=cols) for p in paths.parts]) if paths.parts else None
     if t is None:
-        raise StoreError("the store has no parts")
+        raise StoreError("ストアにパーツがありません / the store has no parts")
     text = pa.array([work_text(a, b) for a, b in zip(t["title"].to_pylist(), t["abstract_index"].to_pylist(),
                                                       strict=True)], pa.string())
     return ibis.memtable(t.drop_columns(["title", "abstract_index"]).append_column("text", text))
@@ -207,7 +240,8 @@ def compute(
     # engine="spark" here runs these Ibis expressions on PySpark with the membership built on the driver; the
     # Spark-jobs path (membership on the executors, issue 16) is banso.analytics.run.compute(engine="spark").
     if top10 not in ex.TOP10_METHODS:
-        raise AnalyticsError(f"unknown --top10 method {top10!r}; use one of {', '.join(ex.TOP10_METHODS)}")
+        raise AnalyticsError(f"不明な --top10 の方法 {top10!r} です（{', '.join(ex.TOP10_METHODS)}） / "
+                             f"unknown --top10 method {top10!r}; use one of {', '.join(ex.TOP10_METHODS)}")
     t0 = time.perf_counter()
     con = connect(engine)
     types = tuple(document_types if document_types is not None else config.document_types())
@@ -227,6 +261,7 @@ def compute(
         years = _to_arrow(works.aggregate(lo=works.publication_year.min(), hi=works.publication_year.max()))
         lo, hi = years["lo"][0].as_py(), years["hi"][0].as_py()
         raise AnalyticsError(
+            f"期間 {window.start}:{window.end} に出版された文献がありません（ストアは {stats['store_works']} 件、{lo}–{hi} 年） / "
             f"no works published in the window {window.start}:{window.end} "
             f"(the store has {stats['store_works']} works, years {lo}–{hi})"
         )

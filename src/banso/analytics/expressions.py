@@ -57,7 +57,8 @@ class Window:
                 return cls(start, end)
         except ValueError:
             pass
-        raise ValueError(f"window must be START:END with START <= END, e.g. 2019:2023 (got {text!r})")
+        raise ValueError(f"期間は START:END（START ≤ END、例: 2019:2023）で指定してください（{text!r}） / "
+                         f"window must be START:END with START <= END, e.g. 2019:2023 (got {text!r})")
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,8 @@ def top10_weights(works: ir.Table, method: str = "leiden") -> ir.Table:
         wn = works.oa_top10.fill_null(False).ifelse(1, 0).cast("int64")
         return works.mutate(wn=wn, wd=ibis.literal(1, "int64"), w=wn.cast("float64"))
     if method != "leiden":
-        raise ValueError(f"unknown top-10% method {method!r}; use one of {', '.join(TOP10_METHODS)}")
+        raise ValueError(f"不明な上位10%の方法 {method!r} です（{', '.join(TOP10_METHODS)}） / "
+                         f"unknown top-10% method {method!r}; use one of {', '.join(TOP10_METHODS)}")
     binned = works.subfield_id.notnull() & works.publication_year.notnull()
     n = works.count().over(group_by=[works.subfield_id, works.publication_year])
     n_gt = ibis.rank().over(
@@ -204,7 +206,8 @@ def membership(
         kw = cand.select("work_id", technology=hits.unnest())
         pieces.append(kw.filter(kw.technology.notnull()))
     if not pieces:
-        raise ValueError("the technology set selects nothing (no topics, no keywords)")
+        raise ValueError("技術の定義が何も選びません（トピックもキーワードもありません） / "
+                         "the technology set selects nothing (no topics, no keywords)")
     out = pieces[0]
     for p in pieces[1:]:
         out = out.union(p, distinct=False)

@@ -40,6 +40,7 @@ from banso.analytics.snapshot import (
     SnapshotFile,
     SnapshotReader,
     is_gzip,
+    names_sql,
 )
 from banso.analytics.store import copy_part_sql
 from banso.analytics.texts import INDEX_SHAPE
@@ -92,12 +93,7 @@ SELECT
           lambda i: {'institution_id': TRY_CAST(regexp_extract(i.id, 'I(\d+)$', 1) AS BIGINT),
                      'country': nullif(upper(i.country_code), '')}),
       lambda x: x.institution_id IS NOT NULL)), []) AS institutions,
-  coalesce(list_distinct(list_filter(
-      list_transform(insts,
-          lambda i: {'institution_id': TRY_CAST(regexp_extract(i.id, 'I(\d+)$', 1) AS BIGINT),
-                     'display_name': nullif(i.display_name, ''), 'ror': nullif(i.ror, ''),
-                     'country': nullif(upper(i.country_code), '')}),
-      lambda x: x.institution_id IS NOT NULL)), []) AS institution_names,
+  {institution_names} AS institution_names,
   oa_top10,
   work_type,
   is_paratext,
@@ -106,9 +102,7 @@ SELECT
   CASE WHEN regexp_full_match(json(raw_index), $index_shape) THEN CAST(json(raw_index) AS VARCHAR) END
     AS abstract_index
 FROM raw
-"""
-
-
+""".replace("{institution_names}", names_sql("i.display_name", "i.ror"))  # the DuckDB reader's (bidi, ROR rules)
 
 
 class _Fallback(Exception):

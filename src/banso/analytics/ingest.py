@@ -118,7 +118,8 @@ def ingest(
     (30, 0, 30)
     """
     if decoder not in DECODERS:
-        raise ValueError(f"decoder must be one of {', '.join(DECODERS)}, not {decoder!r}")
+        raise ValueError(f"--decoder は {', '.join(DECODERS)} のいずれかです（{decoder!r} ではなく） / "
+                         f"decoder must be one of {', '.join(DECODERS)}, not {decoder!r}")
     t0 = time.perf_counter()
     files = discover(snapshot)
     store.mkdir(parents=True, exist_ok=True)
@@ -128,7 +129,8 @@ def ingest(
     if manifest.get("writer") == "spark":
         # A Spark store keeps works.parquet as a folder of files; compacting it here failed half-way and left the
         # store "in_progress" (session 11). Refuse before anything is written, as the Spark ingest does the reverse.
-        raise StoreError(f"store {store} was written by the Spark ingest; ingest with --engine spark into it, or "
+        raise StoreError(f"ストア {store} は Spark の取り込みで書かれました。--engine spark で取り込むか、DuckDB の取り込みには新しいストアフォルダを使ってください / "
+                         f"store {store} was written by the Spark ingest; ingest with --engine spark into it, or "
                          "use a new store folder for the DuckDB ingest")
     recorded: dict[str, Any] = manifest.setdefault("files", {})
     todo: list[tuple[int, SnapshotFile]] = []
@@ -225,7 +227,10 @@ def ingest(
                 stale.unlink()  # a part whose snapshot file no longer yields rows
         if not parts:
             raise SnapshotError(
-                f"nothing could be read from {snapshot}: {report.malformed} malformed line(s)"
+                f"{snapshot} から何も読めませんでした: 不正な行 {report.malformed} 行"
+                + (f"、途中で切れたファイル: {'; '.join(report.truncated_files)}" if report.truncated_files else "")
+                + " / "
+                + f"nothing could be read from {snapshot}: {report.malformed} malformed line(s)"
                 + (f", truncated: {'; '.join(report.truncated_files)}" if report.truncated_files else "")
             )
         report.works_in_store = compact(store, parts)

@@ -145,7 +145,8 @@ def match_part(part: Path, matcher: KeywordMatcher) -> pa.Table:
         try:
             hits = matcher.match_works(batch["title"].to_pylist(), batch["abstract_index"].to_pylist())
         except ValueError as exc:  # the ingest checked every index: this part was changed since
-            raise StoreError(f"store part {part} holds an unreadable abstract index ({exc}); re-ingest") from None
+            raise StoreError(f"ストアのパーツ {part} に読めない抄録索引があります（{exc}）。取り込み直してください / "
+                             f"store part {part} holds an unreadable abstract index ({exc}); re-ingest") from None
         rows = pa.array([i for i, _ in hits], pa.int64())
         tables.append(pa.table({
             "work_id": batch["work_id"].take(rows).cast(pa.int64()),

@@ -51,23 +51,26 @@ def load_weights(path: Path | None) -> dict[str, float]:
     if path is None:
         return weights
     if not path.is_file():
-        raise AnalyticsError(f"weights file not found: {path}")
+        raise AnalyticsError(f"重みファイルが見つかりません: {path} / weights file not found: {path}")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        raise AnalyticsError(f"{path}: not valid YAML/JSON: {exc}") from None
+        raise AnalyticsError(f"{path}: YAML/JSON として読めません: {exc} / {path}: not valid YAML/JSON: {exc}") from None
     if isinstance(data, dict) and "weights" in data:
         data = data["weights"]
     if not isinstance(data, dict):
-        raise AnalyticsError(f"{path}: expected a mapping criterion: weight ({', '.join(CRITERIA)})")
+        raise AnalyticsError(f"{path}: 基準: 重み の対応表が必要です / "
+                             f"{path}: expected a mapping criterion: weight ({', '.join(CRITERIA)})")
     for k, v in data.items():
         if k not in CRITERIA:
-            raise AnalyticsError(f"{path}: unknown criterion {k!r}; known: {', '.join(CRITERIA)}")
+            raise AnalyticsError(f"{path}: 不明な基準 {k!r} です（{', '.join(CRITERIA)}） / "
+                                 f"{path}: unknown criterion {k!r}; known: {', '.join(CRITERIA)}")
         if not isinstance(v, int | float) or v < 0:
-            raise AnalyticsError(f"{path}: weight of {k} must be a non-negative number")
+            raise AnalyticsError(f"{path}: {k} の重みは 0 以上の数にしてください / "
+                                 f"{path}: weight of {k} must be a non-negative number")
         weights[k] = float(v)
     if sum(weights.values()) <= 0:
-        raise AnalyticsError(f"{path}: weights are all zero")
+        raise AnalyticsError(f"{path}: 重みがすべて 0 です / {path}: weights are all zero")
     return weights
 
 
@@ -76,26 +79,28 @@ def load_needs(path: Path | None, known: set[str]) -> dict[str, tuple[float, str
     if path is None:
         return {}
     if not path.is_file():
-        raise AnalyticsError(f"needs file not found: {path}")
+        raise AnalyticsError(f"ニーズファイルが見つかりません: {path} / needs file not found: {path}")
     rows: dict[str, list[tuple[float, str]]] = {}
     with open(path, newline="", encoding="utf-8-sig") as fh:
         reader = csv.DictReader(fh)
         missing = {"technology", "score", "reason"} - set(reader.fieldnames or [])
         if missing:
-            raise AnalyticsError(f"{path}: missing column(s) {', '.join(sorted(missing))}")
+            raise AnalyticsError(f"{path}: 列がありません: {', '.join(sorted(missing))} / "
+                                 f"{path}: missing column(s) {', '.join(sorted(missing))}")
         for i, r in enumerate(reader, start=2):
             tech = (r["technology"] or "").strip()
             if tech not in known:
-                raise AnalyticsError(f"{path}:{i}: unknown technology id {tech!r}")
+                raise AnalyticsError(f"{path}:{i}: 不明な技術 ID {tech!r} です / {path}:{i}: unknown technology id {tech!r}")
             try:
                 score = float(r["score"])
             except (TypeError, ValueError):
                 score = float("nan")
             if not 1 <= score <= 5:
-                raise AnalyticsError(f"{path}:{i}: score must be a number from 1 to 5 (got {r['score']!r})")
+                raise AnalyticsError(f"{path}:{i}: スコアは 1 から 5 の数にしてください（{r['score']!r}） / "
+                                     f"{path}:{i}: score must be a number from 1 to 5 (got {r['score']!r})")
             reason = (r["reason"] or "").strip()
             if not reason:
-                raise AnalyticsError(f"{path}:{i}: a reason is required for each need")
+                raise AnalyticsError(f"{path}:{i}: ニーズごとに理由が必要です / {path}:{i}: a reason is required for each need")
             who = (r.get("ministry") or "").strip()
             rows.setdefault(tech, []).append((score, f"{who}: {reason}" if who else reason))
     return {t: (float(np.mean([s for s, _ in v])), " / ".join(x for _, x in v)) for t, v in rows.items()}
@@ -106,7 +111,8 @@ def criteria_matrix(tech: pd.DataFrame, ind: pd.DataFrame, needs: dict[str, tupl
     """Return one row per technology (with works) and one column per criterion."""
     t = tech[tech["papers"] > 0].copy()
     if t.empty:
-        raise AnalyticsError("no technology has works in the window: nothing to prioritise")
+        raise AnalyticsError("期間に文献のある技術がなく、優先順位を付けられません / "
+                             "no technology has works in the window: nothing to prioritise")
     jp = ind[ind["country"] == focus_country].set_index("technology")
     worst_rank = float(ind["rank_top10_fractional"].max() or 1) + 1
     out = pd.DataFrame({"technology": t["technology"].values})
@@ -204,13 +210,15 @@ def run_prioritise(
     """Read the indicator tables, prioritise, write ``ranking.csv``/``.parquet`` and ``weights.json``."""
     for name in ("technologies.parquet", "indicators.parquet"):
         if not (indicators_dir / name).is_file():
-            raise AnalyticsError(f"{indicators_dir / name} not found (run `banso analyze indicators` first)")
+            raise AnalyticsError(f"{indicators_dir / name} がありません（先に `banso analyze indicators` を実行してください） / "
+                                 f"{indicators_dir / name} not found (run `banso analyze indicators` first)")
     tech = pd.read_parquet(indicators_dir / "technologies.parquet")
     ind = pd.read_parquet(indicators_dir / "indicators.parquet")
     weights = load_weights(weights_file)
     needs = load_needs(needs_file, set(tech["technology"]))
     if samples < 1 or not 0 <= spread < 1 or band < 1:
-        raise AnalyticsError("samples ≥ 1, 0 ≤ spread < 1 and band ≥ 1 are required")
+        raise AnalyticsError("samples ≥ 1、0 ≤ spread < 1、band ≥ 1 にしてください / "
+                             "samples ≥ 1, 0 ≤ spread < 1 and band ≥ 1 are required")
     res = prioritise(tech, ind, weights=weights, needs=needs, samples=samples, spread=spread, band=band,
                      seed=seed, focus_country=focus_country, min_works=min_works)
     out.mkdir(parents=True, exist_ok=True)

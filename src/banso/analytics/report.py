@@ -178,16 +178,18 @@ def write_report(
     workbook only (no chart is drawn): what filing a report into a council needs.
     """
     if lang not in ("ja", "en"):
-        raise AnalyticsError(f"--lang must be ja or en (got {lang!r})")
+        raise AnalyticsError(f"--lang は ja か en です（{lang!r}） / --lang must be ja or en (got {lang!r})")
     for name in ("technologies.parquet", "indicators.parquet"):
         if not (indicators_dir / name).is_file():
-            raise AnalyticsError(f"{indicators_dir / name} not found (run `banso analyze indicators` first)")
+            raise AnalyticsError(f"{indicators_dir / name} がありません（先に `banso analyze indicators` を実行してください） / "
+                                 f"{indicators_dir / name} not found (run `banso analyze indicators` first)")
     tech = pd.read_parquet(indicators_dir / "technologies.parquet")
     ind = pd.read_parquet(indicators_dir / "indicators.parquet")
     ranking = None
     if priorities_dir is not None:
         if not (priorities_dir / "ranking.parquet").is_file():
-            raise AnalyticsError(f"{priorities_dir / 'ranking.parquet'} not found (run `banso analyze prioritise`)")
+            raise AnalyticsError(f"{priorities_dir / 'ranking.parquet'} がありません（先に `banso analyze prioritise` を実行してください） / "
+                                 f"{priorities_dir / 'ranking.parquet'} not found (run `banso analyze prioritise`)")
         ranking = pd.read_parquet(priorities_dir / "ranking.parquet")
     techs = load_technologies(technology_file)
     names = {t.id: (t.name_ja, t.name_en) for t in techs.technologies}

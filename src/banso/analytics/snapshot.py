@@ -77,18 +77,33 @@ def _typed(expr: str, path: str, kinds: tuple[str, ...], then: str) -> str:
 
 _INT = ("BIGINT", "UBIGINT")
 
+# The form of a ROR id as OpenAlex writes it: the URL, a leading 0, six characters of ROR's Crockford base32
+# (no i, l, o, u) and two checksum digits. The real records (../shared/data, 10,683 ids) hold this form only,
+# never the bare id, so nothing else is accepted (docs/analytics.md "Institution names and ROR ids").
+ROR_PATTERN = r"https://ror\.org/0[0-9a-hj-km-np-tv-z]{6}[0-9]{2}"
+
 # The institutions' names and ROR ids (the store's institution dimension, docs/analytics.md "Institutions
 # and trends"): one entry per distinct institution of the work; an empty name or ROR id is stored as null.
+# A name loses its control and format characters (Unicode Cc, Cf: the bidi embeddings, overrides and isolates
+# U+202A–U+202E, U+2066–U+2069, the marks U+200E/U+200F, zero-width characters): a name that reorders its
+# neighbours on the page, in a CSV cell or in the workbook is stored without them (outside tester, session 11).
+# A ROR id not of ROR_PATTERN (a javascript: URL, a long string) is stored as null. Every reader (DuckDB,
+# msgspec, Spark) uses this one expression, so all of them store the same values.
 _NAMES = r"""coalesce(list_distinct(list_filter(
       list_transform(insts,
           lambda i: {'institution_id': TRY_CAST(regexp_extract(i.id, 'I(\d+)$', 1) AS BIGINT),
-                     'display_name': nullif({name}, ''), 'ror': nullif({ror}, ''),
+                     'display_name': CASE WHEN {name} IS NOT NULL
+                                     THEN nullif(regexp_replace({name}, '[\p{Cc}\p{Cf}]', '', 'g'), '') END,
+                     'ror': CASE WHEN regexp_full_match({ror}, '{ror_pattern}') THEN {ror} END,
                      'country': nullif(upper(i.country_code), '')}),
       lambda x: x.institution_id IS NOT NULL)), [])"""
 
 
-def _names(name: str = "i.display_name->>'$'", ror: str = "i.ror->>'$'") -> str:
-    return _NAMES.replace("{name}", name).replace("{ror}", ror)
+def names_sql(name: str = "i.display_name->>'$'", ror: str = "i.ror->>'$'") -> str:
+    """SQL: the work's institutions (id, cleaned name, valid ROR id or null, country) from ``insts``, whose
+    name and ROR id are the expressions ``name`` and ``ror``; shared by every reader (see ``_NAMES``)."""
+    return _NAMES.replace("{name}", name).replace("{ror}", ror).replace("{ror_pattern}", ROR_PATTERN)
+
 
 
 def _names_checked() -> str:
@@ -97,7 +112,7 @@ def _names_checked() -> str:
              "lambda i: json_type(i.display_name) NOT IN ('VARCHAR', 'NULL') "
              "OR json_type(i.ror) NOT IN ('VARCHAR', 'NULL'))) > 0")
     return (f"CASE WHEN {wrong} THEN error('a field has the wrong JSON type: "
-            f"authorships[].institutions[].display_name or ror') ELSE {_names()} END")
+            f"authorships[].institutions[].display_name or ror') ELSE {names_sql()} END")
 _STRICT = {
     "publication_year": _typed("publication_year", "$", _INT, "CAST(publication_year AS BIGINT)"),
     "cited_by_count": _typed("cited_by_count", "$", _INT, "CAST(cited_by_count AS BIGINT)"),
@@ -169,7 +184,7 @@ def _projection(*, ignore_errors: bool) -> str:
              "primary_topic_id": "primary_topic->>'$.id'", "subfield_id": "primary_topic->>'$.subfield.id'",
              "oa_top10": "CAST(citation_normalized_percentile->>'$.is_in_top_10_percent' AS BOOLEAN)",
              "type": "type->>'$'", "is_paratext": "CAST(is_paratext->>'$' AS BOOLEAN)",
-             "is_retracted": "CAST(is_retracted->>'$' AS BOOLEAN)", "institution_names": _names()}
+             "is_retracted": "CAST(is_retracted->>'$' AS BOOLEAN)", "institution_names": names_sql()}
     fields = {k: f"({v})" for k, v in (plain if ignore_errors else _STRICT).items()}
     fields["ignore_errors"] = ", ignore_errors = true" if ignore_errors else ""
     sql = _PROJECTION
@@ -300,9 +315,9 @@ class FileResult:
 def discover(snapshot: Path) -> list[SnapshotFile]:
     """List the snapshot's partition files (``updated_date=*/part_*.gz``, also ``*.jsonl``), oldest first."""
     if not snapshot.exists():
-        raise SnapshotError(f"snapshot folder not found: {snapshot}")
+        raise SnapshotError(f"スナップショットのフォルダがありません: {snapshot} / snapshot folder not found: {snapshot}")
     if not snapshot.is_dir():
-        raise SnapshotError(f"snapshot path is not a folder: {snapshot}")
+        raise SnapshotError(f"スナップショットのパスがフォルダではありません: {snapshot} / snapshot path is not a folder: {snapshot}")
     found: list[SnapshotFile] = []
     for p in sorted(snapshot.rglob("*")):
         if not p.is_file() or p.name.startswith("."):
@@ -318,6 +333,7 @@ def discover(snapshot: Path) -> list[SnapshotFile]:
         found.append(SnapshotFile(p, rel, m.group(1) if m else "", st.st_size, st.st_mtime))
     if not found:
         raise SnapshotError(
+            f"{snapshot} にスナップショットのファイルがありません（works/updated_date=YYYY-MM-DD/part_NNN.gz か *.jsonl） / "
             f"no snapshot files under {snapshot} (expected works/updated_date=YYYY-MM-DD/part_NNN.gz or *.jsonl)"
         )
     found.sort(key=lambda f: (f.updated_date, f.rel))
@@ -338,6 +354,7 @@ def _gunzip(src: Path, dst: Path) -> None:
     """
     def cannot_write(exc: OSError) -> StoreError:
         return StoreError(
+            f"{dst}（{src.name} を展開した一時ファイル）を書けません。同時に読むファイルごとに展開後の大きさほどの空きが必要です: {exc.strerror} / "
             f"cannot write {dst} (the decompressed copy of {src.name} that DuckDB reads; it needs free "
             f"disk of about the file's uncompressed size per file read at once): {exc.strerror}")
 

@@ -34,12 +34,14 @@ if TYPE_CHECKING:
 def _complete_store(fs: HadoopFS, root: str) -> dict[str, object]:
     """Return the manifest of a complete store, or raise the DuckDB engine's errors."""
     if not fs.exists(root):
-        raise StoreError(f"store not found: {root} (run `banso analyze ingest SNAPSHOT --store {root}` first)")
+        raise StoreError(f"ストアがありません: {root}（先に `banso analyze ingest SNAPSHOT --store {root}` を実行してください） / "
+                         f"store not found: {root} (run `banso analyze ingest SNAPSHOT --store {root}` first)")
     manifest = read_manifest(fs, root)
     check_format(Path(root), manifest)
     state = manifest.get("state")
     if state != "complete" or not fs.exists(join(root, WORKS)):
-        raise StoreError(f"store {root} is incomplete (state: {state}); an ingest was interrupted or never ran — "
+        raise StoreError(f"ストア {root} は未完成です（状態: {state}）。`banso analyze ingest` を再実行すると続きから取り込みます / "
+                         f"store {root} is incomplete (state: {state}); an ingest was interrupted or never ran — "
                          f"re-run `banso analyze ingest` to resume")
     return manifest
 
@@ -76,14 +78,16 @@ def compute(
     keyword hits are, per part); ``membership_cached`` is always False.
     """
     if top10 not in ex.TOP10_METHODS:
-        raise AnalyticsError(f"unknown --top10 method {top10!r}; use one of {', '.join(ex.TOP10_METHODS)}")
+        raise AnalyticsError(f"不明な --top10 の方法 {top10!r} です（{', '.join(ex.TOP10_METHODS)}） / "
+                             f"unknown --top10 method {top10!r}; use one of {', '.join(ex.TOP10_METHODS)}")
     t0 = time.perf_counter()
     spark = spark or engine.spark_session()
     root = as_uri(store)
     fs = HadoopFS(spark, root)
     manifest = _complete_store(fs, root)
     if manifest.get("format", FORMAT_VERSION) != FORMAT_VERSION:
-        raise StoreError(f"store {root} has format {manifest.get('format')}")
+        raise StoreError(f"ストア {root} の形式は {manifest.get('format')} です / "
+                         f"store {root} has format {manifest.get('format')}")
     con = ibis.pyspark.connect(spark)
     types = tuple(document_types if document_types is not None else config.document_types())
     stored = spark_table(con, spark, join(root, WORKS))
@@ -98,6 +102,7 @@ def compute(
     if not stats["window_works"]:
         years = engine._to_arrow(works.aggregate(lo=works.publication_year.min(), hi=works.publication_year.max()))
         raise AnalyticsError(
+            f"期間 {window.start}:{window.end} に出版された文献がありません（ストアは {stats['store_works']} 件） / "
             f"no works published in the window {window.start}:{window.end} "
             f"(the store has {stats['store_works']} works, years {years['lo'][0].as_py()}–{years['hi'][0].as_py()})")
     ww = ex.in_window(works, window)

@@ -372,9 +372,9 @@ def _spark_schema() -> Any:
 def discover(fs: HadoopFS, snapshot: str) -> list[tuple[str, SnapshotFile]]:
     """List the snapshot's partition files (the rules of :func:`banso.analytics.snapshot.discover`), oldest first."""
     if not fs.exists(snapshot):
-        raise SnapshotError(f"snapshot folder not found: {snapshot}")
+        raise SnapshotError(f"スナップショットのフォルダがありません: {snapshot} / snapshot folder not found: {snapshot}")
     if not fs.is_dir(snapshot):
-        raise SnapshotError(f"snapshot path is not a folder: {snapshot}")
+        raise SnapshotError(f"スナップショットのパスがフォルダではありません: {snapshot} / snapshot path is not a folder: {snapshot}")
     from banso.analytics.snapshot import _DATE_RE
 
     found = []
@@ -390,6 +390,7 @@ def discover(fs: HadoopFS, snapshot: str) -> list[tuple[str, SnapshotFile]]:
         found.append((e.uri, SnapshotFile(Path(e.rel), e.rel, m.group(1) if m else "", e.size, e.mtime)))
     if not found:
         raise SnapshotError(
+            f"{snapshot} にスナップショットのファイルがありません（works/updated_date=YYYY-MM-DD/part_NNN.gz か *.jsonl） / "
             f"no snapshot files under {snapshot} (expected works/updated_date=YYYY-MM-DD/part_NNN.gz or *.jsonl)")
     found.sort(key=lambda x: (x[1].updated_date, x[1].rel))
     return found
@@ -473,7 +474,8 @@ def ingest(
 
     check_format(Path(root), manifest)
     if manifest.get("files") and manifest.get("writer") != WRITER:
-        raise StoreError(f"store {root} was written by the DuckDB ingest; ingest with --engine spark into a new "
+        raise StoreError(f"ストア {root} は DuckDB の取り込みで書かれました。--engine spark では新しいストアフォルダに取り込んでください / "
+                         f"store {root} was written by the DuckDB ingest; ingest with --engine spark into a new "
                          f"store folder (or keep using the DuckDB ingest for this one)")
     recorded: dict[str, Any] = manifest.setdefault("files", {})
     report = IngestReport(files_total=len(files))
@@ -503,7 +505,10 @@ def ingest(
                 fs.delete(join(root, "parts", name))  # a part whose snapshot file no longer yields rows
         if not parts:
             raise SnapshotError(
-                f"nothing could be read from {snap}: {report.malformed} malformed line(s)"
+                f"{snap} から何も読めませんでした: 不正な行 {report.malformed} 行"
+                + (f"、途中で切れたファイル: {'; '.join(report.truncated_files)}" if report.truncated_files else "")
+                + " / "
+                + f"nothing could be read from {snap}: {report.malformed} malformed line(s)"
                 + (f", truncated: {'; '.join(report.truncated_files)}" if report.truncated_files else ""))
         manifest["works"] = compact(spark, fs, root, parts)
     report.works_in_store = int(manifest.get("works", 0))
@@ -547,12 +552,14 @@ def _read_into_store(spark: SparkSession, fs: HadoopFS, root: str, todo: list[tu
         for _uri, f, seq in todo:
             st = stats.get(f.key)
             if st is None:
-                raise StoreError(f"the Spark read job returned no statistics for {f.rel}")
+                raise StoreError(f"Spark の読み込みジョブが {f.rel} の統計を返しませんでした / "
+                                 f"the Spark read job returned no statistics for {f.rel}")
             part_rel = f"parts/{f.key}.parquet"
             if f.key in rows:
                 written = [n for n in fs.list_dir(rows[f.key]) if n.endswith(".parquet")]
                 if len(written) != 1:
-                    raise StoreError(f"expected one Parquet file for {f.rel}, Spark wrote {len(written)}")
+                    raise StoreError(f"{f.rel} の Parquet ファイルは 1 つのはずが、Spark は {len(written)} 個書きました / "
+                                     f"expected one Parquet file for {f.rel}, Spark wrote {len(written)}")
                 fs.rename(join(rows[f.key], written[0]), join(root, part_rel))
             report.files_read += 1
             report.rows_read += st["rows"]

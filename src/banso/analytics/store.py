@@ -78,7 +78,8 @@ def read_manifest(store: Path) -> dict[str, Any]:
     try:
         data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
-        raise StoreError(f"store manifest is unreadable: {path}: {exc}") from None
+        raise StoreError(f"ストアの manifest が読めません: {path}: {exc} / "
+                         f"store manifest is unreadable: {path}: {exc}") from None
     return data
 
 
@@ -88,6 +89,7 @@ def check_format(store: Path, manifest: dict[str, Any]) -> None:
     if found != FORMAT_VERSION:
         why = _FORMAT_CHANGES.get(found, "an unknown format")
         raise StoreError(
+            f"ストア {store} は形式 {found} で書かれています（この banso は {FORMAT_VERSION}）。新しいストアフォルダに取り込むか、先にこのフォルダを削除してください / "
             f"store {store} was written in format {found} ({why}; this banso writes {FORMAT_VERSION}); "
             f"ingest the snapshot into a new store folder, or delete this one first"
         )
@@ -176,12 +178,14 @@ def store_paths(store: Path) -> StorePaths:
 def store_works_path(store: Path) -> Path:
     """Return the compacted works file of a complete store, or raise a clear error."""
     if not store.exists():
-        raise StoreError(f"store not found: {store} (run `banso analyze ingest SNAPSHOT --store {store}` first)")
+        raise StoreError(f"ストアがありません: {store}（先に `banso analyze ingest SNAPSHOT --store {store}` を実行してください） / "
+                         f"store not found: {store} (run `banso analyze ingest SNAPSHOT --store {store}` first)")
     manifest = read_manifest(store)
     check_format(store, manifest)
     state = manifest.get("state")
     if state != "complete" or not (store / WORKS).exists():
         raise StoreError(
+            f"ストア {store} は未完成です（状態: {state}）。取り込みが中断されたか実行されていません。`banso analyze ingest` を再実行すると続きから取り込みます / "
             f"store {store} is incomplete (state: {state}); an ingest was interrupted or never ran — "
             f"re-run `banso analyze ingest` to resume"
         )

@@ -49,12 +49,14 @@ def windows(span: ex.Window, size: int, step: int) -> list[ex.Window]:
     [(2015, 2017), (2017, 2019)]
     """
     if size < 1 or step < 1:
-        raise ValueError("--window and --step must be at least 1 year")
+        raise ValueError("--window と --step は 1 年以上にしてください / --window and --step must be at least 1 year")
     if not (FIRST_YEAR <= span.start and span.end <= LAST_YEAR):
         # each window is a full indicators run: a span of -5:2023 ran for minutes over 2,000 empty windows
-        raise ValueError(f"--span must lie within {FIRST_YEAR}:{LAST_YEAR} (got {span.start}:{span.end})")
+        raise ValueError(f"--span は {FIRST_YEAR}:{LAST_YEAR} の中にしてください（{span.start}:{span.end}） / "
+                         f"--span must lie within {FIRST_YEAR}:{LAST_YEAR} (got {span.start}:{span.end})")
     if span.end - span.start + 1 < size:
-        raise ValueError(f"the span {span.start}:{span.end} is shorter than one window of {size} years")
+        raise ValueError(f"期間 {span.start}:{span.end} は {size} 年の窓 1 つより短いです / "
+                         f"the span {span.start}:{span.end} is shorter than one window of {size} years")
     return [ex.Window(s, s + size - 1) for s in range(span.start, span.end - size + 2, step)]
 
 
@@ -88,7 +90,8 @@ def compute_trends(store: Path, technologies: TechnologySet, span: ex.Window, si
         pieces.append(run.indicators.select(list(COLUMNS)))
         done.append(win)
     if not pieces:
-        raise AnalyticsError(f"no works published in any window of {span.start}:{span.end}")
+        raise AnalyticsError(f"{span.start}:{span.end} のどの窓にも出版された文献がありません / "
+                             f"no works published in any window of {span.start}:{span.end}")
     table = pa.concat_tables(pieces)
     if samples > 0:
         table = _with_intervals(table, trend_intervals(store, technologies, done, samples=samples, seed=seed,

@@ -43,7 +43,8 @@ def report(
 ) -> None:
     """Write the HTML report (ja/en) with charts and the Excel workbook (T6); optionally file it."""
     if file_into is not None and not as_email:
-        raise analytics_cli.fail(ValueError("--file-into needs --as EMAIL (the council member who files the report)"))
+        raise analytics_cli.fail(ValueError("--file-into には --as EMAIL（報告を提出する協議会メンバー）が必要です / "
+                                                 "--file-into needs --as EMAIL (the council member who files the report)"))
     paths = analytics_cli.write_report_files(indicators_dir, out_dir, priorities=priorities, lang=lang,
                                              technologies=technologies)
     result = {k: str(v) for k, v in paths.items()}
@@ -96,7 +97,9 @@ def file_commission(
     ctx = app_context()
     analysis = service.load_analysis(ctx.settings.data_dir)
     if analysis is None:
-        raise analytics_cli.fail(ValueError(f"no analysis under {service.analytics_dir(ctx.settings.data_dir)}; "
+        raise analytics_cli.fail(ValueError(f"{service.analytics_dir(ctx.settings.data_dir)} に分析結果がありません。先に `banso analyze` を実行してください / "
+                                            ""
+                                            f"no analysis under {service.analytics_dir(ctx.settings.data_dir)}; "
                                             "run `banso analyze` first"))
     with unit_of_work(ctx) as db:  # a refusal exits 1 with its message; nothing is filed
         actor = _actor(db, as_email)
@@ -113,11 +116,11 @@ def needs_import(
 ) -> None:
     """Import a needs CSV into the needs table (T5, T8): one new version per row, audited; all rows or none."""
     if not csv_file.is_file():
-        raise analytics_cli.fail(ValueError(f"needs file not found: {csv_file}"))
+        raise analytics_cli.fail(ValueError(f"ニーズファイルが見つかりません: {csv_file} / needs file not found: {csv_file}"))
     try:
         text = csv_file.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
-        raise analytics_cli.fail(ValueError(f"{csv_file}: not UTF-8 text")) from None
+        raise analytics_cli.fail(ValueError(f"{csv_file}: UTF-8 のテキストではありません / {csv_file}: not UTF-8 text")) from None
     from banso.kit.cli import unit_of_work
     from banso.thinktank import service
     from banso.web.context import app_context
@@ -138,7 +141,7 @@ def _actor(db: Session, email: str) -> Principal:
 
     user = accounts_repo.user_by_email(db, email)
     if user is None or not user.is_active:
-        raise analytics_cli.fail(ValueError(f"no active person with e-mail {email}"))
+        raise analytics_cli.fail(ValueError(f"メールアドレス {email} の有効な利用者がいません / no active person with e-mail {email}"))
     return accounts.principal_for(user, method=AuthMethod.SESSION, mfa=user.totp_enabled)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, status
+from fastapi import APIRouter, Depends, Path, Query, Request, status
 from fastapi.responses import Response
 
 from banso.information.deps import information_deps
@@ -78,10 +78,11 @@ def countries(technology: TechId, principal: ApiUser, ctx: Ctx) -> CountriesRead
 @router.get("/institutions/{technology}", response_model=InstitutionsRead)
 def institutions(technology: TechId, principal: ApiUser, ctx: Ctx, country: Country = None) -> InstitutionsRead:
     """Return the technology's leading institutions (name, ROR id, country, top-10% output) worldwide, or of
-    ``country``; the indicators' access rule."""
+    ``country``; the indicators' access rule. A country code the analysis has no institutions of: 404 saying so."""
     service.require_indicators(principal)
     a = _analysis(ctx)
-    code = country.upper() if country else None
+    a.technology(technology)
+    code = service.asked_country(country, a.institution_countries(technology))  # 404 for a country not in it
     rows = a.leading_institutions(technology, code)
     return InstitutionsRead(technology=technology, window=a.window, synthetic=a.synthetic, country=code,
                             institutions=[InstitutionRead.model_validate(r) for r in rows])
@@ -90,11 +91,12 @@ def institutions(technology: TechId, principal: ApiUser, ctx: Ctx, country: Coun
 @router.get("/trends/{technology}", response_model=TrendsRead)
 def trends(technology: TechId, principal: ApiUser, ctx: Ctx, country: Country = None) -> TrendsRead:
     """Return the technology's share, rank and (when computed) 95 % intervals per rolling window, for every
-    country or ``country``; 404 with the command to run when no trends were computed."""
+    country or ``country``; 404 with the command to run when no trends were computed, 404 saying so for a
+    country code without rows."""
     service.require_indicators(principal)
     a = _analysis(ctx)
-    code = country.upper() if country else None
     every = a.trend_rows(technology)
+    code = service.asked_country(country, {str(r["country"]) for r in every})  # 404 for a country not in it
     rows = [r for r in every if r["country"] == code] if code else every
     windows = sorted({(int(r["window_start"]), int(r["window_end"])) for r in every})
     return TrendsRead(technology=technology, synthetic=a.synthetic, country=code, samples=a.trend_samples,
@@ -169,13 +171,18 @@ def get_analysis(analysis_id: AnalysisId, principal: ApiUser, db: Db) -> Analysi
 
 @router.get("/reports/{kind}", response_class=Response,
             responses=file_response(*sorted({m for m, _ in reports.KINDS.values()}), description="The report"))
+@router.head("/reports/{kind}", include_in_schema=False)  # the same answer without its body (outside tester)
 def report(kind: Annotated[str, Path(pattern=r"^(report\.(html|pdf|xlsx)|(priorities|indicators|institutions|trends)\.csv)$")],
-           principal: ApiUser, ctx: Ctx, db: Db,
+           request: Request, principal: ApiUser, ctx: Ctx, db: Db,
            analysis_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
            lang: Annotated[str, Query(pattern="^(ja|en)$")] = "ja") -> Response:
-    """Return the report (HTML, PDF, Excel) or a CSV table, of the current ranking or of a saved analysis."""
-    out = reports.export(db, _analysis(ctx), actor=principal, now=ctx.clock.now(), kind=kind, lang=lang,
-                         saved_id=analysis_id)
+    """Return the report (HTML, PDF, Excel) or a CSV table, of the current ranking or of a saved analysis; HEAD
+    answers the same status and headers without an export in the audit log (no report leaves)."""
+    if request.method == "HEAD":
+        out = reports.build(db, _analysis(ctx), actor=principal, kind=kind, lang=lang, saved_id=analysis_id)
+    else:
+        out = reports.export(db, _analysis(ctx), actor=principal, now=ctx.clock.now(), kind=kind, lang=lang,
+                             saved_id=analysis_id)
     return Response(out.data, media_type=out.media_type,
                     headers={"Content-Disposition": f'attachment; filename="{out.filename}"'})
 

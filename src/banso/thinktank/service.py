@@ -33,7 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from banso.analytics import charts
-from banso.analytics.countries import country_name, with_country_names
+from banso.analytics.countries import country_name, is_country_code, with_country_names
 from banso.analytics.prioritise import CRITERIA, prioritise
 from banso.analytics.report import trend_bands, trend_samples, trend_series
 from banso.analytics.technologies import load_technologies
@@ -64,6 +64,40 @@ class NotComputed(BansoError):
 
     status_code = 404
     code = "not_computed"
+
+
+class CountryNotInAnalysis(BansoError):
+    """A well-formed country code the analysis has no rows for (404 with its reason, like :class:`NotComputed`).
+
+    Not a :class:`NotFound`: which countries the analysis holds is open to every reader of the indicators (the
+    page's select lists them), so the answer may say that this one is not among them (outside tester, session 11).
+    """
+
+    status_code = 404
+    code = "country_not_in_analysis"
+
+
+def asked_country(raw: str | None, present: list[str] | set[str]) -> str | None:
+    """Return the country code asked for (``?country=``, upper case), or None when none was asked.
+
+    A code that is not two letters, or two letters that name no ISO 3166-1 country, is ValidationFailed (422);
+    a country code the analysis has no rows for (not in ``present``) is :class:`CountryNotInAnalysis` (404): the
+    reader learns which of the two it is, instead of a silent fallback or an empty list (outside tester).
+    """
+    text = (raw or "").strip()
+    if not text:
+        return None
+    code = text.upper()
+    if code in present:
+        return code
+    if not re.fullmatch(r"[A-Z]{2}", code):
+        raise ValidationFailed("国コードは JP のような 2 文字の英字（ISO 3166-1 alpha-2）で指定してください / "
+                               "country must be a two-letter ISO 3166-1 alpha-2 code such as JP", field="country")
+    if not is_country_code(code):
+        raise ValidationFailed(f"{code} は ISO 3166-1 の国コードではありません / "
+                               f"{code} is not an ISO 3166-1 country code", field="country")
+    raise CountryNotInAnalysis(f"国コード {code}（{country_name(code, 'ja')}）はこの分析にありません / "
+                               f"Country code {code} ({country_name(code, 'en')}) is not in this analysis")
 
 
 def analytics_dir(data_dir: Path) -> Path:
