@@ -302,38 +302,3 @@ def test_downloads_that_are_not_computed_say_why(client: TestClient, db: Session
         api = client.get(f"{API}/reports/{kind}", headers=headers)
         assert api.status_code == 404 and api.json()["message"].startswith(reason), kind
         assert api.json()["error"] == "not_computed"
-
-
-def test_head_on_the_downloads_answers_without_a_body_or_an_export(client: TestClient, db: Session,
-                                                                   factory: Factory, ctx: AppContext,
-                                                                   analysis_dir: Path) -> None:
-    """Outside tester (session 11): HEAD on the download routes answered 405."""
-    from sqlalchemy import func, select
-
-    from banso.audit.models import AuditEntry
-
-    def exports() -> int:
-        db.expire_all()
-        return int(db.scalar(select(func.count()).select_from(AuditEntry).where(
-            AuditEntry.tag == "thinktank:report:export")) or 0)
-
-    officer = factory.person(roles=("officer",))
-    sign_in(client, db, officer, ctx)
-    headers = bearer(db, officer, ctx.clock)  # type: ignore[arg-type]
-    tech = _busiest(_analysis(ctx))
-    before = exports()
-    for url, h in (("/thinktank/reports/trends.csv", {}), ("/thinktank/reports/report.xlsx", {}),
-                   (f"{API}/reports/institutions.csv", headers), ("/thinktank/japan.png", {}),
-                   (f"/thinktank/technologies/{tech}/chart.png", {}), (f"/thinktank/technologies/{tech}/trends.png", {})):
-        head = client.head(url, headers=h)
-        assert head.status_code == 200 and head.content == b"", url
-        assert int(head.headers["content-length"]) > 0 and head.headers["content-type"].split(";")[0] in (
-            "text/csv", "image/png", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), url
-    assert exports() == before  # HEAD: no report left, none recorded as exported
-    got = client.get("/thinktank/reports/trends.csv")
-    assert int(client.head("/thinktank/reports/trends.csv").headers["content-length"]) == len(got.content)
-    assert exports() == before + 1
-    (analysis_dir / "indicators" / "trends.parquet").unlink()
-    assert client.head("/thinktank/reports/trends.csv").status_code == 404
-    sign_in(client, db, factory.person(roles=("researcher",)), ctx)
-    assert client.head("/thinktank/reports/report.xlsx").status_code == 403  # the same rule as GET

@@ -90,10 +90,7 @@ def overview(request: Request, principal: PageUser, ctx: Ctx) -> HTMLResponse:
     })
 
 
-# HEAD on the downloads (outside tester): the same answer without its body, so a link checker or a download
-# manager can ask for the size and type; FastAPI routes a GET route's HEAD to 405 otherwise.
 @router.get("/thinktank/japan.png")
-@router.head("/thinktank/japan.png")
 def japan_png(request: Request, principal: PageUser, ctx: Ctx) -> Response:
     """The chart of Japan's top-10% share against the leader's per technology."""
     service.require_indicators(principal)
@@ -136,7 +133,6 @@ def technology(tech_id: str, request: Request, principal: PageUser, ctx: Ctx) ->
 
 
 @router.get("/thinktank/technologies/{tech_id}/trends.png")
-@router.head("/thinktank/technologies/{tech_id}/trends.png")
 def technology_trends_png(tech_id: str, request: Request, principal: PageUser, ctx: Ctx) -> Response:
     """The chart of the technology's top-10% share per rolling window: Japan against the leader, with bands."""
     service.require_indicators(principal)
@@ -149,7 +145,6 @@ def technology_trends_png(tech_id: str, request: Request, principal: PageUser, c
 
 
 @router.get("/thinktank/technologies/{tech_id}/chart.png")
-@router.head("/thinktank/technologies/{tech_id}/chart.png")
 def technology_png(tech_id: str, request: Request, principal: PageUser, ctx: Ctx) -> Response:
     """The chart of the technology's countries' shares of top-10% papers."""
     service.require_indicators(principal)
@@ -301,18 +296,12 @@ def need_history(tech_id: str, request: Request, principal: PageUser, ctx: Ctx, 
 
 
 @router.get("/thinktank/reports/{kind}")
-@router.head("/thinktank/reports/{kind}")
 def report(kind: str, request: Request, principal: PageUser, ctx: Ctx, db: Db) -> Response:
-    """The report (HTML, PDF, Excel) or a CSV table, of the current ranking or of a saved analysis; HEAD answers
-    the same status and headers without an export in the audit log (no report leaves)."""
+    """The report (HTML, PDF, Excel) or a CSV table, of the current ranking or of a saved analysis."""
     analysis = _require_analysis(ctx)
     saved_id = int_or_none(request.query_params.get("analysis"), "analysis")
-    lang = translator_for(request).locale
-    if request.method == "HEAD":
-        out = reports.build(db, analysis, actor=principal, kind=kind, lang=lang, saved_id=saved_id)
-    else:
-        out = reports.export(db, analysis, actor=principal, now=ctx.clock.now(), kind=kind, lang=lang,
-                             saved_id=saved_id)
+    out = reports.export(db, analysis, actor=principal, now=ctx.clock.now(), kind=kind,
+                         lang=translator_for(request).locale, saved_id=saved_id)
     disposition = "inline" if kind == "report.html" else "attachment"
     return Response(out.data, media_type=out.media_type,
                     headers={"Content-Disposition": f'{disposition}; filename="{out.filename}"'})
