@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from banso.information import viewer
 from banso.information.endpoints import NO_STORE, InfoDeps
+from banso.kit.disposition import content_disposition
 from banso.web.deps import Ctx, Db
 from banso.web.pages import PageUser
 from banso.web.templating import render
@@ -41,4 +42,4 @@ def view_page(item_id: int, file_id: int, page: Page, principal: PageUser, db: D
     png = viewer.page_image(db, deps, item_id=item_id, file_id=file_id, page=page, actor=principal,
                             now=ctx.clock.now())
     return Response(png, media_type="image/png", headers={
-        **NO_STORE, "Content-Disposition": "inline", "X-Content-Type-Options": "nosniff"})
+        **NO_STORE, "Content-Disposition": content_disposition(inline=True), "X-Content-Type-Options": "nosniff"})
