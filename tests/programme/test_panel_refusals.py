@@ -20,6 +20,7 @@ from tests.support.http import bearer, sign_in
 from tests.support.programme import World
 
 EXPORT = "programme:panel:export"
+PANEL_READ = "programme:panel:read"
 
 
 def _draft(db: Session, w: World, clock: FakeClock) -> int:
@@ -61,3 +62,20 @@ def test_the_workbook_refuses_as_the_page_does(client: TestClient, db: Session, 
     assert audit_count(db, EXPORT) == 0  # nothing refused was exported
     assert _answers(client, db, clock, ctx, w.staff, draft) == (200,) * 4  # the agency's own draft: its staff see it
     assert audit_count(db, EXPORT) == 2
+
+
+def test_head_on_the_panel_answers_as_get_and_records_no_read(client: TestClient, db: Session, w: World,
+                                                              clock: FakeClock, ctx: AppContext) -> None:
+    """HEAD runs the page's own GET (same authorisation) but keeps nothing it did: no audited read, no export."""
+    reads = audit_count(db, PANEL_READ)
+    sign_in(client, db, w.staff, ctx)
+    head = client.head(f"/programme/calls/{w.call.id}/review-panel")
+    assert head.status_code == 200 and head.content == b"" and "text/html" in head.headers["content-type"]
+    assert client.head(f"/programme/calls/{w.call.id}/review-panel.xlsx").status_code == 405
+    db.expire_all()
+    assert (audit_count(db, PANEL_READ), audit_count(db, EXPORT)) == (reads, 0)
+    assert client.get(f"/programme/calls/{w.call.id}/review-panel").status_code == 200
+    db.expire_all()
+    assert audit_count(db, PANEL_READ) == reads + 1  # GET still records the read
+    sign_in(client, db, w.lead, ctx)
+    assert client.head(f"/programme/calls/{w.call.id}/review-panel").status_code == 403  # as GET

@@ -80,6 +80,7 @@ from banso.kit.errors import ValidationFailed
 from banso.kit.unit import released
 from banso.web.csrf import verify_csrf
 from banso.web.deps import ApiUser, Ctx, Db
+from banso.web.methods import no_head
 from banso.web.openapi import file_response
 
 router = APIRouter(prefix="/information", tags=["information"], dependencies=[Depends(verify_csrf)])
@@ -425,6 +426,7 @@ def propose_publication(item_id: int, body: PublicationIn, principal: ApiUser, d
 
 
 @router.get("/items/{item_id}/export", response_model=dict[str, Any])
+@no_head  # an audited export file (I12), though JSON: HEAD is 405, never a recorded export
 def export_item(item_id: int, principal: ApiUser, db: Db, ctx: Ctx, deps: InfoDeps,
                 format: Annotated[Literal["misp", "stix"], Query()] = "misp") -> JSONResponse:
     """Export the item as a MISP event or a STIX 2.1 bundle (audited when non-public)."""

@@ -16,6 +16,7 @@ from banso.information import viewer
 from banso.information.endpoints import NO_STORE, InfoDeps
 from banso.kit.disposition import content_disposition
 from banso.web.deps import Ctx, Db
+from banso.web.methods import no_head
 from banso.web.pages import PageUser
 from banso.web.templating import render
 
@@ -25,6 +26,7 @@ VIEW = "/information/items/{item_id}/files/{file_id}/view"
 
 
 @router.get(VIEW, response_class=HTMLResponse)
+@no_head  # the page stamps and records the text it shows (I8): HEAD is 405, never a recorded view
 def view_file(item_id: int, file_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
               deps: InfoDeps) -> HTMLResponse:
     """Show a file the person may read, watermarked for them and without any download (I12)."""
