@@ -126,7 +126,8 @@ def test_405_carries_allow_on_pages_and_the_api(client: TestClient, db: Session,
     assert body["detail"] == "この操作はこのページでは使えません"  # the reader's language: Japanese first
     english = client.patch("/api/v1/information/items/1", headers={**bearer(db, person, clock),
                                                                    "Accept-Language": "en"})
-    assert english.status_code == 405 and english.json()["message"].startswith("この操作")
+    assert english.status_code == 405 and english.json()["message"].startswith("この操作")  # message: both
+    assert english.json()["detail"] == "Method Not Allowed"  # detail: the reader's half (Accept-Language)
 
 
 def test_options_answers_allow_without_cors(client: TestClient) -> None:
@@ -137,3 +138,20 @@ def test_options_answers_allow_without_cors(client: TestClient) -> None:
         assert not any(k.startswith("access-control-") for k in got.headers)
     assert client.options("/no/such/page").status_code == 404
     assert client.head("/static/no-such.css").status_code == 404  # static files answer HEAD themselves
+
+
+DOWNLOADISH = re.compile(r"(\.(xlsx|pdf|png|csv|txt|json)$|/files/\{|/documents/\{|/deliverables/\{|/materials/\{"
+                         r"|/export$|/view$|/pdf$|/reports/\{)")
+
+
+def test_no_download_route_answers_head_by_running_get(app) -> None:  # type: ignore[no-untyped-def]
+    """Every GET route whose path names a file, a copy, an export or the viewer is in the egress class (HEAD 405)."""
+    from fastapi.routing import iter_route_contexts
+
+    from banso.web.methods import head_class
+
+    read = [c.path for c in iter_route_contexts(app.routes)
+            if c.path and "GET" in (c.methods or ()) and head_class(c.original_route, c.path) == "read"]
+    assert len(read) > 100  # pages and JSON reads answer HEAD
+    leaking = [p for p in read if DOWNLOADISH.search(p)]
+    assert leaking == [], "\n".join(leaking)
