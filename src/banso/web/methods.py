@@ -117,7 +117,9 @@ class MethodRules:
 
     def rules_for(self, scope: Scope) -> tuple[set[str], str | None]:
         """Return the methods the path's routes declare and, if one takes GET, its HEAD class."""
-        path = scope.get("path", "")
+        path, root = scope.get("path", ""), scope.get("root_path", "")
+        if root and path.startswith(root):  # behind a proxy's prefix the routes match what follows it
+            path = path[len(root):] or "/"
         declared: set[str] = set()
         head: str | None = None
         for template in self.table(scope):
