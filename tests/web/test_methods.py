@@ -63,6 +63,11 @@ def test_head_on_a_page_answers_as_get_without_a_body(client: TestClient, db: Se
     anonymous_head = client.head("/dashboard", follow_redirects=False)
     _same_head(anonymous_get, anonymous_head)
     assert anonymous_head.status_code == 303 and anonymous_head.headers["location"].startswith("/login")
+    for path in ("/", "/healthz", "/livez", "/login"):  # the front door's redirect, the probes, a public page
+        get, head = client.get(path, follow_redirects=False), client.head(path, follow_redirects=False)
+        _same_head(get, head)
+        assert head.status_code in (200, 303), path
+    assert client.head("/lang/en").status_code == 405  # sets a cookie: not run for a HEAD
     sign_in(client, db, active.researcher, ctx)
     for path in ("/dashboard", f"/information/items/{item_id}", "/information"):
         get, head = client.get(path), client.head(path)

@@ -12,18 +12,20 @@ of a path, not all of them). :class:`MethodRules` sits between the middleware an
   exists or who may read it;
 * answers **HEAD** by class of route (:func:`head_class`):
 
-  - *reads* — an HTML page (``response_class=HTMLResponse``) or an ``/api/`` route answering JSON — run
+  - *reads* — an HTML page (``response_class=HTMLResponse``), an ``/api/`` route answering JSON, a JSON
+    model outside the API (the health probes) or a redirect (the front door ``/``) — run
     the GET handler and send its status and headers without the body. The handler is the GET's own, so
     authorisation is the same: 401/403/404 (and the page's redirect to the login) exactly as GET. The
     request's unit of work is rolled back instead of committed (``web.deps.get_db``): a HEAD shows
     nothing, so an audited read (the panel view, a meeting, I8) is not recorded as one; an audited
     *refusal* is kept as for GET (A1).
   - *egress* — everything else: file downloads and exports (.xlsx/.pdf/.csv, stamped copies, sealed
-    files, the viewer's page images), redirects, probes — and any page or JSON route marked
+    files, the viewer's page images), routes answering a bare ``Response`` (the language switch and the SSO
+    start, which set cookies; /readyz and /metrics) — and any page or JSON route marked
     :func:`no_head` (the in-browser viewer, which stamps and records the text it shows). Their GET
     records a distribution, stamps a copy or audits an export (I8, I12); running it for a HEAD would
     record an egress that never happened, and answering without running it cannot give GET's headers
-    (type, length, file name depend on the copy). So HEAD is 405 with ``Allow: GET`` there: the same
+    (type, length, file name depend on the copy). So HEAD is 405 with ``Allow: GET, OPTIONS`` there: the same
     answer for every item id and every caller, so it tells nothing about the item either.
 
 Paths no route template matches (404, /static, trailing-slash redirects) go to the router unchanged.
@@ -37,7 +39,8 @@ from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 
 from fastapi.datastructures import DefaultPlaceholder
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.dependencies.utils import get_typed_return_annotation
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.requests import Request
 from starlette.responses import Response
@@ -69,10 +72,23 @@ def head_class(route: BaseRoute, path: str) -> str:
     answer = route.response_class
     if isinstance(answer, DefaultPlaceholder):
         answer = answer.value
+    json = isinstance(answer, type) and issubclass(answer, JSONResponse)
     if path.startswith("/api/"):
-        json = isinstance(answer, type) and issubclass(answer, JSONResponse)
         return "read" if json and not _declares_file(route) else "egress"
-    return "read" if isinstance(answer, type) and issubclass(answer, HTMLResponse) else "egress"
+    if isinstance(answer, type) and issubclass(answer, HTMLResponse):
+        return "read"  # a page
+    if json and route.response_model is not None:
+        return "read"  # a JSON model outside the API: the health probes
+    return "read" if _returns(route, RedirectResponse) else "egress"  # a redirect (the front door)
+
+
+def _returns(route: APIRoute, kind: type) -> bool:
+    """Return True when the route's endpoint is annotated to return ``kind`` (or a subclass of it)."""
+    try:
+        answer = get_typed_return_annotation(route.endpoint)
+    except (NameError, TypeError):  # an annotation that does not resolve says nothing
+        return False
+    return isinstance(answer, type) and issubclass(answer, kind)
 
 
 @dataclass(frozen=True)
