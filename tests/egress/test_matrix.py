@@ -72,7 +72,13 @@ READERS: dict[str, frozenset[str]] = {
     # F7 (issue 15): an item classified 該当 is council content, held from a foreign member the export-control
     # officer has not cleared (deemed export); the cleared one reads it like any member
     "controlled": CONTENT | {"foreign_cleared"},
+    # session 12 (F6, I8, I12): a proposal's research-plan documents are read by its applicants and the call's
+    # agency staff (and assigned reviewers, none here); the agency's workbooks of a proposal (its budget sheet)
+    # by the same people, the call's review panel by the agency staff alone
+    "plan_document": frozenset({"provider", "secretariat"}),
+    "agency_export": frozenset({"provider", "secretariat"}),
 }
+STAFF_READERS = frozenset({"secretariat"})  # F6: the panel view and the duplication flags are the agency staff's
 # Art. 64 (issue 13): people of the commissioned institution besides the engaged contact (provider): a colleague
 # never named on the roster, and one named, acknowledged and removed. Neither may know anything of the commission.
 TANK_PRINCIPALS = ("tank_colleague", "tank_removed")
@@ -123,10 +129,17 @@ PATHS: dict[str, tuple[str, ...]] = {
                                                           *NOTICE_PATHS, *AUDIT_PATHS)),
     # issue 13: the council's request page, API and answer file; the commission's side (page, API, file); notices
     "tank_request": ("page", "api_body", "file", "tank_page", "tank_api", "tank_file", *NOTICE_PATHS, *AUDIT_PATHS),
+    # session 12: the document's download on the API and the page (stamped, audited), the proposal's document list;
+    # the agency's workbooks: the budget sheet and the review panel, API and page
+    "plan_document": ("plan_doc_file", "plan_doc_page", "plan_doc_list", *AUDIT_PATHS),
+    "agency_export": ("budget_xlsx", "budget_xlsx_page", "panel_xlsx", "panel_xlsx_page", "duplication_xlsx",
+                      "duplication_xlsx_page", *AUDIT_PATHS),
 }
+# The agency staff's own workbooks (F6): the call's review panel, the duplication and concentration flags
+STAFF_PATHS = frozenset({"panel_xlsx", "panel_xlsx_page", "duplication_xlsx", "duplication_xlsx_page"})
 TANK_SIDE = ("tank_page", "tank_api", "tank_file")
 COPY_PATHS = frozenset({"api_body", "file", "file_page", "body_txt", "export_misp", "export_stix", "tank_api",
-                        "tank_file"})  # I12: a copy leaves
+                        "tank_file", "plan_doc_file", "plan_doc_page"})  # I12: a copy leaves
 STAMPED_PATHS = COPY_PATHS - {"api_body", "tank_api"}  # I8: a downloaded copy of non-public content carries the recipient's mark
 # I8, I12: every read of non-public content is audited (a page, a body, a copy, a version, a list of decisions)
 AUDITED_PATHS = COPY_PATHS | {"page", "version", "version_page", "tank_page", "statement_page"}
@@ -190,6 +203,8 @@ def expected(kind: str, path: str, who: str) -> str | None:
     if kind == "held" and path == "list_page" and who in VOTERS:
         return None  # the list page also shows the proposals awaiting the voter's answer (I4)
     readers = RANGE_READERS if kind == "partial" and path in ("page", "file") else READERS[kind]
+    if path in STAFF_PATHS:
+        readers = STAFF_READERS
     if who not in readers:
         return HIDE
     if kind == "view_only" and path in COPY_PATHS and who != "provider":
@@ -239,6 +254,10 @@ KNOWN_GAPS: dict[tuple[str, str, str], str] = {
 
 def _mark(kind: str, path: str) -> str:
     """Return the marker whose presence means "knows" on this path."""
+    if kind == "plan_document":  # the file's text; the list names the document by its title
+        return marker(kind, "TTL" if path == "plan_doc_list" else "FIL")
+    if kind == "agency_export":  # the proposal's title, on every workbook row of it
+        return marker(kind, "TTL")
     if kind == "needs":
         return marker(kind, "RSN")
     if kind == "tank_request":  # the answer (its text, its file); a notice names the title
@@ -291,6 +310,19 @@ def _url(world: World, kind: str, path: str, who: str) -> tuple[str, bool]:
             "list": (f"{info}/public/items" if anonymous else f"{info}/items?council_id={ids['council']}", False),
             "count": (f"{info}/items/count?council_id={ids['council']}", False),
             "viewer": (f"/information/items/{item}/files/{ids['file']}/view", True),
+        }
+    elif kind in ("plan_document", "agency_export"):
+        proposal, programme = ids.get("proposal"), "/api/v1/programme"
+        urls = {
+            "plan_doc_file": (f"{programme}/proposals/{proposal}/documents/{ids.get('document')}", False),
+            "plan_doc_page": (f"/programme/proposals/{proposal}/documents/{ids.get('document')}", True),
+            "plan_doc_list": (f"{programme}/proposals/{proposal}/documents", False),
+            "budget_xlsx": (f"{programme}/proposals/{proposal}/budget.xlsx", False),
+            "budget_xlsx_page": (f"/programme/proposals/{proposal}/budget.xlsx", True),
+            "panel_xlsx": (f"{programme}/calls/{ids.get('call')}/panel.xlsx", False),
+            "panel_xlsx_page": (f"/programme/calls/{ids.get('call')}/review-panel.xlsx", True),
+            "duplication_xlsx": (f"{programme}/duplication-flags.xlsx", False),
+            "duplication_xlsx_page": ("/programme/duplication.xlsx", True),
         }
     else:
         council = ids.get("council")
@@ -442,6 +474,8 @@ def _satisfies(answer: str, kind: str, path: str, who: str, seen: Seen) -> bool:
         return status == 201 if answer == KNOW else status in {401, 404} | ({403} if who == "narrowed_token" else set())
     # 403 only for a narrowed token; the think tank's pages answer 403 to a role that may not see them (T8)
     hidden_statuses = HIDE_STATUSES | ({403} if who == "narrowed_token" or kind == "needs" else set())
+    if path in STAFF_PATHS:
+        hidden_statuses |= {403}  # a published call's panel, the agency-wide flags: the route is known, the content not
     if path == "count":
         count = json.loads(text)["count"] if status == 200 else 0
         return (status == 200 and count == 1) if answer == KNOW else (status in hidden_statuses and count == 0)

@@ -45,6 +45,7 @@ from banso.kit.clock import FakeClock
 from banso.leak.text import strip_invisible
 from banso.notifications import tasks as notification_tasks
 from banso.programme import commissions
+from banso.programme import service as programme
 from banso.thinktank import service as thinktank
 from banso.thinktank.demo import prepare_demo_analytics
 from banso.web.context import AppContext
@@ -53,11 +54,16 @@ from tests.support.app import START, make_context, make_settings
 from tests.support.councils import Cast, establish, join
 from tests.support.factories import Factory, Person, hash_once, verify_once
 from tests.support.http import bearer, sign_in
+from tests.support.programme import load_registry
 
 # Content kinds held in a council of their own (the item kinds), and the others.
 ITEM_KINDS = ("council", "held", "designated", "view_only", "partial", "scheduled", "withheld", "public", "controlled")
 OTHER_KINDS = ("ballot", "answer", "deliverable", "minutes", "decision", "material", "material_secret", "comment",
-               "needs", "audit_own", "statement", "evidence", "evidence_designated", "tank_request")
+               "needs", "audit_own", "statement", "evidence", "evidence_designated", "tank_request",
+               # session 12: a proposal's research-plan document, and the funding agency's workbooks of a proposal
+               "plan_document", "agency_export")
+# Programme kinds: their provider is the proposer and their secretariat the call's agency staff (no council).
+PROGRAMME_KINDS = ("plan_document", "agency_export")
 KINDS = ITEM_KINDS + OTHER_KINDS
 # Whose council each kind lives in.
 HOME = {**{k: k for k in ITEM_KINDS}, "ballot": "held", "answer": "council", "minutes": "council",
@@ -67,7 +73,7 @@ HOME = {**{k: k for k in ITEM_KINDS}, "ballot": "held", "answer": "council", "mi
         # on the designated item (the evidence follows the item's scope, I7)
         "statement": "council", "evidence": "council", "evidence_designated": "designated",
         # issue 13 (Art. 64): a material request of the council to the deliverable's commission, outside the council
-        "tank_request": "council"}
+        "tank_request": "council", "plan_document": "council", "agency_export": "council"}
 # People who are members of every council (observer joins as an observer).
 MEMBERS = ("in_scope", "pledged", "out_of_scope", "unpledged", "no2fa_session", "reset_token", "narrowed_token",
            "ex_member", "removed", "observer")
@@ -262,6 +268,7 @@ class _Builder:
         self._credentials()
         self._answer(request_id)
         self._deliverable()
+        self._proposal()
         self._needs()
         self._own_audit_entry()
         self._leave_and_reset()
@@ -540,7 +547,7 @@ class _Builder:
         self.w.shared["anonymous"] = Creds(label="anonymous")
         made: dict[int, Creds] = {}
         for kind in KINDS:
-            if kind in ("deliverable", "needs", "audit_own"):
+            if kind in ("deliverable", "needs", "audit_own", *PROGRAMME_KINDS):
                 continue
             cast = self.casts[HOME[kind]]
             for role, person in (("provider", cast.company), ("secretariat", cast.officer)):
@@ -638,6 +645,51 @@ class _Builder:
                                   headers=self.w.own[("deliverable", "provider")].headers,
                                   json={"reason": "担当替え"})
         assert done.status_code == 200, done.text
+
+    def _proposal(self) -> None:
+        """A proposal to a published call of a funding agency, with a research-plan document (session 12).
+
+        The proposer (provider) uploads the document over HTTP; the agency's staff (secretariat) read the
+        proposal, its budget sheet, the call's review panel and the duplication flags (a second proposal of the
+        same researcher makes an effort-concentration flag). Its title carries the agency workbooks' marker,
+        the document its own title, file name and text markers.
+        """
+        load_registry(self.db, self.clock)
+        agency_org, ministry = self.factory.org(kind="funding_agency"), self.factory.org(kind="ministry")
+        staff = self.factory.person(roles=("agency_staff",), org=agency_org)
+        proposer = self.factory.person(roles=("researcher",), org=self.factory.org())
+        officer = self.factory.person(roles=("officer",), org=ministry)
+        now = self.clock.now()
+        programme.create_agency(self.db, code="MXA", name_ja="試験機構", name_en="MXA", organization_id=agency_org.id,
+                                now=now, actor=None)
+        proposer.user.researcher_number = "11110099"
+        made = []
+        for number, title in enumerate(("海中測位の提案", "宇宙通信の提案"), start=1):  # one proposal per call
+            call = programme.create_call(
+                self.db, agency_code="MXA", code=f"MX-2026-0{number}", title_ja="公開の公募",
+                title_en="A published call", project_type="project", technology_codes=["V1-OC-02"],
+                cap_yen=3_000_000_000, first_fiscal_year=2026, period_years=3, opens_at=now - timedelta(days=1),
+                closes_at=now + timedelta(days=30), officer_id=officer.user.id, now=now, actor=staff.principal(),
+                documents=[])
+            programme.publish_call(self.db, call_id=call.id, now=now, actor=staff.principal())
+            made.append((call, programme.submit_proposal(  # 70 % + 70 % effort: a concentration flag (F6)
+                self.db, call_id=call.id, title=f"{title} {marker('agency_export', 'TTL')}", summary="概要",
+                budget={2026: 100_000_000}, team=[], lead_effort=70, now=now, actor=proposer.principal())))
+        call, proposal = made[0]
+        self.db.commit()
+        for kind in PROGRAMME_KINDS:
+            self.w.own[(kind, "provider")] = self.w.own.get(("plan_document", "provider")) or self._full(
+                proposer, "programme-provider")
+            self.w.own[(kind, "secretariat")] = self.w.own.get(("plan_document", "secretariat")) or self._full(
+                staff, "programme-secretariat")
+        uploaded = self.w.client.post(
+            f"/api/v1/programme/proposals/{proposal.id}/documents", headers=self.w.own[("plan_document", "provider")].headers,
+            data={"kind": "research_plan", "title": f"研究計画 {marker('plan_document', 'TTL')}"},
+            files=[("file", (f"{marker('plan_document', 'FNM')}.txt", f"{marker('plan_document', 'FIL')}\n".encode(),
+                             "text/plain"))])
+        assert uploaded.status_code == 201, uploaded.text
+        self.w.ids["plan_document"] = {"proposal": proposal.id, "document": uploaded.json()["id"]}
+        self.w.ids["agency_export"] = {"proposal": proposal.id, "call": call.id}
 
     def _needs(self) -> None:
         """A small synthetic analysis on disk and one need entered with a marked reason (T5, T8)."""

@@ -78,8 +78,8 @@ def test_designation_flow_keeps_the_item_to_its_scope(client: TestClient, db: Se
     file_id = detail["files"][0]["id"]
     copy = client.get(f"{API}/items/{item_id}/files/{file_id}", headers=h_res)
     assert copy.status_code == 200 and copy.content.startswith(b"%PDF") and copy.content != PDF
-    assert copy.headers["content-disposition"].startswith("attachment; filename*=UTF-8''")
-    assert "%E8%A9%95%E4%BE%A1" in copy.headers["content-disposition"]  # 評価, RFC 5987
+    assert copy.headers["content-disposition"].startswith('attachment; filename="')
+    assert "; filename*=UTF-8''" in copy.headers["content-disposition"] and "%E8%A9%95%E4%BE%A1" in copy.headers["content-disposition"]  # 評価, RFC 5987
     text = client.get(f"{API}/items/{item_id}/body.txt", headers=h_res)
     assert text.status_code == 200 and strip_invisible(text.text) == BODY and text.text != BODY
     db.expire_all()

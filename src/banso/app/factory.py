@@ -20,7 +20,8 @@ from banso.sealed.crypto import KeyStore
 from banso.sealed.store import sealed_deps
 from banso.web.context import AppContext
 from banso.web.deps import SESSION_COOKIE, requires
-from banso.web.errors import error_response, install_error_handlers
+from banso.web.errors import error_response, install_error_handlers, method_not_allowed
+from banso.web.methods import MethodRules
 from banso.web.middleware import (
     BufferedBody,
     CatchErrors,
@@ -158,7 +159,9 @@ def _install_middleware(app: FastAPI, ctx: AppContext, larger: tuple[re.Pattern[
                         metrics: Metrics) -> None:
     """Install the middleware; each ``add_middleware`` wraps the ones before it (the last is outermost)."""
     settings = ctx.settings
-    # Innermost: an unexpected error is answered here (500/503/507) and the connection stays open.
+    # Innermost, next to the router: HEAD, OPTIONS and 405 with Allow for every route (web/methods.py).
+    app.add_middleware(MethodRules, respond_405=method_not_allowed)
+    # An unexpected error is answered here (500/503/507) and the connection stays open.
     app.add_middleware(CatchErrors, respond=error_response)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(NoStoreWhenAuthenticated, session_cookie=SESSION_COOKIE)

@@ -19,6 +19,7 @@ from banso.audit.tags import label
 from banso.authz.guard import require_visible
 from banso.authz.permissions import Permission
 from banso.authz.policies import accounts as policy
+from banso.kit.disposition import content_disposition
 from banso.kit.errors import NotFound, ValidationFailed
 from banso.web.csrf import verify_csrf
 from banso.web.deps import ApiUser, Ctx, Db, requires
@@ -290,7 +291,7 @@ def _export(principal: ApiUser, db: Db, ctx: Ctx, filters: AuditFilters, fmt: st
     else:
         body, media = exports.xlsx_bytes(rows, translate), exports.XLSX_MEDIA_TYPE
     return Response(body, media_type=media, headers={
-        "Cache-Control": "no-store", "Content-Disposition": f'attachment; filename="audit.{fmt}"'})
+        "Cache-Control": "no-store", "Content-Disposition": content_disposition(f"audit.{fmt}")})
 
 
 _FILE = {"content": {exports.CSV_MEDIA_TYPE: {}, exports.XLSX_MEDIA_TYPE: {}}, "description": "The file."}

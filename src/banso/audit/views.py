@@ -21,6 +21,7 @@ from banso.authz.guard import require, require_visible
 from banso.authz.permissions import Permission
 from banso.authz.policies import accounts as policy
 from banso.authz.principal import Principal
+from banso.kit.disposition import content_disposition
 from banso.web.csrf import verify_csrf
 from banso.web.deps import Ctx, Db
 from banso.web.pages import PageUser
@@ -117,7 +118,7 @@ def _export(request: Request, principal: Principal, ctx: Ctx, db: Db, fmt: str) 
     else:
         body, media = exports.xlsx_bytes(rows, translator.gettext), exports.XLSX_MEDIA_TYPE
     return Response(body, media_type=media, headers={
-        **NO_STORE, "Content-Disposition": f'attachment; filename="audit-{stamp}.{fmt}"'})
+        **NO_STORE, "Content-Disposition": content_disposition(f"audit-{stamp}.{fmt}")})
 
 
 @router.get("/audit/export.csv")

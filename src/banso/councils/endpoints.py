@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile, status
 from fastapi.responses import Response
@@ -62,6 +61,7 @@ from banso.councils.schemas import (
     StatementDesignate,
     StatementRead,
 )
+from banso.kit.disposition import content_disposition
 from banso.kit.unit import released
 from banso.sealed import store as sealed
 from banso.sealed.store import SealedDeps
@@ -339,7 +339,7 @@ def pledge_pdf(council_id: int, pledge_id: int, principal: ApiUser, db: Db, ctx:
     pledge, data = service.pledge_pdf(db, council_id=council_id, pledge_id=pledge_id, actor=principal,
                                       now=ctx.clock.now())
     return Response(data, media_type="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="pledge-{pledge.council_id}-{pledge.id}.pdf"'})
+        "Content-Disposition": content_disposition(f"pledge-{pledge.council_id}-{pledge.id}.pdf")})
 
 
 # --- meetings (C5) ---------------------------------------------------------------------------
@@ -482,7 +482,7 @@ def download_material(council_id: int, meeting_id: int, material_id: int, princi
 
 def _attachment(copy: sealed.Copy) -> Response:
     return Response(copy.data, media_type=copy.content_type, headers={
-        "Cache-Control": "no-store", "Content-Disposition": f"attachment; filename*=UTF-8''{quote(copy.filename)}",
+        "Cache-Control": "no-store", "Content-Disposition": content_disposition(copy.filename),
         "X-Content-Type-Options": "nosniff"})
 
 
@@ -616,7 +616,7 @@ def download_file(council_id: int, request_id: int, file_id: int, principal: Api
     copy = service.read_file(db, council_id=council_id, request_id=request_id, file_id=file_id,
                              actor=principal, now=ctx.clock.now(), store=file_store(ctx))
     return Response(copy.data, media_type=copy.content_type, headers={
-        "Cache-Control": "no-store", "Content-Disposition": f"attachment; filename*=UTF-8''{quote(copy.filename)}",
+        "Cache-Control": "no-store", "Content-Disposition": content_disposition(copy.filename),
         "X-Content-Type-Options": "nosniff"})
 
 

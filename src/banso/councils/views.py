@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 from functools import partial
 from string import Template
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
@@ -39,6 +38,7 @@ from banso.councils.models import (
     RequestStatus,
 )
 from banso.kit.clock import JST, as_utc
+from banso.kit.disposition import content_disposition
 from banso.kit.errors import BansoError, Forbidden, NotFound, ValidationFailed
 from banso.sealed.pending import Kept, keeping, kept_form, pending_uploads
 from banso.sealed.uploads import FileKind
@@ -362,7 +362,7 @@ def pledge_pdf(council_id: int, pledge_id: int, principal: PageUser, db: Db, ctx
     pledge, data = service.pledge_pdf(db, council_id=council_id, pledge_id=pledge_id, actor=principal,
                                       now=ctx.clock.now())
     return Response(data, media_type="application/pdf", headers={
-        **NO_STORE, "Content-Disposition": f'attachment; filename="pledge-{pledge.council_id}-{pledge.id}.pdf"'})
+        **NO_STORE, "Content-Disposition": content_disposition(f"pledge-{pledge.council_id}-{pledge.id}.pdf")})
 
 
 @router.post("/councils/{council_id}/activate", response_class=HTMLResponse, dependencies=[Csrf])
@@ -725,7 +725,7 @@ def download_material(council_id: int, meeting_id: int, material_id: int, princi
     copy = meetings.read_material(db, council_id=council_id, meeting_id=meeting_id, material_id=material_id,
                                   actor=principal, now=ctx.clock.now(), store=file_store(ctx))
     return Response(copy.data, media_type=copy.content_type, headers={
-        **NO_STORE, "Content-Disposition": f"attachment; filename*=UTF-8''{quote(copy.filename)}",
+        **NO_STORE, "Content-Disposition": content_disposition(copy.filename),
         "X-Content-Type-Options": "nosniff"})
 
 
@@ -925,5 +925,5 @@ def download_file(council_id: int, request_id: int, file_id: int, principal: Pag
     copy = service.read_file(db, council_id=council_id, request_id=request_id, file_id=file_id,
                              actor=principal, now=ctx.clock.now(), store=file_store(ctx))
     return Response(copy.data, media_type=copy.content_type, headers={
-        **NO_STORE, "Content-Disposition": f"attachment; filename*=UTF-8''{quote(copy.filename)}",
+        **NO_STORE, "Content-Disposition": content_disposition(copy.filename),
         "X-Content-Type-Options": "nosniff"})

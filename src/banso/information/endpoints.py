@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile, status
 from fastapi.responses import JSONResponse, Response
@@ -76,10 +75,12 @@ from banso.information.schemas import (
     WithheldRenewalIn,
 )
 from banso.kit.dates import Moment
+from banso.kit.disposition import content_disposition
 from banso.kit.errors import ValidationFailed
 from banso.kit.unit import released
 from banso.web.csrf import verify_csrf
 from banso.web.deps import ApiUser, Ctx, Db
+from banso.web.methods import no_head
 from banso.web.openapi import file_response
 
 router = APIRouter(prefix="/information", tags=["information"], dependencies=[Depends(verify_csrf)])
@@ -141,7 +142,7 @@ def checked_uploads(db: Session, deps: InformationDeps, files: Sequence[UploadFi
 def attachment(filename: str, content_type: str, data: bytes) -> Response:
     """Return bytes as a download (RFC 5987 ``filename*``; never cached, never sniffed)."""
     return Response(data, media_type=content_type, headers={
-        **NO_STORE, "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}",
+        **NO_STORE, "Content-Disposition": content_disposition(filename),
         "X-Content-Type-Options": "nosniff"})
 
 
@@ -425,13 +426,14 @@ def propose_publication(item_id: int, body: PublicationIn, principal: ApiUser, d
 
 
 @router.get("/items/{item_id}/export", response_model=dict[str, Any])
+@no_head  # an audited export file (I12), though JSON: HEAD is 405, never a recorded export
 def export_item(item_id: int, principal: ApiUser, db: Db, ctx: Ctx, deps: InfoDeps,
                 format: Annotated[Literal["misp", "stix"], Query()] = "misp") -> JSONResponse:
     """Export the item as a MISP event or a STIX 2.1 bundle (audited when non-public)."""
     document = interchange.export_interchange(db, deps, item_id=item_id, actor=principal, now=ctx.clock.now(),
                                               fmt=format)
     return JSONResponse(document, headers={
-        **NO_STORE, "Content-Disposition": f'attachment; filename="item-{item_id}-{format}.json"'})
+        **NO_STORE, "Content-Disposition": content_disposition(f"item-{item_id}-{format}.json")})
 
 
 # --- ballots (I4–I6) -------------------------------------------------------------------------

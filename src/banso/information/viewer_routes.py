@@ -14,7 +14,9 @@ from fastapi.responses import HTMLResponse, Response
 
 from banso.information import viewer
 from banso.information.endpoints import NO_STORE, InfoDeps
+from banso.kit.disposition import content_disposition
 from banso.web.deps import Ctx, Db
+from banso.web.methods import no_head
 from banso.web.pages import PageUser
 from banso.web.templating import render
 
@@ -24,6 +26,7 @@ VIEW = "/information/items/{item_id}/files/{file_id}/view"
 
 
 @router.get(VIEW, response_class=HTMLResponse)
+@no_head  # the page stamps and records the text it shows (I8): HEAD is 405, never a recorded view
 def view_file(item_id: int, file_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx,
               deps: InfoDeps) -> HTMLResponse:
     """Show a file the person may read, watermarked for them and without any download (I12)."""
@@ -41,4 +44,4 @@ def view_page(item_id: int, file_id: int, page: Page, principal: PageUser, db: D
     png = viewer.page_image(db, deps, item_id=item_id, file_id=file_id, page=page, actor=principal,
                             now=ctx.clock.now())
     return Response(png, media_type="image/png", headers={
-        **NO_STORE, "Content-Disposition": "inline", "X-Content-Type-Options": "nosniff"})
+        **NO_STORE, "Content-Disposition": content_disposition(inline=True), "X-Content-Type-Options": "nosniff"})

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile, status
 from fastapi.responses import PlainTextResponse, Response
@@ -14,6 +13,7 @@ from banso.authz.principal import Principal
 from banso.councils.endpoints import DOWNLOAD_TYPES
 from banso.councils.endpoints import checked_files as council_files
 from banso.information.deps import information_deps
+from banso.kit.disposition import content_disposition
 from banso.kit.unit import released
 from banso.programme import (
     budget,
@@ -255,7 +255,7 @@ def ledger_workbook(code: str, principal: ApiUser, db: Db, ctx: Ctx) -> Response
 
     content = exports.ledger_workbook(db, agency_code=code, actor=principal, now=ctx.clock.now())
     return Response(content, media_type=exports.XLSX_MEDIA_TYPE,
-                    headers={"Content-Disposition": f'attachment; filename="ledger-{code.upper()}.xlsx"'})
+                    headers={"Content-Disposition": content_disposition(f"ledger-{code.upper()}.xlsx")})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -361,7 +361,7 @@ def budget_workbook(proposal_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> R
     """Download a proposal's budget sheet (経費計画) as Excel, amounts in 千円."""
     content = service.budget_workbook(db, proposal_id=proposal_id, actor=principal, now=ctx.clock.now())
     return Response(content, media_type=budget_excel.XLSX_MEDIA_TYPE,
-                    headers={"Content-Disposition": f'attachment; filename="budget-{proposal_id}.xlsx"'})
+                    headers={"Content-Disposition": content_disposition(f"budget-{proposal_id}.xlsx")})
 
 
 @router.put("/proposals/{proposal_id}/budget.xlsx", response_model=ProposalSummary)
@@ -530,7 +530,7 @@ def duplication_workbook(principal: ApiUser, db: Db, ctx: Ctx, call_id: int | No
 
     content = exports.duplication_workbook(db, actor=principal, now=ctx.clock.now(), call_id=call_id)
     return Response(content, media_type=exports.XLSX_MEDIA_TYPE,
-                    headers={"Content-Disposition": 'attachment; filename="duplication.xlsx"'})
+                    headers={"Content-Disposition": content_disposition("duplication.xlsx")})
 
 
 @router.get("/calls/{call_id}/panel.xlsx", response_class=Response,
@@ -541,7 +541,7 @@ def panel_workbook(call_id: int, principal: ApiUser, db: Db, ctx: Ctx) -> Respon
 
     content = exports.panel_workbook(db, call_id=call_id, actor=principal, now=ctx.clock.now())
     return Response(content, media_type=exports.XLSX_MEDIA_TYPE,
-                    headers={"Content-Disposition": f'attachment; filename="panel-{call_id}.xlsx"'})
+                    headers={"Content-Disposition": content_disposition(f"panel-{call_id}.xlsx")})
 
 
 @router.get("/statistics", response_model=list[CallStatisticsRead])
@@ -755,7 +755,7 @@ def reports_workbook(principal: ApiUser, db: Db, ctx: Ctx) -> Response:
 
     content = exports.after_adoption_workbook(db, actor=principal, now=ctx.clock.now())
     return Response(content, media_type=exports.XLSX_MEDIA_TYPE,
-                    headers={"Content-Disposition": 'attachment; filename="reports.xlsx"'})
+                    headers={"Content-Disposition": content_disposition("reports.xlsx")})
 
 
 @router.get("/calls.xlsx", response_class=Response,
@@ -766,7 +766,7 @@ def call_statistics(principal: ApiUser, db: Db, ctx: Ctx) -> Response:
 
     content = exports.call_statistics_workbook(db, actor=principal, now=ctx.clock.now())
     return Response(content, media_type=exports.XLSX_MEDIA_TYPE,
-                    headers={"Content-Disposition": 'attachment; filename="calls.xlsx"'})
+                    headers={"Content-Disposition": content_disposition("calls.xlsx")})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -883,7 +883,7 @@ def acknowledgement_response(db: Session, ctx: AppContext, principal: Principal,
     row, data = roster_service.acknowledgement_pdf(db, commission_id=commission_id, roster_id=roster_id,
                                                    now=ctx.clock.now(), actor=principal)
     return Response(data, media_type="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="acknowledgement-{commission_id}-{row.id}.pdf"'})
+        "Content-Disposition": content_disposition(f"acknowledgement-{commission_id}-{row.id}.pdf")})
 
 
 @router.post("/commissions/{commission_id}/tasks/{task_id}/done", response_model=TaskRead)
@@ -932,7 +932,7 @@ def stamped_download(copy: sealed.Copy, *, media_type: str = "application/octet-
     """Return a stamped copy (I8) as a download: RFC 5987 file name, never cached or sniffed, with the recorded
     distribution's id (deliverables, research-plan documents, think-tank answer files)."""
     return Response(content=copy.data, media_type=media_type, headers={
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(copy.filename)}",
+        "Content-Disposition": content_disposition(copy.filename),
         "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
         "X-Banso-Distribution": str(copy.distribution_id)})
 

@@ -28,6 +28,7 @@ from banso.information.endpoints import InfoDeps
 from banso.information.models import ItemState
 from banso.kit.clock import to_jst
 from banso.kit.dates import check_moment
+from banso.kit.disposition import content_disposition
 from banso.kit.errors import BansoError, Forbidden, NotFound, ValidationFailed
 from banso.kit.text import invalid_date_message, invalid_message
 from banso.kit.unit import released
@@ -308,7 +309,7 @@ def ledger_workbook(code: str, principal: PageUser, db: Db, ctx: Ctx) -> Respons
     """Download the agency's ledger as an Excel workbook (its staff; audited export)."""
     content = exports.ledger_workbook(db, agency_code=code, actor=principal, now=ctx.clock.now())
     return Response(content, media_type=exports.XLSX_MEDIA_TYPE, headers={
-        **NO_STORE, "Content-Disposition": f'attachment; filename="ledger-{code.upper()}.xlsx"'})
+        **NO_STORE, "Content-Disposition": content_disposition(f"ledger-{code.upper()}.xlsx")})
 
 
 @router.get("/programme/calls.xlsx")
@@ -316,7 +317,7 @@ def calls_workbook(principal: PageUser, db: Db, ctx: Ctx) -> Response:
     """Download statistics of the calls the person may see (audited export)."""
     content = exports.call_statistics_workbook(db, actor=principal, now=ctx.clock.now())
     return Response(content, media_type=exports.XLSX_MEDIA_TYPE, headers={
-        **NO_STORE, "Content-Disposition": 'attachment; filename="calls.xlsx"'})
+        **NO_STORE, "Content-Disposition": content_disposition("calls.xlsx")})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -565,7 +566,7 @@ def budget_workbook(proposal_id: int, principal: PageUser, db: Db, ctx: Ctx) -> 
     """Download the proposal's budget sheet as Excel (amounts in 千円)."""
     content = service.budget_workbook(db, proposal_id=proposal_id, actor=principal, now=ctx.clock.now())
     return Response(content, media_type=exports.XLSX_MEDIA_TYPE, headers={
-        **NO_STORE, "Content-Disposition": f'attachment; filename="budget-{proposal_id}.xlsx"'})
+        **NO_STORE, "Content-Disposition": content_disposition(f"budget-{proposal_id}.xlsx")})
 
 
 @router.post("/programme/proposals/{proposal_id}/budget", response_class=HTMLResponse, dependencies=[Csrf])
@@ -743,7 +744,7 @@ def panel_workbook(call_id: int, principal: PageUser, db: Db, ctx: Ctx) -> Respo
     """Download the panel view as an Excel workbook (the call's agency staff; audited export)."""
     content = exports.panel_workbook(db, call_id=call_id, actor=principal, now=ctx.clock.now())
     return Response(content, media_type=exports.XLSX_MEDIA_TYPE, headers={
-        **NO_STORE, "Content-Disposition": f'attachment; filename="panel-{call_id}.xlsx"'})
+        **NO_STORE, "Content-Disposition": content_disposition(f"panel-{call_id}.xlsx")})
 
 
 @router.get("/programme/duplication.xlsx")
@@ -753,7 +754,7 @@ def duplication_workbook(principal: PageUser, db: Db, ctx: Ctx,
     content = exports.duplication_workbook(db, actor=principal, now=ctx.clock.now(),
                                            call_id=int_or_none(call_id, "call_id"))
     return Response(content, media_type=exports.XLSX_MEDIA_TYPE, headers={
-        **NO_STORE, "Content-Disposition": 'attachment; filename="duplication.xlsx"'})
+        **NO_STORE, "Content-Disposition": content_disposition("duplication.xlsx")})
 
 
 @router.get("/programme/statistics", response_class=HTMLResponse)
@@ -1074,7 +1075,7 @@ def reports_workbook(principal: PageUser, db: Db, ctx: Ctx) -> Response:
     """Download the results-report and evaluation status of the agency's projects (agency staff only)."""
     content = exports.after_adoption_workbook(db, actor=principal, now=ctx.clock.now())
     return Response(content, media_type=exports.XLSX_MEDIA_TYPE, headers={
-        **NO_STORE, "Content-Disposition": 'attachment; filename="reports.xlsx"'})
+        **NO_STORE, "Content-Disposition": content_disposition("reports.xlsx")})
 
 
 @router.get("/programme/reports", response_class=HTMLResponse)

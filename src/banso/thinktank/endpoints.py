@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Path, Query, status
 from fastapi.responses import Response
 
 from banso.information.deps import information_deps
+from banso.kit.disposition import content_disposition
 from banso.kit.errors import NotFound
 from banso.thinktank import reports, service
 from banso.thinktank.interfaces import commission_filer
@@ -179,7 +180,7 @@ def report(kind: Annotated[str, Path(pattern=r"^(report\.(html|pdf|xlsx)|(priori
     out = reports.export(db, _analysis(ctx), actor=principal, now=ctx.clock.now(), kind=kind, lang=lang,
                          saved_id=analysis_id)
     return Response(out.data, media_type=out.media_type,
-                    headers={"Content-Disposition": f'attachment; filename="{out.filename}"'})
+                    headers={"Content-Disposition": content_disposition(out.filename)})
 
 
 @router.post("/reports/file", response_model=FiledRead, status_code=status.HTTP_201_CREATED)

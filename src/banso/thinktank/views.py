@@ -20,6 +20,7 @@ from banso.analytics.countries import country_name
 from banso.authz.policies.thinktank import ThinktankAccess
 from banso.authz.principal import Principal
 from banso.information.deps import information_deps
+from banso.kit.disposition import content_disposition
 from banso.kit.errors import BansoError, NotFound, ValidationFailed
 from banso.thinktank import reports, service
 from banso.thinktank.interfaces import commission_filer
@@ -304,7 +305,7 @@ def report(kind: str, request: Request, principal: PageUser, ctx: Ctx, db: Db) -
                          lang=translator_for(request).locale, saved_id=saved_id)
     disposition = "inline" if kind == "report.html" else "attachment"
     return Response(out.data, media_type=out.media_type,
-                    headers={"Content-Disposition": f'{disposition}; filename="{out.filename}"'})
+                    headers={"Content-Disposition": content_disposition(out.filename, inline=disposition == "inline")})
 
 
 @router.post("/thinktank/reports/file", dependencies=[Csrf])

@@ -127,7 +127,9 @@ def install_error_handlers(app: FastAPI) -> None:
             return JSONResponse({"error": code, "message": message,
                                  "detail": reader_half(message, reader_locale(request))},
                                 status_code=exc.status_code, headers=getattr(exc, "headers", None))
-        return _html_error(request, exc.status_code, code, message)
+        response = _html_error(request, exc.status_code, code, message)
+        response.headers.update(getattr(exc, "headers", None) or {})  # a page's 405 keeps its Allow (RFC 9110)
+        return response
 
     @app.exception_handler(DataError)
     @app.exception_handler(OverflowError)
@@ -151,6 +153,18 @@ def install_error_handlers(app: FastAPI) -> None:
         # Only errors raised outside the app's own middleware get here (web.middleware.CatchErrors
         # answers the others without closing the connection).
         return error_response(request, exc)
+
+
+def method_not_allowed(request: Request, allow: str) -> Response:
+    """Answer 405 with ``Allow`` (RFC 9110 §15.5.6): the one error shape under /api, the error page elsewhere."""
+    message = _HTTP_MESSAGES["Method Not Allowed"]
+    if _is_api(request):
+        return JSONResponse({"error": "method_not_allowed", "message": message,
+                             "detail": reader_half(message, reader_locale(request))},
+                            status_code=405, headers={"Allow": allow})
+    response = _html_error(request, 405, "method_not_allowed", message)
+    response.headers["Allow"] = allow
+    return response
 
 
 # --- outages (O4): a down database is 503 with Retry-After, a full disk 507, anything else 500 ------

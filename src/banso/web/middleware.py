@@ -229,8 +229,8 @@ SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
     (b"referrer-policy", b"same-origin"),
     (
         b"content-security-policy",
-        b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        b"frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+        (b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+         b"frame-ancestors 'none'; form-action 'self'; base-uri 'none'"),
     ),
 ]
 
