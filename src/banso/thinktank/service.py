@@ -87,12 +87,14 @@ def asked_country(raw: str | None, present: list[str] | set[str]) -> str | None:
     text = (raw or "").strip()
     if not text:
         return None
+    # ASCII letters are checked before upper-casing: str.upper() maps "ß" to "SS" and "ſ" (long s) to "S",
+    # so "uſ" would have been read as US (outside tester, session 12)
+    if not re.fullmatch(r"[A-Za-z]{2}", text):
+        raise ValidationFailed("国コードは JP のような 2 文字の英字（ISO 3166-1 alpha-2）で指定してください / "
+                               "country must be a two-letter ISO 3166-1 alpha-2 code such as JP", field="country")
     code = text.upper()
     if code in present:
         return code
-    if not re.fullmatch(r"[A-Z]{2}", code):
-        raise ValidationFailed("国コードは JP のような 2 文字の英字（ISO 3166-1 alpha-2）で指定してください / "
-                               "country must be a two-letter ISO 3166-1 alpha-2 code such as JP", field="country")
     if not is_country_code(code):
         raise ValidationFailed(f"{code} は ISO 3166-1 の国コードではありません / "
                                f"{code} is not an ISO 3166-1 country code", field="country")
