@@ -77,6 +77,23 @@ def test_path_and_option_mistakes_are_answered_japanese_first(tmp_path: Path, st
     assert "を読み書きできません" in line and "cannot read or write" in line  # an OS error, worded here
 
 
+def test_absurd_samples_and_unknown_focus_countries_are_refused(tmp_path: Path, store: Path) -> None:
+    """Outside tester (session 12): ``prioritise --samples 99999999999`` ended in a MemoryError traceback (the
+    ranks of every sample are one array), and ``--focus ZZ`` / ``JPN`` ran with exit code 0 and every
+    ``japan_*`` column empty or 0. Both are refused before any work, Japanese first, with exit code 2."""
+    out, none = str(tmp_path / "out"), str(tmp_path / "none")
+    cases = [
+        (["prioritise", "--indicators", none, "--out", out, "--samples", "99999999999"], "--samples は 1 以上 100000 以下"),
+        (["prioritise", "--indicators", none, "--out", out, "--samples", "0"], "--samples は 1 以上 100000 以下"),
+        (["prioritise", "--indicators", none, "--out", out, "--focus", "JPN"], "--focus は JP のような"),
+        (["indicators", "--store", str(store), "--out", out, "--focus", "ZZ"], "--focus は JP のような"),
+        (["indicators", "--store", str(store), "--out", out, "--focus", "u\u017f"], "--focus は JP のような"),
+    ]
+    for args, expected in cases:
+        assert expected in _error(runner.invoke(app, args)), args
+    assert not (tmp_path / "out").exists()  # refused before anything was written
+
+
 _SPARK_CLI = """
 import sys, time
 from typer.testing import CliRunner

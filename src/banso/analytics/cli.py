@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 
 HELP = "Technology-intelligence analytics (T1–T7)."
 MAX_BOOTSTRAP = 100_000
+# Monte Carlo samples of `prioritise`: the ranks are held as one (samples × technologies) array, so 10^11
+# asked for 29 TiB and ended in a MemoryError traceback (outside tester, session 12); the bootstrap's bound.
+MAX_SAMPLES = 100_000
 err = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)
 
@@ -242,6 +245,21 @@ def _thresholds(spec: str | None) -> MonopolyThresholds:
                                 "--monopoly must be HIGH_RATIO,HIGH_INST,MEDIUM_RATIO,MEDIUM_INST e.g. 3,8,2,5")) from None
 
 
+def focus_country(value: str) -> str:
+    """Return ``--focus`` as an ISO 3166-1 alpha-2 code in upper case, or raise the command's exit (code 2).
+
+    Why: an unknown code (``ZZ``, ``JPN``) matched no work, so every ``japan_*`` column came out empty or 0
+    with exit code 0 (outside tester, session 12). ASCII letters first, as ``?country=`` on the pages.
+    """
+    from banso.analytics.countries import is_country_code
+
+    text = value.strip()
+    if not re.fullmatch(r"[A-Za-z]{2}", text) or not is_country_code(text):
+        raise fail(ValueError(f"--focus は JP のような ISO 3166-1 の 2 文字の国コードにしてください（{value!r}） / "
+                              f"--focus must be a two-letter ISO 3166-1 country code such as JP (got {value!r})"))
+    return text.upper()
+
+
 def indicators(
     store: Annotated[Path, typer.Option("--store", help="Parquet store folder (from `ingest`).")],
     out_dir: Annotated[Path, typer.Option("--out", help="Output folder.")],
@@ -270,6 +288,7 @@ def indicators(
 
     at_least(bootstrap, "--bootstrap", 0, MAX_BOOTSTRAP)
     at_least(seed, "--seed", 0)
+    focus = focus_country(focus)
     try:
         win = Window.parse(window)
         techs = load_technologies(technologies)
@@ -369,7 +388,7 @@ def prioritise(
     out_dir: OutDir,
     weights: Annotated[Path | None, typer.Option(help="Weights YAML/JSON (criterion: weight).")] = None,
     needs: Annotated[Path | None, typer.Option(help="Social-implementation needs CSV: technology,score,reason[,ministry].")] = None,
-    samples: Annotated[int, typer.Option(help="Monte Carlo samples.")] = 2000,
+    samples: Annotated[int, typer.Option(help="Monte Carlo samples (1–100000).")] = 2000,
     spread: Annotated[float, typer.Option(help="Weight perturbation (relative, uniform ±).")] = 0.3,
     band: Annotated[int, typer.Option(help="Rank band size.")] = 5,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
@@ -378,6 +397,8 @@ def prioritise(
     """Rank technologies by TOPSIS with a Monte Carlo sensitivity analysis (T5)."""
     from banso.analytics.prioritise import run_prioritise
 
+    at_least(samples, "--samples", 1, MAX_SAMPLES)
+    focus = focus_country(focus)
     try:
         res = run_prioritise(indicators_dir, out_dir, weights_file=weights, needs_file=needs, samples=samples,
                              spread=spread, band=band, seed=seed, focus_country=focus.upper())
