@@ -64,18 +64,22 @@ def test_the_workbook_refuses_as_the_page_does(client: TestClient, db: Session, 
     assert audit_count(db, EXPORT) == 2
 
 
-def test_head_on_the_panel_answers_as_get_and_records_no_read(client: TestClient, db: Session, w: World,
-                                                              clock: FakeClock, ctx: AppContext) -> None:
-    """HEAD runs the page's own GET (same authorisation) but keeps nothing it did: no audited read, no export."""
+def test_head_on_the_panel_answers_as_get_and_records_the_read(client: TestClient, db: Session, w: World,
+                                                               clock: FakeClock, ctx: AppContext) -> None:
+    """HEAD runs the page's own GET (same authorisation) and is kept like it: the read is audited (A1), no export.
+
+    Outside tester, session 12: a HEAD that kept nothing let a member watch an audited record's length change
+    without a trace.
+    """
     reads = audit_count(db, PANEL_READ)
     sign_in(client, db, w.staff, ctx)
     head = client.head(f"/programme/calls/{w.call.id}/review-panel")
     assert head.status_code == 200 and head.content == b"" and "text/html" in head.headers["content-type"]
     assert client.head(f"/programme/calls/{w.call.id}/review-panel.xlsx").status_code == 405
     db.expire_all()
-    assert (audit_count(db, PANEL_READ), audit_count(db, EXPORT)) == (reads, 0)
+    assert (audit_count(db, PANEL_READ), audit_count(db, EXPORT)) == (reads + 1, 0)
     assert client.get(f"/programme/calls/{w.call.id}/review-panel").status_code == 200
     db.expire_all()
-    assert audit_count(db, PANEL_READ) == reads + 1  # GET still records the read
+    assert audit_count(db, PANEL_READ) == reads + 2
     sign_in(client, db, w.lead, ctx)
     assert client.head(f"/programme/calls/{w.call.id}/review-panel").status_code == 403  # as GET

@@ -67,6 +67,7 @@ from banso.web import forms
 from banso.web.csrf import verify_csrf
 from banso.web.deps import Auth, Ctx, Db
 from banso.web.forms import date_input, local_input, parse_when
+from banso.web.methods import no_head
 from banso.web.pages import PageUser
 from banso.web.templating import render
 
@@ -376,6 +377,7 @@ def _item_error(request: Request, principal: Principal, db: Session, ctx: Ctx, d
 
 
 @router.get("/information/items/{item_id}", response_class=HTMLResponse)
+@no_head  # a view-only body is stamped and its view recorded (I8, viewer.read_item_on_screen): HEAD is 405
 def item_page(item_id: int, request: Request, principal: PageUser, db: Db, ctx: Ctx, deps: InfoDeps,
               version: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
               done: str | None = None) -> HTMLResponse:

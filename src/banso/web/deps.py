@@ -12,11 +12,10 @@ from sqlalchemy.orm import Session
 from banso.authz.permissions import Permission
 from banso.authz.principal import Principal
 from banso.kit.errors import AuthenticationRequired, Forbidden
-from banso.kit.unit import discard, settle, unit
+from banso.kit.unit import unit
 from banso.web.auth import AuthState
 from banso.web.context import AppContext
 from banso.web.i18n import Translator, normalise_locale
-from banso.web.methods import HEAD_SCOPE_KEY
 
 SESSION_COOKIE = "banso_session"
 LANG_COOKIE = "banso_lang"
@@ -53,19 +52,12 @@ def get_db(request: Request, session: Annotated[Session, Depends(open_session)])
     done. Work that is not kept is rolled back with the loaded rows detached as they are: the error
     page, drawn after ``open_session`` has closed the session, still shows who is signed in.
 
-    A HEAD answered by running the GET handler (``web.methods``) keeps nothing it did: it showed
-    nothing, so an audited read is not one (A1, I8); an audited refusal is kept as for GET.
+    A HEAD answered by running the GET handler (``web.methods``) is kept like the GET: it confirmed
+    access and the answer's length, so its audited read is recorded (A1) and a token's use noted — a
+    HEAD that kept nothing was an untraced probe (outside tester, session 12).
     """
-    if not request.scope.get(HEAD_SCOPE_KEY):
-        with unit(session, detach=True):
-            yield session
-        return
-    try:
+    with unit(session, detach=True):
         yield session
-    except BaseException as exc:
-        settle(session, exc, detach=True)
-        raise
-    discard(session, detach=True)
 
 
 Db = Annotated[Session, Depends(get_db, scope="function")]

@@ -16,13 +16,14 @@ of a path, not all of them). :class:`MethodRules` sits between the middleware an
     model outside the API (the health probes) or a redirect (the front door ``/``) — run
     the GET handler and send its status and headers without the body. The handler is the GET's own, so
     authorisation is the same: 401/403/404 (and the page's redirect to the login) exactly as GET. The
-    request's unit of work is rolled back instead of committed (``web.deps.get_db``): a HEAD shows
-    nothing, so an audited read (the panel view, a meeting, I8) is not recorded as one; an audited
-    *refusal* is kept as for GET (A1).
+    request's unit of work is committed as for GET (``web.deps.get_db``): a HEAD confirms access and
+    the answer's length, so an audited read (the panel view, a meeting) is recorded as one (A1) — a
+    HEAD that kept nothing let a member watch audited records change without a trace.
   - *egress* — everything else: file downloads and exports (.xlsx/.pdf/.csv, stamped copies, sealed
     files, the viewer's page images), routes answering a bare ``Response`` (the language switch and the SSO
     start, which set cookies; /readyz and /metrics) — and any page or JSON route marked
-    :func:`no_head` (the in-browser viewer, which stamps and records the text it shows). Their GET
+    :func:`no_head` (the in-browser viewer and the item page, which stamp and record the text they
+    show: a HEAD would record a copy nobody saw). Their GET
     records a distribution, stamps a copy or audits an export (I8, I12); running it for a HEAD would
     record an egress that never happened, and answering without running it cannot give GET's headers
     (type, length, file name depend on the copy). So HEAD is 405 with ``Allow: GET, OPTIONS`` there: the same
@@ -47,7 +48,6 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-HEAD_SCOPE_KEY: Final = "banso.head"  # set on a HEAD answered by running GET: get_db then keeps nothing
 _NO_HEAD: Final = "__banso_no_head__"
 ORDER: Final = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
@@ -158,7 +158,7 @@ class MethodRules:
         if method == "OPTIONS":
             await Response(status_code=204, headers={"Allow": allow_header(allowed)})(scope, receive, send)
         elif method == "HEAD" and head == "read":
-            await self.app({**scope, "method": "GET", HEAD_SCOPE_KEY: True}, receive, _without_body(send))
+            await self.app({**scope, "method": "GET"}, receive, _without_body(send))
         else:
             response = self.respond_405(Request(scope, receive), allow_header(allowed))
             if method == "HEAD":
