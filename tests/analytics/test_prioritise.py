@@ -146,8 +146,11 @@ def test_report_is_filed_into_a_council(indicators_dir: Path, tmp_path: Path) ->
     run_prioritise(indicators_dir, tmp_path / "prio", needs_file=needs, samples=50, min_works=1)
     args = ["analyze", "report", "--indicators", str(indicators_dir), "--out", str(tmp_path / "rep"),
             "--priorities", str(tmp_path / "prio"), "--file-into", str(council_id), "--as"]
-    refused = banso([*args, "yamamoto.aya@tohoku.example.jp"], data)  # not a member of that council
-    assert refused.returncode != 0 and "not found" in (refused.stdout + refused.stderr)
+    refused = banso([*args, "yamamoto.aya@tohoku.example.jp"], data)  # not an analyst (nor a member)
+    assert refused.returncode != 0 and "Only analysts file reports" in (refused.stdout + refused.stderr)
+    # a member of the council who is no analyst: refused as on the page and the API (outside tester, session 12)
+    refused = banso([*args, "watanabe.shota@utokyo.example.jp"], data)
+    assert refused.returncode != 0 and "分析担当者" in (refused.stdout + refused.stderr)
     filed = banso([*args, "kobayashi.mari@estt.example.or.jp"], data)  # the think tank's observer
     assert filed.returncode == 0, filed.stderr
     with ctx.sessions() as db:

@@ -150,6 +150,7 @@ def _file_report(council_id: int, email: str, indicators_dir: Path, paths: dict[
     from banso.information import filing
     from banso.information.deps import information_deps
     from banso.kit.cli import unit_of_work
+    from banso.thinktank import reports
     from banso.web.context import app_context
 
     ctx = app_context()
@@ -157,6 +158,7 @@ def _file_report(council_id: int, email: str, indicators_dir: Path, paths: dict[
         # The operator acts for a person who holds a second factor; the policy still checks membership,
         # pledge and council state (I7).
         actor = _actor(db, email)
+        reports.require_council_filer(actor)  # the page's and the API's rule (outside tester, session 12)
         files = [p for p in paths.values() if p.suffix in (".xlsx", ".csv", ".pdf", ".png")]
         files += [p for p in (indicators_dir / "technologies.csv", indicators_dir / "indicators.csv") if p.is_file()]
         item = filing.file_report(db, information_deps(ctx), council_id=council_id, actor=actor,

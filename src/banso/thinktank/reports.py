@@ -115,6 +115,12 @@ def export(session: Session, analysis: Analysis, *, actor: Principal, now: datet
     return report
 
 
+def require_council_filer(actor: Principal) -> None:
+    """Refuse anyone but an analyst filing a think-tank report into a council (T6) — page, API and CLI alike."""
+    if not service.access(actor).file_reports:
+        raise Forbidden("レポートを協議会に提出できるのは分析担当者です / Only analysts file reports into a council")
+
+
 def file_into_council(session: Session, deps: InformationDeps, analysis: Analysis, *, actor: Principal,
                       now: datetime, council_id: int, saved_id: int | None = None) -> Item:
     """File the workbook and the CSV tables into a council as a think-tank item (T6), as the CLI does.
@@ -122,8 +128,7 @@ def file_into_council(session: Session, deps: InformationDeps, analysis: Analysi
     The policy decides who may file (analysts); the council's policy then decides membership, pledge and
     council state through the same service the CLI uses (:func:`banso.information.filing.file_report`).
     """
-    if not service.access(actor).file_reports:
-        raise Forbidden("レポートを協議会に提出できるのは分析担当者です / Only analysts file reports into a council")
+    require_council_filer(actor)
     ranking, label = _ranking(session, analysis, actor=actor, saved_id=saved_id)
     ranking = without_reasons(ranking)
     with tempfile.TemporaryDirectory(prefix="banso-file-") as tmp:
