@@ -269,6 +269,10 @@ def test_a_token_over_its_rate_gets_429_with_retry_after(no_refill: TestClient, 
 def test_anonymous_requests_are_limited_per_address(no_refill: TestClient) -> None:
     codes = [no_refill.get("/login").status_code for _ in range(3)]
     assert codes == [200, 200, 429]
+    refused = no_refill.get("/login")  # the refusal carries the security headers too (outside tester, session 12)
+    assert refused.status_code == 429 and refused.headers["x-frame-options"] == "DENY"
+    assert refused.headers["x-content-type-options"] == "nosniff" and "frame-ancestors" in refused.headers[
+        "content-security-policy"]
 
 
 async def _nothing(scope: Scope, receive: Receive, send: Send) -> None:

@@ -163,7 +163,6 @@ def _install_middleware(app: FastAPI, ctx: AppContext, larger: tuple[re.Pattern[
     app.add_middleware(MethodRules, respond_405=method_not_allowed)
     # An unexpected error is answered here (500/503/507) and the connection stays open.
     app.add_middleware(CatchErrors, respond=error_response)
-    app.add_middleware(SecurityHeaders)
     app.add_middleware(NoStoreWhenAuthenticated, session_cookie=SESSION_COOKIE)
     app.add_middleware(JsonNestingLimit)  # O1: a 100,000-deep JSON body is a 422, not a parser crash
     # Admission below the worker-thread count, so a lock holder can always finish ...
@@ -175,6 +174,8 @@ def _install_middleware(app: FastAPI, ctx: AppContext, larger: tuple[re.Pattern[
     app.add_middleware(RateLimit, session_cookie=SESSION_COOKIE, per_second=settings.rate_limit_per_second,
                        burst=settings.rate_limit_burst, anonymous_per_second=settings.rate_limit_anonymous_per_second,
                        anonymous_burst=settings.rate_limit_anonymous_burst, exempt=PROBE_PATHS)
+    # Outside the limits too, so a 429, 413 or 503 carries them as well (outside tester, session 12).
+    app.add_middleware(SecurityHeaders)
     # Added last, so outside even the rate limit: latency and in-flight as the client sees them, waiting included.
     app.add_middleware(RequestMetrics, metrics=metrics)
 
