@@ -257,7 +257,9 @@ def test_a_token_over_its_rate_gets_429_with_retry_after(no_refill: TestClient, 
     refused = no_refill.get("/api/v1/me", headers=first)
     assert codes == [200, 200, 200]
     assert refused.status_code == 429
-    assert refused.headers["retry-after"] == "1000"  # one token per 1,000 s
+    # one token per 1,000 s, counted from the first request on the real clock: a loaded machine that took over
+    # a second for the three requests says 999 (seen in a helper's run, session 12)
+    assert 990 <= int(refused.headers["retry-after"]) <= 1000
     assert refused.json()["error"] == "too_many_requests"
     assert refused.json()["message"].startswith("リクエストが多すぎます")
     assert " / Too many requests" in refused.json()["message"]
