@@ -299,6 +299,8 @@ def test_downloads_that_are_not_computed_say_why(client: TestClient, db: Session
     for kind, reason in (("trends.csv", "推移（移動期間）が計算されていません"), ("institutions.csv", "主要機関の表がありません")):
         page = client.get(f"/thinktank/reports/{kind}")
         assert page.status_code == 404 and reason in unescape(page.text), kind
+        # headed as a thing not there, not as a refused request (outside tester, session 12)
+        assert "表示できる内容がありません" in page.text and "要求を処理できませんでした" not in page.text, kind
         api = client.get(f"{API}/reports/{kind}", headers=headers)
         assert api.status_code == 404 and api.json()["message"].startswith(reason), kind
         assert api.json()["error"] == "not_computed"
