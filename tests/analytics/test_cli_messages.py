@@ -149,3 +149,14 @@ def test_the_quiet_spark_session_keeps_the_administrators_driver_options(tmp_pat
     assert config.spark_driver_java_options() == "-Dhttp.proxyHost=q -Dx=1"  # the last line wins, as in Spark
     monkeypatch.setenv("SPARK_CONF_DIR", str(tmp_path / "none"))
     assert config.spark_driver_java_options() == ""
+
+
+def test_an_unknown_commission_kind_is_a_usage_error(tmp_path: Path) -> None:
+    """Outside tester (session 12): ``file-commission 1 --kind report.html`` was refused with exit code 1 after
+    opening the database; it is a usage error (exit 2, Japanese first) before anything is opened."""
+    from banso.thinktank.cli import app as thinktank_app
+
+    line = _error(runner.invoke(thinktank_app, ["file-commission", "1", "--as", "x@example.jp", "--kind", "report.html"],
+                                env={"BANSO_DATA_DIR": str(tmp_path / "data")}))
+    assert "--kind は report.xlsx" in line
+    assert not (tmp_path / "data").exists()  # no database was made

@@ -94,6 +94,10 @@ def file_commission(
     from banso.thinktank.interfaces import commission_filer
     from banso.web.context import app_context
 
+    if kind not in reports.COMMISSION_KINDS:  # a usage error: exit 2 before the database is opened
+        raise analytics_cli.fail(ValueError(
+            f"--kind は {', '.join(reports.COMMISSION_KINDS)} のいずれかです / --kind must be one of "
+            f"{', '.join(reports.COMMISSION_KINDS)} (got {kind!r})"))
     ctx = app_context()
     analysis = service.load_analysis(ctx.settings.data_dir)
     if analysis is None:
