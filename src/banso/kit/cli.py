@@ -8,6 +8,7 @@ from typing import Protocol
 
 import typer
 from rich.console import Console
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
 from banso.kit import unit
@@ -32,3 +33,16 @@ def unit_of_work(ctx: SessionSource) -> Iterator[Session]:
     except BansoError as exc:
         err_console.print(f"[red]error:[/red] {exc.message}")
         raise typer.Exit(1) from None
+    except (OperationalError, ProgrammingError) as exc:
+        if not _missing_table(exc):
+            raise
+        # A data folder whose database was never migrated: say what to run, not a SQLAlchemy traceback.
+        err_console.print("[red]error:[/red] データベースが作成されていません。先に `banso db upgrade` を実行してください / "
+                          "the database is not set up: run `banso db upgrade` first")
+        raise typer.Exit(1) from None
+
+
+def _missing_table(exc: Exception) -> bool:
+    """Return True when ``exc`` says a table does not exist (SQLite's and PostgreSQL's wording)."""
+    text = str(exc).lower()
+    return "no such table" in text or ("relation" in text and "does not exist" in text)
