@@ -55,7 +55,7 @@ def test_path_and_option_mistakes_are_answered_japanese_first(tmp_path: Path, st
         (["indicators", "--store", str(store), "--out", out, "--window", "2030:2031"], "に出版された文献がありません"),
         (["trends", "--store", str(store), "--out", out, "--window", "0"], "--window は 1 以上"),
         (["trends", "--store", str(store), "--out", out, "--step", "0"], "--step は 1 以上"),
-        (["trends", "--store", str(store), "--out", out, "--span", "-5:2023"], "--span は"),
+        (["trends", "--store", str(store), "--out", out, "--span", "-5:2023"], "期間は 1900:2100 の中に"),
         (["trends", "--store", str(store), "--out", out, "--seed", "-3"], "--seed は 0 以上"),
         (["ingest", str(tmp_path / "snap"), "--store", str(store), "--engine", "flink"], "--engine は duckdb か spark"),
         (["ingest", str(tmp_path / "snap"), "--store", str(store), "--decoder", "simdjson"], "--decoder は duckdb, msgspec"),
@@ -88,6 +88,8 @@ def test_absurd_samples_and_unknown_focus_countries_are_refused(tmp_path: Path, 
         (["prioritise", "--indicators", none, "--out", out, "--focus", "JPN"], "--focus は JP のような"),
         (["indicators", "--store", str(store), "--out", out, "--focus", "ZZ"], "--focus は JP のような"),
         (["indicators", "--store", str(store), "--out", out, "--focus", "u\u017f"], "--focus は JP のような"),
+        (["indicators", "--store", str(store), "--out", out, "--window", "1:99999"], "期間は 1900:2100 の中に"),
+        (["synth", "--works", "99999999999999999999", "--out", out], "--works は 1 以上 50000000 以下"),
     ]
     for args, expected in cases:
         assert expected in _error(runner.invoke(app, args)), args

@@ -29,6 +29,7 @@ HELP = "Technology-intelligence analytics (T1–T7)."
 MAX_BOOTSTRAP = 100_000
 # Monte Carlo samples of `prioritise`: the ranks are held as one (samples × technologies) array, so 10^11
 # asked for 29 TiB and ended in a MemoryError traceback (outside tester, session 12); the bootstrap's bound.
+MAX_SYNTH_WORKS = 50_000_000  # 50× the benchmarks' largest snapshot (1M)
 MAX_SAMPLES = 100_000
 err = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)
@@ -87,7 +88,7 @@ def synth(
     """Write a deterministic synthetic OpenAlex works snapshot (gzip JSON Lines)."""
     from banso.analytics.synth import write_synthetic_snapshot
 
-    at_least(works, "--works", 1)
+    at_least(works, "--works", 1, MAX_SYNTH_WORKS)  # the part specs are built in memory first (outside tester)
     at_least(part_size, "--part-size", 1)
     at_least(processes, "--processes", 0)
     try:

@@ -30,6 +30,9 @@ def _f(x: float) -> ir.FloatingScalar:
     return ibis.literal(x, "float64")
 
 
+FIRST_YEAR, LAST_YEAR = 1900, 2100  # publication years a window or a trend span may name
+
+
 @dataclass(frozen=True)
 class Window:
     """An inclusive range of publication years.
@@ -45,20 +48,23 @@ class Window:
 
     @classmethod
     def parse(cls, text: str) -> Window:
-        """Parse ``START:END`` (or a single year)."""
+        """Parse ``START:END`` (or a single year), within :data:`FIRST_YEAR`..:data:`LAST_YEAR`."""
         parts = text.split(":")
-        try:
-            if len(parts) == 1:
-                return cls(int(parts[0]), int(parts[0]))
-            if len(parts) == 2:
-                start, end = int(parts[0]), int(parts[1])
-                if start > end:
-                    raise ValueError
-                return cls(start, end)
-        except ValueError:
-            pass
-        raise ValueError(f"期間は START:END（START ≤ END、例: 2019:2023）で指定してください（{text!r}） / "
-                         f"window must be START:END with START <= END, e.g. 2019:2023 (got {text!r})")
+        if len(parts) == 1:
+            parts = [parts[0], parts[0]]
+        years: tuple[int, int] | None = None
+        if len(parts) == 2:
+            try:
+                years = int(parts[0]), int(parts[1])
+            except ValueError:
+                years = None
+        if years is None or years[0] > years[1]:
+            raise ValueError(f"期間は START:END（START ≤ END、例: 2019:2023）で指定してください（{text!r}） / "
+                             f"window must be START:END with START <= END, e.g. 2019:2023 (got {text!r})")
+        if not (FIRST_YEAR <= years[0] and years[1] <= LAST_YEAR):  # outside tester: 1:99999 was taken
+            raise ValueError(f"期間は {FIRST_YEAR}:{LAST_YEAR} の中にしてください（{text!r}） / "
+                             f"the window must lie within {FIRST_YEAR}:{LAST_YEAR} (got {text!r})")
+        return cls(*years)
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ INTERVAL_COLUMNS = tuple(TREND_COLUMNS)
 """Written only with ``--bootstrap``: a reader checks for ``share_low`` before showing intervals."""
 
 
-FIRST_YEAR, LAST_YEAR = 1900, 2100  # publication years a span may name (outside tester: no bound at all before)
+FIRST_YEAR, LAST_YEAR = ex.FIRST_YEAR, ex.LAST_YEAR  # publication years a span may name
 
 
 def windows(span: ex.Window, size: int, step: int) -> list[ex.Window]:
