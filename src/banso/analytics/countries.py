@@ -44,10 +44,12 @@ def country_name(code: str | None, lang: str = "ja") -> str:
 def is_country_code(code: str) -> bool:
     """Return True when ``code`` (any case) is an ISO 3166-1 alpha-2 code of the names table.
 
-    >>> is_country_code("jp"), is_country_code("XX"), is_country_code("JPN")
-    (True, False, False)
+    >>> is_country_code("jp"), is_country_code("XX"), is_country_code("JPN"), is_country_code("u\u017f")
+    (True, False, False, False)
     """
-    return code.upper() in _table()
+    # ASCII letters before upper-casing: str.upper() maps "ß" to "SS" and "ſ" (long s) to "S", so "uſ" would
+    # pass as US (outside tester, session 12)
+    return code.isascii() and code.isalpha() and code.upper() in _table()
 
 
 def country_label(code: str | None, lang: str = "ja") -> str:

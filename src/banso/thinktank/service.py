@@ -87,9 +87,7 @@ def asked_country(raw: str | None, present: list[str] | set[str]) -> str | None:
     text = (raw or "").strip()
     if not text:
         return None
-    # ASCII letters are checked before upper-casing: str.upper() maps "ß" to "SS" and "ſ" (long s) to "S",
-    # so "uſ" would have been read as US (outside tester, session 12)
-    if not re.fullmatch(r"[A-Za-z]{2}", text):
+    if not (len(text) == 2 and text.isascii() and text.isalpha()):  # the shape, told apart from an unknown code
         raise ValidationFailed("国コードは JP のような 2 文字の英字（ISO 3166-1 alpha-2）で指定してください / "
                                "country must be a two-letter ISO 3166-1 alpha-2 code such as JP", field="country")
     code = text.upper()
